@@ -1,0 +1,173 @@
+/* cfgkw.c - see cfgkw.h. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/cfgkw.h"
+
+const struct lk_cfgkw *lk_cfgkw_find(const struct lk_cfgkw *tab, const char *name)
+{
+    for (; tab->name; tab++)
+        if (strcmp(tab->name, name) == 0)
+            return tab;
+    return NULL;
+}
+
+unsigned lk_edit_distance(const char *a, const char *b)
+{
+    unsigned row[64], i, j, prev, tmp;
+    size_t la = strlen(a), lb = strlen(b);
+
+    if (la >= LK_ARRAY_SIZE(row) || lb >= LK_ARRAY_SIZE(row))
+        return 99;
+    for (j = 0; j <= lb; j++)
+        row[j] = j;
+    for (i = 1; i <= la; i++) {
+        prev = row[0];
+        row[0] = i;
+        for (j = 1; j <= lb; j++) {
+            tmp = row[j];
+            row[j] = LK_MIN(LK_MIN(row[j] + 1, row[j - 1] + 1),
+                            prev + (a[i - 1] == b[j - 1] ? 0u : 1u));
+            prev = tmp;
+        }
+    }
+    return LK_MIN(row[lb], 99u);
+}
+
+const char *lk_cfgkw_suggest(const struct lk_cfgkw *tab, const char *name)
+{
+    const char *best = NULL;
+    unsigned bestd = 3, d;
+    for (; tab->name; tab++) {
+        d = lk_edit_distance(tab->name, name);
+        if (d < bestd) {
+            bestd = d;
+            best = tab->name;
+        }
+    }
+    return best;
+}
+
+int lk_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *ret)
+{
+    unsigned long long v;
+    char *end;
+
+    if (!s || !isdigit((unsigned char)*s))
+        return -EINVAL;
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if (*end != '\0')
+        return -EINVAL;
+    if (errno == ERANGE || v < min || v > max)
+        return -ERANGE;
+    *ret = v;
+    return 0;
+}
+
+int lk_parse_int(const char *s, int64_t min, int64_t max, int64_t *ret)
+{
+    long long v;
+    char *end;
+
+    if (!s || !(isdigit((unsigned char)*s) || ((*s == '-' || *s == '+') && isdigit((unsigned char)s[1]))))
+        return -EINVAL;
+    errno = 0;
+    v = strtoll(s, &end, 10);
+    if (*end != '\0')
+        return -EINVAL;
+    if (errno == ERANGE || v < min || v > max)
+        return -ERANGE;
+    *ret = v;
+    return 0;
+}
+
+int lk_parse_time_ms(const char *s, uint64_t default_unit_ms, uint64_t max_ms, uint64_t *ret)
+{
+    static const struct {
+        const char *sfx;
+        uint64_t us;
+    } units[] = {
+        {"us", 1}, {"ms", 1000}, {"s", 1000000}, {"m", 60000000ull},
+        {"h", 3600000000ull}, {"d", 86400000000ull},
+    };
+    unsigned long long v;
+    uint64_t us = 0, mult = default_unit_ms * 1000;
+    char *end;
+    size_t i;
+
+    if (!s || !isdigit((unsigned char)*s))
+        return -EINVAL;
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if (errno == ERANGE)
+        return -ERANGE;
+    if (*end) {
+        for (i = 0; i < LK_ARRAY_SIZE(units); i++)
+            if (strcmp(end, units[i].sfx) == 0)
+                break;
+        if (i == LK_ARRAY_SIZE(units))
+            return -EINVAL;
+        mult = units[i].us;
+    }
+    if (v > UINT64_MAX / mult)
+        return -ERANGE;
+    us = v * mult;
+    if ((us + 999) / 1000 > max_ms)
+        return -ERANGE;
+    *ret = (us + 999) / 1000;
+    return 0;
+}
+
+int lk_parse_size(const char *s, uint64_t max, uint64_t *ret)
+{
+    unsigned long long v;
+    uint64_t mult = 1;
+    char *end;
+
+    if (!s || !isdigit((unsigned char)*s))
+        return -EINVAL;
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if (errno == ERANGE)
+        return -ERANGE;
+    if (*end) {
+        if (end[1] != '\0')
+            return -EINVAL;
+        switch (tolower((unsigned char)*end)) {
+        case 'k':
+            mult = 1024;
+            break;
+        case 'm':
+            mult = 1024 * 1024;
+            break;
+        case 'g':
+            mult = 1024ull * 1024 * 1024;
+            break;
+        default:
+            return -EINVAL;
+        }
+    }
+    if (v > max / mult)
+        return -ERANGE;
+    *ret = v * mult;
+    return 0;
+}
+
+int lk_parse_mode(const char *s, unsigned *ret)
+{
+    unsigned long v;
+    char *end;
+
+    if (!s || *s < '0' || *s > '7')
+        return -EINVAL;
+    v = strtoul(s, &end, 8);
+    if (*end != '\0')
+        return -EINVAL;
+    if (v > 07777)
+        return -ERANGE;
+    *ret = (unsigned)v;
+    return 0;
+}

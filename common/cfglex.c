@@ -1,0 +1,389 @@
+/* cfglex.c - see cfglex.h. */
+#include <errno.h>
+#include <glob.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/cfglex.h"
+
+#define MAX_DEPTH    8
+#define MAX_FILESIZE (16u << 20)
+
+/* One source being read; sources form a stack for includes. Names are kept
+ * until the lexer is freed because lines hand out pointers to them. */
+struct src {
+    struct src *up;
+    char *name;
+    char *text;
+    size_t pos, len;
+    unsigned line;
+    char **pending; /* include: files still to open after this one */
+    size_t npending, ipending;
+};
+
+struct lk_cfglex {
+    unsigned flags;
+    struct src *top;
+    int depth;
+    char **names; /* every file name ever opened, freed at the end */
+    size_t nnames;
+    char buf[8192]; /* unescaped arguments of the current line */
+};
+
+int lk_cfg_err(char **err, const char *fmt, ...)
+{
+    va_list ap;
+    char *s = NULL;
+
+    va_start(ap, fmt);
+    if (vasprintf(&s, fmt, ap) < 0)
+        s = NULL;
+    va_end(ap);
+    if (err) {
+        free(*err);
+        *err = s;
+    } else {
+        free(s);
+    }
+    return -EINVAL;
+}
+
+static int read_all(const char *path, char **ret, size_t *ret_len)
+{
+    FILE *f;
+    char *buf = NULL;
+    size_t cap = 0, len = 0, n;
+    int r = 0;
+
+    f = fopen(path, "re");
+    if (!f)
+        return -errno;
+    do {
+        if (cap - len < 4096) {
+            char *nb;
+
+            cap = cap ? cap * 2 : 8192;
+            if (cap > MAX_FILESIZE) {
+                r = -EFBIG;
+                goto out;
+            }
+            nb = realloc(buf, cap + 1);
+            if (!nb) {
+                r = -ENOMEM;
+                goto out;
+            }
+            buf = nb;
+        }
+        n = fread(buf + len, 1, cap - len, f);
+        len += n;
+    } while (n > 0);
+    if (ferror(f)) {
+        r = -EIO;
+        goto out;
+    }
+    buf[len] = '\0';
+    *ret = buf;
+    *ret_len = len;
+    buf = NULL;
+out:
+    free(buf);
+    fclose(f);
+    return r;
+}
+
+static int push_src(struct lk_cfglex *lx, const char *name, char *text, size_t len)
+{
+    struct src *s;
+    char **names;
+
+    s = calloc(1, sizeof(*s));
+    names = realloc(lx->names, (lx->nnames + 1) * sizeof(*names));
+    if (!s || !names) {
+        free(s);
+        if (names)
+            lx->names = names;
+        return -ENOMEM;
+    }
+    lx->names = names;
+    s->name = strdup(name);
+    if (!s->name) {
+        free(s);
+        return -ENOMEM;
+    }
+    lx->names[lx->nnames++] = s->name;
+    s->text = text;
+    s->len = len;
+    s->up = lx->top;
+    lx->top = s;
+    lx->depth++;
+    return 0;
+}
+
+static int push_file(struct lk_cfglex *lx, const char *path, char **err)
+{
+    char *text = NULL;
+    size_t len = 0;
+    int r;
+
+    if (lx->depth >= MAX_DEPTH)
+        return lk_cfg_err(err, "%s: includes nested deeper than %d", path, MAX_DEPTH);
+    r = read_all(path, &text, &len);
+    if (r < 0) {
+        lk_cfg_err(err, "cannot read '%s': %s", path, strerror(-r));
+        return r;
+    }
+    r = push_src(lx, path, text, len);
+    if (r < 0)
+        free(text);
+    return r;
+}
+
+static struct src *pop_src(struct lk_cfglex *lx)
+{
+    struct src *s = lx->top;
+    size_t i;
+
+    lx->top = s->up;
+    lx->depth--;
+    for (i = 0; i < s->npending; i++)
+        free(s->pending[i]);
+    free(s->pending);
+    free(s->text);
+    free(s);
+    return lx->top;
+}
+
+int lk_cfglex_open_file(struct lk_cfglex **ret, const char *path, unsigned flags, char **err)
+{
+    struct lk_cfglex *lx;
+    int r;
+
+    lx = calloc(1, sizeof(*lx));
+    if (!lx)
+        return -ENOMEM;
+    lx->flags = flags;
+    r = push_file(lx, path, err);
+    if (r < 0) {
+        lk_cfglex_free(lx);
+        return r;
+    }
+    *ret = lx;
+    return 0;
+}
+
+int lk_cfglex_open_mem(struct lk_cfglex **ret, const char *name, const char *text, unsigned flags)
+{
+    struct lk_cfglex *lx;
+    char *copy;
+    int r;
+
+    lx = calloc(1, sizeof(*lx));
+    copy = strdup(text);
+    if (!lx || !copy) {
+        free(lx);
+        free(copy);
+        return -ENOMEM;
+    }
+    lx->flags = flags;
+    r = push_src(lx, name, copy, strlen(copy));
+    if (r < 0) {
+        free(copy);
+        lk_cfglex_free(lx);
+        return r;
+    }
+    *ret = lx;
+    return 0;
+}
+
+struct lk_cfglex *lk_cfglex_free(struct lk_cfglex *lx)
+{
+    size_t i;
+
+    if (!lx)
+        return NULL;
+    while (lx->top)
+        pop_src(lx);
+    for (i = 0; i < lx->nnames; i++)
+        free(lx->names[i]);
+    free(lx->names);
+    free(lx);
+    return NULL;
+}
+
+static int is_comment_start(const struct lk_cfglex *lx, char c)
+{
+    return c == '#' || (c == '!' && (lx->flags & LK_CFGLEX_BANG));
+}
+
+static int is_brace(const struct lk_cfglex *lx, char c)
+{
+    return (c == '{' || c == '}') && (lx->flags & LK_CFGLEX_BRACES);
+}
+
+/* Copy one quoted string starting after the opening quote. Returns the
+ * position after the closing quote, or NULL if the line ends first. */
+static const char *lex_quoted(const char *p, const char *end, char q, char **o, const char *oend)
+{
+    while (p < end && *p != q) {
+        if (q == '"' && *p == '\\' && p + 1 < end) {
+            p++;
+            switch (*p) {
+            case 'n':
+                *(*o)++ = '\n';
+                break;
+            case 't':
+                *(*o)++ = '\t';
+                break;
+            default:
+                *(*o)++ = *p;
+            }
+            p++;
+        } else {
+            *(*o)++ = *p++;
+        }
+        if (*o >= oend)
+            return NULL;
+    }
+    return p < end ? p + 1 : NULL;
+}
+
+/* Split [p, end) into out->argv. Returns 0 or a negative errno. */
+static int lex_line(struct lk_cfglex *lx, const char *p, const char *end, struct lk_cfgline *out,
+                    char **err)
+{
+    char *o = lx->buf, *oend = lx->buf + sizeof(lx->buf) - 1;
+
+    out->argc = 0;
+    for (;;) {
+        while (p < end && (*p == ' ' || *p == '\t' || *p == '\r'))
+            p++;
+        if (p >= end || is_comment_start(lx, *p))
+            break;
+        if (out->argc >= LK_CFG_MAX_ARGS)
+            return lk_cfg_err(err, "%s:%u: %s", out->file, out->line, "too many arguments");
+        out->argv[out->argc++] = o;
+        if (is_brace(lx, *p)) {
+            *o++ = *p++;
+            *o++ = '\0';
+            continue;
+        }
+        while (p < end && *p != ' ' && *p != '\t' && *p != '\r' && !is_brace(lx, *p)) {
+            if (*p == '"' || *p == '\'') {
+                p = lex_quoted(p + 1, end, *p, &o, oend);
+                if (!p)
+                    return lk_cfg_err(err, "%s:%u: %s", out->file, out->line,
+                                      "unterminated quote or line too long");
+                continue;
+            }
+            if (*p == '\\' && p + 1 < end)
+                p++;
+            else if (*p == '#' && (lx->flags & LK_CFGLEX_BRACES))
+                break; /* keepalived: a comment may follow a word directly */
+            *o++ = *p++;
+            if (o >= oend)
+                return lk_cfg_err(err, "%s:%u: %s", out->file, out->line, "line too long");
+        }
+        *o++ = '\0';
+        if (o >= oend)
+            return lk_cfg_err(err, "%s:%u: %s", out->file, out->line, "line too long");
+        if (p < end && *p == '#')
+            break;
+    }
+    out->argv[out->argc] = NULL;
+    return 0;
+}
+
+static int start_include(struct lk_cfglex *lx, struct lk_cfgline *ln, char **err)
+{
+    glob_t g;
+    struct src *s = lx->top;
+    size_t i;
+    int r;
+
+    if (ln->argc != 2)
+        return lk_cfg_err(err, "%s:%u: 'include' takes exactly one file pattern", ln->file,
+                          ln->line);
+    r = glob(ln->argv[1], 0, NULL, &g);
+    if (r == GLOB_NOMATCH)
+        return lk_cfg_err(err, "%s:%u: include: no file matches '%s'", ln->file, ln->line,
+                          ln->argv[1]);
+    if (r != 0)
+        return lk_cfg_err(err, "%s:%u: include: cannot expand '%s'", ln->file, ln->line,
+                          ln->argv[1]);
+    s->pending = calloc(g.gl_pathc, sizeof(char *));
+    if (!s->pending) {
+        globfree(&g);
+        return -ENOMEM;
+    }
+    for (i = 0; i < g.gl_pathc; i++) {
+        s->pending[i] = strdup(g.gl_pathv[i]);
+        if (!s->pending[i]) {
+            globfree(&g);
+            return -ENOMEM;
+        }
+        s->npending++;
+    }
+    globfree(&g);
+    return 0;
+}
+
+/* Open the next file an include statement asked for, if any is left. */
+static int next_pending(struct lk_cfglex *lx, char **err)
+{
+    struct src *s = lx->top;
+
+    if (!s || s->ipending >= s->npending)
+        return 0;
+    return push_file(lx, s->pending[s->ipending++], err) < 0 ? -EINVAL : 1;
+}
+
+int lk_cfglex_next(struct lk_cfglex *lx, struct lk_cfgline *out, char **err)
+{
+    struct src *s;
+    const char *p, *nl, *end;
+    int r;
+
+    for (;;) {
+        r = next_pending(lx, err);
+        if (r < 0)
+            return r;
+        s = lx->top;
+        if (!s)
+            return 0;
+        if (s->pos >= s->len) {
+            if (!s->up)
+                return 0;
+            pop_src(lx);
+            continue;
+        }
+        p = s->text + s->pos;
+        end = s->text + s->len;
+        nl = memchr(p, '\n', (size_t)(end - p));
+        if (!nl)
+            nl = end;
+        s->pos = (size_t)(nl - s->text) + 1;
+        s->line++;
+        if (memchr(p, '\0', (size_t)(nl - p)))
+            return lk_cfg_err(err, "%s:%u: NUL byte in config", s->name, s->line);
+        out->file = s->name;
+        out->line = s->line;
+        while (p < nl && (*p == ' ' || *p == '\t'))
+            p++;
+        if ((lx->flags & LK_CFGLEX_SEMI) && p < nl && *p == ';')
+            continue;
+        r = lex_line(lx, p, nl, out, err);
+        if (r < 0)
+            return r;
+        if (out->argc == 0)
+            continue;
+        if ((lx->flags & LK_CFGLEX_INCLUDE) && strcmp(out->argv[0], "include") == 0) {
+            r = start_include(lx, out, err);
+            if (r < 0)
+                return r;
+            continue;
+        }
+        return 1;
+    }
+}

@@ -1,0 +1,56 @@
+/* cfglex.h - the config lexer shared by the HAProxy and Keepalived dialects.
+ *
+ * It turns a file (or an in-memory text) into lines of arguments and knows
+ * FILE:LINE for every line; it knows nothing about keywords. Dialect options:
+ *  - both: '#' comments, "double quotes" with backslash escapes, 'single
+ *    quotes' taken literally, a backslash escaping the next character;
+ *  - LK_CFGLEX_BRACES: '{' and '}' are arguments of their own even when glued
+ *    to a word ("vrrp_instance V1_1{"), as Keepalived reads them;
+ *  - LK_CFGLEX_BANG: '!' starts a comment too (Keepalived);
+ *  - LK_CFGLEX_SEMI: a line whose first character is ';' is a comment (the
+ *    lab guide's Figure 2.6 uses ";;" lines);
+ *  - LK_CFGLEX_INCLUDE: "include PATTERN" reads the matching files in place
+ *    (glob order), at most 8 levels deep. */
+#ifndef LK_CFGLEX_H
+#define LK_CFGLEX_H
+
+#include "common/compiler.h"
+
+#define LK_CFGLEX_BRACES  (1u << 0)
+#define LK_CFGLEX_BANG    (1u << 1)
+#define LK_CFGLEX_SEMI    (1u << 2)
+#define LK_CFGLEX_INCLUDE (1u << 3)
+
+#define LK_CFG_MAX_ARGS 64
+
+struct lk_cfglex;
+
+/* One logical line. `file` stays valid until lk_cfglex_free(); argv strings
+ * until the next lk_cfglex_next() call (copy what you keep). */
+struct lk_cfgline {
+    const char *file;
+    unsigned line;
+    int argc;
+    char *argv[LK_CFG_MAX_ARGS + 1];
+};
+
+/* Open a file. Returns 0 and *ret, or a negative errno (*err says why,
+ * malloc'ed, caller frees). */
+int lk_cfglex_open_file(struct lk_cfglex **ret, const char *path, unsigned flags, char **err);
+
+/* Lex a text held in memory; `name` stands for the file name in messages.
+ * The text is copied. */
+int lk_cfglex_open_mem(struct lk_cfglex **ret, const char *name, const char *text, unsigned flags);
+
+/* Next non-empty line: 1 and *out filled, 0 at the end, or a negative errno
+ * with *err = "FILE:LINE: reason" (malloc'ed). */
+int lk_cfglex_next(struct lk_cfglex *lx, struct lk_cfgline *out, char **err);
+
+/* Free the lexer and every file it opened; accepts NULL, returns NULL. */
+struct lk_cfglex *lk_cfglex_free(struct lk_cfglex *lx);
+
+/* asprintf into *err (replacing what was there). Returns -EINVAL so that
+ * handlers can "return lk_cfg_err(err, ...)". */
+int lk_cfg_err(char **err, const char *fmt, ...) LK_PRINTF(2, 3);
+
+#endif

@@ -1,0 +1,465 @@
+/* cmdsrv.c - see cmdsrv.h. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "common/cmdsrv.h"
+#include "common/list.h"
+
+#define LINE_MAX_LEN (64 * 1024)
+#define MAX_WORDS    64
+
+struct lk_cmdsrv {
+    uv_pipe_t pipe;
+    uv_loop_t *loop;
+    lk_cmd_fn fn;
+    void *ud;
+    char *path;
+    int level;
+    size_t max_out;
+    unsigned idle_ms;
+    struct lk_list conns;
+    int stopping;
+};
+
+struct lk_cmdconn {
+    uv_pipe_t pipe;
+    uv_timer_t idle;
+    struct lk_list link;
+    struct lk_cmdsrv *srv;
+    char *in;
+    size_t in_len;
+    size_t queued;
+    int interactive;
+    int held;
+    int closing;
+    int handles; /* open libuv handles; free on the last close */
+    unsigned timeout_ms;
+    lk_cmdconn_close_fn close_fn;
+    void *close_ud;
+};
+
+struct wreq {
+    uv_write_t req;
+    struct lk_cmdconn *c;
+    size_t len;
+    char data[];
+};
+
+int lk_cmd_level_parse(const char *s)
+{
+    if (strcmp(s, "user") == 0)
+        return LK_CMD_LEVEL_USER;
+    if (strcmp(s, "operator") == 0)
+        return LK_CMD_LEVEL_OPERATOR;
+    if (strcmp(s, "admin") == 0)
+        return LK_CMD_LEVEL_ADMIN;
+    return -EINVAL;
+}
+
+int lk_cmd_split(char *line, char **argv, int max)
+{
+    char *p = line, *o;
+    int argc = 0;
+
+    for (;;) {
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (!*p)
+            break;
+        if (argc >= max)
+            return -E2BIG;
+        argv[argc++] = o = p;
+        while (*p && *p != ' ' && *p != '\t') {
+            if (*p == '\\' && p[1])
+                p++;
+            *o++ = *p++;
+        }
+        if (*p)
+            p++;
+        *o = '\0';
+    }
+    argv[argc] = NULL;
+    return argc;
+}
+
+static void conn_handle_closed(uv_handle_t *h)
+{
+    struct lk_cmdconn *c = h->data;
+
+    if (--c->handles > 0)
+        return;
+    free(c->in);
+    free(c);
+}
+
+static void conn_close_now(struct lk_cmdconn *c)
+{
+    if (c->handles == 0 || uv_is_closing((uv_handle_t *)&c->pipe))
+        return;
+    c->closing = 1;
+    lk_list_del(&c->link);
+    if (c->close_fn) {
+        lk_cmdconn_close_fn fn = c->close_fn;
+
+        c->close_fn = NULL;
+        fn(c, c->close_ud);
+    }
+    uv_close((uv_handle_t *)&c->pipe, conn_handle_closed);
+    uv_close((uv_handle_t *)&c->idle, conn_handle_closed);
+}
+
+static void write_done(uv_write_t *req, int status)
+{
+    struct wreq *w = lk_container_of(req, struct wreq, req);
+    struct lk_cmdconn *c = w->c;
+
+    c->queued -= w->len;
+    free(w);
+    if (status < 0)
+        conn_close_now(c);
+    else if (c->closing && c->queued == 0)
+        conn_close_now(c);
+}
+
+int lk_cmdconn_write(struct lk_cmdconn *c, const void *buf, size_t len)
+{
+    struct wreq *w;
+    uv_buf_t b;
+    int r;
+
+    if (c->closing || uv_is_closing((uv_handle_t *)&c->pipe))
+        return -EPIPE;
+    if (len == 0)
+        return 0;
+    if (c->queued + len > c->srv->max_out)
+        return -ENOBUFS;
+    w = malloc(sizeof(*w) + len);
+    if (!w)
+        return -ENOMEM;
+    memcpy(w->data, buf, len);
+    w->c = c;
+    w->len = len;
+    b = uv_buf_init(w->data, (unsigned)len);
+    r = uv_write(&w->req, (uv_stream_t *)&c->pipe, &b, 1, write_done);
+    if (r < 0) {
+        free(w);
+        return r;
+    }
+    c->queued += len;
+    return 0;
+}
+
+int lk_cmdconn_printf(struct lk_cmdconn *c, const char *fmt, ...)
+{
+    char small[1024], *big = NULL;
+    va_list ap;
+    int n, r;
+
+    va_start(ap, fmt);
+    n = vsnprintf(small, sizeof(small), fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return -EINVAL;
+    if ((size_t)n < sizeof(small))
+        return lk_cmdconn_write(c, small, (size_t)n);
+    va_start(ap, fmt);
+    n = vasprintf(&big, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return -ENOMEM;
+    r = lk_cmdconn_write(c, big, (size_t)n);
+    free(big);
+    return r;
+}
+
+int lk_cmdconn_level(const struct lk_cmdconn *c)
+{
+    return c->srv->level;
+}
+
+size_t lk_cmdconn_pending(const struct lk_cmdconn *c)
+{
+    return c->queued;
+}
+
+void lk_cmdconn_hold(struct lk_cmdconn *c, lk_cmdconn_close_fn close_fn, void *conn_ud)
+{
+    c->held = 1;
+    c->close_fn = close_fn;
+    c->close_ud = conn_ud;
+    uv_timer_stop(&c->idle);
+}
+
+void lk_cmdconn_close(struct lk_cmdconn *c)
+{
+    if (c->closing)
+        return;
+    c->closing = 1;
+    uv_read_stop((uv_stream_t *)&c->pipe);
+    if (c->queued == 0)
+        conn_close_now(c);
+}
+
+static void idle_fired(uv_timer_t *t)
+{
+    lk_cmdconn_close(t->data);
+}
+
+static void arm_idle(struct lk_cmdconn *c)
+{
+    if (!c->held && !c->closing)
+        uv_timer_start(&c->idle, idle_fired, c->timeout_ms, 0);
+}
+
+/* Built-in commands every socket has. Returns 1 if handled. */
+static int builtin(struct lk_cmdconn *c, int argc, char **argv)
+{
+    uint64_t v;
+
+    if (strcmp(argv[0], "prompt") == 0) {
+        c->interactive = !c->interactive;
+        return 1;
+    }
+    if (strcmp(argv[0], "quit") == 0) {
+        lk_cmdconn_close(c);
+        return 1;
+    }
+    if (argc >= 3 && strcmp(argv[0], "set") == 0 && strcmp(argv[1], "timeout") == 0 &&
+        strcmp(argv[2], "cli") == 0) {
+        char *end;
+
+        v = argc > 3 ? strtoull(argv[3], &end, 10) : 0;
+        if (argc != 4 || *end || v == 0 || v > 86400)
+            lk_cmdconn_printf(c, "'set timeout cli' expects an integer value in seconds.\n");
+        else
+            c->timeout_ms = (unsigned)v * 1000;
+        return 1;
+    }
+    return 0;
+}
+
+static void run_one(struct lk_cmdconn *c, char *cmd)
+{
+    char *argv[MAX_WORDS + 1];
+    int argc;
+
+    argc = lk_cmd_split(cmd, argv, MAX_WORDS);
+    if (argc == 0)
+        return;
+    if (argc < 0) {
+        lk_cmdconn_printf(c, "Too many words on the command line.\n\n");
+        return;
+    }
+    if (builtin(c, argc, argv))
+        return;
+    if (c->srv->fn(c, argc, argv, c->srv->ud) == -ENOENT)
+        lk_cmdconn_printf(c, "Unknown command: '%s'. Type 'help' for the list.\n", argv[0]);
+    if (!c->held)
+        lk_cmdconn_write(c, "\n", 1);
+}
+
+static void run_line(struct lk_cmdconn *c, char *line)
+{
+    char *p = line, *semi;
+
+    while (p && !c->closing) {
+        semi = strchr(p, ';');
+        if (semi)
+            *semi++ = '\0';
+        run_one(c, p);
+        p = semi;
+    }
+    if (c->closing || c->held)
+        return;
+    if (c->interactive)
+        lk_cmdconn_write(c, "> ", 2);
+    else
+        lk_cmdconn_close(c);
+}
+
+static void alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+    static __thread char scratch[16384];
+
+    *buf = uv_buf_init(scratch, sizeof(scratch));
+}
+
+static int append_input(struct lk_cmdconn *c, const char *data, size_t n)
+{
+    char *nb;
+
+    if (c->in_len + n > LINE_MAX_LEN)
+        return -E2BIG;
+    nb = realloc(c->in, c->in_len + n + 1);
+    if (!nb)
+        return -ENOMEM;
+    c->in = nb;
+    memcpy(c->in + c->in_len, data, n);
+    c->in_len += n;
+    c->in[c->in_len] = '\0';
+    return 0;
+}
+
+static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
+{
+    struct lk_cmdconn *c = st->data;
+    char *nl, *line;
+    size_t used;
+
+    if (nread < 0) {
+        conn_close_now(c);
+        return;
+    }
+    if (nread == 0)
+        return;
+    if (append_input(c, buf->base, (size_t)nread) < 0) {
+        lk_cmdconn_printf(c, "Command line too long.\n");
+        lk_cmdconn_close(c);
+        return;
+    }
+    arm_idle(c);
+    line = c->in;
+    while (!c->closing && (nl = memchr(line, '\n', c->in_len - (size_t)(line - c->in)))) {
+        *nl = '\0';
+        if (nl > line && nl[-1] == '\r')
+            nl[-1] = '\0';
+        run_line(c, line);
+        line = nl + 1;
+    }
+    if (c->closing || !c->in)
+        return;
+    used = (size_t)(line - c->in);
+    memmove(c->in, line, c->in_len - used);
+    c->in_len -= used;
+}
+
+static void on_connection(uv_stream_t *server, int status)
+{
+    struct lk_cmdsrv *s = server->data;
+    struct lk_cmdconn *c;
+
+    if (status < 0)
+        return;
+    c = calloc(1, sizeof(*c));
+    if (!c)
+        return;
+    c->srv = s;
+    c->timeout_ms = s->idle_ms;
+    uv_pipe_init(s->loop, &c->pipe, 0);
+    uv_timer_init(s->loop, &c->idle);
+    c->pipe.data = c->idle.data = c;
+    c->handles = 2;
+    lk_list_append(&s->conns, &c->link);
+    if (uv_accept(server, (uv_stream_t *)&c->pipe) < 0 ||
+        uv_read_start((uv_stream_t *)&c->pipe, alloc_cb, read_cb) < 0) {
+        conn_close_now(c);
+        return;
+    }
+    arm_idle(c);
+}
+
+/* A socket file nobody answers on is left over from a crash. */
+static int path_is_live(const char *path)
+{
+    struct sockaddr_un sun;
+    int fd, live;
+
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd == -1)
+        return 0;
+    memset(&sun, 0, sizeof(sun));
+    sun.sun_family = AF_UNIX;
+    snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+    live = connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0;
+    close(fd);
+    return live;
+}
+
+static void srv_closed(uv_handle_t *h)
+{
+    struct lk_cmdsrv *s = h->data;
+
+    free(s->path);
+    free(s);
+}
+
+static int srv_bind(struct lk_cmdsrv *s, const struct lk_cmdsrv_opts *o)
+{
+    struct stat st;
+    int r;
+
+    if (strlen(o->path) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+        return -ENAMETOOLONG;
+    if (stat(o->path, &st) == 0) {
+        if (!S_ISSOCK(st.st_mode))
+            return -EEXIST;
+        if (path_is_live(o->path))
+            return -EADDRINUSE;
+        unlink(o->path);
+    }
+    r = uv_pipe_bind(&s->pipe, o->path);
+    if (r < 0)
+        return r;
+    if (chmod(o->path, o->mode ? o->mode : 0660) == -1)
+        return -errno;
+    if ((o->uid != (uid_t)-1 || o->gid != (gid_t)-1) && chown(o->path, o->uid, o->gid) == -1)
+        return -errno;
+    return uv_listen((uv_stream_t *)&s->pipe, 64, on_connection);
+}
+
+int lk_cmdsrv_start(struct lk_cmdsrv **ret, uv_loop_t *loop, const struct lk_cmdsrv_opts *o,
+                    lk_cmd_fn fn, void *ud)
+{
+    struct lk_cmdsrv *s;
+    int r;
+
+    s = calloc(1, sizeof(*s));
+    if (!s)
+        return -ENOMEM;
+    s->path = strdup(o->path);
+    if (!s->path) {
+        free(s);
+        return -ENOMEM;
+    }
+    s->loop = loop;
+    s->fn = fn;
+    s->ud = ud;
+    s->level = o->level;
+    s->max_out = o->max_out ? o->max_out : 4u << 20;
+    s->idle_ms = o->idle_ms ? o->idle_ms : 10000;
+    lk_list_init(&s->conns);
+    uv_pipe_init(loop, &s->pipe, 0);
+    s->pipe.data = s;
+    r = srv_bind(s, o);
+    if (r < 0) {
+        free(s->path);
+        s->path = NULL; /* never unlink a file we did not create */
+        uv_close((uv_handle_t *)&s->pipe, srv_closed);
+        return r;
+    }
+    *ret = s;
+    return 0;
+}
+
+void lk_cmdsrv_stop(struct lk_cmdsrv *s)
+{
+    struct lk_list *it, *nx;
+
+    if (!s || s->stopping)
+        return;
+    s->stopping = 1;
+    LK_LIST_FOREACH_SAFE(it, nx, &s->conns)
+    {
+        conn_close_now(LK_LIST_ELEM(it, struct lk_cmdconn, link));
+    }
+    if (s->path)
+        unlink(s->path);
+    uv_close((uv_handle_t *)&s->pipe, srv_closed);
+}

@@ -1,0 +1,107 @@
+/* log.c - see log.h. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/clock.h"
+#include "common/log.h"
+
+int lk_log_threshold = LK_LOG_INFO;
+static const char *log_ident = "lbkit";
+static int log_journal; /* stderr goes to journald: use "<N>" prefixes */
+
+static const char *const level_names[LK_LOG_MAX] = {
+    "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug",
+};
+
+void lk_log_init(const char *ident, int level)
+{
+    log_ident = ident;
+    lk_log_threshold = level;
+    log_journal = getenv("JOURNAL_STREAM") != NULL;
+}
+
+int lk_log_level_parse(const char *name)
+{
+    int i;
+
+    for (i = 0; i < LK_LOG_MAX; i++)
+        if (strcasecmp(name, level_names[i]) == 0)
+            return i;
+    return -EINVAL;
+}
+
+static void log_vwrite(int level, const char *fmt, va_list ap)
+{
+    char line[2048];
+    size_t n;
+    int r;
+
+    if (level < 0 || level >= LK_LOG_MAX)
+        level = LK_LOG_ERR;
+    if (log_journal) {
+        r = snprintf(line, sizeof(line), "<%d>", level);
+    } else {
+        struct tm tm;
+        time_t t = time(NULL);
+
+        localtime_r(&t, &tm);
+        r = (int)strftime(line, sizeof(line), "%Y-%m-%d %H:%M:%S ", &tm);
+        r += snprintf(line + r, sizeof(line) - (size_t)r, "%s[%d] %s: ", log_ident, (int)getpid(),
+                      level_names[level]);
+    }
+    n = (size_t)r;
+    r = vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
+    if (r < 0)
+        return;
+    n += (size_t)r < sizeof(line) - n - 1 ? (size_t)r : sizeof(line) - n - 2;
+    line[n++] = '\n';
+    /* stderr is unbuffered; a lost log line is not worth failing over */
+    if (write(STDERR_FILENO, line, n) < 0)
+        return;
+}
+
+void lk_log_write(int level, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    log_vwrite(level, fmt, ap);
+    va_end(ap);
+}
+
+int lk_log_errno(int err, int level, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (level > lk_log_threshold)
+        return err;
+    errno = err < 0 ? -err : err;
+    va_start(ap, fmt);
+    log_vwrite(level, fmt, ap);
+    va_end(ap);
+    return err;
+}
+
+int lk_ratelimit_ok(struct lk_ratelimit *rl)
+{
+    uint64_t now = lk_mono_ms();
+
+    if (now - rl->window_start_ms >= rl->interval_ms) {
+        if (rl->suppressed)
+            lk_log_write(LK_LOG_WARNING, "%u similar messages suppressed", rl->suppressed);
+        rl->window_start_ms = now;
+        rl->used = 0;
+        rl->suppressed = 0;
+    }
+    if (rl->used < rl->burst) {
+        rl->used++;
+        return 1;
+    }
+    rl->suppressed++;
+    return 0;
+}

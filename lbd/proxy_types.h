@@ -1,0 +1,204 @@
+/* proxy_types.h - the objects an lbd config is made of, shared by the
+ * parser, the balancers, the forwarding code and the admin socket.
+ *
+ * Ownership: struct lb_cfg owns every proxy (list `proxies`), each proxy owns
+ * its binds, servers and strings. The config objects are the runtime
+ * objects (as in HAProxy): worker threads read the configured fields, which
+ * never change after start, and the fields marked "shared" below, which are
+ * atomics written by any thread. */
+#ifndef LB_PROXY_TYPES_H
+#define LB_PROXY_TYPES_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "common/addr.h"
+
+enum lb_mode { LB_MODE_TCP = 0, LB_MODE_HTTP, LB_MODE_MAX };
+
+enum lb_algo {
+    LB_ALGO_ROUNDROBIN = 0,
+    LB_ALGO_LEASTCONN,
+    LB_ALGO_SOURCE,
+    LB_ALGO_FIRST,
+    LB_ALGO_URI,
+    LB_ALGO_HDR,
+    LB_ALGO_MAX
+};
+
+/* Section kinds; a proxy's `cap` says what it can do. */
+#define LB_CAP_DEF (1u << 0)
+#define LB_CAP_FE  (1u << 1)
+#define LB_CAP_BE  (1u << 2)
+
+/* `option` flags. */
+#define LB_OPT_TCPKA             (1u << 0)
+#define LB_OPT_TCPLOG            (1u << 1)
+#define LB_OPT_HTTPLOG           (1u << 2)
+#define LB_OPT_REDISPATCH        (1u << 3)
+#define LB_OPT_DONTLOGNULL       (1u << 4)
+#define LB_OPT_FORWARDFOR        (1u << 5)
+#define LB_OPT_HTTP_SERVER_CLOSE (1u << 6)
+#define LB_OPT_HTTPCLOSE         (1u << 7)
+#define LB_OPT_HTTP_KEEP_ALIVE   (1u << 8)
+#define LB_OPT_HTTPCHK           (1u << 9)
+#define LB_OPT_MYSQL_CHECK       (1u << 10)
+#define LB_OPT_LOG_HEALTH_CHECKS (1u << 11)
+#define LB_OPT_SPLICE_AUTO       (1u << 12)
+#define LB_OPT_ALLBACKUPS        (1u << 13)
+#define LB_OPT_CLITCPKA          (1u << 14)
+#define LB_OPT_SRVTCPKA          (1u << 15)
+
+/* Server flags from the config line. */
+#define LB_SRV_F_CHECK    (1u << 0)
+#define LB_SRV_F_BACKUP   (1u << 1)
+#define LB_SRV_F_DISABLED (1u << 2)
+
+/* Operational state, shared between threads. */
+enum lb_srv_state {
+    LB_SRV_UP = 0,
+    LB_SRV_DOWN,
+    LB_SRV_MAINT, /* disabled by config or operator */
+    LB_SRV_DRAIN, /* up, but takes no new traffic */
+    LB_SRV_STATE_MAX
+};
+
+/* Timeouts in milliseconds; 0 means "not set" (no timeout). */
+struct lb_timeouts {
+    uint64_t connect, client, server, queue, tunnel, check;
+    uint64_t http_request, http_keep_alive, client_fin, server_fin;
+};
+
+enum lb_log_kind { LB_LOG_FD = 0, LB_LOG_UNIX, LB_LOG_UDP, LB_LOG_KIND_MAX };
+enum lb_log_format { LB_LOGF_RFC3164 = 0, LB_LOGF_RFC5424, LB_LOGF_RAW, LB_LOGF_MAX };
+
+struct lb_logtarget {
+    struct lb_logtarget *next;
+    enum lb_log_kind kind;
+    enum lb_log_format format;
+    int fd;            /* LB_LOG_FD: 1 or 2 */
+    struct lk_addr addr; /* LB_LOG_UDP */
+    char *path;        /* LB_LOG_UNIX */
+    int facility;      /* 0..23 */
+    int level;         /* highest level sent (syslog numbering) */
+    unsigned maxlen;   /* line length limit */
+};
+
+struct lb_bind {
+    struct lb_bind *next;
+    struct lk_addr addr;
+    char *spec; /* as written, for messages */
+    const char *file;
+    unsigned line;
+};
+
+struct lb_proxy;
+
+struct lb_server {
+    char *name;
+    struct lb_proxy *be;
+    struct lk_addr addr;
+    unsigned idx; /* position in be->servers */
+    unsigned puid; /* HAProxy's server id, from 1 */
+    const char *file;
+    unsigned line;
+    unsigned flags; /* LB_SRV_F_* */
+    unsigned weight; /* configured, 0..256 */
+    unsigned maxconn; /* 0: unlimited */
+    uint64_t inter, fastinter, downinter; /* ms */
+    unsigned rise, fall;
+    char *cookie;
+    int init_state; /* -1 unset, LB_SRV_UP or LB_SRV_DOWN */
+    int shutdown_on_down; /* on-marked-down shutdown-sessions */
+    /* shared: */
+    _Atomic int state; /* enum lb_srv_state */
+    _Atomic unsigned cur_weight; /* weight in effect (runtime-settable) */
+    _Atomic unsigned cur_conns;
+    _Atomic unsigned max_conns_seen;
+    _Atomic uint64_t cum_conns;
+    _Atomic uint64_t bytes_in, bytes_out;
+    _Atomic uint64_t failed_conns;
+    _Atomic uint64_t retries, redispatches;
+    _Atomic unsigned queued;
+};
+
+/* Statistics page settings (listen stats). */
+struct lb_stats_cfg {
+    int enabled;
+    char *uri;
+    char **auth; /* "user:pass" strings */
+    size_t nauth;
+    uint64_t refresh_ms;
+    int hide_version;
+    char *realm;
+};
+
+struct lb_proxy {
+    struct lb_proxy *next;
+    char *name;
+    unsigned cap;
+    const char *file;
+    unsigned line;
+    unsigned uuid; /* HAProxy's proxy id */
+    enum lb_mode mode;
+    unsigned options;
+    int retries;
+    struct lb_timeouts to;
+    unsigned maxconn;
+    enum lb_algo algo;
+    char *algo_arg; /* hdr(name) */
+    char *default_backend_name;
+    struct lb_proxy *default_backend;
+    struct lb_bind *binds;
+    struct lb_server **servers;
+    unsigned nservers;
+    struct lb_server defsrv; /* default-server settings */
+    int log_global;
+    struct lb_logtarget *logs;
+    struct lb_stats_cfg stats;
+    char **extra; /* lines of later-issue keywords, kept verbatim (NULL-ended) */
+    size_t nextra;
+    /* shared: */
+    _Atomic unsigned cur_conns;
+    _Atomic unsigned max_conns_seen;
+    _Atomic uint64_t cum_conns;
+    _Atomic uint64_t bytes_in, bytes_out;
+    _Atomic unsigned generation; /* bumped on any server state/weight change */
+    _Atomic unsigned queued;
+};
+
+struct lb_sock_cfg {
+    struct lb_sock_cfg *next;
+    char *path;
+    unsigned mode;
+    uid_t uid;
+    gid_t gid;
+    int level;
+};
+
+struct lb_global {
+    unsigned maxconn;
+    unsigned nbthread;
+    unsigned bufsize;
+    uint64_t hard_stop_after_ms;
+    uint64_t stats_timeout_ms;
+    struct lb_logtarget *logs;
+    struct lb_sock_cfg *sockets;
+    char *pidfile;
+    uid_t uid;
+    gid_t gid;
+    char *checkd_socket; /* our keyword: where checkd listens */
+    int nosplice;        /* never use splice(2) */
+};
+
+struct lb_cfg {
+    struct lb_global global;
+    struct lb_proxy *proxies; /* frontends, backends, listens in file order */
+    struct lb_proxy *defaults; /* every defaults section, for named lookup */
+    char *path;
+    char **files; /* every file read, so objects can point at their FILE */
+    size_t nfiles;
+};
+
+#endif
