@@ -72,16 +72,17 @@ static int was_tried(const struct lb_pick_ctx *ctx, const struct lb_server *s)
     return 0;
 }
 
-/* Collect usable servers of one kind (active or backup). Returns how many
- * are usable at all in *usable; candidates exclude full and tried ones. */
+/* Collect usable servers of one kind (active or backup). Returns the
+ * candidates (usable, not full, not tried); *usable counts usable servers
+ * and *full those skipped only for being at maxconn. */
 static unsigned collect(struct lb_balancer *b, const struct lb_pick_ctx *ctx, int backup,
-                        unsigned *usable)
+                        unsigned *usable, unsigned *full)
 {
     struct lb_proxy *be = b->be;
     struct lb_server *s;
     unsigned i, n = 0;
 
-    *usable = 0;
+    *usable = *full = 0;
     for (i = 0; i < be->nservers; i++) {
         s = be->servers[i];
         if (!!(s->flags & LB_SRV_F_BACKUP) != backup || !lb_server_usable(s))
@@ -89,8 +90,12 @@ static unsigned collect(struct lb_balancer *b, const struct lb_pick_ctx *ctx, in
         ++*usable;
         if (backup && *usable > 1 && !(be->options & LB_OPT_ALLBACKUPS))
             break;
-        if (lb_server_full(s) || was_tried(ctx, s))
+        if (was_tried(ctx, s))
             continue;
+        if (lb_server_full(s)) {
+            ++*full;
+            continue;
+        }
         b->cand[n++] = s;
     }
     return n;
@@ -99,13 +104,13 @@ static unsigned collect(struct lb_balancer *b, const struct lb_pick_ctx *ctx, in
 enum lb_pick_status lb_balancer_pick(struct lb_balancer *b, const struct lb_pick_ctx *ctx,
                                      struct lb_server **ret)
 {
-    unsigned n, usable;
+    unsigned n, usable, full;
 
-    n = collect(b, ctx, 0, &usable);
+    n = collect(b, ctx, 0, &usable, &full);
     if (usable == 0)
-        n = collect(b, ctx, 1, &usable);
+        n = collect(b, ctx, 1, &usable, &full);
     if (n == 0)
-        return usable ? LB_PICK_FULL : LB_PICK_NONE;
+        return full ? LB_PICK_FULL : LB_PICK_NONE;
     *ret = n == 1 ? b->cand[0] : b->ops->pick(b, b->cand, n, ctx);
     return LB_PICK_OK;
 }
