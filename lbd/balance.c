@@ -107,7 +107,9 @@ enum lb_pick_status lb_balancer_pick(struct lb_balancer *b, const struct lb_pick
     unsigned n, usable, full;
 
     n = collect(b, ctx, 0, &usable, &full);
-    if (usable == 0)
+    /* backups serve when no active server is up, and also when every
+     * active one already failed this connection */
+    if (n == 0 && full == 0)
         n = collect(b, ctx, 1, &usable, &full);
     if (n == 0)
         return full ? LB_PICK_FULL : LB_PICK_NONE;

@@ -164,6 +164,15 @@ static void test_tried_servers_avoided(void **state)
     pick(b, &ctx, LB_PICK_NONE);
     lb_balancer_free(b);
     lb_cfg_free(cfg);
+    /* every active server failed this connection: the backup gets it */
+    cfg = cfg_with("  server a 127.0.0.1:1\n  server bk 127.0.0.1:2 backup\n");
+    be = lb_cfg_find_proxy(cfg, "b", LB_CAP_BE);
+    b = lb_balancer_new(be);
+    tried[0] = be->servers[0];
+    ctx.ntried = 1;
+    assert_string_equal(pick(b, &ctx, LB_PICK_OK)->name, "bk");
+    lb_balancer_free(b);
+    lb_cfg_free(cfg);
 }
 
 static void test_source_stable(void **state)
