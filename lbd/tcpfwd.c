@@ -159,6 +159,8 @@ static void finish(struct sess *s, const char *term, int rst_cli, int rst_srv)
         return;
     if (s->term[0] == '-')
         memcpy(s->term, term, 2);
+    if (was_queued)
+        s->tq = uv_now(&w->loop); /* Tw reports the time spent queued */
     log_session(s, lk_mono_ms());
     count_bytes(s);
     s->state = ST_CLOSED;

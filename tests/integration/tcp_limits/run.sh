@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# maxconn, queue and timeouts: a server at its maxconn queues the next
+# client until a slot frees; a client queued past "timeout queue" is closed
+# (sQ); an idle connection is closed at "timeout client" (cD); frontend
+# maxconn holds extra clients in the kernel backlog until a slot frees.
+source "$(dirname "$0")/../lib.sh"
+need_root
+TOOL="python3 $(dirname "$0")/../tcptool.py"
+
+P1=$(free_port); PF=$(free_port); PI=$(free_port)
+bg $TOOL server "$P1"
+wait_port 127.0.0.1 "$P1"
+cat > "$T/lbd.cfg" <<CFG
+defaults
+    mode tcp
+    timeout connect 1s
+    timeout client 30s
+    timeout server 30s
+    log stdout format raw local0
+frontend f
+    bind 127.0.0.1:$PF
+    option tcplog
+    default_backend b
+frontend idle
+    bind 127.0.0.1:$PI
+    timeout client 700ms
+    option tcplog
+    default_backend b
+backend b
+    timeout queue 1500ms
+    server s1 127.0.0.1:$P1 maxconn 1
+CFG
+bg "$LBD" -f "$T/lbd.cfg" -R "$T" > "$T/lbd.log" 2>&1; LBDPID=$!
+wait_port 127.0.0.1 "$PF"
+sleep 0.2
+# A holds the only slot for ~1 s; B queues behind it and then succeeds
+$TOOL hold 127.0.0.1 "$PF" 1 > "$T/a.out" 2>&1 & A=$!
+sleep 0.2
+$TOOL upload 127.0.0.1 "$PF" 5000 > "$T/b.out" 2>&1 & B=$!
+wait "$A" && arc=0 || arc=$?; wait "$B" && brc=0 || brc=$?
+expect_eq "first client holding the slot completes" "$arc" 0
+expect_eq "queued client is served once the slot frees" "$brc" 0
+check "queued connection logged with a queue time" grep -qE ' f b/s1 [1-9][0-9]{2,}/[0-9]+/[0-9]+ [0-9]+ -- ' "$T/lbd.log"
+# C holds for 3 s: D waits longer than timeout queue and is closed
+$TOOL hold 127.0.0.1 "$PF" 3 > "$T/c.out" 2>&1 & C=$!
+sleep 0.2
+t0=$(date +%s%N)
+got=$(timeout 5 python3 -c "
+import socket; s=socket.create_connection(('127.0.0.1',$PF)); s.settimeout(4); print(len(s.recv(100)))")
+t1=$(date +%s%N)
+expect_eq "client queued past timeout queue is closed" "$got" 0
+ms=$(( (t1 - t0) / 1000000 ))
+check "closed after about 1.5 s in the queue (${ms} ms)" test "$ms" -ge 1300 -a "$ms" -le 2500
+check "queue timeout logged as sQ" grep -qE ' f b/<NOSRV> [0-9]+/-1/[0-9]+ 0 sQ ' "$T/lbd.log"
+wait "$C" || true
+# an idle client is closed by timeout client
+t0=$(date +%s%N)
+got=$(timeout 5 python3 -c "
+import socket; s=socket.create_connection(('127.0.0.1',$PI)); s.settimeout(4); print(len(s.recv(100)))")
+t1=$(date +%s%N); ms=$(( (t1 - t0) / 1000000 ))
+expect_eq "idle connection closed" "$got" 0
+check "closed after timeout client 700 ms (${ms} ms)" test "$ms" -ge 600 -a "$ms" -le 1500
+check "idle timeout logged as cD" grep -qE ' idle b/s1 [0-9]+/[0-9]+/[0-9]+ [0-9]+ cD ' "$T/lbd.log"
+kill "$LBDPID"; wait "$LBDPID" || true
+finish
