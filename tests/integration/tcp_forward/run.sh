@@ -29,6 +29,7 @@ frontend fe
     default_backend be
 backend be
     balance roundrobin
+    option tcpka
     server dead 127.0.0.1:$PDEAD
     server s1 127.0.0.1:$P1
     server s2 127.0.0.1:$P2
@@ -52,6 +53,35 @@ check "tcplog line format" grep -qE '^127\.0\.0\.1:[0-9]+ \[[0-9]{2}/[A-Z][a-z]{
 # roundrobin over the two live servers: both got traffic
 n1=$(grep -c ' be/s1 ' "$T/lbd.log" || true); n2=$(grep -c ' be/s2 ' "$T/lbd.log" || true)
 check "roundrobin spread s1=$n1 s2=$n2" test "$n1" -gt 400 -a "$n2" -gt 400
+
+# backpressure: a client that does not read pauses the server side, and lbd's
+# memory stays bounded (one buffer or one pipe per direction)
+rss() { awk '/VmRSS/ {print $2}' "/proc/$LBDPID/status"; }
+before=$(rss)
+python3 - "$PF" > "$T/slow.out" <<'PY' &
+import socket, sys, time, hashlib
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"SEND 268435456 11\n")
+time.sleep(2.5)              # read nothing for a while
+n = 0
+while True:
+    b = s.recv(1 << 20)
+    if not b: break
+    n += len(b)
+print(n)
+PY
+SLOW=$!
+sleep 1.5
+during=$(rss)
+# both proxied sockets carry SO_KEEPALIVE (option tcpka)
+ka=$(ss -tnoH state established "( sport = :$PF )" | grep -c 'keepalive' || true)
+check "option tcpka: client-side socket has SO_KEEPALIVE" test "$ka" -ge 1
+ka=$(ss -tnopH state established "( dport = :$P1 or dport = :$P2 )" | grep "pid=$LBDPID," | grep -c 'keepalive' || true)
+check "option tcpka: server-side socket has SO_KEEPALIVE" test "$ka" -ge 1
+wait "$SLOW"
+expect_eq "slow reader still gets all 256 MB" "$(cat "$T/slow.out")" 268435456
+grow=$(( during - before ))
+check "lbd memory grew by ${grow} KiB while a reader stalled 256 MB (< 8 MiB)" test "$grow" -lt 8192
 
 # a backend killed mid-stream: the client sees the end, lbd keeps serving
 $TOOL download 127.0.0.1 "$PF" 1073741824 > "$T/mid.out" 2>&1 & DL=$!

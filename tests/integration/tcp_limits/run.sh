@@ -7,11 +7,20 @@ source "$(dirname "$0")/../lib.sh"
 need_root
 TOOL="python3 $(dirname "$0")/../tcptool.py"
 
-P1=$(free_port); PF=$(free_port); PI=$(free_port)
+P1=$(free_port); PF=$(free_port); PI=$(free_port); PSYS=$(free_port)
 bg $TOOL server "$P1"
 wait_port 127.0.0.1 "$P1"
+# a syslog receiver on UDP
+bg python3 -c "
+import socket,sys
+s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.bind(('127.0.0.1',$PSYS))
+f=open('$T/syslog.txt','ab',0)
+while True: f.write(s.recv(65536)+b'\\n')"
 cat > "$T/lbd.cfg" <<CFG
+global
+    log 127.0.0.1:$PSYS local0 info
 defaults
+    log global
     mode tcp
     timeout connect 1s
     timeout client 30s
@@ -61,5 +70,7 @@ t1=$(date +%s%N); ms=$(( (t1 - t0) / 1000000 ))
 expect_eq "idle connection closed" "$got" 0
 check "closed after timeout client 700 ms (${ms} ms)" test "$ms" -ge 600 -a "$ms" -le 1500
 check "idle timeout logged as cD" grep -qE ' idle b/s1 [0-9]+/[0-9]+/[0-9]+ [0-9]+ cD ' "$T/lbd.log"
+check "syslog over UDP gets RFC 3164 lines (facility local0, info)" grep -qE '^<134>[A-Z][a-z]{2} [ 0-9]{2} [0-9:]{8} lbd\[[0-9]+\]: 127\.0\.0\.1:[0-9]+ \[.*\] f b/s1 ' "$T/syslog.txt"
+check "stdout target gets raw lines" grep -qE '^127\.0\.0\.1:[0-9]+ \[' "$T/lbd.log"
 kill "$LBDPID"; wait "$LBDPID" || true
 finish
