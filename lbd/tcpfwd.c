@@ -50,6 +50,8 @@ struct sess {
     uint64_t accept_wall_us;
     uint64_t t0, tq, tconn, tc, last, timer_at; /* monotonic ms */
     unsigned attempts, ntried;
+    int last_err; /* of the last failed connect, for the termination state */
+    struct lb_server *last_srv;
     struct lb_server *tried[MAX_TRIED];
 };
 
@@ -570,12 +572,13 @@ static void connect_failed(struct sess *s, int err)
         s->tried[s->ntried++] = srv;
     lk_log_rl(&connect_rl, LK_LOG_WARNING, "%s/%s (%s): connect failed: %s", s->be->name,
               srv->name, lk_addr_str(&srv->addr, addr, sizeof(addr)), strerror(-err));
+    s->last_err = err;
+    s->last_srv = srv;
     if (s->attempts > (unsigned)s->be->retries) {
         finish(s, err == -ETIMEDOUT ? "sC" : "SC", 0, 0);
         return;
     }
     atomic_fetch_add(&srv->retries, 1);
-    s->redispatched = 1;
     dispatch(s);
 }
 
@@ -610,6 +613,12 @@ static void dispatch(struct sess *s)
     enum lb_pick_status st;
 
     st = b ? lb_balancer_pick(b, &ctx, &srv) : LB_PICK_NONE;
+    if (st == LB_PICK_NONE && s->ntried) {
+        /* every server failed once: retry them rather than give up early,
+         * since "retries" bounds the attempts */
+        s->ntried = ctx.ntried = 0;
+        st = lb_balancer_pick(b, &ctx, &srv);
+    }
     if (st == LB_PICK_OK && lb_server_take(srv) < 0)
         st = LB_PICK_FULL; /* another thread took the last slot */
     switch (st) {
@@ -618,13 +627,17 @@ static void dispatch(struct sess *s)
             dequeue(s);
         else if (!s->tq)
             s->tq = uv_now(&s->w->loop);
+        if (s->last_srv && srv != s->last_srv) {
+            s->redispatched = 1;
+            atomic_fetch_add(&s->last_srv->redispatches, 1);
+        }
         connect_to(s, srv);
         break;
     case LB_PICK_FULL:
         enqueue(s);
         break;
     default:
-        finish(s, "SC", 0, 0);
+        finish(s, s->last_err == -ETIMEDOUT ? "sC" : "SC", 0, 0);
         break;
     }
 }

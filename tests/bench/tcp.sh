@@ -8,6 +8,7 @@
 # this shared machine hits both alike. Bounded: DUR seconds per run.
 # Usage: tests/bench/tcp.sh [ROUNDS] [DUR]   (needs a built lbd: build/ or LBD=)
 set -euo pipefail
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 ROUNDS=${1:-3}
 DUR=${2:-5}
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -51,8 +52,8 @@ backend web
 backend bulk
     server i1 127.0.0.1:$PI
 "
-printf "global\n    maxconn 20000\n    nbthread 1\n$common" "$PL" "$PLI" > "$T/lbd.cfg"
-printf "global\n    maxconn 20000\n    nbthread 1\n$common" "$PH" "$PHI" > "$T/haproxy.cfg"
+printf "global\n    maxconn 8000\n    nbthread 1\n$common" "$PL" "$PLI" > "$T/lbd.cfg"
+printf "global\n    maxconn 8000\n    nbthread 1\n$common" "$PH" "$PHI" > "$T/haproxy.cfg"
 "$LBD" -f "$T/lbd.cfg" -R "$T" 2>"$T/lbd.err" & PIDS+=($!)
 haproxy -f "$T/haproxy.cfg" -db 2>"$T/haproxy.err" & PIDS+=($!)
 waitp "$PN"; waitp "$PL"; waitp "$PH"; waitp "$PI"

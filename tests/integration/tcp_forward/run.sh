@@ -83,6 +83,43 @@ expect_eq "slow reader still gets all 256 MB" "$(cat "$T/slow.out")" 268435456
 grow=$(( during - before ))
 check "lbd memory grew by ${grow} KiB while a reader stalled 256 MB (< 8 MiB)" test "$grow" -lt 8192
 
+# reset propagation: a client that resets makes lbd reset the server side
+PR=$(free_port)
+bg python3 -c "
+import socket
+s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('127.0.0.1',$PR)); s.listen()
+c,_=s.accept()
+try:
+    while c.recv(65536): pass
+    r='eof'
+except ConnectionResetError: r='reset'
+open('$T/rst.txt','w').write(r)"
+RSRV=$!
+wait_listen "$PR"
+cat > "$T/rst.cfg" <<CFG
+defaults
+    mode tcp
+    timeout connect 2s
+    timeout client 30s
+    timeout server 30s
+frontend fr
+    bind 127.0.0.1:$(free_port)
+    default_backend br
+backend br
+    server r 127.0.0.1:$PR
+CFG
+PRF=$(awk '/bind/ {split($2,a,":"); print a[2]}' "$T/rst.cfg")
+bg "$LBD" -f "$T/rst.cfg" -R "$T/rst" > "$T/rst.log" 2>&1; RLBD=$!
+wait_listen "$PRF"
+python3 -c "
+import socket,struct,time
+s=socket.create_connection(('127.0.0.1',$PRF)); s.send(b'hello'); time.sleep(0.3)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii',1,0)); s.close()"
+wait "$RSRV" 2>/dev/null || true
+expect_eq "client reset is propagated to the server as a reset" "$(cat "$T/rst.txt" 2>/dev/null)" reset
+kill "$RLBD"; wait "$RLBD" || true
+
 # a backend killed mid-stream: the client sees the end, lbd keeps serving
 $TOOL download 127.0.0.1 "$PF" 1073741824 > "$T/mid.out" 2>&1 & DL=$!
 sleep 0.5

@@ -70,7 +70,46 @@ t1=$(date +%s%N); ms=$(( (t1 - t0) / 1000000 ))
 expect_eq "idle connection closed" "$got" 0
 check "closed after timeout client 700 ms (${ms} ms)" test "$ms" -ge 600 -a "$ms" -le 1500
 check "idle timeout logged as cD" grep -qE ' idle b/s1 [0-9]+/[0-9]+/[0-9]+ [0-9]+ cD ' "$T/lbd.log"
+kill "$LBDPID"; wait "$LBDPID" || true
+
+# connect timeout: a server whose accept queue is full drops our SYNs
+PB=$(free_port); PC=$(free_port)
+bg python3 -c "
+import socket,time
+s=socket.socket(); s.bind(('127.0.0.1',$PB)); s.listen(0)
+c=[socket.socket() for i in range(4)]
+for x in c:
+    x.setblocking(False)
+    try: x.connect(('127.0.0.1',$PB))
+    except BlockingIOError: pass
+time.sleep(60)"
+sleep 0.5
+cat > "$T/lbd2.cfg" <<CFG
+defaults
+    mode tcp
+    timeout connect 400ms
+    timeout client 5s
+    timeout server 5s
+    retries 1
+    log stdout format raw local0
+frontend f
+    bind 127.0.0.1:$PC
+    default_backend b
+backend b
+    server full 127.0.0.1:$PB
+CFG
+bg "$LBD" -f "$T/lbd2.cfg" -R "$T/r2" > "$T/lbd2.log" 2>&1; LBD2=$!
+wait_port 127.0.0.1 "$PC"
+sleep 0.5
+t0=$(date +%s%N)
+got=$(timeout 5 python3 -c "
+import socket; s=socket.create_connection(('127.0.0.1',$PC)); s.settimeout(4); print(len(s.recv(100)))")
+t1=$(date +%s%N); ms=$(( (t1 - t0) / 1000000 ))
+expect_eq "connect timeout: client closed" "$got" 0
+check "two attempts of 400 ms each (${ms} ms)" test "$ms" -ge 700 -a "$ms" -le 1600
+check "connect timeout logged as sC with one retry" grep -qE ' f b/<NOSRV> [0-9]+/-1/[0-9]+ 0 sC [0-9]+/[0-9]+/[0-9]+/[0-9]+/1 ' "$T/lbd2.log"
+kill "$LBD2"; wait "$LBD2" || true
+
 check "syslog over UDP gets RFC 3164 lines (facility local0, info)" grep -qE '^<134>[A-Z][a-z]{2} [ 0-9]{2} [0-9:]{8} lbd\[[0-9]+\]: 127\.0\.0\.1:[0-9]+ \[.*\] f b/s1 ' "$T/syslog.txt"
 check "stdout target gets raw lines" grep -qE '^127\.0\.0\.1:[0-9]+ \[' "$T/lbd.log"
-kill "$LBDPID"; wait "$LBDPID" || true
 finish
