@@ -3,7 +3,7 @@
 # Idempotent: packages already present are left alone.
 set -euo pipefail
 PKGS=(
-  build-essential cmake pkg-config clang
+  build-essential cmake pkg-config clang libclang-rt-14-dev
   libuv1-dev libjansson-dev libcmocka-dev libnl-3-dev libnl-route-3-dev libmnl-dev
   libmariadb-dev
   mariadb-server mariadb-client galera-4
