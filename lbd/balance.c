@@ -42,7 +42,7 @@ struct lb_balancer *lb_balancer_new(struct lb_proxy *be)
         return NULL;
     b->be = be;
     b->ops = ops_for(be->algo);
-    b->cand = calloc(be->nservers ? be->nservers : 1, sizeof(*b->cand));
+    b->cand = calloc(be->servers_cap ? be->servers_cap : 1, sizeof(*b->cand));
     if (!b->cand || (b->ops->init && b->ops->init(b) < 0)) {
         free(b->cand);
         free(b);
@@ -80,10 +80,10 @@ static unsigned collect(struct lb_balancer *b, const struct lb_pick_ctx *ctx, in
 {
     struct lb_proxy *be = b->be;
     struct lb_server *s;
-    unsigned i, n = 0;
+    unsigned i, n = 0, ns = atomic_load_explicit(&be->nservers, memory_order_acquire);
 
     *usable = *full = 0;
-    for (i = 0; i < be->nservers; i++) {
+    for (i = 0; i < ns; i++) {
         s = be->servers[i];
         if (!!(s->flags & LB_SRV_F_BACKUP) != backup || !lb_server_usable(s))
             continue;

@@ -13,7 +13,7 @@
 
 static int rr_init(struct lb_balancer *b)
 {
-    b->priv = calloc(b->be->nservers ? b->be->nservers : 1, sizeof(int64_t));
+    b->priv = calloc(b->be->servers_cap ? b->be->servers_cap : 1, sizeof(int64_t));
     return b->priv ? 0 : -ENOMEM;
 }
 

@@ -92,6 +92,14 @@ static void workers_done_cb(uv_async_t *a)
     uv_close((uv_handle_t *)&d->health_tick, NULL);
 }
 
+void lb_daemon_shutdown_server(struct lb_daemon *d, struct lb_server *s)
+{
+    unsigned i;
+
+    for (i = 0; i < d->nworkers; i++)
+        lb_worker_shutdown_server(d->workers[i], s);
+}
+
 int lb_daemon_healthy(struct lb_daemon *d, char *why, size_t len)
 {
     uint64_t now = lk_mono_ms(), hb;

@@ -45,6 +45,9 @@ struct lb_daemon *lb_daemon_free(struct lb_daemon *d);
 /* Called by a worker thread when it has finished (thread-safe). */
 void lb_daemon_worker_done(struct lb_daemon *d);
 
+/* Close the sessions of server `s` in every worker (asynchronously). */
+void lb_daemon_shutdown_server(struct lb_daemon *d, struct lb_server *s);
+
 /* lbd's own notion of healthy, the contract vrrpd's track_lbd relies on:
  * listeners bound, every worker loop ticked within the last 2 s, and every
  * backend that a frontend uses has at least one usable server. Writes a

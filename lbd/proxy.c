@@ -578,5 +578,7 @@ int lb_proxy_validate(struct lb_cfg *cfg, struct lb_proxy *px, char **err)
     if ((px->algo == LB_ALGO_URI || px->algo == LB_ALGO_HDR) && px->mode != LB_MODE_HTTP)
         return lk_cfg_err(err, "%s:%u: balance %s needs 'mode http' in %s '%s'", px->file,
                           px->line, lb_algo_name(px->algo), lb_proxy_kind(px), px->name);
+    if ((px->cap & LB_CAP_BE) && lb_server_reserve(px, LB_DYN_SERVERS) < 0)
+        return lk_cfg_err(err, "out of memory");
     return validate_binds(cfg, px, err);
 }

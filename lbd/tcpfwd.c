@@ -287,6 +287,12 @@ static void on_timer(uv_timer_t *t)
 
 static void note_error(struct sess *s, int client_side)
 {
+    if (s->srv) {
+        atomic_fetch_add_explicit(client_side ? &s->srv->cli_aborts : &s->srv->srv_aborts, 1,
+                                  memory_order_relaxed);
+        atomic_fetch_add_explicit(client_side ? &s->be->cli_aborts : &s->be->srv_aborts, 1,
+                                  memory_order_relaxed);
+    }
     /* the side that failed is to blame; the other side gets the reset */
     finish(s, client_side ? "CD" : "SD", !client_side, client_side);
 }
@@ -530,13 +536,14 @@ static int attach_server_fd(struct sess *s, int fd)
 
 static void connect_to(struct sess *s, struct lb_server *srv)
 {
+    const struct lk_addr *a = atomic_load_explicit(&srv->cur_addr, memory_order_acquire);
     int fd, r;
 
     s->srv = srv;
     s->attempts++;
     s->tconn = uv_now(&s->w->loop);
     s->state = ST_CONNECT;
-    fd = socket(srv->addr.u.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    fd = socket(a->u.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
         connect_failed(s, -errno);
         return;
@@ -547,7 +554,7 @@ static void connect_to(struct sess *s, struct lb_server *srv)
         connect_failed(s, r);
         return;
     }
-    if (connect(s->sfd, &srv->addr.u.sa, srv->addr.len) == 0) {
+    if (connect(s->sfd, &a->u.sa, a->len) == 0) {
         connected(s);
         return;
     }
@@ -567,11 +574,12 @@ static void connect_failed(struct sess *s, int err)
 
     s->srv = NULL;
     atomic_fetch_add(&srv->failed_conns, 1);
+    atomic_fetch_add(&s->be->failed_conns, 1);
     lb_server_release(srv);
     if (s->ntried < MAX_TRIED)
         s->tried[s->ntried++] = srv;
     lk_log_rl(&connect_rl, LK_LOG_WARNING, "%s/%s (%s): connect failed: %s", s->be->name,
-              srv->name, lk_addr_str(&srv->addr, addr, sizeof(addr)), strerror(-err));
+              srv->name, lk_addr_str(srv->cur_addr, addr, sizeof(addr)), strerror(-err));
     s->last_err = err;
     s->last_srv = srv;
     if (s->attempts > (unsigned)s->be->retries) {
@@ -579,17 +587,22 @@ static void connect_failed(struct sess *s, int err)
         return;
     }
     atomic_fetch_add(&srv->retries, 1);
+    atomic_fetch_add(&s->be->wretr, 1);
     dispatch(s);
 }
 
 static void enqueue(struct sess *s)
 {
+    unsigned q;
+
     if (s->state == ST_QUEUE)
         return;
     s->state = ST_QUEUE;
     lk_list_del(&s->link);
     lk_list_append(&s->w->queue, &s->link);
-    atomic_fetch_add(&s->be->queued, 1);
+    q = atomic_fetch_add(&s->be->queued, 1) + 1;
+    if (q > atomic_load_explicit(&s->be->max_queued, memory_order_relaxed))
+        atomic_store_explicit(&s->be->max_queued, q, memory_order_relaxed);
     lb_worker_kick_queue(s->w);
     arm(s);
 }
@@ -630,7 +643,10 @@ static void dispatch(struct sess *s)
         if (s->last_srv && srv != s->last_srv) {
             s->redispatched = 1;
             atomic_fetch_add(&s->last_srv->redispatches, 1);
+            atomic_fetch_add(&s->be->wredis, 1);
         }
+        atomic_store_explicit(&srv->last_sess_ms, s->t0, memory_order_relaxed);
+        atomic_store_explicit(&s->be->last_sess_ms, s->t0, memory_order_relaxed);
         connect_to(s, srv);
         break;
     case LB_PICK_FULL:
@@ -650,6 +666,23 @@ void lb_tcp_queue_run(struct lb_worker *w)
     {
         dispatch(LK_LIST_ELEM(it, struct sess, link));
     }
+}
+
+unsigned lb_tcp_shutdown_server(struct lb_worker *w, struct lb_server *srv)
+{
+    struct lk_list *it, *nx;
+    unsigned n = 0;
+
+    LK_LIST_FOREACH_SAFE(it, nx, &w->sessions)
+    {
+        struct sess *s = LK_LIST_ELEM(it, struct sess, link);
+
+        if (s->srv == srv && s->state != ST_CLOSED) {
+            finish(s, "KD", 1, 1);
+            n++;
+        }
+    }
+    return n;
 }
 
 void lb_tcp_abort_all(struct lb_worker *w)
