@@ -30,6 +30,7 @@ struct lb_daemon {
     int stopping;
     int exit_code;
     struct lb_admin *admin_state; /* admin.c */
+    struct lb_stats_http *stats_http; /* stats_http.c */
 };
 
 /* Build the daemon: bind every listener and admin socket, but start no

@@ -200,7 +200,8 @@ static void fill_backend(struct row *r, struct lb_daemon *d, const struct lb_pro
     put_u64(r, F_QMAX, LD(px->max_queued));
     put_u64(r, F_SCUR, LD(px->cur_conns));
     put_u64(r, F_SMAX, LD(px->max_conns_seen));
-    put_u64(r, F_SLIM, px->maxconn ? px->maxconn : d->cfg->global.maxconn / 10 + 1);
+    /* HAProxy's default fullconn: a tenth of the process maxconn, rounded up */
+    put_u64(r, F_SLIM, px->maxconn ? px->maxconn : (d->cfg->global.maxconn + 9) / 10);
     put_u64(r, F_STOT, LD(px->cum_conns));
     put_u64(r, F_BIN, LD(px->bytes_in));
     put_u64(r, F_BOUT, LD(px->bytes_out));
@@ -210,7 +211,7 @@ static void fill_backend(struct row *r, struct lb_daemon *d, const struct lb_pro
     put_u64(r, F_ERESP, LD(px->failed_resp));
     put_u64(r, F_WRETR, LD(px->wretr));
     put_u64(r, F_WREDIS, LD(px->wredis));
-    put_str(r, F_STATUS, act + bck ? "UP" : "DOWN");
+    put_str(r, F_STATUS, act + bck || !px->nservers ? "UP" : "DOWN");
     put_u64(r, F_WEIGHT, w);
     put_u64(r, F_ACT, act);
     put_u64(r, F_BCK, bck);

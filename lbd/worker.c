@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "lbd/cfg.h"
 #include "lbd/lbd.h"
+#include "lbd/stats_http.h"
 #include "lbd/tcpfwd.h"
 #include "lbd/worker.h"
 
@@ -182,11 +183,12 @@ static int add_listeners(struct lb_worker *w, char **err)
     for (px = w->cfg->proxies; px; px = px->next)
         for (b = px->binds; b; b = b->next)
             n++;
+    /* stats-only proxies are served by the control thread (stats_http.c) */
     w->listeners = calloc(n ? n : 1, sizeof(*w->listeners));
     if (!w->listeners)
         return -ENOMEM;
     for (px = w->cfg->proxies; px; px = px->next) {
-        for (b = px->binds; b; b = b->next) {
+        for (b = px->binds; b && !lb_stats_only(px); b = b->next) {
             struct lb_listener *l = &w->listeners[w->nlisteners];
 
             r = make_listen_socket(b, &l->fd);
