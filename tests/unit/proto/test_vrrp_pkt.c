@@ -4,12 +4,13 @@
  * 100, VIP 10.77.0.100, VRID 11, v2 auth PASS "lab1pass"). The bytes below
  * are the IPv4 datagrams of those frames (Ethernet header stripped). */
 #include <arpa/inet.h>
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+
+#include <cmocka.h>
 
 #include "proto/vrrp_pkt.h"
 

@@ -1,12 +1,13 @@
 /* test_fsm.c - the VRRP state machine on a simulated clock: election,
  * preemption, nopreempt, preempt_delay, priority 0, master-down timing, the
  * fast takeover and its switch, faults. */
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+
+#include <cmocka.h>
 
 #include "vrrpd/fsm.h"
 
