@@ -33,7 +33,9 @@ struct vr_daemon {
 
 /* Build the daemon around a loaded config (ownership moves in, also on
  * failure). Binds RUNDIR/vrrpd.sock. 0 or a negative errno (logged). */
-int vr_daemon_new(struct vr_daemon **ret, struct vr_cfg *cfg, const char *cfg_path,
+int vr_daemon_new(struct vr_daemon **ret,
+                  struct vr_cfg *cfg,
+                  const char *cfg_path,
                   const char *rundir);
 
 /* Start the instances, notify systemd, run until SIGTERM/SIGINT. Returns

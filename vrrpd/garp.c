@@ -13,8 +13,8 @@
 
 int vr_garp_open(int ifindex)
 {
-    struct sockaddr_ll sll = {.sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ARP),
-                              .sll_ifindex = ifindex};
+    struct sockaddr_ll sll = {
+        .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ARP), .sll_ifindex = ifindex};
     int fd, r;
 
     /* protocol 0: this socket only sends, it must not queue every ARP */
@@ -31,8 +31,10 @@ int vr_garp_open(int ifindex)
 
 int vr_garp_send(int fd, int ifindex, const uint8_t mac[6], uint32_t ip)
 {
-    struct sockaddr_ll to = {.sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ARP),
-                             .sll_ifindex = ifindex, .sll_halen = 6};
+    struct sockaddr_ll to = {.sll_family = AF_PACKET,
+                             .sll_protocol = htons(ETH_P_ARP),
+                             .sll_ifindex = ifindex,
+                             .sll_halen = 6};
     uint8_t frame[VRRP_PKT_GARP_LEN];
     int n;
 

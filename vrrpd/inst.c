@@ -19,7 +19,7 @@
 #include "vrrpd/spawn.h"
 #include "vrrpd/track.h"
 
-#define RX_BURST      32   /* datagrams read per wakeup, then back to the loop */
+#define RX_BURST       32 /* datagrams read per wakeup, then back to the loop */
 #define NOTIFY_TIMEOUT 10000
 
 /* Peers can send anything: their messages are rate-limited. */
@@ -69,8 +69,8 @@ static void send_one(struct vr_inst *i, const struct vrrp_pkt *p, uint32_t dst)
 static void send_advert(struct vr_inst *i, uint8_t prio)
 {
     const struct vr_inst_cfg *c = i->cfg;
-    struct vrrp_pkt p = {.version = c->version, .vrid = c->vrid, .priority = prio,
-                         .auth_type = c->auth_type};
+    struct vrrp_pkt p = {
+        .version = c->version, .vrid = c->vrid, .priority = prio, .auth_type = c->auth_type};
     unsigned k;
 
     p.adver_int = (uint16_t)(c->version == 2 ? c->adver_cs / 100 : c->adver_cs);
@@ -107,8 +107,8 @@ static void vips_add(struct vr_inst *i)
 
         r = vr_addr_add(vip_ifindex(i, v), v->addr, v->prefix, NULL);
         if (r < 0 && r != -EEXIST)
-            lk_log(LK_LOG_ERR, "(%s) adding %s/%u: %s", i->cfg->name, ipstr(v->addr, a),
-                   v->prefix, strerror(-r));
+            lk_log(LK_LOG_ERR, "(%s) adding %s/%u: %s", i->cfg->name, ipstr(v->addr, a), v->prefix,
+                   strerror(-r));
     }
 }
 
@@ -182,8 +182,8 @@ static void run_script(struct vr_inst *i, const char *cmd, const char *const *ex
     if (!cmd)
         return;
     if (cfg->script_user && vr_spawn_user(cfg->script_user, cfg->script_group, &uid, &gid) < 0)
-        lk_log(LK_LOG_WARNING, "(%s) script_user '%s' unknown: running as ourselves",
-               i->cfg->name, cfg->script_user);
+        lk_log(LK_LOG_WARNING, "(%s) script_user '%s' unknown: running as ourselves", i->cfg->name,
+               cfg->script_user);
     r = vr_spawn(&i->d->loop, cmd, extra, uid, gid, NOTIFY_TIMEOUT, NULL, NULL, NULL);
     if (r < 0)
         lk_log(LK_LOG_WARNING, "(%s) cannot run '%s': %s", i->cfg->name, cmd, uv_strerror(r));
@@ -224,8 +224,8 @@ static void state_changed(struct vr_inst *i, enum vr_state from)
     ev = json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:s, s:I}", "event", "state", "instance",
                    i->cfg->name, "from", vr_state_name(from), "to", to, "reason", i->fsm.reason,
                    "priority", i->prio_now, "vrid", i->cfg->vrid, "master",
-                   i->fsm.master_ip ? ipstr(htonl(i->fsm.master_ip), a) : "",
-                   "ts_us", (json_int_t)lk_wall_us());
+                   i->fsm.master_ip ? ipstr(htonl(i->fsm.master_ip), a) : "", "ts_us",
+                   (json_int_t)lk_wall_us());
     vr_admin_event(i->d, ev);
 }
 
@@ -284,8 +284,8 @@ static void drop(struct vr_inst *i, int err, uint32_t src)
 
 static void receive_one(struct vr_inst *i, const uint8_t *buf, size_t len)
 {
-    struct vrrp_pkt_expect e = {.version = i->cfg->version, .vrid = i->cfg->vrid,
-                                .auth_type = i->cfg->auth_type};
+    struct vrrp_pkt_expect e = {
+        .version = i->cfg->version, .vrid = i->cfg->vrid, .auth_type = i->cfg->auth_type};
     enum vr_state from = i->fsm.state;
     struct vrrp_pkt_ip ip = {0};
     struct vrrp_pkt p;
@@ -369,8 +369,8 @@ static int open_sockets(struct vr_inst *i)
     if (i->garp_fd < 0)
         return lk_log_errno(i->garp_fd, LK_LOG_ERR, "(%s) ARP socket on %s: %m", c->name,
                             c->ifname);
-    lk_log(LK_LOG_INFO, "(%s) %s ifindex %d, source %s, VRID %u, VRRP v%u, %s", c->name,
-           c->ifname, i->ifc.ifindex, ipstr(i->src, a), c->vrid, c->version,
+    lk_log(LK_LOG_INFO, "(%s) %s ifindex %d, source %s, VRID %u, VRRP v%u, %s", c->name, c->ifname,
+           i->ifc.ifindex, ipstr(i->src, a), c->vrid, c->version,
            c->npeers ? "unicast" : "multicast 224.0.0.18");
     return 0;
 }

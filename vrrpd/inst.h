@@ -41,8 +41,8 @@ struct vr_inst {
     uv_timer_t garp_timer; /* delayed GARP burst and refresh */
     uv_poll_t poll;        /* raw VRRP socket */
     int fd, garp_fd;
-    struct vr_link ifc; /* interface as read at start */
-    uint32_t src;       /* our source address, network order */
+    struct vr_link ifc;    /* interface as read at start */
+    uint32_t src;          /* our source address, network order */
     struct lk_list tracks; /* struct vr_track */
     uint8_t prio_now;
     bool link_fault, track_fault, started, stopping;

@@ -90,8 +90,12 @@ out:
     return r;
 }
 
-static struct nlmsghdr *addr_msg(char *buf, uint16_t type, uint16_t flags, int ifindex,
-                                 uint32_t addr, uint8_t prefix)
+static struct nlmsghdr *addr_msg(char *buf,
+                                 uint16_t type,
+                                 uint16_t flags,
+                                 int ifindex,
+                                 uint32_t addr,
+                                 uint8_t prefix)
 {
     struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
     struct ifaddrmsg *ifa;

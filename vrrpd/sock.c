@@ -60,8 +60,11 @@ int vr_sock_send(int fd, int ifindex, uint32_t src, uint32_t dst, const void *bu
     } ctl;
     struct sockaddr_in to = {.sin_family = AF_INET};
     struct iovec iov = {.iov_base = (void *)(uintptr_t)buf, .iov_len = len};
-    struct msghdr msg = {.msg_name = &to, .msg_namelen = sizeof(to), .msg_iov = &iov,
-                         .msg_iovlen = 1, .msg_control = ctl.buf,
+    struct msghdr msg = {.msg_name = &to,
+                         .msg_namelen = sizeof(to),
+                         .msg_iov = &iov,
+                         .msg_iovlen = 1,
+                         .msg_control = ctl.buf,
                          .msg_controllen = sizeof(ctl.buf)};
     struct cmsghdr *cm;
     struct in_pktinfo *pi;

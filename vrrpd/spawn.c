@@ -63,8 +63,15 @@ static int build_argv(char *line, const char *const *extra, char **argv)
     return argc;
 }
 
-int vr_spawn(uv_loop_t *loop, const char *cmdline, const char *const *extra, uid_t uid, gid_t gid,
-             uint32_t timeout_ms, vr_spawn_fn cb, void *ud, struct vr_child **ret)
+int vr_spawn(uv_loop_t *loop,
+             const char *cmdline,
+             const char *const *extra,
+             uid_t uid,
+             gid_t gid,
+             uint32_t timeout_ms,
+             vr_spawn_fn cb,
+             void *ud,
+             struct vr_child **ret)
 {
     uv_process_options_t o = {0};
     char *line = strdup(cmdline), *argv[MAX_ARGS + 1];

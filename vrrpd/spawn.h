@@ -24,8 +24,15 @@ typedef void (*vr_spawn_fn)(int status, void *ud);
 /* uid/gid (uid_t)-1: keep ours. timeout_ms 0: none. Returns 0 and *ret (may
  * be NULL if the caller does not need it), or a negative errno. cb is never
  * called from within vr_spawn(). */
-int vr_spawn(uv_loop_t *loop, const char *cmdline, const char *const *extra, uid_t uid, gid_t gid,
-             uint32_t timeout_ms, vr_spawn_fn cb, void *ud, struct vr_child **ret);
+int vr_spawn(uv_loop_t *loop,
+             const char *cmdline,
+             const char *const *extra,
+             uid_t uid,
+             gid_t gid,
+             uint32_t timeout_ms,
+             vr_spawn_fn cb,
+             void *ud,
+             struct vr_child **ret);
 
 /* The owner no longer wants the callback. Accepts NULL. */
 void vr_spawn_forget(struct vr_child *c);

@@ -46,8 +46,12 @@ static void set_state(struct vr_track *t, bool ok, const char *why)
     vr_inst_track_changed(t->inst, t);
 }
 
-static void track_init(struct vr_track *t, struct vr_inst *i, enum vr_track_kind kind,
-                       const char *name, int weight, bool ok)
+static void track_init(struct vr_track *t,
+                       struct vr_inst *i,
+                       enum vr_track_kind kind,
+                       const char *name,
+                       int weight,
+                       bool ok)
 {
     t->inst = i;
     t->kind = kind;
@@ -320,7 +324,8 @@ static int script_secure(const char *cmd)
     return 0;
 }
 
-static int script_start(struct vr_inst *i, const struct vr_script_cfg *c,
+static int script_start(struct vr_inst *i,
+                        const struct vr_script_cfg *c,
                         const struct vr_track_ref *ref)
 {
     const struct vr_cfg *g = i->d->cfg;
@@ -340,8 +345,8 @@ static int script_start(struct vr_inst *i, const struct vr_script_cfg *c,
     s->uid = (uid_t)-1;
     s->gid = (gid_t)-1;
     if (user && vr_spawn_user(user, c->user ? c->group : g->script_group, &s->uid, &s->gid) < 0)
-        lk_log(LK_LOG_WARNING, "(%s) script user '%s' unknown: running as ourselves",
-               i->cfg->name, user);
+        lk_log(LK_LOG_WARNING, "(%s) script user '%s' unknown: running as ourselves", i->cfg->name,
+               user);
     s->timeout_ms = c->timeout_ms ? c->timeout_ms : c->interval_ms;
     s->rise = c->rise;
     s->fall = c->fall;
@@ -397,8 +402,7 @@ void vr_track_link_changed(struct vr_inst *i, int ifindex, bool up)
 {
     struct lk_list *it;
 
-    LK_LIST_FOREACH(it, &i->tracks)
-    {
+    LK_LIST_FOREACH (it, &i->tracks) {
         struct vr_track *t = LK_LIST_ELEM(it, struct vr_track, link);
 
         if (t->kind == VR_TRACK_IFACE && ((struct iface_track *)t)->ifindex == ifindex)
@@ -432,8 +436,7 @@ void vr_track_stop_all(struct vr_inst *i)
     struct lk_list *it;
 
     /* trackers unlink themselves in their close callbacks, later */
-    LK_LIST_FOREACH(it, &i->tracks)
-    {
+    LK_LIST_FOREACH (it, &i->tracks) {
         struct vr_track *t = LK_LIST_ELEM(it, struct vr_track, link);
 
         if (t->stopped)
@@ -454,8 +457,7 @@ void vr_track_effect(const struct vr_inst *i, uint8_t *ret_prio, bool *ret_fault
     bool fault = false;
     struct lk_list *it;
 
-    LK_LIST_FOREACH(it, &i->tracks)
-    {
+    LK_LIST_FOREACH (it, &i->tracks) {
         const struct vr_track *t = LK_LIST_ELEM(it, struct vr_track, link);
 
         if (t->stopped)

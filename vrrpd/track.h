@@ -22,12 +22,7 @@
 
 struct vr_inst;
 
-enum vr_track_kind {
-    VR_TRACK_LBD = 0,
-    VR_TRACK_SCRIPT,
-    VR_TRACK_IFACE,
-    VR_TRACK_KIND_MAX
-};
+enum vr_track_kind { VR_TRACK_LBD = 0, VR_TRACK_SCRIPT, VR_TRACK_IFACE, VR_TRACK_KIND_MAX };
 
 struct vr_track {
     struct lk_list link; /* in vr_inst.tracks */
@@ -36,7 +31,7 @@ struct vr_track {
     char name[VR_NAME_MAX + 16];
     int weight;
     bool ok;
-    bool stopped; /* being closed: no longer counts */
+    bool stopped;  /* being closed: no longer counts */
     char why[160]; /* last reason, for logs and "show vrrp" */
     uint64_t changes;
 };
