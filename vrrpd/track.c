@@ -46,6 +46,24 @@ static void set_state(struct vr_track *t, bool ok, const char *why)
     vr_inst_track_changed(t->inst, t);
 }
 
+/* On reload the old trackers are still listed (stopped, closing): an item
+ * tracked before and after keeps its state, so a reload does not drop the
+ * priority while the new tracker gets its first answer. */
+static void inherit(struct vr_track *t, struct vr_inst *i)
+{
+    struct lk_list *it;
+
+    LK_LIST_FOREACH (it, &i->tracks) {
+        const struct vr_track *o = LK_LIST_ELEM(it, struct vr_track, link);
+
+        if (o->stopped && o->kind == t->kind && !strcmp(o->name, t->name)) {
+            t->ok = o->ok;
+            snprintf(t->why, sizeof(t->why), "%s", o->why);
+            return;
+        }
+    }
+}
+
 static void track_init(struct vr_track *t,
                        struct vr_inst *i,
                        enum vr_track_kind kind,
@@ -59,6 +77,7 @@ static void track_init(struct vr_track *t,
     t->ok = ok;
     snprintf(t->name, sizeof(t->name), "%s", name);
     snprintf(t->why, sizeof(t->why), "%s", ok ? "ok" : "not checked yet");
+    inherit(t, i);
     lk_list_append(&i->tracks, &t->link);
     i->refs++;
 }
@@ -224,7 +243,6 @@ static int lbd_start(struct vr_inst *i, const struct vr_lbd_cfg *c)
         return -ENOMEM;
     }
     track_init(&l->t, i, VR_TRACK_LBD, c->socket, c->weight, false);
-    snprintf(l->t.why, sizeof(l->t.why), "not connected yet");
     l->timeout_ms = c->timeout_ms;
     uv_timer_init(&i->d->loop, &l->timer);
     l->timer.data = l;
@@ -392,6 +410,8 @@ static int iface_start(struct vr_inst *i, const struct vr_track_ref *ref)
     f->ifindex = r == 0 ? l.ifindex : 0;
     track_init(&f->t, i, VR_TRACK_IFACE, ref->name, ref->has_weight ? ref->weight : 0,
                r == 0 && l.up);
+    /* the link's state is read now, not inherited */
+    f->t.ok = r == 0 && l.up;
     snprintf(f->t.why, sizeof(f->t.why), "%s", r < 0 ? "no such interface" : l.up ? "up" : "down");
     uv_idle_init(&i->d->loop, &f->idle);
     f->idle.data = f;
