@@ -135,21 +135,20 @@ static unsigned master_advert(struct vr_fsm *f,
 {
     unsigned act;
 
-    if (prio == 0) {
-        f->adver_at = now + (uint64_t)f->p.adver_cs * 10;
-        return VR_ACT_ADVERT;
-    }
     if (prio > f->p.priority || (prio == f->p.priority && src > f->p.local_ip)) {
         if (f->p.learn_interval)
             f->master_adver_cs = adver_cs;
-        act = to_backup(f, now, "higher priority advertisement received");
+        /* resign with priority 0 as we leave: the winner learns that
+         * another node owned the VIPs and re-announces them (below) */
+        act = to_backup(f, now, "higher priority advertisement received") | VR_ACT_ADVERT0;
         f->master_ip = src;
         f->master_prio = prio;
         return act;
     }
-    /* Another master with lower priority: a split brain healing. Assert
-     * ourselves at once so it yields, and re-announce the VIPs so clients
-     * that followed it come back. */
+    /* Priority 0 (RFC 5798 6.4.3: answer at once), or another master with
+     * a lower priority: either way another node held the VIPs (a split
+     * brain healing). Assert ourselves so it yields, and re-announce the
+     * VIPs so clients that followed it come back. */
     f->adver_at = now + (uint64_t)f->p.adver_cs * 10;
     act = VR_ACT_ADVERT;
     if (f->last_split_garp == 0 || now >= f->last_split_garp + SPLIT_GARP_MIN_MS) {

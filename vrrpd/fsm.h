@@ -23,7 +23,7 @@ enum vr_state { VR_STATE_INIT = 0, VR_STATE_BACKUP, VR_STATE_MASTER, VR_STATE_FA
 
 /* Action bits returned by every event. */
 #define VR_ACT_ADVERT  (1u << 0) /* send an advertisement with the current priority */
-#define VR_ACT_ADVERT0 (1u << 1) /* send an advertisement with priority 0 (resigning) */
+#define VR_ACT_ADVERT0 (1u << 1) /* send priority 0 (shutdown, fault, or yielding as master) */
 #define VR_ACT_VIP_ADD (1u << 2) /* add the virtual addresses */
 #define VR_ACT_VIP_DEL (1u << 3) /* remove the virtual addresses */
 #define VR_ACT_GARP    (1u << 4) /* announce the VIPs with gratuitous ARP */

@@ -158,6 +158,7 @@ static void master_yields_to_higher_and_ties_by_address(void **state)
     assert_int_equal(f.state, VR_STATE_BACKUP);
     assert_true(act & VR_ACT_VIP_DEL);
     assert_true(act & VR_ACT_STATE);
+    assert_true(act & VR_ACT_ADVERT0); /* tells the winner to re-announce */
 }
 
 static void master_answers_priority_zero(void **state)
@@ -167,8 +168,11 @@ static void master_answers_priority_zero(void **state)
 
     vr_fsm_init(&f, &p);
     vr_fsm_start(&f, 0);
-    assert_int_equal(vr_fsm_advert(&f, 300, 0, 100, LB1), VR_ACT_ADVERT);
+    /* answer at once, and re-announce the VIPs (someone else held them) */
+    assert_int_equal(vr_fsm_advert(&f, 300, 0, 100, LB1), VR_ACT_ADVERT | VR_ACT_GARP);
     assert_int_equal(vr_fsm_next_deadline(&f), 1300);
+    assert_int_equal(vr_fsm_advert(&f, 400, 0, 100, LB1), VR_ACT_ADVERT); /* GARP rate limit */
+    assert_int_equal(vr_fsm_advert(&f, 1400, 0, 100, LB1), VR_ACT_ADVERT | VR_ACT_GARP);
 }
 
 /* The lab's case: master 101 loses its load balancer (weight -10 -> 91),
