@@ -78,6 +78,24 @@ static void guide_figures(void **state)
     check_guide(FIX "keepalived-fig-2.8-haproxy04.conf", "192.168.1.250", false, 100, 2000);
     check_guide(LK_SOURCE_DIR "/deploy/examples/keepalived-fig-1.5.conf", "192.168.1.200", true,
                 101, 1000);
+    check_guide(LK_SOURCE_DIR "/deploy/examples/keepalived-fig-2.8.conf", "192.168.1.250", true,
+                101, 1000);
+}
+
+static void track_lbd_example(void **state)
+{
+    struct vr_cfg *cfg = NULL;
+    struct vr_inst_cfg *i;
+    char *err = NULL;
+
+    assert_int_equal(
+        vr_cfg_load_file(LK_SOURCE_DIR "/deploy/examples/vrrpd-track-lbd.conf", &cfg, &err), 0);
+    i = first_inst(cfg);
+    assert_string_equal(i->lbd.socket, "/run/lbkit/lbd.sock");
+    assert_int_equal(i->lbd.weight, -10);
+    assert_int_equal(i->lbd.timeout_ms, 1500);
+    assert_int_equal(i->nscripts, 0);
+    vr_cfg_free(cfg);
 }
 
 static const char full[] =
@@ -226,9 +244,9 @@ static void reload_identity(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(guide_figures),   cmocka_unit_test(all_keywords),
-        cmocka_unit_test(errors),          cmocka_unit_test(missing_file),
-        cmocka_unit_test(reload_identity),
+        cmocka_unit_test(guide_figures), cmocka_unit_test(track_lbd_example),
+        cmocka_unit_test(all_keywords),  cmocka_unit_test(errors),
+        cmocka_unit_test(missing_file),  cmocka_unit_test(reload_identity),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
