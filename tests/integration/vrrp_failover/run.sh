@@ -20,6 +20,8 @@ vrrp_instance VI_1 {
     virtual_router_id 51
     priority $2
     advert_int 0.1
+    garp_master_delay 1.5
+    garp_master_refresh 1.5
     virtual_ipaddress {
         $VIP/24
     }
@@ -39,6 +41,23 @@ sleep 0.2
 start_a
 wait_file "$T/ra/vrrpd.sock" 5
 check "a becomes master" wait_state "$T/ra" MASTER 5
+# gratuitous ARP: 5 at once (5 more if b's resignation reached a as master),
+# 5 more after garp_master_delay 1.5 s, then one every garp_master_refresh
+garp() { vrrp_json "$T/ra" 'j["instances"][0]["counters"]["garp_sent"]'; }
+in_state_ms() { # wait until a has been master for $1 ms
+  local i
+  for i in $(seq 1 200); do
+    [ "$(vrrp_json "$T/ra" "j['instances'][0]['state_ms'] >= $1")" = True ] && return 0
+    sleep 0.02
+  done
+  return 1
+}
+g1=$(garp)
+check "5 or 10 GARPs on becoming master ($g1)" [ "$g1" = 5 -o "$g1" = 10 ]
+in_state_ms 1900
+expect_eq "5 more after garp_master_delay" "$(garp)" "$((g1 + 5))"
+in_state_ms 3400
+expect_eq "one more after garp_master_refresh" "$(garp)" "$((g1 + 6))"
 check "b is backup" wait_state "$T/rb" BACKUP 5
 check "VIP on a" has_vip "$NSA"
 check "no VIP on b" bash -c "! ip -n $NSB -4 addr show dev eth0 | grep -q 'inet $VIP/'"
