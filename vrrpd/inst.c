@@ -66,6 +66,16 @@ static void send_one(struct vr_inst *i, const struct vrrp_pkt *p, uint32_t dst)
         i->st.prio0_sent++;
 }
 
+static uint8_t advertised_vips(const struct vr_inst_cfg *c)
+{
+    uint8_t n = 0;
+    unsigned k;
+
+    for (k = 0; k < c->nvips; k++)
+        n = (uint8_t)(n + !c->vips[k].excluded);
+    return n;
+}
+
 static void send_advert(struct vr_inst *i, uint8_t prio)
 {
     const struct vr_inst_cfg *c = i->cfg;
@@ -294,6 +304,9 @@ static void receive_one(struct vr_inst *i, const uint8_t *buf, size_t len)
 
     memcpy(e.auth, i->cfg->auth, sizeof(e.auth));
     r = vrrp_pkt_decode_ip(buf, len, &ip, &p);
+    /* RFC 5798 7.1: a count of addresses other than ours is dropped,
+     * unless the address owner sent it */
+    e.naddr = r >= 0 && p.priority != VR_PRIO_OWNER ? advertised_vips(i->cfg) : 0;
     if (r >= 0 && ip.src == i->src) {
         i->st.own_dropped++;
         return;

@@ -42,8 +42,19 @@ bg ip netns exec "$NSA" "$VRRPD" -f "$T/a.conf" -R "$T/ra" 2>"$T/a.log"
 wait_file "$T/ra/vrrpd.sock" 5
 check "a master" wait_state "$T/ra" MASTER 5
 # event subscriber on a, for the rest of the run (bounded by timeout)
-(echo "subscribe events"; sleep 30) | timeout 35 socat - "UNIX-CONNECT:$T/ra/vrrpd.sock" > "$T/events.jsonl" 2>/dev/null &
-LK_PIDS+=($!)
+bg python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(b"subscribe events\n")
+with open(sys.argv[2], "w") as f:
+    while True:
+        d = s.recv(4096)
+        if not d:
+            break
+        f.write(d.decode())
+        f.flush()
+' "$T/ra/vrrpd.sock" "$T/events.jsonl"
 sleep 0.2
 
 # ---- link down on the master ----------------------------------------------
