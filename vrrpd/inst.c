@@ -12,6 +12,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/sdnotify.h"
 #include "vrrpd/admin.h"
 #include "vrrpd/daemon.h"
 #include "vrrpd/garp.h"
@@ -219,6 +220,23 @@ static void notify(struct vr_inst *i, const char *state)
     run_script(i, c->notify, args);
 }
 
+/* systemd's STATUS= line: every instance and its state, for systemctl. */
+static void status_update(struct vr_daemon *d)
+{
+    char buf[512];
+    struct lk_list *it;
+    size_t n = (size_t)snprintf(buf, sizeof(buf), "STATUS=");
+
+    LK_LIST_FOREACH (it, &d->insts) {
+        const struct vr_inst *o = LK_LIST_ELEM(it, struct vr_inst, link);
+
+        if (n < sizeof(buf))
+            n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s %s (priority %u); ", o->cfg->name,
+                                  vr_state_name(o->fsm.state), o->prio_now);
+    }
+    lk_sd_notify(buf);
+}
+
 static void state_changed(struct vr_inst *i, enum vr_state from)
 {
     const char *to = i->fsm.state == VR_STATE_INIT ? "STOP" : vr_state_name(i->fsm.state);
@@ -231,6 +249,7 @@ static void state_changed(struct vr_inst *i, enum vr_state from)
         i->st.became_master++;
     i->state_since_ms = lk_mono_ms();
     notify(i, to);
+    status_update(i->d);
     ev = json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:s, s:I}", "event", "state", "instance",
                    i->cfg->name, "from", vr_state_name(from), "to", to, "reason", i->fsm.reason,
                    "priority", i->prio_now, "vrid", i->cfg->vrid, "master",

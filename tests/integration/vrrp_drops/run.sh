@@ -23,10 +23,23 @@ vrrp_instance VI_1 {
     }
 }
 CONF
-bg ip netns exec "$NSA" "$VRRPD" -f "$T/a.conf" -R "$T/ra" 2>"$T/a.log"
+# systemd's notify socket, played by a datagram receiver
+bg python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+with open(sys.argv[2], "w") as f:
+    while True:
+        f.write(s.recv(4096).decode() + "\n")
+        f.flush()
+' "$T/notify.sock" "$T/notify.txt"
+wait_file "$T/notify.sock" 5
+NOTIFY_SOCKET="$T/notify.sock" bg ip netns exec "$NSA" "$VRRPD" -f "$T/a.conf" -R "$T/ra" 2>"$T/a.log"
 VA=$!
 wait_file "$T/ra/vrrpd.sock" 5
 check "a master" wait_state "$T/ra" MASTER 6
+check "sd_notify READY=1" grep -q "^READY=1" "$T/notify.txt"
+check "sd_notify STATUS names the state" grep -q "^STATUS=VI_1 MASTER (priority 150)" "$T/notify.txt"
 INJ="python3 $(cd "$(dirname "$0")" && pwd)/inject.py"
 drops() { vrrp_json "$T/ra" "j['instances'][0]['counters']['drops']['$1']"; }
 inject() { ip netns exec "$NSC" $INJ "$@"; }
