@@ -16,6 +16,8 @@
 #include "vrrpd/inst.h"
 #include "vrrpd/netlink.h"
 
+#define SHUTDOWN_MAX_MS 3000
+
 static void on_link(int ifindex, bool up, void *ud)
 {
     struct vr_daemon *d = ud;
@@ -146,14 +148,26 @@ int vr_daemon_run(struct vr_daemon *d)
     return 0;
 }
 
+static void guard_cb(uv_timer_t *t)
+{
+    uv_stop(t->loop);
+}
+
 struct vr_daemon *vr_daemon_free(struct vr_daemon *d)
 {
+    uv_timer_t guard;
+
     if (!d)
         return NULL;
     begin_stop(d, "shutdown");
-    /* bounded: closing handles takes a few iterations at most */
-    for (int k = 0; k < 100 && uv_run(&d->loop, UV_RUN_NOWAIT); k++)
-        ;
+    /* let handles close and script children exit, but not forever: an
+     * unref'ed guard timer stops the loop after SHUTDOWN_MAX_MS */
+    uv_timer_init(&d->loop, &guard);
+    uv_timer_start(&guard, guard_cb, SHUTDOWN_MAX_MS, 0);
+    uv_unref((uv_handle_t *)&guard);
+    uv_run(&d->loop, UV_RUN_DEFAULT);
+    uv_close((uv_handle_t *)&guard, NULL);
+    uv_run(&d->loop, UV_RUN_NOWAIT);
     if (uv_loop_close(&d->loop) != 0)
         lk_log(LK_LOG_DEBUG, "loop closed with open handles");
     vr_cfg_free(d->cfg);

@@ -145,14 +145,13 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct env *e = *state;
-    int n;
 
     vr_track_stop_all(e->inst);
     if (e->lbd.srv)
         lk_cmdsrv_stop(e->lbd.srv);
     uv_close((uv_handle_t *)&e->tick, NULL);
-    for (n = 0; n < 100 && uv_run(&e->d.loop, UV_RUN_NOWAIT); n++)
-        ;
+    /* until the last script child has exited and every handle closed */
+    uv_run(&e->d.loop, UV_RUN_DEFAULT);
     assert_true(lk_list_empty(&e->inst->tracks)); /* every tracker released */
     vr_inst_unref(e->inst);
     assert_int_equal(uv_loop_close(&e->d.loop), 0);
