@@ -48,7 +48,10 @@ static void on_timeout(uv_timer_t *t)
     struct vr_child *c = t->data;
 
     c->timedout = 1;
-    uv_process_kill(&c->proc, SIGKILL);
+    /* the script leads its own process group (setsid): what it started
+     * goes down with it */
+    if (kill(-c->proc.pid, SIGKILL) == -1)
+        uv_process_kill(&c->proc, SIGKILL);
 }
 
 static int build_argv(char *line, const char *const *extra, char **argv)
@@ -88,6 +91,7 @@ int vr_spawn(uv_loop_t *loop,
     o.file = argv[0];
     o.args = argv;
     o.exit_cb = on_exit_cb;
+    o.flags = UV_PROCESS_DETACHED; /* setsid: a process group to kill at timeout */
     if (uid != (uid_t)-1) {
         o.flags |= UV_PROCESS_SETUID | UV_PROCESS_SETGID;
         o.uid = uid;

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -73,6 +74,45 @@ static void timeout_kills(void **state)
     assert_true(ms >= 100 && ms < 2000);
 }
 
+/* 1 while pid exists and is not a zombie. */
+static int alive(int pid)
+{
+    char path[64], buf[256];
+    FILE *f;
+    char *p;
+    int r = 0;
+
+    snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+    f = fopen(path, "r");
+    if (!f)
+        return 0;
+    if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')) != NULL)
+        r = p[2] != 'Z';
+    fclose(f);
+    return r;
+}
+
+static void timeout_kills_the_group(void **state)
+{
+    char cmd[256], path[] = "/tmp/vrspawn.XXXXXX";
+    int fd = mkstemp(path), pid = 0, k;
+    FILE *f;
+
+    assert_true(fd >= 0);
+    close(fd);
+    /* the script starts a grandchild, records its pid, and waits */
+    snprintf(cmd, sizeof(cmd), "/bin/sh -c sleep\\ 30&echo\\ $!>%s;wait", path);
+    assert_int_equal(run(cmd, NULL, 200, NULL), -ETIMEDOUT);
+    f = fopen(path, "r");
+    assert_non_null(f);
+    assert_int_equal(fscanf(f, "%d", &pid), 1);
+    fclose(f);
+    unlink(path);
+    for (k = 0; k < 100 && alive(pid); k++)
+        usleep(10000);
+    assert_false(alive(pid));
+}
+
 static void killed_by_signal(void **state)
 {
     assert_int_equal(run("/bin/sh -c kill\\ -TERM\\ $$", NULL, 0, NULL), -SIGTERM);
@@ -123,10 +163,10 @@ static void user_lookup(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(exit_codes),      cmocka_unit_test(extra_args),
-        cmocka_unit_test(timeout_kills),   cmocka_unit_test(killed_by_signal),
-        cmocka_unit_test(missing_program), cmocka_unit_test(forgotten_owner),
-        cmocka_unit_test(user_lookup),
+        cmocka_unit_test(exit_codes),       cmocka_unit_test(extra_args),
+        cmocka_unit_test(timeout_kills),    cmocka_unit_test(timeout_kills_the_group),
+        cmocka_unit_test(killed_by_signal), cmocka_unit_test(missing_program),
+        cmocka_unit_test(forgotten_owner),  cmocka_unit_test(user_lookup),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
