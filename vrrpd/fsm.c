@@ -202,6 +202,12 @@ unsigned vr_fsm_set_priority(struct vr_fsm *f, uint64_t now, uint8_t prio)
         f->adver_at = now + (uint64_t)f->p.adver_cs * 10;
         return VR_ACT_ADVERT;
     }
+    /* fast takeover, the other way round: our priority rose above the
+     * one the master last advertised, so we would preempt it on its next
+     * advertisement anyway */
+    if (f->state == VR_STATE_BACKUP && f->p.preempt && f->p.fast_takeover &&
+        !f->p.preempt_delay_ms && f->master_prio && prio > f->master_prio)
+        return to_master(f, now, "priority rose above the master's (fast takeover)");
     return 0;
 }
 

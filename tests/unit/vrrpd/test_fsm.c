@@ -262,6 +262,39 @@ static void priority_change_advertises(void **state)
     assert_int_equal(f.p.priority, 1); /* tracking never advertises 0 */
 }
 
+static void rising_priority_takes_over(void **state)
+{
+    struct vr_fsm_params p = params(91, 100);
+    struct vr_fsm f;
+    unsigned act;
+
+    vr_fsm_init(&f, &p);
+    vr_fsm_start(&f, 0);
+    vr_fsm_advert(&f, 100, 100, 100, LB1);
+    /* back to 101 (lbd healthy again): above the master's 100 */
+    act = vr_fsm_set_priority(&f, 200, 101);
+    assert_int_equal(f.state, VR_STATE_MASTER);
+    assert_true(act & VR_ACT_VIP_ADD);
+    /* not when only equal, not in RFC mode, not with nopreempt */
+    p = params(91, 100);
+    vr_fsm_init(&f, &p);
+    vr_fsm_start(&f, 0);
+    vr_fsm_advert(&f, 100, 100, 100, LB1);
+    assert_int_equal(vr_fsm_set_priority(&f, 200, 100), 0);
+    p.fast_takeover = false;
+    vr_fsm_init(&f, &p);
+    vr_fsm_start(&f, 0);
+    vr_fsm_advert(&f, 100, 100, 100, LB1);
+    assert_int_equal(vr_fsm_set_priority(&f, 200, 101), 0);
+    p.fast_takeover = true;
+    p.preempt = false;
+    vr_fsm_init(&f, &p);
+    vr_fsm_start(&f, 0);
+    vr_fsm_advert(&f, 100, 100, 100, LB1);
+    assert_int_equal(vr_fsm_set_priority(&f, 200, 101), 0);
+    assert_int_equal(f.state, VR_STATE_BACKUP);
+}
+
 static void fault_and_recovery(void **state)
 {
     struct vr_fsm_params p = params(100, 100);
@@ -316,6 +349,7 @@ int main(void)
         cmocka_unit_test(nopreempt_stays_backup),
         cmocka_unit_test(v3_learns_master_interval),
         cmocka_unit_test(priority_change_advertises),
+        cmocka_unit_test(rising_priority_takes_over),
         cmocka_unit_test(fault_and_recovery),
         cmocka_unit_test(stop_resigns),
     };
