@@ -12,18 +12,26 @@ command -v keepalived >/dev/null || { echo "SKIP: keepalived not installed"; exi
 command -v tshark >/dev/null || { echo "SKIP: tshark not installed"; exit 77; }
 setup_net
 
-# conf FILE VERSION PRIO INTERVAL
+# conf FILE VERSION PRIO INTERVAL [TRACKED_SCRIPT]
 conf() {
-  local auth=""
+  local auth="" track=""
   [ "$2" = 2 ] && auth="authentication {
         auth_type PASS
         auth_pass lab1pass
+    }"
+  [ -n "${5:-}" ] && track="track_script {
+        $5
     }"
   cat > "$1" <<CONF
 global_defs {
     vrrp_version $2
     script_user root
     enable_script_security
+}
+vrrp_script chk_flag {
+    script "/usr/bin/test -f $T/ka-ok"
+    interval 1
+    weight -60
 }
 vrrp_instance VI_1 {
     interface eth0
@@ -35,6 +43,7 @@ vrrp_instance VI_1 {
     virtual_ipaddress {
         $VIP/24
     }
+    $track
 }
 CONF
 }
@@ -99,7 +108,8 @@ stop_pid "$KA"
 wait_novip "$NSB" 3000 || true
 
 # ---- v3, Keepalived higher --------------------------------------------
-conf "$T/ka3.conf" 3 150 0.1
+touch "$T/ka-ok"
+conf "$T/ka3.conf" 3 150 0.1 chk_flag
 conf "$T/vr3.conf" 3 100 0.1
 start_vr 3
 sleep 0.3
@@ -122,4 +132,14 @@ start_ka 3
 check "v3: Keepalived preempts" wait_vip "$NSB" 5000
 check "v3: vrrpd backs off" wait_state "$T/ra" BACKUP 5
 check "v3: vrrpd removed the VIP" wait_novip "$NSA" 2000
+# Keepalived's check fails (150 - 60 = 90 < 100): vrrpd takes over on
+# Keepalived's first advertisement of 90 (fast takeover)
+sleep 1.5
+rm -f "$T/ka-ok"
+ms=$(wait_vip "$NSA" 5000) || true
+echo "v3: Keepalived's vrrp_script fails -> vrrpd owns the VIP in ${ms} ms (script interval 1 s)"
+check "v3: vrrpd takes over from a degraded Keepalived" [ "$ms" -ge 0 ]
+check "v3: Keepalived released the VIP" wait_novip "$NSB" 3000
+expect_eq "v3: by fast takeover" "$(vrrp_json "$T/ra" 'j["instances"][0]["reason"]')" \
+  "preempting a lower priority master (fast takeover)"
 finish
