@@ -103,11 +103,7 @@ uint64_t chk_health_next_ms(const struct chk_health *h, uint32_t rnd, unsigned s
 
 uint64_t chk_health_phase_ms(const struct chk_health *h, uint32_t rnd)
 {
-    uint64_t base = h->inter;
-
-    if (h->state == CHK_DOWN && h->downinter)
-        base = h->downinter;
-    return 1 + (uint64_t)rnd % base;
+    return 1 + (uint64_t)rnd % chk_health_next_ms(h, 0, 0);
 }
 
 const char *chk_state_name(enum chk_state st)

@@ -56,8 +56,8 @@ int chk_health_transitional(const struct chk_health *h);
 uint64_t chk_health_next_ms(const struct chk_health *h, uint32_t rnd, unsigned spread_pct);
 
 /* Delay of the second check of a new target: the first runs at once, the
- * second at a point of the interval picked from `rnd`, so that hundreds of
- * targets registered at once spread over one interval. */
+ * second at a point of the next interval picked from `rnd`, so that
+ * hundreds of targets registered at once spread over one interval. */
 uint64_t chk_health_phase_ms(const struct chk_health *h, uint32_t rnd);
 
 /* "UP", "DOWN". */

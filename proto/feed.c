@@ -16,7 +16,8 @@ static const char *const result_names[FEED_RES_MAX] = {
     "L6RSP", "L7OK",   "L7OKC", "L7TOUT", "L7RSP", "L7STS",
 };
 static const char *const expect_names[FEED_EXPECT_MAX] = {"default", "status", "rstatus", "string"};
-static const char *const msg_names[FEED_MSG_MAX] = {"snapshot", "event", "removed", "missed"};
+static const char *const msg_names[FEED_MSG_MAX] = {"snapshot", "event", "removed", "missed",
+                                                    "reply"};
 
 static int lookup(const char *const *names, int n, const char *s)
 {
@@ -179,6 +180,18 @@ char *feed_encode_missed(uint64_t count, uint64_t seq, uint64_t time_us)
     return dump_line(o);
 }
 
+char *feed_encode_reply(int ok, const char *text, uint64_t seq, uint64_t time_us)
+{
+    json_t *o = msg_head(FEED_MSG_REPLY, seq, time_us);
+
+    if (!o || json_object_set_new(o, "ok", json_boolean(ok)) < 0 ||
+        json_object_set_new(o, "text", json_string(text)) < 0) {
+        json_decref(o);
+        return NULL;
+    }
+    return dump_line(o);
+}
+
 /* ---- decoding: tolerant of missing fields, strict on types and ranges ---- */
 
 static void get_str(json_t *o, const char *key, char *dst, size_t cap)
@@ -320,6 +333,10 @@ static int decode_body(json_t *o, struct feed_msg *m)
         return decode_snapshot(o, m);
     case FEED_MSG_MISSED:
         return get_u64(o, "count", &m->missed) < 0 ? -EBADMSG : 0;
+    case FEED_MSG_REPLY:
+        m->ok = json_is_true(json_object_get(o, "ok"));
+        get_str(o, "text", m->text, sizeof(m->text));
+        return 0;
     case FEED_MSG_EVENT:
         if (get_enum(o, "prev", feed_state_parse, &prev) < 0)
             return -EBADMSG;

@@ -5,6 +5,7 @@
  *   {"type":"event","seq":S,"time":T,"prev":"UP","target":STATUS}
  *   {"type":"removed","seq":S,"time":T,"id":"be/srv"}
  *   {"type":"missed","seq":S,"time":T,"count":N}   (a snapshot follows)
+ *   {"type":"reply","seq":S,"time":T,"ok":true,"text":"..."}
  * where STATUS is an object with id, addr, state, health/rise/fall, kind,
  * result, code, latency_us, reason, read_only, check_time, change_time.
  * Registration (lbd -> checkd) is one TARGET object per "register" command.
@@ -74,7 +75,14 @@ struct feed_status {
     uint64_t change_us;   /* wall clock of the last UP/DOWN change */
 };
 
-enum feed_msg_type { FEED_MSG_SNAPSHOT = 0, FEED_MSG_EVENT, FEED_MSG_REMOVED, FEED_MSG_MISSED, FEED_MSG_MAX };
+enum feed_msg_type {
+    FEED_MSG_SNAPSHOT = 0,
+    FEED_MSG_EVENT,
+    FEED_MSG_REMOVED,
+    FEED_MSG_MISSED,
+    FEED_MSG_REPLY, /* answer to a command sent on a subscribed connection */
+    FEED_MSG_MAX
+};
 
 /* A decoded feed line. `st` is malloc'ed (n entries: all targets of a
  * snapshot, 1 for an event, 1 with only `id` for removed, 0 for missed);
@@ -85,6 +93,8 @@ struct feed_msg {
     uint64_t time_us;
     uint64_t missed;      /* FEED_MSG_MISSED */
     int prev;             /* FEED_MSG_EVENT: previous enum feed_state, -1 new target */
+    int ok;               /* FEED_MSG_REPLY */
+    char text[FEED_REASON_MAX]; /* FEED_MSG_REPLY: what happened */
     size_t n;
     struct feed_status *st;
 };
@@ -130,6 +140,7 @@ char *feed_encode_snapshot(const struct feed_status *const *st, size_t n, uint64
 char *feed_encode_event(const struct feed_status *st, int prev, uint64_t seq, uint64_t time_us);
 char *feed_encode_removed(const char *id, uint64_t seq, uint64_t time_us);
 char *feed_encode_missed(uint64_t count, uint64_t seq, uint64_t time_us);
+char *feed_encode_reply(int ok, const char *text, uint64_t seq, uint64_t time_us);
 
 /* Decode one line (with or without its trailing newline). */
 int feed_msg_decode(const uint8_t *buf, size_t len, struct feed_msg *out);

@@ -111,6 +111,14 @@ static void test_missed_removed(void **state)
     assert_int_equal(m.missed, 17);
     feed_msg_clear(&m);
     free(line);
+    line = feed_encode_reply(1, "registered web/w1", 5, 6);
+    assert_int_equal(decode_str(line, &m), (int)strlen(line));
+    assert_int_equal(m.type, FEED_MSG_REPLY);
+    assert_int_equal(m.ok, 1);
+    assert_string_equal(m.text, "registered web/w1");
+    assert_null(m.st);
+    feed_msg_clear(&m);
+    free(line);
     line = feed_encode_removed("web/old", 5, 6);
     assert_int_equal(decode_str(line, &m), (int)strlen(line));
     assert_int_equal(m.type, FEED_MSG_REMOVED);
