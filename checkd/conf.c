@@ -337,6 +337,7 @@ static int load(struct lk_cfglex *lx, const char *rundir, struct chk_cfg **ret, 
 
     if (!cfg)
         goto fail;
+    r = 0;
     cfg->spread_pct = 5;
     while (lx && (r = lk_cfglex_next(lx, &l, err)) > 0) {
         r = parse_line(cfg, &l, err);
