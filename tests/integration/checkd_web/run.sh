@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# checkd + lbd + two real web servers (python3 -m http.server):
+#  - lbd registers its "check" servers with checkd and follows the feed;
+#  - a web server stopped is DOWN within inter x fall (+ one interval of
+#    spread) and traffic moves to the other one without a failed request;
+#  - started again, it is UP within inter x rise and takes traffic again;
+#  - checkd killed: lbd keeps serving with the last states, reconnects and
+#    re-registers when checkd is back (which still knows nothing: restart);
+#  - a socat subscriber sees every transition.
+source ../lib.sh
+need_root
+
+INTER=200 FALL=3 RISE=2
+P1=$(free_port) P2=$(free_port) PF=$(free_port)
+mkdir -p "$T/w1" "$T/w2" "$T/run"
+echo w1 > "$T/w1/id.txt"
+echo w2 > "$T/w2/id.txt"
+
+start_web() { # DIR PORT
+  (cd "$T/$1" && exec python3 -m http.server "$2" --bind 127.0.0.1 >/dev/null 2>&1) &
+  LK_PIDS+=($!)
+  eval "PID_$1=$!"
+}
+start_web w1 "$P1"
+start_web w2 "$P2"
+wait_port 127.0.0.1 "$P1"
+wait_port 127.0.0.1 "$P2"
+
+start_checkd() {
+  bg "$CHECKD" -R "$T/run" 2>>"$T/checkd.log"
+  PID_CHECKD=$!
+  wait_file "$T/run/checkd.sock"
+}
+start_checkd
+
+cat > "$T/lbd.cfg" <<CFG
+global
+    checkd socket $T/run/checkd.sock
+defaults
+    mode tcp
+    timeout connect 1s
+    timeout client 10s
+    timeout server 10s
+    retries 3
+    option redispatch
+frontend fe
+    bind 127.0.0.1:$PF
+    default_backend web
+backend web
+    balance roundrobin
+    option httpchk GET /id.txt HTTP/1.0
+    http-check expect status 200
+    server w1 127.0.0.1:$P1 check inter $INTER fall $FALL rise $RISE
+    server w2 127.0.0.1:$P2 check inter $INTER fall $FALL rise $RISE
+CFG
+bg "$LBD" -f "$T/lbd.cfg" -R "$T/lbdrun" 2>"$T/lbd.log"
+wait_port 127.0.0.1 "$PF"
+
+cksock() { echo "$1" | socat -t 2 - "UNIX-CONNECT:$T/run/checkd.sock"; }
+state_of() { cksock "show health" | awk -v id="$1" '$1 == id { print $4 }' | tr -d ,; }
+wait_state() { # ID STATE TIMEOUT_MS -> prints elapsed ms, fails on timeout
+  local start now
+  start=$(date +%s%3N)
+  while :; do
+    [ "$(state_of "$1")" = "$2" ] && break
+    now=$(date +%s%3N)
+    if [ $((now - start)) -gt "$3" ]; then echo "timeout"; return 1; fi
+    sleep 0.02
+  done
+  echo $(($(date +%s%3N) - start))
+}
+quiet() { "$@" >/dev/null; }
+hits() { # N -> "w1 count, w2 count, failures"
+  local i out ok1=0 ok2=0 bad=0
+  for i in $(seq 1 "$1"); do
+    out=$(curl -s --max-time 2 "http://127.0.0.1:$PF/id.txt" || true)
+    case "$out" in w1) ok1=$((ok1 + 1)) ;; w2) ok2=$((ok2 + 1)) ;; *) bad=$((bad + 1)) ;; esac
+  done
+  echo "$ok1 $ok2 $bad"
+}
+
+check "lbd registered w1" quiet wait_state web/w1 UP 5000
+check "lbd registered w2" quiet wait_state web/w2 UP 5000
+expect_eq "checkd knows 2 targets" "$(cksock 'show info' | awk '/^Targets:/ { print $2 }')" 2
+
+# a monitoring client on the feed: socat, its stdin kept open by a fifo
+mkfifo "$T/sub.in"
+socat - "UNIX-CONNECT:$T/run/checkd.sock" <"$T/sub.in" >"$T/feed.jsonl" &
+LK_PIDS+=($!)
+exec 7>"$T/sub.in"
+echo subscribe >&7
+sleep 0.3
+
+read -r a b bad <<<"$(hits 10)"
+check "traffic reaches both (w1=$a w2=$b)" test "$a" -gt 0 -a "$b" -gt 0 -a "$bad" -eq 0
+
+# stop w1: DOWN within inter x fall (+ one interval for spread and timing)
+kill "$PID_w1"
+t=$(wait_state web/w1 DOWN 5000)
+echo "# w1 DOWN after ${t} ms (inter x fall = $((INTER * FALL)) ms)"
+check "w1 DOWN within inter x fall + inter" test "$t" != timeout -a "${t/timeout/99999}" -le $((INTER * (FALL + 1) + 300))
+for i in $(seq 1 40); do grep -q "Server web/w1 is DOWN" "$T/lbd.log" && break; sleep 0.05; done
+check "lbd applied DOWN to w1" grep -q "Server web/w1 is DOWN" "$T/lbd.log"
+read -r a b bad <<<"$(hits 20)"
+expect_eq "all traffic on w2 while w1 is down" "$a $b $bad" "0 20 0"
+
+# start w1 again: UP within inter x rise
+start_web w1 "$P1"
+t=$(wait_state web/w1 UP 5000)
+echo "# w1 UP after ${t} ms (inter x rise = $((INTER * RISE)) ms, python start included)"
+check "w1 UP again" test "$t" != timeout
+sleep 0.2
+read -r a b bad <<<"$(hits 10)"
+check "traffic on both again (w1=$a w2=$b)" test "$a" -gt 0 -a "$b" -gt 0 -a "$bad" -eq 0
+
+# kill checkd: lbd keeps serving with the last states (fail-static)
+kill -9 "$PID_CHECKD"
+sleep 0.5
+read -r a b bad <<<"$(hits 10)"
+check "lbd serves without checkd (w1=$a w2=$b bad=$bad)" test "$bad" -eq 0 -a "$a" -gt 0 -a "$b" -gt 0
+check "lbd logged the outage" grep -q "servers keep their last known state" "$T/lbd.log"
+kill "$PID_w2"   # changes while checkd is away are not seen ...
+rm -f "$T/run/checkd.sock"
+start_checkd     # ... until checkd is back and lbd has re-registered
+check "re-registered w1 after checkd restart" quiet wait_state web/w1 UP 8000
+t=$(wait_state web/w2 DOWN 8000)
+check "w2 seen DOWN after checkd restart ($t ms)" test "$t" != timeout
+for i in $(seq 1 40); do grep -q "Server web/w2 is DOWN" "$T/lbd.log" && break; sleep 0.05; done
+read -r a b bad <<<"$(hits 10)"
+expect_eq "traffic on w1 only" "$a $b $bad" "10 0 0"
+
+# the first subscriber's feed (it ended with the first checkd)
+check "feed has a snapshot" grep -q '"type":"snapshot"' "$T/feed.jsonl"
+check "feed saw w1 UP->DOWN" grep -q '"prev":"UP","target":{"id":"web/w1"[^}]*"state":"DOWN"' "$T/feed.jsonl"
+check "feed saw w1 DOWN->UP" grep -q '"prev":"DOWN","target":{"id":"web/w1"[^}]*"state":"UP"' "$T/feed.jsonl"
+check "every feed line is JSON" python3 -c '
+import json, sys
+for line in open(sys.argv[1]):
+    json.loads(line)
+' "$T/feed.jsonl"
+check "checkd logged no crash" test -z "$(grep -i -E 'sanitizer|runtime error' "$T/checkd.log" || true)"
+finish
