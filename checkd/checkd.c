@@ -60,8 +60,7 @@ static int open_sockets(struct chk_daemon *d)
     for (i = 0; i < d->cfg->nsockets; i++) {
         r = chk_feedsrv_listen(d->fs, &d->cfg->sockets[i]);
         if (r < 0)
-            return lk_log_errno(r, LK_LOG_ERR, "cannot listen on %s: %m",
-                                d->cfg->sockets[i].path);
+            return lk_log_errno(r, LK_LOG_ERR, "cannot listen on %s: %m", d->cfg->sockets[i].path);
     }
     return 0;
 }

@@ -127,20 +127,24 @@ static int tkw_flag(int argc, char **argv, void *v, char **err)
 }
 
 static const struct lk_cfgkw target_kws[] = {
-    {"kind", tkw_kind, 1, 1, 0},         {"inter", tkw_time, 1, 1, 0},
-    {"fastinter", tkw_time, 1, 1, 0},    {"downinter", tkw_time, 1, 1, 0},
-    {"timeout", tkw_time, 1, 1, 0},      {"rise", tkw_count, 1, 1, 0},
-    {"fall", tkw_count, 1, 1, 0},        {"init-state", tkw_str, 1, 1, 0},
-    {"method", tkw_str, 1, 1, 0},        {"uri", tkw_str, 1, 1, 0},
-    {"version", tkw_str, 1, 1, 0},       {"user", tkw_str, 1, 1, 0},
-    {"password", tkw_str, 1, 1, 0},      {"header", tkw_header, 1, 1, 0},
-    {"expect", tkw_expect, 2, 2, 0},     {"expect-not", tkw_flag, 0, 0, 0},
-    {"allow-donor", tkw_flag, 0, 0, 0},  {NULL, NULL, 0, 0, 0},
+    {"kind", tkw_kind, 1, 1, 0},        {"inter", tkw_time, 1, 1, 0},
+    {"fastinter", tkw_time, 1, 1, 0},   {"downinter", tkw_time, 1, 1, 0},
+    {"timeout", tkw_time, 1, 1, 0},     {"rise", tkw_count, 1, 1, 0},
+    {"fall", tkw_count, 1, 1, 0},       {"init-state", tkw_str, 1, 1, 0},
+    {"method", tkw_str, 1, 1, 0},       {"uri", tkw_str, 1, 1, 0},
+    {"version", tkw_str, 1, 1, 0},      {"user", tkw_str, 1, 1, 0},
+    {"password", tkw_str, 1, 1, 0},     {"header", tkw_header, 1, 1, 0},
+    {"expect", tkw_expect, 2, 2, 0},    {"expect-not", tkw_flag, 0, 0, 0},
+    {"allow-donor", tkw_flag, 0, 0, 0}, {NULL, NULL, 0, 0, 0},
 };
 
 /* Options after "target ID ADDR" or "socket PATH": NAME VALUE... pairs
  * looked up in a table. */
-static int parse_opts(const struct lk_cfgkw *tab, int argc, char **argv, int first, void *ctx,
+static int parse_opts(const struct lk_cfgkw *tab,
+                      int argc,
+                      char **argv,
+                      int first,
+                      void *ctx,
                       char **err)
 {
     const struct lk_cfgkw *kw;
@@ -197,7 +201,7 @@ static int skw(int argc, char **argv, void *v, char **err)
 }
 
 static const struct lk_cfgkw socket_kws[] = {
-    {"mode", skw, 1, 1, 0}, {"user", skw, 1, 1, 0},  {"group", skw, 1, 1, 0},
+    {"mode", skw, 1, 1, 0},  {"user", skw, 1, 1, 0}, {"group", skw, 1, 1, 0},
     {"level", skw, 1, 1, 0}, {NULL, NULL, 0, 0, 0},
 };
 
@@ -281,8 +285,10 @@ static int kw_target(int argc, char **argv, void *v, char **err)
 }
 
 static const struct lk_cfgkw top_kws[] = {
-    {"socket", kw_socket, 1, -1, 0},   {"feed-buffer", kw_feed_buffer, 1, 1, 0},
-    {"spread-checks", kw_spread, 1, 1, 0}, {"target", kw_target, 2, -1, 0},
+    {"socket", kw_socket, 1, -1, 0},
+    {"feed-buffer", kw_feed_buffer, 1, 1, 0},
+    {"spread-checks", kw_spread, 1, 1, 0},
+    {"target", kw_target, 2, -1, 0},
     {NULL, NULL, 0, 0, 0},
 };
 
@@ -295,9 +301,8 @@ static int parse_line(struct chk_cfg *cfg, struct lk_cfgline *l, char **err)
 
     if (!kw) {
         hint = lk_cfgkw_suggest(top_kws, l->argv[0]);
-        return lk_cfg_err(err, "%s:%u: unknown keyword '%s'%s%s%s", l->file, l->line,
-                          l->argv[0], hint ? "; did you mean '" : "", hint ? hint : "",
-                          hint ? "'?" : "");
+        return lk_cfg_err(err, "%s:%u: unknown keyword '%s'%s%s%s", l->file, l->line, l->argv[0],
+                          hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "");
     }
     if (l->argc - 1 < kw->min_args || (kw->max_args >= 0 && l->argc - 1 > kw->max_args))
         return lk_cfg_err(err, "%s:%u: wrong number of arguments for '%s'", l->file, l->line,
@@ -371,7 +376,10 @@ int chk_cfg_load(const char *path, const char *rundir, struct chk_cfg **ret, cha
     return load(lx, rundir, ret, err);
 }
 
-int chk_cfg_load_mem(const char *name, const char *text, const char *rundir, struct chk_cfg **ret,
+int chk_cfg_load_mem(const char *name,
+                     const char *text,
+                     const char *rundir,
+                     struct chk_cfg **ret,
                      char **err)
 {
     struct lk_cfglex *lx = NULL;

@@ -24,7 +24,7 @@
 
 struct chk_cfg {
     struct lk_cmdsrv_opts sockets[CHK_MAX_SOCKETS]; /* .path points into paths */
-    char *paths[CHK_MAX_SOCKETS];                    /* malloc'ed */
+    char *paths[CHK_MAX_SOCKETS];                   /* malloc'ed */
     unsigned nsockets;
     size_t feed_buffer;
     unsigned spread_pct;
@@ -39,7 +39,10 @@ struct chk_cfg {
 int chk_cfg_load(const char *path, const char *rundir, struct chk_cfg **ret, char **err);
 
 /* Parse a text held in memory (tests). */
-int chk_cfg_load_mem(const char *name, const char *text, const char *rundir, struct chk_cfg **ret,
+int chk_cfg_load_mem(const char *name,
+                     const char *text,
+                     const char *rundir,
+                     struct chk_cfg **ret,
                      char **err);
 
 /* NULL-safe; returns NULL. */

@@ -60,8 +60,7 @@ static struct sub *sub_of(struct chk_feedsrv *fs, struct lk_cmdconn *c)
 {
     struct lk_list *it;
 
-    LK_LIST_FOREACH(it, &fs->subs)
-    {
+    LK_LIST_FOREACH (it, &fs->subs) {
         if (LK_LIST_ELEM(it, struct sub, link)->c == c)
             return LK_LIST_ELEM(it, struct sub, link);
     }
@@ -107,8 +106,7 @@ static void broadcast(struct chk_feedsrv *fs, const char *line)
 
     if (!line)
         return;
-    LK_LIST_FOREACH_SAFE(it, nx, &fs->subs)
-    {
+    LK_LIST_FOREACH_SAFE (it, nx, &fs->subs) {
         sub_send(LK_LIST_ELEM(it, struct sub, link), line);
     }
 }
@@ -149,8 +147,7 @@ static void lag_check(uv_timer_t *t)
     char *missed, *snap;
     int lagging = 0;
 
-    LK_LIST_FOREACH(it, &fs->subs)
-    {
+    LK_LIST_FOREACH (it, &fs->subs) {
         s = LK_LIST_ELEM(it, struct sub, link);
         if (!s->lagging)
             continue;
@@ -316,10 +313,9 @@ static int show_health(struct chk_feedsrv *fs, struct lk_cmdconn *c, int json)
                       "state", "result", "code", "lat_ms", "reason");
     for (i = 0; i < n; i++) {
         state_text(st[i], state, sizeof(state));
-        lk_cmdconn_printf(c, "%-30s %-22s %-6s %-20s %-7s %5d %9.3f %s\n", st[i]->id,
-                          st[i]->addr, feed_kind_name(st[i]->kind), state,
-                          feed_result_name(st[i]->result), st[i]->code,
-                          (double)st[i]->latency_us / 1000.0, st[i]->reason);
+        lk_cmdconn_printf(c, "%-30s %-22s %-6s %-20s %-7s %5d %9.3f %s\n", st[i]->id, st[i]->addr,
+                          feed_kind_name(st[i]->kind), state, feed_result_name(st[i]->result),
+                          st[i]->code, (double)st[i]->latency_us / 1000.0, st[i]->reason);
     }
     free(st);
     return 0;
@@ -330,18 +326,16 @@ static int show_info(struct chk_feedsrv *fs, struct lk_cmdconn *c)
     struct lk_list *it;
     unsigned nsubs = 0;
 
-    LK_LIST_FOREACH(it, &fs->subs)
-    {
+    LK_LIST_FOREACH (it, &fs->subs) {
         nsubs++;
     }
-    return lk_cmdconn_printf(c,
-                             "Name: checkd\nVersion: %s\nUptime_sec: %llu\nTargets: %u\n"
-                             "Probes: %llu\nSubscribers: %u\nFeed_seq: %llu\n",
-                             LBKIT_VERSION,
-                             (unsigned long long)((lk_mono_ms() - fs->start_mono_ms) / 1000),
-                             chk_registry_count(fs->reg),
-                             (unsigned long long)chk_registry_probes(fs->reg), nsubs,
-                             (unsigned long long)fs->seq);
+    return lk_cmdconn_printf(
+        c,
+        "Name: checkd\nVersion: %s\nUptime_sec: %llu\nTargets: %u\n"
+        "Probes: %llu\nSubscribers: %u\nFeed_seq: %llu\n",
+        LBKIT_VERSION, (unsigned long long)((lk_mono_ms() - fs->start_mono_ms) / 1000),
+        chk_registry_count(fs->reg), (unsigned long long)chk_registry_probes(fs->reg), nsubs,
+        (unsigned long long)fs->seq);
 }
 
 static int cmd_help(struct lk_cmdconn *c)

@@ -9,8 +9,14 @@ static unsigned top(const struct chk_health *h)
     return h->rise + h->fall - 1;
 }
 
-void chk_health_init(struct chk_health *h, unsigned rise, unsigned fall, uint64_t inter,
-                     uint64_t fastinter, uint64_t downinter, enum chk_init init, uint64_t now_ms)
+void chk_health_init(struct chk_health *h,
+                     unsigned rise,
+                     unsigned fall,
+                     uint64_t inter,
+                     uint64_t fastinter,
+                     uint64_t downinter,
+                     enum chk_init init,
+                     uint64_t now_ms)
 {
     memset(h, 0, sizeof(*h));
     h->rise = rise ? rise : 1;

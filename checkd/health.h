@@ -19,14 +19,20 @@ enum chk_state { CHK_DOWN = 0, CHK_UP, CHK_STATE_MAX };
 /* init-state of HAProxy 3.1: UP until the first failed check (up), UP until
  * `fall` failures (fully-up), DOWN until the first success (down), DOWN
  * until `rise` successes (fully-down). */
-enum chk_init { CHK_INIT_UP = 0, CHK_INIT_FULLY_UP, CHK_INIT_DOWN, CHK_INIT_FULLY_DOWN, CHK_INIT_MAX };
+enum chk_init {
+    CHK_INIT_UP = 0,
+    CHK_INIT_FULLY_UP,
+    CHK_INIT_DOWN,
+    CHK_INIT_FULLY_DOWN,
+    CHK_INIT_MAX
+};
 
 struct chk_health {
-    unsigned rise, fall;               /* >= 1 */
-    unsigned health;                   /* 0 .. rise+fall-1 */
+    unsigned rise, fall; /* >= 1 */
+    unsigned health;     /* 0 .. rise+fall-1 */
     enum chk_state state;
     uint64_t inter, fastinter, downinter; /* ms; 0 fastinter/downinter: inter */
-    uint64_t last_change_ms;           /* `now` of the last UP/DOWN change */
+    uint64_t last_change_ms;              /* `now` of the last UP/DOWN change */
 };
 
 /* What one result did, for the publisher. */
@@ -34,8 +40,14 @@ struct chk_health {
 #define CHK_HEALTH_CHANGED_HEALTH (1u << 1) /* counter moved (going up/down) */
 
 /* Set up a counter. rise/fall of 0 are taken as 1; inter 0 as 2000 ms. */
-void chk_health_init(struct chk_health *h, unsigned rise, unsigned fall, uint64_t inter,
-                     uint64_t fastinter, uint64_t downinter, enum chk_init init, uint64_t now_ms);
+void chk_health_init(struct chk_health *h,
+                     unsigned rise,
+                     unsigned fall,
+                     uint64_t inter,
+                     uint64_t fastinter,
+                     uint64_t downinter,
+                     enum chk_init init,
+                     uint64_t now_ms);
 
 /* Count one check result (ok != 0: success). Returns CHK_HEALTH_CHANGED_*
  * bits. */

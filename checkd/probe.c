@@ -24,9 +24,9 @@ struct stream_probe {
     uv_timer_t timer;
     uv_connect_t creq;
     uv_write_t wreq;
-    char *out;   /* request, pinned until write_cb */
+    char *out; /* request, pinned until write_cb */
     size_t out_len;
-    char *in;    /* bytes read so far, NUL-terminated */
+    char *in; /* bytes read so far, NUL-terminated */
     size_t in_len;
     int connected;
     int handles; /* open handles; free on the last close */
@@ -250,8 +250,13 @@ static int stream_start(struct chk_probe **ret, struct stream_probe *s)
     return 0;
 }
 
-int chk_probe_start(struct chk_probe **ret, uv_loop_t *loop, const struct feed_target *cfg,
-                    const struct lk_addr *addr, uint64_t timeout_ms, chk_probe_cb cb, void *ud)
+int chk_probe_start(struct chk_probe **ret,
+                    uv_loop_t *loop,
+                    const struct feed_target *cfg,
+                    const struct lk_addr *addr,
+                    uint64_t timeout_ms,
+                    chk_probe_cb cb,
+                    void *ud)
 {
     struct stream_probe *s;
 

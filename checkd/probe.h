@@ -21,9 +21,9 @@
 
 struct chk_result {
     enum feed_result result;
-    int ok;               /* counts as a success for rise/fall */
-    int code;             /* HTTP status, MySQL error, wsrep_local_state; -1 */
-    int read_only;        /* -1 unknown */
+    int ok;        /* counts as a success for rise/fall */
+    int code;      /* HTTP status, MySQL error, wsrep_local_state; -1 */
+    int read_only; /* -1 unknown */
     uint64_t latency_us;
     char reason[FEED_REASON_MAX];
 };
@@ -35,8 +35,13 @@ struct chk_probe;
 /* Start a probe of cfg->kind against addr. Returns 0 (and *ret), or a
  * negative errno if nothing could be started (the callback is then not
  * called). */
-int chk_probe_start(struct chk_probe **ret, uv_loop_t *loop, const struct feed_target *cfg,
-                    const struct lk_addr *addr, uint64_t timeout_ms, chk_probe_cb cb, void *ud);
+int chk_probe_start(struct chk_probe **ret,
+                    uv_loop_t *loop,
+                    const struct feed_target *cfg,
+                    const struct lk_addr *addr,
+                    uint64_t timeout_ms,
+                    chk_probe_cb cb,
+                    void *ud);
 
 /* Drop a probe in flight: its callback will not run. NULL-safe. */
 void chk_probe_cancel(struct chk_probe *p);
@@ -48,23 +53,35 @@ int chk_probe_validate(const struct feed_target *cfg, const char **why);
 /* The judgement of an HTTP response (exported for unit tests): `buf` holds
  * what was read so far, `eof` tells if the server closed. Returns 1 when
  * decided (r filled), 0 when more bytes are needed. */
-int chk_http_judge(const struct feed_target *cfg, const char *buf, size_t len, int eof,
+int chk_http_judge(const struct feed_target *cfg,
+                   const char *buf,
+                   size_t len,
+                   int eof,
                    struct chk_result *r);
 
 /* Build the HTTP request of a target into a malloc'ed buffer. */
-int chk_http_request(const struct feed_target *cfg, const struct lk_addr *addr, char **ret_buf,
+int chk_http_request(const struct feed_target *cfg,
+                     const struct lk_addr *addr,
+                     char **ret_buf,
                      size_t *ret_len);
 
 /* The judgement of a MySQL check exchange (greeting, then OK/ERR when a
  * user logs in). Same contract as chk_http_judge(). */
-int chk_mysql_judge(const struct feed_target *cfg, const uint8_t *buf, size_t len, int eof,
+int chk_mysql_judge(const struct feed_target *cfg,
+                    const uint8_t *buf,
+                    size_t len,
+                    int eof,
                     struct chk_result *r);
 
 /* Galera verdict from the values the probe read (exported for tests):
  * local_state (wsrep_local_state, -1 unknown), its comment, cluster status,
  * wsrep_ready, read_only. */
-void chk_galera_judge(const struct feed_target *cfg, int local_state, const char *comment,
-                      const char *cluster_status, const char *ready, int read_only,
+void chk_galera_judge(const struct feed_target *cfg,
+                      int local_state,
+                      const char *comment,
+                      const char *cluster_status,
+                      const char *ready,
+                      int read_only,
                       struct chk_result *r);
 
 /* Fill r with a result and a printf reason. */

@@ -46,8 +46,12 @@ struct galera_probe {
     int have_result;
 };
 
-void chk_galera_judge(const struct feed_target *cfg, int local_state, const char *comment,
-                      const char *cluster_status, const char *ready, int read_only,
+void chk_galera_judge(const struct feed_target *cfg,
+                      int local_state,
+                      const char *comment,
+                      const char *cluster_status,
+                      const char *ready,
+                      int read_only,
                       struct chk_result *r)
 {
     r->read_only = read_only;
@@ -140,8 +144,9 @@ static void gp_error(struct galera_probe *g)
 
 static const char *step_name(enum step st)
 {
-    static const char *const names[] = {"login", "status query", "status query", "read_only query",
-                                        "read_only query", "logout", "done"};
+    static const char *const names[] = {
+        "login",           "status query", "status query", "read_only query",
+        "read_only query", "logout",       "done"};
 
     return names[st];
 }
@@ -331,8 +336,13 @@ static void set_options(MYSQL *my, uint64_t timeout_ms)
     mysql_options(my, MYSQL_OPT_WRITE_TIMEOUT, &secs);
 }
 
-int chk__galera_start(struct chk_probe **ret, uv_loop_t *loop, const struct feed_target *cfg,
-                      const struct lk_addr *addr, uint64_t timeout_ms, chk_probe_cb cb, void *ud)
+int chk__galera_start(struct chk_probe **ret,
+                      uv_loop_t *loop,
+                      const struct feed_target *cfg,
+                      const struct lk_addr *addr,
+                      uint64_t timeout_ms,
+                      chk_probe_cb cb,
+                      void *ud)
 {
     struct galera_probe *g = calloc(1, sizeof(*g));
 
@@ -344,9 +354,14 @@ int chk__galera_start(struct chk_probe **ret, uv_loop_t *loop, const struct feed
         return -ENOMEM;
     }
     set_options(g->my, timeout_ms);
-    g->base = (struct chk_probe){.loop = loop, .cfg = cfg, .addr = *addr,
-                                 .timeout_ms = timeout_ms, .start_us = lk_mono_us(), .cb = cb,
-                                 .ud = ud, .cancel = gp_cancel};
+    g->base = (struct chk_probe){.loop = loop,
+                                 .cfg = cfg,
+                                 .addr = *addr,
+                                 .timeout_ms = timeout_ms,
+                                 .start_us = lk_mono_us(),
+                                 .cb = cb,
+                                 .ud = ud,
+                                 .cancel = gp_cancel};
     g->local_state = -1;
     g->read_only = -1;
     g->result.read_only = -1;

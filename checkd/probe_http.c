@@ -22,7 +22,9 @@ static int has_header(const struct feed_target *cfg, const char *name)
     return 0;
 }
 
-int chk_http_request(const struct feed_target *cfg, const struct lk_addr *addr, char **ret_buf,
+int chk_http_request(const struct feed_target *cfg,
+                     const struct lk_addr *addr,
+                     char **ret_buf,
                      size_t *ret_len)
 {
     const char *ver = cfg->version[0] ? cfg->version : "HTTP/1.0";
@@ -60,9 +62,8 @@ static int status_line(const char *buf, size_t len)
 
     if (!eol)
         return len > 8 && strncmp(buf, "HTTP/", LK_MIN(len, 5)) != 0 ? -EBADMSG : -EAGAIN;
-    if (eol - buf < 12 || strncmp(buf, "HTTP/1.", 7) != 0 || buf[8] != ' ' ||
-        buf[9] < '1' || buf[9] > '5' || buf[10] < '0' || buf[10] > '9' || buf[11] < '0' ||
-        buf[11] > '9')
+    if (eol - buf < 12 || strncmp(buf, "HTTP/1.", 7) != 0 || buf[8] != ' ' || buf[9] < '1' ||
+        buf[9] > '5' || buf[10] < '0' || buf[10] > '9' || buf[11] < '0' || buf[11] > '9')
         return -EBADMSG;
     return (buf[9] - '0') * 100 + (buf[10] - '0') * 10 + (buf[11] - '0');
 }
@@ -137,7 +138,10 @@ static void judge_status(const struct feed_target *cfg, int code, struct chk_res
         chk_result_set(r, FEED_RES_L7STS, code, "Layer7 wrong status: HTTP status %d", code);
 }
 
-int chk_http_judge(const struct feed_target *cfg, const char *buf, size_t len, int eof,
+int chk_http_judge(const struct feed_target *cfg,
+                   const char *buf,
+                   size_t len,
+                   int eof,
                    struct chk_result *r)
 {
     const char *body;

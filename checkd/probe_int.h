@@ -20,8 +20,12 @@ struct chk_probe {
 /* Deliver the result once (latency filled here) and mark finished. */
 void chk__probe_finish(struct chk_probe *p, struct chk_result *r);
 
-int chk__galera_start(struct chk_probe **ret, uv_loop_t *loop, const struct feed_target *cfg,
-                      const struct lk_addr *addr, uint64_t timeout_ms, chk_probe_cb cb,
+int chk__galera_start(struct chk_probe **ret,
+                      uv_loop_t *loop,
+                      const struct feed_target *cfg,
+                      const struct lk_addr *addr,
+                      uint64_t timeout_ms,
+                      chk_probe_cb cb,
                       void *ud);
 
 #endif

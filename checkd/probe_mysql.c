@@ -10,8 +10,12 @@
 #include "checkd/probe_int.h"
 #include "proto/mysql.h"
 
-static int judge_login(const struct feed_target *cfg, const uint8_t *buf, size_t len, int eof,
-                       const struct mysql_greeting *g, struct chk_result *r)
+static int judge_login(const struct feed_target *cfg,
+                       const uint8_t *buf,
+                       size_t len,
+                       int eof,
+                       const struct mysql_greeting *g,
+                       struct chk_result *r)
 {
     struct mysql_err e;
     int kind, n = mysql_pkt_peek(buf, len, &kind);
@@ -28,8 +32,8 @@ static int judge_login(const struct feed_target *cfg, const uint8_t *buf, size_t
         return 1;
     }
     if (kind == MYSQL_PKT_ERR && mysql_err_parse(buf, len, &e) > 0) {
-        chk_result_set(r, FEED_RES_L7STS, e.code, "Layer7 wrong status: MySQL error %u: %s",
-                       e.code, e.message);
+        chk_result_set(r, FEED_RES_L7STS, e.code, "Layer7 wrong status: MySQL error %u: %s", e.code,
+                       e.message);
         return 1;
     }
     chk_result_set(r, FEED_RES_L7RSP, -1, "Layer7 invalid response: packet 0x%02x after login",
@@ -37,7 +41,10 @@ static int judge_login(const struct feed_target *cfg, const uint8_t *buf, size_t
     return 1;
 }
 
-int chk_mysql_judge(const struct feed_target *cfg, const uint8_t *buf, size_t len, int eof,
+int chk_mysql_judge(const struct feed_target *cfg,
+                    const uint8_t *buf,
+                    size_t len,
+                    int eof,
                     struct chk_result *r)
 {
     struct mysql_greeting g;
@@ -47,8 +54,8 @@ int chk_mysql_judge(const struct feed_target *cfg, const uint8_t *buf, size_t le
     if (n == -EAGAIN && !eof)
         return 0;
     if (n == -ECONNREFUSED) {
-        chk_result_set(r, FEED_RES_L7STS, e.code, "Layer7 wrong status: MySQL error %u: %s",
-                       e.code, e.message);
+        chk_result_set(r, FEED_RES_L7STS, e.code, "Layer7 wrong status: MySQL error %u: %s", e.code,
+                       e.message);
         return 1;
     }
     if (n < 0) {

@@ -47,7 +47,8 @@ static uint32_t rnd(struct chk_registry *reg)
     return x;
 }
 
-struct chk_registry *chk_registry_new(uv_loop_t *loop, const struct chk_hooks *hooks,
+struct chk_registry *chk_registry_new(uv_loop_t *loop,
+                                      const struct chk_hooks *hooks,
                                       unsigned spread_pct)
 {
     struct chk_registry *reg = calloc(1, sizeof(*reg));
@@ -67,8 +68,7 @@ static struct chk_target *find(struct chk_registry *reg, const char *id)
     struct lk_list *it;
     struct chk_target *t;
 
-    LK_LIST_FOREACH(it, &reg->targets)
-    {
+    LK_LIST_FOREACH (it, &reg->targets) {
         t = LK_LIST_ELEM(it, struct chk_target, link);
         if (strcmp(t->cfg.id, id) == 0)
             return t;
@@ -317,8 +317,7 @@ int chk_registry_statuses(struct chk_registry *reg, const struct feed_status ***
     arr = calloc(reg->count ? reg->count : 1, sizeof(*arr));
     if (!arr)
         return -ENOMEM;
-    LK_LIST_FOREACH(it, &reg->targets)
-    {
+    LK_LIST_FOREACH (it, &reg->targets) {
         arr[i++] = &LK_LIST_ELEM(it, struct chk_target, link)->st;
     }
     *ret = arr;
@@ -341,8 +340,7 @@ struct chk_registry *chk_registry_free(struct chk_registry *reg)
 
     if (!reg)
         return NULL;
-    LK_LIST_FOREACH_SAFE(it, nx, &reg->targets)
-    {
+    LK_LIST_FOREACH_SAFE (it, nx, &reg->targets) {
         target_free(LK_LIST_ELEM(it, struct chk_target, link));
     }
     if (reg->open_handles == 0)

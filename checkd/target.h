@@ -32,7 +32,8 @@ struct chk_hooks {
 
 /* Create an empty registry on `loop`. spread_pct: jitter of intervals
  * (0..50). NULL on OOM. */
-struct chk_registry *chk_registry_new(uv_loop_t *loop, const struct chk_hooks *hooks,
+struct chk_registry *chk_registry_new(uv_loop_t *loop,
+                                      const struct chk_hooks *hooks,
                                       unsigned spread_pct);
 
 /* Cancel every probe and timer, free every target. The registry itself is

@@ -32,7 +32,7 @@ struct lb_hc {
     char *in;
     size_t in_len;
     uint64_t backoff_ms;
-    int pipe_open;   /* pipe handle initialised and not closing */
+    int pipe_open; /* pipe handle initialised and not closing */
     int connected;
     int stopping;
     int lost_logged; /* "checkd unreachable" said once per outage */
@@ -128,8 +128,8 @@ static int parse_extra(struct feed_target *t, unsigned opts, const char *line, c
     else if ((opts & LB_OPT_HTTPCHK) && strcmp(argv[0], "http-check") == 0 &&
              strcmp(argv[1], "expect") == 0)
         return parse_expect(t, argc, argv, why);
-    else if (strcmp(argv[0], "option") == 0 && strcmp(argv[1], "mysql-check") == 0 &&
-             argc >= 4 && t->kind == FEED_KIND_MYSQL)
+    else if (strcmp(argv[0], "option") == 0 && strcmp(argv[1], "mysql-check") == 0 && argc >= 4 &&
+             t->kind == FEED_KIND_MYSQL)
         copy(t->user, sizeof(t->user), argv[3]);
     else if (strcmp(argv[0], "galera-check") == 0 && argc >= 3) {
         t->kind = FEED_KIND_GALERA;
@@ -140,7 +140,9 @@ static int parse_extra(struct feed_target *t, unsigned opts, const char *line, c
     return 0;
 }
 
-int lb_hc_target(const struct lb_proxy *px, const struct lb_server *s, struct feed_target *t,
+int lb_hc_target(const struct lb_proxy *px,
+                 const struct lb_server *s,
+                 struct feed_target *t,
                  const char **why)
 {
     char addr[LK_ADDR_STRLEN];
@@ -248,8 +250,7 @@ static void drop(struct lb_hc *h, const char *why)
     if (!h->pipe_open)
         return;
     if (!h->lost_logged && !h->stopping)
-        lk_log(LK_LOG_WARNING, "checkd %s: %s; servers keep their last known state", h->path,
-               why);
+        lk_log(LK_LOG_WARNING, "checkd %s: %s; servers keep their last known state", h->path, why);
     h->lost_logged = 1;
     h->pipe_open = 0;
     h->connected = 0;

@@ -35,7 +35,9 @@ void lb_hc_free(struct lb_daemon *d);
 /* The checkd registration of one server of backend px (exported for unit
  * tests). Returns 0, or -EINVAL with *why when the backend's check
  * keywords cannot be expressed. */
-int lb_hc_target(const struct lb_proxy *px, const struct lb_server *s, struct feed_target *t,
+int lb_hc_target(const struct lb_proxy *px,
+                 const struct lb_server *s,
+                 struct feed_target *t,
                  const char **why);
 
 /* Map a feed state to the server state lbd applies. */

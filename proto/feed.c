@@ -12,8 +12,8 @@
 static const char *const state_names[FEED_STATE_MAX] = {"DOWN", "UP", "MAINT"};
 static const char *const kind_names[FEED_KIND_MAX] = {"tcp", "http", "mysql", "galera"};
 static const char *const result_names[FEED_RES_MAX] = {
-    "INI",  "SOCKERR", "L4OK", "L4TOUT", "L4CON",  "L6OK",  "L6TOUT",
-    "L6RSP", "L7OK",   "L7OKC", "L7TOUT", "L7RSP", "L7STS",
+    "INI",   "SOCKERR", "L4OK",  "L4TOUT", "L4CON", "L6OK",  "L6TOUT",
+    "L6RSP", "L7OK",    "L7OKC", "L7TOUT", "L7RSP", "L7STS",
 };
 static const char *const expect_names[FEED_EXPECT_MAX] = {"default", "status", "rstatus", "string"};
 static const char *const msg_names[FEED_MSG_MAX] = {"snapshot", "event", "removed", "missed",
@@ -85,13 +85,13 @@ static json_t *status_json(const struct feed_status *st)
     const char *tr = feed_transition(st);
 
     return json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:s?, s:s, s:s, s:I, s:I, s:s, s:I, s:I, s:I}",
-                     "id", st->id, "addr", st->addr, "state", feed_state_name(st->state),
-                     "health", (json_int_t)st->health, "rise", (json_int_t)st->rise, "fall",
+                     "id", st->id, "addr", st->addr, "state", feed_state_name(st->state), "health",
+                     (json_int_t)st->health, "rise", (json_int_t)st->rise, "fall",
                      (json_int_t)st->fall, "transition", tr, "kind", feed_kind_name(st->kind),
                      "result", feed_result_name(st->result), "code", (json_int_t)st->code,
-                     "latency_us", (json_int_t)st->latency_us, "reason", st->reason,
-                     "read_only", (json_int_t)st->read_only, "check_time",
-                     (json_int_t)st->check_us, "change_time", (json_int_t)st->change_us);
+                     "latency_us", (json_int_t)st->latency_us, "reason", st->reason, "read_only",
+                     (json_int_t)st->read_only, "check_time", (json_int_t)st->check_us,
+                     "change_time", (json_int_t)st->change_us);
 }
 
 /* Dump with a newline; consumes `o`. */
@@ -123,7 +123,9 @@ static json_t *msg_head(enum feed_msg_type t, uint64_t seq, uint64_t time_us)
                      (json_int_t)time_us);
 }
 
-char *feed_encode_snapshot(const struct feed_status *const *st, size_t n, uint64_t seq,
+char *feed_encode_snapshot(const struct feed_status *const *st,
+                           size_t n,
+                           uint64_t seq,
                            uint64_t time_us)
 {
     json_t *o = msg_head(FEED_MSG_SNAPSHOT, seq, time_us), *arr = json_array();
@@ -424,8 +426,8 @@ char *feed_encode_target(const struct feed_target *t)
     json_t *o;
     char *s;
 
-    o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:s}", "id", t->id,
-                  "addr", t->addr, "owner", t->owner, "kind", feed_kind_name(t->kind), "inter",
+    o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:s}", "id", t->id, "addr",
+                  t->addr, "owner", t->owner, "kind", feed_kind_name(t->kind), "inter",
                   (json_int_t)t->inter_ms, "fastinter", (json_int_t)t->fastinter_ms, "downinter",
                   (json_int_t)t->downinter_ms, "timeout", (json_int_t)t->timeout_ms, "rise",
                   (json_int_t)t->rise, "fall", (json_int_t)t->fall, "init", t->init);
@@ -435,8 +437,8 @@ char *feed_encode_target(const struct feed_target *t)
         json_object_set_new(o, "http", http_json(t));
     if (t->kind == FEED_KIND_MYSQL || t->kind == FEED_KIND_GALERA)
         json_object_set_new(o, "db",
-                            json_pack("{s:s, s:s, s:b}", "user", t->user, "password",
-                                      t->password, "allow_donor", t->allow_donor));
+                            json_pack("{s:s, s:s, s:b}", "user", t->user, "password", t->password,
+                                      "allow_donor", t->allow_donor));
     s = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
     json_decref(o);
     return s;

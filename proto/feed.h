@@ -24,7 +24,13 @@
 
 enum feed_state { FEED_DOWN = 0, FEED_UP, FEED_MAINT, FEED_STATE_MAX };
 
-enum feed_kind { FEED_KIND_TCP = 0, FEED_KIND_HTTP, FEED_KIND_MYSQL, FEED_KIND_GALERA, FEED_KIND_MAX };
+enum feed_kind {
+    FEED_KIND_TCP = 0,
+    FEED_KIND_HTTP,
+    FEED_KIND_MYSQL,
+    FEED_KIND_GALERA,
+    FEED_KIND_MAX
+};
 
 /* HAProxy's check status codes (show stat "check_status"). */
 enum feed_result {
@@ -70,9 +76,9 @@ struct feed_status {
     int code;            /* HTTP status, MySQL error number, wsrep_local_state; -1: none */
     uint64_t latency_us; /* of the last check */
     char reason[FEED_REASON_MAX];
-    int read_only;        /* Galera's read_only: -1 unknown, 0, 1 */
-    uint64_t check_us;    /* wall clock of the last check, 0: never */
-    uint64_t change_us;   /* wall clock of the last UP/DOWN change */
+    int read_only;      /* Galera's read_only: -1 unknown, 0, 1 */
+    uint64_t check_us;  /* wall clock of the last check, 0: never */
+    uint64_t change_us; /* wall clock of the last UP/DOWN change */
 };
 
 enum feed_msg_type {
@@ -91,9 +97,9 @@ struct feed_msg {
     enum feed_msg_type type;
     uint64_t seq;
     uint64_t time_us;
-    uint64_t missed;      /* FEED_MSG_MISSED */
-    int prev;             /* FEED_MSG_EVENT: previous enum feed_state, -1 new target */
-    int ok;               /* FEED_MSG_REPLY */
+    uint64_t missed;            /* FEED_MSG_MISSED */
+    int prev;                   /* FEED_MSG_EVENT: previous enum feed_state, -1 new target */
+    int ok;                     /* FEED_MSG_REPLY */
     char text[FEED_REASON_MAX]; /* FEED_MSG_REPLY: what happened */
     size_t n;
     struct feed_status *st;
@@ -135,7 +141,9 @@ int feed_expect_parse(const char *s);
 const char *feed_transition(const struct feed_status *st);
 
 /* Lines, each ending in '\n'. */
-char *feed_encode_snapshot(const struct feed_status *const *st, size_t n, uint64_t seq,
+char *feed_encode_snapshot(const struct feed_status *const *st,
+                           size_t n,
+                           uint64_t seq,
                            uint64_t time_us);
 char *feed_encode_event(const struct feed_status *st, int prev, uint64_t seq, uint64_t time_us);
 char *feed_encode_removed(const char *id, uint64_t seq, uint64_t time_us);

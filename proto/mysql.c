@@ -115,14 +115,16 @@ static int greeting_tail(const uint8_t *p, const uint8_t *end, struct mysql_gree
             return -EBADMSG;
         p += part2;
     }
-    if ((g->caps & CLIENT_PLUGIN_AUTH) && p < end && !cstr(p, end, g->auth_plugin,
-                                                            sizeof(g->auth_plugin)))
+    if ((g->caps & CLIENT_PLUGIN_AUTH) && p < end &&
+        !cstr(p, end, g->auth_plugin, sizeof(g->auth_plugin)))
         /* some servers omit the final NUL: take the rest */
         snprintf(g->auth_plugin, sizeof(g->auth_plugin), "%.*s", (int)(end - p), (const char *)p);
     return 0;
 }
 
-int mysql_greeting_parse(const uint8_t *buf, size_t len, struct mysql_greeting *g,
+int mysql_greeting_parse(const uint8_t *buf,
+                         size_t len,
+                         struct mysql_greeting *g,
                          struct mysql_err *e)
 {
     const uint8_t *p, *end;
@@ -177,7 +179,7 @@ int mysql_check_login(uint8_t *out, size_t cap, const char *user)
     p += 23;
     memcpy(p, user, ulen + 1);
     p += ulen + 1;
-    *p++ = 0; /* no password */
+    *p++ = 0;                             /* no password */
     memcpy(p, "\x01\x00\x00\x00\x01", 5); /* COM_QUIT, sequence 0 */
     p += 5;
     return (int)(p - out);

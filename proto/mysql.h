@@ -32,14 +32,14 @@ struct mysql_greeting {
     uint8_t protocol;
     char version[MYSQL_VERSION_MAX];
     uint32_t conn_id;
-    uint32_t caps;     /* lower and upper capability flags */
+    uint32_t caps; /* lower and upper capability flags */
     uint8_t charset;
     uint16_t status;
     char auth_plugin[MYSQL_PLUGIN_MAX]; /* "" when absent */
 };
 
 struct mysql_err {
-    uint16_t code;  /* 1045 access denied, 1040 too many connections, ... */
+    uint16_t code;    /* 1045 access denied, 1040 too many connections, ... */
     char sqlstate[6]; /* "" when the packet has none (pre-auth errors) */
     char message[MYSQL_MESSAGE_MAX];
 };
@@ -59,7 +59,9 @@ int mysql_pkt_peek(const uint8_t *buf, size_t len, int *ret_kind);
  * sequence id 0 and a plausible size (MYSQL_GREETING_MAX), so that a server
  * speaking another protocol is told apart at once (-EBADMSG) instead of
  * waiting for 16 MiB that never come. */
-int mysql_greeting_parse(const uint8_t *buf, size_t len, struct mysql_greeting *g,
+int mysql_greeting_parse(const uint8_t *buf,
+                         size_t len,
+                         struct mysql_greeting *g,
                          struct mysql_err *e);
 
 /* An ERR packet. Returns the packet size or -EAGAIN / -EBADMSG. */

@@ -1,7 +1,7 @@
 /* test_health.c - rise/fall counter and interval choice with a simulated
  * clock: a scripted sequence of results and the state after each. */
-#include <setjmp.h>
 #include <errno.h>
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -43,9 +43,9 @@ static void test_fall3_from_fully_up(void **state)
 {
     struct chk_health h;
     static const struct step steps[] = {
-        {0, CHK_UP, 3, H},   {0, CHK_UP, 2, H},        {0, CHK_DOWN, 0, S | H},
-        {0, CHK_DOWN, 0, 0}, {1, CHK_DOWN, 1, H},      {1, CHK_UP, 4, S | H},
-        {1, CHK_UP, 4, 0},   {0, CHK_UP, 3, H},        {1, CHK_UP, 4, H},
+        {0, CHK_UP, 3, H},   {0, CHK_UP, 2, H},   {0, CHK_DOWN, 0, S | H},
+        {0, CHK_DOWN, 0, 0}, {1, CHK_DOWN, 1, H}, {1, CHK_UP, 4, S | H},
+        {1, CHK_UP, 4, 0},   {0, CHK_UP, 3, H},   {1, CHK_UP, 4, H},
     };
 
     chk_health_init(&h, 2, 3, 500, 0, 0, CHK_INIT_FULLY_UP, 0);
@@ -81,8 +81,10 @@ static void test_init_down_variants(void **state)
 static void test_rise1_fall1(void **state)
 {
     struct chk_health h;
-    static const struct step steps[] = {
-        {0, CHK_DOWN, 0, S | H}, {1, CHK_UP, 1, S | H}, {0, CHK_DOWN, 0, S | H}, {0, CHK_DOWN, 0, 0}};
+    static const struct step steps[] = {{0, CHK_DOWN, 0, S | H},
+                                        {1, CHK_UP, 1, S | H},
+                                        {0, CHK_DOWN, 0, S | H},
+                                        {0, CHK_DOWN, 0, 0}};
 
     chk_health_init(&h, 1, 1, 100, 0, 0, CHK_INIT_FULLY_UP, 0);
     assert_int_equal(h.health, 1);
@@ -165,10 +167,14 @@ static void test_names(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_fall3_from_fully_up), cmocka_unit_test(test_default_init_first_failure),
-        cmocka_unit_test(test_init_down_variants),  cmocka_unit_test(test_rise1_fall1),
-        cmocka_unit_test(test_intervals),           cmocka_unit_test(test_spread),
-        cmocka_unit_test(test_detection_time),      cmocka_unit_test(test_names),
+        cmocka_unit_test(test_fall3_from_fully_up),
+        cmocka_unit_test(test_default_init_first_failure),
+        cmocka_unit_test(test_init_down_variants),
+        cmocka_unit_test(test_rise1_fall1),
+        cmocka_unit_test(test_intervals),
+        cmocka_unit_test(test_spread),
+        cmocka_unit_test(test_detection_time),
+        cmocka_unit_test(test_names),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -57,8 +57,7 @@ static void test_http_expect(void **state)
         {FEED_EXPECT_RSTATUS, 0, "^2", "HTTP/1.1 404 N\r\n", 0, 1, FEED_RES_L7STS, 404},
         {FEED_EXPECT_STRING, 0, "Synced", "HTTP/1.0 200 OK\r\n\r\nnode is Synced\n", 0, 1,
          FEED_RES_L7OK, 200},
-        {FEED_EXPECT_STRING, 0, "Synced", "HTTP/1.0 200 OK\r\n\r\nnode is ", 0, 0, FEED_RES_INI,
-         0},
+        {FEED_EXPECT_STRING, 0, "Synced", "HTTP/1.0 200 OK\r\n\r\nnode is ", 0, 0, FEED_RES_INI, 0},
         {FEED_EXPECT_STRING, 0, "Synced", "HTTP/1.0 503 X\r\n\r\nDonor/Desynced", 1, 1,
          FEED_RES_L7RSP, 503},
         {FEED_EXPECT_STRING, 1, "maintenance", "HTTP/1.0 200 OK\r\n\r\nall good", 1, 1,
@@ -73,8 +72,7 @@ static void test_http_expect(void **state)
     for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         http_target(&t, cases[i].e, cases[i].neg, cases[i].arg);
         memset(&r, 0, sizeof(r));
-        assert_int_equal(chk_http_judge(&t, cases[i].resp, strlen(cases[i].resp), cases[i].eof,
-                                        &r),
+        assert_int_equal(chk_http_judge(&t, cases[i].resp, strlen(cases[i].resp), cases[i].eof, &r),
                          cases[i].decided);
         if (!cases[i].decided)
             continue;
@@ -102,8 +100,8 @@ static void test_http_request(void **state)
     assert_int_equal(lk_addr_parse("127.0.0.1:8080", 0, &a), 0);
     assert_int_equal(chk_http_request(&t, &a, &buf, &len), 0);
     assert_int_equal(strlen(buf), len);
-    assert_true(strncmp(buf, "GET /health HTTP/1.1\r\nX-Check: 1\r\nHost: 127.0.0.1:8080\r\n", 56)
-                == 0);
+    assert_true(
+        strncmp(buf, "GET /health HTTP/1.1\r\nX-Check: 1\r\nHost: 127.0.0.1:8080\r\n", 56) == 0);
     assert_non_null(strstr(buf, "Connection: close\r\n"));
     assert_string_equal(buf + len - 4, "\r\n\r\n");
     free(buf);
@@ -133,8 +131,8 @@ static size_t load_sample(const char *name, uint8_t *buf, size_t cap)
 static void test_mysql_judge(void **state)
 {
     static const uint8_t ok[] = {0x07, 0, 0, 2, 0x00, 0, 0, 2, 0, 0, 0};
-    static const uint8_t denied[] = {0x0c, 0, 0, 2, 0xff, 0x15, 0x04, '#', '2', '8',
-                                     '0',  '0', '0', 'n', 'o', 'p'};
+    static const uint8_t denied[] = {0x0c, 0,   0,   2,   0xff, 0x15, 0x04, '#',
+                                     '2',  '8', '0', '0', '0',  'n',  'o',  'p'};
     struct feed_target t;
     struct chk_result r;
     uint8_t buf[512];
@@ -292,8 +290,11 @@ static void srv_idle(uv_idle_t *h)
     }
 }
 
-static struct chk_result probe_once(const struct feed_target *t, int lfd, unsigned port,
-                                    const char *answer, uint64_t timeout_ms)
+static struct chk_result probe_once(const struct feed_target *t,
+                                    int lfd,
+                                    unsigned port,
+                                    const char *answer,
+                                    uint64_t timeout_ms)
 {
     struct srv s = {.lfd = lfd, .cfd = -1, .answer = answer};
     struct chk_probe *p = NULL;
@@ -358,9 +359,9 @@ static void test_real_probes(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_http_expect),  cmocka_unit_test(test_http_request),
-        cmocka_unit_test(test_mysql_judge),  cmocka_unit_test(test_galera_judge),
-        cmocka_unit_test(test_validate),     cmocka_unit_test(test_real_probes),
+        cmocka_unit_test(test_http_expect), cmocka_unit_test(test_http_request),
+        cmocka_unit_test(test_mysql_judge), cmocka_unit_test(test_galera_judge),
+        cmocka_unit_test(test_validate),    cmocka_unit_test(test_real_probes),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -49,7 +49,9 @@ static const char cfg_text[] =
     "backend plain\n"
     "    server p1 10.0.0.5:3306 check\n";
 
-static struct lb_server *srv(const struct lb_cfg *cfg, const char *be, const char *name,
+static struct lb_server *srv(const struct lb_cfg *cfg,
+                             const char *be,
+                             const char *name,
                              const struct lb_proxy **px)
 {
     *px = lb_cfg_find_proxy(cfg, be, LB_CAP_BE);
@@ -57,8 +59,7 @@ static struct lb_server *srv(const struct lb_cfg *cfg, const char *be, const cha
     return lb_server_find(*px, name);
 }
 
-static void build(const struct lb_cfg *cfg, const char *be, const char *name,
-                  struct feed_target *t)
+static void build(const struct lb_cfg *cfg, const char *be, const char *name, struct feed_target *t)
 {
     const struct lb_proxy *px;
     struct lb_server *s = srv(cfg, be, name, &px);

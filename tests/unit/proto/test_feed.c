@@ -232,17 +232,19 @@ static void test_target_bad(void **state)
 
     memset(&t, 0x5a, sizeof(t));
     for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-        assert_int_equal(feed_decode_target((const uint8_t *)bad[i], strlen(bad[i]), &t),
-                         -EBADMSG);
+        assert_int_equal(feed_decode_target((const uint8_t *)bad[i], strlen(bad[i]), &t), -EBADMSG);
     assert_int_equal(((unsigned char *)&t)[0], 0x5a); /* untouched on failure */
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_event_roundtrip),   cmocka_unit_test(test_snapshot_roundtrip),
-        cmocka_unit_test(test_missed_removed),    cmocka_unit_test(test_bad_lines),
-        cmocka_unit_test(test_long_strings_truncated), cmocka_unit_test(test_target_roundtrip),
+        cmocka_unit_test(test_event_roundtrip),
+        cmocka_unit_test(test_snapshot_roundtrip),
+        cmocka_unit_test(test_missed_removed),
+        cmocka_unit_test(test_bad_lines),
+        cmocka_unit_test(test_long_strings_truncated),
+        cmocka_unit_test(test_target_roundtrip),
         cmocka_unit_test(test_target_bad),
     };
 

@@ -105,12 +105,12 @@ static void test_garbage(void **state)
         const char *b;
         size_t n;
     } junk[] = {
-        {"HTTP/1.0 200 OK\r\n\r\n", 19},                 /* seq 'P' */
-        {"SSH-2.0-OpenSSH_9.2\r\n", 21},                   /* seq '-' */
+        {"HTTP/1.0 200 OK\r\n\r\n", 19},             /* seq 'P' */
+        {"SSH-2.0-OpenSSH_9.2\r\n", 21},             /* seq '-' */
         {"\x05\x00\x00\x00\x0b\x01\x02\x03\x04", 9}, /* not protocol 10 */
-        {"\x01\x00\x00\x00\x0a", 5},                    /* greeting without version */
-        {"\x00\x00\x00\x00", 4},                         /* empty packet */
-        {"\xff\xff\xff\x00", 4},                         /* 16 MiB greeting */
+        {"\x01\x00\x00\x00\x0a", 5},                 /* greeting without version */
+        {"\x00\x00\x00\x00", 4},                     /* empty packet */
+        {"\xff\xff\xff\x00", 4},                     /* 16 MiB greeting */
     };
     struct mysql_greeting g;
     struct mysql_err e;
@@ -124,10 +124,10 @@ static void test_garbage(void **state)
 static void test_check_login(void **state)
 {
     static const uint8_t want[] = {
-        0x2f, 0x00, 0x00, 0x01, 0x00, 0x82, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x21, 0, 0, 0,
-        0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0, 0, 0,
-        0,    0,    0,    0,    'h',  'a',  'p',  'r',  'o',  'x',  'y',  '_',  'c',  'h',  'e', 'c', 'k',
-        0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01,
+        0x2f, 0x00, 0x00, 0x01, 0x00, 0x82, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x21, 0,
+        0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,
+        0,    0,    0,    0,    0,    0,    0,    0,    'h',  'a',  'p',  'r',  'o',  'x',
+        'y',  '_',  'c',  'h',  'e',  'c',  'k',  0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01,
     };
     uint8_t out[128];
     char longname[40];
@@ -154,9 +154,9 @@ static void test_ok_peek(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_greeting_sample), cmocka_unit_test(test_err_host_not_allowed),
+        cmocka_unit_test(test_greeting_sample),   cmocka_unit_test(test_err_host_not_allowed),
         cmocka_unit_test(test_err_access_denied), cmocka_unit_test(test_garbage),
-        cmocka_unit_test(test_check_login),     cmocka_unit_test(test_ok_peek),
+        cmocka_unit_test(test_check_login),       cmocka_unit_test(test_ok_peek),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
