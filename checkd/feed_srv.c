@@ -266,6 +266,22 @@ static int cmd_unregister(struct chk_feedsrv *fs, struct lk_cmdconn *c, int argc
     return reply(fs, c, 1, "unregistered %s", argv[1]);
 }
 
+static int cmd_report(struct chk_feedsrv *fs, struct lk_cmdconn *c, int argc, char **argv)
+{
+    int r;
+
+    if (need_operator(fs, c) < 0)
+        return 0;
+    if (argc != 3)
+        return reply(fs, c, 0, "'report' expects <id> fastinter|fail-check|sudden-death|mark-down");
+    r = chk_registry_report(fs->reg, argv[1], argv[2]);
+    if (r == -ENOENT)
+        return reply(fs, c, 0, "no such target: %s", argv[1]);
+    if (r < 0)
+        return reply(fs, c, 0, "report: unknown mode '%s'", argv[2]);
+    return reply(fs, c, 1, "reported %s: %s", argv[1], argv[2]);
+}
+
 static int cmd_maint(struct chk_feedsrv *fs, struct lk_cmdconn *c, int argc, char **argv)
 {
     int on = strcmp(argv[0], "disable") == 0;
@@ -350,6 +366,7 @@ static int cmd_help(struct lk_cmdconn *c)
            "  unregister <id>               : remove a target (operator)\n"
            "  disable health <id>           : stop checking, state MAINT (operator)\n"
            "  enable health <id>            : resume checking (operator)\n"
+           "  report <id> <on-error>        : passive health from live traffic (operator)\n"
            "  prompt, quit, set timeout cli : as on HAProxy's socket\n");
 }
 
@@ -369,6 +386,8 @@ static int dispatch(struct lk_cmdconn *c, int argc, char **argv, void *ud)
         return cmd_register(fs, c, argc, argv);
     if (strcmp(argv[0], "unregister") == 0)
         return cmd_unregister(fs, c, argc, argv);
+    if (strcmp(argv[0], "report") == 0)
+        return cmd_report(fs, c, argc, argv);
     if ((strcmp(argv[0], "disable") == 0 || strcmp(argv[0], "enable") == 0) && argc >= 2 &&
         strcmp(argv[1], "health") == 0)
         return cmd_maint(fs, c, argc, argv);

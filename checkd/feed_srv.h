@@ -2,7 +2,8 @@
  *
  * Commands (HAProxy framing, common/cmdsrv.h): help, show health [json],
  * show info, subscribe, and at operator level and above register <json>,
- * unregister <id>, disable health <id>, enable health <id>. A "subscribe"d
+ * unregister <id>, disable health <id>, enable health <id>, report <id>
+ * <on-error> (passive health from lbd). A "subscribe"d
  * connection gets a snapshot line, then one line per change; commands sent
  * on it afterwards are answered with {"type":"reply"} lines so the stream
  * stays JSON. A subscriber whose output queue is full (it reads too

@@ -308,6 +308,50 @@ int chk_registry_maint(struct chk_registry *reg, const char *id, int on)
     return 0;
 }
 
+static unsigned apply_report(struct chk_target *t, const char *mode, uint64_t now)
+{
+    unsigned bits = 0;
+
+    if (strcmp(mode, "fail-check") == 0)
+        return chk_health_result(&t->h, 0, now);
+    if (strcmp(mode, "mark-down") == 0) {
+        bits = chk_health_force(&t->h, CHK_DOWN, now);
+    } else if (strcmp(mode, "sudden-death") == 0 && t->h.state == CHK_UP) {
+        t->h.health = t->h.rise; /* the next failure is fatal */
+        bits = CHK_HEALTH_CHANGED_HEALTH;
+    }
+    return bits;
+}
+
+int chk_registry_report(struct chk_registry *reg, const char *id, const char *mode)
+{
+    struct chk_target *t = find(reg, id);
+    enum feed_state prev;
+    unsigned bits;
+
+    if (!t)
+        return -ENOENT;
+    if (strcmp(mode, "fastinter") != 0 && strcmp(mode, "fail-check") != 0 &&
+        strcmp(mode, "sudden-death") != 0 && strcmp(mode, "mark-down") != 0)
+        return -EINVAL;
+    if (t->maint)
+        return 0;
+    prev = pub_state(t);
+    bits = apply_report(t, mode, lk_mono_ms());
+    if (bits & CHK_HEALTH_CHANGED_STATE) {
+        t->st.change_us = lk_wall_us();
+        snprintf(t->st.reason, sizeof(t->st.reason), "passive health: %s after live traffic errors",
+                 mode);
+        lk_log(LK_LOG_NOTICE, "target %s is %s: %s", t->cfg.id, chk_state_name(t->h.state),
+               t->st.reason);
+    }
+    if (bits)
+        publish(t, (int)prev);
+    if (strcmp(mode, "fail-check") != 0 && !t->probe)
+        schedule(t, t->h.fastinter ? t->h.fastinter : t->h.inter);
+    return 0;
+}
+
 int chk_registry_statuses(struct chk_registry *reg, const struct feed_status ***ret)
 {
     const struct feed_status **arr;

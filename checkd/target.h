@@ -55,6 +55,14 @@ int chk_registry_remove(struct chk_registry *reg, const char *id);
  * leaves, it is probed at once. 0 or -ENOENT. */
 int chk_registry_maint(struct chk_registry *reg, const char *id, int on);
 
+/* Passive health (HAProxy's on-error), reported by lbd from live traffic:
+ * "fastinter" probes again at fastinter; "fail-check" counts one failed
+ * check; "sudden-death" leaves the target one failure from DOWN;
+ * "mark-down" marks it DOWN at once. All but "fail-check" also move the
+ * next probe to fastinter, so a recovered server comes back quickly.
+ * Returns 0, -ENOENT (no target) or -EINVAL (unknown mode). */
+int chk_registry_report(struct chk_registry *reg, const char *id, const char *mode);
+
 /* Statuses of every target, in registration order. *ret is a malloc'ed
  * array of pointers into the registry, valid until the next change; free
  * the array only. Returns the count, or -ENOMEM. */

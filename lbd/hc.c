@@ -11,14 +11,17 @@
 #include "lbd/lbd.h"
 #include "lbd/server.h"
 
-#define BACKOFF_MIN_MS 100
-#define BACKOFF_MAX_MS 5000
-#define LINE_MAX_BYTES (16u << 20) /* a snapshot of many thousand targets */
+#define BACKOFF_MIN_MS  100
+#define BACKOFF_MAX_MS  5000
+#define PASSIVE_TICK_MS 100
+#define LINE_MAX_BYTES  (16u << 20) /* a snapshot of many thousand targets */
 
 struct hc_srv {
     char id[FEED_ID_MAX];
     struct lb_server *s;
     struct feed_target t;
+    uint64_t last_cum, last_fail; /* passive health: counters at the last tick */
+    unsigned consecutive;         /* failed attempts with no success between */
 };
 
 struct lb_hc {
@@ -27,6 +30,8 @@ struct lb_hc {
     uv_pipe_t pipe;
     uv_connect_t creq;
     uv_timer_t retry;
+    uv_timer_t passive; /* samples live-traffic failures (observe layer4) */
+    int passive_on;
     struct hc_srv *srv;
     size_t nsrv;
     char *in;
@@ -421,6 +426,77 @@ static int collect(struct lb_hc *h)
     return 0;
 }
 
+/* Passive health, HAProxy's "observe layer4" + "error-limit" + "on-error":
+ * the data plane counts attempts (cum_conns) and failed connects
+ * (failed_conns) per server; sampled here, a window where every attempt
+ * failed adds to a run of failures, any success ends it. A run of
+ * error-limit (default 10) is reported to checkd, which applies on-error
+ * (mark-down unless set) and probes again at fastinter. With mark-down the
+ * server is also taken out here at once, without waiting for the event. */
+static void passive_report(struct lb_hc *h, struct hc_srv *hs)
+{
+    const char *mode = hs->s->on_error[0] ? hs->s->on_error : "mark-down";
+    char args[FEED_ID_MAX + 32];
+
+    if (!h->connected) {
+        lk_log_rl(&h->rl, LK_LOG_WARNING,
+                  "Server %s: %u consecutive connection failures, checkd unreachable: "
+                  "state left as is",
+                  hs->id, hs->consecutive);
+        return;
+    }
+    snprintf(args, sizeof(args), "%s %s", hs->id, mode);
+    send_line(h, "report ", args);
+    if (strcmp(mode, "mark-down") == 0 && atomic_load(&hs->s->state) == LB_SRV_UP) {
+        lb_server_set_state(hs->s, LB_SRV_DOWN);
+        lk_log(LK_LOG_NOTICE,
+               "Server %s is DOWN, reason: passive health, %u consecutive connection failures",
+               hs->id, hs->consecutive);
+    }
+}
+
+static void passive_tick(uv_timer_t *t)
+{
+    struct lb_hc *h = t->data;
+    uint64_t cum, fail, dc, df;
+    struct hc_srv *hs;
+    size_t i;
+
+    for (i = 0; i < h->nsrv; i++) {
+        hs = &h->srv[i];
+        if (!hs->s->observe)
+            continue;
+        cum = atomic_load(&hs->s->cum_conns);
+        fail = atomic_load(&hs->s->failed_conns);
+        dc = cum - hs->last_cum;
+        df = fail - hs->last_fail;
+        hs->last_cum = cum;
+        hs->last_fail = fail;
+        if (dc == 0 && df == 0)
+            continue;
+        hs->consecutive = df >= dc ? hs->consecutive + (unsigned)df : 0;
+        if (hs->consecutive >= (hs->s->error_limit ? hs->s->error_limit : 10)) {
+            passive_report(h, hs);
+            hs->consecutive = 0;
+        }
+    }
+}
+
+static void passive_start(struct lb_hc *h)
+{
+    size_t i;
+
+    uv_timer_init(&h->d->loop, &h->passive);
+    h->passive.data = h;
+    h->passive_on = 1;
+    for (i = 0; i < h->nsrv; i++) {
+        h->srv[i].last_cum = atomic_load(&h->srv[i].s->cum_conns);
+        h->srv[i].last_fail = atomic_load(&h->srv[i].s->failed_conns);
+        if (h->srv[i].s->observe && !uv_is_active((uv_handle_t *)&h->passive))
+            uv_timer_start(&h->passive, passive_tick, PASSIVE_TICK_MS, PASSIVE_TICK_MS);
+    }
+}
+
 int lb_hc_start(struct lb_daemon *d)
 {
     struct lb_hc *h = calloc(1, sizeof(*h));
@@ -447,6 +523,7 @@ int lb_hc_start(struct lb_daemon *d)
     h->retry.data = h;
     h->handles++;
     d->hc = h;
+    passive_start(h);
     connect_now(h);
     return 0;
 }
@@ -459,6 +536,8 @@ void lb_hc_stop(struct lb_daemon *d)
         return;
     h->stopping = 1;
     uv_close((uv_handle_t *)&h->retry, NULL);
+    if (h->passive_on)
+        uv_close((uv_handle_t *)&h->passive, NULL);
     drop(h, "stopping");
 }
 

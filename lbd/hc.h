@@ -9,6 +9,12 @@
  * lb_server_set_state(); servers an operator put in MAINT or DRAIN are left
  * alone.
  *
+ * Passive health: for servers with "observe layer4", a run of
+ * "error-limit" (default 10) failed connects on live traffic is reported to
+ * checkd ("report ID ON-ERROR"); with on-error mark-down (our default, the
+ * issue's wish; HAProxy's default is fastinter) the server also goes DOWN
+ * here at once. checkd then probes it at fastinter.
+ *
  * Fail-static: when checkd is unreachable or goes away, servers keep their
  * last known state, lbd logs it once, keeps serving, and reconnects with
  * exponential backoff (100 ms .. 5 s), registering again. Because checkd
