@@ -54,8 +54,23 @@ wait_state() {
     sleep 0.02
   done
 }
+settled() { # every target UP with its counter at the top: next check in 20 s
+  cksock "show health json" | python3 -c '
+import json, sys
+t = json.loads(sys.stdin.readline())["targets"]
+sys.exit(0 if len(t) == 2 and all(x["state"] == "UP" and x["health"] == 4 for x in t) else 1)'
+}
+wait_settled() {
+  local start=$(date +%s%3N)
+  until settled; do
+    [ $(($(date +%s%3N) - start)) -gt "$1" ] && return 1
+    sleep 0.05
+  done
+}
 check "w1 UP" wait_state web/w1 UP 5000
 check "w2 UP" wait_state web/w2 UP 5000
+# fresh targets are checked at fastinter until their counter is full
+check "both settled (health 4/4)" wait_settled 5000
 
 kill "$PID_w1"
 sleep 0.2
