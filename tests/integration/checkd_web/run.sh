@@ -6,6 +6,8 @@
 #  - started again, it is UP within inter x rise and takes traffic again;
 #  - checkd killed: lbd keeps serving with the last states, reconnects and
 #    re-registers when checkd is back (which still knows nothing: restart);
+#  - lbd restarted gets the states from checkd's snapshot (no server-state
+#    file): a server checkd knows is DOWN gets no traffic at all;
 #  - a socat subscriber sees every transition.
 source ../lib.sh
 need_root
@@ -54,6 +56,7 @@ backend web
     server w2 127.0.0.1:$P2 check inter $INTER fall $FALL rise $RISE
 CFG
 bg "$LBD" -f "$T/lbd.cfg" -R "$T/lbdrun" 2>"$T/lbd.log"
+LBD_PID=$!
 wait_port 127.0.0.1 "$PF"
 
 cksock() { echo "$1" | socat -t 2 - "UNIX-CONNECT:$T/run/checkd.sock"; }
@@ -128,6 +131,19 @@ check "w2 seen DOWN after checkd restart ($t ms)" test "$t" != timeout
 for i in $(seq 1 40); do grep -q "Server web/w2 is DOWN" "$T/lbd.log" && break; sleep 0.05; done
 read -r a b bad <<<"$(hits 10)"
 expect_eq "traffic on w1 only" "$a $b $bad" "10 0 0"
+
+# lbd restart: the new lbd starts with every server UP (config), and the
+# snapshot of checkd brings w2's DOWN at once: no request tries w2
+kill "$LBD_PID"
+for i in $(seq 1 100); do kill -0 "$LBD_PID" 2>/dev/null || break; sleep 0.05; done
+bg "$LBD" -f "$T/lbd.cfg" -R "$T/lbdrun" 2>"$T/lbd2.log"
+LBD_PID=$!
+wait_port 127.0.0.1 "$PF"
+for i in $(seq 1 40); do grep -q "Server web/w2 is DOWN" "$T/lbd2.log" && break; sleep 0.05; done
+check "restarted lbd got w2 DOWN from checkd" grep -q "Server web/w2 is DOWN" "$T/lbd2.log"
+read -r a b bad <<<"$(hits 10)"
+expect_eq "restarted lbd sends nothing to w2" "$a $b $bad" "10 0 0"
+expect_eq "no connect attempt to w2 after restart" "$(grep -c 'web/w2 .*connect failed' "$T/lbd2.log" || true)" 0
 
 # the first subscriber's feed (it ended with the first checkd)
 check "feed has a snapshot" grep -q '"type":"snapshot"' "$T/feed.jsonl"
