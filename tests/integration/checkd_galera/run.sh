@@ -8,7 +8,8 @@
 #  - a TCP server that never speaks -> L7TOUT, one that sends garbage ->
 #    L7RSP; checkd keeps running throughout;
 #  - lbd in mode tcp with "galera-check user U password P" registers the
-#    node, follows the desync, and client queries go through it.
+#    node, follows the desync, and client queries go through it;
+#  - the lab guide's experiment 3 config (plain "check") served by checkd.
 source ../lib.sh
 need_root
 command -v mariadbd >/dev/null && [ -e /usr/lib/galera/libgalera_smm.so ] || {
@@ -155,8 +156,47 @@ expect_eq "query through lbd after resync" \
 check "subscriber saw galera DOWN" grep -q '"id":"db/galera"[^}]*"state":"DOWN"[^}]*"code":2' "$T/feed.jsonl"
 check "subscriber saw galera UP" grep -q '"prev":"DOWN","target":{"id":"db/galera"[^}]*"state":"UP"' "$T/feed.jsonl"
 
+# the lab guide's experiment 3 (Figure 2.6) as written, addresses replaced,
+# plus where checkd listens: plain "check" (tcp) served by checkd;
+# mariadb02 is an address where nothing listens
+DEAD=$(free_port) PF3=$(free_port)
+cat > "$T/exp3.cfg" <<CFG
+global
+    checkd socket $T/run/checkd.sock
+defaults
+    timeout connect 1s
+    timeout client 30s
+    timeout server 30s
+frontend mariadb_cluster_frontend
+    bind 127.0.0.1:$PF3
+    mode tcp
+    option tcplog
+    default_backend galera_cluster_backend
+
+;; modo TCP
+;; utilizando roundrobin entre o mariadb01 e mariadb02
+backend galera_cluster_backend
+    mode tcp
+    option tcpka
+    balance roundrobin
+    server mariadb01 127.0.0.1:$DBP check weight 1
+    server mariadb02 127.0.0.1:$DEAD check weight 1
+CFG
+bg "$LBD" -f "$T/exp3.cfg" -R "$T/lbd3run" 2>"$T/lbd3.log"
+wait_port 127.0.0.1 "$PF3"
+check "exp3: mariadb01 UP (tcp via checkd)" wait_field galera_cluster_backend/mariadb01 result L4OK 5000
+check "exp3: mariadb02 DOWN (L4CON)" wait_field galera_cluster_backend/mariadb02 result L4CON 5000
+for i in $(seq 1 40); do grep -q "Server galera_cluster_backend/mariadb02 is DOWN" "$T/lbd3.log" && break; sleep 0.05; done
+ok3=0
+for i in $(seq 1 10); do
+  [ "$(mariadb -h127.0.0.1 -P"$PF3" -uapp -papp -N -e 'SELECT 7' 2>/dev/null)" = 7 ] && ok3=$((ok3 + 1))
+done
+expect_eq "exp3: every query answered through lbd" "$ok3" 10
+expect_eq "exp3: no connect attempt to the dead node" \
+  "$(grep -c 'galera_cluster_backend/mariadb02 .*connect failed' "$T/lbd3.log" || true)" 0
+
 check "checkd still running" kill -0 "$PID_CHECKD"
-check "checkd answers" test "$(cksock 'show info' | awk '/^Targets:/ {print $2}')" = 8
+check "checkd answers" test "$(cksock 'show info' | awk '/^Targets:/ {print $2}')" = 10
 check "probes ran without a leak report" test -z "$(grep -i -E 'sanitizer|runtime error' "$T/checkd.log" || true)"
 check "no aborted connections from good checks" test "$(grep -c "Aborted connection.*user: 'mon'" "$T/db.err" || true)" = 0
 finish
