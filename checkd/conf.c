@@ -9,6 +9,7 @@
 #include "checkd/conf.h"
 #include "checkd/health.h"
 #include "checkd/probe.h"
+#include "common/addr.h"
 #include "common/cfgkw.h"
 #include "common/cfglex.h"
 
@@ -259,6 +260,7 @@ static int kw_target(int argc, char **argv, void *v, char **err)
     struct feed_target *nt, t;
     struct tctx tc = {&t};
     const char *why = NULL;
+    struct lk_addr a;
     size_t i;
     int r;
 
@@ -274,6 +276,8 @@ static int kw_target(int argc, char **argv, void *v, char **err)
     r = parse_opts(target_kws, argc, argv, 3, &tc, err);
     if (r < 0)
         return r;
+    if (lk_addr_parse(t.addr, 0, &a) < 0 || lk_addr_port(&a) == 0)
+        return lk_cfg_err(err, "target '%s': address must be IP:PORT", t.id);
     if (chk_probe_validate(&t, &why) < 0)
         return lk_cfg_err(err, "target '%s': %s", t.id, why);
     nt = realloc(cfg->targets, (cfg->ntargets + 1) * sizeof(*nt));

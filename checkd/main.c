@@ -70,12 +70,11 @@ int main(int argc, char **argv)
         return 0;
     }
     signal(SIGPIPE, SIG_IGN);
-    r = chk_daemon_new(&d, cfg, rundir);
+    r = chk_daemon_new(&d, cfg, file, rundir); /* takes cfg */
     if (r == 0)
         r = chk_daemon_run(d);
     else
         r = 1;
     chk_daemon_free(d);
-    chk_cfg_free(cfg);
     return r;
 }

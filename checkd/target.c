@@ -285,6 +285,37 @@ int chk_registry_remove(struct chk_registry *reg, const char *id)
     return 0;
 }
 
+static int listed(const char *id, const char *const *ids, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (strcmp(ids[i], id) == 0)
+            return 1;
+    return 0;
+}
+
+int chk_registry_prune(struct chk_registry *reg,
+                       const char *owner,
+                       const char *const *ids,
+                       size_t n)
+{
+    struct lk_list *it, *nx;
+    struct chk_target *t;
+    int removed = 0;
+
+    LK_LIST_FOREACH_SAFE (it, nx, &reg->targets) {
+        t = LK_LIST_ELEM(it, struct chk_target, link);
+        if (strcmp(t->cfg.owner, owner) != 0 || listed(t->cfg.id, ids, n))
+            continue;
+        if (reg->hooks.removed)
+            reg->hooks.removed(reg->hooks.ud, t->cfg.id);
+        target_free(t);
+        removed++;
+    }
+    return removed;
+}
+
 int chk_registry_maint(struct chk_registry *reg, const char *id, int on)
 {
     struct chk_target *t = find(reg, id);

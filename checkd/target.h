@@ -13,6 +13,7 @@
 #ifndef CHK_TARGET_H
 #define CHK_TARGET_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <uv.h>
 
@@ -47,6 +48,13 @@ struct chk_registry *chk_registry_free(struct chk_registry *reg);
  * over. Returns 1 if added, 0 if it existed (updated or unchanged), or
  * -EINVAL with *why (static string) when the parameters are not usable. */
 int chk_registry_add(struct chk_registry *reg, const struct feed_target *cfg, const char **why);
+
+/* Remove every target registered by `owner` whose id is not in ids[0..n)
+ * (a config reload dropping targets). Returns how many were removed. */
+int chk_registry_prune(struct chk_registry *reg,
+                       const char *owner,
+                       const char *const *ids,
+                       size_t n);
 
 /* Remove a target by id: 0 or -ENOENT. */
 int chk_registry_remove(struct chk_registry *reg, const char *id);

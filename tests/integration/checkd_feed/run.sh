@@ -101,5 +101,22 @@ expect_eq "bad regex refused" \
   "register a/b: http-check expect rstatus: invalid regular expression"
 check "checkd alive after hostile input" kill -0 "$PID_CHECKD"
 expect_eq "checkd still answers" "$(rw 'show info' | awk '/^Targets:/ {print $2}')" 1
+# reload (SIGHUP): static/dead goes, static/new comes, x/keep keeps its state
+cat > "$T/checkd.cfg" <<CFG
+socket $T/run/checkd.sock mode 600 level admin
+socket $T/run/checkd-ro.sock mode 666 level user
+feed-buffer 16k
+target static/new 127.0.0.1:$P1 kind tcp inter 1s
+CFG
+kill -HUP "$PID_CHECKD"
+for i in $(seq 1 40); do grep -q "reloaded" "$T/checkd.log" && break; sleep 0.05; done
+check "reload logged" grep -q "reloaded $T/checkd.cfg: 1 targets, 1 removed" "$T/checkd.log"
+check "new target after reload" bash -c "echo 'show health' | socat - UNIX-CONNECT:$T/run/checkd.sock | grep -q '^static/new '"
+check "dropped target gone" bash -c "! echo 'show health' | socat - UNIX-CONNECT:$T/run/checkd.sock | grep -q '^static/dead '"
+echo "target broken" >> "$T/checkd.cfg"
+kill -HUP "$PID_CHECKD"
+for i in $(seq 1 40); do grep -q "reload failed" "$T/checkd.log" && break; sleep 0.05; done
+check "bad reload refused with FILE:LINE" grep -q "reload failed, keeping the running config: $T/checkd.cfg:5:" "$T/checkd.log"
+check "checkd alive after bad reload" kill -0 "$PID_CHECKD"
 check "no sanitizer report" test -z "$(grep -i -E 'sanitizer|runtime error' "$T/checkd.log" || true)"
 finish

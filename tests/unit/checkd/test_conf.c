@@ -79,6 +79,7 @@ static void test_bad(void **state)
         {"socket /x level root\n", "b.cfg:1: 'level' expects"},
         {"spread-checks 90\n", "b.cfg:1: 'spread-checks' expects 0..50"},
         {"target a\n", "b.cfg:1: wrong number of arguments"},
+        {"target a db1.example:3306\n", "b.cfg:1: target 'a': address must be IP:PORT"},
     };
     struct chk_cfg *cfg;
     char *err;
