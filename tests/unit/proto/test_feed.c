@@ -214,6 +214,11 @@ static void test_target_roundtrip(void **state)
     free(s);
 }
 
+#define NINE_HEADERS                                                                               \
+    "{\"id\":\"a\",\"addr\":\"1.2.3.4:5\",\"http\":{\"headers\":[\"a\",\"a\",\"a\",\"a\",\"a\","   \
+    "\"a\","                                                                                       \
+    "\"a\",\"a\",\"a\"]}}"
+
 static void test_target_bad(void **state)
 {
     static const char *const bad[] = {
@@ -223,8 +228,7 @@ static void test_target_bad(void **state)
         "{\"id\":\"a\",\"addr\":\"1.2.3.4:5\",\"inter\":0}",
         "{\"id\":\"a\",\"addr\":\"1.2.3.4:5\",\"kind\":\"icmp\"}",
         "{\"id\":\"a\",\"addr\":\"1.2.3.4:5\",\"http\":{\"headers\":[1]}}",
-        "{\"id\":\"a\",\"addr\":\"1.2.3.4:5\",\"http\":{\"headers\":[\"a\",\"a\",\"a\",\"a\",\"a\","
-        "\"a\",\"a\",\"a\",\"a\"]}}",
+        NINE_HEADERS,
         "{\"id\":\"a\",\"addr\":\"1.2.3.4:5\",\"db\":7}",
     };
     struct feed_target t;
