@@ -45,6 +45,10 @@ sql() { mariadb -S "$T/db.sock" -uroot -N -e "$1"; }
 for i in $(seq 1 100); do [ "$(sql "SHOW STATUS LIKE 'wsrep_ready'" | cut -f2)" = ON ] && break; sleep 0.1; done
 sql "CREATE USER 'mon'@'127.0.0.1' IDENTIFIED BY 'm0n'; CREATE USER 'haproxy_check'@'127.0.0.1';
      CREATE USER 'app'@'127.0.0.1' IDENTIFIED BY 'app'; GRANT SELECT ON *.* TO 'app'@'127.0.0.1'"
+# a monitoring user with the ed25519 plugin (Connector/C loads its client side)
+ED=0
+if sql "INSTALL SONAME 'auth_ed25519'" 2>/dev/null &&
+   sql "CREATE USER 'mon_ed'@'127.0.0.1' IDENTIFIED VIA ed25519 USING PASSWORD('ed')"; then ED=1; fi
 
 # a server that accepts and never speaks, one that answers garbage
 bg python3 -c 'import socket,time,sys
@@ -72,6 +76,7 @@ target db/silent  127.0.0.1:$SILENT kind mysql inter 300 timeout 250ms fall 1
 target db/junk    127.0.0.1:$JUNK kind mysql inter 200 fall 1
 target db/junkgal 127.0.0.1:$JUNK kind galera user mon password m0n inter 200 timeout 500ms fall 1
 CFG
+[ "$ED" = 1 ] && echo "target db/ed25519 127.0.0.1:$DBP kind galera user mon_ed password ed inter 200" >> "$T/checkd.cfg"
 check "checkd -c accepts the config" "$CHECKD" -c -f "$T/checkd.cfg"
 bg "$CHECKD" -f "$T/checkd.cfg" -R "$T/run" 2>"$T/checkd.log"
 PID_CHECKD=$!
@@ -106,6 +111,11 @@ expect_eq "silent server DOWN" "$(field db/silent state)" DOWN
 check "garbage server -> L7RSP" wait_field db/junk result L7RSP 5000
 check "garbage for Connector/C -> DOWN" wait_field db/junkgal state DOWN 5000
 echo "# junkgal: $(field db/junkgal result) $(field db/junkgal reason)"
+if [ "$ED" = 1 ]; then
+  check "ed25519 monitoring user -> UP" wait_field db/ed25519 result L7OK 5000
+else
+  echo "# ed25519 plugin not available in this server: skipped"
+fi
 
 # lbd balancing MariaDB in mode tcp, checks served by checkd
 cat > "$T/lbd.cfg" <<CFG
@@ -196,7 +206,7 @@ expect_eq "exp3: no connect attempt to the dead node" \
   "$(grep -c 'galera_cluster_backend/mariadb02 .*connect failed' "$T/lbd3.log" || true)" 0
 
 check "checkd still running" kill -0 "$PID_CHECKD"
-check "checkd answers" test "$(cksock 'show info' | awk '/^Targets:/ {print $2}')" = 10
+check "checkd answers" test "$(cksock 'show info' | awk '/^Targets:/ {print $2}')" = $((10 + ED))
 check "probes ran without a leak report" test -z "$(grep -i -E 'sanitizer|runtime error' "$T/checkd.log" || true)"
 check "no aborted connections from good checks" test "$(grep -c "Aborted connection.*user: 'mon'" "$T/db.err" || true)" = 0
 finish
