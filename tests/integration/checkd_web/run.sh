@@ -145,6 +145,41 @@ read -r a b bad <<<"$(hits 10)"
 expect_eq "restarted lbd sends nothing to w2" "$a $b $bad" "10 0 0"
 expect_eq "no connect attempt to w2 after restart" "$(grep -c 'web/w2 .*connect failed' "$T/lbd2.log" || true)" 0
 
+# the lab guide's experiment 1 (Figure 1.3) as written, addresses replaced,
+# plus where checkd listens: w1 is up, w2 is down at this point
+PF1=$(free_port) PS1=$(free_port)
+cat > "$T/exp1.cfg" <<CFG
+global
+    stats socket $T/exp1-admin.sock mode 660 level admin
+    checkd socket $T/run/checkd.sock
+defaults
+    mode http
+listen stats
+    bind 127.0.0.1:$PS1
+    stats enable
+    stats hide-version
+    stats refresh 10s
+    stats uri /stats
+    stats auth haproxy:haproxy
+frontend http-in
+    bind 127.0.0.1:$PF1
+    default_backend webservers
+backend webservers
+    balance roundrobin
+    server webserver01 127.0.0.1:$P1 check inter 500 fall 3
+    server webserver02 127.0.0.1:$P2 check inter 500 fall 3
+CFG
+bg "$LBD" -f "$T/exp1.cfg" -R "$T/exp1run" 2>"$T/exp1.log"
+wait_port 127.0.0.1 "$PF1"
+check "exp1: webserver02 DOWN via checkd" quiet wait_state webservers/webserver02 DOWN 5000
+check "exp1: webserver01 UP via checkd" quiet wait_state webservers/webserver01 UP 5000
+for i in $(seq 1 40); do grep -q "Server webservers/webserver02 is DOWN" "$T/exp1.log" && break; sleep 0.05; done
+n=0
+for i in $(seq 1 10); do
+  [ "$(curl -s --max-time 2 "http://127.0.0.1:$PF1/id.txt")" = w1 ] && n=$((n + 1))
+done
+expect_eq "exp1: every request served by webserver01" "$n" 10
+
 # the first subscriber's feed (it ended with the first checkd)
 check "feed has a snapshot" grep -q '"type":"snapshot"' "$T/feed.jsonl"
 check "feed saw w1 UP->DOWN" grep -q '"prev":"UP","target":{"id":"web/w1"[^}]*"state":"DOWN"' "$T/feed.jsonl"
