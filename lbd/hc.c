@@ -41,6 +41,7 @@ struct lb_hc {
     int connected;
     int stopping;
     int lost_logged; /* "checkd unreachable" said once per outage */
+    int synced;      /* first snapshot of this connection handled */
     unsigned handles;
     struct lk_ratelimit rl;
 };
@@ -210,6 +211,39 @@ static void apply(struct lb_hc *h, const struct feed_status *st)
            lb_srv_state_name(want), st->reason, (unsigned long long)(st->latency_us / 1000));
 }
 
+static int send_line(struct lb_hc *h, const char *a, const char *b);
+
+/* An id "BACKEND/SERVER" of one of our backends that is not one of our
+ * servers any more was registered by an earlier run with another config:
+ * drop it, so checkd does not probe servers nobody balances. */
+static int stale(struct lb_hc *h, const char *id)
+{
+    const char *slash = strchr(id, '/');
+    struct lb_proxy *px;
+
+    if (!slash || lookup(h, id) || strpbrk(id, " \t;\\"))
+        return 0;
+    for (px = h->d->cfg->proxies; px; px = px->next)
+        if ((px->cap & LB_CAP_BE) && strlen(px->name) == (size_t)(slash - id) &&
+            strncmp(px->name, id, (size_t)(slash - id)) == 0)
+            return 1;
+    return 0;
+}
+
+static void first_snapshot(struct lb_hc *h, const struct feed_msg *m)
+{
+    size_t i;
+
+    h->synced = 1;
+    for (i = 0; i < m->n; i++) {
+        if (!stale(h, m->st[i].id))
+            continue;
+        lk_log(LK_LOG_INFO, "checkd: %s is no longer in the configuration, unregistering",
+               m->st[i].id);
+        send_line(h, "unregister ", m->st[i].id);
+    }
+}
+
 static void handle_line(struct lb_hc *h, const char *line, size_t len)
 {
     struct feed_msg m;
@@ -219,6 +253,8 @@ static void handle_line(struct lb_hc *h, const char *line, size_t len)
         lk_log_rl(&h->rl, LK_LOG_WARNING, "checkd feed: undecodable line ignored");
         return;
     }
+    if (m.type == FEED_MSG_SNAPSHOT && !h->synced)
+        first_snapshot(h, &m);
     switch (m.type) {
     case FEED_MSG_SNAPSHOT:
     case FEED_MSG_EVENT:
@@ -259,6 +295,7 @@ static void drop(struct lb_hc *h, const char *why)
     h->lost_logged = 1;
     h->pipe_open = 0;
     h->connected = 0;
+    h->synced = 0;
     free(h->in);
     h->in = NULL;
     h->in_len = 0;

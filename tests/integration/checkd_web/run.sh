@@ -134,6 +134,10 @@ expect_eq "traffic on w1 only" "$a $b $bad" "10 0 0"
 
 # lbd restart: the new lbd starts with every server UP (config), and the
 # snapshot of checkd brings w2's DOWN at once: no request tries w2
+# a server of backend "web" that the configuration no longer has (as if
+# registered by an earlier lbd run): the restarted lbd unregisters it
+cksock 'register {"id":"web/old","addr":"127.0.0.1:9","owner":"lbd","kind":"tcp","inter":1000,"rise":2,"fall":3}' >/dev/null
+check "stale web/old registered" bash -c "echo 'show health' | socat - UNIX-CONNECT:$T/run/checkd.sock | grep -q '^web/old '"
 kill "$LBD_PID"
 for i in $(seq 1 100); do kill -0 "$LBD_PID" 2>/dev/null || break; sleep 0.05; done
 bg "$LBD" -f "$T/lbd.cfg" -R "$T/lbdrun" 2>"$T/lbd2.log"
@@ -141,6 +145,9 @@ LBD_PID=$!
 wait_port 127.0.0.1 "$PF"
 for i in $(seq 1 40); do grep -q "Server web/w2 is DOWN" "$T/lbd2.log" && break; sleep 0.05; done
 check "restarted lbd got w2 DOWN from checkd" grep -q "Server web/w2 is DOWN" "$T/lbd2.log"
+gone() { ! cksock "show health" | grep -q '^web/old '; }
+for i in $(seq 1 40); do gone && break; sleep 0.05; done
+check "restarted lbd dropped the stale web/old" gone
 read -r a b bad <<<"$(hits 10)"
 expect_eq "restarted lbd sends nothing to w2" "$a $b $bad" "10 0 0"
 expect_eq "no connect attempt to w2 after restart" "$(grep -c 'web/w2 .*connect failed' "$T/lbd2.log" || true)" 0
