@@ -120,6 +120,10 @@ static void probe_done(void *ud, const struct chk_result *r)
     if (bits & CHK_HEALTH_CHANGED_STATE)
         lk_log(LK_LOG_NOTICE, "target %s is %s: %s (%s)", t->cfg.id, chk_state_name(t->h.state),
                feed_result_name(r->result), r->reason);
+    else
+        lk_log(LK_LOG_DEBUG, "target %s: %s in %llu us, health %u/%u (%s)", t->cfg.id,
+               feed_result_name(r->result), (unsigned long long)r->latency_us, t->h.health,
+               t->h.rise + t->h.fall - 1, r->reason);
     t->checked = 1;
     schedule(t, first ? chk_health_phase_ms(&t->h, rnd(t->reg))
                       : chk_health_next_ms(&t->h, rnd(t->reg), t->reg->spread_pct));

@@ -19,9 +19,15 @@ socket $T/run/checkd-ro.sock mode 666 level user
 feed-buffer 16k
 target static/dead 127.0.0.1:$P1 kind tcp inter 1s
 CFG
-bg "$CHECKD" -f "$T/checkd.cfg" -R "$T/run" 2>"$T/checkd.log"
+# systemd's notify socket, played by socat
+socat -u "UNIX-RECV:$T/notify" "OPEN:$T/notify.log,creat,append" &
+LK_PIDS+=($!)
+wait_file "$T/notify"
+NOTIFY_SOCKET="$T/notify" bg "$CHECKD" -f "$T/checkd.cfg" -R "$T/run" 2>"$T/checkd.log"
 PID_CHECKD=$!
 wait_file "$T/run/checkd-ro.sock"
+for i in $(seq 1 40); do grep -q READY=1 "$T/notify.log" 2>/dev/null && break; sleep 0.05; done
+check "READY=1 sent to systemd" grep -q "READY=1" "$T/notify.log"
 ro() { echo "$1" | socat -t 2 - "UNIX-CONNECT:$T/run/checkd-ro.sock" 2>/dev/null; }
 rw() { echo "$1" | socat -t 2 - "UNIX-CONNECT:$T/run/checkd.sock" 2>/dev/null; }
 
@@ -111,6 +117,7 @@ CFG
 kill -HUP "$PID_CHECKD"
 for i in $(seq 1 40); do grep -q "reloaded" "$T/checkd.log" && break; sleep 0.05; done
 check "reload logged" grep -q "reloaded $T/checkd.cfg: 1 targets, 1 removed" "$T/checkd.log"
+check "RELOADING=1 sent to systemd" grep -q "RELOADING=1" "$T/notify.log"
 check "new target after reload" bash -c "echo 'show health' | socat - UNIX-CONNECT:$T/run/checkd.sock | grep -q '^static/new '"
 check "dropped target gone" bash -c "! echo 'show health' | socat - UNIX-CONNECT:$T/run/checkd.sock | grep -q '^static/dead '"
 echo "target broken" >> "$T/checkd.cfg"
