@@ -78,12 +78,12 @@ sleep 1 # settle the counter
 rm "$T/www/health"
 t=$(wait_field ngx/health state DOWN 5000 || echo timeout)
 echo "# health file removed: DOWN after $t ms (inter x fall = $((INTER * FALL)) ms)"
-check "404 -> DOWN within inter x (fall + 1)" test "$t" != timeout -a "${t/timeout/99999}" -le $((INTER * (FALL + 1) + 200))
+check "404 -> DOWN within inter x (fall + 1) + 0.5 s" test "$t" != timeout -a "${t/timeout/99999}" -le $((INTER * (FALL + 1) + 500))
 expect_eq "reported L7STS 404" "$(field ngx/health result)/$(field ngx/health code)" L7STS/404
 echo ok > "$T/www/health"
 t=$(wait_field ngx/health state UP 5000 || echo timeout)
 echo "# health file back: UP after $t ms (inter x rise = $((INTER * RISE)) ms)"
-check "back UP within inter x (rise + 1)" test "$t" != timeout -a "${t/timeout/99999}" -le $((INTER * (RISE + 1) + 200))
+check "back UP within inter x (rise + 1) + 0.5 s" test "$t" != timeout -a "${t/timeout/99999}" -le $((INTER * (RISE + 1) + 500))
 
 kill "$NGINX_PID"
 check "nginx stopped -> L4CON" q wait_field ngx/health result L4CON 5000

@@ -101,7 +101,7 @@ check "traffic reaches both (w1=$a w2=$b)" test "$a" -gt 0 -a "$b" -gt 0 -a "$ba
 kill "$PID_w1"
 t=$(wait_state web/w1 DOWN 5000)
 echo "# w1 DOWN after ${t} ms (inter x fall = $((INTER * FALL)) ms)"
-check "w1 DOWN within inter x fall + inter" test "$t" != timeout -a "${t/timeout/99999}" -le $((INTER * (FALL + 1) + 300))
+check "w1 DOWN within inter x fall + inter" test "$t" != timeout -a "${t/timeout/99999}" -le $((INTER * (FALL + 1) + 500))
 for i in $(seq 1 40); do grep -q "Server web/w1 is DOWN" "$T/lbd.log" && break; sleep 0.05; done
 check "lbd applied DOWN to w1" grep -q "Server web/w1 is DOWN" "$T/lbd.log"
 read -r a b bad <<<"$(hits 20)"
