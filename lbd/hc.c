@@ -1,9 +1,11 @@
 /* hc.c - see hc.h. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/clock.h"
 #include "common/cmdsrv.h"
 #include "common/compiler.h"
 #include "common/log.h"
@@ -192,13 +194,32 @@ static struct hc_srv *lookup(struct lb_hc *h, const char *id)
     return NULL;
 }
 
+/* The check columns of "show stat" and the stats page (control thread
+ * only, as these fields are). */
+static void copy_check(struct lb_server *s, const struct feed_status *st)
+{
+    if (st->result == FEED_RES_INI)
+        return; /* not checked yet */
+    if (st->health < s->check_health)
+        s->chkfail++;
+    s->check_health = st->health;
+    s->check_code = st->code > 0 ? st->code : 0;
+    s->check_duration_ms = (int)LK_MIN(st->latency_us / 1000, (uint64_t)INT32_MAX);
+    snprintf(s->check_status, sizeof(s->check_status), "%s", feed_result_name(st->result));
+    /* the stats column is shorter than the feed's reason */
+    snprintf(s->check_desc, sizeof(s->check_desc), "%.*s", (int)sizeof(s->check_desc) - 1,
+             st->reason);
+    s->last_check_ms = lk_mono_ms();
+}
+
 static void apply(struct lb_hc *h, const struct feed_status *st)
 {
     struct hc_srv *hs = lookup(h, st->id);
     enum lb_srv_state want, cur;
 
-    if (!hs)
+    if (!hs || (hs->s->flags & LB_SRV_F_DELETED))
         return; /* a target of checkd's own config, or of another lbd */
+    copy_check(hs->s, st);
     cur = (enum lb_srv_state)atomic_load(&hs->s->state);
     /* operator decisions (MAINT, DRAIN on lbd.sock, "disabled") win */
     if (cur != LB_SRV_UP && cur != LB_SRV_DOWN)
@@ -209,6 +230,10 @@ static void apply(struct lb_hc *h, const struct feed_status *st)
     lb_server_set_state(hs->s, want);
     lk_log(LK_LOG_NOTICE, "Server %s is %s, reason: %s, check duration: %llums (checkd)", st->id,
            lb_srv_state_name(want), st->reason, (unsigned long long)(st->latency_us / 1000));
+    /* on-marked-down shutdown-sessions: clients of a failed node (MariaDB
+     * ones especially) reconnect to a healthy one at once */
+    if (want == LB_SRV_DOWN && hs->s->shutdown_on_down)
+        lb_daemon_shutdown_server(h->d, hs->s);
 }
 
 static int send_line(struct lb_hc *h, const char *a, const char *b);
@@ -446,7 +471,8 @@ static int collect(struct lb_hc *h)
 
     for (px = h->d->cfg->proxies; px; px = px->next) {
         for (i = 0; (px->cap & LB_CAP_BE) && i < px->nservers; i++) {
-            if (!(px->servers[i]->flags & LB_SRV_F_CHECK))
+            if (!(px->servers[i]->flags & LB_SRV_F_CHECK) ||
+                (px->servers[i]->flags & LB_SRV_F_DELETED))
                 continue;
             n = realloc(h->srv, (h->nsrv + 1) * sizeof(*n));
             if (!n)
@@ -486,6 +512,8 @@ static void passive_report(struct lb_hc *h, struct hc_srv *hs)
     send_line(h, "report ", args);
     if (strcmp(mode, "mark-down") == 0 && atomic_load(&hs->s->state) == LB_SRV_UP) {
         lb_server_set_state(hs->s, LB_SRV_DOWN);
+        if (hs->s->shutdown_on_down)
+            lb_daemon_shutdown_server(h->d, hs->s);
         lk_log(LK_LOG_NOTICE,
                "Server %s is DOWN, reason: passive health, %u consecutive connection failures",
                hs->id, hs->consecutive);
