@@ -133,7 +133,7 @@ frontend mysql_front
 backend mysql_galera
     option tcpka
     galera-check user mon password m0n
-    server db1 127.0.0.1:$DBP check inter 200 fall 2 rise 2
+    server db1 127.0.0.1:$DBP check inter 200 fall 2 rise 2 on-marked-down shutdown-sessions
 CFG
 bg "$LBD" -f "$T/lbd.cfg" -R "$T/lbdrun" 2>"$T/lbd.log"
 wait_port 127.0.0.1 "$PF"
@@ -148,6 +148,15 @@ LK_PIDS+=($!)
 exec 7>"$T/sub.in"
 echo subscribe >&7
 sleep 0.2
+# a client in a long query through lbd: cut when db1 is marked down
+mariadb -h127.0.0.1 -P"$PF" -uapp -papp -N -e 'SELECT SLEEP(30)' >"$T/long.out" 2>&1 &
+LONG=$!
+LK_PIDS+=($LONG)
+for i in $(seq 1 100); do # until lbd holds the session
+  n=$(echo "show info" | socat -t 2 - "UNIX-CONNECT:$T/lbdrun/lbd.sock" 2>/dev/null | awk '/^CurrConns:/ {print $2}')
+  [ "${n:-0}" -ge 1 ] && break
+  sleep 0.05
+done
 t0=$(date +%s%3N)
 sql "SET GLOBAL wsrep_desync=ON"
 check "desync -> galera DOWN" wait_field db/galera state DOWN 5000
@@ -156,6 +165,10 @@ expect_eq "desync reason" "$(field db/galera code)" 2
 check "desync -> lbd db1 DOWN" wait_field mysql_galera/db1 state DOWN 5000
 for i in $(seq 1 40); do grep -q "Server mysql_galera/db1 is DOWN" "$T/lbd.log" && break; sleep 0.05; done
 check "lbd applied DOWN" grep -q "Server mysql_galera/db1 is DOWN" "$T/lbd.log"
+for i in $(seq 1 100); do kill -0 "$LONG" 2>/dev/null || break; sleep 0.05; done
+check "on-marked-down shutdown-sessions cut the long query" bash -c "! kill -0 $LONG 2>/dev/null"
+echo "# long query cut $(($(date +%s%3N) - t0)) ms after the desync: $(head -c 120 "$T/long.out")"
+check "client saw the connection lost" grep -q -E "2013|Lost connection" "$T/long.out"
 sql "SET GLOBAL wsrep_desync=OFF"
 check "resync -> galera UP" wait_field db/galera state UP 5000
 check "resync -> lbd db1 UP" wait_field mysql_galera/db1 state UP 5000

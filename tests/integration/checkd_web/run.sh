@@ -106,6 +106,20 @@ for i in $(seq 1 40); do grep -q "Server web/w1 is DOWN" "$T/lbd.log" && break; 
 check "lbd applied DOWN to w1" grep -q "Server web/w1 is DOWN" "$T/lbd.log"
 read -r a b bad <<<"$(hits 20)"
 expect_eq "all traffic on w2 while w1 is down" "$a $b $bad" "0 20 0"
+# lbd's HAProxy-style "show stat" carries checkd's verdict
+stat_col() { # SERVER COLUMN
+  echo "show stat" | socat -t 2 - "UNIX-CONNECT:$T/lbdrun/lbd.sock" 2>/dev/null | python3 -c '
+import csv, sys
+rows = list(csv.reader(l for l in sys.stdin if l.strip()))
+hdr = [h.lstrip("# ") for h in rows[0]]
+for r in rows[1:]:
+    if len(r) == len(hdr) and r[0] == "web" and r[1] == sys.argv[1]:
+        print(r[hdr.index(sys.argv[2])])' "$1" "$2"
+}
+expect_eq "show stat: w1 status" "$(stat_col w1 status)" DOWN
+expect_eq "show stat: w1 check_status" "$(stat_col w1 check_status)" L4CON
+expect_eq "show stat: w2 check_status" "$(stat_col w2 check_status)" L7OK
+expect_eq "show stat: w2 check_code" "$(stat_col w2 check_code)" 200
 
 # start w1 again: UP within inter x rise
 start_web w1 "$P1"
