@@ -13,10 +13,10 @@
 #include "lbd/lbd.h"
 #include "lbd/server.h"
 
-#define BACKOFF_MIN_MS  100
-#define BACKOFF_MAX_MS  5000
-#define PASSIVE_TICK_MS 100
-#define LINE_MAX_BYTES  (16u << 20) /* a snapshot of many thousand targets */
+#define BACKOFF_MIN_MS 100
+#define BACKOFF_MAX_MS 5000
+#define TICK_MS        100
+#define LINE_MAX_BYTES (16u << 20) /* a snapshot of many thousand targets */
 
 struct hc_srv {
     char id[FEED_ID_MAX];
@@ -24,6 +24,8 @@ struct hc_srv {
     struct feed_target t;
     uint64_t last_cum, last_fail; /* passive health: counters at the last tick */
     unsigned consecutive;         /* failed attempts with no success between */
+    int known;                    /* a verdict of checkd arrived */
+    enum lb_srv_state want;       /* ... and what it says */
 };
 
 struct lb_hc {
@@ -32,8 +34,8 @@ struct lb_hc {
     uv_pipe_t pipe;
     uv_connect_t creq;
     uv_timer_t retry;
-    uv_timer_t passive; /* samples live-traffic failures (observe layer4) */
-    int passive_on;
+    uv_timer_t tick; /* passive health samples, re-applying verdicts */
+    int tick_on;
     struct hc_srv *srv;
     size_t nsrv;
     char *in;
@@ -159,7 +161,8 @@ int lb_hc_target(const struct lb_proxy *px,
 
     feed_target_defaults(t);
     snprintf(t->id, sizeof(t->id), "%s/%s", px->name, s->name);
-    copy(t->addr, sizeof(t->addr), lk_addr_str(&s->addr, addr, sizeof(addr)));
+    /* the address in effect ("set server addr" changes it at run time) */
+    copy(t->addr, sizeof(t->addr), lk_addr_str(atomic_load(&s->cur_addr), addr, sizeof(addr)));
     copy(t->owner, sizeof(t->owner), "lbd");
     t->kind = (px->options & LB_OPT_MYSQL_CHECK) ? FEED_KIND_MYSQL
               : (px->options & LB_OPT_HTTPCHK)   ? FEED_KIND_HTTP
@@ -220,6 +223,10 @@ static void apply(struct lb_hc *h, const struct feed_status *st)
     if (!hs || (hs->s->flags & LB_SRV_F_DELETED))
         return; /* a target of checkd's own config, or of another lbd */
     copy_check(hs->s, st);
+    if (st->state != FEED_MAINT) {
+        hs->known = 1;
+        hs->want = lb_hc_state(st->state);
+    }
     cur = (enum lb_srv_state)atomic_load(&hs->s->state);
     /* operator decisions (MAINT, DRAIN on lbd.sock, "disabled") win */
     if (cur != LB_SRV_UP && cur != LB_SRV_DOWN)
@@ -512,6 +519,8 @@ static void passive_report(struct lb_hc *h, struct hc_srv *hs)
     send_line(h, "report ", args);
     if (strcmp(mode, "mark-down") == 0 && atomic_load(&hs->s->state) == LB_SRV_UP) {
         lb_server_set_state(hs->s, LB_SRV_DOWN);
+        hs->known = 1;
+        hs->want = LB_SRV_DOWN; /* until checkd says otherwise */
         if (hs->s->shutdown_on_down)
             lb_daemon_shutdown_server(h->d, hs->s);
         lk_log(LK_LOG_NOTICE,
@@ -520,46 +529,61 @@ static void passive_report(struct lb_hc *h, struct hc_srv *hs)
     }
 }
 
-static void passive_tick(uv_timer_t *t)
+static void passive_sample(struct lb_hc *h, struct hc_srv *hs)
 {
-    struct lb_hc *h = t->data;
-    uint64_t cum, fail, dc, df;
-    struct hc_srv *hs;
-    size_t i;
+    uint64_t cum = atomic_load(&hs->s->cum_conns), fail = atomic_load(&hs->s->failed_conns);
+    uint64_t dc = cum - hs->last_cum, df = fail - hs->last_fail;
 
-    for (i = 0; i < h->nsrv; i++) {
-        hs = &h->srv[i];
-        if (!hs->s->observe)
-            continue;
-        cum = atomic_load(&hs->s->cum_conns);
-        fail = atomic_load(&hs->s->failed_conns);
-        dc = cum - hs->last_cum;
-        df = fail - hs->last_fail;
-        hs->last_cum = cum;
-        hs->last_fail = fail;
-        if (dc == 0 && df == 0)
-            continue;
-        hs->consecutive = df >= dc ? hs->consecutive + (unsigned)df : 0;
-        if (hs->consecutive >= (hs->s->error_limit ? hs->s->error_limit : 10)) {
-            passive_report(h, hs);
-            hs->consecutive = 0;
-        }
+    hs->last_cum = cum;
+    hs->last_fail = fail;
+    if (dc == 0 && df == 0)
+        return;
+    hs->consecutive = df >= dc ? hs->consecutive + (unsigned)df : 0;
+    if (hs->consecutive >= (hs->s->error_limit ? hs->s->error_limit : 10)) {
+        passive_report(h, hs);
+        hs->consecutive = 0;
     }
 }
 
-static void passive_start(struct lb_hc *h)
+/* An operator taking a server out of MAINT/DRAIN ("set server state
+ * ready") makes it UP whatever its health: checkd only speaks on changes,
+ * so its last verdict is applied again here. */
+static void resync(struct hc_srv *hs)
+{
+    enum lb_srv_state cur = (enum lb_srv_state)atomic_load(&hs->s->state);
+
+    if (!hs->known || (cur != LB_SRV_UP && cur != LB_SRV_DOWN) || cur == hs->want ||
+        (hs->s->flags & LB_SRV_F_DELETED))
+        return;
+    lb_server_set_state(hs->s, hs->want);
+    lk_log(LK_LOG_NOTICE, "Server %s is %s, reason: last verdict of checkd (re-applied)", hs->id,
+           lb_srv_state_name(hs->want));
+}
+
+static void tick(uv_timer_t *t)
+{
+    struct lb_hc *h = t->data;
+    size_t i;
+
+    for (i = 0; i < h->nsrv; i++) {
+        if (h->srv[i].s->observe)
+            passive_sample(h, &h->srv[i]);
+        resync(&h->srv[i]);
+    }
+}
+
+static void tick_start(struct lb_hc *h)
 {
     size_t i;
 
-    uv_timer_init(&h->d->loop, &h->passive);
-    h->passive.data = h;
-    h->passive_on = 1;
+    uv_timer_init(&h->d->loop, &h->tick);
+    h->tick.data = h;
+    h->tick_on = 1;
     for (i = 0; i < h->nsrv; i++) {
         h->srv[i].last_cum = atomic_load(&h->srv[i].s->cum_conns);
         h->srv[i].last_fail = atomic_load(&h->srv[i].s->failed_conns);
-        if (h->srv[i].s->observe && !uv_is_active((uv_handle_t *)&h->passive))
-            uv_timer_start(&h->passive, passive_tick, PASSIVE_TICK_MS, PASSIVE_TICK_MS);
     }
+    uv_timer_start(&h->tick, tick, TICK_MS, TICK_MS);
 }
 
 int lb_hc_start(struct lb_daemon *d)
@@ -588,9 +612,70 @@ int lb_hc_start(struct lb_daemon *d)
     h->retry.data = h;
     h->handles++;
     d->hc = h;
-    passive_start(h);
+    tick_start(h);
     connect_now(h);
     return 0;
+}
+
+static struct hc_srv *by_server(struct lb_hc *h, const struct lb_server *s)
+{
+    size_t i;
+
+    for (i = 0; i < h->nsrv; i++)
+        if (h->srv[i].s == s)
+            return &h->srv[i];
+    return NULL;
+}
+
+static void register_one(struct lb_hc *h, struct hc_srv *hs)
+{
+    char *json = feed_encode_target(&hs->t), *esc = json ? feed_cmd_escape(json) : NULL;
+
+    if (esc && h->connected)
+        send_line(h, "register ", esc);
+    free(json);
+    free(esc);
+}
+
+void lb_hc_server_update(struct lb_daemon *d, struct lb_server *s)
+{
+    struct lb_hc *h = d->hc;
+    struct hc_srv *hs, *n;
+    const char *why = NULL;
+
+    if (!h || h->stopping || !(s->flags & LB_SRV_F_CHECK))
+        return;
+    hs = by_server(h, s);
+    if (!hs) {
+        n = realloc(h->srv, (h->nsrv + 1) * sizeof(*n));
+        if (!n)
+            return;
+        h->srv = n;
+        hs = &h->srv[h->nsrv];
+        memset(hs, 0, sizeof(*hs));
+        hs->s = s;
+        h->nsrv++;
+    }
+    if (lb_hc_target(s->be, s, &hs->t, &why) < 0) {
+        lk_log(LK_LOG_WARNING, "server %s/%s: %s", s->be->name, s->name, why);
+        return;
+    }
+    snprintf(hs->id, sizeof(hs->id), "%s", hs->t.id);
+    hs->last_cum = atomic_load(&s->cum_conns);
+    hs->last_fail = atomic_load(&s->failed_conns);
+    register_one(h, hs); /* when not connected, the reconnect registers it */
+}
+
+void lb_hc_server_deleted(struct lb_daemon *d, struct lb_server *s)
+{
+    struct lb_hc *h = d->hc;
+    struct hc_srv *hs;
+
+    if (!h || !(hs = by_server(h, s)))
+        return;
+    if (h->connected)
+        send_line(h, "unregister ", hs->id);
+    *hs = h->srv[--h->nsrv]; /* order does not matter */
 }
 
 void lb_hc_stop(struct lb_daemon *d)
@@ -601,8 +686,8 @@ void lb_hc_stop(struct lb_daemon *d)
         return;
     h->stopping = 1;
     uv_close((uv_handle_t *)&h->retry, NULL);
-    if (h->passive_on)
-        uv_close((uv_handle_t *)&h->passive, NULL);
+    if (h->tick_on)
+        uv_close((uv_handle_t *)&h->tick, NULL);
     drop(h, "stopping");
 }
 

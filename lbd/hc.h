@@ -38,6 +38,13 @@ void lb_hc_stop(struct lb_daemon *d);
 /* Free what lb_hc_start() allocated, once the loop has closed the handles. */
 void lb_hc_free(struct lb_daemon *d);
 
+/* Run-time changes from lbd's admin socket: a server added with "check"
+ * or whose address changed is registered again (a new address restarts
+ * its health in checkd); a deleted one is unregistered. No-ops when lbd
+ * does not follow checkd. */
+void lb_hc_server_update(struct lb_daemon *d, struct lb_server *s);
+void lb_hc_server_deleted(struct lb_daemon *d, struct lb_server *s);
+
 /* The checkd registration of one server of backend px (exported for unit
  * tests). Returns 0, or -EINVAL with *why when the backend's check
  * keywords cannot be expressed. */

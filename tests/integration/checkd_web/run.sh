@@ -120,6 +120,14 @@ expect_eq "show stat: w1 status" "$(stat_col w1 status)" DOWN
 expect_eq "show stat: w1 check_status" "$(stat_col w1 check_status)" L4CON
 expect_eq "show stat: w2 check_status" "$(stat_col w2 check_status)" L7OK
 expect_eq "show stat: w2 check_code" "$(stat_col w2 check_code)" 200
+# an operator cycling w1 through maintenance does not resurrect it
+echo "set server web/w1 state maint" | socat -t 2 - "UNIX-CONNECT:$T/lbdrun/lbd.sock" >/dev/null 2>&1
+expect_eq "w1 in MAINT" "$(stat_col w1 status)" MAINT
+echo "set server web/w1 state ready" | socat -t 2 - "UNIX-CONNECT:$T/lbdrun/lbd.sock" >/dev/null 2>&1
+for i in $(seq 1 40); do grep -q "Server web/w1 is DOWN, reason: last verdict of checkd" "$T/lbd.log" && break; sleep 0.05; done
+check "checkd's DOWN re-applied after ready" grep -q "Server web/w1 is DOWN, reason: last verdict of checkd" "$T/lbd.log"
+read -r a b bad <<<"$(hits 10)"
+expect_eq "still no traffic to w1" "$a $b $bad" "0 10 0"
 
 # start w1 again: UP within inter x rise
 start_web w1 "$P1"
@@ -165,6 +173,21 @@ check "restarted lbd dropped the stale web/old" gone
 read -r a b bad <<<"$(hits 10)"
 expect_eq "restarted lbd sends nothing to w2" "$a $b $bad" "10 0 0"
 expect_eq "no connect attempt to w2 after restart" "$(grep -c 'web/w2 .*connect failed' "$T/lbd2.log" || true)" 0
+
+# run-time servers on lbd's admin socket are followed by checkd
+lbsock() { echo "$1" | socat -t 2 - "UNIX-CONNECT:$T/lbdrun/lbd.sock" 2>/dev/null; }
+P3=$(free_port)
+expect_eq "add server with check" "$(lbsock "add server web/w3 127.0.0.1:$P3 check inter 200 fall 1" | head -1)" "New server registered."
+check "checkd probes the added server" quiet wait_state web/w3 DOWN 5000
+expect_eq "added server's address" "$(cksock 'show health' | awk '$1 == "web/w3" {print $2}')" "127.0.0.1:$P3"
+lbsock "set server web/w3 addr 127.0.0.1 port $P1" >/dev/null
+check "new address re-registered, UP" quiet wait_state web/w3 UP 5000
+expect_eq "checkd has the new address" "$(cksock 'show health' | awk '$1 == "web/w3" {print $2}')" "127.0.0.1:$P1"
+lbsock "set server web/w3 state maint" >/dev/null
+expect_eq "del server" "$(lbsock "del server web/w3" | head -1)" "Server deleted."
+gone3() { ! cksock "show health" | grep -q '^web/w3 '; }
+for i in $(seq 1 40); do gone3 && break; sleep 0.05; done
+check "deleted server unregistered" gone3
 
 # the lab guide's experiment 1 (Figure 1.3) as written, addresses replaced,
 # plus where checkd listens: w1 is up, w2 is down at this point
