@@ -486,6 +486,7 @@ static int collect(struct lb_hc *h)
                 return -ENOMEM;
             h->srv = n;
             n = &h->srv[h->nsrv];
+            memset(n, 0, sizeof(*n));
             n->s = px->servers[i];
             if (lb_hc_target(px, n->s, &n->t, &why) < 0)
                 return lk_log_errno(-EINVAL, LK_LOG_ERR, "backend %s: %s", px->name, why);
