@@ -376,22 +376,35 @@ static ssize_t read_splice(struct sess *s, struct half *h, int src)
 }
 
 /* Read once from src and forward at once to dst. */
+/* Bulk halves keep moving while both sides keep up, up to this many
+ * rounds per wake-up: each round saved is an epoll_wait saved, and the
+ * bound keeps one busy connection from starving the others. */
+#define BULK_ROUNDS 8
+
+/* Read from src and forward at once to dst. */
 static int half_read(struct sess *s, struct half *h, int src, int dst, int src_is_client)
 {
     ssize_t n;
+    int round;
 
-    n = h->bulk ? read_splice(s, h, src) : read_copy(s, h, src);
-    if (n == -EAGAIN)
-        return 0;
-    if (n < 0) {
-        note_error(s, src_is_client);
-        return -1;
+    for (round = 0; round < BULK_ROUNDS; round++) {
+        n = h->bulk ? read_splice(s, h, src) : read_copy(s, h, src);
+        if (n == -EAGAIN)
+            return 0;
+        if (n < 0) {
+            note_error(s, src_is_client);
+            return -1;
+        }
+        if (n == 0)
+            h->eof = 1;
+        h->bytes += (uint64_t)n;
+        s->last = uv_now(&s->w->loop);
+        if (half_flush(s, h, dst, !src_is_client) < 0)
+            return -1;
+        if (!h->bulk || h->eof || pending(h))
+            break;
     }
-    if (n == 0)
-        h->eof = 1;
-    h->bytes += (uint64_t)n;
-    s->last = uv_now(&s->w->loop);
-    return half_flush(s, h, dst, !src_is_client);
+    return 0;
 }
 
 static void on_client(uv_poll_t *p, int status, int events)

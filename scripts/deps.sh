@@ -9,7 +9,7 @@ PKGS=(
   mariadb-server mariadb-client galera-4
   haproxy keepalived nginx-light python3 python3-flask
   curl wrk socat tshark iproute2 apache2-utils iperf3 procps psmisc valgrind linux-perf
-  prometheus
+  prometheus prometheus-haproxy-exporter hatop tmux
 )
 missing=()
 for p in "${PKGS[@]}"; do

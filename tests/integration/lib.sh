@@ -59,6 +59,18 @@ wait_listen() {
   echo "timeout waiting for a listener on $1" >&2; return 1
 }
 
+# wait_conns SOCK N [TIMEOUT_S]: until lbd on admin socket SOCK holds at
+# least N connections (so a test acts on a connection that really exists)
+wait_conns() {
+  local i n
+  for i in $(seq 1 $((${3:-10} * 20))); do
+    n=$(echo "show info" | socat -t 2 - "UNIX-CONNECT:$1" 2>/dev/null | awk '/^CurrConns:/ {print $2}')
+    [ "${n:-0}" -ge "$2" ] && return 0
+    sleep 0.05
+  done
+  echo "timeout waiting for $2 connections on $1" >&2; return 1
+}
+
 # wait_file PATH [TIMEOUT_S]
 wait_file() {
   local i

@@ -62,6 +62,21 @@ assert f['field']['name']=='pxname' and f['value']['type']=='str', f" <<< "$(cli
 check "show info json is valid JSON" python3 -c "import json,sys; json.loads(sys.stdin.read())" <<< "$(cli "$T/admin.sock" "show info json")"
 check "show info has the fields tools read" test "$(cli "$T/admin.sock" "show info" | grep -cE '^(Name|Version|Release_date|Nbproc|Process_num|Pid|Uptime|Maxconn|CurrConns|Maxpipes|PipesUsed|Tasks|Run_queue|node): ')" -eq 14
 
+# tools built for HAProxy work unchanged: haproxy_exporter and hatop
+EP=$(free_port)
+bg prometheus-haproxy-exporter --haproxy.scrape-uri="unix:$T/admin.sock" --web.listen-address="127.0.0.1:$EP"
+wait_listen "$EP"
+curl -s "http://127.0.0.1:$EP/metrics" > "$T/exp.txt"
+check "haproxy_exporter scrapes lbd (haproxy_up 1)" grep -q '^haproxy_up 1' "$T/exp.txt"
+check "haproxy_exporter sees both servers up" test "$(grep -c '^haproxy_server_up{backend="be",server="s[12]"} 1' "$T/exp.txt")" -eq 2
+TM="lkhat$$"
+tmux new-session -d -s "$TM" -x 200 -y 40 "hatop -s $T/admin.sock"
+sleep 2
+tmux capture-pane -p -t "$TM" > "$T/hatop.txt" || true
+tmux kill-session -t "$TM" 2>/dev/null || true
+check "hatop shows the backend and its servers" grep -qE '^s2 +2 ' "$T/hatop.txt"
+check "hatop shows the frontend OPEN" grep -qE '^FRONTEND +[0-9]+ OPEN' "$T/hatop.txt"
+
 # prompt mode: several commands on one connection, "> " after each answer
 out=$(printf 'prompt\nshow backend\nget weight be/s1\nquit\n' | socat -t 5 - "UNIX-CONNECT:$T/admin.sock")
 check "prompt mode answers each command followed by '> '" test "$(grep -c '^> ' <<< "$out")" -ge 2
@@ -111,7 +126,7 @@ check "traffic follows the new address" test -n "$(ss -Htn state time-wait "( dp
 
 # shutdown sessions server: a held connection is cut at once
 $TOOL hold 127.0.0.1 "$PF" 3 > "$T/hold.out" 2>&1 & HOLD=$!
-sleep 0.5
+wait_conns "$T/admin.sock" 1
 cli "$T/admin.sock" "shutdown sessions server be/s1" > /dev/null
 wait "$HOLD" && hrc=0 || hrc=$?
 check "shutdown sessions cut the held connection" test "$hrc" -ne 0

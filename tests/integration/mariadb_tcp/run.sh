@@ -81,7 +81,7 @@ stop_lbd
 write_cfg "balance leastconn" ""
 start_lbd
 mdb "$PF" "select sleep(3)" > /dev/null & HOLD=$!
-sleep 0.5
+wait_conns "$T/lbd.sock" 1
 p1=$(mdb "$PF" 'select @@port'); p2=$(mdb "$PF" 'select @@port')
 check "leastconn avoids the node holding a long query ($p1 $p2)" test "$p1" = "$p2"
 wait "$HOLD"

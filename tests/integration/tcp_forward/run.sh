@@ -134,12 +134,13 @@ check "traffic flows again after backends restart" $TOOL upload 127.0.0.1 "$PF" 
 
 # graceful stop: a connection in flight finishes, new ones are refused
 $TOOL hold 127.0.0.1 "$PF" 2 > "$T/hold.out" 2>&1 & HOLD=$!
-sleep 0.5
+wait_conns "$T/lbd.sock" 1
 kill -TERM "$LBDPID"
 sleep 0.3
 if (exec 3<>"/dev/tcp/127.0.0.1/$PF") 2>/dev/null; then fail "listener closed after SIGTERM"; else ok "listener closed after SIGTERM"; fi
 wait "$HOLD" && holdrc=0 || holdrc=$?
 expect_eq "connection in flight completed during graceful stop" "$holdrc" 0
+[ "$holdrc" = 0 ] || { cat "$T/hold.out"; tail -5 "$T/lbd.log"; }
 for i in $(seq 1 100); do kill -0 "$LBDPID" 2>/dev/null || break; sleep 0.05; done
 wait "$LBDPID" && lrc=0 || lrc=$?
 expect_eq "lbd exited 0 after SIGTERM" "$lrc" 0

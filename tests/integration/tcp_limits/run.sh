@@ -44,7 +44,7 @@ wait_port 127.0.0.1 "$PF"
 sleep 0.2
 # A holds the only slot for ~1 s; B queues behind it and then succeeds
 $TOOL hold 127.0.0.1 "$PF" 1 > "$T/a.out" 2>&1 & A=$!
-sleep 0.2
+wait_conns "$T/lbd.sock" 1
 $TOOL upload 127.0.0.1 "$PF" 5000 > "$T/b.out" 2>&1 & B=$!
 wait "$A" && arc=0 || arc=$?; wait "$B" && brc=0 || brc=$?
 expect_eq "first client holding the slot completes" "$arc" 0
@@ -52,7 +52,7 @@ expect_eq "queued client is served once the slot frees" "$brc" 0
 check "queued connection logged with a queue time" grep -qE ' f b/s1 [1-9][0-9]{2,}/[0-9]+/[0-9]+ [0-9]+ -- ' "$T/lbd.log"
 # C holds for 3 s: D waits longer than timeout queue and is closed
 $TOOL hold 127.0.0.1 "$PF" 3 > "$T/c.out" 2>&1 & C=$!
-sleep 0.2
+wait_conns "$T/lbd.sock" 1
 t0=$(date +%s%N)
 got=$(timeout 5 python3 -c "
 import socket; s=socket.create_connection(('127.0.0.1',$PF)); s.settimeout(4); print(len(s.recv(100)))")
