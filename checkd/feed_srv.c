@@ -295,18 +295,19 @@ static int cmd_maint(struct chk_feedsrv *fs, struct lk_cmdconn *c, int argc, cha
     return reply(fs, c, 1, "%s %s", on ? "maintenance for" : "checks resumed for", argv[2]);
 }
 
-/* "UP", "UP, going down 1/3", "DOWN, going up 1/2", "MAINT". */
+/* HAProxy's stats wording: "UP", "UP 1/3, going down" (failures left
+ * before DOWN, of fall), "DOWN 1/2, going up" (successes so far, of rise),
+ * "MAINT". */
 static void state_text(const struct feed_status *st, char *buf, size_t len)
 {
     const char *tr = feed_transition(st);
-    unsigned top = st->rise + st->fall - 1;
 
     if (!tr)
         snprintf(buf, len, "%s", feed_state_name(st->state));
     else if (st->state == FEED_UP)
-        snprintf(buf, len, "UP, going down %u/%u", top - st->health, st->fall);
+        snprintf(buf, len, "UP %u/%u, going down", st->health - st->rise + 1, st->fall);
     else
-        snprintf(buf, len, "DOWN, going up %u/%u", st->health, st->rise);
+        snprintf(buf, len, "DOWN %u/%u, going up", st->health, st->rise);
 }
 
 static int show_health(struct chk_feedsrv *fs, struct lk_cmdconn *c, int json)
