@@ -19,6 +19,7 @@
 #include <uv.h>
 
 #include "checkd/target.h"
+#include "common/log.h"
 
 struct rec {
     int events, removed;
@@ -165,12 +166,80 @@ static void test_free_in_flight(void **state)
     assert_int_equal(uv_loop_close(&loop), 0);
 }
 
+/* 200 targets registered at once: all probed at once, then their second
+ * checks spread over the next interval instead of firing together. */
+struct spread {
+    struct chk_registry *reg;
+    uint64_t last;
+    unsigned buckets[16];
+    unsigned n;
+};
+
+static void sample(uv_timer_t *t)
+{
+    struct spread *sp = t->data;
+    uint64_t now = chk_registry_probes(sp->reg);
+
+    if (sp->n < 16)
+        sp->buckets[sp->n++] = (unsigned)(now - sp->last);
+    sp->last = now;
+    if (sp->n == 16)
+        uv_timer_stop(t);
+}
+
+static void test_spread_on_loop(void **state)
+{
+    struct chk_hooks hooks = {on_changed, on_removed, NULL};
+    struct spread sp = {0};
+    struct feed_target t;
+    struct rec rec = {0};
+    const char *why = NULL;
+    unsigned port = closed_port(), i, second = 0, max = 0;
+    uv_timer_t timer;
+    uv_loop_t loop;
+    char id[32];
+
+    hooks.ud = &rec;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    sp.reg = chk_registry_new(&loop, &hooks, 0);
+    for (i = 0; i < 200; i++) {
+        snprintf(id, sizeof(id), "be/s%u", i);
+        target(&t, id, port);
+        t.inter_ms = 500;
+        assert_int_equal(chk_registry_add(sp.reg, &t, &why), 1);
+    }
+    uv_timer_init(&loop, &timer);
+    timer.data = &sp;
+    uv_timer_start(&timer, sample, 50, 50);
+    RUN_UNTIL(&loop, sp.n == 16);
+    assert_int_equal(sp.n, 16);
+    /* bucket 0 (first 50 ms): the 200 first probes; buckets 1..10 (the next
+     * 500 ms): the 200 second probes, spread out */
+    assert_true(sp.buckets[0] >= 190);
+    for (i = 1; i <= 10; i++) {
+        second += sp.buckets[i];
+        max = sp.buckets[i] > max ? sp.buckets[i] : max;
+    }
+    print_message("second probes per 50 ms:");
+    for (i = 1; i <= 10; i++)
+        print_message(" %u", sp.buckets[i]);
+    print_message(" (max %u)\n", max);
+    assert_true(second >= 180);
+    assert_true(max <= 60); /* uniform would be 20 per bucket */
+    uv_close((uv_handle_t *)&timer, NULL);
+    chk_registry_free(sp.reg);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&loop), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lifecycle),
         cmocka_unit_test(test_free_in_flight),
+        cmocka_unit_test(test_spread_on_loop),
     };
 
+    lk_log_threshold = LK_LOG_ERR; /* 200 targets going DOWN is expected here */
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
