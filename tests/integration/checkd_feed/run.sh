@@ -31,6 +31,7 @@ check "READY=1 sent to systemd" grep -q "READY=1" "$T/notify.log"
 ro() { echo "$1" | socat -t 2 - "UNIX-CONNECT:$T/run/checkd-ro.sock" 2>/dev/null; }
 rw() { echo "$1" | socat -t 2 - "UNIX-CONNECT:$T/run/checkd.sock" 2>/dev/null; }
 
+check "the example config is valid" "$CHECKD" -c -f "${LK_SRC:-../../..}/deploy/examples/checkd.cfg"
 expect_eq "socket mode" "$(stat -c %a "$T/run/checkd-ro.sock")" 666
 check "read-only socket shows health" bash -c "echo 'show health' | socat - UNIX-CONNECT:$T/run/checkd-ro.sock | grep -q static/dead"
 REG='register {"id":"x/y","addr":"127.0.0.1:9","kind":"tcp","inter":1000,"rise":2,"fall":3}'
