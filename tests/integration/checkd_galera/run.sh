@@ -78,6 +78,7 @@ target db/junkgal 127.0.0.1:$JUNK kind galera user mon password m0n inter 200 ti
 CFG
 [ "$ED" = 1 ] && echo "target db/ed25519 127.0.0.1:$DBP kind galera user mon_ed password ed inter 200" >> "$T/checkd.cfg"
 check "checkd -c accepts the config" "$CHECKD" -c -f "$T/checkd.cfg"
+check "lbd -c accepts the galera example" "$LBD" -c -f "${LK_SRC:-../../..}/deploy/examples/lbd-exp3-galera-check.cfg"
 bg "$CHECKD" -f "$T/checkd.cfg" -R "$T/run" 2>"$T/checkd.log"
 PID_CHECKD=$!
 wait_file "$T/run/checkd.sock"
