@@ -356,12 +356,50 @@ static void test_real_probes(void **state)
     close(lfd);
 }
 
+/* IPv6 targets: [::1]:PORT, refused then accepted. */
+static void test_ipv6(void **state)
+{
+    struct sockaddr_in6 sin6 = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+    socklen_t sl = sizeof(sin6);
+    struct chk_probe *p = NULL;
+    struct feed_target t;
+    struct run run = {0};
+    struct lk_addr a;
+    char spec[64];
+    uv_loop_t loop;
+    int fd = socket(AF_INET6, SOCK_STREAM, 0);
+
+    if (fd < 0 || bind(fd, (struct sockaddr *)&sin6, sizeof(sin6)) != 0) {
+        if (fd >= 0)
+            close(fd);
+        skip(); /* no IPv6 loopback here */
+    }
+    assert_int_equal(listen(fd, 8), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&sin6, &sl), 0);
+    snprintf(spec, sizeof(spec), "[::1]:%u", ntohs(sin6.sin6_port));
+    assert_int_equal(lk_addr_parse(spec, 0, &a), 0);
+    feed_target_defaults(&t);
+    assert_int_equal(uv_loop_init(&loop), 0);
+    assert_int_equal(chk_probe_start(&p, &loop, &t, &a, 1000, done_cb, &run), 0);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(run.done, 1);
+    assert_int_equal(run.r.result, FEED_RES_L4OK);
+    close(fd);
+    run.done = 0;
+    assert_int_equal(chk_probe_start(&p, &loop, &t, &a, 1000, done_cb, &run), 0);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(run.done, 1);
+    assert_int_equal(run.r.result, FEED_RES_L4CON);
+    assert_int_equal(uv_loop_close(&loop), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_http_expect), cmocka_unit_test(test_http_request),
         cmocka_unit_test(test_mysql_judge), cmocka_unit_test(test_galera_judge),
         cmocka_unit_test(test_validate),    cmocka_unit_test(test_real_probes),
+        cmocka_unit_test(test_ipv6),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
