@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "lbd/admin_int.h"
 #include "lbd/cfg.h"
+#include "lbd/hc.h"
 #include "lbd/lbd.h"
 #include "lbd/proxy.h"
 #include "lbd/server.h"
@@ -153,7 +154,8 @@ static int set_server_health(struct lk_cmdconn *c, struct lb_daemon *d, struct l
     return 0;
 }
 
-static int set_server_addr(struct lk_cmdconn *c, struct lb_server *s, int argc, char **argv)
+static int set_server_addr(struct lk_cmdconn *c, struct lb_daemon *d, struct lb_server *s,
+                           int argc, char **argv)
 {
     char old[LK_ADDR_STRLEN], neu[LK_ADDR_STRLEN], spec[128];
     unsigned port = lk_addr_port(s->cur_addr);
@@ -172,6 +174,7 @@ static int set_server_addr(struct lk_cmdconn *c, struct lb_server *s, int argc, 
         return lk_cmdconn_printf(c, "Out of memory.\n");
     lk_addr_str(&a, neu, sizeof(neu));
     log_change(s, "address changed");
+    lb_hc_server_update(d, s);
     return lk_cmdconn_printf(c, "addr changed from '%s' to '%s'\n", old, neu);
 }
 
@@ -192,7 +195,7 @@ int lb__admin_set_server(struct lk_cmdconn *c, struct lb_daemon *d, int argc, ch
     if (strcmp(argv[3], "weight") == 0)
         return apply_weight(c, s, argv[4]);
     if (strcmp(argv[3], "addr") == 0)
-        return set_server_addr(c, s, argc, argv);
+        return set_server_addr(c, d, s, argc, argv);
     return lk_cmdconn_printf(c, "'set server <srv>' only supports 'agent', 'health', 'state', "
                                 "'weight', 'addr' and 'check-port'.\n");
 }
@@ -315,6 +318,7 @@ static int add_server(struct lk_cmdconn *c, struct lb_daemon *d, struct lb_proxy
     }
     atomic_fetch_add(&be->generation, 1);
     log_change(s, "added");
+    lb_hc_server_update(d, s);
     return lk_cmdconn_printf(c, "New server registered.\n");
 }
 
@@ -347,5 +351,6 @@ int lb__admin_add_del_server(struct lk_cmdconn *c, struct lb_daemon *d, int argc
     s->flags |= LB_SRV_F_DELETED;
     atomic_fetch_add(&be->generation, 1);
     log_change(s, "deleted");
+    lb_hc_server_deleted(d, s);
     return lk_cmdconn_printf(c, "Server deleted.\n");
 }

@@ -14,6 +14,7 @@
 #include "common/sdnotify.h"
 #include "lbd/admin.h"
 #include "lbd/cfg.h"
+#include "lbd/hc.h"
 #include "lbd/lbd.h"
 #include "lbd/server.h"
 #include "lbd/stats_http.h"
@@ -54,6 +55,7 @@ static void begin_stop(struct lb_daemon *d, const char *why)
     lk_log(LK_LOG_NOTICE, "%s: no longer accepting; %u connections get up to %llu ms to finish",
            why, atomic_load(&d->actconn), (unsigned long long)grace);
     lb_admin_stop(d);
+    lb_hc_stop(d);
     lb_stats_http_stop(d);
     stop_workers(d, 0);
     uv_timer_start(&d->grace, grace_cb, grace, 0);
@@ -271,6 +273,8 @@ int lb_daemon_run(struct lb_daemon *d)
     uv_signal_start(&d->sigint, signal_cb, SIGINT);
     uv_signal_start(&d->sighup, signal_cb, SIGHUP);
     lb_admin_run(d);
+    if (lb_hc_start(d) < 0)
+        lk_log(LK_LOG_WARNING, "health checks via checkd are not running");
     lk_log(LK_LOG_NOTICE, "lbd %s started: %u worker thread%s, pid %d", LBKIT_VERSION,
            d->nworkers, d->nworkers == 1 ? "" : "s", (int)getpid());
     lk_sd_notify("READY=1\nSTATUS=serving");
@@ -287,6 +291,7 @@ struct lb_daemon *lb_daemon_free(struct lb_daemon *d)
         return NULL;
     if (!d->stopping) {
         lb_admin_stop(d);
+        lb_hc_stop(d);
         lb_stats_http_stop(d);
     }
     for (i = 0; i < d->nworkers; i++)
@@ -300,6 +305,7 @@ struct lb_daemon *lb_daemon_free(struct lb_daemon *d)
     if (uv_loop_close(&d->loop) != 0)
         lk_log(LK_LOG_DEBUG, "control loop closed with open handles");
     lb_admin_free(d);
+    lb_hc_free(d);
     free(d->stats_http);
     free(d->rundir);
     free(d);

@@ -10,6 +10,7 @@
 
 #include "lbd/proxy_types.h"
 
+struct lb_hc;
 struct lb_worker;
 struct lk_cmdsrv;
 
@@ -30,6 +31,7 @@ struct lb_daemon {
     int stopping;
     int exit_code;
     struct lb_admin *admin_state; /* admin.c */
+    struct lb_hc *hc;             /* hc.c: checkd feed follower, NULL without checks */
     struct lb_stats_http *stats_http; /* stats_http.c */
 };
 

@@ -116,6 +116,9 @@ struct lb_server {
     char *cookie;
     int init_state; /* -1 unset, LB_SRV_UP or LB_SRV_DOWN */
     int shutdown_on_down; /* on-marked-down shutdown-sessions */
+    int observe;          /* "observe layer4|layer7": passive health (lbd/hc.c) */
+    unsigned error_limit; /* consecutive live-traffic failures before on-error; 0: 10 */
+    char on_error[16];    /* on-error keyword, "" when unset */
     /* shared: */
     _Atomic int state; /* enum lb_srv_state */
     _Atomic unsigned cur_weight; /* weight in effect (runtime-settable) */

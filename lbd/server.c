@@ -241,6 +241,10 @@ static int skw_choice(int argc, char **argv, void *v, char **err)
             return lb_cfg_fail(sc->ctx, err, "%s: expected one of:%s", argv[0], sets[i].values);
         if (i == 0)
             sc->s->shutdown_on_down = 1;
+        else if (i == 2)
+            sc->s->observe = 1;
+        else if (i == 3)
+            snprintf(sc->s->on_error, sizeof(sc->s->on_error), "%s", argv[1]);
         return 0;
     }
     return 0;
@@ -251,8 +255,12 @@ static int skw_number(int argc, char **argv, void *v, char **err)
     struct srvctx *sc = v;
     uint64_t n;
 
-    /* error-limit, port (check port), maxqueue, id: validated, read by checks */
-    return lb_cfg_uint(sc->ctx, argv, 1, strcmp(argv[0], "maxqueue") == 0 ? 0 : 1, 65535, &n, err);
+    /* port (check port), maxqueue, id: validated, read by checks */
+    if (lb_cfg_uint(sc->ctx, argv, 1, strcmp(argv[0], "maxqueue") == 0 ? 0 : 1, 65535, &n, err))
+        return LK_CFG_FATAL;
+    if (strcmp(argv[0], "error-limit") == 0)
+        sc->s->error_limit = (unsigned)n;
+    return 0;
 }
 
 static const struct lk_cfgkw server_kws[] = {

@@ -1,0 +1,285 @@
+/* probe.c - the stream probe engine shared by tcp, http and mysql, and the
+ * dispatch by kind. See probe.h.
+ *
+ * A stream probe: connect (L4), send the kind's request if any, read until
+ * the kind's judge decides or the server closes, all under one timer. The
+ * connection is closed with a RST as HAProxy does, so that thousands of
+ * checks leave no TIME_WAIT sockets behind. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "checkd/probe_int.h"
+#include "common/clock.h"
+#include "common/compiler.h"
+#include "proto/mysql.h"
+
+#define READ_MAX (64 * 1024) /* a check never needs more; more is a bad answer */
+
+struct stream_probe {
+    struct chk_probe base;
+    uv_tcp_t tcp;
+    uv_timer_t timer;
+    uv_connect_t creq;
+    uv_write_t wreq;
+    char *out; /* request, pinned until write_cb */
+    size_t out_len;
+    char *in; /* bytes read so far, NUL-terminated */
+    size_t in_len;
+    int connected;
+    int handles; /* open handles; free on the last close */
+};
+
+void chk_result_set(struct chk_result *r, enum feed_result res, int code, const char *fmt, ...)
+{
+    va_list ap;
+
+    r->result = res;
+    r->ok = res == FEED_RES_L4OK || res == FEED_RES_L6OK || res == FEED_RES_L7OK ||
+            res == FEED_RES_L7OKC;
+    r->code = code;
+    va_start(ap, fmt);
+    vsnprintf(r->reason, sizeof(r->reason), fmt, ap);
+    va_end(ap);
+}
+
+void chk__probe_finish(struct chk_probe *p, struct chk_result *r)
+{
+    if (p->finished)
+        return;
+    p->finished = 1;
+    r->latency_us = lk_mono_us() - p->start_us;
+    p->cb(p->ud, r);
+}
+
+static void sp_closed(uv_handle_t *h)
+{
+    struct stream_probe *s = h->data;
+
+    if (--s->handles > 0)
+        return;
+    free(s->out);
+    free(s->in);
+    free(s);
+}
+
+static void sp_close(struct stream_probe *s)
+{
+    if (!uv_is_closing((uv_handle_t *)&s->timer))
+        uv_close((uv_handle_t *)&s->timer, sp_closed);
+    if (uv_is_closing((uv_handle_t *)&s->tcp))
+        return;
+    /* RST when connected (no TIME_WAIT); a plain close otherwise */
+    if (!s->connected || uv_tcp_close_reset(&s->tcp, sp_closed) < 0)
+        uv_close((uv_handle_t *)&s->tcp, sp_closed);
+}
+
+static void sp_done(struct stream_probe *s, struct chk_result *r)
+{
+    chk__probe_finish(&s->base, r);
+    sp_close(s);
+}
+
+static void sp_cancel(struct chk_probe *p)
+{
+    struct stream_probe *s = lk_container_of(p, struct stream_probe, base);
+
+    p->finished = 1;
+    sp_close(s);
+}
+
+static void sp_timeout(uv_timer_t *t)
+{
+    struct stream_probe *s = t->data;
+    struct chk_result r = {.code = -1, .read_only = -1};
+
+    if (!s->connected)
+        chk_result_set(&r, FEED_RES_L4TOUT, -1, "Layer4 timeout after %llu ms",
+                       (unsigned long long)s->base.timeout_ms);
+    else
+        chk_result_set(&r, FEED_RES_L7TOUT, -1, "Layer7 timeout after %llu ms (%zu bytes read)",
+                       (unsigned long long)s->base.timeout_ms, s->in_len);
+    sp_done(s, &r);
+}
+
+/* Ask the kind's judge; returns 1 when decided. */
+static int sp_judge(struct stream_probe *s, int eof)
+{
+    struct chk_result r = {.code = -1, .read_only = -1};
+    const struct feed_target *cfg = s->base.cfg;
+    int d;
+
+    if (cfg->kind == FEED_KIND_HTTP)
+        d = chk_http_judge(cfg, s->in ? s->in : "", s->in_len, eof, &r);
+    else
+        d = chk_mysql_judge(cfg, (const uint8_t *)(s->in ? s->in : ""), s->in_len, eof, &r);
+    if (d)
+        sp_done(s, &r);
+    return d;
+}
+
+static void sp_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+    static __thread char scratch[16384];
+
+    *buf = uv_buf_init(scratch, sizeof(scratch));
+}
+
+static int sp_append(struct stream_probe *s, const char *data, size_t n)
+{
+    char *nb;
+
+    if (s->in_len + n > READ_MAX)
+        return -E2BIG;
+    nb = realloc(s->in, s->in_len + n + 1);
+    if (!nb)
+        return -ENOMEM;
+    s->in = nb;
+    memcpy(s->in + s->in_len, data, n);
+    s->in_len += n;
+    s->in[s->in_len] = '\0';
+    return 0;
+}
+
+static void sp_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
+{
+    struct stream_probe *s = st->data;
+    struct chk_result r = {.code = -1, .read_only = -1};
+
+    if (s->base.finished || nread == 0)
+        return;
+    if (nread < 0) {
+        if (!sp_judge(s, 1)) {
+            chk_result_set(&r, FEED_RES_L7RSP, -1, "Layer7 invalid response: %s after %zu bytes",
+                           nread == UV_EOF ? "connection closed" : uv_strerror((int)nread),
+                           s->in_len);
+            sp_done(s, &r);
+        }
+        return;
+    }
+    if (sp_append(s, buf->base, (size_t)nread) < 0) {
+        chk_result_set(&r, FEED_RES_L7RSP, -1, "Layer7 invalid response: more than %d bytes",
+                       READ_MAX);
+        sp_done(s, &r);
+        return;
+    }
+    sp_judge(s, 0);
+}
+
+static void sp_written(uv_write_t *w, int status)
+{
+    /* errors show up on the read side (EPIPE/ECONNRESET) */
+}
+
+static void sp_connected(uv_connect_t *req, int status)
+{
+    struct stream_probe *s = req->data;
+    struct chk_result r = {.code = -1, .read_only = -1};
+    uv_buf_t b;
+
+    if (s->base.finished || status == UV_ECANCELED)
+        return;
+    if (status < 0) {
+        chk_result_set(&r, FEED_RES_L4CON, -1, "Layer4 connection problem: %s",
+                       uv_strerror(status));
+        sp_done(s, &r);
+        return;
+    }
+    s->connected = 1;
+    if (s->base.cfg->kind == FEED_KIND_TCP) {
+        chk_result_set(&r, FEED_RES_L4OK, -1, "Layer4 check passed");
+        sp_done(s, &r);
+        return;
+    }
+    if (s->out_len) {
+        b = uv_buf_init(s->out, (unsigned)s->out_len);
+        s->wreq.data = s;
+        uv_write(&s->wreq, (uv_stream_t *)&s->tcp, &b, 1, sp_written);
+    }
+    if (uv_read_start((uv_stream_t *)&s->tcp, sp_alloc, sp_read) < 0) {
+        chk_result_set(&r, FEED_RES_SOCKERR, -1, "cannot read from socket");
+        sp_done(s, &r);
+    }
+}
+
+static int sp_request(struct stream_probe *s)
+{
+    uint8_t login[128];
+    int n;
+
+    if (s->base.cfg->kind == FEED_KIND_HTTP)
+        return chk_http_request(s->base.cfg, &s->base.addr, &s->out, &s->out_len);
+    if (s->base.cfg->kind != FEED_KIND_MYSQL || !s->base.cfg->user[0])
+        return 0;
+    /* as HAProxy: login + COM_QUIT at once, without waiting for the greeting */
+    n = mysql_check_login(login, sizeof(login), s->base.cfg->user);
+    if (n < 0)
+        return n;
+    s->out = malloc((size_t)n);
+    if (!s->out)
+        return -ENOMEM;
+    memcpy(s->out, login, (size_t)n);
+    s->out_len = (size_t)n;
+    return 0;
+}
+
+static int stream_start(struct chk_probe **ret, struct stream_probe *s)
+{
+    int r;
+
+    r = sp_request(s);
+    if (r < 0) {
+        free(s->out);
+        free(s);
+        return r;
+    }
+    uv_tcp_init(s->base.loop, &s->tcp);
+    uv_timer_init(s->base.loop, &s->timer);
+    s->tcp.data = s->timer.data = s->creq.data = s;
+    s->handles = 2;
+    r = uv_tcp_connect(&s->creq, &s->tcp, &s->base.addr.u.sa, sp_connected);
+    if (r < 0) {
+        s->base.finished = 1;
+        sp_close(s);
+        return r;
+    }
+    uv_timer_start(&s->timer, sp_timeout, s->base.timeout_ms, 0);
+    *ret = &s->base;
+    return 0;
+}
+
+int chk_probe_start(struct chk_probe **ret,
+                    uv_loop_t *loop,
+                    const struct feed_target *cfg,
+                    const struct lk_addr *addr,
+                    uint64_t timeout_ms,
+                    chk_probe_cb cb,
+                    void *ud)
+{
+    struct stream_probe *s;
+
+    if (timeout_ms == 0)
+        timeout_ms = 2000;
+    if (cfg->kind == FEED_KIND_GALERA)
+        return chk__galera_start(ret, loop, cfg, addr, timeout_ms, cb, ud);
+    s = calloc(1, sizeof(*s));
+    if (!s)
+        return -ENOMEM;
+    s->base.loop = loop;
+    s->base.cfg = cfg;
+    s->base.addr = *addr;
+    s->base.timeout_ms = timeout_ms;
+    s->base.start_us = lk_mono_us();
+    s->base.cb = cb;
+    s->base.ud = ud;
+    s->base.cancel = sp_cancel;
+    return stream_start(ret, s);
+}
+
+void chk_probe_cancel(struct chk_probe *p)
+{
+    if (p && !p->finished)
+        p->cancel(p);
+}

@@ -1,0 +1,91 @@
+/* probe.h - one health probe in flight, on the daemon's loop.
+ *
+ * chk_probe_start() opens what the probe kind needs (a TCP stream for tcp,
+ * http and mysql; a MariaDB Connector/C connection for galera), arms a
+ * timeout and calls `cb` exactly once with the result, unless
+ * chk_probe_cancel() came first. Nothing blocks: connects, reads and writes
+ * are libuv callbacks, Connector/C is driven by uv_poll on its socket.
+ *
+ * Lifetime: the probe owns its handles and frees itself in the close
+ * callback of the last one, after the result was delivered or the probe
+ * cancelled; the caller forgets the pointer at either point. `cfg` must stay
+ * valid until then or until chk_probe_cancel(). */
+#ifndef CHK_PROBE_H
+#define CHK_PROBE_H
+
+#include <stdint.h>
+#include <uv.h>
+
+#include "common/addr.h"
+#include "proto/feed.h"
+
+struct chk_result {
+    enum feed_result result;
+    int ok;        /* counts as a success for rise/fall */
+    int code;      /* HTTP status, MySQL error, wsrep_local_state; -1 */
+    int read_only; /* -1 unknown */
+    uint64_t latency_us;
+    char reason[FEED_REASON_MAX];
+};
+
+typedef void (*chk_probe_cb)(void *ud, const struct chk_result *r);
+
+struct chk_probe;
+
+/* Start a probe of cfg->kind against addr. Returns 0 (and *ret), or a
+ * negative errno if nothing could be started (the callback is then not
+ * called). */
+int chk_probe_start(struct chk_probe **ret,
+                    uv_loop_t *loop,
+                    const struct feed_target *cfg,
+                    const struct lk_addr *addr,
+                    uint64_t timeout_ms,
+                    chk_probe_cb cb,
+                    void *ud);
+
+/* Drop a probe in flight: its callback will not run. NULL-safe. */
+void chk_probe_cancel(struct chk_probe *p);
+
+/* Check a target's probe parameters before it is accepted (regexes
+ * compile, a mysql/galera user is set...). 0 or -EINVAL with *why. */
+int chk_probe_validate(const struct feed_target *cfg, const char **why);
+
+/* The judgement of an HTTP response (exported for unit tests): `buf` holds
+ * what was read so far, `eof` tells if the server closed. Returns 1 when
+ * decided (r filled), 0 when more bytes are needed. */
+int chk_http_judge(const struct feed_target *cfg,
+                   const char *buf,
+                   size_t len,
+                   int eof,
+                   struct chk_result *r);
+
+/* Build the HTTP request of a target into a malloc'ed buffer. */
+int chk_http_request(const struct feed_target *cfg,
+                     const struct lk_addr *addr,
+                     char **ret_buf,
+                     size_t *ret_len);
+
+/* The judgement of a MySQL check exchange (greeting, then OK/ERR when a
+ * user logs in). Same contract as chk_http_judge(). */
+int chk_mysql_judge(const struct feed_target *cfg,
+                    const uint8_t *buf,
+                    size_t len,
+                    int eof,
+                    struct chk_result *r);
+
+/* Galera verdict from the values the probe read (exported for tests):
+ * local_state (wsrep_local_state, -1 unknown), its comment, cluster status,
+ * wsrep_ready, read_only. */
+void chk_galera_judge(const struct feed_target *cfg,
+                      int local_state,
+                      const char *comment,
+                      const char *cluster_status,
+                      const char *ready,
+                      int read_only,
+                      struct chk_result *r);
+
+/* Fill r with a result and a printf reason. */
+void chk_result_set(struct chk_result *r, enum feed_result res, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+#endif

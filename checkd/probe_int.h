@@ -1,0 +1,31 @@
+/* probe_int.h - what the probe kinds share inside checkd/ (not for the
+ * daemon layer): the base of every probe and the galera entry point. */
+#ifndef CHK_PROBE_INT_H
+#define CHK_PROBE_INT_H
+
+#include "checkd/probe.h"
+
+struct chk_probe {
+    uv_loop_t *loop;
+    const struct feed_target *cfg;
+    struct lk_addr addr;
+    uint64_t timeout_ms;
+    uint64_t start_us;
+    chk_probe_cb cb;
+    void *ud;
+    int finished; /* result delivered or cancelled: cb never runs again */
+    void (*cancel)(struct chk_probe *p);
+};
+
+/* Deliver the result once (latency filled here) and mark finished. */
+void chk__probe_finish(struct chk_probe *p, struct chk_result *r);
+
+int chk__galera_start(struct chk_probe **ret,
+                      uv_loop_t *loop,
+                      const struct feed_target *cfg,
+                      const struct lk_addr *addr,
+                      uint64_t timeout_ms,
+                      chk_probe_cb cb,
+                      void *ud);
+
+#endif

@@ -1,0 +1,553 @@
+/* feed.c - see feed.h. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "proto/feed.h"
+
+static const char *const state_names[FEED_STATE_MAX] = {"DOWN", "UP", "MAINT"};
+static const char *const kind_names[FEED_KIND_MAX] = {"tcp", "http", "mysql", "galera"};
+static const char *const result_names[FEED_RES_MAX] = {
+    "INI",   "SOCKERR", "L4OK",  "L4TOUT", "L4CON", "L6OK",  "L6TOUT",
+    "L6RSP", "L7OK",    "L7OKC", "L7TOUT", "L7RSP", "L7STS",
+};
+static const char *const expect_names[FEED_EXPECT_MAX] = {"default", "status", "rstatus", "string"};
+static const char *const msg_names[FEED_MSG_MAX] = {"snapshot", "event", "removed", "missed",
+                                                    "reply"};
+
+static int lookup(const char *const *names, int n, const char *s)
+{
+    int i;
+
+    for (i = 0; s && i < n; i++)
+        if (strcmp(names[i], s) == 0)
+            return i;
+    return -EINVAL;
+}
+
+const char *feed_state_name(enum feed_state s)
+{
+    return (unsigned)s < FEED_STATE_MAX ? state_names[s] : "?";
+}
+
+const char *feed_kind_name(enum feed_kind k)
+{
+    return (unsigned)k < FEED_KIND_MAX ? kind_names[k] : "?";
+}
+
+const char *feed_result_name(enum feed_result r)
+{
+    return (unsigned)r < FEED_RES_MAX ? result_names[r] : "?";
+}
+
+const char *feed_expect_name(enum feed_expect e)
+{
+    return (unsigned)e < FEED_EXPECT_MAX ? expect_names[e] : "?";
+}
+
+int feed_state_parse(const char *s)
+{
+    return lookup(state_names, FEED_STATE_MAX, s);
+}
+
+int feed_kind_parse(const char *s)
+{
+    return lookup(kind_names, FEED_KIND_MAX, s);
+}
+
+int feed_result_parse(const char *s)
+{
+    return lookup(result_names, FEED_RES_MAX, s);
+}
+
+int feed_expect_parse(const char *s)
+{
+    return lookup(expect_names, FEED_EXPECT_MAX, s);
+}
+
+const char *feed_transition(const struct feed_status *st)
+{
+    unsigned top = st->rise + st->fall - 1;
+
+    if (st->rise == 0 || st->fall == 0 || st->health == 0 || st->health >= top)
+        return NULL;
+    return st->state == FEED_UP ? "going down" : "going up";
+}
+
+/* ---- encoding ---- */
+
+static json_t *status_json(const struct feed_status *st)
+{
+    const char *tr = feed_transition(st);
+
+    return json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:s?, s:s, s:s, s:I, s:I, s:s, s:I, s:I, s:I}",
+                     "id", st->id, "addr", st->addr, "state", feed_state_name(st->state), "health",
+                     (json_int_t)st->health, "rise", (json_int_t)st->rise, "fall",
+                     (json_int_t)st->fall, "transition", tr, "kind", feed_kind_name(st->kind),
+                     "result", feed_result_name(st->result), "code", (json_int_t)st->code,
+                     "latency_us", (json_int_t)st->latency_us, "reason", st->reason, "read_only",
+                     (json_int_t)st->read_only, "check_time", (json_int_t)st->check_us,
+                     "change_time", (json_int_t)st->change_us);
+}
+
+/* Dump with a newline; consumes `o`. */
+static char *dump_line(json_t *o)
+{
+    char *s, *line;
+    size_t n;
+
+    if (!o)
+        return NULL;
+    s = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
+    json_decref(o);
+    if (!s)
+        return NULL;
+    n = strlen(s);
+    line = realloc(s, n + 2);
+    if (!line) {
+        free(s);
+        return NULL;
+    }
+    line[n] = '\n';
+    line[n + 1] = '\0';
+    return line;
+}
+
+static json_t *msg_head(enum feed_msg_type t, uint64_t seq, uint64_t time_us)
+{
+    return json_pack("{s:s, s:I, s:I}", "type", msg_names[t], "seq", (json_int_t)seq, "time",
+                     (json_int_t)time_us);
+}
+
+char *feed_encode_snapshot(const struct feed_status *const *st,
+                           size_t n,
+                           uint64_t seq,
+                           uint64_t time_us)
+{
+    json_t *o = msg_head(FEED_MSG_SNAPSHOT, seq, time_us), *arr = json_array();
+    size_t i;
+
+    if (!o || !arr || json_object_set_new(o, "targets", arr) < 0) {
+        json_decref(o);
+        return NULL;
+    }
+    for (i = 0; i < n; i++) {
+        if (json_array_append_new(arr, status_json(st[i])) < 0) {
+            json_decref(o);
+            return NULL;
+        }
+    }
+    return dump_line(o);
+}
+
+char *feed_encode_event(const struct feed_status *st, int prev, uint64_t seq, uint64_t time_us)
+{
+    json_t *o = msg_head(FEED_MSG_EVENT, seq, time_us);
+
+    if (!o)
+        return NULL;
+    if (json_object_set_new(o, "prev",
+                            prev < 0 ? json_null()
+                                     : json_string(feed_state_name((enum feed_state)prev))) < 0 ||
+        json_object_set_new(o, "target", status_json(st)) < 0) {
+        json_decref(o);
+        return NULL;
+    }
+    return dump_line(o);
+}
+
+char *feed_encode_removed(const char *id, uint64_t seq, uint64_t time_us)
+{
+    json_t *o = msg_head(FEED_MSG_REMOVED, seq, time_us);
+
+    if (!o || json_object_set_new(o, "id", json_string(id)) < 0) {
+        json_decref(o);
+        return NULL;
+    }
+    return dump_line(o);
+}
+
+char *feed_encode_missed(uint64_t count, uint64_t seq, uint64_t time_us)
+{
+    json_t *o = msg_head(FEED_MSG_MISSED, seq, time_us);
+
+    if (!o || json_object_set_new(o, "count", json_integer((json_int_t)count)) < 0) {
+        json_decref(o);
+        return NULL;
+    }
+    return dump_line(o);
+}
+
+char *feed_encode_reply(int ok, const char *text, uint64_t seq, uint64_t time_us)
+{
+    json_t *o = msg_head(FEED_MSG_REPLY, seq, time_us);
+
+    if (!o || json_object_set_new(o, "ok", json_boolean(ok)) < 0 ||
+        json_object_set_new(o, "text", json_string(text)) < 0) {
+        json_decref(o);
+        return NULL;
+    }
+    return dump_line(o);
+}
+
+/* ---- decoding: tolerant of missing fields, strict on types and ranges ---- */
+
+static void get_str(json_t *o, const char *key, char *dst, size_t cap)
+{
+    json_t *v = json_object_get(o, key);
+    const char *s;
+
+    if (!json_is_string(v))
+        return;
+    s = json_string_value(v);
+    snprintf(dst, cap, "%s", s);
+}
+
+/* Integer in [min, max] into *out; absent leaves *out. -ERANGE, -EINVAL. */
+static int get_int(json_t *o, const char *key, json_int_t min, json_int_t max, json_int_t *out)
+{
+    json_t *v = json_object_get(o, key);
+
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_integer(v))
+        return -EINVAL;
+    if (json_integer_value(v) < min || json_integer_value(v) > max)
+        return -ERANGE;
+    *out = json_integer_value(v);
+    return 0;
+}
+
+static int get_u64(json_t *o, const char *key, uint64_t *out)
+{
+    json_int_t v = (json_int_t)*out;
+    int r = get_int(o, key, 0, INT64_MAX, &v);
+
+    if (r == 0)
+        *out = (uint64_t)v;
+    return r;
+}
+
+static int get_uns(json_t *o, const char *key, unsigned max, unsigned *out)
+{
+    json_int_t v = (json_int_t)*out;
+    int r = get_int(o, key, 0, max, &v);
+
+    if (r == 0)
+        *out = (unsigned)v;
+    return r;
+}
+
+/* Enum by name; absent leaves *out; unknown name is -EINVAL. */
+static int get_enum(json_t *o, const char *key, int (*parse)(const char *), int *out)
+{
+    json_t *v = json_object_get(o, key);
+    int r;
+
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_string(v))
+        return -EINVAL;
+    r = parse(json_string_value(v));
+    if (r < 0)
+        return r;
+    *out = r;
+    return 0;
+}
+
+static int status_from_json(json_t *o, struct feed_status *st)
+{
+    json_int_t code = -1, ro = -1;
+    int state = FEED_DOWN, kind = FEED_KIND_TCP, res = FEED_RES_INI, r = 0;
+
+    if (!json_is_object(o))
+        return -EBADMSG;
+    memset(st, 0, sizeof(*st));
+    get_str(o, "id", st->id, sizeof(st->id));
+    if (!st->id[0])
+        return -EBADMSG;
+    get_str(o, "addr", st->addr, sizeof(st->addr));
+    get_str(o, "reason", st->reason, sizeof(st->reason));
+    r |= get_enum(o, "state", feed_state_parse, &state);
+    r |= get_enum(o, "kind", feed_kind_parse, &kind);
+    r |= get_enum(o, "result", feed_result_parse, &res);
+    r |= get_uns(o, "health", 2000, &st->health);
+    r |= get_uns(o, "rise", 1000, &st->rise);
+    r |= get_uns(o, "fall", 1000, &st->fall);
+    r |= get_int(o, "code", -1, 65535, &code);
+    r |= get_int(o, "read_only", -1, 1, &ro);
+    r |= get_u64(o, "latency_us", &st->latency_us);
+    r |= get_u64(o, "check_time", &st->check_us);
+    r |= get_u64(o, "change_time", &st->change_us);
+    if (r)
+        return -EBADMSG;
+    st->state = (enum feed_state)state;
+    st->kind = (enum feed_kind)kind;
+    st->result = (enum feed_result)res;
+    st->code = (int)code;
+    st->read_only = (int)ro;
+    return 0;
+}
+
+static int decode_snapshot(json_t *o, struct feed_msg *m)
+{
+    json_t *arr = json_object_get(o, "targets"), *v;
+    size_t i;
+    int r;
+
+    if (!json_is_array(arr))
+        return -EBADMSG;
+    m->n = json_array_size(arr);
+    if (m->n == 0)
+        return 0;
+    m->st = calloc(m->n, sizeof(*m->st));
+    if (!m->st)
+        return -ENOMEM;
+    json_array_foreach(arr, i, v)
+    {
+        r = status_from_json(v, &m->st[i]);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+static int msg_type_parse(const char *s)
+{
+    return lookup(msg_names, FEED_MSG_MAX, s);
+}
+
+static int decode_body(json_t *o, struct feed_msg *m)
+{
+    int type = -1, prev = -1;
+
+    if (get_enum(o, "type", msg_type_parse, &type) < 0 || type < 0)
+        return -EBADMSG;
+    m->type = (enum feed_msg_type)type;
+    if (get_u64(o, "seq", &m->seq) < 0 || get_u64(o, "time", &m->time_us) < 0)
+        return -EBADMSG;
+    switch (m->type) {
+    case FEED_MSG_SNAPSHOT:
+        return decode_snapshot(o, m);
+    case FEED_MSG_MISSED:
+        return get_u64(o, "count", &m->missed) < 0 ? -EBADMSG : 0;
+    case FEED_MSG_REPLY:
+        m->ok = json_is_true(json_object_get(o, "ok"));
+        get_str(o, "text", m->text, sizeof(m->text));
+        return 0;
+    case FEED_MSG_EVENT:
+        if (get_enum(o, "prev", feed_state_parse, &prev) < 0)
+            return -EBADMSG;
+        m->prev = prev;
+        m->st = calloc(1, sizeof(*m->st));
+        if (!m->st)
+            return -ENOMEM;
+        m->n = 1;
+        return status_from_json(json_object_get(o, "target"), m->st);
+    default: /* FEED_MSG_REMOVED */
+        m->st = calloc(1, sizeof(*m->st));
+        if (!m->st)
+            return -ENOMEM;
+        m->n = 1;
+        get_str(o, "id", m->st->id, sizeof(m->st->id));
+        return m->st->id[0] ? 0 : -EBADMSG;
+    }
+}
+
+static json_t *load(const uint8_t *buf, size_t len)
+{
+    json_error_t e;
+
+    while (len && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+        len--;
+    return json_loadb((const char *)buf, len, JSON_REJECT_DUPLICATES, &e);
+}
+
+int feed_msg_decode(const uint8_t *buf, size_t len, struct feed_msg *out)
+{
+    json_t *o;
+    int r;
+
+    memset(out, 0, sizeof(*out));
+    out->prev = -1;
+    if (len > INT_MAX)
+        return -E2BIG;
+    o = load(buf, len);
+    if (!json_is_object(o)) {
+        json_decref(o);
+        return -EBADMSG;
+    }
+    r = decode_body(o, out);
+    json_decref(o);
+    if (r < 0) {
+        feed_msg_clear(out);
+        return r;
+    }
+    return (int)len;
+}
+
+void feed_msg_clear(struct feed_msg *m)
+{
+    free(m->st);
+    m->st = NULL;
+    m->n = 0;
+}
+
+/* ---- registration ---- */
+
+void feed_target_defaults(struct feed_target *t)
+{
+    memset(t, 0, sizeof(*t));
+    t->kind = FEED_KIND_TCP;
+    t->rise = 2;
+    t->fall = 3;
+    t->inter_ms = 2000;
+}
+
+static json_t *http_json(const struct feed_target *t)
+{
+    json_t *hdrs = json_array();
+    unsigned i;
+
+    for (i = 0; hdrs && i < t->nhdrs && i < FEED_MAX_HDRS; i++)
+        json_array_append_new(hdrs, json_string(t->hdrs[i]));
+    return json_pack("{s:s, s:s, s:s, s:o, s:s, s:b, s:s}", "method", t->method, "uri", t->uri,
+                     "version", t->version, "headers", hdrs ? hdrs : json_array(), "expect",
+                     feed_expect_name(t->expect), "expect_not", t->expect_not, "expect_arg",
+                     t->expect_arg);
+}
+
+char *feed_encode_target(const struct feed_target *t)
+{
+    json_t *o;
+    char *s;
+
+    o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:s}", "id", t->id, "addr",
+                  t->addr, "owner", t->owner, "kind", feed_kind_name(t->kind), "inter",
+                  (json_int_t)t->inter_ms, "fastinter", (json_int_t)t->fastinter_ms, "downinter",
+                  (json_int_t)t->downinter_ms, "timeout", (json_int_t)t->timeout_ms, "rise",
+                  (json_int_t)t->rise, "fall", (json_int_t)t->fall, "init", t->init);
+    if (!o)
+        return NULL;
+    if (t->kind == FEED_KIND_HTTP)
+        json_object_set_new(o, "http", http_json(t));
+    if (t->kind == FEED_KIND_MYSQL || t->kind == FEED_KIND_GALERA)
+        json_object_set_new(o, "db",
+                            json_pack("{s:s, s:s, s:b}", "user", t->user, "password", t->password,
+                                      "allow_donor", t->allow_donor));
+    s = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
+    json_decref(o);
+    return s;
+}
+
+static int http_from_json(json_t *h, struct feed_target *t)
+{
+    json_t *hdrs, *v;
+    int ex = FEED_EXPECT_DEFAULT;
+    size_t i;
+
+    if (!h)
+        return 0;
+    if (!json_is_object(h))
+        return -EBADMSG;
+    get_str(h, "method", t->method, sizeof(t->method));
+    get_str(h, "uri", t->uri, sizeof(t->uri));
+    get_str(h, "version", t->version, sizeof(t->version));
+    get_str(h, "expect_arg", t->expect_arg, sizeof(t->expect_arg));
+    if (get_enum(h, "expect", feed_expect_parse, &ex) < 0)
+        return -EBADMSG;
+    t->expect = (enum feed_expect)ex;
+    t->expect_not = json_is_true(json_object_get(h, "expect_not"));
+    hdrs = json_object_get(h, "headers");
+    if (hdrs && (!json_is_array(hdrs) || json_array_size(hdrs) > FEED_MAX_HDRS))
+        return -EBADMSG;
+    json_array_foreach(hdrs, i, v)
+    {
+        if (!json_is_string(v))
+            return -EBADMSG;
+        snprintf(t->hdrs[i], sizeof(t->hdrs[i]), "%s", json_string_value(v));
+        t->nhdrs = (unsigned)i + 1;
+    }
+    return 0;
+}
+
+static int target_from_json(json_t *o, struct feed_target *t)
+{
+    json_t *db;
+    int kind = FEED_KIND_TCP, r = 0;
+
+    get_str(o, "id", t->id, sizeof(t->id));
+    get_str(o, "addr", t->addr, sizeof(t->addr));
+    get_str(o, "owner", t->owner, sizeof(t->owner));
+    get_str(o, "init", t->init, sizeof(t->init));
+    if (!t->id[0] || !t->addr[0])
+        return -EBADMSG;
+    r |= get_enum(o, "kind", feed_kind_parse, &kind);
+    r |= get_u64(o, "inter", &t->inter_ms);
+    r |= get_u64(o, "fastinter", &t->fastinter_ms);
+    r |= get_u64(o, "downinter", &t->downinter_ms);
+    r |= get_u64(o, "timeout", &t->timeout_ms);
+    r |= get_uns(o, "rise", 1000, &t->rise);
+    r |= get_uns(o, "fall", 1000, &t->fall);
+    if (r || t->rise == 0 || t->fall == 0 || t->inter_ms == 0 || t->inter_ms > 86400000u)
+        return -EBADMSG;
+    t->kind = (enum feed_kind)kind;
+    db = json_object_get(o, "db");
+    if (db && !json_is_object(db))
+        return -EBADMSG;
+    get_str(db, "user", t->user, sizeof(t->user));
+    get_str(db, "password", t->password, sizeof(t->password));
+    t->allow_donor = json_is_true(json_object_get(db, "allow_donor"));
+    return http_from_json(json_object_get(o, "http"), t);
+}
+
+int feed_decode_target(const uint8_t *buf, size_t len, struct feed_target *out)
+{
+    struct feed_target t;
+    json_t *o;
+    int r;
+
+    if (len > INT_MAX)
+        return -E2BIG;
+    o = load(buf, len);
+    if (!json_is_object(o)) {
+        json_decref(o);
+        return -EBADMSG;
+    }
+    feed_target_defaults(&t);
+    r = target_from_json(o, &t);
+    json_decref(o);
+    if (r < 0)
+        return r;
+    *out = t;
+    return (int)len;
+}
+
+char *feed_cmd_escape(const char *json)
+{
+    size_t n = 0;
+    const char *p;
+    char *out, *o;
+
+    for (p = json; *p; p++)
+        n += *p == ';' ? 7 : (*p == '\\' || *p == ' ') ? 2 : 1;
+    out = malloc(n + 1);
+    if (!out)
+        return NULL;
+    for (p = json, o = out; *p; p++) {
+        if (*p == ';') {
+            memcpy(o, "\\\\u003b", 7);
+            o += 7;
+            continue;
+        }
+        if (*p == '\\' || *p == ' ')
+            *o++ = '\\';
+        *o++ = *p;
+    }
+    *o = '\0';
+    return out;
+}

@@ -1,0 +1,172 @@
+/* feed.h - the health feed of checkd: encoder and decoder (pure).
+ *
+ * The feed is newline-delimited JSON on checkd.sock (docs/checkd.md):
+ *   {"type":"snapshot","seq":S,"time":T,"targets":[STATUS...]}
+ *   {"type":"event","seq":S,"time":T,"prev":"UP","target":STATUS}
+ *   {"type":"removed","seq":S,"time":T,"id":"be/srv"}
+ *   {"type":"missed","seq":S,"time":T,"count":N}   (a snapshot follows)
+ *   {"type":"reply","seq":S,"time":T,"ok":true,"text":"..."}
+ * where STATUS is an object with id, addr, state, health/rise/fall, kind,
+ * result, code, latency_us, reason, read_only, check_time, change_time.
+ * Registration (lbd -> checkd) is one TARGET object per "register" command.
+ *
+ * Encoders return a malloc'ed NUL-terminated line the caller frees (NULL
+ * only on OOM). Decoders take (buf, len) without the newline and return the
+ * bytes consumed or a negative errno; they never trust the input: missing
+ * fields take defaults, strings are truncated to the fixed sizes below,
+ * numbers are range-checked. JSON is done with jansson, which is the one
+ * library lk_proto links besides libc. No I/O, no clock, no globals. */
+#ifndef FEED_H
+#define FEED_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum feed_state { FEED_DOWN = 0, FEED_UP, FEED_MAINT, FEED_STATE_MAX };
+
+enum feed_kind {
+    FEED_KIND_TCP = 0,
+    FEED_KIND_HTTP,
+    FEED_KIND_MYSQL,
+    FEED_KIND_GALERA,
+    FEED_KIND_MAX
+};
+
+/* HAProxy's check status codes (show stat "check_status"). */
+enum feed_result {
+    FEED_RES_INI = 0, /* not checked yet */
+    FEED_RES_SOCKERR,
+    FEED_RES_L4OK,
+    FEED_RES_L4TOUT,
+    FEED_RES_L4CON,
+    FEED_RES_L6OK,
+    FEED_RES_L6TOUT,
+    FEED_RES_L6RSP,
+    FEED_RES_L7OK,
+    FEED_RES_L7OKC,
+    FEED_RES_L7TOUT,
+    FEED_RES_L7RSP,
+    FEED_RES_L7STS,
+    FEED_RES_MAX
+};
+
+/* http-check expect kinds. */
+enum feed_expect {
+    FEED_EXPECT_DEFAULT = 0, /* 2xx or 3xx, as HAProxy */
+    FEED_EXPECT_STATUS,      /* "200" or "200-399" */
+    FEED_EXPECT_RSTATUS,     /* POSIX extended regex on the status code */
+    FEED_EXPECT_STRING,      /* substring of the body */
+    FEED_EXPECT_MAX
+};
+
+#define FEED_ID_MAX     256
+#define FEED_ADDR_MAX   64
+#define FEED_REASON_MAX 256
+#define FEED_MAX_HDRS   8
+#define FEED_HDR_MAX    256
+
+/* One target's health as published. */
+struct feed_status {
+    char id[FEED_ID_MAX]; /* "backend/server" */
+    char addr[FEED_ADDR_MAX];
+    enum feed_state state;
+    unsigned health, rise, fall; /* HAProxy's counter: UP while health >= rise */
+    enum feed_kind kind;
+    enum feed_result result;
+    int code;            /* HTTP status, MySQL error number, wsrep_local_state; -1: none */
+    uint64_t latency_us; /* of the last check */
+    char reason[FEED_REASON_MAX];
+    int read_only;      /* Galera's read_only: -1 unknown, 0, 1 */
+    uint64_t check_us;  /* wall clock of the last check, 0: never */
+    uint64_t change_us; /* wall clock of the last UP/DOWN change */
+};
+
+enum feed_msg_type {
+    FEED_MSG_SNAPSHOT = 0,
+    FEED_MSG_EVENT,
+    FEED_MSG_REMOVED,
+    FEED_MSG_MISSED,
+    FEED_MSG_REPLY, /* answer to a command sent on a subscribed connection */
+    FEED_MSG_MAX
+};
+
+/* A decoded feed line. `st` is malloc'ed (n entries: all targets of a
+ * snapshot, 1 for an event, 1 with only `id` for removed, 0 for missed);
+ * free with feed_msg_clear(). */
+struct feed_msg {
+    enum feed_msg_type type;
+    uint64_t seq;
+    uint64_t time_us;
+    uint64_t missed;            /* FEED_MSG_MISSED */
+    int prev;                   /* FEED_MSG_EVENT: previous enum feed_state, -1 new target */
+    int ok;                     /* FEED_MSG_REPLY */
+    char text[FEED_REASON_MAX]; /* FEED_MSG_REPLY: what happened */
+    size_t n;
+    struct feed_status *st;
+};
+
+/* A target as registered (lbd -> checkd, or checkd's own config). */
+struct feed_target {
+    char id[FEED_ID_MAX];
+    char addr[FEED_ADDR_MAX];
+    char owner[32]; /* who registered it: "lbd", "config", ... */
+    enum feed_kind kind;
+    uint64_t inter_ms, fastinter_ms, downinter_ms, timeout_ms; /* 0: unset */
+    unsigned rise, fall;
+    char init[16]; /* init-state keyword, "" for the default */
+    /* http */
+    char method[16], uri[512], version[16];
+    char hdrs[FEED_MAX_HDRS][FEED_HDR_MAX];
+    unsigned nhdrs;
+    enum feed_expect expect;
+    int expect_not; /* "http-check expect ! ..." */
+    char expect_arg[FEED_HDR_MAX];
+    /* mysql, galera */
+    char user[64], password[128];
+    int allow_donor; /* galera: Donor/Desynced counts as up */
+};
+
+const char *feed_state_name(enum feed_state s);
+const char *feed_kind_name(enum feed_kind k);
+const char *feed_result_name(enum feed_result r);
+const char *feed_expect_name(enum feed_expect e);
+/* Name to enum: the value, or -EINVAL. */
+int feed_state_parse(const char *s);
+int feed_kind_parse(const char *s);
+int feed_result_parse(const char *s);
+int feed_expect_parse(const char *s);
+
+/* "going up", "going down" while the counter is between its extremes,
+ * else NULL. */
+const char *feed_transition(const struct feed_status *st);
+
+/* Lines, each ending in '\n'. */
+char *feed_encode_snapshot(const struct feed_status *const *st,
+                           size_t n,
+                           uint64_t seq,
+                           uint64_t time_us);
+char *feed_encode_event(const struct feed_status *st, int prev, uint64_t seq, uint64_t time_us);
+char *feed_encode_removed(const char *id, uint64_t seq, uint64_t time_us);
+char *feed_encode_missed(uint64_t count, uint64_t seq, uint64_t time_us);
+char *feed_encode_reply(int ok, const char *text, uint64_t seq, uint64_t time_us);
+
+/* Decode one line (with or without its trailing newline). */
+int feed_msg_decode(const uint8_t *buf, size_t len, struct feed_msg *out);
+
+/* Free what feed_msg_decode() allocated; the struct may be reused. */
+void feed_msg_clear(struct feed_msg *m);
+
+/* Registration object, compact JSON without newline. */
+char *feed_encode_target(const struct feed_target *t);
+int feed_decode_target(const uint8_t *buf, size_t len, struct feed_target *out);
+
+/* Set a target to the defaults (tcp, rise 2, fall 3, inter 2000). */
+void feed_target_defaults(struct feed_target *t);
+
+/* Escape a JSON text for the admin socket's command framing (common/
+ * cmdsrv.h): ';' separates commands and spaces and backslashes are word
+ * syntax, so ';' becomes \u003b (only possible inside JSON strings) and
+ * '\' and ' ' get a backslash. The result is one word. */
+char *feed_cmd_escape(const char *json);
+
+#endif
