@@ -34,7 +34,7 @@ mkdir -p "$T/ra" "$T/rb"
 serve "$NSA" a
 serve "$NSB" b
 check "config a is valid" "$VRRPD" -t -f "$T/a.conf"
-start_a() { bg ip netns exec "$NSA" "$VRRPD" -f "$T/a.conf" -R "$T/ra"; PID_A=$!; }
+start_a() { bg ip netns exec "$NSA" "$VRRPD" -f "$T/a.conf" -R "$T/ra" 2>>"$T/a.log"; PID_A=$!; }
 start_b() { bg ip netns exec "$NSB" "$VRRPD" -f "$T/b.conf" -R "$T/rb"; PID_B=$!; }
 start_b
 sleep 0.2
@@ -97,5 +97,7 @@ expect_eq "client reaches b after crash" "$(who_serves)" "b"
 # restart a: the stale VIP left by the crash is removed, then a preempts
 start_a
 check "a master after restart" wait_state "$T/ra" MASTER 5
+check "a removed the VIP its crash left behind" \
+  grep -q "removed stale VIP $VIP/24 left by a previous instance" "$T/a.log"
 check "exactly one VIP owner" bash -c "! ip -n $NSB -4 addr show dev eth0 | grep -q 'inet $VIP/'"
 finish
