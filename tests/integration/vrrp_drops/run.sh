@@ -54,6 +54,13 @@ before=$(vrrp_json "$T/ra" "sum(j['instances'][0]['counters']['drops'].values())
 inject garbage 20
 sleep 0.2
 check "garbage counted" [ "$(vrrp_json "$T/ra" "sum(j['instances'][0]['counters']['drops'].values())")" -ge $((before + 1)) ]
+show=$(echo "show vrrp" | socat -t 2 - "UNIX-CONNECT:$T/ra/vrrpd.sock")
+check "show vrrp: state line" grep -q "^Instance VI_1: state MASTER" <<<"$show"
+check "show vrrp: priorities" grep -q "priority 150 (configured 150) preempt yes fast_takeover yes" <<<"$show"
+check "show vrrp: drops by reason" grep -q "ttl 2 version 1 type 1 checksum 4 addr_count 3 vrid 2 auth 3" <<<"$show"
+help=$(echo "help" | socat -t 2 - "UNIX-CONNECT:$T/ra/vrrpd.sock")
+check "help lists subscribe events" grep -q "subscribe events" <<<"$help"
+check "unknown command answered" bash -c "echo 'bogus' | socat -t 2 - UNIX-CONNECT:$T/ra/vrrpd.sock | grep -qi unknown"
 check "vrrpd still running" kill -0 "$VA"
 expect_eq "still master" "$(vrrp_state "$T/ra")" "MASTER"
 expect_eq "no advert accepted so far" "$(vrrp_json "$T/ra" "j['instances'][0]['counters']['adverts_received']")" "0"
