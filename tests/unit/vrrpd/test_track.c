@@ -88,7 +88,8 @@ static struct vr_track *track(struct env *e, enum vr_track_kind kind, const char
         if (t->kind == kind && !t->stopped && (!name || !strcmp(t->name, name)))
             return t;
     }
-    return NULL;
+    fail_msg("no such track");
+    abort(); /* never NULL: lets -O2 see callers cannot dereference NULL */
 }
 
 static int lbd_ok(struct env *e)
