@@ -133,6 +133,15 @@ check "a says hung" bash -c "grep -q 'no health line from lbd for 1500 ms' '$T/v
 kill -CONT "$LBD_a"
 check "VIP back on a after lbd resumes" wait_vip "$NSA" 5000
 
+# ---- lbd stopped cleanly (SIGTERM): the same, through "stopping"/EOF ------
+kill -TERM "$LBD_a"
+ms=$(wait_vip "$NSB" 6000) || true
+echo "vrrpd track_lbd: lbd SIGTERM (graceful stop) -> VIP on backup in ${ms} ms"
+check "VIP moved to b when lbd stops" [ "$ms" -ge 0 ] && [ "$ms" -lt 1000 ]
+for i in $(seq 1 100); do kill -0 "$LBD_a" 2>/dev/null || break; sleep 0.1; done
+start_lbd a
+check "VIP back on a once lbd runs again" wait_vip "$NSA" 5000
+
 # ---- SIGHUP reload keeps mastership; nopreempt ----------------------------
 vconf a 101 MASTER nopreempt
 kill -HUP "$VA"
@@ -141,7 +150,7 @@ expect_eq "reload counted" "$(vrrp_json "$T/ra" 'j["reloads"]')" "1"
 expect_eq "a still master after reload" "$(vrrp_state "$T/ra")" "MASTER"
 check "VIP stayed on a" has_vip "$NSA"
 expect_eq "became_master not incremented by reload" \
-  "$(vrrp_json "$T/ra" 'j["instances"][0]["counters"]["became_master"]')" "3"
+  "$(vrrp_json "$T/ra" 'j["instances"][0]["counters"]["became_master"]')" "4"
 kill -9 "$LBD_a"
 check "b takes over again" wait_vip "$NSB" 3000
 start_lbd a
