@@ -342,6 +342,9 @@ static void receive_one(struct vr_inst *i, const uint8_t *buf, size_t len)
         return;
     }
     i->st.adv_rcvd++;
+    lk_log(LK_LOG_DEBUG, "(%s) advert from %s priority %u interval %u", i->cfg->name,
+           inet_ntop(AF_INET, &ip.src, (char[INET_ADDRSTRLEN]){0}, INET_ADDRSTRLEN), p.priority,
+           p.adver_int);
     if (p.priority == 0)
         i->st.prio0_rcvd++;
     cs = (uint16_t)(p.version == 2 ? LK_MIN(p.adver_int * 100u, 25500u) : p.adver_int);

@@ -34,6 +34,11 @@ mkdir -p "$T/ra" "$T/rb"
 serve "$NSA" a
 serve "$NSB" b
 check "config a is valid" "$VRRPD" -t -f "$T/a.conf"
+sed 's/priority 150/priorty 150/' "$T/a.conf" > "$T/bad.conf"
+out=$("$VRRPD" -t -f "$T/bad.conf" 2>&1) && rc=0 || rc=$?
+expect_eq "-t on a bad config exits 1" "$rc" "1"
+expect_eq "-t names FILE:LINE and a hint" "$out" \
+  "vrrpd: $T/bad.conf:9: unknown keyword 'priorty' in 'vrrp_instance' block; did you mean 'priority'?"
 start_a() { bg ip netns exec "$NSA" "$VRRPD" -f "$T/a.conf" -R "$T/ra" 2>>"$T/a.log"; PID_A=$!; }
 start_b() { bg ip netns exec "$NSB" "$VRRPD" -f "$T/b.conf" -R "$T/rb"; PID_B=$!; }
 start_b
