@@ -296,7 +296,9 @@ static void rearm(struct vr_inst *i)
         uv_timer_stop(&i->timer);
         return;
     }
-    /* libuv's clock is cached per iteration: give it the delta from ours */
+    /* libuv's clock is cached per iteration: refresh it, then give it the
+     * delta from ours */
+    uv_update_time(&i->d->loop);
     uv_timer_start(&i->timer, on_timer, at > now ? at - now : 0, 0);
 }
 
