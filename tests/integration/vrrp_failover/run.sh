@@ -89,6 +89,9 @@ check "a master again (preempt)" wait_state "$T/ra" MASTER 5
 check "b gave up the VIP" wait_novip "$NSB" 2000
 
 # kill -9: no priority 0, b waits out Master_Down_Interval (3*100+~39 ms)
+client_loop 2000 8000 > "$T/client.log" &
+CL=$!
+sleep 0.5
 kill -9 "$PID_A"
 t0=$(date +%s%3N)
 # a's VIP stays in a's namespace (crash); b must add its own
@@ -98,6 +101,11 @@ check "VIP moved to b on kill -9" [ "$ms" -ge 0 ]
 check "failover within 1 s" [ "$ms" -lt 1000 ]
 expect_eq "client ARP follows to b after crash" "$(client_mac)" "02:77:00:00:00:22"
 expect_eq "client reaches b after crash" "$(who_serves)" "b"
+wait "$CL" || true
+read -r gap failed last < <(outage "$T/client.log")
+echo "client during the vrrpd crash (a still answers until b's GARP): longest gap ${gap} ms, ${failed} requests failed"
+check "client answered again within 1 s" [ "$gap" -ge 0 ] && [ "$gap" -lt 1000 ]
+expect_eq "client ends on b" "$last" "b"
 
 # restart a: the stale VIP left by the crash is removed, then a preempts
 start_a
