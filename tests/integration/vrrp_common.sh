@@ -115,3 +115,20 @@ gap=max((b-a for a,b in zip(ok,ok[1:])), default=-1)
 print(gap, sum(1 for t,w in rows if w=='-'), ok and rows[-1][1] or '-')
 PY
 }
+
+# lbd_cfg: $T/lbd.cfg, lbd in TCP mode on *:8080 in front of the node's web
+# server on 127.0.0.1:8000 (serve)
+lbd_cfg() {
+  cat > "$T/lbd.cfg" <<CONF
+defaults
+    mode tcp
+    timeout connect 2s
+    timeout client 30s
+    timeout server 30s
+frontend web
+    bind *:8080
+    default_backend web
+backend web
+    server local 127.0.0.1:8000
+CONF
+}

@@ -14,18 +14,7 @@ mkdir -p "$T/ra" "$T/rb" "$T/la" "$T/lb"
 serve "$NSA" a
 serve "$NSB" b
 
-cat > "$T/lbd.cfg" <<CONF
-defaults
-    mode tcp
-    timeout connect 2s
-    timeout client 30s
-    timeout server 30s
-frontend web
-    bind *:8080
-    default_backend web
-backend web
-    server local 127.0.0.1:8000
-CONF
+lbd_cfg
 start_lbd() { # NODE
   local ns=${P}$1
   bg ip netns exec "$ns" "$LBD" -f "$T/lbd.cfg" -R "$T/l$1" 2>>"$T/lbd-$1.log"
