@@ -954,7 +954,7 @@ static const struct lk_cfgkw top_kws[] = {
     {"virtual_server", kw_unsupported, 0, -1, BLK_SKIP},
     {"static_ipaddress", kw_unsupported, 0, -1, BLK_SKIP},
     {"static_routes", kw_unsupported, 0, -1, BLK_SKIP},
-    {NULL},
+    {0},
 };
 
 static const struct lk_cfgkw global_kws[] = {
@@ -977,7 +977,7 @@ static const struct lk_cfgkw global_kws[] = {
     {"vrrp_gna_interval", kw_ignore, 1, 1, 0},
     {"max_auto_priority", kw_ignore, 0, 1, 0},
     {"lvs_id", kw_ignore, 1, 1, 0},
-    {NULL},
+    {0},
 };
 
 static const struct lk_cfgkw script_kws[] = {
@@ -989,7 +989,7 @@ static const struct lk_cfgkw script_kws[] = {
     {"fall", kw_script_num, 1, 1, 0},
     {"user", kw_script_user, 1, 2, 0},
     {"init_fail", kw_init_fail, 0, 0, 0},
-    {NULL},
+    {0},
 };
 
 static const struct lk_cfgkw inst_kws[] = {
@@ -1026,23 +1026,23 @@ static const struct lk_cfgkw inst_kws[] = {
     {"accept", kw_ignore, 0, 0, 0},
     {"no_accept", kw_ignore, 0, 0, 0},
     {"use_vmac", kw_unsupported, 0, 1, 0},
-    {NULL},
+    {0},
 };
 
 static const struct lk_cfgkw auth_kws[] = {
     {"auth_type", kw_auth_type, 1, 1, 0},
     {"auth_pass", kw_auth_pass, 1, 1, 0},
-    {NULL},
+    {0},
 };
 
 static const struct lk_cfgkw lbd_kws[] = {
     {"socket", kw_lbd, 1, 1, 0},
     {"weight", kw_lbd, 1, 1, 0},
     {"timeout", kw_lbd, 1, 1, 0},
-    {NULL},
+    {0},
 };
 
-static const struct lk_cfgkw empty_kws[] = {{NULL}};
+static const struct lk_cfgkw empty_kws[] = {{0}};
 
 static const struct lk_cfgkw *const tables[BLK_MAX] = {
     [BLK_TOP] = top_kws,         [BLK_GLOBAL] = global_kws, [BLK_SCRIPT] = script_kws,

@@ -17,11 +17,34 @@
 #include "vrrpd/netlink.h"
 
 #define SHUTDOWN_MAX_MS 3000
+#define RETRY_MS        1000
+
+static int add_inst(struct vr_daemon *d, struct vr_inst_cfg *c, bool start);
+
+static void retry_cb(uv_timer_t *t)
+{
+    struct vr_daemon *d = t->data;
+    struct vr_inst_cfg *waiting[VR_MAX_PENDING];
+    unsigned k, n = d->npending;
+
+    if (d->stopping)
+        return;
+    memcpy(waiting, d->pending, n * sizeof(waiting[0]));
+    d->npending = 0;
+    for (k = 0; k < n; k++)
+        if (add_inst(d, waiting[k], true) < 0)
+            lk_log(LK_LOG_ERR, "(%s) could not start on %s", waiting[k]->name, waiting[k]->ifname);
+    if (!d->npending)
+        uv_timer_stop(&d->retry);
+}
 
 static void on_link(int ifindex, bool up, void *ud)
 {
     struct vr_daemon *d = ud;
     struct lk_list *it, *nx;
+
+    if (d->npending)
+        retry_cb(&d->retry);
 
     LK_LIST_FOREACH_SAFE (it, nx, &d->insts)
         vr_inst_link_changed(LK_LIST_ELEM(it, struct vr_inst, link), ifindex, up);
@@ -50,6 +73,8 @@ static void begin_stop(struct vr_daemon *d, const char *why)
     uv_close((uv_handle_t *)&d->sigint, NULL);
     uv_close((uv_handle_t *)&d->sighup, NULL);
     uv_close((uv_handle_t *)&d->watchdog, NULL);
+    uv_close((uv_handle_t *)&d->retry, NULL);
+    d->npending = 0;
 }
 
 static void signal_cb(uv_signal_t *s, int signum)
@@ -71,13 +96,39 @@ static void watchdog_cb(uv_timer_t *t)
     lk_sd_notify("WATCHDOG=1");
 }
 
-/* Create and start an instance for cfg; a failure is logged and the
- * instance left out (the others still run). */
+static void retry_cb(uv_timer_t *t);
+
+/* An instance whose interface is missing or has no IPv4 address yet (boot
+ * order, a veth created later) waits for it instead of failing: checked on
+ * every link event and once a second. */
+static int add_pending(struct vr_daemon *d, struct vr_inst_cfg *c)
+{
+    if (d->npending >= VR_MAX_PENDING)
+        return -ENOSPC;
+    lk_log(LK_LOG_WARNING, "(%s) waiting for interface %s (and its IPv4 address)", c->name,
+           c->ifname);
+    d->pending[d->npending++] = c;
+    if (!uv_is_active((uv_handle_t *)&d->retry))
+        uv_timer_start(&d->retry, retry_cb, RETRY_MS, RETRY_MS);
+    return 0;
+}
+
+static bool link_ready(const struct vr_inst_cfg *c)
+{
+    struct vr_link l;
+
+    return vr_link_get(c->ifname, &l) == 0 && (l.addr || c->ucast_src);
+}
+
+/* Create (and start) an instance for cfg. 0, also when it waits for its
+ * interface; a negative errno (logged) for anything else. */
 static int add_inst(struct vr_daemon *d, struct vr_inst_cfg *c, bool start)
 {
     struct vr_inst *i = NULL;
     int r;
 
+    if (!link_ready(c))
+        return add_pending(d, c);
     r = vr_inst_new(&i, d, c);
     if (r < 0)
         return r;
@@ -116,6 +167,8 @@ int vr_daemon_new(struct vr_daemon **ret,
     uv_signal_init(&d->loop, &d->sigint);
     uv_signal_init(&d->loop, &d->sighup);
     uv_timer_init(&d->loop, &d->watchdog);
+    uv_timer_init(&d->loop, &d->retry);
+    d->retry.data = d;
     d->sigterm.data = d->sigint.data = d->sighup.data = d;
     if (mkdir(rundir, 0755) == -1 && errno != EEXIST)
         lk_log(LK_LOG_WARNING, "cannot create %s: %s", rundir, strerror(errno));
@@ -206,6 +259,7 @@ int vr_daemon_reload(struct vr_daemon *d)
         return r;
     }
     d->cfg = nc;
+    d->npending = 0; /* they point into the old config; re-added below */
     /* instances gone or changed stop (and resign); unchanged ones keep
      * their state and take the new settings in place */
     LK_LIST_FOREACH_SAFE (it, nx, &d->insts) {

@@ -12,6 +12,8 @@
 #include "common/list.h"
 #include "vrrpd/cfg.h"
 
+#define VR_MAX_PENDING 64
+
 struct lk_cmdsrv;
 struct vr_linkmon;
 
@@ -26,6 +28,9 @@ struct vr_daemon {
     struct lk_list subs; /* "subscribe events" connections */
     uv_signal_t sigterm, sigint, sighup;
     uv_timer_t watchdog;
+    uv_timer_t retry; /* instances waiting for their interface */
+    struct vr_inst_cfg *pending[VR_MAX_PENDING];
+    unsigned npending;
     bool stopping;
     uint64_t started_ms;
     unsigned reloads;

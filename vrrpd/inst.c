@@ -296,7 +296,9 @@ static void rearm(struct vr_inst *i)
         uv_timer_stop(&i->timer);
         return;
     }
-    /* libuv's clock is cached per iteration: give it the delta from ours */
+    /* libuv's clock is cached per iteration: refresh it, then give it the
+     * delta from ours */
+    uv_update_time(&i->d->loop);
     uv_timer_start(&i->timer, on_timer, at > now ? at - now : 0, 0);
 }
 
@@ -342,6 +344,9 @@ static void receive_one(struct vr_inst *i, const uint8_t *buf, size_t len)
         return;
     }
     i->st.adv_rcvd++;
+    lk_log(LK_LOG_DEBUG, "(%s) advert from %s priority %u interval %u", i->cfg->name,
+           inet_ntop(AF_INET, &ip.src, (char[INET_ADDRSTRLEN]){0}, INET_ADDRSTRLEN), p.priority,
+           p.adver_int);
     if (p.priority == 0)
         i->st.prio0_rcvd++;
     cs = (uint16_t)(p.version == 2 ? LK_MIN(p.adver_int * 100u, 25500u) : p.adver_int);

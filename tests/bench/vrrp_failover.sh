@@ -15,18 +15,7 @@ setup_net
 mkdir -p "$T/la" "$T/lb"
 serve "$NSA" a
 serve "$NSB" b
-cat > "$T/lbd.cfg" <<CONF
-defaults
-    mode tcp
-    timeout connect 2s
-    timeout client 30s
-    timeout server 30s
-frontend web
-    bind *:8080
-    default_backend web
-backend web
-    server local 127.0.0.1:8000
-CONF
+lbd_cfg
 cat > "$T/chk_lbd.sh" <<'CHK'
 #!/bin/sh
 echo "show health" | socat -t 1 - "UNIX-CONNECT:$1" 2>/dev/null | grep -q "^health ok"

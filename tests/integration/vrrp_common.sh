@@ -94,3 +94,41 @@ who_serves() {
 
 # client_mac: the client's ARP entry for the VIP
 client_mac() { ip -n "$NSC" neigh show "$VIP" | awk '{print $5}'; }
+
+# client_loop MS PORT: a client asking VIP:PORT every ~20 ms, logging
+# "time who" ("-" when nobody answered)
+client_loop() {
+  local end=$(($(date +%s%3N) + $1)) r
+  while [ "$(date +%s%3N)" -lt "$end" ]; do
+    r=$(ip netns exec "$NSC" curl -s --max-time 0.3 "http://$VIP:$2/" 2>/dev/null || true)
+    echo "$(date +%s%3N) ${r:--}"
+    sleep 0.02
+  done
+}
+# longest time between two answered requests, and how many failed
+outage() {
+  python3 - "$1" <<'PY'
+import sys
+rows=[l.split() for l in open(sys.argv[1]) if l.strip()]
+ok=[int(t) for t,w in rows if w!='-']
+gap=max((b-a for a,b in zip(ok,ok[1:])), default=-1)
+print(gap, sum(1 for t,w in rows if w=='-'), ok and rows[-1][1] or '-')
+PY
+}
+
+# lbd_cfg: $T/lbd.cfg, lbd in TCP mode on *:8080 in front of the node's web
+# server on 127.0.0.1:8000 (serve)
+lbd_cfg() {
+  cat > "$T/lbd.cfg" <<CONF
+defaults
+    mode tcp
+    timeout connect 2s
+    timeout client 30s
+    timeout server 30s
+frontend web
+    bind *:8080
+    default_backend web
+backend web
+    server local 127.0.0.1:8000
+CONF
+}

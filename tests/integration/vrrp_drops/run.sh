@@ -54,6 +54,13 @@ before=$(vrrp_json "$T/ra" "sum(j['instances'][0]['counters']['drops'].values())
 inject garbage 20
 sleep 0.2
 check "garbage counted" [ "$(vrrp_json "$T/ra" "sum(j['instances'][0]['counters']['drops'].values())")" -ge $((before + 1)) ]
+show=$(echo "show vrrp" | socat -t 2 - "UNIX-CONNECT:$T/ra/vrrpd.sock")
+check "show vrrp: state line" grep -q "^Instance VI_1: state MASTER" <<<"$show"
+check "show vrrp: priorities" grep -q "priority 150 (configured 150) preempt yes fast_takeover yes" <<<"$show"
+check "show vrrp: drops by reason" grep -q "ttl 2 version 1 type 1 checksum 4 addr_count 3 vrid 2 auth 3" <<<"$show"
+help=$(echo "help" | socat -t 2 - "UNIX-CONNECT:$T/ra/vrrpd.sock")
+check "help lists subscribe events" grep -q "subscribe events" <<<"$help"
+check "unknown command answered" bash -c "echo 'bogus' | socat -t 2 - UNIX-CONNECT:$T/ra/vrrpd.sock | grep -qi unknown"
 check "vrrpd still running" kill -0 "$VA"
 expect_eq "still master" "$(vrrp_state "$T/ra")" "MASTER"
 expect_eq "no advert accepted so far" "$(vrrp_json "$T/ra" "j['instances'][0]['counters']['adverts_received']")" "0"
@@ -62,4 +69,32 @@ check "a valid priority 200 advert is obeyed" wait_state "$T/ra" BACKUP 2
 check "and the VIP released" wait_novip "$NSA" 2000
 expect_eq "master is the injector" "$(vrrp_json "$T/ra" "j['instances'][0]['master']")" "10.77.0.30"
 check "a takes back after Master_Down_Interval" wait_state "$T/ra" MASTER 6
+
+# ---- an instance whose interface appears only later ----------------------
+NSD=${P}d
+ip netns add "$NSD"; LK_NETNS+=("$NSD")
+mkdir -p "$T/rd"
+cat > "$T/d.conf" <<CONF
+vrrp_instance LATE {
+    interface eth0
+    virtual_router_id 77
+    priority 100
+    vrrp_version 3
+    advert_int 0.1
+    virtual_ipaddress {
+        10.77.0.200/24
+    }
+}
+CONF
+bg ip netns exec "$NSD" "$VRRPD" -f "$T/d.conf" -R "$T/rd" 2>"$T/d.log"
+check "vrrpd runs without its interface" wait_file "$T/rd/vrrpd.sock" 5
+check "and says it waits" grep -q "(LATE) waiting for interface eth0" "$T/d.log"
+ip -n "$NSBR" link add vd type veth peer name eth0 netns "$NSD"
+ip -n "$NSBR" link set vd master br0 up
+ip -n "$NSD" link set eth0 up
+sleep 0.3
+expect_eq "no instance before the address" "$(vrrp_json "$T/rd" 'len(j["instances"])')" "0"
+ip -n "$NSD" addr add 10.77.0.40/24 dev eth0
+check "instance starts once eth0 has its address" wait_state "$T/rd" MASTER 5
+check "its VIP is there" bash -c "ip -n $NSD -4 addr show dev eth0 | grep -q 'inet 10.77.0.200/24'"
 finish

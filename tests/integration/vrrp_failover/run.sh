@@ -34,7 +34,12 @@ mkdir -p "$T/ra" "$T/rb"
 serve "$NSA" a
 serve "$NSB" b
 check "config a is valid" "$VRRPD" -t -f "$T/a.conf"
-start_a() { bg ip netns exec "$NSA" "$VRRPD" -f "$T/a.conf" -R "$T/ra"; PID_A=$!; }
+sed 's/priority 150/priorty 150/' "$T/a.conf" > "$T/bad.conf"
+out=$("$VRRPD" -t -f "$T/bad.conf" 2>&1) && rc=0 || rc=$?
+expect_eq "-t on a bad config exits 1" "$rc" "1"
+expect_eq "-t names FILE:LINE and a hint" "$out" \
+  "vrrpd: $T/bad.conf:9: unknown keyword 'priorty' in 'vrrp_instance' block; did you mean 'priority'?"
+start_a() { bg ip netns exec "$NSA" "$VRRPD" -f "$T/a.conf" -R "$T/ra" 2>>"$T/a.log"; PID_A=$!; }
 start_b() { bg ip netns exec "$NSB" "$VRRPD" -f "$T/b.conf" -R "$T/rb"; PID_B=$!; }
 start_b
 sleep 0.2
@@ -84,6 +89,9 @@ check "a master again (preempt)" wait_state "$T/ra" MASTER 5
 check "b gave up the VIP" wait_novip "$NSB" 2000
 
 # kill -9: no priority 0, b waits out Master_Down_Interval (3*100+~39 ms)
+client_loop 2000 8000 > "$T/client.log" &
+CL=$!
+sleep 0.5
 kill -9 "$PID_A"
 t0=$(date +%s%3N)
 # a's VIP stays in a's namespace (crash); b must add its own
@@ -93,9 +101,16 @@ check "VIP moved to b on kill -9" [ "$ms" -ge 0 ]
 check "failover within 1 s" [ "$ms" -lt 1000 ]
 expect_eq "client ARP follows to b after crash" "$(client_mac)" "02:77:00:00:00:22"
 expect_eq "client reaches b after crash" "$(who_serves)" "b"
+wait "$CL" || true
+read -r gap failed last < <(outage "$T/client.log")
+echo "client during the vrrpd crash (a still answers until b's GARP): longest gap ${gap} ms, ${failed} requests failed"
+check "client answered again within 1 s" [ "$gap" -ge 0 ] && [ "$gap" -lt 1000 ]
+expect_eq "client ends on b" "$last" "b"
 
 # restart a: the stale VIP left by the crash is removed, then a preempts
 start_a
 check "a master after restart" wait_state "$T/ra" MASTER 5
+check "a removed the VIP its crash left behind" \
+  grep -q "removed stale VIP $VIP/24 left by a previous instance" "$T/a.log"
 check "exactly one VIP owner" bash -c "! ip -n $NSB -4 addr show dev eth0 | grep -q 'inet $VIP/'"
 finish

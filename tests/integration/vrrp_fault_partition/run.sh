@@ -47,6 +47,7 @@ import socket, sys
 s = socket.socket(socket.AF_UNIX)
 s.connect(sys.argv[1])
 s.sendall(b"subscribe events\n")
+open(sys.argv[2] + ".ready", "w").close()
 with open(sys.argv[2], "w") as f:
     while True:
         d = s.recv(4096)
@@ -55,7 +56,8 @@ with open(sys.argv[2], "w") as f:
         f.write(d.decode())
         f.flush()
 ' "$T/ra/vrrpd.sock" "$T/events.jsonl"
-sleep 0.2
+wait_file "$T/events.jsonl.ready" 5
+vrrp_state "$T/ra" >/dev/null # a round trip after the subscription was sent
 
 # ---- link down on the master ----------------------------------------------
 ip -n "$NSBR" link set va down

@@ -14,18 +14,7 @@ mkdir -p "$T/ra" "$T/rb" "$T/la" "$T/lb"
 serve "$NSA" a
 serve "$NSB" b
 
-cat > "$T/lbd.cfg" <<CONF
-defaults
-    mode tcp
-    timeout connect 2s
-    timeout client 30s
-    timeout server 30s
-frontend web
-    bind *:8080
-    default_backend web
-backend web
-    server local 127.0.0.1:8000
-CONF
+lbd_cfg
 start_lbd() { # NODE
   local ns=${P}$1
   bg ip netns exec "$ns" "$LBD" -f "$T/lbd.cfg" -R "$T/l$1" 2>>"$T/lbd-$1.log"
@@ -77,28 +66,8 @@ for i in $(seq 1 20); do [ -n "$(who_serves)" ] && break; sleep 0.1; done
 client_lbd() { ip netns exec "$NSC" curl -s --max-time 1 "http://$VIP:8080/" 2>/dev/null || true; }
 expect_eq "client -> VIP:8080 -> lbd a -> web a" "$(client_lbd)" "a"
 
-# client_loop MS: a client asking the VIP every ~20 ms, logging "time who"
-client_loop() {
-  local end=$(($(date +%s%3N) + $1)) r
-  while [ "$(date +%s%3N)" -lt "$end" ]; do
-    r=$(client_lbd)
-    echo "$(date +%s%3N) ${r:--}"
-    sleep 0.02
-  done
-}
-# longest time between two answered requests, and how many failed
-outage() {
-  python3 - "$1" <<'PY'
-import sys
-rows=[l.split() for l in open(sys.argv[1]) if l.strip()]
-ok=[int(t) for t,w in rows if w!='-']
-gap=max((b-a for a,b in zip(ok,ok[1:])), default=-1)
-print(gap, sum(1 for t,w in rows if w=='-'), ok and rows[-1][1] or '-')
-PY
-}
-
 # ---- lbd crash on the master -----------------------------------------
-client_loop 3000 > "$T/client.log" &
+client_loop 3000 8080 > "$T/client.log" &
 CL=$!
 sleep 1
 kill -9 "$LBD_a"
@@ -133,6 +102,15 @@ check "a says hung" bash -c "grep -q 'no health line from lbd for 1500 ms' '$T/v
 kill -CONT "$LBD_a"
 check "VIP back on a after lbd resumes" wait_vip "$NSA" 5000
 
+# ---- lbd stopped cleanly (SIGTERM): the same, through "stopping"/EOF ------
+kill -TERM "$LBD_a"
+ms=$(wait_vip "$NSB" 6000) || true
+echo "vrrpd track_lbd: lbd SIGTERM (graceful stop) -> VIP on backup in ${ms} ms"
+check "VIP moved to b when lbd stops" [ "$ms" -ge 0 ] && [ "$ms" -lt 1000 ]
+for i in $(seq 1 100); do kill -0 "$LBD_a" 2>/dev/null || break; sleep 0.1; done
+start_lbd a
+check "VIP back on a once lbd runs again" wait_vip "$NSA" 5000
+
 # ---- SIGHUP reload keeps mastership; nopreempt ----------------------------
 vconf a 101 MASTER nopreempt
 kill -HUP "$VA"
@@ -141,7 +119,7 @@ expect_eq "reload counted" "$(vrrp_json "$T/ra" 'j["reloads"]')" "1"
 expect_eq "a still master after reload" "$(vrrp_state "$T/ra")" "MASTER"
 check "VIP stayed on a" has_vip "$NSA"
 expect_eq "became_master not incremented by reload" \
-  "$(vrrp_json "$T/ra" 'j["instances"][0]["counters"]["became_master"]')" "3"
+  "$(vrrp_json "$T/ra" 'j["instances"][0]["counters"]["became_master"]')" "4"
 kill -9 "$LBD_a"
 check "b takes over again" wait_vip "$NSB" 3000
 start_lbd a

@@ -6,7 +6,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -214,6 +217,38 @@ static void errors(void **state)
     }
 }
 
+/* Keepalived habits: '!' comments, include with a glob, braces glued. */
+static void include_and_comments(void **state)
+{
+    char dir[] = "/tmp/vrcfg.XXXXXX", main_path[64], inc_path[64], text[256];
+    struct vr_cfg *cfg = NULL;
+    char *err = NULL;
+    FILE *f;
+
+    assert_non_null(mkdtemp(dir));
+    snprintf(inc_path, sizeof(inc_path), "%s/inst-a.conf", dir);
+    f = fopen(inc_path, "w");
+    assert_non_null(f);
+    fputs("vrrp_instance A{ ! the instance lives in an included file\n interface lo\n"
+          " virtual_router_id 9\n virtual_ipaddress { 192.0.2.9/32 }\n}\n",
+          f);
+    fclose(f);
+    snprintf(main_path, sizeof(main_path), "%s/main.conf", dir);
+    snprintf(text, sizeof(text),
+             "! Keepalived comment\nglobal_defs{\n router_id x\n}\ninclude %s/inst-*.conf\n", dir);
+    f = fopen(main_path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    assert_int_equal(vr_cfg_load_file(main_path, &cfg, &err), 0);
+    assert_non_null(vr_cfg_find_inst(cfg, "A"));
+    assert_int_equal(vr_cfg_find_inst(cfg, "A")->vrid, 9);
+    vr_cfg_free(cfg);
+    unlink(inc_path);
+    unlink(main_path);
+    rmdir(dir);
+}
+
 static void missing_file(void **state)
 {
     struct vr_cfg *cfg = NULL;
@@ -244,9 +279,10 @@ static void reload_identity(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(guide_figures), cmocka_unit_test(track_lbd_example),
-        cmocka_unit_test(all_keywords),  cmocka_unit_test(errors),
-        cmocka_unit_test(missing_file),  cmocka_unit_test(reload_identity),
+        cmocka_unit_test(guide_figures),        cmocka_unit_test(track_lbd_example),
+        cmocka_unit_test(all_keywords),         cmocka_unit_test(errors),
+        cmocka_unit_test(include_and_comments), cmocka_unit_test(missing_file),
+        cmocka_unit_test(reload_identity),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

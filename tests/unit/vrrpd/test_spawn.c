@@ -149,6 +149,29 @@ static void forgotten_owner(void **state)
     assert_int_equal(res.calls, 0);
 }
 
+/* script_user: the script runs with that user's uid and gid. */
+static void runs_as_user(void **state)
+{
+    struct result res = {0};
+    char cmd[128];
+    uv_loop_t loop;
+    uid_t uid;
+    gid_t gid;
+
+    if (getuid() != 0 || vr_spawn_user("nobody", NULL, &uid, &gid) < 0)
+        skip();
+    snprintf(cmd, sizeof(cmd), "/bin/sh -c test\\ $(id\\ -u)\\ =\\ %u\\ -a\\ $(id\\ -g)\\ =\\ %u",
+             (unsigned)uid, (unsigned)gid);
+    assert_int_equal(uv_loop_init(&loop), 0);
+    assert_int_equal(vr_spawn(&loop, cmd, NULL, uid, gid, 2000, done, &res, NULL), 0);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&loop), 0);
+    assert_int_equal(res.calls, 1);
+    assert_int_equal(res.status, 0);
+    /* and the same check fails as ourselves (root) */
+    assert_int_equal(run(cmd, NULL, 2000, NULL), 1);
+}
+
 static void user_lookup(void **state)
 {
     uid_t uid;
@@ -167,6 +190,7 @@ int main(void)
         cmocka_unit_test(timeout_kills),    cmocka_unit_test(timeout_kills_the_group),
         cmocka_unit_test(killed_by_signal), cmocka_unit_test(missing_program),
         cmocka_unit_test(forgotten_owner),  cmocka_unit_test(user_lookup),
+        cmocka_unit_test(runs_as_user),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
