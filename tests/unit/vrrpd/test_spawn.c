@@ -155,8 +155,8 @@ static void runs_as_user(void **state)
     struct result res = {0};
     char cmd[128];
     uv_loop_t loop;
-    uid_t uid;
-    gid_t gid;
+    uid_t uid = 0;
+    gid_t gid = 0;
 
     if (getuid() != 0 || vr_spawn_user("nobody", NULL, &uid, &gid) < 0)
         skip();
