@@ -98,6 +98,7 @@ int lb__admin_set_weight(struct lk_cmdconn *c, struct lb_daemon *d, int argc, ch
 static void set_state(struct lb_daemon *d, struct lb_server *s, enum lb_srv_state st)
 {
     lb_server_set_state(s, st);
+    lb_hc_server_admin(d, s);
     if (st == LB_SRV_UP)
         s->check_health = s->rise + s->fall - 1;
     else if (st == LB_SRV_DOWN)

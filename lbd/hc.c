@@ -25,6 +25,7 @@ struct hc_srv {
     uint64_t last_cum, last_fail; /* passive health: counters at the last tick */
     unsigned consecutive;         /* failed attempts with no success between */
     int known;                    /* a verdict of checkd arrived */
+    int maint_sent;               /* checkd was told this server is in MAINT */
     enum lb_srv_state want;       /* ... and what it says */
 };
 
@@ -423,6 +424,10 @@ static int send_all(struct lb_hc *h)
         r = esc ? send_line(h, "register ", esc) : -ENOMEM;
         free(json);
         free(esc);
+        /* an operator's maintenance outlives checkd restarts */
+        if (r >= 0 && atomic_load(&h->srv[i].s->state) == LB_SRV_MAINT)
+            r = send_line(h, "disable health ", h->srv[i].id);
+        h->srv[i].maint_sent = r >= 0 && atomic_load(&h->srv[i].s->state) == LB_SRV_MAINT;
     }
     return r;
 }
@@ -665,6 +670,22 @@ void lb_hc_server_update(struct lb_daemon *d, struct lb_server *s)
     hs->last_cum = atomic_load(&s->cum_conns);
     hs->last_fail = atomic_load(&s->failed_conns);
     register_one(h, hs); /* when not connected, the reconnect registers it */
+}
+
+void lb_hc_server_admin(struct lb_daemon *d, struct lb_server *s)
+{
+    struct lb_hc *h = d->hc;
+    struct hc_srv *hs;
+    int maint;
+
+    if (!h || h->stopping || !h->connected || !(s->flags & LB_SRV_F_CHECK))
+        return;
+    hs = by_server(h, s);
+    maint = atomic_load(&s->state) == LB_SRV_MAINT;
+    if (!hs || maint == hs->maint_sent)
+        return;
+    if (send_line(h, maint ? "disable health " : "enable health ", hs->id) >= 0)
+        hs->maint_sent = maint;
 }
 
 void lb_hc_server_deleted(struct lb_daemon *d, struct lb_server *s)

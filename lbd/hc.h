@@ -45,6 +45,11 @@ void lb_hc_free(struct lb_daemon *d);
 void lb_hc_server_update(struct lb_daemon *d, struct lb_server *s);
 void lb_hc_server_deleted(struct lb_daemon *d, struct lb_server *s);
 
+/* An operator changed the server's admin state (lbd.sock, stats page):
+ * MAINT is mirrored in checkd ("disable health"), so the feed shows it and
+ * checks pause; leaving MAINT resumes them ("enable health"). */
+void lb_hc_server_admin(struct lb_daemon *d, struct lb_server *s);
+
 /* The checkd registration of one server of backend px (exported for unit
  * tests). Returns 0, or -EINVAL with *why when the backend's check
  * keywords cannot be expressed. */

@@ -18,7 +18,7 @@ PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; sleep 0.3; rm -rf "$T"; }
 trap cleanup EXIT
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-waitp() { for i in $(seq 1 400); do [ -n "$(ss -Hltn "sport = :$1")" ] && return 0; sleep 0.05; done; return 1; }
+waitp() { for i in $(seq 1 1200); do [ -n "$(ss -Hltn "sport = :$1")" ] && return 0; sleep 0.05; done; return 1; }
 
 PB=$(port)
 # echo backend: answers every read, holds idle connections
@@ -68,7 +68,16 @@ cfg() { printf "global\n    maxconn 8000\n    nbthread 1\ndefaults\n    mode tcp
 
 # start_proxy CMD...: sets $pid (a child of this shell, so "wait" works)
 start_proxy() { "$@" > "$T/proxy.log" 2>&1 & pid=$!; }
-stop_proxy() { kill -INT "$pid"; wait "$pid" 2>/dev/null || true; }
+# lbd stops on SIGINT; HAProxy's soft stop (SIGUSR1) also lets callgrind
+# write its profile. Bounded: SIGKILL after 60 s.
+stop_proxy() {
+  local sig=INT i
+  grep -q haproxy /proc/$pid/cmdline 2>/dev/null && sig=USR1
+  kill -"$sig" "$pid" 2>/dev/null || true
+  for i in $(seq 1 120); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+  kill -9 "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
 
 instr() { # $1 name, $2 n
   local p f; p=$(port); f="$T/cg.$1.$2"

@@ -162,9 +162,13 @@ expect_eq "show stat: w2 check_code" "$(stat_col w2 check_code)" 200
 # an operator cycling w1 through maintenance does not resurrect it
 echo "set server web/w1 state maint" | socat -t 2 - "UNIX-CONNECT:$T/lbdrun/lbd.sock" >/dev/null 2>&1
 expect_eq "w1 in MAINT" "$(stat_col w1 status)" MAINT
+for i in $(seq 1 40); do [ "$(state_of web/w1)" = MAINT ] && break; sleep 0.05; done
+expect_eq "lbd's maintenance is mirrored in checkd's feed" "$(state_of web/w1)" MAINT
 echo "set server web/w1 state ready" | socat -t 2 - "UNIX-CONNECT:$T/lbdrun/lbd.sock" >/dev/null 2>&1
 for i in $(seq 1 40); do grep -q "Server web/w1 is DOWN, reason: last verdict of checkd" "$T/lbd.log" && break; sleep 0.05; done
 check "checkd's DOWN re-applied after ready" grep -q "Server web/w1 is DOWN, reason: last verdict of checkd" "$T/lbd.log"
+for i in $(seq 1 40); do [ "$(state_of web/w1)" != MAINT ] && break; sleep 0.05; done
+check "checks resume in checkd after ready" test "$(state_of web/w1)" != MAINT
 read -r a b bad <<<"$(hits 10)"
 expect_eq "still no traffic to w1" "$a $b $bad" "0 10 0"
 
