@@ -133,6 +133,7 @@ static unsigned master_advert(struct vr_fsm *f,
                               uint16_t adver_cs,
                               uint32_t src)
 {
+    uint64_t *last;
     unsigned act;
 
     if (prio > f->p.priority || (prio == f->p.priority && src > f->p.local_ip)) {
@@ -151,8 +152,12 @@ static unsigned master_advert(struct vr_fsm *f,
      * VIPs so clients that followed it come back. */
     f->adver_at = now + (uint64_t)f->p.adver_cs * 10;
     act = VR_ACT_ADVERT;
-    if (f->last_split_garp == 0 || now >= f->last_split_garp + SPLIT_GARP_MIN_MS) {
-        f->last_split_garp = now;
+    /* Priority 0 (the other node letting go) has its own rate limit: its
+     * last gratuitous ARP, sent while it still believed itself master, may
+     * have come after the one we sent when we first heard it. */
+    last = prio == 0 ? &f->last_zero_garp : &f->last_split_garp;
+    if (*last == 0 || now >= *last + SPLIT_GARP_MIN_MS) {
+        *last = now;
         act |= VR_ACT_GARP;
     }
     return act;

@@ -50,6 +50,7 @@ struct vr_fsm {
     uint64_t master_down_at;  /* Backup: Master_Down_Timer */
     uint64_t preempt_at;      /* Backup: preempt_delay running since a lower master was seen */
     uint64_t last_split_garp; /* Master: last GARP sent because another master showed up */
+    uint64_t last_zero_garp;  /* Master: last GARP sent because a node resigned (priority 0) */
     uint32_t master_ip;       /* host order, 0: unknown */
     uint8_t master_prio;
     const char *reason; /* why the last transition happened (static string) */

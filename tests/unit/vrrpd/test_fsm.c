@@ -175,6 +175,22 @@ static void master_answers_priority_zero(void **state)
     assert_int_equal(vr_fsm_advert(&f, 1400, 0, 100, LB1), VR_ACT_ADVERT | VR_ACT_GARP);
 }
 
+static void split_brain_heal_announces_after_the_loser_resigns(void **state)
+{
+    struct vr_fsm_params p = params(101, 100);
+    struct vr_fsm f;
+
+    vr_fsm_init(&f, &p);
+    vr_fsm_start(&f, 0);
+    assert_true(vr_fsm_timer(&f, 4000) & VR_ACT_GARP); /* Master_Down_Interval over */
+    /* the partition heals: the other master (100) is heard, then resigns
+     * 10 ms later; both moments announce the VIPs, since the loser may have
+     * sent its own gratuitous ARP in between */
+    assert_int_equal(vr_fsm_advert(&f, 5000, 100, 100, LB1), VR_ACT_ADVERT | VR_ACT_GARP);
+    assert_int_equal(vr_fsm_advert(&f, 5010, 0, 100, LB1), VR_ACT_ADVERT | VR_ACT_GARP);
+    assert_int_equal(vr_fsm_advert(&f, 5020, 100, 100, LB1), VR_ACT_ADVERT);
+}
+
 /* The lab's case: master 101 loses its load balancer (weight -10 -> 91),
  * backup 100 preempts. */
 static uint64_t lbd_crash_takeover(bool fast, uint32_t preempt_delay_ms, bool preempt)
@@ -343,6 +359,7 @@ int main(void)
         cmocka_unit_test(priority_zero_takeover_after_skew),
         cmocka_unit_test(master_yields_to_higher_and_ties_by_address),
         cmocka_unit_test(master_answers_priority_zero),
+        cmocka_unit_test(split_brain_heal_announces_after_the_loser_resigns),
         cmocka_unit_test(fast_takeover),
         cmocka_unit_test(rfc_takeover_waits_master_down),
         cmocka_unit_test(preempt_delay_fast_and_rfc),
