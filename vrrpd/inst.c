@@ -170,12 +170,23 @@ static void on_garp_timer(uv_timer_t *t)
     garp_burst(i, i->cfg->garp_refresh_repeat);
 }
 
-static void garp_announce(struct vr_inst *i)
+/* Linux ignores an ARP update to a neighbour entry changed less than
+ * neigh locktime (1 s by default) ago, so right after a split brain the
+ * clients may drop our announcement: the other master's came just before.
+ * A second burst past that window makes them follow. */
+#define HEAL_SECOND_BURST_MS 1100
+
+/* `heal`: announcing again while already master (split brain healed). */
+static void garp_announce(struct vr_inst *i, int heal)
 {
+    uint64_t delay = i->cfg->garp_delay_ms;
+
+    if (heal && (!delay || delay > HEAL_SECOND_BURST_MS))
+        delay = HEAL_SECOND_BURST_MS;
     garp_burst(i, i->cfg->garp_repeat);
-    i->garp_refresh_left = i->cfg->garp_delay_ms ? 1 : 0;
-    if (i->cfg->garp_delay_ms)
-        uv_timer_start(&i->garp_timer, on_garp_timer, i->cfg->garp_delay_ms, 0);
+    i->garp_refresh_left = delay ? 1 : 0;
+    if (delay)
+        uv_timer_start(&i->garp_timer, on_garp_timer, delay, 0);
     else if (i->cfg->garp_refresh_ms)
         uv_timer_start(&i->garp_timer, on_garp_timer, i->cfg->garp_refresh_ms,
                        i->cfg->garp_refresh_ms);
@@ -273,7 +284,7 @@ static void apply(struct vr_inst *i, unsigned act, enum vr_state from)
     if (act & VR_ACT_ADVERT)
         send_advert(i, i->prio_now);
     if (act & VR_ACT_GARP)
-        garp_announce(i);
+        garp_announce(i, from == VR_STATE_MASTER);
     if (act & VR_ACT_STATE)
         state_changed(i, from);
     if (!i->stopping)

@@ -87,7 +87,9 @@ expect_eq "client follows b during the partition" "$(who_serves)" "b"
 ip -n "$NSBR" link set va master br0
 check "heal: b steps down" wait_novip "$NSB" 3000
 check "heal: a still master" has_vip "$NSA"
-for i in $(seq 1 40); do [ "$(client_mac)" = "02:77:00:00:00:21" ] && break; sleep 0.05; done
+t0=$(date +%s%3N)
+for i in $(seq 1 120); do [ "$(client_mac)" = "02:77:00:00:00:21" ] && break; sleep 0.05; done
+echo "# client ARP back to a after $(( $(date +%s%3N) - t0 )) ms"
 expect_eq "heal: client ARP back to a (GARP)" "$(client_mac)" "02:77:00:00:00:21"
 expect_eq "heal: client reaches a" "$(who_serves)" "a"
 
