@@ -1,0 +1,80 @@
+# common.sh - helpers for lbd's mode http integration tests (sourced after
+# ../lib.sh). Backends are real programs: nginx from Debian, Python's
+# asyncio origin server (backend.py) and the Flask shop (flaskapp.py).
+HTTP_TOOLS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+PY=${PY:-python3}
+
+# start_nginx PORT NAME [EXTRA_LOCATIONS]: an nginx answering "NAME\n" on
+# /, serving $T/www/ under /files/, logging "$connection $request" to
+# $T/nginx-NAME.log. Sets NGINX_PID.
+start_nginx() {
+  local port=$1 name=$2 dir=$T/nginx-$2
+  mkdir -p "$dir" "$T/www"
+  cat > "$dir/nginx.conf" <<NGX
+worker_processes 1;
+daemon off;
+pid $dir/nginx.pid;
+error_log $dir/error.log;
+events { worker_connections 4096; }
+http {
+  log_format conn '\$connection \$request';
+  access_log $T/nginx-$name.log conn;
+  client_body_temp_path $dir/body;
+  proxy_temp_path $dir/proxy;
+  fastcgi_temp_path $dir/fcgi;
+  uwsgi_temp_path $dir/uwsgi;
+  scgi_temp_path $dir/scgi;
+  keepalive_requests 1000000;
+  client_max_body_size 0;
+  server {
+    listen 127.0.0.1:$port;
+    location / { return 200 "$name\n"; }
+    location /files/ { alias $T/www/; }
+  }
+}
+NGX
+  bg nginx -c "$dir/nginx.conf" -p "$dir"
+  NGINX_PID=$!
+  wait_port 127.0.0.1 "$port"
+}
+
+# start_backend PORT NAME: backend.py; request lines go to $T/reqlog.
+start_backend() {
+  bg "$PY" "$HTTP_TOOLS/backend.py" "$1" "$2" "$T/reqlog"
+  BACKEND_PID=$!
+  wait_port 127.0.0.1 "$1"
+}
+
+# start_lbd CFGFILE: runs lbd, waits for its first bind. Sets LBD_PID.
+start_lbd() {
+  local port
+  port=$(sed -n 's/^ *bind 127.0.0.1:\([0-9]*\).*/\1/p' "$1" | head -1)
+  mkdir -p "$T/run"
+  bg "$LBD" -f "$1" -R "$T/run"
+  LBD_PID=$!
+  wait_port 127.0.0.1 "$port"
+}
+
+# raw PORT: send stdin as is on a TCP connection, print what comes back
+# (at most 3 s).
+raw() {
+  "$PY" - "$1" <<'PYEOF'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(sys.stdin.buffer.read())
+s.settimeout(3)
+out = b""
+try:
+    while True:
+        d = s.recv(65536)
+        if not d:
+            break
+        out += d
+except (socket.timeout, ConnectionError):
+    pass
+sys.stdout.buffer.write(out)
+PYEOF
+}
+
+# status_of: the status code of the first response on stdin.
+status_of() { head -c 12 | cut -d' ' -f2; }
