@@ -14,6 +14,9 @@ routes:
   POST|PUT /upload       "<sha1> <length> <chunked:0|1>" of the body
   GET  /chunked?size=N   N bytes of a known pattern, chunked
   GET  /ws (Upgrade)     101, then WebSocket frames echoed back
+  GET  /sleep?ms=N       answers after N ms
+  GET  /junk             answers with something that is not HTTP
+  GET  /close-early      closes without answering
   *                      "NAME METHOD PATH"
 """
 import asyncio
@@ -150,6 +153,15 @@ async def one_request(r, w):
     elif path == "/upload":
         respond(w, "200 OK", ("%s %d %d\n" % (sha.hexdigest(), n, te.endswith("chunked"))).encode(),
                 close=close)
+    elif path.startswith("/sleep"):
+        await asyncio.sleep(int(path.split("ms=")[1]) / 1000)
+        respond(w, "200 OK", b"slept\n", close=close)
+    elif path == "/junk":
+        w.write(b"SSH-2.0-not-http\r\n\r\n")
+        await w.drain()
+        return False
+    elif path == "/close-early":
+        return False
     elif path.startswith("/chunked"):
         await chunked_reply(w, int(path.split("size=")[1]))
     elif path == "/ws" and (hget(hdrs, "upgrade") or "").lower() == "websocket":

@@ -11,6 +11,7 @@ start_nginx() {
   local port=$1 name=$2 dir=$T/nginx-$2
   mkdir -p "$dir" "$T/www"
   cat > "$dir/nginx.conf" <<NGX
+user root;
 worker_processes 1;
 daemon off;
 pid $dir/nginx.pid;
