@@ -50,6 +50,18 @@ static int lower(int c)
     return c >= 'A' && c <= 'Z' ? c + 32 : c;
 }
 
+/* Case-insensitive on both sides. */
+static int ieq2(const uint8_t *a, const char *b, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (lower(a[i]) != lower((unsigned char)b[i]))
+            return 0;
+    return 1;
+}
+
+/* b is lower case already. */
 static int ieq(const uint8_t *a, const char *b, size_t n)
 {
     size_t i;
@@ -260,7 +272,7 @@ int http1_list_has(const uint8_t *v, size_t len, const char *tok, size_t tok_len
         e = i;
         while (e > s && (v[e - 1] == ' ' || v[e - 1] == '\t'))
             e--;
-        if (e - s == tok_len && ieq(v + s, tok, tok_len))
+        if (e - s == tok_len && ieq2(v + s, tok, tok_len))
             return 1;
     }
     return 0;

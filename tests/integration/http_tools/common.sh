@@ -56,26 +56,9 @@ start_lbd() {
   wait_port 127.0.0.1 "$port"
 }
 
-# raw PORT: send stdin as is on a TCP connection, print what comes back
-# (at most 3 s).
-raw() {
-  "$PY" - "$1" <<'PYEOF'
-import socket, sys
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
-s.sendall(sys.stdin.buffer.read())
-s.settimeout(3)
-out = b""
-try:
-    while True:
-        d = s.recv(65536)
-        if not d:
-            break
-        out += d
-except (socket.timeout, ConnectionError):
-    pass
-sys.stdout.buffer.write(out)
-PYEOF
-}
+# raw PORT [WAIT]: send stdin as is on a TCP connection, print what comes
+# back (until the server closes, or WAIT s of silence, default 3).
+raw() { "$PY" "$HTTP_TOOLS/raw.py" "$@"; }
 
 # status_of: the status code of the first response on stdin.
 status_of() { head -c 12 | cut -d' ' -f2; }

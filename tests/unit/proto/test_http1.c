@@ -197,6 +197,7 @@ static void test_header_lookup(void **state)
     assert_null(http1_hdr_get(&m, (const uint8_t *)msg, "x-none", 6, &n));
     assert_true(http1_list_has((const uint8_t *)"a, Close ,b", 11, "close", 5));
     assert_false(http1_list_has((const uint8_t *)"closed", 6, "close", 5));
+    assert_true(http1_list_has((const uint8_t *)"keep-alive, x-secret", 20, "X-Secret", 8));
 }
 
 static void test_limits(void **state)
