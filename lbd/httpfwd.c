@@ -59,6 +59,7 @@ struct hsess {
     uint32_t soff, slen, sfwd;       /* server input, same */
     uint32_t olen, osent, rlen, rsent;
     uint32_t head_base;        /* where the request head starts in cbuf */
+    uint32_t rsp_hold;         /* length of a parsed response head held back */
     uint32_t key_off, key_len; /* balance uri/hdr key, in cbuf */
     uint64_t req_left, rsp_left;
     struct http1_chunk rqch, rsch;
@@ -656,7 +657,8 @@ static int retry(struct hsess *s, struct lb_server *failed, unsigned what)
     s->osent = 0;
     s->rq = RQ_HEAD;
     s->s_eof = 0;
-    s->soff = s->slen = 0;
+    s->soff = s->slen = s->rsp_hold = 0;
+    s->got_rsp = 0;
     http1_msg_init(&s->rsp, head_max(s->w), s->rsp.in_flags);
     assign(s);
     return 1;
@@ -829,25 +831,45 @@ static int final_head(struct hsess *s, int len)
     return 0;
 }
 
+/* A small response whose body is not all here yet is held back until it
+ * is: servers that write head and body separately (Werkzeug does) and die
+ * in between then cost nothing, as nothing reached the client and the
+ * request can be retried. */
+static int hold_small_response(const struct hsess *s)
+{
+    const struct http1_msg *m = &s->rsp;
+
+    return m->body == HTTP1_BODY_CL && s->soff + s->rsp_hold + m->content_length <= s->w->bufsize &&
+           s->slen - s->soff - s->rsp_hold < m->content_length;
+}
+
 static int rsp_head(struct hsess *s)
 {
     int r;
 
     if (s->slen == s->soff || s->rsent < s->rlen)
         return 0;
-    r = http1_parse_response((const uint8_t *)s->sbuf + s->soff, s->slen - s->soff, &s->rsp);
-    if (r == 0)
-        return 0;
-    if (r < 0) {
-        s->srv_close = 1;
-        if (!s->got_rsp && retry(s, NULL, LB_RETRY_JUNK_RESPONSE))
+    if (!s->rsp_hold) {
+        r = http1_parse_response((const uint8_t *)s->sbuf + s->soff, s->slen - s->soff,
+                                 &s->rsp);
+        if (r == 0)
+            return 0;
+        if (r < 0) {
+            s->srv_close = 1;
+            if (!s->bytes_out && retry(s, NULL, LB_RETRY_JUNK_RESPONSE))
+                return -1;
+            send_error(s, 502, "PH");
             return -1;
-        send_error(s, 502, "PH");
-        return -1;
+        }
+        s->got_rsp = 1;
+        if (s->rsp.status < 200 && s->rsp.status != 101)
+            return interim_head(s, r);
+        s->rsp_hold = (uint32_t)r;
     }
-    s->got_rsp = 1;
-    if (s->rsp.status < 200 && s->rsp.status != 101)
-        return interim_head(s, r);
+    if (hold_small_response(s))
+        return 0;
+    r = (int)s->rsp_hold;
+    s->rsp_hold = 0;
     return final_head(s, r);
 }
 
@@ -943,6 +965,7 @@ static void reset_txn(struct hsess *s)
     s->status = 0;
     s->attempts = s->ntried = 0;
     s->redispatched = s->got_rsp = s->reused = s->no_reuse = 0;
+    s->rsp_hold = 0;
     s->s_eof = 0;
     s->t_head = s->t_conn = s->t_connected = s->t_sent = s->t_rsp = 0;
     s->term[0] = s->term[1] = '-';
@@ -1006,12 +1029,15 @@ static void server_gone(struct hsess *s)
     struct lb_server *srv = s->srv;
     int retryable = http1_method_idempotent(s->req.method) && s->req.body == HTTP1_BODY_NONE;
 
-    if (s->rs == RS_HEAD && !s->got_rsp && s->slen == s->soff) {
-        /* empty response: a stale reused connection is not the server's
-         * fault, retry on a new one; a fresh one that dies is */
+    if (s->rs == RS_HEAD && !s->bytes_out) {
+        /* empty (or cut, but nothing of it sent yet) response: a stale
+         * reused connection is not the server's fault, retry on a new
+         * one; a fresh one that dies is */
         s->no_reuse = 1;
+        s->rsp_hold = 0;
         drop_server(s, 0, 1);
-        if (retryable && retry(s, s->reused ? NULL : srv, LB_RETRY_EMPTY_RESPONSE))
+        if (retryable && retry(s, s->reused && s->slen == s->soff ? NULL : srv,
+                               LB_RETRY_EMPTY_RESPONSE))
             return;
         send_error(s, 502, "SH");
         return;
