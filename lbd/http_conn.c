@@ -133,7 +133,7 @@ struct lb_sconn *lb_sconn_reuse(struct lb_worker *w, struct lb_server *srv, void
         c->owner = owner;
         c->cb = cb;
         c->nreq++;
-        lb_sconn_want(c, 0);
+        /* still polled for UV_READABLE: the owner wants that next anyway */
         return c;
     }
     return NULL;
@@ -222,7 +222,8 @@ void lb_sconn_release(struct lb_sconn *c, int keep)
     struct lb_http_worker *hw = c->w->http;
     struct lk_list *l = keep && hw && !hw->stopping ? idle_list(hw, c->srv, 1) : NULL;
 
-    if (!l || list_len(l) >= LB_SCONN_IDLE_MAX) {
+    /* the exact count is only needed once the worker holds many */
+    if (!l || (hw->nidle >= LB_SCONN_IDLE_MAX && list_len(l) >= LB_SCONN_IDLE_MAX)) {
         lb_sconn_close(c, 0);
         return;
     }

@@ -1282,7 +1282,12 @@ static int client_events(const struct hsess *s)
     case H_DRAIN:
         return s->c_eof ? 0 : UV_READABLE;
     case H_XFER:
+        /* while the request body flows: when its bytes are out. Once it is
+         * complete, pipelined requests may be read ahead into free space
+         * (and the poll stays as it is: no epoll_ctl per request) */
         if (s->rq == RQ_BODY && !s->c_eof && s->cfwd == 0 && !req_in_buffer(s) && s->clen < bs)
+            ev |= UV_READABLE;
+        if (s->rq == RQ_DONE && !s->c_eof && s->clen < bs)
             ev |= UV_READABLE;
         if (s->rsent < s->rlen || s->sfwd)
             ev |= UV_WRITABLE;
