@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "common/clock.h"
@@ -933,20 +934,56 @@ static int rsp_body(struct hsess *s)
     return 0;
 }
 
+/* Send the pending head and whatever body bytes are ready with one
+ * sendmsg(): one syscall and one segment for a small response. */
+static int flush_head(struct hsess *s)
+{
+    struct iovec iov[2];
+    struct msghdr mh;
+    ssize_t n;
+    uint32_t h = s->rlen - s->rsent, b;
+
+    if (s->rs == RS_BODY && rsp_body_ready(s) < 0) {
+        finish(s, "SD", 1);
+        return -1;
+    }
+    b = s->rs == RS_BODY ? s->sfwd : 0;
+    iov[0] = (struct iovec){(void *)(uintptr_t)(s->rout + s->rsent), h};
+    iov[1] = (struct iovec){s->sbuf ? s->sbuf + s->soff : NULL, b};
+    memset(&mh, 0, sizeof(mh));
+    mh.msg_iov = iov;
+    mh.msg_iovlen = b ? 2 : 1;
+    n = sendmsg(s->cfd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n < 0 && errno != EAGAIN && errno != EINTR) {
+        finish(s, "CD", 1);
+        return -1;
+    }
+    if (n <= 0)
+        return 0;
+    s->bytes_out += (uint64_t)n;
+    s->last = now_ms(s);
+    s->progress++;
+    s->rsent += (uint32_t)LK_MIN((uint32_t)n, h);
+    if ((uint32_t)n > h) {
+        b = (uint32_t)n - h;
+        s->soff += b;
+        s->sfwd -= b;
+        if (s->rsp.body == HTTP1_BODY_CL)
+            s->rsp_left -= b;
+    }
+    return 0;
+}
+
 static int rsp_step(struct hsess *s)
 {
-    ssize_t n;
-
+    if (s->rs == RS_HEAD && s->rsent == s->rlen && rsp_head(s) < 0)
+        return -1;
     if (s->rsent < s->rlen) {
-        n = send_cli(s, s->rout + s->rsent, s->rlen - s->rsent);
-        if (n < 0)
+        if (flush_head(s) < 0)
             return -1;
-        s->rsent += (uint32_t)n;
         if (s->rsent < s->rlen)
             return 0;
     }
-    if (s->rs == RS_HEAD)
-        return rsp_head(s);
     if (s->rs == RS_BODY)
         return rsp_body(s);
     return 0;
