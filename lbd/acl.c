@@ -57,16 +57,11 @@ struct lb_cond {
 
 /* HAProxy's predefined ACLs that make sense here. */
 static const char *const predefined[][4] = {
-    {"TRUE", "always_true", NULL, NULL},
-    {"FALSE", "always_false", NULL, NULL},
-    {"HTTP", "always_true", NULL, NULL},
-    {"METH_GET", "method", "GET", "HEAD"},
-    {"METH_HEAD", "method", "HEAD", NULL},
-    {"METH_POST", "method", "POST", NULL},
-    {"METH_PUT", "method", "PUT", NULL},
-    {"METH_DELETE", "method", "DELETE", NULL},
-    {"METH_OPTIONS", "method", "OPTIONS", NULL},
-    {"HTTP_1.0", "req.ver", "1.0", NULL},
+    {"TRUE", "always_true", NULL, NULL},         {"FALSE", "always_false", NULL, NULL},
+    {"HTTP", "always_true", NULL, NULL},         {"METH_GET", "method", "GET", "HEAD"},
+    {"METH_HEAD", "method", "HEAD", NULL},       {"METH_POST", "method", "POST", NULL},
+    {"METH_PUT", "method", "PUT", NULL},         {"METH_DELETE", "method", "DELETE", NULL},
+    {"METH_OPTIONS", "method", "OPTIONS", NULL}, {"HTTP_1.0", "req.ver", "1.0", NULL},
     {"HTTP_1.1", "req.ver", "1.1", NULL},
 };
 
@@ -147,13 +142,16 @@ static int parse_fetch(struct crit *c, const char *s, char **err)
         const char *name;
         uint8_t fetch, match;
     } tab[] = {
-        {"path", F_PATH, M_STR},         {"path_beg", F_PATH, M_BEG}, {"path_end", F_PATH, M_END},
-        {"path_sub", F_PATH, M_SUB},     {"path_dir", F_PATH, M_DIR}, {"url", F_URL, M_STR},
-        {"url_beg", F_URL, M_BEG},       {"url_end", F_URL, M_END},   {"url_sub", F_URL, M_SUB},
-        {"hdr", F_HDR, M_STR},           {"hdr_beg", F_HDR, M_BEG},   {"hdr_end", F_HDR, M_END},
-        {"hdr_sub", F_HDR, M_SUB},       {"hdr_dom", F_HDR, M_DOM},   {"method", F_METHOD, M_STR},
-        {"src", F_SRC, M_IP},            {"always_true", F_TRUE, M_STR},
-        {"always_false", F_FALSE, M_STR}, {"req.ver", F_VERSION, M_STR},
+        {"path", F_PATH, M_STR},        {"path_beg", F_PATH, M_BEG},
+        {"path_end", F_PATH, M_END},    {"path_sub", F_PATH, M_SUB},
+        {"path_dir", F_PATH, M_DIR},    {"url", F_URL, M_STR},
+        {"url_beg", F_URL, M_BEG},      {"url_end", F_URL, M_END},
+        {"url_sub", F_URL, M_SUB},      {"hdr", F_HDR, M_STR},
+        {"hdr_beg", F_HDR, M_BEG},      {"hdr_end", F_HDR, M_END},
+        {"hdr_sub", F_HDR, M_SUB},      {"hdr_dom", F_HDR, M_DOM},
+        {"method", F_METHOD, M_STR},    {"src", F_SRC, M_IP},
+        {"always_true", F_TRUE, M_STR}, {"always_false", F_FALSE, M_STR},
+        {"req.ver", F_VERSION, M_STR},
     };
     const char *paren = strchr(s, '(');
     size_t n = paren ? (size_t)(paren - s) : strlen(s), i, e;
@@ -162,9 +160,10 @@ static int parse_fetch(struct crit *c, const char *s, char **err)
         if (strlen(tab[i].name) == n && strncmp(tab[i].name, s, n) == 0)
             break;
     if (i == LK_ARRAY_SIZE(tab))
-        return lk_cfg_err(err, "unsupported ACL criterion '%s' (path, path_beg, path_end, path_sub, "
-                            "path_dir, url*, hdr*(name), method, src)",
-                       s);
+        return lk_cfg_err(err,
+                          "unsupported ACL criterion '%s' (path, path_beg, path_end, path_sub, "
+                          "path_dir, url*, hdr*(name), method, src)",
+                          s);
     c->fetch = tab[i].fetch;
     c->match = tab[i].match;
     if (c->fetch != F_HDR)
@@ -280,7 +279,7 @@ int lb_acl_add(struct lb_acl_set *set, int argc, char **argv, char **err)
 
     if (argc < 3)
         return lk_cfg_err(err, "acl '%s': expected 'acl NAME CRITERION [FLAGS] VALUE...'",
-                       argc > 1 ? argv[1] : "");
+                          argc > 1 ? argv[1] : "");
     if (!a) {
         na = a = calloc(1, sizeof(*a));
         if (!a || !(a->name = strdup(argv[1]))) {
@@ -339,7 +338,11 @@ static int add_term(struct lb_cond *c, const struct lb_acl *a, int neg, int or_b
 }
 
 /* "{ CRITERION ... }" starting at argv[*i] == "{": an anonymous ACL. */
-static int inline_acl(struct lb_cond *c, int argc, char **argv, int *i, const struct lb_acl **ret,
+static int inline_acl(struct lb_cond *c,
+                      int argc,
+                      char **argv,
+                      int *i,
+                      const struct lb_acl **ret,
                       char **err)
 {
     char name[32], *av[64];
@@ -365,7 +368,10 @@ static int inline_acl(struct lb_cond *c, int argc, char **argv, int *i, const st
     return 0;
 }
 
-static int parse_terms(const struct lb_acl_set *set, struct lb_cond *c, int argc, char **argv,
+static int parse_terms(const struct lb_acl_set *set,
+                       struct lb_cond *c,
+                       int argc,
+                       char **argv,
                        char **err)
 {
     const struct lb_acl *a;
@@ -405,7 +411,10 @@ static int parse_terms(const struct lb_acl_set *set, struct lb_cond *c, int argc
     return 0;
 }
 
-int lb_cond_parse(const struct lb_acl_set *set, int argc, char **argv, struct lb_cond **ret_cond,
+int lb_cond_parse(const struct lb_acl_set *set,
+                  int argc,
+                  char **argv,
+                  struct lb_cond **ret_cond,
                   char **err)
 {
     struct lb_cond *c;

@@ -46,7 +46,10 @@ int lb_acl_add(struct lb_acl_set *set, int argc, char **argv, char **err);
 /* Parse "if|unless TERM..." (argv[0] is "if" or "unless") against the
  * named ACLs of `set`. *ret_cond is owned by the caller. Returns 0 or
  * -EINVAL (unknown ACL, unbalanced braces, bad inline ACL) with *err. */
-int lb_cond_parse(const struct lb_acl_set *set, int argc, char **argv, struct lb_cond **ret_cond,
+int lb_cond_parse(const struct lb_acl_set *set,
+                  int argc,
+                  char **argv,
+                  struct lb_cond **ret_cond,
                   char **err);
 
 /* NULL-safe; returns NULL. */

@@ -27,9 +27,11 @@ static const struct {
     {403, "Forbidden", "Request forbidden by administrative rules."},
     {408, "Request Time-out", "Your browser didn't send a complete request in time."},
     {414, "URI Too Long", "The request line is longer than this server accepts."},
-    {431, "Request Header Fields Too Large", "The request headers are larger than this server accepts."},
+    {431, "Request Header Fields Too Large",
+     "The request headers are larger than this server accepts."},
     {500, "Internal Server Error", "An internal server error occurred."},
-    {501, "Not Implemented", "The server does not support the functionality required by the request."},
+    {501, "Not Implemented",
+     "The server does not support the functionality required by the request."},
     {502, "Bad Gateway", "The server returned an invalid or incomplete response."},
     {503, "Service Unavailable", "No server is available to handle this request."},
     {504, "Gateway Time-out", "The server didn't respond in time."},
@@ -69,7 +71,8 @@ static const struct lb_errmsg *px_errfile(const struct lb_proxy *px, int status)
     return NULL;
 }
 
-const struct lb_errmsg *lb_http_errmsg(const struct lb_proxy *px, const struct lb_proxy *px2,
+const struct lb_errmsg *lb_http_errmsg(const struct lb_proxy *px,
+                                       const struct lb_proxy *px2,
                                        int status)
 {
     const struct lb_errmsg *e;
@@ -125,7 +128,10 @@ static void rule_append(struct lb_http_rule **head, struct lb_http_rule *r)
     *head = r;
 }
 
-static int kw_use_backend(struct lb_cfg *cfg, struct lb_http_px *h, int argc, char **argv,
+static int kw_use_backend(struct lb_cfg *cfg,
+                          struct lb_http_px *h,
+                          int argc,
+                          char **argv,
                           char **err)
 {
     struct lb_http_rule *r;
@@ -184,9 +190,9 @@ static int cookie_opt(struct lb_http_px *h, int argc, char **argv, int *i, char 
         const char *name;
         unsigned flag;
     } opts[] = {
-        {"insert", LB_COOKIE_INSERT},     {"indirect", LB_COOKIE_INDIRECT},
-        {"nocache", LB_COOKIE_NOCACHE},   {"httponly", LB_COOKIE_HTTPONLY},
-        {"secure", LB_COOKIE_SECURE},     {"preserve", LB_COOKIE_PRESERVE},
+        {"insert", LB_COOKIE_INSERT},   {"indirect", LB_COOKIE_INDIRECT},
+        {"nocache", LB_COOKIE_NOCACHE}, {"httponly", LB_COOKIE_HTTPONLY},
+        {"secure", LB_COOKIE_SECURE},   {"preserve", LB_COOKIE_PRESERVE},
     };
     size_t k;
 
@@ -200,8 +206,9 @@ static int cookie_opt(struct lb_http_px *h, int argc, char **argv, int *i, char 
         h->cookie_domain = strdup(argv[++*i]);
         return h->cookie_domain ? 0 : -ENOMEM;
     }
-    return lk_cfg_err(err, "cookie: option '%s' is not supported by lbd (insert, indirect, "
-                           "nocache, httponly, secure, preserve, domain D)",
+    return lk_cfg_err(err,
+                      "cookie: option '%s' is not supported by lbd (insert, indirect, "
+                      "nocache, httponly, secure, preserve, domain D)",
                       argv[*i]);
 }
 
@@ -292,8 +299,7 @@ static int kw_retry_on(struct lb_http_px *h, int argc, char **argv, char **err)
         else if (strcmp(argv[i], "junk-response") == 0)
             h->retry_on |= LB_RETRY_JUNK_RESPONSE;
         else if (strcmp(argv[i], "all-retryable-errors") == 0)
-            h->retry_on |= LB_RETRY_CONN_FAILURE | LB_RETRY_EMPTY_RESPONSE |
-                           LB_RETRY_JUNK_RESPONSE;
+            h->retry_on |= LB_RETRY_CONN_FAILURE | LB_RETRY_EMPTY_RESPONSE | LB_RETRY_JUNK_RESPONSE;
         else
             lk_log(LK_LOG_WARNING, "retry-on %s: not supported by lbd, ignored", argv[i]);
     }
@@ -317,8 +323,7 @@ static int kw_http_reuse(struct lb_http_px *h, int argc, char **argv, char **err
 /* One stored line. Keywords of other modules (options, stats, checks) are
  * skipped; backend-only keywords inherited by a frontend from defaults are
  * ignored there, as HAProxy does. */
-static int compile_line(struct lb_cfg *cfg, struct lb_proxy *px, int argc, char **argv,
-                        char **err)
+static int compile_line(struct lb_cfg *cfg, struct lb_proxy *px, int argc, char **argv, char **err)
 {
     struct lb_http_px *h = px->http;
     const char *k = argv[0];
@@ -390,8 +395,8 @@ int lb_http_cfg_compile(struct lb_cfg *cfg, char **err)
         if (r < 0) {
             msg = *err;
             *err = NULL;
-            lk_cfg_err(err, "%s:%u: %s '%s': %s", px->file, px->line, lb_proxy_kind(px),
-                       px->name, msg ? msg : "invalid");
+            lk_cfg_err(err, "%s:%u: %s '%s': %s", px->file, px->line, lb_proxy_kind(px), px->name,
+                       msg ? msg : "invalid");
             free(msg);
             return r;
         }

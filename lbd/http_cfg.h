@@ -13,12 +13,18 @@
 #include "lbd/acl.h"
 #include "lbd/proxy_types.h"
 
-enum lb_reuse { LB_REUSE_SAFE = 0, LB_REUSE_NEVER, LB_REUSE_AGGRESSIVE, LB_REUSE_ALWAYS, LB_REUSE_MAX };
+enum lb_reuse {
+    LB_REUSE_SAFE = 0,
+    LB_REUSE_NEVER,
+    LB_REUSE_AGGRESSIVE,
+    LB_REUSE_ALWAYS,
+    LB_REUSE_MAX
+};
 
 /* retry-on */
-#define LB_RETRY_CONN_FAILURE  (1u << 0)
+#define LB_RETRY_CONN_FAILURE   (1u << 0)
 #define LB_RETRY_EMPTY_RESPONSE (1u << 1)
-#define LB_RETRY_JUNK_RESPONSE (1u << 2)
+#define LB_RETRY_JUNK_RESPONSE  (1u << 2)
 
 /* cookie options */
 #define LB_COOKIE_INSERT   (1u << 0)
@@ -68,7 +74,8 @@ struct lb_http_px *lb_http_px_free(struct lb_http_px *h);
 /* The error response to send for `status`: the errorfile of `px` (then of
  * `px2`), else lbd's built-in page. Never NULL for the statuses lbd
  * generates (400, 403, 408, 414, 431, 500, 501, 502, 503, 504, 505). */
-const struct lb_errmsg *lb_http_errmsg(const struct lb_proxy *px, const struct lb_proxy *px2,
+const struct lb_errmsg *lb_http_errmsg(const struct lb_proxy *px,
+                                       const struct lb_proxy *px2,
                                        int status);
 
 #endif

@@ -114,7 +114,9 @@ static struct lk_list *idle_list(struct lb_http_worker *hw, struct lb_server *sr
     return hw->idle[be->uuid] ? &hw->idle[be->uuid][srv->idx] : NULL;
 }
 
-struct lb_sconn *lb_sconn_reuse(struct lb_worker *w, struct lb_server *srv, void *owner,
+struct lb_sconn *lb_sconn_reuse(struct lb_worker *w,
+                                struct lb_server *srv,
+                                void *owner,
                                 lb_sconn_cb cb)
 {
     struct lb_http_worker *hw = w->http;
@@ -139,8 +141,12 @@ struct lb_sconn *lb_sconn_reuse(struct lb_worker *w, struct lb_server *srv, void
     return NULL;
 }
 
-int lb_sconn_connect(struct lb_worker *w, struct lb_server *srv, int keepalive, void *owner,
-                     lb_sconn_cb cb, struct lb_sconn **ret)
+int lb_sconn_connect(struct lb_worker *w,
+                     struct lb_server *srv,
+                     int keepalive,
+                     void *owner,
+                     lb_sconn_cb cb,
+                     struct lb_sconn **ret)
 {
     struct lb_sconn *c;
     int fd, one = 1, r;
@@ -195,8 +201,7 @@ static void purge_cb(uv_timer_t *t)
         struct lb_proxy *be = hw->w->bal[u] ? hw->w->bal[u]->be : NULL;
 
         for (i = 0; be && hw->idle[u] && i < be->nservers; i++)
-            LK_LIST_FOREACH_SAFE(it, nx, &hw->idle[u][i])
-            {
+            LK_LIST_FOREACH_SAFE (it, nx, &hw->idle[u][i]) {
                 struct lb_sconn *c = LK_LIST_ELEM(it, struct lb_sconn, link);
 
                 if (now - c->idle_since >= LB_SCONN_IDLE_MS)
@@ -210,8 +215,7 @@ static unsigned list_len(const struct lk_list *l)
     const struct lk_list *it;
     unsigned n = 0;
 
-    LK_LIST_FOREACH(it, l)
-    {
+    LK_LIST_FOREACH (it, l) {
         n++;
     }
     return n;

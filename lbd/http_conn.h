@@ -63,13 +63,19 @@ void lb_http_worker_free(struct lb_worker *w);
 
 /* An idle connection to srv, now owned by `owner` (cb gets its events), or
  * NULL if none is idle. */
-struct lb_sconn *lb_sconn_reuse(struct lb_worker *w, struct lb_server *srv, void *owner,
+struct lb_sconn *lb_sconn_reuse(struct lb_worker *w,
+                                struct lb_server *srv,
+                                void *owner,
                                 lb_sconn_cb cb);
 
 /* Start a non-blocking connect to srv: 0 and *ret (poll for UV_WRITABLE to
  * see it complete), or a negative errno. */
-int lb_sconn_connect(struct lb_worker *w, struct lb_server *srv, int keepalive, void *owner,
-                     lb_sconn_cb cb, struct lb_sconn **ret);
+int lb_sconn_connect(struct lb_worker *w,
+                     struct lb_server *srv,
+                     int keepalive,
+                     void *owner,
+                     lb_sconn_cb cb,
+                     struct lb_sconn **ret);
 
 /* 0 once connected, or the connect error (negative errno). */
 int lb_sconn_error(const struct lb_sconn *c);

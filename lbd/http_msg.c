@@ -26,7 +26,8 @@ static void put(struct wb *w, const void *s, size_t n)
 #define PUTS(w, lit) put((w), (lit), sizeof(lit) - 1)
 
 /* Is this field named by a Connection field (so hop-by-hop)? */
-static int named_by_connection(const uint8_t *buf, const struct http1_msg *m,
+static int named_by_connection(const uint8_t *buf,
+                               const struct http1_msg *m,
                                const struct http1_hdr *h)
 {
     unsigned i;
@@ -41,7 +42,9 @@ static int named_by_connection(const uint8_t *buf, const struct http1_msg *m,
     return 0;
 }
 
-static int hop_by_hop(const uint8_t *buf, const struct http1_msg *m, const struct http1_hdr *h,
+static int hop_by_hop(const uint8_t *buf,
+                      const struct http1_msg *m,
+                      const struct http1_hdr *h,
                       int upgrade)
 {
     switch (h->id) {
@@ -68,8 +71,11 @@ static void put_field(struct wb *w, const uint8_t *buf, const struct http1_hdr *
 }
 
 /* Cookie field without the cookie `name` (indirect persistence). */
-static void put_cookie_without(struct wb *w, const uint8_t *buf, const struct http1_hdr *h,
-                               const char *name, size_t nl)
+static void put_cookie_without(struct wb *w,
+                               const uint8_t *buf,
+                               const struct http1_hdr *h,
+                               const char *name,
+                               size_t nl)
 {
     const uint8_t *v = buf + h->val_off, *end = v + h->val_len, *s, *e;
     size_t start = w->len;
@@ -97,8 +103,12 @@ static void put_cookie_without(struct wb *w, const uint8_t *buf, const struct ht
         PUTS(w, "\r\n");
 }
 
-static void put_fields(struct wb *w, const uint8_t *buf, const struct http1_msg *m, int upgrade,
-                       const char *drop_cookie, size_t dcl)
+static void put_fields(struct wb *w,
+                       const uint8_t *buf,
+                       const struct http1_msg *m,
+                       int upgrade,
+                       const char *drop_cookie,
+                       size_t dcl)
 {
     unsigned i;
 
@@ -114,7 +124,10 @@ static void put_fields(struct wb *w, const uint8_t *buf, const struct http1_msg 
     }
 }
 
-int lb_http_build_request(char *out, size_t cap, const uint8_t *buf, const struct http1_msg *m,
+int lb_http_build_request(char *out,
+                          size_t cap,
+                          const uint8_t *buf,
+                          const struct http1_msg *m,
                           const struct lb_req_edit *e)
 {
     struct wb w = {out, 0, cap, 0};
@@ -144,7 +157,10 @@ int lb_http_build_request(char *out, size_t cap, const uint8_t *buf, const struc
     return w.over ? -ENOSPC : (int)w.len;
 }
 
-int lb_http_build_response(char *out, size_t cap, const uint8_t *buf, const struct http1_msg *m,
+int lb_http_build_response(char *out,
+                           size_t cap,
+                           const uint8_t *buf,
+                           const struct http1_msg *m,
                            const struct lb_rsp_edit *e)
 {
     struct wb w = {out, 0, cap, 0};
@@ -173,8 +189,11 @@ int lb_http_build_response(char *out, size_t cap, const uint8_t *buf, const stru
     return w.over ? -ENOSPC : (int)w.len;
 }
 
-const uint8_t *lb_http_cookie_find(const uint8_t *buf, const struct http1_msg *m, const char *name,
-                                   size_t nl, size_t *ret_len)
+const uint8_t *lb_http_cookie_find(const uint8_t *buf,
+                                   const struct http1_msg *m,
+                                   const char *name,
+                                   size_t nl,
+                                   size_t *ret_len)
 {
     const uint8_t *v, *end, *s, *e;
     unsigned i;

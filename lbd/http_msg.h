@@ -26,25 +26,34 @@ struct lb_req_edit {
 };
 
 struct lb_rsp_edit {
-    int conn_close; /* add "Connection: close" */
-    int conn_ka;    /* add "Connection: keep-alive" (HTTP/1.0 client) */
-    int upgrade;    /* 101: keep Upgrade, add "Connection: upgrade" */
-    int version;    /* minor version of the status line sent */
+    int conn_close;         /* add "Connection: close" */
+    int conn_ka;            /* add "Connection: keep-alive" (HTTP/1.0 client) */
+    int upgrade;            /* 101: keep Upgrade, add "Connection: upgrade" */
+    int version;            /* minor version of the status line sent */
     const char *set_cookie; /* whole Set-Cookie value to add, or NULL */
     int nocache;            /* with set_cookie: add "Cache-Control: private" */
 };
 
 /* Rebuild the request head m (parsed from buf) into out[0, cap). Returns
  * the length, or -ENOSPC if it does not fit. */
-int lb_http_build_request(char *out, size_t cap, const uint8_t *buf, const struct http1_msg *m,
+int lb_http_build_request(char *out,
+                          size_t cap,
+                          const uint8_t *buf,
+                          const struct http1_msg *m,
                           const struct lb_req_edit *e);
 
 /* Same for a response head. */
-int lb_http_build_response(char *out, size_t cap, const uint8_t *buf, const struct http1_msg *m,
+int lb_http_build_response(char *out,
+                           size_t cap,
+                           const uint8_t *buf,
+                           const struct http1_msg *m,
                            const struct lb_rsp_edit *e);
 
 /* Value of cookie `name` in the request's Cookie fields, or NULL. */
-const uint8_t *lb_http_cookie_find(const uint8_t *buf, const struct http1_msg *m, const char *name,
-                                   size_t name_len, size_t *ret_len);
+const uint8_t *lb_http_cookie_find(const uint8_t *buf,
+                                   const struct http1_msg *m,
+                                   const char *name,
+                                   size_t name_len,
+                                   size_t *ret_len);
 
 #endif

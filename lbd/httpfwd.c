@@ -450,8 +450,8 @@ static void connection_mode(struct hsess *s)
     unsigned o = opts(s);
 
     s->cli_close = (m->flags & HTTP1_F_CONN_CLOSE) ||
-                   (m->version == 0 && !(m->flags & HTTP1_F_CONN_KA)) ||
-                   (o & LB_OPT_HTTPCLOSE) || s->w->stopping;
+                   (m->version == 0 && !(m->flags & HTTP1_F_CONN_KA)) || (o & LB_OPT_HTTPCLOSE) ||
+                   s->w->stopping;
     s->upgrade = (m->flags & HTTP1_F_CONN_UPGRADE) && (m->flags & HTTP1_F_UPGRADE);
     s->srv_close = (o & (LB_OPT_HTTPCLOSE | LB_OPT_HTTP_SERVER_CLOSE)) || s->upgrade ||
                    (s->be->http && s->be->http->reuse == LB_REUSE_NEVER);
@@ -464,8 +464,7 @@ static void start_body(struct hsess *s)
     s->req_left = s->req.body == HTTP1_BODY_CL ? s->req.content_length : 0;
     memset(&s->rqch, 0, sizeof(s->rqch));
     memset(&s->rsch, 0, sizeof(s->rsch));
-    http1_msg_init(&s->rsp, head_max(s->w),
-                   s->req.method == HTTP1_M_HEAD ? HTTP1_IN_HEAD_REQ : 0);
+    http1_msg_init(&s->rsp, head_max(s->w), s->req.method == HTTP1_M_HEAD ? HTTP1_IN_HEAD_REQ : 0);
 }
 
 static void start_txn(struct hsess *s, int head_len)
@@ -772,8 +771,8 @@ static int out_head(struct hsess *s, const struct lb_rsp_edit *e)
 
     if (!buf_take(s, &s->rbuf))
         return -ENOMEM;
-    r = lb_http_build_response(s->rbuf, s->w->bufsize, (const uint8_t *)s->sbuf + s->soff,
-                               &s->rsp, e);
+    r = lb_http_build_response(s->rbuf, s->w->bufsize, (const uint8_t *)s->sbuf + s->soff, &s->rsp,
+                               e);
     if (r < 0)
         return r;
     s->rout = s->rbuf;
@@ -851,8 +850,7 @@ static int rsp_head(struct hsess *s)
     if (s->slen == s->soff || s->rsent < s->rlen)
         return 0;
     if (!s->rsp_hold) {
-        r = http1_parse_response((const uint8_t *)s->sbuf + s->soff, s->slen - s->soff,
-                                 &s->rsp);
+        r = http1_parse_response((const uint8_t *)s->sbuf + s->soff, s->slen - s->soff, &s->rsp);
         if (r == 0)
             return 0;
         if (r < 0) {
@@ -1073,8 +1071,8 @@ static void server_gone(struct hsess *s)
         s->no_reuse = 1;
         s->rsp_hold = 0;
         drop_server(s, 0, 1);
-        if (retryable && retry(s, s->reused && s->slen == s->soff ? NULL : srv,
-                               LB_RETRY_EMPTY_RESPONSE))
+        if (retryable &&
+            retry(s, s->reused && s->slen == s->soff ? NULL : srv, LB_RETRY_EMPTY_RESPONSE))
             return;
         send_error(s, 502, "SH");
         return;
@@ -1090,8 +1088,8 @@ static void xfer_step(struct hsess *s)
 {
     if (req_step(s) < 0 || rsp_step(s) < 0 || s->state != H_XFER)
         return;
-    if (s->s_eof && ((s->rs == RS_HEAD && s->rsent == s->rlen) ||
-                     (s->rs == RS_BODY && !rsp_in_buffer(s)))) {
+    if (s->s_eof &&
+        ((s->rs == RS_HEAD && s->rsent == s->rlen) || (s->rs == RS_BODY && !rsp_in_buffer(s)))) {
         server_gone(s);
         return;
     }
@@ -1463,7 +1461,9 @@ static void sconn_cb(struct lb_sconn *c, void *owner, int status, int events)
 
 /* ---- sessions ---- */
 
-void lb_http_session_start(struct lb_worker *w, struct lb_proxy *fe, int fd,
+void lb_http_session_start(struct lb_worker *w,
+                           struct lb_proxy *fe,
+                           int fd,
                            const struct lk_addr *client)
 {
     struct lb_http_worker *hw = lb_http_worker_get(w);
@@ -1510,8 +1510,7 @@ void lb_http_stop(struct lb_worker *w)
     if (!hw)
         return;
     lb_sconn_pool_stop(hw);
-    LK_LIST_FOREACH_SAFE(it, nx, &hw->sessions)
-    {
+    LK_LIST_FOREACH_SAFE (it, nx, &hw->sessions) {
         struct hsess *s = LK_LIST_ELEM(it, struct hsess, link);
 
         s->cli_close = 1;
@@ -1527,8 +1526,7 @@ void lb_http_abort_all(struct lb_worker *w)
 
     if (!hw)
         return;
-    LK_LIST_FOREACH_SAFE(it, nx, &hw->sessions)
-    {
+    LK_LIST_FOREACH_SAFE (it, nx, &hw->sessions) {
         finish(LK_LIST_ELEM(it, struct hsess, link), "KD", 1);
     }
 }

@@ -24,7 +24,9 @@
 
 /* Take over an accepted client socket for an HTTP frontend. On failure the
  * fd is closed. */
-void lb_http_session_start(struct lb_worker *w, struct lb_proxy *fe, int fd,
+void lb_http_session_start(struct lb_worker *w,
+                           struct lb_proxy *fe,
+                           int fd,
                            const struct lk_addr *client);
 
 /* The worker is stopping: close idle client and server connections; busy

@@ -10,20 +10,20 @@
 /* RFC 9110 5.6.2 tchar. */
 static const uint8_t tchar[256] = {
     ['!'] = 1, ['#'] = 1, ['$'] = 1, ['%'] = 1, ['&'] = 1, ['\''] = 1, ['*'] = 1, ['+'] = 1,
-    ['-'] = 1, ['.'] = 1, ['^'] = 1, ['_'] = 1, ['`'] = 1, ['|'] = 1,  ['~'] = 1,
-    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,  ['6'] = 1, ['7'] = 1,
-    ['8'] = 1, ['9'] = 1, ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1,  ['E'] = 1, ['F'] = 1,
-    ['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1,  ['M'] = 1, ['N'] = 1,
-    ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1,  ['U'] = 1, ['V'] = 1,
-    ['W'] = 1, ['X'] = 1, ['Y'] = 1, ['Z'] = 1, ['a'] = 1, ['b'] = 1,  ['c'] = 1, ['d'] = 1,
-    ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1,  ['k'] = 1, ['l'] = 1,
-    ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1,  ['s'] = 1, ['t'] = 1,
-    ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1,
+    ['-'] = 1, ['.'] = 1, ['^'] = 1, ['_'] = 1, ['`'] = 1, ['|'] = 1,  ['~'] = 1, ['0'] = 1,
+    ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1,  ['7'] = 1, ['8'] = 1,
+    ['9'] = 1, ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1,  ['F'] = 1, ['G'] = 1,
+    ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1,  ['N'] = 1, ['O'] = 1,
+    ['P'] = 1, ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1,  ['V'] = 1, ['W'] = 1,
+    ['X'] = 1, ['Y'] = 1, ['Z'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1,  ['d'] = 1, ['e'] = 1,
+    ['f'] = 1, ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1,  ['l'] = 1, ['m'] = 1,
+    ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1,  ['t'] = 1, ['u'] = 1,
+    ['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1,
 };
 
 static const char *const method_names[HTTP1_M_MAX] = {
-    [HTTP1_M_OTHER] = "OTHER",     [HTTP1_M_GET] = "GET",       [HTTP1_M_HEAD] = "HEAD",
-    [HTTP1_M_POST] = "POST",       [HTTP1_M_PUT] = "PUT",       [HTTP1_M_DELETE] = "DELETE",
+    [HTTP1_M_OTHER] = "OTHER",     [HTTP1_M_GET] = "GET",         [HTTP1_M_HEAD] = "HEAD",
+    [HTTP1_M_POST] = "POST",       [HTTP1_M_PUT] = "PUT",         [HTTP1_M_DELETE] = "DELETE",
     [HTTP1_M_OPTIONS] = "OPTIONS", [HTTP1_M_CONNECT] = "CONNECT", [HTTP1_M_TRACE] = "TRACE",
     [HTTP1_M_PATCH] = "PATCH",
 };
@@ -279,7 +279,10 @@ int http1_list_has(const uint8_t *v, size_t len, const char *tok, size_t tok_len
 }
 
 /* Content-Length: 1*DIGIT only. One header, no list (smuggling). */
-static int on_content_length(const uint8_t *v, size_t n, struct http1_msg *m, uint16_t bad,
+static int on_content_length(const uint8_t *v,
+                             size_t n,
+                             struct http1_msg *m,
+                             uint16_t bad,
                              size_t off)
 {
     uint64_t cl = 0;
@@ -300,7 +303,10 @@ static int on_content_length(const uint8_t *v, size_t n, struct http1_msg *m, ui
 /* Transfer-Encoding: a list of codings of which chunked must be the last
  * and appear once. Unknown codings in a request are 501. The result is
  * left in m->body: CHUNKED when chunked is last, EOF otherwise. */
-static int on_transfer_encoding(const uint8_t *v, size_t n, struct http1_msg *m, int is_req,
+static int on_transfer_encoding(const uint8_t *v,
+                                size_t n,
+                                struct http1_msg *m,
+                                int is_req,
                                 size_t off)
 {
     static const char *const known[] = {"gzip", "x-gzip", "deflate", "compress", "x-compress"};
@@ -539,7 +545,9 @@ int http1_parse_response(const uint8_t *buf, size_t len, struct http1_msg *m)
     return r < 0 ? r : (int)m->head_len;
 }
 
-const uint8_t *http1_hdr_find(const struct http1_msg *m, const uint8_t *buf, enum http1_hdr_id id,
+const uint8_t *http1_hdr_find(const struct http1_msg *m,
+                              const uint8_t *buf,
+                              enum http1_hdr_id id,
                               size_t *ret_len)
 {
     unsigned i;
@@ -552,8 +560,11 @@ const uint8_t *http1_hdr_find(const struct http1_msg *m, const uint8_t *buf, enu
     return NULL;
 }
 
-const uint8_t *http1_hdr_get(const struct http1_msg *m, const uint8_t *buf, const char *name,
-                             size_t name_len, size_t *ret_len)
+const uint8_t *http1_hdr_get(const struct http1_msg *m,
+                             const uint8_t *buf,
+                             const char *name,
+                             size_t name_len,
+                             size_t *ret_len)
 {
     unsigned i;
     size_t k;

@@ -99,14 +99,14 @@ struct http1_msg {
     uint32_t flags;    /* HTTP1_F_* */
     uint32_t meth_off, uri_off, uri_len, reason_off, reason_len;
     uint16_t meth_len;
-    uint16_t status;      /* responses */
-    uint16_t err_status;  /* status to answer with when parsing failed */
-    uint8_t version;      /* minor version: 0 (HTTP/1.0) or 1 (HTTP/1.1) */
-    uint8_t method;       /* enum http1_method */
-    uint8_t body;         /* enum http1_body */
+    uint16_t status;     /* responses */
+    uint16_t err_status; /* status to answer with when parsing failed */
+    uint8_t version;     /* minor version: 0 (HTTP/1.0) or 1 (HTTP/1.1) */
+    uint8_t method;      /* enum http1_method */
+    uint8_t body;        /* enum http1_body */
     uint16_t nhdr;
     uint16_t nhost;
-    uint32_t err_off;     /* where the error was found */
+    uint32_t err_off; /* where the error was found */
     uint64_t content_length;
     struct http1_hdr hdr[HTTP1_MAX_HDRS];
 };
@@ -127,12 +127,17 @@ int http1_parse_request(const uint8_t *buf, size_t len, struct http1_msg *m);
 int http1_parse_response(const uint8_t *buf, size_t len, struct http1_msg *m);
 
 /* Value of the first header with this id, or NULL; *ret_len its length. */
-const uint8_t *http1_hdr_find(const struct http1_msg *m, const uint8_t *buf, enum http1_hdr_id id,
+const uint8_t *http1_hdr_find(const struct http1_msg *m,
+                              const uint8_t *buf,
+                              enum http1_hdr_id id,
                               size_t *ret_len);
 
 /* Value of the first header named `name` (case-insensitive), or NULL. */
-const uint8_t *http1_hdr_get(const struct http1_msg *m, const uint8_t *buf, const char *name,
-                             size_t name_len, size_t *ret_len);
+const uint8_t *http1_hdr_get(const struct http1_msg *m,
+                             const uint8_t *buf,
+                             const char *name,
+                             size_t name_len,
+                             size_t *ret_len);
 
 /* Case-insensitive search of `tok` in a comma-separated list value. */
 int http1_list_has(const uint8_t *v, size_t len, const char *tok, size_t tok_len);

@@ -69,8 +69,9 @@ static int eval(struct lb_acl_set *set, const char *cond, const char *req, const
     return r;
 }
 
-#define GET_API  "GET /api/v1/items?x=1 HTTP/1.1\r\nHost: Shop.Example.com:8080\r\n\r\n"
-#define POST_IMG "POST /static/img/logo.PNG HTTP/1.1\r\nHost: cdn.example.com\r\nContent-Length: 0\r\n\r\n"
+#define GET_API "GET /api/v1/items?x=1 HTTP/1.1\r\nHost: Shop.Example.com:8080\r\n\r\n"
+#define POST_IMG                                                                                   \
+    "POST /static/img/logo.PNG HTTP/1.1\r\nHost: cdn.example.com\r\nContent-Length: 0\r\n\r\n"
 #define ABS_FORM "GET http://h.example/abs/path?q HTTP/1.1\r\nHost: h.example\r\n\r\n"
 
 struct cond_case {
@@ -83,10 +84,10 @@ static const struct cond_case cases[] = {
     {"if is_api", POST_IMG, "10.0.0.1", 0},
     {"unless is_api", POST_IMG, "10.0.0.1", 1},
     {"if { path_beg /api/ }", GET_API, "10.0.0.1", 1},
-    {"if { path /api/v1/items }", GET_API, "10.0.0.1", 1},   /* query cut */
+    {"if { path /api/v1/items }", GET_API, "10.0.0.1", 1}, /* query cut */
     {"if { path /api/v1/items?x=1 }", GET_API, "10.0.0.1", 0},
     {"if { url /api/v1/items?x=1 }", GET_API, "10.0.0.1", 1},
-    {"if { path_end .png }", POST_IMG, "10.0.0.1", 0},      /* case matters */
+    {"if { path_end .png }", POST_IMG, "10.0.0.1", 0}, /* case matters */
     {"if { path_end -i .png }", POST_IMG, "10.0.0.1", 1},
     {"if { path_sub img }", POST_IMG, "10.0.0.1", 1},
     {"if { path_dir static }", POST_IMG, "10.0.0.1", 1},
@@ -116,7 +117,7 @@ static const struct cond_case cases[] = {
     {"if is_static or is_local", GET_API, "10.1.1.1", 1},
     {"if is_static || is_local", GET_API, "8.8.8.8", 0},
     {"if is_static or is_api", GET_API, "8.8.8.8", 1},
-    {"if is_multi", GET_API, "8.8.8.8", 1},  /* second line of the same name */
+    {"if is_multi", GET_API, "8.8.8.8", 1}, /* second line of the same name */
     {"if is_multi", POST_IMG, "8.8.8.8", 0},
     {"if TRUE", GET_API, "8.8.8.8", 1},
     {"unless TRUE", GET_API, "8.8.8.8", 0},
@@ -144,7 +145,7 @@ static void test_conditions(void **state)
 static void test_bad_syntax(void **state)
 {
     static const char *const bad_acls[] = {
-        "acl x path_reg ^/a", "acl x hdr() a", "acl x hdr a", "acl x src 300.1.1.1",
+        "acl x path_reg ^/a", "acl x hdr() a",   "acl x hdr a",           "acl x src 300.1.1.1",
         "acl x path_beg",     "acl x path -z a", "acl x src 10.0.0.0/33", "acl x method(a) GET",
     };
     static const char *const bad_conds[] = {

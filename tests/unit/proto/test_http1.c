@@ -43,13 +43,15 @@ static const struct req_case req_cases[] = {
     {"absolute form", "GET http://a/b HTTP/1.1\r\nHost: a\r\n\r\n", 0, HTTP1_BODY_NONE, 0},
     {"custom method", "PURGE /x HTTP/1.1\r\nHost: a\r\n\r\n", 0, HTTP1_BODY_NONE, 0},
     /* smuggling: CL + TE */
-    {"CL+TE", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n",
-     400, 0, 0},
-    {"TE+CL", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 4\r\n\r\n",
-     400, 0, 0},
+    {"CL+TE",
+     "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n", 400,
+     0, 0},
+    {"TE+CL",
+     "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 4\r\n\r\n", 400,
+     0, 0},
     /* several or differing CL */
-    {"two CL differ", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nContent-Length: 5\r\n\r\n",
-     400, 0, 0},
+    {"two CL differ",
+     "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nContent-Length: 5\r\n\r\n", 400, 0, 0},
     {"two CL same", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nContent-Length: 4\r\n\r\n",
      400, 0, 0},
     {"CL list", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4, 5\r\n\r\n", 400, 0, 0},
@@ -63,30 +65,39 @@ static const struct req_case req_cases[] = {
     {"TE gzip only", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n", 400, 0, 0},
     {"TE chunked, gzip", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, gzip\r\n\r\n",
      400, 0, 0},
-    {"TE chunked twice", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, chunked\r\n\r\n",
-     400, 0, 0},
-    {"TE two headers", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n"
-                       "Transfer-Encoding: identity\r\n\r\n",
+    {"TE chunked twice",
+     "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, chunked\r\n\r\n", 400, 0, 0},
+    {"TE two headers",
+     "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n"
+     "Transfer-Encoding: identity\r\n\r\n",
      400, 0, 0},
     {"TE identity", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: identity\r\n\r\n", 501, 0, 0},
     {"TE unknown", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: xchunked\r\n\r\n", 501, 0, 0},
     {"TE empty", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: \r\n\r\n", 400, 0, 0},
     {"TE in 1.0", "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", 400, 0, 0},
-    {"TE vertical tab", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding:\x0b" "chunked\r\n\r\n",
+    {"TE vertical tab",
+     "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding:\x0b"
+     "chunked\r\n\r\n",
      400, 0, 0},
     /* obs-fold, whitespace before colon */
     {"obs-fold", "GET / HTTP/1.1\r\nHost: a\r\nX: a\r\n b\r\n\r\n", 400, 0, 0},
     {"obs-fold tab", "GET / HTTP/1.1\r\nHost: a\r\nX: a\r\n\tb\r\n\r\n", 400, 0, 0},
-    {"space before colon",
-     "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding : chunked\r\n\r\n", 400, 0, 0},
+    {"space before colon", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding : chunked\r\n\r\n", 400,
+     0, 0},
     {"tab before colon", "GET / HTTP/1.1\r\nHost\t: a\r\n\r\n", 400, 0, 0},
     {"empty name", "GET / HTTP/1.1\r\nHost: a\r\n: x\r\n\r\n", 400, 0, 0},
     {"no colon", "GET / HTTP/1.1\r\nHost: a\r\nnocolon\r\n\r\n", 400, 0, 0},
     {"bad name char", "GET / HTTP/1.1\r\nHost: a\r\nX(y): 1\r\n\r\n", 400, 0, 0},
     /* CTLs, NUL, bare CR */
     {"NUL in value", "GET / HTTP/1.1\r\nHost: a\r\nX: a\0b\r\n\r\n", 400, 0, 0},
-    {"CTL in value", "GET / HTTP/1.1\r\nHost: a\r\nX: a\x01" "b\r\n\r\n", 400, 0, 0},
-    {"DEL in value", "GET / HTTP/1.1\r\nHost: a\r\nX: a\x7f" "b\r\n\r\n", 400, 0, 0},
+    {"CTL in value",
+     "GET / HTTP/1.1\r\nHost: a\r\nX: a\x01"
+     "b\r\n\r\n",
+     400, 0, 0},
+    {"DEL in value",
+     "GET / HTTP/1.1\r\nHost: a\r\nX: a\x7f"
+     "b\r\n\r\n",
+     400, 0, 0},
     {"bare CR in value", "GET / HTTP/1.1\r\nHost: a\r\nX: a\rb\r\n\r\n", 400, 0, 0},
     {"bare CR line end", "GET / HTTP/1.1\r\nHost: a\rX: b\r\n\r\n", 400, 0, 0},
     {"bare CR in uri", "GET /a\rb HTTP/1.1\r\nHost: a\r\n\r\n", 400, 0, 0},
@@ -256,15 +267,14 @@ static const struct resp_case resp_cases[] = {
     {"HEAD answer", "HTTP/1.1 200 OK\r\nContent-Length: 300\r\n\r\n", HTTP1_IN_HEAD_REQ, 1, 200,
      HTTP1_BODY_NONE},
     {"204", "HTTP/1.1 204 No Content\r\n\r\n", 0, 1, 204, HTTP1_BODY_NONE},
-    {"304", "HTTP/1.1 304 Not Modified\r\nContent-Length: 10\r\n\r\n", 0, 1, 304,
-     HTTP1_BODY_NONE},
+    {"304", "HTTP/1.1 304 Not Modified\r\nContent-Length: 10\r\n\r\n", 0, 1, 304, HTTP1_BODY_NONE},
     {"100", "HTTP/1.1 100 Continue\r\n\r\n", 0, 1, 100, HTTP1_BODY_NONE},
     {"101", "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n", 0, 1, 101,
      HTTP1_BODY_NONE},
     {"no reason", "HTTP/1.1 200\r\nContent-Length: 0\r\n\r\n", 0, 1, 200, HTTP1_BODY_NONE},
     {"1.0 close", "HTTP/1.0 200 OK\r\n\r\n", 0, 1, 200, HTTP1_BODY_EOF},
-    {"CL+TE", "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", 0, 0,
-     0, 0},
+    {"CL+TE", "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", 0, 0, 0,
+     0},
     {"two CL", "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\n", 0, 0, 0, 0},
     {"bad status", "HTTP/1.1 2x0 OK\r\n\r\n", 0, 0, 0, 0},
     {"status 600", "HTTP/1.1 600 OK\r\n\r\n", 0, 0, 0, 0},
@@ -346,7 +356,8 @@ static void test_chunk_table(void **state)
 /* Chunked framing split at every position gives the same answer. */
 static void test_chunk_split(void **state)
 {
-    const char *body = "4;e=1\r\nwiki\r\n5\r\npedia\r\nE\r\n in\r\n\r\nchunks.\r\n0\r\nT: v\r\n\r\n";
+    const char *body =
+        "4;e=1\r\nwiki\r\n5\r\npedia\r\nE\r\n in\r\n\r\nchunks.\r\n0\r\nT: v\r\n\r\n";
     size_t len = strlen(body), cut;
     struct http1_chunk c;
     int a, b;
