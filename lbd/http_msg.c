@@ -210,7 +210,11 @@ const uint8_t *lb_http_cookie_find(const uint8_t *buf,
             if (!e)
                 e = end;
             if ((size_t)(e - s) > nl && memcmp(s, name, nl) == 0 && s[nl] == '=') {
-                *ret_len = (size_t)(e - s) - nl - 1;
+                const uint8_t *ve = e;
+
+                while (ve > s + nl + 1 && (ve[-1] == ' ' || ve[-1] == '\t'))
+                    ve--;
+                *ret_len = (size_t)(ve - s) - nl - 1;
                 return s + nl + 1;
             }
         }
