@@ -540,7 +540,7 @@ static struct lb_server *cookie_server(struct hsess *s)
         s->ck_in = s->ck_out = '-';
         return NULL;
     }
-    s->ck_in = 'N';
+    s->ck_in = s->ck_out = 'N';
     v = lb_http_cookie_find((const uint8_t *)s->cbuf + s->head_base, &s->req, bh->cookie,
                             bh->cookie_len, &n);
     if (!v)
@@ -583,7 +583,7 @@ static int can_reuse(const struct hsess *s)
 {
     int mode = s->be->http ? s->be->http->reuse : LB_REUSE_SAFE;
 
-    if (s->no_reuse || mode == LB_REUSE_NEVER)
+    if (s->no_reuse || s->srv_close || mode == LB_REUSE_NEVER)
         return 0;
     if (mode >= LB_REUSE_AGGRESSIVE)
         return 1;

@@ -8,13 +8,18 @@ source "$(dirname "$0")/../http_tools/common.sh"
 need_root
 
 P=$(free_port); B1=$(free_port); B2=$(free_port); B3=$(free_port); DEAD=$(free_port)
+PC=$(free_port); PS=$(free_port); PK=$(free_port)
 start_backend "$B1" b1
 start_backend "$B2" b2
 start_backend "$B3" api
 printf 'HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 15\r\nConnection: close\r\n\r\nshop is closed\n' > "$T/503.http"
 cat > "$T/lbd.cfg" <<CFG
+global
+    log stderr local0
 defaults
     mode http
+    log global
+    option httplog
     option forwardfor
     timeout connect 1s
     timeout client 5s
@@ -30,6 +35,18 @@ frontend fe
     use_backend byhdr if { hdr(host) -i byhdr.example }
     use_backend dead if { path_beg /dead }
     default_backend shop
+frontend fe_close
+    bind 127.0.0.1:$PC
+    option httpclose
+    default_backend api
+frontend fe_sclose
+    bind 127.0.0.1:$PS
+    option http-server-close
+    default_backend api
+frontend fe_ka
+    bind 127.0.0.1:$PK
+    timeout http-keep-alive 500ms
+    default_backend api
 backend shop
     balance roundrobin
     cookie SRV insert indirect nocache
@@ -100,5 +117,31 @@ expect_eq "502 on close without answer (POST: no retry)" \
   "$(curl -s -o /dev/null -w '%{http_code}' -X POST "$U/close-early")" 502
 expect_eq "HTTP/1.0 request served" "$(curl -s -0 "$U/ten" | awk '{print $3}')" /ten
 expect_eq "HEAD has no body" "$(curl -s -I "$U/" | head -1 | tr -d '\r')" "HTTP/1.1 200 OK"
+
+# connection modes: the api server counts its connections
+conns() { curl -s "http://127.0.0.1:$B3/stats" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["conns"])'; }
+c0=$(conns)
+curl -sv "http://127.0.0.1:$PK/a" "http://127.0.0.1:$PK/b" "http://127.0.0.1:$PK/c" \
+  "http://127.0.0.1:$PK/d" > /dev/null 2> "$T/ka.err"
+c1=$(conns)
+check "keep-alive: client connection reused" grep -q 'Re-using existing connection' "$T/ka.err"
+check "keep-alive: 4 requests, at most 1 new server connection" test $((c1 - c0 - 1)) -le 1
+curl -sv "http://127.0.0.1:$PS/a" "http://127.0.0.1:$PS/b" "http://127.0.0.1:$PS/c" \
+  "http://127.0.0.1:$PS/d" > /dev/null 2> "$T/sc.err"
+c2=$(conns)
+check "http-server-close: client connection kept" grep -q 'Re-using existing connection' "$T/sc.err"
+expect_eq "http-server-close: one server connection per request" "$((c2 - c1 - 1))" 4
+curl -sv "http://127.0.0.1:$PC/a" "http://127.0.0.1:$PC/b" > /dev/null 2> "$T/cl.err"
+check "httpclose: Connection: close sent" grep -qi '< Connection: close' "$T/cl.err"
+check "httpclose: client connection not reused" bash -c "! grep -q 'Re-using existing' $T/cl.err"
+# timeout http-keep-alive 500ms: an idle client connection is closed
+t=$(printf 'GET /x HTTP/1.1\r\nHost: x\r\n\r\n' | (s=$(date +%s%N); "$PY" "$HTTP_TOOLS/raw.py" "$PK" 5 > /dev/null; echo $((($(date +%s%N) - s) / 1000000))))
+check "timeout http-keep-alive closes an idle connection (${t} ms)" test "$t" -ge 400 -a "$t" -lt 2500
+
+# one httplog line per request, HAProxy's format
+line=$(grep '"GET /x HTTP/1.1"$' "$T/lbd.log" | grep ' fe shop/' | head -1)
+echo "log: $line"
+check "httplog line format" bash -c "echo '$line' | grep -qE '^127\.0\.0\.1:[0-9]+ \[[0-9]{2}/[A-Z][a-z]{2}/[0-9]{4}:[0-9:.]{12}\] fe shop/s[12] [0-9]+/0/[0-9-]+/[0-9-]+/[0-9]+ 200 [0-9]+ - - --[VNID][IN] [0-9]+/[0-9]+/[0-9]+/[0-9]+/0 0/0 \"GET /x HTTP/1.1\"$'"
+check "403 logged as denied (PR)" grep -q ' 403 .* PR' "$T/lbd.log"
 
 finish

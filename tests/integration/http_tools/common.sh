@@ -46,12 +46,13 @@ start_backend() {
   wait_port 127.0.0.1 "$1"
 }
 
-# start_lbd CFGFILE: runs lbd, waits for its first bind. Sets LBD_PID.
+# start_lbd CFGFILE: runs lbd (stderr to $T/lbd.log), waits for its first
+# bind. Sets LBD_PID.
 start_lbd() {
   local port
   port=$(sed -n 's/^ *bind 127.0.0.1:\([0-9]*\).*/\1/p' "$1" | head -1)
   mkdir -p "$T/run"
-  bg "$LBD" -f "$1" -R "$T/run"
+  bg "$LBD" -f "$1" -R "$T/run" 2>>"$T/lbd.log"
   LBD_PID=$!
   wait_port 127.0.0.1 "$port"
 }
