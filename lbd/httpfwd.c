@@ -78,6 +78,7 @@ struct hsess {
 static void run(struct hsess *s);
 static void assign(struct hsess *s);
 static void send_error(struct hsess *s, int status, const char *term);
+static void linger_close(struct hsess *s);
 
 static struct lk_ratelimit conn_rl = LK_RATELIMIT_INIT(5000, 10);
 
@@ -707,14 +708,58 @@ static int req_body_done(const struct hsess *s)
     return s->rqch.state == HTTP1_CH_DONE;
 }
 
+static void req_body_sent(struct hsess *s, uint32_t n)
+{
+    s->coff += n;
+    s->cfwd -= n;
+    if (s->req.body == HTTP1_BODY_CL)
+        s->req_left -= n;
+}
+
+/* The request head and the body bytes already here, in one sendmsg(). */
+static int req_head_step(struct hsess *s)
+{
+    uint32_t h = s->olen - s->osent, b = 0;
+    struct iovec iov[2];
+    struct msghdr mh;
+    ssize_t n;
+
+    if (s->req.body != HTTP1_BODY_NONE) {
+        if (req_body_ready(s) < 0) {
+            send_error(s, 400, "PD");
+            return -1;
+        }
+        b = s->cfwd;
+    }
+    iov[0] = (struct iovec){s->obuf + s->osent, h};
+    iov[1] = (struct iovec){s->cbuf + s->coff, b};
+    memset(&mh, 0, sizeof(mh));
+    mh.msg_iov = iov;
+    mh.msg_iovlen = b ? 2 : 1;
+    n = sendmsg(s->sc->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n < 0 && errno != EAGAIN && errno != EINTR) {
+        s->s_eof = 1; /* seen as the server closing */
+        s->progress++;
+        return 0;
+    }
+    if (n <= 0)
+        return 0;
+    s->last = now_ms(s);
+    s->progress++;
+    s->osent += (uint32_t)LK_MIN((uint32_t)n, h);
+    if ((uint32_t)n > h)
+        req_body_sent(s, (uint32_t)n - h);
+    return 0;
+}
+
 /* Send the request head, then body bytes. Returns -1 if the session ended. */
 static int req_step(struct hsess *s)
 {
     ssize_t n;
 
     if (s->osent < s->olen) {
-        n = send_srv(s, s->obuf + s->osent, s->olen - s->osent);
-        s->osent += (uint32_t)n;
+        if (req_head_step(s) < 0)
+            return -1;
         if (s->osent < s->olen)
             return 0;
         s->t_sent = now_ms(s);
@@ -728,10 +773,7 @@ static int req_step(struct hsess *s)
     }
     if (s->cfwd) {
         n = send_srv(s, s->cbuf + s->coff, s->cfwd);
-        s->coff += (uint32_t)n;
-        s->cfwd -= (uint32_t)n;
-        if (s->req.body == HTTP1_BODY_CL)
-            s->req_left -= (uint64_t)n;
+        req_body_sent(s, (uint32_t)n);
     }
     if (s->cfwd == 0 && req_body_done(s)) {
         s->rq = RQ_DONE;
@@ -1019,7 +1061,11 @@ static void end_txn(struct hsess *s)
     drop_server(s, keep, 0);
     uncount_backend(s);
     if (s->cli_close || s->w->stopping) {
-        finish(s, NULL, 0);
+        s->in_txn = 0;
+        if (s->rq != RQ_DONE || s->clen > s->coff)
+            linger_close(s); /* request bytes left unread: see linger_close() */
+        else
+            finish(s, NULL, 0);
         return;
     }
     reset_txn(s);
@@ -1141,6 +1187,18 @@ static void tunnel_step(struct hsess *s)
 
 /* ---- errors ---- */
 
+/* Lingering close: stop sending, keep reading (and dropping) a little, so
+ * that unread request bytes do not turn our close into a reset that could
+ * destroy the last response before the client reads it. */
+static void linger_close(struct hsess *s)
+{
+    drop_server(s, 0, 1);
+    shutdown(s->cfd, SHUT_WR);
+    s->state = H_DRAIN;
+    s->t_err = now_ms(s);
+    s->progress++;
+}
+
 /* Answer with an error page and close, unless the response already
  * started, in which case the connection is cut. */
 static void send_error(struct hsess *s, int status, const char *term)
@@ -1176,16 +1234,10 @@ static void error_step(struct hsess *s)
         if (s->rsent < s->rlen)
             return;
     }
-    /* lingering close: stop sending, keep reading a little so that
-     * unread request bytes do not turn our close into a reset that could
-     * destroy the error page before the client reads it */
     log_txn(s);
     count_bytes(s);
     s->in_txn = 0;
-    shutdown(s->cfd, SHUT_WR);
-    s->state = H_DRAIN;
-    s->t_err = now_ms(s);
-    s->progress++;
+    linger_close(s);
 }
 
 static void drain_step(struct hsess *s)
