@@ -26,13 +26,24 @@
 #include "lbd/tlog.h"
 #include "proto/http1.h"
 
-#define HEAD_RESERVE 1024u
-#define MAX_TRIED    8
-#define REQLINE_MAX  256
-#define DRAIN_MS     1000
-#define MAX_STEPS    32
+#define HEAD_RESERVE  1024u
+#define MAX_TRIED     8
+#define REQLINE_MAX   256
+#define DRAIN_MS      1000
+#define MAX_STEPS     32
+#define QUEUE_POLL_MS 5
 
-enum hstate { H_WAIT_REQ = 0, H_CONNECT, H_XFER, H_TUNNEL, H_ERROR, H_DRAIN, H_CLOSED, H_MAX };
+enum hstate {
+    H_WAIT_REQ = 0,
+    H_QUEUE,
+    H_CONNECT,
+    H_XFER,
+    H_TUNNEL,
+    H_ERROR,
+    H_DRAIN,
+    H_CLOSED,
+    H_MAX
+};
 enum { RQ_HEAD = 0, RQ_BODY, RQ_DONE };
 enum { RS_HEAD = 0, RS_BODY, RS_DONE };
 
@@ -66,6 +77,7 @@ struct hsess {
     struct http1_chunk rqch, rsch;
     uint64_t t_req_wall;
     uint64_t t_idle, t_req, t_head, t_conn, t_connected, t_sent, t_rsp, t_err, last, timer_at;
+    uint64_t t_queue, t_dequeue;
     uint64_t bytes_in, bytes_out;
     unsigned attempts, ntried;
     struct lb_server *tried[MAX_TRIED];
@@ -130,7 +142,9 @@ static void log_txn(struct hsess *s)
     r.backend = s->be ? s->be->name : NULL;
     r.server = s->log_srv ? s->log_srv->name : NULL;
     r.tr = s->t_head ? (int64_t)(s->t_head - s->t_req) : -1;
-    r.tw = s->t_conn ? 0 : -1;
+    r.tw = s->t_queue  ? (int64_t)((s->t_dequeue ? s->t_dequeue : now) - s->t_queue)
+           : s->t_conn ? 0
+                       : -1;
     r.tc = s->t_connected ? (int64_t)(s->t_connected - s->t_conn) : -1;
     r.trsp = s->t_rsp && s->t_connected ? (int64_t)(s->t_rsp - s->t_connected) : -1;
     r.ta = (int64_t)(now - s->t_req);
@@ -208,6 +222,8 @@ static void finish(struct hsess *s, const char *term, int rst)
         return;
     if (term && s->term[0] == '-')
         memcpy(s->term, term, 2);
+    if (s->state == H_QUEUE)
+        atomic_fetch_sub(&s->be->queued, 1);
     log_txn(s);
     count_bytes(s);
     drop_server(s, 0, rst);
@@ -561,19 +577,25 @@ static struct lb_server *cookie_server(struct hsess *s)
     return NULL;
 }
 
-static struct lb_server *balance_server(struct hsess *s, unsigned ntried)
+/* A server by the balancing algorithm; *full is set when usable servers
+ * exist but all are at their maxconn (the request waits). */
+static struct lb_server *balance_server(struct hsess *s, unsigned ntried, int *full)
 {
     struct lb_balancer *b = lb_worker_balancer(s->w, s->be);
     struct lb_pick_ctx ctx = {&s->cli, NULL, 0, s->tried, ntried};
     struct lb_server *srv = NULL;
+    enum lb_pick_status st;
 
     if (s->key_len) {
         ctx.key = s->cbuf + s->key_off;
         ctx.key_len = s->key_len;
     }
-    if (!b || lb_balancer_pick(b, &ctx, &srv) != LB_PICK_OK || lb_server_take(srv) < 0)
-        return NULL;
-    return srv;
+    st = b ? lb_balancer_pick(b, &ctx, &srv) : LB_PICK_NONE;
+    if (st == LB_PICK_OK && lb_server_take(srv) < 0)
+        st = LB_PICK_FULL; /* another thread took the last slot */
+    if (st == LB_PICK_FULL)
+        *full = 1;
+    return st == LB_PICK_OK ? srv : NULL;
 }
 
 /* May this request go on an idle connection? (http-reuse) A dead idle
@@ -623,16 +645,45 @@ static void open_conn(struct hsess *s)
     s->progress++;
 }
 
+/* Wait for a server slot: run() retries assign() every QUEUE_POLL_MS
+ * until `timeout queue` (else `timeout connect`) runs out. Polling keeps
+ * queued requests independent of mode tcp's queue and costs nothing when
+ * no server has a maxconn. */
+static void enqueue(struct hsess *s)
+{
+    if (s->state != H_QUEUE) {
+        s->state = H_QUEUE;
+        s->t_queue = now_ms(s);
+        atomic_fetch_add(&s->be->queued, 1);
+    }
+    s->progress++;
+}
+
+static void dequeue(struct hsess *s)
+{
+    if (s->state == H_QUEUE) {
+        atomic_fetch_sub(&s->be->queued, 1);
+        s->t_dequeue = now_ms(s);
+        s->state = H_XFER;
+    }
+}
+
 static void assign(struct hsess *s)
 {
     struct lb_server *srv = NULL;
+    int full = 0;
 
     if (s->attempts == 0)
         srv = cookie_server(s);
     if (!srv)
-        srv = balance_server(s, s->ntried);
+        srv = balance_server(s, s->ntried, &full);
     if (!srv && s->ntried) /* every server failed once: any of them again */
-        srv = balance_server(s, 0);
+        srv = balance_server(s, 0, &full);
+    if (!srv && full) {
+        enqueue(s);
+        return;
+    }
+    dequeue(s);
     if (!srv) {
         send_error(s, 503, "SC");
         return;
@@ -1045,6 +1096,7 @@ static void reset_txn(struct hsess *s)
     s->rsp_hold = 0;
     s->s_eof = 0;
     s->t_head = s->t_conn = s->t_connected = s->t_sent = s->t_rsp = 0;
+    s->t_queue = s->t_dequeue = 0;
     s->term[0] = s->term[1] = '-';
     s->ck_in = s->ck_out = '-';
     s->be = NULL;
@@ -1277,6 +1329,8 @@ static uint64_t deadline(const struct hsess *s)
             return at(s->clen > s->coff ? s->t_req : s->t_idle,
                       first_set(ft->http_request, ft->client, 0));
         return at(s->t_idle, first_set(ft->http_keep_alive, ft->http_request, ft->client));
+    case H_QUEUE:
+        return now_ms(s) + QUEUE_POLL_MS; /* the queue deadline: queue_expired() */
     case H_CONNECT:
         return at(s->t_conn, bt->connect);
     case H_XFER:
@@ -1313,9 +1367,24 @@ static void arm(struct hsess *s)
     uv_timer_start(&s->timer, on_timer, when > now ? when - now : 0, 0);
 }
 
+static int queue_expired(const struct hsess *s)
+{
+    uint64_t t = first_set(s->be->to.queue, s->be->to.connect, 0);
+
+    return t && now_ms(s) >= s->t_queue + t;
+}
+
 static void expired(struct hsess *s)
 {
     switch (s->state) {
+    case H_QUEUE:
+        if (queue_expired(s)) {
+            dequeue(s);
+            send_error(s, 503, "sQ");
+        } else {
+            assign(s);
+        }
+        break;
     case H_WAIT_REQ:
         if (s->clen > s->coff || s->first) {
             note_reqline(s);
@@ -1352,7 +1421,7 @@ static void on_timer(uv_timer_t *t)
 
     s->timer_at = 0;
     when = deadline(s);
-    if (when && when <= now_ms(s))
+    if (s->state == H_QUEUE || (when && when <= now_ms(s)))
         expired(s);
     run(s);
 }

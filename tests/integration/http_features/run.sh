@@ -34,6 +34,8 @@ frontend fe
     use_backend hashed if { path_beg /hash/ }
     use_backend byhdr if { hdr(host) -i byhdr.example }
     use_backend dead if { path_beg /dead }
+    use_backend queued if { path_beg /q/ }
+    use_backend queued_short if { path_beg /qs/ }
     default_backend shop
 frontend fe_close
     bind 127.0.0.1:$PC
@@ -62,6 +64,11 @@ backend byhdr
     balance hdr(x-user)
     server s1 127.0.0.1:$B1
     server s2 127.0.0.1:$B2
+backend queued
+    server one 127.0.0.1:$B3 maxconn 1
+backend queued_short
+    timeout queue 100ms
+    server one 127.0.0.1:$B3 maxconn 1
 backend dead
     errorfile 503 $T/503.http
     server gone 127.0.0.1:$DEAD
@@ -117,6 +124,22 @@ expect_eq "502 on close without answer (POST: no retry)" \
   "$(curl -s -o /dev/null -w '%{http_code}' -X POST "$U/close-early")" 502
 expect_eq "HTTP/1.0 request served" "$(curl -s -0 "$U/ten" | awk '{print $3}')" /ten
 expect_eq "HEAD has no body" "$(curl -s -I "$U/" | head -1 | tr -d '\r')" "HTTP/1.1 200 OK"
+
+# server maxconn 1: requests wait their turn, or get 503 after timeout queue
+# three_at_once PATH: three concurrent requests, their statuses sorted
+three_at_once() {
+  local pids=() i
+  for i in 1 2 3; do
+    curl -s -o "$T/q$i" -w '%{http_code}' "$U$1" > "$T/q$i.code" & pids+=($!)
+  done
+  wait "${pids[@]}"
+  cat "$T/q1.code" "$T/q2.code" "$T/q3.code" | fold -w3 | sort | tr '\n' ' '
+}
+s0=$(date +%s%N)
+expect_eq "queued requests all served" "$(three_at_once "/q/sleep?ms=300")" "200 200 200 "
+ms=$((($(date +%s%N) - s0) / 1000000))
+check "queued requests served one at a time (${ms} ms >= 850)" test "$ms" -ge 850
+expect_eq "timeout queue: 1 served, 2 get 503" "$(three_at_once "/qs/sleep?ms=400")" "200 503 503 "
 
 # connection modes: the api server counts its connections
 conns() { curl -s "http://127.0.0.1:$B3/stats" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["conns"])'; }

@@ -153,7 +153,7 @@ async def one_request(r, w):
     elif path == "/upload":
         respond(w, "200 OK", ("%s %d %d\n" % (sha.hexdigest(), n, te.endswith("chunked"))).encode(),
                 close=close)
-    elif path.startswith("/sleep"):
+    elif "/sleep" in path:
         await asyncio.sleep(int(path.split("ms=")[1]) / 1000)
         respond(w, "200 OK", b"slept\n", close=close)
     elif path == "/junk":
