@@ -32,6 +32,8 @@
 #define DRAIN_MS      1000
 #define MAX_STEPS     32
 #define QUEUE_POLL_MS 5
+#define SPLICE_MIN    (64u * 1024) /* bodies at least this large are spliced */
+#define SPLICE_LEN    (256u * 1024)
 
 enum hstate {
     H_WAIT_REQ = 0,
@@ -74,6 +76,8 @@ struct hsess {
     uint32_t rsp_hold;         /* length of a parsed response head held back */
     uint32_t key_off, key_len; /* balance uri/hdr key, in cbuf */
     uint64_t req_left, rsp_left;
+    int pfd[2];      /* splice pipe for a large response body, -1 when none */
+    uint32_t inpipe; /* body bytes in it */
     struct http1_chunk rqch, rsch;
     uint64_t t_req_wall;
     uint64_t t_idle, t_req, t_head, t_conn, t_connected, t_sent, t_rsp, t_err, last, timer_at;
@@ -91,6 +95,7 @@ static void run(struct hsess *s);
 static void assign(struct hsess *s);
 static void send_error(struct hsess *s, int status, const char *term);
 static void linger_close(struct hsess *s);
+static void pipe_release(struct hsess *s);
 
 static struct lk_ratelimit conn_rl = LK_RATELIMIT_INIT(5000, 10);
 
@@ -236,6 +241,7 @@ static void finish(struct hsess *s, const char *term, int rst)
     buf_drop(s, &s->sbuf);
     buf_drop(s, &s->obuf);
     buf_drop(s, &s->rbuf);
+    pipe_release(s);
     uv_close((uv_handle_t *)&s->cp, handle_closed);
     uv_close((uv_handle_t *)&s->timer, handle_closed);
     if (rst)
@@ -338,10 +344,63 @@ static void read_client(struct hsess *s)
     s->last = now_ms(s);
 }
 
+/* A large Content-Length body moves from socket to socket through a pipe
+ * (zero copy), once the bytes read with the head are out. */
+static int splice_body(const struct hsess *s)
+{
+    if (s->pfd[0] >= 0)
+        return 1;
+    return s->rs == RS_BODY && s->rsp.body == HTTP1_BODY_CL && s->soff == s->slen &&
+           s->rsent == s->rlen && s->rsp_left >= SPLICE_MIN && !s->w->cfg->global.nosplice;
+}
+
+static void read_splice(struct hsess *s)
+{
+    uint64_t want = s->rsp_left - s->inpipe;
+    ssize_t n;
+
+    if (s->pfd[0] < 0 && lb_worker_pipe_get(s->w, s->pfd) < 0) {
+        s->pfd[0] = s->pfd[1] = -1;
+        return;
+    }
+    if (want == 0)
+        return;
+    n = splice(s->sc->fd, NULL, s->pfd[1], NULL, (size_t)LK_MIN(want, SPLICE_LEN),
+               SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    s->progress++;
+    if (n <= 0) {
+        s->s_eof = 1;
+        return;
+    }
+    s->inpipe += (uint32_t)n;
+    s->last = now_ms(s);
+}
+
+static void pipe_release(struct hsess *s)
+{
+    if (s->pfd[0] < 0)
+        return;
+    if (s->inpipe) { /* data left in it: not reusable */
+        close(s->pfd[0]);
+        close(s->pfd[1]);
+    } else {
+        lb_worker_pipe_put(s->w, s->pfd);
+    }
+    s->pfd[0] = s->pfd[1] = -1;
+    s->inpipe = 0;
+}
+
 static void read_server(struct hsess *s)
 {
     ssize_t n;
 
+    if (splice_body(s)) {
+        read_splice(s);
+        if (s->pfd[0] >= 0)
+            return;
+    }
     if (!buf_take(s, &s->sbuf)) {
         s->s_eof = 1;
         return;
@@ -999,6 +1058,24 @@ static int rsp_body_done(const struct hsess *s)
     }
 }
 
+static int send_pipe(struct hsess *s)
+{
+    ssize_t n = splice(s->pfd[0], NULL, s->cfd, NULL, s->inpipe, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+
+    if (n < 0 && errno != EAGAIN && errno != EINTR) {
+        finish(s, "CD", 1);
+        return -1;
+    }
+    if (n <= 0)
+        return 0;
+    s->inpipe -= (uint32_t)n;
+    s->rsp_left -= (uint64_t)n;
+    s->bytes_out += (uint64_t)n;
+    s->last = now_ms(s);
+    s->progress++;
+    return 0;
+}
+
 static int rsp_body(struct hsess *s)
 {
     ssize_t n;
@@ -1016,8 +1093,11 @@ static int rsp_body(struct hsess *s)
         if (s->rsp.body == HTTP1_BODY_CL)
             s->rsp_left -= (uint64_t)n;
     }
-    if (s->sfwd == 0 && rsp_body_done(s)) {
+    if (s->sfwd == 0 && s->inpipe && send_pipe(s) < 0)
+        return -1;
+    if (s->sfwd == 0 && s->inpipe == 0 && rsp_body_done(s)) {
         s->rs = RS_DONE;
+        pipe_release(s);
         s->progress++;
     }
     if (s->soff == s->slen)
@@ -1140,7 +1220,7 @@ static int rsp_in_buffer(const struct hsess *s)
 {
     switch (s->rsp.body) {
     case HTTP1_BODY_CL:
-        return s->rsp_left <= s->slen - s->soff;
+        return s->rsp_left <= (uint64_t)(s->slen - s->soff) + s->inpipe;
     case HTTP1_BODY_CHUNKED:
         return s->rsch.state == HTTP1_CH_DONE;
     default:
@@ -1445,7 +1525,7 @@ static int client_events(const struct hsess *s)
             ev |= UV_READABLE;
         if (s->rq == RQ_DONE && !s->c_eof && s->clen < bs)
             ev |= UV_READABLE;
-        if (s->rsent < s->rlen || s->sfwd)
+        if (s->rsent < s->rlen || s->sfwd || s->inpipe)
             ev |= UV_WRITABLE;
         return ev;
     case H_TUNNEL:
@@ -1473,7 +1553,8 @@ static int server_events(const struct hsess *s)
         if (s->osent < s->olen || (s->rq == RQ_BODY && s->cfwd))
             ev |= UV_WRITABLE;
         if (!s->s_eof && s->slen < bs &&
-            (s->rs == RS_HEAD || (s->rs == RS_BODY && s->sfwd == 0 && !rsp_in_buffer(s))))
+            (s->rs == RS_HEAD ||
+             (s->rs == RS_BODY && s->sfwd == 0 && s->inpipe == 0 && !rsp_in_buffer(s))))
             ev |= UV_READABLE;
         return ev;
     case H_TUNNEL:
@@ -1609,6 +1690,7 @@ void lb_http_session_start(struct lb_worker *w,
     s->timer.data = s;
     s->handles = 2;
     reset_txn(s);
+    s->pfd[0] = s->pfd[1] = -1;
     s->first = 1;
     http1_msg_init(&s->req, head_max(w), 0);
     s->t_idle = s->t_req = now_ms(s);
