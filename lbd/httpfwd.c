@@ -1482,8 +1482,8 @@ static void expired(struct hsess *s)
             send_error(s, 504, "sH");
         else if (s->rq == RQ_BODY)
             send_error(s, 408, "cD");
-        else
-            finish(s, "sD", 1);
+        else /* blame the side we wait for: a client not reading, or the server */
+            finish(s, (s->rsent < s->rlen || s->sfwd || s->inpipe) ? "cD" : "sD", 1);
         break;
     case H_TUNNEL:
         finish(s, "cD", 0);
