@@ -124,6 +124,17 @@ static void put_fields(struct wb *w,
     }
 }
 
+/* The proxy's own Connection field, if the exchange needs one. */
+static void put_connection(struct wb *w, int upgrade, int close, int ka)
+{
+    if (upgrade)
+        PUTS(w, "Connection: upgrade\r\n");
+    else if (close)
+        PUTS(w, "Connection: close\r\n");
+    else if (ka)
+        PUTS(w, "Connection: keep-alive\r\n");
+}
+
 int lb_http_build_request(char *out,
                           size_t cap,
                           const uint8_t *buf,
@@ -141,12 +152,7 @@ int lb_http_build_request(char *out,
     else
         PUTS(&w, " HTTP/1.0\r\n");
     put_fields(&w, buf, m, e->upgrade, e->drop_cookie, e->drop_cookie_len);
-    if (e->upgrade)
-        PUTS(&w, "Connection: upgrade\r\n");
-    else if (e->conn_close)
-        PUTS(&w, "Connection: close\r\n");
-    else if (e->conn_ka)
-        PUTS(&w, "Connection: keep-alive\r\n");
+    put_connection(&w, e->upgrade, e->conn_close, e->conn_ka);
     if (e->xff) {
         lk_addr_ip_str(e->xff, ip, sizeof(ip));
         PUTS(&w, "X-Forwarded-For: ");
@@ -179,12 +185,7 @@ int lb_http_build_response(char *out,
         if (e->nocache)
             PUTS(&w, "Cache-Control: private\r\n");
     }
-    if (e->upgrade)
-        PUTS(&w, "Connection: upgrade\r\n");
-    else if (e->conn_close)
-        PUTS(&w, "Connection: close\r\n");
-    else if (e->conn_ka)
-        PUTS(&w, "Connection: keep-alive\r\n");
+    put_connection(&w, e->upgrade, e->conn_close, e->conn_ka);
     PUTS(&w, "\r\n");
     return w.over ? -ENOSPC : (int)w.len;
 }
