@@ -9,8 +9,9 @@ source "$(dirname "$0")/../http_tools/common.sh"
 need_root
 
 P=$(free_port); STATS=$(free_port); W1=$(free_port); W2=$(free_port)
-bg "$PY" "$HTTP_TOOLS/flaskapp.py" "$W1" webserver01; W1_PID=$!
-bg "$PY" "$HTTP_TOOLS/flaskapp.py" "$W2" webserver02
+bg "$FLASK_PY" "$HTTP_TOOLS/flaskapp.py" "$W1" webserver01 "$FLASK_SERVER"; W1_PID=$!
+bg "$FLASK_PY" "$HTTP_TOOLS/flaskapp.py" "$W2" webserver02 "$FLASK_SERVER"
+echo "Flask served by $FLASK_SERVER ($FLASK_PY)"
 wait_port 127.0.0.1 "$W1"; wait_port 127.0.0.1 "$W2"
 
 cat > "$T/lbd.cfg" <<CFG
@@ -72,6 +73,18 @@ servers=$(for i in 1 2 3 4; do curl -s -b "$J" -D - -o /dev/null "$U/" | \
 expect_eq "the logged-in session is served by both servers" "$servers" 2
 code=$(curl -s -o /dev/null -w '%{http_code}' -d username=bob -d password=wrong "$U/login")
 expect_eq "bad password answered by the app (403)" "$code" 403
+
+# keep-alive reuse with Flask: 100 client connections (one curl each), the
+# servers see a handful of connections (distinct source ports of lbd)
+for i in $(seq 1 100); do curl -s "$U/conn"; done > "$T/conns"
+n=$(sort -u "$T/conns" | wc -l)
+echo "100 requests on 100 client connections reached Flask on $n connections"
+if [ "$FLASK_SERVER" = waitress ]; then
+  check "server connections reused across client connections ($n <= 10)" test "$n" -le 10
+else
+  echo "skip reuse check: Werkzeug's dev server closes every connection (install python3-waitress)"
+fi
+expect_eq "all 100 answered" "$(wc -l < "$T/conns")" 100
 
 # kill webserver01 during a wrk run of GETs: no error reaches a client
 wrk -t2 -c20 -d4s --latency "$U/whoami" > "$T/wrk.out" 2>&1 &

@@ -3,6 +3,17 @@
 # asyncio origin server (backend.py) and the Flask shop (flaskapp.py).
 HTTP_TOOLS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PY=${PY:-python3}
+# Flask from Debian (python3-flask, python3-waitress) when the system
+# interpreter has them, else whatever python3 is first in PATH.
+# FLASK_SERVER=werkzeug forces the development server.
+if [ "${FLASK_SERVER:-}" != werkzeug ] && /usr/bin/python3 -c 'import flask, waitress' 2>/dev/null
+then
+  FLASK_PY=/usr/bin/python3
+  FLASK_SERVER=waitress
+else
+  FLASK_PY=$PY
+  FLASK_SERVER=werkzeug
+fi
 
 # start_nginx PORT NAME [EXTRA_LOCATIONS]: an nginx answering "NAME\n" on
 # /, serving $T/www/ under /files/, logging "$connection $request" to

@@ -5,7 +5,10 @@ servers share the secret key, so the signed session cookie is valid on
 either, as in the guide's two-server setup. Every response names the
 server in X-Server.
 
-usage: flaskapp.py PORT NAME
+usage: flaskapp.py PORT NAME [werkzeug|waitress]
+Werkzeug's development server (the default, as the guide runs Flask)
+answers "Connection: close" to every request; waitress (Debian's
+python3-waitress) keeps connections alive, so server-side reuse shows.
 """
 import sys
 
@@ -59,12 +62,22 @@ def delete():
     return redirect(url_for("index"))
 
 
+@app.route("/conn")
+def conn():
+    # the proxy's side of this connection: one port per server connection
+    return "%s %s\n" % (NAME, request.environ.get("REMOTE_PORT"))
+
+
 @app.route("/whoami")
 def whoami():
     return NAME + "\n"
 
 
 if __name__ == "__main__":
-    import logging
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    app.run(host="127.0.0.1", port=PORT, threaded=True)
+    if len(sys.argv) > 3 and sys.argv[3] == "waitress":
+        import waitress
+        waitress.serve(app, host="127.0.0.1", port=PORT, threads=8, _quiet=True)
+    else:
+        import logging
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        app.run(host="127.0.0.1", port=PORT, threaded=True)
