@@ -35,6 +35,8 @@ int lk_log_level_parse(const char *name)
     return -EINVAL;
 }
 
+static void log_vwrite(int level, const char *fmt, va_list ap) LK_PRINTF(2, 0);
+
 static void log_vwrite(int level, const char *fmt, va_list ap)
 {
     char line[2048];

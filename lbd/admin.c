@@ -1,4 +1,5 @@
-/* admin.c - see admin.h. */
+/* admin.c - see admin.h. Commands are a table (words, level, handler,
+ * help); server-changing commands live in admin_srv.c. */
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -10,11 +11,15 @@
 #include "common/cmdsrv.h"
 #include "common/list.h"
 #include "common/log.h"
+#include "common/strbuf.h"
 #include "lbd/admin.h"
+#include "lbd/admin_int.h"
 #include "lbd/cfg.h"
 #include "lbd/lbd.h"
 #include "lbd/proxy.h"
 #include "lbd/server.h"
+#include "lbd/stats.h"
+#include "lbd/worker.h"
 
 #define HEALTH_PERIOD_MS 500
 #define MAX_SOCKETS      16
@@ -29,51 +34,120 @@ struct lb_admin {
     unsigned nsrv;
     struct lk_list subs;
     int last_ok;
+    unsigned ticks;
     char *path; /* RUNDIR/lbd.sock */
 };
 
-static int cmd_help(struct lk_cmdconn *c)
+int lb__admin_reply(struct lk_cmdconn *c, struct lk_sb *sb)
 {
-    lk_cmdconn_printf(c, "The following commands are valid at this level:\n"
-                         "  help                                    : this message\n"
-                         "  prompt                                  : toggle interactive mode\n"
-                         "  quit                                    : disconnect\n"
-                         "  show info                               : report process information\n"
-                         "  show health [json]                      : lbd's own health\n"
-                         "  subscribe health                        : stream health lines\n");
-    if (lk_cmdconn_level(c) >= LK_CMD_LEVEL_ADMIN)
-        lk_cmdconn_printf(c, "  disable server <bk>/<srv>               : put a server in MAINT\n"
-                             "  enable server <bk>/<srv>                : take a server out of "
-                             "MAINT\n"
-                             "  set server <bk>/<srv> state <st>        : ready, drain or maint\n");
+    int r;
+
+    if (sb->oom) {
+        lk_sb_free(sb);
+        return lk_cmdconn_printf(c, "Out of memory.\n");
+    }
+    r = sb->len ? lk_cmdconn_write(c, sb->buf, sb->len) : 0;
+    lk_sb_free(sb);
+    return r;
+}
+
+static int has_word(int argc, char **argv, const char *w)
+{
+    int i;
+
+    for (i = 0; i < argc; i++)
+        if (strcmp(argv[i], w) == 0)
+            return 1;
     return 0;
 }
 
-static int cmd_show_info(struct lk_cmdconn *c, struct lb_daemon *d)
+static int cmd_show_info(struct lk_cmdconn *c, struct lb_daemon *d, int argc, char **argv)
 {
-    uint64_t up = (lk_mono_ms() - d->start_mono_ms) / 1000;
+    struct lk_sb sb = LK_SB_INIT;
 
-    lk_cmdconn_printf(c,
-                      "Name: lbd\nVersion: %s\nRelease_date: 2026/11/26\nNbthread: %u\n"
-                      "Nbproc: 1\nProcess_num: 1\nPid: %d\nUptime: %llud %02lluh%02llum%02llus\n"
-                      "Uptime_sec: %llu\nMaxconn: %u\nCurrConns: %u\nCumConns: %llu\n"
-                      "Maxpipes: 0\nPipesUsed: 0\nTasks: %u\nRun_queue: 0\nnode: %s\n",
-                      LBKIT_VERSION, d->nworkers, (int)getpid(), (unsigned long long)up / 86400,
-                      (unsigned long long)up / 3600 % 24, (unsigned long long)up / 60 % 60,
-                      (unsigned long long)up % 60, (unsigned long long)up, d->cfg->global.maxconn,
-                      atomic_load(&d->actconn), (unsigned long long)atomic_load(&d->cumconn),
-                      atomic_load(&d->actconn), "lbd");
-    return 0;
+    lb_stats_info(&sb, d, has_word(argc, argv, "json"));
+    return lb__admin_reply(c, &sb);
 }
 
-static int cmd_show_health(struct lk_cmdconn *c, struct lb_daemon *d, int json)
+/* show stat [{iid|-1} {type|-1} {sid|-1}] [json] */
+static int cmd_show_stat(struct lk_cmdconn *c, struct lb_daemon *d, int argc, char **argv)
+{
+    struct lb_stat_filter f = {-1, LB_STAT_TYPE_ALL, -1, NULL};
+    struct lk_sb sb = LK_SB_INIT;
+    int json = has_word(argc, argv, "json");
+    int nargs = argc - 2 - json;
+
+    if (nargs == 3) {
+        struct lb_proxy *px = lb_cfg_find_proxy(d->cfg, argv[2], 0);
+        int t = atoi_safe(argv[3]);
+
+        if (px)
+            f.proxy = px->name;
+        else
+            f.iid = atoi_safe(argv[2]);
+        if (t >= 0)
+            f.types = (unsigned)t;
+        f.sid = atoi_safe(argv[4]);
+    } else if (nargs != 0) {
+        return lk_cmdconn_printf(c, "Usage: show stat [{<iid>|<proxy>|-1} {<type>|-1} "
+                                    "{<sid>|-1}] [json]\n");
+    }
+    if (json)
+        lb_stats_json(&sb, d, &f);
+    else
+        lb_stats_csv(&sb, d, &f, 1);
+    return lb__admin_reply(c, &sb);
+}
+
+static int cmd_show_servers_state(struct lk_cmdconn *c, struct lb_daemon *d, int argc,
+                                  char **argv)
+{
+    struct lk_sb sb = LK_SB_INIT;
+
+    if (lb_stats_servers_state(&sb, d, argc > 3 ? argv[3] : NULL) < 0) {
+        lk_sb_free(&sb);
+        return lk_cmdconn_printf(c, "Can't find backend.\n");
+    }
+    return lb__admin_reply(c, &sb);
+}
+
+static int cmd_show_backend(struct lk_cmdconn *c, struct lb_daemon *d, int argc, char **argv)
+{
+    struct lk_sb sb = LK_SB_INIT;
+    struct lb_proxy *px;
+
+    lk_sb_puts(&sb, "# name\n");
+    for (px = d->cfg->proxies; px; px = px->next)
+        if (px->cap & LB_CAP_BE)
+            lk_sb_printf(&sb, "%s\n", px->name);
+    return lb__admin_reply(c, &sb);
+}
+
+static int cmd_show_sess(struct lk_cmdconn *c, struct lb_daemon *d, int argc, char **argv)
+{
+    struct lk_sb sb = LK_SB_INIT;
+    unsigned i;
+
+    lk_sb_printf(&sb, "Total sessions: %u\n", atomic_load(&d->actconn));
+    for (i = 0; i < d->nworkers; i++)
+        lk_sb_printf(&sb, "thread %u: %u sessions\n", i + 1, d->workers[i]->nsessions);
+    return lb__admin_reply(c, &sb);
+}
+
+static int cmd_show_errors(struct lk_cmdconn *c, struct lb_daemon *d, int argc, char **argv)
+{
+    /* mode tcp never parses traffic: nothing can be captured */
+    return lk_cmdconn_printf(c, "Total events captured on [%s] : 0\n", "now");
+}
+
+static int cmd_show_health(struct lk_cmdconn *c, struct lb_daemon *d, int argc, char **argv)
 {
     char why[256];
     int ok = lb_daemon_healthy(d, why, sizeof(why));
     json_t *o;
     char *s;
 
-    if (!json)
+    if (!has_word(argc, argv, "json"))
         return lk_cmdconn_printf(c, "health %s %s\n", ok ? "ok" : "fail", why);
     o = json_pack("{s:b, s:s, s:I}", "healthy", ok, "detail", why, "pid", (json_int_t)getpid());
     s = o ? json_dumps(o, JSON_COMPACT) : NULL;
@@ -92,94 +166,105 @@ static void sub_closed(struct lk_cmdconn *c, void *ud)
     free(s);
 }
 
-static int cmd_subscribe(struct lk_cmdconn *c, struct lb_daemon *d)
+static int cmd_subscribe(struct lk_cmdconn *c, struct lb_daemon *d, int argc, char **argv)
 {
     struct sub *s = calloc(1, sizeof(*s));
 
     if (!s)
-        return lk_cmdconn_printf(c, "out of memory\n");
+        return lk_cmdconn_printf(c, "Out of memory.\n");
     s->c = c;
     lk_list_append(&d->admin_state->subs, &s->link);
     lk_cmdconn_hold(c, sub_closed, s);
-    return cmd_show_health(c, d, 0);
+    return cmd_show_health(c, d, 0, argv);
 }
 
-/* "backend/server" into its server; prints HAProxy's error otherwise. */
-static struct lb_server *find_server(struct lk_cmdconn *c, struct lb_daemon *d, char *spec)
+static int cmd_clear_counters(struct lk_cmdconn *c, struct lb_daemon *d, int argc, char **argv)
 {
-    char *slash = strchr(spec, '/');
-    struct lb_proxy *be;
-    struct lb_server *s;
-
-    if (!slash) {
-        lk_cmdconn_printf(c, "Require 'backend/server'.\n");
-        return NULL;
-    }
-    *slash = '\0';
-    be = lb_cfg_find_proxy(d->cfg, spec, LB_CAP_BE);
-    *slash = '/';
-    if (!be) {
-        lk_cmdconn_printf(c, "No such backend.\n");
-        return NULL;
-    }
-    s = lb_server_find(be, slash + 1);
-    if (!s)
-        lk_cmdconn_printf(c, "No such server.\n");
-    return s;
-}
-
-static int cmd_server_state(struct lk_cmdconn *c, struct lb_daemon *d, int argc, char **argv)
-{
-    struct lb_server *s;
-    const char *st;
-
-    if (lk_cmdconn_level(c) < LK_CMD_LEVEL_ADMIN)
+    if (argc > 2 && strcmp(argv[2], "all") == 0 && lk_cmdconn_level(c) < LK_CMD_LEVEL_ADMIN)
         return lk_cmdconn_printf(c, LK_CMD_PERMISSION_DENIED);
-    if (argc < 3)
-        return lk_cmdconn_printf(c, "Require 'backend/server'.\n");
-    s = find_server(c, d, argv[2]);
-    if (!s)
-        return 0;
-    if (strcmp(argv[0], "disable") == 0)
-        st = "maint";
-    else if (strcmp(argv[0], "enable") == 0)
-        st = "ready";
-    else if (argc == 5 && strcmp(argv[3], "state") == 0)
-        st = argv[4];
-    else
-        return lk_cmdconn_printf(c, "'set server <srv> state' expects 'ready', 'drain' and "
-                                    "'maint'.\n");
-    if (strcmp(st, "ready") == 0)
-        lb_server_set_state(s, LB_SRV_UP);
-    else if (strcmp(st, "drain") == 0)
-        lb_server_set_state(s, LB_SRV_DRAIN);
-    else if (strcmp(st, "maint") == 0)
-        lb_server_set_state(s, LB_SRV_MAINT);
-    else
-        return lk_cmdconn_printf(c, "'set server <srv> state' expects 'ready', 'drain' and "
-                                    "'maint'.\n");
-    lk_log(LK_LOG_NOTICE, "Server %s/%s is %s (by the admin socket)", s->be->name, s->name,
-           lb_srv_state_name(atomic_load(&s->state)));
+    lb__admin_clear_counters(d, argc > 2 && strcmp(argv[2], "all") == 0);
     return 0;
+}
+
+static int cmd_help(struct lk_cmdconn *c, struct lb_daemon *d, int argc, char **argv);
+
+static const struct lb_admin_cmd cmds[] = {
+    {{"help", NULL}, LK_CMD_LEVEL_USER, cmd_help, "help", "this message"},
+    {{"show", "info", NULL}, LK_CMD_LEVEL_USER, cmd_show_info, "show info [json]",
+     "report information about the running process"},
+    {{"show", "stat", NULL}, LK_CMD_LEVEL_USER, cmd_show_stat,
+     "show stat [{<iid>|-1} {<type>|-1} {<sid>|-1}] [json]", "report counters for each proxy and server"},
+    {{"show", "servers", "state"}, LK_CMD_LEVEL_USER, cmd_show_servers_state,
+     "show servers state [<backend>]", "dump volatile server information"},
+    {{"show", "backend", NULL}, LK_CMD_LEVEL_USER, cmd_show_backend, "show backend",
+     "list backends"},
+    {{"show", "health", NULL}, LK_CMD_LEVEL_USER, cmd_show_health, "show health [json]",
+     "lbd's own health (what vrrpd tracks)"},
+    {{"subscribe", "health", NULL}, LK_CMD_LEVEL_USER, cmd_subscribe, "subscribe health",
+     "stream health lines every 500 ms"},
+    {{"show", "sess", NULL}, LK_CMD_LEVEL_OPERATOR, cmd_show_sess, "show sess",
+     "report the number of sessions per thread"},
+    {{"show", "errors", NULL}, LK_CMD_LEVEL_OPERATOR, cmd_show_errors, "show errors",
+     "report last request and response errors"},
+    {{"clear", "counters", NULL}, LK_CMD_LEVEL_OPERATOR, cmd_clear_counters,
+     "clear counters [all]", "clear max (or all) statistics counters"},
+    {{"get", "weight", NULL}, LK_CMD_LEVEL_USER, lb__admin_get_weight, "get weight <bk>/<srv>",
+     "report a server's current weight"},
+    {{"set", "weight", NULL}, LK_CMD_LEVEL_ADMIN, lb__admin_set_weight,
+     "set weight <bk>/<srv> <w>[%]", "change a server's weight"},
+    {{"disable", "server", NULL}, LK_CMD_LEVEL_ADMIN, lb__admin_server_state,
+     "disable server <bk>/<srv>", "put a server in maintenance"},
+    {{"enable", "server", NULL}, LK_CMD_LEVEL_ADMIN, lb__admin_server_state,
+     "enable server <bk>/<srv>", "take a server out of maintenance"},
+    {{"set", "server", NULL}, LK_CMD_LEVEL_ADMIN, lb__admin_set_server,
+     "set server <bk>/<srv> state|health|weight|addr ...", "change a server's state, health, weight or address"},
+    {{"shutdown", "sessions", "server"}, LK_CMD_LEVEL_ADMIN, lb__admin_shutdown_sessions,
+     "shutdown sessions server <bk>/<srv>", "kill the sessions of a server"},
+    {{"set", "maxconn", NULL}, LK_CMD_LEVEL_ADMIN, lb__admin_set_maxconn,
+     "set maxconn frontend|server|global ...", "change a connection limit"},
+    {{"add", "server", NULL}, LK_CMD_LEVEL_ADMIN, lb__admin_add_del_server,
+     "add server <bk>/<srv> <addr:port> [weight N]", "add a server at run time"},
+    {{"del", "server", NULL}, LK_CMD_LEVEL_ADMIN, lb__admin_add_del_server,
+     "del server <bk>/<srv>", "remove a server in maintenance"},
+    {{NULL}, 0, NULL, NULL, NULL},
+};
+
+static int cmd_help(struct lk_cmdconn *c, struct lb_daemon *d, int argc, char **argv)
+{
+    struct lk_sb sb = LK_SB_INIT;
+    const struct lb_admin_cmd *k;
+
+    lk_sb_puts(&sb, "The following commands are valid at this level:\n");
+    for (k = cmds; k->words[0]; k++)
+        if (k->level <= lk_cmdconn_level(c))
+            lk_sb_printf(&sb, "  %-52s : %s\n", k->usage, k->help);
+    lk_sb_printf(&sb, "  %-52s : %s\n  %-52s : %s\n  %-52s : %s\n", "prompt",
+                 "toggle interactive mode with prompt", "quit", "disconnect",
+                 "set timeout cli <delay>", "change this session's idle timeout");
+    return lb__admin_reply(c, &sb);
+}
+
+static int matches(const struct lb_admin_cmd *k, int argc, char **argv)
+{
+    int i;
+
+    for (i = 0; i < 3 && k->words[i]; i++)
+        if (i >= argc || strcmp(argv[i], k->words[i]) != 0)
+            return 0;
+    return 1;
 }
 
 static int dispatch(struct lk_cmdconn *c, int argc, char **argv, void *ud)
 {
-    struct lb_daemon *d = ud;
-    const char *a0 = argv[0], *a1 = argc > 1 ? argv[1] : "";
+    const struct lb_admin_cmd *k;
 
-    if (strcmp(a0, "help") == 0)
-        return cmd_help(c);
-    if (strcmp(a0, "show") == 0 && strcmp(a1, "info") == 0)
-        return cmd_show_info(c, d);
-    if (strcmp(a0, "show") == 0 && strcmp(a1, "health") == 0)
-        return cmd_show_health(c, d, argc > 2 && strcmp(argv[2], "json") == 0);
-    if (strcmp(a0, "subscribe") == 0 && strcmp(a1, "health") == 0)
-        return cmd_subscribe(c, d);
-    if ((strcmp(a0, "disable") == 0 || strcmp(a0, "enable") == 0) && strcmp(a1, "server") == 0)
-        return cmd_server_state(c, d, argc, argv);
-    if (strcmp(a0, "set") == 0 && strcmp(a1, "server") == 0)
-        return cmd_server_state(c, d, argc, argv);
+    for (k = cmds; k->words[0]; k++) {
+        if (!matches(k, argc, argv))
+            continue;
+        if (lk_cmdconn_level(c) < k->level)
+            return lk_cmdconn_printf(c, LK_CMD_PERMISSION_DENIED);
+        return k->fn(c, ud, argc, argv);
+    }
     return -ENOENT;
 }
 
@@ -191,6 +276,8 @@ static void health_tick(uv_timer_t *t)
     char why[256];
     int ok = lb_daemon_healthy(d, why, sizeof(why));
 
+    if (++a->ticks % (1000 / HEALTH_PERIOD_MS) == 0)
+        lb_stats_tick(d);
     if (ok != a->last_ok)
         lk_log(ok ? LK_LOG_NOTICE : LK_LOG_WARNING, "health: %s (%s)", ok ? "ok" : "FAIL", why);
     a->last_ok = ok;
@@ -239,7 +326,10 @@ int lb_admin_start(struct lb_daemon *d)
     r = start_one(d, &o);
     for (sc = d->cfg->global.sockets; sc && r == 0; sc = sc->next) {
         struct lk_cmdsrv_opts so = {.path = sc->path, .mode = sc->mode, .uid = sc->uid,
-                                    .gid = sc->gid, .level = sc->level, .max_out = 1 << 20};
+                                    .gid = sc->gid, .level = sc->level, .max_out = 16 << 20,
+                                    .idle_ms = d->cfg->global.stats_timeout_ms
+                                                   ? (unsigned)d->cfg->global.stats_timeout_ms
+                                                   : 0};
 
         r = start_one(d, &so);
     }

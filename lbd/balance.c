@@ -42,7 +42,7 @@ struct lb_balancer *lb_balancer_new(struct lb_proxy *be)
         return NULL;
     b->be = be;
     b->ops = ops_for(be->algo);
-    b->cand = calloc(be->nservers ? be->nservers : 1, sizeof(*b->cand));
+    b->cand = calloc(be->servers_cap ? be->servers_cap : 1, sizeof(*b->cand));
     if (!b->cand || (b->ops->init && b->ops->init(b) < 0)) {
         free(b->cand);
         free(b);
@@ -72,25 +72,30 @@ static int was_tried(const struct lb_pick_ctx *ctx, const struct lb_server *s)
     return 0;
 }
 
-/* Collect usable servers of one kind (active or backup). Returns how many
- * are usable at all in *usable; candidates exclude full and tried ones. */
+/* Collect usable servers of one kind (active or backup). Returns the
+ * candidates (usable, not full, not tried); *usable counts usable servers
+ * and *full those skipped only for being at maxconn. */
 static unsigned collect(struct lb_balancer *b, const struct lb_pick_ctx *ctx, int backup,
-                        unsigned *usable)
+                        unsigned *usable, unsigned *full)
 {
     struct lb_proxy *be = b->be;
     struct lb_server *s;
-    unsigned i, n = 0;
+    unsigned i, n = 0, ns = atomic_load_explicit(&be->nservers, memory_order_acquire);
 
-    *usable = 0;
-    for (i = 0; i < be->nservers; i++) {
+    *usable = *full = 0;
+    for (i = 0; i < ns; i++) {
         s = be->servers[i];
         if (!!(s->flags & LB_SRV_F_BACKUP) != backup || !lb_server_usable(s))
             continue;
         ++*usable;
         if (backup && *usable > 1 && !(be->options & LB_OPT_ALLBACKUPS))
             break;
-        if (lb_server_full(s) || was_tried(ctx, s))
+        if (was_tried(ctx, s))
             continue;
+        if (lb_server_full(s)) {
+            ++*full;
+            continue;
+        }
         b->cand[n++] = s;
     }
     return n;
@@ -99,13 +104,15 @@ static unsigned collect(struct lb_balancer *b, const struct lb_pick_ctx *ctx, in
 enum lb_pick_status lb_balancer_pick(struct lb_balancer *b, const struct lb_pick_ctx *ctx,
                                      struct lb_server **ret)
 {
-    unsigned n, usable;
+    unsigned n, usable, full;
 
-    n = collect(b, ctx, 0, &usable);
-    if (usable == 0)
-        n = collect(b, ctx, 1, &usable);
+    n = collect(b, ctx, 0, &usable, &full);
+    /* backups serve when no active server is up, and also when every
+     * active one already failed this connection */
+    if (n == 0 && full == 0)
+        n = collect(b, ctx, 1, &usable, &full);
     if (n == 0)
-        return usable ? LB_PICK_FULL : LB_PICK_NONE;
+        return full ? LB_PICK_FULL : LB_PICK_NONE;
     *ret = n == 1 ? b->cand[0] : b->ops->pick(b, b->cand, n, ctx);
     return LB_PICK_OK;
 }

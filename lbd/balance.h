@@ -9,7 +9,8 @@
  *
  * Rules applied here, before the algorithm sees the candidates:
  *  - only usable servers (UP, effective weight > 0) are candidates;
- *  - backup servers are candidates only when no active server is usable
+ *  - backup servers are candidates only when no active server is usable,
+ *    or when every usable active server already failed this connection
  *    (the first backup only, unless "option allbackups");
  *  - servers at their maxconn are skipped; if every usable server is full
  *    the caller queues (LB_PICK_FULL);

@@ -13,7 +13,7 @@
 
 static int rr_init(struct lb_balancer *b)
 {
-    b->priv = calloc(b->be->nservers ? b->be->nservers : 1, sizeof(int64_t));
+    b->priv = calloc(b->be->servers_cap ? b->be->servers_cap : 1, sizeof(int64_t));
     return b->priv ? 0 : -ENOMEM;
 }
 
@@ -21,14 +21,14 @@ static struct lb_server *rr_pick(struct lb_balancer *b, struct lb_server **cand,
                                  const struct lb_pick_ctx *ctx)
 {
     int64_t *score = b->priv, total = 0, w;
-    struct lb_server *best = NULL;
+    struct lb_server *best = cand[0];
     unsigned i;
 
     for (i = 0; i < n; i++) {
         w = (int64_t)atomic_load_explicit(&cand[i]->cur_weight, memory_order_relaxed);
         score[cand[i]->idx] += w;
         total += w;
-        if (!best || score[cand[i]->idx] > score[best->idx])
+        if (i > 0 && score[cand[i]->idx] > score[best->idx])
             best = cand[i];
     }
     score[best->idx] -= total;

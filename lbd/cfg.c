@@ -676,6 +676,7 @@ static int load(struct lk_cfglex *lx, const char *path, struct lb_cfg **ret, cha
     memset(&p, 0, sizeof(p));
     p.ctx.cfg = cfg;
     p.tail = &cfg->proxies;
+    p.next_uuid = 1; /* HAProxy numbers user proxies from 2 (1 is its own CLI proxy) */
     while ((r = lk_cfglex_next(lx, &ln, err)) > 0) {
         if (parse_line(&p, &ln, err)) {
             r = -EINVAL;

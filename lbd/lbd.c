@@ -16,6 +16,7 @@
 #include "lbd/cfg.h"
 #include "lbd/lbd.h"
 #include "lbd/server.h"
+#include "lbd/stats_http.h"
 #include "lbd/worker.h"
 
 #define DEFAULT_GRACE_MS 30000
@@ -53,6 +54,7 @@ static void begin_stop(struct lb_daemon *d, const char *why)
     lk_log(LK_LOG_NOTICE, "%s: no longer accepting; %u connections get up to %llu ms to finish",
            why, atomic_load(&d->actconn), (unsigned long long)grace);
     lb_admin_stop(d);
+    lb_stats_http_stop(d);
     stop_workers(d, 0);
     uv_timer_start(&d->grace, grace_cb, grace, 0);
     uv_unref((uv_handle_t *)&d->grace);
@@ -90,6 +92,14 @@ static void workers_done_cb(uv_async_t *a)
     uv_close((uv_handle_t *)&d->sighup, NULL);
     uv_close((uv_handle_t *)&d->grace, NULL);
     uv_close((uv_handle_t *)&d->health_tick, NULL);
+}
+
+void lb_daemon_shutdown_server(struct lb_daemon *d, struct lb_server *s)
+{
+    unsigned i;
+
+    for (i = 0; i < d->nworkers; i++)
+        lb_worker_shutdown_server(d->workers[i], s);
 }
 
 int lb_daemon_healthy(struct lb_daemon *d, char *why, size_t len)
@@ -223,6 +233,9 @@ int lb_daemon_new(struct lb_daemon **ret, struct lb_cfg *cfg, const char *rundir
     r = lb_admin_start(d);
     if (r < 0)
         goto fail;
+    r = lb_stats_http_start(d);
+    if (r < 0)
+        goto fail;
     if (cfg->global.pidfile && (r = write_pidfile(cfg->global.pidfile)) < 0) {
         lk_log_errno(r, LK_LOG_ERR, "cannot write pidfile %s: %m", cfg->global.pidfile);
         goto fail;
@@ -272,8 +285,10 @@ struct lb_daemon *lb_daemon_free(struct lb_daemon *d)
 
     if (!d)
         return NULL;
-    if (!d->stopping)
+    if (!d->stopping) {
         lb_admin_stop(d);
+        lb_stats_http_stop(d);
+    }
     for (i = 0; i < d->nworkers; i++)
         lb_worker_free(d->workers[i]);
     free(d->workers);
@@ -285,6 +300,7 @@ struct lb_daemon *lb_daemon_free(struct lb_daemon *d)
     if (uv_loop_close(&d->loop) != 0)
         lk_log(LK_LOG_DEBUG, "control loop closed with open handles");
     lb_admin_free(d);
+    free(d->stats_http);
     free(d->rundir);
     free(d);
     return NULL;

@@ -30,6 +30,7 @@ struct lb_daemon {
     int stopping;
     int exit_code;
     struct lb_admin *admin_state; /* admin.c */
+    struct lb_stats_http *stats_http; /* stats_http.c */
 };
 
 /* Build the daemon: bind every listener and admin socket, but start no
@@ -44,6 +45,9 @@ struct lb_daemon *lb_daemon_free(struct lb_daemon *d);
 
 /* Called by a worker thread when it has finished (thread-safe). */
 void lb_daemon_worker_done(struct lb_daemon *d);
+
+/* Close the sessions of server `s` in every worker (asynchronously). */
+void lb_daemon_shutdown_server(struct lb_daemon *d, struct lb_server *s);
 
 /* lbd's own notion of healthy, the contract vrrpd's track_lbd relies on:
  * listeners bound, every worker loop ticked within the last 2 s, and every

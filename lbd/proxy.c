@@ -516,7 +516,7 @@ const struct lk_cfgkw lb_proxy_kws[] = {
     {"use_backend", kw_keep, 3, -1, F},
     {"acl", kw_keep, 2, -1, FB},
     {"balance", kw_balance, 1, 2, D | B},
-    {"server", kw_server, 2, -1, B},
+    {"server", kw_server, 1, -1, B},
     {"default-server", kw_defsrv, 1, -1, D | B},
     {"option", kw_option, 1, -1, D | FB},
     {"no", kw_option, 1, -1, D | FB},
@@ -532,7 +532,7 @@ const struct lk_cfgkw lb_proxy_kws[] = {
     {"cookie", kw_keep, 1, -1, D | B},
     {"errorfile", kw_keep, 2, 2, D | FB},
     {"retry-on", kw_keep, 1, -1, D | B},
-    {"galera-check", kw_keep, 2, 4, D | B},
+    {"galera-check", kw_keep, 1, 4, D | B},
     {"description", kw_ignored, 1, -1, FB},
     {NULL, NULL, 0, 0, 0},
 };
@@ -580,5 +580,7 @@ int lb_proxy_validate(struct lb_cfg *cfg, struct lb_proxy *px, char **err)
     if ((px->algo == LB_ALGO_URI || px->algo == LB_ALGO_HDR) && px->mode != LB_MODE_HTTP)
         return lk_cfg_err(err, "%s:%u: balance %s needs 'mode http' in %s '%s'", px->file,
                           px->line, lb_algo_name(px->algo), lb_proxy_kind(px), px->name);
+    if ((px->cap & LB_CAP_BE) && lb_server_reserve(px, LB_DYN_SERVERS) < 0)
+        return lk_cfg_err(err, "out of memory");
     return validate_binds(cfg, px, err);
 }

@@ -6,6 +6,9 @@
 #include "common/cfgkw.h"
 #include "lbd/proxy_types.h"
 
+/* Room kept in every backend for servers added at run time. */
+#define LB_DYN_SERVERS 64
+
 /* New proxy named `name` with capabilities `cap`, settings copied from `def`
  * (a defaults section, may be NULL) as HAProxy does when a section opens.
  * Returns NULL on OOM. */

@@ -54,6 +54,8 @@ enum lb_algo {
 #define LB_SRV_F_CHECK    (1u << 0)
 #define LB_SRV_F_BACKUP   (1u << 1)
 #define LB_SRV_F_DISABLED (1u << 2)
+#define LB_SRV_F_DELETED  (1u << 3) /* "del server": kept in memory, never used */
+#define LB_SRV_F_DYNAMIC  (1u << 4) /* added with "add server" */
 
 /* Operational state, shared between threads. */
 enum lb_srv_state {
@@ -99,12 +101,15 @@ struct lb_http_px;
 struct lb_server {
     char *name;
     struct lb_proxy *be;
-    struct lk_addr addr;
+    struct lk_addr addr; /* as configured; connect through cur_addr */
+    struct lk_addr *_Atomic cur_addr; /* runtime address ("set server addr") */
+    struct lk_addr **old_addrs; /* replaced addresses, freed with the server */
+    unsigned nold_addrs;
     unsigned idx; /* position in be->servers */
     unsigned puid; /* HAProxy's server id, from 1 */
     const char *file;
     unsigned line;
-    unsigned flags; /* LB_SRV_F_* */
+    _Atomic unsigned flags; /* LB_SRV_F_* */
     unsigned weight; /* configured, 0..256 */
     unsigned maxconn; /* 0: unlimited */
     uint64_t inter, fastinter, downinter; /* ms */
@@ -122,6 +127,22 @@ struct lb_server {
     _Atomic uint64_t failed_conns;
     _Atomic uint64_t retries, redispatches;
     _Atomic unsigned queued;
+    _Atomic unsigned max_queued;
+    _Atomic uint64_t last_sess_ms; /* monotonic ms of the last new session */
+    _Atomic uint64_t failed_resp, cli_aborts, srv_aborts;
+    _Atomic uint64_t hrsp[6]; /* HTTP responses 1xx..5xx, other */
+    /* control thread only (admin socket, health): */
+    uint64_t last_change_ms; /* monotonic ms of the last state change */
+    uint64_t down_since_ms, downtime_ms;
+    unsigned chkfail, chkdown;
+    unsigned check_health; /* HAProxy's health counter, 0..rise+fall-1 */
+    int check_code; /* L7 status code, 0 if none */
+    int check_duration_ms; /* -1 if none */
+    char check_status[16]; /* L4OK, L4CON, L7STS, ...; "" if no check ran */
+    char check_desc[96];
+    uint64_t last_check_ms;
+    unsigned rate, rate_max; /* new sessions per second */
+    uint64_t rate_prev;
 };
 
 /* Statistics page settings (listen stats). */
@@ -152,8 +173,9 @@ struct lb_proxy {
     char *default_backend_name;
     struct lb_proxy *default_backend;
     struct lb_bind *binds;
-    struct lb_server **servers;
-    unsigned nservers;
+    struct lb_server **servers; /* servers_cap slots, nservers in use */
+    _Atomic unsigned nservers; /* grows at run time ("add server") */
+    unsigned servers_cap;
     struct lb_server defsrv; /* default-server settings */
     int log_global;
     struct lb_logtarget *logs;
@@ -168,6 +190,17 @@ struct lb_proxy {
     _Atomic uint64_t bytes_in, bytes_out;
     _Atomic unsigned generation; /* bumped on any server state/weight change */
     _Atomic unsigned queued;
+    _Atomic unsigned max_queued;
+    _Atomic uint64_t last_sess_ms;
+    _Atomic uint64_t failed_conns, failed_resp, wretr, wredis; /* retries, redispatches */
+    _Atomic uint64_t req_tot, failed_req, denied_req, denied_resp, cli_aborts, srv_aborts;
+    _Atomic uint64_t hrsp[6]; /* HTTP responses 1xx..5xx, other */
+    /* control thread only: */
+    uint64_t last_change_ms;
+    unsigned rate, rate_max;
+    uint64_t rate_prev;
+    unsigned req_rate, req_rate_max;
+    uint64_t req_rate_prev;
 };
 
 struct lb_sock_cfg {

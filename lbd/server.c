@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/cfglex.h"
+#include "common/clock.h"
 #include "lbd/cfg.h"
 #include "lbd/server.h"
 
@@ -31,6 +33,9 @@ struct lb_server *lb_server_free(struct lb_server *s)
 {
     if (!s)
         return NULL;
+    while (s->nold_addrs)
+        free(s->old_addrs[--s->nold_addrs]);
+    free(s->old_addrs);
     free(s->name);
     free(s->cookie);
     free(s);
@@ -42,7 +47,8 @@ struct lb_server *lb_server_find(const struct lb_proxy *be, const char *name)
     unsigned i;
 
     for (i = 0; i < be->nservers; i++)
-        if (strcmp(be->servers[i]->name, name) == 0)
+        if (!(be->servers[i]->flags & LB_SRV_F_DELETED) &&
+            strcmp(be->servers[i]->name, name) == 0)
             return be->servers[i];
     return NULL;
 }
@@ -50,9 +56,19 @@ struct lb_server *lb_server_find(const struct lb_proxy *be, const char *name)
 int lb_server_set_state(struct lb_server *s, enum lb_srv_state st)
 {
     int old = atomic_exchange(&s->state, (int)st);
+    uint64_t now = lk_mono_ms();
 
-    if (old != (int)st)
-        atomic_fetch_add(&s->be->generation, 1);
+    if (old == (int)st)
+        return old;
+    atomic_fetch_add(&s->be->generation, 1);
+    s->last_change_ms = now;
+    if (st == LB_SRV_DOWN) {
+        s->chkdown++;
+        s->down_since_ms = now;
+    } else if (old == LB_SRV_DOWN && s->down_since_ms) {
+        s->downtime_ms += now - s->down_since_ms;
+        s->down_since_ms = 0;
+    }
     return old;
 }
 
@@ -317,6 +333,8 @@ static int server_addr(struct srvctx *sc, const char *spec, char **err)
     return 0;
 }
 
+/* Append at config time; the array is given room for run-time additions
+ * by lb_server_reserve() once the config is read. */
 static int add_server(struct lb_proxy *px, struct lb_server *s)
 {
     struct lb_server **v = realloc(px->servers, (px->nservers + 1) * sizeof(*v));
@@ -324,11 +342,59 @@ static int add_server(struct lb_proxy *px, struct lb_server *s)
     if (!v)
         return -ENOMEM;
     px->servers = v;
+    px->servers_cap = px->nservers + 1;
     s->idx = px->nservers;
     s->puid = px->nservers + 1;
-    v[px->nservers++] = s;
+    v[px->nservers] = s;
+    atomic_fetch_add(&px->nservers, 1);
     return 0;
 }
+
+int lb_server_reserve(struct lb_proxy *px, unsigned extra)
+{
+    struct lb_server **v = realloc(px->servers, (px->nservers + extra) * sizeof(*v));
+
+    if (!v)
+        return -ENOMEM;
+    px->servers = v;
+    px->servers_cap = px->nservers + extra;
+    return 0;
+}
+
+int lb_server_publish(struct lb_proxy *px, struct lb_server *s)
+{
+    unsigned n = atomic_load(&px->nservers);
+
+    if (n >= px->servers_cap)
+        return -ENOSPC;
+    s->idx = n;
+    s->puid = n + 1;
+    px->servers[n] = s;
+    /* the slot is written before the count that makes workers read it */
+    atomic_store_explicit(&px->nservers, n + 1, memory_order_release);
+    return 0;
+}
+
+int lb_server_set_addr(struct lb_server *s, const struct lk_addr *a)
+{
+    struct lk_addr *na = malloc(sizeof(*na)), **v;
+
+    if (!na)
+        return -ENOMEM;
+    v = realloc(s->old_addrs, (s->nold_addrs + 1) * sizeof(*v));
+    if (!v) {
+        free(na);
+        return -ENOMEM;
+    }
+    s->old_addrs = v;
+    *na = *a;
+    /* the old address stays valid: a worker may be connecting to it now */
+    v[s->nold_addrs++] = na;
+    atomic_store_explicit(&s->cur_addr, na, memory_order_release);
+    return 0;
+}
+
+static void finish_server(struct lb_server *s);
 
 int lb_server_parse(int argc, char **argv, void *vctx, char **err)
 {
@@ -347,6 +413,8 @@ int lb_server_parse(int argc, char **argv, void *vctx, char **err)
     *s = ctx->px->defsrv;
     s->name = strdup(argv[1]);
     s->cookie = ctx->px->defsrv.cookie ? strdup(ctx->px->defsrv.cookie) : NULL;
+    s->old_addrs = NULL;
+    s->nold_addrs = 0;
     s->be = ctx->px;
     s->file = ctx->file;
     s->line = ctx->line;
@@ -358,14 +426,55 @@ int lb_server_parse(int argc, char **argv, void *vctx, char **err)
         lb_server_free(s);
         return LK_CFG_FATAL;
     }
+    finish_server(s);
+    return 0;
+}
+
+/* Derived settings and initial runtime state once the line is parsed. */
+static void finish_server(struct lb_server *s)
+{
+    s->cur_addr = &s->addr;
     if (!s->fastinter)
         s->fastinter = s->inter;
     if (!s->downinter)
         s->downinter = s->inter;
     atomic_init(&s->cur_weight, s->weight);
+    s->last_change_ms = lk_mono_ms();
+    s->check_duration_ms = -1;
+    s->check_health = (s->flags & LB_SRV_F_DISABLED) || s->init_state == LB_SRV_DOWN
+                          ? 0
+                          : s->rise + s->fall - 1;
     atomic_init(&s->state, (s->flags & LB_SRV_F_DISABLED) ? LB_SRV_MAINT
                            : s->init_state == LB_SRV_DOWN ? LB_SRV_DOWN
                                                           : LB_SRV_UP);
+}
+
+int lb_server_parse_detached(struct lb_cfgctx *ctx, int argc, char **argv,
+                             struct lb_server **ret, char **err)
+{
+    struct srvctx sc = {ctx, NULL};
+    struct lb_server *s;
+
+    if (argc < 3)
+        return lk_cfg_err(err, "server '%s' needs an address", argv[1]);
+    s = malloc(sizeof(*s));
+    if (!s)
+        return -ENOMEM;
+    *s = ctx->px->defsrv;
+    s->name = strdup(argv[1]);
+    s->cookie = ctx->px->defsrv.cookie ? strdup(ctx->px->defsrv.cookie) : NULL;
+    s->old_addrs = NULL;
+    s->nold_addrs = 0;
+    s->be = ctx->px;
+    s->file = ctx->file;
+    s->line = ctx->line;
+    sc.s = s;
+    if (!s->name || server_addr(&sc, argv[2], err) || parse_kws(&sc, argc, argv, 3, err)) {
+        lb_server_free(s);
+        return -EINVAL;
+    }
+    finish_server(s);
+    *ret = s;
     return 0;
 }
 

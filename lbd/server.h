@@ -15,6 +15,12 @@
 int lb_server_parse(int argc, char **argv, void *ctx, char **err);
 int lb_defsrv_parse(int argc, char **argv, void *ctx, char **err);
 
+/* Parse a server line into a new server that is not added to the backend
+ * (for "add server" at run time). 0 and *ret, or a negative errno with
+ * *err set. */
+int lb_server_parse_detached(struct lb_cfgctx *ctx, int argc, char **argv,
+                             struct lb_server **ret, char **err);
+
 /* Initialise a server's settings to HAProxy's defaults. */
 void lb_server_defaults(struct lb_server *s);
 
@@ -23,6 +29,18 @@ struct lb_server *lb_server_free(struct lb_server *s);
 
 /* Find a server of backend `be` by name. */
 struct lb_server *lb_server_find(const struct lb_proxy *be, const char *name);
+
+/* Give backend `px` room for `extra` servers added at run time (called
+ * once the config is read, before workers start). */
+int lb_server_reserve(struct lb_proxy *px, unsigned extra);
+
+/* Make a new server visible to every thread ("add server"): 0, or
+ * -ENOSPC when the reserved room is used up. Control thread only. */
+int lb_server_publish(struct lb_proxy *px, struct lb_server *s);
+
+/* Change the address new connections go to; connections in progress keep
+ * the old one (which stays allocated until the server is freed). */
+int lb_server_set_addr(struct lb_server *s, const struct lk_addr *a);
 
 /* Set the operational state; returns the previous one. Thread-safe. */
 int lb_server_set_state(struct lb_server *s, enum lb_srv_state st);

@@ -50,6 +50,8 @@ struct sess {
     uint64_t accept_wall_us;
     uint64_t t0, tq, tconn, tc, last, timer_at; /* monotonic ms */
     unsigned attempts, ntried;
+    int last_err; /* of the last failed connect, for the termination state */
+    struct lb_server *last_srv;
     struct lb_server *tried[MAX_TRIED];
 };
 
@@ -159,6 +161,8 @@ static void finish(struct sess *s, const char *term, int rst_cli, int rst_srv)
         return;
     if (s->term[0] == '-')
         memcpy(s->term, term, 2);
+    if (was_queued)
+        s->tq = uv_now(&w->loop); /* Tw reports the time spent queued */
     log_session(s, lk_mono_ms());
     count_bytes(s);
     s->state = ST_CLOSED;
@@ -283,6 +287,12 @@ static void on_timer(uv_timer_t *t)
 
 static void note_error(struct sess *s, int client_side)
 {
+    if (s->srv) {
+        atomic_fetch_add_explicit(client_side ? &s->srv->cli_aborts : &s->srv->srv_aborts, 1,
+                                  memory_order_relaxed);
+        atomic_fetch_add_explicit(client_side ? &s->be->cli_aborts : &s->be->srv_aborts, 1,
+                                  memory_order_relaxed);
+    }
     /* the side that failed is to blame; the other side gets the reset */
     finish(s, client_side ? "CD" : "SD", !client_side, client_side);
 }
@@ -366,22 +376,35 @@ static ssize_t read_splice(struct sess *s, struct half *h, int src)
 }
 
 /* Read once from src and forward at once to dst. */
+/* Bulk halves keep moving while both sides keep up, up to this many
+ * rounds per wake-up: each round saved is an epoll_wait saved, and the
+ * bound keeps one busy connection from starving the others. */
+#define BULK_ROUNDS 8
+
+/* Read from src and forward at once to dst. */
 static int half_read(struct sess *s, struct half *h, int src, int dst, int src_is_client)
 {
     ssize_t n;
+    int round;
 
-    n = h->bulk ? read_splice(s, h, src) : read_copy(s, h, src);
-    if (n == -EAGAIN)
-        return 0;
-    if (n < 0) {
-        note_error(s, src_is_client);
-        return -1;
+    for (round = 0; round < BULK_ROUNDS; round++) {
+        n = h->bulk ? read_splice(s, h, src) : read_copy(s, h, src);
+        if (n == -EAGAIN)
+            return 0;
+        if (n < 0) {
+            note_error(s, src_is_client);
+            return -1;
+        }
+        if (n == 0)
+            h->eof = 1;
+        h->bytes += (uint64_t)n;
+        s->last = uv_now(&s->w->loop);
+        if (half_flush(s, h, dst, !src_is_client) < 0)
+            return -1;
+        if (!h->bulk || h->eof || pending(h))
+            break;
     }
-    if (n == 0)
-        h->eof = 1;
-    h->bytes += (uint64_t)n;
-    s->last = uv_now(&s->w->loop);
-    return half_flush(s, h, dst, !src_is_client);
+    return 0;
 }
 
 static void on_client(uv_poll_t *p, int status, int events)
@@ -526,13 +549,14 @@ static int attach_server_fd(struct sess *s, int fd)
 
 static void connect_to(struct sess *s, struct lb_server *srv)
 {
+    const struct lk_addr *a = atomic_load_explicit(&srv->cur_addr, memory_order_acquire);
     int fd, r;
 
     s->srv = srv;
     s->attempts++;
     s->tconn = uv_now(&s->w->loop);
     s->state = ST_CONNECT;
-    fd = socket(srv->addr.u.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    fd = socket(a->u.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
         connect_failed(s, -errno);
         return;
@@ -543,7 +567,7 @@ static void connect_to(struct sess *s, struct lb_server *srv)
         connect_failed(s, r);
         return;
     }
-    if (connect(s->sfd, &srv->addr.u.sa, srv->addr.len) == 0) {
+    if (connect(s->sfd, &a->u.sa, a->len) == 0) {
         connected(s);
         return;
     }
@@ -563,28 +587,35 @@ static void connect_failed(struct sess *s, int err)
 
     s->srv = NULL;
     atomic_fetch_add(&srv->failed_conns, 1);
+    atomic_fetch_add(&s->be->failed_conns, 1);
     lb_server_release(srv);
     if (s->ntried < MAX_TRIED)
         s->tried[s->ntried++] = srv;
     lk_log_rl(&connect_rl, LK_LOG_WARNING, "%s/%s (%s): connect failed: %s", s->be->name,
-              srv->name, lk_addr_str(&srv->addr, addr, sizeof(addr)), strerror(-err));
+              srv->name, lk_addr_str(srv->cur_addr, addr, sizeof(addr)), strerror(-err));
+    s->last_err = err;
+    s->last_srv = srv;
     if (s->attempts > (unsigned)s->be->retries) {
         finish(s, err == -ETIMEDOUT ? "sC" : "SC", 0, 0);
         return;
     }
     atomic_fetch_add(&srv->retries, 1);
-    s->redispatched = 1;
+    atomic_fetch_add(&s->be->wretr, 1);
     dispatch(s);
 }
 
 static void enqueue(struct sess *s)
 {
+    unsigned q;
+
     if (s->state == ST_QUEUE)
         return;
     s->state = ST_QUEUE;
     lk_list_del(&s->link);
     lk_list_append(&s->w->queue, &s->link);
-    atomic_fetch_add(&s->be->queued, 1);
+    q = atomic_fetch_add(&s->be->queued, 1) + 1;
+    if (q > atomic_load_explicit(&s->be->max_queued, memory_order_relaxed))
+        atomic_store_explicit(&s->be->max_queued, q, memory_order_relaxed);
     lb_worker_kick_queue(s->w);
     arm(s);
 }
@@ -608,6 +639,12 @@ static void dispatch(struct sess *s)
     enum lb_pick_status st;
 
     st = b ? lb_balancer_pick(b, &ctx, &srv) : LB_PICK_NONE;
+    if (st == LB_PICK_NONE && s->ntried) {
+        /* every server failed once: retry them rather than give up early,
+         * since "retries" bounds the attempts */
+        s->ntried = ctx.ntried = 0;
+        st = lb_balancer_pick(b, &ctx, &srv);
+    }
     if (st == LB_PICK_OK && lb_server_take(srv) < 0)
         st = LB_PICK_FULL; /* another thread took the last slot */
     switch (st) {
@@ -616,13 +653,20 @@ static void dispatch(struct sess *s)
             dequeue(s);
         else if (!s->tq)
             s->tq = uv_now(&s->w->loop);
+        if (s->last_srv && srv != s->last_srv) {
+            s->redispatched = 1;
+            atomic_fetch_add(&s->last_srv->redispatches, 1);
+            atomic_fetch_add(&s->be->wredis, 1);
+        }
+        atomic_store_explicit(&srv->last_sess_ms, s->t0, memory_order_relaxed);
+        atomic_store_explicit(&s->be->last_sess_ms, s->t0, memory_order_relaxed);
         connect_to(s, srv);
         break;
     case LB_PICK_FULL:
         enqueue(s);
         break;
     default:
-        finish(s, "SC", 0, 0);
+        finish(s, s->last_err == -ETIMEDOUT ? "sC" : "SC", 0, 0);
         break;
     }
 }
@@ -635,6 +679,23 @@ void lb_tcp_queue_run(struct lb_worker *w)
     {
         dispatch(LK_LIST_ELEM(it, struct sess, link));
     }
+}
+
+unsigned lb_tcp_shutdown_server(struct lb_worker *w, struct lb_server *srv)
+{
+    struct lk_list *it, *nx;
+    unsigned n = 0;
+
+    LK_LIST_FOREACH_SAFE(it, nx, &w->sessions)
+    {
+        struct sess *s = LK_LIST_ELEM(it, struct sess, link);
+
+        if (s->srv == srv && s->state != ST_CLOSED) {
+            finish(s, "KD", 1, 1);
+            n++;
+        }
+    }
+    return n;
 }
 
 void lb_tcp_abort_all(struct lb_worker *w)

@@ -25,6 +25,10 @@ void lb_tcp_session_start(struct lb_worker *w, struct lb_proxy *fe, int fd,
 /* Try to dispatch queued sessions (called by the worker). */
 void lb_tcp_queue_run(struct lb_worker *w);
 
+/* Close every session of this worker connected to `srv` (resets both
+ * sides, logged "KD"). Returns how many were closed. */
+unsigned lb_tcp_shutdown_server(struct lb_worker *w, struct lb_server *srv);
+
 /* Abort every session at once (hard stop). */
 void lb_tcp_abort_all(struct lb_worker *w);
 

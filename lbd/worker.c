@@ -15,6 +15,7 @@
 #include "lbd/lbd.h"
 #include "lbd/http_conn.h"
 #include "lbd/httpfwd.h"
+#include "lbd/stats_http.h"
 #include "lbd/tcpfwd.h"
 #include "lbd/worker.h"
 
@@ -187,11 +188,12 @@ static int add_listeners(struct lb_worker *w, char **err)
     for (px = w->cfg->proxies; px; px = px->next)
         for (b = px->binds; b; b = b->next)
             n++;
+    /* stats-only proxies are served by the control thread (stats_http.c) */
     w->listeners = calloc(n ? n : 1, sizeof(*w->listeners));
     if (!w->listeners)
         return -ENOMEM;
     for (px = w->cfg->proxies; px; px = px->next) {
-        for (b = px->binds; b; b = b->next) {
+        for (b = px->binds; b && !lb_stats_only(px); b = b->next) {
             struct lb_listener *l = &w->listeners[w->nlisteners];
 
             r = make_listen_socket(b, &l->fd);
@@ -248,6 +250,7 @@ int lb_worker_new(struct lb_worker **ret, struct lb_daemon *d, unsigned id, char
     w->pipes = calloc(PIPES_KEEP, sizeof(*w->pipes));
     lk_list_init(&w->sessions);
     lk_list_init(&w->queue);
+    pthread_mutex_init(&w->req_lock, NULL);
     lb_tlog_init(&w->tlog);
     r = uv_loop_init(&w->loop);
     if (r < 0) {
@@ -300,11 +303,35 @@ static void finish_loop(struct lb_worker *w)
     uv_close((uv_handle_t *)&w->qtimer, NULL);
 }
 
+void lb_worker_shutdown_server(struct lb_worker *w, struct lb_server *s)
+{
+    pthread_mutex_lock(&w->req_lock);
+    if (w->nkill < LK_ARRAY_SIZE(w->kill_srv))
+        w->kill_srv[w->nkill++] = s;
+    pthread_mutex_unlock(&w->req_lock);
+    uv_async_send(&w->wake);
+}
+
+static void run_kill_requests(struct lb_worker *w)
+{
+    struct lb_server *todo[LK_ARRAY_SIZE(w->kill_srv)];
+    unsigned n, i;
+
+    pthread_mutex_lock(&w->req_lock);
+    n = w->nkill;
+    memcpy(todo, w->kill_srv, n * sizeof(todo[0]));
+    w->nkill = 0;
+    pthread_mutex_unlock(&w->req_lock);
+    for (i = 0; i < n; i++)
+        lb_tcp_shutdown_server(w, todo[i]);
+}
+
 static void wake_cb(uv_async_t *a)
 {
     struct lb_worker *w = a->data;
     int req = atomic_load(&w->stop_requested);
 
+    run_kill_requests(w);
     if (req && !w->stopping) {
         w->stopping = 1;
         close_listeners(w);
@@ -400,6 +427,7 @@ struct lb_worker *lb_worker_free(struct lb_worker *w)
     free(w->pipes);
     lb_tlog_fini(&w->tlog);
     lb_http_worker_free(w);
+    pthread_mutex_destroy(&w->req_lock);
     if (w->loop_ok && uv_loop_close(&w->loop) != 0)
         lk_log(LK_LOG_WARNING, "worker %u: loop closed with open handles", w->id);
     free(w);

@@ -55,6 +55,9 @@ struct lb_worker {
     int stopping, started, running, closed, loop_ok;
     _Atomic int stop_requested; /* 1: graceful, 2: abort sessions */
     _Atomic uint64_t heartbeat_ms; /* last tick, read by the health check */
+    pthread_mutex_t req_lock; /* guards kill_srv: requests from the control thread */
+    struct lb_server *kill_srv[16];
+    unsigned nkill;
 };
 
 /* Create a worker and its listening sockets (bound now, so that an address
@@ -68,6 +71,11 @@ int lb_worker_start(struct lb_worker *w);
 /* Ask the worker to stop accepting and to exit once its sessions are done
  * (or immediately if `now`). Thread-safe. */
 void lb_worker_stop(struct lb_worker *w, int now);
+
+/* Close every session of this worker connected to `s` (admin "shutdown
+ * sessions server", checkd's on-marked-down shutdown-sessions).
+ * Thread-safe; done asynchronously in the worker. */
+void lb_worker_shutdown_server(struct lb_worker *w, struct lb_server *s);
 
 /* Join the thread and free everything; NULL-safe, returns NULL. */
 struct lb_worker *lb_worker_free(struct lb_worker *w);

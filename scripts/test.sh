@@ -1,15 +1,29 @@
 #!/usr/bin/env bash
-# The whole test suite: dependencies, a warnings-as-errors build with
-# AddressSanitizer + UndefinedBehaviorSanitizer, then every ctest test
-# (unit, fuzz corpus replay, integration with real daemons and peers).
-# Prints ctest's summary; exits non-zero on any failure.
+# The whole test suite:
+#  1. dependencies (scripts/deps.sh);
+#  2. clang build with LBKIT_FUZZ=ON: each fuzz target runs over its
+#     committed corpus under libFuzzer + AddressSanitizer;
+#  3. gcc build with warnings as errors and AddressSanitizer +
+#     UndefinedBehaviorSanitizer, then every ctest test (unit, corpus
+#     replays, integration with real daemons and peers).
+# ctest's summary of step 3 is the last thing printed; any failure exits
+# non-zero. Extra arguments go to the step-3 ctest (e.g. -L unit).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/deps.sh
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+if ls tests/fuzz/fuzz_*.c >/dev/null 2>&1; then
+  echo "== clang + libFuzzer: corpus runs"
+  CC=clang BUILD_DIR=build-fuzz ./scripts/build.sh -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DLBKIT_WERROR=ON -DLBKIT_FUZZ=ON
+  (cd build-fuzz && ctest --output-on-failure -L fuzz)
+fi
+
+echo "== gcc + ASan/UBSan: all tests"
 BUILD_DIR=${BUILD_DIR:-build-test}
 BUILD_DIR=$BUILD_DIR ./scripts/build.sh -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLBKIT_WERROR=ON \
   -DLBKIT_SANITIZE="address;undefined"
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
-export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 cd "$BUILD_DIR"
-ctest --output-on-failure --timeout 600 "$@"
+ctest --output-on-failure --timeout 900 "$@"

@@ -48,6 +48,29 @@ wait_port() {
   echo "timeout waiting for $1:$2" >&2; return 1
 }
 
+# wait_listen PORT [TIMEOUT_S]: like wait_port but without connecting (for
+# servers that must see only the test's own connections)
+wait_listen() {
+  local i
+  for i in $(seq 1 $((${2:-10} * 20))); do
+    [ -n "$(ss -Hltn "sport = :$1")" ] && return 0
+    sleep 0.05
+  done
+  echo "timeout waiting for a listener on $1" >&2; return 1
+}
+
+# wait_conns SOCK N [TIMEOUT_S]: until lbd on admin socket SOCK holds at
+# least N connections (so a test acts on a connection that really exists)
+wait_conns() {
+  local i n
+  for i in $(seq 1 $((${3:-10} * 20))); do
+    n=$(echo "show info" | socat -t 2 - "UNIX-CONNECT:$1" 2>/dev/null | awk '/^CurrConns:/ {print $2}')
+    [ "${n:-0}" -ge "$2" ] && return 0
+    sleep 0.05
+  done
+  echo "timeout waiting for $2 connections on $1" >&2; return 1
+}
+
 # wait_file PATH [TIMEOUT_S]
 wait_file() {
   local i

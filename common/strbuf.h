@@ -1,0 +1,25 @@
+/* strbuf.h - a growable text buffer for building replies (admin sockets,
+ * stats pages). Owner: whoever declared it; lk_sb_free() releases the
+ * memory. After an allocation failure the buffer keeps what it had and
+ * `oom` is set, so callers check once at the end. */
+#ifndef LK_STRBUF_H
+#define LK_STRBUF_H
+
+#include <stddef.h>
+
+#include "common/compiler.h"
+
+struct lk_sb {
+    char *buf;
+    size_t len, cap;
+    int oom;
+};
+
+#define LK_SB_INIT {NULL, 0, 0, 0}
+
+void lk_sb_append(struct lk_sb *sb, const char *s, size_t n);
+void lk_sb_puts(struct lk_sb *sb, const char *s);
+void lk_sb_printf(struct lk_sb *sb, const char *fmt, ...) LK_PRINTF(2, 3);
+void lk_sb_free(struct lk_sb *sb);
+
+#endif

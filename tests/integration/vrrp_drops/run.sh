@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Hostile and broken VRRP packets from another host on the link: each kind
+# is dropped and counted under its own reason, vrrpd keeps running and stays
+# master. A valid higher-priority advert from the same injector does move
+# it (so the injection path itself is proven).
+source "$(dirname "$0")/../lib.sh"
+source "$(dirname "$0")/../vrrp_common.sh"
+need_root
+setup_net
+mkdir -p "$T/ra"
+cat > "$T/a.conf" <<CONF
+vrrp_instance VI_1 {
+    interface eth0
+    virtual_router_id 11
+    priority 150
+    advert_int 1
+    authentication {
+        auth_type PASS
+        auth_pass lab1pass
+    }
+    virtual_ipaddress {
+        $VIP
+    }
+}
+CONF
+# systemd's notify socket, played by a datagram receiver
+bg python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+with open(sys.argv[2], "w") as f:
+    while True:
+        f.write(s.recv(4096).decode() + "\n")
+        f.flush()
+' "$T/notify.sock" "$T/notify.txt"
+wait_file "$T/notify.sock" 5
+NOTIFY_SOCKET="$T/notify.sock" bg ip netns exec "$NSA" "$VRRPD" -f "$T/a.conf" -R "$T/ra" 2>"$T/a.log"
+VA=$!
+wait_file "$T/ra/vrrpd.sock" 5
+check "a master" wait_state "$T/ra" MASTER 6
+check "sd_notify READY=1" grep -q "^READY=1" "$T/notify.txt"
+check "sd_notify STATUS names the state" grep -q "^STATUS=VI_1 MASTER (priority 150)" "$T/notify.txt"
+INJ="python3 $(cd "$(dirname "$0")" && pwd)/inject.py"
+drops() { vrrp_json "$T/ra" "j['instances'][0]['counters']['drops']['$1']"; }
+inject() { ip netns exec "$NSC" $INJ "$@"; }
+for k in badauth:auth:3 ttl254:ttl:2 badsum:checksum:4 v3:version:1 vrid:vrid:2 naddr:addr_count:1 short:addr_count:2 type2:type:1; do
+  IFS=: read -r kind reason n <<<"$k"
+  before=$(drops "$reason")
+  inject "$kind" "$n"
+  sleep 0.2
+  expect_eq "$kind dropped as '$reason'" "$(drops "$reason")" "$((before + n))"
+done
+before=$(vrrp_json "$T/ra" "sum(j['instances'][0]['counters']['drops'].values())")
+inject garbage 20
+sleep 0.2
+check "garbage counted" [ "$(vrrp_json "$T/ra" "sum(j['instances'][0]['counters']['drops'].values())")" -ge $((before + 1)) ]
+check "vrrpd still running" kill -0 "$VA"
+expect_eq "still master" "$(vrrp_state "$T/ra")" "MASTER"
+expect_eq "no advert accepted so far" "$(vrrp_json "$T/ra" "j['instances'][0]['counters']['adverts_received']")" "0"
+inject good200
+check "a valid priority 200 advert is obeyed" wait_state "$T/ra" BACKUP 2
+check "and the VIP released" wait_novip "$NSA" 2000
+expect_eq "master is the injector" "$(vrrp_json "$T/ra" "j['instances'][0]['master']")" "10.77.0.30"
+check "a takes back after Master_Down_Interval" wait_state "$T/ra" MASTER 6
+finish

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Two vrrpd nodes (VRRP v3, advert_int 0.1) elect one master; the VIP is on
+# the master only; SIGTERM on the master (priority 0) and kill -9 (Master
+# Down Interval) move the VIP to the backup; a client keeps reaching the
+# VIP and its ARP entry follows (gratuitous ARP). Prints failover ms.
+source "$(dirname "$0")/../lib.sh"
+source "$(dirname "$0")/../vrrp_common.sh"
+need_root
+setup_net
+
+conf() { # NAME PRIO
+  cat > "$T/$1.conf" <<CONF
+global_defs {
+    router_id $1
+    vrrp_version 3
+}
+vrrp_instance VI_1 {
+    interface eth0
+    state BACKUP
+    virtual_router_id 51
+    priority $2
+    advert_int 0.1
+    garp_master_delay 1.5
+    garp_master_refresh 1.5
+    virtual_ipaddress {
+        $VIP/24
+    }
+}
+CONF
+}
+conf a 150
+conf b 100
+mkdir -p "$T/ra" "$T/rb"
+serve "$NSA" a
+serve "$NSB" b
+check "config a is valid" "$VRRPD" -t -f "$T/a.conf"
+start_a() { bg ip netns exec "$NSA" "$VRRPD" -f "$T/a.conf" -R "$T/ra"; PID_A=$!; }
+start_b() { bg ip netns exec "$NSB" "$VRRPD" -f "$T/b.conf" -R "$T/rb"; PID_B=$!; }
+start_b
+sleep 0.2
+start_a
+wait_file "$T/ra/vrrpd.sock" 5
+check "a becomes master" wait_state "$T/ra" MASTER 5
+# gratuitous ARP: 5 at once (5 more if b's resignation reached a as master),
+# 5 more after garp_master_delay 1.5 s, then one every garp_master_refresh
+garp() { vrrp_json "$T/ra" 'j["instances"][0]["counters"]["garp_sent"]'; }
+in_state_ms() { # wait until a has been master for $1 ms
+  local i
+  for i in $(seq 1 200); do
+    [ "$(vrrp_json "$T/ra" "j['instances'][0]['state_ms'] >= $1")" = True ] && return 0
+    sleep 0.02
+  done
+  return 1
+}
+g1=$(garp)
+check "5 or 10 GARPs on becoming master ($g1)" [ "$g1" = 5 -o "$g1" = 10 ]
+in_state_ms 1900
+expect_eq "5 more after garp_master_delay" "$(garp)" "$((g1 + 5))"
+in_state_ms 3400
+expect_eq "one more after garp_master_refresh" "$(garp)" "$((g1 + 6))"
+check "b is backup" wait_state "$T/rb" BACKUP 5
+check "VIP on a" has_vip "$NSA"
+check "no VIP on b" bash -c "! ip -n $NSB -4 addr show dev eth0 | grep -q 'inet $VIP/'"
+for i in $(seq 1 40); do [ -n "$(who_serves)" ] && break; sleep 0.1; done
+expect_eq "client reaches a through the VIP" "$(who_serves)" "a"
+expect_eq "client ARP points at a" "$(client_mac)" "02:77:00:00:00:21"
+expect_eq "b counts adverts" "$(vrrp_json "$T/rb" 'j["instances"][0]["counters"]["adverts_received"] > 0')" "True"
+
+# SIGTERM: a resigns with priority 0, b takes over after Skew_Time
+kill -TERM "$PID_A"
+ms=$(wait_vip "$NSB" 3000) || true
+echo "failover on SIGTERM (priority 0): ${ms} ms"
+check "VIP moved to b on SIGTERM" [ "$ms" -ge 0 ]
+check "a removed the VIP" wait_novip "$NSA" 2000
+check "b master" wait_state "$T/rb" MASTER 2
+expect_eq "b saw priority 0" "$(vrrp_json "$T/rb" 'j["instances"][0]["counters"]["prio0_received"]')" "1"
+# the client's ARP entry must follow by gratuitous ARP alone
+expect_eq "client ARP follows to b (GARP)" "$(client_mac)" "02:77:00:00:00:22"
+expect_eq "client reaches b through the VIP" "$(who_serves)" "b"
+
+# a comes back with higher priority: preempts
+start_a
+check "a master again (preempt)" wait_state "$T/ra" MASTER 5
+check "b gave up the VIP" wait_novip "$NSB" 2000
+
+# kill -9: no priority 0, b waits out Master_Down_Interval (3*100+~39 ms)
+kill -9 "$PID_A"
+t0=$(date +%s%3N)
+# a's VIP stays in a's namespace (crash); b must add its own
+ms=$(wait_vip "$NSB" 3000) || true
+echo "failover on kill -9 (master down interval 339 ms): ${ms} ms"
+check "VIP moved to b on kill -9" [ "$ms" -ge 0 ]
+check "failover within 1 s" [ "$ms" -lt 1000 ]
+expect_eq "client ARP follows to b after crash" "$(client_mac)" "02:77:00:00:00:22"
+expect_eq "client reaches b after crash" "$(who_serves)" "b"
+
+# restart a: the stale VIP left by the crash is removed, then a preempts
+start_a
+check "a master after restart" wait_state "$T/ra" MASTER 5
+check "exactly one VIP owner" bash -c "! ip -n $NSB -4 addr show dev eth0 | grep -q 'inet $VIP/'"
+finish

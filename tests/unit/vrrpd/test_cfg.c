@@ -1,0 +1,253 @@
+/* test_cfg.c - Keepalived's dialect: the lab guide's Figures 1.5 and 2.8
+ * load as written, every keyword vrrpd supports lands in the right field,
+ * and mistakes give FILE:LINE errors with hints. */
+#include <arpa/inet.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "proto/vrrp_pkt.h"
+#include "vrrpd/cfg.h"
+
+#define FIX LK_SOURCE_DIR "/tests/unit/vrrpd/fixtures/"
+
+static uint32_t ip4(const char *s)
+{
+    struct in_addr a;
+
+    assert_int_equal(inet_pton(AF_INET, s, &a), 1);
+    return a.s_addr;
+}
+
+static struct vr_inst_cfg *first_inst(struct vr_cfg *cfg)
+{
+    assert_false(lk_list_empty(&cfg->instances));
+    return LK_LIST_ELEM(cfg->instances.next, struct vr_inst_cfg, link);
+}
+
+static void check_guide(const char *file,
+                        const char *vip,
+                        bool master,
+                        uint8_t prio,
+                        uint32_t interval_ms)
+{
+    struct vr_cfg *cfg = NULL;
+    struct vr_script_cfg *s;
+    struct vr_inst_cfg *i;
+    char *err = NULL;
+
+    assert_int_equal(vr_cfg_load_file(file, &cfg, &err), 0);
+    assert_null(err);
+    assert_true(cfg->script_security);
+    assert_string_equal(cfg->script_user, "root");
+    s = vr_cfg_find_script(cfg, "check_haproxy");
+    assert_non_null(s);
+    assert_string_equal(s->script, "service haproxy status");
+    assert_int_equal(s->interval_ms, interval_ms);
+    assert_int_equal(s->weight, -10);
+    i = first_inst(cfg);
+    assert_string_equal(i->name, "V1_1");
+    assert_string_equal(i->ifname, "ens160");
+    assert_int_equal(i->want_master, master);
+    assert_int_equal(i->vrid, 11);
+    assert_int_equal(i->priority, prio);
+    assert_int_equal(i->version, 2); /* Keepalived's default */
+    assert_int_equal(i->adver_cs, 100);
+    assert_int_equal(i->auth_type, VRRP_PKT_AUTH_PASS);
+    assert_memory_equal(i->auth, "algumaco", 8); /* first 8 characters */
+    assert_int_equal(i->nvips, 1);
+    assert_int_equal(i->vips[0].addr, ip4(vip));
+    assert_int_equal(i->vips[0].prefix, 32);
+    assert_int_equal(i->nscripts, 1);
+    assert_string_equal(i->scripts[0].name, "check_haproxy");
+    assert_true(i->preempt);
+    assert_true(i->fast_takeover);
+    assert_int_equal(i->garp_repeat, 5);
+    assert_int_equal(i->garp_delay_ms, 5000);
+    vr_cfg_free(cfg);
+}
+
+static void guide_figures(void **state)
+{
+    check_guide(FIX "keepalived-fig-1.5.conf", "192.168.1.200", true, 101, 1000);
+    check_guide(FIX "keepalived-fig-2.8-haproxy03.conf", "192.168.1.250", true, 101, 1000);
+    check_guide(FIX "keepalived-fig-2.8-haproxy04.conf", "192.168.1.250", false, 100, 2000);
+    check_guide(LK_SOURCE_DIR "/deploy/examples/keepalived-fig-1.5.conf", "192.168.1.200", true,
+                101, 1000);
+    check_guide(LK_SOURCE_DIR "/deploy/examples/keepalived-fig-2.8.conf", "192.168.1.250", true,
+                101, 1000);
+}
+
+static void track_lbd_example(void **state)
+{
+    struct vr_cfg *cfg = NULL;
+    struct vr_inst_cfg *i;
+    char *err = NULL;
+
+    assert_int_equal(
+        vr_cfg_load_file(LK_SOURCE_DIR "/deploy/examples/vrrpd-track-lbd.conf", &cfg, &err), 0);
+    i = first_inst(cfg);
+    assert_string_equal(i->lbd.socket, "/run/lbkit/lbd.sock");
+    assert_int_equal(i->lbd.weight, -10);
+    assert_int_equal(i->lbd.timeout_ms, 1500);
+    assert_int_equal(i->nscripts, 0);
+    vr_cfg_free(cfg);
+}
+
+static const char full[] =
+    "global_defs {\n router_id lb1\n vrrp_version 3\n fast_takeover off\n"
+    " notification_email { a@b.c }\n vrrp_garp_master_refresh 60\n}\n"
+    "vrrp_script chk { script /bin/true\n interval 0.5\n timeout 2\n rise 2\n fall 3\n"
+    " weight -20\n user nobody nogroup\n}\n"
+    "vrrp_instance VI_2 {\n interface veth0\n state BACKUP\n virtual_router_id 51\n"
+    " priority 150\n advert_int 0.05\n nopreempt\n preempt_delay 2.5\n"
+    " virtual_ipaddress {\n  10.0.0.1/24 dev veth1 label veth1:0\n  10.0.0.2\n }\n"
+    " virtual_ipaddress_excluded { 10.0.1.1 }\n"
+    " track_script { chk weight -5 }\n track_interface {\n  eth9\n  eth8 weight -3\n }\n"
+    " track_lbd {\n  socket /run/lbkit/lbd.sock\n  weight -30\n  timeout 800\n }\n"
+    " unicast_src_ip 192.0.2.1\n unicast_peer {\n  192.0.2.2\n  192.0.2.3\n }\n"
+    " notify_master \"/x/notify.sh master\"\n notify /x/all.sh\n garp_master_delay 1\n"
+    " garp_master_repeat 3\n fast_takeover on\n}\n";
+
+static void all_keywords(void **state)
+{
+    struct vr_cfg *cfg = NULL;
+    struct vr_script_cfg *s;
+    struct vr_inst_cfg *i;
+    char *err = NULL;
+
+    assert_int_equal(vr_cfg_load_mem("full.conf", full, &cfg, &err), 0);
+    assert_string_equal(cfg->router_id, "lb1");
+    s = vr_cfg_find_script(cfg, "chk");
+    assert_int_equal(s->interval_ms, 500);
+    assert_int_equal(s->timeout_ms, 2000);
+    assert_int_equal(s->rise, 2);
+    assert_int_equal(s->fall, 3);
+    assert_int_equal(s->weight, -20);
+    assert_string_equal(s->user, "nobody");
+    assert_string_equal(s->group, "nogroup");
+    i = vr_cfg_find_inst(cfg, "VI_2");
+    assert_non_null(i);
+    assert_int_equal(i->version, 3);
+    assert_int_equal(i->adver_cs, 5);
+    assert_false(i->preempt);
+    assert_int_equal(i->preempt_delay_ms, 2500);
+    assert_true(i->fast_takeover); /* the instance overrides global_defs */
+    assert_int_equal(i->nvips, 3);
+    assert_int_equal(i->vips[0].prefix, 24);
+    assert_string_equal(i->vips[0].dev, "veth1");
+    assert_true(i->vips[2].excluded);
+    assert_int_equal(i->scripts[0].weight, -5);
+    assert_true(i->scripts[0].has_weight);
+    assert_int_equal(i->nifaces, 2);
+    assert_string_equal(i->ifaces[1].name, "eth8");
+    assert_int_equal(i->ifaces[1].weight, -3);
+    assert_string_equal(i->lbd.socket, "/run/lbkit/lbd.sock");
+    assert_int_equal(i->lbd.weight, -30);
+    assert_int_equal(i->lbd.timeout_ms, 800);
+    assert_int_equal(i->ucast_src, ip4("192.0.2.1"));
+    assert_int_equal(i->npeers, 2);
+    assert_int_equal(i->peers[1], ip4("192.0.2.3"));
+    assert_string_equal(i->notify_master, "/x/notify.sh master");
+    assert_string_equal(i->notify, "/x/all.sh");
+    assert_int_equal(i->garp_delay_ms, 1000);
+    assert_int_equal(i->garp_repeat, 3);
+    assert_int_equal(i->garp_refresh_ms, 60000); /* from global_defs */
+    vr_cfg_free(cfg);
+}
+
+struct bad {
+    const char *text;
+    const char *err;
+};
+
+static const struct bad bads[] = {
+    {"vrrp_instance X {\n interface eth0\n virtual_router_id 1\n priorty 100\n}\n",
+     "t.conf:4: unknown keyword 'priorty' in 'vrrp_instance' block; did you mean 'priority'?"},
+    {"global_defs {\n bogus_thing\n}\n",
+     "t.conf:2: unknown keyword 'bogus_thing' in 'global_defs' block"},
+    {"vrrp_instance X {\n virtual_router_id 256\n}\n",
+     "t.conf:2: 'virtual_router_id': '256' is not a number in [1, 255]"},
+    {"vrrp_instance X {\n interface eth0\n virtual_router_id 1\n"
+     " virtual_ipaddress { 10.0.0.1 }\n advert_int 0.5\n}\n",
+     "t.conf:1: vrrp_instance 'X': advert_int must be whole seconds with VRRP version 2 (use "
+     "vrrp_version 3 for sub-second intervals)"},
+    {"vrrp_instance X {\n interface eth0\n virtual_router_id 1\n"
+     " virtual_ipaddress { 10.0.0.1 }\n track_script { nope }\n}\n",
+     "t.conf:1: vrrp_instance 'X': track_script 'nope' is not defined"},
+    {"vrrp_instance X {\n interface eth0\n}\n",
+     "t.conf:1: vrrp_instance 'X': 'virtual_router_id' is missing"},
+    {"vrrp_instance X {\n interface eth0\n", "t.conf: end of file inside a 'vrrp_instance' block "
+                                             "(missing '}')"},
+    {"}\n", "t.conf:1: '}' without an open block"},
+    {"vrrp_instance X {\n virtual_ipaddress {\n 10.0.0.300\n }\n}\n",
+     "t.conf:3: '10.0.0.300' is not an IPv4 address (IPv6 VIPs are not supported)"},
+    {"vrrp_instance X {\n authentication {\n auth_type AH\n }\n}\n",
+     "t.conf:3: auth_type 'AH' is not supported (PASS is; AH was dropped by RFC 3768)"},
+    {"vrrp_instance X {\n nopreempt {\n}\n", "t.conf:2: 'nopreempt' does not take a block"},
+    {"vrrp_instance X\n", "t.conf:1: 'vrrp_instance' must be followed by a '{' block"},
+    {"vrrp_instance X {\n track_lbd {\n weight 5\n }\n}\n",
+     "t.conf:3: 'weight': '5' is not a number in [-254, 0]"},
+    {"vrrp_instance X {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress { 1.1.1.1 }\n"
+     "}\nvrrp_instance Y {\n interface eth0\n virtual_router_id 1\n"
+     " virtual_ipaddress { 1.1.1.2 }\n}\n",
+     "t.conf:6: vrrp_instance 'Y': another instance has the same interface and VRID"},
+};
+
+static void errors(void **state)
+{
+    size_t k;
+
+    for (k = 0; k < sizeof(bads) / sizeof(bads[0]); k++) {
+        struct vr_cfg *cfg = NULL;
+        char *err = NULL;
+
+        assert_true(vr_cfg_load_mem("t.conf", bads[k].text, &cfg, &err) < 0);
+        assert_null(cfg);
+        assert_non_null(err);
+        assert_string_equal(err, bads[k].err);
+        free(err);
+    }
+}
+
+static void missing_file(void **state)
+{
+    struct vr_cfg *cfg = NULL;
+    char *err = NULL;
+
+    assert_true(vr_cfg_load_file("/nonexistent/keepalived.conf", &cfg, &err) < 0);
+    assert_non_null(err);
+    assert_non_null(strstr(err, "/nonexistent/keepalived.conf"));
+    free(err);
+}
+
+static void reload_identity(void **state)
+{
+    struct vr_cfg *a = NULL, *b = NULL;
+    char *err = NULL;
+
+    assert_int_equal(vr_cfg_load_file(FIX "keepalived-fig-2.8-haproxy03.conf", &a, &err), 0);
+    assert_int_equal(vr_cfg_load_file(FIX "keepalived-fig-2.8-haproxy04.conf", &b, &err), 0);
+    /* priority and state differ, the group does not: same instance */
+    assert_true(vr_inst_cfg_same(first_inst(a), first_inst(b)));
+    vr_cfg_free(b);
+    assert_int_equal(vr_cfg_load_file(FIX "keepalived-fig-1.5.conf", &b, &err), 0);
+    assert_false(vr_inst_cfg_same(first_inst(a), first_inst(b))); /* other VIP */
+    vr_cfg_free(a);
+    vr_cfg_free(b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(guide_figures), cmocka_unit_test(track_lbd_example),
+        cmocka_unit_test(all_keywords),  cmocka_unit_test(errors),
+        cmocka_unit_test(missing_file),  cmocka_unit_test(reload_identity),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,1052 @@
+/* cfg.c - Keepalived's config dialect for vrrpd (see cfg.h).
+ *
+ * A line may hold several statements when braces are glued to it
+ * ("virtual_ipaddress { 10.0.0.1 }"): a statement ends at '{' (it opens a
+ * block), '}' (it closes one) or the end of the line. Blocks that hold
+ * keywords look them up in a table; list blocks (virtual_ipaddress,
+ * track_script, ...) hand each statement to one item handler. */
+#include "vrrpd/cfg.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/cfgkw.h"
+#include "common/cfglex.h"
+#include "common/log.h"
+#include "proto/vrrp_pkt.h"
+
+#define LEX_FLAGS (LK_CFGLEX_BRACES | LK_CFGLEX_BANG | LK_CFGLEX_INCLUDE)
+#define MAX_DEPTH 8
+#define UNSET     UINT32_MAX
+
+enum blk {
+    BLK_TOP = 0,
+    BLK_GLOBAL,
+    BLK_SCRIPT,
+    BLK_INST,
+    BLK_AUTH,
+    BLK_VIPS,
+    BLK_VIPS_EXCL,
+    BLK_TSCRIPT,
+    BLK_TIFACE,
+    BLK_PEERS,
+    BLK_LBD,
+    BLK_SKIP, /* accepted for compatibility, content ignored */
+    BLK_MAX
+};
+
+static const char *const blk_names[BLK_MAX] = {
+    [BLK_TOP] = "top level",
+    [BLK_GLOBAL] = "global_defs",
+    [BLK_SCRIPT] = "vrrp_script",
+    [BLK_INST] = "vrrp_instance",
+    [BLK_AUTH] = "authentication",
+    [BLK_VIPS] = "virtual_ipaddress",
+    [BLK_VIPS_EXCL] = "virtual_ipaddress_excluded",
+    [BLK_TSCRIPT] = "track_script",
+    [BLK_TIFACE] = "track_interface",
+    [BLK_PEERS] = "unicast_peer",
+    [BLK_LBD] = "track_lbd",
+    [BLK_SKIP] = "ignored",
+};
+
+/* Parser state handed to every handler (no current_* globals). */
+struct ctx {
+    struct vr_cfg *cfg;
+    struct vr_inst_cfg *inst;
+    struct vr_script_cfg *script;
+    const char *file;
+    unsigned line;
+};
+
+static const struct lk_cfgkw *const tables[BLK_MAX];
+
+static int fail(const struct ctx *c, char **err, const char *fmt, ...) LK_PRINTF(3, 4);
+
+static int fail(const struct ctx *c, char **err, const char *fmt, ...)
+{
+    char *msg = NULL;
+    va_list ap;
+
+    va_start(ap, fmt);
+    if (vasprintf(&msg, fmt, ap) < 0)
+        msg = NULL;
+    va_end(ap);
+    lk_cfg_err(err, "%s:%u: %s", c->file, c->line, msg ? msg : "out of memory");
+    free(msg);
+    return LK_CFG_FATAL;
+}
+
+static int warn(const struct ctx *c, const char *what)
+{
+    lk_log(LK_LOG_WARNING, "%s:%u: %s", c->file, c->line, what);
+    return LK_CFG_OK;
+}
+
+/* "1", "0.5", "0.05": a decimal with at most `digits` fractional digits,
+ * as an integer count of 10^-digits units, bounded by max. */
+static int parse_fixed(const char *s, unsigned digits, uint64_t max, uint64_t *ret)
+{
+    uint64_t v = 0;
+    unsigned frac = 0;
+    int dot = 0, any = 0;
+
+    for (; *s; s++) {
+        if (*s == '.' && !dot) {
+            dot = 1;
+            continue;
+        }
+        if (*s < '0' || *s > '9' || (dot && frac == digits) || v > max * 10)
+            return -EINVAL;
+        v = v * 10 + (uint64_t)(*s - '0');
+        frac += (unsigned)dot;
+        any = 1;
+    }
+    for (; frac < digits; frac++)
+        v *= 10;
+    if (!any || v > max)
+        return -ERANGE;
+    *ret = v;
+    return 0;
+}
+
+static int num(const struct ctx *c,
+               char **argv,
+               int i,
+               int64_t min,
+               int64_t max,
+               int64_t *ret,
+               char **err)
+{
+    if (lk_parse_int(argv[i], min, max, ret) < 0)
+        return fail(c, err, "'%s': '%s' is not a number in [%lld, %lld]", argv[0], argv[i],
+                    (long long)min, (long long)max);
+    return LK_CFG_OK;
+}
+
+/* Seconds with up to three decimals, as Keepalived's timers, into ms. */
+static int secs_ms(const struct ctx *c, char **argv, int i, uint32_t *ret, char **err)
+{
+    uint64_t v;
+
+    if (parse_fixed(argv[i], 3, 3600 * 1000, &v) < 0)
+        return fail(c, err, "'%s': '%s' is not a time in seconds (0 to 3600, e.g. 1 or 0.5)",
+                    argv[0], argv[i]);
+    *ret = (uint32_t)v;
+    return LK_CFG_OK;
+}
+
+static int dupstr(const struct ctx *c, char **dst, const char *s, char **err)
+{
+    free(*dst);
+    *dst = strdup(s);
+    return *dst ? LK_CFG_OK : fail(c, err, "out of memory");
+}
+
+/* Join argv[from..] with spaces: notify and script commands may be
+ * written quoted or not. */
+static int join_args(const struct ctx *c, char **dst, int argc, char **argv, int from, char **err)
+{
+    size_t len = 0;
+    int i;
+
+    for (i = from; i < argc; i++)
+        len += strlen(argv[i]) + 1;
+    free(*dst);
+    *dst = calloc(1, len + 1);
+    if (!*dst)
+        return fail(c, err, "out of memory");
+    for (i = from; i < argc; i++) {
+        if (i > from)
+            strncat(*dst, " ", len);
+        strncat(*dst, argv[i], len);
+    }
+    return LK_CFG_OK;
+}
+
+static int parse_ip(const char *s, uint32_t *ret)
+{
+    struct in_addr a;
+
+    if (inet_pton(AF_INET, s, &a) != 1)
+        return -EINVAL;
+    *ret = a.s_addr;
+    return 0;
+}
+
+/* ---- global_defs ---------------------------------------------------- */
+
+static int kw_ignore(int argc, char **argv, void *ctx, char **err)
+{
+    return LK_CFG_OK;
+}
+
+static int kw_router_id(int argc, char **argv, void *ctx, char **err)
+{
+    struct ctx *c = ctx;
+
+    return dupstr(c, &c->cfg->router_id, argv[1], err);
+}
+
+static int kw_script_security(int argc, char **argv, void *ctx, char **err)
+{
+    ((struct ctx *)ctx)->cfg->script_security = true;
+    return LK_CFG_OK;
+}
+
+static int kw_script_user(int argc, char **argv, void *ctx, char **err)
+{
+    struct ctx *c = ctx;
+    char **user = c->script ? &c->script->user : &c->cfg->script_user;
+    char **group = c->script ? &c->script->group : &c->cfg->script_group;
+
+    if (dupstr(c, user, argv[1], err))
+        return LK_CFG_FATAL;
+    return argc > 2 ? dupstr(c, group, argv[2], err) : LK_CFG_OK;
+}
+
+static int kw_version(int argc, char **argv, void *ctx, char **err)
+{
+    struct ctx *c = ctx;
+    int64_t v;
+
+    if (num(c, argv, 1, 2, 3, &v, err))
+        return LK_CFG_FATAL;
+    if (c->inst) {
+        c->inst->version = (uint8_t)v;
+        c->inst->version_set = true;
+    } else {
+        c->cfg->version = (uint8_t)v;
+    }
+    return LK_CFG_OK;
+}
+
+static int parse_onoff(const char *s)
+{
+    if (!strcmp(s, "on") || !strcmp(s, "yes") || !strcmp(s, "true") || !strcmp(s, "1"))
+        return 1;
+    if (!strcmp(s, "off") || !strcmp(s, "no") || !strcmp(s, "false") || !strcmp(s, "0"))
+        return 0;
+    return -1;
+}
+
+static int kw_fast_takeover(int argc, char **argv, void *ctx, char **err)
+{
+    struct ctx *c = ctx;
+    int v = argc > 1 ? parse_onoff(argv[1]) : 1;
+
+    if (v < 0)
+        return fail(c, err, "'fast_takeover' expects on or off, not '%s'", argv[1]);
+    if (c->inst) {
+        c->inst->fast_takeover = v;
+        c->inst->fast_set = true;
+    } else {
+        c->cfg->fast_takeover = v;
+    }
+    return LK_CFG_OK;
+}
+
+/* garp_master_* in an instance, vrrp_garp_master_* in global_defs */
+static int kw_garp(int argc, char **argv, void *ctx, char **err)
+{
+    struct ctx *c = ctx;
+    const char *k = argv[0] + (strncmp(argv[0], "vrrp_", 5) == 0 ? 5 : 0);
+    uint32_t *delay = c->inst ? &c->inst->garp_delay_ms : &c->cfg->garp_delay_ms;
+    uint32_t *refresh = c->inst ? &c->inst->garp_refresh_ms : &c->cfg->garp_refresh_ms;
+    unsigned *rep = c->inst ? &c->inst->garp_repeat : &c->cfg->garp_repeat;
+    unsigned *rrep = c->inst ? &c->inst->garp_refresh_repeat : &c->cfg->garp_refresh_repeat;
+    int64_t v;
+
+    if (!strcmp(k, "garp_master_delay"))
+        return secs_ms(c, argv, 1, delay, err);
+    if (!strcmp(k, "garp_master_refresh"))
+        return secs_ms(c, argv, 1, refresh, err);
+    if (num(c, argv, 1, 1, 255, &v, err))
+        return LK_CFG_FATAL;
+    if (!strcmp(k, "garp_master_repeat"))
+        *rep = (unsigned)v;
+    else
+        *rrep = (unsigned)v;
+    return LK_CFG_OK;
+}
+
+static int kw_strict(int argc, char **argv, void *ctx, char **err)
+{
+    return warn(ctx, "'vrrp_strict' is accepted but not enforced");
+}
+
+/* ---- vrrp_script ---------------------------------------------------- */
+
+static int kw_script_block(int argc, char **argv, void *ctx, char **err)
+{
+    struct ctx *c = ctx;
+    struct vr_script_cfg *s;
+
+    if (vr_cfg_find_script(c->cfg, argv[1]))
+        return fail(c, err, "vrrp_script '%s' is defined twice", argv[1]);
+    s = calloc(1, sizeof(*s));
+    if (!s || !(s->name = strdup(argv[1]))) {
+        free(s);
+        return fail(c, err, "out of memory");
+    }
+    s->interval_ms = 1000;
+    s->rise = s->fall = 1;
+    lk_list_append(&c->cfg->scripts, &s->link);
+    c->script = s;
+    return LK_CFG_OK;
+}
+
+static int kw_script(int argc, char **argv, void *ctx, char **err)
+{
+    struct ctx *c = ctx;
+
+    return join_args(c, &c->script->script, argc, argv, 1, err);
+}
+
+static int kw_script_num(int argc, char **argv, void *ctx, char **err)
+{
+    struct vr_script_cfg *s = ((struct ctx *)ctx)->script;
+    struct ctx *c = ctx;
+    int64_t v;
+
+    if (!strcmp(argv[0], "interval"))
+        return secs_ms(c, argv, 1, &s->interval_ms, err);
+    if (!strcmp(argv[0], "timeout"))
+        return secs_ms(c, argv, 1, &s->timeout_ms, err);
+    if (!strcmp(argv[0], "weight")) {
+        if (num(c, argv, 1, -254, 254, &v, err))
+            return LK_CFG_FATAL;
+        s->weight = (int)v;
+        return argc > 2 ? warn(c, "weight 'reverse' is not supported; ignored") : LK_CFG_OK;
+    }
+    if (num(c, argv, 1, 1, 1000, &v, err))
+        return LK_CFG_FATAL;
+    if (!strcmp(argv[0], "rise"))
+        s->rise = (unsigned)v;
+    else
+        s->fall = (unsigned)v;
+    return LK_CFG_OK;
+}
+
+static int kw_init_fail(int argc, char **argv, void *ctx, char **err)
+{
+    ((struct ctx *)ctx)->script->init_fail = true;
+    return LK_CFG_OK;
+}
+
+/* ---- vrrp_instance -------------------------------------------------- */
+
+static int kw_inst_block(int argc, char **argv, void *ctx, char **err)
+{
+    struct ctx *c = ctx;
+    struct vr_inst_cfg *i;
+
+    if (vr_cfg_find_inst(c->cfg, argv[1]))
+        return fail(c, err, "vrrp_instance '%s' is defined twice", argv[1]);
+    i = calloc(1, sizeof(*i));
+    if (!i || !(i->name = strdup(argv[1]))) {
+        free(i);
+        return fail(c, err, "out of memory");
+    }
+    i->file = c->file;
+    i->line = c->line;
+    i->priority = 100;
+    i->preempt = true;
+    i->adver_raw_cs = 100;
+    i->lbd.timeout_ms = 1500;
+    i->garp_delay_ms = i->garp_refresh_ms = UNSET;
+    lk_list_append(&c->cfg->instances, &i->link);
+    c->inst = i;
+    return LK_CFG_OK;
+}
+
+static int kw_interface(int argc, char **argv, void *ctx, char **err)
+{
+    struct ctx *c = ctx;
+
+    if (strlen(argv[1]) >= IF_NAMESIZE)
+        return fail(c, err, "interface name '%s' is too long", argv[1]);
+    snprintf(c->inst->ifname, sizeof(c->inst->ifname), "%s", argv[1]);
+    return LK_CFG_OK;
+}
+
+static int kw_state(int argc, char **argv, void *ctx, char **err)
+{
+    struct ctx *c = ctx;
+
+    if (strcmp(argv[1], "MASTER") && strcmp(argv[1], "BACKUP"))
+        return fail(c, err, "'state' expects MASTER or BACKUP, not '%s'", argv[1]);
+    c->inst->want_master = !strcmp(argv[1], "MASTER");
+    return LK_CFG_OK;
+}
+
+static int kw_inst_num(int argc, char **argv, void *ctx, char **err)
+{
+    struct vr_inst_cfg *i = ((struct ctx *)ctx)->inst;
+    struct ctx *c = ctx;
+    uint64_t cs;
+    int64_t v;
+
+    if (!strcmp(argv[0], "advert_int")) {
+        if (parse_fixed(argv[1], 2, 255 * 100, &cs) < 0 || cs == 0)
+            return fail(c, err, "'advert_int': '%s' is not an interval in seconds (0.01 to 255)",
+                        argv[1]);
+        i->adver_raw_cs = (uint32_t)cs;
+        i->adver_set = true;
+        return LK_CFG_OK;
+    }
+    if (!strcmp(argv[0], "preempt_delay"))
+        return secs_ms(c, argv, 1, &i->preempt_delay_ms, err);
+    if (num(c, argv, 1, 1, 255, &v, err))
+        return LK_CFG_FATAL;
+    if (!strcmp(argv[0], "virtual_router_id"))
+        i->vrid = (uint8_t)v;
+    else
+        i->priority = (uint8_t)v;
+    return LK_CFG_OK;
+}
+
+static int kw_preempt(int argc, char **argv, void *ctx, char **err)
+{
+    ((struct ctx *)ctx)->inst->preempt = strcmp(argv[0], "nopreempt") != 0;
+    return LK_CFG_OK;
+}
+
+static int kw_ucast_src(int argc, char **argv, void *ctx, char **err)
+{
+    struct ctx *c = ctx;
+
+    if (parse_ip(argv[1], &c->inst->ucast_src) < 0)
+        return fail(c, err, "'unicast_src_ip': '%s' is not an IPv4 address", argv[1]);
+    return LK_CFG_OK;
+}
+
+static int kw_notify(int argc, char **argv, void *ctx, char **err)
+{
+    struct vr_inst_cfg *i = ((struct ctx *)ctx)->inst;
+    char **dst = &i->notify;
+
+    if (!strcmp(argv[0], "notify_master"))
+        dst = &i->notify_master;
+    else if (!strcmp(argv[0], "notify_backup"))
+        dst = &i->notify_backup;
+    else if (!strcmp(argv[0], "notify_fault"))
+        dst = &i->notify_fault;
+    else if (!strcmp(argv[0], "notify_stop"))
+        dst = &i->notify_stop;
+    return join_args(ctx, dst, argc, argv, 1, err);
+}
+
+static int kw_unsupported(int argc, char **argv, void *ctx, char **err)
+{
+    return fail(ctx, err, "'%s' is not supported by vrrpd", argv[0]);
+}
+
+/* ---- authentication ------------------------------------------------- */
+
+static int kw_auth_type(int argc, char **argv, void *ctx, char **err)
+{
+    struct ctx *c = ctx;
+
+    if (strcmp(argv[1], "PASS") != 0)
+        return fail(c, err,
+                    "auth_type '%s' is not supported (PASS is; AH was dropped by "
+                    "RFC 3768)",
+                    argv[1]);
+    c->inst->auth_type = VRRP_PKT_AUTH_PASS;
+    return LK_CFG_OK;
+}
+
+static int kw_auth_pass(int argc, char **argv, void *ctx, char **err)
+{
+    struct ctx *c = ctx;
+    size_t n = strlen(argv[1]);
+
+    /* Keepalived keeps the first 8 characters, and so does the wire */
+    if (n > sizeof(c->inst->auth))
+        lk_log(LK_LOG_WARNING, "%s:%u: auth_pass is longer than 8 characters: truncated", c->file,
+               c->line);
+    memset(c->inst->auth, 0, sizeof(c->inst->auth));
+    memcpy(c->inst->auth, argv[1], LK_MIN(n, sizeof(c->inst->auth)));
+    return LK_CFG_OK;
+}
+
+/* ---- list blocks ---------------------------------------------------- */
+
+static int vip_opts(struct ctx *c, struct vr_vip *v, int argc, char **argv, char **err)
+{
+    int i;
+
+    for (i = 1; i < argc; i += 2) {
+        if (i + 1 >= argc)
+            return fail(c, err, "'%s' expects a value", argv[i]);
+        if (!strcmp(argv[i], "dev")) {
+            if (strlen(argv[i + 1]) >= IF_NAMESIZE)
+                return fail(c, err, "interface name '%s' is too long", argv[i + 1]);
+            snprintf(v->dev, sizeof(v->dev), "%s", argv[i + 1]);
+        } else if (strcmp(argv[i], "label") && strcmp(argv[i], "brd") && strcmp(argv[i], "scope")) {
+            return fail(c, err, "unknown virtual_ipaddress option '%s' (dev, label, brd, scope)",
+                        argv[i]);
+        }
+    }
+    return LK_CFG_OK;
+}
+
+static int item_vip(struct ctx *c, int argc, char **argv, bool excluded, char **err)
+{
+    struct vr_inst_cfg *in = c->inst;
+    struct vr_vip v = {.prefix = 32, .excluded = excluded};
+    char addr[64], *slash;
+    int64_t pfx;
+
+    if (in->nvips >= VR_MAX_VIPS)
+        return fail(c, err, "more than %d virtual addresses", VR_MAX_VIPS);
+    snprintf(addr, sizeof(addr), "%s", argv[0]);
+    slash = strchr(addr, '/');
+    if (slash) {
+        *slash++ = '\0';
+        if (lk_parse_int(slash, 0, 32, &pfx) < 0)
+            return fail(c, err, "'%s': bad prefix length", argv[0]);
+        v.prefix = (uint8_t)pfx;
+    }
+    if (parse_ip(addr, &v.addr) < 0)
+        return fail(c, err, "'%s' is not an IPv4 address (IPv6 VIPs are not supported)", argv[0]);
+    if (vip_opts(c, &v, argc, argv, err))
+        return LK_CFG_FATAL;
+    in->vips[in->nvips++] = v;
+    return LK_CFG_OK;
+}
+
+static int item_track(struct ctx *c,
+                      struct vr_track_ref *tab,
+                      unsigned *n,
+                      int argc,
+                      char **argv,
+                      char **err)
+{
+    struct vr_track_ref *t;
+    int64_t w;
+
+    if (*n >= VR_MAX_TRACK)
+        return fail(c, err, "more than %d tracked items", VR_MAX_TRACK);
+    if (strlen(argv[0]) >= VR_NAME_MAX)
+        return fail(c, err, "name '%s' is too long", argv[0]);
+    t = &tab[*n];
+    memset(t, 0, sizeof(*t));
+    snprintf(t->name, sizeof(t->name), "%s", argv[0]);
+    if (argc == 3 && !strcmp(argv[1], "weight")) {
+        if (lk_parse_int(argv[2], -254, 254, &w) < 0)
+            return fail(c, err, "weight '%s' is not in [-254, 254]", argv[2]);
+        t->weight = (int)w;
+        t->has_weight = true;
+    } else if (argc != 1) {
+        return fail(c, err, "expected 'NAME [weight N]'");
+    }
+    (*n)++;
+    return LK_CFG_OK;
+}
+
+static int item_peer(struct ctx *c, int argc, char **argv, char **err)
+{
+    struct vr_inst_cfg *in = c->inst;
+
+    if (in->npeers >= VR_MAX_PEERS)
+        return fail(c, err, "more than %d unicast peers", VR_MAX_PEERS);
+    if (parse_ip(argv[0], &in->peers[in->npeers]) < 0)
+        return fail(c, err, "unicast_peer '%s' is not an IPv4 address", argv[0]);
+    in->npeers++;
+    return LK_CFG_OK;
+}
+
+static int list_item(struct ctx *c, enum blk b, int argc, char **argv, char **err)
+{
+    switch (b) {
+    case BLK_VIPS:
+        return item_vip(c, argc, argv, false, err);
+    case BLK_VIPS_EXCL:
+        return item_vip(c, argc, argv, true, err);
+    case BLK_TSCRIPT:
+        return item_track(c, c->inst->scripts, &c->inst->nscripts, argc, argv, err);
+    case BLK_TIFACE:
+        return item_track(c, c->inst->ifaces, &c->inst->nifaces, argc, argv, err);
+    case BLK_PEERS:
+        return item_peer(c, argc, argv, err);
+    default:
+        return LK_CFG_OK;
+    }
+}
+
+/* ---- track_lbd ------------------------------------------------------ */
+
+static int kw_lbd(int argc, char **argv, void *ctx, char **err)
+{
+    struct vr_lbd_cfg *l = &((struct ctx *)ctx)->inst->lbd;
+    struct ctx *c = ctx;
+    uint64_t ms;
+    int64_t v;
+
+    if (!strcmp(argv[0], "socket"))
+        return dupstr(c, &l->socket, argv[1], err);
+    if (!strcmp(argv[0], "weight")) {
+        if (num(c, argv, 1, -254, 0, &v, err))
+            return LK_CFG_FATAL;
+        l->weight = (int)v;
+        return LK_CFG_OK;
+    }
+    /* timeout: milliseconds by default, HAProxy units accepted */
+    if (lk_parse_time_ms(argv[1], 1, 60000, &ms) < 0 || ms < 100)
+        return fail(c, err, "track_lbd timeout '%s' is not in [100ms, 60s]", argv[1]);
+    l->timeout_ms = (uint32_t)ms;
+    return LK_CFG_OK;
+}
+
+/* ---- driver --------------------------------------------------------- */
+
+struct parser {
+    struct ctx c;
+    enum blk stack[MAX_DEPTH];
+    int depth;
+};
+
+static bool is_list(enum blk b)
+{
+    return b == BLK_VIPS || b == BLK_VIPS_EXCL || b == BLK_TSCRIPT || b == BLK_TIFACE ||
+           b == BLK_PEERS;
+}
+
+static int unknown(struct parser *p, enum blk b, const char *kw, char **err)
+{
+    const char *hint = lk_cfgkw_suggest(tables[b], kw);
+
+    if (hint)
+        return fail(&p->c, err, "unknown keyword '%s' in '%s' block; did you mean '%s'?", kw,
+                    blk_names[b], hint);
+    return fail(&p->c, err, "unknown keyword '%s' in '%s' block", kw, blk_names[b]);
+}
+
+static int push(struct parser *p, enum blk b, char **err)
+{
+    if (p->depth + 1 >= MAX_DEPTH)
+        return fail(&p->c, err, "blocks nested too deep");
+    p->stack[++p->depth] = b;
+    return LK_CFG_OK;
+}
+
+/* One statement: argv[0] is a keyword (or a list item); `opens` when it
+ * was followed by '{'. */
+static int statement(struct parser *p, int argc, char **argv, bool opens, char **err)
+{
+    enum blk b = p->stack[p->depth];
+    const struct lk_cfgkw *kw;
+    int r;
+
+    if (b == BLK_SKIP)
+        return opens ? push(p, BLK_SKIP, err) : LK_CFG_OK;
+    if (is_list(b)) {
+        if (opens)
+            return fail(&p->c, err, "unexpected '{' in '%s' block", blk_names[b]);
+        return list_item(&p->c, b, argc, argv, err);
+    }
+    kw = lk_cfgkw_find(tables[b], argv[0]);
+    if (!kw)
+        return unknown(p, b, argv[0], err);
+    if (argc - 1 < kw->min_args || (kw->max_args >= 0 && argc - 1 > kw->max_args))
+        return fail(&p->c, err, "'%s' expects %d to %d arguments, got %d", argv[0], kw->min_args,
+                    kw->max_args, argc - 1);
+    if (kw->flags && !opens)
+        return fail(&p->c, err, "'%s' must be followed by a '{' block", argv[0]);
+    if (!kw->flags && opens)
+        return fail(&p->c, err, "'%s' does not take a block", argv[0]);
+    r = kw->fn(argc, argv, &p->c, err);
+    if (r & LK_CFG_FATAL)
+        return r;
+    return kw->flags ? push(p, (enum blk)kw->flags, err) : LK_CFG_OK;
+}
+
+static int close_block(struct parser *p, char **err)
+{
+    enum blk b = p->stack[p->depth];
+
+    if (p->depth == 0)
+        return fail(&p->c, err, "'}' without an open block");
+    if (b == BLK_SCRIPT)
+        p->c.script = NULL;
+    if (b == BLK_INST)
+        p->c.inst = NULL;
+    p->depth--;
+    return LK_CFG_OK;
+}
+
+/* Split a line into statements at braces. */
+static int parse_line(struct parser *p, struct lk_cfgline *ln, char **err)
+{
+    int i, start = 0, r = 0;
+
+    p->c.file = ln->file;
+    p->c.line = ln->line;
+    for (i = 0; i <= ln->argc && !(r & LK_CFG_FATAL); i++) {
+        const char *t = i < ln->argc ? ln->argv[i] : NULL;
+        bool open = t && !strcmp(t, "{"), close = t && !strcmp(t, "}");
+
+        if (t && !open && !close)
+            continue;
+        if (i > start)
+            r = statement(p, i - start, ln->argv + start, open, err);
+        else if (open)
+            r = fail(&p->c, err, "'{' without a keyword");
+        if (close && !(r & LK_CFG_FATAL))
+            r = close_block(p, err);
+        start = i + 1;
+    }
+    return r;
+}
+
+static int inst_fail(const struct vr_inst_cfg *i, char **err, const char *what)
+{
+    lk_cfg_err(err, "%s:%u: vrrp_instance '%s': %s", i->file, i->line, i->name, what);
+    return -EINVAL;
+}
+
+static int resolve_timing(struct vr_cfg *cfg, struct vr_inst_cfg *i, char **err)
+{
+    if (!i->version_set)
+        i->version = cfg->version;
+    if (!i->fast_set)
+        i->fast_takeover = cfg->fast_takeover;
+    if (i->version == 2 && i->adver_raw_cs % 100)
+        return inst_fail(i, err,
+                         "advert_int must be whole seconds with VRRP version 2 "
+                         "(use vrrp_version 3 for sub-second intervals)");
+    if (i->version == 3 && i->adver_raw_cs > VRRP_PKT_V3_MAX_INT)
+        return inst_fail(i, err, "advert_int is at most 40.95 s with VRRP version 3");
+    i->adver_cs = (uint16_t)i->adver_raw_cs;
+    if (i->garp_delay_ms == UNSET)
+        i->garp_delay_ms = cfg->garp_delay_ms;
+    if (i->garp_refresh_ms == UNSET)
+        i->garp_refresh_ms = cfg->garp_refresh_ms;
+    if (!i->garp_repeat)
+        i->garp_repeat = cfg->garp_repeat;
+    if (!i->garp_refresh_repeat)
+        i->garp_refresh_repeat = cfg->garp_refresh_repeat;
+    return 0;
+}
+
+static int validate_inst(struct vr_cfg *cfg, struct vr_inst_cfg *i, char **err)
+{
+    struct lk_list *it;
+    unsigned k;
+
+    if (!i->ifname[0])
+        return inst_fail(i, err, "'interface' is missing");
+    if (!i->vrid)
+        return inst_fail(i, err, "'virtual_router_id' is missing");
+    if (!i->nvips)
+        return inst_fail(i, err, "'virtual_ipaddress' is missing or empty");
+    for (k = 0; k < i->nscripts; k++)
+        if (!vr_cfg_find_script(cfg, i->scripts[k].name)) {
+            lk_cfg_err(err, "%s:%u: vrrp_instance '%s': track_script '%s' is not defined", i->file,
+                       i->line, i->name, i->scripts[k].name);
+            return -EINVAL;
+        }
+    if (i->lbd.socket && !i->lbd.weight)
+        lk_log(LK_LOG_NOTICE, "(%s) track_lbd without weight: lbd failure means FAULT", i->name);
+    LK_LIST_FOREACH (it, &cfg->instances) {
+        struct vr_inst_cfg *o = LK_LIST_ELEM(it, struct vr_inst_cfg, link);
+
+        if (o == i)
+            break; /* report the second of a pair */
+        if (o->vrid == i->vrid && !strcmp(o->ifname, i->ifname))
+            return inst_fail(i, err, "another instance has the same interface and VRID");
+    }
+    if (resolve_timing(cfg, i, err) < 0)
+        return -EINVAL;
+    if (i->version == 3 && i->auth_type)
+        lk_log(LK_LOG_WARNING, "(%s) authentication is not part of VRRP version 3: ignored",
+               i->name);
+    if (i->version == 3)
+        i->auth_type = VRRP_PKT_AUTH_NONE;
+    return 0;
+}
+
+static int validate(struct vr_cfg *cfg, char **err)
+{
+    struct lk_list *it;
+    int r;
+
+    LK_LIST_FOREACH (it, &cfg->scripts) {
+        struct vr_script_cfg *s = LK_LIST_ELEM(it, struct vr_script_cfg, link);
+
+        if (!s->script) {
+            lk_cfg_err(err, "%s: vrrp_script '%s' has no 'script'", cfg->file, s->name);
+            return -EINVAL;
+        }
+    }
+    LK_LIST_FOREACH (it, &cfg->instances) {
+        r = validate_inst(cfg, LK_LIST_ELEM(it, struct vr_inst_cfg, link), err);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+static struct vr_cfg *cfg_new(const char *name)
+{
+    struct vr_cfg *cfg = calloc(1, sizeof(*cfg));
+
+    if (!cfg)
+        return NULL;
+    lk_list_init(&cfg->scripts);
+    lk_list_init(&cfg->instances);
+    cfg->file = strdup(name);
+    cfg->version = 2;
+    cfg->fast_takeover = true;
+    /* Keepalived's defaults: 5 GARPs at once, 5 more after 5 s */
+    cfg->garp_delay_ms = 5000;
+    cfg->garp_repeat = 5;
+    cfg->garp_refresh_repeat = 1;
+    if (!cfg->file)
+        lk_free(cfg);
+    return cfg;
+}
+
+static int load(struct lk_cfglex *lx, const char *name, struct vr_cfg **ret, char **err)
+{
+    struct parser p = {0};
+    struct lk_cfgline ln;
+    int r;
+
+    p.c.cfg = cfg_new(name);
+    if (!p.c.cfg)
+        return -ENOMEM;
+    p.c.file = name;
+    while ((r = lk_cfglex_next(lx, &ln, err)) > 0) {
+        if (parse_line(&p, &ln, err) & LK_CFG_FATAL) {
+            r = -EINVAL;
+            break;
+        }
+    }
+    if (r == 0 && p.depth > 0) {
+        lk_cfg_err(err, "%s: end of file inside a '%s' block (missing '}')", name,
+                   blk_names[p.stack[p.depth]]);
+        r = -EINVAL;
+    }
+    if (r == 0)
+        r = validate(p.c.cfg, err);
+    if (r < 0) {
+        vr_cfg_free(p.c.cfg);
+        return r;
+    }
+    *ret = p.c.cfg;
+    return 0;
+}
+
+int vr_cfg_load_file(const char *path, struct vr_cfg **ret, char **err)
+{
+    struct lk_cfglex *lx = NULL;
+    int r;
+
+    r = lk_cfglex_open_file(&lx, path, LEX_FLAGS, err);
+    if (r < 0)
+        return r;
+    r = load(lx, path, ret, err);
+    lk_cfglex_free(lx);
+    return r;
+}
+
+int vr_cfg_load_mem(const char *name, const char *text, struct vr_cfg **ret, char **err)
+{
+    struct lk_cfglex *lx = NULL;
+    int r;
+
+    r = lk_cfglex_open_mem(&lx, name, text, LEX_FLAGS);
+    if (r < 0)
+        return r;
+    r = load(lx, name, ret, err);
+    lk_cfglex_free(lx);
+    return r;
+}
+
+static void inst_free(struct vr_inst_cfg *i)
+{
+    free(i->name);
+    free(i->lbd.socket);
+    free(i->notify_master);
+    free(i->notify_backup);
+    free(i->notify_fault);
+    free(i->notify_stop);
+    free(i->notify);
+    free(i);
+}
+
+struct vr_cfg *vr_cfg_free(struct vr_cfg *cfg)
+{
+    struct lk_list *it, *nx;
+
+    if (!cfg)
+        return NULL;
+    LK_LIST_FOREACH_SAFE (it, nx, &cfg->scripts) {
+        struct vr_script_cfg *s = LK_LIST_ELEM(it, struct vr_script_cfg, link);
+
+        free(s->name);
+        free(s->script);
+        free(s->user);
+        free(s->group);
+        free(s);
+    }
+    LK_LIST_FOREACH_SAFE (it, nx, &cfg->instances)
+        inst_free(LK_LIST_ELEM(it, struct vr_inst_cfg, link));
+    free(cfg->file);
+    free(cfg->router_id);
+    free(cfg->script_user);
+    free(cfg->script_group);
+    free(cfg);
+    return NULL;
+}
+
+struct vr_script_cfg *vr_cfg_find_script(const struct vr_cfg *cfg, const char *name)
+{
+    struct lk_list *it;
+
+    LK_LIST_FOREACH (it, &cfg->scripts) {
+        struct vr_script_cfg *s = LK_LIST_ELEM(it, struct vr_script_cfg, link);
+
+        if (!strcmp(s->name, name))
+            return s;
+    }
+    return NULL;
+}
+
+struct vr_inst_cfg *vr_cfg_find_inst(const struct vr_cfg *cfg, const char *name)
+{
+    struct lk_list *it;
+
+    LK_LIST_FOREACH (it, &cfg->instances) {
+        struct vr_inst_cfg *i = LK_LIST_ELEM(it, struct vr_inst_cfg, link);
+
+        if (!strcmp(i->name, name))
+            return i;
+    }
+    return NULL;
+}
+
+int vr_inst_cfg_same(const struct vr_inst_cfg *a, const struct vr_inst_cfg *b)
+{
+    /* what peers and clients see: the group, its addresses, its timing */
+    return !strcmp(a->name, b->name) && !strcmp(a->ifname, b->ifname) && a->vrid == b->vrid &&
+           a->version == b->version && a->adver_cs == b->adver_cs && a->auth_type == b->auth_type &&
+           !memcmp(a->auth, b->auth, sizeof(a->auth)) && a->nvips == b->nvips &&
+           !memcmp(a->vips, b->vips, sizeof(a->vips[0]) * a->nvips) &&
+           a->ucast_src == b->ucast_src && a->npeers == b->npeers &&
+           !memcmp(a->peers, b->peers, sizeof(a->peers[0]) * a->npeers);
+}
+
+/* ---- keyword tables (flags: the block a keyword opens) -------------- */
+
+static const struct lk_cfgkw top_kws[] = {
+    {"global_defs", kw_ignore, 0, 0, BLK_GLOBAL},
+    {"vrrp_script", kw_script_block, 1, 1, BLK_SCRIPT},
+    {"vrrp_instance", kw_inst_block, 1, 1, BLK_INST},
+    {"vrrp_sync_group", kw_unsupported, 0, -1, BLK_SKIP},
+    {"virtual_server", kw_unsupported, 0, -1, BLK_SKIP},
+    {"static_ipaddress", kw_unsupported, 0, -1, BLK_SKIP},
+    {"static_routes", kw_unsupported, 0, -1, BLK_SKIP},
+    {NULL},
+};
+
+static const struct lk_cfgkw global_kws[] = {
+    {"router_id", kw_router_id, 1, 1, 0},
+    {"enable_script_security", kw_script_security, 0, 0, 0},
+    {"script_user", kw_script_user, 1, 2, 0},
+    {"vrrp_version", kw_version, 1, 1, 0},
+    {"fast_takeover", kw_fast_takeover, 0, 1, 0},
+    {"vrrp_garp_master_delay", kw_garp, 1, 1, 0},
+    {"vrrp_garp_master_repeat", kw_garp, 1, 1, 0},
+    {"vrrp_garp_master_refresh", kw_garp, 1, 1, 0},
+    {"vrrp_garp_master_refresh_repeat", kw_garp, 1, 1, 0},
+    {"vrrp_strict", kw_strict, 0, 0, 0},
+    {"notification_email", kw_ignore, 0, 0, BLK_SKIP},
+    {"notification_email_from", kw_ignore, 1, 1, 0},
+    {"smtp_server", kw_ignore, 1, 2, 0},
+    {"smtp_connect_timeout", kw_ignore, 1, 1, 0},
+    {"vrrp_skip_check_adv_addr", kw_ignore, 0, 0, 0},
+    {"vrrp_garp_interval", kw_ignore, 1, 1, 0},
+    {"vrrp_gna_interval", kw_ignore, 1, 1, 0},
+    {"max_auto_priority", kw_ignore, 0, 1, 0},
+    {"lvs_id", kw_ignore, 1, 1, 0},
+    {NULL},
+};
+
+static const struct lk_cfgkw script_kws[] = {
+    {"script", kw_script, 1, -1, 0},
+    {"interval", kw_script_num, 1, 1, 0},
+    {"timeout", kw_script_num, 1, 1, 0},
+    {"weight", kw_script_num, 1, 2, 0},
+    {"rise", kw_script_num, 1, 1, 0},
+    {"fall", kw_script_num, 1, 1, 0},
+    {"user", kw_script_user, 1, 2, 0},
+    {"init_fail", kw_init_fail, 0, 0, 0},
+    {NULL},
+};
+
+static const struct lk_cfgkw inst_kws[] = {
+    {"interface", kw_interface, 1, 1, 0},
+    {"state", kw_state, 1, 1, 0},
+    {"virtual_router_id", kw_inst_num, 1, 1, 0},
+    {"priority", kw_inst_num, 1, 1, 0},
+    {"advert_int", kw_inst_num, 1, 1, 0},
+    {"preempt_delay", kw_inst_num, 1, 1, 0},
+    {"preempt", kw_preempt, 0, 0, 0},
+    {"nopreempt", kw_preempt, 0, 0, 0},
+    {"vrrp_version", kw_version, 1, 1, 0},
+    {"version", kw_version, 1, 1, 0},
+    {"fast_takeover", kw_fast_takeover, 0, 1, 0},
+    {"authentication", kw_ignore, 0, 0, BLK_AUTH},
+    {"virtual_ipaddress", kw_ignore, 0, 0, BLK_VIPS},
+    {"virtual_ipaddress_excluded", kw_ignore, 0, 0, BLK_VIPS_EXCL},
+    {"track_script", kw_ignore, 0, 0, BLK_TSCRIPT},
+    {"track_interface", kw_ignore, 0, 0, BLK_TIFACE},
+    {"track_lbd", kw_ignore, 0, 0, BLK_LBD},
+    {"unicast_peer", kw_ignore, 0, 0, BLK_PEERS},
+    {"unicast_src_ip", kw_ucast_src, 1, 1, 0},
+    {"notify_master", kw_notify, 1, -1, 0},
+    {"notify_backup", kw_notify, 1, -1, 0},
+    {"notify_fault", kw_notify, 1, -1, 0},
+    {"notify_stop", kw_notify, 1, -1, 0},
+    {"notify", kw_notify, 1, -1, 0},
+    {"garp_master_delay", kw_garp, 1, 1, 0},
+    {"garp_master_repeat", kw_garp, 1, 1, 0},
+    {"garp_master_refresh", kw_garp, 1, 1, 0},
+    {"garp_master_refresh_repeat", kw_garp, 1, 1, 0},
+    {"dont_track_primary", kw_ignore, 0, 0, 0},
+    {"smtp_alert", kw_ignore, 0, 1, 0},
+    {"accept", kw_ignore, 0, 0, 0},
+    {"no_accept", kw_ignore, 0, 0, 0},
+    {"use_vmac", kw_unsupported, 0, 1, 0},
+    {NULL},
+};
+
+static const struct lk_cfgkw auth_kws[] = {
+    {"auth_type", kw_auth_type, 1, 1, 0},
+    {"auth_pass", kw_auth_pass, 1, 1, 0},
+    {NULL},
+};
+
+static const struct lk_cfgkw lbd_kws[] = {
+    {"socket", kw_lbd, 1, 1, 0},
+    {"weight", kw_lbd, 1, 1, 0},
+    {"timeout", kw_lbd, 1, 1, 0},
+    {NULL},
+};
+
+static const struct lk_cfgkw empty_kws[] = {{NULL}};
+
+static const struct lk_cfgkw *const tables[BLK_MAX] = {
+    [BLK_TOP] = top_kws,         [BLK_GLOBAL] = global_kws, [BLK_SCRIPT] = script_kws,
+    [BLK_INST] = inst_kws,       [BLK_AUTH] = auth_kws,     [BLK_VIPS] = empty_kws,
+    [BLK_VIPS_EXCL] = empty_kws, [BLK_TSCRIPT] = empty_kws, [BLK_TIFACE] = empty_kws,
+    [BLK_PEERS] = empty_kws,     [BLK_LBD] = lbd_kws,       [BLK_SKIP] = empty_kws,
+};

@@ -1,0 +1,127 @@
+/* cfg.h - vrrpd's config: Keepalived's dialect (global_defs, vrrp_script,
+ * vrrp_instance) plus our track_lbd block, read into struct vr_cfg.
+ *
+ * The lexer (common/cfglex) runs with braces as tokens, '!' comments and
+ * includes, so "vrrp_instance V1_1{" and "global_defs{" of the lab guide
+ * read as Keepalived reads them. Every block has a keyword table at the
+ * bottom of cfg.c; an unknown keyword is "FILE:LINE: unknown keyword 'x' in
+ * 'vrrp_instance' block; did you mean 'y'?".
+ *
+ * The structs are plain data, owned by struct vr_cfg and read by the other
+ * modules; nothing in them changes after vr_cfg_load_*() returns. */
+#ifndef VR_CFG_H
+#define VR_CFG_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/list.h"
+
+#define VR_MAX_VIPS  20 /* one advertisement carries at most 20 (Keepalived too) */
+#define VR_MAX_PEERS 16
+#define VR_MAX_TRACK 16
+#define VR_NAME_MAX  64
+
+struct vr_vip {
+    uint32_t addr; /* network order */
+    uint8_t prefix;
+    bool excluded;         /* virtual_ipaddress_excluded: owned, not advertised */
+    char dev[IF_NAMESIZE]; /* "" = the instance's interface */
+};
+
+struct vr_script_cfg {
+    struct lk_list link; /* in vr_cfg.scripts */
+    char *name;
+    char *script; /* command line, split on spaces, run without a shell */
+    char *user;   /* NULL: global script_user */
+    char *group;
+    uint32_t interval_ms;
+    uint32_t timeout_ms; /* 0: interval */
+    int weight;          /* 0: failure means FAULT */
+    unsigned rise, fall;
+    bool init_fail;
+};
+
+/* A track_script or track_interface entry, optionally with its own weight. */
+struct vr_track_ref {
+    char name[VR_NAME_MAX];
+    int weight;
+    bool has_weight;
+};
+
+/* track_lbd { socket PATH weight -N [timeout MS] } */
+struct vr_lbd_cfg {
+    char *socket; /* NULL: not tracked */
+    int weight;   /* 0: failure means FAULT */
+    uint32_t timeout_ms;
+};
+
+struct vr_inst_cfg {
+    struct lk_list link; /* in vr_cfg.instances */
+    char *name;
+    const char *file; /* where it was declared, for messages */
+    unsigned line;
+    char ifname[IF_NAMESIZE];
+    bool want_master; /* "state MASTER": informational, as in Keepalived */
+    uint8_t vrid;
+    uint8_t priority;
+    uint8_t version;   /* 2 or 3 */
+    uint16_t adver_cs; /* centiseconds */
+    uint8_t auth_type; /* VRRP_PKT_AUTH_* (v2) */
+    uint8_t auth[8];
+    struct vr_vip vips[VR_MAX_VIPS];
+    unsigned nvips;
+    struct vr_track_ref scripts[VR_MAX_TRACK];
+    unsigned nscripts;
+    struct vr_track_ref ifaces[VR_MAX_TRACK];
+    unsigned nifaces;
+    struct vr_lbd_cfg lbd;
+    uint32_t ucast_src; /* network order; 0: the interface's primary address */
+    uint32_t peers[VR_MAX_PEERS];
+    unsigned npeers;
+    bool preempt;
+    bool fast_takeover;
+    uint32_t preempt_delay_ms;
+    char *notify_master, *notify_backup, *notify_fault, *notify_stop, *notify;
+    uint32_t garp_delay_ms;   /* second burst after becoming master; 0: none */
+    unsigned garp_repeat;     /* GARPs per burst */
+    uint32_t garp_refresh_ms; /* periodic GARP while master; 0: none */
+    unsigned garp_refresh_repeat;
+    /* set while parsing; resolved against global_defs at the end */
+    bool version_set, fast_set, adver_set;
+    uint32_t adver_raw_cs;
+};
+
+struct vr_cfg {
+    char *file;
+    char *router_id;
+    char *script_user, *script_group;
+    bool script_security;
+    uint8_t version; /* vrrp_version, default 2 as Keepalived */
+    bool fast_takeover;
+    uint32_t garp_delay_ms;
+    unsigned garp_repeat;
+    uint32_t garp_refresh_ms;
+    unsigned garp_refresh_repeat;
+    struct lk_list scripts;   /* struct vr_script_cfg */
+    struct lk_list instances; /* struct vr_inst_cfg */
+};
+
+/* Parse and validate. On success *ret owns everything; on failure *err is
+ * "FILE:LINE: ..." (malloc'ed, caller frees) and a negative errno is
+ * returned. Warnings (accepted keywords without effect) go to the log. */
+int vr_cfg_load_file(const char *path, struct vr_cfg **ret, char **err);
+int vr_cfg_load_mem(const char *name, const char *text, struct vr_cfg **ret, char **err);
+
+/* Accepts NULL; returns NULL. */
+struct vr_cfg *vr_cfg_free(struct vr_cfg *cfg);
+
+struct vr_script_cfg *vr_cfg_find_script(const struct vr_cfg *cfg, const char *name);
+struct vr_inst_cfg *vr_cfg_find_inst(const struct vr_cfg *cfg, const char *name);
+
+/* 1 if two instances are the same for the protocol (reload keeps the live
+ * state of such an instance), 0 otherwise. */
+int vr_inst_cfg_same(const struct vr_inst_cfg *a, const struct vr_inst_cfg *b);
+
+#endif

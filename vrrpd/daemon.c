@@ -1,0 +1,232 @@
+/* daemon.c - vrrpd's loop, signals, reload (see daemon.h). */
+#include "vrrpd/daemon.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "common/sdnotify.h"
+#include "vrrpd/admin.h"
+#include "vrrpd/inst.h"
+#include "vrrpd/netlink.h"
+
+#define SHUTDOWN_MAX_MS 3000
+
+static void on_link(int ifindex, bool up, void *ud)
+{
+    struct vr_daemon *d = ud;
+    struct lk_list *it, *nx;
+
+    LK_LIST_FOREACH_SAFE (it, nx, &d->insts)
+        vr_inst_link_changed(LK_LIST_ELEM(it, struct vr_inst, link), ifindex, up);
+}
+
+static void stop_all(struct vr_daemon *d)
+{
+    struct lk_list *it, *nx;
+
+    LK_LIST_FOREACH_SAFE (it, nx, &d->insts)
+        vr_inst_stop(LK_LIST_ELEM(it, struct vr_inst, link));
+}
+
+static void begin_stop(struct vr_daemon *d, const char *why)
+{
+    if (d->stopping)
+        return;
+    d->stopping = true;
+    lk_sd_notify("STOPPING=1");
+    lk_log(LK_LOG_NOTICE, "%s: stopping (masters resign with priority 0)", why);
+    stop_all(d);
+    vr_admin_stop(d);
+    vr_linkmon_stop(d->linkmon);
+    d->linkmon = NULL;
+    uv_close((uv_handle_t *)&d->sigterm, NULL);
+    uv_close((uv_handle_t *)&d->sigint, NULL);
+    uv_close((uv_handle_t *)&d->sighup, NULL);
+    uv_close((uv_handle_t *)&d->watchdog, NULL);
+}
+
+static void signal_cb(uv_signal_t *s, int signum)
+{
+    struct vr_daemon *d = s->data;
+
+    if (signum == SIGHUP) {
+        lk_sd_notify_reloading();
+        if (vr_daemon_reload(d) == 0)
+            d->reloads++;
+        lk_sd_notify("READY=1");
+        return;
+    }
+    begin_stop(d, signum == SIGTERM ? "SIGTERM" : "SIGINT");
+}
+
+static void watchdog_cb(uv_timer_t *t)
+{
+    lk_sd_notify("WATCHDOG=1");
+}
+
+/* Create and start an instance for cfg; a failure is logged and the
+ * instance left out (the others still run). */
+static int add_inst(struct vr_daemon *d, struct vr_inst_cfg *c, bool start)
+{
+    struct vr_inst *i = NULL;
+    int r;
+
+    r = vr_inst_new(&i, d, c);
+    if (r < 0)
+        return r;
+    lk_list_append(&d->insts, &i->link);
+    if (start)
+        vr_inst_start(i);
+    return 0;
+}
+
+int vr_daemon_new(struct vr_daemon **ret,
+                  struct vr_cfg *cfg,
+                  const char *cfg_path,
+                  const char *rundir)
+{
+    struct vr_daemon *d = calloc(1, sizeof(*d));
+    struct lk_list *it;
+    int r;
+
+    if (!d) {
+        vr_cfg_free(cfg);
+        return -ENOMEM;
+    }
+    d->cfg = cfg;
+    d->cfg_path = cfg_path ? strdup(cfg_path) : NULL;
+    d->rundir = strdup(rundir);
+    lk_list_init(&d->insts);
+    lk_list_init(&d->subs);
+    d->started_ms = lk_mono_ms();
+    r = uv_loop_init(&d->loop);
+    if (r < 0) {
+        free(d);
+        vr_cfg_free(cfg);
+        return r;
+    }
+    uv_signal_init(&d->loop, &d->sigterm);
+    uv_signal_init(&d->loop, &d->sigint);
+    uv_signal_init(&d->loop, &d->sighup);
+    uv_timer_init(&d->loop, &d->watchdog);
+    d->sigterm.data = d->sigint.data = d->sighup.data = d;
+    if (mkdir(rundir, 0755) == -1 && errno != EEXIST)
+        lk_log(LK_LOG_WARNING, "cannot create %s: %s", rundir, strerror(errno));
+    r = vr_admin_start(d);
+    if (r == 0)
+        r = vr_linkmon_start(&d->linkmon, &d->loop, on_link, d);
+    LK_LIST_FOREACH (it, &cfg->instances)
+        if (r == 0)
+            r = add_inst(d, LK_LIST_ELEM(it, struct vr_inst_cfg, link), false);
+    *ret = d;
+    return r;
+}
+
+int vr_daemon_run(struct vr_daemon *d)
+{
+    struct lk_list *it;
+    uint64_t wd = lk_sd_watchdog_ms();
+
+    LK_LIST_FOREACH (it, &d->insts)
+        vr_inst_start(LK_LIST_ELEM(it, struct vr_inst, link));
+    uv_signal_start(&d->sigterm, signal_cb, SIGTERM);
+    uv_signal_start(&d->sigint, signal_cb, SIGINT);
+    uv_signal_start(&d->sighup, signal_cb, SIGHUP);
+    if (wd)
+        uv_timer_start(&d->watchdog, watchdog_cb, wd, wd);
+    lk_log(LK_LOG_NOTICE, "vrrpd %s started, pid %d", LBKIT_VERSION, (int)getpid());
+    lk_sd_notify("READY=1\nSTATUS=running");
+    uv_run(&d->loop, UV_RUN_DEFAULT);
+    lk_log(LK_LOG_NOTICE, "vrrpd stopped");
+    return 0;
+}
+
+static void guard_cb(uv_timer_t *t)
+{
+    uv_stop(t->loop);
+}
+
+struct vr_daemon *vr_daemon_free(struct vr_daemon *d)
+{
+    uv_timer_t guard;
+
+    if (!d)
+        return NULL;
+    begin_stop(d, "shutdown");
+    /* let handles close and script children exit, but not forever: an
+     * unref'ed guard timer stops the loop after SHUTDOWN_MAX_MS */
+    uv_timer_init(&d->loop, &guard);
+    uv_timer_start(&guard, guard_cb, SHUTDOWN_MAX_MS, 0);
+    uv_unref((uv_handle_t *)&guard);
+    uv_run(&d->loop, UV_RUN_DEFAULT);
+    uv_close((uv_handle_t *)&guard, NULL);
+    uv_run(&d->loop, UV_RUN_NOWAIT);
+    if (uv_loop_close(&d->loop) != 0)
+        lk_log(LK_LOG_DEBUG, "loop closed with open handles");
+    vr_cfg_free(d->cfg);
+    free(d->cfg_path);
+    free(d->rundir);
+    free(d);
+    return NULL;
+}
+
+static struct vr_inst *find_inst(struct vr_daemon *d, const char *name)
+{
+    struct lk_list *it;
+
+    LK_LIST_FOREACH (it, &d->insts) {
+        struct vr_inst *i = LK_LIST_ELEM(it, struct vr_inst, link);
+
+        if (!strcmp(i->cfg->name, name))
+            return i;
+    }
+    return NULL;
+}
+
+int vr_daemon_reload(struct vr_daemon *d)
+{
+    struct vr_cfg *nc = NULL, *old = d->cfg;
+    struct lk_list *it, *nx;
+    char *err = NULL;
+    int r;
+
+    if (!d->cfg_path)
+        return lk_log_errno(-ENOENT, LK_LOG_WARNING, "reload: no configuration file");
+    r = vr_cfg_load_file(d->cfg_path, &nc, &err);
+    if (r < 0) {
+        lk_log(LK_LOG_ERR, "reload refused, keeping the running configuration: %s", err);
+        free(err);
+        return r;
+    }
+    d->cfg = nc;
+    /* instances gone or changed stop (and resign); unchanged ones keep
+     * their state and take the new settings in place */
+    LK_LIST_FOREACH_SAFE (it, nx, &d->insts) {
+        struct vr_inst *i = LK_LIST_ELEM(it, struct vr_inst, link);
+        struct vr_inst_cfg *c = vr_cfg_find_inst(nc, i->cfg->name);
+
+        if (c && vr_inst_cfg_same(i->cfg, c)) {
+            vr_inst_reconfigure(i, c);
+            lk_log(LK_LOG_NOTICE, "(%s) reloaded in place, staying %s", c->name,
+                   vr_state_name(i->fsm.state));
+        } else {
+            vr_inst_stop(i);
+        }
+    }
+    LK_LIST_FOREACH (it, &nc->instances) {
+        struct vr_inst_cfg *c = LK_LIST_ELEM(it, struct vr_inst_cfg, link);
+
+        if (!find_inst(d, c->name) && add_inst(d, c, true) < 0)
+            lk_log(LK_LOG_ERR, "(%s) could not start after reload", c->name);
+    }
+    vr_cfg_free(old);
+    lk_log(LK_LOG_NOTICE, "configuration reloaded from %s", d->cfg_path);
+    return 0;
+}

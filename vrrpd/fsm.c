@@ -1,0 +1,256 @@
+/* fsm.c - VRRP state machine (see fsm.h). Times are absolute milliseconds
+ * of whatever monotonic clock the caller uses. */
+#include "vrrpd/fsm.h"
+
+#include <string.h>
+
+#define NEVER UINT64_MAX
+
+/* Split-brain healing: a master that hears another master of lower
+ * priority re-announces its VIPs, but not more than once a second. */
+#define SPLIT_GARP_MIN_MS 1000
+
+static const char *const state_names[VR_STATE_MAX] = {
+    [VR_STATE_INIT] = "INIT",
+    [VR_STATE_BACKUP] = "BACKUP",
+    [VR_STATE_MASTER] = "MASTER",
+    [VR_STATE_FAULT] = "FAULT",
+};
+
+const char *vr_state_name(enum vr_state s)
+{
+    return (unsigned)s < VR_STATE_MAX ? state_names[s] : "?";
+}
+
+void vr_fsm_init(struct vr_fsm *f, const struct vr_fsm_params *p)
+{
+    memset(f, 0, sizeof(*f));
+    f->p = *p;
+    f->state = VR_STATE_INIT;
+    f->master_adver_cs = p->adver_cs;
+    f->adver_at = f->master_down_at = f->preempt_at = NEVER;
+    f->reason = "initialized";
+}
+
+uint64_t vr_fsm_skew_ms(const struct vr_fsm *f)
+{
+    return (uint64_t)(256 - f->p.priority) * f->master_adver_cs * 10 / 256;
+}
+
+uint64_t vr_fsm_master_down_ms(const struct vr_fsm *f)
+{
+    return 3 * (uint64_t)f->master_adver_cs * 10 + vr_fsm_skew_ms(f);
+}
+
+static unsigned to_master(struct vr_fsm *f, uint64_t now, const char *why)
+{
+    f->state = VR_STATE_MASTER;
+    f->reason = why;
+    f->adver_at = now + (uint64_t)f->p.adver_cs * 10;
+    f->master_down_at = f->preempt_at = NEVER;
+    f->master_ip = f->p.local_ip;
+    f->master_prio = f->p.priority;
+    return VR_ACT_ADVERT | VR_ACT_VIP_ADD | VR_ACT_GARP | VR_ACT_STATE;
+}
+
+static unsigned to_backup(struct vr_fsm *f, uint64_t now, const char *why)
+{
+    unsigned act = f->state == VR_STATE_MASTER ? VR_ACT_VIP_DEL : 0;
+
+    if (f->state != VR_STATE_BACKUP)
+        act |= VR_ACT_STATE;
+    f->state = VR_STATE_BACKUP;
+    f->reason = why;
+    f->adver_at = f->preempt_at = NEVER;
+    f->master_down_at = now + vr_fsm_master_down_ms(f);
+    return act;
+}
+
+/* Initialize's exit (RFC 5798 6.4.1), also used when a fault clears. */
+static unsigned leave_init(struct vr_fsm *f, uint64_t now, const char *why)
+{
+    f->master_adver_cs = f->p.adver_cs;
+    f->master_ip = 0;
+    f->master_prio = 0;
+    if (f->p.priority == VR_PRIO_OWNER)
+        return to_master(f, now, "address owner (priority 255)");
+    return to_backup(f, now, why);
+}
+
+unsigned vr_fsm_start(struct vr_fsm *f, uint64_t now)
+{
+    if (f->fault) {
+        f->state = VR_STATE_FAULT;
+        f->reason = "fault at startup";
+        return VR_ACT_STATE;
+    }
+    return leave_init(f, now, "startup");
+}
+
+/* Backup: RFC 5798 6.4.2 "If an ADVERTISEMENT is received", plus the fast
+ * takeover and preempt_delay. */
+static unsigned backup_advert(struct vr_fsm *f,
+                              uint64_t now,
+                              uint8_t prio,
+                              uint16_t adver_cs,
+                              uint32_t src)
+{
+    if (prio == 0) {
+        f->master_down_at = now + vr_fsm_skew_ms(f);
+        f->reason = "master resigned (priority 0)";
+        return 0;
+    }
+    if (!f->p.preempt || prio >= f->p.priority) {
+        if (f->p.learn_interval)
+            f->master_adver_cs = adver_cs;
+        f->master_down_at = now + vr_fsm_master_down_ms(f);
+        f->preempt_at = NEVER;
+        f->master_ip = src;
+        f->master_prio = prio;
+        return 0;
+    }
+    /* a lower-priority master, and we preempt */
+    f->master_ip = src;
+    f->master_prio = prio;
+    if (f->p.preempt_delay_ms) {
+        if (f->preempt_at == NEVER)
+            f->preempt_at = now + f->p.preempt_delay_ms;
+        if (now < f->preempt_at) {
+            /* the master is alive: keep it until the delay is over */
+            f->master_down_at = now + vr_fsm_master_down_ms(f);
+            return 0;
+        }
+    }
+    if (f->p.fast_takeover)
+        return to_master(f, now, "preempting a lower priority master (fast takeover)");
+    return 0; /* RFC: discard; Master_Down_Timer runs out */
+}
+
+/* Master: RFC 5798 6.4.3 "If an ADVERTISEMENT is received". */
+static unsigned master_advert(struct vr_fsm *f,
+                              uint64_t now,
+                              uint8_t prio,
+                              uint16_t adver_cs,
+                              uint32_t src)
+{
+    unsigned act;
+
+    if (prio > f->p.priority || (prio == f->p.priority && src > f->p.local_ip)) {
+        if (f->p.learn_interval)
+            f->master_adver_cs = adver_cs;
+        /* resign with priority 0 as we leave: the winner learns that
+         * another node owned the VIPs and re-announces them (below) */
+        act = to_backup(f, now, "higher priority advertisement received") | VR_ACT_ADVERT0;
+        f->master_ip = src;
+        f->master_prio = prio;
+        return act;
+    }
+    /* Priority 0 (RFC 5798 6.4.3: answer at once), or another master with
+     * a lower priority: either way another node held the VIPs (a split
+     * brain healing). Assert ourselves so it yields, and re-announce the
+     * VIPs so clients that followed it come back. */
+    f->adver_at = now + (uint64_t)f->p.adver_cs * 10;
+    act = VR_ACT_ADVERT;
+    if (f->last_split_garp == 0 || now >= f->last_split_garp + SPLIT_GARP_MIN_MS) {
+        f->last_split_garp = now;
+        act |= VR_ACT_GARP;
+    }
+    return act;
+}
+
+unsigned vr_fsm_advert(struct vr_fsm *f,
+                       uint64_t now,
+                       uint8_t prio,
+                       uint16_t adver_cs,
+                       uint32_t src)
+{
+    if (adver_cs == 0)
+        adver_cs = 1;
+    if (f->state == VR_STATE_BACKUP)
+        return backup_advert(f, now, prio, adver_cs, src);
+    if (f->state == VR_STATE_MASTER)
+        return master_advert(f, now, prio, adver_cs, src);
+    return 0;
+}
+
+unsigned vr_fsm_timer(struct vr_fsm *f, uint64_t now)
+{
+    if (f->state == VR_STATE_MASTER && now >= f->adver_at) {
+        f->adver_at = now + (uint64_t)f->p.adver_cs * 10;
+        return VR_ACT_ADVERT;
+    }
+    if (f->state != VR_STATE_BACKUP)
+        return 0;
+    if (now >= f->master_down_at)
+        return to_master(f, now, "master down timer expired");
+    /* In RFC mode preempt_at stays in the past: backup_advert() stops
+     * resetting Master_Down_Timer, which then runs out. */
+    if (f->p.fast_takeover && now >= f->preempt_at)
+        return to_master(f, now, "preempt_delay over, preempting a lower priority master");
+    return 0;
+}
+
+unsigned vr_fsm_set_priority(struct vr_fsm *f, uint64_t now, uint8_t prio)
+{
+    if (prio == 0)
+        prio = 1;
+    if (prio == f->p.priority)
+        return 0;
+    f->p.priority = prio;
+    if (f->state == VR_STATE_MASTER) {
+        f->master_prio = prio;
+        f->adver_at = now + (uint64_t)f->p.adver_cs * 10;
+        return VR_ACT_ADVERT;
+    }
+    /* fast takeover, the other way round: our priority rose above the
+     * one the master last advertised, so we would preempt it on its next
+     * advertisement anyway */
+    if (f->state == VR_STATE_BACKUP && f->p.preempt && f->p.fast_takeover &&
+        !f->p.preempt_delay_ms && f->master_prio && prio > f->master_prio)
+        return to_master(f, now, "priority rose above the master's (fast takeover)");
+    return 0;
+}
+
+unsigned vr_fsm_set_fault(struct vr_fsm *f, uint64_t now, bool fault)
+{
+    unsigned act = 0;
+
+    if (f->fault == fault)
+        return 0;
+    f->fault = fault;
+    if (f->state == VR_STATE_INIT)
+        return 0; /* not started yet: vr_fsm_start() decides */
+    if (!fault)
+        return leave_init(f, now, "fault cleared");
+    if (f->state == VR_STATE_MASTER)
+        act = VR_ACT_ADVERT0 | VR_ACT_VIP_DEL;
+    f->state = VR_STATE_FAULT;
+    f->reason = "fault";
+    f->adver_at = f->master_down_at = f->preempt_at = NEVER;
+    return act | VR_ACT_STATE;
+}
+
+unsigned vr_fsm_stop(struct vr_fsm *f, uint64_t now)
+{
+    unsigned act = VR_ACT_STATE;
+
+    if (f->state == VR_STATE_INIT)
+        return 0;
+    if (f->state == VR_STATE_MASTER)
+        act |= VR_ACT_ADVERT0 | VR_ACT_VIP_DEL;
+    f->state = VR_STATE_INIT;
+    f->reason = "shutdown";
+    f->adver_at = f->master_down_at = f->preempt_at = NEVER;
+    return act;
+}
+
+uint64_t vr_fsm_next_deadline(const struct vr_fsm *f)
+{
+    if (f->state == VR_STATE_MASTER)
+        return f->adver_at;
+    if (f->state == VR_STATE_BACKUP && f->p.fast_takeover && f->preempt_at < f->master_down_at)
+        return f->preempt_at;
+    if (f->state == VR_STATE_BACKUP)
+        return f->master_down_at;
+    return NEVER;
+}

@@ -1,0 +1,539 @@
+/* inst.c - a VRRP instance at run time (see inst.h). */
+#include "vrrpd/inst.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "common/sdnotify.h"
+#include "vrrpd/admin.h"
+#include "vrrpd/daemon.h"
+#include "vrrpd/garp.h"
+#include "vrrpd/sock.h"
+#include "vrrpd/spawn.h"
+#include "vrrpd/track.h"
+
+#define RX_BURST       32 /* datagrams read per wakeup, then back to the loop */
+#define NOTIFY_TIMEOUT 10000
+
+/* Peers can send anything: their messages are rate-limited. */
+static struct lk_ratelimit rl_rx = LK_RATELIMIT_INIT(5000, 5);
+
+static const char *ipstr(uint32_t a, char *buf)
+{
+    return inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
+}
+
+static void fsm_params(const struct vr_inst *i, struct vr_fsm_params *p)
+{
+    const struct vr_inst_cfg *c = i->cfg;
+
+    memset(p, 0, sizeof(*p));
+    p->priority = i->prio_now;
+    p->adver_cs = c->adver_cs;
+    p->preempt_delay_ms = c->preempt_delay_ms;
+    p->local_ip = ntohl(i->src);
+    p->preempt = c->preempt;
+    p->fast_takeover = c->fast_takeover;
+    p->learn_interval = c->version == 3;
+}
+
+/* ---- output ---------------------------------------------------------- */
+
+static void send_one(struct vr_inst *i, const struct vrrp_pkt *p, uint32_t dst)
+{
+    uint8_t buf[VRRP_PKT_MAX_LEN];
+    char a[INET_ADDRSTRLEN];
+    int n, r;
+
+    n = vrrp_pkt_encode(p, i->src, dst, buf, sizeof(buf));
+    if (n < 0)
+        return; /* the config was validated: cannot happen */
+    r = vr_sock_send(i->fd, i->ifc.ifindex, i->src, dst, buf, (size_t)n);
+    if (r < 0) {
+        lk_log_rl(&rl_rx, LK_LOG_WARNING, "(%s) sending advertisement to %s: %s", i->cfg->name,
+                  ipstr(dst, a), strerror(-r));
+        return;
+    }
+    i->st.adv_sent++;
+    if (p->priority == 0)
+        i->st.prio0_sent++;
+}
+
+static uint8_t advertised_vips(const struct vr_inst_cfg *c)
+{
+    uint8_t n = 0;
+    unsigned k;
+
+    for (k = 0; k < c->nvips; k++)
+        n = (uint8_t)(n + !c->vips[k].excluded);
+    return n;
+}
+
+static void send_advert(struct vr_inst *i, uint8_t prio)
+{
+    const struct vr_inst_cfg *c = i->cfg;
+    struct vrrp_pkt p = {
+        .version = c->version, .vrid = c->vrid, .priority = prio, .auth_type = c->auth_type};
+    unsigned k;
+
+    p.adver_int = (uint16_t)(c->version == 2 ? c->adver_cs / 100 : c->adver_cs);
+    memcpy(p.auth, c->auth, sizeof(p.auth));
+    for (k = 0; k < c->nvips; k++)
+        if (!c->vips[k].excluded)
+            p.addrs[p.naddr++] = c->vips[k].addr;
+    if (!c->npeers) {
+        send_one(i, &p, htonl(VRRP_PKT_MCAST_GROUP));
+        return;
+    }
+    for (k = 0; k < c->npeers; k++)
+        send_one(i, &p, c->peers[k]);
+}
+
+static int vip_ifindex(const struct vr_inst *i, const struct vr_vip *v)
+{
+    unsigned idx;
+
+    if (!v->dev[0])
+        return i->ifc.ifindex;
+    idx = if_nametoindex(v->dev);
+    return idx ? (int)idx : i->ifc.ifindex;
+}
+
+static void vips_add(struct vr_inst *i)
+{
+    char a[INET_ADDRSTRLEN];
+    unsigned k;
+    int r;
+
+    for (k = 0; k < i->cfg->nvips; k++) {
+        const struct vr_vip *v = &i->cfg->vips[k];
+
+        r = vr_addr_add(vip_ifindex(i, v), v->addr, v->prefix, NULL);
+        if (r < 0 && r != -EEXIST)
+            lk_log(LK_LOG_ERR, "(%s) adding %s/%u: %s", i->cfg->name, ipstr(v->addr, a), v->prefix,
+                   strerror(-r));
+    }
+}
+
+static void vips_del(struct vr_inst *i, bool at_start)
+{
+    char a[INET_ADDRSTRLEN];
+    unsigned k;
+    int r;
+
+    for (k = 0; k < i->cfg->nvips; k++) {
+        const struct vr_vip *v = &i->cfg->vips[k];
+
+        r = vr_addr_del(vip_ifindex(i, v), v->addr, v->prefix);
+        if (r == 0 && at_start)
+            lk_log(LK_LOG_WARNING, "(%s) removed stale VIP %s/%u left by a previous instance",
+                   i->cfg->name, ipstr(v->addr, a), v->prefix);
+        else if (r < 0 && r != -EADDRNOTAVAIL && r != -ENOENT)
+            lk_log(LK_LOG_ERR, "(%s) removing %s/%u: %s", i->cfg->name, ipstr(v->addr, a),
+                   v->prefix, strerror(-r));
+    }
+}
+
+static void garp_burst(struct vr_inst *i, unsigned repeat)
+{
+    unsigned k, n;
+
+    for (n = 0; n < repeat; n++)
+        for (k = 0; k < i->cfg->nvips; k++)
+            if (vr_garp_send(i->garp_fd, i->ifc.ifindex, i->ifc.mac, i->cfg->vips[k].addr) == 0)
+                i->st.garp_sent++;
+}
+
+/* garp_master_delay: a second burst after the delay; garp_master_refresh:
+ * then one burst every refresh period for as long as we are master. */
+static void on_garp_timer(uv_timer_t *t)
+{
+    struct vr_inst *i = lk_container_of(t, struct vr_inst, garp_timer);
+
+    if (i->fsm.state != VR_STATE_MASTER)
+        return;
+    if (i->garp_refresh_left) {
+        i->garp_refresh_left = 0;
+        garp_burst(i, i->cfg->garp_repeat);
+        if (i->cfg->garp_refresh_ms)
+            uv_timer_start(t, on_garp_timer, i->cfg->garp_refresh_ms, i->cfg->garp_refresh_ms);
+        return;
+    }
+    garp_burst(i, i->cfg->garp_refresh_repeat);
+}
+
+static void garp_announce(struct vr_inst *i)
+{
+    garp_burst(i, i->cfg->garp_repeat);
+    i->garp_refresh_left = i->cfg->garp_delay_ms ? 1 : 0;
+    if (i->cfg->garp_delay_ms)
+        uv_timer_start(&i->garp_timer, on_garp_timer, i->cfg->garp_delay_ms, 0);
+    else if (i->cfg->garp_refresh_ms)
+        uv_timer_start(&i->garp_timer, on_garp_timer, i->cfg->garp_refresh_ms,
+                       i->cfg->garp_refresh_ms);
+}
+
+/* ---- state changes --------------------------------------------------- */
+
+static void run_script(struct vr_inst *i, const char *cmd, const char *const *extra)
+{
+    const struct vr_cfg *cfg = i->d->cfg;
+    uid_t uid = (uid_t)-1;
+    gid_t gid = (gid_t)-1;
+    int r;
+
+    if (!cmd)
+        return;
+    if (cfg->script_user && vr_spawn_user(cfg->script_user, cfg->script_group, &uid, &gid) < 0)
+        lk_log(LK_LOG_WARNING, "(%s) script_user '%s' unknown: running as ourselves", i->cfg->name,
+               cfg->script_user);
+    r = vr_spawn(&i->d->loop, cmd, extra, uid, gid, NOTIFY_TIMEOUT, NULL, NULL, NULL);
+    if (r < 0)
+        lk_log(LK_LOG_WARNING, "(%s) cannot run '%s': %s", i->cfg->name, cmd, uv_strerror(r));
+}
+
+/* Keepalived's notify interface: specific script without arguments, then
+ * "notify" with INSTANCE NAME STATE PRIORITY. */
+static void notify(struct vr_inst *i, const char *state)
+{
+    const struct vr_inst_cfg *c = i->cfg;
+    char prio[8];
+    const char *args[] = {"INSTANCE", c->name, state, prio, NULL};
+
+    snprintf(prio, sizeof(prio), "%u", i->prio_now);
+    if (!strcmp(state, "MASTER"))
+        run_script(i, c->notify_master, NULL);
+    else if (!strcmp(state, "BACKUP"))
+        run_script(i, c->notify_backup, NULL);
+    else if (!strcmp(state, "FAULT"))
+        run_script(i, c->notify_fault, NULL);
+    else if (!strcmp(state, "STOP"))
+        run_script(i, c->notify_stop, NULL);
+    run_script(i, c->notify, args);
+}
+
+/* systemd's STATUS= line: every instance and its state, for systemctl. */
+static void status_update(struct vr_daemon *d)
+{
+    char buf[512];
+    struct lk_list *it;
+    size_t n = (size_t)snprintf(buf, sizeof(buf), "STATUS=");
+
+    LK_LIST_FOREACH (it, &d->insts) {
+        const struct vr_inst *o = LK_LIST_ELEM(it, struct vr_inst, link);
+
+        if (n < sizeof(buf))
+            n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s %s (priority %u); ", o->cfg->name,
+                                  vr_state_name(o->fsm.state), o->prio_now);
+    }
+    lk_sd_notify(buf);
+}
+
+static void state_changed(struct vr_inst *i, enum vr_state from)
+{
+    const char *to = i->fsm.state == VR_STATE_INIT ? "STOP" : vr_state_name(i->fsm.state);
+    char a[INET_ADDRSTRLEN];
+    json_t *ev;
+
+    lk_log(LK_LOG_NOTICE, "(%s) Entering %s STATE (%s; priority %u)", i->cfg->name, to,
+           i->fsm.reason, i->prio_now);
+    if (i->fsm.state == VR_STATE_MASTER)
+        i->st.became_master++;
+    i->state_since_ms = lk_mono_ms();
+    notify(i, to);
+    status_update(i->d);
+    ev = json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:s, s:I}", "event", "state", "instance",
+                   i->cfg->name, "from", vr_state_name(from), "to", to, "reason", i->fsm.reason,
+                   "priority", i->prio_now, "vrid", i->cfg->vrid, "master",
+                   i->fsm.master_ip ? ipstr(htonl(i->fsm.master_ip), a) : "", "ts_us",
+                   (json_int_t)lk_wall_us());
+    vr_admin_event(i->d, ev);
+}
+
+static void rearm(struct vr_inst *i);
+
+static void apply(struct vr_inst *i, unsigned act, enum vr_state from)
+{
+    if (act & VR_ACT_ADVERT0)
+        send_advert(i, 0); /* first: the backup starts its skew timer */
+    if (act & VR_ACT_VIP_DEL) {
+        uv_timer_stop(&i->garp_timer);
+        vips_del(i, false);
+    }
+    if (act & VR_ACT_VIP_ADD)
+        vips_add(i);
+    if (act & VR_ACT_ADVERT)
+        send_advert(i, i->prio_now);
+    if (act & VR_ACT_GARP)
+        garp_announce(i);
+    if (act & VR_ACT_STATE)
+        state_changed(i, from);
+    if (!i->stopping)
+        rearm(i);
+}
+
+static void on_timer(uv_timer_t *t)
+{
+    struct vr_inst *i = lk_container_of(t, struct vr_inst, timer);
+    enum vr_state from = i->fsm.state;
+
+    apply(i, vr_fsm_timer(&i->fsm, lk_mono_ms()), from);
+}
+
+static void rearm(struct vr_inst *i)
+{
+    uint64_t at = vr_fsm_next_deadline(&i->fsm), now = lk_mono_ms();
+
+    if (at == UINT64_MAX) {
+        uv_timer_stop(&i->timer);
+        return;
+    }
+    /* libuv's clock is cached per iteration: give it the delta from ours */
+    uv_timer_start(&i->timer, on_timer, at > now ? at - now : 0, 0);
+}
+
+/* ---- input ----------------------------------------------------------- */
+
+static void drop(struct vr_inst *i, int err, uint32_t src)
+{
+    char a[INET_ADDRSTRLEN];
+
+    i->st.drops[-err < VRRP_PKT_E_MAX ? -err : VRRP_PKT_E_INVAL]++;
+    lk_log_rl(&rl_rx, LK_LOG_INFO, "(%s) dropped advertisement from %s: %s", i->cfg->name,
+              src ? ipstr(src, a) : "?", vrrp_pkt_strerror(err));
+}
+
+static void receive_one(struct vr_inst *i, const uint8_t *buf, size_t len)
+{
+    struct vrrp_pkt_expect e = {
+        .version = i->cfg->version, .vrid = i->cfg->vrid, .auth_type = i->cfg->auth_type};
+    enum vr_state from = i->fsm.state;
+    struct vrrp_pkt_ip ip = {0};
+    struct vrrp_pkt p;
+    uint16_t cs;
+    int r;
+
+    memcpy(e.auth, i->cfg->auth, sizeof(e.auth));
+    r = vrrp_pkt_decode_ip(buf, len, &ip, &p);
+    /* RFC 5798 7.1: a count of addresses other than ours is dropped,
+     * unless the address owner sent it */
+    e.naddr = r >= 0 && p.priority != VR_PRIO_OWNER ? advertised_vips(i->cfg) : 0;
+    if (r >= 0 && ip.src == i->src) {
+        i->st.own_dropped++;
+        return;
+    }
+    if (r >= 0 && p.vrid != i->cfg->vrid) {
+        /* another group on this link: counted, not logged */
+        i->st.drops[VRRP_PKT_E_VRID]++;
+        return;
+    }
+    if (r >= 0)
+        r = vrrp_pkt_check(&ip, &p, &e);
+    if (r < 0) {
+        drop(i, r, ip.src);
+        return;
+    }
+    i->st.adv_rcvd++;
+    if (p.priority == 0)
+        i->st.prio0_rcvd++;
+    cs = (uint16_t)(p.version == 2 ? LK_MIN(p.adver_int * 100u, 25500u) : p.adver_int);
+    apply(i, vr_fsm_advert(&i->fsm, lk_mono_ms(), p.priority, cs, ntohl(ip.src)), from);
+}
+
+static void on_readable(uv_poll_t *h, int status, int events)
+{
+    struct vr_inst *i = lk_container_of(h, struct vr_inst, poll);
+    uint8_t buf[2048];
+    ssize_t n;
+    int k;
+
+    for (k = 0; k < RX_BURST; k++) {
+        n = recv(i->fd, buf, sizeof(buf), MSG_DONTWAIT);
+        if (n <= 0)
+            break;
+        receive_one(i, buf, (size_t)n);
+    }
+}
+
+/* ---- lifecycle ------------------------------------------------------- */
+
+void vr_inst_unref(struct vr_inst *i)
+{
+    if (--i->refs > 0)
+        return;
+    if (i->fd >= 0)
+        close(i->fd);
+    if (i->garp_fd >= 0)
+        close(i->garp_fd);
+    free(i);
+}
+
+static void handle_closed(uv_handle_t *h)
+{
+    vr_inst_unref(h->data);
+}
+
+static int open_sockets(struct vr_inst *i)
+{
+    const struct vr_inst_cfg *c = i->cfg;
+    char a[INET_ADDRSTRLEN];
+    int r;
+
+    r = vr_link_get(c->ifname, &i->ifc);
+    if (r < 0)
+        return lk_log_errno(r, LK_LOG_ERR, "(%s) interface %s: %m", c->name, c->ifname);
+    i->src = c->ucast_src ? c->ucast_src : i->ifc.addr;
+    if (!i->src)
+        return lk_log_errno(-EADDRNOTAVAIL, LK_LOG_ERR, "(%s) %s has no IPv4 address", c->name,
+                            c->ifname);
+    i->fd = vr_sock_open(c->ifname, i->ifc.ifindex, c->npeers > 0);
+    if (i->fd < 0)
+        return lk_log_errno(i->fd, LK_LOG_ERR, "(%s) VRRP socket on %s: %m", c->name, c->ifname);
+    i->garp_fd = vr_garp_open(i->ifc.ifindex);
+    if (i->garp_fd < 0)
+        return lk_log_errno(i->garp_fd, LK_LOG_ERR, "(%s) ARP socket on %s: %m", c->name,
+                            c->ifname);
+    lk_log(LK_LOG_INFO, "(%s) %s ifindex %d, source %s, VRID %u, VRRP v%u, %s", c->name, c->ifname,
+           i->ifc.ifindex, ipstr(i->src, a), c->vrid, c->version,
+           c->npeers ? "unicast" : "multicast 224.0.0.18");
+    return 0;
+}
+
+int vr_inst_new(struct vr_inst **ret, struct vr_daemon *d, struct vr_inst_cfg *cfg)
+{
+    struct vr_inst *i = calloc(1, sizeof(*i));
+    int r;
+
+    if (!i)
+        return -ENOMEM;
+    i->d = d;
+    i->cfg = cfg;
+    i->fd = i->garp_fd = -1;
+    lk_list_init(&i->tracks);
+    lk_list_init(&i->link);
+    i->prio_now = cfg->priority;
+    r = open_sockets(i);
+    if (r < 0) {
+        i->refs = 1;
+        vr_inst_unref(i);
+        return r;
+    }
+    uv_timer_init(&d->loop, &i->timer);
+    uv_timer_init(&d->loop, &i->garp_timer);
+    uv_poll_init(&d->loop, &i->poll, i->fd);
+    i->timer.data = i->garp_timer.data = i->poll.data = i;
+    i->refs = 3;
+    *ret = i;
+    return 0;
+}
+
+static void recompute(struct vr_inst *i, uint8_t *prio, bool *fault)
+{
+    bool tf;
+
+    vr_track_effect(i, prio, &tf);
+    i->track_fault = tf;
+    *fault = tf || i->link_fault;
+}
+
+void vr_inst_start(struct vr_inst *i)
+{
+    struct vr_fsm_params p;
+    bool fault;
+
+    /* a VIP left by a crashed vrrpd (or Keepalived) must not answer ARP
+     * while another node may be master; the owner adds it right back */
+    if (i->cfg->priority != VR_PRIO_OWNER)
+        vips_del(i, true);
+    if (vr_track_start_all(i) < 0)
+        lk_log(LK_LOG_WARNING, "(%s) some tracked items could not start", i->cfg->name);
+    i->link_fault = !i->ifc.up;
+    recompute(i, &i->prio_now, &fault);
+    fsm_params(i, &p);
+    vr_fsm_init(&i->fsm, &p);
+    vr_fsm_set_fault(&i->fsm, 0, fault);
+    uv_poll_start(&i->poll, UV_READABLE, on_readable);
+    i->started = true;
+    apply(i, vr_fsm_start(&i->fsm, lk_mono_ms()), VR_STATE_INIT);
+}
+
+void vr_inst_stop(struct vr_inst *i)
+{
+    enum vr_state from = i->fsm.state;
+
+    if (i->stopping)
+        return;
+    i->stopping = true;
+    lk_list_del(&i->link);
+    if (i->started)
+        apply(i, vr_fsm_stop(&i->fsm, lk_mono_ms()), from);
+    vr_track_stop_all(i);
+    uv_close((uv_handle_t *)&i->timer, handle_closed);
+    uv_close((uv_handle_t *)&i->garp_timer, handle_closed);
+    uv_close((uv_handle_t *)&i->poll, handle_closed);
+}
+
+static void apply_effect(struct vr_inst *i, const char *why)
+{
+    enum vr_state from = i->fsm.state;
+    uint64_t now = lk_mono_ms();
+    uint8_t prio, old = i->prio_now;
+    unsigned act = 0;
+    bool fault;
+
+    if (!i->started || i->stopping)
+        return;
+    recompute(i, &prio, &fault);
+    if (prio != old)
+        lk_log(LK_LOG_NOTICE, "(%s) %s: priority %u -> %u", i->cfg->name, why, old, prio);
+    i->prio_now = prio;
+    act |= vr_fsm_set_priority(&i->fsm, now, prio);
+    act |= vr_fsm_set_fault(&i->fsm, now, fault);
+    apply(i, act, from);
+    if (prio != old) {
+        json_t *ev = json_pack("{s:s, s:s, s:i, s:i, s:s, s:I}", "event", "priority", "instance",
+                               i->cfg->name, "from", old, "to", prio, "reason", why, "ts_us",
+                               (json_int_t)lk_wall_us());
+
+        vr_admin_event(i->d, ev);
+    }
+}
+
+void vr_inst_track_changed(struct vr_inst *i, struct vr_track *t)
+{
+    char why[sizeof(t->name) + sizeof(t->why) + 8];
+
+    snprintf(why, sizeof(why), "%s %s", t->name, t->why);
+    apply_effect(i, why);
+}
+
+void vr_inst_link_changed(struct vr_inst *i, int ifindex, bool up)
+{
+    vr_track_link_changed(i, ifindex, up);
+    if (ifindex != i->ifc.ifindex || i->link_fault == !up)
+        return;
+    i->link_fault = !up;
+    apply_effect(i, up ? "interface up" : "interface down");
+}
+
+void vr_inst_reconfigure(struct vr_inst *i, struct vr_inst_cfg *cfg)
+{
+    /* same group (vr_inst_cfg_same): the FSM and sockets stay, the
+     * trackers restart with the new settings */
+    vr_track_stop_all(i);
+    i->cfg = cfg;
+    i->fsm.p.preempt = cfg->preempt;
+    i->fsm.p.fast_takeover = cfg->fast_takeover;
+    i->fsm.p.preempt_delay_ms = cfg->preempt_delay_ms;
+    if (vr_track_start_all(i) < 0)
+        lk_log(LK_LOG_WARNING, "(%s) some tracked items could not start", cfg->name);
+    apply_effect(i, "configuration reloaded");
+}

@@ -1,0 +1,78 @@
+/* inst.h - one vrrp_instance at run time: the FSM of fsm.c wired to the
+ * raw socket, the timers, the VIPs (netlink.c), gratuitous ARP (garp.c),
+ * the tracked items (track.c) and the notify scripts (spawn.c).
+ *
+ * Lifetime: created by the daemon, stopped with vr_inst_stop() (resigns if
+ * master, closes every handle) and freed once its last handle and tracker
+ * have closed; the daemon unlinks it at stop. */
+#ifndef VR_INST_H
+#define VR_INST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "common/list.h"
+#include "proto/vrrp_pkt.h"
+#include "vrrpd/cfg.h"
+#include "vrrpd/fsm.h"
+#include "vrrpd/netlink.h"
+
+struct vr_daemon;
+struct vr_track;
+
+struct vr_inst_stats {
+    uint64_t adv_sent;
+    uint64_t adv_rcvd;
+    uint64_t prio0_sent;
+    uint64_t prio0_rcvd;
+    uint64_t garp_sent;
+    uint64_t became_master;
+    uint64_t drops[VRRP_PKT_E_MAX]; /* by reason, index = -VRRP_PKT_E_* */
+    uint64_t own_dropped;           /* our own packets looped back */
+};
+
+struct vr_inst {
+    struct lk_list link; /* in vr_daemon.insts */
+    struct vr_daemon *d;
+    struct vr_inst_cfg *cfg; /* owned by d->cfg */
+    struct vr_fsm fsm;
+    uv_timer_t timer;      /* next FSM deadline */
+    uv_timer_t garp_timer; /* delayed GARP burst and refresh */
+    uv_poll_t poll;        /* raw VRRP socket */
+    int fd, garp_fd;
+    struct vr_link ifc;    /* interface as read at start */
+    uint32_t src;          /* our source address, network order */
+    struct lk_list tracks; /* struct vr_track */
+    uint8_t prio_now;
+    bool link_fault, track_fault, started, stopping;
+    int refs; /* open handles + live trackers; freed at 0 */
+    uint64_t state_since_ms;
+    unsigned garp_refresh_left;
+    struct vr_inst_stats st;
+};
+
+/* Allocate and open the sockets for cfg. 0 or a negative errno (logged). */
+int vr_inst_new(struct vr_inst **ret, struct vr_daemon *d, struct vr_inst_cfg *cfg);
+
+/* Remove a stale VIP (unless becoming master at once), start the trackers
+ * and the FSM. */
+void vr_inst_start(struct vr_inst *i);
+
+/* Resign (priority 0) if master, remove the VIPs, close everything. */
+void vr_inst_stop(struct vr_inst *i);
+
+/* A tracked item changed: recompute priority and fault, log why, apply. */
+void vr_inst_track_changed(struct vr_inst *i, struct vr_track *t);
+
+/* A link changed (from the link monitor). */
+void vr_inst_link_changed(struct vr_inst *i, int ifindex, bool up);
+
+/* Reload with an unchanged group: take the new config in place (priority,
+ * tracking, scripts), keep the state. */
+void vr_inst_reconfigure(struct vr_inst *i, struct vr_inst_cfg *cfg);
+
+/* Drop one reference (tracker or handle closed). */
+void vr_inst_unref(struct vr_inst *i);
+
+#endif

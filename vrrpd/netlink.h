@@ -1,0 +1,45 @@
+/* netlink.h - the OS side of vrrpd's addresses and links (Linux rtnetlink
+ * through libmnl, plus a few ioctls): add/remove a VIP, read an interface's
+ * index, MAC, primary IPv4 address and link state, and watch link changes
+ * for track_interface. Everything OS-specific about addresses lives here
+ * (and in garp.c / sock.c), behind vr_addr_add()/vr_addr_del(). */
+#ifndef VR_NETLINK_H
+#define VR_NETLINK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+struct vr_link {
+    int ifindex;
+    uint8_t mac[6];
+    uint32_t addr; /* primary IPv4, network order; 0 if none */
+    bool up;       /* IFF_UP and IFF_RUNNING (carrier) */
+};
+
+/* Read what vrrpd needs of `ifname`. 0 or a negative errno (-ENODEV). */
+int vr_link_get(const char *ifname, struct vr_link *ret);
+
+/* Add addr/prefix (network order) on ifindex, scope global, with `label`
+ * if not NULL. 0, -EEXIST if already there, or a negative errno. */
+int vr_addr_add(int ifindex, uint32_t addr, uint8_t prefix, const char *label);
+
+/* Remove addr/prefix. 0, -EADDRNOTAVAIL if it was not there, or a negative
+ * errno. */
+int vr_addr_del(int ifindex, uint32_t addr, uint8_t prefix);
+
+/* 1 if addr is configured on ifindex, 0 if not, negative errno. */
+int vr_addr_present(int ifindex, uint32_t addr);
+
+struct vr_linkmon;
+
+/* Called on every RTM_NEWLINK: the interface index and whether it is up. */
+typedef void (*vr_link_fn)(int ifindex, bool up, void *ud);
+
+/* Watch link changes on the loop. 0 or a negative errno. */
+int vr_linkmon_start(struct vr_linkmon **ret, uv_loop_t *loop, vr_link_fn fn, void *ud);
+
+/* Close; the object is freed in the close callback. Accepts NULL. */
+void vr_linkmon_stop(struct vr_linkmon *m);
+
+#endif

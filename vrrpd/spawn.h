@@ -1,0 +1,43 @@
+/* spawn.h - run a script without blocking the loop (uv_spawn), with a
+ * timeout after which it is killed. Used by vrrp_script checks and the
+ * notify scripts.
+ *
+ * The command line is split on spaces (a backslash escapes the next
+ * character) and run without a shell, as Keepalived runs scripts; extra
+ * arguments are appended. The child object owns itself: it is freed when
+ * the process has exited and its handles are closed, even if its owner went
+ * away first (vr_spawn_forget()). */
+#ifndef VR_SPAWN_H
+#define VR_SPAWN_H
+
+#include <stdint.h>
+#include <sys/types.h>
+#include <uv.h>
+
+struct vr_child;
+
+/* Exit code (0..255), or -signal number when killed, or -ETIMEDOUT when it
+ * ran past its timeout (and was killed), or another negative errno when it
+ * could not start. */
+typedef void (*vr_spawn_fn)(int status, void *ud);
+
+/* uid/gid (uid_t)-1: keep ours. timeout_ms 0: none. Returns 0 and *ret (may
+ * be NULL if the caller does not need it), or a negative errno. cb is never
+ * called from within vr_spawn(). */
+int vr_spawn(uv_loop_t *loop,
+             const char *cmdline,
+             const char *const *extra,
+             uid_t uid,
+             gid_t gid,
+             uint32_t timeout_ms,
+             vr_spawn_fn cb,
+             void *ud,
+             struct vr_child **ret);
+
+/* The owner no longer wants the callback. Accepts NULL. */
+void vr_spawn_forget(struct vr_child *c);
+
+/* Resolve a user (and optional group) name for script_user. 0 or -ENOENT. */
+int vr_spawn_user(const char *user, const char *group, uid_t *ret_uid, gid_t *ret_gid);
+
+#endif
