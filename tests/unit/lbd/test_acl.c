@@ -227,8 +227,8 @@ static void test_compile_errors(void **state)
 {
     static const char *const bad[] = {
         "frontend fe\n mode http\n bind 127.0.0.1:8080\n use_backend nosuch if TRUE\n",
-        "frontend fe\n mode http\n bind 127.0.0.1:8080\n use_backend b if nosuch\n"
-        "backend b\n mode http\n",
+        ("frontend fe\n mode http\n bind 127.0.0.1:8080\n use_backend b if nosuch\n"
+         "backend b\n mode http\n"),
         "backend b\n mode http\n cookie S rewrite\n",
         "backend b\n mode http\n http-reuse sometimes\n",
         "frontend fe\n mode http\n bind 127.0.0.1:8080\n acl x path_reg a\n",
