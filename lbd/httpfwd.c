@@ -78,6 +78,8 @@ struct hsess {
     uint64_t req_left, rsp_left;
     int pfd[2];      /* splice pipe for a large response body, -1 when none */
     uint32_t inpipe; /* body bytes in it */
+    int cpfd[2];     /* same for a large request body */
+    uint32_t cinpipe;
     struct http1_chunk rqch, rsch;
     uint64_t t_req_wall;
     uint64_t t_idle, t_req, t_head, t_conn, t_connected, t_sent, t_rsp, t_err, last, timer_at;
@@ -315,9 +317,18 @@ static void compact(char *b, uint32_t *off, uint32_t *len)
     *off = 0;
 }
 
+static int splice_req_body(const struct hsess *s);
+static void read_splice_req(struct hsess *s);
+
 static void read_client(struct hsess *s)
 {
     ssize_t n;
+
+    if (splice_req_body(s)) {
+        read_splice_req(s);
+        if (s->cpfd[0] >= 0)
+            return;
+    }
 
     if (!buf_take(s, &s->cbuf)) {
         finish(s, "PR", 1);
@@ -378,18 +389,58 @@ static void read_splice(struct hsess *s)
     s->last = now_ms(s);
 }
 
+static void one_pipe_release(struct lb_worker *w, int pfd[2], uint32_t *inpipe)
+{
+    if (pfd[0] < 0)
+        return;
+    if (*inpipe) { /* data left in it: not reusable */
+        close(pfd[0]);
+        close(pfd[1]);
+    } else {
+        lb_worker_pipe_put(w, pfd);
+    }
+    pfd[0] = pfd[1] = -1;
+    *inpipe = 0;
+}
+
 static void pipe_release(struct hsess *s)
 {
-    if (s->pfd[0] < 0)
+    one_pipe_release(s->w, s->pfd, &s->inpipe);
+    one_pipe_release(s->w, s->cpfd, &s->cinpipe);
+}
+
+/* A large Content-Length request body (uploads) takes the same path. */
+static int splice_req_body(const struct hsess *s)
+{
+    if (s->cpfd[0] >= 0)
+        return s->rq == RQ_BODY;
+    return s->state == H_XFER && s->rq == RQ_BODY && s->req.body == HTTP1_BODY_CL &&
+           s->coff == s->clen && s->req_left >= SPLICE_MIN && !s->w->cfg->global.nosplice;
+}
+
+static void read_splice_req(struct hsess *s)
+{
+    uint64_t want = s->req_left - s->cinpipe;
+    ssize_t n;
+
+    if (s->cpfd[0] < 0 && lb_worker_pipe_get(s->w, s->cpfd) < 0) {
+        s->cpfd[0] = s->cpfd[1] = -1;
         return;
-    if (s->inpipe) { /* data left in it: not reusable */
-        close(s->pfd[0]);
-        close(s->pfd[1]);
-    } else {
-        lb_worker_pipe_put(s->w, s->pfd);
     }
-    s->pfd[0] = s->pfd[1] = -1;
-    s->inpipe = 0;
+    if (want == 0)
+        return;
+    n = splice(s->cfd, NULL, s->cpfd[1], NULL, (size_t)LK_MIN(want, SPLICE_LEN),
+               SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    s->progress++;
+    if (n <= 0) {
+        s->c_eof = 1;
+        return;
+    }
+    s->cinpipe += (uint32_t)n;
+    s->bytes_in += (uint64_t)n;
+    s->last = now_ms(s);
 }
 
 static void read_server(struct hsess *s)
@@ -885,7 +936,20 @@ static int req_step(struct hsess *s)
         n = send_srv(s, s->cbuf + s->coff, s->cfwd);
         req_body_sent(s, (uint32_t)n);
     }
-    if (s->cfwd == 0 && req_body_done(s)) {
+    if (s->cfwd == 0 && s->cinpipe) {
+        n = splice(s->cpfd[0], NULL, s->sc->fd, NULL, s->cinpipe,
+                   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+        if (n < 0 && errno != EAGAIN && errno != EINTR)
+            s->s_eof = 1; /* seen as the server closing */
+        if (n > 0) {
+            s->cinpipe -= (uint32_t)n;
+            s->req_left -= (uint64_t)n;
+            s->last = now_ms(s);
+            s->progress++;
+        }
+    }
+    if (s->cfwd == 0 && s->cinpipe == 0 && req_body_done(s)) {
+        one_pipe_release(s->w, s->cpfd, &s->cinpipe);
         s->rq = RQ_DONE;
         s->t_sent = now_ms(s);
         s->progress++;
@@ -1232,7 +1296,7 @@ static int rsp_in_buffer(const struct hsess *s)
 static int req_in_buffer(const struct hsess *s)
 {
     if (s->req.body == HTTP1_BODY_CL)
-        return s->req_left <= s->clen - s->coff;
+        return s->req_left <= (uint64_t)(s->clen - s->coff) + s->cinpipe;
     return s->rqch.state == HTTP1_CH_DONE;
 }
 
@@ -1521,7 +1585,8 @@ static int client_events(const struct hsess *s)
         /* while the request body flows: when its bytes are out. Once it is
          * complete, pipelined requests may be read ahead into free space
          * (and the poll stays as it is: no epoll_ctl per request) */
-        if (s->rq == RQ_BODY && !s->c_eof && s->cfwd == 0 && !req_in_buffer(s) && s->clen < bs)
+        if (s->rq == RQ_BODY && !s->c_eof && s->cfwd == 0 && s->cinpipe == 0 && !req_in_buffer(s) &&
+            s->clen < bs)
             ev |= UV_READABLE;
         if (s->rq == RQ_DONE && !s->c_eof && s->clen < bs)
             ev |= UV_READABLE;
@@ -1550,7 +1615,7 @@ static int server_events(const struct hsess *s)
     case H_CONNECT:
         return UV_WRITABLE;
     case H_XFER:
-        if (s->osent < s->olen || (s->rq == RQ_BODY && s->cfwd))
+        if (s->osent < s->olen || (s->rq == RQ_BODY && (s->cfwd || s->cinpipe)))
             ev |= UV_WRITABLE;
         if (!s->s_eof && s->slen < bs &&
             (s->rs == RS_HEAD ||
@@ -1690,7 +1755,7 @@ void lb_http_session_start(struct lb_worker *w,
     s->timer.data = s;
     s->handles = 2;
     reset_txn(s);
-    s->pfd[0] = s->pfd[1] = -1;
+    s->pfd[0] = s->pfd[1] = s->cpfd[0] = s->cpfd[1] = -1;
     s->first = 1;
     http1_msg_init(&s->req, head_max(w), 0);
     s->t_idle = s->t_req = now_ms(s);
