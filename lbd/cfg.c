@@ -11,6 +11,7 @@
 #include "common/cmdsrv.h"
 #include "common/log.h"
 #include "lbd/cfg.h"
+#include "lbd/http_cfg.h"
 #include "lbd/proxy.h"
 #include "lbd/server.h"
 
@@ -656,7 +657,7 @@ static int validate(struct lb_cfg *cfg, char **err)
         cfg->global.maxconn = 4096;
     if (cfg->global.bufsize == 0)
         cfg->global.bufsize = 16384;
-    return 0;
+    return lb_http_cfg_compile(cfg, err);
 }
 
 static int load(struct lk_cfglex *lx, const char *path, struct lb_cfg **ret, char **err)

@@ -8,6 +8,7 @@
 #include "common/cfglex.h"
 #include "common/log.h"
 #include "lbd/cfg.h"
+#include "lbd/http_cfg.h"
 #include "lbd/proxy.h"
 #include "lbd/server.h"
 
@@ -114,6 +115,7 @@ struct lb_proxy *lb_proxy_free(struct lb_proxy *px)
     lb_logtargets_free(px->logs);
     strv_free(px->stats.auth, px->stats.nauth);
     strv_free(px->extra, px->nextra);
+    lb_http_px_free(px->http);
     free(px->defsrv.cookie);
     free(px->stats.uri);
     free(px->stats.realm);

@@ -96,6 +96,7 @@ struct lb_bind {
 };
 
 struct lb_proxy;
+struct lb_http_px;
 
 struct lb_server {
     char *name;
@@ -184,6 +185,7 @@ struct lb_proxy {
     struct lb_stats_cfg stats;
     char **extra; /* lines of later-issue keywords, kept verbatim (NULL-ended) */
     size_t nextra;
+    struct lb_http_px *http; /* mode http: extra compiled by http_cfg.c */
     /* shared: */
     _Atomic unsigned cur_conns;
     _Atomic unsigned max_conns_seen;

@@ -13,6 +13,8 @@
 #include "common/log.h"
 #include "lbd/cfg.h"
 #include "lbd/lbd.h"
+#include "lbd/http_conn.h"
+#include "lbd/httpfwd.h"
 #include "lbd/stats_http.h"
 #include "lbd/tcpfwd.h"
 #include "lbd/worker.h"
@@ -169,7 +171,10 @@ static void accept_cb(uv_poll_t *p, int status, int events)
         }
         atomic_fetch_add_explicit(&w->d->actconn, 1, memory_order_relaxed);
         atomic_fetch_add_explicit(&w->d->cumconn, 1, memory_order_relaxed);
-        lb_tcp_session_start(w, l->fe, fd, &cli);
+        if (l->fe->mode == LB_MODE_HTTP)
+            lb_http_session_start(w, l->fe, fd, &cli);
+        else
+            lb_tcp_session_start(w, l->fe, fd, &cli);
     }
 }
 
@@ -330,9 +335,12 @@ static void wake_cb(uv_async_t *a)
     if (req && !w->stopping) {
         w->stopping = 1;
         close_listeners(w);
+        lb_http_stop(w);
     }
-    if (req == 2)
+    if (req == 2) {
         lb_tcp_abort_all(w);
+        lb_http_abort_all(w);
+    }
     if (w->stopping && w->nsessions == 0)
         finish_loop(w);
 }
@@ -418,6 +426,7 @@ struct lb_worker *lb_worker_free(struct lb_worker *w)
     }
     free(w->pipes);
     lb_tlog_fini(&w->tlog);
+    lb_http_worker_free(w);
     pthread_mutex_destroy(&w->req_lock);
     if (w->loop_ok && uv_loop_close(&w->loop) != 0)
         lk_log(LK_LOG_WARNING, "worker %u: loop closed with open handles", w->id);

@@ -18,6 +18,7 @@
 #include "lbd/tlog.h"
 
 struct lb_daemon;
+struct lb_http_worker;
 
 struct lb_listener {
     uv_poll_t poll;
@@ -49,6 +50,7 @@ struct lb_worker {
     struct lk_list queue; /* sessions waiting for a server slot */
     unsigned nsessions;
     struct lb_tlog tlog;
+    struct lb_http_worker *http; /* mode http state (http_conn.h), lazily created */
     unsigned bufsize;
     int stopping, started, running, closed, loop_ok;
     _Atomic int stop_requested; /* 1: graceful, 2: abort sessions */

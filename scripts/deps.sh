@@ -7,7 +7,7 @@ PKGS=(
   libuv1-dev libjansson-dev libcmocka-dev libnl-3-dev libnl-route-3-dev libmnl-dev
   libmariadb-dev
   mariadb-server mariadb-client galera-4
-  haproxy keepalived nginx-light python3 python3-flask
+  haproxy keepalived nginx-light python3 python3-flask python3-waitress
   curl wrk socat tshark iproute2 apache2-utils iperf3 procps psmisc valgrind linux-perf
   prometheus prometheus-haproxy-exporter hatop tmux
 )

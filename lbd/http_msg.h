@@ -1,0 +1,59 @@
+/* http_msg.h - rewriting a parsed head for the other side of the proxy.
+ *
+ * The head is parsed in place in the reader's buffer (proto/http1.h); the
+ * head sent on is rebuilt from those offsets into an output buffer with
+ * CRLF line ends and "name: value" fields, without the hop-by-hop fields of
+ * RFC 9110 section 7.6.1 (Connection and every field it names, Keep-Alive,
+ * Proxy-Connection, TE, Upgrade unless upgrading), plus the fields the
+ * proxy adds. Transfer-Encoding and Content-Length are kept: bodies are
+ * forwarded with their framing unchanged. Pure functions (no I/O). */
+#ifndef LB_HTTP_MSG_H
+#define LB_HTTP_MSG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/addr.h"
+#include "proto/http1.h"
+
+struct lb_req_edit {
+    int conn_close;            /* add "Connection: close" */
+    int conn_ka;               /* add "Connection: keep-alive" (HTTP/1.0 request) */
+    int upgrade;               /* keep Upgrade, add "Connection: upgrade" */
+    const struct lk_addr *xff; /* add "X-Forwarded-For: <ip>" when set */
+    const char *drop_cookie;   /* remove this cookie from Cookie fields */
+    size_t drop_cookie_len;
+};
+
+struct lb_rsp_edit {
+    int conn_close;         /* add "Connection: close" */
+    int conn_ka;            /* add "Connection: keep-alive" (HTTP/1.0 client) */
+    int upgrade;            /* 101: keep Upgrade, add "Connection: upgrade" */
+    int version;            /* minor version of the status line sent */
+    const char *set_cookie; /* whole Set-Cookie value to add, or NULL */
+    int nocache;            /* with set_cookie: add "Cache-Control: private" */
+};
+
+/* Rebuild the request head m (parsed from buf) into out[0, cap). Returns
+ * the length, or -ENOSPC if it does not fit. */
+int lb_http_build_request(char *out,
+                          size_t cap,
+                          const uint8_t *buf,
+                          const struct http1_msg *m,
+                          const struct lb_req_edit *e);
+
+/* Same for a response head. */
+int lb_http_build_response(char *out,
+                           size_t cap,
+                           const uint8_t *buf,
+                           const struct http1_msg *m,
+                           const struct lb_rsp_edit *e);
+
+/* Value of cookie `name` in the request's Cookie fields, or NULL. */
+const uint8_t *lb_http_cookie_find(const uint8_t *buf,
+                                   const struct http1_msg *m,
+                                   const char *name,
+                                   size_t name_len,
+                                   size_t *ret_len);
+
+#endif

@@ -1,0 +1,36 @@
+/* httplog.h - HAProxy's httplog line, one per HTTP request:
+ *
+ *   CLIENT:PORT [DATE] FRONTEND BACKEND/SERVER TR/Tw/Tc/Tr/Ta STATUS BYTES
+ *   - - TERMSTATE AC/FC/BC/SC/RC SQ/BQ "REQUEST LINE"
+ *
+ * TERMSTATE is four characters: who ended the transaction and in which
+ * phase (as tcplog), then the persistence cookie seen in the request and
+ * what was done with Set-Cookie ('-' when no cookie is configured). Times
+ * in ms; -1 for a phase never reached. Pure: formatting only. */
+#ifndef LB_HTTPLOG_H
+#define LB_HTTPLOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/addr.h"
+
+struct lb_httplog_rec {
+    const struct lk_addr *client;
+    uint64_t date_wall_us; /* when the request started (first byte) */
+    const char *frontend, *backend, *server;
+    int64_t tr, tw, tc, trsp, ta;
+    int status;
+    uint64_t bytes; /* sent to the client */
+    char term[4];
+    unsigned actconn, feconn, beconn, srvconn, retries;
+    int redispatched;
+    unsigned srv_queue, be_queue;
+    const char *reqline; /* not NUL-terminated */
+    size_t reqline_len;
+};
+
+/* Format into buf (no newline); returns the length (truncated to len-1). */
+size_t lb_httplog_format(char *buf, size_t len, const struct lb_httplog_rec *r);
+
+#endif

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Each request-smuggling class and malformed request, sent raw over a
+# socket: lbd answers the right status, closes, and the server behind it
+# never sees the request hidden in the message.
+source "$(dirname "$0")/../lib.sh"
+source "$(dirname "$0")/../http_tools/common.sh"
+need_root
+
+P=$(free_port); B=$(free_port)
+start_backend "$B" origin
+cat > "$T/lbd.cfg" <<CFG
+defaults
+    mode http
+    timeout connect 1s
+    timeout client 3s
+    timeout server 3s
+    timeout http-request 3s
+frontend fe
+    bind 127.0.0.1:$P
+    default_backend be
+backend be
+    server origin 127.0.0.1:$B
+CFG
+start_lbd "$T/lbd.cfg"
+
+"$PY" "$(dirname "$0")/cases.py" "$P" > "$T/results"
+while read -r name got want; do
+  expect_eq "$name -> $want" "$got" "$want"
+done < "$T/results"
+check "the server never saw a smuggled request" bash -c "! grep -q SMUGGLED $T/reqlog"
+check "a chunked body hiding a request line is only a body" bash -c \
+  "printf 'POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n23\r\nGET /SMUGGLED HTTP/1.1\r\nHost: x\r\n\r\n\r\n0\r\n\r\n' | \"$PY\" $HTTP_TOOLS/raw.py $P | grep -q ' 35 1'"
+check "still no smuggled request at the server" bash -c "! grep -q SMUGGLED $T/reqlog"
+expect_eq "lbd still serves after all that" \
+  "$(curl -s "http://127.0.0.1:$P/ok")" "origin GET /ok"
+
+finish
