@@ -15,6 +15,7 @@
 #include "lbd/admin.h"
 #include "lbd/admin_int.h"
 #include "lbd/cfg.h"
+#include "lbd/errors.h"
 #include "lbd/lbd.h"
 #include "lbd/proxy.h"
 #include "lbd/server.h"
@@ -136,8 +137,10 @@ static int cmd_show_sess(struct lk_cmdconn *c, struct lb_daemon *d, int argc, ch
 
 static int cmd_show_errors(struct lk_cmdconn *c, struct lb_daemon *d, int argc, char **argv)
 {
-    /* mode tcp never parses traffic: nothing can be captured */
-    return lk_cmdconn_printf(c, "Total events captured on [%s] : 0\n", "now");
+    struct lk_sb sb = LK_SB_INIT;
+
+    lb_errors_show(d->errors, d->cfg, &sb);
+    return lb__admin_reply(c, &sb);
 }
 
 static int cmd_show_health(struct lk_cmdconn *c, struct lb_daemon *d, int argc, char **argv)

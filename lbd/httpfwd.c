@@ -19,6 +19,7 @@
 #include "lbd/http_cfg.h"
 #include "lbd/http_conn.h"
 #include "lbd/http_msg.h"
+#include "lbd/errors.h"
 #include "lbd/httpfwd.h"
 #include "lbd/httplog.h"
 #include "lbd/lbd.h"
@@ -639,6 +640,8 @@ static void wait_req_step(struct hsess *s)
             return;
         }
         if (r < 0) {
+            lb_errors_capture(s->w->d->errors, s->fe, LB_ERR_REQ, NULL, &s->cli,
+                              s->cbuf + s->coff, s->clen - s->coff, s->req.err_off);
             note_reqline(s);
             s->in_txn = 1;
             send_error(s, s->req.err_status, "PR");
@@ -1071,6 +1074,8 @@ static int rsp_head(struct hsess *s)
             return 0;
         if (r < 0) {
             s->srv_close = 1;
+            lb_errors_capture(s->w->d->errors, s->be, LB_ERR_RSP, s->srv, &s->cli,
+                              s->sbuf + s->soff, s->slen - s->soff, s->rsp.err_off);
             if (!s->bytes_out && retry(s, NULL, LB_RETRY_JUNK_RESPONSE))
                 return -1;
             send_error(s, 502, "PH");

@@ -16,6 +16,7 @@
 #include "lbd/cfg.h"
 #include "lbd/hc.h"
 #include "lbd/lbd.h"
+#include "lbd/errors.h"
 #include "lbd/server.h"
 #include "lbd/stats_http.h"
 #include "lbd/worker.h"
@@ -224,7 +225,8 @@ int lb_daemon_new(struct lb_daemon **ret, struct lb_cfg *cfg, const char *rundir
         return r;
     }
     init_loop_handles(d);
-    r = make_rundir(rundir);
+    d->errors = lb_errors_new(cfg);
+    r = d->errors ? make_rundir(rundir) : -ENOMEM;
     if (r < 0) {
         lk_log_errno(r, LK_LOG_ERR, "cannot create runtime directory %s: %m", rundir);
         goto fail;
@@ -307,6 +309,7 @@ struct lb_daemon *lb_daemon_free(struct lb_daemon *d)
     lb_admin_free(d);
     lb_hc_free(d);
     free(d->stats_http);
+    lb_errors_free(d->errors);
     free(d->rundir);
     free(d);
     return NULL;

@@ -33,6 +33,7 @@ struct lb_daemon {
     struct lb_admin *admin_state; /* admin.c */
     struct lb_hc *hc;             /* hc.c: checkd feed follower, NULL without checks */
     struct lb_stats_http *stats_http; /* stats_http.c */
+    struct lb_errors *errors;         /* errors.c: "show errors" captures */
 };
 
 /* Build the daemon: bind every listener and admin socket, but start no

@@ -33,5 +33,12 @@ check "a chunked body hiding a request line is only a body" bash -c \
 check "still no smuggled request at the server" bash -c "! grep -q SMUGGLED $T/reqlog"
 expect_eq "lbd still serves after all that" \
   "$(curl -s "http://127.0.0.1:$P/ok")" "origin GET /ok"
+# the rejected requests are captured for "show errors", as HAProxy does
+echo "show errors" | socat -t 2 - "UNIX-CONNECT:$T/run/lbd.sock" > "$T/errors.txt"
+n=$(awk '/^Total events captured/ {print $NF}' "$T/errors.txt")
+check "show errors counts the rejected requests ($n)" test "${n:-0}" -ge 20
+check "show errors shows the last invalid request with its bytes" \
+  grep -qE '^\[.*\] frontend [^ ]+ \(#[0-9]+\): invalid request$' "$T/errors.txt"
+check "show errors dumps the captured bytes" grep -qE '^  00000  ' "$T/errors.txt"
 
 finish
