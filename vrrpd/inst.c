@@ -142,14 +142,29 @@ static void vips_del(struct vr_inst *i, bool at_start)
     }
 }
 
+/* A VIP announced on its own "dev" goes out there, with that link's MAC;
+ * looked up at each burst (rare), so a renamed or re-created link is found. */
+static void garp_one(struct vr_inst *i, unsigned k)
+{
+    const struct vr_vip *v = &i->cfg->vips[k];
+    struct vr_link l;
+
+    if (v->dev[0] && strcmp(v->dev, i->cfg->ifname) != 0) {
+        if (vr_link_get(v->dev, &l) == 0 && vr_garp_send(i->garp_fd, l.ifindex, l.mac, v->addr) == 0)
+            i->st.garp_sent++;
+        return;
+    }
+    if (vr_garp_send(i->garp_fd, i->ifc.ifindex, i->ifc.mac, v->addr) == 0)
+        i->st.garp_sent++;
+}
+
 static void garp_burst(struct vr_inst *i, unsigned repeat)
 {
     unsigned k, n;
 
     for (n = 0; n < repeat; n++)
         for (k = 0; k < i->cfg->nvips; k++)
-            if (vr_garp_send(i->garp_fd, i->ifc.ifindex, i->ifc.mac, i->cfg->vips[k].addr) == 0)
-                i->st.garp_sent++;
+            garp_one(i, k);
 }
 
 /* garp_master_delay: a second burst after the delay; garp_master_refresh:
