@@ -133,6 +133,34 @@ static void buf_drop(struct hsess *s, char **b)
 
 /* ---- logging and counters ---- */
 
+#define INC(x) atomic_fetch_add_explicit(&(x), 1, memory_order_relaxed)
+
+/* Per-request counters of the stats (show stat, the stats page, metrics). */
+static void count_txn(struct hsess *s)
+{
+    int st = s->status, cls = st >= 100 && st < 600 ? st / 100 - 1 : 5;
+
+    INC(s->fe->req_tot);
+    if (st > 0) {
+        INC(s->fe->hrsp[cls]);
+        if (s->be && s->be != s->fe)
+            INC(s->be->hrsp[cls]);
+        if (s->log_srv)
+            INC(s->log_srv->hrsp[cls]);
+    }
+    if (s->be && s->be != s->fe)
+        INC(s->be->req_tot);
+    if (st == 403 && s->term[0] == 'P' && s->term[1] == 'R')
+        INC(s->fe->denied_req);
+    else if (s->term[1] == 'R' && (s->term[0] == 'P' || s->term[0] == 'c'))
+        INC(s->fe->failed_req);
+    if (st == 502 && s->be) {
+        INC(s->be->failed_resp);
+        if (s->log_srv)
+            INC(s->log_srv->failed_resp);
+    }
+}
+
 static void log_txn(struct hsess *s)
 {
     const struct lb_global *g = &s->w->cfg->global;
@@ -141,6 +169,8 @@ static void log_txn(struct hsess *s)
     char line[1024];
     size_t n;
 
+    if (s->in_txn)
+        count_txn(s);
     if (!s->in_txn || !lb_tlog_enabled(s->fe, g))
         return;
     memset(&r, 0, sizeof(r));

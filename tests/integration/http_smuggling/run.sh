@@ -40,5 +40,10 @@ check "show errors counts the rejected requests ($n)" test "${n:-0}" -ge 20
 check "show errors shows the last invalid request with its bytes" \
   grep -qE '^\[.*\] frontend [^ ]+ \(#[0-9]+\): invalid request$' "$T/errors.txt"
 check "show errors dumps the captured bytes" grep -qE '^  00000  ' "$T/errors.txt"
+# and counted in show stat: request errors (ereq) and 4xx responses of the frontend
+echo "show stat -1 1 -1" | socat -t 2 - "UNIX-CONNECT:$T/run/lbd.sock" > "$T/stat.csv"
+ereq=$(awk -F, '$2=="FRONTEND" {print $13}' "$T/stat.csv"); h4=$(awk -F, '$2=="FRONTEND" {print $43}' "$T/stat.csv")
+check "show stat counts the rejected requests as ereq ($ereq)" test "${ereq:-0}" -ge 20
+check "show stat counts them as 4xx responses ($h4)" test "${h4:-0}" -ge 20
 
 finish
