@@ -1770,7 +1770,6 @@ void lb_http_session_start(struct lb_worker *w,
 {
     struct lb_http_worker *hw = lb_http_worker_get(w);
     struct hsess *s = hw ? malloc(sizeof(*s)) : NULL;
-    int one = 1;
 
     /* the two parsed heads are written as they are parsed: not cleared */
     if (s)
@@ -1799,9 +1798,7 @@ void lb_http_session_start(struct lb_worker *w,
     w->nsessions++;
     atomic_fetch_add(&fe->cur_conns, 1);
     atomic_fetch_add(&fe->cum_conns, 1);
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    if (fe->options & (LB_OPT_TCPKA | LB_OPT_CLITCPKA))
-        setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+    /* TCP_NODELAY and SO_KEEPALIVE come from the listening socket */
     run(s);
 }
 

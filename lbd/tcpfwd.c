@@ -752,6 +752,6 @@ void lb_tcp_session_start(struct lb_worker *w, struct lb_proxy *fe, int fd,
         atomic_fetch_add(&s->be->cur_conns, 1);
         atomic_fetch_add(&s->be->cum_conns, 1);
     }
-    sock_opts(fd, ((fe->options | s->be->options) & (LB_OPT_TCPKA | LB_OPT_CLITCPKA)) != 0);
+    /* TCP_NODELAY and SO_KEEPALIVE come from the listening socket */
     dispatch(s);
 }

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,7 +95,10 @@ void lb_worker_kick_queue(struct lb_worker *w)
 
 /* ---- listening ---- */
 
-static int make_listen_socket(const struct lb_bind *b, int *ret)
+/* TCP_NODELAY and SO_KEEPALIVE set on the listening socket are inherited
+ * by every accepted one: one setsockopt per listener instead of one per
+ * connection. */
+static int make_listen_socket(const struct lb_proxy *fe, const struct lb_bind *b, int *ret)
 {
     int fd, one = 1, r;
 
@@ -102,6 +106,10 @@ static int make_listen_socket(const struct lb_bind *b, int *ret)
     if (fd < 0)
         return -errno;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    if (((fe->options | (fe->default_backend ? fe->default_backend->options : 0)) &
+         (LB_OPT_TCPKA | LB_OPT_CLITCPKA)))
+        setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
     if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0 ||
         bind(fd, &b->addr.u.sa, b->addr.len) < 0 || listen(fd, 1024) < 0) {
         r = -errno;
@@ -196,7 +204,7 @@ static int add_listeners(struct lb_worker *w, char **err)
         for (b = px->binds; b && !lb_stats_only(px); b = b->next) {
             struct lb_listener *l = &w->listeners[w->nlisteners];
 
-            r = make_listen_socket(b, &l->fd);
+            r = make_listen_socket(px, b, &l->fd);
             if (r < 0) {
                 lk_cfg_err(err, "%s:%u: %s '%s': cannot bind %s: %s", b->file, b->line,
                            px->cap & LB_CAP_BE ? "listen" : "frontend", px->name, b->spec,

@@ -38,7 +38,8 @@ static void set_state(struct vr_track *t, bool ok, const char *why)
 
     if (t->stopped)
         return;
-    snprintf(t->why, sizeof(t->why), "%s", why);
+    /* reasons longer than the field are cut on purpose */
+    snprintf(t->why, sizeof(t->why), "%.*s", (int)sizeof(t->why) - 1, why);
     if (!changed)
         return;
     t->ok = ok;
