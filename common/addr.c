@@ -68,7 +68,8 @@ int lk_addr_parse(const char *s, unsigned flags, struct lk_addr *ret)
         return -EINVAL;
     if (!colon && !(flags & (LK_ADDR_PORT_OPTIONAL | LK_ADDR_NO_PORT)))
         return -EINVAL;
-    if (colon && lk_parse_uint(colon + 1, (flags & LK_ADDR_PORT_OPTIONAL) ? 0 : 1, 65535, &port) < 0)
+    if (colon &&
+        lk_parse_uint(colon + 1, (flags & LK_ADDR_PORT_OPTIONAL) ? 0 : 1, 65535, &port) < 0)
         return -EINVAL;
     if (parse_host(host, (size_t)(hend - host), &a) < 0)
         return -EINVAL;

@@ -28,8 +28,8 @@ unsigned lk_edit_distance(const char *a, const char *b)
         row[0] = i;
         for (j = 1; j <= lb; j++) {
             tmp = row[j];
-            row[j] = LK_MIN(LK_MIN(row[j] + 1, row[j - 1] + 1),
-                            prev + (a[i - 1] == b[j - 1] ? 0u : 1u));
+            row[j] =
+                LK_MIN(LK_MIN(row[j] + 1, row[j - 1] + 1), prev + (a[i - 1] == b[j - 1] ? 0u : 1u));
             prev = tmp;
         }
     }
@@ -72,7 +72,8 @@ int lk_parse_int(const char *s, int64_t min, int64_t max, int64_t *ret)
     long long v;
     char *end;
 
-    if (!s || !(isdigit((unsigned char)*s) || ((*s == '-' || *s == '+') && isdigit((unsigned char)s[1]))))
+    if (!s ||
+        !(isdigit((unsigned char)*s) || ((*s == '-' || *s == '+') && isdigit((unsigned char)s[1]))))
         return -EINVAL;
     errno = 0;
     v = strtoll(s, &end, 10);
@@ -90,8 +91,8 @@ int lk_parse_time_ms(const char *s, uint64_t default_unit_ms, uint64_t max_ms, u
         const char *sfx;
         uint64_t us;
     } units[] = {
-        {"us", 1}, {"ms", 1000}, {"s", 1000000}, {"m", 60000000ull},
-        {"h", 3600000000ull}, {"d", 86400000000ull},
+        {"us", 1},          {"ms", 1000},         {"s", 1000000},
+        {"m", 60000000ull}, {"h", 3600000000ull}, {"d", 86400000000ull},
     };
     unsigned long long v;
     uint64_t us = 0, mult = default_unit_ms * 1000;

@@ -23,8 +23,8 @@ typedef int (*lk_cfgkw_fn)(int argc, char **argv, void *ctx, char **err);
 struct lk_cfgkw {
     const char *name;
     lk_cfgkw_fn fn;
-    int min_args; /* not counting the keyword itself */
-    int max_args; /* -1: unbounded */
+    int min_args;   /* not counting the keyword itself */
+    int max_args;   /* -1: unbounded */
     unsigned flags; /* dialect-specific (e.g. which sections accept it) */
 };
 

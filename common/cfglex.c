@@ -250,7 +250,10 @@ static const char *lex_quoted(const char *p, const char *end, char q, char **o, 
 }
 
 /* Split [p, end) into out->argv. Returns 0 or a negative errno. */
-static int lex_line(struct lk_cfglex *lx, const char *p, const char *end, struct lk_cfgline *out,
+static int lex_line(struct lk_cfglex *lx,
+                    const char *p,
+                    const char *end,
+                    struct lk_cfgline *out,
                     char **err)
 {
     char *o = lx->buf, *oend = lx->buf + sizeof(lx->buf) - 1;

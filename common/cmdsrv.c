@@ -414,8 +414,11 @@ static int srv_bind(struct lk_cmdsrv *s, const struct lk_cmdsrv_opts *o)
     return uv_listen((uv_stream_t *)&s->pipe, 64, on_connection);
 }
 
-int lk_cmdsrv_start(struct lk_cmdsrv **ret, uv_loop_t *loop, const struct lk_cmdsrv_opts *o,
-                    lk_cmd_fn fn, void *ud)
+int lk_cmdsrv_start(struct lk_cmdsrv **ret,
+                    uv_loop_t *loop,
+                    const struct lk_cmdsrv_opts *o,
+                    lk_cmd_fn fn,
+                    void *ud)
 {
     struct lk_cmdsrv *s;
     int r;
@@ -455,8 +458,7 @@ void lk_cmdsrv_stop(struct lk_cmdsrv *s)
     if (!s || s->stopping)
         return;
     s->stopping = 1;
-    LK_LIST_FOREACH_SAFE(it, nx, &s->conns)
-    {
+    LK_LIST_FOREACH_SAFE (it, nx, &s->conns) {
         conn_close_now(LK_LIST_ELEM(it, struct lk_cmdconn, link));
     }
     if (s->path)

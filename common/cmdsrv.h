@@ -41,19 +41,22 @@ typedef void (*lk_cmdconn_close_fn)(struct lk_cmdconn *c, void *conn_ud);
 
 struct lk_cmdsrv_opts {
     const char *path;
-    unsigned mode;   /* socket file mode, 0: 0660 */
-    uid_t uid;       /* (uid_t)-1: leave as is */
-    gid_t gid;       /* (gid_t)-1: leave as is */
-    int level;       /* enum lk_cmd_level granted to clients */
-    size_t max_out;  /* bytes queued per connection before -ENOBUFS; 0: 4 MiB */
+    unsigned mode;    /* socket file mode, 0: 0660 */
+    uid_t uid;        /* (uid_t)-1: leave as is */
+    gid_t gid;        /* (gid_t)-1: leave as is */
+    int level;        /* enum lk_cmd_level granted to clients */
+    size_t max_out;   /* bytes queued per connection before -ENOBUFS; 0: 4 MiB */
     unsigned idle_ms; /* close idle non-held connections; 0: 10 s */
 };
 
 /* Bind and listen. An existing socket file is replaced only if nobody
  * answers on it (a stale file from a crash), never if a live daemon owns
  * it: that is -EADDRINUSE. */
-int lk_cmdsrv_start(struct lk_cmdsrv **ret, uv_loop_t *loop, const struct lk_cmdsrv_opts *o,
-                    lk_cmd_fn fn, void *ud);
+int lk_cmdsrv_start(struct lk_cmdsrv **ret,
+                    uv_loop_t *loop,
+                    const struct lk_cmdsrv_opts *o,
+                    lk_cmd_fn fn,
+                    void *ud);
 
 /* Close the listener and every connection, unlink the socket file. The
  * object is freed once libuv has closed every handle (run the loop). */

@@ -19,8 +19,7 @@
 #define LK_UNLIKELY(x)   __builtin_expect(!!(x), 0)
 #define LK_PRINTF(a, b)  __attribute__((format(printf, a, b)))
 
-#define lk_container_of(ptr, type, member)                                                         \
-    ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
+#define lk_container_of(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 
 /* Programmer errors only, never input. */
 #define LK_BUG_ON(cond) assert(!(cond))

@@ -8,7 +8,10 @@ struct lk_list {
     struct lk_list *next, *prev;
 };
 
-#define LK_LIST_INIT(h) {&(h), &(h)}
+#define LK_LIST_INIT(h)                                                                            \
+    {                                                                                              \
+        &(h), &(h)                                                                                 \
+    }
 
 static inline void lk_list_init(struct lk_list *h)
 {

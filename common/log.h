@@ -56,7 +56,10 @@ struct lk_ratelimit {
     unsigned suppressed;
 };
 
-#define LK_RATELIMIT_INIT(ms, n) {0, (ms), (n), 0, 0}
+#define LK_RATELIMIT_INIT(ms, n)                                                                   \
+    {                                                                                              \
+        0, (ms), (n), 0, 0                                                                         \
+    }
 
 /* Returns 1 if a message may be logged now, 0 if it must be dropped. */
 int lk_ratelimit_ok(struct lk_ratelimit *rl);

@@ -15,7 +15,10 @@ struct lk_sb {
     int oom;
 };
 
-#define LK_SB_INIT {NULL, 0, 0, 0}
+#define LK_SB_INIT                                                                                 \
+    {                                                                                              \
+        NULL, 0, 0, 0                                                                              \
+    }
 
 void lk_sb_append(struct lk_sb *sb, const char *s, size_t n);
 void lk_sb_puts(struct lk_sb *sb, const char *s);

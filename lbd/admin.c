@@ -100,8 +100,7 @@ static int cmd_show_stat(struct lk_cmdconn *c, struct lb_daemon *d, int argc, ch
     return lb__admin_reply(c, &sb);
 }
 
-static int cmd_show_servers_state(struct lk_cmdconn *c, struct lb_daemon *d, int argc,
-                                  char **argv)
+static int cmd_show_servers_state(struct lk_cmdconn *c, struct lb_daemon *d, int argc, char **argv)
 {
     struct lk_sb sb = LK_SB_INIT;
 
@@ -193,42 +192,96 @@ static int cmd_help(struct lk_cmdconn *c, struct lb_daemon *d, int argc, char **
 
 static const struct lb_admin_cmd cmds[] = {
     {{"help", NULL}, LK_CMD_LEVEL_USER, cmd_help, "help", "this message"},
-    {{"show", "info", NULL}, LK_CMD_LEVEL_USER, cmd_show_info, "show info [json]",
+    {{"show", "info", NULL},
+     LK_CMD_LEVEL_USER,
+     cmd_show_info,
+     "show info [json]",
      "report information about the running process"},
-    {{"show", "stat", NULL}, LK_CMD_LEVEL_USER, cmd_show_stat,
-     "show stat [{<iid>|-1} {<type>|-1} {<sid>|-1}] [json]", "report counters for each proxy and server"},
-    {{"show", "servers", "state"}, LK_CMD_LEVEL_USER, cmd_show_servers_state,
-     "show servers state [<backend>]", "dump volatile server information"},
-    {{"show", "backend", NULL}, LK_CMD_LEVEL_USER, cmd_show_backend, "show backend",
+    {{"show", "stat", NULL},
+     LK_CMD_LEVEL_USER,
+     cmd_show_stat,
+     "show stat [{<iid>|-1} {<type>|-1} {<sid>|-1}] [json]",
+     "report counters for each proxy and server"},
+    {{"show", "servers", "state"},
+     LK_CMD_LEVEL_USER,
+     cmd_show_servers_state,
+     "show servers state [<backend>]",
+     "dump volatile server information"},
+    {{"show", "backend", NULL},
+     LK_CMD_LEVEL_USER,
+     cmd_show_backend,
+     "show backend",
      "list backends"},
-    {{"show", "health", NULL}, LK_CMD_LEVEL_USER, cmd_show_health, "show health [json]",
+    {{"show", "health", NULL},
+     LK_CMD_LEVEL_USER,
+     cmd_show_health,
+     "show health [json]",
      "lbd's own health (what vrrpd tracks)"},
-    {{"subscribe", "health", NULL}, LK_CMD_LEVEL_USER, cmd_subscribe, "subscribe health",
+    {{"subscribe", "health", NULL},
+     LK_CMD_LEVEL_USER,
+     cmd_subscribe,
+     "subscribe health",
      "stream health lines every 500 ms"},
-    {{"show", "sess", NULL}, LK_CMD_LEVEL_OPERATOR, cmd_show_sess, "show sess",
+    {{"show", "sess", NULL},
+     LK_CMD_LEVEL_OPERATOR,
+     cmd_show_sess,
+     "show sess",
      "report the number of sessions per thread"},
-    {{"show", "errors", NULL}, LK_CMD_LEVEL_OPERATOR, cmd_show_errors, "show errors",
+    {{"show", "errors", NULL},
+     LK_CMD_LEVEL_OPERATOR,
+     cmd_show_errors,
+     "show errors",
      "report last request and response errors"},
-    {{"clear", "counters", NULL}, LK_CMD_LEVEL_OPERATOR, cmd_clear_counters,
-     "clear counters [all]", "clear max (or all) statistics counters"},
-    {{"get", "weight", NULL}, LK_CMD_LEVEL_USER, lb__admin_get_weight, "get weight <bk>/<srv>",
+    {{"clear", "counters", NULL},
+     LK_CMD_LEVEL_OPERATOR,
+     cmd_clear_counters,
+     "clear counters [all]",
+     "clear max (or all) statistics counters"},
+    {{"get", "weight", NULL},
+     LK_CMD_LEVEL_USER,
+     lb__admin_get_weight,
+     "get weight <bk>/<srv>",
      "report a server's current weight"},
-    {{"set", "weight", NULL}, LK_CMD_LEVEL_ADMIN, lb__admin_set_weight,
-     "set weight <bk>/<srv> <w>[%]", "change a server's weight"},
-    {{"disable", "server", NULL}, LK_CMD_LEVEL_ADMIN, lb__admin_server_state,
-     "disable server <bk>/<srv>", "put a server in maintenance"},
-    {{"enable", "server", NULL}, LK_CMD_LEVEL_ADMIN, lb__admin_server_state,
-     "enable server <bk>/<srv>", "take a server out of maintenance"},
-    {{"set", "server", NULL}, LK_CMD_LEVEL_ADMIN, lb__admin_set_server,
-     "set server <bk>/<srv> state|health|weight|addr ...", "change a server's state, health, weight or address"},
-    {{"shutdown", "sessions", "server"}, LK_CMD_LEVEL_ADMIN, lb__admin_shutdown_sessions,
-     "shutdown sessions server <bk>/<srv>", "kill the sessions of a server"},
-    {{"set", "maxconn", NULL}, LK_CMD_LEVEL_ADMIN, lb__admin_set_maxconn,
-     "set maxconn frontend|server|global ...", "change a connection limit"},
-    {{"add", "server", NULL}, LK_CMD_LEVEL_ADMIN, lb__admin_add_del_server,
-     "add server <bk>/<srv> <addr:port> [weight N]", "add a server at run time"},
-    {{"del", "server", NULL}, LK_CMD_LEVEL_ADMIN, lb__admin_add_del_server,
-     "del server <bk>/<srv>", "remove a server in maintenance"},
+    {{"set", "weight", NULL},
+     LK_CMD_LEVEL_ADMIN,
+     lb__admin_set_weight,
+     "set weight <bk>/<srv> <w>[%]",
+     "change a server's weight"},
+    {{"disable", "server", NULL},
+     LK_CMD_LEVEL_ADMIN,
+     lb__admin_server_state,
+     "disable server <bk>/<srv>",
+     "put a server in maintenance"},
+    {{"enable", "server", NULL},
+     LK_CMD_LEVEL_ADMIN,
+     lb__admin_server_state,
+     "enable server <bk>/<srv>",
+     "take a server out of maintenance"},
+    {{"set", "server", NULL},
+     LK_CMD_LEVEL_ADMIN,
+     lb__admin_set_server,
+     "set server <bk>/<srv> state|health|weight|addr ...",
+     "change a server's state, health, weight or address"},
+    {{"shutdown", "sessions", "server"},
+     LK_CMD_LEVEL_ADMIN,
+     lb__admin_shutdown_sessions,
+     "shutdown sessions server <bk>/<srv>",
+     "kill the sessions of a server"},
+    {{"set", "maxconn", NULL},
+     LK_CMD_LEVEL_ADMIN,
+     lb__admin_set_maxconn,
+     "set maxconn frontend|server|global ...",
+     "change a connection limit"},
+    {{"add", "server", NULL},
+     LK_CMD_LEVEL_ADMIN,
+     lb__admin_add_del_server,
+     "add server <bk>/<srv> <addr:port> [weight N]",
+     "add a server at run time"},
+    {{"del", "server", NULL},
+     LK_CMD_LEVEL_ADMIN,
+     lb__admin_add_del_server,
+     "del server <bk>/<srv>",
+     "remove a server in maintenance"},
     {{NULL}, 0, NULL, NULL, NULL},
 };
 
@@ -284,8 +337,7 @@ static void health_tick(uv_timer_t *t)
     if (ok != a->last_ok)
         lk_log(ok ? LK_LOG_NOTICE : LK_LOG_WARNING, "health: %s (%s)", ok ? "ok" : "FAIL", why);
     a->last_ok = ok;
-    LK_LIST_FOREACH_SAFE(it, nx, &a->subs)
-    {
+    LK_LIST_FOREACH_SAFE (it, nx, &a->subs) {
         struct sub *s = LK_LIST_ELEM(it, struct sub, link);
 
         /* a subscriber that does not read is dropped, never waited for */
@@ -311,8 +363,11 @@ static int start_one(struct lb_daemon *d, const struct lk_cmdsrv_opts *o)
 
 int lb_admin_start(struct lb_daemon *d)
 {
-    struct lk_cmdsrv_opts o = {.mode = 0660, .uid = (uid_t)-1, .gid = (gid_t)-1,
-                               .level = LK_CMD_LEVEL_ADMIN, .max_out = 1 << 20};
+    struct lk_cmdsrv_opts o = {.mode = 0660,
+                               .uid = (uid_t)-1,
+                               .gid = (gid_t)-1,
+                               .level = LK_CMD_LEVEL_ADMIN,
+                               .max_out = 1 << 20};
     const struct lb_sock_cfg *sc;
     struct lb_admin *a;
     int r;
@@ -328,8 +383,12 @@ int lb_admin_start(struct lb_daemon *d)
     o.path = a->path;
     r = start_one(d, &o);
     for (sc = d->cfg->global.sockets; sc && r == 0; sc = sc->next) {
-        struct lk_cmdsrv_opts so = {.path = sc->path, .mode = sc->mode, .uid = sc->uid,
-                                    .gid = sc->gid, .level = sc->level, .max_out = 16 << 20,
+        struct lk_cmdsrv_opts so = {.path = sc->path,
+                                    .mode = sc->mode,
+                                    .uid = sc->uid,
+                                    .gid = sc->gid,
+                                    .level = sc->level,
+                                    .max_out = 16 << 20,
                                     .idle_ms = d->cfg->global.stats_timeout_ms
                                                    ? (unsigned)d->cfg->global.stats_timeout_ms
                                                    : 0};

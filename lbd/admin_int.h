@@ -35,8 +35,7 @@ int lb__admin_get_weight(struct lk_cmdconn *c, struct lb_daemon *d, int argc, ch
 int lb__admin_set_weight(struct lk_cmdconn *c, struct lb_daemon *d, int argc, char **argv);
 int lb__admin_server_state(struct lk_cmdconn *c, struct lb_daemon *d, int argc, char **argv);
 int lb__admin_set_server(struct lk_cmdconn *c, struct lb_daemon *d, int argc, char **argv);
-int lb__admin_shutdown_sessions(struct lk_cmdconn *c, struct lb_daemon *d, int argc,
-                                char **argv);
+int lb__admin_shutdown_sessions(struct lk_cmdconn *c, struct lb_daemon *d, int argc, char **argv);
 int lb__admin_set_maxconn(struct lk_cmdconn *c, struct lb_daemon *d, int argc, char **argv);
 int lb__admin_add_del_server(struct lk_cmdconn *c, struct lb_daemon *d, int argc, char **argv);
 

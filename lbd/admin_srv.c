@@ -103,8 +103,8 @@ static void set_state(struct lb_daemon *d, struct lb_server *s, enum lb_srv_stat
         s->check_health = s->rise + s->fall - 1;
     else if (st == LB_SRV_DOWN)
         s->check_health = 0;
-    log_change(s, st == LB_SRV_UP     ? "is UP"
-                  : st == LB_SRV_DOWN ? "is DOWN"
+    log_change(s, st == LB_SRV_UP      ? "is UP"
+                  : st == LB_SRV_DOWN  ? "is DOWN"
                   : st == LB_SRV_MAINT ? "is going into maintenance"
                                        : "is draining");
     if (st == LB_SRV_DOWN && s->shutdown_on_down)
@@ -120,7 +120,9 @@ int lb__admin_server_state(struct lk_cmdconn *c, struct lb_daemon *d, int argc, 
     return 0;
 }
 
-static int set_server_state(struct lk_cmdconn *c, struct lb_daemon *d, struct lb_server *s,
+static int set_server_state(struct lk_cmdconn *c,
+                            struct lb_daemon *d,
+                            struct lb_server *s,
                             const char *v)
 {
     if (strcmp(v, "ready") == 0)
@@ -135,7 +137,9 @@ static int set_server_state(struct lk_cmdconn *c, struct lb_daemon *d, struct lb
     return 0;
 }
 
-static int set_server_health(struct lk_cmdconn *c, struct lb_daemon *d, struct lb_server *s,
+static int set_server_health(struct lk_cmdconn *c,
+                             struct lb_daemon *d,
+                             struct lb_server *s,
                              const char *v)
 {
     int st = atomic_load(&s->state);
@@ -155,8 +159,11 @@ static int set_server_health(struct lk_cmdconn *c, struct lb_daemon *d, struct l
     return 0;
 }
 
-static int set_server_addr(struct lk_cmdconn *c, struct lb_daemon *d, struct lb_server *s,
-                           int argc, char **argv)
+static int set_server_addr(struct lk_cmdconn *c,
+                           struct lb_daemon *d,
+                           struct lb_server *s,
+                           int argc,
+                           char **argv)
 {
     char old[LK_ADDR_STRLEN], neu[LK_ADDR_STRLEN], spec[128];
     unsigned port = lk_addr_port(s->cur_addr);
@@ -286,8 +293,12 @@ void lb__admin_clear_counters(struct lb_daemon *d, int all)
 }
 
 /* add server B/S ADDR:PORT [weight N] [backup] [maxconn N] / del server B/S */
-static int add_server(struct lk_cmdconn *c, struct lb_daemon *d, struct lb_proxy *be,
-                      const char *name, int argc, char **argv)
+static int add_server(struct lk_cmdconn *c,
+                      struct lb_daemon *d,
+                      struct lb_proxy *be,
+                      const char *name,
+                      int argc,
+                      char **argv)
 {
     struct lb_server *s;
     char *err = NULL;

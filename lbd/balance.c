@@ -75,8 +75,11 @@ static int was_tried(const struct lb_pick_ctx *ctx, const struct lb_server *s)
 /* Collect usable servers of one kind (active or backup). Returns the
  * candidates (usable, not full, not tried); *usable counts usable servers
  * and *full those skipped only for being at maxconn. */
-static unsigned collect(struct lb_balancer *b, const struct lb_pick_ctx *ctx, int backup,
-                        unsigned *usable, unsigned *full)
+static unsigned collect(struct lb_balancer *b,
+                        const struct lb_pick_ctx *ctx,
+                        int backup,
+                        unsigned *usable,
+                        unsigned *full)
 {
     struct lb_proxy *be = b->be;
     struct lb_server *s;
@@ -101,7 +104,8 @@ static unsigned collect(struct lb_balancer *b, const struct lb_pick_ctx *ctx, in
     return n;
 }
 
-enum lb_pick_status lb_balancer_pick(struct lb_balancer *b, const struct lb_pick_ctx *ctx,
+enum lb_pick_status lb_balancer_pick(struct lb_balancer *b,
+                                     const struct lb_pick_ctx *ctx,
                                      struct lb_server **ret)
 {
     unsigned n, usable, full;

@@ -30,8 +30,8 @@ enum lb_pick_status {
 };
 
 struct lb_pick_ctx {
-    const struct lk_addr *client;  /* for balance source */
-    const void *key;               /* for uri / hdr(name), NULL if absent */
+    const struct lk_addr *client; /* for balance source */
+    const void *key;              /* for uri / hdr(name), NULL if absent */
     size_t key_len;
     struct lb_server *const *tried; /* servers to avoid (already failed) */
     unsigned ntried;
@@ -43,7 +43,9 @@ struct lb_balance_ops {
     /* Per-thread state for backend `be` into b->priv; 0 or -ENOMEM. */
     int (*init)(struct lb_balancer *b);
     /* Choose among `n` candidates (n >= 1, in configuration order). */
-    struct lb_server *(*pick)(struct lb_balancer *b, struct lb_server **cand, unsigned n,
+    struct lb_server *(*pick)(struct lb_balancer *b,
+                              struct lb_server **cand,
+                              unsigned n,
                               const struct lb_pick_ctx *ctx);
     void (*fini)(struct lb_balancer *b);
 };
@@ -69,7 +71,8 @@ struct lb_balancer *lb_balancer_free(struct lb_balancer *b);
 
 /* Choose a server. On LB_PICK_OK *ret is the server; the caller still
  * takes the slot with lb_server_take() (which may race and fail). */
-enum lb_pick_status lb_balancer_pick(struct lb_balancer *b, const struct lb_pick_ctx *ctx,
+enum lb_pick_status lb_balancer_pick(struct lb_balancer *b,
+                                     const struct lb_pick_ctx *ctx,
                                      struct lb_server **ret);
 
 /* 32-bit FNV-1a, the hash of balance source/uri/hdr. */

@@ -5,7 +5,9 @@
 
 #include "lbd/balance.h"
 
-static struct lb_server *first_pick(struct lb_balancer *b, struct lb_server **cand, unsigned n,
+static struct lb_server *first_pick(struct lb_balancer *b,
+                                    struct lb_server **cand,
+                                    unsigned n,
                                     const struct lb_pick_ctx *ctx)
 {
     return cand[0];

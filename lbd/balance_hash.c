@@ -24,7 +24,9 @@ static uint32_t key_hash(const struct lb_pick_ctx *ctx)
     return 0;
 }
 
-static struct lb_server *hash_pick(struct lb_balancer *b, struct lb_server **cand, unsigned n,
+static struct lb_server *hash_pick(struct lb_balancer *b,
+                                   struct lb_server **cand,
+                                   unsigned n,
                                    const struct lb_pick_ctx *ctx)
 {
     uint64_t total = 0, at;

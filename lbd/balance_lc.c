@@ -10,7 +10,9 @@
 
 #include "lbd/balance.h"
 
-static struct lb_server *lc_pick(struct lb_balancer *b, struct lb_server **cand, unsigned n,
+static struct lb_server *lc_pick(struct lb_balancer *b,
+                                 struct lb_server **cand,
+                                 unsigned n,
                                  const struct lb_pick_ctx *ctx)
 {
     struct lb_server *best = NULL, *s;

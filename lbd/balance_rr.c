@@ -17,7 +17,9 @@ static int rr_init(struct lb_balancer *b)
     return b->priv ? 0 : -ENOMEM;
 }
 
-static struct lb_server *rr_pick(struct lb_balancer *b, struct lb_server **cand, unsigned n,
+static struct lb_server *rr_pick(struct lb_balancer *b,
+                                 struct lb_server **cand,
+                                 unsigned n,
                                  const struct lb_pick_ctx *ctx)
 {
     int64_t *score = b->priv, total = 0, w;

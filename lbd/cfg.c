@@ -20,15 +20,19 @@
 enum section { SEC_NONE = 0, SEC_GLOBAL, SEC_DEFAULTS, SEC_FRONTEND, SEC_BACKEND, SEC_LISTEN };
 
 static const char *const section_names[] = {
-    [SEC_NONE] = "", [SEC_GLOBAL] = "global", [SEC_DEFAULTS] = "defaults",
-    [SEC_FRONTEND] = "frontend", [SEC_BACKEND] = "backend", [SEC_LISTEN] = "listen",
+    [SEC_NONE] = "",
+    [SEC_GLOBAL] = "global",
+    [SEC_DEFAULTS] = "defaults",
+    [SEC_FRONTEND] = "frontend",
+    [SEC_BACKEND] = "backend",
+    [SEC_LISTEN] = "listen",
 };
 
 /* Sections HAProxy has and lbd does not: refused with a clear message
  * rather than "unknown keyword". */
 static const char *const unsupported_sections[] = {
-    "userlist", "peers", "resolvers", "mailers", "program", "cache", "ring", "http-errors",
-    "fcgi-app", "log-forward", "dynamic-update", NULL,
+    "userlist", "peers",       "resolvers", "mailers",     "program",        "cache",
+    "ring",     "http-errors", "fcgi-app",  "log-forward", "dynamic-update", NULL,
 };
 
 int lb_cfg_fail(const struct lb_cfgctx *ctx, char **err, const char *fmt, ...)
@@ -45,8 +49,13 @@ int lb_cfg_fail(const struct lb_cfgctx *ctx, char **err, const char *fmt, ...)
     return LK_CFG_FATAL;
 }
 
-int lb_cfg_uint(const struct lb_cfgctx *ctx, char **argv, int i, uint64_t min, uint64_t max,
-                uint64_t *ret, char **err)
+int lb_cfg_uint(const struct lb_cfgctx *ctx,
+                char **argv,
+                int i,
+                uint64_t min,
+                uint64_t max,
+                uint64_t *ret,
+                char **err)
 {
     if (lk_parse_uint(argv[i], min, max, ret) < 0)
         return lb_cfg_fail(ctx, err, "'%s' expects an integer between %llu and %llu, got '%s'",
@@ -68,8 +77,8 @@ int lb_cfg_time(const struct lb_cfgctx *ctx, char **argv, int i, uint64_t *ret, 
 /* ---- log targets ---- */
 
 static const char *const facilities[] = {
-    "kern",  "user",  "mail",   "daemon", "auth",   "syslog", "lpr",    "news",
-    "uucp",  "cron",  "auth2",  "ftp",    "ntp",    "audit",  "alert",  "cron2",
+    "kern",   "user",   "mail",   "daemon", "auth",   "syslog", "lpr",    "news",
+    "uucp",   "cron",   "auth2",  "ftp",    "ntp",    "audit",  "alert",  "cron2",
     "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7",
 };
 
@@ -118,7 +127,9 @@ fail:
     return -ENOMEM;
 }
 
-static int log_target_addr(const struct lb_cfgctx *ctx, const char *spec, struct lb_logtarget *t,
+static int log_target_addr(const struct lb_cfgctx *ctx,
+                           const char *spec,
+                           struct lb_logtarget *t,
                            char **err)
 {
     if (strcmp(spec, "stdout") == 0 || strcmp(spec, "stderr") == 0) {
@@ -136,8 +147,8 @@ static int log_target_addr(const struct lb_cfgctx *ctx, const char *spec, struct
     if (strncmp(spec, "udp@", 4) == 0)
         spec += 4;
     if (lk_addr_parse(spec, LK_ADDR_PORT_OPTIONAL, &t->addr) < 0)
-        return lb_cfg_fail(ctx, err, "log: invalid target '%s' (stdout, stderr, /path or IP[:port])",
-                           spec);
+        return lb_cfg_fail(ctx, err,
+                           "log: invalid target '%s' (stdout, stderr, /path or IP[:port])", spec);
     if (lk_addr_port(&t->addr) == 0) {
         if (t->addr.u.sa.sa_family == AF_INET)
             t->addr.u.in4.sin_port = htons(514);
@@ -148,8 +159,12 @@ static int log_target_addr(const struct lb_cfgctx *ctx, const char *spec, struct
 }
 
 /* log TARGET [len N] [format F] [sample R:S] FACILITY [LEVEL [MINLEVEL]] */
-static int log_options(const struct lb_cfgctx *ctx, int argc, char **argv, int *i,
-                       struct lb_logtarget *t, char **err)
+static int log_options(const struct lb_cfgctx *ctx,
+                       int argc,
+                       char **argv,
+                       int *i,
+                       struct lb_logtarget *t,
+                       char **err)
 {
     static const char *const fmts[] = {"rfc3164", "rfc5424", "raw"};
     uint64_t v;
@@ -165,8 +180,7 @@ static int log_options(const struct lb_cfgctx *ctx, int argc, char **argv, int *
                 if (strcmp(argv[*i + 1], fmts[k]) == 0)
                     break;
             if (k == LK_ARRAY_SIZE(fmts))
-                return lb_cfg_fail(ctx, err,
-                                   "log: unsupported format '%s' (rfc3164, rfc5424, raw)",
+                return lb_cfg_fail(ctx, err, "log: unsupported format '%s' (rfc3164, rfc5424, raw)",
                                    argv[*i + 1]);
             t->format = (enum lb_log_format)k;
         } else {
@@ -177,15 +191,19 @@ static int log_options(const struct lb_cfgctx *ctx, int argc, char **argv, int *
     return 0;
 }
 
-int lb_cfg_parse_log(const struct lb_cfgctx *ctx, int argc, char **argv, struct lb_logtarget **list,
+int lb_cfg_parse_log(const struct lb_cfgctx *ctx,
+                     int argc,
+                     char **argv,
+                     struct lb_logtarget **list,
                      char **err)
 {
     struct lb_logtarget *t, **tail;
     int i = 2, lvl;
 
     if (argc < 3)
-        return lb_cfg_fail(ctx, err, "'log' expects a target and a facility, e.g. "
-                                     "'log /dev/log local0' or 'log stdout format raw local0'");
+        return lb_cfg_fail(ctx, err,
+                           "'log' expects a target and a facility, e.g. "
+                           "'log /dev/log local0' or 'log stdout format raw local0'");
     t = calloc(1, sizeof(*t));
     if (!t)
         return lb_cfg_fail(ctx, err, "out of memory");
@@ -261,8 +279,11 @@ static int gbl_bufsize(int argc, char **argv, void *vctx, char **err)
     return 0;
 }
 
-static int sock_owner(const struct lb_cfgctx *ctx, const char *kw, const char *v,
-                      struct lb_sock_cfg *s, char **err)
+static int sock_owner(const struct lb_cfgctx *ctx,
+                      const char *kw,
+                      const char *v,
+                      struct lb_sock_cfg *s,
+                      char **err)
 {
     if (strcmp(kw, "user") == 0 || strcmp(kw, "uid") == 0) {
         struct passwd *pw = getpwnam(v);
@@ -292,8 +313,11 @@ static int sock_owner(const struct lb_cfgctx *ctx, const char *kw, const char *v
                        kw);
 }
 
-static int stats_socket_opt(const struct lb_cfgctx *ctx, const char *kw, const char *v,
-                            struct lb_sock_cfg *s, char **err)
+static int stats_socket_opt(const struct lb_cfgctx *ctx,
+                            const char *kw,
+                            const char *v,
+                            struct lb_sock_cfg *s,
+                            char **err)
 {
     int lvl;
 
@@ -324,8 +348,9 @@ static int gbl_stats(int argc, char **argv, void *vctx, char **err)
     if (strcmp(argv[1], "timeout") == 0 && argc == 3)
         return lb_cfg_time(ctx, argv, 2, &ctx->cfg->global.stats_timeout_ms, err);
     if (strcmp(argv[1], "socket") != 0 || argc < 3)
-        return lb_cfg_fail(ctx, err, "'stats' in 'global' expects 'socket PATH [mode M] [level L] "
-                                     "[user U] [group G]' or 'timeout T'");
+        return lb_cfg_fail(ctx, err,
+                           "'stats' in 'global' expects 'socket PATH [mode M] [level L] "
+                           "[user U] [group G]' or 'timeout T'");
     if (argv[2][0] != '/' && strncmp(argv[2], "unix@", 5) != 0)
         return lb_cfg_fail(ctx, err, "stats socket: only Unix socket paths are supported, got '%s'",
                            argv[2]);
@@ -497,15 +522,17 @@ static struct lb_proxy *find_defaults(const struct lb_cfg *cfg, const char *name
     return NULL;
 }
 
-static int section_from(struct parser *p, struct lk_cfgline *ln, int *argc,
-                        const struct lb_proxy **def, char **err)
+static int section_from(struct parser *p,
+                        struct lk_cfgline *ln,
+                        int *argc,
+                        const struct lb_proxy **def,
+                        char **err)
 {
     *def = p->last_defaults;
     if (*argc >= 2 && strcmp(ln->argv[*argc - 2], "from") == 0) {
         *def = find_defaults(p->ctx.cfg, ln->argv[*argc - 1]);
         if (!*def)
-            return lb_cfg_fail(&p->ctx, err, "no defaults section named '%s'",
-                               ln->argv[*argc - 1]);
+            return lb_cfg_fail(&p->ctx, err, "no defaults section named '%s'", ln->argv[*argc - 1]);
         *argc -= 2;
     }
     return 0;
@@ -539,7 +566,8 @@ static int open_defaults(struct parser *p, struct lk_cfgline *ln, char **err)
 
 static int open_proxy(struct parser *p, struct lk_cfgline *ln, enum section sec, char **err)
 {
-    static const unsigned caps[] = {[SEC_FRONTEND] = LB_CAP_FE, [SEC_BACKEND] = LB_CAP_BE,
+    static const unsigned caps[] = {[SEC_FRONTEND] = LB_CAP_FE,
+                                    [SEC_BACKEND] = LB_CAP_BE,
                                     [SEC_LISTEN] = LB_CAP_FE | LB_CAP_BE};
     const struct lb_proxy *def;
     struct lb_proxy *px, *other;

@@ -41,13 +41,21 @@ int lb_cfg_fail(const struct lb_cfgctx *ctx, char **err, const char *fmt, ...) L
 
 /* Read a bounded number/time argument for keyword argv[0]; on error fills
  * *err and returns LK_CFG_FATAL. */
-int lb_cfg_uint(const struct lb_cfgctx *ctx, char **argv, int i, uint64_t min, uint64_t max,
-                uint64_t *ret, char **err);
+int lb_cfg_uint(const struct lb_cfgctx *ctx,
+                char **argv,
+                int i,
+                uint64_t min,
+                uint64_t max,
+                uint64_t *ret,
+                char **err);
 int lb_cfg_time(const struct lb_cfgctx *ctx, char **argv, int i, uint64_t *ret, char **err);
 
 /* Parse a "log" line (global or proxy form, argv[0] == "log") into a new
  * target appended to *list. */
-int lb_cfg_parse_log(const struct lb_cfgctx *ctx, int argc, char **argv, struct lb_logtarget **list,
+int lb_cfg_parse_log(const struct lb_cfgctx *ctx,
+                     int argc,
+                     char **argv,
+                     struct lb_logtarget **list,
                      char **err);
 
 /* Free a list of log targets; returns NULL. */

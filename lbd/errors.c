@@ -60,9 +60,14 @@ struct lb_errors *lb_errors_free(struct lb_errors *e)
     return NULL;
 }
 
-void lb_errors_capture(struct lb_errors *e, const struct lb_proxy *px, enum lb_err_dir dir,
-                       const struct lb_server *srv, const struct lk_addr *client,
-                       const void *buf, size_t len, size_t err_off)
+void lb_errors_capture(struct lb_errors *e,
+                       const struct lb_proxy *px,
+                       enum lb_err_dir dir,
+                       const struct lb_server *srv,
+                       const struct lk_addr *client,
+                       const void *buf,
+                       size_t len,
+                       size_t err_off)
 {
     struct capture *c;
 
@@ -129,7 +134,9 @@ static void dump(struct lk_sb *sb, const char *d, size_t len)
     }
 }
 
-static void show_one(struct lk_sb *sb, const struct lb_proxy *px, enum lb_err_dir dir,
+static void show_one(struct lk_sb *sb,
+                     const struct lb_proxy *px,
+                     enum lb_err_dir dir,
                      const struct capture *c)
 {
     char date[40], ip[LK_ADDR_STRLEN];
@@ -141,7 +148,8 @@ static void show_one(struct lk_sb *sb, const struct lb_proxy *px, enum lb_err_di
     lk_sb_printf(sb, "  backend %s (#%d), server %s (#%d), event #%u, src %s\n",
                  dir == LB_ERR_RSP ? px->name : "<NONE>", dir == LB_ERR_RSP ? (int)px->uuid : -1,
                  c->server, c->srv_id, c->event, lk_addr_str(&c->client, ip, sizeof(ip)));
-    lk_sb_printf(sb, "  buffer starts at 0 (including 0 out), %zu free,\n", LB_ERR_CAPTURE - c->len);
+    lk_sb_printf(sb, "  buffer starts at 0 (including 0 out), %zu free,\n",
+                 LB_ERR_CAPTURE - c->len);
     lk_sb_printf(sb, "  len %zu, wraps at %d, error at position %zu\n\n", c->len, LB_ERR_CAPTURE,
                  c->err_off);
     dump(sb, c->data, c->len);

@@ -26,9 +26,14 @@ struct lb_errors *lb_errors_free(struct lb_errors *e);
 
 /* Record an invalid message. `px` is the frontend (requests) or backend
  * (responses); `srv` may be NULL. Thread-safe. */
-void lb_errors_capture(struct lb_errors *e, const struct lb_proxy *px, enum lb_err_dir dir,
-                       const struct lb_server *srv, const struct lk_addr *client,
-                       const void *buf, size_t len, size_t err_off);
+void lb_errors_capture(struct lb_errors *e,
+                       const struct lb_proxy *px,
+                       enum lb_err_dir dir,
+                       const struct lb_server *srv,
+                       const struct lk_addr *client,
+                       const void *buf,
+                       size_t len,
+                       size_t err_off);
 
 /* HAProxy's "show errors" text. */
 void lb_errors_show(struct lb_errors *e, const struct lb_cfg *cfg, struct lk_sb *sb);

@@ -16,10 +16,10 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "lbd/balance.h"
+#include "lbd/errors.h"
 #include "lbd/http_cfg.h"
 #include "lbd/http_conn.h"
 #include "lbd/http_msg.h"
-#include "lbd/errors.h"
 #include "lbd/httpfwd.h"
 #include "lbd/httplog.h"
 #include "lbd/lbd.h"
@@ -670,8 +670,8 @@ static void wait_req_step(struct hsess *s)
             return;
         }
         if (r < 0) {
-            lb_errors_capture(s->w->d->errors, s->fe, LB_ERR_REQ, NULL, &s->cli,
-                              s->cbuf + s->coff, s->clen - s->coff, s->req.err_off);
+            lb_errors_capture(s->w->d->errors, s->fe, LB_ERR_REQ, NULL, &s->cli, s->cbuf + s->coff,
+                              s->clen - s->coff, s->req.err_off);
             note_reqline(s);
             s->in_txn = 1;
             send_error(s, s->req.err_status, "PR");

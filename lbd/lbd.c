@@ -14,9 +14,9 @@
 #include "common/sdnotify.h"
 #include "lbd/admin.h"
 #include "lbd/cfg.h"
+#include "lbd/errors.h"
 #include "lbd/hc.h"
 #include "lbd/lbd.h"
-#include "lbd/errors.h"
 #include "lbd/server.h"
 #include "lbd/stats_http.h"
 #include "lbd/worker.h"
@@ -43,8 +43,8 @@ static void grace_cb(uv_timer_t *t)
 
 static void begin_stop(struct lb_daemon *d, const char *why)
 {
-    uint64_t grace = d->cfg->global.hard_stop_after_ms ? d->cfg->global.hard_stop_after_ms
-                                                       : DEFAULT_GRACE_MS;
+    uint64_t grace =
+        d->cfg->global.hard_stop_after_ms ? d->cfg->global.hard_stop_after_ms : DEFAULT_GRACE_MS;
 
     if (d->stopping) {
         lk_log(LK_LOG_NOTICE, "%s again: closing all connections now", why);
@@ -118,8 +118,7 @@ int lb_daemon_healthy(struct lb_daemon *d, char *why, size_t len)
     for (i = 0; i < d->nworkers; i++) {
         hb = atomic_load(&d->workers[i]->heartbeat_ms);
         if (now > hb + 2000) {
-            snprintf(why, len, "worker %u stalled for %llu ms", i,
-                     (unsigned long long)(now - hb));
+            snprintf(why, len, "worker %u stalled for %llu ms", i, (unsigned long long)(now - hb));
             return 0;
         }
     }
@@ -277,8 +276,8 @@ int lb_daemon_run(struct lb_daemon *d)
     lb_admin_run(d);
     if (lb_hc_start(d) < 0)
         lk_log(LK_LOG_WARNING, "health checks via checkd are not running");
-    lk_log(LK_LOG_NOTICE, "lbd %s started: %u worker thread%s, pid %d", LBKIT_VERSION,
-           d->nworkers, d->nworkers == 1 ? "" : "s", (int)getpid());
+    lk_log(LK_LOG_NOTICE, "lbd %s started: %u worker thread%s, pid %d", LBKIT_VERSION, d->nworkers,
+           d->nworkers == 1 ? "" : "s", (int)getpid());
     lk_sd_notify("READY=1\nSTATUS=serving");
     uv_run(&d->loop, UV_RUN_DEFAULT);
     lk_log(LK_LOG_NOTICE, "lbd stopped");

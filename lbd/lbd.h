@@ -30,8 +30,8 @@ struct lb_daemon {
     _Atomic unsigned workers_done;
     int stopping;
     int exit_code;
-    struct lb_admin *admin_state; /* admin.c */
-    struct lb_hc *hc;             /* hc.c: checkd feed follower, NULL without checks */
+    struct lb_admin *admin_state;     /* admin.c */
+    struct lb_hc *hc;                 /* hc.c: checkd feed follower, NULL without checks */
     struct lb_stats_http *stats_http; /* stats_http.c */
     struct lb_errors *errors;         /* errors.c: "show errors" captures */
 };

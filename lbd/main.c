@@ -49,13 +49,27 @@ int main(int argc, char **argv)
     lk_log_init("lbd", LK_LOG_INFO);
     while ((opt = getopt(argc, argv, "f:cR:dvh")) != -1) {
         switch (opt) {
-        case 'f': file = optarg; break;
-        case 'c': check = 1; break;
-        case 'R': rundir = optarg; break;
-        case 'd': lk_log_threshold = LK_LOG_DEBUG; break;
-        case 'v': printf("lbd version %s (lbkit)\n", LBKIT_VERSION); return 0;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 1;
+        case 'f':
+            file = optarg;
+            break;
+        case 'c':
+            check = 1;
+            break;
+        case 'R':
+            rundir = optarg;
+            break;
+        case 'd':
+            lk_log_threshold = LK_LOG_DEBUG;
+            break;
+        case 'v':
+            printf("lbd version %s (lbkit)\n", LBKIT_VERSION);
+            return 0;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 1;
         }
     }
     if (optind != argc) {

@@ -13,9 +13,12 @@
 #include "lbd/server.h"
 
 static const char *const algo_names[LB_ALGO_MAX] = {
-    [LB_ALGO_ROUNDROBIN] = "roundrobin", [LB_ALGO_LEASTCONN] = "leastconn",
-    [LB_ALGO_SOURCE] = "source",         [LB_ALGO_FIRST] = "first",
-    [LB_ALGO_URI] = "uri",               [LB_ALGO_HDR] = "hdr",
+    [LB_ALGO_ROUNDROBIN] = "roundrobin",
+    [LB_ALGO_LEASTCONN] = "leastconn",
+    [LB_ALGO_SOURCE] = "source",
+    [LB_ALGO_FIRST] = "first",
+    [LB_ALGO_URI] = "uri",
+    [LB_ALGO_HDR] = "hdr",
 };
 
 const char *lb_algo_name(enum lb_algo a)
@@ -141,9 +144,8 @@ static int add_bind(struct lb_cfgctx *ctx, const char *spec, char **err)
     if (lk_addr_parse(spec, 0, &b->addr) < 0) {
         free(b->spec);
         free(b);
-        return lb_cfg_fail(ctx, err,
-                           "bind: invalid address '%s' (expected ADDR:PORT, *:PORT or :PORT)",
-                           spec);
+        return lb_cfg_fail(
+            ctx, err, "bind: invalid address '%s' (expected ADDR:PORT, *:PORT or :PORT)", spec);
     }
     b->file = ctx->file;
     b->line = ctx->line;
@@ -281,8 +283,8 @@ static int option_keep_args(struct lb_cfgctx *ctx, int argc, char **argv, int fi
     int i;
 
     for (i = first; i < argc && off < sizeof(line); i++)
-        off += (size_t)snprintf(line + off, sizeof(line) - off, "%s%s", i > first ? " " : "",
-                                argv[i]);
+        off +=
+            (size_t)snprintf(line + off, sizeof(line) - off, "%s%s", i > first ? " " : "", argv[i]);
     if (off >= sizeof(line))
         return lb_cfg_fail(ctx, err, "option line too long");
     if (strv_add(&ctx->px->extra, &ctx->px->nextra, line) < 0)
@@ -290,14 +292,16 @@ static int option_keep_args(struct lb_cfgctx *ctx, int argc, char **argv, int fi
     return 0;
 }
 
-static int option_validate_args(struct lb_cfgctx *ctx, const struct optdef *o, int nargs,
-                                char **argv, char **err)
+static int option_validate_args(struct lb_cfgctx *ctx,
+                                const struct optdef *o,
+                                int nargs,
+                                char **argv,
+                                char **err)
 {
     if (nargs > o->max_args)
-        return lb_cfg_fail(ctx, err, "option %s takes at most %d argument%s", o->name,
-                           o->max_args, o->max_args == 1 ? "" : "s");
-    if (o->flag == LB_OPT_MYSQL_CHECK && nargs > 0 &&
-        (strcmp(argv[0], "user") != 0 || nargs < 2))
+        return lb_cfg_fail(ctx, err, "option %s takes at most %d argument%s", o->name, o->max_args,
+                           o->max_args == 1 ? "" : "s");
+    if (o->flag == LB_OPT_MYSQL_CHECK && nargs > 0 && (strcmp(argv[0], "user") != 0 || nargs < 2))
         return lb_cfg_fail(ctx, err, "option mysql-check: expected 'user <name> [post-41]'");
     if (o->flag == LB_OPT_HTTPLOG && nargs == 1 && strcmp(argv[0], "clf") != 0)
         return lb_cfg_fail(ctx, err, "option httplog: only 'clf' may follow");
@@ -547,7 +551,8 @@ static int validate_binds(struct lb_cfg *cfg, struct lb_proxy *px, char **err)
     for (b = px->binds; b; b = b->next)
         for (o = cfg->proxies; o != px && o; o = o->next)
             for (ob = o->binds; ob; ob = ob->next)
-                if (b->addr.len == ob->addr.len && memcmp(&b->addr.u, &ob->addr.u, b->addr.len) == 0)
+                if (b->addr.len == ob->addr.len &&
+                    memcmp(&b->addr.u, &ob->addr.u, b->addr.len) == 0)
                     return lk_cfg_err(err, "%s:%u: bind %s is already used by %s '%s' at %s:%u",
                                       b->file, b->line, b->spec, lb_proxy_kind(o), o->name,
                                       ob->file, ob->line);
@@ -562,9 +567,8 @@ int lb_proxy_validate(struct lb_cfg *cfg, struct lb_proxy *px, char **err)
     if (px->default_backend_name) {
         px->default_backend = lb_cfg_find_proxy(cfg, px->default_backend_name, LB_CAP_BE);
         if (!px->default_backend)
-            return lk_cfg_err(err, "%s:%u: %s '%s': default_backend '%s' does not exist",
-                              px->file, px->line, lb_proxy_kind(px), px->name,
-                              px->default_backend_name);
+            return lk_cfg_err(err, "%s:%u: %s '%s': default_backend '%s' does not exist", px->file,
+                              px->line, lb_proxy_kind(px), px->name, px->default_backend_name);
         if (px->default_backend->mode != px->mode)
             return lk_cfg_err(err, "%s:%u: %s '%s' (mode %s) cannot use backend '%s' (mode %s)",
                               px->file, px->line, lb_proxy_kind(px), px->name,
@@ -578,8 +582,8 @@ int lb_proxy_validate(struct lb_cfg *cfg, struct lb_proxy *px, char **err)
         return lk_cfg_err(err, "%s:%u: frontend '%s' has no default_backend", px->file, px->line,
                           px->name);
     if ((px->algo == LB_ALGO_URI || px->algo == LB_ALGO_HDR) && px->mode != LB_MODE_HTTP)
-        return lk_cfg_err(err, "%s:%u: balance %s needs 'mode http' in %s '%s'", px->file,
-                          px->line, lb_algo_name(px->algo), lb_proxy_kind(px), px->name);
+        return lk_cfg_err(err, "%s:%u: balance %s needs 'mode http' in %s '%s'", px->file, px->line,
+                          lb_algo_name(px->algo), lb_proxy_kind(px), px->name);
     if ((px->cap & LB_CAP_BE) && lb_server_reserve(px, LB_DYN_SERVERS) < 0)
         return lk_cfg_err(err, "out of memory");
     return validate_binds(cfg, px, err);

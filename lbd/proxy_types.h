@@ -79,12 +79,12 @@ struct lb_logtarget {
     struct lb_logtarget *next;
     enum lb_log_kind kind;
     enum lb_log_format format;
-    int fd;            /* LB_LOG_FD: 1 or 2 */
+    int fd;              /* LB_LOG_FD: 1 or 2 */
     struct lk_addr addr; /* LB_LOG_UDP */
-    char *path;        /* LB_LOG_UNIX */
-    int facility;      /* 0..23 */
-    int level;         /* highest level sent (syslog numbering) */
-    unsigned maxlen;   /* line length limit */
+    char *path;          /* LB_LOG_UNIX */
+    int facility;        /* 0..23 */
+    int level;           /* highest level sent (syslog numbering) */
+    unsigned maxlen;     /* line length limit */
 };
 
 struct lb_bind {
@@ -101,27 +101,27 @@ struct lb_http_px;
 struct lb_server {
     char *name;
     struct lb_proxy *be;
-    struct lk_addr addr; /* as configured; connect through cur_addr */
+    struct lk_addr addr;              /* as configured; connect through cur_addr */
     struct lk_addr *_Atomic cur_addr; /* runtime address ("set server addr") */
-    struct lk_addr **old_addrs; /* replaced addresses, freed with the server */
+    struct lk_addr **old_addrs;       /* replaced addresses, freed with the server */
     unsigned nold_addrs;
-    unsigned idx; /* position in be->servers */
+    unsigned idx;  /* position in be->servers */
     unsigned puid; /* HAProxy's server id, from 1 */
     const char *file;
     unsigned line;
-    _Atomic unsigned flags; /* LB_SRV_F_* */
-    unsigned weight; /* configured, 0..256 */
-    unsigned maxconn; /* 0: unlimited */
+    _Atomic unsigned flags;               /* LB_SRV_F_* */
+    unsigned weight;                      /* configured, 0..256 */
+    unsigned maxconn;                     /* 0: unlimited */
     uint64_t inter, fastinter, downinter; /* ms */
     unsigned rise, fall;
     char *cookie;
-    int init_state; /* -1 unset, LB_SRV_UP or LB_SRV_DOWN */
+    int init_state;       /* -1 unset, LB_SRV_UP or LB_SRV_DOWN */
     int shutdown_on_down; /* on-marked-down shutdown-sessions */
     int observe;          /* "observe layer4|layer7": passive health (lbd/hc.c) */
     unsigned error_limit; /* consecutive live-traffic failures before on-error; 0: 10 */
     char on_error[16];    /* on-error keyword, "" when unset */
     /* shared: */
-    _Atomic int state; /* enum lb_srv_state */
+    _Atomic int state;           /* enum lb_srv_state */
     _Atomic unsigned cur_weight; /* weight in effect (runtime-settable) */
     _Atomic unsigned cur_conns;
     _Atomic unsigned max_conns_seen;
@@ -139,7 +139,7 @@ struct lb_server {
     uint64_t down_since_ms, downtime_ms;
     unsigned chkfail, chkdown;
     unsigned check_health; /* HAProxy's health counter, 0..rise+fall-1 */
-    int check_code; /* L7 status code, 0 if none */
+    int check_code;        /* L7 status code, 0 if none */
     int check_duration_ms; /* -1 if none */
     char check_status[16]; /* L4OK, L4CON, L7STS, ...; "" if no check ran */
     char check_desc[96];
@@ -177,7 +177,7 @@ struct lb_proxy {
     struct lb_proxy *default_backend;
     struct lb_bind *binds;
     struct lb_server **servers; /* servers_cap slots, nservers in use */
-    _Atomic unsigned nservers; /* grows at run time ("add server") */
+    _Atomic unsigned nservers;  /* grows at run time ("add server") */
     unsigned servers_cap;
     struct lb_server defsrv; /* default-server settings */
     int log_global;
@@ -232,7 +232,7 @@ struct lb_global {
 
 struct lb_cfg {
     struct lb_global global;
-    struct lb_proxy *proxies; /* frontends, backends, listens in file order */
+    struct lb_proxy *proxies;  /* frontends, backends, listens in file order */
     struct lb_proxy *defaults; /* every defaults section, for named lookup */
     char *path;
     char **files; /* every file read, so objects can point at their FILE */

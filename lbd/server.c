@@ -11,7 +11,9 @@
 #include "lbd/server.h"
 
 static const char *const state_names[LB_SRV_STATE_MAX] = {
-    [LB_SRV_UP] = "UP", [LB_SRV_DOWN] = "DOWN", [LB_SRV_MAINT] = "MAINT",
+    [LB_SRV_UP] = "UP",
+    [LB_SRV_DOWN] = "DOWN",
+    [LB_SRV_MAINT] = "MAINT",
     [LB_SRV_DRAIN] = "DRAIN",
 };
 
@@ -47,8 +49,7 @@ struct lb_server *lb_server_find(const struct lb_proxy *be, const char *name)
     unsigned i;
 
     for (i = 0; i < be->nservers; i++)
-        if (!(be->servers[i]->flags & LB_SRV_F_DELETED) &&
-            strcmp(be->servers[i]->name, name) == 0)
+        if (!(be->servers[i]->flags & LB_SRV_F_DELETED) && strcmp(be->servers[i]->name, name) == 0)
             return be->servers[i];
     return NULL;
 }
@@ -305,8 +306,7 @@ static int parse_kws(struct srvctx *sc, int argc, char **argv, int first, char *
         }
         n = kw->min_args;
         if (i + n >= argc + (n == 0))
-            return lb_cfg_fail(sc->ctx, err, "'%s' on '%s' line expects a value", argv[i],
-                               argv[0]);
+            return lb_cfg_fail(sc->ctx, err, "'%s' on '%s' line expects a value", argv[i], argv[0]);
         if (kw->fn(n + 1, argv + i, sc, err) & LK_CFG_FATAL)
             return LK_CFG_FATAL;
         i += n + 1;
@@ -449,16 +449,18 @@ static void finish_server(struct lb_server *s)
     atomic_init(&s->cur_weight, s->weight);
     s->last_change_ms = lk_mono_ms();
     s->check_duration_ms = -1;
-    s->check_health = (s->flags & LB_SRV_F_DISABLED) || s->init_state == LB_SRV_DOWN
-                          ? 0
-                          : s->rise + s->fall - 1;
+    s->check_health =
+        (s->flags & LB_SRV_F_DISABLED) || s->init_state == LB_SRV_DOWN ? 0 : s->rise + s->fall - 1;
     atomic_init(&s->state, (s->flags & LB_SRV_F_DISABLED) ? LB_SRV_MAINT
                            : s->init_state == LB_SRV_DOWN ? LB_SRV_DOWN
                                                           : LB_SRV_UP);
 }
 
-int lb_server_parse_detached(struct lb_cfgctx *ctx, int argc, char **argv,
-                             struct lb_server **ret, char **err)
+int lb_server_parse_detached(struct lb_cfgctx *ctx,
+                             int argc,
+                             char **argv,
+                             struct lb_server **ret,
+                             char **err)
 {
     struct srvctx sc = {ctx, NULL};
     struct lb_server *s;

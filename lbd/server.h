@@ -18,8 +18,11 @@ int lb_defsrv_parse(int argc, char **argv, void *ctx, char **err);
 /* Parse a server line into a new server that is not added to the backend
  * (for "add server" at run time). 0 and *ret, or a negative errno with
  * *err set. */
-int lb_server_parse_detached(struct lb_cfgctx *ctx, int argc, char **argv,
-                             struct lb_server **ret, char **err);
+int lb_server_parse_detached(struct lb_cfgctx *ctx,
+                             int argc,
+                             char **argv,
+                             struct lb_server **ret,
+                             char **err);
 
 /* Initialise a server's settings to HAProxy's defaults. */
 void lb_server_defaults(struct lb_server *s);

@@ -16,27 +16,134 @@
 
 /* The header of Debian's HAProxy 2.6.12, field by field. */
 static const char *const field_names[F_MAX] = {
-    "pxname", "svname", "qcur", "qmax", "scur", "smax", "slim", "stot", "bin", "bout", "dreq",
-    "dresp", "ereq", "econ", "eresp", "wretr", "wredis", "status", "weight", "act", "bck",
-    "chkfail", "chkdown", "lastchg", "downtime", "qlimit", "pid", "iid", "sid", "throttle",
-    "lbtot", "tracked", "type", "rate", "rate_lim", "rate_max", "check_status", "check_code",
-    "check_duration", "hrsp_1xx", "hrsp_2xx", "hrsp_3xx", "hrsp_4xx", "hrsp_5xx", "hrsp_other",
-    "hanafail", "req_rate", "req_rate_max", "req_tot", "cli_abrt", "srv_abrt", "comp_in",
-    "comp_out", "comp_byp", "comp_rsp", "lastsess", "last_chk", "last_agt", "qtime", "ctime",
-    "rtime", "ttime", "agent_status", "agent_code", "agent_duration", "check_desc",
-    "agent_desc", "check_rise", "check_fall", "check_health", "agent_rise", "agent_fall",
-    "agent_health", "addr", "cookie", "mode", "algo", "conn_rate", "conn_rate_max", "conn_tot",
-    "intercepted", "dcon", "dses", "wrew", "connect", "reuse", "cache_lookups", "cache_hits",
-    "srv_icur", "src_ilim", "qtime_max", "ctime_max", "rtime_max", "ttime_max", "eint",
-    "idle_conn_cur", "safe_conn_cur", "used_conn_cur", "need_conn_est", "uweight",
-    "agg_server_status", "agg_server_check_status", "agg_check_status", "-", "ssl_sess",
-    "ssl_reused_sess", "ssl_failed_handshake", "h2_headers_rcvd", "h2_data_rcvd",
-    "h2_settings_rcvd", "h2_rst_stream_rcvd", "h2_goaway_rcvd",
-    "h2_detected_conn_protocol_errors", "h2_detected_strm_protocol_errors",
-    "h2_rst_stream_resp", "h2_goaway_resp", "h2_open_connections", "h2_backend_open_streams",
-    "h2_total_connections", "h2_backend_total_streams", "h1_open_connections",
-    "h1_open_streams", "h1_total_connections", "h1_total_streams", "h1_bytes_in",
-    "h1_bytes_out", "h1_spliced_bytes_in", "h1_spliced_bytes_out",
+    "pxname",
+    "svname",
+    "qcur",
+    "qmax",
+    "scur",
+    "smax",
+    "slim",
+    "stot",
+    "bin",
+    "bout",
+    "dreq",
+    "dresp",
+    "ereq",
+    "econ",
+    "eresp",
+    "wretr",
+    "wredis",
+    "status",
+    "weight",
+    "act",
+    "bck",
+    "chkfail",
+    "chkdown",
+    "lastchg",
+    "downtime",
+    "qlimit",
+    "pid",
+    "iid",
+    "sid",
+    "throttle",
+    "lbtot",
+    "tracked",
+    "type",
+    "rate",
+    "rate_lim",
+    "rate_max",
+    "check_status",
+    "check_code",
+    "check_duration",
+    "hrsp_1xx",
+    "hrsp_2xx",
+    "hrsp_3xx",
+    "hrsp_4xx",
+    "hrsp_5xx",
+    "hrsp_other",
+    "hanafail",
+    "req_rate",
+    "req_rate_max",
+    "req_tot",
+    "cli_abrt",
+    "srv_abrt",
+    "comp_in",
+    "comp_out",
+    "comp_byp",
+    "comp_rsp",
+    "lastsess",
+    "last_chk",
+    "last_agt",
+    "qtime",
+    "ctime",
+    "rtime",
+    "ttime",
+    "agent_status",
+    "agent_code",
+    "agent_duration",
+    "check_desc",
+    "agent_desc",
+    "check_rise",
+    "check_fall",
+    "check_health",
+    "agent_rise",
+    "agent_fall",
+    "agent_health",
+    "addr",
+    "cookie",
+    "mode",
+    "algo",
+    "conn_rate",
+    "conn_rate_max",
+    "conn_tot",
+    "intercepted",
+    "dcon",
+    "dses",
+    "wrew",
+    "connect",
+    "reuse",
+    "cache_lookups",
+    "cache_hits",
+    "srv_icur",
+    "src_ilim",
+    "qtime_max",
+    "ctime_max",
+    "rtime_max",
+    "ttime_max",
+    "eint",
+    "idle_conn_cur",
+    "safe_conn_cur",
+    "used_conn_cur",
+    "need_conn_est",
+    "uweight",
+    "agg_server_status",
+    "agg_server_check_status",
+    "agg_check_status",
+    "-",
+    "ssl_sess",
+    "ssl_reused_sess",
+    "ssl_failed_handshake",
+    "h2_headers_rcvd",
+    "h2_data_rcvd",
+    "h2_settings_rcvd",
+    "h2_rst_stream_rcvd",
+    "h2_goaway_rcvd",
+    "h2_detected_conn_protocol_errors",
+    "h2_detected_strm_protocol_errors",
+    "h2_rst_stream_resp",
+    "h2_goaway_resp",
+    "h2_open_connections",
+    "h2_backend_open_streams",
+    "h2_total_connections",
+    "h2_backend_total_streams",
+    "h1_open_connections",
+    "h1_open_streams",
+    "h1_total_connections",
+    "h1_total_streams",
+    "h1_bytes_in",
+    "h1_bytes_out",
+    "h1_spliced_bytes_in",
+    "h1_spliced_bytes_out",
 };
 
 /* One row under construction: values point into `arena`; NULL is empty. */
@@ -112,8 +219,7 @@ static void put_modules(struct row *r, int zeros)
             put_u64(r, (enum lb_stat_field)f, 0);
 }
 
-static void fill_common(struct row *r, const struct lb_proxy *px, const char *svname,
-                        unsigned type)
+static void fill_common(struct row *r, const struct lb_proxy *px, const char *svname, unsigned type)
 {
     put_str(r, F_PXNAME, px->name);
     put_str(r, F_SVNAME, svname);
@@ -189,7 +295,9 @@ static void backend_weights(const struct lb_proxy *be, unsigned *w, unsigned *ac
     *w = *act ? wa : wb;
 }
 
-static void fill_backend(struct row *r, struct lb_daemon *d, const struct lb_proxy *px,
+static void fill_backend(struct row *r,
+                         struct lb_daemon *d,
+                         const struct lb_proxy *px,
                          uint64_t now)
 {
     unsigned w, act, bck;
@@ -216,8 +324,8 @@ static void fill_backend(struct row *r, struct lb_daemon *d, const struct lb_pro
     put_u64(r, F_ACT, act);
     put_u64(r, F_BCK, bck);
     put_u64(r, F_CHKDOWN, 0);
-    put_u64(r, F_LASTCHG, secs_since(px->last_change_ms ? px->last_change_ms : d->start_mono_ms,
-                                     now));
+    put_u64(r, F_LASTCHG,
+            secs_since(px->last_change_ms ? px->last_change_ms : d->start_mono_ms, now));
     put_u64(r, F_DOWNTIME, 0);
     put_u64(r, F_SID, 0);
     put_u64(r, F_LBTOT, LD(px->cum_conns));
@@ -229,8 +337,8 @@ static void fill_backend(struct row *r, struct lb_daemon *d, const struct lb_pro
     }
     put_u64(r, F_CLI_ABRT, LD(px->cli_aborts));
     put_u64(r, F_SRV_ABRT, LD(px->srv_aborts));
-    put_s64(r, F_LASTSESS, LD(px->last_sess_ms) ? (int64_t)secs_since(LD(px->last_sess_ms), now)
-                                               : -1);
+    put_s64(r, F_LASTSESS,
+            LD(px->last_sess_ms) ? (int64_t)secs_since(LD(px->last_sess_ms), now) : -1);
     put_str(r, F_ALGO, lb_algo_name(px->algo));
     put_u64(r, F_UWEIGHT, w);
     put_modules(r, 1);
@@ -280,9 +388,10 @@ static void fill_server(struct row *r, const struct lb_server *s, uint64_t now)
     put_u64(r, F_BCK, (s->flags & LB_SRV_F_BACKUP) ? 1 : 0);
     put_u64(r, F_CHKDOWN, s->chkdown);
     put_u64(r, F_LASTCHG, secs_since(s->last_change_ms, now));
-    put_u64(r, F_DOWNTIME, (s->downtime_ms + (st == LB_SRV_DOWN && s->down_since_ms
-                                                  ? now - s->down_since_ms
-                                                  : 0)) / 1000);
+    put_u64(
+        r, F_DOWNTIME,
+        (s->downtime_ms + (st == LB_SRV_DOWN && s->down_since_ms ? now - s->down_since_ms : 0)) /
+            1000);
     put_u64(r, F_SID, s->puid);
     put_u64(r, F_LBTOT, LD(s->cum_conns));
     put_u64(r, F_RATE, s->rate);
@@ -292,8 +401,8 @@ static void fill_server(struct row *r, const struct lb_server *s, uint64_t now)
         fill_http(r, s->hrsp);
     put_u64(r, F_CLI_ABRT, LD(s->cli_aborts));
     put_u64(r, F_SRV_ABRT, LD(s->srv_aborts));
-    put_s64(r, F_LASTSESS, LD(s->last_sess_ms) ? (int64_t)secs_since(LD(s->last_sess_ms), now)
-                                              : -1);
+    put_s64(r, F_LASTSESS,
+            LD(s->last_sess_ms) ? (int64_t)secs_since(LD(s->last_sess_ms), now) : -1);
     put_str(r, F_ADDR, lk_addr_str(s->cur_addr, addr, sizeof(addr)));
     if (s->cookie)
         put_str(r, F_COOKIE, s->cookie);
@@ -336,8 +445,8 @@ static json_t *json_field(const struct row *r, int f)
                      obj_types[r->v[F_TYPE][0] - '0'], "proxyId",
                      (json_int_t)strtoll(r->v[F_IID], NULL, 10), "id",
                      (json_int_t)strtoll(r->v[F_SID], NULL, 10), "field", "pos", f, "name",
-                     field_names[f], "processNum", 1, "tags", "origin", "Metric", "nature",
-                     "Gauge", "scope", "Service", "value", val);
+                     field_names[f], "processNum", 1, "tags", "origin", "Metric", "nature", "Gauge",
+                     "scope", "Service", "value", val);
 }
 
 static void json_row(struct lk_sb *sb, const struct row *r, int first)
@@ -401,8 +510,7 @@ static void walk(struct lk_sb *sb, struct lb_daemon *d, const struct lb_stat_fil
     }
 }
 
-void lb_stats_csv(struct lk_sb *sb, struct lb_daemon *d, const struct lb_stat_filter *f,
-                  int header)
+void lb_stats_csv(struct lk_sb *sb, struct lb_daemon *d, const struct lb_stat_filter *f, int header)
 {
     int i;
 
@@ -526,12 +634,12 @@ static void server_state_line(struct lk_sb *sb, const struct lb_server *s, uint6
     int st = LD(s->state);
     unsigned admin = st == LB_SRV_MAINT ? 1u : st == LB_SRV_DRAIN ? 8u : 0u;
 
-    lk_sb_printf(sb, "%u %s %u %s %s %d %u %u %u %llu %d %d %u %d 0 0 0 - %u - 0 0 - - 0\n",
-                 s->be->uuid, s->be->name, s->puid, s->name,
-                 lk_addr_ip_str(s->cur_addr, ip, sizeof(ip)), op_state[st], admin, LD(s->cur_weight),
-                 s->weight, (unsigned long long)secs_since(s->last_change_ms, now),
-                 s->check_status[0] ? 6 : 0, st == LB_SRV_UP ? 3 : 1, s->check_health,
-                 (s->flags & LB_SRV_F_CHECK) ? (admin ? 14 : 6) : 0, lk_addr_port(s->cur_addr));
+    lk_sb_printf(
+        sb, "%u %s %u %s %s %d %u %u %u %llu %d %d %u %d 0 0 0 - %u - 0 0 - - 0\n", s->be->uuid,
+        s->be->name, s->puid, s->name, lk_addr_ip_str(s->cur_addr, ip, sizeof(ip)), op_state[st],
+        admin, LD(s->cur_weight), s->weight, (unsigned long long)secs_since(s->last_change_ms, now),
+        s->check_status[0] ? 6 : 0, st == LB_SRV_UP ? 3 : 1, s->check_health,
+        (s->flags & LB_SRV_F_CHECK) ? (admin ? 14 : 6) : 0, lk_addr_port(s->cur_addr));
 }
 
 int lb_stats_servers_state(struct lk_sb *sb, struct lb_daemon *d, const char *backend)

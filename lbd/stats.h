@@ -157,7 +157,9 @@ struct lb_stat_filter {
 };
 
 /* CSV: optional header line, then one row per object. */
-void lb_stats_csv(struct lk_sb *sb, struct lb_daemon *d, const struct lb_stat_filter *f,
+void lb_stats_csv(struct lk_sb *sb,
+                  struct lb_daemon *d,
+                  const struct lb_stat_filter *f,
                   int header);
 
 /* HAProxy's "show stat json": an array of rows, each an array of typed

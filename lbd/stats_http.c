@@ -11,9 +11,9 @@
 #include "lbd/stats_http.h"
 #include "lbd/stats_page.h"
 
-#define REQ_MAX     (64 * 1024)
-#define IDLE_MS     10000
-#define MAX_LISTEN  16
+#define REQ_MAX    (64 * 1024)
+#define IDLE_MS    10000
+#define MAX_LISTEN 16
 
 struct listener {
     uv_tcp_t tcp;
@@ -280,8 +280,7 @@ void lb_stats_http_stop(struct lb_daemon *d)
     for (i = 0; i < h->n; i++)
         uv_close((uv_handle_t *)&h->l[i].tcp, NULL);
     h->n = 0;
-    LK_LIST_FOREACH_SAFE(it, nx, &h->conns)
-    {
+    LK_LIST_FOREACH_SAFE (it, nx, &h->conns) {
         conn_close(LK_LIST_ELEM(it, struct conn, link));
     }
 }

@@ -96,11 +96,20 @@ static void html_esc(struct lk_sb *sb, const char *s)
 {
     for (; *s; s++) {
         switch (*s) {
-        case '<': lk_sb_puts(sb, "&lt;"); break;
-        case '>': lk_sb_puts(sb, "&gt;"); break;
-        case '&': lk_sb_puts(sb, "&amp;"); break;
-        case '"': lk_sb_puts(sb, "&quot;"); break;
-        default: lk_sb_append(sb, s, 1);
+        case '<':
+            lk_sb_puts(sb, "&lt;");
+            break;
+        case '>':
+            lk_sb_puts(sb, "&gt;");
+            break;
+        case '&':
+            lk_sb_puts(sb, "&amp;");
+            break;
+        case '"':
+            lk_sb_puts(sb, "&quot;");
+            break;
+        default:
+            lk_sb_append(sb, s, 1);
         }
     }
 }
@@ -187,8 +196,12 @@ static void html_srv_row(struct lk_sb *sb, const struct lb_server *s, int admin,
                  (s->flags & LB_SRV_F_BACKUP) ? "Y" : "-", s->chkfail, s->chkdown);
 }
 
-static void html_px_row(struct lk_sb *sb, const struct lb_proxy *px, const char *label,
-                        const char *cls, const char *status, int admin)
+static void html_px_row(struct lk_sb *sb,
+                        const struct lb_proxy *px,
+                        const char *label,
+                        const char *cls,
+                        const char *status,
+                        int admin)
 {
     lk_sb_printf(sb, "<tr class=\"%s\">%s<td class=ac>%s</td>", cls, admin ? "<td></td>" : "",
                  label);
@@ -212,8 +225,9 @@ static void html_px_row(struct lk_sb *sb, const struct lb_proxy *px, const char 
     html_num(sb, LD(px->failed_resp));
     html_num(sb, LD(px->wretr));
     html_num(sb, LD(px->wredis));
-    lk_sb_printf(sb, "<td class=ac>%s</td><td></td><td></td><td></td><td></td><td></td><td></td>"
-                     "</tr>\n",
+    lk_sb_printf(sb,
+                 "<td class=ac>%s</td><td></td><td></td><td></td><td></td><td></td><td></td>"
+                 "</tr>\n",
                  status);
 }
 
@@ -227,8 +241,12 @@ static const char thead[] =
     "<th>Retr</th><th>Redis</th><th>Status</th><th>LastChk</th><th>Wght</th><th>Act</th>"
     "<th>Bck</th><th>Chk</th><th>Dwn</th></tr>\n";
 
-static void html_proxy(struct lk_sb *sb, struct lb_daemon *d, const struct lb_proxy *px,
-                       int hide_down, int admin, uint64_t now)
+static void html_proxy(struct lk_sb *sb,
+                       struct lb_daemon *d,
+                       const struct lb_proxy *px,
+                       int hide_down,
+                       int admin,
+                       uint64_t now)
 {
     unsigned i;
     int up = 0;
@@ -256,8 +274,7 @@ static void html_proxy(struct lk_sb *sb, struct lb_daemon *d, const struct lb_pr
 
 static void html_form_open(struct lk_sb *sb, const struct lb_proxy *px, const char *uri)
 {
-    lk_sb_printf(sb, "<form method=post action=\"%s\"><input type=hidden name=b value=\"",
-                 uri);
+    lk_sb_printf(sb, "<form method=post action=\"%s\"><input type=hidden name=b value=\"", uri);
     html_esc(sb, px->name);
     lk_sb_puts(sb, "\">\n");
 }
@@ -272,8 +289,12 @@ static void html_admin_form(struct lk_sb *sb)
                    "</select><input type=submit value=Apply></form>\n");
 }
 
-static void html_page(struct lk_sb *sb, struct lb_daemon *d, const struct lb_proxy *st,
-                      int hide_down, int refresh, int admin)
+static void html_page(struct lk_sb *sb,
+                      struct lb_daemon *d,
+                      const struct lb_proxy *st,
+                      int hide_down,
+                      int refresh,
+                      int admin)
 {
     uint64_t now = lk_mono_ms(), up = (now - d->start_mono_ms) / 1000;
     struct lb_proxy *px;
@@ -286,14 +307,16 @@ static void html_page(struct lk_sb *sb, struct lb_daemon *d, const struct lb_pro
     lk_sb_printf(sb, "<style>%s</style></head><body><h1>lbd%s%s</h1>\n", css,
                  st->stats.hide_version ? "" : " version ",
                  st->stats.hide_version ? "" : LBKIT_VERSION);
-    lk_sb_printf(sb, "<h2>Statistics Report for pid %d</h2>\n<p>pid = %d (process #1, nbthread "
-                     "= %u)<br>uptime = %llud %lluh%02llum%02llus<br>maxconn = %u; current "
-                     "conns = %u</p>\n",
+    lk_sb_printf(sb,
+                 "<h2>Statistics Report for pid %d</h2>\n<p>pid = %d (process #1, nbthread "
+                 "= %u)<br>uptime = %llud %lluh%02llum%02llus<br>maxconn = %u; current "
+                 "conns = %u</p>\n",
                  (int)getpid(), (int)getpid(), d->nworkers, (unsigned long long)up / 86400,
                  (unsigned long long)up / 3600 % 24, (unsigned long long)up / 60 % 60,
                  (unsigned long long)up % 60, d->cfg->global.maxconn, LD(d->actconn));
-    lk_sb_printf(sb, "<p><a href=\"%s;csv\">CSV export</a> | <a href=\"%s;json\">JSON export</a>"
-                     " | <a href=\"%s%s\">%s</a></p>\n",
+    lk_sb_printf(sb,
+                 "<p><a href=\"%s;csv\">CSV export</a> | <a href=\"%s;json\">JSON export</a>"
+                 " | <a href=\"%s%s\">%s</a></p>\n",
                  st->stats.uri, st->stats.uri, st->stats.uri, hide_down ? "" : ";up",
                  hide_down ? "Show all servers" : "Hide 'DOWN' servers");
     for (px = d->cfg->proxies; px; px = px->next) {
@@ -331,7 +354,9 @@ static void prom_head(struct lk_sb *sb, const struct prom_metric *m)
     lk_sb_printf(sb, "# HELP %s %s\n# TYPE %s %s\n", m->name, m->help, m->name, m->type);
 }
 
-static void prom_px(struct lk_sb *sb, const char *metric, const struct lb_proxy *px,
+static void prom_px(struct lk_sb *sb,
+                    const char *metric,
+                    const struct lb_proxy *px,
                     unsigned long long v)
 {
     lk_sb_printf(sb, "%s{proxy=\"", metric);
@@ -339,8 +364,11 @@ static void prom_px(struct lk_sb *sb, const char *metric, const struct lb_proxy 
     lk_sb_printf(sb, "\"} %llu\n", v);
 }
 
-static void prom_srv(struct lk_sb *sb, const char *metric, const struct lb_server *s,
-                     const char *extra, unsigned long long v)
+static void prom_srv(struct lk_sb *sb,
+                     const char *metric,
+                     const struct lb_server *s,
+                     const char *extra,
+                     unsigned long long v)
 {
     lk_sb_printf(sb, "%s{proxy=\"", metric);
     prom_label(sb, s->be->name);
@@ -349,10 +377,34 @@ static void prom_srv(struct lk_sb *sb, const char *metric, const struct lb_serve
     lk_sb_printf(sb, "\"%s} %llu\n", extra, v);
 }
 
-enum pm { PM_FE_CUR, PM_FE_TOT, PM_FE_IN, PM_FE_OUT, PM_FE_LIM, PM_BE_CUR, PM_BE_TOT, PM_BE_IN,
-          PM_BE_OUT, PM_BE_Q, PM_BE_ECON, PM_BE_RETR, PM_BE_REDIS, PM_BE_UP, PM_BE_ACT,
-          PM_BE_BCK, PM_SV_CUR, PM_SV_TOT, PM_SV_IN, PM_SV_OUT, PM_SV_ECON, PM_SV_W,
-          PM_SV_STATUS, PM_SV_CHKDOWN, PM_SV_DOWNTIME, PM_MAX };
+enum pm {
+    PM_FE_CUR,
+    PM_FE_TOT,
+    PM_FE_IN,
+    PM_FE_OUT,
+    PM_FE_LIM,
+    PM_BE_CUR,
+    PM_BE_TOT,
+    PM_BE_IN,
+    PM_BE_OUT,
+    PM_BE_Q,
+    PM_BE_ECON,
+    PM_BE_RETR,
+    PM_BE_REDIS,
+    PM_BE_UP,
+    PM_BE_ACT,
+    PM_BE_BCK,
+    PM_SV_CUR,
+    PM_SV_TOT,
+    PM_SV_IN,
+    PM_SV_OUT,
+    PM_SV_ECON,
+    PM_SV_W,
+    PM_SV_STATUS,
+    PM_SV_CHKDOWN,
+    PM_SV_DOWNTIME,
+    PM_MAX
+};
 
 static const struct prom_metric pmetrics[PM_MAX] = {
     {"haproxy_frontend_current_sessions", "gauge", "Number of current sessions."},
@@ -386,11 +438,16 @@ static const struct prom_metric pmetrics[PM_MAX] = {
 static unsigned long long fe_value(enum pm m, const struct lb_proxy *px, struct lb_daemon *d)
 {
     switch (m) {
-    case PM_FE_CUR: return LD(px->cur_conns);
-    case PM_FE_TOT: return LD(px->cum_conns);
-    case PM_FE_IN: return LD(px->bytes_in);
-    case PM_FE_OUT: return LD(px->bytes_out);
-    default: return px->maxconn ? px->maxconn : d->cfg->global.maxconn;
+    case PM_FE_CUR:
+        return LD(px->cur_conns);
+    case PM_FE_TOT:
+        return LD(px->cum_conns);
+    case PM_FE_IN:
+        return LD(px->bytes_in);
+    case PM_FE_OUT:
+        return LD(px->bytes_out);
+    default:
+        return px->maxconn ? px->maxconn : d->cfg->global.maxconn;
     }
 }
 
@@ -402,30 +459,48 @@ static unsigned long long be_value(enum pm m, const struct lb_proxy *px)
         if (lb_server_usable(px->servers[i]))
             ++*((px->servers[i]->flags & LB_SRV_F_BACKUP) ? &bck : &act);
     switch (m) {
-    case PM_BE_CUR: return LD(px->cur_conns);
-    case PM_BE_TOT: return LD(px->cum_conns);
-    case PM_BE_IN: return LD(px->bytes_in);
-    case PM_BE_OUT: return LD(px->bytes_out);
-    case PM_BE_Q: return LD(px->queued);
-    case PM_BE_ECON: return LD(px->failed_conns);
-    case PM_BE_RETR: return LD(px->wretr);
-    case PM_BE_REDIS: return LD(px->wredis);
-    case PM_BE_UP: return act + bck > 0;
-    case PM_BE_ACT: return act;
-    default: return bck;
+    case PM_BE_CUR:
+        return LD(px->cur_conns);
+    case PM_BE_TOT:
+        return LD(px->cum_conns);
+    case PM_BE_IN:
+        return LD(px->bytes_in);
+    case PM_BE_OUT:
+        return LD(px->bytes_out);
+    case PM_BE_Q:
+        return LD(px->queued);
+    case PM_BE_ECON:
+        return LD(px->failed_conns);
+    case PM_BE_RETR:
+        return LD(px->wretr);
+    case PM_BE_REDIS:
+        return LD(px->wredis);
+    case PM_BE_UP:
+        return act + bck > 0;
+    case PM_BE_ACT:
+        return act;
+    default:
+        return bck;
     }
 }
 
 static unsigned long long sv_value(enum pm m, const struct lb_server *s, uint64_t now)
 {
     switch (m) {
-    case PM_SV_CUR: return LD(s->cur_conns);
-    case PM_SV_TOT: return LD(s->cum_conns);
-    case PM_SV_IN: return LD(s->bytes_in);
-    case PM_SV_OUT: return LD(s->bytes_out);
-    case PM_SV_ECON: return LD(s->failed_conns);
-    case PM_SV_W: return LD(s->cur_weight);
-    case PM_SV_CHKDOWN: return s->chkdown;
+    case PM_SV_CUR:
+        return LD(s->cur_conns);
+    case PM_SV_TOT:
+        return LD(s->cum_conns);
+    case PM_SV_IN:
+        return LD(s->bytes_in);
+    case PM_SV_OUT:
+        return LD(s->bytes_out);
+    case PM_SV_ECON:
+        return LD(s->failed_conns);
+    case PM_SV_W:
+        return LD(s->cur_weight);
+    case PM_SV_CHKDOWN:
+        return s->chkdown;
     default:
         return (s->downtime_ms +
                 (LD(s->state) == LB_SRV_DOWN && s->down_since_ms ? now - s->down_since_ms : 0)) /
@@ -452,14 +527,15 @@ void lb_stats_prometheus(struct lk_sb *sb, struct lb_daemon *d)
     unsigned i;
     int m;
 
-    lk_sb_printf(sb, "# HELP haproxy_process_current_connections Number of active sessions.\n"
-                     "# TYPE haproxy_process_current_connections gauge\n"
-                     "haproxy_process_current_connections %u\n"
-                     "# HELP haproxy_process_connections_total Total number of created "
-                     "sessions.\n# TYPE haproxy_process_connections_total counter\n"
-                     "haproxy_process_connections_total %llu\n"
-                     "# HELP haproxy_process_nbthread Number of started threads.\n"
-                     "# TYPE haproxy_process_nbthread gauge\nhaproxy_process_nbthread %u\n",
+    lk_sb_printf(sb,
+                 "# HELP haproxy_process_current_connections Number of active sessions.\n"
+                 "# TYPE haproxy_process_current_connections gauge\n"
+                 "haproxy_process_current_connections %u\n"
+                 "# HELP haproxy_process_connections_total Total number of created "
+                 "sessions.\n# TYPE haproxy_process_connections_total counter\n"
+                 "haproxy_process_connections_total %llu\n"
+                 "# HELP haproxy_process_nbthread Number of started threads.\n"
+                 "# TYPE haproxy_process_nbthread gauge\nhaproxy_process_nbthread %u\n",
                  LD(d->actconn), (unsigned long long)LD(d->cumconn), d->nworkers);
     for (m = 0; m < PM_MAX; m++) {
         prom_head(sb, &pmetrics[m]);
@@ -541,8 +617,12 @@ int lb_stats_page_match(const struct lb_proxy *px, const char *uri)
                    strlen(px->stats.uri ? px->stats.uri : "/haproxy?stats")) == 0;
 }
 
-static void http_head(struct lk_sb *out, int code, const char *reason, const char *ctype,
-                      size_t len, const char *extra)
+static void http_head(struct lk_sb *out,
+                      int code,
+                      const char *reason,
+                      const char *ctype,
+                      size_t len,
+                      const char *extra)
 {
     lk_sb_printf(out,
                  "HTTP/1.1 %d %s\r\ncontent-length: %zu\r\ncache-control: no-cache\r\n"
@@ -550,8 +630,12 @@ static void http_head(struct lk_sb *out, int code, const char *reason, const cha
                  code, reason, len, ctype, extra ? extra : "");
 }
 
-static int respond(struct lk_sb *out, int code, const char *reason, const char *ctype,
-                   struct lk_sb *body, const char *extra)
+static int respond(struct lk_sb *out,
+                   int code,
+                   const char *reason,
+                   const char *ctype,
+                   struct lk_sb *body,
+                   const char *extra)
 {
     http_head(out, code, reason, ctype, body->len, extra);
     if (body->len)
@@ -612,8 +696,8 @@ static int admin_action(struct lb_daemon *d, const char *body, size_t len)
                           strcmp(action, "maint") == 0)) {
                     lb_server_set_state(s, st);
                     lb_hc_server_admin(d, s);
-                    lk_log(LK_LOG_NOTICE, "Server %s/%s set to %s from the stats page",
-                           be->name, s->name, action);
+                    lk_log(LK_LOG_NOTICE, "Server %s/%s set to %s from the stats page", be->name,
+                           s->name, action);
                     done++;
                 }
             }
@@ -626,7 +710,9 @@ static int admin_action(struct lb_daemon *d, const char *body, size_t len)
     return done;
 }
 
-int lb_stats_page_respond(struct lb_daemon *d, struct lb_proxy *px, const struct lb_stats_req *rq,
+int lb_stats_page_respond(struct lb_daemon *d,
+                          struct lb_proxy *px,
+                          const struct lb_stats_req *rq,
                           struct lk_sb *out)
 {
     struct lk_sb body = LK_SB_INIT;
@@ -672,7 +758,6 @@ int lb_stats_page_respond(struct lb_daemon *d, struct lb_proxy *px, const struct
         lb_stats_json(&body, d, &f);
         return respond(out, 200, "OK", "application/json", &body, NULL);
     }
-    html_page(&body, d, px, strstr(opts, ";up") != NULL, strstr(opts, ";norefresh") == NULL,
-              admin);
+    html_page(&body, d, px, strstr(opts, ";up") != NULL, strstr(opts, ";norefresh") == NULL, admin);
     return respond(out, 200, "OK", "text/html; charset=utf-8", &body, NULL);
 }

@@ -18,9 +18,9 @@ struct lb_daemon;
 
 struct lb_stats_req {
     const char *method;
-    const char *uri; /* path and query, NUL-terminated */
+    const char *uri;           /* path and query, NUL-terminated */
     const char *authorization; /* header value or NULL */
-    const char *body; /* POST body (admin actions) or NULL */
+    const char *body;          /* POST body (admin actions) or NULL */
     size_t body_len;
     const struct lk_addr *client;
 };
@@ -30,7 +30,9 @@ int lb_stats_page_match(const struct lb_proxy *px, const char *uri);
 
 /* Build the full HTTP/1.1 response (status line, headers, body) into out.
  * Returns the HTTP status code. */
-int lb_stats_page_respond(struct lb_daemon *d, struct lb_proxy *px, const struct lb_stats_req *rq,
+int lb_stats_page_respond(struct lb_daemon *d,
+                          struct lb_proxy *px,
+                          const struct lb_stats_req *rq,
                           struct lk_sb *out);
 
 /* Prometheus text exposition of every proxy and server. */

@@ -16,7 +16,7 @@
 #include "lbd/tcpfwd.h"
 #include "lbd/tlog.h"
 
-#define MAX_TRIED 8
+#define MAX_TRIED  8
 #define SPLICE_LEN (256u * 1024)
 
 enum sess_state { ST_NEW = 0, ST_QUEUE, ST_CONNECT, ST_DATA, ST_CLOSED, ST_MAX };
@@ -591,8 +591,8 @@ static void connect_failed(struct sess *s, int err)
     lb_server_release(srv);
     if (s->ntried < MAX_TRIED)
         s->tried[s->ntried++] = srv;
-    lk_log_rl(&connect_rl, LK_LOG_WARNING, "%s/%s (%s): connect failed: %s", s->be->name,
-              srv->name, lk_addr_str(srv->cur_addr, addr, sizeof(addr)), strerror(-err));
+    lk_log_rl(&connect_rl, LK_LOG_WARNING, "%s/%s (%s): connect failed: %s", s->be->name, srv->name,
+              lk_addr_str(srv->cur_addr, addr, sizeof(addr)), strerror(-err));
     s->last_err = err;
     s->last_srv = srv;
     if (s->attempts > (unsigned)s->be->retries) {
@@ -675,8 +675,7 @@ void lb_tcp_queue_run(struct lb_worker *w)
 {
     struct lk_list *it, *nx;
 
-    LK_LIST_FOREACH_SAFE(it, nx, &w->queue)
-    {
+    LK_LIST_FOREACH_SAFE (it, nx, &w->queue) {
         dispatch(LK_LIST_ELEM(it, struct sess, link));
     }
 }
@@ -686,8 +685,7 @@ unsigned lb_tcp_shutdown_server(struct lb_worker *w, struct lb_server *srv)
     struct lk_list *it, *nx;
     unsigned n = 0;
 
-    LK_LIST_FOREACH_SAFE(it, nx, &w->sessions)
-    {
+    LK_LIST_FOREACH_SAFE (it, nx, &w->sessions) {
         struct sess *s = LK_LIST_ELEM(it, struct sess, link);
 
         if (s->srv == srv && s->state != ST_CLOSED) {
@@ -702,12 +700,10 @@ void lb_tcp_abort_all(struct lb_worker *w)
 {
     struct lk_list *it, *nx;
 
-    LK_LIST_FOREACH_SAFE(it, nx, &w->queue)
-    {
+    LK_LIST_FOREACH_SAFE (it, nx, &w->queue) {
         finish(LK_LIST_ELEM(it, struct sess, link), "KQ", 0, 0);
     }
-    LK_LIST_FOREACH_SAFE(it, nx, &w->sessions)
-    {
+    LK_LIST_FOREACH_SAFE (it, nx, &w->sessions) {
         finish(LK_LIST_ELEM(it, struct sess, link), "KD", 1, 1);
     }
 }
@@ -718,7 +714,9 @@ static void half_init(struct half *h)
     h->pfd[0] = h->pfd[1] = -1;
 }
 
-void lb_tcp_session_start(struct lb_worker *w, struct lb_proxy *fe, int fd,
+void lb_tcp_session_start(struct lb_worker *w,
+                          struct lb_proxy *fe,
+                          int fd,
                           const struct lk_addr *client)
 {
     struct sess *s;

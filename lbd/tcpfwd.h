@@ -19,7 +19,9 @@
 
 /* Take over an accepted client socket `fd` for frontend `fe`. On failure the
  * fd is closed. */
-void lb_tcp_session_start(struct lb_worker *w, struct lb_proxy *fe, int fd,
+void lb_tcp_session_start(struct lb_worker *w,
+                          struct lb_proxy *fe,
+                          int fd,
                           const struct lk_addr *client);
 
 /* Try to dispatch queued sessions (called by the worker). */

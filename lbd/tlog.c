@@ -81,7 +81,10 @@ static int sock_for(struct lb_tlog *t, const struct lb_logtarget *lt)
 }
 
 /* Syslog header for the target's format into hdr; returns its length. */
-static size_t header(const struct lb_tlog *t, const struct lb_logtarget *lt, int level, char *hdr,
+static size_t header(const struct lb_tlog *t,
+                     const struct lb_logtarget *lt,
+                     int level,
+                     char *hdr,
                      size_t len)
 {
     int pri = lt->facility * 8 + level, n = 0;
@@ -103,7 +106,10 @@ static size_t header(const struct lb_tlog *t, const struct lb_logtarget *lt, int
     return n > 0 && (size_t)n < len ? (size_t)n : 0;
 }
 
-static void send_one(struct lb_tlog *t, const struct lb_logtarget *lt, int level, const char *msg,
+static void send_one(struct lb_tlog *t,
+                     const struct lb_logtarget *lt,
+                     int level,
+                     const char *msg,
                      size_t len)
 {
     char hdr[160];
@@ -144,8 +150,12 @@ static void send_one(struct lb_tlog *t, const struct lb_logtarget *lt, int level
         t->dropped++;
 }
 
-void lb_tlog_send(struct lb_tlog *t, const struct lb_proxy *fe, const struct lb_global *g,
-                  int level, const char *msg, size_t len)
+void lb_tlog_send(struct lb_tlog *t,
+                  const struct lb_proxy *fe,
+                  const struct lb_global *g,
+                  int level,
+                  const char *msg,
+                  size_t len)
 {
     const struct lb_logtarget *lt;
 

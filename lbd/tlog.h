@@ -43,7 +43,11 @@ int lb_tlog_enabled(const struct lb_proxy *fe, const struct lb_global *g);
 
 /* Send `msg` at syslog level `level` (6 = info) to every target of the
  * frontend (its own, and the global ones with "log global"). */
-void lb_tlog_send(struct lb_tlog *t, const struct lb_proxy *fe, const struct lb_global *g,
-                  int level, const char *msg, size_t len);
+void lb_tlog_send(struct lb_tlog *t,
+                  const struct lb_proxy *fe,
+                  const struct lb_global *g,
+                  int level,
+                  const char *msg,
+                  size_t len);
 
 #endif

@@ -13,19 +13,19 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "lbd/cfg.h"
-#include "lbd/lbd.h"
 #include "lbd/http_conn.h"
 #include "lbd/httpfwd.h"
+#include "lbd/lbd.h"
 #include "lbd/stats_http.h"
 #include "lbd/tcpfwd.h"
 #include "lbd/worker.h"
 
-#define ACCEPT_BATCH  64
-#define POOL_KEEP     256 /* free buffers kept per worker */
-#define PIPES_KEEP    64
-#define TICK_SLOW_MS  500
-#define TICK_FAST_MS  10
-#define PIPE_SIZE     (256 * 1024)
+#define ACCEPT_BATCH 64
+#define POOL_KEEP    256 /* free buffers kept per worker */
+#define PIPES_KEEP   64
+#define TICK_SLOW_MS 500
+#define TICK_FAST_MS 10
+#define PIPE_SIZE    (256 * 1024)
 
 static void tick_cb(uv_timer_t *t);
 

@@ -53,9 +53,9 @@ struct lb_worker {
     struct lb_http_worker *http; /* mode http state (http_conn.h), lazily created */
     unsigned bufsize;
     int stopping, started, running, closed, loop_ok;
-    _Atomic int stop_requested; /* 1: graceful, 2: abort sessions */
+    _Atomic int stop_requested;    /* 1: graceful, 2: abort sessions */
     _Atomic uint64_t heartbeat_ms; /* last tick, read by the health check */
-    pthread_mutex_t req_lock; /* guards kill_srv: requests from the control thread */
+    pthread_mutex_t req_lock;      /* guards kill_srv: requests from the control thread */
     struct lb_server *kill_srv[16];
     unsigned nkill;
 };

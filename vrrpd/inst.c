@@ -150,7 +150,8 @@ static void garp_one(struct vr_inst *i, unsigned k)
     struct vr_link l;
 
     if (v->dev[0] && strcmp(v->dev, i->cfg->ifname) != 0) {
-        if (vr_link_get(v->dev, &l) == 0 && vr_garp_send(i->garp_fd, l.ifindex, l.mac, v->addr) == 0)
+        if (vr_link_get(v->dev, &l) == 0 &&
+            vr_garp_send(i->garp_fd, l.ifindex, l.mac, v->addr) == 0)
             i->st.garp_sent++;
         return;
     }

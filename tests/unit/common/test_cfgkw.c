@@ -20,11 +20,13 @@ struct time_case {
 };
 
 static const struct time_case time_cases[] = {
-    {"500", 1, 0, 500},      {"500ms", 1, 0, 500},     {"10s", 1, 0, 10000},
-    {"2m", 1, 0, 120000},    {"1h", 1, 0, 3600000},    {"1d", 1, 0, 86400000},
-    {"1500us", 1, 0, 2},     {"3", 1000, 0, 3000},     {"5x", 1, -EINVAL, 0},
-    {"", 1, -EINVAL, 0},     {"-5", 1, -EINVAL, 0},    {"25d", 1, -ERANGE, 0},
-    {"s", 1, -EINVAL, 0},    {"99999999999999999999", 1, -ERANGE, 0},
+    {"500", 1, 0, 500},    {"500ms", 1, 0, 500},
+    {"10s", 1, 0, 10000},  {"2m", 1, 0, 120000},
+    {"1h", 1, 0, 3600000}, {"1d", 1, 0, 86400000},
+    {"1500us", 1, 0, 2},   {"3", 1000, 0, 3000},
+    {"5x", 1, -EINVAL, 0}, {"", 1, -EINVAL, 0},
+    {"-5", 1, -EINVAL, 0}, {"25d", 1, -ERANGE, 0},
+    {"s", 1, -EINVAL, 0},  {"99999999999999999999", 1, -ERANGE, 0},
 };
 
 static void test_time(void **state)
@@ -72,7 +74,9 @@ static int dummy(int argc, char **argv, void *ctx, char **err)
 static void test_kw_suggest(void **state)
 {
     static const struct lk_cfgkw tab[] = {
-        {"balance", dummy, 1, 1, 0}, {"bind", dummy, 1, -1, 0}, {"server", dummy, 2, -1, 0},
+        {"balance", dummy, 1, 1, 0},
+        {"bind", dummy, 1, -1, 0},
+        {"server", dummy, 2, -1, 0},
         {NULL, NULL, 0, 0, 0},
     };
 

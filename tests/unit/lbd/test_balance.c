@@ -22,14 +22,17 @@ static struct lb_cfg *cfg_with(const char *backend_body)
     struct lb_cfg *cfg = NULL;
     char *err = NULL;
 
-    snprintf(text, sizeof(text), "frontend f\n  bind 127.0.0.1:1\n  default_backend b\n"
-                                 "backend b\n%s", backend_body);
+    snprintf(text, sizeof(text),
+             "frontend f\n  bind 127.0.0.1:1\n  default_backend b\n"
+             "backend b\n%s",
+             backend_body);
     if (lb_cfg_load_mem("t", text, &cfg, &err) < 0)
         fail_msg("%s", err);
     return cfg;
 }
 
-static struct lb_server *pick(struct lb_balancer *b, const struct lb_pick_ctx *ctx,
+static struct lb_server *pick(struct lb_balancer *b,
+                              const struct lb_pick_ctx *ctx,
                               enum lb_pick_status want)
 {
     struct lb_server *s = NULL;

@@ -202,7 +202,7 @@ static void test_keywords(void **state)
     assert_int_equal(atomic_load(&s1->state), LB_SRV_UP);
     assert_true(s2->flags & LB_SRV_F_BACKUP);
     assert_int_equal(atomic_load(&s2->state), LB_SRV_MAINT);
-    assert_int_equal(s2->inter, 1000); /* default-server */
+    assert_int_equal(s2->inter, 1000);     /* default-server */
     assert_int_equal(s2->fastinter, 1000); /* defaults to inter */
     assert_int_equal(atomic_load(&s3->state), LB_SRV_DOWN);
     assert_true(s3->shutdown_on_down);
