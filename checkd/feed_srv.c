@@ -290,6 +290,14 @@ static int cmd_maint(struct chk_feedsrv *fs, struct lk_cmdconn *c, int argc, cha
         return 0;
     if (argc != 3)
         return reply(fs, c, 0, "'%s health' expects a target id", argv[0]);
+    if (strcmp(argv[0], "drain") == 0) {
+        if (chk_registry_drain(fs->reg, argv[2], 1) < 0)
+            return reply(fs, c, 0, "no such target: %s", argv[2]);
+        return reply(fs, c, 1, "draining %s", argv[2]);
+    }
+    /* "enable" ends maintenance and drain alike */
+    if (!on && chk_registry_drain(fs->reg, argv[2], 0) < 0)
+        return reply(fs, c, 0, "no such target: %s", argv[2]);
     if (chk_registry_maint(fs->reg, argv[2], on) < 0)
         return reply(fs, c, 0, "no such target: %s", argv[2]);
     return reply(fs, c, 1, "%s %s", on ? "maintenance for" : "checks resumed for", argv[2]);
@@ -366,7 +374,8 @@ static int cmd_help(struct lk_cmdconn *c)
            "  register <json>               : add or update a target (operator)\n"
            "  unregister <id>               : remove a target (operator)\n"
            "  disable health <id>           : stop checking, state MAINT (operator)\n"
-           "  enable health <id>            : resume checking (operator)\n"
+           "  enable health <id>            : resume checking, end drain (operator)\n"
+           "  drain health <id>             : healthy but no new traffic: DRAIN (operator)\n"
            "  report <id> <on-error>        : passive health from live traffic (operator)\n"
            "  prompt, quit, set timeout cli : as on HAProxy's socket\n");
 }
@@ -389,7 +398,9 @@ static int dispatch(struct lk_cmdconn *c, int argc, char **argv, void *ud)
         return cmd_unregister(fs, c, argc, argv);
     if (strcmp(argv[0], "report") == 0)
         return cmd_report(fs, c, argc, argv);
-    if ((strcmp(argv[0], "disable") == 0 || strcmp(argv[0], "enable") == 0) && argc >= 2 &&
+    if ((strcmp(argv[0], "disable") == 0 || strcmp(argv[0], "enable") == 0 ||
+         strcmp(argv[0], "drain") == 0) &&
+        argc >= 2 &&
         strcmp(argv[1], "health") == 0)
         return cmd_maint(fs, c, argc, argv);
     return -ENOENT;

@@ -32,6 +32,7 @@ struct chk_target {
     uv_timer_t timer;
     struct chk_probe *probe;
     int maint;
+    int drain; /* operator: no new traffic, checks go on */
     int checked; /* at least one result since (re)start */
 };
 
@@ -80,7 +81,9 @@ static enum feed_state pub_state(const struct chk_target *t)
 {
     if (t->maint)
         return FEED_MAINT;
-    return t->h.state == CHK_UP ? FEED_UP : FEED_DOWN;
+    if (t->h.state != CHK_UP)
+        return FEED_DOWN;
+    return t->drain ? FEED_DRAIN : FEED_UP;
 }
 
 static void publish(struct chk_target *t, int prev)
@@ -338,6 +341,22 @@ int chk_registry_maint(struct chk_registry *reg, const char *id, int on)
     } else {
         schedule(t, 0);
     }
+    t->st.change_us = lk_wall_us();
+    publish(t, (int)prev);
+    return 0;
+}
+
+int chk_registry_drain(struct chk_registry *reg, const char *id, int on)
+{
+    struct chk_target *t = find(reg, id);
+    enum feed_state prev;
+
+    if (!t)
+        return -ENOENT;
+    if (!!on == t->drain)
+        return 0;
+    prev = pub_state(t);
+    t->drain = !!on;
     t->st.change_us = lk_wall_us();
     publish(t, (int)prev);
     return 0;

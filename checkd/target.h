@@ -59,6 +59,10 @@ int chk_registry_prune(struct chk_registry *reg,
 /* Remove a target by id: 0 or -ENOENT. */
 int chk_registry_remove(struct chk_registry *reg, const char *id);
 
+/* DRAIN on or off for target `id` ("drain health"): checks go on, the feed
+ * says DRAIN while the target is healthy. 0 or -ENOENT. */
+int chk_registry_drain(struct chk_registry *reg, const char *id, int on);
+
 /* Put a target in or out of maintenance (no probes, state MAINT). When it
  * leaves, it is probed at once. 0 or -ENOENT. */
 int chk_registry_maint(struct chk_registry *reg, const char *id, int on);

@@ -25,7 +25,7 @@ struct hc_srv {
     uint64_t last_cum, last_fail; /* passive health: counters at the last tick */
     unsigned consecutive;         /* failed attempts with no success between */
     int known;                    /* a verdict of checkd arrived */
-    int maint_sent;               /* checkd was told this server is in MAINT */
+    int admin_sent;               /* LB_SRV_MAINT/DRAIN told to checkd, or UP */
     enum lb_srv_state want;       /* ... and what it says */
 };
 
@@ -55,7 +55,10 @@ struct lb_hc {
 
 enum lb_srv_state lb_hc_state(enum feed_state st)
 {
-    return st == FEED_UP ? LB_SRV_UP : st == FEED_MAINT ? LB_SRV_MAINT : LB_SRV_DOWN;
+    /* DRAIN in the feed is an admin state mirrored from lbd: health-wise UP */
+    return st == FEED_UP || st == FEED_DRAIN ? LB_SRV_UP
+           : st == FEED_MAINT                ? LB_SRV_MAINT
+                                             : LB_SRV_DOWN;
 }
 
 static void copy(char *dst, size_t cap, const char *src)
@@ -412,6 +415,31 @@ static int send_line(struct lb_hc *h, const char *a, const char *b)
 
 /* Subscribe first, so that the snapshot brings the states checkd already
  * holds (an lbd restart keeps them), then register every server. */
+/* Mirror the operator's MAINT or DRAIN of a server in checkd, once per
+ * change: "disable health" / "drain health", and "enable health" when it
+ * is back in service. */
+static int send_admin(struct lb_hc *h, struct hc_srv *hs)
+{
+    int st = atomic_load(&hs->s->state), want, r;
+
+    want = st == LB_SRV_MAINT || st == LB_SRV_DRAIN ? st : LB_SRV_UP;
+    if (want == hs->admin_sent)
+        return 0;
+    /* from one admin state to the other: back to normal first */
+    if (want != LB_SRV_UP && hs->admin_sent != LB_SRV_UP)
+        r = send_line(h, "enable health ", hs->id);
+    else
+        r = 0;
+    if (r >= 0)
+        r = send_line(h, want == LB_SRV_MAINT   ? "disable health "
+                         : want == LB_SRV_DRAIN ? "drain health "
+                                                : "enable health ",
+                      hs->id);
+    if (r >= 0)
+        hs->admin_sent = want;
+    return r;
+}
+
 static int send_all(struct lb_hc *h)
 {
     char *json, *esc;
@@ -424,10 +452,10 @@ static int send_all(struct lb_hc *h)
         r = esc ? send_line(h, "register ", esc) : -ENOMEM;
         free(json);
         free(esc);
-        /* an operator's maintenance outlives checkd restarts */
-        if (r >= 0 && atomic_load(&h->srv[i].s->state) == LB_SRV_MAINT)
-            r = send_line(h, "disable health ", h->srv[i].id);
-        h->srv[i].maint_sent = r >= 0 && atomic_load(&h->srv[i].s->state) == LB_SRV_MAINT;
+        /* an operator's maintenance or drain outlives checkd restarts */
+        h->srv[i].admin_sent = LB_SRV_UP;
+        if (r >= 0)
+            r = send_admin(h, &h->srv[i]);
     }
     return r;
 }
@@ -676,16 +704,12 @@ void lb_hc_server_admin(struct lb_daemon *d, struct lb_server *s)
 {
     struct lb_hc *h = d->hc;
     struct hc_srv *hs;
-    int maint;
 
     if (!h || h->stopping || !h->connected || !(s->flags & LB_SRV_F_CHECK))
         return;
     hs = by_server(h, s);
-    maint = atomic_load(&s->state) == LB_SRV_MAINT;
-    if (!hs || maint == hs->maint_sent)
-        return;
-    if (send_line(h, maint ? "disable health " : "enable health ", hs->id) >= 0)
-        hs->maint_sent = maint;
+    if (hs)
+        send_admin(h, hs);
 }
 
 void lb_hc_server_deleted(struct lb_daemon *d, struct lb_server *s)

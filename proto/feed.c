@@ -9,7 +9,7 @@
 
 #include "proto/feed.h"
 
-static const char *const state_names[FEED_STATE_MAX] = {"DOWN", "UP", "MAINT"};
+static const char *const state_names[FEED_STATE_MAX] = {"DOWN", "UP", "MAINT", "DRAIN"};
 static const char *const kind_names[FEED_KIND_MAX] = {"tcp", "http", "mysql", "galera"};
 static const char *const result_names[FEED_RES_MAX] = {
     "INI",   "SOCKERR", "L4OK",  "L4TOUT", "L4CON", "L6OK",  "L6TOUT",

@@ -22,7 +22,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum feed_state { FEED_DOWN = 0, FEED_UP, FEED_MAINT, FEED_STATE_MAX };
+/* DRAIN: healthy, but an operator asked for no new traffic (as HAProxy's
+ * "set server ... state drain"); checks go on. */
+enum feed_state { FEED_DOWN = 0, FEED_UP, FEED_MAINT, FEED_DRAIN, FEED_STATE_MAX };
 
 enum feed_kind {
     FEED_KIND_TCP = 0,

@@ -164,6 +164,14 @@ echo "set server web/w1 state maint" | socat -t 2 - "UNIX-CONNECT:$T/lbdrun/lbd.
 expect_eq "w1 in MAINT" "$(stat_col w1 status)" MAINT
 for i in $(seq 1 40); do [ "$(state_of web/w1)" = MAINT ] && break; sleep 0.05; done
 expect_eq "lbd's maintenance is mirrored in checkd's feed" "$(state_of web/w1)" MAINT
+echo "set server web/w1 state drain" | socat -t 2 - "UNIX-CONNECT:$T/lbdrun/lbd.sock" >/dev/null 2>&1
+echo "set server web/w2 state drain" | socat -t 2 - "UNIX-CONNECT:$T/lbdrun/lbd.sock" >/dev/null 2>&1
+for i in $(seq 1 40); do [ "$(state_of web/w2)" = DRAIN ] && break; sleep 0.05; done
+expect_eq "lbd's drain of a healthy server is mirrored in checkd's feed" "$(state_of web/w2)" DRAIN
+expect_eq "a drained server that is down shows DOWN in the feed" "$(state_of web/w1)" DOWN
+echo "set server web/w2 state ready" | socat -t 2 - "UNIX-CONNECT:$T/lbdrun/lbd.sock" >/dev/null 2>&1
+for i in $(seq 1 40); do [ "$(state_of web/w2)" = UP ] && break; sleep 0.05; done
+expect_eq "ready again: UP in the feed" "$(state_of web/w2)" UP
 echo "set server web/w1 state ready" | socat -t 2 - "UNIX-CONNECT:$T/lbdrun/lbd.sock" >/dev/null 2>&1
 # checkd resumes checks with the health it kept, or lbd re-applies the
 # last verdict itself: either way w1 is DOWN again at once
