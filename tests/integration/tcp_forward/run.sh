@@ -54,6 +54,19 @@ check "tcplog line format" grep -qE '^127\.0\.0\.1:[0-9]+ \[[0-9]{2}/[A-Z][a-z]{
 n1=$(grep -c ' be/s1 ' "$T/lbd.log" || true); n2=$(grep -c ' be/s2 ' "$T/lbd.log" || true)
 check "roundrobin spread s1=$n1 s2=$n2" test "$n1" -gt 400 -a "$n2" -gt 400
 
+# both proxied sockets carry SO_KEEPALIVE (option tcpka): seen on an idle
+# connection, where the keepalive timer is the one armed (a busy socket
+# shows its retransmit or zero-window timer instead)
+python3 -c "
+import socket,time; s=socket.create_connection(('127.0.0.1',$PF)); time.sleep(3)" & IDLE=$!
+wait_conns "$T/lbd.sock" 1
+sleep 0.3
+ka=$(ss -tnoH state established "( sport = :$PF )" | grep -c 'keepalive' || true)
+check "option tcpka: client-side socket has SO_KEEPALIVE" test "$ka" -ge 1
+ka=$(ss -tnopH state established "( dport = :$P1 or dport = :$P2 )" | grep "pid=$LBDPID," | grep -c 'keepalive' || true)
+check "option tcpka: server-side socket has SO_KEEPALIVE" test "$ka" -ge 1
+kill "$IDLE" 2>/dev/null || true; wait "$IDLE" 2>/dev/null || true
+
 # backpressure: a client that does not read pauses the server side, and lbd's
 # memory stays bounded (one buffer or one pipe per direction)
 rss() { awk '/VmRSS/ {print $2}' "/proc/$LBDPID/status"; }
@@ -73,11 +86,6 @@ PY
 SLOW=$!
 sleep 1.5
 during=$(rss)
-# both proxied sockets carry SO_KEEPALIVE (option tcpka)
-ka=$(ss -tnoH state established "( sport = :$PF )" | grep -c 'keepalive' || true)
-check "option tcpka: client-side socket has SO_KEEPALIVE" test "$ka" -ge 1
-ka=$(ss -tnopH state established "( dport = :$P1 or dport = :$P2 )" | grep "pid=$LBDPID," | grep -c 'keepalive' || true)
-check "option tcpka: server-side socket has SO_KEEPALIVE" test "$ka" -ge 1
 wait "$SLOW"
 expect_eq "slow reader still gets all 256 MB" "$(cat "$T/slow.out")" 268435456
 grow=$(( during - before ))
