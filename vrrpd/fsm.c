@@ -158,7 +158,7 @@ static unsigned master_advert(struct vr_fsm *f,
     last = prio == 0 ? &f->last_zero_garp : &f->last_split_garp;
     if (*last == 0 || now >= *last + SPLIT_GARP_MIN_MS) {
         *last = now;
-        act |= VR_ACT_GARP;
+        act |= VR_ACT_GARP | (prio ? VR_ACT_HEAL : 0u);
     }
     return act;
 }

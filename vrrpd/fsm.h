@@ -28,6 +28,7 @@ enum vr_state { VR_STATE_INIT = 0, VR_STATE_BACKUP, VR_STATE_MASTER, VR_STATE_FA
 #define VR_ACT_VIP_DEL (1u << 3) /* remove the virtual addresses */
 #define VR_ACT_GARP    (1u << 4) /* announce the VIPs with gratuitous ARP */
 #define VR_ACT_STATE   (1u << 5) /* state changed: log, notify scripts, events */
+#define VR_ACT_HEAL    (1u << 6) /* with GARP: a split brain healed, announce a few times */
 
 #define VR_PRIO_OWNER 255
 

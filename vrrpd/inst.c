@@ -168,6 +168,14 @@ static void garp_burst(struct vr_inst *i, unsigned repeat)
             garp_one(i, k);
 }
 
+/* Linux ignores an ARP update to a neighbour entry changed less than
+ * neigh locktime (1 s by default) ago, so right after a split brain the
+ * clients may drop our announcement: the other master's came just before,
+ * and their own state changes (STALE, DELAY) restart that window. A few
+ * more bursts, spaced past it, make them follow. */
+#define HEAL_SECOND_BURST_MS 1100
+#define HEAL_BURSTS          3
+
 /* garp_master_delay: a second burst after the delay; garp_master_refresh:
  * then one burst every refresh period for as long as we are master. */
 static void on_garp_timer(uv_timer_t *t)
@@ -176,6 +184,17 @@ static void on_garp_timer(uv_timer_t *t)
 
     if (i->fsm.state != VR_STATE_MASTER)
         return;
+    if (i->garp_heal_left) {
+        /* neighbours that ignored the last burst (their entry changed too
+         * recently) take one of these */
+        i->garp_heal_left--;
+        garp_burst(i, i->cfg->garp_repeat);
+        if (i->garp_heal_left)
+            uv_timer_start(t, on_garp_timer, HEAL_SECOND_BURST_MS, 0);
+        else if (i->cfg->garp_refresh_ms)
+            uv_timer_start(t, on_garp_timer, i->cfg->garp_refresh_ms, i->cfg->garp_refresh_ms);
+        return;
+    }
     if (i->garp_refresh_left) {
         i->garp_refresh_left = 0;
         garp_burst(i, i->cfg->garp_repeat);
@@ -186,20 +205,22 @@ static void on_garp_timer(uv_timer_t *t)
     garp_burst(i, i->cfg->garp_refresh_repeat);
 }
 
-/* Linux ignores an ARP update to a neighbour entry changed less than
- * neigh locktime (1 s by default) ago, so right after a split brain the
- * clients may drop our announcement: the other master's came just before.
- * A second burst past that window makes them follow. */
-#define HEAL_SECOND_BURST_MS 1100
 
 /* `heal`: announcing again while already master (split brain healed). */
 static void garp_announce(struct vr_inst *i, int heal)
 {
     uint64_t delay = i->cfg->garp_delay_ms;
 
-    if (heal && (!delay || delay > HEAL_SECOND_BURST_MS))
-        delay = HEAL_SECOND_BURST_MS;
     garp_burst(i, i->cfg->garp_repeat);
+    if (heal) {
+        /* a few more bursts, each past the locktime of the one before */
+        i->garp_heal_left = HEAL_BURSTS;
+        i->garp_refresh_left = 0;
+        uv_timer_start(&i->garp_timer, on_garp_timer, HEAL_SECOND_BURST_MS, 0);
+        return;
+    }
+    if (i->garp_heal_left)
+        return; /* the heal bursts already scheduled go on */
     i->garp_refresh_left = delay ? 1 : 0;
     if (delay)
         uv_timer_start(&i->garp_timer, on_garp_timer, delay, 0);
@@ -293,6 +314,7 @@ static void apply(struct vr_inst *i, unsigned act, enum vr_state from)
         send_advert(i, 0); /* first: the backup starts its skew timer */
     if (act & VR_ACT_VIP_DEL) {
         uv_timer_stop(&i->garp_timer);
+        i->garp_heal_left = 0;
         vips_del(i, false);
     }
     if (act & VR_ACT_VIP_ADD)
@@ -300,7 +322,7 @@ static void apply(struct vr_inst *i, unsigned act, enum vr_state from)
     if (act & VR_ACT_ADVERT)
         send_advert(i, i->prio_now);
     if (act & VR_ACT_GARP)
-        garp_announce(i, from == VR_STATE_MASTER);
+        garp_announce(i, (act & VR_ACT_HEAL) != 0);
     if (act & VR_ACT_STATE)
         state_changed(i, from);
     if (!i->stopping)

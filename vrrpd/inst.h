@@ -49,6 +49,7 @@ struct vr_inst {
     int refs; /* open handles + live trackers; freed at 0 */
     uint64_t state_since_ms;
     unsigned garp_refresh_left;
+    unsigned garp_heal_left; /* bursts still due after a split brain healed */
     struct vr_inst_stats st;
 };
 
