@@ -400,8 +400,7 @@ static int dispatch(struct lk_cmdconn *c, int argc, char **argv, void *ud)
         return cmd_report(fs, c, argc, argv);
     if ((strcmp(argv[0], "disable") == 0 || strcmp(argv[0], "enable") == 0 ||
          strcmp(argv[0], "drain") == 0) &&
-        argc >= 2 &&
-        strcmp(argv[1], "health") == 0)
+        argc >= 2 && strcmp(argv[1], "health") == 0)
         return cmd_maint(fs, c, argc, argv);
     return -ENOENT;
 }

@@ -32,7 +32,7 @@ struct chk_target {
     uv_timer_t timer;
     struct chk_probe *probe;
     int maint;
-    int drain; /* operator: no new traffic, checks go on */
+    int drain;   /* operator: no new traffic, checks go on */
     int checked; /* at least one result since (re)start */
 };
 

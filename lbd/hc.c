@@ -431,9 +431,10 @@ static int send_admin(struct lb_hc *h, struct hc_srv *hs)
     else
         r = 0;
     if (r >= 0)
-        r = send_line(h, want == LB_SRV_MAINT   ? "disable health "
-                         : want == LB_SRV_DRAIN ? "drain health "
-                                                : "enable health ",
+        r = send_line(h,
+                      want == LB_SRV_MAINT   ? "disable health "
+                      : want == LB_SRV_DRAIN ? "drain health "
+                                             : "enable health ",
                       hs->id);
     if (r >= 0)
         hs->admin_sent = want;

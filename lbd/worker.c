@@ -322,16 +322,16 @@ void lb_worker_shutdown_server(struct lb_worker *w, struct lb_server *s)
 
 static void run_kill_requests(struct lb_worker *w)
 {
-    struct lb_server *todo[LK_ARRAY_SIZE(w->kill_srv)];
+    struct lb_server *pending[LK_ARRAY_SIZE(w->kill_srv)];
     unsigned n, i;
 
     pthread_mutex_lock(&w->req_lock);
     n = w->nkill;
-    memcpy(todo, w->kill_srv, n * sizeof(todo[0]));
+    memcpy(pending, w->kill_srv, n * sizeof(pending[0]));
     w->nkill = 0;
     pthread_mutex_unlock(&w->req_lock);
     for (i = 0; i < n; i++)
-        lb_tcp_shutdown_server(w, todo[i]);
+        lb_tcp_shutdown_server(w, pending[i]);
 }
 
 static void wake_cb(uv_async_t *a)

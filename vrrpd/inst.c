@@ -205,7 +205,6 @@ static void on_garp_timer(uv_timer_t *t)
     garp_burst(i, i->cfg->garp_refresh_repeat);
 }
 
-
 /* `heal`: announcing again while already master (split brain healed). */
 static void garp_announce(struct vr_inst *i, int heal)
 {
