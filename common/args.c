@@ -1,0 +1,59 @@
+/* args.c - see args.h. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/args.h"
+
+static void usage(FILE *f, const struct lk_args_spec *s)
+{
+    fprintf(f,
+            "Usage: %s [-f FILE] [-c%s%s] [-R DIR] [-d] [-v] [-h]\n"
+            "  -f FILE  %s\n"
+            "  -c       check the configuration and exit (0 valid, 1 invalid)%s%s%s\n"
+            "  -R DIR   runtime directory for %s.sock (default /run/lbkit)\n"
+            "  -d       debug logging\n"
+            "  -v       print the version\n"
+            "  -h       this help\n",
+            s->prog, s->check_alias ? "|-" : "", s->check_alias ? s->check_alias : "", s->file_help,
+            s->check_alias ? " (also -" : "", s->check_alias ? s->check_alias : "",
+            s->check_alias ? ")" : "", s->prog);
+}
+
+int lk_args_parse(int argc, char **argv, const struct lk_args_spec *spec, struct lk_args *ret)
+{
+    char opts[32];
+    int opt;
+
+    snprintf(opts, sizeof(opts), "f:cR:dvh%s", spec->check_alias ? spec->check_alias : "");
+    memset(ret, 0, sizeof(*ret));
+    ret->file = spec->default_file;
+    ret->rundir = "/run/lbkit";
+    optind = 1;
+    while ((opt = getopt(argc, argv, opts)) != -1) {
+        if (opt == 'f') {
+            ret->file = optarg;
+        } else if (opt == 'c' || (spec->check_alias && opt != '?' && opt != ':' &&
+                                  strchr(spec->check_alias, opt))) {
+            ret->check = 1;
+        } else if (opt == 'R') {
+            ret->rundir = optarg;
+        } else if (opt == 'd') {
+            ret->debug = 1;
+        } else if (opt == 'v') {
+            printf("%s version %s (lbkit)\n", spec->prog, LBKIT_VERSION);
+            return 0;
+        } else if (opt == 'h') {
+            usage(stdout, spec);
+            return 0;
+        } else {
+            usage(stderr, spec);
+            return 1;
+        }
+    }
+    if (optind != argc) {
+        usage(stderr, spec);
+        return 1;
+    }
+    return -1;
+}

@@ -1,0 +1,27 @@
+/* args.h - the command line the three daemons share (DESIGN.md, "one
+ * command-line habit"): -f FILE, -c (check the config and exit), -R DIR,
+ * -d (debug logs), -v, -h, plus per-daemon aliases of -c (vrrpd's -t, as
+ * Keepalived has it). Parsing it in one place keeps the habit identical. */
+#ifndef LK_ARGS_H
+#define LK_ARGS_H
+
+struct lk_args_spec {
+    const char *prog;         /* "lbd" */
+    const char *file_help;    /* what -f reads, for the usage text */
+    const char *default_file; /* NULL: none unless -f */
+    const char *check_alias;  /* extra letters meaning -c ("t"), or NULL */
+};
+
+struct lk_args {
+    const char *file;
+    const char *rundir;
+    int check;
+    int debug;
+};
+
+/* Parse argv. Returns -1 when the daemon should go on with *ret filled, or
+ * the exit code when it should stop: 0 after -v or -h (printed to stdout),
+ * 1 after a usage error (usage printed to stderr). */
+int lk_args_parse(int argc, char **argv, const struct lk_args_spec *spec, struct lk_args *ret);
+
+#endif
