@@ -12,6 +12,8 @@
 #ifndef LB_ADMIN_H
 #define LB_ADMIN_H
 
+#include "lbd/proxy_types.h"
+
 struct lb_daemon;
 struct lb_admin;
 
@@ -23,6 +25,14 @@ void lb_admin_run(struct lb_daemon *d);
 
 /* Close every socket and subscriber (lbd is stopping). */
 void lb_admin_stop(struct lb_daemon *d);
+
+/* Change a server's admin state as an operator does (lbd.sock, stats page):
+ * workers see it at once, checkd's feed mirrors MAINT/DRAIN, health UP/DOWN
+ * reset the check counter, DOWN honours on-marked-down; logged with `by`. */
+void lb_admin_set_server_state(struct lb_daemon *d,
+                               struct lb_server *s,
+                               enum lb_srv_state st,
+                               const char *by);
 
 /* Free what lb_admin_start() allocated, after the loop has closed it. */
 void lb_admin_free(struct lb_daemon *d);

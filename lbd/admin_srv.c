@@ -9,6 +9,7 @@
 #include "common/cfglex.h"
 #include "common/clock.h"
 #include "common/log.h"
+#include "lbd/admin.h"
 #include "lbd/admin_int.h"
 #include "lbd/cfg.h"
 #include "lbd/hc.h"
@@ -95,7 +96,10 @@ int lb__admin_set_weight(struct lk_cmdconn *c, struct lb_daemon *d, int argc, ch
     return s ? apply_weight(c, s, argv[3]) : 0;
 }
 
-static void set_state(struct lb_daemon *d, struct lb_server *s, enum lb_srv_state st)
+void lb_admin_set_server_state(struct lb_daemon *d,
+                               struct lb_server *s,
+                               enum lb_srv_state st,
+                               const char *by)
 {
     lb_server_set_state(s, st);
     lb_hc_server_admin(d, s);
@@ -103,12 +107,19 @@ static void set_state(struct lb_daemon *d, struct lb_server *s, enum lb_srv_stat
         s->check_health = s->rise + s->fall - 1;
     else if (st == LB_SRV_DOWN)
         s->check_health = 0;
-    log_change(s, st == LB_SRV_UP      ? "is UP"
-                  : st == LB_SRV_DOWN  ? "is DOWN"
-                  : st == LB_SRV_MAINT ? "is going into maintenance"
-                                       : "is draining");
+    lk_log(LK_LOG_NOTICE, "Server %s/%s %s (%s)", s->be->name, s->name,
+           st == LB_SRV_UP      ? "is UP"
+           : st == LB_SRV_DOWN  ? "is DOWN"
+           : st == LB_SRV_MAINT ? "is going into maintenance"
+                                : "is draining",
+           by);
     if (st == LB_SRV_DOWN && s->shutdown_on_down)
         lb_daemon_shutdown_server(d, s);
+}
+
+static void set_state(struct lb_daemon *d, struct lb_server *s, enum lb_srv_state st)
+{
+    lb_admin_set_server_state(d, s, st, "admin socket");
 }
 
 int lb__admin_server_state(struct lk_cmdconn *c, struct lb_daemon *d, int argc, char **argv)

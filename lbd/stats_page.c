@@ -7,7 +7,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
-#include "lbd/hc.h"
+#include "lbd/admin.h"
 #include "lbd/lbd.h"
 #include "lbd/proxy.h"
 #include "lbd/server.h"
@@ -694,10 +694,7 @@ static int admin_action(struct lb_daemon *d, const char *body, size_t len)
 
                 if (s && (strcmp(action, "ready") == 0 || strcmp(action, "drain") == 0 ||
                           strcmp(action, "maint") == 0)) {
-                    lb_server_set_state(s, st);
-                    lb_hc_server_admin(d, s);
-                    lk_log(LK_LOG_NOTICE, "Server %s/%s set to %s from the stats page", be->name,
-                           s->name, action);
+                    lb_admin_set_server_state(d, s, st, "stats page");
                     done++;
                 }
             }
