@@ -5,8 +5,8 @@
 
 #include "common/args.h"
 #include "common/log.h"
-#include "lbd/cfg.h"
-#include "lbd/lbd.h"
+#include "lbd/cfg/cfg.h"
+#include "lbd/core/daemon.h"
 
 /* Used when no -f is given: the demo of the README, two backends on
  * loopback behind one frontend. */

@@ -14,7 +14,7 @@
 #include "common/sdnotify.h"
 #include "vrrpd/admin.h"
 #include "vrrpd/inst.h"
-#include "vrrpd/netlink.h"
+#include "vrrpd/os/netlink.h"
 
 #define SHUTDOWN_MAX_MS 3000
 #define RETRY_MS        1000

@@ -15,8 +15,8 @@
 #include "common/sdnotify.h"
 #include "vrrpd/admin.h"
 #include "vrrpd/daemon.h"
-#include "vrrpd/garp.h"
-#include "vrrpd/sock.h"
+#include "vrrpd/os/garp.h"
+#include "vrrpd/os/sock.h"
 #include "vrrpd/spawn.h"
 #include "vrrpd/track.h"
 

@@ -16,7 +16,7 @@
 #include "proto/vrrp_pkt.h"
 #include "vrrpd/cfg.h"
 #include "vrrpd/fsm.h"
-#include "vrrpd/netlink.h"
+#include "vrrpd/os/netlink.h"
 
 struct vr_daemon;
 struct vr_track;

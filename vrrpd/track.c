@@ -13,7 +13,7 @@
 #include "common/log.h"
 #include "vrrpd/daemon.h"
 #include "vrrpd/inst.h"
-#include "vrrpd/netlink.h"
+#include "vrrpd/os/netlink.h"
 #include "vrrpd/spawn.h"
 
 #define LBD_RECONNECT_MS 200

@@ -16,6 +16,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "fixture.h"
 #include <uv.h>
 
 #include "checkd/probe.h"
@@ -116,13 +118,12 @@ static void test_http_request(void **state)
 
 static size_t load_sample(const char *name, uint8_t *buf, size_t cap)
 {
-    char path[1024];
+    char rel[256];
     FILE *f;
     size_t n;
 
-    snprintf(path, sizeof(path), "%s/mariadb/%s", LK_SAMPLES_DIR, name);
-    f = fopen(path, "rb");
-    assert_non_null(f);
+    snprintf(rel, sizeof(rel), "mariadb/%s", name);
+    f = lk_fixture_open(rel, "rb");
     n = fread(buf, 1, cap, f);
     fclose(f);
     return n;
@@ -170,12 +171,11 @@ static void galera_sample(const char *name, const struct feed_target *t, struct 
 {
     char comment[64] = "", cluster[32] = "", ready[8] = "", line[256], k[128], v[128];
     int local_state = -1;
-    char path[1024];
+    char rel[256];
     FILE *f;
 
-    snprintf(path, sizeof(path), "%s/mariadb/%s", LK_SAMPLES_DIR, name);
-    f = fopen(path, "r");
-    assert_non_null(f);
+    snprintf(rel, sizeof(rel), "mariadb/%s", name);
+    f = lk_fixture_open(rel, "r");
     while (fgets(line, sizeof(line), f)) {
         if (sscanf(line, "%127s\t%127[^\n]", k, v) != 2)
             continue;

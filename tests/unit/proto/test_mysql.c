@@ -12,17 +12,18 @@
 
 #include <cmocka.h>
 
+#include "fixture.h"
+
 #include "proto/mysql.h"
 
 static size_t load(const char *name, uint8_t *buf, size_t cap)
 {
-    char path[1024];
+    char rel[256];
     FILE *f;
     size_t n;
 
-    snprintf(path, sizeof(path), "%s/mariadb/%s", LK_SAMPLES_DIR, name);
-    f = fopen(path, "rb");
-    assert_non_null(f);
+    snprintf(rel, sizeof(rel), "mariadb/%s", name);
+    f = lk_fixture_open(rel, "rb");
     n = fread(buf, 1, cap, f);
     fclose(f);
     return n;

@@ -16,7 +16,7 @@
 #include "proto/vrrp_pkt.h"
 #include "vrrpd/cfg.h"
 
-#define FIX LK_SOURCE_DIR "/tests/unit/vrrpd/fixtures/"
+#define FIX LK_SOURCE_DIR "/tests/fixtures/vrrpd/"
 
 static uint32_t ip4(const char *s)
 {

@@ -1,0 +1,791 @@
+/* cfg.c - section dispatcher, global keywords, validation. */
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/cfglex.h"
+#include "common/cmdsrv.h"
+#include "common/log.h"
+#include "lbd/cfg/cfg.h"
+#include "lbd/cfg/http_cfg.h"
+#include "lbd/cfg/proxy.h"
+#include "lbd/core/server.h"
+
+#define MAX_THREADS 64
+
+enum section { SEC_NONE = 0, SEC_GLOBAL, SEC_DEFAULTS, SEC_FRONTEND, SEC_BACKEND, SEC_LISTEN };
+
+static const char *const section_names[] = {
+    [SEC_NONE] = "",
+    [SEC_GLOBAL] = "global",
+    [SEC_DEFAULTS] = "defaults",
+    [SEC_FRONTEND] = "frontend",
+    [SEC_BACKEND] = "backend",
+    [SEC_LISTEN] = "listen",
+};
+
+/* Sections HAProxy has and lbd does not: refused with a clear message
+ * rather than "unknown keyword". */
+static const char *const unsupported_sections[] = {
+    "userlist", "peers",       "resolvers", "mailers",     "program",        "cache",
+    "ring",     "http-errors", "fcgi-app",  "log-forward", "dynamic-update", NULL,
+};
+
+int lb_cfg_fail(const struct lb_cfgctx *ctx, char **err, const char *fmt, ...)
+{
+    char *msg = NULL;
+    va_list ap;
+
+    va_start(ap, fmt);
+    if (vasprintf(&msg, fmt, ap) < 0)
+        msg = NULL;
+    va_end(ap);
+    lk_cfg_err(err, "%s:%u: %s", ctx->file, ctx->line, msg ? msg : "out of memory");
+    free(msg);
+    return LK_CFG_FATAL;
+}
+
+int lb_cfg_uint(const struct lb_cfgctx *ctx,
+                char **argv,
+                int i,
+                uint64_t min,
+                uint64_t max,
+                uint64_t *ret,
+                char **err)
+{
+    if (lk_parse_uint(argv[i], min, max, ret) < 0)
+        return lb_cfg_fail(ctx, err, "'%s' expects an integer between %llu and %llu, got '%s'",
+                           argv[0], (unsigned long long)min, (unsigned long long)max, argv[i]);
+    return 0;
+}
+
+int lb_cfg_time(const struct lb_cfgctx *ctx, char **argv, int i, uint64_t *ret, char **err)
+{
+    /* HAProxy refuses timeouts above 2^31-1 ms */
+    if (lk_parse_time_ms(argv[i], 1, 2147483647ull, ret) < 0)
+        return lb_cfg_fail(ctx, err,
+                           "'%s' expects a time (us, ms, s, m, h, d; default ms) below 24.8 days, "
+                           "got '%s'",
+                           argv[0], argv[i]);
+    return 0;
+}
+
+/* ---- log targets ---- */
+
+static const char *const facilities[] = {
+    "kern",   "user",   "mail",   "daemon", "auth",   "syslog", "lpr",    "news",
+    "uucp",   "cron",   "auth2",  "ftp",    "ntp",    "audit",  "alert",  "cron2",
+    "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7",
+};
+
+static int facility_parse(const char *s)
+{
+    size_t i;
+
+    for (i = 0; i < LK_ARRAY_SIZE(facilities); i++)
+        if (strcmp(s, facilities[i]) == 0)
+            return (int)i;
+    return -1;
+}
+
+struct lb_logtarget *lb_logtargets_free(struct lb_logtarget *l)
+{
+    struct lb_logtarget *n;
+
+    for (; l; l = n) {
+        n = l->next;
+        free(l->path);
+        free(l);
+    }
+    return NULL;
+}
+
+int lb_logtargets_dup(const struct lb_logtarget *src, struct lb_logtarget **ret)
+{
+    struct lb_logtarget *head = NULL, **tail = &head, *t;
+
+    for (; src; src = src->next) {
+        t = malloc(sizeof(*t));
+        if (!t)
+            goto fail;
+        *t = *src;
+        t->next = NULL;
+        t->path = src->path ? strdup(src->path) : NULL;
+        *tail = t;
+        tail = &t->next;
+        if (src->path && !t->path)
+            goto fail;
+    }
+    *ret = head;
+    return 0;
+fail:
+    lb_logtargets_free(head);
+    return -ENOMEM;
+}
+
+static int log_target_addr(const struct lb_cfgctx *ctx,
+                           const char *spec,
+                           struct lb_logtarget *t,
+                           char **err)
+{
+    if (strcmp(spec, "stdout") == 0 || strcmp(spec, "stderr") == 0) {
+        t->kind = LB_LOG_FD;
+        t->fd = spec[3] == 'o' ? 1 : 2;
+        t->format = LB_LOGF_RAW;
+        return 0;
+    }
+    if (spec[0] == '/' || strncmp(spec, "unix@", 5) == 0) {
+        t->kind = LB_LOG_UNIX;
+        t->path = strdup(spec[0] == '/' ? spec : spec + 5);
+        return t->path ? 0 : lb_cfg_fail(ctx, err, "out of memory");
+    }
+    t->kind = LB_LOG_UDP;
+    if (strncmp(spec, "udp@", 4) == 0)
+        spec += 4;
+    if (lk_addr_parse(spec, LK_ADDR_PORT_OPTIONAL, &t->addr) < 0)
+        return lb_cfg_fail(ctx, err,
+                           "log: invalid target '%s' (stdout, stderr, /path or IP[:port])", spec);
+    if (lk_addr_port(&t->addr) == 0) {
+        if (t->addr.u.sa.sa_family == AF_INET)
+            t->addr.u.in4.sin_port = htons(514);
+        else
+            t->addr.u.in6.sin6_port = htons(514);
+    }
+    return 0;
+}
+
+/* log TARGET [len N] [format F] [sample R:S] FACILITY [LEVEL [MINLEVEL]] */
+static int log_options(const struct lb_cfgctx *ctx,
+                       int argc,
+                       char **argv,
+                       int *i,
+                       struct lb_logtarget *t,
+                       char **err)
+{
+    static const char *const fmts[] = {"rfc3164", "rfc5424", "raw"};
+    uint64_t v;
+    size_t k;
+
+    while (*i + 1 < argc) {
+        if (strcmp(argv[*i], "len") == 0) {
+            if (lb_cfg_uint(ctx, argv, *i + 1, 80, 65535, &v, err))
+                return LK_CFG_FATAL;
+            t->maxlen = (unsigned)v;
+        } else if (strcmp(argv[*i], "format") == 0) {
+            for (k = 0; k < LK_ARRAY_SIZE(fmts); k++)
+                if (strcmp(argv[*i + 1], fmts[k]) == 0)
+                    break;
+            if (k == LK_ARRAY_SIZE(fmts))
+                return lb_cfg_fail(ctx, err, "log: unsupported format '%s' (rfc3164, rfc5424, raw)",
+                                   argv[*i + 1]);
+            t->format = (enum lb_log_format)k;
+        } else {
+            break;
+        }
+        *i += 2;
+    }
+    return 0;
+}
+
+int lb_cfg_parse_log(const struct lb_cfgctx *ctx,
+                     int argc,
+                     char **argv,
+                     struct lb_logtarget **list,
+                     char **err)
+{
+    struct lb_logtarget *t, **tail;
+    int i = 2, lvl;
+
+    if (argc < 3)
+        return lb_cfg_fail(ctx, err,
+                           "'log' expects a target and a facility, e.g. "
+                           "'log /dev/log local0' or 'log stdout format raw local0'");
+    t = calloc(1, sizeof(*t));
+    if (!t)
+        return lb_cfg_fail(ctx, err, "out of memory");
+    t->level = LK_LOG_DEBUG;
+    t->maxlen = 1024;
+    if (log_target_addr(ctx, argv[1], t, err) || log_options(ctx, argc, argv, &i, t, err))
+        goto fail;
+    if (i >= argc || (t->facility = facility_parse(argv[i])) < 0) {
+        lb_cfg_fail(ctx, err, "log: unknown facility '%s'", i < argc ? argv[i] : "");
+        goto fail;
+    }
+    if (++i < argc) {
+        lvl = lk_log_level_parse(argv[i]);
+        if (lvl < 0) {
+            lb_cfg_fail(ctx, err, "log: unknown level '%s'", argv[i]);
+            goto fail;
+        }
+        t->level = lvl;
+    }
+    if (i + 1 < argc - 1) {
+        lb_cfg_fail(ctx, err, "log: too many arguments");
+        goto fail;
+    }
+    for (tail = list; *tail; tail = &(*tail)->next)
+        ;
+    *tail = t;
+    return 0;
+fail:
+    lb_logtargets_free(t);
+    return LK_CFG_FATAL;
+}
+
+/* ---- global keywords ---- */
+
+static int gbl_log(int argc, char **argv, void *vctx, char **err)
+{
+    struct lb_cfgctx *ctx = vctx;
+
+    return lb_cfg_parse_log(ctx, argc, argv, &ctx->cfg->global.logs, err);
+}
+
+static int gbl_maxconn(int argc, char **argv, void *vctx, char **err)
+{
+    struct lb_cfgctx *ctx = vctx;
+    uint64_t v;
+
+    if (lb_cfg_uint(ctx, argv, 1, 1, 10000000, &v, err))
+        return LK_CFG_FATAL;
+    ctx->cfg->global.maxconn = (unsigned)v;
+    return 0;
+}
+
+static int gbl_nbthread(int argc, char **argv, void *vctx, char **err)
+{
+    struct lb_cfgctx *ctx = vctx;
+    uint64_t v;
+
+    if (lb_cfg_uint(ctx, argv, 1, 1, MAX_THREADS, &v, err))
+        return LK_CFG_FATAL;
+    ctx->cfg->global.nbthread = (unsigned)v;
+    return 0;
+}
+
+static int gbl_bufsize(int argc, char **argv, void *vctx, char **err)
+{
+    struct lb_cfgctx *ctx = vctx;
+    uint64_t v;
+
+    if (lk_parse_size(argv[1], 1u << 20, &v) < 0 || v < 1024)
+        return lb_cfg_fail(ctx, err, "'tune.bufsize' expects a size from 1024 to 1m, got '%s'",
+                           argv[1]);
+    ctx->cfg->global.bufsize = (unsigned)v;
+    return 0;
+}
+
+static int sock_owner(const struct lb_cfgctx *ctx,
+                      const char *kw,
+                      const char *v,
+                      struct lb_sock_cfg *s,
+                      char **err)
+{
+    if (strcmp(kw, "user") == 0 || strcmp(kw, "uid") == 0) {
+        struct passwd *pw = getpwnam(v);
+        uint64_t n;
+
+        if (pw)
+            s->uid = pw->pw_uid;
+        else if (lk_parse_uint(v, 0, 0x7fffffff, &n) == 0)
+            s->uid = (uid_t)n;
+        else
+            return lb_cfg_fail(ctx, err, "stats socket: unknown user '%s'", v);
+        return 0;
+    }
+    if (strcmp(kw, "group") == 0 || strcmp(kw, "gid") == 0) {
+        struct group *gr = getgrnam(v);
+        uint64_t n;
+
+        if (gr)
+            s->gid = gr->gr_gid;
+        else if (lk_parse_uint(v, 0, 0x7fffffff, &n) == 0)
+            s->gid = (gid_t)n;
+        else
+            return lb_cfg_fail(ctx, err, "stats socket: unknown group '%s'", v);
+        return 0;
+    }
+    return lb_cfg_fail(ctx, err, "stats socket: unknown option '%s' (mode, level, user, group)",
+                       kw);
+}
+
+static int stats_socket_opt(const struct lb_cfgctx *ctx,
+                            const char *kw,
+                            const char *v,
+                            struct lb_sock_cfg *s,
+                            char **err)
+{
+    int lvl;
+
+    if (strcmp(kw, "mode") == 0) {
+        if (lk_parse_mode(v, &s->mode) < 0)
+            return lb_cfg_fail(ctx, err, "stats socket: invalid mode '%s' (octal, e.g. 660)", v);
+        return 0;
+    }
+    if (strcmp(kw, "level") == 0) {
+        lvl = lk_cmd_level_parse(v);
+        if (lvl < 0)
+            return lb_cfg_fail(ctx, err,
+                               "stats socket: level must be 'user', 'operator' or 'admin', "
+                               "got '%s'",
+                               v);
+        s->level = lvl;
+        return 0;
+    }
+    return sock_owner(ctx, kw, v, s, err);
+}
+
+static int gbl_stats(int argc, char **argv, void *vctx, char **err)
+{
+    struct lb_cfgctx *ctx = vctx;
+    struct lb_sock_cfg *s, **tail;
+    int i;
+
+    if (strcmp(argv[1], "timeout") == 0 && argc == 3)
+        return lb_cfg_time(ctx, argv, 2, &ctx->cfg->global.stats_timeout_ms, err);
+    if (strcmp(argv[1], "socket") != 0 || argc < 3)
+        return lb_cfg_fail(ctx, err,
+                           "'stats' in 'global' expects 'socket PATH [mode M] [level L] "
+                           "[user U] [group G]' or 'timeout T'");
+    if (argv[2][0] != '/' && strncmp(argv[2], "unix@", 5) != 0)
+        return lb_cfg_fail(ctx, err, "stats socket: only Unix socket paths are supported, got '%s'",
+                           argv[2]);
+    if ((argc - 3) % 2)
+        return lb_cfg_fail(ctx, err, "stats socket: option '%s' needs a value", argv[argc - 1]);
+    s = calloc(1, sizeof(*s));
+    if (!s)
+        return lb_cfg_fail(ctx, err, "out of memory");
+    s->path = strdup(argv[2][0] == '/' ? argv[2] : argv[2] + 5);
+    s->mode = 0600;
+    s->uid = (uid_t)-1;
+    s->gid = (gid_t)-1;
+    s->level = LK_CMD_LEVEL_OPERATOR; /* HAProxy's default level */
+    for (i = 3; i < argc; i += 2) {
+        if (stats_socket_opt(ctx, argv[i], argv[i + 1], s, err)) {
+            free(s->path);
+            free(s);
+            return LK_CFG_FATAL;
+        }
+    }
+    for (tail = &ctx->cfg->global.sockets; *tail; tail = &(*tail)->next)
+        ;
+    *tail = s;
+    return 0;
+}
+
+static int gbl_user(int argc, char **argv, void *vctx, char **err)
+{
+    struct lb_cfgctx *ctx = vctx;
+    struct lb_sock_cfg tmp = {.uid = (uid_t)-1, .gid = (gid_t)-1};
+
+    if (sock_owner(ctx, argv[0], argv[1], &tmp, err))
+        return LK_CFG_FATAL;
+    if (strcmp(argv[0], "user") == 0 || strcmp(argv[0], "uid") == 0)
+        ctx->cfg->global.uid = tmp.uid;
+    else
+        ctx->cfg->global.gid = tmp.gid;
+    return 0;
+}
+
+static int gbl_pidfile(int argc, char **argv, void *vctx, char **err)
+{
+    struct lb_cfgctx *ctx = vctx;
+
+    free(ctx->cfg->global.pidfile);
+    ctx->cfg->global.pidfile = strdup(argv[1]);
+    return 0;
+}
+
+static int gbl_hard_stop(int argc, char **argv, void *vctx, char **err)
+{
+    struct lb_cfgctx *ctx = vctx;
+
+    return lb_cfg_time(ctx, argv, 1, &ctx->cfg->global.hard_stop_after_ms, err);
+}
+
+static int gbl_nosplice(int argc, char **argv, void *vctx, char **err)
+{
+    struct lb_cfgctx *ctx = vctx;
+
+    ctx->cfg->global.nosplice = 1;
+    return 0;
+}
+
+static int gbl_checkd(int argc, char **argv, void *vctx, char **err)
+{
+    struct lb_cfgctx *ctx = vctx;
+
+    if (strcmp(argv[1], "socket") != 0 || argc != 3)
+        return lb_cfg_fail(ctx, err, "'checkd' expects 'socket PATH'");
+    free(ctx->cfg->global.checkd_socket);
+    ctx->cfg->global.checkd_socket = strdup(argv[2]);
+    return 0;
+}
+
+/* Accepted for compatibility with stock haproxy.cfg files, without effect:
+ * say so instead of pretending. */
+static int gbl_ignored(int argc, char **argv, void *vctx, char **err)
+{
+    struct lb_cfgctx *ctx = vctx;
+    const char *why = "lbd runs in the foreground under systemd";
+
+    if (strncmp(argv[0], "ssl-", 4) == 0 || strcmp(argv[0], "ca-base") == 0 ||
+        strcmp(argv[0], "crt-base") == 0)
+        why = "lbd does not terminate TLS";
+    else if (strcmp(argv[0], "chroot") == 0)
+        why = "use systemd's RootDirectory= or ProtectSystem= instead";
+    lk_log(LK_LOG_WARNING, "%s:%u: '%s' ignored: %s", ctx->file, ctx->line, argv[0], why);
+    return LK_CFG_WARN;
+}
+
+const struct lk_cfgkw lb_global_kws[] = {
+    {"log", gbl_log, 2, 6, 0},
+    {"maxconn", gbl_maxconn, 1, 1, 0},
+    {"nbthread", gbl_nbthread, 1, 1, 0},
+    {"tune.bufsize", gbl_bufsize, 1, 1, 0},
+    {"stats", gbl_stats, 1, 11, 0},
+    {"user", gbl_user, 1, 1, 0},
+    {"group", gbl_user, 1, 1, 0},
+    {"uid", gbl_user, 1, 1, 0},
+    {"gid", gbl_user, 1, 1, 0},
+    {"pidfile", gbl_pidfile, 1, 1, 0},
+    {"hard-stop-after", gbl_hard_stop, 1, 1, 0},
+    {"checkd", gbl_checkd, 2, 2, 0},
+    {"nosplice", gbl_nosplice, 0, 0, 0},
+    {"daemon", gbl_ignored, 0, 0, 0},
+    {"master-worker", gbl_ignored, 0, 1, 0},
+    {"chroot", gbl_ignored, 1, 1, 0},
+    {"ca-base", gbl_ignored, 1, 1, 0},
+    {"crt-base", gbl_ignored, 1, 1, 0},
+    {"ssl-default-bind-ciphers", gbl_ignored, 1, 1, 0},
+    {"ssl-default-bind-ciphersuites", gbl_ignored, 1, 1, 0},
+    {"ssl-default-bind-options", gbl_ignored, 1, -1, 0},
+    {"ssl-default-server-ciphers", gbl_ignored, 1, 1, 0},
+    {"ssl-default-server-options", gbl_ignored, 1, -1, 0},
+    {NULL, NULL, 0, 0, 0},
+};
+
+/* ---- dispatcher ---- */
+
+struct parser {
+    struct lb_cfgctx ctx;
+    enum section sec;
+    struct lb_proxy *last_defaults;
+    struct lb_proxy **tail;
+    unsigned next_uuid;
+};
+
+static int run_kw(struct parser *p, const struct lk_cfgkw *tab, struct lk_cfgline *ln, char **err)
+{
+    const struct lk_cfgkw *kw;
+    const char *hint;
+    unsigned sec_cap;
+    int nargs = ln->argc - 1, r;
+
+    kw = lk_cfgkw_find(tab, ln->argv[0]);
+    if (!kw) {
+        hint = lk_cfgkw_suggest(tab, ln->argv[0]);
+        if (hint)
+            return lb_cfg_fail(&p->ctx, err,
+                               "unknown keyword '%s' in '%s' section; did you mean '%s'?",
+                               ln->argv[0], section_names[p->sec], hint);
+        return lb_cfg_fail(&p->ctx, err, "unknown keyword '%s' in '%s' section", ln->argv[0],
+                           section_names[p->sec]);
+    }
+    sec_cap = p->ctx.px ? p->ctx.px->cap : 0;
+    if (p->ctx.px && !(kw->flags & sec_cap))
+        return lb_cfg_fail(&p->ctx, err, "'%s' is not allowed in '%s' section", kw->name,
+                           section_names[p->sec]);
+    if (nargs < kw->min_args || (kw->max_args >= 0 && nargs > kw->max_args))
+        return lb_cfg_fail(&p->ctx, err, "'%s' expects %s%d argument%s, got %d", kw->name,
+                           kw->max_args == kw->min_args ? "" : "at least ", kw->min_args,
+                           kw->min_args == 1 ? "" : "s", nargs);
+    r = kw->fn(ln->argc, ln->argv, &p->ctx, err);
+    if (r & LK_CFG_WARN) {
+        free(*err);
+        *err = NULL;
+    }
+    return r & LK_CFG_FATAL;
+}
+
+static struct lb_proxy *find_defaults(const struct lb_cfg *cfg, const char *name)
+{
+    struct lb_proxy *d;
+
+    for (d = cfg->defaults; d; d = d->next)
+        if (d->name && strcmp(d->name, name) == 0)
+            return d;
+    return NULL;
+}
+
+static int section_from(struct parser *p,
+                        struct lk_cfgline *ln,
+                        int *argc,
+                        const struct lb_proxy **def,
+                        char **err)
+{
+    *def = p->last_defaults;
+    if (*argc >= 2 && strcmp(ln->argv[*argc - 2], "from") == 0) {
+        *def = find_defaults(p->ctx.cfg, ln->argv[*argc - 1]);
+        if (!*def)
+            return lb_cfg_fail(&p->ctx, err, "no defaults section named '%s'", ln->argv[*argc - 1]);
+        *argc -= 2;
+    }
+    return 0;
+}
+
+static int open_defaults(struct parser *p, struct lk_cfgline *ln, char **err)
+{
+    struct lb_proxy *d;
+    int argc = ln->argc;
+    const struct lb_proxy *from = NULL;
+
+    if (section_from(p, ln, &argc, &from, err))
+        return LK_CFG_FATAL;
+    if (argc > 2)
+        return lb_cfg_fail(&p->ctx, err, "'defaults' takes at most a name");
+    /* a new defaults section starts afresh unless it says "from" */
+    if (!(ln->argc >= 3 && strcmp(ln->argv[ln->argc - 2], "from") == 0))
+        from = NULL;
+    d = lb_proxy_new(argc == 2 ? ln->argv[1] : NULL, LB_CAP_DEF, from);
+    if (!d)
+        return lb_cfg_fail(&p->ctx, err, "out of memory");
+    d->file = ln->file;
+    d->line = ln->line;
+    d->next = p->ctx.cfg->defaults;
+    p->ctx.cfg->defaults = d;
+    p->last_defaults = d;
+    p->ctx.px = d;
+    p->sec = SEC_DEFAULTS;
+    return 0;
+}
+
+static int open_proxy(struct parser *p, struct lk_cfgline *ln, enum section sec, char **err)
+{
+    static const unsigned caps[] = {[SEC_FRONTEND] = LB_CAP_FE,
+                                    [SEC_BACKEND] = LB_CAP_BE,
+                                    [SEC_LISTEN] = LB_CAP_FE | LB_CAP_BE};
+    const struct lb_proxy *def;
+    struct lb_proxy *px, *other;
+    int argc = ln->argc;
+
+    if (section_from(p, ln, &argc, &def, err))
+        return LK_CFG_FATAL;
+    if (argc < 2)
+        return lb_cfg_fail(&p->ctx, err, "'%s' section needs a name", ln->argv[0]);
+    if (argc > (sec == SEC_LISTEN ? 3 : 2))
+        return lb_cfg_fail(&p->ctx, err, "too many arguments after '%s %s'", ln->argv[0],
+                           ln->argv[1]);
+    for (other = p->ctx.cfg->proxies; other; other = other->next)
+        if (strcmp(other->name, ln->argv[1]) == 0 && (other->cap & caps[sec]))
+            return lb_cfg_fail(&p->ctx, err, "%s '%s' already defined at %s:%u", ln->argv[0],
+                               ln->argv[1], other->file, other->line);
+    px = lb_proxy_new(ln->argv[1], caps[sec], def);
+    if (!px)
+        return lb_cfg_fail(&p->ctx, err, "out of memory");
+    px->file = ln->file;
+    px->line = ln->line;
+    px->uuid = ++p->next_uuid;
+    *p->tail = px;
+    p->tail = &px->next;
+    p->ctx.px = px;
+    p->sec = sec;
+    if (argc == 3) { /* "listen NAME ADDR:PORT": an implicit bind */
+        char bind_kw[] = "bind";
+        char *bargv[3] = {bind_kw, ln->argv[2], NULL};
+        const struct lk_cfgkw *kw = lk_cfgkw_find(lb_proxy_kws, "bind");
+
+        return kw->fn(2, bargv, &p->ctx, err) & LK_CFG_FATAL;
+    }
+    return 0;
+}
+
+static int open_section(struct parser *p, struct lk_cfgline *ln, char **err)
+{
+    const char *s = ln->argv[0];
+    size_t i;
+
+    if (strcmp(s, "global") == 0) {
+        if (ln->argc > 1)
+            return lb_cfg_fail(&p->ctx, err, "'global' takes no argument");
+        p->sec = SEC_GLOBAL;
+        p->ctx.px = NULL;
+        return 0;
+    }
+    if (strcmp(s, "defaults") == 0)
+        return open_defaults(p, ln, err);
+    if (strcmp(s, "frontend") == 0)
+        return open_proxy(p, ln, SEC_FRONTEND, err);
+    if (strcmp(s, "backend") == 0)
+        return open_proxy(p, ln, SEC_BACKEND, err);
+    if (strcmp(s, "listen") == 0)
+        return open_proxy(p, ln, SEC_LISTEN, err);
+    for (i = 0; unsupported_sections[i]; i++)
+        if (strcmp(s, unsupported_sections[i]) == 0)
+            return lb_cfg_fail(&p->ctx, err, "section '%s' is not supported by lbd", s);
+    return -1; /* not a section keyword */
+}
+
+/* File names outlive the lexer: objects keep FILE:LINE for later messages. */
+static const char *intern_file(struct lb_cfg *cfg, const char *name)
+{
+    char **files;
+
+    if (cfg->nfiles && strcmp(cfg->files[cfg->nfiles - 1], name) == 0)
+        return cfg->files[cfg->nfiles - 1];
+    files = realloc(cfg->files, (cfg->nfiles + 1) * sizeof(*files));
+    if (!files)
+        return NULL;
+    cfg->files = files;
+    files[cfg->nfiles] = strdup(name);
+    return files[cfg->nfiles] ? files[cfg->nfiles++] : NULL;
+}
+
+static int parse_line(struct parser *p, struct lk_cfgline *ln, char **err)
+{
+    int r;
+
+    p->ctx.file = intern_file(p->ctx.cfg, ln->file);
+    if (!p->ctx.file)
+        return lk_cfg_err(err, "out of memory");
+    ln->file = p->ctx.file;
+    p->ctx.line = ln->line;
+    r = open_section(p, ln, err);
+    if (r >= 0)
+        return r;
+    switch (p->sec) {
+    case SEC_NONE:
+        return lb_cfg_fail(&p->ctx, err, "unknown keyword '%s' out of section", ln->argv[0]);
+    case SEC_GLOBAL:
+        return run_kw(p, lb_global_kws, ln, err);
+    default:
+        return run_kw(p, lb_proxy_kws, ln, err);
+    }
+}
+
+static int validate(struct lb_cfg *cfg, char **err)
+{
+    struct lb_proxy *px;
+    int r;
+
+    if (!cfg->proxies)
+        return lk_cfg_err(err, "%s: no frontend, backend or listen section", cfg->path);
+    for (px = cfg->proxies; px; px = px->next) {
+        r = lb_proxy_validate(cfg, px, err);
+        if (r < 0)
+            return r;
+    }
+    if (cfg->global.nbthread == 0)
+        cfg->global.nbthread = 1;
+    if (cfg->global.maxconn == 0)
+        cfg->global.maxconn = 4096;
+    if (cfg->global.bufsize == 0)
+        cfg->global.bufsize = 16384;
+    return lb_http_cfg_compile(cfg, err);
+}
+
+static int load(struct lk_cfglex *lx, const char *path, struct lb_cfg **ret, char **err)
+{
+    struct parser p;
+    struct lk_cfgline ln;
+    struct lb_cfg *cfg;
+    int r;
+
+    cfg = calloc(1, sizeof(*cfg));
+    if (!cfg)
+        return -ENOMEM;
+    cfg->path = strdup(path);
+    cfg->global.uid = (uid_t)-1;
+    cfg->global.gid = (gid_t)-1;
+    memset(&p, 0, sizeof(p));
+    p.ctx.cfg = cfg;
+    p.tail = &cfg->proxies;
+    p.next_uuid = 1; /* HAProxy numbers user proxies from 2 (1 is its own CLI proxy) */
+    while ((r = lk_cfglex_next(lx, &ln, err)) > 0) {
+        if (parse_line(&p, &ln, err)) {
+            r = -EINVAL;
+            break;
+        }
+    }
+    if (r == 0)
+        r = validate(cfg, err);
+    if (r < 0) {
+        lb_cfg_free(cfg);
+        return r;
+    }
+    *ret = cfg;
+    return 0;
+}
+
+#define LEX_FLAGS (LK_CFGLEX_SEMI)
+
+int lb_cfg_load_file(const char *path, struct lb_cfg **ret, char **err)
+{
+    struct lk_cfglex *lx = NULL;
+    int r;
+
+    r = lk_cfglex_open_file(&lx, path, LEX_FLAGS, err);
+    if (r < 0)
+        return r;
+    r = load(lx, path, ret, err);
+    lk_cfglex_free(lx);
+    return r;
+}
+
+int lb_cfg_load_mem(const char *name, const char *text, struct lb_cfg **ret, char **err)
+{
+    struct lk_cfglex *lx = NULL;
+    int r;
+
+    r = lk_cfglex_open_mem(&lx, name, text, LEX_FLAGS);
+    if (r < 0)
+        return r;
+    r = load(lx, name, ret, err);
+    lk_cfglex_free(lx);
+    return r;
+}
+
+struct lb_cfg *lb_cfg_free(struct lb_cfg *cfg)
+{
+    struct lb_proxy *px, *n;
+    struct lb_sock_cfg *s, *sn;
+
+    if (!cfg)
+        return NULL;
+    for (px = cfg->proxies; px; px = n) {
+        n = px->next;
+        lb_proxy_free(px);
+    }
+    for (px = cfg->defaults; px; px = n) {
+        n = px->next;
+        lb_proxy_free(px);
+    }
+    for (s = cfg->global.sockets; s; s = sn) {
+        sn = s->next;
+        free(s->path);
+        free(s);
+    }
+    lb_logtargets_free(cfg->global.logs);
+    free(cfg->global.pidfile);
+    free(cfg->global.checkd_socket);
+    while (cfg->nfiles)
+        free(cfg->files[--cfg->nfiles]);
+    free(cfg->files);
+    free(cfg->path);
+    free(cfg);
+    return NULL;
+}
+
+struct lb_proxy *lb_cfg_find_proxy(const struct lb_cfg *cfg, const char *name, unsigned cap)
+{
+    struct lb_proxy *px;
+
+    for (px = cfg->proxies; px; px = px->next)
+        if ((px->cap & cap) == cap && strcmp(px->name, name) == 0)
+            return px;
+    return NULL;
+}

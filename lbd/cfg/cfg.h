@@ -1,0 +1,69 @@
+/* cfg.h - lbd's config: HAProxy's dialect read into struct lb_cfg.
+ *
+ * Sections: global, defaults [NAME], frontend NAME [from DEF], backend NAME
+ * [from DEF], listen NAME [ADDR:PORT] [from DEF]. Each section's keywords
+ * live in a table at the bottom of the module that owns them (cfg.c for
+ * global, proxy.c, server.c). Anything unknown is an error naming FILE:LINE,
+ * the keyword and the section, with a hint when a known keyword is close.
+ * Warnings (keywords accepted but without effect) are logged once. */
+#ifndef LB_CFG_H
+#define LB_CFG_H
+
+#include "common/cfgkw.h"
+#include "lbd/core/proxy_types.h"
+
+/* Parser state handed to every keyword handler (no current_* globals). */
+struct lb_cfgctx {
+    struct lb_cfg *cfg;
+    struct lb_proxy *px; /* section being read; NULL in global */
+    const char *file;
+    unsigned line;
+};
+
+/* Which sections accept a proxy keyword: LB_CAP_* bits in lk_cfgkw.flags. */
+
+/* Parse and validate a config file. On success *ret owns everything; on
+ * failure *err is "FILE:LINE: ..." (malloc'ed) and a negative errno is
+ * returned. */
+int lb_cfg_load_file(const char *path, struct lb_cfg **ret, char **err);
+
+/* Same for a config held in memory; `name` is used as FILE in messages. */
+int lb_cfg_load_mem(const char *name, const char *text, struct lb_cfg **ret, char **err);
+
+/* Free a config and everything it owns; accepts NULL, returns NULL. */
+struct lb_cfg *lb_cfg_free(struct lb_cfg *cfg);
+
+/* Look up a proxy by name having all of the `cap` bits. */
+struct lb_proxy *lb_cfg_find_proxy(const struct lb_cfg *cfg, const char *name, unsigned cap);
+
+/* Format "FILE:LINE: msg" into *err and return LK_CFG_FATAL. */
+int lb_cfg_fail(const struct lb_cfgctx *ctx, char **err, const char *fmt, ...) LK_PRINTF(3, 4);
+
+/* Read a bounded number/time argument for keyword argv[0]; on error fills
+ * *err and returns LK_CFG_FATAL. */
+int lb_cfg_uint(const struct lb_cfgctx *ctx,
+                char **argv,
+                int i,
+                uint64_t min,
+                uint64_t max,
+                uint64_t *ret,
+                char **err);
+int lb_cfg_time(const struct lb_cfgctx *ctx, char **argv, int i, uint64_t *ret, char **err);
+
+/* Parse a "log" line (global or proxy form, argv[0] == "log") into a new
+ * target appended to *list. */
+int lb_cfg_parse_log(const struct lb_cfgctx *ctx,
+                     int argc,
+                     char **argv,
+                     struct lb_logtarget **list,
+                     char **err);
+
+/* Free a list of log targets; returns NULL. */
+struct lb_logtarget *lb_logtargets_free(struct lb_logtarget *l);
+
+/* Deep copy of a list of log targets (defaults inheritance). */
+int lb_logtargets_dup(const struct lb_logtarget *src, struct lb_logtarget **ret);
+
+extern const struct lk_cfgkw lb_global_kws[];
+
+#endif

@@ -1,0 +1,590 @@
+/* proxy.c - frontends, backends, listen and defaults sections. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/cfglex.h"
+#include "common/log.h"
+#include "lbd/cfg/cfg.h"
+#include "lbd/cfg/http_cfg.h"
+#include "lbd/cfg/proxy.h"
+#include "lbd/core/server.h"
+
+static const char *const algo_names[LB_ALGO_MAX] = {
+    [LB_ALGO_ROUNDROBIN] = "roundrobin",
+    [LB_ALGO_LEASTCONN] = "leastconn",
+    [LB_ALGO_SOURCE] = "source",
+    [LB_ALGO_FIRST] = "first",
+    [LB_ALGO_URI] = "uri",
+    [LB_ALGO_HDR] = "hdr",
+};
+
+const char *lb_algo_name(enum lb_algo a)
+{
+    return a < LB_ALGO_MAX ? algo_names[a] : "?";
+}
+
+const char *lb_proxy_kind(const struct lb_proxy *px)
+{
+    if (px->cap & LB_CAP_DEF)
+        return "defaults";
+    if ((px->cap & (LB_CAP_FE | LB_CAP_BE)) == (LB_CAP_FE | LB_CAP_BE))
+        return "listen";
+    return (px->cap & LB_CAP_FE) ? "frontend" : "backend";
+}
+
+static int strv_add(char ***v, size_t *n, const char *s)
+{
+    char **nv = realloc(*v, (*n + 2) * sizeof(char *));
+
+    if (!nv)
+        return -ENOMEM;
+    *v = nv;
+    nv[*n] = strdup(s);
+    if (!nv[*n])
+        return -ENOMEM;
+    nv[++*n] = NULL;
+    return 0;
+}
+
+static void strv_free(char **v, size_t n)
+{
+    while (n)
+        free(v[--n]);
+    free(v);
+}
+
+static int inherit(struct lb_proxy *px, const struct lb_proxy *def)
+{
+    size_t i;
+
+    px->mode = def->mode;
+    px->options = def->options;
+    px->retries = def->retries;
+    px->to = def->to;
+    px->maxconn = def->maxconn;
+    px->algo = def->algo;
+    px->log_global = def->log_global;
+    px->defsrv = def->defsrv;
+    px->defsrv.name = NULL;
+    px->defsrv.cookie = NULL;
+    if (def->algo_arg && !(px->algo_arg = strdup(def->algo_arg)))
+        return -ENOMEM;
+    if ((px->cap & LB_CAP_FE) && def->default_backend_name &&
+        !(px->default_backend_name = strdup(def->default_backend_name)))
+        return -ENOMEM;
+    if (lb_logtargets_dup(def->logs, &px->logs) < 0)
+        return -ENOMEM;
+    for (i = 0; i < def->nextra; i++)
+        if (strv_add(&px->extra, &px->nextra, def->extra[i]) < 0)
+            return -ENOMEM;
+    return 0;
+}
+
+struct lb_proxy *lb_proxy_new(const char *name, unsigned cap, const struct lb_proxy *def)
+{
+    struct lb_proxy *px;
+
+    px = calloc(1, sizeof(*px));
+    if (!px)
+        return NULL;
+    px->cap = cap;
+    px->retries = 3;
+    lb_server_defaults(&px->defsrv);
+    if (name && !(px->name = strdup(name)))
+        return lb_proxy_free(px);
+    if (def && inherit(px, def) < 0)
+        return lb_proxy_free(px);
+    return px;
+}
+
+struct lb_proxy *lb_proxy_free(struct lb_proxy *px)
+{
+    struct lb_bind *b, *bn;
+    unsigned i;
+
+    if (!px)
+        return NULL;
+    for (b = px->binds; b; b = bn) {
+        bn = b->next;
+        free(b->spec);
+        free(b);
+    }
+    for (i = 0; i < px->nservers; i++)
+        lb_server_free(px->servers[i]);
+    free(px->servers);
+    lb_logtargets_free(px->logs);
+    strv_free(px->stats.auth, px->stats.nauth);
+    strv_free(px->extra, px->nextra);
+    lb_http_px_free(px->http);
+    free(px->defsrv.cookie);
+    free(px->stats.uri);
+    free(px->stats.realm);
+    free(px->algo_arg);
+    free(px->default_backend_name);
+    free(px->name);
+    free(px);
+    return NULL;
+}
+
+/* ---- keywords ---- */
+
+static int add_bind(struct lb_cfgctx *ctx, const char *spec, char **err)
+{
+    struct lb_proxy *px = ctx->px;
+    struct lb_bind *b, **tail;
+
+    b = calloc(1, sizeof(*b));
+    if (!b || !(b->spec = strdup(spec))) {
+        free(b);
+        return lb_cfg_fail(ctx, err, "out of memory");
+    }
+    if (lk_addr_parse(spec, 0, &b->addr) < 0) {
+        free(b->spec);
+        free(b);
+        return lb_cfg_fail(
+            ctx, err, "bind: invalid address '%s' (expected ADDR:PORT, *:PORT or :PORT)", spec);
+    }
+    b->file = ctx->file;
+    b->line = ctx->line;
+    for (tail = &px->binds; *tail; tail = &(*tail)->next)
+        ;
+    *tail = b;
+    return 0;
+}
+
+static int kw_bind(int argc, char **argv, void *vctx, char **err)
+{
+    struct lb_cfgctx *ctx = vctx;
+    char *list, *tok, *save = NULL;
+    int i, r = 0;
+
+    for (i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "name") == 0 && i + 1 < argc) {
+            i++;
+            continue;
+        }
+        return lb_cfg_fail(ctx, err, "bind: option '%s' is not supported by lbd", argv[i]);
+    }
+    list = strdup(argv[1]);
+    if (!list)
+        return lb_cfg_fail(ctx, err, "out of memory");
+    for (tok = strtok_r(list, ",", &save); tok && !r; tok = strtok_r(NULL, ",", &save))
+        r = add_bind(ctx, tok, err);
+    free(list);
+    return r;
+}
+
+static int kw_mode(int argc, char **argv, void *vctx, char **err)
+{
+    struct lb_cfgctx *ctx = vctx;
+
+    if (strcmp(argv[1], "tcp") == 0)
+        ctx->px->mode = LB_MODE_TCP;
+    else if (strcmp(argv[1], "http") == 0)
+        ctx->px->mode = LB_MODE_HTTP;
+    else
+        return lb_cfg_fail(ctx, err, "mode: expected 'tcp' or 'http', got '%s'", argv[1]);
+    return 0;
+}
+
+static int kw_default_backend(int argc, char **argv, void *vctx, char **err)
+{
+    struct lb_cfgctx *ctx = vctx;
+
+    free(ctx->px->default_backend_name);
+    ctx->px->default_backend_name = strdup(argv[1]);
+    return ctx->px->default_backend_name ? 0 : lb_cfg_fail(ctx, err, "out of memory");
+}
+
+static int kw_balance(int argc, char **argv, void *vctx, char **err)
+{
+    struct lb_cfgctx *ctx = vctx;
+    struct lb_proxy *px = ctx->px;
+    const char *a = argv[1];
+    size_t i;
+
+    free(px->algo_arg);
+    px->algo_arg = NULL;
+    if (strncmp(a, "hdr(", 4) == 0) {
+        size_t n = strlen(a);
+
+        if (n < 6 || a[n - 1] != ')' || argc > 2)
+            return lb_cfg_fail(ctx, err, "balance: expected 'hdr(<name>)', got '%s'", a);
+        px->algo = LB_ALGO_HDR;
+        px->algo_arg = strndup(a + 4, n - 5);
+        return 0;
+    }
+    for (i = 0; i < LB_ALGO_MAX; i++)
+        if (i != LB_ALGO_HDR && strcmp(a, algo_names[i]) == 0)
+            break;
+    if (i == LB_ALGO_MAX)
+        return lb_cfg_fail(ctx, err,
+                           "balance: unknown algorithm '%s' (roundrobin, leastconn, source, "
+                           "first, uri, hdr(name))",
+                           a);
+    if (argc > 2 && i != LB_ALGO_URI)
+        return lb_cfg_fail(ctx, err, "balance %s takes no option", a);
+    px->algo = (enum lb_algo)i;
+    return 0;
+}
+
+struct optdef {
+    const char *name;
+    unsigned flag;
+    unsigned cap;
+    int max_args;
+};
+
+static const struct optdef options[] = {
+    {"tcpka", LB_OPT_TCPKA, LB_CAP_DEF | LB_CAP_FE | LB_CAP_BE, 0},
+    {"clitcpka", LB_OPT_CLITCPKA, LB_CAP_DEF | LB_CAP_FE, 0},
+    {"srvtcpka", LB_OPT_SRVTCPKA, LB_CAP_DEF | LB_CAP_BE, 0},
+    {"tcplog", LB_OPT_TCPLOG, LB_CAP_DEF | LB_CAP_FE, 0},
+    {"httplog", LB_OPT_HTTPLOG, LB_CAP_DEF | LB_CAP_FE, 1},
+    {"redispatch", LB_OPT_REDISPATCH, LB_CAP_DEF | LB_CAP_BE, 1},
+    {"dontlognull", LB_OPT_DONTLOGNULL, LB_CAP_DEF | LB_CAP_FE, 0},
+    {"forwardfor", LB_OPT_FORWARDFOR, LB_CAP_DEF | LB_CAP_FE | LB_CAP_BE, 4},
+    {"http-server-close", LB_OPT_HTTP_SERVER_CLOSE, LB_CAP_DEF | LB_CAP_FE | LB_CAP_BE, 0},
+    {"httpclose", LB_OPT_HTTPCLOSE, LB_CAP_DEF | LB_CAP_FE | LB_CAP_BE, 0},
+    {"http-keep-alive", LB_OPT_HTTP_KEEP_ALIVE, LB_CAP_DEF | LB_CAP_FE | LB_CAP_BE, 0},
+    {"httpchk", LB_OPT_HTTPCHK, LB_CAP_DEF | LB_CAP_BE, 3},
+    {"mysql-check", LB_OPT_MYSQL_CHECK, LB_CAP_DEF | LB_CAP_BE, 3},
+    {"log-health-checks", LB_OPT_LOG_HEALTH_CHECKS, LB_CAP_DEF | LB_CAP_BE, 0},
+    {"splice-auto", LB_OPT_SPLICE_AUTO, LB_CAP_DEF | LB_CAP_FE | LB_CAP_BE, 0},
+    {"allbackups", LB_OPT_ALLBACKUPS, LB_CAP_DEF | LB_CAP_BE, 0},
+    {NULL, 0, 0, 0},
+};
+
+static const char *option_suggest(const char *name)
+{
+    const char *best = NULL;
+    unsigned bestd = 3, d;
+    size_t i;
+
+    for (i = 0; options[i].name; i++) {
+        d = lk_edit_distance(options[i].name, name);
+        if (d < bestd) {
+            bestd = d;
+            best = options[i].name;
+        }
+    }
+    return best;
+}
+
+/* The option's arguments that later modules read (httpchk METH URI VER,
+ * mysql-check user U) are kept verbatim with the proxy. */
+static int option_keep_args(struct lb_cfgctx *ctx, int argc, char **argv, int first, char **err)
+{
+    char line[1024];
+    size_t off = 0;
+    int i;
+
+    for (i = first; i < argc && off < sizeof(line); i++)
+        off +=
+            (size_t)snprintf(line + off, sizeof(line) - off, "%s%s", i > first ? " " : "", argv[i]);
+    if (off >= sizeof(line))
+        return lb_cfg_fail(ctx, err, "option line too long");
+    if (strv_add(&ctx->px->extra, &ctx->px->nextra, line) < 0)
+        return lb_cfg_fail(ctx, err, "out of memory");
+    return 0;
+}
+
+static int option_validate_args(struct lb_cfgctx *ctx,
+                                const struct optdef *o,
+                                int nargs,
+                                char **argv,
+                                char **err)
+{
+    if (nargs > o->max_args)
+        return lb_cfg_fail(ctx, err, "option %s takes at most %d argument%s", o->name, o->max_args,
+                           o->max_args == 1 ? "" : "s");
+    if (o->flag == LB_OPT_MYSQL_CHECK && nargs > 0 && (strcmp(argv[0], "user") != 0 || nargs < 2))
+        return lb_cfg_fail(ctx, err, "option mysql-check: expected 'user <name> [post-41]'");
+    if (o->flag == LB_OPT_HTTPLOG && nargs == 1 && strcmp(argv[0], "clf") != 0)
+        return lb_cfg_fail(ctx, err, "option httplog: only 'clf' may follow");
+    return 0;
+}
+
+static int kw_option(int argc, char **argv, void *vctx, char **err)
+{
+    struct lb_cfgctx *ctx = vctx;
+    int neg = strcmp(argv[0], "no") == 0;
+    const char *name;
+    const char *hint;
+    size_t i;
+
+    if (neg && (argc < 3 || strcmp(argv[1], "option") != 0)) {
+        if (argc == 2 && strcmp(argv[1], "log") == 0) {
+            ctx->px->log_global = 0;
+            ctx->px->logs = lb_logtargets_free(ctx->px->logs);
+            return 0;
+        }
+        return lb_cfg_fail(ctx, err, "'no' must be followed by 'option <name>' or 'log'");
+    }
+    name = argv[neg ? 2 : 1];
+    for (i = 0; options[i].name; i++)
+        if (strcmp(options[i].name, name) == 0)
+            break;
+    if (!options[i].name) {
+        hint = option_suggest(name);
+        return lb_cfg_fail(ctx, err, "unknown option '%s'%s%s%s", name,
+                           hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "");
+    }
+    if (!(options[i].cap & ctx->px->cap))
+        return lb_cfg_fail(ctx, err, "option %s is not allowed in '%s' section", name,
+                           lb_proxy_kind(ctx->px));
+    if (neg) {
+        ctx->px->options &= ~options[i].flag;
+        return 0;
+    }
+    if (option_validate_args(ctx, &options[i], argc - 2, argv + 2, err))
+        return LK_CFG_FATAL;
+    ctx->px->options |= options[i].flag;
+    if (argc > 2)
+        return option_keep_args(ctx, argc, argv, 0, err);
+    return 0;
+}
+
+static int kw_retries(int argc, char **argv, void *vctx, char **err)
+{
+    struct lb_cfgctx *ctx = vctx;
+    uint64_t v;
+
+    if (lb_cfg_uint(ctx, argv, 1, 0, 100, &v, err))
+        return LK_CFG_FATAL;
+    ctx->px->retries = (int)v;
+    return 0;
+}
+
+static int kw_timeout(int argc, char **argv, void *vctx, char **err)
+{
+    static const struct {
+        const char *name;
+        size_t off;
+        unsigned cap;
+    } kinds[] = {
+        {"connect", offsetof(struct lb_timeouts, connect), LB_CAP_DEF | LB_CAP_BE},
+        {"client", offsetof(struct lb_timeouts, client), LB_CAP_DEF | LB_CAP_FE},
+        {"server", offsetof(struct lb_timeouts, server), LB_CAP_DEF | LB_CAP_BE},
+        {"queue", offsetof(struct lb_timeouts, queue), LB_CAP_DEF | LB_CAP_BE},
+        {"tunnel", offsetof(struct lb_timeouts, tunnel), LB_CAP_DEF | LB_CAP_BE},
+        {"check", offsetof(struct lb_timeouts, check), LB_CAP_DEF | LB_CAP_BE},
+        {"http-request", offsetof(struct lb_timeouts, http_request),
+         LB_CAP_DEF | LB_CAP_FE | LB_CAP_BE},
+        {"http-keep-alive", offsetof(struct lb_timeouts, http_keep_alive),
+         LB_CAP_DEF | LB_CAP_FE | LB_CAP_BE},
+        {"client-fin", offsetof(struct lb_timeouts, client_fin), LB_CAP_DEF | LB_CAP_FE},
+        {"server-fin", offsetof(struct lb_timeouts, server_fin), LB_CAP_DEF | LB_CAP_BE},
+    };
+    struct lb_cfgctx *ctx = vctx;
+    size_t i;
+
+    for (i = 0; i < LK_ARRAY_SIZE(kinds); i++)
+        if (strcmp(argv[1], kinds[i].name) == 0)
+            break;
+    if (i == LK_ARRAY_SIZE(kinds))
+        return lb_cfg_fail(ctx, err,
+                           "timeout: unknown kind '%s' (connect, client, server, queue, tunnel, "
+                           "check, http-request, http-keep-alive, client-fin, server-fin)",
+                           argv[1]);
+    if (!(kinds[i].cap & ctx->px->cap))
+        return lb_cfg_fail(ctx, err, "'timeout %s' is not allowed in '%s' section", argv[1],
+                           lb_proxy_kind(ctx->px));
+    if (argc != 3)
+        return lb_cfg_fail(ctx, err, "'timeout %s' expects one value", argv[1]);
+    return lb_cfg_time(ctx, argv + 1, 1, (uint64_t *)(void *)((char *)&ctx->px->to + kinds[i].off),
+                       err);
+}
+
+static int kw_maxconn(int argc, char **argv, void *vctx, char **err)
+{
+    struct lb_cfgctx *ctx = vctx;
+    uint64_t v;
+
+    if (lb_cfg_uint(ctx, argv, 1, 0, 10000000, &v, err))
+        return LK_CFG_FATAL;
+    ctx->px->maxconn = (unsigned)v;
+    return 0;
+}
+
+static int kw_log(int argc, char **argv, void *vctx, char **err)
+{
+    struct lb_cfgctx *ctx = vctx;
+
+    if (argc == 2 && strcmp(argv[1], "global") == 0) {
+        ctx->px->log_global = 1;
+        return 0;
+    }
+    return lb_cfg_parse_log(ctx, argc, argv, &ctx->px->logs, err);
+}
+
+static int stats_auth(struct lb_cfgctx *ctx, const char *v, char **err)
+{
+    if (!strchr(v, ':') || v[0] == ':')
+        return lb_cfg_fail(ctx, err, "stats auth: expected 'user:password', got '%s'", v);
+    if (strv_add(&ctx->px->stats.auth, &ctx->px->stats.nauth, v) < 0)
+        return lb_cfg_fail(ctx, err, "out of memory");
+    return 0;
+}
+
+static int kw_stats(int argc, char **argv, void *vctx, char **err)
+{
+    struct lb_cfgctx *ctx = vctx;
+    struct lb_stats_cfg *st = &ctx->px->stats;
+    const char *k = argv[1];
+
+    if (strcmp(k, "enable") == 0 && argc == 2) {
+        st->enabled = 1;
+    } else if (strcmp(k, "hide-version") == 0 && argc == 2) {
+        st->hide_version = 1;
+    } else if (strcmp(k, "show-legends") == 0 || strcmp(k, "show-node") == 0) {
+        return 0;
+    } else if (strcmp(k, "uri") == 0 && argc == 3) {
+        if (argv[2][0] != '/')
+            return lb_cfg_fail(ctx, err, "stats uri must start with '/', got '%s'", argv[2]);
+        free(st->uri);
+        st->uri = strdup(argv[2]);
+        st->enabled = 1;
+    } else if (strcmp(k, "realm") == 0 && argc == 3) {
+        free(st->realm);
+        st->realm = strdup(argv[2]);
+    } else if (strcmp(k, "auth") == 0 && argc == 3) {
+        st->enabled = 1;
+        return stats_auth(ctx, argv[2], err);
+    } else if (strcmp(k, "refresh") == 0 && argc == 3) {
+        return lb_cfg_time(ctx, argv + 1, 1, &st->refresh_ms, err);
+    } else if (strcmp(k, "admin") == 0 && argc >= 4 &&
+               (strcmp(argv[2], "if") == 0 || strcmp(argv[2], "unless") == 0)) {
+        return option_keep_args(ctx, argc, argv, 0, err);
+    } else {
+        return lb_cfg_fail(ctx, err,
+                           "stats: expected 'enable', 'uri PATH', 'auth USER:PASS', 'refresh T', "
+                           "'realm R', 'hide-version' or 'admin if|unless COND', got '%s'",
+                           k);
+    }
+    return 0;
+}
+
+/* Keywords whose behaviour belongs to the HTTP, checks and stats modules:
+ * checked for shape here, stored verbatim, and read by those modules. */
+static int kw_keep(int argc, char **argv, void *vctx, char **err)
+{
+    struct lb_cfgctx *ctx = vctx;
+    const char *k = argv[0];
+
+    if (strcmp(k, "use_backend") == 0 &&
+        (argc < 4 || (strcmp(argv[2], "if") != 0 && strcmp(argv[2], "unless") != 0)))
+        return lb_cfg_fail(ctx, err, "use_backend: expected 'use_backend NAME if|unless COND'");
+    if (strcmp(k, "errorfile") == 0) {
+        uint64_t code;
+
+        if (argc != 3 || lk_parse_uint(argv[1], 200, 599, &code) < 0)
+            return lb_cfg_fail(ctx, err, "errorfile: expected 'errorfile CODE FILE'");
+        if (access(argv[2], R_OK) != 0)
+            return lb_cfg_fail(ctx, err, "errorfile: cannot read '%s'", argv[2]);
+    }
+    if (strcmp(k, "galera-check") == 0 &&
+        (argc < 3 || strcmp(argv[1], "user") != 0 ||
+         (argc > 3 && (argc != 5 || strcmp(argv[3], "password") != 0))))
+        return lb_cfg_fail(ctx, err, "galera-check: expected 'galera-check user U [password P]'");
+    return option_keep_args(ctx, argc, argv, 0, err);
+}
+
+static int kw_server(int argc, char **argv, void *vctx, char **err)
+{
+    return lb_server_parse(argc, argv, vctx, err);
+}
+
+static int kw_defsrv(int argc, char **argv, void *vctx, char **err)
+{
+    return lb_defsrv_parse(argc, argv, vctx, err);
+}
+
+static int kw_ignored(int argc, char **argv, void *vctx, char **err)
+{
+    return 0; /* documentation-only keywords (description) */
+}
+
+#define D  LB_CAP_DEF
+#define F  LB_CAP_FE
+#define B  LB_CAP_BE
+#define FB (LB_CAP_FE | LB_CAP_BE)
+
+const struct lk_cfgkw lb_proxy_kws[] = {
+    {"bind", kw_bind, 1, -1, F},
+    {"mode", kw_mode, 1, 1, D | FB},
+    {"default_backend", kw_default_backend, 1, 1, D | F},
+    {"use_backend", kw_keep, 3, -1, F},
+    {"acl", kw_keep, 2, -1, FB},
+    {"balance", kw_balance, 1, 2, D | B},
+    {"server", kw_server, 1, -1, B},
+    {"default-server", kw_defsrv, 1, -1, D | B},
+    {"option", kw_option, 1, -1, D | FB},
+    {"no", kw_option, 1, -1, D | FB},
+    {"retries", kw_retries, 1, 1, D | B},
+    {"timeout", kw_timeout, 1, 2, D | FB},
+    {"maxconn", kw_maxconn, 1, 1, D | F},
+    {"log", kw_log, 1, 6, D | FB},
+    {"stats", kw_stats, 1, -1, D | FB},
+    {"http-check", kw_keep, 1, -1, D | B},
+    {"http-request", kw_keep, 1, -1, D | FB},
+    {"http-response", kw_keep, 1, -1, D | FB},
+    {"http-reuse", kw_keep, 1, 1, D | B},
+    {"cookie", kw_keep, 1, -1, D | B},
+    {"errorfile", kw_keep, 2, 2, D | FB},
+    {"retry-on", kw_keep, 1, -1, D | B},
+    {"galera-check", kw_keep, 1, 4, D | B},
+    {"description", kw_ignored, 1, -1, FB},
+    {NULL, NULL, 0, 0, 0},
+};
+
+/* ---- validation ---- */
+
+static int validate_binds(struct lb_cfg *cfg, struct lb_proxy *px, char **err)
+{
+    struct lb_proxy *o;
+    struct lb_bind *b, *ob;
+
+    for (b = px->binds; b; b = b->next)
+        for (o = cfg->proxies; o != px && o; o = o->next)
+            for (ob = o->binds; ob; ob = ob->next)
+                if (b->addr.len == ob->addr.len &&
+                    memcmp(&b->addr.u, &ob->addr.u, b->addr.len) == 0)
+                    return lk_cfg_err(err, "%s:%u: bind %s is already used by %s '%s' at %s:%u",
+                                      b->file, b->line, b->spec, lb_proxy_kind(o), o->name,
+                                      ob->file, ob->line);
+    return 0;
+}
+
+int lb_proxy_validate(struct lb_cfg *cfg, struct lb_proxy *px, char **err)
+{
+    if ((px->cap & LB_CAP_FE) && !px->binds && !(px->cap & LB_CAP_BE))
+        return lk_cfg_err(err, "%s:%u: frontend '%s' has no 'bind' line", px->file, px->line,
+                          px->name);
+    if (px->default_backend_name) {
+        px->default_backend = lb_cfg_find_proxy(cfg, px->default_backend_name, LB_CAP_BE);
+        if (!px->default_backend)
+            return lk_cfg_err(err, "%s:%u: %s '%s': default_backend '%s' does not exist", px->file,
+                              px->line, lb_proxy_kind(px), px->name, px->default_backend_name);
+        if (px->default_backend->mode != px->mode)
+            return lk_cfg_err(err, "%s:%u: %s '%s' (mode %s) cannot use backend '%s' (mode %s)",
+                              px->file, px->line, lb_proxy_kind(px), px->name,
+                              px->mode == LB_MODE_TCP ? "tcp" : "http", px->default_backend->name,
+                              px->default_backend->mode == LB_MODE_TCP ? "tcp" : "http");
+    } else if ((px->cap & LB_CAP_BE) && (px->cap & LB_CAP_FE)) {
+        px->default_backend = px;
+    }
+    if ((px->cap & LB_CAP_FE) && !px->default_backend && !px->stats.enabled &&
+        px->mode == LB_MODE_TCP)
+        return lk_cfg_err(err, "%s:%u: frontend '%s' has no default_backend", px->file, px->line,
+                          px->name);
+    if ((px->algo == LB_ALGO_URI || px->algo == LB_ALGO_HDR) && px->mode != LB_MODE_HTTP)
+        return lk_cfg_err(err, "%s:%u: balance %s needs 'mode http' in %s '%s'", px->file, px->line,
+                          lb_algo_name(px->algo), lb_proxy_kind(px), px->name);
+    if ((px->cap & LB_CAP_BE) && lb_server_reserve(px, LB_DYN_SERVERS) < 0)
+        return lk_cfg_err(err, "out of memory");
+    return validate_binds(cfg, px, err);
+}

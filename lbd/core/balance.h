@@ -1,0 +1,81 @@
+/* balance.h - choosing a server: the part common to every algorithm.
+ *
+ * Each worker thread owns one struct lb_balancer per backend, so picking a
+ * server takes no lock; what threads share (server state, weight,
+ * connection counts) is read through atomics. The algorithm is an ops
+ * vtable, one algorithm per file (balance_rr.c, balance_lc.c,
+ * balance_hash.c, balance_first.c), as h2o's balancer.h and HAProxy's
+ * lb_*.c are laid out.
+ *
+ * Rules applied here, before the algorithm sees the candidates:
+ *  - only usable servers (UP, effective weight > 0) are candidates;
+ *  - backup servers are candidates only when no active server is usable,
+ *    or when every usable active server already failed this connection
+ *    (the first backup only, unless "option allbackups");
+ *  - servers at their maxconn are skipped; if every usable server is full
+ *    the caller queues (LB_PICK_FULL);
+ *  - servers the caller already tried for this connection are skipped. */
+#ifndef LB_BALANCE_H
+#define LB_BALANCE_H
+
+#include <stdint.h>
+
+#include "lbd/core/proxy_types.h"
+
+enum lb_pick_status {
+    LB_PICK_OK = 0,
+    LB_PICK_FULL, /* usable servers exist but all are at maxconn: queue */
+    LB_PICK_NONE, /* no usable server at all */
+    LB_PICK_STATUS_MAX
+};
+
+struct lb_pick_ctx {
+    const struct lk_addr *client; /* for balance source */
+    const void *key;              /* for uri / hdr(name), NULL if absent */
+    size_t key_len;
+    struct lb_server *const *tried; /* servers to avoid (already failed) */
+    unsigned ntried;
+};
+
+struct lb_balancer;
+
+struct lb_balance_ops {
+    /* Per-thread state for backend `be` into b->priv; 0 or -ENOMEM. */
+    int (*init)(struct lb_balancer *b);
+    /* Choose among `n` candidates (n >= 1, in configuration order). */
+    struct lb_server *(*pick)(struct lb_balancer *b,
+                              struct lb_server **cand,
+                              unsigned n,
+                              const struct lb_pick_ctx *ctx);
+    void (*fini)(struct lb_balancer *b);
+};
+
+struct lb_balancer {
+    const struct lb_balance_ops *ops;
+    struct lb_proxy *be;
+    struct lb_server **cand; /* scratch, be->nservers entries */
+    void *priv;
+    unsigned rotor; /* tie-breaker for algorithms that need one */
+};
+
+extern const struct lb_balance_ops lb_balance_rr_ops;
+extern const struct lb_balance_ops lb_balance_lc_ops;
+extern const struct lb_balance_ops lb_balance_hash_ops;
+extern const struct lb_balance_ops lb_balance_first_ops;
+
+/* Per-thread balancer for `be`; NULL on OOM. */
+struct lb_balancer *lb_balancer_new(struct lb_proxy *be);
+
+/* NULL-safe; returns NULL. */
+struct lb_balancer *lb_balancer_free(struct lb_balancer *b);
+
+/* Choose a server. On LB_PICK_OK *ret is the server; the caller still
+ * takes the slot with lb_server_take() (which may race and fail). */
+enum lb_pick_status lb_balancer_pick(struct lb_balancer *b,
+                                     const struct lb_pick_ctx *ctx,
+                                     struct lb_server **ret);
+
+/* 32-bit FNV-1a, the hash of balance source/uri/hdr. */
+uint32_t lb_hash(const void *data, size_t len);
+
+#endif

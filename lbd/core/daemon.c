@@ -1,0 +1,315 @@
+/* lbd.c - the daemon object; see lbd.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/clock.h"
+#include "common/cmdsrv.h"
+#include "common/log.h"
+#include "common/sdnotify.h"
+#include "lbd/ctl/admin.h"
+#include "lbd/cfg/cfg.h"
+#include "lbd/ctl/errors.h"
+#include "lbd/ctl/hc.h"
+#include "lbd/core/daemon.h"
+#include "lbd/core/server.h"
+#include "lbd/ctl/stats_http.h"
+#include "lbd/core/worker.h"
+
+#define DEFAULT_GRACE_MS 30000
+
+static void stop_workers(struct lb_daemon *d, int now)
+{
+    unsigned i;
+
+    for (i = 0; i < d->nworkers; i++)
+        if (d->workers[i])
+            lb_worker_stop(d->workers[i], now);
+}
+
+static void grace_cb(uv_timer_t *t)
+{
+    struct lb_daemon *d = t->data;
+
+    lk_log(LK_LOG_WARNING, "grace period over: closing %u remaining connections",
+           atomic_load(&d->actconn));
+    stop_workers(d, 1);
+}
+
+static void begin_stop(struct lb_daemon *d, const char *why)
+{
+    uint64_t grace =
+        d->cfg->global.hard_stop_after_ms ? d->cfg->global.hard_stop_after_ms : DEFAULT_GRACE_MS;
+
+    if (d->stopping) {
+        lk_log(LK_LOG_NOTICE, "%s again: closing all connections now", why);
+        stop_workers(d, 1);
+        return;
+    }
+    d->stopping = 1;
+    lk_sd_notify("STOPPING=1");
+    lk_log(LK_LOG_NOTICE, "%s: no longer accepting; %u connections get up to %llu ms to finish",
+           why, atomic_load(&d->actconn), (unsigned long long)grace);
+    lb_admin_stop(d);
+    lb_hc_stop(d);
+    lb_stats_http_stop(d);
+    stop_workers(d, 0);
+    uv_timer_start(&d->grace, grace_cb, grace, 0);
+    uv_unref((uv_handle_t *)&d->grace);
+}
+
+static void signal_cb(uv_signal_t *s, int signum)
+{
+    struct lb_daemon *d = s->data;
+
+    if (signum == SIGHUP) {
+        lk_log(LK_LOG_WARNING, "SIGHUP: configuration reload is not supported yet; restart lbd "
+                               "to apply a new configuration");
+        return;
+    }
+    begin_stop(d, signum == SIGTERM ? "SIGTERM" : "SIGINT");
+}
+
+static void workers_done_cb(uv_async_t *a);
+
+void lb_daemon_worker_done(struct lb_daemon *d)
+{
+    atomic_fetch_add(&d->workers_done, 1);
+    uv_async_send(&d->done_async);
+}
+
+static void workers_done_cb(uv_async_t *a)
+{
+    struct lb_daemon *d = a->data;
+
+    if (atomic_load(&d->workers_done) < d->nworkers)
+        return;
+    uv_close((uv_handle_t *)&d->done_async, NULL);
+    uv_close((uv_handle_t *)&d->sigterm, NULL);
+    uv_close((uv_handle_t *)&d->sigint, NULL);
+    uv_close((uv_handle_t *)&d->sighup, NULL);
+    uv_close((uv_handle_t *)&d->grace, NULL);
+    uv_close((uv_handle_t *)&d->health_tick, NULL);
+}
+
+void lb_daemon_shutdown_server(struct lb_daemon *d, struct lb_server *s)
+{
+    unsigned i;
+
+    for (i = 0; i < d->nworkers; i++)
+        lb_worker_shutdown_server(d->workers[i], s);
+}
+
+int lb_daemon_healthy(struct lb_daemon *d, char *why, size_t len)
+{
+    uint64_t now = lk_mono_ms(), hb;
+    struct lb_proxy *px;
+    unsigned i;
+
+    if (d->stopping) {
+        snprintf(why, len, "stopping");
+        return 0;
+    }
+    for (i = 0; i < d->nworkers; i++) {
+        hb = atomic_load(&d->workers[i]->heartbeat_ms);
+        if (now > hb + 2000) {
+            snprintf(why, len, "worker %u stalled for %llu ms", i, (unsigned long long)(now - hb));
+            return 0;
+        }
+    }
+    for (px = d->cfg->proxies; px; px = px->next) {
+        struct lb_proxy *be = px->default_backend;
+
+        if (!(px->cap & LB_CAP_FE) || !be || !be->nservers)
+            continue;
+        for (i = 0; i < be->nservers; i++)
+            if (lb_server_usable(be->servers[i]))
+                break;
+        if (i == be->nservers) {
+            snprintf(why, len, "backend '%s' has no server available", be->name);
+            return 0;
+        }
+    }
+    snprintf(why, len, "%u listeners, %u workers", d->workers ? d->workers[0]->nlisteners : 0,
+             d->nworkers);
+    return 1;
+}
+
+static int make_rundir(const char *dir)
+{
+    if (mkdir(dir, 0755) == 0 || errno == EEXIST)
+        return 0;
+    return -errno;
+}
+
+static int write_pidfile(const char *path)
+{
+    char buf[32];
+    int fd, n, r = 0;
+
+    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return -errno;
+    n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
+    if (write(fd, buf, (size_t)n) != n)
+        r = -EIO;
+    close(fd);
+    return r;
+}
+
+static int drop_privileges(const struct lb_global *g)
+{
+    if (g->gid != (gid_t)-1 && (setgroups(0, NULL) < 0 || setgid(g->gid) < 0))
+        return -errno;
+    if (g->uid != (uid_t)-1 && setuid(g->uid) < 0)
+        return -errno;
+    return 0;
+}
+
+static int start_workers(struct lb_daemon *d)
+{
+    char *err = NULL;
+    unsigned i;
+    int r;
+
+    d->nworkers = d->cfg->global.nbthread;
+    d->workers = calloc(d->nworkers, sizeof(*d->workers));
+    if (!d->workers)
+        return -ENOMEM;
+    for (i = 0; i < d->nworkers; i++) {
+        r = lb_worker_new(&d->workers[i], d, i, &err);
+        if (r < 0) {
+            lk_log(LK_LOG_ERR, "%s", err ? err : strerror(-r));
+            free(err);
+            d->nworkers = i;
+            return r;
+        }
+    }
+    return 0;
+}
+
+static void init_loop_handles(struct lb_daemon *d)
+{
+    uv_signal_init(&d->loop, &d->sigterm);
+    uv_signal_init(&d->loop, &d->sigint);
+    uv_signal_init(&d->loop, &d->sighup);
+    uv_timer_init(&d->loop, &d->grace);
+    uv_timer_init(&d->loop, &d->health_tick);
+    uv_async_init(&d->loop, &d->done_async, workers_done_cb);
+    d->sigterm.data = d->sigint.data = d->sighup.data = d;
+    d->grace.data = d->health_tick.data = d->done_async.data = d;
+}
+
+int lb_daemon_new(struct lb_daemon **ret, struct lb_cfg *cfg, const char *rundir)
+{
+    struct lb_daemon *d;
+    int r;
+
+    d = calloc(1, sizeof(*d));
+    if (!d)
+        return -ENOMEM;
+    d->cfg = cfg;
+    d->rundir = strdup(rundir);
+    d->start_wall_us = lk_wall_us();
+    d->start_mono_ms = lk_mono_ms();
+    r = uv_loop_init(&d->loop);
+    if (r < 0) {
+        free(d->rundir);
+        free(d);
+        return r;
+    }
+    init_loop_handles(d);
+    d->errors = lb_errors_new(cfg);
+    r = d->errors ? make_rundir(rundir) : -ENOMEM;
+    if (r < 0) {
+        lk_log_errno(r, LK_LOG_ERR, "cannot create runtime directory %s: %m", rundir);
+        goto fail;
+    }
+    r = start_workers(d);
+    if (r < 0)
+        goto fail;
+    r = lb_admin_start(d);
+    if (r < 0)
+        goto fail;
+    r = lb_stats_http_start(d);
+    if (r < 0)
+        goto fail;
+    if (cfg->global.pidfile && (r = write_pidfile(cfg->global.pidfile)) < 0) {
+        lk_log_errno(r, LK_LOG_ERR, "cannot write pidfile %s: %m", cfg->global.pidfile);
+        goto fail;
+    }
+    r = drop_privileges(&cfg->global);
+    if (r < 0) {
+        lk_log_errno(r, LK_LOG_ERR, "cannot drop privileges: %m");
+        goto fail;
+    }
+    *ret = d;
+    return 0;
+fail:
+    lb_daemon_free(d);
+    return r;
+}
+
+int lb_daemon_run(struct lb_daemon *d)
+{
+    unsigned i;
+    int r;
+
+    for (i = 0; i < d->nworkers; i++) {
+        r = lb_worker_start(d->workers[i]);
+        if (r < 0) {
+            lk_log_errno(r, LK_LOG_ERR, "cannot start worker thread: %m");
+            d->nworkers = i;
+            d->exit_code = 1;
+            begin_stop(d, "startup failure");
+            break;
+        }
+    }
+    uv_signal_start(&d->sigterm, signal_cb, SIGTERM);
+    uv_signal_start(&d->sigint, signal_cb, SIGINT);
+    uv_signal_start(&d->sighup, signal_cb, SIGHUP);
+    lb_admin_run(d);
+    if (lb_hc_start(d) < 0)
+        lk_log(LK_LOG_WARNING, "health checks via checkd are not running");
+    lk_log(LK_LOG_NOTICE, "lbd %s started: %u worker thread%s, pid %d", LBKIT_VERSION, d->nworkers,
+           d->nworkers == 1 ? "" : "s", (int)getpid());
+    lk_sd_notify("READY=1\nSTATUS=serving");
+    uv_run(&d->loop, UV_RUN_DEFAULT);
+    lk_log(LK_LOG_NOTICE, "lbd stopped");
+    return d->exit_code;
+}
+
+struct lb_daemon *lb_daemon_free(struct lb_daemon *d)
+{
+    unsigned i;
+
+    if (!d)
+        return NULL;
+    if (!d->stopping) {
+        lb_admin_stop(d);
+        lb_hc_stop(d);
+        lb_stats_http_stop(d);
+    }
+    for (i = 0; i < d->nworkers; i++)
+        lb_worker_free(d->workers[i]);
+    free(d->workers);
+    if (atomic_load(&d->workers_done) < d->nworkers || !d->nworkers) {
+        d->nworkers = 0;
+        workers_done_cb(&d->done_async);
+    }
+    uv_run(&d->loop, UV_RUN_NOWAIT);
+    if (uv_loop_close(&d->loop) != 0)
+        lk_log(LK_LOG_DEBUG, "control loop closed with open handles");
+    lb_admin_free(d);
+    lb_hc_free(d);
+    free(d->stats_http);
+    lb_errors_free(d->errors);
+    free(d->rundir);
+    free(d);
+    return NULL;
+}

@@ -1,0 +1,61 @@
+/* lbd.h - the lbd daemon object: config, worker threads, control loop
+ * (signals, admin sockets), process-wide counters. main.c only parses
+ * arguments and calls these. */
+#ifndef LB_LBD_H
+#define LB_LBD_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "lbd/core/proxy_types.h"
+
+struct lb_hc;
+struct lb_worker;
+struct lk_cmdsrv;
+
+struct lb_daemon {
+    struct lb_cfg *cfg;
+    uv_loop_t loop; /* control loop: signals, admin sockets, health */
+    uv_signal_t sigterm, sigint, sighup;
+    uv_timer_t grace, health_tick;
+    uv_async_t done_async; /* workers report their end through it */
+    struct lb_worker **workers;
+    unsigned nworkers;
+    char *rundir;
+    uint64_t start_wall_us;
+    uint64_t start_mono_ms;
+    _Atomic unsigned actconn; /* current connections, all frontends */
+    _Atomic uint64_t cumconn;
+    _Atomic unsigned workers_done;
+    int stopping;
+    int exit_code;
+    struct lb_admin *admin_state;     /* admin.c */
+    struct lb_hc *hc;                 /* hc.c: checkd feed follower, NULL without checks */
+    struct lb_stats_http *stats_http; /* stats_http.c */
+    struct lb_errors *errors;         /* errors.c: "show errors" captures */
+};
+
+/* Build the daemon: bind every listener and admin socket, but start no
+ * thread yet. On failure returns a negative errno and has logged why. */
+int lb_daemon_new(struct lb_daemon **ret, struct lb_cfg *cfg, const char *rundir);
+
+/* Start workers, notify systemd, run until stopped; returns the exit code. */
+int lb_daemon_run(struct lb_daemon *d);
+
+/* NULL-safe; returns NULL. Does not free the config. */
+struct lb_daemon *lb_daemon_free(struct lb_daemon *d);
+
+/* Called by a worker thread when it has finished (thread-safe). */
+void lb_daemon_worker_done(struct lb_daemon *d);
+
+/* Close the sessions of server `s` in every worker (asynchronously). */
+void lb_daemon_shutdown_server(struct lb_daemon *d, struct lb_server *s);
+
+/* lbd's own notion of healthy, the contract vrrpd's track_lbd relies on:
+ * listeners bound, every worker loop ticked within the last 2 s, and every
+ * backend that a frontend uses has at least one usable server. Writes a
+ * one-line reason into why. Returns 1 if healthy. */
+int lb_daemon_healthy(struct lb_daemon *d, char *why, size_t len);
+
+#endif

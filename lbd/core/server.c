@@ -1,0 +1,497 @@
+/* server.c - the "server" line and the server state API. */
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/cfglex.h"
+#include "common/clock.h"
+#include "lbd/cfg/cfg.h"
+#include "lbd/core/server.h"
+
+static const char *const state_names[LB_SRV_STATE_MAX] = {
+    [LB_SRV_UP] = "UP",
+    [LB_SRV_DOWN] = "DOWN",
+    [LB_SRV_MAINT] = "MAINT",
+    [LB_SRV_DRAIN] = "DRAIN",
+};
+
+const char *lb_srv_state_name(enum lb_srv_state st)
+{
+    return st < LB_SRV_STATE_MAX ? state_names[st] : "?";
+}
+
+void lb_server_defaults(struct lb_server *s)
+{
+    s->weight = 1;
+    s->inter = 2000;
+    s->rise = 2;
+    s->fall = 3;
+    s->init_state = -1;
+}
+
+struct lb_server *lb_server_free(struct lb_server *s)
+{
+    if (!s)
+        return NULL;
+    while (s->nold_addrs)
+        free(s->old_addrs[--s->nold_addrs]);
+    free(s->old_addrs);
+    free(s->name);
+    free(s->cookie);
+    free(s);
+    return NULL;
+}
+
+struct lb_server *lb_server_find(const struct lb_proxy *be, const char *name)
+{
+    unsigned i;
+
+    for (i = 0; i < be->nservers; i++)
+        if (!(be->servers[i]->flags & LB_SRV_F_DELETED) && strcmp(be->servers[i]->name, name) == 0)
+            return be->servers[i];
+    return NULL;
+}
+
+int lb_server_set_state(struct lb_server *s, enum lb_srv_state st)
+{
+    int old = atomic_exchange(&s->state, (int)st);
+    uint64_t now = lk_mono_ms();
+
+    if (old == (int)st)
+        return old;
+    atomic_fetch_add(&s->be->generation, 1);
+    s->last_change_ms = now;
+    if (st == LB_SRV_DOWN) {
+        s->chkdown++;
+        s->down_since_ms = now;
+    } else if (old == LB_SRV_DOWN && s->down_since_ms) {
+        s->downtime_ms += now - s->down_since_ms;
+        s->down_since_ms = 0;
+    }
+    return old;
+}
+
+void lb_server_set_weight(struct lb_server *s, unsigned w)
+{
+    atomic_store(&s->cur_weight, w);
+    atomic_fetch_add(&s->be->generation, 1);
+}
+
+int lb_server_take(struct lb_server *s)
+{
+    unsigned cur = atomic_load_explicit(&s->cur_conns, memory_order_relaxed), max;
+
+    do {
+        if (s->maxconn && cur >= s->maxconn)
+            return -EBUSY;
+    } while (!atomic_compare_exchange_weak(&s->cur_conns, &cur, cur + 1));
+    atomic_fetch_add_explicit(&s->cum_conns, 1, memory_order_relaxed);
+    max = atomic_load_explicit(&s->max_conns_seen, memory_order_relaxed);
+    if (cur + 1 > max)
+        atomic_store_explicit(&s->max_conns_seen, cur + 1, memory_order_relaxed);
+    return 0;
+}
+
+void lb_server_release(struct lb_server *s)
+{
+    atomic_fetch_sub_explicit(&s->cur_conns, 1, memory_order_relaxed);
+}
+
+/* ---- "server" keywords ---- */
+
+struct srvctx {
+    struct lb_cfgctx *ctx;
+    struct lb_server *s;
+};
+
+static int srv_time(struct srvctx *sc, char **argv, uint64_t *out, char **err)
+{
+    if (lb_cfg_time(sc->ctx, argv, 1, out, err))
+        return LK_CFG_FATAL;
+    if (*out == 0)
+        return lb_cfg_fail(sc->ctx, err, "'%s' must be greater than 0", argv[0]);
+    return 0;
+}
+
+static int skw_check(int argc, char **argv, void *v, char **err)
+{
+    struct srvctx *sc = v;
+
+    if (strcmp(argv[0], "no-check") == 0)
+        sc->s->flags &= ~LB_SRV_F_CHECK;
+    else
+        sc->s->flags |= LB_SRV_F_CHECK;
+    return 0;
+}
+
+static int skw_inter(int argc, char **argv, void *v, char **err)
+{
+    struct srvctx *sc = v;
+
+    return srv_time(sc, argv, &sc->s->inter, err);
+}
+
+static int skw_fastinter(int argc, char **argv, void *v, char **err)
+{
+    struct srvctx *sc = v;
+
+    return srv_time(sc, argv, &sc->s->fastinter, err);
+}
+
+static int skw_downinter(int argc, char **argv, void *v, char **err)
+{
+    struct srvctx *sc = v;
+
+    return srv_time(sc, argv, &sc->s->downinter, err);
+}
+
+static int skw_count(int argc, char **argv, void *v, char **err)
+{
+    struct srvctx *sc = v;
+    uint64_t n;
+
+    if (lb_cfg_uint(sc->ctx, argv, 1, 1, 1000, &n, err))
+        return LK_CFG_FATAL;
+    if (argv[0][0] == 'r')
+        sc->s->rise = (unsigned)n;
+    else
+        sc->s->fall = (unsigned)n;
+    return 0;
+}
+
+static int skw_weight(int argc, char **argv, void *v, char **err)
+{
+    struct srvctx *sc = v;
+    uint64_t n;
+
+    if (lb_cfg_uint(sc->ctx, argv, 1, 0, 256, &n, err))
+        return LK_CFG_FATAL;
+    sc->s->weight = (unsigned)n;
+    return 0;
+}
+
+static int skw_maxconn(int argc, char **argv, void *v, char **err)
+{
+    struct srvctx *sc = v;
+    uint64_t n;
+
+    if (lb_cfg_uint(sc->ctx, argv, 1, 0, 10000000, &n, err))
+        return LK_CFG_FATAL;
+    sc->s->maxconn = (unsigned)n;
+    return 0;
+}
+
+static int skw_flag(int argc, char **argv, void *v, char **err)
+{
+    struct srvctx *sc = v;
+
+    if (strcmp(argv[0], "backup") == 0)
+        sc->s->flags |= LB_SRV_F_BACKUP;
+    else if (strcmp(argv[0], "disabled") == 0)
+        sc->s->flags |= LB_SRV_F_DISABLED;
+    else if (strcmp(argv[0], "enabled") == 0)
+        sc->s->flags &= ~LB_SRV_F_DISABLED;
+    return 0;
+}
+
+static int skw_cookie(int argc, char **argv, void *v, char **err)
+{
+    struct srvctx *sc = v;
+
+    free(sc->s->cookie);
+    sc->s->cookie = strdup(argv[1]);
+    return sc->s->cookie ? 0 : lb_cfg_fail(sc->ctx, err, "out of memory");
+}
+
+static int skw_init_state(int argc, char **argv, void *v, char **err)
+{
+    struct srvctx *sc = v;
+
+    if (strcmp(argv[1], "up") == 0 || strcmp(argv[1], "fully-up") == 0)
+        sc->s->init_state = LB_SRV_UP;
+    else if (strcmp(argv[1], "down") == 0 || strcmp(argv[1], "fully-down") == 0)
+        sc->s->init_state = LB_SRV_DOWN;
+    else
+        return lb_cfg_fail(sc->ctx, err, "init-state: expected up, down, fully-up or fully-down");
+    return 0;
+}
+
+/* Keywords with one argument from a fixed set. */
+static int skw_choice(int argc, char **argv, void *v, char **err)
+{
+    static const struct {
+        const char *kw;
+        const char *values;
+    } sets[] = {
+        {"on-marked-down", " shutdown-sessions "},
+        {"on-marked-up", " shutdown-backup-sessions "},
+        {"observe", " layer4 layer7 "},
+        {"on-error", " fastinter fail-check sudden-death mark-down "},
+    };
+    struct srvctx *sc = v;
+    char needle[64];
+    size_t i;
+
+    for (i = 0; i < LK_ARRAY_SIZE(sets); i++) {
+        if (strcmp(argv[0], sets[i].kw) != 0)
+            continue;
+        snprintf(needle, sizeof(needle), " %s ", argv[1]);
+        if (!strstr(sets[i].values, needle))
+            return lb_cfg_fail(sc->ctx, err, "%s: expected one of:%s", argv[0], sets[i].values);
+        if (i == 0)
+            sc->s->shutdown_on_down = 1;
+        else if (i == 2)
+            sc->s->observe = 1;
+        else if (i == 3)
+            snprintf(sc->s->on_error, sizeof(sc->s->on_error), "%s", argv[1]);
+        return 0;
+    }
+    return 0;
+}
+
+static int skw_number(int argc, char **argv, void *v, char **err)
+{
+    struct srvctx *sc = v;
+    uint64_t n;
+
+    /* port (check port), maxqueue, id: validated, read by checks */
+    if (lb_cfg_uint(sc->ctx, argv, 1, strcmp(argv[0], "maxqueue") == 0 ? 0 : 1, 65535, &n, err))
+        return LK_CFG_FATAL;
+    if (strcmp(argv[0], "error-limit") == 0)
+        sc->s->error_limit = (unsigned)n;
+    return 0;
+}
+
+static const struct lk_cfgkw server_kws[] = {
+    {"check", skw_check, 0, 0, 0},
+    {"no-check", skw_check, 0, 0, 0},
+    {"inter", skw_inter, 1, 1, 0},
+    {"fastinter", skw_fastinter, 1, 1, 0},
+    {"downinter", skw_downinter, 1, 1, 0},
+    {"rise", skw_count, 1, 1, 0},
+    {"fall", skw_count, 1, 1, 0},
+    {"weight", skw_weight, 1, 1, 0},
+    {"maxconn", skw_maxconn, 1, 1, 0},
+    {"backup", skw_flag, 0, 0, 0},
+    {"disabled", skw_flag, 0, 0, 0},
+    {"enabled", skw_flag, 0, 0, 0},
+    {"cookie", skw_cookie, 1, 1, 0},
+    {"init-state", skw_init_state, 1, 1, 0},
+    {"on-marked-down", skw_choice, 1, 1, 0},
+    {"on-marked-up", skw_choice, 1, 1, 0},
+    {"observe", skw_choice, 1, 1, 0},
+    {"on-error", skw_choice, 1, 1, 0},
+    {"error-limit", skw_number, 1, 1, 0},
+    {"port", skw_number, 1, 1, 0},
+    {"maxqueue", skw_number, 1, 1, 0},
+    {"id", skw_number, 1, 1, 0},
+    {NULL, NULL, 0, 0, 0},
+};
+
+static int parse_kws(struct srvctx *sc, int argc, char **argv, int first, char **err)
+{
+    const struct lk_cfgkw *kw;
+    const char *hint;
+    int i = first, n;
+
+    while (i < argc) {
+        kw = lk_cfgkw_find(server_kws, argv[i]);
+        if (!kw) {
+            hint = lk_cfgkw_suggest(server_kws, argv[i]);
+            return lb_cfg_fail(sc->ctx, err, "unknown keyword '%s' on '%s' line%s%s%s", argv[i],
+                               argv[0], hint ? "; did you mean '" : "", hint ? hint : "",
+                               hint ? "'?" : "");
+        }
+        n = kw->min_args;
+        if (i + n >= argc + (n == 0))
+            return lb_cfg_fail(sc->ctx, err, "'%s' on '%s' line expects a value", argv[i], argv[0]);
+        if (kw->fn(n + 1, argv + i, sc, err) & LK_CFG_FATAL)
+            return LK_CFG_FATAL;
+        i += n + 1;
+    }
+    return 0;
+}
+
+/* Address literal, or a name resolved once at start-up as HAProxy does. */
+static int server_addr(struct srvctx *sc, const char *spec, char **err)
+{
+    struct addrinfo hints, *res = NULL;
+    char host[256];
+    const char *colon = strrchr(spec, ':');
+    size_t n;
+
+    if (lk_addr_parse(spec, 0, &sc->s->addr) == 0)
+        return 0;
+    if (!colon || colon == spec || (n = (size_t)(colon - spec)) >= sizeof(host))
+        return lb_cfg_fail(sc->ctx, err, "server '%s': invalid address '%s' (expected ADDR:PORT)",
+                           sc->s->name, spec);
+    memcpy(host, spec, n);
+    host[n] = '\0';
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICSERV;
+    if (getaddrinfo(host, colon + 1, &hints, &res) != 0 || !res)
+        return lb_cfg_fail(sc->ctx, err, "server '%s': cannot resolve '%s'", sc->s->name, spec);
+    memcpy(&sc->s->addr.u, res->ai_addr, res->ai_addrlen);
+    sc->s->addr.len = res->ai_addrlen;
+    freeaddrinfo(res);
+    return 0;
+}
+
+/* Append at config time; the array is given room for run-time additions
+ * by lb_server_reserve() once the config is read. */
+static int add_server(struct lb_proxy *px, struct lb_server *s)
+{
+    struct lb_server **v = realloc(px->servers, (px->nservers + 1) * sizeof(*v));
+
+    if (!v)
+        return -ENOMEM;
+    px->servers = v;
+    px->servers_cap = px->nservers + 1;
+    s->idx = px->nservers;
+    s->puid = px->nservers + 1;
+    v[px->nservers] = s;
+    atomic_fetch_add(&px->nservers, 1);
+    return 0;
+}
+
+int lb_server_reserve(struct lb_proxy *px, unsigned extra)
+{
+    struct lb_server **v = realloc(px->servers, (px->nservers + extra) * sizeof(*v));
+
+    if (!v)
+        return -ENOMEM;
+    px->servers = v;
+    px->servers_cap = px->nservers + extra;
+    return 0;
+}
+
+int lb_server_publish(struct lb_proxy *px, struct lb_server *s)
+{
+    unsigned n = atomic_load(&px->nservers);
+
+    if (n >= px->servers_cap)
+        return -ENOSPC;
+    s->idx = n;
+    s->puid = n + 1;
+    px->servers[n] = s;
+    /* the slot is written before the count that makes workers read it */
+    atomic_store_explicit(&px->nservers, n + 1, memory_order_release);
+    return 0;
+}
+
+int lb_server_set_addr(struct lb_server *s, const struct lk_addr *a)
+{
+    struct lk_addr *na = malloc(sizeof(*na)), **v;
+
+    if (!na)
+        return -ENOMEM;
+    v = realloc(s->old_addrs, (s->nold_addrs + 1) * sizeof(*v));
+    if (!v) {
+        free(na);
+        return -ENOMEM;
+    }
+    s->old_addrs = v;
+    *na = *a;
+    /* the old address stays valid: a worker may be connecting to it now */
+    v[s->nold_addrs++] = na;
+    atomic_store_explicit(&s->cur_addr, na, memory_order_release);
+    return 0;
+}
+
+static void finish_server(struct lb_server *s);
+
+int lb_server_parse(int argc, char **argv, void *vctx, char **err)
+{
+    struct lb_cfgctx *ctx = vctx;
+    struct srvctx sc = {ctx, NULL};
+    struct lb_server *s;
+
+    if (lb_server_find(ctx->px, argv[1]))
+        return lb_cfg_fail(ctx, err, "server '%s' already defined in backend '%s'", argv[1],
+                           ctx->px->name);
+    if (argc < 3)
+        return lb_cfg_fail(ctx, err, "server '%s' needs an address", argv[1]);
+    s = malloc(sizeof(*s));
+    if (!s)
+        return lb_cfg_fail(ctx, err, "out of memory");
+    *s = ctx->px->defsrv;
+    s->name = strdup(argv[1]);
+    s->cookie = ctx->px->defsrv.cookie ? strdup(ctx->px->defsrv.cookie) : NULL;
+    s->old_addrs = NULL;
+    s->nold_addrs = 0;
+    s->be = ctx->px;
+    s->file = ctx->file;
+    s->line = ctx->line;
+    sc.s = s;
+    if (!s->name || server_addr(&sc, argv[2], err) || parse_kws(&sc, argc, argv, 3, err) ||
+        add_server(ctx->px, s) < 0) {
+        if (!*err)
+            lb_cfg_fail(ctx, err, "out of memory");
+        lb_server_free(s);
+        return LK_CFG_FATAL;
+    }
+    finish_server(s);
+    return 0;
+}
+
+/* Derived settings and initial runtime state once the line is parsed. */
+static void finish_server(struct lb_server *s)
+{
+    s->cur_addr = &s->addr;
+    if (!s->fastinter)
+        s->fastinter = s->inter;
+    if (!s->downinter)
+        s->downinter = s->inter;
+    atomic_init(&s->cur_weight, s->weight);
+    s->last_change_ms = lk_mono_ms();
+    s->check_duration_ms = -1;
+    s->check_health =
+        (s->flags & LB_SRV_F_DISABLED) || s->init_state == LB_SRV_DOWN ? 0 : s->rise + s->fall - 1;
+    atomic_init(&s->state, (s->flags & LB_SRV_F_DISABLED) ? LB_SRV_MAINT
+                           : s->init_state == LB_SRV_DOWN ? LB_SRV_DOWN
+                                                          : LB_SRV_UP);
+}
+
+int lb_server_parse_detached(struct lb_cfgctx *ctx,
+                             int argc,
+                             char **argv,
+                             struct lb_server **ret,
+                             char **err)
+{
+    struct srvctx sc = {ctx, NULL};
+    struct lb_server *s;
+
+    if (argc < 3)
+        return lk_cfg_err(err, "server '%s' needs an address", argv[1]);
+    s = malloc(sizeof(*s));
+    if (!s)
+        return -ENOMEM;
+    *s = ctx->px->defsrv;
+    s->name = strdup(argv[1]);
+    s->cookie = ctx->px->defsrv.cookie ? strdup(ctx->px->defsrv.cookie) : NULL;
+    s->old_addrs = NULL;
+    s->nold_addrs = 0;
+    s->be = ctx->px;
+    s->file = ctx->file;
+    s->line = ctx->line;
+    sc.s = s;
+    if (!s->name || server_addr(&sc, argv[2], err) || parse_kws(&sc, argc, argv, 3, err)) {
+        lb_server_free(s);
+        return -EINVAL;
+    }
+    finish_server(s);
+    *ret = s;
+    return 0;
+}
+
+int lb_defsrv_parse(int argc, char **argv, void *vctx, char **err)
+{
+    struct lb_cfgctx *ctx = vctx;
+    struct srvctx sc = {ctx, &ctx->px->defsrv};
+
+    return parse_kws(&sc, argc, argv, 1, err);
+}

@@ -1,0 +1,76 @@
+/* server.h - backend servers: the "server" line, and the one internal API
+ * through which health (checkd), the admin socket and config change a
+ * server's state. State and weight are atomics so worker threads read them
+ * without locks; every change bumps the backend's generation so per-thread
+ * balancer state is rebuilt lazily. */
+#ifndef LB_SERVER_H
+#define LB_SERVER_H
+
+#include "common/cfgkw.h"
+#include "lbd/cfg/cfg.h"
+#include "lbd/core/proxy_types.h"
+
+/* Parse "server NAME ADDR[:PORT] [keywords...]" (or "default-server ...",
+ * which fills px->defsrv) for the proxy in ctx. */
+int lb_server_parse(int argc, char **argv, void *ctx, char **err);
+int lb_defsrv_parse(int argc, char **argv, void *ctx, char **err);
+
+/* Parse a server line into a new server that is not added to the backend
+ * (for "add server" at run time). 0 and *ret, or a negative errno with
+ * *err set. */
+int lb_server_parse_detached(struct lb_cfgctx *ctx,
+                             int argc,
+                             char **argv,
+                             struct lb_server **ret,
+                             char **err);
+
+/* Initialise a server's settings to HAProxy's defaults. */
+void lb_server_defaults(struct lb_server *s);
+
+/* Free a server; NULL-safe. */
+struct lb_server *lb_server_free(struct lb_server *s);
+
+/* Find a server of backend `be` by name. */
+struct lb_server *lb_server_find(const struct lb_proxy *be, const char *name);
+
+/* Give backend `px` room for `extra` servers added at run time (called
+ * once the config is read, before workers start). */
+int lb_server_reserve(struct lb_proxy *px, unsigned extra);
+
+/* Make a new server visible to every thread ("add server"): 0, or
+ * -ENOSPC when the reserved room is used up. Control thread only. */
+int lb_server_publish(struct lb_proxy *px, struct lb_server *s);
+
+/* Change the address new connections go to; connections in progress keep
+ * the old one (which stays allocated until the server is freed). */
+int lb_server_set_addr(struct lb_server *s, const struct lk_addr *a);
+
+/* Set the operational state; returns the previous one. Thread-safe. */
+int lb_server_set_state(struct lb_server *s, enum lb_srv_state st);
+
+/* Set the effective weight (0..256). Thread-safe. */
+void lb_server_set_weight(struct lb_server *s, unsigned w);
+
+/* True if the server may take a new connection now (UP, weight > 0). */
+static inline int lb_server_usable(const struct lb_server *s)
+{
+    return atomic_load_explicit(&s->state, memory_order_relaxed) == LB_SRV_UP &&
+           atomic_load_explicit(&s->cur_weight, memory_order_relaxed) > 0;
+}
+
+/* True if the server is at its maxconn. */
+static inline int lb_server_full(const struct lb_server *s)
+{
+    return s->maxconn && atomic_load_explicit(&s->cur_conns, memory_order_relaxed) >= s->maxconn;
+}
+
+/* Take a connection slot: 0, or -EBUSY if maxconn is reached (checked and
+ * taken atomically, so threads never exceed it together). */
+int lb_server_take(struct lb_server *s);
+
+/* Give back a slot taken by lb_server_take(). */
+void lb_server_release(struct lb_server *s);
+
+const char *lb_srv_state_name(enum lb_srv_state st);
+
+#endif

@@ -1,0 +1,167 @@
+/* tlog.c - see tlog.h. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lbd/core/tlog.h"
+
+static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+
+void lb_tlog_init(struct lb_tlog *t)
+{
+    t->udp4 = t->udp6 = t->unix_fd = -1;
+    t->dropped = 0;
+    if (gethostname(t->hostname, sizeof(t->hostname)) != 0)
+        snprintf(t->hostname, sizeof(t->hostname), "localhost");
+}
+
+void lb_tlog_fini(struct lb_tlog *t)
+{
+    if (t->udp4 >= 0)
+        close(t->udp4);
+    if (t->udp6 >= 0)
+        close(t->udp6);
+    if (t->unix_fd >= 0)
+        close(t->unix_fd);
+    t->udp4 = t->udp6 = t->unix_fd = -1;
+}
+
+size_t lb_tcplog_format(char *buf, size_t len, const struct lb_tcplog_rec *r)
+{
+    char ip[LK_ADDR_STRLEN];
+    time_t secs = (time_t)(r->accept_wall_us / 1000000);
+    struct tm tm;
+    int n;
+
+    localtime_r(&secs, &tm);
+    lk_addr_ip_str(r->client, ip, sizeof(ip));
+    n = snprintf(buf, len,
+                 "%s:%u [%02d/%s/%04d:%02d:%02d:%02d.%03u] %s %s/%s %lld/%lld/%lld %llu %c%c "
+                 "%u/%u/%u/%u/%s%u %u/%u",
+                 ip, lk_addr_port(r->client), tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900,
+                 tm.tm_hour, tm.tm_min, tm.tm_sec, (unsigned)(r->accept_wall_us / 1000 % 1000),
+                 r->frontend, r->backend ? r->backend : r->frontend,
+                 r->server ? r->server : "<NOSRV>", (long long)r->tw, (long long)r->tc,
+                 (long long)r->tt, (unsigned long long)r->bytes_read, r->term[0], r->term[1],
+                 r->actconn, r->feconn, r->beconn, r->srvconn, r->redispatched ? "+" : "",
+                 r->retries, r->srv_queue, r->be_queue);
+    if (n < 0)
+        return 0;
+    return (size_t)n < len ? (size_t)n : len - 1;
+}
+
+int lb_tlog_enabled(const struct lb_proxy *fe, const struct lb_global *g)
+{
+    return fe->logs || (fe->log_global && g->logs);
+}
+
+static int sock_for(struct lb_tlog *t, const struct lb_logtarget *lt)
+{
+    int *fd, fam;
+
+    if (lt->kind == LB_LOG_UNIX) {
+        fd = &t->unix_fd;
+        fam = AF_UNIX;
+    } else if (lt->addr.u.sa.sa_family == AF_INET6) {
+        fd = &t->udp6;
+        fam = AF_INET6;
+    } else {
+        fd = &t->udp4;
+        fam = AF_INET;
+    }
+    if (*fd < 0)
+        *fd = socket(fam, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    return *fd;
+}
+
+/* Syslog header for the target's format into hdr; returns its length. */
+static size_t header(const struct lb_tlog *t,
+                     const struct lb_logtarget *lt,
+                     int level,
+                     char *hdr,
+                     size_t len)
+{
+    int pri = lt->facility * 8 + level, n = 0;
+    time_t now = time(NULL);
+    struct tm tm;
+
+    if (lt->format == LB_LOGF_RAW)
+        return 0;
+    localtime_r(&now, &tm);
+    if (lt->format == LB_LOGF_RFC5424) {
+        char ts[40];
+
+        strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S%z", &tm);
+        n = snprintf(hdr, len, "<%d>1 %s %s lbd %d - - ", pri, ts, t->hostname, (int)getpid());
+    } else {
+        n = snprintf(hdr, len, "<%d>%s %2d %02d:%02d:%02d lbd[%d]: ", pri, months[tm.tm_mon],
+                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)getpid());
+    }
+    return n > 0 && (size_t)n < len ? (size_t)n : 0;
+}
+
+static void send_one(struct lb_tlog *t,
+                     const struct lb_logtarget *lt,
+                     int level,
+                     const char *msg,
+                     size_t len)
+{
+    char hdr[160];
+    struct iovec iov[3];
+    struct msghdr mh;
+    struct sockaddr_un sun;
+    size_t hl;
+    int fd;
+
+    if (level > lt->level)
+        return;
+    hl = header(t, lt, level, hdr, sizeof(hdr));
+    if (len + hl > lt->maxlen)
+        len = lt->maxlen > hl ? lt->maxlen - hl : 0;
+    iov[0] = (struct iovec){hdr, hl};
+    iov[1] = (struct iovec){(void *)(uintptr_t)msg, len};
+    iov[2] = (struct iovec){(void *)(uintptr_t) "\n", 1};
+    if (lt->kind == LB_LOG_FD) {
+        if (writev(lt->fd, iov, 3) < 0)
+            t->dropped++;
+        return;
+    }
+    fd = sock_for(t, lt);
+    memset(&mh, 0, sizeof(mh));
+    mh.msg_iov = iov;
+    mh.msg_iovlen = 2; /* datagrams carry no newline */
+    if (lt->kind == LB_LOG_UNIX) {
+        memset(&sun, 0, sizeof(sun));
+        sun.sun_family = AF_UNIX;
+        snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", lt->path);
+        mh.msg_name = &sun;
+        mh.msg_namelen = sizeof(sun);
+    } else {
+        mh.msg_name = (void *)(uintptr_t)&lt->addr.u.sa;
+        mh.msg_namelen = lt->addr.len;
+    }
+    if (fd < 0 || sendmsg(fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+        t->dropped++;
+}
+
+void lb_tlog_send(struct lb_tlog *t,
+                  const struct lb_proxy *fe,
+                  const struct lb_global *g,
+                  int level,
+                  const char *msg,
+                  size_t len)
+{
+    const struct lb_logtarget *lt;
+
+    for (lt = fe->logs; lt; lt = lt->next)
+        send_one(t, lt, level, msg, len);
+    if (fe->log_global)
+        for (lt = g->logs; lt; lt = lt->next)
+            send_one(t, lt, level, msg, len);
+}

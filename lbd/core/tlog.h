@@ -1,0 +1,53 @@
+/* tlog.h - traffic logs: one line per connection (tcplog) or request
+ * (httplog) in HAProxy's formats, sent to the proxy's log targets.
+ *
+ * Each worker thread owns a struct lb_tlog (its sockets), so sending takes
+ * no lock. Sends are non-blocking: a full syslog socket drops the line and
+ * counts it rather than stalling traffic. */
+#ifndef LB_TLOG_H
+#define LB_TLOG_H
+
+#include <stdint.h>
+
+#include "lbd/core/proxy_types.h"
+
+struct lb_tlog {
+    int udp4, udp6, unix_fd; /* lazily opened, -1 until then */
+    uint64_t dropped;
+    char hostname[64];
+};
+
+/* What a tcplog line says about one connection. Times in ms, -1 when the
+ * phase was never reached (HAProxy's convention). */
+struct lb_tcplog_rec {
+    const struct lk_addr *client;
+    uint64_t accept_wall_us;
+    const char *frontend, *backend, *server;
+    int64_t tw, tc, tt;
+    uint64_t bytes_read; /* server to client */
+    char term[2];
+    unsigned actconn, feconn, beconn, srvconn, retries;
+    int redispatched;
+    unsigned srv_queue, be_queue;
+};
+
+void lb_tlog_init(struct lb_tlog *t);
+void lb_tlog_fini(struct lb_tlog *t);
+
+/* Format a tcplog line (no trailing newline) into buf; returns its length
+ * (truncated to len-1). Pure: exposed for tests. */
+size_t lb_tcplog_format(char *buf, size_t len, const struct lb_tcplog_rec *r);
+
+/* True if the frontend logs at all (own targets or "log global"). */
+int lb_tlog_enabled(const struct lb_proxy *fe, const struct lb_global *g);
+
+/* Send `msg` at syslog level `level` (6 = info) to every target of the
+ * frontend (its own, and the global ones with "log global"). */
+void lb_tlog_send(struct lb_tlog *t,
+                  const struct lb_proxy *fe,
+                  const struct lb_global *g,
+                  int level,
+                  const char *msg,
+                  size_t len);
+
+#endif

@@ -1,0 +1,443 @@
+/* worker.c - worker threads, listeners, pools; see worker.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/cfglex.h"
+#include "common/clock.h"
+#include "common/log.h"
+#include "lbd/cfg/cfg.h"
+#include "lbd/http/http_conn.h"
+#include "lbd/http/httpfwd.h"
+#include "lbd/core/daemon.h"
+#include "lbd/ctl/stats_http.h"
+#include "lbd/tcp/tcpfwd.h"
+#include "lbd/core/worker.h"
+
+#define ACCEPT_BATCH 64
+#define POOL_KEEP    256 /* free buffers kept per worker */
+#define PIPES_KEEP   64
+#define TICK_SLOW_MS 500
+#define TICK_FAST_MS 10
+#define PIPE_SIZE    (256 * 1024)
+
+static void tick_cb(uv_timer_t *t);
+
+char *lb_worker_buf_get(struct lb_worker *w)
+{
+    if (w->npool)
+        return w->pool[--w->npool];
+    return malloc(w->bufsize);
+}
+
+void lb_worker_buf_put(struct lb_worker *w, char *buf)
+{
+    if (!buf)
+        return;
+    if (w->npool < w->pool_cap) {
+        w->pool[w->npool++] = buf;
+        return;
+    }
+    free(buf);
+}
+
+int lb_worker_pipe_get(struct lb_worker *w, int fds[2])
+{
+    if (w->npipes) {
+        w->npipes--;
+        fds[0] = w->pipes[w->npipes][0];
+        fds[1] = w->pipes[w->npipes][1];
+        return 0;
+    }
+    if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) < 0)
+        return -errno;
+    /* a larger pipe moves more per splice call; failure is harmless */
+    fcntl(fds[0], F_SETPIPE_SZ, PIPE_SIZE);
+    return 0;
+}
+
+void lb_worker_pipe_put(struct lb_worker *w, int fds[2])
+{
+    if (w->npipes < w->pipes_cap) {
+        w->pipes[w->npipes][0] = fds[0];
+        w->pipes[w->npipes][1] = fds[1];
+        w->npipes++;
+        return;
+    }
+    close(fds[0]);
+    close(fds[1]);
+}
+
+static void set_tick(struct lb_worker *w, uint64_t ms)
+{
+    if (uv_timer_get_repeat(&w->tick) != ms)
+        uv_timer_start(&w->tick, tick_cb, ms, ms);
+}
+
+static void queue_cb(uv_timer_t *t)
+{
+    lb_tcp_queue_run(t->data);
+}
+
+void lb_worker_kick_queue(struct lb_worker *w)
+{
+    /* run on the next loop iteration, never from inside a session callback */
+    if (!uv_is_active((uv_handle_t *)&w->qtimer))
+        uv_timer_start(&w->qtimer, queue_cb, 0, 0);
+    set_tick(w, TICK_FAST_MS);
+}
+
+/* ---- listening ---- */
+
+/* TCP_NODELAY and SO_KEEPALIVE set on the listening socket are inherited
+ * by every accepted one: one setsockopt per listener instead of one per
+ * connection. */
+static int make_listen_socket(const struct lb_proxy *fe, const struct lb_bind *b, int *ret)
+{
+    int fd, one = 1, r;
+
+    fd = socket(b->addr.u.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    if (((fe->options | (fe->default_backend ? fe->default_backend->options : 0)) &
+         (LB_OPT_TCPKA | LB_OPT_CLITCPKA)))
+        setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0 ||
+        bind(fd, &b->addr.u.sa, b->addr.len) < 0 || listen(fd, 1024) < 0) {
+        r = -errno;
+        close(fd);
+        return r;
+    }
+    *ret = fd;
+    return 0;
+}
+
+static int over_limit(struct lb_worker *w, const struct lb_proxy *fe)
+{
+    const struct lb_global *g = &w->cfg->global;
+
+    if (atomic_load_explicit(&w->d->actconn, memory_order_relaxed) >= g->maxconn)
+        return 1;
+    return fe->maxconn && atomic_load_explicit(&fe->cur_conns, memory_order_relaxed) >= fe->maxconn;
+}
+
+static void pause_listener(struct lb_listener *l)
+{
+    if (l->paused)
+        return;
+    l->paused = 1;
+    uv_poll_stop(&l->poll);
+    set_tick(l->w, TICK_FAST_MS);
+}
+
+static void accept_cb(uv_poll_t *p, int status, int events);
+
+static void resume_listeners(struct lb_worker *w)
+{
+    unsigned i;
+
+    for (i = 0; i < w->nlisteners; i++) {
+        struct lb_listener *l = &w->listeners[i];
+
+        if (l->paused && l->fd >= 0 && !over_limit(w, l->fe)) {
+            l->paused = 0;
+            uv_poll_start(&l->poll, UV_READABLE, accept_cb);
+        }
+    }
+}
+
+static struct lk_ratelimit accept_rl = LK_RATELIMIT_INIT(5000, 5);
+
+static void accept_cb(uv_poll_t *p, int status, int events)
+{
+    struct lb_listener *l = p->data;
+    struct lb_worker *w = l->w;
+    struct lk_addr cli;
+    int i, fd;
+
+    for (i = 0; i < ACCEPT_BATCH; i++) {
+        if (over_limit(w, l->fe)) {
+            pause_listener(l);
+            return;
+        }
+        cli.len = sizeof(cli.u);
+        fd = accept4(l->fd, &cli.u.sa, &cli.len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                lk_log_rl(&accept_rl, LK_LOG_ERR, "accept on %s: %m (pausing)", l->bind->spec);
+                pause_listener(l);
+            }
+            return;
+        }
+        atomic_fetch_add_explicit(&w->d->actconn, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&w->d->cumconn, 1, memory_order_relaxed);
+        if (l->fe->mode == LB_MODE_HTTP)
+            lb_http_session_start(w, l->fe, fd, &cli);
+        else
+            lb_tcp_session_start(w, l->fe, fd, &cli);
+    }
+}
+
+static int add_listeners(struct lb_worker *w, char **err)
+{
+    struct lb_proxy *px;
+    struct lb_bind *b;
+    unsigned n = 0;
+    int r;
+
+    for (px = w->cfg->proxies; px; px = px->next)
+        for (b = px->binds; b; b = b->next)
+            n++;
+    /* stats-only proxies are served by the control thread (stats_http.c) */
+    w->listeners = calloc(n ? n : 1, sizeof(*w->listeners));
+    if (!w->listeners)
+        return -ENOMEM;
+    for (px = w->cfg->proxies; px; px = px->next) {
+        for (b = px->binds; b && !lb_stats_only(px); b = b->next) {
+            struct lb_listener *l = &w->listeners[w->nlisteners];
+
+            r = make_listen_socket(px, b, &l->fd);
+            if (r < 0) {
+                lk_cfg_err(err, "%s:%u: %s '%s': cannot bind %s: %s", b->file, b->line,
+                           px->cap & LB_CAP_BE ? "listen" : "frontend", px->name, b->spec,
+                           strerror(-r));
+                return r;
+            }
+            l->fe = px;
+            l->bind = b;
+            l->w = w;
+            w->nlisteners++;
+        }
+    }
+    return 0;
+}
+
+static int add_balancers(struct lb_worker *w)
+{
+    struct lb_proxy *px;
+
+    for (px = w->cfg->proxies; px; px = px->next)
+        if (px->uuid >= w->nbal)
+            w->nbal = px->uuid + 1;
+    w->bal = calloc(w->nbal ? w->nbal : 1, sizeof(*w->bal));
+    if (!w->bal)
+        return -ENOMEM;
+    for (px = w->cfg->proxies; px; px = px->next) {
+        if (!(px->cap & LB_CAP_BE))
+            continue;
+        w->bal[px->uuid] = lb_balancer_new(px);
+        if (!w->bal[px->uuid])
+            return -ENOMEM;
+    }
+    return 0;
+}
+
+int lb_worker_new(struct lb_worker **ret, struct lb_daemon *d, unsigned id, char **err)
+{
+    struct lb_worker *w;
+    int r;
+
+    w = calloc(1, sizeof(*w));
+    if (!w)
+        return -ENOMEM;
+    w->d = d;
+    w->cfg = d->cfg;
+    w->id = id;
+    w->bufsize = d->cfg->global.bufsize;
+    w->pool_cap = POOL_KEEP;
+    w->pipes_cap = PIPES_KEEP;
+    w->pool = calloc(POOL_KEEP, sizeof(*w->pool));
+    w->pipes = calloc(PIPES_KEEP, sizeof(*w->pipes));
+    lk_list_init(&w->sessions);
+    lk_list_init(&w->queue);
+    pthread_mutex_init(&w->req_lock, NULL);
+    lb_tlog_init(&w->tlog);
+    r = uv_loop_init(&w->loop);
+    if (r < 0) {
+        free(w->pool);
+        free(w->pipes);
+        free(w);
+        return r;
+    }
+    w->loop_ok = 1;
+    if (!w->pool || !w->pipes) {
+        r = -ENOMEM;
+        goto fail;
+    }
+    r = add_listeners(w, err);
+    if (r == 0)
+        r = add_balancers(w);
+    if (r < 0)
+        goto fail;
+    *ret = w;
+    return 0;
+fail:
+    lb_worker_free(w);
+    return r;
+}
+
+static void close_listeners(struct lb_worker *w)
+{
+    unsigned i;
+
+    for (i = 0; i < w->nlisteners; i++) {
+        struct lb_listener *l = &w->listeners[i];
+
+        if (l->fd < 0)
+            continue;
+        if (w->started)
+            uv_close((uv_handle_t *)&l->poll, NULL);
+        close(l->fd);
+        l->fd = -1;
+    }
+}
+
+static void finish_loop(struct lb_worker *w)
+{
+    if (w->closed)
+        return;
+    w->closed = 1;
+    close_listeners(w);
+    uv_close((uv_handle_t *)&w->wake, NULL);
+    uv_close((uv_handle_t *)&w->tick, NULL);
+    uv_close((uv_handle_t *)&w->qtimer, NULL);
+}
+
+void lb_worker_shutdown_server(struct lb_worker *w, struct lb_server *s)
+{
+    pthread_mutex_lock(&w->req_lock);
+    if (w->nkill < LK_ARRAY_SIZE(w->kill_srv))
+        w->kill_srv[w->nkill++] = s;
+    pthread_mutex_unlock(&w->req_lock);
+    uv_async_send(&w->wake);
+}
+
+static void run_kill_requests(struct lb_worker *w)
+{
+    struct lb_server *pending[LK_ARRAY_SIZE(w->kill_srv)];
+    unsigned n, i;
+
+    pthread_mutex_lock(&w->req_lock);
+    n = w->nkill;
+    memcpy(pending, w->kill_srv, n * sizeof(pending[0]));
+    w->nkill = 0;
+    pthread_mutex_unlock(&w->req_lock);
+    for (i = 0; i < n; i++)
+        lb_tcp_shutdown_server(w, pending[i]);
+}
+
+static void wake_cb(uv_async_t *a)
+{
+    struct lb_worker *w = a->data;
+    int req = atomic_load(&w->stop_requested);
+
+    run_kill_requests(w);
+    if (req && !w->stopping) {
+        w->stopping = 1;
+        close_listeners(w);
+        lb_http_stop(w);
+    }
+    if (req == 2) {
+        lb_tcp_abort_all(w);
+        lb_http_abort_all(w);
+    }
+    if (w->stopping && w->nsessions == 0)
+        finish_loop(w);
+}
+
+static void tick_cb(uv_timer_t *t)
+{
+    struct lb_worker *w = t->data;
+    unsigned i;
+    int paused = 0;
+
+    atomic_store_explicit(&w->heartbeat_ms, lk_mono_ms(), memory_order_relaxed);
+    if (!lk_list_empty(&w->queue))
+        lb_tcp_queue_run(w);
+    resume_listeners(w);
+    for (i = 0; i < w->nlisteners; i++)
+        paused |= w->listeners[i].paused;
+    if (lk_list_empty(&w->queue) && !paused)
+        set_tick(w, TICK_SLOW_MS);
+}
+
+static void *thread_main(void *arg)
+{
+    struct lb_worker *w = arg;
+
+    uv_run(&w->loop, UV_RUN_DEFAULT);
+    lb_daemon_worker_done(w->d);
+    return NULL;
+}
+
+int lb_worker_start(struct lb_worker *w)
+{
+    unsigned i;
+    int r;
+
+    uv_async_init(&w->loop, &w->wake, wake_cb);
+    uv_timer_init(&w->loop, &w->tick);
+    uv_timer_init(&w->loop, &w->qtimer);
+    w->wake.data = w->tick.data = w->qtimer.data = w;
+    uv_timer_start(&w->tick, tick_cb, TICK_SLOW_MS, TICK_SLOW_MS);
+    for (i = 0; i < w->nlisteners; i++) {
+        struct lb_listener *l = &w->listeners[i];
+
+        uv_poll_init(&w->loop, &l->poll, l->fd);
+        l->poll.data = l;
+        uv_poll_start(&l->poll, UV_READABLE, accept_cb);
+    }
+    w->started = 1;
+    atomic_store(&w->heartbeat_ms, lk_mono_ms());
+    r = pthread_create(&w->tid, NULL, thread_main, w);
+    if (r != 0)
+        return -r;
+    w->running = 1;
+    return 0;
+}
+
+void lb_worker_stop(struct lb_worker *w, int now)
+{
+    atomic_store(&w->stop_requested, now ? 2 : 1);
+    uv_async_send(&w->wake);
+}
+
+struct lb_worker *lb_worker_free(struct lb_worker *w)
+{
+    unsigned i;
+
+    if (!w)
+        return NULL;
+    if (w->running)
+        pthread_join(w->tid, NULL);
+    if (!w->started)
+        close_listeners(w);
+    for (i = 0; i < w->nbal; i++)
+        lb_balancer_free(w->bal[i]);
+    free(w->bal);
+    free(w->listeners);
+    while (w->npool)
+        free(w->pool[--w->npool]);
+    free(w->pool);
+    while (w->npipes) {
+        w->npipes--;
+        close(w->pipes[w->npipes][0]);
+        close(w->pipes[w->npipes][1]);
+    }
+    free(w->pipes);
+    lb_tlog_fini(&w->tlog);
+    lb_http_worker_free(w);
+    pthread_mutex_destroy(&w->req_lock);
+    if (w->loop_ok && uv_loop_close(&w->loop) != 0)
+        lk_log(LK_LOG_WARNING, "worker %u: loop closed with open handles", w->id);
+    free(w);
+    return NULL;
+}

@@ -1,0 +1,100 @@
+/* worker.h - one worker thread: its own uv loop, its own SO_REUSEPORT
+ * listening sockets, its own balancer state, buffer and pipe pools and log
+ * sockets. Nothing on the forwarding path is shared with other workers
+ * except the server/proxy counters, which are atomics.
+ *
+ * Buffer ownership: a worker's pool hands out bufsize-byte buffers. A
+ * session holds one only while it has bytes it could not write yet; an
+ * idle connection holds none (lazy allocation). */
+#ifndef LB_WORKER_H
+#define LB_WORKER_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <uv.h>
+
+#include "common/list.h"
+#include "lbd/core/balance.h"
+#include "lbd/core/tlog.h"
+
+struct lb_daemon;
+struct lb_http_worker;
+
+struct lb_listener {
+    uv_poll_t poll;
+    int fd;
+    int paused;
+    struct lb_proxy *fe;
+    struct lb_bind *bind;
+    struct lb_worker *w;
+};
+
+struct lb_worker {
+    uv_loop_t loop;
+    pthread_t tid;
+    unsigned id;
+    struct lb_daemon *d;
+    struct lb_cfg *cfg;
+    uv_async_t wake;
+    uv_timer_t tick;
+    uv_timer_t qtimer; /* runs the queue on the next iteration */
+    struct lb_listener *listeners;
+    unsigned nlisteners;
+    struct lb_balancer **bal; /* indexed by proxy uuid */
+    unsigned nbal;
+    char **pool; /* free buffers */
+    unsigned npool, pool_cap;
+    int (*pipes)[2]; /* free splice pipes */
+    unsigned npipes, pipes_cap;
+    struct lk_list sessions;
+    struct lk_list queue; /* sessions waiting for a server slot */
+    unsigned nsessions;
+    struct lb_tlog tlog;
+    struct lb_http_worker *http; /* mode http state (http_conn.h), lazily created */
+    unsigned bufsize;
+    int stopping, started, running, closed, loop_ok;
+    _Atomic int stop_requested;    /* 1: graceful, 2: abort sessions */
+    _Atomic uint64_t heartbeat_ms; /* last tick, read by the health check */
+    pthread_mutex_t req_lock;      /* guards kill_srv: requests from the control thread */
+    struct lb_server *kill_srv[16];
+    unsigned nkill;
+};
+
+/* Create a worker and its listening sockets (bound now, so that an address
+ * in use is an error at start, before any thread runs). Returns 0 or a
+ * negative errno; *err names the failing bind. */
+int lb_worker_new(struct lb_worker **ret, struct lb_daemon *d, unsigned id, char **err);
+
+/* Start the thread. */
+int lb_worker_start(struct lb_worker *w);
+
+/* Ask the worker to stop accepting and to exit once its sessions are done
+ * (or immediately if `now`). Thread-safe. */
+void lb_worker_stop(struct lb_worker *w, int now);
+
+/* Close every session of this worker connected to `s` (admin "shutdown
+ * sessions server", checkd's on-marked-down shutdown-sessions).
+ * Thread-safe; done asynchronously in the worker. */
+void lb_worker_shutdown_server(struct lb_worker *w, struct lb_server *s);
+
+/* Join the thread and free everything; NULL-safe, returns NULL. */
+struct lb_worker *lb_worker_free(struct lb_worker *w);
+
+/* Buffer pool: never NULL unless out of memory. */
+char *lb_worker_buf_get(struct lb_worker *w);
+void lb_worker_buf_put(struct lb_worker *w, char *buf);
+
+/* Splice pipe pool: 0 and fds, or a negative errno. */
+int lb_worker_pipe_get(struct lb_worker *w, int fds[2]);
+void lb_worker_pipe_put(struct lb_worker *w, int fds[2]);
+
+/* A server slot may have been freed: give queued sessions a chance. */
+void lb_worker_kick_queue(struct lb_worker *w);
+
+/* Per-thread balancer of a backend. */
+static inline struct lb_balancer *lb_worker_balancer(struct lb_worker *w, const struct lb_proxy *be)
+{
+    return be->uuid < w->nbal ? w->bal[be->uuid] : NULL;
+}
+
+#endif

@@ -1,0 +1,379 @@
+/* admin_srv.c - admin commands that change servers and limits, with
+ * HAProxy's wording for replies and errors. Control thread only: changes
+ * reach the workers through the server's atomics. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/cfglex.h"
+#include "common/clock.h"
+#include "common/log.h"
+#include "lbd/ctl/admin.h"
+#include "lbd/ctl/admin_int.h"
+#include "lbd/cfg/cfg.h"
+#include "lbd/ctl/hc.h"
+#include "lbd/core/daemon.h"
+#include "lbd/cfg/proxy.h"
+#include "lbd/core/server.h"
+#include "lbd/core/worker.h"
+
+/* "backend/server" into its server; prints HAProxy's error otherwise. */
+static struct lb_server *find_server(struct lk_cmdconn *c, struct lb_daemon *d, const char *spec)
+{
+    const char *slash = spec ? strchr(spec, '/') : NULL;
+    struct lb_proxy *be;
+    struct lb_server *s;
+    char name[256];
+
+    if (!slash || (size_t)(slash - spec) >= sizeof(name)) {
+        lk_cmdconn_printf(c, "Require 'backend/server'.\n");
+        return NULL;
+    }
+    memcpy(name, spec, (size_t)(slash - spec));
+    name[slash - spec] = '\0';
+    be = lb_cfg_find_proxy(d->cfg, name, LB_CAP_BE);
+    if (!be) {
+        lk_cmdconn_printf(c, "No such backend.\n");
+        return NULL;
+    }
+    s = lb_server_find(be, slash + 1);
+    if (!s)
+        lk_cmdconn_printf(c, "No such server.\n");
+    return s;
+}
+
+static void log_change(const struct lb_server *s, const char *what)
+{
+    lk_log(LK_LOG_NOTICE, "Server %s/%s %s (admin socket)", s->be->name, s->name, what);
+}
+
+int lb__admin_get_weight(struct lk_cmdconn *c, struct lb_daemon *d, int argc, char **argv)
+{
+    struct lb_server *s = find_server(c, d, argc > 2 ? argv[2] : NULL);
+
+    if (!s)
+        return 0;
+    return lk_cmdconn_printf(c, "%u (initial %u)\n", atomic_load(&s->cur_weight), s->weight);
+}
+
+/* "N" or "N%" (of the configured weight) into 0..256. */
+static int parse_weight(const struct lb_server *s, const char *v, unsigned *ret)
+{
+    char *end;
+    long w = strtol(v, &end, 10);
+
+    if (end == v || w < 0)
+        return -EINVAL;
+    if (*end == '%' && !end[1])
+        w = (long)s->weight * w / 100;
+    else if (*end)
+        return -EINVAL;
+    if (w > 256)
+        return -ERANGE;
+    *ret = (unsigned)w;
+    return 0;
+}
+
+static int apply_weight(struct lk_cmdconn *c, struct lb_server *s, const char *v)
+{
+    unsigned w;
+
+    if (parse_weight(s, v, &w) < 0)
+        return lk_cmdconn_printf(c, "Absolute weight can only be between 0 and 256 inclusive.\n");
+    lb_server_set_weight(s, w);
+    log_change(s, "weight changed");
+    return 0;
+}
+
+int lb__admin_set_weight(struct lk_cmdconn *c, struct lb_daemon *d, int argc, char **argv)
+{
+    struct lb_server *s;
+
+    if (argc != 4)
+        return lk_cmdconn_printf(c, "Require <backend>/<server> and <weight> or <weight%%>.\n");
+    s = find_server(c, d, argv[2]);
+    return s ? apply_weight(c, s, argv[3]) : 0;
+}
+
+void lb_admin_set_server_state(struct lb_daemon *d,
+                               struct lb_server *s,
+                               enum lb_srv_state st,
+                               const char *by)
+{
+    lb_server_set_state(s, st);
+    lb_hc_server_admin(d, s);
+    if (st == LB_SRV_UP)
+        s->check_health = s->rise + s->fall - 1;
+    else if (st == LB_SRV_DOWN)
+        s->check_health = 0;
+    lk_log(LK_LOG_NOTICE, "Server %s/%s %s (%s)", s->be->name, s->name,
+           st == LB_SRV_UP      ? "is UP"
+           : st == LB_SRV_DOWN  ? "is DOWN"
+           : st == LB_SRV_MAINT ? "is going into maintenance"
+                                : "is draining",
+           by);
+    if (st == LB_SRV_DOWN && s->shutdown_on_down)
+        lb_daemon_shutdown_server(d, s);
+}
+
+static void set_state(struct lb_daemon *d, struct lb_server *s, enum lb_srv_state st)
+{
+    lb_admin_set_server_state(d, s, st, "admin socket");
+}
+
+int lb__admin_server_state(struct lk_cmdconn *c, struct lb_daemon *d, int argc, char **argv)
+{
+    struct lb_server *s = find_server(c, d, argc > 2 ? argv[2] : NULL);
+
+    if (s)
+        set_state(d, s, strcmp(argv[0], "disable") == 0 ? LB_SRV_MAINT : LB_SRV_UP);
+    return 0;
+}
+
+static int set_server_state(struct lk_cmdconn *c,
+                            struct lb_daemon *d,
+                            struct lb_server *s,
+                            const char *v)
+{
+    if (strcmp(v, "ready") == 0)
+        set_state(d, s, LB_SRV_UP);
+    else if (strcmp(v, "drain") == 0)
+        set_state(d, s, LB_SRV_DRAIN);
+    else if (strcmp(v, "maint") == 0)
+        set_state(d, s, LB_SRV_MAINT);
+    else
+        return lk_cmdconn_printf(c, "'set server <srv> state' expects 'ready', 'drain' and "
+                                    "'maint'.\n");
+    return 0;
+}
+
+static int set_server_health(struct lk_cmdconn *c,
+                             struct lb_daemon *d,
+                             struct lb_server *s,
+                             const char *v)
+{
+    int st = atomic_load(&s->state);
+
+    if (st == LB_SRV_MAINT || st == LB_SRV_DRAIN)
+        return lk_cmdconn_printf(c, "cannot change health on a server in maintenance or "
+                                    "drain.\n");
+    if (strcmp(v, "up") == 0)
+        set_state(d, s, LB_SRV_UP);
+    else if (strcmp(v, "stopping") == 0)
+        set_state(d, s, LB_SRV_DRAIN);
+    else if (strcmp(v, "down") == 0)
+        set_state(d, s, LB_SRV_DOWN);
+    else
+        return lk_cmdconn_printf(c, "'set server <srv> health' expects 'up', 'stopping', or "
+                                    "'down'.\n");
+    return 0;
+}
+
+static int set_server_addr(struct lk_cmdconn *c,
+                           struct lb_daemon *d,
+                           struct lb_server *s,
+                           int argc,
+                           char **argv)
+{
+    char old[LK_ADDR_STRLEN], neu[LK_ADDR_STRLEN], spec[128];
+    unsigned port = lk_addr_port(s->cur_addr);
+    struct lk_addr a;
+
+    if (argc == 7 && strcmp(argv[5], "port") == 0)
+        port = (unsigned)atoi_safe(argv[6]);
+    else if (argc != 5)
+        return lk_cmdconn_printf(c, "set server <b>/<s> addr requires an address and optionally "
+                                    "a port.\n");
+    snprintf(spec, sizeof(spec), strchr(argv[4], ':') ? "[%s]:%u" : "%s:%u", argv[4], port);
+    if (port < 1 || port > 65535 || lk_addr_parse(spec, 0, &a) < 0)
+        return lk_cmdconn_printf(c, "Invalid addr/port.\n");
+    lk_addr_str(s->cur_addr, old, sizeof(old));
+    if (lb_server_set_addr(s, &a) < 0)
+        return lk_cmdconn_printf(c, "Out of memory.\n");
+    lk_addr_str(&a, neu, sizeof(neu));
+    log_change(s, "address changed");
+    lb_hc_server_update(d, s);
+    return lk_cmdconn_printf(c, "addr changed from '%s' to '%s'\n", old, neu);
+}
+
+int lb__admin_set_server(struct lk_cmdconn *c, struct lb_daemon *d, int argc, char **argv)
+{
+    struct lb_server *s;
+
+    if (argc < 5)
+        return lk_cmdconn_printf(c, "'set server <srv>' only supports 'agent', 'health', "
+                                    "'state', 'weight', 'addr' and 'check-port'.\n");
+    s = find_server(c, d, argv[2]);
+    if (!s)
+        return 0;
+    if (strcmp(argv[3], "state") == 0)
+        return set_server_state(c, d, s, argv[4]);
+    if (strcmp(argv[3], "health") == 0)
+        return set_server_health(c, d, s, argv[4]);
+    if (strcmp(argv[3], "weight") == 0)
+        return apply_weight(c, s, argv[4]);
+    if (strcmp(argv[3], "addr") == 0)
+        return set_server_addr(c, d, s, argc, argv);
+    return lk_cmdconn_printf(c, "'set server <srv>' only supports 'agent', 'health', 'state', "
+                                "'weight', 'addr' and 'check-port'.\n");
+}
+
+int lb__admin_shutdown_sessions(struct lk_cmdconn *c, struct lb_daemon *d, int argc, char **argv)
+{
+    struct lb_server *s = find_server(c, d, argc > 3 ? argv[3] : NULL);
+
+    if (s) {
+        lb_daemon_shutdown_server(d, s);
+        log_change(s, "sessions shut down");
+    }
+    return 0;
+}
+
+int lb__admin_set_maxconn(struct lk_cmdconn *c, struct lb_daemon *d, int argc, char **argv)
+{
+    const char *what = argc > 2 ? argv[2] : "";
+    int v = atoi_safe(argv[argc - 1]);
+    struct lb_server *s;
+    struct lb_proxy *px;
+
+    if (strcmp(what, "global") == 0 && argc == 4) {
+        if (v <= 0)
+            return lk_cmdconn_printf(c, "Value out of range.\n");
+        d->cfg->global.maxconn = (unsigned)v;
+        return 0;
+    }
+    if (strcmp(what, "frontend") == 0 && argc == 5) {
+        px = lb_cfg_find_proxy(d->cfg, argv[3], LB_CAP_FE);
+        if (!px)
+            return lk_cmdconn_printf(c, "No such frontend.\n");
+        if (v < 0)
+            return lk_cmdconn_printf(c, "Integer value expected.\n");
+        px->maxconn = (unsigned)v;
+        return 0;
+    }
+    if (strcmp(what, "server") == 0 && argc == 5) {
+        s = find_server(c, d, argv[3]);
+        if (s && v < 0)
+            return lk_cmdconn_printf(c, "Integer value expected.\n");
+        if (s)
+            s->maxconn = (unsigned)v;
+        return 0;
+    }
+    return lk_cmdconn_printf(c, "'set maxconn' only supports 'frontend', 'server', and "
+                                "'global'.\n");
+}
+
+static void clear_server(struct lb_server *s, int all)
+{
+    atomic_store(&s->max_conns_seen, atomic_load(&s->cur_conns));
+    atomic_store(&s->max_queued, 0);
+    s->rate_max = 0;
+    if (!all)
+        return;
+    atomic_store(&s->cum_conns, 0);
+    atomic_store(&s->bytes_in, 0);
+    atomic_store(&s->bytes_out, 0);
+    atomic_store(&s->failed_conns, 0);
+    atomic_store(&s->retries, 0);
+    atomic_store(&s->redispatches, 0);
+    s->chkfail = s->chkdown = 0;
+}
+
+void lb__admin_clear_counters(struct lb_daemon *d, int all)
+{
+    struct lb_proxy *px;
+    unsigned i;
+
+    for (px = d->cfg->proxies; px; px = px->next) {
+        atomic_store(&px->max_conns_seen, atomic_load(&px->cur_conns));
+        atomic_store(&px->max_queued, 0);
+        px->rate_max = px->req_rate_max = 0;
+        if (all) {
+            atomic_store(&px->cum_conns, 0);
+            atomic_store(&px->bytes_in, 0);
+            atomic_store(&px->bytes_out, 0);
+            atomic_store(&px->failed_conns, 0);
+            atomic_store(&px->wretr, 0);
+            atomic_store(&px->wredis, 0);
+            atomic_store(&px->req_tot, 0);
+        }
+        for (i = 0; (px->cap & LB_CAP_BE) && i < px->nservers; i++)
+            clear_server(px->servers[i], all);
+    }
+}
+
+/* add server B/S ADDR:PORT [weight N] [backup] [maxconn N] / del server B/S */
+static int add_server(struct lk_cmdconn *c,
+                      struct lb_daemon *d,
+                      struct lb_proxy *be,
+                      const char *name,
+                      int argc,
+                      char **argv)
+{
+    struct lb_server *s;
+    char *err = NULL;
+    struct lb_cfgctx ctx = {d->cfg, be, "<cli>", 0};
+    char *sargv[LK_CFG_MAX_ARGS + 1];
+    char kw[] = "server";
+    int i, n = 0;
+
+    if (lb_server_find(be, name))
+        return lk_cmdconn_printf(c, "Already exists a server with the same name in backend.\n");
+    if (be->nservers >= be->servers_cap)
+        return lk_cmdconn_printf(c, "No more room for servers in backend (max %u).\n",
+                                 be->servers_cap);
+    sargv[n++] = kw;
+    sargv[n++] = (char *)(uintptr_t)name;
+    for (i = 3; i < argc && n < LK_CFG_MAX_ARGS; i++)
+        sargv[n++] = argv[i];
+    sargv[n] = NULL;
+    /* parsed by the config's own "server" code into a detached copy of be */
+    if (lb_server_parse_detached(&ctx, n, sargv, &s, &err) < 0) {
+        lk_cmdconn_printf(c, "%s\n", err ? err : "Invalid server line.");
+        free(err);
+        return 0;
+    }
+    s->flags |= LB_SRV_F_DYNAMIC;
+    if (lb_server_publish(be, s) < 0) {
+        lb_server_free(s);
+        return lk_cmdconn_printf(c, "No more room for servers in backend.\n");
+    }
+    atomic_fetch_add(&be->generation, 1);
+    log_change(s, "added");
+    lb_hc_server_update(d, s);
+    return lk_cmdconn_printf(c, "New server registered.\n");
+}
+
+int lb__admin_add_del_server(struct lk_cmdconn *c, struct lb_daemon *d, int argc, char **argv)
+{
+    const char *spec = argc > 2 ? argv[2] : "", *slash = strchr(spec, '/');
+    struct lb_proxy *be;
+    struct lb_server *s;
+    char name[256];
+
+    if (!slash || (size_t)(slash - spec) >= sizeof(name))
+        return lk_cmdconn_printf(c, "Require 'backend/server'.\n");
+    memcpy(name, spec, (size_t)(slash - spec));
+    name[slash - spec] = '\0';
+    be = lb_cfg_find_proxy(d->cfg, name, LB_CAP_BE);
+    if (!be)
+        return lk_cmdconn_printf(c, "No such backend.\n");
+    if (strcmp(argv[0], "add") == 0)
+        return argc < 4 ? lk_cmdconn_printf(c, "'add server' expects <bk>/<srv> <addr:port>.\n")
+                        : add_server(c, d, be, slash + 1, argc, argv);
+    s = lb_server_find(be, slash + 1);
+    if (!s)
+        return lk_cmdconn_printf(c, "No such server.\n");
+    if (atomic_load(&s->state) != LB_SRV_MAINT)
+        return lk_cmdconn_printf(c, "Only servers in maintenance mode can be deleted.\n");
+    if (atomic_load(&s->cur_conns))
+        return lk_cmdconn_printf(c, "Server still has connections attached to it, cannot "
+                                    "remove it.\n");
+    /* kept in memory (workers may still look at it), never chosen again */
+    s->flags |= LB_SRV_F_DELETED;
+    atomic_fetch_add(&be->generation, 1);
+    log_change(s, "deleted");
+    lb_hc_server_deleted(d, s);
+    return lk_cmdconn_printf(c, "Server deleted.\n");
+}

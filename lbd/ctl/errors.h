@@ -1,0 +1,41 @@
+/* errors.h - "show errors": the last invalid request and the last invalid
+ * response seen by each proxy, captured as HAProxy does (date, client,
+ * server, position of the error, the bytes around it).
+ *
+ * Workers capture (rare: only on protocol errors) under one mutex; the
+ * admin socket prints. The store owns copies of at most LB_ERR_CAPTURE
+ * bytes per capture. */
+#ifndef LB_ERRORS_H
+#define LB_ERRORS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/strbuf.h"
+#include "lbd/core/proxy_types.h"
+
+#define LB_ERR_CAPTURE 16384
+
+struct lb_errors;
+
+enum lb_err_dir { LB_ERR_REQ = 0, LB_ERR_RSP, LB_ERR_DIR_MAX };
+
+/* A store for the proxies of cfg (by uuid). NULL on OOM. */
+struct lb_errors *lb_errors_new(const struct lb_cfg *cfg);
+struct lb_errors *lb_errors_free(struct lb_errors *e);
+
+/* Record an invalid message. `px` is the frontend (requests) or backend
+ * (responses); `srv` may be NULL. Thread-safe. */
+void lb_errors_capture(struct lb_errors *e,
+                       const struct lb_proxy *px,
+                       enum lb_err_dir dir,
+                       const struct lb_server *srv,
+                       const struct lk_addr *client,
+                       const void *buf,
+                       size_t len,
+                       size_t err_off);
+
+/* HAProxy's "show errors" text. */
+void lb_errors_show(struct lb_errors *e, const struct lb_cfg *cfg, struct lk_sb *sb);
+
+#endif

@@ -1,0 +1,752 @@
+/* hc.c - see hc.h. */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/clock.h"
+#include "common/cmdsrv.h"
+#include "common/compiler.h"
+#include "common/log.h"
+#include "lbd/ctl/hc.h"
+#include "lbd/core/daemon.h"
+#include "lbd/core/server.h"
+
+#define BACKOFF_MIN_MS 100
+#define BACKOFF_MAX_MS 5000
+#define TICK_MS        100
+#define LINE_MAX_BYTES (16u << 20) /* a snapshot of many thousand targets */
+
+struct hc_srv {
+    char id[FEED_ID_MAX];
+    struct lb_server *s;
+    struct feed_target t;
+    uint64_t last_cum, last_fail; /* passive health: counters at the last tick */
+    unsigned consecutive;         /* failed attempts with no success between */
+    int known;                    /* a verdict of checkd arrived */
+    int admin_sent;               /* LB_SRV_MAINT/DRAIN told to checkd, or UP */
+    enum lb_srv_state want;       /* ... and what it says */
+};
+
+struct lb_hc {
+    struct lb_daemon *d;
+    char *path;
+    uv_pipe_t pipe;
+    uv_connect_t creq;
+    uv_timer_t retry;
+    uv_timer_t tick; /* passive health samples, re-applying verdicts */
+    int tick_on;
+    struct hc_srv *srv;
+    size_t nsrv;
+    char *in;
+    size_t in_len;
+    uint64_t backoff_ms;
+    int pipe_open; /* pipe handle initialised and not closing */
+    int connected;
+    int stopping;
+    int lost_logged; /* "checkd unreachable" said once per outage */
+    int synced;      /* first snapshot of this connection handled */
+    unsigned handles;
+    struct lk_ratelimit rl;
+};
+
+/* ---- configuration -> registrations ---- */
+
+enum lb_srv_state lb_hc_state(enum feed_state st)
+{
+    /* DRAIN in the feed is an admin state mirrored from lbd: health-wise UP */
+    return st == FEED_UP || st == FEED_DRAIN ? LB_SRV_UP
+           : st == FEED_MAINT                ? LB_SRV_MAINT
+                                             : LB_SRV_DOWN;
+}
+
+static void copy(char *dst, size_t cap, const char *src)
+{
+    snprintf(dst, cap, "%s", src);
+}
+
+/* "option httpchk [METH] [URI] [VER]" (HAProxy: one argument is the URI). */
+static void parse_httpchk(struct feed_target *t, int argc, char **argv)
+{
+    if (argc == 3) {
+        copy(t->uri, sizeof(t->uri), argv[2]);
+        return;
+    }
+    if (argc >= 4) {
+        copy(t->method, sizeof(t->method), argv[2]);
+        copy(t->uri, sizeof(t->uri), argv[3]);
+    }
+    if (argc >= 5)
+        copy(t->version, sizeof(t->version), argv[4]);
+}
+
+/* "http-check send [meth M] [uri U] [ver V] [hdr NAME VALUE]..." */
+static int parse_send(struct feed_target *t, int argc, char **argv, const char **why)
+{
+    int i;
+
+    for (i = 2; i + 1 < argc; i += 2) {
+        if (strcmp(argv[i], "meth") == 0) {
+            copy(t->method, sizeof(t->method), argv[i + 1]);
+        } else if (strcmp(argv[i], "uri") == 0) {
+            copy(t->uri, sizeof(t->uri), argv[i + 1]);
+        } else if (strcmp(argv[i], "ver") == 0) {
+            copy(t->version, sizeof(t->version), argv[i + 1]);
+        } else if (strcmp(argv[i], "hdr") == 0 && i + 2 < argc && t->nhdrs < FEED_MAX_HDRS) {
+            snprintf(t->hdrs[t->nhdrs++], FEED_HDR_MAX, "%s: %s", argv[i + 1], argv[i + 2]);
+            i++;
+        } else {
+            *why = "http-check send: only meth, uri, ver and hdr are supported";
+            return -EINVAL;
+        }
+    }
+    return 0;
+}
+
+/* "http-check expect [!] status|rstatus|string ARG" */
+static int parse_expect(struct feed_target *t, int argc, char **argv, const char **why)
+{
+    int i = 2, e;
+
+    if (i < argc && strcmp(argv[i], "!") == 0) {
+        t->expect_not = 1;
+        i++;
+    }
+    e = i + 1 < argc ? feed_expect_parse(argv[i]) : -EINVAL;
+    if (e <= FEED_EXPECT_DEFAULT) {
+        *why = "http-check expect: only status, rstatus and string are supported";
+        return -EINVAL;
+    }
+    t->expect = (enum feed_expect)e;
+    copy(t->expect_arg, sizeof(t->expect_arg), argv[i + 1]);
+    return 0;
+}
+
+/* One kept line of the backend (proxy.c stores them verbatim). */
+static int parse_extra(struct feed_target *t, unsigned opts, const char *line, const char **why)
+{
+    char buf[1024], *argv[32];
+    int argc;
+
+    copy(buf, sizeof(buf), line);
+    argc = lk_cmd_split(buf, argv, 31);
+    if (argc < 2)
+        return 0;
+    if ((opts & LB_OPT_HTTPCHK) && strcmp(argv[0], "option") == 0 &&
+        strcmp(argv[1], "httpchk") == 0)
+        parse_httpchk(t, argc, argv);
+    else if ((opts & LB_OPT_HTTPCHK) && strcmp(argv[0], "http-check") == 0 &&
+             strcmp(argv[1], "send") == 0)
+        return parse_send(t, argc, argv, why);
+    else if ((opts & LB_OPT_HTTPCHK) && strcmp(argv[0], "http-check") == 0 &&
+             strcmp(argv[1], "expect") == 0)
+        return parse_expect(t, argc, argv, why);
+    else if (strcmp(argv[0], "option") == 0 && strcmp(argv[1], "mysql-check") == 0 && argc >= 4 &&
+             t->kind == FEED_KIND_MYSQL)
+        copy(t->user, sizeof(t->user), argv[3]);
+    else if (strcmp(argv[0], "galera-check") == 0 && argc >= 3) {
+        t->kind = FEED_KIND_GALERA;
+        copy(t->user, sizeof(t->user), argv[2]);
+        if (argc >= 5)
+            copy(t->password, sizeof(t->password), argv[4]);
+    }
+    return 0;
+}
+
+int lb_hc_target(const struct lb_proxy *px,
+                 const struct lb_server *s,
+                 struct feed_target *t,
+                 const char **why)
+{
+    char addr[LK_ADDR_STRLEN];
+    uint64_t conn;
+    size_t i;
+
+    feed_target_defaults(t);
+    snprintf(t->id, sizeof(t->id), "%s/%s", px->name, s->name);
+    /* the address in effect ("set server addr" changes it at run time) */
+    copy(t->addr, sizeof(t->addr), lk_addr_str(atomic_load(&s->cur_addr), addr, sizeof(addr)));
+    copy(t->owner, sizeof(t->owner), "lbd");
+    t->kind = (px->options & LB_OPT_MYSQL_CHECK) ? FEED_KIND_MYSQL
+              : (px->options & LB_OPT_HTTPCHK)   ? FEED_KIND_HTTP
+                                                 : FEED_KIND_TCP;
+    t->inter_ms = s->inter;
+    t->fastinter_ms = s->fastinter;
+    t->downinter_ms = s->downinter;
+    t->rise = s->rise;
+    t->fall = s->fall;
+    /* HAProxy: without "timeout check" the whole check gets "inter"; with
+     * it, the connect gets min(timeout connect, inter), the rest the check
+     * timeout */
+    conn = px->to.connect ? LK_MIN(px->to.connect, s->inter) : s->inter;
+    t->timeout_ms = px->to.check ? conn + px->to.check : s->inter;
+    if (s->init_state == LB_SRV_UP || s->init_state == LB_SRV_DOWN)
+        copy(t->init, sizeof(t->init), s->init_state == LB_SRV_UP ? "up" : "down");
+    for (i = 0; i < px->nextra; i++)
+        if (parse_extra(t, px->options, px->extra[i], why) < 0)
+            return -EINVAL;
+    return 0;
+}
+
+/* ---- the feed connection ---- */
+
+static struct hc_srv *lookup(struct lb_hc *h, const char *id)
+{
+    size_t i;
+
+    for (i = 0; i < h->nsrv; i++)
+        if (strcmp(h->srv[i].id, id) == 0)
+            return &h->srv[i];
+    return NULL;
+}
+
+/* The check columns of "show stat" and the stats page (control thread
+ * only, as these fields are). */
+static void copy_check(struct lb_server *s, const struct feed_status *st)
+{
+    if (st->result == FEED_RES_INI)
+        return; /* not checked yet */
+    if (st->health < s->check_health)
+        s->chkfail++;
+    s->check_health = st->health;
+    s->check_code = st->code > 0 ? st->code : 0;
+    s->check_duration_ms = (int)LK_MIN(st->latency_us / 1000, (uint64_t)INT32_MAX);
+    snprintf(s->check_status, sizeof(s->check_status), "%s", feed_result_name(st->result));
+    /* the stats column is shorter than the feed's reason */
+    snprintf(s->check_desc, sizeof(s->check_desc), "%.*s", (int)sizeof(s->check_desc) - 1,
+             st->reason);
+    s->last_check_ms = lk_mono_ms();
+}
+
+static void apply(struct lb_hc *h, const struct feed_status *st)
+{
+    struct hc_srv *hs = lookup(h, st->id);
+    enum lb_srv_state want, cur;
+
+    if (!hs || (hs->s->flags & LB_SRV_F_DELETED))
+        return; /* a target of checkd's own config, or of another lbd */
+    copy_check(hs->s, st);
+    if (st->state != FEED_MAINT) {
+        hs->known = 1;
+        hs->want = lb_hc_state(st->state);
+    }
+    cur = (enum lb_srv_state)atomic_load(&hs->s->state);
+    /* operator decisions (MAINT, DRAIN on lbd.sock, "disabled") win */
+    if (cur != LB_SRV_UP && cur != LB_SRV_DOWN)
+        return;
+    want = lb_hc_state(st->state);
+    if (want == cur || want == LB_SRV_MAINT)
+        return;
+    lb_server_set_state(hs->s, want);
+    lk_log(LK_LOG_NOTICE, "Server %s is %s, reason: %s, check duration: %llums (checkd)", st->id,
+           lb_srv_state_name(want), st->reason, (unsigned long long)(st->latency_us / 1000));
+    /* on-marked-down shutdown-sessions: clients of a failed node (MariaDB
+     * ones especially) reconnect to a healthy one at once */
+    if (want == LB_SRV_DOWN && hs->s->shutdown_on_down)
+        lb_daemon_shutdown_server(h->d, hs->s);
+}
+
+static int send_line(struct lb_hc *h, const char *a, const char *b);
+
+/* An id "BACKEND/SERVER" of one of our backends that is not one of our
+ * servers any more was registered by an earlier run with another config:
+ * drop it, so checkd does not probe servers nobody balances. */
+static int stale(struct lb_hc *h, const char *id)
+{
+    const char *slash = strchr(id, '/');
+    struct lb_proxy *px;
+
+    if (!slash || lookup(h, id) || strpbrk(id, " \t;\\"))
+        return 0;
+    for (px = h->d->cfg->proxies; px; px = px->next)
+        if ((px->cap & LB_CAP_BE) && strlen(px->name) == (size_t)(slash - id) &&
+            strncmp(px->name, id, (size_t)(slash - id)) == 0)
+            return 1;
+    return 0;
+}
+
+static void first_snapshot(struct lb_hc *h, const struct feed_msg *m)
+{
+    size_t i;
+
+    h->synced = 1;
+    for (i = 0; i < m->n; i++) {
+        if (!stale(h, m->st[i].id))
+            continue;
+        lk_log(LK_LOG_INFO, "checkd: %s is no longer in the configuration, unregistering",
+               m->st[i].id);
+        send_line(h, "unregister ", m->st[i].id);
+    }
+}
+
+static void handle_line(struct lb_hc *h, const char *line, size_t len)
+{
+    struct feed_msg m;
+    size_t i;
+
+    if (feed_msg_decode((const uint8_t *)line, len, &m) < 0) {
+        lk_log_rl(&h->rl, LK_LOG_WARNING, "checkd feed: undecodable line ignored");
+        return;
+    }
+    if (m.type == FEED_MSG_SNAPSHOT && !h->synced)
+        first_snapshot(h, &m);
+    switch (m.type) {
+    case FEED_MSG_SNAPSHOT:
+    case FEED_MSG_EVENT:
+        for (i = 0; i < m.n; i++)
+            apply(h, &m.st[i]);
+        break;
+    case FEED_MSG_MISSED:
+        lk_log(LK_LOG_WARNING, "checkd feed: %llu events missed, resynchronising",
+               (unsigned long long)m.missed);
+        break;
+    case FEED_MSG_REPLY:
+        if (!m.ok)
+            lk_log_rl(&h->rl, LK_LOG_WARNING, "checkd refused a registration: %s", m.text);
+        break;
+    default:
+        break; /* removed: keep the last state (fail-static) */
+    }
+    feed_msg_clear(&m);
+}
+
+static void schedule_retry(struct lb_hc *h);
+
+static void pipe_closed(uv_handle_t *hd)
+{
+    struct lb_hc *h = hd->data;
+
+    h->handles--;
+    if (!h->stopping)
+        schedule_retry(h);
+}
+
+static void drop(struct lb_hc *h, const char *why)
+{
+    if (!h->pipe_open)
+        return;
+    if (!h->lost_logged && !h->stopping)
+        lk_log(LK_LOG_WARNING, "checkd %s: %s; servers keep their last known state", h->path, why);
+    h->lost_logged = 1;
+    h->pipe_open = 0;
+    h->connected = 0;
+    h->synced = 0;
+    free(h->in);
+    h->in = NULL;
+    h->in_len = 0;
+    uv_close((uv_handle_t *)&h->pipe, pipe_closed);
+}
+
+static int append(struct lb_hc *h, const char *data, size_t n)
+{
+    char *nb;
+
+    if (h->in_len + n > LINE_MAX_BYTES)
+        return -E2BIG;
+    nb = realloc(h->in, h->in_len + n + 1);
+    if (!nb)
+        return -ENOMEM;
+    h->in = nb;
+    memcpy(h->in + h->in_len, data, n);
+    h->in_len += n;
+    return 0;
+}
+
+static void alloc_cb(uv_handle_t *hd, size_t hint, uv_buf_t *buf)
+{
+    static char scratch[65536]; /* the control loop is one thread */
+
+    *buf = uv_buf_init(scratch, sizeof(scratch));
+}
+
+static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
+{
+    struct lb_hc *h = st->data;
+    char *p, *nl;
+    size_t used;
+
+    if (nread == 0)
+        return;
+    if (nread < 0 || append(h, buf->base, (size_t)nread) < 0) {
+        drop(h, nread == UV_EOF ? "closed the feed" : "feed read error");
+        return;
+    }
+    p = h->in;
+    while ((nl = memchr(p, '\n', h->in_len - (size_t)(p - h->in)))) {
+        handle_line(h, p, (size_t)(nl - p));
+        p = nl + 1;
+    }
+    used = (size_t)(p - h->in);
+    memmove(h->in, p, h->in_len - used);
+    h->in_len -= used;
+}
+
+struct wreq {
+    uv_write_t req;
+    size_t len;
+    char data[];
+};
+
+static void write_done(uv_write_t *req, int status)
+{
+    free(lk_container_of(req, struct wreq, req));
+}
+
+static int send_line(struct lb_hc *h, const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = b ? strlen(b) : 0;
+    struct wreq *w = malloc(sizeof(*w) + la + lb + 1);
+    uv_buf_t buf;
+    int r;
+
+    if (!w)
+        return -ENOMEM;
+    memcpy(w->data, a, la);
+    memcpy(w->data + la, b ? b : "", lb);
+    w->data[la + lb] = '\n';
+    w->len = la + lb + 1;
+    buf = uv_buf_init(w->data, (unsigned)w->len);
+    r = uv_write(&w->req, (uv_stream_t *)&h->pipe, &buf, 1, write_done);
+    if (r < 0)
+        free(w);
+    return r;
+}
+
+/* Subscribe first, so that the snapshot brings the states checkd already
+ * holds (an lbd restart keeps them), then register every server. */
+/* Mirror the operator's MAINT or DRAIN of a server in checkd, once per
+ * change: "disable health" / "drain health", and "enable health" when it
+ * is back in service. */
+static int send_admin(struct lb_hc *h, struct hc_srv *hs)
+{
+    int st = atomic_load(&hs->s->state), want, r;
+
+    want = st == LB_SRV_MAINT || st == LB_SRV_DRAIN ? st : LB_SRV_UP;
+    if (want == hs->admin_sent)
+        return 0;
+    /* from one admin state to the other: back to normal first */
+    if (want != LB_SRV_UP && hs->admin_sent != LB_SRV_UP)
+        r = send_line(h, "enable health ", hs->id);
+    else
+        r = 0;
+    if (r >= 0)
+        r = send_line(h,
+                      want == LB_SRV_MAINT   ? "disable health "
+                      : want == LB_SRV_DRAIN ? "drain health "
+                                             : "enable health ",
+                      hs->id);
+    if (r >= 0)
+        hs->admin_sent = want;
+    return r;
+}
+
+static int send_all(struct lb_hc *h)
+{
+    char *json, *esc;
+    size_t i;
+    int r = send_line(h, "subscribe", NULL);
+
+    for (i = 0; r >= 0 && i < h->nsrv; i++) {
+        json = feed_encode_target(&h->srv[i].t);
+        esc = json ? feed_cmd_escape(json) : NULL;
+        r = esc ? send_line(h, "register ", esc) : -ENOMEM;
+        free(json);
+        free(esc);
+        /* an operator's maintenance or drain outlives checkd restarts */
+        h->srv[i].admin_sent = LB_SRV_UP;
+        if (r >= 0)
+            r = send_admin(h, &h->srv[i]);
+    }
+    return r;
+}
+
+static void connected(uv_connect_t *req, int status)
+{
+    struct lb_hc *h = req->data;
+
+    if (h->stopping)
+        return;
+    if (status < 0) {
+        drop(h, uv_strerror(status));
+        return;
+    }
+    if (uv_read_start((uv_stream_t *)&h->pipe, alloc_cb, read_cb) < 0 || send_all(h) < 0) {
+        drop(h, "cannot talk to it");
+        return;
+    }
+    h->connected = 1;
+    h->backoff_ms = BACKOFF_MIN_MS;
+    lk_log(h->lost_logged ? LK_LOG_NOTICE : LK_LOG_INFO,
+           "checkd %s: following the feed, %zu servers registered", h->path, h->nsrv);
+    h->lost_logged = 0;
+}
+
+static void connect_now(struct lb_hc *h)
+{
+    uv_pipe_init(&h->d->loop, &h->pipe, 0);
+    h->pipe.data = h->creq.data = h;
+    h->pipe_open = 1;
+    h->handles++;
+    uv_pipe_connect(&h->creq, &h->pipe, h->path, connected);
+}
+
+static void retry_cb(uv_timer_t *t)
+{
+    connect_now(t->data);
+}
+
+static void schedule_retry(struct lb_hc *h)
+{
+    uv_timer_start(&h->retry, retry_cb, h->backoff_ms, 0);
+    h->backoff_ms = LK_MIN(h->backoff_ms * 2, BACKOFF_MAX_MS);
+}
+
+/* Every server with "check", with its registration. */
+static int collect(struct lb_hc *h)
+{
+    const char *why = NULL;
+    struct lb_proxy *px;
+    struct hc_srv *n;
+    unsigned i;
+
+    for (px = h->d->cfg->proxies; px; px = px->next) {
+        for (i = 0; (px->cap & LB_CAP_BE) && i < px->nservers; i++) {
+            if (!(px->servers[i]->flags & LB_SRV_F_CHECK) ||
+                (px->servers[i]->flags & LB_SRV_F_DELETED))
+                continue;
+            n = realloc(h->srv, (h->nsrv + 1) * sizeof(*n));
+            if (!n)
+                return -ENOMEM;
+            h->srv = n;
+            n = &h->srv[h->nsrv];
+            memset(n, 0, sizeof(*n));
+            n->s = px->servers[i];
+            if (lb_hc_target(px, n->s, &n->t, &why) < 0)
+                return lk_log_errno(-EINVAL, LK_LOG_ERR, "backend %s: %s", px->name, why);
+            snprintf(n->id, sizeof(n->id), "%s", n->t.id);
+            h->nsrv++;
+        }
+    }
+    return 0;
+}
+
+/* Passive health, HAProxy's "observe layer4" + "error-limit" + "on-error":
+ * the data plane counts attempts (cum_conns) and failed connects
+ * (failed_conns) per server; sampled here, a window where every attempt
+ * failed adds to a run of failures, any success ends it. A run of
+ * error-limit (default 10) is reported to checkd, which applies on-error
+ * (mark-down unless set) and probes again at fastinter. With mark-down the
+ * server is also taken out here at once, without waiting for the event. */
+static void passive_report(struct lb_hc *h, struct hc_srv *hs)
+{
+    const char *mode = hs->s->on_error[0] ? hs->s->on_error : "mark-down";
+    char args[FEED_ID_MAX + 32];
+
+    if (!h->connected) {
+        lk_log_rl(&h->rl, LK_LOG_WARNING,
+                  "Server %s: %u consecutive connection failures, checkd unreachable: "
+                  "state left as is",
+                  hs->id, hs->consecutive);
+        return;
+    }
+    snprintf(args, sizeof(args), "%s %s", hs->id, mode);
+    send_line(h, "report ", args);
+    if (strcmp(mode, "mark-down") == 0 && atomic_load(&hs->s->state) == LB_SRV_UP) {
+        lb_server_set_state(hs->s, LB_SRV_DOWN);
+        hs->known = 1;
+        hs->want = LB_SRV_DOWN; /* until checkd says otherwise */
+        if (hs->s->shutdown_on_down)
+            lb_daemon_shutdown_server(h->d, hs->s);
+        lk_log(LK_LOG_NOTICE,
+               "Server %s is DOWN, reason: passive health, %u consecutive connection failures",
+               hs->id, hs->consecutive);
+    }
+}
+
+static void passive_sample(struct lb_hc *h, struct hc_srv *hs)
+{
+    uint64_t cum = atomic_load(&hs->s->cum_conns), fail = atomic_load(&hs->s->failed_conns);
+    uint64_t dc = cum - hs->last_cum, df = fail - hs->last_fail;
+
+    hs->last_cum = cum;
+    hs->last_fail = fail;
+    if (dc == 0 && df == 0)
+        return;
+    hs->consecutive = df >= dc ? hs->consecutive + (unsigned)df : 0;
+    if (hs->consecutive >= (hs->s->error_limit ? hs->s->error_limit : 10)) {
+        passive_report(h, hs);
+        hs->consecutive = 0;
+    }
+}
+
+/* An operator taking a server out of MAINT/DRAIN ("set server state
+ * ready") makes it UP whatever its health: checkd only speaks on changes,
+ * so its last verdict is applied again here. */
+static void resync(struct hc_srv *hs)
+{
+    enum lb_srv_state cur = (enum lb_srv_state)atomic_load(&hs->s->state);
+
+    if (!hs->known || (cur != LB_SRV_UP && cur != LB_SRV_DOWN) || cur == hs->want ||
+        (hs->s->flags & LB_SRV_F_DELETED))
+        return;
+    lb_server_set_state(hs->s, hs->want);
+    lk_log(LK_LOG_NOTICE, "Server %s is %s, reason: last verdict of checkd (re-applied)", hs->id,
+           lb_srv_state_name(hs->want));
+}
+
+static void tick(uv_timer_t *t)
+{
+    struct lb_hc *h = t->data;
+    size_t i;
+
+    for (i = 0; i < h->nsrv; i++) {
+        if (h->srv[i].s->observe)
+            passive_sample(h, &h->srv[i]);
+        resync(&h->srv[i]);
+    }
+}
+
+static void tick_start(struct lb_hc *h)
+{
+    size_t i;
+
+    uv_timer_init(&h->d->loop, &h->tick);
+    h->tick.data = h;
+    h->tick_on = 1;
+    for (i = 0; i < h->nsrv; i++) {
+        h->srv[i].last_cum = atomic_load(&h->srv[i].s->cum_conns);
+        h->srv[i].last_fail = atomic_load(&h->srv[i].s->failed_conns);
+    }
+    uv_timer_start(&h->tick, tick, TICK_MS, TICK_MS);
+}
+
+int lb_hc_start(struct lb_daemon *d)
+{
+    struct lb_hc *h = calloc(1, sizeof(*h));
+    const char *p = d->cfg->global.checkd_socket;
+    int r;
+
+    if (!h)
+        return -ENOMEM;
+    h->d = d;
+    h->backoff_ms = BACKOFF_MIN_MS;
+    h->rl = (struct lk_ratelimit)LK_RATELIMIT_INIT(10000, 5);
+    r = collect(h);
+    if (r < 0 || h->nsrv == 0) {
+        free(h->srv);
+        free(h);
+        return r;
+    }
+    if (p ? !(h->path = strdup(p)) : asprintf(&h->path, "%s/checkd.sock", d->rundir) < 0) {
+        free(h->srv);
+        free(h);
+        return -ENOMEM;
+    }
+    uv_timer_init(&d->loop, &h->retry);
+    h->retry.data = h;
+    h->handles++;
+    d->hc = h;
+    tick_start(h);
+    connect_now(h);
+    return 0;
+}
+
+static struct hc_srv *by_server(struct lb_hc *h, const struct lb_server *s)
+{
+    size_t i;
+
+    for (i = 0; i < h->nsrv; i++)
+        if (h->srv[i].s == s)
+            return &h->srv[i];
+    return NULL;
+}
+
+static void register_one(struct lb_hc *h, struct hc_srv *hs)
+{
+    char *json = feed_encode_target(&hs->t), *esc = json ? feed_cmd_escape(json) : NULL;
+
+    if (esc && h->connected)
+        send_line(h, "register ", esc);
+    free(json);
+    free(esc);
+}
+
+void lb_hc_server_update(struct lb_daemon *d, struct lb_server *s)
+{
+    struct lb_hc *h = d->hc;
+    struct hc_srv *hs, *n;
+    const char *why = NULL;
+
+    if (!h || h->stopping || !(s->flags & LB_SRV_F_CHECK))
+        return;
+    hs = by_server(h, s);
+    if (!hs) {
+        n = realloc(h->srv, (h->nsrv + 1) * sizeof(*n));
+        if (!n)
+            return;
+        h->srv = n;
+        hs = &h->srv[h->nsrv];
+        memset(hs, 0, sizeof(*hs));
+        hs->s = s;
+        h->nsrv++;
+    }
+    if (lb_hc_target(s->be, s, &hs->t, &why) < 0) {
+        lk_log(LK_LOG_WARNING, "server %s/%s: %s", s->be->name, s->name, why);
+        return;
+    }
+    snprintf(hs->id, sizeof(hs->id), "%s", hs->t.id);
+    hs->last_cum = atomic_load(&s->cum_conns);
+    hs->last_fail = atomic_load(&s->failed_conns);
+    register_one(h, hs); /* when not connected, the reconnect registers it */
+}
+
+void lb_hc_server_admin(struct lb_daemon *d, struct lb_server *s)
+{
+    struct lb_hc *h = d->hc;
+    struct hc_srv *hs;
+
+    if (!h || h->stopping || !h->connected || !(s->flags & LB_SRV_F_CHECK))
+        return;
+    hs = by_server(h, s);
+    if (hs)
+        send_admin(h, hs);
+}
+
+void lb_hc_server_deleted(struct lb_daemon *d, struct lb_server *s)
+{
+    struct lb_hc *h = d->hc;
+    struct hc_srv *hs;
+
+    if (!h || !(hs = by_server(h, s)))
+        return;
+    if (h->connected)
+        send_line(h, "unregister ", hs->id);
+    *hs = h->srv[--h->nsrv]; /* order does not matter */
+}
+
+void lb_hc_stop(struct lb_daemon *d)
+{
+    struct lb_hc *h = d->hc;
+
+    if (!h || h->stopping)
+        return;
+    h->stopping = 1;
+    uv_close((uv_handle_t *)&h->retry, NULL);
+    if (h->tick_on)
+        uv_close((uv_handle_t *)&h->tick, NULL);
+    drop(h, "stopping");
+}
+
+void lb_hc_free(struct lb_daemon *d)
+{
+    struct lb_hc *h = d->hc;
+
+    if (!h)
+        return;
+    free(h->srv);
+    free(h->in);
+    free(h->path);
+    free(h);
+    d->hc = NULL;
+}

@@ -1,0 +1,64 @@
+/* hc.h - lbd's side of health checking: it follows checkd's feed.
+ *
+ * At start lbd connects to checkd.sock (global "checkd socket PATH",
+ * default RUNDIR/checkd.sock), subscribes, and registers every server that
+ * carries "check" with the probe parameters of its backend (option httpchk,
+ * http-check send/expect, option mysql-check user U, galera-check user U
+ * [password P], timeout check, inter/fastinter/downinter/rise/fall,
+ * init-state). Each snapshot and event then sets the server's state with
+ * lb_server_set_state(); servers an operator put in MAINT or DRAIN are left
+ * alone.
+ *
+ * Passive health: for servers with "observe layer4", a run of
+ * "error-limit" (default 10) failed connects on live traffic is reported to
+ * checkd ("report ID ON-ERROR"); with on-error mark-down (our default, the
+ * issue's wish; HAProxy's default is fastinter) the server also goes DOWN
+ * here at once. checkd then probes it at fastinter.
+ *
+ * Fail-static: when checkd is unreachable or goes away, servers keep their
+ * last known state, lbd logs it once, keeps serving, and reconnects with
+ * exponential backoff (100 ms .. 5 s), registering again. Because checkd
+ * holds the states, a restarted lbd gets them back from the snapshot. */
+#ifndef LB_HC_H
+#define LB_HC_H
+
+#include "lbd/core/proxy_types.h"
+#include "proto/feed.h"
+
+struct lb_daemon;
+
+/* Start following checkd if any server has "check" (no-op otherwise).
+ * Never fails the daemon: an unreachable checkd only means retries. */
+int lb_hc_start(struct lb_daemon *d);
+
+/* Close the connection and timers (on the control loop, before it ends).
+ * Safe to call twice and when never started. */
+void lb_hc_stop(struct lb_daemon *d);
+
+/* Free what lb_hc_start() allocated, once the loop has closed the handles. */
+void lb_hc_free(struct lb_daemon *d);
+
+/* Run-time changes from lbd's admin socket: a server added with "check"
+ * or whose address changed is registered again (a new address restarts
+ * its health in checkd); a deleted one is unregistered. No-ops when lbd
+ * does not follow checkd. */
+void lb_hc_server_update(struct lb_daemon *d, struct lb_server *s);
+void lb_hc_server_deleted(struct lb_daemon *d, struct lb_server *s);
+
+/* An operator changed the server's admin state (lbd.sock, stats page):
+ * MAINT is mirrored in checkd ("disable health"), so the feed shows it and
+ * checks pause; leaving MAINT resumes them ("enable health"). */
+void lb_hc_server_admin(struct lb_daemon *d, struct lb_server *s);
+
+/* The checkd registration of one server of backend px (exported for unit
+ * tests). Returns 0, or -EINVAL with *why when the backend's check
+ * keywords cannot be expressed. */
+int lb_hc_target(const struct lb_proxy *px,
+                 const struct lb_server *s,
+                 struct feed_target *t,
+                 const char **why);
+
+/* Map a feed state to the server state lbd applies. */
+enum lb_srv_state lb_hc_state(enum feed_state st);
+
+#endif

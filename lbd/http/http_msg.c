@@ -1,0 +1,224 @@
+/* http_msg.c - head rewriting; see http_msg.h. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "lbd/http/http_msg.h"
+
+/* A bounded writer: once full, everything after is dropped and `over` set. */
+struct wb {
+    char *p;
+    size_t len, cap;
+    int over;
+};
+
+static void put(struct wb *w, const void *s, size_t n)
+{
+    if (w->over || n > w->cap - w->len) {
+        w->over = 1;
+        return;
+    }
+    memcpy(w->p + w->len, s, n);
+    w->len += n;
+}
+
+#define PUTS(w, lit) put((w), (lit), sizeof(lit) - 1)
+
+/* Is this field named by a Connection field (so hop-by-hop)? */
+static int named_by_connection(const uint8_t *buf,
+                               const struct http1_msg *m,
+                               const struct http1_hdr *h)
+{
+    unsigned i;
+
+    if (!(m->flags & HTTP1_F_CONN_OTHER))
+        return 0;
+    for (i = 0; i < m->nhdr; i++)
+        if (m->hdr[i].id == HTTP1_H_CONNECTION &&
+            http1_list_has(buf + m->hdr[i].val_off, m->hdr[i].val_len,
+                           (const char *)buf + h->name_off, h->name_len))
+            return 1;
+    return 0;
+}
+
+static int hop_by_hop(const uint8_t *buf,
+                      const struct http1_msg *m,
+                      const struct http1_hdr *h,
+                      int upgrade)
+{
+    switch (h->id) {
+    case HTTP1_H_CONNECTION:
+    case HTTP1_H_KEEP_ALIVE:
+    case HTTP1_H_PROXY_CONNECTION:
+    case HTTP1_H_TE:
+        return 1;
+    case HTTP1_H_UPGRADE:
+        return !upgrade;
+    case HTTP1_H_OTHER:
+        return named_by_connection(buf, m, h);
+    default:
+        return 0;
+    }
+}
+
+static void put_field(struct wb *w, const uint8_t *buf, const struct http1_hdr *h)
+{
+    put(w, buf + h->name_off, h->name_len);
+    PUTS(w, ": ");
+    put(w, buf + h->val_off, h->val_len);
+    PUTS(w, "\r\n");
+}
+
+/* Cookie field without the cookie `name` (indirect persistence). */
+static void put_cookie_without(struct wb *w,
+                               const uint8_t *buf,
+                               const struct http1_hdr *h,
+                               const char *name,
+                               size_t nl)
+{
+    const uint8_t *v = buf + h->val_off, *end = v + h->val_len, *s, *e;
+    size_t start = w->len;
+    int n = 0;
+
+    put(w, buf + h->name_off, h->name_len);
+    PUTS(w, ": ");
+    for (s = v; s < end; s = e + 1) {
+        while (s < end && (*s == ' ' || *s == '\t'))
+            s++;
+        e = memchr(s, ';', (size_t)(end - s));
+        if (!e)
+            e = end;
+        if ((size_t)(e - s) > nl && memcmp(s, name, nl) == 0 && s[nl] == '=')
+            continue;
+        if (e == s)
+            continue;
+        if (n++)
+            PUTS(w, "; ");
+        put(w, s, (size_t)(e - s));
+    }
+    if (n == 0 && !w->over)
+        w->len = start; /* nothing left: drop the field */
+    else
+        PUTS(w, "\r\n");
+}
+
+static void put_fields(struct wb *w,
+                       const uint8_t *buf,
+                       const struct http1_msg *m,
+                       int upgrade,
+                       const char *drop_cookie,
+                       size_t dcl)
+{
+    unsigned i;
+
+    for (i = 0; i < m->nhdr; i++) {
+        const struct http1_hdr *h = &m->hdr[i];
+
+        if (hop_by_hop(buf, m, h, upgrade))
+            continue;
+        if (h->id == HTTP1_H_COOKIE && drop_cookie)
+            put_cookie_without(w, buf, h, drop_cookie, dcl);
+        else
+            put_field(w, buf, h);
+    }
+}
+
+/* The proxy's own Connection field, if the exchange needs one. */
+static void put_connection(struct wb *w, int upgrade, int close, int ka)
+{
+    if (upgrade)
+        PUTS(w, "Connection: upgrade\r\n");
+    else if (close)
+        PUTS(w, "Connection: close\r\n");
+    else if (ka)
+        PUTS(w, "Connection: keep-alive\r\n");
+}
+
+int lb_http_build_request(char *out,
+                          size_t cap,
+                          const uint8_t *buf,
+                          const struct http1_msg *m,
+                          const struct lb_req_edit *e)
+{
+    struct wb w = {out, 0, cap, 0};
+    char ip[LK_ADDR_STRLEN];
+
+    put(&w, buf + m->meth_off, m->meth_len);
+    PUTS(&w, " ");
+    put(&w, buf + m->uri_off, m->uri_len);
+    if (m->version)
+        PUTS(&w, " HTTP/1.1\r\n");
+    else
+        PUTS(&w, " HTTP/1.0\r\n");
+    put_fields(&w, buf, m, e->upgrade, e->drop_cookie, e->drop_cookie_len);
+    put_connection(&w, e->upgrade, e->conn_close, e->conn_ka);
+    if (e->xff) {
+        lk_addr_ip_str(e->xff, ip, sizeof(ip));
+        PUTS(&w, "X-Forwarded-For: ");
+        put(&w, ip, strlen(ip));
+        PUTS(&w, "\r\n");
+    }
+    PUTS(&w, "\r\n");
+    return w.over ? -ENOSPC : (int)w.len;
+}
+
+int lb_http_build_response(char *out,
+                           size_t cap,
+                           const uint8_t *buf,
+                           const struct http1_msg *m,
+                           const struct lb_rsp_edit *e)
+{
+    struct wb w = {out, 0, cap, 0};
+    char sl[16];
+
+    snprintf(sl, sizeof(sl), "HTTP/1.%d %03u", e->version ? 1 : 0, m->status);
+    put(&w, sl, strlen(sl));
+    PUTS(&w, " ");
+    put(&w, buf + m->reason_off, m->reason_len);
+    PUTS(&w, "\r\n");
+    put_fields(&w, buf, m, e->upgrade, NULL, 0);
+    if (e->set_cookie) {
+        PUTS(&w, "Set-Cookie: ");
+        put(&w, e->set_cookie, strlen(e->set_cookie));
+        PUTS(&w, "\r\n");
+        if (e->nocache)
+            PUTS(&w, "Cache-Control: private\r\n");
+    }
+    put_connection(&w, e->upgrade, e->conn_close, e->conn_ka);
+    PUTS(&w, "\r\n");
+    return w.over ? -ENOSPC : (int)w.len;
+}
+
+const uint8_t *lb_http_cookie_find(const uint8_t *buf,
+                                   const struct http1_msg *m,
+                                   const char *name,
+                                   size_t nl,
+                                   size_t *ret_len)
+{
+    const uint8_t *v, *end, *s, *e;
+    unsigned i;
+
+    for (i = 0; i < m->nhdr; i++) {
+        if (m->hdr[i].id != HTTP1_H_COOKIE)
+            continue;
+        v = buf + m->hdr[i].val_off;
+        end = v + m->hdr[i].val_len;
+        for (s = v; s < end; s = e + 1) {
+            while (s < end && (*s == ' ' || *s == '\t'))
+                s++;
+            e = memchr(s, ';', (size_t)(end - s));
+            if (!e)
+                e = end;
+            if ((size_t)(e - s) > nl && memcmp(s, name, nl) == 0 && s[nl] == '=') {
+                const uint8_t *ve = e;
+
+                while (ve > s + nl + 1 && (ve[-1] == ' ' || ve[-1] == '\t'))
+                    ve--;
+                *ret_len = (size_t)(ve - s) - nl - 1;
+                return s + nl + 1;
+            }
+        }
+    }
+    return NULL;
+}

@@ -1,0 +1,1832 @@
+/* httpfwd.c - mode http sessions; see httpfwd.h for the design.
+ *
+ * A session is a small state machine driven by run(): every event (client
+ * or server readable/writable, timer) does its one read, then run() moves
+ * bytes as far as they go and recomputes what each socket waits for. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "lbd/core/balance.h"
+#include "lbd/ctl/errors.h"
+#include "lbd/cfg/http_cfg.h"
+#include "lbd/http/http_conn.h"
+#include "lbd/http/http_msg.h"
+#include "lbd/http/httpfwd.h"
+#include "lbd/http/httplog.h"
+#include "lbd/core/daemon.h"
+#include "lbd/core/server.h"
+#include "lbd/core/tlog.h"
+#include "proto/http1.h"
+
+#define HEAD_RESERVE  1024u
+#define MAX_TRIED     8
+#define REQLINE_MAX   256
+#define DRAIN_MS      1000
+#define MAX_STEPS     32
+#define QUEUE_POLL_MS 5
+#define SPLICE_MIN    (64u * 1024) /* bodies at least this large are spliced */
+#define SPLICE_LEN    (256u * 1024)
+
+enum hstate {
+    H_WAIT_REQ = 0,
+    H_QUEUE,
+    H_CONNECT,
+    H_XFER,
+    H_TUNNEL,
+    H_ERROR,
+    H_DRAIN,
+    H_CLOSED,
+    H_MAX
+};
+enum { RQ_HEAD = 0, RQ_BODY, RQ_DONE };
+enum { RS_HEAD = 0, RS_BODY, RS_DONE };
+
+struct hsess {
+    struct lk_list link; /* hw->sessions */
+    struct lb_worker *w;
+    struct lb_proxy *fe, *be;
+    struct lb_server *srv;     /* holds a slot of srv while set */
+    struct lb_server *log_srv; /* last server tried, for the log */
+    struct lb_sconn *sc;
+    uv_poll_t cp;
+    uv_timer_t timer;
+    int cfd, cev;
+    uint8_t state, rq, rs, handles;
+    uint8_t first, in_txn, cli_close, srv_close, upgrade, tunnel_pending;
+    uint8_t c_eof, s_eof, c_shut, s_shut, got_rsp, reused, no_reuse, be_counted;
+    uint8_t redispatched;
+    char term[2], ck_in, ck_out;
+    int status;
+    unsigned progress;
+    struct lk_addr cli;
+    char *cbuf, *sbuf, *obuf, *rbuf; /* pooled; NULL when not held */
+    const char *rout;                /* bytes for the client: rbuf or an error page */
+    uint32_t coff, clen, cfwd;       /* client input [coff, clen); cfwd: body ready */
+    uint32_t soff, slen, sfwd;       /* server input, same */
+    uint32_t olen, osent, rlen, rsent;
+    uint32_t head_base;        /* where the request head starts in cbuf */
+    uint32_t rsp_hold;         /* length of a parsed response head held back */
+    uint32_t key_off, key_len; /* balance uri/hdr key, in cbuf */
+    uint64_t req_left, rsp_left;
+    int pfd[2];      /* splice pipe for a large response body, -1 when none */
+    uint32_t inpipe; /* body bytes in it */
+    int cpfd[2];     /* same for a large request body */
+    uint32_t cinpipe;
+    struct http1_chunk rqch, rsch;
+    uint64_t t_req_wall;
+    uint64_t t_idle, t_req, t_head, t_conn, t_connected, t_sent, t_rsp, t_err, last, timer_at;
+    uint64_t t_queue, t_dequeue;
+    uint64_t bytes_in, bytes_out;
+    unsigned attempts, ntried;
+    struct lb_server *tried[MAX_TRIED];
+    uint16_t reqline_len;
+    char reqline[REQLINE_MAX];
+    char setck[256];
+    struct http1_msg req, rsp;
+};
+
+static void run(struct hsess *s);
+static void assign(struct hsess *s);
+static void send_error(struct hsess *s, int status, const char *term);
+static void linger_close(struct hsess *s);
+static void pipe_release(struct hsess *s);
+
+static struct lk_ratelimit conn_rl = LK_RATELIMIT_INIT(5000, 10);
+
+static uint64_t now_ms(const struct hsess *s)
+{
+    return uv_now(&s->w->loop);
+}
+
+static uint32_t head_max(const struct lb_worker *w)
+{
+    return w->bufsize > 2 * HEAD_RESERVE ? w->bufsize - HEAD_RESERVE : w->bufsize / 2;
+}
+
+static unsigned opts(const struct hsess *s)
+{
+    return s->fe->options | (s->be ? s->be->options : 0);
+}
+
+static char *buf_take(struct hsess *s, char **b)
+{
+    if (!*b)
+        *b = lb_worker_buf_get(s->w);
+    return *b;
+}
+
+static void buf_drop(struct hsess *s, char **b)
+{
+    if (*b)
+        lb_worker_buf_put(s->w, *b);
+    *b = NULL;
+}
+
+/* ---- logging and counters ---- */
+
+#define INC(x) atomic_fetch_add_explicit(&(x), 1, memory_order_relaxed)
+
+/* Per-request counters of the stats (show stat, the stats page, metrics). */
+static void count_txn(struct hsess *s)
+{
+    int st = s->status, cls = st >= 100 && st < 600 ? st / 100 - 1 : 5;
+
+    INC(s->fe->req_tot);
+    if (st > 0) {
+        INC(s->fe->hrsp[cls]);
+        if (s->be && s->be != s->fe)
+            INC(s->be->hrsp[cls]);
+        if (s->log_srv)
+            INC(s->log_srv->hrsp[cls]);
+    }
+    if (s->be && s->be != s->fe)
+        INC(s->be->req_tot);
+    if (st == 403 && s->term[0] == 'P' && s->term[1] == 'R')
+        INC(s->fe->denied_req);
+    else if (s->term[1] == 'R' && (s->term[0] == 'P' || s->term[0] == 'c'))
+        INC(s->fe->failed_req);
+    if (st == 502 && s->be) {
+        INC(s->be->failed_resp);
+        if (s->log_srv)
+            INC(s->log_srv->failed_resp);
+    }
+}
+
+static void log_txn(struct hsess *s)
+{
+    const struct lb_global *g = &s->w->cfg->global;
+    struct lb_httplog_rec r;
+    uint64_t now = now_ms(s);
+    char line[1024];
+    size_t n;
+
+    if (s->in_txn)
+        count_txn(s);
+    if (!s->in_txn || !lb_tlog_enabled(s->fe, g))
+        return;
+    memset(&r, 0, sizeof(r));
+    r.client = &s->cli;
+    r.date_wall_us = s->t_req_wall;
+    r.frontend = s->fe->name;
+    r.backend = s->be ? s->be->name : NULL;
+    r.server = s->log_srv ? s->log_srv->name : NULL;
+    r.tr = s->t_head ? (int64_t)(s->t_head - s->t_req) : -1;
+    r.tw = s->t_queue  ? (int64_t)((s->t_dequeue ? s->t_dequeue : now) - s->t_queue)
+           : s->t_conn ? 0
+                       : -1;
+    r.tc = s->t_connected ? (int64_t)(s->t_connected - s->t_conn) : -1;
+    r.trsp = s->t_rsp && s->t_connected ? (int64_t)(s->t_rsp - s->t_connected) : -1;
+    r.ta = (int64_t)(now - s->t_req);
+    r.status = s->status ? s->status : -1;
+    r.bytes = s->bytes_out;
+    memcpy(r.term, s->term, 2);
+    r.term[2] = s->ck_in;
+    r.term[3] = s->ck_out;
+    r.actconn = atomic_load(&s->w->d->actconn);
+    r.feconn = atomic_load(&s->fe->cur_conns);
+    r.beconn = s->be ? atomic_load(&s->be->cur_conns) : 0;
+    r.srvconn = s->log_srv ? atomic_load(&s->log_srv->cur_conns) : 0;
+    r.retries = s->attempts > 1 ? s->attempts - 1 : 0;
+    r.redispatched = s->redispatched;
+    r.reqline = s->reqline;
+    r.reqline_len = s->reqline_len;
+    n = lb_httplog_format(line, sizeof(line), &r);
+    lb_tlog_send(&s->w->tlog, s->fe, g, 6, line, n);
+}
+
+static void count_bytes(struct hsess *s)
+{
+    if (s->log_srv) {
+        atomic_fetch_add_explicit(&s->log_srv->bytes_in, s->bytes_in, memory_order_relaxed);
+        atomic_fetch_add_explicit(&s->log_srv->bytes_out, s->bytes_out, memory_order_relaxed);
+    }
+    if (s->be && s->be != s->fe) {
+        atomic_fetch_add_explicit(&s->be->bytes_in, s->bytes_in, memory_order_relaxed);
+        atomic_fetch_add_explicit(&s->be->bytes_out, s->bytes_out, memory_order_relaxed);
+    }
+    atomic_fetch_add_explicit(&s->fe->bytes_in, s->bytes_in, memory_order_relaxed);
+    atomic_fetch_add_explicit(&s->fe->bytes_out, s->bytes_out, memory_order_relaxed);
+    s->bytes_in = s->bytes_out = 0;
+}
+
+/* ---- teardown ---- */
+
+static void handle_closed(uv_handle_t *h)
+{
+    struct hsess *s = h->data;
+
+    if (--s->handles == 0)
+        free(s);
+}
+
+/* Give the server connection back (pooled if `keep`) and the slot. */
+static void drop_server(struct hsess *s, int keep, int rst)
+{
+    if (s->sc) {
+        if (keep)
+            lb_sconn_release(s->sc, 1);
+        else
+            lb_sconn_close(s->sc, rst);
+        s->sc = NULL;
+    }
+    if (s->srv) {
+        lb_server_release(s->srv);
+        s->srv = NULL;
+    }
+}
+
+static void uncount_backend(struct hsess *s)
+{
+    if (s->be_counted)
+        atomic_fetch_sub(&s->be->cur_conns, 1);
+    s->be_counted = 0;
+}
+
+static void finish(struct hsess *s, const char *term, int rst)
+{
+    struct lb_worker *w = s->w;
+    struct linger lg = {1, 0};
+
+    if (s->state == H_CLOSED)
+        return;
+    if (term && s->term[0] == '-')
+        memcpy(s->term, term, 2);
+    if (s->state == H_QUEUE)
+        atomic_fetch_sub(&s->be->queued, 1);
+    log_txn(s);
+    count_bytes(s);
+    drop_server(s, 0, rst);
+    uncount_backend(s);
+    s->state = H_CLOSED;
+    lk_list_del(&s->link);
+    atomic_fetch_sub(&s->fe->cur_conns, 1);
+    atomic_fetch_sub(&w->d->actconn, 1);
+    buf_drop(s, &s->cbuf);
+    buf_drop(s, &s->sbuf);
+    buf_drop(s, &s->obuf);
+    buf_drop(s, &s->rbuf);
+    pipe_release(s);
+    uv_close((uv_handle_t *)&s->cp, handle_closed);
+    uv_close((uv_handle_t *)&s->timer, handle_closed);
+    if (rst)
+        setsockopt(s->cfd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+    close(s->cfd);
+    w->nsessions--;
+    if (w->stopping && w->nsessions == 0)
+        uv_async_send(&w->wake);
+}
+
+/* ---- socket I/O: return bytes moved, -EAGAIN-free ---- */
+
+static ssize_t rd(int fd, char *b, size_t room)
+{
+    ssize_t n = recv(fd, b, room, MSG_DONTWAIT);
+
+    if (n < 0)
+        return errno == EAGAIN || errno == EINTR ? -EAGAIN : -errno;
+    return n;
+}
+
+/* Send; returns bytes sent (0 if the socket is full) or a negative errno. */
+static ssize_t wr(int fd, const char *b, size_t n)
+{
+    ssize_t r = send(fd, b, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+    if (r < 0)
+        return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+    return r;
+}
+
+static ssize_t send_cli(struct hsess *s, const char *b, size_t n)
+{
+    ssize_t r = wr(s->cfd, b, n);
+
+    if (r < 0) {
+        finish(s, "CD", 1);
+        return -1;
+    }
+    if (r > 0) {
+        s->bytes_out += (uint64_t)r;
+        s->last = now_ms(s);
+        s->progress++;
+    }
+    return r;
+}
+
+/* A failed send to the server is seen as the server closing. */
+static ssize_t send_srv(struct hsess *s, const char *b, size_t n)
+{
+    ssize_t r = wr(s->sc->fd, b, n);
+
+    if (r < 0) {
+        s->s_eof = 1;
+        s->progress++;
+        return 0;
+    }
+    if (r > 0) {
+        s->last = now_ms(s);
+        s->progress++;
+    }
+    return r;
+}
+
+static void compact(char *b, uint32_t *off, uint32_t *len)
+{
+    if (*off == 0)
+        return;
+    memmove(b, b + *off, *len - *off);
+    *len -= *off;
+    *off = 0;
+}
+
+static int splice_req_body(const struct hsess *s);
+static void read_splice_req(struct hsess *s);
+
+static void read_client(struct hsess *s)
+{
+    ssize_t n;
+
+    if (splice_req_body(s)) {
+        read_splice_req(s);
+        if (s->cpfd[0] >= 0)
+            return;
+    }
+
+    if (!buf_take(s, &s->cbuf)) {
+        finish(s, "PR", 1);
+        return;
+    }
+    if (s->state == H_WAIT_REQ)
+        compact(s->cbuf, &s->coff, &s->clen);
+    if (s->clen >= s->w->bufsize)
+        return;
+    n = rd(s->cfd, s->cbuf + s->clen, s->w->bufsize - s->clen);
+    if (n == -EAGAIN)
+        return;
+    s->progress++;
+    if (n <= 0) {
+        s->c_eof = 1;
+        return;
+    }
+    if (s->state == H_WAIT_REQ && s->clen == s->coff) {
+        s->t_req = now_ms(s);
+        s->t_req_wall = lk_wall_us();
+    }
+    s->clen += (uint32_t)n;
+    s->bytes_in += (uint64_t)n;
+    s->last = now_ms(s);
+}
+
+/* A large Content-Length body moves from socket to socket through a pipe
+ * (zero copy), once the bytes read with the head are out. */
+static int splice_body(const struct hsess *s)
+{
+    if (s->pfd[0] >= 0)
+        return 1;
+    return s->rs == RS_BODY && s->rsp.body == HTTP1_BODY_CL && s->soff == s->slen &&
+           s->rsent == s->rlen && s->rsp_left >= SPLICE_MIN && !s->w->cfg->global.nosplice;
+}
+
+static void read_splice(struct hsess *s)
+{
+    uint64_t want = s->rsp_left - s->inpipe;
+    ssize_t n;
+
+    if (s->pfd[0] < 0 && lb_worker_pipe_get(s->w, s->pfd) < 0) {
+        s->pfd[0] = s->pfd[1] = -1;
+        return;
+    }
+    if (want == 0)
+        return;
+    n = splice(s->sc->fd, NULL, s->pfd[1], NULL, (size_t)LK_MIN(want, SPLICE_LEN),
+               SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    s->progress++;
+    if (n <= 0) {
+        s->s_eof = 1;
+        return;
+    }
+    s->inpipe += (uint32_t)n;
+    s->last = now_ms(s);
+}
+
+static void one_pipe_release(struct lb_worker *w, int pfd[2], uint32_t *inpipe)
+{
+    if (pfd[0] < 0)
+        return;
+    if (*inpipe) { /* data left in it: not reusable */
+        close(pfd[0]);
+        close(pfd[1]);
+    } else {
+        lb_worker_pipe_put(w, pfd);
+    }
+    pfd[0] = pfd[1] = -1;
+    *inpipe = 0;
+}
+
+static void pipe_release(struct hsess *s)
+{
+    one_pipe_release(s->w, s->pfd, &s->inpipe);
+    one_pipe_release(s->w, s->cpfd, &s->cinpipe);
+}
+
+/* A large Content-Length request body (uploads) takes the same path. */
+static int splice_req_body(const struct hsess *s)
+{
+    if (s->cpfd[0] >= 0)
+        return s->rq == RQ_BODY;
+    return s->state == H_XFER && s->rq == RQ_BODY && s->req.body == HTTP1_BODY_CL &&
+           s->coff == s->clen && s->req_left >= SPLICE_MIN && !s->w->cfg->global.nosplice;
+}
+
+static void read_splice_req(struct hsess *s)
+{
+    uint64_t want = s->req_left - s->cinpipe;
+    ssize_t n;
+
+    if (s->cpfd[0] < 0 && lb_worker_pipe_get(s->w, s->cpfd) < 0) {
+        s->cpfd[0] = s->cpfd[1] = -1;
+        return;
+    }
+    if (want == 0)
+        return;
+    n = splice(s->cfd, NULL, s->cpfd[1], NULL, (size_t)LK_MIN(want, SPLICE_LEN),
+               SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    s->progress++;
+    if (n <= 0) {
+        s->c_eof = 1;
+        return;
+    }
+    s->cinpipe += (uint32_t)n;
+    s->bytes_in += (uint64_t)n;
+    s->last = now_ms(s);
+}
+
+static void read_server(struct hsess *s)
+{
+    ssize_t n;
+
+    if (splice_body(s)) {
+        read_splice(s);
+        if (s->pfd[0] >= 0)
+            return;
+    }
+    if (!buf_take(s, &s->sbuf)) {
+        s->s_eof = 1;
+        return;
+    }
+    if (s->rs == RS_HEAD)
+        compact(s->sbuf, &s->soff, &s->slen);
+    if (s->slen >= s->w->bufsize)
+        return;
+    n = rd(s->sc->fd, s->sbuf + s->slen, s->w->bufsize - s->slen);
+    if (n == -EAGAIN)
+        return;
+    s->progress++;
+    if (n <= 0) {
+        s->s_eof = 1;
+        return;
+    }
+    s->slen += (uint32_t)n;
+    s->last = now_ms(s);
+}
+
+/* ---- a request arrives ---- */
+
+static void note_reqline(struct hsess *s)
+{
+    const char *p = s->cbuf ? s->cbuf + s->coff : "";
+    size_t n = s->cbuf ? s->clen - s->coff : 0, i;
+
+    while (n && (*p == '\r' || *p == '\n')) {
+        p++;
+        n--;
+    }
+    for (i = 0; i < n && i < REQLINE_MAX && p[i] != '\r' && p[i] != '\n'; i++)
+        ;
+    memcpy(s->reqline, p, i);
+    s->reqline_len = (uint16_t)i;
+}
+
+static void acl_input(const struct hsess *s, struct lb_acl_input *in)
+{
+    in->buf = (const uint8_t *)s->cbuf + s->head_base;
+    in->m = &s->req;
+    in->src = &s->cli;
+}
+
+/* http-request rules of px: the deny status, or 0. */
+static int apply_rules(const struct hsess *s, const struct lb_proxy *px)
+{
+    const struct lb_http_rule *r;
+    struct lb_acl_input in;
+
+    acl_input(s, &in);
+    for (r = px->http ? px->http->reqrules : NULL; r; r = r->next)
+        if (lb_cond_eval(r->cond, &in))
+            return r->deny_status;
+    return 0;
+}
+
+static struct lb_proxy *route(const struct hsess *s)
+{
+    const struct lb_http_rule *r;
+    struct lb_acl_input in;
+
+    acl_input(s, &in);
+    for (r = s->fe->http ? s->fe->http->switching : NULL; r; r = r->next)
+        if (lb_cond_eval(r->cond, &in))
+            return r->be;
+    return s->fe->default_backend;
+}
+
+/* The key of balance uri (path without query) or hdr(name). */
+static void balance_key(struct hsess *s)
+{
+    const uint8_t *b = (const uint8_t *)s->cbuf + s->head_base, *v;
+    size_t n = 0;
+
+    s->key_len = 0;
+    if (s->be->algo == LB_ALGO_URI) {
+        v = b + s->req.uri_off;
+        while (n < s->req.uri_len && v[n] != '?')
+            n++;
+    } else if (s->be->algo == LB_ALGO_HDR && s->be->algo_arg) {
+        v = http1_hdr_get(&s->req, b, s->be->algo_arg, strlen(s->be->algo_arg), &n);
+        if (!v)
+            return;
+    } else {
+        return;
+    }
+    s->key_off = (uint32_t)(v - (const uint8_t *)s->cbuf);
+    s->key_len = (uint32_t)n;
+}
+
+static int build_request(struct hsess *s)
+{
+    const struct lb_http_px *bh = s->be->http;
+    struct lb_req_edit e;
+    int r;
+
+    memset(&e, 0, sizeof(e));
+    e.conn_close = s->srv_close;
+    e.conn_ka = !s->srv_close && s->req.version == 0;
+    e.upgrade = s->upgrade;
+    e.xff = (opts(s) & LB_OPT_FORWARDFOR) ? &s->cli : NULL;
+    if (bh && bh->cookie && (bh->cookie_flags & LB_COOKIE_INDIRECT)) {
+        e.drop_cookie = bh->cookie;
+        e.drop_cookie_len = bh->cookie_len;
+    }
+    if (!buf_take(s, &s->obuf))
+        return -ENOMEM;
+    r = lb_http_build_request(s->obuf, s->w->bufsize, (const uint8_t *)s->cbuf + s->head_base,
+                              &s->req, &e);
+    if (r < 0)
+        return r;
+    s->olen = (uint32_t)r;
+    s->osent = 0;
+    return 0;
+}
+
+/* Connection behaviour of this exchange, from both messages' and the
+ * proxies' settings. */
+static void connection_mode(struct hsess *s)
+{
+    const struct http1_msg *m = &s->req;
+    unsigned o = opts(s);
+
+    s->cli_close = (m->flags & HTTP1_F_CONN_CLOSE) ||
+                   (m->version == 0 && !(m->flags & HTTP1_F_CONN_KA)) || (o & LB_OPT_HTTPCLOSE) ||
+                   s->w->stopping;
+    s->upgrade = (m->flags & HTTP1_F_CONN_UPGRADE) && (m->flags & HTTP1_F_UPGRADE);
+    s->srv_close = (o & (LB_OPT_HTTPCLOSE | LB_OPT_HTTP_SERVER_CLOSE)) || s->upgrade ||
+                   (s->be->http && s->be->http->reuse == LB_REUSE_NEVER);
+}
+
+static void start_body(struct hsess *s)
+{
+    s->rq = RQ_HEAD;
+    s->rs = RS_HEAD;
+    s->req_left = s->req.body == HTTP1_BODY_CL ? s->req.content_length : 0;
+    memset(&s->rqch, 0, sizeof(s->rqch));
+    memset(&s->rsch, 0, sizeof(s->rsch));
+    http1_msg_init(&s->rsp, head_max(s->w), s->req.method == HTTP1_M_HEAD ? HTTP1_IN_HEAD_REQ : 0);
+}
+
+static void start_txn(struct hsess *s, int head_len)
+{
+    int st;
+
+    s->t_head = now_ms(s);
+    s->head_base = s->coff;
+    s->in_txn = 1;
+    s->progress++;
+    note_reqline(s);
+    st = apply_rules(s, s->fe);
+    if (!st && !(s->be = route(s)))
+        st = 503;
+    if (!st && s->be != s->fe)
+        st = apply_rules(s, s->be);
+    if (st) {
+        send_error(s, st, st == 503 ? "SC" : "PR");
+        return;
+    }
+    if (s->be != s->fe) {
+        atomic_fetch_add(&s->be->cur_conns, 1);
+        atomic_fetch_add(&s->be->cum_conns, 1);
+        s->be_counted = 1;
+    }
+    connection_mode(s);
+    balance_key(s);
+    if (build_request(s) < 0) {
+        send_error(s, 500, "PR");
+        return;
+    }
+    s->coff += (uint32_t)head_len;
+    start_body(s);
+    assign(s);
+}
+
+static void wait_req_step(struct hsess *s)
+{
+    int r;
+
+    if (s->clen > s->coff) {
+        r = http1_parse_request((const uint8_t *)s->cbuf + s->coff, s->clen - s->coff, &s->req);
+        if (r > 0) {
+            start_txn(s, r);
+            return;
+        }
+        if (r < 0) {
+            lb_errors_capture(s->w->d->errors, s->fe, LB_ERR_REQ, NULL, &s->cli, s->cbuf + s->coff,
+                              s->clen - s->coff, s->req.err_off);
+            note_reqline(s);
+            s->in_txn = 1;
+            send_error(s, s->req.err_status, "PR");
+            return;
+        }
+        if (s->c_eof) /* closed in the middle of a request */
+            finish(s, "CR", 0);
+        return;
+    }
+    if (s->c_eof || s->w->stopping)
+        finish(s, NULL, 0);
+}
+
+/* ---- choosing a server and connecting ---- */
+
+/* Persistence: the server named by the request's cookie, if usable. */
+static struct lb_server *cookie_server(struct hsess *s)
+{
+    const struct lb_http_px *bh = s->be->http;
+    const uint8_t *v;
+    struct lb_server *srv;
+    size_t n;
+    unsigned i;
+
+    if (!bh || !bh->cookie) {
+        s->ck_in = s->ck_out = '-';
+        return NULL;
+    }
+    s->ck_in = s->ck_out = 'N';
+    v = lb_http_cookie_find((const uint8_t *)s->cbuf + s->head_base, &s->req, bh->cookie,
+                            bh->cookie_len, &n);
+    if (!v)
+        return NULL;
+    s->ck_in = 'I';
+    for (i = 0; i < s->be->nservers; i++) {
+        srv = s->be->servers[i];
+        if (!srv->cookie || strlen(srv->cookie) != n || memcmp(srv->cookie, v, n) != 0)
+            continue;
+        if (!lb_server_usable(srv) || lb_server_take(srv) < 0) {
+            s->ck_in = 'D';
+            return NULL;
+        }
+        s->ck_in = 'V';
+        return srv;
+    }
+    return NULL;
+}
+
+/* A server by the balancing algorithm; *full is set when usable servers
+ * exist but all are at their maxconn (the request waits). */
+static struct lb_server *balance_server(struct hsess *s, unsigned ntried, int *full)
+{
+    struct lb_balancer *b = lb_worker_balancer(s->w, s->be);
+    struct lb_pick_ctx ctx = {&s->cli, NULL, 0, s->tried, ntried};
+    struct lb_server *srv = NULL;
+    enum lb_pick_status st;
+
+    if (s->key_len) {
+        ctx.key = s->cbuf + s->key_off;
+        ctx.key_len = s->key_len;
+    }
+    st = b ? lb_balancer_pick(b, &ctx, &srv) : LB_PICK_NONE;
+    if (st == LB_PICK_OK && lb_server_take(srv) < 0)
+        st = LB_PICK_FULL; /* another thread took the last slot */
+    if (st == LB_PICK_FULL)
+        *full = 1;
+    return st == LB_PICK_OK ? srv : NULL;
+}
+
+/* May this request go on an idle connection? (http-reuse) A dead idle
+ * connection shows as an empty response, which only idempotent requests
+ * without a body can survive (they are retried); "safe" keeps the others
+ * on a new connection, "aggressive" and "always" do not. */
+static int can_reuse(const struct hsess *s)
+{
+    int mode = s->be->http ? s->be->http->reuse : LB_REUSE_SAFE;
+
+    if (s->no_reuse || s->srv_close || mode == LB_REUSE_NEVER)
+        return 0;
+    if (mode >= LB_REUSE_AGGRESSIVE)
+        return 1;
+    return http1_method_idempotent(s->req.method) && s->req.body == HTTP1_BODY_NONE;
+}
+
+static void sconn_cb(struct lb_sconn *c, void *owner, int status, int events);
+static void conn_failed(struct hsess *s, int err);
+
+static void connected(struct hsess *s)
+{
+    s->state = H_XFER;
+    s->t_connected = now_ms(s);
+    s->last = s->t_connected;
+    s->progress++;
+}
+
+static void open_conn(struct hsess *s)
+{
+    int ka = (opts(s) & (LB_OPT_TCPKA | LB_OPT_SRVTCPKA)) != 0, r;
+
+    s->t_conn = now_ms(s);
+    s->log_srv = s->srv;
+    if (can_reuse(s) && (s->sc = lb_sconn_reuse(s->w, s->srv, s, sconn_cb))) {
+        s->reused = 1;
+        connected(s);
+        return;
+    }
+    s->reused = 0;
+    r = lb_sconn_connect(s->w, s->srv, ka, s, sconn_cb, &s->sc);
+    if (r < 0) {
+        conn_failed(s, r);
+        return;
+    }
+    s->state = H_CONNECT;
+    s->progress++;
+}
+
+/* Wait for a server slot: run() retries assign() every QUEUE_POLL_MS
+ * until `timeout queue` (else `timeout connect`) runs out. Polling keeps
+ * queued requests independent of mode tcp's queue and costs nothing when
+ * no server has a maxconn. */
+static void enqueue(struct hsess *s)
+{
+    if (s->state != H_QUEUE) {
+        s->state = H_QUEUE;
+        s->t_queue = now_ms(s);
+        atomic_fetch_add(&s->be->queued, 1);
+    }
+    s->progress++;
+}
+
+static void dequeue(struct hsess *s)
+{
+    if (s->state == H_QUEUE) {
+        atomic_fetch_sub(&s->be->queued, 1);
+        s->t_dequeue = now_ms(s);
+        s->state = H_XFER;
+    }
+}
+
+static void assign(struct hsess *s)
+{
+    struct lb_server *srv = NULL;
+    int full = 0;
+
+    if (s->attempts == 0)
+        srv = cookie_server(s);
+    if (!srv)
+        srv = balance_server(s, s->ntried, &full);
+    if (!srv && s->ntried) /* every server failed once: any of them again */
+        srv = balance_server(s, 0, &full);
+    if (!srv && full) {
+        enqueue(s);
+        return;
+    }
+    dequeue(s);
+    if (!srv) {
+        send_error(s, 503, "SC");
+        return;
+    }
+    if (s->attempts && srv != s->log_srv)
+        s->redispatched = 1;
+    s->srv = srv;
+    s->attempts++;
+    open_conn(s);
+}
+
+/* Retry on another server if retry-on and `retries` allow. */
+static int retry(struct hsess *s, struct lb_server *failed, unsigned what)
+{
+    const struct lb_http_px *bh = s->be->http;
+
+    if (failed && s->ntried < MAX_TRIED)
+        s->tried[s->ntried++] = failed;
+    if (!bh || !(bh->retry_on & what) || s->attempts > (unsigned)s->be->retries)
+        return 0;
+    if (failed)
+        atomic_fetch_add(&failed->retries, 1);
+    s->osent = 0;
+    s->rq = RQ_HEAD;
+    s->s_eof = 0;
+    s->soff = s->slen = s->rsp_hold = 0;
+    s->got_rsp = 0;
+    http1_msg_init(&s->rsp, head_max(s->w), s->rsp.in_flags);
+    assign(s);
+    return 1;
+}
+
+static void conn_failed(struct hsess *s, int err)
+{
+    struct lb_server *srv = s->srv;
+    char addr[LK_ADDR_STRLEN];
+
+    atomic_fetch_add(&srv->failed_conns, 1);
+    lk_log_rl(&conn_rl, LK_LOG_WARNING, "%s/%s (%s): connect failed: %s", s->be->name, srv->name,
+              lk_addr_str(&srv->addr, addr, sizeof(addr)), strerror(-err));
+    drop_server(s, 0, 1);
+    s->state = H_XFER; /* not connecting any more */
+    if (!retry(s, srv, LB_RETRY_CONN_FAILURE))
+        send_error(s, 503, err == -ETIMEDOUT ? "sC" : "SC");
+}
+
+/* ---- request body ---- */
+
+/* How many bytes at coff are request body ready to go (s->cfwd). Returns
+ * -1 if the chunked framing is invalid. */
+static int req_body_ready(struct hsess *s)
+{
+    uint32_t avail = s->clen - s->coff;
+    int r;
+
+    if (s->req.body == HTTP1_BODY_CL) {
+        s->cfwd = s->req_left < avail ? (uint32_t)s->req_left : avail;
+        return 0;
+    }
+    if (s->rqch.state == HTTP1_CH_DONE || avail == s->cfwd)
+        return 0;
+    r = http1_chunk_scan((const uint8_t *)s->cbuf + s->coff + s->cfwd, avail - s->cfwd, &s->rqch);
+    if (r < 0)
+        return -1;
+    s->cfwd += (uint32_t)r;
+    return 0;
+}
+
+static int req_body_done(const struct hsess *s)
+{
+    if (s->req.body == HTTP1_BODY_CL)
+        return s->req_left == 0;
+    return s->rqch.state == HTTP1_CH_DONE;
+}
+
+static void req_body_sent(struct hsess *s, uint32_t n)
+{
+    s->coff += n;
+    s->cfwd -= n;
+    if (s->req.body == HTTP1_BODY_CL)
+        s->req_left -= n;
+}
+
+/* The request head and the body bytes already here, in one sendmsg(). */
+static int req_head_step(struct hsess *s)
+{
+    uint32_t h = s->olen - s->osent, b = 0;
+    struct iovec iov[2];
+    struct msghdr mh;
+    ssize_t n;
+
+    if (s->req.body != HTTP1_BODY_NONE) {
+        if (req_body_ready(s) < 0) {
+            send_error(s, 400, "PD");
+            return -1;
+        }
+        b = s->cfwd;
+    }
+    iov[0] = (struct iovec){s->obuf + s->osent, h};
+    iov[1] = (struct iovec){s->cbuf + s->coff, b};
+    memset(&mh, 0, sizeof(mh));
+    mh.msg_iov = iov;
+    mh.msg_iovlen = b ? 2 : 1;
+    n = sendmsg(s->sc->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n < 0 && errno != EAGAIN && errno != EINTR) {
+        s->s_eof = 1; /* seen as the server closing */
+        s->progress++;
+        return 0;
+    }
+    if (n <= 0)
+        return 0;
+    s->last = now_ms(s);
+    s->progress++;
+    s->osent += (uint32_t)LK_MIN((uint32_t)n, h);
+    if ((uint32_t)n > h)
+        req_body_sent(s, (uint32_t)n - h);
+    return 0;
+}
+
+/* Send the request head, then body bytes. Returns -1 if the session ended. */
+static int req_step(struct hsess *s)
+{
+    ssize_t n;
+
+    if (s->osent < s->olen) {
+        if (req_head_step(s) < 0)
+            return -1;
+        if (s->osent < s->olen)
+            return 0;
+        s->t_sent = now_ms(s);
+        s->rq = s->req.body == HTTP1_BODY_NONE ? RQ_DONE : RQ_BODY;
+    }
+    if (s->rq != RQ_BODY)
+        return 0;
+    if (req_body_ready(s) < 0) {
+        send_error(s, 400, "PD");
+        return -1;
+    }
+    if (s->cfwd) {
+        n = send_srv(s, s->cbuf + s->coff, s->cfwd);
+        req_body_sent(s, (uint32_t)n);
+    }
+    if (s->cfwd == 0 && s->cinpipe) {
+        n = splice(s->cpfd[0], NULL, s->sc->fd, NULL, s->cinpipe,
+                   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+        if (n < 0 && errno != EAGAIN && errno != EINTR)
+            s->s_eof = 1; /* seen as the server closing */
+        if (n > 0) {
+            s->cinpipe -= (uint32_t)n;
+            s->req_left -= (uint64_t)n;
+            s->last = now_ms(s);
+            s->progress++;
+        }
+    }
+    if (s->cfwd == 0 && s->cinpipe == 0 && req_body_done(s)) {
+        one_pipe_release(s->w, s->cpfd, &s->cinpipe);
+        s->rq = RQ_DONE;
+        s->t_sent = now_ms(s);
+        s->progress++;
+    }
+    if (s->coff == s->clen) /* body consumed: the head is not needed any more */
+        s->coff = s->clen = 0;
+    return 0;
+}
+
+/* ---- response ---- */
+
+static void set_cookie_value(struct hsess *s, struct lb_rsp_edit *e)
+{
+    const struct lb_http_px *bh = s->be->http;
+    const struct lb_server *srv = s->log_srv;
+    int n;
+
+    if (!bh || !bh->cookie || !srv || !srv->cookie || s->ck_in == 'V')
+        return;
+    n = snprintf(s->setck, sizeof(s->setck), "%s=%s; path=/%s%s%s%s", bh->cookie, srv->cookie,
+                 bh->cookie_domain ? "; domain=" : "", bh->cookie_domain ? bh->cookie_domain : "",
+                 (bh->cookie_flags & LB_COOKIE_HTTPONLY) ? "; HttpOnly" : "",
+                 (bh->cookie_flags & LB_COOKIE_SECURE) ? "; Secure" : "");
+    if (n < 0 || (size_t)n >= sizeof(s->setck))
+        return;
+    e->set_cookie = s->setck;
+    e->nocache = (bh->cookie_flags & LB_COOKIE_NOCACHE) != 0;
+    s->ck_out = 'I';
+}
+
+/* Rebuild the response head (interim or final) into rbuf for the client. */
+static int out_head(struct hsess *s, const struct lb_rsp_edit *e)
+{
+    int r;
+
+    if (!buf_take(s, &s->rbuf))
+        return -ENOMEM;
+    r = lb_http_build_response(s->rbuf, s->w->bufsize, (const uint8_t *)s->sbuf + s->soff, &s->rsp,
+                               e);
+    if (r < 0)
+        return r;
+    s->rout = s->rbuf;
+    s->rlen = (uint32_t)r;
+    s->rsent = 0;
+    return 0;
+}
+
+static int interim_head(struct hsess *s, int len)
+{
+    struct lb_rsp_edit e;
+
+    memset(&e, 0, sizeof(e));
+    e.version = 1;
+    /* HTTP/1.0 clients know no 1xx: drop it */
+    if (s->req.version && out_head(s, &e) < 0) {
+        send_error(s, 502, "PH");
+        return -1;
+    }
+    s->soff += (uint32_t)len;
+    http1_msg_init(&s->rsp, head_max(s->w), s->rsp.in_flags);
+    s->progress++;
+    return 0;
+}
+
+static int final_head(struct hsess *s, int len)
+{
+    const struct http1_msg *m = &s->rsp;
+    struct lb_rsp_edit e;
+
+    s->t_rsp = now_ms(s);
+    s->status = m->status;
+    if (m->status == 101 && !s->upgrade) {
+        send_error(s, 502, "PH");
+        return -1;
+    }
+    s->tunnel_pending = m->status == 101;
+    if (m->body == HTTP1_BODY_EOF || s->rq != RQ_DONE)
+        s->cli_close = s->srv_close = 1;
+    if ((m->flags & HTTP1_F_CONN_CLOSE) || (m->version == 0 && !(m->flags & HTTP1_F_CONN_KA)))
+        s->srv_close = 1;
+    memset(&e, 0, sizeof(e));
+    e.version = m->version;
+    e.upgrade = s->tunnel_pending;
+    e.conn_close = s->cli_close;
+    e.conn_ka = !s->cli_close && s->req.version == 0;
+    set_cookie_value(s, &e);
+    if (out_head(s, &e) < 0) {
+        send_error(s, 502, "PH");
+        return -1;
+    }
+    s->soff += (uint32_t)len;
+    s->rs = m->body == HTTP1_BODY_NONE ? RS_DONE : RS_BODY;
+    s->rsp_left = m->body == HTTP1_BODY_CL ? m->content_length : 0;
+    s->progress++;
+    return 0;
+}
+
+/* A small response whose body is not all here yet is held back until it
+ * is: servers that write head and body separately (Werkzeug does) and die
+ * in between then cost nothing, as nothing reached the client and the
+ * request can be retried. */
+static int hold_small_response(const struct hsess *s)
+{
+    const struct http1_msg *m = &s->rsp;
+
+    return m->body == HTTP1_BODY_CL && s->soff + s->rsp_hold + m->content_length <= s->w->bufsize &&
+           s->slen - s->soff - s->rsp_hold < m->content_length;
+}
+
+static int rsp_head(struct hsess *s)
+{
+    int r;
+
+    if (s->slen == s->soff || s->rsent < s->rlen)
+        return 0;
+    if (!s->rsp_hold) {
+        r = http1_parse_response((const uint8_t *)s->sbuf + s->soff, s->slen - s->soff, &s->rsp);
+        if (r == 0)
+            return 0;
+        if (r < 0) {
+            s->srv_close = 1;
+            lb_errors_capture(s->w->d->errors, s->be, LB_ERR_RSP, s->srv, &s->cli,
+                              s->sbuf + s->soff, s->slen - s->soff, s->rsp.err_off);
+            if (!s->bytes_out && retry(s, NULL, LB_RETRY_JUNK_RESPONSE))
+                return -1;
+            send_error(s, 502, "PH");
+            return -1;
+        }
+        s->got_rsp = 1;
+        if (s->rsp.status < 200 && s->rsp.status != 101)
+            return interim_head(s, r);
+        s->rsp_hold = (uint32_t)r;
+    }
+    if (hold_small_response(s))
+        return 0;
+    r = (int)s->rsp_hold;
+    s->rsp_hold = 0;
+    return final_head(s, r);
+}
+
+static int rsp_body_ready(struct hsess *s)
+{
+    uint32_t avail = s->slen - s->soff;
+    int r;
+
+    if (s->rsp.body == HTTP1_BODY_CL) {
+        s->sfwd = s->rsp_left < avail ? (uint32_t)s->rsp_left : avail;
+        return 0;
+    }
+    if (s->rsp.body == HTTP1_BODY_EOF) {
+        s->sfwd = avail;
+        return 0;
+    }
+    if (s->rsch.state == HTTP1_CH_DONE || avail == s->sfwd)
+        return 0;
+    r = http1_chunk_scan((const uint8_t *)s->sbuf + s->soff + s->sfwd, avail - s->sfwd, &s->rsch);
+    if (r < 0)
+        return -1;
+    s->sfwd += (uint32_t)r;
+    return 0;
+}
+
+static int rsp_body_done(const struct hsess *s)
+{
+    switch (s->rsp.body) {
+    case HTTP1_BODY_CL:
+        return s->rsp_left == 0;
+    case HTTP1_BODY_CHUNKED:
+        return s->rsch.state == HTTP1_CH_DONE;
+    default:
+        return s->s_eof && s->soff == s->slen;
+    }
+}
+
+static int send_pipe(struct hsess *s)
+{
+    ssize_t n = splice(s->pfd[0], NULL, s->cfd, NULL, s->inpipe, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+
+    if (n < 0 && errno != EAGAIN && errno != EINTR) {
+        finish(s, "CD", 1);
+        return -1;
+    }
+    if (n <= 0)
+        return 0;
+    s->inpipe -= (uint32_t)n;
+    s->rsp_left -= (uint64_t)n;
+    s->bytes_out += (uint64_t)n;
+    s->last = now_ms(s);
+    s->progress++;
+    return 0;
+}
+
+static int rsp_body(struct hsess *s)
+{
+    ssize_t n;
+
+    if (rsp_body_ready(s) < 0) {
+        finish(s, "SD", 1); /* the head went out: all we can do is cut */
+        return -1;
+    }
+    if (s->sfwd) {
+        n = send_cli(s, s->sbuf + s->soff, s->sfwd);
+        if (n < 0)
+            return -1;
+        s->soff += (uint32_t)n;
+        s->sfwd -= (uint32_t)n;
+        if (s->rsp.body == HTTP1_BODY_CL)
+            s->rsp_left -= (uint64_t)n;
+    }
+    if (s->sfwd == 0 && s->inpipe && send_pipe(s) < 0)
+        return -1;
+    if (s->sfwd == 0 && s->inpipe == 0 && rsp_body_done(s)) {
+        s->rs = RS_DONE;
+        pipe_release(s);
+        s->progress++;
+    }
+    if (s->soff == s->slen)
+        s->soff = s->slen = 0;
+    return 0;
+}
+
+/* Send the pending head and whatever body bytes are ready with one
+ * sendmsg(): one syscall and one segment for a small response. */
+static int flush_head(struct hsess *s)
+{
+    struct iovec iov[2];
+    struct msghdr mh;
+    ssize_t n;
+    uint32_t h = s->rlen - s->rsent, b;
+
+    if (s->rs == RS_BODY && rsp_body_ready(s) < 0) {
+        finish(s, "SD", 1);
+        return -1;
+    }
+    b = s->rs == RS_BODY ? s->sfwd : 0;
+    iov[0] = (struct iovec){(void *)(uintptr_t)(s->rout + s->rsent), h};
+    iov[1] = (struct iovec){s->sbuf ? s->sbuf + s->soff : NULL, b};
+    memset(&mh, 0, sizeof(mh));
+    mh.msg_iov = iov;
+    mh.msg_iovlen = b ? 2 : 1;
+    n = sendmsg(s->cfd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n < 0 && errno != EAGAIN && errno != EINTR) {
+        finish(s, "CD", 1);
+        return -1;
+    }
+    if (n <= 0)
+        return 0;
+    s->bytes_out += (uint64_t)n;
+    s->last = now_ms(s);
+    s->progress++;
+    s->rsent += (uint32_t)LK_MIN((uint32_t)n, h);
+    if ((uint32_t)n > h) {
+        b = (uint32_t)n - h;
+        s->soff += b;
+        s->sfwd -= b;
+        if (s->rsp.body == HTTP1_BODY_CL)
+            s->rsp_left -= b;
+    }
+    return 0;
+}
+
+static int rsp_step(struct hsess *s)
+{
+    if (s->rs == RS_HEAD && s->rsent == s->rlen && rsp_head(s) < 0)
+        return -1;
+    if (s->rsent < s->rlen) {
+        if (flush_head(s) < 0)
+            return -1;
+        if (s->rsent < s->rlen)
+            return 0;
+    }
+    if (s->rs == RS_BODY)
+        return rsp_body(s);
+    return 0;
+}
+
+/* ---- end of an exchange ---- */
+
+static void reset_txn(struct hsess *s)
+{
+    s->state = H_WAIT_REQ;
+    s->first = s->in_txn = s->upgrade = s->tunnel_pending = 0;
+    s->rq = RQ_HEAD;
+    s->rs = RS_HEAD;
+    s->olen = s->osent = s->rlen = s->rsent = s->cfwd = s->sfwd = 0;
+    s->rout = NULL;
+    s->status = 0;
+    s->attempts = s->ntried = 0;
+    s->redispatched = s->got_rsp = s->reused = s->no_reuse = 0;
+    s->rsp_hold = 0;
+    s->s_eof = 0;
+    s->t_head = s->t_conn = s->t_connected = s->t_sent = s->t_rsp = 0;
+    s->t_queue = s->t_dequeue = 0;
+    s->term[0] = s->term[1] = '-';
+    s->ck_in = s->ck_out = '-';
+    s->be = NULL;
+    s->log_srv = NULL;
+    s->key_len = 0;
+}
+
+static void end_txn(struct hsess *s)
+{
+    int keep = !s->srv_close && s->slen == s->soff;
+
+    log_txn(s);
+    count_bytes(s);
+    drop_server(s, keep, 0);
+    uncount_backend(s);
+    if (s->cli_close || s->w->stopping) {
+        s->in_txn = 0;
+        if (s->rq != RQ_DONE || s->clen > s->coff)
+            linger_close(s); /* request bytes left unread: see linger_close() */
+        else
+            finish(s, NULL, 0);
+        return;
+    }
+    reset_txn(s);
+    buf_drop(s, &s->obuf);
+    buf_drop(s, &s->rbuf);
+    s->soff = s->slen = 0;
+    buf_drop(s, &s->sbuf);
+    if (s->coff == s->clen) {
+        s->coff = s->clen = 0;
+        buf_drop(s, &s->cbuf);
+    }
+    http1_msg_init(&s->req, head_max(s->w), 0);
+    s->t_idle = s->t_req = now_ms(s);
+    s->t_req_wall = lk_wall_us();
+    s->progress++;
+}
+
+/* Is the rest of the response body already read (the server may close)? */
+static int rsp_in_buffer(const struct hsess *s)
+{
+    switch (s->rsp.body) {
+    case HTTP1_BODY_CL:
+        return s->rsp_left <= (uint64_t)(s->slen - s->soff) + s->inpipe;
+    case HTTP1_BODY_CHUNKED:
+        return s->rsch.state == HTTP1_CH_DONE;
+    default:
+        return 1;
+    }
+}
+
+/* Same for the request body (a client may half-close after sending). */
+static int req_in_buffer(const struct hsess *s)
+{
+    if (s->req.body == HTTP1_BODY_CL)
+        return s->req_left <= (uint64_t)(s->clen - s->coff) + s->cinpipe;
+    return s->rqch.state == HTTP1_CH_DONE;
+}
+
+/* The server closed (or failed) before the response was complete. */
+static void server_gone(struct hsess *s)
+{
+    struct lb_server *srv = s->srv;
+    int retryable = http1_method_idempotent(s->req.method) && s->req.body == HTTP1_BODY_NONE;
+
+    if (s->rs == RS_HEAD && !s->bytes_out) {
+        /* empty (or cut, but nothing of it sent yet) response: a stale
+         * reused connection is not the server's fault, retry on a new
+         * one; a fresh one that dies is */
+        s->no_reuse = 1;
+        s->rsp_hold = 0;
+        drop_server(s, 0, 1);
+        if (retryable &&
+            retry(s, s->reused && s->slen == s->soff ? NULL : srv, LB_RETRY_EMPTY_RESPONSE))
+            return;
+        send_error(s, 502, "SH");
+        return;
+    }
+    if (s->rs == RS_HEAD) {
+        send_error(s, 502, "SH");
+        return;
+    }
+    finish(s, "SD", 1); /* truncated body */
+}
+
+static void xfer_step(struct hsess *s)
+{
+    if (req_step(s) < 0 || rsp_step(s) < 0 || s->state != H_XFER)
+        return;
+    if (s->s_eof &&
+        ((s->rs == RS_HEAD && s->rsent == s->rlen) || (s->rs == RS_BODY && !rsp_in_buffer(s)))) {
+        server_gone(s);
+        return;
+    }
+    if (s->c_eof && s->rq == RQ_BODY && !req_in_buffer(s)) {
+        finish(s, "CD", 1); /* client aborted its upload */
+        return;
+    }
+    if (s->rs == RS_DONE && s->rsent == s->rlen) {
+        if (s->tunnel_pending) {
+            s->state = H_TUNNEL;
+            s->progress++;
+            return;
+        }
+        end_txn(s);
+    }
+}
+
+/* ---- tunnel (after 101 Switching Protocols) ---- */
+
+static void tunnel_step(struct hsess *s)
+{
+    ssize_t n;
+
+    if (s->coff < s->clen) {
+        n = send_srv(s, s->cbuf + s->coff, s->clen - s->coff);
+        s->coff += (uint32_t)n;
+    }
+    if (s->coff == s->clen)
+        s->coff = s->clen = 0;
+    if (s->soff < s->slen) {
+        n = send_cli(s, s->sbuf + s->soff, s->slen - s->soff);
+        if (n < 0)
+            return;
+        s->soff += (uint32_t)n;
+    }
+    if (s->soff == s->slen)
+        s->soff = s->slen = 0;
+    if (s->c_eof && s->coff == s->clen && !s->s_shut && s->sc) {
+        shutdown(s->sc->fd, SHUT_WR);
+        s->s_shut = 1;
+    }
+    if (s->s_eof && s->soff == s->slen && !s->c_shut) {
+        shutdown(s->cfd, SHUT_WR);
+        s->c_shut = 1;
+    }
+    if (s->c_shut && s->s_shut)
+        finish(s, NULL, 0);
+}
+
+/* ---- errors ---- */
+
+/* Lingering close: stop sending, keep reading (and dropping) a little, so
+ * that unread request bytes do not turn our close into a reset that could
+ * destroy the last response before the client reads it. */
+static void linger_close(struct hsess *s)
+{
+    drop_server(s, 0, 1);
+    shutdown(s->cfd, SHUT_WR);
+    s->state = H_DRAIN;
+    s->t_err = now_ms(s);
+    s->progress++;
+}
+
+/* Answer with an error page and close, unless the response already
+ * started, in which case the connection is cut. */
+static void send_error(struct hsess *s, int status, const char *term)
+{
+    const struct lb_errmsg *m = lb_http_errmsg(s->fe, s->be, status);
+
+    if (s->term[0] == '-')
+        memcpy(s->term, term, 2);
+    if (s->bytes_out || s->rsent || !m) {
+        finish(s, term, 1);
+        return;
+    }
+    drop_server(s, 0, 1);
+    s->status = status;
+    s->cli_close = 1;
+    s->rout = m->data;
+    s->rlen = (uint32_t)m->len;
+    s->rsent = 0;
+    s->state = H_ERROR;
+    s->t_err = now_ms(s);
+    s->progress++;
+}
+
+static void error_step(struct hsess *s)
+{
+    ssize_t n;
+
+    if (s->rsent < s->rlen) {
+        n = send_cli(s, s->rout + s->rsent, s->rlen - s->rsent);
+        if (n < 0)
+            return;
+        s->rsent += (uint32_t)n;
+        if (s->rsent < s->rlen)
+            return;
+    }
+    log_txn(s);
+    count_bytes(s);
+    s->in_txn = 0;
+    linger_close(s);
+}
+
+static void drain_step(struct hsess *s)
+{
+    s->coff = s->clen = 0;
+    if (s->c_eof)
+        finish(s, NULL, 0);
+}
+
+/* ---- timers ---- */
+
+static uint64_t at(uint64_t base, uint64_t t)
+{
+    return t ? base + t : 0;
+}
+
+static uint64_t first_set(uint64_t a, uint64_t b, uint64_t c)
+{
+    return a ? a : b ? b : c;
+}
+
+static uint64_t min_set(uint64_t a, uint64_t b)
+{
+    if (!a || !b)
+        return a ? a : b;
+    return a < b ? a : b;
+}
+
+/* When the current phase times out (0: never). */
+static uint64_t deadline(const struct hsess *s)
+{
+    const struct lb_timeouts *ft = &s->fe->to, *bt = s->be ? &s->be->to : ft;
+
+    switch (s->state) {
+    case H_WAIT_REQ:
+        if (s->clen > s->coff || s->first)
+            return at(s->clen > s->coff ? s->t_req : s->t_idle,
+                      first_set(ft->http_request, ft->client, 0));
+        return at(s->t_idle, first_set(ft->http_keep_alive, ft->http_request, ft->client));
+    case H_QUEUE:
+        return now_ms(s) + QUEUE_POLL_MS; /* the queue deadline: queue_expired() */
+    case H_CONNECT:
+        return at(s->t_conn, bt->connect);
+    case H_XFER:
+        if (s->rs == RS_HEAD && s->rq == RQ_DONE)
+            return at(s->t_sent, bt->server);
+        return at(s->last, min_set(ft->client, bt->server));
+    case H_TUNNEL:
+        return at(s->last, first_set(bt->tunnel, LK_MAX(ft->client, bt->server), 0));
+    case H_ERROR:
+    case H_DRAIN:
+        return s->t_err + (s->state == H_DRAIN ? DRAIN_MS : first_set(ft->client, 5000, 0));
+    default:
+        return 0;
+    }
+}
+
+static void on_timer(uv_timer_t *t);
+
+static void arm(struct hsess *s)
+{
+    uint64_t when = deadline(s), now;
+
+    if (!when) {
+        if (s->timer_at)
+            uv_timer_stop(&s->timer);
+        s->timer_at = 0;
+        return;
+    }
+    /* an earlier timer stays: it re-arms itself when it fires early */
+    if (s->timer_at && s->timer_at <= when)
+        return;
+    now = now_ms(s);
+    s->timer_at = when;
+    uv_timer_start(&s->timer, on_timer, when > now ? when - now : 0, 0);
+}
+
+static int queue_expired(const struct hsess *s)
+{
+    uint64_t t = first_set(s->be->to.queue, s->be->to.connect, 0);
+
+    return t && now_ms(s) >= s->t_queue + t;
+}
+
+static void expired(struct hsess *s)
+{
+    switch (s->state) {
+    case H_QUEUE:
+        if (queue_expired(s)) {
+            dequeue(s);
+            send_error(s, 503, "sQ");
+        } else {
+            assign(s);
+        }
+        break;
+    case H_WAIT_REQ:
+        if (s->clen > s->coff || s->first) {
+            note_reqline(s);
+            s->in_txn = s->clen > s->coff;
+            send_error(s, 408, "cR");
+        } else {
+            finish(s, NULL, 0); /* idle keep-alive connection */
+        }
+        break;
+    case H_CONNECT:
+        conn_failed(s, -ETIMEDOUT);
+        break;
+    case H_XFER:
+        if (s->rs == RS_HEAD && s->rq == RQ_DONE)
+            send_error(s, 504, "sH");
+        else if (s->rq == RQ_BODY)
+            send_error(s, 408, "cD");
+        else /* blame the side we wait for: a client not reading, or the server */
+            finish(s, (s->rsent < s->rlen || s->sfwd || s->inpipe) ? "cD" : "sD", 1);
+        break;
+    case H_TUNNEL:
+        finish(s, "cD", 0);
+        break;
+    default:
+        finish(s, NULL, 0);
+        break;
+    }
+}
+
+static void on_timer(uv_timer_t *t)
+{
+    struct hsess *s = t->data;
+    uint64_t when;
+
+    s->timer_at = 0;
+    when = deadline(s);
+    if (s->state == H_QUEUE || (when && when <= now_ms(s)))
+        expired(s);
+    run(s);
+}
+
+/* ---- event plumbing ---- */
+
+static int client_events(const struct hsess *s)
+{
+    int ev = 0;
+    uint32_t bs = s->w->bufsize;
+
+    switch (s->state) {
+    case H_WAIT_REQ:
+    case H_DRAIN:
+        return s->c_eof ? 0 : UV_READABLE;
+    case H_XFER:
+        /* while the request body flows: when its bytes are out. Once it is
+         * complete, pipelined requests may be read ahead into free space
+         * (and the poll stays as it is: no epoll_ctl per request) */
+        if (s->rq == RQ_BODY && !s->c_eof && s->cfwd == 0 && s->cinpipe == 0 && !req_in_buffer(s) &&
+            s->clen < bs)
+            ev |= UV_READABLE;
+        if (s->rq == RQ_DONE && !s->c_eof && s->clen < bs)
+            ev |= UV_READABLE;
+        if (s->rsent < s->rlen || s->sfwd || s->inpipe)
+            ev |= UV_WRITABLE;
+        return ev;
+    case H_TUNNEL:
+        if (!s->c_eof && s->coff == s->clen)
+            ev |= UV_READABLE;
+        if (s->soff < s->slen)
+            ev |= UV_WRITABLE;
+        return ev;
+    case H_ERROR:
+        return UV_WRITABLE;
+    default:
+        return 0;
+    }
+}
+
+static int server_events(const struct hsess *s)
+{
+    int ev = 0;
+    uint32_t bs = s->w->bufsize;
+
+    switch (s->state) {
+    case H_CONNECT:
+        return UV_WRITABLE;
+    case H_XFER:
+        if (s->osent < s->olen || (s->rq == RQ_BODY && (s->cfwd || s->cinpipe)))
+            ev |= UV_WRITABLE;
+        if (!s->s_eof && s->slen < bs &&
+            (s->rs == RS_HEAD ||
+             (s->rs == RS_BODY && s->sfwd == 0 && s->inpipe == 0 && !rsp_in_buffer(s))))
+            ev |= UV_READABLE;
+        return ev;
+    case H_TUNNEL:
+        if (!s->s_eof && s->soff == s->slen)
+            ev |= UV_READABLE;
+        if (s->coff < s->clen)
+            ev |= UV_WRITABLE;
+        return ev;
+    default:
+        return 0;
+    }
+}
+
+static void on_client(uv_poll_t *p, int status, int events);
+
+static void update(struct hsess *s)
+{
+    int cw = client_events(s);
+
+    if (cw != s->cev) {
+        s->cev = cw;
+        if (cw)
+            uv_poll_start(&s->cp, cw, on_client);
+        else
+            uv_poll_stop(&s->cp);
+    }
+    if (s->sc)
+        lb_sconn_want(s->sc, server_events(s));
+    arm(s);
+}
+
+static void step(struct hsess *s)
+{
+    switch (s->state) {
+    case H_WAIT_REQ:
+        wait_req_step(s);
+        break;
+    case H_XFER:
+        xfer_step(s);
+        break;
+    case H_TUNNEL:
+        tunnel_step(s);
+        break;
+    case H_ERROR:
+        error_step(s);
+        break;
+    case H_DRAIN:
+        drain_step(s);
+        break;
+    default:
+        break;
+    }
+}
+
+static void run(struct hsess *s)
+{
+    unsigned i, before;
+
+    for (i = 0; i < MAX_STEPS && s->state != H_CLOSED; i++) {
+        before = s->progress;
+        step(s);
+        if (before == s->progress)
+            break;
+    }
+    if (s->state != H_CLOSED)
+        update(s);
+}
+
+static void on_client(uv_poll_t *p, int status, int events)
+{
+    struct hsess *s = p->data;
+
+    if (status < 0) {
+        s->cev = 0; /* libuv stopped the handle */
+        finish(s, s->state == H_WAIT_REQ ? "CR" : "CD", 1);
+        return;
+    }
+    if (events & UV_READABLE)
+        read_client(s);
+    if (s->state != H_CLOSED)
+        run(s);
+}
+
+static void sconn_cb(struct lb_sconn *c, void *owner, int status, int events)
+{
+    struct hsess *s = owner;
+    int err;
+
+    if (s->state == H_CONNECT) {
+        err = lb_sconn_error(c);
+        if (!err && status < 0)
+            err = -ECONNREFUSED;
+        if (err)
+            conn_failed(s, err);
+        else
+            connected(s);
+    } else if (status < 0) {
+        s->s_eof = 1;
+        s->progress++;
+    } else if (events & UV_READABLE) {
+        read_server(s);
+    }
+    if (s->state != H_CLOSED)
+        run(s);
+}
+
+/* ---- sessions ---- */
+
+void lb_http_session_start(struct lb_worker *w,
+                           struct lb_proxy *fe,
+                           int fd,
+                           const struct lk_addr *client)
+{
+    struct lb_http_worker *hw = lb_http_worker_get(w);
+    struct hsess *s = hw ? malloc(sizeof(*s)) : NULL;
+
+    /* the two parsed heads are written as they are parsed: not cleared */
+    if (s)
+        memset(s, 0, offsetof(struct hsess, req));
+    if (!s || uv_poll_init(&w->loop, &s->cp, fd) < 0) {
+        free(s);
+        close(fd);
+        atomic_fetch_sub(&w->d->actconn, 1);
+        return;
+    }
+    s->w = w;
+    s->fe = fe;
+    s->cfd = fd;
+    s->cli = *client;
+    s->cp.data = s;
+    uv_timer_init(&w->loop, &s->timer);
+    s->timer.data = s;
+    s->handles = 2;
+    reset_txn(s);
+    s->pfd[0] = s->pfd[1] = s->cpfd[0] = s->cpfd[1] = -1;
+    s->first = 1;
+    http1_msg_init(&s->req, head_max(w), 0);
+    s->t_idle = s->t_req = now_ms(s);
+    s->t_req_wall = lk_wall_us();
+    lk_list_append(&hw->sessions, &s->link);
+    w->nsessions++;
+    atomic_fetch_add(&fe->cur_conns, 1);
+    atomic_fetch_add(&fe->cum_conns, 1);
+    /* TCP_NODELAY and SO_KEEPALIVE come from the listening socket */
+    run(s);
+}
+
+void lb_http_stop(struct lb_worker *w)
+{
+    struct lb_http_worker *hw = w->http;
+    struct lk_list *it, *nx;
+
+    if (!hw)
+        return;
+    lb_sconn_pool_stop(hw);
+    LK_LIST_FOREACH_SAFE (it, nx, &hw->sessions) {
+        struct hsess *s = LK_LIST_ELEM(it, struct hsess, link);
+
+        s->cli_close = 1;
+        if (s->state == H_WAIT_REQ && s->clen == s->coff)
+            finish(s, NULL, 0);
+    }
+}
+
+void lb_http_abort_all(struct lb_worker *w)
+{
+    struct lb_http_worker *hw = w->http;
+    struct lk_list *it, *nx;
+
+    if (!hw)
+        return;
+    LK_LIST_FOREACH_SAFE (it, nx, &hw->sessions) {
+        finish(LK_LIST_ELEM(it, struct hsess, link), "KD", 1);
+    }
+}

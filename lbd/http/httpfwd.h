@@ -1,0 +1,39 @@
+/* httpfwd.h - mode http: one client connection, a sequence of request /
+ * response exchanges (transactions) with servers.
+ *
+ * Per transaction: the request head is parsed in place in the client
+ * buffer, checked (http-request rules), routed (use_backend, cookie
+ * persistence, balancing), rebuilt into an output buffer (hop-by-hop fields,
+ * X-Forwarded-For, Connection) and sent on a pooled or new server
+ * connection (http_conn.h); the body follows with its framing unchanged,
+ * straight from the client buffer. The response goes the same way back.
+ * Pipelined requests wait in the client buffer (and socket) until the
+ * current response is complete, so answers come back in order.
+ *
+ * Buffers: four pooled bufsize buffers at most (client in, server in, the
+ * two rebuilt heads), each held only while it has bytes; an idle
+ * keep-alive connection holds none. Heads are limited to bufsize - 1024
+ * bytes so the rebuilt head always fits (HAProxy's maxrewrite reserve).
+ *
+ * The session is freed in the close callback of its last handle (client
+ * poll and timer); server connections live on their own. */
+#ifndef LB_HTTPFWD_H
+#define LB_HTTPFWD_H
+
+#include "lbd/core/worker.h"
+
+/* Take over an accepted client socket for an HTTP frontend. On failure the
+ * fd is closed. */
+void lb_http_session_start(struct lb_worker *w,
+                           struct lb_proxy *fe,
+                           int fd,
+                           const struct lk_addr *client);
+
+/* The worker is stopping: close idle client and server connections; busy
+ * ones close after their current response. */
+void lb_http_stop(struct lb_worker *w);
+
+/* Abort every HTTP session now (hard stop). */
+void lb_http_abort_all(struct lb_worker *w);
+
+#endif

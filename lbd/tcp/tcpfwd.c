@@ -1,0 +1,755 @@
+/* tcpfwd.c - mode tcp forwarding; see tcpfwd.h for the design. */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "lbd/core/balance.h"
+#include "lbd/core/daemon.h"
+#include "lbd/core/server.h"
+#include "lbd/tcp/tcpfwd.h"
+#include "lbd/core/tlog.h"
+
+#define MAX_TRIED  8
+#define SPLICE_LEN (256u * 1024)
+
+enum sess_state { ST_NEW = 0, ST_QUEUE, ST_CONNECT, ST_DATA, ST_CLOSED, ST_MAX };
+
+/* One direction of the byte stream. Invariant: while pending(h) the source
+ * is not read, so at most one buffer (or one pipe) is held per half. */
+struct half {
+    char *buf; /* owned pooled buffer holding [off, len) unsent bytes */
+    uint32_t off, len;
+    int pfd[2]; /* splice pipe, -1 when none is held */
+    uint32_t inpipe;
+    uint8_t bulk;
+    uint8_t eof;
+    uint8_t shut;
+    uint64_t bytes;
+};
+
+struct sess {
+    struct lk_list link; /* worker->sessions, or worker->queue while queued */
+    struct lb_worker *w;
+    struct lb_proxy *fe, *be;
+    struct lb_server *srv; /* holds a slot of srv while set */
+    uv_poll_t cp, sp;
+    uv_timer_t timer;
+    int cfd, sfd;
+    int cev, sev;
+    uint8_t state, sp_init, handles, redispatched;
+    char term[2];
+    struct half c2s, s2c;
+    struct lk_addr cli;
+    uint64_t accept_wall_us;
+    uint64_t t0, tq, tconn, tc, last, timer_at; /* monotonic ms */
+    unsigned attempts, ntried;
+    int last_err; /* of the last failed connect, for the termination state */
+    struct lb_server *last_srv;
+    struct lb_server *tried[MAX_TRIED];
+};
+
+static void update(struct sess *s);
+static void dispatch(struct sess *s);
+
+static int pending(const struct half *h)
+{
+    return h->len > h->off || h->inpipe > 0;
+}
+
+/* ---- teardown ---- */
+
+static void handle_closed(uv_handle_t *h)
+{
+    struct sess *s = h->data;
+
+    if (--s->handles == 0)
+        free(s);
+}
+
+static void half_release(struct lb_worker *w, struct half *h)
+{
+    if (h->buf)
+        lb_worker_buf_put(w, h->buf);
+    h->buf = NULL;
+    if (h->pfd[0] >= 0) {
+        if (h->inpipe) { /* data left in it: not reusable */
+            close(h->pfd[0]);
+            close(h->pfd[1]);
+        } else {
+            lb_worker_pipe_put(w, h->pfd);
+        }
+        h->pfd[0] = h->pfd[1] = -1;
+    }
+}
+
+static void log_session(struct sess *s, uint64_t now)
+{
+    struct lb_daemon *d = s->w->d;
+    struct lb_tcplog_rec r;
+    char line[1024];
+    size_t n;
+
+    if (!lb_tlog_enabled(s->fe, &s->w->cfg->global))
+        return;
+    if ((s->fe->options & LB_OPT_DONTLOGNULL) && s->c2s.bytes == 0 && s->s2c.bytes == 0)
+        return;
+    memset(&r, 0, sizeof(r));
+    r.client = &s->cli;
+    r.accept_wall_us = s->accept_wall_us;
+    r.frontend = s->fe->name;
+    r.backend = s->be ? s->be->name : NULL;
+    r.server = s->srv || s->tc ? (s->srv ? s->srv->name : NULL) : NULL;
+    r.tw = s->tq ? (int64_t)(s->tq - s->t0) : -1;
+    r.tc = s->tc ? (int64_t)(s->tc - s->tconn) : -1;
+    r.tt = (int64_t)(now - s->t0);
+    r.bytes_read = s->s2c.bytes;
+    r.term[0] = s->term[0];
+    r.term[1] = s->term[1];
+    r.actconn = atomic_load(&d->actconn);
+    r.feconn = atomic_load(&s->fe->cur_conns);
+    r.beconn = s->be ? atomic_load(&s->be->cur_conns) : 0;
+    r.srvconn = s->srv ? atomic_load(&s->srv->cur_conns) : 0;
+    r.retries = s->attempts > 1 ? s->attempts - 1 : 0;
+    r.redispatched = s->redispatched;
+    r.srv_queue = s->srv ? atomic_load(&s->srv->queued) : 0;
+    r.be_queue = s->be ? atomic_load(&s->be->queued) : 0;
+    n = lb_tcplog_format(line, sizeof(line), &r);
+    lb_tlog_send(&s->w->tlog, s->fe, &s->w->cfg->global, 6, line, n);
+}
+
+static void close_fd(int fd, int rst)
+{
+    struct linger lg = {1, 0};
+
+    if (fd < 0)
+        return;
+    if (rst)
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+    close(fd);
+}
+
+static void count_bytes(struct sess *s)
+{
+    if (s->srv) {
+        atomic_fetch_add_explicit(&s->srv->bytes_in, s->c2s.bytes, memory_order_relaxed);
+        atomic_fetch_add_explicit(&s->srv->bytes_out, s->s2c.bytes, memory_order_relaxed);
+    }
+    if (s->be && s->be != s->fe) {
+        atomic_fetch_add_explicit(&s->be->bytes_in, s->c2s.bytes, memory_order_relaxed);
+        atomic_fetch_add_explicit(&s->be->bytes_out, s->s2c.bytes, memory_order_relaxed);
+    }
+    atomic_fetch_add_explicit(&s->fe->bytes_in, s->c2s.bytes, memory_order_relaxed);
+    atomic_fetch_add_explicit(&s->fe->bytes_out, s->s2c.bytes, memory_order_relaxed);
+}
+
+/* End the session. `term` is HAProxy's two-letter termination state;
+ * `rst_cli`/`rst_srv` close that side with a reset instead of a FIN. */
+static void finish(struct sess *s, const char *term, int rst_cli, int rst_srv)
+{
+    struct lb_worker *w = s->w;
+    int was_queued = s->state == ST_QUEUE;
+    int had_slot = s->srv != NULL;
+
+    if (s->state == ST_CLOSED)
+        return;
+    if (s->term[0] == '-')
+        memcpy(s->term, term, 2);
+    if (was_queued)
+        s->tq = uv_now(&w->loop); /* Tw reports the time spent queued */
+    log_session(s, lk_mono_ms());
+    count_bytes(s);
+    s->state = ST_CLOSED;
+    lk_list_del(&s->link);
+    if (was_queued)
+        atomic_fetch_sub(&s->be->queued, 1);
+    if (had_slot)
+        lb_server_release(s->srv);
+    if (s->be && s->be != s->fe)
+        atomic_fetch_sub(&s->be->cur_conns, 1);
+    atomic_fetch_sub(&s->fe->cur_conns, 1);
+    atomic_fetch_sub(&w->d->actconn, 1);
+    half_release(w, &s->c2s);
+    half_release(w, &s->s2c);
+    uv_close((uv_handle_t *)&s->cp, handle_closed);
+    if (s->sp_init)
+        uv_close((uv_handle_t *)&s->sp, handle_closed);
+    uv_close((uv_handle_t *)&s->timer, handle_closed);
+    close_fd(s->cfd, rst_cli);
+    close_fd(s->sfd, rst_srv);
+    w->nsessions--;
+    if (had_slot && !lk_list_empty(&w->queue))
+        lb_worker_kick_queue(w);
+    if (w->stopping && w->nsessions == 0)
+        uv_async_send(&w->wake);
+}
+
+/* ---- timers ---- */
+
+static uint64_t idle_timeout(const struct sess *s, char *side)
+{
+    const struct lb_timeouts *ft = &s->fe->to, *bt = &s->be->to;
+    uint64_t cli = ft->client, srv = bt->server;
+
+    if (bt->tunnel) {
+        *side = cli && cli < bt->tunnel ? 'c' : 's';
+        return bt->tunnel;
+    }
+    if (s->c2s.eof && ft->client_fin)
+        cli = ft->client_fin;
+    if (s->s2c.eof && bt->server_fin)
+        srv = bt->server_fin;
+    if (cli && (!srv || cli <= srv)) {
+        *side = 'c';
+        return cli;
+    }
+    *side = 's';
+    return srv;
+}
+
+/* When the current phase times out (0: never), and who is to blame. */
+static uint64_t deadline(const struct sess *s, char *side)
+{
+    uint64_t t;
+
+    *side = 's';
+    switch (s->state) {
+    case ST_QUEUE:
+        t = s->be->to.queue ? s->be->to.queue : s->be->to.connect;
+        return t ? s->t0 + t : 0;
+    case ST_CONNECT:
+        return s->be->to.connect ? s->tconn + s->be->to.connect : 0;
+    case ST_DATA:
+        t = idle_timeout(s, side);
+        return t ? s->last + t : 0;
+    default:
+        return 0;
+    }
+}
+
+static void on_timer(uv_timer_t *t);
+
+static void arm(struct sess *s)
+{
+    char side;
+    uint64_t at = deadline(s, &side), now;
+
+    if (!at) {
+        if (s->timer_at)
+            uv_timer_stop(&s->timer);
+        s->timer_at = 0;
+        return;
+    }
+    /* an earlier timer is left as is: it re-arms itself when it fires early */
+    if (s->timer_at && s->timer_at <= at)
+        return;
+    now = uv_now(&s->w->loop);
+    s->timer_at = at;
+    uv_timer_start(&s->timer, on_timer, at > now ? at - now : 0, 0);
+}
+
+static void connect_failed(struct sess *s, int err);
+
+static void on_timer(uv_timer_t *t)
+{
+    struct sess *s = t->data;
+    char side;
+    uint64_t at, now = uv_now(&s->w->loop);
+
+    s->timer_at = 0;
+    at = deadline(s, &side);
+    if (!at || at > now) {
+        arm(s);
+        return;
+    }
+    switch (s->state) {
+    case ST_QUEUE:
+        finish(s, "sQ", 0, 0);
+        break;
+    case ST_CONNECT:
+        connect_failed(s, -ETIMEDOUT);
+        break;
+    case ST_DATA:
+        finish(s, side == 'c' ? "cD" : "sD", 0, 0);
+        break;
+    default:
+        break;
+    }
+}
+
+/* ---- data movement ---- */
+
+static void note_error(struct sess *s, int client_side)
+{
+    if (s->srv) {
+        atomic_fetch_add_explicit(client_side ? &s->srv->cli_aborts : &s->srv->srv_aborts, 1,
+                                  memory_order_relaxed);
+        atomic_fetch_add_explicit(client_side ? &s->be->cli_aborts : &s->be->srv_aborts, 1,
+                                  memory_order_relaxed);
+    }
+    /* the side that failed is to blame; the other side gets the reset */
+    finish(s, client_side ? "CD" : "SD", !client_side, client_side);
+}
+
+/* Write what is pending in h to dst. Returns 0, or -1 if the session died. */
+static int half_flush(struct sess *s, struct half *h, int dst, int dst_is_client)
+{
+    ssize_t n;
+
+    if (h->len > h->off) {
+        n = send(dst, h->buf + h->off, h->len - h->off, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0 && errno != EAGAIN) {
+            note_error(s, dst_is_client);
+            return -1;
+        }
+        if (n > 0)
+            h->off += (uint32_t)n;
+        if (h->off == h->len) {
+            lb_worker_buf_put(s->w, h->buf);
+            h->buf = NULL;
+            h->off = h->len = 0;
+        }
+    }
+    if (h->inpipe) {
+        n = splice(h->pfd[0], NULL, dst, NULL, h->inpipe, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+        if (n < 0 && errno != EAGAIN) {
+            note_error(s, dst_is_client);
+            return -1;
+        }
+        if (n > 0)
+            h->inpipe -= (uint32_t)n;
+        if (h->inpipe == 0) {
+            lb_worker_pipe_put(s->w, h->pfd);
+            h->pfd[0] = h->pfd[1] = -1;
+        }
+    }
+    if (h->eof && !h->shut && !pending(h)) {
+        shutdown(dst, SHUT_WR);
+        h->shut = 1;
+    }
+    return 0;
+}
+
+static ssize_t read_copy(struct sess *s, struct half *h, int src)
+{
+    struct lb_worker *w = s->w;
+    ssize_t n;
+
+    h->buf = lb_worker_buf_get(w);
+    if (!h->buf)
+        return -ENOMEM;
+    n = recv(src, h->buf, w->bufsize, MSG_DONTWAIT);
+    if (n < 0) {
+        n = -errno;
+    } else {
+        h->off = 0;
+        h->len = (uint32_t)n;
+        if ((size_t)n == w->bufsize && !w->cfg->global.nosplice)
+            h->bulk = 1; /* a full buffer: bulk transfer, splice from now on */
+    }
+    if (n <= 0) {
+        lb_worker_buf_put(w, h->buf);
+        h->buf = NULL;
+    }
+    return n;
+}
+
+static ssize_t read_splice(struct sess *s, struct half *h, int src)
+{
+    ssize_t n;
+
+    if (h->pfd[0] < 0 && lb_worker_pipe_get(s->w, h->pfd) < 0) {
+        h->bulk = 0; /* out of pipes: fall back to copying */
+        return read_copy(s, h, src);
+    }
+    n = splice(src, NULL, h->pfd[1], NULL, SPLICE_LEN, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    if (n < 0)
+        return -errno;
+    h->inpipe = (uint32_t)n;
+    return n;
+}
+
+/* Read once from src and forward at once to dst. */
+/* Bulk halves keep moving while both sides keep up, up to this many
+ * rounds per wake-up: each round saved is an epoll_wait saved, and the
+ * bound keeps one busy connection from starving the others. */
+#define BULK_ROUNDS 8
+
+/* Read from src and forward at once to dst. */
+static int half_read(struct sess *s, struct half *h, int src, int dst, int src_is_client)
+{
+    ssize_t n;
+    int round;
+
+    for (round = 0; round < BULK_ROUNDS; round++) {
+        n = h->bulk ? read_splice(s, h, src) : read_copy(s, h, src);
+        if (n == -EAGAIN)
+            return 0;
+        if (n < 0) {
+            note_error(s, src_is_client);
+            return -1;
+        }
+        if (n == 0)
+            h->eof = 1;
+        h->bytes += (uint64_t)n;
+        s->last = uv_now(&s->w->loop);
+        if (half_flush(s, h, dst, !src_is_client) < 0)
+            return -1;
+        if (!h->bulk || h->eof || pending(h))
+            break;
+    }
+    return 0;
+}
+
+static void on_client(uv_poll_t *p, int status, int events)
+{
+    struct sess *s = p->data;
+
+    if (status < 0) {
+        s->cev = 0;
+        note_error(s, 1);
+        return;
+    }
+    if ((events & UV_WRITABLE) && half_flush(s, &s->s2c, s->cfd, 1) < 0)
+        return;
+    if ((events & UV_READABLE) && half_read(s, &s->c2s, s->cfd, s->sfd, 1) < 0)
+        return;
+    update(s);
+}
+
+static void connected(struct sess *s);
+
+static void on_server(uv_poll_t *p, int status, int events)
+{
+    struct sess *s = p->data;
+    int err = 0;
+    socklen_t len = sizeof(err);
+
+    if (status < 0)
+        s->sev = 0; /* libuv stopped the handle (POLLERR) */
+    if (s->state == ST_CONNECT) {
+        /* on POLLERR libuv says EBADF: the real reason is in SO_ERROR */
+        if (getsockopt(s->sfd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+            err = -errno;
+        else
+            err = -err;
+        if (!err && status < 0)
+            err = -ECONNREFUSED;
+        if (err)
+            connect_failed(s, err);
+        else
+            connected(s);
+        return;
+    }
+    if (status < 0) {
+        note_error(s, 0);
+        return;
+    }
+    if ((events & UV_WRITABLE) && half_flush(s, &s->c2s, s->sfd, 0) < 0)
+        return;
+    if ((events & UV_READABLE) && half_read(s, &s->s2c, s->sfd, s->cfd, 0) < 0)
+        return;
+    update(s);
+}
+
+static void set_poll(uv_poll_t *p, int *cur, int want, uv_poll_cb cb)
+{
+    if (want == *cur)
+        return;
+    *cur = want;
+    if (want)
+        uv_poll_start(p, want, cb);
+    else
+        uv_poll_stop(p);
+}
+
+/* Recompute what each socket waits for; end the session when both halves
+ * are shut. */
+static void update(struct sess *s)
+{
+    int cw = 0, sw = 0;
+
+    if (s->state == ST_DATA) {
+        if (s->c2s.shut && s->s2c.shut) {
+            finish(s, "--", 0, 0);
+            return;
+        }
+        if (!s->c2s.eof && !pending(&s->c2s))
+            cw |= UV_READABLE;
+        if (pending(&s->s2c))
+            cw |= UV_WRITABLE;
+        if (!s->s2c.eof && !pending(&s->s2c))
+            sw |= UV_READABLE;
+        if (pending(&s->c2s))
+            sw |= UV_WRITABLE;
+    } else if (s->state == ST_CONNECT) {
+        sw = UV_WRITABLE;
+    }
+    set_poll(&s->cp, &s->cev, cw, on_client);
+    if (s->sp_init)
+        set_poll(&s->sp, &s->sev, sw, on_server);
+    arm(s);
+}
+
+/* ---- connecting ---- */
+
+static void sock_opts(int fd, int keepalive)
+{
+    int one = 1;
+
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    if (keepalive)
+        setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+}
+
+static int srv_keepalive(const struct sess *s)
+{
+    return ((s->fe->options | s->be->options) & (LB_OPT_TCPKA | LB_OPT_SRVTCPKA)) != 0;
+}
+
+static void connected(struct sess *s)
+{
+    s->state = ST_DATA;
+    s->tc = s->last = uv_now(&s->w->loop);
+    update(s);
+}
+
+/* Put the new socket at the fd number the poll handle already watches, so
+ * one uv_poll_t serves every attempt of the session. */
+static int attach_server_fd(struct sess *s, int fd)
+{
+    int r;
+
+    if (!s->sp_init) {
+        r = uv_poll_init(&s->w->loop, &s->sp, fd);
+        if (r < 0)
+            return r;
+        s->sp.data = s;
+        s->sp_init = 1;
+        s->handles++;
+        s->sfd = fd;
+        return 0;
+    }
+    uv_poll_stop(&s->sp);
+    s->sev = 0;
+    if (dup3(fd, s->sfd, O_CLOEXEC) < 0) {
+        r = -errno;
+        close(fd);
+        return r;
+    }
+    close(fd);
+    return 0;
+}
+
+static void connect_to(struct sess *s, struct lb_server *srv)
+{
+    const struct lk_addr *a = atomic_load_explicit(&srv->cur_addr, memory_order_acquire);
+    int fd, r;
+
+    s->srv = srv;
+    s->attempts++;
+    s->tconn = uv_now(&s->w->loop);
+    s->state = ST_CONNECT;
+    fd = socket(a->u.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        connect_failed(s, -errno);
+        return;
+    }
+    sock_opts(fd, srv_keepalive(s));
+    r = attach_server_fd(s, fd);
+    if (r < 0) {
+        connect_failed(s, r);
+        return;
+    }
+    if (connect(s->sfd, &a->u.sa, a->len) == 0) {
+        connected(s);
+        return;
+    }
+    if (errno != EINPROGRESS) {
+        connect_failed(s, -errno);
+        return;
+    }
+    update(s);
+}
+
+static struct lk_ratelimit connect_rl = LK_RATELIMIT_INIT(5000, 10);
+
+static void connect_failed(struct sess *s, int err)
+{
+    struct lb_server *srv = s->srv;
+    char addr[LK_ADDR_STRLEN];
+
+    s->srv = NULL;
+    atomic_fetch_add(&srv->failed_conns, 1);
+    atomic_fetch_add(&s->be->failed_conns, 1);
+    lb_server_release(srv);
+    if (s->ntried < MAX_TRIED)
+        s->tried[s->ntried++] = srv;
+    lk_log_rl(&connect_rl, LK_LOG_WARNING, "%s/%s (%s): connect failed: %s", s->be->name, srv->name,
+              lk_addr_str(srv->cur_addr, addr, sizeof(addr)), strerror(-err));
+    s->last_err = err;
+    s->last_srv = srv;
+    if (s->attempts > (unsigned)s->be->retries) {
+        finish(s, err == -ETIMEDOUT ? "sC" : "SC", 0, 0);
+        return;
+    }
+    atomic_fetch_add(&srv->retries, 1);
+    atomic_fetch_add(&s->be->wretr, 1);
+    dispatch(s);
+}
+
+static void enqueue(struct sess *s)
+{
+    unsigned q;
+
+    if (s->state == ST_QUEUE)
+        return;
+    s->state = ST_QUEUE;
+    lk_list_del(&s->link);
+    lk_list_append(&s->w->queue, &s->link);
+    q = atomic_fetch_add(&s->be->queued, 1) + 1;
+    if (q > atomic_load_explicit(&s->be->max_queued, memory_order_relaxed))
+        atomic_store_explicit(&s->be->max_queued, q, memory_order_relaxed);
+    lb_worker_kick_queue(s->w);
+    arm(s);
+}
+
+static void dequeue(struct sess *s)
+{
+    if (s->state != ST_QUEUE)
+        return;
+    lk_list_del(&s->link);
+    lk_list_append(&s->w->sessions, &s->link);
+    atomic_fetch_sub(&s->be->queued, 1);
+    s->tq = uv_now(&s->w->loop);
+}
+
+/* Choose a server and connect, queue, or give up. */
+static void dispatch(struct sess *s)
+{
+    struct lb_balancer *b = lb_worker_balancer(s->w, s->be);
+    struct lb_pick_ctx ctx = {&s->cli, NULL, 0, s->tried, s->ntried};
+    struct lb_server *srv = NULL;
+    enum lb_pick_status st;
+
+    st = b ? lb_balancer_pick(b, &ctx, &srv) : LB_PICK_NONE;
+    if (st == LB_PICK_NONE && s->ntried) {
+        /* every server failed once: retry them rather than give up early,
+         * since "retries" bounds the attempts */
+        s->ntried = ctx.ntried = 0;
+        st = lb_balancer_pick(b, &ctx, &srv);
+    }
+    if (st == LB_PICK_OK && lb_server_take(srv) < 0)
+        st = LB_PICK_FULL; /* another thread took the last slot */
+    switch (st) {
+    case LB_PICK_OK:
+        if (s->state == ST_QUEUE)
+            dequeue(s);
+        else if (!s->tq)
+            s->tq = uv_now(&s->w->loop);
+        if (s->last_srv && srv != s->last_srv) {
+            s->redispatched = 1;
+            atomic_fetch_add(&s->last_srv->redispatches, 1);
+            atomic_fetch_add(&s->be->wredis, 1);
+        }
+        atomic_store_explicit(&srv->last_sess_ms, s->t0, memory_order_relaxed);
+        atomic_store_explicit(&s->be->last_sess_ms, s->t0, memory_order_relaxed);
+        connect_to(s, srv);
+        break;
+    case LB_PICK_FULL:
+        enqueue(s);
+        break;
+    default:
+        finish(s, s->last_err == -ETIMEDOUT ? "sC" : "SC", 0, 0);
+        break;
+    }
+}
+
+void lb_tcp_queue_run(struct lb_worker *w)
+{
+    struct lk_list *it, *nx;
+
+    LK_LIST_FOREACH_SAFE (it, nx, &w->queue) {
+        dispatch(LK_LIST_ELEM(it, struct sess, link));
+    }
+}
+
+unsigned lb_tcp_shutdown_server(struct lb_worker *w, struct lb_server *srv)
+{
+    struct lk_list *it, *nx;
+    unsigned n = 0;
+
+    LK_LIST_FOREACH_SAFE (it, nx, &w->sessions) {
+        struct sess *s = LK_LIST_ELEM(it, struct sess, link);
+
+        if (s->srv == srv && s->state != ST_CLOSED) {
+            finish(s, "KD", 1, 1);
+            n++;
+        }
+    }
+    return n;
+}
+
+void lb_tcp_abort_all(struct lb_worker *w)
+{
+    struct lk_list *it, *nx;
+
+    LK_LIST_FOREACH_SAFE (it, nx, &w->queue) {
+        finish(LK_LIST_ELEM(it, struct sess, link), "KQ", 0, 0);
+    }
+    LK_LIST_FOREACH_SAFE (it, nx, &w->sessions) {
+        finish(LK_LIST_ELEM(it, struct sess, link), "KD", 1, 1);
+    }
+}
+
+static void half_init(struct half *h)
+{
+    memset(h, 0, sizeof(*h));
+    h->pfd[0] = h->pfd[1] = -1;
+}
+
+void lb_tcp_session_start(struct lb_worker *w,
+                          struct lb_proxy *fe,
+                          int fd,
+                          const struct lk_addr *client)
+{
+    struct sess *s;
+
+    s = calloc(1, sizeof(*s));
+    if (!s || uv_poll_init(&w->loop, &s->cp, fd) < 0) {
+        free(s);
+        close(fd);
+        return;
+    }
+    s->w = w;
+    s->fe = fe;
+    s->be = fe->default_backend;
+    s->cfd = fd;
+    s->sfd = -1;
+    s->cli = *client;
+    s->term[0] = s->term[1] = '-';
+    s->accept_wall_us = lk_wall_us();
+    s->t0 = uv_now(&w->loop);
+    s->cp.data = s;
+    uv_timer_init(&w->loop, &s->timer);
+    s->timer.data = s;
+    s->handles = 2;
+    half_init(&s->c2s);
+    half_init(&s->s2c);
+    lk_list_append(&w->sessions, &s->link);
+    w->nsessions++;
+    atomic_fetch_add(&fe->cur_conns, 1);
+    atomic_fetch_add(&fe->cum_conns, 1);
+    if (s->be != fe) {
+        atomic_fetch_add(&s->be->cur_conns, 1);
+        atomic_fetch_add(&s->be->cum_conns, 1);
+    }
+    /* TCP_NODELAY and SO_KEEPALIVE come from the listening socket */
+    dispatch(s);
+}

@@ -1,0 +1,352 @@
+/* test_cfg.c - lbd's HAProxy-dialect parser: every keyword, every error
+ * message, and the lab guide's configurations. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "common/log.h"
+#include "lbd/cfg/cfg.h"
+#include "lbd/core/server.h"
+
+static struct lb_cfg *load_ok(const char *text)
+{
+    struct lb_cfg *cfg = NULL;
+    char *err = NULL;
+    int r = lb_cfg_load_mem("t.cfg", text, &cfg, &err);
+
+    if (r < 0)
+        print_error("unexpected error: %s\n", err ? err : "?");
+    assert_int_equal(r, 0);
+    assert_null(err);
+    return cfg;
+}
+
+static char *load_err(const char *text)
+{
+    struct lb_cfg *cfg = NULL;
+    char *err = NULL;
+    int r = lb_cfg_load_mem("t.cfg", text, &cfg, &err);
+
+    assert_true(r < 0);
+    assert_null(cfg);
+    assert_non_null(err);
+    return err;
+}
+
+#define FE_BE "frontend f\n  bind 127.0.0.1:1\n  default_backend b\nbackend b\n"
+
+struct err_case {
+    const char *text;
+    const char *want; /* substring of the message */
+};
+
+static const struct err_case err_cases[] = {
+    {FE_BE "  balanse roundrobin\n",
+     "t.cfg:5: unknown keyword 'balanse' in 'backend' section; did you mean 'balance'?"},
+    {FE_BE "  frobnicate\n", "t.cfg:5: unknown keyword 'frobnicate' in 'backend' section"},
+    {"global\n  nbthreads 2\n", "t.cfg:2: unknown keyword 'nbthreads' in 'global' section; did "
+                                "you mean 'nbthread'?"},
+    {"global\n  nbthread 0\n", "t.cfg:2: 'nbthread' expects an integer between 1 and 64"},
+    {"global\n  maxconn lots\n", "t.cfg:2: 'maxconn' expects an integer"},
+    {"bind :80\n", "t.cfg:1: unknown keyword 'bind' out of section"},
+    {"frontend f\n  bind 1.2.3:80\n", "t.cfg:2: bind: invalid address '1.2.3:80'"},
+    {"frontend f\n  bind 127.0.0.1\n", "bind: invalid address"},
+    {"frontend f\n  bind :99999\n", "bind: invalid address"},
+    {"frontend f\n  bind :80 ssl crt x.pem\n", "bind: option 'ssl' is not supported"},
+    {"frontend f\n  bind :80\n  server s 1.2.3.4:80\n",
+     "t.cfg:3: 'server' is not allowed in 'frontend' section"},
+    {"frontend f\n  bind :80\n  default_backend nope\n",
+     "frontend 'f': default_backend 'nope' does not exist"},
+    {"frontend f\n  bind :80\n", "frontend 'f' has no default_backend"},
+    {"frontend f\n  default_backend b\nbackend b\n", "frontend 'f' has no 'bind' line"},
+    {FE_BE "  mode udp\n", "mode: expected 'tcp' or 'http', got 'udp'"},
+    {FE_BE "  balance random\n", "balance: unknown algorithm 'random'"},
+    {FE_BE "  balance uri\n", "balance uri needs 'mode http'"},
+    {FE_BE "  option tcpkeepalive\n", "unknown option 'tcpkeepalive'"},
+    {FE_BE "  option tcplogg\n", "unknown option 'tcplogg'; did you mean 'tcplog'?"},
+    {FE_BE "  option tcplog\n", "option tcplog is not allowed in 'backend' section"},
+    {FE_BE "  retries many\n", "'retries' expects an integer between 0 and 100"},
+    {FE_BE "  timeout connect 5x\n", "'connect' expects a time"},
+    {FE_BE "  timeout sever 5s\n", "timeout: unknown kind 'sever'"},
+    {FE_BE "  timeout client 5s\n", "'timeout client' is not allowed in 'backend' section"},
+    {FE_BE "  timeout connect\n", "'timeout connect' expects one value"},
+    {FE_BE "  server s\n", "server 's' needs an address"},
+    {FE_BE "  server s 10.0.0.1\n", "server 's': invalid address '10.0.0.1'"},
+    {FE_BE "  server s 10.0.0.1:80 wieght 3\n",
+     "unknown keyword 'wieght' on 'server' line; did you mean 'weight'?"},
+    {FE_BE "  server s 10.0.0.1:80 weight 300\n", "'weight' expects an integer between 0 and 256"},
+    {FE_BE "  server s 10.0.0.1:80 inter\n", "'inter' on 'server' line expects a value"},
+    {FE_BE "  server s 10.0.0.1:80 inter 0\n", "'inter' must be greater than 0"},
+    {FE_BE "  server s 10.0.0.1:80 rise 0\n", "'rise' expects an integer between 1 and 1000"},
+    {FE_BE "  server s 10.0.0.1:80\n  server s 10.0.0.2:80\n",
+     "server 's' already defined in backend 'b'"},
+    {FE_BE "  server s 10.0.0.1:80 init-state maybe\n", "init-state: expected up, down"},
+    {FE_BE "  server s 10.0.0.1:80 on-marked-down reboot\n", "on-marked-down: expected one of"},
+    {"frontend f\n  bind :80\n  default_backend b\nfrontend f\n  bind :81\n",
+     "frontend 'f' already defined at t.cfg:1"},
+    {"frontend a\n  bind 127.0.0.1:80\n  default_backend b\nfrontend c\n  bind 127.0.0.1:80\n"
+     "  default_backend b\nbackend b\n",
+     "t.cfg:5: bind 127.0.0.1:80 is already used by frontend 'a' at t.cfg:2"},
+    {"global\n  log stdout format json local0\n", "log: unsupported format 'json'"},
+    {"global\n  log stdout local9\n", "log: unknown facility 'local9'"},
+    {"global\n  log stdout local0 chatty\n", "log: unknown level 'chatty'"},
+    {"global\n  log\n", "'log' expects at least 2 arguments, got 0"},
+    {"global\n  stats socket /tmp/x mode 999\n", "stats socket: invalid mode '999'"},
+    {"global\n  stats socket /tmp/x level root\n", "stats socket: level must be 'user'"},
+    {"global\n  stats socket 127.0.0.1:9999\n", "only Unix socket paths are supported"},
+    {"global\n  stats socket /tmp/x mode\n", "stats socket: option 'mode' needs a value"},
+    {"listen s\n  bind :9999\n  stats uri stats\n", "stats uri must start with '/'"},
+    {"listen s\n  bind :9999\n  stats auth admin\n", "stats auth: expected 'user:password'"},
+    {"listen s\n  bind :9999\n  stats frobnicate\n", "stats: expected 'enable'"},
+    {"userlist u\n", "t.cfg:1: section 'userlist' is not supported by lbd"},
+    {"frontend f from nodefs\n", "no defaults section named 'nodefs'"},
+    {"frontend\n", "'frontend' section needs a name"},
+    {"frontend f \"unterminated\n", "unterminated quote"},
+    {"frontend f\n  bind :80\n  default_backend b\nbackend b\n  mode http\n",
+     "frontend 'f' (mode tcp) cannot use backend 'b' (mode http)"},
+    {FE_BE "  option mysql-check usr x\n", "option mysql-check: expected 'user <name>"},
+    {FE_BE "  galera-check monitor\n", "galera-check: expected 'galera-check user U"},
+    {FE_BE "  use_backend x\n", "'use_backend' is not allowed in 'backend' section"},
+    {"frontend f\n  bind :80\n  default_backend b\n  use_backend b when x\nbackend b\n",
+     "use_backend: expected 'use_backend NAME if|unless COND'"},
+    {FE_BE "  errorfile 503 /nonexistent/503.http\n", "errorfile: cannot read '/nonexistent"},
+    {"", "no frontend, backend or listen section"},
+};
+
+static void test_errors(void **state)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(err_cases) / sizeof(err_cases[0]); i++) {
+        char *err = load_err(err_cases[i].text);
+
+        if (!strstr(err, err_cases[i].want))
+            fail_msg("case %zu: got '%s', want '%s'", i, err, err_cases[i].want);
+        free(err);
+    }
+}
+
+static void test_keywords(void **state)
+{
+    struct lb_cfg *cfg = load_ok(
+        "global\n"
+        "  maxconn 2000\n  nbthread 2\n  tune.bufsize 32768\n  log 127.0.0.1:5140 local0 info\n"
+        "  stats socket /tmp/a.sock mode 600 level user\n  hard-stop-after 3s\n  nosplice\n"
+        "defaults\n  mode tcp\n  retries 5\n  timeout connect 1500ms\n  timeout client 1m\n"
+        "  timeout server 30s\n  timeout queue 2s\n  timeout tunnel 1h\n  timeout check 2s\n"
+        "  option redispatch\n  log global\n  maxconn 300\n"
+        "frontend f\n  bind 127.0.0.1:7000,127.0.0.1:7001\n  bind :7002\n  bind *:7003\n"
+        "  option tcplog\n  option tcpka\n  default_backend b\n"
+        "backend b\n  balance leastconn\n"
+        "  default-server inter 1s rise 3\n"
+        "  server s1 127.0.0.1:8001 check inter 500 fastinter 100 downinter 2s fall 4 weight 10 "
+        "maxconn 7\n"
+        "  server s2 127.0.0.1:8002 backup disabled\n"
+        "  server s3 localhost:8003 init-state down on-marked-down shutdown-sessions\n");
+    struct lb_proxy *f = lb_cfg_find_proxy(cfg, "f", LB_CAP_FE);
+    struct lb_proxy *b = lb_cfg_find_proxy(cfg, "b", LB_CAP_BE);
+    struct lb_server *s1, *s2, *s3;
+    int nb = 0;
+    struct lb_bind *bi;
+
+    assert_int_equal(cfg->global.maxconn, 2000);
+    assert_int_equal(cfg->global.nbthread, 2);
+    assert_int_equal(cfg->global.bufsize, 32768);
+    assert_int_equal(cfg->global.hard_stop_after_ms, 3000);
+    assert_int_equal(cfg->global.nosplice, 1);
+    assert_non_null(cfg->global.logs);
+    assert_int_equal(cfg->global.logs->kind, LB_LOG_UDP);
+    assert_int_equal(lk_addr_port(&cfg->global.logs->addr), 5140);
+    assert_int_equal(cfg->global.logs->facility, 16);
+    assert_int_equal(cfg->global.logs->level, LK_LOG_INFO);
+    assert_string_equal(cfg->global.sockets->path, "/tmp/a.sock");
+    assert_int_equal(cfg->global.sockets->mode, 0600);
+    assert_int_equal(cfg->global.sockets->level, 0);
+    assert_non_null(f);
+    assert_non_null(b);
+    for (bi = f->binds; bi; bi = bi->next)
+        nb++;
+    assert_int_equal(nb, 4);
+    assert_int_equal(f->options & (LB_OPT_TCPLOG | LB_OPT_TCPKA | LB_OPT_REDISPATCH),
+                     LB_OPT_TCPLOG | LB_OPT_TCPKA | LB_OPT_REDISPATCH);
+    assert_int_equal(f->maxconn, 300);
+    assert_int_equal(f->to.client, 60000);
+    assert_true(f->log_global);
+    assert_ptr_equal(f->default_backend, b);
+    assert_int_equal(b->retries, 5);
+    assert_int_equal(b->to.connect, 1500);
+    assert_int_equal(b->to.server, 30000);
+    assert_int_equal(b->to.queue, 2000);
+    assert_int_equal(b->to.tunnel, 3600000);
+    assert_int_equal(b->to.check, 2000);
+    assert_int_equal(b->algo, LB_ALGO_LEASTCONN);
+    assert_int_equal(b->nservers, 3);
+    s1 = lb_server_find(b, "s1");
+    s2 = lb_server_find(b, "s2");
+    s3 = lb_server_find(b, "s3");
+    assert_true(s1->flags & LB_SRV_F_CHECK);
+    assert_int_equal(s1->inter, 500);
+    assert_int_equal(s1->fastinter, 100);
+    assert_int_equal(s1->downinter, 2000);
+    assert_int_equal(s1->rise, 3); /* from default-server */
+    assert_int_equal(s1->fall, 4);
+    assert_int_equal(s1->weight, 10);
+    assert_int_equal(s1->maxconn, 7);
+    assert_int_equal(s1->puid, 1);
+    assert_int_equal(atomic_load(&s1->state), LB_SRV_UP);
+    assert_true(s2->flags & LB_SRV_F_BACKUP);
+    assert_int_equal(atomic_load(&s2->state), LB_SRV_MAINT);
+    assert_int_equal(s2->inter, 1000);     /* default-server */
+    assert_int_equal(s2->fastinter, 1000); /* defaults to inter */
+    assert_int_equal(atomic_load(&s3->state), LB_SRV_DOWN);
+    assert_true(s3->shutdown_on_down);
+    assert_int_equal(lk_addr_port(&s3->addr), 8003);
+    lb_cfg_free(cfg);
+}
+
+static void test_defaults_inheritance(void **state)
+{
+    struct lb_cfg *cfg = load_ok("defaults\n  mode tcp\n  timeout connect 1s\n  balance source\n"
+                                 "  option tcplog\n"
+                                 "backend b1\n  server s 127.0.0.1:1\n"
+                                 "defaults named\n  mode tcp\n  timeout connect 2s\n"
+                                 "backend b2\n  server s 127.0.0.1:1\n"
+                                 "frontend f from named\n  bind :7100\n  default_backend b1\n"
+                                 "  no option tcplog\n");
+    struct lb_proxy *b1 = lb_cfg_find_proxy(cfg, "b1", LB_CAP_BE);
+    struct lb_proxy *b2 = lb_cfg_find_proxy(cfg, "b2", LB_CAP_BE);
+    struct lb_proxy *f = lb_cfg_find_proxy(cfg, "f", LB_CAP_FE);
+
+    assert_int_equal(b1->to.connect, 1000);
+    assert_int_equal(b1->algo, LB_ALGO_SOURCE);
+    /* a new defaults section starts afresh: balance and tcplog are not carried over */
+    assert_int_equal(b2->to.connect, 2000);
+    assert_int_equal(b2->algo, LB_ALGO_ROUNDROBIN);
+    assert_int_equal(f->to.connect, 2000);
+    assert_false(f->options & LB_OPT_TCPLOG);
+    lb_cfg_free(cfg);
+}
+
+static void test_listen_section(void **state)
+{
+    struct lb_cfg *cfg = load_ok("listen db 127.0.0.1:7200\n  mode tcp\n"
+                                 "  server s1 127.0.0.1:3306\n");
+    struct lb_proxy *l = lb_cfg_find_proxy(cfg, "db", LB_CAP_FE | LB_CAP_BE);
+
+    assert_non_null(l);
+    assert_ptr_equal(l->default_backend, l);
+    assert_int_equal(lk_addr_port(&l->binds->addr), 7200);
+    lb_cfg_free(cfg);
+}
+
+static void test_quotes_and_comments(void **state)
+{
+    struct lb_cfg *cfg = load_ok("# comment\nfrontend \"my front\" # trailing\n"
+                                 "  bind '127.0.0.1:7300'\n  default_backend my\\ back\n"
+                                 "backend \"my back\"\n  server s 127.0.0.1:1\n");
+
+    assert_non_null(lb_cfg_find_proxy(cfg, "my front", LB_CAP_FE));
+    assert_non_null(lb_cfg_find_proxy(cfg, "my back", LB_CAP_BE));
+    lb_cfg_free(cfg);
+}
+
+static void load_fixture(const char *name, struct lb_cfg **ret)
+{
+    char path[512], *err = NULL;
+
+    snprintf(path, sizeof(path), "%s/tests/fixtures/lbd/%s", LK_SOURCE_DIR, name);
+    if (lb_cfg_load_file(path, ret, &err) < 0)
+        fail_msg("%s: %s", name, err ? err : "?");
+}
+
+static void test_guide_fig_1_3(void **state)
+{
+    struct lb_cfg *cfg = NULL;
+    struct lb_proxy *be, *st;
+
+    load_fixture("fig-1.3.cfg", &cfg);
+    be = lb_cfg_find_proxy(cfg, "webservers", LB_CAP_BE);
+    st = lb_cfg_find_proxy(cfg, "stats", LB_CAP_FE | LB_CAP_BE);
+    assert_int_equal(be->mode, LB_MODE_HTTP);
+    assert_int_equal(be->nservers, 2);
+    assert_int_equal(be->servers[0]->inter, 500);
+    assert_int_equal(be->servers[0]->fall, 3);
+    assert_true(be->servers[0]->flags & LB_SRV_F_CHECK);
+    assert_true(st->stats.enabled);
+    assert_true(st->stats.hide_version);
+    assert_string_equal(st->stats.uri, "/stats");
+    assert_int_equal(st->stats.refresh_ms, 10000);
+    assert_string_equal(st->stats.auth[0], "haproxy:haproxy");
+    assert_int_equal(cfg->global.sockets->level, 2);
+    assert_int_equal(cfg->global.sockets->mode, 0660);
+    lb_cfg_free(cfg);
+}
+
+static void test_guide_fig_2_6_2_7(void **state)
+{
+    static const char *const files[] = {"fig-2.6.cfg", "fig-2.7.cfg"};
+    struct lb_cfg *cfg = NULL;
+    struct lb_proxy *fe, *be;
+    size_t i;
+
+    for (i = 0; i < 2; i++) {
+        load_fixture(files[i], &cfg);
+        fe = lb_cfg_find_proxy(cfg, "mariadb_cluster_frontend", LB_CAP_FE);
+        be = lb_cfg_find_proxy(cfg, "galera_cluster_backend", LB_CAP_BE);
+        assert_int_equal(fe->mode, LB_MODE_TCP);
+        assert_true(fe->options & LB_OPT_TCPLOG);
+        assert_true(be->options & LB_OPT_TCPKA);
+        assert_int_equal(be->algo, LB_ALGO_ROUNDROBIN);
+        assert_int_equal(be->nservers, 2);
+        assert_int_equal(be->servers[1]->weight, 1);
+        assert_int_equal(lk_addr_port(&fe->binds->addr), 3306);
+        cfg = lb_cfg_free(cfg);
+    }
+}
+
+static void test_debian_default(void **state)
+{
+    struct lb_cfg *cfg = NULL;
+
+    /* stock haproxy.cfg global section: accepted, TLS/chroot/daemon warned about */
+    load_fixture("debian-default.cfg", &cfg);
+    assert_non_null(cfg->global.logs);
+    assert_non_null(cfg->global.logs->next);
+    assert_int_equal(cfg->global.logs->next->level, LK_LOG_NOTICE);
+    assert_int_equal(cfg->global.stats_timeout_ms, 30000);
+    lb_cfg_free(cfg);
+}
+
+static void test_file_errors(void **state)
+{
+    struct lb_cfg *cfg = NULL;
+    char *err = NULL;
+
+    assert_int_equal(lb_cfg_load_file("/nonexistent/lbd.cfg", &cfg, &err), -ENOENT);
+    assert_non_null(strstr(err, "cannot read '/nonexistent/lbd.cfg'"));
+    free(err);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_keywords),
+        cmocka_unit_test(test_defaults_inheritance),
+        cmocka_unit_test(test_listen_section),
+        cmocka_unit_test(test_quotes_and_comments),
+        cmocka_unit_test(test_guide_fig_1_3),
+        cmocka_unit_test(test_guide_fig_2_6_2_7),
+        cmocka_unit_test(test_debian_default),
+        cmocka_unit_test(test_file_errors),
+    };
+
+    lk_log_init("test", LK_LOG_ERR);
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

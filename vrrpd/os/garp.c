@@ -1,0 +1,48 @@
+/* garp.c - gratuitous ARP sender (see garp.h). */
+#include "vrrpd/os/garp.h"
+
+#include <errno.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "proto/vrrp_pkt.h"
+
+int vr_garp_open(int ifindex)
+{
+    struct sockaddr_ll sll = {
+        .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ARP), .sll_ifindex = ifindex};
+    int fd, r;
+
+    /* protocol 0: this socket only sends, it must not queue every ARP */
+    fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd == -1)
+        return -errno;
+    if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) == -1) {
+        r = -errno;
+        close(fd);
+        return r;
+    }
+    return fd;
+}
+
+int vr_garp_send(int fd, int ifindex, const uint8_t mac[6], uint32_t ip)
+{
+    struct sockaddr_ll to = {.sll_family = AF_PACKET,
+                             .sll_protocol = htons(ETH_P_ARP),
+                             .sll_ifindex = ifindex,
+                             .sll_halen = 6};
+    uint8_t frame[VRRP_PKT_GARP_LEN];
+    int n;
+
+    n = vrrp_pkt_garp(mac, ip, frame, sizeof(frame));
+    if (n < 0)
+        return -EINVAL;
+    memset(to.sll_addr, 0xff, 6);
+    if (sendto(fd, frame, (size_t)n, 0, (struct sockaddr *)&to, sizeof(to)) == -1)
+        return -errno;
+    return 0;
+}

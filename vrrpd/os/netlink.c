@@ -1,0 +1,234 @@
+/* netlink.c - VIPs and link state through rtnetlink (see netlink.h).
+ *
+ * Address changes are synchronous request/ACK exchanges on a fresh
+ * NETLINK_ROUTE socket: the kernel answers at once, a VIP change happens a
+ * few times per failover, and a private socket per request cannot receive
+ * another request's answer. */
+#include "vrrpd/os/netlink.h"
+
+#include <errno.h>
+#include <ifaddrs.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libmnl/libmnl.h>
+
+#include "common/compiler.h"
+
+/* MNL_SOCKET_BUFFER_SIZE is a run-time page-size expression (a VLA) */
+#define NL_BUF 8192
+
+int vr_link_get(const char *ifname, struct vr_link *ret)
+{
+    struct vr_link l = {0};
+    struct ifreq ifr;
+    int fd, r = 0;
+
+    if (strlen(ifname) >= IFNAMSIZ)
+        return -ENAMETOOLONG;
+    fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd == -1)
+        return -errno;
+    memset(&ifr, 0, sizeof(ifr));
+    memcpy(ifr.ifr_name, ifname, strlen(ifname));
+    if (ioctl(fd, SIOCGIFINDEX, &ifr) == -1) {
+        r = -errno;
+        goto out;
+    }
+    l.ifindex = ifr.ifr_ifindex;
+    if (ioctl(fd, SIOCGIFHWADDR, &ifr) == 0)
+        memcpy(l.mac, ifr.ifr_hwaddr.sa_data, 6);
+    if (ioctl(fd, SIOCGIFFLAGS, &ifr) == 0)
+        l.up = (ifr.ifr_flags & IFF_UP) && (ifr.ifr_flags & IFF_RUNNING);
+    /* the first address is the primary: VIPs are added after it */
+    if (ioctl(fd, SIOCGIFADDR, &ifr) == 0)
+        memcpy(&l.addr, &((struct sockaddr_in *)(void *)&ifr.ifr_addr)->sin_addr, 4);
+    *ret = l;
+out:
+    close(fd);
+    return r;
+}
+
+/* Send one request and wait for its ACK (or error). */
+static int nl_request(struct nlmsghdr *nlh)
+{
+    char buf[NL_BUF];
+    struct mnl_socket *nl;
+    unsigned seq, portid;
+    ssize_t n;
+    int r;
+
+    nl = mnl_socket_open(NETLINK_ROUTE);
+    if (!nl)
+        return -errno;
+    if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+        r = -errno;
+        goto out;
+    }
+    portid = mnl_socket_get_portid(nl);
+    seq = (unsigned)time(NULL);
+    nlh->nlmsg_seq = seq;
+    if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
+        r = -errno;
+        goto out;
+    }
+    n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+    if (n < 0) {
+        r = -errno;
+        goto out;
+    }
+    r = mnl_cb_run(buf, (size_t)n, seq, portid, NULL, NULL);
+    r = r < 0 ? -errno : 0;
+out:
+    mnl_socket_close(nl);
+    return r;
+}
+
+static struct nlmsghdr *addr_msg(char *buf,
+                                 uint16_t type,
+                                 uint16_t flags,
+                                 int ifindex,
+                                 uint32_t addr,
+                                 uint8_t prefix)
+{
+    struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+    struct ifaddrmsg *ifa;
+
+    nlh->nlmsg_type = type;
+    nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | flags;
+    ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+    ifa->ifa_family = AF_INET;
+    ifa->ifa_prefixlen = prefix;
+    ifa->ifa_scope = RT_SCOPE_UNIVERSE;
+    ifa->ifa_index = (unsigned)ifindex;
+    mnl_attr_put(nlh, IFA_LOCAL, 4, &addr);
+    mnl_attr_put(nlh, IFA_ADDRESS, 4, &addr);
+    return nlh;
+}
+
+int vr_addr_add(int ifindex, uint32_t addr, uint8_t prefix, const char *label)
+{
+    char buf[NL_BUF];
+    struct nlmsghdr *nlh;
+
+    nlh = addr_msg(buf, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, ifindex, addr, prefix);
+    if (label && strlen(label) < IFNAMSIZ)
+        mnl_attr_put_strz(nlh, IFA_LABEL, label);
+    return nl_request(nlh);
+}
+
+int vr_addr_del(int ifindex, uint32_t addr, uint8_t prefix)
+{
+    char buf[NL_BUF];
+
+    return nl_request(addr_msg(buf, RTM_DELADDR, 0, ifindex, addr, prefix));
+}
+
+int vr_addr_present(int ifindex, uint32_t addr)
+{
+    struct ifaddrs *ifa, *it;
+    int found = 0;
+
+    if (getifaddrs(&ifa) == -1)
+        return -errno;
+    for (it = ifa; it && !found; it = it->ifa_next) {
+        if (!it->ifa_addr || it->ifa_addr->sa_family != AF_INET)
+            continue;
+        if ((int)if_nametoindex(it->ifa_name) != ifindex)
+            continue;
+        found = ((struct sockaddr_in *)(void *)it->ifa_addr)->sin_addr.s_addr == addr;
+    }
+    freeifaddrs(ifa);
+    return found;
+}
+
+/* ---- link monitor --------------------------------------------------- */
+
+struct vr_linkmon {
+    uv_poll_t poll;
+    struct mnl_socket *nl;
+    vr_link_fn fn;
+    void *ud;
+};
+
+static int link_cb(const struct nlmsghdr *nlh, void *data)
+{
+    struct vr_linkmon *m = data;
+    const struct ifinfomsg *ifi;
+
+    if (nlh->nlmsg_type != RTM_NEWLINK && nlh->nlmsg_type != RTM_DELLINK)
+        return MNL_CB_OK;
+    ifi = mnl_nlmsg_get_payload(nlh);
+    m->fn(ifi->ifi_index,
+          nlh->nlmsg_type == RTM_NEWLINK && (ifi->ifi_flags & IFF_UP) &&
+              (ifi->ifi_flags & IFF_RUNNING),
+          m->ud);
+    return MNL_CB_OK;
+}
+
+static void on_link(uv_poll_t *p, int status, int events)
+{
+    struct vr_linkmon *m = lk_container_of(p, struct vr_linkmon, poll);
+    char buf[NL_BUF];
+    ssize_t n;
+    int i;
+
+    /* bounded: at most 16 datagrams per wakeup, the rest next time */
+    for (i = 0; i < 16; i++) {
+        n = recv(mnl_socket_get_fd(m->nl), buf, sizeof(buf), MSG_DONTWAIT);
+        if (n <= 0)
+            break;
+        mnl_cb_run(buf, (size_t)n, 0, 0, link_cb, m);
+    }
+}
+
+int vr_linkmon_start(struct vr_linkmon **ret, uv_loop_t *loop, vr_link_fn fn, void *ud)
+{
+    struct vr_linkmon *m = calloc(1, sizeof(*m));
+    int r;
+
+    if (!m)
+        return -ENOMEM;
+    m->fn = fn;
+    m->ud = ud;
+    m->nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (!m->nl) {
+        r = -errno;
+        free(m);
+        return r;
+    }
+    if (mnl_socket_bind(m->nl, RTMGRP_LINK, MNL_SOCKET_AUTOPID) < 0) {
+        r = -errno;
+        goto fail;
+    }
+    r = uv_poll_init(loop, &m->poll, mnl_socket_get_fd(m->nl));
+    if (r < 0)
+        goto fail;
+    uv_poll_start(&m->poll, UV_READABLE, on_link);
+    *ret = m;
+    return 0;
+fail:
+    mnl_socket_close(m->nl);
+    free(m);
+    return r;
+}
+
+static void linkmon_closed(uv_handle_t *h)
+{
+    struct vr_linkmon *m = lk_container_of(h, struct vr_linkmon, poll);
+
+    mnl_socket_close(m->nl);
+    free(m);
+}
+
+void vr_linkmon_stop(struct vr_linkmon *m)
+{
+    if (m)
+        uv_close((uv_handle_t *)&m->poll, linkmon_closed);
+}

@@ -1,0 +1,84 @@
+/* sock.c - raw VRRP socket (see sock.h). */
+#include "vrrpd/os/sock.h"
+
+#include <errno.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "proto/vrrp_pkt.h"
+
+static int opt(int fd, int level, int name, const void *v, socklen_t len)
+{
+    return setsockopt(fd, level, name, v, len) == -1 ? -errno : 0;
+}
+
+static int mcast_setup(int fd, int ifindex)
+{
+    struct ip_mreqn mr = {.imr_ifindex = ifindex};
+    int ttl = VRRP_PKT_TTL, off = 0, r;
+
+    mr.imr_multiaddr.s_addr = htonl(VRRP_PKT_MCAST_GROUP);
+    r = opt(fd, IPPROTO_IP, IP_MULTICAST_IF, &mr, sizeof(mr));
+    if (r == 0)
+        r = opt(fd, IPPROTO_IP, IP_MULTICAST_TTL, &ttl, sizeof(ttl));
+    if (r == 0)
+        r = opt(fd, IPPROTO_IP, IP_MULTICAST_LOOP, &off, sizeof(off));
+    if (r == 0)
+        r = opt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr, sizeof(mr));
+    return r;
+}
+
+int vr_sock_open(const char *ifname, int ifindex, int unicast)
+{
+    int ttl = VRRP_PKT_TTL, tos = 0xc0, fd, r;
+
+    fd = socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, VRRP_PKT_PROTO);
+    if (fd == -1)
+        return -errno;
+    r = opt(fd, SOL_SOCKET, SO_BINDTODEVICE, ifname, (socklen_t)strlen(ifname));
+    if (r == 0)
+        r = opt(fd, IPPROTO_IP, IP_TTL, &ttl, sizeof(ttl));
+    if (r == 0)
+        r = opt(fd, IPPROTO_IP, IP_TOS, &tos, sizeof(tos));
+    if (r == 0 && !unicast)
+        r = mcast_setup(fd, ifindex);
+    if (r < 0) {
+        close(fd);
+        return r;
+    }
+    return fd;
+}
+
+int vr_sock_send(int fd, int ifindex, uint32_t src, uint32_t dst, const void *buf, size_t len)
+{
+    union {
+        char buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
+        struct cmsghdr align;
+    } ctl;
+    struct sockaddr_in to = {.sin_family = AF_INET};
+    struct iovec iov = {.iov_base = (void *)(uintptr_t)buf, .iov_len = len};
+    struct msghdr msg = {.msg_name = &to,
+                         .msg_namelen = sizeof(to),
+                         .msg_iov = &iov,
+                         .msg_iovlen = 1,
+                         .msg_control = ctl.buf,
+                         .msg_controllen = sizeof(ctl.buf)};
+    struct cmsghdr *cm;
+    struct in_pktinfo *pi;
+
+    memset(&ctl, 0, sizeof(ctl));
+    to.sin_addr.s_addr = dst;
+    cm = CMSG_FIRSTHDR(&msg);
+    cm->cmsg_level = IPPROTO_IP;
+    cm->cmsg_type = IP_PKTINFO;
+    cm->cmsg_len = CMSG_LEN(sizeof(struct in_pktinfo));
+    pi = (struct in_pktinfo *)(void *)CMSG_DATA(cm);
+    pi->ipi_ifindex = ifindex;
+    pi->ipi_spec_dst.s_addr = src;
+    if (sendmsg(fd, &msg, 0) == -1)
+        return -errno;
+    return 0;
+}
