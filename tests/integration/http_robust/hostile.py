@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+"""Hostile HTTP/1.1 origin for lbd's robustness tests.
+usage: hostile.py PORT MODE LOGFILE
+MODE junk: read a request head (and, when it announces a body, the first
+  body bytes), answer bytes no response parser accepts, close.
+MODE good: a plain keep-alive origin answering 200 "good"; every request
+  line it parses is appended to LOGFILE, so a request smuggled inside a
+  body shows up there.
+MODE extra: answers 200 followed by bytes nobody asked for, keeps the
+  connection open (lbd must not reuse it)."""
+import socket
+import sys
+import threading
+
+PORT, MODE, LOG = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+OK = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\ngood\n"
+
+
+def log(line):
+    with open(LOG, "ab") as f:
+        f.write(line + b"\n")
+
+
+def read_more(c, buf):
+    d = c.recv(65536)
+    if not d:
+        raise EOFError
+    return buf + d
+
+
+def read_head(c, buf):
+    while b"\r\n\r\n" not in buf:
+        buf = read_more(c, buf)
+    i = buf.index(b"\r\n\r\n") + 4
+    return buf[:i], buf[i:]
+
+
+def read_body(c, head, buf):
+    h = head.lower()
+    if b"transfer-encoding: chunked" in h:
+        while b"0\r\n\r\n" not in buf:
+            buf = read_more(c, buf)
+        i = buf.index(b"0\r\n\r\n") + 5
+        return buf[i:]
+    for ln in h.split(b"\r\n"):
+        if ln.startswith(b"content-length:"):
+            n = int(ln.split(b":")[1])
+            while len(buf) < n:
+                buf = read_more(c, buf)
+            return buf[n:]
+    return buf
+
+
+def junk(c):
+    head, rest = read_head(c, b"")
+    log(head.split(b"\r\n")[0])
+    if b"transfer-encoding" in head.lower() and not rest:
+        rest = read_more(c, rest)
+    c.sendall(b"\x01\x02 this is not HTTP\r\n\r\n")
+
+
+def good(c, extra):
+    buf = b""
+    while True:
+        head, buf = read_head(c, buf)
+        log(head.split(b"\r\n")[0])
+        buf = read_body(c, head, buf)
+        c.sendall(OK + (b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nextra\n" if extra else b""))
+
+
+def serve(c):
+    try:
+        if MODE == "junk":
+            junk(c)
+        else:
+            good(c, MODE == "extra")
+    except (EOFError, ConnectionError):
+        pass
+    finally:
+        c.close()
+
+
+ls = socket.socket()
+ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind(("127.0.0.1", PORT))
+ls.listen(64)
+while True:
+    conn, _ = ls.accept()
+    threading.Thread(target=serve, args=(conn,), daemon=True).start()

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Hostile backends and odd-but-valid clients against lbd under the
+# sanitizers (issue 10): every case is answered the way HAProxy answers it,
+# nothing reaches a server past lbd's framing, and lbd survives.
+source "$(dirname "$0")/../lib.sh"
+source "$(dirname "$0")/../http_tools/common.sh"
+need_root
+D=$(dirname "$0")
+client() { "$PY" "$D/client.py" "$@"; }
+
+P=$(free_port); J=$(free_port); G=$(free_port)
+bg "$PY" "$D/hostile.py" "$J" junk "$T/junk.log"; wait_port 127.0.0.1 "$J"
+bg "$PY" "$D/hostile.py" "$G" good "$T/good.log"; wait_port 127.0.0.1 "$G"
+cat > "$T/lbd.cfg" <<CFG
+defaults
+    mode http
+    timeout connect 1s
+    timeout client 3s
+    timeout server 3s
+frontend fe
+    bind 127.0.0.1:$P
+    default_backend be
+backend be
+    balance first
+    retries 3
+    retry-on all-retryable-errors
+    server junk 127.0.0.1:$J
+    server good 127.0.0.1:$G
+CFG
+start_lbd "$T/lbd.cfg"
+
+# 1. junk response + retry-on: the junk server's connection is closed
+# before the retry (it used to stay polled with a freed session as owner)
+for i in 1 2 3 4; do
+  got=$(client "$P" 0 'GET /r'$i' HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n')
+  expect_eq "junk response retried on the good server ($i)" "$got" "HTTP/1.1 200 OK"
+done
+check "lbd alive after junk responses" kill -0 "$LBD_PID"
+
+# 1b. part of a chunked body went to the junk server: the rest alone must
+# not go to the next one (its bytes would be read as framing there)
+got=$(client "$P" 0.5 'POST /up HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n28\r\n' \
+  '0\r\n\r\nGET /SMUGGLED HTTP/1.1\r\nHost: x\r\n\r\n\r\n0\r\n\r\n')
+expect_eq "partly sent body: 502, not retried" "$got" "HTTP/1.1 502 Bad Gateway"
+check "nothing smuggled to the next server" bash -c "! grep -q SMUGGLED $T/good.log"
+check "lbd alive after partly sent body" kill -0 "$LBD_PID"
+
+kill "$LBD_PID"
+for i in $(seq 1 50); do kill -0 "$LBD_PID" 2>/dev/null || break; sleep 0.1; done
+check "no sanitizer report" bash -c "! grep -qE 'Sanitizer|runtime error' $T/lbd.log"
+check "clean stop" grep -q 'lbd stopped' "$T/lbd.log"
+finish
