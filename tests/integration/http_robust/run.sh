@@ -8,10 +8,14 @@ need_root
 D=$(dirname "$0")
 client() { "$PY" "$D/client.py" "$@"; }
 
-P=$(free_port); J=$(free_port); G=$(free_port)
+P=$(free_port); PK=$(free_port); J=$(free_port); G=$(free_port); G2=$(free_port)
 bg "$PY" "$D/hostile.py" "$J" junk "$T/junk.log"; wait_port 127.0.0.1 "$J"
 bg "$PY" "$D/hostile.py" "$G" good "$T/good.log"; wait_port 127.0.0.1 "$G"
+bg "$PY" "$D/hostile.py" "$G2" good "$T/good2.log"; wait_port 127.0.0.1 "$G2"
+cli() { echo "$1" | socat -t 5 - "UNIX-CONNECT:$T/admin.sock"; }
 cat > "$T/lbd.cfg" <<CFG
+global
+    stats socket $T/admin.sock mode 600 level admin
 defaults
     mode http
     timeout connect 1s
@@ -26,6 +30,11 @@ backend be
     retry-on all-retryable-errors
     server junk 127.0.0.1:$J
     server good 127.0.0.1:$G
+frontend ka
+    bind 127.0.0.1:$PK
+    default_backend ka
+backend ka
+    server k1 127.0.0.1:$G
 CFG
 start_lbd "$T/lbd.cfg"
 
@@ -44,6 +53,18 @@ got=$(client "$P" 0.5 'POST /up HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunke
 expect_eq "partly sent body: 502, not retried" "$got" "HTTP/1.1 502 Bad Gateway"
 check "nothing smuggled to the next server" bash -c "! grep -q SMUGGLED $T/good.log"
 check "lbd alive after partly sent body" kill -0 "$LBD_PID"
+
+# 2. a server added at run time gets pooled keep-alive connections: the
+# idle-connection array (made on first use) has a list for it
+n=$(curl -s "http://127.0.0.1:$PK/a" "http://127.0.0.1:$PK/b" | grep -c good)
+expect_eq "keep-alive traffic before add server" "$n" 2
+expect_eq "add server" "$(cli "add server ka/k2 127.0.0.1:$G2")" "New server registered."
+cli "enable server ka/k2" >/dev/null
+cli "disable server ka/k1" >/dev/null
+n=$(curl -s "http://127.0.0.1:$PK/c" "http://127.0.0.1:$PK/d" "http://127.0.0.1:$PK/e" | grep -c good)
+expect_eq "keep-alive traffic to the added server" "$n" 3
+check "the added server served it" grep -q "GET /e" "$T/good2.log"
+check "lbd alive after add server" kill -0 "$LBD_PID"
 
 kill "$LBD_PID"
 for i in $(seq 1 50); do kill -0 "$LBD_PID" 2>/dev/null || break; sleep 0.1; done
