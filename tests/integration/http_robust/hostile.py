@@ -38,10 +38,13 @@ def read_head(c, buf):
 def read_body(c, head, buf):
     h = head.lower()
     if b"transfer-encoding: chunked" in h:
-        while b"0\r\n\r\n" not in buf:
+        # last chunk "0" CRLF, trailers, empty line (bodies here are small)
+        while True:
+            z = buf.find(b"0\r\n")
+            e = buf.find(b"\r\n\r\n", z + 1) if z >= 0 else -1
+            if e >= 0:
+                return buf[e + 4:]
             buf = read_more(c, buf)
-        i = buf.index(b"0\r\n\r\n") + 5
-        return buf[i:]
     for ln in h.split(b"\r\n"):
         if ln.startswith(b"content-length:"):
             n = int(ln.split(b":")[1])

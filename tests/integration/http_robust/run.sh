@@ -8,7 +8,7 @@ need_root
 D=$(dirname "$0")
 client() { "$PY" "$D/client.py" "$@"; }
 
-P=$(free_port); PK=$(free_port); J=$(free_port); G=$(free_port); G2=$(free_port)
+P=$(free_port); PK=$(free_port); PS=$(free_port); J=$(free_port); G=$(free_port); G2=$(free_port)
 bg "$PY" "$D/hostile.py" "$J" junk "$T/junk.log"; wait_port 127.0.0.1 "$J"
 bg "$PY" "$D/hostile.py" "$G" good "$T/good.log"; wait_port 127.0.0.1 "$G"
 bg "$PY" "$D/hostile.py" "$G2" good "$T/good2.log"; wait_port 127.0.0.1 "$G2"
@@ -35,6 +35,12 @@ frontend ka
     default_backend ka
 backend ka
     server k1 127.0.0.1:$G
+frontend strict
+    bind 127.0.0.1:$PS
+    http-request deny if { hdr(host) -i admin.example }
+    default_backend ok
+backend ok
+    server o1 127.0.0.1:$G2
 CFG
 start_lbd "$T/lbd.cfg"
 
@@ -65,6 +71,32 @@ n=$(curl -s "http://127.0.0.1:$PK/c" "http://127.0.0.1:$PK/d" "http://127.0.0.1:
 expect_eq "keep-alive traffic to the added server" "$n" 3
 check "the added server served it" grep -q "GET /e" "$T/good2.log"
 check "lbd alive after add server" kill -0 "$LBD_PID"
+
+# 4. absolute-form target whose authority differs from Host: 400, as
+# HAProxy (the deny rule sees Host, the server would route on the target)
+got=$(client "$PS" 0 'GET http://admin.example/ HTTP/1.1\r\nHost: www.example\r\nConnection: close\r\n\r\n')
+expect_eq "absolute-form authority != Host: 400" "$got" "HTTP/1.1 400 Bad request"
+got=$(client "$PS" 0 'GET http://admin.example/ HTTP/1.1\r\nHost: admin.example\r\nConnection: close\r\n\r\n')
+expect_eq "absolute-form authority == Host: the Host rule applies" "$got" "HTTP/1.1 403 Forbidden"
+check "admin.example never reached a server" bash -c "! grep -q admin.example $T/good2.log"
+
+# 5. Transfer-Encoding forms not every parser reads as chunked: 400
+for te in ',chunked' ' , chunked' 'chunked,' 'chunked ;' 'chunked;q=1' 'gzip;a=\", chunked'; do
+  got=$(client "$PS" 0 "POST /te HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: $te\r\nConnection: close\r\n\r\n0\r\n\r\n")
+  expect_eq "Transfer-Encoding: '$te' refused" "$got" "HTTP/1.1 400 Bad request"
+done
+check "no odd Transfer-Encoding forwarded" bash -c "! grep -q 'POST /te' $T/good2.log"
+
+# 6. a request line where a trailer should be: 400, nothing forwarded
+got=$(client "$PS" 0 'POST /tr HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n0\r\nGET /TRAILER HTTP/1.1\r\nHost: a\r\n\r\n')
+expect_eq "request line as trailer: 400" "$got" "HTTP/1.1 400 Bad request"
+check "the trailer request never reached a server" bash -c "! grep -q TRAILER $T/good2.log"
+got=$(client "$PS" 0 'POST /tr2 HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n0\r\nX-Sum: 1\r\n\r\n')
+expect_eq "valid trailer still passes" "$got" "HTTP/1.1 200 OK"
+
+# 7. leading empty lines split between CR and LF across two reads
+got=$(client "$PS" 0.3 '\r\n\r' '\nGET /split HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n')
+expect_eq "empty lines split across reads: 200" "$got" "HTTP/1.1 200 OK"
 
 kill "$LBD_PID"
 for i in $(seq 1 50); do kill -0 "$LBD_PID" 2>/dev/null || break; sleep 0.1; done
