@@ -1233,7 +1233,9 @@ static int flush_head(struct hsess *s)
     uint32_t h = s->rlen - s->rsent, b;
 
     if (s->rs == RS_BODY && rsp_body_ready(s) < 0) {
-        finish(s, "SD", 1);
+        /* bad framing in the same read as the head: nothing reached the
+         * client yet, so it gets a 502 (send_error cuts otherwise) */
+        send_error(s, 502, "SD");
         return -1;
     }
     b = s->rs == RS_BODY ? s->sfwd : 0;

@@ -6,6 +6,8 @@ MODE junk: read a request head (and, when it announces a body, the first
 MODE good: a plain keep-alive origin answering 200 "good"; every request
   line it parses is appended to LOGFILE, so a request smuggled inside a
   body shows up there.
+MODE badchunk: answers a chunked head and invalid chunk framing in one
+  write, then closes.
 MODE extra: answers 200 followed by bytes nobody asked for, keeps the
   connection open (lbd must not reuse it)."""
 import socket
@@ -75,6 +77,9 @@ def serve(c):
     try:
         if MODE == "junk":
             junk(c)
+        elif MODE == "badchunk":
+            read_head(c, b"")
+            c.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n")
         else:
             good(c, MODE == "extra")
     except (EOFError, ConnectionError):

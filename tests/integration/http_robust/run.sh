@@ -8,10 +8,11 @@ need_root
 D=$(dirname "$0")
 client() { "$PY" "$D/client.py" "$@"; }
 
-P=$(free_port); PK=$(free_port); PS=$(free_port); J=$(free_port); G=$(free_port); G2=$(free_port)
+P=$(free_port); PK=$(free_port); PS=$(free_port); J=$(free_port); G=$(free_port); G2=$(free_port); BC=$(free_port); PB=$(free_port)
 bg "$PY" "$D/hostile.py" "$J" junk "$T/junk.log"; wait_port 127.0.0.1 "$J"
 bg "$PY" "$D/hostile.py" "$G" good "$T/good.log"; wait_port 127.0.0.1 "$G"
 bg "$PY" "$D/hostile.py" "$G2" good "$T/good2.log"; wait_port 127.0.0.1 "$G2"
+bg "$PY" "$D/hostile.py" "$BC" badchunk "$T/badchunk.log"; wait_port 127.0.0.1 "$BC"
 cli() { echo "$1" | socat -t 5 - "UNIX-CONNECT:$T/admin.sock"; }
 cat > "$T/lbd.cfg" <<CFG
 global
@@ -41,6 +42,11 @@ frontend strict
     default_backend ok
 backend ok
     server o1 127.0.0.1:$G2
+frontend fbad
+    bind 127.0.0.1:$PB
+    default_backend badchunk
+backend badchunk
+    server bc 127.0.0.1:$BC
 CFG
 start_lbd "$T/lbd.cfg"
 
@@ -97,6 +103,11 @@ expect_eq "valid trailer still passes" "$got" "HTTP/1.1 200 OK"
 # 7. leading empty lines split between CR and LF across two reads
 got=$(client "$PS" 0.3 '\r\n\r' '\nGET /split HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n')
 expect_eq "empty lines split across reads: 200" "$got" "HTTP/1.1 200 OK"
+
+# 8. invalid chunked framing in the same read as the response head: the
+# client gets a 502, not a reset
+got=$(client "$PB" 0 'GET /bc HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n')
+expect_eq "bad chunked response with its head: 502" "$got" "HTTP/1.1 502 Bad Gateway"
 
 kill "$LBD_PID"
 for i in $(seq 1 50); do kill -0 "$LBD_PID" 2>/dev/null || break; sleep 0.1; done
