@@ -29,7 +29,7 @@
 
 #define HEAD_RESERVE  1024u
 #define MAX_TRIED     8
-#define REQLINE_MAX   256
+#define REQLINE_MAX   LB_HTTPLOG_REQLINE_MAX
 #define DRAIN_MS      1000
 #define MAX_STEPS     32
 #define QUEUE_POLL_MS 5

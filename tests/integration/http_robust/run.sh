@@ -16,6 +16,7 @@ bg "$PY" "$D/hostile.py" "$BC" badchunk "$T/badchunk.log"; wait_port 127.0.0.1 "
 cli() { echo "$1" | socat -t 5 - "UNIX-CONNECT:$T/admin.sock"; }
 cat > "$T/lbd.cfg" <<CFG
 global
+    log stderr local0
     stats socket $T/admin.sock mode 600 level admin
 defaults
     mode http
@@ -38,6 +39,8 @@ backend ka
     server k1 127.0.0.1:$G
 frontend strict
     bind 127.0.0.1:$PS
+    log global
+    option httplog
     http-request deny if { hdr(host) -i admin.example }
     default_backend ok
 backend ok
@@ -108,6 +111,13 @@ expect_eq "empty lines split across reads: 200" "$got" "HTTP/1.1 200 OK"
 # client gets a 502, not a reset
 got=$(client "$PB" 0 'GET /bc HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n')
 expect_eq "bad chunked response with its head: 502" "$got" "HTTP/1.1 502 Bad Gateway"
+
+# 9. an invalid request line is logged escaped (#XX), as HAProxy does
+got=$(client "$PS" 0 'GET /q"u\x01x HTTP/1.1\r\nHost: a\r\n\r\n')
+expect_eq "invalid request line: 400" "$got" "HTTP/1.1 400 Bad request"
+for i in $(seq 1 20); do grep -q 'q#22u#01x' "$T/lbd.log" && break; sleep 0.1; done
+check "request line logged escaped" grep -q '"GET /q#22u#01x HTTP/1.1"$' "$T/lbd.log"
+check "no raw control byte in the log" bash -c "! grep -qP '\x01' $T/lbd.log"
 
 kill "$LBD_PID"
 for i in $(seq 1 50); do kill -0 "$LBD_PID" 2>/dev/null || break; sleep 0.1; done
