@@ -116,6 +116,18 @@ static struct lk_list *idle_list(struct lb_http_worker *hw, struct lb_server *sr
     return hw->idle[be->uuid] ? &hw->idle[be->uuid][srv->idx] : NULL;
 }
 
+/* An idle connection must have nothing to read: bytes the server sent
+ * after its response (or its FIN) would be taken as the next answer. The
+ * poll callback closes such a connection, but only on the next loop
+ * iteration; a session reusing it in the same iteration checks here. */
+static int sconn_quiet(const struct lb_sconn *c)
+{
+    char b;
+
+    /* EWOULDBLOCK is EAGAIN on Linux */
+    return recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) < 0 && errno == EAGAIN;
+}
+
 struct lb_sconn *lb_sconn_reuse(struct lb_worker *w,
                                 struct lb_server *srv,
                                 void *owner,
@@ -128,7 +140,7 @@ struct lb_sconn *lb_sconn_reuse(struct lb_worker *w,
 
     while (l && !lk_list_empty(l)) {
         c = LK_LIST_ELEM(l->prev, struct lb_sconn, link);
-        if (now - c->idle_since >= LB_SCONN_IDLE_MS) {
+        if (now - c->idle_since >= LB_SCONN_IDLE_MS || !sconn_quiet(c)) {
             lb_sconn_close(c, 0);
             continue;
         }

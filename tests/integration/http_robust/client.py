@@ -2,6 +2,7 @@
 """Send pieces on one connection to 127.0.0.1:PORT, PAUSE s between them,
 print what comes back (status line of each response, or RESET / CLOSED).
 usage: client.py PORT PAUSE PIECE... (PIECE: Python bytes escapes)"""
+import re
 import socket
 import sys
 import time
@@ -24,5 +25,5 @@ except socket.timeout:
     pass
 except ConnectionError:
     out += b"\nRESET"
-print(" ".join(l.decode("latin-1") for l in out.split(b"\r\n") if l.startswith(b"HTTP/")
-               or l == b"RESET") or "NONE")
+lines = [m.decode("latin-1") for m in re.findall(rb"HTTP/1\.[01] \d{3}[^\r\n]*|\nRESET$", out)]
+print(" ".join(x.strip() for x in lines) or "NONE")

@@ -8,11 +8,13 @@ MODE good: a plain keep-alive origin answering 200 "good"; every request
   body shows up there.
 MODE badchunk: answers a chunked head and invalid chunk framing in one
   write, then closes.
-MODE extra: answers 200 followed by bytes nobody asked for, keeps the
-  connection open (lbd must not reuse it)."""
+MODE extra: answers 200 followed by a "299 Extra" response nobody asked
+  for, in the same write, and keeps the connection open.
+MODE late: the same, the extra response 50 ms after the 200."""
 import socket
 import sys
 import threading
+import time
 
 PORT, MODE, LOG = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\ngood\n"
@@ -64,13 +66,19 @@ def junk(c):
     c.sendall(b"\x01\x02 this is not HTTP\r\n\r\n")
 
 
-def good(c, extra):
+EXTRA = b"HTTP/1.1 299 Extra\r\nContent-Length: 6\r\n\r\nextra\n"
+
+
+def good(c, mode):
     buf = b""
     while True:
         head, buf = read_head(c, buf)
         log(head.split(b"\r\n")[0])
         buf = read_body(c, head, buf)
-        c.sendall(OK + (b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nextra\n" if extra else b""))
+        c.sendall(OK + (EXTRA if mode == "extra" else b""))
+        if mode == "late":
+            time.sleep(0.05)
+            c.sendall(EXTRA)
 
 
 def serve(c):
@@ -81,7 +89,7 @@ def serve(c):
             read_head(c, b"")
             c.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n")
         else:
-            good(c, MODE == "extra")
+            good(c, MODE)
     except (EOFError, ConnectionError):
         pass
     finally:

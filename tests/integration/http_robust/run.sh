@@ -8,11 +8,13 @@ need_root
 D=$(dirname "$0")
 client() { "$PY" "$D/client.py" "$@"; }
 
-P=$(free_port); PK=$(free_port); PS=$(free_port); J=$(free_port); G=$(free_port); G2=$(free_port); BC=$(free_port); PB=$(free_port)
+P=$(free_port); PK=$(free_port); PS=$(free_port); J=$(free_port); G=$(free_port); G2=$(free_port); BC=$(free_port); PB=$(free_port); EX=$(free_port); LA=$(free_port); PX=$(free_port)
 bg "$PY" "$D/hostile.py" "$J" junk "$T/junk.log"; wait_port 127.0.0.1 "$J"
 bg "$PY" "$D/hostile.py" "$G" good "$T/good.log"; wait_port 127.0.0.1 "$G"
 bg "$PY" "$D/hostile.py" "$G2" good "$T/good2.log"; wait_port 127.0.0.1 "$G2"
 bg "$PY" "$D/hostile.py" "$BC" badchunk "$T/badchunk.log"; wait_port 127.0.0.1 "$BC"
+bg "$PY" "$D/hostile.py" "$EX" extra "$T/extra.log"; wait_port 127.0.0.1 "$EX"
+bg "$PY" "$D/hostile.py" "$LA" late "$T/late.log"; wait_port 127.0.0.1 "$LA"
 cli() { echo "$1" | socat -t 5 - "UNIX-CONNECT:$T/admin.sock"; }
 cat > "$T/lbd.cfg" <<CFG
 global
@@ -50,6 +52,14 @@ frontend fbad
     default_backend badchunk
 backend badchunk
     server bc 127.0.0.1:$BC
+frontend fx
+    bind 127.0.0.1:$PX
+    use_backend late if { path_beg /late }
+    default_backend extra
+backend extra
+    server ex 127.0.0.1:$EX
+backend late
+    server la 127.0.0.1:$LA
 CFG
 start_lbd "$T/lbd.cfg"
 
@@ -118,6 +128,16 @@ expect_eq "invalid request line: 400" "$got" "HTTP/1.1 400 Bad request"
 for i in $(seq 1 20); do grep -q 'q#22u#01x' "$T/lbd.log" && break; sleep 0.1; done
 check "request line logged escaped" grep -q '"GET /q#22u#01x HTTP/1.1"$' "$T/lbd.log"
 check "no raw control byte in the log" bash -c "! grep -qP '\x01' $T/lbd.log"
+
+# 12. a server that sends bytes after its response: its connection is not
+# reused, the next request never gets them as its answer
+R='GET /x HTTP/1.1\r\nHost: a\r\n\r\n'; RL='GET /late HTTP/1.1\r\nHost: a\r\n\r\n'
+got=$(client "$PX" 0.3 "$R" "$R" 'GET /x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n')
+expect_eq "extra bytes with the response: connection not reused" "$got" "HTTP/1.1 200 OK HTTP/1.1 200 OK HTTP/1.1 200 OK"
+got=$(client "$PX" 0.3 "$RL" "$RL" 'GET /late HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n')
+expect_eq "extra bytes after the response: connection not reused" "$got" "HTTP/1.1 200 OK HTTP/1.1 200 OK HTTP/1.1 200 OK"
+got=$(client "$PX" 0 "$R$R"'GET /x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n')
+expect_eq "pipelined, extra bytes with the response: never taken as an answer" "$got" "HTTP/1.1 200 OK HTTP/1.1 200 OK HTTP/1.1 200 OK"
 
 kill "$LBD_PID"
 for i in $(seq 1 50); do kill -0 "$LBD_PID" 2>/dev/null || break; sleep 0.1; done
