@@ -9,6 +9,7 @@
 #include <uv.h>
 
 #include "lbd/core/proxy_types.h"
+#include "lbd/core/server.h"
 
 struct lb_hc;
 struct lb_worker;
@@ -30,10 +31,11 @@ struct lb_daemon {
     _Atomic unsigned workers_done;
     int stopping;
     int exit_code;
-    struct lb_admin *admin_state;     /* admin.c */
-    struct lb_hc *hc;                 /* hc.c: checkd feed follower, NULL without checks */
-    struct lb_stats_http *stats_http; /* stats_http.c */
-    struct lb_errors *errors;         /* errors.c: "show errors" captures */
+    struct lb_admin *admin_state;        /* admin.c */
+    struct lb_hc *hc;                    /* hc.c: checkd feed follower, NULL without checks */
+    struct lb_stats_http *stats_http;    /* stats_http.c */
+    struct lb_errors *errors;            /* errors.c: "show errors" captures */
+    struct lb_srv_observer srv_observer; /* server state changes, see observe() */
 };
 
 /* Build the daemon: bind every listener and admin socket, but start no
