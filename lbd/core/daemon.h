@@ -55,8 +55,9 @@ void lb_daemon_worker_done(struct lb_daemon *d);
 void lb_daemon_shutdown_server(struct lb_daemon *d, struct lb_server *s);
 
 /* lbd's own notion of healthy, the contract vrrpd's track_lbd relies on:
- * listeners bound, every worker loop ticked within the last 2 s, and every
- * backend that a frontend uses has at least one usable server. Writes a
+ * listeners bound, every worker loop ticked within the last 2 s, and the
+ * default_backend of every frontend has at least one usable server
+ * (use_backend targets are not looked at). Writes a
  * one-line reason into why. Returns 1 if healthy. */
 int lb_daemon_healthy(struct lb_daemon *d, char *why, size_t len);
 

@@ -193,7 +193,6 @@ struct lb_proxy {
     _Atomic unsigned max_conns_seen;
     _Atomic uint64_t cum_conns;
     _Atomic uint64_t bytes_in, bytes_out;
-    _Atomic unsigned generation; /* bumped on any server state/weight change */
     _Atomic unsigned queued;
     _Atomic unsigned max_queued;
     _Atomic uint64_t last_sess_ms;

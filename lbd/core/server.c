@@ -62,7 +62,6 @@ int lb_server_set_state(struct lb_server *s, enum lb_srv_state st)
 
     if (old == (int)st)
         return old;
-    atomic_fetch_add(&s->be->generation, 1);
     s->last_change_ms = now;
     if (st == LB_SRV_DOWN) {
         s->chkdown++;
@@ -113,7 +112,6 @@ int lb_server_transition(struct lb_server *s,
 void lb_server_set_weight(struct lb_server *s, unsigned w)
 {
     atomic_store(&s->cur_weight, w);
-    atomic_fetch_add(&s->be->generation, 1);
 }
 
 int lb_server_take(struct lb_server *s)

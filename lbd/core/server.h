@@ -1,8 +1,8 @@
 /* server.h - backend servers: the "server" line, and the one internal API
  * through which health (checkd), the admin socket and config change a
- * server's state. State and weight are atomics so worker threads read them
- * without locks; every change bumps the backend's generation so per-thread
- * balancer state is rebuilt lazily. */
+ * server's state (lb_server_transition). State and weight are atomics so
+ * worker threads read them without locks; the balancers look at them on
+ * every pick, so per-thread balancer state needs no rebuilding. */
 #ifndef LB_SERVER_H
 #define LB_SERVER_H
 

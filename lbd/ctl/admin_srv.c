@@ -326,7 +326,6 @@ static int add_server(struct lk_cmdconn *c,
         lb_server_free(s);
         return lk_cmdconn_printf(c, "No more room for servers in backend.\n");
     }
-    atomic_fetch_add(&be->generation, 1);
     log_change(s, "added");
     lb_hc_server_update(d, s);
     return lk_cmdconn_printf(c, "New server registered.\n");
@@ -359,7 +358,6 @@ int lb__admin_add_del_server(struct lk_cmdconn *c, struct lb_daemon *d, int argc
                                     "remove it.\n");
     /* kept in memory (workers may still look at it), never chosen again */
     s->flags |= LB_SRV_F_DELETED;
-    atomic_fetch_add(&be->generation, 1);
     log_change(s, "deleted");
     lb_hc_server_deleted(d, s);
     return lk_cmdconn_printf(c, "Server deleted.\n");

@@ -286,7 +286,8 @@ static void finish(struct hsess *s, const char *term, int rst)
         uv_async_send(&w->wake);
 }
 
-/* ---- socket I/O: return bytes moved, -EAGAIN-free ---- */
+/* ---- socket I/O: bytes moved, or a negative errno (rd: -EAGAIN when
+ * nothing is there; wr: 0 when the socket is full) ---- */
 
 static ssize_t rd(int fd, char *b, size_t room)
 {
