@@ -4,7 +4,6 @@
 # error strings; state changes take effect on traffic at once; access
 # levels; prompt mode; add/del server; set server addr; shutdown sessions.
 source "$(dirname "$0")/../lib.sh"
-need_root
 TOOL="python3 $(dirname "$0")/../tcptool.py"
 cli() { echo "$2" | socat -t 5 - "UNIX-CONNECT:$1"; }
 

@@ -6,7 +6,6 @@
 # http never wrote these counters and they stayed 0.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../http_tools/common.sh"
-need_root
 cli() { echo "$2" | socat -t 5 - "UNIX-CONNECT:$1"; }
 
 B1=$(free_port); DEAD=$(free_port); PL=$(free_port); PH=$(free_port)
