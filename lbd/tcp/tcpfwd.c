@@ -716,6 +716,9 @@ void lb_tcp_session_start(struct lb_worker *w,
     if (!s || uv_poll_init(&w->loop, &s->cp, fd) < 0) {
         free(s);
         close(fd);
+        /* give back the slot accept_cb() took, or global maxconn would
+         * shrink by one for every failed start (as lb_http_session_start) */
+        atomic_fetch_sub(&w->d->actconn, 1);
         return;
     }
     s->w = w;
