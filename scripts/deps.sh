@@ -10,6 +10,7 @@ PKGS=(
   haproxy keepalived nginx-light python3 python3-flask python3-waitress
   curl wrk socat tshark iproute2 apache2-utils iperf3 procps psmisc valgrind linux-perf
   prometheus prometheus-haproxy-exporter hatop tmux
+  mmdebstrap util-linux systemd man-db
 )
 missing=()
 for p in "${PKGS[@]}"; do
