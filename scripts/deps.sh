@@ -12,6 +12,7 @@ PKGS=(
   galera-arbitrator-4 rsync
   curl wrk socat tshark iproute2 apache2-utils iperf3 procps psmisc valgrind linux-perf
   prometheus prometheus-haproxy-exporter hatop tmux
+  mmdebstrap util-linux systemd man-db
 )
 missing=()
 for p in "${PKGS[@]}"; do
