@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "common/sdnotify.h"
 #include "vrrpd/admin.h"
+#include "vrrpd/guard.h"
 #include "vrrpd/inst.h"
 #include "vrrpd/os/netlink.h"
 
@@ -157,6 +158,7 @@ int vr_daemon_new(struct vr_daemon **ret,
     lk_list_init(&d->insts);
     lk_list_init(&d->subs);
     d->started_ms = lk_mono_ms();
+    d->guard_fd = -1;
     r = uv_loop_init(&d->loop);
     if (r < 0) {
         free(d);
@@ -187,6 +189,11 @@ int vr_daemon_run(struct vr_daemon *d)
     struct lk_list *it;
     uint64_t wd = lk_sd_watchdog_ms();
 
+    /* before the instances start: the first Master hands over its will */
+    d->guard_fd = vr_guard_start();
+    if (d->guard_fd < 0)
+        lk_log(LK_LOG_WARNING, "no guard process (%s): a crash of vrrpd would leave its VIPs",
+               strerror(-d->guard_fd));
     LK_LIST_FOREACH (it, &d->insts)
         vr_inst_start(LK_LIST_ELEM(it, struct vr_inst, link));
     uv_signal_start(&d->sigterm, signal_cb, SIGTERM);
@@ -223,6 +230,9 @@ struct vr_daemon *vr_daemon_free(struct vr_daemon *d)
     uv_run(&d->loop, UV_RUN_NOWAIT);
     if (uv_loop_close(&d->loop) != 0)
         lk_log(LK_LOG_DEBUG, "loop closed with open handles");
+    /* every will was revoked as the instances stopped: the guard exits */
+    if (d->guard_fd >= 0)
+        close(d->guard_fd);
     vr_cfg_free(d->cfg);
     free(d->cfg_path);
     free(d->rundir);

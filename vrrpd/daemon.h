@@ -29,6 +29,7 @@ struct vr_daemon {
     uv_signal_t sigterm, sigint, sighup;
     uv_timer_t watchdog;
     uv_timer_t retry; /* instances waiting for their interface */
+    int guard_fd;     /* write end of the guard's pipe (guard.h), -1: none */
     struct vr_inst_cfg *pending[VR_MAX_PENDING];
     unsigned npending;
     bool stopping;
