@@ -611,7 +611,8 @@ static void apply_effect(struct vr_inst *i, const char *why)
     i->prio_now = prio;
     act |= vr_fsm_set_priority(&i->fsm, now, prio);
     act |= vr_fsm_set_fault(&i->fsm, now, fault);
-    apply(i, act, from);
+    /* the cause before its effect: subscribers see the priority change,
+     * then the state change (a fast takeover) it led to */
     if (prio != old) {
         json_t *ev = json_pack("{s:s, s:s, s:i, s:i, s:s, s:I}", "event", "priority", "instance",
                                i->cfg->name, "from", old, "to", prio, "reason", why, "ts_us",
@@ -619,6 +620,19 @@ static void apply_effect(struct vr_inst *i, const char *why)
 
         vr_admin_event(i->d, ev);
     }
+    apply(i, act, from);
+}
+
+json_t *vr_inst_snapshot_json(const struct vr_inst *i)
+{
+    const char *st = i->fsm.state == VR_STATE_INIT ? "INIT" : vr_state_name(i->fsm.state);
+    char a[INET_ADDRSTRLEN];
+
+    return json_pack("{s:s, s:s, s:s, s:s, s:i, s:i, s:s, s:I}", "event", "snapshot", "instance",
+                     i->cfg->name, "state", st, "reason", i->fsm.reason, "priority", i->prio_now,
+                     "vrid", i->cfg->vrid, "master",
+                     i->fsm.master_ip ? ipstr(htonl(i->fsm.master_ip), a) : "", "ts_us",
+                     (json_int_t)lk_wall_us());
 }
 
 void vr_inst_track_changed(struct vr_inst *i, struct vr_track *t)
