@@ -744,8 +744,13 @@ static int validate_inst(struct vr_cfg *cfg, struct vr_inst_cfg *i, char **err)
         return inst_fail(i, err, "'interface' is missing");
     if (!i->vrid)
         return inst_fail(i, err, "'virtual_router_id' is missing");
+    /* as Keepalived: allowed with a warning, for cloud setups where a
+     * notify_master script moves an elastic IP instead */
     if (!i->nvips)
-        return inst_fail(i, err, "'virtual_ipaddress' is missing or empty");
+        lk_log(LK_LOG_WARNING,
+               "%s:%u: vrrp_instance '%s': no virtual_ipaddress; only the state (and the notify "
+               "scripts) will change",
+               i->file, i->line, i->name);
     for (k = 0; k < i->nscripts; k++)
         if (!vr_cfg_find_script(cfg, i->scripts[k].name)) {
             lk_cfg_err(err, "%s:%u: vrrp_instance '%s': track_script '%s' is not defined", i->file,

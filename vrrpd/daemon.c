@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/cfglex.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/sdnotify.h"
@@ -136,6 +137,25 @@ static int add_inst(struct vr_daemon *d, struct vr_inst_cfg *c, bool start)
     lk_list_append(&d->insts, &i->link);
     if (start)
         vr_inst_start(i);
+    return 0;
+}
+
+int vr_daemon_check_links(const struct vr_cfg *cfg, char **err)
+{
+    struct lk_list *it;
+    struct vr_link l;
+
+    LK_LIST_FOREACH (it, &cfg->instances) {
+        const struct vr_inst_cfg *c = LK_LIST_ELEM(it, struct vr_inst_cfg, link);
+
+        if (vr_link_get(c->ifname, &l) == 0)
+            continue;
+        lk_cfg_err(err,
+                   "%s:%u: vrrp_instance '%s': interface '%s' does not exist (vrrpd itself "
+                   "would wait for it)",
+                   cfg->file, c->line, c->name, c->ifname);
+        return -ENODEV;
+    }
     return 0;
 }
 

@@ -33,7 +33,11 @@ conf b 100
 mkdir -p "$T/ra" "$T/rb"
 serve "$NSA" a
 serve "$NSB" b
-check "config a is valid" "$VRRPD" -t -f "$T/a.conf"
+check "config a is valid" ip netns exec "$NSA" "$VRRPD" -t -f "$T/a.conf"
+sed 's/interface eth0/interface eth9/' "$T/a.conf" > "$T/noif.conf"
+out=$(ip netns exec "$NSA" "$VRRPD" -t -f "$T/noif.conf" 2>&1) && rc=0 || rc=$?
+expect_eq "-t refuses an interface that does not exist" "$rc:$out" \
+  "1:vrrpd: $T/noif.conf:5: vrrp_instance 'VI_1': interface 'eth9' does not exist (vrrpd itself would wait for it)"
 sed 's/priority 150/priorty 150/' "$T/a.conf" > "$T/bad.conf"
 out=$("$VRRPD" -t -f "$T/bad.conf" 2>&1) && rc=0 || rc=$?
 expect_eq "-t on a bad config exits 1" "$rc" "1"

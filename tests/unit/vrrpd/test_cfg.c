@@ -2,6 +2,7 @@
  * load as written, every keyword vrrpd supports lands in the right field,
  * and mistakes give FILE:LINE errors with hints. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +16,7 @@
 
 #include "proto/vrrp_pkt.h"
 #include "vrrpd/cfg.h"
+#include "vrrpd/daemon.h"
 
 #define FIX LK_SOURCE_DIR "/tests/fixtures/vrrpd/"
 
@@ -276,13 +278,49 @@ static void reload_identity(void **state)
     vr_cfg_free(b);
 }
 
+/* Keepalived warns about an instance without VIPs and runs it. */
+static void no_virtual_ipaddress(void **state)
+{
+    struct vr_cfg *cfg = NULL;
+    char *err = NULL;
+
+    assert_int_equal(vr_cfg_load_file(FIX "no-vip.conf", &cfg, &err), 0);
+    assert_null(err);
+    assert_int_equal(first_inst(cfg)->nvips, 0);
+    assert_string_equal(first_inst(cfg)->notify_master, "/usr/local/bin/move-eip.sh");
+    assert_int_equal(vr_daemon_check_links(cfg, &err), 0); /* lo exists */
+    vr_cfg_free(cfg);
+}
+
+/* -t refuses an interface that does not exist, naming FILE:LINE. */
+static void check_links_missing_interface(void **state)
+{
+    struct vr_cfg *cfg = NULL;
+    char *err = NULL;
+
+    assert_int_equal(vr_cfg_load_file(FIX "missing-interface.conf", &cfg, &err), 0);
+    assert_int_equal(vr_daemon_check_links(cfg, &err), -ENODEV);
+    assert_non_null(err);
+    assert_string_equal(err, LK_SOURCE_DIR
+                        "/tests/fixtures/vrrpd/missing-interface.conf:1: "
+                        "vrrp_instance 'VI_1': interface 'lkv-noif0' does not exist (vrrpd "
+                        "itself would wait for it)");
+    free(err);
+    vr_cfg_free(cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(guide_figures),        cmocka_unit_test(track_lbd_example),
-        cmocka_unit_test(all_keywords),         cmocka_unit_test(errors),
-        cmocka_unit_test(include_and_comments), cmocka_unit_test(missing_file),
+        cmocka_unit_test(guide_figures),
+        cmocka_unit_test(track_lbd_example),
+        cmocka_unit_test(all_keywords),
+        cmocka_unit_test(errors),
+        cmocka_unit_test(include_and_comments),
+        cmocka_unit_test(missing_file),
         cmocka_unit_test(reload_identity),
+        cmocka_unit_test(no_virtual_ipaddress),
+        cmocka_unit_test(check_links_missing_interface),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
