@@ -610,6 +610,11 @@ struct parser {
     struct ctx c;
     enum blk stack[MAX_DEPTH];
     int depth;
+    /* a block keyword ended its line without '{': Keepalived accepts the
+     * '{' as the first token of the next line */
+    const char *await_file;
+    unsigned await_line;
+    char await_kw[32];
 };
 
 static bool is_list(enum blk b)
@@ -657,8 +662,11 @@ static int statement(struct parser *p, int argc, char **argv, bool opens, char *
     if (argc - 1 < kw->min_args || (kw->max_args >= 0 && argc - 1 > kw->max_args))
         return fail(&p->c, err, "'%s' expects %d to %d arguments, got %d", argv[0], kw->min_args,
                     kw->max_args, argc - 1);
-    if (kw->flags && !opens)
-        return fail(&p->c, err, "'%s' must be followed by a '{' block", argv[0]);
+    if (kw->flags && !opens) {
+        p->await_file = p->c.file;
+        p->await_line = p->c.line;
+        snprintf(p->await_kw, sizeof(p->await_kw), "%s", argv[0]);
+    }
     if (!kw->flags && opens)
         return fail(&p->c, err, "'%s' does not take a block", argv[0]);
     r = kw->fn(argc, argv, &p->c, err);
@@ -681,14 +689,30 @@ static int close_block(struct parser *p, char **err)
     return LK_CFG_OK;
 }
 
+/* The '{' a block keyword's line lacked did not come first on the next
+ * line (or the file ended). */
+static int await_fail(struct parser *p, char **err)
+{
+    p->c.file = p->await_file;
+    p->c.line = p->await_line;
+    p->await_line = 0;
+    return fail(&p->c, err, "'%s' must be followed by a '{' block", p->await_kw);
+}
+
 /* Split a line into statements at braces. */
 static int parse_line(struct parser *p, struct lk_cfgline *ln, char **err)
 {
     int i, start = 0, r = 0;
 
+    if (p->await_line) {
+        if (ln->argc == 0 || strcmp(ln->argv[0], "{"))
+            return await_fail(p, err);
+        p->await_line = 0;
+        start = 1;
+    }
     p->c.file = ln->file;
     p->c.line = ln->line;
-    for (i = 0; i <= ln->argc && !(r & LK_CFG_FATAL); i++) {
+    for (i = start; i <= ln->argc && !(r & LK_CFG_FATAL); i++) {
         const char *t = i < ln->argc ? ln->argv[i] : NULL;
         bool open = t && !strcmp(t, "{"), close = t && !strcmp(t, "}");
 
@@ -833,6 +857,10 @@ static int load(struct lk_cfglex *lx, const char *name, struct vr_cfg **ret, cha
             r = -EINVAL;
             break;
         }
+    }
+    if (r == 0 && p.await_line) {
+        await_fail(&p, err);
+        r = -EINVAL;
     }
     if (r == 0 && p.depth > 0) {
         lk_cfg_err(err, "%s: end of file inside a '%s' block (missing '}')", name,

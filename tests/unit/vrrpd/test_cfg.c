@@ -195,6 +195,8 @@ static const struct bad bads[] = {
      "t.conf:3: auth_type 'AH' is not supported (PASS is; AH was dropped by RFC 3768)"},
     {"vrrp_instance X {\n nopreempt {\n}\n", "t.conf:2: 'nopreempt' does not take a block"},
     {"vrrp_instance X\n", "t.conf:1: 'vrrp_instance' must be followed by a '{' block"},
+    {"vrrp_script chk\n script /bin/true\n}\n",
+     "t.conf:1: 'vrrp_script' must be followed by a '{' block"},
     {"vrrp_instance X {\n track_lbd {\n weight 5\n }\n}\n",
      "t.conf:3: 'weight': '5' is not a number in [-254, 0]"},
     {"vrrp_instance X {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress { 1.1.1.1 }\n"
@@ -292,6 +294,23 @@ static void no_virtual_ipaddress(void **state)
     vr_cfg_free(cfg);
 }
 
+/* A block's '{' may open the next line (Keepalived accepts it). */
+static void brace_on_next_line(void **state)
+{
+    struct vr_cfg *cfg = NULL;
+    char *err = NULL;
+    struct vr_inst_cfg *i;
+
+    assert_int_equal(vr_cfg_load_file(FIX "brace-next-line.conf", &cfg, &err), 0);
+    assert_non_null(vr_cfg_find_script(cfg, "chk_haproxy"));
+    i = first_inst(cfg);
+    assert_int_equal(i->vrid, 63);
+    assert_int_equal(i->nvips, 1);
+    assert_int_equal(i->nscripts, 1);
+    assert_string_equal(i->scripts[0].name, "chk_haproxy");
+    vr_cfg_free(cfg);
+}
+
 /* -t refuses an interface that does not exist, naming FILE:LINE. */
 static void check_links_missing_interface(void **state)
 {
@@ -321,6 +340,7 @@ int main(void)
         cmocka_unit_test(reload_identity),
         cmocka_unit_test(no_virtual_ipaddress),
         cmocka_unit_test(check_links_missing_interface),
+        cmocka_unit_test(brace_on_next_line),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
