@@ -374,6 +374,16 @@ static int kw_interface(int argc, char **argv, void *ctx, char **err)
     return LK_CFG_OK;
 }
 
+static int kw_default_interface(int argc, char **argv, void *ctx, char **err)
+{
+    struct ctx *c = ctx;
+
+    if (strlen(argv[1]) >= IF_NAMESIZE)
+        return fail(c, err, "interface name '%s' is too long", argv[1]);
+    snprintf(c->cfg->default_ifname, sizeof(c->cfg->default_ifname), "%s", argv[1]);
+    return LK_CFG_OK;
+}
+
 static int kw_state(int argc, char **argv, void *ctx, char **err)
 {
     struct ctx *c = ctx;
@@ -764,8 +774,11 @@ static int validate_inst(struct vr_cfg *cfg, struct vr_inst_cfg *i, char **err)
     struct lk_list *it;
     unsigned k;
 
+    /* global_defs may come after the instance: resolved here, at the end */
     if (!i->ifname[0])
-        return inst_fail(i, err, "'interface' is missing");
+        snprintf(i->ifname, sizeof(i->ifname), "%s", cfg->default_ifname);
+    if (!i->ifname[0])
+        return inst_fail(i, err, "'interface' is missing (and no default_interface)");
     if (!i->vrid)
         return inst_fail(i, err, "'virtual_router_id' is missing");
     /* as Keepalived: allowed with a warning, for cloud setups where a
@@ -1001,6 +1014,7 @@ static const struct lk_cfgkw global_kws[] = {
     {"vrrp_garp_master_refresh", kw_garp, 1, 1, 0},
     {"vrrp_garp_master_refresh_repeat", kw_garp, 1, 1, 0},
     {"vrrp_strict", kw_strict, 0, 0, 0},
+    {"default_interface", kw_default_interface, 1, 1, 0},
     {"notification_email", kw_ignore, 0, 0, BLK_SKIP},
     {"notification_email_from", kw_ignore, 1, 1, 0},
     {"smtp_server", kw_ignore, 1, 2, 0},

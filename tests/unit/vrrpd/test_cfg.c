@@ -186,6 +186,8 @@ static const struct bad bads[] = {
      "t.conf:1: vrrp_instance 'X': track_script 'nope' is not defined"},
     {"vrrp_instance X {\n interface eth0\n}\n",
      "t.conf:1: vrrp_instance 'X': 'virtual_router_id' is missing"},
+    {"vrrp_instance X {\n virtual_router_id 1\n}\n",
+     "t.conf:1: vrrp_instance 'X': 'interface' is missing (and no default_interface)"},
     {"vrrp_instance X {\n interface eth0\n", "t.conf: end of file inside a 'vrrp_instance' block "
                                              "(missing '}')"},
     {"}\n", "t.conf:1: '}' without an open block"},
@@ -311,6 +313,21 @@ static void brace_on_next_line(void **state)
     vr_cfg_free(cfg);
 }
 
+/* default_interface fills in instances without 'interface' only. */
+static void default_interface(void **state)
+{
+    struct vr_cfg *cfg = NULL;
+    char *err = NULL;
+    struct vr_inst_cfg *i;
+
+    assert_int_equal(vr_cfg_load_file(FIX "default-interface.conf", &cfg, &err), 0);
+    i = vr_cfg_find_inst(cfg, "VI_1");
+    assert_string_equal(i->ifname, "lo");
+    i = vr_cfg_find_inst(cfg, "VI_2");
+    assert_string_equal(i->ifname, "eth1");
+    vr_cfg_free(cfg);
+}
+
 /* -t refuses an interface that does not exist, naming FILE:LINE. */
 static void check_links_missing_interface(void **state)
 {
@@ -341,6 +358,7 @@ int main(void)
         cmocka_unit_test(no_virtual_ipaddress),
         cmocka_unit_test(check_links_missing_interface),
         cmocka_unit_test(brace_on_next_line),
+        cmocka_unit_test(default_interface),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
