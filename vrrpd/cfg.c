@@ -364,24 +364,26 @@ static int kw_inst_block(int argc, char **argv, void *ctx, char **err)
     return LK_CFG_OK;
 }
 
+static int set_ifname(const struct ctx *c, char dst[IF_NAMESIZE], const char *name, char **err)
+{
+    if (strlen(name) >= IF_NAMESIZE)
+        return fail(c, err, "interface name '%s' is too long", name);
+    snprintf(dst, IF_NAMESIZE, "%s", name);
+    return LK_CFG_OK;
+}
+
 static int kw_interface(int argc, char **argv, void *ctx, char **err)
 {
     struct ctx *c = ctx;
 
-    if (strlen(argv[1]) >= IF_NAMESIZE)
-        return fail(c, err, "interface name '%s' is too long", argv[1]);
-    snprintf(c->inst->ifname, sizeof(c->inst->ifname), "%s", argv[1]);
-    return LK_CFG_OK;
+    return set_ifname(c, c->inst->ifname, argv[1], err);
 }
 
 static int kw_default_interface(int argc, char **argv, void *ctx, char **err)
 {
     struct ctx *c = ctx;
 
-    if (strlen(argv[1]) >= IF_NAMESIZE)
-        return fail(c, err, "interface name '%s' is too long", argv[1]);
-    snprintf(c->cfg->default_ifname, sizeof(c->cfg->default_ifname), "%s", argv[1]);
-    return LK_CFG_OK;
+    return set_ifname(c, c->cfg->default_ifname, argv[1], err);
 }
 
 static int kw_state(int argc, char **argv, void *ctx, char **err)
