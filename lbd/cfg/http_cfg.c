@@ -351,29 +351,44 @@ static int split(char *line, char **argv)
     char *save = NULL, *t;
     int n = 0;
 
-    for (t = strtok_r(line, " ", &save); t && n < MAX_ARGS; t = strtok_r(NULL, " ", &save))
+    for (t = strtok_r(line, " ", &save); t && n < MAX_ARGS; t = strtok_r(NULL, " ", &save)) {
         argv[n++] = t;
+        for (; *t; t++)
+            if (*t == LB_CFG_WORD_SPACE)
+                *t = ' ';
+    }
     return n;
 }
 
 static int compile_proxy(struct lb_cfg *cfg, struct lb_proxy *px, char **err)
 {
-    char *argv[MAX_ARGS], *line;
+    char *argv[MAX_ARGS], *line, *one;
     size_t i;
-    int argc, r = 0;
+    int argc, r = 0, r1;
 
     px->http = calloc(1, sizeof(*px->http));
     if (!px->http || !(px->http->acls = lb_acl_set_new()))
         return -ENOMEM;
     px->http->retry_on = LB_RETRY_CONN_FAILURE | LB_RETRY_EMPTY_RESPONSE;
-    for (i = 0; i < px->nextra && r == 0; i++) {
+    /* every bad line is reported at its own FILE:LINE, all of them */
+    for (i = 0; i < px->nextra; i++) {
         line = strdup(px->extra[i]);
         if (!line)
             return -ENOMEM;
         argc = split(line, argv);
-        if (argc > 0)
-            r = compile_line(cfg, px, argc, argv, err);
+        one = NULL;
+        r1 = argc > 0 ? compile_line(cfg, px, argc, argv, &one) : 0;
         free(line);
+        if (r1 == -ENOMEM) {
+            free(one);
+            return r1;
+        }
+        if (r1 < 0) {
+            r = r1;
+            lb_cfg_err_append(err, "%s:%u: %s '%s': %s", px->extra_file[i], px->extra_line[i],
+                              lb_proxy_kind(px), px->name, one ? one : "invalid");
+        }
+        free(one);
     }
     return r;
 }
@@ -381,8 +396,7 @@ static int compile_proxy(struct lb_cfg *cfg, struct lb_proxy *px, char **err)
 int lb_http_cfg_compile(struct lb_cfg *cfg, char **err)
 {
     struct lb_proxy *px;
-    char *msg;
-    int r;
+    int r, ret = 0;
 
     for (px = cfg->proxies; px; px = px->next) {
         if (px->mode != LB_MODE_HTTP || px->http)
@@ -392,14 +406,8 @@ int lb_http_cfg_compile(struct lb_cfg *cfg, char **err)
             lk_cfg_err(err, "out of memory");
             return r;
         }
-        if (r < 0) {
-            msg = *err;
-            *err = NULL;
-            lk_cfg_err(err, "%s:%u: %s '%s': %s", px->file, px->line, lb_proxy_kind(px), px->name,
-                       msg ? msg : "invalid");
-            free(msg);
-            return r;
-        }
+        if (r < 0)
+            ret = r;
     }
-    return 0;
+    return ret;
 }

@@ -49,6 +49,25 @@ static int strv_add(char ***v, size_t *n, const char *s)
     return 0;
 }
 
+/* Keep a line for a later module with the FILE:LINE it came from, so that
+ * the module's errors name the keyword's own line. */
+static int extra_add(struct lb_proxy *px, const char *line, const char *file, unsigned lineno)
+{
+    const char **nf = realloc(px->extra_file, (px->nextra + 1) * sizeof(*nf));
+    unsigned *nl;
+
+    if (!nf)
+        return -ENOMEM;
+    px->extra_file = nf;
+    nl = realloc(px->extra_line, (px->nextra + 1) * sizeof(*nl));
+    if (!nl)
+        return -ENOMEM;
+    px->extra_line = nl;
+    nf[px->nextra] = file;
+    nl[px->nextra] = lineno;
+    return strv_add(&px->extra, &px->nextra, line);
+}
+
 static void strv_free(char **v, size_t n)
 {
     while (n)
@@ -78,7 +97,7 @@ static int inherit(struct lb_proxy *px, const struct lb_proxy *def)
     if (lb_logtargets_dup(def->logs, &px->logs) < 0)
         return -ENOMEM;
     for (i = 0; i < def->nextra; i++)
-        if (strv_add(&px->extra, &px->nextra, def->extra[i]) < 0)
+        if (extra_add(px, def->extra[i], def->extra_file[i], def->extra_line[i]) < 0)
             return -ENOMEM;
     return 0;
 }
@@ -118,6 +137,8 @@ struct lb_proxy *lb_proxy_free(struct lb_proxy *px)
     lb_logtargets_free(px->logs);
     strv_free(px->stats.auth, px->stats.nauth);
     strv_free(px->extra, px->nextra);
+    free(px->extra_file);
+    free(px->extra_line);
     lb_http_px_free(px->http);
     free(px->defsrv.cookie);
     free(px->stats.uri);
@@ -276,20 +297,31 @@ static const char *option_suggest(const char *name)
 
 /* The option's arguments that later modules read (httpchk METH URI VER,
  * mysql-check user U) are kept verbatim with the proxy. */
-static int option_keep_args(struct lb_cfgctx *ctx, int argc, char **argv, int first, char **err)
+static int keep_line(struct lb_cfgctx *ctx, int argc, char **argv, int first, int words, char **err)
 {
-    char line[1024];
-    size_t off = 0;
+    char line[1024], *c;
+    size_t off = 0, start;
     int i;
 
-    for (i = first; i < argc && off < sizeof(line); i++)
+    for (i = first; i < argc && off < sizeof(line); i++) {
+        start = off + (i > first);
         off +=
             (size_t)snprintf(line + off, sizeof(line) - off, "%s%s", i > first ? " " : "", argv[i]);
+        /* a quoted word with spaces stays one word for lb_http_cfg_split() */
+        for (c = line + start; words && off < sizeof(line) && c < line + off; c++)
+            if (*c == ' ')
+                *c = LB_CFG_WORD_SPACE;
+    }
     if (off >= sizeof(line))
         return lb_cfg_fail(ctx, err, "option line too long");
-    if (strv_add(&ctx->px->extra, &ctx->px->nextra, line) < 0)
+    if (extra_add(ctx->px, line, ctx->file, ctx->line) < 0)
         return lb_cfg_fail(ctx, err, "out of memory");
     return 0;
+}
+
+static int option_keep_args(struct lb_cfgctx *ctx, int argc, char **argv, int first, char **err)
+{
+    return keep_line(ctx, argc, argv, first, 0, err);
 }
 
 static int option_validate_args(struct lb_cfgctx *ctx,
@@ -468,6 +500,23 @@ static int kw_stats(int argc, char **argv, void *vctx, char **err)
     return 0;
 }
 
+/* http-request actions lbd implements; any other one is refused at its own
+ * line, since ignoring it (an "auth", a "redirect") would change what the
+ * site exposes. use-service prometheus-exporter is served by the stats page. */
+static int http_request_check(struct lb_cfgctx *ctx, int argc, char **argv, char **err)
+{
+    const char *a = argv[1];
+
+    if (strcmp(a, "deny") == 0 || strcmp(a, "allow") == 0)
+        return keep_line(ctx, argc, argv, 0, 1, err);
+    if (strcmp(a, "use-service") == 0 && argc >= 3 && strcmp(argv[2], "prometheus-exporter") == 0)
+        return keep_line(ctx, argc, argv, 0, 0, err);
+    return lb_cfg_fail(ctx, err,
+                       "http-request %s: action not supported by lbd (deny, allow, use-service "
+                       "prometheus-exporter)",
+                       a);
+}
+
 /* Keywords whose behaviour belongs to the HTTP, checks and stats modules:
  * checked for shape here, stored verbatim, and read by those modules. */
 static int kw_keep(int argc, char **argv, void *vctx, char **err)
@@ -490,7 +539,15 @@ static int kw_keep(int argc, char **argv, void *vctx, char **err)
         (argc < 3 || strcmp(argv[1], "user") != 0 ||
          (argc > 3 && (argc != 5 || strcmp(argv[3], "password") != 0))))
         return lb_cfg_fail(ctx, err, "galera-check: expected 'galera-check user U [password P]'");
-    return option_keep_args(ctx, argc, argv, 0, err);
+    if (strcmp(k, "http-request") == 0)
+        return http_request_check(ctx, argc, argv, err);
+    if (strcmp(k, "http-response") == 0)
+        return lb_cfg_fail(ctx, err,
+                           "http-response %s: action not supported by lbd (no http-response "
+                           "action is implemented yet)",
+                           argv[1]);
+    return keep_line(ctx, argc, argv, 0, strcmp(k, "acl") == 0 || strcmp(k, "use_backend") == 0,
+                     err);
 }
 
 static int kw_server(int argc, char **argv, void *vctx, char **err)

@@ -159,6 +159,8 @@ struct lb_stats_cfg {
     char *realm;
 };
 
+#define LB_CFG_WORD_SPACE '\x1f'
+
 struct lb_proxy {
     struct lb_proxy *next;
     char *name;
@@ -185,6 +187,10 @@ struct lb_proxy {
     struct lb_stats_cfg stats;
     char **extra; /* lines of later-issue keywords, kept verbatim (NULL-ended) */
     size_t nextra;
+    /* In acl, use_backend and http-request lines, a space inside a quoted
+     * word is stored as LB_CFG_WORD_SPACE so that the word stays one. */
+    const char **extra_file; /* FILE:LINE of each extra line, for messages */
+    unsigned *extra_line;
     struct lb_http_px *http; /* mode http: extra compiled by http_cfg.c */
     /* shared: */
     _Atomic unsigned cur_conns;

@@ -320,6 +320,7 @@ static int server_addr(struct srvctx *sc, const char *spec, char **err)
     struct addrinfo hints, *res = NULL;
     char host[256];
     const char *colon = strrchr(spec, ':');
+    uint64_t port;
     size_t n;
 
     if (lk_addr_parse(spec, 0, &sc->s->addr) == 0)
@@ -327,6 +328,11 @@ static int server_addr(struct srvctx *sc, const char *spec, char **err)
     if (!colon || colon == spec || (n = (size_t)(colon - spec)) >= sizeof(host))
         return lb_cfg_fail(sc->ctx, err, "server '%s': invalid address '%s' (expected ADDR:PORT)",
                            sc->s->name, spec);
+    /* getaddrinfo() takes "99999" and wraps it to 34463: check the range
+     * here so that a typo is refused rather than sent elsewhere */
+    if (lk_parse_uint(colon + 1, 1, 65535, &port) < 0)
+        return lb_cfg_fail(sc->ctx, err, "server '%s': invalid port '%s' in '%s' (1 to 65535)",
+                           sc->s->name, colon + 1, spec);
     memcpy(host, spec, n);
     host[n] = '\0';
     memset(&hints, 0, sizeof(hints));
