@@ -11,6 +11,7 @@
 #include "lbd/cfg/http_cfg.h"
 #include "lbd/cfg/proxy.h"
 #include "lbd/core/server.h"
+#include "proto/feed.h"
 
 static const char *const algo_names[LB_ALGO_MAX] = {
     [LB_ALGO_ROUNDROBIN] = "roundrobin",
@@ -500,6 +501,37 @@ static int kw_stats(int argc, char **argv, void *vctx, char **err)
     return 0;
 }
 
+/* "http-check send|expect": the forms checkd runs are checked here, at the
+ * line, so that lbd -c refuses what would leave a backend unchecked. */
+static int http_check_check(struct lb_cfgctx *ctx, int argc, char **argv, char **err)
+{
+    int i = 2, nhdrs = 0;
+
+    if (strcmp(argv[1], "send") == 0) {
+        for (; i < argc; i += 2) {
+            if (strcmp(argv[i], "hdr") == 0 && i + 2 < argc && ++nhdrs <= FEED_MAX_HDRS)
+                i++;
+            else if ((strcmp(argv[i], "meth") != 0 && strcmp(argv[i], "uri") != 0 &&
+                      strcmp(argv[i], "ver") != 0) ||
+                     i + 1 >= argc)
+                return lb_cfg_fail(ctx, err,
+                                   "http-check send: '%s' not supported by lbd (meth M, uri U, "
+                                   "ver V, at most %d hdr NAME VALUE)",
+                                   argv[i], FEED_MAX_HDRS);
+        }
+    } else if (strcmp(argv[1], "expect") == 0) {
+        if (i < argc && strcmp(argv[i], "!") == 0)
+            i++;
+        if (i + 2 != argc || feed_expect_parse(argv[i]) <= FEED_EXPECT_DEFAULT)
+            return lb_cfg_fail(ctx, err,
+                               "http-check expect: only '[!] status|rstatus|string ARG' is "
+                               "supported by lbd");
+    } else {
+        return lb_cfg_fail(ctx, err, "http-check %s: not supported by lbd (send, expect)", argv[1]);
+    }
+    return keep_line(ctx, argc, argv, 0, 0, err);
+}
+
 /* http-request actions lbd implements; any other one is refused at its own
  * line, since ignoring it (an "auth", a "redirect") would change what the
  * site exposes. use-service prometheus-exporter is served by the stats page. */
@@ -541,6 +573,8 @@ static int kw_keep(int argc, char **argv, void *vctx, char **err)
         return lb_cfg_fail(ctx, err, "galera-check: expected 'galera-check user U [password P]'");
     if (strcmp(k, "http-request") == 0)
         return http_request_check(ctx, argc, argv, err);
+    if (strcmp(k, "http-check") == 0)
+        return http_check_check(ctx, argc, argv, err);
     if (strcmp(k, "http-response") == 0)
         return lb_cfg_fail(ctx, err,
                            "http-response %s: action not supported by lbd (no http-response "
@@ -616,8 +650,27 @@ static int validate_binds(struct lb_cfg *cfg, struct lb_proxy *px, char **err)
     return 0;
 }
 
+/* mode tcp has no content switching yet: a use_backend line there would be
+ * silently ignored, so it is refused at its own line. */
+static int validate_tcp_switching(const struct lb_proxy *px, char **err)
+{
+    size_t i;
+
+    if (px->mode != LB_MODE_TCP || !(px->cap & LB_CAP_FE))
+        return 0;
+    for (i = 0; i < px->nextra; i++)
+        if (strncmp(px->extra[i], "use_backend ", 12) == 0)
+            return lk_cfg_err(err,
+                              "%s:%u: %s '%s': use_backend is not supported in mode tcp by lbd "
+                              "(use default_backend)",
+                              px->extra_file[i], px->extra_line[i], lb_proxy_kind(px), px->name);
+    return 0;
+}
+
 int lb_proxy_validate(struct lb_cfg *cfg, struct lb_proxy *px, char **err)
 {
+    if (validate_tcp_switching(px, err) < 0)
+        return -EINVAL;
     if ((px->cap & LB_CAP_FE) && !px->binds && !(px->cap & LB_CAP_BE))
         return lk_cfg_err(err, "%s:%u: frontend '%s' has no 'bind' line", px->file, px->line,
                           px->name);

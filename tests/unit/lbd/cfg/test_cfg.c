@@ -129,6 +129,20 @@ static const struct err_case err_cases[] = {
      "t.cfg:4: http-request auth: action not supported by lbd"},
     {"frontend f\n  mode http\n  bind 127.0.0.1:1\n  http-response bogus-action\n",
      "t.cfg:4: http-response bogus-action: action not supported by lbd"},
+    /* issue 10: http-check forms checkd does not run are refused at -c */
+    {FE_BE "  option httpchk\n  http-check expect rstring ^OK\n",
+     "t.cfg:6: http-check expect: only '[!] status|rstatus|string ARG'"},
+    {FE_BE "  option httpchk\n  http-check expect status\n", "t.cfg:6: http-check expect:"},
+    {FE_BE "  option httpchk\n  http-check send body x\n",
+     "t.cfg:6: http-check send: 'body' not supported by lbd"},
+    {FE_BE "  option httpchk\n  http-check send meth\n", "t.cfg:6: http-check send: 'meth'"},
+    {FE_BE "  option httpchk\n  http-check connect port 80\n",
+     "t.cfg:6: http-check connect: not supported by lbd"},
+    /* issue 10: use_backend in mode tcp is refused, not ignored */
+    {"frontend f\n  bind 127.0.0.1:1\n  use_backend b if TRUE\n  default_backend b\nbackend b\n",
+     "t.cfg:3: frontend 'f': use_backend is not supported in mode tcp"},
+    {"frontend f\n  mode http\n  bind 127.0.0.1:1\n  use_backend nope if TRUE\n",
+     "t.cfg:4: frontend 'f': use_backend: no backend 'nope' in mode http"},
     /* issue 9: an acl error names the acl's own line, not the section's */
     {"frontend f\n  mode http\n  bind 127.0.0.1:1\n  acl a nosuchfetch x\n",
      "t.cfg:4: frontend 'f': unsupported ACL criterion 'nosuchfetch'"},
