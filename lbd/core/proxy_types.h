@@ -118,6 +118,7 @@ struct lb_server {
     int init_state;       /* -1 unset, LB_SRV_UP or LB_SRV_DOWN */
     int shutdown_on_down; /* on-marked-down shutdown-sessions */
     int observe;          /* "observe layer4|layer7": passive health (lbd/hc.c) */
+    unsigned check_port;  /* "port N": health checks go to this port; 0: the traffic port */
     unsigned error_limit; /* consecutive live-traffic failures before on-error; 0: 10 */
     char on_error[16];    /* on-error keyword, "" when unset */
     /* shared: */

@@ -256,11 +256,13 @@ static int skw_number(int argc, char **argv, void *v, char **err)
     struct srvctx *sc = v;
     uint64_t n;
 
-    /* port (check port), maxqueue, id: validated, read by checks */
+    /* port (the check port, sent to checkd), maxqueue, id */
     if (lb_cfg_uint(sc->ctx, argv, 1, strcmp(argv[0], "maxqueue") == 0 ? 0 : 1, 65535, &n, err))
         return LK_CFG_FATAL;
     if (strcmp(argv[0], "error-limit") == 0)
         sc->s->error_limit = (unsigned)n;
+    if (strcmp(argv[0], "port") == 0)
+        sc->s->check_port = (unsigned)n;
     return 0;
 }
 

@@ -9,9 +9,9 @@
 #include "common/cmdsrv.h"
 #include "common/compiler.h"
 #include "common/log.h"
-#include "lbd/ctl/hc.h"
 #include "lbd/core/daemon.h"
 #include "lbd/core/server.h"
+#include "lbd/ctl/hc.h"
 
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
@@ -167,6 +167,11 @@ int lb_hc_target(const struct lb_proxy *px,
     snprintf(t->id, sizeof(t->id), "%s/%s", px->name, s->name);
     /* the address in effect ("set server addr" changes it at run time) */
     copy(t->addr, sizeof(t->addr), lk_addr_str(atomic_load(&s->cur_addr), addr, sizeof(addr)));
+    if (s->check_port) { /* "port N": same address, the check's own port */
+        lk_addr_ip_str(atomic_load(&s->cur_addr), addr, sizeof(addr));
+        snprintf(t->addr, sizeof(t->addr), strchr(addr, ':') ? "[%s]:%u" : "%s:%u", addr,
+                 s->check_port);
+    }
     copy(t->owner, sizeof(t->owner), "lbd");
     t->kind = (px->options & LB_OPT_MYSQL_CHECK) ? FEED_KIND_MYSQL
               : (px->options & LB_OPT_HTTPCHK)   ? FEED_KIND_HTTP
