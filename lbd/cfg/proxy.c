@@ -366,6 +366,13 @@ static int kw_option(int argc, char **argv, void *vctx, char **err)
         return lb_cfg_fail(ctx, err, "unknown option '%s'%s%s%s", name,
                            hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "");
     }
+    /* not implemented yet: accepting it would promise check logs that never
+     * come (issue 10) */
+    if (!neg && options[i].flag == LB_OPT_LOG_HEALTH_CHECKS)
+        return lb_cfg_fail(ctx, err,
+                           "option log-health-checks is not supported by lbd: server state "
+                           "changes are always logged, and 'show health' on checkd.sock gives "
+                           "each check's result");
     if (!(options[i].cap & ctx->px->cap))
         return lb_cfg_fail(ctx, err, "option %s is not allowed in '%s' section", name,
                            lb_proxy_kind(ctx->px));

@@ -138,6 +138,8 @@ static const struct err_case err_cases[] = {
     {FE_BE "  option httpchk\n  http-check send meth\n", "t.cfg:6: http-check send: 'meth'"},
     {FE_BE "  option httpchk\n  http-check connect port 80\n",
      "t.cfg:6: http-check connect: not supported by lbd"},
+    {FE_BE "  option log-health-checks\n",
+     "t.cfg:5: option log-health-checks is not supported by lbd"},
     /* issue 10: use_backend in mode tcp is refused, not ignored */
     {"frontend f\n  bind 127.0.0.1:1\n  use_backend b if TRUE\n  default_backend b\nbackend b\n",
      "t.cfg:3: frontend 'f': use_backend is not supported in mode tcp"},
