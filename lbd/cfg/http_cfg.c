@@ -160,10 +160,8 @@ static int kw_http_request(struct lb_http_px *h, int argc, char **argv, char **e
     int i = 2, ret;
     uint64_t st = 403;
 
-    if (strcmp(argv[1], "deny") != 0 && strcmp(argv[1], "allow") != 0) {
-        lk_log(LK_LOG_WARNING, "http-request %s: action not supported by lbd, ignored", argv[1]);
-        return 0;
-    }
+    if (strcmp(argv[1], "deny") != 0 && strcmp(argv[1], "allow") != 0)
+        return 0; /* use-service: the stats page's; others are refused at their line */
     if (strcmp(argv[1], "deny") == 0 && argc > 3 && strcmp(argv[2], "deny_status") == 0) {
         if (lk_parse_uint(argv[3], 200, 599, &st) < 0)
             return lk_cfg_err(err, "http-request deny: invalid deny_status '%s'", argv[3]);
@@ -300,8 +298,11 @@ static int kw_retry_on(struct lb_http_px *h, int argc, char **argv, char **err)
             h->retry_on |= LB_RETRY_JUNK_RESPONSE;
         else if (strcmp(argv[i], "all-retryable-errors") == 0)
             h->retry_on |= LB_RETRY_CONN_FAILURE | LB_RETRY_EMPTY_RESPONSE | LB_RETRY_JUNK_RESPONSE;
-        else
-            lk_log(LK_LOG_WARNING, "retry-on %s: not supported by lbd, ignored", argv[i]);
+        else /* a retry policy half applied changes what a client sees: refuse */
+            return lk_cfg_err(err,
+                              "retry-on %s: not supported by lbd (none, conn-failure, "
+                              "empty-response, junk-response, all-retryable-errors)",
+                              argv[i]);
     }
     return 0;
 }

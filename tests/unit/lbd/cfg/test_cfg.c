@@ -140,6 +140,9 @@ static const struct err_case err_cases[] = {
      "t.cfg:6: http-check connect: not supported by lbd"},
     {FE_BE "  option log-health-checks\n",
      "t.cfg:5: option log-health-checks is not supported by lbd"},
+    {"frontend f\n  mode http\n  bind 127.0.0.1:1\n  default_backend b\nbackend b\n  mode "
+     "http\n  retry-on 503\n",
+     "t.cfg:7: backend 'b': retry-on 503: not supported by lbd"},
     /* issue 10: use_backend in mode tcp is refused, not ignored */
     {"frontend f\n  bind 127.0.0.1:1\n  use_backend b if TRUE\n  default_backend b\nbackend b\n",
      "t.cfg:3: frontend 'f': use_backend is not supported in mode tcp"},
