@@ -498,6 +498,13 @@ static int kw_stats(int argc, char **argv, void *vctx, char **err)
         return lb_cfg_time(ctx, argv + 1, 1, &st->refresh_ms, err);
     } else if (strcmp(k, "admin") == 0 && argc >= 4 &&
                (strcmp(argv[2], "if") == 0 || strcmp(argv[2], "unless") == 0)) {
+        /* the stats page grants admin for these two conditions only: any
+         * other one would be accepted and never grant anything */
+        if (argc != 4 || strcmp(argv[2], "if") != 0 ||
+            (strcmp(argv[3], "TRUE") != 0 && strcmp(argv[3], "LOCALHOST") != 0))
+            return lb_cfg_fail(ctx, err,
+                               "stats admin: only 'if TRUE' and 'if LOCALHOST' are supported by "
+                               "lbd");
         return option_keep_args(ctx, argc, argv, 0, err);
     } else {
         return lb_cfg_fail(ctx, err,

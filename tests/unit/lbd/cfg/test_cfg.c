@@ -143,6 +143,11 @@ static const struct err_case err_cases[] = {
     {"frontend f\n  mode http\n  bind 127.0.0.1:1\n  default_backend b\nbackend b\n  mode "
      "http\n  retry-on 503\n",
      "t.cfg:7: backend 'b': retry-on 503: not supported by lbd"},
+    /* issue 9: stats admin conditions the stats page cannot evaluate */
+    {FE_BE "  stats enable\n  stats admin unless LOCALHOST\n",
+     "t.cfg:6: stats admin: only 'if TRUE' and 'if LOCALHOST'"},
+    {FE_BE "  stats enable\n  stats admin if { src 10.0.0.0/8 }\n",
+     "t.cfg:6: stats admin: only 'if TRUE' and 'if LOCALHOST'"},
     /* issue 10: use_backend in mode tcp is refused, not ignored */
     {"frontend f\n  bind 127.0.0.1:1\n  use_backend b if TRUE\n  default_backend b\nbackend b\n",
      "t.cfg:3: frontend 'f': use_backend is not supported in mode tcp"},
