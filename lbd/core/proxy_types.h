@@ -119,8 +119,9 @@ struct lb_server {
     int shutdown_on_down; /* on-marked-down shutdown-sessions */
     int observe;          /* "observe layer4|layer7": passive health (lbd/hc.c) */
     unsigned check_port;  /* "port N": health checks go to this port; 0: the traffic port */
-    unsigned error_limit; /* consecutive live-traffic failures before on-error; 0: 10 */
-    char on_error[16];    /* on-error keyword, "" when unset */
+    char check_addr[LK_ADDR_STRLEN]; /* "addr IP": checks go to this IP; "": the server's */
+    unsigned error_limit;            /* consecutive live-traffic failures before on-error; 0: 10 */
+    char on_error[16];               /* on-error keyword, "" when unset */
     /* shared: */
     _Atomic int state;           /* enum lb_srv_state */
     _Atomic unsigned cur_weight; /* weight in effect (runtime-settable) */

@@ -205,6 +205,20 @@ static int skw_cookie(int argc, char **argv, void *v, char **err)
     return sc->s->cookie ? 0 : lb_cfg_fail(sc->ctx, err, "out of memory");
 }
 
+/* "addr IP": the health checks' own address (the port stays the traffic
+ * port unless "port N" says otherwise). */
+static int skw_check_addr(int argc, char **argv, void *v, char **err)
+{
+    struct srvctx *sc = v;
+    struct lk_addr a;
+
+    if (lk_addr_parse(argv[1], LK_ADDR_NO_PORT, &a) < 0)
+        return lb_cfg_fail(sc->ctx, err, "addr: expected an IP address without port, got '%s'",
+                           argv[1]);
+    lk_addr_ip_str(&a, sc->s->check_addr, sizeof(sc->s->check_addr));
+    return 0;
+}
+
 static int skw_init_state(int argc, char **argv, void *v, char **err)
 {
     struct srvctx *sc = v;
@@ -280,6 +294,7 @@ static const struct lk_cfgkw server_kws[] = {
     {"disabled", skw_flag, 0, 0, 0},
     {"enabled", skw_flag, 0, 0, 0},
     {"cookie", skw_cookie, 1, 1, 0},
+    {"addr", skw_check_addr, 1, 1, 0},
     {"init-state", skw_init_state, 1, 1, 0},
     {"on-marked-down", skw_choice, 1, 1, 0},
     {"on-marked-up", skw_choice, 1, 1, 0},

@@ -2,7 +2,8 @@
 # "port N" on server/default-server (the clustercheck pattern, issue 10):
 # the traffic port and the check port differ. checkd probes the check
 # port, so the servers go UP only while something answers there, and DOWN
-# when it stops, whatever the traffic port does.
+# when it stops, whatever the traffic port does; "addr IP" moves the
+# check to another address.
 source ../lib.sh
 need_root
 
@@ -36,6 +37,7 @@ backend db
     default-server port $PC1 check inter 200 rise 1 fall 1
     server s1 127.0.0.1:$PT1
     server s2 127.0.0.1:$PT2 check port $PC2
+    server s3 127.0.0.1:$PT1 addr 127.0.0.2
 CFG
 bg "$LBD" -f "$T/lbd.cfg" -R "$T/lbdrun" 2>"$T/lbd.log"
 wait_port 127.0.0.1 "$PF"
@@ -66,6 +68,10 @@ listen "$PC1"; C1=$LAST
 listen "$PC2"
 check "s1 UP once its check port answers" wait_state db/s1 UP 5000
 check "s2 UP once its check port answers" wait_state db/s2 UP 5000
+# s3 has s1's ports but checks go to 127.0.0.2, where nothing listens
+expect_eq "s3 probed at its check address" "$(field db/s3 addr)" "127.0.0.2:$PC1"
+expect_eq "s3 DOWN while s1 (same ports, other address) is UP" "$(state_of db/s3)" DOWN
+expect_eq "s3: its probes found nothing at 127.0.0.2" "$(field db/s3 result)" L4CON
 kill "$C1"; wait "$C1" 2>/dev/null || true
 check "s1 DOWN when its check port stops (traffic port still up)" wait_state db/s1 DOWN 5000
 check "s2 stays UP" wait_state db/s2 UP 1000

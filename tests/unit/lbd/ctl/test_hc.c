@@ -53,7 +53,9 @@ static const char cfg_text[] =
     "    default-server port 9200\n"
     "    server c1 10.0.0.6:3306 check\n"
     "    server c2 [::1]:3306 check\n"
-    "    server c3 10.0.0.7:3306 check port 9201\n";
+    "    server c3 10.0.0.7:3306 check port 9201\n"
+    "    server c4 10.0.0.8:3306 check addr 10.1.0.8\n"
+    "    server c5 10.0.0.9:3306 check addr ::2 port 9202\n";
 
 static struct lb_server *srv(const struct lb_cfg *cfg,
                              const char *be,
@@ -145,6 +147,10 @@ static void test_targets(void **state)
     assert_string_equal(t.addr, "[::1]:9200");
     build(cfg, "clustercheck", "c3", &t);
     assert_string_equal(t.addr, "10.0.0.7:9201");
+    build(cfg, "clustercheck", "c4", &t); /* addr: the default-server port stays */
+    assert_string_equal(t.addr, "10.1.0.8:9200");
+    build(cfg, "clustercheck", "c5", &t);
+    assert_string_equal(t.addr, "[::2]:9202");
     lb_cfg_free(cfg);
 }
 
