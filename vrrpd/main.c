@@ -9,8 +9,8 @@
 #include "vrrpd/daemon.h"
 
 static const struct lk_args_spec spec = {
-    "vrrpd", "configuration in Keepalived's dialect (default /etc/keepalived/keepalived.conf)",
-    "/etc/keepalived/keepalived.conf", "t"};
+    "vrrpd", "configuration in Keepalived's dialect (default /etc/lbkit/vrrpd.conf)",
+    "/etc/lbkit/vrrpd.conf", "t"};
 
 int main(int argc, char **argv)
 {
