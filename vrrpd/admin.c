@@ -186,8 +186,11 @@ static void send_snapshot(struct lk_cmdconn *c, struct vr_daemon *d)
 
 static int cmd_subscribe(struct lk_cmdconn *c, struct vr_daemon *d)
 {
-    struct sub *s = calloc(1, sizeof(*s));
+    struct sub *s;
 
+    if (lk_cmdconn_held(c)) /* one subscription per connection */
+        return lk_cmdconn_printf(c, "already subscribed\n");
+    s = calloc(1, sizeof(*s));
     if (!s)
         return lk_cmdconn_printf(c, "out of memory\n");
     s->c = c;
@@ -259,7 +262,7 @@ void vr_admin_event(struct vr_daemon *d, json_t *ev)
 
         /* a subscriber that does not read is dropped, never waited for */
         if (lk_cmdconn_printf(sb->c, "%s\n", s) == -ENOBUFS)
-            lk_cmdconn_close(sb->c);
+            lk_cmdconn_abort(sb->c); /* stopped reading: a flush would never end */
     }
     free(s);
 }
