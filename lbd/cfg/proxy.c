@@ -664,8 +664,9 @@ static int validate_binds(struct lb_cfg *cfg, struct lb_proxy *px, char **err)
     return 0;
 }
 
-/* mode tcp has no content switching yet: a use_backend line there would be
- * silently ignored, so it is refused at its own line. */
+/* mode tcp has no content switching or rules yet: a use_backend or
+ * http-request line there would be silently ignored, so it is refused at
+ * its own line. */
 static int validate_tcp_switching(const struct lb_proxy *px, char **err)
 {
     size_t i;
@@ -673,11 +674,11 @@ static int validate_tcp_switching(const struct lb_proxy *px, char **err)
     if (px->mode != LB_MODE_TCP || !(px->cap & LB_CAP_FE))
         return 0;
     for (i = 0; i < px->nextra; i++)
-        if (strncmp(px->extra[i], "use_backend ", 12) == 0)
-            return lk_cfg_err(err,
-                              "%s:%u: %s '%s': use_backend is not supported in mode tcp by lbd "
-                              "(use default_backend)",
-                              px->extra_file[i], px->extra_line[i], lb_proxy_kind(px), px->name);
+        if (strncmp(px->extra[i], "use_backend ", 12) == 0 ||
+            strncmp(px->extra[i], "http-request ", 13) == 0)
+            return lk_cfg_err(err, "%s:%u: %s '%s': '%.*s' is not supported in mode tcp by lbd",
+                              px->extra_file[i], px->extra_line[i], lb_proxy_kind(px), px->name,
+                              (int)strcspn(px->extra[i], " "), px->extra[i]);
     return 0;
 }
 

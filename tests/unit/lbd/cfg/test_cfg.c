@@ -150,7 +150,9 @@ static const struct err_case err_cases[] = {
      "t.cfg:6: stats admin: only 'if TRUE' and 'if LOCALHOST'"},
     /* issue 10: use_backend in mode tcp is refused, not ignored */
     {"frontend f\n  bind 127.0.0.1:1\n  use_backend b if TRUE\n  default_backend b\nbackend b\n",
-     "t.cfg:3: frontend 'f': use_backend is not supported in mode tcp"},
+     "t.cfg:3: frontend 'f': 'use_backend' is not supported in mode tcp"},
+    {"frontend f\n  bind 127.0.0.1:1\n  http-request deny\n  default_backend b\nbackend b\n",
+     "t.cfg:3: frontend 'f': 'http-request' is not supported in mode tcp"},
     {"frontend f\n  mode http\n  bind 127.0.0.1:1\n  use_backend nope if TRUE\n",
      "t.cfg:4: frontend 'f': use_backend: no backend 'nope' in mode http"},
     /* issue 9: an acl error names the acl's own line, not the section's */
