@@ -159,6 +159,8 @@ struct lb_stats_cfg {
     char *realm;
 };
 
+struct lb_srv_observer; /* lbd/core/server.h */
+
 struct lb_proxy {
     struct lb_proxy *next;
     char *name;
@@ -191,7 +193,6 @@ struct lb_proxy {
     _Atomic unsigned max_conns_seen;
     _Atomic uint64_t cum_conns;
     _Atomic uint64_t bytes_in, bytes_out;
-    _Atomic unsigned generation; /* bumped on any server state/weight change */
     _Atomic unsigned queued;
     _Atomic unsigned max_queued;
     _Atomic uint64_t last_sess_ms;
@@ -199,6 +200,7 @@ struct lb_proxy {
     _Atomic uint64_t req_tot, failed_req, denied_req, denied_resp, cli_aborts, srv_aborts;
     _Atomic uint64_t hrsp[6]; /* HTTP responses 1xx..5xx, other */
     /* control thread only: */
+    const struct lb_srv_observer *srv_observer; /* told of server state changes */
     uint64_t last_change_ms;
     unsigned rate, rate_max;
     uint64_t rate_prev;

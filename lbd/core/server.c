@@ -7,6 +7,7 @@
 
 #include "common/cfglex.h"
 #include "common/clock.h"
+#include "common/log.h"
 #include "lbd/cfg/cfg.h"
 #include "lbd/core/server.h"
 
@@ -61,7 +62,6 @@ int lb_server_set_state(struct lb_server *s, enum lb_srv_state st)
 
     if (old == (int)st)
         return old;
-    atomic_fetch_add(&s->be->generation, 1);
     s->last_change_ms = now;
     if (st == LB_SRV_DOWN) {
         s->chkdown++;
@@ -73,10 +73,45 @@ int lb_server_set_state(struct lb_server *s, enum lb_srv_state st)
     return old;
 }
 
+/* "is DOWN", "is going into maintenance": HAProxy's wording. */
+static const char *transition_words(enum lb_srv_state st)
+{
+    switch (st) {
+    case LB_SRV_UP:
+        return "is UP";
+    case LB_SRV_DOWN:
+        return "is DOWN";
+    case LB_SRV_MAINT:
+        return "is going into maintenance";
+    default:
+        return "is draining";
+    }
+}
+
+int lb_server_transition(struct lb_server *s,
+                         enum lb_srv_state st,
+                         enum lb_srv_cause cause,
+                         const char *why)
+{
+    const struct lb_srv_observer *o = s->be->srv_observer;
+    int old = lb_server_set_state(s, st);
+
+    if (old == (int)st && cause != LB_CAUSE_OPERATOR)
+        return old;
+    if (cause == LB_CAUSE_OPERATOR && st == LB_SRV_UP)
+        s->check_health = s->rise + s->fall - 1;
+    else if (cause == LB_CAUSE_OPERATOR && st == LB_SRV_DOWN)
+        s->check_health = 0;
+    lk_log(LK_LOG_NOTICE, "Server %s/%s %s, reason: %s", s->be->name, s->name, transition_words(st),
+           why);
+    if (o && o->changed)
+        o->changed(o->ctx, s, (enum lb_srv_state)old, st, cause);
+    return old;
+}
+
 void lb_server_set_weight(struct lb_server *s, unsigned w)
 {
     atomic_store(&s->cur_weight, w);
-    atomic_fetch_add(&s->be->generation, 1);
 }
 
 int lb_server_take(struct lb_server *s)

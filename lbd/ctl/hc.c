@@ -9,9 +9,9 @@
 #include "common/cmdsrv.h"
 #include "common/compiler.h"
 #include "common/log.h"
-#include "lbd/ctl/hc.h"
 #include "lbd/core/daemon.h"
 #include "lbd/core/server.h"
+#include "lbd/ctl/hc.h"
 
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
@@ -223,6 +223,7 @@ static void apply(struct lb_hc *h, const struct feed_status *st)
 {
     struct hc_srv *hs = lookup(h, st->id);
     enum lb_srv_state want, cur;
+    char why[sizeof(st->reason) + 64];
 
     if (!hs || (hs->s->flags & LB_SRV_F_DELETED))
         return; /* a target of checkd's own config, or of another lbd */
@@ -238,13 +239,9 @@ static void apply(struct lb_hc *h, const struct feed_status *st)
     want = lb_hc_state(st->state);
     if (want == cur || want == LB_SRV_MAINT)
         return;
-    lb_server_set_state(hs->s, want);
-    lk_log(LK_LOG_NOTICE, "Server %s is %s, reason: %s, check duration: %llums (checkd)", st->id,
-           lb_srv_state_name(want), st->reason, (unsigned long long)(st->latency_us / 1000));
-    /* on-marked-down shutdown-sessions: clients of a failed node (MariaDB
-     * ones especially) reconnect to a healthy one at once */
-    if (want == LB_SRV_DOWN && hs->s->shutdown_on_down)
-        lb_daemon_shutdown_server(h->d, hs->s);
+    snprintf(why, sizeof(why), "%s, check duration: %llums (checkd)", st->reason,
+             (unsigned long long)(st->latency_us / 1000));
+    lb_server_transition(hs->s, want, LB_CAUSE_CHECK, why);
 }
 
 static int send_line(struct lb_hc *h, const char *a, const char *b);
@@ -553,14 +550,11 @@ static void passive_report(struct lb_hc *h, struct hc_srv *hs)
     snprintf(args, sizeof(args), "%s %s", hs->id, mode);
     send_line(h, "report ", args);
     if (strcmp(mode, "mark-down") == 0 && atomic_load(&hs->s->state) == LB_SRV_UP) {
-        lb_server_set_state(hs->s, LB_SRV_DOWN);
         hs->known = 1;
         hs->want = LB_SRV_DOWN; /* until checkd says otherwise */
-        if (hs->s->shutdown_on_down)
-            lb_daemon_shutdown_server(h->d, hs->s);
-        lk_log(LK_LOG_NOTICE,
-               "Server %s is DOWN, reason: passive health, %u consecutive connection failures",
-               hs->id, hs->consecutive);
+        snprintf(args, sizeof(args), "passive health, %u consecutive connection failures",
+                 hs->consecutive);
+        lb_server_transition(hs->s, LB_SRV_DOWN, LB_CAUSE_PASSIVE, args);
     }
 }
 
@@ -590,9 +584,7 @@ static void resync(struct hc_srv *hs)
     if (!hs->known || (cur != LB_SRV_UP && cur != LB_SRV_DOWN) || cur == hs->want ||
         (hs->s->flags & LB_SRV_F_DELETED))
         return;
-    lb_server_set_state(hs->s, hs->want);
-    lk_log(LK_LOG_NOTICE, "Server %s is %s, reason: last verdict of checkd (re-applied)", hs->id,
-           lb_srv_state_name(hs->want));
+    lb_server_transition(hs->s, hs->want, LB_CAUSE_CHECK, "last verdict of checkd (re-applied)");
 }
 
 static void tick(uv_timer_t *t)

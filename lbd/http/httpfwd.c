@@ -15,16 +15,17 @@
 
 #include "common/clock.h"
 #include "common/log.h"
-#include "lbd/core/balance.h"
-#include "lbd/ctl/errors.h"
 #include "lbd/cfg/http_cfg.h"
+#include "lbd/core/backend.h"
+#include "lbd/core/balance.h"
+#include "lbd/core/daemon.h"
+#include "lbd/core/server.h"
+#include "lbd/core/tlog.h"
+#include "lbd/ctl/errors.h"
 #include "lbd/http/http_conn.h"
 #include "lbd/http/http_msg.h"
 #include "lbd/http/httpfwd.h"
 #include "lbd/http/httplog.h"
-#include "lbd/core/daemon.h"
-#include "lbd/core/server.h"
-#include "lbd/core/tlog.h"
 #include "proto/http1.h"
 
 #define HEAD_RESERVE  1024u
@@ -261,7 +262,7 @@ static void finish(struct hsess *s, const char *term, int rst)
     if (term && s->term[0] == '-')
         memcpy(s->term, term, 2);
     if (s->state == H_QUEUE)
-        atomic_fetch_sub(&s->be->queued, 1);
+        lb_backend_queue_leave(s->be);
     log_txn(s);
     count_bytes(s);
     drop_server(s, 0, rst);
@@ -285,7 +286,8 @@ static void finish(struct hsess *s, const char *term, int rst)
         uv_async_send(&w->wake);
 }
 
-/* ---- socket I/O: return bytes moved, -EAGAIN-free ---- */
+/* ---- socket I/O: bytes moved, or a negative errno (rd: -EAGAIN when
+ * nothing is there; wr: 0 when the socket is full) ---- */
 
 static ssize_t rd(int fd, char *b, size_t room)
 {
@@ -797,7 +799,7 @@ static void enqueue(struct hsess *s)
     if (s->state != H_QUEUE) {
         s->state = H_QUEUE;
         s->t_queue = now_ms(s);
-        atomic_fetch_add(&s->be->queued, 1);
+        lb_backend_queue_enter(s->be);
     }
     s->progress++;
 }
@@ -805,7 +807,7 @@ static void enqueue(struct hsess *s)
 static void dequeue(struct hsess *s)
 {
     if (s->state == H_QUEUE) {
-        atomic_fetch_sub(&s->be->queued, 1);
+        lb_backend_queue_leave(s->be);
         s->t_dequeue = now_ms(s);
         s->state = H_XFER;
     }
@@ -831,7 +833,8 @@ static void assign(struct hsess *s)
         send_error(s, 503, "SC");
         return;
     }
-    if (s->attempts && srv != s->log_srv)
+    /* log_srv is the server of the previous, failed attempt */
+    if (lb_backend_assigned(s->be, srv, s->attempts ? s->log_srv : NULL, now_ms(s)))
         s->redispatched = 1;
     s->srv = srv;
     s->attempts++;
@@ -847,8 +850,7 @@ static int retry(struct hsess *s, struct lb_server *failed, unsigned what)
         s->tried[s->ntried++] = failed;
     if (!bh || !(bh->retry_on & what) || s->attempts > (unsigned)s->be->retries)
         return 0;
-    if (failed)
-        atomic_fetch_add(&failed->retries, 1);
+    lb_backend_retry(s->be, failed);
     s->osent = 0;
     s->rq = RQ_HEAD;
     s->s_eof = 0;
