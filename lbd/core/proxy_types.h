@@ -118,8 +118,10 @@ struct lb_server {
     int init_state;       /* -1 unset, LB_SRV_UP or LB_SRV_DOWN */
     int shutdown_on_down; /* on-marked-down shutdown-sessions */
     int observe;          /* "observe layer4|layer7": passive health (lbd/hc.c) */
-    unsigned error_limit; /* consecutive live-traffic failures before on-error; 0: 10 */
-    char on_error[16];    /* on-error keyword, "" when unset */
+    unsigned check_port;  /* "port N": health checks go to this port; 0: the traffic port */
+    char check_addr[LK_ADDR_STRLEN]; /* "addr IP": checks go to this IP; "": the server's */
+    unsigned error_limit;            /* consecutive live-traffic failures before on-error; 0: 10 */
+    char on_error[16];               /* on-error keyword, "" when unset */
     /* shared: */
     _Atomic int state;           /* enum lb_srv_state */
     _Atomic unsigned cur_weight; /* weight in effect (runtime-settable) */
@@ -159,6 +161,8 @@ struct lb_stats_cfg {
     char *realm;
 };
 
+#define LB_CFG_WORD_SPACE '\x1f'
+
 struct lb_srv_observer; /* lbd/core/server.h */
 
 struct lb_proxy {
@@ -187,6 +191,10 @@ struct lb_proxy {
     struct lb_stats_cfg stats;
     char **extra; /* lines of later-issue keywords, kept verbatim (NULL-ended) */
     size_t nextra;
+    /* In acl, use_backend and http-request lines, a space inside a quoted
+     * word is stored as LB_CFG_WORD_SPACE so that the word stays one. */
+    const char **extra_file; /* FILE:LINE of each extra line, for messages */
+    unsigned *extra_line;
     struct lb_http_px *http; /* mode http: extra compiled by http_cfg.c */
     /* shared: */
     _Atomic unsigned cur_conns;

@@ -167,6 +167,14 @@ int lb_hc_target(const struct lb_proxy *px,
     snprintf(t->id, sizeof(t->id), "%s/%s", px->name, s->name);
     /* the address in effect ("set server addr" changes it at run time) */
     copy(t->addr, sizeof(t->addr), lk_addr_str(atomic_load(&s->cur_addr), addr, sizeof(addr)));
+    if (s->check_port || s->check_addr[0]) { /* "port N", "addr IP": the check's own */
+        lk_addr_ip_str(atomic_load(&s->cur_addr), addr, sizeof(addr));
+        if (s->check_addr[0])
+            copy(addr, sizeof(addr), s->check_addr);
+        memset(t->addr, 0, sizeof(t->addr)); /* the target is compared whole */
+        snprintf(t->addr, sizeof(t->addr), strchr(addr, ':') ? "[%s]:%u" : "%s:%u", addr,
+                 s->check_port ? s->check_port : lk_addr_port(atomic_load(&s->cur_addr)));
+    }
     copy(t->owner, sizeof(t->owner), "lbd");
     t->kind = (px->options & LB_OPT_MYSQL_CHECK) ? FEED_KIND_MYSQL
               : (px->options & LB_OPT_HTTPCHK)   ? FEED_KIND_HTTP
