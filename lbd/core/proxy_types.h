@@ -111,7 +111,7 @@ struct lb_server {
     unsigned line;
     _Atomic unsigned flags;               /* LB_SRV_F_* */
     unsigned weight;                      /* configured, 0..256 */
-    unsigned maxconn;                     /* 0: unlimited */
+    _Atomic unsigned maxconn;             /* 0: unlimited; "set maxconn" changes it at run time */
     uint64_t inter, fastinter, downinter; /* ms */
     unsigned rise, fall;
     char *cookie;
@@ -176,7 +176,7 @@ struct lb_proxy {
     unsigned options;
     int retries;
     struct lb_timeouts to;
-    unsigned maxconn;
+    _Atomic unsigned maxconn; /* written by "set maxconn" while workers read it */
     enum lb_algo algo;
     char *algo_arg; /* hdr(name) */
     char *default_backend_name;
@@ -226,7 +226,7 @@ struct lb_sock_cfg {
 };
 
 struct lb_global {
-    unsigned maxconn;
+    _Atomic unsigned maxconn; /* written by "set maxconn" while workers read it */
     unsigned nbthread;
     unsigned bufsize;
     uint64_t hard_stop_after_ms;

@@ -13,6 +13,7 @@ start_backend "$B1" b1
 mkcfg() { # $1 port of the frontend, $2 admin socket
   cat <<CFG
 global
+    nbthread 2
     stats socket $2 mode 600 level admin
 defaults
     mode http
