@@ -1,26 +1,18 @@
 /* fuzz_cfg_checkd.c - checkd's config loader (the `checkd -c` path) on any text:
  * no crash, and every error path frees what it allocated (ASan leak
  * detection is on in every run). */
-#include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
-
 #include "checkd/cfg.h"
+#include "tests/fuzz/fuzz_util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct chk_cfg *cfg = NULL;
-    char *text, *err = NULL;
+    char *text = fuzz_cstr(data, size), *err = NULL;
 
-    /* the loader takes a C string: a NUL ends the text early */
-    text = malloc(size + 1);
-    if (!text)
-        return 0;
-    memcpy(text, data, size);
-    text[size] = 0;
-    if (chk_cfg_load_mem("fuzz.cfg", text, "/nonexistent", &cfg, &err) == 0 && (!cfg || err))
+    if (text && chk_cfg_load_mem("fuzz.cfg", text, "/nonexistent", &cfg, &err) == 0 &&
+        (!cfg || err))
         abort();
     chk_cfg_free(cfg);
     free(err);

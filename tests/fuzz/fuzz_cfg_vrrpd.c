@@ -1,10 +1,7 @@
 /* fuzz_cfg_vrrpd.c - vrrpd's config loader (the `vrrpd -c` path) on any text:
  * no crash, and every error path frees what it allocated (ASan leak
  * detection is on in every run). */
-#include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
-
+#include "tests/fuzz/fuzz_util.h"
 #include "vrrpd/cfg.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -12,15 +9,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct vr_cfg *cfg = NULL;
-    char *text, *err = NULL;
+    char *text = fuzz_cstr(data, size), *err = NULL;
 
-    /* the loader takes a C string: a NUL ends the text early */
-    text = malloc(size + 1);
-    if (!text)
-        return 0;
-    memcpy(text, data, size);
-    text[size] = 0;
-    if (vr_cfg_load_mem("fuzz.cfg", text, &cfg, &err) == 0 && (!cfg || err))
+    if (text && vr_cfg_load_mem("fuzz.cfg", text, &cfg, &err) == 0 && (!cfg || err))
         abort();
     vr_cfg_free(cfg);
     free(err);

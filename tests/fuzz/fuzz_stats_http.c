@@ -14,6 +14,7 @@
 #include "lbd/core/daemon.h"
 #include "lbd/ctl/stats_http.h"
 #include "proto/http1.h"
+#include "tests/fuzz/fuzz_util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -67,11 +68,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cut = data[0] % (size + 1);
     data++;
     size--;
-    /* an exact-size copy so any read past the end is an ASan error */
-    buf = malloc(size ? size : 1);
+    buf = fuzz_copy(data, size);
     if (!buf)
         return 0;
-    memcpy(buf, data, size);
     http1_msg_init(&m, 64 * 1024, 0);
     if (cut < size)
         r = lb_stats_http_serve(d, px, &client, &m, buf, cut, &out);
