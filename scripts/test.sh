@@ -2,7 +2,9 @@
 # The whole test suite:
 #  1. dependencies (scripts/deps.sh);
 #  2. clang build with LBKIT_FUZZ=ON: each fuzz target runs over its
-#     committed corpus under libFuzzer + AddressSanitizer;
+#     committed corpus under libFuzzer + AddressSanitizer, then fuzzes for
+#     LK_FUZZ_SECONDS (default 20) each (scripts/fuzz-run.sh; a crash
+#     fails the run, its input is left in build-fuzz/fuzz-crashes/);
 #  3. gcc build with ThreadSanitizer: unit tests and the scenarios that run
 #     lbd with several worker threads (LK_TSAN_TESTS);
 #  4. gcc build with warnings as errors and AddressSanitizer +
@@ -22,6 +24,8 @@ if ls tests/fuzz/fuzz_*.c >/dev/null 2>&1; then
   CC=clang BUILD_DIR=build-fuzz ./scripts/build.sh -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DLBKIT_WERROR=ON -DLBKIT_FUZZ=ON
   (cd build-fuzz && ctest --output-on-failure -L fuzz)
+  echo "== clang + libFuzzer: ${LK_FUZZ_SECONDS:-20}s per target"
+  ./scripts/fuzz-run.sh build-fuzz "${LK_FUZZ_SECONDS:-20}"
 fi
 
 # ThreadSanitizer: the tests whose lbd runs several worker threads
