@@ -70,5 +70,16 @@ for sock in lstats ha; do
   ls=$(field "$T/$sock.sock" be s1 36)
   check "$sock: lastsess of a server that took sessions is set ($ls)" test "$ls" -ge 0
 done
+# "set maxconn" from the control thread while the two worker threads take
+# server slots: a plain field there was a data race (ThreadSanitizer run of
+# scripts/test.sh); the new limit applies
+expect_eq "set maxconn server" "$(cli "$T/lstats.sock" "set maxconn server slow/s1 3")" ""
+cli "$T/lstats.sock" "set maxconn frontend fe 500" > /dev/null
+pids=()
+for i in 1 2 3 4 5 6; do curl -s -m 10 -o /dev/null "http://127.0.0.1:$PL/sleep?ms=300" & pids+=($!); done
+sleep 0.15
+cur=$(field "$T/lstats.sock" slow s1 5)
+wait "${pids[@]}"
+check "at most 3 at once on the server after set maxconn (saw $cur)" test "$cur" -le 3 -a "$cur" -ge 2
 check "lbd still alive" kill -0 "$LBDPID"
 finish
