@@ -43,6 +43,8 @@ struct lk_cmdconn {
     unsigned timeout_ms;
     lk_cmdconn_close_fn close_fn;
     void *close_ud;
+    struct lk_list sub_link; /* in a struct lk_subs when subscribed */
+    int subscribed;
 };
 
 struct wreq {
@@ -105,6 +107,10 @@ static void conn_close_now(struct lk_cmdconn *c)
         return;
     c->closing = 1;
     lk_list_del(&c->link);
+    /* unlink before the memory goes: the list's next send must not see it */
+    if (c->subscribed)
+        lk_list_del(&c->sub_link);
+    c->subscribed = 0;
     if (c->close_fn) {
         lk_cmdconn_close_fn fn = c->close_fn;
 
@@ -195,6 +201,37 @@ void lk_cmdconn_hold(struct lk_cmdconn *c, lk_cmdconn_close_fn close_fn, void *c
     c->close_fn = close_fn;
     c->close_ud = conn_ud;
     uv_timer_stop(&c->idle);
+}
+
+void lk_subs_init(struct lk_subs *s)
+{
+    lk_list_init(&s->head);
+}
+
+int lk_subs_add(struct lk_subs *s, struct lk_cmdconn *c)
+{
+    if (c->closing)
+        return -EPIPE;
+    if (c->subscribed)
+        return 0;
+    c->held = 1;
+    uv_timer_stop(&c->idle);
+    lk_list_append(&s->head, &c->sub_link);
+    c->subscribed = 1;
+    return 1;
+}
+
+void lk_subs_send(struct lk_subs *s, const void *buf, size_t len)
+{
+    struct lk_list *it, *nx;
+
+    /* SAFE: closing a subscriber with nothing queued unlinks it at once */
+    LK_LIST_FOREACH_SAFE (it, nx, &s->head) {
+        struct lk_cmdconn *c = LK_LIST_ELEM(it, struct lk_cmdconn, sub_link);
+
+        if (lk_cmdconn_write(c, buf, len) == -ENOBUFS)
+            lk_cmdconn_close(c);
+    }
 }
 
 void lk_cmdconn_close(struct lk_cmdconn *c)

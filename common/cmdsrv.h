@@ -19,6 +19,7 @@
 #include <uv.h>
 
 #include "common/compiler.h"
+#include "common/list.h"
 
 /* HAProxy's access levels. */
 enum lk_cmd_level {
@@ -80,6 +81,27 @@ void lk_cmdconn_close(struct lk_cmdconn *c);
 
 /* Bytes queued but not yet written. */
 size_t lk_cmdconn_pending(const struct lk_cmdconn *c);
+
+/* A list of subscribed connections ("subscribe health", "subscribe events"),
+ * shared by the daemons so that the lifetime rules live in one place:
+ * a connection is in at most one list and at most once (subscribing twice is
+ * a no-op), it leaves the list when it closes, and one that has max_out bytes
+ * unread is closed instead of growing memory. The list does not own the
+ * connections; the server does. */
+struct lk_subs {
+    struct lk_list head;
+};
+
+/* Make `s` an empty list. */
+void lk_subs_init(struct lk_subs *s);
+
+/* Hold `c` open and add it to `s`. Returns 1 if it was added, 0 if it was
+ * already subscribed (to `s` or another list), -EPIPE if it is closing. */
+int lk_subs_add(struct lk_subs *s, struct lk_cmdconn *c);
+
+/* Queue `len` bytes to every subscriber; a subscriber whose output limit is
+ * reached is closed (it will not see this or any later line). */
+void lk_subs_send(struct lk_subs *s, const void *buf, size_t len);
 
 /* HAProxy's error for a command above the socket's level. */
 #define LK_CMD_PERMISSION_DENIED "Permission denied\n"

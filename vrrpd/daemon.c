@@ -155,7 +155,7 @@ int vr_daemon_new(struct vr_daemon **ret,
     d->cfg_path = cfg_path ? strdup(cfg_path) : NULL;
     d->rundir = strdup(rundir);
     lk_list_init(&d->insts);
-    lk_list_init(&d->subs);
+    lk_subs_init(&d->subs);
     d->started_ms = lk_mono_ms();
     r = uv_loop_init(&d->loop);
     if (r < 0) {

@@ -12,28 +12,23 @@
 #include "common/list.h"
 #include "common/log.h"
 #include "common/strbuf.h"
+#include "lbd/cfg/cfg.h"
+#include "lbd/cfg/proxy.h"
+#include "lbd/core/daemon.h"
+#include "lbd/core/server.h"
+#include "lbd/core/worker.h"
 #include "lbd/ctl/admin.h"
 #include "lbd/ctl/admin_int.h"
-#include "lbd/cfg/cfg.h"
 #include "lbd/ctl/errors.h"
-#include "lbd/core/daemon.h"
-#include "lbd/cfg/proxy.h"
-#include "lbd/core/server.h"
 #include "lbd/ctl/stats.h"
-#include "lbd/core/worker.h"
 
 #define HEALTH_PERIOD_MS 500
 #define MAX_SOCKETS      16
 
-struct sub {
-    struct lk_list link;
-    struct lk_cmdconn *c;
-};
-
 struct lb_admin {
     struct lk_cmdsrv *srv[MAX_SOCKETS];
     unsigned nsrv;
-    struct lk_list subs;
+    struct lk_subs subs; /* "subscribe health" connections */
     int last_ok;
     unsigned ticks;
     char *path; /* RUNDIR/lbd.sock */
@@ -160,23 +155,12 @@ static int cmd_show_health(struct lk_cmdconn *c, struct lb_daemon *d, int argc, 
     return 0;
 }
 
-static void sub_closed(struct lk_cmdconn *c, void *ud)
-{
-    struct sub *s = ud;
-
-    lk_list_del(&s->link);
-    free(s);
-}
-
 static int cmd_subscribe(struct lk_cmdconn *c, struct lb_daemon *d, int argc, char **argv)
 {
-    struct sub *s = calloc(1, sizeof(*s));
-
-    if (!s)
-        return lk_cmdconn_printf(c, "Out of memory.\n");
-    s->c = c;
-    lk_list_append(&d->admin_state->subs, &s->link);
-    lk_cmdconn_hold(c, sub_closed, s);
+    /* a second "subscribe health" on one connection is a no-op (once it
+     * made a second entry that outlived the connection) */
+    if (lk_subs_add(&d->admin_state->subs, c) <= 0)
+        return 0;
     return cmd_show_health(c, d, 0, argv);
 }
 
@@ -328,22 +312,19 @@ static void health_tick(uv_timer_t *t)
 {
     struct lb_daemon *d = t->data;
     struct lb_admin *a = d->admin_state;
-    struct lk_list *it, *nx;
-    char why[256];
+    char why[256], line[300];
     int ok = lb_daemon_healthy(d, why, sizeof(why));
+    int n;
 
     if (++a->ticks % (1000 / HEALTH_PERIOD_MS) == 0)
         lb_stats_tick(d);
     if (ok != a->last_ok)
         lk_log(ok ? LK_LOG_NOTICE : LK_LOG_WARNING, "health: %s (%s)", ok ? "ok" : "FAIL", why);
     a->last_ok = ok;
-    LK_LIST_FOREACH_SAFE (it, nx, &a->subs) {
-        struct sub *s = LK_LIST_ELEM(it, struct sub, link);
-
-        /* a subscriber that does not read is dropped, never waited for */
-        if (lk_cmdconn_printf(s->c, "health %s %s\n", ok ? "ok" : "fail", why) == -ENOBUFS)
-            lk_cmdconn_close(s->c);
-    }
+    n = snprintf(line, sizeof(line), "health %s %s\n", ok ? "ok" : "fail", why);
+    /* a subscriber that does not read is dropped, never waited for */
+    if (n > 0 && (size_t)n < sizeof(line))
+        lk_subs_send(&a->subs, line, (size_t)n);
 }
 
 static int start_one(struct lb_daemon *d, const struct lk_cmdsrv_opts *o)
@@ -377,7 +358,7 @@ int lb_admin_start(struct lb_daemon *d)
         free(a);
         return -ENOMEM;
     }
-    lk_list_init(&a->subs);
+    lk_subs_init(&a->subs);
     a->last_ok = 1;
     d->admin_state = a;
     o.path = a->path;
