@@ -24,6 +24,8 @@ struct lk_cmdsrv {
     int level;
     size_t max_out;
     unsigned idle_ms;
+    unsigned maxconn;
+    unsigned nconns; /* entries in conns */
     struct lk_list conns;
     int stopping;
 };
@@ -107,6 +109,7 @@ static void conn_close_now(struct lk_cmdconn *c)
         return;
     c->closing = 1;
     lk_list_del(&c->link);
+    c->srv->nconns--;
     /* unlink before the memory goes: the list's next send must not see it */
     if (c->subscribed)
         lk_list_del(&c->sub_link);
@@ -394,7 +397,10 @@ static void on_connection(uv_stream_t *server, int status)
     c->pipe.data = c->idle.data = c;
     c->handles = 2;
     lk_list_append(&s->conns, &c->link);
-    if (uv_accept(server, (uv_stream_t *)&c->pipe) < 0 ||
+    s->nconns++;
+    /* over the limit the client is accepted and closed at once: leaving it
+     * in the backlog would let it hold the kernel's queue instead */
+    if (uv_accept(server, (uv_stream_t *)&c->pipe) < 0 || s->nconns > s->maxconn ||
         uv_read_start((uv_stream_t *)&c->pipe, alloc_cb, read_cb) < 0) {
         conn_close_now(c);
         return;
@@ -474,6 +480,7 @@ int lk_cmdsrv_start(struct lk_cmdsrv **ret,
     s->level = o->level;
     s->max_out = o->max_out ? o->max_out : 4u << 20;
     s->idle_ms = o->idle_ms ? o->idle_ms : 10000;
+    s->maxconn = o->maxconn ? o->maxconn : LK_CMDSRV_MAXCONN;
     lk_list_init(&s->conns);
     uv_pipe_init(loop, &s->pipe, 0);
     s->pipe.data = s;

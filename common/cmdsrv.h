@@ -48,7 +48,13 @@ struct lk_cmdsrv_opts {
     int level;        /* enum lk_cmd_level granted to clients */
     size_t max_out;   /* bytes queued per connection before -ENOBUFS; 0: 4 MiB */
     unsigned idle_ms; /* close idle non-held connections; 0: 10 s */
+    unsigned maxconn; /* open connections (held ones too); 0: LK_CMDSRV_MAXCONN */
 };
+
+/* Default bound on one socket's connections: a client past it is accepted
+ * and closed at once, so clients that never read hold at most this many fds
+ * and max_out bytes each. */
+#define LK_CMDSRV_MAXCONN 64
 
 /* Bind and listen. An existing socket file is replaced only if nobody
  * answers on it (a stale file from a crash), never if a live daemon owns

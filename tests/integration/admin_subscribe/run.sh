@@ -42,6 +42,32 @@ check "lbd alive after double subscribe + disconnect" kill -0 "$LBDPID"
 check "lbd still serves its admin socket" grep -q "^health ok" <<< "$(cli "$T/lbd.sock" "show health")"
 check "no ASan report from lbd" bash -c "! grep -q AddressSanitizer '$T/lbd.log'"
 
+# 150 subscribers that never read: lbd holds at most LK_CMDSRV_MAXCONN (64)
+# of them, the rest are closed at once; once they go, clients are served.
+fds0=$(ls /proc/"$LBDPID"/fd | wc -l)
+python3 - "$T/lbd.sock" "$LBDPID" > "$T/many.out" <<'PY'
+import os, socket, sys, time
+socks = []
+for i in range(150):
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(3)
+    try:  # a full backlog or a close past the limit is fine here
+        s.connect(sys.argv[1])
+        s.sendall(b"subscribe health\n")
+    except OSError:
+        time.sleep(0.01)
+    socks.append(s)
+time.sleep(1.5)
+print(len(os.listdir("/proc/%s/fd" % sys.argv[2])))
+for s in socks:
+    s.close()
+PY
+fds1=$(cat "$T/many.out")
+echo "lbd fds: $fds0 before, $fds1 with 150 non-reading subscribers"
+check "150 non-reading subscribers hold at most 64 fds" test $((fds1 - fds0)) -le 64
+sleep 0.5
+check "a new client is served after they go" grep -q "^health ok" <<< "$(cli "$T/lbd.sock" "show health")"
+
 NS="lkc$$"
 ip netns add "$NS"; LK_NETNS+=("$NS")
 ip -n "$NS" link set lo up
