@@ -100,7 +100,8 @@ static void send_error(struct hsess *s, int status, const char *term);
 static void linger_close(struct hsess *s);
 static void pipe_release(struct hsess *s);
 
-static struct lk_ratelimit conn_rl = LK_RATELIMIT_INIT(5000, 10);
+/* one per worker thread: a limiter is not thread-safe (common/log.h) */
+static _Thread_local struct lk_ratelimit conn_rl = LK_RATELIMIT_INIT(5000, 10);
 
 static uint64_t now_ms(const struct hsess *s)
 {

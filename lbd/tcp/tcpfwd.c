@@ -13,8 +13,8 @@
 #include "lbd/core/balance.h"
 #include "lbd/core/daemon.h"
 #include "lbd/core/server.h"
-#include "lbd/tcp/tcpfwd.h"
 #include "lbd/core/tlog.h"
+#include "lbd/tcp/tcpfwd.h"
 
 #define MAX_TRIED  8
 #define SPLICE_LEN (256u * 1024)
@@ -578,7 +578,8 @@ static void connect_to(struct sess *s, struct lb_server *srv)
     update(s);
 }
 
-static struct lk_ratelimit connect_rl = LK_RATELIMIT_INIT(5000, 10);
+/* one per worker thread: a limiter is not thread-safe (common/log.h) */
+static _Thread_local struct lk_ratelimit connect_rl = LK_RATELIMIT_INIT(5000, 10);
 
 static void connect_failed(struct sess *s, int err)
 {
