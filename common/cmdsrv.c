@@ -1,9 +1,11 @@
 /* cmdsrv.c - see cmdsrv.h. */
 #include <errno.h>
+#include <linux/sockios.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -24,8 +26,7 @@ struct lk_cmdsrv {
     int level;
     size_t max_out;
     unsigned idle_ms;
-    unsigned maxconn;
-    unsigned nconns; /* entries in conns */
+    unsigned max_conns, nconns;
     struct lk_list conns;
     int stopping;
 };
@@ -38,6 +39,7 @@ struct lk_cmdconn {
     char *in;
     size_t in_len;
     size_t queued;
+    uint64_t caught_up_ms; /* last time the client had read everything */
     int interactive;
     int held;
     int closing;
@@ -45,8 +47,6 @@ struct lk_cmdconn {
     unsigned timeout_ms;
     lk_cmdconn_close_fn close_fn;
     void *close_ud;
-    struct lk_list sub_link; /* in a struct lk_subs when subscribed */
-    int subscribed;
 };
 
 struct wreq {
@@ -110,10 +110,6 @@ static void conn_close_now(struct lk_cmdconn *c)
     c->closing = 1;
     lk_list_del(&c->link);
     c->srv->nconns--;
-    /* unlink before the memory goes: the list's next send must not see it */
-    if (c->subscribed)
-        lk_list_del(&c->sub_link);
-    c->subscribed = 0;
     if (c->close_fn) {
         lk_cmdconn_close_fn fn = c->close_fn;
 
@@ -198,6 +194,25 @@ size_t lk_cmdconn_pending(const struct lk_cmdconn *c)
     return c->queued;
 }
 
+int lk_cmdconn_stalled(struct lk_cmdconn *c, unsigned max_ms)
+{
+    uint64_t now = uv_now(c->srv->loop);
+    uv_os_fd_t fd;
+    int outq = 0;
+
+    /* SIOCOUTQ on a Unix stream socket: what the peer has not read yet
+     * (in buffer memory, not bytes: only "nothing left" is exact) */
+    if (uv_fileno((const uv_handle_t *)&c->pipe, &fd) < 0 || ioctl(fd, SIOCOUTQ, &outq) == -1)
+        outq = 0;
+    if (c->queued == 0 && outq <= 0) {
+        c->caught_up_ms = now;
+        return 0;
+    }
+    if (!c->caught_up_ms)
+        c->caught_up_ms = now;
+    return now - c->caught_up_ms > max_ms;
+}
+
 void lk_cmdconn_hold(struct lk_cmdconn *c, lk_cmdconn_close_fn close_fn, void *conn_ud)
 {
     c->held = 1;
@@ -206,35 +221,14 @@ void lk_cmdconn_hold(struct lk_cmdconn *c, lk_cmdconn_close_fn close_fn, void *c
     uv_timer_stop(&c->idle);
 }
 
-void lk_subs_init(struct lk_subs *s)
+void lk_cmdconn_abort(struct lk_cmdconn *c)
 {
-    lk_list_init(&s->head);
+    conn_close_now(c);
 }
 
-int lk_subs_add(struct lk_subs *s, struct lk_cmdconn *c)
+int lk_cmdconn_held(const struct lk_cmdconn *c)
 {
-    if (c->closing)
-        return -EPIPE;
-    if (c->subscribed)
-        return 0;
-    c->held = 1;
-    uv_timer_stop(&c->idle);
-    lk_list_append(&s->head, &c->sub_link);
-    c->subscribed = 1;
-    return 1;
-}
-
-void lk_subs_send(struct lk_subs *s, const void *buf, size_t len)
-{
-    struct lk_list *it, *nx;
-
-    /* SAFE: closing a subscriber with nothing queued unlinks it at once */
-    LK_LIST_FOREACH_SAFE (it, nx, &s->head) {
-        struct lk_cmdconn *c = LK_LIST_ELEM(it, struct lk_cmdconn, sub_link);
-
-        if (lk_cmdconn_write(c, buf, len) == -ENOBUFS)
-            lk_cmdconn_close(c);
-    }
+    return c->held;
 }
 
 void lk_cmdconn_close(struct lk_cmdconn *c)
@@ -398,9 +392,9 @@ static void on_connection(uv_stream_t *server, int status)
     c->handles = 2;
     lk_list_append(&s->conns, &c->link);
     s->nconns++;
-    /* over the limit the client is accepted and closed at once: leaving it
-     * in the backlog would let it hold the kernel's queue instead */
-    if (uv_accept(server, (uv_stream_t *)&c->pipe) < 0 || s->nconns > s->maxconn ||
+    /* over the limit: accepted and closed at once, so the client sees EOF
+     * rather than waiting in the backlog (HAProxy's stats maxconn) */
+    if (uv_accept(server, (uv_stream_t *)&c->pipe) < 0 || s->nconns > s->max_conns ||
         uv_read_start((uv_stream_t *)&c->pipe, alloc_cb, read_cb) < 0) {
         conn_close_now(c);
         return;
@@ -480,7 +474,7 @@ int lk_cmdsrv_start(struct lk_cmdsrv **ret,
     s->level = o->level;
     s->max_out = o->max_out ? o->max_out : 4u << 20;
     s->idle_ms = o->idle_ms ? o->idle_ms : 10000;
-    s->maxconn = o->maxconn ? o->maxconn : LK_CMDSRV_MAXCONN;
+    s->max_conns = o->max_conns ? o->max_conns : LK_CMDSRV_MAXCONN;
     lk_list_init(&s->conns);
     uv_pipe_init(loop, &s->pipe, 0);
     s->pipe.data = s;

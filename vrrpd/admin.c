@@ -14,6 +14,11 @@
 #include "vrrpd/inst.h"
 #include "vrrpd/track.h"
 
+struct sub {
+    struct lk_list link; /* in vr_daemon.subs */
+    struct lk_cmdconn *c;
+};
+
 static const char *ipstr(uint32_t a, char *buf)
 {
     return inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
@@ -154,10 +159,44 @@ static int cmd_show(struct lk_cmdconn *c, struct vr_daemon *d, int json)
     return 0;
 }
 
+static void sub_closed(struct lk_cmdconn *c, void *ud)
+{
+    struct sub *s = ud;
+
+    lk_list_del(&s->link);
+    free(s);
+}
+
+/* A new subscriber first learns the current state of every instance, so
+ * it never has to guess what happened before it connected. */
+static void send_snapshot(struct lk_cmdconn *c, struct vr_daemon *d)
+{
+    struct lk_list *it;
+
+    LK_LIST_FOREACH (it, &d->insts) {
+        json_t *ev = vr_inst_snapshot_json(LK_LIST_ELEM(it, struct vr_inst, link));
+        char *line = ev ? json_dumps(ev, JSON_COMPACT) : NULL;
+
+        json_decref(ev);
+        if (line)
+            lk_cmdconn_printf(c, "%s\n", line);
+        free(line);
+    }
+}
+
 static int cmd_subscribe(struct lk_cmdconn *c, struct vr_daemon *d)
 {
-    /* idempotent: a second "subscribe events" is a no-op */
-    lk_subs_add(&d->subs, c);
+    struct sub *s;
+
+    if (lk_cmdconn_held(c)) /* one subscription per connection */
+        return lk_cmdconn_printf(c, "already subscribed\n");
+    s = calloc(1, sizeof(*s));
+    if (!s)
+        return lk_cmdconn_printf(c, "out of memory\n");
+    s->c = c;
+    lk_list_append(&d->subs, &s->link);
+    lk_cmdconn_hold(c, sub_closed, s);
+    send_snapshot(c, d);
     return 0;
 }
 
@@ -211,17 +250,19 @@ void vr_admin_stop(struct vr_daemon *d)
 
 void vr_admin_event(struct vr_daemon *d, json_t *ev)
 {
+    struct lk_list *it, *nx;
     char *s;
-    size_t n;
 
     s = ev ? json_dumps(ev, JSON_COMPACT) : NULL;
     json_decref(ev);
     if (!s)
         return;
-    n = strlen(s);
-    /* the NUL json_dumps wrote makes room for the line's newline */
-    s[n] = '\n';
-    /* a subscriber that does not read is dropped, never waited for */
-    lk_subs_send(&d->subs, s, n + 1);
+    LK_LIST_FOREACH_SAFE (it, nx, &d->subs) {
+        struct sub *sb = LK_LIST_ELEM(it, struct sub, link);
+
+        /* a subscriber that does not read is dropped, never waited for */
+        if (lk_cmdconn_printf(sb->c, "%s\n", s) == -ENOBUFS)
+            lk_cmdconn_abort(sb->c); /* stopped reading: a flush would never end */
+    }
     free(s);
 }

@@ -154,8 +154,7 @@ static void resume_listeners(struct lb_worker *w)
     }
 }
 
-/* one per worker thread: a limiter is not thread-safe (common/log.h) */
-static _Thread_local struct lk_ratelimit accept_rl = LK_RATELIMIT_INIT(5000, 5);
+static struct lk_ratelimit accept_rl = LK_RATELIMIT_INIT(5000, 5);
 
 static void accept_cb(uv_poll_t *p, int status, int events)
 {

@@ -25,10 +25,15 @@
 #define HEALTH_PERIOD_MS 500
 #define MAX_SOCKETS      16
 
+struct sub {
+    struct lk_list link;
+    struct lk_cmdconn *c;
+};
+
 struct lb_admin {
     struct lk_cmdsrv *srv[MAX_SOCKETS];
     unsigned nsrv;
-    struct lk_subs subs; /* "subscribe health" connections */
+    struct lk_list subs;
     int last_ok;
     unsigned ticks;
     char *path; /* RUNDIR/lbd.sock */
@@ -155,12 +160,26 @@ static int cmd_show_health(struct lk_cmdconn *c, struct lb_daemon *d, int argc, 
     return 0;
 }
 
+static void sub_closed(struct lk_cmdconn *c, void *ud)
+{
+    struct sub *s = ud;
+
+    lk_list_del(&s->link);
+    free(s);
+}
+
 static int cmd_subscribe(struct lk_cmdconn *c, struct lb_daemon *d, int argc, char **argv)
 {
-    /* a second "subscribe health" on one connection is a no-op (once it
-     * made a second entry that outlived the connection) */
-    if (lk_subs_add(&d->admin_state->subs, c) <= 0)
-        return 0;
+    struct sub *s;
+
+    if (lk_cmdconn_held(c)) /* one subscription per connection */
+        return lk_cmdconn_printf(c, "Already subscribed.\n");
+    s = calloc(1, sizeof(*s));
+    if (!s)
+        return lk_cmdconn_printf(c, "Out of memory.\n");
+    s->c = c;
+    lk_list_append(&d->admin_state->subs, &s->link);
+    lk_cmdconn_hold(c, sub_closed, s);
     return cmd_show_health(c, d, 0, argv);
 }
 
@@ -312,19 +331,24 @@ static void health_tick(uv_timer_t *t)
 {
     struct lb_daemon *d = t->data;
     struct lb_admin *a = d->admin_state;
-    char why[256], line[300];
+    struct lk_list *it, *nx;
+    char why[256];
     int ok = lb_daemon_healthy(d, why, sizeof(why));
-    int n;
 
     if (++a->ticks % (1000 / HEALTH_PERIOD_MS) == 0)
         lb_stats_tick(d);
     if (ok != a->last_ok)
         lk_log(ok ? LK_LOG_NOTICE : LK_LOG_WARNING, "health: %s (%s)", ok ? "ok" : "FAIL", why);
     a->last_ok = ok;
-    n = snprintf(line, sizeof(line), "health %s %s\n", ok ? "ok" : "fail", why);
-    /* a subscriber that does not read is dropped, never waited for */
-    if (n > 0 && (size_t)n < sizeof(line))
-        lk_subs_send(&a->subs, line, (size_t)n);
+    LK_LIST_FOREACH_SAFE (it, nx, &a->subs) {
+        struct sub *s = LK_LIST_ELEM(it, struct sub, link);
+
+        /* a subscriber that does not read is dropped, never waited for:
+         * it would hold its fd and buffers for as long as it stays */
+        if (lk_cmdconn_stalled(s->c, LK_CMD_SUB_STALL_MS) ||
+            lk_cmdconn_printf(s->c, "health %s %s\n", ok ? "ok" : "fail", why) == -ENOBUFS)
+            lk_cmdconn_abort(s->c);
+    }
 }
 
 static int start_one(struct lb_daemon *d, const struct lk_cmdsrv_opts *o)
@@ -358,7 +382,7 @@ int lb_admin_start(struct lb_daemon *d)
         free(a);
         return -ENOMEM;
     }
-    lk_subs_init(&a->subs);
+    lk_list_init(&a->subs);
     a->last_ok = 1;
     d->admin_state = a;
     o.path = a->path;

@@ -10,6 +10,7 @@
 #include "lbd/core/daemon.h"
 #include "lbd/ctl/stats_http.h"
 #include "lbd/ctl/stats_page.h"
+#include "proto/http1.h"
 
 #define REQ_MAX    (64 * 1024)
 #define IDLE_MS    10000
@@ -32,6 +33,7 @@ struct conn {
     char *in;
     size_t len;
     struct lk_sb out;
+    struct http1_msg msg; /* parser state across reads */
     int handles, done;
 };
 
@@ -73,87 +75,125 @@ static void written(uv_write_t *w, int status)
     conn_close(w->data);
 }
 
-/* Value of header `name` in the head [start, end), copied into buf. */
-static const char *header(const char *head, const char *name, char *buf, size_t len)
+/* A complete error response (the request is refused before it is read). */
+static void error_reply(struct lk_sb *out, int code)
 {
-    size_t n = strlen(name);
-    const char *p = strstr(head, "\r\n"), *e;
+    const char *reason = code == 413   ? "Payload Too Large"
+                         : code == 414 ? "URI Too Long"
+                         : code == 431 ? "Request Header Fields Too Large"
+                         : code == 501 ? "Not Implemented"
+                         : code == 505 ? "HTTP Version Not Supported"
+                                       : "Bad Request";
 
-    while (p && p[2] != '\r') {
-        p += 2;
-        e = strstr(p, "\r\n");
-        if (!e)
-            return NULL;
-        if ((size_t)(e - p) > n && strncasecmp(p, name, n) == 0 && p[n] == ':') {
-            p += n + 1;
-            while (*p == ' ' || *p == '\t')
-                p++;
-            snprintf(buf, len, "%.*s", (int)(e - p), p);
-            return buf;
+    out->len = 0;
+    lk_sb_printf(out, "HTTP/1.1 %d %s\r\ncontent-length: 0\r\nconnection: close\r\n\r\n", code,
+                 reason);
+}
+
+/* Copy field [off, off + n) of buf as a C string into dst[size]; 0 if it
+ * does not fit. */
+static int copy_field(char *dst, size_t size, const char *buf, size_t off, size_t n)
+{
+    if (n >= size)
+        return 0;
+    memcpy(dst, buf + off, n);
+    dst[n] = '\0';
+    return 1;
+}
+
+/* Value of the first header `name` as a C string in buf[size] (cut to
+ * fit), or NULL. */
+static const char *header_value(const struct http1_msg *m,
+                                const char *buf,
+                                const char *name,
+                                char *dst,
+                                size_t size)
+{
+    size_t n = strlen(name), i;
+
+    for (i = 0; i < m->nhdr; i++) {
+        const struct http1_hdr *h = &m->hdr[i];
+
+        if (h->name_len == n && strncasecmp(buf + h->name_off, name, n) == 0) {
+            snprintf(dst, size, "%.*s", (int)h->val_len, buf + h->val_off);
+            return dst;
         }
-        p = e;
     }
     return NULL;
 }
 
-static void reply(struct conn *c, int code)
+int lb_stats_http_serve(struct lb_daemon *d,
+                        struct lb_proxy *px,
+                        const struct lk_addr *client,
+                        struct http1_msg *m,
+                        const char *buf,
+                        size_t len,
+                        struct lk_sb *out)
+{
+    char method[16], uri[2048], auth[512];
+    struct lb_stats_req rq = {0};
+    int r = http1_parse_request((const uint8_t *)buf, len, m);
+
+    if (r == 0 && len >= REQ_MAX)
+        r = -E2BIG, m->err_status = 431;
+    if (r == 0)
+        return 0;
+    if (r < 0) {
+        error_reply(out, m->err_status ? m->err_status : 400);
+        return 1;
+    }
+    /* the page reads no chunked bodies: refused, not read as empty */
+    if (m->body == HTTP1_BODY_CHUNKED) {
+        error_reply(out, 501);
+        return 1;
+    }
+    if (m->body == HTTP1_BODY_CL && m->content_length > REQ_MAX) {
+        error_reply(out, 413);
+        return 1;
+    }
+    if (m->body == HTTP1_BODY_CL && len - (size_t)r < m->content_length)
+        return 0;
+    /* the page's parsers (form body, URI options) read C strings */
+    if (memchr(buf, '\0', len)) {
+        error_reply(out, 400);
+        return 1;
+    }
+    if (!copy_field(method, sizeof(method), buf, m->meth_off, m->meth_len)) {
+        error_reply(out, 501);
+        return 1;
+    }
+    if (!copy_field(uri, sizeof(uri), buf, m->uri_off, m->uri_len)) {
+        error_reply(out, 414);
+        return 1;
+    }
+    rq.authorization = header_value(m, buf, "authorization", auth, sizeof(auth));
+    rq.method = method;
+    rq.uri = uri;
+    rq.body = buf + r;
+    rq.body_len = m->body == HTTP1_BODY_CL ? (size_t)m->content_length : 0;
+    rq.client = client;
+    atomic_fetch_add(&px->req_tot, 1);
+    if (!lb_stats_page_match(px, uri))
+        lk_sb_puts(out, "HTTP/1.1 503 Service Unavailable\r\ncontent-length: 107\r\n"
+                        "cache-control: no-cache\r\ncontent-type: text/html\r\n"
+                        "connection: close\r\n\r\n<html><body><h1>503 Service Unavailable"
+                        "</h1>\nNo server is available to handle this request.\n"
+                        "</body></html>\n");
+    else
+        lb_stats_page_respond(d, px, &rq, out);
+    return 1;
+}
+
+static void reply(struct conn *c)
 {
     uv_buf_t b;
 
-    if (code)
-        c->out.len = 0;
-    if (code == 400)
-        lk_sb_puts(&c->out, "HTTP/1.1 400 Bad request\r\ncontent-length: 0\r\n"
-                            "connection: close\r\n\r\n");
-    else if (code == 413)
-        lk_sb_puts(&c->out, "HTTP/1.1 413 Payload Too Large\r\ncontent-length: 0\r\n"
-                            "connection: close\r\n\r\n");
     c->done = 1;
     uv_read_stop((uv_stream_t *)&c->tcp);
     b = uv_buf_init(c->out.buf, (unsigned)c->out.len);
     c->wreq.data = c;
     if (c->out.oom || uv_write(&c->wreq, (uv_stream_t *)&c->tcp, &b, 1, written) < 0)
         conn_close(c);
-}
-
-/* A complete request is in c->in: answer it. Returns 0 if more bytes are
- * needed (body not complete yet). */
-static int handle(struct conn *c, const char *hend)
-{
-    char method[16], uri[2048], auth[512], clen[32];
-    struct lb_stats_req rq = {0};
-    size_t body_off = (size_t)(hend - c->in) + 4, blen = 0;
-
-    if (sscanf(c->in, "%15s %2047s HTTP/1.%*1[01]", method, uri) != 2) {
-        reply(c, 400);
-        return 1;
-    }
-    if (header(c->in, "content-length", clen, sizeof(clen)))
-        blen = strtoul(clen, NULL, 10);
-    if (blen > REQ_MAX) {
-        reply(c, 413);
-        return 1;
-    }
-    if (c->len < body_off + blen)
-        return 0;
-    rq.method = method;
-    rq.uri = uri;
-    rq.authorization = header(c->in, "authorization", auth, sizeof(auth));
-    rq.body = c->in + body_off;
-    rq.body_len = blen;
-    rq.client = &c->client;
-    atomic_fetch_add(&c->px->req_tot, 1);
-    if (!lb_stats_page_match(c->px, uri)) {
-        lk_sb_puts(&c->out, "HTTP/1.1 503 Service Unavailable\r\ncontent-length: 107\r\n"
-                            "cache-control: no-cache\r\ncontent-type: text/html\r\n"
-                            "connection: close\r\n\r\n<html><body><h1>503 Service Unavailable"
-                            "</h1>\nNo server is available to handle this request.\n"
-                            "</body></html>\n");
-    } else {
-        lb_stats_page_respond(c->d, c->px, &rq, &c->out);
-    }
-    reply(c, 0);
-    return 1;
 }
 
 static void alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *b)
@@ -169,25 +209,13 @@ static void alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *b)
 static void read_cb(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
 {
     struct conn *c = st->data;
-    const char *hend;
-
     if (n < 0) {
         conn_close(c);
         return;
     }
     c->len += (size_t)n;
-    c->in[c->len] = '\0';
-    if (memchr(c->in, '\0', c->len)) {
-        reply(c, 400);
-        return;
-    }
-    hend = strstr(c->in, "\r\n\r\n");
-    if (hend) {
-        handle(c, hend);
-        return;
-    }
-    if (c->len >= REQ_MAX)
-        reply(c, 400);
+    if (lb_stats_http_serve(c->d, c->px, &c->client, &c->msg, c->in, c->len, &c->out))
+        reply(c);
 }
 
 static void idle_cb(uv_timer_t *t)
@@ -206,6 +234,7 @@ static void on_conn(uv_stream_t *srv, int status)
         return;
     c->d = l->d;
     c->px = l->px;
+    http1_msg_init(&c->msg, REQ_MAX, 0);
     uv_tcp_init(&l->d->loop, &c->tcp);
     uv_timer_init(&l->d->loop, &c->timer);
     c->tcp.data = c->timer.data = c;

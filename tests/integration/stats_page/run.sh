@@ -5,7 +5,6 @@
 # in format to the socket's "show stat", ;json, ;up, ;norefresh, admin
 # actions, and a Prometheus endpoint that promtool accepts.
 source "$(dirname "$0")/../lib.sh"
-need_root
 TOOL="python3 $(dirname "$0")/../tcptool.py"
 P1=$(free_port); P2=$(free_port); PF=$(free_port); PS=$(free_port)
 bg $TOOL server "$P1"; bg $TOOL server "$P2"
@@ -68,6 +67,13 @@ check "page shows s1 again after enable" grep -q '>s1</td>' <(curl -s -u haproxy
 expect_eq "unknown path on the stats proxy: 503" "$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:$PS/other)" 503
 printf 'GARBAGE\r\n\r\n' | timeout 3 socat - "TCP:127.0.0.1:$PS" > "$T/garbage.out" || true
 check "garbage request: 400" grep -q '^HTTP/1.1 400' "$T/garbage.out"
+# the page reads requests with proto/http1: what it refuses is refused here
+printf 'POST /stats HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 30\r\n\r\nabc' |
+  timeout 3 socat - "TCP:127.0.0.1:$PS" > "$T/dupcl.out" || true
+check "duplicate Content-Length: 400" grep -q '^HTTP/1.1 400' "$T/dupcl.out"
+printf 'GET /stats HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n' |
+  timeout 3 socat - "TCP:127.0.0.1:$PS" > "$T/chunked.out" || true
+check "chunked body the page cannot read: 501" grep -q '^HTTP/1.1 501' "$T/chunked.out"
 # Prometheus
 curl -s -u haproxy:haproxy "http://127.0.0.1:$PS/metrics" > "$T/metrics.txt"
 check "metrics: server status per state" grep -q 'haproxy_server_status{proxy="dbs",server="s1",state="UP"} 1' "$T/metrics.txt"
