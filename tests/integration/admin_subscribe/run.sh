@@ -45,8 +45,11 @@ check "no ASan report from lbd" bash -c "! grep -q AddressSanitizer '$T/lbd.log'
 NS="lkc$$"
 ip netns add "$NS"; LK_NETNS+=("$NS")
 ip -n "$NS" link set lo up
-ip -n "$NS" link add eth0 type dummy
+# a veth pair inside the namespace (the dummy module is not on every
+# kernel): eth0 for vrrpd, its peer only keeps the link up
+ip -n "$NS" link add eth0 type veth peer name eth1
 ip -n "$NS" addr add 10.78.0.1/24 dev eth0
+ip -n "$NS" link set eth1 up
 ip -n "$NS" link set eth0 up
 mkdir -p "$T/v"
 cat > "$T/v.conf" <<CONF
