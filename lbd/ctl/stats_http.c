@@ -12,9 +12,11 @@
 #include "lbd/ctl/stats_page.h"
 #include "proto/http1.h"
 
-#define REQ_MAX    (64 * 1024)
-#define IDLE_MS    10000
-#define MAX_LISTEN 16
+#define REQ_MAX       (64 * 1024)
+#define STATS_BUF0    1024 /* first read buffer of a connection */
+#define STATS_MAXCONN 100  /* connections at once per stats proxy without maxconn */
+#define IDLE_MS       10000
+#define MAX_LISTEN    16
 
 struct listener {
     uv_tcp_t tcp;
@@ -31,7 +33,7 @@ struct conn {
     struct lk_list link;
     struct lk_addr client;
     char *in;
-    size_t len;
+    size_t len, cap; /* cap: bytes allocated at in (+1 for a NUL) */
     struct lk_sb out;
     struct http1_msg msg; /* parser state across reads */
     int handles, done;
@@ -199,11 +201,21 @@ static void reply(struct conn *c)
 static void alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *b)
 {
     struct conn *c = h->data;
-    char *n = c->len < REQ_MAX ? realloc(c->in, REQ_MAX + 1) : NULL;
+    size_t cap = c->cap;
+    char *n = c->in;
 
-    if (n)
-        c->in = n;
-    *b = n ? uv_buf_init(c->in + c->len, (unsigned)(REQ_MAX - c->len)) : uv_buf_init(NULL, 0);
+    /* start small and double up to REQ_MAX: a request is a few hundred
+     * bytes, and idle connections must not hold 64 KiB each */
+    if (c->len == cap && cap < REQ_MAX) {
+        cap = cap ? (cap * 2 < REQ_MAX ? cap * 2 : REQ_MAX) : STATS_BUF0;
+        n = realloc(c->in, cap + 1);
+        if (n) {
+            c->in = n;
+            c->cap = cap;
+        }
+    }
+    *b = n && c->len < c->cap ? uv_buf_init(c->in + c->len, (unsigned)(c->cap - c->len))
+                              : uv_buf_init(NULL, 0);
 }
 
 static void read_cb(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
@@ -243,7 +255,10 @@ static void on_conn(uv_stream_t *srv, int status)
     if (atomic_fetch_add(&c->px->cur_conns, 1) + 1 > atomic_load(&c->px->max_conns_seen))
         atomic_store(&c->px->max_conns_seen, atomic_load(&c->px->cur_conns));
     atomic_fetch_add(&c->px->cum_conns, 1);
-    if (uv_accept(srv, (uv_stream_t *)&c->tcp) < 0) {
+    /* over the proxy's maxconn (default STATS_MAXCONN): accepted and
+     * closed at once, so a flood cannot hold the control thread's memory */
+    if (uv_accept(srv, (uv_stream_t *)&c->tcp) < 0 ||
+        atomic_load(&c->px->cur_conns) > (c->px->maxconn ? c->px->maxconn : STATS_MAXCONN)) {
         conn_close(c);
         return;
     }
