@@ -1,9 +1,11 @@
 /* cmdsrv.c - see cmdsrv.h. */
 #include <errno.h>
+#include <linux/sockios.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -24,6 +26,7 @@ struct lk_cmdsrv {
     int level;
     size_t max_out;
     unsigned idle_ms;
+    unsigned max_conns, nconns;
     struct lk_list conns;
     int stopping;
 };
@@ -36,6 +39,7 @@ struct lk_cmdconn {
     char *in;
     size_t in_len;
     size_t queued;
+    uint64_t caught_up_ms; /* last time the client had read everything */
     int interactive;
     int held;
     int closing;
@@ -105,6 +109,7 @@ static void conn_close_now(struct lk_cmdconn *c)
         return;
     c->closing = 1;
     lk_list_del(&c->link);
+    c->srv->nconns--;
     if (c->close_fn) {
         lk_cmdconn_close_fn fn = c->close_fn;
 
@@ -189,12 +194,41 @@ size_t lk_cmdconn_pending(const struct lk_cmdconn *c)
     return c->queued;
 }
 
+int lk_cmdconn_stalled(struct lk_cmdconn *c, unsigned max_ms)
+{
+    uint64_t now = uv_now(c->srv->loop);
+    uv_os_fd_t fd;
+    int outq = 0;
+
+    /* SIOCOUTQ on a Unix stream socket: what the peer has not read yet
+     * (in buffer memory, not bytes: only "nothing left" is exact) */
+    if (uv_fileno((const uv_handle_t *)&c->pipe, &fd) < 0 || ioctl(fd, SIOCOUTQ, &outq) == -1)
+        outq = 0;
+    if (c->queued == 0 && outq <= 0) {
+        c->caught_up_ms = now;
+        return 0;
+    }
+    if (!c->caught_up_ms)
+        c->caught_up_ms = now;
+    return now - c->caught_up_ms > max_ms;
+}
+
 void lk_cmdconn_hold(struct lk_cmdconn *c, lk_cmdconn_close_fn close_fn, void *conn_ud)
 {
     c->held = 1;
     c->close_fn = close_fn;
     c->close_ud = conn_ud;
     uv_timer_stop(&c->idle);
+}
+
+void lk_cmdconn_abort(struct lk_cmdconn *c)
+{
+    conn_close_now(c);
+}
+
+int lk_cmdconn_held(const struct lk_cmdconn *c)
+{
+    return c->held;
 }
 
 void lk_cmdconn_close(struct lk_cmdconn *c)
@@ -357,7 +391,10 @@ static void on_connection(uv_stream_t *server, int status)
     c->pipe.data = c->idle.data = c;
     c->handles = 2;
     lk_list_append(&s->conns, &c->link);
-    if (uv_accept(server, (uv_stream_t *)&c->pipe) < 0 ||
+    s->nconns++;
+    /* over the limit: accepted and closed at once, so the client sees EOF
+     * rather than waiting in the backlog (HAProxy's stats maxconn) */
+    if (uv_accept(server, (uv_stream_t *)&c->pipe) < 0 || s->nconns > s->max_conns ||
         uv_read_start((uv_stream_t *)&c->pipe, alloc_cb, read_cb) < 0) {
         conn_close_now(c);
         return;
@@ -437,6 +474,7 @@ int lk_cmdsrv_start(struct lk_cmdsrv **ret,
     s->level = o->level;
     s->max_out = o->max_out ? o->max_out : 4u << 20;
     s->idle_ms = o->idle_ms ? o->idle_ms : 10000;
+    s->max_conns = o->max_conns ? o->max_conns : LK_CMDSRV_MAXCONN;
     lk_list_init(&s->conns);
     uv_pipe_init(loop, &s->pipe, 0);
     s->pipe.data = s;

@@ -41,13 +41,19 @@ typedef void (*lk_cmdconn_close_fn)(struct lk_cmdconn *c, void *conn_ud);
 
 struct lk_cmdsrv_opts {
     const char *path;
-    unsigned mode;    /* socket file mode, 0: 0660 */
-    uid_t uid;        /* (uid_t)-1: leave as is */
-    gid_t gid;        /* (gid_t)-1: leave as is */
-    int level;        /* enum lk_cmd_level granted to clients */
-    size_t max_out;   /* bytes queued per connection before -ENOBUFS; 0: 4 MiB */
-    unsigned idle_ms; /* close idle non-held connections; 0: 10 s */
+    unsigned mode;      /* socket file mode, 0: 0660 */
+    uid_t uid;          /* (uid_t)-1: leave as is */
+    gid_t gid;          /* (gid_t)-1: leave as is */
+    int level;          /* enum lk_cmd_level granted to clients */
+    size_t max_out;     /* bytes queued per connection before -ENOBUFS; 0: 4 MiB */
+    unsigned idle_ms;   /* close idle non-held connections; 0: 10 s */
+    unsigned max_conns; /* open connections at once; more are closed at
+                         * once after accept; 0: LK_CMDSRV_MAXCONN */
 };
+
+/* Default bound on connections per socket: held subscribers that stop
+ * reading are dropped by max_out, and this bounds the rest. */
+#define LK_CMDSRV_MAXCONN 100
 
 /* Bind and listen. An existing socket file is replaced only if nobody
  * answers on it (a stale file from a crash), never if a live daemon owns
@@ -75,11 +81,30 @@ int lk_cmdconn_level(const struct lk_cmdconn *c);
  * commands. */
 void lk_cmdconn_hold(struct lk_cmdconn *c, lk_cmdconn_close_fn close_fn, void *conn_ud);
 
+/* True once lk_cmdconn_hold() was called: a connection has one holder, so
+ * a second "subscribe" must be refused, not hold it again (the first
+ * holder would never learn that the connection closed). */
+int lk_cmdconn_held(const struct lk_cmdconn *c);
+
 /* Close after the queued output is flushed. Safe to call twice. */
 void lk_cmdconn_close(struct lk_cmdconn *c);
 
+/* Close now, dropping queued output: for a client that stopped reading
+ * (a flush would never end). Safe to call twice. */
+void lk_cmdconn_abort(struct lk_cmdconn *c);
+
 /* Bytes queued but not yet written. */
 size_t lk_cmdconn_pending(const struct lk_cmdconn *c);
+
+/* True when the client has had unread output (in our queue or in the
+ * kernel's socket buffer) for more than MAX_MS without ever catching up:
+ * a subscriber that stopped reading, seen long before the queue fills.
+ * Call it each time before writing to a subscriber. */
+int lk_cmdconn_stalled(struct lk_cmdconn *c, unsigned max_ms);
+
+/* A subscriber that has not caught up for this long is dropped; a reader
+ * that is alive (vrrpd's track_lbd) lags by milliseconds. */
+#define LK_CMD_SUB_STALL_MS 8000
 
 /* HAProxy's error for a command above the socket's level. */
 #define LK_CMD_PERMISSION_DENIED "Permission denied\n"

@@ -92,18 +92,19 @@ int lk_log_errno(int err, int level, const char *fmt, ...)
 int lk_ratelimit_ok(struct lk_ratelimit *rl)
 {
     uint64_t now = lk_mono_ms();
+    uint64_t start = atomic_load_explicit(&rl->window_start_ms, memory_order_relaxed);
+    unsigned sup;
 
-    if (now - rl->window_start_ms >= rl->interval_ms) {
-        if (rl->suppressed)
-            lk_log_write(LK_LOG_WARNING, "%u similar messages suppressed", rl->suppressed);
-        rl->window_start_ms = now;
-        rl->used = 0;
-        rl->suppressed = 0;
+    /* one thread wins the new window and reports what the last one hid */
+    if (now - start >= rl->interval_ms &&
+        atomic_compare_exchange_strong(&rl->window_start_ms, &start, now)) {
+        sup = atomic_exchange(&rl->suppressed, 0);
+        atomic_store(&rl->used, 0);
+        if (sup)
+            lk_log_write(LK_LOG_WARNING, "%u similar messages suppressed", sup);
     }
-    if (rl->used < rl->burst) {
-        rl->used++;
+    if (atomic_fetch_add_explicit(&rl->used, 1, memory_order_relaxed) < rl->burst)
         return 1;
-    }
-    rl->suppressed++;
+    atomic_fetch_add_explicit(&rl->suppressed, 1, memory_order_relaxed);
     return 0;
 }

@@ -8,6 +8,7 @@
 #ifndef LK_LOG_H
 #define LK_LOG_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "common/compiler.h"
@@ -47,13 +48,15 @@ int lk_log_errno(int err, int level, const char *fmt, ...) LK_PRINTF(3, 4);
 
 /* Token bucket for messages a peer can trigger (BIRD's log_rl): at most
  * `burst` messages per `interval_ms`; the suppressed count is reported with
- * the next message that passes. Not thread-safe: one per thread/module. */
+ * the next message that passes. Thread-safe (atomics, no lock): lbd's
+ * worker threads share one per message class; under a race a window may
+ * let a message or two more through, never fewer. */
 struct lk_ratelimit {
-    uint64_t window_start_ms;
+    _Atomic uint64_t window_start_ms;
     unsigned interval_ms;
     unsigned burst;
-    unsigned used;
-    unsigned suppressed;
+    _Atomic unsigned used;
+    _Atomic unsigned suppressed;
 };
 
 #define LK_RATELIMIT_INIT(ms, n)                                                                   \

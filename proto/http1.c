@@ -302,7 +302,12 @@ static int on_content_length(const uint8_t *v,
 
 /* Transfer-Encoding: a list of codings of which chunked must be the last
  * and appear once. Unknown codings in a request are 501. The result is
- * left in m->body: CHUNKED when chunked is last, EOF otherwise. */
+ * left in m->body: CHUNKED when chunked is last, EOF otherwise. Forms that
+ * some parsers read as chunked and others do not are refused, as HAProxy
+ * does: empty list elements (",chunked", "chunked,"), parameters on chunked
+ * ("chunked;q=1", "chunked ;") and quoted strings (a quoted comma splits the
+ * list differently in a naive parser). The value is forwarded as is, so
+ * what is accepted here must mean the same thing to every reader. */
 static int on_transfer_encoding(const uint8_t *v,
                                 size_t n,
                                 struct http1_msg *m,
@@ -312,37 +317,38 @@ static int on_transfer_encoding(const uint8_t *v,
     static const char *const known[] = {"gzip", "x-gzip", "deflate", "compress", "x-compress"};
     uint16_t bad = is_req ? 400 : 502;
     size_t i = 0, s, e, k;
-    int any = 0;
 
-    while (i < n) {
-        while (i < n && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
+    if (n == 0 || memchr(v, '"', n))
+        return fail(m, bad, off, -EBADMSG);
+    while (i <= n) {
+        while (i < n && (v[i] == ' ' || v[i] == '\t'))
             i++;
-        if (i == n)
-            break;
         s = i;
-        while (i < n && v[i] != ',' && v[i] != ';')
+        while (i < n && tchar[v[i]])
             i++;
         e = i;
-        while (i < n && v[i] != ',') /* coding parameters */
-            i++;
-        while (e > s && (v[e - 1] == ' ' || v[e - 1] == '\t'))
-            e--;
-        any = 1;
-        if (m->body == HTTP1_BODY_CHUNKED) /* something after chunked */
+        if (e == s || m->body == HTTP1_BODY_CHUNKED) /* empty, or after chunked */
             return fail(m, bad, off, -EBADMSG);
+        while (i < n && (v[i] == ' ' || v[i] == '\t'))
+            i++;
         if (e - s == 7 && ieq(v + s, "chunked", 7)) {
+            if (i < n && v[i] != ',') /* parameters or junk after chunked */
+                return fail(m, bad, off, -EBADMSG);
             m->body = HTTP1_BODY_CHUNKED;
-            continue;
+        } else {
+            for (k = 0; k < sizeof(known) / sizeof(known[0]); k++)
+                if (strlen(known[k]) == e - s && ieq(v + s, known[k], e - s))
+                    break;
+            if (k == sizeof(known) / sizeof(known[0]) && is_req)
+                return fail(m, 501, off, -ENOTSUP);
+            if (i < n && v[i] != ',' && v[i] != ';')
+                return fail(m, bad, off, -EBADMSG);
+            while (i < n && v[i] != ',') /* coding parameters, no quotes */
+                i++;
+            m->body = HTTP1_BODY_EOF;
         }
-        for (k = 0; k < sizeof(known) / sizeof(known[0]); k++)
-            if (strlen(known[k]) == e - s && ieq(v + s, known[k], e - s))
-                break;
-        if (k == sizeof(known) / sizeof(known[0]) && is_req)
-            return fail(m, 501, off, -ENOTSUP);
-        m->body = HTTP1_BODY_EOF;
+        i++; /* past the comma, or past the end */
     }
-    if (!any)
-        return fail(m, bad, off, -EBADMSG);
     m->flags |= HTTP1_F_HAS_TE;
     return 0;
 }
@@ -492,12 +498,56 @@ static int request_framing(struct http1_msg *m)
     return 0;
 }
 
+/* Length of the authority of an absolute-form target ("http://a:80/x"),
+ * with *ret_off its offset; 0 for origin-form and asterisk-form. */
+static size_t target_authority(const uint8_t *buf, const struct http1_msg *m, size_t *ret_off)
+{
+    const uint8_t *u = buf + m->uri_off;
+    size_t n = m->uri_len, i = 0, a;
+
+    /* scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) */
+    while (i < n &&
+           ((lower(u[i]) >= 'a' && lower(u[i]) <= 'z') ||
+            (i && ((u[i] >= '0' && u[i] <= '9') || u[i] == '+' || u[i] == '-' || u[i] == '.'))))
+        i++;
+    if (i == 0 || n - i < 3 || memcmp(u + i, "://", 3) != 0)
+        return 0;
+    a = i += 3;
+    while (i < n && u[i] != '/' && u[i] != '?' && u[i] != '#')
+        i++;
+    *ret_off = m->uri_off + a;
+    return i - a;
+}
+
+/* RFC 9112 3.2.2: with an absolute-form target the authority is the host.
+ * Rules match on Host while the server may route on the target, so a Host
+ * that differs from the authority (or is missing, HTTP/1.0) is refused,
+ * as HAProxy does, rather than one of the two being believed. */
+static int check_authority(const uint8_t *buf, struct http1_msg *m)
+{
+    size_t off = 0, n = target_authority(buf, m, &off), hl = 0;
+    const uint8_t *h;
+
+    if (!m->uri_len || buf[m->uri_off] == '/' || buf[m->uri_off] == '*')
+        return 0;
+    h = http1_hdr_find(m, buf, HTTP1_H_HOST, &hl);
+    if (!n || !h || hl != n || !ieq2(h, (const char *)buf + off, n))
+        return fail(m, 400, m->uri_off, -EBADMSG);
+    return 0;
+}
+
 int http1_parse_request(const uint8_t *buf, size_t len, struct http1_msg *m)
 {
     int r;
 
-    if (!m->first_lf && !m->scan)
-        m->start = (uint32_t)skip_empty_lines(buf, len < m->max ? len : m->max);
+    /* empty lines before the request line may arrive split anywhere, even
+     * between a CR and its LF: resume skipping until the line starts */
+    if (!m->first_lf && m->start < len && m->start < m->max) {
+        m->start +=
+            (uint32_t)skip_empty_lines(buf + m->start, (len < m->max ? len : m->max) - m->start);
+        if (m->scan < m->start)
+            m->scan = m->start;
+    }
     r = find_end(buf, len, m, 414);
     if (r <= 0)
         return r;
@@ -506,6 +556,8 @@ int http1_parse_request(const uint8_t *buf, size_t len, struct http1_msg *m)
     r = parse_head(buf, m, 1);
     if (r == 0)
         r = request_framing(m);
+    if (r == 0)
+        r = check_authority(buf, m);
     return r < 0 ? r : (int)m->head_len;
 }
 
@@ -669,14 +721,21 @@ static int chunk_trailer_byte(struct http1_chunk *c, uint8_t b)
         if (!tchar[b] || ++c->ntrailers > HTTP1_MAX_HDRS)
             return -EBADMSG; /* obs-fold, or junk */
         c->linelen = 1;
+        c->ndigits = 0; /* in a trailer line: 1 once its colon is seen */
         c->state = HTTP1_CH_TRAILER_IN;
         return 0;
     case HTTP1_CH_TRAILER_IN:
+        /* a field line as in a head: token, colon, value without CTL;
+         * anything else ("GET /x HTTP/1.1") is not a trailer */
         if (b == '\r') {
             c->state = HTTP1_CH_TRAILER_LF;
-            return 0;
+            return c->ndigits ? 0 : -EBADMSG;
         }
         if (++c->linelen > CHUNK_LINE_MAX || (b < 0x20 && b != '\t') || b == 0x7f)
+            return -EBADMSG;
+        if (!c->ndigits && b == ':')
+            c->ndigits = 1;
+        else if (!c->ndigits && !tchar[b])
             return -EBADMSG;
         return 0;
     case HTTP1_CH_TRAILER_LF:

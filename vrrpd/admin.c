@@ -167,15 +167,36 @@ static void sub_closed(struct lk_cmdconn *c, void *ud)
     free(s);
 }
 
+/* A new subscriber first learns the current state of every instance, so
+ * it never has to guess what happened before it connected. */
+static void send_snapshot(struct lk_cmdconn *c, struct vr_daemon *d)
+{
+    struct lk_list *it;
+
+    LK_LIST_FOREACH (it, &d->insts) {
+        json_t *ev = vr_inst_snapshot_json(LK_LIST_ELEM(it, struct vr_inst, link));
+        char *line = ev ? json_dumps(ev, JSON_COMPACT) : NULL;
+
+        json_decref(ev);
+        if (line)
+            lk_cmdconn_printf(c, "%s\n", line);
+        free(line);
+    }
+}
+
 static int cmd_subscribe(struct lk_cmdconn *c, struct vr_daemon *d)
 {
-    struct sub *s = calloc(1, sizeof(*s));
+    struct sub *s;
 
+    if (lk_cmdconn_held(c)) /* one subscription per connection */
+        return lk_cmdconn_printf(c, "already subscribed\n");
+    s = calloc(1, sizeof(*s));
     if (!s)
         return lk_cmdconn_printf(c, "out of memory\n");
     s->c = c;
     lk_list_append(&d->subs, &s->link);
     lk_cmdconn_hold(c, sub_closed, s);
+    send_snapshot(c, d);
     return 0;
 }
 
@@ -241,7 +262,7 @@ void vr_admin_event(struct vr_daemon *d, json_t *ev)
 
         /* a subscriber that does not read is dropped, never waited for */
         if (lk_cmdconn_printf(sb->c, "%s\n", s) == -ENOBUFS)
-            lk_cmdconn_close(sb->c);
+            lk_cmdconn_abort(sb->c); /* stopped reading: a flush would never end */
     }
     free(s);
 }

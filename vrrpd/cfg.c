@@ -364,14 +364,26 @@ static int kw_inst_block(int argc, char **argv, void *ctx, char **err)
     return LK_CFG_OK;
 }
 
+static int set_ifname(const struct ctx *c, char dst[IF_NAMESIZE], const char *name, char **err)
+{
+    if (strlen(name) >= IF_NAMESIZE)
+        return fail(c, err, "interface name '%s' is too long", name);
+    snprintf(dst, IF_NAMESIZE, "%s", name);
+    return LK_CFG_OK;
+}
+
 static int kw_interface(int argc, char **argv, void *ctx, char **err)
 {
     struct ctx *c = ctx;
 
-    if (strlen(argv[1]) >= IF_NAMESIZE)
-        return fail(c, err, "interface name '%s' is too long", argv[1]);
-    snprintf(c->inst->ifname, sizeof(c->inst->ifname), "%s", argv[1]);
-    return LK_CFG_OK;
+    return set_ifname(c, c->inst->ifname, argv[1], err);
+}
+
+static int kw_default_interface(int argc, char **argv, void *ctx, char **err)
+{
+    struct ctx *c = ctx;
+
+    return set_ifname(c, c->cfg->default_ifname, argv[1], err);
 }
 
 static int kw_state(int argc, char **argv, void *ctx, char **err)
@@ -610,6 +622,11 @@ struct parser {
     struct ctx c;
     enum blk stack[MAX_DEPTH];
     int depth;
+    /* a block keyword ended its line without '{': Keepalived accepts the
+     * '{' as the first token of the next line */
+    const char *await_file;
+    unsigned await_line;
+    char await_kw[32];
 };
 
 static bool is_list(enum blk b)
@@ -657,8 +674,11 @@ static int statement(struct parser *p, int argc, char **argv, bool opens, char *
     if (argc - 1 < kw->min_args || (kw->max_args >= 0 && argc - 1 > kw->max_args))
         return fail(&p->c, err, "'%s' expects %d to %d arguments, got %d", argv[0], kw->min_args,
                     kw->max_args, argc - 1);
-    if (kw->flags && !opens)
-        return fail(&p->c, err, "'%s' must be followed by a '{' block", argv[0]);
+    if (kw->flags && !opens) {
+        p->await_file = p->c.file;
+        p->await_line = p->c.line;
+        snprintf(p->await_kw, sizeof(p->await_kw), "%s", argv[0]);
+    }
     if (!kw->flags && opens)
         return fail(&p->c, err, "'%s' does not take a block", argv[0]);
     r = kw->fn(argc, argv, &p->c, err);
@@ -681,14 +701,30 @@ static int close_block(struct parser *p, char **err)
     return LK_CFG_OK;
 }
 
+/* The '{' a block keyword's line lacked did not come first on the next
+ * line (or the file ended). */
+static int await_fail(struct parser *p, char **err)
+{
+    p->c.file = p->await_file;
+    p->c.line = p->await_line;
+    p->await_line = 0;
+    return fail(&p->c, err, "'%s' must be followed by a '{' block", p->await_kw);
+}
+
 /* Split a line into statements at braces. */
 static int parse_line(struct parser *p, struct lk_cfgline *ln, char **err)
 {
     int i, start = 0, r = 0;
 
+    if (p->await_line) {
+        if (ln->argc == 0 || strcmp(ln->argv[0], "{"))
+            return await_fail(p, err);
+        p->await_line = 0;
+        start = 1;
+    }
     p->c.file = ln->file;
     p->c.line = ln->line;
-    for (i = 0; i <= ln->argc && !(r & LK_CFG_FATAL); i++) {
+    for (i = start; i <= ln->argc && !(r & LK_CFG_FATAL); i++) {
         const char *t = i < ln->argc ? ln->argv[i] : NULL;
         bool open = t && !strcmp(t, "{"), close = t && !strcmp(t, "}");
 
@@ -740,12 +776,20 @@ static int validate_inst(struct vr_cfg *cfg, struct vr_inst_cfg *i, char **err)
     struct lk_list *it;
     unsigned k;
 
+    /* global_defs may come after the instance: resolved here, at the end */
     if (!i->ifname[0])
-        return inst_fail(i, err, "'interface' is missing");
+        snprintf(i->ifname, sizeof(i->ifname), "%s", cfg->default_ifname);
+    if (!i->ifname[0])
+        return inst_fail(i, err, "'interface' is missing (and no default_interface)");
     if (!i->vrid)
         return inst_fail(i, err, "'virtual_router_id' is missing");
+    /* as Keepalived: allowed with a warning, for cloud setups where a
+     * notify_master script moves an elastic IP instead */
     if (!i->nvips)
-        return inst_fail(i, err, "'virtual_ipaddress' is missing or empty");
+        lk_log(LK_LOG_WARNING,
+               "%s:%u: vrrp_instance '%s': no virtual_ipaddress; only the state (and the notify "
+               "scripts) will change",
+               i->file, i->line, i->name);
     for (k = 0; k < i->nscripts; k++)
         if (!vr_cfg_find_script(cfg, i->scripts[k].name)) {
             lk_cfg_err(err, "%s:%u: vrrp_instance '%s': track_script '%s' is not defined", i->file,
@@ -828,6 +872,10 @@ static int load(struct lk_cfglex *lx, const char *name, struct vr_cfg **ret, cha
             r = -EINVAL;
             break;
         }
+    }
+    if (r == 0 && p.await_line) {
+        await_fail(&p, err);
+        r = -EINVAL;
     }
     if (r == 0 && p.depth > 0) {
         lk_cfg_err(err, "%s: end of file inside a '%s' block (missing '}')", name,
@@ -968,6 +1016,7 @@ static const struct lk_cfgkw global_kws[] = {
     {"vrrp_garp_master_refresh", kw_garp, 1, 1, 0},
     {"vrrp_garp_master_refresh_repeat", kw_garp, 1, 1, 0},
     {"vrrp_strict", kw_strict, 0, 0, 0},
+    {"default_interface", kw_default_interface, 1, 1, 0},
     {"notification_email", kw_ignore, 0, 0, BLK_SKIP},
     {"notification_email_from", kw_ignore, 1, 1, 0},
     {"smtp_server", kw_ignore, 1, 2, 0},

@@ -104,8 +104,9 @@ struct vr_cfg {
     unsigned garp_repeat;
     uint32_t garp_refresh_ms;
     unsigned garp_refresh_repeat;
-    struct lk_list scripts;   /* struct vr_script_cfg */
-    struct lk_list instances; /* struct vr_inst_cfg */
+    char default_ifname[IF_NAMESIZE]; /* default_interface: for instances without one */
+    struct lk_list scripts;           /* struct vr_script_cfg */
+    struct lk_list instances;         /* struct vr_inst_cfg */
 };
 
 /* Parse and validate. On success *ret owns everything; on failure *err is

@@ -9,10 +9,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/cfglex.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/sdnotify.h"
 #include "vrrpd/admin.h"
+#include "vrrpd/guard.h"
 #include "vrrpd/inst.h"
 #include "vrrpd/os/netlink.h"
 
@@ -138,6 +140,25 @@ static int add_inst(struct vr_daemon *d, struct vr_inst_cfg *c, bool start)
     return 0;
 }
 
+int vr_daemon_check_links(const struct vr_cfg *cfg, char **err)
+{
+    struct lk_list *it;
+    struct vr_link l;
+
+    LK_LIST_FOREACH (it, &cfg->instances) {
+        const struct vr_inst_cfg *c = LK_LIST_ELEM(it, struct vr_inst_cfg, link);
+
+        if (vr_link_get(c->ifname, &l) == 0)
+            continue;
+        lk_cfg_err(err,
+                   "%s:%u: vrrp_instance '%s': interface '%s' does not exist (vrrpd itself "
+                   "would wait for it)",
+                   cfg->file, c->line, c->name, c->ifname);
+        return -ENODEV;
+    }
+    return 0;
+}
+
 int vr_daemon_new(struct vr_daemon **ret,
                   struct vr_cfg *cfg,
                   const char *cfg_path,
@@ -157,6 +178,7 @@ int vr_daemon_new(struct vr_daemon **ret,
     lk_list_init(&d->insts);
     lk_list_init(&d->subs);
     d->started_ms = lk_mono_ms();
+    d->guard_fd = -1;
     r = uv_loop_init(&d->loop);
     if (r < 0) {
         free(d);
@@ -187,6 +209,11 @@ int vr_daemon_run(struct vr_daemon *d)
     struct lk_list *it;
     uint64_t wd = lk_sd_watchdog_ms();
 
+    /* before the instances start: the first Master hands over its will */
+    d->guard_fd = vr_guard_start();
+    if (d->guard_fd < 0)
+        lk_log(LK_LOG_WARNING, "no guard process (%s): a crash of vrrpd would leave its VIPs",
+               strerror(-d->guard_fd));
     LK_LIST_FOREACH (it, &d->insts)
         vr_inst_start(LK_LIST_ELEM(it, struct vr_inst, link));
     uv_signal_start(&d->sigterm, signal_cb, SIGTERM);
@@ -223,6 +250,9 @@ struct vr_daemon *vr_daemon_free(struct vr_daemon *d)
     uv_run(&d->loop, UV_RUN_NOWAIT);
     if (uv_loop_close(&d->loop) != 0)
         lk_log(LK_LOG_DEBUG, "loop closed with open handles");
+    /* every will was revoked as the instances stopped: the guard exits */
+    if (d->guard_fd >= 0)
+        close(d->guard_fd);
     vr_cfg_free(d->cfg);
     free(d->cfg_path);
     free(d->rundir);

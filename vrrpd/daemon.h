@@ -29,12 +29,18 @@ struct vr_daemon {
     uv_signal_t sigterm, sigint, sighup;
     uv_timer_t watchdog;
     uv_timer_t retry; /* instances waiting for their interface */
+    int guard_fd;     /* write end of the guard's pipe (guard.h), -1: none */
     struct vr_inst_cfg *pending[VR_MAX_PENDING];
     unsigned npending;
     bool stopping;
     uint64_t started_ms;
     unsigned reloads;
 };
+
+/* For -t: every instance's interface exists, as Keepalived's
+ * --config-test checks (the daemon itself waits for a missing one). 0, or
+ * -ENODEV with "FILE:LINE: ..." in *err (caller frees). */
+int vr_daemon_check_links(const struct vr_cfg *cfg, char **err);
 
 /* Build the daemon around a loaded config (ownership moves in, also on
  * failure). Binds RUNDIR/vrrpd.sock. 0 or a negative errno (logged). */

@@ -96,6 +96,13 @@ static unsigned backup_advert(struct vr_fsm *f,
                               uint32_t src)
 {
     if (prio == 0) {
+        /* Skew_Time lets the highest of several backups win the race to
+         * replace a resigned master. With fast takeover, take over at once
+         * as for a lower priority: in the usual pair there is no race, and
+         * with more backups a lower one that also took over yields on the
+         * first advertisement of a higher one (6.4.3). */
+        if (f->p.fast_takeover)
+            return to_master(f, now, "master resigned (priority 0, fast takeover)");
         f->master_down_at = now + vr_fsm_skew_ms(f);
         f->reason = "master resigned (priority 0)";
         return 0;

@@ -9,7 +9,9 @@
  * lower than its own becomes Master at once (after preempt_delay if set)
  * instead of discarding it and waiting for Master_Down_Interval to expire:
  * it would win that election anyway, and the lower priority usually means
- * the master's load balancer just failed.
+ * the master's load balancer just failed. Likewise a Backup that receives
+ * priority 0 (the master resigned, e.g. it entered FAULT) becomes Master at
+ * once instead of after Skew_Time.
  *
  * The struct is visible so an instance can embed it; fields are read-only
  * outside fsm.c. */

@@ -15,6 +15,7 @@
 #include "common/sdnotify.h"
 #include "vrrpd/admin.h"
 #include "vrrpd/daemon.h"
+#include "vrrpd/guard.h"
 #include "vrrpd/os/garp.h"
 #include "vrrpd/os/sock.h"
 #include "vrrpd/spawn.h"
@@ -77,18 +78,30 @@ static uint8_t advertised_vips(const struct vr_inst_cfg *c)
     return n;
 }
 
+static void advert_pkt(const struct vr_inst *i, uint8_t prio, struct vrrp_pkt *p)
+{
+    const struct vr_inst_cfg *c = i->cfg;
+    unsigned k;
+
+    memset(p, 0, sizeof(*p));
+    p->version = c->version;
+    p->vrid = c->vrid;
+    p->priority = prio;
+    p->auth_type = c->auth_type;
+    p->adver_int = (uint16_t)(c->version == 2 ? c->adver_cs / 100 : c->adver_cs);
+    memcpy(p->auth, c->auth, sizeof(p->auth));
+    for (k = 0; k < c->nvips; k++)
+        if (!c->vips[k].excluded)
+            p->addrs[p->naddr++] = c->vips[k].addr;
+}
+
 static void send_advert(struct vr_inst *i, uint8_t prio)
 {
     const struct vr_inst_cfg *c = i->cfg;
-    struct vrrp_pkt p = {
-        .version = c->version, .vrid = c->vrid, .priority = prio, .auth_type = c->auth_type};
+    struct vrrp_pkt p;
     unsigned k;
 
-    p.adver_int = (uint16_t)(c->version == 2 ? c->adver_cs / 100 : c->adver_cs);
-    memcpy(p.auth, c->auth, sizeof(p.auth));
-    for (k = 0; k < c->nvips; k++)
-        if (!c->vips[k].excluded)
-            p.addrs[p.naddr++] = c->vips[k].addr;
+    advert_pkt(i, prio, &p);
     if (!c->npeers) {
         send_one(i, &p, htonl(VRRP_PKT_MCAST_GROUP));
         return;
@@ -105,6 +118,53 @@ static int vip_ifindex(const struct vr_inst *i, const struct vr_vip *v)
         return i->ifc.ifindex;
     idx = if_nametoindex(v->dev);
     return idx ? (int)idx : i->ifc.ifindex;
+}
+
+static void guard_dst(struct vr_guard_will *w, const struct vrrp_pkt *p, uint32_t dst)
+{
+    int n = vrrp_pkt_encode(p, w->src, dst, w->pkt[w->ndst], sizeof(w->pkt[0]));
+
+    if (n < 0 || w->ndst >= VR_MAX_PEERS)
+        return;
+    w->dst[w->ndst] = dst;
+    w->len[w->ndst++] = (uint16_t)n;
+}
+
+/* As Master, leave the guard a will: the priority-0 advertisements and
+ * the VIPs, for the case vrrpd dies without resigning. Revoked when the
+ * instance leaves Master (or stops). */
+static void guard_update(struct vr_inst *i)
+{
+    const struct vr_inst_cfg *c = i->cfg;
+    struct vr_guard_will w;
+    struct vrrp_pkt p;
+    unsigned k;
+
+    memset(&w, 0, sizeof(w));
+    snprintf(w.name, sizeof(w.name), "%s", c->name);
+    if (i->fsm.state != VR_STATE_MASTER) {
+        w.revoke = 1;
+        goto send;
+    }
+    snprintf(w.ifname, sizeof(w.ifname), "%s", c->ifname);
+    w.ifindex = i->ifc.ifindex;
+    w.unicast = c->npeers > 0;
+    w.src = i->src;
+    advert_pkt(i, 0, &p);
+    if (!c->npeers)
+        guard_dst(&w, &p, htonl(VRRP_PKT_MCAST_GROUP));
+    for (k = 0; k < c->npeers; k++)
+        guard_dst(&w, &p, c->peers[k]);
+    for (k = 0; k < c->nvips && k < VR_MAX_VIPS; k++) {
+        w.vips[k].ifindex = vip_ifindex(i, &c->vips[k]);
+        w.vips[k].addr = c->vips[k].addr;
+        w.vips[k].prefix = c->vips[k].prefix;
+    }
+    w.nvips = (uint8_t)k;
+send:
+    if (vr_guard_send(i->d->guard_fd, &w) < 0)
+        lk_log_rl(&rl_rx, LK_LOG_WARNING,
+                  "(%s) the guard process is gone: a crash would leave the VIPs", c->name);
 }
 
 static void vips_add(struct vr_inst *i)
@@ -295,6 +355,7 @@ static void state_changed(struct vr_inst *i, enum vr_state from)
     if (i->fsm.state == VR_STATE_MASTER)
         i->st.became_master++;
     i->state_since_ms = lk_mono_ms();
+    guard_update(i);
     notify(i, to);
     status_update(i->d);
     ev = json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:s, s:I}", "event", "state", "instance",
@@ -550,7 +611,8 @@ static void apply_effect(struct vr_inst *i, const char *why)
     i->prio_now = prio;
     act |= vr_fsm_set_priority(&i->fsm, now, prio);
     act |= vr_fsm_set_fault(&i->fsm, now, fault);
-    apply(i, act, from);
+    /* the cause before its effect: subscribers see the priority change,
+     * then the state change (a fast takeover) it led to */
     if (prio != old) {
         json_t *ev = json_pack("{s:s, s:s, s:i, s:i, s:s, s:I}", "event", "priority", "instance",
                                i->cfg->name, "from", old, "to", prio, "reason", why, "ts_us",
@@ -558,6 +620,19 @@ static void apply_effect(struct vr_inst *i, const char *why)
 
         vr_admin_event(i->d, ev);
     }
+    apply(i, act, from);
+}
+
+json_t *vr_inst_snapshot_json(const struct vr_inst *i)
+{
+    const char *st = i->fsm.state == VR_STATE_INIT ? "INIT" : vr_state_name(i->fsm.state);
+    char a[INET_ADDRSTRLEN];
+
+    return json_pack("{s:s, s:s, s:s, s:s, s:i, s:i, s:s, s:I}", "event", "snapshot", "instance",
+                     i->cfg->name, "state", st, "reason", i->fsm.reason, "priority", i->prio_now,
+                     "vrid", i->cfg->vrid, "master",
+                     i->fsm.master_ip ? ipstr(htonl(i->fsm.master_ip), a) : "", "ts_us",
+                     (json_int_t)lk_wall_us());
 }
 
 void vr_inst_track_changed(struct vr_inst *i, struct vr_track *t)

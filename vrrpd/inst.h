@@ -8,6 +8,7 @@
 #ifndef VR_INST_H
 #define VR_INST_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <uv.h>
@@ -72,6 +73,12 @@ void vr_inst_link_changed(struct vr_inst *i, int ifindex, bool up);
 /* Reload with an unchanged group: take the new config in place (priority,
  * tracking, scripts), keep the state. */
 void vr_inst_reconfigure(struct vr_inst *i, struct vr_inst_cfg *cfg);
+
+/* The instance's current state as one "subscribe events" line, sent to a
+ * new subscriber before any event: {"event":"snapshot", "instance",
+ * "state", "reason", "priority", "vrid", "master", "ts_us"}. New
+ * reference (NULL on OOM). */
+json_t *vr_inst_snapshot_json(const struct vr_inst *i);
 
 /* Drop one reference (tracker or handle closed). */
 void vr_inst_unref(struct vr_inst *i);

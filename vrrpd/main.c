@@ -9,8 +9,8 @@
 #include "vrrpd/daemon.h"
 
 static const struct lk_args_spec spec = {
-    "vrrpd", "configuration in Keepalived's dialect (default /etc/keepalived/keepalived.conf)",
-    "/etc/keepalived/keepalived.conf", "t"};
+    "vrrpd", "configuration in Keepalived's dialect (default /etc/lbkit/vrrpd.conf)",
+    "/etc/lbkit/vrrpd.conf", "t"};
 
 int main(int argc, char **argv)
 {
@@ -27,9 +27,12 @@ int main(int argc, char **argv)
     if (a.debug)
         lk_log_threshold = LK_LOG_DEBUG;
     r = vr_cfg_load_file(a.file, &cfg, &err);
+    if (r == 0 && a.check)
+        r = vr_daemon_check_links(cfg, &err);
     if (r < 0) {
         fprintf(stderr, "vrrpd: %s\n", err ? err : "cannot load the configuration");
         free(err);
+        vr_cfg_free(cfg);
         return 1;
     }
     if (a.check) {

@@ -49,6 +49,28 @@ int lb_cfg_fail(const struct lb_cfgctx *ctx, char **err, const char *fmt, ...)
     return LK_CFG_FATAL;
 }
 
+void lb_cfg_err_append(char **all, const char *fmt, ...)
+{
+    char *msg = NULL, *joined = NULL;
+    va_list ap;
+
+    va_start(ap, fmt);
+    if (vasprintf(&msg, fmt, ap) < 0)
+        msg = NULL;
+    va_end(ap);
+    if (!msg)
+        return;
+    if (!*all) {
+        *all = msg;
+        return;
+    }
+    if (asprintf(&joined, "%s\n%s", *all, msg) >= 0) {
+        free(*all);
+        *all = joined;
+    }
+    free(msg);
+}
+
 int lb_cfg_uint(const struct lb_cfgctx *ctx,
                 char **argv,
                 int i,
@@ -477,6 +499,7 @@ struct parser {
     struct lb_proxy *last_defaults;
     struct lb_proxy **tail;
     unsigned next_uuid;
+    int skip; /* the current section failed to open */
 };
 
 static int run_kw(struct parser *p, const struct lk_cfgkw *tab, struct lk_cfgline *ln, char **err)
@@ -655,8 +678,14 @@ static int parse_line(struct parser *p, struct lk_cfgline *ln, char **err)
     ln->file = p->ctx.file;
     p->ctx.line = ln->line;
     r = open_section(p, ln, err);
-    if (r >= 0)
+    if (r >= 0) {
+        /* the lines of a section that could not open would only report
+         * errors caused by the first one: skip them */
+        p->skip = r != 0;
         return r;
+    }
+    if (p->skip)
+        return 0;
     switch (p->sec) {
     case SEC_NONE:
         return lb_cfg_fail(&p->ctx, err, "unknown keyword '%s' out of section", ln->argv[0]);
@@ -667,17 +696,31 @@ static int parse_line(struct parser *p, struct lk_cfgline *ln, char **err)
     }
 }
 
+/* Append the message *one to *all and free *one. */
+static void errs_add(char **all, char **one)
+{
+    if (*one)
+        lb_cfg_err_append(all, "%s", *one);
+    free(*one);
+    *one = NULL;
+}
+
 static int validate(struct lb_cfg *cfg, char **err)
 {
     struct lb_proxy *px;
-    int r;
+    char *one = NULL;
+    int r, ret = 0;
 
-    if (!cfg->proxies)
-        return lk_cfg_err(err, "%s: no frontend, backend or listen section", cfg->path);
+    if (!cfg->proxies) {
+        lb_cfg_err_append(err, "%s: no frontend, backend or listen section", cfg->path);
+        return -EINVAL;
+    }
     for (px = cfg->proxies; px; px = px->next) {
-        r = lb_proxy_validate(cfg, px, err);
-        if (r < 0)
-            return r;
+        r = lb_proxy_validate(cfg, px, &one);
+        if (r < 0) {
+            errs_add(err, &one);
+            ret = r;
+        }
     }
     if (cfg->global.nbthread == 0)
         cfg->global.nbthread = 1;
@@ -685,7 +728,8 @@ static int validate(struct lb_cfg *cfg, char **err)
         cfg->global.maxconn = 4096;
     if (cfg->global.bufsize == 0)
         cfg->global.bufsize = 16384;
-    return lb_http_cfg_compile(cfg, err);
+    r = lb_http_cfg_compile(cfg, err);
+    return ret < 0 ? ret : r;
 }
 
 static int load(struct lk_cfglex *lx, const char *path, struct lb_cfg **ret, char **err)
@@ -693,6 +737,8 @@ static int load(struct lk_cfglex *lx, const char *path, struct lb_cfg **ret, cha
     struct parser p;
     struct lk_cfgline ln;
     struct lb_cfg *cfg;
+    char *one = NULL;
+    unsigned nerr = 0;
     int r;
 
     cfg = calloc(1, sizeof(*cfg));
@@ -705,14 +751,23 @@ static int load(struct lk_cfglex *lx, const char *path, struct lb_cfg **ret, cha
     p.ctx.cfg = cfg;
     p.tail = &cfg->proxies;
     p.next_uuid = 1; /* HAProxy numbers user proxies from 2 (1 is its own CLI proxy) */
-    while ((r = lk_cfglex_next(lx, &ln, err)) > 0) {
-        if (parse_line(&p, &ln, err)) {
-            r = -EINVAL;
-            break;
+    /* every error is reported, as HAProxy does: each one is appended to
+     * *err on its own line and parsing goes on with the next line */
+    while ((r = lk_cfglex_next(lx, &ln, &one)) > 0) {
+        if (parse_line(&p, &ln, &one)) {
+            nerr++;
+            errs_add(err, &one);
         }
     }
-    if (r == 0)
-        r = validate(cfg, err);
+    if (r < 0) {
+        nerr++;
+        errs_add(err, &one);
+    }
+    /* the checks across sections run even after errors, so that one run of
+     * lbd -c lists the bad acl and rule lines too */
+    r = validate(cfg, err);
+    if (nerr)
+        r = -EINVAL;
     if (r < 0) {
         lb_cfg_free(cfg);
         return r;

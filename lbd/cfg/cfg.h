@@ -39,6 +39,10 @@ struct lb_proxy *lb_cfg_find_proxy(const struct lb_cfg *cfg, const char *name, u
 /* Format "FILE:LINE: msg" into *err and return LK_CFG_FATAL. */
 int lb_cfg_fail(const struct lb_cfgctx *ctx, char **err, const char *fmt, ...) LK_PRINTF(3, 4);
 
+/* Append a formatted message to *all, one message a line (the way lbd -c
+ * lists every error of a file). *all may be NULL; it stays caller-owned. */
+void lb_cfg_err_append(char **all, const char *fmt, ...) LK_PRINTF(2, 3);
+
 /* Read a bounded number/time argument for keyword argv[0]; on error fills
  * *err and returns LK_CFG_FATAL. */
 int lb_cfg_uint(const struct lb_cfgctx *ctx,

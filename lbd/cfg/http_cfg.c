@@ -160,10 +160,8 @@ static int kw_http_request(struct lb_http_px *h, int argc, char **argv, char **e
     int i = 2, ret;
     uint64_t st = 403;
 
-    if (strcmp(argv[1], "deny") != 0 && strcmp(argv[1], "allow") != 0) {
-        lk_log(LK_LOG_WARNING, "http-request %s: action not supported by lbd, ignored", argv[1]);
-        return 0;
-    }
+    if (strcmp(argv[1], "deny") != 0 && strcmp(argv[1], "allow") != 0)
+        return 0; /* use-service: the stats page's; others are refused at their line */
     if (strcmp(argv[1], "deny") == 0 && argc > 3 && strcmp(argv[2], "deny_status") == 0) {
         if (lk_parse_uint(argv[3], 200, 599, &st) < 0)
             return lk_cfg_err(err, "http-request deny: invalid deny_status '%s'", argv[3]);
@@ -300,8 +298,11 @@ static int kw_retry_on(struct lb_http_px *h, int argc, char **argv, char **err)
             h->retry_on |= LB_RETRY_JUNK_RESPONSE;
         else if (strcmp(argv[i], "all-retryable-errors") == 0)
             h->retry_on |= LB_RETRY_CONN_FAILURE | LB_RETRY_EMPTY_RESPONSE | LB_RETRY_JUNK_RESPONSE;
-        else
-            lk_log(LK_LOG_WARNING, "retry-on %s: not supported by lbd, ignored", argv[i]);
+        else /* a retry policy half applied changes what a client sees: refuse */
+            return lk_cfg_err(err,
+                              "retry-on %s: not supported by lbd (none, conn-failure, "
+                              "empty-response, junk-response, all-retryable-errors)",
+                              argv[i]);
     }
     return 0;
 }
@@ -351,29 +352,44 @@ static int split(char *line, char **argv)
     char *save = NULL, *t;
     int n = 0;
 
-    for (t = strtok_r(line, " ", &save); t && n < MAX_ARGS; t = strtok_r(NULL, " ", &save))
+    for (t = strtok_r(line, " ", &save); t && n < MAX_ARGS; t = strtok_r(NULL, " ", &save)) {
         argv[n++] = t;
+        for (; *t; t++)
+            if (*t == LB_CFG_WORD_SPACE)
+                *t = ' ';
+    }
     return n;
 }
 
 static int compile_proxy(struct lb_cfg *cfg, struct lb_proxy *px, char **err)
 {
-    char *argv[MAX_ARGS], *line;
+    char *argv[MAX_ARGS], *line, *one;
     size_t i;
-    int argc, r = 0;
+    int argc, r = 0, r1;
 
     px->http = calloc(1, sizeof(*px->http));
     if (!px->http || !(px->http->acls = lb_acl_set_new()))
         return -ENOMEM;
     px->http->retry_on = LB_RETRY_CONN_FAILURE | LB_RETRY_EMPTY_RESPONSE;
-    for (i = 0; i < px->nextra && r == 0; i++) {
+    /* every bad line is reported at its own FILE:LINE, all of them */
+    for (i = 0; i < px->nextra; i++) {
         line = strdup(px->extra[i]);
         if (!line)
             return -ENOMEM;
         argc = split(line, argv);
-        if (argc > 0)
-            r = compile_line(cfg, px, argc, argv, err);
+        one = NULL;
+        r1 = argc > 0 ? compile_line(cfg, px, argc, argv, &one) : 0;
         free(line);
+        if (r1 == -ENOMEM) {
+            free(one);
+            return r1;
+        }
+        if (r1 < 0) {
+            r = r1;
+            lb_cfg_err_append(err, "%s:%u: %s '%s': %s", px->extra_file[i], px->extra_line[i],
+                              lb_proxy_kind(px), px->name, one ? one : "invalid");
+        }
+        free(one);
     }
     return r;
 }
@@ -381,8 +397,7 @@ static int compile_proxy(struct lb_cfg *cfg, struct lb_proxy *px, char **err)
 int lb_http_cfg_compile(struct lb_cfg *cfg, char **err)
 {
     struct lb_proxy *px;
-    char *msg;
-    int r;
+    int r, ret = 0;
 
     for (px = cfg->proxies; px; px = px->next) {
         if (px->mode != LB_MODE_HTTP || px->http)
@@ -392,14 +407,8 @@ int lb_http_cfg_compile(struct lb_cfg *cfg, char **err)
             lk_cfg_err(err, "out of memory");
             return r;
         }
-        if (r < 0) {
-            msg = *err;
-            *err = NULL;
-            lk_cfg_err(err, "%s:%u: %s '%s': %s", px->file, px->line, lb_proxy_kind(px), px->name,
-                       msg ? msg : "invalid");
-            free(msg);
-            return r;
-        }
+        if (r < 0)
+            ret = r;
     }
-    return 0;
+    return ret;
 }

@@ -11,6 +11,7 @@
 #include "lbd/cfg/http_cfg.h"
 #include "lbd/cfg/proxy.h"
 #include "lbd/core/server.h"
+#include "proto/feed.h"
 
 static const char *const algo_names[LB_ALGO_MAX] = {
     [LB_ALGO_ROUNDROBIN] = "roundrobin",
@@ -49,6 +50,25 @@ static int strv_add(char ***v, size_t *n, const char *s)
     return 0;
 }
 
+/* Keep a line for a later module with the FILE:LINE it came from, so that
+ * the module's errors name the keyword's own line. */
+static int extra_add(struct lb_proxy *px, const char *line, const char *file, unsigned lineno)
+{
+    const char **nf = realloc(px->extra_file, (px->nextra + 1) * sizeof(*nf));
+    unsigned *nl;
+
+    if (!nf)
+        return -ENOMEM;
+    px->extra_file = nf;
+    nl = realloc(px->extra_line, (px->nextra + 1) * sizeof(*nl));
+    if (!nl)
+        return -ENOMEM;
+    px->extra_line = nl;
+    nf[px->nextra] = file;
+    nl[px->nextra] = lineno;
+    return strv_add(&px->extra, &px->nextra, line);
+}
+
 static void strv_free(char **v, size_t n)
 {
     while (n)
@@ -78,7 +98,7 @@ static int inherit(struct lb_proxy *px, const struct lb_proxy *def)
     if (lb_logtargets_dup(def->logs, &px->logs) < 0)
         return -ENOMEM;
     for (i = 0; i < def->nextra; i++)
-        if (strv_add(&px->extra, &px->nextra, def->extra[i]) < 0)
+        if (extra_add(px, def->extra[i], def->extra_file[i], def->extra_line[i]) < 0)
             return -ENOMEM;
     return 0;
 }
@@ -118,6 +138,8 @@ struct lb_proxy *lb_proxy_free(struct lb_proxy *px)
     lb_logtargets_free(px->logs);
     strv_free(px->stats.auth, px->stats.nauth);
     strv_free(px->extra, px->nextra);
+    free(px->extra_file);
+    free(px->extra_line);
     lb_http_px_free(px->http);
     free(px->defsrv.cookie);
     free(px->stats.uri);
@@ -276,20 +298,31 @@ static const char *option_suggest(const char *name)
 
 /* The option's arguments that later modules read (httpchk METH URI VER,
  * mysql-check user U) are kept verbatim with the proxy. */
-static int option_keep_args(struct lb_cfgctx *ctx, int argc, char **argv, int first, char **err)
+static int keep_line(struct lb_cfgctx *ctx, int argc, char **argv, int first, int words, char **err)
 {
-    char line[1024];
-    size_t off = 0;
+    char line[1024], *c;
+    size_t off = 0, start;
     int i;
 
-    for (i = first; i < argc && off < sizeof(line); i++)
+    for (i = first; i < argc && off < sizeof(line); i++) {
+        start = off + (i > first);
         off +=
             (size_t)snprintf(line + off, sizeof(line) - off, "%s%s", i > first ? " " : "", argv[i]);
+        /* a quoted word with spaces stays one word for lb_http_cfg_split() */
+        for (c = line + start; words && off < sizeof(line) && c < line + off; c++)
+            if (*c == ' ')
+                *c = LB_CFG_WORD_SPACE;
+    }
     if (off >= sizeof(line))
         return lb_cfg_fail(ctx, err, "option line too long");
-    if (strv_add(&ctx->px->extra, &ctx->px->nextra, line) < 0)
+    if (extra_add(ctx->px, line, ctx->file, ctx->line) < 0)
         return lb_cfg_fail(ctx, err, "out of memory");
     return 0;
+}
+
+static int option_keep_args(struct lb_cfgctx *ctx, int argc, char **argv, int first, char **err)
+{
+    return keep_line(ctx, argc, argv, first, 0, err);
 }
 
 static int option_validate_args(struct lb_cfgctx *ctx,
@@ -333,6 +366,13 @@ static int kw_option(int argc, char **argv, void *vctx, char **err)
         return lb_cfg_fail(ctx, err, "unknown option '%s'%s%s%s", name,
                            hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "");
     }
+    /* not implemented yet: accepting it would promise check logs that never
+     * come (issue 10) */
+    if (!neg && options[i].flag == LB_OPT_LOG_HEALTH_CHECKS)
+        return lb_cfg_fail(ctx, err,
+                           "option log-health-checks is not supported by lbd: server state "
+                           "changes are always logged, and 'show health' on checkd.sock gives "
+                           "each check's result");
     if (!(options[i].cap & ctx->px->cap))
         return lb_cfg_fail(ctx, err, "option %s is not allowed in '%s' section", name,
                            lb_proxy_kind(ctx->px));
@@ -458,6 +498,13 @@ static int kw_stats(int argc, char **argv, void *vctx, char **err)
         return lb_cfg_time(ctx, argv + 1, 1, &st->refresh_ms, err);
     } else if (strcmp(k, "admin") == 0 && argc >= 4 &&
                (strcmp(argv[2], "if") == 0 || strcmp(argv[2], "unless") == 0)) {
+        /* the stats page grants admin for these two conditions only: any
+         * other one would be accepted and never grant anything */
+        if (argc != 4 || strcmp(argv[2], "if") != 0 ||
+            (strcmp(argv[3], "TRUE") != 0 && strcmp(argv[3], "LOCALHOST") != 0))
+            return lb_cfg_fail(ctx, err,
+                               "stats admin: only 'if TRUE' and 'if LOCALHOST' are supported by "
+                               "lbd");
         return option_keep_args(ctx, argc, argv, 0, err);
     } else {
         return lb_cfg_fail(ctx, err,
@@ -466,6 +513,54 @@ static int kw_stats(int argc, char **argv, void *vctx, char **err)
                            k);
     }
     return 0;
+}
+
+/* "http-check send|expect": the forms checkd runs are checked here, at the
+ * line, so that lbd -c refuses what would leave a backend unchecked. */
+static int http_check_check(struct lb_cfgctx *ctx, int argc, char **argv, char **err)
+{
+    int i = 2, nhdrs = 0;
+
+    if (strcmp(argv[1], "send") == 0) {
+        for (; i < argc; i += 2) {
+            if (strcmp(argv[i], "hdr") == 0 && i + 2 < argc && ++nhdrs <= FEED_MAX_HDRS)
+                i++;
+            else if ((strcmp(argv[i], "meth") != 0 && strcmp(argv[i], "uri") != 0 &&
+                      strcmp(argv[i], "ver") != 0) ||
+                     i + 1 >= argc)
+                return lb_cfg_fail(ctx, err,
+                                   "http-check send: '%s' not supported by lbd (meth M, uri U, "
+                                   "ver V, at most %d hdr NAME VALUE)",
+                                   argv[i], FEED_MAX_HDRS);
+        }
+    } else if (strcmp(argv[1], "expect") == 0) {
+        if (i < argc && strcmp(argv[i], "!") == 0)
+            i++;
+        if (i + 2 != argc || feed_expect_parse(argv[i]) <= FEED_EXPECT_DEFAULT)
+            return lb_cfg_fail(ctx, err,
+                               "http-check expect: only '[!] status|rstatus|string ARG' is "
+                               "supported by lbd");
+    } else {
+        return lb_cfg_fail(ctx, err, "http-check %s: not supported by lbd (send, expect)", argv[1]);
+    }
+    return keep_line(ctx, argc, argv, 0, 0, err);
+}
+
+/* http-request actions lbd implements; any other one is refused at its own
+ * line, since ignoring it (an "auth", a "redirect") would change what the
+ * site exposes. use-service prometheus-exporter is served by the stats page. */
+static int http_request_check(struct lb_cfgctx *ctx, int argc, char **argv, char **err)
+{
+    const char *a = argv[1];
+
+    if (strcmp(a, "deny") == 0 || strcmp(a, "allow") == 0)
+        return keep_line(ctx, argc, argv, 0, 1, err);
+    if (strcmp(a, "use-service") == 0 && argc >= 3 && strcmp(argv[2], "prometheus-exporter") == 0)
+        return keep_line(ctx, argc, argv, 0, 0, err);
+    return lb_cfg_fail(ctx, err,
+                       "http-request %s: action not supported by lbd (deny, allow, use-service "
+                       "prometheus-exporter)",
+                       a);
 }
 
 /* Keywords whose behaviour belongs to the HTTP, checks and stats modules:
@@ -490,7 +585,17 @@ static int kw_keep(int argc, char **argv, void *vctx, char **err)
         (argc < 3 || strcmp(argv[1], "user") != 0 ||
          (argc > 3 && (argc != 5 || strcmp(argv[3], "password") != 0))))
         return lb_cfg_fail(ctx, err, "galera-check: expected 'galera-check user U [password P]'");
-    return option_keep_args(ctx, argc, argv, 0, err);
+    if (strcmp(k, "http-request") == 0)
+        return http_request_check(ctx, argc, argv, err);
+    if (strcmp(k, "http-check") == 0)
+        return http_check_check(ctx, argc, argv, err);
+    if (strcmp(k, "http-response") == 0)
+        return lb_cfg_fail(ctx, err,
+                           "http-response %s: action not supported by lbd (no http-response "
+                           "action is implemented yet)",
+                           argv[1]);
+    return keep_line(ctx, argc, argv, 0, strcmp(k, "acl") == 0 || strcmp(k, "use_backend") == 0,
+                     err);
 }
 
 static int kw_server(int argc, char **argv, void *vctx, char **err)
@@ -559,8 +664,28 @@ static int validate_binds(struct lb_cfg *cfg, struct lb_proxy *px, char **err)
     return 0;
 }
 
+/* mode tcp has no content switching or rules yet: a use_backend or
+ * http-request line there would be silently ignored, so it is refused at
+ * its own line. */
+static int validate_tcp_switching(const struct lb_proxy *px, char **err)
+{
+    size_t i;
+
+    if (px->mode != LB_MODE_TCP || !(px->cap & LB_CAP_FE))
+        return 0;
+    for (i = 0; i < px->nextra; i++)
+        if (strncmp(px->extra[i], "use_backend ", 12) == 0 ||
+            strncmp(px->extra[i], "http-request ", 13) == 0)
+            return lk_cfg_err(err, "%s:%u: %s '%s': '%.*s' is not supported in mode tcp by lbd",
+                              px->extra_file[i], px->extra_line[i], lb_proxy_kind(px), px->name,
+                              (int)strcspn(px->extra[i], " "), px->extra[i]);
+    return 0;
+}
+
 int lb_proxy_validate(struct lb_cfg *cfg, struct lb_proxy *px, char **err)
 {
+    if (validate_tcp_switching(px, err) < 0)
+        return -EINVAL;
     if ((px->cap & LB_CAP_FE) && !px->binds && !(px->cap & LB_CAP_BE))
         return lk_cfg_err(err, "%s:%u: frontend '%s' has no 'bind' line", px->file, px->line,
                           px->name);

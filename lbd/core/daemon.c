@@ -12,14 +12,14 @@
 #include "common/cmdsrv.h"
 #include "common/log.h"
 #include "common/sdnotify.h"
-#include "lbd/ctl/admin.h"
 #include "lbd/cfg/cfg.h"
-#include "lbd/ctl/errors.h"
-#include "lbd/ctl/hc.h"
 #include "lbd/core/daemon.h"
 #include "lbd/core/server.h"
-#include "lbd/ctl/stats_http.h"
 #include "lbd/core/worker.h"
+#include "lbd/ctl/admin.h"
+#include "lbd/ctl/errors.h"
+#include "lbd/ctl/hc.h"
+#include "lbd/ctl/stats_http.h"
 
 #define DEFAULT_GRACE_MS 30000
 
@@ -205,6 +205,35 @@ static void init_loop_handles(struct lb_daemon *d)
     d->grace.data = d->health_tick.data = d->done_async.data = d;
 }
 
+/* What follows a server state change, whoever caused it: an operator's
+ * decision is mirrored to checkd (so the feed and monitoring agree with
+ * the admin socket), and a server going DOWN with on-marked-down
+ * shutdown-sessions cuts its sessions so that clients (MariaDB ones
+ * especially) reconnect to a healthy server at once. */
+static void server_changed(void *ctx,
+                           struct lb_server *s,
+                           enum lb_srv_state old,
+                           enum lb_srv_state now,
+                           enum lb_srv_cause cause)
+{
+    struct lb_daemon *d = ctx;
+
+    if (cause == LB_CAUSE_OPERATOR)
+        lb_hc_server_admin(d, s);
+    if (now == LB_SRV_DOWN && old != LB_SRV_DOWN && s->shutdown_on_down)
+        lb_daemon_shutdown_server(d, s);
+}
+
+static void observe_servers(struct lb_daemon *d)
+{
+    struct lb_proxy *px;
+
+    d->srv_observer.changed = server_changed;
+    d->srv_observer.ctx = d;
+    for (px = d->cfg->proxies; px; px = px->next)
+        px->srv_observer = &d->srv_observer;
+}
+
 int lb_daemon_new(struct lb_daemon **ret, struct lb_cfg *cfg, const char *rundir)
 {
     struct lb_daemon *d;
@@ -224,6 +253,7 @@ int lb_daemon_new(struct lb_daemon **ret, struct lb_cfg *cfg, const char *rundir
         return r;
     }
     init_loop_handles(d);
+    observe_servers(d);
     d->errors = lb_errors_new(cfg);
     r = d->errors ? make_rundir(rundir) : -ENOMEM;
     if (r < 0) {

@@ -9,6 +9,7 @@
 #include <uv.h>
 
 #include "lbd/core/proxy_types.h"
+#include "lbd/core/server.h"
 
 struct lb_hc;
 struct lb_worker;
@@ -30,10 +31,11 @@ struct lb_daemon {
     _Atomic unsigned workers_done;
     int stopping;
     int exit_code;
-    struct lb_admin *admin_state;     /* admin.c */
-    struct lb_hc *hc;                 /* hc.c: checkd feed follower, NULL without checks */
-    struct lb_stats_http *stats_http; /* stats_http.c */
-    struct lb_errors *errors;         /* errors.c: "show errors" captures */
+    struct lb_admin *admin_state;        /* admin.c */
+    struct lb_hc *hc;                    /* hc.c: checkd feed follower, NULL without checks */
+    struct lb_stats_http *stats_http;    /* stats_http.c */
+    struct lb_errors *errors;            /* errors.c: "show errors" captures */
+    struct lb_srv_observer srv_observer; /* server state changes, see observe() */
 };
 
 /* Build the daemon: bind every listener and admin socket, but start no
@@ -53,8 +55,9 @@ void lb_daemon_worker_done(struct lb_daemon *d);
 void lb_daemon_shutdown_server(struct lb_daemon *d, struct lb_server *s);
 
 /* lbd's own notion of healthy, the contract vrrpd's track_lbd relies on:
- * listeners bound, every worker loop ticked within the last 2 s, and every
- * backend that a frontend uses has at least one usable server. Writes a
+ * listeners bound, every worker loop ticked within the last 2 s, and the
+ * default_backend of every frontend has at least one usable server
+ * (use_backend targets are not looked at). Writes a
  * one-line reason into why. Returns 1 if healthy. */
 int lb_daemon_healthy(struct lb_daemon *d, char *why, size_t len);
 

@@ -111,15 +111,17 @@ struct lb_server {
     unsigned line;
     _Atomic unsigned flags;               /* LB_SRV_F_* */
     unsigned weight;                      /* configured, 0..256 */
-    unsigned maxconn;                     /* 0: unlimited */
+    _Atomic unsigned maxconn;             /* 0: unlimited; "set maxconn" changes it at run time */
     uint64_t inter, fastinter, downinter; /* ms */
     unsigned rise, fall;
     char *cookie;
     int init_state;       /* -1 unset, LB_SRV_UP or LB_SRV_DOWN */
     int shutdown_on_down; /* on-marked-down shutdown-sessions */
     int observe;          /* "observe layer4|layer7": passive health (lbd/hc.c) */
-    unsigned error_limit; /* consecutive live-traffic failures before on-error; 0: 10 */
-    char on_error[16];    /* on-error keyword, "" when unset */
+    unsigned check_port;  /* "port N": health checks go to this port; 0: the traffic port */
+    char check_addr[LK_ADDR_STRLEN]; /* "addr IP": checks go to this IP; "": the server's */
+    unsigned error_limit;            /* consecutive live-traffic failures before on-error; 0: 10 */
+    char on_error[16];               /* on-error keyword, "" when unset */
     /* shared: */
     _Atomic int state;           /* enum lb_srv_state */
     _Atomic unsigned cur_weight; /* weight in effect (runtime-settable) */
@@ -159,6 +161,10 @@ struct lb_stats_cfg {
     char *realm;
 };
 
+#define LB_CFG_WORD_SPACE '\x1f'
+
+struct lb_srv_observer; /* lbd/core/server.h */
+
 struct lb_proxy {
     struct lb_proxy *next;
     char *name;
@@ -170,7 +176,7 @@ struct lb_proxy {
     unsigned options;
     int retries;
     struct lb_timeouts to;
-    unsigned maxconn;
+    _Atomic unsigned maxconn; /* written by "set maxconn" while workers read it */
     enum lb_algo algo;
     char *algo_arg; /* hdr(name) */
     char *default_backend_name;
@@ -185,13 +191,16 @@ struct lb_proxy {
     struct lb_stats_cfg stats;
     char **extra; /* lines of later-issue keywords, kept verbatim (NULL-ended) */
     size_t nextra;
+    /* In acl, use_backend and http-request lines, a space inside a quoted
+     * word is stored as LB_CFG_WORD_SPACE so that the word stays one. */
+    const char **extra_file; /* FILE:LINE of each extra line, for messages */
+    unsigned *extra_line;
     struct lb_http_px *http; /* mode http: extra compiled by http_cfg.c */
     /* shared: */
     _Atomic unsigned cur_conns;
     _Atomic unsigned max_conns_seen;
     _Atomic uint64_t cum_conns;
     _Atomic uint64_t bytes_in, bytes_out;
-    _Atomic unsigned generation; /* bumped on any server state/weight change */
     _Atomic unsigned queued;
     _Atomic unsigned max_queued;
     _Atomic uint64_t last_sess_ms;
@@ -199,6 +208,7 @@ struct lb_proxy {
     _Atomic uint64_t req_tot, failed_req, denied_req, denied_resp, cli_aborts, srv_aborts;
     _Atomic uint64_t hrsp[6]; /* HTTP responses 1xx..5xx, other */
     /* control thread only: */
+    const struct lb_srv_observer *srv_observer; /* told of server state changes */
     uint64_t last_change_ms;
     unsigned rate, rate_max;
     uint64_t rate_prev;
@@ -216,7 +226,7 @@ struct lb_sock_cfg {
 };
 
 struct lb_global {
-    unsigned maxconn;
+    _Atomic unsigned maxconn; /* written by "set maxconn" while workers read it */
     unsigned nbthread;
     unsigned bufsize;
     uint64_t hard_stop_after_ms;

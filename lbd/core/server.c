@@ -7,6 +7,7 @@
 
 #include "common/cfglex.h"
 #include "common/clock.h"
+#include "common/log.h"
 #include "lbd/cfg/cfg.h"
 #include "lbd/core/server.h"
 
@@ -61,7 +62,6 @@ int lb_server_set_state(struct lb_server *s, enum lb_srv_state st)
 
     if (old == (int)st)
         return old;
-    atomic_fetch_add(&s->be->generation, 1);
     s->last_change_ms = now;
     if (st == LB_SRV_DOWN) {
         s->chkdown++;
@@ -73,10 +73,45 @@ int lb_server_set_state(struct lb_server *s, enum lb_srv_state st)
     return old;
 }
 
+/* "is DOWN", "is going into maintenance": HAProxy's wording. */
+static const char *transition_words(enum lb_srv_state st)
+{
+    switch (st) {
+    case LB_SRV_UP:
+        return "is UP";
+    case LB_SRV_DOWN:
+        return "is DOWN";
+    case LB_SRV_MAINT:
+        return "is going into maintenance";
+    default:
+        return "is draining";
+    }
+}
+
+int lb_server_transition(struct lb_server *s,
+                         enum lb_srv_state st,
+                         enum lb_srv_cause cause,
+                         const char *why)
+{
+    const struct lb_srv_observer *o = s->be->srv_observer;
+    int old = lb_server_set_state(s, st);
+
+    if (old == (int)st && cause != LB_CAUSE_OPERATOR)
+        return old;
+    if (cause == LB_CAUSE_OPERATOR && st == LB_SRV_UP)
+        s->check_health = s->rise + s->fall - 1;
+    else if (cause == LB_CAUSE_OPERATOR && st == LB_SRV_DOWN)
+        s->check_health = 0;
+    lk_log(LK_LOG_NOTICE, "Server %s/%s %s, reason: %s", s->be->name, s->name, transition_words(st),
+           why);
+    if (o && o->changed)
+        o->changed(o->ctx, s, (enum lb_srv_state)old, st, cause);
+    return old;
+}
+
 void lb_server_set_weight(struct lb_server *s, unsigned w)
 {
     atomic_store(&s->cur_weight, w);
-    atomic_fetch_add(&s->be->generation, 1);
 }
 
 int lb_server_take(struct lb_server *s)
@@ -205,6 +240,20 @@ static int skw_cookie(int argc, char **argv, void *v, char **err)
     return sc->s->cookie ? 0 : lb_cfg_fail(sc->ctx, err, "out of memory");
 }
 
+/* "addr IP": the health checks' own address (the port stays the traffic
+ * port unless "port N" says otherwise). */
+static int skw_check_addr(int argc, char **argv, void *v, char **err)
+{
+    struct srvctx *sc = v;
+    struct lk_addr a;
+
+    if (lk_addr_parse(argv[1], LK_ADDR_NO_PORT, &a) < 0)
+        return lb_cfg_fail(sc->ctx, err, "addr: expected an IP address without port, got '%s'",
+                           argv[1]);
+    lk_addr_ip_str(&a, sc->s->check_addr, sizeof(sc->s->check_addr));
+    return 0;
+}
+
 static int skw_init_state(int argc, char **argv, void *v, char **err)
 {
     struct srvctx *sc = v;
@@ -256,11 +305,13 @@ static int skw_number(int argc, char **argv, void *v, char **err)
     struct srvctx *sc = v;
     uint64_t n;
 
-    /* port (check port), maxqueue, id: validated, read by checks */
+    /* port (the check port, sent to checkd), maxqueue, id */
     if (lb_cfg_uint(sc->ctx, argv, 1, strcmp(argv[0], "maxqueue") == 0 ? 0 : 1, 65535, &n, err))
         return LK_CFG_FATAL;
     if (strcmp(argv[0], "error-limit") == 0)
         sc->s->error_limit = (unsigned)n;
+    if (strcmp(argv[0], "port") == 0)
+        sc->s->check_port = (unsigned)n;
     return 0;
 }
 
@@ -278,6 +329,7 @@ static const struct lk_cfgkw server_kws[] = {
     {"disabled", skw_flag, 0, 0, 0},
     {"enabled", skw_flag, 0, 0, 0},
     {"cookie", skw_cookie, 1, 1, 0},
+    {"addr", skw_check_addr, 1, 1, 0},
     {"init-state", skw_init_state, 1, 1, 0},
     {"on-marked-down", skw_choice, 1, 1, 0},
     {"on-marked-up", skw_choice, 1, 1, 0},
@@ -320,6 +372,7 @@ static int server_addr(struct srvctx *sc, const char *spec, char **err)
     struct addrinfo hints, *res = NULL;
     char host[256];
     const char *colon = strrchr(spec, ':');
+    uint64_t port;
     size_t n;
 
     if (lk_addr_parse(spec, 0, &sc->s->addr) == 0)
@@ -327,6 +380,11 @@ static int server_addr(struct srvctx *sc, const char *spec, char **err)
     if (!colon || colon == spec || (n = (size_t)(colon - spec)) >= sizeof(host))
         return lb_cfg_fail(sc->ctx, err, "server '%s': invalid address '%s' (expected ADDR:PORT)",
                            sc->s->name, spec);
+    /* getaddrinfo() takes "99999" and wraps it to 34463: check the range
+     * here so that a typo is refused rather than sent elsewhere */
+    if (lk_parse_uint(colon + 1, 1, 65535, &port) < 0)
+        return lb_cfg_fail(sc->ctx, err, "server '%s': invalid port '%s' in '%s' (1 to 65535)",
+                           sc->s->name, colon + 1, spec);
     memcpy(host, spec, n);
     host[n] = '\0';
     memset(&hints, 0, sizeof(hints));

@@ -1,8 +1,8 @@
 /* server.h - backend servers: the "server" line, and the one internal API
  * through which health (checkd), the admin socket and config change a
- * server's state. State and weight are atomics so worker threads read them
- * without locks; every change bumps the backend's generation so per-thread
- * balancer state is rebuilt lazily. */
+ * server's state (lb_server_transition). State and weight are atomics so
+ * worker threads read them without locks; the balancers look at them on
+ * every pick, so per-thread balancer state needs no rebuilding. */
 #ifndef LB_SERVER_H
 #define LB_SERVER_H
 
@@ -45,8 +45,43 @@ int lb_server_publish(struct lb_proxy *px, struct lb_server *s);
  * the old one (which stays allocated until the server is freed). */
 int lb_server_set_addr(struct lb_server *s, const struct lk_addr *a);
 
-/* Set the operational state; returns the previous one. Thread-safe. */
+/* Set the operational state; returns the previous one. Thread-safe. The
+ * primitive under lb_server_transition(): only that function and config
+ * loading call it. */
 int lb_server_set_state(struct lb_server *s, enum lb_srv_state st);
+
+/* Who asks for a state change. */
+enum lb_srv_cause {
+    LB_CAUSE_OPERATOR, /* admin socket, stats page admin actions */
+    LB_CAUSE_CHECK,    /* checkd's verdict, or its last verdict re-applied */
+    LB_CAUSE_PASSIVE,  /* connection failures seen on live traffic */
+    LB_CAUSE_MAX
+};
+
+/* Told of every state transition of the servers of the backends it is
+ * set on (px->srv_observer, set by the daemon): the checkd mirror of
+ * operator decisions and the on-marked-down policy live there, so no
+ * caller of lb_server_transition() repeats them. Control thread only. */
+struct lb_srv_observer {
+    void (*changed)(void *ctx,
+                    struct lb_server *s,
+                    enum lb_srv_state old,
+                    enum lb_srv_state now,
+                    enum lb_srv_cause cause);
+    void *ctx;
+};
+
+/* The one server-state transition: sets S to ST, logs it once ("Server
+ * BE/SRV is DOWN, reason: WHY"), and tells the backend's observer. A
+ * request that changes nothing is silent, except from an operator, whose
+ * decision is always passed on (checkd must learn a MAINT even if the
+ * server was already down). An operator UP or DOWN also sets the health
+ * counter to the matching end, as HAProxy does. WHY is borrowed. Returns
+ * the previous state. Control thread only. */
+int lb_server_transition(struct lb_server *s,
+                         enum lb_srv_state st,
+                         enum lb_srv_cause cause,
+                         const char *why);
 
 /* Set the effective weight (0..256). Thread-safe. */
 void lb_server_set_weight(struct lb_server *s, unsigned w);

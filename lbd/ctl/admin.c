@@ -12,15 +12,15 @@
 #include "common/list.h"
 #include "common/log.h"
 #include "common/strbuf.h"
+#include "lbd/cfg/cfg.h"
+#include "lbd/cfg/proxy.h"
+#include "lbd/core/daemon.h"
+#include "lbd/core/server.h"
+#include "lbd/core/worker.h"
 #include "lbd/ctl/admin.h"
 #include "lbd/ctl/admin_int.h"
-#include "lbd/cfg/cfg.h"
 #include "lbd/ctl/errors.h"
-#include "lbd/core/daemon.h"
-#include "lbd/cfg/proxy.h"
-#include "lbd/core/server.h"
 #include "lbd/ctl/stats.h"
-#include "lbd/core/worker.h"
 
 #define HEALTH_PERIOD_MS 500
 #define MAX_SOCKETS      16
@@ -170,8 +170,11 @@ static void sub_closed(struct lk_cmdconn *c, void *ud)
 
 static int cmd_subscribe(struct lk_cmdconn *c, struct lb_daemon *d, int argc, char **argv)
 {
-    struct sub *s = calloc(1, sizeof(*s));
+    struct sub *s;
 
+    if (lk_cmdconn_held(c)) /* one subscription per connection */
+        return lk_cmdconn_printf(c, "Already subscribed.\n");
+    s = calloc(1, sizeof(*s));
     if (!s)
         return lk_cmdconn_printf(c, "Out of memory.\n");
     s->c = c;
@@ -340,9 +343,11 @@ static void health_tick(uv_timer_t *t)
     LK_LIST_FOREACH_SAFE (it, nx, &a->subs) {
         struct sub *s = LK_LIST_ELEM(it, struct sub, link);
 
-        /* a subscriber that does not read is dropped, never waited for */
-        if (lk_cmdconn_printf(s->c, "health %s %s\n", ok ? "ok" : "fail", why) == -ENOBUFS)
-            lk_cmdconn_close(s->c);
+        /* a subscriber that does not read is dropped, never waited for:
+         * it would hold its fd and buffers for as long as it stays */
+        if (lk_cmdconn_stalled(s->c, LK_CMD_SUB_STALL_MS) ||
+            lk_cmdconn_printf(s->c, "health %s %s\n", ok ? "ok" : "fail", why) == -ENOBUFS)
+            lk_cmdconn_abort(s->c);
     }
 }
 

@@ -3,7 +3,8 @@
  * (common/cmdsrv.h).
  *
  * Health contract with vrrpd ("subscribe health"): the connection stays
- * open and lbd writes one line every 500 ms and at once on a change:
+ * open and lbd writes one line every 500 ms (a change therefore reaches
+ * vrrpd within 500 ms; vrrpd's own timeout catches a hung lbd):
  *     health ok <detail>
  *     health fail <reason>
  * EOF means lbd died or is stopping; no line for longer than the

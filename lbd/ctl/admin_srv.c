@@ -9,14 +9,14 @@
 #include "common/cfglex.h"
 #include "common/clock.h"
 #include "common/log.h"
-#include "lbd/ctl/admin.h"
-#include "lbd/ctl/admin_int.h"
 #include "lbd/cfg/cfg.h"
-#include "lbd/ctl/hc.h"
-#include "lbd/core/daemon.h"
 #include "lbd/cfg/proxy.h"
+#include "lbd/core/daemon.h"
 #include "lbd/core/server.h"
 #include "lbd/core/worker.h"
+#include "lbd/ctl/admin.h"
+#include "lbd/ctl/admin_int.h"
+#include "lbd/ctl/hc.h"
 
 /* "backend/server" into its server; prints HAProxy's error otherwise. */
 static struct lb_server *find_server(struct lk_cmdconn *c, struct lb_daemon *d, const char *spec)
@@ -101,20 +101,7 @@ void lb_admin_set_server_state(struct lb_daemon *d,
                                enum lb_srv_state st,
                                const char *by)
 {
-    lb_server_set_state(s, st);
-    lb_hc_server_admin(d, s);
-    if (st == LB_SRV_UP)
-        s->check_health = s->rise + s->fall - 1;
-    else if (st == LB_SRV_DOWN)
-        s->check_health = 0;
-    lk_log(LK_LOG_NOTICE, "Server %s/%s %s (%s)", s->be->name, s->name,
-           st == LB_SRV_UP      ? "is UP"
-           : st == LB_SRV_DOWN  ? "is DOWN"
-           : st == LB_SRV_MAINT ? "is going into maintenance"
-                                : "is draining",
-           by);
-    if (st == LB_SRV_DOWN && s->shutdown_on_down)
-        lb_daemon_shutdown_server(d, s);
+    lb_server_transition(s, st, LB_CAUSE_OPERATOR, by);
 }
 
 static void set_state(struct lb_daemon *d, struct lb_server *s, enum lb_srv_state st)
@@ -339,7 +326,6 @@ static int add_server(struct lk_cmdconn *c,
         lb_server_free(s);
         return lk_cmdconn_printf(c, "No more room for servers in backend.\n");
     }
-    atomic_fetch_add(&be->generation, 1);
     log_change(s, "added");
     lb_hc_server_update(d, s);
     return lk_cmdconn_printf(c, "New server registered.\n");
@@ -372,7 +358,6 @@ int lb__admin_add_del_server(struct lk_cmdconn *c, struct lb_daemon *d, int argc
                                     "remove it.\n");
     /* kept in memory (workers may still look at it), never chosen again */
     s->flags |= LB_SRV_F_DELETED;
-    atomic_fetch_add(&be->generation, 1);
     log_change(s, "deleted");
     lb_hc_server_deleted(d, s);
     return lk_cmdconn_printf(c, "Server deleted.\n");

@@ -9,9 +9,9 @@
 #include "common/cmdsrv.h"
 #include "common/compiler.h"
 #include "common/log.h"
-#include "lbd/ctl/hc.h"
 #include "lbd/core/daemon.h"
 #include "lbd/core/server.h"
+#include "lbd/ctl/hc.h"
 
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
@@ -167,6 +167,14 @@ int lb_hc_target(const struct lb_proxy *px,
     snprintf(t->id, sizeof(t->id), "%s/%s", px->name, s->name);
     /* the address in effect ("set server addr" changes it at run time) */
     copy(t->addr, sizeof(t->addr), lk_addr_str(atomic_load(&s->cur_addr), addr, sizeof(addr)));
+    if (s->check_port || s->check_addr[0]) { /* "port N", "addr IP": the check's own */
+        lk_addr_ip_str(atomic_load(&s->cur_addr), addr, sizeof(addr));
+        if (s->check_addr[0])
+            copy(addr, sizeof(addr), s->check_addr);
+        memset(t->addr, 0, sizeof(t->addr)); /* the target is compared whole */
+        snprintf(t->addr, sizeof(t->addr), strchr(addr, ':') ? "[%s]:%u" : "%s:%u", addr,
+                 s->check_port ? s->check_port : lk_addr_port(atomic_load(&s->cur_addr)));
+    }
     copy(t->owner, sizeof(t->owner), "lbd");
     t->kind = (px->options & LB_OPT_MYSQL_CHECK) ? FEED_KIND_MYSQL
               : (px->options & LB_OPT_HTTPCHK)   ? FEED_KIND_HTTP
@@ -223,6 +231,7 @@ static void apply(struct lb_hc *h, const struct feed_status *st)
 {
     struct hc_srv *hs = lookup(h, st->id);
     enum lb_srv_state want, cur;
+    char why[sizeof(st->reason) + 64];
 
     if (!hs || (hs->s->flags & LB_SRV_F_DELETED))
         return; /* a target of checkd's own config, or of another lbd */
@@ -238,13 +247,9 @@ static void apply(struct lb_hc *h, const struct feed_status *st)
     want = lb_hc_state(st->state);
     if (want == cur || want == LB_SRV_MAINT)
         return;
-    lb_server_set_state(hs->s, want);
-    lk_log(LK_LOG_NOTICE, "Server %s is %s, reason: %s, check duration: %llums (checkd)", st->id,
-           lb_srv_state_name(want), st->reason, (unsigned long long)(st->latency_us / 1000));
-    /* on-marked-down shutdown-sessions: clients of a failed node (MariaDB
-     * ones especially) reconnect to a healthy one at once */
-    if (want == LB_SRV_DOWN && hs->s->shutdown_on_down)
-        lb_daemon_shutdown_server(h->d, hs->s);
+    snprintf(why, sizeof(why), "%s, check duration: %llums (checkd)", st->reason,
+             (unsigned long long)(st->latency_us / 1000));
+    lb_server_transition(hs->s, want, LB_CAUSE_CHECK, why);
 }
 
 static int send_line(struct lb_hc *h, const char *a, const char *b);
@@ -553,14 +558,11 @@ static void passive_report(struct lb_hc *h, struct hc_srv *hs)
     snprintf(args, sizeof(args), "%s %s", hs->id, mode);
     send_line(h, "report ", args);
     if (strcmp(mode, "mark-down") == 0 && atomic_load(&hs->s->state) == LB_SRV_UP) {
-        lb_server_set_state(hs->s, LB_SRV_DOWN);
         hs->known = 1;
         hs->want = LB_SRV_DOWN; /* until checkd says otherwise */
-        if (hs->s->shutdown_on_down)
-            lb_daemon_shutdown_server(h->d, hs->s);
-        lk_log(LK_LOG_NOTICE,
-               "Server %s is DOWN, reason: passive health, %u consecutive connection failures",
-               hs->id, hs->consecutive);
+        snprintf(args, sizeof(args), "passive health, %u consecutive connection failures",
+                 hs->consecutive);
+        lb_server_transition(hs->s, LB_SRV_DOWN, LB_CAUSE_PASSIVE, args);
     }
 }
 
@@ -590,9 +592,7 @@ static void resync(struct hc_srv *hs)
     if (!hs->known || (cur != LB_SRV_UP && cur != LB_SRV_DOWN) || cur == hs->want ||
         (hs->s->flags & LB_SRV_F_DELETED))
         return;
-    lb_server_set_state(hs->s, hs->want);
-    lk_log(LK_LOG_NOTICE, "Server %s is %s, reason: last verdict of checkd (re-applied)", hs->id,
-           lb_srv_state_name(hs->want));
+    lb_server_transition(hs->s, hs->want, LB_CAUSE_CHECK, "last verdict of checkd (re-applied)");
 }
 
 static void tick(uv_timer_t *t)

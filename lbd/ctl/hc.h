@@ -6,7 +6,7 @@
  * http-check send/expect, option mysql-check user U, galera-check user U
  * [password P], timeout check, inter/fastinter/downinter/rise/fall,
  * init-state). Each snapshot and event then sets the server's state with
- * lb_server_set_state(); servers an operator put in MAINT or DRAIN are left
+ * lb_server_transition(); servers an operator put in MAINT or DRAIN are left
  * alone.
  *
  * Passive health: for servers with "observe layer4", a run of

@@ -2,8 +2,9 @@
  * "stats enable"): HTML with auto-refresh, ";csv", ";json", ";up",
  * ";norefresh" suffixes, a Prometheus exposition, HTTP basic auth and the
  * admin actions of "stats admin". It builds complete HTTP responses from
- * a parsed request; the transport lives in stats_http.c (and the HTTP
- * proxy calls the same function for stats URIs on its frontends).
+ * a parsed request; the transport lives in stats_http.c, which serves
+ * proxies that do nothing else (a "stats uri" inside a forwarding proxy
+ * is not intercepted, docs/http.md).
  * Control thread only. */
 #ifndef LB_STATS_PAGE_H
 #define LB_STATS_PAGE_H

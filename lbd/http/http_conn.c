@@ -7,8 +7,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "lbd/http/http_conn.h"
 #include "lbd/core/proxy_types.h"
+#include "lbd/http/http_conn.h"
 
 #define PURGE_EVERY_MS 1000
 
@@ -102,16 +102,30 @@ static struct lk_list *idle_list(struct lb_http_worker *hw, struct lb_server *sr
     struct lb_proxy *be = srv->be;
     unsigned i;
 
-    if (be->uuid >= hw->w->nbal)
+    if (be->uuid >= hw->w->nbal || srv->idx >= be->servers_cap)
         return NULL;
+    /* servers_cap, not nservers: "add server" fills the reserved slots
+     * later and must find its list here */
     if (!hw->idle[be->uuid] && create) {
-        hw->idle[be->uuid] = calloc(be->nservers ? be->nservers : 1, sizeof(struct lk_list));
+        hw->idle[be->uuid] = calloc(be->servers_cap ? be->servers_cap : 1, sizeof(struct lk_list));
         if (!hw->idle[be->uuid])
             return NULL;
-        for (i = 0; i < be->nservers; i++)
+        for (i = 0; i < be->servers_cap; i++)
             lk_list_init(&hw->idle[be->uuid][i]);
     }
     return hw->idle[be->uuid] ? &hw->idle[be->uuid][srv->idx] : NULL;
+}
+
+/* An idle connection must have nothing to read: bytes the server sent
+ * after its response (or its FIN) would be taken as the next answer. The
+ * poll callback closes such a connection, but only on the next loop
+ * iteration; a session reusing it in the same iteration checks here. */
+static int sconn_quiet(const struct lb_sconn *c)
+{
+    char b;
+
+    /* EWOULDBLOCK is EAGAIN on Linux */
+    return recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) < 0 && errno == EAGAIN;
 }
 
 struct lb_sconn *lb_sconn_reuse(struct lb_worker *w,
@@ -126,7 +140,7 @@ struct lb_sconn *lb_sconn_reuse(struct lb_worker *w,
 
     while (l && !lk_list_empty(l)) {
         c = LK_LIST_ELEM(l->prev, struct lb_sconn, link);
-        if (now - c->idle_since >= LB_SCONN_IDLE_MS) {
+        if (now - c->idle_since >= LB_SCONN_IDLE_MS || !sconn_quiet(c)) {
             lb_sconn_close(c, 0);
             continue;
         }
@@ -200,7 +214,7 @@ static void purge_cb(uv_timer_t *t)
     for (u = 0; u < hw->w->nbal && hw->nidle; u++) {
         struct lb_proxy *be = hw->w->bal[u] ? hw->w->bal[u]->be : NULL;
 
-        for (i = 0; be && hw->idle[u] && i < be->nservers; i++)
+        for (i = 0; be && hw->idle[u] && i < be->servers_cap; i++)
             LK_LIST_FOREACH_SAFE (it, nx, &hw->idle[u][i]) {
                 struct lb_sconn *c = LK_LIST_ELEM(it, struct lb_sconn, link);
 
@@ -253,7 +267,7 @@ void lb_sconn_pool_stop(struct lb_http_worker *hw)
     for (u = 0; u < hw->w->nbal; u++) {
         struct lb_proxy *be = hw->w->bal[u] ? hw->w->bal[u]->be : NULL;
 
-        for (i = 0; be && hw->idle[u] && i < be->nservers; i++)
+        for (i = 0; be && hw->idle[u] && i < be->servers_cap; i++)
             while (!lk_list_empty(&hw->idle[u][i]))
                 lb_sconn_close(LK_LIST_ELEM(hw->idle[u][i].next, struct lb_sconn, link), 0);
     }

@@ -15,21 +15,22 @@
 
 #include "common/clock.h"
 #include "common/log.h"
-#include "lbd/core/balance.h"
-#include "lbd/ctl/errors.h"
 #include "lbd/cfg/http_cfg.h"
+#include "lbd/core/backend.h"
+#include "lbd/core/balance.h"
+#include "lbd/core/daemon.h"
+#include "lbd/core/server.h"
+#include "lbd/core/tlog.h"
+#include "lbd/ctl/errors.h"
 #include "lbd/http/http_conn.h"
 #include "lbd/http/http_msg.h"
 #include "lbd/http/httpfwd.h"
 #include "lbd/http/httplog.h"
-#include "lbd/core/daemon.h"
-#include "lbd/core/server.h"
-#include "lbd/core/tlog.h"
 #include "proto/http1.h"
 
 #define HEAD_RESERVE  1024u
 #define MAX_TRIED     8
-#define REQLINE_MAX   256
+#define REQLINE_MAX   LB_HTTPLOG_REQLINE_MAX
 #define DRAIN_MS      1000
 #define MAX_STEPS     32
 #define QUEUE_POLL_MS 5
@@ -64,6 +65,7 @@ struct hsess {
     uint8_t first, in_txn, cli_close, srv_close, upgrade, tunnel_pending;
     uint8_t c_eof, s_eof, c_shut, s_shut, got_rsp, reused, no_reuse, be_counted;
     uint8_t redispatched;
+    uint8_t body_sent; /* request body bytes left for a server: no retry */
     char term[2], ck_in, ck_out;
     int status;
     unsigned progress;
@@ -261,7 +263,7 @@ static void finish(struct hsess *s, const char *term, int rst)
     if (term && s->term[0] == '-')
         memcpy(s->term, term, 2);
     if (s->state == H_QUEUE)
-        atomic_fetch_sub(&s->be->queued, 1);
+        lb_backend_queue_leave(s->be);
     log_txn(s);
     count_bytes(s);
     drop_server(s, 0, rst);
@@ -285,7 +287,8 @@ static void finish(struct hsess *s, const char *term, int rst)
         uv_async_send(&w->wake);
 }
 
-/* ---- socket I/O: return bytes moved, -EAGAIN-free ---- */
+/* ---- socket I/O: bytes moved, or a negative errno (rd: -EAGAIN when
+ * nothing is there; wr: 0 when the socket is full) ---- */
 
 static ssize_t rd(int fd, char *b, size_t room)
 {
@@ -797,7 +800,7 @@ static void enqueue(struct hsess *s)
     if (s->state != H_QUEUE) {
         s->state = H_QUEUE;
         s->t_queue = now_ms(s);
-        atomic_fetch_add(&s->be->queued, 1);
+        lb_backend_queue_enter(s->be);
     }
     s->progress++;
 }
@@ -805,7 +808,7 @@ static void enqueue(struct hsess *s)
 static void dequeue(struct hsess *s)
 {
     if (s->state == H_QUEUE) {
-        atomic_fetch_sub(&s->be->queued, 1);
+        lb_backend_queue_leave(s->be);
         s->t_dequeue = now_ms(s);
         s->state = H_XFER;
     }
@@ -831,7 +834,8 @@ static void assign(struct hsess *s)
         send_error(s, 503, "SC");
         return;
     }
-    if (s->attempts && srv != s->log_srv)
+    /* log_srv is the server of the previous, failed attempt */
+    if (lb_backend_assigned(s->be, srv, s->attempts ? s->log_srv : NULL, now_ms(s)))
         s->redispatched = 1;
     s->srv = srv;
     s->attempts++;
@@ -847,8 +851,11 @@ static int retry(struct hsess *s, struct lb_server *failed, unsigned what)
         s->tried[s->ntried++] = failed;
     if (!bh || !(bh->retry_on & what) || s->attempts > (unsigned)s->be->retries)
         return 0;
-    if (failed)
-        atomic_fetch_add(&failed->retries, 1);
+    /* body bytes already sent are gone from cbuf: the next server would
+     * get the head and only the rest, read as framing (smuggling) */
+    if (s->body_sent)
+        return 0;
+    lb_backend_retry(s->be, failed);
     s->osent = 0;
     s->rq = RQ_HEAD;
     s->s_eof = 0;
@@ -904,6 +911,8 @@ static int req_body_done(const struct hsess *s)
 
 static void req_body_sent(struct hsess *s, uint32_t n)
 {
+    if (n)
+        s->body_sent = 1;
     s->coff += n;
     s->cfwd -= n;
     if (s->req.body == HTTP1_BODY_CL)
@@ -975,6 +984,7 @@ static int req_step(struct hsess *s)
         if (n < 0 && errno != EAGAIN && errno != EINTR)
             s->s_eof = 1; /* seen as the server closing */
         if (n > 0) {
+            s->body_sent = 1;
             s->cinpipe -= (uint32_t)n;
             s->req_left -= (uint64_t)n;
             s->last = now_ms(s);
@@ -1092,6 +1102,17 @@ static int hold_small_response(const struct hsess *s)
            s->slen - s->soff - s->rsp_hold < m->content_length;
 }
 
+/* The server answered junk: close its connection (it must not stay
+ * polled for a session that moves on) and retry elsewhere if allowed. */
+static int junk_retry(struct hsess *s)
+{
+    struct lb_server *srv = s->srv;
+
+    s->no_reuse = 1;
+    drop_server(s, 0, 1);
+    return retry(s, srv, LB_RETRY_JUNK_RESPONSE);
+}
+
 static int rsp_head(struct hsess *s)
 {
     int r;
@@ -1106,7 +1127,7 @@ static int rsp_head(struct hsess *s)
             s->srv_close = 1;
             lb_errors_capture(s->w->d->errors, s->be, LB_ERR_RSP, s->srv, &s->cli,
                               s->sbuf + s->soff, s->slen - s->soff, s->rsp.err_off);
-            if (!s->bytes_out && retry(s, NULL, LB_RETRY_JUNK_RESPONSE))
+            if (!s->bytes_out && junk_retry(s))
                 return -1;
             send_error(s, 502, "PH");
             return -1;
@@ -1214,7 +1235,9 @@ static int flush_head(struct hsess *s)
     uint32_t h = s->rlen - s->rsent, b;
 
     if (s->rs == RS_BODY && rsp_body_ready(s) < 0) {
-        finish(s, "SD", 1);
+        /* bad framing in the same read as the head: nothing reached the
+         * client yet, so it gets a 502 (send_error cuts otherwise) */
+        send_error(s, 502, "SD");
         return -1;
     }
     b = s->rs == RS_BODY ? s->sfwd : 0;
@@ -1271,7 +1294,7 @@ static void reset_txn(struct hsess *s)
     s->rout = NULL;
     s->status = 0;
     s->attempts = s->ntried = 0;
-    s->redispatched = s->got_rsp = s->reused = s->no_reuse = 0;
+    s->redispatched = s->got_rsp = s->reused = s->no_reuse = s->body_sent = 0;
     s->rsp_hold = 0;
     s->s_eof = 0;
     s->t_head = s->t_conn = s->t_connected = s->t_sent = s->t_rsp = 0;

@@ -7,26 +7,50 @@
 static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                      "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 
+/* The request line as HAProxy logs it (its url_encode_map): control
+ * characters, DEL and above, '"' and '#' become "#XX", so a client cannot
+ * end the quoted field or forge log lines. Returns the length written. */
+static size_t escape_reqline(char *dst, size_t room, const char *src, size_t n)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t i, o = 0;
+
+    for (i = 0; i < n && o + 4 <= room; i++) {
+        unsigned char c = (unsigned char)src[i];
+
+        if (c < 0x20 || c >= 0x7f || c == '"' || c == '#') {
+            dst[o++] = '#';
+            dst[o++] = hex[c >> 4];
+            dst[o++] = hex[c & 15];
+        } else {
+            dst[o++] = (char)c;
+        }
+    }
+    return o;
+}
+
 size_t lb_httplog_format(char *buf, size_t len, const struct lb_httplog_rec *r)
 {
     char ip[LK_ADDR_STRLEN];
+    char rl[LB_HTTPLOG_REQLINE_MAX * 3 + 4];
+    size_t rl_len = r->reqline ? escape_reqline(rl, sizeof(rl), r->reqline, r->reqline_len) : 0;
     time_t secs = (time_t)(r->date_wall_us / 1000000);
     struct tm tm;
     int n;
 
     localtime_r(&secs, &tm);
     lk_addr_ip_str(r->client, ip, sizeof(ip));
-    n = snprintf(
-        buf, len,
-        "%s:%u [%02d/%s/%04d:%02d:%02d:%02d.%03u] %s %s/%s %lld/%lld/%lld/%lld/%lld %d "
-        "%llu - - %c%c%c%c %u/%u/%u/%u/%s%u %u/%u \"%.*s\"",
-        ip, lk_addr_port(r->client), tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour,
-        tm.tm_min, tm.tm_sec, (unsigned)(r->date_wall_us / 1000 % 1000), r->frontend,
-        r->backend ? r->backend : r->frontend, r->server ? r->server : "<NOSRV>", (long long)r->tr,
-        (long long)r->tw, (long long)r->tc, (long long)r->trsp, (long long)r->ta, r->status,
-        (unsigned long long)r->bytes, r->term[0], r->term[1], r->term[2], r->term[3], r->actconn,
-        r->feconn, r->beconn, r->srvconn, r->redispatched ? "+" : "", r->retries, r->srv_queue,
-        r->be_queue, (int)r->reqline_len, r->reqline ? r->reqline : "");
+    n = snprintf(buf, len,
+                 "%s:%u [%02d/%s/%04d:%02d:%02d:%02d.%03u] %s %s/%s %lld/%lld/%lld/%lld/%lld %d "
+                 "%llu - - %c%c%c%c %u/%u/%u/%u/%s%u %u/%u \"%.*s\"",
+                 ip, lk_addr_port(r->client), tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900,
+                 tm.tm_hour, tm.tm_min, tm.tm_sec, (unsigned)(r->date_wall_us / 1000 % 1000),
+                 r->frontend, r->backend ? r->backend : r->frontend,
+                 r->server ? r->server : "<NOSRV>", (long long)r->tr, (long long)r->tw,
+                 (long long)r->tc, (long long)r->trsp, (long long)r->ta, r->status,
+                 (unsigned long long)r->bytes, r->term[0], r->term[1], r->term[2], r->term[3],
+                 r->actconn, r->feconn, r->beconn, r->srvconn, r->redispatched ? "+" : "",
+                 r->retries, r->srv_queue, r->be_queue, (int)rl_len, rl);
     if (n < 0)
         return 0;
     return (size_t)n < len ? (size_t)n : len - 1;

@@ -15,6 +15,9 @@
 
 #include "common/addr.h"
 
+/* Longest request line logged, bytes before escaping. */
+#define LB_HTTPLOG_REQLINE_MAX 256
+
 struct lb_httplog_rec {
     const struct lk_addr *client;
     uint64_t date_wall_us; /* when the request started (first byte) */
@@ -26,11 +29,12 @@ struct lb_httplog_rec {
     unsigned actconn, feconn, beconn, srvconn, retries;
     int redispatched;
     unsigned srv_queue, be_queue;
-    const char *reqline; /* not NUL-terminated */
-    size_t reqline_len;
+    const char *reqline; /* not NUL-terminated; escaped when logged */
+    size_t reqline_len;  /* bytes past LB_HTTPLOG_REQLINE_MAX are not logged */
 };
 
-/* Format into buf (no newline); returns the length (truncated to len-1). */
+/* Format into buf (no newline); the request line is escaped (#XX for
+ * control characters, bytes >= 0x7f, '"' and '#'); returns the length (truncated to len-1). */
 size_t lb_httplog_format(char *buf, size_t len, const struct lb_httplog_rec *r);
 
 #endif

@@ -10,11 +10,12 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "lbd/core/backend.h"
 #include "lbd/core/balance.h"
 #include "lbd/core/daemon.h"
 #include "lbd/core/server.h"
-#include "lbd/tcp/tcpfwd.h"
 #include "lbd/core/tlog.h"
+#include "lbd/tcp/tcpfwd.h"
 
 #define MAX_TRIED  8
 #define SPLICE_LEN (256u * 1024)
@@ -168,7 +169,7 @@ static void finish(struct sess *s, const char *term, int rst_cli, int rst_srv)
     s->state = ST_CLOSED;
     lk_list_del(&s->link);
     if (was_queued)
-        atomic_fetch_sub(&s->be->queued, 1);
+        lb_backend_queue_leave(s->be);
     if (had_slot)
         lb_server_release(s->srv);
     if (s->be && s->be != s->fe)
@@ -599,23 +600,18 @@ static void connect_failed(struct sess *s, int err)
         finish(s, err == -ETIMEDOUT ? "sC" : "SC", 0, 0);
         return;
     }
-    atomic_fetch_add(&srv->retries, 1);
-    atomic_fetch_add(&s->be->wretr, 1);
+    lb_backend_retry(s->be, srv);
     dispatch(s);
 }
 
 static void enqueue(struct sess *s)
 {
-    unsigned q;
-
     if (s->state == ST_QUEUE)
         return;
     s->state = ST_QUEUE;
     lk_list_del(&s->link);
     lk_list_append(&s->w->queue, &s->link);
-    q = atomic_fetch_add(&s->be->queued, 1) + 1;
-    if (q > atomic_load_explicit(&s->be->max_queued, memory_order_relaxed))
-        atomic_store_explicit(&s->be->max_queued, q, memory_order_relaxed);
+    lb_backend_queue_enter(s->be);
     lb_worker_kick_queue(s->w);
     arm(s);
 }
@@ -626,7 +622,7 @@ static void dequeue(struct sess *s)
         return;
     lk_list_del(&s->link);
     lk_list_append(&s->w->sessions, &s->link);
-    atomic_fetch_sub(&s->be->queued, 1);
+    lb_backend_queue_leave(s->be);
     s->tq = uv_now(&s->w->loop);
 }
 
@@ -653,13 +649,8 @@ static void dispatch(struct sess *s)
             dequeue(s);
         else if (!s->tq)
             s->tq = uv_now(&s->w->loop);
-        if (s->last_srv && srv != s->last_srv) {
+        if (lb_backend_assigned(s->be, srv, s->last_srv, s->t0))
             s->redispatched = 1;
-            atomic_fetch_add(&s->last_srv->redispatches, 1);
-            atomic_fetch_add(&s->be->wredis, 1);
-        }
-        atomic_store_explicit(&srv->last_sess_ms, s->t0, memory_order_relaxed);
-        atomic_store_explicit(&s->be->last_sess_ms, s->t0, memory_order_relaxed);
         connect_to(s, srv);
         break;
     case LB_PICK_FULL:
@@ -725,6 +716,9 @@ void lb_tcp_session_start(struct lb_worker *w,
     if (!s || uv_poll_init(&w->loop, &s->cp, fd) < 0) {
         free(s);
         close(fd);
+        /* give back the slot accept_cb() took, or global maxconn would
+         * shrink by one for every failed start (as lb_http_session_start) */
+        atomic_fetch_sub(&w->d->actconn, 1);
         return;
     }
     s->w = w;

@@ -8,9 +8,13 @@
 #  - memory per idle connection: RSS growth while C idle connections are
 #    held open through the proxy, divided by C.
 # Each connection: connect, send 64 bytes, read the 64-byte echo, close.
-# Usage: tests/bench/tcp_cost.sh [N1] [N2] [C]   (defaults 500 1500 2000)
+# MODE=http measures mode http instead: N is then the number of keep-alive
+# GET requests on one client connection (the backend answers each with a
+# 64-byte body), so the figures are per request.
+# Usage: [MODE=http] tests/bench/tcp_cost.sh [N1] [N2] [C]   (defaults 500 1500 2000)
 set -euo pipefail
 N1=${1:-500}; N2=${2:-1500}; C=${3:-2000}
+MODE=${MODE:-tcp}
 HERE=$(cd "$(dirname "$0")" && pwd)
 LBD=${LBD:-$HERE/../../build/lbd/lbd}
 T=$(mktemp -d /tmp/lbkit-cost.XXXXXX)
@@ -22,14 +26,19 @@ waitp() { for i in $(seq 1 1200); do [ -n "$(ss -Hltn "sport = :$1")" ] && retur
 
 PB=$(port)
 # echo backend: answers every read, holds idle connections
-python3 - "$PB" <<'PY' & PIDS+=($!)
+python3 - "$PB" "$MODE" <<'PY' & PIDS+=($!)
 import asyncio, sys
+RSP = b"HTTP/1.1 200 OK\r\nContent-Length: 64\r\n\r\n" + b"x" * 64
 async def h(r, w):
     try:
         while True:
             d = await r.read(65536)
             if not d: break
-            w.write(d); await w.drain()
+            if sys.argv[2] == "http":
+                w.write(RSP * d.count(b"\r\n\r\n"))
+            else:
+                w.write(d)
+            await w.drain()
     except Exception: pass
     w.close()
 async def main():
@@ -43,6 +52,18 @@ cat > "$T/client.py" <<'PY'
 import socket, sys, time
 port, n = int(sys.argv[1]), int(sys.argv[2])
 msg = b"x" * 64
+if len(sys.argv) > 3 and sys.argv[3] == "http":
+    s = socket.create_connection(("127.0.0.1", port))
+    req = b"GET / HTTP/1.1\r\nHost: bench\r\n\r\n"
+    for i in range(n):
+        s.sendall(req)
+        got = b""
+        while not (b"\r\n\r\n" in got and len(got.split(b"\r\n\r\n", 1)[1]) >= 64):
+            b = s.recv(4096)
+            if not b: raise SystemExit("short read")
+            got += b
+    s.close()
+    raise SystemExit(0)
 for i in range(n):
     s = socket.create_connection(("127.0.0.1", port))
     s.sendall(msg)
@@ -56,15 +77,19 @@ PY
 cat > "$T/idle.py" <<'PY'
 import socket, sys, time
 port, n, hold = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
+http = len(sys.argv) > 4 and sys.argv[4] == "http"
 conns = []
 for i in range(n):
-    s = socket.create_connection(("127.0.0.1", port)); s.sendall(b"x" * 64); s.recv(64)
+    s = socket.create_connection(("127.0.0.1", port))
+    # mode http: one request, then the connection stays open, idle (keep-alive)
+    s.sendall(b"GET / HTTP/1.1\r\nHost: bench\r\n\r\n" if http else b"x" * 64)
+    s.recv(4096 if http else 64)
     conns.append(s)
 print("ready", flush=True)
 time.sleep(hold)
 PY
 
-cfg() { printf "global\n    maxconn 8000\n    nbthread 1\ndefaults\n    mode tcp\n    timeout connect 5s\n    timeout client 60s\n    timeout server 60s\nfrontend f\n    bind 127.0.0.1:%s\n    default_backend b\nbackend b\n    server s 127.0.0.1:$PB\n" "$1"; }
+cfg() { printf "global\n    maxconn 8000\n    nbthread 1\ndefaults\n    mode $MODE\n    timeout connect 5s\n    timeout client 60s\n    timeout server 60s\nfrontend f\n    bind 127.0.0.1:%s\n    default_backend b\nbackend b\n    server s 127.0.0.1:$PB\n" "$1"; }
 
 # start_proxy CMD...: sets $pid (a child of this shell, so "wait" works)
 start_proxy() { "$@" > "$T/proxy.log" 2>&1 & pid=$!; }
@@ -87,7 +112,7 @@ instr() { # $1 name, $2 n
   else
     start_proxy valgrind --tool=callgrind --callgrind-out-file="$f" haproxy -f "$T/$1.cfg" -db
   fi
-  waitp "$p"; python3 "$T/client.py" "$p" "$2"
+  waitp "$p"; python3 "$T/client.py" "$p" "$2" "$MODE"
   stop_proxy
   awk '/^summary:|^totals:/ {print $2; exit}' "$f"
 }
@@ -100,7 +125,7 @@ sysc() { # $1 name, $2 n
   perf stat -e raw_syscalls:sys_enter -p "$pid" -x, -o "$T/perf.$1.$2" &
   local perfpid=$!
   sleep 0.3
-  python3 "$T/client.py" "$p" "$2"
+  python3 "$T/client.py" "$p" "$2" "$MODE"
   kill -INT "$perfpid"; wait "$perfpid" 2>/dev/null || true
   stop_proxy
   awk -F, '/raw_syscalls/ {print $1; exit}' "$T/perf.$1.$2"
@@ -111,9 +136,9 @@ idle_mem() { # $1 name -> KiB per idle connection
   cfg "$p" > "$T/$1.cfg"
   if [ "$1" = lbd ]; then start_proxy "$LBD" -f "$T/$1.cfg" -R "$T"; else start_proxy haproxy -f "$T/$1.cfg" -db; fi
   waitp "$p"; sleep 0.3
-  python3 "$T/client.py" "$p" 50   # warm-up: pools and first allocations
+  python3 "$T/client.py" "$p" 50 "$MODE"   # warm-up: pools and first allocations
   r0=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
-  python3 "$T/idle.py" "$p" "$C" 3 > "$T/idle.out" &
+  python3 "$T/idle.py" "$p" "$C" 3 "$MODE" > "$T/idle.out" &
   local ip=$!
   for i in $(seq 1 200); do grep -q ready "$T/idle.out" 2>/dev/null && break; sleep 0.1; done
   sleep 0.5
@@ -123,7 +148,8 @@ idle_mem() { # $1 name -> KiB per idle connection
   python3 -c "print('%.2f' % (($r1 - $r0) / $C))"
 }
 
-printf "%-8s %14s %14s %12s\n" proxy "instr/conn" "syscalls/conn" "KiB/idle"
+unit=conn; [ "$MODE" = http ] && unit=req
+printf "%-8s %14s %14s %12s\n" proxy "instr/$unit" "syscalls/$unit" "KiB/idle"
 for who in lbd haproxy; do
   i1=$(instr $who "$N1"); i2=$(instr $who "$N2")
   s1=$(sysc $who "$N1"); s2=$(sysc $who "$N2")

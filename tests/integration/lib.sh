@@ -1,5 +1,5 @@
 # lib.sh - shared helpers for integration tests (sourced by run.sh files).
-# Every test: runs as root (else exit 77), works in its own temp dir, kills
+# Every test: works in its own temp dir (netns ones need root, else exit 77), kills
 # only the PIDs it started, deletes only the namespaces it created (names
 # carry a per-run prefix), and bounds every wait.
 set -euo pipefail
@@ -13,6 +13,8 @@ LK_NETNS=()
 LK_FAILS=0
 LK_PASSES=0
 
+# Scenarios that need root (network namespaces, MariaDB's own user, tc)
+# call need_root; the others run on loopback as any user.
 need_root() {
   if [ "$(id -u)" -ne 0 ]; then echo "SKIP: needs root"; exit 77; fi
 }

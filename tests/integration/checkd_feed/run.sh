@@ -9,7 +9,6 @@
 #  - hostile input on the socket (garbage JSON, huge lines, binary) does
 #    not take checkd down.
 source ../lib.sh
-need_root
 
 mkdir -p "$T/run"
 P1=$(free_port)

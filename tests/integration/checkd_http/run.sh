@@ -6,7 +6,6 @@
 #    L7STS 404 within inter x fall, put back it is UP within inter x rise;
 #  - nginx stopped: L4CON.
 source ../lib.sh
-need_root
 command -v nginx >/dev/null || { echo "SKIP: nginx not installed"; exit 77; }
 
 P=$(free_port)

@@ -7,7 +7,6 @@
 # after it is back. No client request fails meanwhile (retries +
 # redispatch).
 source ../lib.sh
-need_root
 
 P1=$(free_port) P2=$(free_port) PF=$(free_port)
 mkdir -p "$T/w1" "$T/w2" "$T/run"

@@ -10,7 +10,6 @@
 #    file): a server checkd knows is DOWN gets no traffic at all;
 #  - a socat subscriber sees every transition.
 source ../lib.sh
-need_root
 
 INTER=200 FALL=3 RISE=2
 P1=$(free_port) P2=$(free_port) PF=$(free_port)

@@ -5,7 +5,6 @@
 # its log shows no sanitizer report.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../http_tools/common.sh"
-need_root
 
 P=$(free_port); B1=$(free_port); B2=$(free_port)
 start_backend "$B1" b1

@@ -5,7 +5,6 @@
 # 502 / 503 / 504 error answers.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../http_tools/common.sh"
-need_root
 
 P=$(free_port); B1=$(free_port); B2=$(free_port); B3=$(free_port); DEAD=$(free_port)
 PC=$(free_port); PS=$(free_port); PK=$(free_port)

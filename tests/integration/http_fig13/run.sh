@@ -6,7 +6,6 @@
 # killed during a wrk run of GETs and no request fails.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../http_tools/common.sh"
-need_root
 
 P=$(free_port); STATS=$(free_port); W1=$(free_port); W2=$(free_port)
 bg "$FLASK_PY" "$HTTP_TOOLS/flaskapp.py" "$W1" webserver01 "$FLASK_SERVER"; W1_PID=$!

@@ -5,7 +5,6 @@
 # each keeps sending within "timeout client".
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../http_tools/common.sh"
-need_root
 
 P=$(free_port); N=$(free_port)
 start_nginx "$N" web

@@ -4,7 +4,6 @@
 # never sees the request hidden in the message.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../http_tools/common.sh"
-need_root
 
 P=$(free_port); B=$(free_port)
 start_backend "$B" origin

@@ -5,7 +5,6 @@
 # bodies both ways, Expect: 100-continue.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../http_tools/common.sh"
-need_root
 
 P=$(free_port); N1=$(free_port); N2=$(free_port); PB=$(free_port); PU=$(free_port)
 start_nginx "$N1" nginx1

@@ -5,7 +5,6 @@
 # in format to the socket's "show stat", ;json, ;up, ;norefresh, admin
 # actions, and a Prometheus endpoint that promtool accepts.
 source "$(dirname "$0")/../lib.sh"
-need_root
 TOOL="python3 $(dirname "$0")/../tcptool.py"
 P1=$(free_port); P2=$(free_port); PF=$(free_port); PS=$(free_port)
 bg $TOOL server "$P1"; bg $TOOL server "$P2"

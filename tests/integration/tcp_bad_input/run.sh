@@ -3,7 +3,6 @@
 # crash at run time: malformed and unreadable configs, a port in use,
 # unreachable backends, every server disabled, garbage from clients.
 source "$(dirname "$0")/../lib.sh"
-need_root
 
 PF=$(free_port); PDEAD=$(free_port)
 printf 'frontend f\n    bind 127.0.0.1:%s\n    default_backend b\nbackend b\n    balanse roundrobin\n' "$PF" > "$T/bad.cfg"
@@ -17,7 +16,10 @@ out=$("$LBD" -c -f "$T/missing.cfg" 2>&1) && rc=0 || rc=$?
 expect_eq "missing config: exit 1" "$rc" 1
 check "missing config: message says so" grep -q "cannot read '$T/missing.cfg'" <<< "$out"
 printf 'frontend f\n' > "$T/unreadable.cfg"; chmod 000 "$T/unreadable.cfg"
-out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$LBD" -c -f "$T/unreadable.cfg" 2>&1) && rc=0 || rc=$?
+# root reads any file: the check runs as nobody then (a plain user already
+# cannot read it)
+if [ "$(id -u)" -eq 0 ]; then as_user="setpriv --reuid=65534 --regid=65534 --clear-groups"; else as_user=; fi
+out=$($as_user "$LBD" -c -f "$T/unreadable.cfg" 2>&1) && rc=0 || rc=$?
 expect_eq "unreadable config: exit 1" "$rc" 1
 check "unreadable config: permission denied reported" grep -q "Permission denied" <<< "$out"
 

@@ -3,7 +3,6 @@
 # checksums, half-close, 1,000 concurrent connections, retries past a dead
 # server, a backend killed mid-stream, tcplog lines, graceful SIGTERM.
 source "$(dirname "$0")/../lib.sh"
-need_root
 ulimit -n 16384
 TOOL="python3 $(dirname "$0")/../tcptool.py"
 

@@ -4,7 +4,6 @@
 # (sQ); an idle connection is closed at "timeout client" (cD); frontend
 # maxconn holds extra clients in the kernel backlog until a slot frees.
 source "$(dirname "$0")/../lib.sh"
-need_root
 TOOL="python3 $(dirname "$0")/../tcptool.py"
 
 P1=$(free_port); PF=$(free_port); PI=$(free_port); PSYS=$(free_port)

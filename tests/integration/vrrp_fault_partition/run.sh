@@ -97,6 +97,18 @@ expect_eq "heal: client reaches a" "$(who_serves)" "a"
 sleep 0.3
 check "events: FAULT seen" grep -q '"to":"FAULT"' "$T/events.jsonl"
 check "events: priority change seen" grep -q '"event":"priority","instance":"VI_1","from":150,"to":90' "$T/events.jsonl"
+check "events: the first line is a snapshot of the current state" python3 -c "
+import json,sys
+j=json.loads(open('$T/events.jsonl').readline())
+sys.exit(0 if (j['event'],j['instance'],j['state'],j['priority'])==('snapshot','VI_1','MASTER',150) else 1)"
+# dum0 up: 90 -> 150 on a (backup), so a takes over at once; the priority
+# change that caused the takeover comes first
+check "events: the priority change precedes the fast takeover it caused" python3 -c "
+import json,sys
+ev=[json.loads(l) for l in open('$T/events.jsonl') if l.strip()]
+p=[k for k,e in enumerate(ev) if e['event']=='priority' and e['to']==150]
+m=[k for k,e in enumerate(ev) if e['event']=='state' and 'priority rose' in e['reason']]
+sys.exit(0 if p and m and p[0] < m[0] else 1)"
 check "events: every line is JSON" python3 -c "
 import json,sys
 n=0

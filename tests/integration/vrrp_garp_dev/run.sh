@@ -23,7 +23,7 @@ vrrp_instance G {
     }
 }
 CFG
-check "config valid" "$VRRPD" -t -f "$T/g.conf"
+check "config valid" ip netns exec "$NS" "$VRRPD" -t -f "$T/g.conf"
 ip netns exec "$NS" timeout 20 tshark -i v1 -f arp -w "$T/v1.pcap" > /dev/null 2>&1 & LK_PIDS+=($!); TS1=$!
 ip netns exec "$NS" timeout 20 tshark -i d1 -f arp -w "$T/d1.pcap" > /dev/null 2>&1 & LK_PIDS+=($!); TS2=$!
 sleep 2

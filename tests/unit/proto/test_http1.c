@@ -65,6 +65,31 @@ static const struct req_case req_cases[] = {
     {"TE gzip only", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n", 400, 0, 0},
     {"TE chunked, gzip", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, gzip\r\n\r\n",
      400, 0, 0},
+    /* issue 10 item 5: read as chunked by some parsers, not by others */
+    {"TE leading comma", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: ,chunked\r\n\r\n", 400,
+     0, 0},
+    {"TE empty element", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding:  , chunked\r\n\r\n", 400,
+     0, 0},
+    {"TE trailing comma", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked,\r\n\r\n", 400,
+     0, 0},
+    {"TE chunked ws param", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked ;\r\n\r\n",
+     400, 0, 0},
+    {"TE chunked param", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked;q=1\r\n\r\n",
+     400, 0, 0},
+    {"TE quoted comma",
+     "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip;a=\", chunked\r\n\r\n", 400, 0, 0},
+    {"TE gzip param, chunked",
+     "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip;q=1 , chunked\r\n\r\n", 0,
+     HTTP1_BODY_CHUNKED, 0},
+    /* issue 10 item 4: absolute-form target vs Host (RFC 9112 3.2.2) */
+    {"absolute form host differs",
+     "GET http://admin.example/ HTTP/1.1\r\nHost: www.example\r\n\r\n", 400, 0, 0},
+    {"absolute form host case",
+     "GET HTTP://Admin.Example:80/x?y HTTP/1.1\r\nHost: admin.example:80\r\n\r\n", 0,
+     HTTP1_BODY_NONE, 0},
+    {"absolute form port differs", "GET http://a:81/ HTTP/1.1\r\nHost: a\r\n\r\n", 400, 0, 0},
+    {"absolute form no host", "GET http://a/ HTTP/1.0\r\n\r\n", 400, 0, 0},
+    {"absolute form userinfo", "GET http://u@a/ HTTP/1.1\r\nHost: a\r\n\r\n", 400, 0, 0},
     {"TE chunked twice",
      "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, chunked\r\n\r\n", 400, 0, 0},
     {"TE two headers",
@@ -330,6 +355,11 @@ static const struct chunk_case chunk_cases[] = {
     {"obs-fold trailer", "0\r\nX: a\r\n b\r\n\r\n", 0, 0, 0},
     {"CTL in trailer", "0\r\nX: a\x02\r\n\r\n", 0, 0, 0},
     {"bare CR final", "0\r\n\rX", 0, 0, 0},
+    /* issue 10 item 6: a trailer must be a field line */
+    {"request as trailer", "0\r\nGET /SMUGGLED HTTP/1.1\r\nHost: a\r\n\r\n", 0, 0, 0},
+    {"trailer without colon", "0\r\nXY\r\n\r\n", 0, 0, 0},
+    {"trailer space before colon", "0\r\nX : v\r\n\r\n", 0, 0, 0},
+    {"trailer empty value", "0\r\nX:\r\n\r\n", 1, 0, 0},
 };
 
 static void test_chunk_table(void **state)
@@ -373,6 +403,31 @@ static void test_chunk_split(void **state)
     }
 }
 
+/* Leading empty lines split anywhere, even between CR and LF, across
+ * reads (issue 10 item 7): same result as one read. */
+static void test_split_empty_lines(void **state)
+{
+    static struct http1_msg m;
+    const char *msgs[] = {"\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n",
+                          "\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n",
+                          "\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n"};
+    size_t k, cut, len;
+    int r;
+
+    for (k = 0; k < sizeof(msgs) / sizeof(msgs[0]); k++) {
+        len = strlen(msgs[k]);
+        for (cut = 1; cut < len; cut++) {
+            http1_msg_init(&m, MAXHEAD, 0);
+            r = http1_parse_request((const uint8_t *)msgs[k], cut, &m);
+            assert_int_equal(r, 0);
+            r = http1_parse_request((const uint8_t *)msgs[k], len, &m);
+            if (r != (int)len)
+                fail_msg("msg %zu cut %zu: r=%d status %d", k, cut, r, m.err_status);
+            assert_memory_equal(msgs[k] + m.uri_off, "/", 1);
+        }
+    }
+}
+
 /* A parser that reads past len would be caught by ASan here: every prefix
  * of a valid message is parsed from a buffer of exactly that size. */
 static void test_prefixes_exact_alloc(void **state)
@@ -397,10 +452,11 @@ static void test_prefixes_exact_alloc(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_request_table),  cmocka_unit_test(test_incremental),
-        cmocka_unit_test(test_header_lookup),  cmocka_unit_test(test_limits),
-        cmocka_unit_test(test_response_table), cmocka_unit_test(test_chunk_table),
-        cmocka_unit_test(test_chunk_split),    cmocka_unit_test(test_prefixes_exact_alloc),
+        cmocka_unit_test(test_request_table),     cmocka_unit_test(test_incremental),
+        cmocka_unit_test(test_header_lookup),     cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_response_table),    cmocka_unit_test(test_chunk_table),
+        cmocka_unit_test(test_chunk_split),       cmocka_unit_test(test_prefixes_exact_alloc),
+        cmocka_unit_test(test_split_empty_lines),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

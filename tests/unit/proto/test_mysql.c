@@ -1,5 +1,5 @@
 /* test_mysql.c - greeting and ERR decoding on packets captured from
- * MariaDB 10.11 (../shared/samples/mariadb/), and HAProxy's check login
+ * MariaDB 10.11 (copied into tests/fixtures/mariadb/), and HAProxy's check login
  * byte for byte as captured in haproxy_checks_db1.pcap. */
 #include <errno.h>
 #include <setjmp.h>

@@ -1,5 +1,5 @@
 /* test_vrrp_pkt.c - VRRP codec against advertisements and gratuitous ARP
- * captured from Keepalived 2.2.7 (shared/samples/vrrp/vrrp-v{2,3}-
+ * captured from Keepalived 2.2.7 (the lab captures vrrp-v{2,3}-
  * failover.pcap; lb1 = 10.77.0.21 priority 101, lb2 = 10.77.0.22 priority
  * 100, VIP 10.77.0.100, VRID 11, v2 auth PASS "lab1pass"). The bytes below
  * are the IPv4 datagrams of those frames (Ethernet header stripped). */

@@ -2,6 +2,7 @@
  * load as written, every keyword vrrpd supports lands in the right field,
  * and mistakes give FILE:LINE errors with hints. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +16,7 @@
 
 #include "proto/vrrp_pkt.h"
 #include "vrrpd/cfg.h"
+#include "vrrpd/daemon.h"
 
 #define FIX LK_SOURCE_DIR "/tests/fixtures/vrrpd/"
 
@@ -184,6 +186,8 @@ static const struct bad bads[] = {
      "t.conf:1: vrrp_instance 'X': track_script 'nope' is not defined"},
     {"vrrp_instance X {\n interface eth0\n}\n",
      "t.conf:1: vrrp_instance 'X': 'virtual_router_id' is missing"},
+    {"vrrp_instance X {\n virtual_router_id 1\n}\n",
+     "t.conf:1: vrrp_instance 'X': 'interface' is missing (and no default_interface)"},
     {"vrrp_instance X {\n interface eth0\n", "t.conf: end of file inside a 'vrrp_instance' block "
                                              "(missing '}')"},
     {"}\n", "t.conf:1: '}' without an open block"},
@@ -193,6 +197,8 @@ static const struct bad bads[] = {
      "t.conf:3: auth_type 'AH' is not supported (PASS is; AH was dropped by RFC 3768)"},
     {"vrrp_instance X {\n nopreempt {\n}\n", "t.conf:2: 'nopreempt' does not take a block"},
     {"vrrp_instance X\n", "t.conf:1: 'vrrp_instance' must be followed by a '{' block"},
+    {"vrrp_script chk\n script /bin/true\n}\n",
+     "t.conf:1: 'vrrp_script' must be followed by a '{' block"},
     {"vrrp_instance X {\n track_lbd {\n weight 5\n }\n}\n",
      "t.conf:3: 'weight': '5' is not a number in [-254, 0]"},
     {"vrrp_instance X {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress { 1.1.1.1 }\n"
@@ -276,13 +282,83 @@ static void reload_identity(void **state)
     vr_cfg_free(b);
 }
 
+/* Keepalived warns about an instance without VIPs and runs it. */
+static void no_virtual_ipaddress(void **state)
+{
+    struct vr_cfg *cfg = NULL;
+    char *err = NULL;
+
+    assert_int_equal(vr_cfg_load_file(FIX "no-vip.conf", &cfg, &err), 0);
+    assert_null(err);
+    assert_int_equal(first_inst(cfg)->nvips, 0);
+    assert_string_equal(first_inst(cfg)->notify_master, "/usr/local/bin/move-eip.sh");
+    assert_int_equal(vr_daemon_check_links(cfg, &err), 0); /* lo exists */
+    vr_cfg_free(cfg);
+}
+
+/* A block's '{' may open the next line (Keepalived accepts it). */
+static void brace_on_next_line(void **state)
+{
+    struct vr_cfg *cfg = NULL;
+    char *err = NULL;
+    struct vr_inst_cfg *i;
+
+    assert_int_equal(vr_cfg_load_file(FIX "brace-next-line.conf", &cfg, &err), 0);
+    assert_non_null(vr_cfg_find_script(cfg, "chk_haproxy"));
+    i = first_inst(cfg);
+    assert_int_equal(i->vrid, 63);
+    assert_int_equal(i->nvips, 1);
+    assert_int_equal(i->nscripts, 1);
+    assert_string_equal(i->scripts[0].name, "chk_haproxy");
+    vr_cfg_free(cfg);
+}
+
+/* default_interface fills in instances without 'interface' only. */
+static void default_interface(void **state)
+{
+    struct vr_cfg *cfg = NULL;
+    char *err = NULL;
+    struct vr_inst_cfg *i;
+
+    assert_int_equal(vr_cfg_load_file(FIX "default-interface.conf", &cfg, &err), 0);
+    i = vr_cfg_find_inst(cfg, "VI_1");
+    assert_string_equal(i->ifname, "lo");
+    i = vr_cfg_find_inst(cfg, "VI_2");
+    assert_string_equal(i->ifname, "eth1");
+    vr_cfg_free(cfg);
+}
+
+/* -t refuses an interface that does not exist, naming FILE:LINE. */
+static void check_links_missing_interface(void **state)
+{
+    struct vr_cfg *cfg = NULL;
+    char *err = NULL;
+
+    assert_int_equal(vr_cfg_load_file(FIX "missing-interface.conf", &cfg, &err), 0);
+    assert_int_equal(vr_daemon_check_links(cfg, &err), -ENODEV);
+    assert_non_null(err);
+    assert_string_equal(err, LK_SOURCE_DIR
+                        "/tests/fixtures/vrrpd/missing-interface.conf:1: "
+                        "vrrp_instance 'VI_1': interface 'lkv-noif0' does not exist (vrrpd "
+                        "itself would wait for it)");
+    free(err);
+    vr_cfg_free(cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(guide_figures),        cmocka_unit_test(track_lbd_example),
-        cmocka_unit_test(all_keywords),         cmocka_unit_test(errors),
-        cmocka_unit_test(include_and_comments), cmocka_unit_test(missing_file),
+        cmocka_unit_test(guide_figures),
+        cmocka_unit_test(track_lbd_example),
+        cmocka_unit_test(all_keywords),
+        cmocka_unit_test(errors),
+        cmocka_unit_test(include_and_comments),
+        cmocka_unit_test(missing_file),
         cmocka_unit_test(reload_identity),
+        cmocka_unit_test(no_virtual_ipaddress),
+        cmocka_unit_test(check_links_missing_interface),
+        cmocka_unit_test(brace_on_next_line),
+        cmocka_unit_test(default_interface),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -126,6 +126,7 @@ static void priority_zero_takeover_after_skew(void **state)
     uint64_t now = 0, t = 0;
     struct vr_fsm f;
 
+    p.fast_takeover = false; /* RFC mode */
     vr_fsm_init(&f, &p);
     vr_fsm_start(&f, now);
     run_until(&f, &now, 500, NULL);
@@ -134,6 +135,31 @@ static void priority_zero_takeover_after_skew(void **state)
     vr_fsm_advert(&f, now, 0, 100, LB1);
     run_until(&f, &now, 5000, &t);
     assert_int_equal(t, 800 + 609);
+}
+
+/* Fast takeover: the master entering FAULT (weight 0) resigns with
+ * priority 0, and the backup takes over on that advertisement, no skew. */
+static void priority_zero_fast_takeover_at_once(void **state)
+{
+    struct vr_fsm_params p = params(100, 100);
+    uint64_t now = 0;
+    struct vr_fsm f;
+    unsigned act;
+
+    vr_fsm_init(&f, &p);
+    vr_fsm_start(&f, now);
+    run_until(&f, &now, 500, NULL);
+    vr_fsm_advert(&f, now, 101, 100, LB1);
+    run_until(&f, &now, 800, NULL);
+    act = vr_fsm_advert(&f, now, 0, 100, LB1);
+    assert_int_equal(f.state, VR_STATE_MASTER);
+    assert_int_equal(act, VR_ACT_ADVERT | VR_ACT_VIP_ADD | VR_ACT_GARP | VR_ACT_STATE);
+    /* also without preempt: priority 0 means there is no master left */
+    p.preempt = false;
+    vr_fsm_init(&f, &p);
+    vr_fsm_start(&f, 0);
+    vr_fsm_advert(&f, 500, 101, 100, LB1);
+    assert_true(vr_fsm_advert(&f, 800, 0, 100, LB1) & VR_ACT_VIP_ADD);
 }
 
 static void master_yields_to_higher_and_ties_by_address(void **state)
@@ -362,6 +388,7 @@ int main(void)
         cmocka_unit_test(master_answers_priority_zero),
         cmocka_unit_test(split_brain_heal_announces_after_the_loser_resigns),
         cmocka_unit_test(fast_takeover),
+        cmocka_unit_test(priority_zero_fast_takeover_at_once),
         cmocka_unit_test(rfc_takeover_waits_master_down),
         cmocka_unit_test(preempt_delay_fast_and_rfc),
         cmocka_unit_test(nopreempt_stays_backup),

@@ -12,7 +12,10 @@
 
 #include "common/log.h"
 #include "lbd/cfg/cfg.h"
+#include "lbd/cfg/http_cfg.h"
 #include "lbd/core/server.h"
+#include "lbd/http/acl.h"
+#include "proto/http1.h"
 
 static struct lb_cfg *load_ok(const char *text)
 {
@@ -117,6 +120,44 @@ static const struct err_case err_cases[] = {
      "use_backend: expected 'use_backend NAME if|unless COND'"},
     {FE_BE "  errorfile 503 /nonexistent/503.http\n", "errorfile: cannot read '/nonexistent"},
     {"", "no frontend, backend or listen section"},
+    /* issue 10: a port out of range is refused, not wrapped or taken as 0 */
+    {FE_BE "  server s1 127.0.0.1:99999\n", "t.cfg:5: server 's1': invalid port '99999'"},
+    {FE_BE "  server s1 127.0.0.1:0\n", "t.cfg:5: server 's1': invalid port '0'"},
+    {FE_BE "  server s1 localhost:70000\n", "t.cfg:5: server 's1': invalid port '70000'"},
+    /* issue 10: an action lbd does not implement is refused at its line */
+    {"frontend f\n  mode http\n  bind 127.0.0.1:1\n  http-request auth realm admin\n",
+     "t.cfg:4: http-request auth: action not supported by lbd"},
+    {"frontend f\n  mode http\n  bind 127.0.0.1:1\n  http-response bogus-action\n",
+     "t.cfg:4: http-response bogus-action: action not supported by lbd"},
+    /* issue 10: http-check forms checkd does not run are refused at -c */
+    {FE_BE "  option httpchk\n  http-check expect rstring ^OK\n",
+     "t.cfg:6: http-check expect: only '[!] status|rstatus|string ARG'"},
+    {FE_BE "  option httpchk\n  http-check expect status\n", "t.cfg:6: http-check expect:"},
+    {FE_BE "  option httpchk\n  http-check send body x\n",
+     "t.cfg:6: http-check send: 'body' not supported by lbd"},
+    {FE_BE "  option httpchk\n  http-check send meth\n", "t.cfg:6: http-check send: 'meth'"},
+    {FE_BE "  option httpchk\n  http-check connect port 80\n",
+     "t.cfg:6: http-check connect: not supported by lbd"},
+    {FE_BE "  option log-health-checks\n",
+     "t.cfg:5: option log-health-checks is not supported by lbd"},
+    {"frontend f\n  mode http\n  bind 127.0.0.1:1\n  default_backend b\nbackend b\n  mode "
+     "http\n  retry-on 503\n",
+     "t.cfg:7: backend 'b': retry-on 503: not supported by lbd"},
+    /* issue 9: stats admin conditions the stats page cannot evaluate */
+    {FE_BE "  stats enable\n  stats admin unless LOCALHOST\n",
+     "t.cfg:6: stats admin: only 'if TRUE' and 'if LOCALHOST'"},
+    {FE_BE "  stats enable\n  stats admin if { src 10.0.0.0/8 }\n",
+     "t.cfg:6: stats admin: only 'if TRUE' and 'if LOCALHOST'"},
+    /* issue 10: use_backend in mode tcp is refused, not ignored */
+    {"frontend f\n  bind 127.0.0.1:1\n  use_backend b if TRUE\n  default_backend b\nbackend b\n",
+     "t.cfg:3: frontend 'f': 'use_backend' is not supported in mode tcp"},
+    {"frontend f\n  bind 127.0.0.1:1\n  http-request deny\n  default_backend b\nbackend b\n",
+     "t.cfg:3: frontend 'f': 'http-request' is not supported in mode tcp"},
+    {"frontend f\n  mode http\n  bind 127.0.0.1:1\n  use_backend nope if TRUE\n",
+     "t.cfg:4: frontend 'f': use_backend: no backend 'nope' in mode http"},
+    /* issue 9: an acl error names the acl's own line, not the section's */
+    {"frontend f\n  mode http\n  bind 127.0.0.1:1\n  acl a nosuchfetch x\n",
+     "t.cfg:4: frontend 'f': unsupported ACL criterion 'nosuchfetch'"},
 };
 
 static void test_errors(void **state)
@@ -130,6 +171,62 @@ static void test_errors(void **state)
             fail_msg("case %zu: got '%s', want '%s'", i, err, err_cases[i].want);
         free(err);
     }
+}
+
+/* lbd -c lists every error of the file, each at its own line. */
+static void test_every_error(void **state)
+{
+    char *err = load_err("frontend f\n"
+                         "  mode http\n"
+                         "  bind 127.0.0.1:1\n"
+                         "  bogus_kw 1\n"
+                         "  acl a nosuchfetch x\n"
+                         "  http-request tarpit\n"
+                         "  default_backend b\n"
+                         "backend b\n"
+                         "  mode http\n"
+                         "  server s1 127.0.0.1:99999\n"
+                         "  balanse roundrobin\n");
+    static const char *const want[] = {
+        "t.cfg:4: unknown keyword 'bogus_kw'", "t.cfg:5: frontend 'f': unsupported ACL criterion",
+        "t.cfg:6: http-request tarpit: action not supported", "t.cfg:10: server 's1': invalid port",
+        "t.cfg:11: unknown keyword 'balanse'"};
+    size_t i;
+
+    for (i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+        if (!strstr(err, want[i]))
+            fail_msg("missing '%s' in '%s'", want[i], err);
+    free(err);
+}
+
+/* A quoted pattern with a space is one pattern (issue 9): "foo bar" must
+ * not match a header "foo". */
+static void test_quoted_acl_word(void **state)
+{
+    static struct http1_msg m;
+    struct lb_cfg *cfg = load_ok("frontend f\n"
+                                 "  mode http\n"
+                                 "  bind 127.0.0.1:1\n"
+                                 "  acl t hdr(x-t) -i \"foo bar\"\n"
+                                 "  http-request deny if t\n"
+                                 "  default_backend b\n"
+                                 "backend b\n"
+                                 "  mode http\n");
+    const char *r1 = "GET / HTTP/1.1\r\nHost: a\r\nX-T: foo bar\r\n\r\n";
+    const char *r2 = "GET / HTTP/1.1\r\nHost: a\r\nX-T: foo\r\n\r\n";
+    const struct lb_http_rule *rule = cfg->proxies->http->reqrules;
+    struct lb_acl_input in = {.m = &m};
+
+    assert_non_null(rule);
+    http1_msg_init(&m, 16384, 0);
+    assert_true(http1_parse_request((const uint8_t *)r1, strlen(r1), &m) > 0);
+    in.buf = (const uint8_t *)r1;
+    assert_true(lb_cond_eval(rule->cond, &in));
+    http1_msg_init(&m, 16384, 0);
+    assert_true(http1_parse_request((const uint8_t *)r2, strlen(r2), &m) > 0);
+    in.buf = (const uint8_t *)r2;
+    assert_false(lb_cond_eval(rule->cond, &in));
+    lb_cfg_free(cfg);
 }
 
 static void test_keywords(void **state)
@@ -337,6 +434,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_every_error),
+        cmocka_unit_test(test_quoted_acl_word),
         cmocka_unit_test(test_keywords),
         cmocka_unit_test(test_defaults_inheritance),
         cmocka_unit_test(test_listen_section),

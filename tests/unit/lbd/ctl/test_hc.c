@@ -14,8 +14,8 @@
 #include <cmocka.h>
 
 #include "lbd/cfg/cfg.h"
-#include "lbd/ctl/hc.h"
 #include "lbd/core/server.h"
+#include "lbd/ctl/hc.h"
 
 static const char cfg_text[] =
     "defaults\n"
@@ -47,7 +47,15 @@ static const char cfg_text[] =
     "    galera-check user monitor password s3cret\n"
     "    server db1 10.0.0.41:3306 check\n"
     "backend plain\n"
-    "    server p1 10.0.0.5:3306 check\n";
+    "    server p1 10.0.0.5:3306 check\n"
+    "backend clustercheck\n"
+    "    option httpchk\n"
+    "    default-server port 9200\n"
+    "    server c1 10.0.0.6:3306 check\n"
+    "    server c2 [::1]:3306 check\n"
+    "    server c3 10.0.0.7:3306 check port 9201\n"
+    "    server c4 10.0.0.8:3306 check addr 10.1.0.8\n"
+    "    server c5 10.0.0.9:3306 check addr ::2 port 9202\n";
 
 static struct lb_server *srv(const struct lb_cfg *cfg,
                              const char *be,
@@ -130,6 +138,19 @@ static void test_targets(void **state)
 
     build(cfg, "plain", "p1", &t);
     assert_int_equal(t.kind, FEED_KIND_TCP);
+    assert_string_equal(t.addr, "10.0.0.5:3306");
+
+    /* issue 10: "port" sends the check to its own port (clustercheck) */
+    build(cfg, "clustercheck", "c1", &t);
+    assert_string_equal(t.addr, "10.0.0.6:9200");
+    build(cfg, "clustercheck", "c2", &t);
+    assert_string_equal(t.addr, "[::1]:9200");
+    build(cfg, "clustercheck", "c3", &t);
+    assert_string_equal(t.addr, "10.0.0.7:9201");
+    build(cfg, "clustercheck", "c4", &t); /* addr: the default-server port stays */
+    assert_string_equal(t.addr, "10.1.0.8:9200");
+    build(cfg, "clustercheck", "c5", &t);
+    assert_string_equal(t.addr, "[::2]:9202");
     lb_cfg_free(cfg);
 }
 

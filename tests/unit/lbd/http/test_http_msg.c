@@ -150,6 +150,12 @@ static void test_httplog(void **state)
     lb_httplog_format(line, sizeof(line), &r);
     assert_non_null(strstr(line, "static/<NOSRV> 10/0/-1/69/109"));
     assert_non_null(strstr(line, "1/1/1/1/+2 0/0"));
+    /* issue 10 item 9: an invalid request line cannot end the quoted field
+     * or add a line */
+    r.reqline = "G\"ET /#\x01\n\x7f\xe9 x";
+    r.reqline_len = strlen(r.reqline);
+    lb_httplog_format(line, sizeof(line), &r);
+    assert_non_null(strstr(line, " \"G#22ET /#23#01#0A#7F#E9 x\""));
 }
 
 int main(void)

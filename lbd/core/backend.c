@@ -1,0 +1,50 @@
+/* backend.c - see backend.h. */
+#include <stdatomic.h>
+
+#include "lbd/core/backend.h"
+#include "lbd/core/proxy_types.h"
+
+/* Raise *max to v unless another thread already raised it further. */
+static void raise_max(_Atomic unsigned *max, unsigned v)
+{
+    unsigned cur = atomic_load_explicit(max, memory_order_relaxed);
+
+    while (v > cur && !atomic_compare_exchange_weak_explicit(max, &cur, v, memory_order_relaxed,
+                                                             memory_order_relaxed))
+        ;
+}
+
+void lb_backend_queue_enter(struct lb_proxy *be)
+{
+    unsigned q = atomic_fetch_add_explicit(&be->queued, 1, memory_order_relaxed) + 1;
+
+    raise_max(&be->max_queued, q);
+}
+
+void lb_backend_queue_leave(struct lb_proxy *be)
+{
+    atomic_fetch_sub_explicit(&be->queued, 1, memory_order_relaxed);
+}
+
+void lb_backend_retry(struct lb_proxy *be, struct lb_server *srv)
+{
+    if (srv)
+        atomic_fetch_add_explicit(&srv->retries, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&be->wretr, 1, memory_order_relaxed);
+}
+
+int lb_backend_assigned(struct lb_proxy *be,
+                        struct lb_server *srv,
+                        struct lb_server *prev,
+                        uint64_t now_ms)
+{
+    int redispatched = prev && prev != srv;
+
+    if (redispatched) {
+        atomic_fetch_add_explicit(&prev->redispatches, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&be->wredis, 1, memory_order_relaxed);
+    }
+    atomic_store_explicit(&srv->last_sess_ms, now_ms, memory_order_relaxed);
+    atomic_store_explicit(&be->last_sess_ms, now_ms, memory_order_relaxed);
+    return redispatched;
+}

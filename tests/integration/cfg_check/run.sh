@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# lbd -c on a file with several errors: it exits 1 and names every bad
+# keyword at its own FILE:LINE (issues 9 and 10), as HAProxy does. No root:
+# lbd only reads the file.
+source "$(dirname "$0")/../lib.sh"
+
+PF=$(free_port)
+cat > "$T/bad.cfg" <<CFG
+global
+    maxconn 100
+defaults
+    mode http
+    timeout connect 1s
+    timeout client 1s
+    timeout server 1s
+frontend fe
+    bind 127.0.0.1:$PF
+    acl worse nosuchfetch x
+    http-request auth realm admin
+    http-response bogus-action
+    bogus_kw 1
+    default_backend be
+backend be
+    server s1 127.0.0.1:99999
+    server s2 127.0.0.1:0
+    server s3 127.0.0.1:80
+    balanse roundrobin
+CFG
+out=$("$LBD" -c -f "$T/bad.cfg" 2>&1) && rc=0 || rc=$?
+expect_eq "several errors: lbd -c exits 1" "$rc" 1
+for want in \
+    "$T/bad.cfg:10: frontend 'fe': unsupported ACL criterion 'nosuchfetch'" \
+    "$T/bad.cfg:11: http-request auth: action not supported by lbd" \
+    "$T/bad.cfg:12: http-response bogus-action: action not supported by lbd" \
+    "$T/bad.cfg:13: unknown keyword 'bogus_kw' in 'frontend' section" \
+    "$T/bad.cfg:16: server 's1': invalid port '99999'" \
+    "$T/bad.cfg:17: server 's2': invalid port '0'" \
+    "$T/bad.cfg:19: unknown keyword 'balanse' in 'backend' section"; do
+    check "listed: ${want#"$T/"}" grep -qF "$want" <<< "$out"
+done
+expect_eq "exactly 7 errors listed" "$(grep -c 'bad.cfg:' <<< "$out")" 7
+
+# the same file with the errors removed passes
+sed -e '/nosuchfetch/d' -e '/auth realm/d' -e '/bogus/d' -e '/99999/d' -e '/:0$/d' \
+    -e 's/balanse/balance/' "$T/bad.cfg" > "$T/good.cfg"
+out=$("$LBD" -c -f "$T/good.cfg" 2>&1) && rc=0 || rc=$?
+expect_eq "fixed file: lbd -c exits 0 ($out)" "$rc" 0
+finish

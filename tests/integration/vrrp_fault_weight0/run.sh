@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# A tracked item with weight 0 failing on the master means FAULT: the
+# master resigns with priority 0. With fast_takeover (the default) the
+# backup takes over on that advertisement at once, as fast as a priority
+# drop (weight -60); with fast_takeover off it waits Skew_Time (RFC 5798,
+# 609 ms at priority 100, advert_int 1). Prints ms from the tracked link
+# going down to the VIP on the backup, for each case, over a few runs.
+source "$(dirname "$0")/../lib.sh"
+source "$(dirname "$0")/../vrrp_common.sh"
+need_root
+setup_net
+mkdir -p "$T/ra" "$T/rb"
+RUNS=${VRRP_W0_RUNS:-3}
+ip -n "$NSA" link add dum0 type veth peer name dum1
+ip -n "$NSA" link set dum1 up
+
+conf() { # NODE PRIO FAST TRACK
+  cat > "$T/$1.conf" <<CONF
+global_defs {
+    vrrp_version 2
+    fast_takeover $3
+}
+vrrp_instance VI_1 {
+    interface eth0
+    virtual_router_id 43
+    priority $2
+    advert_int 1
+    virtual_ipaddress {
+        $VIP/24
+    }
+    $4
+}
+CONF
+}
+
+# one case: WEIGHT FAST; prints the takeover ms of each run
+measure() {
+  local run ms all=""
+  conf a 150 "$2" "track_interface {
+        dum0 weight $1
+    }"
+  conf b 100 "$2" ""
+  bg ip netns exec "$NSB" "$VRRPD" -f "$T/b.conf" -R "$T/rb" 2>>"$T/b.log"; PID_B=$!
+  bg ip netns exec "$NSA" "$VRRPD" -f "$T/a.conf" -R "$T/ra" 2>>"$T/a.log"; PID_A=$!
+  for run in $(seq 1 "$RUNS"); do
+    ip -n "$NSA" link set dum0 up
+    wait_state "$T/ra" MASTER 8 || { echo -1; break; }
+    wait_state "$T/rb" BACKUP 3 || true
+    sleep 0.3
+    ip -n "$NSA" link set dum0 down
+    ms=$(wait_vip "$NSB" 3000) || true
+    all="$all $ms"
+  done
+  kill -TERM "$PID_A" "$PID_B"
+  wait "$PID_A" "$PID_B" 2>/dev/null || true
+  echo "$all"
+}
+
+w0=$(measure 0 on)
+echo "weight 0 (FAULT), fast_takeover on: takeover ms:$w0"
+w60=$(measure -60 on)
+echo "weight -60, fast_takeover on: takeover ms:$w60"
+rfc=$(measure 0 off)
+echo "weight 0 (FAULT), fast_takeover off (RFC, Skew_Time 609 ms): takeover ms:$rfc"
+max() { python3 -c 'import sys; v=[int(x) for x in sys.argv[1:]]; print(-1 if not v or min(v)<0 else max(v))' "$@"; }
+min() { python3 -c 'import sys; v=[int(x) for x in sys.argv[1:]]; print(min(v) if v else -1)' "$@"; }
+m0=$(max $w0); m60=$(max $w60); mrfc=$(min $rfc)
+check "weight 0: every run took over within 100 ms (max $m0)" [ "$m0" -ge 0 -a "$m0" -lt 100 ]
+check "weight -60: every run within 100 ms (max $m60)" [ "$m60" -ge 0 -a "$m60" -lt 100 ]
+check "RFC mode waits Skew_Time (min $mrfc >= 550)" [ "$mrfc" -ge 550 ]
+check "a logged FAULT" grep -q "Entering FAULT STATE" "$T/a.log"
+check "b took over on priority 0 (fast takeover)" grep -q "master resigned (priority 0, fast takeover)" "$T/b.log"
+finish

@@ -1,0 +1,120 @@
+/* guard.c - the child that resigns for a dead vrrpd (see guard.h). */
+#include "vrrpd/guard.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include "vrrpd/os/netlink.h"
+#include "vrrpd/os/sock.h"
+
+#define GUARD_MAX_WILLS 64
+#define GUARD_FD        3
+
+_Static_assert(sizeof(struct vr_guard_will) <= PIPE_BUF, "a will must be one atomic pipe write");
+
+static void run_will(const struct vr_guard_will *w)
+{
+    int fd = vr_sock_open(w->ifname, w->ifindex, w->unicast);
+    unsigned k;
+
+    /* the advertisement first: the peer takes over while we clean up */
+    for (k = 0; fd >= 0 && k < w->ndst && k < VR_MAX_PEERS; k++)
+        vr_sock_send(fd, w->ifindex, w->src, w->dst[k], w->pkt[k], w->len[k]);
+    for (k = 0; k < w->nvips && k < VR_MAX_VIPS; k++)
+        vr_addr_del(w->vips[k].ifindex, w->vips[k].addr, w->vips[k].prefix);
+    if (fd >= 0)
+        close(fd);
+}
+
+static void keep(struct vr_guard_will *wills, const struct vr_guard_will *w)
+{
+    struct vr_guard_will *free_slot = NULL;
+    unsigned k;
+
+    for (k = 0; k < GUARD_MAX_WILLS; k++) {
+        if (wills[k].name[0] && !strcmp(wills[k].name, w->name)) {
+            free_slot = &wills[k];
+            break;
+        }
+        if (!wills[k].name[0] && !free_slot)
+            free_slot = &wills[k];
+    }
+    if (!free_slot)
+        return; /* more masters than vrrpd can run: cannot happen */
+    if (w->revoke)
+        memset(free_slot->name, 0, sizeof(free_slot->name));
+    else
+        *free_slot = *w;
+}
+
+/* The child: read wills until EOF, then execute them. Never returns. */
+static void guard_main(void)
+{
+    static struct vr_guard_will wills[GUARD_MAX_WILLS];
+    struct vr_guard_will w;
+    unsigned k;
+    ssize_t n;
+
+    for (;;) {
+        n = read(GUARD_FD, &w, sizeof(w));
+        if (n == -1 && errno == EINTR)
+            continue;
+        if (n != (ssize_t)sizeof(w))
+            break; /* EOF (vrrpd gone) or error: act */
+        w.name[sizeof(w.name) - 1] = '\0';
+        w.ifname[sizeof(w.ifname) - 1] = '\0';
+        keep(wills, &w);
+    }
+    for (k = 0; k < GUARD_MAX_WILLS; k++)
+        if (wills[k].name[0])
+            run_will(&wills[k]);
+    _exit(0); /* not exit(): the parent's atexit handlers are not ours */
+}
+
+int vr_guard_start(void)
+{
+    int p[2];
+    pid_t pid;
+
+    if (pipe2(p, O_CLOEXEC) == -1)
+        return -errno;
+    pid = fork();
+    if (pid == -1) {
+        close(p[0]);
+        close(p[1]);
+        return -errno;
+    }
+    if (pid == 0) {
+        /* a signal to the whole group (Ctrl-C, systemd's SIGTERM) is for
+         * vrrpd, which resigns itself; the guard waits for the pipe */
+        signal(SIGTERM, SIG_IGN);
+        signal(SIGINT, SIG_IGN);
+        signal(SIGHUP, SIG_IGN);
+        prctl(PR_SET_NAME, "vrrpd-guard", 0, 0, 0);
+        if (dup2(p[0], GUARD_FD) == -1)
+            _exit(1);
+        /* only the pipe: the guard must not hold vrrpd's sockets open */
+        close_range(GUARD_FD + 1, ~0u, 0);
+        guard_main();
+    }
+    close(p[0]);
+    return p[1];
+}
+
+int vr_guard_send(int fd, const struct vr_guard_will *w)
+{
+    ssize_t n;
+
+    if (fd < 0)
+        return 0;
+    do
+        n = write(fd, w, sizeof(*w));
+    while (n == -1 && errno == EINTR);
+    return n == (ssize_t)sizeof(*w) ? 0 : -EPIPE;
+}

@@ -1,0 +1,53 @@
+/* guard.h - a last will for vrrpd's master instances, executed by a small
+ * child process when vrrpd dies without resigning (kill -9, a crash, the
+ * OOM killer).
+ *
+ * vrrpd forks the guard at start; the guard keeps only the read end of a
+ * pipe. Each instance that becomes Master hands it a will (its priority-0
+ * advertisements, already encoded, and its VIPs); leaving Master revokes
+ * it. When the pipe reads EOF (vrrpd is gone, whatever the cause) the
+ * guard sends every will's priority-0 advertisements, so the peer takes
+ * over at once instead of after Master_Down_Interval, removes the VIPs,
+ * so no duplicate stays behind, and exits. A clean stop has revoked every
+ * will by then, so the guard just exits. */
+#ifndef VR_GUARD_H
+#define VR_GUARD_H
+
+#include <net/if.h>
+#include <stdint.h>
+
+#include "proto/vrrp_pkt.h"
+#include "vrrpd/cfg.h"
+
+struct vr_guard_vip {
+    int ifindex;
+    uint32_t addr; /* network order */
+    uint8_t prefix;
+};
+
+/* Everything the guard needs, copied: vrrpd's memory is gone when it runs. */
+struct vr_guard_will {
+    char name[VR_NAME_MAX]; /* the instance: a new will replaces the old */
+    uint8_t revoke;         /* 1: forget the will of `name` */
+    char ifname[IFNAMSIZ];
+    int ifindex;
+    int unicast;
+    uint32_t src; /* network order */
+    uint8_t ndst;
+    uint8_t nvips;
+    uint16_t len[VR_MAX_PEERS];
+    uint32_t dst[VR_MAX_PEERS];
+    uint8_t pkt[VR_MAX_PEERS][VRRP_PKT_MAX_LEN]; /* one per destination (v3 checksum) */
+    struct vr_guard_vip vips[VR_MAX_VIPS];
+};
+
+/* Fork the guard. Returns the write end of its pipe (close-on-exec) or a
+ * negative errno. The caller owns the fd; closing it lets the guard run
+ * the wills still held and exit. */
+int vr_guard_start(void);
+
+/* Hand over (w->revoke == 0) or revoke a will. One write below PIPE_BUF,
+ * so it is atomic. fd < 0 (no guard) is a no-op. 0 or a negative errno. */
+int vr_guard_send(int fd, const struct vr_guard_will *w);
+
+#endif
