@@ -32,28 +32,42 @@ void lb_tlog_fini(struct lb_tlog *t)
     t->udp4 = t->udp6 = t->unix_fd = -1;
 }
 
-size_t lb_tcplog_format(char *buf, size_t len, const struct lb_tcplog_rec *r)
+/* snprintf's result as bytes written into a buffer of LEN (truncated). */
+static size_t clamp(int n, size_t len)
+{
+    if (n < 0 || len == 0)
+        return 0;
+    return (size_t)n < len ? (size_t)n : len - 1;
+}
+
+size_t lb_tlog_head(char *buf, size_t len, const struct lk_addr *client, uint64_t wall_us)
 {
     char ip[LK_ADDR_STRLEN];
-    time_t secs = (time_t)(r->accept_wall_us / 1000000);
+    time_t secs = (time_t)(wall_us / 1000000);
     struct tm tm;
-    int n;
 
     localtime_r(&secs, &tm);
-    lk_addr_ip_str(r->client, ip, sizeof(ip));
-    n = snprintf(buf, len,
-                 "%s:%u [%02d/%s/%04d:%02d:%02d:%02d.%03u] %s %s/%s %lld/%lld/%lld %llu %c%c "
+    lk_addr_ip_str(client, ip, sizeof(ip));
+    return clamp(snprintf(buf, len, "%s:%u [%02d/%s/%04d:%02d:%02d:%02d.%03u] ", ip,
+                          lk_addr_port(client), tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900,
+                          tm.tm_hour, tm.tm_min, tm.tm_sec, (unsigned)(wall_us / 1000 % 1000)),
+                 len);
+}
+
+size_t lb_tcplog_format(char *buf, size_t len, const struct lb_tcplog_rec *r)
+{
+    size_t h = lb_tlog_head(buf, len, r->client, r->accept_wall_us);
+    int n;
+
+    n = snprintf(buf + h, len - h,
+                 "%s %s/%s %lld/%lld/%lld %llu %c%c "
                  "%u/%u/%u/%u/%s%u %u/%u",
-                 ip, lk_addr_port(r->client), tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900,
-                 tm.tm_hour, tm.tm_min, tm.tm_sec, (unsigned)(r->accept_wall_us / 1000 % 1000),
                  r->frontend, r->backend ? r->backend : r->frontend,
                  r->server ? r->server : "<NOSRV>", (long long)r->tw, (long long)r->tc,
                  (long long)r->tt, (unsigned long long)r->bytes_read, r->term[0], r->term[1],
                  r->actconn, r->feconn, r->beconn, r->srvconn, r->redispatched ? "+" : "",
                  r->retries, r->srv_queue, r->be_queue);
-    if (n < 0)
-        return 0;
-    return (size_t)n < len ? (size_t)n : len - 1;
+    return h + clamp(n, len - h);
 }
 
 int lb_tlog_enabled(const struct lb_proxy *fe, const struct lb_global *g)

@@ -38,6 +38,12 @@ void lb_tlog_fini(struct lb_tlog *t);
  * (truncated to len-1). Pure: exposed for tests. */
 size_t lb_tcplog_format(char *buf, size_t len, const struct lb_tcplog_rec *r);
 
+/* The start both log formats share: "IP:PORT [DD/Mon/YYYY:HH:MM:SS.mmm] "
+ * for CLIENT at wall-clock WALL_US (local time, as HAProxy). Writes at
+ * most LEN bytes (NUL included); returns the bytes written, without the
+ * NUL. */
+size_t lb_tlog_head(char *buf, size_t len, const struct lk_addr *client, uint64_t wall_us);
+
 /* True if the frontend logs at all (own targets or "log global"). */
 int lb_tlog_enabled(const struct lb_proxy *fe, const struct lb_global *g);
 

@@ -2,10 +2,8 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "lbd/core/tlog.h"
 #include "lbd/http/httplog.h"
-
-static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 
 /* The request line as HAProxy logs it (its url_encode_map): control
  * characters, DEL and above, '"' and '#' become "#XX", so a client cannot
@@ -31,20 +29,14 @@ static size_t escape_reqline(char *dst, size_t room, const char *src, size_t n)
 
 size_t lb_httplog_format(char *buf, size_t len, const struct lb_httplog_rec *r)
 {
-    char ip[LK_ADDR_STRLEN];
     char rl[LB_HTTPLOG_REQLINE_MAX * 3 + 4];
     size_t rl_len = r->reqline ? escape_reqline(rl, sizeof(rl), r->reqline, r->reqline_len) : 0;
-    time_t secs = (time_t)(r->date_wall_us / 1000000);
-    struct tm tm;
+    size_t h = lb_tlog_head(buf, len, r->client, r->date_wall_us);
     int n;
 
-    localtime_r(&secs, &tm);
-    lk_addr_ip_str(r->client, ip, sizeof(ip));
-    n = snprintf(buf, len,
-                 "%s:%u [%02d/%s/%04d:%02d:%02d:%02d.%03u] %s %s/%s %lld/%lld/%lld/%lld/%lld %d "
+    n = snprintf(buf + h, len - h,
+                 "%s %s/%s %lld/%lld/%lld/%lld/%lld %d "
                  "%llu - - %c%c%c%c %u/%u/%u/%u/%s%u %u/%u \"%.*s\"",
-                 ip, lk_addr_port(r->client), tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900,
-                 tm.tm_hour, tm.tm_min, tm.tm_sec, (unsigned)(r->date_wall_us / 1000 % 1000),
                  r->frontend, r->backend ? r->backend : r->frontend,
                  r->server ? r->server : "<NOSRV>", (long long)r->tr, (long long)r->tw,
                  (long long)r->tc, (long long)r->trsp, (long long)r->ta, r->status,
@@ -52,6 +44,6 @@ size_t lb_httplog_format(char *buf, size_t len, const struct lb_httplog_rec *r)
                  r->actconn, r->feconn, r->beconn, r->srvconn, r->redispatched ? "+" : "",
                  r->retries, r->srv_queue, r->be_queue, (int)rl_len, rl);
     if (n < 0)
-        return 0;
-    return (size_t)n < len ? (size_t)n : len - 1;
+        return h;
+    return h + ((size_t)n < len - h ? (size_t)n : len - h - 1);
 }
