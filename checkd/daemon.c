@@ -5,8 +5,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "checkd/daemon.h"
 #include "checkd/admin.h"
+#include "checkd/daemon.h"
 #include "checkd/target.h"
 #include "common/log.h"
 #include "common/sdnotify.h"

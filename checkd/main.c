@@ -3,8 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "checkd/daemon.h"
 #include "checkd/cfg.h"
+#include "checkd/daemon.h"
 #include "common/args.h"
 #include "common/log.h"
 

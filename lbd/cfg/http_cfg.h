@@ -10,8 +10,8 @@
 
 #include <stddef.h>
 
-#include "lbd/http/acl.h"
 #include "lbd/core/proxy_types.h"
+#include "lbd/http/acl.h"
 
 enum lb_reuse {
     LB_REUSE_SAFE = 0,

@@ -366,8 +366,8 @@ static int kw_option(int argc, char **argv, void *vctx, char **err)
         return lb_cfg_fail(ctx, err, "unknown option '%s'%s%s%s", name,
                            hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "");
     }
-    /* not implemented yet: accepting it would promise check logs that never
-     * come (issue 10) */
+    /* refused: lbd logs state changes, not every check result, so
+     * accepting it would promise log lines that never come */
     if (!neg && options[i].flag == LB_OPT_LOG_HEALTH_CHECKS)
         return lb_cfg_fail(ctx, err,
                            "option log-health-checks is not supported by lbd: server state "

@@ -13,12 +13,12 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "lbd/cfg/cfg.h"
+#include "lbd/core/daemon.h"
+#include "lbd/core/worker.h"
+#include "lbd/ctl/stats_http.h"
 #include "lbd/http/http_conn.h"
 #include "lbd/http/httpfwd.h"
-#include "lbd/core/daemon.h"
-#include "lbd/ctl/stats_http.h"
 #include "lbd/tcp/tcpfwd.h"
-#include "lbd/core/worker.h"
 
 #define ACCEPT_BATCH 64
 #define POOL_KEEP    256 /* free buffers kept per worker */

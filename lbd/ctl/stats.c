@@ -8,11 +8,11 @@
 #include <unistd.h>
 
 #include "common/clock.h"
-#include "lbd/core/daemon.h"
 #include "lbd/cfg/proxy.h"
+#include "lbd/core/daemon.h"
 #include "lbd/core/server.h"
-#include "lbd/ctl/stats.h"
 #include "lbd/core/worker.h"
+#include "lbd/ctl/stats.h"
 
 /* The header of Debian's HAProxy 2.6.12, field by field. */
 static const char *const field_names[F_MAX] = {

@@ -7,10 +7,10 @@
 
 #include "common/clock.h"
 #include "common/log.h"
-#include "lbd/ctl/admin.h"
-#include "lbd/core/daemon.h"
 #include "lbd/cfg/proxy.h"
+#include "lbd/core/daemon.h"
 #include "lbd/core/server.h"
+#include "lbd/ctl/admin.h"
 #include "lbd/ctl/stats.h"
 #include "lbd/ctl/stats_page.h"
 

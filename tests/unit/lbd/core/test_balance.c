@@ -12,8 +12,8 @@
 #include <cmocka.h>
 
 #include "common/log.h"
-#include "lbd/core/balance.h"
 #include "lbd/cfg/cfg.h"
+#include "lbd/core/balance.h"
 #include "lbd/core/server.h"
 
 static struct lb_cfg *cfg_with(const char *backend_body)

@@ -12,9 +12,9 @@
 
 #include <cmocka.h>
 
-#include "lbd/http/acl.h"
 #include "lbd/cfg/cfg.h"
 #include "lbd/cfg/http_cfg.h"
+#include "lbd/http/acl.h"
 
 static int split(char *s, char **argv)
 {
