@@ -22,10 +22,21 @@ static const struct {
     int status;
     const char *reason, *text;
 } builtin[] = {
+    {200, "OK", "Service ready."},
     {400, "Bad request", "Your browser sent an invalid request."},
+    {401, "Unauthorized", "Valid credentials are required to access this content."},
     {403, "Forbidden", "Request forbidden by administrative rules."},
+    {404, "Not Found", "The requested resource was not found."},
+    {405, "Method Not Allowed", "This resource does not accept the request's method."},
+    {407, "Unauthorized", "Valid credentials are required to access this content."},
     {408, "Request Time-out", "Your browser didn't send a complete request in time."},
+    {410, "Gone", "This resource is gone for good."},
+    {413, "Payload Too Large", "The request body is larger than this server accepts."},
     {414, "URI Too Long", "The request line is longer than this server accepts."},
+    {421, "Misdirected Request", "This server is not authoritative for the request."},
+    {422, "Unprocessable Content", "The request could not be processed."},
+    {425, "Too Early", "The request was sent as early data."},
+    {429, "Too Many Requests", "Too many requests were sent in a short time; try again later."},
     {431, "Request Header Fields Too Large",
      "The request headers are larger than this server accepts."},
     {500, "Internal Server Error", "An internal server error occurred."},

@@ -333,10 +333,31 @@ static int pa_response(struct pctx *p)
     return r;
 }
 
+/* Statuses lbd has an error page for (lb_http_errmsg, HAProxy's list). */
+static int has_page(int st)
+{
+    static const int pages[] = {200, 400, 401, 403, 404, 405, 407, 408, 410, 413, 414,
+                                421, 422, 425, 429, 431, 500, 501, 502, 503, 504, 505};
+    size_t i;
+
+    for (i = 0; i < LK_ARRAY_SIZE(pages); i++)
+        if (pages[i] == st)
+            return 1;
+    return 0;
+}
+
 static int pa_deny(struct pctx *p)
 {
+    int r;
+
     p->r->status = p->phase_status;
-    return pa_response(p);
+    r = pa_response(p);
+    if (r == 0 && !p->r->has_body && !p->r->nhdrs && !has_page(p->r->status))
+        r = lk_cfg_err(p->err,
+                       "%s: status %d has no error page in lbd: give a body (string, file, "
+                       "errorfile)",
+                       p->argv[1], p->r->status);
+    return r;
 }
 
 static int pa_return(struct pctx *p)
@@ -625,10 +646,12 @@ static int regex_put(struct wb *w, const struct edit *e, const uint8_t *v, size_
     return 1;
 }
 
+/* replace-value: each comma-separated element is matched without its
+ * surrounding blanks; a replaced element loses them, the others stay as
+ * they were (HAProxy's output, compared in tests/integration/http_rules). */
 static void put_value_list(struct wb *w, const struct edit *e, const uint8_t *v, size_t vl)
 {
     const uint8_t *end = v + vl, *c, *a, *b;
-    int n = 0;
 
     for (; v <= end; v = c + 1) {
         c = memchr(v, ',', (size_t)(end - v));
@@ -638,12 +661,11 @@ static void put_value_list(struct wb *w, const struct edit *e, const uint8_t *v,
             ;
         for (b = c; b > a && (b[-1] == ' ' || b[-1] == '\t'); b--)
             ;
-        if (n++)
-            put(w, ", ", 2);
         if (!regex_put(w, e, a, (size_t)(b - a)))
-            put(w, a, (size_t)(b - a));
+            put(w, v, (size_t)(c - v));
         if (c == end)
             break;
+        put(w, ",", 1);
     }
 }
 
