@@ -12,6 +12,7 @@
 
 #include "common/cfgkw.h"
 #include "common/cfglex.h"
+#include "lbd/http/http_msg.h"
 #include "lbd/http/http_rules.h"
 
 enum act {
@@ -557,22 +558,8 @@ static const char *reason(int status)
     return "Other";
 }
 
-/* A bounded writer: once full, the rest is dropped and `over` set. */
-struct wb {
-    char *p;
-    size_t len, cap;
-    int over;
-};
-
-static void put(struct wb *w, const void *s, size_t n)
-{
-    if (w->over || n > w->cap - w->len) {
-        w->over = 1;
-        return;
-    }
-    memcpy(w->p + w->len, s, n);
-    w->len += n;
-}
+#define wb  lb_wb
+#define put lb_wb_put
 
 static void puts_(struct wb *w, const char *s)
 {
