@@ -1,4 +1,5 @@
 /* cfglex.c - see cfglex.h. */
+#include <ctype.h>
 #include <errno.h>
 #include <glob.h>
 #include <stdarg.h>
@@ -222,27 +223,57 @@ static int is_brace(const struct lk_cfglex *lx, char c)
     return (c == '{' || c == '}') && (lx->flags & LK_CFGLEX_BRACES);
 }
 
+/* A backslash escape at p (p[0] == '\\', p + 1 < end), as HAProxy reads
+ * them: \\ \" \' \# \$ and space stand for themselves, \r \n \t for
+ * controls, \xHH for a byte; any other backslash is kept with its character
+ * (regex back-references such as \1 reach the rule intact). Returns the
+ * position after the escape. */
+static const char *lex_escape(const char *p, const char *end, char **o)
+{
+    static const char hex[] = "0123456789abcdef";
+    const char *h1, *h2;
+
+    switch (p[1]) {
+    case '\\':
+    case '"':
+    case '\'':
+    case '#':
+    case '$':
+    case ' ':
+        *(*o)++ = p[1];
+        return p + 2;
+    case 'r':
+        *(*o)++ = '\r';
+        return p + 2;
+    case 'n':
+        *(*o)++ = '\n';
+        return p + 2;
+    case 't':
+        *(*o)++ = '\t';
+        return p + 2;
+    case 'x':
+        if (p + 3 < end && (h1 = strchr(hex, tolower((unsigned char)p[2]))) && p[2] &&
+            (h2 = strchr(hex, tolower((unsigned char)p[3]))) && p[3]) {
+            *(*o)++ = (char)((h1 - hex) * 16 + (h2 - hex));
+            return p + 4;
+        }
+        break;
+    default:
+        break;
+    }
+    *(*o)++ = '\\';
+    return p + 1;
+}
+
 /* Copy one quoted string starting after the opening quote. Returns the
  * position after the closing quote, or NULL if the line ends first. */
 static const char *lex_quoted(const char *p, const char *end, char q, char **o, const char *oend)
 {
     while (p < end && *p != q) {
-        if (q == '"' && *p == '\\' && p + 1 < end) {
-            p++;
-            switch (*p) {
-            case 'n':
-                *(*o)++ = '\n';
-                break;
-            case 't':
-                *(*o)++ = '\t';
-                break;
-            default:
-                *(*o)++ = *p;
-            }
-            p++;
-        } else {
+        if (q == '"' && *p == '\\' && p + 1 < end)
+            p = lex_escape(p, end, o);
+        else
             *(*o)++ = *p++;
-        }
         if (*o >= oend)
             return NULL;
     }
@@ -280,9 +311,13 @@ static int lex_line(struct lk_cfglex *lx,
                                       "unterminated quote or line too long");
                 continue;
             }
-            if (*p == '\\' && p + 1 < end)
-                p++;
-            else if (*p == '#' && (lx->flags & LK_CFGLEX_BRACES))
+            if (*p == '\\' && p + 1 < end) {
+                p = lex_escape(p, end, &o);
+                if (o >= oend)
+                    return lk_cfg_err(err, "%s:%u: %s", out->file, out->line, "line too long");
+                continue;
+            }
+            if (*p == '#' && (lx->flags & LK_CFGLEX_BRACES))
                 break; /* keepalived: a comment may follow a word directly */
             *o++ = *p++;
             if (o >= oend)

@@ -4,7 +4,7 @@
 set -euo pipefail
 PKGS=(
   build-essential cmake pkg-config clang libclang-rt-14-dev
-  libuv1-dev libjansson-dev libcmocka-dev libnl-3-dev libnl-route-3-dev libmnl-dev
+  libuv1-dev libjansson-dev libcmocka-dev libnl-3-dev libnl-route-3-dev libmnl-dev libpcre2-dev
   libmariadb-dev
   mariadb-server mariadb-client galera-4
   haproxy keepalived nginx-light python3 python3-flask python3-waitress

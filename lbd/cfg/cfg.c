@@ -510,8 +510,13 @@ static int run_kw(struct parser *p, const struct lk_cfgkw *tab, struct lk_cfglin
     int nargs = ln->argc - 1, r;
 
     kw = lk_cfgkw_find(tab, ln->argv[0]);
+    /* proxy keywords live in the module they configure: proxy.c, http_cfg.c */
+    if (!kw && tab == lb_proxy_kws)
+        kw = lk_cfgkw_find(lb_http_kws, ln->argv[0]);
     if (!kw) {
         hint = lk_cfgkw_suggest(tab, ln->argv[0]);
+        if (!hint && tab == lb_proxy_kws)
+            hint = lk_cfgkw_suggest(lb_http_kws, ln->argv[0]);
         if (hint)
             return lb_cfg_fail(&p->ctx, err,
                                "unknown keyword '%s' in '%s' section; did you mean '%s'?",
@@ -728,7 +733,7 @@ static int validate(struct lb_cfg *cfg, char **err)
         cfg->global.maxconn = 4096;
     if (cfg->global.bufsize == 0)
         cfg->global.bufsize = 16384;
-    r = lb_http_cfg_compile(cfg, err);
+    r = lb_http_cfg_resolve(cfg, err);
     return ret < 0 ? ret : r;
 }
 

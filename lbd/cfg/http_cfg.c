@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,18 +16,27 @@
 #include "lbd/cfg/http_cfg.h"
 #include "lbd/cfg/proxy.h"
 
-#define MAX_ARGS 64
-
 /* lbd's own error pages: HAProxy's layout (status line, no-cache, a small
  * HTML body, connection: close), our wording. */
 static const struct {
     int status;
     const char *reason, *text;
 } builtin[] = {
+    {200, "OK", "Service ready."},
     {400, "Bad request", "Your browser sent an invalid request."},
+    {401, "Unauthorized", "Valid credentials are required to access this content."},
     {403, "Forbidden", "Request forbidden by administrative rules."},
+    {404, "Not Found", "The requested resource was not found."},
+    {405, "Method Not Allowed", "This resource does not accept the request's method."},
+    {407, "Unauthorized", "Valid credentials are required to access this content."},
     {408, "Request Time-out", "Your browser didn't send a complete request in time."},
+    {410, "Gone", "This resource is gone for good."},
+    {413, "Payload Too Large", "The request body is larger than this server accepts."},
     {414, "URI Too Long", "The request line is longer than this server accepts."},
+    {421, "Misdirected Request", "This server is not authoritative for the request."},
+    {422, "Unprocessable Content", "The request could not be processed."},
+    {425, "Too Early", "The request was sent as early data."},
+    {429, "Too Many Requests", "Too many requests were sent in a short time; try again later."},
     {431, "Request Header Fields Too Large",
      "The request headers are larger than this server accepts."},
     {500, "Internal Server Error", "An internal server error occurred."},
@@ -90,13 +100,14 @@ const struct lb_errmsg *lb_http_errmsg(const struct lb_proxy *px,
     return NULL;
 }
 
-static struct lb_http_rule *rules_free(struct lb_http_rule *r)
+static struct lb_switch *switch_free(struct lb_switch *r)
 {
-    struct lb_http_rule *n;
+    struct lb_switch *n;
 
     for (; r; r = n) {
         n = r->next;
         lb_cond_free(r->cond);
+        free(r->name);
         free(r);
     }
     return NULL;
@@ -108,8 +119,10 @@ struct lb_http_px *lb_http_px_free(struct lb_http_px *h)
 
     if (!h)
         return NULL;
-    rules_free(h->switching);
-    rules_free(h->reqrules);
+    switch_free(h->switching);
+    lb_rule_list_free(h->reqrules);
+    lb_rule_list_free(h->rsprules);
+    lb_rule_list_free(h->redirects);
     lb_acl_set_free(h->acls);
     for (i = 0; i < h->nerrfiles; i++)
         free(h->errfiles[i].data);
@@ -119,67 +132,182 @@ struct lb_http_px *lb_http_px_free(struct lb_http_px *h)
     return NULL;
 }
 
-/* ---- keyword compilers: argv is the stored line split at spaces ---- */
-
-static void rule_append(struct lb_http_rule **head, struct lb_http_rule *r)
+struct lb_http_px *lb_http_px_get(struct lb_proxy *px)
 {
-    while (*head)
-        head = &(*head)->next;
-    *head = r;
+    struct lb_http_px *h = px->http;
+
+    if (h)
+        return h;
+    h = calloc(1, sizeof(*h));
+    if (!h || !(h->acls = lb_acl_set_new())) {
+        free(h);
+        return NULL;
+    }
+    h->retry_on = LB_RETRY_CONN_FAILURE | LB_RETRY_EMPTY_RESPONSE;
+    px->http = h;
+    return h;
 }
 
-static int kw_use_backend(struct lb_cfg *cfg,
-                          struct lb_http_px *h,
-                          int argc,
-                          char **argv,
-                          char **err)
+int lb_http_px_inherit(struct lb_proxy *px, const struct lb_proxy *def)
 {
-    struct lb_http_rule *r;
+    const struct lb_http_px *d = def->http;
+    struct lb_http_px *h;
+    size_t i;
+
+    if (!d)
+        return 0;
+    if (!(h = lb_http_px_get(px)))
+        return -ENOMEM;
+    /* the defaults' own rules run first; a defaults "from" another keeps
+     * the chain through its own def pointer */
+    h->def = (d->reqrules || d->rsprules || d->redirects || d->def) ? d : NULL;
+    h->rules_file = d->rules_file;
+    h->rules_line = d->rules_line;
+    for (i = 0; i < d->nerrfiles; i++) {
+        h->errfiles[i].status = d->errfiles[i].status;
+        h->errfiles[i].len = d->errfiles[i].len;
+        h->errfiles[i].data = malloc(d->errfiles[i].len + 1);
+        if (!h->errfiles[i].data)
+            return -ENOMEM;
+        memcpy(h->errfiles[i].data, d->errfiles[i].data, d->errfiles[i].len);
+        h->nerrfiles = i + 1;
+    }
+    if (!(px->cap & (LB_CAP_BE | LB_CAP_DEF)))
+        return 0; /* backend settings mean nothing to a frontend, as in HAProxy */
+    h->retry_on = d->retry_on;
+    h->reuse = d->reuse;
+    h->cookie_flags = d->cookie_flags;
+    h->cookie_len = d->cookie_len;
+    if ((d->cookie && !(h->cookie = strdup(d->cookie))) ||
+        (d->cookie_domain && !(h->cookie_domain = strdup(d->cookie_domain))))
+        return -ENOMEM;
+    return 0;
+}
+
+/* ---- keyword handlers: argv is the line's words, quotes removed ---- */
+
+/* A module's message becomes "FILE:LINE: frontend 'x': ..." */
+static int fail(struct lb_cfgctx *ctx, char **err, int r, char *msg)
+{
     int ret;
 
-    r = calloc(1, sizeof(*r));
-    if (!r)
-        return -ENOMEM;
-    r->be = lb_cfg_find_proxy(cfg, argv[1], LB_CAP_BE);
-    if (!r->be || r->be->mode != LB_MODE_HTTP) {
-        free(r);
-        return lk_cfg_err(err, "use_backend: no backend '%s' in mode http", argv[1]);
-    }
-    ret = lb_cond_parse(h->acls, argc - 2, argv + 2, &r->cond, err);
+    if (r == -ENOMEM && !msg)
+        ret = lb_cfg_fail(ctx, err, "out of memory");
+    else if (ctx->px->name)
+        ret = lb_cfg_fail(ctx, err, "%s '%s': %s", lb_proxy_kind(ctx->px), ctx->px->name,
+                          msg ? msg : "invalid");
+    else
+        ret = lb_cfg_fail(ctx, err, "defaults: %s", msg ? msg : "invalid");
+    free(msg);
+    return ret;
+}
+
+static int pfail(struct lb_cfgctx *ctx, char **err, const char *fmt, ...) LK_PRINTF(3, 4);
+
+static int pfail(struct lb_cfgctx *ctx, char **err, const char *fmt, ...)
+{
+    char *msg = NULL;
+    va_list ap;
+
+    va_start(ap, fmt);
+    if (vasprintf(&msg, fmt, ap) < 0)
+        msg = NULL;
+    va_end(ap);
+    return fail(ctx, err, msg ? -EINVAL : -ENOMEM, msg);
+}
+
+static struct lb_http_px *http_of(struct lb_cfgctx *ctx)
+{
+    return lb_http_px_get(ctx->px);
+}
+
+static int kw_acl(int argc, char **argv, void *vctx, char **err)
+{
+    struct lb_cfgctx *ctx = vctx;
+    struct lb_http_px *h = http_of(ctx);
+    char *msg = NULL;
+    int r = h ? lb_acl_add(h->acls, argc, argv, &msg) : -ENOMEM;
+
+    return r < 0 ? fail(ctx, err, r, msg) : 0;
+}
+
+static int kw_use_backend(int argc, char **argv, void *vctx, char **err)
+{
+    struct lb_cfgctx *ctx = vctx;
+    struct lb_http_px *h = http_of(ctx);
+    struct lb_switch *r, **tail;
+    char *msg = NULL;
+    int ret = 0;
+
+    if (!h || !(r = calloc(1, sizeof(*r))))
+        return fail(ctx, err, -ENOMEM, NULL);
+    r->file = ctx->file;
+    r->line = ctx->line;
+    if (!(r->name = strdup(argv[1])))
+        ret = -ENOMEM;
+    else if (argc > 2)
+        ret = lb_cond_parse(h->acls, LB_SMP_USE_REQ, argc - 2, argv + 2, &r->cond, &msg);
     if (ret < 0) {
-        free(r);
-        return ret;
+        switch_free(r);
+        return fail(ctx, err, ret, msg);
     }
-    rule_append(&h->switching, r);
+    for (tail = &h->switching; *tail; tail = &(*tail)->next)
+        ;
+    *tail = r;
     return 0;
 }
 
-static int kw_http_request(struct lb_http_px *h, int argc, char **argv, char **err)
+static int add_rule(struct lb_cfgctx *ctx,
+                    struct lb_rule **(*list)(struct lb_http_px *),
+                    enum lb_rule_phase phase,
+                    int argc,
+                    char **argv,
+                    char **err)
 {
-    struct lb_http_rule *r;
-    int i = 2, ret;
-    uint64_t st = 403;
+    struct lb_http_px *h = http_of(ctx);
+    char *msg = NULL;
+    int r;
 
-    if (strcmp(argv[1], "deny") != 0 && strcmp(argv[1], "allow") != 0)
-        return 0; /* use-service: the stats page's; others are refused at their line */
-    if (strcmp(argv[1], "deny") == 0 && argc > 3 && strcmp(argv[2], "deny_status") == 0) {
-        if (lk_parse_uint(argv[3], 200, 599, &st) < 0)
-            return lk_cfg_err(err, "http-request deny: invalid deny_status '%s'", argv[3]);
-        i = 4;
+    if (!h)
+        return fail(ctx, err, -ENOMEM, NULL);
+    r = lb_rule_parse(list(h), h->acls, phase, argc, argv, &msg);
+    if (r < 0)
+        return fail(ctx, err, r, msg);
+    if (!h->rules_file) {
+        h->rules_file = ctx->file;
+        h->rules_line = ctx->line;
     }
-    r = calloc(1, sizeof(*r));
-    if (!r)
-        return -ENOMEM;
-    r->deny_status = strcmp(argv[1], "deny") == 0 ? (int)st : 0;
-    if (i < argc) {
-        ret = lb_cond_parse(h->acls, argc - i, argv + i, &r->cond, err);
-        if (ret < 0) {
-            free(r);
-            return ret;
-        }
-    }
-    rule_append(&h->reqrules, r);
     return 0;
+}
+
+static struct lb_rule **req_list(struct lb_http_px *h)
+{
+    return &h->reqrules;
+}
+
+static struct lb_rule **rsp_list(struct lb_http_px *h)
+{
+    return &h->rsprules;
+}
+
+static struct lb_rule **redirect_list(struct lb_http_px *h)
+{
+    return &h->redirects;
+}
+
+static int kw_http_request(int argc, char **argv, void *vctx, char **err)
+{
+    return add_rule(vctx, req_list, LB_RULE_REQ, argc, argv, err);
+}
+
+static int kw_http_response(int argc, char **argv, void *vctx, char **err)
+{
+    return add_rule(vctx, rsp_list, LB_RULE_RSP, argc, argv, err);
+}
+
+static int kw_redirect(int argc, char **argv, void *vctx, char **err)
+{
+    return add_rule(vctx, redirect_list, LB_RULE_REDIRECT, argc, argv, err);
 }
 
 static int cookie_opt(struct lb_http_px *h, int argc, char **argv, int *i, char **err)
@@ -210,24 +338,26 @@ static int cookie_opt(struct lb_http_px *h, int argc, char **argv, int *i, char 
                       argv[*i]);
 }
 
-static int kw_cookie(struct lb_http_px *h, int argc, char **argv, char **err)
+static int kw_cookie(int argc, char **argv, void *vctx, char **err)
 {
-    int i, r;
+    struct lb_cfgctx *ctx = vctx;
+    struct lb_http_px *h = http_of(ctx);
+    char *msg = NULL;
+    int i, r = 0;
 
+    if (!h)
+        return fail(ctx, err, -ENOMEM, NULL);
     free(h->cookie);
     h->cookie = strdup(argv[1]);
     if (!h->cookie)
-        return -ENOMEM;
+        return fail(ctx, err, -ENOMEM, NULL);
     h->cookie_len = strlen(h->cookie);
     h->cookie_flags = 0;
-    for (i = 2; i < argc; i++) {
-        r = cookie_opt(h, argc, argv, &i, err);
-        if (r < 0)
-            return r;
-    }
-    if (!(h->cookie_flags & LB_COOKIE_INSERT))
-        return lk_cfg_err(err, "cookie %s: only 'insert' mode is supported by lbd", argv[1]);
-    return 0;
+    for (i = 2; i < argc && r == 0; i++)
+        r = cookie_opt(h, argc, argv, &i, &msg);
+    if (r == 0 && !(h->cookie_flags & LB_COOKIE_INSERT))
+        r = lk_cfg_err(&msg, "cookie %s: only 'insert' mode is supported by lbd", argv[1]);
+    return r < 0 ? fail(ctx, err, r, msg) : 0;
 }
 
 static int read_errorfile(const char *path, char **ret, size_t *ret_len)
@@ -257,35 +387,44 @@ static int read_errorfile(const char *path, char **ret, size_t *ret_len)
     return r;
 }
 
-static int kw_errorfile(struct lb_http_px *h, int argc, char **argv, char **err)
+static int kw_errorfile(int argc, char **argv, void *vctx, char **err)
 {
+    struct lb_cfgctx *ctx = vctx;
+    struct lb_http_px *h = http_of(ctx);
     struct lb_errmsg *e = NULL;
     uint64_t code;
     size_t i;
     int r;
 
-    if (argc != 3 || lk_parse_uint(argv[1], 200, 599, &code) < 0)
-        return lk_cfg_err(err, "errorfile: expected 'errorfile CODE FILE'");
+    if (!h)
+        return fail(ctx, err, -ENOMEM, NULL);
+    if (lk_parse_uint(argv[1], 200, 599, &code) < 0)
+        return pfail(ctx, err, "errorfile: expected 'errorfile CODE FILE'");
     for (i = 0; i < h->nerrfiles; i++)
         if (h->errfiles[i].status == (int)code)
             e = &h->errfiles[i];
     if (!e && h->nerrfiles == LB_HTTP_NERR)
-        return lk_cfg_err(err, "errorfile: too many error files");
+        return pfail(ctx, err, "errorfile: too many error files");
     if (!e)
         e = &h->errfiles[h->nerrfiles++];
     free(e->data);
     e->data = NULL;
+    e->len = 0;
     e->status = (int)code;
     r = read_errorfile(argv[2], &e->data, &e->len);
     if (r < 0)
-        return lk_cfg_err(err, "errorfile: cannot read '%s': %s", argv[2], strerror(-r));
+        return pfail(ctx, err, "errorfile: cannot read '%s': %s", argv[2], strerror(-r));
     return 0;
 }
 
-static int kw_retry_on(struct lb_http_px *h, int argc, char **argv, char **err)
+static int kw_retry_on(int argc, char **argv, void *vctx, char **err)
 {
+    struct lb_cfgctx *ctx = vctx;
+    struct lb_http_px *h = http_of(ctx);
     int i;
 
+    if (!h)
+        return fail(ctx, err, -ENOMEM, NULL);
     h->retry_on = 0;
     for (i = 1; i < argc; i++) {
         if (strcmp(argv[i], "none") == 0)
@@ -299,116 +438,93 @@ static int kw_retry_on(struct lb_http_px *h, int argc, char **argv, char **err)
         else if (strcmp(argv[i], "all-retryable-errors") == 0)
             h->retry_on |= LB_RETRY_CONN_FAILURE | LB_RETRY_EMPTY_RESPONSE | LB_RETRY_JUNK_RESPONSE;
         else /* a retry policy half applied changes what a client sees: refuse */
-            return lk_cfg_err(err,
-                              "retry-on %s: not supported by lbd (none, conn-failure, "
-                              "empty-response, junk-response, all-retryable-errors)",
-                              argv[i]);
+            return pfail(ctx, err,
+                         "retry-on %s: not supported by lbd (none, conn-failure, "
+                         "empty-response, junk-response, all-retryable-errors)",
+                         argv[i]);
     }
     return 0;
 }
 
-static int kw_http_reuse(struct lb_http_px *h, int argc, char **argv, char **err)
+static int kw_http_reuse(int argc, char **argv, void *vctx, char **err)
 {
     static const char *const modes[LB_REUSE_MAX] = {"safe", "never", "aggressive", "always"};
+    struct lb_cfgctx *ctx = vctx;
+    struct lb_http_px *h = http_of(ctx);
     int i;
 
+    if (!h)
+        return fail(ctx, err, -ENOMEM, NULL);
     for (i = 0; i < LB_REUSE_MAX; i++)
         if (strcmp(argv[1], modes[i]) == 0) {
             h->reuse = i;
             return 0;
         }
-    return lk_cfg_err(err, "http-reuse: expected never, safe, aggressive or always, got '%s'",
-                      argv[1]);
+    return pfail(ctx, err, "http-reuse: expected never, safe, aggressive or always, got '%s'",
+                 argv[1]);
 }
 
-/* One stored line. Keywords of other modules (options, stats, checks) are
- * skipped; backend-only keywords inherited by a frontend from defaults are
- * ignored there, as HAProxy does. */
-static int compile_line(struct lb_cfg *cfg, struct lb_proxy *px, int argc, char **argv, char **err)
+/* ---- after the whole file ---- */
+
+static int resolve_proxy(struct lb_cfg *cfg, struct lb_proxy *px, char **err)
 {
     struct lb_http_px *h = px->http;
-    const char *k = argv[0];
-    int be = (px->cap & LB_CAP_BE) != 0, fe = (px->cap & LB_CAP_FE) != 0;
+    struct lb_switch *r;
+    int ret = 0;
 
-    if (strcmp(k, "acl") == 0)
-        return lb_acl_add(h->acls, argc, argv, err);
-    if (strcmp(k, "use_backend") == 0 && fe)
-        return kw_use_backend(cfg, h, argc, argv, err);
-    if (strcmp(k, "http-request") == 0)
-        return kw_http_request(h, argc, argv, err);
-    if (strcmp(k, "cookie") == 0 && be)
-        return kw_cookie(h, argc, argv, err);
-    if (strcmp(k, "errorfile") == 0)
-        return kw_errorfile(h, argc, argv, err);
-    if (strcmp(k, "retry-on") == 0 && be)
-        return kw_retry_on(h, argc, argv, err);
-    if (strcmp(k, "http-reuse") == 0 && be)
-        return kw_http_reuse(h, argc, argv, err);
-    return 0;
-}
-
-static int split(char *line, char **argv)
-{
-    char *save = NULL, *t;
-    int n = 0;
-
-    for (t = strtok_r(line, " ", &save); t && n < MAX_ARGS; t = strtok_r(NULL, " ", &save)) {
-        argv[n++] = t;
-        for (; *t; t++)
-            if (*t == LB_CFG_WORD_SPACE)
-                *t = ' ';
+    if (!h)
+        return 0;
+    if (px->mode == LB_MODE_TCP && (px->cap & LB_CAP_FE) && h->switching) {
+        lb_cfg_err_append(err, "%s:%u: %s '%s': 'use_backend' is not supported in mode tcp by lbd",
+                          h->switching->file, h->switching->line, lb_proxy_kind(px), px->name);
+        return -EINVAL;
     }
-    return n;
-}
-
-static int compile_proxy(struct lb_cfg *cfg, struct lb_proxy *px, char **err)
-{
-    char *argv[MAX_ARGS], *line, *one;
-    size_t i;
-    int argc, r = 0, r1;
-
-    px->http = calloc(1, sizeof(*px->http));
-    if (!px->http || !(px->http->acls = lb_acl_set_new()))
-        return -ENOMEM;
-    px->http->retry_on = LB_RETRY_CONN_FAILURE | LB_RETRY_EMPTY_RESPONSE;
-    /* every bad line is reported at its own FILE:LINE, all of them */
-    for (i = 0; i < px->nextra; i++) {
-        line = strdup(px->extra[i]);
-        if (!line)
-            return -ENOMEM;
-        argc = split(line, argv);
-        one = NULL;
-        r1 = argc > 0 ? compile_line(cfg, px, argc, argv, &one) : 0;
-        free(line);
-        if (r1 == -ENOMEM) {
-            free(one);
-            return r1;
-        }
-        if (r1 < 0) {
-            r = r1;
-            lb_cfg_err_append(err, "%s:%u: %s '%s': %s", px->extra_file[i], px->extra_line[i],
-                              lb_proxy_kind(px), px->name, one ? one : "invalid");
-        }
-        free(one);
+    if (px->mode == LB_MODE_TCP && (h->reqrules || h->rsprules || h->redirects || h->def)) {
+        lb_cfg_err_append(err, "%s:%u: %s '%s': http rules are not supported in mode tcp by lbd",
+                          h->rules_file, h->rules_line, lb_proxy_kind(px), px->name);
+        return -EINVAL;
     }
-    return r;
-}
-
-int lb_http_cfg_compile(struct lb_cfg *cfg, char **err)
-{
-    struct lb_proxy *px;
-    int r, ret = 0;
-
-    for (px = cfg->proxies; px; px = px->next) {
-        if (px->mode != LB_MODE_HTTP || px->http)
-            continue;
-        r = compile_proxy(cfg, px, err);
-        if (r == -ENOMEM) {
-            lk_cfg_err(err, "out of memory");
-            return r;
+    for (r = h->switching; r; r = r->next) {
+        r->be = lb_cfg_find_proxy(cfg, r->name, LB_CAP_BE);
+        if (!r->be || r->be->mode != LB_MODE_HTTP) {
+            lb_cfg_err_append(err, "%s:%u: %s '%s': use_backend: no backend '%s' in mode http",
+                              r->file, r->line, lb_proxy_kind(px), px->name, r->name);
+            ret = -EINVAL;
         }
-        if (r < 0)
-            ret = r;
     }
     return ret;
 }
+
+int lb_http_cfg_resolve(struct lb_cfg *cfg, char **err)
+{
+    struct lb_proxy *px;
+    int ret = 0;
+
+    for (px = cfg->proxies; px; px = px->next) {
+        if (px->mode == LB_MODE_HTTP && !lb_http_px_get(px)) {
+            lk_cfg_err(err, "out of memory");
+            return -ENOMEM;
+        }
+        if (resolve_proxy(cfg, px, err) < 0)
+            ret = -EINVAL;
+    }
+    return ret;
+}
+
+#define D  LB_CAP_DEF
+#define F  LB_CAP_FE
+#define B  LB_CAP_BE
+#define FB (LB_CAP_FE | LB_CAP_BE)
+
+const struct lk_cfgkw lb_http_kws[] = {
+    {"acl", kw_acl, 2, -1, FB},
+    {"use_backend", kw_use_backend, 1, -1, F},
+    {"http-request", kw_http_request, 1, -1, D | FB},
+    {"http-response", kw_http_response, 1, -1, D | FB},
+    {"redirect", kw_redirect, 2, -1, FB},
+    {"cookie", kw_cookie, 1, -1, D | B},
+    {"errorfile", kw_errorfile, 2, 2, D | FB},
+    {"retry-on", kw_retry_on, 1, -1, D | B},
+    {"http-reuse", kw_http_reuse, 1, 1, D | B},
+    {NULL, NULL, 0, 0, 0},
+};

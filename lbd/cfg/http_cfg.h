@@ -1,17 +1,23 @@
-/* http_cfg.h - the mode http keywords of a proxy, compiled once after the
- * whole config is read: acl, use_backend, http-request deny|allow, cookie,
- * errorfile, retry-on, http-reuse.
+/* http_cfg.h - the mode http keywords of a proxy: acl, use_backend,
+ * http-request, http-response, redirect, cookie, errorfile, retry-on,
+ * http-reuse.
  *
- * proxy.c stores these keyword lines verbatim in px->extra (so that
- * defaults sections pass them on like any other setting); this module turns
- * them into px->http. Worker threads only read the result. */
+ * Each keyword is parsed at its own line into typed structures in
+ * px->http (ACLs, rule lists, settings): the handlers sit in lb_http_kws
+ * at the bottom of http_cfg.c, beside the code they configure. Names that
+ * may be defined later in the file (use_backend's backend) are resolved
+ * once the whole file is read (lb_http_cfg_resolve). Worker threads only
+ * read the result. A defaults section's rules are shared read-only by the
+ * proxies that use it (they run first, as in HAProxy). */
 #ifndef LB_HTTP_CFG_H
 #define LB_HTTP_CFG_H
 
 #include <stddef.h>
 
+#include "common/cfgkw.h"
 #include "lbd/core/proxy_types.h"
 #include "lbd/http/acl.h"
+#include "lbd/http/http_rules.h"
 
 enum lb_reuse {
     LB_REUSE_SAFE = 0,
@@ -34,11 +40,14 @@ enum lb_reuse {
 #define LB_COOKIE_SECURE   (1u << 4)
 #define LB_COOKIE_PRESERVE (1u << 5)
 
-struct lb_http_rule {
-    struct lb_http_rule *next;
+/* use_backend NAME [if|unless COND] */
+struct lb_switch {
+    struct lb_switch *next;
     struct lb_cond *cond; /* NULL: always */
-    struct lb_proxy *be;  /* use_backend */
-    int deny_status;      /* http-request deny: status; 0 for allow */
+    char *name;
+    struct lb_proxy *be; /* resolved after the whole file is read */
+    const char *file;
+    unsigned line;
 };
 
 /* A canned or configured error response: a complete HTTP message. */
@@ -52,9 +61,14 @@ struct lb_errmsg {
 
 struct lb_http_px {
     struct lb_acl_set *acls;
-    struct lb_http_rule *switching; /* use_backend, in order */
-    struct lb_http_rule *reqrules;  /* http-request, in order */
-    char *cookie;                   /* cookie NAME; NULL: no persistence */
+    struct lb_switch *switching;  /* use_backend, in order */
+    struct lb_rule *reqrules;     /* http-request, in order */
+    struct lb_rule *rsprules;     /* http-response, in order */
+    struct lb_rule *redirects;    /* redirect statements (after http-request) */
+    const struct lb_http_px *def; /* the defaults' rules, run first (not owned) */
+    const char *rules_file;       /* first rule line, for mode tcp refusals */
+    unsigned rules_line;
+    char *cookie; /* cookie NAME; NULL: no persistence */
     size_t cookie_len;
     unsigned cookie_flags; /* LB_COOKIE_* */
     char *cookie_domain;
@@ -64,9 +78,23 @@ struct lb_http_px {
     size_t nerrfiles;
 };
 
-/* Compile px->extra into px->http for every proxy of mode http. Returns 0,
- * or a negative errno with *err = "FILE:LINE: proxy 'NAME': ...". */
-int lb_http_cfg_compile(struct lb_cfg *cfg, char **err);
+/* The http keywords of proxy sections (LB_CAP_* in flags); the config
+ * parser looks here after lb_proxy_kws. Handlers take struct lb_cfgctx. */
+extern const struct lk_cfgkw lb_http_kws[];
+
+/* The proxy's http settings, created with HAProxy's defaults on first
+ * use. NULL on OOM. */
+struct lb_http_px *lb_http_px_get(struct lb_proxy *px);
+
+/* A new proxy inherits from defaults `def`: settings are copied (the
+ * backend ones only into proxies that are backends), rules are shared.
+ * Returns 0 or -ENOMEM. */
+int lb_http_px_inherit(struct lb_proxy *px, const struct lb_proxy *def);
+
+/* After the whole file: resolve use_backend names, refuse http rules in
+ * mode tcp. Returns 0, or a negative errno with every error appended to
+ * *err as "FILE:LINE: ...". */
+int lb_http_cfg_resolve(struct lb_cfg *cfg, char **err);
 
 /* NULL-safe; returns NULL. */
 struct lb_http_px *lb_http_px_free(struct lb_http_px *h);

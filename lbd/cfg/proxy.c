@@ -100,7 +100,7 @@ static int inherit(struct lb_proxy *px, const struct lb_proxy *def)
     for (i = 0; i < def->nextra; i++)
         if (extra_add(px, def->extra[i], def->extra_file[i], def->extra_line[i]) < 0)
             return -ENOMEM;
-    return 0;
+    return lb_http_px_inherit(px, def);
 }
 
 struct lb_proxy *lb_proxy_new(const char *name, unsigned cap, const struct lb_proxy *def)
@@ -141,6 +141,7 @@ struct lb_proxy *lb_proxy_free(struct lb_proxy *px)
     free(px->extra_file);
     free(px->extra_line);
     lb_http_px_free(px->http);
+    lb_cond_free(px->stats.admin);
     free(px->defsrv.cookie);
     free(px->stats.uri);
     free(px->stats.realm);
@@ -470,6 +471,28 @@ static int stats_auth(struct lb_cfgctx *ctx, const char *v, char **err)
     return 0;
 }
 
+/* "stats admin if|unless COND": the condition sees the client's address
+ * (the stats page decides before it reads a request's headers), with the
+ * proxy's ACLs. */
+static int stats_admin(struct lb_cfgctx *ctx, int argc, char **argv, char **err)
+{
+    struct lb_http_px *h = lb_http_px_get(ctx->px);
+    char *msg = NULL;
+    int r;
+
+    if (!h)
+        return lb_cfg_fail(ctx, err, "out of memory");
+    lb_cond_free(ctx->px->stats.admin);
+    ctx->px->stats.admin = NULL;
+    r = lb_cond_parse(h->acls, 0, argc - 2, argv + 2, &ctx->px->stats.admin, &msg);
+    if (r < 0) {
+        r = lb_cfg_fail(ctx, err, "stats admin: %s", msg ? msg : "out of memory");
+        free(msg);
+        return r;
+    }
+    return 0;
+}
+
 static int kw_stats(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
@@ -498,14 +521,7 @@ static int kw_stats(int argc, char **argv, void *vctx, char **err)
         return lb_cfg_time(ctx, argv + 1, 1, &st->refresh_ms, err);
     } else if (strcmp(k, "admin") == 0 && argc >= 4 &&
                (strcmp(argv[2], "if") == 0 || strcmp(argv[2], "unless") == 0)) {
-        /* the stats page grants admin for these two conditions only: any
-         * other one would be accepted and never grant anything */
-        if (argc != 4 || strcmp(argv[2], "if") != 0 ||
-            (strcmp(argv[3], "TRUE") != 0 && strcmp(argv[3], "LOCALHOST") != 0))
-            return lb_cfg_fail(ctx, err,
-                               "stats admin: only 'if TRUE' and 'if LOCALHOST' are supported by "
-                               "lbd");
-        return option_keep_args(ctx, argc, argv, 0, err);
+        return stats_admin(ctx, argc, argv, err);
     } else {
         return lb_cfg_fail(ctx, err,
                            "stats: expected 'enable', 'uri PATH', 'auth USER:PASS', 'refresh T', "
@@ -546,23 +562,6 @@ static int http_check_check(struct lb_cfgctx *ctx, int argc, char **argv, char *
     return keep_line(ctx, argc, argv, 0, 0, err);
 }
 
-/* http-request actions lbd implements; any other one is refused at its own
- * line, since ignoring it (an "auth", a "redirect") would change what the
- * site exposes. use-service prometheus-exporter is served by the stats page. */
-static int http_request_check(struct lb_cfgctx *ctx, int argc, char **argv, char **err)
-{
-    const char *a = argv[1];
-
-    if (strcmp(a, "deny") == 0 || strcmp(a, "allow") == 0)
-        return keep_line(ctx, argc, argv, 0, 1, err);
-    if (strcmp(a, "use-service") == 0 && argc >= 3 && strcmp(argv[2], "prometheus-exporter") == 0)
-        return keep_line(ctx, argc, argv, 0, 0, err);
-    return lb_cfg_fail(ctx, err,
-                       "http-request %s: action not supported by lbd (deny, allow, use-service "
-                       "prometheus-exporter)",
-                       a);
-}
-
 /* Keywords whose behaviour belongs to the HTTP, checks and stats modules:
  * checked for shape here, stored verbatim, and read by those modules. */
 static int kw_keep(int argc, char **argv, void *vctx, char **err)
@@ -570,32 +569,13 @@ static int kw_keep(int argc, char **argv, void *vctx, char **err)
     struct lb_cfgctx *ctx = vctx;
     const char *k = argv[0];
 
-    if (strcmp(k, "use_backend") == 0 &&
-        (argc < 4 || (strcmp(argv[2], "if") != 0 && strcmp(argv[2], "unless") != 0)))
-        return lb_cfg_fail(ctx, err, "use_backend: expected 'use_backend NAME if|unless COND'");
-    if (strcmp(k, "errorfile") == 0) {
-        uint64_t code;
-
-        if (argc != 3 || lk_parse_uint(argv[1], 200, 599, &code) < 0)
-            return lb_cfg_fail(ctx, err, "errorfile: expected 'errorfile CODE FILE'");
-        if (access(argv[2], R_OK) != 0)
-            return lb_cfg_fail(ctx, err, "errorfile: cannot read '%s'", argv[2]);
-    }
     if (strcmp(k, "galera-check") == 0 &&
         (argc < 3 || strcmp(argv[1], "user") != 0 ||
          (argc > 3 && (argc != 5 || strcmp(argv[3], "password") != 0))))
         return lb_cfg_fail(ctx, err, "galera-check: expected 'galera-check user U [password P]'");
-    if (strcmp(k, "http-request") == 0)
-        return http_request_check(ctx, argc, argv, err);
     if (strcmp(k, "http-check") == 0)
         return http_check_check(ctx, argc, argv, err);
-    if (strcmp(k, "http-response") == 0)
-        return lb_cfg_fail(ctx, err,
-                           "http-response %s: action not supported by lbd (no http-response "
-                           "action is implemented yet)",
-                           argv[1]);
-    return keep_line(ctx, argc, argv, 0, strcmp(k, "acl") == 0 || strcmp(k, "use_backend") == 0,
-                     err);
+    return keep_line(ctx, argc, argv, 0, 0, err);
 }
 
 static int kw_server(int argc, char **argv, void *vctx, char **err)
@@ -622,8 +602,6 @@ const struct lk_cfgkw lb_proxy_kws[] = {
     {"bind", kw_bind, 1, -1, F},
     {"mode", kw_mode, 1, 1, D | FB},
     {"default_backend", kw_default_backend, 1, 1, D | F},
-    {"use_backend", kw_keep, 3, -1, F},
-    {"acl", kw_keep, 2, -1, FB},
     {"balance", kw_balance, 1, 2, D | B},
     {"server", kw_server, 1, -1, B},
     {"default-server", kw_defsrv, 1, -1, D | B},
@@ -635,12 +613,6 @@ const struct lk_cfgkw lb_proxy_kws[] = {
     {"log", kw_log, 1, 6, D | FB},
     {"stats", kw_stats, 1, -1, D | FB},
     {"http-check", kw_keep, 1, -1, D | B},
-    {"http-request", kw_keep, 1, -1, D | FB},
-    {"http-response", kw_keep, 1, -1, D | FB},
-    {"http-reuse", kw_keep, 1, 1, D | B},
-    {"cookie", kw_keep, 1, -1, D | B},
-    {"errorfile", kw_keep, 2, 2, D | FB},
-    {"retry-on", kw_keep, 1, -1, D | B},
     {"galera-check", kw_keep, 1, 4, D | B},
     {"description", kw_ignored, 1, -1, FB},
     {NULL, NULL, 0, 0, 0},
@@ -664,28 +636,8 @@ static int validate_binds(struct lb_cfg *cfg, struct lb_proxy *px, char **err)
     return 0;
 }
 
-/* mode tcp has no content switching or rules yet: a use_backend or
- * http-request line there would be silently ignored, so it is refused at
- * its own line. */
-static int validate_tcp_switching(const struct lb_proxy *px, char **err)
-{
-    size_t i;
-
-    if (px->mode != LB_MODE_TCP || !(px->cap & LB_CAP_FE))
-        return 0;
-    for (i = 0; i < px->nextra; i++)
-        if (strncmp(px->extra[i], "use_backend ", 12) == 0 ||
-            strncmp(px->extra[i], "http-request ", 13) == 0)
-            return lk_cfg_err(err, "%s:%u: %s '%s': '%.*s' is not supported in mode tcp by lbd",
-                              px->extra_file[i], px->extra_line[i], lb_proxy_kind(px), px->name,
-                              (int)strcspn(px->extra[i], " "), px->extra[i]);
-    return 0;
-}
-
 int lb_proxy_validate(struct lb_cfg *cfg, struct lb_proxy *px, char **err)
 {
-    if (validate_tcp_switching(px, err) < 0)
-        return -EINVAL;
     if ((px->cap & LB_CAP_FE) && !px->binds && !(px->cap & LB_CAP_BE))
         return lk_cfg_err(err, "%s:%u: frontend '%s' has no 'bind' line", px->file, px->line,
                           px->name);

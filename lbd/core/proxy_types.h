@@ -159,11 +159,13 @@ struct lb_stats_cfg {
     uint64_t refresh_ms;
     int hide_version;
     char *realm;
+    struct lb_cond *admin; /* "stats admin if|unless COND" (lbd/http/acl.h); NULL: none */
 };
 
 #define LB_CFG_WORD_SPACE '\x1f'
 
 struct lb_srv_observer; /* lbd/core/server.h */
+struct lb_cond;         /* lbd/http/acl.h */
 
 struct lb_proxy {
     struct lb_proxy *next;

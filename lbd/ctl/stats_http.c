@@ -10,6 +10,7 @@
 #include "lbd/core/daemon.h"
 #include "lbd/ctl/stats_http.h"
 #include "lbd/ctl/stats_page.h"
+#include "lbd/http/sample.h"
 #include "proto/http1.h"
 
 #define REQ_MAX       (64 * 1024)
@@ -134,6 +135,7 @@ int lb_stats_http_serve(struct lb_daemon *d,
 {
     char method[16], uri[2048], auth[512];
     struct lb_stats_req rq = {0};
+    struct lb_smp_ctx smp = {0};
     int r = http1_parse_request((const uint8_t *)buf, len, m);
 
     if (r == 0 && len >= REQ_MAX)
@@ -174,8 +176,12 @@ int lb_stats_http_serve(struct lb_daemon *d,
     rq.body = buf + r;
     rq.body_len = m->body == HTTP1_BODY_CL ? (size_t)m->content_length : 0;
     rq.client = client;
+    smp.rqbuf = (const uint8_t *)buf;
+    smp.rq = m;
+    smp.src = client;
+    rq.smp = &smp;
     atomic_fetch_add(&px->req_tot, 1);
-    if (!lb_stats_page_match(px, uri))
+    if (!lb_stats_page_match(px, &rq))
         lk_sb_puts(out, "HTTP/1.1 503 Service Unavailable\r\ncontent-length: 107\r\n"
                         "cache-control: no-cache\r\ncontent-type: text/html\r\n"
                         "connection: close\r\n\r\n<html><body><h1>503 Service Unavailable"

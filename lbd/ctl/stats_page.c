@@ -7,6 +7,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "lbd/cfg/http_cfg.h"
 #include "lbd/cfg/proxy.h"
 #include "lbd/core/daemon.h"
 #include "lbd/core/server.h"
@@ -560,41 +561,26 @@ void lb_stats_prometheus(struct lk_sb *sb, struct lb_daemon *d)
 
 /* ---- requests ---- */
 
-/* The path from "http-request use-service prometheus-exporter if { path
- * /X }", or "/metrics" on a stats proxy without one. */
-static const char *metrics_path(const struct lb_proxy *px, char *buf, size_t len)
+/* Is this request for the metrics? "http-request use-service
+ * prometheus-exporter [if COND]" decides; a stats proxy without that rule
+ * serves them at /metrics. */
+static int is_metrics(const struct lb_proxy *px, const struct lb_stats_req *rq)
 {
-    size_t i;
+    const struct lb_cond *cond = NULL;
+    size_t n = strcspn(rq->uri, "?;");
 
-    for (i = 0; i < px->nextra; i++) {
-        const char *l = px->extra[i], *p;
-
-        if (strncmp(l, "http-request use-service prometheus-exporter", 44) != 0)
-            continue;
-        p = strstr(l, "path ");
-        if (p && sscanf(p + 5, "%127s", buf) == 1 && len > 128)
-            return buf;
-    }
-    return px->stats.enabled ? "/metrics" : NULL;
+    if (px->http && lb_rule_find_promex(px->http->reqrules, &cond))
+        return rq->smp ? lb_cond_eval(cond, rq->smp) : cond == NULL;
+    return px->stats.enabled && n == 8 && strncmp(rq->uri, "/metrics", 8) == 0;
 }
 
-static int admin_allowed(const struct lb_proxy *px, const struct lk_addr *client)
+static int admin_allowed(const struct lb_proxy *px, const struct lb_stats_req *rq)
 {
-    size_t i;
+    struct lb_smp_ctx *c = rq->smp;
 
-    for (i = 0; i < px->nextra; i++) {
-        const char *l = px->extra[i];
-
-        if (strcmp(l, "stats admin if TRUE") == 0)
-            return 1;
-        if (strcmp(l, "stats admin if LOCALHOST") == 0 && client) {
-            char ip[LK_ADDR_STRLEN];
-
-            lk_addr_ip_str(client, ip, sizeof(ip));
-            return strncmp(ip, "127.", 4) == 0 || strcmp(ip, "::1") == 0;
-        }
-    }
-    return 0;
+    if (!px->stats.admin || !c)
+        return 0;
+    return lb_cond_eval(px->stats.admin, c);
 }
 
 static size_t path_len(const char *uri)
@@ -602,18 +588,14 @@ static size_t path_len(const char *uri)
     return strcspn(uri, "?;");
 }
 
-int lb_stats_page_match(const struct lb_proxy *px, const char *uri)
+int lb_stats_page_match(const struct lb_proxy *px, const struct lb_stats_req *rq)
 {
-    char buf[160];
-    const char *mp = metrics_path(px, buf, sizeof(buf));
-    size_t n = path_len(uri);
-
-    if (mp && strlen(mp) == n && strncmp(uri, mp, n) == 0)
+    if (is_metrics(px, rq))
         return 1;
     if (!px->stats.enabled)
         return 0;
     /* "stats uri /stats" serves /stats and anything below, as HAProxy does */
-    return strncmp(uri, px->stats.uri ? px->stats.uri : "/haproxy?stats",
+    return strncmp(rq->uri, px->stats.uri ? px->stats.uri : "/haproxy?stats",
                    strlen(px->stats.uri ? px->stats.uri : "/haproxy?stats")) == 0;
 }
 
@@ -714,13 +696,11 @@ int lb_stats_page_respond(struct lb_daemon *d,
 {
     struct lk_sb body = LK_SB_INIT;
     struct lb_stat_filter f = {-1, LB_STAT_TYPE_ALL, -1, NULL};
-    char realm[160], mbuf[160];
-    const char *mp = metrics_path(px, mbuf, sizeof(mbuf));
+    char realm[160];
     const char *opts = rq->uri + path_len(rq->uri);
     int admin;
 
-    if (mp && strlen(mp) == path_len(rq->uri) && strncmp(rq->uri, mp, strlen(mp)) == 0 &&
-        lb_stats_auth_ok(px, rq->authorization)) {
+    if (is_metrics(px, rq) && lb_stats_auth_ok(px, rq->authorization)) {
         lb_stats_prometheus(&body, d);
         return respond(out, 200, "OK", "text/plain; version=0.0.4", &body, NULL);
     }
@@ -730,7 +710,7 @@ int lb_stats_page_respond(struct lb_daemon *d,
         lk_sb_puts(&body, body_401);
         return respond(out, 401, "Unauthorized", "text/html", &body, realm);
     }
-    admin = admin_allowed(px, rq->client);
+    admin = admin_allowed(px, rq);
     if (strcmp(rq->method, "POST") == 0) {
         if (!admin) {
             lk_sb_puts(&body, "<html><body><h1>403 Forbidden</h1>\nRequest forbidden by "

@@ -14,6 +14,7 @@
 #include "common/addr.h"
 #include "common/strbuf.h"
 #include "lbd/core/proxy_types.h"
+#include "lbd/http/sample.h"
 
 struct lb_daemon;
 
@@ -24,10 +25,11 @@ struct lb_stats_req {
     const char *body;          /* POST body (admin actions) or NULL */
     size_t body_len;
     const struct lk_addr *client;
+    struct lb_smp_ctx *smp; /* the parsed request, for rule conditions */
 };
 
 /* Does this request belong to the stats page or metrics of proxy px? */
-int lb_stats_page_match(const struct lb_proxy *px, const char *uri);
+int lb_stats_page_match(const struct lb_proxy *px, const struct lb_stats_req *rq);
 
 /* Build the full HTTP/1.1 response (status line, headers, body) into out.
  * Returns the HTTP status code. */

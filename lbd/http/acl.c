@@ -1,6 +1,9 @@
 /* acl.c - ACLs and conditions; see acl.h. */
+#define PCRE2_CODE_UNIT_WIDTH 8
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
+#include <pcre2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,8 +13,26 @@
 #include "common/cfglex.h"
 #include "lbd/http/acl.h"
 
-enum fetch { F_PATH = 0, F_URL, F_HDR, F_METHOD, F_SRC, F_TRUE, F_FALSE, F_VERSION, F_MAX };
-enum match { M_STR = 0, M_BEG, M_END, M_SUB, M_DIR, M_DOM, M_IP, M_MAX };
+enum match {
+    M_STR = 0,
+    M_BEG,
+    M_END,
+    M_SUB,
+    M_DIR,
+    M_DOM,
+    M_REG,
+    M_LEN,
+    M_INT,
+    M_IP,
+    M_FOUND,
+    M_BOOL
+};
+
+static const char *const match_names[] = {
+    [M_STR] = "str", [M_BEG] = "beg", [M_END] = "end",     [M_SUB] = "sub",
+    [M_DIR] = "dir", [M_DOM] = "dom", [M_REG] = "reg",     [M_LEN] = "len",
+    [M_INT] = "int", [M_IP] = "ip",   [M_FOUND] = "found", [M_BOOL] = "bool",
+};
 
 struct net {
     int family;
@@ -19,15 +40,22 @@ struct net {
     unsigned bits;
 };
 
+struct range {
+    int64_t lo, hi;
+};
+
 struct crit {
-    uint8_t fetch, match, icase;
-    char *hdr; /* hdr*(NAME) */
-    size_t hdr_len;
-    char **vals;
+    struct lb_sexpr *expr;
+    uint8_t match, icase;
+    char **vals; /* str..dom */
     size_t *lens;
     size_t nvals;
-    struct net *nets;
+    pcre2_code **res; /* reg */
+    size_t nres;
+    struct net *nets; /* ip */
     size_t nnets;
+    struct range *ranges; /* int, len */
+    size_t nranges;
 };
 
 struct lb_acl {
@@ -35,6 +63,7 @@ struct lb_acl {
     char *name;
     struct crit *crits; /* ORed */
     size_t ncrits;
+    unsigned uses; /* LB_SMP_USE_* of all criteria */
 };
 
 static char acl_kw[] = "acl"; /* argv[0] of the lines built here */
@@ -55,14 +84,25 @@ struct lb_cond {
     struct lb_acl_set *inl; /* inline { } ACLs this condition owns */
 };
 
-/* HAProxy's predefined ACLs that make sense here. */
-static const char *const predefined[][4] = {
-    {"TRUE", "always_true", NULL, NULL},         {"FALSE", "always_false", NULL, NULL},
-    {"HTTP", "always_true", NULL, NULL},         {"METH_GET", "method", "GET", "HEAD"},
-    {"METH_HEAD", "method", "HEAD", NULL},       {"METH_POST", "method", "POST", NULL},
-    {"METH_PUT", "method", "PUT", NULL},         {"METH_DELETE", "method", "DELETE", NULL},
-    {"METH_OPTIONS", "method", "OPTIONS", NULL}, {"HTTP_1.0", "req.ver", "1.0", NULL},
+/* HAProxy's predefined ACLs that make sense without TLS or TCP inspection. */
+static const char *const predefined[][5] = {
+    {"TRUE", "always_true", NULL},
+    {"FALSE", "always_false", NULL},
+    {"HTTP", "always_true", NULL},
+    {"HTTP_1.0", "req.ver", "1.0", NULL},
     {"HTTP_1.1", "req.ver", "1.1", NULL},
+    {"HTTP_URL_ABS", "url_reg", "^[^/:]*://", NULL},
+    {"HTTP_URL_SLASH", "url_beg", "/", NULL},
+    {"HTTP_URL_STAR", "url", "*", NULL},
+    {"LOCALHOST", "src", "127.0.0.1/8", "::1", NULL},
+    {"METH_CONNECT", "method", "CONNECT", NULL},
+    {"METH_DELETE", "method", "DELETE", NULL},
+    {"METH_GET", "method", "GET", "HEAD", NULL},
+    {"METH_HEAD", "method", "HEAD", NULL},
+    {"METH_OPTIONS", "method", "OPTIONS", NULL},
+    {"METH_POST", "method", "POST", NULL},
+    {"METH_PUT", "method", "PUT", NULL},
+    {"METH_TRACE", "method", "TRACE", NULL},
 };
 
 static void crit_fini(struct crit *c)
@@ -71,10 +111,14 @@ static void crit_fini(struct crit *c)
 
     for (i = 0; i < c->nvals; i++)
         free(c->vals[i]);
+    for (i = 0; i < c->nres; i++)
+        pcre2_code_free(c->res[i]);
     free(c->vals);
     free(c->lens);
+    free(c->res);
     free(c->nets);
-    free(c->hdr);
+    free(c->ranges);
+    lb_sexpr_free(c->expr);
 }
 
 static struct lb_acl *acl_free(struct lb_acl *a)
@@ -106,7 +150,7 @@ struct lb_acl_set *lb_acl_set_free(struct lb_acl_set *set)
 struct lb_acl_set *lb_acl_set_new(void)
 {
     struct lb_acl_set *set = calloc(1, sizeof(*set));
-    char *argv[6];
+    char *argv[7];
     char *err = NULL;
     size_t i;
     int argc;
@@ -115,7 +159,7 @@ struct lb_acl_set *lb_acl_set_new(void)
         return NULL;
     for (i = 0; i < LK_ARRAY_SIZE(predefined); i++) {
         argv[0] = acl_kw;
-        for (argc = 1; argc < 5 && predefined[i][argc - 1]; argc++)
+        for (argc = 1; argc < 6 && predefined[i][argc - 1]; argc++)
             argv[argc] = (char *)(uintptr_t)predefined[i][argc - 1];
         if (lb_acl_add(set, argc, argv, &err) < 0) {
             free(err);
@@ -135,45 +179,63 @@ static struct lb_acl *find_acl(const struct lb_acl_set *set, const char *name)
     return NULL;
 }
 
-/* "hdr_beg(host)" -> fetch, match, header name. */
-static int parse_fetch(struct crit *c, const char *s, char **err)
+/* "path_beg", "hdr_sub(host)": HAProxy's derived keywords are a fetch
+ * with a match suffix. Returns the match, or -1 when `s` is not one; the
+ * fetch's text (without the suffix) goes to buf. */
+static int derived(const char *s, char *buf, size_t len)
 {
+    static const char *const bases[] = {"path", "url",     "base",    "hdr", "shdr", "urlp",
+                                        "cook", "req.hdr", "res.hdr", "src", "dst",  "query"};
     static const struct {
-        const char *name;
-        uint8_t fetch, match;
-    } tab[] = {
-        {"path", F_PATH, M_STR},        {"path_beg", F_PATH, M_BEG},
-        {"path_end", F_PATH, M_END},    {"path_sub", F_PATH, M_SUB},
-        {"path_dir", F_PATH, M_DIR},    {"url", F_URL, M_STR},
-        {"url_beg", F_URL, M_BEG},      {"url_end", F_URL, M_END},
-        {"url_sub", F_URL, M_SUB},      {"hdr", F_HDR, M_STR},
-        {"hdr_beg", F_HDR, M_BEG},      {"hdr_end", F_HDR, M_END},
-        {"hdr_sub", F_HDR, M_SUB},      {"hdr_dom", F_HDR, M_DOM},
-        {"method", F_METHOD, M_STR},    {"src", F_SRC, M_IP},
-        {"always_true", F_TRUE, M_STR}, {"always_false", F_FALSE, M_STR},
-        {"req.ver", F_VERSION, M_STR},
-    };
+        const char *sfx;
+        int match;
+    } sfx[] = {{"_beg", M_BEG}, {"_end", M_END}, {"_sub", M_SUB}, {"_dir", M_DIR}, {"_dom", M_DOM},
+               {"_reg", M_REG}, {"_len", M_LEN}, {"_ip", M_IP},   {"_val", M_INT}, {"_str", M_STR}};
     const char *paren = strchr(s, '(');
-    size_t n = paren ? (size_t)(paren - s) : strlen(s), i, e;
+    size_t n = paren ? (size_t)(paren - s) : strlen(s), i, k, bl;
 
-    for (i = 0; i < LK_ARRAY_SIZE(tab); i++)
-        if (strlen(tab[i].name) == n && strncmp(tab[i].name, s, n) == 0)
-            break;
-    if (i == LK_ARRAY_SIZE(tab))
-        return lk_cfg_err(err,
-                          "unsupported ACL criterion '%s' (path, path_beg, path_end, path_sub, "
-                          "path_dir, url*, hdr*(name), method, src)",
-                          s);
-    c->fetch = tab[i].fetch;
-    c->match = tab[i].match;
-    if (c->fetch != F_HDR)
-        return paren ? lk_cfg_err(err, "ACL criterion '%s' takes no argument", s) : 0;
-    e = paren ? strcspn(paren + 1, ",)") : 0;
-    if (!paren || e == 0 || !strchr(paren, ')'))
-        return lk_cfg_err(err, "ACL criterion '%s' needs a header name: hdr(name)", s);
-    c->hdr = strndup(paren + 1, e);
-    c->hdr_len = e;
-    return c->hdr ? 0 : -ENOMEM;
+    for (i = 0; i < LK_ARRAY_SIZE(bases); i++) {
+        bl = strlen(bases[i]);
+        if (n <= bl || strncmp(s, bases[i], bl) != 0)
+            continue;
+        for (k = 0; k < LK_ARRAY_SIZE(sfx); k++)
+            if (n - bl == strlen(sfx[k].sfx) && strncmp(s + bl, sfx[k].sfx, n - bl) == 0) {
+                snprintf(buf, len, "%s%s", bases[i], paren ? paren : "");
+                return sfx[k].match;
+            }
+    }
+    return -1;
+}
+
+static int default_match(enum lb_smp_type t)
+{
+    switch (t) {
+    case LB_SMP_INT:
+        return M_INT;
+    case LB_SMP_ADDR:
+        return M_IP;
+    case LB_SMP_BOOL:
+        return M_BOOL;
+    default:
+        return M_STR;
+    }
+}
+
+static int parse_expr(struct crit *c, const char *s, unsigned avail, char **err)
+{
+    char buf[1024];
+    int m = derived(s, buf, sizeof(buf)), r;
+
+    r = lb_sexpr_parse(m >= 0 ? buf : s, avail, &c->expr, err);
+    if (r < 0)
+        return r;
+    if (m >= 0)
+        c->match = (uint8_t)m;
+    else if (lb_sexpr_nconv(c->expr) > 0) /* converters' output: a string unless -m says */
+        c->match = M_STR;
+    else
+        c->match = (uint8_t)default_match(lb_sexpr_fetch_type(c->expr));
+    return 0;
 }
 
 static int parse_net(struct net *n, const char *s)
@@ -202,71 +264,171 @@ static int parse_net(struct net *n, const char *s)
     return 0;
 }
 
-static int add_value(struct crit *c, const char *v, char **err)
+/* "12", "10:20", ":5", "7:" with an optional operator before it. */
+static int parse_range(struct range *r, const char *op, const char *v)
 {
-    char **vals;
-    size_t *lens;
-    struct net *nets;
+    const char *colon = strchr(v, ':');
+    int64_t a = INT64_MIN, b = INT64_MAX;
+    char lo[32];
 
-    if (c->match == M_IP) {
-        nets = realloc(c->nets, (c->nnets + 1) * sizeof(*nets));
-        if (!nets)
+    if (colon) {
+        if ((size_t)(colon - v) >= sizeof(lo))
+            return -EINVAL;
+        memcpy(lo, v, (size_t)(colon - v));
+        lo[colon - v] = 0;
+        if ((lo[0] && lk_parse_int(lo, INT64_MIN, INT64_MAX, &a) < 0) ||
+            (colon[1] && lk_parse_int(colon + 1, INT64_MIN, INT64_MAX, &b) < 0))
+            return -EINVAL;
+    } else {
+        if (lk_parse_int(v, INT64_MIN, INT64_MAX, &a) < 0)
+            return -EINVAL;
+        b = a;
+        if (op && strcmp(op, "ge") == 0)
+            b = INT64_MAX;
+        else if (op && strcmp(op, "gt") == 0)
+            a = a + 1, b = INT64_MAX;
+        else if (op && strcmp(op, "le") == 0)
+            b = a, a = INT64_MIN;
+        else if (op && strcmp(op, "lt") == 0)
+            b = a - 1, a = INT64_MIN;
+    }
+    r->lo = a;
+    r->hi = b;
+    return 0;
+}
+
+static int grow(void **p, size_t n, size_t sz)
+{
+    void *np = realloc(*p, (n + 1) * sz);
+
+    if (!np)
+        return -ENOMEM;
+    *p = np;
+    return 0;
+}
+
+static int add_value(struct crit *c, const char *op, const char *v, char **err)
+{
+    PCRE2_UCHAR msg[120];
+    PCRE2_SIZE off;
+    int code;
+
+    switch (c->match) {
+    case M_IP:
+        if (grow((void **)&c->nets, c->nnets, sizeof(*c->nets)) < 0)
             return -ENOMEM;
-        c->nets = nets;
-        if (parse_net(&nets[c->nnets], v) < 0)
-            return lk_cfg_err(err, "src: invalid address or network '%s'", v);
+        if (parse_net(&c->nets[c->nnets], v) < 0)
+            return lk_cfg_err(err, "invalid address or network '%s'", v);
         c->nnets++;
         return 0;
+    case M_INT:
+    case M_LEN:
+        if (grow((void **)&c->ranges, c->nranges, sizeof(*c->ranges)) < 0)
+            return -ENOMEM;
+        if (parse_range(&c->ranges[c->nranges], op, v) < 0)
+            return lk_cfg_err(err, "invalid integer or range '%s'", v);
+        c->nranges++;
+        return 0;
+    case M_REG:
+        if (grow((void **)&c->res, c->nres, sizeof(*c->res)) < 0)
+            return -ENOMEM;
+        c->res[c->nres] = pcre2_compile((PCRE2_SPTR)v, PCRE2_ZERO_TERMINATED,
+                                        c->icase ? PCRE2_CASELESS : 0, &code, &off, NULL);
+        if (!c->res[c->nres]) {
+            pcre2_get_error_message(code, msg, sizeof(msg));
+            return lk_cfg_err(err, "invalid regex '%s': %s", v, msg);
+        }
+        c->nres++;
+        return 0;
+    case M_FOUND:
+    case M_BOOL:
+        return lk_cfg_err(err, "'-m %s' takes no value, got '%s'", match_names[c->match], v);
+    default:
+        if (grow((void **)&c->vals, c->nvals, sizeof(*c->vals)) < 0 ||
+            grow((void **)&c->lens, c->nvals, sizeof(*c->lens)) < 0 ||
+            !(c->vals[c->nvals] = strdup(v)))
+            return -ENOMEM;
+        c->lens[c->nvals++] = strlen(v);
+        return 0;
     }
-    vals = realloc(c->vals, (c->nvals + 1) * sizeof(*vals));
-    if (vals)
-        c->vals = vals;
-    lens = realloc(c->lens, (c->nvals + 1) * sizeof(*lens));
-    if (lens)
-        c->lens = lens;
-    if (!vals || !lens || !(c->vals[c->nvals] = strdup(v)))
-        return -ENOMEM;
-    c->lens[c->nvals++] = strlen(v);
-    return 0;
+}
+
+/* -f FILE: one pattern per line; blank lines and '#' comments skipped. */
+static int add_file(struct crit *c, const char *path, char **err)
+{
+    char line[1024], *p, *e;
+    FILE *f = fopen(path, "re");
+    int r = 0;
+
+    if (!f)
+        return lk_cfg_err(err, "cannot open pattern file '%s': %s", path, strerror(errno));
+    while (r == 0 && fgets(line, sizeof(line), f)) {
+        for (p = line; *p == ' ' || *p == '\t'; p++)
+            ;
+        for (e = p + strlen(p); e > p && isspace((unsigned char)e[-1]); e--)
+            ;
+        *e = '\0';
+        if (*p && *p != '#')
+            r = add_value(c, NULL, p, err);
+    }
+    fclose(f);
+    return r;
 }
 
 static int parse_match_flag(struct crit *c, const char *m, char **err)
 {
-    static const char *const names[] = {[M_STR] = "str", [M_BEG] = "beg", [M_END] = "end",
-                                        [M_SUB] = "sub", [M_DIR] = "dir", [M_DOM] = "dom"};
     size_t i;
 
-    if (c->fetch != F_PATH && c->fetch != F_URL && c->fetch != F_HDR)
-        return lk_cfg_err(err, "'-m %s' applies to path, url and hdr criteria only", m);
-    for (i = 0; i < LK_ARRAY_SIZE(names); i++)
-        if (strcmp(names[i], m) == 0) {
+    for (i = 0; i < LK_ARRAY_SIZE(match_names); i++)
+        if (strcmp(match_names[i], m) == 0) {
             c->match = (uint8_t)i;
             return 0;
         }
-    return lk_cfg_err(err, "unsupported match method '-m %s' (str, beg, end, sub, dir, dom)", m);
+    return lk_cfg_err(err,
+                      "match method '-m %s' is not supported by lbd (str, beg, end, sub, dir, dom, "
+                      "reg, len, int, ip, found, bool)",
+                      m);
 }
 
-/* criterion flags and values: argv[0] is the fetch */
+static int is_op(const char *s)
+{
+    return !strcmp(s, "eq") || !strcmp(s, "ge") || !strcmp(s, "gt") || !strcmp(s, "le") ||
+           !strcmp(s, "lt");
+}
+
+/* criterion flags and values: argv[0] is the expression */
 static int parse_crit(struct crit *c, int argc, char **argv, char **err)
 {
-    int i, r, flags = 1;
+    const char *op = NULL;
+    int i, r, flags = 1, nfiles = 0;
 
-    r = parse_fetch(c, argv[0], err);
+    r = parse_expr(c, argv[0], LB_SMP_USE_REQ | LB_SMP_USE_RSP, err);
     for (i = 1; i < argc && r == 0; i++) {
         if (flags && strcmp(argv[i], "-i") == 0) {
             c->icase = 1;
+        } else if (flags && strcmp(argv[i], "-n") == 0) {
+            continue; /* no DNS resolution of patterns: lbd never resolves them */
         } else if (flags && strcmp(argv[i], "-m") == 0 && i + 1 < argc) {
             r = parse_match_flag(c, argv[++i], err);
+        } else if (flags && strcmp(argv[i], "-f") == 0 && i + 1 < argc) {
+            r = add_file(c, argv[++i], err);
+            nfiles++;
         } else if (flags && strcmp(argv[i], "--") == 0) {
             flags = 0;
-        } else if (flags && argv[i][0] == '-' && c->fetch != F_SRC) {
-            r = lk_cfg_err(err, "unsupported ACL flag '%s' (-i, -m, --)", argv[i]);
+        } else if (flags && argv[i][0] == '-' && !isdigit((unsigned char)argv[i][1]) &&
+                   c->match != M_IP) {
+            r = lk_cfg_err(err, "ACL flag '%s' is not supported by lbd (-i, -m, -f, -n, --)",
+                           argv[i]);
+        } else if ((c->match == M_INT || c->match == M_LEN) && is_op(argv[i])) {
+            flags = 0;
+            op = argv[i];
         } else {
             flags = 0;
-            r = add_value(c, argv[i], err);
+            r = add_value(c, op, argv[i], err);
         }
     }
-    if (r == 0 && c->nvals == 0 && c->nnets == 0 && c->fetch != F_TRUE && c->fetch != F_FALSE)
+    if (r == 0 && !nfiles && c->nvals + c->nres + c->nnets + c->nranges == 0 &&
+        c->match != M_FOUND && c->match != M_BOOL)
         r = lk_cfg_err(err, "ACL criterion '%s' needs at least one value", argv[0]);
     return r;
 }
@@ -299,6 +461,7 @@ int lb_acl_add(struct lb_acl_set *set, int argc, char **argv, char **err)
         crit_fini(&crits[a->ncrits]);
         goto fail;
     }
+    a->uses |= lb_sexpr_uses(crits[a->ncrits].expr);
     a->ncrits++;
     if (na) {
         na->next = set->head;
@@ -368,7 +531,23 @@ static int inline_acl(struct lb_cond *c,
     return 0;
 }
 
+static const struct lb_acl *find_any(const struct lb_acl_set *set, const char *name)
+{
+    static struct lb_acl_set *builtin;
+    const struct lb_acl *a = find_acl(set, name);
+
+    /* conditions without a proxy set (the stats page's) still know
+     * TRUE, LOCALHOST, ...: one shared read-only set, built at config time */
+    if (!a && !set) {
+        if (!builtin)
+            builtin = lb_acl_set_new();
+        a = find_acl(builtin, name);
+    }
+    return a;
+}
+
 static int parse_terms(const struct lb_acl_set *set,
+                       unsigned avail,
                        struct lb_cond *c,
                        int argc,
                        char **argv,
@@ -398,9 +577,12 @@ static int parse_terms(const struct lb_acl_set *set,
             r = inline_acl(c, argc, argv, &i, &a, err);
             if (r < 0)
                 return r;
-        } else if (!(a = find_acl(set, t))) {
+        } else if (!(a = find_any(set, t))) {
             return lk_cfg_err(err, "unknown ACL '%s' in condition", t);
         }
+        if ((a->uses & avail) != a->uses)
+            return lk_cfg_err(err, "ACL '%s' reads the %s, which does not exist here", a->name,
+                              (a->uses & ~avail & LB_SMP_USE_REQ) ? "request" : "response");
         r = add_term(c, a, neg, orb);
         if (r < 0)
             return r;
@@ -412,6 +594,7 @@ static int parse_terms(const struct lb_acl_set *set,
 }
 
 int lb_cond_parse(const struct lb_acl_set *set,
+                  unsigned avail,
                   int argc,
                   char **argv,
                   struct lb_cond **ret_cond,
@@ -426,7 +609,7 @@ int lb_cond_parse(const struct lb_acl_set *set,
     if (!c)
         return -ENOMEM;
     c->unless = strcmp(argv[0], "unless") == 0;
-    r = parse_terms(set, c, argc, argv, err);
+    r = parse_terms(set, avail, c, argc, argv, err);
     if (r < 0) {
         lb_cond_free(c);
         return r;
@@ -437,13 +620,13 @@ int lb_cond_parse(const struct lb_acl_set *set,
 
 /* ---- evaluation ---- */
 
-static int eq(const char *a, const uint8_t *b, size_t n, int icase)
+static int eq(const char *a, const char *b, size_t n, int icase)
 {
-    return icase ? strncasecmp(a, (const char *)b, n) == 0 : memcmp(a, b, n) == 0;
+    return icase ? strncasecmp(a, b, n) == 0 : memcmp(a, b, n) == 0;
 }
 
 /* pattern found in v as whole components separated by `delim` */
-static int match_delim(const char *p, size_t pl, const uint8_t *v, size_t vl, int icase, char delim)
+static int match_delim(const char *p, size_t pl, const char *v, size_t vl, int icase, char delim)
 {
     size_t i;
 
@@ -458,7 +641,7 @@ static int match_delim(const char *p, size_t pl, const uint8_t *v, size_t vl, in
     return 0;
 }
 
-static int match_one(const struct crit *c, size_t k, const uint8_t *v, size_t vl)
+static int match_one(const struct crit *c, size_t k, const char *v, size_t vl)
 {
     const char *p = c->vals[k];
     size_t pl = c->lens[k], i;
@@ -484,25 +667,43 @@ static int match_one(const struct crit *c, size_t k, const uint8_t *v, size_t vl
     }
 }
 
-static int match_str(const struct crit *c, const uint8_t *v, size_t vl)
+static int match_reg(const struct crit *c, const char *v, size_t vl)
 {
+    static _Thread_local pcre2_match_data *md;
     size_t k;
 
-    for (k = 0; k < c->nvals; k++)
-        if (match_one(c, k, v, vl))
+    if (!md && !(md = pcre2_match_data_create(1, NULL)))
+        return 0;
+    for (k = 0; k < c->nres; k++)
+        if (pcre2_match(c->res[k], (PCRE2_SPTR)v, vl, 0, 0, md, NULL) >= 0)
             return 1;
     return 0;
 }
 
-static int match_src(const struct crit *c, const struct lk_addr *a)
+static int match_ip(const struct crit *c, struct lb_smp *s)
 {
+    uint8_t buf[16];
     const uint8_t *ip;
+    char tmp[64];
     size_t k, full;
-    int fam = a ? a->u.sa.sa_family : 0;
+    int fam = 0;
 
+    if (s->type == LB_SMP_ADDR && s->addr) {
+        fam = s->addr->u.sa.sa_family;
+        ip = fam == AF_INET ? (const uint8_t *)&s->addr->u.in4.sin_addr
+                            : s->addr->u.in6.sin6_addr.s6_addr;
+    } else if (s->type == LB_SMP_STR && s->len < sizeof(tmp)) {
+        memcpy(tmp, s->str, s->len);
+        tmp[s->len] = 0;
+        fam = inet_pton(AF_INET, tmp, buf) == 1    ? AF_INET
+              : inet_pton(AF_INET6, tmp, buf) == 1 ? AF_INET6
+                                                   : 0;
+        ip = buf;
+    } else {
+        return 0;
+    }
     if (fam != AF_INET && fam != AF_INET6)
         return 0;
-    ip = fam == AF_INET ? (const uint8_t *)&a->u.in4.sin_addr : a->u.in6.sin6_addr.s6_addr;
     for (k = 0; k < c->nnets; k++) {
         const struct net *n = &c->nets[k];
 
@@ -518,83 +719,86 @@ static int match_src(const struct crit *c, const struct lk_addr *a)
     return 0;
 }
 
-/* The path of the request-target: absolute-form loses scheme and
- * authority, the query string is cut. */
-static void req_path(const struct lb_acl_input *in, const uint8_t **ret, size_t *ret_len)
+static int match_int(const struct crit *c, int64_t v)
 {
-    const uint8_t *u = in->buf + in->m->uri_off;
-    size_t n = in->m->uri_len, i;
-    const uint8_t *s;
+    size_t k;
 
-    if (n && u[0] != '/') {
-        s = memmem(u, n, "://", 3);
-        if (s) {
-            s += 3;
-            n -= (size_t)(s - u);
-            u = s;
-            s = memchr(u, '/', n);
-            n = s ? n - (size_t)(s - u) : 0;
-            u = s ? s : u + n;
-        }
-    }
-    for (i = 0; i < n && u[i] != '?' && u[i] != '#'; i++)
-        ;
-    *ret = u;
-    *ret_len = i;
+    for (k = 0; k < c->nranges; k++)
+        if (v >= c->ranges[k].lo && v <= c->ranges[k].hi)
+            return 1;
+    return 0;
 }
 
-static int match_hdr(const struct crit *c, const struct lb_acl_input *in)
+static int to_int(struct lb_smp *s, int64_t *v)
 {
-    unsigned i;
+    char tmp[32];
 
-    for (i = 0; i < in->m->nhdr; i++) {
-        const struct http1_hdr *h = &in->m->hdr[i];
+    if (s->type == LB_SMP_INT || s->type == LB_SMP_BOOL) {
+        *v = s->i;
+        return 1;
+    }
+    if (s->type != LB_SMP_STR || s->len == 0 || s->len >= sizeof(tmp))
+        return 0;
+    memcpy(tmp, s->str, s->len);
+    tmp[s->len] = 0;
+    return lk_parse_int(tmp, INT64_MIN, INT64_MAX, v) == 0;
+}
 
-        if (h->name_len == c->hdr_len &&
-            strncasecmp((const char *)in->buf + h->name_off, c->hdr, c->hdr_len) == 0 &&
-            match_str(c, in->buf + h->val_off, h->val_len))
+static int match_smp(const struct crit *c, struct lb_smp_ctx *ctx, struct lb_smp *s)
+{
+    int64_t v;
+    size_t k;
+
+    switch (c->match) {
+    case M_FOUND:
+        return 1;
+    case M_BOOL:
+        return to_int(s, &v) && v != 0;
+    case M_INT:
+        return to_int(s, &v) && match_int(c, v);
+    case M_IP:
+        return match_ip(c, s);
+    default:
+        break;
+    }
+    lb_smp_as_str(ctx, s);
+    if (c->match == M_LEN)
+        return match_int(c, (int64_t)s->len);
+    if (c->match == M_REG)
+        return match_reg(c, s->str, s->len);
+    for (k = 0; k < c->nvals; k++)
+        if (match_one(c, k, s->str, s->len))
             return 1;
+    return 0;
+}
+
+static int crit_eval(const struct crit *c, struct lb_smp_ctx *ctx)
+{
+    struct lb_smp s;
+    unsigned occ;
+
+    for (occ = 0; occ < HTTP1_MAX_HDRS * 4; occ++) {
+        if (!lb_sexpr_eval(c->expr, ctx, occ, &s))
+            return 0;
+        if (match_smp(c, ctx, &s))
+            return 1;
+        if (!lb_sexpr_multi(c->expr))
+            return 0;
     }
     return 0;
 }
 
-static int crit_eval(const struct crit *c, const struct lb_acl_input *in)
-{
-    const uint8_t *v;
-    size_t n;
-
-    switch (c->fetch) {
-    case F_PATH:
-        req_path(in, &v, &n);
-        return match_str(c, v, n);
-    case F_URL:
-        return match_str(c, in->buf + in->m->uri_off, in->m->uri_len);
-    case F_HDR:
-        return match_hdr(c, in);
-    case F_METHOD:
-        return match_str(c, in->buf + in->m->meth_off, in->m->meth_len);
-    case F_SRC:
-        return match_src(c, in->src);
-    case F_TRUE:
-        return 1;
-    case F_VERSION:
-        return match_str(c, (const uint8_t *)(in->m->version ? "1.1" : "1.0"), 3);
-    default:
-        return 0;
-    }
-}
-
-static int acl_eval(const struct lb_acl *a, const struct lb_acl_input *in)
+static int acl_eval(const struct lb_acl *a, struct lb_smp_ctx *ctx)
 {
     size_t i;
 
     for (i = 0; i < a->ncrits; i++)
-        if (crit_eval(&a->crits[i], in))
+        if (crit_eval(&a->crits[i], ctx))
             return 1;
     return 0;
 }
 
-int lb_cond_eval(const struct lb_cond *c, const struct lb_acl_input *in)
+int lb_cond_eval(const struct lb_cond *c, struct lb_smp_ctx *ctx)
 {
     size_t i;
     int group = 1, any = 0;
@@ -608,7 +812,7 @@ int lb_cond_eval(const struct lb_cond *c, const struct lb_acl_input *in)
             any |= group;
             group = 1;
         }
-        if (group && acl_eval(t->acl, in) == t->neg)
+        if (group && acl_eval(t->acl, ctx) == t->neg)
             group = 0;
     }
     any |= group;

@@ -6,14 +6,7 @@
 
 #include "lbd/http/http_msg.h"
 
-/* A bounded writer: once full, everything after is dropped and `over` set. */
-struct wb {
-    char *p;
-    size_t len, cap;
-    int over;
-};
-
-static void put(struct wb *w, const void *s, size_t n)
+void lb_wb_put(struct lb_wb *w, const void *s, size_t n)
 {
     if (w->over || n > w->cap - w->len) {
         w->over = 1;
@@ -22,6 +15,9 @@ static void put(struct wb *w, const void *s, size_t n)
     memcpy(w->p + w->len, s, n);
     w->len += n;
 }
+
+#define wb lb_wb
+#define put lb_wb_put
 
 #define PUTS(w, lit) put((w), (lit), sizeof(lit) - 1)
 

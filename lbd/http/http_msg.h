@@ -16,6 +16,17 @@
 #include "common/addr.h"
 #include "proto/http1.h"
 
+/* A bounded writer over out[0, cap): once full, everything after is
+ * dropped and `over` set, so a builder checks once at the end. */
+struct lb_wb {
+    char *p;
+    size_t len, cap;
+    int over;
+};
+
+/* Append n bytes of s, or set w->over. */
+void lb_wb_put(struct lb_wb *w, const void *s, size_t n);
+
 struct lb_req_edit {
     int conn_close;            /* add "Connection: close" */
     int conn_ka;               /* add "Connection: keep-alive" (HTTP/1.0 request) */

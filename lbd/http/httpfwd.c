@@ -71,9 +71,13 @@ struct hsess {
     unsigned progress;
     struct lk_addr cli;
     char *cbuf, *sbuf, *obuf, *rbuf; /* pooled; NULL when not held */
-    const char *rout;                /* bytes for the client: rbuf or an error page */
-    uint32_t coff, clen, cfwd;       /* client input [coff, clen); cfwd: body ready */
-    uint32_t soff, slen, sfwd;       /* server input, same */
+    char *hbuf[2];                   /* heads rebuilt by http rules (pooled) */
+    const uint8_t *rqh;              /* the request head when rules rebuilt it */
+    struct lk_addr loc;              /* the frontend address (dst), once asked */
+    uint8_t has_loc;
+    const char *rout;          /* bytes for the client: rbuf or an error page */
+    uint32_t coff, clen, cfwd; /* client input [coff, clen); cfwd: body ready */
+    uint32_t soff, slen, sfwd; /* server input, same */
     uint32_t olen, osent, rlen, rsent;
     uint32_t head_base;        /* where the request head starts in cbuf */
     uint32_t rsp_hold;         /* length of a parsed response head held back */
@@ -131,6 +135,19 @@ static void buf_drop(struct hsess *s, char **b)
     if (*b)
         lb_worker_buf_put(s->w, *b);
     *b = NULL;
+}
+
+static void heads_drop(struct hsess *s)
+{
+    buf_drop(s, &s->hbuf[0]);
+    buf_drop(s, &s->hbuf[1]);
+    s->rqh = NULL;
+}
+
+/* The request head: where it was read, or its rebuilt copy. */
+static const uint8_t *req_head(const struct hsess *s)
+{
+    return s->rqh ? s->rqh : (const uint8_t *)s->cbuf + s->head_base;
 }
 
 /* ---- logging and counters ---- */
@@ -276,6 +293,7 @@ static void finish(struct hsess *s, const char *term, int rst)
     buf_drop(s, &s->sbuf);
     buf_drop(s, &s->obuf);
     buf_drop(s, &s->rbuf);
+    heads_drop(s);
     pipe_release(s);
     uv_close((uv_handle_t *)&s->cp, handle_closed);
     uv_close((uv_handle_t *)&s->timer, handle_closed);
@@ -523,34 +541,143 @@ static void note_reqline(struct hsess *s)
     s->reqline_len = (uint16_t)i;
 }
 
-static void acl_input(const struct hsess *s, struct lb_acl_input *in)
+/* ---- http rules ---- */
+
+static char *rules_buf(void *owner, int idx)
 {
-    in->buf = (const uint8_t *)s->cbuf + s->head_base;
-    in->m = &s->req;
-    in->src = &s->cli;
+    struct hsess *s = owner;
+
+    return buf_take(s, idx == 2 ? &s->rbuf : &s->hbuf[idx]);
 }
 
-/* http-request rules of px: the deny status, or 0. */
-static int apply_rules(const struct hsess *s, const struct lb_proxy *px)
+static void smp_init(struct hsess *s, struct lb_smp_ctx *c)
 {
-    const struct lb_http_rule *r;
-    struct lb_acl_input in;
+    socklen_t len = sizeof(s->loc.u);
 
-    acl_input(s, &in);
-    for (r = px->http ? px->http->reqrules : NULL; r; r = r->next)
-        if (lb_cond_eval(r->cond, &in))
-            return r->deny_status;
-    return 0;
+    c->rqbuf = req_head(s);
+    c->rq = &s->req;
+    c->rsbuf = NULL;
+    c->rs = NULL;
+    c->src = &s->cli;
+    if (!s->has_loc && getsockname(s->cfd, &s->loc.u.sa, &len) == 0) {
+        s->loc.len = len;
+        s->has_loc = 1;
+    }
+    c->dst = s->has_loc ? &s->loc : NULL;
+    c->next_chunk = 0;
 }
 
-static struct lb_proxy *route(const struct hsess *s)
+static void io_init(struct hsess *s, struct lb_rule_io *io, struct lb_smp_ctx *c, int rsp)
 {
-    const struct lb_http_rule *r;
-    struct lb_acl_input in;
+    memset(io, 0, sizeof(*io));
+    io->smp = c;
+    io->rsp = rsp;
+    io->msg = rsp ? &s->rsp : &s->req;
+    io->get_buf = rules_buf;
+    io->owner = s;
+    io->cap = s->w->bufsize;
+    io->cur = -1;
+    io->max_head = head_max(s->w);
+    io->in_flags = rsp ? s->rsp.in_flags : 0;
+}
 
-    acl_input(s, &in);
-    for (r = s->fe->http ? s->fe->http->switching : NULL; r; r = r->next)
-        if (lb_cond_eval(r->cond, &in))
+/* A defaults section's rules run before the proxy's own (HAProxy 2.5+). */
+static enum lb_rule_verdict run_rules(const struct lb_http_px *h, struct lb_rule_io *io)
+{
+    enum lb_rule_verdict v;
+
+    if (!h)
+        return LB_RULE_CONTINUE;
+    if ((v = run_rules(h->def, io)) != LB_RULE_CONTINUE)
+        return v;
+    v = lb_rule_run(io->rsp ? h->rsprules : h->reqrules, io);
+    if (v == LB_RULE_CONTINUE && !io->rsp)
+        v = lb_rule_run(h->redirects, io);
+    return v;
+}
+
+static void send_msg(struct hsess *s, int status, const char *data, size_t len, const char *term);
+
+/* A rule's verdict: 0 to go on, -1 when the exchange was answered. */
+static int rules_verdict(struct hsess *s, struct lb_rule_io *io, enum lb_rule_verdict v)
+{
+    if (v == LB_RULE_ERROR) {
+        send_error(s, io->rsp ? 502 : 500, io->rsp ? "PH" : "PR");
+        return -1;
+    }
+    if (v != LB_RULE_REPLY)
+        return 0;
+    if (io->reply_len == 0)
+        send_error(s, io->status, io->rsp ? "PH" : "PR");
+    else /* return and redirect are answered locally (HAProxy's "LR") */
+        send_msg(s, io->status, io->reply, io->reply_len,
+                 io->status == 403 || io->rsp ? (io->rsp ? "PH" : "PR") : "LR");
+    return -1;
+}
+
+/* http-request rules and redirects of px. Returns 0, or -1 when answered. */
+static int req_rules(struct hsess *s, const struct lb_proxy *px)
+{
+    struct lb_smp_ctx c;
+    struct lb_rule_io io;
+    enum lb_rule_verdict v;
+
+    if (!px->http || (!px->http->reqrules && !px->http->redirects && !px->http->def))
+        return 0;
+    smp_init(s, &c);
+    io_init(s, &io, &c, 0);
+    if (s->rqh) /* the frontend rebuilt it already: keep that buffer */
+        io.cur = s->rqh == (const uint8_t *)s->hbuf[0] ? 0 : 1;
+    v = run_rules(px->http, &io);
+    if (io.cur >= 0) {
+        s->rqh = c.rqbuf;
+        buf_drop(s, &s->hbuf[io.cur ? 0 : 1]);
+    }
+    return rules_verdict(s, &io, v);
+}
+
+/* http-response rules: the backend's, then the frontend's. Returns 0 with
+ * *head the head to forward, or -1 when answered. */
+static int rsp_rules(struct hsess *s, const uint8_t **head)
+{
+    const struct lb_proxy *pxs[2] = {s->be, s->fe != s->be ? s->fe : NULL};
+    enum lb_rule_verdict v = LB_RULE_CONTINUE;
+    struct lb_smp_ctx c;
+    struct lb_rule_io io;
+    int i;
+
+    *head = (const uint8_t *)s->sbuf + s->soff;
+    for (i = 0; i < 2; i++)
+        if (pxs[i] && pxs[i]->http && (pxs[i]->http->rsprules || pxs[i]->http->def))
+            break;
+    if (i == 2)
+        return 0;
+    smp_init(s, &c);
+    c.rq = NULL; /* the request head may be gone: refused at config time */
+    c.rqbuf = NULL;
+    c.rsbuf = *head;
+    c.rs = &s->rsp;
+    io_init(s, &io, &c, 1);
+    s->rqh = NULL; /* its buffers are reused for the response */
+    for (i = 0; i < 2 && v == LB_RULE_CONTINUE; i++)
+        if (pxs[i])
+            v = run_rules(pxs[i]->http, &io);
+    if (io.cur >= 0)
+        *head = c.rsbuf;
+    s->status = s->rsp.status;
+    return rules_verdict(s, &io, v);
+}
+
+static struct lb_proxy *route(struct hsess *s)
+{
+    const struct lb_switch *r;
+    struct lb_smp_ctx c;
+
+    if (!s->fe->http || !s->fe->http->switching)
+        return s->fe->default_backend;
+    smp_init(s, &c);
+    for (r = s->fe->http->switching; r; r = r->next)
+        if (lb_cond_eval(r->cond, &c))
             return r->be;
     return s->fe->default_backend;
 }
@@ -558,7 +685,7 @@ static struct lb_proxy *route(const struct hsess *s)
 /* The key of balance uri (path without query) or hdr(name). */
 static void balance_key(struct hsess *s)
 {
-    const uint8_t *b = (const uint8_t *)s->cbuf + s->head_base, *v;
+    const uint8_t *b = req_head(s), *v;
     size_t n = 0;
 
     s->key_len = 0;
@@ -573,7 +700,7 @@ static void balance_key(struct hsess *s)
     } else {
         return;
     }
-    s->key_off = (uint32_t)(v - (const uint8_t *)s->cbuf);
+    s->key_off = (uint32_t)(v - b);
     s->key_len = (uint32_t)n;
 }
 
@@ -594,8 +721,7 @@ static int build_request(struct hsess *s)
     }
     if (!buf_take(s, &s->obuf))
         return -ENOMEM;
-    r = lb_http_build_request(s->obuf, s->w->bufsize, (const uint8_t *)s->cbuf + s->head_base,
-                              &s->req, &e);
+    r = lb_http_build_request(s->obuf, s->w->bufsize, req_head(s), &s->req, &e);
     if (r < 0)
         return r;
     s->olen = (uint32_t)r;
@@ -630,22 +756,20 @@ static void start_body(struct hsess *s)
 
 static void start_txn(struct hsess *s, int head_len)
 {
-    int st;
-
     s->t_head = now_ms(s);
     s->head_base = s->coff;
     s->in_txn = 1;
     s->progress++;
     note_reqline(s);
-    st = apply_rules(s, s->fe);
-    if (!st && !(s->be = route(s)))
-        st = 503;
-    if (!st && s->be != s->fe)
-        st = apply_rules(s, s->be);
-    if (st) {
-        send_error(s, st, st == 503 ? "SC" : "PR");
+    s->rqh = NULL;
+    if (req_rules(s, s->fe) < 0)
+        return;
+    if (!(s->be = route(s))) {
+        send_error(s, 503, "SC");
         return;
     }
+    if (s->be != s->fe && req_rules(s, s->be) < 0)
+        return;
     if (s->be != s->fe) {
         atomic_fetch_add(&s->be->cur_conns, 1);
         atomic_fetch_add(&s->be->cum_conns, 1);
@@ -704,8 +828,7 @@ static struct lb_server *cookie_server(struct hsess *s)
         return NULL;
     }
     s->ck_in = s->ck_out = 'N';
-    v = lb_http_cookie_find((const uint8_t *)s->cbuf + s->head_base, &s->req, bh->cookie,
-                            bh->cookie_len, &n);
+    v = lb_http_cookie_find(req_head(s), &s->req, bh->cookie, bh->cookie_len, &n);
     if (!v)
         return NULL;
     s->ck_in = 'I';
@@ -733,7 +856,7 @@ static struct lb_server *balance_server(struct hsess *s, unsigned ntried, int *f
     enum lb_pick_status st;
 
     if (s->key_len) {
-        ctx.key = s->cbuf + s->key_off;
+        ctx.key = (const char *)req_head(s) + s->key_off;
         ctx.key_len = s->key_len;
     }
     st = b ? lb_balancer_pick(b, &ctx, &srv) : LB_PICK_NONE;
@@ -1024,14 +1147,13 @@ static void set_cookie_value(struct hsess *s, struct lb_rsp_edit *e)
 }
 
 /* Rebuild the response head (interim or final) into rbuf for the client. */
-static int out_head(struct hsess *s, const struct lb_rsp_edit *e)
+static int out_head(struct hsess *s, const uint8_t *head, const struct lb_rsp_edit *e)
 {
     int r;
 
     if (!buf_take(s, &s->rbuf))
         return -ENOMEM;
-    r = lb_http_build_response(s->rbuf, s->w->bufsize, (const uint8_t *)s->sbuf + s->soff, &s->rsp,
-                               e);
+    r = lb_http_build_response(s->rbuf, s->w->bufsize, head, &s->rsp, e);
     if (r < 0)
         return r;
     s->rout = s->rbuf;
@@ -1047,7 +1169,7 @@ static int interim_head(struct hsess *s, int len)
     memset(&e, 0, sizeof(e));
     e.version = 1;
     /* HTTP/1.0 clients know no 1xx: drop it */
-    if (s->req.version && out_head(s, &e) < 0) {
+    if (s->req.version && out_head(s, (const uint8_t *)s->sbuf + s->soff, &e) < 0) {
         send_error(s, 502, "PH");
         return -1;
     }
@@ -1060,10 +1182,15 @@ static int interim_head(struct hsess *s, int len)
 static int final_head(struct hsess *s, int len)
 {
     const struct http1_msg *m = &s->rsp;
+    const uint8_t *head;
     struct lb_rsp_edit e;
 
     s->t_rsp = now_ms(s);
     s->status = m->status;
+    if (m->status != 101 && rsp_rules(s, &head) < 0)
+        return -1;
+    if (m->status == 101)
+        head = (const uint8_t *)s->sbuf + s->soff;
     if (m->status == 101 && !s->upgrade) {
         send_error(s, 502, "PH");
         return -1;
@@ -1079,7 +1206,7 @@ static int final_head(struct hsess *s, int len)
     e.conn_close = s->cli_close;
     e.conn_ka = !s->cli_close && s->req.version == 0;
     set_cookie_value(s, &e);
-    if (out_head(s, &e) < 0) {
+    if (out_head(s, head, &e) < 0) {
         send_error(s, 502, "PH");
         return -1;
     }
@@ -1325,6 +1452,7 @@ static void end_txn(struct hsess *s)
     reset_txn(s);
     buf_drop(s, &s->obuf);
     buf_drop(s, &s->rbuf);
+    heads_drop(s);
     s->soff = s->slen = 0;
     buf_drop(s, &s->sbuf);
     if (s->coff == s->clen) {
@@ -1459,17 +1587,24 @@ static void send_error(struct hsess *s, int status, const char *term)
 {
     const struct lb_errmsg *m = lb_http_errmsg(s->fe, s->be, status);
 
+    send_msg(s, status, m ? m->data : NULL, m ? m->len : 0, term);
+}
+
+/* Answer the client with a whole message (an error page, a rule's reply)
+ * and close: nothing of it may have been sent yet. */
+static void send_msg(struct hsess *s, int status, const char *data, size_t len, const char *term)
+{
     if (s->term[0] == '-')
         memcpy(s->term, term, 2);
-    if (s->bytes_out || s->rsent || !m) {
+    if (s->bytes_out || s->rsent || !data) {
         finish(s, term, 1);
         return;
     }
     drop_server(s, 0, 1);
     s->status = status;
     s->cli_close = 1;
-    s->rout = m->data;
-    s->rlen = (uint32_t)m->len;
+    s->rout = data;
+    s->rlen = (uint32_t)len;
     s->rsent = 0;
     s->state = H_ERROR;
     s->t_err = now_ms(s);

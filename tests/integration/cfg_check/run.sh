@@ -29,9 +29,9 @@ CFG
 out=$("$LBD" -c -f "$T/bad.cfg" 2>&1) && rc=0 || rc=$?
 expect_eq "several errors: lbd -c exits 1" "$rc" 1
 for want in \
-    "$T/bad.cfg:10: frontend 'fe': unsupported ACL criterion 'nosuchfetch'" \
-    "$T/bad.cfg:11: http-request auth: action not supported by lbd" \
-    "$T/bad.cfg:12: http-response bogus-action: action not supported by lbd" \
+    "$T/bad.cfg:10: frontend 'fe': unknown fetch method 'nosuchfetch'" \
+    "$T/bad.cfg:11: frontend 'fe': http-request auth: action not supported by lbd" \
+    "$T/bad.cfg:12: frontend 'fe': http-response bogus-action: action not supported by lbd" \
     "$T/bad.cfg:13: unknown keyword 'bogus_kw' in 'frontend' section" \
     "$T/bad.cfg:16: server 's1': invalid port '99999'" \
     "$T/bad.cfg:17: server 's2': invalid port '0'" \

@@ -117,7 +117,7 @@ static const struct err_case err_cases[] = {
     {FE_BE "  galera-check monitor\n", "galera-check: expected 'galera-check user U"},
     {FE_BE "  use_backend x\n", "'use_backend' is not allowed in 'backend' section"},
     {"frontend f\n  bind :80\n  default_backend b\n  use_backend b when x\nbackend b\n",
-     "use_backend: expected 'use_backend NAME if|unless COND'"},
+     "t.cfg:4: frontend 'f': expected 'if' or 'unless', got 'when'"},
     {FE_BE "  errorfile 503 /nonexistent/503.http\n", "errorfile: cannot read '/nonexistent"},
     {"", "no frontend, backend or listen section"},
     /* issue 10: a port out of range is refused, not wrapped or taken as 0 */
@@ -126,9 +126,9 @@ static const struct err_case err_cases[] = {
     {FE_BE "  server s1 localhost:70000\n", "t.cfg:5: server 's1': invalid port '70000'"},
     /* issue 10: an action lbd does not implement is refused at its line */
     {"frontend f\n  mode http\n  bind 127.0.0.1:1\n  http-request auth realm admin\n",
-     "t.cfg:4: http-request auth: action not supported by lbd"},
+     "t.cfg:4: frontend 'f': http-request auth: action not supported by lbd"},
     {"frontend f\n  mode http\n  bind 127.0.0.1:1\n  http-response bogus-action\n",
-     "t.cfg:4: http-response bogus-action: action not supported by lbd"},
+     "t.cfg:4: frontend 'f': http-response bogus-action: action not supported by lbd"},
     /* issue 10: http-check forms checkd does not run are refused at -c */
     {FE_BE "  option httpchk\n  http-check expect rstring ^OK\n",
      "t.cfg:6: http-check expect: only '[!] status|rstatus|string ARG'"},
@@ -144,20 +144,20 @@ static const struct err_case err_cases[] = {
      "http\n  retry-on 503\n",
      "t.cfg:7: backend 'b': retry-on 503: not supported by lbd"},
     /* issue 9: stats admin conditions the stats page cannot evaluate */
-    {FE_BE "  stats enable\n  stats admin unless LOCALHOST\n",
-     "t.cfg:6: stats admin: only 'if TRUE' and 'if LOCALHOST'"},
-    {FE_BE "  stats enable\n  stats admin if { src 10.0.0.0/8 }\n",
-     "t.cfg:6: stats admin: only 'if TRUE' and 'if LOCALHOST'"},
+    {FE_BE "  stats enable\n  stats admin if nosuch_acl\n",
+     "t.cfg:6: stats admin: unknown ACL 'nosuch_acl'"},
+    {FE_BE "  stats enable\n  stats admin if { path /admin }\n",
+     "t.cfg:6: stats admin: ACL '{anon0}' reads the request"},
     /* issue 10: use_backend in mode tcp is refused, not ignored */
     {"frontend f\n  bind 127.0.0.1:1\n  use_backend b if TRUE\n  default_backend b\nbackend b\n",
      "t.cfg:3: frontend 'f': 'use_backend' is not supported in mode tcp"},
     {"frontend f\n  bind 127.0.0.1:1\n  http-request deny\n  default_backend b\nbackend b\n",
-     "t.cfg:3: frontend 'f': 'http-request' is not supported in mode tcp"},
+     "t.cfg:3: frontend 'f': http rules are not supported in mode tcp"},
     {"frontend f\n  mode http\n  bind 127.0.0.1:1\n  use_backend nope if TRUE\n",
      "t.cfg:4: frontend 'f': use_backend: no backend 'nope' in mode http"},
     /* issue 9: an acl error names the acl's own line, not the section's */
     {"frontend f\n  mode http\n  bind 127.0.0.1:1\n  acl a nosuchfetch x\n",
-     "t.cfg:4: frontend 'f': unsupported ACL criterion 'nosuchfetch'"},
+     "t.cfg:4: frontend 'f': unknown fetch method 'nosuchfetch'"},
 };
 
 static void test_errors(void **state)
@@ -188,9 +188,9 @@ static void test_every_error(void **state)
                          "  server s1 127.0.0.1:99999\n"
                          "  balanse roundrobin\n");
     static const char *const want[] = {
-        "t.cfg:4: unknown keyword 'bogus_kw'", "t.cfg:5: frontend 'f': unsupported ACL criterion",
-        "t.cfg:6: http-request tarpit: action not supported", "t.cfg:10: server 's1': invalid port",
-        "t.cfg:11: unknown keyword 'balanse'"};
+        "t.cfg:4: unknown keyword 'bogus_kw'", "t.cfg:5: frontend 'f': unknown fetch method",
+        "t.cfg:6: frontend 'f': http-request tarpit: action not supported",
+        "t.cfg:10: server 's1': invalid port", "t.cfg:11: unknown keyword 'balanse'"};
     size_t i;
 
     for (i = 0; i < sizeof(want) / sizeof(want[0]); i++)
@@ -214,18 +214,23 @@ static void test_quoted_acl_word(void **state)
                                  "  mode http\n");
     const char *r1 = "GET / HTTP/1.1\r\nHost: a\r\nX-T: foo bar\r\n\r\n";
     const char *r2 = "GET / HTTP/1.1\r\nHost: a\r\nX-T: foo\r\n\r\n";
-    const struct lb_http_rule *rule = cfg->proxies->http->reqrules;
-    struct lb_acl_input in = {.m = &m};
+    static struct lb_smp_ctx in;
+    char if_kw[] = "if", t_kw[] = "t", *argv[] = {if_kw, t_kw}, *err = NULL;
+    struct lb_cond *cond = NULL;
 
-    assert_non_null(rule);
+    in.rq = &m;
+    assert_int_equal(lb_cond_parse(cfg->proxies->http->acls, LB_SMP_USE_REQ, 2, argv, &cond, &err),
+                     0);
+    assert_non_null(cond);
     http1_msg_init(&m, 16384, 0);
     assert_true(http1_parse_request((const uint8_t *)r1, strlen(r1), &m) > 0);
-    in.buf = (const uint8_t *)r1;
-    assert_true(lb_cond_eval(rule->cond, &in));
+    in.rqbuf = (const uint8_t *)r1;
+    assert_true(lb_cond_eval(cond, &in));
     http1_msg_init(&m, 16384, 0);
     assert_true(http1_parse_request((const uint8_t *)r2, strlen(r2), &m) > 0);
-    in.buf = (const uint8_t *)r2;
-    assert_false(lb_cond_eval(rule->cond, &in));
+    in.rqbuf = (const uint8_t *)r2;
+    assert_false(lb_cond_eval(cond, &in));
+    lb_cond_free(cond);
     lb_cfg_free(cfg);
 }
 

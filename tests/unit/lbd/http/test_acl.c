@@ -44,12 +44,12 @@ static int eval(struct lb_acl_set *set, const char *cond, const char *req, const
     char buf[512], *argv[32], *err = NULL;
     struct lb_cond *c = NULL;
     struct lk_addr a;
-    struct lb_acl_input in;
+    static struct lb_smp_ctx in;
     int argc, r;
 
     snprintf(buf, sizeof(buf), "%s", cond);
     argc = split(buf, argv);
-    if (lb_cond_parse(set, argc, argv, &c, &err) < 0)
+    if (lb_cond_parse(set, LB_SMP_USE_REQ, argc, argv, &c, &err) < 0)
         fail_msg("cond '%s': %s", cond, err);
     http1_msg_init(&m, 16384, 0);
     assert_true(http1_parse_request((const uint8_t *)req, strlen(req), &m) > 0);
@@ -61,8 +61,9 @@ static int eval(struct lb_acl_set *set, const char *cond, const char *req, const
         a.u.in4.sin_family = AF_INET;
         inet_pton(AF_INET, ip, &a.u.in4.sin_addr);
     }
-    in.buf = (const uint8_t *)req;
-    in.m = &m;
+    memset(&in, 0, sizeof(in));
+    in.rqbuf = (const uint8_t *)req;
+    in.rq = &m;
     in.src = &a;
     r = lb_cond_eval(c, &in);
     lb_cond_free(c);
@@ -145,8 +146,8 @@ static void test_conditions(void **state)
 static void test_bad_syntax(void **state)
 {
     static const char *const bad_acls[] = {
-        "acl x path_reg ^/a", "acl x hdr() a",   "acl x hdr a",           "acl x src 300.1.1.1",
-        "acl x path_beg",     "acl x path -z a", "acl x src 10.0.0.0/33", "acl x method(a) GET",
+        "acl x path_reg (", "acl x req.fhdr() a", "acl x hdr( a",          "acl x src 300.1.1.1",
+        "acl x path_beg",   "acl x path -z a",    "acl x src 10.0.0.0/33", "acl x method(a) GET",
     };
     static const char *const bad_conds[] = {
         "if nosuch", "if { path_beg /a", "if", "if a or", "if or a", "when a", "if !",
@@ -168,7 +169,7 @@ static void test_bad_syntax(void **state)
     for (i = 0; i < sizeof(bad_conds) / sizeof(bad_conds[0]); i++) {
         snprintf(buf, sizeof(buf), "%s", bad_conds[i]);
         argc = split(buf, argv);
-        if (lb_cond_parse(set, argc, argv, &c, &err) == 0)
+        if (lb_cond_parse(set, LB_SMP_USE_REQ, argc, argv, &c, &err) == 0)
             fail_msg("accepted condition '%s'", bad_conds[i]);
     }
     free(err);
@@ -190,6 +191,31 @@ static const char cfg_text[] = "defaults\n mode http\n timeout connect 1s\n"
                                " server w1 127.0.0.1:3 cookie s1\n"
                                " server w2 127.0.0.1:4 cookie s2\n";
 
+static char *no_buf(void *owner, int idx)
+{
+    return NULL;
+}
+
+/* The status the proxy's http-request rules answer `req` with (0: none). */
+static int deny_status(const struct lb_http_px *h, const char *req)
+{
+    static struct http1_msg m;
+    static struct lb_smp_ctx c;
+    struct lb_rule_io io;
+
+    http1_msg_init(&m, 16384, 0);
+    assert_true(http1_parse_request((const uint8_t *)req, strlen(req), &m) > 0);
+    memset(&c, 0, sizeof(c));
+    c.rqbuf = (const uint8_t *)req;
+    c.rq = &m;
+    memset(&io, 0, sizeof(io));
+    io.smp = &c;
+    io.msg = &m;
+    io.get_buf = no_buf;
+    io.cur = -1;
+    return lb_rule_run(h->reqrules, &io) == LB_RULE_REPLY ? io.status : 0;
+}
+
 static void test_compile(void **state)
 {
     struct lb_cfg *cfg = NULL;
@@ -207,8 +233,9 @@ static void test_compile(void **state)
     assert_string_equal(h->switching->be->name, "be_api");
     assert_string_equal(h->switching->next->be->name, "be_img");
     assert_null(h->switching->next->next);
-    assert_int_equal(h->reqrules->deny_status, 403);
-    assert_int_equal(h->reqrules->next->deny_status, 429);
+    assert_int_equal(deny_status(h, "GET /admin/x HTTP/1.1\r\nHost: a\r\n\r\n"), 403);
+    assert_int_equal(deny_status(h, "GET / HTTP/1.1\r\nHost: a\r\nX-Bot: yes\r\n\r\n"), 429);
+    assert_int_equal(deny_status(h, "GET / HTTP/1.1\r\nHost: a\r\n\r\n"), 0);
     assert_string_equal(web->http->cookie, "SRV");
     assert_int_equal(web->http->cookie_flags,
                      LB_COOKIE_INSERT | LB_COOKIE_INDIRECT | LB_COOKIE_NOCACHE);
@@ -231,7 +258,10 @@ static void test_compile_errors(void **state)
          "backend b\n mode http\n"),
         "backend b\n mode http\n cookie S rewrite\n",
         "backend b\n mode http\n http-reuse sometimes\n",
-        "frontend fe\n mode http\n bind 127.0.0.1:8080\n acl x path_reg a\n",
+        "frontend fe\n mode http\n bind 127.0.0.1:8080\n acl x path_reg a(\n",
+        "frontend fe\n mode http\n bind 127.0.0.1:8080\n http-request auth realm x\n",
+        "frontend fe\n mode http\n bind 127.0.0.1:8080\n http-response set-header X %[path]\n",
+        "frontend fe\n mode http\n bind 127.0.0.1:8080\n http-request del-header content-length\n",
     };
     struct lb_cfg *cfg = NULL;
     char *err = NULL;

@@ -1,0 +1,983 @@
+/* http_rules.c - http-request / http-response rules; see http_rules.h. */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <errno.h>
+#include <fcntl.h>
+#include <pcre2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/cfgkw.h"
+#include "common/cfglex.h"
+#include "lbd/http/http_msg.h"
+#include "lbd/http/http_rules.h"
+
+enum act {
+    A_ALLOW,
+    A_DENY,
+    A_RETURN,
+    A_REDIRECT,
+    A_SET_HDR,
+    A_ADD_HDR,
+    A_DEL_HDR,
+    A_REPL_HDR,
+    A_REPL_VAL,
+    A_SET_PATH,
+    A_SET_PATHQ,
+    A_SET_QUERY,
+    A_SET_URI,
+    A_SET_METHOD,
+    A_SET_STATUS,
+    A_PROMEX,
+};
+
+enum redir { R_LOCATION, R_PREFIX, R_SCHEME };
+enum hmatch { HM_STR, HM_BEG, HM_END, HM_SUB, HM_REG };
+
+struct hdr_fmt {
+    char *name;
+    struct lb_lfmt *fmt;
+};
+
+struct lb_rule {
+    struct lb_rule *next;
+    uint8_t act, redir, hmatch, drop_query, append_slash, phase;
+    struct lb_cond *cond;
+    char *name; /* header name */
+    size_t name_len;
+    struct lb_lfmt *fmt; /* value, location, body (lf-string) */
+    pcre2_code *re;      /* replace-*, del-header -m reg */
+    int status;          /* deny/return/redirect/set-status */
+    char *reason;
+    char *ctype;
+    char *body; /* string/file body, or a whole errorfile message */
+    size_t body_len;
+    uint8_t body_is_msg; /* errorfile: body is a complete HTTP message */
+    uint8_t has_body;
+    struct hdr_fmt *hdrs; /* return/deny "hdr N FMT" */
+    size_t nhdrs;
+};
+
+/* ---- freeing ---- */
+
+static void rule_free(struct lb_rule *r)
+{
+    size_t i;
+
+    lb_cond_free(r->cond);
+    free(r->name);
+    lb_lfmt_free(r->fmt);
+    if (r->re)
+        pcre2_code_free(r->re);
+    free(r->reason);
+    free(r->ctype);
+    free(r->body);
+    for (i = 0; i < r->nhdrs; i++) {
+        free(r->hdrs[i].name);
+        lb_lfmt_free(r->hdrs[i].fmt);
+    }
+    free(r->hdrs);
+    free(r);
+}
+
+struct lb_rule *lb_rule_list_free(struct lb_rule *list)
+{
+    struct lb_rule *n;
+
+    for (; list; list = n) {
+        n = list->next;
+        rule_free(list);
+    }
+    return NULL;
+}
+
+/* ---- parsing ---- */
+
+struct pctx {
+    struct lb_rule *r;
+    unsigned avail; /* LB_SMP_USE_* where the rule runs */
+    int argc;
+    char **argv;
+    int i; /* next word */
+    char **err;
+    int phase_status; /* deny's default: 403 for requests, 502 for responses */
+};
+
+static int at_cond(const struct pctx *p)
+{
+    return p->i >= p->argc || strcmp(p->argv[p->i], "if") == 0 ||
+           strcmp(p->argv[p->i], "unless") == 0;
+}
+
+static const char *next_word(struct pctx *p)
+{
+    return at_cond(p) ? NULL : p->argv[p->i++];
+}
+
+static int need(struct pctx *p, const char **ret, const char *what)
+{
+    if (!(*ret = next_word(p)))
+        return lk_cfg_err(p->err, "%s: expected %s", p->argv[1], what);
+    return 0;
+}
+
+static int parse_fmt(struct pctx *p, struct lb_lfmt **ret, const char *text)
+{
+    return lb_lfmt_parse(text, p->avail, ret, p->err);
+}
+
+/* The message's framing is the proxy's business: a rule that changed it
+ * would make lbd and the next hop disagree on where a message ends. */
+static int framing_hdr(struct pctx *p, const char *name)
+{
+    if (strcasecmp(name, "content-length") == 0 || strcasecmp(name, "transfer-encoding") == 0)
+        return lk_cfg_err(p->err,
+                          "%s %s: editing '%s' changes the message framing; not supported by lbd",
+                          p->argv[0], p->argv[1], name);
+    return 0;
+}
+
+static int set_name(struct pctx *p, const char *name)
+{
+    if (!(p->r->name = strdup(name)))
+        return -ENOMEM;
+    p->r->name_len = strlen(name);
+    return 0;
+}
+
+static int compile(struct pctx *p, pcre2_code **re, const char *pat)
+{
+    PCRE2_UCHAR msg[120];
+    PCRE2_SIZE off;
+    int code;
+
+    *re = pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED, 0, &code, &off, NULL);
+    if (*re)
+        return 0;
+    pcre2_get_error_message(code, msg, sizeof(msg));
+    return lk_cfg_err(p->err, "%s: invalid regex '%s': %s", p->argv[1], pat, msg);
+}
+
+static int pa_hdr_value(struct pctx *p)
+{
+    const char *n, *v;
+    int r;
+
+    if ((r = need(p, &n, "a header name")) < 0 || (r = need(p, &v, "a value")) < 0 ||
+        (r = framing_hdr(p, n)) < 0 || (r = set_name(p, n)) < 0)
+        return r;
+    return parse_fmt(p, &p->r->fmt, v);
+}
+
+static int pa_del_hdr(struct pctx *p)
+{
+    static const char *const m[] = {"str", "beg", "end", "sub", "reg"};
+    const char *n, *meth;
+    size_t k;
+    int r;
+
+    if ((r = need(p, &n, "a header name")) < 0 || (r = framing_hdr(p, n)) < 0 ||
+        (r = set_name(p, n)) < 0)
+        return r;
+    if (at_cond(p))
+        return 0;
+    if (strcmp(p->argv[p->i], "-m") != 0 || p->i + 1 >= p->argc)
+        return lk_cfg_err(p->err, "del-header: expected '-m METHOD' after the name");
+    p->i++;
+    meth = p->argv[p->i++];
+    for (k = 0; k < LK_ARRAY_SIZE(m); k++)
+        if (strcmp(meth, m[k]) == 0)
+            p->r->hmatch = (uint8_t)k;
+    if (k == LK_ARRAY_SIZE(m) && strcmp(meth, m[p->r->hmatch]) != 0)
+        return lk_cfg_err(p->err,
+                          "del-header: match method '%s' is not supported by lbd "
+                          "(str, beg, end, sub, reg)",
+                          meth);
+    if (p->r->hmatch == HM_REG)
+        return compile(p, &p->r->re, n);
+    return 0;
+}
+
+static int pa_replace(struct pctx *p)
+{
+    const char *n, *re, *fmt;
+    int r;
+
+    if ((r = need(p, &n, "a header name")) < 0 || (r = need(p, &re, "a regex")) < 0 ||
+        (r = need(p, &fmt, "a replacement")) < 0 || (r = framing_hdr(p, n)) < 0 ||
+        (r = set_name(p, n)) < 0 || (r = compile(p, &p->r->re, re)) < 0)
+        return r;
+    return parse_fmt(p, &p->r->fmt, fmt);
+}
+
+static int pa_one_fmt(struct pctx *p)
+{
+    const char *v;
+    int r = need(p, &v, "a value");
+
+    return r < 0 ? r : parse_fmt(p, &p->r->fmt, v);
+}
+
+static int parse_status(struct pctx *p, const char *s, int lo, int hi)
+{
+    uint64_t v;
+
+    if (!s || lk_parse_uint(s, (uint64_t)lo, (uint64_t)hi, &v) < 0)
+        return lk_cfg_err(p->err, "%s: invalid status '%s' (%d-%d)", p->argv[1], s ? s : "", lo,
+                          hi);
+    p->r->status = (int)v;
+    return 0;
+}
+
+static int pa_set_status(struct pctx *p)
+{
+    const char *s, *reason;
+    int r = need(p, &s, "a status");
+
+    if (r < 0 || (r = parse_status(p, s, 100, 999)) < 0)
+        return r;
+    if (!at_cond(p) && strcmp(p->argv[p->i], "reason") == 0) {
+        p->i++;
+        if ((r = need(p, &reason, "a reason")) < 0)
+            return r;
+        if (!(p->r->reason = strdup(reason)))
+            return -ENOMEM;
+    }
+    return 0;
+}
+
+static int read_file(struct pctx *p, const char *path, char **ret, size_t *ret_len)
+{
+    struct stat st;
+    ssize_t n;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+    if (fd < 0)
+        return lk_cfg_err(p->err, "%s: cannot open '%s': %s", p->argv[1], path, strerror(errno));
+    if (fstat(fd, &st) < 0 || st.st_size > 65536) {
+        close(fd);
+        return lk_cfg_err(p->err, "%s: '%s' is larger than 64 KiB", p->argv[1], path);
+    }
+    *ret = malloc((size_t)st.st_size + 1);
+    n = *ret ? read(fd, *ret, (size_t)st.st_size) : -1;
+    close(fd);
+    if (n != st.st_size)
+        return lk_cfg_err(p->err, "%s: cannot read '%s'", p->argv[1], path);
+    *ret_len = (size_t)n;
+    return 0;
+}
+
+static int add_hdr_fmt(struct pctx *p)
+{
+    const char *n, *v;
+    struct hdr_fmt *h;
+    int r;
+
+    if ((r = need(p, &n, "a header name")) < 0 || (r = need(p, &v, "a value")) < 0 ||
+        (r = framing_hdr(p, n)) < 0)
+        return r;
+    h = realloc(p->r->hdrs, (p->r->nhdrs + 1) * sizeof(*h));
+    if (!h)
+        return -ENOMEM;
+    p->r->hdrs = h;
+    h += p->r->nhdrs++;
+    memset(h, 0, sizeof(*h));
+    if (!(h->name = strdup(n)))
+        return -ENOMEM;
+    return parse_fmt(p, &h->fmt, v);
+}
+
+/* The response options of deny and return. */
+static int pa_response(struct pctx *p)
+{
+    const char *w, *v;
+    int r = 0;
+
+    while (r == 0 && (w = next_word(p))) {
+        if (strcmp(w, "status") == 0 || strcmp(w, "deny_status") == 0) {
+            r = parse_status(p, next_word(p), 200, 599);
+        } else if (strcmp(w, "content-type") == 0) {
+            if ((r = need(p, &v, "a content type")) == 0 && !(p->r->ctype = strdup(v)))
+                r = -ENOMEM;
+        } else if (strcmp(w, "string") == 0) {
+            if ((r = need(p, &v, "a string")) == 0) {
+                p->r->body = strdup(v);
+                p->r->body_len = strlen(v);
+                p->r->has_body = 1;
+                r = p->r->body ? 0 : -ENOMEM;
+            }
+        } else if (strcmp(w, "lf-string") == 0) {
+            if ((r = need(p, &v, "a format")) == 0)
+                r = parse_fmt(p, &p->r->fmt, v);
+            p->r->has_body = 1;
+        } else if (strcmp(w, "file") == 0 || strcmp(w, "errorfile") == 0) {
+            if ((r = need(p, &v, "a file")) == 0)
+                r = read_file(p, v, &p->r->body, &p->r->body_len);
+            p->r->has_body = 1;
+            p->r->body_is_msg = w[0] == 'e';
+        } else if (strcmp(w, "default-errorfiles") == 0) {
+            p->r->has_body = 0;
+        } else if (strcmp(w, "hdr") == 0) {
+            r = add_hdr_fmt(p);
+        } else {
+            r = lk_cfg_err(p->err,
+                           "%s: option '%s' is not supported by lbd (status, content-type, "
+                           "string, lf-string, file, errorfile, default-errorfiles, hdr)",
+                           p->argv[1], w);
+        }
+    }
+    if (r == 0 && p->r->has_body && !p->r->body_is_msg && !p->r->ctype && p->r->body_len)
+        r = lk_cfg_err(p->err, "%s: a body needs 'content-type'", p->argv[1]);
+    return r;
+}
+
+/* Statuses lbd has an error page for (lb_http_errmsg, HAProxy's list). */
+static int has_page(int st)
+{
+    static const int pages[] = {200, 400, 401, 403, 404, 405, 407, 408, 410, 413, 414,
+                                421, 422, 425, 429, 431, 500, 501, 502, 503, 504, 505};
+    size_t i;
+
+    for (i = 0; i < LK_ARRAY_SIZE(pages); i++)
+        if (pages[i] == st)
+            return 1;
+    return 0;
+}
+
+static int pa_deny(struct pctx *p)
+{
+    int r;
+
+    p->r->status = p->phase_status;
+    r = pa_response(p);
+    if (r == 0 && !p->r->has_body && !p->r->nhdrs && !has_page(p->r->status))
+        r = lk_cfg_err(p->err,
+                       "%s: status %d has no error page in lbd: give a body (string, file, "
+                       "errorfile)",
+                       p->argv[1], p->r->status);
+    return r;
+}
+
+static int pa_return(struct pctx *p)
+{
+    p->r->status = 200;
+    return pa_response(p);
+}
+
+static int pa_redirect(struct pctx *p)
+{
+    static const char *const kinds[] = {"location", "prefix", "scheme"};
+    const char *k, *v, *w;
+    size_t i;
+    int r;
+
+    if ((r = need(p, &k, "location, prefix or scheme")) < 0 || (r = need(p, &v, "a value")) < 0)
+        return r;
+    for (i = 0; i < LK_ARRAY_SIZE(kinds) && strcmp(kinds[i], k) != 0; i++)
+        ;
+    if (i == LK_ARRAY_SIZE(kinds))
+        return lk_cfg_err(p->err, "redirect: expected location, prefix or scheme, got '%s'", k);
+    p->r->redir = (uint8_t)i;
+    p->r->status = 302;
+    if ((r = parse_fmt(p, &p->r->fmt, v)) < 0)
+        return r;
+    while ((w = next_word(p))) {
+        if (strcmp(w, "code") == 0) {
+            const char *c = next_word(p);
+            uint64_t code = 0;
+
+            if (!c || lk_parse_uint(c, 301, 308, &code) < 0 || (code > 303 && code < 307))
+                return lk_cfg_err(p->err, "redirect: code must be 301, 302, 303, 307 or 308");
+            p->r->status = (int)code;
+        } else if (strcmp(w, "drop-query") == 0) {
+            p->r->drop_query = 1;
+        } else if (strcmp(w, "append-slash") == 0) {
+            p->r->append_slash = 1;
+        } else {
+            return lk_cfg_err(p->err,
+                              "redirect: option '%s' is not supported by lbd (code, drop-query, "
+                              "append-slash)",
+                              w);
+        }
+    }
+    return 0;
+}
+
+static int pa_none(struct pctx *p)
+{
+    return 0;
+}
+
+static int pa_promex(struct pctx *p)
+{
+    const char *s = next_word(p);
+
+    if (!s || strcmp(s, "prometheus-exporter") != 0)
+        return lk_cfg_err(p->err, "use-service: only 'prometheus-exporter' is supported by lbd");
+    return 0;
+}
+
+/* Actions, with the phases they exist in (bit 0 request, bit 1 response). */
+static const struct {
+    const char *name;
+    uint8_t act, phases;
+    int (*parse)(struct pctx *p);
+} actions[] = {
+    {"allow", A_ALLOW, 3, pa_none},
+    {"deny", A_DENY, 3, pa_deny},
+    {"return", A_RETURN, 3, pa_return},
+    {"redirect", A_REDIRECT, 3, pa_redirect},
+    {"set-header", A_SET_HDR, 3, pa_hdr_value},
+    {"add-header", A_ADD_HDR, 3, pa_hdr_value},
+    {"del-header", A_DEL_HDR, 3, pa_del_hdr},
+    {"replace-header", A_REPL_HDR, 3, pa_replace},
+    {"replace-value", A_REPL_VAL, 3, pa_replace},
+    {"set-path", A_SET_PATH, 1, pa_one_fmt},
+    {"set-pathq", A_SET_PATHQ, 1, pa_one_fmt},
+    {"set-query", A_SET_QUERY, 1, pa_one_fmt},
+    {"set-uri", A_SET_URI, 1, pa_one_fmt},
+    {"set-method", A_SET_METHOD, 1, pa_one_fmt},
+    {"set-status", A_SET_STATUS, 2, pa_set_status},
+    {"use-service", A_PROMEX, 1, pa_promex},
+};
+
+static void append(struct lb_rule **list, struct lb_rule *r)
+{
+    while (*list)
+        list = &(*list)->next;
+    *list = r;
+}
+
+int lb_rule_parse(struct lb_rule **list,
+                  const struct lb_acl_set *acls,
+                  enum lb_rule_phase phase,
+                  int argc,
+                  char **argv,
+                  char **err)
+{
+    struct pctx p = {NULL, LB_SMP_USE_REQ, argc, argv, 1, err, 403};
+    unsigned bit = phase == LB_RULE_RSP ? 2 : 1;
+    size_t k;
+    int r;
+
+    if (phase == LB_RULE_RSP)
+        p.avail = LB_SMP_USE_RSP;
+    if (phase == LB_RULE_REDIRECT) /* "redirect KIND ...": the action is the keyword */
+        p.i = 0;
+    if (p.i >= argc)
+        return lk_cfg_err(err, "%s: expected an action", argv[0]);
+    for (k = 0; k < LK_ARRAY_SIZE(actions); k++)
+        if (strcmp(actions[k].name, argv[p.i]) == 0 && (actions[k].phases & bit))
+            break;
+    if (k == LK_ARRAY_SIZE(actions))
+        return lk_cfg_err(err,
+                          "%s %s: action not supported by lbd (allow, deny, return, redirect, "
+                          "set-header, add-header, del-header, replace-header, replace-value%s)",
+                          argv[0], argv[p.i],
+                          phase == LB_RULE_RSP ? ", set-status"
+                                               : ", set-path, set-pathq, set-query, set-uri, "
+                                                 "set-method, use-service prometheus-exporter");
+    p.i++;
+    p.r = calloc(1, sizeof(*p.r));
+    if (!p.r)
+        return -ENOMEM;
+    p.r->act = actions[k].act;
+    p.r->phase = (uint8_t)phase;
+    p.phase_status = phase == LB_RULE_RSP ? 502 : 403;
+    r = actions[k].parse(&p);
+    if (r == 0 && p.i < argc && !at_cond(&p))
+        r = lk_cfg_err(err, "%s %s: unexpected '%s'", argv[0], actions[k].name, argv[p.i]);
+    if (r == 0 && p.i < argc)
+        r = lb_cond_parse(acls, p.avail, argc - p.i, argv + p.i, &p.r->cond, err);
+    if (r < 0) {
+        rule_free(p.r);
+        return r;
+    }
+    append(list, p.r);
+    return 0;
+}
+
+int lb_rule_find_promex(const struct lb_rule *list, const struct lb_cond **ret_cond)
+{
+    for (; list; list = list->next)
+        if (list->act == A_PROMEX) {
+            *ret_cond = list->cond;
+            return 1;
+        }
+    return 0;
+}
+
+/* ---- running ---- */
+
+static const char *reason(int status)
+{
+    static const struct {
+        int st;
+        const char *r;
+    } tab[] = {
+        {100, "Continue"},
+        {200, "OK"},
+        {201, "Created"},
+        {202, "Accepted"},
+        {204, "No Content"},
+        {206, "Partial Content"},
+        {301, "Moved Permanently"},
+        {302, "Found"},
+        {303, "See Other"},
+        {304, "Not Modified"},
+        {307, "Temporary Redirect"},
+        {308, "Permanent Redirect"},
+        {400, "Bad Request"},
+        {401, "Unauthorized"},
+        {403, "Forbidden"},
+        {404, "Not Found"},
+        {405, "Method Not Allowed"},
+        {407, "Proxy Authentication Required"},
+        {408, "Request Timeout"},
+        {409, "Conflict"},
+        {410, "Gone"},
+        {413, "Payload Too Large"},
+        {414, "URI Too Long"},
+        {421, "Misdirected Request"},
+        {425, "Too Early"},
+        {429, "Too Many Requests"},
+        {500, "Internal Server Error"},
+        {501, "Not Implemented"},
+        {502, "Bad Gateway"},
+        {503, "Service Unavailable"},
+        {504, "Gateway Timeout"},
+    };
+    size_t i;
+
+    for (i = 0; i < LK_ARRAY_SIZE(tab); i++)
+        if (tab[i].st == status)
+            return tab[i].r;
+    return "Other";
+}
+
+#define wb  lb_wb
+#define put lb_wb_put
+
+static void puts_(struct wb *w, const char *s)
+{
+    put(w, s, strlen(s));
+}
+
+struct seg {
+    const char *p;
+    size_t n;
+};
+
+/* One edit of a head: a new start line part and/or a header operation. */
+struct edit {
+    struct seg meth, uri[3], reason; /* .p NULL: keep */
+    int status;                      /* 0: keep */
+    const struct lb_rule *r;         /* header operation, or NULL */
+    const char *val;                 /* its rendered value */
+    size_t vlen;
+};
+
+static int name_hit(const struct lb_rule *r, const uint8_t *n, size_t nl)
+{
+    static _Thread_local pcre2_match_data *md;
+    size_t i;
+
+    switch (r->act == A_DEL_HDR ? r->hmatch : HM_STR) {
+    case HM_STR:
+        return nl == r->name_len && strncasecmp((const char *)n, r->name, nl) == 0;
+    case HM_BEG:
+        return nl >= r->name_len && strncasecmp((const char *)n, r->name, r->name_len) == 0;
+    case HM_END:
+        return nl >= r->name_len &&
+               strncasecmp((const char *)n + nl - r->name_len, r->name, r->name_len) == 0;
+    case HM_SUB:
+        for (i = 0; i + r->name_len <= nl; i++)
+            if (strncasecmp((const char *)n + i, r->name, r->name_len) == 0)
+                return 1;
+        return 0;
+    default:
+        if (!md && !(md = pcre2_match_data_create(1, NULL)))
+            return 0;
+        return pcre2_match(r->re, n, nl, 0, 0, md, NULL) >= 0;
+    }
+}
+
+/* HAProxy's exp_replace: the replacement with \0..\9 taken from the match;
+ * the value becomes the whole result. Returns 0 when the regex does not
+ * match (the value stays). */
+static int regex_put(struct wb *w, const struct edit *e, const uint8_t *v, size_t vl)
+{
+    static _Thread_local pcre2_match_data *md;
+    PCRE2_SIZE *ov;
+    const char *t;
+    int rc, g;
+
+    if (!md && !(md = pcre2_match_data_create(10, NULL)))
+        return 0;
+    rc = pcre2_match(e->r->re, v, vl, 0, 0, md, NULL);
+    if (rc <= 0)
+        return 0;
+    ov = pcre2_get_ovector_pointer(md);
+    for (t = e->val; t < e->val + e->vlen; t++) {
+        if (*t == '\\' && t + 1 < e->val + e->vlen && t[1] >= '0' && t[1] <= '9') {
+            g = *++t - '0';
+            if (g < rc && ov[2 * g] != PCRE2_UNSET)
+                put(w, v + ov[2 * g], ov[2 * g + 1] - ov[2 * g]);
+        } else {
+            put(w, t, 1);
+        }
+    }
+    return 1;
+}
+
+/* replace-value: each comma-separated element is matched without its
+ * surrounding blanks; a replaced element loses them, the others stay as
+ * they were (HAProxy's output, compared in tests/integration/http_rules). */
+static void put_value_list(struct wb *w, const struct edit *e, const uint8_t *v, size_t vl)
+{
+    const uint8_t *end = v + vl, *c, *a, *b;
+
+    for (; v <= end; v = c + 1) {
+        c = memchr(v, ',', (size_t)(end - v));
+        if (!c)
+            c = end;
+        for (a = v; a < c && (*a == ' ' || *a == '\t'); a++)
+            ;
+        for (b = c; b > a && (b[-1] == ' ' || b[-1] == '\t'); b--)
+            ;
+        if (!regex_put(w, e, a, (size_t)(b - a)))
+            put(w, v, (size_t)(c - v));
+        if (c == end)
+            break;
+        put(w, ",", 1);
+    }
+}
+
+static void put_hdr(struct wb *w, const struct edit *e, const uint8_t *b, const struct http1_hdr *h)
+{
+    const struct lb_rule *r = e->r;
+    int hit = r && name_hit(r, b + h->name_off, h->name_len);
+
+    if (hit && (r->act == A_SET_HDR || r->act == A_DEL_HDR))
+        return;
+    put(w, b + h->name_off, h->name_len);
+    put(w, ": ", 2);
+    if (hit && r->act == A_REPL_VAL)
+        put_value_list(w, e, b + h->val_off, h->val_len);
+    else if (!(hit && r->act == A_REPL_HDR && regex_put(w, e, b + h->val_off, h->val_len)))
+        put(w, b + h->val_off, h->val_len);
+    put(w, "\r\n", 2);
+}
+
+static void put_segs(struct wb *w, const struct seg *s, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (s[i].p)
+            put(w, s[i].p, s[i].n);
+}
+
+static size_t build(const struct lb_rule_io *io, const struct edit *e, char *out)
+{
+    const uint8_t *b = io->rsp ? io->smp->rsbuf : io->smp->rqbuf;
+    const struct http1_msg *m = io->msg;
+    struct wb w = {out, 0, io->cap, 0};
+    char sl[16];
+    unsigned i;
+
+    if (io->rsp) {
+        snprintf(sl, sizeof(sl), "HTTP/1.%d %03d ", m->version ? 1 : 0,
+                 e->status ? e->status : m->status);
+        puts_(&w, sl);
+        if (e->reason.p)
+            put(&w, e->reason.p, e->reason.n);
+        else
+            put(&w, b + m->reason_off, m->reason_len);
+    } else {
+        if (e->meth.p)
+            put(&w, e->meth.p, e->meth.n);
+        else
+            put(&w, b + m->meth_off, m->meth_len);
+        put(&w, " ", 1);
+        if (e->uri[0].p || e->uri[1].p || e->uri[2].p)
+            put_segs(&w, e->uri, 3);
+        else
+            put(&w, b + m->uri_off, m->uri_len);
+        puts_(&w, m->version ? " HTTP/1.1" : " HTTP/1.0");
+    }
+    put(&w, "\r\n", 2);
+    for (i = 0; i < m->nhdr; i++)
+        put_hdr(&w, e, b, &m->hdr[i]);
+    if (e->r && (e->r->act == A_SET_HDR || e->r->act == A_ADD_HDR)) {
+        put(&w, e->r->name, e->r->name_len);
+        put(&w, ": ", 2);
+        put(&w, e->val, e->vlen);
+        put(&w, "\r\n", 2);
+    }
+    put(&w, "\r\n", 2);
+    return w.over ? 0 : w.len;
+}
+
+/* Apply one edit: rebuild into the other buffer, parse it again, and make
+ * it current. The framing must come out the same. */
+static int apply(struct lb_rule_io *io, const struct edit *e)
+{
+    int idx = io->cur == 0 ? 1 : 0, r;
+    struct http1_msg old = *io->msg;
+    char *out = io->get_buf(io->owner, idx);
+    size_t len;
+
+    if (!out)
+        return -ENOMEM;
+    len = build(io, e, out);
+    if (len == 0)
+        return -ENOSPC;
+    http1_msg_init(io->msg, io->max_head, io->in_flags);
+    r = io->rsp ? http1_parse_response((const uint8_t *)out, len, io->msg)
+                : http1_parse_request((const uint8_t *)out, len, io->msg);
+    if (r != (int)len || io->msg->body != old.body ||
+        io->msg->content_length != old.content_length) {
+        *io->msg = old;
+        return -EINVAL;
+    }
+    if (io->rsp)
+        io->smp->rsbuf = (const uint8_t *)out;
+    else
+        io->smp->rqbuf = (const uint8_t *)out;
+    io->cur = idx;
+    io->nrewrites++;
+    return 0;
+}
+
+/* The request-target split in prefix (scheme://authority), path, query. */
+static void split_uri(const struct lb_rule_io *io, struct seg *pre, struct seg *path, struct seg *q)
+{
+    const uint8_t *b = io->smp->rqbuf, *u = b + io->msg->uri_off, *p;
+    size_t n = io->msg->uri_len;
+
+    lb_smp_req_path(b, io->msg, &p, &path->n);
+    path->p = (const char *)p;
+    pre->p = (const char *)u;
+    pre->n = (size_t)(p - u);
+    q->p = path->p + path->n;
+    q->n = n - pre->n - path->n;
+}
+
+static int run_uri(struct lb_rule_io *io, const struct lb_rule *r, const char *v, size_t vl)
+{
+    struct edit e;
+    struct seg pre, path, q;
+
+    memset(&e, 0, sizeof(e));
+    split_uri(io, &pre, &path, &q);
+    switch (r->act) {
+    case A_SET_METHOD:
+        e.meth = (struct seg){v, vl};
+        break;
+    case A_SET_URI:
+        e.uri[0] = (struct seg){v, vl};
+        break;
+    case A_SET_PATH:
+        e.uri[0] = pre;
+        e.uri[1] = (struct seg){v, vl};
+        e.uri[2] = q;
+        break;
+    case A_SET_PATHQ:
+        e.uri[0] = pre;
+        e.uri[1] = (struct seg){v, vl};
+        break;
+    default: /* set-query: the '?' goes with an empty query */
+        e.uri[0] = pre;
+        e.uri[1] = path;
+        if (vl) {
+            char *qq = io->smp->chunk[io->smp->next_chunk++ & 1];
+
+            if (vl + 1 > LB_SMP_CHUNK)
+                return -ENOSPC;
+            qq[0] = '?';
+            memcpy(qq + 1, v, vl);
+            e.uri[2] = (struct seg){qq, vl + 1};
+        }
+    }
+    if (e.uri[0].p == NULL && e.uri[1].p == NULL && e.meth.p == NULL)
+        e.uri[0] = (struct seg){"", 0};
+    return apply(io, &e);
+}
+
+static char *reply_buf(struct lb_rule_io *io)
+{
+    return io->get_buf(io->owner, 2);
+}
+
+static enum lb_rule_verdict reply_redirect(struct lb_rule_io *io, const struct lb_rule *r)
+{
+    char loc[LB_SMP_CHUNK], *out = reply_buf(io);
+    const struct http1_msg *m = io->smp->rq;
+    struct seg pre, path, q;
+    struct lb_smp host;
+    size_t n;
+    struct wb w;
+
+    if (!out)
+        return LB_RULE_ERROR;
+    w = (struct wb){out, 0, io->cap, 0};
+    n = lb_lfmt_render(r->fmt, io->smp, loc, sizeof(loc));
+    if (r->redir != R_LOCATION && m) {
+        struct wb l = {loc, n, sizeof(loc), 0};
+
+        split_uri(io, &pre, &path, &q);
+        if (r->redir == R_SCHEME) {
+            put(&l, "://", 3);
+            if (http1_hdr_get(m, io->smp->rqbuf, "host", 4, &host.len))
+                put(&l, http1_hdr_get(m, io->smp->rqbuf, "host", 4, &host.len), host.len);
+        } else if (n == 1 && loc[0] == '/') {
+            l.len = 0; /* prefix "/": the original URI alone */
+        }
+        if (path.n == 0 || (path.n == 1 && path.p[0] == '*'))
+            put(&l, "/", 1);
+        else
+            put(&l, path.p, path.n);
+        if (r->append_slash && path.n && path.p[path.n - 1] != '/')
+            put(&l, "/", 1);
+        if (!r->drop_query)
+            put(&l, q.p, q.n);
+        if (l.over)
+            return LB_RULE_ERROR;
+        n = l.len;
+    }
+    {
+        char sl[64];
+
+        snprintf(sl, sizeof(sl), "HTTP/1.1 %d %s\r\n", r->status, reason(r->status));
+        puts_(&w, sl);
+    }
+    puts_(&w, "content-length: 0\r\nlocation: ");
+    put(&w, loc, n);
+    puts_(&w, "\r\n");
+    if (r->status == 302 || r->status == 303 || r->status == 307)
+        puts_(&w, "cache-control: no-cache\r\n");
+    puts_(&w, "\r\n");
+    if (w.over)
+        return LB_RULE_ERROR;
+    io->status = r->status;
+    io->reply = out;
+    io->reply_len = w.len;
+    return LB_RULE_REPLY;
+}
+
+static enum lb_rule_verdict reply_return(struct lb_rule_io *io, const struct lb_rule *r)
+{
+    char *out, *body = NULL, val[LB_SMP_CHUNK], sl[96];
+    size_t blen = 0, i, n;
+    struct wb w;
+
+    io->status = r->status;
+    if (!r->has_body && r->nhdrs == 0 && r->act == A_DENY) {
+        io->reply_len = 0; /* the proxy's error page for the status */
+        return LB_RULE_REPLY;
+    }
+    if (!(out = reply_buf(io)))
+        return LB_RULE_ERROR;
+    w = (struct wb){out, 0, io->cap, 0};
+    if (r->body_is_msg) {
+        put(&w, r->body, r->body_len);
+        goto done;
+    }
+    snprintf(sl, sizeof(sl), "HTTP/1.1 %d %s\r\n", r->status, reason(r->status));
+    puts_(&w, sl);
+    if (r->fmt) {
+        body = io->smp->chunk[io->smp->next_chunk++ & 1];
+        blen = lb_lfmt_render(r->fmt, io->smp, body, LB_SMP_CHUNK);
+        /* the chunk may be reused by the header formats below: keep a copy */
+        memcpy(val, body, blen);
+        body = val;
+    } else if (r->has_body) {
+        body = r->body;
+        blen = r->body_len;
+    }
+    if (r->status != 204 && r->status != 304) {
+        snprintf(sl, sizeof(sl), "content-length: %zu\r\n", blen);
+        puts_(&w, sl);
+    }
+    if (r->ctype && blen) {
+        puts_(&w, "content-type: ");
+        puts_(&w, r->ctype);
+        puts_(&w, "\r\n");
+    }
+    for (i = 0; i < r->nhdrs; i++) {
+        char hv[1024];
+
+        n = lb_lfmt_render(r->hdrs[i].fmt, io->smp, hv, sizeof(hv));
+        puts_(&w, r->hdrs[i].name);
+        puts_(&w, ": ");
+        put(&w, hv, n);
+        puts_(&w, "\r\n");
+    }
+    puts_(&w, "\r\n");
+    put(&w, body, blen);
+done:
+    if (w.over)
+        return LB_RULE_ERROR;
+    io->reply = out;
+    io->reply_len = w.len;
+    return LB_RULE_REPLY;
+}
+
+static int run_edit(struct lb_rule_io *io, const struct lb_rule *r)
+{
+    char *v = io->smp->chunk[io->smp->next_chunk++ & 1], vbuf[LB_SMP_CHUNK];
+    struct edit e;
+    size_t n = 0;
+
+    memset(&e, 0, sizeof(e));
+    if (r->fmt) {
+        /* rendered first, into our own buffer: samples reuse the chunks */
+        n = lb_lfmt_render(r->fmt, io->smp, vbuf, sizeof(vbuf));
+        v = vbuf;
+    }
+    switch (r->act) {
+    case A_SET_HDR:
+    case A_ADD_HDR:
+    case A_DEL_HDR:
+    case A_REPL_HDR:
+    case A_REPL_VAL:
+        e.r = r;
+        e.val = v;
+        e.vlen = n;
+        return apply(io, &e);
+    case A_SET_STATUS:
+        e.status = r->status;
+        e.reason = r->reason ? (struct seg){r->reason, strlen(r->reason)}
+                             : (struct seg){reason(r->status), strlen(reason(r->status))};
+        return apply(io, &e);
+    default:
+        return run_uri(io, r, v, n);
+    }
+}
+
+enum lb_rule_verdict lb_rule_run(const struct lb_rule *r, struct lb_rule_io *io)
+{
+    for (; r; r = r->next) {
+        if (!lb_cond_eval(r->cond, io->smp))
+            continue;
+        switch (r->act) {
+        case A_ALLOW:
+            return LB_RULE_ALLOW;
+        case A_DENY:
+        case A_RETURN:
+            return reply_return(io, r);
+        case A_REDIRECT:
+            return reply_redirect(io, r);
+        case A_PROMEX:
+            continue; /* the stats page serves it before the rules run */
+        default:
+            if (run_edit(io, r) < 0)
+                return LB_RULE_ERROR;
+        }
+    }
+    return LB_RULE_CONTINUE;
+}

@@ -1,0 +1,82 @@
+/* http_rules.h - http-request / http-response rules and the redirect
+ * statement: parsed once at their config line, run per message.
+ *
+ * Actions (HAProxy 2.6 syntax and behaviour): allow, deny [deny_status N
+ * | status N] [RESPONSE], return [status N] [RESPONSE], redirect
+ * location|prefix|scheme V [code N] [drop-query] [append-slash],
+ * set-header / add-header N FMT, del-header N [-m str|beg|end|sub|reg],
+ * replace-header / replace-value N REGEX FMT, set-path, set-pathq,
+ * set-query, set-uri, set-method FMT (requests), set-status N [reason R]
+ * (responses). RESPONSE is [content-type T] [string S | lf-string FMT |
+ * file F | errorfile F | default-errorfiles] [hdr N FMT]...  FMT is a
+ * log-format string (lfmt.h). Any other action is refused at its line.
+ *
+ * A message is edited by rebuilding its head (lb_rule_io.edit) and parsing
+ * it again, so later rules and the forwarding code see the result, as in
+ * HAProxy. Rules never change a message's framing: edits of
+ * Content-Length or Transfer-Encoding are refused at the config line. */
+#ifndef LB_HTTP_RULES_H
+#define LB_HTTP_RULES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lbd/http/acl.h"
+#include "lbd/http/lfmt.h"
+
+struct lb_rule;
+
+/* Where a rule list runs. */
+enum lb_rule_phase { LB_RULE_REQ = 0, LB_RULE_RSP, LB_RULE_REDIRECT };
+
+/* Parse one line: argv[0] is "http-request", "http-response" or
+ * "redirect" (then argv[1] is location|prefix|scheme). `acls` are the
+ * proxy's named ACLs. Appends to *list. Returns 0 or a negative errno
+ * with *err. */
+int lb_rule_parse(struct lb_rule **list,
+                  const struct lb_acl_set *acls,
+                  enum lb_rule_phase phase,
+                  int argc,
+                  char **argv,
+                  char **err);
+
+/* Free a whole list; NULL-safe; returns NULL. */
+struct lb_rule *lb_rule_list_free(struct lb_rule *list);
+
+/* Is there a use-service prometheus-exporter rule, and its condition. */
+int lb_rule_find_promex(const struct lb_rule *list, const struct lb_cond **ret_cond);
+
+/* The message being worked on. Edits rebuild the head into one of two
+ * buffers the caller lends (get_buf(owner, 0 or 1), `cap` bytes each) and
+ * point smp->rqbuf (or rsbuf) and *msg at the result; `cur` says which
+ * buffer holds the current head (-1: still the caller's original). A
+ * reply is written into get_buf(owner, 2). get_buf may return NULL (no
+ * memory): the rule then fails. */
+struct lb_rule_io {
+    struct lb_smp_ctx *smp;
+    struct http1_msg *msg; /* smp->rq, or smp->rs when rsp */
+    int rsp;
+    char *(*get_buf)(void *owner, int idx);
+    void *owner;
+    size_t cap;
+    int cur;
+    uint32_t max_head; /* head limit of the parser */
+    uint32_t in_flags; /* http1_msg_init() flags (responses) */
+    const char *reply; /* LB_RULE_REPLY: the message, or reply_len 0 for */
+    size_t reply_len;  /* the proxy's error page for `status` */
+    int status;
+    uint32_t nrewrites;
+};
+
+enum lb_rule_verdict {
+    LB_RULE_CONTINUE = 0, /* no final action: go on */
+    LB_RULE_ALLOW,        /* allow: stop this list, pass */
+    LB_RULE_REPLY,        /* io->reply holds the response to send */
+    LB_RULE_ERROR,        /* a rewrite failed: answer 500 (502 for a response) */
+};
+
+/* Run a list in order until a final action (allow, deny, return,
+ * redirect) or its end. */
+enum lb_rule_verdict lb_rule_run(const struct lb_rule *list, struct lb_rule_io *io);
+
+#endif

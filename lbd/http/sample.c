@@ -1,0 +1,939 @@
+/* sample.c - sample fetches and converters; see sample.h. */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <pcre2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/cfgkw.h"
+#include "common/cfglex.h"
+#include "lbd/http/sample.h"
+
+#define MAX_ARGS 4
+
+enum fetch {
+    F_PATH,
+    F_QUERY,
+    F_URL,
+    F_BASE,
+    F_METHOD,
+    F_REQ_VER,
+    F_HDR,
+    F_FHDR,
+    F_HDR_CNT,
+    F_URLP,
+    F_COOK,
+    F_SRC,
+    F_DST,
+    F_SRC_PORT,
+    F_DST_PORT,
+    F_FALSE,
+    F_TRUE,
+    F_STATUS,
+    F_RES_VER,
+    F_RES_HDR,
+    F_RES_FHDR,
+    F_RES_HDR_CNT,
+};
+
+enum conv {
+    C_LOWER,
+    C_UPPER,
+    C_LENGTH,
+    C_BASE64,
+    C_HEX,
+    C_URL_DEC,
+    C_FIELD,
+    C_WORD,
+    C_REGSUB,
+    C_MAP_STR,
+    C_MAP_BEG,
+    C_MAP_END,
+    C_MAP_SUB,
+};
+
+struct map_ent {
+    char *key, *val;
+    size_t klen, vlen;
+};
+
+struct conv_inst {
+    uint8_t id, icase, global;
+    char *args[MAX_ARGS];
+    int nargs;
+    int64_t n, count;
+    pcre2_code *re;
+    struct map_ent *map;
+    size_t nmap;
+};
+
+struct lb_sexpr {
+    uint8_t fetch, type, uses;
+    char *arg; /* header, parameter or cookie name */
+    size_t arg_len;
+    int64_t occ; /* hdr(NAME,OCC): 0 none, >0 from the start, <0 from the end */
+    struct conv_inst *convs;
+    size_t nconvs;
+};
+
+static const struct {
+    const char *name;
+    uint8_t fetch, type;
+    uint8_t uses; /* LB_SMP_USE_* */
+    uint8_t arg;  /* 0 none, 1 required, 2 optional */
+} fetches[] = {
+    {"path", F_PATH, LB_SMP_STR, LB_SMP_USE_REQ, 0},
+    {"query", F_QUERY, LB_SMP_STR, LB_SMP_USE_REQ, 0},
+    {"url", F_URL, LB_SMP_STR, LB_SMP_USE_REQ, 0},
+    {"base", F_BASE, LB_SMP_STR, LB_SMP_USE_REQ, 0},
+    {"method", F_METHOD, LB_SMP_STR, LB_SMP_USE_REQ, 0},
+    {"req.ver", F_REQ_VER, LB_SMP_STR, LB_SMP_USE_REQ, 0},
+    {"hdr", F_HDR, LB_SMP_STR, LB_SMP_USE_REQ, 2},
+    {"req.hdr", F_HDR, LB_SMP_STR, LB_SMP_USE_REQ, 2},
+    {"req.fhdr", F_FHDR, LB_SMP_STR, LB_SMP_USE_REQ, 1},
+    {"hdr_cnt", F_HDR_CNT, LB_SMP_INT, LB_SMP_USE_REQ, 2},
+    {"req.hdr_cnt", F_HDR_CNT, LB_SMP_INT, LB_SMP_USE_REQ, 2},
+    {"url_param", F_URLP, LB_SMP_STR, LB_SMP_USE_REQ, 1},
+    {"urlp", F_URLP, LB_SMP_STR, LB_SMP_USE_REQ, 1},
+    {"cook", F_COOK, LB_SMP_STR, LB_SMP_USE_REQ, 1},
+    {"req.cook", F_COOK, LB_SMP_STR, LB_SMP_USE_REQ, 1},
+    {"src", F_SRC, LB_SMP_ADDR, 0, 0},
+    {"dst", F_DST, LB_SMP_ADDR, 0, 0},
+    {"src_port", F_SRC_PORT, LB_SMP_INT, 0, 0},
+    {"dst_port", F_DST_PORT, LB_SMP_INT, 0, 0},
+    {"ssl_fc", F_FALSE, LB_SMP_BOOL, 0, 0},
+    {"always_false", F_FALSE, LB_SMP_BOOL, 0, 0},
+    {"always_true", F_TRUE, LB_SMP_BOOL, 0, 0},
+    {"status", F_STATUS, LB_SMP_INT, LB_SMP_USE_RSP, 0},
+    {"res.ver", F_RES_VER, LB_SMP_STR, LB_SMP_USE_RSP, 0},
+    {"res.hdr", F_RES_HDR, LB_SMP_STR, LB_SMP_USE_RSP, 2},
+    {"shdr", F_RES_HDR, LB_SMP_STR, LB_SMP_USE_RSP, 2},
+    {"res.fhdr", F_RES_FHDR, LB_SMP_STR, LB_SMP_USE_RSP, 1},
+    {"res.hdr_cnt", F_RES_HDR_CNT, LB_SMP_INT, LB_SMP_USE_RSP, 2},
+};
+
+static const struct {
+    const char *name;
+    uint8_t id, min, max;
+} convs[] = {
+    {"lower", C_LOWER, 0, 0},     {"upper", C_UPPER, 0, 0},     {"length", C_LENGTH, 0, 0},
+    {"base64", C_BASE64, 0, 0},   {"hex", C_HEX, 0, 0},         {"url_dec", C_URL_DEC, 0, 1},
+    {"field", C_FIELD, 2, 3},     {"word", C_WORD, 2, 3},       {"regsub", C_REGSUB, 2, 3},
+    {"map", C_MAP_STR, 1, 2},     {"map_str", C_MAP_STR, 1, 2}, {"map_beg", C_MAP_BEG, 1, 2},
+    {"map_end", C_MAP_END, 1, 2}, {"map_sub", C_MAP_SUB, 1, 2},
+};
+
+/* ---- parsing ---- */
+
+static void conv_fini(struct conv_inst *c)
+{
+    size_t i;
+    int k;
+
+    for (k = 0; k < c->nargs; k++)
+        free(c->args[k]);
+    for (i = 0; i < c->nmap; i++) {
+        free(c->map[i].key);
+        free(c->map[i].val);
+    }
+    free(c->map);
+    if (c->re)
+        pcre2_code_free(c->re);
+}
+
+struct lb_sexpr *lb_sexpr_free(struct lb_sexpr *e)
+{
+    size_t i;
+
+    if (!e)
+        return NULL;
+    for (i = 0; i < e->nconvs; i++)
+        conv_fini(&e->convs[i]);
+    free(e->convs);
+    free(e->arg);
+    free(e);
+    return NULL;
+}
+
+/* "name(a,b)" -> name length and the arguments, split at commas outside
+ * quotes; a backslash escapes the next character (HAProxy's rules). */
+static int split_call(const char *s,
+                      size_t len,
+                      size_t *name_len,
+                      char **args,
+                      int *nargs,
+                      char **err)
+{
+    const char *p = memchr(s, '(', len), *end = s + len;
+    char buf[1024];
+    size_t n = 0;
+    char q = 0;
+
+    *nargs = 0;
+    *name_len = p ? (size_t)(p - s) : len;
+    if (!p)
+        return 0;
+    if (end[-1] != ')')
+        return lk_cfg_err(err, "missing ')' in '%.*s'", (int)len, s);
+    for (p++; p < end - 1; p++) {
+        if (*p == '\\' && p + 1 < end - 1) {
+            p++;
+        } else if (q && *p == q) {
+            q = 0;
+            continue;
+        } else if (!q && (*p == '"' || *p == '\'')) {
+            q = *p;
+            continue;
+        } else if (!q && *p == ',') {
+            if (*nargs == MAX_ARGS - 1)
+                return lk_cfg_err(err, "too many arguments in '%.*s'", (int)len, s);
+            if (!(args[(*nargs)++] = strndup(buf, n)))
+                return -ENOMEM;
+            n = 0;
+            continue;
+        }
+        if (n + 1 >= sizeof(buf))
+            return lk_cfg_err(err, "argument too long in '%.*s'", (int)len, s);
+        buf[n++] = *p;
+    }
+    if (!(args[(*nargs)++] = strndup(buf, n)))
+        return -ENOMEM;
+    return 0;
+}
+
+static void free_args(char **args, int n)
+{
+    while (n > 0)
+        free(args[--n]);
+}
+
+static int parse_fetch(struct lb_sexpr *e, const char *s, size_t len, unsigned avail, char **err)
+{
+    char *args[MAX_ARGS];
+    size_t nl, i;
+    int na, r;
+
+    r = split_call(s, len, &nl, args, &na, err);
+    if (r < 0)
+        return r;
+    for (i = 0; i < LK_ARRAY_SIZE(fetches); i++)
+        if (strlen(fetches[i].name) == nl && strncmp(fetches[i].name, s, nl) == 0)
+            break;
+    if (i == LK_ARRAY_SIZE(fetches))
+        r = lk_cfg_err(err,
+                       "unknown fetch method '%.*s' (lbd has: path, query, url, base, "
+                       "method, req.hdr, req.fhdr, req.hdr_cnt, url_param, req.cook, src, dst, "
+                       "src_port, dst_port, ssl_fc, status, res.hdr, res.hdr_cnt, ...)",
+                       (int)nl, s);
+    else if ((fetches[i].uses & avail) != fetches[i].uses)
+        r = lk_cfg_err(err, "fetch '%s' reads the %s, which does not exist where it is used",
+                       fetches[i].name,
+                       (fetches[i].uses & LB_SMP_USE_REQ) ? "request" : "response");
+    else if ((fetches[i].arg == 0 && na > 0) || (fetches[i].arg == 1 && na == 0) || na > 2)
+        r = lk_cfg_err(err, "fetch '%s': wrong number of arguments", fetches[i].name);
+    if (r == 0) {
+        e->fetch = fetches[i].fetch;
+        e->type = fetches[i].type;
+        e->uses = fetches[i].uses;
+        if (na > 0 && args[0][0]) {
+            e->arg = args[0];
+            e->arg_len = strlen(args[0]);
+            args[0] = NULL;
+        } else if (fetches[i].arg == 1) {
+            r = lk_cfg_err(err, "fetch '%s' needs a name", fetches[i].name);
+        }
+        if (r == 0 && na == 2 && lk_parse_int(args[1], -64, 64, &e->occ) < 0)
+            r = lk_cfg_err(err, "fetch '%s': invalid occurrence '%s'", fetches[i].name, args[1]);
+    }
+    free_args(args, na);
+    return r;
+}
+
+static int load_map(struct conv_inst *c, const char *path, char **err)
+{
+    char line[2048], *k, *v, *end;
+    struct map_ent *m;
+    FILE *f = fopen(path, "re");
+
+    if (!f)
+        return lk_cfg_err(err, "cannot open map file '%s': %s", path, strerror(errno));
+    while (fgets(line, sizeof(line), f)) {
+        for (k = line; *k == ' ' || *k == '\t'; k++)
+            ;
+        if (*k == '#' || *k == '\n' || *k == '\0')
+            continue;
+        for (v = k; *v && !isspace((unsigned char)*v); v++)
+            ;
+        if (*v)
+            *v++ = '\0';
+        while (*v == ' ' || *v == '\t')
+            v++;
+        for (end = v + strlen(v); end > v && isspace((unsigned char)end[-1]); end--)
+            ;
+        *end = '\0';
+        m = realloc(c->map, (c->nmap + 1) * sizeof(*m));
+        if (!m)
+            break;
+        c->map = m;
+        m[c->nmap].key = strdup(k);
+        m[c->nmap].val = strdup(v);
+        if (!m[c->nmap].key || !m[c->nmap].val) {
+            free(m[c->nmap].key);
+            free(m[c->nmap].val);
+            break;
+        }
+        m[c->nmap].klen = strlen(k);
+        m[c->nmap].vlen = strlen(v);
+        c->nmap++;
+    }
+    fclose(f);
+    return 0;
+}
+
+static int compile_re(pcre2_code **re, const char *pat, int icase, char **err)
+{
+    PCRE2_UCHAR msg[120];
+    PCRE2_SIZE off;
+    int code;
+
+    *re = pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED, icase ? PCRE2_CASELESS : 0, &code,
+                        &off, NULL);
+    if (*re)
+        return 0;
+    pcre2_get_error_message(code, msg, sizeof(msg));
+    return lk_cfg_err(err, "invalid regex '%s' at offset %zu: %s", pat, (size_t)off, msg);
+}
+
+static int conv_setup(struct conv_inst *c, const char *name, char **err)
+{
+    const char *f;
+
+    switch (c->id) {
+    case C_FIELD:
+    case C_WORD:
+        if (lk_parse_int(c->args[0], -1000, 1000, &c->n) < 0 || c->n == 0 || !c->args[1][0])
+            return lk_cfg_err(err, "%s: expected (INDEX,DELIMITERS[,COUNT])", name);
+        if (c->nargs == 3 && lk_parse_int(c->args[2], 0, 1000, &c->count) < 0)
+            return lk_cfg_err(err, "%s: invalid count '%s'", name, c->args[2]);
+        return 0;
+    case C_REGSUB:
+        for (f = c->nargs == 3 ? c->args[2] : ""; *f; f++) {
+            if (*f == 'g')
+                c->global = 1;
+            else if (*f == 'i')
+                c->icase = 1;
+            else
+                return lk_cfg_err(err, "regsub: unknown flag '%c' (g, i)", *f);
+        }
+        return compile_re(&c->re, c->args[0], c->icase, err);
+    case C_MAP_STR:
+    case C_MAP_BEG:
+    case C_MAP_END:
+    case C_MAP_SUB:
+        return load_map(c, c->args[0], err);
+    default:
+        return 0;
+    }
+}
+
+static int parse_conv(struct lb_sexpr *e, const char *s, size_t len, char **err)
+{
+    struct conv_inst *c, *nc;
+    size_t nl, i;
+    int r;
+
+    nc = realloc(e->convs, (e->nconvs + 1) * sizeof(*nc));
+    if (!nc)
+        return -ENOMEM;
+    e->convs = nc;
+    c = &nc[e->nconvs];
+    memset(c, 0, sizeof(*c));
+    r = split_call(s, len, &nl, c->args, &c->nargs, err);
+    e->nconvs++; /* counted now: conv_fini frees what was split */
+    if (r < 0)
+        return r;
+    for (i = 0; i < LK_ARRAY_SIZE(convs); i++)
+        if (strlen(convs[i].name) == nl && strncmp(convs[i].name, s, nl) == 0)
+            break;
+    if (i == LK_ARRAY_SIZE(convs))
+        return lk_cfg_err(err,
+                          "unknown converter '%.*s' (lbd has: lower, upper, length, base64, "
+                          "hex, url_dec, field, word, regsub, map, map_str, map_beg, map_end, "
+                          "map_sub)",
+                          (int)nl, s);
+    if (c->nargs < convs[i].min || c->nargs > convs[i].max)
+        return lk_cfg_err(err, "converter '%s': wrong number of arguments", convs[i].name);
+    c->id = convs[i].id;
+    return conv_setup(c, convs[i].name, err);
+}
+
+/* Length of the next comma-separated element at top level. */
+static size_t elem_len(const char *s)
+{
+    size_t i;
+    int depth = 0;
+    char q = 0;
+
+    for (i = 0; s[i]; i++) {
+        if (s[i] == '\\' && s[i + 1])
+            i++;
+        else if (q && s[i] == q)
+            q = 0;
+        else if (!q && (s[i] == '"' || s[i] == '\''))
+            q = s[i];
+        else if (!q && s[i] == '(')
+            depth++;
+        else if (!q && s[i] == ')')
+            depth--;
+        else if (!q && depth == 0 && s[i] == ',')
+            break;
+    }
+    return i;
+}
+
+int lb_sexpr_parse(const char *text, unsigned avail, struct lb_sexpr **ret, char **err)
+{
+    struct lb_sexpr *e = calloc(1, sizeof(*e));
+    size_t n;
+    int r;
+
+    if (!e)
+        return -ENOMEM;
+    n = elem_len(text);
+    r = n ? parse_fetch(e, text, n, avail, err) : lk_cfg_err(err, "empty sample expression");
+    for (text += n; r == 0 && *text == ','; text += n) {
+        text++;
+        n = elem_len(text);
+        r = n ? parse_conv(e, text, n, err) : lk_cfg_err(err, "empty converter after ','");
+    }
+    if (r < 0) {
+        lb_sexpr_free(e);
+        return r;
+    }
+    *ret = e;
+    return 0;
+}
+
+unsigned lb_sexpr_uses(const struct lb_sexpr *e)
+{
+    return e->uses;
+}
+
+enum lb_smp_type lb_sexpr_fetch_type(const struct lb_sexpr *e)
+{
+    return (enum lb_smp_type)e->type;
+}
+
+size_t lb_sexpr_nconv(const struct lb_sexpr *e)
+{
+    return e->nconvs;
+}
+
+int lb_sexpr_multi(const struct lb_sexpr *e)
+{
+    return (e->fetch == F_HDR || e->fetch == F_FHDR || e->fetch == F_RES_HDR ||
+            e->fetch == F_RES_FHDR) &&
+           e->occ == 0;
+}
+
+/* ---- fetching ---- */
+
+static char *chunk(struct lb_smp_ctx *c)
+{
+    return c->chunk[c->next_chunk++ & 1];
+}
+
+void lb_smp_req_path(const uint8_t *buf,
+                     const struct http1_msg *m,
+                     const uint8_t **ret,
+                     size_t *ret_len)
+{
+    const uint8_t *u = buf + m->uri_off, *s;
+    size_t n = m->uri_len, i;
+
+    if (n && u[0] != '/') {
+        s = memmem(u, n, "://", 3);
+        if (s) {
+            s += 3;
+            n -= (size_t)(s - u);
+            u = s;
+            s = memchr(u, '/', n);
+            n = s ? n - (size_t)(s - u) : 0;
+            u = s ? s : u + n;
+        }
+    }
+    for (i = 0; i < n && u[i] != '?' && u[i] != '#'; i++)
+        ;
+    *ret = u;
+    *ret_len = i;
+}
+
+static void set_str(struct lb_smp *s, const void *p, size_t n)
+{
+    s->type = LB_SMP_STR;
+    s->str = p;
+    s->len = n;
+}
+
+static void set_int(struct lb_smp *s, int64_t v, uint8_t type)
+{
+    s->type = type;
+    s->i = v;
+}
+
+/* Values of the header `name`: each field whole (full) or each element of
+ * a comma-separated list (hdr, as HAProxy splits it). Returns the count;
+ * with want >= 0, stops at that index and sets *out. */
+static int hdr_values(const uint8_t *buf,
+                      const struct http1_msg *m,
+                      const char *name,
+                      size_t nl,
+                      int full,
+                      int want,
+                      struct lb_smp *out)
+{
+    int count = 0;
+    unsigned i;
+
+    for (i = 0; i < m->nhdr; i++) {
+        const struct http1_hdr *h = &m->hdr[i];
+        const uint8_t *v = buf + h->val_off, *end = v + h->val_len, *e;
+
+        if (name && (h->name_len != nl || strncasecmp((const char *)buf + h->name_off, name, nl)))
+            continue;
+        for (;; v = e + 1) {
+            e = full ? NULL : memchr(v, ',', (size_t)(end - v));
+            if (!e)
+                e = end;
+            const uint8_t *a = v, *b = e;
+
+            while (!full && a < b && (*a == ' ' || *a == '\t'))
+                a++;
+            while (!full && b > a && (b[-1] == ' ' || b[-1] == '\t'))
+                b--;
+            if (count++ == want) {
+                set_str(out, a, (size_t)(b - a));
+                return count;
+            }
+            if (e == end)
+                break;
+        }
+    }
+    return count;
+}
+
+static int fetch_hdr(const struct lb_sexpr *e,
+                     const uint8_t *buf,
+                     const struct http1_msg *m,
+                     int full,
+                     unsigned occ,
+                     struct lb_smp *out)
+{
+    int n;
+
+    if (e->occ == 0)
+        return hdr_values(buf, m, e->arg, e->arg_len, full, (int)occ, out) > (int)occ;
+    n = hdr_values(buf, m, e->arg, e->arg_len, full, -1, out);
+    if (e->occ > 0)
+        return e->occ <= n && hdr_values(buf, m, e->arg, e->arg_len, full, (int)e->occ - 1, out);
+    return -e->occ <= n && hdr_values(buf, m, e->arg, e->arg_len, full, n + (int)e->occ, out);
+}
+
+static int fetch_urlp(const struct lb_sexpr *e,
+                      const uint8_t *buf,
+                      const struct http1_msg *m,
+                      struct lb_smp *out)
+{
+    const uint8_t *u = buf + m->uri_off, *q = memchr(u, '?', m->uri_len), *end = u + m->uri_len;
+    const uint8_t *p, *amp;
+
+    for (p = q ? q + 1 : end; p < end; p = amp + 1) {
+        amp = memchr(p, '&', (size_t)(end - p));
+        if (!amp)
+            amp = end;
+        if ((size_t)(amp - p) > e->arg_len && memcmp(p, e->arg, e->arg_len) == 0 &&
+            p[e->arg_len] == '=') {
+            set_str(out, p + e->arg_len + 1, (size_t)(amp - p) - e->arg_len - 1);
+            return 1;
+        }
+        if (amp == end)
+            break;
+    }
+    return 0;
+}
+
+static int fetch_cook(const struct lb_sexpr *e,
+                      const uint8_t *buf,
+                      const struct http1_msg *m,
+                      struct lb_smp *out)
+{
+    struct lb_smp v;
+    const char *p, *end, *sc;
+    int i, n = hdr_values(buf, m, "cookie", 6, 1, -1, &v);
+
+    for (i = 0; i < n; i++) {
+        hdr_values(buf, m, "cookie", 6, 1, i, &v);
+        for (p = v.str, end = v.str + v.len; p < end; p = sc + 1) {
+            while (p < end && (*p == ' ' || *p == '\t'))
+                p++;
+            sc = memchr(p, ';', (size_t)(end - p));
+            if (!sc)
+                sc = end;
+            if ((size_t)(sc - p) > e->arg_len && memcmp(p, e->arg, e->arg_len) == 0 &&
+                p[e->arg_len] == '=') {
+                set_str(out, p + e->arg_len + 1, (size_t)(sc - p) - e->arg_len - 1);
+                return 1;
+            }
+            if (sc == end)
+                break;
+        }
+    }
+    return 0;
+}
+
+static int fetch_req(const struct lb_sexpr *e,
+                     struct lb_smp_ctx *c,
+                     unsigned occ,
+                     struct lb_smp *out)
+{
+    const uint8_t *b = c->rqbuf, *v;
+    const struct http1_msg *m = c->rq;
+    size_t n;
+    char *ch;
+
+    if (!m)
+        return 0;
+    switch (e->fetch) {
+    case F_PATH:
+        lb_smp_req_path(b, m, &v, &n);
+        set_str(out, v, n);
+        return 1;
+    case F_QUERY:
+        v = memchr(b + m->uri_off, '?', m->uri_len);
+        if (!v)
+            return 0;
+        set_str(out, v + 1, m->uri_len - (size_t)(v + 1 - (b + m->uri_off)));
+        return 1;
+    case F_URL:
+        set_str(out, b + m->uri_off, m->uri_len);
+        return 1;
+    case F_BASE: { /* Host + path */
+        struct lb_smp h;
+
+        ch = chunk(c);
+        lb_smp_req_path(b, m, &v, &n);
+        if (hdr_values(b, m, "host", 4, 1, 0, &h) < 1)
+            h.len = 0;
+        if (h.len + n > LB_SMP_CHUNK)
+            return 0;
+        memcpy(ch, h.str, h.len);
+        memcpy(ch + h.len, v, n);
+        set_str(out, ch, h.len + n);
+        return 1;
+    }
+    case F_METHOD:
+        set_str(out, b + m->meth_off, m->meth_len);
+        return 1;
+    case F_REQ_VER:
+        set_str(out, m->version ? "1.1" : "1.0", 3);
+        return 1;
+    case F_HDR:
+    case F_FHDR:
+        return fetch_hdr(e, b, m, e->fetch == F_FHDR, occ, out);
+    case F_HDR_CNT:
+        set_int(out, hdr_values(b, m, e->arg, e->arg_len, 0, -1, out), LB_SMP_INT);
+        return 1;
+    case F_URLP:
+        return fetch_urlp(e, b, m, out);
+    case F_COOK:
+        return fetch_cook(e, b, m, out);
+    default:
+        return 0;
+    }
+}
+
+static int fetch_rsp(const struct lb_sexpr *e,
+                     struct lb_smp_ctx *c,
+                     unsigned occ,
+                     struct lb_smp *out)
+{
+    const struct http1_msg *m = c->rs;
+
+    if (!m)
+        return 0;
+    switch (e->fetch) {
+    case F_STATUS:
+        set_int(out, m->status, LB_SMP_INT);
+        return 1;
+    case F_RES_VER:
+        set_str(out, m->version ? "1.1" : "1.0", 3);
+        return 1;
+    case F_RES_HDR:
+    case F_RES_FHDR:
+        return fetch_hdr(e, c->rsbuf, m, e->fetch == F_RES_FHDR, occ, out);
+    case F_RES_HDR_CNT:
+        set_int(out, hdr_values(c->rsbuf, m, e->arg, e->arg_len, 0, -1, out), LB_SMP_INT);
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+static int fetch(const struct lb_sexpr *e, struct lb_smp_ctx *c, unsigned occ, struct lb_smp *out)
+{
+    switch (e->fetch) {
+    case F_SRC:
+    case F_DST:
+        out->type = LB_SMP_ADDR;
+        out->addr = e->fetch == F_SRC ? c->src : c->dst;
+        return out->addr != NULL;
+    case F_SRC_PORT:
+    case F_DST_PORT:
+        if (!(e->fetch == F_SRC_PORT ? c->src : c->dst))
+            return 0;
+        set_int(out, lk_addr_port(e->fetch == F_SRC_PORT ? c->src : c->dst), LB_SMP_INT);
+        return 1;
+    case F_TRUE:
+    case F_FALSE:
+        set_int(out, e->fetch == F_TRUE, LB_SMP_BOOL);
+        return 1;
+    case F_STATUS:
+    case F_RES_VER:
+    case F_RES_HDR:
+    case F_RES_FHDR:
+    case F_RES_HDR_CNT:
+        return fetch_rsp(e, c, occ, out);
+    default:
+        return fetch_req(e, c, occ, out);
+    }
+}
+
+/* ---- converting ---- */
+
+void lb_smp_as_str(struct lb_smp_ctx *c, struct lb_smp *s)
+{
+    char *ch;
+    int n;
+
+    if (s->type == LB_SMP_STR)
+        return;
+    ch = chunk(c);
+    if (s->type == LB_SMP_ADDR) {
+        lk_addr_ip_str(s->addr, ch, LB_SMP_CHUNK);
+        n = (int)strlen(ch);
+    } else {
+        n = snprintf(ch, LB_SMP_CHUNK, "%" PRId64, s->i);
+    }
+    set_str(s, ch, n > 0 ? (size_t)n : 0);
+}
+
+static void conv_case(struct lb_smp_ctx *c, struct lb_smp *s, int upper)
+{
+    char *ch = chunk(c);
+    size_t i, n = LK_MIN(s->len, (size_t)LB_SMP_CHUNK);
+
+    for (i = 0; i < n; i++)
+        ch[i] =
+            (char)(upper ? toupper((unsigned char)s->str[i]) : tolower((unsigned char)s->str[i]));
+    set_str(s, ch, n);
+}
+
+static void conv_base64(struct lb_smp_ctx *c, struct lb_smp *s)
+{
+    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const uint8_t *in = (const uint8_t *)s->str;
+    char *ch = chunk(c);
+    size_t i, o = 0, n = LK_MIN(s->len, (size_t)(LB_SMP_CHUNK / 4 * 3 - 3));
+
+    for (i = 0; i < n; i += 3) {
+        uint32_t v = (uint32_t)in[i] << 16 | (i + 1 < n ? (uint32_t)in[i + 1] << 8 : 0) |
+                     (i + 2 < n ? in[i + 2] : 0);
+
+        ch[o++] = tab[v >> 18];
+        ch[o++] = tab[(v >> 12) & 63];
+        ch[o++] = i + 1 < n ? tab[(v >> 6) & 63] : '=';
+        ch[o++] = i + 2 < n ? tab[v & 63] : '=';
+    }
+    set_str(s, ch, o);
+}
+
+static void conv_hex(struct lb_smp_ctx *c, struct lb_smp *s)
+{
+    char *ch = chunk(c);
+    size_t i, n = LK_MIN(s->len, (size_t)LB_SMP_CHUNK / 2);
+
+    for (i = 0; i < n; i++)
+        snprintf(ch + 2 * i, 3, "%02X", (unsigned char)s->str[i]);
+    set_str(s, ch, 2 * n);
+}
+
+static int hexval(char x)
+{
+    return isdigit((unsigned char)x) ? x - '0' : (tolower((unsigned char)x) - 'a' + 10);
+}
+
+static void conv_url_dec(struct lb_smp_ctx *c, struct lb_smp *s)
+{
+    char *ch = chunk(c);
+    size_t i, o = 0;
+
+    for (i = 0; i < s->len && o < LB_SMP_CHUNK; i++) {
+        if (s->str[i] == '%' && i + 2 < s->len && isxdigit((unsigned char)s->str[i + 1]) &&
+            isxdigit((unsigned char)s->str[i + 2])) {
+            ch[o++] = (char)(hexval(s->str[i + 1]) * 16 + hexval(s->str[i + 2]));
+            i += 2;
+        } else {
+            ch[o++] = s->str[i] == '+' ? ' ' : s->str[i];
+        }
+    }
+    set_str(s, ch, o);
+}
+
+/* field(N,DELIMS[,COUNT]): the Nth field (negative: from the end);
+ * word() is the same with empty fields skipped. */
+static int conv_field(const struct conv_inst *ci, struct lb_smp *s, int words)
+{
+    const char *d = ci->args[1], *p = s->str, *end = s->str + s->len;
+    const char *starts[256], *ends[256];
+    int n = 0, idx, cnt = ci->count ? (int)ci->count : 1, first;
+
+    while (p <= end && n < 256) {
+        const char *q = p;
+
+        while (q < end && !strchr(d, *q))
+            q++;
+        if (!words || q > p) {
+            starts[n] = p;
+            ends[n++] = q;
+        }
+        if (q == end)
+            break;
+        p = q + 1;
+    }
+    first = ci->n > 0 ? (int)ci->n - 1 : n + (int)ci->n - (cnt - 1);
+    if (first < 0 || first >= n)
+        return 0;
+    idx = LK_MIN(first + cnt, n) - 1;
+    if (ci->count == 0 && ci->nargs == 3) /* count 0: to the end */
+        idx = n - 1;
+    set_str(s, starts[first], (size_t)(ends[idx] - starts[first]));
+    return 1;
+}
+
+/* regsub(RE,SUBST[,FLAGS]): \1..\9 in SUBST are the groups. */
+static int conv_regsub(struct lb_smp_ctx *c, const struct conv_inst *ci, struct lb_smp *s)
+{
+    pcre2_match_data *md = pcre2_match_data_create(10, NULL);
+    char *ch = chunk(c);
+    size_t o = 0, at = 0, k;
+    PCRE2_SIZE *ov;
+    int rc;
+
+    if (!md)
+        return 0;
+    while (at <= s->len) {
+        rc = pcre2_match(ci->re, (PCRE2_SPTR)s->str, s->len, at, 0, md, NULL);
+        if (rc <= 0)
+            break;
+        ov = pcre2_get_ovector_pointer(md);
+        for (k = at; k < ov[0] && o < LB_SMP_CHUNK; k++)
+            ch[o++] = s->str[k];
+        for (const char *t = ci->args[1]; *t && o < LB_SMP_CHUNK; t++) {
+            if (*t == '\\' && t[1] >= '0' && t[1] <= '9' && t[1] - '0' < rc) {
+                int g = *++t - '0';
+
+                for (k = ov[2 * g]; k < ov[2 * g + 1] && o < LB_SMP_CHUNK; k++)
+                    ch[o++] = s->str[k];
+            } else {
+                ch[o++] = *t;
+            }
+        }
+        at = ov[1] > ov[0] ? ov[1] : ov[1] + 1;
+        if (ov[1] == ov[0] && ov[0] < s->len && o < LB_SMP_CHUNK)
+            ch[o++] = s->str[ov[0]];
+        if (!ci->global)
+            break;
+    }
+    for (k = at; k < s->len && o < LB_SMP_CHUNK; k++)
+        ch[o++] = s->str[k];
+    pcre2_match_data_free(md);
+    set_str(s, ch, o);
+    return 1;
+}
+
+static int map_hit(const struct conv_inst *ci, const struct map_ent *m, const struct lb_smp *s)
+{
+    switch (ci->id) {
+    case C_MAP_STR:
+        return m->klen == s->len && memcmp(m->key, s->str, s->len) == 0;
+    case C_MAP_BEG:
+        return m->klen <= s->len && memcmp(m->key, s->str, m->klen) == 0;
+    case C_MAP_END:
+        return m->klen <= s->len && memcmp(m->key, s->str + s->len - m->klen, m->klen) == 0;
+    default:
+        return m->klen <= s->len && memmem(s->str, s->len, m->key, m->klen) != NULL;
+    }
+}
+
+static int conv_map(const struct conv_inst *ci, struct lb_smp *s)
+{
+    size_t i;
+
+    for (i = 0; i < ci->nmap; i++)
+        if (map_hit(ci, &ci->map[i], s)) {
+            set_str(s, ci->map[i].val, ci->map[i].vlen);
+            return 1;
+        }
+    if (ci->nargs < 2)
+        return 0;
+    set_str(s, ci->args[1], strlen(ci->args[1]));
+    return 1;
+}
+
+static int convert(struct lb_smp_ctx *c, const struct conv_inst *ci, struct lb_smp *s)
+{
+    if (ci->id != C_LENGTH || s->type != LB_SMP_INT)
+        lb_smp_as_str(c, s);
+    switch (ci->id) {
+    case C_LOWER:
+    case C_UPPER:
+        conv_case(c, s, ci->id == C_UPPER);
+        return 1;
+    case C_LENGTH:
+        set_int(s, (int64_t)s->len, LB_SMP_INT);
+        return 1;
+    case C_BASE64:
+        conv_base64(c, s);
+        return 1;
+    case C_HEX:
+        conv_hex(c, s);
+        return 1;
+    case C_URL_DEC:
+        conv_url_dec(c, s);
+        return 1;
+    case C_FIELD:
+    case C_WORD:
+        return conv_field(ci, s, ci->id == C_WORD);
+    case C_REGSUB:
+        return conv_regsub(c, ci, s);
+    default:
+        return conv_map(ci, s);
+    }
+}
+
+int lb_sexpr_eval(const struct lb_sexpr *e, struct lb_smp_ctx *c, unsigned occ, struct lb_smp *out)
+{
+    size_t i;
+
+    memset(out, 0, sizeof(*out));
+    if (!fetch(e, c, occ, out))
+        return 0;
+    for (i = 0; i < e->nconvs; i++)
+        if (!convert(c, &e->convs[i], out))
+            return 0;
+    return 1;
+}

@@ -1,0 +1,99 @@
+/* sample.h - HAProxy's sample expressions: a fetch and its converters.
+ *
+ * "req.hdr(host),lower,map_beg(/etc/lbd/hosts.map,www)" is parsed once,
+ * at the config line that holds it, into a struct lb_sexpr; worker threads
+ * evaluate it against one HTTP exchange (struct lb_smp_ctx) and never parse
+ * text again. A fetch names what it reads (LB_SMP_USE_*), so a rule that
+ * runs when that part does not exist (req.hdr in http-response) is refused
+ * at its line, as HAProxy refuses it.
+ *
+ * Fetches: path, query, url, base, method, req.ver, hdr / req.hdr /
+ * req.fhdr (NAME[,OCC]), hdr_cnt / req.hdr_cnt, url_param / urlp (NAME),
+ * cook / req.cook (NAME), src, dst, src_port, dst_port, ssl_fc (always
+ * false: lbd has no TLS listeners yet), always_true, always_false, status,
+ * res.ver, res.hdr / shdr / res.fhdr (NAME[,OCC]), res.hdr_cnt.
+ * Converters: lower, upper, length, base64, hex, url_dec, field(N,DELIM),
+ * word(N,DELIM), regsub(RE,SUBST[,g|i]), map / map_str / map_beg /
+ * map_end / map_sub (FILE[,DEFAULT]).
+ *
+ * Ownership: an expression owns its arguments, compiled regexes and loaded
+ * maps; results point into the exchange's buffers or into the context's
+ * scratch chunks and live until the next evaluation with that context. */
+#ifndef LB_SAMPLE_H
+#define LB_SAMPLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/addr.h"
+#include "proto/http1.h"
+
+/* What an expression reads (lb_sexpr_uses). */
+#define LB_SMP_USE_REQ (1u << 0) /* the request head */
+#define LB_SMP_USE_RSP (1u << 1) /* the response head */
+
+enum lb_smp_type { LB_SMP_NONE = 0, LB_SMP_STR, LB_SMP_INT, LB_SMP_ADDR, LB_SMP_BOOL };
+
+/* One value. str/len for LB_SMP_STR, i for INT and BOOL, addr for ADDR. */
+struct lb_smp {
+    uint8_t type;
+    const char *str;
+    size_t len;
+    int64_t i;
+    const struct lk_addr *addr;
+};
+
+#define LB_SMP_CHUNK 4096
+
+/* One HTTP exchange as expressions see it. rq/rs may be NULL (no such
+ * head yet). The chunks hold converter output; two, so that a converter
+ * can read one while writing the other. */
+struct lb_smp_ctx {
+    const uint8_t *rqbuf;
+    const struct http1_msg *rq;
+    const uint8_t *rsbuf;
+    const struct http1_msg *rs;
+    const struct lk_addr *src, *dst;
+    char chunk[2][LB_SMP_CHUNK];
+    unsigned next_chunk;
+};
+
+struct lb_sexpr;
+
+/* Parse an expression. `avail` is what exists where it will run
+ * (LB_SMP_USE_*); a fetch that needs more is refused. Returns 0 and
+ * *ret (owned by the caller), or -EINVAL/-ENOMEM with *err. */
+int lb_sexpr_parse(const char *text, unsigned avail, struct lb_sexpr **ret, char **err);
+
+/* NULL-safe; returns NULL. */
+struct lb_sexpr *lb_sexpr_free(struct lb_sexpr *e);
+
+/* What the expression reads: LB_SMP_USE_* bits. */
+unsigned lb_sexpr_uses(const struct lb_sexpr *e);
+
+/* The type the fetch yields before converters (for ACL match defaults). */
+enum lb_smp_type lb_sexpr_fetch_type(const struct lb_sexpr *e);
+
+/* Number of converters after the fetch. */
+size_t lb_sexpr_nconv(const struct lb_sexpr *e);
+
+/* Does the fetch give one value per occurrence (hdr(NAME) without an
+ * occurrence)? ACLs then try each; a value in a rule takes the last. */
+int lb_sexpr_multi(const struct lb_sexpr *e);
+
+/* Evaluate occurrence `occ` (0-based; ignored by single-value fetches).
+ * Returns 1 with *out set, or 0 when there is no such value. */
+int lb_sexpr_eval(const struct lb_sexpr *e, struct lb_smp_ctx *c, unsigned occ, struct lb_smp *out);
+
+/* A string view of any sample (an integer or address is printed into a
+ * scratch chunk). */
+void lb_smp_as_str(struct lb_smp_ctx *c, struct lb_smp *s);
+
+/* The path of a request-target: absolute-form loses scheme and authority,
+ * the query is cut. Points into buf. */
+void lb_smp_req_path(const uint8_t *buf,
+                     const struct http1_msg *m,
+                     const uint8_t **ret,
+                     size_t *ret_len);
+
+#endif
