@@ -781,7 +781,7 @@ static int load(struct lk_cfglex *lx, const char *path, struct lb_cfg **ret, cha
     return 0;
 }
 
-#define LEX_FLAGS (LK_CFGLEX_SEMI)
+#define LEX_FLAGS (LK_CFGLEX_SEMI | LK_CFGLEX_ENV)
 
 int lb_cfg_load_file(const char *path, struct lb_cfg **ret, char **err)
 {

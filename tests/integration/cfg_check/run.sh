@@ -45,4 +45,28 @@ sed -e '/nosuchfetch/d' -e '/auth realm/d' -e '/bogus/d' -e '/99999/d' -e '/:0$/
     -e 's/balanse/balance/' "$T/bad.cfg" > "$T/good.cfg"
 out=$("$LBD" -c -f "$T/good.cfg" 2>&1) && rc=0 || rc=$?
 expect_eq "fixed file: lbd -c exits 0 ($out)" "$rc" 0
+
+# environment variables, as HAProxy expands them (issue 11): the port comes
+# from the environment; unset, the default after '-' is used
+cat > "$T/env.cfg" <<'CFG'
+defaults
+    mode http
+    timeout connect 1s
+    timeout client 1s
+    timeout server 1s
+frontend fe
+    bind "127.0.0.1:${LK_TEST_PORT}"
+    bind 127.0.0.1:${LK_TEST_UNSET-0}
+    default_backend be
+backend be
+    server s1 ${LK_TEST_ADDR-127.0.0.1}:80
+CFG
+out=$(LK_TEST_PORT=$PF "$LBD" -c -f "$T/env.cfg" 2>&1) && rc=0 || rc=$?
+check "\${VAR-default} with the default refused where it is invalid (port 0): $out" \
+    grep -q "env.cfg:8:" <<< "$out"
+sed -i 's/LK_TEST_UNSET-0/LK_TEST_UNSET-1/' "$T/env.cfg"
+out=$(LK_TEST_PORT=$PF "$LBD" -c -f "$T/env.cfg" 2>&1) && rc=0 || rc=$?
+expect_eq "\${VAR} and \${VAR-default} expanded: lbd -c exits 0 ($out)" "$rc" 0
+out=$(env -u LK_TEST_PORT "$LBD" -c -f "$T/env.cfg" 2>&1) && rc=0 || rc=$?
+check "unset \${VAR}: the bind has no port, refused at its line ($out)" grep -q "env.cfg:7:" <<< "$out"
 finish
