@@ -400,12 +400,6 @@ static int lex_line(struct lk_cfglex *lx,
                     return lk_cfg_err(err, "%s:%u: %s", out->file, out->line, "line too long");
                 continue;
             }
-            if (*p == '$' && (lx->flags & LK_CFGLEX_ENV)) {
-                p = lex_env(p, end, &o, oend);
-                if (o >= oend)
-                    return lk_cfg_err(err, "%s:%u: %s", out->file, out->line, "line too long");
-                continue;
-            }
             if (*p == '#' && (lx->flags & LK_CFGLEX_BRACES))
                 break; /* keepalived: a comment may follow a word directly */
             *o++ = *p++;

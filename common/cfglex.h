@@ -11,10 +11,11 @@
  *    lab guide's Figure 2.6 uses ";;" lines);
  *  - LK_CFGLEX_INCLUDE: "include PATTERN" reads the matching files in place
  *    (glob order), at most 8 levels deep;
- *  - LK_CFGLEX_ENV: environment variables outside single quotes, as HAProxy
- *    expands them: $NAME, ${NAME}, ${NAME-default} (only when unset), and
- *    ${NAME[*]}, whose space-separated words become separate arguments; an
- *    unset variable is empty; "\$" is a dollar. */
+ *  - LK_CFGLEX_ENV: environment variables inside double quotes, as HAProxy
+ *    2.6 expands them: $NAME, ${NAME}, ${NAME-default} (only when unset),
+ *    and ${NAME[*]}, whose space-separated words become separate arguments;
+ *    an unset variable is empty; "\$" is a dollar. Unquoted words are left
+ *    alone (HAProxy expands ${NAME} in addresses only: lb_cfg_env_addr). */
 #ifndef LK_CFGLEX_H
 #define LK_CFGLEX_H
 

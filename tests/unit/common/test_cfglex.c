@@ -57,12 +57,12 @@ static const struct lex_case cases[] = {
     /* HAProxy's escapes: unknown ones keep their backslash (regex \1) */
     {"x a\\1 \\x41\\t. \"\\1\"\n", 0, "1:x|a\\1|A\t.|\\1\n"},
     /* environment variables (LKT_* set by test_env) */
-    {"bind :${LKT_PORT} \"${LKT_PORT}\" '${LKT_PORT}'\n", LK_CFGLEX_ENV,
-     "1:bind|:8443|8443|${LKT_PORT}\n"},
-    {"x $LKT_PORT/y ${LKT_UNSET-dflt} ${LKT_EMPTY-dflt}. ${LKT_UNSET}.\n", LK_CFGLEX_ENV,
-     "1:x|8443/y|dflt|.|.\n"},
-    {"x ${LKT_WORDS[*]} \"${LKT_WORDS}\"\n", LK_CFGLEX_ENV, "1:x|a|b|c|a b c\n"},
-    {"x \\$LKT_PORT $ $1 ${ \n", LK_CFGLEX_ENV, "1:x|$LKT_PORT|$|$1|${\n"},
+    {"bind :${LKT_PORT} \"${LKT_PORT}\" '${LKT_PORT}' $LKT_PORT\n", LK_CFGLEX_ENV,
+     "1:bind|:${LKT_PORT}|8443|${LKT_PORT}|$LKT_PORT\n"},
+    {"x \"$LKT_PORT/y\" \"${LKT_UNSET-dflt}\" \"${LKT_EMPTY-dflt}.\" \"${LKT_UNSET}.\"\n",
+     LK_CFGLEX_ENV, "1:x|8443/y|dflt|.|.\n"},
+    {"x \"${LKT_WORDS[*]}\" \"${LKT_WORDS}\"\n", LK_CFGLEX_ENV, "1:x|a|b|c|a b c\n"},
+    {"x \"\\$LKT_PORT $ $1 ${\"\n", LK_CFGLEX_ENV, "1:x|$LKT_PORT $ $1 ${\n"},
     {"x ${LKT_PORT}\n", 0, "1:x|${LKT_PORT}\n"},
 };
 
