@@ -265,19 +265,102 @@ static const char *lex_escape(const char *p, const char *end, char **o)
     return p + 1;
 }
 
+#define WORD_SPLIT '\x1e' /* ${NAME[*]}: a word boundary inside one lexed word */
+
+static int is_name(char c, int first)
+{
+    return c == '_' || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+           (!first && c >= '0' && c <= '9');
+}
+
+/* "$NAME", "${NAME}", "${NAME-default}", "${NAME[*]}" at p (p[0] == '$').
+ * Writes the value and returns the position after the reference; a '$'
+ * that starts none is written as itself. */
+static const char *lex_env(const char *p, const char *end, char **o, const char *oend)
+{
+    const char *n = p + 1, *ne, *def = NULL, *defe = NULL, *v, *close;
+    char name[128];
+    int braces = n < end && *n == '{', split = 0;
+
+    if (braces)
+        n++;
+    for (ne = n; ne < end && is_name(*ne, ne == n); ne++)
+        ;
+    if (ne == n || (size_t)(ne - n) >= sizeof(name)) {
+        *(*o)++ = '$';
+        return p + 1;
+    }
+    close = ne;
+    if (braces) {
+        if (close + 3 <= end && memcmp(close, "[*]", 3) == 0) {
+            split = 1;
+            close += 3;
+        } else if (close < end && *close == '-') {
+            def = close + 1;
+            close = memchr(def, '}', (size_t)(end - def));
+            defe = close;
+        }
+        if (!close || close >= end || *close != '}') {
+            *(*o)++ = '$';
+            return p + 1;
+        }
+        close++;
+    }
+    memcpy(name, n, (size_t)(ne - n));
+    name[ne - n] = '\0';
+    v = getenv(name);
+    if (!v && def) {
+        for (; def < defe && *o < oend; def++)
+            *(*o)++ = *def;
+        return close;
+    }
+    for (; v && *v && *o < oend; v++)
+        *(*o)++ = split && *v == ' ' ? WORD_SPLIT : *v;
+    return close;
+}
+
 /* Copy one quoted string starting after the opening quote. Returns the
  * position after the closing quote, or NULL if the line ends first. */
-static const char *lex_quoted(const char *p, const char *end, char q, char **o, const char *oend)
+static const char *lex_quoted(const char *p,
+                              const char *end,
+                              char q,
+                              char **o,
+                              const char *oend,
+                              int env)
 {
     while (p < end && *p != q) {
         if (q == '"' && *p == '\\' && p + 1 < end)
             p = lex_escape(p, end, o);
+        else if (q == '"' && *p == '$' && env)
+            p = lex_env(p, end, o, oend);
         else
             *(*o)++ = *p++;
         if (*o >= oend)
             return NULL;
     }
     return p < end ? p + 1 : NULL;
+}
+
+/* ${NAME[*]} left WORD_SPLIT marks: each becomes a word boundary. */
+static int split_words(struct lk_cfgline *out, char **err)
+{
+    int i, j;
+    char *m;
+
+    for (i = 0; i < out->argc; i++) {
+        m = strchr(out->argv[i], WORD_SPLIT);
+        if (!m)
+            continue;
+        if (out->argc >= LK_CFG_MAX_ARGS)
+            return lk_cfg_err(err, "%s:%u: %s", out->file, out->line, "too many arguments");
+        *m = '\0';
+        for (j = out->argc; j > i + 1; j--)
+            out->argv[j] = out->argv[j - 1];
+        out->argv[i + 1] = m + 1;
+        out->argc++;
+    }
+    out->argv[out->argc] = NULL;
+    return 0;
 }
 
 /* Split [p, end) into out->argv. Returns 0 or a negative errno. */
@@ -305,7 +388,7 @@ static int lex_line(struct lk_cfglex *lx,
         }
         while (p < end && *p != ' ' && *p != '\t' && *p != '\r' && !is_brace(lx, *p)) {
             if (*p == '"' || *p == '\'') {
-                p = lex_quoted(p + 1, end, *p, &o, oend);
+                p = lex_quoted(p + 1, end, *p, &o, oend, (lx->flags & LK_CFGLEX_ENV) != 0);
                 if (!p)
                     return lk_cfg_err(err, "%s:%u: %s", out->file, out->line,
                                       "unterminated quote or line too long");
@@ -330,7 +413,7 @@ static int lex_line(struct lk_cfglex *lx,
             break;
     }
     out->argv[out->argc] = NULL;
-    return 0;
+    return (lx->flags & LK_CFGLEX_ENV) ? split_words(out, err) : 0;
 }
 
 static int start_include(struct lk_cfglex *lx, struct lk_cfgline *ln, char **err)

@@ -10,7 +10,12 @@
  *  - LK_CFGLEX_SEMI: a line whose first character is ';' is a comment (the
  *    lab guide's Figure 2.6 uses ";;" lines);
  *  - LK_CFGLEX_INCLUDE: "include PATTERN" reads the matching files in place
- *    (glob order), at most 8 levels deep. */
+ *    (glob order), at most 8 levels deep;
+ *  - LK_CFGLEX_ENV: environment variables inside double quotes, as HAProxy
+ *    2.6 expands them: $NAME, ${NAME}, ${NAME-default} (only when unset),
+ *    and ${NAME[*]}, whose space-separated words become separate arguments;
+ *    an unset variable is empty; "\$" is a dollar. Unquoted words are left
+ *    alone (HAProxy expands ${NAME} in addresses only: lb_cfg_env_addr). */
 #ifndef LK_CFGLEX_H
 #define LK_CFGLEX_H
 
@@ -20,6 +25,7 @@
 #define LK_CFGLEX_BANG    (1u << 1)
 #define LK_CFGLEX_SEMI    (1u << 2)
 #define LK_CFGLEX_INCLUDE (1u << 3)
+#define LK_CFGLEX_ENV     (1u << 4)
 
 #define LK_CFG_MAX_ARGS 64
 

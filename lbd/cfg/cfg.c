@@ -13,11 +13,20 @@
 #include "lbd/cfg/cfg.h"
 #include "lbd/cfg/http_cfg.h"
 #include "lbd/cfg/proxy.h"
+#include "lbd/cfg/userlist.h"
 #include "lbd/core/server.h"
 
 #define MAX_THREADS 64
 
-enum section { SEC_NONE = 0, SEC_GLOBAL, SEC_DEFAULTS, SEC_FRONTEND, SEC_BACKEND, SEC_LISTEN };
+enum section {
+    SEC_NONE = 0,
+    SEC_GLOBAL,
+    SEC_DEFAULTS,
+    SEC_FRONTEND,
+    SEC_BACKEND,
+    SEC_LISTEN,
+    SEC_USERLIST
+};
 
 static const char *const section_names[] = {
     [SEC_NONE] = "",
@@ -26,14 +35,39 @@ static const char *const section_names[] = {
     [SEC_FRONTEND] = "frontend",
     [SEC_BACKEND] = "backend",
     [SEC_LISTEN] = "listen",
+    [SEC_USERLIST] = "userlist",
 };
 
 /* Sections HAProxy has and lbd does not: refused with a clear message
  * rather than "unknown keyword". */
 static const char *const unsupported_sections[] = {
-    "userlist", "peers",       "resolvers", "mailers",     "program",        "cache",
-    "ring",     "http-errors", "fcgi-app",  "log-forward", "dynamic-update", NULL,
+    "peers",       "resolvers", "mailers",     "program",        "cache", "ring",
+    "http-errors", "fcgi-app",  "log-forward", "dynamic-update", NULL,
 };
+
+const char *lb_cfg_env_addr(const char *in, char *out, size_t len)
+{
+    const char *p = in, *e, *v;
+    char name[128];
+    size_t o = 0;
+
+    if (!strstr(in, "${"))
+        return in;
+    while (*p && o + 1 < len) {
+        if (p[0] == '$' && p[1] == '{' && (e = strchr(p + 2, '}')) &&
+            (size_t)(e - p - 2) < sizeof(name)) {
+            memcpy(name, p + 2, (size_t)(e - p - 2));
+            name[e - p - 2] = '\0';
+            for (v = getenv(name); v && *v && o + 1 < len; v++)
+                out[o++] = *v;
+            p = e + 1;
+        } else {
+            out[o++] = *p++;
+        }
+    }
+    out[o] = '\0';
+    return out;
+}
 
 int lb_cfg_fail(const struct lb_cfgctx *ctx, char **err, const char *fmt, ...)
 {
@@ -154,6 +188,9 @@ static int log_target_addr(const struct lb_cfgctx *ctx,
                            struct lb_logtarget *t,
                            char **err)
 {
+    char ebuf[256];
+
+    spec = lb_cfg_env_addr(spec, ebuf, sizeof(ebuf));
     if (strcmp(spec, "stdout") == 0 || strcmp(spec, "stderr") == 0) {
         t->kind = LB_LOG_FD;
         t->fd = spec[3] == 'o' ? 1 : 2;
@@ -499,7 +536,8 @@ struct parser {
     struct lb_proxy *last_defaults;
     struct lb_proxy **tail;
     unsigned next_uuid;
-    int skip; /* the current section failed to open */
+    int skip;                /* the current section failed to open */
+    struct lb_smp_refs refs; /* userlists named by samples, resolved at the end */
 };
 
 static int run_kw(struct parser *p, const struct lk_cfgkw *tab, struct lk_cfgline *ln, char **err)
@@ -632,6 +670,25 @@ static int open_proxy(struct parser *p, struct lk_cfgline *ln, enum section sec,
     return 0;
 }
 
+static int open_userlist(struct parser *p, struct lk_cfgline *ln, char **err)
+{
+    struct lb_userlist *ul;
+
+    if (ln->argc != 2)
+        return lb_cfg_fail(&p->ctx, err, "'userlist' needs exactly a name");
+    if (lb_userlist_find(p->ctx.cfg, ln->argv[1]))
+        return lb_cfg_fail(&p->ctx, err, "userlist '%s' is already defined", ln->argv[1]);
+    ul = lb_userlist_new(p->ctx.cfg, ln->argv[1]);
+    if (!ul)
+        return lb_cfg_fail(&p->ctx, err, "out of memory");
+    ul->file = ln->file;
+    ul->line = ln->line;
+    p->ctx.px = NULL;
+    p->ctx.ul = ul;
+    p->sec = SEC_USERLIST;
+    return 0;
+}
+
 static int open_section(struct parser *p, struct lk_cfgline *ln, char **err)
 {
     const char *s = ln->argv[0];
@@ -652,6 +709,8 @@ static int open_section(struct parser *p, struct lk_cfgline *ln, char **err)
         return open_proxy(p, ln, SEC_BACKEND, err);
     if (strcmp(s, "listen") == 0)
         return open_proxy(p, ln, SEC_LISTEN, err);
+    if (strcmp(s, "userlist") == 0)
+        return open_userlist(p, ln, err);
     for (i = 0; unsupported_sections[i]; i++)
         if (strcmp(s, unsupported_sections[i]) == 0)
             return lb_cfg_fail(&p->ctx, err, "section '%s' is not supported by lbd", s);
@@ -682,6 +741,8 @@ static int parse_line(struct parser *p, struct lk_cfgline *ln, char **err)
         return lk_cfg_err(err, "out of memory");
     ln->file = p->ctx.file;
     p->ctx.line = ln->line;
+    p->refs.cur_file = p->ctx.file;
+    p->refs.cur_line = ln->line;
     r = open_section(p, ln, err);
     if (r >= 0) {
         /* the lines of a section that could not open would only report
@@ -696,6 +757,8 @@ static int parse_line(struct parser *p, struct lk_cfgline *ln, char **err)
         return lb_cfg_fail(&p->ctx, err, "unknown keyword '%s' out of section", ln->argv[0]);
     case SEC_GLOBAL:
         return run_kw(p, lb_global_kws, ln, err);
+    case SEC_USERLIST:
+        return run_kw(p, lb_userlist_kws, ln, err);
     default:
         return run_kw(p, lb_proxy_kws, ln, err);
     }
@@ -756,6 +819,7 @@ static int load(struct lk_cfglex *lx, const char *path, struct lb_cfg **ret, cha
     p.ctx.cfg = cfg;
     p.tail = &cfg->proxies;
     p.next_uuid = 1; /* HAProxy numbers user proxies from 2 (1 is its own CLI proxy) */
+    lb_smp_refs_begin(&p.refs);
     /* every error is reported, as HAProxy does: each one is appended to
      * *err on its own line and parsing goes on with the next line */
     while ((r = lk_cfglex_next(lx, &ln, &one)) > 0) {
@@ -771,6 +835,8 @@ static int load(struct lk_cfglex *lx, const char *path, struct lb_cfg **ret, cha
     /* the checks across sections run even after errors, so that one run of
      * lbd -c lists the bad acl and rule lines too */
     r = validate(cfg, err);
+    if (lb_smp_refs_end(&p.refs, cfg, err) < 0 || lb_userlist_validate(cfg, err) < 0)
+        r = -EINVAL;
     if (nerr)
         r = -EINVAL;
     if (r < 0) {
@@ -781,7 +847,7 @@ static int load(struct lk_cfglex *lx, const char *path, struct lb_cfg **ret, cha
     return 0;
 }
 
-#define LEX_FLAGS (LK_CFGLEX_SEMI)
+#define LEX_FLAGS (LK_CFGLEX_SEMI | LK_CFGLEX_ENV)
 
 int lb_cfg_load_file(const char *path, struct lb_cfg **ret, char **err)
 {
@@ -830,6 +896,7 @@ struct lb_cfg *lb_cfg_free(struct lb_cfg *cfg)
         free(s);
     }
     lb_logtargets_free(cfg->global.logs);
+    lb_userlist_free_all(cfg->userlists);
     free(cfg->global.pidfile);
     free(cfg->global.checkd_socket);
     while (cfg->nfiles)

@@ -18,6 +18,7 @@ struct lb_cfgctx {
     struct lb_proxy *px; /* section being read; NULL in global */
     const char *file;
     unsigned line;
+    struct lb_userlist *ul; /* userlist section being read */
 };
 
 /* Which sections accept a proxy keyword: LB_CAP_* bits in lk_cfgkw.flags. */
@@ -38,6 +39,11 @@ struct lb_proxy *lb_cfg_find_proxy(const struct lb_cfg *cfg, const char *name, u
 
 /* Format "FILE:LINE: msg" into *err and return LK_CFG_FATAL. */
 int lb_cfg_fail(const struct lb_cfgctx *ctx, char **err, const char *fmt, ...) LK_PRINTF(3, 4);
+
+/* An address with HAProxy's ${NAME} expanded (unset: empty), as HAProxy
+ * expands addresses (bind, server, log) even unquoted. Returns `in` when
+ * it has none, else `out` (len bytes). */
+const char *lb_cfg_env_addr(const char *in, char *out, size_t len);
 
 /* Append a formatted message to *all, one message a line (the way lbd -c
  * lists every error of a file). *all may be NULL; it stays caller-owned. */

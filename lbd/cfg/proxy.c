@@ -158,13 +158,14 @@ static int add_bind(struct lb_cfgctx *ctx, const char *spec, char **err)
 {
     struct lb_proxy *px = ctx->px;
     struct lb_bind *b, **tail;
+    char ebuf[256];
 
     b = calloc(1, sizeof(*b));
     if (!b || !(b->spec = strdup(spec))) {
         free(b);
         return lb_cfg_fail(ctx, err, "out of memory");
     }
-    if (lk_addr_parse(spec, 0, &b->addr) < 0) {
+    if (lk_addr_parse(lb_cfg_env_addr(spec, ebuf, sizeof(ebuf)), 0, &b->addr) < 0) {
         free(b->spec);
         free(b);
         return lb_cfg_fail(

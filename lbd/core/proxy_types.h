@@ -246,6 +246,7 @@ struct lb_cfg {
     struct lb_global global;
     struct lb_proxy *proxies;  /* frontends, backends, listens in file order */
     struct lb_proxy *defaults; /* every defaults section, for named lookup */
+    struct lb_userlist *userlists; /* lbd/cfg/userlist.h */
     char *path;
     char **files; /* every file read, so objects can point at their FILE */
     size_t nfiles;

@@ -370,11 +370,13 @@ static int parse_kws(struct srvctx *sc, int argc, char **argv, int first, char *
 static int server_addr(struct srvctx *sc, const char *spec, char **err)
 {
     struct addrinfo hints, *res = NULL;
-    char host[256];
-    const char *colon = strrchr(spec, ':');
+    char host[256], ebuf[256];
+    const char *colon;
     uint64_t port;
     size_t n;
 
+    spec = lb_cfg_env_addr(spec, ebuf, sizeof(ebuf));
+    colon = strrchr(spec, ':');
     if (lk_addr_parse(spec, 0, &sc->s->addr) == 0)
         return 0;
     if (!colon || colon == spec || (n = (size_t)(colon - spec)) >= sizeof(host))

@@ -300,7 +300,7 @@ static int add_server(struct lk_cmdconn *c,
 {
     struct lb_server *s;
     char *err = NULL;
-    struct lb_cfgctx ctx = {d->cfg, be, "<cli>", 0};
+    struct lb_cfgctx ctx = {.cfg = d->cfg, .px = be, .file = "<cli>", .line = 0};
     char *sargv[LK_CFG_MAX_ARGS + 1];
     char kw[] = "server";
     int i, n = 0;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "common/clock.h"
@@ -551,17 +552,58 @@ static unsigned count_listeners(const struct lb_cfg *cfg)
     return n;
 }
 
+/* Sums over the frontends for "show info". */
+struct fe_sums {
+    uint64_t bytes_out, req_tot;
+    unsigned rate, rate_max;
+};
+
+static struct fe_sums fe_sums(const struct lb_cfg *cfg)
+{
+    struct fe_sums t = {0, 0, 0, 0};
+    const struct lb_proxy *px;
+
+    for (px = cfg->proxies; px; px = px->next)
+        if (px->cap & LB_CAP_FE) {
+            t.bytes_out += LD(px->bytes_out);
+            t.req_tot += LD(px->req_tot);
+            t.rate += px->rate;
+            t.rate_max += px->rate_max;
+        }
+    return t;
+}
+
+/* Every key of HAProxy 2.6's "show info", in its order (hatop and
+ * haproxy_exporter read them by name): lbd's values where it has the
+ * thing, 0 for what it has not (TLS, compression, peers, pipes, pools). */
 static size_t info_fill(struct lb_daemon *d, struct info_kv *kv, size_t max)
 {
-    uint64_t up = (lk_mono_ms() - d->start_mono_ms) / 1000, bytes_out = 0;
+    static const char *const zero[] = {
+        "MaxSslConns", "CurrSslConns", "CumSslConns", "Maxpipes", "PipesUsed", "PipesFree",
+    };
+    static const char *const zero2[] = {
+        "SslRate",
+        "SslRateLimit",
+        "MaxSslRate",
+        "SslFrontendKeyRate",
+        "SslFrontendMaxKeyRate",
+        "SslFrontendSessionReuse_pct",
+        "SslBackendKeyRate",
+        "SslBackendMaxKeyRate",
+        "SslCacheLookups",
+        "SslCacheMisses",
+        "CompressBpsIn",
+        "CompressBpsOut",
+        "CompressBpsRateLim",
+    };
+    uint64_t up = (lk_mono_ms() - d->start_mono_ms) / 1000;
+    struct fe_sums t = fe_sums(d->cfg);
+    struct rlimit rl = {0, 0};
     char host[64] = "";
-    struct lb_proxy *px;
-    size_t n = 0;
+    size_t n = 0, i;
 
     gethostname(host, sizeof(host) - 1);
-    for (px = d->cfg->proxies; px; px = px->next)
-        if (px->cap & LB_CAP_FE)
-            bytes_out += LD(px->bytes_out);
+    getrlimit(RLIMIT_NOFILE, &rl);
 #define KV(key, ...)                                                                               \
     do {                                                                                           \
         if (n < max) {                                                                             \
@@ -581,29 +623,58 @@ static size_t info_fill(struct lb_daemon *d, struct info_kv *kv, size_t max)
        (unsigned long long)up / 3600 % 24, (unsigned long long)up / 60 % 60,
        (unsigned long long)up % 60);
     KV("Uptime_sec", "%llu", (unsigned long long)up);
+    KV("Memmax_MB", "0");
+    KV("PoolAlloc_MB", "0");
+    KV("PoolUsed_MB", "0");
+    KV("PoolFailed", "0");
+    KV("Ulimit-n", "%llu", (unsigned long long)rl.rlim_cur);
+    KV("Maxsock", "%llu", (unsigned long long)rl.rlim_cur);
     KV("Maxconn", "%u", d->cfg->global.maxconn);
     KV("Hard_maxconn", "%u", d->cfg->global.maxconn);
     KV("CurrConns", "%u", LD(d->actconn));
     KV("CumConns", "%llu", (unsigned long long)LD(d->cumconn));
-    KV("Maxpipes", "0");
-    KV("PipesUsed", "0");
-    KV("PipesFree", "0");
+    KV("CumReq", "%llu", (unsigned long long)t.req_tot);
+    for (i = 0; i < LK_ARRAY_SIZE(zero); i++)
+        KV(zero[i], "0");
+    KV("ConnRate", "%u", t.rate);
+    KV("ConnRateLimit", "0");
+    KV("MaxConnRate", "%u", t.rate_max);
+    KV("SessRate", "%u", t.rate);
+    KV("SessRateLimit", "0");
+    KV("MaxSessRate", "%u", t.rate_max);
+    for (i = 0; i < LK_ARRAY_SIZE(zero2); i++)
+        KV(zero2[i], "0");
     KV("Tasks", "%u", LD(d->actconn) + d->nworkers);
     KV("Run_queue", "0");
     KV("Idle_pct", "100");
     KV("node", "%s", host);
     KV("Stopping", "%d", d->stopping);
     KV("Jobs", "%u", LD(d->actconn) + count_listeners(d->cfg));
+    KV("Unstoppable Jobs", "0");
     KV("Listeners", "%u", count_listeners(d->cfg));
-    KV("TotalBytesOut", "%llu", (unsigned long long)bytes_out);
+    KV("ActivePeers", "0");
+    KV("ConnectedPeers", "0");
+    KV("DroppedLogs", "0");
+    KV("BusyPolling", "0");
+    KV("FailedResolutions", "0");
+    KV("TotalBytesOut", "%llu", (unsigned long long)t.bytes_out);
+    KV("TotalSplicdedBytesOut", "0"); /* sic: HAProxy's spelling */
+    KV("BytesOutRate", "0");
+    KV("DebugCommandsIssued", "0");
+    KV("CumRecvLogs", "0");
+    KV("Build info", "lbd %s", LBKIT_VERSION);
+    KV("Memmax_bytes", "0");
+    KV("PoolAlloc_bytes", "0");
+    KV("PoolUsed_bytes", "0");
     KV("Start_time_sec", "%llu", (unsigned long long)(d->start_wall_us / 1000000));
+    KV("Tainted", "0");
 #undef KV
     return n;
 }
 
 void lb_stats_info(struct lk_sb *sb, struct lb_daemon *d, int json)
 {
-    struct info_kv kv[40];
+    struct info_kv kv[80];
     size_t n = info_fill(d, kv, LK_ARRAY_SIZE(kv)), i;
     json_t *arr;
     char *s;

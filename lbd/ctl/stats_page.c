@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/b64.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "lbd/cfg/http_cfg.h"
@@ -23,53 +24,6 @@ static const char body_401[] = "<html><body><h1>401 Unauthorized</h1>\n"
 
 /* ---- auth ---- */
 
-static int b64val(char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    return -1;
-}
-
-int lb_base64_decode(const char *in, size_t inlen, char *out, size_t outlen)
-{
-    unsigned acc = 0;
-    int bits = 0, v;
-    size_t i, o = 0;
-
-    for (i = 0; i < inlen && in[i] != '='; i++) {
-        v = b64val(in[i]);
-        if (v < 0 || o + 1 >= outlen)
-            return -1;
-        acc = acc << 6 | (unsigned)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[o++] = (char)((acc >> bits) & 0xff);
-        }
-    }
-    out[o] = '\0';
-    return (int)o;
-}
-
-/* Compare without an early exit, so timing does not reveal the prefix. */
-static int ct_equal(const char *a, size_t alen, const char *b, size_t blen)
-{
-    unsigned char diff = alen != blen;
-    size_t i;
-
-    for (i = 0; i < alen; i++)
-        diff |= (unsigned char)(a[i] ^ b[i % (blen ? blen : 1)]);
-    return diff == 0;
-}
-
 int lb_stats_auth_ok(const struct lb_proxy *px, const char *authorization)
 {
     char creds[512];
@@ -83,11 +37,11 @@ int lb_stats_auth_ok(const struct lb_proxy *px, const char *authorization)
     authorization += 6;
     while (*authorization == ' ')
         authorization++;
-    n = lb_base64_decode(authorization, strlen(authorization), creds, sizeof(creds));
+    n = lk_base64_decode(authorization, strlen(authorization), creds, sizeof(creds));
     if (n <= 0)
         return 0;
     for (i = 0; i < px->stats.nauth; i++)
-        ok |= ct_equal(creds, (size_t)n, px->stats.auth[i], strlen(px->stats.auth[i]));
+        ok |= lk_ct_equal(creds, (size_t)n, px->stats.auth[i], strlen(px->stats.auth[i]));
     return ok;
 }
 

@@ -45,7 +45,4 @@ void lb_stats_prometheus(struct lk_sb *sb, struct lb_daemon *d);
  * "stats auth" list. 1 if allowed (or if no auth is configured). */
 int lb_stats_auth_ok(const struct lb_proxy *px, const char *authorization);
 
-/* Decode base64 into out (NUL-terminated). Returns the length, or -1. */
-int lb_base64_decode(const char *in, size_t inlen, char *out, size_t outlen);
-
 #endif

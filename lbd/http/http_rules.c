@@ -32,6 +32,7 @@ enum act {
     A_SET_METHOD,
     A_SET_STATUS,
     A_PROMEX,
+    A_AUTH,
 };
 
 enum redir { R_LOCATION, R_PREFIX, R_SCHEME };
@@ -411,6 +412,20 @@ static int pa_none(struct pctx *p)
     return 0;
 }
 
+static int pa_auth(struct pctx *p)
+{
+    const char *w = next_word(p), *v;
+
+    p->r->status = 401;
+    if (!w)
+        return 0;
+    if (strcmp(w, "realm") != 0 || !(v = next_word(p)))
+        return lk_cfg_err(p->err, "auth: expected 'auth [realm REALM]'");
+    if (strchr(v, '"'))
+        return lk_cfg_err(p->err, "auth: a realm cannot hold '\"'");
+    return (p->r->reason = strdup(v)) ? 0 : -ENOMEM;
+}
+
 static int pa_promex(struct pctx *p)
 {
     const char *s = next_word(p);
@@ -442,6 +457,7 @@ static const struct {
     {"set-method", A_SET_METHOD, 1, pa_one_fmt},
     {"set-status", A_SET_STATUS, 2, pa_set_status},
     {"use-service", A_PROMEX, 1, pa_promex},
+    {"auth", A_AUTH, 1, pa_auth},
 };
 
 static void append(struct lb_rule **list, struct lb_rule *r)
@@ -479,7 +495,8 @@ int lb_rule_parse(struct lb_rule **list,
                           argv[0], argv[p.i],
                           phase == LB_RULE_RSP ? ", set-status"
                                                : ", set-path, set-pathq, set-query, set-uri, "
-                                                 "set-method, use-service prometheus-exporter");
+                                                 "set-method, auth, use-service "
+                                                 "prometheus-exporter");
     p.i++;
     p.r = calloc(1, sizeof(*p.r));
     if (!p.r)
@@ -974,6 +991,11 @@ enum lb_rule_verdict lb_rule_run(const struct lb_rule *r, struct lb_rule_io *io)
             return reply_redirect(io, r);
         case A_PROMEX:
             continue; /* the stats page serves it before the rules run */
+        case A_AUTH:  /* the proxy's 401 page, with the challenge */
+            io->status = 401;
+            io->reply_len = 0;
+            io->realm = r->reason ? r->reason : io->px_name;
+            return LB_RULE_REPLY;
         default:
             if (run_edit(io, r) < 0)
                 return LB_RULE_ERROR;

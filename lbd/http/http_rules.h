@@ -7,7 +7,8 @@
  * set-header / add-header N FMT, del-header N [-m str|beg|end|sub|reg],
  * replace-header / replace-value N REGEX FMT, set-path, set-pathq,
  * set-query, set-uri, set-method FMT (requests), set-status N [reason R]
- * (responses). RESPONSE is [content-type T] [string S | lf-string FMT |
+ * (responses), auth [realm R] (401 with WWW-Authenticate; the realm
+ * defaults to the proxy's name). RESPONSE is [content-type T] [string S | lf-string FMT |
  * file F | errorfile F | default-errorfiles] [hdr N FMT]...  FMT is a
  * log-format string (lfmt.h). Any other action is refused at its line.
  *
@@ -60,10 +61,12 @@ struct lb_rule_io {
     void *owner;
     size_t cap;
     int cur;
-    uint32_t max_head; /* head limit of the parser */
-    uint32_t in_flags; /* http1_msg_init() flags (responses) */
-    const char *reply; /* LB_RULE_REPLY: the message, or reply_len 0 for */
-    size_t reply_len;  /* the proxy's error page for `status` */
+    uint32_t max_head;   /* head limit of the parser */
+    uint32_t in_flags;   /* http1_msg_init() flags (responses) */
+    const char *px_name; /* the proxy whose rules run: auth's default realm */
+    const char *reply;   /* LB_RULE_REPLY: the message, or reply_len 0 for */
+    size_t reply_len;    /* the proxy's error page for `status` */
+    const char *realm;   /* auth: add "WWW-Authenticate: Basic realm=..." to it */
     int status;
     uint32_t nrewrites;
 };

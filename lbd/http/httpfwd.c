@@ -598,6 +598,32 @@ static enum lb_rule_verdict run_rules(const struct lb_http_px *h, struct lb_rule
 
 static void send_msg(struct hsess *s, int status, const char *data, size_t len, const char *term);
 
+/* http-request auth: the proxy's 401 page with the Basic challenge added
+ * to its head. */
+static void send_challenge(struct hsess *s, const char *realm)
+{
+    const struct lb_errmsg *m = lb_http_errmsg(s->fe, s->be, 401);
+    const char *end = m ? memmem(m->data, m->len, "\r\n\r\n", 4) : NULL;
+    struct lb_wb w = {NULL, 0, s->w->bufsize, 0};
+    size_t head;
+
+    if (!end || !(w.p = buf_take(s, &s->rbuf))) {
+        send_error(s, 500, "PR");
+        return;
+    }
+    head = (size_t)(end - m->data) + 2;
+    lb_wb_put(&w, m->data, head);
+    lb_wb_put(&w, "www-authenticate: Basic realm=\"", 31);
+    lb_wb_put(&w, realm, strlen(realm));
+    lb_wb_put(&w, "\"\r\n", 3);
+    lb_wb_put(&w, m->data + head, m->len - head);
+    if (w.over) {
+        send_error(s, 500, "PR");
+        return;
+    }
+    send_msg(s, 401, w.p, w.len, "PR");
+}
+
 /* A rule's verdict: 0 to go on, -1 when the exchange was answered. */
 static int rules_verdict(struct hsess *s, struct lb_rule_io *io, enum lb_rule_verdict v)
 {
@@ -607,7 +633,9 @@ static int rules_verdict(struct hsess *s, struct lb_rule_io *io, enum lb_rule_ve
     }
     if (v != LB_RULE_REPLY)
         return 0;
-    if (io->reply_len == 0)
+    if (io->realm)
+        send_challenge(s, io->realm);
+    else if (io->reply_len == 0)
         send_error(s, io->status, io->rsp ? "PH" : "PR");
     else /* return and redirect are answered locally (HAProxy's "LR") */
         send_msg(s, io->status, io->reply, io->reply_len,
@@ -626,6 +654,7 @@ static int req_rules(struct hsess *s, const struct lb_proxy *px)
         return 0;
     smp_init(s, &c);
     io_init(s, &io, &c, 0);
+    io.px_name = px->name;
     if (s->rqh) /* the frontend rebuilt it already: keep that buffer */
         io.cur = s->rqh == (const uint8_t *)s->hbuf[0] ? 0 : 1;
     v = run_rules(px->http, &io);

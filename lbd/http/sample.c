@@ -9,8 +9,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/b64.h"
 #include "common/cfgkw.h"
 #include "common/cfglex.h"
+#include "lbd/cfg/cfg.h"
+#include "lbd/cfg/userlist.h"
 #include "lbd/http/sample.h"
 
 #define MAX_ARGS 4
@@ -38,6 +41,9 @@ enum fetch {
     F_RES_HDR,
     F_RES_FHDR,
     F_RES_HDR_CNT,
+    F_HTTP_AUTH,
+    F_HTTP_AUTH_GROUP,
+    F_HTTP_AUTH_USER,
 };
 
 enum conv {
@@ -72,6 +78,7 @@ struct conv_inst {
 };
 
 struct lb_sexpr {
+    const struct lb_userlist *ul; /* http_auth*: resolved after the file */
     uint8_t fetch, type, uses;
     char *arg; /* header, parameter or cookie name */
     size_t arg_len;
@@ -114,7 +121,63 @@ static const struct {
     {"shdr", F_RES_HDR, LB_SMP_STR, LB_SMP_USE_RSP, 2},
     {"res.fhdr", F_RES_FHDR, LB_SMP_STR, LB_SMP_USE_RSP, 1},
     {"res.hdr_cnt", F_RES_HDR_CNT, LB_SMP_INT, LB_SMP_USE_RSP, 2},
+    {"http_auth", F_HTTP_AUTH, LB_SMP_BOOL, LB_SMP_USE_REQ, 1},
+    {"http_auth_group", F_HTTP_AUTH_GROUP, LB_SMP_STR, LB_SMP_USE_REQ, 1},
+    {"http_auth_user", F_HTTP_AUTH_USER, LB_SMP_STR, LB_SMP_USE_REQ, 0},
 };
+
+static struct lb_smp_refs *refs; /* the config being parsed, see sample.h */
+
+void lb_smp_refs_begin(struct lb_smp_refs *r)
+{
+    refs = r;
+}
+
+static int refs_add(struct lb_sexpr *e, char **err)
+{
+    struct lb_sexpr **v;
+    const char **f;
+    unsigned *l;
+
+    if (!refs)
+        return lk_cfg_err(err, "http_auth: no userlist can be named here");
+    v = realloc(refs->v, (refs->n + 1) * sizeof(*v));
+    if (v)
+        refs->v = v;
+    f = realloc(refs->file, (refs->n + 1) * sizeof(*f));
+    if (f)
+        refs->file = f;
+    l = realloc(refs->line, (refs->n + 1) * sizeof(*l));
+    if (l)
+        refs->line = l;
+    if (!v || !f || !l)
+        return -ENOMEM;
+    v[refs->n] = e;
+    f[refs->n] = refs->cur_file;
+    l[refs->n++] = refs->cur_line;
+    return 0;
+}
+
+int lb_smp_refs_end(struct lb_smp_refs *r, const struct lb_cfg *cfg, char **err)
+{
+    size_t i;
+    int ret = 0;
+
+    refs = NULL;
+    for (i = 0; cfg && i < r->n; i++) {
+        r->v[i]->ul = lb_userlist_find(cfg, r->v[i]->arg);
+        if (!r->v[i]->ul) {
+            lb_cfg_err_append(err, "%s:%u: userlist '%s' is not defined", r->file[i], r->line[i],
+                              r->v[i]->arg);
+            ret = -EINVAL;
+        }
+    }
+    free(r->v);
+    free(r->file);
+    free(r->line);
+    memset(r, 0, sizeof(*r));
+    return ret;
+}
 
 static const struct {
     const char *name;
@@ -248,6 +311,8 @@ static int parse_fetch(struct lb_sexpr *e, const char *s, size_t len, unsigned a
         }
         if (r == 0 && na == 2 && lk_parse_int(args[1], -64, 64, &e->occ) < 0)
             r = lk_cfg_err(err, "fetch '%s': invalid occurrence '%s'", fetches[i].name, args[1]);
+        if (r == 0 && (e->fetch == F_HTTP_AUTH || e->fetch == F_HTTP_AUTH_GROUP))
+            r = refs_add(e, err);
     }
     free_args(args, na);
     return r;
@@ -435,9 +500,10 @@ size_t lb_sexpr_nconv(const struct lb_sexpr *e)
 
 int lb_sexpr_multi(const struct lb_sexpr *e)
 {
-    return (e->fetch == F_HDR || e->fetch == F_FHDR || e->fetch == F_RES_HDR ||
-            e->fetch == F_RES_FHDR) &&
-           e->occ == 0;
+    return ((e->fetch == F_HDR || e->fetch == F_FHDR || e->fetch == F_RES_HDR ||
+             e->fetch == F_RES_FHDR) &&
+            e->occ == 0) ||
+           e->fetch == F_HTTP_AUTH_GROUP;
 }
 
 /* ---- fetching ---- */
@@ -595,6 +661,44 @@ static int fetch_cook(const struct lb_sexpr *e,
     return 0;
 }
 
+/* http_auth(L): valid credentials for L; http_auth_group(L): the groups
+ * of that user (one value each); http_auth_user: the name the client
+ * sent. */
+static int fetch_auth(const struct lb_sexpr *e,
+                      struct lb_smp_ctx *c,
+                      unsigned occ,
+                      struct lb_smp *out)
+{
+    const struct lb_user *u = NULL;
+    struct lb_smp v;
+    char *ch, *colon;
+    const char *g;
+    int n;
+
+    if (hdr_values(c->rqbuf, c->rq, "authorization", 13, 1, 0, &v) < 1)
+        return e->fetch == F_HTTP_AUTH ? (set_int(out, 0, LB_SMP_BOOL), 1) : 0;
+    if (e->fetch == F_HTTP_AUTH_USER) {
+        ch = chunk(c);
+        if (v.len < 6 || strncasecmp(v.str, "Basic ", 6) != 0)
+            return 0;
+        n = lk_base64_decode(v.str + 6, v.len - 6, ch, LB_SMP_CHUNK);
+        if (n < 0 || !(colon = memchr(ch, ':', (size_t)n)))
+            return 0;
+        set_str(out, ch, (size_t)(colon - ch));
+        return 1;
+    }
+    if (e->ul)
+        u = lb_userlist_auth(e->ul, v.str, v.len);
+    if (e->fetch == F_HTTP_AUTH) {
+        set_int(out, u != NULL, LB_SMP_BOOL);
+        return 1;
+    }
+    if (!u || !(g = lb_user_group(e->ul, u, occ)))
+        return 0;
+    set_str(out, g, strlen(g));
+    return 1;
+}
+
 static int fetch_req(const struct lb_sexpr *e,
                      struct lb_smp_ctx *c,
                      unsigned occ,
@@ -651,6 +755,10 @@ static int fetch_req(const struct lb_sexpr *e,
         return fetch_urlp(e, b, m, out);
     case F_COOK:
         return fetch_cook(e, b, m, out);
+    case F_HTTP_AUTH:
+    case F_HTTP_AUTH_GROUP:
+    case F_HTTP_AUTH_USER:
+        return fetch_auth(e, c, occ, out);
     default:
         return 0;
     }

@@ -11,7 +11,9 @@
  * req.fhdr (NAME[,OCC]), hdr_cnt / req.hdr_cnt, url_param / urlp (NAME),
  * cook / req.cook (NAME), src, dst, src_port, dst_port, ssl_fc (always
  * false: lbd has no TLS listeners yet), always_true, always_false, status,
- * res.ver, res.hdr / shdr / res.fhdr (NAME[,OCC]), res.hdr_cnt.
+ * res.ver, res.hdr / shdr / res.fhdr (NAME[,OCC]), res.hdr_cnt,
+ * http_auth(USERLIST), http_auth_group(USERLIST) (the user's groups, for
+ * ACLs), http_auth_user.
  * Converters: lower, upper, length, base64, hex, url_dec, field(N,DELIM),
  * word(N,DELIM), regsub(RE,SUBST[,g|i]), map / map_str / map_beg /
  * map_end / map_sub (FILE[,DEFAULT]).
@@ -59,6 +61,26 @@ struct lb_smp_ctx {
 };
 
 struct lb_sexpr;
+struct lb_cfg;
+
+/* Userlists are named by samples before their section may have been read:
+ * while a config is parsed (by one thread), the samples that name one are
+ * collected here and resolved once the whole file is read. */
+struct lb_smp_refs {
+    struct lb_sexpr **v;
+    const char **file; /* where each was written */
+    unsigned *line;
+    size_t n;
+    const char *cur_file; /* set by the parser before each line */
+    unsigned cur_line;
+};
+
+/* Collect into r until lb_smp_refs_end() (NULL: stop collecting). */
+void lb_smp_refs_begin(struct lb_smp_refs *r);
+
+/* Resolve every collected userlist name in cfg; unknown ones are appended
+ * to *err as "FILE:LINE: ...". Frees the collection. Returns 0 or -EINVAL. */
+int lb_smp_refs_end(struct lb_smp_refs *r, const struct lb_cfg *cfg, char **err);
 
 /* Parse an expression. `avail` is what exists where it will run
  * (LB_SMP_USE_*); a fetch that needs more is refused. Returns 0 and

@@ -16,7 +16,7 @@ defaults
 frontend fe
     bind 127.0.0.1:$PF
     acl worse nosuchfetch x
-    http-request auth realm admin
+    http-request capture req.hdr(host) len 10
     http-response bogus-action
     bogus_kw 1
     default_backend be
@@ -30,7 +30,7 @@ out=$("$LBD" -c -f "$T/bad.cfg" 2>&1) && rc=0 || rc=$?
 expect_eq "several errors: lbd -c exits 1" "$rc" 1
 for want in \
     "$T/bad.cfg:10: frontend 'fe': unknown fetch method 'nosuchfetch'" \
-    "$T/bad.cfg:11: frontend 'fe': http-request auth: action not supported by lbd" \
+    "$T/bad.cfg:11: frontend 'fe': http-request capture: action not supported by lbd" \
     "$T/bad.cfg:12: frontend 'fe': http-response bogus-action: action not supported by lbd" \
     "$T/bad.cfg:13: unknown keyword 'bogus_kw' in 'frontend' section" \
     "$T/bad.cfg:16: server 's1': invalid port '99999'" \
@@ -41,8 +41,35 @@ done
 expect_eq "exactly 7 errors listed" "$(grep -c 'bad.cfg:' <<< "$out")" 7
 
 # the same file with the errors removed passes
-sed -e '/nosuchfetch/d' -e '/auth realm/d' -e '/bogus/d' -e '/99999/d' -e '/:0$/d' \
+sed -e '/nosuchfetch/d' -e '/capture req/d' -e '/bogus/d' -e '/99999/d' -e '/:0$/d' \
     -e 's/balanse/balance/' "$T/bad.cfg" > "$T/good.cfg"
 out=$("$LBD" -c -f "$T/good.cfg" 2>&1) && rc=0 || rc=$?
 expect_eq "fixed file: lbd -c exits 0 ($out)" "$rc" 0
+
+# environment variables, as HAProxy 2.6 expands them (issue 11): in double
+# quotes (with ${VAR-default}), and ${VAR} in addresses even unquoted
+cat > "$T/env.cfg" <<'CFG'
+defaults
+    mode http
+    timeout connect 1s
+    timeout client 1s
+    timeout server 1s
+frontend fe
+    bind 127.0.0.1:${LK_TEST_PORT}
+    bind "127.0.0.1:${LK_TEST_UNSET-0}"
+    default_backend be
+backend be
+    server s1 "${LK_TEST_ADDR-127.0.0.1}:80"
+    server s2 127.0.0.1:${LK_TEST_PORT}
+CFG
+out=$(LK_TEST_PORT=$PF "$LBD" -c -f "$T/env.cfg" 2>&1) && rc=0 || rc=$?
+check "\${VAR-default} with the default refused where it is invalid (port 0): $out" \
+    grep -q "env.cfg:8:" <<< "$out"
+sed -i 's/LK_TEST_UNSET-0/LK_TEST_UNSET-1/' "$T/env.cfg"
+out=$(LK_TEST_PORT=$PF "$LBD" -c -f "$T/env.cfg" 2>&1) && rc=0 || rc=$?
+expect_eq "\${VAR} and \${VAR-default} expanded: lbd -c exits 0 ($out)" "$rc" 0
+out=$(LK_TEST_PORT=$PF haproxy -c -f "$T/env.cfg" 2>&1) && rc=0 || rc=$?
+expect_eq "HAProxy 2.6 accepts the same file ($out)" "$rc" 0
+out=$(env -u LK_TEST_PORT "$LBD" -c -f "$T/env.cfg" 2>&1) && rc=0 || rc=$?
+check "unset \${VAR}: the bind has no port, refused at its line ($out)" grep -q "env.cfg:7:" <<< "$out"
 finish

@@ -84,7 +84,7 @@ check "rules acted: response set-status 299" grep -q '"status": 299' <<< "$out"
 check "rules acted: map lookup" grep -q '"x-map", "shop"' <<< "$out"
 
 # what lbd does not implement is refused at its line, never ignored
-for line in "http-request tarpit" "http-request auth realm x" "http-request set-var(txn.a) str(b)" \
+for line in "http-request tarpit" "http-request capture req.hdr(host) len 9" "http-request set-var(txn.a) str(b)" \
     "http-response set-header X %[path]" "http-request set-header Content-Length 0" \
     "http-request set-header X %{+Q}[path]" "http-request set-header X %[nosuchfetch]" \
     "http-request set-header X %[path,nosuchconv]" "http-response set-var(txn.a) str(b)"; do

@@ -54,6 +54,16 @@ static const struct lex_case cases[] = {
     {";; semi\n  ;; indented\nb\n", LK_CFGLEX_SEMI, "3:b\n"},
     {";; semi\n", 0, "1:;;|semi\n"},
     {"a\r\nb\r\n", 0, "1:a\n2:b\n"},
+    /* HAProxy's escapes: unknown ones keep their backslash (regex \1) */
+    {"x a\\1 \\x41\\t. \"\\1\"\n", 0, "1:x|a\\1|A\t.|\\1\n"},
+    /* environment variables (LKT_* set by test_env) */
+    {"bind :${LKT_PORT} \"${LKT_PORT}\" '${LKT_PORT}' $LKT_PORT\n", LK_CFGLEX_ENV,
+     "1:bind|:${LKT_PORT}|8443|${LKT_PORT}|$LKT_PORT\n"},
+    {"x \"$LKT_PORT/y\" \"${LKT_UNSET-dflt}\" \"${LKT_EMPTY-dflt}.\" \"${LKT_UNSET}.\"\n",
+     LK_CFGLEX_ENV, "1:x|8443/y|dflt|.|.\n"},
+    {"x \"${LKT_WORDS[*]}\" \"${LKT_WORDS}\"\n", LK_CFGLEX_ENV, "1:x|a|b|c|a b c\n"},
+    {"x \"\\$LKT_PORT $ $1 ${\"\n", LK_CFGLEX_ENV, "1:x|$LKT_PORT $ $1 ${\n"},
+    {"x ${LKT_PORT}\n", 0, "1:x|${LKT_PORT}\n"},
 };
 
 static void test_cases(void **state)
@@ -61,6 +71,10 @@ static void test_cases(void **state)
     char out[1024];
     size_t i;
 
+    setenv("LKT_PORT", "8443", 1);
+    setenv("LKT_EMPTY", "", 1);
+    setenv("LKT_WORDS", "a b c", 1);
+    unsetenv("LKT_UNSET");
     for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         lex_all(cases[i].text, cases[i].flags, out, sizeof(out));
         if (strcmp(out, cases[i].want) != 0)

@@ -1,0 +1,50 @@
+/* b64.c - base64 decoding and constant-time comparison; see b64.h. */
+#include <stddef.h>
+
+#include "common/b64.h"
+
+static int b64val(char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '+')
+        return 62;
+    if (c == '/')
+        return 63;
+    return -1;
+}
+
+int lk_base64_decode(const char *in, size_t inlen, char *out, size_t outlen)
+{
+    unsigned acc = 0;
+    int bits = 0, v;
+    size_t i, o = 0;
+
+    for (i = 0; i < inlen && in[i] != '='; i++) {
+        v = b64val(in[i]);
+        if (v < 0 || o + 1 >= outlen)
+            return -1;
+        acc = acc << 6 | (unsigned)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out[o++] = (char)((acc >> bits) & 0xff);
+        }
+    }
+    out[o] = '\0';
+    return (int)o;
+}
+
+int lk_ct_equal(const char *a, size_t alen, const char *b, size_t blen)
+{
+    unsigned char diff = alen != blen;
+    size_t i;
+
+    for (i = 0; i < alen; i++)
+        diff |= (unsigned char)(a[i] ^ b[i % (blen ? blen : 1)]);
+    return diff == 0;
+}
