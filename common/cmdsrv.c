@@ -427,27 +427,77 @@ static void srv_closed(uv_handle_t *h)
     free(s);
 }
 
-static int srv_bind(struct lk_cmdsrv *s, const struct lk_cmdsrv_opts *o)
+static int check_path(const char *path)
 {
     struct stat st;
-    int r;
 
-    if (strlen(o->path) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+    if (strlen(path) >= sizeof(((struct sockaddr_un *)0)->sun_path))
         return -ENAMETOOLONG;
-    if (stat(o->path, &st) == 0) {
+    if (stat(path, &st) == 0) {
         if (!S_ISSOCK(st.st_mode))
             return -EEXIST;
-        if (path_is_live(o->path))
+        if (path_is_live(path))
             return -EADDRINUSE;
-        unlink(o->path);
+        unlink(path);
     }
-    r = uv_pipe_bind(&s->pipe, o->path);
-    if (r < 0)
-        return r;
+    return 0;
+}
+
+static int set_owner(const struct lk_cmdsrv_opts *o)
+{
     if (chmod(o->path, o->mode ? o->mode : 0660) == -1)
         return -errno;
     if ((o->uid != (uid_t)-1 || o->gid != (gid_t)-1) && chown(o->path, o->uid, o->gid) == -1)
         return -errno;
+    return 0;
+}
+
+int lk_cmdsrv_listen_fd(const struct lk_cmdsrv_opts *o, int *ret_fd)
+{
+    struct sockaddr_un sun;
+    int fd, r;
+
+    r = check_path(o->path);
+    if (r < 0)
+        return r;
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd == -1)
+        return -errno;
+    memset(&sun, 0, sizeof(sun));
+    sun.sun_family = AF_UNIX;
+    snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", o->path);
+    if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 || listen(fd, 64) == -1) {
+        r = -errno;
+        close(fd);
+        return r;
+    }
+    r = set_owner(o);
+    if (r < 0) {
+        unlink(o->path);
+        close(fd);
+        return r;
+    }
+    *ret_fd = fd;
+    return 0;
+}
+
+static int srv_bind(struct lk_cmdsrv *s, const struct lk_cmdsrv_opts *o)
+{
+    int r;
+
+    if (o->fd > 0) {
+        r = uv_pipe_open(&s->pipe, o->fd);
+        return r < 0 ? r : uv_listen((uv_stream_t *)&s->pipe, 64, on_connection);
+    }
+    r = check_path(o->path);
+    if (r < 0)
+        return r;
+    r = uv_pipe_bind(&s->pipe, o->path);
+    if (r < 0)
+        return r;
+    r = set_owner(o);
+    if (r < 0)
+        return r;
     return uv_listen((uv_stream_t *)&s->pipe, 64, on_connection);
 }
 
@@ -479,6 +529,10 @@ int lk_cmdsrv_start(struct lk_cmdsrv **ret,
     uv_pipe_init(loop, &s->pipe, 0);
     s->pipe.data = s;
     r = srv_bind(s, o);
+    if (o->fd > 0) {
+        free(s->path);
+        s->path = NULL; /* the socket file belongs to whoever made the fd */
+    }
     if (r < 0) {
         free(s->path);
         s->path = NULL; /* never unlink a file we did not create */

@@ -49,6 +49,10 @@ struct lk_cmdsrv_opts {
     unsigned idle_ms;   /* close idle non-held connections; 0: 10 s */
     unsigned max_conns; /* open connections at once; more are closed at
                          * once after accept; 0: LK_CMDSRV_MAXCONN */
+    int fd;             /* > 0: adopt this listening socket (made by
+                         * lk_cmdsrv_listen_fd() in another process, lbd's
+                         * master); path is then only a name: never bound,
+                         * never unlinked. 0: bind path */
 };
 
 /* Default bound on connections per socket: held subscribers that stop
@@ -63,6 +67,12 @@ int lk_cmdsrv_start(struct lk_cmdsrv **ret,
                     const struct lk_cmdsrv_opts *o,
                     lk_cmd_fn fn,
                     void *ud);
+
+/* Make the listening socket lk_cmdsrv_start() would, without serving it:
+ * o->path bound with o's mode and owner, the same stale-file rule. The
+ * caller owns *ret_fd (non-blocking, close-on-exec) and unlinks the path
+ * when done. Returns 0 or a negative errno. */
+int lk_cmdsrv_listen_fd(const struct lk_cmdsrv_opts *o, int *ret_fd);
 
 /* Close the listener and every connection, unlink the socket file. The
  * object is freed once libuv has closed every handle (run the loop). */

@@ -7,6 +7,8 @@
 #include "common/log.h"
 #include "lbd/cfg/cfg.h"
 #include "lbd/core/daemon.h"
+#include "lbd/core/master.h"
+#include "lbd/core/mwlink.h"
 
 /* Used when no -f is given: the demo of the README, two backends on
  * loopback behind one frontend. */
@@ -28,12 +30,13 @@ static const char default_cfg[] = "global\n"
                                   "    server demo2 127.0.0.1:8082\n";
 
 static const struct lk_args_spec spec = {
-    "lbd", "configuration in HAProxy's dialect (default: built-in demo)", NULL, NULL};
+    "lbd", "configuration in HAProxy's dialect (default: built-in demo)", NULL, NULL, 1};
 
 int main(int argc, char **argv)
 {
     struct lb_cfg *cfg = NULL;
     struct lb_daemon *d = NULL;
+    struct lb_mw *mw = NULL;
     struct lk_args a;
     char *err = NULL;
     int r;
@@ -57,7 +60,14 @@ int main(int argc, char **argv)
         return 0;
     }
     signal(SIGPIPE, SIG_IGN);
-    r = lb_daemon_new(&d, cfg, a.rundir);
+    /* a worker started by a master has LB_MW_ENV; -W in its argv is ours */
+    if (!getenv(LB_MW_ENV) && (a.master_worker || cfg->global.master_worker))
+        return lb_master_run(cfg, &a, argv);
+    if (lb_mw_from_env(&mw) < 0) {
+        lb_cfg_free(cfg);
+        return 1;
+    }
+    r = lb_daemon_new(&d, cfg, a.rundir, mw);
     r = r == 0 ? lb_daemon_run(d) : 1;
     lb_daemon_free(d);
     lb_cfg_free(cfg);

@@ -448,6 +448,19 @@ static int gbl_checkd(int argc, char **argv, void *vctx, char **err)
     return 0;
 }
 
+static int gbl_master_worker(int argc, char **argv, void *vctx, char **err)
+{
+    struct lb_cfgctx *ctx = vctx;
+
+    if (argc > 1)
+        return lb_cfg_fail(ctx, err,
+                           "'master-worker %s' is not supported by lbd (the master always "
+                           "replaces a worker that dies; write 'master-worker' alone)",
+                           argv[1]);
+    ctx->cfg->global.master_worker = 1;
+    return 0;
+}
+
 /* Accepted for compatibility with stock haproxy.cfg files, without effect:
  * say so instead of pretending. */
 static int gbl_ignored(int argc, char **argv, void *vctx, char **err)
@@ -479,7 +492,7 @@ const struct lk_cfgkw lb_global_kws[] = {
     {"checkd", gbl_checkd, 2, 2, 0},
     {"nosplice", gbl_nosplice, 0, 0, 0},
     {"daemon", gbl_ignored, 0, 0, 0},
-    {"master-worker", gbl_ignored, 0, 1, 0},
+    {"master-worker", gbl_master_worker, 0, 1, 0},
     {"chroot", gbl_ignored, 1, 1, 0},
     {"ca-base", gbl_ignored, 1, 1, 0},
     {"crt-base", gbl_ignored, 1, 1, 0},

@@ -238,6 +238,7 @@ struct lb_global {
     gid_t gid;
     char *checkd_socket; /* our keyword: where checkd listens */
     int nosplice;        /* never use splice(2) */
+    int master_worker;   /* "master-worker": as -W (lbd/core/master.h) */
 };
 
 struct lb_cfg {

@@ -15,6 +15,7 @@
 #include "lbd/cfg/cfg.h"
 #include "lbd/cfg/proxy.h"
 #include "lbd/core/daemon.h"
+#include "lbd/core/mwlink.h"
 #include "lbd/core/server.h"
 #include "lbd/core/worker.h"
 #include "lbd/ctl/admin.h"
@@ -340,6 +341,7 @@ static void health_tick(uv_timer_t *t)
     if (ok != a->last_ok)
         lk_log(ok ? LK_LOG_NOTICE : LK_LOG_WARNING, "health: %s (%s)", ok ? "ok" : "FAIL", why);
     a->last_ok = ok;
+    lb_mw_health(d->mw, ok, why);
     LK_LIST_FOREACH_SAFE (it, nx, &a->subs) {
         struct sub *s = LK_LIST_ELEM(it, struct sub, link);
 
@@ -351,13 +353,22 @@ static void health_tick(uv_timer_t *t)
     }
 }
 
-static int start_one(struct lb_daemon *d, const struct lk_cmdsrv_opts *o)
+/* Under a master (lbd -W) the socket was bound by the master and is
+ * inherited: the path stays live across workers. */
+static int start_one(struct lb_daemon *d, struct lk_cmdsrv_opts *o)
 {
     struct lb_admin *a = d->admin_state;
+    char key[256];
     int r;
 
     if (a->nsrv >= MAX_SOCKETS)
         return lk_log_errno(-E2BIG, LK_LOG_ERR, "too many stats sockets (max %d)", MAX_SOCKETS);
+    if (d->mw) {
+        o->fd = lb_mw_take_fd(d->mw, lb_mw_key_unix(key, sizeof(key), o->path));
+        if (o->fd < 0)
+            return lk_log_errno(-ENOENT, LK_LOG_ERR, "admin socket %s: not passed by the master",
+                                o->path);
+    }
     r = lk_cmdsrv_start(&a->srv[a->nsrv], &d->loop, o, dispatch, d);
     if (r < 0)
         return lk_log_errno(r, LK_LOG_ERR, "admin socket %s: %m%s", o->path,

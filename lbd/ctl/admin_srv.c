@@ -12,6 +12,7 @@
 #include "lbd/cfg/cfg.h"
 #include "lbd/cfg/proxy.h"
 #include "lbd/core/daemon.h"
+#include "lbd/core/mwlink.h"
 #include "lbd/core/server.h"
 #include "lbd/core/worker.h"
 #include "lbd/ctl/admin.h"
@@ -75,13 +76,17 @@ static int parse_weight(const struct lb_server *s, const char *v, unsigned *ret)
     return 0;
 }
 
-static int apply_weight(struct lk_cmdconn *c, struct lb_server *s, const char *v)
+static int apply_weight(struct lk_cmdconn *c,
+                        struct lb_daemon *d,
+                        struct lb_server *s,
+                        const char *v)
 {
     unsigned w;
 
     if (parse_weight(s, v, &w) < 0)
         return lk_cmdconn_printf(c, "Absolute weight can only be between 0 and 256 inclusive.\n");
     lb_server_set_weight(s, w);
+    lb_mw_note_weight(d->mw, s, w);
     log_change(s, "weight changed");
     return 0;
 }
@@ -93,7 +98,7 @@ int lb__admin_set_weight(struct lk_cmdconn *c, struct lb_daemon *d, int argc, ch
     if (argc != 4)
         return lk_cmdconn_printf(c, "Require <backend>/<server> and <weight> or <weight%%>.\n");
     s = find_server(c, d, argv[2]);
-    return s ? apply_weight(c, s, argv[3]) : 0;
+    return s ? apply_weight(c, d, s, argv[3]) : 0;
 }
 
 void lb_admin_set_server_state(struct lb_daemon *d,
@@ -199,7 +204,7 @@ int lb__admin_set_server(struct lk_cmdconn *c, struct lb_daemon *d, int argc, ch
     if (strcmp(argv[3], "health") == 0)
         return set_server_health(c, d, s, argv[4]);
     if (strcmp(argv[3], "weight") == 0)
-        return apply_weight(c, s, argv[4]);
+        return apply_weight(c, d, s, argv[4]);
     if (strcmp(argv[3], "addr") == 0)
         return set_server_addr(c, d, s, argc, argv);
     return lk_cmdconn_printf(c, "'set server <srv>' only supports 'agent', 'health', 'state', "
@@ -290,6 +295,38 @@ void lb__admin_clear_counters(struct lb_daemon *d, int all)
     }
 }
 
+int lb_admin_add_server(struct lb_daemon *d,
+                        struct lb_proxy *be,
+                        const char *name,
+                        int argc,
+                        char **argv,
+                        char **err)
+{
+    struct lb_cfgctx ctx = {d->cfg, be, "<cli>", 0};
+    char *sargv[LK_CFG_MAX_ARGS + 1];
+    char kw[] = "server";
+    struct lb_server *s;
+    int i, n = 0;
+
+    sargv[n++] = kw;
+    sargv[n++] = (char *)(uintptr_t)name;
+    for (i = 0; i < argc && n < LK_CFG_MAX_ARGS; i++)
+        sargv[n++] = argv[i];
+    sargv[n] = NULL;
+    /* parsed by the config's own "server" code into a detached copy of be */
+    if (lb_server_parse_detached(&ctx, n, sargv, &s, err) < 0)
+        return -EINVAL;
+    s->flags |= LB_SRV_F_DYNAMIC;
+    if (lb_server_publish(be, s) < 0) {
+        lb_server_free(s);
+        return -ENOSPC;
+    }
+    log_change(s, "added");
+    lb_hc_server_update(d, s);
+    lb_mw_note_add(d->mw, s, argc, argv);
+    return 0;
+}
+
 /* add server B/S ADDR:PORT [weight N] [backup] [maxconn N] / del server B/S */
 static int add_server(struct lk_cmdconn *c,
                       struct lb_daemon *d,
@@ -298,36 +335,22 @@ static int add_server(struct lk_cmdconn *c,
                       int argc,
                       char **argv)
 {
-    struct lb_server *s;
     char *err = NULL;
-    struct lb_cfgctx ctx = {d->cfg, be, "<cli>", 0};
-    char *sargv[LK_CFG_MAX_ARGS + 1];
-    char kw[] = "server";
-    int i, n = 0;
+    int r;
 
     if (lb_server_find(be, name))
         return lk_cmdconn_printf(c, "Already exists a server with the same name in backend.\n");
     if (be->nservers >= be->servers_cap)
         return lk_cmdconn_printf(c, "No more room for servers in backend (max %u).\n",
                                  be->servers_cap);
-    sargv[n++] = kw;
-    sargv[n++] = (char *)(uintptr_t)name;
-    for (i = 3; i < argc && n < LK_CFG_MAX_ARGS; i++)
-        sargv[n++] = argv[i];
-    sargv[n] = NULL;
-    /* parsed by the config's own "server" code into a detached copy of be */
-    if (lb_server_parse_detached(&ctx, n, sargv, &s, &err) < 0) {
+    r = lb_admin_add_server(d, be, name, argc - 3, argv + 3, &err);
+    if (r == -ENOSPC)
+        return lk_cmdconn_printf(c, "No more room for servers in backend.\n");
+    if (r < 0) {
         lk_cmdconn_printf(c, "%s\n", err ? err : "Invalid server line.");
         free(err);
         return 0;
     }
-    s->flags |= LB_SRV_F_DYNAMIC;
-    if (lb_server_publish(be, s) < 0) {
-        lb_server_free(s);
-        return lk_cmdconn_printf(c, "No more room for servers in backend.\n");
-    }
-    log_change(s, "added");
-    lb_hc_server_update(d, s);
     return lk_cmdconn_printf(c, "New server registered.\n");
 }
 
@@ -360,5 +383,6 @@ int lb__admin_add_del_server(struct lk_cmdconn *c, struct lb_daemon *d, int argc
     s->flags |= LB_SRV_F_DELETED;
     log_change(s, "deleted");
     lb_hc_server_deleted(d, s);
+    lb_mw_note_del(d->mw, s);
     return lk_cmdconn_printf(c, "Server deleted.\n");
 }

@@ -701,6 +701,11 @@ void lb_hc_server_update(struct lb_daemon *d, struct lb_server *s)
     register_one(h, hs); /* when not connected, the reconnect registers it */
 }
 
+int lb_hc_synced(const struct lb_daemon *d)
+{
+    return !d->hc || d->hc->synced;
+}
+
 void lb_hc_server_admin(struct lb_daemon *d, struct lb_server *s)
 {
     struct lb_hc *h = d->hc;
