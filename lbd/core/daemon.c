@@ -70,9 +70,10 @@ static void signal_cb(uv_signal_t *s, int signum)
     struct lb_daemon *d = s->data;
 
     if (signum == SIGHUP) {
-        lk_log(LK_LOG_WARNING, "SIGHUP: %s", d->mw ? "reloads are the master's: signal it"
-                                                   : "reload needs master-worker mode (lbd -W); "
-                                                     "restart lbd to apply a new configuration");
+        lk_log(LK_LOG_WARNING, "SIGHUP: %s",
+               d->mw ? "reloads are the master's: signal it"
+                     : "reload needs master-worker mode (lbd -W); "
+                       "restart lbd to apply a new configuration");
         return;
     }
     begin_stop(d, signum == SIGTERM ? "SIGTERM" : "SIGINT");

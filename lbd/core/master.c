@@ -706,6 +706,8 @@ static void proc_line(struct lk_sb *sb, struct lb_master *m, const struct mproc 
     lk_sb_printf(sb, "%-15d %-15s %-15s %-15s %s\n", p->pid, "worker", rl, up, LBKIT_VERSION);
 }
 
+/* HAProxy 2.6's layout, column for column: sections "# workers", "# old
+ * workers" (only when there are some) and "# programs" (lbd runs none). */
 static int cmd_show_proc(struct lk_cmdconn *c, struct lb_master *m)
 {
     struct lk_sb sb = LK_SB_INIT;
@@ -715,8 +717,8 @@ static int cmd_show_proc(struct lk_cmdconn *c, struct lb_master *m)
 
     uptime(up, sizeof(up), m->start_ms);
     snprintf(rl, sizeof(rl), "%u [failed: %u]", m->reloads, m->failed);
-    lk_sb_printf(&sb, "%-15s %-15s %-15s %-15s %s\n", "#<PID>", "<type>", "<reloads>", "<uptime>",
-                 "<version>");
+    lk_sb_printf(&sb, "%-15s %-15s %-15s %-15s %-15s\n", "#<PID>", "<type>", "<reloads>",
+                 "<uptime>", "<version>");
     lk_sb_printf(&sb, "%-15d %-15s %-15s %-15s %s\n", (int)getpid(), "master", rl, up,
                  LBKIT_VERSION);
     lk_sb_puts(&sb, "# workers\n");
@@ -724,9 +726,11 @@ static int cmd_show_proc(struct lk_cmdconn *c, struct lb_master *m)
         proc_line(&sb, m, m->cur);
     if (m->pending)
         proc_line(&sb, m, m->pending);
-    lk_sb_puts(&sb, "# old workers\n");
+    if (!lk_list_empty(&m->old))
+        lk_sb_puts(&sb, "# old workers\n");
     LK_LIST_FOREACH (it, &m->old)
         proc_line(&sb, m, LK_LIST_ELEM(it, struct mproc, link));
+    lk_sb_puts(&sb, "# programs\n");
     r = sb.oom ? lk_cmdconn_printf(c, "Out of memory.\n") : lk_cmdconn_write(c, sb.buf, sb.len);
     lk_sb_free(&sb);
     return r;

@@ -53,19 +53,39 @@ cp "$T/a.cfg" "$T/lbd.cfg"
 bg "$LBD" -W -S "$T/master.sock" -f "$T/lbd.cfg" -R "$T" 2> "$T/lbd.log"; MASTER=$!
 wait_port 127.0.0.1 "$PH"; wait_port 127.0.0.1 "$PT"; wait_file "$T/master.sock"
 
-# show proc: HAProxy's header, the master, one worker, the old-workers line
+# show proc: the layout of HAProxy 2.6's, run beside it (haproxy -W -S)
+HP=$(free_port)
+cat > "$T/ha.cfg" <<CFG
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 10s
+    timeout server 10s
+frontend web
+    bind 127.0.0.1:$HP
+    default_backend be
+backend be
+    server s1 127.0.0.1:$B1
+CFG
+bg haproxy -W -S "$T/ha-master.sock" -f "$T/ha.cfg" -db > "$T/haproxy.log" 2>&1
+wait_file "$T/ha-master.sock"; wait_port 127.0.0.1 "$HP"
 proc=$(cli "$T/master.sock" "show proc")
-echo "$proc"
-check "show proc header" grep -qE '^#<PID> +<type> +<reloads> +<uptime> +<version>$' <<< "$proc"
-check "show proc master line" grep -qE "^$MASTER +master +0 \[failed: 0\] +0d00h00m[0-9]{2}s " <<< "$proc"
-check "show proc one worker" test "$(grep -cE '^[0-9]+ +worker ' <<< "$proc")" = 1
-check "show proc old workers section" grep -qx '# old workers' <<< "$proc"
+haproc=$(cli "$T/ha-master.sock" "show proc")
+echo "$proc"; echo "$haproc"
+expect_eq "show proc header as HAProxy's" "$(head -1 <<< "$proc")" "$(head -1 <<< "$haproc")"
+expect_eq "show proc sections as HAProxy's" "$(grep '^#' <<< "$proc" | tail -n +2)" \
+  "$(grep '^#' <<< "$haproc" | tail -n +2)"
+check "show proc master line" grep -qE "^$MASTER +master +0 \[failed: 0\] +0d00h00m[0-9]{2}s +[0-9]" <<< "$proc"
+# same columns as HAProxy's master line (PID, type, reloads, uptime start at the same offsets)
+cols() { awk '$2=="master" {print index($0,"master"), index($0,"0 [failed"), index($0,"0d")}' <<< "$1"; }
+expect_eq "show proc master columns as HAProxy's" "$(cols "$proc")" "$(cols "$haproc")"
+check "show proc one worker" test "$(grep -cE '^[0-9]+ +worker +0 ' <<< "$proc")" = 1
 
 # reloads counted by "show proc": wait_reload N
 wait_reload() {
   local i
   for i in $(seq 1 100); do
-    cli "$T/master.sock" "show proc" | grep -qE "^$MASTER +master +$1 " && return 0
+    cli "$T/master.sock" "show proc" 2>/dev/null | grep -qE "^$MASTER +master +$1 " && return 0
     sleep 0.05
   done
   echo "reload $1 not done" >&2; return 1
@@ -123,6 +143,25 @@ check "no request reaches s2 in MAINT" bash -c "
   before=\$(wc -l < '$T/nginx-two.log')
   for i in 1 2 3 4 5 6; do curl -s -o /dev/null http://127.0.0.1:$PH/; done
   test \"\$(wc -l < '$T/nginx-two.log')\" = \"\$before\""
+
+# an old worker still draining a connection is listed under "# old workers"
+"$PY" - "$PT" <<'PY' > "$T/hold.txt" 2>&1 &
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+print("connected", flush=True)
+time.sleep(4)
+PY
+HOLD=$!
+wait_file "$T/hold.txt"; sleep 0.3
+kill -USR2 "$MASTER"; wait_reload 22
+proc=$(cli "$T/master.sock" "show proc")
+echo "$proc"
+check "show proc: old worker draining, 1 reload old" \
+  bash -c "grep -A1 -x '# old workers' <<< '$proc' | grep -qE '^[0-9]+ +worker +1 '"
+wait "$HOLD" || true
+for i in $(seq 1 60); do cli "$T/master.sock" "show proc" 2>/dev/null | grep -qx '# old workers' || break; sleep 0.1; done
+check "the old worker exits once its connection is done" \
+  bash -c "! echo 'show proc' | socat -t 5 - UNIX-CONNECT:$T/master.sock | grep -qx '# old workers'"
 
 kill -TERM "$MASTER"
 for i in $(seq 1 100); do kill -0 "$MASTER" 2>/dev/null || break; sleep 0.05; done

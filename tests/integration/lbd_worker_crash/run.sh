@@ -112,4 +112,18 @@ check "... after at most 6 deaths in 10 s" test "$kills" -le 6
 check "... and says why" grep -q "deaths in 10 s, giving up" "$T/lbd.log"
 sleep 0.2
 check "vrrpd would see EOF at once" grep -q EOF "$T/health.txt"
+
+# kill -9 of the master: its worker sees EOF on the socketpair and stops,
+# so no orphan keeps serving (systemd's Restart= starts a fresh lbd)
+bg "$LBD" -W -S "$T/master2.sock" -f "$T/lbd.cfg" -R "$T" 2> "$T/lbd2.log"; MASTER=$!
+wait_file "$T/master2.sock"; wait_port 127.0.0.1 "$PH"
+W=$(cli "$T/master2.sock" "show proc" | awk '/^# workers/ {w=1; next} /^#/ {w=0} w {print $1; exit}')
+kill -9 "$MASTER"
+t0=$(now_ms)
+# (its exit is read from its log: an orphan stays a zombie until init reaps it)
+for i in $(seq 1 200); do grep -q "lbd\[$W\].*lbd stopped" "$T/lbd2.log" && break; sleep 0.01; done
+echo "orphan check: worker $W stopped $(( $(now_ms) - t0 )) ms after its master's kill -9"
+check "the worker of a killed master exits" grep -q "lbd\[$W\].*lbd stopped" "$T/lbd2.log"
+check "... and its port is closed" bash -c "! curl -s -m 1 -o /dev/null http://127.0.0.1:$PH/"
+check "... having said why" grep -q "master process gone" "$T/lbd2.log"
 finish
