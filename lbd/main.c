@@ -54,6 +54,12 @@ int main(int argc, char **argv)
         free(err);
         return 1;
     }
+    if ((!a.check || a.master_worker) && lb_cfg_check_chroot(cfg, a.master_worker, &err) < 0) {
+        fprintf(stderr, "lbd: %s\n", err);
+        free(err);
+        lb_cfg_free(cfg);
+        return 1;
+    }
     if (a.check) {
         printf("Configuration file is valid\n");
         lb_cfg_free(cfg);

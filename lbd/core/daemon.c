@@ -291,6 +291,9 @@ int lb_daemon_new(struct lb_daemon **ret, struct lb_cfg *cfg, const char *rundir
         lk_log_errno(r, LK_LOG_ERR, "cannot write pidfile %s: %m", cfg->global.pidfile);
         goto fail;
     }
+    /* the jail: after the sockets and files are in, before giving up root */
+    if (cfg->global.chroot && mw && (r = lb_mw_chroot(mw, cfg->global.chroot)) < 0)
+        goto fail;
     r = drop_privileges(&cfg->global);
     if (r < 0) {
         lk_log_errno(r, LK_LOG_ERR, "cannot drop privileges: %m");
@@ -322,13 +325,14 @@ int lb_daemon_run(struct lb_daemon *d)
     uv_signal_start(&d->sigint, signal_cb, SIGINT);
     uv_signal_start(&d->sighup, signal_cb, SIGHUP);
     lb_admin_run(d);
-    if (lb_hc_start(d) < 0)
-        lk_log(LK_LOG_WARNING, "health checks via checkd are not running");
+    /* first: a jailed worker reaches checkd through the master */
     if (d->mw && lb_mw_start(d->mw, d, master_gone) < 0) {
         lk_log(LK_LOG_ERR, "cannot talk to the master process: stopping");
         d->exit_code = 1;
         begin_stop(d, "no master");
     }
+    if (!d->stopping && lb_hc_start(d) < 0)
+        lk_log(LK_LOG_WARNING, "health checks via checkd are not running");
     lk_log(LK_LOG_NOTICE, "lbd %s started: %u worker thread%s, pid %d", LBKIT_VERSION, d->nworkers,
            d->nworkers == 1 ? "" : "s", (int)getpid());
     lk_sd_notify("READY=1\nSTATUS=serving");

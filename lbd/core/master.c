@@ -9,6 +9,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "common/clock.h"
@@ -302,11 +303,79 @@ static void on_ready(struct mproc *p)
     m->ever_ready = 1;
 }
 
+struct fdreq {
+    uv_write_t req;
+    uv_pipe_t sock; /* the connection being handed over */
+    char text[32];
+};
+
+static void fdsock_closed(uv_handle_t *h)
+{
+    free(lk_container_of((uv_pipe_t *)h, struct fdreq, sock));
+}
+
+static void fdreq_done(uv_write_t *req, int status)
+{
+    struct fdreq *f = lk_container_of(req, struct fdreq, req);
+
+    uv_close((uv_handle_t *)&f->sock, fdsock_closed); /* the worker has its copy */
+}
+
+static int connect_unix(const char *path)
+{
+    struct sockaddr_un sun = {.sun_family = AF_UNIX};
+    int fd, r;
+
+    if (strlen(path) >= sizeof(sun.sun_path))
+        return -ENAMETOOLONG;
+    memcpy(sun.sun_path, path, strlen(path) + 1);
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+        r = -errno;
+        close(fd);
+        return r;
+    }
+    return fd;
+}
+
+/* A chrooted worker's checkd connection: to the socket of its own config
+ * (never a path the worker names), passed with SCM_RIGHTS. */
+static void give_checkd(struct mproc *p)
+{
+    const struct lb_cfg *cfg = p == p->m->pending ? p->m->next_cfg : p->m->cfg;
+    struct fdreq *f = calloc(1, sizeof(*f));
+    char path[512];
+    uv_buf_t b;
+    int fd, r = -ENOMEM;
+
+    if (!f)
+        return;
+    snprintf(path, sizeof(path), "%s", cfg->global.checkd_socket ? cfg->global.checkd_socket : "");
+    if (!cfg->global.checkd_socket)
+        snprintf(path, sizeof(path), "%s/checkd.sock", p->m->a->rundir);
+    fd = connect_unix(path);
+    uv_pipe_init(&p->m->loop, &f->sock, 0);
+    if (fd >= 0 && (r = uv_pipe_open(&f->sock, fd)) < 0)
+        close(fd);
+    snprintf(f->text, sizeof(f->text), fd >= 0 && r >= 0 ? "checkd ok\n" : "checkd fail %d\n",
+             fd < 0 ? -fd : -r);
+    b = uv_buf_init(f->text, (unsigned)strlen(f->text));
+    r = fd >= 0 && r >= 0
+            ? uv_write2(&f->req, (uv_stream_t *)&p->ctl, &b, 1, (uv_stream_t *)&f->sock, fdreq_done)
+            : uv_write(&f->req, (uv_stream_t *)&p->ctl, &b, 1, fdreq_done);
+    if (r < 0)
+        uv_close((uv_handle_t *)&f->sock, fdsock_closed);
+}
+
 static void on_line(struct mproc *p, char *line)
 {
     struct lb_master *m = p->m;
 
-    if (strcmp(line, "ready") == 0) {
+    if (strcmp(line, "checkd") == 0 && p->ctl_open) {
+        give_checkd(p);
+    } else if (strcmp(line, "ready") == 0) {
         on_ready(p);
     } else if (strncmp(line, "health ", 7) == 0) {
         const char *why = strchr(line + 7, ' ');
@@ -543,7 +612,7 @@ static int spawn_worker(struct lb_master *m)
     p->proc.data = p->ctl.data = p;
     p->handles = 2;
     p->ctl_open = 1;
-    uv_pipe_init(&m->loop, &p->ctl, 0);
+    uv_pipe_init(&m->loop, &p->ctl, 1); /* ipc: a jailed worker's checkd socket */
     if (uv_pipe_open(&p->ctl, sv[0]) == 0)
         uv_read_start((uv_stream_t *)&p->ctl, ctl_alloc, ctl_read);
     if (m->next_cfg)

@@ -42,7 +42,9 @@ struct lb_mw {
     int state_fd;
     uv_pipe_t ctl;
     uv_timer_t ready_timer;
-    int ctl_open, ready_sent;
+    int ctl_open, ready_sent, jailed;
+    char in[256]; /* a line from the master */
+    size_t in_len;
     uint64_t started_ms;
     struct lb_daemon *d;
     void (*gone)(struct lb_daemon *d);
@@ -390,24 +392,94 @@ int lb_mw_apply_state(struct lb_mw *m, struct lb_daemon *d)
 
 static void alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *b)
 {
-    static char buf[512]; /* the master sends nothing we keep */
+    struct lb_mw *m = h->data;
 
-    *b = uv_buf_init(buf, sizeof(buf));
+    *b = uv_buf_init(m->in + m->in_len, (unsigned)(sizeof(m->in) - m->in_len));
 }
 
 static void ctl_closed(uv_handle_t *h)
 {
 }
 
+static void tmp_closed(uv_handle_t *h)
+{
+    free(h);
+}
+
+/* The socket the master connected for us, attached to "checkd ok". */
+static int take_passed_fd(struct lb_mw *m)
+{
+    uv_pipe_t *tmp = malloc(sizeof(*tmp));
+    uv_os_fd_t fd = -1;
+    int r;
+
+    if (!tmp)
+        return -ENOMEM;
+    uv_pipe_init(&m->d->loop, tmp, 0);
+    r = uv_accept((uv_stream_t *)&m->ctl, (uv_stream_t *)tmp);
+    if (r == 0)
+        r = uv_fileno((uv_handle_t *)tmp, &fd);
+    if (r == 0)
+        fd = dup(fd); /* the handle closes its own copy */
+    uv_close((uv_handle_t *)tmp, tmp_closed);
+    return r < 0 ? r : fd < 0 ? -errno : fd;
+}
+
+static void on_line(struct lb_mw *m, const char *line)
+{
+    long e;
+
+    if (strcmp(line, "checkd ok") == 0) {
+        lb_hc_adopt(m->d, uv_pipe_pending_count(&m->ctl) > 0 ? take_passed_fd(m) : -EPROTO);
+    } else if (strncmp(line, "checkd fail ", 12) == 0) {
+        e = strtol(line + 12, NULL, 10);
+        lb_hc_adopt(m->d, e > 0 && e < 4096 ? -(int)e : -EIO);
+    }
+}
+
 static void read_cb(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
 {
     struct lb_mw *m = st->data;
+    char *nl;
 
-    if (n >= 0)
+    if (n < 0) {
+        lb_mw_stop(m);
+        if (m->gone)
+            m->gone(m->d);
         return;
-    lb_mw_stop(m);
-    if (m->gone)
-        m->gone(m->d);
+    }
+    m->in_len += (size_t)n;
+    while ((nl = memchr(m->in, '\n', m->in_len)) != NULL) {
+        *nl = '\0';
+        on_line(m, m->in);
+        m->in_len -= (size_t)(nl + 1 - m->in);
+        memmove(m->in, nl + 1, m->in_len);
+    }
+    if (m->in_len == sizeof(m->in))
+        m->in_len = 0;
+}
+
+int lb_mw_chroot(struct lb_mw *m, const char *dir)
+{
+    if (chroot(dir) == -1 || chdir("/") == -1)
+        return lk_log_errno(-errno, LK_LOG_ERR, "chroot %s: %m", dir);
+    m->jailed = 1;
+    lk_log(LK_LOG_INFO, "worker jailed in %s", dir);
+    return 0;
+}
+
+int lb_mw_jailed(const struct lb_mw *m)
+{
+    return m && m->jailed;
+}
+
+void lb_mw_ask_checkd(struct lb_mw *m)
+{
+    if (!m->ctl_open) {
+        lb_hc_adopt(m->d, -ENOTCONN);
+        return;
+    }
+    send_text(m, "checkd\n", 7);
 }
 
 static void ready_cb(uv_timer_t *t)
@@ -429,7 +501,7 @@ int lb_mw_start(struct lb_mw *m, struct lb_daemon *d, void (*gone)(struct lb_dae
     m->d = d;
     m->gone = gone;
     m->started_ms = lk_mono_ms();
-    uv_pipe_init(&d->loop, &m->ctl, 0);
+    uv_pipe_init(&d->loop, &m->ctl, 1); /* ipc: checkd sockets come this way */
     uv_timer_init(&d->loop, &m->ready_timer);
     m->ctl.data = m->ready_timer.data = m;
     m->ctl_open = 1;

@@ -13,6 +13,10 @@
  *                     "state-begin", "state LINE"..., "state-end"
  *                                                the operator state, sent
  *                                                after every change
+ *                     "checkd"                   (chroot) connect to checkd
+ *                                                for me
+ *   master -> worker  "checkd ok" + the connected socket (SCM_RIGHTS), or
+ *                     "checkd fail ERRNO"
  * EOF from the master (it died) makes the worker stop as on SIGTERM, so
  * that no orphan keeps serving.
  *
@@ -60,6 +64,19 @@ int lb_mw_apply_state(struct lb_mw *m, struct lb_daemon *d);
  * checkd's first snapshot arrived (or after 2 s without it). Master EOF
  * calls gone(d). Returns 0 or a negative errno. */
 int lb_mw_start(struct lb_mw *m, struct lb_daemon *d, void (*gone)(struct lb_daemon *d));
+
+/* Enter the "chroot" jail (and chdir there): after the sockets are taken
+ * and the config read, before dropping privileges. From then on checkd is
+ * reached through the master (lb_mw_ask_checkd()). 0 or a negative errno
+ * (logged). */
+int lb_mw_chroot(struct lb_mw *m, const char *dir);
+
+/* True once lb_mw_chroot() succeeded: paths outside the jail are gone. */
+int lb_mw_jailed(const struct lb_mw *m);
+
+/* Ask the master for a connection to checkd (the master knows where it
+ * listens); the answer goes to lb_hc_adopt(). */
+void lb_mw_ask_checkd(struct lb_mw *m);
 
 /* Close the control channel (the loop frees it). */
 void lb_mw_stop(struct lb_mw *m);
