@@ -22,15 +22,17 @@
 #include "lbd/core/master.h"
 #include "lbd/core/mwlink.h"
 #include "lbd/core/worker.h"
+#include "lbd/ctl/mcli.h"
 #include "lbd/ctl/stats_http.h"
 
 #define READY_TIMEOUT_MS  30000 /* a new worker that never says ready is killed */
 #define RESPAWN_WINDOW_MS 10000
 #define HEALTH_GRACE_MS   1000 /* a respawn shorter than this is not a failure */
 #define HEALTH_STALE_MS   2000 /* worker health lines come every 500 ms */
-#define HEALTH_PERIOD_MS  500
 #define CTL_LINE_MAX      1024
 #define KEY_MAX           256
+#define MAX_STATE_BYTES   (4u << 20)
+#define CHECKD_MIN_GAP_MS 50
 
 extern char **environ;
 
@@ -56,19 +58,15 @@ struct mproc {
     struct lk_sb st; /* state lines being received */
     int in_state;
     uint64_t health_ms; /* last "health" line */
+    uint64_t checkd_ms; /* last "checkd" request */
     int health_ok;
     char health_why[256];
-};
-
-struct sub {
-    struct lk_list link;
-    struct lk_cmdconn *c;
 };
 
 struct lb_master {
     uv_loop_t loop;
     uv_signal_t sighup, sigusr2, sigterm, sigint;
-    uv_timer_t ready_timer, health_tick;
+    uv_timer_t ready_timer;
     struct lb_cfg *cfg, *next_cfg;
     const struct lk_args *a;
     char **argv;
@@ -82,8 +80,7 @@ struct lb_master {
     uint64_t deaths[LB_MASTER_RESPAWNS + 1];
     unsigned ndeaths;
     int stopping, exit_code, closed, ever_ready;
-    struct lk_cmdsrv *cli;
-    struct lk_list subs;
+    struct lb_mcli *cli;
 };
 
 static int spawn_worker(struct lb_master *m);
@@ -341,8 +338,9 @@ static int connect_unix(const char *path)
 }
 
 /* A chrooted worker's checkd connection: to the socket of its own config
- * (never a path the worker names), passed with SCM_RIGHTS. */
-static void give_checkd(struct mproc *p)
+ * (never a path the worker names), passed with SCM_RIGHTS; `refuse` (a
+ * negative errno) answers "checkd fail" without connecting. */
+static void give_checkd(struct mproc *p, int refuse)
 {
     const struct lb_cfg *cfg = p == p->m->pending ? p->m->next_cfg : p->m->cfg;
     struct fdreq *f = calloc(1, sizeof(*f));
@@ -355,7 +353,7 @@ static void give_checkd(struct mproc *p)
     snprintf(path, sizeof(path), "%s", cfg->global.checkd_socket ? cfg->global.checkd_socket : "");
     if (!cfg->global.checkd_socket)
         snprintf(path, sizeof(path), "%s/checkd.sock", p->m->a->rundir);
-    fd = connect_unix(path);
+    fd = refuse ? refuse : connect_unix(path);
     uv_pipe_init(&p->m->loop, &f->sock, 0);
     if (fd >= 0 && (r = uv_pipe_open(&f->sock, fd)) < 0)
         close(fd);
@@ -374,7 +372,9 @@ static void on_line(struct mproc *p, char *line)
     struct lb_master *m = p->m;
 
     if (strcmp(line, "checkd") == 0 && p->ctl_open) {
-        give_checkd(p);
+        /* the worker's reconnect backoff asks far less often than this */
+        give_checkd(p, lk_mono_ms() < p->checkd_ms + CHECKD_MIN_GAP_MS ? -EAGAIN : 0);
+        p->checkd_ms = lk_mono_ms();
     } else if (strcmp(line, "ready") == 0) {
         on_ready(p);
     } else if (strncmp(line, "health ", 7) == 0) {
@@ -387,7 +387,8 @@ static void on_line(struct mproc *p, char *line)
         lk_sb_free(&p->st);
         p->in_state = 1;
     } else if (p->in_state && strncmp(line, "state ", 6) == 0) {
-        lk_sb_printf(&p->st, "%s\n", line + 6);
+        if (p->st.len < MAX_STATE_BYTES) /* a worker is trusted with no more */
+            lk_sb_printf(&p->st, "%s\n", line + 6);
     } else if (p->in_state && strcmp(line, "state-end") == 0) {
         p->in_state = 0;
         if ((p == m->cur || p == m->pending) && !p->st.oom) {
@@ -682,8 +683,6 @@ static void signal_all(struct lb_master *m, int sig)
 
 static void close_master(struct lb_master *m)
 {
-    struct lk_list *it, *nx;
-
     if (m->closed)
         return;
     m->closed = 1;
@@ -692,10 +691,7 @@ static void close_master(struct lb_master *m)
     uv_close((uv_handle_t *)&m->sigterm, NULL);
     uv_close((uv_handle_t *)&m->sigint, NULL);
     uv_close((uv_handle_t *)&m->ready_timer, NULL);
-    uv_close((uv_handle_t *)&m->health_tick, NULL);
-    LK_LIST_FOREACH_SAFE (it, nx, &m->subs)
-        lk_cmdconn_abort(LK_LIST_ELEM(it, struct sub, link)->c);
-    lk_cmdsrv_stop(m->cli);
+    lb_mcli_stop(m->cli);
     m->cli = NULL;
 }
 
@@ -725,7 +721,7 @@ static void signal_cb(uv_signal_t *s, int signum)
         begin_stop(m, signum == SIGTERM ? "SIGTERM" : "SIGINT", 0);
 }
 
-/* ---- master CLI ---- */
+/* ---- what the master CLI shows (ctl/mcli.c) ---- */
 
 /* The worker serving, or during a respawn shorter than the grace. */
 static int master_healthy(struct lb_master *m, char *why, size_t len)
@@ -777,109 +773,41 @@ static void proc_line(struct lk_sb *sb, struct lb_master *m, const struct mproc 
 
 /* HAProxy 2.6's layout, column for column: sections "# workers", "# old
  * workers" (only when there are some) and "# programs" (lbd runs none). */
-static int cmd_show_proc(struct lk_cmdconn *c, struct lb_master *m)
+static void show_proc(void *ud, struct lk_sb *sb)
 {
-    struct lk_sb sb = LK_SB_INIT;
+    struct lb_master *m = ud;
     struct lk_list *it;
     char up[32], rl[48];
-    int r;
 
     uptime(up, sizeof(up), m->start_ms);
     snprintf(rl, sizeof(rl), "%u [failed: %u]", m->reloads, m->failed);
-    lk_sb_printf(&sb, "%-15s %-15s %-15s %-15s %-15s\n", "#<PID>", "<type>", "<reloads>",
-                 "<uptime>", "<version>");
-    lk_sb_printf(&sb, "%-15d %-15s %-15s %-15s %s\n", (int)getpid(), "master", rl, up,
+    lk_sb_printf(sb, "%-15s %-15s %-15s %-15s %-15s\n", "#<PID>", "<type>", "<reloads>", "<uptime>",
+                 "<version>");
+    lk_sb_printf(sb, "%-15d %-15s %-15s %-15s %s\n", (int)getpid(), "master", rl, up,
                  LBKIT_VERSION);
-    lk_sb_puts(&sb, "# workers\n");
+    lk_sb_puts(sb, "# workers\n");
     if (m->cur)
-        proc_line(&sb, m, m->cur);
+        proc_line(sb, m, m->cur);
     if (m->pending)
-        proc_line(&sb, m, m->pending);
+        proc_line(sb, m, m->pending);
     if (!lk_list_empty(&m->old))
-        lk_sb_puts(&sb, "# old workers\n");
+        lk_sb_puts(sb, "# old workers\n");
     LK_LIST_FOREACH (it, &m->old)
-        proc_line(&sb, m, LK_LIST_ELEM(it, struct mproc, link));
-    lk_sb_puts(&sb, "# programs\n");
-    r = sb.oom ? lk_cmdconn_printf(c, "Out of memory.\n") : lk_cmdconn_write(c, sb.buf, sb.len);
-    lk_sb_free(&sb);
-    return r;
+        proc_line(sb, m, LK_LIST_ELEM(it, struct mproc, link));
+    lk_sb_puts(sb, "# programs\n");
 }
 
-static int health_line(struct lk_cmdconn *c, struct lb_master *m)
+static int cli_reload(void *ud)
 {
-    char why[320];
-    int ok = master_healthy(m, why, sizeof(why));
-
-    return lk_cmdconn_printf(c, "health %s %s\n", ok ? "ok" : "fail", why);
+    return reload(ud, "master CLI");
 }
 
-static void sub_closed(struct lk_cmdconn *c, void *ud)
+static int cli_healthy(void *ud, char *why, size_t len)
 {
-    struct sub *s = ud;
-
-    lk_list_del(&s->link);
-    free(s);
+    return master_healthy(ud, why, len);
 }
 
-static int cmd_subscribe(struct lk_cmdconn *c, struct lb_master *m)
-{
-    struct sub *s;
-
-    if (lk_cmdconn_held(c))
-        return lk_cmdconn_printf(c, "Already subscribed.\n");
-    s = calloc(1, sizeof(*s));
-    if (!s)
-        return lk_cmdconn_printf(c, "Out of memory.\n");
-    s->c = c;
-    lk_list_append(&m->subs, &s->link);
-    lk_cmdconn_hold(c, sub_closed, s);
-    return health_line(c, m);
-}
-
-static void health_tick(uv_timer_t *t)
-{
-    struct lb_master *m = t->data;
-    struct lk_list *it, *nx;
-
-    LK_LIST_FOREACH_SAFE (it, nx, &m->subs) {
-        struct sub *s = LK_LIST_ELEM(it, struct sub, link);
-
-        if (lk_cmdconn_stalled(s->c, LK_CMD_SUB_STALL_MS) || health_line(s->c, m) == -ENOBUFS)
-            lk_cmdconn_abort(s->c);
-    }
-}
-
-static const char cli_help[] = "The following commands are valid at this level:\n"
-                               "  help                  : this message\n"
-                               "  show proc             : show the master and worker processes\n"
-                               "  reload                : reload the configuration (as SIGUSR2)\n"
-                               "  show health           : the health vrrpd's track_lbd follows\n"
-                               "  subscribe health      : stream health lines every 500 ms\n"
-                               "  prompt                : toggle interactive mode with prompt\n"
-                               "  quit                  : disconnect\n";
-
-static int cli_cmd(struct lk_cmdconn *c, int argc, char **argv, void *ud)
-{
-    struct lb_master *m = ud;
-    int r;
-
-    if (strcmp(argv[0], "help") == 0)
-        return lk_cmdconn_printf(c, "%s", cli_help);
-    if (argc == 2 && strcmp(argv[0], "show") == 0 && strcmp(argv[1], "proc") == 0)
-        return cmd_show_proc(c, m);
-    if (argc == 2 && strcmp(argv[0], "show") == 0 && strcmp(argv[1], "health") == 0)
-        return health_line(c, m);
-    if (argc == 2 && strcmp(argv[0], "subscribe") == 0 && strcmp(argv[1], "health") == 0)
-        return cmd_subscribe(c, m);
-    if (argc == 1 && strcmp(argv[0], "reload") == 0) {
-        r = reload(m, "master CLI");
-        return lk_cmdconn_printf(c, r == 0 ? "Success=1\n" : "Success=0\n--\n%s\n",
-                                 r == -EBUSY       ? "a worker is starting"
-                                 : r == -ESHUTDOWN ? "stopping"
-                                                   : "see the log for the error");
-    }
-    return -ENOENT;
-}
+static const struct lb_mcli_ops cli_ops = {show_proc, cli_reload, cli_healthy};
 
 /* ---- run ---- */
 
@@ -890,31 +818,19 @@ static void init_handles(struct lb_master *m)
     uv_signal_init(&m->loop, &m->sigterm);
     uv_signal_init(&m->loop, &m->sigint);
     uv_timer_init(&m->loop, &m->ready_timer);
-    uv_timer_init(&m->loop, &m->health_tick);
     m->sighup.data = m->sigusr2.data = m->sigterm.data = m->sigint.data = m;
-    m->ready_timer.data = m->health_tick.data = m;
+    m->ready_timer.data = m;
     uv_signal_start(&m->sighup, signal_cb, SIGHUP);
     uv_signal_start(&m->sigusr2, signal_cb, SIGUSR2);
     uv_signal_start(&m->sigterm, signal_cb, SIGTERM);
     uv_signal_start(&m->sigint, signal_cb, SIGINT);
-    uv_timer_start(&m->health_tick, health_tick, HEALTH_PERIOD_MS, HEALTH_PERIOD_MS);
 }
 
 static int start_cli(struct lb_master *m)
 {
-    struct lk_cmdsrv_opts o = {.path = m->a->master_sock,
-                               .mode = 0600,
-                               .uid = (uid_t)-1,
-                               .gid = (gid_t)-1,
-                               .level = LK_CMD_LEVEL_ADMIN};
-    int r;
-
-    if (!o.path)
+    if (!m->a->master_sock)
         return 0;
-    r = lk_cmdsrv_start(&m->cli, &m->loop, &o, cli_cmd, m);
-    if (r < 0)
-        return lk_log_errno(r, LK_LOG_ERR, "master CLI %s: %m", o.path);
-    return 0;
+    return lb_mcli_start(&m->cli, &m->loop, m->a->master_sock, &cli_ops, m);
 }
 
 static int write_pidfile(const char *path)
@@ -983,7 +899,6 @@ int lb_master_run(struct lb_cfg *cfg, const struct lk_args *a, char **argv)
     m->argv = argv;
     m->start_ms = lk_mono_ms();
     lk_list_init(&m->old);
-    lk_list_init(&m->subs);
     init_handles(m);
     r = start(m);
     if (r < 0)
