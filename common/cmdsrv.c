@@ -557,3 +557,58 @@ void lk_cmdsrv_stop(struct lk_cmdsrv *s)
         unlink(s->path);
     uv_close((uv_handle_t *)&s->pipe, srv_closed);
 }
+
+struct sub {
+    struct lk_list link;
+    struct lk_cmdconn *c;
+};
+
+void lk_cmdsubs_init(struct lk_cmdsubs *l)
+{
+    lk_list_init(&l->list);
+}
+
+static void sub_closed(struct lk_cmdconn *c, void *ud)
+{
+    struct sub *s = ud;
+
+    lk_list_del(&s->link);
+    free(s);
+}
+
+int lk_cmdsubs_add(struct lk_cmdsubs *l, struct lk_cmdconn *c)
+{
+    struct sub *s;
+
+    if (lk_cmdconn_held(c))
+        return -EALREADY;
+    s = calloc(1, sizeof(*s));
+    if (!s)
+        return -ENOMEM;
+    s->c = c;
+    lk_list_append(&l->list, &s->link);
+    lk_cmdconn_hold(c, sub_closed, s);
+    return 0;
+}
+
+void lk_cmdsubs_send(struct lk_cmdsubs *l, const void *buf, size_t len)
+{
+    struct lk_list *it, *nx;
+
+    LK_LIST_FOREACH_SAFE (it, nx, &l->list) {
+        struct sub *s = LK_LIST_ELEM(it, struct sub, link);
+
+        if (lk_cmdconn_stalled(s->c, LK_CMD_SUB_STALL_MS) ||
+            lk_cmdconn_write(s->c, buf, len) == -ENOBUFS)
+            lk_cmdconn_abort(s->c);
+    }
+}
+
+void lk_cmdsubs_abort(struct lk_cmdsubs *l)
+{
+    struct lk_list *it, *nx;
+
+    LK_LIST_FOREACH_SAFE (it, nx, &l->list) {
+        lk_cmdconn_abort(LK_LIST_ELEM(it, struct sub, link)->c);
+    }
+}

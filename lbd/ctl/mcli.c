@@ -10,15 +10,10 @@
 
 #define HEALTH_PERIOD_MS 500
 
-struct sub {
-    struct lk_list link;
-    struct lk_cmdconn *c;
-};
-
 struct lb_mcli {
     struct lk_cmdsrv *srv;
     uv_timer_t tick;
-    struct lk_list subs;
+    struct lk_cmdsubs subs;
     const struct lb_mcli_ops *ops;
     void *ud;
 };
@@ -31,41 +26,23 @@ static int health_line(struct lk_cmdconn *c, struct lb_mcli *m)
     return lk_cmdconn_printf(c, "health %s %s\n", ok ? "ok" : "fail", why);
 }
 
-static void sub_closed(struct lk_cmdconn *c, void *ud)
-{
-    struct sub *s = ud;
-
-    lk_list_del(&s->link);
-    free(s);
-}
-
 static int cmd_subscribe(struct lk_cmdconn *c, struct lb_mcli *m)
 {
-    struct sub *s;
+    int r = lk_cmdsubs_add(&m->subs, c);
 
-    if (lk_cmdconn_held(c)) /* one subscription per connection */
-        return lk_cmdconn_printf(c, "Already subscribed.\n");
-    s = calloc(1, sizeof(*s));
-    if (!s)
-        return lk_cmdconn_printf(c, "Out of memory.\n");
-    s->c = c;
-    lk_list_append(&m->subs, &s->link);
-    lk_cmdconn_hold(c, sub_closed, s);
+    if (r < 0)
+        return lk_cmdconn_printf(c, r == -EALREADY ? "Already subscribed.\n" : "Out of memory.\n");
     return health_line(c, m);
 }
 
 static void health_tick(uv_timer_t *t)
 {
     struct lb_mcli *m = t->data;
-    struct lk_list *it, *nx;
+    char why[320], line[340];
+    int ok = m->ops->healthy(m->ud, why, sizeof(why));
+    int n = snprintf(line, sizeof(line), "health %s %s\n", ok ? "ok" : "fail", why);
 
-    LK_LIST_FOREACH_SAFE (it, nx, &m->subs) {
-        struct sub *s = LK_LIST_ELEM(it, struct sub, link);
-
-        /* a subscriber that does not read is dropped, never waited for */
-        if (lk_cmdconn_stalled(s->c, LK_CMD_SUB_STALL_MS) || health_line(s->c, m) == -ENOBUFS)
-            lk_cmdconn_abort(s->c);
-    }
+    lk_cmdsubs_send(&m->subs, line, (size_t)LK_MIN(n, (int)sizeof(line) - 1));
 }
 
 static int cmd_show_proc(struct lk_cmdconn *c, struct lb_mcli *m)
@@ -141,7 +118,7 @@ int lb_mcli_start(struct lb_mcli **ret,
         return -ENOMEM;
     m->ops = ops;
     m->ud = ud;
-    lk_list_init(&m->subs);
+    lk_cmdsubs_init(&m->subs);
     r = lk_cmdsrv_start(&m->srv, loop, &o, dispatch, m);
     if (r < 0) {
         free(m);
@@ -161,12 +138,9 @@ static void tick_closed(uv_handle_t *h)
 
 void lb_mcli_stop(struct lb_mcli *m)
 {
-    struct lk_list *it, *nx;
-
     if (!m)
         return;
-    LK_LIST_FOREACH_SAFE (it, nx, &m->subs)
-        lk_cmdconn_abort(LK_LIST_ELEM(it, struct sub, link)->c);
+    lk_cmdsubs_abort(&m->subs);
     lk_cmdsrv_stop(m->srv);
     uv_close((uv_handle_t *)&m->tick, tick_closed);
 }
