@@ -5,7 +5,7 @@
 # the number of open connections); connections waiting in the accept queue
 # are served by the new worker. The master CLI's "subscribe health" (what
 # vrrpd's track_lbd follows in this mode) never says "fail" during the
-# respawn. Workers that keep dying make the master give up (exit 1) after
+# respawn. MAINT and an added server survive the crash. Workers that keep dying make the master give up (exit 1) after
 # LB_MASTER_RESPAWNS in 10 s instead of looping. Prints the respawn time.
 # Before lbd -W there was no master: kill -9 of lbd refused every
 # connection until systemd restarted it (RestartSec=1s).
@@ -90,6 +90,22 @@ check "the master logged the respawn" grep -q "worker $OLD killed by signal 9: s
 check "health lines kept coming" test "$(grep -c 'health ok' "$T/health.txt")" -ge 10
 check "health never failed during the respawn" bash -c "! grep -q 'health fail' '$T/health.txt'"
 check "the subscription is still open" bash -c "! grep -q EOF '$T/health.txt'"
+
+# operator state survives a crash too: the master hands the last snapshot
+# of the dead worker to the new one
+cli "$T/lbd.sock" "set server be/s2 state maint" > /dev/null
+cli "$T/lbd.sock" "add server be/s3 127.0.0.1:$B1 weight 5" > /dev/null
+sleep 0.1
+OLD=$(worker_pid); kill -9 "$OLD"
+for i in $(seq 1 200); do
+  NEW=$(worker_pid)
+  [ -n "$NEW" ] && [ "$NEW" != "$OLD" ] && { cli "$T/lbd.sock" "show info" 2>/dev/null || true; } | grep -q "^Pid: $NEW" && break
+  sleep 0.01
+done
+st=$(cli "$T/lbd.sock" "show servers state be")
+echo "$st"
+check "s2 still MAINT after the crash" test "$(awk '$4=="s2" {print $7}' <<< "$st")" != 0
+check "the added server s3 is back, weight 5" test "$(awk '$4=="s3" {print $8}' <<< "$st")" = 5
 
 # bounded respawns: keep killing the worker; the master gives up
 kills=0
