@@ -50,7 +50,20 @@ CFG
 mkcfg 1 "" > "$T/a.cfg"
 mkcfg 3 "server s3 127.0.0.1:$B3" > "$T/b.cfg"
 cp "$T/a.cfg" "$T/lbd.cfg"
-bg "$LBD" -W -S "$T/master.sock" -f "$T/lbd.cfg" -R "$T" 2> "$T/lbd.log"; MASTER=$!
+# systemd's side of Type=notify: every datagram with the sender's pid
+"$PY" - "$T/notify.sock" > "$T/notify.txt" 2>&1 <<'PY' &
+import socket, struct, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+s.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
+while True:
+    msg, anc, _, _ = s.recvmsg(4096, socket.CMSG_SPACE(12))
+    pid = [struct.unpack("iII", d)[0] for l, t, d in anc if t == socket.SCM_CREDENTIALS]
+    print(pid[0] if pid else "?", msg.decode().replace("\n", " "), flush=True)
+PY
+LK_PIDS+=($!)
+wait_file "$T/notify.sock"
+NOTIFY_SOCKET=$T/notify.sock bg "$LBD" -W -S "$T/master.sock" -f "$T/lbd.cfg" -R "$T" 2> "$T/lbd.log"; MASTER=$!
 wait_port 127.0.0.1 "$PH"; wait_port 127.0.0.1 "$PT"; wait_file "$T/master.sock"
 
 # show proc: the layout of HAProxy 2.6's, run beside it (haproxy -W -S)
@@ -165,6 +178,15 @@ check "the old worker exits once its connection is done" \
 
 kill -TERM "$MASTER"
 for i in $(seq 1 100); do kill -0 "$MASTER" 2>/dev/null || break; sleep 0.05; done
+# sd_notify: READY=1 once, RELOADING=1 (with MONOTONIC_USEC) then READY=1 around
+# each reload, failed one included; STOPPING=1; all from the master, none
+# from a worker
+sleep 0.1
+echo "notify: $(wc -l < "$T/notify.txt") messages"; head -4 "$T/notify.txt"
+check "sd_notify from the master only" bash -c "! awk '\$1 != $MASTER' '$T/notify.txt' | grep -q ."
+expect_eq "RELOADING=1 for each of the 23 reloads" "$(grep -c 'RELOADING=1 MONOTONIC_USEC=[0-9]' "$T/notify.txt")" 23
+expect_eq "READY=1 at start and after each reload" "$(grep -c 'READY=1' "$T/notify.txt")" 24
+check "each RELOADING=1 followed by READY=1" bash -c "awk '{print \$2}' '$T/notify.txt' | tr '\n' ' ' | grep -Eq '^READY=1 (RELOADING=1 READY=1 ){23}STOPPING=1 \$'"
 check "master exits on SIGTERM" bash -c "! kill -0 $MASTER 2>/dev/null"
 check "no worker left behind" bash -c "! pgrep -f -- '-[S] $T/master.sock' >/dev/null"
 check "lbd.sock removed" test ! -e "$T/lbd.sock"
