@@ -151,7 +151,7 @@ static void all_keywords(void **state)
     assert_int_equal(i->nifaces, 2);
     assert_string_equal(i->ifaces[1].name, "eth8");
     assert_int_equal(i->ifaces[1].weight, -3);
-    assert_string_equal(i->lbd.socket, "/run/lbkit/lbd-master.sock");
+    assert_string_equal(i->lbd.socket, "/run/lbkit/lbd.sock");
     assert_int_equal(i->lbd.weight, -30);
     assert_int_equal(i->lbd.timeout_ms, 800);
     assert_int_equal(i->ucast_src, ip4("192.0.2.1"));
