@@ -830,6 +830,11 @@ static int start_cli(struct lb_master *m)
 {
     if (!m->a->master_sock)
         return 0;
+    if (strchr(m->a->master_sock, ','))
+        return lk_log_errno(-EINVAL, LK_LOG_ERR,
+                            "-S %s: HAProxy's bind options after ',' are not supported by lbd "
+                            "(the master socket is mode 0600, level admin)",
+                            m->a->master_sock);
     return lb_mcli_start(&m->cli, &m->loop, m->a->master_sock, &cli_ops, m);
 }
 
