@@ -29,6 +29,8 @@
 #define RESPAWN_WINDOW_MS 10000
 #define HEALTH_GRACE_MS   1000 /* a respawn shorter than this is not a failure */
 #define HEALTH_STALE_MS   2000 /* worker health lines come every 500 ms */
+#define HUNG_KILL_MS      5000 /* silent this long: hung, replaced */
+#define WATCHDOG_MS       500
 #define CTL_LINE_MAX      1024
 #define KEY_MAX           256
 #define MAX_STATE_BYTES   (4u << 20)
@@ -59,6 +61,7 @@ struct mproc {
     int in_state;
     uint64_t health_ms; /* last "health" line */
     uint64_t checkd_ms; /* last "checkd" request */
+    int hung_killed;
     int health_ok;
     char health_why[256];
 };
@@ -66,7 +69,7 @@ struct mproc {
 struct lb_master {
     uv_loop_t loop;
     uv_signal_t sighup, sigusr2, sigterm, sigint;
-    uv_timer_t ready_timer;
+    uv_timer_t ready_timer, watchdog;
     struct lb_cfg *cfg, *next_cfg;
     const struct lk_args *a;
     char **argv;
@@ -691,6 +694,7 @@ static void close_master(struct lb_master *m)
     uv_close((uv_handle_t *)&m->sigterm, NULL);
     uv_close((uv_handle_t *)&m->sigint, NULL);
     uv_close((uv_handle_t *)&m->ready_timer, NULL);
+    uv_close((uv_handle_t *)&m->watchdog, NULL);
     lb_mcli_stop(m->cli);
     m->cli = NULL;
 }
@@ -809,6 +813,26 @@ static int cli_healthy(void *ud, char *why, size_t len)
 
 static const struct lb_mcli_ops cli_ops = {show_proc, cli_reload, cli_healthy};
 
+/* A worker whose control loop stopped reporting (deadlock, SIGSTOP, a
+ * loop stuck in a callback) serves nobody well: replace it as if it had
+ * died. Its connections are lost either way. */
+static void watchdog_cb(uv_timer_t *t)
+{
+    struct lb_master *m = t->data;
+    struct mproc *p = m->cur;
+    uint64_t now = lk_mono_ms(), last;
+
+    if (!p || !p->ready || m->stopping || p->hung_killed)
+        return;
+    last = p->health_ms ? p->health_ms : p->start_ms;
+    if (now < last + HUNG_KILL_MS)
+        return;
+    lk_log(LK_LOG_ERR, "worker %d silent for %llu ms: hung, killing it", p->pid,
+           (unsigned long long)(now - last));
+    p->hung_killed = 1;
+    kill(p->pid, SIGKILL);
+}
+
 /* ---- run ---- */
 
 static void init_handles(struct lb_master *m)
@@ -818,6 +842,9 @@ static void init_handles(struct lb_master *m)
     uv_signal_init(&m->loop, &m->sigterm);
     uv_signal_init(&m->loop, &m->sigint);
     uv_timer_init(&m->loop, &m->ready_timer);
+    uv_timer_init(&m->loop, &m->watchdog);
+    m->watchdog.data = m;
+    uv_timer_start(&m->watchdog, watchdog_cb, WATCHDOG_MS, WATCHDOG_MS);
     m->sighup.data = m->sigusr2.data = m->sigterm.data = m->sigint.data = m;
     m->ready_timer.data = m;
     uv_signal_start(&m->sighup, signal_cb, SIGHUP);

@@ -5,7 +5,8 @@
 # the number of open connections); connections waiting in the accept queue
 # are served by the new worker. The master CLI's "subscribe health" (what
 # vrrpd's track_lbd follows in this mode) never says "fail" during the
-# respawn. MAINT and an added server survive the crash. Workers that keep dying make the master give up (exit 1) after
+# respawn. MAINT and an added server survive the crash. A hung worker
+# (SIGSTOP) is killed and replaced by the master's watchdog. Workers that keep dying make the master give up (exit 1) after
 # LB_MASTER_RESPAWNS in 10 s instead of looping. Prints the respawn time.
 # Before lbd -W there was no master: kill -9 of lbd refused every
 # connection until systemd restarted it (RestartSec=1s).
@@ -106,6 +107,22 @@ st=$(cli "$T/lbd.sock" "show servers state be")
 echo "$st"
 check "s2 still MAINT after the crash" test "$(awk '$4=="s2" {print $7}' <<< "$st")" != 0
 check "the added server s3 is back, weight 5" test "$(awk '$4=="s3" {print $8}' <<< "$st")" = 5
+
+# a hung worker (SIGSTOP: its loops stop, its health lines stop) is killed
+# and replaced by the master's watchdog
+OLD=$(worker_pid); kill -STOP "$OLD"; t0=$(now_ms); t1=""
+for i in $(seq 1 1000); do
+  NEW=$(worker_pid)
+  if [ -n "$NEW" ] && [ "$NEW" != "$OLD" ] && { cli "$T/lbd.sock" "show info" 2>/dev/null || true; } | grep -q "^Pid: $NEW"; then
+    t1=$(now_ms); break
+  fi
+  sleep 0.02
+done
+HUNG_MS=$(( ${t1:-999999} - t0 ))
+echo "hung worker: $OLD stopped, $NEW serving after $HUNG_MS ms (watchdog: 5 s of silence)"
+check "a hung worker is replaced (in $HUNG_MS ms < 8000)" test "$HUNG_MS" -lt 8000
+check "... as hung" grep -q "worker $OLD silent for [0-9]* ms: hung, killing it" "$T/lbd.log"
+check "... and serves" curl -sf -m 2 -o /dev/null "http://127.0.0.1:$PH/"
 
 # bounded respawns: keep killing the worker; the master gives up
 kills=0
