@@ -16,6 +16,7 @@
  *  - a worker that dies is replaced at once on the same sockets, so the
  *    connections waiting in their accept queues are served; more than
  *    LB_MASTER_RESPAWNS deaths in 10 s and the master gives up (exit 1);
+ *    one whose health lines stop for 5 s (hung) is killed and replaced;
  *  - operator state (MAINT/DRAIN, weights, added servers) goes from each
  *    worker to the master and on to the next worker;
  *  - the master CLI (-S PATH): "show proc", "reload", "subscribe health"
