@@ -47,31 +47,35 @@ int main(int argc, char **argv)
         return r;
     if (a.debug)
         lk_log_threshold = LK_LOG_DEBUG;
-    r = a.file ? lb_cfg_load_file(a.file, &cfg, &err)
-               : lb_cfg_load_mem("<built-in demo>", default_cfg, &cfg, &err);
+    /* a worker started by a master (lbd -W) has LB_MW_ENV, and its config */
+    if (getenv(LB_MW_ENV) && lb_mw_from_env(&mw) < 0)
+        return 1;
+    r = mw       ? lb_mw_load_cfg(mw, a.file, &cfg, &err)
+        : a.file ? lb_cfg_load_file(a.file, &cfg, &err)
+                 : lb_cfg_load_mem("<built-in demo>", default_cfg, &cfg, &err);
     if (r < 0) {
         fprintf(stderr, "lbd: %s\n", err ? err : "cannot load the configuration");
         free(err);
+        lb_mw_free(mw);
         return 1;
     }
     if ((!a.check || a.master_worker) && lb_cfg_check_chroot(cfg, a.master_worker, &err) < 0) {
         fprintf(stderr, "lbd: %s\n", err);
         free(err);
         lb_cfg_free(cfg);
+        lb_mw_free(mw);
         return 1;
     }
     if (a.check) {
         printf("Configuration file is valid\n");
         lb_cfg_free(cfg);
+        lb_mw_free(mw);
         return 0;
     }
     signal(SIGPIPE, SIG_IGN);
-    /* a worker started by a master has LB_MW_ENV; -W in its argv is ours */
-    if (!getenv(LB_MW_ENV) && (a.master_worker || cfg->global.master_worker))
-        return lb_master_run(cfg, &a, argv);
-    if (lb_mw_from_env(&mw) < 0) {
+    if (!mw && (a.master_worker || cfg->global.master_worker)) {
         lb_cfg_free(cfg);
-        return 1;
+        return lb_master_run(&a, argv);
     }
     r = lb_daemon_new(&d, cfg, a.rundir, mw);
     r = r == 0 ? lb_daemon_run(d) : 1;

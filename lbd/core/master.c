@@ -12,6 +12,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "common/cfglex.h"
 #include "common/clock.h"
 #include "common/cmdsrv.h"
 #include "common/list.h"
@@ -33,6 +34,7 @@
 #define WATCHDOG_MS       500
 #define CTL_LINE_MAX      1024
 #define KEY_MAX           256
+#define HANDOVER_FIRST    6 /* 0-2 stdio, 3 ctl, 4 state, 5 cfg, then sockets */
 #define MAX_STATE_BYTES   (4u << 20)
 #define CHECKD_MIN_GAP_MS 50
 
@@ -71,6 +73,7 @@ struct lb_master {
     uv_signal_t sighup, sigusr2, sigterm, sigint;
     uv_timer_t ready_timer, watchdog;
     struct lb_cfg *cfg, *next_cfg;
+    char *cfg_text, *next_text; /* what they were parsed from, for workers */
     const struct lk_args *a;
     char **argv;
     struct mfd *fds;
@@ -86,7 +89,7 @@ struct lb_master {
     struct lb_mcli *cli;
 };
 
-static int spawn_worker(struct lb_master *m);
+static int spawn_worker(struct lb_master *m, int pending);
 static void begin_stop(struct lb_master *m, const char *why, int code);
 
 /* ---- the listeners the master holds ---- */
@@ -278,6 +281,9 @@ static void commit_reload(struct lb_master *m, struct mproc *p)
     lb_cfg_free(m->cfg);
     m->cfg = m->next_cfg;
     m->next_cfg = NULL;
+    free(m->cfg_text);
+    m->cfg_text = m->next_text;
+    m->next_text = NULL;
     m->reloads++;
     p->gen = m->reloads;
     lk_log(LK_LOG_NOTICE, "reload %u done: worker %d serving, worker %d stopping", m->reloads,
@@ -451,7 +457,7 @@ static void worker_lost(struct lb_master *m, struct mproc *p, const char *how)
         return;
     }
     lk_log(LK_LOG_ERR, "worker %d %s: starting a new one on the same sockets", p->pid, how);
-    if (spawn_worker(m) < 0)
+    if (spawn_worker(m, 0) < 0)
         begin_stop(m, "cannot start a worker", 1);
 }
 
@@ -462,6 +468,8 @@ static void reload_failed(struct lb_master *m, const char *why)
     settle_fds(m, 0);
     lb_cfg_free(m->next_cfg);
     m->next_cfg = NULL;
+    free(m->next_text);
+    m->next_text = NULL;
     lk_sd_notify("READY=1\nSTATUS=serving (last reload failed)");
 }
 
@@ -499,16 +507,23 @@ static void proc_exit(uv_process_t *h, int64_t status, int sig)
         close_master(m);
 }
 
-/* The hand-over text: "ctl=3;state=4;KEY=5;..." (mwlink.h). */
-static char *env_text(struct lb_master *m, int *nfds)
+/* Is socket f one the worker gets: those of the config being loaded for
+ * a new worker of a reload (`pending`), else those of the serving one. */
+static int passes(const struct mfd *f, int pending)
+{
+    return pending ? f->next : f->cur;
+}
+
+/* The hand-over text: "ctl=3;state=4;cfg=5;KEY=6;..." (mwlink.h). */
+static char *env_text(struct lb_master *m, int pending, int *nfds)
 {
     struct lk_sb sb = LK_SB_INIT;
     size_t i;
-    int fd = 5;
+    int fd = HANDOVER_FIRST;
 
-    lk_sb_printf(&sb, "%s=ctl=3;state=4", LB_MW_ENV);
+    lk_sb_printf(&sb, "%s=ctl=3;state=4;cfg=5", LB_MW_ENV);
     for (i = 0; i < m->nfds; i++)
-        if (m->fds[i].next)
+        if (passes(&m->fds[i], pending))
             lk_sb_printf(&sb, ";%s=%d", m->fds[i].key, fd++);
     *nfds = fd;
     if (sb.oom)
@@ -535,41 +550,39 @@ static char **make_env(char *ours)
     return env;
 }
 
-static int state_memfd(const struct lb_master *m)
+static int text_memfd(const char *name, const char *text)
 {
-    size_t len = m->state ? strlen(m->state) : 0;
-    int fd = memfd_create("lbd-state", MFD_CLOEXEC);
+    size_t len = text ? strlen(text) : 0;
+    int fd = memfd_create(name, MFD_CLOEXEC);
 
     if (fd < 0)
         return -errno;
-    if (len && write(fd, m->state, len) != (ssize_t)len) {
+    if (len && write(fd, text, len) != (ssize_t)len) {
         close(fd);
         return -EIO;
     }
     return fd;
 }
 
-static int start_proc(struct lb_master *m, struct mproc *p, int sv, int memfd)
+/* io[3..5]: the socketpair, the state and the config text. */
+static int start_proc(struct lb_master *m, struct mproc *p, int pending, const int hand[3])
 {
     uv_stdio_container_t *io;
     uv_process_options_t o;
     char *ours, **env;
-    int nio, i = 5, r = -ENOMEM;
+    int nio, i = HANDOVER_FIRST, r = -ENOMEM;
     size_t k;
 
-    ours = env_text(m, &nio);
+    ours = env_text(m, pending, &nio);
     env = ours ? make_env(ours) : NULL;
     io = calloc((size_t)nio, sizeof(*io));
     if (env && io) {
-        for (k = 0; k < 3; k++) {
+        for (k = 0; k < HANDOVER_FIRST; k++) {
             io[k].flags = UV_INHERIT_FD;
-            io[k].data.fd = (int)k;
+            io[k].data.fd = k < 3 ? (int)k : hand[k - 3];
         }
-        io[3].flags = io[4].flags = UV_INHERIT_FD;
-        io[3].data.fd = sv;
-        io[4].data.fd = memfd;
         for (k = 0; k < m->nfds; k++) {
-            if (!m->fds[k].next)
+            if (!passes(&m->fds[k], pending))
                 continue;
             io[i].flags = UV_INHERIT_FD;
             io[i++].data.fd = m->fds[k].fd;
@@ -589,21 +602,27 @@ static int start_proc(struct lb_master *m, struct mproc *p, int sv, int memfd)
     return r;
 }
 
-static int spawn_worker(struct lb_master *m)
+/* `pending`: the new worker of a reload, on next_cfg; else the serving
+ * worker (first start, respawn), on cfg. Either way it loads the text the
+ * master validated, not whatever the file holds by then. */
+static int spawn_worker(struct lb_master *m, int pending)
 {
+    int sv[2], hand[3] = {-1, -1, -1}, r;
     struct mproc *p;
-    int sv[2], memfd, r;
+    size_t i;
 
     p = calloc(1, sizeof(*p));
     if (!p || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
         free(p);
         return lk_log_errno(-errno, LK_LOG_ERR, "cannot start a worker: %m");
     }
-    memfd = state_memfd(m);
-    r = memfd < 0 ? memfd : start_proc(m, p, sv[1], memfd);
-    close(sv[1]);
-    if (memfd >= 0)
-        close(memfd);
+    hand[0] = sv[1];
+    hand[1] = text_memfd("lbd-state", m->state);
+    hand[2] = text_memfd("lbd-config", pending ? m->next_text : m->cfg_text);
+    r = hand[1] < 0 ? hand[1] : hand[2] < 0 ? hand[2] : start_proc(m, p, pending, hand);
+    for (i = 0; i < 3; i++)
+        if (hand[i] >= 0)
+            close(hand[i]);
     if (r < 0) {
         close(sv[0]);
         free(p);
@@ -619,7 +638,7 @@ static int spawn_worker(struct lb_master *m)
     uv_pipe_init(&m->loop, &p->ctl, 1); /* ipc: a jailed worker's checkd socket */
     if (uv_pipe_open(&p->ctl, sv[0]) == 0)
         uv_read_start((uv_stream_t *)&p->ctl, ctl_alloc, ctl_read);
-    if (m->next_cfg)
+    if (pending)
         m->pending = p;
     else
         m->cur = p;
@@ -640,11 +659,32 @@ static void ready_timeout(uv_timer_t *t)
     }
 }
 
+/* Read and parse the file; the text is what workers will parse. Errors
+ * are logged. */
+static int load_text(const char *path, struct lb_cfg **ret_cfg, char **ret_text)
+{
+    char *text = NULL, *err = NULL;
+    size_t len;
+    int r;
+
+    r = lk_cfg_read_file(path, &text, &len);
+    if (r < 0)
+        return lk_log_errno(r, LK_LOG_ERR, "cannot read '%s': %m", path);
+    r = lb_cfg_load_mem(path, text, ret_cfg, &err);
+    if (r < 0) {
+        lk_log(LK_LOG_ERR, "%s", err ? err : "cannot load the configuration");
+        free(err);
+        free(text);
+        return r;
+    }
+    *ret_text = text;
+    return 0;
+}
+
 /* Returns 0 when a new worker is starting, else a negative errno (the
  * reason is logged). */
 static int reload(struct lb_master *m, const char *by)
 {
-    char *err = NULL;
     int r;
 
     if (m->stopping)
@@ -653,17 +693,14 @@ static int reload(struct lb_master *m, const char *by)
         return lk_log_errno(-EBUSY, LK_LOG_WARNING, "%s: a worker is starting, reload later", by);
     lk_sd_notify_reloading();
     lk_log(LK_LOG_NOTICE, "%s: reloading %s", by, m->a->file);
-    r = lb_cfg_load_file(m->a->file, &m->next_cfg, &err);
+    r = load_text(m->a->file, &m->next_cfg, &m->next_text);
     if (r < 0) {
-        lk_log(LK_LOG_ERR, "%s", err ? err : "cannot load the configuration");
-        free(err);
-        m->next_cfg = NULL;
         reload_failed(m, "invalid configuration");
         return r;
     }
     r = bind_all(m, m->next_cfg);
     if (r == 0)
-        r = spawn_worker(m);
+        r = spawn_worker(m, 1);
     if (r < 0) {
         reload_failed(m, "cannot bind or start");
         return r;
@@ -890,7 +927,7 @@ static int start(struct lb_master *m)
     if (r == 0 && m->cfg->global.pidfile)
         r = write_pidfile(m->cfg->global.pidfile);
     if (r == 0)
-        r = spawn_worker(m);
+        r = spawn_worker(m, 0);
     return r;
 }
 
@@ -907,32 +944,33 @@ static void free_master(struct lb_master *m)
     free(m->state);
     lb_cfg_free(m->cfg);
     lb_cfg_free(m->next_cfg);
+    free(m->cfg_text);
+    free(m->next_text);
     free(m);
 }
 
-int lb_master_run(struct lb_cfg *cfg, const struct lk_args *a, char **argv)
+int lb_master_run(const struct lk_args *a, char **argv)
 {
     struct lb_master *m;
     int r;
 
     if (!a->file) {
         lk_log(LK_LOG_ERR, "master-worker mode needs -f FILE (reloads read it again)");
-        lb_cfg_free(cfg);
         return 1;
     }
     m = calloc(1, sizeof(*m));
     if (!m || uv_loop_init(&m->loop) < 0) {
         free(m);
-        lb_cfg_free(cfg);
         return 1;
     }
-    m->cfg = cfg;
     m->a = a;
     m->argv = argv;
     m->start_ms = lk_mono_ms();
     lk_list_init(&m->old);
     init_handles(m);
-    r = start(m);
+    r = load_text(a->file, &m->cfg, &m->cfg_text);
+    if (r == 0)
+        r = start(m);
     if (r < 0)
         begin_stop(m, "startup failure", 1);
     else

@@ -26,13 +26,14 @@
 #define LB_MASTER_H
 
 #include "common/args.h"
-#include "lbd/core/proxy_types.h"
 
 #define LB_MASTER_RESPAWNS 5
 
-/* Run the master until it stops. Takes ownership of cfg (loaded from
- * a->file, which reloads read again); argv is the process's own, passed
- * to each worker unchanged. Returns the process exit code. */
-int lb_master_run(struct lb_cfg *cfg, const struct lk_args *a, char **argv);
+/* Run the master until it stops: a->file is read and parsed here (again
+ * at each reload), and each worker parses the very text the master
+ * validated (a file edited since is not read until the next reload).
+ * argv is the process's own, passed to each worker unchanged; a is
+ * borrowed. Returns the process exit code. */
+int lb_master_run(const struct lk_args *a, char **argv);
 
 #endif

@@ -21,6 +21,7 @@
 #define READY_POLL_MS   20
 #define READY_MAX_MS    2000 /* checkd unreachable: serve without its snapshot */
 #define MAX_STATE_BYTES (4u << 20)
+#define MAX_CFG_BYTES   (16u << 20) /* the lexer's limit for a file */
 
 struct inherited {
     char *key;
@@ -40,6 +41,7 @@ struct lb_mw {
     size_t nfds;
     int ctl_fd;
     int state_fd;
+    int cfg_fd;
     uv_pipe_t ctl;
     uv_timer_t ready_timer;
     int ctl_open, ready_sent, jailed;
@@ -111,6 +113,10 @@ static int add_entry(struct lb_mw *m, char *item)
         m->state_fd = fd;
         return 0;
     }
+    if (strcmp(item, "cfg") == 0) {
+        m->cfg_fd = fd;
+        return 0;
+    }
     n = realloc(m->fds, (m->nfds + 1) * sizeof(*n));
     if (!n)
         return -ENOMEM;
@@ -140,7 +146,7 @@ int lb_mw_from_env(struct lb_mw **ret)
         free(copy);
         return -ENOMEM;
     }
-    m->ctl_fd = m->state_fd = -1;
+    m->ctl_fd = m->state_fd = m->cfg_fd = -1;
     for (item = strtok_r(copy, ";", &save); item && r == 0; item = strtok_r(NULL, ";", &save))
         r = add_entry(m, item);
     free(copy);
@@ -354,20 +360,37 @@ static int apply_line(struct lb_daemon *d, char *line)
     return 1;
 }
 
-static char *read_all(int fd)
+static char *read_all(int fd, size_t max)
 {
     struct lk_sb sb = LK_SB_INIT;
     char buf[4096];
     ssize_t n;
 
     lseek(fd, 0, SEEK_SET);
-    while ((n = read(fd, buf, sizeof(buf))) > 0 && sb.len < MAX_STATE_BYTES)
+    while ((n = read(fd, buf, sizeof(buf))) > 0 && sb.len < max)
         lk_sb_append(&sb, buf, (size_t)n);
     if (sb.oom || !sb.buf) {
         lk_sb_free(&sb);
         return NULL;
     }
     return sb.buf;
+}
+
+int lb_mw_load_cfg(struct lb_mw *m, const char *name, struct lb_cfg **ret, char **err)
+{
+    char *text;
+    int r;
+
+    if (m->cfg_fd < 0)
+        return lk_cfg_err(err, "%s: no configuration from the master", name);
+    text = read_all(m->cfg_fd, MAX_CFG_BYTES);
+    close(m->cfg_fd);
+    m->cfg_fd = -1;
+    if (!text) /* an empty file is no configuration either */
+        return lk_cfg_err(err, "%s: cannot read the configuration from the master", name);
+    r = lb_cfg_load_mem(name, text, ret, err);
+    free(text);
+    return r;
 }
 
 int lb_mw_apply_state(struct lb_mw *m, struct lb_daemon *d)
@@ -377,7 +400,7 @@ int lb_mw_apply_state(struct lb_mw *m, struct lb_daemon *d)
 
     if (!m || m->state_fd < 0)
         return 0;
-    text = read_all(m->state_fd);
+    text = read_all(m->state_fd, MAX_STATE_BYTES);
     close(m->state_fd);
     m->state_fd = -1;
     for (line = text ? strtok_r(text, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save))
@@ -558,6 +581,8 @@ struct lb_mw *lb_mw_free(struct lb_mw *m)
         close(m->ctl_fd);
     if (m->state_fd >= 0)
         close(m->state_fd);
+    if (m->cfg_fd >= 0)
+        close(m->cfg_fd);
     free(m);
     return NULL;
 }

@@ -4,8 +4,10 @@
  * worker (docs/lbd.md, "Master-worker").
  *
  * The master (master.c) starts a worker by exec'ing lbd again with
- * LBD_MW_ENV set to "ctl=FD;state=FD;KEY=FD;..." where each KEY names one
- * listening socket (lb_mw_key_*) and FD is its number in the worker.
+ * LBD_MW_ENV set to "ctl=FD;state=FD;cfg=FD;KEY=FD;..." where cfg is the
+ * configuration text the master validated (the worker parses that, not
+ * the file, which may have changed), each KEY names one listening socket
+ * (lb_mw_key_*) and FD is its number in the worker.
  *
  * Control channel, one line per message, both ways on a socketpair:
  *   worker -> master  "ready"                    serving; stop the old one
@@ -55,6 +57,11 @@ int lb_mw_from_env(struct lb_mw **ret);
 /* The inherited socket for `key`, or -1 if the master passed none. The
  * caller owns it from then on; a second call for the same key gets -1. */
 int lb_mw_take_fd(struct lb_mw *m, const char *key);
+
+/* Parse the configuration text the master validated (its "cfg" memfd),
+ * named `name` in messages. As lb_cfg_load_mem(); -EINVAL with *err when
+ * the master passed none. */
+int lb_mw_load_cfg(struct lb_mw *m, const char *name, struct lb_cfg **ret, char **err);
 
 /* Apply the state the master handed over (see above) to d's config.
  * Control thread, before the workers start. Returns the lines applied. */

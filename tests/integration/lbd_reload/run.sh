@@ -140,6 +140,17 @@ done
 check "show proc counts the failed reload" bash -c "echo 'show proc' | socat -t 5 - UNIX-CONNECT:$T/master.sock | grep -q 'failed: 1'"
 check "invalid reload: error logged" grep -q "reload failed: invalid configuration" "$T/lbd.log"
 check "invalid reload: still serving" curl -sf -m 2 -o /dev/null "http://127.0.0.1:$PH/"
+# the file on disk is still invalid: a worker that dies now is replaced on
+# the text the master validated, not on the file
+W=$(cli "$T/master.sock" "show proc" | awk '/^# workers/ {w=1; next} /^#/ {w=0} w {print $1; exit}')
+kill -9 "$W"
+for i in $(seq 1 100); do
+  N=$(cli "$T/master.sock" "show proc" 2>/dev/null | awk '/^# workers/ {w=1; next} /^#/ {w=0} w {print $1; exit}')
+  [ -n "$N" ] && [ "$N" != "$W" ] && curl -sf -m 1 -o /dev/null "http://127.0.0.1:$PH/" && break
+  sleep 0.05
+done
+check "worker crash with an invalid file on disk: replaced, serving" curl -sf -m 2 -o /dev/null "http://127.0.0.1:$PH/"
+check "... by a worker that loaded the validated text" grep -q "worker $N ready" "$T/lbd.log"
 
 # operator state carried over: MAINT before a reload, MAINT after
 cp "$T/a.cfg" "$T/lbd.cfg"
