@@ -302,7 +302,7 @@ int lb_admin_add_server(struct lb_daemon *d,
                         char **argv,
                         char **err)
 {
-    struct lb_cfgctx ctx = {d->cfg, be, "<cli>", 0};
+    struct lb_cfgctx ctx = {.cfg = d->cfg, .px = be, .file = "<cli>", .line = 0};
     char *sargv[LK_CFG_MAX_ARGS + 1];
     char kw[] = "server";
     struct lb_server *s;
