@@ -2,6 +2,7 @@
  * HAProxy's wording for replies and errors. Control thread only: changes
  * reach the workers through the server's atomics. */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -295,6 +296,73 @@ void lb__admin_clear_counters(struct lb_daemon *d, int all)
     }
 }
 
+/* A refusal of add_server(): to the client, or without one (c NULL) into
+ * *ret_err (caller-owned) with -EINVAL. */
+static int LK_PRINTF(3, 4) refuse(struct lk_cmdconn *c, char **ret_err, const char *fmt, ...)
+{
+    va_list ap;
+    int r;
+
+    va_start(ap, fmt);
+    if (c) {
+        char msg[512];
+
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        r = lk_cmdconn_printf(c, "%s\n", msg);
+    } else {
+        free(*ret_err);
+        r = vasprintf(ret_err, fmt, ap) < 0 ? -ENOMEM : -EINVAL;
+        if (r == -ENOMEM)
+            *ret_err = NULL;
+    }
+    va_end(ap);
+    return r;
+}
+
+/* add server B/S ADDR:PORT [weight N] [backup] [maxconn N] / del server B/S;
+ * c NULL: a new worker re-adding a server (lb_admin_add_server()) */
+static int add_server(struct lk_cmdconn *c,
+                      struct lb_daemon *d,
+                      struct lb_proxy *be,
+                      const char *name,
+                      int argc,
+                      char **argv,
+                      char **ret_err)
+{
+    struct lb_server *s;
+    char *err = NULL;
+    struct lb_cfgctx ctx = {d->cfg, be, "<cli>", 0};
+    char *sargv[LK_CFG_MAX_ARGS + 1];
+    char kw[] = "server";
+    int i, n = 0;
+
+    if (lb_server_find(be, name))
+        return refuse(c, ret_err, "Already exists a server with the same name in backend.");
+    if (be->nservers >= be->servers_cap)
+        return refuse(c, ret_err, "No more room for servers in backend (max %u).", be->servers_cap);
+    sargv[n++] = kw;
+    sargv[n++] = (char *)(uintptr_t)name;
+    for (i = 3; i < argc && n < LK_CFG_MAX_ARGS; i++)
+        sargv[n++] = argv[i];
+    sargv[n] = NULL;
+    /* parsed by the config's own "server" code into a detached copy of be */
+    if (lb_server_parse_detached(&ctx, n, sargv, &s, &err) < 0) {
+        int r = refuse(c, ret_err, "%s", err ? err : "Invalid server line.");
+
+        free(err);
+        return r;
+    }
+    s->flags |= LB_SRV_F_DYNAMIC;
+    if (lb_server_publish(be, s) < 0) {
+        lb_server_free(s);
+        return refuse(c, ret_err, "No more room for servers in backend.");
+    }
+    log_change(s, "added");
+    lb_hc_server_update(d, s);
+    lb_mw_note_add(d->mw, s, argc - 3, argv + 3);
+    return c ? lk_cmdconn_printf(c, "New server registered.\n") : 0;
+}
+
 int lb_admin_add_server(struct lb_daemon *d,
                         struct lb_proxy *be,
                         const char *name,
@@ -302,56 +370,13 @@ int lb_admin_add_server(struct lb_daemon *d,
                         char **argv,
                         char **err)
 {
-    struct lb_cfgctx ctx = {.cfg = d->cfg, .px = be, .file = "<cli>", .line = 0};
-    char *sargv[LK_CFG_MAX_ARGS + 1];
-    char kw[] = "server";
-    struct lb_server *s;
-    int i, n = 0;
+    char *words[LK_CFG_MAX_ARGS + 4] = {NULL};
+    int i;
 
-    sargv[n++] = kw;
-    sargv[n++] = (char *)(uintptr_t)name;
-    for (i = 0; i < argc && n < LK_CFG_MAX_ARGS; i++)
-        sargv[n++] = argv[i];
-    sargv[n] = NULL;
-    /* parsed by the config's own "server" code into a detached copy of be */
-    if (lb_server_parse_detached(&ctx, n, sargv, &s, err) < 0)
-        return -EINVAL;
-    s->flags |= LB_SRV_F_DYNAMIC;
-    if (lb_server_publish(be, s) < 0) {
-        lb_server_free(s);
-        return -ENOSPC;
-    }
-    log_change(s, "added");
-    lb_hc_server_update(d, s);
-    lb_mw_note_add(d->mw, s, argc, argv);
-    return 0;
-}
-
-/* add server B/S ADDR:PORT [weight N] [backup] [maxconn N] / del server B/S */
-static int add_server(struct lk_cmdconn *c,
-                      struct lb_daemon *d,
-                      struct lb_proxy *be,
-                      const char *name,
-                      int argc,
-                      char **argv)
-{
-    char *err = NULL;
-    int r;
-
-    if (lb_server_find(be, name))
-        return lk_cmdconn_printf(c, "Already exists a server with the same name in backend.\n");
-    if (be->nservers >= be->servers_cap)
-        return lk_cmdconn_printf(c, "No more room for servers in backend (max %u).\n",
-                                 be->servers_cap);
-    r = lb_admin_add_server(d, be, name, argc - 3, argv + 3, &err);
-    if (r == -ENOSPC)
-        return lk_cmdconn_printf(c, "No more room for servers in backend.\n");
-    if (r < 0) {
-        lk_cmdconn_printf(c, "%s\n", err ? err : "Invalid server line.");
-        free(err);
-        return 0;
-    }
-    return lk_cmdconn_printf(c, "New server registered.\n");
+    /* where the command line has them: after "add server BE/NAME" */
+    for (i = 0; i < argc && i < LK_CFG_MAX_ARGS; i++)
+        words[i + 3] = argv[i];
+    return add_server(NULL, d, be, name, i + 3, words, err);
 }
 
 int lb__admin_add_del_server(struct lk_cmdconn *c, struct lb_daemon *d, int argc, char **argv)
@@ -370,7 +395,7 @@ int lb__admin_add_del_server(struct lk_cmdconn *c, struct lb_daemon *d, int argc
         return lk_cmdconn_printf(c, "No such backend.\n");
     if (strcmp(argv[0], "add") == 0)
         return argc < 4 ? lk_cmdconn_printf(c, "'add server' expects <bk>/<srv> <addr:port>.\n")
-                        : add_server(c, d, be, slash + 1, argc, argv);
+                        : add_server(c, d, be, slash + 1, argc, argv, NULL);
     s = lb_server_find(be, slash + 1);
     if (!s)
         return lk_cmdconn_printf(c, "No such server.\n");
