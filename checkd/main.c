@@ -10,7 +10,7 @@
 
 static const struct lk_args_spec spec = {
     "checkd", "own config: sockets and standalone targets (optional; lbd registers its servers)",
-    NULL, NULL};
+    NULL, NULL, 0};
 
 int main(int argc, char **argv)
 {

@@ -8,16 +8,22 @@
 static void usage(FILE *f, const struct lk_args_spec *s)
 {
     fprintf(f,
-            "Usage: %s [-f FILE] [-c%s%s] [-R DIR] [-d] [-v] [-h]\n"
+            "Usage: %s [-f FILE] [-c%s%s] [-R DIR]%s [-d] [-v] [-h]\n"
             "  -f FILE  %s\n"
             "  -c       check the configuration and exit (0 valid, 1 invalid)%s%s%s\n"
             "  -R DIR   runtime directory for %s.sock (default /run/lbkit)\n"
+            "%s"
             "  -d       debug logging\n"
             "  -v       print the version\n"
             "  -h       this help\n",
-            s->prog, s->check_alias ? "|-" : "", s->check_alias ? s->check_alias : "", s->file_help,
+            s->prog, s->check_alias ? "|-" : "", s->check_alias ? s->check_alias : "",
+            s->master_worker ? " [-W] [-S PATH]" : "", s->file_help,
             s->check_alias ? " (also -" : "", s->check_alias ? s->check_alias : "",
-            s->check_alias ? ")" : "", s->prog);
+            s->check_alias ? ")" : "", s->prog,
+            s->master_worker ? "  -W       master-worker mode: a master holds the listeners, "
+                               "reloads on SIGUSR2/SIGHUP\n"
+                               "  -S PATH  master CLI socket (show proc, reload; implies -W)\n"
+                             : "");
 }
 
 int lk_args_parse(int argc, char **argv, const struct lk_args_spec *spec, struct lk_args *ret)
@@ -25,7 +31,8 @@ int lk_args_parse(int argc, char **argv, const struct lk_args_spec *spec, struct
     char opts[32];
     int opt;
 
-    snprintf(opts, sizeof(opts), "f:cR:dvh%s", spec->check_alias ? spec->check_alias : "");
+    snprintf(opts, sizeof(opts), "f:cR:dvh%s%s", spec->master_worker ? "WS:" : "",
+             spec->check_alias ? spec->check_alias : "");
     memset(ret, 0, sizeof(*ret));
     ret->file = spec->default_file;
     ret->rundir = "/run/lbkit";
@@ -38,6 +45,11 @@ int lk_args_parse(int argc, char **argv, const struct lk_args_spec *spec, struct
             ret->check = 1;
         } else if (opt == 'R') {
             ret->rundir = optarg;
+        } else if (opt == 'W' && spec->master_worker) {
+            ret->master_worker = 1;
+        } else if (opt == 'S' && spec->master_worker) {
+            ret->master_worker = 1;
+            ret->master_sock = optarg;
         } else if (opt == 'd') {
             ret->debug = 1;
         } else if (opt == 'v') {

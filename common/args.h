@@ -1,7 +1,7 @@
 /* args.h - the command line the three daemons share (DESIGN.md, "one
  * command-line habit"): -f FILE, -c (check the config and exit), -R DIR,
- * -d (debug logs), -v, -h, plus per-daemon aliases of -c (vrrpd's -t, as
- * Keepalived has it). Parsing it in one place keeps the habit identical. */
+ * -d (debug logs), -v, -h, lbd's -W and -S PATH (master-worker), plus per-daemon aliases of -c
+ * (vrrpd's -t, as Keepalived has it). Parsing it in one place keeps the habit identical. */
 #ifndef LK_ARGS_H
 #define LK_ARGS_H
 
@@ -10,6 +10,7 @@ struct lk_args_spec {
     const char *file_help;    /* what -f reads, for the usage text */
     const char *default_file; /* NULL: none unless -f */
     const char *check_alias;  /* extra letters meaning -c ("t"), or NULL */
+    int master_worker;        /* accept -W and -S PATH (lbd, as HAProxy) */
 };
 
 struct lk_args {
@@ -17,6 +18,8 @@ struct lk_args {
     const char *rundir;
     int check;
     int debug;
+    int master_worker;       /* -W */
+    const char *master_sock; /* -S PATH: the master CLI */
 };
 
 /* Parse argv. Returns -1 when the daemon should go on with *ret filled, or

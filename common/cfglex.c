@@ -51,7 +51,7 @@ int lk_cfg_err(char **err, const char *fmt, ...)
     return -EINVAL;
 }
 
-static int read_all(const char *path, char **ret, size_t *ret_len)
+int lk_cfg_read_file(const char *path, char **ret, size_t *ret_len)
 {
     FILE *f;
     char *buf = NULL;
@@ -130,7 +130,7 @@ static int push_file(struct lk_cfglex *lx, const char *path, char **err)
 
     if (lx->depth >= MAX_DEPTH)
         return lk_cfg_err(err, "%s: includes nested deeper than %d", path, MAX_DEPTH);
-    r = read_all(path, &text, &len);
+    r = lk_cfg_read_file(path, &text, &len);
     if (r < 0) {
         lk_cfg_err(err, "cannot read '%s': %s", path, strerror(-r));
         return r;

@@ -59,4 +59,9 @@ struct lk_cfglex *lk_cfglex_free(struct lk_cfglex *lx);
  * handlers can "return lk_cfg_err(err, ...)". */
 int lk_cfg_err(char **err, const char *fmt, ...) LK_PRINTF(2, 3);
 
+/* Read a whole file as the lexer does (same size limit): 0 with *ret, a
+ * NUL-terminated buffer the caller frees, and *ret_len; or a negative
+ * errno (-EFBIG when too large). */
+int lk_cfg_read_file(const char *path, char **ret, size_t *ret_len);
+
 #endif

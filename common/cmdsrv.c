@@ -427,27 +427,77 @@ static void srv_closed(uv_handle_t *h)
     free(s);
 }
 
-static int srv_bind(struct lk_cmdsrv *s, const struct lk_cmdsrv_opts *o)
+static int check_path(const char *path)
 {
     struct stat st;
-    int r;
 
-    if (strlen(o->path) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+    if (strlen(path) >= sizeof(((struct sockaddr_un *)0)->sun_path))
         return -ENAMETOOLONG;
-    if (stat(o->path, &st) == 0) {
+    if (stat(path, &st) == 0) {
         if (!S_ISSOCK(st.st_mode))
             return -EEXIST;
-        if (path_is_live(o->path))
+        if (path_is_live(path))
             return -EADDRINUSE;
-        unlink(o->path);
+        unlink(path);
     }
-    r = uv_pipe_bind(&s->pipe, o->path);
-    if (r < 0)
-        return r;
+    return 0;
+}
+
+static int set_owner(const struct lk_cmdsrv_opts *o)
+{
     if (chmod(o->path, o->mode ? o->mode : 0660) == -1)
         return -errno;
     if ((o->uid != (uid_t)-1 || o->gid != (gid_t)-1) && chown(o->path, o->uid, o->gid) == -1)
         return -errno;
+    return 0;
+}
+
+int lk_cmdsrv_listen_fd(const struct lk_cmdsrv_opts *o, int *ret_fd)
+{
+    struct sockaddr_un sun;
+    int fd, r;
+
+    r = check_path(o->path);
+    if (r < 0)
+        return r;
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd == -1)
+        return -errno;
+    memset(&sun, 0, sizeof(sun));
+    sun.sun_family = AF_UNIX;
+    snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", o->path);
+    if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 || listen(fd, 64) == -1) {
+        r = -errno;
+        close(fd);
+        return r;
+    }
+    r = set_owner(o);
+    if (r < 0) {
+        unlink(o->path);
+        close(fd);
+        return r;
+    }
+    *ret_fd = fd;
+    return 0;
+}
+
+static int srv_bind(struct lk_cmdsrv *s, const struct lk_cmdsrv_opts *o)
+{
+    int r;
+
+    if (o->fd > 0) {
+        r = uv_pipe_open(&s->pipe, o->fd);
+        return r < 0 ? r : uv_listen((uv_stream_t *)&s->pipe, 64, on_connection);
+    }
+    r = check_path(o->path);
+    if (r < 0)
+        return r;
+    r = uv_pipe_bind(&s->pipe, o->path);
+    if (r < 0)
+        return r;
+    r = set_owner(o);
+    if (r < 0)
+        return r;
     return uv_listen((uv_stream_t *)&s->pipe, 64, on_connection);
 }
 
@@ -479,6 +529,10 @@ int lk_cmdsrv_start(struct lk_cmdsrv **ret,
     uv_pipe_init(loop, &s->pipe, 0);
     s->pipe.data = s;
     r = srv_bind(s, o);
+    if (o->fd > 0) {
+        free(s->path);
+        s->path = NULL; /* the socket file belongs to whoever made the fd */
+    }
     if (r < 0) {
         free(s->path);
         s->path = NULL; /* never unlink a file we did not create */
@@ -502,4 +556,59 @@ void lk_cmdsrv_stop(struct lk_cmdsrv *s)
     if (s->path)
         unlink(s->path);
     uv_close((uv_handle_t *)&s->pipe, srv_closed);
+}
+
+struct sub {
+    struct lk_list link;
+    struct lk_cmdconn *c;
+};
+
+void lk_cmdsubs_init(struct lk_cmdsubs *l)
+{
+    lk_list_init(&l->list);
+}
+
+static void sub_closed(struct lk_cmdconn *c, void *ud)
+{
+    struct sub *s = ud;
+
+    lk_list_del(&s->link);
+    free(s);
+}
+
+int lk_cmdsubs_add(struct lk_cmdsubs *l, struct lk_cmdconn *c)
+{
+    struct sub *s;
+
+    if (lk_cmdconn_held(c))
+        return -EALREADY;
+    s = calloc(1, sizeof(*s));
+    if (!s)
+        return -ENOMEM;
+    s->c = c;
+    lk_list_append(&l->list, &s->link);
+    lk_cmdconn_hold(c, sub_closed, s);
+    return 0;
+}
+
+void lk_cmdsubs_send(struct lk_cmdsubs *l, const void *buf, size_t len)
+{
+    struct lk_list *it, *nx;
+
+    LK_LIST_FOREACH_SAFE (it, nx, &l->list) {
+        struct sub *s = LK_LIST_ELEM(it, struct sub, link);
+
+        if (lk_cmdconn_stalled(s->c, LK_CMD_SUB_STALL_MS) ||
+            lk_cmdconn_write(s->c, buf, len) == -ENOBUFS)
+            lk_cmdconn_abort(s->c);
+    }
+}
+
+void lk_cmdsubs_abort(struct lk_cmdsubs *l)
+{
+    struct lk_list *it, *nx;
+
+    LK_LIST_FOREACH_SAFE (it, nx, &l->list) {
+        lk_cmdconn_abort(LK_LIST_ELEM(it, struct sub, link)->c);
+    }
 }

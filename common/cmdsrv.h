@@ -19,6 +19,7 @@
 #include <uv.h>
 
 #include "common/compiler.h"
+#include "common/list.h"
 
 /* HAProxy's access levels. */
 enum lk_cmd_level {
@@ -49,6 +50,10 @@ struct lk_cmdsrv_opts {
     unsigned idle_ms;   /* close idle non-held connections; 0: 10 s */
     unsigned max_conns; /* open connections at once; more are closed at
                          * once after accept; 0: LK_CMDSRV_MAXCONN */
+    int fd;             /* > 0: adopt this listening socket (made by
+                         * lk_cmdsrv_listen_fd() in another process, lbd's
+                         * master); path is then only a name: never bound,
+                         * never unlinked. 0: bind path */
 };
 
 /* Default bound on connections per socket: held subscribers that stop
@@ -63,6 +68,12 @@ int lk_cmdsrv_start(struct lk_cmdsrv **ret,
                     const struct lk_cmdsrv_opts *o,
                     lk_cmd_fn fn,
                     void *ud);
+
+/* Make the listening socket lk_cmdsrv_start() would, without serving it:
+ * o->path bound with o's mode and owner, the same stale-file rule. The
+ * caller owns *ret_fd (non-blocking, close-on-exec) and unlinks the path
+ * when done. Returns 0 or a negative errno. */
+int lk_cmdsrv_listen_fd(const struct lk_cmdsrv_opts *o, int *ret_fd);
 
 /* Close the listener and every connection, unlink the socket file. The
  * object is freed once libuv has closed every handle (run the loop). */
@@ -105,6 +116,26 @@ int lk_cmdconn_stalled(struct lk_cmdconn *c, unsigned max_ms);
 /* A subscriber that has not caught up for this long is dropped; a reader
  * that is alive (vrrpd's track_lbd) lags by milliseconds. */
 #define LK_CMD_SUB_STALL_MS 8000
+
+/* Subscribers ("subscribe health"): held connections that each get the
+ * same lines. One that stops reading is dropped, never waited for (it
+ * would hold its fd and buffers for as long as it stays). */
+struct lk_cmdsubs {
+    struct lk_list list;
+};
+
+void lk_cmdsubs_init(struct lk_cmdsubs *l);
+
+/* Hold c (lk_cmdconn_hold()) as a subscriber of l: 0, -EALREADY if c
+ * already holds a subscription (one per connection), -ENOMEM. */
+int lk_cmdsubs_add(struct lk_cmdsubs *l, struct lk_cmdconn *c);
+
+/* Queue buf to every subscriber; one stalled for LK_CMD_SUB_STALL_MS or
+ * whose output limit is reached is aborted. */
+void lk_cmdsubs_send(struct lk_cmdsubs *l, const void *buf, size_t len);
+
+/* Abort every subscriber (the daemon is stopping). */
+void lk_cmdsubs_abort(struct lk_cmdsubs *l);
 
 /* HAProxy's error for a command above the socket's level. */
 #define LK_CMD_PERMISSION_DENIED "Permission denied\n"

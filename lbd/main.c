@@ -7,6 +7,8 @@
 #include "common/log.h"
 #include "lbd/cfg/cfg.h"
 #include "lbd/core/daemon.h"
+#include "lbd/core/master.h"
+#include "lbd/core/mwlink.h"
 
 /* Used when no -f is given: the demo of the README, two backends on
  * loopback behind one frontend. */
@@ -28,12 +30,13 @@ static const char default_cfg[] = "global\n"
                                   "    server demo2 127.0.0.1:8082\n";
 
 static const struct lk_args_spec spec = {
-    "lbd", "configuration in HAProxy's dialect (default: built-in demo)", NULL, NULL};
+    "lbd", "configuration in HAProxy's dialect (default: built-in demo)", NULL, NULL, 1};
 
 int main(int argc, char **argv)
 {
     struct lb_cfg *cfg = NULL;
     struct lb_daemon *d = NULL;
+    struct lb_mw *mw = NULL;
     struct lk_args a;
     char *err = NULL;
     int r;
@@ -44,20 +47,37 @@ int main(int argc, char **argv)
         return r;
     if (a.debug)
         lk_log_threshold = LK_LOG_DEBUG;
-    r = a.file ? lb_cfg_load_file(a.file, &cfg, &err)
-               : lb_cfg_load_mem("<built-in demo>", default_cfg, &cfg, &err);
+    /* a worker started by a master (lbd -W) has LB_MW_ENV, and its config */
+    if (getenv(LB_MW_ENV) && lb_mw_from_env(&mw) < 0)
+        return 1;
+    r = mw       ? lb_mw_load_cfg(mw, a.file, &cfg, &err)
+        : a.file ? lb_cfg_load_file(a.file, &cfg, &err)
+                 : lb_cfg_load_mem("<built-in demo>", default_cfg, &cfg, &err);
     if (r < 0) {
         fprintf(stderr, "lbd: %s\n", err ? err : "cannot load the configuration");
         free(err);
+        lb_mw_free(mw);
+        return 1;
+    }
+    if ((!a.check || a.master_worker) && lb_cfg_check_chroot(cfg, a.master_worker, &err) < 0) {
+        fprintf(stderr, "lbd: %s\n", err);
+        free(err);
+        lb_cfg_free(cfg);
+        lb_mw_free(mw);
         return 1;
     }
     if (a.check) {
         printf("Configuration file is valid\n");
         lb_cfg_free(cfg);
+        lb_mw_free(mw);
         return 0;
     }
     signal(SIGPIPE, SIG_IGN);
-    r = lb_daemon_new(&d, cfg, a.rundir);
+    if (!mw && (a.master_worker || cfg->global.master_worker)) {
+        lb_cfg_free(cfg);
+        return lb_master_run(&a, argv);
+    }
+    r = lb_daemon_new(&d, cfg, a.rundir, mw);
     r = r == 0 ? lb_daemon_run(d) : 1;
     lb_daemon_free(d);
     lb_cfg_free(cfg);

@@ -10,7 +10,7 @@
 
 static const struct lk_args_spec spec = {
     "vrrpd", "configuration in Keepalived's dialect (default /etc/lbkit/vrrpd.conf)",
-    "/etc/lbkit/vrrpd.conf", "t"};
+    "/etc/lbkit/vrrpd.conf", "t", 0};
 
 int main(int argc, char **argv)
 {

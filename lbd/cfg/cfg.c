@@ -485,6 +485,47 @@ static int gbl_checkd(int argc, char **argv, void *vctx, char **err)
     return 0;
 }
 
+static int gbl_master_worker(int argc, char **argv, void *vctx, char **err)
+{
+    struct lb_cfgctx *ctx = vctx;
+
+    if (argc > 1)
+        return lb_cfg_fail(ctx, err,
+                           "'master-worker %s' is not supported by lbd (the master always "
+                           "replaces a worker that dies; write 'master-worker' alone)",
+                           argv[1]);
+    ctx->cfg->global.master_worker = 1;
+    return 0;
+}
+
+/* Checked at start, where -W is known (lb_cfg_check_chroot()). */
+static int gbl_chroot(int argc, char **argv, void *vctx, char **err)
+{
+    struct lb_cfgctx *ctx = vctx;
+
+    if (argv[1][0] != '/')
+        return lb_cfg_fail(ctx, err, "'chroot' expects an absolute directory, got '%s'", argv[1]);
+    free(ctx->cfg->global.chroot);
+    ctx->cfg->global.chroot = strdup(argv[1]);
+    ctx->cfg->global.chroot_file = ctx->file;
+    ctx->cfg->global.chroot_line = ctx->line;
+    return 0;
+}
+
+int lb_cfg_check_chroot(const struct lb_cfg *cfg, int master_worker, char **err)
+{
+    const struct lb_global *g = &cfg->global;
+
+    if (!g->chroot || master_worker || g->master_worker)
+        return 0;
+    lk_cfg_err(err,
+               "%s:%u: 'chroot' is supported by lbd only in master-worker mode (lbd -W or "
+               "'master-worker' in global): the master keeps what lives outside the jail "
+               "(reloads, the checkd socket)",
+               g->chroot_file, g->chroot_line);
+    return -EINVAL;
+}
+
 /* Accepted for compatibility with stock haproxy.cfg files, without effect:
  * say so instead of pretending. */
 static int gbl_ignored(int argc, char **argv, void *vctx, char **err)
@@ -495,8 +536,6 @@ static int gbl_ignored(int argc, char **argv, void *vctx, char **err)
     if (strncmp(argv[0], "ssl-", 4) == 0 || strcmp(argv[0], "ca-base") == 0 ||
         strcmp(argv[0], "crt-base") == 0)
         why = "lbd does not terminate TLS";
-    else if (strcmp(argv[0], "chroot") == 0)
-        why = "use systemd's RootDirectory= or ProtectSystem= instead";
     lk_log(LK_LOG_WARNING, "%s:%u: '%s' ignored: %s", ctx->file, ctx->line, argv[0], why);
     return LK_CFG_WARN;
 }
@@ -516,8 +555,8 @@ const struct lk_cfgkw lb_global_kws[] = {
     {"checkd", gbl_checkd, 2, 2, 0},
     {"nosplice", gbl_nosplice, 0, 0, 0},
     {"daemon", gbl_ignored, 0, 0, 0},
-    {"master-worker", gbl_ignored, 0, 1, 0},
-    {"chroot", gbl_ignored, 1, 1, 0},
+    {"master-worker", gbl_master_worker, 0, 1, 0},
+    {"chroot", gbl_chroot, 1, 1, 0},
     {"ca-base", gbl_ignored, 1, 1, 0},
     {"crt-base", gbl_ignored, 1, 1, 0},
     {"ssl-default-bind-ciphers", gbl_ignored, 1, 1, 0},
@@ -898,6 +937,7 @@ struct lb_cfg *lb_cfg_free(struct lb_cfg *cfg)
     lb_logtargets_free(cfg->global.logs);
     lb_userlist_free_all(cfg->userlists);
     free(cfg->global.pidfile);
+    free(cfg->global.chroot);
     free(cfg->global.checkd_socket);
     while (cfg->nfiles)
         free(cfg->files[--cfg->nfiles]);

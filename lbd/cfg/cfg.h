@@ -74,6 +74,10 @@ struct lb_logtarget *lb_logtargets_free(struct lb_logtarget *l);
 /* Deep copy of a list of log targets (defaults inheritance). */
 int lb_logtargets_dup(const struct lb_logtarget *src, struct lb_logtarget **ret);
 
+/* "chroot" needs master-worker mode (-W or "master-worker"): 0, or
+ * -EINVAL with "FILE:LINE: ..." in *err (caller-owned). */
+int lb_cfg_check_chroot(const struct lb_cfg *cfg, int master_worker, char **err);
+
 extern const struct lk_cfgkw lb_global_kws[];
 
 #endif

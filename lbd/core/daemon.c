@@ -14,6 +14,7 @@
 #include "common/sdnotify.h"
 #include "lbd/cfg/cfg.h"
 #include "lbd/core/daemon.h"
+#include "lbd/core/mwlink.h"
 #include "lbd/core/server.h"
 #include "lbd/core/worker.h"
 #include "lbd/ctl/admin.h"
@@ -58,6 +59,7 @@ static void begin_stop(struct lb_daemon *d, const char *why)
     lb_admin_stop(d);
     lb_hc_stop(d);
     lb_stats_http_stop(d);
+    lb_mw_stop(d->mw);
     stop_workers(d, 0);
     uv_timer_start(&d->grace, grace_cb, grace, 0);
     uv_unref((uv_handle_t *)&d->grace);
@@ -68,11 +70,19 @@ static void signal_cb(uv_signal_t *s, int signum)
     struct lb_daemon *d = s->data;
 
     if (signum == SIGHUP) {
-        lk_log(LK_LOG_WARNING, "SIGHUP: configuration reload is not supported yet; restart lbd "
-                               "to apply a new configuration");
+        lk_log(LK_LOG_WARNING, "SIGHUP: %s",
+               d->mw ? "reloads are the master's: signal it"
+                     : "reload needs master-worker mode (lbd -W); "
+                       "restart lbd to apply a new configuration");
         return;
     }
     begin_stop(d, signum == SIGTERM ? "SIGTERM" : "SIGINT");
+}
+
+static void master_gone(struct lb_daemon *d)
+{
+    if (!d->stopping) /* a stopping worker has closed the channel itself */
+        begin_stop(d, "master process gone");
 }
 
 static void workers_done_cb(uv_async_t *a);
@@ -218,8 +228,10 @@ static void server_changed(void *ctx,
 {
     struct lb_daemon *d = ctx;
 
-    if (cause == LB_CAUSE_OPERATOR)
+    if (cause == LB_CAUSE_OPERATOR) {
         lb_hc_server_admin(d, s);
+        lb_mw_note_admin(d->mw, s, now);
+    }
     if (now == LB_SRV_DOWN && old != LB_SRV_DOWN && s->shutdown_on_down)
         lb_daemon_shutdown_server(d, s);
 }
@@ -234,20 +246,24 @@ static void observe_servers(struct lb_daemon *d)
         px->srv_observer = &d->srv_observer;
 }
 
-int lb_daemon_new(struct lb_daemon **ret, struct lb_cfg *cfg, const char *rundir)
+int lb_daemon_new(struct lb_daemon **ret, struct lb_cfg *cfg, const char *rundir, struct lb_mw *mw)
 {
     struct lb_daemon *d;
     int r;
 
     d = calloc(1, sizeof(*d));
-    if (!d)
+    if (!d) {
+        lb_mw_free(mw);
         return -ENOMEM;
+    }
+    d->mw = mw;
     d->cfg = cfg;
     d->rundir = strdup(rundir);
     d->start_wall_us = lk_wall_us();
     d->start_mono_ms = lk_mono_ms();
     r = uv_loop_init(&d->loop);
     if (r < 0) {
+        lb_mw_free(mw);
         free(d->rundir);
         free(d);
         return r;
@@ -269,10 +285,15 @@ int lb_daemon_new(struct lb_daemon **ret, struct lb_cfg *cfg, const char *rundir
     r = lb_stats_http_start(d);
     if (r < 0)
         goto fail;
-    if (cfg->global.pidfile && (r = write_pidfile(cfg->global.pidfile)) < 0) {
+    lb_mw_apply_state(d->mw, d);
+    /* under a master the pidfile names the master, which wrote it */
+    if (!mw && cfg->global.pidfile && (r = write_pidfile(cfg->global.pidfile)) < 0) {
         lk_log_errno(r, LK_LOG_ERR, "cannot write pidfile %s: %m", cfg->global.pidfile);
         goto fail;
     }
+    /* the jail: after the sockets and files are in, before giving up root */
+    if (cfg->global.chroot && mw && (r = lb_mw_chroot(mw, cfg->global.chroot)) < 0)
+        goto fail;
     r = drop_privileges(&cfg->global);
     if (r < 0) {
         lk_log_errno(r, LK_LOG_ERR, "cannot drop privileges: %m");
@@ -304,7 +325,13 @@ int lb_daemon_run(struct lb_daemon *d)
     uv_signal_start(&d->sigint, signal_cb, SIGINT);
     uv_signal_start(&d->sighup, signal_cb, SIGHUP);
     lb_admin_run(d);
-    if (lb_hc_start(d) < 0)
+    /* first: a jailed worker reaches checkd through the master */
+    if (d->mw && lb_mw_start(d->mw, d, master_gone) < 0) {
+        lk_log(LK_LOG_ERR, "cannot talk to the master process: stopping");
+        d->exit_code = 1;
+        begin_stop(d, "no master");
+    }
+    if (!d->stopping && lb_hc_start(d) < 0)
         lk_log(LK_LOG_WARNING, "health checks via checkd are not running");
     lk_log(LK_LOG_NOTICE, "lbd %s started: %u worker thread%s, pid %d", LBKIT_VERSION, d->nworkers,
            d->nworkers == 1 ? "" : "s", (int)getpid());
@@ -324,6 +351,7 @@ struct lb_daemon *lb_daemon_free(struct lb_daemon *d)
         lb_admin_stop(d);
         lb_hc_stop(d);
         lb_stats_http_stop(d);
+        lb_mw_stop(d->mw);
     }
     for (i = 0; i < d->nworkers; i++)
         lb_worker_free(d->workers[i]);
@@ -339,6 +367,7 @@ struct lb_daemon *lb_daemon_free(struct lb_daemon *d)
     lb_hc_free(d);
     free(d->stats_http);
     lb_errors_free(d->errors);
+    lb_mw_free(d->mw);
     free(d->rundir);
     free(d);
     return NULL;

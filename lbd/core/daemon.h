@@ -12,6 +12,7 @@
 #include "lbd/core/server.h"
 
 struct lb_hc;
+struct lb_mw;
 struct lb_worker;
 struct lk_cmdsrv;
 
@@ -36,11 +37,14 @@ struct lb_daemon {
     struct lb_stats_http *stats_http;    /* stats_http.c */
     struct lb_errors *errors;            /* errors.c: "show errors" captures */
     struct lb_srv_observer srv_observer; /* server state changes, see observe() */
+    struct lb_mw *mw;                    /* mwlink.c: our master (lbd -W), or NULL */
 };
 
-/* Build the daemon: bind every listener and admin socket, but start no
- * thread yet. On failure returns a negative errno and has logged why. */
-int lb_daemon_new(struct lb_daemon **ret, struct lb_cfg *cfg, const char *rundir);
+/* Build the daemon: bind every listener and admin socket (or, with `mw`,
+ * take them from the master and apply the state it handed over), but
+ * start no thread yet. Takes ownership of mw (may be NULL) even on
+ * failure. On failure returns a negative errno and has logged why. */
+int lb_daemon_new(struct lb_daemon **ret, struct lb_cfg *cfg, const char *rundir, struct lb_mw *mw);
 
 /* Start workers, notify systemd, run until stopped; returns the exit code. */
 int lb_daemon_run(struct lb_daemon *d);

@@ -240,6 +240,10 @@ struct lb_global {
     gid_t gid;
     char *checkd_socket; /* our keyword: where checkd listens */
     int nosplice;        /* never use splice(2) */
+    int master_worker;   /* "master-worker": as -W (lbd/core/master.h) */
+    char *chroot;        /* "chroot DIR": the worker's jail (needs -W) */
+    const char *chroot_file;
+    unsigned chroot_line;
 };
 
 struct lb_cfg {

@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "lbd/cfg/cfg.h"
 #include "lbd/core/daemon.h"
+#include "lbd/core/mwlink.h"
 #include "lbd/core/worker.h"
 #include "lbd/ctl/stats_http.h"
 #include "lbd/http/http_conn.h"
@@ -98,7 +99,7 @@ void lb_worker_kick_queue(struct lb_worker *w)
 /* TCP_NODELAY and SO_KEEPALIVE set on the listening socket are inherited
  * by every accepted one: one setsockopt per listener instead of one per
  * connection. */
-static int make_listen_socket(const struct lb_proxy *fe, const struct lb_bind *b, int *ret)
+int lb_listen_socket(const struct lb_proxy *fe, const struct lb_bind *b, int *ret)
 {
     int fd, one = 1, r;
 
@@ -186,6 +187,21 @@ static void accept_cb(uv_poll_t *p, int status, int events)
     }
 }
 
+/* Under a master (lbd -W) the sockets were bound by the master, one per
+ * bind and thread as here, and are inherited. */
+static int listener_fd(struct lb_worker *w,
+                       const struct lb_proxy *px,
+                       const struct lb_bind *b,
+                       int *ret)
+{
+    char key[96];
+
+    if (!w->d->mw)
+        return lb_listen_socket(px, b, ret);
+    *ret = lb_mw_take_fd(w->d->mw, lb_mw_key_bind(key, sizeof(key), w->id, &b->addr));
+    return *ret < 0 ? -ENOENT : 0;
+}
+
 static int add_listeners(struct lb_worker *w, char **err)
 {
     struct lb_proxy *px;
@@ -204,7 +220,7 @@ static int add_listeners(struct lb_worker *w, char **err)
         for (b = px->binds; b && !lb_stats_only(px); b = b->next) {
             struct lb_listener *l = &w->listeners[w->nlisteners];
 
-            r = make_listen_socket(px, b, &l->fd);
+            r = listener_fd(w, px, b, &l->fd);
             if (r < 0) {
                 lk_cfg_err(err, "%s:%u: %s '%s': cannot bind %s: %s", b->file, b->line,
                            px->cap & LB_CAP_BE ? "listen" : "frontend", px->name, b->spec,
@@ -360,6 +376,8 @@ static void tick_cb(uv_timer_t *t)
     int paused = 0;
 
     atomic_store_explicit(&w->heartbeat_ms, lk_mono_ms(), memory_order_relaxed);
+    if (w->stopping)
+        lb_http_stop_idle(w);
     if (!lk_list_empty(&w->queue))
         lb_tcp_queue_run(w);
     resume_listeners(w);

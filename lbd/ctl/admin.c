@@ -15,6 +15,7 @@
 #include "lbd/cfg/cfg.h"
 #include "lbd/cfg/proxy.h"
 #include "lbd/core/daemon.h"
+#include "lbd/core/mwlink.h"
 #include "lbd/core/server.h"
 #include "lbd/core/worker.h"
 #include "lbd/ctl/admin.h"
@@ -25,15 +26,10 @@
 #define HEALTH_PERIOD_MS 500
 #define MAX_SOCKETS      16
 
-struct sub {
-    struct lk_list link;
-    struct lk_cmdconn *c;
-};
-
 struct lb_admin {
     struct lk_cmdsrv *srv[MAX_SOCKETS];
     unsigned nsrv;
-    struct lk_list subs;
+    struct lk_cmdsubs subs;
     int last_ok;
     unsigned ticks;
     char *path; /* RUNDIR/lbd.sock */
@@ -160,26 +156,12 @@ static int cmd_show_health(struct lk_cmdconn *c, struct lb_daemon *d, int argc, 
     return 0;
 }
 
-static void sub_closed(struct lk_cmdconn *c, void *ud)
-{
-    struct sub *s = ud;
-
-    lk_list_del(&s->link);
-    free(s);
-}
-
 static int cmd_subscribe(struct lk_cmdconn *c, struct lb_daemon *d, int argc, char **argv)
 {
-    struct sub *s;
+    int r = lk_cmdsubs_add(&d->admin_state->subs, c);
 
-    if (lk_cmdconn_held(c)) /* one subscription per connection */
-        return lk_cmdconn_printf(c, "Already subscribed.\n");
-    s = calloc(1, sizeof(*s));
-    if (!s)
-        return lk_cmdconn_printf(c, "Out of memory.\n");
-    s->c = c;
-    lk_list_append(&d->admin_state->subs, &s->link);
-    lk_cmdconn_hold(c, sub_closed, s);
+    if (r < 0)
+        return lk_cmdconn_printf(c, r == -EALREADY ? "Already subscribed.\n" : "Out of memory.\n");
     return cmd_show_health(c, d, 0, argv);
 }
 
@@ -331,33 +313,35 @@ static void health_tick(uv_timer_t *t)
 {
     struct lb_daemon *d = t->data;
     struct lb_admin *a = d->admin_state;
-    struct lk_list *it, *nx;
-    char why[256];
-    int ok = lb_daemon_healthy(d, why, sizeof(why));
+    char why[256], line[300];
+    int ok = lb_daemon_healthy(d, why, sizeof(why)), n;
 
     if (++a->ticks % (1000 / HEALTH_PERIOD_MS) == 0)
         lb_stats_tick(d);
     if (ok != a->last_ok)
         lk_log(ok ? LK_LOG_NOTICE : LK_LOG_WARNING, "health: %s (%s)", ok ? "ok" : "FAIL", why);
     a->last_ok = ok;
-    LK_LIST_FOREACH_SAFE (it, nx, &a->subs) {
-        struct sub *s = LK_LIST_ELEM(it, struct sub, link);
-
-        /* a subscriber that does not read is dropped, never waited for:
-         * it would hold its fd and buffers for as long as it stays */
-        if (lk_cmdconn_stalled(s->c, LK_CMD_SUB_STALL_MS) ||
-            lk_cmdconn_printf(s->c, "health %s %s\n", ok ? "ok" : "fail", why) == -ENOBUFS)
-            lk_cmdconn_abort(s->c);
-    }
+    lb_mw_health(d->mw, ok, why);
+    n = snprintf(line, sizeof(line), "health %s %s\n", ok ? "ok" : "fail", why);
+    lk_cmdsubs_send(&a->subs, line, (size_t)LK_MIN(n, (int)sizeof(line) - 1));
 }
 
-static int start_one(struct lb_daemon *d, const struct lk_cmdsrv_opts *o)
+/* Under a master (lbd -W) the socket was bound by the master and is
+ * inherited: the path stays live across workers. */
+static int start_one(struct lb_daemon *d, struct lk_cmdsrv_opts *o)
 {
     struct lb_admin *a = d->admin_state;
+    char key[256];
     int r;
 
     if (a->nsrv >= MAX_SOCKETS)
         return lk_log_errno(-E2BIG, LK_LOG_ERR, "too many stats sockets (max %d)", MAX_SOCKETS);
+    if (d->mw) {
+        o->fd = lb_mw_take_fd(d->mw, lb_mw_key_unix(key, sizeof(key), o->path));
+        if (o->fd < 0)
+            return lk_log_errno(-ENOENT, LK_LOG_ERR, "admin socket %s: not passed by the master",
+                                o->path);
+    }
     r = lk_cmdsrv_start(&a->srv[a->nsrv], &d->loop, o, dispatch, d);
     if (r < 0)
         return lk_log_errno(r, LK_LOG_ERR, "admin socket %s: %m%s", o->path,
@@ -382,7 +366,7 @@ int lb_admin_start(struct lb_daemon *d)
         free(a);
         return -ENOMEM;
     }
-    lk_list_init(&a->subs);
+    lk_cmdsubs_init(&a->subs);
     a->last_ok = 1;
     d->admin_state = a;
     o.path = a->path;

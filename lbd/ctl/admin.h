@@ -35,6 +35,17 @@ void lb_admin_set_server_state(struct lb_daemon *d,
                                enum lb_srv_state st,
                                const char *by);
 
+/* "add server BE/NAME ARGS..." without a client (how a new worker re-adds
+ * the servers of the previous one, mwlink.c): ARGS are the words after
+ * BE/NAME, borrowed. Returns 0, or -EINVAL with HAProxy's refusal in *err
+ * (owned by the caller): name taken, invalid line, no room left. */
+int lb_admin_add_server(struct lb_daemon *d,
+                        struct lb_proxy *be,
+                        const char *name,
+                        int argc,
+                        char **argv,
+                        char **err);
+
 /* Free what lb_admin_start() allocated, after the loop has closed it. */
 void lb_admin_free(struct lb_daemon *d);
 

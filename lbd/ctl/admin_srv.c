@@ -2,6 +2,7 @@
  * HAProxy's wording for replies and errors. Control thread only: changes
  * reach the workers through the server's atomics. */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "lbd/cfg/cfg.h"
 #include "lbd/cfg/proxy.h"
 #include "lbd/core/daemon.h"
+#include "lbd/core/mwlink.h"
 #include "lbd/core/server.h"
 #include "lbd/core/worker.h"
 #include "lbd/ctl/admin.h"
@@ -75,13 +77,17 @@ static int parse_weight(const struct lb_server *s, const char *v, unsigned *ret)
     return 0;
 }
 
-static int apply_weight(struct lk_cmdconn *c, struct lb_server *s, const char *v)
+static int apply_weight(struct lk_cmdconn *c,
+                        struct lb_daemon *d,
+                        struct lb_server *s,
+                        const char *v)
 {
     unsigned w;
 
     if (parse_weight(s, v, &w) < 0)
         return lk_cmdconn_printf(c, "Absolute weight can only be between 0 and 256 inclusive.\n");
     lb_server_set_weight(s, w);
+    lb_mw_note_weight(d->mw, s, w);
     log_change(s, "weight changed");
     return 0;
 }
@@ -93,7 +99,7 @@ int lb__admin_set_weight(struct lk_cmdconn *c, struct lb_daemon *d, int argc, ch
     if (argc != 4)
         return lk_cmdconn_printf(c, "Require <backend>/<server> and <weight> or <weight%%>.\n");
     s = find_server(c, d, argv[2]);
-    return s ? apply_weight(c, s, argv[3]) : 0;
+    return s ? apply_weight(c, d, s, argv[3]) : 0;
 }
 
 void lb_admin_set_server_state(struct lb_daemon *d,
@@ -199,7 +205,7 @@ int lb__admin_set_server(struct lk_cmdconn *c, struct lb_daemon *d, int argc, ch
     if (strcmp(argv[3], "health") == 0)
         return set_server_health(c, d, s, argv[4]);
     if (strcmp(argv[3], "weight") == 0)
-        return apply_weight(c, s, argv[4]);
+        return apply_weight(c, d, s, argv[4]);
     if (strcmp(argv[3], "addr") == 0)
         return set_server_addr(c, d, s, argc, argv);
     return lk_cmdconn_printf(c, "'set server <srv>' only supports 'agent', 'health', 'state', "
@@ -290,13 +296,38 @@ void lb__admin_clear_counters(struct lb_daemon *d, int all)
     }
 }
 
-/* add server B/S ADDR:PORT [weight N] [backup] [maxconn N] / del server B/S */
+/* A refusal of add_server(): to the client, or without one (c NULL) into
+ * *ret_err (caller-owned) with -EINVAL. */
+static int LK_PRINTF(3, 4) refuse(struct lk_cmdconn *c, char **ret_err, const char *fmt, ...)
+{
+    va_list ap;
+    int r;
+
+    va_start(ap, fmt);
+    if (c) {
+        char msg[512];
+
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        r = lk_cmdconn_printf(c, "%s\n", msg);
+    } else {
+        free(*ret_err);
+        r = vasprintf(ret_err, fmt, ap) < 0 ? -ENOMEM : -EINVAL;
+        if (r == -ENOMEM)
+            *ret_err = NULL;
+    }
+    va_end(ap);
+    return r;
+}
+
+/* add server B/S ADDR:PORT [weight N] [backup] [maxconn N] / del server B/S;
+ * c NULL: a new worker re-adding a server (lb_admin_add_server()) */
 static int add_server(struct lk_cmdconn *c,
                       struct lb_daemon *d,
                       struct lb_proxy *be,
                       const char *name,
                       int argc,
-                      char **argv)
+                      char **argv,
+                      char **ret_err)
 {
     struct lb_server *s;
     char *err = NULL;
@@ -306,10 +337,9 @@ static int add_server(struct lk_cmdconn *c,
     int i, n = 0;
 
     if (lb_server_find(be, name))
-        return lk_cmdconn_printf(c, "Already exists a server with the same name in backend.\n");
+        return refuse(c, ret_err, "Already exists a server with the same name in backend.");
     if (be->nservers >= be->servers_cap)
-        return lk_cmdconn_printf(c, "No more room for servers in backend (max %u).\n",
-                                 be->servers_cap);
+        return refuse(c, ret_err, "No more room for servers in backend (max %u).", be->servers_cap);
     sargv[n++] = kw;
     sargv[n++] = (char *)(uintptr_t)name;
     for (i = 3; i < argc && n < LK_CFG_MAX_ARGS; i++)
@@ -317,18 +347,36 @@ static int add_server(struct lk_cmdconn *c,
     sargv[n] = NULL;
     /* parsed by the config's own "server" code into a detached copy of be */
     if (lb_server_parse_detached(&ctx, n, sargv, &s, &err) < 0) {
-        lk_cmdconn_printf(c, "%s\n", err ? err : "Invalid server line.");
+        int r = refuse(c, ret_err, "%s", err ? err : "Invalid server line.");
+
         free(err);
-        return 0;
+        return r;
     }
     s->flags |= LB_SRV_F_DYNAMIC;
     if (lb_server_publish(be, s) < 0) {
         lb_server_free(s);
-        return lk_cmdconn_printf(c, "No more room for servers in backend.\n");
+        return refuse(c, ret_err, "No more room for servers in backend.");
     }
     log_change(s, "added");
     lb_hc_server_update(d, s);
-    return lk_cmdconn_printf(c, "New server registered.\n");
+    lb_mw_note_add(d->mw, s, argc - 3, argv + 3);
+    return c ? lk_cmdconn_printf(c, "New server registered.\n") : 0;
+}
+
+int lb_admin_add_server(struct lb_daemon *d,
+                        struct lb_proxy *be,
+                        const char *name,
+                        int argc,
+                        char **argv,
+                        char **err)
+{
+    char *words[LK_CFG_MAX_ARGS + 4] = {NULL};
+    int i;
+
+    /* where the command line has them: after "add server BE/NAME" */
+    for (i = 0; i < argc && i < LK_CFG_MAX_ARGS; i++)
+        words[i + 3] = argv[i];
+    return add_server(NULL, d, be, name, i + 3, words, err);
 }
 
 int lb__admin_add_del_server(struct lk_cmdconn *c, struct lb_daemon *d, int argc, char **argv)
@@ -347,7 +395,7 @@ int lb__admin_add_del_server(struct lk_cmdconn *c, struct lb_daemon *d, int argc
         return lk_cmdconn_printf(c, "No such backend.\n");
     if (strcmp(argv[0], "add") == 0)
         return argc < 4 ? lk_cmdconn_printf(c, "'add server' expects <bk>/<srv> <addr:port>.\n")
-                        : add_server(c, d, be, slash + 1, argc, argv);
+                        : add_server(c, d, be, slash + 1, argc, argv, NULL);
     s = lb_server_find(be, slash + 1);
     if (!s)
         return lk_cmdconn_printf(c, "No such server.\n");
@@ -360,5 +408,6 @@ int lb__admin_add_del_server(struct lk_cmdconn *c, struct lb_daemon *d, int argc
     s->flags |= LB_SRV_F_DELETED;
     log_change(s, "deleted");
     lb_hc_server_deleted(d, s);
+    lb_mw_note_del(d->mw, s);
     return lk_cmdconn_printf(c, "Server deleted.\n");
 }

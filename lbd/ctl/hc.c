@@ -4,12 +4,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/clock.h"
 #include "common/cmdsrv.h"
 #include "common/compiler.h"
 #include "common/log.h"
 #include "lbd/core/daemon.h"
+#include "lbd/core/mwlink.h"
 #include "lbd/core/server.h"
 #include "lbd/ctl/hc.h"
 
@@ -489,11 +491,45 @@ static void connected(uv_connect_t *req, int status)
 
 static void connect_now(struct lb_hc *h)
 {
+    if (lb_mw_jailed(h->d->mw)) { /* checkd.sock is outside the jail */
+        lb_mw_ask_checkd(h->d->mw);
+        return;
+    }
     uv_pipe_init(&h->d->loop, &h->pipe, 0);
     h->pipe.data = h->creq.data = h;
     h->pipe_open = 1;
     h->handles++;
     uv_pipe_connect(&h->creq, &h->pipe, h->path, connected);
+}
+
+void lb_hc_adopt(struct lb_daemon *d, int fd)
+{
+    struct lb_hc *h = d->hc;
+
+    if (!h || h->stopping || h->pipe_open) {
+        if (fd >= 0)
+            close(fd);
+        return;
+    }
+    if (fd < 0) {
+        if (!h->lost_logged)
+            lk_log_errno(fd, LK_LOG_WARNING,
+                         "checkd %s (through the master): %m; servers keep their last known state",
+                         h->path);
+        h->lost_logged = 1;
+        schedule_retry(h);
+        return;
+    }
+    uv_pipe_init(&d->loop, &h->pipe, 0);
+    h->pipe.data = h->creq.data = h;
+    h->pipe_open = 1;
+    h->handles++;
+    if (uv_pipe_open(&h->pipe, fd) < 0) {
+        close(fd);
+        drop(h, "cannot use the socket the master passed");
+        return;
+    }
+    connected(&h->creq, 0);
 }
 
 static void retry_cb(uv_timer_t *t)
@@ -699,6 +735,11 @@ void lb_hc_server_update(struct lb_daemon *d, struct lb_server *s)
     hs->last_cum = atomic_load(&s->cum_conns);
     hs->last_fail = atomic_load(&s->failed_conns);
     register_one(h, hs); /* when not connected, the reconnect registers it */
+}
+
+int lb_hc_synced(const struct lb_daemon *d)
+{
+    return !d->hc || d->hc->synced;
 }
 
 void lb_hc_server_admin(struct lb_daemon *d, struct lb_server *s)

@@ -45,6 +45,16 @@ void lb_hc_free(struct lb_daemon *d);
 void lb_hc_server_update(struct lb_daemon *d, struct lb_server *s);
 void lb_hc_server_deleted(struct lb_daemon *d, struct lb_server *s);
 
+/* The worker of a chrooted lbd -W gets its checkd connection from the
+ * master (mwlink.c): fd is that connected socket (owned from then on), or
+ * a negative errno when the master could not connect (retried with the
+ * usual backoff). */
+void lb_hc_adopt(struct lb_daemon *d, int fd);
+
+/* True when checkd's states are in (its first snapshot on this connection
+ * was applied) or no server is checked. */
+int lb_hc_synced(const struct lb_daemon *d);
+
 /* An operator changed the server's admin state (lbd.sock, stats page):
  * MAINT is mirrored in checkd ("disable health"), so the feed shows it and
  * checks pause; leaving MAINT resumes them ("enable health"). */

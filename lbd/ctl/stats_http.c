@@ -8,6 +8,7 @@
 #include "common/list.h"
 #include "common/log.h"
 #include "lbd/core/daemon.h"
+#include "lbd/core/mwlink.h"
 #include "lbd/ctl/stats_http.h"
 #include "lbd/ctl/stats_page.h"
 #include "lbd/http/sample.h"
@@ -278,17 +279,21 @@ static int listen_one(struct lb_daemon *d, struct lb_proxy *px, struct lb_bind *
 {
     struct lb_stats_http *h = d->stats_http;
     struct listener *l;
-    int r;
+    char key[96];
+    int r, fd = -1;
 
     if (h->n >= MAX_LISTEN)
         return -E2BIG;
+    if (d->mw) /* bound by the master (lbd -W) */
+        fd = lb_mw_take_fd(d->mw, lb_mw_key_http(key, sizeof(key), &b->addr));
     l = &h->l[h->n];
     uv_tcp_init(&d->loop, &l->tcp);
     l->tcp.data = l;
     l->d = d;
     l->px = px;
     h->n++;
-    r = uv_tcp_bind(&l->tcp, &b->addr.u.sa, 0);
+    r = d->mw ? (fd >= 0 ? uv_tcp_open(&l->tcp, fd) : UV_ENOENT)
+              : uv_tcp_bind(&l->tcp, &b->addr.u.sa, 0);
     if (r == 0)
         r = uv_listen((uv_stream_t *)&l->tcp, 128, on_conn);
     if (r < 0)

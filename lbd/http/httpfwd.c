@@ -1989,21 +1989,35 @@ void lb_http_session_start(struct lb_worker *w,
     run(s);
 }
 
-void lb_http_stop(struct lb_worker *w)
+/* A keep-alive connection idle for less than this may have a request on
+ * the wire already: closing it would fail that request (clients do not
+ * retry), so it gets one more answer, with "Connection: close". A fresh
+ * connection always gets its first request served. */
+#define STOP_IDLE_MS 1000
+
+void lb_http_stop_idle(struct lb_worker *w)
 {
     struct lb_http_worker *hw = w->http;
     struct lk_list *it, *nx;
 
     if (!hw)
         return;
-    lb_sconn_pool_stop(hw);
     LK_LIST_FOREACH_SAFE (it, nx, &hw->sessions) {
         struct hsess *s = LK_LIST_ELEM(it, struct hsess, link);
 
         s->cli_close = 1;
-        if (s->state == H_WAIT_REQ && s->clen == s->coff)
+        if (s->state == H_WAIT_REQ && s->clen == s->coff && !s->first &&
+            now_ms(s) >= s->t_idle + STOP_IDLE_MS)
             finish(s, NULL, 0);
     }
+}
+
+void lb_http_stop(struct lb_worker *w)
+{
+    if (!w->http)
+        return;
+    lb_sconn_pool_stop(w->http);
+    lb_http_stop_idle(w);
 }
 
 void lb_http_abort_all(struct lb_worker *w)

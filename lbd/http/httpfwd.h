@@ -29,9 +29,13 @@ void lb_http_session_start(struct lb_worker *w,
                            int fd,
                            const struct lk_addr *client);
 
-/* The worker is stopping: close idle client and server connections; busy
- * ones close after their current response. */
+/* The worker is stopping: close idle server connections and client
+ * connections idle for a second or more; the others close after their
+ * current or next response (a fresh connection gets its first request
+ * served). lb_http_stop_idle() is the client part alone, which the worker
+ * repeats on every tick while it stops. */
 void lb_http_stop(struct lb_worker *w);
+void lb_http_stop_idle(struct lb_worker *w);
 
 /* Abort every HTTP session now (hard stop). */
 void lb_http_abort_all(struct lb_worker *w);

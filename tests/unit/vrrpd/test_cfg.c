@@ -96,7 +96,7 @@ static void track_lbd_example(void **state)
     assert_int_equal(
         vr_cfg_load_file(LK_SOURCE_DIR "/deploy/examples/vrrpd-track-lbd.conf", &cfg, &err), 0);
     i = first_inst(cfg);
-    assert_string_equal(i->lbd.socket, "/run/lbkit/lbd.sock");
+    assert_string_equal(i->lbd.socket, "/run/lbkit/lbd-master.sock");
     assert_int_equal(i->lbd.weight, -10);
     assert_int_equal(i->lbd.timeout_ms, 1500);
     assert_int_equal(i->nscripts, 0);

@@ -127,6 +127,10 @@ static const struct err_case err_cases[] = {
      "t.cfg:4: frontend 'f': expected 'if' or 'unless', got 'when'"},
     {FE_BE "  errorfile 503 /nonexistent/503.http\n", "errorfile: cannot read '/nonexistent"},
     {"", "no frontend, backend or listen section"},
+    /* issue 13: master-worker is real; HAProxy's option of it is refused */
+    {"global\n  master-worker no-exit-on-failure\n" FE_BE,
+     "t.cfg:2: 'master-worker no-exit-on-failure' is not supported by lbd"},
+    {"global\n  chroot relative/dir\n" FE_BE, "t.cfg:2: 'chroot' expects an absolute directory"},
     /* issue 10: a port out of range is refused, not wrapped or taken as 0 */
     {FE_BE "  server s1 127.0.0.1:99999\n", "t.cfg:5: server 's1': invalid port '99999'"},
     {FE_BE "  server s1 127.0.0.1:0\n", "t.cfg:5: server 's1': invalid port '0'"},
@@ -247,6 +251,7 @@ static void test_keywords(void **state)
         "global\n"
         "  maxconn 2000\n  nbthread 2\n  tune.bufsize 32768\n  log 127.0.0.1:5140 local0 info\n"
         "  stats socket /tmp/a.sock mode 600 level user\n  hard-stop-after 3s\n  nosplice\n"
+        "  master-worker\n"
         "defaults\n  mode tcp\n  retries 5\n  timeout connect 1500ms\n  timeout client 1m\n"
         "  timeout server 30s\n  timeout queue 2s\n  timeout tunnel 1h\n  timeout check 2s\n"
         "  option redispatch\n  log global\n  maxconn 300\n"
@@ -269,6 +274,7 @@ static void test_keywords(void **state)
     assert_int_equal(cfg->global.bufsize, 32768);
     assert_int_equal(cfg->global.hard_stop_after_ms, 3000);
     assert_int_equal(cfg->global.nosplice, 1);
+    assert_int_equal(cfg->global.master_worker, 1);
     assert_non_null(cfg->global.logs);
     assert_int_equal(cfg->global.logs->kind, LB_LOG_UDP);
     assert_int_equal(lk_addr_port(&cfg->global.logs->addr), 5140);
@@ -423,12 +429,21 @@ static void test_debian_default(void **state)
 {
     struct lb_cfg *cfg = NULL;
 
-    /* stock haproxy.cfg global section: accepted, TLS/chroot/daemon warned about */
+    char *err = NULL;
+
+    /* stock haproxy.cfg global section: accepted, TLS/daemon warned about */
     load_fixture("debian-default.cfg", &cfg);
     assert_non_null(cfg->global.logs);
     assert_non_null(cfg->global.logs->next);
     assert_int_equal(cfg->global.logs->next->level, LK_LOG_NOTICE);
     assert_int_equal(cfg->global.stats_timeout_ms, 30000);
+    /* chroot: kept, and refused at its line unless master-worker runs it */
+    assert_string_equal(cfg->global.chroot, "/var/lib/haproxy");
+    assert_int_equal(lb_cfg_check_chroot(cfg, 1, &err), 0);
+    assert_int_equal(lb_cfg_check_chroot(cfg, 0, &err), -EINVAL);
+    assert_non_null(strstr(err, "debian-default.cfg:4: 'chroot' is supported by lbd only in "
+                                "master-worker mode"));
+    free(err);
     lb_cfg_free(cfg);
 }
 
