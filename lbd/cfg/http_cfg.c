@@ -15,9 +15,11 @@
 #include "lbd/cfg/cfg.h"
 #include "lbd/cfg/http_cfg.h"
 #include "lbd/cfg/proxy.h"
+#include "lbd/core/stktable.h"
 
 /* lbd's own error pages: HAProxy's layout (status line, no-cache, a small
- * HTML body, connection: close), our wording. */
+ * HTML body; no Connection field, as HAProxy: whether the connection stays
+ * open is decided when one is sent), our wording. */
 static const struct {
     int status;
     const char *reason, *text;
@@ -62,7 +64,7 @@ static void builtin_init(void)
                       builtin[i].status, builtin[i].reason, builtin[i].text);
         n = asprintf(&m,
                      "HTTP/1.1 %d %s\r\ncontent-length: %d\r\ncache-control: no-cache\r\n"
-                     "content-type: text/html\r\nconnection: close\r\n\r\n%s",
+                     "content-type: text/html\r\n\r\n%s",
                      builtin[i].status, builtin[i].reason, bl, body);
         builtin_msgs[i].status = builtin[i].status;
         builtin_msgs[i].data = n < 0 ? NULL : m;
@@ -123,6 +125,9 @@ struct lb_http_px *lb_http_px_free(struct lb_http_px *h)
     lb_rule_list_free(h->reqrules);
     lb_rule_list_free(h->rsprules);
     lb_rule_list_free(h->redirects);
+    lb_rule_list_free(h->tcp_conn);
+    lb_rule_list_free(h->tcp_content);
+    lb_stick_list_free(h->sticks);
     lb_acl_set_free(h->acls);
     for (i = 0; i < h->nerrfiles; i++)
         free(h->errfiles[i].data);
@@ -310,6 +315,77 @@ static int kw_redirect(int argc, char **argv, void *vctx, char **err)
     return add_rule(vctx, redirect_list, LB_RULE_REDIRECT, argc, argv, err);
 }
 
+static struct lb_rule **tcp_conn_list(struct lb_http_px *h)
+{
+    return &h->tcp_conn;
+}
+
+static struct lb_rule **tcp_content_list(struct lb_http_px *h)
+{
+    return &h->tcp_content;
+}
+
+static void note_line(struct lb_cfgctx *ctx, struct lb_http_px *h)
+{
+    if (!h->stick_file) {
+        h->stick_file = ctx->file;
+        h->stick_line = ctx->line;
+    }
+}
+
+static int kw_tcp_request(int argc, char **argv, void *vctx, char **err)
+{
+    struct lb_cfgctx *ctx = vctx;
+    int r;
+
+    if (strcmp(argv[1], "inspect-delay") == 0)
+        return pfail(ctx, err,
+                     "tcp-request inspect-delay: not supported by lbd (it inspects no "
+                     "payload: req.ssl_sni, req.len and req.payload are not available)");
+    if (argc < 3 || (strcmp(argv[1], "connection") != 0 && strcmp(argv[1], "content") != 0))
+        return pfail(ctx, err, "tcp-request %s: not supported by lbd (connection, content)",
+                     argv[1]);
+    if (strcmp(argv[1], "connection") == 0)
+        r = add_rule(ctx, tcp_conn_list, LB_RULE_TCP_CONN, argc, argv, err);
+    else
+        r = add_rule(ctx, tcp_content_list, LB_RULE_TCP_CONTENT, argc, argv, err);
+    if (r == 0 && ctx->px->http)
+        note_line(ctx, ctx->px->http);
+    return r;
+}
+
+static int kw_stick_table(int argc, char **argv, void *vctx, char **err)
+{
+    struct lb_cfgctx *ctx = vctx;
+    char *msg = NULL;
+    int r;
+
+    if (ctx->px->stk)
+        return pfail(ctx, err, "stick-table: only one per proxy");
+    r = lb_stk_parse(ctx->px->name, argc, argv, &ctx->px->stk, &msg);
+    if (r < 0)
+        return fail(ctx, err, r, msg);
+    ctx->px->stk->file = ctx->file;
+    ctx->px->stk->line = ctx->line;
+    return 0;
+}
+
+static int kw_stick(int argc, char **argv, void *vctx, char **err)
+{
+    struct lb_cfgctx *ctx = vctx;
+    struct lb_http_px *h = http_of(ctx);
+    char *msg = NULL;
+    int r;
+
+    if (!h)
+        return fail(ctx, err, -ENOMEM, NULL);
+    r = lb_stick_parse(&h->sticks, h->acls, argc, argv, &msg);
+    if (r < 0)
+        return fail(ctx, err, r, msg);
+    note_line(ctx, h);
+    return 0;
+}
+
 static int cookie_opt(struct lb_http_px *h, int argc, char **argv, int *i, char **err)
 {
     static const struct {
@@ -484,6 +560,11 @@ static int resolve_proxy(struct lb_cfg *cfg, struct lb_proxy *px, char **err)
                           h->rules_file, h->rules_line, lb_proxy_kind(px), px->name);
         return -EINVAL;
     }
+    if (lb_rule_resolve(h->reqrules, cfg, px->stk, h->rules_file, h->rules_line, err) < 0 ||
+        lb_rule_resolve(h->tcp_conn, cfg, px->stk, h->stick_file, h->stick_line, err) < 0 ||
+        lb_rule_resolve(h->tcp_content, cfg, px->stk, h->stick_file, h->stick_line, err) < 0 ||
+        lb_stick_resolve(h->sticks, cfg, px->stk, h->stick_file, h->stick_line, err) < 0)
+        ret = -EINVAL;
     for (r = h->switching; r; r = r->next) {
         r->be = lb_cfg_find_proxy(cfg, r->name, LB_CAP_BE);
         if (!r->be || r->be->mode != LB_MODE_HTTP) {
@@ -526,5 +607,8 @@ const struct lk_cfgkw lb_http_kws[] = {
     {"errorfile", kw_errorfile, 2, 2, D | FB},
     {"retry-on", kw_retry_on, 1, -1, D | B},
     {"http-reuse", kw_http_reuse, 1, 1, D | B},
+    {"tcp-request", kw_tcp_request, 1, -1, FB},
+    {"stick-table", kw_stick_table, 2, -1, FB},
+    {"stick", kw_stick, 2, -1, B},
     {NULL, NULL, 0, 0, 0},
 };

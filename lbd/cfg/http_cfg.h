@@ -61,10 +61,15 @@ struct lb_errmsg {
 
 struct lb_http_px {
     struct lb_acl_set *acls;
-    struct lb_switch *switching;  /* use_backend, in order */
-    struct lb_rule *reqrules;     /* http-request, in order */
-    struct lb_rule *rsprules;     /* http-response, in order */
-    struct lb_rule *redirects;    /* redirect statements (after http-request) */
+    struct lb_switch *switching; /* use_backend, in order */
+    struct lb_rule *reqrules;    /* http-request, in order */
+    struct lb_rule *rsprules;    /* http-response, in order */
+    struct lb_rule *redirects;   /* redirect statements (after http-request) */
+    struct lb_rule *tcp_conn;    /* tcp-request connection (any mode) */
+    struct lb_rule *tcp_content; /* tcp-request content (any mode) */
+    struct lb_stick *sticks;     /* stick on|match|store-request (backends) */
+    const char *stick_file;      /* first stick / tcp-request line */
+    unsigned stick_line;
     const struct lb_http_px *def; /* the defaults' rules, run first (not owned) */
     const char *rules_file;       /* first rule line, for mode tcp refusals */
     unsigned rules_line;

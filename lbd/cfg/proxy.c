@@ -11,6 +11,7 @@
 #include "lbd/cfg/http_cfg.h"
 #include "lbd/cfg/proxy.h"
 #include "lbd/core/server.h"
+#include "lbd/core/stktable.h"
 #include "proto/feed.h"
 
 static const char *const algo_names[LB_ALGO_MAX] = {
@@ -141,6 +142,7 @@ struct lb_proxy *lb_proxy_free(struct lb_proxy *px)
     free(px->extra_file);
     free(px->extra_line);
     lb_http_px_free(px->http);
+    lb_stk_free(px->stk);
     lb_cond_free(px->stats.admin);
     free(px->defsrv.cookie);
     free(px->stats.uri);

@@ -3,6 +3,7 @@
 
 #include "lbd/core/backend.h"
 #include "lbd/core/proxy_types.h"
+#include "lbd/core/server.h"
 
 /* Raise *max to v unless another thread already raised it further. */
 static void raise_max(_Atomic unsigned *max, unsigned v)
@@ -47,4 +48,16 @@ int lb_backend_assigned(struct lb_proxy *be,
     atomic_store_explicit(&srv->last_sess_ms, now_ms, memory_order_relaxed);
     atomic_store_explicit(&be->last_sess_ms, now_ms, memory_order_relaxed);
     return redispatched;
+}
+
+struct lb_server *lb_backend_take_id(struct lb_proxy *be, unsigned id)
+{
+    unsigned i;
+
+    for (i = 0; id && i < be->nservers; i++)
+        if (be->servers[i]->puid == id)
+            return lb_server_usable(be->servers[i]) && lb_server_take(be->servers[i]) == 0
+                       ? be->servers[i]
+                       : NULL;
+    return NULL;
 }

@@ -37,4 +37,9 @@ int lb_backend_assigned(struct lb_proxy *be,
                         struct lb_server *prev,
                         uint64_t now_ms);
 
+/* The server of BE whose id (puid) is `id`, with a slot taken for the
+ * caller, when it is usable and has room; else NULL (persistence by stick
+ * table: the session then balances as usual). */
+struct lb_server *lb_backend_take_id(struct lb_proxy *be, unsigned id);
+
 #endif

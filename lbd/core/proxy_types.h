@@ -166,6 +166,7 @@ struct lb_stats_cfg {
 
 struct lb_srv_observer; /* lbd/core/server.h */
 struct lb_cond;         /* lbd/http/acl.h */
+struct lb_stktable;     /* lbd/core/stktable.h */
 
 struct lb_proxy {
     struct lb_proxy *next;
@@ -197,7 +198,8 @@ struct lb_proxy {
      * word is stored as LB_CFG_WORD_SPACE so that the word stays one. */
     const char **extra_file; /* FILE:LINE of each extra line, for messages */
     unsigned *extra_line;
-    struct lb_http_px *http; /* mode http: extra compiled by http_cfg.c */
+    struct lb_http_px *http; /* rules and http settings: lbd/cfg/http_cfg.h */
+    struct lb_stktable *stk; /* its stick-table, or NULL (lbd/core/stktable.h) */
     /* shared: */
     _Atomic unsigned cur_conns;
     _Atomic unsigned max_conns_seen;
@@ -208,7 +210,8 @@ struct lb_proxy {
     _Atomic uint64_t last_sess_ms;
     _Atomic uint64_t failed_conns, failed_resp, wretr, wredis; /* retries, redispatches */
     _Atomic uint64_t req_tot, failed_req, denied_req, denied_resp, cli_aborts, srv_aborts;
-    _Atomic uint64_t hrsp[6]; /* HTTP responses 1xx..5xx, other */
+    _Atomic uint64_t denied_conn; /* tcp-request reject, silent-drop */
+    _Atomic uint64_t hrsp[6];     /* HTTP responses 1xx..5xx, other */
     /* control thread only: */
     const struct lb_srv_observer *srv_observer; /* told of server state changes */
     uint64_t last_change_ms;
@@ -248,8 +251,8 @@ struct lb_global {
 
 struct lb_cfg {
     struct lb_global global;
-    struct lb_proxy *proxies;  /* frontends, backends, listens in file order */
-    struct lb_proxy *defaults; /* every defaults section, for named lookup */
+    struct lb_proxy *proxies;      /* frontends, backends, listens in file order */
+    struct lb_proxy *defaults;     /* every defaults section, for named lookup */
     struct lb_userlist *userlists; /* lbd/cfg/userlist.h */
     char *path;
     char **files; /* every file read, so objects can point at their FILE */

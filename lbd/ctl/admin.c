@@ -17,6 +17,7 @@
 #include "lbd/core/daemon.h"
 #include "lbd/core/mwlink.h"
 #include "lbd/core/server.h"
+#include "lbd/core/stktable.h"
 #include "lbd/core/worker.h"
 #include "lbd/ctl/admin.h"
 #include "lbd/ctl/admin_int.h"
@@ -107,6 +108,86 @@ static int cmd_show_servers_state(struct lk_cmdconn *c, struct lb_daemon *d, int
     return lb__admin_reply(c, &sb);
 }
 
+/* The stick tables of every proxy, in file order. */
+static struct lb_stktable *table_find(struct lb_daemon *d, const char *name)
+{
+    struct lb_proxy *px;
+
+    for (px = d->cfg->proxies; px; px = px->next)
+        if (px->stk && strcmp(px->stk->name, name) == 0)
+            return px->stk;
+    return NULL;
+}
+
+/* "show table [NAME [data.TYPE OP VALUE] [key KEY]]", HAProxy's form. */
+static int cmd_show_table(struct lk_cmdconn *c, struct lb_daemon *d, int argc, char **argv)
+{
+    struct lk_sb sb = LK_SB_INIT;
+    struct lb_stktable *t;
+    struct lb_proxy *px;
+    const char *key = NULL, *op = NULL;
+    int64_t val = 0;
+    int i, data = -1;
+
+    if (argc < 3) { /* last declared first, as HAProxy lists them */
+        struct lb_stktable *v[256];
+        size_t n = 0;
+
+        for (px = d->cfg->proxies; px && n < LK_ARRAY_SIZE(v); px = px->next)
+            if (px->stk)
+                v[n++] = px->stk;
+        while (n > 0)
+            lb_stk_show_list(&sb, v[--n]);
+        return lb__admin_reply(c, &sb);
+    }
+    if (!(t = table_find(d, argv[2])))
+        return lk_cmdconn_printf(c, "No such table\n");
+    for (i = 3; i + 1 < argc; i += 2) {
+        if (strcmp(argv[i], "key") == 0) {
+            key = argv[i + 1];
+        } else if (strncmp(argv[i], "data.", 5) == 0 && i + 2 < argc) {
+            data = lb_stk_data_find(argv[i] + 5, strlen(argv[i] + 5));
+            op = argv[i + 1];
+            if (data < 0 || !(t->store & (1u << data)))
+                return lk_cmdconn_printf(c, "Data type not stored in this table\n");
+            if (lk_parse_int(argv[i + 2], INT64_MIN, INT64_MAX, &val) < 0 ||
+                (strcmp(op, "eq") && strcmp(op, "ne") && strcmp(op, "gt") && strcmp(op, "ge") &&
+                 strcmp(op, "lt") && strcmp(op, "le")))
+                return lk_cmdconn_printf(c, "Require a valid integer value to compare against\n");
+            i++;
+        } else {
+            return lk_cmdconn_printf(
+                c, "Optional argument only supports \"data.<store_data_type>\" and key\n");
+        }
+    }
+    if (i < argc)
+        return lk_cmdconn_printf(
+            c, "Optional argument only supports \"data.<store_data_type>\" and key\n");
+    if (lb_stk_show(&sb, t, key, data, op, val, lk_mono_ms()) < 0) {
+        lk_sb_free(&sb);
+        return lk_cmdconn_printf(c, "Invalid key\n");
+    }
+    return lb__admin_reply(c, &sb);
+}
+
+/* "clear table NAME [key KEY]" */
+static int cmd_clear_table(struct lk_cmdconn *c, struct lb_daemon *d, int argc, char **argv)
+{
+    struct lb_stktable *t;
+
+    if (argc < 3)
+        return lk_cmdconn_printf(c, "Missing table name.\n");
+    if (!(t = table_find(d, argv[2])))
+        return lk_cmdconn_printf(c, "No such table\n");
+    if (argc == 5 && strcmp(argv[3], "key") == 0)
+        lb_stk_clear(t, argv[4], lk_mono_ms());
+    else if (argc == 3)
+        lb_stk_clear(t, NULL, lk_mono_ms());
+    else
+        return lk_cmdconn_printf(c, "Optional argument only supports \"key\"\n");
+    return lk_cmdconn_printf(c, "\n");
+}
+
 static int cmd_show_backend(struct lk_cmdconn *c, struct lb_daemon *d, int argc, char **argv)
 {
     struct lk_sb sb = LK_SB_INIT;
@@ -192,6 +273,16 @@ static const struct lb_admin_cmd cmds[] = {
      cmd_show_servers_state,
      "show servers state [<backend>]",
      "dump volatile server information"},
+    {{"show", "table", NULL},
+     LK_CMD_LEVEL_OPERATOR,
+     cmd_show_table,
+     "show table [<table>] [data.<type> <op> <val>] [key <k>]",
+     "report table usage stats or dump this table's contents"},
+    {{"clear", "table", NULL},
+     LK_CMD_LEVEL_OPERATOR,
+     cmd_clear_table,
+     "clear table <table> [key <k>]",
+     "remove an entry from a table"},
     {{"show", "backend", NULL},
      LK_CMD_LEVEL_USER,
      cmd_show_backend,

@@ -269,7 +269,7 @@ static void fill_frontend(struct row *r, struct lb_daemon *d, const struct lb_pr
     put_u64(r, F_CONN_RATE_MAX, px->rate_max);
     put_u64(r, F_CONN_TOT, LD(px->cum_conns));
     put_u64(r, F_INTERCEPTED, 0);
-    put_u64(r, F_DCON, 0);
+    put_u64(r, F_DCON, LD(px->denied_conn));
     put_u64(r, F_DSES, 0);
     put_modules(r, 1);
 }

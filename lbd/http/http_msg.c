@@ -16,7 +16,7 @@ void lb_wb_put(struct lb_wb *w, const void *s, size_t n)
     w->len += n;
 }
 
-#define wb lb_wb
+#define wb  lb_wb
 #define put lb_wb_put
 
 #define PUTS(w, lit) put((w), (lit), sizeof(lit) - 1)

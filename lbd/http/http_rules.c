@@ -12,6 +12,8 @@
 
 #include "common/cfgkw.h"
 #include "common/cfglex.h"
+#include "lbd/cfg/cfg.h"
+#include "lbd/core/stkctr.h"
 #include "lbd/http/http_msg.h"
 #include "lbd/http/http_rules.h"
 
@@ -33,6 +35,11 @@ enum act {
     A_SET_STATUS,
     A_PROMEX,
     A_AUTH,
+    A_TRACK,
+    A_SC_INC_GPC0,
+    A_SC_SET_GPT0,
+    A_SILENT_DROP,
+    A_REJECT,
 };
 
 enum redir { R_LOCATION, R_PREFIX, R_SCHEME };
@@ -60,6 +67,11 @@ struct lb_rule {
     uint8_t has_body;
     struct hdr_fmt *hdrs; /* return/deny "hdr N FMT" */
     size_t nhdrs;
+    struct lb_sexpr *key;      /* track-sc: the key */
+    struct lb_stktable *table; /* track-sc: resolved after the file */
+    char *table_name;
+    uint8_t ctr;  /* sc number */
+    int64_t ival; /* sc-set-gpt0 */
 };
 
 /* ---- freeing ---- */
@@ -81,6 +93,8 @@ static void rule_free(struct lb_rule *r)
         lb_lfmt_free(r->hdrs[i].fmt);
     }
     free(r->hdrs);
+    lb_sexpr_free(r->key);
+    free(r->table_name);
     free(r);
 }
 
@@ -435,6 +449,52 @@ static int pa_promex(struct pctx *p)
     return 0;
 }
 
+/* "track-sc0 KEY [table NAME]" (the counter is in the action's name). */
+static int pa_track(struct pctx *p)
+{
+    const char *k, *w;
+    int r;
+
+    p->r->ctr = (uint8_t)(p->argv[p->i - 1][8] - '0');
+    if ((r = need(p, &k, "a key expression")) < 0 ||
+        (r = lb_sexpr_parse(k, p->avail, &p->r->key, p->err)) < 0)
+        return r;
+    w = next_word(p);
+    if (!w)
+        return 0;
+    if (strcmp(w, "table") != 0 || !(w = next_word(p)))
+        return lk_cfg_err(p->err, "%s: expected 'table NAME' after the key", p->argv[p->i - 1]);
+    return (p->r->table_name = strdup(w)) ? 0 : -ENOMEM;
+}
+
+/* "sc-inc-gpc0(N)", "sc-set-gpt0(N) INT": the counter between parentheses. */
+static int pa_sc(struct pctx *p)
+{
+    const char *a = p->argv[p->i - 1], *v;
+    uint64_t n;
+    char num[4];
+    size_t l = strlen(a);
+    int r;
+
+    if (l < 4 || a[l - 1] != ')' || a[l - 3] != '(')
+        return lk_cfg_err(p->err, "%s: expected the counter, e.g. sc-inc-gpc0(0)", a);
+    num[0] = a[l - 2];
+    num[1] = '\0';
+    if (lk_parse_uint(num, 0, 2, &n) < 0)
+        return lk_cfg_err(p->err, "%s: counter must be 0, 1 or 2", a);
+    p->r->ctr = (uint8_t)n;
+    if (p->r->act != A_SC_SET_GPT0)
+        return 0;
+    if ((r = need(p, &v, "a value")) < 0)
+        return r;
+    if (lk_parse_int(v, INT32_MIN, INT32_MAX, &p->r->ival) < 0)
+        return lk_cfg_err(p->err,
+                          "%s: the value must be an integer (expressions are not "
+                          "supported by lbd)",
+                          a);
+    return 0;
+}
+
 /* Actions, with the phases they exist in (bit 0 request, bit 1 response). */
 static const struct {
     const char *name;
@@ -458,6 +518,18 @@ static const struct {
     {"set-status", A_SET_STATUS, 2, pa_set_status},
     {"use-service", A_PROMEX, 1, pa_promex},
     {"auth", A_AUTH, 1, pa_auth},
+    {"track-sc0", A_TRACK, 1 | 4, pa_track},
+    {"track-sc1", A_TRACK, 1 | 4, pa_track},
+    {"track-sc2", A_TRACK, 1 | 4, pa_track},
+    {"sc-inc-gpc0(0)", A_SC_INC_GPC0, 1 | 2 | 4, pa_sc},
+    {"sc-inc-gpc0(1)", A_SC_INC_GPC0, 1 | 2 | 4, pa_sc},
+    {"sc-inc-gpc0(2)", A_SC_INC_GPC0, 1 | 2 | 4, pa_sc},
+    {"sc-set-gpt0(0)", A_SC_SET_GPT0, 1 | 2 | 4, pa_sc},
+    {"sc-set-gpt0(1)", A_SC_SET_GPT0, 1 | 2 | 4, pa_sc},
+    {"sc-set-gpt0(2)", A_SC_SET_GPT0, 1 | 2 | 4, pa_sc},
+    {"silent-drop", A_SILENT_DROP, 1 | 2 | 4, pa_none},
+    {"accept", A_ALLOW, 4, pa_none},
+    {"reject", A_REJECT, 4, pa_none},
 };
 
 static void append(struct lb_rule **list, struct lb_rule *r)
@@ -475,7 +547,7 @@ int lb_rule_parse(struct lb_rule **list,
                   char **err)
 {
     struct pctx p = {NULL, LB_SMP_USE_REQ, argc, argv, 1, err, 403};
-    unsigned bit = phase == LB_RULE_RSP ? 2 : 1;
+    unsigned bit = phase == LB_RULE_RSP ? 2 : phase >= LB_RULE_TCP_CONN ? 4 : 1;
     size_t k;
     int r;
 
@@ -483,11 +555,20 @@ int lb_rule_parse(struct lb_rule **list,
         p.avail = LB_SMP_USE_RSP;
     if (phase == LB_RULE_REDIRECT) /* "redirect KIND ...": the action is the keyword */
         p.i = 0;
+    if (phase >= LB_RULE_TCP_CONN) { /* "tcp-request connection|content ACTION" */
+        p.i = 2;
+        p.avail = 0; /* addresses and counters: lbd inspects no payload */
+    }
     if (p.i >= argc)
         return lk_cfg_err(err, "%s: expected an action", argv[0]);
     for (k = 0; k < LK_ARRAY_SIZE(actions); k++)
         if (strcmp(actions[k].name, argv[p.i]) == 0 && (actions[k].phases & bit))
             break;
+    if (k == LK_ARRAY_SIZE(actions) && phase >= LB_RULE_TCP_CONN)
+        return lk_cfg_err(err,
+                          "tcp-request %s %s: action not supported by lbd (accept, reject, "
+                          "track-sc0/1/2, sc-inc-gpc0(N), sc-set-gpt0(N), silent-drop)",
+                          argv[1], p.i < argc ? argv[p.i] : "");
     if (k == LK_ARRAY_SIZE(actions))
         return lk_cfg_err(err,
                           "%s %s: action not supported by lbd (allow, deny, return, redirect, "
@@ -495,8 +576,9 @@ int lb_rule_parse(struct lb_rule **list,
                           argv[0], argv[p.i],
                           phase == LB_RULE_RSP ? ", set-status"
                                                : ", set-path, set-pathq, set-query, set-uri, "
-                                                 "set-method, auth, use-service "
-                                                 "prometheus-exporter");
+                                                 "set-method, auth, track-sc0/1/2, "
+                                                 "sc-inc-gpc0(N), sc-set-gpt0(N), silent-drop, "
+                                                 "use-service prometheus-exporter");
     p.i++;
     p.r = calloc(1, sizeof(*p.r));
     if (!p.r)
@@ -906,11 +988,8 @@ static enum lb_rule_verdict reply_return(struct lb_rule_io *io, const struct lb_
     }
     snprintf(sl, sizeof(sl), "HTTP/1.1 %d %s\r\n", r->status, reason(r->status));
     puts_(&w, sl);
-    if (r->fmt) {
-        body = io->smp->chunk[io->smp->next_chunk++ & 1];
-        blen = lb_lfmt_render(r->fmt, io->smp, body, LB_SMP_CHUNK);
-        /* the chunk may be reused by the header formats below: keep a copy */
-        memcpy(val, body, blen);
+    if (r->fmt) { /* into our own buffer: samples write into the chunks */
+        blen = lb_lfmt_render(r->fmt, io->smp, val, sizeof(val));
         body = val;
     } else if (r->has_body) {
         body = r->body;
@@ -976,6 +1055,52 @@ static int run_edit(struct lb_rule_io *io, const struct lb_rule *r)
     }
 }
 
+/* The key a sample gives, in the table's type. */
+static int stk_key(struct lb_stktable *t,
+                   struct lb_smp_ctx *c,
+                   const struct lb_sexpr *e,
+                   struct lb_stkkey *k)
+{
+    struct lb_smp v;
+    unsigned occ = 0;
+
+    /* a multi-value fetch gives its last value, as in HAProxy's samples */
+    while (lb_sexpr_multi(e) && occ < 4 * HTTP1_MAX_HDRS && lb_sexpr_eval(e, c, occ + 1, &v))
+        occ++;
+    if (!lb_sexpr_eval(e, c, occ, &v))
+        return -ENOENT;
+    if (v.type == LB_SMP_ADDR)
+        return lb_stk_key_addr(t, v.addr, k);
+    if ((v.type == LB_SMP_INT || v.type == LB_SMP_BOOL) && t->type == LB_STK_INT)
+        return lb_stk_key_int(t, v.i, k);
+    lb_smp_as_str(c, &v);
+    return lb_stk_key_str(t, v.str, v.len, k);
+}
+
+static void run_track(struct lb_rule_io *io, const struct lb_rule *r)
+{
+    struct lb_stkkey k;
+
+    if (!io->smp->sc || !r->table || stk_key(r->table, io->smp, r->key, &k) < 0)
+        return;
+    /* tcp-request connection: the session's; content and http-request: the
+     * stream's (each request), as HAProxy attaches them */
+    lb_stkctr_track(io->smp->sc, r->ctr, r->table, &k, r->phase != LB_RULE_TCP_CONN,
+                    io->smp->now_ms);
+}
+
+static void run_sc(struct lb_rule_io *io, const struct lb_rule *r)
+{
+    struct lb_stkctr *c = io->smp->sc ? &io->smp->sc[r->ctr] : NULL;
+
+    if (!c || !c->t)
+        return;
+    if (r->act == A_SC_INC_GPC0)
+        lb_stk_add(c->t, c->e, LB_STK_GPC0, 1, io->smp->now_ms);
+    else
+        lb_stk_set(c->t, c->e, LB_STK_GPT0, r->ival, io->smp->now_ms);
+}
+
 enum lb_rule_verdict lb_rule_run(const struct lb_rule *r, struct lb_rule_io *io)
 {
     for (; r; r = r->next) {
@@ -991,7 +1116,18 @@ enum lb_rule_verdict lb_rule_run(const struct lb_rule *r, struct lb_rule_io *io)
             return reply_redirect(io, r);
         case A_PROMEX:
             continue; /* the stats page serves it before the rules run */
-        case A_AUTH:  /* the proxy's 401 page, with the challenge */
+        case A_REJECT:
+            return LB_RULE_REJECT;
+        case A_SILENT_DROP:
+            return LB_RULE_DROP;
+        case A_TRACK:
+            run_track(io, r);
+            continue;
+        case A_SC_INC_GPC0:
+        case A_SC_SET_GPT0:
+            run_sc(io, r);
+            continue;
+        case A_AUTH: /* the proxy's 401 page, with the challenge */
             io->status = 401;
             io->reply_len = 0;
             io->realm = r->reason ? r->reason : io->px_name;
@@ -1002,4 +1138,214 @@ enum lb_rule_verdict lb_rule_run(const struct lb_rule *r, struct lb_rule_io *io)
         }
     }
     return LB_RULE_CONTINUE;
+}
+
+/* ---- tables, after the whole file ---- */
+
+static struct lb_stktable *table_named(const struct lb_cfg *cfg, const char *name)
+{
+    const struct lb_proxy *px = lb_cfg_find_proxy(cfg, name, LB_CAP_FE | LB_CAP_BE);
+
+    return px ? px->stk : NULL;
+}
+
+int lb_rule_resolve(struct lb_rule *list,
+                    const struct lb_cfg *cfg,
+                    struct lb_stktable *deftable,
+                    const char *file,
+                    unsigned line,
+                    char **err)
+{
+    int ret = 0;
+
+    for (; list; list = list->next) {
+        if (list->act != A_TRACK)
+            continue;
+        list->table = list->table_name ? table_named(cfg, list->table_name) : deftable;
+        if (!list->table) {
+            lb_cfg_err_append(err, "%s:%u: track-sc%u: %s", file, line, list->ctr,
+                              list->table_name ? "no stick-table in the proxy named by 'table'"
+                                               : "this proxy has no stick-table (add one, or "
+                                                 "'table NAME')");
+            ret = -EINVAL;
+        }
+    }
+    return ret;
+}
+
+enum stick_kind { ST_ON, ST_MATCH, ST_STORE };
+
+struct lb_stick {
+    struct lb_stick *next;
+    uint8_t kind;
+    struct lb_sexpr *key;
+    struct lb_cond *cond;
+    char *table_name;
+    struct lb_stktable *table;
+};
+
+struct lb_stick *lb_stick_list_free(struct lb_stick *list)
+{
+    struct lb_stick *n;
+
+    for (; list; list = n) {
+        n = list->next;
+        lb_sexpr_free(list->key);
+        lb_cond_free(list->cond);
+        free(list->table_name);
+        free(list);
+    }
+    return NULL;
+}
+
+int lb_stick_parse(struct lb_stick **list,
+                   const struct lb_acl_set *acls,
+                   int argc,
+                   char **argv,
+                   char **err)
+{
+    static const char *const kinds[] = {"on", "match", "store-request"};
+    struct lb_stick *st, **tail;
+    size_t k;
+    int i = 3, r;
+
+    for (k = 0; k < LK_ARRAY_SIZE(kinds) && strcmp(kinds[k], argv[1]) != 0; k++)
+        ;
+    if (k == LK_ARRAY_SIZE(kinds))
+        return lk_cfg_err(err, "stick %s: not supported by lbd (on, match, store-request)",
+                          argv[1]);
+    if (argc < 3)
+        return lk_cfg_err(err, "stick %s: expected a key expression", argv[1]);
+    st = calloc(1, sizeof(*st));
+    if (!st)
+        return -ENOMEM;
+    st->kind = (uint8_t)k;
+    r = lb_sexpr_parse(argv[2], LB_SMP_USE_REQ, &st->key, err);
+    if (r == 0 && i + 1 < argc && strcmp(argv[i], "table") == 0) {
+        st->table_name = strdup(argv[i + 1]);
+        r = st->table_name ? 0 : -ENOMEM;
+        i += 2;
+    }
+    if (r == 0 && i < argc)
+        r = lb_cond_parse(acls, LB_SMP_USE_REQ, argc - i, argv + i, &st->cond, err);
+    if (r < 0) {
+        lb_stick_list_free(st);
+        return r;
+    }
+    for (tail = list; *tail; tail = &(*tail)->next)
+        ;
+    *tail = st;
+    return 0;
+}
+
+int lb_stick_resolve(struct lb_stick *list,
+                     const struct lb_cfg *cfg,
+                     struct lb_stktable *deftable,
+                     const char *file,
+                     unsigned line,
+                     char **err)
+{
+    int ret = 0;
+
+    for (; list; list = list->next) {
+        list->table = list->table_name ? table_named(cfg, list->table_name) : deftable;
+        if (list->table && !(list->table->store & (1u << LB_STK_SERVER_ID)))
+            list->table->store |= 1u << LB_STK_SERVER_ID; /* implied, as in HAProxy */
+        if (!list->table) {
+            lb_cfg_err_append(err,
+                              "%s:%u: stick: no stick-table to use (add one to the "
+                              "backend, or 'table NAME')",
+                              file, line);
+            ret = -EINVAL;
+        }
+    }
+    return ret;
+}
+
+unsigned lb_stick_match(const struct lb_stick *st, struct lb_smp_ctx *c)
+{
+    struct lb_stkentry *e;
+    struct lb_stkkey k;
+    int64_t id = 0;
+
+    for (; st; st = st->next) {
+        if (st->kind == ST_STORE || !lb_cond_eval(st->cond, c) ||
+            stk_key(st->table, c, st->key, &k) < 0)
+            continue;
+        e = lb_stk_get(st->table, &k, 0, c->now_ms);
+        if (!e)
+            continue;
+        if (lb_stk_read(st->table, e, LB_STK_SERVER_ID, c->now_ms, &id) < 0)
+            id = 0;
+        lb_stk_release(st->table, e);
+        if (id > 0)
+            return (unsigned)id;
+    }
+    return 0;
+}
+
+void lb_stick_store(const struct lb_stick *st, struct lb_smp_ctx *c, unsigned puid)
+{
+    struct lb_stkentry *e;
+    struct lb_stkkey k;
+
+    for (; st; st = st->next) {
+        if (st->kind == ST_MATCH || !lb_cond_eval(st->cond, c) ||
+            stk_key(st->table, c, st->key, &k) < 0)
+            continue;
+        e = lb_stk_get(st->table, &k, 1, c->now_ms);
+        if (!e)
+            continue;
+        lb_stk_set(st->table, e, LB_STK_SERVER_ID, puid, c->now_ms);
+        lb_stk_release(st->table, e);
+    }
+}
+
+/* ---- with a connection's data only ---- */
+
+static void conn_ctx(struct lb_smp_ctx *c, const struct lb_conn_info *ci, struct lb_stktable *t)
+{
+    memset(c, 0, offsetof(struct lb_smp_ctx, chunk));
+    c->next_chunk = 0;
+    c->src = ci->src;
+    c->dst = ci->dst;
+    c->sc = ci->sc;
+    c->deftable = t;
+    c->now_ms = ci->now_ms;
+}
+
+enum lb_rule_verdict lb_rule_run_conn(const struct lb_rule *list,
+                                      struct lb_stktable *deftable,
+                                      const struct lb_conn_info *ci)
+{
+    struct lb_smp_ctx c;
+    struct lb_rule_io io;
+
+    if (!list)
+        return LB_RULE_CONTINUE;
+    conn_ctx(&c, ci, deftable);
+    memset(&io, 0, sizeof(io));
+    io.smp = &c;
+    io.cur = -1;
+    return lb_rule_run(list, &io);
+}
+
+unsigned lb_stick_match_conn(const struct lb_stick *list, const struct lb_conn_info *ci)
+{
+    struct lb_smp_ctx c;
+
+    if (!list)
+        return 0;
+    conn_ctx(&c, ci, NULL);
+    return lb_stick_match(list, &c);
+}
+
+void lb_stick_store_conn(const struct lb_stick *list, const struct lb_conn_info *ci, unsigned puid)
+{
+    struct lb_smp_ctx c;
+
+    if (!list)
+        return;
+    conn_ctx(&c, ci, NULL);
+    lb_stick_store(list, &c, puid);
 }

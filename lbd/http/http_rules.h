@@ -28,10 +28,17 @@
 struct lb_rule;
 
 /* Where a rule list runs. */
-enum lb_rule_phase { LB_RULE_REQ = 0, LB_RULE_RSP, LB_RULE_REDIRECT };
+enum lb_rule_phase {
+    LB_RULE_REQ = 0,
+    LB_RULE_RSP,
+    LB_RULE_REDIRECT,
+    LB_RULE_TCP_CONN,    /* tcp-request connection */
+    LB_RULE_TCP_CONTENT, /* tcp-request content */
+};
 
-/* Parse one line: argv[0] is "http-request", "http-response" or
- * "redirect" (then argv[1] is location|prefix|scheme). `acls` are the
+/* Parse one line: argv[0] is "http-request", "http-response",
+ * "redirect" (then argv[1] is location|prefix|scheme) or "tcp-request"
+ * (argv[1] connection|content, argv[2] the action). `acls` are the
  * proxy's named ACLs. Appends to *list. Returns 0 or a negative errno
  * with *err. */
 int lb_rule_parse(struct lb_rule **list,
@@ -76,7 +83,63 @@ enum lb_rule_verdict {
     LB_RULE_ALLOW,        /* allow: stop this list, pass */
     LB_RULE_REPLY,        /* io->reply holds the response to send */
     LB_RULE_ERROR,        /* a rewrite failed: answer 500 (502 for a response) */
+    LB_RULE_REJECT,       /* tcp-request reject: close at once */
+    LB_RULE_DROP,         /* silent-drop: close with a reset, say nothing */
 };
+
+/* After the whole file: each track-sc rule's table (its "table NAME", or
+ * `deftable`, the proxy's own). Errors appended to *err as "FILE:LINE:
+ * ..." (file/line: where the list starts). Returns 0 or -EINVAL. */
+struct lb_cfg;
+struct lb_stktable;
+int lb_rule_resolve(struct lb_rule *list,
+                    const struct lb_cfg *cfg,
+                    struct lb_stktable *deftable,
+                    const char *file,
+                    unsigned line,
+                    char **err);
+
+/* "stick on|match|store-request EXPR [table NAME] [if|unless COND]": a
+ * backend's persistence rules. */
+struct lb_stick;
+
+int lb_stick_parse(struct lb_stick **list,
+                   const struct lb_acl_set *acls,
+                   int argc,
+                   char **argv,
+                   char **err);
+struct lb_stick *lb_stick_list_free(struct lb_stick *list);
+int lb_stick_resolve(struct lb_stick *list,
+                     const struct lb_cfg *cfg,
+                     struct lb_stktable *deftable,
+                     const char *file,
+                     unsigned line,
+                     char **err);
+
+/* The server id (puid) stored for this exchange by a matching rule, or 0. */
+unsigned lb_stick_match(const struct lb_stick *list, struct lb_smp_ctx *c);
+
+/* Remember server `puid` for this exchange in every storing rule. */
+void lb_stick_store(const struct lb_stick *list, struct lb_smp_ctx *c, unsigned puid);
+
+/* What a connection sees before any request: its addresses, its tracked
+ * counters, the time. For tcp-request rules and stick rules in mode tcp. */
+struct lb_conn_info {
+    const struct lk_addr *src, *dst;
+    struct lb_stkctr *sc;
+    uint64_t now_ms;
+};
+
+/* Run tcp-request rules (connection or content) with only the
+ * connection's data. LB_RULE_CONTINUE or ALLOW: go on. */
+enum lb_rule_verdict lb_rule_run_conn(const struct lb_rule *list,
+                                      struct lb_stktable *deftable,
+                                      const struct lb_conn_info *ci);
+
+/* Stick rules with only the connection's data: the server id to use (0:
+ * none), and the store after a server was chosen. */
+unsigned lb_stick_match_conn(const struct lb_stick *list, const struct lb_conn_info *ci);
+void lb_stick_store_conn(const struct lb_stick *list, const struct lb_conn_info *ci, unsigned puid);
 
 /* Run a list in order until a final action (allow, deny, return,
  * redirect) or its end. */

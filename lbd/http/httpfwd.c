@@ -20,6 +20,7 @@
 #include "lbd/core/balance.h"
 #include "lbd/core/daemon.h"
 #include "lbd/core/server.h"
+#include "lbd/core/stkctr.h"
 #include "lbd/core/tlog.h"
 #include "lbd/ctl/errors.h"
 #include "lbd/http/http_conn.h"
@@ -65,6 +66,7 @@ struct hsess {
     uint8_t first, in_txn, cli_close, srv_close, upgrade, tunnel_pending;
     uint8_t c_eof, s_eof, c_shut, s_shut, got_rsp, reused, no_reuse, be_counted;
     uint8_t redispatched;
+    uint8_t reply_ka;  /* a rule's reply keeps the connection (return, redirect) */
     uint8_t body_sent; /* request body bytes left for a server: no retry */
     char term[2], ck_in, ck_out;
     int status;
@@ -75,9 +77,10 @@ struct hsess {
     const uint8_t *rqh;              /* the request head when rules rebuilt it */
     struct lk_addr loc;              /* the frontend address (dst), once asked */
     uint8_t has_loc;
-    const char *rout;          /* bytes for the client: rbuf or an error page */
-    uint32_t coff, clen, cfwd; /* client input [coff, clen); cfwd: body ready */
-    uint32_t soff, slen, sfwd; /* server input, same */
+    struct lb_stkctr stk[LB_STKCTR_N]; /* tracked stick counters (sc0..sc2) */
+    const char *rout;                  /* bytes for the client: rbuf or an error page */
+    uint32_t coff, clen, cfwd;         /* client input [coff, clen); cfwd: body ready */
+    uint32_t soff, slen, sfwd;         /* server input, same */
     uint32_t olen, osent, rlen, rsent;
     uint32_t head_base;        /* where the request head starts in cbuf */
     uint32_t rsp_hold;         /* length of a parsed response head held back */
@@ -105,6 +108,7 @@ static void assign(struct hsess *s);
 static void send_error(struct hsess *s, int status, const char *term);
 static void linger_close(struct hsess *s);
 static void pipe_release(struct hsess *s);
+static void end_txn(struct hsess *s);
 
 static struct lk_ratelimit conn_rl = LK_RATELIMIT_INIT(5000, 10);
 
@@ -188,8 +192,10 @@ static void log_txn(struct hsess *s)
     char line[1024];
     size_t n;
 
-    if (s->in_txn)
+    if (s->in_txn) {
         count_txn(s);
+        lb_stkctr_request_end(s->stk, s->status, s->bytes_in, s->bytes_out, now);
+    }
     if (!s->in_txn || !lb_tlog_enabled(s->fe, g))
         return;
     memset(&r, 0, sizeof(r));
@@ -283,6 +289,7 @@ static void finish(struct hsess *s, const char *term, int rst)
         lb_backend_queue_leave(s->be);
     log_txn(s);
     count_bytes(s);
+    lb_stkctr_release_all(s->stk, now_ms(s));
     drop_server(s, 0, rst);
     uncount_backend(s);
     s->state = H_CLOSED;
@@ -550,20 +557,29 @@ static char *rules_buf(void *owner, int idx)
     return buf_take(s, idx == 2 ? &s->rbuf : &s->hbuf[idx]);
 }
 
-static void smp_init(struct hsess *s, struct lb_smp_ctx *c)
+/* The frontend address, asked of the kernel once per connection. */
+static void smp_dst(struct hsess *s)
 {
     socklen_t len = sizeof(s->loc.u);
 
+    if (!s->has_loc && getsockname(s->cfd, &s->loc.u.sa, &len) == 0) {
+        s->loc.len = len;
+        s->has_loc = 1;
+    }
+}
+
+static void smp_init(struct hsess *s, struct lb_smp_ctx *c)
+{
     c->rqbuf = req_head(s);
     c->rq = &s->req;
     c->rsbuf = NULL;
     c->rs = NULL;
     c->src = &s->cli;
-    if (!s->has_loc && getsockname(s->cfd, &s->loc.u.sa, &len) == 0) {
-        s->loc.len = len;
-        s->has_loc = 1;
-    }
+    smp_dst(s);
     c->dst = s->has_loc ? &s->loc : NULL;
+    c->sc = s->stk;
+    c->deftable = NULL;
+    c->now_ms = now_ms(s);
     c->next_chunk = 0;
 }
 
@@ -627,6 +643,11 @@ static void send_challenge(struct hsess *s, const char *realm)
 /* A rule's verdict: 0 to go on, -1 when the exchange was answered. */
 static int rules_verdict(struct hsess *s, struct lb_rule_io *io, enum lb_rule_verdict v)
 {
+    if (v == LB_RULE_REJECT || v == LB_RULE_DROP) { /* no answer at all */
+        atomic_fetch_add(&s->fe->denied_req, 1);
+        finish(s, io->rsp ? "PH" : "PR", v == LB_RULE_DROP);
+        return -1;
+    }
     if (v == LB_RULE_ERROR) {
         send_error(s, io->rsp ? 502 : 500, io->rsp ? "PH" : "PR");
         return -1;
@@ -640,6 +661,13 @@ static int rules_verdict(struct hsess *s, struct lb_rule_io *io, enum lb_rule_ve
     else /* return and redirect are answered locally (HAProxy's "LR") */
         send_msg(s, io->status, io->reply, io->reply_len,
                  io->status == 403 || io->rsp ? (io->rsp ? "PH" : "PR") : "LR");
+    /* as HAProxy, the connection stays open when nothing of the request is
+     * left to read and the client did not ask to close */
+    s->reply_ka = !io->rsp && s->state == H_ERROR && s->req.body == HTTP1_BODY_NONE &&
+                  !(s->req.flags & HTTP1_F_CONN_CLOSE) &&
+                  (s->req.version || (s->req.flags & HTTP1_F_CONN_KA)) && !s->w->stopping;
+    if (s->reply_ka)
+        s->cli_close = 0;
     return -1;
 }
 
@@ -650,14 +678,19 @@ static int req_rules(struct hsess *s, const struct lb_proxy *px)
     struct lb_rule_io io;
     enum lb_rule_verdict v;
 
-    if (!px->http || (!px->http->reqrules && !px->http->redirects && !px->http->def))
+    if (!px->http ||
+        (!px->http->reqrules && !px->http->redirects && !px->http->def && !px->http->tcp_content))
         return 0;
     smp_init(s, &c);
+    c.deftable = px->stk;
     io_init(s, &io, &c, 0);
     io.px_name = px->name;
     if (s->rqh) /* the frontend rebuilt it already: keep that buffer */
         io.cur = s->rqh == (const uint8_t *)s->hbuf[0] ? 0 : 1;
-    v = run_rules(px->http, &io);
+    /* HAProxy's order: tcp-request content, then http-request rules */
+    v = lb_rule_run(px->http->tcp_content, &io);
+    if (v == LB_RULE_CONTINUE || v == LB_RULE_ALLOW)
+        v = run_rules(px->http, &io);
     if (io.cur >= 0) {
         s->rqh = c.rqbuf;
         buf_drop(s, &s->hbuf[io.cur ? 0 : 1]);
@@ -791,14 +824,21 @@ static void start_txn(struct hsess *s, int head_len)
     s->progress++;
     note_reqline(s);
     s->rqh = NULL;
-    if (req_rules(s, s->fe) < 0)
+    lb_stkctr_request(s->stk, now_ms(s));
+    if (req_rules(s, s->fe) < 0) {
+        if (s->reply_ka)
+            s->coff += (uint32_t)head_len; /* answered: the head is consumed */
         return;
+    }
     if (!(s->be = route(s))) {
         send_error(s, 503, "SC");
         return;
     }
-    if (s->be != s->fe && req_rules(s, s->be) < 0)
+    if (s->be != s->fe && req_rules(s, s->be) < 0) {
+        if (s->reply_ka)
+            s->coff += (uint32_t)head_len;
         return;
+    }
     if (s->be != s->fe) {
         atomic_fetch_add(&s->be->cur_conns, 1);
         atomic_fetch_add(&s->be->cum_conns, 1);
@@ -966,12 +1006,27 @@ static void dequeue(struct hsess *s)
     }
 }
 
+/* stick on|match: the server the table remembers for this request (a
+ * first attempt only). */
+static struct lb_server *stick_server(struct hsess *s, struct lb_smp_ctx *c)
+{
+    if (s->attempts > 0)
+        return NULL;
+    return lb_backend_take_id(s->be, lb_stick_match(s->be->http->sticks, c));
+}
+
 static void assign(struct hsess *s)
 {
+    const struct lb_stick *sticks = s->be->http ? s->be->http->sticks : NULL;
     struct lb_server *srv = NULL;
+    struct lb_smp_ctx c;
     int full = 0;
 
-    if (s->attempts == 0)
+    if (sticks) {
+        smp_init(s, &c);
+        srv = stick_server(s, &c);
+    }
+    if (!srv && s->attempts == 0)
         srv = cookie_server(s);
     if (!srv)
         srv = balance_server(s, s->ntried, &full);
@@ -991,6 +1046,8 @@ static void assign(struct hsess *s)
         s->redispatched = 1;
     s->srv = srv;
     s->attempts++;
+    if (sticks)
+        lb_stick_store(sticks, &c, srv->puid);
     open_conn(s);
 }
 
@@ -1652,6 +1709,11 @@ static void error_step(struct hsess *s)
         if (s->rsent < s->rlen)
             return;
     }
+    if (s->reply_ka) { /* the next request may follow on this connection */
+        s->reply_ka = 0;
+        end_txn(s);
+        return;
+    }
     log_txn(s);
     count_bytes(s);
     s->in_txn = 0;
@@ -1950,6 +2012,29 @@ static void sconn_cb(struct lb_sconn *c, void *owner, int status, int events)
 
 /* ---- sessions ---- */
 
+/* tcp-request connection rules, before any byte is read. Returns 0 to
+ * go on, -1 when the connection was closed. */
+static int conn_rules(struct hsess *s)
+{
+    const struct lb_http_px *h = s->fe->http;
+    struct lb_conn_info ci;
+    enum lb_rule_verdict v;
+
+    if (!h || !h->tcp_conn)
+        return 0;
+    smp_dst(s);
+    ci.src = &s->cli;
+    ci.dst = s->has_loc ? &s->loc : NULL;
+    ci.sc = s->stk;
+    ci.now_ms = now_ms(s);
+    v = lb_rule_run_conn(h->tcp_conn, s->fe->stk, &ci);
+    if (v != LB_RULE_REJECT && v != LB_RULE_DROP)
+        return 0;
+    atomic_fetch_add(&s->fe->denied_conn, 1);
+    finish(s, "PR", v == LB_RULE_DROP);
+    return -1;
+}
+
 void lb_http_session_start(struct lb_worker *w,
                            struct lb_proxy *fe,
                            int fd,
@@ -1986,7 +2071,8 @@ void lb_http_session_start(struct lb_worker *w,
     atomic_fetch_add(&fe->cur_conns, 1);
     atomic_fetch_add(&fe->cum_conns, 1);
     /* TCP_NODELAY and SO_KEEPALIVE come from the listening socket */
-    run(s);
+    if (conn_rules(s) == 0)
+        run(s);
 }
 
 /* A keep-alive connection idle for less than this may have a request on

@@ -14,6 +14,7 @@
 #include "common/cfglex.h"
 #include "lbd/cfg/cfg.h"
 #include "lbd/cfg/userlist.h"
+#include "lbd/core/stkctr.h"
 #include "lbd/http/sample.h"
 
 #define MAX_ARGS 4
@@ -44,7 +45,11 @@ enum fetch {
     F_HTTP_AUTH,
     F_HTTP_AUTH_GROUP,
     F_HTTP_AUTH_USER,
+    F_SC,      /* sc_X(N) / scN_X: the session's tracked counter */
+    F_SRC_STK, /* src_X([TABLE]): the client address's entry */
 };
+
+enum stk_op { SO_READ, SO_INC, SO_CLR, SO_TRACKED };
 
 enum conv {
     C_LOWER,
@@ -79,6 +84,8 @@ struct conv_inst {
 
 struct lb_sexpr {
     const struct lb_userlist *ul; /* http_auth*: resolved after the file */
+    struct lb_stktable *table;    /* src_X(TABLE): resolved after the file */
+    uint8_t ctr, stk_data, stk_op, div1024;
     uint8_t fetch, type, uses;
     char *arg; /* header, parameter or cookie name */
     size_t arg_len;
@@ -160,15 +167,28 @@ static int refs_add(struct lb_sexpr *e, char **err)
 
 int lb_smp_refs_end(struct lb_smp_refs *r, const struct lb_cfg *cfg, char **err)
 {
+    const struct lb_proxy *px;
+    struct lb_sexpr *e;
     size_t i;
     int ret = 0;
 
     refs = NULL;
     for (i = 0; cfg && i < r->n; i++) {
-        r->v[i]->ul = lb_userlist_find(cfg, r->v[i]->arg);
-        if (!r->v[i]->ul) {
+        e = r->v[i];
+        if (e->fetch == F_SRC_STK) {
+            px = lb_cfg_find_proxy(cfg, e->arg, LB_CAP_FE | LB_CAP_BE);
+            e->table = px ? px->stk : NULL;
+            if (!e->table) {
+                lb_cfg_err_append(err, "%s:%u: no stick-table in proxy '%s'", r->file[i],
+                                  r->line[i], e->arg);
+                ret = -EINVAL;
+            }
+            continue;
+        }
+        e->ul = lb_userlist_find(cfg, e->arg);
+        if (!e->ul) {
             lb_cfg_err_append(err, "%s:%u: userlist '%s' is not defined", r->file[i], r->line[i],
-                              r->v[i]->arg);
+                              e->arg);
             ret = -EINVAL;
         }
     }
@@ -274,6 +294,87 @@ static void free_args(char **args, int n)
         free(args[--n]);
 }
 
+/* sc_X(N), scN_X, src_X([TABLE]): returns 0 when it is one (parsed),
+ * 1 when it is not a stick-counter fetch, or a negative errno. */
+static int parse_stk_fetch(struct lb_sexpr *e,
+                           const char *s,
+                           size_t nl,
+                           char **args,
+                           int na,
+                           char **err)
+{
+    static const struct {
+        const char *x;
+        int data;
+        uint8_t op, div;
+    } xs[] = {
+        {"conn_cur", LB_STK_CONN_CUR, SO_READ, 0},
+        {"conn_cnt", LB_STK_CONN_CNT, SO_READ, 0},
+        {"conn_rate", LB_STK_CONN_RATE, SO_READ, 0},
+        {"sess_cnt", LB_STK_SESS_CNT, SO_READ, 0},
+        {"sess_rate", LB_STK_SESS_RATE, SO_READ, 0},
+        {"http_req_cnt", LB_STK_HTTP_REQ_CNT, SO_READ, 0},
+        {"http_req_rate", LB_STK_HTTP_REQ_RATE, SO_READ, 0},
+        {"http_err_cnt", LB_STK_HTTP_ERR_CNT, SO_READ, 0},
+        {"http_err_rate", LB_STK_HTTP_ERR_RATE, SO_READ, 0},
+        {"bytes_in_rate", LB_STK_BYTES_IN_RATE, SO_READ, 0},
+        {"bytes_out_rate", LB_STK_BYTES_OUT_RATE, SO_READ, 0},
+        {"kbytes_in", LB_STK_BYTES_IN_CNT, SO_READ, 1},
+        {"kbytes_out", LB_STK_BYTES_OUT_CNT, SO_READ, 1},
+        {"get_gpc0", LB_STK_GPC0, SO_READ, 0},
+        {"gpc0_rate", LB_STK_GPC0_RATE, SO_READ, 0},
+        {"get_gpt0", LB_STK_GPT0, SO_READ, 0},
+        {"inc_gpc0", LB_STK_GPC0, SO_INC, 0},
+        {"clr_gpc0", LB_STK_GPC0, SO_CLR, 0},
+        {"tracked", 0, SO_TRACKED, 0},
+    };
+    const char *x;
+    size_t i, xl;
+    uint64_t n = 0;
+
+    if (nl > 3 && strncmp(s, "sc_", 3) == 0) {
+        x = s + 3;
+        if (na != 1 || lk_parse_uint(args[0], 0, LB_STKCTR_N - 1, &n) < 0)
+            return lk_cfg_err(err,
+                              "fetch '%.*s' needs a counter number 0-2 (a table argument is "
+                              "not supported by lbd)",
+                              (int)nl, s);
+        e->fetch = F_SC;
+    } else if (nl > 4 && s[0] == 's' && s[1] == 'c' && s[2] >= '0' && s[2] <= '2' && s[3] == '_') {
+        x = s + 4;
+        n = (uint64_t)(s[2] - '0');
+        if (na)
+            return lk_cfg_err(err, "fetch '%.*s': a table argument is not supported by lbd",
+                              (int)nl, s);
+        e->fetch = F_SC;
+    } else if (nl > 4 && strncmp(s, "src_", 4) == 0) {
+        x = s + 4;
+        if (na > 1)
+            return lk_cfg_err(err, "fetch '%.*s' takes at most a table", (int)nl, s);
+        e->fetch = F_SRC_STK;
+    } else {
+        return 1;
+    }
+    xl = nl - (size_t)(x - s);
+    for (i = 0; i < LK_ARRAY_SIZE(xs); i++)
+        if (strlen(xs[i].x) == xl && strncmp(xs[i].x, x, xl) == 0)
+            break;
+    if (i == LK_ARRAY_SIZE(xs) || (e->fetch == F_SRC_STK && xs[i].op == SO_TRACKED))
+        return lk_cfg_err(err, "unknown fetch method '%.*s'", (int)nl, s);
+    e->ctr = (uint8_t)n;
+    e->stk_data = (uint8_t)xs[i].data;
+    e->stk_op = xs[i].op;
+    e->div1024 = xs[i].div;
+    e->type = xs[i].op == SO_TRACKED ? LB_SMP_BOOL : LB_SMP_INT;
+    if (e->fetch == F_SRC_STK && na == 1) {
+        if (!(e->arg = strdup(args[0])))
+            return -ENOMEM;
+        e->arg_len = strlen(e->arg);
+        return refs_add(e, err);
+    }
+    return 0;
+}
+
 static int parse_fetch(struct lb_sexpr *e, const char *s, size_t len, unsigned avail, char **err)
 {
     char *args[MAX_ARGS];
@@ -286,6 +387,11 @@ static int parse_fetch(struct lb_sexpr *e, const char *s, size_t len, unsigned a
     for (i = 0; i < LK_ARRAY_SIZE(fetches); i++)
         if (strlen(fetches[i].name) == nl && strncmp(fetches[i].name, s, nl) == 0)
             break;
+    if (i == LK_ARRAY_SIZE(fetches) && (r = parse_stk_fetch(e, s, nl, args, na, err)) != 1) {
+        free_args(args, na);
+        return r;
+    }
+    r = 0;
     if (i == LK_ARRAY_SIZE(fetches))
         r = lk_cfg_err(err,
                        "unknown fetch method '%.*s' (lbd has: path, query, url, base, "
@@ -791,9 +897,51 @@ static int fetch_rsp(const struct lb_sexpr *e,
     }
 }
 
+/* A stick counter: of the tracked entry (sc) or of the client address's
+ * entry in a table (src_). A counter that is not tracked, or an entry the
+ * table does not have, is no value (src_inc_gpc0 creates it). */
+static int fetch_stk(const struct lb_sexpr *e, struct lb_smp_ctx *c, struct lb_smp *out)
+{
+    struct lb_stktable *t = NULL;
+    struct lb_stkentry *en = NULL;
+    struct lb_stkkey k;
+    int64_t v = 0;
+    int r;
+
+    if (e->fetch == F_SC) {
+        if (e->stk_op == SO_TRACKED) {
+            set_int(out, c->sc && c->sc[e->ctr].t != NULL, LB_SMP_BOOL);
+            return 1;
+        }
+        if (!c->sc || !c->sc[e->ctr].t)
+            return 0;
+        t = c->sc[e->ctr].t;
+        en = c->sc[e->ctr].e;
+    } else {
+        t = e->table ? e->table : c->deftable;
+        if (!t || lb_stk_key_addr(t, c->src, &k) < 0 ||
+            !(en = lb_stk_get(t, &k, e->stk_op == SO_INC, c->now_ms)))
+            return 0;
+    }
+    if (e->stk_op == SO_INC)
+        lb_stk_add(t, en, LB_STK_GPC0, 1, c->now_ms);
+    r = lb_stk_read(t, en, (enum lb_stk_data)e->stk_data, c->now_ms, &v);
+    if (e->stk_op == SO_CLR)
+        lb_stk_set(t, en, LB_STK_GPC0, 0, c->now_ms);
+    if (e->fetch == F_SRC_STK)
+        lb_stk_release(t, en);
+    if (r < 0)
+        return 0;
+    set_int(out, e->div1024 ? v / 1024 : v, LB_SMP_INT);
+    return 1;
+}
+
 static int fetch(const struct lb_sexpr *e, struct lb_smp_ctx *c, unsigned occ, struct lb_smp *out)
 {
     switch (e->fetch) {
+    case F_SC:
+    case F_SRC_STK:
+        return fetch_stk(e, c, out);
     case F_SRC:
     case F_DST:
         out->type = LB_SMP_ADDR;

@@ -13,7 +13,11 @@
  * false: lbd has no TLS listeners yet), always_true, always_false, status,
  * res.ver, res.hdr / shdr / res.fhdr (NAME[,OCC]), res.hdr_cnt,
  * http_auth(USERLIST), http_auth_group(USERLIST) (the user's groups, for
- * ACLs), http_auth_user.
+ * ACLs), http_auth_user; stick counters: sc_X(N), scN_X, src_X([TABLE])
+ * for X in conn_cur, conn_cnt, conn_rate, sess_cnt, sess_rate,
+ * http_req_cnt, http_req_rate, http_err_cnt, http_err_rate, bytes_in_rate,
+ * bytes_out_rate, get_gpc0, gpc0_rate, get_gpt0, inc_gpc0, clr_gpc0, and
+ * sc_tracked(N) / scN_tracked.
  * Converters: lower, upper, length, base64, hex, url_dec, field(N,DELIM),
  * word(N,DELIM), regsub(RE,SUBST[,g|i]), map / map_str / map_beg /
  * map_end / map_sub (FILE[,DEFAULT]).
@@ -56,14 +60,20 @@ struct lb_smp_ctx {
     const uint8_t *rsbuf;
     const struct http1_msg *rs;
     const struct lk_addr *src, *dst;
+    struct lb_stkctr *sc;         /* the session's sc0..sc2, or NULL */
+    struct lb_stktable *deftable; /* the table of the proxy whose rule runs */
+    uint64_t now_ms;              /* for rates */
     char chunk[2][LB_SMP_CHUNK];
     unsigned next_chunk;
 };
 
 struct lb_sexpr;
 struct lb_cfg;
+struct lb_stkctr;
+struct lb_stktable;
 
-/* Userlists are named by samples before their section may have been read:
+/* Userlists and stick tables are named by samples before their sections
+ * may have been read:
  * while a config is parsed (by one thread), the samples that name one are
  * collected here and resolved once the whole file is read. */
 struct lb_smp_refs {

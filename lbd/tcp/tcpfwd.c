@@ -10,10 +10,12 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "lbd/cfg/http_cfg.h"
 #include "lbd/core/backend.h"
 #include "lbd/core/balance.h"
 #include "lbd/core/daemon.h"
 #include "lbd/core/server.h"
+#include "lbd/core/stkctr.h"
 #include "lbd/core/tlog.h"
 #include "lbd/tcp/tcpfwd.h"
 
@@ -54,6 +56,8 @@ struct sess {
     int last_err; /* of the last failed connect, for the termination state */
     struct lb_server *last_srv;
     struct lb_server *tried[MAX_TRIED];
+    struct lb_stkctr sc[LB_STKCTR_N]; /* tracked stick counters */
+    struct lk_addr loc;               /* the frontend address (dst), once asked */
 };
 
 static void update(struct sess *s);
@@ -166,6 +170,8 @@ static void finish(struct sess *s, const char *term, int rst_cli, int rst_srv)
         s->tq = uv_now(&w->loop); /* Tw reports the time spent queued */
     log_session(s, lk_mono_ms());
     count_bytes(s);
+    lb_stkctr_bytes(s->sc, s->c2s.bytes, s->s2c.bytes, uv_now(&w->loop));
+    lb_stkctr_release_all(s->sc, uv_now(&w->loop));
     s->state = ST_CLOSED;
     lk_list_del(&s->link);
     if (was_queued)
@@ -626,6 +632,28 @@ static void dequeue(struct sess *s)
     s->tq = uv_now(&s->w->loop);
 }
 
+static void conn_info(struct sess *s, struct lb_conn_info *ci)
+{
+    socklen_t len = sizeof(s->loc.u);
+
+    if (!s->loc.len && getsockname(s->cfd, &s->loc.u.sa, &len) == 0)
+        s->loc.len = len;
+    ci->src = &s->cli;
+    ci->dst = s->loc.len ? &s->loc : NULL;
+    ci->sc = s->sc;
+    ci->now_ms = uv_now(&s->w->loop);
+}
+
+/* stick on|match: the server the table remembers for this connection, if
+ * it can take it (a first attempt only: a retry balances). */
+static struct lb_server *stick_server(struct sess *s, struct lb_conn_info *ci)
+{
+    const struct lb_stick *st = s->be->http ? s->be->http->sticks : NULL;
+    if (!st || s->attempts > 0)
+        return NULL;
+    return lb_backend_take_id(s->be, lb_stick_match_conn(st, ci));
+}
+
 /* Choose a server and connect, queue, or give up. */
 static void dispatch(struct sess *s)
 {
@@ -633,7 +661,14 @@ static void dispatch(struct sess *s)
     struct lb_pick_ctx ctx = {&s->cli, NULL, 0, s->tried, s->ntried};
     struct lb_server *srv = NULL;
     enum lb_pick_status st;
+    struct lb_conn_info ci;
 
+    conn_info(s, &ci);
+    srv = stick_server(s, &ci);
+    if (srv) {
+        st = LB_PICK_OK;
+        goto picked;
+    }
     st = b ? lb_balancer_pick(b, &ctx, &srv) : LB_PICK_NONE;
     if (st == LB_PICK_NONE && s->ntried) {
         /* every server failed once: retry them rather than give up early,
@@ -643,6 +678,9 @@ static void dispatch(struct sess *s)
     }
     if (st == LB_PICK_OK && lb_server_take(srv) < 0)
         st = LB_PICK_FULL; /* another thread took the last slot */
+picked:
+    if (st == LB_PICK_OK && s->be->http && s->be->http->sticks)
+        lb_stick_store_conn(s->be->http->sticks, &ci, srv->puid);
     switch (st) {
     case LB_PICK_OK:
         if (s->state == ST_QUEUE)
@@ -705,6 +743,30 @@ static void half_init(struct half *h)
     h->pfd[0] = h->pfd[1] = -1;
 }
 
+/* tcp-request connection and content rules: the frontend's, then the
+ * backend's content rules. Returns 0 to go on, -1 when the session ended. */
+static int tcp_rules(struct sess *s)
+{
+    const struct lb_http_px *fh = s->fe->http, *bh = s->be ? s->be->http : NULL;
+    enum lb_rule_verdict v = LB_RULE_CONTINUE;
+    struct lb_conn_info ci;
+
+    if (!(fh && (fh->tcp_conn || fh->tcp_content)) && !(bh && bh->tcp_content))
+        return 0;
+    conn_info(s, &ci);
+    if (fh)
+        v = lb_rule_run_conn(fh->tcp_conn, s->fe->stk, &ci);
+    if (fh && (v == LB_RULE_CONTINUE || v == LB_RULE_ALLOW))
+        v = lb_rule_run_conn(fh->tcp_content, s->fe->stk, &ci);
+    if (bh && bh != fh && (v == LB_RULE_CONTINUE || v == LB_RULE_ALLOW))
+        v = lb_rule_run_conn(bh->tcp_content, s->be->stk, &ci);
+    if (v != LB_RULE_REJECT && v != LB_RULE_DROP)
+        return 0;
+    atomic_fetch_add(&s->fe->denied_conn, 1);
+    finish(s, "PR", v == LB_RULE_DROP, 0);
+    return -1;
+}
+
 void lb_tcp_session_start(struct lb_worker *w,
                           struct lb_proxy *fe,
                           int fd,
@@ -745,5 +807,6 @@ void lb_tcp_session_start(struct lb_worker *w,
         atomic_fetch_add(&s->be->cum_conns, 1);
     }
     /* TCP_NODELAY and SO_KEEPALIVE come from the listening socket */
-    dispatch(s);
+    if (tcp_rules(s) == 0)
+        dispatch(s);
 }

@@ -23,6 +23,7 @@ class Echo(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
         self.send_header("X-Srv", "a")
+        self.send_header("X-Port", str(self.server.server_address[1]))
         for k, v in self.headers.items():
             if k.lower().startswith("x-want-"):
                 self.send_header(k[7:], v)
