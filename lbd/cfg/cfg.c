@@ -11,6 +11,7 @@
 #include "common/cmdsrv.h"
 #include "common/log.h"
 #include "lbd/cfg/cfg.h"
+#include "proto/http1.h"
 #include "lbd/cfg/http_cfg.h"
 #include "lbd/cfg/proxy.h"
 #include "lbd/cfg/userlist.h"
@@ -368,7 +369,13 @@ static int sock_owner(const struct lb_cfgctx *ctx,
             return lb_cfg_fail(ctx, err, "stats socket: unknown group '%s'", v);
         return 0;
     }
-    return lb_cfg_fail(ctx, err, "stats socket: unknown option '%s' (mode, level, user, group)",
+    /* HAProxy hands listeners to its next process through this socket
+     * (-x); lbd's master keeps them itself (lbd -W), so nothing to do */
+    if (strcmp(kw, "expose-fd") == 0 && strcmp(v, "listeners") == 0)
+        return 0;
+    return lb_cfg_fail(ctx, err,
+                       "stats socket: unknown option '%s' (mode, level, user, group, expose-fd "
+                       "listeners)",
                        kw);
 }
 
@@ -526,18 +533,127 @@ int lb_cfg_check_chroot(const struct lb_cfg *cfg, int master_worker, char **err)
     return -EINVAL;
 }
 
-/* Accepted for compatibility with stock haproxy.cfg files, without effect:
- * say so instead of pretending. */
+/* Accepted for compatibility with stock haproxy.cfg files, without effect
+ * on routing, security, health or logs: say so instead of pretending.
+ * docs/lbd.md lists each with why it is harmless. */
 static int gbl_ignored(int argc, char **argv, void *vctx, char **err)
 {
+    static const struct {
+        const char *prefix, *why;
+    } whys[] = {
+        {"ssl-", "lbd does not terminate TLS"},
+        {"tune.ssl.", "lbd does not terminate TLS"},
+        {"ca-base", "lbd does not terminate TLS"},
+        {"crt-base", "lbd does not terminate TLS"},
+        {"daemon", "lbd runs in the foreground under systemd"},
+        {"spread-checks", "checkd spreads the checks of each interval itself"},
+        {"max-spread-checks", "checkd spreads the checks of each interval itself"},
+        {"cpu-map", "CPU placement is a tuning choice; lbd leaves it to the scheduler"},
+        {"tune.", "a buffer or timer tuning knob lbd sizes for itself"},
+        {"busy-polling", "a latency tuning knob; lbd's loops block in epoll"},
+        {"h1-case-adjust-bogus-client", "lbd forwards header names with the case they came with"},
+        {"h1-case-adjust-bogus-server", "lbd forwards header names with the case they came with"},
+    };
     struct lb_cfgctx *ctx = vctx;
-    const char *why = "lbd runs in the foreground under systemd";
+    const char *why = "no effect in lbd";
+    size_t i;
 
-    if (strncmp(argv[0], "ssl-", 4) == 0 || strcmp(argv[0], "ca-base") == 0 ||
-        strcmp(argv[0], "crt-base") == 0)
-        why = "lbd does not terminate TLS";
+    for (i = 0; i < LK_ARRAY_SIZE(whys); i++)
+        if (strncmp(argv[0], whys[i].prefix, strlen(whys[i].prefix)) == 0) {
+            why = whys[i].why;
+            break;
+        }
     lk_log(LK_LOG_WARNING, "%s:%u: '%s' ignored: %s", ctx->file, ctx->line, argv[0], why);
     return LK_CFG_WARN;
+}
+
+/* setenv, presetenv, unsetenv, resetenv: HAProxy changes the environment
+ * while it reads the file, so "${NAME}" later in the file sees it. */
+static int gbl_env(int argc, char **argv, void *vctx, char **err)
+{
+    struct lb_cfgctx *ctx = vctx;
+    extern char **environ;
+    char **e, name[256];
+    int i, keep;
+    size_t n;
+
+    if ((strcmp(argv[0], "setenv") == 0 || strcmp(argv[0], "presetenv") == 0) && argc == 3)
+        return setenv(argv[1], argv[2], argv[0][0] == 's') == 0
+                   ? 0
+                   : lb_cfg_fail(ctx, err, "%s: cannot set '%s'", argv[0], argv[1]);
+    if (strcmp(argv[0], "unsetenv") == 0) {
+        for (i = 1; i < argc; i++)
+            unsetenv(argv[i]);
+        return 0;
+    }
+    if (strcmp(argv[0], "resetenv") == 0) { /* keep only the names given */
+        for (e = environ; e && *e;) {
+            n = strcspn(*e, "=");
+            keep = 0;
+            for (i = 1; i < argc; i++)
+                keep |= strlen(argv[i]) == n && strncmp(*e, argv[i], n) == 0;
+            if (keep || n >= sizeof(name)) {
+                e++;
+                continue;
+            }
+            memcpy(name, *e, n);
+            name[n] = '\0';
+            unsetenv(name); /* shifts environ: look at the same slot again */
+        }
+        return 0;
+    }
+    return lb_cfg_fail(ctx, err, "%s: expected '%s NAME VALUE'", argv[0], argv[0]);
+}
+
+static int gbl_ulimit(int argc, char **argv, void *vctx, char **err)
+{
+    struct lb_cfgctx *ctx = vctx;
+    uint64_t n;
+
+    if (lk_parse_uint(argv[1], 1, 1u << 30, &n) < 0)
+        return lb_cfg_fail(ctx, err, "ulimit-n: invalid value '%s'", argv[1]);
+    ctx->cfg->global.ulimit_n = (unsigned)n;
+    return 0;
+}
+
+static int gbl_dumpable(int argc, char **argv, void *vctx, char **err)
+{
+    struct lb_cfgctx *ctx = vctx;
+
+    ctx->cfg->global.dumpable = 1;
+    return 0;
+}
+
+static int gbl_node(int argc, char **argv, void *vctx, char **err)
+{
+    struct lb_cfgctx *ctx = vctx;
+    char **dst = argv[0][0] == 'n' ? &ctx->cfg->global.node : &ctx->cfg->global.description;
+
+    free(*dst);
+    *dst = strdup(argv[1]);
+    return *dst ? 0 : lb_cfg_fail(ctx, err, "out of memory");
+}
+
+static int gbl_maxhdr(int argc, char **argv, void *vctx, char **err)
+{
+    struct lb_cfgctx *ctx = vctx;
+    uint64_t n;
+
+    /* lbd's parser holds HAProxy's default of 101 fields; fewer would be a
+     * limit lbd does not apply, more one it cannot */
+    if (lk_parse_uint(argv[1], 1, 100000, &n) < 0 || n != HTTP1_MAX_HDRS)
+        return lb_cfg_fail(ctx, err,
+                           "tune.http.maxhdr %s: lbd parses at most %d header fields (HAProxy's "
+                           "default); other values are not supported",
+                           argv[1], HTTP1_MAX_HDRS);
+    return 0;
+}
+
+static int gbl_nbproc(int argc, char **argv, void *vctx, char **err)
+{
+    /* HAProxy 2.6's own answer */
+    return lb_cfg_fail(vctx, err,
+                       "nbproc is not supported any more since HAProxy 2.5 (lbd: use nbthread)");
 }
 
 const struct lk_cfgkw lb_global_kws[] = {
@@ -564,6 +680,38 @@ const struct lk_cfgkw lb_global_kws[] = {
     {"ssl-default-bind-options", gbl_ignored, 1, -1, 0},
     {"ssl-default-server-ciphers", gbl_ignored, 1, 1, 0},
     {"ssl-default-server-options", gbl_ignored, 1, -1, 0},
+    {"ssl-default-server-ciphersuites", gbl_ignored, 1, 1, 0},
+    {"ssl-server-verify", gbl_ignored, 1, 1, 0},
+    {"ssl-dh-param-file", gbl_ignored, 1, 1, 0},
+    {"ssl-engine", gbl_ignored, 1, -1, 0},
+    {"tune.ssl.default-dh-param", gbl_ignored, 1, 1, 0},
+    {"tune.ssl.cachesize", gbl_ignored, 1, 1, 0},
+    {"tune.ssl.lifetime", gbl_ignored, 1, 1, 0},
+    {"tune.ssl.maxrecord", gbl_ignored, 1, 1, 0},
+    {"tune.maxrewrite", gbl_ignored, 1, 1, 0},
+    {"tune.idletimer", gbl_ignored, 1, 1, 0},
+    {"tune.rcvbuf.client", gbl_ignored, 1, 1, 0},
+    {"tune.rcvbuf.server", gbl_ignored, 1, 1, 0},
+    {"tune.sndbuf.client", gbl_ignored, 1, 1, 0},
+    {"tune.sndbuf.server", gbl_ignored, 1, 1, 0},
+    {"tune.maxaccept", gbl_ignored, 1, 1, 0},
+    {"tune.maxpollevents", gbl_ignored, 1, 1, 0},
+    {"tune.http.maxhdr", gbl_maxhdr, 1, 1, 0},
+    {"spread-checks", gbl_ignored, 1, 1, 0},
+    {"max-spread-checks", gbl_ignored, 1, 1, 0},
+    {"cpu-map", gbl_ignored, 2, 3, 0},
+    {"busy-polling", gbl_ignored, 0, 0, 0},
+    {"h1-case-adjust-bogus-client", gbl_ignored, 0, 0, 0},
+    {"h1-case-adjust-bogus-server", gbl_ignored, 0, 0, 0},
+    {"setenv", gbl_env, 2, 2, 0},
+    {"presetenv", gbl_env, 2, 2, 0},
+    {"unsetenv", gbl_env, 1, -1, 0},
+    {"resetenv", gbl_env, 0, -1, 0},
+    {"ulimit-n", gbl_ulimit, 1, 1, 0},
+    {"set-dumpable", gbl_dumpable, 0, 0, 0},
+    {"node", gbl_node, 1, 1, 0},
+    {"description", gbl_node, 1, 1, 0},
+    {"nbproc", gbl_nbproc, 0, -1, 0},
     {NULL, NULL, 0, 0, 0},
 };
 
@@ -682,7 +830,12 @@ static int open_proxy(struct parser *p, struct lk_cfgline *ln, enum section sec,
         return LK_CFG_FATAL;
     if (argc < 2)
         return lb_cfg_fail(&p->ctx, err, "'%s' section needs a name", ln->argv[0]);
-    if (argc > (sec == SEC_LISTEN ? 3 : 2))
+    if (argc == 3 && sec == SEC_LISTEN) /* HAProxy 2.6 refuses the old form too */
+        return lb_cfg_fail(&p->ctx, err,
+                           "'listen %s %s': an address after the name is not supported any more; "
+                           "please use the 'bind' keyword",
+                           ln->argv[1], ln->argv[2]);
+    if (argc > 2)
         return lb_cfg_fail(&p->ctx, err, "too many arguments after '%s %s'", ln->argv[0],
                            ln->argv[1]);
     for (other = p->ctx.cfg->proxies; other; other = other->next)
@@ -699,13 +852,6 @@ static int open_proxy(struct parser *p, struct lk_cfgline *ln, enum section sec,
     p->tail = &px->next;
     p->ctx.px = px;
     p->sec = sec;
-    if (argc == 3) { /* "listen NAME ADDR:PORT": an implicit bind */
-        char bind_kw[] = "bind";
-        char *bargv[3] = {bind_kw, ln->argv[2], NULL};
-        const struct lk_cfgkw *kw = lk_cfgkw_find(lb_proxy_kws, "bind");
-
-        return kw->fn(2, bargv, &p->ctx, err) & LK_CFG_FATAL;
-    }
     return 0;
 }
 
@@ -818,10 +964,9 @@ static int validate(struct lb_cfg *cfg, char **err)
     char *one = NULL;
     int r, ret = 0;
 
-    if (!cfg->proxies) {
-        lb_cfg_err_append(err, "%s: no frontend, backend or listen section", cfg->path);
-        return -EINVAL;
-    }
+    /* a file without proxy sections is valid, as for HAProxy (Debian's stock
+     * haproxy.cfg has only global and defaults): lbd then serves nothing but
+     * its admin sockets */
     for (px = cfg->proxies; px; px = px->next) {
         r = lb_proxy_validate(cfg, px, &one);
         if (r < 0) {
@@ -937,6 +1082,8 @@ struct lb_cfg *lb_cfg_free(struct lb_cfg *cfg)
     lb_logtargets_free(cfg->global.logs);
     lb_userlist_free_all(cfg->userlists);
     free(cfg->global.pidfile);
+    free(cfg->global.node);
+    free(cfg->global.description);
     free(cfg->global.chroot);
     free(cfg->global.checkd_socket);
     while (cfg->nfiles)

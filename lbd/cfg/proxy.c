@@ -657,10 +657,8 @@ int lb_proxy_validate(struct lb_cfg *cfg, struct lb_proxy *px, char **err)
     } else if ((px->cap & LB_CAP_BE) && (px->cap & LB_CAP_FE)) {
         px->default_backend = px;
     }
-    if ((px->cap & LB_CAP_FE) && !px->default_backend && !px->stats.enabled &&
-        px->mode == LB_MODE_TCP)
-        return lk_cfg_err(err, "%s:%u: frontend '%s' has no default_backend", px->file, px->line,
-                          px->name);
+    /* a frontend without default_backend is valid, as for HAProxy: a
+     * request nothing routes gets 503, a tcp connection is closed */
     if ((px->algo == LB_ALGO_URI || px->algo == LB_ALGO_HDR) && px->mode != LB_MODE_HTTP)
         return lk_cfg_err(err, "%s:%u: balance %s needs 'mode http' in %s '%s'", px->file, px->line,
                           lb_algo_name(px->algo), lb_proxy_kind(px), px->name);

@@ -1,5 +1,7 @@
 /* lbd.c - the daemon object; see lbd.h. */
 #include <errno.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <stdio.h>
@@ -178,7 +180,20 @@ static int drop_privileges(const struct lb_global *g)
         return -errno;
     if (g->uid != (uid_t)-1 && setuid(g->uid) < 0)
         return -errno;
+    /* a changed uid makes the process undumpable; set-dumpable asks back */
+    if (g->dumpable && prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
+        return -errno;
     return 0;
+}
+
+/* "ulimit-n N": the descriptor limit, raised before any socket is made. */
+static int apply_ulimit(const struct lb_global *g)
+{
+    struct rlimit rl = {g->ulimit_n, g->ulimit_n};
+
+    if (!g->ulimit_n || setrlimit(RLIMIT_NOFILE, &rl) == 0)
+        return 0;
+    return -errno;
 }
 
 static int start_workers(struct lb_daemon *d)
@@ -270,6 +285,9 @@ int lb_daemon_new(struct lb_daemon **ret, struct lb_cfg *cfg, const char *rundir
     }
     init_loop_handles(d);
     observe_servers(d);
+    r = apply_ulimit(&cfg->global);
+    if (r < 0)
+        lk_log_errno(r, LK_LOG_WARNING, "ulimit-n %u: %m", cfg->global.ulimit_n);
     d->errors = lb_errors_new(cfg);
     r = d->errors ? make_rundir(rundir) : -ENOMEM;
     if (r < 0) {

@@ -245,6 +245,9 @@ struct lb_global {
     int nosplice;        /* never use splice(2) */
     int master_worker;   /* "master-worker": as -W (lbd/core/master.h) */
     char *chroot;        /* "chroot DIR": the worker's jail (needs -W) */
+    unsigned ulimit_n;   /* "ulimit-n N": RLIMIT_NOFILE set at start; 0: as inherited */
+    int dumpable;        /* "set-dumpable": core dumps allowed after dropping privileges */
+    char *node, *description; /* shown by show info and the stats page */
     const char *chroot_file;
     unsigned chroot_line;
 };

@@ -647,7 +647,7 @@ static size_t info_fill(struct lb_daemon *d, struct info_kv *kv, size_t max)
     KV("Tasks", "%u", LD(d->actconn) + d->nworkers);
     KV("Run_queue", "0");
     KV("Idle_pct", "100");
-    KV("node", "%s", host);
+    KV("node", "%s", d->cfg->global.node ? d->cfg->global.node : host);
     KV("Stopping", "%d", d->stopping);
     KV("Jobs", "%u", LD(d->actconn) + count_listeners(d->cfg));
     KV("Unstoppable Jobs", "0");

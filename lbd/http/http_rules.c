@@ -382,27 +382,30 @@ static int pa_return(struct pctx *p)
     return pa_response(p);
 }
 
+/* redirect location|prefix|scheme V [code N] [drop-query] [append-slash],
+ * options in any order, as HAProxy reads them. */
 static int pa_redirect(struct pctx *p)
 {
     static const char *const kinds[] = {"location", "prefix", "scheme"};
-    const char *k, *v, *w;
+    const char *w, *v = NULL;
+    uint64_t code = 0;
     size_t i;
     int r;
 
-    if ((r = need(p, &k, "location, prefix or scheme")) < 0 || (r = need(p, &v, "a value")) < 0)
-        return r;
-    for (i = 0; i < LK_ARRAY_SIZE(kinds) && strcmp(kinds[i], k) != 0; i++)
-        ;
-    if (i == LK_ARRAY_SIZE(kinds))
-        return lk_cfg_err(p->err, "redirect: expected location, prefix or scheme, got '%s'", k);
-    p->r->redir = (uint8_t)i;
     p->r->status = 302;
-    if ((r = parse_fmt(p, &p->r->fmt, v)) < 0)
-        return r;
     while ((w = next_word(p))) {
-        if (strcmp(w, "code") == 0) {
+        for (i = 0; i < LK_ARRAY_SIZE(kinds) && strcmp(kinds[i], w) != 0; i++)
+            ;
+        if (i < LK_ARRAY_SIZE(kinds)) {
+            if (v)
+                return lk_cfg_err(p->err, "redirect: only one of location, prefix, scheme");
+            if ((r = need(p, &v, "a value")) < 0)
+                return r;
+            p->r->redir = (uint8_t)i;
+            if ((r = parse_fmt(p, &p->r->fmt, v)) < 0)
+                return r;
+        } else if (strcmp(w, "code") == 0) {
             const char *c = next_word(p);
-            uint64_t code = 0;
 
             if (!c || lk_parse_uint(c, 301, 308, &code) < 0 || (code > 303 && code < 307))
                 return lk_cfg_err(p->err, "redirect: code must be 301, 302, 303, 307 or 308");
@@ -413,11 +416,13 @@ static int pa_redirect(struct pctx *p)
             p->r->append_slash = 1;
         } else {
             return lk_cfg_err(p->err,
-                              "redirect: option '%s' is not supported by lbd (code, drop-query, "
-                              "append-slash)",
+                              "redirect: option '%s' is not supported by lbd (location, prefix, "
+                              "scheme, code, drop-query, append-slash)",
                               w);
         }
     }
+    if (!v)
+        return lk_cfg_err(p->err, "redirect: expected location, prefix or scheme");
     return 0;
 }
 

@@ -774,6 +774,12 @@ void lb_tcp_session_start(struct lb_worker *w,
 {
     struct sess *s;
 
+    if (!fe->default_backend) { /* nothing to forward to: closed, as HAProxy does */
+        atomic_fetch_add(&fe->cum_conns, 1);
+        close(fd);
+        atomic_fetch_sub(&w->d->actconn, 1);
+        return;
+    }
     s = calloc(1, sizeof(*s));
     if (!s || uv_poll_init(&w->loop, &s->cp, fd) < 0) {
         free(s);

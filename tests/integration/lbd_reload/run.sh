@@ -172,6 +172,10 @@ check "no request reaches s2 in MAINT" bash -c "
 "$PY" - "$PT" <<'PY' > "$T/hold.txt" 2>&1 &
 import socket, sys, time
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+# an answer proves the worker accepted and forwards it (a connection still
+# in the listen queue would go to the next worker); keep-alive holds it
+s.sendall(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+s.recv(4096)
 print("connected", flush=True)
 time.sleep(4)
 PY

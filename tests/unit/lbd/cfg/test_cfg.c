@@ -67,7 +67,6 @@ static const struct err_case err_cases[] = {
      "t.cfg:3: 'server' is not allowed in 'frontend' section"},
     {"frontend f\n  bind :80\n  default_backend nope\n",
      "frontend 'f': default_backend 'nope' does not exist"},
-    {"frontend f\n  bind :80\n", "frontend 'f' has no default_backend"},
     {"frontend f\n  default_backend b\nbackend b\n", "frontend 'f' has no 'bind' line"},
     {FE_BE "  mode udp\n", "mode: expected 'tcp' or 'http', got 'udp'"},
     {FE_BE "  balance random\n", "balance: unknown algorithm 'random'"},
@@ -126,7 +125,6 @@ static const struct err_case err_cases[] = {
     {"frontend f\n  bind :80\n  default_backend b\n  use_backend b when x\nbackend b\n",
      "t.cfg:4: frontend 'f': expected 'if' or 'unless', got 'when'"},
     {FE_BE "  errorfile 503 /nonexistent/503.http\n", "errorfile: cannot read '/nonexistent"},
-    {"", "no frontend, backend or listen section"},
     /* issue 13: master-worker is real; HAProxy's option of it is refused */
     {"global\n  master-worker no-exit-on-failure\n" FE_BE,
      "t.cfg:2: 'master-worker no-exit-on-failure' is not supported by lbd"},
@@ -350,9 +348,15 @@ static void test_defaults_inheritance(void **state)
 
 static void test_listen_section(void **state)
 {
-    struct lb_cfg *cfg = load_ok("listen db 127.0.0.1:7200\n  mode tcp\n"
+    struct lb_cfg *cfg = load_ok("listen db\n  bind 127.0.0.1:7200\n  mode tcp\n"
                                  "  server s1 127.0.0.1:3306\n");
     struct lb_proxy *l = lb_cfg_find_proxy(cfg, "db", LB_CAP_FE | LB_CAP_BE);
+    /* the 1.x form with the address after the name: refused, as by HAProxy 2.6 */
+    char *err = load_err("listen db 127.0.0.1:7200\n  mode tcp\n  server s1 127.0.0.1:3306\n");
+
+    assert_non_null(strstr(err, "t.cfg:1: 'listen db 127.0.0.1:7200'"));
+    assert_non_null(strstr(err, "please use the 'bind' keyword"));
+    free(err);
 
     assert_non_null(l);
     assert_ptr_equal(l->default_backend, l);
