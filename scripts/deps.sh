@@ -6,17 +6,14 @@
 # driving Debian's chromium). Idempotent: what is present is left alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PKGS=(
-  build-essential cmake pkg-config clang libclang-rt-14-dev
-  libuv1-dev libjansson-dev libcmocka-dev libnl-3-dev libnl-route-3-dev libmnl-dev
-  libmariadb-dev
-  mariadb-server mariadb-client galera-4
-  haproxy keepalived nginx-light python3 python3-flask python3-waitress
-  python3-flask-login python3-flaskext.wtf python3-flask-sqlalchemy python3-pymysql
-  galera-arbitrator-4 rsync
-  curl wrk socat tshark iproute2 apache2-utils iperf3 procps psmisc valgrind linux-perf
+# the lab's packages (deploy/lab/packages), then the test toolchain's
+mapfile -t PKGS < <(grep -v '^#' deploy/lab/packages | grep .)
+PKGS+=(
+  clang libclang-rt-14-dev libnl-3-dev libnl-route-3-dev
+  haproxy keepalived nginx-light
+  wrk tshark apache2-utils iperf3 psmisc valgrind linux-perf
   prometheus prometheus-haproxy-exporter hatop tmux
-  mmdebstrap util-linux systemd man-db
+  mmdebstrap systemd man-db
   chromium
 )
 # Node.js: the machine's own when it has one, else the distribution's
