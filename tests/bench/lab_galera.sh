@@ -43,6 +43,14 @@ steady_start() {
   sleep 3
 }
 steady_stop() { touch "$T/stop"; wait "$SPID" 2>/dev/null || true; }
+# wait_writes EPOCH: until 20 writes after EPOCH were acknowledged (<= 60 s)
+wait_writes() {
+  local i
+  for i in $(seq 1 600); do
+    [ "$(awk -v k="$1" '$1 > k && $2 == 0' "$T/steady.log" | wc -l)" -ge 20 ] && return 0
+    sleep 0.1
+  done
+}
 # lost NODE: acknowledged ids missing on NODE
 lost() { comm -23 <(sort "$T/acked") <(sql "$1" "SELECT id FROM carrinho.steady" | sort) | wc -l; }
 # outage KILL_EPOCH: from the last success before KILL to the first after
@@ -93,10 +101,7 @@ pct() { $PY -c "import json,sys; d=json.loads(sys.argv[1]); print(d['deadlock_pc
 # ---- 3. writer node killed, with garbd ----
 steady_start
 k=$(now); "$LAB" kill db1 > /dev/null
-for i in $(seq 1 600); do
-  [ "$(awk -v k="$k" '$1 > k && $2 == 0' "$T/steady.log" | wc -l)" -ge 20 ] && break
-  sleep 0.1
-done
+wait_writes "$k"
 steady_stop
 read -r garb_out garb_codes <<< "$(outage "$k")"
 garb_lost=$(lost db2)
@@ -123,10 +128,7 @@ direct=$(grep -o "ERROR [0-9]*" <<< "$direct" || echo "none (accepted)")
 refused=$(awk -v t="$(now)" -v w="$WAIT" '$1 > t - w / 2 { n++; if ($2 != 0) r++ } END { printf "%d/%d", r, n }' "$T/steady.log")
 b=$(now)
 sql db2 "SET GLOBAL wsrep_provider_options='pc.bootstrap=YES'"
-for i in $(seq 1 600); do
-  [ "$(awk -v k="$b" '$1 > k && $2 == 0' "$T/steady.log" | wc -l)" -ge 20 ] && break
-  sleep 0.1
-done
+wait_writes "$b"
 steady_stop
 read -r noarb_out noarb_codes <<< "$(outage "$k")"
 back=$($PY -c "import sys; b=float(sys.argv[1]); print('%.1f' % (min((float(t) for t, e in (l.split() for l in open(sys.argv[2])) if e == '0' and float(t) > b), default=b) - b))" "$b" "$T/steady.log")
