@@ -9,6 +9,7 @@
 # Idempotent: with every package present it changes nothing. Used by
 # scripts/deps.sh (the test toolchain) and scripts/try.sh (the lab only).
 set -euo pipefail
+trap 'echo "apt-install: failed (line $LINENO, exit status $?)" >&2' ERR
 missing=()
 for p in "$@"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -21,9 +22,13 @@ if [ "$(id -u)" -ne 0 ]; then
   echo "apt-install: missing ${missing[*]}; run as root" >&2
   exit 1
 fi
+# the units enabled, as the symlinks in /etc/systemd/system/*.wants and
+# *.requires: what a package's postinst enabled shows there with or without
+# systemctl (a container or a chroot has none; deb-systemd-helper still
+# enables)
 enabled_units() {
-  systemctl list-unit-files --state=enabled --no-legend --type=service,socket,timer 2>/dev/null |
-    awk '{print $1}' | sort
+  find /etc/systemd/system -mindepth 2 -maxdepth 2 \( -path '*.wants/*' -o -path '*.requires/*' \) \
+    -printf '%f\n' 2>/dev/null | grep -E '\.(service|socket|timer)$' | sort -u || true
 }
 before=$(enabled_units)
 export DEBIAN_FRONTEND=noninteractive
@@ -37,9 +42,14 @@ apt-get update -q -o DPkg::Lock::Timeout=600
 apt-get install -y -q -o DPkg::Lock::Timeout=600 --no-install-recommends "${missing[@]}"
 new=$(comm -13 <(echo "$before") <(enabled_units) | grep -v '^$' || true)
 for u in $new; do
-  # a template (getty@.service) has no instance to stop; disable only
-  systemctl disable -q "$u" 2>/dev/null || true
-  case $u in *@.*) ;; *) systemctl stop -q "$u" 2>/dev/null || true ;; esac
+  if command -v systemctl >/dev/null; then
+    systemctl disable -q "$u" 2>/dev/null || true
+    # policy-rc.d kept it from starting; a running systemd is told to be sure
+    [ -d /run/systemd/system ] && systemctl stop -q "$u" 2>/dev/null || true
+  else # no systemctl: disabling is removing the symlinks
+    find /etc/systemd/system -mindepth 2 -maxdepth 2 -type l -name "$u" \
+      \( -path '*.wants/*' -o -path '*.requires/*' \) -delete
+  fi
 done
 if [ -n "$new" ]; then
   echo "apt-install: disabled and stopped the units these packages enabled:" $new
