@@ -7,13 +7,15 @@ cd "$(dirname "$0")/.."
 # the built-in configuration uses fixed ports: say so instead of answering
 # from whatever else holds them
 port_busy() { [ -n "$(ss -Hltn "sport = :$1" 2>/dev/null)" ]; }
-for port in 8080 8081 8082; do
-  if port_busy "$port"; then
-    echo "demo: port $port is already in use (ss -ltnp 'sport = :$port' shows by whom);" \
-      "the demo needs 8080, 8081 and 8082 free" >&2
-    exit 1
-  fi
-done
+busy=()
+for port in 8080 8081 8082; do port_busy "$port" && busy+=("$port"); done
+if [ ${#busy[@]} -gt 0 ]; then
+  for port in "${busy[@]}"; do
+    echo "demo: port $port is already in use (ss -ltnp 'sport = :$port' shows by whom)" >&2
+  done
+  echo "demo: the demo needs 8080, 8081 and 8082 free; nothing was started" >&2
+  exit 1
+fi
 ./scripts/deps.sh
 ./scripts/build.sh -DCMAKE_BUILD_TYPE=RelWithDebInfo
 # up PORT PID WHAT: wait (at most 5 s) until PID listens on PORT

@@ -1,39 +1,29 @@
 #!/usr/bin/env bash
-# Install everything lbkit builds and tests with, from Debian 12's packages.
-# Idempotent: packages already present are left alone.
+# Install everything lbkit builds and tests with, from Debian 12's packages
+# (scripts/apt-install.sh: no Debian service is started, and those the
+# packages enable are disabled again), and the npm packages of the browser
+# test (tests/integration/lab_failover: playwright-core, from its lockfile,
+# driving Debian's chromium). Idempotent: what is present is left alone.
 set -euo pipefail
-PKGS=(
-  build-essential cmake pkg-config clang libclang-rt-14-dev
-  libuv1-dev libjansson-dev libcmocka-dev libnl-3-dev libnl-route-3-dev libmnl-dev libpcre2-dev
-  libmariadb-dev
-  mariadb-server mariadb-client galera-4
-  haproxy keepalived nginx-light python3 python3-flask python3-waitress
-  python3-flask-login python3-flaskext.wtf python3-flask-sqlalchemy python3-pymysql
-  galera-arbitrator-4 rsync
-  curl wrk socat tshark iproute2 apache2-utils iperf3 procps psmisc valgrind linux-perf
+cd "$(dirname "$0")/.."
+# the lab's packages (deploy/lab/packages), then the test toolchain's
+mapfile -t PKGS < <(grep -v '^#' deploy/lab/packages | grep .)
+PKGS+=(
+  clang libclang-rt-14-dev libnl-3-dev libnl-route-3-dev
+  haproxy keepalived nginx-light
+  wrk tshark apache2-utils iperf3 psmisc valgrind linux-perf
   prometheus prometheus-haproxy-exporter hatop tmux
-  mmdebstrap util-linux systemd man-db
+  mmdebstrap systemd man-db
+  chromium
 )
-missing=()
-for p in "${PKGS[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
-if [ ${#missing[@]} -eq 0 ]; then
-  echo "deps: all ${#PKGS[@]} packages present"
-  exit 0
+# Node.js: the machine's own when it has one, else the distribution's
+command -v node >/dev/null && command -v npm >/dev/null || PKGS+=(nodejs npm)
+./scripts/apt-install.sh "${PKGS[@]}"
+web=tests/integration/lab_failover
+want=$(node -p "require('./$web/package-lock.json').packages['node_modules/playwright-core'].version")
+have=$(node -p "require('./$web/node_modules/playwright-core/package.json').version" 2>/dev/null || true)
+if [ "$have" != "$want" ]; then
+  echo "deps: npm ci in $web (playwright-core $want)"
+  # PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD: the test uses /usr/bin/chromium
+  (cd "$web" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
 fi
-if [ "$(id -u)" -ne 0 ]; then
-  echo "deps: missing ${missing[*]}; run as root" >&2
-  exit 1
-fi
-export DEBIAN_FRONTEND=noninteractive
-# services that Debian starts on install are not wanted here: the tests
-# start their own instances
-if [ ! -e /usr/sbin/policy-rc.d ]; then
-  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
-  chmod +x /usr/sbin/policy-rc.d
-  trap 'rm -f /usr/sbin/policy-rc.d' EXIT
-fi
-echo "deps: installing ${missing[*]}"
-apt-get update -q
-apt-get install -y -q --no-install-recommends "${missing[@]}"
