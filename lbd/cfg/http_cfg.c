@@ -133,6 +133,14 @@ struct lb_http_px *lb_http_px_free(struct lb_http_px *h)
         free(h->errfiles[i].data);
     free(h->cookie);
     free(h->cookie_domain);
+    free(h->monitor_uri);
+    lb_cond_free(h->monitor_fail);
+    for (i = 0; i < h->ncapreq; i++)
+        free(h->capreq[i].name);
+    for (i = 0; i < h->ncaprsp; i++)
+        free(h->caprsp[i].name);
+    free(h->capreq);
+    free(h->caprsp);
     free(h);
     return NULL;
 }
@@ -176,6 +184,11 @@ int lb_http_px_inherit(struct lb_proxy *px, const struct lb_proxy *def)
             return -ENOMEM;
         memcpy(h->errfiles[i].data, d->errfiles[i].data, d->errfiles[i].len);
         h->nerrfiles = i + 1;
+    }
+    if (d->monitor_uri && (px->cap & (LB_CAP_FE | LB_CAP_DEF))) {
+        if (!(h->monitor_uri = strdup(d->monitor_uri)))
+            return -ENOMEM;
+        h->monitor_len = d->monitor_len;
     }
     if (!(px->cap & (LB_CAP_BE | LB_CAP_DEF)))
         return 0; /* backend settings mean nothing to a frontend, as in HAProxy */
@@ -352,6 +365,71 @@ static int kw_tcp_request(int argc, char **argv, void *vctx, char **err)
     if (r == 0 && ctx->px->http)
         note_line(ctx, ctx->px->http);
     return r;
+}
+
+static int kw_capture(int argc, char **argv, void *vctx, char **err)
+{
+    struct lb_cfgctx *ctx = vctx;
+    struct lb_http_px *h = http_of(ctx);
+    struct lb_capture **v, *c;
+    size_t *n;
+    uint64_t len;
+
+    if (!h)
+        return fail(ctx, err, -ENOMEM, NULL);
+    if (argc != 6 || strcmp(argv[2], "header") != 0 || strcmp(argv[4], "len") != 0 ||
+        (strcmp(argv[1], "request") != 0 && strcmp(argv[1], "response") != 0))
+        return pfail(ctx, err,
+                     "capture: expected 'capture request|response header NAME len N' (capture "
+                     "cookie is not supported by lbd)");
+    if (lk_parse_uint(argv[5], 1, 1024, &len) < 0)
+        return pfail(ctx, err, "capture: len must be 1-1024");
+    v = argv[1][2] == 'q' ? &h->capreq : &h->caprsp;
+    n = argv[1][2] == 'q' ? &h->ncapreq : &h->ncaprsp;
+    c = realloc(*v, (*n + 1) * sizeof(*c));
+    if (!c)
+        return fail(ctx, err, -ENOMEM, NULL);
+    *v = c;
+    c += (*n)++;
+    c->len = (unsigned)len;
+    c->name_len = strlen(argv[3]);
+    if (!(c->name = strdup(argv[3])))
+        return fail(ctx, err, -ENOMEM, NULL);
+    h->capsize += c->len + 1;
+    return 0;
+}
+
+static int kw_monitor_uri(int argc, char **argv, void *vctx, char **err)
+{
+    struct lb_cfgctx *ctx = vctx;
+    struct lb_http_px *h = http_of(ctx);
+
+    if (!h)
+        return fail(ctx, err, -ENOMEM, NULL);
+    if (argv[1][0] != '/')
+        return pfail(ctx, err, "monitor-uri: the URI must start with '/'");
+    free(h->monitor_uri);
+    if (!(h->monitor_uri = strdup(argv[1])))
+        return fail(ctx, err, -ENOMEM, NULL);
+    h->monitor_len = strlen(argv[1]);
+    return 0;
+}
+
+static int kw_monitor(int argc, char **argv, void *vctx, char **err)
+{
+    struct lb_cfgctx *ctx = vctx;
+    struct lb_http_px *h = http_of(ctx);
+    char *msg = NULL;
+    int r;
+
+    if (!h)
+        return fail(ctx, err, -ENOMEM, NULL);
+    if (strcmp(argv[1], "fail") != 0 || argc < 4)
+        return pfail(ctx, err, "monitor: expected 'monitor fail if|unless COND'");
+    lb_cond_free(h->monitor_fail);
+    h->monitor_fail = NULL;
+    r = lb_cond_parse(h->acls, LB_SMP_USE_REQ, argc - 2, argv + 2, &h->monitor_fail, &msg);
+    return r < 0 ? fail(ctx, err, r, msg) : 0;
 }
 
 static int kw_stick_table(int argc, char **argv, void *vctx, char **err)
@@ -610,5 +688,8 @@ const struct lk_cfgkw lb_http_kws[] = {
     {"tcp-request", kw_tcp_request, 1, -1, FB},
     {"stick-table", kw_stick_table, 2, -1, FB},
     {"stick", kw_stick, 2, -1, B},
+    {"monitor-uri", kw_monitor_uri, 1, 1, D | F},
+    {"monitor", kw_monitor, 3, -1, F},
+    {"capture", kw_capture, 1, -1, F},
     {NULL, NULL, 0, 0, 0},
 };

@@ -67,6 +67,8 @@ struct hsess {
     uint8_t c_eof, s_eof, c_shut, s_shut, got_rsp, reused, no_reuse, be_counted;
     uint8_t redispatched;
     uint8_t reply_ka;  /* a rule's reply keeps the connection (return, redirect) */
+    uint8_t nolog;     /* monitor-uri requests are not logged, as in HAProxy */
+    char *caps;        /* captured header values (frontend's capture lines), or NULL */
     uint8_t body_sent; /* request body bytes left for a server: no retry */
     char term[2], ck_in, ck_out;
     int status;
@@ -189,14 +191,14 @@ static void log_txn(struct hsess *s)
     const struct lb_global *g = &s->w->cfg->global;
     struct lb_httplog_rec r;
     uint64_t now = now_ms(s);
-    char line[1024];
+    char line[1024], capbuf[512];
     size_t n;
 
     if (s->in_txn) {
         count_txn(s);
         lb_stkctr_request_end(s->stk, s->status, s->bytes_in, s->bytes_out, now);
     }
-    if (!s->in_txn || !lb_tlog_enabled(s->fe, g))
+    if (!s->in_txn || s->nolog || !lb_tlog_enabled(s->fe, g))
         return;
     memset(&r, 0, sizeof(r));
     r.client = &s->cli;
@@ -224,6 +226,19 @@ static void log_txn(struct hsess *s)
     r.redispatched = s->redispatched;
     r.reqline = s->reqline;
     r.reqline_len = s->reqline_len;
+    if (s->caps) {
+        const struct lb_http_px *h = s->fe->http;
+        const char *v[64];
+        size_t i, k = 0, off = 0;
+
+        for (i = 0; i < h->ncapreq + h->ncaprsp && k < LK_ARRAY_SIZE(v); i++) {
+            v[k++] = s->caps + off;
+            off += (i < h->ncapreq ? h->capreq[i].len : h->caprsp[i - h->ncapreq].len) + 1;
+        }
+        lb_httplog_captures(capbuf, sizeof(capbuf), v, LK_MIN(h->ncapreq, k), v + h->ncapreq,
+                            k > h->ncapreq ? k - h->ncapreq : 0);
+        r.captures = capbuf;
+    }
     n = lb_httplog_format(line, sizeof(line), &r);
     lb_tlog_send(&s->w->tlog, s->fe, g, 6, line, n);
 }
@@ -302,6 +317,8 @@ static void finish(struct hsess *s, const char *term, int rst)
     buf_drop(s, &s->rbuf);
     heads_drop(s);
     pipe_release(s);
+    free(s->caps);
+    s->caps = NULL;
     uv_close((uv_handle_t *)&s->cp, handle_closed);
     uv_close((uv_handle_t *)&s->timer, handle_closed);
     if (rst)
@@ -730,6 +747,86 @@ static int rsp_rules(struct hsess *s, const uint8_t **head)
     return rules_verdict(s, &io, v);
 }
 
+/* monitor-uri: a request for exactly that URI is answered here, 200 or
+ * 503 when "monitor fail" holds, and not logged. Returns 1 if answered. */
+/* Copy the last occurrence of each captured header into its slot (empty
+ * when absent), at most its len bytes. `first` is the first slot. */
+static void capture(struct hsess *s,
+                    const struct lb_capture *c,
+                    size_t n,
+                    size_t first_off,
+                    const uint8_t *buf,
+                    const struct http1_msg *m)
+{
+    size_t i, off = first_off, vl;
+    unsigned k;
+
+    for (i = 0; i < n; i++) {
+        const uint8_t *v = NULL;
+
+        for (k = 0; k < m->nhdr; k++)
+            if (m->hdr[k].name_len == c[i].name_len &&
+                strncasecmp((const char *)buf + m->hdr[k].name_off, c[i].name, c[i].name_len) ==
+                    0) {
+                v = buf + m->hdr[k].val_off;
+                vl = m->hdr[k].val_len;
+            }
+        if (v) {
+            vl = LK_MIN(vl, (size_t)c[i].len);
+            memcpy(s->caps + off, v, vl);
+            s->caps[off + vl] = '\0';
+        } else {
+            s->caps[off] = '\0';
+        }
+        off += c[i].len + 1;
+    }
+}
+
+static void capture_request(struct hsess *s)
+{
+    const struct lb_http_px *h = s->fe->http;
+
+    if (!h || !h->capsize)
+        return;
+    if (!s->caps && !(s->caps = malloc(h->capsize)))
+        return;
+    memset(s->caps, 0, h->capsize);
+    capture(s, h->capreq, h->ncapreq, 0, req_head(s), &s->req);
+}
+
+static void capture_response(struct hsess *s)
+{
+    const struct lb_http_px *h = s->fe->http;
+    size_t i, off = 0;
+
+    if (!s->caps || !h->ncaprsp)
+        return;
+    for (i = 0; i < h->ncapreq; i++)
+        off += h->capreq[i].len + 1;
+    capture(s, h->caprsp, h->ncaprsp, off, (const uint8_t *)s->sbuf + s->soff, &s->rsp);
+}
+
+static int monitor(struct hsess *s)
+{
+    const struct lb_http_px *h = s->fe->http;
+    struct lb_smp_ctx c;
+    struct lb_rule_io io;
+    int st = 200;
+
+    if (!h || !h->monitor_uri || s->req.uri_len != h->monitor_len ||
+        memcmp(req_head(s) + s->req.uri_off, h->monitor_uri, h->monitor_len) != 0)
+        return 0;
+    if (h->monitor_fail) {
+        smp_init(s, &c);
+        st = lb_cond_eval(h->monitor_fail, &c) ? 503 : 200;
+    }
+    s->nolog = 1;
+    memset(&io, 0, sizeof(io));
+    io.status = st;
+    rules_verdict(s, &io, LB_RULE_REPLY);
+    return 1;
+}
+
 static struct lb_proxy *route(struct hsess *s)
 {
     const struct lb_switch *r;
@@ -824,6 +921,12 @@ static void start_txn(struct hsess *s, int head_len)
     s->progress++;
     note_reqline(s);
     s->rqh = NULL;
+    capture_request(s);
+    if (monitor(s)) {
+        if (s->reply_ka)
+            s->coff += (uint32_t)head_len;
+        return;
+    }
     lb_stkctr_request(s->stk, now_ms(s));
     if (req_rules(s, s->fe) < 0) {
         if (s->reply_ka)
@@ -1273,6 +1376,7 @@ static int final_head(struct hsess *s, int len)
 
     s->t_rsp = now_ms(s);
     s->status = m->status;
+    capture_response(s);
     if (m->status != 101 && rsp_rules(s, &head) < 0)
         return -1;
     if (m->status == 101)
@@ -1508,6 +1612,7 @@ static void reset_txn(struct hsess *s)
     s->status = 0;
     s->attempts = s->ntried = 0;
     s->redispatched = s->got_rsp = s->reused = s->no_reuse = s->body_sent = 0;
+    s->nolog = 0;
     s->rsp_hold = 0;
     s->s_eof = 0;
     s->t_head = s->t_conn = s->t_connected = s->t_sent = s->t_rsp = 0;
