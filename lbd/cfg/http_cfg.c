@@ -109,6 +109,7 @@ static struct lb_switch *switch_free(struct lb_switch *r)
     for (; r; r = n) {
         n = r->next;
         lb_cond_free(r->cond);
+        lb_lfmt_free(r->dyn);
         free(r->name);
         free(r);
     }
@@ -263,7 +264,9 @@ static int kw_use_backend(int argc, char **argv, void *vctx, char **err)
     r->line = ctx->line;
     if (!(r->name = strdup(argv[1])))
         ret = -ENOMEM;
-    else if (argc > 2)
+    else if (strstr(argv[1], "%[")) /* a name built per request, from samples */
+        ret = lb_lfmt_parse(argv[1], LB_SMP_USE_REQ, &r->dyn, &msg);
+    if (ret == 0 && argc > 2)
         ret = lb_cond_parse(h->acls, LB_SMP_USE_REQ, argc - 2, argv + 2, &r->cond, &msg);
     if (ret < 0) {
         switch_free(r);
@@ -644,6 +647,8 @@ static int resolve_proxy(struct lb_cfg *cfg, struct lb_proxy *px, char **err)
         lb_stick_resolve(h->sticks, cfg, px->stk, h->stick_file, h->stick_line, err) < 0)
         ret = -EINVAL;
     for (r = h->switching; r; r = r->next) {
+        if (r->dyn)
+            continue; /* found per request (lbd/http/httpfwd.c route) */
         r->be = lb_cfg_find_proxy(cfg, r->name, LB_CAP_BE);
         if (!r->be || r->be->mode != LB_MODE_HTTP) {
             lb_cfg_err_append(err, "%s:%u: %s '%s': use_backend: no backend '%s' in mode http",

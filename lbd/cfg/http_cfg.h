@@ -53,6 +53,7 @@ struct lb_switch {
     struct lb_cond *cond; /* NULL: always */
     char *name;
     struct lb_proxy *be; /* resolved after the whole file is read */
+    struct lb_lfmt *dyn; /* "use_backend %[...]": the name, per request */
     const char *file;
     unsigned line;
 };

@@ -127,6 +127,7 @@ void lb_stick_store(const struct lb_stick *list, struct lb_smp_ctx *c, unsigned 
 struct lb_conn_info {
     const struct lk_addr *src, *dst;
     struct lb_stkctr *sc;
+    struct lb_vars *vars;
     uint64_t now_ms;
 };
 

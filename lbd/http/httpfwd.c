@@ -27,6 +27,7 @@
 #include "lbd/http/http_msg.h"
 #include "lbd/http/httpfwd.h"
 #include "lbd/http/httplog.h"
+#include "lbd/http/vars.h"
 #include "proto/http1.h"
 
 #define HEAD_RESERVE  1024u
@@ -66,10 +67,11 @@ struct hsess {
     uint8_t first, in_txn, cli_close, srv_close, upgrade, tunnel_pending;
     uint8_t c_eof, s_eof, c_shut, s_shut, got_rsp, reused, no_reuse, be_counted;
     uint8_t redispatched;
-    uint8_t reply_ka;  /* a rule's reply keeps the connection (return, redirect) */
-    uint8_t nolog;     /* monitor-uri requests are not logged, as in HAProxy */
-    char *caps;        /* captured header values (frontend's capture lines), or NULL */
-    uint8_t body_sent; /* request body bytes left for a server: no retry */
+    uint8_t reply_ka;    /* a rule's reply keeps the connection (return, redirect) */
+    uint8_t nolog;       /* monitor-uri requests are not logged, as in HAProxy */
+    char *caps;          /* captured header values (frontend's capture lines), or NULL */
+    struct lb_vars vars; /* set-var: the session's and the transaction's */
+    uint8_t body_sent;   /* request body bytes left for a server: no retry */
     char term[2], ck_in, ck_out;
     int status;
     unsigned progress;
@@ -197,6 +199,7 @@ static void log_txn(struct hsess *s)
     if (s->in_txn) {
         count_txn(s);
         lb_stkctr_request_end(s->stk, s->status, s->bytes_in, s->bytes_out, now);
+        lb_vars_end_txn(&s->vars);
     }
     if (!s->in_txn || s->nolog || !lb_tlog_enabled(s->fe, g))
         return;
@@ -319,6 +322,7 @@ static void finish(struct hsess *s, const char *term, int rst)
     pipe_release(s);
     free(s->caps);
     s->caps = NULL;
+    lb_vars_free(&s->vars);
     uv_close((uv_handle_t *)&s->cp, handle_closed);
     uv_close((uv_handle_t *)&s->timer, handle_closed);
     if (rst)
@@ -595,6 +599,7 @@ static void smp_init(struct hsess *s, struct lb_smp_ctx *c)
     smp_dst(s);
     c->dst = s->has_loc ? &s->loc : NULL;
     c->sc = s->stk;
+    c->vars = &s->vars;
     c->deftable = NULL;
     c->now_ms = now_ms(s);
     c->next_chunk = 0;
@@ -827,17 +832,30 @@ static int monitor(struct hsess *s)
     return 1;
 }
 
+/* use_backend: the first rule whose condition holds. A name built from
+ * samples that names no http backend ends the search: the default
+ * backend then serves, as in HAProxy. */
 static struct lb_proxy *route(struct hsess *s)
 {
     const struct lb_switch *r;
     struct lb_smp_ctx c;
+    struct lb_proxy *be;
+    char name[256];
+    size_t n;
 
     if (!s->fe->http || !s->fe->http->switching)
         return s->fe->default_backend;
     smp_init(s, &c);
-    for (r = s->fe->http->switching; r; r = r->next)
-        if (lb_cond_eval(r->cond, &c))
+    for (r = s->fe->http->switching; r; r = r->next) {
+        if (!lb_cond_eval(r->cond, &c))
+            continue;
+        if (!r->dyn)
             return r->be;
+        n = lb_lfmt_render(r->dyn, &c, name, sizeof(name) - 1);
+        name[n] = '\0';
+        be = lb_cfg_find_proxy(s->w->cfg, name, LB_CAP_BE);
+        return be && be->mode == LB_MODE_HTTP ? be : s->fe->default_backend;
+    }
     return s->fe->default_backend;
 }
 
@@ -2131,6 +2149,7 @@ static int conn_rules(struct hsess *s)
     ci.src = &s->cli;
     ci.dst = s->has_loc ? &s->loc : NULL;
     ci.sc = s->stk;
+    ci.vars = &s->vars;
     ci.now_ms = now_ms(s);
     v = lb_rule_run_conn(h->tcp_conn, s->fe->stk, &ci);
     if (v != LB_RULE_REJECT && v != LB_RULE_DROP)
