@@ -56,7 +56,9 @@ static int tkw_kind(int argc, char **argv, void *v, char **err)
     int k = feed_kind_parse(argv[1]);
 
     if (k < 0)
-        return lk_cfg_err(err, "'kind' expects tcp, http, mysql or galera");
+        return lk_cfg_err(
+            err,
+            "'kind' expects tcp, http, mysql, galera, tcp-check, redis, pgsql, smtp or ssl-hello");
     ((struct tctx *)v)->t->kind = (enum feed_kind)k;
     return 0;
 }

@@ -264,6 +264,8 @@ int chk_probe_start(struct chk_probe **ret,
         timeout_ms = 2000;
     if (cfg->kind == FEED_KIND_GALERA)
         return chk__galera_start(ret, loop, cfg, addr, timeout_ms, cb, ud);
+    if (chk__is_tcpchk(cfg->kind))
+        return chk__tcpchk_start(ret, loop, cfg, addr, timeout_ms, cb, ud);
     s = calloc(1, sizeof(*s));
     if (!s)
         return -ENOMEM;

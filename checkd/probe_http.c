@@ -177,6 +177,8 @@ int chk_probe_validate(const struct feed_target *cfg, const char **why)
 {
     regex_t rx;
 
+    if (chk__is_tcpchk(cfg->kind))
+        return chk__tcpchk_validate(cfg, why);
     if (cfg->kind == FEED_KIND_HTTP && cfg->expect == FEED_EXPECT_RSTATUS) {
         if (regcomp(&rx, cfg->expect_arg, REG_EXTENDED | REG_NOSUB) != 0) {
             *why = "http-check expect rstatus: invalid regular expression";

@@ -28,4 +28,23 @@ int chk__galera_start(struct chk_probe **ret,
                       chk_probe_cb cb,
                       void *ud);
 
+/* The tcp-check engine: kind tcp-check runs cfg's steps; redis, pgsql,
+ * smtp and ssl-hello run the step lists HAProxy builds for them. */
+int chk__tcpchk_start(struct chk_probe **ret,
+                      uv_loop_t *loop,
+                      const struct feed_target *cfg,
+                      const struct lk_addr *addr,
+                      uint64_t timeout_ms,
+                      chk_probe_cb cb,
+                      void *ud);
+
+/* chk_probe_validate() for those kinds: regexes compile, pgsql has a user. */
+int chk__tcpchk_validate(const struct feed_target *cfg, const char **why);
+
+/* Whether kind runs on the tcp-check engine. */
+static inline int chk__is_tcpchk(enum feed_kind k)
+{
+    return k >= FEED_KIND_TCPCHK && k < FEED_KIND_MAX;
+}
+
 #endif

@@ -222,6 +222,51 @@ static int is_brace(const struct lk_cfglex *lx, char c)
     return (c == '{' || c == '}') && (lx->flags & LK_CFGLEX_BRACES);
 }
 
+static int hexdig(char c)
+{
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
+
+/* HAProxy's escapes after a backslash at p[0]: \r \n \t \xHH give the byte;
+ * \\, \space, \#, \" and \' give the character; any other backslash stays
+ * (a regex's "\."). Writes one byte to *o, returns the characters read. */
+static int haproxy_escape(const char *p, const char *end, char **o)
+{
+    static const char lit[] = "\\ #\"'";
+
+    if (p + 1 >= end) {
+        *(*o)++ = *p;
+        return 1;
+    }
+    switch (p[1]) {
+    case 'r':
+        *(*o)++ = '\r';
+        return 2;
+    case 'n':
+        *(*o)++ = '\n';
+        return 2;
+    case 't':
+        *(*o)++ = '\t';
+        return 2;
+    case 'x':
+        if (p + 3 < end && hexdig(p[2]) >= 0 && hexdig(p[3]) >= 0) {
+            *(*o)++ = (char)(hexdig(p[2]) << 4 | hexdig(p[3]));
+            return 4;
+        }
+        break;
+    default:
+        if (p[1] && strchr(lit, p[1])) {
+            *(*o)++ = p[1];
+            return 2;
+        }
+    }
+    *(*o)++ = *p;
+    return 1;
+}
+
 /* Copy one quoted string starting after the opening quote. Returns the
  * position after the closing quote, or NULL if the line ends first. */
 static const char *lex_quoted(const char *p, const char *end, char q, char **o, const char *oend)
@@ -235,6 +280,9 @@ static const char *lex_quoted(const char *p, const char *end, char q, char **o, 
                 break;
             case 't':
                 *(*o)++ = '\t';
+                break;
+            case 'r':
+                *(*o)++ = '\r';
                 break;
             default:
                 *(*o)++ = *p;
@@ -278,6 +326,12 @@ static int lex_line(struct lk_cfglex *lx,
                 if (!p)
                     return lk_cfg_err(err, "%s:%u: %s", out->file, out->line,
                                       "unterminated quote or line too long");
+                continue;
+            }
+            if (*p == '\\' && !(lx->flags & LK_CFGLEX_BRACES)) {
+                p += haproxy_escape(p, end, &o);
+                if (o >= oend)
+                    return lk_cfg_err(err, "%s:%u: %s", out->file, out->line, "line too long");
                 continue;
             }
             if (*p == '\\' && p + 1 < end)

@@ -8,6 +8,7 @@
 #include "common/cfglex.h"
 #include "common/log.h"
 #include "lbd/cfg/cfg.h"
+#include "lbd/cfg/check_cfg.h"
 #include "lbd/cfg/http_cfg.h"
 #include "lbd/cfg/proxy.h"
 #include "lbd/core/server.h"
@@ -140,6 +141,7 @@ struct lb_proxy *lb_proxy_free(struct lb_proxy *px)
     strv_free(px->extra, px->nextra);
     free(px->extra_file);
     free(px->extra_line);
+    px->chk = lb_check_cfg_free(px->chk);
     lb_http_px_free(px->http);
     free(px->defsrv.cookie);
     free(px->stats.uri);
@@ -275,6 +277,11 @@ static const struct optdef options[] = {
     {"httpchk", LB_OPT_HTTPCHK, LB_CAP_DEF | LB_CAP_BE, 3},
     {"mysql-check", LB_OPT_MYSQL_CHECK, LB_CAP_DEF | LB_CAP_BE, 3},
     {"log-health-checks", LB_OPT_LOG_HEALTH_CHECKS, LB_CAP_DEF | LB_CAP_BE, 0},
+    {"tcp-check", LB_OPT_TCP_CHECK, LB_CAP_DEF | LB_CAP_BE, 0},
+    {"redis-check", LB_OPT_REDIS_CHECK, LB_CAP_DEF | LB_CAP_BE, 0},
+    {"pgsql-check", LB_OPT_PGSQL_CHECK, LB_CAP_DEF | LB_CAP_BE, 2},
+    {"smtpchk", LB_OPT_SMTPCHK, LB_CAP_DEF | LB_CAP_BE, 2},
+    {"ssl-hello-chk", LB_OPT_SSL_HELLO_CHK, LB_CAP_DEF | LB_CAP_BE, 0},
     {"splice-auto", LB_OPT_SPLICE_AUTO, LB_CAP_DEF | LB_CAP_FE | LB_CAP_BE, 0},
     {"allbackups", LB_OPT_ALLBACKUPS, LB_CAP_DEF | LB_CAP_BE, 0},
     {NULL, 0, 0, 0},
@@ -336,6 +343,8 @@ static int option_validate_args(struct lb_cfgctx *ctx,
                            o->max_args == 1 ? "" : "s");
     if (o->flag == LB_OPT_MYSQL_CHECK && nargs > 0 && (strcmp(argv[0], "user") != 0 || nargs < 2))
         return lb_cfg_fail(ctx, err, "option mysql-check: expected 'user <name> [post-41]'");
+    if (o->flag == LB_OPT_PGSQL_CHECK && (nargs != 2 || strcmp(argv[0], "user") != 0))
+        return lb_cfg_fail(ctx, err, "option pgsql-check: expected 'user <name>'");
     if (o->flag == LB_OPT_HTTPLOG && nargs == 1 && strcmp(argv[0], "clf") != 0)
         return lb_cfg_fail(ctx, err, "option httplog: only 'clf' may follow");
     return 0;
@@ -382,6 +391,8 @@ static int kw_option(int argc, char **argv, void *vctx, char **err)
     }
     if (option_validate_args(ctx, &options[i], argc - 2, argv + 2, err))
         return LK_CFG_FATAL;
+    if (options[i].flag & LB_OPT_CHK_ANY)
+        ctx->px->options &= ~LB_OPT_CHK_ANY;
     ctx->px->options |= options[i].flag;
     if (argc > 2)
         return option_keep_args(ctx, argc, argv, 0, err);
@@ -608,6 +619,11 @@ static int kw_defsrv(int argc, char **argv, void *vctx, char **err)
     return lb_defsrv_parse(argc, argv, vctx, err);
 }
 
+static int kw_tcpcheck(int argc, char **argv, void *vctx, char **err)
+{
+    return lb_check_tcpcheck_kw(vctx, argc, argv, err);
+}
+
 static int kw_ignored(int argc, char **argv, void *vctx, char **err)
 {
     return 0; /* documentation-only keywords (description) */
@@ -635,6 +651,7 @@ const struct lk_cfgkw lb_proxy_kws[] = {
     {"log", kw_log, 1, 6, D | FB},
     {"stats", kw_stats, 1, -1, D | FB},
     {"http-check", kw_keep, 1, -1, D | B},
+    {"tcp-check", kw_tcpcheck, 1, -1, D | B},
     {"http-request", kw_keep, 1, -1, D | FB},
     {"http-response", kw_keep, 1, -1, D | FB},
     {"http-reuse", kw_keep, 1, 1, D | B},
@@ -684,7 +701,7 @@ static int validate_tcp_switching(const struct lb_proxy *px, char **err)
 
 int lb_proxy_validate(struct lb_cfg *cfg, struct lb_proxy *px, char **err)
 {
-    if (validate_tcp_switching(px, err) < 0)
+    if (validate_tcp_switching(px, err) < 0 || lb_check_validate(px, err) < 0)
         return -EINVAL;
     if ((px->cap & LB_CAP_FE) && !px->binds && !(px->cap & LB_CAP_BE))
         return lk_cfg_err(err, "%s:%u: frontend '%s' has no 'bind' line", px->file, px->line,

@@ -49,6 +49,17 @@ enum lb_algo {
 #define LB_OPT_ALLBACKUPS        (1u << 13)
 #define LB_OPT_CLITCPKA          (1u << 14)
 #define LB_OPT_SRVTCPKA          (1u << 15)
+/* the health-check options from HAProxy's tcp-check engine (bits kept apart
+ * from the others) */
+#define LB_OPT_TCP_CHECK     (1u << 24)
+#define LB_OPT_REDIS_CHECK   (1u << 25)
+#define LB_OPT_PGSQL_CHECK   (1u << 26)
+#define LB_OPT_SMTPCHK       (1u << 27)
+#define LB_OPT_SSL_HELLO_CHK (1u << 28)
+/* one check kind per backend: as in HAProxy, the last option wins */
+#define LB_OPT_CHK_ANY                                                                             \
+    (LB_OPT_HTTPCHK | LB_OPT_MYSQL_CHECK | LB_OPT_TCP_CHECK | LB_OPT_REDIS_CHECK |                 \
+     LB_OPT_PGSQL_CHECK | LB_OPT_SMTPCHK | LB_OPT_SSL_HELLO_CHK)
 
 /* Server flags from the config line. */
 #define LB_SRV_F_CHECK    (1u << 0)
@@ -164,6 +175,7 @@ struct lb_stats_cfg {
 #define LB_CFG_WORD_SPACE '\x1f'
 
 struct lb_srv_observer; /* lbd/core/server.h */
+struct lb_check_cfg;    /* lbd/cfg/check_cfg.h */
 
 struct lb_proxy {
     struct lb_proxy *next;
@@ -195,7 +207,8 @@ struct lb_proxy {
      * word is stored as LB_CFG_WORD_SPACE so that the word stays one. */
     const char **extra_file; /* FILE:LINE of each extra line, for messages */
     unsigned *extra_line;
-    struct lb_http_px *http; /* mode http: extra compiled by http_cfg.c */
+    struct lb_http_px *http;  /* mode http: extra compiled by http_cfg.c */
+    struct lb_check_cfg *chk; /* tcp-check steps (check_cfg.c), NULL if none */
     /* shared: */
     _Atomic unsigned cur_conns;
     _Atomic unsigned max_conns_seen;

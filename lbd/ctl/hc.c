@@ -9,6 +9,7 @@
 #include "common/cmdsrv.h"
 #include "common/compiler.h"
 #include "common/log.h"
+#include "lbd/cfg/check_cfg.h"
 #include "lbd/core/daemon.h"
 #include "lbd/core/server.h"
 #include "lbd/ctl/hc.h"
@@ -145,6 +146,16 @@ static int parse_extra(struct feed_target *t, unsigned opts, const char *line, c
     else if (strcmp(argv[0], "option") == 0 && strcmp(argv[1], "mysql-check") == 0 && argc >= 4 &&
              t->kind == FEED_KIND_MYSQL)
         copy(t->user, sizeof(t->user), argv[3]);
+    else if (strcmp(argv[0], "option") == 0 && strcmp(argv[1], "pgsql-check") == 0 && argc >= 4 &&
+             t->kind == FEED_KIND_PGSQL)
+        copy(t->user, sizeof(t->user), argv[3]);
+    else if (strcmp(argv[0], "option") == 0 && strcmp(argv[1], "smtpchk") == 0 && argc >= 4 &&
+             t->kind == FEED_KIND_SMTP)
+        /* HAProxy sends "EHLO|HELO domain" as given, anything else as its default */
+        snprintf(t->ehlo, sizeof(t->ehlo), "%s %s",
+                 strcmp(argv[2], "EHLO") == 0 || strcmp(argv[2], "HELO") == 0 ? argv[2] : "HELO",
+                 strcmp(argv[2], "EHLO") == 0 || strcmp(argv[2], "HELO") == 0 ? argv[3]
+                                                                              : "localhost");
     else if (strcmp(argv[0], "galera-check") == 0 && argc >= 3) {
         t->kind = FEED_KIND_GALERA;
         copy(t->user, sizeof(t->user), argv[2]);
@@ -152,6 +163,25 @@ static int parse_extra(struct feed_target *t, unsigned opts, const char *line, c
             copy(t->password, sizeof(t->password), argv[4]);
     }
     return 0;
+}
+
+static enum feed_kind check_kind(unsigned opts)
+{
+    static const struct {
+        unsigned opt;
+        enum feed_kind kind;
+    } map[] = {
+        {LB_OPT_MYSQL_CHECK, FEED_KIND_MYSQL},       {LB_OPT_HTTPCHK, FEED_KIND_HTTP},
+        {LB_OPT_TCP_CHECK, FEED_KIND_TCPCHK},        {LB_OPT_REDIS_CHECK, FEED_KIND_REDIS},
+        {LB_OPT_PGSQL_CHECK, FEED_KIND_PGSQL},       {LB_OPT_SMTPCHK, FEED_KIND_SMTP},
+        {LB_OPT_SSL_HELLO_CHK, FEED_KIND_SSL_HELLO},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+        if (opts & map[i].opt)
+            return map[i].kind;
+    return FEED_KIND_TCP;
 }
 
 int lb_hc_target(const struct lb_proxy *px,
@@ -176,9 +206,11 @@ int lb_hc_target(const struct lb_proxy *px,
                  s->check_port ? s->check_port : lk_addr_port(atomic_load(&s->cur_addr)));
     }
     copy(t->owner, sizeof(t->owner), "lbd");
-    t->kind = (px->options & LB_OPT_MYSQL_CHECK) ? FEED_KIND_MYSQL
-              : (px->options & LB_OPT_HTTPCHK)   ? FEED_KIND_HTTP
-                                                 : FEED_KIND_TCP;
+    t->kind = check_kind(px->options);
+    if (t->kind == FEED_KIND_TCPCHK && px->chk) {
+        t->nsteps = px->chk->nsteps;
+        memcpy(t->steps, px->chk->steps, sizeof(t->steps));
+    }
     t->inter_ms = s->inter;
     t->fastinter_ms = s->fastinter;
     t->downinter_ms = s->downinter;
