@@ -54,6 +54,25 @@ void chk__probe_finish(struct chk_probe *p, struct chk_result *r)
     p->cb(p->ud, r);
 }
 
+void chk__probe_base(struct chk_probe *b,
+                     uv_loop_t *loop,
+                     const struct feed_target *cfg,
+                     const struct lk_addr *addr,
+                     uint64_t timeout_ms,
+                     chk_probe_cb cb,
+                     void *ud,
+                     void (*cancel)(struct chk_probe *p))
+{
+    *b = (struct chk_probe){.loop = loop,
+                            .cfg = cfg,
+                            .addr = *addr,
+                            .timeout_ms = timeout_ms,
+                            .start_us = lk_mono_us(),
+                            .cb = cb,
+                            .ud = ud,
+                            .cancel = cancel};
+}
+
 static void sp_closed(uv_handle_t *h)
 {
     struct stream_probe *s = h->data;
@@ -269,14 +288,7 @@ int chk_probe_start(struct chk_probe **ret,
     s = calloc(1, sizeof(*s));
     if (!s)
         return -ENOMEM;
-    s->base.loop = loop;
-    s->base.cfg = cfg;
-    s->base.addr = *addr;
-    s->base.timeout_ms = timeout_ms;
-    s->base.start_us = lk_mono_us();
-    s->base.cb = cb;
-    s->base.ud = ud;
-    s->base.cancel = sp_cancel;
+    chk__probe_base(&s->base, loop, cfg, addr, timeout_ms, cb, ud, sp_cancel);
     return stream_start(ret, s);
 }
 

@@ -95,7 +95,7 @@ static int status_spec_ok(const char *spec)
     return *end == '\0' && lo >= 100 && hi <= 999 && lo <= hi;
 }
 
-static int regex_match(const char *re, const char *s)
+int chk__regex_match(const char *re, const char *s)
 {
     regex_t rx;
     int m;
@@ -127,7 +127,7 @@ static void judge_status(const struct feed_target *cfg, int code, struct chk_res
     if (cfg->expect == FEED_EXPECT_STATUS)
         m = status_match(cfg->expect_arg, code);
     else if (cfg->expect == FEED_EXPECT_RSTATUS)
-        m = regex_match(cfg->expect_arg, num);
+        m = chk__regex_match(cfg->expect_arg, num);
     else
         m = code >= 200 && code < 400;
     if (cfg->expect_not && cfg->expect != FEED_EXPECT_DEFAULT)

@@ -17,7 +17,6 @@
 #include <time.h>
 
 #include "checkd/probe_int.h"
-#include "common/clock.h"
 #include "common/compiler.h"
 
 #define TC_READ_MAX (64 * 1024)
@@ -409,6 +408,14 @@ static void tc_timeout(uv_timer_t *t)
     tc_fail(p, res, info);
 }
 
+static void tc_kick(uv_timer_t *t)
+{
+    struct tc_probe *p = t->data;
+
+    uv_timer_start(t, tc_timeout, p->base.timeout_ms, 0);
+    tc_run(p);
+}
+
 static void tc_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 {
     static __thread char scratch[16384];
@@ -492,18 +499,6 @@ static int tc_connect(struct tc_probe *p, const struct feed_tcstep *c)
 
 /* ---- steps ---- */
 
-static int regex_on(const char *re, const char *text)
-{
-    regex_t rx;
-    int m;
-
-    if (regcomp(&rx, re, REG_EXTENDED | REG_NOSUB) != 0)
-        return 0;
-    m = regexec(&rx, text, 0, NULL, 0) == 0;
-    regfree(&rx);
-    return m;
-}
-
 static int tc_match(const struct tc_probe *p, const struct feed_tcstep *c)
 {
     char re[FEED_TC_DATA_MAX + 1], *hex;
@@ -514,14 +509,14 @@ static int tc_match(const struct tc_probe *p, const struct feed_tcstep *c)
         return c->len == 0 || (p->in_len >= c->len && memmem(p->in, p->in_len, c->data, c->len));
     snprintf(re, sizeof(re), "%.*s", (int)c->len, (const char *)c->data);
     if (c->match == FEED_TC_RSTRING)
-        return regex_on(re, p->in ? (const char *)p->in : "");
+        return chk__regex_match(re, p->in ? (const char *)p->in : "");
     hex = malloc(2 * p->in_len + 1);
     if (!hex)
         return 0;
     for (i = 0; i < p->in_len; i++)
         snprintf(hex + 2 * i, 3, "%02X", p->in[i]);
     hex[2 * p->in_len] = '\0';
-    m = regex_on(re, hex);
+    m = chk__regex_match(re, hex);
     free(hex);
     return m;
 }
@@ -657,20 +652,14 @@ int chk__tcpchk_start(struct chk_probe **ret,
         return -ENOMEM;
     }
     memcpy(p->steps, s + !p->implicit, p->n * sizeof(*p->steps));
-    p->base.loop = loop;
-    p->base.cfg = cfg;
-    p->base.addr = *addr;
-    p->base.timeout_ms = timeout_ms;
-    p->base.start_us = lk_mono_us();
-    p->base.cb = cb;
-    p->base.ud = ud;
-    p->base.cancel = tc_cancel;
+    chk__probe_base(&p->base, loop, cfg, addr, timeout_ms, cb, ud, tc_cancel);
     p->last = -1;
     uv_timer_init(loop, &p->timer);
     p->timer.data = p->creq.data = p;
     p->handles = 1; /* each connect adds its tcp handle */
-    uv_timer_start(&p->timer, tc_timeout, timeout_ms, 0);
-    tc_run(p);
+    /* the first step runs from the loop: the callback must never run
+     * before the caller has the probe pointer */
+    uv_timer_start(&p->timer, tc_kick, 0, 0);
     *ret = &p->base;
     return 0;
 }

@@ -8,6 +8,7 @@ PKGS=(
   libmariadb-dev
   mariadb-server mariadb-client galera-4
   haproxy keepalived nginx-light python3 python3-flask python3-waitress
+  redis-server python3-aiosmtpd postgresql
   python3-flask-login python3-flaskext.wtf python3-flask-sqlalchemy python3-pymysql
   galera-arbitrator-4 rsync
   curl wrk socat tshark iproute2 apache2-utils iperf3 procps psmisc valgrind linux-perf
