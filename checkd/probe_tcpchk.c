@@ -315,6 +315,11 @@ static void where(const struct tc_probe *p, const char *err, char *out, size_t c
     const char *cm = step_comment(p, p->cur);
     char what[FEED_TC_DATA_MAX + 32];
 
+    if (!is_tcpcheck(p)) {
+        /* HAProxy's protocol checks report the error alone */
+        snprintf(out, cap, "%s", err);
+        return;
+    }
     if (p->implicit && p->cur == 0) {
         snprintf(out, cap, "%s at initial connection step of tcp-check", err);
         return;
