@@ -115,8 +115,7 @@ static void sp_timeout(uv_timer_t *t)
     struct chk_result r = {.code = -1, .read_only = -1};
 
     if (!s->connected)
-        chk_result_set(&r, FEED_RES_L4TOUT, -1, "Layer4 timeout after %llu ms",
-                       (unsigned long long)s->base.timeout_ms);
+        chk_result_haproxy(&r, FEED_RES_L4TOUT, 0, NULL);
     else
         chk_result_set(&r, FEED_RES_L7TOUT, -1, "Layer7 timeout after %llu ms (%zu bytes read)",
                        (unsigned long long)s->base.timeout_ms, s->in_len);
@@ -201,14 +200,14 @@ static void sp_connected(uv_connect_t *req, int status)
     if (s->base.finished || status == UV_ECANCELED)
         return;
     if (status < 0) {
-        chk_result_set(&r, FEED_RES_L4CON, -1, "Layer4 connection problem: %s",
-                       uv_strerror(status));
+        /* HAProxy's words: 'Layer4 connection problem, info: "Connection refused"' */
+        chk_result_haproxy(&r, FEED_RES_L4CON, 0, strerror(-status));
         sp_done(s, &r);
         return;
     }
     s->connected = 1;
     if (s->base.cfg->kind == FEED_KIND_TCP) {
-        chk_result_set(&r, FEED_RES_L4OK, -1, "Layer4 check passed");
+        chk_result_haproxy(&r, FEED_RES_L4OK, 0, NULL);
         sp_done(s, &r);
         return;
     }

@@ -375,13 +375,6 @@ static int kw_option(int argc, char **argv, void *vctx, char **err)
         return lb_cfg_fail(ctx, err, "unknown option '%s'%s%s%s", name,
                            hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "");
     }
-    /* refused: lbd logs state changes, not every check result, so
-     * accepting it would promise log lines that never come */
-    if (!neg && options[i].flag == LB_OPT_LOG_HEALTH_CHECKS)
-        return lb_cfg_fail(ctx, err,
-                           "option log-health-checks is not supported by lbd: server state "
-                           "changes are always logged, and 'show health' on checkd.sock gives "
-                           "each check's result");
     if (!(options[i].cap & ctx->px->cap))
         return lb_cfg_fail(ctx, err, "option %s is not allowed in '%s' section", name,
                            lb_proxy_kind(ctx->px));

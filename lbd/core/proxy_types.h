@@ -155,7 +155,8 @@ struct lb_server {
     int check_code;        /* L7 status code, 0 if none */
     int check_duration_ms; /* -1 if none */
     char check_status[16]; /* L4OK, L4CON, L7STS, ...; "" if no check ran */
-    char check_desc[96];
+    char check_desc[96];   /* HAProxy's description: "Layer4 connection problem" */
+    char last_chk[128];    /* HAProxy's info: "Connection refused", "" if none */
     uint64_t last_check_ms;
     unsigned rate, rate_max; /* new sessions per second */
     uint64_t rate_prev;

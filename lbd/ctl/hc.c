@@ -12,7 +12,9 @@
 #include "lbd/cfg/check_cfg.h"
 #include "lbd/core/daemon.h"
 #include "lbd/core/server.h"
+#include "lbd/core/tlog.h"
 #include "lbd/ctl/hc.h"
+#include "lbd/ctl/hclog.h"
 
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
@@ -50,6 +52,7 @@ struct lb_hc {
     int synced;      /* first snapshot of this connection handled */
     unsigned handles;
     struct lk_ratelimit rl;
+    struct lb_tlog tlog; /* HAProxy's health lines to the backends' log targets */
 };
 
 /* ---- configuration -> registrations ---- */
@@ -241,6 +244,26 @@ static struct hc_srv *lookup(struct lb_hc *h, const char *id)
     return NULL;
 }
 
+/* A reason in HAProxy's form, 'DESC[, code: N][, info: "INFO"]', gives
+ * show stat's check_desc and last_chk as HAProxy fills them; any other
+ * reason is all description. */
+static void split_reason(struct lb_server *s, const char *reason)
+{
+    const char *code = strstr(reason, ", code: "), *info = strstr(reason, ", info: \"");
+    const char *end = code ? code : info;
+    size_t n;
+
+    n = end ? (size_t)(end - reason) : strlen(reason);
+    snprintf(s->check_desc, sizeof(s->check_desc), "%.*s", (int)n, reason);
+    s->last_chk[0] = '\0';
+    if (info) {
+        info += strlen(", info: \"");
+        n = strlen(info);
+        snprintf(s->last_chk, sizeof(s->last_chk), "%.*s",
+                 (int)(n && info[n - 1] == '"' ? n - 1 : n), info);
+    }
+}
+
 /* The check columns of "show stat" and the stats page (control thread
  * only, as these fields are). */
 static void copy_check(struct lb_server *s, const struct feed_status *st)
@@ -253,10 +276,50 @@ static void copy_check(struct lb_server *s, const struct feed_status *st)
     s->check_code = st->code > 0 ? st->code : 0;
     s->check_duration_ms = (int)LK_MIN(st->latency_us / 1000, (uint64_t)INT32_MAX);
     snprintf(s->check_status, sizeof(s->check_status), "%s", feed_result_name(st->result));
-    /* the stats column is shorter than the feed's reason */
-    snprintf(s->check_desc, sizeof(s->check_desc), "%.*s", (int)sizeof(s->check_desc) - 1,
-             st->reason);
+    split_reason(s, st->reason);
     s->last_check_ms = lk_mono_ms();
+}
+
+static int passed(enum feed_result r)
+{
+    return r == FEED_RES_L4OK || r == FEED_RES_L6OK || r == FEED_RES_L7OK || r == FEED_RES_L7OKC;
+}
+
+static void hclog(struct lb_hc *h, const struct lb_server *s, int level, const char *line, size_t n)
+{
+    lb_tlog_send(&h->tlog, s->be, &h->d->cfg->global, level, line, n);
+}
+
+/* "option log-health-checks": HAProxy logs each result that moves the
+ * health counter (and the first one). */
+static void log_check(struct lb_hc *h, const struct lb_server *s, const struct feed_status *st)
+{
+    char line[FEED_REASON_MAX + 256];
+    size_t n;
+
+    n = lb_hclog_check(line, sizeof(line), s, passed(st->result), st->reason,
+                       (unsigned)(st->latency_us / 1000), st->health, st->rise, st->fall,
+                       lb_hc_state(st->state) == LB_SRV_UP);
+    hclog(h, s, LB_HCLOG_CHECK_LEVEL, line, n);
+}
+
+/* After a transition: HAProxy's "Server B/S is UP|DOWN ..." line, and the
+ * one about an empty backend. */
+static void log_transition(struct lb_hc *h, const struct lb_server *s, const struct feed_status *st)
+{
+    int up = lb_hc_state(st->state) == LB_SRV_UP;
+    char line[FEED_REASON_MAX + 256];
+    size_t n;
+
+    n = lb_hclog_server(line, sizeof(line), s, up,
+                        (s->be->options & LB_OPT_LOG_HEALTH_CHECKS) ? NULL : st->reason,
+                        (unsigned)(st->latency_us / 1000));
+    hclog(h, s, up ? LB_HCLOG_CHECK_LEVEL : LB_HCLOG_DOWN_LEVEL, line, n);
+    if (!up && lb_hclog_backend_empty(s)) {
+        n = (size_t)snprintf(line, sizeof(line), "backend %s has no server available!",
+                             s->be->name);
+        hclog(h, s, LB_HCLOG_EMPTY_LEVEL, line, LK_MIN(n, sizeof(line) - 1));
+    }
 }
 
 static void apply(struct lb_hc *h, const struct feed_status *st)
@@ -264,10 +327,17 @@ static void apply(struct lb_hc *h, const struct feed_status *st)
     struct hc_srv *hs = lookup(h, st->id);
     enum lb_srv_state want, cur;
     char why[sizeof(st->reason) + 64];
+    unsigned prev_health;
+    int first;
 
     if (!hs || (hs->s->flags & LB_SRV_F_DELETED))
         return; /* a target of checkd's own config, or of another lbd */
+    prev_health = hs->s->check_health;
+    first = !hs->s->check_status[0];
     copy_check(hs->s, st);
+    if ((hs->s->be->options & LB_OPT_LOG_HEALTH_CHECKS) && st->result != FEED_RES_INI &&
+        st->state != FEED_MAINT && (first || st->health != prev_health))
+        log_check(h, hs->s, st);
     if (st->state != FEED_MAINT) {
         hs->known = 1;
         hs->want = lb_hc_state(st->state);
@@ -282,6 +352,7 @@ static void apply(struct lb_hc *h, const struct feed_status *st)
     snprintf(why, sizeof(why), "%s, check duration: %llums (checkd)", st->reason,
              (unsigned long long)(st->latency_us / 1000));
     lb_server_transition(hs->s, want, LB_CAUSE_CHECK, why);
+    log_transition(h, hs->s, st);
 }
 
 static int send_line(struct lb_hc *h, const char *a, const char *b);
@@ -664,6 +735,7 @@ int lb_hc_start(struct lb_daemon *d)
     h->d = d;
     h->backoff_ms = BACKOFF_MIN_MS;
     h->rl = (struct lk_ratelimit)LK_RATELIMIT_INIT(10000, 5);
+    lb_tlog_init(&h->tlog);
     r = collect(h);
     if (r < 0 || h->nsrv == 0) {
         free(h->srv);
@@ -776,6 +848,7 @@ void lb_hc_free(struct lb_daemon *d)
 
     if (!h)
         return;
+    lb_tlog_fini(&h->tlog);
     free(h->srv);
     free(h->in);
     free(h->path);

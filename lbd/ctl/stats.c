@@ -355,6 +355,8 @@ static void fill_check(struct row *r, const struct lb_server *s)
         if (s->check_duration_ms >= 0)
             put_u64(r, F_CHECK_DURATION, (uint64_t)s->check_duration_ms);
         put_str(r, F_CHECK_DESC, s->check_desc);
+        if (s->last_chk[0])
+            put_str(r, F_LAST_CHK, s->last_chk);
     }
     put_u64(r, F_CHKFAIL, s->chkfail);
     put_u64(r, F_CHECK_RISE, s->rise);
@@ -414,13 +416,32 @@ static void fill_server(struct row *r, const struct lb_server *s, uint64_t now)
 
 typedef void (*row_fn)(struct lk_sb *sb, const struct row *r, int first);
 
+/* As HAProxy's csv_enc(): a value with a comma, quote or line break is
+ * quoted, its quotes doubled (check info texts can have them). */
+static void csv_value(struct lk_sb *sb, const char *v)
+{
+    const char *p;
+
+    if (!strpbrk(v, ",\"\r\n")) {
+        lk_sb_puts(sb, v);
+        return;
+    }
+    lk_sb_append(sb, "\"", 1);
+    for (p = v; *p; p++) {
+        if (*p == '"')
+            lk_sb_append(sb, "\"", 1);
+        lk_sb_append(sb, p, 1);
+    }
+    lk_sb_append(sb, "\"", 1);
+}
+
 static void csv_row(struct lk_sb *sb, const struct row *r, int first)
 {
     int f;
 
     for (f = 0; f < F_MAX; f++) {
         if (r->v[f])
-            lk_sb_puts(sb, r->v[f]);
+            csv_value(sb, r->v[f]);
         lk_sb_append(sb, ",", 1);
     }
     lk_sb_append(sb, "\n", 1);
