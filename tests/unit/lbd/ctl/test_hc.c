@@ -16,6 +16,7 @@
 #include "lbd/cfg/cfg.h"
 #include "lbd/core/server.h"
 #include "lbd/ctl/hc.h"
+#include "lbd/ctl/hclog.h"
 
 static const char cfg_text[] =
     "defaults\n"
@@ -55,7 +56,32 @@ static const char cfg_text[] =
     "    server c2 [::1]:3306 check\n"
     "    server c3 10.0.0.7:3306 check port 9201\n"
     "    server c4 10.0.0.8:3306 check addr 10.1.0.8\n"
-    "    server c5 10.0.0.9:3306 check addr ::2 port 9202\n";
+    "    server c5 10.0.0.9:3306 check addr ::2 port 9202\n"
+    /* issue 11: HAProxy's tcp-check engine and the checks built on it */
+    "backend redis\n"
+    "    option httpchk\n"
+    "    option tcp-check\n" /* the last check option wins, as in HAProxy */
+    "    tcp-check comment master\n"
+    "    tcp-check connect port 6380 linger\n"
+    "    tcp-check send PING\\r\\n\n"
+    "    tcp-check expect string +PONG\n"
+    "    tcp-check send info\\ replication\\r\\n\n"
+    "    tcp-check expect rstring role:master comment primary\n"
+    "    tcp-check send-binary 0d0A\n"
+    "    tcp-check expect min-recv 3 error-status L7STS ! binary 2D45\n"
+    "    server r1 10.0.0.11:6379 check\n"
+    "backend protos\n"
+    "    option smtpchk EHLO mail.example\n"
+    "    server m1 10.0.0.12:25 check\n"
+    "backend pg\n"
+    "    option pgsql-check user haproxy_check\n"
+    "    server p1 10.0.0.13:5432 check\n"
+    "backend tls\n"
+    "    option ssl-hello-chk\n"
+    "    server t1 10.0.0.14:443 check\n"
+    "backend rc\n"
+    "    option redis-check\n"
+    "    server r1 10.0.0.15:6379 check\n";
 
 static struct lb_server *srv(const struct lb_cfg *cfg,
                              const char *be,
@@ -151,6 +177,40 @@ static void test_targets(void **state)
     assert_string_equal(t.addr, "10.1.0.8:9200");
     build(cfg, "clustercheck", "c5", &t);
     assert_string_equal(t.addr, "[::2]:9202");
+
+    build(cfg, "redis", "r1", &t);
+    assert_int_equal(t.kind, FEED_KIND_TCPCHK);
+    assert_int_equal(t.nsteps, 8);
+    assert_int_equal(t.steps[0].action, FEED_TC_COMMENT);
+    assert_string_equal(t.steps[0].comment, "master");
+    assert_int_equal(t.steps[1].action, FEED_TC_CONNECT);
+    assert_int_equal(t.steps[1].port, 6380);
+    assert_int_equal(t.steps[1].linger, 1);
+    assert_int_equal(t.steps[2].len, 6); /* \r\n are bytes, as HAProxy reads them */
+    assert_memory_equal(t.steps[2].data, "PING\r\n", 6);
+    assert_int_equal(t.steps[3].match, FEED_TC_STRING);
+    assert_memory_equal(t.steps[3].data, "+PONG", 5);
+    assert_memory_equal(t.steps[4].data, "info replication\r\n", 18);
+    assert_int_equal(t.steps[5].match, FEED_TC_RSTRING);
+    assert_string_equal(t.steps[5].comment, "primary"); /* options after the pattern */
+    assert_int_equal(t.steps[6].len, 2);
+    assert_memory_equal(t.steps[6].data, "\r\n", 2);
+    assert_int_equal(t.steps[7].match, FEED_TC_BINARY);
+    assert_int_equal(t.steps[7].neg, 1);
+    assert_int_equal(t.steps[7].min_recv, 3);
+    assert_int_equal(t.steps[7].err_status, FEED_RES_L7STS);
+    assert_memory_equal(t.steps[7].data, "-E", 2);
+
+    build(cfg, "protos", "m1", &t);
+    assert_int_equal(t.kind, FEED_KIND_SMTP);
+    assert_string_equal(t.ehlo, "EHLO mail.example");
+    build(cfg, "pg", "p1", &t);
+    assert_int_equal(t.kind, FEED_KIND_PGSQL);
+    assert_string_equal(t.user, "haproxy_check");
+    build(cfg, "tls", "t1", &t);
+    assert_int_equal(t.kind, FEED_KIND_SSL_HELLO);
+    build(cfg, "rc", "r1", &t);
+    assert_int_equal(t.kind, FEED_KIND_REDIS);
     lb_cfg_free(cfg);
 }
 
@@ -161,10 +221,42 @@ static void test_state_map(void **state)
     assert_int_equal(lb_hc_state(FEED_MAINT), LB_SRV_MAINT);
 }
 
+/* HAProxy 2.6's words, as its syslog lines read (seen side by side in
+ * tests/integration/checkd_healthlog) */
+static void test_log_lines(void **state)
+{
+    struct lb_cfg *cfg = NULL;
+    const struct lb_proxy *px;
+    struct lb_server *s;
+    char *err = NULL, line[512];
+
+    assert_int_equal(lb_cfg_load_mem("t.cfg", cfg_text, &cfg, &err), 0);
+    s = srv(cfg, "web", "web1", &px);
+    lb_hclog_check(line, sizeof(line), s, 1, "Layer7 check passed, code: 200", 1, 4, 2, 3, 1);
+    assert_string_equal(line, "Health check for server web/web1 succeeded, reason: Layer7 check "
+                              "passed, code: 200, check duration: 1ms, status: 3/3 UP.");
+    lb_hclog_check(line, sizeof(line), s, 0,
+                   "Layer4 connection problem, info: \"Connection refused\"", 0, 1, 2, 3, 0);
+    assert_string_equal(line, "Health check for server web/web1 failed, reason: Layer4 connection "
+                              "problem, info: \"Connection refused\", check duration: 0ms, status: "
+                              "1/2 DOWN.");
+    lb_server_set_state(s, LB_SRV_DOWN);
+    lb_hclog_server(line, sizeof(line), s, 0, "Layer4 timeout", 1001);
+    assert_string_equal(line, "Server web/web1 is DOWN, reason: Layer4 timeout, check duration: "
+                              "1001ms. 1 active and 0 backup servers left. 0 sessions active, 0 "
+                              "requeued, 0 remaining in queue.");
+    lb_hclog_server(line, sizeof(line), s, 0, NULL, 0);
+    assert_string_equal(line, "Server web/web1 is DOWN. 1 active and 0 backup servers left. 0 "
+                              "sessions active, 0 requeued, 0 remaining in queue.");
+    assert_false(lb_hclog_backend_empty(s));
+    lb_cfg_free(cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_targets),
+        cmocka_unit_test(test_log_lines),
         cmocka_unit_test(test_state_map),
     };
 
