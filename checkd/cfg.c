@@ -110,7 +110,7 @@ static int tkw_expect(int argc, char **argv, void *v, char **err)
     int e = feed_expect_parse(argv[1]);
 
     if (e <= FEED_EXPECT_DEFAULT)
-        return lk_cfg_err(err, "'expect' expects status, rstatus or string, then a value");
+        return lk_cfg_err(err, "'expect' expects status, rstatus, string or rstring, then a value");
     if (strlen(argv[2]) >= sizeof(t->expect_arg))
         return lk_cfg_err(err, "'expect' value too long");
     t->expect = (enum feed_expect)e;

@@ -45,7 +45,10 @@ int chk_http_request(const struct feed_target *cfg,
         fprintf(f, "Host: %s\r\n", lk_addr_str(addr, host, sizeof(host)));
     if (!has_header(cfg, "connection"))
         fprintf(f, "Connection: close\r\n");
-    fprintf(f, "User-Agent: lbkit-checkd\r\n\r\n");
+    /* HAProxy adds the length of "http-check send body" itself */
+    if (cfg->body[0])
+        fprintf(f, "Content-Length: %zu\r\n", strlen(cfg->body));
+    fprintf(f, "User-Agent: lbkit-checkd\r\n\r\n%s", cfg->body);
     if (fclose(f) != 0) {
         free(buf);
         return -ENOMEM;
@@ -154,22 +157,28 @@ int chk_http_judge(const struct feed_target *cfg,
                        len ? "not an HTTP status line" : "empty response");
         return 1;
     }
-    if (cfg->expect != FEED_EXPECT_STRING) {
+    if (cfg->expect != FEED_EXPECT_STRING && cfg->expect != FEED_EXPECT_RSTRING) {
         judge_status(cfg, code, r);
         return 1;
     }
     body = body_of(buf, len);
-    m = body && strstr(body, cfg->expect_arg) != NULL;
+    if (cfg->expect == FEED_EXPECT_STRING)
+        m = body && strstr(body, cfg->expect_arg) != NULL;
+    else
+        m = body && chk__regex_match(cfg->expect_arg, body);
     if (!m && !eof)
         return 0; /* the string may still come */
     if (cfg->expect_not)
         m = !m;
     if (m)
-        chk_result_set(r, FEED_RES_L7OK, code, "Layer7 check passed: body %s '%s'",
-                       cfg->expect_not ? "lacks" : "has", cfg->expect_arg);
+        chk_result_set(r, FEED_RES_L7OK, code, "Layer7 check passed: body %s %s'%s'",
+                       cfg->expect_not ? "lacks" : "has",
+                       cfg->expect == FEED_EXPECT_RSTRING ? "a match of " : "", cfg->expect_arg);
     else
-        chk_result_set(r, FEED_RES_L7RSP, code, "Layer7 wrong body: %s '%s' (HTTP status %d)",
-                       cfg->expect_not ? "found" : "did not find", cfg->expect_arg, code);
+        chk_result_set(r, FEED_RES_L7RSP, code, "Layer7 wrong body: %s %s'%s' (HTTP status %d)",
+                       cfg->expect_not ? "found" : "did not find",
+                       cfg->expect == FEED_EXPECT_RSTRING ? "a match of " : "", cfg->expect_arg,
+                       code);
     return 1;
 }
 
@@ -179,9 +188,10 @@ int chk_probe_validate(const struct feed_target *cfg, const char **why)
 
     if (chk__is_tcpchk(cfg->kind))
         return chk__tcpchk_validate(cfg, why);
-    if (cfg->kind == FEED_KIND_HTTP && cfg->expect == FEED_EXPECT_RSTATUS) {
+    if (cfg->kind == FEED_KIND_HTTP &&
+        (cfg->expect == FEED_EXPECT_RSTATUS || cfg->expect == FEED_EXPECT_RSTRING)) {
         if (regcomp(&rx, cfg->expect_arg, REG_EXTENDED | REG_NOSUB) != 0) {
-            *why = "http-check expect rstatus: invalid regular expression";
+            *why = "http-check expect rstatus/rstring: invalid regular expression";
             return -EINVAL;
         }
         regfree(&rx);

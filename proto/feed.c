@@ -20,7 +20,8 @@ static const char *const result_names[FEED_RES_MAX] = {
     "INI",   "SOCKERR", "L4OK",  "L4TOUT", "L4CON", "L6OK",  "L6TOUT",
     "L6RSP", "L7OK",    "L7OKC", "L7TOUT", "L7RSP", "L7STS",
 };
-static const char *const expect_names[FEED_EXPECT_MAX] = {"default", "status", "rstatus", "string"};
+static const char *const expect_names[FEED_EXPECT_MAX] = {"default", "status", "rstatus", "string",
+                                                          "rstring"};
 static const char *const msg_names[FEED_MSG_MAX] = {"snapshot", "event", "removed", "missed",
                                                     "reply"};
 
@@ -440,10 +441,10 @@ static json_t *http_json(const struct feed_target *t)
 
     for (i = 0; hdrs && i < t->nhdrs && i < FEED_MAX_HDRS; i++)
         json_array_append_new(hdrs, json_string(t->hdrs[i]));
-    return json_pack("{s:s, s:s, s:s, s:o, s:s, s:b, s:s}", "method", t->method, "uri", t->uri,
+    return json_pack("{s:s, s:s, s:s, s:o, s:s, s:b, s:s, s:s}", "method", t->method, "uri", t->uri,
                      "version", t->version, "headers", hdrs ? hdrs : json_array(), "expect",
                      feed_expect_name(t->expect), "expect_not", t->expect_not, "expect_arg",
-                     t->expect_arg);
+                     t->expect_arg, "body", t->body);
 }
 
 static json_t *hex_json(const uint8_t *d, size_t n)
@@ -528,6 +529,7 @@ static int http_from_json(json_t *h, struct feed_target *t)
     get_str(h, "uri", t->uri, sizeof(t->uri));
     get_str(h, "version", t->version, sizeof(t->version));
     get_str(h, "expect_arg", t->expect_arg, sizeof(t->expect_arg));
+    get_str(h, "body", t->body, sizeof(t->body));
     if (get_enum(h, "expect", feed_expect_parse, &ex) < 0)
         return -EBADMSG;
     t->expect = (enum feed_expect)ex;

@@ -63,6 +63,7 @@ enum feed_expect {
     FEED_EXPECT_STATUS,      /* "200" or "200-399" */
     FEED_EXPECT_RSTATUS,     /* POSIX extended regex on the status code */
     FEED_EXPECT_STRING,      /* substring of the body */
+    FEED_EXPECT_RSTRING,     /* POSIX extended regex on the body */
     FEED_EXPECT_MAX
 };
 
@@ -178,6 +179,7 @@ struct feed_target {
     enum feed_expect expect;
     int expect_not; /* "http-check expect ! ..." */
     char expect_arg[FEED_HDR_MAX];
+    char body[512]; /* "http-check send body B": sent with a Content-Length */
     /* mysql, galera */
     char user[64], password[128];
     int allow_donor; /* galera: Donor/Desynced counts as up */

@@ -519,35 +519,74 @@ static int kw_stats(int argc, char **argv, void *vctx, char **err)
     return 0;
 }
 
-/* "http-check send|expect": the forms checkd runs are checked here, at the
- * line, so that lbd -c refuses what would leave a backend unchecked. */
+/* "http-check send|expect|comment": the forms checkd runs are checked here,
+ * at the line, so that lbd -c refuses what would leave a backend unchecked.
+ * Only one request and one expectation are run, so a second send or expect
+ * line (HAProxy runs them in sequence) is refused too. */
+static int http_check_send(struct lb_cfgctx *ctx, int argc, char **argv, char **err)
+{
+    int i, nhdrs = 0;
+
+    for (i = 2; i < argc; i += 2) {
+        const char *k = argv[i];
+
+        if (strcmp(k, "hdr") == 0 && i + 2 < argc && ++nhdrs <= FEED_MAX_HDRS &&
+            !strstr(argv[i + 2], "%["))
+            i++;
+        else if ((strcmp(k, "meth") != 0 && strcmp(k, "uri") != 0 && strcmp(k, "ver") != 0 &&
+                  strcmp(k, "body") != 0 && strcmp(k, "comment") != 0) ||
+                 i + 1 >= argc || (strcmp(k, "body") == 0 && strlen(argv[i + 1]) >= 512))
+            return lb_cfg_fail(ctx, err,
+                               "http-check send: '%s' not supported by lbd (meth M, uri U, ver V, "
+                               "at most %d hdr NAME VALUE without %%[...], body B of less than "
+                               "512 bytes, comment C; uri-lf and body-lf are not)",
+                               k, FEED_MAX_HDRS);
+    }
+    return 0;
+}
+
+static int http_check_expect(struct lb_cfgctx *ctx, int argc, char **argv, char **err)
+{
+    int i = 2;
+
+    while (i + 1 < argc && strcmp(argv[i], "comment") == 0)
+        i += 2;
+    if (i < argc && strcmp(argv[i], "!") == 0)
+        i++;
+    if (i + 2 < argc && strcmp(argv[i + 2], "comment") == 0 && i + 4 == argc)
+        argc -= 2;
+    if (i + 2 != argc || feed_expect_parse(argv[i]) <= FEED_EXPECT_DEFAULT)
+        return lb_cfg_fail(ctx, err,
+                           "http-check expect: only '[comment C] [!] status|rstatus|string|rstring "
+                           "ARG' is supported by lbd (not hdr, fhdr, string-lf, min-recv, "
+                           "*-status, on-success, on-error, status-code)");
+    return 0;
+}
+
 static int http_check_check(struct lb_cfgctx *ctx, int argc, char **argv, char **err)
 {
-    int i = 2, nhdrs = 0;
+    size_t i, n = strlen(argv[1]);
+    int r;
 
-    if (strcmp(argv[1], "send") == 0) {
-        for (; i < argc; i += 2) {
-            if (strcmp(argv[i], "hdr") == 0 && i + 2 < argc && ++nhdrs <= FEED_MAX_HDRS)
-                i++;
-            else if ((strcmp(argv[i], "meth") != 0 && strcmp(argv[i], "uri") != 0 &&
-                      strcmp(argv[i], "ver") != 0) ||
-                     i + 1 >= argc)
-                return lb_cfg_fail(ctx, err,
-                                   "http-check send: '%s' not supported by lbd (meth M, uri U, "
-                                   "ver V, at most %d hdr NAME VALUE)",
-                                   argv[i], FEED_MAX_HDRS);
-        }
-    } else if (strcmp(argv[1], "expect") == 0) {
-        if (i < argc && strcmp(argv[i], "!") == 0)
-            i++;
-        if (i + 2 != argc || feed_expect_parse(argv[i]) <= FEED_EXPECT_DEFAULT)
+    if (strcmp(argv[1], "send") == 0)
+        r = http_check_send(ctx, argc, argv, err);
+    else if (strcmp(argv[1], "expect") == 0)
+        r = http_check_expect(ctx, argc, argv, err);
+    else if (strcmp(argv[1], "comment") == 0 && argc == 3)
+        return 0; /* names the rules in HAProxy's messages only */
+    else
+        return lb_cfg_fail(ctx, err, "http-check %s: not supported by lbd (send, expect, comment)",
+                           argv[1]);
+    if (r)
+        return r;
+    for (i = 0; i < ctx->px->nextra; i++)
+        if (strncmp(ctx->px->extra[i], "http-check ", 11) == 0 &&
+            strncmp(ctx->px->extra[i] + 11, argv[1], n) == 0 && ctx->px->extra[i][11 + n] == ' ')
             return lb_cfg_fail(ctx, err,
-                               "http-check expect: only '[!] status|rstatus|string ARG' is "
-                               "supported by lbd");
-    } else {
-        return lb_cfg_fail(ctx, err, "http-check %s: not supported by lbd (send, expect)", argv[1]);
-    }
-    return keep_line(ctx, argc, argv, 0, 0, err);
+                               "http-check %s: a second one (at %s:%u there is one) is not "
+                               "supported by lbd: it runs one request and one expectation",
+                               argv[1], ctx->px->extra_file[i], ctx->px->extra_line[i]);
+    return keep_line(ctx, argc, argv, 0, 1, err);
 }
 
 /* http-request actions lbd implements; any other one is refused at its own

@@ -97,6 +97,10 @@ static int parse_send(struct feed_target *t, int argc, char **argv, const char *
             copy(t->uri, sizeof(t->uri), argv[i + 1]);
         } else if (strcmp(argv[i], "ver") == 0) {
             copy(t->version, sizeof(t->version), argv[i + 1]);
+        } else if (strcmp(argv[i], "body") == 0) {
+            copy(t->body, sizeof(t->body), argv[i + 1]);
+        } else if (strcmp(argv[i], "comment") == 0) {
+            continue; /* messages only */
         } else if (strcmp(argv[i], "hdr") == 0 && i + 2 < argc && t->nhdrs < FEED_MAX_HDRS) {
             snprintf(t->hdrs[t->nhdrs++], FEED_HDR_MAX, "%s: %s", argv[i + 1], argv[i + 2]);
             i++;
@@ -113,13 +117,15 @@ static int parse_expect(struct feed_target *t, int argc, char **argv, const char
 {
     int i = 2, e;
 
+    while (i + 1 < argc && strcmp(argv[i], "comment") == 0)
+        i += 2;
     if (i < argc && strcmp(argv[i], "!") == 0) {
         t->expect_not = 1;
         i++;
     }
     e = i + 1 < argc ? feed_expect_parse(argv[i]) : -EINVAL;
     if (e <= FEED_EXPECT_DEFAULT) {
-        *why = "http-check expect: only status, rstatus and string are supported";
+        *why = "http-check expect: only status, rstatus, string and rstring are supported";
         return -EINVAL;
     }
     t->expect = (enum feed_expect)e;
@@ -130,13 +136,18 @@ static int parse_expect(struct feed_target *t, int argc, char **argv, const char
 /* One kept line of the backend (proxy.c stores them verbatim). */
 static int parse_extra(struct feed_target *t, unsigned opts, const char *line, const char **why)
 {
-    char buf[1024], *argv[32];
-    int argc;
+    char buf[1024], *argv[32], *c;
+    int argc, i;
 
     copy(buf, sizeof(buf), line);
     argc = lk_cmd_split(buf, argv, 31);
     if (argc < 2)
         return 0;
+    /* a quoted word's spaces were kept apart (LB_CFG_WORD_SPACE) */
+    for (i = 0; i < argc; i++)
+        for (c = argv[i]; *c; c++)
+            if (*c == LB_CFG_WORD_SPACE)
+                *c = ' ';
     if ((opts & LB_OPT_HTTPCHK) && strcmp(argv[0], "option") == 0 &&
         strcmp(argv[1], "httpchk") == 0)
         parse_httpchk(t, argc, argv);

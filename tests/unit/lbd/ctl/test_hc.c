@@ -79,6 +79,12 @@ static const char cfg_text[] =
     "backend tls\n"
     "    option ssl-hello-chk\n"
     "    server t1 10.0.0.14:443 check\n"
+    "backend hb\n"
+    "    option httpchk\n"
+    "    http-check comment probe\n"
+    "    http-check send meth PUT uri /x hdr X-A \"a b\" body \"one two\" comment c\n"
+    "    http-check expect comment c2 ! rstring ^err\n"
+    "    server h1 10.0.0.16:80 check\n"
     "backend rc\n"
     "    option redis-check\n"
     "    server r1 10.0.0.15:6379 check\n";
@@ -209,6 +215,13 @@ static void test_targets(void **state)
     assert_string_equal(t.user, "haproxy_check");
     build(cfg, "tls", "t1", &t);
     assert_int_equal(t.kind, FEED_KIND_SSL_HELLO);
+    build(cfg, "hb", "h1", &t);
+    assert_string_equal(t.method, "PUT");
+    assert_string_equal(t.hdrs[0], "X-A: a b"); /* a quoted value stays one word */
+    assert_string_equal(t.body, "one two");
+    assert_int_equal(t.expect, FEED_EXPECT_RSTRING);
+    assert_int_equal(t.expect_not, 1);
+    assert_string_equal(t.expect_arg, "^err");
     build(cfg, "rc", "r1", &t);
     assert_int_equal(t.kind, FEED_KIND_REDIS);
     lb_cfg_free(cfg);
