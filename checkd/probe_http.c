@@ -191,7 +191,9 @@ int chk_probe_validate(const struct feed_target *cfg, const char **why)
     if (cfg->kind == FEED_KIND_HTTP &&
         (cfg->expect == FEED_EXPECT_RSTATUS || cfg->expect == FEED_EXPECT_RSTRING)) {
         if (regcomp(&rx, cfg->expect_arg, REG_EXTENDED | REG_NOSUB) != 0) {
-            *why = "http-check expect rstatus/rstring: invalid regular expression";
+            *why = cfg->expect == FEED_EXPECT_RSTATUS
+                       ? "http-check expect rstatus: invalid regular expression"
+                       : "http-check expect rstring: invalid regular expression";
             return -EINVAL;
         }
         regfree(&rx);

@@ -195,6 +195,14 @@ static unsigned build_steps(const struct feed_target *cfg, struct feed_tcstep *s
     case FEED_KIND_SMTP:
         builtin_smtp(cfg, s, &n);
         break;
+    case FEED_KIND_AGENT:
+        /* the agent's first line ("75% drain", "down#disk full") */
+        if (cfg->agent_send[0])
+            set_data(add(s, &n, FEED_TC_SEND), cfg->agent_send,
+                     strnlen(cfg->agent_send, sizeof(cfg->agent_send)));
+        c = add_expect(s, &n, FEED_TC_LINE, "", -1, FEED_RES_L7RSP);
+        c->ok_info = FEED_TC_INFO_LINE;
+        break;
     default:
         n = LK_MIN(cfg->nsteps, (unsigned)FEED_TC_MAX_STEPS);
         memcpy(s, cfg->steps, n * sizeof(*s));
@@ -269,8 +277,8 @@ static void info_from(const struct tc_probe *p,
 
 static const char *match_word(const struct feed_tcstep *c)
 {
-    static const char *const w[FEED_TC_MATCH_MAX] = {"", " (regex)", " (binary)",
-                                                     " (binary regex)"};
+    static const char *const w[FEED_TC_MATCH_MAX] = {"", " (regex)", " (binary)", " (binary regex)",
+                                                     " (line)"};
 
     return c->match < FEED_TC_MATCH_MAX ? w[c->match] : "";
 }
@@ -510,6 +518,8 @@ static int tc_match(const struct tc_probe *p, const struct feed_tcstep *c)
     size_t i;
     int m;
 
+    if (c->match == FEED_TC_LINE)
+        return p->in_len > 0 && (memchr(p->in, '\n', p->in_len) || p->eof);
     if (c->match == FEED_TC_STRING || c->match == FEED_TC_BINARY)
         return c->len == 0 || (p->in_len >= c->len && memmem(p->in, p->in_len, c->data, c->len));
     snprintf(re, sizeof(re), "%.*s", (int)c->len, (const char *)c->data);

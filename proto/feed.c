@@ -11,11 +11,11 @@
 
 static const char *const state_names[FEED_STATE_MAX] = {"DOWN", "UP", "MAINT", "DRAIN"};
 static const char *const kind_names[FEED_KIND_MAX] = {
-    "tcp", "http", "mysql", "galera", "tcp-check", "redis", "pgsql", "smtp", "ssl-hello"};
+    "tcp", "http", "mysql", "galera", "tcp-check", "redis", "pgsql", "smtp", "ssl-hello", "agent"};
 static const char *const tc_action_names[FEED_TC_ACTION_MAX] = {"connect", "send", "expect",
                                                                 "comment"};
 static const char *const tc_match_names[FEED_TC_MATCH_MAX] = {"string", "rstring", "binary",
-                                                              "rbinary"};
+                                                              "rbinary", "line"};
 static const char *const result_names[FEED_RES_MAX] = {
     "INI",   "SOCKERR", "L4OK",  "L4TOUT", "L4CON", "L6OK",  "L6TOUT",
     "L6RSP", "L7OK",    "L7OKC", "L7TOUT", "L7RSP", "L7STS",
@@ -506,6 +506,8 @@ char *feed_encode_target(const struct feed_target *t)
         json_object_set_new(o, "tcpcheck", steps_json(t));
     if (t->kind == FEED_KIND_SMTP)
         json_object_set_new(o, "ehlo", json_string(t->ehlo));
+    if (t->kind == FEED_KIND_AGENT)
+        json_object_set_new(o, "agent_send", json_string(t->agent_send));
     if (t->kind == FEED_KIND_MYSQL || t->kind == FEED_KIND_GALERA || t->kind == FEED_KIND_PGSQL)
         json_object_set_new(o, "db",
                             json_pack("{s:s, s:s, s:b}", "user", t->user, "password", t->password,
@@ -671,6 +673,7 @@ static int target_from_json(json_t *o, struct feed_target *t)
     get_str(db, "password", t->password, sizeof(t->password));
     t->allow_donor = json_is_true(json_object_get(db, "allow_donor"));
     get_str(o, "ehlo", t->ehlo, sizeof(t->ehlo));
+    get_str(o, "agent_send", t->agent_send, sizeof(t->agent_send));
     if (steps_from_json(json_object_get(o, "tcpcheck"), t) < 0)
         return -EBADMSG;
     return http_from_json(json_object_get(o, "http"), t);

@@ -36,6 +36,7 @@ enum feed_kind {
     FEED_KIND_PGSQL,
     FEED_KIND_SMTP,
     FEED_KIND_SSL_HELLO,
+    FEED_KIND_AGENT, /* HAProxy's agent-check: the agent's one-line reply is the info */
     FEED_KIND_MAX
 };
 
@@ -81,6 +82,7 @@ enum feed_tc_match {
     FEED_TC_RSTRING,    /* POSIX extended regex on it, as text */
     FEED_TC_BINARY,     /* byte string (given in hex) */
     FEED_TC_RBINARY,    /* regex on the upper-case hex of what was received */
+    FEED_TC_LINE,       /* a line: up to a LF, or what came before the close */
     FEED_TC_MATCH_MAX
 };
 
@@ -188,6 +190,7 @@ struct feed_target {
     struct feed_tcstep steps[FEED_TC_MAX_STEPS];
     unsigned nsteps;
     char ehlo[128];
+    char agent_send[128]; /* agent: "agent-send" bytes, sent first */
 };
 
 const char *feed_state_name(enum feed_state s);

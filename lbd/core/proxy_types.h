@@ -133,6 +133,14 @@ struct lb_server {
     char check_addr[LK_ADDR_STRLEN]; /* "addr IP": checks go to this IP; "": the server's */
     unsigned error_limit;            /* consecutive live-traffic failures before on-error; 0: 10 */
     char on_error[16];               /* on-error keyword, "" when unset */
+    /* HAProxy's agent-check (lbd/ctl/hc.c): agent-port, agent-inter (0:
+     * inter), agent-send, agent-addr ("": the server's address) */
+    int agent;
+    unsigned agent_port;
+    uint64_t agent_inter;
+    char agent_send[128];
+    char agent_addr[LK_ADDR_STRLEN];
+    int agent_mark; /* control thread: the agent's word set the current state */
     /* shared: */
     _Atomic int state;           /* enum lb_srv_state */
     _Atomic unsigned cur_weight; /* weight in effect (runtime-settable) */

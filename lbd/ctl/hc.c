@@ -30,6 +30,9 @@ struct hc_srv {
     int known;                    /* a verdict of checkd arrived */
     int admin_sent;               /* LB_SRV_MAINT/DRAIN told to checkd, or UP */
     enum lb_srv_state want;       /* ... and what it says */
+    int agent;                    /* the entry of the server's agent-check, not its check */
+    int agent_down;               /* agent: its last word was down/fail/stopped */
+    char reply[FEED_REASON_MAX];  /* agent: its last reply, applied */
 };
 
 struct lb_hc {
@@ -243,6 +246,64 @@ int lb_hc_target(const struct lb_proxy *px,
     return 0;
 }
 
+void lb_hc_agent_target(const struct lb_proxy *px, const struct lb_server *s, struct feed_target *t)
+{
+    char ip[LK_ADDR_STRLEN];
+
+    feed_target_defaults(t);
+    snprintf(t->id, sizeof(t->id), "%s/%s/agent", px->name, s->name);
+    lk_addr_ip_str(atomic_load(&s->cur_addr), ip, sizeof(ip));
+    if (s->agent_addr[0])
+        copy(ip, sizeof(ip), s->agent_addr);
+    snprintf(t->addr, sizeof(t->addr), strchr(ip, ':') ? "[%s]:%u" : "%s:%u", ip, s->agent_port);
+    copy(t->owner, sizeof(t->owner), "lbd");
+    t->kind = FEED_KIND_AGENT;
+    t->inter_ms = s->agent_inter ? s->agent_inter : s->inter;
+    t->timeout_ms = px->to.check ? px->to.check : t->inter_ms;
+    t->rise = t->fall = 1;
+    copy(t->agent_send, sizeof(t->agent_send), s->agent_send);
+}
+
+int lb_hc_agent_parse(const char *reply, struct lb_agent_reply *out)
+{
+    char buf[FEED_REASON_MAX], *w, *save = NULL;
+    const char *d;
+    uint64_t n;
+    size_t len;
+
+    *out = (struct lb_agent_reply){.weight_pct = -1, .maxconn = -1};
+    copy(buf, sizeof(buf), reply);
+    for (w = strtok_r(buf, " \t,\r\n", &save); w; w = strtok_r(NULL, " \t,\r\n", &save)) {
+        len = strlen(w);
+        if (w[0] == '#') { /* a word starting with '#': the rest describes the state */
+            d = reply + (w - buf) + 1;
+            d += strspn(d, " \t");
+            snprintf(out->desc, sizeof(out->desc), "%.*s", (int)strcspn(d, "\r\n"), d);
+            break;
+        }
+        if (len > 1 && w[len - 1] == '%') {
+            w[len - 1] = '\0';
+            if (lk_parse_uint(w, 0, 100, &n) == 0)
+                out->weight_pct = (int)n;
+        } else if (strncmp(w, "maxconn:", 8) == 0) {
+            if (lk_parse_uint(w + 8, 0, 10000000, &n) == 0)
+                out->maxconn = (int)n;
+        } else if (strcmp(w, "ready") == 0 || strcmp(w, "drain") == 0 || strcmp(w, "maint") == 0) {
+            out->admin = w[0] == 'r'   ? LB_AGENT_READY
+                         : w[0] == 'd' ? LB_AGENT_DRAIN
+                                       : LB_AGENT_MAINT;
+        } else if (strcmp(w, "up") == 0) {
+            out->op = LB_AGENT_UP;
+            copy(out->word, sizeof(out->word), w);
+        } else if (strcmp(w, "down") == 0 || strcmp(w, "fail") == 0 || strcmp(w, "stopped") == 0) {
+            out->op = LB_AGENT_DOWN;
+            copy(out->word, sizeof(out->word), w);
+        }
+        /* anything else is ignored, as HAProxy does ("down#x" is not "down") */
+    }
+    return 0;
+}
+
 /* ---- the feed connection ---- */
 
 static struct hc_srv *lookup(struct lb_hc *h, const char *id)
@@ -251,6 +312,17 @@ static struct hc_srv *lookup(struct lb_hc *h, const char *id)
 
     for (i = 0; i < h->nsrv; i++)
         if (strcmp(h->srv[i].id, id) == 0)
+            return &h->srv[i];
+    return NULL;
+}
+
+/* The check entry (agent 0) or the agent entry (agent 1) of s. */
+static struct hc_srv *by_server(struct lb_hc *h, const struct lb_server *s, int agent)
+{
+    size_t i;
+
+    for (i = 0; i < h->nsrv; i++)
+        if (h->srv[i].s == s && h->srv[i].agent == agent)
             return &h->srv[i];
     return NULL;
 }
@@ -333,16 +405,74 @@ static void log_transition(struct lb_hc *h, const struct lb_server *s, const str
     }
 }
 
+/* The agent's reply ('Layer7 check passed, code: 0, info: "75% drain"'):
+ * weight, maxconn, and the state words, through the one transition with
+ * the agent as cause. An agent that cannot be reached changes nothing:
+ * reachability is the health check's business, as in HAProxy. */
+static void apply_agent(struct hc_srv *hs, struct hc_srv *chk, const struct feed_status *st)
+{
+    const char *info = strstr(st->reason, ", info: \"");
+    struct lb_server *s = hs->s;
+    struct lb_agent_reply a;
+    char line[FEED_REASON_MAX], why[FEED_REASON_MAX + 256];
+    enum lb_srv_state cur = (enum lb_srv_state)atomic_load(&s->state);
+    size_t n;
+
+    if (st->result != FEED_RES_L7OK || !info || strcmp(hs->reply, st->reason) == 0)
+        return;
+    copy(hs->reply, sizeof(hs->reply), st->reason);
+    info += strlen(", info: \"");
+    n = strlen(info);
+    snprintf(line, sizeof(line), "%.*s", (int)(n && info[n - 1] == '"' ? n - 1 : n), info);
+    if (lb_hc_agent_parse(line, &a) < 0) {
+        lk_log(LK_LOG_WARNING, "server %s/%s: agent reply '%s' not understood", s->be->name,
+               s->name, line);
+        return;
+    }
+    /* HAProxy's words: 'Layer7 wrong status, code: 0, info: "via agent : down (disk full)"' */
+    snprintf(why, sizeof(why), "Layer7 %s, code: 0, info: \"via agent : %s%s%s%s\"",
+             a.op == LB_AGENT_DOWN ? "wrong status" : "check passed", a.word[0] ? a.word : line,
+             a.desc[0] ? " (" : "", a.desc, a.desc[0] ? ")" : "");
+    if (a.weight_pct >= 0)
+        lb_server_set_weight(s, s->weight * (unsigned)a.weight_pct / 100);
+    if (a.maxconn >= 0)
+        atomic_store(&s->maxconn, (unsigned)a.maxconn);
+    if (a.op != LB_AGENT_NONE)
+        hs->agent_down = a.op == LB_AGENT_DOWN;
+    if (a.admin == LB_AGENT_DRAIN || a.admin == LB_AGENT_MAINT) {
+        s->agent_mark = a.admin == LB_AGENT_DRAIN;
+        lb_server_transition(s, a.admin == LB_AGENT_DRAIN ? LB_SRV_DRAIN : LB_SRV_MAINT,
+                             LB_CAUSE_AGENT, why);
+        return;
+    }
+    if (a.admin == LB_AGENT_READY && (cur == LB_SRV_DRAIN || cur == LB_SRV_MAINT))
+        cur = LB_SRV_DOWN; /* out of drain/maint: to what check and agent say */
+    if (cur != LB_SRV_UP && cur != LB_SRV_DOWN)
+        return;
+    s->agent_mark = hs->agent_down;
+    if (hs->agent_down)
+        lb_server_transition(s, LB_SRV_DOWN, LB_CAUSE_AGENT, why);
+    else if (!chk || !chk->known || chk->want == LB_SRV_UP)
+        lb_server_transition(s, LB_SRV_UP, LB_CAUSE_AGENT, why);
+    else
+        lb_server_transition(s, LB_SRV_DOWN, LB_CAUSE_AGENT, why);
+}
+
 static void apply(struct lb_hc *h, const struct feed_status *st)
 {
     struct hc_srv *hs = lookup(h, st->id);
     enum lb_srv_state want, cur;
     char why[sizeof(st->reason) + 64];
+    struct hc_srv *ag;
     unsigned prev_health;
     int first;
 
     if (!hs || (hs->s->flags & LB_SRV_F_DELETED))
         return; /* a target of checkd's own config, or of another lbd */
+    if (hs->agent) {
+        apply_agent(hs, by_server(h, hs->s, 0), st);
+        return;
+    }
     prev_health = hs->s->check_health;
     first = !hs->s->check_status[0];
     copy_check(hs->s, st);
@@ -360,6 +490,9 @@ static void apply(struct lb_hc *h, const struct feed_status *st)
     want = lb_hc_state(st->state);
     if (want == cur || want == LB_SRV_MAINT)
         return;
+    ag = by_server(h, hs->s, 1);
+    if (want == LB_SRV_UP && ag && ag->agent_down)
+        return; /* its agent said down: it stays down until the agent says up */
     snprintf(why, sizeof(why), "%s, check duration: %llums (checkd)", st->reason,
              (unsigned long long)(st->latency_us / 1000));
     lb_server_transition(hs->s, want, LB_CAUSE_CHECK, why);
@@ -622,29 +755,45 @@ static void schedule_retry(struct lb_hc *h)
 }
 
 /* Every server with "check", with its registration. */
+static struct hc_srv *add_entry(struct lb_hc *h, struct lb_server *s, int agent)
+{
+    struct hc_srv *n = realloc(h->srv, (h->nsrv + 1) * sizeof(*n));
+
+    if (!n)
+        return NULL;
+    h->srv = n;
+    n = &h->srv[h->nsrv++];
+    memset(n, 0, sizeof(*n));
+    n->s = s;
+    n->agent = agent;
+    return n;
+}
+
 static int collect(struct lb_hc *h)
 {
     const char *why = NULL;
     struct lb_proxy *px;
+    struct lb_server *s;
     struct hc_srv *n;
     unsigned i;
 
     for (px = h->d->cfg->proxies; px; px = px->next) {
         for (i = 0; (px->cap & LB_CAP_BE) && i < px->nservers; i++) {
-            if (!(px->servers[i]->flags & LB_SRV_F_CHECK) ||
-                (px->servers[i]->flags & LB_SRV_F_DELETED))
+            s = px->servers[i];
+            if (s->flags & LB_SRV_F_DELETED)
                 continue;
-            n = realloc(h->srv, (h->nsrv + 1) * sizeof(*n));
-            if (!n)
+            if ((s->flags & LB_SRV_F_CHECK) && !(n = add_entry(h, s, 0)))
                 return -ENOMEM;
-            h->srv = n;
-            n = &h->srv[h->nsrv];
-            memset(n, 0, sizeof(*n));
-            n->s = px->servers[i];
-            if (lb_hc_target(px, n->s, &n->t, &why) < 0)
+            if ((s->flags & LB_SRV_F_CHECK) && lb_hc_target(px, s, &n->t, &why) < 0)
                 return lk_log_errno(-EINVAL, LK_LOG_ERR, "backend %s: %s", px->name, why);
+            if ((s->flags & LB_SRV_F_CHECK))
+                snprintf(n->id, sizeof(n->id), "%s", n->t.id);
+            if (!s->agent)
+                continue;
+            if (!(n = add_entry(h, s, 1)))
+                return -ENOMEM;
+            lb_hc_agent_target(px, s, &n->t);
             snprintf(n->id, sizeof(n->id), "%s", n->t.id);
-            h->nsrv++;
         }
     }
     return 0;
@@ -699,13 +848,17 @@ static void passive_sample(struct lb_hc *h, struct hc_srv *hs)
 /* An operator taking a server out of MAINT/DRAIN ("set server state
  * ready") makes it UP whatever its health: checkd only speaks on changes,
  * so its last verdict is applied again here. */
-static void resync(struct hc_srv *hs)
+static void resync(struct lb_hc *h, struct hc_srv *hs)
 {
     enum lb_srv_state cur = (enum lb_srv_state)atomic_load(&hs->s->state);
+    struct hc_srv *ag;
 
     if (!hs->known || (cur != LB_SRV_UP && cur != LB_SRV_DOWN) || cur == hs->want ||
         (hs->s->flags & LB_SRV_F_DELETED))
         return;
+    ag = by_server(h, hs->s, 1);
+    if (ag && ag->agent_down)
+        return; /* the agent's "down" holds until it says "up" */
     lb_server_transition(hs->s, hs->want, LB_CAUSE_CHECK, "last verdict of checkd (re-applied)");
 }
 
@@ -715,9 +868,11 @@ static void tick(uv_timer_t *t)
     size_t i;
 
     for (i = 0; i < h->nsrv; i++) {
+        if (h->srv[i].agent)
+            continue;
         if (h->srv[i].s->observe)
             passive_sample(h, &h->srv[i]);
-        resync(&h->srv[i]);
+        resync(h, &h->srv[i]);
     }
 }
 
@@ -767,16 +922,6 @@ int lb_hc_start(struct lb_daemon *d)
     return 0;
 }
 
-static struct hc_srv *by_server(struct lb_hc *h, const struct lb_server *s)
-{
-    size_t i;
-
-    for (i = 0; i < h->nsrv; i++)
-        if (h->srv[i].s == s)
-            return &h->srv[i];
-    return NULL;
-}
-
 static void register_one(struct lb_hc *h, struct hc_srv *hs)
 {
     char *json = feed_encode_target(&hs->t), *esc = json ? feed_cmd_escape(json) : NULL;
@@ -795,7 +940,7 @@ void lb_hc_server_update(struct lb_daemon *d, struct lb_server *s)
 
     if (!h || h->stopping || !(s->flags & LB_SRV_F_CHECK))
         return;
-    hs = by_server(h, s);
+    hs = by_server(h, s, 0);
     if (!hs) {
         n = realloc(h->srv, (h->nsrv + 1) * sizeof(*n));
         if (!n)
@@ -823,7 +968,7 @@ void lb_hc_server_admin(struct lb_daemon *d, struct lb_server *s)
 
     if (!h || h->stopping || !h->connected || !(s->flags & LB_SRV_F_CHECK))
         return;
-    hs = by_server(h, s);
+    hs = by_server(h, s, 0);
     if (hs)
         send_admin(h, hs);
 }
@@ -833,11 +978,13 @@ void lb_hc_server_deleted(struct lb_daemon *d, struct lb_server *s)
     struct lb_hc *h = d->hc;
     struct hc_srv *hs;
 
-    if (!h || !(hs = by_server(h, s)))
+    if (!h)
         return;
-    if (h->connected)
-        send_line(h, "unregister ", hs->id);
-    *hs = h->srv[--h->nsrv]; /* order does not matter */
+    while ((hs = by_server(h, s, 0)) || (hs = by_server(h, s, 1))) {
+        if (h->connected)
+            send_line(h, "unregister ", hs->id);
+        *hs = h->srv[--h->nsrv]; /* order does not matter */
+    }
 }
 
 void lb_hc_stop(struct lb_daemon *d)

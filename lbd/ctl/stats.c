@@ -194,8 +194,11 @@ const char *lb_stats_srv_status(const struct lb_server *s, char *buf, size_t len
 
     if (st == LB_SRV_MAINT)
         return "MAINT";
+    /* HAProxy names the agent when its word put the server there */
     if (st == LB_SRV_DRAIN)
-        return "DRAIN";
+        return s->agent_mark ? "DRAIN (agent)" : "DRAIN";
+    if (st == LB_SRV_DOWN && s->agent_mark)
+        return "DOWN (agent)";
     if (!(s->flags & LB_SRV_F_CHECK) || !s->check_status[0])
         return st == LB_SRV_UP ? ((s->flags & LB_SRV_F_CHECK) ? "UP" : "no check") : "DOWN";
     if (st == LB_SRV_UP) {

@@ -85,6 +85,10 @@ static const char cfg_text[] =
     "    http-check send meth PUT uri /x hdr X-A \"a b\" body \"one two\" comment c\n"
     "    http-check expect comment c2 ! rstring ^err\n"
     "    server h1 10.0.0.16:80 check\n"
+    "backend ag\n"
+    "    server a1 10.0.0.17:80 weight 20 check inter 3s agent-check agent-port 8000 "
+    "agent-send \"hi\\n\"\n"
+    "    server a2 10.0.0.18:80 agent-check agent-port 8001 agent-inter 1s agent-addr 10.9.0.1\n"
     "backend rc\n"
     "    option redis-check\n"
     "    server r1 10.0.0.15:6379 check\n";
@@ -120,6 +124,8 @@ static void build(const struct lb_cfg *cfg, const char *be, const char *name, st
 static void test_targets(void **state)
 {
     struct lb_cfg *cfg = NULL;
+    const struct lb_proxy *px;
+    struct lb_server *s;
     struct feed_target t;
     char *err = NULL;
 
@@ -222,9 +228,50 @@ static void test_targets(void **state)
     assert_int_equal(t.expect, FEED_EXPECT_RSTRING);
     assert_int_equal(t.expect_not, 1);
     assert_string_equal(t.expect_arg, "^err");
+    s = srv(cfg, "ag", "a1", &px);
+    lb_hc_agent_target(px, s, &t);
+    assert_string_equal(t.id, "ag/a1/agent");
+    assert_string_equal(t.addr, "10.0.0.17:8000");
+    assert_int_equal(t.kind, FEED_KIND_AGENT);
+    assert_int_equal(t.inter_ms, 3000); /* agent-inter defaults to inter */
+    assert_string_equal(t.agent_send, "hi\n");
+    s = srv(cfg, "ag", "a2", &px);
+    lb_hc_agent_target(px, s, &t);
+    assert_string_equal(t.addr, "10.9.0.1:8001");
+    assert_int_equal(t.inter_ms, 1000);
     build(cfg, "rc", "r1", &t);
     assert_int_equal(t.kind, FEED_KIND_REDIS);
     lb_cfg_free(cfg);
+}
+
+/* HAProxy's reading of an agent's reply (words seen side by side in
+ * tests/integration/checkd_agent) */
+static void test_agent_reply(void **state)
+{
+    struct lb_agent_reply a;
+
+    assert_int_equal(lb_hc_agent_parse("75%", &a), 0);
+    assert_int_equal(a.weight_pct, 75);
+    assert_int_equal(a.admin, LB_AGENT_NOADMIN);
+    assert_int_equal(a.op, LB_AGENT_NONE);
+    lb_hc_agent_parse("ready,up 100% maxconn:30", &a);
+    assert_int_equal(a.admin, LB_AGENT_READY);
+    assert_int_equal(a.op, LB_AGENT_UP);
+    assert_int_equal(a.weight_pct, 100);
+    assert_int_equal(a.maxconn, 30);
+    lb_hc_agent_parse("down #disk full\r\n", &a);
+    assert_int_equal(a.op, LB_AGENT_DOWN);
+    assert_string_equal(a.desc, "disk full");
+    lb_hc_agent_parse("down#disk full", &a); /* not a word: HAProxy ignores it */
+    assert_int_equal(a.op, LB_AGENT_NONE);
+    lb_hc_agent_parse("drain", &a);
+    assert_int_equal(a.admin, LB_AGENT_DRAIN);
+    lb_hc_agent_parse("stopped", &a);
+    assert_int_equal(a.op, LB_AGENT_DOWN);
+    assert_string_equal(a.word, "stopped");
+    lb_hc_agent_parse("150% maint", &a);
+    assert_int_equal(a.weight_pct, -1);
+    assert_int_equal(a.admin, LB_AGENT_MAINT);
 }
 
 static void test_state_map(void **state)
@@ -270,6 +317,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_targets),
         cmocka_unit_test(test_log_lines),
+        cmocka_unit_test(test_agent_reply),
         cmocka_unit_test(test_state_map),
     };
 
