@@ -91,3 +91,20 @@ finish() {
   echo "$LK_PASSES passed, $LK_FAILS failed"
   [ "$LK_FAILS" -eq 0 ]
 }
+
+# Side by side with HAProxy (the checkd_* scenarios): start_pair starts
+# HAProxy on $T/ha.cfg, then checkd (socket in $T/run) and lbd on
+# $T/lbd.cfg (runtime dir $T/lbdrun); stderr in $T/{ha,lbd}.err, $T/checkd.log.
+start_pair() {
+  mkdir -p "$T/run"
+  bg haproxy -f "$T/ha.cfg" 2>"$T/ha.err"
+  bg "$CHECKD" -R "$T/run" 2>"$T/checkd.log"
+  wait_file "$T/run/checkd.sock"
+  bg "$LBD" -f "$T/lbd.cfg" -R "$T/lbdrun" 2>"$T/lbd.err"
+}
+# pair_snapshot: HAProxy's "show stat" in $T/ha.csv, checkd's targets in
+# $T/ck.json
+pair_snapshot() {
+  echo "show stat" | socat -t 2 - "UNIX-CONNECT:$T/ha.sock" >"$T/ha.csv"
+  echo "show health json" | socat -t 2 - "UNIX-CONNECT:$T/run/checkd.sock" >"$T/ck.json"
+}

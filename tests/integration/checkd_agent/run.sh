@@ -46,10 +46,7 @@ printf 'global\n    stats socket %s level admin\n%s\n%s\n' "$T/ha.sock" "$head" 
 printf 'global\n    checkd socket %s\n%s\nfrontend fe\n    bind 127.0.0.1:%s\n    default_backend app\n%s\n' \
   "$T/run/checkd.sock" "$head" "$FE" "$(backends)" > "$T/lbd.cfg"
 check "lbd -c accepts the agent-check keywords" "$LBD" -c -f "$T/lbd.cfg"
-bg haproxy -f "$T/ha.cfg" 2>"$T/ha.err"
-bg "$CHECKD" -R "$T/run" 2>"$T/checkd.log"
-wait_file "$T/run/checkd.sock"
-bg "$LBD" -f "$T/lbd.cfg" -R "$T/lbdrun" 2>"$T/lbd.err"
+start_pair
 wait_port 127.0.0.1 "$FE"
 stat_of() { # SOCK: "STATUS WEIGHT" of app/a
   echo "show stat" | socat -t 2 - "UNIX-CONNECT:$1" | python3 -c '

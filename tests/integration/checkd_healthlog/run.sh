@@ -71,10 +71,7 @@ printf 'global\n    stats socket %s level admin\n%s\n' "$T/ha.sock" "$(cfg "$HS"
 printf 'global\n    checkd socket %s\n%s\nfrontend fe\n    bind 127.0.0.1:%s\n    default_backend plain\n' \
   "$T/run/checkd.sock" "$(cfg "$LS")" "$FE" > "$T/lbd.cfg"
 check "lbd -c accepts option log-health-checks" "$LBD" -c -f "$T/lbd.cfg"
-bg haproxy -f "$T/ha.cfg" 2>"$T/ha.err"
-bg "$CHECKD" -R "$T/run" 2>"$T/checkd.log"
-wait_file "$T/run/checkd.sock"
-bg "$LBD" -f "$T/lbd.cfg" -R "$T/lbdrun" 2>"$T/lbd.err"
+start_pair
 sleep 1.5
 kill "$P_OK"; wait "$P_OK" 2>/dev/null || true
 sleep 1.5

@@ -76,21 +76,17 @@ printf 'global\n    stats socket %s level admin\n%s\n%s\n' "$T/ha.sock" "$head" 
 printf 'global\n    checkd socket %s\n%s\n%s\n' "$T/run/checkd.sock" "$head" "$(backends lb)" > "$T/lbd.cfg"
 check "haproxy -c accepts the file" haproxy -c -q -f "$T/ha.cfg"
 check "lbd -c accepts the file" "$LBD" -c -f "$T/lbd.cfg"
-bg haproxy -f "$T/ha.cfg" 2>"$T/ha.err"
-bg "$CHECKD" -R "$T/run" 2>"$T/checkd.log"
-wait_file "$T/run/checkd.sock"
-bg "$LBD" -f "$T/lbd.cfg" -R "$T/lbdrun" 2>"$T/lbd.err"
+start_pair
 sleep 1.5
-echo "show stat" | socat -t 2 - "UNIX-CONNECT:$T/ha.sock" >"$T/ha.csv"
-echo "show health json" | socat -t 2 - "UNIX-CONNECT:$T/run/checkd.sock" >"$T/ck.json"
+pair_snapshot
 python3 - "$T/ha.csv" "$T/ck.json" > "$T/cmp.txt" <<'PY'
-import csv, json, sys
-rows = list(csv.reader(open(sys.argv[1]))); hdr = rows[0]; hdr[0] = "pxname"
-ck = {t["id"]: t for t in json.loads(open(sys.argv[2]).readline())["targets"]}
-for r in rows[1:]:
-    if len(r) < len(hdr) or r[1] != "s": continue
-    h = dict(zip(hdr, r)); id = h["pxname"] + "/s"; c = ck.get(id, {})
-    hs, st = h["check_status"].lstrip("* "), "UP" if h["status"].startswith("UP") else "DOWN"
+import sys
+sys.path.insert(0, "..")
+from pairstat import ha_servers, ck_targets, ha_state
+ha, ck = ha_servers(sys.argv[1]), ck_targets(sys.argv[2])
+for id, h in ha.items():
+    c = ck.get(id, {})
+    hs, st = h["check_status"].lstrip("* "), ha_state(h)
     print(id, hs, st, "|", c.get("result"), c.get("state"),
           "same" if (hs, st) == (c.get("result"), c.get("state")) else "DIFF")
 PY

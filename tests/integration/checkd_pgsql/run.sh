@@ -45,24 +45,18 @@ printf 'global\n    stats socket %s level admin\n%s\n%s\n' "$T/ha.sock" "$head" 
 printf 'global\n    checkd socket %s\n%s\n%s\n' "$T/run/checkd.sock" "$head" \
   "$(backends 'check inter 300 rise 1 fall 1')" > "$T/lbd.cfg"
 check "lbd -c accepts option pgsql-check" "$LBD" -c -f "$T/lbd.cfg"
-bg haproxy -f "$T/ha.cfg" 2>"$T/ha.log"
-bg "$CHECKD" -R "$T/run" 2>"$T/checkd.log"
-wait_file "$T/run/checkd.sock"
-bg "$LBD" -f "$T/lbd.cfg" -R "$T/lbdrun" 2>"$T/lbd.log"
+start_pair
 sleep 1.5
-echo "show stat" | socat -t 2 - "UNIX-CONNECT:$T/ha.sock" >"$T/ha.csv"
-echo "show health json" | socat -t 2 - "UNIX-CONNECT:$T/run/checkd.sock" >"$T/ck.json"
+pair_snapshot
 python3 - "$T/ha.csv" "$T/ck.json" > "$T/cmp.txt" <<'PY'
-import csv, json, sys
-rows = list(csv.reader(open(sys.argv[1]))); hdr = rows[0]; hdr[0] = "pxname"
-ck = {t["id"]: t for t in json.loads(open(sys.argv[2]).readline())["targets"]}
-for r in rows[1:]:
-    if len(r) < len(hdr) or r[1] in ("BACKEND", "FRONTEND"): continue
-    h = dict(zip(hdr, r)); id = h["pxname"] + "/" + h["svname"]; c = ck[id]
-    info = h["last_chk"]
-    ok = ('info: "%s"' % info) in c["reason"] if info else ", info:" not in c["reason"]
-    print(id, h["check_status"].lstrip("* "), "==", c["result"], "|", info, "|", c["reason"],
-          "OK" if h["check_status"].lstrip("* ") == c["result"] and ok else "DIFF")
+import sys
+sys.path.insert(0, "..")
+from pairstat import ha_servers, ck_targets, same_info
+ha, ck = ha_servers(sys.argv[1]), ck_targets(sys.argv[2])
+for id, h in ha.items():
+    c, hs = ck[id], h["check_status"].lstrip("* ")
+    print(id, hs, "==", c["result"], "|", h["last_chk"], "|", c["reason"],
+          "OK" if hs == c["result"] and same_info(h, c) else "DIFF")
 PY
 cat "$T/cmp.txt"
 expect_eq "3 servers, each as HAProxy reports it" "$(grep -c ' OK$' "$T/cmp.txt")" 3

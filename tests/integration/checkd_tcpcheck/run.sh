@@ -138,10 +138,7 @@ $(backends "check inter 400 rise 1 fall 1")
 CFG
 check "haproxy -c accepts the file" haproxy -c -q -f "$T/ha.cfg"
 check "lbd -c accepts the file" "$LBD" -c -f "$T/lbd.cfg"
-bg haproxy -f "$T/ha.cfg" 2>"$T/ha.log"
-bg "$CHECKD" -R "$T/run" 2>"$T/checkd.log"
-wait_file "$T/run/checkd.sock"
-bg "$LBD" -f "$T/lbd.cfg" -R "$T/lbdrun" 2>"$T/lbd.log"
+start_pair
 wait_port 127.0.0.1 "$FE"
 sleep 2.5 # several rounds of checks on both sides, the 700 ms timeouts included
 
@@ -167,24 +164,18 @@ for k in best: w.writerow(best[k])
 PY
 echo "show health json" | socat -t 2 - "UNIX-CONNECT:$T/run/checkd.sock" >"$T/ck.json"
 python3 - "$T/ha.csv" "$T/ck.json" > "$T/cmp.txt" <<'PY'
-import csv, json, sys
-rows = list(csv.reader(open(sys.argv[1])))
-hdr = rows[0]; hdr[0] = hdr[0].lstrip("# ")
-ha = {}
-for r in rows[1:]:
-    if len(r) < len(hdr) or r[1] in ("BACKEND", "FRONTEND"): continue
-    d = dict(zip(hdr, r)); ha[d["pxname"] + "/" + d["svname"]] = d
-ck = {t["id"]: t for t in json.loads(open(sys.argv[2]).readline())["targets"]}
+import sys
+sys.path.insert(0, "..")
+from pairstat import ha_servers, ck_targets, ha_state, same_info
+ha, ck = ha_servers(sys.argv[1]), ck_targets(sys.argv[2])
 for id in sorted(ha):
     h, c = ha[id], ck.get(id)
     if not c: print("MISSING", id); continue
-    info = h["last_chk"]
-    reason_ok = ('info: "%s"' % info) in c["reason"] if info else ", info:" not in c["reason"]
-    st = "UP" if h["status"].startswith("UP") else "DOWN"
+    st = ha_state(h)
     print("%s %s %s %s | ha: %s %s [%s] | lbkit: %s %s [%s]" % (
         id, "same" if h["check_status"] == c["result"] else "DIFF-STATUS",
-        "same" if reason_ok else "DIFF-INFO", "same" if st == c["state"] else "DIFF-STATE",
-        h["check_status"], st, info, c["result"], c["state"], c["reason"]))
+        "same" if same_info(h, c) else "DIFF-INFO", "same" if st == c["state"] else "DIFF-STATE",
+        h["check_status"], st, h["last_chk"], c["result"], c["state"], c["reason"]))
 PY
 cat "$T/cmp.txt"
 n=$(wc -l < "$T/cmp.txt")
