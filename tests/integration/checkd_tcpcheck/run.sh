@@ -34,7 +34,10 @@ bg openssl s_server -quiet -accept "127.0.0.1:$TL" -cert "$T/c.pem" -key "$T/k.p
 # ANSWER (hex) then keep reading until the peer closes; records what came
 cat > "$T/peer.py" <<'PY'
 import socket, sys, threading, os
-port, reply, rec = int(sys.argv[1]), bytes.fromhex(sys.argv[2]), sys.argv[3]
+port, rec = int(sys.argv[1]), sys.argv[3]
+# "flood:N": N times the bytes 0..255
+reply = (bytes(range(256)) * int(sys.argv[2][6:]) if sys.argv[2].startswith("flood:")
+         else bytes.fromhex(sys.argv[2]))
 hold = len(sys.argv) > 4
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("127.0.0.1", port)); s.listen(64)
@@ -59,7 +62,9 @@ PY
 bg python3 "$T/peer.py" "$OK" 2b504f4e470d0a -        # "+PONG\r\n"
 bg python3 "$T/peer.py" "$BAD" 2d4552520d0a -         # "-ERR\r\n"
 bg python3 "$T/peer.py" "$HOLD" 68656c6c6f0d0a - hold  # "hello\r\n", never closes
-for p in "$RM" "$RR" "$SM" "$TL" "$OK" "$BAD" "$HOLD"; do wait_listen "$p"; done
+FLOOD=$(free_port)  # 200 kB of bytes 0-255 then close: more than any check reads
+bg python3 "$T/peer.py" "$FLOOD" flood:800 -
+for p in "$RM" "$RR" "$SM" "$TL" "$OK" "$BAD" "$HOLD" "$FLOOD"; do wait_listen "$p"; done
 
 backends() { # the backends both daemons run; SRV_OPTS after each server
 cat <<CFG
@@ -135,6 +140,16 @@ frontend fe
     bind 127.0.0.1:$FE
     default_backend plain
 $(backends "check inter 400 rise 1 fall 1")
+backend flood
+    option tcp-check
+    tcp-check expect rstring ^never
+    tcp-check expect rbinary ^00
+    server a 127.0.0.1:$FLOOD check inter 200 rise 1 fall 1
+backend flood_bin
+    option tcp-check
+    tcp-check send-binary 00ff00
+    tcp-check expect binary FEFF
+    server a 127.0.0.1:$FLOOD check inter 200 rise 1 fall 1
 CFG
 check "haproxy -c accepts the file" haproxy -c -q -f "$T/ha.cfg"
 check "lbd -c accepts the file" "$LBD" -c -f "$T/lbd.cfg"
@@ -196,5 +211,13 @@ expect_eq "redis replica: no role:master, waited for it until the timeout" \
 expect_eq "smtp server greets and answers EHLO" "$(line smtp/mail | cut -d' ' -f1-2)" "L7OK UP"
 expect_eq "ssl-hello-chk: openssl answers the ClientHello" "$(line tls/tls)" \
   'L6OK UP [Layer6 check passed]'
+# a server flooding binary bytes: judged, nothing more read than a check needs
+python3 - "$T/ck.json" > "$T/flood.txt" <<'PY'
+import json, sys
+ck = {t["id"]: t for t in json.loads(open(sys.argv[1]).readline())["targets"]}
+print(ck["flood/a"]["result"], ck["flood/a"]["state"], ck["flood_bin/a"]["result"], ck["flood_bin/a"]["state"])
+PY
+expect_eq "200 kB of binary: regex fails, binary pattern found" "$(cat "$T/flood.txt")" "L7RSP DOWN L7OK UP"
+check "checkd is still running" kill -0 "$(pgrep -f "$CHECKD -R $T/run" | head -1)"
 
 finish
