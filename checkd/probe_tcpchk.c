@@ -156,6 +156,9 @@ static void builtin_smtp(const struct feed_target *cfg, struct feed_tcstep *s, u
     len = snprintf(cmd, sizeof(cmd), "%s\r\n", cfg->ehlo[0] ? cfg->ehlo : "HELO localhost");
     set_data(add(s, n, FEED_TC_SEND), cmd, (size_t)len);
     c = add_expect(s, n, FEED_TC_RSTRING, "^2[0-9]{2}[- \r]", 4, FEED_RES_L7STS);
+    /* HAProxy 2.6 sends QUIT only once a multi-line EHLO answer ("250-...")
+     * has its last line ("250 ..."): seen side by side with HAProxy */
+    c->multiline = 1;
     c->err_info = FEED_TC_INFO_LINE;
     c->info_off = 4;
     c->code_digits = 1;
@@ -536,6 +539,22 @@ static int tc_match(const struct tc_probe *p, const struct feed_tcstep *c)
     return m;
 }
 
+/* A reply whose last line came: some line is "NNN " or "NNN\r" (not the
+ * "NNN-" of a continued one). */
+static int reply_complete(const uint8_t *b, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i + 3 < n; i++) {
+        if (i > 0 && b[i - 1] != '\n')
+            continue;
+        if (b[i] >= '0' && b[i] <= '9' && b[i + 1] >= '0' && b[i + 1] <= '9' && b[i + 2] >= '0' &&
+            b[i + 2] <= '9' && (b[i + 3] == ' ' || b[i + 3] == '\r' || b[i + 3] == '\n'))
+            return 1;
+    }
+    return 0;
+}
+
 static enum tc_eval tc_expect(struct tc_probe *p)
 {
     const struct feed_tcstep *c = &p->steps[p->cur];
@@ -543,6 +562,8 @@ static enum tc_eval tc_expect(struct tc_probe *p)
     char info[FEED_REASON_MAX] = "";
     int m;
 
+    if (!p->eof && c->multiline && !reply_complete(p->in, p->in_len))
+        return TC_WAIT;
     if (!p->eof &&
         (((c->match == FEED_TC_STRING || c->match == FEED_TC_BINARY) && p->in_len < c->len) ||
          (c->min_recv > 0 && p->in_len < (size_t)c->min_recv)))

@@ -113,6 +113,7 @@ struct feed_tcstep {
     uint8_t ok_info, err_info;                  /* enum feed_tc_info */
     uint8_t info_off;
     uint8_t code_digits; /* expect: the check code is the first 3 bytes (SMTP) */
+    uint8_t multiline;   /* expect: wait for the last line of a "250-" reply (SMTP) */
     char addr[48];       /* connect: "" = the target's address */
     uint8_t data[FEED_TC_DATA_MAX];
     char comment[FEED_TC_TEXT_MAX];

@@ -80,12 +80,13 @@ static int parse_send(struct lb_cfgctx *ctx,
                       struct feed_tcstep *c,
                       char **err)
 {
-    int bin = strcmp(argv[1], "send-binary") == 0, n;
+    int bin = strncmp(argv[1], "send-binary", 11) == 0, n;
 
-    if (strcmp(argv[1], "send-lf") == 0 || strcmp(argv[1], "send-binary-lf") == 0)
+    /* a log-format without any %-expression is its literal text */
+    if (strstr(argv[1], "-lf") && argc > 2 && strchr(argv[2], '%'))
         return lb_cfg_fail(ctx, err,
-                           "tcp-check %s: log-format sends are not supported by lbd (use send or "
-                           "send-binary with literal data)",
+                           "tcp-check %s: log-format expressions (%%[...]) are not supported by "
+                           "lbd (literal data is)",
                            argv[1]);
     if (argc < 3 || (argc != 3 && (argc != 5 || strcmp(argv[3], "comment") != 0)))
         return lb_cfg_fail(ctx, err, "tcp-check %s: expected 'tcp-check %s DATA [comment TEXT]'",
@@ -196,6 +197,13 @@ static int parse_expect(struct lb_cfgctx *ctx,
         if (*m == '!')
             c->neg = 1;
         k = feed_tc_match_parse(m + (*m == '!'));
+        if (k == FEED_TC_LINE)
+            k = -1; /* checkd's own (agents), not a tcp-check word */
+        /* string-lf/binary-lf with a literal pattern is that pattern */
+        if (k < 0 && i + 1 < argc && !strchr(argv[i + 1], '%') &&
+            (strcmp(m + (*m == '!'), "string-lf") == 0 ||
+             strcmp(m + (*m == '!'), "binary-lf") == 0))
+            k = m[(*m == '!')] == 's' ? FEED_TC_STRING : FEED_TC_BINARY;
         if (k < 0 || seen || i + 1 >= argc)
             return lb_cfg_fail(ctx, err,
                                "tcp-check expect: '%s' unexpected; expected '[min-recv N] "

@@ -148,7 +148,7 @@ static const struct err_case err_cases[] = {
      "t.cfg:6: http-check disable-on-404: not supported by lbd"},
     /* issue 11: tcp-check forms checkd does not run are refused at their line */
     {FE_BE "  option tcp-check\n  tcp-check send-lf %[src]\n",
-     "t.cfg:6: tcp-check send-lf: log-format sends are not supported by lbd"},
+     "t.cfg:6: tcp-check send-lf: log-format expressions (%[...]) are not supported by lbd"},
     {FE_BE "  option tcp-check\n  tcp-check expect string-lf %[src]\n",
      "t.cfg:6: tcp-check expect: 'string-lf' unexpected"},
     {FE_BE "  option tcp-check\n  tcp-check expect status-code 200 string x\n",
