@@ -386,17 +386,18 @@ static void log_check(struct lb_hc *h, const struct lb_server *s, const struct f
     hclog(h, s, LB_HCLOG_CHECK_LEVEL, line, n);
 }
 
-/* After a transition: HAProxy's "Server B/S is UP|DOWN ..." line, and the
- * one about an empty backend. */
-static void log_transition(struct lb_hc *h, const struct lb_server *s, const struct feed_status *st)
+/* HAProxy's "Server B/S is UP|DOWN ..." line (reason NULL: without it),
+ * and the one about an empty backend. */
+static void log_server_line(struct lb_hc *h,
+                            const struct lb_server *s,
+                            int up,
+                            const char *reason,
+                            unsigned duration_ms)
 {
-    int up = lb_hc_state(st->state) == LB_SRV_UP;
     char line[FEED_REASON_MAX + 256];
     size_t n;
 
-    n = lb_hclog_server(line, sizeof(line), s, up,
-                        (s->be->options & LB_OPT_LOG_HEALTH_CHECKS) ? NULL : st->reason,
-                        (unsigned)(st->latency_us / 1000));
+    n = lb_hclog_server(line, sizeof(line), s, up, reason, duration_ms);
     hclog(h, s, up ? LB_HCLOG_CHECK_LEVEL : LB_HCLOG_DOWN_LEVEL, line, n);
     if (!up && lb_hclog_backend_empty(s)) {
         n = (size_t)snprintf(line, sizeof(line), "backend %s has no server available!",
@@ -405,17 +406,82 @@ static void log_transition(struct lb_hc *h, const struct lb_server *s, const str
     }
 }
 
+/* After a check's transition; under log-health-checks the reason was in
+ * the check line already. */
+static void log_transition(struct lb_hc *h, const struct lb_server *s, const struct feed_status *st)
+{
+    log_server_line(h, s, lb_hc_state(st->state) == LB_SRV_UP,
+                    (s->be->options & LB_OPT_LOG_HEALTH_CHECKS) ? NULL : st->reason,
+                    (unsigned)(st->latency_us / 1000));
+}
+
 /* The agent's reply ('Layer7 check passed, code: 0, info: "75% drain"'):
  * weight, maxconn, and the state words, through the one transition with
  * the agent as cause. An agent that cannot be reached changes nothing:
  * reachability is the health check's business, as in HAProxy. */
-static void apply_agent(struct hc_srv *hs, struct hc_srv *chk, const struct feed_status *st)
+static void hclog(struct lb_hc *h,
+                  const struct lb_server *s,
+                  int level,
+                  const char *line,
+                  size_t n);
+static void log_server_line(struct lb_hc *h,
+                            const struct lb_server *s,
+                            int up,
+                            const char *reason,
+                            unsigned duration_ms);
+
+static void log_admin(struct lb_hc *h, const struct lb_server *s, enum lb_hclog_admin what)
+{
+    char line[256];
+    int level;
+    size_t n = lb_hclog_admin(line, sizeof(line), s, what, &level);
+
+    hclog(h, s, level, line, n);
+}
+
+/* What check and agent together say: DOWN if either does. */
+static enum lb_srv_state agent_health(const struct hc_srv *hs, const struct hc_srv *chk)
+{
+    if (hs->agent_down)
+        return LB_SRV_DOWN;
+    return !chk || !chk->known || chk->want == LB_SRV_UP ? LB_SRV_UP : LB_SRV_DOWN;
+}
+
+/* drain/maint from the agent, and "ready" out of them (HAProxy's lines) */
+static void agent_admin(struct lb_hc *h,
+                        struct hc_srv *hs,
+                        struct hc_srv *chk,
+                        enum lb_agent_admin admin,
+                        const char *why)
+{
+    struct lb_server *s = hs->s;
+    enum lb_srv_state cur = (enum lb_srv_state)atomic_load(&s->state), to;
+
+    if (admin == LB_AGENT_DRAIN || admin == LB_AGENT_MAINT) {
+        to = admin == LB_AGENT_DRAIN ? LB_SRV_DRAIN : LB_SRV_MAINT;
+        if (cur == to)
+            return;
+        s->agent_mark = to == LB_SRV_DRAIN;
+        lb_server_transition(s, to, LB_CAUSE_AGENT, why);
+        log_admin(h, s, to == LB_SRV_DRAIN ? LB_HCLOG_DRAIN_ENTER : LB_HCLOG_MAINT_ENTER);
+        return;
+    }
+    to = agent_health(hs, chk);
+    s->agent_mark = hs->agent_down;
+    lb_server_transition(s, to, LB_CAUSE_AGENT, why);
+    log_admin(h, s, cur == LB_SRV_DRAIN ? LB_HCLOG_DRAIN_LEAVE : LB_HCLOG_MAINT_LEAVE);
+}
+
+static void apply_agent(struct lb_hc *h,
+                        struct hc_srv *hs,
+                        struct hc_srv *chk,
+                        const struct feed_status *st)
 {
     const char *info = strstr(st->reason, ", info: \"");
     struct lb_server *s = hs->s;
     struct lb_agent_reply a;
     char line[FEED_REASON_MAX], why[FEED_REASON_MAX + 256];
-    enum lb_srv_state cur = (enum lb_srv_state)atomic_load(&s->state);
+    enum lb_srv_state cur = (enum lb_srv_state)atomic_load(&s->state), to;
     size_t n;
 
     if (st->result != FEED_RES_L7OK || !info || strcmp(hs->reply, st->reason) == 0)
@@ -424,11 +490,7 @@ static void apply_agent(struct hc_srv *hs, struct hc_srv *chk, const struct feed
     info += strlen(", info: \"");
     n = strlen(info);
     snprintf(line, sizeof(line), "%.*s", (int)(n && info[n - 1] == '"' ? n - 1 : n), info);
-    if (lb_hc_agent_parse(line, &a) < 0) {
-        lk_log(LK_LOG_WARNING, "server %s/%s: agent reply '%s' not understood", s->be->name,
-               s->name, line);
-        return;
-    }
+    lb_hc_agent_parse(line, &a);
     /* HAProxy's words: 'Layer7 wrong status, code: 0, info: "via agent : down (disk full)"' */
     snprintf(why, sizeof(why), "Layer7 %s, code: 0, info: \"via agent : %s%s%s%s\"",
              a.op == LB_AGENT_DOWN ? "wrong status" : "check passed", a.word[0] ? a.word : line,
@@ -439,23 +501,19 @@ static void apply_agent(struct hc_srv *hs, struct hc_srv *chk, const struct feed
         atomic_store(&s->maxconn, (unsigned)a.maxconn);
     if (a.op != LB_AGENT_NONE)
         hs->agent_down = a.op == LB_AGENT_DOWN;
-    if (a.admin == LB_AGENT_DRAIN || a.admin == LB_AGENT_MAINT) {
-        s->agent_mark = a.admin == LB_AGENT_DRAIN;
-        lb_server_transition(s, a.admin == LB_AGENT_DRAIN ? LB_SRV_DRAIN : LB_SRV_MAINT,
-                             LB_CAUSE_AGENT, why);
+    if (a.admin == LB_AGENT_DRAIN || a.admin == LB_AGENT_MAINT ||
+        (a.admin == LB_AGENT_READY && (cur == LB_SRV_DRAIN || cur == LB_SRV_MAINT))) {
+        agent_admin(h, hs, chk, a.admin, why);
         return;
     }
-    if (a.admin == LB_AGENT_READY && (cur == LB_SRV_DRAIN || cur == LB_SRV_MAINT))
-        cur = LB_SRV_DOWN; /* out of drain/maint: to what check and agent say */
     if (cur != LB_SRV_UP && cur != LB_SRV_DOWN)
-        return;
+        return; /* in drain/maint until "ready" */
+    to = agent_health(hs, chk);
     s->agent_mark = hs->agent_down;
-    if (hs->agent_down)
-        lb_server_transition(s, LB_SRV_DOWN, LB_CAUSE_AGENT, why);
-    else if (!chk || !chk->known || chk->want == LB_SRV_UP)
-        lb_server_transition(s, LB_SRV_UP, LB_CAUSE_AGENT, why);
-    else
-        lb_server_transition(s, LB_SRV_DOWN, LB_CAUSE_AGENT, why);
+    if (to == cur)
+        return;
+    lb_server_transition(s, to, LB_CAUSE_AGENT, why);
+    log_server_line(h, s, to == LB_SRV_UP, why, (unsigned)(st->latency_us / 1000));
 }
 
 static void apply(struct lb_hc *h, const struct feed_status *st)
@@ -470,7 +528,7 @@ static void apply(struct lb_hc *h, const struct feed_status *st)
     if (!hs || (hs->s->flags & LB_SRV_F_DELETED))
         return; /* a target of checkd's own config, or of another lbd */
     if (hs->agent) {
-        apply_agent(hs, by_server(h, hs->s, 0), st);
+        apply_agent(h, hs, by_server(h, hs->s, 0), st);
         return;
     }
     prev_health = hs->s->check_health;

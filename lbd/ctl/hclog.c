@@ -81,6 +81,42 @@ size_t lb_hclog_server(char *buf,
                 len);
 }
 
+size_t lb_hclog_admin(char *buf,
+                      size_t len,
+                      const struct lb_server *s,
+                      enum lb_hclog_admin what,
+                      int *level)
+{
+    const char *kind = (s->flags & LB_SRV_F_BACKUP) ? "Backup " : "";
+    unsigned act, bck;
+
+    count_up(s->be, &act, &bck);
+    *level = what == LB_HCLOG_MAINT_ENTER ? LB_HCLOG_DOWN_LEVEL : LB_HCLOG_CHECK_LEVEL;
+    switch (what) {
+    case LB_HCLOG_DRAIN_ENTER:
+        return done(snprintf(buf, len,
+                             "%sServer %s/%s enters drain state. %u active and %u backup servers "
+                             "online. 0 sessions requeued, 0 total in queue.",
+                             kind, s->be->name, s->name, act, bck),
+                    len);
+    case LB_HCLOG_DRAIN_LEAVE:
+        return done(snprintf(buf, len, "%sServer %s/%s is UP (leaving forced drain).", kind,
+                             s->be->name, s->name),
+                    len);
+    case LB_HCLOG_MAINT_ENTER:
+        return done(snprintf(buf, len,
+                             "%sServer %s/%s is going DOWN for maintenance. %u active and %u "
+                             "backup servers left. %u sessions active, 0 requeued, 0 remaining in "
+                             "queue.",
+                             kind, s->be->name, s->name, act, bck, atomic_load(&s->cur_conns)),
+                    len);
+    default:
+        return done(snprintf(buf, len, "%sServer %s/%s is UP/READY (leaving forced maintenance).",
+                             kind, s->be->name, s->name),
+                    len);
+    }
+}
+
 int lb_hclog_backend_empty(const struct lb_server *s)
 {
     unsigned act, bck;

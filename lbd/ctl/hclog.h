@@ -52,6 +52,24 @@ size_t lb_hclog_server(char *buf,
                        const char *reason,
                        unsigned duration_ms);
 
+/* An agent's (or an operator's) drain and maintenance, HAProxy's words:
+ *   Server B/S enters drain state. N active and M backup servers online. ...
+ *   Server B/S is UP (leaving forced drain).
+ *   Server B/S is going DOWN for maintenance. N active and M backup servers left. ...
+ *   Server B/S is UP/READY (leaving forced maintenance).
+ * `level` gets the syslog level HAProxy uses for it. */
+enum lb_hclog_admin {
+    LB_HCLOG_DRAIN_ENTER,
+    LB_HCLOG_DRAIN_LEAVE,
+    LB_HCLOG_MAINT_ENTER,
+    LB_HCLOG_MAINT_LEAVE
+};
+size_t lb_hclog_admin(char *buf,
+                      size_t len,
+                      const struct lb_server *s,
+                      enum lb_hclog_admin what,
+                      int *level);
+
 /* 1 if no server of s's backend is UP any more. */
 int lb_hclog_backend_empty(const struct lb_server *s);
 

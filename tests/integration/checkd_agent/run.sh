@@ -3,10 +3,11 @@
 # python TCP agent answers each connection with the line in a file; the test
 # rewrites the line ("up 100%", "75%", "drain", "ready", "maint", "down#...",
 # "up") and HAProxy 2.6 and lbd, following the same agent side by side, must
-# show the same server status and weight in "show stat" after each.
+# show the same server status and weight in "show stat" after each, and
+# send the same log lines to their syslog receivers.
 source ../lib.sh
 command -v haproxy >/dev/null || { echo "SKIP: haproxy missing"; exit 77; }
-WEB=$(free_port) AG=$(free_port) FE=$(free_port)
+WEB=$(free_port) AG=$(free_port) FE=$(free_port) HS=$(free_port) LS=$(free_port)
 mkdir -p "$T/run"
 cat > "$T/agent.py" <<'PY'
 # each connection: read what the checker sends (agent-send), record it,
@@ -29,7 +30,19 @@ PY
 echo "up 100%" > "$T/reply"
 bg python3 -m http.server "$WEB" --bind 127.0.0.1 --directory "$T" >/dev/null 2>&1
 bg python3 "$T/agent.py" "$AG" "$T/reply" "$T/agent.rec"
+cat > "$T/syslog.py" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", int(sys.argv[1])))
+with open(sys.argv[2], "ab", buffering=0) as f:
+    while True:
+        d, _ = s.recvfrom(65535); f.write(d.rstrip(b"\n") + b"\n")
+PY
+bg python3 "$T/syslog.py" "$HS" "$T/ha.syslog"
+bg python3 "$T/syslog.py" "$LS" "$T/lb.syslog"
 wait_listen "$WEB"; wait_listen "$AG"
+for p in "$HS" "$LS"; do
+  for _ in $(seq 100); do if [ -n "$(ss -Hlun "sport = :$p")" ]; then break; fi; sleep 0.05; done
+done
 backends() {
 cat <<CFG
 backend app
@@ -39,12 +52,14 @@ CFG
 }
 head='defaults
     mode tcp
+    log global
     timeout connect 1s
     timeout client 5s
     timeout server 5s'
-printf 'global\n    stats socket %s level admin\n%s\n%s\n' "$T/ha.sock" "$head" "$(backends)" > "$T/ha.cfg"
-printf 'global\n    checkd socket %s\n%s\nfrontend fe\n    bind 127.0.0.1:%s\n    default_backend app\n%s\n' \
-  "$T/run/checkd.sock" "$head" "$FE" "$(backends)" > "$T/lbd.cfg"
+printf 'global\n    stats socket %s level admin\n    log 127.0.0.1:%s local0\n%s\n%s\n' \
+  "$T/ha.sock" "$HS" "$head" "$(backends)" > "$T/ha.cfg"
+printf 'global\n    checkd socket %s\n    log 127.0.0.1:%s local0\n%s\nfrontend fe\n    bind 127.0.0.1:%s\n    default_backend app\n%s\n' \
+  "$T/run/checkd.sock" "$LS" "$head" "$FE" "$(backends)" > "$T/lbd.cfg"
 check "lbd -c accepts the agent-check keywords" "$LBD" -c -f "$T/lbd.cfg"
 start_pair
 wait_port 127.0.0.1 "$FE"
@@ -77,5 +92,21 @@ step "ready 100%" "UP again"
 step "down#disk full" "not a word HAProxy knows: unchanged"
 step "down #disk full" "DOWN (agent)"
 step "up" "UP"
+sleep 0.5
+norm() { # the server lines, after "tag[pid]: ", durations as N, with the priority
+  python3 - "$1" <<'PY'
+import re, sys
+for l in open(sys.argv[1], errors="replace"):
+    m = re.match(r"<(\d+)>.*?\[\d+\]: (.*)", l.rstrip("\n"))
+    if m and re.match(r"(Server |backend )", m.group(2)):
+        print("<%s> %s" % (m.group(1), re.sub(r"duration: \d+ms", "duration: Nms", m.group(2))))
+PY
+}
+norm "$T/ha.syslog" > "$T/ha.lines"
+norm "$T/lb.syslog" > "$T/lb.lines"
+echo "--- HAProxy 2.6 logged:"; cat "$T/ha.lines"
+check "HAProxy logged the agent's drain, maint, down and up (the test is live)" \
+  test "$(wc -l < "$T/ha.lines")" -ge 6
+check "lbd logged the same lines, in the same order" diff "$T/ha.lines" "$T/lb.lines"
 check "the agent received agent-send's bytes from lbd (checkd)" grep -qx 'hello agent\\n' "$T/agent.rec"
 finish
