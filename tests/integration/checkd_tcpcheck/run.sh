@@ -62,9 +62,26 @@ PY
 bg python3 "$T/peer.py" "$OK" 2b504f4e470d0a -        # "+PONG\r\n"
 bg python3 "$T/peer.py" "$BAD" 2d4552520d0a -         # "-ERR\r\n"
 bg python3 "$T/peer.py" "$HOLD" 68656c6c6f0d0a - hold  # "hello\r\n", never closes
+# a listener whose accept queue is full and never drained: SYNs are dropped,
+# connects time out (L4TOUT) on loopback
+STUCK=$(free_port)
+cat > "$T/stuck.py" <<'PY'
+import socket, sys, time
+port = int(sys.argv[1])
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", port)); s.listen(0)
+fill = []
+for i in range(4):
+    c = socket.socket(); c.setblocking(False)
+    try: c.connect(("127.0.0.1", port))
+    except BlockingIOError: pass
+    fill.append(c)
+time.sleep(3600)
+PY
+bg python3 "$T/stuck.py" "$STUCK"
 FLOOD=$(free_port)  # 200 kB of bytes 0-255 then close: more than any check reads
 bg python3 "$T/peer.py" "$FLOOD" flood:800 -
-for p in "$RM" "$RR" "$SM" "$TL" "$OK" "$BAD" "$HOLD" "$FLOOD"; do wait_listen "$p"; done
+for p in "$RM" "$RR" "$SM" "$TL" "$OK" "$BAD" "$HOLD" "$FLOOD" "$STUCK"; do wait_listen "$p"; done
 
 backends() { # the backends both daemons run; SRV_OPTS after each server
 cat <<CFG
@@ -114,6 +131,16 @@ backend plain
     option tcp-check
     server up 127.0.0.1:$OK $1
     server dead 127.0.0.1:$DEAD $1
+    server stuck 127.0.0.1:$STUCK $1
+backend stuck
+    server nocheckopt 127.0.0.1:$STUCK $1
+backend stuck_redis
+    option redis-check
+    server a 127.0.0.1:$STUCK $1
+backend stuck_step
+    option tcp-check
+    tcp-check connect port $STUCK comment "the stuck one"
+    server a 127.0.0.1:$DEAD $1
 CFG
 }
 cat > "$T/ha.cfg" <<CFG
@@ -211,7 +238,7 @@ expect_eq "lbd's show stat: check_status, last_chk, check_desc as HAProxy's" \
   "$(grep -c DIFF "$T/lbstat.txt" || true)" 0
 n=$(wc -l < "$T/cmp.txt")
 expect_eq "every server of HAProxy's is checked by checkd" "$(grep -c '^MISSING' "$T/cmp.txt" || true)" 0
-expect_eq "14 servers compared" "$n" 14
+expect_eq "18 servers compared" "$n" 18
 expect_eq "check_status as HAProxy's on every server" "$(grep -c DIFF-STATUS "$T/cmp.txt" || true)" 0
 # smtp/mail: aiosmtpd's EHLO answer has several lines, QUIT waits for the
 # last one as HAProxy's does, and the info is QUIT's answer ("Bye")
@@ -224,6 +251,11 @@ expect_eq "redis replica: no role:master, waited for it until the timeout" \
   "$(line redis_tcpcheck/replica)" \
   "L7TOUT DOWN [Layer7 timeout, info: \" at step 5 of tcp-check (expect string 'role:master')\"]"
 expect_eq "smtp server greets and answers EHLO" "$(line smtp/mail | cut -d' ' -f1-2)" "L7OK UP"
+expect_eq "connect timeout, implicit connect" "$(line plain/stuck)" \
+  'L4TOUT DOWN [Layer4 timeout, info: " at initial connection step of tcp-check"]'
+expect_eq "connect timeout, connect step" "$(line stuck_step/a)" \
+  "L4TOUT DOWN [Layer4 timeout, info: \" at step 1 of tcp-check (connect port $STUCK) comment: 'the stuck one'\"]"
+expect_eq "connect timeout, no check option" "$(line stuck/nocheckopt)" 'L4TOUT DOWN [Layer4 timeout]'
 expect_eq "ssl-hello-chk: openssl answers the ClientHello" "$(line tls/tls)" \
   'L6OK UP [Layer6 check passed]'
 # a server flooding binary bytes: judged, nothing more read than a check needs

@@ -289,6 +289,7 @@ static void test_log_lines(void **state)
     const struct lb_proxy *px;
     struct lb_server *s;
     char *err = NULL, line[512];
+    int level;
 
     assert_int_equal(lb_cfg_load_mem("t.cfg", cfg_text, &cfg, &err), 0);
     s = srv(cfg, "web", "web1", &px);
@@ -309,6 +310,15 @@ static void test_log_lines(void **state)
     assert_string_equal(line, "Server web/web1 is DOWN. 1 active and 0 backup servers left. 0 "
                               "sessions active, 0 requeued, 0 remaining in queue.");
     assert_false(lb_hclog_backend_empty(s));
+    lb_server_set_state(s, LB_SRV_DRAIN);
+    lb_hclog_admin(line, sizeof(line), s, LB_HCLOG_DRAIN_ENTER, &level);
+    assert_string_equal(line, "Server web/web1 enters drain state. 1 active and 0 backup servers "
+                              "online. 0 sessions requeued, 0 total in queue.");
+    assert_int_equal(level, LB_HCLOG_CHECK_LEVEL);
+    lb_hclog_admin(line, sizeof(line), s, LB_HCLOG_MAINT_ENTER, &level);
+    assert_int_equal(level, LB_HCLOG_DOWN_LEVEL);
+    lb_hclog_admin(line, sizeof(line), s, LB_HCLOG_MAINT_LEAVE, &level);
+    assert_string_equal(line, "Server web/web1 is UP/READY (leaving forced maintenance).");
     lb_cfg_free(cfg);
 }
 
