@@ -103,8 +103,15 @@ start_pair() {
   bg "$LBD" -f "$T/lbd.cfg" -R "$T/lbdrun" 2>"$T/lbd.err"
 }
 # pair_snapshot: HAProxy's "show stat" in $T/ha.csv, checkd's targets in
-# $T/ck.json
+# $T/ck.json. HAProxy shows "* STATUS" and no info while a check is in
+# progress, so each server's row is the first of 12 readings (100 ms
+# apart) that is not.
 pair_snapshot() {
-  echo "show stat" | socat -t 2 - "UNIX-CONNECT:$T/ha.sock" >"$T/ha.csv"
+  local i
+  for i in $(seq 12); do
+    echo "show stat" | socat -t 2 - "UNIX-CONNECT:$T/ha.sock" >"$T/ha.$i.csv"
+    sleep 0.1
+  done
+  python3 "$(dirname "${BASH_SOURCE[0]}")/pairstat.py" settled "$T"/ha.[0-9]*.csv >"$T/ha.csv"
   echo "show health json" | socat -t 2 - "UNIX-CONNECT:$T/run/checkd.sock" >"$T/ck.json"
 }

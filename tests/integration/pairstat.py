@@ -5,9 +5,12 @@ ha_servers(path): HAProxy's "show stat" CSV -> {"backend/server": row dict},
   without the BACKEND/FRONTEND rows.
 ck_targets(path): checkd's "show health json" -> {"backend/server": target}.
 ha_state(row): "UP" or "DOWN" as the status column begins.
+As a program, "pairstat.py settled CSV..." prints one show stat CSV made of
+each server's first row whose check is not in progress ("* L7OK").
 """
 import csv
 import json
+import sys
 
 
 def ha_servers(path):
@@ -37,3 +40,25 @@ def same_info(row, target):
     if info:
         return ('info: "%s"' % info) in target["reason"]
     return ", info:" not in target["reason"]
+
+
+def settled(paths):
+    best, hdr = {}, None
+    for f in paths:
+        rows = list(csv.reader(open(f)))
+        hdr = rows[0]
+        col = hdr.index("check_status")
+        for r in rows[1:]:
+            if len(r) <= col:
+                continue
+            k = (r[0], r[1])
+            if k not in best or (best[k][col].startswith("*") and not r[col].startswith("*")):
+                best[k] = r
+    w = csv.writer(sys.stdout)
+    w.writerow(hdr)
+    for k in best:
+        w.writerow(best[k])
+
+
+if __name__ == "__main__" and sys.argv[1:2] == ["settled"]:
+    settled(sys.argv[2:])

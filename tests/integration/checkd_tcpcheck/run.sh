@@ -184,27 +184,7 @@ start_pair
 wait_port 127.0.0.1 "$FE"
 sleep 2.5 # several rounds of checks on both sides, the 700 ms timeouts included
 
-# HAProxy shows "* STATUS" and no info while a check is in progress: take,
-# for each server, the first of several readings that is not
-for i in $(seq 12); do
-  echo "show stat" | socat -t 2 - "UNIX-CONNECT:$T/ha.sock" >"$T/ha.$i.csv"
-  sleep 0.1
-done
-python3 - "$T"/ha.*.csv > "$T/ha.csv" <<'PY'
-import csv, sys
-best, hdr = {}, None
-for f in sys.argv[1:]:
-    rows = list(csv.reader(open(f)))
-    hdr = rows[0]
-    for r in rows[1:]:
-        if len(r) < 37: continue
-        k = (r[0], r[1])
-        if k not in best or (best[k][36].startswith("*") and not r[36].startswith("*")):
-            best[k] = r
-w = csv.writer(sys.stdout); w.writerow(hdr)
-for k in best: w.writerow(best[k])
-PY
-echo "show health json" | socat -t 2 - "UNIX-CONNECT:$T/run/checkd.sock" >"$T/ck.json"
+pair_snapshot
 python3 - "$T/ha.csv" "$T/ck.json" > "$T/cmp.txt" <<'PY'
 import sys
 sys.path.insert(0, "..")
