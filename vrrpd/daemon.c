@@ -16,7 +16,9 @@
 #include "vrrpd/admin.h"
 #include "vrrpd/guard.h"
 #include "vrrpd/inst.h"
+#include "vrrpd/notify.h"
 #include "vrrpd/os/netlink.h"
+#include "vrrpd/sync.h"
 
 #define SHUTDOWN_MAX_MS 3000
 #define RETRY_MS        1000
@@ -76,7 +78,10 @@ static void begin_stop(struct vr_daemon *d, const char *why)
     uv_close((uv_handle_t *)&d->sighup, NULL);
     uv_close((uv_handle_t *)&d->watchdog, NULL);
     uv_close((uv_handle_t *)&d->retry, NULL);
+    uv_close((uv_handle_t *)&d->startup, NULL);
     d->npending = 0;
+    /* after the instances' STOP lines: the reader sees them, then EOF */
+    vr_notify_close(d);
 }
 
 static void signal_cb(uv_signal_t *s, int signum)
@@ -179,6 +184,8 @@ int vr_daemon_new(struct vr_daemon **ret,
     lk_list_init(&d->subs);
     d->started_ms = lk_mono_ms();
     d->guard_fd = -1;
+    d->fifo_fd[0] = d->fifo_fd[1] = -1;
+    lk_list_init(&d->syncs);
     r = uv_loop_init(&d->loop);
     if (r < 0) {
         free(d);
@@ -190,11 +197,14 @@ int vr_daemon_new(struct vr_daemon **ret,
     uv_signal_init(&d->loop, &d->sighup);
     uv_timer_init(&d->loop, &d->watchdog);
     uv_timer_init(&d->loop, &d->retry);
-    d->retry.data = d;
+    uv_timer_init(&d->loop, &d->startup);
+    d->retry.data = d->startup.data = d;
     d->sigterm.data = d->sigint.data = d->sighup.data = d;
     if (mkdir(rundir, 0755) == -1 && errno != EEXIST)
         lk_log(LK_LOG_WARNING, "cannot create %s: %s", rundir, strerror(errno));
-    r = vr_admin_start(d);
+    r = vr_sync_build(d);
+    if (r == 0)
+        r = vr_admin_start(d);
     if (r == 0)
         r = vr_linkmon_start(&d->linkmon, &d->loop, on_link, d);
     LK_LIST_FOREACH (it, &cfg->instances)
@@ -204,9 +214,24 @@ int vr_daemon_new(struct vr_daemon **ret,
     return r;
 }
 
+static void start_insts(struct vr_daemon *d)
+{
+    struct lk_list *it, *nx;
+
+    LK_LIST_FOREACH_SAFE (it, nx, &d->insts)
+        vr_inst_start(LK_LIST_ELEM(it, struct vr_inst, link));
+}
+
+static void startup_cb(uv_timer_t *t)
+{
+    struct vr_daemon *d = t->data;
+
+    lk_log(LK_LOG_NOTICE, "vrrp_startup_delay over: starting the instances");
+    start_insts(d);
+}
+
 int vr_daemon_run(struct vr_daemon *d)
 {
-    struct lk_list *it;
     uint64_t wd = lk_sd_watchdog_ms();
 
     /* before the instances start: the first Master hands over its will */
@@ -214,8 +239,14 @@ int vr_daemon_run(struct vr_daemon *d)
     if (d->guard_fd < 0)
         lk_log(LK_LOG_WARNING, "no guard process (%s): a crash of vrrpd would leave its VIPs",
                strerror(-d->guard_fd));
-    LK_LIST_FOREACH (it, &d->insts)
-        vr_inst_start(LK_LIST_ELEM(it, struct vr_inst, link));
+    if (vr_notify_start(d) < 0)
+        lk_log(LK_LOG_WARNING, "notify fifo unavailable: its events are not written");
+    /* vrrp_startup_delay: links that carry traffic only some time after
+     * boot (bonds) must not make us master before we hear the others */
+    if (d->cfg->startup_delay_ms)
+        uv_timer_start(&d->startup, startup_cb, d->cfg->startup_delay_ms, 0);
+    else
+        start_insts(d);
     uv_signal_start(&d->sigterm, signal_cb, SIGTERM);
     uv_signal_start(&d->sigint, signal_cb, SIGINT);
     uv_signal_start(&d->sighup, signal_cb, SIGHUP);
@@ -233,13 +264,23 @@ static void guard_cb(uv_timer_t *t)
     uv_stop(t->loop);
 }
 
+/* FIFO scripts that do not end at EOF get SIGTERM, as Keepalived sends. */
+static void fifo_kill_cb(uv_timer_t *t)
+{
+    vr_notify_kill(t->data);
+}
+
 struct vr_daemon *vr_daemon_free(struct vr_daemon *d)
 {
-    uv_timer_t guard;
+    uv_timer_t guard, fifo_kill;
 
     if (!d)
         return NULL;
     begin_stop(d, "shutdown");
+    uv_timer_init(&d->loop, &fifo_kill);
+    fifo_kill.data = d;
+    uv_timer_start(&fifo_kill, fifo_kill_cb, 300, 0);
+    uv_unref((uv_handle_t *)&fifo_kill);
     /* let handles close and script children exit, but not forever: an
      * unref'ed guard timer stops the loop after SHUTDOWN_MAX_MS */
     uv_timer_init(&d->loop, &guard);
@@ -247,12 +288,15 @@ struct vr_daemon *vr_daemon_free(struct vr_daemon *d)
     uv_unref((uv_handle_t *)&guard);
     uv_run(&d->loop, UV_RUN_DEFAULT);
     uv_close((uv_handle_t *)&guard, NULL);
+    uv_close((uv_handle_t *)&fifo_kill, NULL);
+    vr_notify_kill(d);
     uv_run(&d->loop, UV_RUN_NOWAIT);
     if (uv_loop_close(&d->loop) != 0)
         lk_log(LK_LOG_DEBUG, "loop closed with open handles");
     /* every will was revoked as the instances stopped: the guard exits */
     if (d->guard_fd >= 0)
         close(d->guard_fd);
+    vr_sync_free_all(d);
     vr_cfg_free(d->cfg);
     free(d->cfg_path);
     free(d->rundir);
@@ -304,6 +348,9 @@ int vr_daemon_reload(struct vr_daemon *d)
             vr_inst_stop(i);
         }
     }
+    /* the groups now point into the new config, keeping their state */
+    if (vr_sync_build(d) < 0)
+        lk_log(LK_LOG_ERR, "reload: sync groups not rebuilt");
     LK_LIST_FOREACH (it, &nc->instances) {
         struct vr_inst_cfg *c = LK_LIST_ELEM(it, struct vr_inst_cfg, link);
 

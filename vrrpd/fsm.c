@@ -242,6 +242,17 @@ unsigned vr_fsm_set_fault(struct vr_fsm *f, uint64_t now, bool fault)
     return act | VR_ACT_STATE;
 }
 
+unsigned vr_fsm_sync(struct vr_fsm *f, uint64_t now, enum vr_state to, const char *why)
+{
+    if (to == VR_STATE_MASTER && f->state == VR_STATE_BACKUP)
+        return to_master(f, now, why);
+    /* leaving Master for the group: resign, so that the peer's member of
+     * the group takes over at once */
+    if (to == VR_STATE_BACKUP && f->state == VR_STATE_MASTER)
+        return to_backup(f, now, why) | VR_ACT_ADVERT0;
+    return 0;
+}
+
 unsigned vr_fsm_stop(struct vr_fsm *f, uint64_t now)
 {
     unsigned act = VR_ACT_STATE;

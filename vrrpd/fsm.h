@@ -83,6 +83,11 @@ unsigned vr_fsm_set_priority(struct vr_fsm *f, uint64_t now, uint8_t prio);
 /* Interface (or other fault source) down/up. */
 unsigned vr_fsm_set_fault(struct vr_fsm *f, uint64_t now, bool fault);
 
+/* A vrrp_sync_group moves a member with another: to Master from Backup, or
+ * to Backup from Master (resigning with priority 0). Anything else: no
+ * change, 0. `why` must be a static string. */
+unsigned vr_fsm_sync(struct vr_fsm *f, uint64_t now, enum vr_state to, const char *why);
+
 /* Shutdown: a Master resigns with priority 0. State back to Initialize. */
 unsigned vr_fsm_stop(struct vr_fsm *f, uint64_t now);
 

@@ -80,6 +80,12 @@ void vr_inst_reconfigure(struct vr_inst *i, struct vr_inst_cfg *cfg);
  * reference (NULL on OOM). */
 json_t *vr_inst_snapshot_json(const struct vr_inst *i);
 
+/* The instance's sync group changed fault state: recompute and apply. */
+void vr_inst_sync_refresh(struct vr_inst *i);
+
+/* Its sync group moves it to `to` (vr_fsm_sync); why is a static string. */
+void vr_inst_sync_goto(struct vr_inst *i, enum vr_state to, const char *why);
+
 /* Drop one reference (tracker or handle closed). */
 void vr_inst_unref(struct vr_inst *i);
 
