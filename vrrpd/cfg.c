@@ -325,6 +325,42 @@ static int kw_fifo(int argc, char **argv, void *ctx, char **err)
     return r;
 }
 
+/* vrrp_min_garp: one GARP at once, no second burst (Keepalived) */
+static int kw_min_garp(int argc, char **argv, void *ctx, char **err)
+{
+    struct vr__ctx *c = ctx;
+    int v = argc > 1 ? vr__parse_onoff(argv[1]) : 1;
+
+    if (v < 0)
+        return vr__fail(c, err, "'%s' expects on or off, not '%s'", argv[0], argv[1]);
+    if (v) {
+        c->cfg->garp_repeat = 1;
+        c->cfg->garp_delay_ms = 0;
+    }
+    return LK_CFG_OK;
+}
+
+static int kw_garp_interval(int argc, char **argv, void *ctx, char **err)
+{
+    struct vr__ctx *c = ctx;
+    uint32_t ms;
+
+    if (vr__secs_ms(c, argv, 1, &ms, err))
+        return LK_CFG_FATAL;
+    /* Keepalived's --config-test refuses 0 (its range starts at 1 us) */
+    if (!strcmp(argv[1], "0"))
+        return vr__warn(c, "vrrp_garp_interval 0 is outside Keepalived's range: the default (no "
+                           "delay between gratuitous ARPs) applies");
+    return vr__warn(c, "vrrp_garp_interval/vrrp_gna_interval: vrrpd sends a burst's "
+                       "gratuitous ARPs back to back");
+}
+
+static int kw_fifo_reload(int argc, char **argv, void *ctx, char **err)
+{
+    ((struct vr__ctx *)ctx)->cfg->fifo_states_on_reload = true;
+    return LK_CFG_OK;
+}
+
 static int kw_strict(int argc, char **argv, void *ctx, char **err)
 {
     return vr__warn(ctx, "'vrrp_strict' is accepted but not enforced");
@@ -488,8 +524,12 @@ static int kw_ucast_src(int argc, char **argv, void *ctx, char **err)
 {
     struct vr__ctx *c = ctx;
 
-    if (vr__parse_ip(argv[1], &c->inst->ucast_src) < 0)
-        return vr__fail(c, err, "'unicast_src_ip': '%s' is not an IPv4 address", argv[1]);
+    uint8_t len;
+
+    /* a prefix length is accepted and ignored by Keepalived (templates
+     * write the interface's A.B.C.D/N); the source is the address */
+    if (vr__parse_prefix(argv[1], &c->inst->ucast_src, &len) < 0)
+        return vr__fail(c, err, "'%s': '%s' is not an IPv4 address", argv[0], argv[1]);
     return LK_CFG_OK;
 }
 
@@ -609,7 +649,9 @@ static int item_peer(struct vr__ctx *c, int argc, char **argv, char **err)
 
     if (in->npeers >= VR_MAX_PEERS)
         return vr__fail(c, err, "more than %d unicast peers", VR_MAX_PEERS);
-    if (vr__parse_ip(argv[0], &in->peers[in->npeers]) < 0)
+    uint8_t len;
+
+    if (vr__parse_prefix(argv[0], &in->peers[in->npeers], &len) < 0 || argc > 1)
         return vr__fail(c, err, "unicast_peer '%s' is not an IPv4 address", argv[0]);
     in->npeers++;
     return LK_CFG_OK;
@@ -895,6 +937,12 @@ static int validate_inst(struct vr_cfg *cfg, struct vr_inst_cfg *i, char **err)
                        i->line, i->name, i->scripts[k].name);
             return -EINVAL;
         }
+    for (k = 0; k < i->nifaces; k++)
+        if (!strcmp(i->ifaces[k].name, i->ifname))
+            lk_log(LK_LOG_WARNING,
+                   "%s:%u: vrrp_instance '%s': track_interface %s is its own interface: tracked "
+                   "anyway (its link going down is a FAULT)",
+                   i->file, i->line, i->name, i->ifname);
     if (i->lbd.socket && !i->lbd.weight)
         lk_log(LK_LOG_NOTICE, "(%s) track_lbd without weight: lbd failure means FAULT", i->name);
     LK_LIST_FOREACH (it, &cfg->instances) {
@@ -1150,14 +1198,16 @@ static const struct lk_cfgkw global_kws[] = {
     {"vrrp_notify_fifo", kw_fifo, 1, 3, 0},
     {"vrrp_notify_fifo_script", kw_fifo, 1, 3, 0},
     {"vrrp_strict", kw_strict, 0, 0, 0},
+    {"vrrp_min_garp", kw_min_garp, 0, 1, 0},
+    {"fifo_write_vrrp_states_on_reload", kw_fifo_reload, 0, 0, 0},
     {"default_interface", kw_default_interface, 1, 1, 0},
     {"notification_email", kw_ignore, 0, 0, BLK_SKIP},
     {"notification_email_from", kw_ignore, 1, 1, 0},
     {"smtp_server", kw_ignore, 1, 2, 0},
     {"smtp_connect_timeout", kw_ignore, 1, 1, 0},
     {"vrrp_skip_check_adv_addr", kw_ignore, 0, 0, 0},
-    {"vrrp_garp_interval", kw_ignore, 1, 1, 0},
-    {"vrrp_gna_interval", kw_ignore, 1, 1, 0},
+    {"vrrp_garp_interval", kw_garp_interval, 1, 1, 0},
+    {"vrrp_gna_interval", kw_garp_interval, 1, 1, 0},
     {"max_auto_priority", kw_ignore, 0, 1, 0},
     {"lvs_id", kw_ignore, 1, 1, 0},
     {0},
@@ -1195,6 +1245,7 @@ static const struct lk_cfgkw inst_kws[] = {
     {"track_lbd", kw_ignore, 0, 0, BLK_LBD},
     {"unicast_peer", kw_ignore, 0, 0, BLK_PEERS},
     {"unicast_src_ip", kw_ucast_src, 1, 1, 0},
+    {"mcast_src_ip", kw_ucast_src, 1, 1, 0},
     {"notify_master", kw_notify, 1, -1, 0},
     {"notify_backup", kw_notify, 1, -1, 0},
     {"notify_fault", kw_notify, 1, -1, 0},

@@ -157,7 +157,8 @@ struct vr_inst_cfg {
     unsigned nrules;
     struct vr_sync_cfg *sync; /* the vrrp_sync_group it belongs to, NULL: none */
     struct vr_lbd_cfg lbd;
-    uint32_t ucast_src; /* network order; 0: the interface's primary address */
+    uint32_t ucast_src; /* unicast_src_ip / mcast_src_ip, network order; 0: the
+                           interface's primary address */
     uint32_t peers[VR_MAX_PEERS];
     unsigned npeers;
     bool preempt;
@@ -204,6 +205,7 @@ struct vr_cfg {
     bool higher_prio_send_advert;
     bool notify_prio_changes;           /* vrrp_notify_priority_changes */
     uint32_t startup_delay_ms;          /* vrrp_startup_delay */
+    bool fifo_states_on_reload;         /* fifo_write_vrrp_states_on_reload */
     struct vr_fifo_cfg fifo, vrrp_fifo; /* notify_fifo, vrrp_notify_fifo */
     char default_ifname[IF_NAMESIZE];   /* default_interface: for instances without one */
     struct lk_list scripts;             /* struct vr_script_cfg */

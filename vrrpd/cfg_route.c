@@ -151,7 +151,7 @@ static int route_type(const char *s, uint8_t *ret)
     return 1;
 }
 
-/* One "KEY VALUE" pair of a route; 2 consumed, or LK_CFG_FATAL. */
+/* One "KEY VALUE" pair of a route: LK_CFG_OK or LK_CFG_FATAL. */
 static int route_opt(struct vr__ctx *c,
                      struct vr_route *r,
                      const char *k,
@@ -190,7 +190,7 @@ static int route_opt(struct vr__ctx *c,
                         "metric, table, scope, blackhole/unreachable/prohibit are)",
                         k);
     }
-    return 2;
+    return LK_CFG_OK;
 }
 
 int vr__item_route(struct vr__ctx *c, int argc, char **argv, char **err)
@@ -198,7 +198,7 @@ int vr__item_route(struct vr__ctx *c, int argc, char **argv, char **err)
     struct vr_inst_cfg *in = c->inst;
     struct vr_route r = {.type = RTN_UNICAST, .table = RT_TABLE_MAIN};
     bool have_dst = false;
-    int i = 0, n;
+    int i = 0;
 
     if (in->nroutes >= VR_MAX_ROUTES)
         return vr__fail(c, err, "more than %d virtual_routes", VR_MAX_ROUTES);
@@ -218,10 +218,9 @@ int vr__item_route(struct vr__ctx *c, int argc, char **argv, char **err)
         if (i + 1 >= argc)
             return vr__fail(c, err, "virtual_routes: '%s' expects a value", argv[i]);
         have_dst = have_dst || !strcmp(argv[i], "to");
-        n = route_opt(c, &r, argv[i], argv[i + 1], err);
-        if (n == LK_CFG_FATAL)
-            return n;
-        i += n;
+        if (route_opt(c, &r, argv[i], argv[i + 1], err))
+            return LK_CFG_FATAL;
+        i += 2;
     }
     if (!have_dst)
         return vr__fail(c, err, "virtual_routes entry without a destination");

@@ -65,6 +65,9 @@ static int kw_sync_flag(int argc, char **argv, void *ctx, char **err)
     struct vr__ctx *c = ctx;
 
     /* global_tracking is the older name of sync_group_tracking_weight */
+    if (!strcmp(argv[0], "global_tracking"))
+        vr__warn(c, "global_tracking is deprecated (Keepalived says so too): "
+                    "sync_group_tracking_weight is its new name");
     if (strcmp(argv[0], "smtp_alert") != 0)
         c->sync->tracking_weight = true;
     return LK_CFG_OK;

@@ -145,6 +145,48 @@ static int add_inst(struct vr_daemon *d, struct vr_inst_cfg *c, bool start)
     return 0;
 }
 
+/* The program of a script command line: an absolute path, or found in
+ * PATH, and executable. */
+static bool script_found(const char *cmd)
+{
+    char prog[256], path[512];
+    const char *p = getenv("PATH"), *e;
+    size_t n = strcspn(cmd, " \t");
+
+    if (n == 0 || n >= sizeof(prog))
+        return false;
+    memcpy(prog, cmd, n);
+    prog[n] = '\0';
+    if (strchr(prog, '/'))
+        return access(prog, X_OK) == 0;
+    for (p = p ? p : "/usr/bin:/bin"; *p; p = *e ? e + 1 : e) {
+        e = strchr(p, ':');
+        e = e ? e : p + strlen(p);
+        snprintf(path, sizeof(path), "%.*s/%s", (int)(e - p), p, prog);
+        if (access(path, X_OK) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* As Keepalived's --config-test: a tracked script that cannot be run
+ * (Keepalived disables it, so the instance would not track it). */
+static int check_scripts(const struct vr_cfg *cfg, char **err)
+{
+    struct lk_list *it;
+
+    LK_LIST_FOREACH (it, &cfg->scripts) {
+        const struct vr_script_cfg *s = LK_LIST_ELEM(it, struct vr_script_cfg, link);
+
+        if (!script_found(s->script))
+            return lk_cfg_err(err,
+                              "%s: vrrp_script '%s': '%s' is not found or not executable "
+                              "(Keepalived disables such a check)",
+                              cfg->file, s->name, s->script);
+    }
+    return 0;
+}
+
 int vr_daemon_check_links(const struct vr_cfg *cfg, char **err)
 {
     struct lk_list *it;
@@ -158,10 +200,10 @@ int vr_daemon_check_links(const struct vr_cfg *cfg, char **err)
         lk_cfg_err(err,
                    "%s:%u: vrrp_instance '%s': interface '%s' does not exist (vrrpd itself "
                    "would wait for it)",
-                   cfg->file, c->line, c->name, c->ifname);
+                   c->file, c->line, c->name, c->ifname);
         return -ENODEV;
     }
-    return 0;
+    return check_scripts(cfg, err);
 }
 
 int vr_daemon_new(struct vr_daemon **ret,
@@ -358,6 +400,14 @@ int vr_daemon_reload(struct vr_daemon *d)
             lk_log(LK_LOG_ERR, "(%s) could not start after reload", c->name);
     }
     vr_cfg_free(old);
+    if (nc->fifo_states_on_reload)
+        LK_LIST_FOREACH (it, &d->insts) {
+            const struct vr_inst *i = LK_LIST_ELEM(it, struct vr_inst, link);
+            enum vr_state st = i->fsm.state;
+
+            vr_notify_fifo(d, "INSTANCE", i->cfg->name,
+                           st == VR_STATE_INIT ? "STOP" : vr_state_name(st), i->prio_now);
+        }
     lk_log(LK_LOG_NOTICE, "configuration reloaded from %s", d->cfg_path);
     return 0;
 }

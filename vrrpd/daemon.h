@@ -42,9 +42,10 @@ struct vr_daemon {
     unsigned reloads;
 };
 
-/* For -t: every instance's interface exists, as Keepalived's
- * --config-test checks (the daemon itself waits for a missing one). 0, or
- * -ENODEV with "FILE:LINE: ..." in *err (caller frees). */
+/* For -t: every instance's interface exists and every vrrp_script's
+ * program can be run, as Keepalived's --config-test checks (the daemon
+ * itself waits for a missing interface). 0, or a negative errno with
+ * "FILE:LINE: ..." in *err (caller frees). */
 int vr_daemon_check_links(const struct vr_cfg *cfg, char **err);
 
 /* Build the daemon around a loaded config (ownership moves in, also on
