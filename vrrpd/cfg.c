@@ -549,6 +549,14 @@ static int kw_notify(int argc, char **argv, void *ctx, char **err)
     return vr__join_args(ctx, dst, argc, argv, 1, err);
 }
 
+static int kw_inst_fifo(int argc, char **argv, void *ctx, char **err)
+{
+    return vr__fail(ctx, err,
+                    "'%s' belongs in global_defs (Keepalived has no per-instance FIFO): its "
+                    "lines name the instance",
+                    argv[0]);
+}
+
 /* LVS is Keepalived's other half; lbd does the load balancing here. */
 static int kw_lvs(int argc, char **argv, void *ctx, char **err)
 {
@@ -1259,6 +1267,8 @@ static const struct lk_cfgkw inst_kws[] = {
     {"garp_lower_prio_repeat", kw_garp, 1, 1, 0},
     {"higher_prio_send_advert", kw_inst_bool, 0, 1, 0},
     {"notify_priority_changes", kw_inst_bool, 0, 1, 0},
+    {"notify_fifo", kw_inst_fifo, 0, -1, 0},
+    {"notify_fifo_script", kw_inst_fifo, 0, -1, 0},
     {"track_file", kw_ignore, 0, 0, BLK_TFILE_REF},
     {"track_process", kw_ignore, 0, 0, BLK_TPROC_REF},
     {"virtual_routes", kw_ignore, 0, 0, BLK_ROUTES},
