@@ -533,20 +533,24 @@ static int kw_ucast_src(int argc, char **argv, void *ctx, char **err)
     return LK_CFG_OK;
 }
 
+int vr__kw_notify(struct vr__ctx *c, char **const slots[5], int argc, char **argv, char **err)
+{
+    static const char *const names[4] = {"notify_master", "notify_backup", "notify_fault",
+                                         "notify_stop"};
+    unsigned k = 0;
+
+    while (k < 4 && strcmp(argv[0], names[k]) != 0)
+        k++;
+    return vr__join_args(c, slots[k], argc, argv, 1, err);
+}
+
 static int kw_notify(int argc, char **argv, void *ctx, char **err)
 {
     struct vr_inst_cfg *i = ((struct vr__ctx *)ctx)->inst;
-    char **dst = &i->notify;
+    char **const slots[5] = {&i->notify_master, &i->notify_backup, &i->notify_fault,
+                             &i->notify_stop, &i->notify};
 
-    if (!strcmp(argv[0], "notify_master"))
-        dst = &i->notify_master;
-    else if (!strcmp(argv[0], "notify_backup"))
-        dst = &i->notify_backup;
-    else if (!strcmp(argv[0], "notify_fault"))
-        dst = &i->notify_fault;
-    else if (!strcmp(argv[0], "notify_stop"))
-        dst = &i->notify_stop;
-    return vr__join_args(ctx, dst, argc, argv, 1, err);
+    return vr__kw_notify(ctx, slots, argc, argv, err);
 }
 
 static int kw_inst_fifo(int argc, char **argv, void *ctx, char **err)
@@ -1132,30 +1136,27 @@ struct vr_cfg *vr_cfg_free(struct vr_cfg *cfg)
     return NULL;
 }
 
-struct vr_script_cfg *vr_cfg_find_script(const struct vr_cfg *cfg, const char *name)
+void *vr__find_named(const struct lk_list *list, size_t link_off, size_t name_off, const char *name)
 {
-    struct lk_list *it;
+    const struct lk_list *it;
 
-    LK_LIST_FOREACH (it, &cfg->scripts) {
-        struct vr_script_cfg *s = LK_LIST_ELEM(it, struct vr_script_cfg, link);
+    for (it = list->next; it != list; it = it->next) {
+        char *elem = (char *)(uintptr_t)it - link_off;
 
-        if (!strcmp(s->name, name))
-            return s;
+        if (!strcmp(*(char **)(void *)(elem + name_off), name))
+            return elem;
     }
     return NULL;
 }
 
+struct vr_script_cfg *vr_cfg_find_script(const struct vr_cfg *cfg, const char *name)
+{
+    return VR__FIND(&cfg->scripts, struct vr_script_cfg, name);
+}
+
 struct vr_inst_cfg *vr_cfg_find_inst(const struct vr_cfg *cfg, const char *name)
 {
-    struct lk_list *it;
-
-    LK_LIST_FOREACH (it, &cfg->instances) {
-        struct vr_inst_cfg *i = LK_LIST_ELEM(it, struct vr_inst_cfg, link);
-
-        if (!strcmp(i->name, name))
-            return i;
-    }
-    return NULL;
+    return VR__FIND(&cfg->instances, struct vr_inst_cfg, name);
 }
 
 int vr_inst_cfg_same(const struct vr_inst_cfg *a, const struct vr_inst_cfg *b)

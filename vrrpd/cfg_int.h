@@ -6,6 +6,7 @@
 #ifndef VR_CFG_INT_H
 #define VR_CFG_INT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "common/cfgkw.h"
@@ -105,6 +106,20 @@ int vr__item_track(struct vr__ctx *c,
                    int argc,
                    char **argv,
                    char **err);
+
+/* The element of `list` whose `char *` name at name_off equals name;
+ * link_off is the offset of its struct lk_list. NULL if none. */
+void *vr__find_named(const struct lk_list *list,
+                     size_t link_off,
+                     size_t name_off,
+                     const char *name);
+
+#define VR__FIND(list, type, n)                                                                    \
+    ((type *)vr__find_named((list), offsetof(type, link), offsetof(type, name), (n)))
+
+/* notify_master/backup/fault/stop or notify (argv[0]) into its slot of
+ * {master, backup, fault, stop, notify}. */
+int vr__kw_notify(struct vr__ctx *c, char **const slots[5], int argc, char **argv, char **err);
 
 /* Keyword tables of the other modules. */
 extern const struct lk_cfgkw vr__tfile_kws[];

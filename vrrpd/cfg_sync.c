@@ -45,19 +45,11 @@ int vr__item_sync_member(struct vr__ctx *c, int argc, char **argv, char **err)
 
 static int kw_sync_notify(int argc, char **argv, void *ctx, char **err)
 {
-    struct vr__ctx *c = ctx;
-    struct vr_sync_cfg *g = c->sync;
-    char **dst = &g->notify;
+    struct vr_sync_cfg *g = ((struct vr__ctx *)ctx)->sync;
+    char **const slots[5] = {&g->notify_master, &g->notify_backup, &g->notify_fault,
+                             &g->notify_stop, &g->notify};
 
-    if (!strcmp(argv[0], "notify_master"))
-        dst = &g->notify_master;
-    else if (!strcmp(argv[0], "notify_backup"))
-        dst = &g->notify_backup;
-    else if (!strcmp(argv[0], "notify_fault"))
-        dst = &g->notify_fault;
-    else if (!strcmp(argv[0], "notify_stop"))
-        dst = &g->notify_stop;
-    return vr__join_args(c, dst, argc, argv, 1, err);
+    return vr__kw_notify(ctx, slots, argc, argv, err);
 }
 
 static int kw_sync_flag(int argc, char **argv, void *ctx, char **err)
@@ -190,15 +182,7 @@ void vr__free_syncs(struct vr_cfg *cfg)
 
 struct vr_sync_cfg *vr_cfg_find_sync(const struct vr_cfg *cfg, const char *name)
 {
-    struct lk_list *it;
-
-    LK_LIST_FOREACH (it, &cfg->syncs) {
-        struct vr_sync_cfg *g = LK_LIST_ELEM(it, struct vr_sync_cfg, link);
-
-        if (!strcmp(g->name, name))
-            return g;
-    }
-    return NULL;
+    return VR__FIND(&cfg->syncs, struct vr_sync_cfg, name);
 }
 
 const struct lk_cfgkw vr__sync_kws[] = {

@@ -257,28 +257,12 @@ void vr__free_tracks(struct vr_cfg *cfg)
 
 struct vr_tfile_cfg *vr_cfg_find_tfile(const struct vr_cfg *cfg, const char *name)
 {
-    struct lk_list *it;
-
-    LK_LIST_FOREACH (it, &cfg->tfiles) {
-        struct vr_tfile_cfg *f = LK_LIST_ELEM(it, struct vr_tfile_cfg, link);
-
-        if (!strcmp(f->name, name))
-            return f;
-    }
-    return NULL;
+    return VR__FIND(&cfg->tfiles, struct vr_tfile_cfg, name);
 }
 
 struct vr_tproc_cfg *vr_cfg_find_tproc(const struct vr_cfg *cfg, const char *name)
 {
-    struct lk_list *it;
-
-    LK_LIST_FOREACH (it, &cfg->tprocs) {
-        struct vr_tproc_cfg *p = LK_LIST_ELEM(it, struct vr_tproc_cfg, link);
-
-        if (!strcmp(p->name, name))
-            return p;
-    }
-    return NULL;
+    return VR__FIND(&cfg->tprocs, struct vr_tproc_cfg, name);
 }
 
 /* ---- keyword tables ---------------------------------------------------- */

@@ -127,11 +127,13 @@ int vr_addr_add(int ifindex, const struct vr_addr_opts *o)
     return nl_request(nlh);
 }
 
-/* RTM_NEWROUTE / RTM_DELROUTE for one IPv4 route. */
-static struct nlmsghdr *route_msg(char *buf,
-                                  uint16_t type,
-                                  uint16_t flags,
-                                  const struct vr_route_opts *o)
+/* A route or rule request's header (struct fib_rule_hdr has rtmsg's
+ * layout); tables past 255 go in an attribute. */
+static struct rtmsg *rt_header(char *buf,
+                               uint16_t type,
+                               uint16_t flags,
+                               uint32_t table,
+                               struct nlmsghdr **ret)
 {
     struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
     struct rtmsg *rtm;
@@ -140,8 +142,21 @@ static struct nlmsghdr *route_msg(char *buf,
     nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | flags;
     rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
     rtm->rtm_family = AF_INET;
+    rtm->rtm_table = table < 256 ? (uint8_t)table : RT_TABLE_UNSPEC;
+    *ret = nlh;
+    return rtm;
+}
+
+/* RTM_NEWROUTE / RTM_DELROUTE for one IPv4 route. */
+static struct nlmsghdr *route_msg(char *buf,
+                                  uint16_t type,
+                                  uint16_t flags,
+                                  const struct vr_route_opts *o)
+{
+    struct nlmsghdr *nlh;
+    struct rtmsg *rtm = rt_header(buf, type, flags, o->table, &nlh);
+
     rtm->rtm_dst_len = o->prefix;
-    rtm->rtm_table = o->table < 256 ? (uint8_t)o->table : RT_TABLE_UNSPEC;
     rtm->rtm_protocol = RTPROT_BOOT; /* as `ip route add` */
     rtm->rtm_scope = o->scope;
     rtm->rtm_type = o->type;
@@ -174,20 +189,15 @@ int vr_route_del(const struct vr_route_opts *o)
     return nl_request(route_msg(buf, RTM_DELROUTE, 0, o));
 }
 
-/* RTM_NEWRULE / RTM_DELRULE (struct fib_rule_hdr has rtmsg's layout). */
+/* RTM_NEWRULE / RTM_DELRULE, sent. */
 static int rule_msg(uint16_t type, uint16_t flags, const struct vr_rule_opts *o)
 {
     char buf[NL_BUF];
-    struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-    struct rtmsg *rtm;
+    struct nlmsghdr *nlh;
+    struct rtmsg *rtm = rt_header(buf, type, flags, o->table, &nlh);
 
-    nlh->nlmsg_type = type;
-    nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | flags;
-    rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
-    rtm->rtm_family = AF_INET;
     rtm->rtm_src_len = o->from_len;
     rtm->rtm_dst_len = o->to_len;
-    rtm->rtm_table = o->table < 256 ? (uint8_t)o->table : RT_TABLE_UNSPEC;
     rtm->rtm_type = FR_ACT_TO_TBL;
     mnl_attr_put_u32(nlh, FRA_TABLE, o->table);
     if (o->from_len)

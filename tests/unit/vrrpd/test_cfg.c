@@ -342,6 +342,15 @@ static void keepalived_fidelity(void **state)
     vr_cfg_free(cfg);
 }
 
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
 /* An instance keeps the name of the file it was declared in, valid after
  * the load (it was the lexer's copy, freed with the lexer). */
 static void inst_file_after_load(void **state)
@@ -350,20 +359,14 @@ static void inst_file_after_load(void **state)
     struct vr_cfg *cfg = NULL;
     struct vr_inst_cfg *i;
     char *err = NULL;
-    FILE *f;
 
     assert_non_null(mkdtemp(dir));
     snprintf(inc_path, sizeof(inc_path), "%s/inst.conf", dir);
-    f = fopen(inc_path, "w");
-    assert_non_null(f);
-    fputs("! one instance\nvrrp_instance A {\n interface eth0\n virtual_router_id 9\n}\n", f);
-    fclose(f);
+    write_file(inc_path,
+               "! one instance\nvrrp_instance A {\n interface eth0\n virtual_router_id 9\n}\n");
     snprintf(main_path, sizeof(main_path), "%s/main.conf", dir);
-    f = fopen(main_path, "w");
-    assert_non_null(f);
     snprintf(text, sizeof(text), "global_defs {\n}\ninclude %s\n", inc_path);
-    fputs(text, f);
-    fclose(f);
+    write_file(main_path, text);
     assert_int_equal(vr_cfg_load_file(main_path, &cfg, &err), 0);
     i = vr_cfg_find_inst(cfg, "A");
     assert_string_equal(i->file, inc_path);
