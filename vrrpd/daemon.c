@@ -17,6 +17,7 @@
 #include "vrrpd/guard.h"
 #include "vrrpd/inst.h"
 #include "vrrpd/notify.h"
+#include "vrrpd/os/caps.h"
 #include "vrrpd/os/netlink.h"
 #include "vrrpd/sync.h"
 
@@ -272,10 +273,36 @@ static void startup_cb(uv_timer_t *t)
     start_insts(d);
 }
 
+/* Does any script run as a user other than vrrpd's own? */
+static bool switches_user(const struct vr_cfg *cfg)
+{
+    struct lk_list *it;
+
+    if (cfg->script_user || cfg->fifo.user || cfg->vrrp_fifo.user)
+        return true;
+    LK_LIST_FOREACH (it, &cfg->scripts)
+        if (LK_LIST_ELEM(it, struct vr_script_cfg, link)->user)
+            return true;
+    return false;
+}
+
+static void limit_caps(const struct vr_cfg *cfg)
+{
+    int r = vr_caps_limit(switches_user(cfg));
+
+    if (r < 0)
+        lk_log(LK_LOG_WARNING, "could not limit capabilities: %s", strerror(-r));
+    else
+        lk_log(LK_LOG_INFO, "capabilities limited to 0x%llx", vr_caps_effective());
+}
+
 int vr_daemon_run(struct vr_daemon *d)
 {
     uint64_t wd = lk_sd_watchdog_ms();
 
+    /* sockets and the admin socket are open: from here on vrrpd (and the
+     * guard, and every script) needs only the network capabilities */
+    limit_caps(d->cfg);
     /* before the instances start: the first Master hands over its will */
     d->guard_fd = vr_guard_start();
     if (d->guard_fd < 0)

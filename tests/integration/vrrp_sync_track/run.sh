@@ -8,6 +8,8 @@
 #   it (weights in a sync group are 0), so Keepalived takes BOTH VIPs and
 #   lb1 removes both, with the route and the rule;
 #   the process is back: vrrpd preempts both together.
+# vrrpd, started as root, keeps only CAP_NET_ADMIN and CAP_NET_RAW
+# (effective, permitted and bounding sets), as its systemd unit grants.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../vrrp_common.sh"
 need_root
@@ -68,11 +70,16 @@ bg ip netns exec "$NSA" "$T/lkvrrp-proc" 1000; PROC=$!
 bg ip netns exec "$NSB" keepalived -n -l -D --vrrp -f "$T/ka.conf" -p "$T/ka.pid" \
   -r "$T/ka-vrrp.pid" >"$T/ka.log" 2>&1
 bg ip netns exec "$NSA" "$VRRPD" -f "$T/vr.conf" -R "$T/ra" 2>"$T/vr.log"
+VRPID=$! # ip netns exec execs vrrpd: the same process
 check "vrrpd master of V1" wait_vip "$NSA" 8000
 check "vrrpd master of V2 too" bash -c "for i in \$(seq 1 100); do ip -n $NSA -4 addr show dev eth0 | grep -q 'inet $VIP2/' && exit 0; sleep 0.05; done; exit 1"
 check "V1's VIP carries its label" bash -c "ip -n $NSA -4 addr show dev eth0 | grep -q 'inet $VIP/24 .*eth0:vip'"
 check "virtual_routes: the route is in place while master" route_on
 check "virtual_rules: the rule is in place while master" rule_on
+caps() { awk -v k="$1:" '$1 == k {print $2}' "/proc/$VRPID/status"; }
+expect_eq "vrrpd's effective capabilities: NET_ADMIN and NET_RAW only" "$(caps CapEff)" "0000000000003000"
+expect_eq "its permitted set too" "$(caps CapPrm)" "0000000000003000"
+expect_eq "and its bounding set (scripts get no more)" "$(caps CapBnd)" "0000000000003000"
 check "Keepalived holds neither VIP" bash -c "! ip -n $NSB -4 addr show dev eth0 | grep -q 'inet 10.77.0.10[01]/'"
 
 kill -9 "$PROC"
