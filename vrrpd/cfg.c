@@ -296,6 +296,49 @@ static int kw_inst_bool(int argc, char **argv, void *ctx, char **err)
     return LK_CFG_OK;
 }
 
+/* vrrp_check_unicast_src / check_unicast_src, vrrp_lower_prio_no_advert /
+ * lower_prio_no_advert: booleans an instance takes from global_defs. */
+static int kw_inst_bool2(int argc, char **argv, void *ctx, char **err)
+{
+    struct vr__ctx *c = ctx;
+    const char *k = argv[0] + (strncmp(argv[0], "vrrp_", 5) == 0 ? 5 : 0);
+    int v = argc > 1 ? vr__parse_onoff(argv[1]) : 1;
+    bool cus = !strcmp(k, "check_unicast_src");
+
+    if (v < 0)
+        return vr__fail(c, err, "'%s' expects on or off, not '%s'", argv[0], argv[1]);
+    if (!c->inst) {
+        *(cus ? &c->cfg->check_unicast_src : &c->cfg->lower_prio_no_advert) = v;
+        return LK_CFG_OK;
+    }
+    *(cus ? &c->inst->check_unicast_src : &c->inst->lower_prio_no_advert) = v;
+    *(cus ? &c->inst->cus_set : &c->inst->lpna_set) = true;
+    return LK_CFG_OK;
+}
+
+/* vrrp_priority N (nice value), vrrp_no_swap: applied at start */
+static int kw_process(int argc, char **argv, void *ctx, char **err)
+{
+    struct vr__ctx *c = ctx;
+    int64_t v;
+
+    if (!strcmp(argv[0], "vrrp_no_swap")) {
+        c->cfg->no_swap = true;
+        return LK_CFG_OK;
+    }
+    if (vr__num(c, argv, 1, -20, 19, &v, err))
+        return LK_CFG_FATAL;
+    c->cfg->nice = (int)v;
+    return LK_CFG_OK;
+}
+
+/* The other halves of Keepalived (checker, LVS, BFD) are not in vrrpd:
+ * their process settings have nothing to apply to. */
+static int kw_other_process(int argc, char **argv, void *ctx, char **err)
+{
+    return LK_CFG_OK;
+}
+
 static int kw_startup_delay(int argc, char **argv, void *ctx, char **err)
 {
     struct vr__ctx *c = ctx;
@@ -359,6 +402,12 @@ static int kw_fifo_reload(int argc, char **argv, void *ctx, char **err)
 {
     ((struct vr__ctx *)ctx)->cfg->fifo_states_on_reload = true;
     return LK_CFG_OK;
+}
+
+static int kw_firewall(int argc, char **argv, void *ctx, char **err)
+{
+    return vr__warn(ctx, "vrrp_iptables/nftables accepted: vrrpd adds no firewall rules (no "
+                         "accept-mode filtering, as without vrrp_strict)");
 }
 
 static int kw_strict(int argc, char **argv, void *ctx, char **err)
@@ -897,6 +946,10 @@ static void resolve_lower_prio(const struct vr_cfg *cfg, struct vr_inst_cfg *i)
         i->higher_prio_send_advert = cfg->higher_prio_send_advert;
     if (!i->npc_set)
         i->notify_prio_changes = cfg->notify_prio_changes;
+    if (!i->cus_set)
+        i->check_unicast_src = cfg->check_unicast_src;
+    if (!i->lpna_set)
+        i->lower_prio_no_advert = cfg->lower_prio_no_advert;
 }
 
 static int resolve_timing(struct vr_cfg *cfg, struct vr_inst_cfg *i, char **err)
@@ -1208,6 +1261,17 @@ static const struct lk_cfgkw global_kws[] = {
     {"vrrp_notify_fifo_script", kw_fifo, 1, 3, 0},
     {"vrrp_strict", kw_strict, 0, 0, 0},
     {"vrrp_min_garp", kw_min_garp, 0, 1, 0},
+    {"vrrp_iptables", kw_firewall, 0, 2, 0},
+    {"nftables", kw_firewall, 0, 1, 0},
+    {"vrrp_check_unicast_src", kw_inst_bool2, 0, 1, 0},
+    {"vrrp_lower_prio_no_advert", kw_inst_bool2, 0, 1, 0},
+    {"vrrp_priority", kw_process, 1, 1, 0},
+    {"vrrp_no_swap", kw_process, 0, 0, 0},
+    {"checker_priority", kw_other_process, 1, 1, 0},
+    {"checker_no_swap", kw_other_process, 0, 0, 0},
+    {"bfd_priority", kw_other_process, 1, 1, 0},
+    {"bfd_no_swap", kw_other_process, 0, 0, 0},
+    {"lvs_flush", kw_other_process, 0, 0, 0},
     {"fifo_write_vrrp_states_on_reload", kw_fifo_reload, 0, 0, 0},
     {"default_interface", kw_default_interface, 1, 1, 0},
     {"notification_email", kw_ignore, 0, 0, BLK_SKIP},
@@ -1269,6 +1333,9 @@ static const struct lk_cfgkw inst_kws[] = {
     {"higher_prio_send_advert", kw_inst_bool, 0, 1, 0},
     {"notify_priority_changes", kw_inst_bool, 0, 1, 0},
     {"notify_fifo", kw_inst_fifo, 0, -1, 0},
+    {"check_unicast_src", kw_inst_bool2, 0, 1, 0},
+    {"lower_prio_no_advert", kw_inst_bool2, 0, 1, 0},
+    {"debug", kw_ignore, 0, 1, 0},
     {"notify_fifo_script", kw_inst_fifo, 0, -1, 0},
     {"track_file", kw_ignore, 0, 0, BLK_TFILE_REF},
     {"track_process", kw_ignore, 0, 0, BLK_TPROC_REF},

@@ -174,8 +174,10 @@ struct vr_inst_cfg {
     bool lower_prio_delay_set;         /* a second burst after the delay, as Keepalived */
     bool higher_prio_send_advert;      /* yielding: one advert with our priority first */
     bool notify_prio_changes;          /* fifo lines MASTER_PRIORITY / BACKUP_PRIORITY */
+    bool check_unicast_src;            /* drop adverts from addresses not in unicast_peer */
+    bool lower_prio_no_advert;         /* Master: no advert in answer to a lower priority */
     /* set while parsing; resolved against global_defs at the end */
-    bool version_set, fast_set, adver_set, hpsa_set, npc_set;
+    bool version_set, fast_set, adver_set, hpsa_set, npc_set, cus_set, lpna_set;
     uint32_t adver_raw_cs;
 };
 
@@ -204,6 +206,10 @@ struct vr_cfg {
     unsigned garp_lower_prio_repeat;   /* UINT32_MAX: the master repeat */
     bool higher_prio_send_advert;
     bool notify_prio_changes;           /* vrrp_notify_priority_changes */
+    bool check_unicast_src;             /* vrrp_check_unicast_src */
+    bool lower_prio_no_advert;          /* vrrp_lower_prio_no_advert */
+    int nice;                           /* vrrp_priority: -20..19 */
+    bool no_swap;                       /* vrrp_no_swap: mlockall */
     uint32_t startup_delay_ms;          /* vrrp_startup_delay */
     bool fifo_states_on_reload;         /* fifo_write_vrrp_states_on_reload */
     struct vr_fifo_cfg fifo, vrrp_fifo; /* notify_fifo, vrrp_notify_fifo */

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -286,6 +288,16 @@ static bool switches_user(const struct vr_cfg *cfg)
     return false;
 }
 
+/* vrrp_priority and vrrp_no_swap, while we still may (CAP_SYS_NICE,
+ * CAP_IPC_LOCK). */
+static void process_settings(const struct vr_cfg *cfg)
+{
+    if (cfg->nice && setpriority(PRIO_PROCESS, 0, cfg->nice) == -1)
+        lk_log(LK_LOG_WARNING, "vrrp_priority %d: %s", cfg->nice, strerror(errno));
+    if (cfg->no_swap && mlockall(MCL_CURRENT | MCL_FUTURE) == -1)
+        lk_log(LK_LOG_WARNING, "vrrp_no_swap: mlockall: %s", strerror(errno));
+}
+
 static void limit_caps(const struct vr_cfg *cfg)
 {
     int r = vr_caps_limit(switches_user(cfg));
@@ -302,6 +314,7 @@ int vr_daemon_run(struct vr_daemon *d)
 
     /* sockets and the admin socket are open: from here on vrrpd (and the
      * guard, and every script) needs only the network capabilities */
+    process_settings(d->cfg);
     limit_caps(d->cfg);
     /* before the instances start: the first Master hands over its will */
     d->guard_fd = vr_guard_start();

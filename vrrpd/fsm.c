@@ -157,8 +157,11 @@ static unsigned master_advert(struct vr_fsm *f,
      * a lower priority: either way another node held the VIPs (a split
      * brain healing). Assert ourselves so it yields, and re-announce the
      * VIPs so clients that followed it come back. */
-    f->adver_at = now + (uint64_t)f->p.adver_cs * 10;
-    act = VR_ACT_ADVERT;
+    act = 0;
+    if (prio == 0 || !f->p.lower_prio_no_advert) {
+        f->adver_at = now + (uint64_t)f->p.adver_cs * 10;
+        act = VR_ACT_ADVERT;
+    }
     /* Priority 0 (the other node letting go) has its own rate limit: its
      * last gratuitous ARP, sent while it still believed itself master, may
      * have come after the one we sent when we first heard it. */

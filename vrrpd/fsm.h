@@ -41,7 +41,8 @@ struct vr_fsm_params {
     uint32_t local_ip;         /* primary address, host order: breaks priority ties */
     bool preempt;
     bool fast_takeover;
-    bool learn_interval; /* v3: a backup uses the master's advertised interval */
+    bool learn_interval;       /* v3: a backup uses the master's advertised interval */
+    bool lower_prio_no_advert; /* Master: do not answer a lower priority (the RFC's way) */
 };
 
 struct vr_fsm {

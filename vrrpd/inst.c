@@ -45,6 +45,7 @@ static void fsm_params(const struct vr_inst *i, struct vr_fsm_params *p)
     p->preempt = c->preempt;
     p->fast_takeover = c->fast_takeover;
     p->learn_interval = c->version == 3;
+    p->lower_prio_no_advert = c->lower_prio_no_advert;
 }
 
 /* ---- output ---------------------------------------------------------- */
@@ -475,6 +476,17 @@ static void drop(struct vr_inst *i, int err, uint32_t src)
               src ? ipstr(src, a) : "?", vrrp_pkt_strerror(err));
 }
 
+/* check_unicast_src: only the configured peers may speak */
+static bool from_peer(const struct vr_inst_cfg *c, uint32_t src)
+{
+    unsigned k;
+
+    for (k = 0; k < c->npeers; k++)
+        if (c->peers[k] == src)
+            return true;
+    return c->npeers == 0;
+}
+
 static void receive_one(struct vr_inst *i, const uint8_t *buf, size_t len)
 {
     struct vrrp_pkt_expect e = {
@@ -493,6 +505,12 @@ static void receive_one(struct vr_inst *i, const uint8_t *buf, size_t len)
     e.naddr = r >= 0 && p.priority != VR_PRIO_OWNER ? advertised_vips(i->cfg) : 0;
     if (r >= 0 && ip.src == i->src) {
         i->st.own_dropped++;
+        return;
+    }
+    if (r >= 0 && i->cfg->check_unicast_src && !from_peer(i->cfg, ip.src)) {
+        i->st.not_peer++;
+        lk_log_rl(&rl_rx, LK_LOG_INFO, "(%s) dropped advertisement from %s: not a unicast_peer",
+                  i->cfg->name, ipstr(ip.src, (char[INET_ADDRSTRLEN]){0}));
         return;
     }
     if (r >= 0 && p.vrid != i->cfg->vrid) {
@@ -747,6 +765,7 @@ void vr_inst_reconfigure(struct vr_inst *i, struct vr_inst_cfg *cfg)
     i->cfg = cfg;
     i->fsm.p.preempt = cfg->preempt;
     i->fsm.p.fast_takeover = cfg->fast_takeover;
+    i->fsm.p.lower_prio_no_advert = cfg->lower_prio_no_advert;
     i->fsm.p.preempt_delay_ms = cfg->preempt_delay_ms;
     if (vr_track_start_all(i) < 0)
         lk_log(LK_LOG_WARNING, "(%s) some tracked items could not start", cfg->name);

@@ -31,6 +31,7 @@ struct vr_inst_stats {
     uint64_t became_master;
     uint64_t drops[VRRP_PKT_E_MAX]; /* by reason, index = -VRRP_PKT_E_* */
     uint64_t own_dropped;           /* our own packets looped back */
+    uint64_t not_peer;              /* check_unicast_src: from an address not a peer */
 };
 
 struct vr_inst {
