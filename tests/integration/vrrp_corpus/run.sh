@@ -60,6 +60,23 @@ for f in "$CORPUS"/*.conf; do
 done
 echo "corpus: $total files; Keepalived accepts $ka_ok of the $((total - lvs)) without LVS, vrrpd accepts $both of those ($((100 * both / (ka_ok > 0 ? ka_ok : 1))) %)"
 echo "corpus: Keepalived refuses $ka_no, vrrpd refuses $both_no of those; flagged by keepalived -t but run by its daemon: $flagged, vrrpd accepts $flagged_ok; LVS files: $lvs, refused clearly by vrrpd: $lvs_ok"
+# The lab's own template (deploy/lab/lab's vrrp_cfg): vrrpd loads it as
+# generated; the Keepalived flavour of it (track_lbd is vrrpd's own, so a
+# vrrp_notify_fifo and notify_priority_changes take its place, as in the
+# file that issue 12 found refused) loads in both.
+SRC=${LK_SRC:-$(cd "$(dirname "$0")/../../.." && pwd)}
+eval "$(awk '/^vrrp_cfg\(\) \{/ {on = 1} on {print} on && /^CFG$/ {done = 1} done && /^}$/ {exit}' "$SRC/deploy/lab/lab")"
+STATE=$T
+vrrp_cfg lb1 MASTER 150 11 10.0.1.200 > "$T/lab.conf"
+check "the lab's template was found" grep -q "virtual_router_id 11" "$T/lab.conf"
+check "vrrpd -t loads the lab's generated vrrpd.conf" ip netns exec "$NS" "$VRRPD" -t -f "$T/lab.conf"
+{
+  printf 'global_defs {\n    vrrp_notify_fifo %s/lab.fifo\n}\n' "$T"
+  sed -e '/track_lbd {/,/}/d' -e 's/^    advert_int 1$/    advert_int 1\n    notify_priority_changes/' "$T/lab.conf"
+} > "$T/lab-ka.conf"
+check "the Keepalived flavour has the FIFO and priority notices" grep -q notify_priority_changes "$T/lab-ka.conf"
+check "keepalived -t loads the Keepalived flavour" ip netns exec "$NS" keepalived -t -f "$T/lab-ka.conf"
+check "vrrpd -t loads it too" ip netns exec "$NS" "$VRRPD" -t -f "$T/lab-ka.conf"
 check "at least 40 files" [ "$total" -ge 40 ]
 check "at least 95 % of what Keepalived accepts loads in vrrpd" [ $((100 * both)) -ge $((95 * ka_ok)) ]
 finish
