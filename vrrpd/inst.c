@@ -603,6 +603,7 @@ static int open_sockets(struct vr_inst *i)
 int vr_inst_new(struct vr_inst **ret, struct vr_daemon *d, struct vr_inst_cfg *cfg)
 {
     struct vr_inst *i = calloc(1, sizeof(*i));
+    struct vr_fsm_params p;
     int r;
 
     if (!i)
@@ -619,6 +620,9 @@ int vr_inst_new(struct vr_inst **ret, struct vr_daemon *d, struct vr_inst_cfg *c
         vr_inst_unref(i);
         return r;
     }
+    /* INIT until started (vrrp_startup_delay): "show vrrp" reads it */
+    fsm_params(i, &p);
+    vr_fsm_init(&i->fsm, &p);
     uv_timer_init(&d->loop, &i->timer);
     uv_timer_init(&d->loop, &i->garp_timer);
     uv_poll_init(&d->loop, &i->poll, i->fd);
