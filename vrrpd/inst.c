@@ -765,8 +765,21 @@ void vr_inst_reconfigure(struct vr_inst *i, struct vr_inst_cfg *cfg)
 {
     /* same group (vr_inst_cfg_same): the FSM and sockets stay, the
      * trackers restart with the new settings */
+    bool moved = i->cfg->nroutes != cfg->nroutes || i->cfg->nrules != cfg->nrules ||
+                 memcmp(i->cfg->routes, cfg->routes, sizeof(cfg->routes[0]) * cfg->nroutes) ||
+                 memcmp(i->cfg->rules, cfg->rules, sizeof(cfg->rules[0]) * cfg->nrules);
+
     vr_track_stop_all(i);
+    /* a master's routes and rules follow the new file at once */
+    if (moved && i->fsm.state == VR_STATE_MASTER) {
+        rules_change(i, false);
+        routes_change(i, false);
+    }
     i->cfg = cfg;
+    if (moved && i->fsm.state == VR_STATE_MASTER) {
+        routes_change(i, true);
+        rules_change(i, true);
+    }
     i->fsm.p.preempt = cfg->preempt;
     i->fsm.p.fast_takeover = cfg->fast_takeover;
     i->fsm.p.lower_prio_no_advert = cfg->lower_prio_no_advert;

@@ -30,6 +30,10 @@ void vr__track_set_value(struct vr_track *t, long value, const char *why);
  * drop the instance reference. From the last close callback. */
 void vr__track_release(struct vr_track *t);
 
+/* track_process's rule (pure, for tests): does a process named comm
+ * (/proc/PID/stat) with command line av[0..ac) match c? */
+bool vr__tproc_match(const struct vr_tproc_cfg *c, const char *comm, const char *const *av, int ac);
+
 /* Start the trackers of track_file.c / track_proc.c for one reference. */
 int vr__tfile_start(struct vr_inst *i,
                     const struct vr_tfile_cfg *c,

@@ -72,7 +72,7 @@ static int stat_name(const char *pid, char *name, size_t len)
     return 0;
 }
 
-static bool params_match(const struct vr_tproc_cfg *c, char **av, int ac)
+static bool params_match(const struct vr_tproc_cfg *c, const char *const *av, int ac)
 {
     int n = c->argc - 1, k;
 
@@ -87,33 +87,40 @@ static bool params_match(const struct vr_tproc_cfg *c, char **av, int ac)
     return true;
 }
 
-static bool cmdline_match(const struct vr_tproc_cfg *c, const char *pid)
+bool vr__tproc_match(const struct vr_tproc_cfg *c, const char *comm, const char *const *av, int ac)
 {
-    char path[64], buf[CMD_BYTES], *av[64];
+    if (c->has_params || c->full_command)
+        return ac > 0 && !strcmp(av[0], c->argv[0]) && params_match(c, av, ac);
+    /* the kernel keeps 15 characters of a longer name */
+    if (strlen(c->argv[0]) <= COMM_MAX)
+        return !strcmp(comm, c->argv[0]);
+    return strlen(comm) == COMM_MAX && !strncmp(comm, c->argv[0], COMM_MAX);
+}
+
+/* argv of a process from /proc/PID/cmdline into av (pointing into buf) */
+static int read_cmdline(const char *pid, char *buf, size_t len, char **av, int max)
+{
+    char path[64];
     ssize_t n, k;
     int ac = 0;
 
     snprintf(path, sizeof(path), "/proc/%s/cmdline", pid);
-    n = read_small(path, buf, sizeof(buf));
-    if (n <= 0)
-        return false; /* kernel threads have none */
-    for (k = 0; k < n && ac < 64; k += (ssize_t)strlen(buf + k) + 1)
+    n = read_small(path, buf, len);
+    for (k = 0; k < n && ac < max; k += (ssize_t)strlen(buf + k) + 1)
         av[ac++] = buf + k;
-    return ac > 0 && !strcmp(av[0], c->argv[0]) && params_match(c, av, ac);
+    return ac; /* kernel threads have none */
 }
 
 static bool matches(const struct vr_tproc_cfg *c, const char *pid)
 {
-    char name[64];
+    char name[64], buf[CMD_BYTES], *av[64];
+    int ac = 0;
 
     if (stat_name(pid, name, sizeof(name)) < 0)
         return false;
     if (c->has_params || c->full_command)
-        return cmdline_match(c, pid);
-    /* the kernel keeps 15 characters of a longer name */
-    if (strlen(c->argv[0]) <= COMM_MAX)
-        return !strcmp(name, c->argv[0]);
-    return strlen(name) == COMM_MAX && !strncmp(name, c->argv[0], COMM_MAX);
+        ac = read_cmdline(pid, buf, sizeof(buf), av, 64);
+    return vr__tproc_match(c, name, (const char *const *)av, ac);
 }
 
 static unsigned scan(const struct vr_tproc_cfg *c)
