@@ -448,6 +448,8 @@ int vr_daemon_reload(struct vr_daemon *d)
             vr_notify_fifo(d, "INSTANCE", i->cfg->name,
                            st == VR_STATE_INIT ? "STOP" : vr_state_name(st), i->prio_now);
         }
+    if (nc->fifo_states_on_reload)
+        vr_sync_write_states(d);
     lk_log(LK_LOG_NOTICE, "configuration reloaded from %s", d->cfg_path);
     return 0;
 }

@@ -153,6 +153,18 @@ static void move_members(struct vr_sync *g, struct vr_inst *i, enum vr_state fro
     }
 }
 
+void vr_sync_write_states(struct vr_daemon *d)
+{
+    struct lk_list *it;
+
+    LK_LIST_FOREACH (it, &d->syncs) {
+        const struct vr_sync *g = LK_LIST_ELEM(it, struct vr_sync, link);
+
+        if (g->state != VR_STATE_INIT)
+            vr_notify_fifo(d, "GROUP", g->name, vr_state_name(g->state), 0);
+    }
+}
+
 void vr_sync_member_changed(struct vr_inst *i, enum vr_state from)
 {
     struct vr_sync *g;

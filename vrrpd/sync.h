@@ -32,6 +32,9 @@ void vr_sync_free_all(struct vr_daemon *d);
  * other members and reports the group's state. */
 void vr_sync_member_changed(struct vr_inst *i, enum vr_state from);
 
+/* One FIFO line per group with its state (fifo_write_vrrp_states_on_reload). */
+void vr_sync_write_states(struct vr_daemon *d);
+
 /* true if another member of i's group is in FAULT (i must be too). */
 bool vr_sync_fault(const struct vr_inst *i);
 

@@ -140,13 +140,19 @@ for p in 1-start 2-fault 3-unfault 4-prio 5-stop; do
   expect_eq "$p: vrrpd writes Keepalived's lines" "$(cat "$T/vr.$p")" "$(cat "$T/ka.$p")"
 done
 # vrrpd's own fifo script: every line reaches it, the STOP lines too
-conf vs script > "$T/vs.conf"
+conf vs script | sed 's/^    enable_script_security$/&\n    fifo_write_vrrp_states_on_reload/' > "$T/vs.conf"
 bg ip netns exec "$NSA" "$VRRPD" -R "$T/run" -f "$T/vs.conf" >"$T/vs.log" 2>&1
 pid=$!
-wait_lines vs 6 10 || true
+wait_lines vs 9 10 || true
+# fifo_write_vrrp_states_on_reload: a reload writes each state once more
+kill -HUP "$pid"
+wait_lines vs 12 5 || true
+expect_eq "reload: every instance's state written again" \
+  "$(grep -c 'INSTANCE "V[123]" MASTER ' "$T/vs.lines")" 6
+expect_eq "reload: and the group's" "$(grep -c 'GROUP "G1" MASTER 0' "$T/vs.lines")" 2
 kill -TERM "$pid"
 for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
-wait_lines vs 10 3 || true
+wait_lines vs 16 3 || true
 check "vrrp_notify_fifo_script got the start lines" grep -q 'GROUP "G1" MASTER 0' "$T/vs.lines"
 check "vrrp_notify_fifo_script got the STOP lines" grep -q 'GROUP "G1" STOP 0' "$T/vs.lines"
 check "vrrpd created the FIFO itself" test -p "$T/vs.fifo"
