@@ -386,16 +386,21 @@ static int kw_min_garp(int argc, char **argv, void *ctx, char **err)
 static int kw_garp_interval(int argc, char **argv, void *ctx, char **err)
 {
     struct vr__ctx *c = ctx;
-    uint32_t ms;
+    uint64_t us;
 
-    if (vr__secs_ms(c, argv, 1, &ms, err))
-        return LK_CFG_FATAL;
+    /* Keepalived's resolution is the microsecond */
+    if (vr__parse_fixed(argv[1], 6, 4294967295ULL, &us) < 0)
+        return vr__fail(c, err, "'%s': '%s' is not a time in seconds (e.g. 0.001)", argv[0],
+                        argv[1]);
     /* Keepalived's --config-test refuses 0 (its range starts at 1 us) */
-    if (!strcmp(argv[1], "0"))
+    if (!us)
         return vr__warn(c, "vrrp_garp_interval 0 is outside Keepalived's range: the default (no "
                            "delay between gratuitous ARPs) applies");
-    return vr__warn(c, "vrrp_garp_interval/vrrp_gna_interval: vrrpd sends a burst's "
-                       "gratuitous ARPs back to back");
+    if (!strcmp(argv[0], "vrrp_gna_interval"))
+        return vr__warn(c, "vrrp_gna_interval: no IPv6 in vrrpd, no neighbour advertisements");
+    /* vrrpd's timers count milliseconds: a shorter gap is rounded up */
+    c->cfg->garp_interval_ms = (uint32_t)((us + 999) / 1000);
+    return LK_CFG_OK;
 }
 
 static int kw_fifo_reload(int argc, char **argv, void *ctx, char **err)

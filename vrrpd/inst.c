@@ -285,10 +285,36 @@ static void garp_one(struct vr_inst *i, unsigned k)
         i->st.garp_sent++;
 }
 
+/* vrrp_garp_interval: one GARP per interval, round the VIPs, until the
+ * queue is empty. */
+static void on_garp_pace(uv_timer_t *t)
+{
+    struct vr_inst *i = lk_container_of(t, struct vr_inst, garp_pace);
+
+    if (i->fsm.state != VR_STATE_MASTER || !i->cfg->nvips) {
+        i->garp_queued = 0;
+        uv_timer_stop(t);
+        return;
+    }
+    garp_one(i, i->garp_next++ % i->cfg->nvips);
+    if (--i->garp_queued == 0)
+        uv_timer_stop(t);
+}
+
 static void garp_burst(struct vr_inst *i, unsigned repeat)
 {
+    uint32_t gap = i->d->cfg->garp_interval_ms;
     unsigned k, n;
 
+    if (gap) {
+        /* the first at once, the others paced */
+        if (!i->garp_queued && repeat && i->cfg->nvips)
+            garp_one(i, i->garp_next++ % i->cfg->nvips);
+        i->garp_queued += repeat * i->cfg->nvips - (i->garp_queued ? 0 : 1);
+        if (i->garp_queued && !uv_is_active((uv_handle_t *)&i->garp_pace))
+            uv_timer_start(&i->garp_pace, on_garp_pace, gap, gap);
+        return;
+    }
     for (n = 0; n < repeat; n++)
         for (k = 0; k < i->cfg->nvips; k++)
             garp_one(i, k);
@@ -626,8 +652,9 @@ int vr_inst_new(struct vr_inst **ret, struct vr_daemon *d, struct vr_inst_cfg *c
     uv_timer_init(&d->loop, &i->timer);
     uv_timer_init(&d->loop, &i->garp_timer);
     uv_poll_init(&d->loop, &i->poll, i->fd);
-    i->timer.data = i->garp_timer.data = i->poll.data = i;
-    i->refs = 3;
+    uv_timer_init(&d->loop, &i->garp_pace);
+    i->timer.data = i->garp_timer.data = i->garp_pace.data = i->poll.data = i;
+    i->refs = 4;
     *ret = i;
     return 0;
 }
@@ -675,6 +702,7 @@ void vr_inst_stop(struct vr_inst *i)
     vr_track_stop_all(i);
     uv_close((uv_handle_t *)&i->timer, handle_closed);
     uv_close((uv_handle_t *)&i->garp_timer, handle_closed);
+    uv_close((uv_handle_t *)&i->garp_pace, handle_closed);
     uv_close((uv_handle_t *)&i->poll, handle_closed);
 }
 

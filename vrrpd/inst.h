@@ -41,6 +41,9 @@ struct vr_inst {
     struct vr_fsm fsm;
     uv_timer_t timer;      /* next FSM deadline */
     uv_timer_t garp_timer; /* delayed GARP burst and refresh */
+    uv_timer_t garp_pace;  /* vrrp_garp_interval: one GARP per tick */
+    unsigned garp_queued;  /* GARPs still to pace */
+    unsigned garp_next;    /* the VIP the next paced GARP announces */
     uv_poll_t poll;        /* raw VRRP socket */
     int fd, garp_fd;
     struct vr_link ifc;    /* interface as read at start */

@@ -11,6 +11,7 @@
 #    (garp_master_repeat 2, garp_master_delay 0) and 2 more for lb2's
 #    priority 0: 10; without higher_prio_send_advert lb1 hears only
 #    priority 0: 2 + 2 = 4;
+#  - vrrp_garp_interval 0.2: a burst of 3 GARPs is spread over 400 ms;
 #  - check_unicast_src: with unicast, an advertisement from an address that
 #    is not a unicast_peer is dropped.
 source "$(dirname "$0")/../lib.sh"
@@ -46,6 +47,23 @@ sleep 0.7
 expect_eq "startup delay: still INIT after 0.7 s" "$(vrrp_state "$T/rb")" "INIT"
 check "startup delay: BACKUP after 1.5 s" wait_state "$T/rb" BACKUP 3
 kill "$P"; wait "$P" 2>/dev/null || true
+
+# ---- vrrp_garp_interval ------------------------------------------------------
+{ echo "global_defs {
+    vrrp_garp_interval 0.2
+}"; conf 255 "" | sed 's/garp_master_repeat 2/garp_master_repeat 3/'; } > "$T/pace.conf"
+ip netns exec "$NSC" timeout 10 tshark -q -i eth0 -a duration:4 -f arp -w "$T/pace.pcap" \
+  >/dev/null 2>&1 & CAP=$!
+wait_file "$T/pace.pcap" 5; sleep 0.5 # the owner is master at once: capture first
+bg ip netns exec "$NSB" "$VRRPD" -f "$T/pace.conf" -R "$T/rp" 2>"$T/pace.log"; P=$!
+wait "$CAP" 2>/dev/null || true
+kill "$P"; wait "$P" 2>/dev/null || true
+wait_novip "$NSB" 3000 || true
+pace=$(tshark -r "$T/pace.pcap" -Y "arp.isgratuitous == 1 && eth.src == 02:77:00:00:00:22" -T fields -e frame.time_relative 2>/dev/null |
+  awk 'NR == 1 {a = $1} {b = $1; n++} END {printf "%d %d", n, (b - a) * 1000}')
+echo "vrrp_garp_interval 0.2: GARPs and spread (ms): $pace"
+expect_eq "three GARPs on becoming master" "${pace% *}" 3
+check "paced about 200 ms apart (spread 350-700 ms)" [ "${pace#* }" -ge 350 -a "${pace#* }" -le 700 ]
 
 # run NAME B_EXTRA: lb2 master alone, then lb1 takes over; capture
 run() {
