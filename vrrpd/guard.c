@@ -26,6 +26,22 @@ static void run_will(const struct vr_guard_will *w)
     /* the advertisement first: the peer takes over while we clean up */
     for (k = 0; fd >= 0 && k < w->ndst && k < VR_MAX_PEERS; k++)
         vr_sock_send(fd, w->ifindex, w->src, w->dst[k], w->pkt[k], w->len[k]);
+    for (k = 0; k < w->nrules && k < VR_GUARD_MAX_ROUTES; k++) {
+        const struct vr_guard_rule *g = &w->rules[k];
+        struct vr_rule_opts o = {.from = g->from,
+                                 .to = g->to,
+                                 .from_len = g->from_len,
+                                 .to_len = g->to_len,
+                                 .table = g->table,
+                                 .priority = g->priority,
+                                 .fwmark = g->fwmark,
+                                 .iif = g->iif,
+                                 .oif = g->oif};
+
+        vr_rule_del(&o);
+    }
+    for (k = 0; k < w->nroutes && k < VR_GUARD_MAX_ROUTES; k++)
+        vr_route_del(&w->routes[k]);
     for (k = 0; k < w->nvips && k < VR_MAX_VIPS; k++)
         vr_addr_del(w->vips[k].ifindex, w->vips[k].addr, w->vips[k].prefix);
     if (fd >= 0)
@@ -69,6 +85,10 @@ static void guard_main(void)
             break; /* EOF (vrrpd gone) or error: act */
         w.name[sizeof(w.name) - 1] = '\0';
         w.ifname[sizeof(w.ifname) - 1] = '\0';
+        for (k = 0; k < VR_GUARD_MAX_ROUTES; k++) {
+            w.rules[k].iif[IFNAMSIZ - 1] = '\0';
+            w.rules[k].oif[IFNAMSIZ - 1] = '\0';
+        }
         keep(wills, &w);
     }
     for (k = 0; k < GUARD_MAX_WILLS; k++)

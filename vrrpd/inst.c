@@ -129,6 +129,37 @@ static void guard_dst(struct vr_guard_will *w, const struct vrrp_pkt *p, uint32_
     w->len[w->ndst++] = (uint16_t)n;
 }
 
+static int dev_index(const struct vr_inst *i, const char *dev);
+static void route_opts(const struct vr_inst *i, const struct vr_route *rt, struct vr_route_opts *o);
+
+/* The will's routes and rules: removed with the VIPs if vrrpd dies. */
+static void guard_routes(const struct vr_inst *i, struct vr_guard_will *w)
+{
+    const struct vr_inst_cfg *c = i->cfg;
+    unsigned k;
+
+    for (k = 0; k < c->nroutes && w->nroutes < VR_GUARD_MAX_ROUTES; k++) {
+        route_opts(i, &c->routes[k], &w->routes[w->nroutes]);
+        if (w->routes[w->nroutes].ifindex >= 0)
+            w->nroutes++;
+    }
+    for (k = 0; k < c->nrules && k < VR_GUARD_MAX_ROUTES; k++) {
+        const struct vr_rule *r = &c->rules[k];
+        struct vr_guard_rule *g = &w->rules[k];
+
+        g->from = r->from;
+        g->to = r->to;
+        g->from_len = r->from_len;
+        g->to_len = r->to_len;
+        g->table = r->table;
+        g->priority = r->priority;
+        g->fwmark = r->fwmark;
+        memcpy(g->iif, r->iif, sizeof(g->iif));
+        memcpy(g->oif, r->oif, sizeof(g->oif));
+        w->nrules = (uint8_t)(k + 1);
+    }
+}
+
 /* As Master, leave the guard a will: the priority-0 advertisements and
  * the VIPs, for the case vrrpd dies without resigning. Revoked when the
  * instance leaves Master (or stops). */
@@ -160,6 +191,7 @@ static void guard_update(struct vr_inst *i)
         w.vips[k].prefix = c->vips[k].prefix;
     }
     w.nvips = (uint8_t)k;
+    guard_routes(i, &w);
 send:
     if (vr_guard_send(i->d->guard_fd, &w) < 0)
         lk_log_rl(&rl_rx, LK_LOG_WARNING,
@@ -218,25 +250,32 @@ static int dev_index(const struct vr_inst *i, const char *dev)
 
 /* virtual_routes: added after the VIPs (a route may use one as src),
  * removed before them. A route via a gateway names no device unless told. */
+static void route_opts(const struct vr_inst *i, const struct vr_route *rt, struct vr_route_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->dst = rt->dst;
+    o->prefix = rt->prefix;
+    o->scope = rt->scope;
+    o->type = rt->type;
+    o->gw = rt->gw;
+    o->src = rt->src;
+    o->metric = rt->metric;
+    o->table = rt->table;
+    if (rt->type == RTN_UNICAST && (rt->has_dev || !rt->gw))
+        o->ifindex = dev_index(i, rt->dev);
+}
+
 static void routes_change(struct vr_inst *i, bool add)
 {
+    struct vr_route_opts o;
     char a[INET_ADDRSTRLEN];
     unsigned k;
     int r;
 
     for (k = 0; k < i->cfg->nroutes; k++) {
         const struct vr_route *rt = &i->cfg->routes[k];
-        struct vr_route_opts o = {.dst = rt->dst,
-                                  .prefix = rt->prefix,
-                                  .scope = rt->scope,
-                                  .type = rt->type,
-                                  .gw = rt->gw,
-                                  .src = rt->src,
-                                  .metric = rt->metric,
-                                  .table = rt->table};
 
-        if (rt->type == RTN_UNICAST && (rt->has_dev || !rt->gw))
-            o.ifindex = dev_index(i, rt->dev);
+        route_opts(i, rt, &o);
         r = o.ifindex < 0 ? o.ifindex : add ? vr_route_add(&o) : vr_route_del(&o);
         if (r < 0 && r != (add ? -EEXIST : -ESRCH))
             lk_log(LK_LOG_ERR, "(%s) %s route %s/%u: %s", i->cfg->name, add ? "adding" : "removing",

@@ -8,6 +8,8 @@
 #   it (weights in a sync group are 0), so Keepalived takes BOTH VIPs and
 #   lb1 removes both, with the route and the rule;
 #   the process is back: vrrpd preempts both together.
+# kill -9 of vrrpd as master: its guard removes the VIPs, the route and
+# the rule (no duplicate left behind), and Keepalived takes both VIPs.
 # vrrpd, started as root, keeps only CAP_NET_ADMIN and CAP_NET_RAW
 # (effective, permitted and bounding sets), as its systemd unit grants.
 source "$(dirname "$0")/../lib.sh"
@@ -97,4 +99,11 @@ check "process back: vrrpd takes V1 again" wait_vip "$NSA" 8000
 check "and V2" bash -c "for i in \$(seq 1 100); do ip -n $NSA -4 addr show dev eth0 | grep -q 'inet $VIP2/' && exit 0; sleep 0.05; done; exit 1"
 check "Keepalived released both" bash -c "for i in \$(seq 1 60); do ip -n $NSB -4 addr show dev eth0 | grep -q 'inet 10.77.0.10[01]/' || exit 0; sleep 0.05; done; exit 1"
 check "route back" route_on
+check "rule back" rule_on
+
+kill -9 "$VRPID"
+check "kill -9: Keepalived takes V1" wait_vip "$NSB" 3000
+check "the guard removed the VIPs on lb1" wait_novip "$NSA" 2000
+check "the guard removed the virtual route" bash -c "for i in \$(seq 1 40); do ip -n $NSA route show 10.88.0.0/16 | grep -q via || exit 0; sleep 0.05; done; exit 1"
+check "the guard removed the virtual rule" bash -c "for i in \$(seq 1 40); do ip -n $NSA rule show | grep -q '^177:' || exit 0; sleep 0.05; done; exit 1"
 finish
