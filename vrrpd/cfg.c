@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -275,44 +276,41 @@ static int kw_lower_prio(struct vr__ctx *c, const char *k, char **argv, char **e
     return LK_CFG_OK;
 }
 
-/* vrrp_higher_prio_send_advert / higher_prio_send_advert and
- * vrrp_notify_priority_changes / notify_priority_changes: booleans that an
- * instance takes from global_defs unless it sets its own. */
+/* Booleans an instance takes from global_defs (the vrrp_ form) unless it
+ * sets its own: where each lives. */
+static const struct inst_bool {
+    const char *name;
+    size_t global, inst, set;
+} inst_bools[] = {
+    {"higher_prio_send_advert", offsetof(struct vr_cfg, higher_prio_send_advert),
+     offsetof(struct vr_inst_cfg, higher_prio_send_advert), offsetof(struct vr_inst_cfg, hpsa_set)},
+    {"notify_priority_changes", offsetof(struct vr_cfg, notify_prio_changes),
+     offsetof(struct vr_inst_cfg, notify_prio_changes), offsetof(struct vr_inst_cfg, npc_set)},
+    {"check_unicast_src", offsetof(struct vr_cfg, check_unicast_src),
+     offsetof(struct vr_inst_cfg, check_unicast_src), offsetof(struct vr_inst_cfg, cus_set)},
+    {"lower_prio_no_advert", offsetof(struct vr_cfg, lower_prio_no_advert),
+     offsetof(struct vr_inst_cfg, lower_prio_no_advert), offsetof(struct vr_inst_cfg, lpna_set)},
+};
+
+#define FIELD(base, off) ((bool *)(void *)((char *)(uintptr_t)(base) + (off)))
+
 static int kw_inst_bool(int argc, char **argv, void *ctx, char **err)
 {
     struct vr__ctx *c = ctx;
     const char *k = argv[0] + (strncmp(argv[0], "vrrp_", 5) == 0 ? 5 : 0);
     int v = argc > 1 ? vr__parse_onoff(argv[1]) : 1;
-    bool hpsa = !strcmp(k, "higher_prio_send_advert");
+    const struct inst_bool *b = inst_bools;
 
     if (v < 0)
         return vr__fail(c, err, "'%s' expects on or off, not '%s'", argv[0], argv[1]);
+    while (strcmp(b->name, k) != 0)
+        b++; /* the tables below only name these */
     if (!c->inst) {
-        *(hpsa ? &c->cfg->higher_prio_send_advert : &c->cfg->notify_prio_changes) = v;
+        *FIELD(c->cfg, b->global) = v;
         return LK_CFG_OK;
     }
-    *(hpsa ? &c->inst->higher_prio_send_advert : &c->inst->notify_prio_changes) = v;
-    *(hpsa ? &c->inst->hpsa_set : &c->inst->npc_set) = true;
-    return LK_CFG_OK;
-}
-
-/* vrrp_check_unicast_src / check_unicast_src, vrrp_lower_prio_no_advert /
- * lower_prio_no_advert: booleans an instance takes from global_defs. */
-static int kw_inst_bool2(int argc, char **argv, void *ctx, char **err)
-{
-    struct vr__ctx *c = ctx;
-    const char *k = argv[0] + (strncmp(argv[0], "vrrp_", 5) == 0 ? 5 : 0);
-    int v = argc > 1 ? vr__parse_onoff(argv[1]) : 1;
-    bool cus = !strcmp(k, "check_unicast_src");
-
-    if (v < 0)
-        return vr__fail(c, err, "'%s' expects on or off, not '%s'", argv[0], argv[1]);
-    if (!c->inst) {
-        *(cus ? &c->cfg->check_unicast_src : &c->cfg->lower_prio_no_advert) = v;
-        return LK_CFG_OK;
-    }
-    *(cus ? &c->inst->check_unicast_src : &c->inst->lower_prio_no_advert) = v;
-    *(cus ? &c->inst->cus_set : &c->inst->lpna_set) = true;
+    *FIELD(c->inst, b->inst) = v;
+    *FIELD(c->inst, b->set) = true;
     return LK_CFG_OK;
 }
 
@@ -940,6 +938,8 @@ static int inst_fail(const struct vr_inst_cfg *i, char **err, const char *what)
  * comes after garp_lower_prio_delay; the booleans come from global_defs. */
 static void resolve_lower_prio(const struct vr_cfg *cfg, struct vr_inst_cfg *i)
 {
+    unsigned k;
+
     if (i->garp_lower_prio_repeat == UNSET)
         i->garp_lower_prio_repeat =
             cfg->garp_lower_prio_repeat == UNSET ? i->garp_repeat : cfg->garp_lower_prio_repeat;
@@ -947,14 +947,9 @@ static void resolve_lower_prio(const struct vr_cfg *cfg, struct vr_inst_cfg *i)
         i->garp_lower_prio_delay_ms = cfg->garp_lower_prio_delay_ms;
         i->lower_prio_delay_set = true;
     }
-    if (!i->hpsa_set)
-        i->higher_prio_send_advert = cfg->higher_prio_send_advert;
-    if (!i->npc_set)
-        i->notify_prio_changes = cfg->notify_prio_changes;
-    if (!i->cus_set)
-        i->check_unicast_src = cfg->check_unicast_src;
-    if (!i->lpna_set)
-        i->lower_prio_no_advert = cfg->lower_prio_no_advert;
+    for (k = 0; k < LK_ARRAY_SIZE(inst_bools); k++)
+        if (!*FIELD(i, inst_bools[k].set))
+            *FIELD(i, inst_bools[k].inst) = *FIELD(cfg, inst_bools[k].global);
 }
 
 static int resolve_timing(struct vr_cfg *cfg, struct vr_inst_cfg *i, char **err)
@@ -1268,8 +1263,8 @@ static const struct lk_cfgkw global_kws[] = {
     {"vrrp_min_garp", kw_min_garp, 0, 1, 0},
     {"vrrp_iptables", kw_firewall, 0, 2, 0},
     {"nftables", kw_firewall, 0, 1, 0},
-    {"vrrp_check_unicast_src", kw_inst_bool2, 0, 1, 0},
-    {"vrrp_lower_prio_no_advert", kw_inst_bool2, 0, 1, 0},
+    {"vrrp_check_unicast_src", kw_inst_bool, 0, 1, 0},
+    {"vrrp_lower_prio_no_advert", kw_inst_bool, 0, 1, 0},
     {"vrrp_priority", kw_process, 1, 1, 0},
     {"vrrp_no_swap", kw_process, 0, 0, 0},
     {"checker_priority", kw_other_process, 1, 1, 0},
@@ -1338,8 +1333,8 @@ static const struct lk_cfgkw inst_kws[] = {
     {"higher_prio_send_advert", kw_inst_bool, 0, 1, 0},
     {"notify_priority_changes", kw_inst_bool, 0, 1, 0},
     {"notify_fifo", kw_inst_fifo, 0, -1, 0},
-    {"check_unicast_src", kw_inst_bool2, 0, 1, 0},
-    {"lower_prio_no_advert", kw_inst_bool2, 0, 1, 0},
+    {"check_unicast_src", kw_inst_bool, 0, 1, 0},
+    {"lower_prio_no_advert", kw_inst_bool, 0, 1, 0},
     {"debug", kw_ignore, 0, 1, 0},
     {"notify_fifo_script", kw_inst_fifo, 0, -1, 0},
     {"track_file", kw_ignore, 0, 0, BLK_TFILE_REF},

@@ -28,13 +28,6 @@ struct vr_guard_vip {
 
 #define VR_GUARD_MAX_ROUTES 8 /* routes and rules each: what fits in PIPE_BUF */
 
-/* A virtual_rules entry, with its interface names inline. */
-struct vr_guard_rule {
-    uint32_t from, to, table, priority, fwmark;
-    uint8_t from_len, to_len;
-    char iif[IFNAMSIZ], oif[IFNAMSIZ];
-};
-
 /* Everything the guard needs, copied: vrrpd's memory is gone when it runs.
  * The virtual routes and rules go with the VIPs (the first
  * VR_GUARD_MAX_ROUTES of each). */
@@ -53,8 +46,11 @@ struct vr_guard_will {
     struct vr_guard_vip vips[VR_MAX_VIPS];
     uint8_t nroutes, nrules;
     struct vr_route_opts routes[VR_GUARD_MAX_ROUTES];
-    struct vr_guard_rule rules[VR_GUARD_MAX_ROUTES];
+    struct vr_rule rules[VR_GUARD_MAX_ROUTES]; /* names inline: a plain copy */
 };
+
+/* The netlink request of a virtual_rules entry; o points into r. */
+void vr_guard_rule_opts(const struct vr_rule *r, struct vr_rule_opts *o);
 
 /* Fork the guard. Returns the write end of its pipe (close-on-exec) or a
  * negative errno. The caller owns the fd; closing it lets the guard run

@@ -143,21 +143,8 @@ static void guard_routes(const struct vr_inst *i, struct vr_guard_will *w)
         if (w->routes[w->nroutes].ifindex >= 0)
             w->nroutes++;
     }
-    for (k = 0; k < c->nrules && k < VR_GUARD_MAX_ROUTES; k++) {
-        const struct vr_rule *r = &c->rules[k];
-        struct vr_guard_rule *g = &w->rules[k];
-
-        g->from = r->from;
-        g->to = r->to;
-        g->from_len = r->from_len;
-        g->to_len = r->to_len;
-        g->table = r->table;
-        g->priority = r->priority;
-        g->fwmark = r->fwmark;
-        memcpy(g->iif, r->iif, sizeof(g->iif));
-        memcpy(g->oif, r->oif, sizeof(g->oif));
-        w->nrules = (uint8_t)(k + 1);
-    }
+    for (k = 0; k < c->nrules && k < VR_GUARD_MAX_ROUTES; k++)
+        w->rules[w->nrules++] = c->rules[k];
 }
 
 /* As Master, leave the guard a will: the priority-0 advertisements and
@@ -285,21 +272,14 @@ static void routes_change(struct vr_inst *i, bool add)
 
 static void rules_change(struct vr_inst *i, bool add)
 {
+    struct vr_rule_opts o;
     unsigned k;
     int r;
 
     for (k = 0; k < i->cfg->nrules; k++) {
         const struct vr_rule *ru = &i->cfg->rules[k];
-        struct vr_rule_opts o = {.from = ru->from,
-                                 .to = ru->to,
-                                 .from_len = ru->from_len,
-                                 .to_len = ru->to_len,
-                                 .table = ru->table,
-                                 .priority = ru->priority,
-                                 .fwmark = ru->fwmark,
-                                 .iif = ru->iif,
-                                 .oif = ru->oif};
 
+        vr_guard_rule_opts(ru, &o);
         r = add ? vr_rule_add(&o) : vr_rule_del(&o);
         if (r < 0 && r != (add ? -EEXIST : -ENOENT))
             lk_log(LK_LOG_ERR, "(%s) %s rule %u (table %u): %s", i->cfg->name,

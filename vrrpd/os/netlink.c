@@ -91,6 +91,16 @@ out:
     return r;
 }
 
+/* A request that wants its ACK. */
+static struct nlmsghdr *nl_header(char *buf, uint16_t type, uint16_t flags)
+{
+    struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+
+    nlh->nlmsg_type = type;
+    nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | flags;
+    return nlh;
+}
+
 static struct nlmsghdr *addr_msg(char *buf,
                                  uint16_t type,
                                  uint16_t flags,
@@ -98,12 +108,9 @@ static struct nlmsghdr *addr_msg(char *buf,
                                  uint32_t addr,
                                  uint8_t prefix)
 {
-    struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-    struct ifaddrmsg *ifa;
+    struct nlmsghdr *nlh = nl_header(buf, type, flags);
+    struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
 
-    nlh->nlmsg_type = type;
-    nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | flags;
-    ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
     ifa->ifa_family = AF_INET;
     ifa->ifa_prefixlen = prefix;
     ifa->ifa_scope = RT_SCOPE_UNIVERSE;
@@ -135,12 +142,9 @@ static struct rtmsg *rt_header(char *buf,
                                uint32_t table,
                                struct nlmsghdr **ret)
 {
-    struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-    struct rtmsg *rtm;
+    struct nlmsghdr *nlh = nl_header(buf, type, flags);
+    struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 
-    nlh->nlmsg_type = type;
-    nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | flags;
-    rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
     rtm->rtm_family = AF_INET;
     rtm->rtm_table = table < 256 ? (uint8_t)table : RT_TABLE_UNSPEC;
     *ret = nlh;

@@ -66,7 +66,9 @@ conf 150 "virtual_routes {
 
 has() { ip -n "$1" -4 addr show dev eth0 | grep -q "inet $2/"; }
 route_on() { ip -n "$NSA" route show 10.88.0.0/16 | grep -q "via 10.77.0.1"; }
-rule_on() { ip -n "$NSA" rule show | grep -q "^177:.*from $VIP lookup 177"; }
+# grep reads everything (no -q): with pipefail an early exit would fail
+# the pipeline through ip's SIGPIPE
+rule_on() { ip -n "$NSA" rule show | grep "^177:.*from $VIP lookup 177" >/dev/null; }
 
 bg ip netns exec "$NSA" "$T/lkvrrp-proc" 1000; PROC=$!
 bg ip netns exec "$NSB" keepalived -n -l -D --vrrp -f "$T/ka.conf" -p "$T/ka.pid" \
@@ -91,7 +93,7 @@ check "Keepalived takes V1 when the tracked process dies" [ "$ms" -ge 0 ]
 check "Keepalived takes V2 as well (the group moved together)" bash -c "for i in \$(seq 1 100); do ip -n $NSB -4 addr show dev eth0 | grep -q 'inet $VIP2/' && exit 0; sleep 0.05; done; exit 1"
 check "vrrpd removed both VIPs" bash -c "! ip -n $NSA -4 addr show dev eth0 | grep -q 'inet 10.77.0.10[01]/'"
 check "the route went with the master" bash -c "! ip -n $NSA route show 10.88.0.0/16 | grep -q via"
-check "the rule went with the master" bash -c "! ip -n $NSA rule show | grep -q '^177:'"
+check "the rule went with the master" bash -c "! ip -n $NSA rule show | grep '^177:' >/dev/null"
 check "vrrpd logged V2 following V1 into FAULT" grep -q "(V2) Entering FAULT STATE" "$T/vr.log"
 
 bg ip netns exec "$NSA" "$T/lkvrrp-proc" 1000; PROC=$!
@@ -105,5 +107,5 @@ kill -9 "$VRPID"
 check "kill -9: Keepalived takes V1" wait_vip "$NSB" 3000
 check "the guard removed the VIPs on lb1" wait_novip "$NSA" 2000
 check "the guard removed the virtual route" bash -c "for i in \$(seq 1 40); do ip -n $NSA route show 10.88.0.0/16 | grep -q via || exit 0; sleep 0.05; done; exit 1"
-check "the guard removed the virtual rule" bash -c "for i in \$(seq 1 40); do ip -n $NSA rule show | grep -q '^177:' || exit 0; sleep 0.05; done; exit 1"
+check "the guard removed the virtual rule" bash -c "for i in \$(seq 1 40); do ip -n $NSA rule show | grep '^177:' >/dev/null || exit 0; sleep 0.05; done; exit 1"
 finish
