@@ -65,7 +65,7 @@ conf 150 "virtual_routes {
     }" > "$T/vr.conf"
 
 has() { ip -n "$1" -4 addr show dev eth0 | grep -q "inet $2/"; }
-route_on() { ip -n "$NSA" route show 10.88.0.0/16 | grep -q "via 10.77.0.1"; }
+route_on() { ip -n "$NSA" route show 10.88.0.0/16 | grep "via 10.77.0.1" >/dev/null; }
 # grep reads everything (no -q): with pipefail an early exit would fail
 # the pipeline through ip's SIGPIPE
 rule_on() { ip -n "$NSA" rule show | grep "^177:.*from $VIP lookup 177" >/dev/null; }
