@@ -7,7 +7,8 @@
 #   the tracked process dies on lb1: its member goes FAULT, the group with
 #   it (weights in a sync group are 0), so Keepalived takes BOTH VIPs and
 #   lb1 removes both, with the route and the rule;
-#   the process is back: vrrpd preempts both together.
+#   the process is back: vrrpd preempts both together (V2's VIP has its
+#   brd and scope, V1's its label).
 # kill -9 of vrrpd as master: its guard removes the VIPs, the route and
 # the rule (no duplicate left behind), and Keepalived takes both VIPs.
 # vrrpd, started as root, keeps only CAP_NET_ADMIN and CAP_NET_RAW
@@ -51,7 +52,7 @@ vrrp_instance V2 {
     priority $1
     advert_int 1
     virtual_ipaddress {
-        $VIP2/24
+        $VIP2/24 brd + scope global
     }
 }
 CONF
@@ -78,6 +79,7 @@ VRPID=$! # ip netns exec execs vrrpd: the same process
 check "vrrpd master of V1" wait_vip "$NSA" 8000
 check "vrrpd master of V2 too" bash -c "for i in \$(seq 1 100); do ip -n $NSA -4 addr show dev eth0 | grep -q 'inet $VIP2/' && exit 0; sleep 0.05; done; exit 1"
 check "V1's VIP carries its label" bash -c "ip -n $NSA -4 addr show dev eth0 | grep -q 'inet $VIP/24 .*eth0:vip'"
+check "V2's VIP has its broadcast and scope" bash -c "ip -n $NSA -4 addr show dev eth0 | grep -q 'inet $VIP2/24 brd 10.77.0.255 scope global'"
 check "virtual_routes: the route is in place while master" route_on
 check "virtual_rules: the rule is in place while master" rule_on
 caps() { awk -v k="$1:" '$1 == k {print $2}' "/proc/$VRPID/status"; }
