@@ -9,6 +9,8 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -585,7 +587,13 @@ static int kw_ucast_src(int argc, char **argv, void *ctx, char **err)
     return LK_CFG_OK;
 }
 
-int vr__kw_notify(struct vr__ctx *c, char **const slots[5], int argc, char **argv, char **err)
+int vr__kw_notify(struct vr__ctx *c,
+                  char **const slots[5],
+                  char *users[5],
+                  char *groups[5],
+                  int argc,
+                  char **argv,
+                  char **err)
 {
     static const char *const names[4] = {"notify_master", "notify_backup", "notify_fault",
                                          "notify_stop"};
@@ -593,7 +601,21 @@ int vr__kw_notify(struct vr__ctx *c, char **const slots[5], int argc, char **arg
 
     while (k < 4 && strcmp(argv[0], names[k]) != 0)
         k++;
-    return vr__join_args(c, slots[k], argc, argv, 1, err);
+    if (argc > 2 && !getpwnam(argv[2]))
+        return vr__fail(c, err,
+                        "'%s': user '%s' does not exist (Keepalived drops such a script; quote "
+                        "the command if '%s' is one of its arguments)",
+                        argv[0], argv[2], argv[2]);
+    if (argc > 3 && !getgrnam(argv[3]))
+        return vr__fail(c, err, "'%s': group '%s' does not exist", argv[0], argv[3]);
+    if (vr__dupstr(c, slots[k], argv[1], err))
+        return LK_CFG_FATAL;
+    free(users[k]);
+    free(groups[k]);
+    users[k] = groups[k] = NULL;
+    if (argc > 2 && vr__dupstr(c, &users[k], argv[2], err))
+        return LK_CFG_FATAL;
+    return argc > 3 ? vr__dupstr(c, &groups[k], argv[3], err) : LK_CFG_OK;
 }
 
 static int kw_notify(int argc, char **argv, void *ctx, char **err)
@@ -602,7 +624,7 @@ static int kw_notify(int argc, char **argv, void *ctx, char **err)
     char **const slots[5] = {&i->notify_master, &i->notify_backup, &i->notify_fault,
                              &i->notify_stop, &i->notify};
 
-    return vr__kw_notify(ctx, slots, argc, argv, err);
+    return vr__kw_notify(ctx, slots, i->notify_user, i->notify_group, argc, argv, err);
 }
 
 static int kw_inst_fifo(int argc, char **argv, void *ctx, char **err)
@@ -1138,6 +1160,8 @@ int vr_cfg_load_mem(const char *name, const char *text, struct vr_cfg **ret, cha
 
 static void inst_free(struct vr_inst_cfg *i)
 {
+    unsigned k;
+
     free(i->name);
     free(i->lbd.socket);
     free(i->notify_master);
@@ -1145,6 +1169,10 @@ static void inst_free(struct vr_inst_cfg *i)
     free(i->notify_fault);
     free(i->notify_stop);
     free(i->notify);
+    for (k = 0; k < 5; k++) {
+        free(i->notify_user[k]);
+        free(i->notify_group[k]);
+    }
     free(i);
 }
 
@@ -1319,11 +1347,11 @@ static const struct lk_cfgkw inst_kws[] = {
     {"unicast_peer", kw_ignore, 0, 0, BLK_PEERS},
     {"unicast_src_ip", kw_ucast_src, 1, 1, 0},
     {"mcast_src_ip", kw_ucast_src, 1, 1, 0},
-    {"notify_master", kw_notify, 1, -1, 0},
-    {"notify_backup", kw_notify, 1, -1, 0},
-    {"notify_fault", kw_notify, 1, -1, 0},
-    {"notify_stop", kw_notify, 1, -1, 0},
-    {"notify", kw_notify, 1, -1, 0},
+    {"notify_master", kw_notify, 1, 3, 0},
+    {"notify_backup", kw_notify, 1, 3, 0},
+    {"notify_fault", kw_notify, 1, 3, 0},
+    {"notify_stop", kw_notify, 1, 3, 0},
+    {"notify", kw_notify, 1, 3, 0},
     {"garp_master_delay", kw_garp, 1, 1, 0},
     {"garp_master_repeat", kw_garp, 1, 1, 0},
     {"garp_master_refresh", kw_garp, 1, 1, 0},

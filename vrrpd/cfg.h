@@ -118,6 +118,7 @@ struct vr_sync_cfg {
     char members[VR_MAX_TRACK][VR_NAME_MAX];
     unsigned nmembers;
     char *notify_master, *notify_backup, *notify_fault, *notify_stop, *notify;
+    char *notify_user[5], *notify_group[5]; /* per script, master..notify; NULL: script_user */
     bool tracking_weight; /* sync_group_tracking_weight: keep the members' weights */
 };
 
@@ -165,9 +166,10 @@ struct vr_inst_cfg {
     bool fast_takeover;
     uint32_t preempt_delay_ms;
     char *notify_master, *notify_backup, *notify_fault, *notify_stop, *notify;
-    uint32_t garp_delay_ms;   /* second burst after becoming master; 0: none */
-    unsigned garp_repeat;     /* GARPs per burst */
-    uint32_t garp_refresh_ms; /* periodic GARP while master; 0: none */
+    char *notify_user[5], *notify_group[5]; /* per script, master..notify; NULL: script_user */
+    uint32_t garp_delay_ms;                 /* second burst after becoming master; 0: none */
+    unsigned garp_repeat;                   /* GARPs per burst */
+    uint32_t garp_refresh_ms;               /* periodic GARP while master; 0: none */
     unsigned garp_refresh_repeat;
     uint32_t garp_lower_prio_delay_ms; /* after a lower-priority advert as master */
     unsigned garp_lower_prio_repeat;   /* UINT32_MAX while parsing: unset */

@@ -117,9 +117,18 @@ void *vr__find_named(const struct lk_list *list,
 #define VR__FIND(list, type, n)                                                                    \
     ((type *)vr__find_named((list), offsetof(type, link), offsetof(type, name), (n)))
 
-/* notify_master/backup/fault/stop or notify (argv[0]) into its slot of
- * {master, backup, fault, stop, notify}. */
-int vr__kw_notify(struct vr__ctx *c, char **const slots[5], int argc, char **argv, char **err);
+/* notify_master/backup/fault/stop or notify (argv[0]) CMD [USER [GROUP]]
+ * into its slot k of {master, backup, fault, stop, notify}: slots[k],
+ * users[k], groups[k]. As Keepalived, the words after the command are the
+ * user and group (a command with arguments is quoted); a user or group
+ * that does not exist is refused (Keepalived drops such a script). */
+int vr__kw_notify(struct vr__ctx *c,
+                  char **const slots[5],
+                  char *users[5],
+                  char *groups[5],
+                  int argc,
+                  char **argv,
+                  char **err);
 
 /* Keyword tables of the other modules. */
 extern const struct lk_cfgkw vr__tfile_kws[];

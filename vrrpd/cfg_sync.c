@@ -49,7 +49,7 @@ static int kw_sync_notify(int argc, char **argv, void *ctx, char **err)
     char **const slots[5] = {&g->notify_master, &g->notify_backup, &g->notify_fault,
                              &g->notify_stop, &g->notify};
 
-    return vr__kw_notify(ctx, slots, argc, argv, err);
+    return vr__kw_notify(ctx, slots, g->notify_user, g->notify_group, argc, argv, err);
 }
 
 static int kw_sync_flag(int argc, char **argv, void *ctx, char **err)
@@ -166,6 +166,7 @@ int vr__validate_syncs(struct vr_cfg *cfg, char **err)
 void vr__free_syncs(struct vr_cfg *cfg)
 {
     struct lk_list *it, *nx;
+    unsigned k;
 
     LK_LIST_FOREACH_SAFE (it, nx, &cfg->syncs) {
         struct vr_sync_cfg *g = LK_LIST_ELEM(it, struct vr_sync_cfg, link);
@@ -176,6 +177,10 @@ void vr__free_syncs(struct vr_cfg *cfg)
         free(g->notify_fault);
         free(g->notify_stop);
         free(g->notify);
+        for (k = 0; k < 5; k++) {
+            free(g->notify_user[k]);
+            free(g->notify_group[k]);
+        }
         free(g);
     }
 }
@@ -187,11 +192,11 @@ struct vr_sync_cfg *vr_cfg_find_sync(const struct vr_cfg *cfg, const char *name)
 
 const struct lk_cfgkw vr__sync_kws[] = {
     {"group", kw_sync_group, 0, 0, BLK_SYNC_GRP},
-    {"notify_master", kw_sync_notify, 1, -1, 0},
-    {"notify_backup", kw_sync_notify, 1, -1, 0},
-    {"notify_fault", kw_sync_notify, 1, -1, 0},
-    {"notify_stop", kw_sync_notify, 1, -1, 0},
-    {"notify", kw_sync_notify, 1, -1, 0},
+    {"notify_master", kw_sync_notify, 1, 3, 0},
+    {"notify_backup", kw_sync_notify, 1, 3, 0},
+    {"notify_fault", kw_sync_notify, 1, 3, 0},
+    {"notify_stop", kw_sync_notify, 1, 3, 0},
+    {"notify", kw_sync_notify, 1, 3, 0},
     {"sync_group_tracking_weight", kw_sync_flag, 0, 0, 0},
     {"global_tracking", kw_sync_flag, 0, 0, 0},
     {"smtp_alert", kw_sync_flag, 0, 1, 0},

@@ -279,12 +279,21 @@ static void startup_cb(uv_timer_t *t)
 static bool switches_user(const struct vr_cfg *cfg)
 {
     struct lk_list *it;
+    unsigned k;
 
     if (cfg->script_user || cfg->fifo.user || cfg->vrrp_fifo.user)
         return true;
     LK_LIST_FOREACH (it, &cfg->scripts)
         if (LK_LIST_ELEM(it, struct vr_script_cfg, link)->user)
             return true;
+    LK_LIST_FOREACH (it, &cfg->instances)
+        for (k = 0; k < 5; k++)
+            if (LK_LIST_ELEM(it, struct vr_inst_cfg, link)->notify_user[k])
+                return true;
+    LK_LIST_FOREACH (it, &cfg->syncs)
+        for (k = 0; k < 5; k++)
+            if (LK_LIST_ELEM(it, struct vr_sync_cfg, link)->notify_user[k])
+                return true;
     return false;
 }
 

@@ -25,18 +25,24 @@ static void user_ids(const char *user, const char *group, uid_t *uid, gid_t *gid
         lk_log(LK_LOG_WARNING, "user '%s' unknown: running as ourselves", user);
 }
 
-void vr_notify_run(struct vr_daemon *d, const char *who, const char *cmd, const char *const *extra)
+void vr_notify_run(struct vr_daemon *d,
+                   const char *who,
+                   const struct vr_notify_script *s,
+                   const char *const *extra)
 {
     uid_t uid;
     gid_t gid;
     int r;
 
-    if (!cmd)
+    if (!s->cmd)
         return;
-    user_ids(d->cfg->script_user, d->cfg->script_group, &uid, &gid);
-    r = vr_spawn(&d->loop, cmd, extra, uid, gid, NOTIFY_TIMEOUT, NULL, NULL, NULL);
+    if (s->user)
+        user_ids(s->user, s->group, &uid, &gid);
+    else
+        user_ids(d->cfg->script_user, d->cfg->script_group, &uid, &gid);
+    r = vr_spawn(&d->loop, s->cmd, extra, uid, gid, NOTIFY_TIMEOUT, NULL, NULL, NULL);
     if (r < 0)
-        lk_log(LK_LOG_WARNING, "(%s) cannot run '%s': %s", who, cmd, uv_strerror(r));
+        lk_log(LK_LOG_WARNING, "(%s) cannot run '%s': %s", who, s->cmd, uv_strerror(r));
 }
 
 void vr_notify_state(struct vr_daemon *d,
@@ -44,7 +50,7 @@ void vr_notify_state(struct vr_daemon *d,
                      const char *name,
                      const char *state,
                      unsigned prio,
-                     const char *const scripts[5])
+                     const struct vr_notify_script scripts[5])
 {
     static const char *const states[4] = {"MASTER", "BACKUP", "FAULT", "STOP"};
     char p[12];
@@ -54,8 +60,8 @@ void vr_notify_state(struct vr_daemon *d,
     snprintf(p, sizeof(p), "%u", prio);
     for (k = 0; k < 4; k++)
         if (!strcmp(state, states[k]))
-            vr_notify_run(d, name, scripts[k], NULL);
-    vr_notify_run(d, name, scripts[4], args);
+            vr_notify_run(d, name, &scripts[k], NULL);
+    vr_notify_run(d, name, &scripts[4], args);
     vr_notify_fifo(d, kind, name, state, prio);
 }
 

@@ -35,17 +35,27 @@ void vr_notify_fifo(struct vr_daemon *d,
                     const char *state,
                     unsigned prio);
 
-/* Run a notify script (NULL: nothing) with extra arguments as script_user;
- * `who` names the instance or group in messages. Never waits for it. */
-void vr_notify_run(struct vr_daemon *d, const char *who, const char *cmd, const char *const *extra);
+/* A notify script: the command, and its own user and group (NULL: the
+ * global script_user). */
+struct vr_notify_script {
+    const char *cmd, *user, *group;
+};
 
-/* The scripts and FIFO line of a state change: the state's own script,
- * then "notify" with KIND NAME STATE PRIO, then the FIFOs. */
+/* Run a notify script (cmd NULL: nothing) with extra arguments; `who`
+ * names the instance or group in messages. Never waits for it. */
+void vr_notify_run(struct vr_daemon *d,
+                   const char *who,
+                   const struct vr_notify_script *s,
+                   const char *const *extra);
+
+/* The scripts and FIFO line of a state change: the state's own script
+ * (scripts[0..3]: master, backup, fault, stop), then "notify" (scripts[4])
+ * with KIND NAME STATE PRIO, then the FIFOs. */
 void vr_notify_state(struct vr_daemon *d,
                      const char *kind,
                      const char *name,
                      const char *state,
                      unsigned prio,
-                     const char *const scripts[5]);
+                     const struct vr_notify_script scripts[5]);
 
 #endif

@@ -2,6 +2,7 @@
 # Issue 12's smaller VRRP keywords at run time, seen on the wire (tshark on
 # the client's link):
 #  - vrrp_startup_delay: the instance does not start before the delay;
+#    its notify_backup "CMD ARGS" nobody runs as nobody;
 #  - higher_prio_send_advert on the old master (lb2, 100): when lb1 (150)
 #    takes over it first sends one advertisement with its own priority,
 #    then priority 0;
@@ -38,14 +39,22 @@ CONF
 }
 
 # ---- vrrp_startup_delay --------------------------------------------------
+# (with a notify script that has its own user, as Keepalived reads it:
+# notify_backup "CMD ARGS" USER)
+cat > "$T/idw.sh" <<'SH'
+#!/bin/sh
+echo "$(id -u) $*" >> "$(dirname "$0")/id.out"
+SH
+chmod 755 "$T" "$T/idw.sh"; : > "$T/id.out"; chmod 666 "$T/id.out"
 { echo "global_defs {
     vrrp_startup_delay 1.5
-}"; conf 100 ""; } > "$T/delay.conf"
+}"; conf 100 "notify_backup \"$T/idw.sh backup\" nobody"; } > "$T/delay.conf"
 bg ip netns exec "$NSB" "$VRRPD" -f "$T/delay.conf" -R "$T/rb" 2>"$T/delay.log"; P=$!
 wait_file "$T/rb/vrrpd.sock" 5
 sleep 0.7
 expect_eq "startup delay: still INIT after 0.7 s" "$(vrrp_state "$T/rb")" "INIT"
 check "startup delay: BACKUP after 1.5 s" wait_state "$T/rb" BACKUP 3
+check "notify_backup ran as its own user (nobody)" bash -c "for i in \$(seq 1 40); do grep -q '^$(id -u nobody) backup\$' '$T/id.out' && exit 0; sleep 0.05; done; exit 1"
 kill "$P"; wait "$P" 2>/dev/null || true
 
 # ---- vrrp_garp_interval ------------------------------------------------------

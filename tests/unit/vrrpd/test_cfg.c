@@ -234,6 +234,9 @@ static const struct bad bads[] = {
      "table, scope, blackhole/unreachable/prohibit are)"},
     {"vrrp_instance X {\n virtual_rules {\n from 10.0.0.1\n }\n}\n",
      "t.conf:3: virtual_rules entry without 'table'"},
+    {"vrrp_instance X {\n notify_master /x.sh master\n}\n",
+     "t.conf:2: 'notify_master': user 'master' does not exist (Keepalived drops such a script; "
+     "quote the command if 'master' is one of its arguments)"},
     {"vrrp_script s {\n script /bin/true\n weight -2 upside\n}\n",
      "t.conf:3: 'weight -2 upside': expected 'reverse' after the weight"},
 };
@@ -255,6 +258,7 @@ static const char fidelity[] =
     "vrrp_script s {\n script /bin/true\n weight -20 reverse\n}\n"
     "vrrp_sync_group G {\n group {\n A B\n }\n notify_master \"/x/g.sh m\"\n}\n"
     "vrrp_instance A {\n interface eth0\n virtual_router_id 1\n notify_priority_changes off\n"
+    " notify_backup \"/x/b.sh arg\" nobody nogroup\n"
     " garp_lower_prio_delay 3\n higher_prio_send_advert off\n track_script { s }\n"
     " track_file { tf weight 2 }\n track_process { tp }\n"
     " unicast_src_ip 10.0.0.2/24\n unicast_peer { 10.0.0.3/24 }\n"
@@ -309,6 +313,11 @@ static void keepalived_fidelity(void **state)
     assert_true(a->scripts[0].has_weight);
     assert_int_equal(a->tfiles[0].weight, 0);
     assert_int_equal(a->tprocs[0].weight, 0);
+    /* as Keepalived: the words after the command are its user and group */
+    assert_string_equal(a->notify_backup, "/x/b.sh arg");
+    assert_string_equal(a->notify_user[1], "nobody");
+    assert_string_equal(a->notify_group[1], "nogroup");
+    assert_null(a->notify_user[0]);
     assert_false(a->notify_prio_changes); /* the instance overrides global_defs */
     assert_true(b->notify_prio_changes);
     assert_false(a->higher_prio_send_advert);
