@@ -83,7 +83,7 @@ run() {
   wait_vip "$NSB" 8000 >/dev/null
   ip netns exec "$NSC" timeout 10 tshark -q -i eth0 -a duration:4 -f "arp or ip proto 112" \
     -w "$T/$1.pcap" >/dev/null 2>&1 & CAP=$!
-  sleep 1
+  wait_file "$T/$1.pcap" 5; sleep 0.5 # tshark can take a second to start
   bg ip netns exec "$NSA" "$VRRPD" -f "$T/$1-a.conf" -R "$T/$1-ra" 2>"$T/$1-a.log"; PA=$!
   wait "$CAP" 2>/dev/null || true
   kill "$PA" "$PB"; wait "$PA" "$PB" 2>/dev/null || true
