@@ -56,7 +56,9 @@ static int tkw_kind(int argc, char **argv, void *v, char **err)
     int k = feed_kind_parse(argv[1]);
 
     if (k < 0)
-        return lk_cfg_err(err, "'kind' expects tcp, http, mysql or galera");
+        return lk_cfg_err(
+            err,
+            "'kind' expects tcp, http, mysql, galera, tcp-check, redis, pgsql, smtp or ssl-hello");
     ((struct tctx *)v)->t->kind = (enum feed_kind)k;
     return 0;
 }
@@ -108,7 +110,7 @@ static int tkw_expect(int argc, char **argv, void *v, char **err)
     int e = feed_expect_parse(argv[1]);
 
     if (e <= FEED_EXPECT_DEFAULT)
-        return lk_cfg_err(err, "'expect' expects status, rstatus or string, then a value");
+        return lk_cfg_err(err, "'expect' expects status, rstatus, string or rstring, then a value");
     if (strlen(argv[2]) >= sizeof(t->expect_arg))
         return lk_cfg_err(err, "'expect' value too long");
     t->expect = (enum feed_expect)e;

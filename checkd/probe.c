@@ -54,6 +54,25 @@ void chk__probe_finish(struct chk_probe *p, struct chk_result *r)
     p->cb(p->ud, r);
 }
 
+void chk__probe_base(struct chk_probe *b,
+                     uv_loop_t *loop,
+                     const struct feed_target *cfg,
+                     const struct lk_addr *addr,
+                     uint64_t timeout_ms,
+                     chk_probe_cb cb,
+                     void *ud,
+                     void (*cancel)(struct chk_probe *p))
+{
+    *b = (struct chk_probe){.loop = loop,
+                            .cfg = cfg,
+                            .addr = *addr,
+                            .timeout_ms = timeout_ms,
+                            .start_us = lk_mono_us(),
+                            .cb = cb,
+                            .ud = ud,
+                            .cancel = cancel};
+}
+
 static void sp_closed(uv_handle_t *h)
 {
     struct stream_probe *s = h->data;
@@ -96,8 +115,7 @@ static void sp_timeout(uv_timer_t *t)
     struct chk_result r = {.code = -1, .read_only = -1};
 
     if (!s->connected)
-        chk_result_set(&r, FEED_RES_L4TOUT, -1, "Layer4 timeout after %llu ms",
-                       (unsigned long long)s->base.timeout_ms);
+        chk_result_haproxy(&r, FEED_RES_L4TOUT, 0, NULL);
     else
         chk_result_set(&r, FEED_RES_L7TOUT, -1, "Layer7 timeout after %llu ms (%zu bytes read)",
                        (unsigned long long)s->base.timeout_ms, s->in_len);
@@ -182,14 +200,14 @@ static void sp_connected(uv_connect_t *req, int status)
     if (s->base.finished || status == UV_ECANCELED)
         return;
     if (status < 0) {
-        chk_result_set(&r, FEED_RES_L4CON, -1, "Layer4 connection problem: %s",
-                       uv_strerror(status));
+        /* HAProxy's words: 'Layer4 connection problem, info: "Connection refused"' */
+        chk_result_haproxy(&r, FEED_RES_L4CON, 0, strerror(-status));
         sp_done(s, &r);
         return;
     }
     s->connected = 1;
     if (s->base.cfg->kind == FEED_KIND_TCP) {
-        chk_result_set(&r, FEED_RES_L4OK, -1, "Layer4 check passed");
+        chk_result_haproxy(&r, FEED_RES_L4OK, 0, NULL);
         sp_done(s, &r);
         return;
     }
@@ -264,17 +282,12 @@ int chk_probe_start(struct chk_probe **ret,
         timeout_ms = 2000;
     if (cfg->kind == FEED_KIND_GALERA)
         return chk__galera_start(ret, loop, cfg, addr, timeout_ms, cb, ud);
+    if (chk__is_tcpchk(cfg->kind))
+        return chk__tcpchk_start(ret, loop, cfg, addr, timeout_ms, cb, ud);
     s = calloc(1, sizeof(*s));
     if (!s)
         return -ENOMEM;
-    s->base.loop = loop;
-    s->base.cfg = cfg;
-    s->base.addr = *addr;
-    s->base.timeout_ms = timeout_ms;
-    s->base.start_us = lk_mono_us();
-    s->base.cb = cb;
-    s->base.ud = ud;
-    s->base.cancel = sp_cancel;
+    chk__probe_base(&s->base, loop, cfg, addr, timeout_ms, cb, ud, sp_cancel);
     return stream_start(ret, s);
 }
 

@@ -88,4 +88,9 @@ void chk_galera_judge(const struct feed_target *cfg,
 void chk_result_set(struct chk_result *r, enum feed_result res, int code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* Fill r as HAProxy reports a check: reason "DESC[, code: N][, info:
+ * \"INFO\"]" (the code for L7OK, L7OKC and L7STS only, as HAProxy's log
+ * lines have it); info may be NULL. */
+void chk_result_haproxy(struct chk_result *r, enum feed_result res, int code, const char *info);
+
 #endif

@@ -19,7 +19,6 @@
 #include <mysql.h>
 
 #include "checkd/probe_int.h"
-#include "common/clock.h"
 #include "common/compiler.h"
 
 #define Q_STATUS                                                                                   \
@@ -354,14 +353,7 @@ int chk__galera_start(struct chk_probe **ret,
         return -ENOMEM;
     }
     set_options(g->my, timeout_ms);
-    g->base = (struct chk_probe){.loop = loop,
-                                 .cfg = cfg,
-                                 .addr = *addr,
-                                 .timeout_ms = timeout_ms,
-                                 .start_us = lk_mono_us(),
-                                 .cb = cb,
-                                 .ud = ud,
-                                 .cancel = gp_cancel};
+    chk__probe_base(&g->base, loop, cfg, addr, timeout_ms, cb, ud, gp_cancel);
     g->local_state = -1;
     g->read_only = -1;
     g->result.read_only = -1;

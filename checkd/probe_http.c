@@ -45,7 +45,10 @@ int chk_http_request(const struct feed_target *cfg,
         fprintf(f, "Host: %s\r\n", lk_addr_str(addr, host, sizeof(host)));
     if (!has_header(cfg, "connection"))
         fprintf(f, "Connection: close\r\n");
-    fprintf(f, "User-Agent: lbkit-checkd\r\n\r\n");
+    /* HAProxy adds the length of "http-check send body" itself */
+    if (cfg->body[0])
+        fprintf(f, "Content-Length: %zu\r\n", strlen(cfg->body));
+    fprintf(f, "User-Agent: lbkit-checkd\r\n\r\n%s", cfg->body);
     if (fclose(f) != 0) {
         free(buf);
         return -ENOMEM;
@@ -95,7 +98,7 @@ static int status_spec_ok(const char *spec)
     return *end == '\0' && lo >= 100 && hi <= 999 && lo <= hi;
 }
 
-static int regex_match(const char *re, const char *s)
+int chk__regex_match(const char *re, const char *s)
 {
     regex_t rx;
     int m;
@@ -127,7 +130,7 @@ static void judge_status(const struct feed_target *cfg, int code, struct chk_res
     if (cfg->expect == FEED_EXPECT_STATUS)
         m = status_match(cfg->expect_arg, code);
     else if (cfg->expect == FEED_EXPECT_RSTATUS)
-        m = regex_match(cfg->expect_arg, num);
+        m = chk__regex_match(cfg->expect_arg, num);
     else
         m = code >= 200 && code < 400;
     if (cfg->expect_not && cfg->expect != FEED_EXPECT_DEFAULT)
@@ -154,22 +157,28 @@ int chk_http_judge(const struct feed_target *cfg,
                        len ? "not an HTTP status line" : "empty response");
         return 1;
     }
-    if (cfg->expect != FEED_EXPECT_STRING) {
+    if (cfg->expect != FEED_EXPECT_STRING && cfg->expect != FEED_EXPECT_RSTRING) {
         judge_status(cfg, code, r);
         return 1;
     }
     body = body_of(buf, len);
-    m = body && strstr(body, cfg->expect_arg) != NULL;
+    if (cfg->expect == FEED_EXPECT_STRING)
+        m = body && strstr(body, cfg->expect_arg) != NULL;
+    else
+        m = body && chk__regex_match(cfg->expect_arg, body);
     if (!m && !eof)
         return 0; /* the string may still come */
     if (cfg->expect_not)
         m = !m;
     if (m)
-        chk_result_set(r, FEED_RES_L7OK, code, "Layer7 check passed: body %s '%s'",
-                       cfg->expect_not ? "lacks" : "has", cfg->expect_arg);
+        chk_result_set(r, FEED_RES_L7OK, code, "Layer7 check passed: body %s %s'%s'",
+                       cfg->expect_not ? "lacks" : "has",
+                       cfg->expect == FEED_EXPECT_RSTRING ? "a match of " : "", cfg->expect_arg);
     else
-        chk_result_set(r, FEED_RES_L7RSP, code, "Layer7 wrong body: %s '%s' (HTTP status %d)",
-                       cfg->expect_not ? "found" : "did not find", cfg->expect_arg, code);
+        chk_result_set(r, FEED_RES_L7RSP, code, "Layer7 wrong body: %s %s'%s' (HTTP status %d)",
+                       cfg->expect_not ? "found" : "did not find",
+                       cfg->expect == FEED_EXPECT_RSTRING ? "a match of " : "", cfg->expect_arg,
+                       code);
     return 1;
 }
 
@@ -177,9 +186,14 @@ int chk_probe_validate(const struct feed_target *cfg, const char **why)
 {
     regex_t rx;
 
-    if (cfg->kind == FEED_KIND_HTTP && cfg->expect == FEED_EXPECT_RSTATUS) {
+    if (chk__is_tcpchk(cfg->kind))
+        return chk__tcpchk_validate(cfg, why);
+    if (cfg->kind == FEED_KIND_HTTP &&
+        (cfg->expect == FEED_EXPECT_RSTATUS || cfg->expect == FEED_EXPECT_RSTRING)) {
         if (regcomp(&rx, cfg->expect_arg, REG_EXTENDED | REG_NOSUB) != 0) {
-            *why = "http-check expect rstatus: invalid regular expression";
+            *why = cfg->expect == FEED_EXPECT_RSTATUS
+                       ? "http-check expect rstatus: invalid regular expression"
+                       : "http-check expect rstring: invalid regular expression";
             return -EINVAL;
         }
         regfree(&rx);

@@ -20,12 +20,42 @@ struct chk_probe {
 /* Deliver the result once (latency filled here) and mark finished. */
 void chk__probe_finish(struct chk_probe *p, struct chk_result *r);
 
-int chk__galera_start(struct chk_probe **ret,
-                      uv_loop_t *loop,
-                      const struct feed_target *cfg,
-                      const struct lk_addr *addr,
-                      uint64_t timeout_ms,
-                      chk_probe_cb cb,
-                      void *ud);
+/* Fill the base of a new probe (the clock starts here). */
+void chk__probe_base(struct chk_probe *b,
+                     uv_loop_t *loop,
+                     const struct feed_target *cfg,
+                     const struct lk_addr *addr,
+                     uint64_t timeout_ms,
+                     chk_probe_cb cb,
+                     void *ud,
+                     void (*cancel)(struct chk_probe *p));
+
+/* POSIX extended regex `re` matches `s`; 0 when it does not or does not
+ * compile (configs are validated before). */
+int chk__regex_match(const char *re, const char *s);
+
+/* A probe kind's start: the contract of chk_probe_start(). */
+typedef int chk_start_fn(struct chk_probe **ret,
+                         uv_loop_t *loop,
+                         const struct feed_target *cfg,
+                         const struct lk_addr *addr,
+                         uint64_t timeout_ms,
+                         chk_probe_cb cb,
+                         void *ud);
+
+chk_start_fn chk__galera_start;
+
+/* The tcp-check engine: kind tcp-check runs cfg's steps; redis, pgsql,
+ * smtp and ssl-hello run the step lists HAProxy builds for them. */
+chk_start_fn chk__tcpchk_start;
+
+/* chk_probe_validate() for those kinds: regexes compile, pgsql has a user. */
+int chk__tcpchk_validate(const struct feed_target *cfg, const char **why);
+
+/* Whether kind runs on the tcp-check engine. */
+static inline int chk__is_tcpchk(enum feed_kind k)
+{
+    return k >= FEED_KIND_TCPCHK && k < FEED_KIND_MAX;
+}
 
 #endif

@@ -101,6 +101,8 @@ static void probe_done(void *ud, const struct chk_result *r)
     struct chk_target *t = ud;
     enum feed_state prev = pub_state(t);
     enum feed_result prev_res = t->st.result;
+    /* an agent's news is its reply ("75%" after "100%"), whatever the counter */
+    int new_reply = t->cfg.kind == FEED_KIND_AGENT && strcmp(t->st.reason, r->reason) != 0;
     unsigned bits;
     uint64_t now = lk_mono_ms();
     int first = !t->checked;
@@ -118,7 +120,7 @@ static void probe_done(void *ud, const struct chk_result *r)
         t->st.change_us = t->st.check_us;
     /* the first result, a counter move or a new kind of result is news;
      * the same result again is not (latency alone changes every time) */
-    if (bits || first || prev_res != r->result)
+    if (bits || first || prev_res != r->result || new_reply)
         publish(t, (int)prev);
     if (bits & CHK_HEALTH_CHANGED_STATE)
         lk_log(LK_LOG_NOTICE, "target %s is %s: %s (%s)", t->cfg.id, chk_state_name(t->h.state),

@@ -10,12 +10,18 @@
 #include "proto/feed.h"
 
 static const char *const state_names[FEED_STATE_MAX] = {"DOWN", "UP", "MAINT", "DRAIN"};
-static const char *const kind_names[FEED_KIND_MAX] = {"tcp", "http", "mysql", "galera"};
+static const char *const kind_names[FEED_KIND_MAX] = {
+    "tcp", "http", "mysql", "galera", "tcp-check", "redis", "pgsql", "smtp", "ssl-hello", "agent"};
+static const char *const tc_action_names[FEED_TC_ACTION_MAX] = {"connect", "send", "expect",
+                                                                "comment"};
+static const char *const tc_match_names[FEED_TC_MATCH_MAX] = {"string", "rstring", "binary",
+                                                              "rbinary", "line"};
 static const char *const result_names[FEED_RES_MAX] = {
     "INI",   "SOCKERR", "L4OK",  "L4TOUT", "L4CON", "L6OK",  "L6TOUT",
     "L6RSP", "L7OK",    "L7OKC", "L7TOUT", "L7RSP", "L7STS",
 };
-static const char *const expect_names[FEED_EXPECT_MAX] = {"default", "status", "rstatus", "string"};
+static const char *const expect_names[FEED_EXPECT_MAX] = {"default", "status", "rstatus", "string",
+                                                          "rstring"};
 static const char *const msg_names[FEED_MSG_MAX] = {"snapshot", "event", "removed", "missed",
                                                     "reply"};
 
@@ -47,6 +53,26 @@ const char *feed_result_name(enum feed_result r)
 const char *feed_expect_name(enum feed_expect e)
 {
     return (unsigned)e < FEED_EXPECT_MAX ? expect_names[e] : "?";
+}
+
+const char *feed_tc_action_name(enum feed_tc_action a)
+{
+    return (unsigned)a < FEED_TC_ACTION_MAX ? tc_action_names[a] : "?";
+}
+
+const char *feed_tc_match_name(enum feed_tc_match m)
+{
+    return (unsigned)m < FEED_TC_MATCH_MAX ? tc_match_names[m] : "?";
+}
+
+int feed_tc_action_parse(const char *s)
+{
+    return lookup(tc_action_names, FEED_TC_ACTION_MAX, s);
+}
+
+int feed_tc_match_parse(const char *s)
+{
+    return lookup(tc_match_names, FEED_TC_MATCH_MAX, s);
 }
 
 int feed_state_parse(const char *s)
@@ -415,10 +441,51 @@ static json_t *http_json(const struct feed_target *t)
 
     for (i = 0; hdrs && i < t->nhdrs && i < FEED_MAX_HDRS; i++)
         json_array_append_new(hdrs, json_string(t->hdrs[i]));
-    return json_pack("{s:s, s:s, s:s, s:o, s:s, s:b, s:s}", "method", t->method, "uri", t->uri,
+    return json_pack("{s:s, s:s, s:s, s:o, s:s, s:b, s:s, s:s}", "method", t->method, "uri", t->uri,
                      "version", t->version, "headers", hdrs ? hdrs : json_array(), "expect",
                      feed_expect_name(t->expect), "expect_not", t->expect_not, "expect_arg",
-                     t->expect_arg);
+                     t->expect_arg, "body", t->body);
+}
+
+static json_t *hex_json(const uint8_t *d, size_t n)
+{
+    static const char digits[] = "0123456789ABCDEF";
+    char hex[2 * FEED_TC_DATA_MAX + 1];
+    size_t i;
+
+    for (i = 0; i < n && i < FEED_TC_DATA_MAX; i++) {
+        hex[2 * i] = digits[d[i] >> 4];
+        hex[2 * i + 1] = digits[d[i] & 15];
+    }
+    hex[2 * i] = '\0';
+    return json_string(hex);
+}
+
+static json_t *result_json(uint8_t res)
+{
+    return json_string(res == FEED_RES_INI ? "" : feed_result_name((enum feed_result)res));
+}
+
+static json_t *step_json(const struct feed_tcstep *c)
+{
+    return json_pack("{s:s, s:s, s:b, s:b, s:i, s:s, s:o, s:i, s:o, s:o, s:o, s:s, s:s, s:s}",
+                     "action", feed_tc_action_name((enum feed_tc_action)c->action), "match",
+                     feed_tc_match_name((enum feed_tc_match)c->match), "neg", c->neg, "linger",
+                     c->linger, "port", (int)c->port, "addr", c->addr, "data",
+                     hex_json(c->data, c->len), "min_recv", (int)c->min_recv, "ok_status",
+                     result_json(c->ok_status), "error_status", result_json(c->err_status),
+                     "tout_status", result_json(c->tout_status), "comment", c->comment,
+                     "on_success", c->on_success, "on_error", c->on_error);
+}
+
+static json_t *steps_json(const struct feed_target *t)
+{
+    json_t *a = json_array();
+    unsigned i;
+
+    for (i = 0; a && i < t->nsteps && i < FEED_TC_MAX_STEPS; i++)
+        json_array_append_new(a, step_json(&t->steps[i]));
+    return a ? a : json_array();
 }
 
 char *feed_encode_target(const struct feed_target *t)
@@ -435,7 +502,13 @@ char *feed_encode_target(const struct feed_target *t)
         return NULL;
     if (t->kind == FEED_KIND_HTTP)
         json_object_set_new(o, "http", http_json(t));
-    if (t->kind == FEED_KIND_MYSQL || t->kind == FEED_KIND_GALERA)
+    if (t->kind == FEED_KIND_TCPCHK)
+        json_object_set_new(o, "tcpcheck", steps_json(t));
+    if (t->kind == FEED_KIND_SMTP)
+        json_object_set_new(o, "ehlo", json_string(t->ehlo));
+    if (t->kind == FEED_KIND_AGENT)
+        json_object_set_new(o, "agent_send", json_string(t->agent_send));
+    if (t->kind == FEED_KIND_MYSQL || t->kind == FEED_KIND_GALERA || t->kind == FEED_KIND_PGSQL)
         json_object_set_new(o, "db",
                             json_pack("{s:s, s:s, s:b}", "user", t->user, "password", t->password,
                                       "allow_donor", t->allow_donor));
@@ -458,6 +531,7 @@ static int http_from_json(json_t *h, struct feed_target *t)
     get_str(h, "uri", t->uri, sizeof(t->uri));
     get_str(h, "version", t->version, sizeof(t->version));
     get_str(h, "expect_arg", t->expect_arg, sizeof(t->expect_arg));
+    get_str(h, "body", t->body, sizeof(t->body));
     if (get_enum(h, "expect", feed_expect_parse, &ex) < 0)
         return -EBADMSG;
     t->expect = (enum feed_expect)ex;
@@ -471,6 +545,102 @@ static int http_from_json(json_t *h, struct feed_target *t)
             return -EBADMSG;
         snprintf(t->hdrs[i], sizeof(t->hdrs[i]), "%s", json_string_value(v));
         t->nhdrs = (unsigned)i + 1;
+    }
+    return 0;
+}
+
+static int hexval(int c)
+{
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
+
+int feed_hex_decode(const char *hex, uint8_t *out, size_t cap)
+{
+    size_t n = strlen(hex), i;
+    int hi, lo;
+
+    if (n % 2 || n / 2 > cap)
+        return -EINVAL;
+    for (i = 0; i < n / 2; i++) {
+        hi = hexval((unsigned char)hex[2 * i]);
+        lo = hexval((unsigned char)hex[2 * i + 1]);
+        if (hi < 0 || lo < 0)
+            return -EINVAL;
+        out[i] = (uint8_t)(hi << 4 | lo);
+    }
+    return (int)(n / 2);
+}
+
+/* "" (the default) or a result name. */
+static int get_status(json_t *o, const char *key, uint8_t *out)
+{
+    json_t *v = json_object_get(o, key);
+    int r;
+
+    if (!v || (json_is_string(v) && !json_string_value(v)[0]))
+        return 0;
+    r = json_is_string(v) ? feed_result_parse(json_string_value(v)) : -EINVAL;
+    if (r < 0)
+        return -EBADMSG;
+    *out = (uint8_t)r;
+    return 0;
+}
+
+static int step_from_json(json_t *o, struct feed_tcstep *c)
+{
+    char hex[2 * FEED_TC_DATA_MAX + 1];
+    int act = 0, m = 0, r = 0, n;
+    json_int_t port = 0, min = -1;
+
+    if (!json_is_object(o))
+        return -EBADMSG;
+    memset(c, 0, sizeof(*c));
+    r |= get_enum(o, "action", feed_tc_action_parse, &act);
+    r |= get_enum(o, "match", feed_tc_match_parse, &m);
+    r |= get_status(o, "ok_status", &c->ok_status);
+    r |= get_status(o, "error_status", &c->err_status);
+    r |= get_status(o, "tout_status", &c->tout_status);
+    r |= get_int(o, "port", 0, 65535, &port);
+    r |= get_int(o, "min_recv", -1, 65536, &min);
+    if (r)
+        return -EBADMSG;
+    c->action = (uint8_t)act;
+    c->match = (uint8_t)m;
+    c->neg = json_is_true(json_object_get(o, "neg"));
+    c->linger = json_is_true(json_object_get(o, "linger"));
+    c->port = (uint16_t)port;
+    c->min_recv = (int32_t)min;
+    get_str(o, "addr", c->addr, sizeof(c->addr));
+    get_str(o, "data", hex, sizeof(hex));
+    n = feed_hex_decode(hex, c->data, sizeof(c->data));
+    if (n < 0)
+        return -EBADMSG;
+    c->len = (uint16_t)n;
+    get_str(o, "comment", c->comment, sizeof(c->comment));
+    get_str(o, "on_success", c->on_success, sizeof(c->on_success));
+    get_str(o, "on_error", c->on_error, sizeof(c->on_error));
+    c->ok_info = c->on_success[0] ? FEED_TC_INFO_TEXT : FEED_TC_INFO_NONE;
+    c->err_info = c->on_error[0] ? FEED_TC_INFO_TEXT : FEED_TC_INFO_NONE;
+    return 0;
+}
+
+static int steps_from_json(json_t *a, struct feed_target *t)
+{
+    json_t *v;
+    size_t i;
+
+    if (!a)
+        return 0;
+    if (!json_is_array(a) || json_array_size(a) > FEED_TC_MAX_STEPS)
+        return -EBADMSG;
+    json_array_foreach(a, i, v)
+    {
+        if (step_from_json(v, &t->steps[i]) < 0)
+            return -EBADMSG;
+        t->nsteps = (unsigned)i + 1;
     }
     return 0;
 }
@@ -502,6 +672,10 @@ static int target_from_json(json_t *o, struct feed_target *t)
     get_str(db, "user", t->user, sizeof(t->user));
     get_str(db, "password", t->password, sizeof(t->password));
     t->allow_donor = json_is_true(json_object_get(db, "allow_donor"));
+    get_str(o, "ehlo", t->ehlo, sizeof(t->ehlo));
+    get_str(o, "agent_send", t->agent_send, sizeof(t->agent_send));
+    if (steps_from_json(json_object_get(o, "tcpcheck"), t) < 0)
+        return -EBADMSG;
     return http_from_json(json_object_get(o, "http"), t);
 }
 

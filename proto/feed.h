@@ -31,6 +31,12 @@ enum feed_kind {
     FEED_KIND_HTTP,
     FEED_KIND_MYSQL,
     FEED_KIND_GALERA,
+    FEED_KIND_TCPCHK, /* "option tcp-check": the target's own steps */
+    FEED_KIND_REDIS,  /* the protocol checks below are step lists checkd builds */
+    FEED_KIND_PGSQL,
+    FEED_KIND_SMTP,
+    FEED_KIND_SSL_HELLO,
+    FEED_KIND_AGENT, /* HAProxy's agent-check: the agent's one-line reply is the info */
     FEED_KIND_MAX
 };
 
@@ -58,7 +64,60 @@ enum feed_expect {
     FEED_EXPECT_STATUS,      /* "200" or "200-399" */
     FEED_EXPECT_RSTATUS,     /* POSIX extended regex on the status code */
     FEED_EXPECT_STRING,      /* substring of the body */
+    FEED_EXPECT_RSTRING,     /* POSIX extended regex on the body */
     FEED_EXPECT_MAX
+};
+
+/* tcp-check steps (HAProxy's "tcp-check connect|send|send-binary|expect"). */
+enum feed_tc_action {
+    FEED_TC_CONNECT = 0,
+    FEED_TC_SEND,
+    FEED_TC_EXPECT,
+    FEED_TC_COMMENT, /* a "tcp-check comment" line: counts as a step, does nothing */
+    FEED_TC_ACTION_MAX
+};
+
+enum feed_tc_match {
+    FEED_TC_STRING = 0, /* substring of what was received */
+    FEED_TC_RSTRING,    /* POSIX extended regex on it, as text */
+    FEED_TC_BINARY,     /* byte string (given in hex) */
+    FEED_TC_RBINARY,    /* regex on the upper-case hex of what was received */
+    FEED_TC_LINE,       /* a line: up to a LF, or what came before the close */
+    FEED_TC_MATCH_MAX
+};
+
+/* How an expect step's info text is made (protocol checks only; "tcp-check"
+ * lines give a fixed text or none). */
+enum feed_tc_info {
+    FEED_TC_INFO_NONE = 0,
+    FEED_TC_INFO_TEXT, /* on_success / on_error as written */
+    FEED_TC_INFO_LINE, /* received bytes from info_off, spaces trimmed, up to CR/LF */
+    FEED_TC_INFO_CSTR, /* received bytes from info_off up to a NUL */
+    FEED_TC_INFO_MAX
+};
+
+#define FEED_TC_MAX_STEPS 16
+#define FEED_TC_DATA_MAX  256
+#define FEED_TC_TEXT_MAX  64
+
+struct feed_tcstep {
+    uint8_t action;   /* enum feed_tc_action */
+    uint8_t match;    /* expect: enum feed_tc_match */
+    uint8_t neg;      /* expect: "!" */
+    uint8_t linger;   /* connect: close with FIN rather than RST */
+    uint16_t port;    /* connect: 0 = the target's port */
+    uint16_t len;     /* bytes in data: what send writes, what expect matches (a regex
+                         is text) */
+    int32_t min_recv; /* expect: -1 unset */
+    uint8_t ok_status, err_status, tout_status; /* enum feed_result; INI = default */
+    uint8_t ok_info, err_info;                  /* enum feed_tc_info */
+    uint8_t info_off;
+    uint8_t code_digits; /* expect: the check code is the first 3 bytes (SMTP) */
+    uint8_t multiline;   /* expect: wait for the last line of a "250-" reply (SMTP) */
+    char addr[48];       /* connect: "" = the target's address */
+    uint8_t data[FEED_TC_DATA_MAX];
+    char comment[FEED_TC_TEXT_MAX];
+    char on_success[FEED_TC_TEXT_MAX], on_error[FEED_TC_TEXT_MAX];
 };
 
 #define FEED_ID_MAX     256
@@ -123,20 +182,31 @@ struct feed_target {
     enum feed_expect expect;
     int expect_not; /* "http-check expect ! ..." */
     char expect_arg[FEED_HDR_MAX];
+    char body[512]; /* "http-check send body B": sent with a Content-Length */
     /* mysql, galera */
     char user[64], password[128];
     int allow_donor; /* galera: Donor/Desynced counts as up */
+    /* tcp-check (kind tcp-check), smtp (ehlo: "EHLO domain" or "HELO
+     * localhost"), pgsql (user) */
+    struct feed_tcstep steps[FEED_TC_MAX_STEPS];
+    unsigned nsteps;
+    char ehlo[128];
+    char agent_send[128]; /* agent: "agent-send" bytes, sent first */
 };
 
 const char *feed_state_name(enum feed_state s);
 const char *feed_kind_name(enum feed_kind k);
 const char *feed_result_name(enum feed_result r);
 const char *feed_expect_name(enum feed_expect e);
+const char *feed_tc_action_name(enum feed_tc_action a);
+const char *feed_tc_match_name(enum feed_tc_match m);
 /* Name to enum: the value, or -EINVAL. */
 int feed_state_parse(const char *s);
 int feed_kind_parse(const char *s);
 int feed_result_parse(const char *s);
 int feed_expect_parse(const char *s);
+int feed_tc_action_parse(const char *s);
+int feed_tc_match_parse(const char *s);
 
 /* "going up", "going down" while the counter is between its extremes,
  * else NULL. */
@@ -161,6 +231,10 @@ void feed_msg_clear(struct feed_msg *m);
 /* Registration object, compact JSON without newline. */
 char *feed_encode_target(const struct feed_target *t);
 int feed_decode_target(const uint8_t *buf, size_t len, struct feed_target *out);
+
+/* Hex text (either case, even length) to bytes: the count, or -EINVAL when
+ * it is not hex or does not fit in cap. */
+int feed_hex_decode(const char *hex, uint8_t *out, size_t cap);
 
 /* Set a target to the defaults (tcp, rise 2, fall 3, inter 2000). */
 void feed_target_defaults(struct feed_target *t);

@@ -9,7 +9,10 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,26 +21,11 @@
 #include "common/cfglex.h"
 #include "common/log.h"
 #include "proto/vrrp_pkt.h"
+#include "vrrpd/cfg_int.h"
 
 #define LEX_FLAGS (LK_CFGLEX_BRACES | LK_CFGLEX_BANG | LK_CFGLEX_INCLUDE)
 #define MAX_DEPTH 8
-#define UNSET     UINT32_MAX
-
-enum blk {
-    BLK_TOP = 0,
-    BLK_GLOBAL,
-    BLK_SCRIPT,
-    BLK_INST,
-    BLK_AUTH,
-    BLK_VIPS,
-    BLK_VIPS_EXCL,
-    BLK_TSCRIPT,
-    BLK_TIFACE,
-    BLK_PEERS,
-    BLK_LBD,
-    BLK_SKIP, /* accepted for compatibility, content ignored */
-    BLK_MAX
-};
+#define UNSET     VR__UNSET
 
 static const char *const blk_names[BLK_MAX] = {
     [BLK_TOP] = "top level",
@@ -51,23 +39,20 @@ static const char *const blk_names[BLK_MAX] = {
     [BLK_TIFACE] = "track_interface",
     [BLK_PEERS] = "unicast_peer",
     [BLK_LBD] = "track_lbd",
+    [BLK_TFILE] = "track_file",
+    [BLK_TPROC] = "vrrp_track_process",
+    [BLK_TFILE_REF] = "track_file",
+    [BLK_TPROC_REF] = "track_process",
+    [BLK_SYNC] = "vrrp_sync_group",
+    [BLK_SYNC_GRP] = "group",
+    [BLK_ROUTES] = "virtual_routes",
+    [BLK_RULES] = "virtual_rules",
     [BLK_SKIP] = "ignored",
-};
-
-/* Parser state handed to every handler (no current_* globals). */
-struct ctx {
-    struct vr_cfg *cfg;
-    struct vr_inst_cfg *inst;
-    struct vr_script_cfg *script;
-    const char *file;
-    unsigned line;
 };
 
 static const struct lk_cfgkw *const tables[BLK_MAX];
 
-static int fail(const struct ctx *c, char **err, const char *fmt, ...) LK_PRINTF(3, 4);
-
-static int fail(const struct ctx *c, char **err, const char *fmt, ...)
+int vr__fail(const struct vr__ctx *c, char **err, const char *fmt, ...)
 {
     char *msg = NULL;
     va_list ap;
@@ -81,15 +66,13 @@ static int fail(const struct ctx *c, char **err, const char *fmt, ...)
     return LK_CFG_FATAL;
 }
 
-static int warn(const struct ctx *c, const char *what)
+int vr__warn(const struct vr__ctx *c, const char *what)
 {
     lk_log(LK_LOG_WARNING, "%s:%u: %s", c->file, c->line, what);
     return LK_CFG_OK;
 }
 
-/* "1", "0.5", "0.05": a decimal with at most `digits` fractional digits,
- * as an integer count of 10^-digits units, bounded by max. */
-static int parse_fixed(const char *s, unsigned digits, uint64_t max, uint64_t *ret)
+int vr__parse_fixed(const char *s, unsigned digits, uint64_t max, uint64_t *ret)
 {
     uint64_t v = 0;
     unsigned frac = 0;
@@ -114,42 +97,39 @@ static int parse_fixed(const char *s, unsigned digits, uint64_t max, uint64_t *r
     return 0;
 }
 
-static int num(const struct ctx *c,
-               char **argv,
-               int i,
-               int64_t min,
-               int64_t max,
-               int64_t *ret,
-               char **err)
+int vr__num(const struct vr__ctx *c,
+            char **argv,
+            int i,
+            int64_t min,
+            int64_t max,
+            int64_t *ret,
+            char **err)
 {
     if (lk_parse_int(argv[i], min, max, ret) < 0)
-        return fail(c, err, "'%s': '%s' is not a number in [%lld, %lld]", argv[0], argv[i],
-                    (long long)min, (long long)max);
+        return vr__fail(c, err, "'%s': '%s' is not a number in [%lld, %lld]", argv[0], argv[i],
+                        (long long)min, (long long)max);
     return LK_CFG_OK;
 }
 
-/* Seconds with up to three decimals, as Keepalived's timers, into ms. */
-static int secs_ms(const struct ctx *c, char **argv, int i, uint32_t *ret, char **err)
+int vr__secs_ms(const struct vr__ctx *c, char **argv, int i, uint32_t *ret, char **err)
 {
     uint64_t v;
 
-    if (parse_fixed(argv[i], 3, 3600 * 1000, &v) < 0)
-        return fail(c, err, "'%s': '%s' is not a time in seconds (0 to 3600, e.g. 1 or 0.5)",
-                    argv[0], argv[i]);
+    if (vr__parse_fixed(argv[i], 3, 3600 * 1000, &v) < 0)
+        return vr__fail(c, err, "'%s': '%s' is not a time in seconds (0 to 3600, e.g. 1 or 0.5)",
+                        argv[0], argv[i]);
     *ret = (uint32_t)v;
     return LK_CFG_OK;
 }
 
-static int dupstr(const struct ctx *c, char **dst, const char *s, char **err)
+int vr__dupstr(const struct vr__ctx *c, char **dst, const char *s, char **err)
 {
     free(*dst);
     *dst = strdup(s);
-    return *dst ? LK_CFG_OK : fail(c, err, "out of memory");
+    return *dst ? LK_CFG_OK : vr__fail(c, err, "out of memory");
 }
 
-/* Join argv[from..] with spaces: notify and script commands may be
- * written quoted or not. */
-static int join_args(const struct ctx *c, char **dst, int argc, char **argv, int from, char **err)
+int vr__join_args(const struct vr__ctx *c, char **dst, int argc, char **argv, int from, char **err)
 {
     size_t len = 0;
     int i;
@@ -159,7 +139,7 @@ static int join_args(const struct ctx *c, char **dst, int argc, char **argv, int
     free(*dst);
     *dst = calloc(1, len + 1);
     if (!*dst)
-        return fail(c, err, "out of memory");
+        return vr__fail(c, err, "out of memory");
     for (i = from; i < argc; i++) {
         if (i > from)
             strncat(*dst, " ", len);
@@ -168,7 +148,7 @@ static int join_args(const struct ctx *c, char **dst, int argc, char **argv, int
     return LK_CFG_OK;
 }
 
-static int parse_ip(const char *s, uint32_t *ret)
+int vr__parse_ip(const char *s, uint32_t *ret)
 {
     struct in_addr a;
 
@@ -187,34 +167,34 @@ static int kw_ignore(int argc, char **argv, void *ctx, char **err)
 
 static int kw_router_id(int argc, char **argv, void *ctx, char **err)
 {
-    struct ctx *c = ctx;
+    struct vr__ctx *c = ctx;
 
-    return dupstr(c, &c->cfg->router_id, argv[1], err);
+    return vr__dupstr(c, &c->cfg->router_id, argv[1], err);
 }
 
 static int kw_script_security(int argc, char **argv, void *ctx, char **err)
 {
-    ((struct ctx *)ctx)->cfg->script_security = true;
+    ((struct vr__ctx *)ctx)->cfg->script_security = true;
     return LK_CFG_OK;
 }
 
 static int kw_script_user(int argc, char **argv, void *ctx, char **err)
 {
-    struct ctx *c = ctx;
+    struct vr__ctx *c = ctx;
     char **user = c->script ? &c->script->user : &c->cfg->script_user;
     char **group = c->script ? &c->script->group : &c->cfg->script_group;
 
-    if (dupstr(c, user, argv[1], err))
+    if (vr__dupstr(c, user, argv[1], err))
         return LK_CFG_FATAL;
-    return argc > 2 ? dupstr(c, group, argv[2], err) : LK_CFG_OK;
+    return argc > 2 ? vr__dupstr(c, group, argv[2], err) : LK_CFG_OK;
 }
 
 static int kw_version(int argc, char **argv, void *ctx, char **err)
 {
-    struct ctx *c = ctx;
+    struct vr__ctx *c = ctx;
     int64_t v;
 
-    if (num(c, argv, 1, 2, 3, &v, err))
+    if (vr__num(c, argv, 1, 2, 3, &v, err))
         return LK_CFG_FATAL;
     if (c->inst) {
         c->inst->version = (uint8_t)v;
@@ -225,7 +205,7 @@ static int kw_version(int argc, char **argv, void *ctx, char **err)
     return LK_CFG_OK;
 }
 
-static int parse_onoff(const char *s)
+int vr__parse_onoff(const char *s)
 {
     if (!strcmp(s, "on") || !strcmp(s, "yes") || !strcmp(s, "true") || !strcmp(s, "1"))
         return 1;
@@ -236,11 +216,11 @@ static int parse_onoff(const char *s)
 
 static int kw_fast_takeover(int argc, char **argv, void *ctx, char **err)
 {
-    struct ctx *c = ctx;
-    int v = argc > 1 ? parse_onoff(argv[1]) : 1;
+    struct vr__ctx *c = ctx;
+    int v = argc > 1 ? vr__parse_onoff(argv[1]) : 1;
 
     if (v < 0)
-        return fail(c, err, "'fast_takeover' expects on or off, not '%s'", argv[1]);
+        return vr__fail(c, err, "'fast_takeover' expects on or off, not '%s'", argv[1]);
     if (c->inst) {
         c->inst->fast_takeover = v;
         c->inst->fast_set = true;
@@ -250,10 +230,13 @@ static int kw_fast_takeover(int argc, char **argv, void *ctx, char **err)
     return LK_CFG_OK;
 }
 
-/* garp_master_* in an instance, vrrp_garp_master_* in global_defs */
+static int kw_lower_prio(struct vr__ctx *c, const char *k, char **argv, char **err);
+
+/* garp_master_* and garp_lower_prio_* in an instance, their vrrp_ forms in
+ * global_defs */
 static int kw_garp(int argc, char **argv, void *ctx, char **err)
 {
-    struct ctx *c = ctx;
+    struct vr__ctx *c = ctx;
     const char *k = argv[0] + (strncmp(argv[0], "vrrp_", 5) == 0 ? 5 : 0);
     uint32_t *delay = c->inst ? &c->inst->garp_delay_ms : &c->cfg->garp_delay_ms;
     uint32_t *refresh = c->inst ? &c->inst->garp_refresh_ms : &c->cfg->garp_refresh_ms;
@@ -261,11 +244,13 @@ static int kw_garp(int argc, char **argv, void *ctx, char **err)
     unsigned *rrep = c->inst ? &c->inst->garp_refresh_repeat : &c->cfg->garp_refresh_repeat;
     int64_t v;
 
+    if (!strncmp(k, "garp_lower_prio_", 16))
+        return kw_lower_prio(c, k, argv, err);
     if (!strcmp(k, "garp_master_delay"))
-        return secs_ms(c, argv, 1, delay, err);
+        return vr__secs_ms(c, argv, 1, delay, err);
     if (!strcmp(k, "garp_master_refresh"))
-        return secs_ms(c, argv, 1, refresh, err);
-    if (num(c, argv, 1, 1, 255, &v, err))
+        return vr__secs_ms(c, argv, 1, refresh, err);
+    if (vr__num(c, argv, 1, 1, 255, &v, err))
         return LK_CFG_FATAL;
     if (!strcmp(k, "garp_master_repeat"))
         *rep = (unsigned)v;
@@ -274,24 +259,180 @@ static int kw_garp(int argc, char **argv, void *ctx, char **err)
     return LK_CFG_OK;
 }
 
+static int kw_lower_prio(struct vr__ctx *c, const char *k, char **argv, char **err)
+{
+    uint32_t *delay =
+        c->inst ? &c->inst->garp_lower_prio_delay_ms : &c->cfg->garp_lower_prio_delay_ms;
+    unsigned *rep = c->inst ? &c->inst->garp_lower_prio_repeat : &c->cfg->garp_lower_prio_repeat;
+    int64_t v;
+
+    if (!strcmp(k, "garp_lower_prio_delay")) {
+        if (c->inst)
+            c->inst->lower_prio_delay_set = true;
+        return vr__secs_ms(c, argv, 1, delay, err);
+    }
+    /* 0: no gratuitous ARP at all on a lower-priority advertisement */
+    if (vr__num(c, argv, 1, 0, 255, &v, err))
+        return LK_CFG_FATAL;
+    *rep = (unsigned)v;
+    return LK_CFG_OK;
+}
+
+/* Booleans an instance takes from global_defs (the vrrp_ form) unless it
+ * sets its own: where each lives. */
+static const struct inst_bool {
+    const char *name;
+    size_t global, inst, set;
+} inst_bools[] = {
+    {"higher_prio_send_advert", offsetof(struct vr_cfg, higher_prio_send_advert),
+     offsetof(struct vr_inst_cfg, higher_prio_send_advert), offsetof(struct vr_inst_cfg, hpsa_set)},
+    {"notify_priority_changes", offsetof(struct vr_cfg, notify_prio_changes),
+     offsetof(struct vr_inst_cfg, notify_prio_changes), offsetof(struct vr_inst_cfg, npc_set)},
+    {"check_unicast_src", offsetof(struct vr_cfg, check_unicast_src),
+     offsetof(struct vr_inst_cfg, check_unicast_src), offsetof(struct vr_inst_cfg, cus_set)},
+    {"lower_prio_no_advert", offsetof(struct vr_cfg, lower_prio_no_advert),
+     offsetof(struct vr_inst_cfg, lower_prio_no_advert), offsetof(struct vr_inst_cfg, lpna_set)},
+};
+
+#define FIELD(base, off) ((bool *)(void *)((char *)(uintptr_t)(base) + (off)))
+
+static int kw_inst_bool(int argc, char **argv, void *ctx, char **err)
+{
+    struct vr__ctx *c = ctx;
+    const char *k = argv[0] + (strncmp(argv[0], "vrrp_", 5) == 0 ? 5 : 0);
+    int v = argc > 1 ? vr__parse_onoff(argv[1]) : 1;
+    const struct inst_bool *b = inst_bools;
+
+    if (v < 0)
+        return vr__fail(c, err, "'%s' expects on or off, not '%s'", argv[0], argv[1]);
+    while (strcmp(b->name, k) != 0)
+        b++; /* the tables below only name these */
+    if (!c->inst) {
+        *FIELD(c->cfg, b->global) = v;
+        return LK_CFG_OK;
+    }
+    *FIELD(c->inst, b->inst) = v;
+    *FIELD(c->inst, b->set) = true;
+    return LK_CFG_OK;
+}
+
+/* vrrp_priority N (nice value), vrrp_no_swap: applied at start */
+static int kw_process(int argc, char **argv, void *ctx, char **err)
+{
+    struct vr__ctx *c = ctx;
+    int64_t v;
+
+    if (!strcmp(argv[0], "vrrp_no_swap")) {
+        c->cfg->no_swap = true;
+        return LK_CFG_OK;
+    }
+    if (vr__num(c, argv, 1, -20, 19, &v, err))
+        return LK_CFG_FATAL;
+    c->cfg->nice = (int)v;
+    return LK_CFG_OK;
+}
+
+/* The other halves of Keepalived (checker, LVS, BFD) are not in vrrpd:
+ * their process settings have nothing to apply to. */
+static int kw_other_process(int argc, char **argv, void *ctx, char **err)
+{
+    return LK_CFG_OK;
+}
+
+static int kw_startup_delay(int argc, char **argv, void *ctx, char **err)
+{
+    struct vr__ctx *c = ctx;
+
+    return vr__secs_ms(c, argv, 1, &c->cfg->startup_delay_ms, err);
+}
+
+/* notify_fifo PATH [user [group]], notify_fifo_script CMD [user [group]],
+ * and the vrrp_ forms: vrrpd only has VRRP events, so both fifos get the
+ * same lines, as Keepalived writes its VRRP events to both. */
+static int kw_fifo(int argc, char **argv, void *ctx, char **err)
+{
+    struct vr__ctx *c = ctx;
+    const char *k = argv[0] + (strncmp(argv[0], "vrrp_", 5) == 0 ? 5 : 0);
+    struct vr_fifo_cfg *f = k == argv[0] ? &c->cfg->fifo : &c->cfg->vrrp_fifo;
+    int r;
+
+    if (!strcmp(k, "notify_fifo")) {
+        r = vr__dupstr(c, &f->path, argv[1], err);
+    } else {
+        r = vr__dupstr(c, &f->script, argv[1], err);
+        if (!r && argc > 2)
+            r = vr__dupstr(c, &f->user, argv[2], err);
+        if (!r && argc > 3)
+            r = vr__dupstr(c, &f->group, argv[3], err);
+    }
+    return r;
+}
+
+/* vrrp_min_garp: one GARP at once, no second burst (Keepalived) */
+static int kw_min_garp(int argc, char **argv, void *ctx, char **err)
+{
+    struct vr__ctx *c = ctx;
+    int v = argc > 1 ? vr__parse_onoff(argv[1]) : 1;
+
+    if (v < 0)
+        return vr__fail(c, err, "'%s' expects on or off, not '%s'", argv[0], argv[1]);
+    if (v) {
+        c->cfg->garp_repeat = 1;
+        c->cfg->garp_delay_ms = 0;
+    }
+    return LK_CFG_OK;
+}
+
+static int kw_garp_interval(int argc, char **argv, void *ctx, char **err)
+{
+    struct vr__ctx *c = ctx;
+    uint64_t us;
+
+    /* Keepalived's resolution is the microsecond */
+    if (vr__parse_fixed(argv[1], 6, 4294967295ULL, &us) < 0)
+        return vr__fail(c, err, "'%s': '%s' is not a time in seconds (e.g. 0.001)", argv[0],
+                        argv[1]);
+    /* Keepalived's --config-test refuses 0 (its range starts at 1 us) */
+    if (!us)
+        return vr__warn(c, "vrrp_garp_interval 0 is outside Keepalived's range: the default (no "
+                           "delay between gratuitous ARPs) applies");
+    if (!strcmp(argv[0], "vrrp_gna_interval"))
+        return vr__warn(c, "vrrp_gna_interval: no IPv6 in vrrpd, no neighbour advertisements");
+    /* vrrpd's timers count milliseconds: a shorter gap is rounded up */
+    c->cfg->garp_interval_ms = (uint32_t)((us + 999) / 1000);
+    return LK_CFG_OK;
+}
+
+static int kw_fifo_reload(int argc, char **argv, void *ctx, char **err)
+{
+    ((struct vr__ctx *)ctx)->cfg->fifo_states_on_reload = true;
+    return LK_CFG_OK;
+}
+
+static int kw_firewall(int argc, char **argv, void *ctx, char **err)
+{
+    return vr__warn(ctx, "vrrp_iptables/nftables accepted: vrrpd adds no firewall rules (no "
+                         "accept-mode filtering, as without vrrp_strict)");
+}
+
 static int kw_strict(int argc, char **argv, void *ctx, char **err)
 {
-    return warn(ctx, "'vrrp_strict' is accepted but not enforced");
+    return vr__warn(ctx, "'vrrp_strict' is accepted but not enforced");
 }
 
 /* ---- vrrp_script ---------------------------------------------------- */
 
 static int kw_script_block(int argc, char **argv, void *ctx, char **err)
 {
-    struct ctx *c = ctx;
+    struct vr__ctx *c = ctx;
     struct vr_script_cfg *s;
 
     if (vr_cfg_find_script(c->cfg, argv[1]))
-        return fail(c, err, "vrrp_script '%s' is defined twice", argv[1]);
+        return vr__fail(c, err, "vrrp_script '%s' is defined twice", argv[1]);
     s = calloc(1, sizeof(*s));
     if (!s || !(s->name = strdup(argv[1]))) {
         free(s);
-        return fail(c, err, "out of memory");
+        return vr__fail(c, err, "out of memory");
     }
     s->interval_ms = 1000;
     s->rise = s->fall = 1;
@@ -302,28 +443,32 @@ static int kw_script_block(int argc, char **argv, void *ctx, char **err)
 
 static int kw_script(int argc, char **argv, void *ctx, char **err)
 {
-    struct ctx *c = ctx;
+    struct vr__ctx *c = ctx;
 
-    return join_args(c, &c->script->script, argc, argv, 1, err);
+    return vr__join_args(c, &c->script->script, argc, argv, 1, err);
 }
 
 static int kw_script_num(int argc, char **argv, void *ctx, char **err)
 {
-    struct vr_script_cfg *s = ((struct ctx *)ctx)->script;
-    struct ctx *c = ctx;
+    struct vr_script_cfg *s = ((struct vr__ctx *)ctx)->script;
+    struct vr__ctx *c = ctx;
     int64_t v;
 
     if (!strcmp(argv[0], "interval"))
-        return secs_ms(c, argv, 1, &s->interval_ms, err);
+        return vr__secs_ms(c, argv, 1, &s->interval_ms, err);
     if (!strcmp(argv[0], "timeout"))
-        return secs_ms(c, argv, 1, &s->timeout_ms, err);
+        return vr__secs_ms(c, argv, 1, &s->timeout_ms, err);
     if (!strcmp(argv[0], "weight")) {
-        if (num(c, argv, 1, -254, 254, &v, err))
+        if (vr__num(c, argv, 1, -254, 254, &v, err))
             return LK_CFG_FATAL;
         s->weight = (int)v;
-        return argc > 2 ? warn(c, "weight 'reverse' is not supported; ignored") : LK_CFG_OK;
+        if (argc > 2 && strcmp(argv[2], "reverse") != 0)
+            return vr__fail(c, err, "'weight %s %s': expected 'reverse' after the weight", argv[1],
+                            argv[2]);
+        s->reverse = argc > 2;
+        return LK_CFG_OK;
     }
-    if (num(c, argv, 1, 1, 1000, &v, err))
+    if (vr__num(c, argv, 1, 1, 1000, &v, err))
         return LK_CFG_FATAL;
     if (!strcmp(argv[0], "rise"))
         s->rise = (unsigned)v;
@@ -334,7 +479,7 @@ static int kw_script_num(int argc, char **argv, void *ctx, char **err)
 
 static int kw_init_fail(int argc, char **argv, void *ctx, char **err)
 {
-    ((struct ctx *)ctx)->script->init_fail = true;
+    ((struct vr__ctx *)ctx)->script->init_fail = true;
     return LK_CFG_OK;
 }
 
@@ -342,78 +487,79 @@ static int kw_init_fail(int argc, char **argv, void *ctx, char **err)
 
 static int kw_inst_block(int argc, char **argv, void *ctx, char **err)
 {
-    struct ctx *c = ctx;
+    struct vr__ctx *c = ctx;
     struct vr_inst_cfg *i;
 
     if (vr_cfg_find_inst(c->cfg, argv[1]))
-        return fail(c, err, "vrrp_instance '%s' is defined twice", argv[1]);
+        return vr__fail(c, err, "vrrp_instance '%s' is defined twice", argv[1]);
     i = calloc(1, sizeof(*i));
     if (!i || !(i->name = strdup(argv[1]))) {
         free(i);
-        return fail(c, err, "out of memory");
+        return vr__fail(c, err, "out of memory");
     }
-    i->file = c->file;
+    i->file = c->file; /* owned by cfg->files: valid as long as cfg */
     i->line = c->line;
     i->priority = 100;
     i->preempt = true;
     i->adver_raw_cs = 100;
     i->lbd.timeout_ms = 1500;
     i->garp_delay_ms = i->garp_refresh_ms = UNSET;
+    i->garp_lower_prio_repeat = UNSET;
     lk_list_append(&c->cfg->instances, &i->link);
     c->inst = i;
     return LK_CFG_OK;
 }
 
-static int set_ifname(const struct ctx *c, char dst[IF_NAMESIZE], const char *name, char **err)
+int vr__ifname(const struct vr__ctx *c, char dst[IF_NAMESIZE], const char *name, char **err)
 {
     if (strlen(name) >= IF_NAMESIZE)
-        return fail(c, err, "interface name '%s' is too long", name);
+        return vr__fail(c, err, "interface name '%s' is too long", name);
     snprintf(dst, IF_NAMESIZE, "%s", name);
     return LK_CFG_OK;
 }
 
 static int kw_interface(int argc, char **argv, void *ctx, char **err)
 {
-    struct ctx *c = ctx;
+    struct vr__ctx *c = ctx;
 
-    return set_ifname(c, c->inst->ifname, argv[1], err);
+    return vr__ifname(c, c->inst->ifname, argv[1], err);
 }
 
 static int kw_default_interface(int argc, char **argv, void *ctx, char **err)
 {
-    struct ctx *c = ctx;
+    struct vr__ctx *c = ctx;
 
-    return set_ifname(c, c->cfg->default_ifname, argv[1], err);
+    return vr__ifname(c, c->cfg->default_ifname, argv[1], err);
 }
 
 static int kw_state(int argc, char **argv, void *ctx, char **err)
 {
-    struct ctx *c = ctx;
+    struct vr__ctx *c = ctx;
 
     if (strcmp(argv[1], "MASTER") && strcmp(argv[1], "BACKUP"))
-        return fail(c, err, "'state' expects MASTER or BACKUP, not '%s'", argv[1]);
+        return vr__fail(c, err, "'state' expects MASTER or BACKUP, not '%s'", argv[1]);
     c->inst->want_master = !strcmp(argv[1], "MASTER");
     return LK_CFG_OK;
 }
 
 static int kw_inst_num(int argc, char **argv, void *ctx, char **err)
 {
-    struct vr_inst_cfg *i = ((struct ctx *)ctx)->inst;
-    struct ctx *c = ctx;
+    struct vr_inst_cfg *i = ((struct vr__ctx *)ctx)->inst;
+    struct vr__ctx *c = ctx;
     uint64_t cs;
     int64_t v;
 
     if (!strcmp(argv[0], "advert_int")) {
-        if (parse_fixed(argv[1], 2, 255 * 100, &cs) < 0 || cs == 0)
-            return fail(c, err, "'advert_int': '%s' is not an interval in seconds (0.01 to 255)",
-                        argv[1]);
+        if (vr__parse_fixed(argv[1], 2, 255 * 100, &cs) < 0 || cs == 0)
+            return vr__fail(
+                c, err, "'advert_int': '%s' is not an interval in seconds (0.01 to 255)", argv[1]);
         i->adver_raw_cs = (uint32_t)cs;
         i->adver_set = true;
         return LK_CFG_OK;
     }
     if (!strcmp(argv[0], "preempt_delay"))
-        return secs_ms(c, argv, 1, &i->preempt_delay_ms, err);
-    if (num(c, argv, 1, 1, 255, &v, err))
+        return vr__secs_ms(c, argv, 1, &i->preempt_delay_ms, err);
+    if (vr__num(c, argv, 1, 1, 255, &v, err))
         return LK_CFG_FATAL;
     if (!strcmp(argv[0], "virtual_router_id"))
         i->vrid = (uint8_t)v;
@@ -424,58 +570,103 @@ static int kw_inst_num(int argc, char **argv, void *ctx, char **err)
 
 static int kw_preempt(int argc, char **argv, void *ctx, char **err)
 {
-    ((struct ctx *)ctx)->inst->preempt = strcmp(argv[0], "nopreempt") != 0;
+    ((struct vr__ctx *)ctx)->inst->preempt = strcmp(argv[0], "nopreempt") != 0;
     return LK_CFG_OK;
 }
 
 static int kw_ucast_src(int argc, char **argv, void *ctx, char **err)
 {
-    struct ctx *c = ctx;
+    struct vr__ctx *c = ctx;
 
-    if (parse_ip(argv[1], &c->inst->ucast_src) < 0)
-        return fail(c, err, "'unicast_src_ip': '%s' is not an IPv4 address", argv[1]);
+    uint8_t len;
+
+    /* a prefix length is accepted and ignored by Keepalived (templates
+     * write the interface's A.B.C.D/N); the source is the address */
+    if (vr__parse_prefix(argv[1], &c->inst->ucast_src, &len) < 0)
+        return vr__fail(c, err, "'%s': '%s' is not an IPv4 address", argv[0], argv[1]);
     return LK_CFG_OK;
+}
+
+int vr__kw_notify(struct vr__ctx *c,
+                  char **const slots[5],
+                  char *users[5],
+                  char *groups[5],
+                  int argc,
+                  char **argv,
+                  char **err)
+{
+    static const char *const names[4] = {"notify_master", "notify_backup", "notify_fault",
+                                         "notify_stop"};
+    unsigned k = 0;
+
+    while (k < 4 && strcmp(argv[0], names[k]) != 0)
+        k++;
+    if (argc > 2 && !getpwnam(argv[2]))
+        return vr__fail(c, err,
+                        "'%s': user '%s' does not exist (Keepalived drops such a script; quote "
+                        "the command if '%s' is one of its arguments)",
+                        argv[0], argv[2], argv[2]);
+    if (argc > 3 && !getgrnam(argv[3]))
+        return vr__fail(c, err, "'%s': group '%s' does not exist", argv[0], argv[3]);
+    if (vr__dupstr(c, slots[k], argv[1], err))
+        return LK_CFG_FATAL;
+    free(users[k]);
+    free(groups[k]);
+    users[k] = groups[k] = NULL;
+    if (argc > 2 && vr__dupstr(c, &users[k], argv[2], err))
+        return LK_CFG_FATAL;
+    return argc > 3 ? vr__dupstr(c, &groups[k], argv[3], err) : LK_CFG_OK;
 }
 
 static int kw_notify(int argc, char **argv, void *ctx, char **err)
 {
-    struct vr_inst_cfg *i = ((struct ctx *)ctx)->inst;
-    char **dst = &i->notify;
+    struct vr_inst_cfg *i = ((struct vr__ctx *)ctx)->inst;
+    char **const slots[5] = {&i->notify_master, &i->notify_backup, &i->notify_fault,
+                             &i->notify_stop, &i->notify};
 
-    if (!strcmp(argv[0], "notify_master"))
-        dst = &i->notify_master;
-    else if (!strcmp(argv[0], "notify_backup"))
-        dst = &i->notify_backup;
-    else if (!strcmp(argv[0], "notify_fault"))
-        dst = &i->notify_fault;
-    else if (!strcmp(argv[0], "notify_stop"))
-        dst = &i->notify_stop;
-    return join_args(ctx, dst, argc, argv, 1, err);
+    return vr__kw_notify(ctx, slots, i->notify_user, i->notify_group, argc, argv, err);
+}
+
+static int kw_inst_fifo(int argc, char **argv, void *ctx, char **err)
+{
+    return vr__fail(ctx, err,
+                    "'%s' belongs in global_defs (Keepalived has no per-instance FIFO): its "
+                    "lines name the instance",
+                    argv[0]);
+}
+
+/* LVS is Keepalived's other half; lbd does the load balancing here. */
+static int kw_lvs(int argc, char **argv, void *ctx, char **err)
+{
+    return vr__fail(ctx, err,
+                    "'%s' (LVS) is not supported by vrrpd: vrrpd is only the VRRP half of "
+                    "Keepalived; balance with lbd (docs/lbd.md)",
+                    argv[0]);
 }
 
 static int kw_unsupported(int argc, char **argv, void *ctx, char **err)
 {
-    return fail(ctx, err, "'%s' is not supported by vrrpd", argv[0]);
+    return vr__fail(ctx, err, "'%s' is not supported by vrrpd", argv[0]);
 }
 
 /* ---- authentication ------------------------------------------------- */
 
 static int kw_auth_type(int argc, char **argv, void *ctx, char **err)
 {
-    struct ctx *c = ctx;
+    struct vr__ctx *c = ctx;
 
     if (strcmp(argv[1], "PASS") != 0)
-        return fail(c, err,
-                    "auth_type '%s' is not supported (PASS is; AH was dropped by "
-                    "RFC 3768)",
-                    argv[1]);
+        return vr__fail(c, err,
+                        "auth_type '%s' is not supported (PASS is; AH was dropped by "
+                        "RFC 3768)",
+                        argv[1]);
     c->inst->auth_type = VRRP_PKT_AUTH_PASS;
     return LK_CFG_OK;
 }
 
 static int kw_auth_pass(int argc, char **argv, void *ctx, char **err)
 {
-    struct ctx *c = ctx;
+    struct vr__ctx *c = ctx;
     size_t n = strlen(argv[1]);
 
     /* Keepalived keeps the first 8 characters, and so does the wire */
@@ -489,92 +680,70 @@ static int kw_auth_pass(int argc, char **argv, void *ctx, char **err)
 
 /* ---- list blocks ---------------------------------------------------- */
 
-static int vip_opts(struct ctx *c, struct vr_vip *v, int argc, char **argv, char **err)
-{
-    int i;
-
-    for (i = 1; i < argc; i += 2) {
-        if (i + 1 >= argc)
-            return fail(c, err, "'%s' expects a value", argv[i]);
-        if (!strcmp(argv[i], "dev")) {
-            if (strlen(argv[i + 1]) >= IF_NAMESIZE)
-                return fail(c, err, "interface name '%s' is too long", argv[i + 1]);
-            snprintf(v->dev, sizeof(v->dev), "%s", argv[i + 1]);
-        } else if (strcmp(argv[i], "label") && strcmp(argv[i], "brd") && strcmp(argv[i], "scope")) {
-            return fail(c, err, "unknown virtual_ipaddress option '%s' (dev, label, brd, scope)",
-                        argv[i]);
-        }
-    }
-    return LK_CFG_OK;
-}
-
-static int item_vip(struct ctx *c, int argc, char **argv, bool excluded, char **err)
+static int item_vip(struct vr__ctx *c, int argc, char **argv, bool excluded, char **err)
 {
     struct vr_inst_cfg *in = c->inst;
     struct vr_vip v = {.prefix = 32, .excluded = excluded};
-    char addr[64], *slash;
-    int64_t pfx;
 
     if (in->nvips >= VR_MAX_VIPS)
-        return fail(c, err, "more than %d virtual addresses", VR_MAX_VIPS);
-    snprintf(addr, sizeof(addr), "%s", argv[0]);
-    slash = strchr(addr, '/');
-    if (slash) {
-        *slash++ = '\0';
-        if (lk_parse_int(slash, 0, 32, &pfx) < 0)
-            return fail(c, err, "'%s': bad prefix length", argv[0]);
-        v.prefix = (uint8_t)pfx;
-    }
-    if (parse_ip(addr, &v.addr) < 0)
-        return fail(c, err, "'%s' is not an IPv4 address (IPv6 VIPs are not supported)", argv[0]);
-    if (vip_opts(c, &v, argc, argv, err))
+        return vr__fail(c, err, "more than %d virtual addresses", VR_MAX_VIPS);
+    if (vr__parse_prefix(argv[0], &v.addr, &v.prefix) < 0)
+        return vr__fail(c, err, "'%s' is not an IPv4 address (IPv6 VIPs are not supported)",
+                        argv[0]);
+    if (vr__vip_opts(c, &v, argc, argv, err))
         return LK_CFG_FATAL;
     in->vips[in->nvips++] = v;
     return LK_CFG_OK;
 }
 
-static int item_track(struct ctx *c,
-                      struct vr_track_ref *tab,
-                      unsigned *n,
-                      int argc,
-                      char **argv,
-                      char **err)
+int vr__item_track(struct vr__ctx *c,
+                   struct vr_track_ref *tab,
+                   unsigned *n,
+                   int argc,
+                   char **argv,
+                   char **err)
 {
     struct vr_track_ref *t;
     int64_t w;
 
     if (*n >= VR_MAX_TRACK)
-        return fail(c, err, "more than %d tracked items", VR_MAX_TRACK);
+        return vr__fail(c, err, "more than %d tracked items", VR_MAX_TRACK);
     if (strlen(argv[0]) >= VR_NAME_MAX)
-        return fail(c, err, "name '%s' is too long", argv[0]);
+        return vr__fail(c, err, "name '%s' is too long", argv[0]);
     t = &tab[*n];
     memset(t, 0, sizeof(*t));
     snprintf(t->name, sizeof(t->name), "%s", argv[0]);
-    if (argc == 3 && !strcmp(argv[1], "weight")) {
+    if (argc >= 3 && !strcmp(argv[1], "weight")) {
         if (lk_parse_int(argv[2], -254, 254, &w) < 0)
-            return fail(c, err, "weight '%s' is not in [-254, 254]", argv[2]);
+            return vr__fail(c, err, "weight '%s' is not in [-254, 254]", argv[2]);
         t->weight = (int)w;
         t->has_weight = true;
-    } else if (argc != 1) {
-        return fail(c, err, "expected 'NAME [weight N]'");
     }
+    if (argc == 4 && (!strcmp(argv[3], "reverse") || !strcmp(argv[3], "noreverse")))
+        t->reverse = !strcmp(argv[3], "reverse");
+    else if (argc != 1 && argc != 3)
+        return vr__fail(c, err, "expected 'NAME [weight N [reverse|noreverse]]'");
+    if (argc == 3 && !t->has_weight)
+        return vr__fail(c, err, "expected 'NAME [weight N [reverse|noreverse]]'");
     (*n)++;
     return LK_CFG_OK;
 }
 
-static int item_peer(struct ctx *c, int argc, char **argv, char **err)
+static int item_peer(struct vr__ctx *c, int argc, char **argv, char **err)
 {
     struct vr_inst_cfg *in = c->inst;
 
     if (in->npeers >= VR_MAX_PEERS)
-        return fail(c, err, "more than %d unicast peers", VR_MAX_PEERS);
-    if (parse_ip(argv[0], &in->peers[in->npeers]) < 0)
-        return fail(c, err, "unicast_peer '%s' is not an IPv4 address", argv[0]);
+        return vr__fail(c, err, "more than %d unicast peers", VR_MAX_PEERS);
+    uint8_t len;
+
+    if (vr__parse_prefix(argv[0], &in->peers[in->npeers], &len) < 0 || argc > 1)
+        return vr__fail(c, err, "unicast_peer '%s' is not an IPv4 address", argv[0]);
     in->npeers++;
     return LK_CFG_OK;
 }
 
-static int list_item(struct ctx *c, enum blk b, int argc, char **argv, char **err)
+static int list_item(struct vr__ctx *c, enum vr__blk b, int argc, char **argv, char **err)
 {
     switch (b) {
     case BLK_VIPS:
@@ -582,11 +751,21 @@ static int list_item(struct ctx *c, enum blk b, int argc, char **argv, char **er
     case BLK_VIPS_EXCL:
         return item_vip(c, argc, argv, true, err);
     case BLK_TSCRIPT:
-        return item_track(c, c->inst->scripts, &c->inst->nscripts, argc, argv, err);
+        return vr__item_track(c, c->inst->scripts, &c->inst->nscripts, argc, argv, err);
     case BLK_TIFACE:
-        return item_track(c, c->inst->ifaces, &c->inst->nifaces, argc, argv, err);
+        return vr__item_track(c, c->inst->ifaces, &c->inst->nifaces, argc, argv, err);
     case BLK_PEERS:
         return item_peer(c, argc, argv, err);
+    case BLK_TFILE_REF:
+        return vr__item_track(c, c->inst->tfiles, &c->inst->ntfiles, argc, argv, err);
+    case BLK_TPROC_REF:
+        return vr__item_track(c, c->inst->tprocs, &c->inst->ntprocs, argc, argv, err);
+    case BLK_ROUTES:
+        return vr__item_route(c, argc, argv, err);
+    case BLK_RULES:
+        return vr__item_rule(c, argc, argv, err);
+    case BLK_SYNC_GRP:
+        return vr__item_sync_member(c, argc, argv, err);
     default:
         return LK_CFG_OK;
     }
@@ -596,22 +775,22 @@ static int list_item(struct ctx *c, enum blk b, int argc, char **argv, char **er
 
 static int kw_lbd(int argc, char **argv, void *ctx, char **err)
 {
-    struct vr_lbd_cfg *l = &((struct ctx *)ctx)->inst->lbd;
-    struct ctx *c = ctx;
+    struct vr_lbd_cfg *l = &((struct vr__ctx *)ctx)->inst->lbd;
+    struct vr__ctx *c = ctx;
     uint64_t ms;
     int64_t v;
 
     if (!strcmp(argv[0], "socket"))
-        return dupstr(c, &l->socket, argv[1], err);
+        return vr__dupstr(c, &l->socket, argv[1], err);
     if (!strcmp(argv[0], "weight")) {
-        if (num(c, argv, 1, -254, 0, &v, err))
+        if (vr__num(c, argv, 1, -254, 0, &v, err))
             return LK_CFG_FATAL;
         l->weight = (int)v;
         return LK_CFG_OK;
     }
     /* timeout: milliseconds by default, HAProxy units accepted */
     if (lk_parse_time_ms(argv[1], 1, 60000, &ms) < 0 || ms < 100)
-        return fail(c, err, "track_lbd timeout '%s' is not in [100ms, 60s]", argv[1]);
+        return vr__fail(c, err, "track_lbd timeout '%s' is not in [100ms, 60s]", argv[1]);
     l->timeout_ms = (uint32_t)ms;
     return LK_CFG_OK;
 }
@@ -619,8 +798,8 @@ static int kw_lbd(int argc, char **argv, void *ctx, char **err)
 /* ---- driver --------------------------------------------------------- */
 
 struct parser {
-    struct ctx c;
-    enum blk stack[MAX_DEPTH];
+    struct vr__ctx c;
+    enum vr__blk stack[MAX_DEPTH];
     int depth;
     /* a block keyword ended its line without '{': Keepalived accepts the
      * '{' as the first token of the next line */
@@ -629,26 +808,27 @@ struct parser {
     char await_kw[32];
 };
 
-static bool is_list(enum blk b)
+static bool is_list(enum vr__blk b)
 {
     return b == BLK_VIPS || b == BLK_VIPS_EXCL || b == BLK_TSCRIPT || b == BLK_TIFACE ||
-           b == BLK_PEERS;
+           b == BLK_PEERS || b == BLK_TFILE_REF || b == BLK_TPROC_REF || b == BLK_ROUTES ||
+           b == BLK_RULES || b == BLK_SYNC_GRP;
 }
 
-static int unknown(struct parser *p, enum blk b, const char *kw, char **err)
+static int unknown(struct parser *p, enum vr__blk b, const char *kw, char **err)
 {
     const char *hint = lk_cfgkw_suggest(tables[b], kw);
 
     if (hint)
-        return fail(&p->c, err, "unknown keyword '%s' in '%s' block; did you mean '%s'?", kw,
-                    blk_names[b], hint);
-    return fail(&p->c, err, "unknown keyword '%s' in '%s' block", kw, blk_names[b]);
+        return vr__fail(&p->c, err, "unknown keyword '%s' in '%s' block; did you mean '%s'?", kw,
+                        blk_names[b], hint);
+    return vr__fail(&p->c, err, "unknown keyword '%s' in '%s' block", kw, blk_names[b]);
 }
 
-static int push(struct parser *p, enum blk b, char **err)
+static int push(struct parser *p, enum vr__blk b, char **err)
 {
     if (p->depth + 1 >= MAX_DEPTH)
-        return fail(&p->c, err, "blocks nested too deep");
+        return vr__fail(&p->c, err, "blocks nested too deep");
     p->stack[++p->depth] = b;
     return LK_CFG_OK;
 }
@@ -657,7 +837,7 @@ static int push(struct parser *p, enum blk b, char **err)
  * was followed by '{'. */
 static int statement(struct parser *p, int argc, char **argv, bool opens, char **err)
 {
-    enum blk b = p->stack[p->depth];
+    enum vr__blk b = p->stack[p->depth];
     const struct lk_cfgkw *kw;
     int r;
 
@@ -665,38 +845,44 @@ static int statement(struct parser *p, int argc, char **argv, bool opens, char *
         return opens ? push(p, BLK_SKIP, err) : LK_CFG_OK;
     if (is_list(b)) {
         if (opens)
-            return fail(&p->c, err, "unexpected '{' in '%s' block", blk_names[b]);
+            return vr__fail(&p->c, err, "unexpected '{' in '%s' block", blk_names[b]);
         return list_item(&p->c, b, argc, argv, err);
     }
     kw = lk_cfgkw_find(tables[b], argv[0]);
     if (!kw)
         return unknown(p, b, argv[0], err);
     if (argc - 1 < kw->min_args || (kw->max_args >= 0 && argc - 1 > kw->max_args))
-        return fail(&p->c, err, "'%s' expects %d to %d arguments, got %d", argv[0], kw->min_args,
-                    kw->max_args, argc - 1);
+        return vr__fail(&p->c, err, "'%s' expects %d to %d arguments, got %d", argv[0],
+                        kw->min_args, kw->max_args, argc - 1);
     if (kw->flags && !opens) {
         p->await_file = p->c.file;
         p->await_line = p->c.line;
         snprintf(p->await_kw, sizeof(p->await_kw), "%s", argv[0]);
     }
     if (!kw->flags && opens)
-        return fail(&p->c, err, "'%s' does not take a block", argv[0]);
+        return vr__fail(&p->c, err, "'%s' does not take a block", argv[0]);
     r = kw->fn(argc, argv, &p->c, err);
     if (r & LK_CFG_FATAL)
         return r;
-    return kw->flags ? push(p, (enum blk)kw->flags, err) : LK_CFG_OK;
+    return kw->flags ? push(p, (enum vr__blk)kw->flags, err) : LK_CFG_OK;
 }
 
 static int close_block(struct parser *p, char **err)
 {
-    enum blk b = p->stack[p->depth];
+    enum vr__blk b = p->stack[p->depth];
 
     if (p->depth == 0)
-        return fail(&p->c, err, "'}' without an open block");
+        return vr__fail(&p->c, err, "'}' without an open block");
     if (b == BLK_SCRIPT)
         p->c.script = NULL;
     if (b == BLK_INST)
         p->c.inst = NULL;
+    if (b == BLK_TFILE)
+        p->c.tfile = NULL;
+    if (b == BLK_TPROC)
+        p->c.tproc = NULL;
+    if (b == BLK_SYNC)
+        p->c.sync = NULL;
     p->depth--;
     return LK_CFG_OK;
 }
@@ -708,7 +894,25 @@ static int await_fail(struct parser *p, char **err)
     p->c.file = p->await_file;
     p->c.line = p->await_line;
     p->await_line = 0;
-    return fail(&p->c, err, "'%s' must be followed by a '{' block", p->await_kw);
+    return vr__fail(&p->c, err, "'%s' must be followed by a '{' block", p->await_kw);
+}
+
+/* The file name of a line, owned by cfg (the lexer's copy goes away with
+ * the lexer, and instances keep theirs for later messages). NULL on OOM. */
+static const char *file_name(struct vr_cfg *cfg, const char *name)
+{
+    char **v;
+    unsigned k;
+
+    for (k = 0; k < cfg->nfiles; k++)
+        if (!strcmp(cfg->files[k], name))
+            return cfg->files[k];
+    v = realloc(cfg->files, (cfg->nfiles + 1) * sizeof(*v));
+    if (!v)
+        return NULL;
+    cfg->files = v;
+    v[cfg->nfiles] = strdup(name);
+    return v[cfg->nfiles] ? v[cfg->nfiles++] : NULL;
 }
 
 /* Split a line into statements at braces. */
@@ -722,8 +926,12 @@ static int parse_line(struct parser *p, struct lk_cfgline *ln, char **err)
         p->await_line = 0;
         start = 1;
     }
-    p->c.file = ln->file;
+    p->c.file = file_name(p->c.cfg, ln->file);
     p->c.line = ln->line;
+    if (!p->c.file) {
+        lk_cfg_err(err, "out of memory");
+        return LK_CFG_FATAL;
+    }
     for (i = start; i <= ln->argc && !(r & LK_CFG_FATAL); i++) {
         const char *t = i < ln->argc ? ln->argv[i] : NULL;
         bool open = t && !strcmp(t, "{"), close = t && !strcmp(t, "}");
@@ -733,7 +941,7 @@ static int parse_line(struct parser *p, struct lk_cfgline *ln, char **err)
         if (i > start)
             r = statement(p, i - start, ln->argv + start, open, err);
         else if (open)
-            r = fail(&p->c, err, "'{' without a keyword");
+            r = vr__fail(&p->c, err, "'{' without a keyword");
         if (close && !(r & LK_CFG_FATAL))
             r = close_block(p, err);
         start = i + 1;
@@ -745,6 +953,25 @@ static int inst_fail(const struct vr_inst_cfg *i, char **err, const char *what)
 {
     lk_cfg_err(err, "%s:%u: vrrp_instance '%s': %s", i->file, i->line, i->name, what);
     return -EINVAL;
+}
+
+/* Keepalived's defaults: the lower-priority GARP burst repeats
+ * garp_master_repeat, and its second burst (when a delay is configured)
+ * comes after garp_lower_prio_delay; the booleans come from global_defs. */
+static void resolve_lower_prio(const struct vr_cfg *cfg, struct vr_inst_cfg *i)
+{
+    unsigned k;
+
+    if (i->garp_lower_prio_repeat == UNSET)
+        i->garp_lower_prio_repeat =
+            cfg->garp_lower_prio_repeat == UNSET ? i->garp_repeat : cfg->garp_lower_prio_repeat;
+    if (!i->lower_prio_delay_set && cfg->garp_lower_prio_delay_ms != UNSET) {
+        i->garp_lower_prio_delay_ms = cfg->garp_lower_prio_delay_ms;
+        i->lower_prio_delay_set = true;
+    }
+    for (k = 0; k < LK_ARRAY_SIZE(inst_bools); k++)
+        if (!*FIELD(i, inst_bools[k].set))
+            *FIELD(i, inst_bools[k].inst) = *FIELD(cfg, inst_bools[k].global);
 }
 
 static int resolve_timing(struct vr_cfg *cfg, struct vr_inst_cfg *i, char **err)
@@ -768,6 +995,7 @@ static int resolve_timing(struct vr_cfg *cfg, struct vr_inst_cfg *i, char **err)
         i->garp_repeat = cfg->garp_repeat;
     if (!i->garp_refresh_repeat)
         i->garp_refresh_repeat = cfg->garp_refresh_repeat;
+    resolve_lower_prio(cfg, i);
     return 0;
 }
 
@@ -796,6 +1024,12 @@ static int validate_inst(struct vr_cfg *cfg, struct vr_inst_cfg *i, char **err)
                        i->line, i->name, i->scripts[k].name);
             return -EINVAL;
         }
+    for (k = 0; k < i->nifaces; k++)
+        if (!strcmp(i->ifaces[k].name, i->ifname))
+            lk_log(LK_LOG_WARNING,
+                   "%s:%u: vrrp_instance '%s': track_interface %s is its own interface: tracked "
+                   "anyway (its link going down is a FAULT)",
+                   i->file, i->line, i->name, i->ifname);
     if (i->lbd.socket && !i->lbd.weight)
         lk_log(LK_LOG_NOTICE, "(%s) track_lbd without weight: lbd failure means FAULT", i->name);
     LK_LIST_FOREACH (it, &cfg->instances) {
@@ -834,7 +1068,8 @@ static int validate(struct vr_cfg *cfg, char **err)
         if (r < 0)
             return r;
     }
-    return 0;
+    r = vr__validate_tracks(cfg, err);
+    return r < 0 ? r : vr__validate_syncs(cfg, err);
 }
 
 static struct vr_cfg *cfg_new(const char *name)
@@ -845,7 +1080,12 @@ static struct vr_cfg *cfg_new(const char *name)
         return NULL;
     lk_list_init(&cfg->scripts);
     lk_list_init(&cfg->instances);
+    lk_list_init(&cfg->tfiles);
+    lk_list_init(&cfg->tprocs);
+    lk_list_init(&cfg->syncs);
     cfg->file = strdup(name);
+    cfg->garp_lower_prio_delay_ms = UNSET;
+    cfg->garp_lower_prio_repeat = UNSET;
     cfg->version = 2;
     cfg->fast_takeover = true;
     /* Keepalived's defaults: 5 GARPs at once, 5 more after 5 s */
@@ -920,6 +1160,8 @@ int vr_cfg_load_mem(const char *name, const char *text, struct vr_cfg **ret, cha
 
 static void inst_free(struct vr_inst_cfg *i)
 {
+    unsigned k;
+
     free(i->name);
     free(i->lbd.socket);
     free(i->notify_master);
@@ -927,12 +1169,25 @@ static void inst_free(struct vr_inst_cfg *i)
     free(i->notify_fault);
     free(i->notify_stop);
     free(i->notify);
+    for (k = 0; k < 5; k++) {
+        free(i->notify_user[k]);
+        free(i->notify_group[k]);
+    }
     free(i);
+}
+
+static void fifo_free(struct vr_fifo_cfg *f)
+{
+    free(f->path);
+    free(f->script);
+    free(f->user);
+    free(f->group);
 }
 
 struct vr_cfg *vr_cfg_free(struct vr_cfg *cfg)
 {
     struct lk_list *it, *nx;
+    unsigned k;
 
     if (!cfg)
         return NULL;
@@ -947,6 +1202,13 @@ struct vr_cfg *vr_cfg_free(struct vr_cfg *cfg)
     }
     LK_LIST_FOREACH_SAFE (it, nx, &cfg->instances)
         inst_free(LK_LIST_ELEM(it, struct vr_inst_cfg, link));
+    vr__free_tracks(cfg);
+    vr__free_syncs(cfg);
+    fifo_free(&cfg->fifo);
+    fifo_free(&cfg->vrrp_fifo);
+    for (k = 0; k < cfg->nfiles; k++)
+        free(cfg->files[k]);
+    free(cfg->files);
     free(cfg->file);
     free(cfg->router_id);
     free(cfg->script_user);
@@ -955,30 +1217,27 @@ struct vr_cfg *vr_cfg_free(struct vr_cfg *cfg)
     return NULL;
 }
 
-struct vr_script_cfg *vr_cfg_find_script(const struct vr_cfg *cfg, const char *name)
+void *vr__find_named(const struct lk_list *list, size_t link_off, size_t name_off, const char *name)
 {
-    struct lk_list *it;
+    const struct lk_list *it;
 
-    LK_LIST_FOREACH (it, &cfg->scripts) {
-        struct vr_script_cfg *s = LK_LIST_ELEM(it, struct vr_script_cfg, link);
+    for (it = list->next; it != list; it = it->next) {
+        char *elem = (char *)(uintptr_t)it - link_off;
 
-        if (!strcmp(s->name, name))
-            return s;
+        if (!strcmp(*(char **)(void *)(elem + name_off), name))
+            return elem;
     }
     return NULL;
 }
 
+struct vr_script_cfg *vr_cfg_find_script(const struct vr_cfg *cfg, const char *name)
+{
+    return VR__FIND(&cfg->scripts, struct vr_script_cfg, name);
+}
+
 struct vr_inst_cfg *vr_cfg_find_inst(const struct vr_cfg *cfg, const char *name)
 {
-    struct lk_list *it;
-
-    LK_LIST_FOREACH (it, &cfg->instances) {
-        struct vr_inst_cfg *i = LK_LIST_ELEM(it, struct vr_inst_cfg, link);
-
-        if (!strcmp(i->name, name))
-            return i;
-    }
-    return NULL;
+    return VR__FIND(&cfg->instances, struct vr_inst_cfg, name);
 }
 
 int vr_inst_cfg_same(const struct vr_inst_cfg *a, const struct vr_inst_cfg *b)
@@ -998,8 +1257,12 @@ static const struct lk_cfgkw top_kws[] = {
     {"global_defs", kw_ignore, 0, 0, BLK_GLOBAL},
     {"vrrp_script", kw_script_block, 1, 1, BLK_SCRIPT},
     {"vrrp_instance", kw_inst_block, 1, 1, BLK_INST},
-    {"vrrp_sync_group", kw_unsupported, 0, -1, BLK_SKIP},
-    {"virtual_server", kw_unsupported, 0, -1, BLK_SKIP},
+    {"vrrp_sync_group", vr__kw_sync_block, 1, 1, BLK_SYNC},
+    {"track_file", vr__kw_tfile_block, 1, 1, BLK_TFILE},
+    {"vrrp_track_file", vr__kw_tfile_block, 1, 1, BLK_TFILE},
+    {"vrrp_track_process", vr__kw_tproc_block, 1, 1, BLK_TPROC},
+    {"virtual_server", kw_lvs, 0, -1, BLK_SKIP},
+    {"virtual_server_group", kw_lvs, 0, -1, BLK_SKIP},
     {"static_ipaddress", kw_unsupported, 0, -1, BLK_SKIP},
     {"static_routes", kw_unsupported, 0, -1, BLK_SKIP},
     {0},
@@ -1015,15 +1278,37 @@ static const struct lk_cfgkw global_kws[] = {
     {"vrrp_garp_master_repeat", kw_garp, 1, 1, 0},
     {"vrrp_garp_master_refresh", kw_garp, 1, 1, 0},
     {"vrrp_garp_master_refresh_repeat", kw_garp, 1, 1, 0},
+    {"vrrp_garp_lower_prio_delay", kw_garp, 1, 1, 0},
+    {"vrrp_garp_lower_prio_repeat", kw_garp, 1, 1, 0},
+    {"vrrp_higher_prio_send_advert", kw_inst_bool, 0, 1, 0},
+    {"vrrp_notify_priority_changes", kw_inst_bool, 0, 1, 0},
+    {"vrrp_startup_delay", kw_startup_delay, 1, 1, 0},
+    {"notify_fifo", kw_fifo, 1, 3, 0},
+    {"notify_fifo_script", kw_fifo, 1, 3, 0},
+    {"vrrp_notify_fifo", kw_fifo, 1, 3, 0},
+    {"vrrp_notify_fifo_script", kw_fifo, 1, 3, 0},
     {"vrrp_strict", kw_strict, 0, 0, 0},
+    {"vrrp_min_garp", kw_min_garp, 0, 1, 0},
+    {"vrrp_iptables", kw_firewall, 0, 2, 0},
+    {"nftables", kw_firewall, 0, 1, 0},
+    {"vrrp_check_unicast_src", kw_inst_bool, 0, 1, 0},
+    {"vrrp_lower_prio_no_advert", kw_inst_bool, 0, 1, 0},
+    {"vrrp_priority", kw_process, 1, 1, 0},
+    {"vrrp_no_swap", kw_process, 0, 0, 0},
+    {"checker_priority", kw_other_process, 1, 1, 0},
+    {"checker_no_swap", kw_other_process, 0, 0, 0},
+    {"bfd_priority", kw_other_process, 1, 1, 0},
+    {"bfd_no_swap", kw_other_process, 0, 0, 0},
+    {"lvs_flush", kw_other_process, 0, 0, 0},
+    {"fifo_write_vrrp_states_on_reload", kw_fifo_reload, 0, 0, 0},
     {"default_interface", kw_default_interface, 1, 1, 0},
     {"notification_email", kw_ignore, 0, 0, BLK_SKIP},
     {"notification_email_from", kw_ignore, 1, 1, 0},
     {"smtp_server", kw_ignore, 1, 2, 0},
     {"smtp_connect_timeout", kw_ignore, 1, 1, 0},
     {"vrrp_skip_check_adv_addr", kw_ignore, 0, 0, 0},
-    {"vrrp_garp_interval", kw_ignore, 1, 1, 0},
-    {"vrrp_gna_interval", kw_ignore, 1, 1, 0},
+    {"vrrp_garp_interval", kw_garp_interval, 1, 1, 0},
+    {"vrrp_gna_interval", kw_garp_interval, 1, 1, 0},
     {"max_auto_priority", kw_ignore, 0, 1, 0},
     {"lvs_id", kw_ignore, 1, 1, 0},
     {0},
@@ -1061,15 +1346,29 @@ static const struct lk_cfgkw inst_kws[] = {
     {"track_lbd", kw_ignore, 0, 0, BLK_LBD},
     {"unicast_peer", kw_ignore, 0, 0, BLK_PEERS},
     {"unicast_src_ip", kw_ucast_src, 1, 1, 0},
-    {"notify_master", kw_notify, 1, -1, 0},
-    {"notify_backup", kw_notify, 1, -1, 0},
-    {"notify_fault", kw_notify, 1, -1, 0},
-    {"notify_stop", kw_notify, 1, -1, 0},
-    {"notify", kw_notify, 1, -1, 0},
+    {"mcast_src_ip", kw_ucast_src, 1, 1, 0},
+    {"notify_master", kw_notify, 1, 3, 0},
+    {"notify_backup", kw_notify, 1, 3, 0},
+    {"notify_fault", kw_notify, 1, 3, 0},
+    {"notify_stop", kw_notify, 1, 3, 0},
+    {"notify", kw_notify, 1, 3, 0},
     {"garp_master_delay", kw_garp, 1, 1, 0},
     {"garp_master_repeat", kw_garp, 1, 1, 0},
     {"garp_master_refresh", kw_garp, 1, 1, 0},
     {"garp_master_refresh_repeat", kw_garp, 1, 1, 0},
+    {"garp_lower_prio_delay", kw_garp, 1, 1, 0},
+    {"garp_lower_prio_repeat", kw_garp, 1, 1, 0},
+    {"higher_prio_send_advert", kw_inst_bool, 0, 1, 0},
+    {"notify_priority_changes", kw_inst_bool, 0, 1, 0},
+    {"notify_fifo", kw_inst_fifo, 0, -1, 0},
+    {"check_unicast_src", kw_inst_bool, 0, 1, 0},
+    {"lower_prio_no_advert", kw_inst_bool, 0, 1, 0},
+    {"debug", kw_ignore, 0, 1, 0},
+    {"notify_fifo_script", kw_inst_fifo, 0, -1, 0},
+    {"track_file", kw_ignore, 0, 0, BLK_TFILE_REF},
+    {"track_process", kw_ignore, 0, 0, BLK_TPROC_REF},
+    {"virtual_routes", kw_ignore, 0, 0, BLK_ROUTES},
+    {"virtual_rules", kw_ignore, 0, 0, BLK_RULES},
     {"dont_track_primary", kw_ignore, 0, 0, 0},
     {"smtp_alert", kw_ignore, 0, 1, 0},
     {"accept", kw_ignore, 0, 0, 0},
@@ -1094,8 +1393,11 @@ static const struct lk_cfgkw lbd_kws[] = {
 static const struct lk_cfgkw empty_kws[] = {{0}};
 
 static const struct lk_cfgkw *const tables[BLK_MAX] = {
-    [BLK_TOP] = top_kws,         [BLK_GLOBAL] = global_kws, [BLK_SCRIPT] = script_kws,
-    [BLK_INST] = inst_kws,       [BLK_AUTH] = auth_kws,     [BLK_VIPS] = empty_kws,
-    [BLK_VIPS_EXCL] = empty_kws, [BLK_TSCRIPT] = empty_kws, [BLK_TIFACE] = empty_kws,
-    [BLK_PEERS] = empty_kws,     [BLK_LBD] = lbd_kws,       [BLK_SKIP] = empty_kws,
+    [BLK_TOP] = top_kws,         [BLK_GLOBAL] = global_kws,   [BLK_SCRIPT] = script_kws,
+    [BLK_INST] = inst_kws,       [BLK_AUTH] = auth_kws,       [BLK_VIPS] = empty_kws,
+    [BLK_VIPS_EXCL] = empty_kws, [BLK_TSCRIPT] = empty_kws,   [BLK_TIFACE] = empty_kws,
+    [BLK_PEERS] = empty_kws,     [BLK_LBD] = lbd_kws,         [BLK_SKIP] = empty_kws,
+    [BLK_TFILE] = vr__tfile_kws, [BLK_TPROC] = vr__tproc_kws, [BLK_SYNC] = vr__sync_kws,
+    [BLK_TFILE_REF] = empty_kws, [BLK_TPROC_REF] = empty_kws, [BLK_SYNC_GRP] = empty_kws,
+    [BLK_ROUTES] = empty_kws,    [BLK_RULES] = empty_kws,
 };

@@ -26,8 +26,36 @@
 struct vr_vip {
     uint32_t addr; /* network order */
     uint8_t prefix;
-    bool excluded;         /* virtual_ipaddress_excluded: owned, not advertised */
-    char dev[IF_NAMESIZE]; /* "" = the instance's interface */
+    bool excluded;           /* virtual_ipaddress_excluded: owned, not advertised */
+    char dev[IF_NAMESIZE];   /* "" = the instance's interface */
+    char label[IF_NAMESIZE]; /* "" = none */
+    uint8_t scope;           /* RT_SCOPE_*; 0 = universe (global) */
+    uint32_t brd;            /* network order; 0 = none */
+};
+
+#define VR_MAX_ROUTES 16
+
+/* A virtual_routes entry: present while MASTER. */
+struct vr_route {
+    uint32_t dst; /* network order */
+    uint8_t prefix;
+    uint8_t scope;    /* RT_SCOPE_* */
+    uint8_t type;     /* RTN_UNICAST, RTN_BLACKHOLE, RTN_UNREACHABLE, RTN_PROHIBIT */
+    uint32_t gw, src; /* network order; 0 = none */
+    uint32_t metric;
+    uint32_t table;        /* 0 = main */
+    char dev[IF_NAMESIZE]; /* "" = the instance's interface (unless via/blackhole) */
+    bool has_dev;
+};
+
+/* A virtual_rules entry: present while MASTER. */
+struct vr_rule {
+    uint32_t from, to; /* network order */
+    uint8_t from_len, to_len;
+    uint32_t table;
+    uint32_t priority; /* 0: none given */
+    uint32_t fwmark;
+    char iif[IF_NAMESIZE], oif[IF_NAMESIZE];
 };
 
 struct vr_script_cfg {
@@ -39,15 +67,59 @@ struct vr_script_cfg {
     uint32_t interval_ms;
     uint32_t timeout_ms; /* 0: interval */
     int weight;          /* 0: failure means FAULT */
+    bool reverse;        /* weight N reverse */
     unsigned rise, fall;
     bool init_fail;
 };
 
-/* A track_script or track_interface entry, optionally with its own weight. */
+/* A track_script, track_interface, track_file or track_process entry,
+ * optionally with its own weight. */
 struct vr_track_ref {
     char name[VR_NAME_MAX];
     int weight;
     bool has_weight;
+    bool reverse; /* "reverse": ok and failed swap, the weight's sign flips */
+};
+
+/* track_file NAME { file PATH weight W [reverse] init_file [V] [overwrite] } */
+struct vr_tfile_cfg {
+    struct lk_list link; /* in vr_cfg.tfiles */
+    char *name;
+    char *path;
+    int weight; /* default 1 */
+    bool reverse;
+    bool init, overwrite;
+    long init_value;
+};
+
+enum vr_param_match { VR_PARAM_EXACT = 0, VR_PARAM_PARTIAL, VR_PARAM_INITIAL, VR_PARAM_MAX };
+
+/* vrrp_track_process NAME { process P [ARGS] quorum N ... } */
+struct vr_tproc_cfg {
+    struct lk_list link; /* in vr_cfg.tprocs */
+    char *name;
+    char **argv; /* process name then parameters, NULL-terminated */
+    int argc;
+    enum vr_param_match match;
+    bool has_params; /* parameters (or param_match) given: match the command line */
+    bool full_command;
+    int weight; /* default 1 */
+    bool reverse;
+    unsigned quorum, quorum_max; /* quorum_max UINT32_MAX: none */
+    uint32_t fork_delay_ms, terminate_delay_ms;
+};
+
+/* vrrp_sync_group NAME { group { A B } notify_* } */
+struct vr_sync_cfg {
+    struct lk_list link; /* in vr_cfg.syncs */
+    char *name;
+    const char *file; /* owned by vr_cfg.files */
+    unsigned line;
+    char members[VR_MAX_TRACK][VR_NAME_MAX];
+    unsigned nmembers;
+    char *notify_master, *notify_backup, *notify_fault, *notify_stop, *notify;
+    char *notify_user[5], *notify_group[5]; /* per script, master..notify; NULL: script_user */
+    bool tracking_weight; /* sync_group_tracking_weight: keep the members' weights */
 };
 
 /* track_lbd { socket PATH weight -N [timeout MS] } */
@@ -60,7 +132,7 @@ struct vr_lbd_cfg {
 struct vr_inst_cfg {
     struct lk_list link; /* in vr_cfg.instances */
     char *name;
-    const char *file; /* where it was declared, for messages */
+    const char *file; /* where it was declared, for messages; owned by vr_cfg.files */
     unsigned line;
     char ifname[IF_NAMESIZE];
     bool want_master; /* "state MASTER": informational, as in Keepalived */
@@ -76,25 +148,53 @@ struct vr_inst_cfg {
     unsigned nscripts;
     struct vr_track_ref ifaces[VR_MAX_TRACK];
     unsigned nifaces;
+    struct vr_track_ref tfiles[VR_MAX_TRACK];
+    unsigned ntfiles;
+    struct vr_track_ref tprocs[VR_MAX_TRACK];
+    unsigned ntprocs;
+    struct vr_route routes[VR_MAX_ROUTES];
+    unsigned nroutes;
+    struct vr_rule rules[VR_MAX_ROUTES];
+    unsigned nrules;
+    struct vr_sync_cfg *sync; /* the vrrp_sync_group it belongs to, NULL: none */
     struct vr_lbd_cfg lbd;
-    uint32_t ucast_src; /* network order; 0: the interface's primary address */
+    uint32_t ucast_src; /* unicast_src_ip / mcast_src_ip, network order; 0: the
+                           interface's primary address */
     uint32_t peers[VR_MAX_PEERS];
     unsigned npeers;
     bool preempt;
     bool fast_takeover;
     uint32_t preempt_delay_ms;
     char *notify_master, *notify_backup, *notify_fault, *notify_stop, *notify;
-    uint32_t garp_delay_ms;   /* second burst after becoming master; 0: none */
-    unsigned garp_repeat;     /* GARPs per burst */
-    uint32_t garp_refresh_ms; /* periodic GARP while master; 0: none */
+    char *notify_user[5], *notify_group[5]; /* per script, master..notify; NULL: script_user */
+    uint32_t garp_delay_ms;                 /* second burst after becoming master; 0: none */
+    unsigned garp_repeat;                   /* GARPs per burst */
+    uint32_t garp_refresh_ms;               /* periodic GARP while master; 0: none */
     unsigned garp_refresh_repeat;
+    uint32_t garp_lower_prio_delay_ms; /* after a lower-priority advert as master */
+    unsigned garp_lower_prio_repeat;   /* UINT32_MAX while parsing: unset */
+    bool lower_prio_delay_set;         /* a second burst after the delay, as Keepalived */
+    bool higher_prio_send_advert;      /* yielding: one advert with our priority first */
+    bool notify_prio_changes;          /* fifo lines MASTER_PRIORITY / BACKUP_PRIORITY */
+    bool check_unicast_src;            /* drop adverts from addresses not in unicast_peer */
+    bool lower_prio_no_advert;         /* Master: no advert in answer to a lower priority */
     /* set while parsing; resolved against global_defs at the end */
-    bool version_set, fast_set, adver_set;
+    bool version_set, fast_set, adver_set, hpsa_set, npc_set, cus_set, lpna_set;
     uint32_t adver_raw_cs;
+};
+
+/* A notify fifo: the path, and a script started with the path as its last
+ * argument to read it. */
+struct vr_fifo_cfg {
+    char *path; /* NULL: none */
+    char *script;
+    char *user, *group;
 };
 
 struct vr_cfg {
     char *file;
+    char **files; /* every file name read (includes too), for messages */
+    unsigned nfiles;
     char *router_id;
     char *script_user, *script_group;
     bool script_security;
@@ -104,9 +204,24 @@ struct vr_cfg {
     unsigned garp_repeat;
     uint32_t garp_refresh_ms;
     unsigned garp_refresh_repeat;
-    char default_ifname[IF_NAMESIZE]; /* default_interface: for instances without one */
-    struct lk_list scripts;           /* struct vr_script_cfg */
-    struct lk_list instances;         /* struct vr_inst_cfg */
+    uint32_t garp_lower_prio_delay_ms; /* UINT32_MAX: the master delay */
+    unsigned garp_lower_prio_repeat;   /* UINT32_MAX: the master repeat */
+    bool higher_prio_send_advert;
+    bool notify_prio_changes;           /* vrrp_notify_priority_changes */
+    bool check_unicast_src;             /* vrrp_check_unicast_src */
+    bool lower_prio_no_advert;          /* vrrp_lower_prio_no_advert */
+    int nice;                           /* vrrp_priority: -20..19 */
+    bool no_swap;                       /* vrrp_no_swap: mlockall */
+    uint32_t startup_delay_ms;          /* vrrp_startup_delay */
+    uint32_t garp_interval_ms;          /* vrrp_garp_interval: between GARPs, 0: none */
+    bool fifo_states_on_reload;         /* fifo_write_vrrp_states_on_reload */
+    struct vr_fifo_cfg fifo, vrrp_fifo; /* notify_fifo, vrrp_notify_fifo */
+    char default_ifname[IF_NAMESIZE];   /* default_interface: for instances without one */
+    struct lk_list scripts;             /* struct vr_script_cfg */
+    struct lk_list instances;           /* struct vr_inst_cfg */
+    struct lk_list tfiles;              /* struct vr_tfile_cfg */
+    struct lk_list tprocs;              /* struct vr_tproc_cfg */
+    struct lk_list syncs;               /* struct vr_sync_cfg */
 };
 
 /* Parse and validate. On success *ret owns everything; on failure *err is
@@ -120,6 +235,9 @@ struct vr_cfg *vr_cfg_free(struct vr_cfg *cfg);
 
 struct vr_script_cfg *vr_cfg_find_script(const struct vr_cfg *cfg, const char *name);
 struct vr_inst_cfg *vr_cfg_find_inst(const struct vr_cfg *cfg, const char *name);
+struct vr_tfile_cfg *vr_cfg_find_tfile(const struct vr_cfg *cfg, const char *name);
+struct vr_tproc_cfg *vr_cfg_find_tproc(const struct vr_cfg *cfg, const char *name);
+struct vr_sync_cfg *vr_cfg_find_sync(const struct vr_cfg *cfg, const char *name);
 
 /* 1 if two instances are the same for the protocol (reload keeps the live
  * state of such an instance), 0 otherwise. */

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -16,7 +18,10 @@
 #include "vrrpd/admin.h"
 #include "vrrpd/guard.h"
 #include "vrrpd/inst.h"
+#include "vrrpd/notify.h"
+#include "vrrpd/os/caps.h"
 #include "vrrpd/os/netlink.h"
+#include "vrrpd/sync.h"
 
 #define SHUTDOWN_MAX_MS 3000
 #define RETRY_MS        1000
@@ -76,7 +81,10 @@ static void begin_stop(struct vr_daemon *d, const char *why)
     uv_close((uv_handle_t *)&d->sighup, NULL);
     uv_close((uv_handle_t *)&d->watchdog, NULL);
     uv_close((uv_handle_t *)&d->retry, NULL);
+    uv_close((uv_handle_t *)&d->startup, NULL);
     d->npending = 0;
+    /* after the instances' STOP lines: the reader sees them, then EOF */
+    vr_notify_close(d);
 }
 
 static void signal_cb(uv_signal_t *s, int signum)
@@ -140,6 +148,48 @@ static int add_inst(struct vr_daemon *d, struct vr_inst_cfg *c, bool start)
     return 0;
 }
 
+/* The program of a script command line: an absolute path, or found in
+ * PATH, and executable. */
+static bool script_found(const char *cmd)
+{
+    char prog[256], path[512];
+    const char *p = getenv("PATH"), *e;
+    size_t n = strcspn(cmd, " \t");
+
+    if (n == 0 || n >= sizeof(prog))
+        return false;
+    memcpy(prog, cmd, n);
+    prog[n] = '\0';
+    if (strchr(prog, '/'))
+        return access(prog, X_OK) == 0;
+    for (p = p ? p : "/usr/bin:/bin"; *p; p = *e ? e + 1 : e) {
+        e = strchr(p, ':');
+        e = e ? e : p + strlen(p);
+        snprintf(path, sizeof(path), "%.*s/%s", (int)(e - p), p, prog);
+        if (access(path, X_OK) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* As Keepalived's --config-test: a tracked script that cannot be run
+ * (Keepalived disables it, so the instance would not track it). */
+static int check_scripts(const struct vr_cfg *cfg, char **err)
+{
+    struct lk_list *it;
+
+    LK_LIST_FOREACH (it, &cfg->scripts) {
+        const struct vr_script_cfg *s = LK_LIST_ELEM(it, struct vr_script_cfg, link);
+
+        if (!script_found(s->script))
+            return lk_cfg_err(err,
+                              "%s: vrrp_script '%s': '%s' is not found or not executable "
+                              "(Keepalived disables such a check)",
+                              cfg->file, s->name, s->script);
+    }
+    return 0;
+}
+
 int vr_daemon_check_links(const struct vr_cfg *cfg, char **err)
 {
     struct lk_list *it;
@@ -153,10 +203,10 @@ int vr_daemon_check_links(const struct vr_cfg *cfg, char **err)
         lk_cfg_err(err,
                    "%s:%u: vrrp_instance '%s': interface '%s' does not exist (vrrpd itself "
                    "would wait for it)",
-                   cfg->file, c->line, c->name, c->ifname);
+                   c->file, c->line, c->name, c->ifname);
         return -ENODEV;
     }
-    return 0;
+    return check_scripts(cfg, err);
 }
 
 int vr_daemon_new(struct vr_daemon **ret,
@@ -179,6 +229,8 @@ int vr_daemon_new(struct vr_daemon **ret,
     lk_list_init(&d->subs);
     d->started_ms = lk_mono_ms();
     d->guard_fd = -1;
+    d->fifo_fd[0] = d->fifo_fd[1] = -1;
+    lk_list_init(&d->syncs);
     r = uv_loop_init(&d->loop);
     if (r < 0) {
         free(d);
@@ -190,11 +242,14 @@ int vr_daemon_new(struct vr_daemon **ret,
     uv_signal_init(&d->loop, &d->sighup);
     uv_timer_init(&d->loop, &d->watchdog);
     uv_timer_init(&d->loop, &d->retry);
-    d->retry.data = d;
+    uv_timer_init(&d->loop, &d->startup);
+    d->retry.data = d->startup.data = d;
     d->sigterm.data = d->sigint.data = d->sighup.data = d;
     if (mkdir(rundir, 0755) == -1 && errno != EEXIST)
         lk_log(LK_LOG_WARNING, "cannot create %s: %s", rundir, strerror(errno));
-    r = vr_admin_start(d);
+    r = vr_sync_build(d);
+    if (r == 0)
+        r = vr_admin_start(d);
     if (r == 0)
         r = vr_linkmon_start(&d->linkmon, &d->loop, on_link, d);
     LK_LIST_FOREACH (it, &cfg->instances)
@@ -204,18 +259,85 @@ int vr_daemon_new(struct vr_daemon **ret,
     return r;
 }
 
-int vr_daemon_run(struct vr_daemon *d)
+static void start_insts(struct vr_daemon *d)
+{
+    struct lk_list *it, *nx;
+
+    LK_LIST_FOREACH_SAFE (it, nx, &d->insts)
+        vr_inst_start(LK_LIST_ELEM(it, struct vr_inst, link));
+}
+
+static void startup_cb(uv_timer_t *t)
+{
+    struct vr_daemon *d = t->data;
+
+    lk_log(LK_LOG_NOTICE, "vrrp_startup_delay over: starting the instances");
+    start_insts(d);
+}
+
+/* Does any script run as a user other than vrrpd's own? */
+static bool switches_user(const struct vr_cfg *cfg)
 {
     struct lk_list *it;
+    unsigned k;
+
+    if (cfg->script_user || cfg->fifo.user || cfg->vrrp_fifo.user)
+        return true;
+    LK_LIST_FOREACH (it, &cfg->scripts)
+        if (LK_LIST_ELEM(it, struct vr_script_cfg, link)->user)
+            return true;
+    LK_LIST_FOREACH (it, &cfg->instances)
+        for (k = 0; k < 5; k++)
+            if (LK_LIST_ELEM(it, struct vr_inst_cfg, link)->notify_user[k])
+                return true;
+    LK_LIST_FOREACH (it, &cfg->syncs)
+        for (k = 0; k < 5; k++)
+            if (LK_LIST_ELEM(it, struct vr_sync_cfg, link)->notify_user[k])
+                return true;
+    return false;
+}
+
+/* vrrp_priority and vrrp_no_swap, while we still may (CAP_SYS_NICE,
+ * CAP_IPC_LOCK). */
+static void process_settings(const struct vr_cfg *cfg)
+{
+    if (cfg->nice && setpriority(PRIO_PROCESS, 0, cfg->nice) == -1)
+        lk_log(LK_LOG_WARNING, "vrrp_priority %d: %s", cfg->nice, strerror(errno));
+    if (cfg->no_swap && mlockall(MCL_CURRENT | MCL_FUTURE) == -1)
+        lk_log(LK_LOG_WARNING, "vrrp_no_swap: mlockall: %s", strerror(errno));
+}
+
+static void limit_caps(const struct vr_cfg *cfg)
+{
+    int r = vr_caps_limit(switches_user(cfg));
+
+    if (r < 0)
+        lk_log(LK_LOG_WARNING, "could not limit capabilities: %s", strerror(-r));
+    else
+        lk_log(LK_LOG_INFO, "capabilities limited to 0x%llx", vr_caps_effective());
+}
+
+int vr_daemon_run(struct vr_daemon *d)
+{
     uint64_t wd = lk_sd_watchdog_ms();
 
+    /* sockets and the admin socket are open: from here on vrrpd (and the
+     * guard, and every script) needs only the network capabilities */
+    process_settings(d->cfg);
+    limit_caps(d->cfg);
     /* before the instances start: the first Master hands over its will */
     d->guard_fd = vr_guard_start();
     if (d->guard_fd < 0)
         lk_log(LK_LOG_WARNING, "no guard process (%s): a crash of vrrpd would leave its VIPs",
                strerror(-d->guard_fd));
-    LK_LIST_FOREACH (it, &d->insts)
-        vr_inst_start(LK_LIST_ELEM(it, struct vr_inst, link));
+    if (vr_notify_start(d) < 0)
+        lk_log(LK_LOG_WARNING, "notify fifo unavailable: its events are not written");
+    /* vrrp_startup_delay: links that carry traffic only some time after
+     * boot (bonds) must not make us master before we hear the others */
+    if (d->cfg->startup_delay_ms)
+        uv_timer_start(&d->startup, startup_cb, d->cfg->startup_delay_ms, 0);
+    else
+        start_insts(d);
     uv_signal_start(&d->sigterm, signal_cb, SIGTERM);
     uv_signal_start(&d->sigint, signal_cb, SIGINT);
     uv_signal_start(&d->sighup, signal_cb, SIGHUP);
@@ -233,13 +355,23 @@ static void guard_cb(uv_timer_t *t)
     uv_stop(t->loop);
 }
 
+/* FIFO scripts that do not end at EOF get SIGTERM, as Keepalived sends. */
+static void fifo_kill_cb(uv_timer_t *t)
+{
+    vr_notify_kill(t->data);
+}
+
 struct vr_daemon *vr_daemon_free(struct vr_daemon *d)
 {
-    uv_timer_t guard;
+    uv_timer_t guard, fifo_kill;
 
     if (!d)
         return NULL;
     begin_stop(d, "shutdown");
+    uv_timer_init(&d->loop, &fifo_kill);
+    fifo_kill.data = d;
+    uv_timer_start(&fifo_kill, fifo_kill_cb, 300, 0);
+    uv_unref((uv_handle_t *)&fifo_kill);
     /* let handles close and script children exit, but not forever: an
      * unref'ed guard timer stops the loop after SHUTDOWN_MAX_MS */
     uv_timer_init(&d->loop, &guard);
@@ -247,12 +379,15 @@ struct vr_daemon *vr_daemon_free(struct vr_daemon *d)
     uv_unref((uv_handle_t *)&guard);
     uv_run(&d->loop, UV_RUN_DEFAULT);
     uv_close((uv_handle_t *)&guard, NULL);
+    uv_close((uv_handle_t *)&fifo_kill, NULL);
+    vr_notify_kill(d);
     uv_run(&d->loop, UV_RUN_NOWAIT);
     if (uv_loop_close(&d->loop) != 0)
         lk_log(LK_LOG_DEBUG, "loop closed with open handles");
     /* every will was revoked as the instances stopped: the guard exits */
     if (d->guard_fd >= 0)
         close(d->guard_fd);
+    vr_sync_free_all(d);
     vr_cfg_free(d->cfg);
     free(d->cfg_path);
     free(d->rundir);
@@ -304,6 +439,9 @@ int vr_daemon_reload(struct vr_daemon *d)
             vr_inst_stop(i);
         }
     }
+    /* the groups now point into the new config, keeping their state */
+    if (vr_sync_build(d) < 0)
+        lk_log(LK_LOG_ERR, "reload: sync groups not rebuilt");
     LK_LIST_FOREACH (it, &nc->instances) {
         struct vr_inst_cfg *c = LK_LIST_ELEM(it, struct vr_inst_cfg, link);
 
@@ -311,6 +449,16 @@ int vr_daemon_reload(struct vr_daemon *d)
             lk_log(LK_LOG_ERR, "(%s) could not start after reload", c->name);
     }
     vr_cfg_free(old);
+    if (nc->fifo_states_on_reload)
+        LK_LIST_FOREACH (it, &d->insts) {
+            const struct vr_inst *i = LK_LIST_ELEM(it, struct vr_inst, link);
+            enum vr_state st = i->fsm.state;
+
+            vr_notify_fifo(d, "INSTANCE", i->cfg->name,
+                           st == VR_STATE_INIT ? "STOP" : vr_state_name(st), i->prio_now);
+        }
+    if (nc->fifo_states_on_reload)
+        vr_sync_write_states(d);
     lk_log(LK_LOG_NOTICE, "configuration reloaded from %s", d->cfg_path);
     return 0;
 }

@@ -16,6 +16,7 @@
 
 struct lk_cmdsrv;
 struct vr_linkmon;
+struct vr_child;
 
 struct vr_daemon {
     uv_loop_t loop;
@@ -28,8 +29,12 @@ struct vr_daemon {
     struct lk_list subs; /* "subscribe events" connections */
     uv_signal_t sigterm, sigint, sighup;
     uv_timer_t watchdog;
-    uv_timer_t retry; /* instances waiting for their interface */
-    int guard_fd;     /* write end of the guard's pipe (guard.h), -1: none */
+    uv_timer_t retry;               /* instances waiting for their interface */
+    int guard_fd;                   /* write end of the guard's pipe (guard.h), -1: none */
+    int fifo_fd[2];                 /* notify_fifo, vrrp_notify_fifo (notify.h), -1: none */
+    struct vr_child *fifo_child[2]; /* their scripts, NULL: none */
+    struct lk_list syncs;           /* struct vr_sync (sync.h) */
+    uv_timer_t startup;             /* vrrp_startup_delay */
     struct vr_inst_cfg *pending[VR_MAX_PENDING];
     unsigned npending;
     bool stopping;
@@ -37,9 +42,10 @@ struct vr_daemon {
     unsigned reloads;
 };
 
-/* For -t: every instance's interface exists, as Keepalived's
- * --config-test checks (the daemon itself waits for a missing one). 0, or
- * -ENODEV with "FILE:LINE: ..." in *err (caller frees). */
+/* For -t: every instance's interface exists and every vrrp_script's
+ * program can be run, as Keepalived's --config-test checks (the daemon
+ * itself waits for a missing interface). 0, or a negative errno with
+ * "FILE:LINE: ..." in *err (caller frees). */
 int vr_daemon_check_links(const struct vr_cfg *cfg, char **err);
 
 /* Build the daemon around a loaded config (ownership moves in, also on

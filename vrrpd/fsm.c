@@ -157,8 +157,11 @@ static unsigned master_advert(struct vr_fsm *f,
      * a lower priority: either way another node held the VIPs (a split
      * brain healing). Assert ourselves so it yields, and re-announce the
      * VIPs so clients that followed it come back. */
-    f->adver_at = now + (uint64_t)f->p.adver_cs * 10;
-    act = VR_ACT_ADVERT;
+    act = 0;
+    if (prio == 0 || !f->p.lower_prio_no_advert) {
+        f->adver_at = now + (uint64_t)f->p.adver_cs * 10;
+        act = VR_ACT_ADVERT;
+    }
     /* Priority 0 (the other node letting go) has its own rate limit: its
      * last gratuitous ARP, sent while it still believed itself master, may
      * have come after the one we sent when we first heard it. */
@@ -240,6 +243,17 @@ unsigned vr_fsm_set_fault(struct vr_fsm *f, uint64_t now, bool fault)
     f->reason = "fault";
     f->adver_at = f->master_down_at = f->preempt_at = NEVER;
     return act | VR_ACT_STATE;
+}
+
+unsigned vr_fsm_sync(struct vr_fsm *f, uint64_t now, enum vr_state to, const char *why)
+{
+    if (to == VR_STATE_MASTER && f->state == VR_STATE_BACKUP)
+        return to_master(f, now, why);
+    /* leaving Master for the group: resign, so that the peer's member of
+     * the group takes over at once */
+    if (to == VR_STATE_BACKUP && f->state == VR_STATE_MASTER)
+        return to_backup(f, now, why) | VR_ACT_ADVERT0;
+    return 0;
 }
 
 unsigned vr_fsm_stop(struct vr_fsm *f, uint64_t now)

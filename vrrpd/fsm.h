@@ -41,7 +41,8 @@ struct vr_fsm_params {
     uint32_t local_ip;         /* primary address, host order: breaks priority ties */
     bool preempt;
     bool fast_takeover;
-    bool learn_interval; /* v3: a backup uses the master's advertised interval */
+    bool learn_interval;       /* v3: a backup uses the master's advertised interval */
+    bool lower_prio_no_advert; /* Master: do not answer a lower priority (the RFC's way) */
 };
 
 struct vr_fsm {
@@ -82,6 +83,11 @@ unsigned vr_fsm_set_priority(struct vr_fsm *f, uint64_t now, uint8_t prio);
 
 /* Interface (or other fault source) down/up. */
 unsigned vr_fsm_set_fault(struct vr_fsm *f, uint64_t now, bool fault);
+
+/* A vrrp_sync_group moves a member with another: to Master from Backup, or
+ * to Backup from Master (resigning with priority 0). Anything else: no
+ * change, 0. `why` must be a static string. */
+unsigned vr_fsm_sync(struct vr_fsm *f, uint64_t now, enum vr_state to, const char *why);
 
 /* Shutdown: a Master resigns with priority 0. State back to Initialize. */
 unsigned vr_fsm_stop(struct vr_fsm *f, uint64_t now);

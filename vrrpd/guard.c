@@ -26,10 +26,32 @@ static void run_will(const struct vr_guard_will *w)
     /* the advertisement first: the peer takes over while we clean up */
     for (k = 0; fd >= 0 && k < w->ndst && k < VR_MAX_PEERS; k++)
         vr_sock_send(fd, w->ifindex, w->src, w->dst[k], w->pkt[k], w->len[k]);
+    for (k = 0; k < w->nrules && k < VR_GUARD_MAX_ROUTES; k++) {
+        struct vr_rule_opts o;
+
+        vr_guard_rule_opts(&w->rules[k], &o);
+        vr_rule_del(&o);
+    }
+    for (k = 0; k < w->nroutes && k < VR_GUARD_MAX_ROUTES; k++)
+        vr_route_del(&w->routes[k]);
     for (k = 0; k < w->nvips && k < VR_MAX_VIPS; k++)
         vr_addr_del(w->vips[k].ifindex, w->vips[k].addr, w->vips[k].prefix);
     if (fd >= 0)
         close(fd);
+}
+
+void vr_guard_rule_opts(const struct vr_rule *r, struct vr_rule_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->from = r->from;
+    o->to = r->to;
+    o->from_len = r->from_len;
+    o->to_len = r->to_len;
+    o->table = r->table;
+    o->priority = r->priority;
+    o->fwmark = r->fwmark;
+    o->iif = r->iif;
+    o->oif = r->oif;
 }
 
 static void keep(struct vr_guard_will *wills, const struct vr_guard_will *w)
@@ -69,6 +91,10 @@ static void guard_main(void)
             break; /* EOF (vrrpd gone) or error: act */
         w.name[sizeof(w.name) - 1] = '\0';
         w.ifname[sizeof(w.ifname) - 1] = '\0';
+        for (k = 0; k < VR_GUARD_MAX_ROUTES; k++) {
+            w.rules[k].iif[IF_NAMESIZE - 1] = '\0';
+            w.rules[k].oif[IF_NAMESIZE - 1] = '\0';
+        }
         keep(wills, &w);
     }
     for (k = 0; k < GUARD_MAX_WILLS; k++)

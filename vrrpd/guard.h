@@ -18,6 +18,7 @@
 
 #include "proto/vrrp_pkt.h"
 #include "vrrpd/cfg.h"
+#include "vrrpd/os/netlink.h"
 
 struct vr_guard_vip {
     int ifindex;
@@ -25,7 +26,11 @@ struct vr_guard_vip {
     uint8_t prefix;
 };
 
-/* Everything the guard needs, copied: vrrpd's memory is gone when it runs. */
+#define VR_GUARD_MAX_ROUTES 8 /* routes and rules each: what fits in PIPE_BUF */
+
+/* Everything the guard needs, copied: vrrpd's memory is gone when it runs.
+ * The virtual routes and rules go with the VIPs (the first
+ * VR_GUARD_MAX_ROUTES of each). */
 struct vr_guard_will {
     char name[VR_NAME_MAX]; /* the instance: a new will replaces the old */
     uint8_t revoke;         /* 1: forget the will of `name` */
@@ -39,7 +44,13 @@ struct vr_guard_will {
     uint32_t dst[VR_MAX_PEERS];
     uint8_t pkt[VR_MAX_PEERS][VRRP_PKT_MAX_LEN]; /* one per destination (v3 checksum) */
     struct vr_guard_vip vips[VR_MAX_VIPS];
+    uint8_t nroutes, nrules;
+    struct vr_route_opts routes[VR_GUARD_MAX_ROUTES];
+    struct vr_rule rules[VR_GUARD_MAX_ROUTES]; /* names inline: a plain copy */
 };
+
+/* The netlink request of a virtual_rules entry; o points into r. */
+void vr_guard_rule_opts(const struct vr_rule *r, struct vr_rule_opts *o);
 
 /* Fork the guard. Returns the write end of its pipe (close-on-exec) or a
  * negative errno. The caller owns the fd; closing it lets the guard run

@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <jansson.h>
+#include <linux/rtnetlink.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,13 +17,13 @@
 #include "vrrpd/admin.h"
 #include "vrrpd/daemon.h"
 #include "vrrpd/guard.h"
+#include "vrrpd/notify.h"
 #include "vrrpd/os/garp.h"
 #include "vrrpd/os/sock.h"
-#include "vrrpd/spawn.h"
+#include "vrrpd/sync.h"
 #include "vrrpd/track.h"
 
-#define RX_BURST       32 /* datagrams read per wakeup, then back to the loop */
-#define NOTIFY_TIMEOUT 10000
+#define RX_BURST 32 /* datagrams read per wakeup, then back to the loop */
 
 /* Peers can send anything: their messages are rate-limited. */
 static struct lk_ratelimit rl_rx = LK_RATELIMIT_INIT(5000, 5);
@@ -44,6 +45,7 @@ static void fsm_params(const struct vr_inst *i, struct vr_fsm_params *p)
     p->preempt = c->preempt;
     p->fast_takeover = c->fast_takeover;
     p->learn_interval = c->version == 3;
+    p->lower_prio_no_advert = c->lower_prio_no_advert;
 }
 
 /* ---- output ---------------------------------------------------------- */
@@ -112,11 +114,8 @@ static void send_advert(struct vr_inst *i, uint8_t prio)
 
 static int vip_ifindex(const struct vr_inst *i, const struct vr_vip *v)
 {
-    unsigned idx;
+    unsigned idx = v->dev[0] ? if_nametoindex(v->dev) : 0;
 
-    if (!v->dev[0])
-        return i->ifc.ifindex;
-    idx = if_nametoindex(v->dev);
     return idx ? (int)idx : i->ifc.ifindex;
 }
 
@@ -128,6 +127,24 @@ static void guard_dst(struct vr_guard_will *w, const struct vrrp_pkt *p, uint32_
         return;
     w->dst[w->ndst] = dst;
     w->len[w->ndst++] = (uint16_t)n;
+}
+
+static int dev_index(const struct vr_inst *i, const char *dev);
+static void route_opts(const struct vr_inst *i, const struct vr_route *rt, struct vr_route_opts *o);
+
+/* The will's routes and rules: removed with the VIPs if vrrpd dies. */
+static void guard_routes(const struct vr_inst *i, struct vr_guard_will *w)
+{
+    const struct vr_inst_cfg *c = i->cfg;
+    unsigned k;
+
+    for (k = 0; k < c->nroutes && w->nroutes < VR_GUARD_MAX_ROUTES; k++) {
+        route_opts(i, &c->routes[k], &w->routes[w->nroutes]);
+        if (w->routes[w->nroutes].ifindex >= 0)
+            w->nroutes++;
+    }
+    for (k = 0; k < c->nrules && k < VR_GUARD_MAX_ROUTES; k++)
+        w->rules[w->nrules++] = c->rules[k];
 }
 
 /* As Master, leave the guard a will: the priority-0 advertisements and
@@ -161,6 +178,7 @@ static void guard_update(struct vr_inst *i)
         w.vips[k].prefix = c->vips[k].prefix;
     }
     w.nvips = (uint8_t)k;
+    guard_routes(i, &w);
 send:
     if (vr_guard_send(i->d->guard_fd, &w) < 0)
         lk_log_rl(&rl_rx, LK_LOG_WARNING,
@@ -175,8 +193,13 @@ static void vips_add(struct vr_inst *i)
 
     for (k = 0; k < i->cfg->nvips; k++) {
         const struct vr_vip *v = &i->cfg->vips[k];
+        struct vr_addr_opts o = {.addr = v->addr,
+                                 .prefix = v->prefix,
+                                 .scope = v->scope,
+                                 .brd = v->brd,
+                                 .label = v->label};
 
-        r = vr_addr_add(vip_ifindex(i, v), v->addr, v->prefix, NULL);
+        r = vr_addr_add(vip_ifindex(i, v), &o);
         if (r < 0 && r != -EEXIST)
             lk_log(LK_LOG_ERR, "(%s) adding %s/%u: %s", i->cfg->name, ipstr(v->addr, a), v->prefix,
                    strerror(-r));
@@ -202,6 +225,68 @@ static void vips_del(struct vr_inst *i, bool at_start)
     }
 }
 
+static int dev_index(const struct vr_inst *i, const char *dev)
+{
+    unsigned idx;
+
+    if (!dev[0])
+        return i->ifc.ifindex;
+    idx = if_nametoindex(dev);
+    return idx ? (int)idx : -ENODEV;
+}
+
+/* virtual_routes: added after the VIPs (a route may use one as src),
+ * removed before them. A route via a gateway names no device unless told. */
+static void route_opts(const struct vr_inst *i, const struct vr_route *rt, struct vr_route_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->dst = rt->dst;
+    o->prefix = rt->prefix;
+    o->scope = rt->scope;
+    o->type = rt->type;
+    o->gw = rt->gw;
+    o->src = rt->src;
+    o->metric = rt->metric;
+    o->table = rt->table;
+    if (rt->type == RTN_UNICAST && (rt->has_dev || !rt->gw))
+        o->ifindex = dev_index(i, rt->dev);
+}
+
+static void routes_change(struct vr_inst *i, bool add)
+{
+    struct vr_route_opts o;
+    char a[INET_ADDRSTRLEN];
+    unsigned k;
+    int r;
+
+    for (k = 0; k < i->cfg->nroutes; k++) {
+        const struct vr_route *rt = &i->cfg->routes[k];
+
+        route_opts(i, rt, &o);
+        r = o.ifindex < 0 ? o.ifindex : add ? vr_route_add(&o) : vr_route_del(&o);
+        if (r < 0 && r != (add ? -EEXIST : -ESRCH))
+            lk_log(LK_LOG_ERR, "(%s) %s route %s/%u: %s", i->cfg->name, add ? "adding" : "removing",
+                   ipstr(rt->dst, a), rt->prefix, strerror(-r));
+    }
+}
+
+static void rules_change(struct vr_inst *i, bool add)
+{
+    struct vr_rule_opts o;
+    unsigned k;
+    int r;
+
+    for (k = 0; k < i->cfg->nrules; k++) {
+        const struct vr_rule *ru = &i->cfg->rules[k];
+
+        vr_guard_rule_opts(ru, &o);
+        r = add ? vr_rule_add(&o) : vr_rule_del(&o);
+        if (r < 0 && r != (add ? -EEXIST : -ENOENT))
+            lk_log(LK_LOG_ERR, "(%s) %s rule %u (table %u): %s", i->cfg->name,
+                   add ? "adding" : "removing", k + 1, ru->table, strerror(-r));
+    }
+}
+
 /* A VIP announced on its own "dev" goes out there, with that link's MAC;
  * looked up at each burst (rare), so a renamed or re-created link is found. */
 static void garp_one(struct vr_inst *i, unsigned k)
@@ -219,10 +304,36 @@ static void garp_one(struct vr_inst *i, unsigned k)
         i->st.garp_sent++;
 }
 
+/* vrrp_garp_interval: one GARP per interval, round the VIPs, until the
+ * queue is empty. */
+static void on_garp_pace(uv_timer_t *t)
+{
+    struct vr_inst *i = lk_container_of(t, struct vr_inst, garp_pace);
+
+    if (i->fsm.state != VR_STATE_MASTER || !i->cfg->nvips) {
+        i->garp_queued = 0;
+        uv_timer_stop(t);
+        return;
+    }
+    garp_one(i, i->garp_next++ % i->cfg->nvips);
+    if (--i->garp_queued == 0)
+        uv_timer_stop(t);
+}
+
 static void garp_burst(struct vr_inst *i, unsigned repeat)
 {
+    uint32_t gap = i->d->cfg->garp_interval_ms;
     unsigned k, n;
 
+    if (gap) {
+        /* the first at once, the others paced */
+        if (!i->garp_queued && repeat && i->cfg->nvips)
+            garp_one(i, i->garp_next++ % i->cfg->nvips);
+        i->garp_queued += repeat * i->cfg->nvips - (i->garp_queued ? 0 : 1);
+        if (i->garp_queued && !uv_is_active((uv_handle_t *)&i->garp_pace))
+            uv_timer_start(&i->garp_pace, on_garp_pace, gap, gap);
+        return;
+    }
     for (n = 0; n < repeat; n++)
         for (k = 0; k < i->cfg->nvips; k++)
             garp_one(i, k);
@@ -248,7 +359,7 @@ static void on_garp_timer(uv_timer_t *t)
         /* neighbours that ignored the last burst (their entry changed too
          * recently) take one of these */
         i->garp_heal_left--;
-        garp_burst(i, i->cfg->garp_repeat);
+        garp_burst(i, i->cfg->garp_lower_prio_repeat);
         if (i->garp_heal_left)
             uv_timer_start(t, on_garp_timer, HEAL_SECOND_BURST_MS, 0);
         else if (i->cfg->garp_refresh_ms)
@@ -268,16 +379,24 @@ static void on_garp_timer(uv_timer_t *t)
 /* `heal`: announcing again while already master (split brain healed). */
 static void garp_announce(struct vr_inst *i, int heal)
 {
-    uint64_t delay = i->cfg->garp_delay_ms;
+    const struct vr_inst_cfg *c = i->cfg;
+    uint64_t delay = c->garp_delay_ms;
 
-    garp_burst(i, i->cfg->garp_repeat);
     if (heal) {
-        /* a few more bursts, each past the locktime of the one before */
-        i->garp_heal_left = HEAL_BURSTS;
+        /* garp_lower_prio_repeat bursts; then Keepalived's one more after
+         * garp_lower_prio_delay when configured, else a few more, each past
+         * the locktime of the one before */
+        garp_burst(i, c->garp_lower_prio_repeat);
+        if (!c->garp_lower_prio_repeat || (c->lower_prio_delay_set && !c->garp_lower_prio_delay_ms))
+            return;
+        i->garp_heal_left = c->lower_prio_delay_set ? 1 : HEAL_BURSTS;
         i->garp_refresh_left = 0;
-        uv_timer_start(&i->garp_timer, on_garp_timer, HEAL_SECOND_BURST_MS, 0);
+        uv_timer_start(&i->garp_timer, on_garp_timer,
+                       c->lower_prio_delay_set ? c->garp_lower_prio_delay_ms : HEAL_SECOND_BURST_MS,
+                       0);
         return;
     }
+    garp_burst(i, c->garp_repeat);
     if (i->garp_heal_left)
         return; /* the heal bursts already scheduled go on */
     i->garp_refresh_left = delay ? 1 : 0;
@@ -290,41 +409,19 @@ static void garp_announce(struct vr_inst *i, int heal)
 
 /* ---- state changes --------------------------------------------------- */
 
-static void run_script(struct vr_inst *i, const char *cmd, const char *const *extra)
-{
-    const struct vr_cfg *cfg = i->d->cfg;
-    uid_t uid = (uid_t)-1;
-    gid_t gid = (gid_t)-1;
-    int r;
-
-    if (!cmd)
-        return;
-    if (cfg->script_user && vr_spawn_user(cfg->script_user, cfg->script_group, &uid, &gid) < 0)
-        lk_log(LK_LOG_WARNING, "(%s) script_user '%s' unknown: running as ourselves", i->cfg->name,
-               cfg->script_user);
-    r = vr_spawn(&i->d->loop, cmd, extra, uid, gid, NOTIFY_TIMEOUT, NULL, NULL, NULL);
-    if (r < 0)
-        lk_log(LK_LOG_WARNING, "(%s) cannot run '%s': %s", i->cfg->name, cmd, uv_strerror(r));
-}
-
-/* Keepalived's notify interface: specific script without arguments, then
- * "notify" with INSTANCE NAME STATE PRIORITY. */
+/* Keepalived's notify interface (notify.h): the state's script, "notify"
+ * with INSTANCE NAME STATE PRIORITY, the FIFO line. */
 static void notify(struct vr_inst *i, const char *state)
 {
     const struct vr_inst_cfg *c = i->cfg;
-    char prio[8];
-    const char *args[] = {"INSTANCE", c->name, state, prio, NULL};
+    const char *const cmds[5] = {c->notify_master, c->notify_backup, c->notify_fault,
+                                 c->notify_stop, c->notify};
+    struct vr_notify_script scripts[5];
+    unsigned k;
 
-    snprintf(prio, sizeof(prio), "%u", i->prio_now);
-    if (!strcmp(state, "MASTER"))
-        run_script(i, c->notify_master, NULL);
-    else if (!strcmp(state, "BACKUP"))
-        run_script(i, c->notify_backup, NULL);
-    else if (!strcmp(state, "FAULT"))
-        run_script(i, c->notify_fault, NULL);
-    else if (!strcmp(state, "STOP"))
-        run_script(i, c->notify_stop, NULL);
-    run_script(i, c->notify, args);
+    for (k = 0; k < 5; k++)
+        scripts[k] = (struct vr_notify_script){cmds[k], c->notify_user[k], c->notify_group[k]};
+    vr_notify_state(i->d, "INSTANCE", c->name, state, i->prio_now, scripts);
 }
 
 /* systemd's STATUS= line: every instance and its state, for systemctl. */
@@ -364,6 +461,7 @@ static void state_changed(struct vr_inst *i, enum vr_state from)
                    i->fsm.master_ip ? ipstr(htonl(i->fsm.master_ip), a) : "", "ts_us",
                    (json_int_t)lk_wall_us());
     vr_admin_event(i->d, ev);
+    vr_sync_member_changed(i, from);
 }
 
 static void rearm(struct vr_inst *i);
@@ -375,10 +473,15 @@ static void apply(struct vr_inst *i, unsigned act, enum vr_state from)
     if (act & VR_ACT_VIP_DEL) {
         uv_timer_stop(&i->garp_timer);
         i->garp_heal_left = 0;
+        rules_change(i, false);
+        routes_change(i, false);
         vips_del(i, false);
     }
-    if (act & VR_ACT_VIP_ADD)
+    if (act & VR_ACT_VIP_ADD) {
         vips_add(i);
+        routes_change(i, true);
+        rules_change(i, true);
+    }
     if (act & VR_ACT_ADVERT)
         send_advert(i, i->prio_now);
     if (act & VR_ACT_GARP)
@@ -422,6 +525,17 @@ static void drop(struct vr_inst *i, int err, uint32_t src)
               src ? ipstr(src, a) : "?", vrrp_pkt_strerror(err));
 }
 
+/* check_unicast_src: only the configured peers may speak */
+static bool from_peer(const struct vr_inst_cfg *c, uint32_t src)
+{
+    unsigned k;
+
+    for (k = 0; k < c->npeers; k++)
+        if (c->peers[k] == src)
+            return true;
+    return c->npeers == 0;
+}
+
 static void receive_one(struct vr_inst *i, const uint8_t *buf, size_t len)
 {
     struct vrrp_pkt_expect e = {
@@ -429,6 +543,7 @@ static void receive_one(struct vr_inst *i, const uint8_t *buf, size_t len)
     enum vr_state from = i->fsm.state;
     struct vrrp_pkt_ip ip = {0};
     struct vrrp_pkt p;
+    unsigned act;
     uint16_t cs;
     int r;
 
@@ -439,6 +554,12 @@ static void receive_one(struct vr_inst *i, const uint8_t *buf, size_t len)
     e.naddr = r >= 0 && p.priority != VR_PRIO_OWNER ? advertised_vips(i->cfg) : 0;
     if (r >= 0 && ip.src == i->src) {
         i->st.own_dropped++;
+        return;
+    }
+    if (r >= 0 && i->cfg->check_unicast_src && !from_peer(i->cfg, ip.src)) {
+        i->st.not_peer++;
+        lk_log_rl(&rl_rx, LK_LOG_INFO, "(%s) dropped advertisement from %s: not a unicast_peer",
+                  i->cfg->name, ipstr(ip.src, (char[INET_ADDRSTRLEN]){0}));
         return;
     }
     if (r >= 0 && p.vrid != i->cfg->vrid) {
@@ -459,7 +580,14 @@ static void receive_one(struct vr_inst *i, const uint8_t *buf, size_t len)
     if (p.priority == 0)
         i->st.prio0_rcvd++;
     cs = (uint16_t)(p.version == 2 ? LK_MIN(p.adver_int * 100u, 25500u) : p.adver_int);
-    apply(i, vr_fsm_advert(&i->fsm, lk_mono_ms(), p.priority, cs, ntohl(ip.src)), from);
+    act = vr_fsm_advert(&i->fsm, lk_mono_ms(), p.priority, cs, ntohl(ip.src));
+    /* higher_prio_send_advert: one advertisement with our own (lower)
+     * priority before yielding, so that a Keepalived winner with
+     * garp_lower_prio_repeat re-announces the VIPs (our priority 0 follows) */
+    if (from == VR_STATE_MASTER && i->fsm.state == VR_STATE_BACKUP && p.priority &&
+        i->cfg->higher_prio_send_advert)
+        send_advert(i, i->prio_now);
+    apply(i, act, from);
 }
 
 static void on_readable(uv_poll_t *h, int status, int events)
@@ -524,6 +652,7 @@ static int open_sockets(struct vr_inst *i)
 int vr_inst_new(struct vr_inst **ret, struct vr_daemon *d, struct vr_inst_cfg *cfg)
 {
     struct vr_inst *i = calloc(1, sizeof(*i));
+    struct vr_fsm_params p;
     int r;
 
     if (!i)
@@ -540,11 +669,15 @@ int vr_inst_new(struct vr_inst **ret, struct vr_daemon *d, struct vr_inst_cfg *c
         vr_inst_unref(i);
         return r;
     }
+    /* INIT until started (vrrp_startup_delay): "show vrrp" reads it */
+    fsm_params(i, &p);
+    vr_fsm_init(&i->fsm, &p);
     uv_timer_init(&d->loop, &i->timer);
     uv_timer_init(&d->loop, &i->garp_timer);
     uv_poll_init(&d->loop, &i->poll, i->fd);
-    i->timer.data = i->garp_timer.data = i->poll.data = i;
-    i->refs = 3;
+    uv_timer_init(&d->loop, &i->garp_pace);
+    i->timer.data = i->garp_timer.data = i->garp_pace.data = i->poll.data = i;
+    i->refs = 4;
     *ret = i;
     return 0;
 }
@@ -555,7 +688,7 @@ static void recompute(struct vr_inst *i, uint8_t *prio, bool *fault)
 
     vr_track_effect(i, prio, &tf);
     i->track_fault = tf;
-    *fault = tf || i->link_fault;
+    *fault = tf || i->link_fault || vr_sync_fault(i);
 }
 
 void vr_inst_start(struct vr_inst *i)
@@ -592,7 +725,19 @@ void vr_inst_stop(struct vr_inst *i)
     vr_track_stop_all(i);
     uv_close((uv_handle_t *)&i->timer, handle_closed);
     uv_close((uv_handle_t *)&i->garp_timer, handle_closed);
+    uv_close((uv_handle_t *)&i->garp_pace, handle_closed);
     uv_close((uv_handle_t *)&i->poll, handle_closed);
+}
+
+/* notify_priority_changes: Keepalived's FIFO lines MASTER_PRIORITY and
+ * BACKUP_PRIORITY, for the state the instance was in when its priority
+ * moved (the scripts are not run for these). */
+static void prio_notify(struct vr_inst *i, enum vr_state st)
+{
+    if (!i->cfg->notify_prio_changes || (st != VR_STATE_MASTER && st != VR_STATE_BACKUP))
+        return;
+    vr_notify_fifo(i->d, "INSTANCE", i->cfg->name,
+                   st == VR_STATE_MASTER ? "MASTER_PRIORITY" : "BACKUP_PRIORITY", i->prio_now);
 }
 
 static void apply_effect(struct vr_inst *i, const char *why)
@@ -619,8 +764,23 @@ static void apply_effect(struct vr_inst *i, const char *why)
                                (json_int_t)lk_wall_us());
 
         vr_admin_event(i->d, ev);
+        prio_notify(i, from);
     }
     apply(i, act, from);
+}
+
+void vr_inst_sync_refresh(struct vr_inst *i)
+{
+    apply_effect(i, "sync group fault changed");
+}
+
+void vr_inst_sync_goto(struct vr_inst *i, enum vr_state to, const char *why)
+{
+    enum vr_state from = i->fsm.state;
+
+    if (!i->started || i->stopping)
+        return;
+    apply(i, vr_fsm_sync(&i->fsm, lk_mono_ms(), to, why), from);
 }
 
 json_t *vr_inst_snapshot_json(const struct vr_inst *i)
@@ -656,10 +816,24 @@ void vr_inst_reconfigure(struct vr_inst *i, struct vr_inst_cfg *cfg)
 {
     /* same group (vr_inst_cfg_same): the FSM and sockets stay, the
      * trackers restart with the new settings */
+    bool moved = i->cfg->nroutes != cfg->nroutes || i->cfg->nrules != cfg->nrules ||
+                 memcmp(i->cfg->routes, cfg->routes, sizeof(cfg->routes[0]) * cfg->nroutes) ||
+                 memcmp(i->cfg->rules, cfg->rules, sizeof(cfg->rules[0]) * cfg->nrules);
+
     vr_track_stop_all(i);
+    /* a master's routes and rules follow the new file at once */
+    if (moved && i->fsm.state == VR_STATE_MASTER) {
+        rules_change(i, false);
+        routes_change(i, false);
+    }
     i->cfg = cfg;
+    if (moved && i->fsm.state == VR_STATE_MASTER) {
+        routes_change(i, true);
+        rules_change(i, true);
+    }
     i->fsm.p.preempt = cfg->preempt;
     i->fsm.p.fast_takeover = cfg->fast_takeover;
+    i->fsm.p.lower_prio_no_advert = cfg->lower_prio_no_advert;
     i->fsm.p.preempt_delay_ms = cfg->preempt_delay_ms;
     if (vr_track_start_all(i) < 0)
         lk_log(LK_LOG_WARNING, "(%s) some tracked items could not start", cfg->name);

@@ -31,6 +31,7 @@ struct vr_inst_stats {
     uint64_t became_master;
     uint64_t drops[VRRP_PKT_E_MAX]; /* by reason, index = -VRRP_PKT_E_* */
     uint64_t own_dropped;           /* our own packets looped back */
+    uint64_t not_peer;              /* check_unicast_src: from an address not a peer */
 };
 
 struct vr_inst {
@@ -40,6 +41,9 @@ struct vr_inst {
     struct vr_fsm fsm;
     uv_timer_t timer;      /* next FSM deadline */
     uv_timer_t garp_timer; /* delayed GARP burst and refresh */
+    uv_timer_t garp_pace;  /* vrrp_garp_interval: one GARP per tick */
+    unsigned garp_queued;  /* GARPs still to pace */
+    unsigned garp_next;    /* the VIP the next paced GARP announces */
     uv_poll_t poll;        /* raw VRRP socket */
     int fd, garp_fd;
     struct vr_link ifc;    /* interface as read at start */
@@ -79,6 +83,12 @@ void vr_inst_reconfigure(struct vr_inst *i, struct vr_inst_cfg *cfg);
  * "state", "reason", "priority", "vrid", "master", "ts_us"}. New
  * reference (NULL on OOM). */
 json_t *vr_inst_snapshot_json(const struct vr_inst *i);
+
+/* The instance's sync group changed fault state: recompute and apply. */
+void vr_inst_sync_refresh(struct vr_inst *i);
+
+/* Its sync group moves it to `to` (vr_fsm_sync); why is a static string. */
+void vr_inst_sync_goto(struct vr_inst *i, enum vr_state to, const char *why);
 
 /* Drop one reference (tracker or handle closed). */
 void vr_inst_unref(struct vr_inst *i);

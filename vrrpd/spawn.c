@@ -122,6 +122,12 @@ fail:
     return r;
 }
 
+void vr_spawn_signal(struct vr_child *c, int sig)
+{
+    if (c && kill(-c->proc.pid, sig) == -1)
+        uv_process_kill(&c->proc, sig);
+}
+
 void vr_spawn_forget(struct vr_child *c)
 {
     if (c)

@@ -34,6 +34,9 @@ int vr_spawn(uv_loop_t *loop,
              void *ud,
              struct vr_child **ret);
 
+/* Send sig to the child's process group (it leads one). Accepts NULL. */
+void vr_spawn_signal(struct vr_child *c, int sig);
+
 /* The owner no longer wants the callback. Accepts NULL. */
 void vr_spawn_forget(struct vr_child *c);
 

@@ -15,14 +15,14 @@
 #include "vrrpd/inst.h"
 #include "vrrpd/os/netlink.h"
 #include "vrrpd/spawn.h"
+#include "vrrpd/track_int.h"
 
 #define LBD_RECONNECT_MS 200
 #define LBD_LINE_MAX     512
 
 static const char *const kind_names[VR_TRACK_KIND_MAX] = {
-    [VR_TRACK_LBD] = "lbd",
-    [VR_TRACK_SCRIPT] = "script",
-    [VR_TRACK_IFACE] = "interface",
+    [VR_TRACK_LBD] = "lbd",   [VR_TRACK_SCRIPT] = "script", [VR_TRACK_IFACE] = "interface",
+    [VR_TRACK_FILE] = "file", [VR_TRACK_PROC] = "process",
 };
 
 const char *vr_track_kind_name(enum vr_track_kind k)
@@ -30,9 +30,9 @@ const char *vr_track_kind_name(enum vr_track_kind k)
     return (unsigned)k < VR_TRACK_KIND_MAX ? kind_names[k] : "?";
 }
 
-/* Record a new state; tell the instance only when ok flips, so a steady
- * "health ok" every 500 ms costs nothing. */
-static void set_state(struct vr_track *t, bool ok, const char *why)
+/* Only a flip reaches the instance, so a steady "health ok" every 500 ms
+ * costs nothing. */
+void vr__track_set(struct vr_track *t, bool ok, const char *why)
 {
     bool changed = t->ok != ok;
 
@@ -43,6 +43,18 @@ static void set_state(struct vr_track *t, bool ok, const char *why)
     if (!changed)
         return;
     t->ok = ok;
+    t->changes++;
+    vr_inst_track_changed(t->inst, t);
+}
+
+void vr__track_set_value(struct vr_track *t, long value, const char *why)
+{
+    if (t->stopped)
+        return;
+    snprintf(t->why, sizeof(t->why), "%.*s", (int)sizeof(t->why) - 1, why);
+    if (t->value == value)
+        return;
+    t->value = value;
     t->changes++;
     vr_inst_track_changed(t->inst, t);
 }
@@ -59,18 +71,19 @@ static void inherit(struct vr_track *t, struct vr_inst *i)
 
         if (o->stopped && o->kind == t->kind && !strcmp(o->name, t->name)) {
             t->ok = o->ok;
+            t->value = o->value;
             snprintf(t->why, sizeof(t->why), "%s", o->why);
             return;
         }
     }
 }
 
-static void track_init(struct vr_track *t,
-                       struct vr_inst *i,
-                       enum vr_track_kind kind,
-                       const char *name,
-                       int weight,
-                       bool ok)
+void vr__track_init(struct vr_track *t,
+                    struct vr_inst *i,
+                    enum vr_track_kind kind,
+                    const char *name,
+                    int weight,
+                    bool ok)
 {
     t->inst = i;
     t->kind = kind;
@@ -83,8 +96,7 @@ static void track_init(struct vr_track *t,
     i->refs++;
 }
 
-/* The tracker is gone: unlink, free, release the instance. */
-static void track_release(struct vr_track *t)
+void vr__track_release(struct vr_track *t)
 {
     struct vr_inst *i = t->inst;
 
@@ -129,7 +141,7 @@ static void lbd_handle_closed(uv_handle_t *h)
         return;
     }
     free(l->path);
-    track_release(&l->t);
+    vr__track_release(&l->t);
 }
 
 /* Lost lbd: mark failed at once (the priority drops and the master
@@ -138,7 +150,7 @@ static void lbd_lost(struct lbd_track *l, const char *why)
 {
     l->connected = false;
     uv_timer_stop(&l->timer);
-    set_state(&l->t, false, why);
+    vr__track_set(&l->t, false, why);
     if (l->pipe_open && !uv_is_closing((uv_handle_t *)&l->pipe))
         uv_close((uv_handle_t *)&l->pipe, lbd_handle_closed);
 }
@@ -156,12 +168,12 @@ static void lbd_line(struct lbd_track *l, char *s)
 {
     uv_timer_start(&l->timer, lbd_timeout, l->timeout_ms, 0);
     if (!strncmp(s, "health ok", 9))
-        set_state(&l->t, true, "lbd healthy");
+        vr__track_set(&l->t, true, "lbd healthy");
     else if (!strncmp(s, "health fail", 11)) {
         char why[LBD_LINE_MAX + 16];
 
         snprintf(why, sizeof(why), "lbd reports failure:%s", s + 11);
-        set_state(&l->t, false, why);
+        vr__track_set(&l->t, false, why);
     }
     /* anything else (the empty line closing a command's answer) is not
      * health news, but it still proves lbd's loop is alive */
@@ -243,7 +255,7 @@ static int lbd_start(struct vr_inst *i, const struct vr_lbd_cfg *c)
         free(l);
         return -ENOMEM;
     }
-    track_init(&l->t, i, VR_TRACK_LBD, c->socket, c->weight, false);
+    vr__track_init(&l->t, i, VR_TRACK_LBD, c->socket, c->weight, false);
     l->timeout_ms = c->timeout_ms;
     uv_timer_init(&i->d->loop, &l->timer);
     l->timer.data = l;
@@ -282,7 +294,7 @@ static void script_done(int status, void *ud)
     if (status == 0) {
         s->run_fail = 0;
         if (++s->run_ok >= s->rise)
-            set_state(&s->t, true, "script succeeded");
+            vr__track_set(&s->t, true, "script succeeded");
         return;
     }
     s->run_ok = 0;
@@ -293,7 +305,7 @@ static void script_done(int status, void *ud)
     else
         snprintf(why, sizeof(why), "script exited with %d", status);
     if (++s->run_fail >= s->fall)
-        set_state(&s->t, false, why);
+        vr__track_set(&s->t, false, why);
 }
 
 static void script_tick(uv_timer_t *t)
@@ -311,7 +323,7 @@ static void script_tick(uv_timer_t *t)
         snprintf(why, sizeof(why), "cannot run script: %s", uv_strerror(r));
         s->run_ok = 0;
         if (++s->run_fail >= s->fall)
-            set_state(&s->t, false, why);
+            vr__track_set(&s->t, false, why);
     }
 }
 
@@ -320,7 +332,7 @@ static void script_closed(uv_handle_t *h)
     struct script_track *s = h->data;
 
     free(s->cmd);
-    track_release(&s->t);
+    vr__track_release(&s->t);
 }
 
 /* enable_script_security: refuse a script that someone other than root
@@ -369,8 +381,9 @@ static int script_start(struct vr_inst *i,
     s->timeout_ms = c->timeout_ms ? c->timeout_ms : c->interval_ms;
     s->rise = c->rise;
     s->fall = c->fall;
-    track_init(&s->t, i, VR_TRACK_SCRIPT, c->name, ref->has_weight ? ref->weight : c->weight,
-               !c->init_fail);
+    vr__track_init(&s->t, i, VR_TRACK_SCRIPT, c->name, ref->has_weight ? ref->weight : c->weight,
+                   !c->init_fail);
+    s->t.reverse = ref->reverse || c->reverse;
     uv_timer_init(&i->d->loop, &s->timer);
     s->timer.data = s;
     uv_timer_start(&s->timer, script_tick, 0, c->interval_ms);
@@ -396,7 +409,7 @@ static void iface_closed(uv_handle_t *h)
 {
     struct iface_track *f = h->data;
 
-    track_release(&f->t);
+    vr__track_release(&f->t);
 }
 
 static int iface_start(struct vr_inst *i, const struct vr_track_ref *ref)
@@ -409,8 +422,9 @@ static int iface_start(struct vr_inst *i, const struct vr_track_ref *ref)
         return -ENOMEM;
     r = vr_link_get(ref->name, &l);
     f->ifindex = r == 0 ? l.ifindex : 0;
-    track_init(&f->t, i, VR_TRACK_IFACE, ref->name, ref->has_weight ? ref->weight : 0,
-               r == 0 && l.up);
+    vr__track_init(&f->t, i, VR_TRACK_IFACE, ref->name, ref->has_weight ? ref->weight : 0,
+                   r == 0 && l.up);
+    f->t.reverse = ref->reverse;
     /* the link's state is read now, not inherited */
     f->t.ok = r == 0 && l.up;
     snprintf(f->t.why, sizeof(f->t.why), "%s", r < 0 ? "no such interface" : l.up ? "up" : "down");
@@ -427,7 +441,7 @@ void vr_track_link_changed(struct vr_inst *i, int ifindex, bool up)
         struct vr_track *t = LK_LIST_ELEM(it, struct vr_track, link);
 
         if (t->kind == VR_TRACK_IFACE && ((struct iface_track *)t)->ifindex == ifindex)
-            set_state(t, up, up ? "link up" : "link down");
+            vr__track_set(t, up, up ? "link up" : "link down");
     }
 }
 
@@ -449,6 +463,14 @@ int vr_track_start_all(struct vr_inst *i)
         e = iface_start(i, &c->ifaces[k]);
         r = r < 0 ? r : e;
     }
+    for (k = 0; k < c->ntfiles; k++) {
+        e = vr__tfile_start(i, vr_cfg_find_tfile(i->d->cfg, c->tfiles[k].name), &c->tfiles[k]);
+        r = r < 0 ? r : e;
+    }
+    for (k = 0; k < c->ntprocs; k++) {
+        e = vr__tproc_start(i, vr_cfg_find_tproc(i->d->cfg, c->tprocs[k].name), &c->tprocs[k]);
+        r = r < 0 ? r : e;
+    }
     return r;
 }
 
@@ -467,9 +489,25 @@ void vr_track_stop_all(struct vr_inst *i)
             lbd_stop((struct lbd_track *)t);
         else if (t->kind == VR_TRACK_SCRIPT)
             script_stop((struct script_track *)t);
+        else if (t->stop)
+            t->stop(t);
         else
             uv_close((uv_handle_t *)&((struct iface_track *)t)->idle, iface_closed);
     }
+}
+
+/* Keepalived's track_file rule: weight 0 means any non-zero value is a
+ * fault; otherwise value * weight is added, and below -253 is a fault. */
+static bool value_effect(const struct vr_track *t, int *prio)
+{
+    long long d = (long long)t->value * (t->reverse ? -t->weight : t->weight);
+
+    if (t->weight == 0)
+        return t->value != 0;
+    if (d < -253)
+        return true;
+    *prio += (int)(d > 253 ? 253 : d);
+    return false;
 }
 
 void vr_track_effect(const struct vr_inst *i, uint8_t *ret_prio, bool *ret_fault)
@@ -480,15 +518,17 @@ void vr_track_effect(const struct vr_inst *i, uint8_t *ret_prio, bool *ret_fault
 
     LK_LIST_FOREACH (it, &i->tracks) {
         const struct vr_track *t = LK_LIST_ELEM(it, struct vr_track, link);
+        bool ok = t->reverse ? !t->ok : t->ok;
+        int w = t->reverse ? -t->weight : t->weight;
 
         if (t->stopped)
             continue;
-        if (t->weight == 0 && !t->ok)
+        if (t->valued)
+            fault = value_effect(t, &prio) || fault;
+        else if (w == 0 && !ok)
             fault = true;
-        else if (t->weight < 0 && !t->ok)
-            prio += t->weight;
-        else if (t->weight > 0 && t->ok)
-            prio += t->weight;
+        else if ((w < 0 && !ok) || (w > 0 && ok))
+            prio += w;
     }
     /* the address owner's priority is not moved by tracking (Keepalived) */
     if (i->cfg->priority == 255)

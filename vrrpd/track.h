@@ -10,7 +10,9 @@
  *
  * Effect: a failed item with weight < 0 adds its weight to the priority; an
  * ok item with weight > 0 adds its weight; a failed item with weight 0 puts
- * the instance in FAULT. Each tracker owns its handles and frees itself
+ * the instance in FAULT. "reverse" swaps ok and failed and flips the
+ * weight's sign. A track_file's value V counts V * weight (weight 0: V != 0
+ * means FAULT; below -253: FAULT). Each tracker owns its handles and frees itself
  * after vr_track_stop() once they are closed, then drops its instance ref. */
 #ifndef VR_TRACK_H
 #define VR_TRACK_H
@@ -22,7 +24,14 @@
 
 struct vr_inst;
 
-enum vr_track_kind { VR_TRACK_LBD = 0, VR_TRACK_SCRIPT, VR_TRACK_IFACE, VR_TRACK_KIND_MAX };
+enum vr_track_kind {
+    VR_TRACK_LBD = 0,
+    VR_TRACK_SCRIPT,
+    VR_TRACK_IFACE,
+    VR_TRACK_FILE, /* track_file (track_file.c) */
+    VR_TRACK_PROC, /* track_process (track_proc.c) */
+    VR_TRACK_KIND_MAX
+};
 
 struct vr_track {
     struct lk_list link; /* in vr_inst.tracks */
@@ -31,8 +40,12 @@ struct vr_track {
     char name[VR_NAME_MAX + 16];
     int weight;
     bool ok;
-    bool stopped;  /* being closed: no longer counts */
-    char why[160]; /* last reason, for logs and "show vrrp" */
+    bool reverse;                     /* ok and failed swap, the weight's sign flips */
+    bool valued;                      /* track_file: `value` times the weight, not ok/failed */
+    long value;                       /* track_file: the number read */
+    bool stopped;                     /* being closed: no longer counts */
+    void (*stop)(struct vr_track *t); /* kinds of other modules: close */
+    char why[160];                    /* last reason, for logs and "show vrrp" */
     uint64_t changes;
 };
 

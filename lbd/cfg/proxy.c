@@ -8,6 +8,7 @@
 #include "common/cfglex.h"
 #include "common/log.h"
 #include "lbd/cfg/cfg.h"
+#include "lbd/cfg/check_cfg.h"
 #include "lbd/cfg/http_cfg.h"
 #include "lbd/cfg/proxy.h"
 #include "lbd/core/server.h"
@@ -141,6 +142,7 @@ struct lb_proxy *lb_proxy_free(struct lb_proxy *px)
     strv_free(px->extra, px->nextra);
     free(px->extra_file);
     free(px->extra_line);
+    px->chk = lb_check_cfg_free(px->chk);
     lb_http_px_free(px->http);
     lb_stk_free(px->stk);
     lb_cond_free(px->stats.admin);
@@ -279,6 +281,11 @@ static const struct optdef options[] = {
     {"httpchk", LB_OPT_HTTPCHK, LB_CAP_DEF | LB_CAP_BE, 3},
     {"mysql-check", LB_OPT_MYSQL_CHECK, LB_CAP_DEF | LB_CAP_BE, 3},
     {"log-health-checks", LB_OPT_LOG_HEALTH_CHECKS, LB_CAP_DEF | LB_CAP_BE, 0},
+    {"tcp-check", LB_OPT_TCP_CHECK, LB_CAP_DEF | LB_CAP_BE, 0},
+    {"redis-check", LB_OPT_REDIS_CHECK, LB_CAP_DEF | LB_CAP_BE, 0},
+    {"pgsql-check", LB_OPT_PGSQL_CHECK, LB_CAP_DEF | LB_CAP_BE, 2},
+    {"smtpchk", LB_OPT_SMTPCHK, LB_CAP_DEF | LB_CAP_BE, 2},
+    {"ssl-hello-chk", LB_OPT_SSL_HELLO_CHK, LB_CAP_DEF | LB_CAP_BE, 0},
     {"splice-auto", LB_OPT_SPLICE_AUTO, LB_CAP_DEF | LB_CAP_FE | LB_CAP_BE, 0},
     {"allbackups", LB_OPT_ALLBACKUPS, LB_CAP_DEF | LB_CAP_BE, 0},
     {NULL, 0, 0, 0},
@@ -340,6 +347,8 @@ static int option_validate_args(struct lb_cfgctx *ctx,
                            o->max_args == 1 ? "" : "s");
     if (o->flag == LB_OPT_MYSQL_CHECK && nargs > 0 && (strcmp(argv[0], "user") != 0 || nargs < 2))
         return lb_cfg_fail(ctx, err, "option mysql-check: expected 'user <name> [post-41]'");
+    if (o->flag == LB_OPT_PGSQL_CHECK && (nargs != 2 || strcmp(argv[0], "user") != 0))
+        return lb_cfg_fail(ctx, err, "option pgsql-check: expected 'user <name>'");
     if (o->flag == LB_OPT_HTTPLOG && nargs == 1 && strcmp(argv[0], "clf") != 0)
         return lb_cfg_fail(ctx, err, "option httplog: only 'clf' may follow");
     return 0;
@@ -370,13 +379,6 @@ static int kw_option(int argc, char **argv, void *vctx, char **err)
         return lb_cfg_fail(ctx, err, "unknown option '%s'%s%s%s", name,
                            hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "");
     }
-    /* refused: lbd logs state changes, not every check result, so
-     * accepting it would promise log lines that never come */
-    if (!neg && options[i].flag == LB_OPT_LOG_HEALTH_CHECKS)
-        return lb_cfg_fail(ctx, err,
-                           "option log-health-checks is not supported by lbd: server state "
-                           "changes are always logged, and 'show health' on checkd.sock gives "
-                           "each check's result");
     if (!(options[i].cap & ctx->px->cap))
         return lb_cfg_fail(ctx, err, "option %s is not allowed in '%s' section", name,
                            lb_proxy_kind(ctx->px));
@@ -386,6 +388,8 @@ static int kw_option(int argc, char **argv, void *vctx, char **err)
     }
     if (option_validate_args(ctx, &options[i], argc - 2, argv + 2, err))
         return LK_CFG_FATAL;
+    if (options[i].flag & LB_OPT_CHK_ANY)
+        ctx->px->options &= ~LB_OPT_CHK_ANY;
     ctx->px->options |= options[i].flag;
     if (argc > 2)
         return option_keep_args(ctx, argc, argv, 0, err);
@@ -534,35 +538,74 @@ static int kw_stats(int argc, char **argv, void *vctx, char **err)
     return 0;
 }
 
-/* "http-check send|expect": the forms checkd runs are checked here, at the
- * line, so that lbd -c refuses what would leave a backend unchecked. */
+/* "http-check send|expect|comment": the forms checkd runs are checked here,
+ * at the line, so that lbd -c refuses what would leave a backend unchecked.
+ * Only one request and one expectation are run, so a second send or expect
+ * line (HAProxy runs them in sequence) is refused too. */
+static int http_check_send(struct lb_cfgctx *ctx, int argc, char **argv, char **err)
+{
+    int i, nhdrs = 0;
+
+    for (i = 2; i < argc; i += 2) {
+        const char *k = argv[i];
+
+        if (strcmp(k, "hdr") == 0 && i + 2 < argc && ++nhdrs <= FEED_MAX_HDRS &&
+            !strstr(argv[i + 2], "%["))
+            i++;
+        else if ((strcmp(k, "meth") != 0 && strcmp(k, "uri") != 0 && strcmp(k, "ver") != 0 &&
+                  strcmp(k, "body") != 0 && strcmp(k, "comment") != 0) ||
+                 i + 1 >= argc || (strcmp(k, "body") == 0 && strlen(argv[i + 1]) >= 512))
+            return lb_cfg_fail(ctx, err,
+                               "http-check send: '%s' not supported by lbd (meth M, uri U, ver V, "
+                               "at most %d hdr NAME VALUE without %%[...], body B of less than "
+                               "512 bytes, comment C; uri-lf and body-lf are not)",
+                               k, FEED_MAX_HDRS);
+    }
+    return 0;
+}
+
+static int http_check_expect(struct lb_cfgctx *ctx, int argc, char **argv, char **err)
+{
+    int i = 2;
+
+    while (i + 1 < argc && strcmp(argv[i], "comment") == 0)
+        i += 2;
+    if (i < argc && strcmp(argv[i], "!") == 0)
+        i++;
+    if (i + 2 < argc && strcmp(argv[i + 2], "comment") == 0 && i + 4 == argc)
+        argc -= 2;
+    if (i + 2 != argc || feed_expect_parse(argv[i]) <= FEED_EXPECT_DEFAULT)
+        return lb_cfg_fail(ctx, err,
+                           "http-check expect: only '[comment C] [!] status|rstatus|string|rstring "
+                           "ARG' is supported by lbd (not hdr, fhdr, string-lf, min-recv, "
+                           "*-status, on-success, on-error, status-code)");
+    return 0;
+}
+
 static int http_check_check(struct lb_cfgctx *ctx, int argc, char **argv, char **err)
 {
-    int i = 2, nhdrs = 0;
+    size_t i, n = strlen(argv[1]);
+    int r;
 
-    if (strcmp(argv[1], "send") == 0) {
-        for (; i < argc; i += 2) {
-            if (strcmp(argv[i], "hdr") == 0 && i + 2 < argc && ++nhdrs <= FEED_MAX_HDRS)
-                i++;
-            else if ((strcmp(argv[i], "meth") != 0 && strcmp(argv[i], "uri") != 0 &&
-                      strcmp(argv[i], "ver") != 0) ||
-                     i + 1 >= argc)
-                return lb_cfg_fail(ctx, err,
-                                   "http-check send: '%s' not supported by lbd (meth M, uri U, "
-                                   "ver V, at most %d hdr NAME VALUE)",
-                                   argv[i], FEED_MAX_HDRS);
-        }
-    } else if (strcmp(argv[1], "expect") == 0) {
-        if (i < argc && strcmp(argv[i], "!") == 0)
-            i++;
-        if (i + 2 != argc || feed_expect_parse(argv[i]) <= FEED_EXPECT_DEFAULT)
+    if (strcmp(argv[1], "send") == 0)
+        r = http_check_send(ctx, argc, argv, err);
+    else if (strcmp(argv[1], "expect") == 0)
+        r = http_check_expect(ctx, argc, argv, err);
+    else if (strcmp(argv[1], "comment") == 0 && argc == 3)
+        return 0; /* names the rules in HAProxy's messages only */
+    else
+        return lb_cfg_fail(ctx, err, "http-check %s: not supported by lbd (send, expect, comment)",
+                           argv[1]);
+    if (r)
+        return r;
+    for (i = 0; i < ctx->px->nextra; i++)
+        if (strncmp(ctx->px->extra[i], "http-check ", 11) == 0 &&
+            strncmp(ctx->px->extra[i] + 11, argv[1], n) == 0 && ctx->px->extra[i][11 + n] == ' ')
             return lb_cfg_fail(ctx, err,
-                               "http-check expect: only '[!] status|rstatus|string ARG' is "
-                               "supported by lbd");
-    } else {
-        return lb_cfg_fail(ctx, err, "http-check %s: not supported by lbd (send, expect)", argv[1]);
-    }
-    return keep_line(ctx, argc, argv, 0, 0, err);
+                               "http-check %s: a second one (at %s:%u there is one) is not "
+                               "supported by lbd: it runs one request and one expectation",
+                               argv[1], ctx->px->extra_file[i], ctx->px->extra_line[i]);
+    return keep_line(ctx, argc, argv, 0, 1, err);
 }
 
 /* Keywords whose behaviour belongs to the HTTP, checks and stats modules:
@@ -591,6 +634,11 @@ static int kw_defsrv(int argc, char **argv, void *vctx, char **err)
     return lb_defsrv_parse(argc, argv, vctx, err);
 }
 
+static int kw_tcpcheck(int argc, char **argv, void *vctx, char **err)
+{
+    return lb_check_tcpcheck_kw(vctx, argc, argv, err);
+}
+
 static int kw_ignored(int argc, char **argv, void *vctx, char **err)
 {
     return 0; /* documentation-only keywords (description) */
@@ -616,6 +664,7 @@ const struct lk_cfgkw lb_proxy_kws[] = {
     {"log", kw_log, 1, 6, D | FB},
     {"stats", kw_stats, 1, -1, D | FB},
     {"http-check", kw_keep, 1, -1, D | B},
+    {"tcp-check", kw_tcpcheck, 1, -1, D | B},
     {"galera-check", kw_keep, 1, 4, D | B},
     {"description", kw_ignored, 1, -1, FB},
     {NULL, NULL, 0, 0, 0},
@@ -641,6 +690,8 @@ static int validate_binds(struct lb_cfg *cfg, struct lb_proxy *px, char **err)
 
 int lb_proxy_validate(struct lb_cfg *cfg, struct lb_proxy *px, char **err)
 {
+    if (lb_check_validate(px, err) < 0)
+        return -EINVAL;
     if ((px->cap & LB_CAP_FE) && !px->binds && !(px->cap & LB_CAP_BE))
         return lk_cfg_err(err, "%s:%u: frontend '%s' has no 'bind' line", px->file, px->line,
                           px->name);

@@ -49,6 +49,17 @@ enum lb_algo {
 #define LB_OPT_ALLBACKUPS        (1u << 13)
 #define LB_OPT_CLITCPKA          (1u << 14)
 #define LB_OPT_SRVTCPKA          (1u << 15)
+/* the health-check options from HAProxy's tcp-check engine (bits kept apart
+ * from the others) */
+#define LB_OPT_TCP_CHECK     (1u << 24)
+#define LB_OPT_REDIS_CHECK   (1u << 25)
+#define LB_OPT_PGSQL_CHECK   (1u << 26)
+#define LB_OPT_SMTPCHK       (1u << 27)
+#define LB_OPT_SSL_HELLO_CHK (1u << 28)
+/* one check kind per backend: as in HAProxy, the last option wins */
+#define LB_OPT_CHK_ANY                                                                             \
+    (LB_OPT_HTTPCHK | LB_OPT_MYSQL_CHECK | LB_OPT_TCP_CHECK | LB_OPT_REDIS_CHECK |                 \
+     LB_OPT_PGSQL_CHECK | LB_OPT_SMTPCHK | LB_OPT_SSL_HELLO_CHK)
 
 /* Server flags from the config line. */
 #define LB_SRV_F_CHECK    (1u << 0)
@@ -122,6 +133,14 @@ struct lb_server {
     char check_addr[LK_ADDR_STRLEN]; /* "addr IP": checks go to this IP; "": the server's */
     unsigned error_limit;            /* consecutive live-traffic failures before on-error; 0: 10 */
     char on_error[16];               /* on-error keyword, "" when unset */
+    /* HAProxy's agent-check (lbd/ctl/hc.c): agent-port, agent-inter (0:
+     * inter), agent-send, agent-addr ("": the server's address) */
+    int agent;
+    unsigned agent_port;
+    uint64_t agent_inter;
+    char agent_send[128];
+    char agent_addr[LK_ADDR_STRLEN];
+    int agent_mark; /* control thread: the agent's word set the current state */
     /* shared: */
     _Atomic int state;           /* enum lb_srv_state */
     _Atomic unsigned cur_weight; /* weight in effect (runtime-settable) */
@@ -144,7 +163,8 @@ struct lb_server {
     int check_code;        /* L7 status code, 0 if none */
     int check_duration_ms; /* -1 if none */
     char check_status[16]; /* L4OK, L4CON, L7STS, ...; "" if no check ran */
-    char check_desc[96];
+    char check_desc[96];   /* HAProxy's description: "Layer4 connection problem" */
+    char last_chk[128];    /* HAProxy's info: "Connection refused", "" if none */
     uint64_t last_check_ms;
     unsigned rate, rate_max; /* new sessions per second */
     uint64_t rate_prev;
@@ -167,6 +187,7 @@ struct lb_stats_cfg {
 struct lb_srv_observer; /* lbd/core/server.h */
 struct lb_cond;         /* lbd/http/acl.h */
 struct lb_stktable;     /* lbd/core/stktable.h */
+struct lb_check_cfg;    /* lbd/cfg/check_cfg.h */
 
 struct lb_proxy {
     struct lb_proxy *next;
@@ -200,6 +221,7 @@ struct lb_proxy {
     unsigned *extra_line;
     struct lb_http_px *http; /* rules and http settings: lbd/cfg/http_cfg.h */
     struct lb_stktable *stk; /* its stick-table, or NULL (lbd/core/stktable.h) */
+    struct lb_check_cfg *chk; /* tcp-check steps (check_cfg.c), NULL if none */
     /* shared: */
     _Atomic unsigned cur_conns;
     _Atomic unsigned max_conns_seen;

@@ -315,7 +315,46 @@ static int skw_number(int argc, char **argv, void *v, char **err)
     return 0;
 }
 
+/* agent-check, no-agent-check, agent-port N, agent-inter T, agent-send S,
+ * agent-addr IP (HAProxy's agent: its reply sets state and weight). */
+static int skw_agent(int argc, char **argv, void *v, char **err)
+{
+    struct srvctx *sc = v;
+    const char *k = argv[0];
+    struct lk_addr a;
+    uint64_t n;
+
+    if (strcmp(k, "agent-check") == 0 || strcmp(k, "no-agent-check") == 0) {
+        sc->s->agent = k[0] == 'a';
+    } else if (strcmp(k, "agent-port") == 0) {
+        if (lb_cfg_uint(sc->ctx, argv, 1, 1, 65535, &n, err))
+            return LK_CFG_FATAL;
+        sc->s->agent_port = (unsigned)n;
+    } else if (strcmp(k, "agent-inter") == 0) {
+        return srv_time(sc, argv, &sc->s->agent_inter, err);
+    } else if (strcmp(k, "agent-send") == 0) {
+        if (strlen(argv[1]) >= sizeof(sc->s->agent_send))
+            return lb_cfg_fail(sc->ctx, err, "agent-send: at most %zu bytes",
+                               sizeof(sc->s->agent_send) - 1);
+        snprintf(sc->s->agent_send, sizeof(sc->s->agent_send), "%s", argv[1]);
+    } else {
+        if (lk_addr_parse(argv[1], LK_ADDR_NO_PORT, &a) < 0)
+            return lb_cfg_fail(sc->ctx, err,
+                               "agent-addr: expected an IP address, got '%s' (a "
+                               "host name is not supported by lbd)",
+                               argv[1]);
+        lk_addr_ip_str(&a, sc->s->agent_addr, sizeof(sc->s->agent_addr));
+    }
+    return 0;
+}
+
 static const struct lk_cfgkw server_kws[] = {
+    {"agent-check", skw_agent, 0, 0, 0},
+    {"no-agent-check", skw_agent, 0, 0, 0},
+    {"agent-port", skw_agent, 1, 1, 0},
+    {"agent-inter", skw_agent, 1, 1, 0},
+    {"agent-send", skw_agent, 1, 1, 0},
+    {"agent-addr", skw_agent, 1, 1, 0},
     {"check", skw_check, 0, 0, 0},
     {"no-check", skw_check, 0, 0, 0},
     {"inter", skw_inter, 1, 1, 0},
@@ -488,6 +527,8 @@ int lb_server_parse(int argc, char **argv, void *vctx, char **err)
     s->line = ctx->line;
     sc.s = s;
     if (!s->name || server_addr(&sc, argv[2], err) || parse_kws(&sc, argc, argv, 3, err) ||
+        (s->agent && !s->agent_port &&
+         lb_cfg_fail(ctx, err, "server '%s': agent-check needs agent-port N", s->name)) ||
         add_server(ctx->px, s) < 0) {
         if (!*err)
             lb_cfg_fail(ctx, err, "out of memory");

@@ -55,6 +55,7 @@ enum lb_srv_cause {
     LB_CAUSE_OPERATOR, /* admin socket, stats page admin actions */
     LB_CAUSE_CHECK,    /* checkd's verdict, or its last verdict re-applied */
     LB_CAUSE_PASSIVE,  /* connection failures seen on live traffic */
+    LB_CAUSE_AGENT,    /* the server's agent (agent-check): up, down, drain, maint, ready */
     LB_CAUSE_MAX
 };
 

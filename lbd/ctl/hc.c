@@ -10,10 +10,13 @@
 #include "common/cmdsrv.h"
 #include "common/compiler.h"
 #include "common/log.h"
+#include "lbd/cfg/check_cfg.h"
 #include "lbd/core/daemon.h"
 #include "lbd/core/mwlink.h"
 #include "lbd/core/server.h"
+#include "lbd/core/tlog.h"
 #include "lbd/ctl/hc.h"
+#include "lbd/ctl/hclog.h"
 
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
@@ -29,6 +32,9 @@ struct hc_srv {
     int known;                    /* a verdict of checkd arrived */
     int admin_sent;               /* LB_SRV_MAINT/DRAIN told to checkd, or UP */
     enum lb_srv_state want;       /* ... and what it says */
+    int agent;                    /* the entry of the server's agent-check, not its check */
+    int agent_down;               /* agent: its last word was down/fail/stopped */
+    char reply[FEED_REASON_MAX];  /* agent: its last reply, applied */
 };
 
 struct lb_hc {
@@ -51,6 +57,7 @@ struct lb_hc {
     int synced;      /* first snapshot of this connection handled */
     unsigned handles;
     struct lk_ratelimit rl;
+    struct lb_tlog tlog; /* HAProxy's health lines to the backends' log targets */
 };
 
 /* ---- configuration -> registrations ---- */
@@ -95,6 +102,10 @@ static int parse_send(struct feed_target *t, int argc, char **argv, const char *
             copy(t->uri, sizeof(t->uri), argv[i + 1]);
         } else if (strcmp(argv[i], "ver") == 0) {
             copy(t->version, sizeof(t->version), argv[i + 1]);
+        } else if (strcmp(argv[i], "body") == 0) {
+            copy(t->body, sizeof(t->body), argv[i + 1]);
+        } else if (strcmp(argv[i], "comment") == 0) {
+            continue; /* messages only */
         } else if (strcmp(argv[i], "hdr") == 0 && i + 2 < argc && t->nhdrs < FEED_MAX_HDRS) {
             snprintf(t->hdrs[t->nhdrs++], FEED_HDR_MAX, "%s: %s", argv[i + 1], argv[i + 2]);
             i++;
@@ -111,13 +122,15 @@ static int parse_expect(struct feed_target *t, int argc, char **argv, const char
 {
     int i = 2, e;
 
+    while (i + 1 < argc && strcmp(argv[i], "comment") == 0)
+        i += 2;
     if (i < argc && strcmp(argv[i], "!") == 0) {
         t->expect_not = 1;
         i++;
     }
     e = i + 1 < argc ? feed_expect_parse(argv[i]) : -EINVAL;
     if (e <= FEED_EXPECT_DEFAULT) {
-        *why = "http-check expect: only status, rstatus and string are supported";
+        *why = "http-check expect: only status, rstatus, string and rstring are supported";
         return -EINVAL;
     }
     t->expect = (enum feed_expect)e;
@@ -128,13 +141,18 @@ static int parse_expect(struct feed_target *t, int argc, char **argv, const char
 /* One kept line of the backend (proxy.c stores them verbatim). */
 static int parse_extra(struct feed_target *t, unsigned opts, const char *line, const char **why)
 {
-    char buf[1024], *argv[32];
-    int argc;
+    char buf[1024], *argv[32], *c;
+    int argc, i;
 
     copy(buf, sizeof(buf), line);
     argc = lk_cmd_split(buf, argv, 31);
     if (argc < 2)
         return 0;
+    /* a quoted word's spaces were kept apart (LB_CFG_WORD_SPACE) */
+    for (i = 0; i < argc; i++)
+        for (c = argv[i]; *c; c++)
+            if (*c == LB_CFG_WORD_SPACE)
+                *c = ' ';
     if ((opts & LB_OPT_HTTPCHK) && strcmp(argv[0], "option") == 0 &&
         strcmp(argv[1], "httpchk") == 0)
         parse_httpchk(t, argc, argv);
@@ -147,6 +165,16 @@ static int parse_extra(struct feed_target *t, unsigned opts, const char *line, c
     else if (strcmp(argv[0], "option") == 0 && strcmp(argv[1], "mysql-check") == 0 && argc >= 4 &&
              t->kind == FEED_KIND_MYSQL)
         copy(t->user, sizeof(t->user), argv[3]);
+    else if (strcmp(argv[0], "option") == 0 && strcmp(argv[1], "pgsql-check") == 0 && argc >= 4 &&
+             t->kind == FEED_KIND_PGSQL)
+        copy(t->user, sizeof(t->user), argv[3]);
+    else if (strcmp(argv[0], "option") == 0 && strcmp(argv[1], "smtpchk") == 0 && argc >= 4 &&
+             t->kind == FEED_KIND_SMTP)
+        /* HAProxy sends "EHLO|HELO domain" as given, anything else as its default */
+        snprintf(t->ehlo, sizeof(t->ehlo), "%s %s",
+                 strcmp(argv[2], "EHLO") == 0 || strcmp(argv[2], "HELO") == 0 ? argv[2] : "HELO",
+                 strcmp(argv[2], "EHLO") == 0 || strcmp(argv[2], "HELO") == 0 ? argv[3]
+                                                                              : "localhost");
     else if (strcmp(argv[0], "galera-check") == 0 && argc >= 3) {
         t->kind = FEED_KIND_GALERA;
         copy(t->user, sizeof(t->user), argv[2]);
@@ -154,6 +182,25 @@ static int parse_extra(struct feed_target *t, unsigned opts, const char *line, c
             copy(t->password, sizeof(t->password), argv[4]);
     }
     return 0;
+}
+
+static enum feed_kind check_kind(unsigned opts)
+{
+    static const struct {
+        unsigned opt;
+        enum feed_kind kind;
+    } map[] = {
+        {LB_OPT_MYSQL_CHECK, FEED_KIND_MYSQL},       {LB_OPT_HTTPCHK, FEED_KIND_HTTP},
+        {LB_OPT_TCP_CHECK, FEED_KIND_TCPCHK},        {LB_OPT_REDIS_CHECK, FEED_KIND_REDIS},
+        {LB_OPT_PGSQL_CHECK, FEED_KIND_PGSQL},       {LB_OPT_SMTPCHK, FEED_KIND_SMTP},
+        {LB_OPT_SSL_HELLO_CHK, FEED_KIND_SSL_HELLO},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+        if (opts & map[i].opt)
+            return map[i].kind;
+    return FEED_KIND_TCP;
 }
 
 int lb_hc_target(const struct lb_proxy *px,
@@ -178,9 +225,11 @@ int lb_hc_target(const struct lb_proxy *px,
                  s->check_port ? s->check_port : lk_addr_port(atomic_load(&s->cur_addr)));
     }
     copy(t->owner, sizeof(t->owner), "lbd");
-    t->kind = (px->options & LB_OPT_MYSQL_CHECK) ? FEED_KIND_MYSQL
-              : (px->options & LB_OPT_HTTPCHK)   ? FEED_KIND_HTTP
-                                                 : FEED_KIND_TCP;
+    t->kind = check_kind(px->options);
+    if (t->kind == FEED_KIND_TCPCHK && px->chk) {
+        t->nsteps = px->chk->nsteps;
+        memcpy(t->steps, px->chk->steps, sizeof(t->steps));
+    }
     t->inter_ms = s->inter;
     t->fastinter_ms = s->fastinter;
     t->downinter_ms = s->downinter;
@@ -199,6 +248,64 @@ int lb_hc_target(const struct lb_proxy *px,
     return 0;
 }
 
+void lb_hc_agent_target(const struct lb_proxy *px, const struct lb_server *s, struct feed_target *t)
+{
+    char ip[LK_ADDR_STRLEN];
+
+    feed_target_defaults(t);
+    snprintf(t->id, sizeof(t->id), "%s/%s/agent", px->name, s->name);
+    lk_addr_ip_str(atomic_load(&s->cur_addr), ip, sizeof(ip));
+    if (s->agent_addr[0])
+        copy(ip, sizeof(ip), s->agent_addr);
+    snprintf(t->addr, sizeof(t->addr), strchr(ip, ':') ? "[%s]:%u" : "%s:%u", ip, s->agent_port);
+    copy(t->owner, sizeof(t->owner), "lbd");
+    t->kind = FEED_KIND_AGENT;
+    t->inter_ms = s->agent_inter ? s->agent_inter : s->inter;
+    t->timeout_ms = px->to.check ? px->to.check : t->inter_ms;
+    t->rise = t->fall = 1;
+    copy(t->agent_send, sizeof(t->agent_send), s->agent_send);
+}
+
+int lb_hc_agent_parse(const char *reply, struct lb_agent_reply *out)
+{
+    char buf[FEED_REASON_MAX], *w, *save = NULL;
+    const char *d;
+    uint64_t n;
+    size_t len;
+
+    *out = (struct lb_agent_reply){.weight_pct = -1, .maxconn = -1};
+    copy(buf, sizeof(buf), reply);
+    for (w = strtok_r(buf, " \t,\r\n", &save); w; w = strtok_r(NULL, " \t,\r\n", &save)) {
+        len = strlen(w);
+        if (w[0] == '#') { /* a word starting with '#': the rest describes the state */
+            d = reply + (w - buf) + 1;
+            d += strspn(d, " \t");
+            snprintf(out->desc, sizeof(out->desc), "%.*s", (int)strcspn(d, "\r\n"), d);
+            break;
+        }
+        if (len > 1 && w[len - 1] == '%') {
+            w[len - 1] = '\0';
+            if (lk_parse_uint(w, 0, 100, &n) == 0)
+                out->weight_pct = (int)n;
+        } else if (strncmp(w, "maxconn:", 8) == 0) {
+            if (lk_parse_uint(w + 8, 0, 10000000, &n) == 0)
+                out->maxconn = (int)n;
+        } else if (strcmp(w, "ready") == 0 || strcmp(w, "drain") == 0 || strcmp(w, "maint") == 0) {
+            out->admin = w[0] == 'r'   ? LB_AGENT_READY
+                         : w[0] == 'd' ? LB_AGENT_DRAIN
+                                       : LB_AGENT_MAINT;
+        } else if (strcmp(w, "up") == 0) {
+            out->op = LB_AGENT_UP;
+            copy(out->word, sizeof(out->word), w);
+        } else if (strcmp(w, "down") == 0 || strcmp(w, "fail") == 0 || strcmp(w, "stopped") == 0) {
+            out->op = LB_AGENT_DOWN;
+            copy(out->word, sizeof(out->word), w);
+        }
+        /* anything else is ignored, as HAProxy does ("down#x" is not "down") */
+    }
+    return 0;
+}
+
 /* ---- the feed connection ---- */
 
 static struct hc_srv *lookup(struct lb_hc *h, const char *id)
@@ -209,6 +316,37 @@ static struct hc_srv *lookup(struct lb_hc *h, const char *id)
         if (strcmp(h->srv[i].id, id) == 0)
             return &h->srv[i];
     return NULL;
+}
+
+/* The check entry (agent 0) or the agent entry (agent 1) of s. */
+static struct hc_srv *by_server(struct lb_hc *h, const struct lb_server *s, int agent)
+{
+    size_t i;
+
+    for (i = 0; i < h->nsrv; i++)
+        if (h->srv[i].s == s && h->srv[i].agent == agent)
+            return &h->srv[i];
+    return NULL;
+}
+
+/* A reason in HAProxy's form, 'DESC[, code: N][, info: "INFO"]', gives
+ * show stat's check_desc and last_chk as HAProxy fills them; any other
+ * reason is all description. */
+static void split_reason(struct lb_server *s, const char *reason)
+{
+    const char *code = strstr(reason, ", code: "), *info = strstr(reason, ", info: \"");
+    const char *end = code ? code : info;
+    size_t n;
+
+    n = end ? (size_t)(end - reason) : strlen(reason);
+    snprintf(s->check_desc, sizeof(s->check_desc), "%.*s", (int)n, reason);
+    s->last_chk[0] = '\0';
+    if (info) {
+        info += strlen(", info: \"");
+        n = strlen(info);
+        snprintf(s->last_chk, sizeof(s->last_chk), "%.*s",
+                 (int)(n && info[n - 1] == '"' ? n - 1 : n), info);
+    }
 }
 
 /* The check columns of "show stat" and the stats page (control thread
@@ -223,10 +361,161 @@ static void copy_check(struct lb_server *s, const struct feed_status *st)
     s->check_code = st->code > 0 ? st->code : 0;
     s->check_duration_ms = (int)LK_MIN(st->latency_us / 1000, (uint64_t)INT32_MAX);
     snprintf(s->check_status, sizeof(s->check_status), "%s", feed_result_name(st->result));
-    /* the stats column is shorter than the feed's reason */
-    snprintf(s->check_desc, sizeof(s->check_desc), "%.*s", (int)sizeof(s->check_desc) - 1,
-             st->reason);
+    split_reason(s, st->reason);
     s->last_check_ms = lk_mono_ms();
+}
+
+static int passed(enum feed_result r)
+{
+    return r == FEED_RES_L4OK || r == FEED_RES_L6OK || r == FEED_RES_L7OK || r == FEED_RES_L7OKC;
+}
+
+static void hclog(struct lb_hc *h, const struct lb_server *s, int level, const char *line, size_t n)
+{
+    lb_tlog_send(&h->tlog, s->be, &h->d->cfg->global, level, line, n);
+}
+
+/* "option log-health-checks": HAProxy logs each result that moves the
+ * health counter (and the first one). */
+static void log_check(struct lb_hc *h, const struct lb_server *s, const struct feed_status *st)
+{
+    char line[FEED_REASON_MAX + 256];
+    size_t n;
+
+    n = lb_hclog_check(line, sizeof(line), s, passed(st->result), st->reason,
+                       (unsigned)(st->latency_us / 1000), st->health, st->rise, st->fall,
+                       lb_hc_state(st->state) == LB_SRV_UP);
+    hclog(h, s, LB_HCLOG_CHECK_LEVEL, line, n);
+}
+
+/* HAProxy's "Server B/S is UP|DOWN ..." line (reason NULL: without it),
+ * and the one about an empty backend. */
+static void log_server_line(struct lb_hc *h,
+                            const struct lb_server *s,
+                            int up,
+                            const char *reason,
+                            unsigned duration_ms)
+{
+    char line[FEED_REASON_MAX + 256];
+    size_t n;
+
+    n = lb_hclog_server(line, sizeof(line), s, up, reason, duration_ms);
+    hclog(h, s, up ? LB_HCLOG_CHECK_LEVEL : LB_HCLOG_DOWN_LEVEL, line, n);
+    if (!up && lb_hclog_backend_empty(s)) {
+        n = (size_t)snprintf(line, sizeof(line), "backend %s has no server available!",
+                             s->be->name);
+        hclog(h, s, LB_HCLOG_EMPTY_LEVEL, line, LK_MIN(n, sizeof(line) - 1));
+    }
+}
+
+/* After a check's transition; under log-health-checks the reason was in
+ * the check line already. */
+static void log_transition(struct lb_hc *h, const struct lb_server *s, const struct feed_status *st)
+{
+    log_server_line(h, s, lb_hc_state(st->state) == LB_SRV_UP,
+                    (s->be->options & LB_OPT_LOG_HEALTH_CHECKS) ? NULL : st->reason,
+                    (unsigned)(st->latency_us / 1000));
+}
+
+/* The agent's reply ('Layer7 check passed, code: 0, info: "75% drain"'):
+ * weight, maxconn, and the state words, through the one transition with
+ * the agent as cause. An agent that cannot be reached changes nothing:
+ * reachability is the health check's business, as in HAProxy. */
+static void hclog(struct lb_hc *h,
+                  const struct lb_server *s,
+                  int level,
+                  const char *line,
+                  size_t n);
+static void log_server_line(struct lb_hc *h,
+                            const struct lb_server *s,
+                            int up,
+                            const char *reason,
+                            unsigned duration_ms);
+
+static void log_admin(struct lb_hc *h, const struct lb_server *s, enum lb_hclog_admin what)
+{
+    char line[256];
+    int level;
+    size_t n = lb_hclog_admin(line, sizeof(line), s, what, &level);
+
+    hclog(h, s, level, line, n);
+}
+
+/* What check and agent together say: DOWN if either does. */
+static enum lb_srv_state agent_health(const struct hc_srv *hs, const struct hc_srv *chk)
+{
+    if (hs->agent_down)
+        return LB_SRV_DOWN;
+    return !chk || !chk->known || chk->want == LB_SRV_UP ? LB_SRV_UP : LB_SRV_DOWN;
+}
+
+/* drain/maint from the agent, and "ready" out of them (HAProxy's lines) */
+static void agent_admin(struct lb_hc *h,
+                        struct hc_srv *hs,
+                        struct hc_srv *chk,
+                        enum lb_agent_admin admin,
+                        const char *why)
+{
+    struct lb_server *s = hs->s;
+    enum lb_srv_state cur = (enum lb_srv_state)atomic_load(&s->state), to;
+
+    if (admin == LB_AGENT_DRAIN || admin == LB_AGENT_MAINT) {
+        to = admin == LB_AGENT_DRAIN ? LB_SRV_DRAIN : LB_SRV_MAINT;
+        if (cur == to)
+            return;
+        s->agent_mark = to == LB_SRV_DRAIN;
+        lb_server_transition(s, to, LB_CAUSE_AGENT, why);
+        log_admin(h, s, to == LB_SRV_DRAIN ? LB_HCLOG_DRAIN_ENTER : LB_HCLOG_MAINT_ENTER);
+        return;
+    }
+    to = agent_health(hs, chk);
+    s->agent_mark = hs->agent_down;
+    lb_server_transition(s, to, LB_CAUSE_AGENT, why);
+    log_admin(h, s, cur == LB_SRV_DRAIN ? LB_HCLOG_DRAIN_LEAVE : LB_HCLOG_MAINT_LEAVE);
+}
+
+static void apply_agent(struct lb_hc *h,
+                        struct hc_srv *hs,
+                        struct hc_srv *chk,
+                        const struct feed_status *st)
+{
+    const char *info = strstr(st->reason, ", info: \"");
+    struct lb_server *s = hs->s;
+    struct lb_agent_reply a;
+    char line[FEED_REASON_MAX], why[FEED_REASON_MAX + 256];
+    enum lb_srv_state cur = (enum lb_srv_state)atomic_load(&s->state), to;
+    size_t n;
+
+    if (st->result != FEED_RES_L7OK || !info || strcmp(hs->reply, st->reason) == 0)
+        return;
+    copy(hs->reply, sizeof(hs->reply), st->reason);
+    info += strlen(", info: \"");
+    n = strlen(info);
+    snprintf(line, sizeof(line), "%.*s", (int)(n && info[n - 1] == '"' ? n - 1 : n), info);
+    lb_hc_agent_parse(line, &a);
+    /* HAProxy's words: 'Layer7 wrong status, code: 0, info: "via agent : down (disk full)"' */
+    snprintf(why, sizeof(why), "Layer7 %s, code: 0, info: \"via agent : %s%s%s%s\"",
+             a.op == LB_AGENT_DOWN ? "wrong status" : "check passed", a.word[0] ? a.word : line,
+             a.desc[0] ? " (" : "", a.desc, a.desc[0] ? ")" : "");
+    if (a.weight_pct >= 0)
+        lb_server_set_weight(s, s->weight * (unsigned)a.weight_pct / 100);
+    if (a.maxconn >= 0)
+        atomic_store(&s->maxconn, (unsigned)a.maxconn);
+    if (a.op != LB_AGENT_NONE)
+        hs->agent_down = a.op == LB_AGENT_DOWN;
+    if (a.admin == LB_AGENT_DRAIN || a.admin == LB_AGENT_MAINT ||
+        (a.admin == LB_AGENT_READY && (cur == LB_SRV_DRAIN || cur == LB_SRV_MAINT))) {
+        agent_admin(h, hs, chk, a.admin, why);
+        return;
+    }
+    if (cur != LB_SRV_UP && cur != LB_SRV_DOWN)
+        return; /* in drain/maint until "ready" */
+    to = agent_health(hs, chk);
+    s->agent_mark = hs->agent_down;
+    if (to == cur)
+        return;
+    lb_server_transition(s, to, LB_CAUSE_AGENT, why);
+    log_server_line(h, s, to == LB_SRV_UP, why, (unsigned)(st->latency_us / 1000));
 }
 
 static void apply(struct lb_hc *h, const struct feed_status *st)
@@ -234,10 +523,22 @@ static void apply(struct lb_hc *h, const struct feed_status *st)
     struct hc_srv *hs = lookup(h, st->id);
     enum lb_srv_state want, cur;
     char why[sizeof(st->reason) + 64];
+    struct hc_srv *ag;
+    unsigned prev_health;
+    int first;
 
     if (!hs || (hs->s->flags & LB_SRV_F_DELETED))
         return; /* a target of checkd's own config, or of another lbd */
+    if (hs->agent) {
+        apply_agent(h, hs, by_server(h, hs->s, 0), st);
+        return;
+    }
+    prev_health = hs->s->check_health;
+    first = !hs->s->check_status[0];
     copy_check(hs->s, st);
+    if ((hs->s->be->options & LB_OPT_LOG_HEALTH_CHECKS) && st->result != FEED_RES_INI &&
+        st->state != FEED_MAINT && (first || st->health != prev_health))
+        log_check(h, hs->s, st);
     if (st->state != FEED_MAINT) {
         hs->known = 1;
         hs->want = lb_hc_state(st->state);
@@ -249,9 +550,13 @@ static void apply(struct lb_hc *h, const struct feed_status *st)
     want = lb_hc_state(st->state);
     if (want == cur || want == LB_SRV_MAINT)
         return;
+    ag = by_server(h, hs->s, 1);
+    if (want == LB_SRV_UP && ag && ag->agent_down)
+        return; /* its agent said down: it stays down until the agent says up */
     snprintf(why, sizeof(why), "%s, check duration: %llums (checkd)", st->reason,
              (unsigned long long)(st->latency_us / 1000));
     lb_server_transition(hs->s, want, LB_CAUSE_CHECK, why);
+    log_transition(h, hs->s, st);
 }
 
 static int send_line(struct lb_hc *h, const char *a, const char *b);
@@ -544,29 +849,45 @@ static void schedule_retry(struct lb_hc *h)
 }
 
 /* Every server with "check", with its registration. */
+static struct hc_srv *add_entry(struct lb_hc *h, struct lb_server *s, int agent)
+{
+    struct hc_srv *n = realloc(h->srv, (h->nsrv + 1) * sizeof(*n));
+
+    if (!n)
+        return NULL;
+    h->srv = n;
+    n = &h->srv[h->nsrv++];
+    memset(n, 0, sizeof(*n));
+    n->s = s;
+    n->agent = agent;
+    return n;
+}
+
 static int collect(struct lb_hc *h)
 {
     const char *why = NULL;
     struct lb_proxy *px;
+    struct lb_server *s;
     struct hc_srv *n;
     unsigned i;
 
     for (px = h->d->cfg->proxies; px; px = px->next) {
         for (i = 0; (px->cap & LB_CAP_BE) && i < px->nservers; i++) {
-            if (!(px->servers[i]->flags & LB_SRV_F_CHECK) ||
-                (px->servers[i]->flags & LB_SRV_F_DELETED))
+            s = px->servers[i];
+            if (s->flags & LB_SRV_F_DELETED)
                 continue;
-            n = realloc(h->srv, (h->nsrv + 1) * sizeof(*n));
-            if (!n)
+            if ((s->flags & LB_SRV_F_CHECK) && !(n = add_entry(h, s, 0)))
                 return -ENOMEM;
-            h->srv = n;
-            n = &h->srv[h->nsrv];
-            memset(n, 0, sizeof(*n));
-            n->s = px->servers[i];
-            if (lb_hc_target(px, n->s, &n->t, &why) < 0)
+            if ((s->flags & LB_SRV_F_CHECK) && lb_hc_target(px, s, &n->t, &why) < 0)
                 return lk_log_errno(-EINVAL, LK_LOG_ERR, "backend %s: %s", px->name, why);
+            if ((s->flags & LB_SRV_F_CHECK))
+                snprintf(n->id, sizeof(n->id), "%s", n->t.id);
+            if (!s->agent)
+                continue;
+            if (!(n = add_entry(h, s, 1)))
+                return -ENOMEM;
+            lb_hc_agent_target(px, s, &n->t);
             snprintf(n->id, sizeof(n->id), "%s", n->t.id);
-            h->nsrv++;
         }
     }
     return 0;
@@ -621,13 +942,17 @@ static void passive_sample(struct lb_hc *h, struct hc_srv *hs)
 /* An operator taking a server out of MAINT/DRAIN ("set server state
  * ready") makes it UP whatever its health: checkd only speaks on changes,
  * so its last verdict is applied again here. */
-static void resync(struct hc_srv *hs)
+static void resync(struct lb_hc *h, struct hc_srv *hs)
 {
     enum lb_srv_state cur = (enum lb_srv_state)atomic_load(&hs->s->state);
+    struct hc_srv *ag;
 
     if (!hs->known || (cur != LB_SRV_UP && cur != LB_SRV_DOWN) || cur == hs->want ||
         (hs->s->flags & LB_SRV_F_DELETED))
         return;
+    ag = by_server(h, hs->s, 1);
+    if (ag && ag->agent_down)
+        return; /* the agent's "down" holds until it says "up" */
     lb_server_transition(hs->s, hs->want, LB_CAUSE_CHECK, "last verdict of checkd (re-applied)");
 }
 
@@ -637,9 +962,11 @@ static void tick(uv_timer_t *t)
     size_t i;
 
     for (i = 0; i < h->nsrv; i++) {
+        if (h->srv[i].agent)
+            continue;
         if (h->srv[i].s->observe)
             passive_sample(h, &h->srv[i]);
-        resync(&h->srv[i]);
+        resync(h, &h->srv[i]);
     }
 }
 
@@ -668,6 +995,7 @@ int lb_hc_start(struct lb_daemon *d)
     h->d = d;
     h->backoff_ms = BACKOFF_MIN_MS;
     h->rl = (struct lk_ratelimit)LK_RATELIMIT_INIT(10000, 5);
+    lb_tlog_init(&h->tlog);
     r = collect(h);
     if (r < 0 || h->nsrv == 0) {
         free(h->srv);
@@ -688,16 +1016,6 @@ int lb_hc_start(struct lb_daemon *d)
     return 0;
 }
 
-static struct hc_srv *by_server(struct lb_hc *h, const struct lb_server *s)
-{
-    size_t i;
-
-    for (i = 0; i < h->nsrv; i++)
-        if (h->srv[i].s == s)
-            return &h->srv[i];
-    return NULL;
-}
-
 static void register_one(struct lb_hc *h, struct hc_srv *hs)
 {
     char *json = feed_encode_target(&hs->t), *esc = json ? feed_cmd_escape(json) : NULL;
@@ -716,7 +1034,7 @@ void lb_hc_server_update(struct lb_daemon *d, struct lb_server *s)
 
     if (!h || h->stopping || !(s->flags & LB_SRV_F_CHECK))
         return;
-    hs = by_server(h, s);
+    hs = by_server(h, s, 0);
     if (!hs) {
         n = realloc(h->srv, (h->nsrv + 1) * sizeof(*n));
         if (!n)
@@ -749,7 +1067,7 @@ void lb_hc_server_admin(struct lb_daemon *d, struct lb_server *s)
 
     if (!h || h->stopping || !h->connected || !(s->flags & LB_SRV_F_CHECK))
         return;
-    hs = by_server(h, s);
+    hs = by_server(h, s, 0);
     if (hs)
         send_admin(h, hs);
 }
@@ -759,11 +1077,13 @@ void lb_hc_server_deleted(struct lb_daemon *d, struct lb_server *s)
     struct lb_hc *h = d->hc;
     struct hc_srv *hs;
 
-    if (!h || !(hs = by_server(h, s)))
+    if (!h)
         return;
-    if (h->connected)
-        send_line(h, "unregister ", hs->id);
-    *hs = h->srv[--h->nsrv]; /* order does not matter */
+    while ((hs = by_server(h, s, 0)) || (hs = by_server(h, s, 1))) {
+        if (h->connected)
+            send_line(h, "unregister ", hs->id);
+        *hs = h->srv[--h->nsrv]; /* order does not matter */
+    }
 }
 
 void lb_hc_stop(struct lb_daemon *d)
@@ -785,6 +1105,7 @@ void lb_hc_free(struct lb_daemon *d)
 
     if (!h)
         return;
+    lb_tlog_fini(&h->tlog);
     free(h->srv);
     free(h->in);
     free(h->path);

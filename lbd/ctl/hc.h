@@ -68,6 +68,28 @@ int lb_hc_target(const struct lb_proxy *px,
                  struct feed_target *t,
                  const char **why);
 
+/* The checkd registration of server s's agent-check (kind agent, id
+ * "BACKEND/SERVER/agent", at agent-addr or the server's IP, agent-port). */
+void lb_hc_agent_target(const struct lb_proxy *px,
+                        const struct lb_server *s,
+                        struct feed_target *t);
+
+/* An agent's reply as HAProxy reads it: words separated by spaces, tabs or
+ * commas ("75%", "maxconn:N", "ready", "drain", "maint", "up", "down",
+ * "fail", "stopped"), a word starting with "#" begins the description;
+ * other words are ignored, as HAProxy ignores them. Returns 0. */
+enum lb_agent_admin { LB_AGENT_NOADMIN = 0, LB_AGENT_READY, LB_AGENT_DRAIN, LB_AGENT_MAINT };
+enum lb_agent_op { LB_AGENT_NONE = 0, LB_AGENT_UP, LB_AGENT_DOWN };
+struct lb_agent_reply {
+    int weight_pct; /* -1: not given */
+    int maxconn;    /* -1: not given */
+    enum lb_agent_admin admin;
+    enum lb_agent_op op;
+    char word[16]; /* the up/down word as written */
+    char desc[128];
+};
+int lb_hc_agent_parse(const char *reply, struct lb_agent_reply *out);
+
 /* Map a feed state to the server state lbd applies. */
 enum lb_srv_state lb_hc_state(enum feed_state st);
 

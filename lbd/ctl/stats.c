@@ -195,8 +195,11 @@ const char *lb_stats_srv_status(const struct lb_server *s, char *buf, size_t len
 
     if (st == LB_SRV_MAINT)
         return "MAINT";
+    /* HAProxy names the agent when its word put the server there */
     if (st == LB_SRV_DRAIN)
-        return "DRAIN";
+        return s->agent_mark ? "DRAIN (agent)" : "DRAIN";
+    if (st == LB_SRV_DOWN && s->agent_mark)
+        return "DOWN (agent)";
     if (!(s->flags & LB_SRV_F_CHECK) || !s->check_status[0])
         return st == LB_SRV_UP ? ((s->flags & LB_SRV_F_CHECK) ? "UP" : "no check") : "DOWN";
     if (st == LB_SRV_UP) {
@@ -356,6 +359,8 @@ static void fill_check(struct row *r, const struct lb_server *s)
         if (s->check_duration_ms >= 0)
             put_u64(r, F_CHECK_DURATION, (uint64_t)s->check_duration_ms);
         put_str(r, F_CHECK_DESC, s->check_desc);
+        if (s->last_chk[0])
+            put_str(r, F_LAST_CHK, s->last_chk);
     }
     put_u64(r, F_CHKFAIL, s->chkfail);
     put_u64(r, F_CHECK_RISE, s->rise);
@@ -415,13 +420,32 @@ static void fill_server(struct row *r, const struct lb_server *s, uint64_t now)
 
 typedef void (*row_fn)(struct lk_sb *sb, const struct row *r, int first);
 
+/* As HAProxy's csv_enc(): a value with a comma, quote or line break is
+ * quoted, its quotes doubled (check info texts can have them). */
+static void csv_value(struct lk_sb *sb, const char *v)
+{
+    const char *p;
+
+    if (!strpbrk(v, ",\"\r\n")) {
+        lk_sb_puts(sb, v);
+        return;
+    }
+    lk_sb_append(sb, "\"", 1);
+    for (p = v; *p; p++) {
+        if (*p == '"')
+            lk_sb_append(sb, "\"", 1);
+        lk_sb_append(sb, p, 1);
+    }
+    lk_sb_append(sb, "\"", 1);
+}
+
 static void csv_row(struct lk_sb *sb, const struct row *r, int first)
 {
     int f;
 
     for (f = 0; f < F_MAX; f++) {
         if (r->v[f])
-            lk_sb_puts(sb, r->v[f]);
+            csv_value(sb, r->v[f]);
         lk_sb_append(sb, ",", 1);
     }
     lk_sb_append(sb, "\n", 1);

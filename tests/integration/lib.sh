@@ -91,3 +91,27 @@ finish() {
   echo "$LK_PASSES passed, $LK_FAILS failed"
   [ "$LK_FAILS" -eq 0 ]
 }
+
+# Side by side with HAProxy (the checkd_* scenarios): start_pair starts
+# HAProxy on $T/ha.cfg, then checkd (socket in $T/run) and lbd on
+# $T/lbd.cfg (runtime dir $T/lbdrun); stderr in $T/{ha,lbd}.err, $T/checkd.log.
+start_pair() {
+  mkdir -p "$T/run"
+  bg haproxy -f "$T/ha.cfg" 2>"$T/ha.err"
+  bg "$CHECKD" -R "$T/run" 2>"$T/checkd.log"
+  wait_file "$T/run/checkd.sock"
+  bg "$LBD" -f "$T/lbd.cfg" -R "$T/lbdrun" 2>"$T/lbd.err"
+}
+# pair_snapshot: HAProxy's "show stat" in $T/ha.csv, checkd's targets in
+# $T/ck.json. HAProxy shows "* STATUS" and no info while a check is in
+# progress, so each server's row is the first of 12 readings (100 ms
+# apart) that is not.
+pair_snapshot() {
+  local i
+  for i in $(seq 12); do
+    echo "show stat" | socat -t 2 - "UNIX-CONNECT:$T/ha.sock" >"$T/ha.$i.csv"
+    sleep 0.1
+  done
+  python3 "$(dirname "${BASH_SOURCE[0]}")/pairstat.py" settled "$T"/ha.[0-9]*.csv >"$T/ha.csv"
+  echo "show health json" | socat -t 2 - "UNIX-CONNECT:$T/run/checkd.sock" >"$T/ck.json"
+}

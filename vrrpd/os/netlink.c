@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <ifaddrs.h>
+#include <linux/fib_rules.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -90,6 +91,16 @@ out:
     return r;
 }
 
+/* A request that wants its ACK. */
+static struct nlmsghdr *nl_header(char *buf, uint16_t type, uint16_t flags)
+{
+    struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+
+    nlh->nlmsg_type = type;
+    nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | flags;
+    return nlh;
+}
+
 static struct nlmsghdr *addr_msg(char *buf,
                                  uint16_t type,
                                  uint16_t flags,
@@ -97,12 +108,9 @@ static struct nlmsghdr *addr_msg(char *buf,
                                  uint32_t addr,
                                  uint8_t prefix)
 {
-    struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-    struct ifaddrmsg *ifa;
+    struct nlmsghdr *nlh = nl_header(buf, type, flags);
+    struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
 
-    nlh->nlmsg_type = type;
-    nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | flags;
-    ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
     ifa->ifa_family = AF_INET;
     ifa->ifa_prefixlen = prefix;
     ifa->ifa_scope = RT_SCOPE_UNIVERSE;
@@ -112,15 +120,113 @@ static struct nlmsghdr *addr_msg(char *buf,
     return nlh;
 }
 
-int vr_addr_add(int ifindex, uint32_t addr, uint8_t prefix, const char *label)
+int vr_addr_add(int ifindex, const struct vr_addr_opts *o)
 {
     char buf[NL_BUF];
     struct nlmsghdr *nlh;
 
-    nlh = addr_msg(buf, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, ifindex, addr, prefix);
-    if (label && strlen(label) < IFNAMSIZ)
-        mnl_attr_put_strz(nlh, IFA_LABEL, label);
+    nlh = addr_msg(buf, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, ifindex, o->addr, o->prefix);
+    ((struct ifaddrmsg *)mnl_nlmsg_get_payload(nlh))->ifa_scope = o->scope;
+    if (o->label && o->label[0] && strlen(o->label) < IFNAMSIZ)
+        mnl_attr_put_strz(nlh, IFA_LABEL, o->label);
+    if (o->brd)
+        mnl_attr_put(nlh, IFA_BROADCAST, 4, &o->brd);
     return nl_request(nlh);
+}
+
+/* A route or rule request's header (struct fib_rule_hdr has rtmsg's
+ * layout); tables past 255 go in an attribute. */
+static struct rtmsg *rt_header(char *buf,
+                               uint16_t type,
+                               uint16_t flags,
+                               uint32_t table,
+                               struct nlmsghdr **ret)
+{
+    struct nlmsghdr *nlh = nl_header(buf, type, flags);
+    struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+
+    rtm->rtm_family = AF_INET;
+    rtm->rtm_table = table < 256 ? (uint8_t)table : RT_TABLE_UNSPEC;
+    *ret = nlh;
+    return rtm;
+}
+
+/* RTM_NEWROUTE / RTM_DELROUTE for one IPv4 route. */
+static struct nlmsghdr *route_msg(char *buf,
+                                  uint16_t type,
+                                  uint16_t flags,
+                                  const struct vr_route_opts *o)
+{
+    struct nlmsghdr *nlh;
+    struct rtmsg *rtm = rt_header(buf, type, flags, o->table, &nlh);
+
+    rtm->rtm_dst_len = o->prefix;
+    rtm->rtm_protocol = RTPROT_BOOT; /* as `ip route add` */
+    rtm->rtm_scope = o->scope;
+    rtm->rtm_type = o->type;
+    if (o->table >= 256)
+        mnl_attr_put_u32(nlh, RTA_TABLE, o->table);
+    if (o->prefix)
+        mnl_attr_put(nlh, RTA_DST, 4, &o->dst);
+    if (o->gw)
+        mnl_attr_put(nlh, RTA_GATEWAY, 4, &o->gw);
+    if (o->src)
+        mnl_attr_put(nlh, RTA_PREFSRC, 4, &o->src);
+    if (o->ifindex > 0)
+        mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)o->ifindex);
+    if (o->metric)
+        mnl_attr_put_u32(nlh, RTA_PRIORITY, o->metric);
+    return nlh;
+}
+
+int vr_route_add(const struct vr_route_opts *o)
+{
+    char buf[NL_BUF];
+
+    return nl_request(route_msg(buf, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, o));
+}
+
+int vr_route_del(const struct vr_route_opts *o)
+{
+    char buf[NL_BUF];
+
+    return nl_request(route_msg(buf, RTM_DELROUTE, 0, o));
+}
+
+/* RTM_NEWRULE / RTM_DELRULE, sent. */
+static int rule_msg(uint16_t type, uint16_t flags, const struct vr_rule_opts *o)
+{
+    char buf[NL_BUF];
+    struct nlmsghdr *nlh;
+    struct rtmsg *rtm = rt_header(buf, type, flags, o->table, &nlh);
+
+    rtm->rtm_src_len = o->from_len;
+    rtm->rtm_dst_len = o->to_len;
+    rtm->rtm_type = FR_ACT_TO_TBL;
+    mnl_attr_put_u32(nlh, FRA_TABLE, o->table);
+    if (o->from_len)
+        mnl_attr_put(nlh, FRA_SRC, 4, &o->from);
+    if (o->to_len)
+        mnl_attr_put(nlh, FRA_DST, 4, &o->to);
+    if (o->priority)
+        mnl_attr_put_u32(nlh, FRA_PRIORITY, o->priority);
+    if (o->fwmark)
+        mnl_attr_put_u32(nlh, FRA_FWMARK, o->fwmark);
+    if (o->iif && o->iif[0])
+        mnl_attr_put_strz(nlh, FRA_IIFNAME, o->iif);
+    if (o->oif && o->oif[0])
+        mnl_attr_put_strz(nlh, FRA_OIFNAME, o->oif);
+    return nl_request(nlh);
+}
+
+int vr_rule_add(const struct vr_rule_opts *o)
+{
+    return rule_msg(RTM_NEWRULE, NLM_F_CREATE | NLM_F_EXCL, o);
+}
+
+int vr_rule_del(const struct vr_rule_opts *o)
+{
+    return rule_msg(RTM_DELRULE, 0, o);
 }
 
 int vr_addr_del(int ifindex, uint32_t addr, uint8_t prefix)

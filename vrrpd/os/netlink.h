@@ -20,9 +20,45 @@ struct vr_link {
 /* Read what vrrpd needs of `ifname`. 0 or a negative errno (-ENODEV). */
 int vr_link_get(const char *ifname, struct vr_link *ret);
 
-/* Add addr/prefix (network order) on ifindex, scope global, with `label`
- * if not NULL. 0, -EEXIST if already there, or a negative errno. */
-int vr_addr_add(int ifindex, uint32_t addr, uint8_t prefix, const char *label);
+/* An address to add: addr and brd in network order, scope RT_SCOPE_*
+ * (0: global), label NULL or "" for none. */
+struct vr_addr_opts {
+    uint32_t addr;
+    uint8_t prefix;
+    uint8_t scope;
+    uint32_t brd; /* 0: none */
+    const char *label;
+};
+
+/* Add o's address on ifindex. 0, -EEXIST if already there, or a negative
+ * errno. */
+int vr_addr_add(int ifindex, const struct vr_addr_opts *o);
+
+/* An IPv4 route (virtual_routes): addresses in network order, type RTN_*,
+ * table any 32-bit id, ifindex 0: none. */
+struct vr_route_opts {
+    uint32_t dst;
+    uint8_t prefix;
+    uint8_t scope, type;
+    uint32_t gw, src, metric, table;
+    int ifindex;
+};
+
+/* Add (0, -EEXIST) or remove (0, -ESRCH) a route. */
+int vr_route_add(const struct vr_route_opts *o);
+int vr_route_del(const struct vr_route_opts *o);
+
+/* An IPv4 policy rule (virtual_rules); iif/oif NULL or "" for any. */
+struct vr_rule_opts {
+    uint32_t from, to;
+    uint8_t from_len, to_len;
+    uint32_t table, priority, fwmark;
+    const char *iif, *oif;
+};
+
+/* Add (0, -EEXIST) or remove (0, -ENOENT) a rule. */
+int vr_rule_add(const struct vr_rule_opts *o);
+int vr_rule_del(const struct vr_rule_opts *o);
 
 /* Remove addr/prefix. 0, -EADDRNOTAVAIL if it was not there, or a negative
  * errno. */

@@ -205,7 +205,186 @@ static const struct bad bads[] = {
      "}\nvrrp_instance Y {\n interface eth0\n virtual_router_id 1\n"
      " virtual_ipaddress { 1.1.1.2 }\n}\n",
      "t.conf:6: vrrp_instance 'Y': another instance has the same interface and VRID"},
+    /* Keepalived has no per-instance notify FIFO either */
+    {"vrrp_instance X {\n notify_fifo /run/x\n}\n",
+     "t.conf:2: 'notify_fifo' belongs in global_defs (Keepalived has no per-instance FIFO): its "
+     "lines name the instance"},
+    {"vrrp_instance X {\n interface eth0\n virtual_router_id 1\n track_file { nope }\n}\n",
+     "t.conf:1: vrrp_instance 'X': track_file 'nope' is not defined"},
+    {"vrrp_instance X {\n interface eth0\n virtual_router_id 1\n track_process { p }\n}\n",
+     "t.conf:1: vrrp_instance 'X': track_process 'p' is not defined (vrrp_track_process)"},
+    {"vrrp_track_process p {\n process nginx\n interval 10\n}\n",
+     "t.conf:3: unknown keyword 'interval' in 'vrrp_track_process' block"},
+    {"vrrp_track_process p {\n param_match fuzzy\n}\n",
+     "t.conf:2: 'param_match' expects partial or initial, not 'fuzzy'"},
+    {"track_file f {\n weight 2\n}\n", "t.conf: track_file 'f' has no 'file'"},
+    {"vrrp_sync_group G {\n group {\n A\n }\n}\n",
+     "t.conf:1: vrrp_sync_group 'G': no vrrp_instance 'A'"},
+    {"vrrp_sync_group G {\n track_script { s }\n}\n",
+     "t.conf:2: 'track_script' in a vrrp_sync_group is not supported by vrrpd: put it in each "
+     "member vrrp_instance (a failure there puts the whole group in FAULT)"},
+    {"virtual_server 10.0.0.1 80 {\n lb_algo rr\n}\n",
+     "t.conf:1: 'virtual_server' (LVS) is not supported by vrrpd: vrrpd is only the VRRP half of "
+     "Keepalived; balance with lbd (docs/lbd.md)"},
+    {"vrrp_instance X {\n virtual_ipaddress {\n 10.0.0.1/24 peer 10.0.0.2\n }\n}\n",
+     "t.conf:3: virtual_ipaddress option 'peer' is not supported by vrrpd (dev, label, scope, brd "
+     "are)"},
+    {"vrrp_instance X {\n virtual_routes {\n 10.1.0.0/16 via 10.0.0.1 onlink x\n }\n}\n",
+     "t.conf:3: virtual_routes option 'onlink' is not supported by vrrpd (via, src, dev, metric, "
+     "table, scope, blackhole/unreachable/prohibit are)"},
+    {"vrrp_instance X {\n virtual_rules {\n from 10.0.0.1\n }\n}\n",
+     "t.conf:3: virtual_rules entry without 'table'"},
+    {"vrrp_instance X {\n notify_master /x.sh master\n}\n",
+     "t.conf:2: 'notify_master': user 'master' does not exist (Keepalived drops such a script; "
+     "quote the command if 'master' is one of its arguments)"},
+    {"vrrp_script s {\n script /bin/true\n weight -2 upside\n}\n",
+     "t.conf:3: 'weight -2 upside': expected 'reverse' after the weight"},
 };
+
+static const char fidelity[] =
+    "global_defs {\n"
+    " vrrp_notify_fifo /run/v.fifo\n"
+    " vrrp_notify_fifo_script \"/x/read.sh arg\" nobody\n"
+    " notify_fifo /run/all.fifo\n"
+    " vrrp_notify_priority_changes\n"
+    " vrrp_garp_lower_prio_repeat 2\n"
+    " vrrp_higher_prio_send_advert on\n"
+    " vrrp_startup_delay 5.5\n"
+    " vrrp_min_garp\n"
+    "}\n"
+    "track_file tf {\n file /run/tf\n weight -3 reverse\n init_file 7 overwrite\n}\n"
+    "vrrp_track_process tp {\n process /usr/sbin/haproxy -f /etc/h.cfg\n param_match initial\n"
+    " quorum 2\n quorum_max 4\n delay 1.5\n full_command\n weight -10\n}\n"
+    "vrrp_script s {\n script /bin/true\n weight -20 reverse\n}\n"
+    "vrrp_sync_group G {\n group {\n A B\n }\n notify_master \"/x/g.sh m\"\n}\n"
+    "vrrp_instance A {\n interface eth0\n virtual_router_id 1\n notify_priority_changes off\n"
+    " notify_backup \"/x/b.sh arg\" nobody nogroup\n"
+    " garp_lower_prio_delay 3\n higher_prio_send_advert off\n track_script { s }\n"
+    " track_file { tf weight 2 }\n track_process { tp }\n"
+    " unicast_src_ip 10.0.0.2/24\n unicast_peer { 10.0.0.3/24 }\n"
+    " virtual_ipaddress {\n 10.0.0.9/24 brd + dev eth1 scope link label eth1:v\n }\n"
+    " virtual_routes {\n 10.9.0.0/16 via 10.0.0.1 table 100 metric 7\n"
+    " src 10.0.0.9 to 10.8.0.0/16 dev eth0\n blackhole 10.66.0.0/16\n }\n"
+    " virtual_rules {\n from 10.0.0.9/32 table 100 priority 50\n to 10.7.0.0/16 lookup main\n }\n"
+    "}\n"
+    "vrrp_instance B {\n interface eth0\n virtual_router_id 2\n mcast_src_ip 10.0.0.4\n}\n";
+
+/* The keywords of issue 12, each into its field, with Keepalived's
+ * defaults and its sync group weight rule. */
+static void keepalived_fidelity(void **state)
+{
+    struct vr_cfg *cfg = NULL;
+    struct vr_inst_cfg *a, *b;
+    struct vr_tproc_cfg *p;
+    struct vr_tfile_cfg *f;
+    char *err = NULL;
+
+    assert_int_equal(vr_cfg_load_mem("f.conf", fidelity, &cfg, &err), 0);
+    assert_string_equal(cfg->vrrp_fifo.path, "/run/v.fifo");
+    assert_string_equal(cfg->vrrp_fifo.script, "/x/read.sh arg");
+    assert_string_equal(cfg->vrrp_fifo.user, "nobody");
+    assert_string_equal(cfg->fifo.path, "/run/all.fifo");
+    assert_int_equal(cfg->startup_delay_ms, 5500);
+    assert_int_equal(cfg->garp_repeat, 1); /* vrrp_min_garp */
+    assert_int_equal(cfg->garp_delay_ms, 0);
+    f = vr_cfg_find_tfile(cfg, "tf");
+    assert_string_equal(f->path, "/run/tf");
+    assert_int_equal(f->weight, -3);
+    assert_true(f->reverse && f->init && f->overwrite);
+    assert_int_equal(f->init_value, 7);
+    p = vr_cfg_find_tproc(cfg, "tp");
+    assert_int_equal(p->argc, 3);
+    assert_string_equal(p->argv[0], "/usr/sbin/haproxy");
+    assert_string_equal(p->argv[2], "/etc/h.cfg");
+    assert_int_equal(p->match, VR_PARAM_INITIAL);
+    assert_true(p->has_params && p->full_command);
+    assert_int_equal(p->quorum, 2);
+    assert_int_equal(p->quorum_max, 4);
+    assert_int_equal(p->fork_delay_ms, 1500);
+    assert_int_equal(p->terminate_delay_ms, 1500);
+    assert_true(vr_cfg_find_script(cfg, "s")->reverse);
+    a = vr_cfg_find_inst(cfg, "A");
+    b = vr_cfg_find_inst(cfg, "B");
+    assert_ptr_equal(a->sync, vr_cfg_find_sync(cfg, "G"));
+    assert_ptr_equal(b->sync, a->sync);
+    assert_string_equal(a->sync->notify_master, "/x/g.sh m");
+    /* members of a sync group: weights forced to 0 (a failure is FAULT) */
+    assert_int_equal(a->scripts[0].weight, 0);
+    assert_true(a->scripts[0].has_weight);
+    assert_int_equal(a->tfiles[0].weight, 0);
+    assert_int_equal(a->tprocs[0].weight, 0);
+    /* as Keepalived: the words after the command are its user and group */
+    assert_string_equal(a->notify_backup, "/x/b.sh arg");
+    assert_string_equal(a->notify_user[1], "nobody");
+    assert_string_equal(a->notify_group[1], "nogroup");
+    assert_null(a->notify_user[0]);
+    assert_false(a->notify_prio_changes); /* the instance overrides global_defs */
+    assert_true(b->notify_prio_changes);
+    assert_false(a->higher_prio_send_advert);
+    assert_true(b->higher_prio_send_advert);
+    assert_int_equal(a->garp_lower_prio_repeat, 2);
+    assert_true(a->lower_prio_delay_set);
+    assert_int_equal(a->garp_lower_prio_delay_ms, 3000);
+    assert_false(b->lower_prio_delay_set);
+    assert_int_equal(a->ucast_src, ip4("10.0.0.2"));
+    assert_int_equal(a->peers[0], ip4("10.0.0.3"));
+    assert_int_equal(b->ucast_src, ip4("10.0.0.4"));
+    assert_string_equal(a->vips[0].dev, "eth1");
+    assert_string_equal(a->vips[0].label, "eth1:v");
+    assert_int_equal(a->vips[0].scope, 253); /* RT_SCOPE_LINK */
+    assert_int_equal(a->vips[0].brd, ip4("10.0.0.255"));
+    assert_int_equal(a->nroutes, 3);
+    assert_int_equal(a->routes[0].dst, ip4("10.9.0.0"));
+    assert_int_equal(a->routes[0].prefix, 16);
+    assert_int_equal(a->routes[0].gw, ip4("10.0.0.1"));
+    assert_int_equal(a->routes[0].table, 100);
+    assert_int_equal(a->routes[0].metric, 7);
+    assert_int_equal(a->routes[1].src, ip4("10.0.0.9"));
+    assert_int_equal(a->routes[1].dst, ip4("10.8.0.0"));
+    assert_string_equal(a->routes[1].dev, "eth0");
+    assert_int_equal(a->routes[2].type, 6); /* RTN_BLACKHOLE */
+    assert_int_equal(a->nrules, 2);
+    assert_int_equal(a->rules[0].from, ip4("10.0.0.9"));
+    assert_int_equal(a->rules[0].priority, 50);
+    assert_int_equal(a->rules[1].to_len, 16);
+    assert_int_equal(a->rules[1].table, 254); /* main */
+    vr_cfg_free(cfg);
+}
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* An instance keeps the name of the file it was declared in, valid after
+ * the load (it was the lexer's copy, freed with the lexer). */
+static void inst_file_after_load(void **state)
+{
+    char dir[] = "/tmp/vrcfgf.XXXXXX", main_path[64], inc_path[64], text[160];
+    struct vr_cfg *cfg = NULL;
+    struct vr_inst_cfg *i;
+    char *err = NULL;
+
+    assert_non_null(mkdtemp(dir));
+    snprintf(inc_path, sizeof(inc_path), "%s/inst.conf", dir);
+    write_file(inc_path,
+               "! one instance\nvrrp_instance A {\n interface eth0\n virtual_router_id 9\n}\n");
+    snprintf(main_path, sizeof(main_path), "%s/main.conf", dir);
+    snprintf(text, sizeof(text), "global_defs {\n}\ninclude %s\n", inc_path);
+    write_file(main_path, text);
+    assert_int_equal(vr_cfg_load_file(main_path, &cfg, &err), 0);
+    i = vr_cfg_find_inst(cfg, "A");
+    assert_string_equal(i->file, inc_path);
+    assert_int_equal(i->line, 2);
+    vr_cfg_free(cfg);
+    unlink(inc_path);
+    unlink(main_path);
+    rmdir(dir);
+}
 
 static void errors(void **state)
 {
@@ -352,6 +531,8 @@ int main(void)
         cmocka_unit_test(track_lbd_example),
         cmocka_unit_test(all_keywords),
         cmocka_unit_test(errors),
+        cmocka_unit_test(keepalived_fidelity),
+        cmocka_unit_test(inst_file_after_load),
         cmocka_unit_test(include_and_comments),
         cmocka_unit_test(missing_file),
         cmocka_unit_test(reload_identity),

@@ -376,6 +376,56 @@ static void stop_resigns(void **state)
     assert_int_equal(f.state, VR_STATE_INIT);
 }
 
+/* A master hearing a lower priority answers with an advertisement (and
+ * GARP) by default; lower_prio_no_advert keeps only the GARP (RFC). */
+static void lower_prio_no_advert(void **state)
+{
+    struct vr_fsm_params p = params(255, 100);
+    struct vr_fsm f;
+    unsigned act;
+
+    vr_fsm_init(&f, &p);
+    vr_fsm_start(&f, 0);
+    assert_int_equal(f.state, VR_STATE_MASTER);
+    act = vr_fsm_advert(&f, 10, 100, 100, LB1);
+    assert_true(act & VR_ACT_ADVERT);
+    p.lower_prio_no_advert = true;
+    vr_fsm_init(&f, &p);
+    vr_fsm_start(&f, 0);
+    act = vr_fsm_advert(&f, 10, 100, 100, LB1);
+    assert_false(act & VR_ACT_ADVERT);
+    assert_true(act & VR_ACT_GARP);
+    assert_int_equal(f.state, VR_STATE_MASTER);
+    /* priority 0 is still answered at once (RFC 5798 6.4.3) */
+    act = vr_fsm_advert(&f, 2000, 0, 100, LB1);
+    assert_true(act & VR_ACT_ADVERT);
+}
+
+/* vrrp_sync_group moves: Backup -> Master, Master -> Backup resigning;
+ * nothing from Fault or to the same state. */
+static void sync_moves(void **state)
+{
+    struct vr_fsm_params p = params(100, 100);
+    struct vr_fsm f;
+    unsigned act;
+
+    vr_fsm_init(&f, &p);
+    vr_fsm_start(&f, 0);
+    assert_int_equal(f.state, VR_STATE_BACKUP);
+    assert_int_equal(vr_fsm_sync(&f, 5, VR_STATE_BACKUP, "x"), 0);
+    act = vr_fsm_sync(&f, 5, VR_STATE_MASTER, "sync");
+    assert_int_equal(f.state, VR_STATE_MASTER);
+    assert_true(act & VR_ACT_VIP_ADD);
+    assert_true(act & VR_ACT_STATE);
+    act = vr_fsm_sync(&f, 6, VR_STATE_BACKUP, "sync");
+    assert_int_equal(f.state, VR_STATE_BACKUP);
+    assert_true(act & VR_ACT_ADVERT0);
+    assert_true(act & VR_ACT_VIP_DEL);
+    vr_fsm_set_fault(&f, 7, true);
+    assert_int_equal(vr_fsm_sync(&f, 8, VR_STATE_MASTER, "sync"), 0);
+    assert_int_equal(f.state, VR_STATE_FAULT);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -397,6 +447,8 @@ int main(void)
         cmocka_unit_test(rising_priority_takes_over),
         cmocka_unit_test(fault_and_recovery),
         cmocka_unit_test(stop_resigns),
+        cmocka_unit_test(lower_prio_no_advert),
+        cmocka_unit_test(sync_moves),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

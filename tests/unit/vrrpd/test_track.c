@@ -21,6 +21,7 @@
 #include "vrrpd/daemon.h"
 #include "vrrpd/inst.h"
 #include "vrrpd/track.h"
+#include "vrrpd/track_int.h"
 
 /* The fake lbd: answers "subscribe health" with one line and keeps the
  * connection; the test decides what else it says. */
@@ -244,12 +245,101 @@ static void weight_zero_is_fault(void **state)
     assert_false(fault);
 }
 
+/* track_process's rule, Keepalived's: the name is exact (not pgrep's
+ * substring), 15 characters at most; parameters exact, partial, initial. */
+/* the config keeps argv writable; these literals are only read */
+#define W(a) ((char **)(uintptr_t)(a))
+
+static void tproc_matching(void **state)
+{
+    const char *hap[] = {"haproxy", NULL}, *ng[] = {"nginx", NULL};
+    const char *longname[] = {"a-very-long-process-name", NULL};
+    const char *full[] = {"/usr/sbin/haproxy", "-f", "/etc/h.cfg", NULL};
+    const char *init[] = {"/usr/bin/java", "-jar", "/opt/app/app", NULL};
+    const char *a1[] = {"/usr/sbin/haproxy", "-f", "/etc/h.cfg"};
+    const char *a2[] = {"/usr/sbin/haproxy", "-f", "/etc/h.cfg", "-p", "/run/h.pid"};
+    const char *a3[] = {"/usr/sbin/haproxy", "-f"};
+    const char *j1[] = {"/usr/bin/java", "-jar", "/opt/app/app-2.1.jar"};
+    const char *j2[] = {"/usr/bin/java", "-jar", "/opt/other.jar"};
+    struct vr_tproc_cfg c = {.argv = W(hap), .argc = 1};
+
+    assert_true(vr__tproc_match(&c, "haproxy", NULL, 0));
+    assert_false(vr__tproc_match(&c, "haproxy-wrapper", NULL, 0));
+    c.argv = W(ng);
+    assert_false(vr__tproc_match(&c, "nginx:", NULL, 0));
+    assert_true(vr__tproc_match(&c, "nginx", NULL, 0));
+    c.argv = W(longname); /* comm keeps "a-very-long-pro" */
+    assert_true(vr__tproc_match(&c, "a-very-long-pro", NULL, 0));
+    assert_false(vr__tproc_match(&c, "a-very-long", NULL, 0));
+    c = (struct vr_tproc_cfg){.argv = W(full), .argc = 3, .has_params = true};
+    assert_true(vr__tproc_match(&c, "haproxy", a1, 3));
+    assert_false(vr__tproc_match(&c, "haproxy", a2, 5)); /* exact: as many */
+    assert_false(vr__tproc_match(&c, "haproxy", a3, 2));
+    c.match = VR_PARAM_PARTIAL;
+    assert_true(vr__tproc_match(&c, "haproxy", a2, 5));
+    assert_false(vr__tproc_match(&c, "haproxy", a3, 2));
+    c = (struct vr_tproc_cfg){
+        .argv = W(init), .argc = 3, .has_params = true, .match = VR_PARAM_INITIAL};
+    assert_true(vr__tproc_match(&c, "java", j1, 3));
+    assert_false(vr__tproc_match(&c, "java", j2, 3));
+    assert_false(vr__tproc_match(&c, "java", NULL, 0)); /* a kernel thread */
+}
+
+/* track_file's arithmetic (value x weight, weight 0 and below -253 are
+ * FAULT) and "reverse" on an ok/failed item. */
+static void file_value_and_reverse(void **state)
+{
+    struct env *e = *state;
+    struct vr_track *t = track(e, VR_TRACK_LBD, NULL);
+    uint8_t prio, base;
+    bool fault;
+
+    t->ok = true;
+    vr_track_effect(e->inst, &base, &fault);
+    t->valued = true;
+    t->weight = -10;
+    t->value = 2;
+    vr_track_effect(e->inst, &prio, &fault);
+    assert_int_equal(prio, base - 20);
+    assert_false(fault);
+    t->value = 30; /* -300: below -253 */
+    vr_track_effect(e->inst, &prio, &fault);
+    assert_true(fault);
+    t->weight = 0;
+    t->value = 1;
+    vr_track_effect(e->inst, &prio, &fault);
+    assert_true(fault);
+    t->value = 0;
+    vr_track_effect(e->inst, &prio, &fault);
+    assert_false(fault);
+    t->weight = 2;
+    t->value = 3;
+    t->reverse = true;
+    vr_track_effect(e->inst, &prio, &fault);
+    assert_int_equal(prio, base - 6);
+    /* an ok/failed item: reverse swaps the two and flips the weight */
+    t->valued = false;
+    t->weight = 0; /* weight 0 reverse: FAULT while ok */
+    t->ok = true;
+    vr_track_effect(e->inst, &prio, &fault);
+    assert_true(fault);
+    t->ok = false;
+    vr_track_effect(e->inst, &prio, &fault);
+    assert_false(fault);
+    t->weight = 10; /* +10 while ok becomes -10 while ok */
+    t->ok = true;
+    vr_track_effect(e->inst, &prio, &fault);
+    assert_int_equal(prio, base - 10);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(lbd_contract, setup, teardown),
         cmocka_unit_test_setup_teardown(scripts_interfaces_and_effect, setup, teardown),
         cmocka_unit_test_setup_teardown(weight_zero_is_fault, setup, teardown),
+        cmocka_unit_test_setup_teardown(file_value_and_reverse, setup, teardown),
+        cmocka_unit_test(tproc_matching),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,126 @@
+/* hclog.c - see hclog.h. */
+#include <stdatomic.h>
+#include <stdio.h>
+
+#include "lbd/ctl/hclog.h"
+#include "proto/feed.h"
+
+static size_t done(int n, size_t len)
+{
+    if (n < 0)
+        return 0;
+    return (size_t)n < len ? (size_t)n : len ? len - 1 : 0;
+}
+
+size_t lb_hclog_check(char *buf,
+                      size_t len,
+                      const struct lb_server *s,
+                      int ok,
+                      const char *reason,
+                      unsigned duration_ms,
+                      unsigned health,
+                      unsigned rise,
+                      unsigned fall,
+                      int up)
+{
+    /* HAProxy counts an UP server's health from rise: "3/3 UP" is settled */
+    unsigned num = up ? health - rise + 1 : health, den = up ? fall : rise;
+
+    return done(snprintf(buf, len,
+                         "Health check for server %s/%s %s, reason: %s, check duration: %ums, "
+                         "status: %u/%u %s.",
+                         s->be->name, s->name, ok ? "succeeded" : "failed", reason, duration_ms,
+                         num, den, up ? "UP" : "DOWN"),
+                len);
+}
+
+static void count_up(const struct lb_proxy *be, unsigned *active, unsigned *backup)
+{
+    unsigned i, n = atomic_load(&be->nservers);
+    const struct lb_server *o;
+
+    *active = *backup = 0;
+    for (i = 0; i < n; i++) {
+        o = be->servers[i];
+        if ((o->flags & LB_SRV_F_DELETED) || atomic_load(&o->state) != LB_SRV_UP)
+            continue;
+        if (o->flags & LB_SRV_F_BACKUP)
+            (*backup)++;
+        else
+            (*active)++;
+    }
+}
+
+size_t lb_hclog_server(char *buf,
+                       size_t len,
+                       const struct lb_server *s,
+                       int up,
+                       const char *reason,
+                       unsigned duration_ms)
+{
+    unsigned act, bck, cur = atomic_load(&s->cur_conns);
+    char why[FEED_REASON_MAX + 64] = "";
+
+    const char *kind = (s->flags & LB_SRV_F_BACKUP) ? "Backup " : "";
+    const char *on_bck;
+
+    count_up(s->be, &act, &bck);
+    on_bck = bck && !act ? " Running on backup." : "";
+    if (reason)
+        snprintf(why, sizeof(why), ", reason: %s, check duration: %ums", reason, duration_ms);
+    if (up)
+        return done(snprintf(buf, len,
+                             "%sServer %s/%s is UP%s. %u active and %u backup servers online.%s "
+                             "0 sessions requeued, 0 total in queue.",
+                             kind, s->be->name, s->name, why, act, bck, on_bck),
+                    len);
+    return done(snprintf(buf, len,
+                         "%sServer %s/%s is DOWN%s. %u active and %u backup servers left.%s %u "
+                         "sessions active, 0 requeued, 0 remaining in queue.",
+                         kind, s->be->name, s->name, why, act, bck, on_bck, cur),
+                len);
+}
+
+size_t lb_hclog_admin(char *buf,
+                      size_t len,
+                      const struct lb_server *s,
+                      enum lb_hclog_admin what,
+                      int *level)
+{
+    const char *kind = (s->flags & LB_SRV_F_BACKUP) ? "Backup " : "";
+    unsigned act, bck;
+
+    count_up(s->be, &act, &bck);
+    *level = what == LB_HCLOG_MAINT_ENTER ? LB_HCLOG_DOWN_LEVEL : LB_HCLOG_CHECK_LEVEL;
+    switch (what) {
+    case LB_HCLOG_DRAIN_ENTER:
+        return done(snprintf(buf, len,
+                             "%sServer %s/%s enters drain state. %u active and %u backup servers "
+                             "online. 0 sessions requeued, 0 total in queue.",
+                             kind, s->be->name, s->name, act, bck),
+                    len);
+    case LB_HCLOG_DRAIN_LEAVE:
+        return done(snprintf(buf, len, "%sServer %s/%s is UP (leaving forced drain).", kind,
+                             s->be->name, s->name),
+                    len);
+    case LB_HCLOG_MAINT_ENTER:
+        return done(snprintf(buf, len,
+                             "%sServer %s/%s is going DOWN for maintenance. %u active and %u "
+                             "backup servers left. %u sessions active, 0 requeued, 0 remaining in "
+                             "queue.",
+                             kind, s->be->name, s->name, act, bck, atomic_load(&s->cur_conns)),
+                    len);
+    default:
+        return done(snprintf(buf, len, "%sServer %s/%s is UP/READY (leaving forced maintenance).",
+                             kind, s->be->name, s->name),
+                    len);
+    }
+}
+
+int lb_hclog_backend_empty(const struct lb_server *s)
+{
+    unsigned act, bck;
+
+    count_up(s->be, &act, &bck);
+    return act + bck == 0;
+}

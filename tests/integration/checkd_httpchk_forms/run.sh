@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# The http-check send and expect forms of HAProxy 2.6 that lbd runs, side by
+# side with HAProxy on the same backends: each server must end UP or DOWN
+# as HAProxy's does with the same check_status, and the request each sends
+# (method, URI, version, headers given with hdr, body with its length) is
+# recorded by the server and compared.
+source ../lib.sh
+command -v haproxy >/dev/null || { echo "SKIP: haproxy missing"; exit 77; }
+W=$(free_port)
+mkdir -p "$T/run" "$T/req"
+cat > "$T/web.py" <<'PY'
+# /ok: 200 "status: all good"; /bad: 503 "status: down"; /echo: 200 and the
+# request body back. Every request is recorded as REQDIR/<side>.<n>, the
+# side being the X-Side header the configs set.
+import http.server, sys, itertools
+reqdir, n = sys.argv[2], itertools.count()
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.0"
+    def handle_one(self):
+        pass
+    def do_any(self):
+        body = self.rfile.read(int(self.headers.get("content-length") or 0))
+        side = self.headers.get("x-side", "unknown")
+        with open("%s/%s.%d" % (reqdir, side, next(n)), "w") as f:
+            f.write("%s %s %s\n" % (self.command, self.path, self.request_version))
+            for k, v in self.headers.items():
+                f.write("%s: %s\n" % (k.lower(), v))
+            f.write("\n" + body.decode(errors="replace"))
+        code, text = {"/ok": (200, b"status: all good"), "/bad": (503, b"status: down"),
+                      "/echo": (200, body)}.get(self.path.split("?")[0], (404, b"no"))
+        self.send_response(code); self.send_header("Content-Length", str(len(text)))
+        self.end_headers(); self.wfile.write(text)
+    do_GET = do_POST = do_PUT = do_OPTIONS = do_HEAD = do_any
+    def log_message(self, *a): pass
+http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+PY
+bg python3 "$T/web.py" "$W" "$T/req"
+wait_listen "$W"
+backends() { # SIDE
+cat <<CFG
+backend rstring_ok
+    option httpchk
+    http-check send meth GET uri /ok ver HTTP/1.1 hdr Host www.example hdr X-Side $1
+    http-check expect rstring ^status:\ (all\ )?good
+    server s 127.0.0.1:$W check inter 300 rise 1 fall 1
+backend rstring_bad
+    option httpchk
+    http-check send meth GET uri /bad?rb ver HTTP/1.1 hdr Host www.example hdr X-Side $1
+    http-check expect rstring ^status:\ (all\ )?good
+    server s 127.0.0.1:$W check inter 300 rise 1 fall 1
+backend not_rstring
+    option httpchk
+    http-check comment "no error page"
+    http-check send meth GET uri /bad?nr ver HTTP/1.1 hdr Host www.example hdr X-Side $1
+    http-check expect comment "not an error" ! rstring [Ee]rror
+    server s 127.0.0.1:$W check inter 300 rise 1 fall 1
+backend body
+    option httpchk
+    http-check send meth POST uri /echo ver HTTP/1.1 hdr Host www.example hdr X-Side $1 body "ping body"
+    http-check expect string "ping body"
+    server s 127.0.0.1:$W check inter 300 rise 1 fall 1
+backend status
+    option httpchk GET /bad?st HTTP/1.0
+    http-check send hdr X-Side $1
+    http-check expect ! status 200-399
+    server s 127.0.0.1:$W check inter 300 rise 1 fall 1
+CFG
+}
+head='defaults
+    mode http
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+    timeout check 1s'
+printf 'global\n    stats socket %s level admin\n%s\n%s\n' "$T/ha.sock" "$head" "$(backends ha)" > "$T/ha.cfg"
+printf 'global\n    checkd socket %s\n%s\n%s\n' "$T/run/checkd.sock" "$head" "$(backends lb)" > "$T/lbd.cfg"
+check "haproxy -c accepts the file" haproxy -c -q -f "$T/ha.cfg"
+check "lbd -c accepts the file" "$LBD" -c -f "$T/lbd.cfg"
+start_pair
+sleep 1.5
+pair_snapshot
+python3 - "$T/ha.csv" "$T/ck.json" > "$T/cmp.txt" <<'PY'
+import sys
+sys.path.insert(0, "..")
+from pairstat import ha_servers, ck_targets, ha_state
+ha, ck = ha_servers(sys.argv[1]), ck_targets(sys.argv[2])
+for id, h in ha.items():
+    c = ck.get(id, {})
+    hs, st = h["check_status"].lstrip("* "), ha_state(h)
+    print(id, hs, st, "|", c.get("result"), c.get("state"),
+          "same" if (hs, st) == (c.get("result"), c.get("state")) else "DIFF")
+PY
+cat "$T/cmp.txt"
+expect_eq "5 backends compared" "$(wc -l < "$T/cmp.txt")" 5
+expect_eq "check_status and state as HAProxy's" "$(grep -c ' same$' "$T/cmp.txt")" 5
+expect_eq "rstring matched: UP" "$(grep '^rstring_ok/' "$T/cmp.txt" | cut -d' ' -f2,3)" "L7OK UP"
+expect_eq "rstring not matched: DOWN" "$(grep '^rstring_bad/' "$T/cmp.txt" | cut -d' ' -f2,3)" "L7RSP DOWN"
+expect_eq "POST body echoed: UP" "$(grep '^body/' "$T/cmp.txt" | cut -d' ' -f2,3)" "L7OK UP"
+
+# the requests: request line, Host, X-Side-less headers HAProxy sets, body
+req() { # SIDE PATH: the first recorded request of SIDE for PATH, normalised
+  local f
+  f=$(grep -lF "$2 HTTP/" "$T/req/$1".* 2>/dev/null | head -1)
+  [ -n "$f" ] && grep -v -e '^x-side:' -e '^user-agent:' -e '^connection:' "$f"
+}
+for p in /ok /echo '/bad?rb' '/bad?nr' '/bad?st'; do
+  expect_eq "request for $p: lbkit sends what HAProxy sends" "$(req lb $p)" "$(req ha $p)"
+done
+req ha /echo
+finish
