@@ -44,6 +44,7 @@ enum act {
     A_SET_VAR,
     A_SET_VAR_FMT,
     A_UNSET_VAR,
+    A_TARPIT,
 };
 
 enum redir { R_LOCATION, R_PREFIX, R_SCHEME };
@@ -380,6 +381,21 @@ static int pa_deny(struct pctx *p)
     return r;
 }
 
+/* tarpit [deny_status N]: the error page comes after the delay; a body
+ * of its own is not supported (it would be ignored). */
+static int pa_tarpit(struct pctx *p)
+{
+    int r;
+
+    p->r->status = 500;
+    r = pa_response(p);
+    if (r == 0 && (p->r->has_body || p->r->nhdrs))
+        r = lk_cfg_err(p->err, "tarpit: only 'deny_status N' is supported by lbd");
+    if (r == 0 && !has_page(p->r->status))
+        r = lk_cfg_err(p->err, "tarpit: status %d has no error page in lbd", p->r->status);
+    return r;
+}
+
 static int pa_return(struct pctx *p)
 {
     p->r->status = 200;
@@ -562,6 +578,7 @@ static const struct {
     {"sc-set-gpt0(1)", A_SC_SET_GPT0, 1 | 2 | 4, pa_sc},
     {"sc-set-gpt0(2)", A_SC_SET_GPT0, 1 | 2 | 4, pa_sc},
     {"silent-drop", A_SILENT_DROP, 1 | 2 | 4, pa_none},
+    {"tarpit", A_TARPIT, 1, pa_tarpit},
     {"accept", A_ALLOW, 4, pa_none},
     {"set-var(", A_SET_VAR, 1 | 2 | 4, pa_var},
     {"set-var-fmt(", A_SET_VAR_FMT, 1 | 2 | 4, pa_var},
@@ -620,7 +637,7 @@ int lb_rule_parse(struct lb_rule **list,
                           argv[0], argv[p.i],
                           phase == LB_RULE_RSP ? ", set-status"
                                                : ", set-path, set-pathq, set-query, set-uri, "
-                                                 "set-method, auth, track-sc0/1/2, "
+                                                 "set-method, auth, tarpit, track-sc0/1/2, "
                                                  "sc-inc-gpc0(N), sc-set-gpt0(N), set-var(V), "
                                                  "set-var-fmt(V), unset-var(V), silent-drop, "
                                                  "use-service prometheus-exporter");
@@ -1190,6 +1207,9 @@ enum lb_rule_verdict lb_rule_run(const struct lb_rule *r, struct lb_rule_io *io)
             return LB_RULE_REJECT;
         case A_SILENT_DROP:
             return LB_RULE_DROP;
+        case A_TARPIT:
+            io->status = r->status;
+            return LB_RULE_TARPIT;
         case A_TRACK:
             run_track(io, r);
             continue;

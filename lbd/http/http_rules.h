@@ -85,6 +85,7 @@ enum lb_rule_verdict {
     LB_RULE_ERROR,        /* a rewrite failed: answer 500 (502 for a response) */
     LB_RULE_REJECT,       /* tcp-request reject: close at once */
     LB_RULE_DROP,         /* silent-drop: close with a reset, say nothing */
+    LB_RULE_TARPIT,       /* tarpit: answer io->status after `timeout tarpit` */
 };
 
 /* After the whole file: each track-sc rule's table (its "table NAME", or

@@ -47,6 +47,7 @@ enum hstate {
     H_TUNNEL,
     H_ERROR,
     H_DRAIN,
+    H_TARPIT, /* http-request tarpit: waiting out `timeout tarpit` */
     H_CLOSED,
     H_MAX
 };
@@ -665,6 +666,15 @@ static void send_challenge(struct hsess *s, const char *realm)
 /* A rule's verdict: 0 to go on, -1 when the exchange was answered. */
 static int rules_verdict(struct hsess *s, struct lb_rule_io *io, enum lb_rule_verdict v)
 {
+    if (v == LB_RULE_TARPIT) { /* the answer comes late: deadline(), expired() */
+        atomic_fetch_add(&s->fe->denied_req, 1);
+        drop_server(s, 0, 1);
+        s->status = io->status;
+        s->state = H_TARPIT;
+        s->t_err = now_ms(s);
+        s->progress++;
+        return -1;
+    }
     if (v == LB_RULE_REJECT || v == LB_RULE_DROP) { /* no answer at all */
         atomic_fetch_add(&s->fe->denied_req, 1);
         finish(s, io->rsp ? "PH" : "PR", v == LB_RULE_DROP);
@@ -1893,6 +1903,8 @@ static uint64_t deadline(const struct hsess *s)
     case H_ERROR:
     case H_DRAIN:
         return s->t_err + (s->state == H_DRAIN ? DRAIN_MS : first_set(ft->client, 5000, 0));
+    case H_TARPIT: /* HAProxy: timeout tarpit, else timeout connect */
+        return s->t_err + first_set(ft->tarpit, bt->tarpit, first_set(bt->connect, 5000, 0));
     default:
         return 0;
     }
@@ -1958,6 +1970,10 @@ static void expired(struct hsess *s)
         break;
     case H_TUNNEL:
         finish(s, "cD", 0);
+        break;
+    case H_TARPIT:
+        s->state = H_XFER; /* so that send_msg answers instead of closing */
+        send_error(s, s->status, "PT");
         break;
     default:
         finish(s, NULL, 0);

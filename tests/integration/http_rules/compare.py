@@ -38,6 +38,7 @@ CASES = [
     ("set-var / var()", "GET", "/var/x", {"Host": "Mixed.Case"}),
     ("unset-var", "GET", "/unset", {"Host": "Mixed.Case"}),
     ("set-var int()", "GET", "/var/n", {"Host": "a"}),
+    ("tarpit", "GET", "/tarpit", {"Host": "a"}),
     ("use_backend %[...] found", "GET", "/d", {"Host": "a", "X-Be": "two"}),
     ("use_backend %[...] missing: default", "GET", "/d", {"Host": "a", "X-Be": "nosuch"}),
 ]

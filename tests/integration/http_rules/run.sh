@@ -24,6 +24,7 @@ defaults
     timeout connect 2s
     timeout client 5s
     timeout server 5s
+    timeout tarpit 400ms
 frontend fe
     bind 127.0.0.1:$1
     acl is_admin hdr(host) -i admin.example
@@ -32,6 +33,7 @@ frontend fe
     acl q_debug url_param(debug) -m str 1
     acl img path_reg -i \.(png|jpg)$
     http-request deny deny_status 429 if bot
+    http-request tarpit deny_status 403 if { path /tarpit }
     http-request return status 200 content-type text/plain lf-string "pong %[path]" hdr X-Method "%[method]" if { path /ping }
     http-request redirect scheme https code 301 if { path_beg /secure }
     http-request redirect prefix /v2 drop-query if { path_beg /old }
@@ -95,8 +97,12 @@ check "rules acted: 429 for the bot" grep -q '"status": 429' <<< "$out"
 check "rules acted: response set-status 299" grep -q '"status": 299' <<< "$out"
 check "rules acted: map lookup" grep -q '"x-map", "shop"' <<< "$out"
 
+# tarpit: the answer comes after "timeout tarpit" (400 ms here)
+t=$(curl -s -o /dev/null -w '%{http_code} %{time_total}' "http://127.0.0.1:$PL/tarpit")
+check "tarpit: 403 after at least 0.4 s ($t)" awk -v t="$t" 'BEGIN { split(t, a, " "); exit !(a[1] == 403 && a[2] >= 0.4) }'
+
 # what lbd does not implement is refused at its line, never ignored
-for line in "http-request tarpit" "http-request capture req.hdr(host) len 9" "http-request set-var(proc.a) str(b)" \
+for line in "http-request tarpit string x content-type t" "http-request capture req.hdr(host) len 9" "http-request set-var(proc.a) str(b)" \
     "http-response set-header X %[path]" "http-request set-header Content-Length 0" \
     "http-request set-header X %{+Q}[path]" "http-request set-header X %[nosuchfetch]" \
     "http-request set-header X %[path,nosuchconv]" "http-response set-var(txn.a) path"; do
