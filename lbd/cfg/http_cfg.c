@@ -109,6 +109,7 @@ static struct lb_switch *switch_free(struct lb_switch *r)
     for (; r; r = n) {
         n = r->next;
         lb_cond_free(r->cond);
+        lb_lfmt_free(r->dyn);
         free(r->name);
         free(r);
     }
@@ -133,6 +134,14 @@ struct lb_http_px *lb_http_px_free(struct lb_http_px *h)
         free(h->errfiles[i].data);
     free(h->cookie);
     free(h->cookie_domain);
+    free(h->monitor_uri);
+    lb_cond_free(h->monitor_fail);
+    for (i = 0; i < h->ncapreq; i++)
+        free(h->capreq[i].name);
+    for (i = 0; i < h->ncaprsp; i++)
+        free(h->caprsp[i].name);
+    free(h->capreq);
+    free(h->caprsp);
     free(h);
     return NULL;
 }
@@ -176,6 +185,11 @@ int lb_http_px_inherit(struct lb_proxy *px, const struct lb_proxy *def)
             return -ENOMEM;
         memcpy(h->errfiles[i].data, d->errfiles[i].data, d->errfiles[i].len);
         h->nerrfiles = i + 1;
+    }
+    if (d->monitor_uri && (px->cap & (LB_CAP_FE | LB_CAP_DEF))) {
+        if (!(h->monitor_uri = strdup(d->monitor_uri)))
+            return -ENOMEM;
+        h->monitor_len = d->monitor_len;
     }
     if (!(px->cap & (LB_CAP_BE | LB_CAP_DEF)))
         return 0; /* backend settings mean nothing to a frontend, as in HAProxy */
@@ -250,7 +264,9 @@ static int kw_use_backend(int argc, char **argv, void *vctx, char **err)
     r->line = ctx->line;
     if (!(r->name = strdup(argv[1])))
         ret = -ENOMEM;
-    else if (argc > 2)
+    else if (strstr(argv[1], "%[")) /* a name built per request, from samples */
+        ret = lb_lfmt_parse(argv[1], LB_SMP_USE_REQ, &r->dyn, &msg);
+    if (ret == 0 && argc > 2)
         ret = lb_cond_parse(h->acls, LB_SMP_USE_REQ, argc - 2, argv + 2, &r->cond, &msg);
     if (ret < 0) {
         switch_free(r);
@@ -352,6 +368,71 @@ static int kw_tcp_request(int argc, char **argv, void *vctx, char **err)
     if (r == 0 && ctx->px->http)
         note_line(ctx, ctx->px->http);
     return r;
+}
+
+static int kw_capture(int argc, char **argv, void *vctx, char **err)
+{
+    struct lb_cfgctx *ctx = vctx;
+    struct lb_http_px *h = http_of(ctx);
+    struct lb_capture **v, *c;
+    size_t *n;
+    uint64_t len;
+
+    if (!h)
+        return fail(ctx, err, -ENOMEM, NULL);
+    if (argc != 6 || strcmp(argv[2], "header") != 0 || strcmp(argv[4], "len") != 0 ||
+        (strcmp(argv[1], "request") != 0 && strcmp(argv[1], "response") != 0))
+        return pfail(ctx, err,
+                     "capture: expected 'capture request|response header NAME len N' (capture "
+                     "cookie is not supported by lbd)");
+    if (lk_parse_uint(argv[5], 1, 1024, &len) < 0)
+        return pfail(ctx, err, "capture: len must be 1-1024");
+    v = argv[1][2] == 'q' ? &h->capreq : &h->caprsp;
+    n = argv[1][2] == 'q' ? &h->ncapreq : &h->ncaprsp;
+    c = realloc(*v, (*n + 1) * sizeof(*c));
+    if (!c)
+        return fail(ctx, err, -ENOMEM, NULL);
+    *v = c;
+    c += (*n)++;
+    c->len = (unsigned)len;
+    c->name_len = strlen(argv[3]);
+    if (!(c->name = strdup(argv[3])))
+        return fail(ctx, err, -ENOMEM, NULL);
+    h->capsize += c->len + 1;
+    return 0;
+}
+
+static int kw_monitor_uri(int argc, char **argv, void *vctx, char **err)
+{
+    struct lb_cfgctx *ctx = vctx;
+    struct lb_http_px *h = http_of(ctx);
+
+    if (!h)
+        return fail(ctx, err, -ENOMEM, NULL);
+    if (argv[1][0] != '/')
+        return pfail(ctx, err, "monitor-uri: the URI must start with '/'");
+    free(h->monitor_uri);
+    if (!(h->monitor_uri = strdup(argv[1])))
+        return fail(ctx, err, -ENOMEM, NULL);
+    h->monitor_len = strlen(argv[1]);
+    return 0;
+}
+
+static int kw_monitor(int argc, char **argv, void *vctx, char **err)
+{
+    struct lb_cfgctx *ctx = vctx;
+    struct lb_http_px *h = http_of(ctx);
+    char *msg = NULL;
+    int r;
+
+    if (!h)
+        return fail(ctx, err, -ENOMEM, NULL);
+    if (strcmp(argv[1], "fail") != 0 || argc < 4)
+        return pfail(ctx, err, "monitor: expected 'monitor fail if|unless COND'");
+    lb_cond_free(h->monitor_fail);
+    h->monitor_fail = NULL;
+    r = lb_cond_parse(h->acls, LB_SMP_USE_REQ, argc - 2, argv + 2, &h->monitor_fail, &msg);
+    return r < 0 ? fail(ctx, err, r, msg) : 0;
 }
 
 static int kw_stick_table(int argc, char **argv, void *vctx, char **err)
@@ -566,6 +647,8 @@ static int resolve_proxy(struct lb_cfg *cfg, struct lb_proxy *px, char **err)
         lb_stick_resolve(h->sticks, cfg, px->stk, h->stick_file, h->stick_line, err) < 0)
         ret = -EINVAL;
     for (r = h->switching; r; r = r->next) {
+        if (r->dyn)
+            continue; /* found per request (lbd/http/httpfwd.c route) */
         r->be = lb_cfg_find_proxy(cfg, r->name, LB_CAP_BE);
         if (!r->be || r->be->mode != LB_MODE_HTTP) {
             lb_cfg_err_append(err, "%s:%u: %s '%s': use_backend: no backend '%s' in mode http",
@@ -610,5 +693,8 @@ const struct lk_cfgkw lb_http_kws[] = {
     {"tcp-request", kw_tcp_request, 1, -1, FB},
     {"stick-table", kw_stick_table, 2, -1, FB},
     {"stick", kw_stick, 2, -1, B},
+    {"monitor-uri", kw_monitor_uri, 1, 1, D | F},
+    {"monitor", kw_monitor, 3, -1, F},
+    {"capture", kw_capture, 1, -1, F},
     {NULL, NULL, 0, 0, 0},
 };

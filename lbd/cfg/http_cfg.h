@@ -40,12 +40,20 @@ enum lb_reuse {
 #define LB_COOKIE_SECURE   (1u << 4)
 #define LB_COOKIE_PRESERVE (1u << 5)
 
+/* "capture request|response header NAME len N": logged between braces. */
+struct lb_capture {
+    char *name;
+    size_t name_len;
+    unsigned len;
+};
+
 /* use_backend NAME [if|unless COND] */
 struct lb_switch {
     struct lb_switch *next;
     struct lb_cond *cond; /* NULL: always */
     char *name;
     struct lb_proxy *be; /* resolved after the whole file is read */
+    struct lb_lfmt *dyn; /* "use_backend %[...]": the name, per request */
     const char *file;
     unsigned line;
 };
@@ -81,6 +89,12 @@ struct lb_http_px {
     int reuse;         /* enum lb_reuse */
     struct lb_errmsg errfiles[LB_HTTP_NERR];
     size_t nerrfiles;
+    struct lb_capture *capreq, *caprsp; /* "capture request|response header" */
+    size_t ncapreq, ncaprsp;
+    size_t capsize;    /* bytes a session needs to hold every capture */
+    char *monitor_uri; /* answered 200 (503 if monitor_fail) and not logged */
+    size_t monitor_len;
+    struct lb_cond *monitor_fail; /* "monitor fail if|unless COND" */
 };
 
 /* The http keywords of proxy sections (LB_CAP_* in flags); the config

@@ -426,6 +426,7 @@ static int kw_timeout(int argc, char **argv, void *vctx, char **err)
          LB_CAP_DEF | LB_CAP_FE | LB_CAP_BE},
         {"client-fin", offsetof(struct lb_timeouts, client_fin), LB_CAP_DEF | LB_CAP_FE},
         {"server-fin", offsetof(struct lb_timeouts, server_fin), LB_CAP_DEF | LB_CAP_BE},
+        {"tarpit", offsetof(struct lb_timeouts, tarpit), LB_CAP_DEF | LB_CAP_FE | LB_CAP_BE},
     };
     struct lb_cfgctx *ctx = vctx;
     size_t i;
@@ -436,7 +437,8 @@ static int kw_timeout(int argc, char **argv, void *vctx, char **err)
     if (i == LK_ARRAY_SIZE(kinds))
         return lb_cfg_fail(ctx, err,
                            "timeout: unknown kind '%s' (connect, client, server, queue, tunnel, "
-                           "check, http-request, http-keep-alive, client-fin, server-fin)",
+                           "check, http-request, http-keep-alive, client-fin, server-fin, "
+                           "tarpit)",
                            argv[1]);
     if (!(kinds[i].cap & ctx->px->cap))
         return lb_cfg_fail(ctx, err, "'timeout %s' is not allowed in '%s' section", argv[1],

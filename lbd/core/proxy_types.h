@@ -81,6 +81,7 @@ enum lb_srv_state {
 struct lb_timeouts {
     uint64_t connect, client, server, queue, tunnel, check;
     uint64_t http_request, http_keep_alive, client_fin, server_fin;
+    uint64_t tarpit; /* http-request tarpit: how long the client waits */
 };
 
 enum lb_log_kind { LB_LOG_FD = 0, LB_LOG_UNIX, LB_LOG_UDP, LB_LOG_KIND_MAX };

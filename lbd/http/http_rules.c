@@ -16,6 +16,7 @@
 #include "lbd/core/stkctr.h"
 #include "lbd/http/http_msg.h"
 #include "lbd/http/http_rules.h"
+#include "lbd/http/vars.h"
 
 enum act {
     A_ALLOW,
@@ -40,6 +41,10 @@ enum act {
     A_SC_SET_GPT0,
     A_SILENT_DROP,
     A_REJECT,
+    A_SET_VAR,
+    A_SET_VAR_FMT,
+    A_UNSET_VAR,
+    A_TARPIT,
 };
 
 enum redir { R_LOCATION, R_PREFIX, R_SCHEME };
@@ -376,6 +381,21 @@ static int pa_deny(struct pctx *p)
     return r;
 }
 
+/* tarpit [deny_status N]: the error page comes after the delay; a body
+ * of its own is not supported (it would be ignored). */
+static int pa_tarpit(struct pctx *p)
+{
+    int r;
+
+    p->r->status = 500;
+    r = pa_response(p);
+    if (r == 0 && (p->r->has_body || p->r->nhdrs))
+        r = lk_cfg_err(p->err, "tarpit: only 'deny_status N' is supported by lbd");
+    if (r == 0 && !has_page(p->r->status))
+        r = lk_cfg_err(p->err, "tarpit: status %d has no error page in lbd", p->r->status);
+    return r;
+}
+
 static int pa_return(struct pctx *p)
 {
     p->r->status = 200;
@@ -500,6 +520,31 @@ static int pa_sc(struct pctx *p)
     return 0;
 }
 
+/* set-var(NAME) EXPR, set-var-fmt(NAME) FMT, unset-var(NAME): the name
+ * between the parentheses of the action's own word. */
+static int pa_var(struct pctx *p)
+{
+    const char *a = p->argv[p->i - 1], *open = strchr(a, '('), *v;
+    size_t l = strlen(a);
+    enum lb_var_scope sc;
+    int r;
+
+    if (!open || a[l - 1] != ')' || (size_t)(a + l - 1 - open - 1) == 0)
+        return lk_cfg_err(p->err, "%s: expected the variable between parentheses", a);
+    if (!(p->r->name = strndup(open + 1, (size_t)(a + l - 1 - open - 1))))
+        return -ENOMEM;
+    p->r->name_len = strlen(p->r->name);
+    if ((r = lb_var_name_parse(p->r->name, &sc, p->err)) < 0)
+        return r;
+    if (p->r->act == A_UNSET_VAR)
+        return 0;
+    if ((r = need(p, &v, "a value")) < 0)
+        return r;
+    if (p->r->act == A_SET_VAR_FMT)
+        return parse_fmt(p, &p->r->fmt, v);
+    return lb_sexpr_parse(v, p->avail, &p->r->key, p->err);
+}
+
 /* Actions, with the phases they exist in (bit 0 request, bit 1 response). */
 static const struct {
     const char *name;
@@ -533,7 +578,11 @@ static const struct {
     {"sc-set-gpt0(1)", A_SC_SET_GPT0, 1 | 2 | 4, pa_sc},
     {"sc-set-gpt0(2)", A_SC_SET_GPT0, 1 | 2 | 4, pa_sc},
     {"silent-drop", A_SILENT_DROP, 1 | 2 | 4, pa_none},
+    {"tarpit", A_TARPIT, 1, pa_tarpit},
     {"accept", A_ALLOW, 4, pa_none},
+    {"set-var(", A_SET_VAR, 1 | 2 | 4, pa_var},
+    {"set-var-fmt(", A_SET_VAR_FMT, 1 | 2 | 4, pa_var},
+    {"unset-var(", A_UNSET_VAR, 1 | 2 | 4, pa_var},
     {"reject", A_REJECT, 4, pa_none},
 };
 
@@ -566,13 +615,20 @@ int lb_rule_parse(struct lb_rule **list,
     }
     if (p.i >= argc)
         return lk_cfg_err(err, "%s: expected an action", argv[0]);
-    for (k = 0; k < LK_ARRAY_SIZE(actions); k++)
-        if (strcmp(actions[k].name, argv[p.i]) == 0 && (actions[k].phases & bit))
+    for (k = 0; k < LK_ARRAY_SIZE(actions); k++) {
+        size_t nl = strlen(actions[k].name);
+
+        /* "set-var(txn.x)": the action's name ends at its '(' */
+        if ((actions[k].phases & bit) &&
+            (strcmp(actions[k].name, argv[p.i]) == 0 ||
+             (actions[k].name[nl - 1] == '(' && strncmp(actions[k].name, argv[p.i], nl) == 0)))
             break;
+    }
     if (k == LK_ARRAY_SIZE(actions) && phase >= LB_RULE_TCP_CONN)
         return lk_cfg_err(err,
                           "tcp-request %s %s: action not supported by lbd (accept, reject, "
-                          "track-sc0/1/2, sc-inc-gpc0(N), sc-set-gpt0(N), silent-drop)",
+                          "track-sc0/1/2, sc-inc-gpc0(N), sc-set-gpt0(N), set-var(V), "
+                          "unset-var(V), silent-drop)",
                           argv[1], p.i < argc ? argv[p.i] : "");
     if (k == LK_ARRAY_SIZE(actions))
         return lk_cfg_err(err,
@@ -581,8 +637,9 @@ int lb_rule_parse(struct lb_rule **list,
                           argv[0], argv[p.i],
                           phase == LB_RULE_RSP ? ", set-status"
                                                : ", set-path, set-pathq, set-query, set-uri, "
-                                                 "set-method, auth, track-sc0/1/2, "
-                                                 "sc-inc-gpc0(N), sc-set-gpt0(N), silent-drop, "
+                                                 "set-method, auth, tarpit, track-sc0/1/2, "
+                                                 "sc-inc-gpc0(N), sc-set-gpt0(N), set-var(V), "
+                                                 "set-var-fmt(V), unset-var(V), silent-drop, "
                                                  "use-service prometheus-exporter");
     p.i++;
     p.r = calloc(1, sizeof(*p.r));
@@ -1094,6 +1151,31 @@ static void run_track(struct lb_rule_io *io, const struct lb_rule *r)
                     io->smp->now_ms);
 }
 
+static void run_var(struct lb_rule_io *io, const struct lb_rule *r)
+{
+    struct lb_vars *vs = io->smp->vars;
+    char buf[LB_SMP_CHUNK];
+    struct lb_smp v;
+    size_t n;
+
+    if (!vs)
+        return;
+    if (r->act == A_UNSET_VAR) {
+        lb_vars_unset(vs, r->name);
+    } else if (r->act == A_SET_VAR_FMT) {
+        n = lb_lfmt_render(r->fmt, io->smp, buf, sizeof(buf));
+        lb_vars_set_str(vs, r->name, buf, n);
+    } else if (lb_sexpr_eval(r->key, io->smp, 0, &v)) {
+        /* a failed sample leaves the variable as it was, as in HAProxy */
+        if (v.type == LB_SMP_INT || v.type == LB_SMP_BOOL) {
+            lb_vars_set_int(vs, r->name, v.i);
+        } else {
+            lb_smp_as_str(io->smp, &v);
+            lb_vars_set_str(vs, r->name, v.str, v.len);
+        }
+    }
+}
+
 static void run_sc(struct lb_rule_io *io, const struct lb_rule *r)
 {
     struct lb_stkctr *c = io->smp->sc ? &io->smp->sc[r->ctr] : NULL;
@@ -1125,12 +1207,20 @@ enum lb_rule_verdict lb_rule_run(const struct lb_rule *r, struct lb_rule_io *io)
             return LB_RULE_REJECT;
         case A_SILENT_DROP:
             return LB_RULE_DROP;
+        case A_TARPIT:
+            io->status = r->status;
+            return LB_RULE_TARPIT;
         case A_TRACK:
             run_track(io, r);
             continue;
         case A_SC_INC_GPC0:
         case A_SC_SET_GPT0:
             run_sc(io, r);
+            continue;
+        case A_SET_VAR:
+        case A_SET_VAR_FMT:
+        case A_UNSET_VAR:
+            run_var(io, r);
             continue;
         case A_AUTH: /* the proxy's 401 page, with the challenge */
             io->status = 401;
@@ -1315,6 +1405,7 @@ static void conn_ctx(struct lb_smp_ctx *c, const struct lb_conn_info *ci, struct
     c->src = ci->src;
     c->dst = ci->dst;
     c->sc = ci->sc;
+    c->vars = ci->vars;
     c->deftable = t;
     c->now_ms = ci->now_ms;
 }

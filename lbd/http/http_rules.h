@@ -85,6 +85,7 @@ enum lb_rule_verdict {
     LB_RULE_ERROR,        /* a rewrite failed: answer 500 (502 for a response) */
     LB_RULE_REJECT,       /* tcp-request reject: close at once */
     LB_RULE_DROP,         /* silent-drop: close with a reset, say nothing */
+    LB_RULE_TARPIT,       /* tarpit: answer io->status after `timeout tarpit` */
 };
 
 /* After the whole file: each track-sc rule's table (its "table NAME", or
@@ -127,6 +128,7 @@ void lb_stick_store(const struct lb_stick *list, struct lb_smp_ctx *c, unsigned 
 struct lb_conn_info {
     const struct lk_addr *src, *dst;
     struct lb_stkctr *sc;
+    struct lb_vars *vars;
     uint64_t now_ms;
 };
 

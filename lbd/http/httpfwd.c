@@ -27,6 +27,7 @@
 #include "lbd/http/http_msg.h"
 #include "lbd/http/httpfwd.h"
 #include "lbd/http/httplog.h"
+#include "lbd/http/vars.h"
 #include "proto/http1.h"
 
 #define HEAD_RESERVE  1024u
@@ -46,6 +47,7 @@ enum hstate {
     H_TUNNEL,
     H_ERROR,
     H_DRAIN,
+    H_TARPIT, /* http-request tarpit: waiting out `timeout tarpit` */
     H_CLOSED,
     H_MAX
 };
@@ -66,8 +68,11 @@ struct hsess {
     uint8_t first, in_txn, cli_close, srv_close, upgrade, tunnel_pending;
     uint8_t c_eof, s_eof, c_shut, s_shut, got_rsp, reused, no_reuse, be_counted;
     uint8_t redispatched;
-    uint8_t reply_ka;  /* a rule's reply keeps the connection (return, redirect) */
-    uint8_t body_sent; /* request body bytes left for a server: no retry */
+    uint8_t reply_ka;    /* a rule's reply keeps the connection (return, redirect) */
+    uint8_t nolog;       /* monitor-uri requests are not logged, as in HAProxy */
+    char *caps;          /* captured header values (frontend's capture lines), or NULL */
+    struct lb_vars vars; /* set-var: the session's and the transaction's */
+    uint8_t body_sent;   /* request body bytes left for a server: no retry */
     char term[2], ck_in, ck_out;
     int status;
     unsigned progress;
@@ -189,14 +194,15 @@ static void log_txn(struct hsess *s)
     const struct lb_global *g = &s->w->cfg->global;
     struct lb_httplog_rec r;
     uint64_t now = now_ms(s);
-    char line[1024];
+    char line[1024], capbuf[512];
     size_t n;
 
     if (s->in_txn) {
         count_txn(s);
         lb_stkctr_request_end(s->stk, s->status, s->bytes_in, s->bytes_out, now);
+        lb_vars_end_txn(&s->vars);
     }
-    if (!s->in_txn || !lb_tlog_enabled(s->fe, g))
+    if (!s->in_txn || s->nolog || !lb_tlog_enabled(s->fe, g))
         return;
     memset(&r, 0, sizeof(r));
     r.client = &s->cli;
@@ -224,6 +230,19 @@ static void log_txn(struct hsess *s)
     r.redispatched = s->redispatched;
     r.reqline = s->reqline;
     r.reqline_len = s->reqline_len;
+    if (s->caps) {
+        const struct lb_http_px *h = s->fe->http;
+        const char *v[64];
+        size_t i, k = 0, off = 0;
+
+        for (i = 0; i < h->ncapreq + h->ncaprsp && k < LK_ARRAY_SIZE(v); i++) {
+            v[k++] = s->caps + off;
+            off += (i < h->ncapreq ? h->capreq[i].len : h->caprsp[i - h->ncapreq].len) + 1;
+        }
+        lb_httplog_captures(capbuf, sizeof(capbuf), v, LK_MIN(h->ncapreq, k), v + h->ncapreq,
+                            k > h->ncapreq ? k - h->ncapreq : 0);
+        r.captures = capbuf;
+    }
     n = lb_httplog_format(line, sizeof(line), &r);
     lb_tlog_send(&s->w->tlog, s->fe, g, 6, line, n);
 }
@@ -302,6 +321,9 @@ static void finish(struct hsess *s, const char *term, int rst)
     buf_drop(s, &s->rbuf);
     heads_drop(s);
     pipe_release(s);
+    free(s->caps);
+    s->caps = NULL;
+    lb_vars_free(&s->vars);
     uv_close((uv_handle_t *)&s->cp, handle_closed);
     uv_close((uv_handle_t *)&s->timer, handle_closed);
     if (rst)
@@ -578,6 +600,7 @@ static void smp_init(struct hsess *s, struct lb_smp_ctx *c)
     smp_dst(s);
     c->dst = s->has_loc ? &s->loc : NULL;
     c->sc = s->stk;
+    c->vars = &s->vars;
     c->deftable = NULL;
     c->now_ms = now_ms(s);
     c->next_chunk = 0;
@@ -643,6 +666,15 @@ static void send_challenge(struct hsess *s, const char *realm)
 /* A rule's verdict: 0 to go on, -1 when the exchange was answered. */
 static int rules_verdict(struct hsess *s, struct lb_rule_io *io, enum lb_rule_verdict v)
 {
+    if (v == LB_RULE_TARPIT) { /* the answer comes late: deadline(), expired() */
+        atomic_fetch_add(&s->fe->denied_req, 1);
+        drop_server(s, 0, 1);
+        s->status = io->status;
+        s->state = H_TARPIT;
+        s->t_err = now_ms(s);
+        s->progress++;
+        return -1;
+    }
     if (v == LB_RULE_REJECT || v == LB_RULE_DROP) { /* no answer at all */
         atomic_fetch_add(&s->fe->denied_req, 1);
         finish(s, io->rsp ? "PH" : "PR", v == LB_RULE_DROP);
@@ -730,17 +762,110 @@ static int rsp_rules(struct hsess *s, const uint8_t **head)
     return rules_verdict(s, &io, v);
 }
 
+/* monitor-uri: a request for exactly that URI is answered here, 200 or
+ * 503 when "monitor fail" holds, and not logged. Returns 1 if answered. */
+/* Copy the last occurrence of each captured header into its slot (empty
+ * when absent), at most its len bytes. `first` is the first slot. */
+static void capture(struct hsess *s,
+                    const struct lb_capture *c,
+                    size_t n,
+                    size_t first_off,
+                    const uint8_t *buf,
+                    const struct http1_msg *m)
+{
+    size_t i, off = first_off, vl;
+    unsigned k;
+
+    for (i = 0; i < n; i++) {
+        const uint8_t *v = NULL;
+
+        for (k = 0; k < m->nhdr; k++)
+            if (m->hdr[k].name_len == c[i].name_len &&
+                strncasecmp((const char *)buf + m->hdr[k].name_off, c[i].name, c[i].name_len) ==
+                    0) {
+                v = buf + m->hdr[k].val_off;
+                vl = m->hdr[k].val_len;
+            }
+        if (v) {
+            vl = LK_MIN(vl, (size_t)c[i].len);
+            memcpy(s->caps + off, v, vl);
+            s->caps[off + vl] = '\0';
+        } else {
+            s->caps[off] = '\0';
+        }
+        off += c[i].len + 1;
+    }
+}
+
+static void capture_request(struct hsess *s)
+{
+    const struct lb_http_px *h = s->fe->http;
+
+    if (!h || !h->capsize)
+        return;
+    if (!s->caps && !(s->caps = malloc(h->capsize)))
+        return;
+    memset(s->caps, 0, h->capsize);
+    capture(s, h->capreq, h->ncapreq, 0, req_head(s), &s->req);
+}
+
+static void capture_response(struct hsess *s)
+{
+    const struct lb_http_px *h = s->fe->http;
+    size_t i, off = 0;
+
+    if (!s->caps || !h->ncaprsp)
+        return;
+    for (i = 0; i < h->ncapreq; i++)
+        off += h->capreq[i].len + 1;
+    capture(s, h->caprsp, h->ncaprsp, off, (const uint8_t *)s->sbuf + s->soff, &s->rsp);
+}
+
+static int monitor(struct hsess *s)
+{
+    const struct lb_http_px *h = s->fe->http;
+    struct lb_smp_ctx c;
+    struct lb_rule_io io;
+    int st = 200;
+
+    if (!h || !h->monitor_uri || s->req.uri_len != h->monitor_len ||
+        memcmp(req_head(s) + s->req.uri_off, h->monitor_uri, h->monitor_len) != 0)
+        return 0;
+    if (h->monitor_fail) {
+        smp_init(s, &c);
+        st = lb_cond_eval(h->monitor_fail, &c) ? 503 : 200;
+    }
+    s->nolog = 1;
+    memset(&io, 0, sizeof(io));
+    io.status = st;
+    rules_verdict(s, &io, LB_RULE_REPLY);
+    return 1;
+}
+
+/* use_backend: the first rule whose condition holds. A name built from
+ * samples that names no http backend ends the search: the default
+ * backend then serves, as in HAProxy. */
 static struct lb_proxy *route(struct hsess *s)
 {
     const struct lb_switch *r;
     struct lb_smp_ctx c;
+    struct lb_proxy *be;
+    char name[256];
+    size_t n;
 
     if (!s->fe->http || !s->fe->http->switching)
         return s->fe->default_backend;
     smp_init(s, &c);
-    for (r = s->fe->http->switching; r; r = r->next)
-        if (lb_cond_eval(r->cond, &c))
+    for (r = s->fe->http->switching; r; r = r->next) {
+        if (!lb_cond_eval(r->cond, &c))
+            continue;
+        if (!r->dyn)
             return r->be;
+        n = lb_lfmt_render(r->dyn, &c, name, sizeof(name) - 1);
+        name[n] = '\0';
+        be = lb_cfg_find_proxy(s->w->cfg, name, LB_CAP_BE);
+        return be && be->mode == LB_MODE_HTTP ? be : s->fe->default_backend;
+    }
     return s->fe->default_backend;
 }
 
@@ -824,6 +949,12 @@ static void start_txn(struct hsess *s, int head_len)
     s->progress++;
     note_reqline(s);
     s->rqh = NULL;
+    capture_request(s);
+    if (monitor(s)) {
+        if (s->reply_ka)
+            s->coff += (uint32_t)head_len;
+        return;
+    }
     lb_stkctr_request(s->stk, now_ms(s));
     if (req_rules(s, s->fe) < 0) {
         if (s->reply_ka)
@@ -1273,6 +1404,7 @@ static int final_head(struct hsess *s, int len)
 
     s->t_rsp = now_ms(s);
     s->status = m->status;
+    capture_response(s);
     if (m->status != 101 && rsp_rules(s, &head) < 0)
         return -1;
     if (m->status == 101)
@@ -1508,6 +1640,7 @@ static void reset_txn(struct hsess *s)
     s->status = 0;
     s->attempts = s->ntried = 0;
     s->redispatched = s->got_rsp = s->reused = s->no_reuse = s->body_sent = 0;
+    s->nolog = 0;
     s->rsp_hold = 0;
     s->s_eof = 0;
     s->t_head = s->t_conn = s->t_connected = s->t_sent = s->t_rsp = 0;
@@ -1770,6 +1903,8 @@ static uint64_t deadline(const struct hsess *s)
     case H_ERROR:
     case H_DRAIN:
         return s->t_err + (s->state == H_DRAIN ? DRAIN_MS : first_set(ft->client, 5000, 0));
+    case H_TARPIT: /* HAProxy: timeout tarpit, else timeout connect */
+        return s->t_err + first_set(ft->tarpit, bt->tarpit, first_set(bt->connect, 5000, 0));
     default:
         return 0;
     }
@@ -1835,6 +1970,10 @@ static void expired(struct hsess *s)
         break;
     case H_TUNNEL:
         finish(s, "cD", 0);
+        break;
+    case H_TARPIT:
+        s->state = H_XFER; /* so that send_msg answers instead of closing */
+        send_error(s, s->status, "PT");
         break;
     default:
         finish(s, NULL, 0);
@@ -2026,6 +2165,7 @@ static int conn_rules(struct hsess *s)
     ci.src = &s->cli;
     ci.dst = s->has_loc ? &s->loc : NULL;
     ci.sc = s->stk;
+    ci.vars = &s->vars;
     ci.now_ms = now_ms(s);
     v = lb_rule_run_conn(h->tcp_conn, s->fe->stk, &ci);
     if (v != LB_RULE_REJECT && v != LB_RULE_DROP)

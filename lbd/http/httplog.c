@@ -1,5 +1,6 @@
 /* httplog.c - see httplog.h. */
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "lbd/core/tlog.h"
@@ -8,7 +9,7 @@
 /* The request line as HAProxy logs it (its url_encode_map): control
  * characters, DEL and above, '"' and '#' become "#XX", so a client cannot
  * end the quoted field or forge log lines. Returns the length written. */
-static size_t escape_reqline(char *dst, size_t room, const char *src, size_t n)
+static size_t escape(char *dst, size_t room, const char *src, size_t n, const char *more)
 {
     static const char hex[] = "0123456789ABCDEF";
     size_t i, o = 0;
@@ -16,7 +17,7 @@ static size_t escape_reqline(char *dst, size_t room, const char *src, size_t n)
     for (i = 0; i < n && o + 4 <= room; i++) {
         unsigned char c = (unsigned char)src[i];
 
-        if (c < 0x20 || c >= 0x7f || c == '"' || c == '#') {
+        if (c < 0x20 || c >= 0x7f || c == '"' || c == '#' || (c && strchr(more, c))) {
             dst[o++] = '#';
             dst[o++] = hex[c >> 4];
             dst[o++] = hex[c & 15];
@@ -27,22 +28,57 @@ static size_t escape_reqline(char *dst, size_t room, const char *src, size_t n)
     return o;
 }
 
+static size_t block(char *out, size_t at, size_t len, const char *const *v, size_t n)
+{
+    size_t i;
+
+    if (n == 0 || at + 3 >= len)
+        return at;
+    out[at++] = ' ';
+    out[at++] = '{';
+    for (i = 0; i < n && at + 2 < len; i++) {
+        if (i)
+            out[at++] = '|';
+        if (v[i])
+            at += escape(out + at, len - at - 2, v[i], strlen(v[i]), "{|}");
+    }
+    out[at++] = '}';
+    out[at] = '\0';
+    return at;
+}
+
+size_t lb_httplog_captures(char *out,
+                           size_t len,
+                           const char *const *req,
+                           size_t nreq,
+                           const char *const *rsp,
+                           size_t nrsp)
+{
+    size_t at;
+
+    if (len == 0)
+        return 0;
+    out[0] = '\0';
+    at = block(out, 0, len, req, nreq);
+    return block(out, at, len, rsp, nrsp);
+}
+
 size_t lb_httplog_format(char *buf, size_t len, const struct lb_httplog_rec *r)
 {
     char rl[LB_HTTPLOG_REQLINE_MAX * 3 + 4];
-    size_t rl_len = r->reqline ? escape_reqline(rl, sizeof(rl), r->reqline, r->reqline_len) : 0;
+    size_t rl_len = r->reqline ? escape(rl, sizeof(rl), r->reqline, r->reqline_len, "") : 0;
     size_t h = lb_tlog_head(buf, len, r->client, r->date_wall_us);
     int n;
 
-    n = snprintf(buf + h, len - h,
-                 "%s %s/%s %lld/%lld/%lld/%lld/%lld %d "
-                 "%llu - - %c%c%c%c %u/%u/%u/%u/%s%u %u/%u \"%.*s\"",
-                 r->frontend, r->backend ? r->backend : r->frontend,
-                 r->server ? r->server : "<NOSRV>", (long long)r->tr, (long long)r->tw,
-                 (long long)r->tc, (long long)r->trsp, (long long)r->ta, r->status,
-                 (unsigned long long)r->bytes, r->term[0], r->term[1], r->term[2], r->term[3],
-                 r->actconn, r->feconn, r->beconn, r->srvconn, r->redispatched ? "+" : "",
-                 r->retries, r->srv_queue, r->be_queue, (int)rl_len, rl);
+    n = snprintf(
+        buf + h, len - h,
+        "%s %s/%s %lld/%lld/%lld/%lld/%lld %d "
+        "%llu - - %c%c%c%c %u/%u/%u/%u/%s%u %u/%u%s \"%.*s\"",
+        r->frontend, r->backend ? r->backend : r->frontend, r->server ? r->server : "<NOSRV>",
+        (long long)r->tr, (long long)r->tw, (long long)r->tc, (long long)r->trsp, (long long)r->ta,
+        r->status, (unsigned long long)r->bytes, r->term[0], r->term[1], r->term[2], r->term[3],
+        r->actconn, r->feconn, r->beconn, r->srvconn, r->redispatched ? "+" : "", r->retries,
+        r->srv_queue, r->be_queue, r->captures ? r->captures : "", (int)rl_len, rl);
     if (n < 0)
         return h;
     return h + ((size_t)n < len - h ? (size_t)n : len - h - 1);

@@ -1,7 +1,8 @@
 /* httplog.h - HAProxy's httplog line, one per HTTP request:
  *
  *   CLIENT:PORT [DATE] FRONTEND BACKEND/SERVER TR/Tw/Tc/Tr/Ta STATUS BYTES
- *   - - TERMSTATE AC/FC/BC/SC/RC SQ/BQ "REQUEST LINE"
+ *   - - TERMSTATE AC/FC/BC/SC/RC SQ/BQ [{CAPTURED REQ} {CAPTURED RSP}]
+ *   "REQUEST LINE"
  *
  * TERMSTATE is four characters: who ended the transaction and in which
  * phase (as tcplog), then the persistence cookie seen in the request and
@@ -29,9 +30,21 @@ struct lb_httplog_rec {
     unsigned actconn, feconn, beconn, srvconn, retries;
     int redispatched;
     unsigned srv_queue, be_queue;
-    const char *reqline; /* not NUL-terminated; escaped when logged */
-    size_t reqline_len;  /* bytes past LB_HTTPLOG_REQLINE_MAX are not logged */
+    const char *captures; /* " {req1|req2} {rsp1}" ready to log, or NULL */
+    const char *reqline;  /* not NUL-terminated; escaped when logged */
+    size_t reqline_len;   /* bytes past LB_HTTPLOG_REQLINE_MAX are not logged */
 };
+
+/* The captured values as HAProxy logs them: " {a|b}" per direction that
+ * has captures, each value escaped (#XX for control characters, bytes >=
+ * 0x7f, '"', '#', '{', '|', '}'). vals[i] NULL: not present. Returns the
+ * length written into out (NUL-terminated, truncated to len-1). */
+size_t lb_httplog_captures(char *out,
+                           size_t len,
+                           const char *const *req,
+                           size_t nreq,
+                           const char *const *rsp,
+                           size_t nrsp);
 
 /* Format into buf (no newline); the request line is escaped (#XX for
  * control characters, bytes >= 0x7f, '"' and '#'); returns the length (truncated to len-1). */

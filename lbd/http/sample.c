@@ -16,6 +16,7 @@
 #include "lbd/cfg/userlist.h"
 #include "lbd/core/stkctr.h"
 #include "lbd/http/sample.h"
+#include "lbd/http/vars.h"
 
 #define MAX_ARGS 4
 
@@ -45,6 +46,9 @@ enum fetch {
     F_HTTP_AUTH,
     F_HTTP_AUTH_GROUP,
     F_HTTP_AUTH_USER,
+    F_VAR,     /* var(SCOPE.NAME[,DEFAULT]) */
+    F_CSTR,    /* str(TEXT): a constant */
+    F_CINT,    /* int(N): a constant */
     F_SC,      /* sc_X(N) / scN_X: the session's tracked counter */
     F_SRC_STK, /* src_X([TABLE]): the client address's entry */
 };
@@ -86,6 +90,7 @@ struct lb_sexpr {
     const struct lb_userlist *ul; /* http_auth*: resolved after the file */
     struct lb_stktable *table;    /* src_X(TABLE): resolved after the file */
     uint8_t ctr, stk_data, stk_op, div1024;
+    char *vdef; /* var(NAME,DEFAULT) */
     uint8_t fetch, type, uses;
     char *arg; /* header, parameter or cookie name */
     size_t arg_len;
@@ -131,6 +136,9 @@ static const struct {
     {"http_auth", F_HTTP_AUTH, LB_SMP_BOOL, LB_SMP_USE_REQ, 1},
     {"http_auth_group", F_HTTP_AUTH_GROUP, LB_SMP_STR, LB_SMP_USE_REQ, 1},
     {"http_auth_user", F_HTTP_AUTH_USER, LB_SMP_STR, LB_SMP_USE_REQ, 0},
+    {"var", F_VAR, LB_SMP_STR, 0, 1},
+    {"str", F_CSTR, LB_SMP_STR, 0, 1},
+    {"int", F_CINT, LB_SMP_INT, 0, 1},
 };
 
 static struct lb_smp_refs *refs; /* the config being parsed, see sample.h */
@@ -238,6 +246,7 @@ struct lb_sexpr *lb_sexpr_free(struct lb_sexpr *e)
         conv_fini(&e->convs[i]);
     free(e->convs);
     free(e->arg);
+    free(e->vdef);
     free(e);
     return NULL;
 }
@@ -415,7 +424,15 @@ static int parse_fetch(struct lb_sexpr *e, const char *s, size_t len, unsigned a
         } else if (fetches[i].arg == 1) {
             r = lk_cfg_err(err, "fetch '%s' needs a name", fetches[i].name);
         }
-        if (r == 0 && na == 2 && lk_parse_int(args[1], -64, 64, &e->occ) < 0)
+        if (r == 0 && e->fetch == F_CINT && lk_parse_int(e->arg, INT64_MIN, INT64_MAX, &e->occ) < 0)
+            r = lk_cfg_err(err, "int(%s): not an integer", e->arg);
+        if (r == 0 && e->fetch == F_VAR) {
+            enum lb_var_scope sc;
+
+            r = lb_var_name_parse(e->arg, &sc, err);
+            if (r == 0 && na == 2 && !(e->vdef = strdup(args[1])))
+                r = -ENOMEM;
+        } else if (r == 0 && na == 2 && lk_parse_int(args[1], -64, 64, &e->occ) < 0)
             r = lk_cfg_err(err, "fetch '%s': invalid occurrence '%s'", fetches[i].name, args[1]);
         if (r == 0 && (e->fetch == F_HTTP_AUTH || e->fetch == F_HTTP_AUTH_GROUP))
             r = refs_add(e, err);
@@ -936,9 +953,32 @@ static int fetch_stk(const struct lb_sexpr *e, struct lb_smp_ctx *c, struct lb_s
     return 1;
 }
 
+static int fetch_var(const struct lb_sexpr *e, struct lb_smp_ctx *c, struct lb_smp *out)
+{
+    const struct lb_var *v = lb_vars_get(c->vars, e->arg);
+
+    if (v && v->is_int)
+        set_int(out, v->i, LB_SMP_INT);
+    else if (v)
+        set_str(out, v->str, v->len);
+    else if (e->vdef)
+        set_str(out, e->vdef, strlen(e->vdef));
+    else
+        return 0;
+    return 1;
+}
+
 static int fetch(const struct lb_sexpr *e, struct lb_smp_ctx *c, unsigned occ, struct lb_smp *out)
 {
     switch (e->fetch) {
+    case F_VAR:
+        return fetch_var(e, c, out);
+    case F_CSTR:
+        set_str(out, e->arg, e->arg_len);
+        return 1;
+    case F_CINT: /* the value is kept in occ, which int() has no use for */
+        set_int(out, e->occ, LB_SMP_INT);
+        return 1;
     case F_SC:
     case F_SRC_STK:
         return fetch_stk(e, c, out);

@@ -17,7 +17,8 @@
  * for X in conn_cur, conn_cnt, conn_rate, sess_cnt, sess_rate,
  * http_req_cnt, http_req_rate, http_err_cnt, http_err_rate, bytes_in_rate,
  * bytes_out_rate, get_gpc0, gpc0_rate, get_gpt0, inc_gpc0, clr_gpc0, and
- * sc_tracked(N) / scN_tracked.
+ * sc_tracked(N) / scN_tracked; var(SCOPE.NAME[,DEFAULT]); the constants
+ * str(TEXT) and int(N).
  * Converters: lower, upper, length, base64, hex, url_dec, field(N,DELIM),
  * word(N,DELIM), regsub(RE,SUBST[,g|i]), map / map_str / map_beg /
  * map_end / map_sub (FILE[,DEFAULT]).
@@ -61,6 +62,7 @@ struct lb_smp_ctx {
     const struct http1_msg *rs;
     const struct lk_addr *src, *dst;
     struct lb_stkctr *sc;         /* the session's sc0..sc2, or NULL */
+    struct lb_vars *vars;         /* the session's variables, or NULL */
     struct lb_stktable *deftable; /* the table of the proxy whose rule runs */
     uint64_t now_ms;              /* for rates */
     char chunk[2][LB_SMP_CHUNK];
@@ -71,6 +73,7 @@ struct lb_sexpr;
 struct lb_cfg;
 struct lb_stkctr;
 struct lb_stktable;
+struct lb_vars;
 
 /* Userlists and stick tables are named by samples before their sections
  * may have been read:

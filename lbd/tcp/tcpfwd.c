@@ -17,6 +17,7 @@
 #include "lbd/core/server.h"
 #include "lbd/core/stkctr.h"
 #include "lbd/core/tlog.h"
+#include "lbd/http/vars.h"
 #include "lbd/tcp/tcpfwd.h"
 
 #define MAX_TRIED  8
@@ -58,6 +59,7 @@ struct sess {
     struct lb_server *tried[MAX_TRIED];
     struct lb_stkctr sc[LB_STKCTR_N]; /* tracked stick counters */
     struct lk_addr loc;               /* the frontend address (dst), once asked */
+    struct lb_vars vars;              /* set-var */
 };
 
 static void update(struct sess *s);
@@ -172,6 +174,7 @@ static void finish(struct sess *s, const char *term, int rst_cli, int rst_srv)
     count_bytes(s);
     lb_stkctr_bytes(s->sc, s->c2s.bytes, s->s2c.bytes, uv_now(&w->loop));
     lb_stkctr_release_all(s->sc, uv_now(&w->loop));
+    lb_vars_free(&s->vars);
     s->state = ST_CLOSED;
     lk_list_del(&s->link);
     if (was_queued)
@@ -641,6 +644,7 @@ static void conn_info(struct sess *s, struct lb_conn_info *ci)
     ci->src = &s->cli;
     ci->dst = s->loc.len ? &s->loc : NULL;
     ci->sc = s->sc;
+    ci->vars = &s->vars;
     ci->now_ms = uv_now(&s->w->loop);
 }
 

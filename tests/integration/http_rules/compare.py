@@ -35,6 +35,12 @@ CASES = [
     ("response deny", "GET", "/", {"Host": "a", "X-Want-X-Secret": "1"}),
     ("redirect statement", "GET", "/legacy", {"Host": "a"}),
     ("path_reg", "GET", "/img/logo.PNG", {"Host": "a"}),
+    ("set-var / var()", "GET", "/var/x", {"Host": "Mixed.Case"}),
+    ("unset-var", "GET", "/unset", {"Host": "Mixed.Case"}),
+    ("set-var int()", "GET", "/var/n", {"Host": "a"}),
+    ("tarpit", "GET", "/tarpit", {"Host": "a"}),
+    ("use_backend %[...] found", "GET", "/d", {"Host": "a", "X-Be": "two"}),
+    ("use_backend %[...] missing: default", "GET", "/d", {"Host": "a", "X-Be": "nosuch"}),
 ]
 
 SHOWN = ["location", "x-resp", "x-srv", "server", "x-method", "content-type", "x-flag",

@@ -24,6 +24,7 @@ defaults
     timeout connect 2s
     timeout client 5s
     timeout server 5s
+    timeout tarpit 400ms
 frontend fe
     bind 127.0.0.1:$1
     acl is_admin hdr(host) -i admin.example
@@ -32,6 +33,7 @@ frontend fe
     acl q_debug url_param(debug) -m str 1
     acl img path_reg -i \.(png|jpg)$
     http-request deny deny_status 429 if bot
+    http-request tarpit deny_status 403 if { path /tarpit }
     http-request return status 200 content-type text/plain lf-string "pong %[path]" hdr X-Method "%[method]" if { path /ping }
     http-request redirect scheme https code 301 if { path_beg /secure }
     http-request redirect prefix /v2 drop-query if { path_beg /old }
@@ -53,6 +55,15 @@ frontend fe
     http-request set-header X-Regsub %[path,regsub(/+,_,g)] if { path_beg /a/ }
     http-request set-header X-Map %[req.hdr(host),lower,map_str($T/hosts.map,unknown)] if { path /m }
     http-request deny if is_admin
+    http-request set-var(txn.host) req.hdr(host),lower
+    http-request set-var-fmt(txn.tag) "t-%[method]-%[path]"
+    http-request set-var(txn.n) int(41) if { path /var/n }
+    http-request set-header X-N %[var(txn.n)] if { path /var/n }
+    http-request unset-var(txn.host) if { path /unset }
+    http-request set-header X-Var %[var(txn.host)] if { path_beg /var } or { path /unset }
+    http-request set-header X-Var-Def %[var(txn.nope,dflt)] if { path_beg /var }
+    http-request set-header X-Tag %[var(txn.tag)] if { path_beg /var }
+    use_backend be_%[req.hdr(x-be)] if { req.hdr(x-be) -m found }
     redirect prefix /new if { path_beg /legacy }
     http-response set-header X-Resp hello
     http-response del-header Server
@@ -61,6 +72,9 @@ frontend fe
     http-response deny if { res.hdr(x-secret) -m found }
     default_backend be
 backend be
+    server s1 127.0.0.1:$PB
+backend be_two
+    http-request set-header X-Which two
     server s1 127.0.0.1:$PB
 CFG
 }
@@ -83,11 +97,15 @@ check "rules acted: 429 for the bot" grep -q '"status": 429' <<< "$out"
 check "rules acted: response set-status 299" grep -q '"status": 299' <<< "$out"
 check "rules acted: map lookup" grep -q '"x-map", "shop"' <<< "$out"
 
+# tarpit: the answer comes after "timeout tarpit" (400 ms here)
+t=$(curl -s -o /dev/null -w '%{http_code} %{time_total}' "http://127.0.0.1:$PL/tarpit")
+check "tarpit: 403 after at least 0.4 s ($t)" awk -v t="$t" 'BEGIN { split(t, a, " "); exit !(a[1] == 403 && a[2] >= 0.4) }'
+
 # what lbd does not implement is refused at its line, never ignored
-for line in "http-request tarpit" "http-request capture req.hdr(host) len 9" "http-request set-var(txn.a) str(b)" \
+for line in "http-request tarpit string x content-type t" "http-request capture req.hdr(host) len 9" "http-request set-var(proc.a) str(b)" \
     "http-response set-header X %[path]" "http-request set-header Content-Length 0" \
     "http-request set-header X %{+Q}[path]" "http-request set-header X %[nosuchfetch]" \
-    "http-request set-header X %[path,nosuchconv]" "http-response set-var(txn.a) str(b)"; do
+    "http-request set-header X %[path,nosuchconv]" "http-response set-var(txn.a) path"; do
     printf 'frontend f\n  mode http\n  bind 127.0.0.1:1\n  %s\n  default_backend b\nbackend b\n  mode http\n' \
         "$line" > "$T/bad.cfg"
     out=$("$LBD" -c -f "$T/bad.cfg" 2>&1) && rc=0 || rc=$?
