@@ -5,10 +5,12 @@ set -euo pipefail
 PKGS=(
   build-essential cmake pkg-config clang libclang-rt-14-dev
   libuv1-dev libjansson-dev libcmocka-dev libnl-3-dev libnl-route-3-dev libmnl-dev libpcre2-dev
+  libc-ares-dev
   libmariadb-dev
   mariadb-server mariadb-client galera-4
   haproxy keepalived nginx-light python3 python3-flask python3-waitress
   python3-flask-login python3-flaskext.wtf python3-flask-sqlalchemy python3-pymysql
+  python3-dnslib
   galera-arbitrator-4 rsync
   curl wrk socat tshark iproute2 apache2-utils iperf3 procps psmisc valgrind linux-perf
   prometheus prometheus-haproxy-exporter hatop tmux

@@ -14,6 +14,7 @@
 #include "common/sdnotify.h"
 #include "lbd/cfg/cfg.h"
 #include "lbd/core/daemon.h"
+#include "lbd/core/dns.h"
 #include "lbd/core/server.h"
 #include "lbd/core/worker.h"
 #include "lbd/ctl/admin.h"
@@ -57,6 +58,7 @@ static void begin_stop(struct lb_daemon *d, const char *why)
            why, atomic_load(&d->actconn), (unsigned long long)grace);
     lb_admin_stop(d);
     lb_hc_stop(d);
+    lb_dns_stop(d);
     lb_stats_http_stop(d);
     stop_workers(d, 0);
     uv_timer_start(&d->grace, grace_cb, grace, 0);
@@ -306,6 +308,10 @@ int lb_daemon_run(struct lb_daemon *d)
     lb_admin_run(d);
     if (lb_hc_start(d) < 0)
         lk_log(LK_LOG_WARNING, "health checks via checkd are not running");
+    if (lb_dns_start(d) < 0) {
+        d->exit_code = 1;
+        begin_stop(d, "run-time DNS failure");
+    }
     lk_log(LK_LOG_NOTICE, "lbd %s started: %u worker thread%s, pid %d", LBKIT_VERSION, d->nworkers,
            d->nworkers == 1 ? "" : "s", (int)getpid());
     lk_sd_notify("READY=1\nSTATUS=serving");
@@ -323,6 +329,7 @@ struct lb_daemon *lb_daemon_free(struct lb_daemon *d)
     if (!d->stopping) {
         lb_admin_stop(d);
         lb_hc_stop(d);
+        lb_dns_stop(d);
         lb_stats_http_stop(d);
     }
     for (i = 0; i < d->nworkers; i++)
@@ -337,6 +344,7 @@ struct lb_daemon *lb_daemon_free(struct lb_daemon *d)
         lk_log(LK_LOG_DEBUG, "control loop closed with open handles");
     lb_admin_free(d);
     lb_hc_free(d);
+    lb_dns_free(d);
     free(d->stats_http);
     lb_errors_free(d->errors);
     free(d->rundir);

@@ -1,0 +1,190 @@
+#!/usr/bin/env bash
+# Run-time DNS (issue 11 group 5): a "resolvers" section, "server ...
+# resolvers NAME resolve-prefer ipv4 init-addr none" and a server-template
+# fed by an A record set, run by lbd and HAProxy 2.6 side by side against
+# the same tiny DNS server (dnsd.py, whose zone the test rewrites):
+#   1. the name does not resolve: the server is MAINT (resolution), 503;
+#   2. the record appears: UP, traffic reaches backend A; the template's
+#      3 slots get the set's 2 addresses, the third stays MAINT;
+#   3. the record moves to backend B: new connections go there, and
+#      "show servers state" shows the new address;
+#   4. "set server B/S fqdn NAME" switches to another name.
+# show stat's status column and show servers state's address, state and
+# fqdn columns must be the same for both. No root: loopback only.
+source "$(dirname "$0")/../lib.sh"
+D=$(cd "$(dirname "$0")" && pwd)
+PY=/usr/bin/python3 # Debian's, which has python3-dnslib
+
+udp_port() {
+    "$PY" -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+PD=$(udp_port)
+PW=$(free_port)
+PL=$(free_port)
+PL2=$(free_port)
+PH=$(free_port)
+PH2=$(free_port)
+ZONE=$T/zone.json
+zone() { echo "$1" > "$ZONE.tmp" && mv "$ZONE.tmp" "$ZONE"; }
+zone '{}'
+bg "$PY" "$D/dnsd.py" "$PD" "$ZONE"
+
+# backends A (127.0.0.2) and B (127.0.0.3) on the same port: the DNS answer
+# alone says which one a server is
+web() { # IP NAME
+    "$PY" - "$1" "$PW" "$2" <<'PY' &
+import sys
+from http.server import BaseHTTPRequestHandler, HTTPServer
+class H(BaseHTTPRequestHandler):
+    def do_GET(self):
+        b = sys.argv[3].encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(b)))
+        self.end_headers()
+        self.wfile.write(b)
+    def log_message(self, *a):
+        pass
+HTTPServer((sys.argv[1], int(sys.argv[2])), H).serve_forever()
+PY
+    LK_PIDS+=($!)
+}
+web 127.0.0.2 A
+web 127.0.0.3 B
+
+config() { # FRONTEND_PORT TEMPLATE_FRONTEND_PORT SOCKET
+    cat <<CFG
+global
+    stats socket $3 level admin
+resolvers dns
+    nameserver ns1 127.0.0.1:$PD
+    resolve_retries 2
+    timeout resolve 300ms
+    timeout retry 300ms
+    hold valid 1s
+    hold nx 1s
+    hold obsolete 0s
+    accepted_payload_size 1232
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 5s
+    timeout server 5s
+frontend fe
+    bind 127.0.0.1:$1
+    default_backend be
+frontend fe2
+    bind 127.0.0.1:$2
+    default_backend tp
+backend be
+    server s1 web.test:$PW resolvers dns resolve-prefer ipv4 init-addr none
+backend tp
+    server-template t 3 many.test:$PW resolvers dns resolve-prefer ipv4 init-addr none
+backend plain
+    server p1 127.0.0.2:$PW
+CFG
+}
+LS=$T/lbd.sock
+HS=$T/ha.sock
+config "$PL" "$PL2" "$LS" > "$T/lbd.cfg"
+config "$PH" "$PH2" "$HS" > "$T/ha.cfg"
+out=$(haproxy -c -f "$T/ha.cfg" 2>&1) && rc=0 || rc=$?
+expect_eq "HAProxy accepts the config ($out)" "$rc" 0
+out=$("$LBD" -c -f "$T/lbd.cfg" 2>&1) && rc=0 || rc=$?
+expect_eq "lbd accepts the config ($out)" "$rc" 0
+bg haproxy -f "$T/ha.cfg" -db > "$T/haproxy.log" 2>&1
+bg "$LBD" -f "$T/lbd.cfg" -R "$T/run" > "$T/lbd.log" 2>&1
+wait_listen "$PW" && wait_listen "$PL" && wait_listen "$PH" && wait_file "$LS" && wait_file "$HS"
+
+cli() { echo "$2" | socat -t 2 - "UNIX-CONNECT:$1"; }
+# "be/s1=STATUS ..." for every server row of show stat
+statuses() {
+    cli "$1" "show stat" | awk -F, '$2 != "FRONTEND" && $2 != "BACKEND" && $1 !~ /^#/ && NF > 2 \
+        && $1 != "plain" { printf "%s/%s=%s ", $1, $2, $18 }'
+}
+# name, address, op state, admin state, fqdn, port of every server
+states() {
+    cli "$1" "show servers state" | awk 'NF > 20 && $1 !~ /^#/ && $2 != "plain" \
+        { printf "%s/%s=%s,%s,%s,%s,%s ", $2, $4, $5, $6, $7, $18, $19 }'
+}
+get() { curl -s -m 3 -o - -w ' %{http_code}' "http://127.0.0.1:$1/"; }
+# wait_for DESC CMD WANT: poll CMD (bounded, 10 s) until it prints WANT
+wait_for() {
+    local i got=""
+    for i in $(seq 1 50); do
+        got=$($2 2>/dev/null || true)
+        [ "$got" = "$3" ] && { ok "$1"; return 0; }
+        sleep 0.2
+    done
+    fail "$1: got '$got', want '$3'"
+}
+
+# 1. nothing resolves yet
+want='be/s1=MAINT (resolution) tp/t1=MAINT (resolution) tp/t2=MAINT (resolution) tp/t3=MAINT (resolution) '
+expect_eq "lbd: unresolved servers in MAINT (resolution)" "$(statuses "$LS")" "$want"
+expect_eq "HAProxy: same statuses" "$(statuses "$HS")" "$want"
+expect_eq "same servers state before resolution (lbd $(states "$LS"))" "$(states "$LS")" \
+    "$(states "$HS")"
+expect_eq "lbd: no server, 503" "$(get "$PL" | tail -c 3)" 503
+expect_eq "HAProxy: no server, 503" "$(get "$PH" | tail -c 3)" 503
+
+# 2. the records appear
+zone '{"web.test.": {"A": ["127.0.0.2"]}, "many.test.": {"A": ["127.0.0.2", "127.0.0.3"]}}'
+wait_for "lbd: s1 comes up and reaches A" "get $PL" "A 200"
+wait_for "HAProxy: s1 comes up and reaches A" "get $PH" "A 200"
+want='be/s1=no check tp/t1=no check tp/t2=no check tp/t3=MAINT (resolution) '
+wait_for "lbd: template, 2 slots active, 1 in MAINT" "statuses $LS" "$want"
+wait_for "HAProxy: template, 2 slots active, 1 in MAINT" "statuses $HS" "$want"
+expect_eq "same servers state once resolved (lbd $(states "$LS"))" "$(states "$LS")" \
+    "$(states "$HS")"
+# the two active slots are the two records, one each
+expect_eq "lbd: the slots share the set" \
+    "$(states "$LS" | tr ' ' '\n' | grep -o 'tp/t[12]=127.0.0.[23]' | sort | cut -d= -f2 | tr '\n' ' ')" \
+    "127.0.0.2 127.0.0.3 "
+n=0
+for i in 1 2 3 4; do get "$PL2" | grep -q ' 200$' && n=$((n + 1)); done
+expect_eq "lbd: the template backend serves" "$n" 4
+
+# 3. the record moves to B; then one of the set's records goes away
+zone '{"web.test.": {"A": ["127.0.0.3"]}, "many.test.": {"A": ["127.0.0.3"]}}'
+wait_for "lbd: traffic moves to B" "get $PL" "B 200"
+wait_for "HAProxy: traffic moves to B" "get $PH" "B 200"
+want='be/s1=no check tp/t1=MAINT (resolution) tp/t2=no check tp/t3=MAINT (resolution) '
+wait_for "lbd: the slot whose record went is in MAINT" "statuses $LS" "$want"
+wait_for "HAProxy: the slot whose record went is in MAINT" "statuses $HS" "$want"
+expect_eq "lbd: show servers state has the new address" \
+    "$(states "$LS" | grep -o 'be/s1=[^,]*')" "be/s1=127.0.0.3"
+expect_eq "same servers state after the change (lbd $(states "$LS"))" "$(states "$LS")" \
+    "$(states "$HS")"
+
+# 4. set server fqdn
+for cmd in "set server be/s1 fqdn other.test" "set server plain/p1 fqdn other.test" \
+    "set server be/s1 fqdn" "set server fe/s1 fqdn other.test"; do
+    a=$(cli "$LS" "$cmd")
+    b=$(cli "$HS" "$cmd")
+    expect_eq "same answer to '$cmd' ($a)" "$a" "$b"
+done
+zone '{"web.test.": {"A": ["127.0.0.3"]}, "other.test.": {"A": ["127.0.0.2"]}, "many.test.": {"A": ["127.0.0.3"]}}'
+wait_for "lbd: the new name takes s1 back to A" "get $PL" "A 200"
+wait_for "HAProxy: the new name takes s1 back to A" "get $PH" "A 200"
+expect_eq "lbd: servers state shows the new fqdn" "$(states "$LS" | grep -o 'be/s1=[^ ]*')" \
+    "be/s1=127.0.0.2,2,0,other.test,$PW"
+
+# refusals name FILE:LINE
+bad() { # DESC WANT-SUBSTRING CONFIG-LINES
+    printf 'defaults\n    mode http\n    timeout connect 1s\n    timeout client 1s\n    timeout server 1s\nfrontend f\n    bind 127.0.0.1:%s\n    default_backend b\nbackend b\n%s\n' \
+        "$PL" "$3" > "$T/bad.cfg"
+    out=$("$LBD" -c -f "$T/bad.cfg" 2>&1) && rc=0 || rc=$?
+    if [ "$rc" -ne 0 ] && [[ "$out" == *"$2"* ]]; then ok "$1"; else fail "$1: rc $rc, '$out'"; fi
+}
+bad "unknown resolvers section" "bad.cfg:10: server 'b/s': no resolvers section named 'nope'" \
+    "    server s x.test:80 resolvers nope init-addr none"
+bad "SRV records refused" "not supported by lbd" \
+    "    server s _http._tcp.x.test:80 resolvers nope init-addr none"
+bad "bad init-addr" "init-addr: 'bogus' is neither" "    server s x.test:80 init-addr bogus"
+bad "bad resolve-opts" "resolve-opts: unknown option 'x'" \
+    "    server s x.test:80 init-addr none resolve-opts x"
+
+if [ "$LK_FAILS" -ne 0 ]; then
+    tail -20 "$T/lbd.log" "$T/haproxy.log"
+fi
+finish
