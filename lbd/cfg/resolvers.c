@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "common/cfglex.h"
+#include "common/log.h"
 #include "lbd/cfg/cfg.h"
 #include "lbd/cfg/resolvers.h"
 #include "lbd/core/proxy_types.h"
@@ -189,15 +190,12 @@ int lb_resolvers_validate(struct lb_cfg *cfg, char **err)
     struct lb_proxy *px;
     int r = 0;
 
-    for (res = cfg->resolvers; res; res = res->next) {
-        if (res->nns || res->parse_resolv_conf)
-            continue;
-        lb_cfg_err_append(err,
-                          "%s:%u: resolvers '%s' has no nameserver (add one, or "
-                          "parse-resolv-conf)",
-                          res->file, res->line, res->name);
-        r = -EINVAL;
-    }
+    /* HAProxy accepts such a section with a warning; its servers keep
+     * the address init-addr gave them (lbd/core/dns.c asks nothing) */
+    for (res = cfg->resolvers; res; res = res->next)
+        if (!res->nns && !res->parse_resolv_conf)
+            lk_log(LK_LOG_WARNING, "%s:%u: resolvers '%s' has no nameservers configured", res->file,
+                   res->line, res->name);
     for (px = cfg->proxies; px; px = px->next)
         if ((px->cap & LB_CAP_BE) && link_servers(cfg, px, err) < 0)
             r = -EINVAL;

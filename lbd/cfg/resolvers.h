@@ -68,10 +68,10 @@ void lb_resolvers_free_all(struct lb_resolvers *r);
 /* The section named `name`, or NULL. */
 struct lb_resolvers *lb_resolvers_find(const struct lb_cfg *cfg, const char *name);
 
-/* After the whole file: each section has a name server (or
- * parse-resolv-conf), and each server's "resolvers NAME" names a section
- * (which the server then points at). Returns 0, or -EINVAL with the errors
- * appended to *err. */
+/* After the whole file: each server's "resolvers NAME" names a section
+ * (which the server then points at); a section without a name server (nor
+ * parse-resolv-conf) is logged as a warning, as HAProxy does. Returns 0,
+ * or -EINVAL with the errors appended to *err. */
 int lb_resolvers_validate(struct lb_cfg *cfg, char **err);
 
 /* The word HAProxy's "hold" takes for a status ("valid", "nx"...). */

@@ -595,7 +595,8 @@ int lb_dns_start(struct lb_daemon *d)
     d->dns = dns;
     for (px = d->cfg->proxies; px && r == 0; px = px->next)
         for (i = 0; (px->cap & LB_CAP_BE) && i < px->nservers && r == 0; i++)
-            if (px->servers[i]->resolvers && px->servers[i]->fqdn)
+            if (px->servers[i]->resolvers && px->servers[i]->fqdn &&
+                (px->servers[i]->resolvers->nns || px->servers[i]->resolvers->parse_resolv_conf))
                 r = attach(dns, px->servers[i]);
     if (r < 0)
         lk_log_errno(r, LK_LOG_ERR, "run-time DNS cannot start: %m");
