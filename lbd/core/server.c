@@ -679,6 +679,16 @@ static void finish_server(struct lb_server *s)
                                                                           : LB_SRV_UP);
 }
 
+/* What HAProxy 2.6 refuses on "add server", in its words. */
+static int dynamic_refusals(const struct lb_server *s, char **err)
+{
+    if (s->resolvers_name[0])
+        return lk_cfg_err(err, "'resolvers' option is not accepted for dynamic server");
+    if (s->init_addr[0])
+        return lk_cfg_err(err, "'init-addr' option is not accepted for dynamic server");
+    return 0;
+}
+
 int lb_server_parse_detached(struct lb_cfgctx *ctx,
                              int argc,
                              char **argv,
@@ -698,12 +708,15 @@ int lb_server_parse_detached(struct lb_cfgctx *ctx,
     s->cookie = ctx->px->defsrv.cookie ? strdup(ctx->px->defsrv.cookie) : NULL;
     s->old_addrs = NULL;
     s->nold_addrs = 0;
+    /* the default-server's DNS settings are not for dynamic servers */
+    memset(s->init_addr, 0, sizeof(s->init_addr));
+    s->resolvers_name[0] = '\0';
     s->be = ctx->px;
     s->file = ctx->file;
     s->line = ctx->line;
     sc.s = s;
     if (!s->name || server_addr(&sc, argv[2], err) || parse_kws(&sc, argc, argv, 3, err) ||
-        initial_addr(&sc, err)) {
+        dynamic_refusals(s, err) || initial_addr(&sc, err)) {
         lb_server_free(s);
         return -EINVAL;
     }

@@ -156,9 +156,10 @@ expect_eq "lbd: show servers state has the new address" \
 expect_eq "same servers state after the change (lbd $(states "$LS"))" "$(states "$LS")" \
     "$(states "$HS")"
 
-# 4. set server fqdn
+# 4. set server fqdn (and what "add server" refuses)
 for cmd in "set server be/s1 fqdn other.test" "set server plain/p1 fqdn other.test" \
-    "set server be/s1 fqdn" "set server fe/s1 fqdn other.test"; do
+    "set server be/s1 fqdn" "set server fe/s1 fqdn other.test" \
+    "add server plain/d1 x.test:80 resolvers dns" "add server plain/d2 127.0.0.2:80 init-addr none"; do
     a=$(cli "$LS" "$cmd")
     b=$(cli "$HS" "$cmd")
     expect_eq "same answer to '$cmd' ($a)" "$a" "$b"
