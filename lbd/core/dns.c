@@ -56,11 +56,14 @@ struct dns_slot {
 struct dns_res {
     struct dns_chan *ch;
     char *fqdn;
-    int v4; /* resolve-prefer ipv4: A first, else AAAA first */
+    int v4;  /* resolve-prefer ipv4: A first, else AAAA first */
+    int srv; /* an SRV record: its records give the slots their target and port */
     struct dns_slot *slots;
     unsigned nslots;
     uint64_t last_ms, valid_ms; /* last resolution; last valid answer */
     enum lb_dns_status status;  /* LB_DNS_STATUS_MAX before the first answer */
+    struct lk_addr *cache;      /* the last valid answer, for a server that joins later */
+    int ncache;
     int inflight;
     int fallback; /* asking for the other family */
 };
@@ -309,13 +312,14 @@ static void got_addr(struct lb_dns *dns,
     }
 }
 
-/* Is answer `idx` given to another slot of the same backend? */
+/* Is answer `idx` given to another slot of the same backend and port? */
 static int taken(const struct dns_res *rs, const int *pick, unsigned k, int idx)
 {
     unsigned j;
 
     for (j = 0; j < rs->nslots; j++)
-        if (j != k && pick[j] == idx && rs->slots[j].s->be == rs->slots[k].s->be)
+        if (j != k && pick[j] == idx && rs->slots[j].s->be == rs->slots[k].s->be &&
+            rs->slots[j].s->dns_port == rs->slots[k].s->dns_port)
             return 1;
     return 0;
 }
@@ -410,6 +414,23 @@ static enum lb_dns_status status_of(int ares_status)
 }
 
 static void res_query(struct dns_res *rs);
+static void srv_answer(struct lb_dns *dns,
+                       struct dns_res *rs,
+                       int status,
+                       const unsigned char *abuf,
+                       int alen);
+
+/* Keep the answer for servers that join the resolution before the next. */
+static void keep_answer(struct dns_res *rs, const struct lk_addr *addrs, int n)
+{
+    struct lk_addr *v = realloc(rs->cache, (size_t)n * sizeof(*v));
+
+    if (!v)
+        return;
+    memcpy(v, addrs, (size_t)n * sizeof(*v));
+    rs->cache = v;
+    rs->ncache = n;
+}
 
 static void answer_cb(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 {
@@ -425,6 +446,10 @@ static void answer_cb(void *arg, int status, int timeouts, unsigned char *abuf, 
     rs->inflight = 0;
     if (--c->inflight == 0)
         uv_timer_stop(&c->ares_tick);
+    if (rs->srv) {
+        srv_answer(c->dns, rs, status, abuf, alen);
+        return;
+    }
     type = rs->v4 != rs->fallback ? ns_t_a : ns_t_aaaa;
     if (status == ARES_SUCCESS)
         n = parse_answer(abuf, alen, type, addrs);
@@ -440,6 +465,7 @@ static void answer_cb(void *arg, int status, int timeouts, unsigned char *abuf, 
     if (n > 0) {
         rs->status = LB_DNS_VALID;
         rs->valid_ms = now;
+        keep_answer(rs, addrs, n);
         apply_valid(c->dns, rs, addrs, n, now);
     } else {
         rs->status = status == ARES_SUCCESS ? LB_DNS_OTHER : status_of(status);
@@ -450,7 +476,7 @@ static void answer_cb(void *arg, int status, int timeouts, unsigned char *abuf, 
 static void res_query(struct dns_res *rs)
 {
     struct dns_chan *c = rs->ch;
-    int type = rs->v4 != rs->fallback ? ns_t_a : ns_t_aaaa;
+    int type = rs->srv ? ns_t_srv : rs->v4 != rs->fallback ? ns_t_a : ns_t_aaaa;
 
     rs->inflight = 1;
     if (c->inflight++ == 0)
@@ -491,14 +517,18 @@ static struct dns_chan *chan_of(struct lb_dns *dns, const struct lb_resolvers *r
     return NULL;
 }
 
-static struct dns_res *res_get(struct lb_dns *dns, struct dns_chan *c, const char *fqdn, int v4)
+static struct dns_res *res_get(struct lb_dns *dns,
+                               struct dns_chan *c,
+                               const char *fqdn,
+                               int v4,
+                               int srv)
 {
     struct dns_res *rs, **v;
     unsigned i;
 
     for (i = 0; i < dns->nres; i++) {
         rs = dns->res[i];
-        if (rs->ch == c && rs->v4 == v4 && strcasecmp(rs->fqdn, fqdn) == 0)
+        if (rs->ch == c && rs->v4 == v4 && rs->srv == srv && strcasecmp(rs->fqdn, fqdn) == 0)
             return rs;
     }
     v = realloc(dns->res, (dns->nres + 1) * sizeof(*v));
@@ -512,6 +542,7 @@ static struct dns_res *res_get(struct lb_dns *dns, struct dns_chan *c, const cha
     }
     rs->ch = c;
     rs->v4 = v4;
+    rs->srv = srv;
     rs->status = LB_DNS_STATUS_MAX;
     rs->valid_ms = lk_mono_ms(); /* an address from init-addr counts as valid until now */
     v[dns->nres++] = rs;
@@ -538,7 +569,7 @@ static void res_remove(struct lb_dns *dns, struct lb_server *s)
 
     for (i = 0; i < dns->nres; i++) {
         rs = dns->res[i];
-        for (k = 0; k < rs->nslots; k++) {
+        for (k = 0; !rs->srv && k < rs->nslots; k++) {
             if (rs->slots[k].s != s)
                 continue;
             memmove(&rs->slots[k], &rs->slots[k + 1], (rs->nslots - k - 1) * sizeof(rs->slots[0]));
@@ -548,7 +579,8 @@ static void res_remove(struct lb_dns *dns, struct lb_server *s)
     }
 }
 
-static int attach(struct lb_dns *dns, struct lb_server *s)
+/* Server `s` joins the resolution of its name (or of its SRV record). */
+static int attach(struct lb_dns *dns, struct lb_server *s, int srv)
 {
     struct dns_chan *c = chan_of(dns, s->resolvers);
     struct dns_res *rs;
@@ -560,8 +592,139 @@ static int attach(struct lb_dns *dns, struct lb_server *s)
         dns->nchans++;
         uv_timer_start(&c->tick, tick_cb, 0, c->r->timeout_resolve_ms);
     }
-    rs = res_get(dns, c, s->fqdn, s->resolve_v4);
-    return rs ? res_add(rs, s) : -ENOMEM;
+    rs = res_get(dns, c, srv ? s->srvrecord : s->fqdn, srv ? 0 : s->resolve_v4, srv);
+    if (!rs || res_add(rs, s) < 0)
+        return -ENOMEM;
+    if (rs->status == LB_DNS_VALID && rs->ncache)
+        apply_valid(dns, rs, rs->cache, rs->ncache, lk_mono_ms());
+    else if (!rs->inflight && !rs->last_ms)
+        res_query(rs);
+    return 0;
+}
+
+/* ---- SRV records: each record gives one slot its target and port ---- */
+
+struct srv_rec {
+    const char *host;
+    unsigned port, weight;
+};
+
+/* The slot lost its record: no target, no address, MAINT. */
+static void srv_drop(struct lb_dns *dns, struct dns_res *rs, struct lb_server *s, const char *why)
+{
+    res_remove(dns, s);
+    free(s->fqdn);
+    s->fqdn = NULL;
+    s->dns_port = 0;
+    if (has_addr(s))
+        lose_addr(dns, rs, s, why);
+}
+
+static void srv_assign(struct lb_dns *dns, struct lb_server *s, const struct srv_rec *r)
+{
+    char *name;
+
+    /* HAProxy's scale: SRV weights 0..65535 to server weights 1..256 */
+    if (!(s->resolve_opts & LB_RESOLVE_IGNORE_WEIGHT))
+        lb_server_set_weight(s, r->weight / 256 + 1);
+    if (s->fqdn && strcasecmp(s->fqdn, r->host) == 0 && s->dns_port == r->port)
+        return;
+    name = strdup(r->host);
+    if (!name)
+        return;
+    res_remove(dns, s);
+    free(s->fqdn);
+    s->fqdn = name;
+    s->dns_port = r->port;
+    s->fqdn_set = 1;
+    if (attach(dns, s, 0) < 0)
+        lk_log(LK_LOG_ERR, "%s/%s: cannot resolve '%s'", s->be->name, s->name, name);
+}
+
+static int srv_taken(const struct dns_res *rs, const int *pick, unsigned k, int i)
+{
+    unsigned j;
+
+    for (j = 0; j < rs->nslots; j++)
+        if (j != k && pick[j] == i && rs->slots[j].s->be == rs->slots[k].s->be)
+            return 1;
+    return 0;
+}
+
+static void srv_pick(const struct dns_res *rs, const struct srv_rec *r, int n, int *pick)
+{
+    const struct lb_server *s;
+    unsigned k;
+    int i;
+
+    for (k = 0; k < rs->nslots; k++)
+        pick[k] = -1;
+    for (k = 0; k < rs->nslots; k++) { /* a slot keeps its record */
+        s = rs->slots[k].s;
+        for (i = 0; s->fqdn && pick[k] < 0 && i < n; i++)
+            if (strcasecmp(r[i].host, s->fqdn) == 0 && r[i].port == s->dns_port &&
+                !srv_taken(rs, pick, k, i))
+                pick[k] = i;
+    }
+    for (k = 0; k < rs->nslots; k++)
+        for (i = 0; pick[k] < 0 && i < n; i++)
+            if (!srv_taken(rs, pick, k, i))
+                pick[k] = i;
+}
+
+static void srv_spread(struct lb_dns *dns,
+                       struct dns_res *rs,
+                       const struct srv_rec *r,
+                       int n,
+                       uint64_t now)
+{
+    uint64_t hold = rs->ch->r->hold_ms[LB_DNS_OBSOLETE];
+    int *pick = calloc(rs->nslots ? rs->nslots : 1, sizeof(*pick));
+    struct dns_slot *sl;
+    unsigned k;
+
+    if (!pick)
+        return;
+    srv_pick(rs, r, n, pick);
+    for (k = 0; k < rs->nslots; k++) {
+        sl = &rs->slots[k];
+        if (pick[k] >= 0) {
+            sl->seen_ms = now;
+            srv_assign(dns, sl->s, &r[pick[k]]);
+        } else if (sl->s->fqdn && now - sl->seen_ms >= hold) {
+            srv_drop(dns, rs, sl->s, "entry removed from SRV record");
+        }
+    }
+    free(pick);
+}
+
+static void srv_answer(struct lb_dns *dns,
+                       struct dns_res *rs,
+                       int status,
+                       const unsigned char *abuf,
+                       int alen)
+{
+    struct ares_srv_reply *list = NULL, *it;
+    struct srv_rec recs[MAX_ANSWERS];
+    uint64_t now = lk_mono_ms();
+    unsigned k;
+    int n = 0;
+
+    rs->last_ms = now;
+    if (status == ARES_SUCCESS && ares_parse_srv_reply(abuf, alen, &list) == ARES_SUCCESS)
+        for (it = list; it && n < MAX_ANSWERS; it = it->next)
+            recs[n++] = (struct srv_rec){it->host, it->port, it->weight};
+    if (n > 0) {
+        rs->status = LB_DNS_VALID;
+        rs->valid_ms = now;
+        srv_spread(dns, rs, recs, n, now);
+    } else {
+        rs->status = status == ARES_SUCCESS ? LB_DNS_OTHER : status_of(status);
+        for (k = 0; now - rs->valid_ms >= rs->ch->r->hold_ms[rs->status] && k < rs->nslots; k++)
+            if (rs->slots[k].s->fqdn)
+                srv_drop(dns, rs, rs->slots[k].s, status_why[rs->status]);
+    }
+    ares_free_data(list);
 }
 
 static unsigned count_sections(const struct lb_cfg *cfg)
@@ -572,6 +735,12 @@ static unsigned count_sections(const struct lb_cfg *cfg)
     for (r = cfg->resolvers; r; r = r->next)
         n++;
     return n;
+}
+
+static int dns_wanted(const struct lb_server *s)
+{
+    return s->resolvers && (s->fqdn || s->srvrecord) &&
+           (s->resolvers->nns || s->resolvers->parse_resolv_conf);
 }
 
 int lb_dns_start(struct lb_daemon *d)
@@ -595,9 +764,8 @@ int lb_dns_start(struct lb_daemon *d)
     d->dns = dns;
     for (px = d->cfg->proxies; px && r == 0; px = px->next)
         for (i = 0; (px->cap & LB_CAP_BE) && i < px->nservers && r == 0; i++)
-            if (px->servers[i]->resolvers && px->servers[i]->fqdn &&
-                (px->servers[i]->resolvers->nns || px->servers[i]->resolvers->parse_resolv_conf))
-                r = attach(dns, px->servers[i]);
+            if (dns_wanted(px->servers[i]))
+                r = attach(dns, px->servers[i], px->servers[i]->srvrecord != NULL);
     if (r < 0)
         lk_log_errno(r, LK_LOG_ERR, "run-time DNS cannot start: %m");
     return r;
@@ -615,7 +783,7 @@ int lb_dns_set_fqdn(struct lb_daemon *d, struct lb_server *s, const char *fqdn)
     res_remove(d->dns, s);
     free(s->fqdn);
     s->fqdn = name;
-    return attach(d->dns, s);
+    return attach(d->dns, s, 0);
 }
 
 static void chan_stop(struct dns_chan *c)
@@ -649,6 +817,7 @@ void lb_dns_free(struct lb_daemon *d)
         return;
     for (i = 0; i < dns->nres; i++) {
         free(dns->res[i]->slots);
+        free(dns->res[i]->cache);
         free(dns->res[i]->fqdn);
         free(dns->res[i]);
     }

@@ -138,8 +138,9 @@ struct lb_server {
     unsigned error_limit;            /* consecutive live-traffic failures before on-error; 0: 10 */
     char on_error[16];               /* on-error keyword, "" when unset */
     /* run-time DNS (lbd/core/dns.c); fqdn is set for a name, NULL for a literal: */
-    char *fqdn;
-    unsigned dns_port;              /* the port written after the name */
+    char *fqdn;                     /* with an SRV record: the target it gave, or NULL */
+    char *srvrecord;                /* "_service._proto.name": an SRV record gives name and port */
+    unsigned dns_port;              /* the port written after the name (or the SRV record's) */
     char resolvers_name[64];        /* "resolvers NAME", linked after the whole file */
     struct lb_resolvers *resolvers; /* NULL: the name is resolved once at start */
     unsigned resolve_opts;          /* LB_RESOLVE_* */
@@ -147,6 +148,7 @@ struct lb_server {
     char init_addr[8];              /* init-addr methods in order (LB_INIT_ADDR_*), 0-ended */
     struct lk_addr init_ip;         /* init-addr IP */
     int dns_maint; /* MAINT because it has no address ("resolution"); control thread only */
+    int fqdn_set;  /* an SRV record gave the name (HAProxy's admin flag 0x40) */
     /* shared: */
     _Atomic int state;           /* enum lb_srv_state */
     _Atomic unsigned cur_weight; /* weight in effect (runtime-settable) */

@@ -40,6 +40,7 @@ struct lb_server *lb_server_free(struct lb_server *s)
         free(s->old_addrs[--s->nold_addrs]);
     free(s->old_addrs);
     free(s->fqdn);
+    free(s->srvrecord);
     free(s->name);
     free(s->cookie);
     free(s);
@@ -480,6 +481,10 @@ static int server_addr(struct srvctx *sc, const char *spec, char **err)
     colon = strrchr(spec, ':');
     if (lk_addr_parse(spec, 0, &sc->s->addr) == 0)
         return 0;
+    if (spec[0] == '_' && !colon) { /* an SRV record: it gives the port */
+        sc->s->fqdn = strdup(spec);
+        return sc->s->fqdn ? 0 : lb_cfg_fail(sc->ctx, err, "out of memory");
+    }
     if (!colon || colon == spec || (size_t)(colon - spec) >= 256)
         return lb_cfg_fail(sc->ctx, err, "server '%s': invalid address '%s' (expected ADDR:PORT)",
                            sc->s->name, spec);
@@ -536,16 +541,25 @@ static int libc_addr(struct lb_server *s)
 static int initial_addr(struct srvctx *sc, char **err)
 {
     static const char defaults[] = {LB_INIT_ADDR_LAST, LB_INIT_ADDR_LIBC, LB_INIT_ADDR_END};
+    static const char none_only[] = {LB_INIT_ADDR_NONE, LB_INIT_ADDR_END};
     struct lb_server *s = sc->s;
     const char *m = s->init_addr[0] ? s->init_addr : defaults;
 
     if (!s->fqdn)
         return 0;
-    if (s->fqdn[0] == '_' && s->resolvers_name[0])
-        return lb_cfg_fail(sc->ctx, err,
-                           "server '%s': SRV records ('%s') are not supported by lbd; name an "
-                           "A/AAAA record set",
+    if (s->fqdn[0] == '_' && !s->resolvers_name[0])
+        return lb_cfg_fail(sc->ctx, err, "server '%s': the SRV record '%s' needs 'resolvers'",
                            s->name, s->fqdn);
+    if (s->fqdn[0] == '_') { /* run-time DNS gives the target name (s->fqdn) later */
+        s->srvrecord = s->fqdn;
+        s->fqdn = NULL;
+        /* last and libc cannot resolve an SRV record: as HAProxy does, the
+         * server starts without an address unless init-addr names an IP */
+        for (; *m && *m != LB_INIT_ADDR_IP && *m != LB_INIT_ADDR_NONE; m++)
+            ;
+        if (!*m)
+            m = none_only;
+    }
     for (; *m; m++) {
         if (*m == LB_INIT_ADDR_LIBC && libc_addr(s) == 0)
             return 0;
@@ -560,8 +574,8 @@ static int initial_addr(struct srvctx *sc, char **err)
             return 0;
         }
     }
-    return lb_cfg_fail(sc->ctx, err, "server '%s': cannot resolve '%s:%u'", s->name, s->fqdn,
-                       s->dns_port);
+    return lb_cfg_fail(sc->ctx, err, "server '%s': cannot resolve '%s:%u'", s->name,
+                       s->fqdn ? s->fqdn : s->srvrecord, s->dns_port);
 }
 
 /* Append at config time; the array is given room for run-time additions

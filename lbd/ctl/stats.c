@@ -708,16 +708,20 @@ static void server_state_line(struct lk_sb *sb, const struct lb_server *s, uint6
     /* HAProxy's admin flags: 0x01 forced MAINT, 0x08 forced DRAIN, 0x20
      * MAINT for want of an address (resolution) */
     unsigned admin = st == LB_SRV_DRAIN ? 8u : st != LB_SRV_MAINT ? 0u : s->dns_maint ? 32u : 1u;
+    /* and 0x40 once an SRV record gave it its name, a flag HAProxy 2.6
+     * keeps (it clears it for "set server fqdn" once the name resolves) */
+    unsigned srvname = s->fqdn_set ? 64u : 0u;
 
     if (s->cur_addr->u.sa.sa_family != AF_UNSPEC)
         lk_addr_ip_str(s->cur_addr, ip, sizeof(ip));
     lk_sb_printf(
-        sb, "%u %s %u %s %s %d %u %u %u %llu %d %d %u %d 0 0 0 %s %u - 0 0 - - 0\n", s->be->uuid,
-        s->be->name, s->puid, s->name, ip, op_state[st], admin, LD(s->cur_weight), s->weight,
-        (unsigned long long)secs_since(s->last_change_ms, now), s->check_status[0] ? 6 : 0,
-        st == LB_SRV_UP ? 3 : 1, s->check_health,
+        sb, "%u %s %u %s %s %d %u %u %u %llu %d %d %u %d 0 0 0 %s %u %s 0 0 - - 0\n", s->be->uuid,
+        s->be->name, s->puid, s->name, ip, op_state[st], admin | srvname, LD(s->cur_weight),
+        s->weight, (unsigned long long)secs_since(s->last_change_ms, now),
+        s->check_status[0] ? 6 : 0, st == LB_SRV_UP ? 3 : 1, s->check_health,
         (s->flags & LB_SRV_F_CHECK) ? (admin ? 14 : 6) : 0, s->fqdn && s->resolvers ? s->fqdn : "-",
-        s->cur_addr->u.sa.sa_family != AF_UNSPEC ? lk_addr_port(s->cur_addr) : s->dns_port);
+        s->cur_addr->u.sa.sa_family != AF_UNSPEC ? lk_addr_port(s->cur_addr) : s->dns_port,
+        s->srvrecord ? s->srvrecord : "-");
 }
 
 int lb_stats_servers_state(struct lk_sb *sb, struct lb_daemon *d, const char *backend)

@@ -51,7 +51,7 @@ PY
 web 127.0.0.2 A
 web 127.0.0.3 B
 
-config() { # FRONTEND_PORT TEMPLATE_FRONTEND_PORT SOCKET
+config() { # FRONTEND_PORT TEMPLATE_FRONTEND_PORT SOCKET SRV_FRONTEND_PORT
     cat <<CFG
 global
     stats socket $3 level admin
@@ -79,14 +79,21 @@ backend be
     server s1 web.test:$PW resolvers dns resolve-prefer ipv4 init-addr none
 backend tp
     server-template t 3 many.test:$PW resolvers dns resolve-prefer ipv4 init-addr none
+frontend fe3
+    bind 127.0.0.1:$4
+    default_backend ts
+backend ts
+    server-template r 3 _http._tcp.svc.test resolvers dns resolve-prefer ipv4 init-addr none
 backend plain
     server p1 127.0.0.2:$PW
 CFG
 }
 LS=$T/lbd.sock
 HS=$T/ha.sock
-config "$PL" "$PL2" "$LS" > "$T/lbd.cfg"
-config "$PH" "$PH2" "$HS" > "$T/ha.cfg"
+PL3=$(free_port)
+PH3=$(free_port)
+config "$PL" "$PL2" "$LS" "$PL3" > "$T/lbd.cfg"
+config "$PH" "$PH2" "$HS" "$PH3" > "$T/ha.cfg"
 out=$(haproxy -c -f "$T/ha.cfg" 2>&1) && rc=0 || rc=$?
 expect_eq "HAProxy accepts the config ($out)" "$rc" 0
 out=$("$LBD" -c -f "$T/lbd.cfg" 2>&1) && rc=0 || rc=$?
@@ -101,10 +108,11 @@ statuses() {
     cli "$1" "show stat" | awk -F, '$2 != "FRONTEND" && $2 != "BACKEND" && $1 !~ /^#/ && NF > 2 \
         && $1 != "plain" { printf "%s/%s=%s ", $1, $2, $18 }'
 }
-# name, address, op state, admin state, fqdn, port of every server
+# name, address, op state, admin state, fqdn, port, weight, SRV record of
+# every server
 states() {
     cli "$1" "show servers state" | awk 'NF > 20 && $1 !~ /^#/ && $2 != "plain" \
-        { printf "%s/%s=%s,%s,%s,%s,%s ", $2, $4, $5, $6, $7, $18, $19 }'
+        { printf "%s/%s=%s,%s,%s,%s,%s,%s,%s ", $2, $4, $5, $6, $7, $18, $19, $8, $20 }'
 }
 get() { curl -s -m 3 -o - -w ' %{http_code}' "http://127.0.0.1:$1/"; }
 # wait_for DESC CMD WANT: poll CMD (bounded, 10 s) until it prints WANT
@@ -119,7 +127,7 @@ wait_for() {
 }
 
 # 1. nothing resolves yet
-want='be/s1=MAINT (resolution) tp/t1=MAINT (resolution) tp/t2=MAINT (resolution) tp/t3=MAINT (resolution) '
+want='be/s1=MAINT (resolution) tp/t1=MAINT (resolution) tp/t2=MAINT (resolution) tp/t3=MAINT (resolution) ts/r1=MAINT (resolution) ts/r2=MAINT (resolution) ts/r3=MAINT (resolution) '
 expect_eq "lbd: unresolved servers in MAINT (resolution)" "$(statuses "$LS")" "$want"
 expect_eq "HAProxy: same statuses" "$(statuses "$HS")" "$want"
 expect_eq "same servers state before resolution (lbd $(states "$LS"))" "$(states "$LS")" \
@@ -131,7 +139,7 @@ expect_eq "HAProxy: no server, 503" "$(get "$PH" | tail -c 3)" 503
 zone '{"web.test.": {"A": ["127.0.0.2"]}, "many.test.": {"A": ["127.0.0.2", "127.0.0.3"]}}'
 wait_for "lbd: s1 comes up and reaches A" "get $PL" "A 200"
 wait_for "HAProxy: s1 comes up and reaches A" "get $PH" "A 200"
-want='be/s1=no check tp/t1=no check tp/t2=no check tp/t3=MAINT (resolution) '
+want='be/s1=no check tp/t1=no check tp/t2=no check tp/t3=MAINT (resolution) ts/r1=MAINT (resolution) ts/r2=MAINT (resolution) ts/r3=MAINT (resolution) '
 wait_for "lbd: template, 2 slots active, 1 in MAINT" "statuses $LS" "$want"
 wait_for "HAProxy: template, 2 slots active, 1 in MAINT" "statuses $HS" "$want"
 expect_eq "same servers state once resolved (lbd $(states "$LS"))" "$(states "$LS")" \
@@ -148,7 +156,7 @@ expect_eq "lbd: the template backend serves" "$n" 4
 zone '{"web.test.": {"A": ["127.0.0.3"]}, "many.test.": {"A": ["127.0.0.3"]}}'
 wait_for "lbd: traffic moves to B" "get $PL" "B 200"
 wait_for "HAProxy: traffic moves to B" "get $PH" "B 200"
-want='be/s1=no check tp/t1=MAINT (resolution) tp/t2=no check tp/t3=MAINT (resolution) '
+want='be/s1=no check tp/t1=MAINT (resolution) tp/t2=no check tp/t3=MAINT (resolution) ts/r1=MAINT (resolution) ts/r2=MAINT (resolution) ts/r3=MAINT (resolution) '
 wait_for "lbd: the slot whose record went is in MAINT" "statuses $LS" "$want"
 wait_for "HAProxy: the slot whose record went is in MAINT" "statuses $HS" "$want"
 expect_eq "lbd: show servers state has the new address" \
@@ -168,7 +176,27 @@ zone '{"web.test.": {"A": ["127.0.0.3"]}, "other.test.": {"A": ["127.0.0.2"]}, "
 wait_for "lbd: the new name takes s1 back to A" "get $PL" "A 200"
 wait_for "HAProxy: the new name takes s1 back to A" "get $PH" "A 200"
 expect_eq "lbd: servers state shows the new fqdn" "$(states "$LS" | grep -o 'be/s1=[^ ]*')" \
-    "be/s1=127.0.0.2,2,0,other.test,$PW"
+    "be/s1=127.0.0.2,2,0,other.test,$PW,1,-"
+expect_eq "same servers state after set server fqdn (lbd $(states "$LS"))" "$(states "$LS")" \
+    "$(states "$HS")"
+
+# 5. an SRV record set: each record gives a slot its target, port and
+# weight (SRV weight / 256 + 1); the slot then resolves its target
+srvzone() { # SRV-RECORDS
+    zone '{"_http._tcp.svc.test.": {"SRV": ['"$1"']}, "a.test.": {"A": ["127.0.0.2"]},
+           "b.test.": {"A": ["127.0.0.3"]}, "web.test.": {"A": ["127.0.0.3"]},
+           "other.test.": {"A": ["127.0.0.2"]}, "many.test.": {"A": ["127.0.0.3"]}}'
+}
+srvzone "[0, 1000, $PW, \"a.test.\"], [0, 10, $PW, \"b.test.\"]"
+srv_states() { states "$1" | tr ' ' '\n' | grep '^ts/' | tr '\n' ' '; }
+want="ts/r1=127.0.0.2,2,64,a.test,$PW,4,_http._tcp.svc.test ts/r2=127.0.0.3,2,64,b.test,$PW,1,_http._tcp.svc.test ts/r3=-,0,32,-,0,1,_http._tcp.svc.test "
+wait_for "lbd: SRV records fill 2 of 3 slots" "srv_states $LS" "$want"
+wait_for "HAProxy: SRV records fill 2 of 3 slots" "srv_states $HS" "$want"
+expect_eq "lbd: the SRV backend serves A" "$(get "$PL3" | grep -c 200)" 1
+srvzone "[0, 1000, $PW, \"a.test.\"]"
+want="ts/r1=127.0.0.2,2,64,a.test,$PW,4,_http._tcp.svc.test ts/r2=-,0,96,-,0,1,_http._tcp.svc.test ts/r3=-,0,32,-,0,1,_http._tcp.svc.test "
+wait_for "lbd: the slot whose SRV record went is in MAINT" "srv_states $LS" "$want"
+wait_for "HAProxy: the slot whose SRV record went is in MAINT" "srv_states $HS" "$want"
 
 # refusals name FILE:LINE
 bad() { # DESC WANT-SUBSTRING CONFIG-LINES
@@ -179,13 +207,13 @@ bad() { # DESC WANT-SUBSTRING CONFIG-LINES
 }
 bad "unknown resolvers section" "bad.cfg:10: server 'b/s': no resolvers section named 'nope'" \
     "    server s x.test:80 resolvers nope init-addr none"
-bad "SRV records refused" "not supported by lbd" \
-    "    server s _http._tcp.x.test:80 resolvers nope init-addr none"
+bad "an SRV record needs resolvers" "the SRV record '_http._tcp.x.test' needs 'resolvers'" \
+    "    server s _http._tcp.x.test init-addr none"
 bad "bad init-addr" "init-addr: 'bogus' is neither" "    server s x.test:80 init-addr bogus"
 bad "bad resolve-opts" "resolve-opts: unknown option 'x'" \
     "    server s x.test:80 init-addr none resolve-opts x"
 
 if [ "$LK_FAILS" -ne 0 ]; then
-    tail -20 "$T/lbd.log" "$T/haproxy.log"
+    tail -n 20 "$T/lbd.log" "$T/haproxy.log"
 fi
 finish

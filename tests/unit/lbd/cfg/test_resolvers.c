@@ -108,6 +108,15 @@ static void test_template(void **state)
     assert_string_equal(be->servers[2]->fqdn, "w.test");
     assert_int_equal(be->servers[4]->dns_port, 81);
     lb_cfg_free(cfg);
+    /* an SRV record: no port, no name until an answer gives them */
+    cfg = load_ok("resolvers dns\n  nameserver a 127.0.0.1:5353\n" HEAD "backend b\n"
+                  "  server-template r 2 _http._tcp.x.test resolvers dns\n");
+    be = lb_cfg_find_proxy(cfg, "b", LB_CAP_BE);
+    assert_string_equal(be->servers[1]->srvrecord, "_http._tcp.x.test");
+    assert_null(be->servers[1]->fqdn);
+    assert_int_equal(be->servers[1]->dns_port, 0);
+    assert_int_equal(be->servers[1]->dns_maint, 1);
+    lb_cfg_free(cfg);
 }
 
 static void test_errors(void **state)
@@ -132,6 +141,8 @@ static void test_errors(void **state)
         {HEAD "backend b\n  server s x.test:80 init-addr libc,,none\n", "t.cfg:10: empty"},
         {HEAD "backend b\n  server s x.invalid:80 init-addr last,libc\n",
          "t.cfg:10: server 's': cannot resolve 'x.invalid:80'"},
+        {HEAD "backend b\n  server s _http._tcp.x.test init-addr none\n",
+         "t.cfg:10: server 's': the SRV record '_http._tcp.x.test' needs 'resolvers'"},
         {HEAD "backend b\n  server-template s 0 x.test:80 init-addr none\n",
          "t.cfg:10: server-template: expected a number"},
         {HEAD "backend b\n  server-template s 3-2 x.test:80 init-addr none\n",
