@@ -713,7 +713,8 @@ static void srv_answer(struct lb_dns *dns,
     rs->last_ms = now;
     if (status == ARES_SUCCESS && ares_parse_srv_reply(abuf, alen, &list) == ARES_SUCCESS)
         for (it = list; it && n < MAX_ANSWERS; it = it->next)
-            recs[n++] = (struct srv_rec){it->host, it->port, it->weight};
+            if (it->host[0] && it->port) /* "." target: the service is not there */
+                recs[n++] = (struct srv_rec){it->host, it->port, it->weight};
     if (n > 0) {
         rs->status = LB_DNS_VALID;
         rs->valid_ms = now;

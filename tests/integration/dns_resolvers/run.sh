@@ -50,6 +50,22 @@ PY
 }
 web 127.0.0.2 A
 web 127.0.0.3 B
+# a name server that answers every query with junk: a random body under
+# the query's id, a cut header, a header that promises 50 answers
+PJ=$(udp_port)
+"$PY" - "$PJ" "$T/junk.log" <<'PY' &
+import os, socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+while True:
+    q, peer = s.recvfrom(4096)
+    with open(sys.argv[2], "a") as log:
+        log.write("query\n")
+    s.sendto(q[:2] + os.urandom(40), peer)
+    s.sendto(q[:5], peer)
+    s.sendto(q[:2] + b"\x81\x80\x00\x01\x00\x32\x00\x00\x00\x00" + q[12:] + b"\xc0\x0c", peer)
+PY
+LK_PIDS+=($!)
 
 config() { # FRONTEND_PORT TEMPLATE_FRONTEND_PORT SOCKET SRV_FRONTEND_PORT
     cat <<CFG
@@ -64,11 +80,17 @@ resolvers dns
     hold nx 1s
     hold obsolete 0s
     accepted_payload_size 1232
+resolvers junk
+    nameserver j 127.0.0.1:$PJ
+    timeout resolve 300ms
+    timeout retry 200ms
 defaults
     mode http
     timeout connect 2s
     timeout client 5s
     timeout server 5s
+backend bj
+    server j1 junk.test:$PW resolvers junk init-addr none
 frontend fe
     bind 127.0.0.1:$1
     default_backend be
@@ -106,12 +128,12 @@ cli() { echo "$2" | socat -t 2 - "UNIX-CONNECT:$1"; }
 # "be/s1=STATUS ..." for every server row of show stat
 statuses() {
     cli "$1" "show stat" | awk -F, '$2 != "FRONTEND" && $2 != "BACKEND" && $1 !~ /^#/ && NF > 2 \
-        && $1 != "plain" { printf "%s/%s=%s ", $1, $2, $18 }'
+        && $1 != "plain" && $1 != "bj" { printf "%s/%s=%s ", $1, $2, $18 }'
 }
 # name, address, op state, admin state, fqdn, port, weight, SRV record of
 # every server
 states() {
-    cli "$1" "show servers state" | awk 'NF > 20 && $1 !~ /^#/ && $2 != "plain" \
+    cli "$1" "show servers state" | awk 'NF > 20 && $1 !~ /^#/ && $2 != "plain" && $2 != "bj" \
         { printf "%s/%s=%s,%s,%s,%s,%s,%s,%s ", $2, $4, $5, $6, $7, $18, $19, $8, $20 }'
 }
 get() { curl -s -m 3 -o - -w ' %{http_code}' "http://127.0.0.1:$1/"; }
@@ -227,6 +249,15 @@ bad "an SRV record needs resolvers" "the SRV record '_http._tcp.x.test' needs 'r
 bad "bad init-addr" "init-addr: 'bogus' is neither" "    server s x.test:80 init-addr bogus"
 bad "bad resolve-opts" "resolve-opts: unknown option 'x'" \
     "    server s x.test:80 init-addr none resolve-opts x"
+
+# the junk answers changed nothing, in either
+for sock in "$LS" "$HS"; do
+    expect_eq "junk DNS answers: the server stays in MAINT ($sock)" \
+        "$(cli "$sock" "show stat" | awk -F, '$1 == "bj" && $2 == "j1" { print $18 }')" \
+        "MAINT (resolution)"
+done
+check "the junk name server was asked ($(wc -l < "$T/junk.log") queries)" test -s "$T/junk.log"
+check "lbd is still running after the junk answers" kill -0 "${LK_PIDS[-1]}"
 
 # lbd stops cleanly (SIGTERM): the sanitizers find nothing on its way out
 kill "${LK_PIDS[-1]}"
