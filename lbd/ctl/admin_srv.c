@@ -102,6 +102,12 @@ void lb_admin_set_server_state(struct lb_daemon *d,
                                enum lb_srv_state st,
                                const char *by)
 {
+    /* as HAProxy: a server without an address stays in MAINT (resolution)
+     * whatever the operator says; an operator's MAINT becomes his own (the
+     * address arriving later no longer brings it up) */
+    if (s->dns_maint && st != LB_SRV_MAINT)
+        return;
+    s->dns_maint = 0;
     lb_server_transition(s, st, LB_CAUSE_OPERATOR, by);
 }
 

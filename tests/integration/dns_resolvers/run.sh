@@ -154,6 +154,11 @@ expect_eq "lbd: unresolved servers in MAINT (resolution)" "$(statuses "$LS")" "$
 expect_eq "HAProxy: same statuses" "$(statuses "$HS")" "$want"
 expect_eq "same servers state before resolution (lbd $(states "$LS"))" "$(states "$LS")" \
     "$(states "$HS")"
+for sock in "$LS" "$HS"; do
+    cli "$sock" "set server be/s1 state ready" > /dev/null
+    expect_eq "state ready: a server without address stays in MAINT (resolution) ($sock)" \
+        "$(statuses "$sock" | grep -o 'be/s1=[^)]*)')" "be/s1=MAINT (resolution)"
+done
 expect_eq "lbd: no server, 503" "$(get "$PL" | tail -c 3)" 503
 expect_eq "HAProxy: no server, 503" "$(get "$PH" | tail -c 3)" 503
 
