@@ -622,8 +622,20 @@ int lb_server_publish(struct lb_proxy *px, struct lb_server *s)
 
 int lb_server_set_addr(struct lb_server *s, const struct lk_addr *a)
 {
-    struct lk_addr *na = malloc(sizeof(*na)), **v;
+    struct lk_addr *na, **v;
+    unsigned i;
 
+    /* an address it had before is taken again (they never change once
+     * published), so a flapping DNS record does not grow the list */
+    for (i = 0; i < s->nold_addrs; i++) {
+        /* len 0: "no address" (AF_UNSPEC), which still carries a port */
+        if (s->old_addrs[i]->len == a->len &&
+            memcmp(&s->old_addrs[i]->u, &a->u, a->len ? a->len : sizeof(a->u.in4)) == 0) {
+            atomic_store_explicit(&s->cur_addr, s->old_addrs[i], memory_order_release);
+            return 0;
+        }
+    }
+    na = malloc(sizeof(*na));
     if (!na)
         return -ENOMEM;
     v = realloc(s->old_addrs, (s->nold_addrs + 1) * sizeof(*v));

@@ -53,7 +53,8 @@ int lb_server_reserve(struct lb_proxy *px, unsigned extra);
 int lb_server_publish(struct lb_proxy *px, struct lb_server *s);
 
 /* Change the address new connections go to; connections in progress keep
- * the old one (which stays allocated until the server is freed). */
+ * the old one (which stays allocated until the server is freed; an address
+ * the server had before is reused, so the list holds each one once). */
 int lb_server_set_addr(struct lb_server *s, const struct lk_addr *a);
 
 /* Set the operational state; returns the previous one. Thread-safe. The
