@@ -91,6 +91,8 @@ defaults
     timeout server 5s
 backend bj
     server j1 junk.test:$PW resolvers junk init-addr none
+backend bc
+    server c1 chk.test:$PW check inter 300 resolvers dns resolve-prefer ipv4 init-addr none
 frontend fe
     bind 127.0.0.1:$1
     default_backend be
@@ -114,8 +116,11 @@ LS=$T/lbd.sock
 HS=$T/ha.sock
 PL3=$(free_port)
 PH3=$(free_port)
-config "$PL" "$PL2" "$LS" "$PL3" > "$T/lbd.cfg"
+# lbd's health checks run in checkd, which follows the address DNS gives
+config "$PL" "$PL2" "$LS" "$PL3" | sed "2i\\    checkd socket $T/run/checkd.sock" > "$T/lbd.cfg"
 config "$PH" "$PH2" "$HS" "$PH3" > "$T/ha.cfg"
+bg "$CHECKD" -R "$T/run" 2> "$T/checkd.log"
+wait_file "$T/run/checkd.sock"
 out=$(haproxy -c -f "$T/ha.cfg" 2>&1) && rc=0 || rc=$?
 expect_eq "HAProxy accepts the config ($out)" "$rc" 0
 out=$("$LBD" -c -f "$T/lbd.cfg" 2>&1) && rc=0 || rc=$?
@@ -128,12 +133,12 @@ cli() { echo "$2" | socat -t 2 - "UNIX-CONNECT:$1"; }
 # "be/s1=STATUS ..." for every server row of show stat
 statuses() {
     cli "$1" "show stat" | awk -F, '$2 != "FRONTEND" && $2 != "BACKEND" && $1 !~ /^#/ && NF > 2 \
-        && $1 != "plain" && $1 != "bj" { printf "%s/%s=%s ", $1, $2, $18 }'
+        && $1 != "plain" && $1 != "bj" && $1 != "bc" { printf "%s/%s=%s ", $1, $2, $18 }'
 }
 # name, address, op state, admin state, fqdn, port, weight, SRV record of
 # every server
 states() {
-    cli "$1" "show servers state" | awk 'NF > 20 && $1 !~ /^#/ && $2 != "plain" && $2 != "bj" \
+    cli "$1" "show servers state" | awk 'NF > 20 && $1 !~ /^#/ && $2 != "plain" && $2 != "bj" && $2 != "bc" \
         { printf "%s/%s=%s,%s,%s,%s,%s,%s,%s ", $2, $4, $5, $6, $7, $18, $19, $8, $20 }'
 }
 get() { curl -s -m 3 -o - -w ' %{http_code}' "http://127.0.0.1:$1/"; }
@@ -254,6 +259,20 @@ bad "an SRV record needs resolvers" "the SRV record '_http._tcp.x.test' needs 'r
 bad "bad init-addr" "init-addr: 'bogus' is neither" "    server s x.test:80 init-addr bogus"
 bad "bad resolve-opts" "resolve-opts: unknown option 'x'" \
     "    server s x.test:80 init-addr none resolve-opts x"
+
+# a checked server: checks start once DNS gives it an address
+chk() { cli "$1" "show stat" | awk -F, '$1 == "bc" && $2 == "c1" { print $18 }'; }
+expect_eq "lbd: checked server without address: MAINT (resolution)" "$(chk "$LS")" \
+    "MAINT (resolution)"
+expect_eq "HAProxy: checked server without address: MAINT (resolution)" "$(chk "$HS")" \
+    "MAINT (resolution)"
+zone '{"chk.test.": {"A": ["127.0.0.2"]}}'
+wait_for "lbd: resolved, checked by checkd: UP" "chk $LS" "UP"
+wait_for "HAProxy: resolved, checked: UP" "chk $HS" "UP"
+expect_eq "lbd: checkd probes the resolved address" \
+    "$(cli "$LS" "show stat" | awk -F, '$1 == "bc" && $2 == "c1" { print $37 }')" "L4OK"
+check "lbd never registered an address-less check" \
+    bash -c "! grep -q 'refused a registration' '$T/lbd.log'"
 
 # the junk answers changed nothing, in either
 for sock in "$LS" "$HS"; do
