@@ -71,6 +71,7 @@ config() { # FRONTEND_PORT TEMPLATE_FRONTEND_PORT SOCKET SRV_FRONTEND_PORT
     cat <<CFG
 global
     stats socket $3 level admin
+    nbthread 2
 resolvers dns
     nameserver ns1 127.0.0.1:$PD
     resolve_retries 2
