@@ -784,7 +784,7 @@ int lb_dns_set_fqdn(struct lb_daemon *d, struct lb_server *s, const char *fqdn)
     res_remove(d->dns, s);
     free(s->fqdn);
     s->fqdn = name;
-    return attach(d->dns, s, 0);
+    return dns_wanted(s) ? attach(d->dns, s, 0) : 0;
 }
 
 static void chan_stop(struct dns_chan *c)

@@ -479,8 +479,11 @@ static int server_addr(struct srvctx *sc, const char *spec, char **err)
 
     spec = lb_cfg_env_addr(spec, ebuf, sizeof(ebuf));
     colon = strrchr(spec, ':');
-    if (lk_addr_parse(spec, 0, &sc->s->addr) == 0)
+    if (lk_addr_parse(spec, 0, &sc->s->addr) == 0) {
+        /* the port a name given later ("set server fqdn") is reached on */
+        sc->s->dns_port = lk_addr_port(&sc->s->addr);
         return 0;
+    }
     if (spec[0] == '_' && !colon) { /* an SRV record: it gives the port */
         sc->s->fqdn = strdup(spec);
         return sc->s->fqdn ? 0 : lb_cfg_fail(sc->ctx, err, "out of memory");

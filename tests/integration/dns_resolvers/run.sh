@@ -111,6 +111,8 @@ backend ts
     server-template r 3 _http._tcp.svc.test resolvers dns resolve-prefer ipv4 init-addr none
 backend plain
     server p1 127.0.0.2:$PW
+backend plain2
+    server p2 127.0.0.3:$PW resolvers dns resolve-prefer ipv4
 CFG
 }
 LS=$T/lbd.sock
@@ -134,7 +136,7 @@ cli() { echo "$2" | socat -t 2 - "UNIX-CONNECT:$1"; }
 # "be/s1=STATUS ..." for every server row of show stat
 statuses() {
     cli "$1" "show stat" | awk -F, '$2 != "FRONTEND" && $2 != "BACKEND" && $1 !~ /^#/ && NF > 2 \
-        && $1 != "plain" && $1 != "bj" && $1 != "bc" { printf "%s/%s=%s ", $1, $2, $18 }'
+        && $1 !~ /^(plain|plain2|bj|bc)$/ { printf "%s/%s=%s ", $1, $2, $18 }'
 }
 # name, address, op state, admin state, fqdn, port, weight, SRV record of
 # every server
@@ -200,6 +202,7 @@ expect_eq "same servers state after the change (lbd $(states "$LS"))" "$(states 
 # 4. set server fqdn (and what "add server" refuses)
 for cmd in "set server be/s1 fqdn other.test" "set server plain/p1 fqdn other.test" \
     "set server be/s1 fqdn" "set server fe/s1 fqdn other.test" \
+    "set server plain2/p2 fqdn other.test" \
     "add server plain/d1 x.test:80 resolvers dns" "add server plain/d2 127.0.0.2:80 init-addr none"; do
     a=$(cli "$LS" "$cmd")
     b=$(cli "$HS" "$cmd")
@@ -208,6 +211,8 @@ done
 zone '{"web.test.": {"A": ["127.0.0.3"]}, "other.test.": {"A": ["127.0.0.2"]}, "many.test.": {"A": ["127.0.0.3"]}}'
 wait_for "lbd: the new name takes s1 back to A" "get $PL" "A 200"
 wait_for "HAProxy: the new name takes s1 back to A" "get $PH" "A 200"
+wait_for "lbd: a literal server given a name takes its address" \
+    "eval states $LS | grep -o 'plain2/p2=[^,]*'" "plain2/p2=127.0.0.2"
 expect_eq "lbd: servers state shows the new fqdn" "$(states "$LS" | grep -o 'be/s1=[^ ]*')" \
     "be/s1=127.0.0.2,2,0,other.test,$PW,1,-"
 expect_eq "same servers state after set server fqdn (lbd $(states "$LS"))" "$(states "$LS")" \
