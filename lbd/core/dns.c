@@ -297,9 +297,11 @@ static void got_addr(struct lb_dns *dns,
                      struct lb_server *s,
                      const struct lk_addr *a)
 {
+    const struct lk_addr *cur = atomic_load(&s->cur_addr);
     struct lk_addr na = *a;
 
-    if (!has_addr(s) || !same_ip(atomic_load(&s->cur_addr), a)) {
+    /* the port too: an SRV record may move a slot to another port */
+    if (!has_addr(s) || !same_ip(cur, a) || lk_addr_port(cur) != s->dns_port) {
         if (na.u.sa.sa_family == AF_INET6)
             na.u.in6.sin6_port = htons((uint16_t)s->dns_port);
         else
@@ -655,7 +657,7 @@ static void srv_pick(const struct dns_res *rs, const struct srv_rec *r, int n, i
 {
     const struct lb_server *s;
     unsigned k;
-    int i;
+    int i, pass;
 
     for (k = 0; k < rs->nslots; k++)
         pick[k] = -1;
@@ -666,10 +668,13 @@ static void srv_pick(const struct dns_res *rs, const struct srv_rec *r, int n, i
                 !srv_taken(rs, pick, k, i))
                 pick[k] = i;
     }
-    for (k = 0; k < rs->nslots; k++)
-        for (i = 0; pick[k] < 0 && i < n; i++)
-            if (!srv_taken(rs, pick, k, i))
-                pick[k] = i;
+    /* new records go to the slots no record ever named first, as
+     * HAProxy 2.6 does (a record whose port changed is a new record) */
+    for (pass = 0; pass < 2; pass++)
+        for (k = 0; k < rs->nslots; k++)
+            for (i = 0; rs->slots[k].s->fqdn_set == pass && pick[k] < 0 && i < n; i++)
+                if (!srv_taken(rs, pick, k, i))
+                    pick[k] = i;
 }
 
 static void srv_spread(struct lb_dns *dns,

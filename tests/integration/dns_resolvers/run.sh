@@ -250,6 +250,13 @@ srvzone "[0, 1000, $PW, \"a.test.\"]"
 want="ts/r1=127.0.0.2,2,64,a.test,$PW,4,_http._tcp.svc.test ts/r2=-,0,96,-,0,1,_http._tcp.svc.test ts/r3=-,0,32,-,0,1,_http._tcp.svc.test "
 wait_for "lbd: the slot whose SRV record went is in MAINT" "srv_states $LS" "$want"
 wait_for "HAProxy: the slot whose SRV record went is in MAINT" "srv_states $HS" "$want"
+PX=$(free_port)
+srvzone "[0, 1000, $PX, \"a.test.\"]"
+# a record whose port changed is a new record: its slot goes to MAINT and
+# the record goes to a slot no record ever named (HAProxy 2.6's choice)
+want="ts/r1=-,0,96,-,0,4,_http._tcp.svc.test ts/r2=-,0,96,-,0,1,_http._tcp.svc.test ts/r3=127.0.0.2,2,64,a.test,$PX,4,_http._tcp.svc.test "
+wait_for "lbd: the SRV record's new port moves the slot" "srv_states $LS" "$want"
+wait_for "HAProxy: the SRV record's new port moves the slot" "srv_states $HS" "$want"
 
 # refusals name FILE:LINE
 bad() { # DESC WANT-SUBSTRING CONFIG-LINES
