@@ -12,7 +12,7 @@ deb=$(realpath "$1")
 root=${2:-$(mktemp -d /tmp/lbkit-root.XXXXXX)}
 boot=${3:-}
 command -v mmdebstrap >/dev/null || { echo "needs mmdebstrap (scripts/deps.sh)" >&2; exit 1; }
-mmdebstrap --variant=apt --include=systemd,adduser,procps,libuv1,libjansson4,libmariadb3,libmnl0 \
+mmdebstrap --variant=apt --include=systemd,adduser,procps,libuv1,libjansson4,libmariadb3,libmnl0,libc-ares2 \
   bookworm "$root"
 printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
 chmod +x "$root/usr/sbin/policy-rc.d"

@@ -14,6 +14,7 @@
 #include "proto/http1.h"
 #include "lbd/cfg/http_cfg.h"
 #include "lbd/cfg/proxy.h"
+#include "lbd/cfg/resolvers.h"
 #include "lbd/cfg/userlist.h"
 #include "lbd/core/server.h"
 
@@ -26,7 +27,8 @@ enum section {
     SEC_FRONTEND,
     SEC_BACKEND,
     SEC_LISTEN,
-    SEC_USERLIST
+    SEC_USERLIST,
+    SEC_RESOLVERS
 };
 
 static const char *const section_names[] = {
@@ -37,13 +39,14 @@ static const char *const section_names[] = {
     [SEC_BACKEND] = "backend",
     [SEC_LISTEN] = "listen",
     [SEC_USERLIST] = "userlist",
+    [SEC_RESOLVERS] = "resolvers",
 };
 
 /* Sections HAProxy has and lbd does not: refused with a clear message
  * rather than "unknown keyword". */
 static const char *const unsupported_sections[] = {
-    "peers",       "resolvers", "mailers",     "program",        "cache", "ring",
-    "http-errors", "fcgi-app",  "log-forward", "dynamic-update", NULL,
+    "peers",       "mailers",  "program",     "cache",          "ring",
+    "http-errors", "fcgi-app", "log-forward", "dynamic-update", NULL,
 };
 
 const char *lb_cfg_env_addr(const char *in, char *out, size_t len)
@@ -874,6 +877,27 @@ static int open_userlist(struct parser *p, struct lk_cfgline *ln, char **err)
     return 0;
 }
 
+static int open_resolvers(struct parser *p, struct lk_cfgline *ln, char **err)
+{
+    struct lb_resolvers *r;
+
+    if (ln->argc != 2)
+        return lb_cfg_fail(&p->ctx, err, "'resolvers' needs exactly a name");
+    r = lb_resolvers_find(p->ctx.cfg, ln->argv[1]);
+    if (r)
+        return lb_cfg_fail(&p->ctx, err, "resolvers '%s' is already defined at %s:%u", ln->argv[1],
+                           r->file, r->line);
+    r = lb_resolvers_new(p->ctx.cfg, ln->argv[1]);
+    if (!r)
+        return lb_cfg_fail(&p->ctx, err, "out of memory");
+    r->file = ln->file;
+    r->line = ln->line;
+    p->ctx.px = NULL;
+    p->ctx.res = r;
+    p->sec = SEC_RESOLVERS;
+    return 0;
+}
+
 static int open_section(struct parser *p, struct lk_cfgline *ln, char **err)
 {
     const char *s = ln->argv[0];
@@ -896,6 +920,8 @@ static int open_section(struct parser *p, struct lk_cfgline *ln, char **err)
         return open_proxy(p, ln, SEC_LISTEN, err);
     if (strcmp(s, "userlist") == 0)
         return open_userlist(p, ln, err);
+    if (strcmp(s, "resolvers") == 0)
+        return open_resolvers(p, ln, err);
     for (i = 0; unsupported_sections[i]; i++)
         if (strcmp(s, unsupported_sections[i]) == 0)
             return lb_cfg_fail(&p->ctx, err, "section '%s' is not supported by lbd", s);
@@ -944,6 +970,8 @@ static int parse_line(struct parser *p, struct lk_cfgline *ln, char **err)
         return run_kw(p, lb_global_kws, ln, err);
     case SEC_USERLIST:
         return run_kw(p, lb_userlist_kws, ln, err);
+    case SEC_RESOLVERS:
+        return run_kw(p, lb_resolvers_kws, ln, err);
     default:
         return run_kw(p, lb_proxy_kws, ln, err);
     }
@@ -1019,7 +1047,8 @@ static int load(struct lk_cfglex *lx, const char *path, struct lb_cfg **ret, cha
     /* the checks across sections run even after errors, so that one run of
      * lbd -c lists the bad acl and rule lines too */
     r = validate(cfg, err);
-    if (lb_smp_refs_end(&p.refs, cfg, err) < 0 || lb_userlist_validate(cfg, err) < 0)
+    if (lb_smp_refs_end(&p.refs, cfg, err) < 0 || lb_userlist_validate(cfg, err) < 0 ||
+        lb_resolvers_validate(cfg, err) < 0)
         r = -EINVAL;
     if (nerr)
         r = -EINVAL;
@@ -1081,6 +1110,7 @@ struct lb_cfg *lb_cfg_free(struct lb_cfg *cfg)
     }
     lb_logtargets_free(cfg->global.logs);
     lb_userlist_free_all(cfg->userlists);
+    lb_resolvers_free_all(cfg->resolvers);
     free(cfg->global.pidfile);
     free(cfg->global.node);
     free(cfg->global.description);

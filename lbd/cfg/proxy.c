@@ -657,6 +657,7 @@ const struct lk_cfgkw lb_proxy_kws[] = {
     {"default_backend", kw_default_backend, 1, 1, D | F},
     {"balance", kw_balance, 1, 2, D | B},
     {"server", kw_server, 1, -1, B},
+    {"server-template", lb_server_template_parse, 3, -1, B},
     {"default-server", kw_defsrv, 1, -1, D | B},
     {"option", kw_option, 1, -1, D | FB},
     {"no", kw_option, 1, -1, D | FB},

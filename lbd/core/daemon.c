@@ -17,6 +17,7 @@
 #include "lbd/cfg/cfg.h"
 #include "lbd/core/daemon.h"
 #include "lbd/core/mwlink.h"
+#include "lbd/core/dns.h"
 #include "lbd/core/server.h"
 #include "lbd/core/worker.h"
 #include "lbd/ctl/admin.h"
@@ -60,6 +61,7 @@ static void begin_stop(struct lb_daemon *d, const char *why)
            why, atomic_load(&d->actconn), (unsigned long long)grace);
     lb_admin_stop(d);
     lb_hc_stop(d);
+    lb_dns_stop(d);
     lb_stats_http_stop(d);
     lb_mw_stop(d->mw);
     stop_workers(d, 0);
@@ -351,6 +353,10 @@ int lb_daemon_run(struct lb_daemon *d)
     }
     if (!d->stopping && lb_hc_start(d) < 0)
         lk_log(LK_LOG_WARNING, "health checks via checkd are not running");
+    if (lb_dns_start(d) < 0) {
+        d->exit_code = 1;
+        begin_stop(d, "run-time DNS failure");
+    }
     lk_log(LK_LOG_NOTICE, "lbd %s started: %u worker thread%s, pid %d", LBKIT_VERSION, d->nworkers,
            d->nworkers == 1 ? "" : "s", (int)getpid());
     lk_sd_notify("READY=1\nSTATUS=serving");
@@ -368,6 +374,7 @@ struct lb_daemon *lb_daemon_free(struct lb_daemon *d)
     if (!d->stopping) {
         lb_admin_stop(d);
         lb_hc_stop(d);
+        lb_dns_stop(d);
         lb_stats_http_stop(d);
         lb_mw_stop(d->mw);
     }
@@ -383,6 +390,7 @@ struct lb_daemon *lb_daemon_free(struct lb_daemon *d)
         lk_log(LK_LOG_DEBUG, "control loop closed with open handles");
     lb_admin_free(d);
     lb_hc_free(d);
+    lb_dns_free(d);
     free(d->stats_http);
     lb_errors_free(d->errors);
     lb_mw_free(d->mw);

@@ -68,6 +68,20 @@ enum lb_algo {
 #define LB_SRV_F_DELETED  (1u << 3) /* "del server": kept in memory, never used */
 #define LB_SRV_F_DYNAMIC  (1u << 4) /* added with "add server" */
 
+/* resolve-opts */
+#define LB_RESOLVE_ALLOW_DUP_IP  (1u << 0)
+#define LB_RESOLVE_IGNORE_WEIGHT (1u << 1)
+
+/* init-addr methods */
+enum lb_init_addr {
+    LB_INIT_ADDR_END = 0,
+    LB_INIT_ADDR_LAST,
+    LB_INIT_ADDR_LIBC,
+    LB_INIT_ADDR_NONE,
+    LB_INIT_ADDR_IP,
+    LB_INIT_ADDR_MAX
+};
+
 /* Operational state, shared between threads. */
 enum lb_srv_state {
     LB_SRV_UP = 0,
@@ -109,6 +123,7 @@ struct lb_bind {
 
 struct lb_proxy;
 struct lb_http_px;
+struct lb_resolvers; /* lbd/cfg/resolvers.h */
 
 struct lb_server {
     char *name;
@@ -142,6 +157,18 @@ struct lb_server {
     char agent_send[128];
     char agent_addr[LK_ADDR_STRLEN];
     int agent_mark; /* control thread: the agent's word set the current state */
+    /* run-time DNS (lbd/core/dns.c); fqdn is set for a name, NULL for a literal: */
+    char *fqdn;                     /* with an SRV record: the target it gave, or NULL */
+    char *srvrecord;                /* "_service._proto.name": an SRV record gives name and port */
+    unsigned dns_port;              /* the port written after the name (or the SRV record's) */
+    char resolvers_name[64];        /* "resolvers NAME", linked after the whole file */
+    struct lb_resolvers *resolvers; /* NULL: the name is resolved once at start */
+    unsigned resolve_opts;          /* LB_RESOLVE_* */
+    int resolve_v4;                 /* resolve-prefer ipv4 (HAProxy prefers ipv6) */
+    char init_addr[8];              /* init-addr methods in order (LB_INIT_ADDR_*), 0-ended */
+    struct lk_addr init_ip;         /* init-addr IP */
+    int dns_maint; /* MAINT because it has no address ("resolution"); control thread only */
+    int fqdn_set;  /* an SRV record gave the name (HAProxy's admin flag 0x40) */
     /* shared: */
     _Atomic int state;           /* enum lb_srv_state */
     _Atomic unsigned cur_weight; /* weight in effect (runtime-settable) */
@@ -280,6 +307,7 @@ struct lb_cfg {
     struct lb_proxy *proxies;      /* frontends, backends, listens in file order */
     struct lb_proxy *defaults;     /* every defaults section, for named lookup */
     struct lb_userlist *userlists; /* lbd/cfg/userlist.h */
+    struct lb_resolvers *resolvers; /* lbd/cfg/resolvers.h */
     char *path;
     char **files; /* every file read, so objects can point at their FILE */
     size_t nfiles;

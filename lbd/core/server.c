@@ -39,6 +39,8 @@ struct lb_server *lb_server_free(struct lb_server *s)
     while (s->nold_addrs)
         free(s->old_addrs[--s->nold_addrs]);
     free(s->old_addrs);
+    free(s->fqdn);
+    free(s->srvrecord);
     free(s->name);
     free(s->cookie);
     free(s);
@@ -348,6 +350,103 @@ static int skw_agent(int argc, char **argv, void *v, char **err)
     return 0;
 }
 
+static int skw_resolvers(int argc, char **argv, void *v, char **err)
+{
+    struct srvctx *sc = v;
+    size_t n = strlen(argv[1]);
+
+    if (n == 0 || n >= sizeof(sc->s->resolvers_name))
+        return lb_cfg_fail(sc->ctx, err, "resolvers: a name of 1 to %zu characters expected",
+                           sizeof(sc->s->resolvers_name) - 1);
+    memcpy(sc->s->resolvers_name, argv[1], n + 1);
+    return 0;
+}
+
+static int skw_resolve_prefer(int argc, char **argv, void *v, char **err)
+{
+    struct srvctx *sc = v;
+
+    if (strcmp(argv[1], "ipv4") != 0 && strcmp(argv[1], "ipv6") != 0)
+        return lb_cfg_fail(sc->ctx, err, "resolve-prefer: expected 'ipv4' or 'ipv6', got '%s'",
+                           argv[1]);
+    sc->s->resolve_v4 = argv[1][3] == '4';
+    return 0;
+}
+
+/* Each word of a comma-separated list, for resolve-opts and init-addr. */
+static int each_word(struct srvctx *sc,
+                     const char *list,
+                     int (*fn)(struct srvctx *, const char *, char **),
+                     char **err)
+{
+    char word[64];
+    const char *p = list, *e;
+    size_t n;
+
+    do {
+        e = strchr(p, ',');
+        n = e ? (size_t)(e - p) : strlen(p);
+        if (n == 0 || n >= sizeof(word))
+            return lb_cfg_fail(sc->ctx, err, "empty or overlong item in '%s'", list);
+        memcpy(word, p, n);
+        word[n] = '\0';
+        if (fn(sc, word, err))
+            return LK_CFG_FATAL;
+        p = e + 1;
+    } while (e);
+    return 0;
+}
+
+static int resolve_opt(struct srvctx *sc, const char *w, char **err)
+{
+    if (strcmp(w, "allow-dup-ip") == 0)
+        sc->s->resolve_opts |= LB_RESOLVE_ALLOW_DUP_IP;
+    else if (strcmp(w, "prevent-dup-ip") == 0)
+        sc->s->resolve_opts &= ~LB_RESOLVE_ALLOW_DUP_IP;
+    else if (strcmp(w, "ignore-weight") == 0)
+        sc->s->resolve_opts |= LB_RESOLVE_IGNORE_WEIGHT;
+    else
+        return lb_cfg_fail(sc->ctx, err,
+                           "resolve-opts: unknown option '%s' (allow-dup-ip, ignore-weight, "
+                           "prevent-dup-ip)",
+                           w);
+    return 0;
+}
+
+static int skw_resolve_opts(int argc, char **argv, void *v, char **err)
+{
+    return each_word(v, argv[1], resolve_opt, err);
+}
+
+static int init_addr_method(struct srvctx *sc, const char *w, char **err)
+{
+    static const char *const names[LB_INIT_ADDR_MAX] = {
+        [LB_INIT_ADDR_LAST] = "last", [LB_INIT_ADDR_LIBC] = "libc", [LB_INIT_ADDR_NONE] = "none"};
+    char *m = sc->s->init_addr;
+    size_t n = strlen(m);
+    int i;
+
+    if (n + 1 >= sizeof(sc->s->init_addr))
+        return lb_cfg_fail(sc->ctx, err, "init-addr: too many methods");
+    for (i = LB_INIT_ADDR_LAST; i < LB_INIT_ADDR_IP; i++)
+        if (strcmp(w, names[i]) == 0)
+            break;
+    if (i == LB_INIT_ADDR_IP && lk_addr_parse(w, LK_ADDR_NO_PORT, &sc->s->init_ip) < 0)
+        return lb_cfg_fail(sc->ctx, err,
+                           "init-addr: '%s' is neither last, libc, none nor an IP address", w);
+    m[n] = (char)i;
+    m[n + 1] = LB_INIT_ADDR_END;
+    return 0;
+}
+
+static int skw_init_addr(int argc, char **argv, void *v, char **err)
+{
+    struct srvctx *sc = v;
+
+    memset(sc->s->init_addr, 0, sizeof(sc->s->init_addr));
+    return each_word(sc, argv[1], init_addr_method, err);
+}
+
 static const struct lk_cfgkw server_kws[] = {
     {"agent-check", skw_agent, 0, 0, 0},
     {"no-agent-check", skw_agent, 0, 0, 0},
@@ -378,6 +477,10 @@ static const struct lk_cfgkw server_kws[] = {
     {"port", skw_number, 1, 1, 0},
     {"maxqueue", skw_number, 1, 1, 0},
     {"id", skw_number, 1, 1, 0},
+    {"resolvers", skw_resolvers, 1, 1, 0},
+    {"resolve-prefer", skw_resolve_prefer, 1, 1, 0},
+    {"resolve-opts", skw_resolve_opts, 1, 1, 0},
+    {"init-addr", skw_init_addr, 1, 1, 0},
     {NULL, NULL, 0, 0, 0},
 };
 
@@ -405,20 +508,26 @@ static int parse_kws(struct srvctx *sc, int argc, char **argv, int first, char *
     return 0;
 }
 
-/* Address literal, or a name resolved once at start-up as HAProxy does. */
+/* An address literal, or a name kept in s->fqdn: the keywords that follow
+ * (init-addr, resolvers) say how it is resolved (initial_addr()). */
 static int server_addr(struct srvctx *sc, const char *spec, char **err)
 {
-    struct addrinfo hints, *res = NULL;
-    char host[256], ebuf[256];
+    char ebuf[256];
     const char *colon;
     uint64_t port;
-    size_t n;
 
     spec = lb_cfg_env_addr(spec, ebuf, sizeof(ebuf));
     colon = strrchr(spec, ':');
-    if (lk_addr_parse(spec, 0, &sc->s->addr) == 0)
+    if (lk_addr_parse(spec, 0, &sc->s->addr) == 0) {
+        /* the port a name given later ("set server fqdn") is reached on */
+        sc->s->dns_port = lk_addr_port(&sc->s->addr);
         return 0;
-    if (!colon || colon == spec || (n = (size_t)(colon - spec)) >= sizeof(host))
+    }
+    if (spec[0] == '_' && !colon) { /* an SRV record: it gives the port */
+        sc->s->fqdn = strdup(spec);
+        return sc->s->fqdn ? 0 : lb_cfg_fail(sc->ctx, err, "out of memory");
+    }
+    if (!colon || colon == spec || (size_t)(colon - spec) >= 256)
         return lb_cfg_fail(sc->ctx, err, "server '%s': invalid address '%s' (expected ADDR:PORT)",
                            sc->s->name, spec);
     /* getaddrinfo() takes "99999" and wraps it to 34463: check the range
@@ -426,18 +535,89 @@ static int server_addr(struct srvctx *sc, const char *spec, char **err)
     if (lk_parse_uint(colon + 1, 1, 65535, &port) < 0)
         return lb_cfg_fail(sc->ctx, err, "server '%s': invalid port '%s' in '%s' (1 to 65535)",
                            sc->s->name, colon + 1, spec);
-    memcpy(host, spec, n);
-    host[n] = '\0';
+    sc->s->fqdn = strndup(spec, (size_t)(colon - spec));
+    sc->s->dns_port = (unsigned)port;
+    return sc->s->fqdn ? 0 : lb_cfg_fail(sc->ctx, err, "out of memory");
+}
+
+void lb_server_addr_none(struct lb_server *s, struct lk_addr *a)
+{
+    memset(a, 0, sizeof(*a));
+    a->u.in4.sin_port = htons((uint16_t)s->dns_port);
+}
+
+static void set_port(struct lk_addr *a, unsigned port)
+{
+    if (a->u.sa.sa_family == AF_INET6)
+        a->u.in6.sin6_port = htons((uint16_t)port);
+    else
+        a->u.in4.sin_port = htons((uint16_t)port);
+}
+
+/* init-addr "libc": the system resolver, once, at start-up. */
+static int libc_addr(struct lb_server *s)
+{
+    struct addrinfo hints, *res = NULL, *ai;
+    int fam = s->resolve_v4 ? AF_INET : AF_INET6;
+
     memset(&hints, 0, sizeof(hints));
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_NUMERICSERV;
-    if (getaddrinfo(host, colon + 1, &hints, &res) != 0 || !res)
-        return lb_cfg_fail(sc->ctx, err, "server '%s': cannot resolve '%s'", sc->s->name, spec);
-    memcpy(&sc->s->addr.u, res->ai_addr, res->ai_addrlen);
-    sc->s->addr.len = res->ai_addrlen;
+    if (getaddrinfo(s->fqdn, NULL, &hints, &res) != 0 || !res)
+        return -ENOENT;
+    /* resolve-prefer: the preferred family if the name has one */
+    for (ai = res; ai->ai_next && ai->ai_family != fam; ai = ai->ai_next)
+        ;
+    if (ai->ai_family != fam)
+        ai = res;
+    memcpy(&s->addr.u, ai->ai_addr, ai->ai_addrlen);
+    s->addr.len = ai->ai_addrlen;
     freeaddrinfo(res);
+    set_port(&s->addr, s->dns_port);
     return 0;
+}
+
+/* The methods of init-addr in order (HAProxy's default: last,libc). "last"
+ * reads a server-state file, which lbd does not load: it finds nothing,
+ * as HAProxy does without one, and the next method is tried. */
+static int initial_addr(struct srvctx *sc, char **err)
+{
+    static const char defaults[] = {LB_INIT_ADDR_LAST, LB_INIT_ADDR_LIBC, LB_INIT_ADDR_END};
+    static const char none_only[] = {LB_INIT_ADDR_NONE, LB_INIT_ADDR_END};
+    struct lb_server *s = sc->s;
+    const char *m = s->init_addr[0] ? s->init_addr : defaults;
+
+    if (!s->fqdn)
+        return 0;
+    if (s->fqdn[0] == '_' && !s->resolvers_name[0])
+        return lb_cfg_fail(sc->ctx, err, "server '%s': the SRV record '%s' needs 'resolvers'",
+                           s->name, s->fqdn);
+    if (s->fqdn[0] == '_') { /* run-time DNS gives the target name (s->fqdn) later */
+        s->srvrecord = s->fqdn;
+        s->fqdn = NULL;
+        /* last and libc cannot resolve an SRV record: as HAProxy does, the
+         * server starts without an address unless init-addr names an IP */
+        for (; *m && *m != LB_INIT_ADDR_IP && *m != LB_INIT_ADDR_NONE; m++)
+            ;
+        if (!*m)
+            m = none_only;
+    }
+    for (; *m; m++) {
+        if (*m == LB_INIT_ADDR_LIBC && libc_addr(s) == 0)
+            return 0;
+        if (*m == LB_INIT_ADDR_NONE) {
+            lb_server_addr_none(s, &s->addr);
+            s->dns_maint = 1;
+            return 0;
+        }
+        if (*m == LB_INIT_ADDR_IP) {
+            s->addr = s->init_ip;
+            set_port(&s->addr, s->dns_port);
+            return 0;
+        }
+    }
+    return lb_cfg_fail(sc->ctx, err, "server '%s': cannot resolve '%s:%u'", s->name,
+                       s->fqdn ? s->fqdn : s->srvrecord, s->dns_port);
 }
 
 /* Append at config time; the array is given room for run-time additions
@@ -484,8 +664,20 @@ int lb_server_publish(struct lb_proxy *px, struct lb_server *s)
 
 int lb_server_set_addr(struct lb_server *s, const struct lk_addr *a)
 {
-    struct lk_addr *na = malloc(sizeof(*na)), **v;
+    struct lk_addr *na, **v;
+    unsigned i;
 
+    /* an address it had before is taken again (they never change once
+     * published), so a flapping DNS record does not grow the list */
+    for (i = 0; i < s->nold_addrs; i++) {
+        /* len 0: "no address" (AF_UNSPEC), which still carries a port */
+        if (s->old_addrs[i]->len == a->len &&
+            memcmp(&s->old_addrs[i]->u, &a->u, a->len ? a->len : sizeof(a->u.in4)) == 0) {
+            atomic_store_explicit(&s->cur_addr, s->old_addrs[i], memory_order_release);
+            return 0;
+        }
+    }
+    na = malloc(sizeof(*na));
     if (!na)
         return -ENOMEM;
     v = realloc(s->old_addrs, (s->nold_addrs + 1) * sizeof(*v));
@@ -529,7 +721,7 @@ int lb_server_parse(int argc, char **argv, void *vctx, char **err)
     if (!s->name || server_addr(&sc, argv[2], err) || parse_kws(&sc, argc, argv, 3, err) ||
         (s->agent && !s->agent_port &&
          lb_cfg_fail(ctx, err, "server '%s': agent-check needs agent-port N", s->name)) ||
-        add_server(ctx->px, s) < 0) {
+        initial_addr(&sc, err) || add_server(ctx->px, s) < 0) {
         if (!*err)
             lb_cfg_fail(ctx, err, "out of memory");
         lb_server_free(s);
@@ -552,9 +744,19 @@ static void finish_server(struct lb_server *s)
     s->check_duration_ms = -1;
     s->check_health =
         (s->flags & LB_SRV_F_DISABLED) || s->init_state == LB_SRV_DOWN ? 0 : s->rise + s->fall - 1;
-    atomic_init(&s->state, (s->flags & LB_SRV_F_DISABLED) ? LB_SRV_MAINT
-                           : s->init_state == LB_SRV_DOWN ? LB_SRV_DOWN
-                                                          : LB_SRV_UP);
+    atomic_init(&s->state, (s->flags & LB_SRV_F_DISABLED) || s->dns_maint ? LB_SRV_MAINT
+                           : s->init_state == LB_SRV_DOWN                 ? LB_SRV_DOWN
+                                                                          : LB_SRV_UP);
+}
+
+/* What HAProxy 2.6 refuses on "add server", in its words. */
+static int dynamic_refusals(const struct lb_server *s, char **err)
+{
+    if (s->resolvers_name[0])
+        return lk_cfg_err(err, "'resolvers' option is not accepted for dynamic server");
+    if (s->init_addr[0])
+        return lk_cfg_err(err, "'init-addr' option is not accepted for dynamic server");
+    return 0;
 }
 
 int lb_server_parse_detached(struct lb_cfgctx *ctx,
@@ -576,17 +778,74 @@ int lb_server_parse_detached(struct lb_cfgctx *ctx,
     s->cookie = ctx->px->defsrv.cookie ? strdup(ctx->px->defsrv.cookie) : NULL;
     s->old_addrs = NULL;
     s->nold_addrs = 0;
+    /* the default-server's DNS settings are not for dynamic servers */
+    memset(s->init_addr, 0, sizeof(s->init_addr));
+    s->resolvers_name[0] = '\0';
     s->be = ctx->px;
     s->file = ctx->file;
     s->line = ctx->line;
     sc.s = s;
-    if (!s->name || server_addr(&sc, argv[2], err) || parse_kws(&sc, argc, argv, 3, err)) {
+    if (!s->name || server_addr(&sc, argv[2], err) || parse_kws(&sc, argc, argv, 3, err) ||
+        dynamic_refusals(s, err) || initial_addr(&sc, err)) {
         lb_server_free(s);
         return -EINVAL;
     }
     finish_server(s);
     *ret = s;
     return 0;
+}
+
+/* "NUM" (1..NUM) or "LOW-HIGH". */
+static int template_range(struct lb_cfgctx *ctx,
+                          const char *spec,
+                          uint64_t *lo,
+                          uint64_t *hi,
+                          char **err)
+{
+    char a[24];
+    const char *dash = strchr(spec, '-');
+    size_t n = dash ? (size_t)(dash - spec) : 0;
+
+    *lo = 1;
+    if (dash && n < sizeof(a)) {
+        memcpy(a, spec, n);
+        a[n] = '\0';
+    }
+    if ((dash && (n >= sizeof(a) || lk_parse_uint(a, 1, 100000, lo) < 0 ||
+                  lk_parse_uint(dash + 1, 1, 100000, hi) < 0)) ||
+        (!dash && lk_parse_uint(spec, 1, 100000, hi) < 0) || *hi < *lo)
+        return lb_cfg_fail(ctx, err,
+                           "server-template: expected a number of servers or a range LOW-HIGH, "
+                           "got '%s'",
+                           spec);
+    return 0;
+}
+
+int lb_server_template_parse(int argc, char **argv, void *vctx, char **err)
+{
+    struct lb_cfgctx *ctx = vctx;
+    char name[256], **sv;
+    uint64_t lo, hi, i;
+    int r = 0;
+
+    if (argc < 4)
+        return lb_cfg_fail(ctx, err, "server-template: expected PREFIX NUM|LOW-HIGH FQDN[:PORT]");
+    if (template_range(ctx, argv[2], &lo, &hi, err))
+        return LK_CFG_FATAL;
+    sv = malloc((size_t)argc * sizeof(*sv));
+    if (!sv)
+        return lb_cfg_fail(ctx, err, "out of memory");
+    /* each slot is the line "server PREFIXi FQDN [keywords]" */
+    sv[0] = argv[0];
+    sv[1] = name;
+    memcpy(sv + 2, argv + 3, (size_t)(argc - 3) * sizeof(*sv));
+    sv[argc - 1] = NULL;
+    for (i = lo; i <= hi && !r; i++) {
+        snprintf(name, sizeof(name), "%s%llu", argv[1], (unsigned long long)i);
+        r = lb_server_parse(argc - 1, sv, ctx, err);
+    }
+    free(sv);
+    return r;
 }
 
 int lb_defsrv_parse(int argc, char **argv, void *vctx, char **err)

@@ -15,6 +15,17 @@
 int lb_server_parse(int argc, char **argv, void *ctx, char **err);
 int lb_defsrv_parse(int argc, char **argv, void *ctx, char **err);
 
+/* Parse "server-template PREFIX NUM|LOW-HIGH FQDN[:PORT] [keywords...]":
+ * servers PREFIX<LOW>..PREFIX<HIGH> (1..NUM), each a "server" line of its
+ * own with the same name and keywords. With "resolvers", run-time DNS
+ * gives each slot one address of the name's record set (lbd/core/dns.h);
+ * slots without one stay in MAINT. */
+int lb_server_template_parse(int argc, char **argv, void *ctx, char **err);
+
+/* The "no address yet" value of server `s` (family AF_UNSPEC, the port
+ * written after its name), into *a. */
+void lb_server_addr_none(struct lb_server *s, struct lk_addr *a);
+
 /* Parse a server line into a new server that is not added to the backend
  * (for "add server" at run time). 0 and *ret, or a negative errno with
  * *err set. */
@@ -42,7 +53,8 @@ int lb_server_reserve(struct lb_proxy *px, unsigned extra);
 int lb_server_publish(struct lb_proxy *px, struct lb_server *s);
 
 /* Change the address new connections go to; connections in progress keep
- * the old one (which stays allocated until the server is freed). */
+ * the old one (which stays allocated until the server is freed; an address
+ * the server had before is reused, so the list holds each one once). */
 int lb_server_set_addr(struct lb_server *s, const struct lk_addr *a);
 
 /* Set the operational state; returns the previous one. Thread-safe. The
@@ -56,6 +68,7 @@ enum lb_srv_cause {
     LB_CAUSE_CHECK,    /* checkd's verdict, or its last verdict re-applied */
     LB_CAUSE_PASSIVE,  /* connection failures seen on live traffic */
     LB_CAUSE_AGENT,    /* the server's agent (agent-check): up, down, drain, maint, ready */
+    LB_CAUSE_DNS,      /* run-time resolution gave or took the address (lbd/core/dns.c) */
     LB_CAUSE_MAX
 };
 

@@ -14,6 +14,7 @@
 #include "lbd/cfg/proxy.h"
 #include "lbd/core/daemon.h"
 #include "lbd/core/mwlink.h"
+#include "lbd/core/dns.h"
 #include "lbd/core/server.h"
 #include "lbd/core/worker.h"
 #include "lbd/ctl/admin.h"
@@ -107,6 +108,12 @@ void lb_admin_set_server_state(struct lb_daemon *d,
                                enum lb_srv_state st,
                                const char *by)
 {
+    /* as HAProxy: a server without an address stays in MAINT (resolution)
+     * whatever the operator says; an operator's MAINT becomes his own (the
+     * address arriving later no longer brings it up) */
+    if (s->dns_maint && st != LB_SRV_MAINT)
+        return;
+    s->dns_maint = 0;
     lb_server_transition(s, st, LB_CAUSE_OPERATOR, by);
 }
 
@@ -190,11 +197,39 @@ static int set_server_addr(struct lk_cmdconn *c,
     return lk_cmdconn_printf(c, "addr changed from '%s' to '%s'\n", old, neu);
 }
 
+/* HAProxy's wording, for scripts that read the answer. */
+static int set_server_fqdn(struct lk_cmdconn *c,
+                           struct lb_daemon *d,
+                           struct lb_server *s,
+                           int argc,
+                           char **argv)
+{
+    char *old;
+    int r;
+
+    if (argc < 5 || !argv[4][0])
+        return lk_cmdconn_printf(c, "set server <b>/<s> fqdn requires a FQDN.\n");
+    if (!s->resolvers)
+        return lk_cmdconn_printf(c, "set server <b>/<s> fqdn failed because no resolution is "
+                                    "configured.\n");
+    old = s->fqdn ? strdup(s->fqdn) : NULL;
+    r = lb_dns_set_fqdn(d, s, argv[4]);
+    if (r == 0)
+        r = lk_cmdconn_printf(c,
+                              "%s/%s changed its FQDN from %s to %s by 'stats socket "
+                              "command'\n",
+                              s->be->name, s->name, old ? old : "(null)", argv[4]);
+    else
+        r = lk_cmdconn_printf(c, "Could not update server fqdn.\n");
+    free(old);
+    return r;
+}
+
 int lb__admin_set_server(struct lk_cmdconn *c, struct lb_daemon *d, int argc, char **argv)
 {
     struct lb_server *s;
 
-    if (argc < 5)
+    if (argc < 5 && !(argc == 4 && strcmp(argv[3], "fqdn") == 0))
         return lk_cmdconn_printf(c, "'set server <srv>' only supports 'agent', 'health', "
                                     "'state', 'weight', 'addr' and 'check-port'.\n");
     s = find_server(c, d, argv[2]);
@@ -208,6 +243,8 @@ int lb__admin_set_server(struct lk_cmdconn *c, struct lb_daemon *d, int argc, ch
         return apply_weight(c, d, s, argv[4]);
     if (strcmp(argv[3], "addr") == 0)
         return set_server_addr(c, d, s, argc, argv);
+    if (strcmp(argv[3], "fqdn") == 0)
+        return set_server_fqdn(c, d, s, argc, argv);
     return lk_cmdconn_printf(c, "'set server <srv>' only supports 'agent', 'health', 'state', "
                                 "'weight', 'addr' and 'check-port'.\n");
 }

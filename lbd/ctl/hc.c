@@ -753,6 +753,13 @@ static int send_admin(struct lb_hc *h, struct hc_srv *hs)
     return r;
 }
 
+/* A server waiting for run-time DNS has no address to probe yet: it is
+ * registered once it has one (lbd/core/dns.c calls lb_hc_server_update). */
+static int no_addr(const struct hc_srv *hs)
+{
+    return atomic_load(&hs->s->cur_addr)->u.sa.sa_family == AF_UNSPEC;
+}
+
 static int send_all(struct lb_hc *h)
 {
     char *json, *esc;
@@ -760,6 +767,8 @@ static int send_all(struct lb_hc *h)
     int r = send_line(h, "subscribe", NULL);
 
     for (i = 0; r >= 0 && i < h->nsrv; i++) {
+        if (no_addr(&h->srv[i]))
+            continue;
         json = feed_encode_target(&h->srv[i].t);
         esc = json ? feed_cmd_escape(json) : NULL;
         r = esc ? send_line(h, "register ", esc) : -ENOMEM;
@@ -1018,8 +1027,12 @@ int lb_hc_start(struct lb_daemon *d)
 
 static void register_one(struct lb_hc *h, struct hc_srv *hs)
 {
-    char *json = feed_encode_target(&hs->t), *esc = json ? feed_cmd_escape(json) : NULL;
+    char *json, *esc;
 
+    if (no_addr(hs))
+        return;
+    json = feed_encode_target(&hs->t);
+    esc = json ? feed_cmd_escape(json) : NULL;
     if (esc && h->connected)
         send_line(h, "register ", esc);
     free(json);

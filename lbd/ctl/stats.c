@@ -194,7 +194,7 @@ const char *lb_stats_srv_status(const struct lb_server *s, char *buf, size_t len
     unsigned full = s->rise + s->fall - 1;
 
     if (st == LB_SRV_MAINT)
-        return "MAINT";
+        return s->dns_maint ? "MAINT (resolution)" : "MAINT";
     /* HAProxy names the agent when its word put the server there */
     if (st == LB_SRV_DRAIN)
         return s->agent_mark ? "DRAIN (agent)" : "DRAIN";
@@ -409,7 +409,9 @@ static void fill_server(struct row *r, const struct lb_server *s, uint64_t now)
     put_u64(r, F_SRV_ABRT, LD(s->srv_aborts));
     put_s64(r, F_LASTSESS,
             LD(s->last_sess_ms) ? (int64_t)secs_since(LD(s->last_sess_ms), now) : -1);
-    put_str(r, F_ADDR, lk_addr_str(s->cur_addr, addr, sizeof(addr)));
+    /* a server waiting for its name to resolve has no address yet */
+    if (s->cur_addr->u.sa.sa_family != AF_UNSPEC)
+        put_str(r, F_ADDR, lk_addr_str(s->cur_addr, addr, sizeof(addr)));
     if (s->cookie)
         put_str(r, F_COOKIE, s->cookie);
     put_u64(r, F_UWEIGHT, LD(s->cur_weight));
@@ -725,16 +727,25 @@ void lb_stats_info(struct lk_sb *sb, struct lb_daemon *d, int json)
 static void server_state_line(struct lk_sb *sb, const struct lb_server *s, uint64_t now)
 {
     static const int op_state[LB_SRV_STATE_MAX] = {2, 0, 0, 3};
-    char ip[LK_ADDR_STRLEN];
+    char ip[LK_ADDR_STRLEN] = "-";
     int st = LD(s->state);
-    unsigned admin = st == LB_SRV_MAINT ? 1u : st == LB_SRV_DRAIN ? 8u : 0u;
+    /* HAProxy's admin flags: 0x01 forced MAINT, 0x08 forced DRAIN, 0x20
+     * MAINT for want of an address (resolution) */
+    unsigned admin = st == LB_SRV_DRAIN ? 8u : st != LB_SRV_MAINT ? 0u : s->dns_maint ? 32u : 1u;
+    /* and 0x40 once an SRV record gave it its name, a flag HAProxy 2.6
+     * keeps (it clears it for "set server fqdn" once the name resolves) */
+    unsigned srvname = s->fqdn_set ? 64u : 0u;
 
+    if (s->cur_addr->u.sa.sa_family != AF_UNSPEC)
+        lk_addr_ip_str(s->cur_addr, ip, sizeof(ip));
     lk_sb_printf(
-        sb, "%u %s %u %s %s %d %u %u %u %llu %d %d %u %d 0 0 0 - %u - 0 0 - - 0\n", s->be->uuid,
-        s->be->name, s->puid, s->name, lk_addr_ip_str(s->cur_addr, ip, sizeof(ip)), op_state[st],
-        admin, LD(s->cur_weight), s->weight, (unsigned long long)secs_since(s->last_change_ms, now),
+        sb, "%u %s %u %s %s %d %u %u %u %llu %d %d %u %d 0 0 0 %s %u %s 0 0 - - 0\n", s->be->uuid,
+        s->be->name, s->puid, s->name, ip, op_state[st], admin | srvname, LD(s->cur_weight),
+        s->weight, (unsigned long long)secs_since(s->last_change_ms, now),
         s->check_status[0] ? 6 : 0, st == LB_SRV_UP ? 3 : 1, s->check_health,
-        (s->flags & LB_SRV_F_CHECK) ? (admin ? 14 : 6) : 0, lk_addr_port(s->cur_addr));
+        (s->flags & LB_SRV_F_CHECK) ? (admin ? 14 : 6) : 0, s->fqdn && s->resolvers ? s->fqdn : "-",
+        s->cur_addr->u.sa.sa_family != AF_UNSPEC ? lk_addr_port(s->cur_addr) : s->dns_port,
+        s->srvrecord ? s->srvrecord : "-");
 }
 
 int lb_stats_servers_state(struct lk_sb *sb, struct lb_daemon *d, const char *backend)

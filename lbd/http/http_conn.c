@@ -140,7 +140,8 @@ struct lb_sconn *lb_sconn_reuse(struct lb_worker *w,
 
     while (l && !lk_list_empty(l)) {
         c = LK_LIST_ELEM(l->prev, struct lb_sconn, link);
-        if (now - c->idle_since >= LB_SCONN_IDLE_MS || !sconn_quiet(c)) {
+        if (now - c->idle_since >= LB_SCONN_IDLE_MS || !sconn_quiet(c) ||
+            c->addr != atomic_load_explicit(&srv->cur_addr, memory_order_acquire)) {
             lb_sconn_close(c, 0);
             continue;
         }
@@ -162,16 +163,18 @@ int lb_sconn_connect(struct lb_worker *w,
                      lb_sconn_cb cb,
                      struct lb_sconn **ret)
 {
+    /* the address in effect: "set server addr" and run-time DNS change it */
+    const struct lk_addr *a = atomic_load_explicit(&srv->cur_addr, memory_order_acquire);
     struct lb_sconn *c;
     int fd, one = 1, r;
 
-    fd = socket(srv->addr.u.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    fd = socket(a->u.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -errno;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     if (keepalive)
         setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
-    if (connect(fd, &srv->addr.u.sa, srv->addr.len) < 0 && errno != EINPROGRESS) {
+    if (connect(fd, &a->u.sa, a->len) < 0 && errno != EINPROGRESS) {
         r = -errno;
         close(fd);
         return r;
@@ -183,6 +186,7 @@ int lb_sconn_connect(struct lb_worker *w,
         return -ENOMEM;
     }
     c->poll.data = c;
+    c->addr = a;
     c->fd = fd;
     c->srv = srv;
     c->w = w;

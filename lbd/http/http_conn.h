@@ -34,6 +34,7 @@ struct lb_sconn {
     int fd;
     int ev; /* events polled now */
     struct lb_server *srv;
+    const struct lk_addr *addr; /* srv->cur_addr when connected: reused only while current */
     struct lb_worker *w;
     void *owner; /* NULL while idle */
     lb_sconn_cb cb;

@@ -12,36 +12,11 @@
 
 #include "common/log.h"
 #include "lbd/cfg/cfg.h"
+#include "lbd/cfg/cfg_load.h"
 #include "lbd/cfg/http_cfg.h"
 #include "lbd/core/server.h"
 #include "lbd/http/acl.h"
 #include "proto/http1.h"
-
-static struct lb_cfg *load_ok(const char *text)
-{
-    struct lb_cfg *cfg = NULL;
-    char *err = NULL;
-    int r = lb_cfg_load_mem("t.cfg", text, &cfg, &err);
-
-    if (r < 0)
-        print_error("unexpected error: %s\n", err ? err : "?");
-    assert_int_equal(r, 0);
-    assert_null(err);
-    return cfg;
-}
-
-static char *load_err(const char *text)
-{
-    struct lb_cfg *cfg = NULL;
-    char *err = NULL;
-    int r = lb_cfg_load_mem("t.cfg", text, &cfg, &err);
-
-    if (r >= 0)
-        fail_msg("accepted:\n%s", text);
-    assert_null(cfg);
-    assert_non_null(err);
-    return err;
-}
 
 #define FE_BE "frontend f\n  bind 127.0.0.1:1\n  default_backend b\nbackend b\n"
 
@@ -218,7 +193,7 @@ static void test_every_error(void **state)
                          "  bind 127.0.0.1:1\n"
                          "  bogus_kw 1\n"
                          "  acl a nosuchfetch x\n"
-                         "  http-request tarpit\n"
+                         "  http-request normalize-uri path-merge-slashes\n"
                          "  default_backend b\n"
                          "backend b\n"
                          "  mode http\n"
@@ -226,7 +201,7 @@ static void test_every_error(void **state)
                          "  balanse roundrobin\n");
     static const char *const want[] = {
         "t.cfg:4: unknown keyword 'bogus_kw'", "t.cfg:5: frontend 'f': unknown fetch method",
-        "t.cfg:6: frontend 'f': http-request tarpit: action not supported",
+        "t.cfg:6: frontend 'f': http-request normalize-uri: action not supported",
         "t.cfg:10: server 's1': invalid port", "t.cfg:11: unknown keyword 'balanse'"};
     size_t i;
 
