@@ -298,9 +298,11 @@ static void expect_error_text(const struct tc_probe *p, int matched, char *out, 
             snprintf(what, sizeof(what), " '%.*s'", (int)c->len, (const char *)c->data);
         else
             snprintf(what, sizeof(what), "%s", match_word(c));
-        snprintf(out, cap, "TCPCHK %s%s at step %u",
-                 matched ? "matched unwanted content" : "did not match content", what,
-                 step_id(p, p->cur));
+        /* a long pattern is cut: the text is a log line, not data */
+        if (snprintf(out, cap, "TCPCHK %s%s at step %u",
+                     matched ? "matched unwanted content" : "did not match content", what,
+                     step_id(p, p->cur)) < 0)
+            out[0] = '\0';
     }
     n = strlen(out);
     if (c->comment[0] && n < cap)
@@ -348,8 +350,9 @@ static void where(const struct tc_probe *p, const char *err, char *out, size_t c
                                                : " regex");
     else
         snprintf(what, sizeof(what), "send");
-    snprintf(out, cap, "%s at step %u of tcp-check (%s)%s%s%s", err, step_id(p, p->cur), what,
-             cm[0] ? " comment: '" : "", cm, cm[0] ? "'" : "");
+    if (snprintf(out, cap, "%s at step %u of tcp-check (%s)%s%s%s", err, step_id(p, p->cur), what,
+                 cm[0] ? " comment: '" : "", cm, cm[0] ? "'" : "") < 0)
+        out[0] = '\0'; /* a long comment is cut, as above */
 }
 
 /* ---- the connection ---- */

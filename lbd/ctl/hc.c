@@ -885,12 +885,13 @@ static int collect(struct lb_hc *h)
             s = px->servers[i];
             if (s->flags & LB_SRV_F_DELETED)
                 continue;
-            if ((s->flags & LB_SRV_F_CHECK) && !(n = add_entry(h, s, 0)))
-                return -ENOMEM;
-            if ((s->flags & LB_SRV_F_CHECK) && lb_hc_target(px, s, &n->t, &why) < 0)
-                return lk_log_errno(-EINVAL, LK_LOG_ERR, "backend %s: %s", px->name, why);
-            if ((s->flags & LB_SRV_F_CHECK))
+            if (s->flags & LB_SRV_F_CHECK) {
+                if (!(n = add_entry(h, s, 0)))
+                    return -ENOMEM;
+                if (lb_hc_target(px, s, &n->t, &why) < 0)
+                    return lk_log_errno(-EINVAL, LK_LOG_ERR, "backend %s: %s", px->name, why);
                 snprintf(n->id, sizeof(n->id), "%s", n->t.id);
+            }
             if (!s->agent)
                 continue;
             if (!(n = add_entry(h, s, 1)))
