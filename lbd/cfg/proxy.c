@@ -344,6 +344,7 @@ static const struct optdef options[] = {
     {"ssl-hello-chk", LB_OPT_SSL_HELLO_CHK, LB_CAP_DEF | LB_CAP_BE, 0},
     {"splice-auto", LB_OPT_SPLICE_AUTO, LB_CAP_DEF | LB_CAP_FE | LB_CAP_BE, 0},
     {"allbackups", LB_OPT_ALLBACKUPS, LB_CAP_DEF | LB_CAP_BE, 0},
+    {"logasap", LB_OPT_LOGASAP, LB_CAP_DEF | LB_CAP_FE, 0},
     {NULL, 0, 0, 0},
 };
 

@@ -49,6 +49,7 @@ enum lb_algo {
 #define LB_OPT_ALLBACKUPS        (1u << 13)
 #define LB_OPT_CLITCPKA          (1u << 14)
 #define LB_OPT_SRVTCPKA          (1u << 15)
+#define LB_OPT_LOGASAP           (1u << 16) /* log at the response head (tcp: at connect) */
 /* the health-check options from HAProxy's tcp-check engine (bits kept apart
  * from the others) */
 #define LB_OPT_TCP_CHECK     (1u << 24)

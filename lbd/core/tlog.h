@@ -29,6 +29,7 @@ struct lb_tcplog_rec {
     unsigned actconn, feconn, beconn, srvconn, retries;
     int redispatched;
     unsigned srv_queue, be_queue;
+    int asap; /* option logasap: logged at connect, Tt and bytes so far ('+') */
 };
 
 void lb_tlog_init(struct lb_tlog *t);

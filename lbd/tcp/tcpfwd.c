@@ -60,6 +60,7 @@ struct sess {
     struct lb_stkctr sc[LB_STKCTR_N]; /* tracked stick counters */
     struct lk_addr loc;               /* the frontend address (dst), once asked */
     struct lb_vars vars;              /* set-var */
+    uint8_t logged;                   /* option logasap: logged once connected */
 };
 
 static void update(struct sess *s);
@@ -96,16 +97,19 @@ static void half_release(struct lb_worker *w, struct half *h)
     }
 }
 
-static void log_session(struct sess *s, uint64_t now)
+/* The tcplog line: at the end, or (option logasap) once connected, with
+ * Tt and bytes so far marked '+'. */
+static void log_session(struct sess *s, uint64_t now, int asap)
 {
     struct lb_daemon *d = s->w->d;
     struct lb_tcplog_rec r;
     char line[1024];
     size_t n;
 
-    if (!lb_tlog_enabled(s->fe, &s->w->cfg->global))
+    if (s->logged || !lb_tlog_enabled(s->fe, &s->w->cfg->global))
         return;
-    if ((s->fe->options & LB_OPT_DONTLOGNULL) && s->c2s.bytes == 0 && s->s2c.bytes == 0)
+    s->logged = (uint8_t)asap;
+    if (!asap && (s->fe->options & LB_OPT_DONTLOGNULL) && s->c2s.bytes == 0 && s->s2c.bytes == 0)
         return;
     memset(&r, 0, sizeof(r));
     r.client = &s->cli;
@@ -127,6 +131,7 @@ static void log_session(struct sess *s, uint64_t now)
     r.redispatched = s->redispatched;
     r.srv_queue = s->srv ? atomic_load(&s->srv->queued) : 0;
     r.be_queue = s->be ? atomic_load(&s->be->queued) : 0;
+    r.asap = asap;
     n = lb_tcplog_format(line, sizeof(line), &r);
     lb_tlog_send(&s->w->tlog, s->fe, &s->w->cfg->global, 6, line, n);
 }
@@ -170,7 +175,7 @@ static void finish(struct sess *s, const char *term, int rst_cli, int rst_srv)
         memcpy(s->term, term, 2);
     if (was_queued)
         s->tq = uv_now(&w->loop); /* Tw reports the time spent queued */
-    log_session(s, lk_mono_ms());
+    log_session(s, lk_mono_ms(), 0);
     count_bytes(s);
     lb_stkctr_bytes(s->sc, s->c2s.bytes, s->s2c.bytes, uv_now(&w->loop));
     lb_stkctr_release_all(s->sc, uv_now(&w->loop));
@@ -527,6 +532,8 @@ static void connected(struct sess *s)
 {
     s->state = ST_DATA;
     s->tc = s->last = uv_now(&s->w->loop);
+    if (s->fe->options & LB_OPT_LOGASAP)
+        log_session(s, lk_mono_ms(), 1);
     update(s);
 }
 
