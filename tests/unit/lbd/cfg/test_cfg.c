@@ -77,7 +77,7 @@ static const struct err_case err_cases[] = {
     {"global\n  log\n", "'log' expects at least 2 arguments, got 0"},
     {"global\n  stats socket /tmp/x mode 999\n", "stats socket: invalid mode '999'"},
     {"global\n  stats socket /tmp/x level root\n", "stats socket: level must be 'user'"},
-    {"global\n  stats socket 127.0.0.1:9999\n", "only Unix socket paths are supported"},
+    {"global\n  stats socket 127.0.0.1:99999\n", "stats socket: invalid address '127.0.0.1:99999'"},
     {"global\n  stats socket /tmp/x mode\n", "stats socket: option 'mode' needs a value"},
     {"listen s\n  bind :9999\n  stats uri stats\n", "stats uri must start with '/'"},
     {"listen s\n  bind :9999\n  stats auth admin\n", "stats auth: expected 'user:password'"},
