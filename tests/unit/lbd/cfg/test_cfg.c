@@ -160,9 +160,12 @@ static const struct err_case err_cases[] = {
      "t.cfg:6: stats admin: unknown ACL 'nosuch_acl'"},
     {FE_BE "  stats enable\n  stats admin if { path /admin }\n",
      "t.cfg:6: stats admin: ACL '{anon0}' reads the request"},
-    /* issue 10: use_backend in mode tcp is refused, not ignored */
-    {"frontend f\n  bind 127.0.0.1:1\n  use_backend b if TRUE\n  default_backend b\nbackend b\n",
-     "t.cfg:3: frontend 'f': 'use_backend' is not supported in mode tcp"},
+    /* use_backend in mode tcp works (issue 11); what it cannot read is refused */
+    {"frontend f\n  bind 127.0.0.1:1\n  use_backend b if { hdr(host) a }\n  default_backend b\n"
+     "backend b\n",
+     "t.cfg:3: frontend 'f': use_backend: the condition reads HTTP, which mode tcp does not have"},
+    {"frontend f\n  bind 127.0.0.1:1\n  use_backend b_%[src]\n  default_backend b\nbackend b\n",
+     "t.cfg:3: frontend 'f': use_backend with a name built from samples is supported in mode http"},
     {"frontend f\n  bind 127.0.0.1:1\n  http-request deny\n  default_backend b\nbackend b\n",
      "t.cfg:3: frontend 'f': http rules are not supported in mode tcp"},
     {"frontend f\n  mode http\n  bind 127.0.0.1:1\n  use_backend nope if TRUE\n",
