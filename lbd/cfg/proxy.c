@@ -345,6 +345,8 @@ static const struct optdef options[] = {
     {"splice-auto", LB_OPT_SPLICE_AUTO, LB_CAP_DEF | LB_CAP_FE | LB_CAP_BE, 0},
     {"allbackups", LB_OPT_ALLBACKUPS, LB_CAP_DEF | LB_CAP_BE, 0},
     {"logasap", LB_OPT_LOGASAP, LB_CAP_DEF | LB_CAP_FE, 0},
+    {"dontlog-normal", LB_OPT_DONTLOG_NORMAL, LB_CAP_DEF | LB_CAP_FE, 0},
+    {"log-separate-errors", LB_OPT_LOG_SEP_ERRORS, LB_CAP_DEF | LB_CAP_FE, 0},
     {NULL, 0, 0, 0},
 };
 
@@ -435,6 +437,15 @@ static int kw_option(int argc, char **argv, void *vctx, char **err)
         hint = option_suggest(name);
         return lb_cfg_fail(ctx, err, "unknown option '%s'%s%s%s", name,
                            hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "");
+    }
+    /* HAProxy takes the log format from the frontend and says so */
+    if ((options[i].flag == LB_OPT_TCPLOG || options[i].flag == LB_OPT_HTTPLOG) &&
+        ctx->px->cap == LB_CAP_BE) {
+        lk_log(LK_LOG_WARNING,
+               "%s:%u: 'option %s' ignored for proxy '%s' as it requires a "
+               "frontend (the frontend's log format is used)",
+               ctx->file, ctx->line, name, ctx->px->name);
+        return LK_CFG_WARN;
     }
     if (!(options[i].cap & ctx->px->cap))
         return lb_cfg_fail(ctx, err, "option %s is not allowed in '%s' section", name,

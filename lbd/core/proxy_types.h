@@ -50,6 +50,8 @@ enum lb_algo {
 #define LB_OPT_CLITCPKA          (1u << 14)
 #define LB_OPT_SRVTCPKA          (1u << 15)
 #define LB_OPT_LOGASAP           (1u << 16) /* log at the response head (tcp: at connect) */
+#define LB_OPT_DONTLOG_NORMAL    (1u << 17) /* log only sessions that ended in error */
+#define LB_OPT_LOG_SEP_ERRORS    (1u << 18) /* errors logged at 'err', not 'info' */
 /* the health-check options from HAProxy's tcp-check engine (bits kept apart
  * from the others) */
 #define LB_OPT_TCP_CHECK     (1u << 24)

@@ -71,6 +71,16 @@ size_t lb_tcplog_format(char *buf, size_t len, const struct lb_tcplog_rec *r)
     return h + clamp(n, len - h);
 }
 
+int lb_tlog_level(const struct lb_proxy *fe, const char term[2], int status)
+{
+    /* HAProxy's "error": a termination flag other than '-', or a 5xx */
+    int error = term[0] != '-' || term[1] != '-' || status >= 500;
+
+    if (!error && (fe->options & LB_OPT_DONTLOG_NORMAL))
+        return 0;
+    return error && (fe->options & LB_OPT_LOG_SEP_ERRORS) ? 3 : 6;
+}
+
 int lb_tlog_enabled(const struct lb_proxy *fe, const struct lb_global *g)
 {
     return fe->logs || (fe->log_global && g->logs);

@@ -209,6 +209,7 @@ static void log_txn(struct hsess *s)
  * the total time and bytes so far marked '+', as HAProxy does. */
 static void emit_log(struct hsess *s, int asap)
 {
+    int level;
     const struct lb_global *g = &s->w->cfg->global;
     struct lb_httplog_rec r;
     uint64_t now = now_ms(s);
@@ -258,7 +259,9 @@ static void emit_log(struct hsess *s, int asap)
         r.captures = capbuf;
     }
     n = lb_httplog_format(line, sizeof(line), &r);
-    lb_tlog_send(&s->w->tlog, s->fe, g, 6, line, n);
+    level = lb_tlog_level(s->fe, s->term, s->status);
+    if (level)
+        lb_tlog_send(&s->w->tlog, s->fe, g, level, line, n);
 }
 
 static void count_bytes(struct hsess *s)

@@ -107,6 +107,7 @@ static void log_session(struct sess *s, uint64_t now, int asap)
     struct lb_tcplog_rec r;
     char line[1024];
     size_t n;
+    int level;
 
     if (s->logged || !lb_tlog_enabled(s->fe, &s->w->cfg->global))
         return;
@@ -135,7 +136,8 @@ static void log_session(struct sess *s, uint64_t now, int asap)
     r.be_queue = s->be ? atomic_load(&s->be->queued) : 0;
     r.asap = asap;
     n = lb_tcplog_format(line, sizeof(line), &r);
-    lb_tlog_send(&s->w->tlog, s->fe, &s->w->cfg->global, 6, line, n);
+    if ((level = lb_tlog_level(s->fe, s->term, 0)))
+        lb_tlog_send(&s->w->tlog, s->fe, &s->w->cfg->global, level, line, n);
 }
 
 static void close_fd(int fd, int rst)
