@@ -48,7 +48,7 @@ static const struct err_case err_cases[] = {
     {FE_BE "  balance uri\n", "balance uri needs 'mode http'"},
     {FE_BE "  option tcpkeepalive\n", "unknown option 'tcpkeepalive'"},
     {FE_BE "  option tcplogg\n", "unknown option 'tcplogg'; did you mean 'tcplog'?"},
-    {FE_BE "  option tcplog\n", "option tcplog is not allowed in 'backend' section"},
+    {FE_BE "  option clitcpka\n", "option clitcpka is not allowed in 'backend' section"},
     {FE_BE "  retries many\n", "'retries' expects an integer between 0 and 100"},
     {FE_BE "  timeout connect 5x\n", "'connect' expects a time"},
     {FE_BE "  timeout sever 5s\n", "timeout: unknown kind 'sever'"},
