@@ -11,6 +11,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "common/addr.h"
 #include "common/cmdsrv.h"
 #include "common/list.h"
 
@@ -452,11 +453,40 @@ static int set_owner(const struct lk_cmdsrv_opts *o)
     return 0;
 }
 
+int lk_cmdsrv_is_tcp(const char *path)
+{
+    return path[0] != '/' && strncmp(path, "unix@", 5) != 0 && strchr(path, ':') != NULL;
+}
+
+/* "ipv4@ADDR:PORT", "ADDR:PORT", "*:PORT": HAProxy's stats socket on TCP.
+ * Nothing on disk: no owner, no mode, nothing to unlink. */
+static int listen_tcp(const char *spec, int *ret_fd)
+{
+    struct lk_addr a;
+    int fd, one = 1, r;
+
+    if (lk_addr_parse(spec, 0, &a) < 0)
+        return -EINVAL;
+    fd = socket(a.u.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd == -1)
+        return -errno;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (bind(fd, &a.u.sa, a.len) == -1 || listen(fd, 64) == -1) {
+        r = -errno;
+        close(fd);
+        return r;
+    }
+    *ret_fd = fd;
+    return 0;
+}
+
 int lk_cmdsrv_listen_fd(const struct lk_cmdsrv_opts *o, int *ret_fd)
 {
     struct sockaddr_un sun;
     int fd, r;
 
+    if (lk_cmdsrv_is_tcp(o->path))
+        return listen_tcp(o->path, ret_fd);
     r = check_path(o->path);
     if (r < 0)
         return r;
@@ -483,10 +513,14 @@ int lk_cmdsrv_listen_fd(const struct lk_cmdsrv_opts *o, int *ret_fd)
 
 static int srv_bind(struct lk_cmdsrv *s, const struct lk_cmdsrv_opts *o)
 {
-    int r;
+    int r, fd = o->fd;
 
-    if (o->fd > 0) {
-        r = uv_pipe_open(&s->pipe, o->fd);
+    /* a TCP listener is served through a pipe handle: libuv reads, writes
+     * and accepts on any stream socket the same way */
+    if (fd <= 0 && lk_cmdsrv_is_tcp(o->path) && (r = listen_tcp(o->path, &fd)) < 0)
+        return r;
+    if (fd > 0) {
+        r = uv_pipe_open(&s->pipe, fd);
         return r < 0 ? r : uv_listen((uv_stream_t *)&s->pipe, 64, on_connection);
     }
     r = check_path(o->path);
@@ -529,7 +563,7 @@ int lk_cmdsrv_start(struct lk_cmdsrv **ret,
     uv_pipe_init(loop, &s->pipe, 0);
     s->pipe.data = s;
     r = srv_bind(s, o);
-    if (o->fd > 0) {
+    if (o->fd > 0 || lk_cmdsrv_is_tcp(o->path)) {
         free(s->path);
         s->path = NULL; /* the socket file belongs to whoever made the fd */
     }

@@ -41,7 +41,7 @@ typedef int (*lk_cmd_fn)(struct lk_cmdconn *c, int argc, char **argv, void *ud);
 typedef void (*lk_cmdconn_close_fn)(struct lk_cmdconn *c, void *conn_ud);
 
 struct lk_cmdsrv_opts {
-    const char *path;
+    const char *path;   /* a Unix socket path, or a TCP address (lk_cmdsrv_is_tcp) */
     unsigned mode;      /* socket file mode, 0: 0660 */
     uid_t uid;          /* (uid_t)-1: leave as is */
     gid_t gid;          /* (gid_t)-1: leave as is */
@@ -68,6 +68,10 @@ int lk_cmdsrv_start(struct lk_cmdsrv **ret,
                     const struct lk_cmdsrv_opts *o,
                     lk_cmd_fn fn,
                     void *ud);
+
+/* Is this socket spec a TCP address ("ipv4@ADDR:PORT", "ADDR:PORT",
+ * "*:PORT") rather than a Unix socket path? */
+int lk_cmdsrv_is_tcp(const char *path);
 
 /* Make the listening socket lk_cmdsrv_start() would, without serving it:
  * o->path bound with o's mode and owner, the same stale-file rule. The

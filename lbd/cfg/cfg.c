@@ -11,12 +11,12 @@
 #include "common/cmdsrv.h"
 #include "common/log.h"
 #include "lbd/cfg/cfg.h"
-#include "proto/http1.h"
 #include "lbd/cfg/http_cfg.h"
 #include "lbd/cfg/proxy.h"
 #include "lbd/cfg/resolvers.h"
 #include "lbd/cfg/userlist.h"
 #include "lbd/core/server.h"
+#include "proto/http1.h"
 
 #define MAX_THREADS 64
 
@@ -420,15 +420,24 @@ static int gbl_stats(int argc, char **argv, void *vctx, char **err)
         return lb_cfg_fail(ctx, err,
                            "'stats' in 'global' expects 'socket PATH [mode M] [level L] "
                            "[user U] [group G]' or 'timeout T'");
-    if (argv[2][0] != '/' && strncmp(argv[2], "unix@", 5) != 0)
-        return lb_cfg_fail(ctx, err, "stats socket: only Unix socket paths are supported, got '%s'",
+    char ebuf[256];
+    const char *spec = lb_cfg_env_addr(argv[2], ebuf, sizeof(ebuf));
+    struct lk_addr a;
+
+    if (lk_cmdsrv_is_tcp(spec)) {
+        if (lk_addr_parse(spec, 0, &a) < 0)
+            return lb_cfg_fail(ctx, err, "stats socket: invalid address '%s'", argv[2]);
+    } else if (argv[2][0] != '/' && strncmp(argv[2], "unix@", 5) != 0)
+        return lb_cfg_fail(ctx, err, "stats socket: a path or an ADDR:PORT is expected, got '%s'",
                            argv[2]);
     if ((argc - 3) % 2)
         return lb_cfg_fail(ctx, err, "stats socket: option '%s' needs a value", argv[argc - 1]);
     s = calloc(1, sizeof(*s));
     if (!s)
         return lb_cfg_fail(ctx, err, "out of memory");
-    s->path = strdup(argv[2][0] == '/' ? argv[2] : argv[2] + 5);
+    /* "unix@PATH" is the path; a TCP address is kept whole (lk_addr_parse
+     * reads its "ipv4@" / "ipv6@") */
+    s->path = strdup(lk_cmdsrv_is_tcp(spec) || spec[0] == '/' ? spec : spec + 5);
     s->mode = 0600;
     s->uid = (uid_t)-1;
     s->gid = (gid_t)-1;

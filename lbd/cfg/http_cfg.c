@@ -267,7 +267,10 @@ static int kw_use_backend(int argc, char **argv, void *vctx, char **err)
     else if (strstr(argv[1], "%[")) /* a name built per request, from samples */
         ret = lb_lfmt_parse(argv[1], LB_SMP_USE_REQ, &r->dyn, &msg);
     if (ret == 0 && argc > 2)
-        ret = lb_cond_parse(h->acls, LB_SMP_USE_REQ, argc - 2, argv + 2, &r->cond, &msg);
+        /* the mode may come later in the section: what the condition
+         * reads is checked against it after the file (resolve_proxy) */
+        ret = lb_cond_parse(h->acls, LB_SMP_USE_REQ | LB_SMP_USE_PAYLOAD, argc - 2, argv + 2,
+                            &r->cond, &msg);
     if (ret < 0) {
         switch_free(r);
         return fail(ctx, err, ret, msg);
@@ -354,10 +357,17 @@ static int kw_tcp_request(int argc, char **argv, void *vctx, char **err)
     struct lb_cfgctx *ctx = vctx;
     int r;
 
-    if (strcmp(argv[1], "inspect-delay") == 0)
-        return pfail(ctx, err,
-                     "tcp-request inspect-delay: not supported by lbd (it inspects no "
-                     "payload: req.ssl_sni, req.len and req.payload are not available)");
+    if (strcmp(argv[1], "inspect-delay") == 0) {
+        struct lb_http_px *h = http_of(ctx);
+
+        if (!h)
+            return fail(ctx, err, -ENOMEM, NULL);
+        if (argc != 3 || lk_parse_time_ms(argv[2], 1, 3600000, &h->inspect_delay) < 0)
+            return pfail(ctx, err, "tcp-request inspect-delay: expected a time, got '%s'",
+                         argc > 2 ? argv[2] : "");
+        note_line(ctx, h);
+        return 0;
+    }
     if (argc < 3 || (strcmp(argv[1], "connection") != 0 && strcmp(argv[1], "content") != 0))
         return pfail(ctx, err, "tcp-request %s: not supported by lbd (connection, content)",
                      argv[1]);
@@ -631,10 +641,39 @@ static int resolve_proxy(struct lb_cfg *cfg, struct lb_proxy *px, char **err)
 
     if (!h)
         return 0;
-    if (px->mode == LB_MODE_TCP && (px->cap & LB_CAP_FE) && h->switching) {
-        lb_cfg_err_append(err, "%s:%u: %s '%s': 'use_backend' is not supported in mode tcp by lbd",
-                          h->switching->file, h->switching->line, lb_proxy_kind(px), px->name);
-        return -EINVAL;
+    for (r = h->switching; r; r = r->next) {
+        unsigned bad =
+            lb_cond_uses(r->cond) & (px->mode == LB_MODE_TCP ? LB_SMP_USE_REQ : LB_SMP_USE_PAYLOAD);
+
+        if (r->dyn && px->mode == LB_MODE_TCP) {
+            lb_cfg_err_append(err,
+                              "%s:%u: %s '%s': use_backend with a name built from samples "
+                              "is supported in mode http only by lbd",
+                              r->file, r->line, lb_proxy_kind(px), px->name);
+            ret = -EINVAL;
+        }
+        (void)bad;
+    }
+    for (r = h->switching; r; r = r->next) {
+        unsigned bad =
+            lb_cond_uses(r->cond) & (px->mode == LB_MODE_TCP ? LB_SMP_USE_REQ : LB_SMP_USE_PAYLOAD);
+
+        if (bad) {
+            lb_cfg_err_append(err,
+                              "%s:%u: %s '%s': use_backend: the condition reads %s, which "
+                              "mode %s does not have",
+                              r->file, r->line, lb_proxy_kind(px), px->name,
+                              bad & LB_SMP_USE_REQ ? "HTTP" : "the tcp payload",
+                              px->mode == LB_MODE_TCP ? "tcp" : "http");
+            ret = -EINVAL;
+        }
+    }
+    if (px->mode == LB_MODE_HTTP && (lb_rule_list_uses(h->tcp_content) & LB_SMP_USE_PAYLOAD)) {
+        lb_cfg_err_append(err,
+                          "%s:%u: %s '%s': tcp-request content on the payload (req.len, "
+                          "req.payload, req.ssl_*) is supported in mode tcp only by lbd",
+                          h->stick_file, h->stick_line, lb_proxy_kind(px), px->name);
+        ret = -EINVAL;
     }
     if (px->mode == LB_MODE_TCP && (h->reqrules || h->rsprules || h->redirects || h->def)) {
         lb_cfg_err_append(err, "%s:%u: %s '%s': http rules are not supported in mode tcp by lbd",
@@ -650,9 +689,10 @@ static int resolve_proxy(struct lb_cfg *cfg, struct lb_proxy *px, char **err)
         if (r->dyn)
             continue; /* found per request (lbd/http/httpfwd.c route) */
         r->be = lb_cfg_find_proxy(cfg, r->name, LB_CAP_BE);
-        if (!r->be || r->be->mode != LB_MODE_HTTP) {
-            lb_cfg_err_append(err, "%s:%u: %s '%s': use_backend: no backend '%s' in mode http",
-                              r->file, r->line, lb_proxy_kind(px), px->name, r->name);
+        if (!r->be || r->be->mode != px->mode) {
+            lb_cfg_err_append(err, "%s:%u: %s '%s': use_backend: no backend '%s' in mode %s",
+                              r->file, r->line, lb_proxy_kind(px), px->name, r->name,
+                              px->mode == LB_MODE_TCP ? "tcp" : "http");
             ret = -EINVAL;
         }
     }

@@ -76,6 +76,7 @@ struct lb_http_px {
     struct lb_rule *tcp_conn;    /* tcp-request connection (any mode) */
     struct lb_rule *tcp_content; /* tcp-request content (any mode) */
     struct lb_stick *sticks;     /* stick on|match|store-request (backends) */
+    uint64_t inspect_delay;      /* tcp-request inspect-delay (ms), 0: none */
     const char *stick_file;      /* first stick / tcp-request line */
     unsigned stick_line;
     const struct lb_http_px *def; /* the defaults' rules, run first (not owned) */

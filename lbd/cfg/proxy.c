@@ -183,25 +183,81 @@ static int add_bind(struct lb_cfgctx *ctx, const char *spec, char **err)
     return 0;
 }
 
+/* The options after "bind ADDR[,ADDR]": HAProxy's socket options lbd
+ * applies to each listener; TLS and PROXY-protocol ones are refused. */
+static int bind_opts(struct lb_cfgctx *ctx, struct lb_bind *o, int argc, char **argv, char **err)
+{
+    uint64_t v;
+    int i;
+
+    for (i = 2; i < argc; i++) {
+        const char *a = argv[i], *n = i + 1 < argc ? argv[i + 1] : NULL;
+
+        if (strcmp(a, "v4v6") == 0 || strcmp(a, "v6only") == 0) {
+            o->v6only = a[1] == '6';
+        } else if (strcmp(a, "defer-accept") == 0) {
+            o->defer_accept = 1;
+        } else if (strcmp(a, "tfo") == 0) {
+            o->tfo = 1;
+        } else if (strcmp(a, "transparent") == 0) {
+            o->transparent = 1;
+        } else if (strcmp(a, "name") == 0 && n) {
+            i++;
+        } else if (strcmp(a, "backlog") == 0 && n) {
+            if (lk_parse_uint(n, 1, 1u << 20, &v) < 0)
+                return lb_cfg_fail(ctx, err, "bind: invalid backlog '%s'", n);
+            o->backlog = (unsigned)v;
+            i++;
+        } else if (strcmp(a, "mss") == 0 && n) {
+            if (lk_parse_uint(n, 88, 65535, &v) < 0)
+                return lb_cfg_fail(ctx, err, "bind: invalid mss '%s'", n);
+            o->mss = (unsigned)v;
+            i++;
+        } else if (strcmp(a, "interface") == 0 && n) {
+            if (strlen(n) >= sizeof(o->interface))
+                return lb_cfg_fail(ctx, err, "bind: interface name too long '%s'", n);
+            snprintf(o->interface, sizeof(o->interface), "%s", n);
+            i++;
+        } else {
+            return lb_cfg_fail(ctx, err,
+                               "bind: option '%s' is not supported by lbd (name, v4v6, v6only, "
+                               "backlog, defer-accept, tfo, transparent, mss, interface; TLS and "
+                               "accept-proxy are not)",
+                               a);
+        }
+    }
+    return 0;
+}
+
 static int kw_bind(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
     char *list, *tok, *save = NULL;
-    int i, r = 0;
+    struct lb_bind o, **tail, *first;
+    int r = 0;
 
-    for (i = 2; i < argc; i++) {
-        if (strcmp(argv[i], "name") == 0 && i + 1 < argc) {
-            i++;
-            continue;
-        }
-        return lb_cfg_fail(ctx, err, "bind: option '%s' is not supported by lbd", argv[i]);
-    }
+    memset(&o, 0, sizeof(o));
+    o.v6only = -1;
+    if (bind_opts(ctx, &o, argc, argv, err))
+        return LK_CFG_FATAL;
+    for (tail = &ctx->px->binds; *tail; tail = &(*tail)->next)
+        ;
     list = strdup(argv[1]);
     if (!list)
         return lb_cfg_fail(ctx, err, "out of memory");
     for (tok = strtok_r(list, ",", &save); tok && !r; tok = strtok_r(NULL, ",", &save))
         r = add_bind(ctx, tok, err);
     free(list);
+    /* every address of the line gets the line's options */
+    for (first = *tail; first; first = first->next) {
+        first->v6only = o.v6only;
+        first->backlog = o.backlog;
+        first->defer_accept = o.defer_accept;
+        first->tfo = o.tfo;
+        first->transparent = o.transparent;
+        first->mss = o.mss;
+        memcpy(first->interface, o.interface, sizeof(o.interface));
+    }
     return r;
 }
 
@@ -288,6 +344,9 @@ static const struct optdef options[] = {
     {"ssl-hello-chk", LB_OPT_SSL_HELLO_CHK, LB_CAP_DEF | LB_CAP_BE, 0},
     {"splice-auto", LB_OPT_SPLICE_AUTO, LB_CAP_DEF | LB_CAP_FE | LB_CAP_BE, 0},
     {"allbackups", LB_OPT_ALLBACKUPS, LB_CAP_DEF | LB_CAP_BE, 0},
+    {"logasap", LB_OPT_LOGASAP, LB_CAP_DEF | LB_CAP_FE, 0},
+    {"dontlog-normal", LB_OPT_DONTLOG_NORMAL, LB_CAP_DEF | LB_CAP_FE, 0},
+    {"log-separate-errors", LB_OPT_LOG_SEP_ERRORS, LB_CAP_DEF | LB_CAP_FE, 0},
     {NULL, 0, 0, 0},
 };
 
@@ -378,6 +437,15 @@ static int kw_option(int argc, char **argv, void *vctx, char **err)
         hint = option_suggest(name);
         return lb_cfg_fail(ctx, err, "unknown option '%s'%s%s%s", name,
                            hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "");
+    }
+    /* HAProxy takes the log format from the frontend and says so */
+    if ((options[i].flag == LB_OPT_TCPLOG || options[i].flag == LB_OPT_HTTPLOG) &&
+        ctx->px->cap == LB_CAP_BE) {
+        lk_log(LK_LOG_WARNING,
+               "%s:%u: 'option %s' ignored for proxy '%s' as it requires a "
+               "frontend (the frontend's log format is used)",
+               ctx->file, ctx->line, name, ctx->px->name);
+        return LK_CFG_WARN;
     }
     if (!(options[i].cap & ctx->px->cap))
         return lb_cfg_fail(ctx, err, "option %s is not allowed in '%s' section", name,

@@ -49,6 +49,9 @@ enum lb_algo {
 #define LB_OPT_ALLBACKUPS        (1u << 13)
 #define LB_OPT_CLITCPKA          (1u << 14)
 #define LB_OPT_SRVTCPKA          (1u << 15)
+#define LB_OPT_LOGASAP           (1u << 16) /* log at the response head (tcp: at connect) */
+#define LB_OPT_DONTLOG_NORMAL    (1u << 17) /* log only sessions that ended in error */
+#define LB_OPT_LOG_SEP_ERRORS    (1u << 18) /* errors logged at 'err', not 'info' */
 /* the health-check options from HAProxy's tcp-check engine (bits kept apart
  * from the others) */
 #define LB_OPT_TCP_CHECK     (1u << 24)
@@ -116,7 +119,11 @@ struct lb_logtarget {
 struct lb_bind {
     struct lb_bind *next;
     struct lk_addr addr;
-    char *spec; /* as written, for messages */
+    char *spec;       /* as written, for messages */
+    int v6only;       /* -1: the kernel's default; v4v6 0, v6only 1 */
+    unsigned backlog; /* listen(2) backlog; 0: 1024 */
+    unsigned defer_accept, tfo, transparent, mss;
+    char interface[16]; /* SO_BINDTODEVICE */
     const char *file;
     unsigned line;
 };
@@ -247,8 +254,8 @@ struct lb_proxy {
      * word is stored as LB_CFG_WORD_SPACE so that the word stays one. */
     const char **extra_file; /* FILE:LINE of each extra line, for messages */
     unsigned *extra_line;
-    struct lb_http_px *http; /* rules and http settings: lbd/cfg/http_cfg.h */
-    struct lb_stktable *stk; /* its stick-table, or NULL (lbd/core/stktable.h) */
+    struct lb_http_px *http;  /* rules and http settings: lbd/cfg/http_cfg.h */
+    struct lb_stktable *stk;  /* its stick-table, or NULL (lbd/core/stktable.h) */
     struct lb_check_cfg *chk; /* tcp-check steps (check_cfg.c), NULL if none */
     /* shared: */
     _Atomic unsigned cur_conns;
@@ -291,12 +298,12 @@ struct lb_global {
     char *pidfile;
     uid_t uid;
     gid_t gid;
-    char *checkd_socket; /* our keyword: where checkd listens */
-    int nosplice;        /* never use splice(2) */
-    int master_worker;   /* "master-worker": as -W (lbd/core/master.h) */
-    char *chroot;        /* "chroot DIR": the worker's jail (needs -W) */
-    unsigned ulimit_n;   /* "ulimit-n N": RLIMIT_NOFILE set at start; 0: as inherited */
-    int dumpable;        /* "set-dumpable": core dumps allowed after dropping privileges */
+    char *checkd_socket;      /* our keyword: where checkd listens */
+    int nosplice;             /* never use splice(2) */
+    int master_worker;        /* "master-worker": as -W (lbd/core/master.h) */
+    char *chroot;             /* "chroot DIR": the worker's jail (needs -W) */
+    unsigned ulimit_n;        /* "ulimit-n N": RLIMIT_NOFILE set at start; 0: as inherited */
+    int dumpable;             /* "set-dumpable": core dumps allowed after dropping privileges */
     char *node, *description; /* shown by show info and the stats page */
     const char *chroot_file;
     unsigned chroot_line;
@@ -304,9 +311,9 @@ struct lb_global {
 
 struct lb_cfg {
     struct lb_global global;
-    struct lb_proxy *proxies;      /* frontends, backends, listens in file order */
-    struct lb_proxy *defaults;     /* every defaults section, for named lookup */
-    struct lb_userlist *userlists; /* lbd/cfg/userlist.h */
+    struct lb_proxy *proxies;       /* frontends, backends, listens in file order */
+    struct lb_proxy *defaults;      /* every defaults section, for named lookup */
+    struct lb_userlist *userlists;  /* lbd/cfg/userlist.h */
     struct lb_resolvers *resolvers; /* lbd/cfg/resolvers.h */
     char *path;
     char **files; /* every file read, so objects can point at their FILE */

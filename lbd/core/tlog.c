@@ -60,14 +60,25 @@ size_t lb_tcplog_format(char *buf, size_t len, const struct lb_tcplog_rec *r)
     int n;
 
     n = snprintf(buf + h, len - h,
-                 "%s %s/%s %lld/%lld/%lld %llu %c%c "
+                 "%s %s/%s %lld/%lld/%s%lld %s%llu %c%c "
                  "%u/%u/%u/%u/%s%u %u/%u",
                  r->frontend, r->backend ? r->backend : r->frontend,
                  r->server ? r->server : "<NOSRV>", (long long)r->tw, (long long)r->tc,
-                 (long long)r->tt, (unsigned long long)r->bytes_read, r->term[0], r->term[1],
-                 r->actconn, r->feconn, r->beconn, r->srvconn, r->redispatched ? "+" : "",
-                 r->retries, r->srv_queue, r->be_queue);
+                 r->asap ? "+" : "", (long long)r->tt, r->asap ? "+" : "",
+                 (unsigned long long)r->bytes_read, r->term[0], r->term[1], r->actconn, r->feconn,
+                 r->beconn, r->srvconn, r->redispatched ? "+" : "", r->retries, r->srv_queue,
+                 r->be_queue);
     return h + clamp(n, len - h);
+}
+
+int lb_tlog_level(const struct lb_proxy *fe, const char term[2], int status)
+{
+    /* HAProxy's "error": a termination flag other than '-', or a 5xx */
+    int error = term[0] != '-' || term[1] != '-' || status >= 500;
+
+    if (!error && (fe->options & LB_OPT_DONTLOG_NORMAL))
+        return 0;
+    return error && (fe->options & LB_OPT_LOG_SEP_ERRORS) ? 3 : 6;
 }
 
 int lb_tlog_enabled(const struct lb_proxy *fe, const struct lb_global *g)

@@ -29,6 +29,7 @@ struct lb_tcplog_rec {
     unsigned actconn, feconn, beconn, srvconn, retries;
     int redispatched;
     unsigned srv_queue, be_queue;
+    int asap; /* option logasap: logged at connect, Tt and bytes so far ('+') */
 };
 
 void lb_tlog_init(struct lb_tlog *t);
@@ -43,6 +44,12 @@ size_t lb_tcplog_format(char *buf, size_t len, const struct lb_tcplog_rec *r);
  * most LEN bytes (NUL included); returns the bytes written, without the
  * NUL. */
 size_t lb_tlog_head(char *buf, size_t len, const struct lk_addr *client, uint64_t wall_us);
+
+/* The syslog level of a session's line and whether to send it at all
+ * (0), from the frontend's options: dontlog-normal drops sessions that
+ * ended normally (termination flags "--"), log-separate-errors sends the
+ * others at 'err' (3) instead of 'info' (6), as HAProxy does. */
+int lb_tlog_level(const struct lb_proxy *fe, const char term[2], int status);
 
 /* True if the frontend logs at all (own targets or "log global"). */
 int lb_tlog_enabled(const struct lb_proxy *fe, const struct lb_global *g);

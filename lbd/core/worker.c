@@ -99,6 +99,29 @@ void lb_worker_kick_queue(struct lb_worker *w)
 /* TCP_NODELAY and SO_KEEPALIVE set on the listening socket are inherited
  * by every accepted one: one setsockopt per listener instead of one per
  * connection. */
+/* The bind line's socket options (v4v6/v6only, defer-accept, tfo,
+ * transparent, mss, interface). Returns 0 or -1 with errno. */
+static int bind_options(int fd, const struct lb_bind *b)
+{
+    int one = 1, v = b->v6only, qlen = 256, mss = (int)b->mss, secs = 1;
+
+    if (v >= 0 && b->addr.u.sa.sa_family == AF_INET6 &&
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v, sizeof(v)) < 0)
+        return -1;
+    if (b->defer_accept && setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &secs, sizeof(secs)) < 0)
+        return -1;
+    if (b->tfo && setsockopt(fd, IPPROTO_TCP, TCP_FASTOPEN, &qlen, sizeof(qlen)) < 0)
+        return -1;
+    if (b->transparent && setsockopt(fd, SOL_IP, IP_TRANSPARENT, &one, sizeof(one)) < 0)
+        return -1;
+    if (mss && setsockopt(fd, IPPROTO_TCP, TCP_MAXSEG, &mss, sizeof(mss)) < 0)
+        return -1;
+    if (b->interface[0] && setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, b->interface,
+                                      (socklen_t)strlen(b->interface)) < 0)
+        return -1;
+    return 0;
+}
+
 int lb_listen_socket(const struct lb_proxy *fe, const struct lb_bind *b, int *ret)
 {
     int fd, one = 1, r;
@@ -112,7 +135,8 @@ int lb_listen_socket(const struct lb_proxy *fe, const struct lb_bind *b, int *re
          (LB_OPT_TCPKA | LB_OPT_CLITCPKA)))
         setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
     if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0 ||
-        bind(fd, &b->addr.u.sa, b->addr.len) < 0 || listen(fd, 1024) < 0) {
+        bind_options(fd, b) < 0 || bind(fd, &b->addr.u.sa, b->addr.len) < 0 ||
+        listen(fd, b->backlog ? (int)b->backlog : 1024) < 0) {
         r = -errno;
         close(fd);
         return r;

@@ -25,13 +25,14 @@ enum match {
     M_INT,
     M_IP,
     M_FOUND,
-    M_BOOL
+    M_BOOL,
+    M_BIN
 };
 
 static const char *const match_names[] = {
-    [M_STR] = "str", [M_BEG] = "beg", [M_END] = "end",     [M_SUB] = "sub",
-    [M_DIR] = "dir", [M_DOM] = "dom", [M_REG] = "reg",     [M_LEN] = "len",
-    [M_INT] = "int", [M_IP] = "ip",   [M_FOUND] = "found", [M_BOOL] = "bool",
+    [M_STR] = "str",     [M_BEG] = "beg",   [M_END] = "end", [M_SUB] = "sub", [M_DIR] = "dir",
+    [M_DOM] = "dom",     [M_REG] = "reg",   [M_LEN] = "len", [M_INT] = "int", [M_IP] = "ip",
+    [M_FOUND] = "found", [M_BOOL] = "bool", [M_BIN] = "bin",
 };
 
 struct net {
@@ -343,6 +344,24 @@ static int add_value(struct crit *c, const char *op, const char *v, char **err)
     case M_FOUND:
     case M_BOOL:
         return lk_cfg_err(err, "'-m %s' takes no value, got '%s'", match_names[c->match], v);
+    case M_BIN: { /* hex digits: the bytes to match exactly */
+        size_t n = strlen(v), k;
+        char *b;
+
+        if (n == 0 || n % 2 || strspn(v, "0123456789abcdefABCDEF") != n)
+            return lk_cfg_err(err, "'-m bin': '%s' is not an even number of hex digits", v);
+        if (grow((void **)&c->vals, c->nvals, sizeof(*c->vals)) < 0 ||
+            grow((void **)&c->lens, c->nvals, sizeof(*c->lens)) < 0 || !(b = malloc(n / 2 + 1)))
+            return -ENOMEM;
+        for (k = 0; k < n / 2; k++) {
+            char hx[3] = {v[2 * k], v[2 * k + 1], 0};
+
+            b[k] = (char)strtoul(hx, NULL, 16);
+        }
+        c->vals[c->nvals] = b;
+        c->lens[c->nvals++] = n / 2;
+        return 0;
+    }
     default:
         if (grow((void **)&c->vals, c->nvals, sizeof(*c->vals)) < 0 ||
             grow((void **)&c->lens, c->nvals, sizeof(*c->lens)) < 0 ||
@@ -386,7 +405,7 @@ static int parse_match_flag(struct crit *c, const char *m, char **err)
         }
     return lk_cfg_err(err,
                       "match method '-m %s' is not supported by lbd (str, beg, end, sub, dir, dom, "
-                      "reg, len, int, ip, found, bool)",
+                      "reg, len, int, ip, found, bool, bin)",
                       m);
 }
 
@@ -402,7 +421,8 @@ static int parse_crit(struct crit *c, int argc, char **argv, char **err)
     const char *op = NULL;
     int i, r, flags = 1, nfiles = 0;
 
-    r = parse_expr(c, argv[0], LB_SMP_USE_REQ | LB_SMP_USE_RSP, err);
+    /* where the ACL may run is checked where a condition uses it */
+    r = parse_expr(c, argv[0], LB_SMP_USE_REQ | LB_SMP_USE_RSP | LB_SMP_USE_PAYLOAD, err);
     for (i = 1; i < argc && r == 0; i++) {
         if (flags && strcmp(argv[i], "-i") == 0) {
             c->icase = 1;
@@ -484,6 +504,16 @@ struct lb_cond *lb_cond_free(struct lb_cond *c)
     free(c->terms);
     free(c);
     return NULL;
+}
+
+unsigned lb_cond_uses(const struct lb_cond *c)
+{
+    unsigned u = 0;
+    size_t i;
+
+    for (i = 0; c && i < c->nterms; i++)
+        u |= c->terms[i].acl->uses;
+    return u;
 }
 
 static int add_term(struct lb_cond *c, const struct lb_acl *a, int neg, int or_before)
@@ -582,7 +612,9 @@ static int parse_terms(const struct lb_acl_set *set,
         }
         if ((a->uses & avail) != a->uses)
             return lk_cfg_err(err, "ACL '%s' reads the %s, which does not exist here", a->name,
-                              (a->uses & ~avail & LB_SMP_USE_REQ) ? "request" : "response");
+                              (a->uses & ~avail & LB_SMP_USE_REQ)   ? "request"
+                              : (a->uses & ~avail & LB_SMP_USE_RSP) ? "response"
+                                                                    : "tcp payload");
         r = add_term(c, a, neg, orb);
         if (r < 0)
             return r;
@@ -649,6 +681,8 @@ static int match_one(const struct crit *c, size_t k, const char *v, size_t vl)
     switch (c->match) {
     case M_STR:
         return pl == vl && eq(p, v, vl, c->icase);
+    case M_BIN:
+        return pl == vl && memcmp(p, v, vl) == 0;
     case M_BEG:
         return pl <= vl && eq(p, v, pl, c->icase);
     case M_END:

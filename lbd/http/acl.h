@@ -51,6 +51,9 @@ int lb_cond_parse(const struct lb_acl_set *set,
 /* NULL-safe; returns NULL. */
 struct lb_cond *lb_cond_free(struct lb_cond *c);
 
+/* What the condition reads (LB_SMP_USE_*); 0 for NULL. */
+unsigned lb_cond_uses(const struct lb_cond *c);
+
 /* Evaluate against one exchange; a NULL condition is true. */
 int lb_cond_eval(const struct lb_cond *c, struct lb_smp_ctx *ctx);
 

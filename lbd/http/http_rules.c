@@ -13,6 +13,7 @@
 #include "common/cfgkw.h"
 #include "common/cfglex.h"
 #include "lbd/cfg/cfg.h"
+#include "lbd/cfg/http_cfg.h"
 #include "lbd/core/stkctr.h"
 #include "lbd/http/http_msg.h"
 #include "lbd/http/http_rules.h"
@@ -611,7 +612,8 @@ int lb_rule_parse(struct lb_rule **list,
         p.i = 0;
     if (phase >= LB_RULE_TCP_CONN) { /* "tcp-request connection|content ACTION" */
         p.i = 2;
-        p.avail = 0; /* addresses and counters: lbd inspects no payload */
+        /* before any byte: addresses and counters; content: the payload too */
+        p.avail = phase == LB_RULE_TCP_CONTENT ? LB_SMP_USE_PAYLOAD : 0;
     }
     if (p.i >= argc)
         return lk_cfg_err(err, "%s: expected an action", argv[0]);
@@ -659,6 +661,15 @@ int lb_rule_parse(struct lb_rule **list,
     }
     append(list, p.r);
     return 0;
+}
+
+unsigned lb_rule_list_uses(const struct lb_rule *r)
+{
+    unsigned u = 0;
+
+    for (; r; r = r->next)
+        u |= lb_cond_uses(r->cond) | (r->key ? lb_sexpr_uses(r->key) : 0);
+    return u;
 }
 
 int lb_rule_find_promex(const struct lb_rule *list, const struct lb_cond **ret_cond)
@@ -1191,7 +1202,15 @@ static void run_sc(struct lb_rule_io *io, const struct lb_rule *r)
 enum lb_rule_verdict lb_rule_run(const struct lb_rule *r, struct lb_rule_io *io)
 {
     for (; r; r = r->next) {
-        if (!lb_cond_eval(r->cond, io->smp))
+        int hit;
+
+        io->smp->need_more = 0;
+        hit = lb_cond_eval(r->cond, io->smp);
+        /* a condition on bytes not arrived yet is judged when they are
+         * (within tcp-request inspect-delay), as HAProxy does */
+        if (io->smp->need_more && r->phase == LB_RULE_TCP_CONTENT)
+            return LB_RULE_WAIT;
+        if (!hit)
             continue;
         switch (r->act) {
         case A_ALLOW:
@@ -1406,6 +1425,9 @@ static void conn_ctx(struct lb_smp_ctx *c, const struct lb_conn_info *ci, struct
     c->dst = ci->dst;
     c->sc = ci->sc;
     c->vars = ci->vars;
+    c->payload = ci->payload;
+    c->payload_len = ci->payload_len;
+    c->payload_final = ci->payload_final;
     c->deftable = t;
     c->now_ms = ci->now_ms;
 }
@@ -1444,4 +1466,21 @@ void lb_stick_store_conn(const struct lb_stick *list, const struct lb_conn_info 
         return;
     conn_ctx(&c, ci, NULL);
     lb_stick_store(list, &c, puid);
+}
+
+struct lb_proxy *lb_switch_conn(const struct lb_switch *r, const struct lb_conn_info *ci)
+{
+    struct lb_smp_ctx c;
+    int hit;
+
+    conn_ctx(&c, ci, NULL);
+    for (; r; r = r->next) {
+        c.need_more = 0;
+        hit = lb_cond_eval(r->cond, &c);
+        if (c.need_more)
+            return LB_SWITCH_WAIT;
+        if (hit)
+            return r->be;
+    }
+    return NULL;
 }

@@ -48,6 +48,9 @@ int lb_rule_parse(struct lb_rule **list,
                   char **argv,
                   char **err);
 
+/* What the list's conditions and keys read (LB_SMP_USE_*). */
+unsigned lb_rule_list_uses(const struct lb_rule *list);
+
 /* Free a whole list; NULL-safe; returns NULL. */
 struct lb_rule *lb_rule_list_free(struct lb_rule *list);
 
@@ -86,6 +89,7 @@ enum lb_rule_verdict {
     LB_RULE_REJECT,       /* tcp-request reject: close at once */
     LB_RULE_DROP,         /* silent-drop: close with a reset, say nothing */
     LB_RULE_TARPIT,       /* tarpit: answer io->status after `timeout tarpit` */
+    LB_RULE_WAIT,         /* tcp-request content: a condition needs more payload */
 };
 
 /* After the whole file: each track-sc rule's table (its "table NAME", or
@@ -127,6 +131,9 @@ void lb_stick_store(const struct lb_stick *list, struct lb_smp_ctx *c, unsigned 
  * counters, the time. For tcp-request rules and stick rules in mode tcp. */
 struct lb_conn_info {
     const struct lk_addr *src, *dst;
+    const uint8_t *payload; /* tcp-request content: what the client sent so far */
+    size_t payload_len;
+    int payload_final;
     struct lb_stkctr *sc;
     struct lb_vars *vars;
     uint64_t now_ms;
@@ -137,6 +144,12 @@ struct lb_conn_info {
 enum lb_rule_verdict lb_rule_run_conn(const struct lb_rule *list,
                                       struct lb_stktable *deftable,
                                       const struct lb_conn_info *ci);
+
+/* mode tcp use_backend: the backend the first matching rule names (NULL:
+ * the default), or LB_SWITCH_WAIT when a condition needs more payload. */
+struct lb_switch;
+#define LB_SWITCH_WAIT ((struct lb_proxy *)1)
+struct lb_proxy *lb_switch_conn(const struct lb_switch *list, const struct lb_conn_info *ci);
 
 /* Stick rules with only the connection's data: the server id to use (0:
  * none), and the store after a server was chosen. */

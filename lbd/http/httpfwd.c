@@ -70,6 +70,7 @@ struct hsess {
     uint8_t redispatched;
     uint8_t reply_ka;    /* a rule's reply keeps the connection (return, redirect) */
     uint8_t nolog;       /* monitor-uri requests are not logged, as in HAProxy */
+    uint8_t logged;      /* option logasap: the line went out with the response head */
     char *caps;          /* captured header values (frontend's capture lines), or NULL */
     struct lb_vars vars; /* set-var: the session's and the transaction's */
     uint8_t body_sent;   /* request body bytes left for a server: no retry */
@@ -189,19 +190,32 @@ static void count_txn(struct hsess *s)
     }
 }
 
+static void emit_log(struct hsess *s, int asap);
+
 static void log_txn(struct hsess *s)
 {
-    const struct lb_global *g = &s->w->cfg->global;
-    struct lb_httplog_rec r;
     uint64_t now = now_ms(s);
-    char line[1024], capbuf[512];
-    size_t n;
 
     if (s->in_txn) {
         count_txn(s);
         lb_stkctr_request_end(s->stk, s->status, s->bytes_in, s->bytes_out, now);
         lb_vars_end_txn(&s->vars);
     }
+    if (!s->logged)
+        emit_log(s, 0);
+}
+
+/* The httplog line; asap (option logasap): sent with the response head,
+ * the total time and bytes so far marked '+', as HAProxy does. */
+static void emit_log(struct hsess *s, int asap)
+{
+    int level;
+    const struct lb_global *g = &s->w->cfg->global;
+    struct lb_httplog_rec r;
+    uint64_t now = now_ms(s);
+    char line[1024], capbuf[512];
+    size_t n;
+
     if (!s->in_txn || s->nolog || !lb_tlog_enabled(s->fe, g))
         return;
     memset(&r, 0, sizeof(r));
@@ -218,7 +232,8 @@ static void log_txn(struct hsess *s)
     r.trsp = s->t_rsp && s->t_connected ? (int64_t)(s->t_rsp - s->t_connected) : -1;
     r.ta = (int64_t)(now - s->t_req);
     r.status = s->status ? s->status : -1;
-    r.bytes = s->bytes_out;
+    r.bytes = asap ? s->rlen : s->bytes_out;
+    r.asap = asap;
     memcpy(r.term, s->term, 2);
     r.term[2] = s->ck_in;
     r.term[3] = s->ck_out;
@@ -244,7 +259,9 @@ static void log_txn(struct hsess *s)
         r.captures = capbuf;
     }
     n = lb_httplog_format(line, sizeof(line), &r);
-    lb_tlog_send(&s->w->tlog, s->fe, g, 6, line, n);
+    level = lb_tlog_level(s->fe, s->term, s->status);
+    if (level)
+        lb_tlog_send(&s->w->tlog, s->fe, g, level, line, n);
 }
 
 static void count_bytes(struct hsess *s)
@@ -1428,6 +1445,10 @@ static int final_head(struct hsess *s, int len)
         send_error(s, 502, "PH");
         return -1;
     }
+    if (opts(s) & LB_OPT_LOGASAP) {
+        emit_log(s, 1);
+        s->logged = 1;
+    }
     s->soff += (uint32_t)len;
     s->rs = m->body == HTTP1_BODY_NONE ? RS_DONE : RS_BODY;
     s->rsp_left = m->body == HTTP1_BODY_CL ? m->content_length : 0;
@@ -1640,7 +1661,7 @@ static void reset_txn(struct hsess *s)
     s->status = 0;
     s->attempts = s->ntried = 0;
     s->redispatched = s->got_rsp = s->reused = s->no_reuse = s->body_sent = 0;
-    s->nolog = 0;
+    s->nolog = s->logged = 0;
     s->rsp_hold = 0;
     s->s_eof = 0;
     s->t_head = s->t_conn = s->t_connected = s->t_sent = s->t_rsp = 0;

@@ -31,6 +31,7 @@ struct lb_httplog_rec {
     int redispatched;
     unsigned srv_queue, be_queue;
     const char *captures; /* " {req1|req2} {rsp1}" ready to log, or NULL */
+    int asap;             /* option logasap: logged with the response head, '+' */
     const char *reqline;  /* not NUL-terminated; escaped when logged */
     size_t reqline_len;   /* bytes past LB_HTTPLOG_REQLINE_MAX are not logged */
 };

@@ -17,6 +17,7 @@
 #include "lbd/core/stkctr.h"
 #include "lbd/http/sample.h"
 #include "lbd/http/vars.h"
+#include "proto/tls_hello.h"
 
 #define MAX_ARGS 4
 
@@ -48,6 +49,10 @@ enum fetch {
     F_HTTP_AUTH_USER,
     F_VAR,     /* var(SCOPE.NAME[,DEFAULT]) */
     F_CSTR,    /* str(TEXT): a constant */
+    F_REQ_LEN, /* req.len: bytes the tcp client sent so far */
+    F_REQ_PAYLOAD,
+    F_SSL_HELLO,
+    F_SSL_SNI,
     F_CINT,    /* int(N): a constant */
     F_SC,      /* sc_X(N) / scN_X: the session's tracked counter */
     F_SRC_STK, /* src_X([TABLE]): the client address's entry */
@@ -90,7 +95,8 @@ struct lb_sexpr {
     const struct lb_userlist *ul; /* http_auth*: resolved after the file */
     struct lb_stktable *table;    /* src_X(TABLE): resolved after the file */
     uint8_t ctr, stk_data, stk_op, div1024;
-    char *vdef; /* var(NAME,DEFAULT) */
+    char *vdef;    /* var(NAME,DEFAULT) */
+    int64_t count; /* req.payload: LENGTH (occ holds OFFSET) */
     uint8_t fetch, type, uses;
     char *arg; /* header, parameter or cookie name */
     size_t arg_len;
@@ -139,6 +145,13 @@ static const struct {
     {"var", F_VAR, LB_SMP_STR, 0, 1},
     {"str", F_CSTR, LB_SMP_STR, 0, 1},
     {"int", F_CINT, LB_SMP_INT, 0, 1},
+    {"req.len", F_REQ_LEN, LB_SMP_INT, LB_SMP_USE_PAYLOAD, 0},
+    {"req_len", F_REQ_LEN, LB_SMP_INT, LB_SMP_USE_PAYLOAD, 0},
+    {"req.payload", F_REQ_PAYLOAD, LB_SMP_STR, LB_SMP_USE_PAYLOAD, 2},
+    {"req.ssl_hello_type", F_SSL_HELLO, LB_SMP_INT, LB_SMP_USE_PAYLOAD, 0},
+    {"req_ssl_hello_type", F_SSL_HELLO, LB_SMP_INT, LB_SMP_USE_PAYLOAD, 0},
+    {"req.ssl_sni", F_SSL_SNI, LB_SMP_STR, LB_SMP_USE_PAYLOAD, 0},
+    {"req_ssl_sni", F_SSL_SNI, LB_SMP_STR, LB_SMP_USE_PAYLOAD, 0},
 };
 
 static struct lb_smp_refs *refs; /* the config being parsed, see sample.h */
@@ -410,7 +423,9 @@ static int parse_fetch(struct lb_sexpr *e, const char *s, size_t len, unsigned a
     else if ((fetches[i].uses & avail) != fetches[i].uses)
         r = lk_cfg_err(err, "fetch '%s' reads the %s, which does not exist where it is used",
                        fetches[i].name,
-                       (fetches[i].uses & LB_SMP_USE_REQ) ? "request" : "response");
+                       (fetches[i].uses & LB_SMP_USE_REQ)   ? "request"
+                       : (fetches[i].uses & LB_SMP_USE_RSP) ? "response"
+                                                            : "tcp payload");
     else if ((fetches[i].arg == 0 && na > 0) || (fetches[i].arg == 1 && na == 0) || na > 2)
         r = lk_cfg_err(err, "fetch '%s': wrong number of arguments", fetches[i].name);
     if (r == 0) {
@@ -424,6 +439,15 @@ static int parse_fetch(struct lb_sexpr *e, const char *s, size_t len, unsigned a
         } else if (fetches[i].arg == 1) {
             r = lk_cfg_err(err, "fetch '%s' needs a name", fetches[i].name);
         }
+        if (r == 0 && e->fetch == F_REQ_PAYLOAD) {
+            int64_t off = 0, plen = 0;
+
+            if (na != 2 || lk_parse_int(e->arg, 0, 65536, &off) < 0 ||
+                lk_parse_int(args[1], 0, 65536, &plen) < 0)
+                r = lk_cfg_err(err, "req.payload: expected (OFFSET,LENGTH)");
+            e->occ = off;
+            e->count = plen;
+        }
         if (r == 0 && e->fetch == F_CINT && lk_parse_int(e->arg, INT64_MIN, INT64_MAX, &e->occ) < 0)
             r = lk_cfg_err(err, "int(%s): not an integer", e->arg);
         if (r == 0 && e->fetch == F_VAR) {
@@ -432,7 +456,8 @@ static int parse_fetch(struct lb_sexpr *e, const char *s, size_t len, unsigned a
             r = lb_var_name_parse(e->arg, &sc, err);
             if (r == 0 && na == 2 && !(e->vdef = strdup(args[1])))
                 r = -ENOMEM;
-        } else if (r == 0 && na == 2 && lk_parse_int(args[1], -64, 64, &e->occ) < 0)
+        } else if (r == 0 && na == 2 && e->fetch != F_REQ_PAYLOAD &&
+                   lk_parse_int(args[1], -64, 64, &e->occ) < 0)
             r = lk_cfg_err(err, "fetch '%s': invalid occurrence '%s'", fetches[i].name, args[1]);
         if (r == 0 && (e->fetch == F_HTTP_AUTH || e->fetch == F_HTTP_AUTH_GROUP))
             r = refs_add(e, err);
@@ -953,6 +978,44 @@ static int fetch_stk(const struct lb_sexpr *e, struct lb_smp_ctx *c, struct lb_s
     return 1;
 }
 
+/* What the tcp client sent first. A value that more bytes could change
+ * is not given yet (need_more), as HAProxy waits within inspect-delay. */
+static int fetch_payload(const struct lb_sexpr *e, struct lb_smp_ctx *c, struct lb_smp *out)
+{
+    struct tls_hello h;
+    int r;
+
+    if (!c->payload && !c->payload_final)
+        return 0;
+    switch (e->fetch) {
+    case F_REQ_LEN:
+        set_int(out, (int64_t)c->payload_len, LB_SMP_INT);
+        return 1;
+    case F_REQ_PAYLOAD:
+        if ((size_t)(e->occ + e->count) > c->payload_len || (e->count == 0 && !c->payload_final)) {
+            c->need_more |= !c->payload_final;
+            return 0;
+        }
+        set_str(out, c->payload + e->occ,
+                e->count ? (size_t)e->count : c->payload_len - (size_t)e->occ);
+        return 1;
+    default:
+        r = tls_hello_parse(c->payload, c->payload_len, e->fetch == F_SSL_HELLO, &h);
+        if (r == 0)
+            c->need_more |= !c->payload_final;
+        if (r != 1)
+            return 0;
+        if (e->fetch == F_SSL_HELLO) {
+            set_int(out, h.hs_type, LB_SMP_INT);
+            return 1;
+        }
+        if (!h.sni)
+            return 0;
+        set_str(out, h.sni, h.sni_len);
+        return 1;
+    }
+}
+
 static int fetch_var(const struct lb_sexpr *e, struct lb_smp_ctx *c, struct lb_smp *out)
 {
     const struct lb_var *v = lb_vars_get(c->vars, e->arg);
@@ -971,6 +1034,11 @@ static int fetch_var(const struct lb_sexpr *e, struct lb_smp_ctx *c, struct lb_s
 static int fetch(const struct lb_sexpr *e, struct lb_smp_ctx *c, unsigned occ, struct lb_smp *out)
 {
     switch (e->fetch) {
+    case F_REQ_LEN:
+    case F_REQ_PAYLOAD:
+    case F_SSL_HELLO:
+    case F_SSL_SNI:
+        return fetch_payload(e, c, out);
     case F_VAR:
         return fetch_var(e, c, out);
     case F_CSTR:

@@ -18,7 +18,9 @@
  * http_req_cnt, http_req_rate, http_err_cnt, http_err_rate, bytes_in_rate,
  * bytes_out_rate, get_gpc0, gpc0_rate, get_gpt0, inc_gpc0, clr_gpc0, and
  * sc_tracked(N) / scN_tracked; var(SCOPE.NAME[,DEFAULT]); the constants
- * str(TEXT) and int(N).
+ * str(TEXT) and int(N); in mode tcp, what the client sent first: req.len,
+ * req.payload(OFF,LEN), req.ssl_hello_type, req.ssl_sni (and their req_
+ * spellings).
  * Converters: lower, upper, length, base64, hex, url_dec, field(N,DELIM),
  * word(N,DELIM), regsub(RE,SUBST[,g|i]), map / map_str / map_beg /
  * map_end / map_sub (FILE[,DEFAULT]).
@@ -36,8 +38,9 @@
 #include "proto/http1.h"
 
 /* What an expression reads (lb_sexpr_uses). */
-#define LB_SMP_USE_REQ (1u << 0) /* the request head */
-#define LB_SMP_USE_RSP (1u << 1) /* the response head */
+#define LB_SMP_USE_REQ     (1u << 0) /* the request head */
+#define LB_SMP_USE_RSP     (1u << 1) /* the response head */
+#define LB_SMP_USE_PAYLOAD (1u << 2) /* the bytes a tcp client sent first (tcp-request content) */
 
 enum lb_smp_type { LB_SMP_NONE = 0, LB_SMP_STR, LB_SMP_INT, LB_SMP_ADDR, LB_SMP_BOOL };
 
@@ -65,6 +68,10 @@ struct lb_smp_ctx {
     struct lb_vars *vars;         /* the session's variables, or NULL */
     struct lb_stktable *deftable; /* the table of the proxy whose rule runs */
     uint64_t now_ms;              /* for rates */
+    const uint8_t *payload;       /* mode tcp: what the client sent so far */
+    size_t payload_len;
+    int payload_final; /* no more will come (closed, delay over, buffer full) */
+    int need_more;     /* set by a payload fetch that could not decide yet */
     char chunk[2][LB_SMP_CHUNK];
     unsigned next_chunk;
 };

@@ -23,7 +23,9 @@
 #define MAX_TRIED  8
 #define SPLICE_LEN (256u * 1024)
 
-enum sess_state { ST_NEW = 0, ST_QUEUE, ST_CONNECT, ST_DATA, ST_CLOSED, ST_MAX };
+/* ST_INSPECT: tcp-request inspect-delay, the client's first bytes read and
+ * held (not forwarded) until the content rules and use_backend decide. */
+enum sess_state { ST_NEW = 0, ST_INSPECT, ST_QUEUE, ST_CONNECT, ST_DATA, ST_CLOSED, ST_MAX };
 
 /* One direction of the byte stream. Invariant: while pending(h) the source
  * is not read, so at most one buffer (or one pipe) is held per half. */
@@ -60,6 +62,7 @@ struct sess {
     struct lb_stkctr sc[LB_STKCTR_N]; /* tracked stick counters */
     struct lk_addr loc;               /* the frontend address (dst), once asked */
     struct lb_vars vars;              /* set-var */
+    uint8_t logged;                   /* option logasap: logged once connected */
 };
 
 static void update(struct sess *s);
@@ -96,16 +99,20 @@ static void half_release(struct lb_worker *w, struct half *h)
     }
 }
 
-static void log_session(struct sess *s, uint64_t now)
+/* The tcplog line: at the end, or (option logasap) once connected, with
+ * Tt and bytes so far marked '+'. */
+static void log_session(struct sess *s, uint64_t now, int asap)
 {
     struct lb_daemon *d = s->w->d;
     struct lb_tcplog_rec r;
     char line[1024];
     size_t n;
+    int level;
 
-    if (!lb_tlog_enabled(s->fe, &s->w->cfg->global))
+    if (s->logged || !lb_tlog_enabled(s->fe, &s->w->cfg->global))
         return;
-    if ((s->fe->options & LB_OPT_DONTLOGNULL) && s->c2s.bytes == 0 && s->s2c.bytes == 0)
+    s->logged = (uint8_t)asap;
+    if (!asap && (s->fe->options & LB_OPT_DONTLOGNULL) && s->c2s.bytes == 0 && s->s2c.bytes == 0)
         return;
     memset(&r, 0, sizeof(r));
     r.client = &s->cli;
@@ -127,8 +134,10 @@ static void log_session(struct sess *s, uint64_t now)
     r.redispatched = s->redispatched;
     r.srv_queue = s->srv ? atomic_load(&s->srv->queued) : 0;
     r.be_queue = s->be ? atomic_load(&s->be->queued) : 0;
+    r.asap = asap;
     n = lb_tcplog_format(line, sizeof(line), &r);
-    lb_tlog_send(&s->w->tlog, s->fe, &s->w->cfg->global, 6, line, n);
+    if ((level = lb_tlog_level(s->fe, s->term, 0)))
+        lb_tlog_send(&s->w->tlog, s->fe, &s->w->cfg->global, level, line, n);
 }
 
 static void close_fd(int fd, int rst)
@@ -170,7 +179,7 @@ static void finish(struct sess *s, const char *term, int rst_cli, int rst_srv)
         memcpy(s->term, term, 2);
     if (was_queued)
         s->tq = uv_now(&w->loop); /* Tw reports the time spent queued */
-    log_session(s, lk_mono_ms());
+    log_session(s, lk_mono_ms(), 0);
     count_bytes(s);
     lb_stkctr_bytes(s->sc, s->c2s.bytes, s->s2c.bytes, uv_now(&w->loop));
     lb_stkctr_release_all(s->sc, uv_now(&w->loop));
@@ -238,10 +247,15 @@ static uint64_t deadline(const struct sess *s, char *side)
     case ST_DATA:
         t = idle_timeout(s, side);
         return t ? s->last + t : 0;
+    case ST_INSPECT:
+        *side = 'c';
+        return s->t0 + s->fe->http->inspect_delay;
     default:
         return 0;
     }
 }
+
+static void inspect(struct sess *s, int final);
 
 static void on_timer(uv_timer_t *t);
 
@@ -287,6 +301,9 @@ static void on_timer(uv_timer_t *t)
         break;
     case ST_DATA:
         finish(s, side == 'c' ? "cD" : "sD", 0, 0);
+        break;
+    case ST_INSPECT: /* the delay is over: the rules decide with what came */
+        inspect(s, 1);
         break;
     default:
         break;
@@ -417,6 +434,31 @@ static int half_read(struct sess *s, struct half *h, int src, int dst, int src_i
     return 0;
 }
 
+/* ST_INSPECT: append what the client sent, then let the rules look. */
+static void inspect_read(struct sess *s)
+{
+    struct half *h = &s->c2s;
+    uint32_t bs = s->w->bufsize;
+    ssize_t n;
+
+    if (!h->buf && !(h->buf = lb_worker_buf_get(s->w))) {
+        finish(s, "PR", 0, 0);
+        return;
+    }
+    n = recv(s->cfd, h->buf + h->len, bs - h->len, MSG_DONTWAIT);
+    if (n < 0 && errno == EAGAIN)
+        return;
+    if (n < 0) {
+        finish(s, "CR", 1, 0);
+        return;
+    }
+    if (n == 0)
+        h->eof = 1;
+    h->len += (uint32_t)n;
+    h->bytes += (uint64_t)n;
+    inspect(s, h->eof || h->len == bs);
+}
+
 static void on_client(uv_poll_t *p, int status, int events)
 {
     struct sess *s = p->data;
@@ -424,6 +466,12 @@ static void on_client(uv_poll_t *p, int status, int events)
     if (status < 0) {
         s->cev = 0;
         note_error(s, 1);
+        return;
+    }
+    if (s->state == ST_INSPECT) {
+        inspect_read(s);
+        if (s->state != ST_CLOSED)
+            update(s);
         return;
     }
     if ((events & UV_WRITABLE) && half_flush(s, &s->s2c, s->cfd, 1) < 0)
@@ -500,6 +548,8 @@ static void update(struct sess *s)
             sw |= UV_WRITABLE;
     } else if (s->state == ST_CONNECT) {
         sw = UV_WRITABLE;
+    } else if (s->state == ST_INSPECT) {
+        cw = s->c2s.eof ? 0 : UV_READABLE;
     }
     set_poll(&s->cp, &s->cev, cw, on_client);
     if (s->sp_init)
@@ -527,6 +577,8 @@ static void connected(struct sess *s)
 {
     s->state = ST_DATA;
     s->tc = s->last = uv_now(&s->w->loop);
+    if (s->fe->options & LB_OPT_LOGASAP)
+        log_session(s, lk_mono_ms(), 1);
     update(s);
 }
 
@@ -747,28 +799,92 @@ static void half_init(struct half *h)
     h->pfd[0] = h->pfd[1] = -1;
 }
 
-/* tcp-request connection and content rules: the frontend's, then the
- * backend's content rules. Returns 0 to go on, -1 when the session ended. */
+/* The backend a session goes to: it changes the backend's counts. */
+static void set_backend(struct sess *s, struct lb_proxy *be)
+{
+    if (be == s->be)
+        return;
+    if (s->be && s->be != s->fe)
+        atomic_fetch_sub(&s->be->cur_conns, 1);
+    s->be = be;
+    if (be != s->fe) {
+        atomic_fetch_add(&be->cur_conns, 1);
+        atomic_fetch_add(&be->cum_conns, 1);
+    }
+}
+
+/* tcp-request content rules and use_backend with the payload so far
+ * (final: no more will come). Returns 1 when decided (the session goes on
+ * to its backend or has ended), 0 to wait for more bytes. */
+static int content(struct sess *s, int final)
+{
+    const struct lb_http_px *fh = s->fe->http, *bh;
+    enum lb_rule_verdict v = LB_RULE_CONTINUE;
+    struct lb_proxy *be;
+    struct lb_conn_info ci;
+
+    conn_info(s, &ci);
+    ci.payload = (const uint8_t *)s->c2s.buf;
+    ci.payload_len = s->c2s.len;
+    ci.payload_final = final;
+    if (fh)
+        v = lb_rule_run_conn(fh->tcp_content, s->fe->stk, &ci);
+    if (v == LB_RULE_WAIT)
+        return 0;
+    if (v != LB_RULE_REJECT && v != LB_RULE_DROP && fh && fh->switching) {
+        be = lb_switch_conn(fh->switching, &ci);
+        if (be == LB_SWITCH_WAIT)
+            return 0;
+        if (be)
+            set_backend(s, be);
+    }
+    bh = s->be ? s->be->http : NULL;
+    if (v != LB_RULE_REJECT && v != LB_RULE_DROP && bh && bh != fh)
+        v = lb_rule_run_conn(bh->tcp_content, s->be->stk, &ci);
+    if (v == LB_RULE_WAIT)
+        return 0;
+    if (v == LB_RULE_REJECT || v == LB_RULE_DROP) {
+        atomic_fetch_add(&s->fe->denied_conn, 1);
+        finish(s, "PR", v == LB_RULE_DROP, 0);
+    } else if (!s->be) {
+        finish(s, "SC", 0, 0); /* no default backend and no rule matched */
+    } else {
+        dispatch(s);
+    }
+    return 1;
+}
+
+static void inspect(struct sess *s, int final)
+{
+    if (content(s, final) == 0 && final) /* nothing more will come */
+        content(s, 1);
+}
+
+/* tcp-request connection rules, then the content rules: at once, or after
+ * the first bytes when the frontend has an inspect-delay. Returns 0 when
+ * the session moves on (waits, dispatched or ended). */
 static int tcp_rules(struct sess *s)
 {
-    const struct lb_http_px *fh = s->fe->http, *bh = s->be ? s->be->http : NULL;
+    const struct lb_http_px *fh = s->fe->http;
     enum lb_rule_verdict v = LB_RULE_CONTINUE;
     struct lb_conn_info ci;
 
-    if (!(fh && (fh->tcp_conn || fh->tcp_content)) && !(bh && bh->tcp_content))
-        return 0;
-    conn_info(s, &ci);
-    if (fh)
+    if (fh && fh->tcp_conn) {
+        conn_info(s, &ci);
         v = lb_rule_run_conn(fh->tcp_conn, s->fe->stk, &ci);
-    if (fh && (v == LB_RULE_CONTINUE || v == LB_RULE_ALLOW))
-        v = lb_rule_run_conn(fh->tcp_content, s->fe->stk, &ci);
-    if (bh && bh != fh && (v == LB_RULE_CONTINUE || v == LB_RULE_ALLOW))
-        v = lb_rule_run_conn(bh->tcp_content, s->be->stk, &ci);
-    if (v != LB_RULE_REJECT && v != LB_RULE_DROP)
+        if (v == LB_RULE_REJECT || v == LB_RULE_DROP) {
+            atomic_fetch_add(&s->fe->denied_conn, 1);
+            finish(s, "PR", v == LB_RULE_DROP, 0);
+            return 0;
+        }
+    }
+    if (fh && fh->inspect_delay) {
+        s->state = ST_INSPECT;
+        update(s);
         return 0;
-    atomic_fetch_add(&s->fe->denied_conn, 1);
-    finish(s, "PR", v == LB_RULE_DROP, 0);
-    return -1;
+    }
+    content(s, 1);
+    return 0;
 }
 
 void lb_tcp_session_start(struct lb_worker *w,
@@ -778,7 +894,8 @@ void lb_tcp_session_start(struct lb_worker *w,
 {
     struct sess *s;
 
-    if (!fe->default_backend) { /* nothing to forward to: closed, as HAProxy does */
+    if (!fe->default_backend && !(fe->http && fe->http->switching)) {
+        /* nothing to forward to: closed, as HAProxy does */
         atomic_fetch_add(&fe->cum_conns, 1);
         close(fd);
         atomic_fetch_sub(&w->d->actconn, 1);
@@ -812,11 +929,10 @@ void lb_tcp_session_start(struct lb_worker *w,
     w->nsessions++;
     atomic_fetch_add(&fe->cur_conns, 1);
     atomic_fetch_add(&fe->cum_conns, 1);
-    if (s->be != fe) {
+    if (s->be && s->be != fe) {
         atomic_fetch_add(&s->be->cur_conns, 1);
         atomic_fetch_add(&s->be->cum_conns, 1);
     }
     /* TCP_NODELAY and SO_KEEPALIVE come from the listening socket */
-    if (tcp_rules(s) == 0)
-        dispatch(s);
+    tcp_rules(s);
 }

@@ -142,8 +142,14 @@ check "invalid reload: error logged" grep -q "reload failed: invalid configurati
 check "invalid reload: still serving" curl -sf -m 2 -o /dev/null "http://127.0.0.1:$PH/"
 # the file on disk is still invalid: a worker that dies now is replaced on
 # the text the master validated, not on the file
-W=$(cli "$T/master.sock" "show proc" | awk '/^# workers/ {w=1; next} /^#/ {w=0} w {print $1; exit}')
-kill -9 "$W"
+W=""
+for i in $(seq 1 40); do # the master may be busy finishing the failed reload
+  W=$(cli "$T/master.sock" "show proc" 2>/dev/null | awk '/^# workers/ {w=1; next} /^#/ {w=0} w {print $1; exit}') || true
+  [ -n "$W" ] && break
+  sleep 0.05
+done
+check "the worker's pid from show proc ($W)" test -n "$W"
+kill -9 "$W" 2>/dev/null || true
 for i in $(seq 1 100); do
   N=$(cli "$T/master.sock" "show proc" 2>/dev/null | awk '/^# workers/ {w=1; next} /^#/ {w=0} w {print $1; exit}')
   [ -n "$N" ] && [ "$N" != "$W" ] && curl -sf -m 1 -o /dev/null "http://127.0.0.1:$PH/" && break

@@ -48,7 +48,7 @@ static const struct err_case err_cases[] = {
     {FE_BE "  balance uri\n", "balance uri needs 'mode http'"},
     {FE_BE "  option tcpkeepalive\n", "unknown option 'tcpkeepalive'"},
     {FE_BE "  option tcplogg\n", "unknown option 'tcplogg'; did you mean 'tcplog'?"},
-    {FE_BE "  option tcplog\n", "option tcplog is not allowed in 'backend' section"},
+    {FE_BE "  option clitcpka\n", "option clitcpka is not allowed in 'backend' section"},
     {FE_BE "  retries many\n", "'retries' expects an integer between 0 and 100"},
     {FE_BE "  timeout connect 5x\n", "'connect' expects a time"},
     {FE_BE "  timeout sever 5s\n", "timeout: unknown kind 'sever'"},
@@ -77,7 +77,7 @@ static const struct err_case err_cases[] = {
     {"global\n  log\n", "'log' expects at least 2 arguments, got 0"},
     {"global\n  stats socket /tmp/x mode 999\n", "stats socket: invalid mode '999'"},
     {"global\n  stats socket /tmp/x level root\n", "stats socket: level must be 'user'"},
-    {"global\n  stats socket 127.0.0.1:9999\n", "only Unix socket paths are supported"},
+    {"global\n  stats socket 127.0.0.1:99999\n", "stats socket: invalid address '127.0.0.1:99999'"},
     {"global\n  stats socket /tmp/x mode\n", "stats socket: option 'mode' needs a value"},
     {"listen s\n  bind :9999\n  stats uri stats\n", "stats uri must start with '/'"},
     {"listen s\n  bind :9999\n  stats auth admin\n", "stats auth: expected 'user:password'"},
@@ -160,9 +160,12 @@ static const struct err_case err_cases[] = {
      "t.cfg:6: stats admin: unknown ACL 'nosuch_acl'"},
     {FE_BE "  stats enable\n  stats admin if { path /admin }\n",
      "t.cfg:6: stats admin: ACL '{anon0}' reads the request"},
-    /* issue 10: use_backend in mode tcp is refused, not ignored */
-    {"frontend f\n  bind 127.0.0.1:1\n  use_backend b if TRUE\n  default_backend b\nbackend b\n",
-     "t.cfg:3: frontend 'f': 'use_backend' is not supported in mode tcp"},
+    /* use_backend in mode tcp works (issue 11); what it cannot read is refused */
+    {"frontend f\n  bind 127.0.0.1:1\n  use_backend b if { hdr(host) a }\n  default_backend b\n"
+     "backend b\n",
+     "t.cfg:3: frontend 'f': use_backend: the condition reads HTTP, which mode tcp does not have"},
+    {"frontend f\n  bind 127.0.0.1:1\n  use_backend b_%[src]\n  default_backend b\nbackend b\n",
+     "t.cfg:3: frontend 'f': use_backend with a name built from samples is supported in mode http"},
     {"frontend f\n  bind 127.0.0.1:1\n  http-request deny\n  default_backend b\nbackend b\n",
      "t.cfg:3: frontend 'f': http rules are not supported in mode tcp"},
     {"frontend f\n  mode http\n  bind 127.0.0.1:1\n  use_backend nope if TRUE\n",
