@@ -61,6 +61,8 @@ int tls_hello_parse(const uint8_t *buf, size_t len, int hs_only, struct tls_hell
     h = buf + 5;
     if (h[0] != 1)
         return 1; /* not a ClientHello: a type, no name */
+    if (rec < 4)
+        return -1; /* a handshake header is 4 bytes (found by fuzz_tls_hello) */
     n = (size_t)h[1] << 16 | (size_t)h[2] << 8 | h[3];
     if (n + 4 > rec)
         return -1;   /* a ClientHello over several records: HAProxy gives up too */
