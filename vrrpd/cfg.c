@@ -1097,7 +1097,8 @@ static struct vr_cfg *cfg_new(const char *name)
     return cfg;
 }
 
-static int load(struct lk_cfglex *lx, const char *name, struct vr_cfg **ret, char **err)
+/* an lk_cfg_load_fn: ret is a struct vr_cfg ** */
+static int load(struct lk_cfglex *lx, const char *name, void *ret, char **err)
 {
     struct parser p = {0};
     struct lk_cfgline ln;
@@ -1128,34 +1129,18 @@ static int load(struct lk_cfglex *lx, const char *name, struct vr_cfg **ret, cha
         vr_cfg_free(p.c.cfg);
         return r;
     }
-    *ret = p.c.cfg;
+    *(struct vr_cfg **)ret = p.c.cfg;
     return 0;
 }
 
 int vr_cfg_load_file(const char *path, struct vr_cfg **ret, char **err)
 {
-    struct lk_cfglex *lx = NULL;
-    int r;
-
-    r = lk_cfglex_open_file(&lx, path, LEX_FLAGS, err);
-    if (r < 0)
-        return r;
-    r = load(lx, path, ret, err);
-    lk_cfglex_free(lx);
-    return r;
+    return lk_cfg_load(path, NULL, LEX_FLAGS, load, ret, err);
 }
 
 int vr_cfg_load_mem(const char *name, const char *text, struct vr_cfg **ret, char **err)
 {
-    struct lk_cfglex *lx = NULL;
-    int r;
-
-    r = lk_cfglex_open_mem(&lx, name, text, LEX_FLAGS);
-    if (r < 0)
-        return r;
-    r = load(lx, name, ret, err);
-    lk_cfglex_free(lx);
-    return r;
+    return lk_cfg_load(name, text, LEX_FLAGS, load, ret, err);
 }
 
 static void inst_free(struct vr_inst_cfg *i)

@@ -1021,7 +1021,8 @@ static int validate(struct lb_cfg *cfg, char **err)
     return ret < 0 ? ret : r;
 }
 
-static int load(struct lk_cfglex *lx, const char *path, struct lb_cfg **ret, char **err)
+/* an lk_cfg_load_fn: ret is a struct lb_cfg ** */
+static int load(struct lk_cfglex *lx, const char *path, void *ret, char **err)
 {
     struct parser p;
     struct lk_cfgline ln;
@@ -1065,7 +1066,7 @@ static int load(struct lk_cfglex *lx, const char *path, struct lb_cfg **ret, cha
         lb_cfg_free(cfg);
         return r;
     }
-    *ret = cfg;
+    *(struct lb_cfg **)ret = cfg;
     return 0;
 }
 
@@ -1073,28 +1074,12 @@ static int load(struct lk_cfglex *lx, const char *path, struct lb_cfg **ret, cha
 
 int lb_cfg_load_file(const char *path, struct lb_cfg **ret, char **err)
 {
-    struct lk_cfglex *lx = NULL;
-    int r;
-
-    r = lk_cfglex_open_file(&lx, path, LEX_FLAGS, err);
-    if (r < 0)
-        return r;
-    r = load(lx, path, ret, err);
-    lk_cfglex_free(lx);
-    return r;
+    return lk_cfg_load(path, NULL, LEX_FLAGS, load, ret, err);
 }
 
 int lb_cfg_load_mem(const char *name, const char *text, struct lb_cfg **ret, char **err)
 {
-    struct lk_cfglex *lx = NULL;
-    int r;
-
-    r = lk_cfglex_open_mem(&lx, name, text, LEX_FLAGS);
-    if (r < 0)
-        return r;
-    r = load(lx, name, ret, err);
-    lk_cfglex_free(lx);
-    return r;
+    return lk_cfg_load(name, text, LEX_FLAGS, load, ret, err);
 }
 
 struct lb_cfg *lb_cfg_free(struct lb_cfg *cfg)
