@@ -199,7 +199,7 @@ static int skw_num(int argc, char **argv, void *v, char **err)
     uint64_t n;
     size_t i;
 
-    for (i = 0; i < sizeof(srv_nums) / sizeof(srv_nums[0]) && !k; i++)
+    for (i = 0; i < LK_ARRAY_SIZE(srv_nums) && !k; i++)
         if (strcmp(argv[0], srv_nums[i].name) == 0)
             k = &srv_nums[i];
     LK_BUG_ON(!k); /* server_kws sends here only the names of srv_nums */
