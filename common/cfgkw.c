@@ -69,17 +69,19 @@ int lk_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *ret)
 
 int lk_parse_int(const char *s, int64_t min, int64_t max, int64_t *ret)
 {
-    long long v;
-    char *end;
+    int neg = s && *s == '-';
+    uint64_t mag;
+    int64_t v;
+    int r;
 
-    if (!s ||
-        !(isdigit((unsigned char)*s) || ((*s == '-' || *s == '+') && isdigit((unsigned char)s[1]))))
-        return -EINVAL;
-    errno = 0;
-    v = strtoll(s, &end, 10);
-    if (*end != '\0')
-        return -EINVAL;
-    if (errno == ERANGE || v < min || v > max)
+    /* the magnitude goes through the unsigned reader (digits only, to the
+     * end); INT64_MIN's magnitude is one above INT64_MAX */
+    r = lk_parse_uint(s && (*s == '-' || *s == '+') ? s + 1 : s, 0,
+                      neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX, &mag);
+    if (r < 0)
+        return r;
+    v = neg && mag ? -(int64_t)(mag - 1) - 1 : (int64_t)mag;
+    if (v < min || v > max)
         return -ERANGE;
     *ret = v;
     return 0;
