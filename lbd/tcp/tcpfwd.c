@@ -262,20 +262,8 @@ static void on_timer(uv_timer_t *t);
 static void arm(struct sess *s)
 {
     char side;
-    uint64_t at = deadline(s, &side), now;
 
-    if (!at) {
-        if (s->timer_at)
-            uv_timer_stop(&s->timer);
-        s->timer_at = 0;
-        return;
-    }
-    /* an earlier timer is left as is: it re-arms itself when it fires early */
-    if (s->timer_at && s->timer_at <= at)
-        return;
-    now = uv_now(&s->w->loop);
-    s->timer_at = at;
-    uv_timer_start(&s->timer, on_timer, at > now ? at - now : 0, 0);
+    lb_worker_timer_arm(&s->timer, on_timer, &s->timer_at, deadline(s, &side));
 }
 
 static void connect_failed(struct sess *s, int err);
