@@ -35,65 +35,26 @@ static int lookup(const char *const *names, int n, const char *s)
     return -EINVAL;
 }
 
-const char *feed_state_name(enum feed_state s)
-{
-    return (unsigned)s < FEED_STATE_MAX ? state_names[s] : "?";
-}
+/* Each name table gives two functions: feed_X_name(), a value to its word
+ * ("?" out of range), and feed_X_parse(), a word back to its value (or
+ * -EINVAL): feed_state_*, feed_kind_*, feed_result_*, feed_expect_*,
+ * feed_tc_action_* and feed_tc_match_*. */
+#define FEED_NAMES(x, type, names, max)                                                            \
+    const char *feed_##x##_name(type v)                                                            \
+    {                                                                                              \
+        return (unsigned)v < (max) ? (names)[v] : "?";                                             \
+    }                                                                                              \
+    int feed_##x##_parse(const char *s)                                                            \
+    {                                                                                              \
+        return lookup((names), (max), s);                                                          \
+    }
 
-const char *feed_kind_name(enum feed_kind k)
-{
-    return (unsigned)k < FEED_KIND_MAX ? kind_names[k] : "?";
-}
-
-const char *feed_result_name(enum feed_result r)
-{
-    return (unsigned)r < FEED_RES_MAX ? result_names[r] : "?";
-}
-
-const char *feed_expect_name(enum feed_expect e)
-{
-    return (unsigned)e < FEED_EXPECT_MAX ? expect_names[e] : "?";
-}
-
-const char *feed_tc_action_name(enum feed_tc_action a)
-{
-    return (unsigned)a < FEED_TC_ACTION_MAX ? tc_action_names[a] : "?";
-}
-
-const char *feed_tc_match_name(enum feed_tc_match m)
-{
-    return (unsigned)m < FEED_TC_MATCH_MAX ? tc_match_names[m] : "?";
-}
-
-int feed_tc_action_parse(const char *s)
-{
-    return lookup(tc_action_names, FEED_TC_ACTION_MAX, s);
-}
-
-int feed_tc_match_parse(const char *s)
-{
-    return lookup(tc_match_names, FEED_TC_MATCH_MAX, s);
-}
-
-int feed_state_parse(const char *s)
-{
-    return lookup(state_names, FEED_STATE_MAX, s);
-}
-
-int feed_kind_parse(const char *s)
-{
-    return lookup(kind_names, FEED_KIND_MAX, s);
-}
-
-int feed_result_parse(const char *s)
-{
-    return lookup(result_names, FEED_RES_MAX, s);
-}
-
-int feed_expect_parse(const char *s)
-{
-    return lookup(expect_names, FEED_EXPECT_MAX, s);
-}
+FEED_NAMES(state, enum feed_state, state_names, FEED_STATE_MAX)
+FEED_NAMES(kind, enum feed_kind, kind_names, FEED_KIND_MAX)
+FEED_NAMES(result, enum feed_result, result_names, FEED_RES_MAX)
+FEED_NAMES(expect, enum feed_expect, expect_names, FEED_EXPECT_MAX)
+FEED_NAMES(tc_action, enum feed_tc_action, tc_action_names, FEED_TC_ACTION_MAX)
+FEED_NAMES(tc_match, enum feed_tc_match, tc_match_names, FEED_TC_MATCH_MAX)
 
 const char *feed_transition(const struct feed_status *st)
 {
