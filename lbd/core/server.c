@@ -669,6 +669,27 @@ int lb_server_set_addr(struct lb_server *s, const struct lk_addr *a)
 
 static void finish_server(struct lb_server *s);
 
+/* A server named `name` from the proxy's default-server settings, at the
+ * line being parsed; NULL when out of memory. Its name or cookie copy may
+ * be NULL (out of memory too): the caller checks the name, and frees with
+ * lb_server_free(). */
+static struct lb_server *server_new(struct lb_cfgctx *ctx, const char *name)
+{
+    struct lb_server *s = malloc(sizeof(*s));
+
+    if (!s)
+        return NULL;
+    *s = ctx->px->defsrv;
+    s->name = strdup(name);
+    s->cookie = ctx->px->defsrv.cookie ? strdup(ctx->px->defsrv.cookie) : NULL;
+    s->old_addrs = NULL;
+    s->nold_addrs = 0;
+    s->be = ctx->px;
+    s->file = ctx->file;
+    s->line = ctx->line;
+    return s;
+}
+
 int lb_server_parse(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
@@ -680,17 +701,9 @@ int lb_server_parse(int argc, char **argv, void *vctx, char **err)
                            ctx->px->name);
     if (argc < 3)
         return lb_cfg_fail(ctx, err, "server '%s' needs an address", argv[1]);
-    s = malloc(sizeof(*s));
+    s = server_new(ctx, argv[1]);
     if (!s)
         return lb_cfg_fail(ctx, err, "out of memory");
-    *s = ctx->px->defsrv;
-    s->name = strdup(argv[1]);
-    s->cookie = ctx->px->defsrv.cookie ? strdup(ctx->px->defsrv.cookie) : NULL;
-    s->old_addrs = NULL;
-    s->nold_addrs = 0;
-    s->be = ctx->px;
-    s->file = ctx->file;
-    s->line = ctx->line;
     sc.s = s;
     if (!s->name || server_addr(&sc, argv[2], err) || parse_kws(&sc, argc, argv, 3, err) ||
         (s->agent && !s->agent_port &&
@@ -744,20 +757,12 @@ int lb_server_parse_detached(struct lb_cfgctx *ctx,
 
     if (argc < 3)
         return lk_cfg_err(err, "server '%s' needs an address", argv[1]);
-    s = malloc(sizeof(*s));
+    s = server_new(ctx, argv[1]);
     if (!s)
         return -ENOMEM;
-    *s = ctx->px->defsrv;
-    s->name = strdup(argv[1]);
-    s->cookie = ctx->px->defsrv.cookie ? strdup(ctx->px->defsrv.cookie) : NULL;
-    s->old_addrs = NULL;
-    s->nold_addrs = 0;
     /* the default-server's DNS settings are not for dynamic servers */
     memset(s->init_addr, 0, sizeof(s->init_addr));
     s->resolvers_name[0] = '\0';
-    s->be = ctx->px;
-    s->file = ctx->file;
-    s->line = ctx->line;
     sc.s = s;
     if (!s->name || server_addr(&sc, argv[2], err) || parse_kws(&sc, argc, argv, 3, err) ||
         dynamic_refusals(s, err) || initial_addr(&sc, err)) {
