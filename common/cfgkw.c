@@ -50,7 +50,11 @@ const char *lk_cfgkw_suggest(const struct lk_cfgkw *tab, const char *name)
     return best;
 }
 
-int lk_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *ret)
+/* The decimal number `s` starts with, for every unsigned reader: 0 with
+ * *ret, or -EINVAL (no digit first) or -ERANGE (over 64 bits); past the
+ * digits, *ret_end points at what follows (a unit, or an error) unless
+ * -EINVAL. */
+static int leading_uint(const char *s, uint64_t *ret, const char **ret_end)
 {
     unsigned long long v;
     char *end;
@@ -59,9 +63,24 @@ int lk_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *ret)
         return -EINVAL;
     errno = 0;
     v = strtoull(s, &end, 10);
-    if (*end != '\0')
+    *ret_end = end;
+    if (errno == ERANGE)
+        return -ERANGE;
+    *ret = v;
+    return 0;
+}
+
+int lk_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *ret)
+{
+    const char *end;
+    uint64_t v = 0;
+    int r;
+
+    r = leading_uint(s, &v, &end);
+    /* trailing junk is -EINVAL even after too many digits */
+    if (r == -EINVAL || *end != '\0')
         return -EINVAL;
-    if (errno == ERANGE || v < min || v > max)
+    if (r < 0 || v < min || v > max)
         return -ERANGE;
     *ret = v;
     return 0;
@@ -96,17 +115,14 @@ int lk_parse_time_ms(const char *s, uint64_t default_unit_ms, uint64_t max_ms, u
         {"us", 1},          {"ms", 1000},         {"s", 1000000},
         {"m", 60000000ull}, {"h", 3600000000ull}, {"d", 86400000000ull},
     };
-    unsigned long long v;
-    uint64_t us = 0, mult = default_unit_ms * 1000;
-    char *end;
+    uint64_t v, us = 0, mult = default_unit_ms * 1000;
+    const char *end;
     size_t i;
+    int r;
 
-    if (!s || !isdigit((unsigned char)*s))
-        return -EINVAL;
-    errno = 0;
-    v = strtoull(s, &end, 10);
-    if (errno == ERANGE)
-        return -ERANGE;
+    r = leading_uint(s, &v, &end);
+    if (r < 0)
+        return r;
     if (*end) {
         for (i = 0; i < LK_ARRAY_SIZE(units); i++)
             if (strcmp(end, units[i].sfx) == 0)
@@ -126,16 +142,13 @@ int lk_parse_time_ms(const char *s, uint64_t default_unit_ms, uint64_t max_ms, u
 
 int lk_parse_size(const char *s, uint64_t max, uint64_t *ret)
 {
-    unsigned long long v;
-    uint64_t mult = 1;
-    char *end;
+    uint64_t v, mult = 1;
+    const char *end;
+    int r;
 
-    if (!s || !isdigit((unsigned char)*s))
-        return -EINVAL;
-    errno = 0;
-    v = strtoull(s, &end, 10);
-    if (errno == ERANGE)
-        return -ERANGE;
+    r = leading_uint(s, &v, &end);
+    if (r < 0)
+        return r;
     if (*end) {
         if (end[1] != '\0')
             return -EINVAL;
