@@ -345,13 +345,24 @@ static int decode_body(json_t *o, struct feed_msg *m)
     }
 }
 
-static json_t *load(const uint8_t *buf, size_t len)
+/* One message's JSON object (trailing CR/LF allowed): 0 with *ret (the
+ * caller's reference), -E2BIG, or -EBADMSG when it is not a JSON object. */
+static int load(const uint8_t *buf, size_t len, json_t **ret)
 {
     json_error_t e;
+    json_t *o;
 
+    if (len > INT_MAX)
+        return -E2BIG;
     while (len && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
         len--;
-    return json_loadb((const char *)buf, len, JSON_REJECT_DUPLICATES, &e);
+    o = json_loadb((const char *)buf, len, JSON_REJECT_DUPLICATES, &e);
+    if (!json_is_object(o)) {
+        json_decref(o);
+        return -EBADMSG;
+    }
+    *ret = o;
+    return 0;
 }
 
 int feed_msg_decode(const uint8_t *buf, size_t len, struct feed_msg *out)
@@ -361,13 +372,9 @@ int feed_msg_decode(const uint8_t *buf, size_t len, struct feed_msg *out)
 
     memset(out, 0, sizeof(*out));
     out->prev = -1;
-    if (len > INT_MAX)
-        return -E2BIG;
-    o = load(buf, len);
-    if (!json_is_object(o)) {
-        json_decref(o);
-        return -EBADMSG;
-    }
+    r = load(buf, len, &o);
+    if (r < 0)
+        return r;
     r = decode_body(o, out);
     json_decref(o);
     if (r < 0) {
@@ -646,13 +653,9 @@ int feed_decode_target(const uint8_t *buf, size_t len, struct feed_target *out)
     json_t *o;
     int r;
 
-    if (len > INT_MAX)
-        return -E2BIG;
-    o = load(buf, len);
-    if (!json_is_object(o)) {
-        json_decref(o);
-        return -EBADMSG;
-    }
+    r = load(buf, len, &o);
+    if (r < 0)
+        return r;
     feed_target_defaults(&t);
     r = target_from_json(o, &t);
     json_decref(o);
