@@ -111,6 +111,26 @@ int vr__num(const struct vr__ctx *c,
     return LK_CFG_OK;
 }
 
+int vr__weight(const struct vr__ctx *c,
+               int argc,
+               char **argv,
+               int64_t lim,
+               int *ret_w,
+               bool *ret_rev,
+               char **err)
+{
+    int64_t w;
+
+    if (vr__num(c, argv, 1, -lim, lim, &w, err))
+        return LK_CFG_FATAL;
+    if (argc > 2 && strcmp(argv[2], "reverse") != 0)
+        return vr__fail(c, err, "'weight %s %s': expected 'reverse' after the weight", argv[1],
+                        argv[2]);
+    *ret_w = (int)w;
+    *ret_rev = argc > 2;
+    return LK_CFG_OK;
+}
+
 int vr__secs_ms(const struct vr__ctx *c, char **argv, int i, uint32_t *ret, char **err)
 {
     uint64_t v;
@@ -458,16 +478,8 @@ static int kw_script_num(int argc, char **argv, void *ctx, char **err)
         return vr__secs_ms(c, argv, 1, &s->interval_ms, err);
     if (!strcmp(argv[0], "timeout"))
         return vr__secs_ms(c, argv, 1, &s->timeout_ms, err);
-    if (!strcmp(argv[0], "weight")) {
-        if (vr__num(c, argv, 1, -254, 254, &v, err))
-            return LK_CFG_FATAL;
-        s->weight = (int)v;
-        if (argc > 2 && strcmp(argv[2], "reverse") != 0)
-            return vr__fail(c, err, "'weight %s %s': expected 'reverse' after the weight", argv[1],
-                            argv[2]);
-        s->reverse = argc > 2;
-        return LK_CFG_OK;
-    }
+    if (!strcmp(argv[0], "weight"))
+        return vr__weight(c, argc, argv, 254, &s->weight, &s->reverse, err);
     if (vr__num(c, argv, 1, 1, 1000, &v, err))
         return LK_CFG_FATAL;
     if (!strcmp(argv[0], "rise"))

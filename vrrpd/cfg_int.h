@@ -76,6 +76,17 @@ int vr__num(const struct vr__ctx *c,
             int64_t *ret,
             char **err);
 
+/* "weight W [reverse]" of vrrp_script, track_file and track_process: W in
+ * [-lim, lim] into *ret_w, whether "reverse" follows into *ret_rev (both
+ * only on success); LK_CFG_OK or LK_CFG_FATAL with a message. */
+int vr__weight(const struct vr__ctx *c,
+               int argc,
+               char **argv,
+               int64_t lim,
+               int *ret_w,
+               bool *ret_rev,
+               char **err);
+
 /* argv[i]: seconds with up to three decimals, as Keepalived's timers, into
  * milliseconds. */
 int vr__secs_ms(const struct vr__ctx *c, char **argv, int i, uint32_t *ret, char **err);
