@@ -1,10 +1,27 @@
 /* cfgkw.c - see cfgkw.h. */
 #include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/cfgkw.h"
+#include "common/cfglex.h"
+
+int lk_cfg_fail_at(char **err, const char *file, unsigned line, const char *fmt, ...)
+{
+    char *msg = NULL;
+    va_list ap;
+
+    va_start(ap, fmt);
+    if (vasprintf(&msg, fmt, ap) < 0)
+        msg = NULL;
+    va_end(ap);
+    lk_cfg_err(err, "%s:%u: %s", file, line, msg ? msg : "out of memory");
+    free(msg);
+    return LK_CFG_FATAL;
+}
 
 const struct lk_cfgkw *lk_cfgkw_find(const struct lk_cfgkw *tab, const char *name)
 {

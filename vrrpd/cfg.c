@@ -52,20 +52,6 @@ static const char *const blk_names[BLK_MAX] = {
 
 static const struct lk_cfgkw *const tables[BLK_MAX];
 
-int vr__fail(const struct vr__ctx *c, char **err, const char *fmt, ...)
-{
-    char *msg = NULL;
-    va_list ap;
-
-    va_start(ap, fmt);
-    if (vasprintf(&msg, fmt, ap) < 0)
-        msg = NULL;
-    va_end(ap);
-    lk_cfg_err(err, "%s:%u: %s", c->file, c->line, msg ? msg : "out of memory");
-    free(msg);
-    return LK_CFG_FATAL;
-}
-
 int vr__warn(const struct vr__ctx *c, const char *what)
 {
     lk_log(LK_LOG_WARNING, "%s:%u: %s", c->file, c->line, what);

@@ -55,8 +55,14 @@ struct vr__ctx {
     unsigned line;
 };
 
-/* Set *err to "FILE:LINE: message" for the statement; returns LK_CFG_FATAL. */
-int vr__fail(const struct vr__ctx *c, char **err, const char *fmt, ...) LK_PRINTF(3, 4);
+/* Set *err to "FILE:LINE: message" for the statement `c` (a struct
+ * vr__ctx *) is reading; returns LK_CFG_FATAL. */
+static inline const struct vr__ctx *vr__ctxof(const struct vr__ctx *c)
+{
+    return c; /* the type check of vr__fail's first argument */
+}
+#define vr__fail(c, err, ...)                                                                      \
+    lk_cfg_fail_at((err), vr__ctxof(c)->file, vr__ctxof(c)->line, __VA_ARGS__)
 
 /* Log "FILE:LINE: what" as a warning; returns LK_CFG_OK. */
 int vr__warn(const struct vr__ctx *c, const char *what);

@@ -73,20 +73,6 @@ const char *lb_cfg_env_addr(const char *in, char *out, size_t len)
     return out;
 }
 
-int lb_cfg_fail(const struct lb_cfgctx *ctx, char **err, const char *fmt, ...)
-{
-    char *msg = NULL;
-    va_list ap;
-
-    va_start(ap, fmt);
-    if (vasprintf(&msg, fmt, ap) < 0)
-        msg = NULL;
-    va_end(ap);
-    lk_cfg_err(err, "%s:%u: %s", ctx->file, ctx->line, msg ? msg : "out of memory");
-    free(msg);
-    return LK_CFG_FATAL;
-}
-
 void lb_cfg_err_append(char **all, const char *fmt, ...)
 {
     char *msg = NULL, *joined = NULL;
