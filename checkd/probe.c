@@ -54,25 +54,6 @@ void chk__probe_finish(struct chk_probe *p, struct chk_result *r)
     p->cb(p->ud, r);
 }
 
-void chk__probe_base(struct chk_probe *b,
-                     uv_loop_t *loop,
-                     const struct feed_target *cfg,
-                     const struct lk_addr *addr,
-                     uint64_t timeout_ms,
-                     chk_probe_cb cb,
-                     void *ud,
-                     void (*cancel)(struct chk_probe *p))
-{
-    *b = (struct chk_probe){.loop = loop,
-                            .cfg = cfg,
-                            .addr = *addr,
-                            .timeout_ms = timeout_ms,
-                            .start_us = lk_mono_us(),
-                            .cb = cb,
-                            .ud = ud,
-                            .cancel = cancel};
-}
-
 static void sp_closed(uv_handle_t *h)
 {
     struct stream_probe *s = h->data;
@@ -276,18 +257,25 @@ int chk_probe_start(struct chk_probe **ret,
                     chk_probe_cb cb,
                     void *ud)
 {
+    /* every kind's probe starts from this base: the clock starts here */
+    const struct chk_probe base = {.loop = loop,
+                                   .cfg = cfg,
+                                   .addr = *addr,
+                                   .timeout_ms = timeout_ms ? timeout_ms : 2000,
+                                   .start_us = lk_mono_us(),
+                                   .cb = cb,
+                                   .ud = ud};
     struct stream_probe *s;
 
-    if (timeout_ms == 0)
-        timeout_ms = 2000;
     if (cfg->kind == FEED_KIND_GALERA)
-        return chk__galera_start(ret, loop, cfg, addr, timeout_ms, cb, ud);
+        return chk__galera_start(ret, &base);
     if (chk__is_tcpchk(cfg->kind))
-        return chk__tcpchk_start(ret, loop, cfg, addr, timeout_ms, cb, ud);
+        return chk__tcpchk_start(ret, &base);
     s = calloc(1, sizeof(*s));
     if (!s)
         return -ENOMEM;
-    chk__probe_base(&s->base, loop, cfg, addr, timeout_ms, cb, ud, sp_cancel);
+    s->base = base;
+    s->base.cancel = sp_cancel;
     return stream_start(ret, s);
 }
 

@@ -335,15 +335,10 @@ static void set_options(MYSQL *my, uint64_t timeout_ms)
     mysql_options(my, MYSQL_OPT_WRITE_TIMEOUT, &secs);
 }
 
-int chk__galera_start(struct chk_probe **ret,
-                      uv_loop_t *loop,
-                      const struct feed_target *cfg,
-                      const struct lk_addr *addr,
-                      uint64_t timeout_ms,
-                      chk_probe_cb cb,
-                      void *ud)
+int chk__galera_start(struct chk_probe **ret, const struct chk_probe *base)
 {
     struct galera_probe *g = calloc(1, sizeof(*g));
+    uv_loop_t *loop = base->loop;
 
     if (!g)
         return -ENOMEM;
@@ -352,8 +347,9 @@ int chk__galera_start(struct chk_probe **ret,
         free(g);
         return -ENOMEM;
     }
-    set_options(g->my, timeout_ms);
-    chk__probe_base(&g->base, loop, cfg, addr, timeout_ms, cb, ud, gp_cancel);
+    set_options(g->my, base->timeout_ms);
+    g->base = *base;
+    g->base.cancel = gp_cancel;
     g->local_state = -1;
     g->read_only = -1;
     g->result.read_only = -1;
@@ -361,7 +357,7 @@ int chk__galera_start(struct chk_probe **ret,
     uv_timer_init(loop, &g->wait);
     g->timer.data = g->wait.data = g;
     g->handles = 2;
-    uv_timer_start(&g->timer, gp_timeout, timeout_ms, 0);
+    uv_timer_start(&g->timer, gp_timeout, base->timeout_ms, 0);
     /* first step from the loop: the callback must never run before the
      * caller has the probe pointer */
     uv_timer_start(&g->wait, gp_begin, 0, 0);

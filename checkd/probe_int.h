@@ -20,28 +20,15 @@ struct chk_probe {
 /* Deliver the result once (latency filled here) and mark finished. */
 void chk__probe_finish(struct chk_probe *p, struct chk_result *r);
 
-/* Fill the base of a new probe (the clock starts here). */
-void chk__probe_base(struct chk_probe *b,
-                     uv_loop_t *loop,
-                     const struct feed_target *cfg,
-                     const struct lk_addr *addr,
-                     uint64_t timeout_ms,
-                     chk_probe_cb cb,
-                     void *ud,
-                     void (*cancel)(struct chk_probe *p));
-
 /* POSIX extended regex `re` matches `s`; 0 when it does not or does not
  * compile (configs are validated before). */
 int chk__regex_match(const char *re, const char *s);
 
-/* A probe kind's start: the contract of chk_probe_start(). */
-typedef int chk_start_fn(struct chk_probe **ret,
-                         uv_loop_t *loop,
-                         const struct feed_target *cfg,
-                         const struct lk_addr *addr,
-                         uint64_t timeout_ms,
-                         chk_probe_cb cb,
-                         void *ud);
+/* A probe kind's start, with the contract of chk_probe_start(): `base` is
+ * the base chk_probe_start() filled from its arguments (clock started,
+ * timeout defaulted, cancel NULL); the kind copies it into its own probe
+ * and sets cancel. */
+typedef int chk_start_fn(struct chk_probe **ret, const struct chk_probe *base);
 
 chk_start_fn chk__galera_start;
 

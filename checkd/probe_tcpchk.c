@@ -660,19 +660,13 @@ static void tc_run(struct tc_probe *p)
     tc_success(p);
 }
 
-int chk__tcpchk_start(struct chk_probe **ret,
-                      uv_loop_t *loop,
-                      const struct feed_target *cfg,
-                      const struct lk_addr *addr,
-                      uint64_t timeout_ms,
-                      chk_probe_cb cb,
-                      void *ud)
+int chk__tcpchk_start(struct chk_probe **ret, const struct chk_probe *base)
 {
     struct feed_tcstep s[FEED_TC_MAX_STEPS + 1];
     struct tc_probe *p;
     unsigned n, first;
 
-    n = build_steps(cfg, s + 1);
+    n = build_steps(base->cfg, s + 1);
     for (first = 1; first <= n && s[first].action == FEED_TC_COMMENT; first++)
         ;
     p = calloc(1, sizeof(*p));
@@ -691,9 +685,10 @@ int chk__tcpchk_start(struct chk_probe **ret,
         return -ENOMEM;
     }
     memcpy(p->steps, s + !p->implicit, p->n * sizeof(*p->steps));
-    chk__probe_base(&p->base, loop, cfg, addr, timeout_ms, cb, ud, tc_cancel);
+    p->base = *base;
+    p->base.cancel = tc_cancel;
     p->last = -1;
-    uv_timer_init(loop, &p->timer);
+    uv_timer_init(base->loop, &p->timer);
     p->timer.data = p->creq.data = p;
     p->handles = 1; /* each connect adds its tcp handle */
     /* the first step runs from the loop: the callback must never run

@@ -1,10 +1,27 @@
 /* cfgkw.c - see cfgkw.h. */
 #include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/cfgkw.h"
+#include "common/cfglex.h"
+
+int lk_cfg_fail_at(char **err, const char *file, unsigned line, const char *fmt, ...)
+{
+    char *msg = NULL;
+    va_list ap;
+
+    va_start(ap, fmt);
+    if (vasprintf(&msg, fmt, ap) < 0)
+        msg = NULL;
+    va_end(ap);
+    lk_cfg_err(err, "%s:%u: %s", file, line, msg ? msg : "out of memory");
+    free(msg);
+    return LK_CFG_FATAL;
+}
 
 const struct lk_cfgkw *lk_cfgkw_find(const struct lk_cfgkw *tab, const char *name)
 {
@@ -50,7 +67,11 @@ const char *lk_cfgkw_suggest(const struct lk_cfgkw *tab, const char *name)
     return best;
 }
 
-int lk_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *ret)
+/* The decimal number `s` starts with, for every unsigned reader: 0 with
+ * *ret, or -EINVAL (no digit first) or -ERANGE (over 64 bits); past the
+ * digits, *ret_end points at what follows (a unit, or an error) unless
+ * -EINVAL. */
+static int leading_uint(const char *s, uint64_t *ret, const char **ret_end)
 {
     unsigned long long v;
     char *end;
@@ -59,9 +80,24 @@ int lk_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *ret)
         return -EINVAL;
     errno = 0;
     v = strtoull(s, &end, 10);
-    if (*end != '\0')
+    *ret_end = end;
+    if (errno == ERANGE)
+        return -ERANGE;
+    *ret = v;
+    return 0;
+}
+
+int lk_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *ret)
+{
+    const char *end;
+    uint64_t v = 0;
+    int r;
+
+    r = leading_uint(s, &v, &end);
+    /* trailing junk is -EINVAL even after too many digits */
+    if (r == -EINVAL || *end != '\0')
         return -EINVAL;
-    if (errno == ERANGE || v < min || v > max)
+    if (r < 0 || v < min || v > max)
         return -ERANGE;
     *ret = v;
     return 0;
@@ -69,17 +105,19 @@ int lk_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *ret)
 
 int lk_parse_int(const char *s, int64_t min, int64_t max, int64_t *ret)
 {
-    long long v;
-    char *end;
+    int neg = s && *s == '-';
+    uint64_t mag;
+    int64_t v;
+    int r;
 
-    if (!s ||
-        !(isdigit((unsigned char)*s) || ((*s == '-' || *s == '+') && isdigit((unsigned char)s[1]))))
-        return -EINVAL;
-    errno = 0;
-    v = strtoll(s, &end, 10);
-    if (*end != '\0')
-        return -EINVAL;
-    if (errno == ERANGE || v < min || v > max)
+    /* the magnitude goes through the unsigned reader (digits only, to the
+     * end); INT64_MIN's magnitude is one above INT64_MAX */
+    r = lk_parse_uint(s && (*s == '-' || *s == '+') ? s + 1 : s, 0,
+                      neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX, &mag);
+    if (r < 0)
+        return r;
+    v = neg && mag ? -(int64_t)(mag - 1) - 1 : (int64_t)mag;
+    if (v < min || v > max)
         return -ERANGE;
     *ret = v;
     return 0;
@@ -94,17 +132,14 @@ int lk_parse_time_ms(const char *s, uint64_t default_unit_ms, uint64_t max_ms, u
         {"us", 1},          {"ms", 1000},         {"s", 1000000},
         {"m", 60000000ull}, {"h", 3600000000ull}, {"d", 86400000000ull},
     };
-    unsigned long long v;
-    uint64_t us = 0, mult = default_unit_ms * 1000;
-    char *end;
+    uint64_t v, us = 0, mult = default_unit_ms * 1000;
+    const char *end;
     size_t i;
+    int r;
 
-    if (!s || !isdigit((unsigned char)*s))
-        return -EINVAL;
-    errno = 0;
-    v = strtoull(s, &end, 10);
-    if (errno == ERANGE)
-        return -ERANGE;
+    r = leading_uint(s, &v, &end);
+    if (r < 0)
+        return r;
     if (*end) {
         for (i = 0; i < LK_ARRAY_SIZE(units); i++)
             if (strcmp(end, units[i].sfx) == 0)
@@ -124,16 +159,13 @@ int lk_parse_time_ms(const char *s, uint64_t default_unit_ms, uint64_t max_ms, u
 
 int lk_parse_size(const char *s, uint64_t max, uint64_t *ret)
 {
-    unsigned long long v;
-    uint64_t mult = 1;
-    char *end;
+    uint64_t v, mult = 1;
+    const char *end;
+    int r;
 
-    if (!s || !isdigit((unsigned char)*s))
-        return -EINVAL;
-    errno = 0;
-    v = strtoull(s, &end, 10);
-    if (errno == ERANGE)
-        return -ERANGE;
+    r = leading_uint(s, &v, &end);
+    if (r < 0)
+        return r;
     if (*end) {
         if (end[1] != '\0')
             return -EINVAL;

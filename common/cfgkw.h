@@ -28,6 +28,13 @@ struct lk_cfgkw {
     unsigned flags; /* dialect-specific (e.g. which sections accept it) */
 };
 
+/* Set *err (replacing what was there, malloc'ed) to "FILE:LINE: message",
+ * the message formatted from fmt ("out of memory" if it cannot be); returns
+ * LK_CFG_FATAL, for handlers to "return lk_cfg_fail_at(...)". The dialects
+ * wrap it with their context's file and line (lb_cfg_fail, vr__fail). */
+int lk_cfg_fail_at(char **err, const char *file, unsigned line, const char *fmt, ...)
+    LK_PRINTF(4, 5);
+
 /* Find `name` in a table ended by a {NULL} entry. NULL if not found. */
 const struct lk_cfgkw *lk_cfgkw_find(const struct lk_cfgkw *tab, const char *name);
 

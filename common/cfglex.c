@@ -174,6 +174,27 @@ int lk_cfglex_open_file(struct lk_cfglex **ret, const char *path, unsigned flags
     return 0;
 }
 
+int lk_cfg_load(const char *name,
+                const char *text,
+                unsigned flags,
+                lk_cfg_load_fn load,
+                void *ret,
+                char **err)
+{
+    struct lk_cfglex *lx = NULL;
+    int r;
+
+    if (text)
+        r = lk_cfglex_open_mem(&lx, name, text, flags);
+    else
+        r = lk_cfglex_open_file(&lx, name, flags, err);
+    if (r < 0)
+        return r;
+    r = load(lx, name, ret, err);
+    lk_cfglex_free(lx);
+    return r;
+}
+
 int lk_cfglex_open_mem(struct lk_cfglex **ret, const char *name, const char *text, unsigned flags)
 {
     struct lk_cfglex *lx;

@@ -55,6 +55,22 @@ int lk_cfglex_next(struct lk_cfglex *lx, struct lk_cfgline *out, char **err);
 /* Free the lexer and every file it opened; accepts NULL, returns NULL. */
 struct lk_cfglex *lk_cfglex_free(struct lk_cfglex *lx);
 
+/* The body of a dialect's loader: read every line of `lx` (`name` is the
+ * file name or the in-memory text's name) into a new config, stored in
+ * *ret (a `struct <dialect>_cfg **`) on success only. Returns 0 or a
+ * negative errno with *err malloc'ed. The lexer stays the caller's. */
+typedef int (*lk_cfg_load_fn)(struct lk_cfglex *lx, const char *name, void *ret, char **err);
+
+/* Open the file `name` (text NULL) or the in-memory `text` named `name`
+ * with the lexer `flags`, run `load` on it and free the lexer. Returns what
+ * load returns, or the negative errno of the open (*err set for a file). */
+int lk_cfg_load(const char *name,
+                const char *text,
+                unsigned flags,
+                lk_cfg_load_fn load,
+                void *ret,
+                char **err);
+
 /* asprintf into *err (replacing what was there). Returns -EINVAL so that
  * handlers can "return lk_cfg_err(err, ...)". */
 int lk_cfg_err(char **err, const char *fmt, ...) LK_PRINTF(2, 3);

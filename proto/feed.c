@@ -35,65 +35,26 @@ static int lookup(const char *const *names, int n, const char *s)
     return -EINVAL;
 }
 
-const char *feed_state_name(enum feed_state s)
-{
-    return (unsigned)s < FEED_STATE_MAX ? state_names[s] : "?";
-}
+/* Each name table gives two functions: feed_X_name(), a value to its word
+ * ("?" out of range), and feed_X_parse(), a word back to its value (or
+ * -EINVAL): feed_state_*, feed_kind_*, feed_result_*, feed_expect_*,
+ * feed_tc_action_* and feed_tc_match_*. */
+#define FEED_NAMES(x, type, names, max)                                                            \
+    const char *feed_##x##_name(type v)                                                            \
+    {                                                                                              \
+        return (unsigned)v < (max) ? (names)[v] : "?";                                             \
+    }                                                                                              \
+    int feed_##x##_parse(const char *s)                                                            \
+    {                                                                                              \
+        return lookup((names), (max), s);                                                          \
+    }
 
-const char *feed_kind_name(enum feed_kind k)
-{
-    return (unsigned)k < FEED_KIND_MAX ? kind_names[k] : "?";
-}
-
-const char *feed_result_name(enum feed_result r)
-{
-    return (unsigned)r < FEED_RES_MAX ? result_names[r] : "?";
-}
-
-const char *feed_expect_name(enum feed_expect e)
-{
-    return (unsigned)e < FEED_EXPECT_MAX ? expect_names[e] : "?";
-}
-
-const char *feed_tc_action_name(enum feed_tc_action a)
-{
-    return (unsigned)a < FEED_TC_ACTION_MAX ? tc_action_names[a] : "?";
-}
-
-const char *feed_tc_match_name(enum feed_tc_match m)
-{
-    return (unsigned)m < FEED_TC_MATCH_MAX ? tc_match_names[m] : "?";
-}
-
-int feed_tc_action_parse(const char *s)
-{
-    return lookup(tc_action_names, FEED_TC_ACTION_MAX, s);
-}
-
-int feed_tc_match_parse(const char *s)
-{
-    return lookup(tc_match_names, FEED_TC_MATCH_MAX, s);
-}
-
-int feed_state_parse(const char *s)
-{
-    return lookup(state_names, FEED_STATE_MAX, s);
-}
-
-int feed_kind_parse(const char *s)
-{
-    return lookup(kind_names, FEED_KIND_MAX, s);
-}
-
-int feed_result_parse(const char *s)
-{
-    return lookup(result_names, FEED_RES_MAX, s);
-}
-
-int feed_expect_parse(const char *s)
-{
-    return lookup(expect_names, FEED_EXPECT_MAX, s);
-}
+FEED_NAMES(state, enum feed_state, state_names, FEED_STATE_MAX)
+FEED_NAMES(kind, enum feed_kind, kind_names, FEED_KIND_MAX)
+FEED_NAMES(result, enum feed_result, result_names, FEED_RES_MAX)
+FEED_NAMES(expect, enum feed_expect, expect_names, FEED_EXPECT_MAX)
+FEED_NAMES(tc_action, enum feed_tc_action, tc_action_names, FEED_TC_ACTION_MAX)
+FEED_NAMES(tc_match, enum feed_tc_match, tc_match_names, FEED_TC_MATCH_MAX)
 
 const char *feed_transition(const struct feed_status *st)
 {
@@ -384,13 +345,24 @@ static int decode_body(json_t *o, struct feed_msg *m)
     }
 }
 
-static json_t *load(const uint8_t *buf, size_t len)
+/* One message's JSON object (trailing CR/LF allowed): 0 with *ret (the
+ * caller's reference), -E2BIG, or -EBADMSG when it is not a JSON object. */
+static int load(const uint8_t *buf, size_t len, json_t **ret)
 {
     json_error_t e;
+    json_t *o;
 
+    if (len > INT_MAX)
+        return -E2BIG;
     while (len && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
         len--;
-    return json_loadb((const char *)buf, len, JSON_REJECT_DUPLICATES, &e);
+    o = json_loadb((const char *)buf, len, JSON_REJECT_DUPLICATES, &e);
+    if (!json_is_object(o)) {
+        json_decref(o);
+        return -EBADMSG;
+    }
+    *ret = o;
+    return 0;
 }
 
 int feed_msg_decode(const uint8_t *buf, size_t len, struct feed_msg *out)
@@ -400,13 +372,9 @@ int feed_msg_decode(const uint8_t *buf, size_t len, struct feed_msg *out)
 
     memset(out, 0, sizeof(*out));
     out->prev = -1;
-    if (len > INT_MAX)
-        return -E2BIG;
-    o = load(buf, len);
-    if (!json_is_object(o)) {
-        json_decref(o);
-        return -EBADMSG;
-    }
+    r = load(buf, len, &o);
+    if (r < 0)
+        return r;
     r = decode_body(o, out);
     json_decref(o);
     if (r < 0) {
@@ -685,13 +653,9 @@ int feed_decode_target(const uint8_t *buf, size_t len, struct feed_target *out)
     json_t *o;
     int r;
 
-    if (len > INT_MAX)
-        return -E2BIG;
-    o = load(buf, len);
-    if (!json_is_object(o)) {
-        json_decref(o);
-        return -EBADMSG;
-    }
+    r = load(buf, len, &o);
+    if (r < 0)
+        return r;
     feed_target_defaults(&t);
     r = target_from_json(o, &t);
     json_decref(o);

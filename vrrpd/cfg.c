@@ -52,20 +52,6 @@ static const char *const blk_names[BLK_MAX] = {
 
 static const struct lk_cfgkw *const tables[BLK_MAX];
 
-int vr__fail(const struct vr__ctx *c, char **err, const char *fmt, ...)
-{
-    char *msg = NULL;
-    va_list ap;
-
-    va_start(ap, fmt);
-    if (vasprintf(&msg, fmt, ap) < 0)
-        msg = NULL;
-    va_end(ap);
-    lk_cfg_err(err, "%s:%u: %s", c->file, c->line, msg ? msg : "out of memory");
-    free(msg);
-    return LK_CFG_FATAL;
-}
-
 int vr__warn(const struct vr__ctx *c, const char *what)
 {
     lk_log(LK_LOG_WARNING, "%s:%u: %s", c->file, c->line, what);
@@ -108,6 +94,26 @@ int vr__num(const struct vr__ctx *c,
     if (lk_parse_int(argv[i], min, max, ret) < 0)
         return vr__fail(c, err, "'%s': '%s' is not a number in [%lld, %lld]", argv[0], argv[i],
                         (long long)min, (long long)max);
+    return LK_CFG_OK;
+}
+
+int vr__weight(const struct vr__ctx *c,
+               int argc,
+               char **argv,
+               int64_t lim,
+               int *ret_w,
+               bool *ret_rev,
+               char **err)
+{
+    int64_t w;
+
+    if (vr__num(c, argv, 1, -lim, lim, &w, err))
+        return LK_CFG_FATAL;
+    if (argc > 2 && strcmp(argv[2], "reverse") != 0)
+        return vr__fail(c, err, "'weight %s %s': expected 'reverse' after the weight", argv[1],
+                        argv[2]);
+    *ret_w = (int)w;
+    *ret_rev = argc > 2;
     return LK_CFG_OK;
 }
 
@@ -458,16 +464,8 @@ static int kw_script_num(int argc, char **argv, void *ctx, char **err)
         return vr__secs_ms(c, argv, 1, &s->interval_ms, err);
     if (!strcmp(argv[0], "timeout"))
         return vr__secs_ms(c, argv, 1, &s->timeout_ms, err);
-    if (!strcmp(argv[0], "weight")) {
-        if (vr__num(c, argv, 1, -254, 254, &v, err))
-            return LK_CFG_FATAL;
-        s->weight = (int)v;
-        if (argc > 2 && strcmp(argv[2], "reverse") != 0)
-            return vr__fail(c, err, "'weight %s %s': expected 'reverse' after the weight", argv[1],
-                            argv[2]);
-        s->reverse = argc > 2;
-        return LK_CFG_OK;
-    }
+    if (!strcmp(argv[0], "weight"))
+        return vr__weight(c, argc, argv, 254, &s->weight, &s->reverse, err);
     if (vr__num(c, argv, 1, 1, 1000, &v, err))
         return LK_CFG_FATAL;
     if (!strcmp(argv[0], "rise"))
@@ -1097,7 +1095,8 @@ static struct vr_cfg *cfg_new(const char *name)
     return cfg;
 }
 
-static int load(struct lk_cfglex *lx, const char *name, struct vr_cfg **ret, char **err)
+/* an lk_cfg_load_fn: ret is a struct vr_cfg ** */
+static int load(struct lk_cfglex *lx, const char *name, void *ret, char **err)
 {
     struct parser p = {0};
     struct lk_cfgline ln;
@@ -1128,34 +1127,18 @@ static int load(struct lk_cfglex *lx, const char *name, struct vr_cfg **ret, cha
         vr_cfg_free(p.c.cfg);
         return r;
     }
-    *ret = p.c.cfg;
+    *(struct vr_cfg **)ret = p.c.cfg;
     return 0;
 }
 
 int vr_cfg_load_file(const char *path, struct vr_cfg **ret, char **err)
 {
-    struct lk_cfglex *lx = NULL;
-    int r;
-
-    r = lk_cfglex_open_file(&lx, path, LEX_FLAGS, err);
-    if (r < 0)
-        return r;
-    r = load(lx, path, ret, err);
-    lk_cfglex_free(lx);
-    return r;
+    return lk_cfg_load(path, NULL, LEX_FLAGS, load, ret, err);
 }
 
 int vr_cfg_load_mem(const char *name, const char *text, struct vr_cfg **ret, char **err)
 {
-    struct lk_cfglex *lx = NULL;
-    int r;
-
-    r = lk_cfglex_open_mem(&lx, name, text, LEX_FLAGS);
-    if (r < 0)
-        return r;
-    r = load(lx, name, ret, err);
-    lk_cfglex_free(lx);
-    return r;
+    return lk_cfg_load(name, text, LEX_FLAGS, load, ret, err);
 }
 
 static void inst_free(struct vr_inst_cfg *i)

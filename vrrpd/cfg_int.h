@@ -55,8 +55,14 @@ struct vr__ctx {
     unsigned line;
 };
 
-/* Set *err to "FILE:LINE: message" for the statement; returns LK_CFG_FATAL. */
-int vr__fail(const struct vr__ctx *c, char **err, const char *fmt, ...) LK_PRINTF(3, 4);
+/* Set *err to "FILE:LINE: message" for the statement `c` (a struct
+ * vr__ctx *) is reading; returns LK_CFG_FATAL. */
+static inline const struct vr__ctx *vr__ctxof(const struct vr__ctx *c)
+{
+    return c; /* the type check of vr__fail's first argument */
+}
+#define vr__fail(c, err, ...)                                                                      \
+    lk_cfg_fail_at((err), vr__ctxof(c)->file, vr__ctxof(c)->line, __VA_ARGS__)
 
 /* Log "FILE:LINE: what" as a warning; returns LK_CFG_OK. */
 int vr__warn(const struct vr__ctx *c, const char *what);
@@ -75,6 +81,17 @@ int vr__num(const struct vr__ctx *c,
             int64_t max,
             int64_t *ret,
             char **err);
+
+/* "weight W [reverse]" of vrrp_script, track_file and track_process: W in
+ * [-lim, lim] into *ret_w, whether "reverse" follows into *ret_rev (both
+ * only on success); LK_CFG_OK or LK_CFG_FATAL with a message. */
+int vr__weight(const struct vr__ctx *c,
+               int argc,
+               char **argv,
+               int64_t lim,
+               int *ret_w,
+               bool *ret_rev,
+               char **err);
 
 /* argv[i]: seconds with up to three decimals, as Keepalived's timers, into
  * milliseconds. */

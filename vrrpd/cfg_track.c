@@ -36,34 +36,13 @@ static int kw_tfile_file(int argc, char **argv, void *ctx, char **err)
     return vr__dupstr(c, &c->tfile->path, argv[1], err);
 }
 
-/* weight W [reverse], shared by both blocks */
-static int parse_weight(struct vr__ctx *c,
-                        int argc,
-                        char **argv,
-                        int64_t lim,
-                        int *ret_w,
-                        bool *ret_rev,
-                        char **err)
-{
-    int64_t w;
-
-    if (vr__num(c, argv, 1, -lim, lim, &w, err))
-        return LK_CFG_FATAL;
-    if (argc > 2 && strcmp(argv[2], "reverse") != 0)
-        return vr__fail(c, err, "'weight %s %s': expected 'reverse' after the weight", argv[1],
-                        argv[2]);
-    *ret_w = (int)w;
-    *ret_rev = argc > 2;
-    return LK_CFG_OK;
-}
-
 static int kw_tfile_weight(int argc, char **argv, void *ctx, char **err)
 {
     struct vr__ctx *c = ctx;
 
     /* the file's value multiplies the weight: the result is bounded when
      * it is applied, not here (Keepalived allows any int) */
-    return parse_weight(c, argc, argv, 2147483647, &c->tfile->weight, &c->tfile->reverse, err);
+    return vr__weight(c, argc, argv, 2147483647, &c->tfile->weight, &c->tfile->reverse, err);
 }
 
 static int kw_tfile_init(int argc, char **argv, void *ctx, char **err)
@@ -153,7 +132,7 @@ static int kw_tproc_weight(int argc, char **argv, void *ctx, char **err)
 {
     struct vr__ctx *c = ctx;
 
-    return parse_weight(c, argc, argv, 254, &c->tproc->weight, &c->tproc->reverse, err);
+    return vr__weight(c, argc, argv, 254, &c->tproc->weight, &c->tproc->reverse, err);
 }
 
 static int kw_tproc_num(int argc, char **argv, void *ctx, char **err)

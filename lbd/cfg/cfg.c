@@ -73,20 +73,6 @@ const char *lb_cfg_env_addr(const char *in, char *out, size_t len)
     return out;
 }
 
-int lb_cfg_fail(const struct lb_cfgctx *ctx, char **err, const char *fmt, ...)
-{
-    char *msg = NULL;
-    va_list ap;
-
-    va_start(ap, fmt);
-    if (vasprintf(&msg, fmt, ap) < 0)
-        msg = NULL;
-    va_end(ap);
-    lk_cfg_err(err, "%s:%u: %s", ctx->file, ctx->line, msg ? msg : "out of memory");
-    free(msg);
-    return LK_CFG_FATAL;
-}
-
 void lb_cfg_err_append(char **all, const char *fmt, ...)
 {
     char *msg = NULL, *joined = NULL;
@@ -1021,7 +1007,8 @@ static int validate(struct lb_cfg *cfg, char **err)
     return ret < 0 ? ret : r;
 }
 
-static int load(struct lk_cfglex *lx, const char *path, struct lb_cfg **ret, char **err)
+/* an lk_cfg_load_fn: ret is a struct lb_cfg ** */
+static int load(struct lk_cfglex *lx, const char *path, void *ret, char **err)
 {
     struct parser p;
     struct lk_cfgline ln;
@@ -1065,7 +1052,7 @@ static int load(struct lk_cfglex *lx, const char *path, struct lb_cfg **ret, cha
         lb_cfg_free(cfg);
         return r;
     }
-    *ret = cfg;
+    *(struct lb_cfg **)ret = cfg;
     return 0;
 }
 
@@ -1073,28 +1060,12 @@ static int load(struct lk_cfglex *lx, const char *path, struct lb_cfg **ret, cha
 
 int lb_cfg_load_file(const char *path, struct lb_cfg **ret, char **err)
 {
-    struct lk_cfglex *lx = NULL;
-    int r;
-
-    r = lk_cfglex_open_file(&lx, path, LEX_FLAGS, err);
-    if (r < 0)
-        return r;
-    r = load(lx, path, ret, err);
-    lk_cfglex_free(lx);
-    return r;
+    return lk_cfg_load(path, NULL, LEX_FLAGS, load, ret, err);
 }
 
 int lb_cfg_load_mem(const char *name, const char *text, struct lb_cfg **ret, char **err)
 {
-    struct lk_cfglex *lx = NULL;
-    int r;
-
-    r = lk_cfglex_open_mem(&lx, name, text, LEX_FLAGS);
-    if (r < 0)
-        return r;
-    r = load(lx, name, ret, err);
-    lk_cfglex_free(lx);
-    return r;
+    return lk_cfg_load(name, text, LEX_FLAGS, load, ret, err);
 }
 
 struct lb_cfg *lb_cfg_free(struct lb_cfg *cfg)

@@ -38,8 +38,14 @@ struct lb_cfg *lb_cfg_free(struct lb_cfg *cfg);
 /* Look up a proxy by name having all of the `cap` bits. */
 struct lb_proxy *lb_cfg_find_proxy(const struct lb_cfg *cfg, const char *name, unsigned cap);
 
-/* Format "FILE:LINE: msg" into *err and return LK_CFG_FATAL. */
-int lb_cfg_fail(const struct lb_cfgctx *ctx, char **err, const char *fmt, ...) LK_PRINTF(3, 4);
+/* Format "FILE:LINE: msg" into *err for the line `ctx` (a struct
+ * lb_cfgctx *) is reading and return LK_CFG_FATAL. */
+static inline const struct lb_cfgctx *lb__cfgctx(const struct lb_cfgctx *c)
+{
+    return c; /* the type check of lb_cfg_fail's first argument */
+}
+#define lb_cfg_fail(ctx, err, ...)                                                                 \
+    lk_cfg_fail_at((err), lb__cfgctx(ctx)->file, lb__cfgctx(ctx)->line, __VA_ARGS__)
 
 /* An address with HAProxy's ${NAME} expanded (unset: empty), as HAProxy
  * expands addresses (bind, server, log) even unquoted. Returns `in` when

@@ -464,14 +464,19 @@ static int kw_option(int argc, char **argv, void *vctx, char **err)
     return 0;
 }
 
-static int kw_retries(int argc, char **argv, void *vctx, char **err)
+/* retries N and maxconn N, with HAProxy 2.6's bounds */
+static int kw_count(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
+    int retries = strcmp(argv[0], "retries") == 0;
     uint64_t v;
 
-    if (lb_cfg_uint(ctx, argv, 1, 0, 100, &v, err))
+    if (lb_cfg_uint(ctx, argv, 1, 0, retries ? 100 : 10000000, &v, err))
         return LK_CFG_FATAL;
-    ctx->px->retries = (int)v;
+    if (retries)
+        ctx->px->retries = (int)v;
+    else
+        ctx->px->maxconn = (unsigned)v;
     return 0;
 }
 
@@ -515,17 +520,6 @@ static int kw_timeout(int argc, char **argv, void *vctx, char **err)
         return lb_cfg_fail(ctx, err, "'timeout %s' expects one value", argv[1]);
     return lb_cfg_time(ctx, argv + 1, 1, (uint64_t *)(void *)((char *)&ctx->px->to + kinds[i].off),
                        err);
-}
-
-static int kw_maxconn(int argc, char **argv, void *vctx, char **err)
-{
-    struct lb_cfgctx *ctx = vctx;
-    uint64_t v;
-
-    if (lb_cfg_uint(ctx, argv, 1, 0, 10000000, &v, err))
-        return LK_CFG_FATAL;
-    ctx->px->maxconn = (unsigned)v;
-    return 0;
 }
 
 static int kw_log(int argc, char **argv, void *vctx, char **err)
@@ -729,9 +723,9 @@ const struct lk_cfgkw lb_proxy_kws[] = {
     {"default-server", kw_defsrv, 1, -1, D | B},
     {"option", kw_option, 1, -1, D | FB},
     {"no", kw_option, 1, -1, D | FB},
-    {"retries", kw_retries, 1, 1, D | B},
+    {"retries", kw_count, 1, 1, D | B},
     {"timeout", kw_timeout, 1, 2, D | FB},
-    {"maxconn", kw_maxconn, 1, 1, D | F},
+    {"maxconn", kw_count, 1, 1, D | F},
     {"log", kw_log, 1, 6, D | FB},
     {"stats", kw_stats, 1, -1, D | FB},
     {"http-check", kw_keep, 1, -1, D | B},

@@ -1,6 +1,7 @@
 /* server.c - the "server" line and the server state API. */
 #include <errno.h>
 #include <netdb.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -163,60 +164,54 @@ static int skw_check(int argc, char **argv, void *v, char **err)
     return 0;
 }
 
-static int skw_inter(int argc, char **argv, void *v, char **err)
+/* The numeric keywords, one row each: the field of struct lb_server they
+ * set (SRV_NUM_NONE: read and bounded, not used by lbd) and HAProxy 2.6's
+ * bounds. Times (SRV_TIME) take HAProxy units and must be above 0. */
+enum srv_num_kind { SRV_UINT, SRV_ATOMIC, SRV_TIME, SRV_NUM_NONE };
+
+static const struct srv_num {
+    const char *name;
+    enum srv_num_kind kind;
+    size_t off;
+    uint64_t min, max;
+} srv_nums[] = {
+    {"inter", SRV_TIME, offsetof(struct lb_server, inter), 0, 0},
+    {"fastinter", SRV_TIME, offsetof(struct lb_server, fastinter), 0, 0},
+    {"downinter", SRV_TIME, offsetof(struct lb_server, downinter), 0, 0},
+    {"agent-inter", SRV_TIME, offsetof(struct lb_server, agent_inter), 0, 0},
+    {"rise", SRV_UINT, offsetof(struct lb_server, rise), 1, 1000},
+    {"fall", SRV_UINT, offsetof(struct lb_server, fall), 1, 1000},
+    {"weight", SRV_UINT, offsetof(struct lb_server, weight), 0, 256},
+    {"maxconn", SRV_ATOMIC, offsetof(struct lb_server, maxconn), 0, 10000000},
+    {"error-limit", SRV_UINT, offsetof(struct lb_server, error_limit), 1, 65535},
+    /* the check port, sent to checkd */
+    {"port", SRV_UINT, offsetof(struct lb_server, check_port), 1, 65535},
+    {"agent-port", SRV_UINT, offsetof(struct lb_server, agent_port), 1, 65535},
+    {"maxqueue", SRV_NUM_NONE, 0, 0, 65535},
+    {"id", SRV_NUM_NONE, 0, 1, 65535},
+};
+
+static int skw_num(int argc, char **argv, void *v, char **err)
 {
     struct srvctx *sc = v;
-
-    return srv_time(sc, argv, &sc->s->inter, err);
-}
-
-static int skw_fastinter(int argc, char **argv, void *v, char **err)
-{
-    struct srvctx *sc = v;
-
-    return srv_time(sc, argv, &sc->s->fastinter, err);
-}
-
-static int skw_downinter(int argc, char **argv, void *v, char **err)
-{
-    struct srvctx *sc = v;
-
-    return srv_time(sc, argv, &sc->s->downinter, err);
-}
-
-static int skw_count(int argc, char **argv, void *v, char **err)
-{
-    struct srvctx *sc = v;
+    const struct srv_num *k = NULL;
+    char *field;
     uint64_t n;
+    size_t i;
 
-    if (lb_cfg_uint(sc->ctx, argv, 1, 1, 1000, &n, err))
+    for (i = 0; i < LK_ARRAY_SIZE(srv_nums) && !k; i++)
+        if (strcmp(argv[0], srv_nums[i].name) == 0)
+            k = &srv_nums[i];
+    LK_BUG_ON(!k); /* server_kws sends here only the names of srv_nums */
+    field = (char *)sc->s + k->off;
+    if (k->kind == SRV_TIME)
+        return srv_time(sc, argv, (uint64_t *)(void *)field, err);
+    if (lb_cfg_uint(sc->ctx, argv, 1, k->min, k->max, &n, err))
         return LK_CFG_FATAL;
-    if (argv[0][0] == 'r')
-        sc->s->rise = (unsigned)n;
-    else
-        sc->s->fall = (unsigned)n;
-    return 0;
-}
-
-static int skw_weight(int argc, char **argv, void *v, char **err)
-{
-    struct srvctx *sc = v;
-    uint64_t n;
-
-    if (lb_cfg_uint(sc->ctx, argv, 1, 0, 256, &n, err))
-        return LK_CFG_FATAL;
-    sc->s->weight = (unsigned)n;
-    return 0;
-}
-
-static int skw_maxconn(int argc, char **argv, void *v, char **err)
-{
-    struct srvctx *sc = v;
-    uint64_t n;
-
-    if (lb_cfg_uint(sc->ctx, argv, 1, 0, 10000000, &n, err))
-        return LK_CFG_FATAL;
-    sc->s->maxconn = (unsigned)n;
+    if (k->kind == SRV_UINT)
+        *(unsigned *)(void *)field = (unsigned)n;
+    else if (k->kind == SRV_ATOMIC)
+        atomic_store_explicit((_Atomic unsigned *)(void *)field, (unsigned)n, memory_order_relaxed);
     return 0;
 }
 
@@ -302,38 +297,17 @@ static int skw_choice(int argc, char **argv, void *v, char **err)
     return 0;
 }
 
-static int skw_number(int argc, char **argv, void *v, char **err)
-{
-    struct srvctx *sc = v;
-    uint64_t n;
-
-    /* port (the check port, sent to checkd), maxqueue, id */
-    if (lb_cfg_uint(sc->ctx, argv, 1, strcmp(argv[0], "maxqueue") == 0 ? 0 : 1, 65535, &n, err))
-        return LK_CFG_FATAL;
-    if (strcmp(argv[0], "error-limit") == 0)
-        sc->s->error_limit = (unsigned)n;
-    if (strcmp(argv[0], "port") == 0)
-        sc->s->check_port = (unsigned)n;
-    return 0;
-}
-
-/* agent-check, no-agent-check, agent-port N, agent-inter T, agent-send S,
- * agent-addr IP (HAProxy's agent: its reply sets state and weight). */
+/* agent-check, no-agent-check, agent-send S, agent-addr IP (HAProxy's
+ * agent: its reply sets state and weight; agent-port and agent-inter are
+ * in srv_nums). */
 static int skw_agent(int argc, char **argv, void *v, char **err)
 {
     struct srvctx *sc = v;
     const char *k = argv[0];
     struct lk_addr a;
-    uint64_t n;
 
     if (strcmp(k, "agent-check") == 0 || strcmp(k, "no-agent-check") == 0) {
         sc->s->agent = k[0] == 'a';
-    } else if (strcmp(k, "agent-port") == 0) {
-        if (lb_cfg_uint(sc->ctx, argv, 1, 1, 65535, &n, err))
-            return LK_CFG_FATAL;
-        sc->s->agent_port = (unsigned)n;
-    } else if (strcmp(k, "agent-inter") == 0) {
-        return srv_time(sc, argv, &sc->s->agent_inter, err);
     } else if (strcmp(k, "agent-send") == 0) {
         if (strlen(argv[1]) >= sizeof(sc->s->agent_send))
             return lb_cfg_fail(sc->ctx, err, "agent-send: at most %zu bytes",
@@ -450,19 +424,19 @@ static int skw_init_addr(int argc, char **argv, void *v, char **err)
 static const struct lk_cfgkw server_kws[] = {
     {"agent-check", skw_agent, 0, 0, 0},
     {"no-agent-check", skw_agent, 0, 0, 0},
-    {"agent-port", skw_agent, 1, 1, 0},
-    {"agent-inter", skw_agent, 1, 1, 0},
+    {"agent-port", skw_num, 1, 1, 0},
+    {"agent-inter", skw_num, 1, 1, 0},
     {"agent-send", skw_agent, 1, 1, 0},
     {"agent-addr", skw_agent, 1, 1, 0},
     {"check", skw_check, 0, 0, 0},
     {"no-check", skw_check, 0, 0, 0},
-    {"inter", skw_inter, 1, 1, 0},
-    {"fastinter", skw_fastinter, 1, 1, 0},
-    {"downinter", skw_downinter, 1, 1, 0},
-    {"rise", skw_count, 1, 1, 0},
-    {"fall", skw_count, 1, 1, 0},
-    {"weight", skw_weight, 1, 1, 0},
-    {"maxconn", skw_maxconn, 1, 1, 0},
+    {"inter", skw_num, 1, 1, 0},
+    {"fastinter", skw_num, 1, 1, 0},
+    {"downinter", skw_num, 1, 1, 0},
+    {"rise", skw_num, 1, 1, 0},
+    {"fall", skw_num, 1, 1, 0},
+    {"weight", skw_num, 1, 1, 0},
+    {"maxconn", skw_num, 1, 1, 0},
     {"backup", skw_flag, 0, 0, 0},
     {"disabled", skw_flag, 0, 0, 0},
     {"enabled", skw_flag, 0, 0, 0},
@@ -473,10 +447,10 @@ static const struct lk_cfgkw server_kws[] = {
     {"on-marked-up", skw_choice, 1, 1, 0},
     {"observe", skw_choice, 1, 1, 0},
     {"on-error", skw_choice, 1, 1, 0},
-    {"error-limit", skw_number, 1, 1, 0},
-    {"port", skw_number, 1, 1, 0},
-    {"maxqueue", skw_number, 1, 1, 0},
-    {"id", skw_number, 1, 1, 0},
+    {"error-limit", skw_num, 1, 1, 0},
+    {"port", skw_num, 1, 1, 0},
+    {"maxqueue", skw_num, 1, 1, 0},
+    {"id", skw_num, 1, 1, 0},
     {"resolvers", skw_resolvers, 1, 1, 0},
     {"resolve-prefer", skw_resolve_prefer, 1, 1, 0},
     {"resolve-opts", skw_resolve_opts, 1, 1, 0},
@@ -695,6 +669,27 @@ int lb_server_set_addr(struct lb_server *s, const struct lk_addr *a)
 
 static void finish_server(struct lb_server *s);
 
+/* A server named `name` from the proxy's default-server settings, at the
+ * line being parsed; NULL when out of memory. Its name or cookie copy may
+ * be NULL (out of memory too): the caller checks the name, and frees with
+ * lb_server_free(). */
+static struct lb_server *server_new(struct lb_cfgctx *ctx, const char *name)
+{
+    struct lb_server *s = malloc(sizeof(*s));
+
+    if (!s)
+        return NULL;
+    *s = ctx->px->defsrv;
+    s->name = strdup(name);
+    s->cookie = ctx->px->defsrv.cookie ? strdup(ctx->px->defsrv.cookie) : NULL;
+    s->old_addrs = NULL;
+    s->nold_addrs = 0;
+    s->be = ctx->px;
+    s->file = ctx->file;
+    s->line = ctx->line;
+    return s;
+}
+
 int lb_server_parse(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
@@ -706,17 +701,9 @@ int lb_server_parse(int argc, char **argv, void *vctx, char **err)
                            ctx->px->name);
     if (argc < 3)
         return lb_cfg_fail(ctx, err, "server '%s' needs an address", argv[1]);
-    s = malloc(sizeof(*s));
+    s = server_new(ctx, argv[1]);
     if (!s)
         return lb_cfg_fail(ctx, err, "out of memory");
-    *s = ctx->px->defsrv;
-    s->name = strdup(argv[1]);
-    s->cookie = ctx->px->defsrv.cookie ? strdup(ctx->px->defsrv.cookie) : NULL;
-    s->old_addrs = NULL;
-    s->nold_addrs = 0;
-    s->be = ctx->px;
-    s->file = ctx->file;
-    s->line = ctx->line;
     sc.s = s;
     if (!s->name || server_addr(&sc, argv[2], err) || parse_kws(&sc, argc, argv, 3, err) ||
         (s->agent && !s->agent_port &&
@@ -770,20 +757,12 @@ int lb_server_parse_detached(struct lb_cfgctx *ctx,
 
     if (argc < 3)
         return lk_cfg_err(err, "server '%s' needs an address", argv[1]);
-    s = malloc(sizeof(*s));
+    s = server_new(ctx, argv[1]);
     if (!s)
         return -ENOMEM;
-    *s = ctx->px->defsrv;
-    s->name = strdup(argv[1]);
-    s->cookie = ctx->px->defsrv.cookie ? strdup(ctx->px->defsrv.cookie) : NULL;
-    s->old_addrs = NULL;
-    s->nold_addrs = 0;
     /* the default-server's DNS settings are not for dynamic servers */
     memset(s->init_addr, 0, sizeof(s->init_addr));
     s->resolvers_name[0] = '\0';
-    s->be = ctx->px;
-    s->file = ctx->file;
-    s->line = ctx->line;
     sc.s = s;
     if (!s->name || server_addr(&sc, argv[2], err) || parse_kws(&sc, argc, argv, 3, err) ||
         dynamic_refusals(s, err) || initial_addr(&sc, err)) {

@@ -32,8 +32,7 @@ void lb_tlog_fini(struct lb_tlog *t)
     t->udp4 = t->udp6 = t->unix_fd = -1;
 }
 
-/* snprintf's result as bytes written into a buffer of LEN (truncated). */
-static size_t clamp(int n, size_t len)
+size_t lb_tlog_clamp(int n, size_t len)
 {
     if (n < 0 || len == 0)
         return 0;
@@ -48,10 +47,11 @@ size_t lb_tlog_head(char *buf, size_t len, const struct lk_addr *client, uint64_
 
     localtime_r(&secs, &tm);
     lk_addr_ip_str(client, ip, sizeof(ip));
-    return clamp(snprintf(buf, len, "%s:%u [%02d/%s/%04d:%02d:%02d:%02d.%03u] ", ip,
-                          lk_addr_port(client), tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900,
-                          tm.tm_hour, tm.tm_min, tm.tm_sec, (unsigned)(wall_us / 1000 % 1000)),
-                 len);
+    return lb_tlog_clamp(snprintf(buf, len, "%s:%u [%02d/%s/%04d:%02d:%02d:%02d.%03u] ", ip,
+                                  lk_addr_port(client), tm.tm_mday, months[tm.tm_mon],
+                                  tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                                  (unsigned)(wall_us / 1000 % 1000)),
+                         len);
 }
 
 size_t lb_tcplog_format(char *buf, size_t len, const struct lb_tcplog_rec *r)
@@ -60,15 +60,11 @@ size_t lb_tcplog_format(char *buf, size_t len, const struct lb_tcplog_rec *r)
     int n;
 
     n = snprintf(buf + h, len - h,
-                 "%s %s/%s %lld/%lld/%s%lld %s%llu %c%c "
-                 "%u/%u/%u/%u/%s%u %u/%u",
-                 r->frontend, r->backend ? r->backend : r->frontend,
-                 r->server ? r->server : "<NOSRV>", (long long)r->tw, (long long)r->tc,
-                 r->asap ? "+" : "", (long long)r->tt, r->asap ? "+" : "",
-                 (unsigned long long)r->bytes_read, r->term[0], r->term[1], r->actconn, r->feconn,
-                 r->beconn, r->srvconn, r->redispatched ? "+" : "", r->retries, r->srv_queue,
-                 r->be_queue);
-    return h + clamp(n, len - h);
+                 LB_TLOG_NAMES_FMT " %lld/%lld/%s%lld %s%llu %c%c " LB_TLOG_CONNS_FMT,
+                 LB_TLOG_NAMES_ARGS(r), (long long)r->tw, (long long)r->tc, r->asap ? "+" : "",
+                 (long long)r->tt, r->asap ? "+" : "", (unsigned long long)r->bytes_read,
+                 r->term[0], r->term[1], LB_TLOG_CONNS_ARGS(r));
+    return h + lb_tlog_clamp(n, len - h);
 }
 
 int lb_tlog_level(const struct lb_proxy *fe, const char term[2], int status)

@@ -51,6 +51,24 @@ size_t lb_tlog_head(char *buf, size_t len, const struct lk_addr *client, uint64_
  * others at 'err' (3) instead of 'info' (6), as HAProxy does. */
 int lb_tlog_level(const struct lb_proxy *fe, const char term[2], int status);
 
+/* snprintf's result N as the bytes it wrote into a buffer of LEN
+ * (truncated: at most LEN-1; 0 on an error). */
+size_t lb_tlog_clamp(int n, size_t len);
+
+/* The fields both formats log alike, for a record R of either kind
+ * (struct lb_tcplog_rec and struct lb_httplog_rec name them the same):
+ * "FRONTEND BACKEND/SERVER" (the frontend when no backend, <NOSRV> when no
+ * server) and "actconn/feconn/beconn/srvconn/[+]retries srv_queue/be_queue"
+ * ("+" when redispatched). Use as a printf format piece and its arguments. */
+#define LB_TLOG_NAMES_FMT "%s %s/%s"
+#define LB_TLOG_NAMES_ARGS(r)                                                                      \
+    (r)->frontend, (r)->backend ? (r)->backend : (r)->frontend,                                    \
+        (r)->server ? (r)->server : "<NOSRV>"
+#define LB_TLOG_CONNS_FMT "%u/%u/%u/%u/%s%u %u/%u"
+#define LB_TLOG_CONNS_ARGS(r)                                                                      \
+    (r)->actconn, (r)->feconn, (r)->beconn, (r)->srvconn, (r)->redispatched ? "+" : "",            \
+        (r)->retries, (r)->srv_queue, (r)->be_queue
+
 /* True if the frontend logs at all (own targets or "log global"). */
 int lb_tlog_enabled(const struct lb_proxy *fe, const struct lb_global *g);
 

@@ -94,6 +94,26 @@ void lb_worker_kick_queue(struct lb_worker *w)
     set_tick(w, TICK_FAST_MS);
 }
 
+void lb_worker_timer_arm(uv_timer_t *t, uv_timer_cb cb, uint64_t *armed_at, uint64_t when)
+{
+    uint64_t now;
+
+    if (!when) {
+        if (*armed_at)
+            uv_timer_stop(t);
+        *armed_at = 0;
+        return;
+    }
+    /* one timer per session, moved only earlier: most events push the
+     * deadline later, and a restart per event would cost more than the one
+     * early wake-up that re-arms */
+    if (*armed_at && *armed_at <= when)
+        return;
+    now = uv_now(t->loop);
+    *armed_at = when;
+    uv_timer_start(t, cb, when > now ? when - now : 0, 0);
+}
+
 /* ---- listening ---- */
 
 /* TCP_NODELAY and SO_KEEPALIVE set on the listening socket are inherited

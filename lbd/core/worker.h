@@ -97,6 +97,13 @@ void lb_worker_pipe_put(struct lb_worker *w, int fds[2]);
 /* A server slot may have been freed: give queued sessions a chance. */
 void lb_worker_kick_queue(struct lb_worker *w);
 
+/* A session's one deadline timer: arm `t` (a one-shot calling `cb`) for
+ * `when`, a uv_now() time in ms of t's loop, or stop it when `when` is 0.
+ * *armed_at is the deadline pending (0: none); an earlier pending one is
+ * kept, as the callback re-arms itself when it fires early. The callback
+ * must set *armed_at to 0 when it runs. */
+void lb_worker_timer_arm(uv_timer_t *t, uv_timer_cb cb, uint64_t *armed_at, uint64_t when);
+
 /* Per-thread balancer of a backend. */
 static inline struct lb_balancer *lb_worker_balancer(struct lb_worker *w, const struct lb_proxy *be)
 {

@@ -243,17 +243,44 @@ static void fill_http(struct row *r, const _Atomic uint64_t *hrsp)
         put_u64(r, f[i], atomic_load_explicit(&hrsp[i], memory_order_relaxed));
 }
 
+/* The session counters of every row kind, and the aborts and seconds since
+ * the last session (-1: none yet) of backend and server rows: struct
+ * lb_proxy and struct lb_server name these fields alike. */
+#define PUT_SESSIONS(r, o)                                                                         \
+    do {                                                                                           \
+        put_u64((r), F_SCUR, LD((o)->cur_conns));                                                  \
+        put_u64((r), F_SMAX, LD((o)->max_conns_seen));                                             \
+        put_u64((r), F_STOT, LD((o)->cum_conns));                                                  \
+        put_u64((r), F_BIN, LD((o)->bytes_in));                                                    \
+        put_u64((r), F_BOUT, LD((o)->bytes_out));                                                  \
+    } while (0)
+#define PUT_ABORTS(r, o, now)                                                                      \
+    put_aborts((r), LD((o)->cli_aborts), LD((o)->srv_aborts), LD((o)->last_sess_ms), (now))
+
+static void put_aborts(struct row *r, uint64_t cli, uint64_t srv, uint64_t last_ms, uint64_t now)
+{
+    put_u64(r, F_CLI_ABRT, cli);
+    put_u64(r, F_SRV_ABRT, srv);
+    put_s64(r, F_LASTSESS, last_ms ? (int64_t)secs_since(last_ms, now) : -1);
+}
+
+/* Connection errors, response errors, retries and redispatches: the
+ * server side's counters, in backend and server rows. */
+static void put_srv_err(struct row *r, uint64_t con, uint64_t rsp, uint64_t retr, uint64_t redis)
+{
+    put_u64(r, F_ECON, con);
+    put_u64(r, F_ERESP, rsp);
+    put_u64(r, F_WRETR, retr);
+    put_u64(r, F_WREDIS, redis);
+}
+
 static void fill_frontend(struct row *r, struct lb_daemon *d, const struct lb_proxy *px)
 {
     unsigned slim = px->maxconn ? px->maxconn : d->cfg->global.maxconn;
 
     fill_common(r, px, "FRONTEND", 0);
-    put_u64(r, F_SCUR, LD(px->cur_conns));
-    put_u64(r, F_SMAX, LD(px->max_conns_seen));
+    PUT_SESSIONS(r, px);
     put_u64(r, F_SLIM, slim);
-    put_u64(r, F_STOT, LD(px->cum_conns));
-    put_u64(r, F_BIN, LD(px->bytes_in));
-    put_u64(r, F_BOUT, LD(px->bytes_out));
     put_u64(r, F_DREQ, LD(px->denied_req));
     put_u64(r, F_DRESP, LD(px->denied_resp));
     put_u64(r, F_EREQ, LD(px->failed_req));
@@ -310,19 +337,12 @@ static void fill_backend(struct row *r,
     fill_common(r, px, "BACKEND", 1);
     put_u64(r, F_QCUR, LD(px->queued));
     put_u64(r, F_QMAX, LD(px->max_queued));
-    put_u64(r, F_SCUR, LD(px->cur_conns));
-    put_u64(r, F_SMAX, LD(px->max_conns_seen));
+    PUT_SESSIONS(r, px);
     /* HAProxy's default fullconn: a tenth of the process maxconn, rounded up */
     put_u64(r, F_SLIM, px->maxconn ? px->maxconn : (d->cfg->global.maxconn + 9) / 10);
-    put_u64(r, F_STOT, LD(px->cum_conns));
-    put_u64(r, F_BIN, LD(px->bytes_in));
-    put_u64(r, F_BOUT, LD(px->bytes_out));
     put_u64(r, F_DREQ, LD(px->denied_req));
     put_u64(r, F_DRESP, LD(px->denied_resp));
-    put_u64(r, F_ECON, LD(px->failed_conns));
-    put_u64(r, F_ERESP, LD(px->failed_resp));
-    put_u64(r, F_WRETR, LD(px->wretr));
-    put_u64(r, F_WREDIS, LD(px->wredis));
+    put_srv_err(r, LD(px->failed_conns), LD(px->failed_resp), LD(px->wretr), LD(px->wredis));
     put_str(r, F_STATUS, act + bck || !px->nservers ? "UP" : "DOWN");
     put_u64(r, F_WEIGHT, w);
     put_u64(r, F_ACT, act);
@@ -339,10 +359,7 @@ static void fill_backend(struct row *r,
         fill_http(r, px->hrsp);
         put_u64(r, F_REQ_TOT, LD(px->req_tot));
     }
-    put_u64(r, F_CLI_ABRT, LD(px->cli_aborts));
-    put_u64(r, F_SRV_ABRT, LD(px->srv_aborts));
-    put_s64(r, F_LASTSESS,
-            LD(px->last_sess_ms) ? (int64_t)secs_since(LD(px->last_sess_ms), now) : -1);
+    PUT_ABORTS(r, px, now);
     put_str(r, F_ALGO, lb_algo_name(px->algo));
     put_u64(r, F_UWEIGHT, w);
     put_modules(r, 1);
@@ -376,18 +393,11 @@ static void fill_server(struct row *r, const struct lb_server *s, uint64_t now)
     fill_common(r, s->be, s->name, 2);
     put_u64(r, F_QCUR, LD(s->queued));
     put_u64(r, F_QMAX, LD(s->max_queued));
-    put_u64(r, F_SCUR, LD(s->cur_conns));
-    put_u64(r, F_SMAX, LD(s->max_conns_seen));
+    PUT_SESSIONS(r, s);
     if (s->maxconn)
         put_u64(r, F_SLIM, s->maxconn);
-    put_u64(r, F_STOT, LD(s->cum_conns));
-    put_u64(r, F_BIN, LD(s->bytes_in));
-    put_u64(r, F_BOUT, LD(s->bytes_out));
     put_u64(r, F_DRESP, 0);
-    put_u64(r, F_ECON, LD(s->failed_conns));
-    put_u64(r, F_ERESP, LD(s->failed_resp));
-    put_u64(r, F_WRETR, LD(s->retries));
-    put_u64(r, F_WREDIS, LD(s->redispatches));
+    put_srv_err(r, LD(s->failed_conns), LD(s->failed_resp), LD(s->retries), LD(s->redispatches));
     put_str(r, F_STATUS, lb_stats_srv_status(s, buf, sizeof(buf)));
     put_u64(r, F_WEIGHT, LD(s->cur_weight));
     put_u64(r, F_ACT, (s->flags & LB_SRV_F_BACKUP) ? 0 : 1);
@@ -405,10 +415,7 @@ static void fill_server(struct row *r, const struct lb_server *s, uint64_t now)
     fill_check(r, s);
     if (s->be->mode == LB_MODE_HTTP)
         fill_http(r, s->hrsp);
-    put_u64(r, F_CLI_ABRT, LD(s->cli_aborts));
-    put_u64(r, F_SRV_ABRT, LD(s->srv_aborts));
-    put_s64(r, F_LASTSESS,
-            LD(s->last_sess_ms) ? (int64_t)secs_since(LD(s->last_sess_ms), now) : -1);
+    PUT_ABORTS(r, s, now);
     /* a server waiting for its name to resolve has no address yet */
     if (s->cur_addr->u.sa.sa_family != AF_UNSPEC)
         put_str(r, F_ADDR, lk_addr_str(s->cur_addr, addr, sizeof(addr)));

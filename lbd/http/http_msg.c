@@ -120,6 +120,14 @@ static void put_fields(struct wb *w,
     }
 }
 
+/* A field the proxy adds: "NAME: VALUE\r\n" (`name` ends with ": "). */
+static void add_field(struct wb *w, const char *name, const char *value)
+{
+    put(w, name, strlen(name));
+    put(w, value, strlen(value));
+    PUTS(w, "\r\n");
+}
+
 /* The proxy's own Connection field, if the exchange needs one. */
 static void put_connection(struct wb *w, int upgrade, int close, int ka)
 {
@@ -151,9 +159,7 @@ int lb_http_build_request(char *out,
     put_connection(&w, e->upgrade, e->conn_close, e->conn_ka);
     if (e->xff) {
         lk_addr_ip_str(e->xff, ip, sizeof(ip));
-        PUTS(&w, "X-Forwarded-For: ");
-        put(&w, ip, strlen(ip));
-        PUTS(&w, "\r\n");
+        add_field(&w, "X-Forwarded-For: ", ip);
     }
     PUTS(&w, "\r\n");
     return w.over ? -ENOSPC : (int)w.len;
@@ -175,9 +181,7 @@ int lb_http_build_response(char *out,
     PUTS(&w, "\r\n");
     put_fields(&w, buf, m, e->upgrade, NULL, 0);
     if (e->set_cookie) {
-        PUTS(&w, "Set-Cookie: ");
-        put(&w, e->set_cookie, strlen(e->set_cookie));
-        PUTS(&w, "\r\n");
+        add_field(&w, "Set-Cookie: ", e->set_cookie);
         if (e->nocache)
             PUTS(&w, "Cache-Control: private\r\n");
     }

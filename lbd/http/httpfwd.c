@@ -1935,20 +1935,7 @@ static void on_timer(uv_timer_t *t);
 
 static void arm(struct hsess *s)
 {
-    uint64_t when = deadline(s), now;
-
-    if (!when) {
-        if (s->timer_at)
-            uv_timer_stop(&s->timer);
-        s->timer_at = 0;
-        return;
-    }
-    /* an earlier timer stays: it re-arms itself when it fires early */
-    if (s->timer_at && s->timer_at <= when)
-        return;
-    now = now_ms(s);
-    s->timer_at = when;
-    uv_timer_start(&s->timer, on_timer, when > now ? when - now : 0, 0);
+    lb_worker_timer_arm(&s->timer, on_timer, &s->timer_at, deadline(s));
 }
 
 static int queue_expired(const struct hsess *s)

@@ -71,16 +71,12 @@ size_t lb_httplog_format(char *buf, size_t len, const struct lb_httplog_rec *r)
     int n;
 
     n = snprintf(buf + h, len - h,
-                 "%s %s/%s %lld/%lld/%lld/%lld/%s%lld %d "
-                 "%s%llu - - %c%c%c%c %u/%u/%u/%u/%s%u %u/%u%s \"%.*s\"",
-                 r->frontend, r->backend ? r->backend : r->frontend,
-                 r->server ? r->server : "<NOSRV>", (long long)r->tr, (long long)r->tw,
-                 (long long)r->tc, (long long)r->trsp, r->asap ? "+" : "", (long long)r->ta,
-                 r->status, r->asap ? "+" : "", (unsigned long long)r->bytes, r->term[0],
-                 r->term[1], r->term[2], r->term[3], r->actconn, r->feconn, r->beconn, r->srvconn,
-                 r->redispatched ? "+" : "", r->retries, r->srv_queue, r->be_queue,
-                 r->captures ? r->captures : "", (int)rl_len, rl);
-    if (n < 0)
-        return h;
-    return h + ((size_t)n < len - h ? (size_t)n : len - h - 1);
+                 LB_TLOG_NAMES_FMT " %lld/%lld/%lld/%lld/%s%lld %d "
+                                   "%s%llu - - %c%c%c%c " LB_TLOG_CONNS_FMT "%s \"%.*s\"",
+                 LB_TLOG_NAMES_ARGS(r), (long long)r->tr, (long long)r->tw, (long long)r->tc,
+                 (long long)r->trsp, r->asap ? "+" : "", (long long)r->ta, r->status,
+                 r->asap ? "+" : "", (unsigned long long)r->bytes, r->term[0], r->term[1],
+                 r->term[2], r->term[3], LB_TLOG_CONNS_ARGS(r), r->captures ? r->captures : "",
+                 (int)rl_len, rl);
+    return h + lb_tlog_clamp(n, len - h);
 }

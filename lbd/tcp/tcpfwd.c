@@ -262,20 +262,8 @@ static void on_timer(uv_timer_t *t);
 static void arm(struct sess *s)
 {
     char side;
-    uint64_t at = deadline(s, &side), now;
 
-    if (!at) {
-        if (s->timer_at)
-            uv_timer_stop(&s->timer);
-        s->timer_at = 0;
-        return;
-    }
-    /* an earlier timer is left as is: it re-arms itself when it fires early */
-    if (s->timer_at && s->timer_at <= at)
-        return;
-    now = uv_now(&s->w->loop);
-    s->timer_at = at;
-    uv_timer_start(&s->timer, on_timer, at > now ? at - now : 0, 0);
+    lb_worker_timer_arm(&s->timer, on_timer, &s->timer_at, deadline(s, &side));
 }
 
 static void connect_failed(struct sess *s, int err);
@@ -459,6 +447,20 @@ static void inspect_read(struct sess *s)
     inspect(s, h->eof || h->len == bs);
 }
 
+/* One side is ready: flush what waits to go to it, forward what it sent
+ * (client: the client's socket, else the server's), then recompute the
+ * polling. */
+static void side_ready(struct sess *s, int client, int events)
+{
+    int fd = client ? s->cfd : s->sfd, peer = client ? s->sfd : s->cfd;
+
+    if ((events & UV_WRITABLE) && half_flush(s, client ? &s->s2c : &s->c2s, fd, client) < 0)
+        return;
+    if ((events & UV_READABLE) && half_read(s, client ? &s->c2s : &s->s2c, fd, peer, client) < 0)
+        return;
+    update(s);
+}
+
 static void on_client(uv_poll_t *p, int status, int events)
 {
     struct sess *s = p->data;
@@ -474,11 +476,7 @@ static void on_client(uv_poll_t *p, int status, int events)
             update(s);
         return;
     }
-    if ((events & UV_WRITABLE) && half_flush(s, &s->s2c, s->cfd, 1) < 0)
-        return;
-    if ((events & UV_READABLE) && half_read(s, &s->c2s, s->cfd, s->sfd, 1) < 0)
-        return;
-    update(s);
+    side_ready(s, 1, events);
 }
 
 static void connected(struct sess *s);
@@ -509,11 +507,7 @@ static void on_server(uv_poll_t *p, int status, int events)
         note_error(s, 0);
         return;
     }
-    if ((events & UV_WRITABLE) && half_flush(s, &s->c2s, s->sfd, 0) < 0)
-        return;
-    if ((events & UV_READABLE) && half_read(s, &s->s2c, s->sfd, s->cfd, 0) < 0)
-        return;
-    update(s);
+    side_ready(s, 0, events);
 }
 
 static void set_poll(uv_poll_t *p, int *cur, int want, uv_poll_cb cb)
