@@ -202,7 +202,8 @@ static int skw_num(int argc, char **argv, void *v, char **err)
     for (i = 0; i < LK_ARRAY_SIZE(srv_nums) && !k; i++)
         if (strcmp(argv[0], srv_nums[i].name) == 0)
             k = &srv_nums[i];
-    LK_BUG_ON(!k); /* server_kws sends here only the names of srv_nums */
+    if (!k) /* server_kws sends here only the names of srv_nums */
+        return lb_cfg_fail(sc->ctx, err, "'%s': not a numeric server keyword", argv[0]);
     field = (char *)sc->s + k->off;
     if (k->kind == SRV_TIME)
         return srv_time(sc, argv, (uint64_t *)(void *)field, err);
