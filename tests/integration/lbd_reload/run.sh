@@ -151,7 +151,7 @@ done
 check "the worker's pid from show proc ($W)" test -n "$W"
 kill -9 "$W" 2>/dev/null || true
 for i in $(seq 1 100); do
-  N=$(cli "$T/master.sock" "show proc" 2>/dev/null | awk '/^# workers/ {w=1; next} /^#/ {w=0} w {print $1; exit}')
+  N=$(cli "$T/master.sock" "show proc" 2>/dev/null | awk '/^# workers/ {w=1; next} /^#/ {w=0} w {print $1; exit}') || true
   [ -n "$N" ] && [ "$N" != "$W" ] && curl -sf -m 1 -o /dev/null "http://127.0.0.1:$PH/" && break
   sleep 0.05
 done
