@@ -1,12 +1,12 @@
 /* lbd.c - the daemon object; see lbd.h. */
 #include <errno.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -16,8 +16,8 @@
 #include "common/sdnotify.h"
 #include "lbd/cfg/cfg.h"
 #include "lbd/core/daemon.h"
-#include "lbd/core/mwlink.h"
 #include "lbd/core/dns.h"
+#include "lbd/core/mwlink.h"
 #include "lbd/core/server.h"
 #include "lbd/core/worker.h"
 #include "lbd/ctl/admin.h"

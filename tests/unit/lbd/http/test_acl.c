@@ -259,7 +259,8 @@ static void test_compile_errors(void **state)
         "backend b\n mode http\n cookie S rewrite\n",
         "backend b\n mode http\n http-reuse sometimes\n",
         "frontend fe\n mode http\n bind 127.0.0.1:8080\n acl x path_reg a(\n",
-        "frontend fe\n mode http\n bind 127.0.0.1:8080\n http-request normalize-uri path-merge-slashes\n",
+        "frontend fe\n mode http\n bind 127.0.0.1:8080\n http-request normalize-uri "
+        "path-merge-slashes\n",
         "frontend fe\n mode http\n bind 127.0.0.1:8080\n http-response set-header X %[path]\n",
         "frontend fe\n mode http\n bind 127.0.0.1:8080\n http-request del-header content-length\n",
     };
