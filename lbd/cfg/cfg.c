@@ -553,7 +553,7 @@ static int gbl_ignored(int argc, char **argv, void *vctx, char **err)
         {"h1-case-adjust-bogus-server", "lbd forwards header names with the case they came with"},
     };
     struct lb_cfgctx *ctx = vctx;
-    const char *why = "no effect in lbd";
+    const char *why = NULL;
     size_t i;
 
     for (i = 0; i < LK_ARRAY_SIZE(whys); i++)
@@ -561,6 +561,9 @@ static int gbl_ignored(int argc, char **argv, void *vctx, char **err)
             why = whys[i].why;
             break;
         }
+    /* only keywords with a documented reason are ever accepted without effect */
+    if (!why)
+        return lb_cfg_fail(ctx, err, "'%s' is not supported by lbd", argv[0]);
     lk_log(LK_LOG_WARNING, "%s:%u: '%s' ignored: %s", ctx->file, ctx->line, argv[0], why);
     return LK_CFG_WARN;
 }
