@@ -80,6 +80,16 @@ wait_file() {
   echo "timeout waiting for $1" >&2; return 1
 }
 
+# wait_sock PATH [SECS]: until a Unix stream socket accepts a connection
+# (a daemon binds, which creates the file, before it listens on it)
+wait_sock() {
+  local i
+  for i in $(seq 1 $((${2:-10} * 20))); do
+    socat -u OPEN:/dev/null "UNIX-CONNECT:$1" 2>/dev/null && return 0; sleep 0.05
+  done
+  echo "timeout waiting for a listener on $1" >&2; return 1
+}
+
 ok() { LK_PASSES=$((LK_PASSES + 1)); echo "ok - $*"; }
 fail() { LK_FAILS=$((LK_FAILS + 1)); echo "FAIL - $*"; }
 # check DESC CMD...: ok if CMD succeeds
@@ -99,7 +109,7 @@ start_pair() {
   mkdir -p "$T/run"
   bg haproxy -f "$T/ha.cfg" 2>"$T/ha.err"
   bg "$CHECKD" -R "$T/run" 2>"$T/checkd.log"
-  wait_file "$T/run/checkd.sock"
+  wait_sock "$T/run/checkd.sock"
   bg "$LBD" -f "$T/lbd.cfg" -R "$T/lbdrun" 2>"$T/lbd.err"
 }
 # pair_snapshot: HAProxy's "show stat" in $T/ha.csv, checkd's targets in

@@ -31,7 +31,7 @@ listen stats
     stats uri /stats
 CFG
 bg "$LBD" -f "$T/lbd.cfg" -R "$T" > "$T/lbd.log" 2>&1; LBDPID=$!
-wait_file "$T/user.sock"
+wait_sock "$T/user.sock"
 
 out=$( (printf 'subscribe health\nsubscribe health\n'; sleep 1.2) | socat -t 2 - "UNIX-CONNECT:$T/user.sock")
 check "a second subscribe on one connection is refused" grep -q "Already subscribed." <<< "$out"

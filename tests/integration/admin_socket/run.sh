@@ -33,7 +33,7 @@ mkcfg "$PF" "$T/admin.sock" "$T/user.sock" > "$T/lbd.cfg"
 mkcfg "$PH" "$T/hadmin.sock" "$T/huser.sock" > "$T/haproxy.cfg"
 bg "$LBD" -f "$T/lbd.cfg" -R "$T" > "$T/lbd.log" 2>&1; LBDPID=$!
 bg haproxy -f "$T/haproxy.cfg" -db > "$T/haproxy.log" 2>&1
-wait_file "$T/admin.sock"; wait_file "$T/hadmin.sock"
+wait_sock "$T/admin.sock"; wait_sock "$T/hadmin.sock"
 
 # formats, against the real thing
 cli "$T/admin.sock" "show stat" > "$T/lstat.csv"

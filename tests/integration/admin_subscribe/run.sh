@@ -35,7 +35,7 @@ backend be
     server s1 127.0.0.1:1
 CFG
 bg "$LBD" -f "$T/lbd.cfg" -R "$T" 2> "$T/lbd.log"; LBDPID=$!
-wait_file "$T/lbd.sock"
+wait_sock "$T/lbd.sock"
 for i in 1 2 3; do sub2 "$T/lbd.sock" "subscribe health"; done
 sleep 1.2 # two heartbeats (500 ms) after the disconnects
 check "lbd alive after double subscribe + disconnect" kill -0 "$LBDPID"
@@ -65,7 +65,7 @@ vrrp_instance V1 {
 }
 CONF
 bg ip netns exec "$NS" "$VRRPD" -f "$T/v.conf" -R "$T/v" 2> "$T/vrrpd.log"; VPID=$!
-wait_file "$T/v/vrrpd.sock"
+wait_sock "$T/v/vrrpd.sock"
 for i in 1 2 3; do sub2 "$T/v/vrrpd.sock" "subscribe events"; done
 # no peer: BACKUP becomes MASTER after ~3 s, an event for every subscriber
 for i in $(seq 1 60); do

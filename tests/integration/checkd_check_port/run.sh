@@ -21,7 +21,7 @@ listen "$PT2"
 wait_port 127.0.0.1 "$PT1"
 wait_port 127.0.0.1 "$PT2"
 bg "$CHECKD" -R "$T/run" 2>"$T/checkd.log"
-wait_file "$T/run/checkd.sock"
+wait_sock "$T/run/checkd.sock"
 cat > "$T/lbd.cfg" <<CFG
 global
     checkd socket $T/run/checkd.sock

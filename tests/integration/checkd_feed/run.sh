@@ -24,7 +24,7 @@ LK_PIDS+=($!)
 wait_file "$T/notify"
 NOTIFY_SOCKET="$T/notify" bg "$CHECKD" -f "$T/checkd.cfg" -R "$T/run" 2>"$T/checkd.log"
 PID_CHECKD=$!
-wait_file "$T/run/checkd-ro.sock"
+wait_sock "$T/run/checkd-ro.sock"
 for i in $(seq 1 40); do grep -q READY=1 "$T/notify.log" 2>/dev/null && break; sleep 0.05; done
 check "READY=1 sent to systemd" grep -q "READY=1" "$T/notify.log"
 ro() { echo "$1" | socat -t 2 - "UNIX-CONNECT:$T/run/checkd-ro.sock" 2>/dev/null; }

@@ -40,7 +40,7 @@ CNF
 mariadb-install-db --defaults-file="$T/my.cnf" --auth-root-authentication-method=normal \
   >"$T/install.log" 2>&1
 bg mariadbd --defaults-file="$T/my.cnf" --wsrep-new-cluster
-wait_file "$T/db.sock" 30
+wait_sock "$T/db.sock" 30
 sql() { mariadb -S "$T/db.sock" -uroot -N -e "$1"; }
 for i in $(seq 1 100); do [ "$(sql "SHOW STATUS LIKE 'wsrep_ready'" | cut -f2)" = ON ] && break; sleep 0.1; done
 sql "CREATE USER 'mon'@'127.0.0.1' IDENTIFIED BY 'm0n'; CREATE USER 'haproxy_check'@'127.0.0.1';
@@ -81,7 +81,7 @@ check "checkd -c accepts the config" "$CHECKD" -c -f "$T/checkd.cfg"
 check "lbd -c accepts the galera example" "$LBD" -c -f "${LK_SRC:-../../..}/deploy/examples/lbd-exp3-galera-check.cfg"
 bg "$CHECKD" -f "$T/checkd.cfg" -R "$T/run" 2>"$T/checkd.log"
 PID_CHECKD=$!
-wait_file "$T/run/checkd.sock"
+wait_sock "$T/run/checkd.sock"
 
 cksock() { echo "$1" | socat -t 2 - "UNIX-CONNECT:$T/run/checkd.sock"; }
 field() { # ID FIELD(json key) from "show health json"

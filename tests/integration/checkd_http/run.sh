@@ -46,7 +46,7 @@ target ngx/not5xx 127.0.0.1:$P kind http method GET uri /boom expect rstatus ^5 
 target ngx/health 127.0.0.1:$P kind http method GET uri /health version HTTP/1.1 expect status 200-299 inter $INTER fall $FALL rise $RISE
 CFG
 bg "$CHECKD" -f "$T/checkd.cfg" -R "$T/run" 2>"$T/checkd.log"
-wait_file "$T/run/checkd.sock"
+wait_sock "$T/run/checkd.sock"
 cksock() { echo "$1" | socat -t 2 - "UNIX-CONNECT:$T/run/checkd.sock" 2>/dev/null; }
 field() {
   cksock "show health json" | python3 -c '

@@ -22,7 +22,7 @@ start_web w2 "$P2"
 wait_port 127.0.0.1 "$P1"
 wait_port 127.0.0.1 "$P2"
 bg "$CHECKD" -R "$T/run" 2>"$T/checkd.log"
-wait_file "$T/run/checkd.sock"
+wait_sock "$T/run/checkd.sock"
 cat > "$T/lbd.cfg" <<CFG
 global
     checkd socket $T/run/checkd.sock

@@ -30,7 +30,7 @@ wait_port 127.0.0.1 "$P2"
 start_checkd() {
   bg "$CHECKD" -R "$T/run" 2>>"$T/checkd.log"
   PID_CHECKD=$!
-  wait_file "$T/run/checkd.sock"
+  wait_sock "$T/run/checkd.sock"
 }
 start_checkd
 

@@ -125,9 +125,9 @@ else
 fi
 rm -f "$run"/*.sock
 bg asuser "$CHECKD" -R "$run"
-wait_file "$run/checkd.sock" 10
+wait_sock "$run/checkd.sock" 10
 bg asuser --inh-caps=+net_bind_service --ambient-caps=+net_bind_service "$LBD" -f "$T/lbd.cfg" -R "$run"
-wait_file "$run/lbd.sock" 10
+wait_sock "$run/lbd.sock" 10
 check "lbd.sock written by the non-root lbd" test "$(stat -c %U "$run/lbd.sock")" = nobody
 inns wait_port 127.0.0.1 80 10
 body=$(ip netns exec "$ns" curl -s -m 5 http://127.0.0.1/ || true)

@@ -123,7 +123,7 @@ PH3=$(free_port)
 config "$PL" "$PL2" "$LS" "$PL3" | sed "2i\\    checkd socket $T/run/checkd.sock" > "$T/lbd.cfg"
 config "$PH" "$PH2" "$HS" "$PH3" > "$T/ha.cfg"
 bg "$CHECKD" -R "$T/run" 2> "$T/checkd.log"
-wait_file "$T/run/checkd.sock"
+wait_sock "$T/run/checkd.sock"
 out=$(haproxy -c -f "$T/ha.cfg" 2>&1) && rc=0 || rc=$?
 expect_eq "HAProxy accepts the config ($out)" "$rc" 0
 out=$("$LBD" -c -f "$T/lbd.cfg" 2>&1) && rc=0 || rc=$?

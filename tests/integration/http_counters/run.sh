@@ -39,7 +39,7 @@ mkcfg "$PL" "$T/lstats.sock" > "$T/lbd.cfg"
 mkcfg "$PH" "$T/ha.sock" > "$T/ha.cfg"
 bg "$LBD" -f "$T/lbd.cfg" -R "$T" > "$T/lbd.log" 2>&1; LBDPID=$!
 bg haproxy -f "$T/ha.cfg" -db > "$T/haproxy.log" 2>&1
-wait_port 127.0.0.1 "$PL"; wait_port 127.0.0.1 "$PH"; wait_file "$T/ha.sock"
+wait_port 127.0.0.1 "$PL"; wait_port 127.0.0.1 "$PH"; wait_sock "$T/ha.sock"
 
 # field numbers of show stat (HAProxy 2.6 layout): qcur 3, qmax 4, wretr 16,
 # wredis 17, lastsess 36

@@ -27,7 +27,7 @@ start_web() { # DIR PORT
 }
 start_web w1 "$P1"; start_web w2 "$P2"
 wait_port 127.0.0.1 "$P1"; wait_port 127.0.0.1 "$P2"
-start_checkd() { bg "$CHECKD" -R "$T" 2>> "$T/checkd.log"; PID_CHECKD=$!; wait_file "$T/checkd.sock"; }
+start_checkd() { bg "$CHECKD" -R "$T" 2>> "$T/checkd.log"; PID_CHECKD=$!; wait_sock "$T/checkd.sock"; }
 start_checkd
 
 cat > "$T/lbd.cfg" <<CFG
@@ -55,7 +55,7 @@ check "chroot without -W is refused at FILE:LINE" grep -q "lbd.cfg:2: 'chroot' i
 check "lbd -c -W accepts it" "$LBD" -c -W -f "$T/lbd.cfg"
 
 bg "$LBD" -W -S "$T/master.sock" -f "$T/lbd.cfg" -R "$T" 2> "$T/lbd.log"; MASTER=$!
-wait_port 127.0.0.1 "$PF"; wait_file "$T/master.sock"
+wait_port 127.0.0.1 "$PF"; wait_sock "$T/master.sock"
 worker_pid() { { cli "$T/master.sock" "show proc" 2>/dev/null | awk '/^# workers/ {w=1; next} /^#/ {w=0} w {print $1; exit}'; } || true; }
 W=$(worker_pid)
 check "the worker is in the jail" test "$(readlink "/proc/$W/root")" = "$T/jail"

@@ -19,7 +19,7 @@ start_lbd() { # NODE
   bg ip netns exec "${P}$1" "$LBD" -W -S "$T/l$1/master.sock" -f "$T/lbd.cfg" -R "$T/l$1" \
     2>>"$T/lbd-$1.log"
   eval "LBD_$1=$!"
-  wait_file "$T/l$1/master.sock" 5
+  wait_sock "$T/l$1/master.sock" 5
 }
 vconf() { # NODE PRIO STATE
   cat > "$T/v$1.conf" <<CONF
@@ -50,7 +50,7 @@ start_lbd a
 start_lbd b
 bg ip netns exec "$NSA" "$VRRPD" -f "$T/va.conf" -R "$T/ra" 2>"$T/vrrpd-a.log"
 bg ip netns exec "$NSB" "$VRRPD" -f "$T/vb.conf" -R "$T/rb" 2>"$T/vrrpd-b.log"
-wait_file "$T/ra/vrrpd.sock" 5
+wait_sock "$T/ra/vrrpd.sock" 5
 check "a master" wait_state "$T/ra" MASTER 8
 check "b backup" wait_state "$T/rb" BACKUP 3
 check "a tracks the lbd master ok" test "$(vrrp_json "$T/ra" 'j["instances"][0]["tracks"][0]["ok"]')" = True

@@ -64,7 +64,7 @@ PY
 LK_PIDS+=($!)
 wait_file "$T/notify.sock"
 NOTIFY_SOCKET=$T/notify.sock bg "$LBD" -W -S "$T/master.sock" -f "$T/lbd.cfg" -R "$T" 2> "$T/lbd.log"; MASTER=$!
-wait_port 127.0.0.1 "$PH"; wait_port 127.0.0.1 "$PT"; wait_file "$T/master.sock"
+wait_port 127.0.0.1 "$PH"; wait_port 127.0.0.1 "$PT"; wait_sock "$T/master.sock"
 
 # show proc: the layout of HAProxy 2.6's, run beside it (haproxy -W -S)
 HP=$(free_port)
@@ -81,7 +81,7 @@ backend be
     server s1 127.0.0.1:$B1
 CFG
 bg haproxy -W -S "$T/ha-master.sock" -f "$T/ha.cfg" -db > "$T/haproxy.log" 2>&1
-wait_file "$T/ha-master.sock"; wait_port 127.0.0.1 "$HP"
+wait_sock "$T/ha-master.sock"; wait_port 127.0.0.1 "$HP"
 proc=$(cli "$T/master.sock" "show proc")
 haproc=$(cli "$T/ha-master.sock" "show proc")
 echo "$proc"; echo "$haproc"

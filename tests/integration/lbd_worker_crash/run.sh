@@ -35,7 +35,7 @@ backend be
     server s2 127.0.0.1:$B2
 CFG
 bg "$LBD" -W -S "$T/master.sock" -f "$T/lbd.cfg" -R "$T" 2> "$T/lbd.log"; MASTER=$!
-wait_port 127.0.0.1 "$PH"; wait_file "$T/master.sock"
+wait_port 127.0.0.1 "$PH"; wait_sock "$T/master.sock"
 worker_pid() { { cli "$T/master.sock" "show proc" 2>/dev/null | awk '/^# workers/ {w=1; next} /^#/ {w=0} w && $2=="worker" {print $1; exit}'; } || true; }
 
 # the health subscriber, as vrrpd's track_lbd: one timestamped line each
@@ -149,7 +149,7 @@ check "vrrpd would see EOF at once" grep -q EOF "$T/health.txt"
 # kill -9 of the master: its worker sees EOF on the socketpair and stops,
 # so no orphan keeps serving (systemd's Restart= starts a fresh lbd)
 bg "$LBD" -W -S "$T/master2.sock" -f "$T/lbd.cfg" -R "$T" 2> "$T/lbd2.log"; MASTER=$!
-wait_file "$T/master2.sock"; wait_port 127.0.0.1 "$PH"
+wait_sock "$T/master2.sock"; wait_port 127.0.0.1 "$PH"
 W=$(cli "$T/master2.sock" "show proc" | awk '/^# workers/ {w=1; next} /^#/ {w=0} w {print $1; exit}') || true
 kill -9 "$MASTER"
 t0=$(now_ms)

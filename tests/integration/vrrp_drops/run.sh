@@ -36,7 +36,7 @@ with open(sys.argv[2], "w") as f:
 wait_file "$T/notify.sock" 5
 NOTIFY_SOCKET="$T/notify.sock" bg ip netns exec "$NSA" "$VRRPD" -f "$T/a.conf" -R "$T/ra" 2>"$T/a.log"
 VA=$!
-wait_file "$T/ra/vrrpd.sock" 5
+wait_sock "$T/ra/vrrpd.sock" 5
 check "a master" wait_state "$T/ra" MASTER 6
 check "sd_notify READY=1" grep -q "^READY=1" "$T/notify.txt"
 check "sd_notify STATUS names the state" grep -q "^STATUS=VI_1 MASTER (priority 150)" "$T/notify.txt"
@@ -87,7 +87,7 @@ vrrp_instance LATE {
 }
 CONF
 bg ip netns exec "$NSD" "$VRRPD" -f "$T/d.conf" -R "$T/rd" 2>"$T/d.log"
-check "vrrpd runs without its interface" wait_file "$T/rd/vrrpd.sock" 5
+check "vrrpd runs without its interface" wait_sock "$T/rd/vrrpd.sock" 5
 check "and says it waits" grep -q "(LATE) waiting for interface eth0" "$T/d.log"
 ip -n "$NSBR" link add vd type veth peer name eth0 netns "$NSD"
 ip -n "$NSBR" link set vd master br0 up

@@ -48,7 +48,7 @@ start_b() { bg ip netns exec "$NSB" "$VRRPD" -f "$T/b.conf" -R "$T/rb"; PID_B=$!
 start_b
 sleep 0.2
 start_a
-wait_file "$T/ra/vrrpd.sock" 5
+wait_sock "$T/ra/vrrpd.sock" 5
 check "a becomes master" wait_state "$T/ra" MASTER 5
 # gratuitous ARP: 5 at once (5 more if b's resignation reached a as master),
 # 5 more after garp_master_delay 1.5 s, then one every garp_master_refresh

@@ -39,7 +39,7 @@ conf a 150 "track_interface {
 conf b 100 ""
 bg ip netns exec "$NSB" "$VRRPD" -f "$T/b.conf" -R "$T/rb" 2>"$T/b.log"
 bg ip netns exec "$NSA" "$VRRPD" -f "$T/a.conf" -R "$T/ra" 2>"$T/a.log"
-wait_file "$T/ra/vrrpd.sock" 5
+wait_sock "$T/ra/vrrpd.sock" 5
 check "a master" wait_state "$T/ra" MASTER 5
 # event subscriber on a, for the rest of the run (bounded by timeout)
 bg python3 -c '

@@ -56,7 +56,7 @@ start_ka() { # VERSION
 start_vr() { # VERSION
   bg ip netns exec "$NSA" "$VRRPD" -f "$T/vr$1.conf" -R "$T/ra" 2>>"$T/vr$1.log"
   VR=$!
-  wait_file "$T/ra/vrrpd.sock" 5
+  wait_sock "$T/ra/vrrpd.sock" 5
 }
 stop_pid() { kill -TERM "$1" 2>/dev/null || true; for i in $(seq 1 100); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.05; done; kill -9 "$1" 2>/dev/null || true; }
 

@@ -50,7 +50,7 @@ chmod 755 "$T" "$T/idw.sh"; : > "$T/id.out"; chmod 666 "$T/id.out"
     vrrp_startup_delay 1.5
 }"; conf 100 "notify_backup \"$T/idw.sh backup\" nobody"; } > "$T/delay.conf"
 bg ip netns exec "$NSB" "$VRRPD" -f "$T/delay.conf" -R "$T/rb" 2>"$T/delay.log"; P=$!
-wait_file "$T/rb/vrrpd.sock" 5
+wait_sock "$T/rb/vrrpd.sock" 5
 sleep 0.7
 expect_eq "startup delay: still INIT after 0.7 s" "$(vrrp_state "$T/rb")" "INIT"
 check "startup delay: BACKUP after 1.5 s" wait_state "$T/rb" BACKUP 3

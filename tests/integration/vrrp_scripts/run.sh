@@ -73,7 +73,7 @@ conf b 100 10.77.0.22 10.77.0.21
 bg ip netns exec "$NSB" "$VRRPD" -f "$T/b.conf" -R "$T/rb" 2>"$T/b.log"
 bg ip netns exec "$NSA" "$VRRPD" -f "$T/a.conf" -R "$T/ra" 2>"$T/a.log"
 VA=$!
-wait_file "$T/ra/vrrpd.sock" 5
+wait_sock "$T/ra/vrrpd.sock" 5
 check "a master (unicast)" wait_state "$T/ra" MASTER 5
 check "b backup (unicast)" wait_state "$T/rb" BACKUP 3
 ip netns exec "$NSA" timeout 5 tshark -q -i eth0 -a duration:1 -f "ip proto 112" \

@@ -19,7 +19,7 @@ start_lbd() { # NODE
   local ns=${P}$1
   bg ip netns exec "$ns" "$LBD" -f "$T/lbd.cfg" -R "$T/l$1" 2>>"$T/lbd-$1.log"
   eval "LBD_$1=$!"
-  wait_file "$T/l$1/lbd.sock" 5
+  wait_sock "$T/l$1/lbd.sock" 5
 }
 
 # vconf NODE PRIO STATE [EXTRA]: the guide's Figure 1.5, track_lbd added
@@ -56,7 +56,7 @@ start_lbd a
 start_lbd b
 bg ip netns exec "$NSA" "$VRRPD" -f "$T/va.conf" -R "$T/ra" 2>"$T/vrrpd-a.log"; VA=$!
 bg ip netns exec "$NSB" "$VRRPD" -f "$T/vb.conf" -R "$T/rb" 2>"$T/vrrpd-b.log"; VB=$!
-wait_file "$T/ra/vrrpd.sock" 5
+wait_sock "$T/ra/vrrpd.sock" 5
 check "a master" wait_state "$T/ra" MASTER 8
 check "b backup" wait_state "$T/rb" BACKUP 3
 check "VIP on a" has_vip "$NSA"
