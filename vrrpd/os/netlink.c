@@ -125,12 +125,21 @@ int vr_addr_add(int ifindex, const struct vr_addr_opts *o)
     char buf[NL_BUF];
     struct nlmsghdr *nlh;
 
-    nlh = addr_msg(buf, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, ifindex, o->addr, o->prefix);
+    nlh = addr_msg(buf, RTM_NEWADDR, NLM_F_CREATE | (o->renew ? NLM_F_REPLACE : NLM_F_EXCL),
+                   ifindex, o->addr, o->prefix);
     ((struct ifaddrmsg *)mnl_nlmsg_get_payload(nlh))->ifa_scope = o->scope;
     if (o->label && o->label[0] && strlen(o->label) < IFNAMSIZ)
         mnl_attr_put_strz(nlh, IFA_LABEL, o->label);
     if (o->brd)
         mnl_attr_put(nlh, IFA_BROADCAST, 4, &o->brd);
+    if (o->lifetime_s) {
+        /* IPv4 has honoured lifetimes since Linux 3.9; the kernel checks
+         * them at most once a second, so the address goes lifetime_s to
+         * lifetime_s + ~0.25 s after the last renewal */
+        struct ifa_cacheinfo ci = {.ifa_prefered = o->lifetime_s, .ifa_valid = o->lifetime_s};
+
+        mnl_attr_put(nlh, IFA_CACHEINFO, sizeof(ci), &ci);
+    }
     return nl_request(nlh);
 }
 

@@ -21,17 +21,23 @@ struct vr_link {
 int vr_link_get(const char *ifname, struct vr_link *ret);
 
 /* An address to add: addr and brd in network order, scope RT_SCOPE_*
- * (0: global), label NULL or "" for none. */
+ * (0: global), label NULL or "" for none. lifetime_s > 0 gives the address
+ * that valid and preferred lifetime (IFA_CACHEINFO): the kernel removes it
+ * by itself unless it is renewed in time. renew: replace an existing
+ * address's lifetime (or add it again if it expired) instead of failing
+ * with -EEXIST. */
 struct vr_addr_opts {
     uint32_t addr;
     uint8_t prefix;
     uint8_t scope;
     uint32_t brd; /* 0: none */
     const char *label;
+    uint32_t lifetime_s; /* 0: permanent */
+    bool renew;
 };
 
-/* Add o's address on ifindex. 0, -EEXIST if already there, or a negative
- * errno. */
+/* Add (or renew, see above) o's address on ifindex. 0, -EEXIST if already
+ * there and not o->renew, or a negative errno. */
 int vr_addr_add(int ifindex, const struct vr_addr_opts *o);
 
 /* An IPv4 route (virtual_routes): addresses in network order, type RTN_*,
