@@ -663,6 +663,39 @@ int lb_rule_parse(struct lb_rule **list,
     return 0;
 }
 
+int lb_rule_parse_reply(struct lb_rule **ret,
+                        const struct lb_acl_set *acls,
+                        int argc,
+                        char **argv,
+                        char **err)
+{
+    struct pctx p = {NULL, LB_SMP_USE_REQ, argc + 1, NULL, 2, err, 0};
+    int r, i;
+
+    /* messages name argv[1]: make it the keyword, as for an action */
+    p.argv = calloc((size_t)argc + 2, sizeof(*p.argv));
+    p.r = calloc(1, sizeof(*p.r));
+    if (!p.argv || !p.r) {
+        free(p.argv);
+        free(p.r);
+        return -ENOMEM;
+    }
+    p.argv[0] = p.argv[1] = argv[0];
+    for (i = 1; i < argc; i++)
+        p.argv[i + 1] = argv[i];
+    p.r->act = A_RETURN;
+    p.r->phase = LB_RULE_REQ;
+    r = pa_response(&p);
+    (void)acls;
+    free(p.argv);
+    if (r < 0) {
+        rule_free(p.r);
+        return r;
+    }
+    *ret = p.r;
+    return 0;
+}
+
 unsigned lb_rule_list_uses(const struct lb_rule *r)
 {
     unsigned u = 0;

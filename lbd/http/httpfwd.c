@@ -658,7 +658,7 @@ static void send_msg(struct hsess *s, int status, const char *data, size_t len, 
  * to its head. */
 static void send_challenge(struct hsess *s, const char *realm)
 {
-    const struct lb_errmsg *m = lb_http_errmsg(s->fe, s->be, 401);
+    const struct lb_errmsg *m = lb_http_errmsg(s->be ? s->be : s->fe, s->fe, 401);
     const char *end = m ? memmem(m->data, m->len, "\r\n\r\n", 4) : NULL;
     struct lb_wb w = {NULL, 0, s->w->bufsize, 0};
     size_t head;
@@ -1825,8 +1825,28 @@ static void linger_close(struct hsess *s)
  * started, in which case the connection is cut. */
 static void send_error(struct hsess *s, int status, const char *term)
 {
-    const struct lb_errmsg *m = lb_http_errmsg(s->fe, s->be, status);
+    const struct lb_proxy *px = s->be ? s->be : s->fe; /* HAProxy: backend first */
+    const struct lb_errslot *slot = lb_http_errslot(px, s->fe, status);
+    const struct lb_errmsg *m;
+    struct lb_smp_ctx c;
+    struct lb_rule_io io;
 
+    if (slot && slot->reply && !s->bytes_out && !s->rsent) {
+        /* http-error with a built body: made now, as "return" makes it */
+        smp_init(s, &c);
+        if (!s->in_txn || s->state == H_XFER || !s->cbuf) {
+            /* the head may be gone once its body flowed: no request */
+            c.rq = NULL;
+            c.rqbuf = NULL;
+        }
+        io_init(s, &io, &c, 0);
+        io.px_name = px->name;
+        if (lb_rule_run(slot->reply, &io) == LB_RULE_REPLY && io.reply_len) {
+            send_msg(s, status, io.reply, io.reply_len, term);
+            return;
+        }
+    }
+    m = lb_http_errmsg(px, s->fe, status);
     send_msg(s, status, m ? m->data : NULL, m ? m->len : 0, term);
 }
 
