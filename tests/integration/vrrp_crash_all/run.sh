@@ -16,7 +16,7 @@ P="lkf$$"; NSBR=${P}br; NSA=${P}a; NSB=${P}b; NSC=${P}c
 setup_net
 serve "$NSA" a
 serve "$NSB" b
-RUNS=${VRRP_CRASH_ALL_RUNS:-3}
+RUNS=${VRRP_CRASH_ALL_RUNS:-2}
 
 conf() { vrrp_conf "$@" 53; } # NAME PRIO VERSION INTERVAL
 mkdir -p "$T/ra" "$T/rb"
