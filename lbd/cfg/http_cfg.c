@@ -127,6 +127,7 @@ struct lb_http_px *lb_http_px_free(struct lb_http_px *h)
     switch_free(h->switching);
     lb_rule_list_free(h->reqrules);
     lb_rule_list_free(h->rsprules);
+    lb_rule_list_free(h->afterrules);
     lb_rule_list_free(h->redirects);
     lb_rule_list_free(h->tcp_conn);
     lb_rule_list_free(h->tcp_content);
@@ -174,7 +175,7 @@ int lb_http_px_inherit(struct lb_proxy *px, const struct lb_proxy *def)
         return -ENOMEM;
     /* the defaults' own rules run first; a defaults "from" another keeps
      * the chain through its own def pointer */
-    h->def = (d->reqrules || d->rsprules || d->redirects || d->def) ? d : NULL;
+    h->def = (d->reqrules || d->rsprules || d->afterrules || d->redirects || d->def) ? d : NULL;
     h->rules_file = d->rules_file;
     h->rules_line = d->rules_line;
     if (lb_errpages_inherit(&h->errpages, &d->errpages) < 0)
@@ -320,6 +321,21 @@ static int kw_http_request(int argc, char **argv, void *vctx, char **err)
 static int kw_http_response(int argc, char **argv, void *vctx, char **err)
 {
     return add_rule(vctx, rsp_list, LB_RULE_RSP, argc, argv, err);
+}
+
+static struct lb_rule **after_list(struct lb_http_px *h)
+{
+    return &h->afterrules;
+}
+
+static int kw_http_after(int argc, char **argv, void *vctx, char **err)
+{
+    struct lb_cfgctx *ctx = vctx;
+
+    if ((ctx->px->cap & LB_CAP_DEF) && !ctx->px->name) /* HAProxy's rule, and words */
+        return lb_cfg_fail(ctx, err,
+                           "'http-after-response' not allowed in anonymous 'defaults' section.");
+    return add_rule(vctx, after_list, LB_RULE_AFTER, argc, argv, err);
 }
 
 static int kw_redirect(int argc, char **argv, void *vctx, char **err)
@@ -641,7 +657,8 @@ static int resolve_proxy(struct lb_cfg *cfg, struct lb_proxy *px, char **err)
                           h->stick_file, h->stick_line, lb_proxy_kind(px), px->name);
         ret = -EINVAL;
     }
-    if (px->mode == LB_MODE_TCP && (h->reqrules || h->rsprules || h->redirects || h->def)) {
+    if (px->mode == LB_MODE_TCP &&
+        (h->reqrules || h->rsprules || h->afterrules || h->redirects || h->def)) {
         lb_cfg_err_append(err, "%s:%u: %s '%s': http rules are not supported in mode tcp by lbd",
                           h->rules_file, h->rules_line, lb_proxy_kind(px), px->name);
         return -EINVAL;
@@ -691,6 +708,7 @@ const struct lk_cfgkw lb_http_kws[] = {
     {"use_backend", kw_use_backend, 1, -1, F},
     {"http-request", kw_http_request, 1, -1, D | FB},
     {"http-response", kw_http_response, 1, -1, D | FB},
+    {"http-after-response", kw_http_after, 1, -1, D | FB},
     {"redirect", kw_redirect, 2, -1, FB},
     {"cookie", kw_cookie, 1, -1, D | B},
     {"errorfile", kw_errpages, 0, -1, D | FB},

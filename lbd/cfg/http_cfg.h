@@ -64,6 +64,7 @@ struct lb_http_px {
     struct lb_switch *switching; /* use_backend, in order */
     struct lb_rule *reqrules;    /* http-request, in order */
     struct lb_rule *rsprules;    /* http-response, in order */
+    struct lb_rule *afterrules;  /* http-after-response: every response, lbd's own too */
     struct lb_rule *redirects;   /* redirect statements (after http-request) */
     struct lb_rule *tcp_conn;    /* tcp-request connection (any mode) */
     struct lb_rule *tcp_content; /* tcp-request content (any mode) */
@@ -78,9 +79,9 @@ struct lb_http_px {
     size_t cookie_len;
     unsigned cookie_flags; /* LB_COOKIE_* */
     char *cookie_domain;
-    unsigned retry_on; /* LB_RETRY_* */
-    int reuse;         /* enum lb_reuse */
-    struct lb_errpages errpages; /* errorfile, errorfiles, http-error */
+    unsigned retry_on;                  /* LB_RETRY_* */
+    int reuse;                          /* enum lb_reuse */
+    struct lb_errpages errpages;        /* errorfile, errorfiles, http-error */
     struct lb_capture *capreq, *caprsp; /* "capture request|response header" */
     size_t ncapreq, ncaprsp;
     size_t capsize;    /* bytes a session needs to hold every capture */

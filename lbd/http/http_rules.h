@@ -34,6 +34,7 @@ enum lb_rule_phase {
     LB_RULE_REDIRECT,
     LB_RULE_TCP_CONN,    /* tcp-request connection */
     LB_RULE_TCP_CONTENT, /* tcp-request content */
+    LB_RULE_AFTER,       /* http-after-response */
 };
 
 /* Parse one line: argv[0] is "http-request", "http-response",

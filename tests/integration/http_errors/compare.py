@@ -3,12 +3,14 @@
 compare what the client gets: the status line, the header fields (names
 lower-cased, order ignored; Date and Connection left out) and the body, or
 that no answer came at all. One line per case; exit 1 if any differs.
-Usage: compare.py LBD_PORT HAPROXY_PORT"""
+Usage: compare.py LBD_PORT HAPROXY_PORT [errors|after] (the case set;
+tests/integration/http_after uses the second)"""
 import json
 import socket
 import sys
 
 LBD, HAP = int(sys.argv[1]), int(sys.argv[2])
+SET = sys.argv[3] if len(sys.argv) > 3 else "errors"
 
 
 def req(path, extra=""):
@@ -16,8 +18,9 @@ def req(path, extra=""):
             % (path, extra)).encode()
 
 
-CASES = [
-    # (name, raw request[, "status": compare the status line only])
+ERRORS = [
+    # (name, raw request[, "status": compare the status line only; "x": the
+    # status line and the x-* fields])
     ("forwarded", req("/ok")),
     ("deny: http-errors 403 (LF lines, Connection field) via errorfiles", req("/deny")),
     ("deny_status 429: http-error lf-string + hdr", req("/rate")),
@@ -31,6 +34,21 @@ CASES = [
     ("deny in backend: backend's http-error 401", req("/own/auth")),
     ("503 no server: http-error errorfiles NAME", req("/imp/x")),
 ]
+
+AFTER = [
+    ("server response: backend's then frontend's rules", req("/ok")),
+    ("server response: replace-header, replace-value, del-header",
+     req("/ok", "X-Want-X-Rep: v-old\r\nX-Want-Cache-Control: no-cache, public\r\n")),
+    ("server response: allow stops the frontend's list", req("/ok", "X-Want-X-Stop: 1\r\n")),
+    ("deny: http-error page edited", req("/nf")),
+    ("return", req("/ret")),
+    ("redirect", req("/redir")),
+    ("503 errorfile of a backend with its own rules", req("/dead")),
+    ("deny: the built-in 403", req("/deny"), "x"),
+    ("invalid request: parsing errors get no rules", b"GET /x HTTP/1.1\r\nHost: a\r\nBad Line\r\n\r\n", "x"),
+]
+
+CASES = AFTER if SET == "after" else ERRORS
 
 
 def fetch(port, raw):
@@ -60,7 +78,8 @@ bad = 0
 for name, raw, *only in CASES:
     a, b = fetch(LBD, raw), fetch(HAP, raw)
     if only:  # the built-in pages' wording is lbd's own
-        a, b = a.get("status"), b.get("status")
+        keep = (lambda h: h[0].startswith("x-")) if only[0] == "x" else (lambda h: False)
+        a, b = [[r.get("status"), [h for h in r.get("headers", []) if keep(h)]] for r in (a, b)]
     same = a == b
     bad += not same
     print("%s %s: %s" % ("same" if same else "DIFF", name, json.dumps(a)))
