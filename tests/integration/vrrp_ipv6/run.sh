@@ -181,6 +181,9 @@ echo "1: vrrpd sent $NA_N neighbour advertisements for the VIP (at $NA_T s)"
 # the first burst: garp_master_repeat 3 within 100 ms of becoming master
 first=$(python3 -c "import sys; t=[float(x) for x in sys.argv[1:]]; print(sum(1 for x in t if t and x - t[0] < 0.1))" $NA_T)
 expect_eq "1: garp_master_repeat 3: three NAs in the first burst" "$first" "3"
+# garp_master_delay (default 5 s): a second burst, when the capture lasted
+second=$(python3 -c "import sys; t=[float(x) for x in sys.argv[1:]]; print('none' if len(t) == 3 else 'ok' if len(t) == 6 and all(4.9 < t[k+3]-t[k] < 5.3 for k in range(3)) else 'bad')" $NA_T)
+check "1: garp_master_delay 5: the second burst 5 s after the first (or not captured): $second" [ "$second" != bad ]
 expect_eq "1: NA target is the VIP" "$(tsf vr "$NAF" icmpv6.nd.na.target_address)" "$VIP6"
 expect_eq "1: NA to ff02::1 from the VIP, hop limit 255" \
   "$(tsf vr "$NAF" ipv6.dst) $(tsf vr "$NAF" ipv6.src) $(tsf vr "$NAF" ipv6.hlim)" \
