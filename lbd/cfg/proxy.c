@@ -672,6 +672,23 @@ static int http_check_check(struct lb_cfgctx *ctx, int argc, char **argv, char *
     return keep_line(ctx, argc, argv, 0, 1, err);
 }
 
+/* galera-check user U [password P] [allow-donor]: 1 when argv has that shape */
+static int galera_check_shape(int argc, char **argv)
+{
+    int i = 3;
+
+    if (argc < 3 || strcmp(argv[1], "user") != 0)
+        return 0;
+    if (i < argc && strcmp(argv[i], "password") == 0) {
+        if (i + 1 >= argc)
+            return 0;
+        i += 2;
+    }
+    if (i < argc && strcmp(argv[i], "allow-donor") == 0)
+        i++;
+    return i == argc;
+}
+
 /* Keywords whose behaviour belongs to the HTTP, checks and stats modules:
  * checked for shape here, stored verbatim, and read by those modules. */
 static int kw_keep(int argc, char **argv, void *vctx, char **err)
@@ -679,10 +696,9 @@ static int kw_keep(int argc, char **argv, void *vctx, char **err)
     struct lb_cfgctx *ctx = vctx;
     const char *k = argv[0];
 
-    if (strcmp(k, "galera-check") == 0 &&
-        (argc < 3 || strcmp(argv[1], "user") != 0 ||
-         (argc > 3 && (argc != 5 || strcmp(argv[3], "password") != 0))))
-        return lb_cfg_fail(ctx, err, "galera-check: expected 'galera-check user U [password P]'");
+    if (strcmp(k, "galera-check") == 0 && !galera_check_shape(argc, argv))
+        return lb_cfg_fail(
+            ctx, err, "galera-check: expected 'galera-check user U [password P] [allow-donor]'");
     if (strcmp(k, "http-check") == 0)
         return http_check_check(ctx, argc, argv, err);
     return keep_line(ctx, argc, argv, 0, 0, err);
@@ -730,7 +746,7 @@ const struct lk_cfgkw lb_proxy_kws[] = {
     {"stats", kw_stats, 1, -1, D | FB},
     {"http-check", kw_keep, 1, -1, D | B},
     {"tcp-check", kw_tcpcheck, 1, -1, D | B},
-    {"galera-check", kw_keep, 1, 4, D | B},
+    {"galera-check", kw_keep, 1, 5, D | B},
     {"description", kw_ignored, 1, -1, FB},
     {NULL, NULL, 0, 0, 0},
 };

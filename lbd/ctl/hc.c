@@ -178,8 +178,11 @@ static int parse_extra(struct feed_target *t, unsigned opts, const char *line, c
     else if (strcmp(argv[0], "galera-check") == 0 && argc >= 3) {
         t->kind = FEED_KIND_GALERA;
         copy(t->user, sizeof(t->user), argv[2]);
-        if (argc >= 5)
+        if (argc >= 5 && strcmp(argv[3], "password") == 0)
             copy(t->password, sizeof(t->password), argv[4]);
+        /* clustercheck's AVAILABLE_WHEN_DONOR: a donor whose state transfer
+         * does not block it (mariabackup) keeps taking writes */
+        t->allow_donor = strcmp(argv[argc - 1], "allow-donor") == 0;
     }
     return 0;
 }
