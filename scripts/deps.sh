@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 mapfile -t PKGS < <(grep -v '^#' deploy/lab/packages | grep .)
 PKGS+=(
   clang libclang-rt-14-dev libnl-3-dev libnl-route-3-dev
-  haproxy keepalived nginx-light
+  haproxy keepalived nginx-light frr
   redis-server python3-aiosmtpd postgresql python3-dnslib
   wrk tshark apache2-utils iperf3 psmisc valgrind linux-perf
   prometheus prometheus-haproxy-exporter hatop tmux

@@ -52,25 +52,6 @@ static int strv_add(char ***v, size_t *n, const char *s)
     return 0;
 }
 
-/* Keep a line for a later module with the FILE:LINE it came from, so that
- * the module's errors name the keyword's own line. */
-static int extra_add(struct lb_proxy *px, const char *line, const char *file, unsigned lineno)
-{
-    const char **nf = realloc(px->extra_file, (px->nextra + 1) * sizeof(*nf));
-    unsigned *nl;
-
-    if (!nf)
-        return -ENOMEM;
-    px->extra_file = nf;
-    nl = realloc(px->extra_line, (px->nextra + 1) * sizeof(*nl));
-    if (!nl)
-        return -ENOMEM;
-    px->extra_line = nl;
-    nf[px->nextra] = file;
-    nl[px->nextra] = lineno;
-    return strv_add(&px->extra, &px->nextra, line);
-}
-
 static void strv_free(char **v, size_t n)
 {
     while (n)
@@ -80,8 +61,6 @@ static void strv_free(char **v, size_t n)
 
 static int inherit(struct lb_proxy *px, const struct lb_proxy *def)
 {
-    size_t i;
-
     px->mode = def->mode;
     px->options = def->options;
     px->retries = def->retries;
@@ -99,9 +78,8 @@ static int inherit(struct lb_proxy *px, const struct lb_proxy *def)
         return -ENOMEM;
     if (lb_logtargets_dup(def->logs, &px->logs) < 0)
         return -ENOMEM;
-    for (i = 0; i < def->nextra; i++)
-        if (extra_add(px, def->extra[i], def->extra_file[i], def->extra_line[i]) < 0)
-            return -ENOMEM;
+    if (lb_check_cfg_inherit(px, def) < 0)
+        return -ENOMEM;
     return lb_http_px_inherit(px, def);
 }
 
@@ -139,9 +117,6 @@ struct lb_proxy *lb_proxy_free(struct lb_proxy *px)
     free(px->servers);
     lb_logtargets_free(px->logs);
     strv_free(px->stats.auth, px->stats.nauth);
-    strv_free(px->extra, px->nextra);
-    free(px->extra_file);
-    free(px->extra_line);
     px->chk = lb_check_cfg_free(px->chk);
     lb_http_px_free(px->http);
     lb_stk_free(px->stk);
@@ -366,35 +341,6 @@ static const char *option_suggest(const char *name)
     return best;
 }
 
-/* The option's arguments that later modules read (httpchk METH URI VER,
- * mysql-check user U) are kept verbatim with the proxy. */
-static int keep_line(struct lb_cfgctx *ctx, int argc, char **argv, int first, int words, char **err)
-{
-    char line[1024], *c;
-    size_t off = 0, start;
-    int i;
-
-    for (i = first; i < argc && off < sizeof(line); i++) {
-        start = off + (i > first);
-        off +=
-            (size_t)snprintf(line + off, sizeof(line) - off, "%s%s", i > first ? " " : "", argv[i]);
-        /* a quoted word with spaces stays one word for lb_http_cfg_split() */
-        for (c = line + start; words && off < sizeof(line) && c < line + off; c++)
-            if (*c == ' ')
-                *c = LB_CFG_WORD_SPACE;
-    }
-    if (off >= sizeof(line))
-        return lb_cfg_fail(ctx, err, "option line too long");
-    if (extra_add(ctx->px, line, ctx->file, ctx->line) < 0)
-        return lb_cfg_fail(ctx, err, "out of memory");
-    return 0;
-}
-
-static int option_keep_args(struct lb_cfgctx *ctx, int argc, char **argv, int first, char **err)
-{
-    return keep_line(ctx, argc, argv, first, 0, err);
-}
-
 static int option_validate_args(struct lb_cfgctx *ctx,
                                 const struct optdef *o,
                                 int nargs,
@@ -459,8 +405,10 @@ static int kw_option(int argc, char **argv, void *vctx, char **err)
     if (options[i].flag & LB_OPT_CHK_ANY)
         ctx->px->options &= ~LB_OPT_CHK_ANY;
     ctx->px->options |= options[i].flag;
-    if (argc > 2)
-        return option_keep_args(ctx, argc, argv, 0, err);
+    /* the check options' arguments go to the check definition; the others
+     * were checked for shape by option_validate_args() */
+    if (argc > 2 && (options[i].flag & LB_OPT_CHK_ARGS))
+        return lb_check_option_args(ctx, argc, argv, err);
     return 0;
 }
 
@@ -602,106 +550,14 @@ static int kw_stats(int argc, char **argv, void *vctx, char **err)
     return 0;
 }
 
-/* "http-check send|expect|comment": the forms checkd runs are checked here,
- * at the line, so that lbd -c refuses what would leave a backend unchecked.
- * Only one request and one expectation are run, so a second send or expect
- * line (HAProxy runs them in sequence) is refused too. */
-static int http_check_send(struct lb_cfgctx *ctx, int argc, char **argv, char **err)
+static int kw_httpcheck(int argc, char **argv, void *vctx, char **err)
 {
-    int i, nhdrs = 0;
-
-    for (i = 2; i < argc; i += 2) {
-        const char *k = argv[i];
-
-        if (strcmp(k, "hdr") == 0 && i + 2 < argc && ++nhdrs <= FEED_MAX_HDRS &&
-            !strstr(argv[i + 2], "%["))
-            i++;
-        else if ((strcmp(k, "meth") != 0 && strcmp(k, "uri") != 0 && strcmp(k, "ver") != 0 &&
-                  strcmp(k, "body") != 0 && strcmp(k, "comment") != 0) ||
-                 i + 1 >= argc || (strcmp(k, "body") == 0 && strlen(argv[i + 1]) >= 512))
-            return lb_cfg_fail(ctx, err,
-                               "http-check send: '%s' not supported by lbd (meth M, uri U, ver V, "
-                               "at most %d hdr NAME VALUE without %%[...], body B of less than "
-                               "512 bytes, comment C; uri-lf and body-lf are not)",
-                               k, FEED_MAX_HDRS);
-    }
-    return 0;
+    return lb_check_httpcheck_kw(vctx, argc, argv, err);
 }
 
-static int http_check_expect(struct lb_cfgctx *ctx, int argc, char **argv, char **err)
+static int kw_galera(int argc, char **argv, void *vctx, char **err)
 {
-    int i = 2;
-
-    while (i + 1 < argc && strcmp(argv[i], "comment") == 0)
-        i += 2;
-    if (i < argc && strcmp(argv[i], "!") == 0)
-        i++;
-    if (i + 2 < argc && strcmp(argv[i + 2], "comment") == 0 && i + 4 == argc)
-        argc -= 2;
-    if (i + 2 != argc || feed_expect_parse(argv[i]) <= FEED_EXPECT_DEFAULT)
-        return lb_cfg_fail(ctx, err,
-                           "http-check expect: only '[comment C] [!] status|rstatus|string|rstring "
-                           "ARG' is supported by lbd (not hdr, fhdr, string-lf, min-recv, "
-                           "*-status, on-success, on-error, status-code)");
-    return 0;
-}
-
-static int http_check_check(struct lb_cfgctx *ctx, int argc, char **argv, char **err)
-{
-    size_t i, n = strlen(argv[1]);
-    int r;
-
-    if (strcmp(argv[1], "send") == 0)
-        r = http_check_send(ctx, argc, argv, err);
-    else if (strcmp(argv[1], "expect") == 0)
-        r = http_check_expect(ctx, argc, argv, err);
-    else if (strcmp(argv[1], "comment") == 0 && argc == 3)
-        return 0; /* names the rules in HAProxy's messages only */
-    else
-        return lb_cfg_fail(ctx, err, "http-check %s: not supported by lbd (send, expect, comment)",
-                           argv[1]);
-    if (r)
-        return r;
-    for (i = 0; i < ctx->px->nextra; i++)
-        if (strncmp(ctx->px->extra[i], "http-check ", 11) == 0 &&
-            strncmp(ctx->px->extra[i] + 11, argv[1], n) == 0 && ctx->px->extra[i][11 + n] == ' ')
-            return lb_cfg_fail(ctx, err,
-                               "http-check %s: a second one (at %s:%u there is one) is not "
-                               "supported by lbd: it runs one request and one expectation",
-                               argv[1], ctx->px->extra_file[i], ctx->px->extra_line[i]);
-    return keep_line(ctx, argc, argv, 0, 1, err);
-}
-
-/* galera-check user U [password P] [allow-donor]: 1 when argv has that shape */
-static int galera_check_shape(int argc, char **argv)
-{
-    int i = 3;
-
-    if (argc < 3 || strcmp(argv[1], "user") != 0)
-        return 0;
-    if (i < argc && strcmp(argv[i], "password") == 0) {
-        if (i + 1 >= argc)
-            return 0;
-        i += 2;
-    }
-    if (i < argc && strcmp(argv[i], "allow-donor") == 0)
-        i++;
-    return i == argc;
-}
-
-/* Keywords whose behaviour belongs to the HTTP, checks and stats modules:
- * checked for shape here, stored verbatim, and read by those modules. */
-static int kw_keep(int argc, char **argv, void *vctx, char **err)
-{
-    struct lb_cfgctx *ctx = vctx;
-    const char *k = argv[0];
-
-    if (strcmp(k, "galera-check") == 0 && !galera_check_shape(argc, argv))
-        return lb_cfg_fail(
-            ctx, err, "galera-check: expected 'galera-check user U [password P] [allow-donor]'");
-    if (strcmp(k, "http-check") == 0)
-        return http_check_check(ctx, argc, argv, err);
-    return keep_line(ctx, argc, argv, 0, 0, err);
+    return lb_check_galera_kw(vctx, argc, argv, err);
 }
 
 static int kw_server(int argc, char **argv, void *vctx, char **err)
@@ -744,9 +600,9 @@ const struct lk_cfgkw lb_proxy_kws[] = {
     {"maxconn", kw_count, 1, 1, D | F},
     {"log", kw_log, 1, 6, D | FB},
     {"stats", kw_stats, 1, -1, D | FB},
-    {"http-check", kw_keep, 1, -1, D | B},
+    {"http-check", kw_httpcheck, 1, -1, D | B},
     {"tcp-check", kw_tcpcheck, 1, -1, D | B},
-    {"galera-check", kw_keep, 1, 5, D | B},
+    {"galera-check", kw_galera, 1, 5, D | B},
     {"description", kw_ignored, 1, -1, FB},
     {NULL, NULL, 0, 0, 0},
 };

@@ -63,6 +63,8 @@ enum lb_algo {
 #define LB_OPT_CHK_ANY                                                                             \
     (LB_OPT_HTTPCHK | LB_OPT_MYSQL_CHECK | LB_OPT_TCP_CHECK | LB_OPT_REDIS_CHECK |                 \
      LB_OPT_PGSQL_CHECK | LB_OPT_SMTPCHK | LB_OPT_SSL_HELLO_CHK)
+/* the check options whose arguments lbd/cfg/check_cfg.c reads */
+#define LB_OPT_CHK_ARGS (LB_OPT_HTTPCHK | LB_OPT_MYSQL_CHECK | LB_OPT_PGSQL_CHECK | LB_OPT_SMTPCHK)
 
 /* Server flags from the config line. */
 #define LB_SRV_F_CHECK    (1u << 0)
@@ -217,8 +219,6 @@ struct lb_stats_cfg {
     struct lb_cond *admin; /* "stats admin if|unless COND" (lbd/http/acl.h); NULL: none */
 };
 
-#define LB_CFG_WORD_SPACE '\x1f'
-
 struct lb_srv_observer; /* lbd/core/server.h */
 struct lb_cond;         /* lbd/http/acl.h */
 struct lb_stktable;     /* lbd/core/stktable.h */
@@ -248,15 +248,9 @@ struct lb_proxy {
     int log_global;
     struct lb_logtarget *logs;
     struct lb_stats_cfg stats;
-    char **extra; /* lines of later-issue keywords, kept verbatim (NULL-ended) */
-    size_t nextra;
-    /* In acl, use_backend and http-request lines, a space inside a quoted
-     * word is stored as LB_CFG_WORD_SPACE so that the word stays one. */
-    const char **extra_file; /* FILE:LINE of each extra line, for messages */
-    unsigned *extra_line;
     struct lb_http_px *http;  /* rules and http settings: lbd/cfg/http_cfg.h */
     struct lb_stktable *stk;  /* its stick-table, or NULL (lbd/core/stktable.h) */
-    struct lb_check_cfg *chk; /* tcp-check steps (check_cfg.c), NULL if none */
+    struct lb_check_cfg *chk; /* check keywords, typed (lbd/cfg/check_cfg.h); NULL if none */
     /* shared: */
     _Atomic unsigned cur_conns;
     _Atomic unsigned max_conns_seen;
@@ -315,6 +309,7 @@ struct lb_cfg {
     struct lb_proxy *defaults;      /* every defaults section, for named lookup */
     struct lb_userlist *userlists;  /* lbd/cfg/userlist.h */
     struct lb_resolvers *resolvers; /* lbd/cfg/resolvers.h */
+    struct lb_errsec *errsecs;      /* http-errors sections, lbd/cfg/errfile.h */
     char *path;
     char **files; /* every file read, so objects can point at their FILE */
     size_t nfiles;

@@ -75,145 +75,10 @@ static void copy(char *dst, size_t cap, const char *src)
     snprintf(dst, cap, "%s", src);
 }
 
-/* "option httpchk [METH] [URI] [VER]" (HAProxy: one argument is the URI). */
-static void parse_httpchk(struct feed_target *t, int argc, char **argv)
-{
-    if (argc == 3) {
-        copy(t->uri, sizeof(t->uri), argv[2]);
-        return;
-    }
-    if (argc >= 4) {
-        copy(t->method, sizeof(t->method), argv[2]);
-        copy(t->uri, sizeof(t->uri), argv[3]);
-    }
-    if (argc >= 5)
-        copy(t->version, sizeof(t->version), argv[4]);
-}
-
-/* "http-check send [meth M] [uri U] [ver V] [hdr NAME VALUE]..." */
-static int parse_send(struct feed_target *t, int argc, char **argv, const char **why)
-{
-    int i;
-
-    for (i = 2; i + 1 < argc; i += 2) {
-        if (strcmp(argv[i], "meth") == 0) {
-            copy(t->method, sizeof(t->method), argv[i + 1]);
-        } else if (strcmp(argv[i], "uri") == 0) {
-            copy(t->uri, sizeof(t->uri), argv[i + 1]);
-        } else if (strcmp(argv[i], "ver") == 0) {
-            copy(t->version, sizeof(t->version), argv[i + 1]);
-        } else if (strcmp(argv[i], "body") == 0) {
-            copy(t->body, sizeof(t->body), argv[i + 1]);
-        } else if (strcmp(argv[i], "comment") == 0) {
-            continue; /* messages only */
-        } else if (strcmp(argv[i], "hdr") == 0 && i + 2 < argc && t->nhdrs < FEED_MAX_HDRS) {
-            snprintf(t->hdrs[t->nhdrs++], FEED_HDR_MAX, "%s: %s", argv[i + 1], argv[i + 2]);
-            i++;
-        } else {
-            *why = "http-check send: only meth, uri, ver and hdr are supported";
-            return -EINVAL;
-        }
-    }
-    return 0;
-}
-
-/* "http-check expect [!] status|rstatus|string ARG" */
-static int parse_expect(struct feed_target *t, int argc, char **argv, const char **why)
-{
-    int i = 2, e;
-
-    while (i + 1 < argc && strcmp(argv[i], "comment") == 0)
-        i += 2;
-    if (i < argc && strcmp(argv[i], "!") == 0) {
-        t->expect_not = 1;
-        i++;
-    }
-    e = i + 1 < argc ? feed_expect_parse(argv[i]) : -EINVAL;
-    if (e <= FEED_EXPECT_DEFAULT) {
-        *why = "http-check expect: only status, rstatus, string and rstring are supported";
-        return -EINVAL;
-    }
-    t->expect = (enum feed_expect)e;
-    copy(t->expect_arg, sizeof(t->expect_arg), argv[i + 1]);
-    return 0;
-}
-
-/* One kept line of the backend (proxy.c stores them verbatim). */
-static int parse_extra(struct feed_target *t, unsigned opts, const char *line, const char **why)
-{
-    char buf[1024], *argv[32], *c;
-    int argc, i;
-
-    copy(buf, sizeof(buf), line);
-    argc = lk_cmd_split(buf, argv, 31);
-    if (argc < 2)
-        return 0;
-    /* a quoted word's spaces were kept apart (LB_CFG_WORD_SPACE) */
-    for (i = 0; i < argc; i++)
-        for (c = argv[i]; *c; c++)
-            if (*c == LB_CFG_WORD_SPACE)
-                *c = ' ';
-    if ((opts & LB_OPT_HTTPCHK) && strcmp(argv[0], "option") == 0 &&
-        strcmp(argv[1], "httpchk") == 0)
-        parse_httpchk(t, argc, argv);
-    else if ((opts & LB_OPT_HTTPCHK) && strcmp(argv[0], "http-check") == 0 &&
-             strcmp(argv[1], "send") == 0)
-        return parse_send(t, argc, argv, why);
-    else if ((opts & LB_OPT_HTTPCHK) && strcmp(argv[0], "http-check") == 0 &&
-             strcmp(argv[1], "expect") == 0)
-        return parse_expect(t, argc, argv, why);
-    else if (strcmp(argv[0], "option") == 0 && strcmp(argv[1], "mysql-check") == 0 && argc >= 4 &&
-             t->kind == FEED_KIND_MYSQL)
-        copy(t->user, sizeof(t->user), argv[3]);
-    else if (strcmp(argv[0], "option") == 0 && strcmp(argv[1], "pgsql-check") == 0 && argc >= 4 &&
-             t->kind == FEED_KIND_PGSQL)
-        copy(t->user, sizeof(t->user), argv[3]);
-    else if (strcmp(argv[0], "option") == 0 && strcmp(argv[1], "smtpchk") == 0 && argc >= 4 &&
-             t->kind == FEED_KIND_SMTP)
-        /* HAProxy sends "EHLO|HELO domain" as given, anything else as its default */
-        snprintf(t->ehlo, sizeof(t->ehlo), "%s %s",
-                 strcmp(argv[2], "EHLO") == 0 || strcmp(argv[2], "HELO") == 0 ? argv[2] : "HELO",
-                 strcmp(argv[2], "EHLO") == 0 || strcmp(argv[2], "HELO") == 0 ? argv[3]
-                                                                              : "localhost");
-    else if (strcmp(argv[0], "galera-check") == 0 && argc >= 3) {
-        t->kind = FEED_KIND_GALERA;
-        copy(t->user, sizeof(t->user), argv[2]);
-        if (argc >= 5 && strcmp(argv[3], "password") == 0)
-            copy(t->password, sizeof(t->password), argv[4]);
-        /* clustercheck's AVAILABLE_WHEN_DONOR: a donor whose state transfer
-         * does not block it (mariabackup) keeps taking writes */
-        t->allow_donor = strcmp(argv[argc - 1], "allow-donor") == 0;
-    }
-    return 0;
-}
-
-static enum feed_kind check_kind(unsigned opts)
-{
-    static const struct {
-        unsigned opt;
-        enum feed_kind kind;
-    } map[] = {
-        {LB_OPT_MYSQL_CHECK, FEED_KIND_MYSQL},       {LB_OPT_HTTPCHK, FEED_KIND_HTTP},
-        {LB_OPT_TCP_CHECK, FEED_KIND_TCPCHK},        {LB_OPT_REDIS_CHECK, FEED_KIND_REDIS},
-        {LB_OPT_PGSQL_CHECK, FEED_KIND_PGSQL},       {LB_OPT_SMTPCHK, FEED_KIND_SMTP},
-        {LB_OPT_SSL_HELLO_CHK, FEED_KIND_SSL_HELLO},
-    };
-    size_t i;
-
-    for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-        if (opts & map[i].opt)
-            return map[i].kind;
-    return FEED_KIND_TCP;
-}
-
-int lb_hc_target(const struct lb_proxy *px,
-                 const struct lb_server *s,
-                 struct feed_target *t,
-                 const char **why)
+void lb_hc_target(const struct lb_proxy *px, const struct lb_server *s, struct feed_target *t)
 {
     char addr[LK_ADDR_STRLEN];
     uint64_t conn;
-    size_t i;
 
     feed_target_defaults(t);
     snprintf(t->id, sizeof(t->id), "%s/%s", px->name, s->name);
@@ -228,11 +93,7 @@ int lb_hc_target(const struct lb_proxy *px,
                  s->check_port ? s->check_port : lk_addr_port(atomic_load(&s->cur_addr)));
     }
     copy(t->owner, sizeof(t->owner), "lbd");
-    t->kind = check_kind(px->options);
-    if (t->kind == FEED_KIND_TCPCHK && px->chk) {
-        t->nsteps = px->chk->nsteps;
-        memcpy(t->steps, px->chk->steps, sizeof(t->steps));
-    }
+    lb_check_target(px, t); /* kind, request, expectation, users, steps */
     t->inter_ms = s->inter;
     t->fastinter_ms = s->fastinter;
     t->downinter_ms = s->downinter;
@@ -245,10 +106,6 @@ int lb_hc_target(const struct lb_proxy *px,
     t->timeout_ms = px->to.check ? conn + px->to.check : s->inter;
     if (s->init_state == LB_SRV_UP || s->init_state == LB_SRV_DOWN)
         copy(t->init, sizeof(t->init), s->init_state == LB_SRV_UP ? "up" : "down");
-    for (i = 0; i < px->nextra; i++)
-        if (parse_extra(t, px->options, px->extra[i], why) < 0)
-            return -EINVAL;
-    return 0;
 }
 
 void lb_hc_agent_target(const struct lb_proxy *px, const struct lb_server *s, struct feed_target *t)
@@ -877,7 +734,6 @@ static struct hc_srv *add_entry(struct lb_hc *h, struct lb_server *s, int agent)
 
 static int collect(struct lb_hc *h)
 {
-    const char *why = NULL;
     struct lb_proxy *px;
     struct lb_server *s;
     struct hc_srv *n;
@@ -891,8 +747,7 @@ static int collect(struct lb_hc *h)
             if (s->flags & LB_SRV_F_CHECK) {
                 if (!(n = add_entry(h, s, 0)))
                     return -ENOMEM;
-                if (lb_hc_target(px, s, &n->t, &why) < 0)
-                    return lk_log_errno(-EINVAL, LK_LOG_ERR, "backend %s: %s", px->name, why);
+                lb_hc_target(px, s, &n->t);
                 snprintf(n->id, sizeof(n->id), "%s", n->t.id);
             }
             if (!s->agent)
@@ -1047,7 +902,6 @@ void lb_hc_server_update(struct lb_daemon *d, struct lb_server *s)
 {
     struct lb_hc *h = d->hc;
     struct hc_srv *hs, *n;
-    const char *why = NULL;
 
     if (!h || h->stopping || !(s->flags & LB_SRV_F_CHECK))
         return;
@@ -1062,10 +916,7 @@ void lb_hc_server_update(struct lb_daemon *d, struct lb_server *s)
         hs->s = s;
         h->nsrv++;
     }
-    if (lb_hc_target(s->be, s, &hs->t, &why) < 0) {
-        lk_log(LK_LOG_WARNING, "server %s/%s: %s", s->be->name, s->name, why);
-        return;
-    }
+    lb_hc_target(s->be, s, &hs->t);
     snprintf(hs->id, sizeof(hs->id), "%s", hs->t.id);
     hs->last_cum = atomic_load(&s->cum_conns);
     hs->last_fail = atomic_load(&s->failed_conns);

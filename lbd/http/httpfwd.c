@@ -69,6 +69,8 @@ struct hsess {
     uint8_t c_eof, s_eof, c_shut, s_shut, got_rsp, reused, no_reuse, be_counted;
     uint8_t redispatched;
     uint8_t reply_ka;    /* a rule's reply keeps the connection (return, redirect) */
+    uint8_t in_after;    /* http-after-response runs: its own failure is not edited */
+    uint8_t rq_parsed;   /* the request head parsed: lbd's answers get after-response */
     uint8_t nolog;       /* monitor-uri requests are not logged, as in HAProxy */
     uint8_t logged;      /* option logasap: the line went out with the response head */
     char *caps;          /* captured header values (frontend's capture lines), or NULL */
@@ -658,7 +660,7 @@ static void send_msg(struct hsess *s, int status, const char *data, size_t len, 
  * to its head. */
 static void send_challenge(struct hsess *s, const char *realm)
 {
-    const struct lb_errmsg *m = lb_http_errmsg(s->fe, s->be, 401);
+    const struct lb_errmsg *m = lb_http_errmsg(s->be ? s->be : s->fe, s->fe, 401);
     const char *end = m ? memmem(m->data, m->len, "\r\n\r\n", 4) : NULL;
     struct lb_wb w = {NULL, 0, s->w->bufsize, 0};
     size_t head;
@@ -747,6 +749,21 @@ static int req_rules(struct hsess *s, const struct lb_proxy *px)
     return rules_verdict(s, &io, v);
 }
 
+/* Rules on the response head `head` (parsed in s->rsp): the request head
+ * may be gone, so request fetches are refused at config time. */
+static void rsp_io(struct hsess *s,
+                   struct lb_smp_ctx *c,
+                   struct lb_rule_io *io,
+                   const uint8_t *head)
+{
+    smp_init(s, c);
+    c->rq = NULL;
+    c->rqbuf = NULL;
+    c->rsbuf = head;
+    c->rs = &s->rsp;
+    io_init(s, io, c, 1);
+}
+
 /* http-response rules: the backend's, then the frontend's. Returns 0 with
  * *head the head to forward, or -1 when answered. */
 static int rsp_rules(struct hsess *s, const uint8_t **head)
@@ -763,12 +780,7 @@ static int rsp_rules(struct hsess *s, const uint8_t **head)
             break;
     if (i == 2)
         return 0;
-    smp_init(s, &c);
-    c.rq = NULL; /* the request head may be gone: refused at config time */
-    c.rqbuf = NULL;
-    c.rsbuf = *head;
-    c.rs = &s->rsp;
-    io_init(s, &io, &c, 1);
+    rsp_io(s, &c, &io, *head);
     s->rqh = NULL; /* its buffers are reused for the response */
     for (i = 0; i < 2 && v == LB_RULE_CONTINUE; i++)
         if (pxs[i])
@@ -777,6 +789,93 @@ static int rsp_rules(struct hsess *s, const uint8_t **head)
         *head = c.rsbuf;
     s->status = s->rsp.status;
     return rules_verdict(s, &io, v);
+}
+
+/* A defaults section's http-after-response rules run before the proxy's;
+ * allow ends one proxy's list only, as in HAProxy. */
+static enum lb_rule_verdict run_after(const struct lb_http_px *h, struct lb_rule_io *io)
+{
+    enum lb_rule_verdict v;
+
+    if (!h)
+        return LB_RULE_CONTINUE;
+    if ((v = run_after(h->def, io)) == LB_RULE_ERROR)
+        return v;
+    v = lb_rule_run(h->afterrules, io);
+    return v == LB_RULE_ERROR ? v : LB_RULE_CONTINUE;
+}
+
+static int has_after(const struct lb_proxy *px)
+{
+    const struct lb_http_px *h;
+
+    for (h = px ? px->http : NULL; h; h = h->def)
+        if (h->afterrules)
+            return 1;
+    return 0;
+}
+
+/* http-after-response: the backend's rules, then the frontend's, on the
+ * response head *head parsed in s->rsp, the server's or lbd's own. Returns
+ * 0 with *head the head to send (rebuilt into hbuf when edited), or -1
+ * when a rewrite failed. */
+static int after_rules(struct hsess *s, const uint8_t **head)
+{
+    const struct lb_proxy *pxs[2] = {s->be, s->fe != s->be ? s->fe : NULL};
+    enum lb_rule_verdict v = LB_RULE_CONTINUE;
+    struct lb_smp_ctx c;
+    struct lb_rule_io io;
+    int i;
+
+    if (!has_after(pxs[0]) && !has_after(pxs[1]))
+        return 0;
+    rsp_io(s, &c, &io, *head);
+    io.in_flags = 0;
+    for (i = 0; i < 2; i++)
+        if (s->hbuf[i] && *head == (const uint8_t *)s->hbuf[i])
+            io.cur = i;
+    s->rqh = NULL; /* its buffers are reused for the response */
+    for (i = 0; i < 2 && v == LB_RULE_CONTINUE; i++)
+        if (pxs[i])
+            v = run_after(pxs[i]->http, &io);
+    if (v == LB_RULE_ERROR)
+        return -1;
+    if (io.cur >= 0)
+        *head = c.rsbuf;
+    s->status = s->rsp.status;
+    return 0;
+}
+
+/* lbd's own answer data[0, len) through http-after-response: the result
+ * is the rebuilt head followed by the body, in the head's buffer. Returns
+ * 0 when no rule applies (errors of the request parsing stage, as in
+ * HAProxy, where its multiplexer answers them), 1 with *data / *len
+ * updated, or -1: answer the built-in 500 instead, as HAProxy does when
+ * its rules fail. */
+static int after_own(struct hsess *s, const char **data, size_t *len)
+{
+    const uint8_t *head = (const uint8_t *)*data;
+    size_t body;
+    int r;
+
+    if (!s->rq_parsed || s->in_after || !*len || (!has_after(s->be) && !has_after(s->fe)))
+        return 0;
+    http1_msg_init(&s->rsp, head_max(s->w), 0);
+    r = http1_parse_response(head, *len, &s->rsp);
+    if (r <= 0)
+        return 0; /* validated at load time: cannot happen */
+    body = *len - (size_t)r;
+    s->in_after = 1;
+    if (after_rules(s, &head) < 0)
+        return -1;
+    if (head == (const uint8_t *)*data)
+        return 1;
+    if (s->rsp.head_len + body > s->w->bufsize)
+        return -1; /* HAProxy: no room left for the rules' edits */
+    memcpy((char *)(uintptr_t)head + s->rsp.head_len, *data + r, body);
+    *data = (const char *)head;
+    *len = s->rsp.head_len + body;
+    return 1;
 }
 
 /* monitor-uri: a request for exactly that URI is answered here, 200 or
@@ -962,7 +1061,7 @@ static void start_txn(struct hsess *s, int head_len)
 {
     s->t_head = now_ms(s);
     s->head_base = s->coff;
-    s->in_txn = 1;
+    s->in_txn = s->rq_parsed = 1;
     s->progress++;
     note_reqline(s);
     s->rqh = NULL;
@@ -1426,6 +1525,11 @@ static int final_head(struct hsess *s, int len)
         return -1;
     if (m->status == 101)
         head = (const uint8_t *)s->sbuf + s->soff;
+    else if (after_rules(s, &head) < 0) {
+        s->in_after = 1; /* HAProxy's 500, not edited again */
+        send_error(s, 500, "PH");
+        return -1;
+    }
     if (m->status == 101 && !s->upgrade) {
         send_error(s, 502, "PH");
         return -1;
@@ -1661,7 +1765,7 @@ static void reset_txn(struct hsess *s)
     s->status = 0;
     s->attempts = s->ntried = 0;
     s->redispatched = s->got_rsp = s->reused = s->no_reuse = s->body_sent = 0;
-    s->nolog = s->logged = 0;
+    s->nolog = s->logged = s->in_after = s->rq_parsed = 0;
     s->rsp_hold = 0;
     s->s_eof = 0;
     s->t_head = s->t_conn = s->t_connected = s->t_sent = s->t_rsp = 0;
@@ -1825,8 +1929,28 @@ static void linger_close(struct hsess *s)
  * started, in which case the connection is cut. */
 static void send_error(struct hsess *s, int status, const char *term)
 {
-    const struct lb_errmsg *m = lb_http_errmsg(s->fe, s->be, status);
+    const struct lb_proxy *px = s->be ? s->be : s->fe; /* HAProxy: backend first */
+    const struct lb_errslot *slot = lb_http_errslot(px, s->fe, status);
+    const struct lb_errmsg *m;
+    struct lb_smp_ctx c;
+    struct lb_rule_io io;
 
+    if (slot && slot->reply && !s->bytes_out && !s->rsent) {
+        /* http-error with a built body: made now, as "return" makes it */
+        smp_init(s, &c);
+        if (!s->in_txn || s->state == H_XFER || !s->cbuf) {
+            /* the head may be gone once its body flowed: no request */
+            c.rq = NULL;
+            c.rqbuf = NULL;
+        }
+        io_init(s, &io, &c, 0);
+        io.px_name = px->name;
+        if (lb_rule_run(slot->reply, &io) == LB_RULE_REPLY && io.reply_len) {
+            send_msg(s, status, io.reply, io.reply_len, term);
+            return;
+        }
+    }
+    m = lb_http_errmsg(px, s->fe, status);
     send_msg(s, status, m ? m->data : NULL, m ? m->len : 0, term);
 }
 
@@ -1834,6 +1958,8 @@ static void send_error(struct hsess *s, int status, const char *term)
  * and close: nothing of it may have been sent yet. */
 static void send_msg(struct hsess *s, int status, const char *data, size_t len, const char *term)
 {
+    int r;
+
     if (s->term[0] == '-')
         memcpy(s->term, term, 2);
     if (s->bytes_out || s->rsent || !data) {
@@ -1842,6 +1968,16 @@ static void send_msg(struct hsess *s, int status, const char *data, size_t len, 
     }
     drop_server(s, 0, 1);
     s->status = status;
+    r = after_own(s, &data, &len);
+    if (r < 0) {
+        const struct lb_errmsg *m = lb_http_errmsg(NULL, NULL, 500);
+
+        s->status = 500;
+        data = m ? m->data : "";
+        len = m ? m->len : 0;
+    } else if (r > 0) { /* set-status is logged */
+        s->status = s->rsp.status;
+    }
     s->cli_close = 1;
     s->rout = data;
     s->rlen = (uint32_t)len;

@@ -82,3 +82,120 @@ int vr_sock_send(int fd, int ifindex, uint32_t src, uint32_t dst, const void *bu
         return -errno;
     return 0;
 }
+
+int vr_sock_open6(const char *ifname, int ifindex)
+{
+    static const uint8_t group[16] = {0xff, 0x02, [15] = 0x12};
+    struct ipv6_mreq mr = {.ipv6mr_interface = (unsigned)ifindex};
+    int hops = VRRP_PKT_TTL, tclass = 0xc0, on = 1, off = 0, fd, r;
+
+    fd = socket(AF_INET6, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, VRRP_PKT_PROTO);
+    if (fd == -1)
+        return -errno;
+    memcpy(&mr.ipv6mr_multiaddr, group, 16);
+    r = opt(fd, SOL_SOCKET, SO_BINDTODEVICE, ifname, (socklen_t)strlen(ifname));
+    if (r == 0)
+        r = opt(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &hops, sizeof(hops));
+    if (r == 0)
+        r = opt(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &hops, sizeof(hops));
+    if (r == 0)
+        r = opt(fd, IPPROTO_IPV6, IPV6_TCLASS, &tclass, sizeof(tclass));
+    if (r == 0)
+        r = opt(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, &ifindex, sizeof(ifindex));
+    if (r == 0)
+        r = opt(fd, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, &off, sizeof(off));
+    if (r == 0)
+        r = opt(fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, &on, sizeof(on));
+    if (r == 0)
+        r = opt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &on, sizeof(on));
+    if (r == 0)
+        r = opt(fd, IPPROTO_IPV6, IPV6_ADD_MEMBERSHIP, &mr, sizeof(mr));
+    if (r < 0) {
+        close(fd);
+        return r;
+    }
+    return fd;
+}
+
+int vr_sock_send6(int fd,
+                  int ifindex,
+                  const uint8_t src[16],
+                  const uint8_t dst[16],
+                  const void *buf,
+                  size_t len)
+{
+    union {
+        char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+        struct cmsghdr align;
+    } ctl;
+    struct sockaddr_in6 to = {.sin6_family = AF_INET6, .sin6_scope_id = (uint32_t)ifindex};
+    struct iovec iov = {.iov_base = (void *)(uintptr_t)buf, .iov_len = len};
+    struct msghdr msg = {.msg_name = &to,
+                         .msg_namelen = sizeof(to),
+                         .msg_iov = &iov,
+                         .msg_iovlen = 1,
+                         .msg_control = ctl.buf,
+                         .msg_controllen = sizeof(ctl.buf)};
+    struct cmsghdr *cm;
+    struct in6_pktinfo *pi;
+
+    memset(&ctl, 0, sizeof(ctl));
+    memcpy(&to.sin6_addr, dst, 16);
+    cm = CMSG_FIRSTHDR(&msg);
+    cm->cmsg_level = IPPROTO_IPV6;
+    cm->cmsg_type = IPV6_PKTINFO;
+    cm->cmsg_len = CMSG_LEN(sizeof(struct in6_pktinfo));
+    pi = (struct in6_pktinfo *)(void *)CMSG_DATA(cm);
+    pi->ipi6_ifindex = (unsigned)ifindex;
+    memcpy(&pi->ipi6_addr, src, 16);
+    if (sendmsg(fd, &msg, 0) == -1)
+        return -errno;
+    return 0;
+}
+
+ssize_t vr_sock_recv6(int fd,
+                      void *buf,
+                      size_t len,
+                      uint8_t src[16],
+                      uint8_t dst[16],
+                      uint8_t *hop_limit)
+{
+    union {
+        char buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } ctl;
+    struct sockaddr_in6 from;
+    struct iovec iov = {.iov_base = buf, .iov_len = len};
+    struct msghdr msg = {.msg_name = &from,
+                         .msg_namelen = sizeof(from),
+                         .msg_iov = &iov,
+                         .msg_iovlen = 1,
+                         .msg_control = ctl.buf,
+                         .msg_controllen = sizeof(ctl.buf)};
+    struct cmsghdr *cm;
+    ssize_t n;
+
+    n = recvmsg(fd, &msg, MSG_DONTWAIT);
+    if (n < 0)
+        return -errno;
+    memcpy(src, &from.sin6_addr, 16);
+    memset(dst, 0, 16);
+    *hop_limit = 0;
+    for (cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
+        if (cm->cmsg_level != IPPROTO_IPV6)
+            continue;
+        if (cm->cmsg_type == IPV6_HOPLIMIT && cm->cmsg_len >= CMSG_LEN(sizeof(int))) {
+            int h;
+
+            memcpy(&h, CMSG_DATA(cm), sizeof(h));
+            *hop_limit = (uint8_t)(h < 0 || h > 255 ? 0 : h);
+        } else if (cm->cmsg_type == IPV6_PKTINFO &&
+                   cm->cmsg_len >= CMSG_LEN(sizeof(struct in6_pktinfo))) {
+            struct in6_pktinfo pi;
+
+            memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
+            memcpy(dst, &pi.ipi6_addr, 16);
+        }
+    }
+    return n;
+}

@@ -96,10 +96,16 @@ static const struct err_case err_cases[] = {
      "frontend 'f' (mode tcp) cannot use backend 'b' (mode http)"},
     {FE_BE "  option mysql-check usr x\n", "option mysql-check: expected 'user <name>"},
     {FE_BE "  galera-check monitor\n", "galera-check: expected 'galera-check user U"},
+    /* check arguments are typed at their line: a value checkd's fields
+     * cannot hold is refused, not cut */
+    {FE_BE "  option httpchk ABCDEFGHIJKLMNOP /\n",
+     "t.cfg:5: option httpchk: 'ABCDEFGHIJKLMNOP' is longer than the 15 bytes lbd supports"},
+    {"defaults\n  option httpchk\n  http-check send uri /a\n" FE_BE "  http-check send uri /b\n",
+     "t.cfg:8: http-check send: a second one (at t.cfg:3 there is one)"},
     {FE_BE "  use_backend x\n", "'use_backend' is not allowed in 'backend' section"},
     {"frontend f\n  bind :80\n  default_backend b\n  use_backend b when x\nbackend b\n",
      "t.cfg:4: frontend 'f': expected 'if' or 'unless', got 'when'"},
-    {FE_BE "  errorfile 503 /nonexistent/503.http\n", "errorfile: cannot read '/nonexistent"},
+    {FE_BE "  errorfile 503 /nonexistent/503.http\n", "errorfile : error opening file '/nonexistent/503.http'"},
     /* issue 13: master-worker is real; HAProxy's option of it is refused */
     {"global\n  master-worker no-exit-on-failure\n" FE_BE,
      "t.cfg:2: 'master-worker no-exit-on-failure' is not supported by lbd"},
