@@ -225,11 +225,6 @@ static void copy_check(struct lb_server *s, const struct feed_status *st)
     s->last_check_ms = lk_mono_ms();
 }
 
-static int passed(enum feed_result r)
-{
-    return r == FEED_RES_L4OK || r == FEED_RES_L6OK || r == FEED_RES_L7OK || r == FEED_RES_L7OKC;
-}
-
 static void hclog(struct lb_hc *h, const struct lb_server *s, int level, const char *line, size_t n)
 {
     lb_tlog_send(&h->tlog, s->be, &h->d->cfg->global, level, line, n);
@@ -242,9 +237,7 @@ static void log_check(struct lb_hc *h, const struct lb_server *s, const struct f
     char line[FEED_REASON_MAX + 256];
     size_t n;
 
-    n = lb_hclog_check(line, sizeof(line), s, passed(st->result), st->reason,
-                       (unsigned)(st->latency_us / 1000), st->health, st->rise, st->fall,
-                       lb_hc_state(st->state) == LB_SRV_UP);
+    n = lb_hclog_check(line, sizeof(line), s, st);
     hclog(h, s, LB_HCLOG_CHECK_LEVEL, line, n);
 }
 
