@@ -18,6 +18,9 @@
 #     drops nothing; tshark compares Keepalived's advert fields with vrrpd's.
 #  4. SIGTERM Keepalived: vrrpd takes the VIP; the client's entry turns to
 #     a's MAC (vrrpd's NA) within the bound, and curl to the VIP sees a.
+#  5. kill -9 of vrrpd as master: its guard resigns and removes the VIP.
+#  6. kill -9 of vrrpd and its guard: the VIP's lifetime removes it before
+#     Keepalived takes over (never on both nodes).
 source "$(dirname "$0")/../lib.sh"
 need_root
 command -v keepalived >/dev/null || { echo "SKIP: keepalived not installed"; exit 77; }
@@ -262,5 +265,35 @@ check "5: vrrpd's guard removed the IPv6 VIP" [ "$gone" -ge 0 ]
 check "5: Keepalived took over" [ "$ms" -ge 0 ]
 check "5: Keepalived saw vrrpd's guard resign (priority 0)" \
   quiet wait_for 1000 grep -c "(V6) Backup received priority 0 advertisement" "$T/ka.log"
+
+# ---- 6. kill -9 of vrrpd and its guard: the IPv6 VIP's lifetime ----------
+# nobody is left to resign or remove the VIP: the kernel drops it when its
+# lifetime (renewed at each advertisement) runs out, before Keepalived's
+# Master_Down_Interval ends
+start_vr
+check "6: vrrpd (50) preempts Keepalived (30)" quiet wait_for 6000 state_is V6 MASTER
+check "6: the IPv6 VIP back on a" quiet wait_for 2000 has_vip6 "$NSA"
+check "6: and gone from b" quiet wait_for 2000 bash -c "! ip -n $NSB -6 addr show dev eth0 | grep -q 'inet6 $VIP6/'"
+vl=$(ip -n "$NSA" -6 addr show dev eth0 | awk -v v="inet6 $VIP6/64" 'index($0, v) {getline; print $2; exit}' || true)
+check "6: the IPv6 VIP has a finite lifetime ($vl)" [ -n "$vl" ] && [ "$vl" != forever ]
+sleep 1.2
+guard=$(pgrep -P "$VR" -x vrrpd-guard || true)
+check "6: a has a guard process" [ -n "$guard" ]
+kill -9 $guard "$VR"
+t0=$(now_ms) gone=-1 peer=-1 both=0
+while [ $(($(now_ms) - t0)) -lt 6000 ]; do
+  a=0 b=0
+  has_vip6 "$NSA" && a=1
+  has_vip6 "$NSB" && b=1
+  [ "$a" = 0 ] && [ "$gone" -lt 0 ] && gone=$(($(now_ms) - t0))
+  [ "$b" = 1 ] && [ "$peer" -lt 0 ] && peer=$(($(now_ms) - t0))
+  [ "$a$b" = 11 ] && both=$((both + 1))
+  [ "$gone" -ge 0 ] && [ "$peer" -ge 0 ] && break
+  sleep 0.01
+done
+echo "6: kill -9 of vrrpd and its guard: the IPv6 VIP gone from a after $gone ms, Keepalived owns it after $peer ms, $both samples with both"
+check "6: the IPv6 VIP expired on a" [ "$gone" -ge 0 ]
+check "6: Keepalived took over" [ "$peer" -ge 0 ]
+expect_eq "6: never on both nodes" "$both" "0"
 stop_pid "$KA"
 finish
