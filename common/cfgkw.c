@@ -8,6 +8,7 @@
 
 #include "common/cfgkw.h"
 #include "common/cfglex.h"
+#include "common/strbuf.h"
 
 int lk_cfg_fail_at(char **err, const char *file, unsigned line, const char *fmt, ...)
 {
@@ -15,8 +16,7 @@ int lk_cfg_fail_at(char **err, const char *file, unsigned line, const char *fmt,
     va_list ap;
 
     va_start(ap, fmt);
-    if (vasprintf(&msg, fmt, ap) < 0)
-        msg = NULL;
+    msg = lk_vfmt(fmt, ap);
     va_end(ap);
     lk_cfg_err(err, "%s:%u: %s", file, line, msg ? msg : "out of memory");
     free(msg);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/cfglex.h"
+#include "common/strbuf.h"
 
 #define MAX_DEPTH    8
 #define MAX_FILESIZE (16u << 20)
@@ -39,8 +40,7 @@ int lk_cfg_err(char **err, const char *fmt, ...)
     char *s = NULL;
 
     va_start(ap, fmt);
-    if (vasprintf(&s, fmt, ap) < 0)
-        s = NULL;
+    s = lk_vfmt(fmt, ap);
     va_end(ap);
     if (err) {
         free(*err);

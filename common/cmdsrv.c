@@ -13,6 +13,7 @@
 
 #include "common/addr.h"
 #include "common/cmdsrv.h"
+#include "common/inbuf.h"
 #include "common/list.h"
 
 #define LINE_MAX_LEN (64 * 1024)
@@ -37,8 +38,7 @@ struct lk_cmdconn {
     uv_timer_t idle;
     struct lk_list link;
     struct lk_cmdsrv *srv;
-    char *in;
-    size_t in_len;
+    struct lk_inbuf in; /* the command line being received */
     size_t queued;
     uint64_t caught_up_ms; /* last time the client had read everything */
     int interactive;
@@ -100,7 +100,7 @@ static void conn_handle_closed(uv_handle_t *h)
 
     if (--c->handles > 0)
         return;
-    free(c->in);
+    lk_inbuf_reset(&c->in);
     free(c);
 }
 
@@ -319,34 +319,23 @@ static void run_line(struct lk_cmdconn *c, char *line)
         lk_cmdconn_close(c);
 }
 
-static void alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+/* One command line (telnet clients end it with "\r\n"); a command that
+ * closed the connection ends the reading, the rest is not run. */
+static int on_line(void *ud, char *line, size_t len)
 {
-    static __thread char scratch[16384];
+    struct lk_cmdconn *c = ud;
 
-    *buf = uv_buf_init(scratch, sizeof(scratch));
-}
-
-static int append_input(struct lk_cmdconn *c, const char *data, size_t n)
-{
-    char *nb;
-
-    if (c->in_len + n > LINE_MAX_LEN)
-        return -E2BIG;
-    nb = realloc(c->in, c->in_len + n + 1);
-    if (!nb)
-        return -ENOMEM;
-    c->in = nb;
-    memcpy(c->in + c->in_len, data, n);
-    c->in_len += n;
-    c->in[c->in_len] = '\0';
-    return 0;
+    if (c->closing)
+        return 1;
+    if (len && line[len - 1] == '\r')
+        line[len - 1] = '\0';
+    run_line(c, line);
+    return c->closing;
 }
 
 static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 {
     struct lk_cmdconn *c = st->data;
-    char *nl, *line;
-    size_t used;
 
     if (nread < 0) {
         conn_close_now(c);
@@ -354,25 +343,11 @@ static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
     }
     if (nread == 0)
         return;
-    if (append_input(c, buf->base, (size_t)nread) < 0) {
+    arm_idle(c);
+    if (lk_inbuf_lines(&c->in, buf->base, (size_t)nread, LINE_MAX_LEN, on_line, c) < 0) {
         lk_cmdconn_printf(c, "Command line too long.\n");
         lk_cmdconn_close(c);
-        return;
     }
-    arm_idle(c);
-    line = c->in;
-    while (!c->closing && (nl = memchr(line, '\n', c->in_len - (size_t)(line - c->in)))) {
-        *nl = '\0';
-        if (nl > line && nl[-1] == '\r')
-            nl[-1] = '\0';
-        run_line(c, line);
-        line = nl + 1;
-    }
-    if (c->closing || !c->in)
-        return;
-    used = (size_t)(line - c->in);
-    memmove(c->in, line, c->in_len - used);
-    c->in_len -= used;
 }
 
 static void on_connection(uv_stream_t *server, int status)
@@ -396,7 +371,7 @@ static void on_connection(uv_stream_t *server, int status)
     /* over the limit: accepted and closed at once, so the client sees EOF
      * rather than waiting in the backlog (HAProxy's stats maxconn) */
     if (uv_accept(server, (uv_stream_t *)&c->pipe) < 0 || s->nconns > s->max_conns ||
-        uv_read_start((uv_stream_t *)&c->pipe, alloc_cb, read_cb) < 0) {
+        uv_read_start((uv_stream_t *)&c->pipe, lk_inbuf_scratch, read_cb) < 0) {
         conn_close_now(c);
         return;
     }

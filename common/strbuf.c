@@ -62,3 +62,10 @@ void lk_sb_free(struct lk_sb *sb)
     sb->len = sb->cap = 0;
     sb->oom = 0;
 }
+
+char *lk_vfmt(const char *fmt, va_list ap)
+{
+    char *s = NULL;
+
+    return vasprintf(&s, fmt, ap) < 0 ? NULL : s;
+}

@@ -5,6 +5,7 @@
 #ifndef LK_STRBUF_H
 #define LK_STRBUF_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 #include "common/compiler.h"
@@ -24,5 +25,9 @@ void lk_sb_append(struct lk_sb *sb, const char *s, size_t n);
 void lk_sb_puts(struct lk_sb *sb, const char *s);
 void lk_sb_printf(struct lk_sb *sb, const char *fmt, ...) LK_PRINTF(2, 3);
 void lk_sb_free(struct lk_sb *sb);
+
+/* A malloc'ed string formatted from fmt and ap (the caller frees it), or
+ * NULL when memory ran out: the messages of the config loaders. */
+char *lk_vfmt(const char *fmt, va_list ap) LK_PRINTF(1, 0);
 
 #endif

@@ -235,26 +235,49 @@ send:
                   "(%s) the guard process is gone: a crash would leave the VIPs", c->name);
 }
 
-static void vips_add(struct vr_inst *i)
+/* The lifetime a VIP is added with, renewed at each advertisement: when
+ * every vrrpd process is gone (kill -9 of the whole cgroup, so the guard
+ * cannot resign), the kernel removes the VIP by itself. It must go before
+ * the peer takes over, Master_Down_Interval = 3 x advert_int + skew after
+ * our last advertisement; the kernel removes it lifetime to lifetime +
+ * 0.25 s after the last renewal. Whole seconds, at least 1: with
+ * advert_int under 2/3 s the peer is faster than that (docs/vrrpd.md). */
+static uint32_t vip_lifetime_s(const struct vr_inst *i)
+{
+    uint32_t mdi_s = 3u * i->cfg->adver_cs / 100u;
+
+    return mdi_s > 2 ? mdi_s - 1 : 1;
+}
+
+/* renew: as Master, at each advertisement, only the VIPs we added (an
+ * address that was there before us, the owner's own, is not ours to
+ * give a lifetime) */
+static void vips_add(struct vr_inst *i, bool renew)
 {
     char a[INET6_ADDRSTRLEN];
     unsigned k;
     int r;
 
-    for (k = 0; k < i->cfg->nvips; k++) {
+    for (k = 0; k < i->cfg->nvips && k < VR_MAX_VIPS; k++) {
         const struct vr_vip *v = &i->cfg->vips[k];
         struct vr_addr_opts o = {.family = v->family,
                                  .addr = v->addr,
                                  .prefix = v->prefix,
                                  .scope = v->scope,
                                  .brd = v->brd,
-                                 .label = v->label};
+                                 .label = v->label,
+                                 .lifetime_s = vip_lifetime_s(i),
+                                 .renew = renew};
 
+        if (renew && !(i->vip_ours & (1u << k)))
+            continue;
         memcpy(o.addr6, v->addr6, 16);
         r = vr_addr_add(vip_ifindex(i, v), &o);
-        if (r < 0 && r != -EEXIST)
-            lk_log(LK_LOG_ERR, "(%s) adding %s/%u: %s", i->cfg->name, vr_vip_str(v, a), v->prefix,
-                   strerror(-r));
+        if (r == 0)
+            i->vip_ours |= 1u << k;
+        else if (r != -EEXIST)
+            lk_log_rl(&rl_rx, LK_LOG_ERR, "(%s) %s %s/%u: %s", i->cfg->name,
+                      renew ? "renewing" : "adding", vr_vip_str(v, a), v->prefix, strerror(-r));
     }
 }
 
@@ -264,6 +287,7 @@ static void vips_del(struct vr_inst *i, bool at_start)
     unsigned k;
     int r;
 
+    i->vip_ours = 0;
     for (k = 0; k < i->cfg->nvips; k++) {
         const struct vr_vip *v = &i->cfg->vips[k];
 
@@ -394,7 +418,9 @@ static void on_garp_pace(uv_timer_t *t)
 
 static void garp_burst(struct vr_inst *i, unsigned repeat)
 {
-    uint32_t gap = i->d->cfg->garp_interval_ms;
+    /* an instance paces by its family (its excluded VIPs of the other
+     * family go in the same burst, at the same pace) */
+    uint32_t gap = is6(i) ? i->d->cfg->gna_interval_ms : i->d->cfg->garp_interval_ms;
     unsigned k, n;
 
     if (gap) {
@@ -549,12 +575,14 @@ static void apply(struct vr_inst *i, unsigned act, enum vr_state from)
         vips_del(i, false);
     }
     if (act & VR_ACT_VIP_ADD) {
-        vips_add(i);
+        vips_add(i, false);
         routes_change(i, true);
         rules_change(i, true);
     }
     if (act & VR_ACT_ADVERT)
         send_advert(i, i->prio_now);
+    if ((act & VR_ACT_ADVERT) && !(act & VR_ACT_VIP_ADD) && i->fsm.state == VR_STATE_MASTER)
+        vips_add(i, true);
     if (act & VR_ACT_GARP)
         garp_announce(i, (act & VR_ACT_HEAL) != 0);
     if (act & VR_ACT_STATE)

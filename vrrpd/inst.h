@@ -58,6 +58,7 @@ struct vr_inst {
     uint64_t state_since_ms;
     unsigned garp_refresh_left;
     unsigned garp_heal_left; /* bursts still due after a split brain healed */
+    uint32_t vip_ours;       /* bit k: cfg->vips[k] added by us, renewed each advert */
     struct vr_inst_stats st;
 };
 

@@ -12,6 +12,7 @@
 #include "common/cfgkw.h"
 #include "common/cfglex.h"
 #include "common/log.h"
+#include "common/strbuf.h"
 #include "lbd/cfg/cfg.h"
 #include "lbd/cfg/http_cfg.h"
 #include "lbd/cfg/proxy.h"
@@ -225,8 +226,7 @@ static int pfail(struct lb_cfgctx *ctx, char **err, const char *fmt, ...)
     va_list ap;
 
     va_start(ap, fmt);
-    if (vasprintf(&msg, fmt, ap) < 0)
-        msg = NULL;
+    msg = lk_vfmt(fmt, ap);
     va_end(ap);
     return fail(ctx, err, msg ? -EINVAL : -ENOMEM, msg);
 }

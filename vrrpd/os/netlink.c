@@ -156,6 +156,23 @@ static struct nlmsghdr *addr_msg(char *buf,
     return addr_msg_af(buf, type, flags, ifindex, AF_INET, &addr, prefix);
 }
 
+/* NLM_F_REPLACE renews an existing address (or adds it again). */
+static uint16_t add_flags(const struct vr_addr_opts *o)
+{
+    return NLM_F_CREATE | (o->renew ? NLM_F_REPLACE : NLM_F_EXCL);
+}
+
+static void put_lifetime(struct nlmsghdr *nlh, const struct vr_addr_opts *o)
+{
+    /* honoured for IPv4 since Linux 3.9 (IPv6 always); the kernel checks
+     * them at most once a second, so the address goes lifetime_s to
+     * lifetime_s + ~0.25 s after the last renewal */
+    struct ifa_cacheinfo ci = {.ifa_prefered = o->lifetime_s, .ifa_valid = o->lifetime_s};
+
+    if (o->lifetime_s)
+        mnl_attr_put(nlh, IFA_CACHEINFO, sizeof(ci), &ci);
+}
+
 /* IPv6: no label, no broadcast (Linux keeps neither for IPv6). */
 static int addr_add6(int ifindex, const struct vr_addr_opts *o)
 {
@@ -163,11 +180,11 @@ static int addr_add6(int ifindex, const struct vr_addr_opts *o)
     struct nlmsghdr *nlh;
     struct ifaddrmsg *ifa;
 
-    nlh = addr_msg_af(buf, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, ifindex, AF_INET6, o->addr6,
-                      o->prefix);
+    nlh = addr_msg_af(buf, RTM_NEWADDR, add_flags(o), ifindex, AF_INET6, o->addr6, o->prefix);
     ifa = mnl_nlmsg_get_payload(nlh);
     ifa->ifa_scope = o->scope;
     ifa->ifa_flags = IFA_F_NODAD;
+    put_lifetime(nlh, o);
     return nl_request(nlh);
 }
 
@@ -185,12 +202,13 @@ int vr_addr_add(int ifindex, const struct vr_addr_opts *o)
 
     if (o->family == AF_INET6)
         return addr_add6(ifindex, o);
-    nlh = addr_msg(buf, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, ifindex, o->addr, o->prefix);
+    nlh = addr_msg(buf, RTM_NEWADDR, add_flags(o), ifindex, o->addr, o->prefix);
     ((struct ifaddrmsg *)mnl_nlmsg_get_payload(nlh))->ifa_scope = o->scope;
     if (o->label && o->label[0] && strlen(o->label) < IFNAMSIZ)
         mnl_attr_put_strz(nlh, IFA_LABEL, o->label);
     if (o->brd)
         mnl_attr_put(nlh, IFA_BROADCAST, 4, &o->brd);
+    put_lifetime(nlh, o);
     return nl_request(nlh);
 }
 

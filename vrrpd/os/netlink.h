@@ -26,7 +26,11 @@ int vr_link_get(const char *ifname, struct vr_link *ret);
  * addr6 is the address, brd and label do not apply, and the address is
  * added with IFA_F_NODAD, as Keepalived adds IPv6 VIPs: duplicate address
  * detection would keep it tentative (unusable) for a second or more after
- * a failover, and the peer has just removed it. */
+ * a failover, and the peer has just removed it. lifetime_s > 0 gives the
+ * address that valid and preferred lifetime (IFA_CACHEINFO): the kernel
+ * removes it by itself unless it is renewed in time. renew: replace an
+ * existing address's lifetime (or add it again if it expired) instead of
+ * failing with -EEXIST. */
 struct vr_addr_opts {
     uint8_t family;
     uint8_t addr6[16];
@@ -35,10 +39,12 @@ struct vr_addr_opts {
     uint8_t scope;
     uint32_t brd; /* 0: none */
     const char *label;
+    uint32_t lifetime_s; /* 0: permanent */
+    bool renew;
 };
 
-/* Add o's address on ifindex. 0, -EEXIST if already there, or a negative
- * errno. */
+/* Add (or renew, see above) o's address on ifindex. 0, -EEXIST if already
+ * there and not o->renew, or a negative errno. */
 int vr_addr_add(int ifindex, const struct vr_addr_opts *o);
 
 /* An IPv4 route (virtual_routes): addresses in network order, type RTN_*,
