@@ -18,6 +18,7 @@
 #include "lbd/cfg/errfile.h"
 #include "lbd/core/proxy_types.h"
 #include "lbd/http/acl.h"
+#include "lbd/http/comp.h"
 #include "lbd/http/http_rules.h"
 
 enum lb_reuse {
@@ -82,6 +83,7 @@ struct lb_http_px {
     unsigned retry_on;                  /* LB_RETRY_* */
     int reuse;                          /* enum lb_reuse */
     struct lb_errpages errpages;        /* errorfile, errorfiles, http-error */
+    struct lb_comp_cfg *comp;           /* compression algo|type|offload, or NULL */
     struct lb_capture *capreq, *caprsp; /* "capture request|response header" */
     size_t ncapreq, ncaprsp;
     size_t capsize;    /* bytes a session needs to hold every capture */
