@@ -316,6 +316,7 @@ struct lb_cfg {
     struct lb_proxy *defaults;      /* every defaults section, for named lookup */
     struct lb_userlist *userlists;  /* lbd/cfg/userlist.h */
     struct lb_resolvers *resolvers; /* lbd/cfg/resolvers.h */
+    struct lb_errsec *errsecs;      /* http-errors sections, lbd/cfg/errfile.h */
     char *path;
     char **files; /* every file read, so objects can point at their FILE */
     size_t nfiles;

@@ -546,27 +546,28 @@ static int pa_var(struct pctx *p)
     return lb_sexpr_parse(v, p->avail, &p->r->key, p->err);
 }
 
-/* Actions, with the phases they exist in (bit 0 request, bit 1 response). */
+/* Actions, with the phases they exist in (bit 0 request, bit 1 response,
+ * bit 2 tcp-request, bit 3 http-after-response). */
 static const struct {
     const char *name;
     uint8_t act, phases;
     int (*parse)(struct pctx *p);
 } actions[] = {
-    {"allow", A_ALLOW, 3, pa_none},
+    {"allow", A_ALLOW, 3 | 8, pa_none},
     {"deny", A_DENY, 3, pa_deny},
     {"return", A_RETURN, 3, pa_return},
     {"redirect", A_REDIRECT, 3, pa_redirect},
-    {"set-header", A_SET_HDR, 3, pa_hdr_value},
-    {"add-header", A_ADD_HDR, 3, pa_hdr_value},
-    {"del-header", A_DEL_HDR, 3, pa_del_hdr},
-    {"replace-header", A_REPL_HDR, 3, pa_replace},
-    {"replace-value", A_REPL_VAL, 3, pa_replace},
+    {"set-header", A_SET_HDR, 3 | 8, pa_hdr_value},
+    {"add-header", A_ADD_HDR, 3 | 8, pa_hdr_value},
+    {"del-header", A_DEL_HDR, 3 | 8, pa_del_hdr},
+    {"replace-header", A_REPL_HDR, 3 | 8, pa_replace},
+    {"replace-value", A_REPL_VAL, 3 | 8, pa_replace},
     {"set-path", A_SET_PATH, 1, pa_one_fmt},
     {"set-pathq", A_SET_PATHQ, 1, pa_one_fmt},
     {"set-query", A_SET_QUERY, 1, pa_one_fmt},
     {"set-uri", A_SET_URI, 1, pa_one_fmt},
     {"set-method", A_SET_METHOD, 1, pa_one_fmt},
-    {"set-status", A_SET_STATUS, 2, pa_set_status},
+    {"set-status", A_SET_STATUS, 2 | 8, pa_set_status},
     {"use-service", A_PROMEX, 1, pa_promex},
     {"auth", A_AUTH, 1, pa_auth},
     {"track-sc0", A_TRACK, 1 | 4, pa_track},
@@ -581,9 +582,9 @@ static const struct {
     {"silent-drop", A_SILENT_DROP, 1 | 2 | 4, pa_none},
     {"tarpit", A_TARPIT, 1, pa_tarpit},
     {"accept", A_ALLOW, 4, pa_none},
-    {"set-var(", A_SET_VAR, 1 | 2 | 4, pa_var},
-    {"set-var-fmt(", A_SET_VAR_FMT, 1 | 2 | 4, pa_var},
-    {"unset-var(", A_UNSET_VAR, 1 | 2 | 4, pa_var},
+    {"set-var(", A_SET_VAR, 1 | 2 | 4 | 8, pa_var},
+    {"set-var-fmt(", A_SET_VAR_FMT, 1 | 2 | 4 | 8, pa_var},
+    {"unset-var(", A_UNSET_VAR, 1 | 2 | 4 | 8, pa_var},
     {"reject", A_REJECT, 4, pa_none},
 };
 
@@ -602,15 +603,19 @@ int lb_rule_parse(struct lb_rule **list,
                   char **err)
 {
     struct pctx p = {NULL, LB_SMP_USE_REQ, argc, argv, 1, err, 403};
-    unsigned bit = phase == LB_RULE_RSP ? 2 : phase >= LB_RULE_TCP_CONN ? 4 : 1;
+    unsigned bit = phase == LB_RULE_RSP        ? 2
+                   : phase == LB_RULE_AFTER    ? 8
+                   : phase >= LB_RULE_TCP_CONN ? 4
+                                               : 1;
     size_t k;
     int r;
 
-    if (phase == LB_RULE_RSP)
+    if (phase == LB_RULE_RSP || phase == LB_RULE_AFTER)
         p.avail = LB_SMP_USE_RSP;
     if (phase == LB_RULE_REDIRECT) /* "redirect KIND ...": the action is the keyword */
         p.i = 0;
-    if (phase >= LB_RULE_TCP_CONN) { /* "tcp-request connection|content ACTION" */
+    if (phase == LB_RULE_TCP_CONN || phase == LB_RULE_TCP_CONTENT) {
+        /* "tcp-request connection|content ACTION" */
         p.i = 2;
         /* before any byte: addresses and counters; content: the payload too */
         p.avail = phase == LB_RULE_TCP_CONTENT ? LB_SMP_USE_PAYLOAD : 0;
@@ -626,6 +631,12 @@ int lb_rule_parse(struct lb_rule **list,
              (actions[k].name[nl - 1] == '(' && strncmp(actions[k].name, argv[p.i], nl) == 0)))
             break;
     }
+    if (k == LK_ARRAY_SIZE(actions) && phase == LB_RULE_AFTER)
+        return lk_cfg_err(err,
+                          "http-after-response %s: action not supported by lbd (allow, "
+                          "set-header, add-header, del-header, replace-header, replace-value, "
+                          "set-status, set-var(V), set-var-fmt(V), unset-var(V))",
+                          argv[p.i]);
     if (k == LK_ARRAY_SIZE(actions) && phase >= LB_RULE_TCP_CONN)
         return lk_cfg_err(err,
                           "tcp-request %s %s: action not supported by lbd (accept, reject, "
@@ -649,7 +660,7 @@ int lb_rule_parse(struct lb_rule **list,
         return -ENOMEM;
     p.r->act = actions[k].act;
     p.r->phase = (uint8_t)phase;
-    p.phase_status = phase == LB_RULE_RSP ? 502 : 403;
+    p.phase_status = phase == LB_RULE_RSP || phase == LB_RULE_AFTER ? 502 : 403;
     r = actions[k].parse(&p);
     if (r == 0 && p.i < argc && !at_cond(&p))
         r = lk_cfg_err(err, "%s %s: unexpected '%s'", argv[0], actions[k].name, argv[p.i]);
@@ -660,6 +671,39 @@ int lb_rule_parse(struct lb_rule **list,
         return r;
     }
     append(list, p.r);
+    return 0;
+}
+
+int lb_rule_parse_reply(struct lb_rule **ret,
+                        const struct lb_acl_set *acls,
+                        int argc,
+                        char **argv,
+                        char **err)
+{
+    struct pctx p = {NULL, LB_SMP_USE_REQ, argc + 1, NULL, 2, err, 0};
+    int r, i;
+
+    /* messages name argv[1]: make it the keyword, as for an action */
+    p.argv = calloc((size_t)argc + 2, sizeof(*p.argv));
+    p.r = calloc(1, sizeof(*p.r));
+    if (!p.argv || !p.r) {
+        free(p.argv);
+        free(p.r);
+        return -ENOMEM;
+    }
+    p.argv[0] = p.argv[1] = argv[0];
+    for (i = 1; i < argc; i++)
+        p.argv[i + 1] = argv[i];
+    p.r->act = A_RETURN;
+    p.r->phase = LB_RULE_REQ;
+    r = pa_response(&p);
+    (void)acls;
+    free(p.argv);
+    if (r < 0) {
+        rule_free(p.r);
+        return r;
+    }
+    *ret = p.r;
     return 0;
 }
 

@@ -34,6 +34,7 @@ enum lb_rule_phase {
     LB_RULE_REDIRECT,
     LB_RULE_TCP_CONN,    /* tcp-request connection */
     LB_RULE_TCP_CONTENT, /* tcp-request content */
+    LB_RULE_AFTER,       /* http-after-response */
 };
 
 /* Parse one line: argv[0] is "http-request", "http-response",
@@ -47,6 +48,16 @@ int lb_rule_parse(struct lb_rule **list,
                   int argc,
                   char **argv,
                   char **err);
+
+/* "http-error status CODE [content-type T] [string S | lf-string FMT |
+ * file F] [hdr N FMT]...": argv[0] is the keyword, argv[1] "status". The
+ * reply is built as "return" builds it (lb_rule_run on *ret, a list of
+ * one). Returns 0 or a negative errno with *err. */
+int lb_rule_parse_reply(struct lb_rule **ret,
+                        const struct lb_acl_set *acls,
+                        int argc,
+                        char **argv,
+                        char **err);
 
 /* What the list's conditions and keys read (LB_SMP_USE_*). */
 unsigned lb_rule_list_uses(const struct lb_rule *list);

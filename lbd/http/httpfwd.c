@@ -24,6 +24,7 @@
 #include "lbd/core/stkctr.h"
 #include "lbd/core/tlog.h"
 #include "lbd/ctl/errors.h"
+#include "lbd/http/comp.h"
 #include "lbd/http/http_conn.h"
 #include "lbd/http/http_msg.h"
 #include "lbd/http/httpfwd.h"
@@ -70,13 +71,19 @@ struct hsess {
     uint8_t first, in_txn, cli_close, srv_close, upgrade, tunnel_pending;
     uint8_t c_eof, s_eof, c_shut, s_shut, got_rsp, reused, no_reuse, be_counted;
     uint8_t redispatched;
-    uint8_t prefer_last; /* a server asked for NTLM/Negotiate: stay on it */
-    uint8_t reply_ka;    /* a rule's reply keeps the connection (return, redirect) */
-    uint8_t nolog;       /* monitor-uri requests are not logged, as in HAProxy */
-    uint8_t logged;      /* option logasap: the line went out with the response head */
-    char *caps;          /* captured header values (frontend's capture lines), or NULL */
-    struct lb_vars vars; /* set-var: the session's and the transaction's */
-    uint8_t body_sent;   /* request body bytes left for a server: no retry */
+    uint8_t prefer_last;      /* a server asked for NTLM/Negotiate: stay on it */
+    uint8_t reply_ka;         /* a rule's reply keeps the connection (return, redirect) */
+    uint8_t in_after;         /* http-after-response runs: its own failure is not edited */
+    uint8_t rq_parsed;        /* the request head parsed: lbd's answers get after-response */
+    int8_t comp_algo;         /* compression: the request's algorithm (-1: none) */
+    struct lb_comp_stream *z; /* compressing this response's body, or NULL */
+    char *zbuf;               /* its output (pooled), held while compressing */
+    uint32_t zoff, zlen;      /* output not yet sent: zbuf[zoff, zlen) */
+    uint8_t nolog;            /* monitor-uri requests are not logged, as in HAProxy */
+    uint8_t logged;           /* option logasap: the line went out with the response head */
+    char *caps;               /* captured header values (frontend's capture lines), or NULL */
+    struct lb_vars vars;      /* set-var: the session's and the transaction's */
+    uint8_t body_sent;        /* request body bytes left for a server: no retry */
     char term[2], ck_in, ck_out;
     int status;
     unsigned progress;
@@ -148,6 +155,14 @@ static void buf_drop(struct hsess *s, char **b)
     if (*b)
         lb_worker_buf_put(s->w, *b);
     *b = NULL;
+}
+
+/* The end of a compressed body (or of its exchange): stream and buffer go. */
+static void comp_drop(struct hsess *s)
+{
+    s->z = lb_comp_stream_free(s->z);
+    buf_drop(s, &s->zbuf);
+    s->zoff = s->zlen = 0;
 }
 
 static void heads_drop(struct hsess *s)
@@ -357,6 +372,7 @@ static void finish(struct hsess *s, const char *term, int rst)
     buf_drop(s, &s->obuf);
     buf_drop(s, &s->rbuf);
     heads_drop(s);
+    comp_drop(s);
     pipe_release(s);
     free(s->caps);
     s->caps = NULL;
@@ -480,7 +496,7 @@ static int splice_body(const struct hsess *s)
     if (s->pfd[0] >= 0)
         return 1;
     return s->rs == RS_BODY && s->rsp.body == HTTP1_BODY_CL && s->soff == s->slen &&
-           s->rsent == s->rlen && s->rsp_left >= SPLICE_MIN && !s->w->cfg->global.nosplice;
+           s->rsent == s->rlen && s->rsp_left >= SPLICE_MIN && !s->w->cfg->global.nosplice && !s->z;
 }
 
 static void read_splice(struct hsess *s)
@@ -678,7 +694,7 @@ static void send_msg(struct hsess *s, int status, const char *data, size_t len, 
  * to its head. */
 static void send_challenge(struct hsess *s, const char *realm)
 {
-    const struct lb_errmsg *m = lb_http_errmsg(s->fe, s->be, 401);
+    const struct lb_errmsg *m = lb_http_errmsg(s->be ? s->be : s->fe, s->fe, 401);
     const char *end = m ? memmem(m->data, m->len, "\r\n\r\n", 4) : NULL;
     struct lb_wb w = {NULL, 0, s->w->bufsize, 0};
     size_t head;
@@ -767,6 +783,21 @@ static int req_rules(struct hsess *s, const struct lb_proxy *px)
     return rules_verdict(s, &io, v);
 }
 
+/* Rules on the response head `head` (parsed in s->rsp): the request head
+ * may be gone, so request fetches are refused at config time. */
+static void rsp_io(struct hsess *s,
+                   struct lb_smp_ctx *c,
+                   struct lb_rule_io *io,
+                   const uint8_t *head)
+{
+    smp_init(s, c);
+    c->rq = NULL;
+    c->rqbuf = NULL;
+    c->rsbuf = head;
+    c->rs = &s->rsp;
+    io_init(s, io, c, 1);
+}
+
 /* http-response rules: the backend's, then the frontend's. Returns 0 with
  * *head the head to forward, or -1 when answered. */
 static int rsp_rules(struct hsess *s, const uint8_t **head)
@@ -783,12 +814,7 @@ static int rsp_rules(struct hsess *s, const uint8_t **head)
             break;
     if (i == 2)
         return 0;
-    smp_init(s, &c);
-    c.rq = NULL; /* the request head may be gone: refused at config time */
-    c.rqbuf = NULL;
-    c.rsbuf = *head;
-    c.rs = &s->rsp;
-    io_init(s, &io, &c, 1);
+    rsp_io(s, &c, &io, *head);
     s->rqh = NULL; /* its buffers are reused for the response */
     for (i = 0; i < 2 && v == LB_RULE_CONTINUE; i++)
         if (pxs[i])
@@ -797,6 +823,92 @@ static int rsp_rules(struct hsess *s, const uint8_t **head)
         *head = c.rsbuf;
     s->status = s->rsp.status;
     return rules_verdict(s, &io, v);
+}
+
+/* A defaults section's http-after-response rules run before the proxy's;
+ * allow ends one proxy's list only, as in HAProxy. */
+static enum lb_rule_verdict run_after(const struct lb_http_px *h, struct lb_rule_io *io)
+{
+    enum lb_rule_verdict v;
+
+    if (!h)
+        return LB_RULE_CONTINUE;
+    if ((v = run_after(h->def, io)) == LB_RULE_ERROR)
+        return v;
+    v = lb_rule_run(h->afterrules, io);
+    return v == LB_RULE_ERROR ? v : LB_RULE_CONTINUE;
+}
+
+static int has_after(const struct lb_proxy *px)
+{
+    const struct lb_http_px *h;
+
+    for (h = px ? px->http : NULL; h; h = h->def)
+        if (h->afterrules)
+            return 1;
+    return 0;
+}
+
+/* http-after-response: the backend's rules, then the frontend's, on the
+ * response head *head parsed in s->rsp, the server's or lbd's own. Returns
+ * 0 with *head the head to send (rebuilt into hbuf when edited), or -1
+ * when a rewrite failed. */
+static int after_rules(struct hsess *s, const uint8_t **head)
+{
+    const struct lb_proxy *pxs[2] = {s->be, s->fe != s->be ? s->fe : NULL};
+    enum lb_rule_verdict v = LB_RULE_CONTINUE;
+    struct lb_smp_ctx c;
+    struct lb_rule_io io;
+    int i;
+
+    if (!has_after(pxs[0]) && !has_after(pxs[1]))
+        return 0;
+    rsp_io(s, &c, &io, *head); /* in_flags: a HEAD's answer keeps its framing */
+    for (i = 0; i < 2; i++)
+        if (s->hbuf[i] && *head == (const uint8_t *)s->hbuf[i])
+            io.cur = i;
+    s->rqh = NULL; /* its buffers are reused for the response */
+    for (i = 0; i < 2 && v == LB_RULE_CONTINUE; i++)
+        if (pxs[i])
+            v = run_after(pxs[i]->http, &io);
+    if (v == LB_RULE_ERROR)
+        return -1;
+    if (io.cur >= 0)
+        *head = c.rsbuf;
+    s->status = s->rsp.status;
+    return 0;
+}
+
+/* lbd's own answer data[0, len) through http-after-response: the result
+ * is the rebuilt head followed by the body, in the head's buffer. Returns
+ * 0 when no rule applies (errors of the request parsing stage, as in
+ * HAProxy, where its multiplexer answers them), 1 with *data / *len
+ * updated, or -1: answer the built-in 500 instead, as HAProxy does when
+ * its rules fail. */
+static int after_own(struct hsess *s, const char **data, size_t *len)
+{
+    const uint8_t *head = (const uint8_t *)*data;
+    size_t body;
+    int r;
+
+    if (!s->rq_parsed || s->in_after || !*len || (!has_after(s->be) && !has_after(s->fe)))
+        return 0;
+    http1_msg_init(&s->rsp, head_max(s->w), 0);
+    r = http1_parse_response(head, *len, &s->rsp);
+    if (r <= 0)
+        return 0; /* validated at load time: cannot happen */
+    body = *len - (size_t)r;
+    s->in_after = 1;
+    if (after_rules(s, &head) < 0)
+        return -1;
+    if (head == (const uint8_t *)*data)
+        return 1;
+    if (s->rsp.head_len + body > s->w->bufsize)
+        return -1; /* HAProxy: no room left for the rules' edits */
+    memcpy((char *)(uintptr_t)head + s->rsp.head_len, *data + r, body);
+    *data = (const char *)head;
+    *len = s->rsp.head_len + body;
+    return 1;
 }
 
 /* monitor-uri: a request for exactly that URI is answered here, 200 or
@@ -928,13 +1040,36 @@ static void balance_key(struct hsess *s)
     s->key_len = (uint32_t)n;
 }
 
+/* The compression settings that apply: the backend's when it has
+ * algorithms (types), else the frontend's, as HAProxy looks them up. */
+static const struct lb_comp_cfg *comp_cfg(const struct hsess *s, int types)
+{
+    const struct lb_comp_cfg *b = s->be && s->be->http ? s->be->http->comp : NULL;
+    const struct lb_comp_cfg *f = s->fe->http ? s->fe->http->comp : NULL;
+
+    if (b && (types ? b->ntypes : b->nalgos))
+        return b;
+    return f && (types ? f->ntypes : f->nalgos) ? f : NULL;
+}
+
+/* compression offload in either proxy, once Accept-Encoding chose */
+static int comp_offload(const struct hsess *s, int asked)
+{
+    const struct lb_comp_cfg *b = s->be->http ? s->be->http->comp : NULL;
+    const struct lb_comp_cfg *f = s->fe->http ? s->fe->http->comp : NULL;
+
+    return asked && ((b && b->offload) || (f && f->offload));
+}
+
 static int build_request(struct hsess *s)
 {
     const struct lb_http_px *bh = s->be->http;
     struct lb_req_edit e;
-    int r;
+    int r, asked;
 
+    s->comp_algo = (int8_t)lb_comp_pick(comp_cfg(s, 0), req_head(s), &s->req, &asked);
     memset(&e, 0, sizeof(e));
+    e.drop_field = comp_offload(s, asked) ? "accept-encoding" : NULL;
     e.conn_close = s->srv_close;
     e.conn_ka = !s->srv_close && s->req.version == 0;
     e.upgrade = s->upgrade;
@@ -981,7 +1116,7 @@ static void start_txn(struct hsess *s, int head_len)
 {
     s->t_head = now_ms(s);
     s->head_base = s->coff;
-    s->in_txn = 1;
+    s->in_txn = s->rq_parsed = 1;
     s->progress++;
     note_reqline(s);
     s->rqh = NULL;
@@ -1461,6 +1596,25 @@ static int out_head(struct hsess *s, const uint8_t *head, const struct lb_rsp_ed
     return 0;
 }
 
+/* Compress this response if it qualifies (comp.h): the head built in rbuf
+ * is rewritten and the body goes through a stream. Returns 0 (also when
+ * it does not qualify) or a negative errno. */
+static int comp_start(struct hsess *s, const uint8_t *head)
+{
+    int r;
+
+    if (s->comp_algo < 0 || s->tunnel_pending ||
+        !lb_comp_response_ok(comp_cfg(s, 1), head, &s->rsp, &s->req))
+        return 0;
+    r = lb_comp_edit_head(s->rbuf, s->rlen, s->w->bufsize, s->comp_algo);
+    if (r < 0)
+        return r;
+    s->rlen = (uint32_t)r;
+    if (!(s->z = lb_comp_stream_new(s->comp_algo)))
+        return -ENOMEM;
+    return 0;
+}
+
 static int interim_head(struct hsess *s, int len)
 {
     struct lb_rsp_edit e;
@@ -1491,6 +1645,11 @@ static int final_head(struct hsess *s, int len)
         return -1;
     if (m->status == 101)
         head = (const uint8_t *)s->sbuf + s->soff;
+    else if (after_rules(s, &head) < 0) {
+        s->in_after = 1; /* HAProxy's 500, not edited again */
+        send_error(s, 500, "PH");
+        return -1;
+    }
     if (m->status == 101 && !s->upgrade) {
         send_error(s, 502, "PH");
         return -1;
@@ -1506,7 +1665,7 @@ static int final_head(struct hsess *s, int len)
     e.conn_close = s->cli_close;
     e.conn_ka = !s->cli_close && s->req.version == 0;
     set_cookie_value(s, &e);
-    if (out_head(s, head, &e) < 0) {
+    if (out_head(s, head, &e) < 0 || comp_start(s, head) < 0) {
         send_error(s, 502, "PH");
         return -1;
     }
@@ -1671,9 +1830,95 @@ static int send_pipe(struct hsess *s)
     return 0;
 }
 
+/* The next payload bytes of the server's body in sbuf: chunk framing is
+ * walked (and dropped) here. Returns their count at *ret (0: none yet),
+ * with *ret_end set when the body ends with them, or -1 on bad framing. */
+static int comp_input(struct hsess *s, const uint8_t **ret, size_t *ret_n, int *ret_end)
+{
+    const uint8_t *p = (const uint8_t *)s->sbuf + s->soff;
+    size_t avail = s->slen - s->soff;
+
+    *ret = p;
+    *ret_n = 0;
+    if (s->rsp.body == HTTP1_BODY_CL) {
+        *ret_n = (size_t)LK_MIN(s->rsp_left, avail);
+        *ret_end = s->rsp_left == *ret_n;
+        return 0;
+    }
+    /* chunked: framing bytes one by one (a few per chunk), then data */
+    while (avail && s->rsch.state != HTTP1_CH_DATA && s->rsch.state != HTTP1_CH_DONE) {
+        if (http1_chunk_scan(p, 1, &s->rsch) < 0)
+            return -1;
+        p++;
+        avail--;
+        s->soff++;
+    }
+    *ret = p;
+    if (s->rsch.state == HTTP1_CH_DATA)
+        *ret_n = (size_t)LK_MIN(s->rsch.left, avail);
+    *ret_end = s->rsch.state == HTTP1_CH_DONE;
+    return 0;
+}
+
+/* Compressed body: send what the stream produced, then feed it what the
+ * server sent, one output buffer at a time (backpressure: no input is
+ * taken while output waits). */
+static int rsp_comp(struct hsess *s)
+{
+    const uint8_t *in;
+    size_t n, used, off, len;
+    ssize_t w;
+    int end, r;
+
+    for (;;) {
+        if (s->zoff < s->zlen) {
+            if ((w = send_cli(s, s->zbuf + s->zoff, s->zlen - s->zoff)) < 0)
+                return -1;
+            s->zoff += (uint32_t)w;
+            if (s->zoff < s->zlen)
+                return 0;
+        }
+        if (lb_comp_stream_done(s->z)) {
+            s->rs = RS_DONE; /* the terminating chunk is out */
+            comp_drop(s);
+            s->progress++;
+            return 0;
+        }
+        if (comp_input(s, &in, &n, &end) < 0) {
+            finish(s, "SD", 1); /* the head went out: all we can do is cut */
+            return -1;
+        }
+        if (!n && !end && s->zoff == 0 && s->zlen == 0 && s->zbuf == NULL)
+            return 0; /* nothing fed yet, nothing to flush */
+        if (!buf_take(s, &s->zbuf)) {
+            finish(s, "PD", 1);
+            return -1;
+        }
+        r = lb_comp_stream_step(s->z, in, n, end, s->zbuf, s->w->bufsize, &used, &off, &len);
+        if (r < 0) {
+            finish(s, "PD", 1);
+            return -1;
+        }
+        s->soff += (uint32_t)used;
+        if (s->rsp.body == HTTP1_BODY_CL)
+            s->rsp_left -= used;
+        else if (used)
+            http1_chunk_scan(in, used, &s->rsch); /* data bytes: only counted */
+        if (s->soff == s->slen)
+            s->soff = s->slen = 0;
+        s->zoff = (uint32_t)off;
+        s->zlen = (uint32_t)(off + len);
+        if (!len && !used && r == 0)
+            return 0; /* waiting for the server */
+    }
+}
+
 static int rsp_body(struct hsess *s)
 {
     ssize_t n;
+
+    if (s->z)
+        return rsp_comp(s);
 
     if (rsp_body_ready(s) < 0) {
         finish(s, "SD", 1); /* the head went out: all we can do is cut */
@@ -1709,13 +1954,13 @@ static int flush_head(struct hsess *s)
     ssize_t n;
     uint32_t h = s->rlen - s->rsent, b;
 
-    if (s->rs == RS_BODY && rsp_body_ready(s) < 0) {
+    if (s->rs == RS_BODY && !s->z && rsp_body_ready(s) < 0) {
         /* bad framing in the same read as the head: nothing reached the
          * client yet, so it gets a 502 (send_error cuts otherwise) */
         send_error(s, 502, "SD");
         return -1;
     }
-    b = s->rs == RS_BODY ? s->sfwd : 0;
+    b = s->rs == RS_BODY && !s->z ? s->sfwd : 0;
     iov[0] = (struct iovec){(void *)(uintptr_t)(s->rout + s->rsent), h};
     iov[1] = (struct iovec){s->sbuf ? s->sbuf + s->soff : NULL, b};
     memset(&mh, 0, sizeof(mh));
@@ -1770,7 +2015,8 @@ static void reset_txn(struct hsess *s)
     s->status = 0;
     s->attempts = s->ntried = 0;
     s->redispatched = s->got_rsp = s->reused = s->no_reuse = s->body_sent = 0;
-    s->nolog = s->logged = 0;
+    s->nolog = s->logged = s->in_after = s->rq_parsed = 0;
+    s->comp_algo = -1;
     s->rsp_hold = 0;
     s->s_eof = 0;
     s->t_head = s->t_conn = s->t_connected = s->t_sent = s->t_rsp = 0;
@@ -1802,6 +2048,7 @@ static void end_txn(struct hsess *s)
     buf_drop(s, &s->obuf);
     buf_drop(s, &s->rbuf);
     heads_drop(s);
+    comp_drop(s);
     s->soff = s->slen = 0;
     buf_drop(s, &s->sbuf);
     if (s->coff == s->clen) {
@@ -1822,6 +2069,8 @@ static int rsp_in_buffer(const struct hsess *s)
         return s->rsp_left <= (uint64_t)(s->slen - s->soff) + s->inpipe;
     case HTTP1_BODY_CHUNKED:
         return s->rsch.state == HTTP1_CH_DONE;
+    case HTTP1_BODY_EOF: /* the body ends when the server closes: read until then */
+        return s->s_eof;
     default:
         return 1;
     }
@@ -1942,8 +2191,28 @@ static void linger_close(struct hsess *s)
  * started, in which case the connection is cut. */
 static void send_error(struct hsess *s, int status, const char *term)
 {
-    const struct lb_errmsg *m = lb_http_errmsg(s->fe, s->be, status);
+    const struct lb_proxy *px = s->be ? s->be : s->fe; /* HAProxy: backend first */
+    const struct lb_errslot *slot = lb_http_errslot(px, s->fe, status);
+    const struct lb_errmsg *m;
+    struct lb_smp_ctx c;
+    struct lb_rule_io io;
 
+    if (slot && slot->reply && !s->bytes_out && !s->rsent) {
+        /* http-error with a built body: made now, as "return" makes it */
+        smp_init(s, &c);
+        if (!s->in_txn || s->state == H_XFER || !s->cbuf) {
+            /* the head may be gone once its body flowed: no request */
+            c.rq = NULL;
+            c.rqbuf = NULL;
+        }
+        io_init(s, &io, &c, 0);
+        io.px_name = px->name;
+        if (lb_rule_run(slot->reply, &io) == LB_RULE_REPLY && io.reply_len) {
+            send_msg(s, status, io.reply, io.reply_len, term);
+            return;
+        }
+    }
+    m = lb_http_errmsg(px, s->fe, status);
     send_msg(s, status, m ? m->data : NULL, m ? m->len : 0, term);
 }
 
@@ -1951,6 +2220,8 @@ static void send_error(struct hsess *s, int status, const char *term)
  * and close: nothing of it may have been sent yet. */
 static void send_msg(struct hsess *s, int status, const char *data, size_t len, const char *term)
 {
+    int r;
+
     if (s->term[0] == '-')
         memcpy(s->term, term, 2);
     if (s->bytes_out || s->rsent || !data) {
@@ -1959,6 +2230,16 @@ static void send_msg(struct hsess *s, int status, const char *data, size_t len, 
     }
     drop_server(s, 0, 1);
     s->status = status;
+    r = after_own(s, &data, &len);
+    if (r < 0) {
+        const struct lb_errmsg *m = lb_http_errmsg(NULL, NULL, 500);
+
+        s->status = 500;
+        data = m ? m->data : "";
+        len = m ? m->len : 0;
+    } else if (r > 0) { /* set-status is logged */
+        s->status = s->rsp.status;
+    }
     s->cli_close = 1;
     s->rout = data;
     s->rlen = (uint32_t)len;
@@ -2138,7 +2419,7 @@ static int client_events(const struct hsess *s)
             ev |= UV_READABLE;
         if (s->rq == RQ_DONE && !s->c_eof && s->clen < bs)
             ev |= UV_READABLE;
-        if (s->rsent < s->rlen || s->sfwd || s->inpipe)
+        if (s->rsent < s->rlen || s->sfwd || s->inpipe || s->zoff < s->zlen)
             ev |= UV_WRITABLE;
         return ev;
     case H_TUNNEL:

@@ -105,7 +105,7 @@ static const struct err_case err_cases[] = {
     {FE_BE "  use_backend x\n", "'use_backend' is not allowed in 'backend' section"},
     {"frontend f\n  bind :80\n  default_backend b\n  use_backend b when x\nbackend b\n",
      "t.cfg:4: frontend 'f': expected 'if' or 'unless', got 'when'"},
-    {FE_BE "  errorfile 503 /nonexistent/503.http\n", "errorfile: cannot read '/nonexistent"},
+    {FE_BE "  errorfile 503 /nonexistent/503.http\n", "errorfile : error opening file '/nonexistent/503.http'"},
     /* issue 13: master-worker is real; HAProxy's option of it is refused */
     {"global\n  master-worker no-exit-on-failure\n" FE_BE,
      "t.cfg:2: 'master-worker no-exit-on-failure' is not supported by lbd"},
