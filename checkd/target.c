@@ -325,22 +325,27 @@ int chk_registry_prune(struct chk_registry *reg,
     return removed;
 }
 
-int chk_registry_maint(struct chk_registry *reg, const char *id, int on)
+/* An admin flag (maint or drain) of target `id` set or cleared: the state
+ * the feed shows may change with it, so it is published, as a change. */
+static int set_admin(struct chk_registry *reg, const char *id, int maint, int on)
 {
     struct chk_target *t = find(reg, id);
+    int *flag = t ? (maint ? &t->maint : &t->drain) : NULL;
     enum feed_state prev;
 
     if (!t)
         return -ENOENT;
-    if (!!on == t->maint)
+    if (!!on == *flag)
         return 0;
     prev = pub_state(t);
-    t->maint = !!on;
-    if (on) {
+    *flag = !!on;
+    /* maintenance pauses the checks (HAProxy's "disable health"); leaving
+     * it checks at once rather than after a whole interval */
+    if (maint && on) {
         chk_probe_cancel(t->probe);
         t->probe = NULL;
         uv_timer_stop(&t->timer);
-    } else {
+    } else if (maint) {
         schedule(t, 0);
     }
     t->st.change_us = lk_wall_us();
@@ -348,20 +353,14 @@ int chk_registry_maint(struct chk_registry *reg, const char *id, int on)
     return 0;
 }
 
+int chk_registry_maint(struct chk_registry *reg, const char *id, int on)
+{
+    return set_admin(reg, id, 1, on);
+}
+
 int chk_registry_drain(struct chk_registry *reg, const char *id, int on)
 {
-    struct chk_target *t = find(reg, id);
-    enum feed_state prev;
-
-    if (!t)
-        return -ENOENT;
-    if (!!on == t->drain)
-        return 0;
-    prev = pub_state(t);
-    t->drain = !!on;
-    t->st.change_us = lk_wall_us();
-    publish(t, (int)prev);
-    return 0;
+    return set_admin(reg, id, 0, on);
 }
 
 static unsigned apply_report(struct chk_target *t, const char *mode, uint64_t now)

@@ -26,6 +26,8 @@ void lk_inbuf_consume(struct lk_inbuf *b, size_t n)
 {
     if (!b->buf)
         return;
+    /* what is left is at most one partial line: the move is short, and
+     * the buffer keeps its memory for the next read */
     memmove(b->buf, b->buf + n, b->len - n);
     b->len -= n;
     b->buf[b->len] = '\0';
