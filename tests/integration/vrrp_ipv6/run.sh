@@ -18,6 +18,8 @@
 #     drops nothing; tshark compares Keepalived's advert fields with vrrpd's.
 #  4. SIGTERM Keepalived: vrrpd takes the VIP; the client's entry turns to
 #     a's MAC (vrrpd's NA) within the bound, and curl to the VIP sees a.
+#     From 2 on both nodes forward IPv6: vrrpd's NA flags (Router set)
+#     and layout, seen by the client, equal Keepalived's.
 #  5. kill -9 of vrrpd as master: its guard resigns and removes the VIP.
 #  6. kill -9 of vrrpd and its guard: the VIP's lifetime removes it before
 #     Keepalived takes over (never on both nodes).
@@ -204,6 +206,15 @@ expect_eq "1: curl to [VIP]:8000 reaches a" \
   "$(ip netns exec "$NSC" curl -s -g --max-time 1 "http://[$VIP6]:8000/" || true)" "a"
 
 # ---- 2. vrrpd stops: Keepalived takes over -----------------------------
+# from here on both nodes forward IPv6: Keepalived then sets the Router flag
+# of its NAs, and vrrpd must do the same (compared in 4)
+for ns in "$NSA" "$NSB"; do ip netns exec "$ns" sysctl -qw net.ipv6.conf.eth0.forwarding=1; done
+# one capture on the client for 2 to 4 (tshark takes a moment to start:
+# it writes the file's header once it captures)
+capture "$NSC" na 16 "icmp6 and ip6[40] == 136" &
+CAP_NA=$!
+wait_file "$T/na.pcapng" 5
+sleep 0.3
 kill -TERM "$VR"
 ms=$(wait_for 5000 has_vip6 "$NSB") || true
 stop_pid "$VR"
@@ -215,6 +226,7 @@ echo "2: the client's neighbour entry turned to b's MAC ${na_ms} ms after b had 
 check "2: client follows Keepalived's NA within ${NA_BOUND_MS} ms" [ "$na_ms" -ge 0 ]
 expect_eq "2: curl to the VIP reaches b" \
   "$(ip netns exec "$NSC" curl -s -g --max-time 1 "http://[$VIP6]:8000/" || true)" "b"
+
 
 # ---- 3. vrrpd back as backup ---------------------------------------------
 conf "$T/vr.conf" 50
@@ -249,6 +261,24 @@ check "4: client follows vrrpd's NA within ${NA_BOUND_MS} ms" [ "$na_ms" -ge 0 ]
 expect_eq "4: curl to the VIP reaches a" \
   "$(ip netns exec "$NSC" curl -s -g --max-time 1 "http://[$VIP6]:8000/" || true)" "a"
 check "4: Keepalived removed its IPv6 VIP" bash -c "! ip -n $NSB -6 addr show dev eth0 | grep -q 'inet6 $VIP6/'"
+# end the capture now: SIGTERM to its timeout (our child, by PID), which
+# passes it to tshark, which writes the file out
+tpid=$(pgrep -P "$CAP_NA" -x timeout || true)
+[ -n "$tpid" ] && kill -TERM "$tpid" 2>/dev/null
+wait "$CAP_NA" || true
+KA_NA="icmpv6.type == 136 && eth.src == $MAC_B && icmpv6.nd.na.flag.s == 0"
+check "2: the client saw Keepalived's NAs ($(tsn na "$KA_NA"))" [ "$(tsn na "$KA_NA")" -gt 0 ]
+expect_eq "2: Keepalived's NA flags on a forwarding interface: Router, Override, not Solicited" \
+  "$(tsf na "$KA_NA" icmpv6.nd.na.flag.r) $(tsf na "$KA_NA" icmpv6.nd.na.flag.o) $(tsf na "$KA_NA" icmpv6.nd.na.flag.s)" \
+  "1 1 0"
+VR_NA="icmpv6.type == 136 && eth.src == $MAC_A && icmpv6.nd.na.flag.s == 0"
+check "4: the client saw vrrpd's NAs ($(tsn na "$VR_NA"))" [ "$(tsn na "$VR_NA")" -gt 0 ]
+expect_eq "4: vrrpd's NA flags on a forwarding interface are Keepalived's (R O S)" \
+  "$(tsf na "$VR_NA" icmpv6.nd.na.flag.r) $(tsf na "$VR_NA" icmpv6.nd.na.flag.o) $(tsf na "$VR_NA" icmpv6.nd.na.flag.s)" \
+  "$(tsf na "$KA_NA" icmpv6.nd.na.flag.r) $(tsf na "$KA_NA" icmpv6.nd.na.flag.o) $(tsf na "$KA_NA" icmpv6.nd.na.flag.s)"
+expect_eq "4: vrrpd's NA layout is Keepalived's (length, hop limit, destination)" \
+  "$(tsf na "$VR_NA" frame.len) $(tsf na "$VR_NA" ipv6.hlim) $(tsf na "$VR_NA" ipv6.dst)" \
+  "$(tsf na "$KA_NA" frame.len) $(tsf na "$KA_NA" ipv6.hlim) $(tsf na "$KA_NA" ipv6.dst)"
 check "4: vrrpd counted its NAs" [ "$(vjson "i['V6']['counters']['na_sent']")" -gt 0 ]
 
 # ---- 5. kill -9 of vrrpd as master: its guard resigns for it -------------
