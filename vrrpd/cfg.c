@@ -391,6 +391,7 @@ static int kw_min_garp(int argc, char **argv, void *ctx, char **err)
 
 static int kw_garp_interval(int argc, char **argv, void *ctx, char **err)
 {
+    const bool gna = !strcmp(argv[0], "vrrp_gna_interval"); /* IPv6's */
     struct vr__ctx *c = ctx;
     uint64_t us;
 
@@ -400,12 +401,15 @@ static int kw_garp_interval(int argc, char **argv, void *ctx, char **err)
                         argv[1]);
     /* Keepalived's --config-test refuses 0 (its range starts at 1 us) */
     if (!us)
-        return vr__warn(c, "vrrp_garp_interval 0 is outside Keepalived's range: the default (no "
-                           "delay between gratuitous ARPs) applies");
-    if (!strcmp(argv[0], "vrrp_gna_interval"))
-        return vr__warn(c, "vrrp_gna_interval: no IPv6 in vrrpd, no neighbour advertisements");
+        return vr__warn(c, gna ? "vrrp_gna_interval 0 is outside Keepalived's range: the default "
+                                 "(no delay between neighbour advertisements) applies"
+                               : "vrrp_garp_interval 0 is outside Keepalived's range: the default "
+                                 "(no delay between gratuitous ARPs) applies");
     /* vrrpd's timers count milliseconds: a shorter gap is rounded up */
-    c->cfg->garp_interval_ms = (uint32_t)((us + 999) / 1000);
+    if (gna)
+        c->cfg->gna_interval_ms = (uint32_t)((us + 999) / 1000);
+    else
+        c->cfg->garp_interval_ms = (uint32_t)((us + 999) / 1000);
     return LK_CFG_OK;
 }
 

@@ -221,6 +221,8 @@ struct vr_cfg {
     bool no_swap;                       /* vrrp_no_swap: mlockall */
     uint32_t startup_delay_ms;          /* vrrp_startup_delay */
     uint32_t garp_interval_ms;          /* vrrp_garp_interval: between GARPs, 0: none */
+    uint32_t gna_interval_ms;           /* vrrp_gna_interval: the same for an IPv6
+                                           instance's neighbour advertisements */
     bool fifo_states_on_reload;         /* fifo_write_vrrp_states_on_reload */
     struct vr_fifo_cfg fifo, vrrp_fifo; /* notify_fifo, vrrp_notify_fifo */
     char default_ifname[IF_NAMESIZE];   /* default_interface: for instances without one */

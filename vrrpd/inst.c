@@ -418,7 +418,9 @@ static void on_garp_pace(uv_timer_t *t)
 
 static void garp_burst(struct vr_inst *i, unsigned repeat)
 {
-    uint32_t gap = i->d->cfg->garp_interval_ms;
+    /* an instance paces by its family (its excluded VIPs of the other
+     * family go in the same burst, at the same pace) */
+    uint32_t gap = is6(i) ? i->d->cfg->gna_interval_ms : i->d->cfg->garp_interval_ms;
     unsigned k, n;
 
     if (gap) {

@@ -10,6 +10,7 @@
 #include "common/cfglex.h"
 #include "common/cmdsrv.h"
 #include "common/log.h"
+#include "common/strbuf.h"
 #include "lbd/cfg/cfg.h"
 #include "lbd/cfg/errfile.h"
 #include "lbd/cfg/http_cfg.h"
@@ -82,8 +83,7 @@ void lb_cfg_err_append(char **all, const char *fmt, ...)
     va_list ap;
 
     va_start(ap, fmt);
-    if (vasprintf(&msg, fmt, ap) < 0)
-        msg = NULL;
+    msg = lk_vfmt(fmt, ap);
     va_end(ap);
     if (!msg)
         return;

@@ -415,17 +415,31 @@ int lb_check_httpcheck_kw(struct lb_cfgctx *ctx, int argc, char **argv, char **e
 int lb_check_galera_kw(struct lb_cfgctx *ctx, int argc, char **argv, char **err)
 {
     struct lb_check_cfg *c;
+    int i = 3, pw = 0, donor = 0;
 
-    if (argc < 3 || strcmp(argv[1], "user") != 0 ||
-        (argc > 3 && (argc != 5 || strcmp(argv[3], "password") != 0)))
-        return lb_cfg_fail(ctx, err, "galera-check: expected 'galera-check user U [password P]'");
+    if (argc >= 3 && strcmp(argv[1], "user") == 0) {
+        if (i + 1 < argc && strcmp(argv[i], "password") == 0) {
+            pw = i + 1;
+            i += 2;
+        }
+        if (i < argc && strcmp(argv[i], "allow-donor") == 0) {
+            donor = 1;
+            i++;
+        }
+    }
+    if (argc < 3 || strcmp(argv[1], "user") != 0 || i != argc)
+        return lb_cfg_fail(
+            ctx, err, "galera-check: expected 'galera-check user U [password P] [allow-donor]'");
     if (!(c = chk_get(ctx->px)))
         return lb_cfg_fail(ctx, err, "out of memory");
     if (text_arg(ctx, "galera-check", c->galera_user, sizeof(c->galera_user), argv[2], err) ||
-        (argc == 5 && text_arg(ctx, "galera-check", c->galera_password, sizeof(c->galera_password),
-                               argv[4], err)))
+        (pw && text_arg(ctx, "galera-check", c->galera_password, sizeof(c->galera_password),
+                        argv[pw], err)))
         return LK_CFG_FATAL;
     c->galera = 1;
+    /* clustercheck's AVAILABLE_WHEN_DONOR: a donor whose state transfer does
+     * not block it (mariabackup) keeps taking writes */
+    c->galera_allow_donor = donor;
     return 0;
 }
 
@@ -547,6 +561,7 @@ void lb_check_target(const struct lb_proxy *px, struct feed_target *t)
         t->kind = FEED_KIND_GALERA;
         copy(t->user, sizeof(t->user), c->galera_user);
         copy(t->password, sizeof(t->password), c->galera_password);
+        t->allow_donor = c->galera_allow_donor;
     }
 }
 

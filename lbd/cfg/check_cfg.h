@@ -41,8 +41,9 @@ struct lb_check_cfg {
     /* option mysql-check user U, option pgsql-check user U */
     char mysql_user[64], pgsql_user[64];
     char ehlo[128]; /* option smtpchk EHLO|HELO DOMAIN, as sent */
-    /* galera-check user U [password P]: the check kind becomes galera */
-    int galera;
+    /* galera-check user U [password P] [allow-donor]: the check kind
+     * becomes galera; allow_donor: Donor/Desynced counts as up */
+    int galera, galera_allow_donor;
     char galera_user[64], galera_password[128];
 };
 
@@ -54,7 +55,7 @@ int lb_check_tcpcheck_kw(struct lb_cfgctx *ctx, int argc, char **argv, char **er
  * one request and one expectation), comments. LK_CFG_FATAL with *err. */
 int lb_check_httpcheck_kw(struct lb_cfgctx *ctx, int argc, char **argv, char **err);
 
-/* The "galera-check user U [password P]" keyword handler. */
+/* The "galera-check user U [password P] [allow-donor]" keyword handler. */
 int lb_check_galera_kw(struct lb_cfgctx *ctx, int argc, char **argv, char **err);
 
 /* The arguments of a check option: argv[0] is "option", argv[1] the

@@ -12,6 +12,7 @@
 #include "common/cfgkw.h"
 #include "common/cfglex.h"
 #include "common/log.h"
+#include "common/strbuf.h"
 #include "lbd/cfg/cfg.h"
 #include "lbd/cfg/http_cfg.h"
 #include "lbd/cfg/proxy.h"
@@ -134,6 +135,7 @@ struct lb_http_px *lb_http_px_free(struct lb_http_px *h)
     lb_stick_list_free(h->sticks);
     lb_acl_set_free(h->acls);
     lb_errpages_clear(&h->errpages);
+    lb_comp_cfg_free(h->comp);
     free(h->cookie);
     free(h->cookie_domain);
     free(h->monitor_uri);
@@ -178,7 +180,8 @@ int lb_http_px_inherit(struct lb_proxy *px, const struct lb_proxy *def)
     h->def = (d->reqrules || d->rsprules || d->afterrules || d->redirects || d->def) ? d : NULL;
     h->rules_file = d->rules_file;
     h->rules_line = d->rules_line;
-    if (lb_errpages_inherit(&h->errpages, &d->errpages) < 0)
+    if (lb_errpages_inherit(&h->errpages, &d->errpages) < 0 ||
+        (d->comp && !(h->comp = lb_comp_cfg_dup(d->comp))))
         return -ENOMEM;
     if (d->monitor_uri && (px->cap & (LB_CAP_FE | LB_CAP_DEF))) {
         if (!(h->monitor_uri = strdup(d->monitor_uri)))
@@ -223,8 +226,7 @@ static int pfail(struct lb_cfgctx *ctx, char **err, const char *fmt, ...)
     va_list ap;
 
     va_start(ap, fmt);
-    if (vasprintf(&msg, fmt, ap) < 0)
-        msg = NULL;
+    msg = lk_vfmt(fmt, ap);
     va_end(ap);
     return fail(ctx, err, msg ? -EINVAL : -ENOMEM, msg);
 }
@@ -536,8 +538,9 @@ static int kw_cookie(int argc, char **argv, void *vctx, char **err)
     return r < 0 ? fail(ctx, err, r, msg) : 0;
 }
 
-/* errorfile, errorfiles, http-error: lbd/cfg/errfile.c reads them into
- * the proxy's pages; its warning passes, its message gets our prefix. */
+/* errorfile, errorfiles, http-error (lbd/cfg/errfile.c reads them into
+ * the proxy's pages) and compression (lbd/http/comp.c): the module's
+ * warning passes, its message gets our prefix. */
 static int kw_errpages(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
@@ -552,9 +555,14 @@ static int kw_errpages(int argc, char **argv, void *vctx, char **err)
         r = lb_errpages_errorfile(&h->errpages, argc, argv, bs, ctx->file, ctx->line, &msg);
     else if (strcmp(argv[0], "errorfiles") == 0)
         r = lb_errpages_errorfiles(&h->errpages, argc, argv, ctx->file, ctx->line, &msg);
-    else
+    else if (strncmp(argv[0], "errorloc", 8) == 0)
+        r = lb_errpages_errorloc(&h->errpages, argc, argv, &msg);
+    else if (strcmp(argv[0], "http-error") == 0)
         r = lb_errpages_http_error(&h->errpages, h->acls, argc, argv, bs, ctx->file, ctx->line,
                                    &msg);
+    else if ((r = lb_comp_kw(&h->comp, (ctx->px->cap & LB_CAP_DEF) != 0, argc, argv, ctx->file,
+                             ctx->line, &msg)) == 1)
+        r = LK_CFG_WARN; /* compression's warning, logged */
     if (r >= 0) {
         free(msg);
         return r;
@@ -581,7 +589,8 @@ static int kw_retry_on(int argc, char **argv, void *vctx, char **err)
         else if (strcmp(argv[i], "junk-response") == 0)
             h->retry_on |= LB_RETRY_JUNK_RESPONSE;
         else if (strcmp(argv[i], "all-retryable-errors") == 0)
-            h->retry_on |= LB_RETRY_CONN_FAILURE | LB_RETRY_EMPTY_RESPONSE | LB_RETRY_JUNK_RESPONSE;
+            h->retry_on |= LB_RETRY_CONN_FAILURE | LB_RETRY_EMPTY_RESPONSE |
+                           LB_RETRY_JUNK_RESPONSE | LB_RETRY_ALL_RETRYABLE;
         else /* a retry policy half applied changes what a client sees: refuse */
             return pfail(ctx, err,
                          "retry-on %s: not supported by lbd (none, conn-failure, "
@@ -664,6 +673,7 @@ static int resolve_proxy(struct lb_cfg *cfg, struct lb_proxy *px, char **err)
         return -EINVAL;
     }
     if (lb_rule_resolve(h->reqrules, cfg, px->stk, h->rules_file, h->rules_line, err) < 0 ||
+        lb_rule_resolve(h->rsprules, cfg, px->stk, h->rules_file, h->rules_line, err) < 0 ||
         lb_rule_resolve(h->tcp_conn, cfg, px->stk, h->stick_file, h->stick_line, err) < 0 ||
         lb_rule_resolve(h->tcp_content, cfg, px->stk, h->stick_file, h->stick_line, err) < 0 ||
         lb_stick_resolve(h->sticks, cfg, px->stk, h->stick_file, h->stick_line, err) < 0)
@@ -714,6 +724,10 @@ const struct lk_cfgkw lb_http_kws[] = {
     {"errorfile", kw_errpages, 0, -1, D | FB},
     {"errorfiles", kw_errpages, 0, -1, D | FB},
     {"http-error", kw_errpages, 0, -1, D | FB},
+    {"compression", kw_errpages, 0, -1, D | FB},
+    {"errorloc", kw_errpages, 0, -1, D | FB},
+    {"errorloc302", kw_errpages, 0, -1, D | FB},
+    {"errorloc303", kw_errpages, 0, -1, D | FB},
     {"retry-on", kw_retry_on, 1, -1, D | B},
     {"http-reuse", kw_http_reuse, 1, 1, D | B},
     {"tcp-request", kw_tcp_request, 1, -1, FB},

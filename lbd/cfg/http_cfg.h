@@ -18,6 +18,7 @@
 #include "lbd/cfg/errfile.h"
 #include "lbd/core/proxy_types.h"
 #include "lbd/http/acl.h"
+#include "lbd/http/comp.h"
 #include "lbd/http/http_rules.h"
 
 enum lb_reuse {
@@ -32,6 +33,7 @@ enum lb_reuse {
 #define LB_RETRY_CONN_FAILURE   (1u << 0)
 #define LB_RETRY_EMPTY_RESPONSE (1u << 1)
 #define LB_RETRY_JUNK_RESPONSE  (1u << 2)
+#define LB_RETRY_ALL_RETRYABLE  (1u << 3) /* all-retryable-errors: first requests may reuse */
 
 /* cookie options */
 #define LB_COOKIE_INSERT   (1u << 0)
@@ -82,6 +84,7 @@ struct lb_http_px {
     unsigned retry_on;                  /* LB_RETRY_* */
     int reuse;                          /* enum lb_reuse */
     struct lb_errpages errpages;        /* errorfile, errorfiles, http-error */
+    struct lb_comp_cfg *comp;           /* compression algo|type|offload, or NULL */
     struct lb_capture *capreq, *caprsp; /* "capture request|response header" */
     size_t ncapreq, ncaprsp;
     size_t capsize;    /* bytes a session needs to hold every capture */

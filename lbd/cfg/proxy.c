@@ -602,7 +602,7 @@ const struct lk_cfgkw lb_proxy_kws[] = {
     {"stats", kw_stats, 1, -1, D | FB},
     {"http-check", kw_httpcheck, 1, -1, D | B},
     {"tcp-check", kw_tcpcheck, 1, -1, D | B},
-    {"galera-check", kw_galera, 1, 4, D | B},
+    {"galera-check", kw_galera, 1, 5, D | B},
     {"description", kw_ignored, 1, -1, FB},
     {NULL, NULL, 0, 0, 0},
 };

@@ -9,6 +9,7 @@
 #include "common/clock.h"
 #include "common/cmdsrv.h"
 #include "common/compiler.h"
+#include "common/inbuf.h"
 #include "common/log.h"
 #include "lbd/cfg/check_cfg.h"
 #include "lbd/core/daemon.h"
@@ -47,8 +48,7 @@ struct lb_hc {
     int tick_on;
     struct hc_srv *srv;
     size_t nsrv;
-    char *in;
-    size_t in_len;
+    struct lk_inbuf in; /* the feed's partial line */
     uint64_t backoff_ms;
     int pipe_open; /* pipe handle initialised and not closing */
     int connected;
@@ -225,11 +225,6 @@ static void copy_check(struct lb_server *s, const struct feed_status *st)
     s->last_check_ms = lk_mono_ms();
 }
 
-static int passed(enum feed_result r)
-{
-    return r == FEED_RES_L4OK || r == FEED_RES_L6OK || r == FEED_RES_L7OK || r == FEED_RES_L7OKC;
-}
-
 static void hclog(struct lb_hc *h, const struct lb_server *s, int level, const char *line, size_t n)
 {
     lb_tlog_send(&h->tlog, s->be, &h->d->cfg->global, level, line, n);
@@ -242,9 +237,7 @@ static void log_check(struct lb_hc *h, const struct lb_server *s, const struct f
     char line[FEED_REASON_MAX + 256];
     size_t n;
 
-    n = lb_hclog_check(line, sizeof(line), s, passed(st->result), st->reason,
-                       (unsigned)(st->latency_us / 1000), st->health, st->rise, st->fall,
-                       lb_hc_state(st->state) == LB_SRV_UP);
+    n = lb_hclog_check(line, sizeof(line), s, st);
     hclog(h, s, LB_HCLOG_CHECK_LEVEL, line, n);
 }
 
@@ -452,14 +445,16 @@ static void first_snapshot(struct lb_hc *h, const struct feed_msg *m)
     }
 }
 
-static void handle_line(struct lb_hc *h, const char *line, size_t len)
+/* One line of the feed (lk_inbuf_lines); never stops the reading. */
+static int handle_line(void *ud, char *line, size_t len)
 {
+    struct lb_hc *h = ud;
     struct feed_msg m;
     size_t i;
 
     if (feed_msg_decode((const uint8_t *)line, len, &m) < 0) {
         lk_log_rl(&h->rl, LK_LOG_WARNING, "checkd feed: undecodable line ignored");
-        return;
+        return 0;
     }
     if (m.type == FEED_MSG_SNAPSHOT && !h->synced)
         first_snapshot(h, &m);
@@ -481,6 +476,7 @@ static void handle_line(struct lb_hc *h, const char *line, size_t len)
         break; /* removed: keep the last state (fail-static) */
     }
     feed_msg_clear(&m);
+    return 0;
 }
 
 static void schedule_retry(struct lb_hc *h);
@@ -504,54 +500,19 @@ static void drop(struct lb_hc *h, const char *why)
     h->pipe_open = 0;
     h->connected = 0;
     h->synced = 0;
-    free(h->in);
-    h->in = NULL;
-    h->in_len = 0;
+    lk_inbuf_reset(&h->in);
     uv_close((uv_handle_t *)&h->pipe, pipe_closed);
-}
-
-static int append(struct lb_hc *h, const char *data, size_t n)
-{
-    char *nb;
-
-    if (h->in_len + n > LINE_MAX_BYTES)
-        return -E2BIG;
-    nb = realloc(h->in, h->in_len + n + 1);
-    if (!nb)
-        return -ENOMEM;
-    h->in = nb;
-    memcpy(h->in + h->in_len, data, n);
-    h->in_len += n;
-    return 0;
-}
-
-static void alloc_cb(uv_handle_t *hd, size_t hint, uv_buf_t *buf)
-{
-    static char scratch[65536]; /* the control loop is one thread */
-
-    *buf = uv_buf_init(scratch, sizeof(scratch));
 }
 
 static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 {
     struct lb_hc *h = st->data;
-    char *p, *nl;
-    size_t used;
 
     if (nread == 0)
         return;
-    if (nread < 0 || append(h, buf->base, (size_t)nread) < 0) {
+    if (nread < 0 ||
+        lk_inbuf_lines(&h->in, buf->base, (size_t)nread, LINE_MAX_BYTES, handle_line, h) < 0)
         drop(h, nread == UV_EOF ? "closed the feed" : "feed read error");
-        return;
-    }
-    p = h->in;
-    while ((nl = memchr(p, '\n', h->in_len - (size_t)(p - h->in)))) {
-        handle_line(h, p, (size_t)(nl - p));
-        p = nl + 1;
-    }
-    used = (size_t)(p - h->in);
-    memmove(h->in, p, h->in_len - used);
-    h->in_len -= used;
 }
 
 struct wreq {
@@ -652,7 +613,7 @@ static void connected(uv_connect_t *req, int status)
         drop(h, uv_strerror(status));
         return;
     }
-    if (uv_read_start((uv_stream_t *)&h->pipe, alloc_cb, read_cb) < 0 || send_all(h) < 0) {
+    if (uv_read_start((uv_stream_t *)&h->pipe, lk_inbuf_scratch, read_cb) < 0 || send_all(h) < 0) {
         drop(h, "cannot talk to it");
         return;
     }
@@ -975,7 +936,7 @@ void lb_hc_free(struct lb_daemon *d)
         return;
     lb_tlog_fini(&h->tlog);
     free(h->srv);
-    free(h->in);
+    lk_inbuf_reset(&h->in);
     free(h->path);
     free(h);
     d->hc = NULL;

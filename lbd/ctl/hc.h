@@ -4,7 +4,7 @@
  * default RUNDIR/checkd.sock), subscribes, and registers every server that
  * carries "check" with the probe parameters of its backend (option httpchk,
  * http-check send/expect, option mysql-check user U, galera-check user U
- * [password P], timeout check, inter/fastinter/downinter/rise/fall,
+ * [password P] [allow-donor], timeout check, inter/fastinter/downinter/rise/fall,
  * init-state). Each snapshot and event then sets the server's state with
  * lb_server_transition(); servers an operator put in MAINT or DRAIN are left
  * alone.

@@ -53,35 +53,49 @@ int vr_sock_open(const char *ifname, int ifindex, int unicast)
     return fd;
 }
 
-int vr_sock_send(int fd, int ifindex, uint32_t src, uint32_t dst, const void *buf, size_t len)
+/* sendmsg() with one control message naming the source address and the
+ * interface (IP_PKTINFO, IPV6_PKTINFO): an advert must leave from the
+ * instance's interface and address whatever the routing table says. */
+static int send_info(int fd,
+                     void *to,
+                     socklen_t tolen,
+                     int level,
+                     int type,
+                     const void *info,
+                     size_t infolen,
+                     const void *buf,
+                     size_t len)
 {
     union {
-        char buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
+        char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
         struct cmsghdr align;
     } ctl;
-    struct sockaddr_in to = {.sin_family = AF_INET};
     struct iovec iov = {.iov_base = (void *)(uintptr_t)buf, .iov_len = len};
-    struct msghdr msg = {.msg_name = &to,
-                         .msg_namelen = sizeof(to),
+    struct msghdr msg = {.msg_name = to,
+                         .msg_namelen = tolen,
                          .msg_iov = &iov,
                          .msg_iovlen = 1,
                          .msg_control = ctl.buf,
-                         .msg_controllen = sizeof(ctl.buf)};
+                         .msg_controllen = CMSG_SPACE(infolen)};
     struct cmsghdr *cm;
-    struct in_pktinfo *pi;
 
     memset(&ctl, 0, sizeof(ctl));
-    to.sin_addr.s_addr = dst;
     cm = CMSG_FIRSTHDR(&msg);
-    cm->cmsg_level = IPPROTO_IP;
-    cm->cmsg_type = IP_PKTINFO;
-    cm->cmsg_len = CMSG_LEN(sizeof(struct in_pktinfo));
-    pi = (struct in_pktinfo *)(void *)CMSG_DATA(cm);
-    pi->ipi_ifindex = ifindex;
-    pi->ipi_spec_dst.s_addr = src;
+    cm->cmsg_level = level;
+    cm->cmsg_type = type;
+    cm->cmsg_len = CMSG_LEN(infolen);
+    memcpy(CMSG_DATA(cm), info, infolen);
     if (sendmsg(fd, &msg, 0) == -1)
         return -errno;
     return 0;
+}
+
+int vr_sock_send(int fd, int ifindex, uint32_t src, uint32_t dst, const void *buf, size_t len)
+{
+    struct sockaddr_in to = {.sin_family = AF_INET, .sin_addr.s_addr = dst};
+    struct in_pktinfo pi = {.ipi_ifindex = ifindex, .ipi_spec_dst.s_addr = src};
+
+    return send_info(fd, &to, sizeof(to), IPPROTO_IP, IP_PKTINFO, &pi, sizeof(pi), buf, len);
 }
 
 int vr_sock_open6(const char *ifname, int ifindex)
@@ -125,33 +139,12 @@ int vr_sock_send6(int fd,
                   const void *buf,
                   size_t len)
 {
-    union {
-        char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
-        struct cmsghdr align;
-    } ctl;
     struct sockaddr_in6 to = {.sin6_family = AF_INET6, .sin6_scope_id = (uint32_t)ifindex};
-    struct iovec iov = {.iov_base = (void *)(uintptr_t)buf, .iov_len = len};
-    struct msghdr msg = {.msg_name = &to,
-                         .msg_namelen = sizeof(to),
-                         .msg_iov = &iov,
-                         .msg_iovlen = 1,
-                         .msg_control = ctl.buf,
-                         .msg_controllen = sizeof(ctl.buf)};
-    struct cmsghdr *cm;
-    struct in6_pktinfo *pi;
+    struct in6_pktinfo pi = {.ipi6_ifindex = (unsigned)ifindex};
 
-    memset(&ctl, 0, sizeof(ctl));
     memcpy(&to.sin6_addr, dst, 16);
-    cm = CMSG_FIRSTHDR(&msg);
-    cm->cmsg_level = IPPROTO_IPV6;
-    cm->cmsg_type = IPV6_PKTINFO;
-    cm->cmsg_len = CMSG_LEN(sizeof(struct in6_pktinfo));
-    pi = (struct in6_pktinfo *)(void *)CMSG_DATA(cm);
-    pi->ipi6_ifindex = (unsigned)ifindex;
-    memcpy(&pi->ipi6_addr, src, 16);
-    if (sendmsg(fd, &msg, 0) == -1)
-        return -errno;
-    return 0;
+    memcpy(&pi.ipi6_addr, src, 16);
+    return send_info(fd, &to, sizeof(to), IPPROTO_IPV6, IPV6_PKTINFO, &pi, sizeof(pi), buf, len);
 }
 
 ssize_t vr_sock_recv6(int fd,

@@ -490,7 +490,7 @@ static void reload_identity(void **state)
 static void ipv6_instances(void **state)
 {
     static const char text[] =
-        "global_defs {\n vrrp_version 2\n}\n"
+        "global_defs {\n vrrp_version 2\n vrrp_gna_interval 0.0015\n}\n"
         "vrrp_instance V4 {\n interface eth0\n virtual_router_id 7\n virtual_ipaddress {\n"
         " 10.0.0.1/24\n }\n virtual_ipaddress_excluded {\n fd00:7::9/64\n }\n}\n"
         "vrrp_instance V6 {\n interface eth0\n virtual_router_id 7\n priority 90\n"
@@ -524,6 +524,8 @@ static void ipv6_instances(void **state)
     assert_int_equal(n6->family, AF_INET6);
     assert_int_equal(n6->version, 3);
     assert_false(vr_inst_cfg_same(v4, v6));
+    assert_int_equal(cfg->gna_interval_ms, 2); /* rounded up to the millisecond */
+    assert_int_equal(cfg->garp_interval_ms, 0);
     vr_cfg_free(cfg);
 }
 
