@@ -97,7 +97,7 @@ int vr_sock_send(int fd, int ifindex, uint32_t src, uint32_t dst, const void *bu
     return send_info(fd, &to, sizeof(to), IPPROTO_IP, IP_PKTINFO, &pi, sizeof(pi), buf, len);
 }
 
-int vr_sock_open6(const char *ifname, int ifindex)
+int vr_sock_open6(const char *ifname, int ifindex, int unicast)
 {
     static const uint8_t group[16] = {0xff, 0x02, [15] = 0x12};
     struct ipv6_mreq mr = {.ipv6mr_interface = (unsigned)ifindex};
@@ -122,7 +122,7 @@ int vr_sock_open6(const char *ifname, int ifindex)
         r = opt(fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, &on, sizeof(on));
     if (r == 0)
         r = opt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &on, sizeof(on));
-    if (r == 0)
+    if (r == 0 && !unicast)
         r = opt(fd, IPPROTO_IPV6, IPV6_ADD_MEMBERSHIP, &mr, sizeof(mr));
     if (r < 0) {
         close(fd);
