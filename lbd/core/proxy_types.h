@@ -157,7 +157,13 @@ struct lb_server {
     unsigned check_port;  /* "port N": health checks go to this port; 0: the traffic port */
     char check_addr[LK_ADDR_STRLEN]; /* "addr IP": checks go to this IP; "": the server's */
     unsigned error_limit;            /* consecutive live-traffic failures before on-error; 0: 10 */
-    char on_error[16];               /* on-error keyword, "" when unset */
+    /* mode http idle connections (lbd/http/http_conn.c): pool-max-conn
+     * (-1: no limit, 0: none kept), pool-purge-delay (ms; 0: none kept),
+     * pool-low-conn (idle ones kept beyond the estimated need) */
+    int pool_max;
+    uint64_t pool_purge_ms;
+    unsigned pool_low;
+    char on_error[16]; /* on-error keyword, "" when unset */
     /* HAProxy's agent-check (lbd/ctl/hc.c): agent-port, agent-inter (0:
      * inter), agent-send, agent-addr ("": the server's address) */
     int agent;
@@ -182,6 +188,7 @@ struct lb_server {
     _Atomic int state;           /* enum lb_srv_state */
     _Atomic unsigned cur_weight; /* weight in effect (runtime-settable) */
     _Atomic unsigned cur_conns;
+    _Atomic unsigned pool_idle; /* idle connections in every worker's pool */
     _Atomic unsigned max_conns_seen;
     _Atomic uint64_t cum_conns;
     _Atomic uint64_t bytes_in, bytes_out;
