@@ -555,6 +555,8 @@ static int kw_errpages(int argc, char **argv, void *vctx, char **err)
         r = lb_errpages_errorfile(&h->errpages, argc, argv, bs, ctx->file, ctx->line, &msg);
     else if (strcmp(argv[0], "errorfiles") == 0)
         r = lb_errpages_errorfiles(&h->errpages, argc, argv, ctx->file, ctx->line, &msg);
+    else if (strncmp(argv[0], "errorloc", 8) == 0)
+        r = lb_errpages_errorloc(&h->errpages, argc, argv, &msg);
     else if (strcmp(argv[0], "http-error") == 0)
         r = lb_errpages_http_error(&h->errpages, h->acls, argc, argv, bs, ctx->file, ctx->line,
                                    &msg);
@@ -671,6 +673,7 @@ static int resolve_proxy(struct lb_cfg *cfg, struct lb_proxy *px, char **err)
         return -EINVAL;
     }
     if (lb_rule_resolve(h->reqrules, cfg, px->stk, h->rules_file, h->rules_line, err) < 0 ||
+        lb_rule_resolve(h->rsprules, cfg, px->stk, h->rules_file, h->rules_line, err) < 0 ||
         lb_rule_resolve(h->tcp_conn, cfg, px->stk, h->stick_file, h->stick_line, err) < 0 ||
         lb_rule_resolve(h->tcp_content, cfg, px->stk, h->stick_file, h->stick_line, err) < 0 ||
         lb_stick_resolve(h->sticks, cfg, px->stk, h->stick_file, h->stick_line, err) < 0)
@@ -722,6 +725,9 @@ const struct lk_cfgkw lb_http_kws[] = {
     {"errorfiles", kw_errpages, 0, -1, D | FB},
     {"http-error", kw_errpages, 0, -1, D | FB},
     {"compression", kw_errpages, 0, -1, D | FB},
+    {"errorloc", kw_errpages, 0, -1, D | FB},
+    {"errorloc302", kw_errpages, 0, -1, D | FB},
+    {"errorloc303", kw_errpages, 0, -1, D | FB},
     {"retry-on", kw_retry_on, 1, -1, D | B},
     {"http-reuse", kw_http_reuse, 1, 1, D | B},
     {"tcp-request", kw_tcp_request, 1, -1, FB},
