@@ -45,4 +45,8 @@ ssize_t vr_sock_recv6(int fd,
                       uint8_t dst[16],
                       uint8_t *hop_limit);
 
+/* Packets the kernel dropped because fd's receive buffer was full (a
+ * flood faster than vrrpd reads), from SO_MEMINFO; 0 if unknown. */
+uint64_t vr_sock_overflows(int fd);
+
 #endif
