@@ -14,6 +14,7 @@
 #include "checkd/probe_int.h"
 #include "common/clock.h"
 #include "common/compiler.h"
+#include "common/inbuf.h"
 #include "proto/mysql.h"
 
 #define READ_MAX (64 * 1024) /* a check never needs more; more is a bad answer */
@@ -26,8 +27,7 @@ struct stream_probe {
     uv_write_t wreq;
     char *out; /* request, pinned until write_cb */
     size_t out_len;
-    char *in; /* bytes read so far, NUL-terminated */
-    size_t in_len;
+    struct lk_inbuf in; /* bytes read so far */
     int connected;
     int handles; /* open handles; free on the last close */
 };
@@ -47,6 +47,7 @@ void chk_result_set(struct chk_result *r, enum feed_result res, int code, const 
 
 void chk__probe_finish(struct chk_probe *p, struct chk_result *r)
 {
+    /* a probe reports once: a timeout racing a read must not count twice */
     if (p->finished)
         return;
     p->finished = 1;
@@ -61,7 +62,7 @@ static void sp_closed(uv_handle_t *h)
     if (--s->handles > 0)
         return;
     free(s->out);
-    free(s->in);
+    lk_inbuf_reset(&s->in);
     free(s);
 }
 
@@ -86,6 +87,7 @@ static void sp_cancel(struct chk_probe *p)
 {
     struct stream_probe *s = lk_container_of(p, struct stream_probe, base);
 
+    /* cancelled (target removed, maintenance): the owner gets no result */
     p->finished = 1;
     sp_close(s);
 }
@@ -95,11 +97,12 @@ static void sp_timeout(uv_timer_t *t)
     struct stream_probe *s = t->data;
     struct chk_result r = {.code = -1, .read_only = -1};
 
+    /* HAProxy tells a connect timeout (L4TOUT) from a silent server (L7TOUT) */
     if (!s->connected)
         chk_result_haproxy(&r, FEED_RES_L4TOUT, 0, NULL);
     else
         chk_result_set(&r, FEED_RES_L7TOUT, -1, "Layer7 timeout after %llu ms (%zu bytes read)",
-                       (unsigned long long)s->base.timeout_ms, s->in_len);
+                       (unsigned long long)s->base.timeout_ms, s->in.len);
     sp_done(s, &r);
 }
 
@@ -111,35 +114,12 @@ static int sp_judge(struct stream_probe *s, int eof)
     int d;
 
     if (cfg->kind == FEED_KIND_HTTP)
-        d = chk_http_judge(cfg, s->in ? s->in : "", s->in_len, eof, &r);
+        d = chk_http_judge(cfg, s->in.buf ? s->in.buf : "", s->in.len, eof, &r);
     else
-        d = chk_mysql_judge(cfg, (const uint8_t *)(s->in ? s->in : ""), s->in_len, eof, &r);
+        d = chk_mysql_judge(cfg, (const uint8_t *)(s->in.buf ? s->in.buf : ""), s->in.len, eof, &r);
     if (d)
         sp_done(s, &r);
     return d;
-}
-
-static void sp_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
-{
-    static __thread char scratch[16384];
-
-    *buf = uv_buf_init(scratch, sizeof(scratch));
-}
-
-static int sp_append(struct stream_probe *s, const char *data, size_t n)
-{
-    char *nb;
-
-    if (s->in_len + n > READ_MAX)
-        return -E2BIG;
-    nb = realloc(s->in, s->in_len + n + 1);
-    if (!nb)
-        return -ENOMEM;
-    s->in = nb;
-    memcpy(s->in + s->in_len, data, n);
-    s->in_len += n;
-    s->in[s->in_len] = '\0';
-    return 0;
 }
 
 static void sp_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
@@ -153,12 +133,12 @@ static void sp_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
         if (!sp_judge(s, 1)) {
             chk_result_set(&r, FEED_RES_L7RSP, -1, "Layer7 invalid response: %s after %zu bytes",
                            nread == UV_EOF ? "connection closed" : uv_strerror((int)nread),
-                           s->in_len);
+                           s->in.len);
             sp_done(s, &r);
         }
         return;
     }
-    if (sp_append(s, buf->base, (size_t)nread) < 0) {
+    if (lk_inbuf_append(&s->in, buf->base, (size_t)nread, READ_MAX) < 0) {
         chk_result_set(&r, FEED_RES_L7RSP, -1, "Layer7 invalid response: more than %d bytes",
                        READ_MAX);
         sp_done(s, &r);
@@ -178,6 +158,7 @@ static void sp_connected(uv_connect_t *req, int status)
     struct chk_result r = {.code = -1, .read_only = -1};
     uv_buf_t b;
 
+    /* the probe was cancelled or timed out while connecting */
     if (s->base.finished || status == UV_ECANCELED)
         return;
     if (status < 0) {
@@ -187,6 +168,7 @@ static void sp_connected(uv_connect_t *req, int status)
         return;
     }
     s->connected = 1;
+    /* a plain tcp check: the connection is the whole check */
     if (s->base.cfg->kind == FEED_KIND_TCP) {
         chk_result_haproxy(&r, FEED_RES_L4OK, 0, NULL);
         sp_done(s, &r);
@@ -197,7 +179,7 @@ static void sp_connected(uv_connect_t *req, int status)
         s->wreq.data = s;
         uv_write(&s->wreq, (uv_stream_t *)&s->tcp, &b, 1, sp_written);
     }
-    if (uv_read_start((uv_stream_t *)&s->tcp, sp_alloc, sp_read) < 0) {
+    if (uv_read_start((uv_stream_t *)&s->tcp, lk_inbuf_scratch, sp_read) < 0) {
         chk_result_set(&r, FEED_RES_SOCKERR, -1, "cannot read from socket");
         sp_done(s, &r);
     }
@@ -244,6 +226,8 @@ static int stream_start(struct chk_probe **ret, struct stream_probe *s)
         sp_close(s);
         return r;
     }
+    /* one timer for the whole check, connect included, as HAProxy's
+     * "timeout check" (lbd computes the total it registers) */
     uv_timer_start(&s->timer, sp_timeout, s->base.timeout_ms, 0);
     *ret = &s->base;
     return 0;

@@ -73,15 +73,23 @@ int chk_mysql_judge(const struct feed_target *cfg,
                     int eof,
                     struct chk_result *r);
 
-/* Galera verdict from the values the probe read (exported for tests):
- * local_state (wsrep_local_state, -1 unknown), its comment, cluster status,
- * wsrep_ready, read_only. */
+/* What the galera probe read from a node: SHOW STATUS's wsrep variables
+ * and @@read_only. chk_galera_vars_init() sets "unknown" (-1, ""). */
+struct chk_galera_vars {
+    int local_state; /* wsrep_local_state */
+    int read_only;   /* -1 unknown, 0, 1 */
+    char comment[64], cluster[32], ready[8];
+};
+
+void chk_galera_vars_init(struct chk_galera_vars *v);
+
+/* One SHOW STATUS row (NAME VALUE, the name compared without case); a
+ * variable the verdict does not use is ignored. */
+void chk_galera_var(struct chk_galera_vars *v, const char *name, const char *value);
+
+/* Galera verdict from the values the probe read (exported for tests). */
 void chk_galera_judge(const struct feed_target *cfg,
-                      int local_state,
-                      const char *comment,
-                      const char *cluster_status,
-                      const char *ready,
-                      int read_only,
+                      const struct chk_galera_vars *v,
                       struct chk_result *r);
 
 /* Fill r with a result and a printf reason. */

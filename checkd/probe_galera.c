@@ -39,20 +39,35 @@ struct galera_probe {
     int handles;
     enum step step;
     int sql_ret; /* return value of the last finished step */
-    int local_state, read_only;
-    char comment[64], cluster[32], ready[8];
+    struct chk_galera_vars vars;
     struct chk_result result;
     int have_result;
 };
 
+void chk_galera_vars_init(struct chk_galera_vars *v)
+{
+    *v = (struct chk_galera_vars){.local_state = -1, .read_only = -1};
+}
+
+void chk_galera_var(struct chk_galera_vars *v, const char *name, const char *value)
+{
+    if (strcasecmp(name, "wsrep_local_state") == 0)
+        v->local_state = (int)strtol(value, NULL, 10);
+    else if (strcasecmp(name, "wsrep_local_state_comment") == 0)
+        snprintf(v->comment, sizeof(v->comment), "%s", value);
+    else if (strcasecmp(name, "wsrep_cluster_status") == 0)
+        snprintf(v->cluster, sizeof(v->cluster), "%s", value);
+    else if (strcasecmp(name, "wsrep_ready") == 0)
+        snprintf(v->ready, sizeof(v->ready), "%s", value);
+}
+
 void chk_galera_judge(const struct feed_target *cfg,
-                      int local_state,
-                      const char *comment,
-                      const char *cluster_status,
-                      const char *ready,
-                      int read_only,
+                      const struct chk_galera_vars *v,
                       struct chk_result *r)
 {
+    int local_state = v->local_state, read_only = v->read_only;
+    const char *comment = v->comment, *cluster_status = v->cluster, *ready = v->ready;
+
     r->read_only = read_only;
     if (local_state < 0) {
         chk_result_set(r, FEED_RES_L7RSP, -1, "not a Galera node: no wsrep_local_state");
@@ -194,16 +209,8 @@ static void read_status_rows(struct galera_probe *g)
     MYSQL_ROW row;
 
     while ((row = mysql_fetch_row(g->res))) {
-        if (!row[0] || !row[1])
-            continue;
-        if (strcasecmp(row[0], "wsrep_local_state") == 0)
-            g->local_state = (int)strtol(row[1], NULL, 10);
-        else if (strcasecmp(row[0], "wsrep_local_state_comment") == 0)
-            snprintf(g->comment, sizeof(g->comment), "%s", row[1]);
-        else if (strcasecmp(row[0], "wsrep_cluster_status") == 0)
-            snprintf(g->cluster, sizeof(g->cluster), "%s", row[1]);
-        else if (strcasecmp(row[0], "wsrep_ready") == 0)
-            snprintf(g->ready, sizeof(g->ready), "%s", row[1]);
+        if (row[0] && row[1])
+            chk_galera_var(&g->vars, row[0], row[1]);
     }
 }
 
@@ -216,9 +223,8 @@ static void step_done(struct galera_probe *g)
         read_status_rows(g);
     } else if (g->step == ST_STORE2) {
         row = mysql_fetch_row(g->res);
-        g->read_only = row && row[0] ? (int)strtol(row[0], NULL, 10) != 0 : -1;
-        chk_galera_judge(g->base.cfg, g->local_state, g->comment, g->cluster, g->ready,
-                         g->read_only, &g->result);
+        g->vars.read_only = row && row[0] ? (int)strtol(row[0], NULL, 10) != 0 : -1;
+        chk_galera_judge(g->base.cfg, &g->vars, &g->result);
         g->have_result = 1;
         chk__probe_finish(&g->base, &g->result); /* logout is not part of the check */
     }
@@ -350,8 +356,7 @@ int chk__galera_start(struct chk_probe **ret, const struct chk_probe *base)
     set_options(g->my, base->timeout_ms);
     g->base = *base;
     g->base.cancel = gp_cancel;
-    g->local_state = -1;
-    g->read_only = -1;
+    chk_galera_vars_init(&g->vars);
     g->result.read_only = -1;
     uv_timer_init(loop, &g->timer);
     uv_timer_init(loop, &g->wait);

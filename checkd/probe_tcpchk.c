@@ -18,6 +18,7 @@
 
 #include "checkd/probe_int.h"
 #include "common/compiler.h"
+#include "common/inbuf.h"
 
 #define TC_READ_MAX (64 * 1024)
 
@@ -31,11 +32,10 @@ struct tc_probe {
     uv_write_t wreq[FEED_TC_MAX_STEPS + 1]; /* one per send step: writes may overlap */
     struct feed_tcstep *steps;              /* a copy: builtin lists are made per probe */
     unsigned n;
-    unsigned cur; /* step being run */
-    int last;     /* last step run to completion, -1 none */
-    int implicit; /* steps[0] is the connect HAProxy adds (step id 0) */
-    uint8_t *in;  /* received since the last send, NUL-terminated */
-    size_t in_len;
+    unsigned cur;       /* step being run */
+    int last;           /* last step run to completion, -1 none */
+    int implicit;       /* steps[0] is the connect HAProxy adds (step id 0) */
+    struct lk_inbuf in; /* received since the last send */
     int eof;
     int connected;  /* the current connection is established */
     int connecting; /* a connect is in flight */
@@ -263,7 +263,7 @@ static void info_from(const struct tc_probe *p,
                       size_t cap)
 {
     enum feed_tc_info mode = ok ? c->ok_info : c->err_info;
-    const char *b = (const char *)p->in + LK_MIN((size_t)c->info_off, p->in_len);
+    const char *b = p->in.buf + LK_MIN((size_t)c->info_off, p->in.len);
     size_t n;
 
     out[0] = '\0';
@@ -368,7 +368,7 @@ static void tc_closed(uv_handle_t *h)
         }
         return;
     }
-    free(p->in);
+    lk_inbuf_reset(&p->in);
     free(p->steps);
     free(p);
 }
@@ -435,33 +435,21 @@ static void tc_kick(uv_timer_t *t)
     tc_run(p);
 }
 
-static void tc_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
-{
-    static __thread char scratch[16384];
-
-    *buf = uv_buf_init(scratch, sizeof(scratch));
-}
-
 static void tc_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 {
     struct tc_probe *p = st->data;
-    uint8_t *nb;
+    int r;
 
     if (p->base.finished || nread == 0)
         return;
-    if (nread < 0 || p->in_len + (size_t)nread > TC_READ_MAX) {
+    r = nread < 0 ? -EPIPE : lk_inbuf_append(&p->in, buf->base, (size_t)nread, TC_READ_MAX);
+    if (r == -ENOMEM) {
+        tc_fail(p, FEED_RES_SOCKERR, "out of memory");
+        return;
+    }
+    if (r < 0) {
         p->eof = 1; /* closed, reset, or more than any check needs */
         uv_read_stop(st);
-    } else {
-        nb = realloc(p->in, p->in_len + (size_t)nread + 1);
-        if (!nb) {
-            tc_fail(p, FEED_RES_SOCKERR, "out of memory");
-            return;
-        }
-        p->in = nb;
-        memcpy(p->in + p->in_len, buf->base, (size_t)nread);
-        p->in_len += (size_t)nread;
-        p->in[p->in_len] = '\0';
     }
     if (p->cur < p->n && p->steps[p->cur].action == FEED_TC_EXPECT)
         tc_run(p);
@@ -483,7 +471,7 @@ static void tc_connected(uv_connect_t *req, int status)
         return;
     }
     p->connected = 1;
-    if (uv_read_start((uv_stream_t *)&p->tcp, tc_alloc, tc_read) < 0) {
+    if (uv_read_start((uv_stream_t *)&p->tcp, lk_inbuf_scratch, tc_read) < 0) {
         tc_fail(p, FEED_RES_SOCKERR, "cannot read from socket");
         return;
     }
@@ -509,7 +497,7 @@ static int tc_connect(struct tc_probe *p, const struct feed_tcstep *c)
     p->tcp_open = 1;
     p->handles++;
     p->connected = 0;
-    p->in_len = 0;
+    lk_inbuf_consume(&p->in, p->in.len);
     p->eof = 0;
     r = uv_tcp_connect(&p->creq, &p->tcp, &a.u.sa, tc_connected);
     p->connecting = r == 0;
@@ -525,18 +513,19 @@ static int tc_match(const struct tc_probe *p, const struct feed_tcstep *c)
     int m;
 
     if (c->match == FEED_TC_LINE)
-        return p->in_len > 0 && (memchr(p->in, '\n', p->in_len) || p->eof);
+        return p->in.len > 0 && (memchr(p->in.buf, '\n', p->in.len) || p->eof);
     if (c->match == FEED_TC_STRING || c->match == FEED_TC_BINARY)
-        return c->len == 0 || (p->in_len >= c->len && memmem(p->in, p->in_len, c->data, c->len));
+        return c->len == 0 ||
+               (p->in.len >= c->len && memmem(p->in.buf, p->in.len, c->data, c->len));
     snprintf(re, sizeof(re), "%.*s", (int)c->len, (const char *)c->data);
     if (c->match == FEED_TC_RSTRING)
-        return chk__regex_match(re, p->in ? (const char *)p->in : "");
-    hex = malloc(2 * p->in_len + 1);
+        return chk__regex_match(re, p->in.buf ? p->in.buf : "");
+    hex = malloc(2 * p->in.len + 1);
     if (!hex)
         return 0;
-    for (i = 0; i < p->in_len; i++)
-        snprintf(hex + 2 * i, 3, "%02X", p->in[i]);
-    hex[2 * p->in_len] = '\0';
+    for (i = 0; i < p->in.len; i++)
+        snprintf(hex + 2 * i, 3, "%02X", (uint8_t)p->in.buf[i]);
+    hex[2 * p->in.len] = '\0';
     m = chk__regex_match(re, hex);
     free(hex);
     return m;
@@ -565,13 +554,13 @@ static enum tc_eval tc_expect(struct tc_probe *p)
     char info[FEED_REASON_MAX] = "";
     int m;
 
-    if (!p->eof && c->multiline && !reply_complete(p->in, p->in_len))
+    if (!p->eof && c->multiline && !reply_complete((const uint8_t *)p->in.buf, p->in.len))
         return TC_WAIT;
     if (!p->eof &&
-        (((c->match == FEED_TC_STRING || c->match == FEED_TC_BINARY) && p->in_len < c->len) ||
-         (c->min_recv > 0 && p->in_len < (size_t)c->min_recv)))
+        (((c->match == FEED_TC_STRING || c->match == FEED_TC_BINARY) && p->in.len < c->len) ||
+         (c->min_recv > 0 && p->in.len < (size_t)c->min_recv)))
         return TC_WAIT;
-    if (p->eof && p->in_len == 0) {
+    if (p->eof && p->in.len == 0) {
         snprintf(info, sizeof(info), "TCPCHK got an empty response at step %u", step_id(p, p->cur));
         expect_error_text(p, 0, info, sizeof(info));
         tc_fail(p, err, info);
@@ -593,7 +582,7 @@ static void tc_send(struct tc_probe *p, struct feed_tcstep *c)
     uv_buf_t b = uv_buf_init((char *)c->data, c->len);
 
     /* the answer to this send is what the next expects look at */
-    p->in_len = 0;
+    lk_inbuf_consume(&p->in, p->in.len);
     if (c->len)
         uv_write(&p->wreq[p->cur], (uv_stream_t *)&p->tcp, &b, 1, NULL);
 }
@@ -610,8 +599,8 @@ static void tc_success(struct tc_probe *p)
         info_from(p, c, 1, info, sizeof(info));
         if (!info[0] && c->ok_info == FEED_TC_INFO_NONE && is_tcpcheck(p))
             snprintf(info, sizeof(info), "(tcp-check)");
-        if (c->code_digits && p->in_len >= 3)
-            code = (p->in[0] - '0') * 100 + (p->in[1] - '0') * 10 + (p->in[2] - '0');
+        if (c->code_digits && p->in.len >= 3)
+            code = (p->in.buf[0] - '0') * 100 + (p->in.buf[1] - '0') * 10 + (p->in.buf[2] - '0');
         chk_result_haproxy(&r, c->ok_status ? (enum feed_result)c->ok_status : FEED_RES_L7OK, code,
                            info);
     } else if (c && c->action == FEED_TC_CONNECT) {

@@ -8,6 +8,9 @@
 #include "common/cfgkw.h"
 #include "common/compiler.h"
 
+/* Numeric addresses only: configs are read before the network may be up,
+ * and a name resolved once at start would silently go stale (names go
+ * through lbd's resolvers section, which re-resolves). */
 static int parse_host(const char *h, size_t n, struct lk_addr *a)
 {
     char tmp[INET6_ADDRSTRLEN + 1];
@@ -17,6 +20,7 @@ static int parse_host(const char *h, size_t n, struct lk_addr *a)
     memcpy(tmp, h, n);
     tmp[n] = '\0';
     memset(a, 0, sizeof(*a));
+    /* ":80", "*:80": HAProxy's wildcard is IPv4 ("::" asks for IPv6) */
     if (n == 0 || strcmp(tmp, "*") == 0 || strcmp(tmp, "0.0.0.0") == 0) {
         a->u.in4.sin_family = AF_INET;
         a->u.in4.sin_addr.s_addr = htonl(INADDR_ANY);
@@ -36,6 +40,8 @@ static int parse_host(const char *h, size_t n, struct lk_addr *a)
     return -EINVAL;
 }
 
+/* the port sits at the same place in both families' sockaddr, but the
+ * fields are named apart: write the one the family says */
 static void set_port(struct lk_addr *a, unsigned port)
 {
     if (a->u.sa.sa_family == AF_INET)
@@ -50,8 +56,10 @@ int lk_addr_parse(const char *s, unsigned flags, struct lk_addr *ret)
     struct lk_addr a;
     uint64_t port = 0;
 
+    /* HAProxy's family prefixes; the address itself says its family */
     if (strncmp(s, "ipv4@", 5) == 0 || strncmp(s, "ipv6@", 5) == 0)
         host = s += 5;
+    /* "[::1]:80": the brackets are what tell an IPv6 address from its port */
     if (*s == '[') {
         host = s + 1;
         hend = strchr(host, ']');
@@ -61,6 +69,8 @@ int lk_addr_parse(const char *s, unsigned flags, struct lk_addr *ret)
         if (!colon && hend[1] != '\0')
             return -EINVAL;
     } else {
+        /* unbracketed: the last ':' is the port's, which also reads "::1" as
+         * host "::1" only when no port is expected */
         colon = (flags & LK_ADDR_NO_PORT) ? NULL : strrchr(s, ':');
         hend = colon ? colon : s + strlen(s);
     }
@@ -92,6 +102,7 @@ const char *lk_addr_ip_str(const struct lk_addr *a, char *buf, size_t len)
     const void *src = a->u.sa.sa_family == AF_INET ? (const void *)&a->u.in4.sin_addr
                                                    : (const void *)&a->u.in6.sin6_addr;
 
+    /* HAProxy logs "unix" as the client of a Unix-socket connection */
     if (a->u.sa.sa_family == AF_UNIX || !inet_ntop(a->u.sa.sa_family, src, buf, (socklen_t)len))
         snprintf(buf, len, "unix");
     return buf;

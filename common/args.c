@@ -5,6 +5,8 @@
 
 #include "common/args.h"
 
+/* One usage text for the three daemons, built from what each accepts, so
+ * that -h never lists an option a daemon would refuse. */
 static void usage(FILE *f, const struct lk_args_spec *s)
 {
     fprintf(f,
@@ -31,11 +33,14 @@ int lk_args_parse(int argc, char **argv, const struct lk_args_spec *spec, struct
     char opts[32];
     int opt;
 
+    /* -W/-S exist only for lbd; keepalived's -t (config test) is accepted
+     * by vrrpd as a check alias, so scripts written for it keep working */
     snprintf(opts, sizeof(opts), "f:cR:dvh%s%s", spec->master_worker ? "WS:" : "",
              spec->check_alias ? spec->check_alias : "");
     memset(ret, 0, sizeof(*ret));
     ret->file = spec->default_file;
     ret->rundir = "/run/lbkit";
+    /* the unit tests parse several command lines in one process */
     optind = 1;
     while ((opt = getopt(argc, argv, opts)) != -1) {
         if (opt == 'f') {
@@ -63,9 +68,11 @@ int lk_args_parse(int argc, char **argv, const struct lk_args_spec *spec, struct
             return 1;
         }
     }
+    /* a stray word is most often a forgotten -f: refused, not ignored */
     if (optind != argc) {
         usage(stderr, spec);
         return 1;
     }
+    /* -1: go on and run; 0 and 1 above are exit codes for main() */
     return -1;
 }

@@ -24,8 +24,11 @@ int lk_base64_decode(const char *in, size_t inlen, char *out, size_t outlen)
     int bits = 0, v;
     size_t i, o = 0;
 
+    /* '=' padding ends the data; bits left over past the last whole byte
+     * are dropped, as every decoder does for Basic credentials */
     for (i = 0; i < inlen && in[i] != '='; i++) {
         v = b64val(in[i]);
+        /* one byte kept for the NUL: the result is compared as text */
         if (v < 0 || o + 1 >= outlen)
             return -1;
         acc = acc << 6 | (unsigned)v;
@@ -41,6 +44,9 @@ int lk_base64_decode(const char *in, size_t inlen, char *out, size_t outlen)
 
 int lk_ct_equal(const char *a, size_t alen, const char *b, size_t blen)
 {
+    /* Every byte of a is compared whatever the result, so the time taken
+     * does not tell an attacker how much of a password was right; the
+     * length difference only sets the result. */
     unsigned char diff = alen != blen;
     size_t i;
 

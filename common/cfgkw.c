@@ -8,6 +8,7 @@
 
 #include "common/cfgkw.h"
 #include "common/cfglex.h"
+#include "common/strbuf.h"
 
 int lk_cfg_fail_at(char **err, const char *file, unsigned line, const char *fmt, ...)
 {
@@ -15,9 +16,10 @@ int lk_cfg_fail_at(char **err, const char *file, unsigned line, const char *fmt,
     va_list ap;
 
     va_start(ap, fmt);
-    if (vasprintf(&msg, fmt, ap) < 0)
-        msg = NULL;
+    msg = lk_vfmt(fmt, ap);
     va_end(ap);
+    /* the position first, as HAProxy's "[ALERT] ... : parsing [FILE:LINE]"
+     * and keepalived's messages both lead with it */
     lk_cfg_err(err, "%s:%u: %s", file, line, msg ? msg : "out of memory");
     free(msg);
     return LK_CFG_FATAL;
@@ -25,6 +27,8 @@ int lk_cfg_fail_at(char **err, const char *file, unsigned line, const char *fmt,
 
 const struct lk_cfgkw *lk_cfgkw_find(const struct lk_cfgkw *tab, const char *name)
 {
+    /* tables are short (tens of keywords) and read once per line at load:
+     * a linear scan beats keeping a sorted copy in step */
     for (; tab->name; tab++)
         if (strcmp(tab->name, name) == 0)
             return tab;
@@ -36,6 +40,7 @@ unsigned lk_edit_distance(const char *a, const char *b)
     unsigned row[64], i, j, prev, tmp;
     size_t la = strlen(a), lb = strlen(b);
 
+    /* keywords are short; anything longer is no typo of one */
     if (la >= LK_ARRAY_SIZE(row) || lb >= LK_ARRAY_SIZE(row))
         return 99;
     for (j = 0; j <= lb; j++)
@@ -56,6 +61,7 @@ unsigned lk_edit_distance(const char *a, const char *b)
 const char *lk_cfgkw_suggest(const struct lk_cfgkw *tab, const char *name)
 {
     const char *best = NULL;
+    /* at most two edits away: "balanse" -> balance, not any keyword at all */
     unsigned bestd = 3, d;
     for (; tab->name; tab++) {
         d = lk_edit_distance(tab->name, name);
@@ -76,6 +82,7 @@ static int leading_uint(const char *s, uint64_t *ret, const char **ret_end)
     unsigned long long v;
     char *end;
 
+    /* strtoull alone would take " 12", "+12" and "-1" (as a huge value) */
     if (!s || !isdigit((unsigned char)*s))
         return -EINVAL;
     errno = 0;
@@ -148,6 +155,8 @@ int lk_parse_time_ms(const char *s, uint64_t default_unit_ms, uint64_t max_ms, u
             return -EINVAL;
         mult = units[i].us;
     }
+    /* counted in microseconds, rounded up to ms: "500us" is 1 ms, never 0,
+     * which would mean "no timeout" to the caller */
     if (v > UINT64_MAX / mult)
         return -ERANGE;
     us = v * mult;
@@ -169,6 +178,7 @@ int lk_parse_size(const char *s, uint64_t max, uint64_t *ret)
     if (*end) {
         if (end[1] != '\0')
             return -EINVAL;
+        /* HAProxy's size suffixes: binary multiples, either case */
         switch (tolower((unsigned char)*end)) {
         case 'k':
             mult = 1024;
@@ -194,6 +204,7 @@ int lk_parse_mode(const char *s, unsigned *ret)
     unsigned long v;
     char *end;
 
+    /* octal as chmod(1) writes it; a sign or blank is refused */
     if (!s || *s < '0' || *s > '7')
         return -EINVAL;
     v = strtoul(s, &end, 8);

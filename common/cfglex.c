@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/cfglex.h"
+#include "common/strbuf.h"
 
 #define MAX_DEPTH    8
 #define MAX_FILESIZE (16u << 20)
@@ -39,8 +40,7 @@ int lk_cfg_err(char **err, const char *fmt, ...)
     char *s = NULL;
 
     va_start(ap, fmt);
-    if (vasprintf(&s, fmt, ap) < 0)
-        s = NULL;
+    s = lk_vfmt(fmt, ap);
     va_end(ap);
     if (err) {
         free(*err);
@@ -62,6 +62,8 @@ int lk_cfg_read_file(const char *path, char **ret, size_t *ret_len)
     if (!f)
         return -errno;
     do {
+        /* fread into a doubling buffer: /proc-like files and pipes have no
+         * size to stat, and a config past MAX_FILESIZE is refused, not read */
         if (cap - len < 4096) {
             char *nb;
 
@@ -84,6 +86,7 @@ int lk_cfg_read_file(const char *path, char **ret, size_t *ret_len)
         r = -EIO;
         goto out;
     }
+    /* NUL-terminated: the lexer may use string functions on a line's end */
     buf[len] = '\0';
     *ret = buf;
     *ret_len = len;
@@ -113,6 +116,8 @@ static int push_src(struct lk_cfglex *lx, const char *name, char *text, size_t l
         free(s);
         return -ENOMEM;
     }
+    /* names outlive their source: every line's FILE:LINE points into them
+     * until the lexer is freed, long after an include was popped */
     lx->names[lx->nnames++] = s->name;
     s->text = text;
     s->len = len;
@@ -128,6 +133,7 @@ static int push_file(struct lk_cfglex *lx, const char *path, char **err)
     size_t len = 0;
     int r;
 
+    /* an include of itself would recurse forever: the depth bounds it */
     if (lx->depth >= MAX_DEPTH)
         return lk_cfg_err(err, "%s: includes nested deeper than %d", path, MAX_DEPTH);
     r = lk_cfg_read_file(path, &text, &len);
@@ -146,6 +152,7 @@ static struct src *pop_src(struct lk_cfglex *lx)
     struct src *s = lx->top;
     size_t i;
 
+    /* the file's text and its pending includes go; its name stays (names) */
     lx->top = s->up;
     lx->depth--;
     for (i = 0; i < s->npending; i++)
@@ -184,6 +191,8 @@ int lk_cfg_load(const char *name,
     struct lk_cfglex *lx = NULL;
     int r;
 
+    /* text given: the config the master handed a worker (lbd -W), or a
+     * unit test's; else the file on disk */
     if (text)
         r = lk_cfglex_open_mem(&lx, name, text, flags);
     else
@@ -236,11 +245,14 @@ struct lk_cfglex *lk_cfglex_free(struct lk_cfglex *lx)
 
 static int is_comment_start(const struct lk_cfglex *lx, char c)
 {
+    /* keepalived also takes '!' for a comment; HAProxy does not */
     return c == '#' || (c == '!' && (lx->flags & LK_CFGLEX_BANG));
 }
 
 static int is_brace(const struct lk_cfglex *lx, char c)
 {
+    /* keepalived's blocks: a brace is a word of its own even when glued to
+     * another ("vrrp_instance VI_1{"); HAProxy has no braces but in ACLs */
     return (c == '{' || c == '}') && (lx->flags & LK_CFGLEX_BRACES);
 }
 
@@ -282,10 +294,15 @@ static const char *lex_escape(const char *p, const char *end, char **o)
     default:
         break;
     }
+    /* unknown escapes keep their backslash: "\d" in a regex must reach
+     * the regex compiler as HAProxy hands it over */
     *(*o)++ = '\\';
     return p + 1;
 }
 
+/* A control byte no real config contains, chosen so that the expansion
+ * can mark word boundaries in place; a "\x1e" escape in the same line
+ * would split there too (HAProxy's own marker has the same limit). */
 #define WORD_SPLIT '\x1e' /* ${NAME[*]}: a word boundary inside one lexed word */
 
 static int is_name(char c, int first)
@@ -307,6 +324,7 @@ static const char *lex_env(const char *p, const char *end, char **o, const char 
         n++;
     for (ne = n; ne < end && is_name(*ne, ne == n); ne++)
         ;
+    /* "$5", "$ ": not a variable reference, the '$' is text */
     if (ne == n || (size_t)(ne - n) >= sizeof(name)) {
         *(*o)++ = '$';
         return p + 1;
@@ -329,6 +347,7 @@ static const char *lex_env(const char *p, const char *end, char **o, const char 
     }
     memcpy(name, n, (size_t)(ne - n));
     name[ne - n] = '\0';
+    /* an unset variable is empty (HAProxy), unless a default is given */
     v = getenv(name);
     if (!v && def) {
         for (; def < defe && *o < oend; def++)
@@ -352,6 +371,7 @@ static const char *lex_quoted(const char *p,
     while (p < end && *p != q) {
         if (q == '"' && *p == '\\' && p + 1 < end)
             p = lex_escape(p, end, o);
+        /* single quotes keep everything literal, as in a shell and in HAProxy */
         else if (q == '"' && *p == '$' && env)
             p = lex_env(p, end, o, oend);
         else
@@ -375,6 +395,7 @@ static int split_words(struct lk_cfgline *out, char **err)
         if (out->argc >= LK_CFG_MAX_ARGS)
             return lk_cfg_err(err, "%s:%u: %s", out->file, out->line, "too many arguments");
         *m = '\0';
+        /* shift the later words up to make room for the new one */
         for (j = out->argc; j > i + 1; j--)
             out->argv[j] = out->argv[j - 1];
         out->argv[i + 1] = m + 1;
@@ -395,6 +416,7 @@ static int lex_line(struct lk_cfglex *lx,
 
     out->argc = 0;
     for (;;) {
+        /* CRLF files from Windows editors: '\r' is a blank */
         while (p < end && (*p == ' ' || *p == '\t' || *p == '\r'))
             p++;
         if (p >= end || is_comment_start(lx, *p))
@@ -408,6 +430,8 @@ static int lex_line(struct lk_cfglex *lx,
             continue;
         }
         while (p < end && *p != ' ' && *p != '\t' && *p != '\r' && !is_brace(lx, *p)) {
+            /* quotes may start mid-word (HAProxy: hdr("x y")): the word goes on
+             * after the closing quote */
             if (*p == '"' || *p == '\'') {
                 p = lex_quoted(p + 1, end, *p, &o, oend, (lx->flags & LK_CFGLEX_ENV) != 0);
                 if (!p)
@@ -434,6 +458,8 @@ static int lex_line(struct lk_cfglex *lx,
             break;
     }
     out->argv[out->argc] = NULL;
+    /* HAProxy expands ${NAME[*]} into several words: done once the line
+     * is whole, so that quoting around it still applies */
     return (lx->flags & LK_CFGLEX_ENV) ? split_words(out, err) : 0;
 }
 
@@ -447,6 +473,8 @@ static int start_include(struct lk_cfglex *lx, struct lk_cfgline *ln, char **err
     if (ln->argc != 2)
         return lk_cfg_err(err, "%s:%u: 'include' takes exactly one file pattern", ln->file,
                           ln->line);
+    /* keepalived's include takes a glob; the files are read in glob's
+     * sorted order, each where the include line stands */
     r = glob(ln->argv[1], 0, NULL, &g);
     if (r == GLOB_NOMATCH)
         return lk_cfg_err(err, "%s:%u: include: no file matches '%s'", ln->file, ln->line,
@@ -488,6 +516,7 @@ int lk_cfglex_next(struct lk_cfglex *lx, struct lk_cfgline *out, char **err)
     int r;
 
     for (;;) {
+        /* an include's files are read before the line after the include */
         r = next_pending(lx, err);
         if (r < 0)
             return r;
@@ -507,12 +536,15 @@ int lk_cfglex_next(struct lk_cfglex *lx, struct lk_cfgline *out, char **err)
             nl = end;
         s->pos = (size_t)(nl - s->text) + 1;
         s->line++;
+        /* a NUL would end the line early for every string function after
+         * this: a binary file given as a config is refused, not misread */
         if (memchr(p, '\0', (size_t)(nl - p)))
             return lk_cfg_err(err, "%s:%u: NUL byte in config", s->name, s->line);
         out->file = s->name;
         out->line = s->line;
         while (p < nl && (*p == ' ' || *p == '\t'))
             p++;
+        /* ';' starts a comment line in keepalived's files */
         if ((lx->flags & LK_CFGLEX_SEMI) && p < nl && *p == ';')
             continue;
         r = lex_line(lx, p, nl, out, err);

@@ -13,11 +13,18 @@
 
 #include "common/addr.h"
 #include "common/cmdsrv.h"
+#include "common/inbuf.h"
 #include "common/list.h"
 
+/* A command line longer than this is refused, not buffered: HAProxy's
+ * CLI has a similar bound, and a client that never sends '\n' must not
+ * grow the daemon's memory. */
 #define LINE_MAX_LEN (64 * 1024)
 #define MAX_WORDS    64
 
+/* One listening socket. The connections hang off it (conns) so that
+ * lk_cmdsrv_stop() can close them all; each is freed in its own close
+ * callback, never by the server. */
 struct lk_cmdsrv {
     uv_pipe_t pipe;
     uv_loop_t *loop;
@@ -37,8 +44,7 @@ struct lk_cmdconn {
     uv_timer_t idle;
     struct lk_list link;
     struct lk_cmdsrv *srv;
-    char *in;
-    size_t in_len;
+    struct lk_inbuf in; /* the command line being received */
     size_t queued;
     uint64_t caught_up_ms; /* last time the client had read everything */
     int interactive;
@@ -50,6 +56,8 @@ struct lk_cmdconn {
     void *close_ud;
 };
 
+/* One pending write: the bytes are copied in, so callers may pass stack
+ * buffers; `queued` sums what is in flight, the bound max_out applies to it. */
 struct wreq {
     uv_write_t req;
     struct lk_cmdconn *c;
@@ -68,6 +76,9 @@ int lk_cmd_level_parse(const char *s)
     return -EINVAL;
 }
 
+/* HAProxy's CLI splits on blanks only and lets a backslash escape the next
+ * character ("set server b/s addr 1.2.3.4\ port" is not a thing, but a
+ * map key with a space is); quotes have no meaning there, so none here. */
 int lk_cmd_split(char *line, char **argv, int max)
 {
     char *p = line, *o;
@@ -98,9 +109,10 @@ static void conn_handle_closed(uv_handle_t *h)
 {
     struct lk_cmdconn *c = h->data;
 
+    /* pipe and idle timer: the memory goes with the last of the two */
     if (--c->handles > 0)
         return;
-    free(c->in);
+    lk_inbuf_reset(&c->in);
     free(c);
 }
 
@@ -111,6 +123,8 @@ static void conn_close_now(struct lk_cmdconn *c)
     c->closing = 1;
     lk_list_del(&c->link);
     c->srv->nconns--;
+    /* a held connection (a subscriber) is told first, once, so that its
+     * owner unlinks it before the handles go */
     if (c->close_fn) {
         lk_cmdconn_close_fn fn = c->close_fn;
 
@@ -128,6 +142,9 @@ static void write_done(uv_write_t *req, int status)
 
     c->queued -= w->len;
     free(w);
+    /* a failed write means the peer went away; a close requested while
+     * writes were queued waits for the last of them (HAProxy flushes the
+     * answer before closing a non-interactive CLI connection) */
     if (status < 0)
         conn_close_now(c);
     else if (c->closing && c->queued == 0)
@@ -144,6 +161,8 @@ int lk_cmdconn_write(struct lk_cmdconn *c, const void *buf, size_t len)
         return -EPIPE;
     if (len == 0)
         return 0;
+    /* a subscriber that does not read must not grow our memory: the
+     * caller decides (drop it, or tell it it missed events) */
     if (c->queued + len > c->srv->max_out)
         return -ENOBUFS;
     w = malloc(sizeof(*w) + len);
@@ -169,6 +188,8 @@ int lk_cmdconn_printf(struct lk_cmdconn *c, const char *fmt, ...)
     int n, r;
 
     va_start(ap, fmt);
+    /* most answers are short: format on the stack, allocate only for the
+     * long ones (show stat of many servers) */
     n = vsnprintf(small, sizeof(small), fmt, ap);
     va_end(ap);
     if (n < 0)
@@ -216,6 +237,8 @@ int lk_cmdconn_stalled(struct lk_cmdconn *c, unsigned max_ms)
 
 void lk_cmdconn_hold(struct lk_cmdconn *c, lk_cmdconn_close_fn close_fn, void *conn_ud)
 {
+    /* the connection outlives the command ("subscribe"): no idle timeout,
+     * no close after the line, until the owner aborts it or the peer leaves */
     c->held = 1;
     c->close_fn = close_fn;
     c->close_ud = conn_ud;
@@ -237,6 +260,7 @@ void lk_cmdconn_close(struct lk_cmdconn *c)
     if (c->closing)
         return;
     c->closing = 1;
+    /* nothing more is read, what was queued is still sent */
     uv_read_stop((uv_stream_t *)&c->pipe);
     if (c->queued == 0)
         conn_close_now(c);
@@ -247,6 +271,7 @@ static void idle_fired(uv_timer_t *t)
     lk_cmdconn_close(t->data);
 }
 
+/* HAProxy's "timeout cli": an idle client is closed; each line re-arms it. */
 static void arm_idle(struct lk_cmdconn *c)
 {
     if (!c->held && !c->closing)
@@ -294,12 +319,17 @@ static void run_one(struct lk_cmdconn *c, char *cmd)
     }
     if (builtin(c, argc, argv))
         return;
+    /* the daemon's own commands; -ENOENT is "not mine", so the message
+     * is HAProxy's for an unknown command */
     if (c->srv->fn(c, argc, argv, c->srv->ud) == -ENOENT)
         lk_cmdconn_printf(c, "Unknown command: '%s'. Type 'help' for the list.\n", argv[0]);
+    /* HAProxy ends every answer with an empty line: scripts read up to it */
     if (!c->held)
         lk_cmdconn_write(c, "\n", 1);
 }
 
+/* "cmd1; cmd2" runs both, as HAProxy does; without "prompt" the
+ * connection closes after the line, which is how socat scripts expect it. */
 static void run_line(struct lk_cmdconn *c, char *line)
 {
     char *p = line, *semi;
@@ -319,34 +349,23 @@ static void run_line(struct lk_cmdconn *c, char *line)
         lk_cmdconn_close(c);
 }
 
-static void alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+/* One command line (telnet clients end it with "\r\n"); a command that
+ * closed the connection ends the reading, the rest is not run. */
+static int on_line(void *ud, char *line, size_t len)
 {
-    static __thread char scratch[16384];
+    struct lk_cmdconn *c = ud;
 
-    *buf = uv_buf_init(scratch, sizeof(scratch));
-}
-
-static int append_input(struct lk_cmdconn *c, const char *data, size_t n)
-{
-    char *nb;
-
-    if (c->in_len + n > LINE_MAX_LEN)
-        return -E2BIG;
-    nb = realloc(c->in, c->in_len + n + 1);
-    if (!nb)
-        return -ENOMEM;
-    c->in = nb;
-    memcpy(c->in + c->in_len, data, n);
-    c->in_len += n;
-    c->in[c->in_len] = '\0';
-    return 0;
+    if (c->closing)
+        return 1;
+    if (len && line[len - 1] == '\r')
+        line[len - 1] = '\0';
+    run_line(c, line);
+    return c->closing;
 }
 
 static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 {
     struct lk_cmdconn *c = st->data;
-    char *nl, *line;
-    size_t used;
 
     if (nread < 0) {
         conn_close_now(c);
@@ -354,25 +373,11 @@ static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
     }
     if (nread == 0)
         return;
-    if (append_input(c, buf->base, (size_t)nread) < 0) {
+    arm_idle(c);
+    if (lk_inbuf_lines(&c->in, buf->base, (size_t)nread, LINE_MAX_LEN, on_line, c) < 0) {
         lk_cmdconn_printf(c, "Command line too long.\n");
         lk_cmdconn_close(c);
-        return;
     }
-    arm_idle(c);
-    line = c->in;
-    while (!c->closing && (nl = memchr(line, '\n', c->in_len - (size_t)(line - c->in)))) {
-        *nl = '\0';
-        if (nl > line && nl[-1] == '\r')
-            nl[-1] = '\0';
-        run_line(c, line);
-        line = nl + 1;
-    }
-    if (c->closing || !c->in)
-        return;
-    used = (size_t)(line - c->in);
-    memmove(c->in, line, c->in_len - used);
-    c->in_len -= used;
 }
 
 static void on_connection(uv_stream_t *server, int status)
@@ -396,7 +401,7 @@ static void on_connection(uv_stream_t *server, int status)
     /* over the limit: accepted and closed at once, so the client sees EOF
      * rather than waiting in the backlog (HAProxy's stats maxconn) */
     if (uv_accept(server, (uv_stream_t *)&c->pipe) < 0 || s->nconns > s->max_conns ||
-        uv_read_start((uv_stream_t *)&c->pipe, alloc_cb, read_cb) < 0) {
+        uv_read_start((uv_stream_t *)&c->pipe, lk_inbuf_scratch, read_cb) < 0) {
         conn_close_now(c);
         return;
     }
@@ -428,6 +433,9 @@ static void srv_closed(uv_handle_t *h)
     free(s);
 }
 
+/* A stale socket file (nobody answers) is removed so a restart after a
+ * crash can bind; a live one or a file that is not a socket is an error,
+ * not something to delete. */
 static int check_path(const char *path)
 {
     struct stat st;
@@ -446,6 +454,8 @@ static int check_path(const char *path)
 
 static int set_owner(const struct lk_cmdsrv_opts *o)
 {
+    /* 0660 by default: the socket gives admin rights, the group is how an
+     * operator is let in (HAProxy's "mode", "user", "group") */
     if (chmod(o->path, o->mode ? o->mode : 0660) == -1)
         return -errno;
     if ((o->uid != (uid_t)-1 || o->gid != (gid_t)-1) && chown(o->path, o->uid, o->gid) == -1)
@@ -470,6 +480,7 @@ static int listen_tcp(const char *spec, int *ret_fd)
     fd = socket(a.u.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd == -1)
         return -errno;
+    /* a restart must not wait for TIME_WAIT connections of the old one */
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
     if (bind(fd, &a.u.sa, a.len) == -1 || listen(fd, 64) == -1) {
         r = -errno;
@@ -501,6 +512,7 @@ int lk_cmdsrv_listen_fd(const struct lk_cmdsrv_opts *o, int *ret_fd)
         close(fd);
         return r;
     }
+    /* a socket nobody may use is worse than none: undo the bind */
     r = set_owner(o);
     if (r < 0) {
         unlink(o->path);
@@ -519,6 +531,8 @@ static int srv_bind(struct lk_cmdsrv *s, const struct lk_cmdsrv_opts *o)
      * and accepts on any stream socket the same way */
     if (fd <= 0 && lk_cmdsrv_is_tcp(o->path) && (r = listen_tcp(o->path, &fd)) < 0)
         return r;
+    /* an fd handed over by lbd's master (lbd -W): already bound and
+     * owned, so no path check, no chmod */
     if (fd > 0) {
         r = uv_pipe_open(&s->pipe, fd);
         return r < 0 ? r : uv_listen((uv_stream_t *)&s->pipe, 64, on_connection);
@@ -584,6 +598,8 @@ void lk_cmdsrv_stop(struct lk_cmdsrv *s)
     if (!s || s->stopping)
         return;
     s->stopping = 1;
+    /* open connections end with the server: a stopping daemon must not
+     * keep answering on a socket file it is about to unlink */
     LK_LIST_FOREACH_SAFE (it, nx, &s->conns) {
         conn_close_now(LK_LIST_ELEM(it, struct lk_cmdconn, link));
     }
@@ -592,6 +608,8 @@ void lk_cmdsrv_stop(struct lk_cmdsrv *s)
     uv_close((uv_handle_t *)&s->pipe, srv_closed);
 }
 
+/* One subscriber of a subscriber list: a held connection that gets every
+ * line sent to the list (lbd's, checkd's and vrrpd's event feeds). */
 struct sub {
     struct lk_list link;
     struct lk_cmdconn *c;
@@ -606,6 +624,7 @@ static void sub_closed(struct lk_cmdconn *c, void *ud)
 {
     struct sub *s = ud;
 
+    /* the connection is going: the list forgets it before its memory goes */
     lk_list_del(&s->link);
     free(s);
 }
@@ -614,6 +633,8 @@ int lk_cmdsubs_add(struct lk_cmdsubs *l, struct lk_cmdconn *c)
 {
     struct sub *s;
 
+    /* a connection is held by one owner only: subscribing twice would
+     * register two close callbacks */
     if (lk_cmdconn_held(c))
         return -EALREADY;
     s = calloc(1, sizeof(*s));
@@ -632,6 +653,9 @@ void lk_cmdsubs_send(struct lk_cmdsubs *l, const void *buf, size_t len)
     LK_LIST_FOREACH_SAFE (it, nx, &l->list) {
         struct sub *s = LK_LIST_ELEM(it, struct sub, link);
 
+        /* a subscriber that stopped reading is dropped, not waited for: the
+         * daemon's memory and its other subscribers come first (it reconnects
+         * and gets a fresh snapshot) */
         if (lk_cmdconn_stalled(s->c, LK_CMD_SUB_STALL_MS) ||
             lk_cmdconn_write(s->c, buf, len) == -ENOBUFS)
             lk_cmdconn_abort(s->c);

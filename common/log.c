@@ -22,6 +22,8 @@ void lk_log_init(const char *ident, int level)
 {
     log_ident = ident;
     lk_log_threshold = level;
+    /* systemd sets JOURNAL_STREAM when stderr is the journal: then the
+     * level goes in a "<N>" prefix and journald adds time and pid itself */
     log_journal = getenv("JOURNAL_STREAM") != NULL;
 }
 
@@ -39,6 +41,7 @@ static void log_vwrite(int level, const char *fmt, va_list ap) LK_PRINTF(2, 0);
 
 static void log_vwrite(int level, const char *fmt, va_list ap)
 {
+    /* one write(2) per line: lines from several threads never interleave */
     char line[2048];
     size_t n;
     int r;
@@ -60,6 +63,7 @@ static void log_vwrite(int level, const char *fmt, va_list ap)
     r = vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
     if (r < 0)
         return;
+    /* a longer message is cut, never split over two lines */
     n += (size_t)r < sizeof(line) - n - 1 ? (size_t)r : sizeof(line) - n - 2;
     line[n++] = '\n';
     /* stderr is unbuffered; a lost log line is not worth failing over */
@@ -82,6 +86,7 @@ int lk_log_errno(int err, int level, const char *fmt, ...)
 
     if (level > lk_log_threshold)
         return err;
+    /* the message may say %m: it describes err, not whatever errno is now */
     errno = err < 0 ? -err : err;
     va_start(ap, fmt);
     log_vwrite(level, fmt, ap);
@@ -103,6 +108,7 @@ int lk_ratelimit_ok(struct lk_ratelimit *rl)
         if (sup)
             lk_log_write(LK_LOG_WARNING, "%u similar messages suppressed", sup);
     }
+    /* lock-free: workers log peer-triggered errors from their own threads */
     if (atomic_fetch_add_explicit(&rl->used, 1, memory_order_relaxed) < rl->burst)
         return 1;
     atomic_fetch_add_explicit(&rl->suppressed, 1, memory_order_relaxed);

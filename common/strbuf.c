@@ -8,6 +8,7 @@
 
 static int grow(struct lk_sb *sb, size_t need)
 {
+    /* doubling: a stats page of thousands of rows costs a few reallocs */
     size_t cap = sb->cap ? sb->cap : 256;
     char *nb;
 
@@ -16,6 +17,7 @@ static int grow(struct lk_sb *sb, size_t need)
     while (cap < sb->len + need + 1)
         cap *= 2;
     nb = realloc(sb->buf, cap);
+    /* the buffer keeps what it had; callers check oom once at the end */
     if (!nb) {
         sb->oom = 1;
         return -1;
@@ -45,6 +47,7 @@ void lk_sb_printf(struct lk_sb *sb, const char *fmt, ...)
     int n;
 
     va_start(ap, fmt);
+    /* measure first, then format in place: no temporary copy */
     n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
     if (n < 0 || grow(sb, (size_t)n) < 0)
@@ -61,4 +64,12 @@ void lk_sb_free(struct lk_sb *sb)
     sb->buf = NULL;
     sb->len = sb->cap = 0;
     sb->oom = 0;
+}
+
+char *lk_vfmt(const char *fmt, va_list ap)
+{
+    char *s = NULL;
+
+    /* vasprintf leaves s undefined on failure: NULL is the one answer */
+    return vasprintf(&s, fmt, ap) < 0 ? NULL : s;
 }

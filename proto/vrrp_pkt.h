@@ -1,5 +1,7 @@
 /* vrrp_pkt.h - VRRP v2 (RFC 3768) and v3 (RFC 5798) advertisements for
- * IPv4, and the gratuitous ARP a new master sends. Pure: no sockets, no
+ * IPv4, VRRPv3 advertisements for IPv6 (RFC 5798 5.1.2), and the gratuitous
+ * ARP (IPv4) or unsolicited neighbour advertisement (IPv6) a new master
+ * sends. Pure: no sockets, no
  * clock, no globals, so it is unit-tested against packets captured from
  * Keepalived and fuzzed.
  *
@@ -26,6 +28,11 @@
 #define VRRP_PKT_AUTH_NONE   0
 #define VRRP_PKT_AUTH_PASS   1
 #define VRRP_PKT_GARP_LEN    42 /* Ethernet header + ARP for IPv4 */
+#define VRRP_PKT6_MAX_LEN    (VRRP_PKT_HDR_LEN + 16 * VRRP_PKT_MAX_ADDRS)
+#define VRRP_PKT_IP6_HDR_LEN 40
+/* Ethernet + IPv6 + ICMPv6 neighbour advertisement + target link-layer
+ * address option */
+#define VRRP_PKT_NA_LEN 86
 
 /* Drop reasons, returned negated. Keep in step with vrrp_pkt_strerror(). */
 enum vrrp_pkt_err {
@@ -53,11 +60,12 @@ struct vrrp_pkt {
     uint8_t vrid;
     uint8_t priority;
     uint8_t naddr;
-    uint8_t auth_type;  /* v2 only */
-    uint16_t adver_int; /* v2: 8 bits of seconds; v3: 12 bits of centiseconds */
-    uint16_t checksum;  /* as found on the wire (decode) or computed (encode) */
-    uint32_t addrs[VRRP_PKT_MAX_ADDRS];
-    uint8_t auth[VRRP_PKT_AUTH_LEN]; /* v2 PASS, zero-padded */
+    uint8_t auth_type;                      /* v2 only */
+    uint16_t adver_int;                     /* v2: 8 bits of seconds; v3: 12 bits of centiseconds */
+    uint16_t checksum;                      /* as found on the wire (decode) or computed (encode) */
+    uint32_t addrs[VRRP_PKT_MAX_ADDRS];     /* IPv4 (vrrp_pkt_decode/encode) */
+    uint8_t addrs6[VRRP_PKT_MAX_ADDRS][16]; /* IPv6 (vrrp_pkt_decode6/encode6) */
+    uint8_t auth[VRRP_PKT_AUTH_LEN];        /* v2 PASS, zero-padded */
 };
 
 /* The IPv4 header fields a receiver checks. */
@@ -66,6 +74,14 @@ struct vrrp_pkt_ip {
     uint32_t dst;
     uint8_t ttl;
     uint8_t tos;
+};
+
+/* The IPv6 header fields a receiver checks (a raw IPv6 socket hands them
+ * over as ancillary data, not as a header). */
+struct vrrp_pkt_ip6 {
+    uint8_t src[16];
+    uint8_t dst[16];
+    uint8_t hop_limit;
 };
 
 /* Decode the VRRP part (after the IP header). `src` and `dst` feed the v3
@@ -102,6 +118,38 @@ int vrrp_pkt_check(const struct vrrp_pkt_ip *ip,
                    const struct vrrp_pkt *p,
                    const struct vrrp_pkt_expect *e);
 
+/* IPv6 (RFC 5798 5.1.2, 5.2.8): the VRRP part, version 3 only (version 2
+ * is IPv4's, RFC 3768), naddr IPv6 addresses, the checksum over the IPv6
+ * pseudo-header of src/dst (RFC 8200 8.1, next header 112). Returns the
+ * bytes consumed and fills *ret (addrs6), or a negative VRRP_PKT_E_*. */
+int vrrp_pkt_decode6(const uint8_t *buf,
+                     size_t len,
+                     const uint8_t src[16],
+                     const uint8_t dst[16],
+                     struct vrrp_pkt *ret);
+
+/* A whole IPv6 datagram (as captured): the fixed header (version 6,
+ * payload length within len, next header 112; extension headers are not
+ * followed: VRRP sends none), then vrrp_pkt_decode6(). */
+int vrrp_pkt_decode_ip6(const uint8_t *buf,
+                        size_t len,
+                        struct vrrp_pkt_ip6 *ret_ip,
+                        struct vrrp_pkt *ret);
+
+/* vrrp_pkt_check() for IPv6: hop limit 255 (RFC 5798 7.1), then the same
+ * instance checks. */
+int vrrp_pkt_check6(const struct vrrp_pkt_ip6 *ip,
+                    const struct vrrp_pkt *p,
+                    const struct vrrp_pkt_expect *e);
+
+/* Encode a version 3 IPv6 advertisement (addrs6) with the pseudo-header
+ * checksum of src/dst. Length or a negative VRRP_PKT_E_*. */
+int vrrp_pkt_encode6(const struct vrrp_pkt *p,
+                     const uint8_t src[16],
+                     const uint8_t dst[16],
+                     uint8_t *buf,
+                     size_t len);
+
 /* Encode `p` (version, vrid, priority, naddr, addrs, adver_int, v2
  * auth_type/auth) into buf, computing the checksum (v3 over the pseudo-
  * header with src/dst). Returns the length written or a negative
@@ -117,6 +165,14 @@ uint16_t vrrp_pkt_csum(const uint8_t *buf, size_t len, uint32_t sum);
  * it: a complete Ethernet frame of VRRP_PKT_GARP_LEN bytes. Returns the
  * length or -VRRP_PKT_E_NOSPACE. */
 int vrrp_pkt_garp(const uint8_t mac[6], uint32_t ip, uint8_t *buf, size_t len);
+
+/* Unsolicited neighbour advertisement (RFC 4861 4.4, 7.2.6) for `ip6` from
+ * `mac`, as Keepalived sends it: a complete Ethernet frame to 33:33:00:00:
+ * 00:01, IPv6 from the address itself to ff02::1, hop limit 255, ICMPv6
+ * type 136 with Override set, Solicited clear, Router set if `router`
+ * (Keepalived: the interface forwards IPv6), and the target link-layer
+ * address option. Returns VRRP_PKT_NA_LEN or -VRRP_PKT_E_NOSPACE. */
+int vrrp_pkt_una(const uint8_t mac[6], const uint8_t ip6[16], int router, uint8_t *buf, size_t len);
 
 /* A short name for a drop reason ("checksum", "vrid", ...), for counters. */
 const char *vrrp_pkt_strerror(int err);

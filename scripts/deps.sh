@@ -14,7 +14,7 @@ PKGS+=(
   redis-server python3-aiosmtpd postgresql python3-dnslib
   wrk tshark apache2-utils iperf3 psmisc valgrind linux-perf
   prometheus prometheus-haproxy-exporter hatop tmux
-  mmdebstrap systemd man-db
+  mmdebstrap systemd systemd-container man-db
   chromium
 )
 # Node.js: the machine's own when it has one, else the distribution's

@@ -12,17 +12,13 @@
 #include "common/log.h"
 #include "vrrpd/daemon.h"
 #include "vrrpd/inst.h"
+#include "vrrpd/os/sock.h"
 #include "vrrpd/track.h"
 
 struct sub {
     struct lk_list link; /* in vr_daemon.subs */
     struct lk_cmdconn *c;
 };
-
-static const char *ipstr(uint32_t a, char *buf)
-{
-    return inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
-}
 
 static int track_effect(const struct vr_track *t)
 {
@@ -47,23 +43,25 @@ static json_t *counters_json(const struct vr_inst *i)
 
     for (k = 1; k < VRRP_PKT_E_NOSPACE; k++)
         json_object_set_new(drops, vrrp_pkt_strerror(-k), json_integer((json_int_t)i->st.drops[k]));
-    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "adverts_sent",
+    json_object_set_new(drops, "overflow", json_integer((json_int_t)vr_sock_overflows(i->fd)));
+    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "adverts_sent",
                      (json_int_t)i->st.adv_sent, "adverts_received", (json_int_t)i->st.adv_rcvd,
                      "prio0_sent", (json_int_t)i->st.prio0_sent, "prio0_received",
                      (json_int_t)i->st.prio0_rcvd, "garp_sent", (json_int_t)i->st.garp_sent,
-                     "became_master", (json_int_t)i->st.became_master, "drops", drops);
+                     "na_sent", (json_int_t)i->st.na_sent, "became_master",
+                     (json_int_t)i->st.became_master, "drops", drops);
 }
 
 static json_t *inst_json(const struct vr_inst *i)
 {
     const struct vr_inst_cfg *c = i->cfg;
     json_t *vips = json_array(), *tracks = json_array();
-    char a[INET_ADDRSTRLEN], m[INET_ADDRSTRLEN], v[INET_ADDRSTRLEN + 4];
+    char a[INET6_ADDRSTRLEN], m[INET6_ADDRSTRLEN], v[INET6_ADDRSTRLEN + 4];
     struct lk_list *it;
     unsigned k;
 
     for (k = 0; k < c->nvips; k++) {
-        snprintf(v, sizeof(v), "%s/%u", ipstr(c->vips[k].addr, a), c->vips[k].prefix);
+        snprintf(v, sizeof(v), "%s/%u", vr_vip_str(&c->vips[k], a), c->vips[k].prefix);
         json_array_append_new(vips, json_string(v));
     }
     LK_LIST_FOREACH (it, &i->tracks) {
@@ -72,16 +70,17 @@ static json_t *inst_json(const struct vr_inst *i)
         if (!t->stopped)
             json_array_append_new(tracks, track_json(t));
     }
-    return json_pack(
-        "{s:s, s:s, s:s, s:I, s:s, s:s, s:i, s:i, s:i, s:i, s:i, s:b, s:b, s:I, "
-        "s:s, s:i, s:o, s:o, s:o}",
-        "name", c->name, "state", vr_state_name(i->fsm.state), "reason", i->fsm.reason, "state_ms",
-        (json_int_t)(lk_mono_ms() - i->state_since_ms), "interface", c->ifname, "source",
-        ipstr(i->src, a), "vrid", c->vrid, "version", c->version, "advert_int_cs", c->adver_cs,
-        "priority", i->prio_now, "priority_configured", c->priority, "preempt", c->preempt,
-        "fast_takeover", c->fast_takeover, "preempt_delay_ms", (json_int_t)c->preempt_delay_ms,
-        "master", i->fsm.master_ip ? ipstr(htonl(i->fsm.master_ip), m) : "", "master_priority",
-        i->fsm.master_prio, "vips", vips, "tracks", tracks, "counters", counters_json(i));
+    return json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:i, s:i, s:i, s:i, s:i, s:b, s:b, s:I, "
+                     "s:s, s:i, s:o, s:o, s:o}",
+                     "name", c->name, "state", vr_state_name(i->fsm.state), "reason", i->fsm.reason,
+                     "state_ms", (json_int_t)(lk_mono_ms() - i->state_since_ms), "interface",
+                     c->ifname, "source", vr_inst_ipstr(i, &i->self, a), "vrid", c->vrid, "version",
+                     c->version, "advert_int_cs", c->adver_cs, "priority", i->prio_now,
+                     "priority_configured", c->priority, "preempt", c->preempt, "fast_takeover",
+                     c->fast_takeover, "preempt_delay_ms", (json_int_t)c->preempt_delay_ms,
+                     "master", vr_inst_ipstr(i, &i->fsm.master_ip, m), "master_priority",
+                     i->fsm.master_prio, "vips", vips, "tracks", tracks, "counters",
+                     counters_json(i));
 }
 
 static json_t *all_json(struct vr_daemon *d)
@@ -105,7 +104,7 @@ static void show_track(struct lk_cmdconn *c, const struct vr_track *t)
 static void show_inst(struct lk_cmdconn *c, const struct vr_inst *i)
 {
     const struct vr_inst_cfg *cf = i->cfg;
-    char a[INET_ADDRSTRLEN], m[INET_ADDRSTRLEN];
+    char a[INET6_ADDRSTRLEN], m[INET6_ADDRSTRLEN];
     struct lk_list *it;
     unsigned k;
 
@@ -113,15 +112,16 @@ static void show_inst(struct lk_cmdconn *c, const struct vr_inst *i)
                       vr_state_name(i->fsm.state),
                       (double)(lk_mono_ms() - i->state_since_ms) / 1000.0, i->fsm.reason);
     lk_cmdconn_printf(c, "  interface %s source %s VRID %u VRRP v%u advert_int %u.%02u s%s\n",
-                      cf->ifname, ipstr(i->src, a), cf->vrid, cf->version, cf->adver_cs / 100,
-                      cf->adver_cs % 100, cf->npeers ? " unicast" : "");
+                      cf->ifname, vr_inst_ipstr(i, &i->self, a), cf->vrid, cf->version,
+                      cf->adver_cs / 100, cf->adver_cs % 100,
+                      cf->npeers || cf->npeers6 ? " unicast" : "");
     lk_cmdconn_printf(c, "  priority %u (configured %u) preempt %s fast_takeover %s\n", i->prio_now,
                       cf->priority, cf->preempt ? "yes" : "no", cf->fast_takeover ? "yes" : "no");
     lk_cmdconn_printf(c, "  master %s priority %u\n",
-                      i->fsm.master_ip ? ipstr(htonl(i->fsm.master_ip), m) : "unknown",
+                      vr_inst_ipstr(i, &i->fsm.master_ip, m)[0] ? m : "unknown",
                       i->fsm.master_prio);
     for (k = 0; k < cf->nvips; k++)
-        lk_cmdconn_printf(c, "  vip %s/%u\n", ipstr(cf->vips[k].addr, a), cf->vips[k].prefix);
+        lk_cmdconn_printf(c, "  vip %s/%u\n", vr_vip_str(&cf->vips[k], a), cf->vips[k].prefix);
     LK_LIST_FOREACH (it, &i->tracks) {
         const struct vr_track *t = LK_LIST_ELEM(it, struct vr_track, link);
 
@@ -130,14 +130,15 @@ static void show_inst(struct lk_cmdconn *c, const struct vr_inst *i)
     }
     lk_cmdconn_printf(c,
                       "  adverts sent %llu received %llu (priority 0 sent %llu received %llu)"
-                      " garp sent %llu became master %llu\n  drops:",
+                      " garp sent %llu na sent %llu became master %llu\n  drops:",
                       (unsigned long long)i->st.adv_sent, (unsigned long long)i->st.adv_rcvd,
                       (unsigned long long)i->st.prio0_sent, (unsigned long long)i->st.prio0_rcvd,
-                      (unsigned long long)i->st.garp_sent, (unsigned long long)i->st.became_master);
+                      (unsigned long long)i->st.garp_sent, (unsigned long long)i->st.na_sent,
+                      (unsigned long long)i->st.became_master);
     for (k = 1; k < VRRP_PKT_E_NOSPACE; k++)
         lk_cmdconn_printf(c, " %s %llu", vrrp_pkt_strerror(-(int)k),
                           (unsigned long long)i->st.drops[k]);
-    lk_cmdconn_printf(c, "\n");
+    lk_cmdconn_printf(c, " overflow %llu\n", (unsigned long long)vr_sock_overflows(i->fd));
 }
 
 static int cmd_show(struct lk_cmdconn *c, struct vr_daemon *d, int json)

@@ -391,6 +391,7 @@ static int kw_min_garp(int argc, char **argv, void *ctx, char **err)
 
 static int kw_garp_interval(int argc, char **argv, void *ctx, char **err)
 {
+    const bool gna = !strcmp(argv[0], "vrrp_gna_interval"); /* IPv6's */
     struct vr__ctx *c = ctx;
     uint64_t us;
 
@@ -400,12 +401,15 @@ static int kw_garp_interval(int argc, char **argv, void *ctx, char **err)
                         argv[1]);
     /* Keepalived's --config-test refuses 0 (its range starts at 1 us) */
     if (!us)
-        return vr__warn(c, "vrrp_garp_interval 0 is outside Keepalived's range: the default (no "
-                           "delay between gratuitous ARPs) applies");
-    if (!strcmp(argv[0], "vrrp_gna_interval"))
-        return vr__warn(c, "vrrp_gna_interval: no IPv6 in vrrpd, no neighbour advertisements");
+        return vr__warn(c, gna ? "vrrp_gna_interval 0 is outside Keepalived's range: the default "
+                                 "(no delay between neighbour advertisements) applies"
+                               : "vrrp_garp_interval 0 is outside Keepalived's range: the default "
+                                 "(no delay between gratuitous ARPs) applies");
     /* vrrpd's timers count milliseconds: a shorter gap is rounded up */
-    c->cfg->garp_interval_ms = (uint32_t)((us + 999) / 1000);
+    if (gna)
+        c->cfg->gna_interval_ms = (uint32_t)((us + 999) / 1000);
+    else
+        c->cfg->garp_interval_ms = (uint32_t)((us + 999) / 1000);
     return LK_CFG_OK;
 }
 
@@ -572,6 +576,12 @@ static int kw_preempt(int argc, char **argv, void *ctx, char **err)
     return LK_CFG_OK;
 }
 
+static int kw_native_ipv6(int argc, char **argv, void *ctx, char **err)
+{
+    ((struct vr__ctx *)ctx)->inst->native_ipv6 = true;
+    return LK_CFG_OK;
+}
+
 static int kw_ucast_src(int argc, char **argv, void *ctx, char **err)
 {
     struct vr__ctx *c = ctx;
@@ -580,8 +590,9 @@ static int kw_ucast_src(int argc, char **argv, void *ctx, char **err)
 
     /* a prefix length is accepted and ignored by Keepalived (templates
      * write the interface's A.B.C.D/N); the source is the address */
-    if (vr__parse_prefix(argv[1], &c->inst->ucast_src, &len) < 0)
-        return vr__fail(c, err, "'%s': '%s' is not an IPv4 address", argv[0], argv[1]);
+    if (vr__parse_prefix(argv[1], &c->inst->ucast_src, &len) < 0 &&
+        vr__parse_prefix6(argv[1], c->inst->ucast_src6, &len) < 0)
+        return vr__fail(c, err, "'%s': '%s' is not an IPv4 or IPv6 address", argv[0], argv[1]);
     return LK_CFG_OK;
 }
 
@@ -681,13 +692,27 @@ static int kw_auth_pass(int argc, char **argv, void *ctx, char **err)
 static int item_vip(struct vr__ctx *c, int argc, char **argv, bool excluded, char **err)
 {
     struct vr_inst_cfg *in = c->inst;
-    struct vr_vip v = {.prefix = 32, .excluded = excluded};
+    struct vr_vip v = {.family = AF_INET, .prefix = 32, .excluded = excluded};
 
     if (in->nvips >= VR_MAX_VIPS)
         return vr__fail(c, err, "more than %d virtual addresses", VR_MAX_VIPS);
-    if (vr__parse_prefix(argv[0], &v.addr, &v.prefix) < 0)
-        return vr__fail(c, err, "'%s' is not an IPv4 address (IPv6 VIPs are not supported)",
-                        argv[0]);
+    if (vr__parse_prefix(argv[0], &v.addr, &v.prefix) < 0) {
+        v.family = AF_INET6;
+        if (vr__parse_prefix6(argv[0], v.addr6, &v.prefix) < 0)
+            return vr__fail(c, err, "'%s' is not an IPv4 or IPv6 address", argv[0]);
+    }
+    /* Keepalived: the first advertised address sets the instance's family
+     * (unless native_ipv6) and one advertisement carries one family (RFC
+     * 5798 5.2.9); it drops a mismatch with an error, vrrpd refuses it.
+     * virtual_ipaddress_excluded may hold either family (dual stack). */
+    if (!excluded && in->family && v.family != in->family)
+        return vr__fail(c, err,
+                        "'%s': address family must match the instance's (%s, set by its first "
+                        "virtual_ipaddress); put it in virtual_ipaddress_excluded or in another "
+                        "vrrp_instance",
+                        argv[0], in->family == AF_INET6 ? "IPv6" : "IPv4");
+    if (!excluded && !in->family)
+        in->family = v.family;
     if (vr__vip_opts(c, &v, argc, argv, err))
         return LK_CFG_FATAL;
     in->vips[in->nvips++] = v;
@@ -731,12 +756,16 @@ static int item_peer(struct vr__ctx *c, int argc, char **argv, char **err)
 {
     struct vr_inst_cfg *in = c->inst;
 
-    if (in->npeers >= VR_MAX_PEERS)
+    if (in->npeers + in->npeers6 >= VR_MAX_PEERS)
         return vr__fail(c, err, "more than %d unicast peers", VR_MAX_PEERS);
     uint8_t len;
 
+    if (argc == 1 && vr__parse_prefix6(argv[0], in->peers6[in->npeers6], &len) == 0) {
+        in->npeers6++;
+        return LK_CFG_OK;
+    }
     if (vr__parse_prefix(argv[0], &in->peers[in->npeers], &len) < 0 || argc > 1)
-        return vr__fail(c, err, "unicast_peer '%s' is not an IPv4 address", argv[0]);
+        return vr__fail(c, err, "unicast_peer '%s' is not an IPv4 or IPv6 address", argv[0]);
     in->npeers++;
     return LK_CFG_OK;
 }
@@ -972,8 +1001,46 @@ static void resolve_lower_prio(const struct vr_cfg *cfg, struct vr_inst_cfg *i)
             *FIELD(i, inst_bools[k].inst) = *FIELD(cfg, inst_bools[k].global);
 }
 
+/* The instance's address family, Keepalived's way, and the version it
+ * allows. */
+static int resolve_family(struct vr_cfg *cfg, struct vr_inst_cfg *i, char **err)
+{
+    static const uint8_t zero[16];
+
+    if (i->native_ipv6 && i->family == AF_INET)
+        return inst_fail(i, err,
+                         "native_ipv6 with an IPv4 virtual_ipaddress: move the IPv4 addresses "
+                         "to virtual_ipaddress_excluded or to another vrrp_instance");
+    if (!i->family)
+        i->family = i->native_ipv6 ? AF_INET6 : AF_INET;
+    if (i->family == AF_INET && memcmp(i->ucast_src6, zero, 16) != 0)
+        return inst_fail(i, err, "an IPv6 unicast_src_ip / mcast_src_ip in an IPv4 instance");
+    if (i->family == AF_INET6 && i->ucast_src)
+        return inst_fail(i, err, "an IPv4 unicast_src_ip / mcast_src_ip in an IPv6 instance");
+    /* one family per group: its peers speak the instance's */
+    if (i->family == AF_INET6 && i->npeers)
+        return inst_fail(i, err, "an IPv4 unicast_peer in an IPv6 instance");
+    if (i->family == AF_INET && i->npeers6)
+        return inst_fail(i, err, "an IPv6 unicast_peer in an IPv4 instance");
+    if (i->family != AF_INET6)
+        return 0;
+    /* VRRPv2 is IPv4 only (RFC 3768). Keepalived sends a non-standard v2
+     * over IPv6 when told (with vrrp_strict it switches to 3); no RFC 5798
+     * router accepts it, so vrrpd refuses it. The global default (2) does
+     * not count: an IPv6 instance runs version 3, as in Keepalived. */
+    if (i->version_set && i->version == 2)
+        return inst_fail(i, err,
+                         "VRRP version 2 is IPv4 only (RFC 3768): an IPv6 instance runs version "
+                         "3; remove 'version 2' from this instance");
+    i->version = 3;
+    i->version_set = true;
+    return 0;
+}
+
 static int resolve_timing(struct vr_cfg *cfg, struct vr_inst_cfg *i, char **err)
 {
+    if (resolve_family(cfg, i, err) < 0)
+        return -EINVAL;
     if (!i->version_set)
         i->version = cfg->version;
     if (!i->fast_set)
@@ -1030,16 +1097,19 @@ static int validate_inst(struct vr_cfg *cfg, struct vr_inst_cfg *i, char **err)
                    i->file, i->line, i->name, i->ifname);
     if (i->lbd.socket && !i->lbd.weight)
         lk_log(LK_LOG_NOTICE, "(%s) track_lbd without weight: lbd failure means FAULT", i->name);
+    /* the family first: the duplicate check below needs it */
+    if (resolve_timing(cfg, i, err) < 0)
+        return -EINVAL;
     LK_LIST_FOREACH (it, &cfg->instances) {
         struct vr_inst_cfg *o = LK_LIST_ELEM(it, struct vr_inst_cfg, link);
 
         if (o == i)
             break; /* report the second of a pair */
-        if (o->vrid == i->vrid && !strcmp(o->ifname, i->ifname))
-            return inst_fail(i, err, "another instance has the same interface and VRID");
+        /* IPv4 and IPv6 groups are separate (RFC 5798 5.2.3): one VRID
+         * may serve both, as Keepalived allows */
+        if (o->vrid == i->vrid && !strcmp(o->ifname, i->ifname) && o->family == i->family)
+            return inst_fail(i, err, "another instance has the same interface, family and VRID");
     }
-    if (resolve_timing(cfg, i, err) < 0)
-        return -EINVAL;
     if (i->version == 3 && i->auth_type)
         lk_log(LK_LOG_WARNING, "(%s) authentication is not part of VRRP version 3: ignored",
                i->name);
@@ -1228,10 +1298,12 @@ int vr_inst_cfg_same(const struct vr_inst_cfg *a, const struct vr_inst_cfg *b)
     /* what peers and clients see: the group, its addresses, its timing */
     return !strcmp(a->name, b->name) && !strcmp(a->ifname, b->ifname) && a->vrid == b->vrid &&
            a->version == b->version && a->adver_cs == b->adver_cs && a->auth_type == b->auth_type &&
-           !memcmp(a->auth, b->auth, sizeof(a->auth)) && a->nvips == b->nvips &&
-           !memcmp(a->vips, b->vips, sizeof(a->vips[0]) * a->nvips) &&
+           !memcmp(a->auth, b->auth, sizeof(a->auth)) && a->family == b->family &&
+           a->nvips == b->nvips && !memcmp(a->vips, b->vips, sizeof(a->vips[0]) * a->nvips) &&
            a->ucast_src == b->ucast_src && a->npeers == b->npeers &&
-           !memcmp(a->peers, b->peers, sizeof(a->peers[0]) * a->npeers);
+           !memcmp(a->peers, b->peers, sizeof(a->peers[0]) * a->npeers) &&
+           !memcmp(a->ucast_src6, b->ucast_src6, 16) && a->npeers6 == b->npeers6 &&
+           !memcmp(a->peers6, b->peers6, sizeof(a->peers6[0]) * a->npeers6);
 }
 
 /* ---- keyword tables (flags: the block a keyword opens) -------------- */
@@ -1330,6 +1402,7 @@ static const struct lk_cfgkw inst_kws[] = {
     {"unicast_peer", kw_ignore, 0, 0, BLK_PEERS},
     {"unicast_src_ip", kw_ucast_src, 1, 1, 0},
     {"mcast_src_ip", kw_ucast_src, 1, 1, 0},
+    {"native_ipv6", kw_native_ipv6, 0, 0, 0},
     {"notify_master", kw_notify, 1, 3, 0},
     {"notify_backup", kw_notify, 1, 3, 0},
     {"notify_fault", kw_notify, 1, 3, 0},

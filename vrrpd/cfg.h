@@ -24,7 +24,9 @@
 #define VR_NAME_MAX  64
 
 struct vr_vip {
-    uint32_t addr; /* network order */
+    uint8_t family;    /* AF_INET or AF_INET6 */
+    uint32_t addr;     /* IPv4, network order */
+    uint8_t addr6[16]; /* IPv6, network order */
     uint8_t prefix;
     bool excluded;           /* virtual_ipaddress_excluded: owned, not advertised */
     char dev[IF_NAMESIZE];   /* "" = the instance's interface */
@@ -138,7 +140,10 @@ struct vr_inst_cfg {
     bool want_master; /* "state MASTER": informational, as in Keepalived */
     uint8_t vrid;
     uint8_t priority;
-    uint8_t version;   /* 2 or 3 */
+    uint8_t version; /* 2 or 3 */
+    uint8_t family;  /* AF_INET or AF_INET6: the first virtual_ipaddress's, or
+                        native_ipv6 (Keepalived's rule) */
+    bool native_ipv6;
     uint16_t adver_cs; /* centiseconds */
     uint8_t auth_type; /* VRRP_PKT_AUTH_* (v2) */
     uint8_t auth[8];
@@ -158,10 +163,14 @@ struct vr_inst_cfg {
     unsigned nrules;
     struct vr_sync_cfg *sync; /* the vrrp_sync_group it belongs to, NULL: none */
     struct vr_lbd_cfg lbd;
-    uint32_t ucast_src; /* unicast_src_ip / mcast_src_ip, network order; 0: the
-                           interface's primary address */
+    uint32_t ucast_src;     /* unicast_src_ip / mcast_src_ip, network order; 0: the
+                               interface's primary address */
+    uint8_t ucast_src6[16]; /* the same for IPv6; all zero: the interface's
+                               link-local address (RFC 5798 5.1.2.1) */
     uint32_t peers[VR_MAX_PEERS];
     unsigned npeers;
+    uint8_t peers6[VR_MAX_PEERS][16]; /* IPv6 unicast_peer */
+    unsigned npeers6;
     bool preempt;
     bool fast_takeover;
     uint32_t preempt_delay_ms;
@@ -214,6 +223,8 @@ struct vr_cfg {
     bool no_swap;                       /* vrrp_no_swap: mlockall */
     uint32_t startup_delay_ms;          /* vrrp_startup_delay */
     uint32_t garp_interval_ms;          /* vrrp_garp_interval: between GARPs, 0: none */
+    uint32_t gna_interval_ms;           /* vrrp_gna_interval: the same for an IPv6
+                                           instance's neighbour advertisements */
     bool fifo_states_on_reload;         /* fifo_write_vrrp_states_on_reload */
     struct vr_fifo_cfg fifo, vrrp_fifo; /* notify_fifo, vrrp_notify_fifo */
     char default_ifname[IF_NAMESIZE];   /* default_interface: for instances without one */

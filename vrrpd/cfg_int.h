@@ -109,6 +109,8 @@ int vr__parse_ip(const char *s, uint32_t *ret);
 
 /* "A.B.C.D[/N]" (default /32) into *ret_addr / *ret_prefix. 0 or -EINVAL. */
 int vr__parse_prefix(const char *s, uint32_t *ret_addr, uint8_t *ret_prefix);
+/* IPv6 ADDR[/N] (N 0..128, default 128) into 16 bytes. 0 or -EINVAL. */
+int vr__parse_prefix6(const char *s, uint8_t ret_addr[16], uint8_t *ret_prefix);
 
 /* on|yes|true|1 -> 1, off|no|false|0 -> 0, else -1. */
 int vr__parse_onoff(const char *s);

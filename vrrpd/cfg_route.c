@@ -12,11 +12,13 @@
 
 #include "vrrpd/cfg_int.h"
 
-int vr__parse_prefix(const char *s, uint32_t *ret_addr, uint8_t *ret_prefix)
+/* ADDR[/N] of family af into ret (4 or 16 bytes). */
+static int parse_prefix_af(int af, const char *s, void *ret, uint8_t *ret_prefix)
 {
+    const int64_t max = af == AF_INET ? 32 : 128;
+    uint8_t a[16];
     char addr[64], *slash;
-    int64_t pfx = 32;
-    uint32_t a;
+    int64_t pfx = max;
 
     if (strlen(s) >= sizeof(addr))
         return -EINVAL;
@@ -24,14 +26,24 @@ int vr__parse_prefix(const char *s, uint32_t *ret_addr, uint8_t *ret_prefix)
     slash = strchr(addr, '/');
     if (slash) {
         *slash++ = '\0';
-        if (lk_parse_int(slash, 0, 32, &pfx) < 0)
+        if (lk_parse_int(slash, 0, max, &pfx) < 0)
             return -EINVAL;
     }
-    if (vr__parse_ip(addr, &a) < 0)
+    if (inet_pton(af, addr, a) != 1)
         return -EINVAL;
-    *ret_addr = a;
+    memcpy(ret, a, af == AF_INET ? 4 : 16);
     *ret_prefix = (uint8_t)pfx;
     return 0;
+}
+
+int vr__parse_prefix(const char *s, uint32_t *ret_addr, uint8_t *ret_prefix)
+{
+    return parse_prefix_af(AF_INET, s, ret_addr, ret_prefix);
+}
+
+int vr__parse_prefix6(const char *s, uint8_t ret_addr[16], uint8_t *ret_prefix)
+{
+    return parse_prefix_af(AF_INET6, s, ret_addr, ret_prefix);
 }
 
 static const struct {
@@ -82,6 +94,10 @@ int vr__vip_opts(struct vr__ctx *c, struct vr_vip *v, int argc, char **argv, cha
 
         if (!val)
             return vr__fail(c, err, "'%s' expects a value", k);
+        /* Linux keeps labels and broadcast addresses for IPv4 only */
+        if (v->family == AF_INET6 &&
+            (!strcmp(k, "label") || !strcmp(k, "brd") || !strcmp(k, "broadcast")))
+            return vr__fail(c, err, "'%s' applies to IPv4 addresses only", k);
         if (!strcmp(k, "dev")) {
             if (vr__ifname(c, v->dev, val, err))
                 return LK_CFG_FATAL;

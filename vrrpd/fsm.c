@@ -70,7 +70,7 @@ static unsigned to_backup(struct vr_fsm *f, uint64_t now, const char *why)
 static unsigned leave_init(struct vr_fsm *f, uint64_t now, const char *why)
 {
     f->master_adver_cs = f->p.adver_cs;
-    f->master_ip = 0;
+    memset(&f->master_ip, 0, sizeof(f->master_ip));
     f->master_prio = 0;
     if (f->p.priority == VR_PRIO_OWNER)
         return to_master(f, now, "address owner (priority 255)");
@@ -93,7 +93,7 @@ static unsigned backup_advert(struct vr_fsm *f,
                               uint64_t now,
                               uint8_t prio,
                               uint16_t adver_cs,
-                              uint32_t src)
+                              struct vr_ip src)
 {
     if (prio == 0) {
         /* Skew_Time lets the highest of several backups win the race to
@@ -138,12 +138,13 @@ static unsigned master_advert(struct vr_fsm *f,
                               uint64_t now,
                               uint8_t prio,
                               uint16_t adver_cs,
-                              uint32_t src)
+                              struct vr_ip src)
 {
     uint64_t *last;
     unsigned act;
 
-    if (prio > f->p.priority || (prio == f->p.priority && src > f->p.local_ip)) {
+    if (prio > f->p.priority ||
+        (prio == f->p.priority && memcmp(src.b, f->p.local_ip.b, sizeof(src.b)) > 0)) {
         if (f->p.learn_interval)
             f->master_adver_cs = adver_cs;
         /* resign with priority 0 as we leave: the winner learns that
@@ -177,7 +178,7 @@ unsigned vr_fsm_advert(struct vr_fsm *f,
                        uint64_t now,
                        uint8_t prio,
                        uint16_t adver_cs,
-                       uint32_t src)
+                       struct vr_ip src)
 {
     if (adver_cs == 0)
         adver_cs = 1;
@@ -279,4 +280,12 @@ uint64_t vr_fsm_next_deadline(const struct vr_fsm *f)
     if (f->state == VR_STATE_BACKUP)
         return f->master_down_at;
     return NEVER;
+}
+
+struct vr_ip vr_ip4(uint32_t addr)
+{
+    struct vr_ip ip = {{0}};
+
+    memcpy(ip.b, &addr, 4);
+    return ip;
 }

@@ -34,11 +34,19 @@ enum vr_state { VR_STATE_INIT = 0, VR_STATE_BACKUP, VR_STATE_MASTER, VR_STATE_FA
 
 #define VR_PRIO_OWNER 255
 
+/* A router's address as the election compares it (RFC 5798 6.4.3: on equal
+ * priority the higher primary address wins): IPv4 in the first 4 bytes,
+ * IPv6 in all 16, network order and zero-padded, so memcmp() orders two
+ * addresses of one family as numbers. All zero: unknown. */
+struct vr_ip {
+    uint8_t b[16];
+};
+
 struct vr_fsm_params {
     uint8_t priority;          /* effective priority, 1..255 */
     uint16_t adver_cs;         /* own advertisement interval, centiseconds */
     uint32_t preempt_delay_ms; /* 0: none */
-    uint32_t local_ip;         /* primary address, host order: breaks priority ties */
+    struct vr_ip local_ip;     /* our source address: breaks priority ties */
     bool preempt;
     bool fast_takeover;
     bool learn_interval;       /* v3: a backup uses the master's advertised interval */
@@ -55,7 +63,7 @@ struct vr_fsm {
     uint64_t preempt_at;      /* Backup: preempt_delay running since a lower master was seen */
     uint64_t last_split_garp; /* Master: last GARP sent because another master showed up */
     uint64_t last_zero_garp;  /* Master: last GARP sent because a node resigned (priority 0) */
-    uint32_t master_ip;       /* host order, 0: unknown */
+    struct vr_ip master_ip;   /* all zero: unknown */
     uint8_t master_prio;
     const char *reason; /* why the last transition happened (static string) */
 };
@@ -68,12 +76,15 @@ void vr_fsm_init(struct vr_fsm *f, const struct vr_fsm_params *p);
 unsigned vr_fsm_start(struct vr_fsm *f, uint64_t now);
 
 /* A validated advertisement arrived: its priority, interval (centiseconds,
- * v2 seconds converted by the caller) and source address (host order). */
+ * v2 seconds converted by the caller) and source address. */
 unsigned vr_fsm_advert(struct vr_fsm *f,
                        uint64_t now,
                        uint8_t prio,
                        uint16_t adver_cs,
-                       uint32_t src);
+                       struct vr_ip src);
+
+/* A struct vr_ip for an IPv4 address in network order. */
+struct vr_ip vr_ip4(uint32_t addr);
 
 /* The deadline returned by vr_fsm_next_deadline() has passed. */
 unsigned vr_fsm_timer(struct vr_fsm *f, uint64_t now);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,11 +21,19 @@ _Static_assert(sizeof(struct vr_guard_will) <= PIPE_BUF, "a will must be one ato
 
 static void run_will(const struct vr_guard_will *w)
 {
-    int fd = vr_sock_open(w->ifname, w->ifindex, w->unicast);
+    int fd = w->family == AF_INET6 ? vr_sock_open6(w->ifname, w->ifindex, w->unicast)
+                                   : vr_sock_open(w->ifname, w->ifindex, w->unicast);
+    uint8_t pkt6[VRRP_PKT6_MAX_LEN];
     unsigned k;
+    int n;
 
     /* the advertisement first: the peer takes over while we clean up */
-    for (k = 0; fd >= 0 && k < w->ndst && k < VR_MAX_PEERS; k++)
+    for (k = 0; fd >= 0 && w->family == AF_INET6 && k < w->ndst && k < VR_MAX_PEERS; k++) {
+        n = vrrp_pkt_encode6(&w->v6.p, w->src6, w->v6.dst6[k], pkt6, sizeof(pkt6));
+        if (n > 0)
+            vr_sock_send6(fd, w->ifindex, w->src6, w->v6.dst6[k], pkt6, (size_t)n);
+    }
+    for (k = 0; fd >= 0 && w->family != AF_INET6 && k < w->ndst && k < VR_MAX_PEERS; k++)
         vr_sock_send(fd, w->ifindex, w->src, w->dst[k], w->pkt[k], w->len[k]);
     for (k = 0; k < w->nrules && k < VR_GUARD_MAX_ROUTES; k++) {
         struct vr_rule_opts o;
@@ -34,8 +43,14 @@ static void run_will(const struct vr_guard_will *w)
     }
     for (k = 0; k < w->nroutes && k < VR_GUARD_MAX_ROUTES; k++)
         vr_route_del(&w->routes[k]);
-    for (k = 0; k < w->nvips && k < VR_MAX_VIPS; k++)
-        vr_addr_del(w->vips[k].ifindex, w->vips[k].addr, w->vips[k].prefix);
+    for (k = 0; k < w->nvips && k < VR_MAX_VIPS; k++) {
+        const struct vr_guard_vip *v = &w->vips[k];
+
+        if (v->family == AF_INET6)
+            vr_addr_del6(v->ifindex, v->addr6, v->prefix);
+        else
+            vr_addr_del(v->ifindex, v->addr, v->prefix);
+    }
     if (fd >= 0)
         close(fd);
 }

@@ -22,7 +22,9 @@
 
 struct vr_guard_vip {
     int ifindex;
-    uint32_t addr; /* network order */
+    uint32_t addr; /* IPv4, network order */
+    uint8_t addr6[16];
+    uint8_t family; /* AF_INET or AF_INET6 */
     uint8_t prefix;
 };
 
@@ -37,12 +39,22 @@ struct vr_guard_will {
     char ifname[IFNAMSIZ];
     int ifindex;
     int unicast;
-    uint32_t src; /* network order */
+    uint8_t family; /* AF_INET or AF_INET6 */
+    uint32_t src;   /* network order */
+    uint8_t src6[16];
     uint8_t ndst;
     uint8_t nvips;
     uint16_t len[VR_MAX_PEERS];
     uint32_t dst[VR_MAX_PEERS];
-    uint8_t pkt[VR_MAX_PEERS][VRRP_PKT_MAX_LEN]; /* one per destination (v3 checksum) */
+    union {
+        uint8_t pkt[VR_MAX_PEERS][VRRP_PKT_MAX_LEN]; /* one per destination (v3 checksum) */
+        /* IPv6: encoded by the guard for each destination (ff02::12 or the
+         * unicast peers): 16 encoded packets would not fit in PIPE_BUF */
+        struct {
+            struct vrrp_pkt p;
+            uint8_t dst6[VR_MAX_PEERS][16];
+        } v6;
+    };
     struct vr_guard_vip vips[VR_MAX_VIPS];
     uint8_t nroutes, nrules;
     struct vr_route_opts routes[VR_GUARD_MAX_ROUTES];

@@ -28,9 +28,34 @@
 /* Peers can send anything: their messages are rate-limited. */
 static struct lk_ratelimit rl_rx = LK_RATELIMIT_INIT(5000, 5);
 
+static const uint8_t mcast6[16] = {0xff, 0x02, [15] = 0x12}; /* ff02::12 */
+
 static const char *ipstr(uint32_t a, char *buf)
 {
     return inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
+}
+
+const char *vr_vip_str(const struct vr_vip *v, char *buf)
+{
+    if (v->family == AF_INET6)
+        return inet_ntop(AF_INET6, v->addr6, buf, INET6_ADDRSTRLEN);
+    return inet_ntop(AF_INET, &v->addr, buf, INET6_ADDRSTRLEN);
+}
+
+const char *vr_inst_ipstr(const struct vr_inst *i, const struct vr_ip *a, char *buf)
+{
+    static const struct vr_ip zero;
+
+    if (!memcmp(a, &zero, sizeof(zero))) {
+        buf[0] = '\0';
+        return buf;
+    }
+    return inet_ntop(i->cfg->family == AF_INET6 ? AF_INET6 : AF_INET, a->b, buf, INET6_ADDRSTRLEN);
+}
+
+static bool is6(const struct vr_inst *i)
+{
+    return i->cfg->family == AF_INET6;
 }
 
 static void fsm_params(const struct vr_inst *i, struct vr_fsm_params *p)
@@ -41,7 +66,7 @@ static void fsm_params(const struct vr_inst *i, struct vr_fsm_params *p)
     p->priority = i->prio_now;
     p->adver_cs = c->adver_cs;
     p->preempt_delay_ms = c->preempt_delay_ms;
-    p->local_ip = ntohl(i->src);
+    p->local_ip = i->self;
     p->preempt = c->preempt;
     p->fast_takeover = c->fast_takeover;
     p->learn_interval = c->version == 3;
@@ -50,19 +75,26 @@ static void fsm_params(const struct vr_inst *i, struct vr_fsm_params *p)
 
 /* ---- output ---------------------------------------------------------- */
 
-static void send_one(struct vr_inst *i, const struct vrrp_pkt *p, uint32_t dst)
+/* To dst (IPv4) or dst6 (IPv6 instance). */
+static void send_one(struct vr_inst *i, const struct vrrp_pkt *p, uint32_t dst, const uint8_t *dst6)
 {
-    uint8_t buf[VRRP_PKT_MAX_LEN];
-    char a[INET_ADDRSTRLEN];
+    uint8_t buf[VRRP_PKT6_MAX_LEN];
+    char a[INET6_ADDRSTRLEN];
     int n, r;
 
-    n = vrrp_pkt_encode(p, i->src, dst, buf, sizeof(buf));
+    if (is6(i))
+        n = vrrp_pkt_encode6(p, i->src6, dst6, buf, sizeof(buf));
+    else
+        n = vrrp_pkt_encode(p, i->src, dst, buf, sizeof(buf));
     if (n < 0)
         return; /* the config was validated: cannot happen */
-    r = vr_sock_send(i->fd, i->ifc.ifindex, i->src, dst, buf, (size_t)n);
+    if (is6(i))
+        r = vr_sock_send6(i->fd, i->ifc.ifindex, i->src6, dst6, buf, (size_t)n);
+    else
+        r = vr_sock_send(i->fd, i->ifc.ifindex, i->src, dst, buf, (size_t)n);
     if (r < 0) {
         lk_log_rl(&rl_rx, LK_LOG_WARNING, "(%s) sending advertisement to %s: %s", i->cfg->name,
-                  ipstr(dst, a), strerror(-r));
+                  is6(i) ? inet_ntop(AF_INET6, dst6, a, sizeof(a)) : ipstr(dst, a), strerror(-r));
         return;
     }
     i->st.adv_sent++;
@@ -92,9 +124,13 @@ static void advert_pkt(const struct vr_inst *i, uint8_t prio, struct vrrp_pkt *p
     p->auth_type = c->auth_type;
     p->adver_int = (uint16_t)(c->version == 2 ? c->adver_cs / 100 : c->adver_cs);
     memcpy(p->auth, c->auth, sizeof(p->auth));
-    for (k = 0; k < c->nvips; k++)
-        if (!c->vips[k].excluded)
-            p->addrs[p->naddr++] = c->vips[k].addr;
+    /* the advertised VIPs all have the instance's family (cfg.c) */
+    for (k = 0; k < c->nvips; k++) {
+        if (c->vips[k].excluded)
+            continue;
+        p->addrs[p->naddr] = c->vips[k].addr;
+        memcpy(p->addrs6[p->naddr++], c->vips[k].addr6, 16);
+    }
 }
 
 static void send_advert(struct vr_inst *i, uint8_t prio)
@@ -104,12 +140,19 @@ static void send_advert(struct vr_inst *i, uint8_t prio)
     unsigned k;
 
     advert_pkt(i, prio, &p);
+    if (is6(i)) {
+        if (!c->npeers6)
+            send_one(i, &p, 0, mcast6);
+        for (k = 0; k < c->npeers6; k++)
+            send_one(i, &p, 0, c->peers6[k]);
+        return;
+    }
     if (!c->npeers) {
-        send_one(i, &p, htonl(VRRP_PKT_MCAST_GROUP));
+        send_one(i, &p, htonl(VRRP_PKT_MCAST_GROUP), NULL);
         return;
     }
     for (k = 0; k < c->npeers; k++)
-        send_one(i, &p, c->peers[k]);
+        send_one(i, &p, c->peers[k], NULL);
 }
 
 static int vip_ifindex(const struct vr_inst *i, const struct vr_vip *v)
@@ -121,7 +164,9 @@ static int vip_ifindex(const struct vr_inst *i, const struct vr_vip *v)
 
 static void guard_dst(struct vr_guard_will *w, const struct vrrp_pkt *p, uint32_t dst)
 {
-    int n = vrrp_pkt_encode(p, w->src, dst, w->pkt[w->ndst], sizeof(w->pkt[0]));
+    int n;
+
+    n = vrrp_pkt_encode(p, w->src, dst, w->pkt[w->ndst], sizeof(w->pkt[0]));
 
     if (n < 0 || w->ndst >= VR_MAX_PEERS)
         return;
@@ -165,16 +210,30 @@ static void guard_update(struct vr_inst *i)
     }
     snprintf(w.ifname, sizeof(w.ifname), "%s", c->ifname);
     w.ifindex = i->ifc.ifindex;
-    w.unicast = c->npeers > 0;
+    w.unicast = (is6(i) ? c->npeers6 : c->npeers) > 0;
+    w.family = is6(i) ? AF_INET6 : AF_INET;
     w.src = i->src;
+    memcpy(w.src6, i->src6, 16);
     advert_pkt(i, 0, &p);
-    if (!c->npeers)
+    if (is6(i)) {
+        /* the guard encodes: one checksum per destination */
+        w.v6.p = p;
+        memcpy(w.v6.dst6[0], mcast6, 16);
+        w.ndst = 1;
+        for (k = 0; k < c->npeers6; k++)
+            memcpy(w.v6.dst6[k], c->peers6[k], 16);
+        if (c->npeers6)
+            w.ndst = (uint8_t)c->npeers6;
+    }
+    if (!is6(i) && !c->npeers)
         guard_dst(&w, &p, htonl(VRRP_PKT_MCAST_GROUP));
-    for (k = 0; k < c->npeers; k++)
+    for (k = 0; !is6(i) && k < c->npeers; k++)
         guard_dst(&w, &p, c->peers[k]);
     for (k = 0; k < c->nvips && k < VR_MAX_VIPS; k++) {
         w.vips[k].ifindex = vip_ifindex(i, &c->vips[k]);
+        w.vips[k].family = c->vips[k].family;
         w.vips[k].addr = c->vips[k].addr;
+        memcpy(w.vips[k].addr6, c->vips[k].addr6, 16);
         w.vips[k].prefix = c->vips[k].prefix;
     }
     w.nvips = (uint8_t)k;
@@ -185,43 +244,72 @@ send:
                   "(%s) the guard process is gone: a crash would leave the VIPs", c->name);
 }
 
-static void vips_add(struct vr_inst *i)
+/* The lifetime a VIP is added with, renewed at each advertisement: when
+ * every vrrpd process is gone (kill -9 of the whole cgroup, so the guard
+ * cannot resign), the kernel removes the VIP by itself. It must go before
+ * the peer takes over, Master_Down_Interval = 3 x advert_int + skew after
+ * our last advertisement; the kernel removes it lifetime to lifetime +
+ * 0.25 s after the last renewal. Whole seconds, at least 1: with
+ * advert_int under 2/3 s the peer is faster than that (docs/vrrpd.md). */
+static uint32_t vip_lifetime_s(const struct vr_inst *i)
 {
-    char a[INET_ADDRSTRLEN];
+    uint32_t mdi_s = 3u * i->cfg->adver_cs / 100u;
+
+    return mdi_s > 2 ? mdi_s - 1 : 1;
+}
+
+/* renew: as Master, at each advertisement, only the VIPs we added (an
+ * address that was there before us, the owner's own, is not ours to
+ * give a lifetime) */
+static void vips_add(struct vr_inst *i, bool renew)
+{
+    char a[INET6_ADDRSTRLEN];
     unsigned k;
     int r;
 
-    for (k = 0; k < i->cfg->nvips; k++) {
+    for (k = 0; k < i->cfg->nvips && k < VR_MAX_VIPS; k++) {
         const struct vr_vip *v = &i->cfg->vips[k];
-        struct vr_addr_opts o = {.addr = v->addr,
+        struct vr_addr_opts o = {.family = v->family,
+                                 .addr = v->addr,
                                  .prefix = v->prefix,
                                  .scope = v->scope,
                                  .brd = v->brd,
-                                 .label = v->label};
+                                 .label = v->label,
+                                 .lifetime_s = vip_lifetime_s(i),
+                                 .renew = renew};
 
+        if (renew && !(i->vip_ours & (1u << k)))
+            continue;
+        memcpy(o.addr6, v->addr6, 16);
         r = vr_addr_add(vip_ifindex(i, v), &o);
-        if (r < 0 && r != -EEXIST)
-            lk_log(LK_LOG_ERR, "(%s) adding %s/%u: %s", i->cfg->name, ipstr(v->addr, a), v->prefix,
-                   strerror(-r));
+        if (r == 0)
+            i->vip_ours |= 1u << k;
+        else if (r != -EEXIST)
+            lk_log_rl(&rl_rx, LK_LOG_ERR, "(%s) %s %s/%u: %s", i->cfg->name,
+                      renew ? "renewing" : "adding", vr_vip_str(v, a), v->prefix, strerror(-r));
     }
 }
 
 static void vips_del(struct vr_inst *i, bool at_start)
 {
-    char a[INET_ADDRSTRLEN];
+    char a[INET6_ADDRSTRLEN];
     unsigned k;
     int r;
 
+    i->vip_ours = 0;
     for (k = 0; k < i->cfg->nvips; k++) {
         const struct vr_vip *v = &i->cfg->vips[k];
 
-        r = vr_addr_del(vip_ifindex(i, v), v->addr, v->prefix);
+        if (v->family == AF_INET6)
+            r = vr_addr_del6(vip_ifindex(i, v), v->addr6, v->prefix);
+        else
+            r = vr_addr_del(vip_ifindex(i, v), v->addr, v->prefix);
         if (r == 0 && at_start)
             lk_log(LK_LOG_WARNING, "(%s) removed stale VIP %s/%u left by a previous instance",
-                   i->cfg->name, ipstr(v->addr, a), v->prefix);
+                   i->cfg->name, vr_vip_str(v, a), v->prefix);
         else if (r < 0 && r != -EADDRNOTAVAIL && r != -ENOENT)
-            lk_log(LK_LOG_ERR, "(%s) removing %s/%u: %s", i->cfg->name, ipstr(v->addr, a),
-                   v->prefix, strerror(-r));
+            lk_log(LK_LOG_ERR, "(%s) removing %s/%u: %s", i->cfg->name, vr_vip_str(v, a), v->prefix,
+                   strerror(-r));
     }
 }
 
@@ -287,6 +375,25 @@ static void rules_change(struct vr_inst *i, bool add)
     }
 }
 
+/* One announcement of VIP v on a link: a gratuitous ARP for IPv4, an
+ * unsolicited neighbour advertisement for IPv6 (the garp_* settings pace
+ * both, as in Keepalived). */
+static void announce(struct vr_inst *i,
+                     const struct vr_vip *v,
+                     const char *ifname,
+                     int ifindex,
+                     const uint8_t mac[6])
+{
+    if (v->family != AF_INET6) {
+        if (vr_garp_send(i->garp_fd, ifindex, mac, v->addr) == 0)
+            i->st.garp_sent++;
+        return;
+    }
+    /* read at each announcement: forwarding may be switched at run time */
+    if (vr_na_send(i->garp_fd, ifindex, mac, v->addr6, vr_na_router_flag(ifname)) == 0)
+        i->st.na_sent++;
+}
+
 /* A VIP announced on its own "dev" goes out there, with that link's MAC;
  * looked up at each burst (rare), so a renamed or re-created link is found. */
 static void garp_one(struct vr_inst *i, unsigned k)
@@ -295,13 +402,11 @@ static void garp_one(struct vr_inst *i, unsigned k)
     struct vr_link l;
 
     if (v->dev[0] && strcmp(v->dev, i->cfg->ifname) != 0) {
-        if (vr_link_get(v->dev, &l) == 0 &&
-            vr_garp_send(i->garp_fd, l.ifindex, l.mac, v->addr) == 0)
-            i->st.garp_sent++;
+        if (vr_link_get(v->dev, &l) == 0)
+            announce(i, v, v->dev, l.ifindex, l.mac);
         return;
     }
-    if (vr_garp_send(i->garp_fd, i->ifc.ifindex, i->ifc.mac, v->addr) == 0)
-        i->st.garp_sent++;
+    announce(i, v, i->cfg->ifname, i->ifc.ifindex, i->ifc.mac);
 }
 
 /* vrrp_garp_interval: one GARP per interval, round the VIPs, until the
@@ -322,7 +427,9 @@ static void on_garp_pace(uv_timer_t *t)
 
 static void garp_burst(struct vr_inst *i, unsigned repeat)
 {
-    uint32_t gap = i->d->cfg->garp_interval_ms;
+    /* an instance paces by its family (its excluded VIPs of the other
+     * family go in the same burst, at the same pace) */
+    uint32_t gap = is6(i) ? i->d->cfg->gna_interval_ms : i->d->cfg->garp_interval_ms;
     unsigned k, n;
 
     if (gap) {
@@ -444,7 +551,7 @@ static void status_update(struct vr_daemon *d)
 static void state_changed(struct vr_inst *i, enum vr_state from)
 {
     const char *to = i->fsm.state == VR_STATE_INIT ? "STOP" : vr_state_name(i->fsm.state);
-    char a[INET_ADDRSTRLEN];
+    char a[INET6_ADDRSTRLEN];
     json_t *ev;
 
     lk_log(LK_LOG_NOTICE, "(%s) Entering %s STATE (%s; priority %u)", i->cfg->name, to,
@@ -458,8 +565,7 @@ static void state_changed(struct vr_inst *i, enum vr_state from)
     ev = json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:s, s:I}", "event", "state", "instance",
                    i->cfg->name, "from", vr_state_name(from), "to", to, "reason", i->fsm.reason,
                    "priority", i->prio_now, "vrid", i->cfg->vrid, "master",
-                   i->fsm.master_ip ? ipstr(htonl(i->fsm.master_ip), a) : "", "ts_us",
-                   (json_int_t)lk_wall_us());
+                   vr_inst_ipstr(i, &i->fsm.master_ip, a), "ts_us", (json_int_t)lk_wall_us());
     vr_admin_event(i->d, ev);
     vr_sync_member_changed(i, from);
 }
@@ -478,12 +584,14 @@ static void apply(struct vr_inst *i, unsigned act, enum vr_state from)
         vips_del(i, false);
     }
     if (act & VR_ACT_VIP_ADD) {
-        vips_add(i);
+        vips_add(i, false);
         routes_change(i, true);
         rules_change(i, true);
     }
     if (act & VR_ACT_ADVERT)
         send_advert(i, i->prio_now);
+    if ((act & VR_ACT_ADVERT) && !(act & VR_ACT_VIP_ADD) && i->fsm.state == VR_STATE_MASTER)
+        vips_add(i, true);
     if (act & VR_ACT_GARP)
         garp_announce(i, (act & VR_ACT_HEAL) != 0);
     if (act & VR_ACT_STATE)
@@ -516,13 +624,14 @@ static void rearm(struct vr_inst *i)
 
 /* ---- input ----------------------------------------------------------- */
 
-static void drop(struct vr_inst *i, int err, uint32_t src)
+static void drop(struct vr_inst *i, int err, const struct vr_ip *src)
 {
-    char a[INET_ADDRSTRLEN];
+    char a[INET6_ADDRSTRLEN];
 
     i->st.drops[-err < VRRP_PKT_E_MAX ? -err : VRRP_PKT_E_INVAL]++;
+    vr_inst_ipstr(i, src, a);
     lk_log_rl(&rl_rx, LK_LOG_INFO, "(%s) dropped advertisement from %s: %s", i->cfg->name,
-              src ? ipstr(src, a) : "?", vrrp_pkt_strerror(err));
+              a[0] ? a : "?", vrrp_pkt_strerror(err));
 }
 
 /* check_unicast_src: only the configured peers may speak */
@@ -536,68 +645,125 @@ static bool from_peer(const struct vr_inst_cfg *c, uint32_t src)
     return c->npeers == 0;
 }
 
-static void receive_one(struct vr_inst *i, const uint8_t *buf, size_t len)
+static bool from_peer6(const struct vr_inst_cfg *c, const uint8_t src[16])
+{
+    unsigned k;
+
+    for (k = 0; k < c->npeers6; k++)
+        if (!memcmp(c->peers6[k], src, 16))
+            return true;
+    return c->npeers6 == 0;
+}
+
+/* A decoded advertisement (r: the decoder's result; ip4 or ip6 the header
+ * fields of its family) through the instance checks, then the FSM. */
+static void handle_advert(struct vr_inst *i,
+                          int r,
+                          const struct vrrp_pkt *p,
+                          const struct vrrp_pkt_ip *ip4,
+                          const struct vrrp_pkt_ip6 *ip6,
+                          struct vr_ip src)
 {
     struct vrrp_pkt_expect e = {
         .version = i->cfg->version, .vrid = i->cfg->vrid, .auth_type = i->cfg->auth_type};
     enum vr_state from = i->fsm.state;
-    struct vrrp_pkt_ip ip = {0};
-    struct vrrp_pkt p;
+    char a[INET6_ADDRSTRLEN];
     unsigned act;
     uint16_t cs;
-    int r;
 
     memcpy(e.auth, i->cfg->auth, sizeof(e.auth));
-    r = vrrp_pkt_decode_ip(buf, len, &ip, &p);
     /* RFC 5798 7.1: a count of addresses other than ours is dropped,
      * unless the address owner sent it */
-    e.naddr = r >= 0 && p.priority != VR_PRIO_OWNER ? advertised_vips(i->cfg) : 0;
-    if (r >= 0 && ip.src == i->src) {
+    e.naddr = r >= 0 && p->priority != VR_PRIO_OWNER ? advertised_vips(i->cfg) : 0;
+    if (r >= 0 && !memcmp(&src, &i->self, sizeof(src))) {
         i->st.own_dropped++;
         return;
     }
-    if (r >= 0 && i->cfg->check_unicast_src && !from_peer(i->cfg, ip.src)) {
+    if (r >= 0 && i->cfg->check_unicast_src &&
+        !(ip4 ? from_peer(i->cfg, ip4->src) : from_peer6(i->cfg, ip6->src))) {
         i->st.not_peer++;
         lk_log_rl(&rl_rx, LK_LOG_INFO, "(%s) dropped advertisement from %s: not a unicast_peer",
-                  i->cfg->name, ipstr(ip.src, (char[INET_ADDRSTRLEN]){0}));
+                  i->cfg->name, vr_inst_ipstr(i, &src, a));
         return;
     }
-    if (r >= 0 && p.vrid != i->cfg->vrid) {
+    if (r >= 0 && p->vrid != i->cfg->vrid) {
         /* another group on this link: counted, not logged */
         i->st.drops[VRRP_PKT_E_VRID]++;
         return;
     }
-    if (r >= 0)
-        r = vrrp_pkt_check(&ip, &p, &e);
+    if (r >= 0 && ip6 && i->cfg->npeers6) {
+        /* unicast: Keepalived 2.2.7 sends its IPv6 unicast adverts with
+         * the default hop limit (64) and checks the hop limit of multicast
+         * ones only (a unicast peer may be routed); do as it does */
+        struct vrrp_pkt_ip6 h = *ip6;
+
+        h.hop_limit = VRRP_PKT_TTL;
+        r = vrrp_pkt_check6(&h, p, &e);
+    } else if (r >= 0) {
+        r = ip4 ? vrrp_pkt_check(ip4, p, &e) : vrrp_pkt_check6(ip6, p, &e);
+    }
     if (r < 0) {
-        drop(i, r, ip.src);
+        drop(i, r, &src);
         return;
     }
     i->st.adv_rcvd++;
     lk_log(LK_LOG_DEBUG, "(%s) advert from %s priority %u interval %u", i->cfg->name,
-           inet_ntop(AF_INET, &ip.src, (char[INET_ADDRSTRLEN]){0}, INET_ADDRSTRLEN), p.priority,
-           p.adver_int);
-    if (p.priority == 0)
+           vr_inst_ipstr(i, &src, a), p->priority, p->adver_int);
+    if (p->priority == 0)
         i->st.prio0_rcvd++;
-    cs = (uint16_t)(p.version == 2 ? LK_MIN(p.adver_int * 100u, 25500u) : p.adver_int);
-    act = vr_fsm_advert(&i->fsm, lk_mono_ms(), p.priority, cs, ntohl(ip.src));
+    cs = (uint16_t)(p->version == 2 ? LK_MIN(p->adver_int * 100u, 25500u) : p->adver_int);
+    act = vr_fsm_advert(&i->fsm, lk_mono_ms(), p->priority, cs, src);
     /* higher_prio_send_advert: one advertisement with our own (lower)
      * priority before yielding, so that a Keepalived winner with
      * garp_lower_prio_repeat re-announces the VIPs (our priority 0 follows) */
-    if (from == VR_STATE_MASTER && i->fsm.state == VR_STATE_BACKUP && p.priority &&
+    if (from == VR_STATE_MASTER && i->fsm.state == VR_STATE_BACKUP && p->priority &&
         i->cfg->higher_prio_send_advert)
         send_advert(i, i->prio_now);
     apply(i, act, from);
 }
 
+static void receive_one(struct vr_inst *i, const uint8_t *buf, size_t len)
+{
+    struct vrrp_pkt_ip ip = {0};
+    struct vrrp_pkt p;
+    int r;
+
+    r = vrrp_pkt_decode_ip(buf, len, &ip, &p);
+    handle_advert(i, r, &p, &ip, NULL, vr_ip4(ip.src));
+}
+
+/* IPv6: the kernel keeps the header; source, destination and hop limit
+ * come with the packet (vr_sock_recv6). */
+static void receive_one6(struct vr_inst *i,
+                         const uint8_t *buf,
+                         size_t len,
+                         const struct vrrp_pkt_ip6 *ip)
+{
+    struct vrrp_pkt p;
+    struct vr_ip src;
+    int r;
+
+    memcpy(src.b, ip->src, 16);
+    r = vrrp_pkt_decode6(buf, len, ip->src, ip->dst, &p);
+    handle_advert(i, r, &p, NULL, ip, src);
+}
+
 static void on_readable(uv_poll_t *h, int status, int events)
 {
     struct vr_inst *i = lk_container_of(h, struct vr_inst, poll);
+    struct vrrp_pkt_ip6 ip6;
     uint8_t buf[2048];
     ssize_t n;
     int k;
 
     for (k = 0; k < RX_BURST; k++) {
+        if (is6(i)) {
+            n = vr_sock_recv6(i->fd, buf, sizeof(buf), ip6.src, ip6.dst, &ip6.hop_limit);
+            if (n <= 0)
+                break;
+            receive_one6(i, buf, (size_t)n, &ip6);
+            continue;
+        }
         n = recv(i->fd, buf, sizeof(buf), MSG_DONTWAIT);
         if (n <= 0)
             break;
@@ -623,6 +789,34 @@ static void handle_closed(uv_handle_t *h)
     vr_inst_unref(h->data);
 }
 
+/* IPv6: the source is a link-local address (RFC 5798 5.1.2.1), the
+ * interface's unless mcast_src_ip names one. */
+static int open_sockets6(struct vr_inst *i)
+{
+    static const uint8_t zero[16];
+    const struct vr_inst_cfg *c = i->cfg;
+    char a[INET6_ADDRSTRLEN];
+
+    memcpy(i->src6, memcmp(c->ucast_src6, zero, 16) ? c->ucast_src6 : i->ifc.ll6, 16);
+    if (!memcmp(i->src6, zero, 16))
+        return lk_log_errno(-EADDRNOTAVAIL, LK_LOG_ERR,
+                            "(%s) %s has no IPv6 link-local address (IPv6 disabled on it?)",
+                            c->name, c->ifname);
+    memcpy(i->self.b, i->src6, 16);
+    i->fd = vr_sock_open6(c->ifname, i->ifc.ifindex, c->npeers6 > 0);
+    if (i->fd < 0)
+        return lk_log_errno(i->fd, LK_LOG_ERR, "(%s) VRRP IPv6 socket on %s: %m", c->name,
+                            c->ifname);
+    i->garp_fd = vr_garp_open(i->ifc.ifindex);
+    if (i->garp_fd < 0)
+        return lk_log_errno(i->garp_fd, LK_LOG_ERR, "(%s) packet socket on %s: %m", c->name,
+                            c->ifname);
+    lk_log(LK_LOG_INFO, "(%s) %s ifindex %d, source %s, VRID %u, VRRP v3 over IPv6, %s", c->name,
+           c->ifname, i->ifc.ifindex, inet_ntop(AF_INET6, i->src6, a, sizeof(a)), c->vrid,
+           c->npeers6 ? "unicast" : "multicast ff02::12");
+    return 0;
+}
+
 static int open_sockets(struct vr_inst *i)
 {
     const struct vr_inst_cfg *c = i->cfg;
@@ -632,7 +826,10 @@ static int open_sockets(struct vr_inst *i)
     r = vr_link_get(c->ifname, &i->ifc);
     if (r < 0)
         return lk_log_errno(r, LK_LOG_ERR, "(%s) interface %s: %m", c->name, c->ifname);
+    if (is6(i))
+        return open_sockets6(i);
     i->src = c->ucast_src ? c->ucast_src : i->ifc.addr;
+    i->self = vr_ip4(i->src);
     if (!i->src)
         return lk_log_errno(-EADDRNOTAVAIL, LK_LOG_ERR, "(%s) %s has no IPv4 address", c->name,
                             c->ifname);
@@ -786,13 +983,12 @@ void vr_inst_sync_goto(struct vr_inst *i, enum vr_state to, const char *why)
 json_t *vr_inst_snapshot_json(const struct vr_inst *i)
 {
     const char *st = i->fsm.state == VR_STATE_INIT ? "INIT" : vr_state_name(i->fsm.state);
-    char a[INET_ADDRSTRLEN];
+    char a[INET6_ADDRSTRLEN];
 
     return json_pack("{s:s, s:s, s:s, s:s, s:i, s:i, s:s, s:I}", "event", "snapshot", "instance",
                      i->cfg->name, "state", st, "reason", i->fsm.reason, "priority", i->prio_now,
-                     "vrid", i->cfg->vrid, "master",
-                     i->fsm.master_ip ? ipstr(htonl(i->fsm.master_ip), a) : "", "ts_us",
-                     (json_int_t)lk_wall_us());
+                     "vrid", i->cfg->vrid, "master", vr_inst_ipstr(i, &i->fsm.master_ip, a),
+                     "ts_us", (json_int_t)lk_wall_us());
 }
 
 void vr_inst_track_changed(struct vr_inst *i, struct vr_track *t)

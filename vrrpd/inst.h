@@ -28,6 +28,7 @@ struct vr_inst_stats {
     uint64_t prio0_sent;
     uint64_t prio0_rcvd;
     uint64_t garp_sent;
+    uint64_t na_sent; /* unsolicited neighbour advertisements (IPv6 VIPs) */
     uint64_t became_master;
     uint64_t drops[VRRP_PKT_E_MAX]; /* by reason, index = -VRRP_PKT_E_* */
     uint64_t own_dropped;           /* our own packets looped back */
@@ -47,7 +48,9 @@ struct vr_inst {
     uv_poll_t poll;        /* raw VRRP socket */
     int fd, garp_fd;
     struct vr_link ifc;    /* interface as read at start */
-    uint32_t src;          /* our source address, network order */
+    uint32_t src;          /* IPv4: our source address, network order */
+    uint8_t src6[16];      /* IPv6: our (link-local) source address */
+    struct vr_ip self;     /* src or src6, as the election compares it */
     struct lk_list tracks; /* struct vr_track */
     uint8_t prio_now;
     bool link_fault, track_fault, started, stopping;
@@ -55,6 +58,7 @@ struct vr_inst {
     uint64_t state_since_ms;
     unsigned garp_refresh_left;
     unsigned garp_heal_left; /* bursts still due after a split brain healed */
+    uint32_t vip_ours;       /* bit k: cfg->vips[k] added by us, renewed each advert */
     struct vr_inst_stats st;
 };
 
@@ -89,6 +93,13 @@ void vr_inst_sync_refresh(struct vr_inst *i);
 
 /* Its sync group moves it to `to` (vr_fsm_sync); why is a static string. */
 void vr_inst_sync_goto(struct vr_inst *i, enum vr_state to, const char *why);
+
+/* The text of a VIP's address; buf has INET6_ADDRSTRLEN bytes. */
+const char *vr_vip_str(const struct vr_vip *v, char *buf);
+
+/* The text of an address of i's family, "" when all zero (unknown); buf
+ * has INET6_ADDRSTRLEN bytes. */
+const char *vr_inst_ipstr(const struct vr_inst *i, const struct vr_ip *a, char *buf);
 
 /* Drop one reference (tracker or handle closed). */
 void vr_inst_unref(struct vr_inst *i);

@@ -10,7 +10,9 @@
 #include "common/cfglex.h"
 #include "common/cmdsrv.h"
 #include "common/log.h"
+#include "common/strbuf.h"
 #include "lbd/cfg/cfg.h"
+#include "lbd/cfg/errfile.h"
 #include "lbd/cfg/http_cfg.h"
 #include "lbd/cfg/proxy.h"
 #include "lbd/cfg/resolvers.h"
@@ -28,7 +30,8 @@ enum section {
     SEC_BACKEND,
     SEC_LISTEN,
     SEC_USERLIST,
-    SEC_RESOLVERS
+    SEC_RESOLVERS,
+    SEC_ERRORS
 };
 
 static const char *const section_names[] = {
@@ -40,13 +43,14 @@ static const char *const section_names[] = {
     [SEC_LISTEN] = "listen",
     [SEC_USERLIST] = "userlist",
     [SEC_RESOLVERS] = "resolvers",
+    [SEC_ERRORS] = "http-errors",
 };
 
 /* Sections HAProxy has and lbd does not: refused with a clear message
  * rather than "unknown keyword". */
 static const char *const unsupported_sections[] = {
-    "peers",       "mailers",  "program",     "cache",          "ring",
-    "http-errors", "fcgi-app", "log-forward", "dynamic-update", NULL,
+    "peers",    "mailers",     "program",        "cache", "ring",
+    "fcgi-app", "log-forward", "dynamic-update", NULL,
 };
 
 const char *lb_cfg_env_addr(const char *in, char *out, size_t len)
@@ -79,8 +83,7 @@ void lb_cfg_err_append(char **all, const char *fmt, ...)
     va_list ap;
 
     va_start(ap, fmt);
-    if (vasprintf(&msg, fmt, ap) < 0)
-        msg = NULL;
+    msg = lk_vfmt(fmt, ap);
     va_end(ap);
     if (!msg)
         return;
@@ -896,6 +899,24 @@ static int open_resolvers(struct parser *p, struct lk_cfgline *ln, char **err)
     return 0;
 }
 
+static int open_errors(struct parser *p, struct lk_cfgline *ln, char **err)
+{
+    struct lb_errsec *es = NULL;
+    char *msg = NULL;
+    int r;
+
+    r = lb_errsec_open(p->ctx.cfg, ln->argc, ln->argv, ln->file, ln->line, &es, &msg);
+    if (r < 0) {
+        r = lb_cfg_fail(&p->ctx, err, "%s", msg ? msg : "out of memory");
+        free(msg);
+        return r;
+    }
+    p->ctx.px = NULL;
+    p->ctx.es = es;
+    p->sec = SEC_ERRORS;
+    return 0;
+}
+
 static int open_section(struct parser *p, struct lk_cfgline *ln, char **err)
 {
     const char *s = ln->argv[0];
@@ -920,6 +941,8 @@ static int open_section(struct parser *p, struct lk_cfgline *ln, char **err)
         return open_userlist(p, ln, err);
     if (strcmp(s, "resolvers") == 0)
         return open_resolvers(p, ln, err);
+    if (strcmp(s, "http-errors") == 0)
+        return open_errors(p, ln, err);
     for (i = 0; unsupported_sections[i]; i++)
         if (strcmp(s, unsupported_sections[i]) == 0)
             return lb_cfg_fail(&p->ctx, err, "section '%s' is not supported by lbd", s);
@@ -970,6 +993,8 @@ static int parse_line(struct parser *p, struct lk_cfgline *ln, char **err)
         return run_kw(p, lb_userlist_kws, ln, err);
     case SEC_RESOLVERS:
         return run_kw(p, lb_resolvers_kws, ln, err);
+    case SEC_ERRORS:
+        return run_kw(p, lb_errsec_kws, ln, err);
     default:
         return run_kw(p, lb_proxy_kws, ln, err);
     }
@@ -1094,6 +1119,7 @@ struct lb_cfg *lb_cfg_free(struct lb_cfg *cfg)
     lb_logtargets_free(cfg->global.logs);
     lb_userlist_free_all(cfg->userlists);
     lb_resolvers_free_all(cfg->resolvers);
+    lb_errsec_free_all(cfg->errsecs);
     free(cfg->global.pidfile);
     free(cfg->global.node);
     free(cfg->global.description);

@@ -20,6 +20,7 @@ struct lb_cfgctx {
     unsigned line;
     struct lb_userlist *ul;   /* userlist section being read */
     struct lb_resolvers *res; /* resolvers section being read */
+    struct lb_errsec *es;     /* http-errors section being read */
 };
 
 /* Which sections accept a proxy keyword: LB_CAP_* bits in lk_cfgkw.flags. */

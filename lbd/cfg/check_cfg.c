@@ -9,6 +9,8 @@
 #include "common/compiler.h"
 #include "lbd/cfg/check_cfg.h"
 
+/* The definition's text fields have checkd's registration sizes: a value
+ * that does not fit is refused at its line (text_arg), never cut. */
 static int set_text(char *dst, size_t cap, const char *src)
 {
     if (strlen(src) >= cap)
@@ -21,6 +23,7 @@ static int set_text(char *dst, size_t cap, const char *src)
  * (conditionally passed, which lbd has no server state for). */
 static int status_arg(const char *kw, const char *v, uint8_t *out)
 {
+    /* each list is what HAProxy's own parser accepts for that option */
     static const char *const ok[] = {"L7OK", "L6OK", "L4OK", NULL};
     static const char *const bad[] = {"L7RSP", "L7STS", "L6RSP", "L4CON", NULL};
     static const char *const tout[] = {"L7TOUT", "L6TOUT", "L4TOUT", NULL};
@@ -82,6 +85,8 @@ static int parse_send(struct lb_cfgctx *ctx,
 {
     int bin = strncmp(argv[1], "send-binary", 11) == 0, n;
 
+    /* send-lf and send-binary-lf are common in published configs with
+     * plain text: accepted as such, only real expressions are refused */
     /* a log-format without any %-expression is its literal text */
     if (strstr(argv[1], "-lf") && argc > 2 && strchr(argv[2], '%'))
         return lb_cfg_fail(ctx, err,
@@ -197,6 +202,7 @@ static int parse_expect(struct lb_cfgctx *ctx,
         if (*m == '!')
             c->neg = 1;
         k = feed_tc_match_parse(m + (*m == '!'));
+        /* a name feed_tc_match_parse() knows but HAProxy's tcp-check does not */
         if (k == FEED_TC_LINE)
             k = -1; /* checkd's own (agents), not a tcp-check word */
         /* string-lf/binary-lf with a literal pattern is that pattern */
@@ -261,26 +267,315 @@ static int parse_step(struct lb_cfgctx *ctx,
                        a);
 }
 
+/* The proxy's check definition, made at its first check keyword. */
+static struct lb_check_cfg *chk_get(struct lb_proxy *px)
+{
+    if (!px->chk)
+        px->chk = calloc(1, sizeof(*px->chk));
+    return px->chk;
+}
+
 int lb_check_tcpcheck_kw(struct lb_cfgctx *ctx, int argc, char **argv, char **err)
 {
     struct lb_proxy *px = ctx->px;
+    struct lb_check_cfg *c;
 
+    /* HAProxy copies a defaults section's tcp-check rules only into
+     * backends that have none; lbd keeps them per backend, where they
+     * work the same, and refuses them in defaults rather than guess */
     if (!(px->cap & LB_CAP_BE) || (px->cap & LB_CAP_DEF))
         return lb_cfg_fail(ctx, err, "tcp-check: only in backend and listen sections with lbd");
-    if (!px->chk) {
-        px->chk = calloc(1, sizeof(*px->chk));
-        if (!px->chk)
-            return lb_cfg_fail(ctx, err, "out of memory");
-        px->chk->file = ctx->file;
-        px->chk->line = ctx->line;
-    }
-    if (px->chk->nsteps >= FEED_TC_MAX_STEPS)
+    if (!(c = chk_get(px)))
+        return lb_cfg_fail(ctx, err, "out of memory");
+    if (!c->tcp.line)
+        c->tcp = (struct lb_check_pos){ctx->file, ctx->line};
+    if (c->nsteps >= FEED_TC_MAX_STEPS)
         return lb_cfg_fail(ctx, err, "tcp-check: more than %d steps are not supported by lbd",
                            FEED_TC_MAX_STEPS);
-    if (parse_step(ctx, argc, argv, &px->chk->steps[px->chk->nsteps], err))
+    if (parse_step(ctx, argc, argv, &c->steps[c->nsteps], err))
         return LK_CFG_FATAL;
-    px->chk->nsteps++;
+    c->nsteps++;
     return 0;
+}
+
+/* A text argument into a fixed field: checkd's registration has the same
+ * sizes, so a longer one is refused here rather than cut on the wire. */
+static int text_arg(struct lb_cfgctx *ctx,
+                    const char *kw,
+                    char *dst,
+                    size_t cap,
+                    const char *v,
+                    char **err)
+{
+    if (set_text(dst, cap, v) < 0)
+        return lb_cfg_fail(ctx, err, "%s: '%s' is longer than the %zu bytes lbd supports", kw, v,
+                           cap - 1);
+    return 0;
+}
+
+/* "http-check send [meth M] [uri U] [ver V] [hdr NAME VALUE]... [body B]
+ * [comment C]": HAProxy's log-format forms (uri-lf, body-lf, %[...] in a
+ * header) are refused, as checkd sends literal requests only. */
+static int http_send(struct lb_cfgctx *ctx,
+                     struct lb_check_cfg *c,
+                     int argc,
+                     char **argv,
+                     char **err)
+{
+    static const char kw[] = "http-check send";
+    char hdr[FEED_HDR_MAX + 1];
+    const char *k;
+    int i;
+
+    for (i = 2; i < argc; i += 2) {
+        k = argv[i];
+        if (strcmp(k, "hdr") == 0 && i + 2 < argc && c->nhdrs < FEED_MAX_HDRS &&
+            !strstr(argv[i + 2], "%[")) {
+            snprintf(hdr, sizeof(hdr), "%s: %s", argv[i + 1], argv[i + 2]);
+            if (text_arg(ctx, kw, c->hdrs[c->nhdrs++], FEED_HDR_MAX, hdr, err))
+                return LK_CFG_FATAL;
+            i++;
+        } else if (i + 1 >= argc) {
+            break;
+        } else if (strcmp(k, "meth") == 0) {
+            if (text_arg(ctx, kw, c->method, sizeof(c->method), argv[i + 1], err))
+                return LK_CFG_FATAL;
+        } else if (strcmp(k, "uri") == 0) {
+            if (text_arg(ctx, kw, c->uri, sizeof(c->uri), argv[i + 1], err))
+                return LK_CFG_FATAL;
+        } else if (strcmp(k, "ver") == 0) {
+            if (text_arg(ctx, kw, c->version, sizeof(c->version), argv[i + 1], err))
+                return LK_CFG_FATAL;
+        } else if (strcmp(k, "body") == 0 && strlen(argv[i + 1]) < sizeof(c->body)) {
+            set_text(c->body, sizeof(c->body), argv[i + 1]);
+        } else if (strcmp(k, "comment") != 0) {
+            break; /* a comment names the rule in HAProxy's messages only */
+        }
+    }
+    if (i < argc)
+        return lb_cfg_fail(ctx, err,
+                           "http-check send: '%s' not supported by lbd (meth M, uri U, ver V, "
+                           "at most %d hdr NAME VALUE without %%[...], body B of less than "
+                           "512 bytes, comment C; uri-lf and body-lf are not)",
+                           argv[i], FEED_MAX_HDRS);
+    return 0;
+}
+
+/* "http-check expect [comment C] [!] status|rstatus|string|rstring ARG
+ * [comment C]" */
+static int http_expect(struct lb_cfgctx *ctx,
+                       struct lb_check_cfg *c,
+                       int argc,
+                       char **argv,
+                       char **err)
+{
+    int i = 2, neg = 0, e = -EINVAL;
+
+    while (i + 1 < argc && strcmp(argv[i], "comment") == 0)
+        i += 2;
+    if (i < argc && strcmp(argv[i], "!") == 0) {
+        neg = 1;
+        i++;
+    }
+    if (i + 2 < argc && strcmp(argv[i + 2], "comment") == 0 && i + 4 == argc)
+        argc -= 2;
+    if (i + 2 == argc)
+        e = feed_expect_parse(argv[i]);
+    if (e <= FEED_EXPECT_DEFAULT)
+        return lb_cfg_fail(ctx, err,
+                           "http-check expect: only '[comment C] [!] status|rstatus|string|rstring "
+                           "ARG' is supported by lbd (not hdr, fhdr, string-lf, min-recv, "
+                           "*-status, on-success, on-error, status-code)");
+    if (text_arg(ctx, "http-check expect", c->expect_arg, sizeof(c->expect_arg), argv[i + 1], err))
+        return LK_CFG_FATAL;
+    c->expect = (enum feed_expect)e;
+    c->expect_not = neg;
+    return 0;
+}
+
+int lb_check_httpcheck_kw(struct lb_cfgctx *ctx, int argc, char **argv, char **err)
+{
+    struct lb_check_cfg *c;
+    struct lb_check_pos *at;
+    int send = strcmp(argv[1], "send") == 0;
+
+    if (strcmp(argv[1], "comment") == 0 && argc == 3)
+        return 0; /* names the rules in HAProxy's messages only */
+    if (!send && strcmp(argv[1], "expect") != 0)
+        return lb_cfg_fail(ctx, err, "http-check %s: not supported by lbd (send, expect, comment)",
+                           argv[1]);
+    if (!(c = chk_get(ctx->px)))
+        return lb_cfg_fail(ctx, err, "out of memory");
+    /* a refused line fails the load: what it wrote is never used */
+    if (send ? http_send(ctx, c, argc, argv, err) : http_expect(ctx, c, argc, argv, err))
+        return LK_CFG_FATAL;
+    /* HAProxy runs several in sequence; checkd runs one request and one
+     * expectation, so a second one (here or in defaults) is refused */
+    at = send ? &c->send : &c->expect_at;
+    if (at->line)
+        return lb_cfg_fail(ctx, err,
+                           "http-check %s: a second one (at %s:%u there is one) is not "
+                           "supported by lbd: it runs one request and one expectation",
+                           argv[1], at->file, at->line);
+    *at = (struct lb_check_pos){ctx->file, ctx->line};
+    return 0;
+}
+
+int lb_check_galera_kw(struct lb_cfgctx *ctx, int argc, char **argv, char **err)
+{
+    struct lb_check_cfg *c;
+    int i = 3, pw = 0, donor = 0;
+
+    if (argc >= 3 && strcmp(argv[1], "user") == 0) {
+        if (i + 1 < argc && strcmp(argv[i], "password") == 0) {
+            pw = i + 1;
+            i += 2;
+        }
+        if (i < argc && strcmp(argv[i], "allow-donor") == 0) {
+            donor = 1;
+            i++;
+        }
+    }
+    if (argc < 3 || strcmp(argv[1], "user") != 0 || i != argc)
+        return lb_cfg_fail(
+            ctx, err, "galera-check: expected 'galera-check user U [password P] [allow-donor]'");
+    if (!(c = chk_get(ctx->px)))
+        return lb_cfg_fail(ctx, err, "out of memory");
+    if (text_arg(ctx, "galera-check", c->galera_user, sizeof(c->galera_user), argv[2], err) ||
+        (pw && text_arg(ctx, "galera-check", c->galera_password, sizeof(c->galera_password),
+                        argv[pw], err)))
+        return LK_CFG_FATAL;
+    c->galera = 1;
+    /* clustercheck's AVAILABLE_WHEN_DONOR: a donor whose state transfer does
+     * not block it (mariabackup) keeps taking writes */
+    c->galera_allow_donor = donor;
+    return 0;
+}
+
+/* "option httpchk [METH] [URI] [VER]": one argument is the URI, as in
+ * HAProxy. */
+static int httpchk_args(struct lb_cfgctx *ctx,
+                        struct lb_check_cfg *c,
+                        int argc,
+                        char **argv,
+                        char **err)
+{
+    static const char kw[] = "option httpchk";
+
+    if (argc == 3)
+        return text_arg(ctx, kw, c->uri, sizeof(c->uri), argv[2], err) ? LK_CFG_FATAL : 0;
+    if (text_arg(ctx, kw, c->method, sizeof(c->method), argv[2], err) ||
+        text_arg(ctx, kw, c->uri, sizeof(c->uri), argv[3], err) ||
+        (argc >= 5 && text_arg(ctx, kw, c->version, sizeof(c->version), argv[4], err)))
+        return LK_CFG_FATAL;
+    return 0;
+}
+
+int lb_check_option_args(struct lb_cfgctx *ctx, int argc, char **argv, char **err)
+{
+    const char *o = argv[1];
+    struct lb_check_cfg *c = chk_get(ctx->px);
+    int helo;
+
+    if (!c)
+        return lb_cfg_fail(ctx, err, "out of memory");
+    if (strcmp(o, "httpchk") == 0)
+        return httpchk_args(ctx, c, argc, argv, err);
+    if (argc < 4)
+        return 0; /* "option smtpchk X" alone: HAProxy's default greeting */
+    if (strcmp(o, "mysql-check") == 0 || strcmp(o, "pgsql-check") == 0)
+        return text_arg(ctx, o, o[0] == 'm' ? c->mysql_user : c->pgsql_user, sizeof(c->mysql_user),
+                        argv[3], err)
+                   ? LK_CFG_FATAL
+                   : 0;
+    /* smtpchk: HAProxy sends "EHLO|HELO domain" as given, anything else as
+     * its default */
+    helo = strcmp(argv[2], "EHLO") == 0 || strcmp(argv[2], "HELO") == 0;
+    if ((size_t)snprintf(c->ehlo, sizeof(c->ehlo), "%s %s", helo ? argv[2] : "HELO",
+                         helo ? argv[3] : "localhost") >= sizeof(c->ehlo))
+        return lb_cfg_fail(ctx, err, "option smtpchk: domain '%s' too long", argv[3]);
+    return 0;
+}
+
+int lb_check_cfg_inherit(struct lb_proxy *px, const struct lb_proxy *def)
+{
+    if (!def->chk)
+        return 0;
+    px->chk = malloc(sizeof(*px->chk));
+    if (!px->chk)
+        return -ENOMEM;
+    *px->chk = *def->chk;
+    return 0;
+}
+
+static void copy(char *dst, size_t cap, const char *src)
+{
+    if (src[0])
+        snprintf(dst, cap, "%s", src);
+}
+
+static enum feed_kind check_kind(unsigned opts)
+{
+    static const struct {
+        unsigned opt;
+        enum feed_kind kind;
+    } map[] = {
+        {LB_OPT_MYSQL_CHECK, FEED_KIND_MYSQL},       {LB_OPT_HTTPCHK, FEED_KIND_HTTP},
+        {LB_OPT_TCP_CHECK, FEED_KIND_TCPCHK},        {LB_OPT_REDIS_CHECK, FEED_KIND_REDIS},
+        {LB_OPT_PGSQL_CHECK, FEED_KIND_PGSQL},       {LB_OPT_SMTPCHK, FEED_KIND_SMTP},
+        {LB_OPT_SSL_HELLO_CHK, FEED_KIND_SSL_HELLO},
+    };
+    size_t i;
+
+    for (i = 0; i < LK_ARRAY_SIZE(map); i++)
+        if (opts & map[i].opt)
+            return map[i].kind;
+    return FEED_KIND_TCP;
+}
+
+void lb_check_target(const struct lb_proxy *px, struct feed_target *t)
+{
+    const struct lb_check_cfg *c = px->chk;
+    unsigned i;
+
+    /* no check keyword but the option: the registration keeps the defaults
+     * feed_target_defaults() wrote (HAProxy's OPTIONS / HTTP/1.0) */
+    t->kind = check_kind(px->options);
+    if (!c)
+        return;
+    if (t->kind == FEED_KIND_TCPCHK) {
+        t->nsteps = c->nsteps;
+        memcpy(t->steps, c->steps, sizeof(t->steps));
+    }
+    /* the request and expectation are kept when galera-check changes the
+     * kind (as when they were read in order, whatever the order) */
+    if (px->options & LB_OPT_HTTPCHK) {
+        copy(t->method, sizeof(t->method), c->method);
+        copy(t->uri, sizeof(t->uri), c->uri);
+        copy(t->version, sizeof(t->version), c->version);
+        copy(t->body, sizeof(t->body), c->body);
+        for (i = 0; i < c->nhdrs; i++)
+            copy(t->hdrs[t->nhdrs++], FEED_HDR_MAX, c->hdrs[i]);
+        if (c->expect_at.line) {
+            t->expect = c->expect;
+            t->expect_not = c->expect_not;
+            copy(t->expect_arg, sizeof(t->expect_arg), c->expect_arg);
+        }
+    }
+    if (t->kind == FEED_KIND_MYSQL)
+        copy(t->user, sizeof(t->user), c->mysql_user);
+    else if (t->kind == FEED_KIND_PGSQL)
+        copy(t->user, sizeof(t->user), c->pgsql_user);
+    else if (t->kind == FEED_KIND_SMTP)
+        copy(t->ehlo, sizeof(t->ehlo), c->ehlo);
+    /* galera-check is lbd's own: it replaces whichever check the options
+     * asked for, as it did when it was read after them */
+    if (c->galera) {
+        t->kind = FEED_KIND_GALERA;
+        copy(t->user, sizeof(t->user), c->galera_user);
+        copy(t->password, sizeof(t->password), c->galera_password);
+        t->allow_donor = c->galera_allow_donor;
+    }
 }
 
 int lb_check_validate(const struct lb_proxy *px, char **err)
@@ -289,8 +584,8 @@ int lb_check_validate(const struct lb_proxy *px, char **err)
         return lk_cfg_err(err,
                           "%s:%u: %s '%s': tcp-check rules without 'option tcp-check' (HAProxy "
                           "ignores them with a warning; lbd refuses them)",
-                          px->chk->file, px->chk->line, px->cap & LB_CAP_FE ? "listen" : "backend",
-                          px->name);
+                          px->chk->tcp.file, px->chk->tcp.line,
+                          px->cap & LB_CAP_FE ? "listen" : "backend", px->name);
     return 0;
 }
 

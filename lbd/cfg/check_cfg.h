@@ -1,26 +1,77 @@
-/* check_cfg.h - the health-check keywords of a backend that become step
- * lists: HAProxy 2.6's "tcp-check" lines (the steps of "option tcp-check").
+/* check_cfg.h - the health-check keywords of a backend, parsed once at
+ * their line into a typed check definition: HAProxy 2.6's "tcp-check"
+ * steps, the arguments of "option httpchk|mysql-check|pgsql-check|smtpchk",
+ * "http-check send|expect|comment" and lbd's "galera-check".
  *
- * Each "tcp-check" line is parsed at its own line into one step; forms lbd
- * does not run (log-format sends and expects, set-var, ssl/send-proxy/sni
- * connects, status-code) are refused there with the keyword and a hint. */
+ * Forms checkd does not run (log-format sends and expects, set-var,
+ * ssl/send-proxy/sni connects, status-code, a second http-check send or
+ * expect) are refused at their FILE:LINE with the keyword and a hint.
+ * lb_check_target() writes what checkd needs from the definition; nothing
+ * reads the config text again. */
 #ifndef LB_CHECK_CFG_H
 #define LB_CHECK_CFG_H
 
 #include "lbd/cfg/cfg.h"
 #include "proto/feed.h"
 
-/* The tcp-check steps of a proxy (owned by it, px->chk). */
+/* Where a keyword was read (the file name is owned by the config). */
+struct lb_check_pos {
+    const char *file;
+    unsigned line; /* 0: no such line */
+};
+
+/* The check definition of a proxy (owned by it, px->chk; a backend starts
+ * from a copy of its defaults section's). Text fields are "" when unset;
+ * a later line overwrites what it sets, as the last line wins in HAProxy. */
 struct lb_check_cfg {
+    /* tcp-check */
     struct feed_tcstep steps[FEED_TC_MAX_STEPS];
     unsigned nsteps;
-    const char *file; /* the first tcp-check line, for messages */
-    unsigned line;
+    struct lb_check_pos tcp; /* the first tcp-check line */
+    /* option httpchk [METH] [URI] [VER] and http-check send */
+    char method[16], uri[512], version[16], body[512];
+    char hdrs[FEED_MAX_HDRS][FEED_HDR_MAX];
+    unsigned nhdrs;
+    struct lb_check_pos send; /* the http-check send line */
+    /* http-check expect [!] KIND ARG */
+    enum feed_expect expect;
+    int expect_not;
+    char expect_arg[FEED_HDR_MAX];
+    struct lb_check_pos expect_at;
+    /* option mysql-check user U, option pgsql-check user U */
+    char mysql_user[64], pgsql_user[64];
+    char ehlo[128]; /* option smtpchk EHLO|HELO DOMAIN, as sent */
+    /* galera-check user U [password P] [allow-donor]: the check kind
+     * becomes galera; allow_donor: Donor/Desynced counts as up */
+    int galera, galera_allow_donor;
+    char galera_user[64], galera_password[128];
 };
 
 /* The "tcp-check ..." keyword handler (argv[0] == "tcp-check"): appends a
  * step to ctx->px->chk, allocating it. LK_CFG_FATAL with *err on error. */
 int lb_check_tcpcheck_kw(struct lb_cfgctx *ctx, int argc, char **argv, char **err);
+
+/* The "http-check ..." keyword handler: one send, one expect (checkd runs
+ * one request and one expectation), comments. LK_CFG_FATAL with *err. */
+int lb_check_httpcheck_kw(struct lb_cfgctx *ctx, int argc, char **argv, char **err);
+
+/* The "galera-check user U [password P] [allow-donor]" keyword handler. */
+int lb_check_galera_kw(struct lb_cfgctx *ctx, int argc, char **argv, char **err);
+
+/* The arguments of a check option: argv[0] is "option", argv[1] the
+ * option's name (httpchk, mysql-check, pgsql-check, smtpchk), argc > 2.
+ * Stores them in ctx->px->chk; the arity was checked by the caller.
+ * 0, or LK_CFG_FATAL with *err. */
+int lb_check_option_args(struct lb_cfgctx *ctx, int argc, char **argv, char **err);
+
+/* A new proxy's check definition from its defaults section's (def may have
+ * none). px->chk must be NULL. 0 or -ENOMEM. */
+int lb_check_cfg_inherit(struct lb_proxy *px, const struct lb_proxy *def);
+
+/* Fill the check fields of checkd's registration t (already holding its
+ * defaults, id and address) from px's options and check definition: the
+ * kind, the request, the expectation, users, steps. px is only read. */
+void lb_check_target(const struct lb_proxy *px, struct feed_target *t);
 
 /* Cross-check a proxy once read: tcp-check lines without "option
  * tcp-check" are refused (HAProxy ignores them with a warning). 0 or

@@ -12,6 +12,7 @@
 #include "common/cfgkw.h"
 #include "common/cfglex.h"
 #include "common/log.h"
+#include "common/strbuf.h"
 #include "lbd/cfg/cfg.h"
 #include "lbd/cfg/http_cfg.h"
 #include "lbd/cfg/proxy.h"
@@ -72,26 +73,28 @@ static void builtin_init(void)
     }
 }
 
-static const struct lb_errmsg *px_errfile(const struct lb_proxy *px, int status)
+const struct lb_errslot *lb_http_errslot(const struct lb_proxy *px,
+                                         const struct lb_proxy *px2,
+                                         int status)
 {
-    const struct lb_http_px *h = px ? px->http : NULL;
-    size_t i;
+    const struct lb_errslot *e = NULL;
 
-    for (i = 0; h && i < h->nerrfiles; i++)
-        if (h->errfiles[i].status == status)
-            return &h->errfiles[i];
-    return NULL;
+    if (px && px->http)
+        e = lb_errpages_get(&px->http->errpages, status);
+    if (!e && px2 && px2->http)
+        e = lb_errpages_get(&px2->http->errpages, status);
+    return e;
 }
 
 const struct lb_errmsg *lb_http_errmsg(const struct lb_proxy *px,
                                        const struct lb_proxy *px2,
                                        int status)
 {
-    const struct lb_errmsg *e;
+    const struct lb_errslot *e = lb_http_errslot(px, px2, status);
     size_t i;
 
-    if ((e = px_errfile(px, status)) || (e = px_errfile(px2, status)))
-        return e;
+    if (e && !e->reply)
+        return &e->msg;
     pthread_once(&builtin_once, builtin_init);
     for (i = 0; i < LK_ARRAY_SIZE(builtin); i++)
         if (builtin_msgs[i].status == status && builtin_msgs[i].data)
@@ -125,13 +128,14 @@ struct lb_http_px *lb_http_px_free(struct lb_http_px *h)
     switch_free(h->switching);
     lb_rule_list_free(h->reqrules);
     lb_rule_list_free(h->rsprules);
+    lb_rule_list_free(h->afterrules);
     lb_rule_list_free(h->redirects);
     lb_rule_list_free(h->tcp_conn);
     lb_rule_list_free(h->tcp_content);
     lb_stick_list_free(h->sticks);
     lb_acl_set_free(h->acls);
-    for (i = 0; i < h->nerrfiles; i++)
-        free(h->errfiles[i].data);
+    lb_errpages_clear(&h->errpages);
+    lb_comp_cfg_free(h->comp);
     free(h->cookie);
     free(h->cookie_domain);
     free(h->monitor_uri);
@@ -166,7 +170,6 @@ int lb_http_px_inherit(struct lb_proxy *px, const struct lb_proxy *def)
 {
     const struct lb_http_px *d = def->http;
     struct lb_http_px *h;
-    size_t i;
 
     if (!d)
         return 0;
@@ -174,18 +177,12 @@ int lb_http_px_inherit(struct lb_proxy *px, const struct lb_proxy *def)
         return -ENOMEM;
     /* the defaults' own rules run first; a defaults "from" another keeps
      * the chain through its own def pointer */
-    h->def = (d->reqrules || d->rsprules || d->redirects || d->def) ? d : NULL;
+    h->def = (d->reqrules || d->rsprules || d->afterrules || d->redirects || d->def) ? d : NULL;
     h->rules_file = d->rules_file;
     h->rules_line = d->rules_line;
-    for (i = 0; i < d->nerrfiles; i++) {
-        h->errfiles[i].status = d->errfiles[i].status;
-        h->errfiles[i].len = d->errfiles[i].len;
-        h->errfiles[i].data = malloc(d->errfiles[i].len + 1);
-        if (!h->errfiles[i].data)
-            return -ENOMEM;
-        memcpy(h->errfiles[i].data, d->errfiles[i].data, d->errfiles[i].len);
-        h->nerrfiles = i + 1;
-    }
+    if (lb_errpages_inherit(&h->errpages, &d->errpages) < 0 ||
+        (d->comp && !(h->comp = lb_comp_cfg_dup(d->comp))))
+        return -ENOMEM;
     if (d->monitor_uri && (px->cap & (LB_CAP_FE | LB_CAP_DEF))) {
         if (!(h->monitor_uri = strdup(d->monitor_uri)))
             return -ENOMEM;
@@ -229,8 +226,7 @@ static int pfail(struct lb_cfgctx *ctx, char **err, const char *fmt, ...)
     va_list ap;
 
     va_start(ap, fmt);
-    if (vasprintf(&msg, fmt, ap) < 0)
-        msg = NULL;
+    msg = lk_vfmt(fmt, ap);
     va_end(ap);
     return fail(ctx, err, msg ? -EINVAL : -ENOMEM, msg);
 }
@@ -327,6 +323,21 @@ static int kw_http_request(int argc, char **argv, void *vctx, char **err)
 static int kw_http_response(int argc, char **argv, void *vctx, char **err)
 {
     return add_rule(vctx, rsp_list, LB_RULE_RSP, argc, argv, err);
+}
+
+static struct lb_rule **after_list(struct lb_http_px *h)
+{
+    return &h->afterrules;
+}
+
+static int kw_http_after(int argc, char **argv, void *vctx, char **err)
+{
+    struct lb_cfgctx *ctx = vctx;
+
+    if ((ctx->px->cap & LB_CAP_DEF) && !ctx->px->name) /* HAProxy's rule, and words */
+        return lb_cfg_fail(ctx, err,
+                           "'http-after-response' not allowed in anonymous 'defaults' section.");
+    return add_rule(vctx, after_list, LB_RULE_AFTER, argc, argv, err);
 }
 
 static int kw_redirect(int argc, char **argv, void *vctx, char **err)
@@ -527,61 +538,36 @@ static int kw_cookie(int argc, char **argv, void *vctx, char **err)
     return r < 0 ? fail(ctx, err, r, msg) : 0;
 }
 
-static int read_errorfile(const char *path, char **ret, size_t *ret_len)
-{
-    struct stat st;
-    char *data;
-    ssize_t n;
-    int fd, r = 0;
-
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    if (fstat(fd, &st) < 0 || st.st_size > 65536) {
-        close(fd);
-        return -EFBIG;
-    }
-    data = malloc((size_t)st.st_size + 1);
-    n = data ? read(fd, data, (size_t)st.st_size) : -1;
-    if (n != st.st_size) {
-        free(data);
-        r = -EIO;
-    } else {
-        *ret = data;
-        *ret_len = (size_t)n;
-    }
-    close(fd);
-    return r;
-}
-
-static int kw_errorfile(int argc, char **argv, void *vctx, char **err)
+/* errorfile, errorfiles, http-error (lbd/cfg/errfile.c reads them into
+ * the proxy's pages) and compression (lbd/http/comp.c): the module's
+ * warning passes, its message gets our prefix. */
+static int kw_errpages(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
     struct lb_http_px *h = http_of(ctx);
-    struct lb_errmsg *e = NULL;
-    uint64_t code;
-    size_t i;
+    size_t bs = ctx->cfg->global.bufsize ? ctx->cfg->global.bufsize : 16384;
+    char *msg = NULL;
     int r;
 
     if (!h)
         return fail(ctx, err, -ENOMEM, NULL);
-    if (lk_parse_uint(argv[1], 200, 599, &code) < 0)
-        return pfail(ctx, err, "errorfile: expected 'errorfile CODE FILE'");
-    for (i = 0; i < h->nerrfiles; i++)
-        if (h->errfiles[i].status == (int)code)
-            e = &h->errfiles[i];
-    if (!e && h->nerrfiles == LB_HTTP_NERR)
-        return pfail(ctx, err, "errorfile: too many error files");
-    if (!e)
-        e = &h->errfiles[h->nerrfiles++];
-    free(e->data);
-    e->data = NULL;
-    e->len = 0;
-    e->status = (int)code;
-    r = read_errorfile(argv[2], &e->data, &e->len);
-    if (r < 0)
-        return pfail(ctx, err, "errorfile: cannot read '%s': %s", argv[2], strerror(-r));
-    return 0;
+    if (strcmp(argv[0], "errorfile") == 0)
+        r = lb_errpages_errorfile(&h->errpages, argc, argv, bs, ctx->file, ctx->line, &msg);
+    else if (strcmp(argv[0], "errorfiles") == 0)
+        r = lb_errpages_errorfiles(&h->errpages, argc, argv, ctx->file, ctx->line, &msg);
+    else if (strncmp(argv[0], "errorloc", 8) == 0)
+        r = lb_errpages_errorloc(&h->errpages, argc, argv, &msg);
+    else if (strcmp(argv[0], "http-error") == 0)
+        r = lb_errpages_http_error(&h->errpages, h->acls, argc, argv, bs, ctx->file, ctx->line,
+                                   &msg);
+    else if ((r = lb_comp_kw(&h->comp, (ctx->px->cap & LB_CAP_DEF) != 0, argc, argv, ctx->file,
+                             ctx->line, &msg)) == 1)
+        r = LK_CFG_WARN; /* compression's warning, logged */
+    if (r >= 0) {
+        free(msg);
+        return r;
+    }
+    return fail(ctx, err, r, msg);
 }
 
 static int kw_retry_on(int argc, char **argv, void *vctx, char **err)
@@ -603,7 +589,8 @@ static int kw_retry_on(int argc, char **argv, void *vctx, char **err)
         else if (strcmp(argv[i], "junk-response") == 0)
             h->retry_on |= LB_RETRY_JUNK_RESPONSE;
         else if (strcmp(argv[i], "all-retryable-errors") == 0)
-            h->retry_on |= LB_RETRY_CONN_FAILURE | LB_RETRY_EMPTY_RESPONSE | LB_RETRY_JUNK_RESPONSE;
+            h->retry_on |= LB_RETRY_CONN_FAILURE | LB_RETRY_EMPTY_RESPONSE |
+                           LB_RETRY_JUNK_RESPONSE | LB_RETRY_ALL_RETRYABLE;
         else /* a retry policy half applied changes what a client sees: refuse */
             return pfail(ctx, err,
                          "retry-on %s: not supported by lbd (none, conn-failure, "
@@ -637,10 +624,14 @@ static int resolve_proxy(struct lb_cfg *cfg, struct lb_proxy *px, char **err)
 {
     struct lb_http_px *h = px->http;
     struct lb_switch *r;
+    char who[300];
     int ret = 0;
 
     if (!h)
         return 0;
+    snprintf(who, sizeof(who), "%s '%s'", lb_proxy_kind(px), px->name);
+    if (lb_errpages_resolve(&h->errpages, cfg, who, err) < 0)
+        ret = -EINVAL;
     for (r = h->switching; r; r = r->next) {
         unsigned bad =
             lb_cond_uses(r->cond) & (px->mode == LB_MODE_TCP ? LB_SMP_USE_REQ : LB_SMP_USE_PAYLOAD);
@@ -675,12 +666,14 @@ static int resolve_proxy(struct lb_cfg *cfg, struct lb_proxy *px, char **err)
                           h->stick_file, h->stick_line, lb_proxy_kind(px), px->name);
         ret = -EINVAL;
     }
-    if (px->mode == LB_MODE_TCP && (h->reqrules || h->rsprules || h->redirects || h->def)) {
+    if (px->mode == LB_MODE_TCP &&
+        (h->reqrules || h->rsprules || h->afterrules || h->redirects || h->def)) {
         lb_cfg_err_append(err, "%s:%u: %s '%s': http rules are not supported in mode tcp by lbd",
                           h->rules_file, h->rules_line, lb_proxy_kind(px), px->name);
         return -EINVAL;
     }
     if (lb_rule_resolve(h->reqrules, cfg, px->stk, h->rules_file, h->rules_line, err) < 0 ||
+        lb_rule_resolve(h->rsprules, cfg, px->stk, h->rules_file, h->rules_line, err) < 0 ||
         lb_rule_resolve(h->tcp_conn, cfg, px->stk, h->stick_file, h->stick_line, err) < 0 ||
         lb_rule_resolve(h->tcp_content, cfg, px->stk, h->stick_file, h->stick_line, err) < 0 ||
         lb_stick_resolve(h->sticks, cfg, px->stk, h->stick_file, h->stick_line, err) < 0)
@@ -725,9 +718,16 @@ const struct lk_cfgkw lb_http_kws[] = {
     {"use_backend", kw_use_backend, 1, -1, F},
     {"http-request", kw_http_request, 1, -1, D | FB},
     {"http-response", kw_http_response, 1, -1, D | FB},
+    {"http-after-response", kw_http_after, 1, -1, D | FB},
     {"redirect", kw_redirect, 2, -1, FB},
     {"cookie", kw_cookie, 1, -1, D | B},
-    {"errorfile", kw_errorfile, 2, 2, D | FB},
+    {"errorfile", kw_errpages, 0, -1, D | FB},
+    {"errorfiles", kw_errpages, 0, -1, D | FB},
+    {"http-error", kw_errpages, 0, -1, D | FB},
+    {"compression", kw_errpages, 0, -1, D | FB},
+    {"errorloc", kw_errpages, 0, -1, D | FB},
+    {"errorloc302", kw_errpages, 0, -1, D | FB},
+    {"errorloc303", kw_errpages, 0, -1, D | FB},
     {"retry-on", kw_retry_on, 1, -1, D | B},
     {"http-reuse", kw_http_reuse, 1, 1, D | B},
     {"tcp-request", kw_tcp_request, 1, -1, FB},

@@ -15,8 +15,10 @@
 #include <stddef.h>
 
 #include "common/cfgkw.h"
+#include "lbd/cfg/errfile.h"
 #include "lbd/core/proxy_types.h"
 #include "lbd/http/acl.h"
+#include "lbd/http/comp.h"
 #include "lbd/http/http_rules.h"
 
 enum lb_reuse {
@@ -31,6 +33,7 @@ enum lb_reuse {
 #define LB_RETRY_CONN_FAILURE   (1u << 0)
 #define LB_RETRY_EMPTY_RESPONSE (1u << 1)
 #define LB_RETRY_JUNK_RESPONSE  (1u << 2)
+#define LB_RETRY_ALL_RETRYABLE  (1u << 3) /* all-retryable-errors: first requests may reuse */
 
 /* cookie options */
 #define LB_COOKIE_INSERT   (1u << 0)
@@ -58,20 +61,12 @@ struct lb_switch {
     unsigned line;
 };
 
-/* A canned or configured error response: a complete HTTP message. */
-struct lb_errmsg {
-    int status;
-    char *data;
-    size_t len;
-};
-
-#define LB_HTTP_NERR 16
-
 struct lb_http_px {
     struct lb_acl_set *acls;
     struct lb_switch *switching; /* use_backend, in order */
     struct lb_rule *reqrules;    /* http-request, in order */
     struct lb_rule *rsprules;    /* http-response, in order */
+    struct lb_rule *afterrules;  /* http-after-response: every response, lbd's own too */
     struct lb_rule *redirects;   /* redirect statements (after http-request) */
     struct lb_rule *tcp_conn;    /* tcp-request connection (any mode) */
     struct lb_rule *tcp_content; /* tcp-request content (any mode) */
@@ -86,10 +81,10 @@ struct lb_http_px {
     size_t cookie_len;
     unsigned cookie_flags; /* LB_COOKIE_* */
     char *cookie_domain;
-    unsigned retry_on; /* LB_RETRY_* */
-    int reuse;         /* enum lb_reuse */
-    struct lb_errmsg errfiles[LB_HTTP_NERR];
-    size_t nerrfiles;
+    unsigned retry_on;                  /* LB_RETRY_* */
+    int reuse;                          /* enum lb_reuse */
+    struct lb_errpages errpages;        /* errorfile, errorfiles, http-error */
+    struct lb_comp_cfg *comp;           /* compression algo|type|offload, or NULL */
     struct lb_capture *capreq, *caprsp; /* "capture request|response header" */
     size_t ncapreq, ncaprsp;
     size_t capsize;    /* bytes a session needs to hold every capture */
@@ -119,11 +114,20 @@ int lb_http_cfg_resolve(struct lb_cfg *cfg, char **err);
 /* NULL-safe; returns NULL. */
 struct lb_http_px *lb_http_px_free(struct lb_http_px *h);
 
-/* The error response to send for `status`: the errorfile of `px` (then of
- * `px2`), else lbd's built-in page. Never NULL for the statuses lbd
- * generates (400, 403, 408, 414, 431, 500, 501, 502, 503, 504, 505). */
+/* The error response to send for `status`: the page `px` (the backend,
+ * or the frontend before one is chosen) sets, then `px2`'s (the
+ * frontend), as HAProxy looks them up, else lbd's built-in page. Never
+ * NULL for the statuses lbd generates (400, 403, 408, 414, 431, 500, 501,
+ * 502, 503, 504, 505). A slot with an http-error reply rule is returned
+ * by lb_http_errslot instead. */
 const struct lb_errmsg *lb_http_errmsg(const struct lb_proxy *px,
                                        const struct lb_proxy *px2,
                                        int status);
+
+/* The configured page for `status` (px first, then px2), or NULL: the
+ * built-in one applies. */
+const struct lb_errslot *lb_http_errslot(const struct lb_proxy *px,
+                                         const struct lb_proxy *px2,
+                                         int status);
 
 #endif

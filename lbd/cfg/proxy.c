@@ -22,6 +22,7 @@ static const char *const algo_names[LB_ALGO_MAX] = {
     [LB_ALGO_FIRST] = "first",
     [LB_ALGO_URI] = "uri",
     [LB_ALGO_HDR] = "hdr",
+    [LB_ALGO_RANDOM] = "random",
 };
 
 const char *lb_algo_name(enum lb_algo a)
@@ -52,25 +53,6 @@ static int strv_add(char ***v, size_t *n, const char *s)
     return 0;
 }
 
-/* Keep a line for a later module with the FILE:LINE it came from, so that
- * the module's errors name the keyword's own line. */
-static int extra_add(struct lb_proxy *px, const char *line, const char *file, unsigned lineno)
-{
-    const char **nf = realloc(px->extra_file, (px->nextra + 1) * sizeof(*nf));
-    unsigned *nl;
-
-    if (!nf)
-        return -ENOMEM;
-    px->extra_file = nf;
-    nl = realloc(px->extra_line, (px->nextra + 1) * sizeof(*nl));
-    if (!nl)
-        return -ENOMEM;
-    px->extra_line = nl;
-    nf[px->nextra] = file;
-    nl[px->nextra] = lineno;
-    return strv_add(&px->extra, &px->nextra, line);
-}
-
 static void strv_free(char **v, size_t n)
 {
     while (n)
@@ -80,14 +62,13 @@ static void strv_free(char **v, size_t n)
 
 static int inherit(struct lb_proxy *px, const struct lb_proxy *def)
 {
-    size_t i;
-
     px->mode = def->mode;
     px->options = def->options;
     px->retries = def->retries;
     px->to = def->to;
     px->maxconn = def->maxconn;
     px->algo = def->algo;
+    px->lbprm = def->lbprm;
     px->log_global = def->log_global;
     px->defsrv = def->defsrv;
     px->defsrv.name = NULL;
@@ -99,9 +80,8 @@ static int inherit(struct lb_proxy *px, const struct lb_proxy *def)
         return -ENOMEM;
     if (lb_logtargets_dup(def->logs, &px->logs) < 0)
         return -ENOMEM;
-    for (i = 0; i < def->nextra; i++)
-        if (extra_add(px, def->extra[i], def->extra_file[i], def->extra_line[i]) < 0)
-            return -ENOMEM;
+    if (lb_check_cfg_inherit(px, def) < 0)
+        return -ENOMEM;
     return lb_http_px_inherit(px, def);
 }
 
@@ -139,9 +119,6 @@ struct lb_proxy *lb_proxy_free(struct lb_proxy *px)
     free(px->servers);
     lb_logtargets_free(px->logs);
     strv_free(px->stats.auth, px->stats.nauth);
-    strv_free(px->extra, px->nextra);
-    free(px->extra_file);
-    free(px->extra_line);
     px->chk = lb_check_cfg_free(px->chk);
     lb_http_px_free(px->http);
     lb_stk_free(px->stk);
@@ -283,6 +260,59 @@ static int kw_default_backend(int argc, char **argv, void *vctx, char **err)
     return ctx->px->default_backend_name ? 0 : lb_cfg_fail(ctx, err, "out of memory");
 }
 
+/* balance uri's options: len N, depth N, whole, path-only */
+static int balance_uri_opts(struct lb_cfgctx *ctx, int argc, char **argv, char **err)
+{
+    struct lb_lbprm *p = &ctx->px->lbprm;
+    uint64_t v;
+    int i;
+
+    for (i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "whole") == 0) {
+            p->uri_whole = 1;
+        } else if (strcmp(argv[i], "path-only") == 0) {
+            p->uri_path_only = 1;
+        } else if (strcmp(argv[i], "len") == 0 || strcmp(argv[i], "depth") == 0) {
+            if (i + 1 >= argc)
+                return lb_cfg_fail(ctx, err, "balance uri: '%s' expects a positive integer",
+                                   argv[i]);
+            if (lb_cfg_uint(ctx, argv, i + 1, 1, 1u << 30, &v, err))
+                return LK_CFG_FATAL;
+            if (argv[i][0] == 'l')
+                p->uri_len = (unsigned)v;
+            else
+                p->uri_depth = (unsigned)v;
+            i++;
+        } else {
+            return lb_cfg_fail(ctx, err,
+                               "balance uri: unknown option '%s' (len, depth, whole, path-only)",
+                               argv[i]);
+        }
+    }
+    return 0;
+}
+
+/* balance random or random(N): N draws, default 2 */
+static int balance_random(struct lb_cfgctx *ctx, const char *a, char **err)
+{
+    char *end;
+    unsigned long v = 2;
+
+    if (a[6] == '(') {
+        v = strtoul(a + 7, &end, 10);
+        if (end == a + 7 || strcmp(end, ")") != 0 || v < 1 || v > 1000)
+            return lb_cfg_fail(ctx, err,
+                               "balance random: expected 'random(<draws>)' with draws 1..1000, "
+                               "got '%s'",
+                               a);
+    } else if (a[6]) {
+        return lb_cfg_fail(ctx, err, "balance: unknown algorithm '%s'", a);
+    }
+    ctx->px->algo = LB_ALGO_RANDOM;
+    ctx->px->lbprm.draws = (unsigned)v;
+    return 0;
+}
+
 static int kw_balance(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
@@ -292,26 +322,83 @@ static int kw_balance(int argc, char **argv, void *vctx, char **err)
 
     free(px->algo_arg);
     px->algo_arg = NULL;
+    px->lbprm.uri_whole = px->lbprm.uri_path_only = 0;
+    px->lbprm.uri_len = px->lbprm.uri_depth = 0;
     if (strncmp(a, "hdr(", 4) == 0) {
         size_t n = strlen(a);
 
         if (n < 6 || a[n - 1] != ')' || argc > 2)
-            return lb_cfg_fail(ctx, err, "balance: expected 'hdr(<name>)', got '%s'", a);
+            return lb_cfg_fail(ctx, err, "balance: expected 'hdr(<name>)', got '%s'%s", a,
+                               argc > 2 ? " (use_domain_only is not implemented)" : "");
         px->algo = LB_ALGO_HDR;
         px->algo_arg = strndup(a + 4, n - 5);
         return 0;
     }
+    if (strncmp(a, "random", 6) == 0) {
+        if (argc > 2)
+            return lb_cfg_fail(ctx, err, "balance random takes no option");
+        return balance_random(ctx, a, err);
+    }
     for (i = 0; i < LB_ALGO_MAX; i++)
-        if (i != LB_ALGO_HDR && strcmp(a, algo_names[i]) == 0)
+        if (i != LB_ALGO_HDR && i != LB_ALGO_RANDOM && strcmp(a, algo_names[i]) == 0)
             break;
     if (i == LB_ALGO_MAX)
         return lb_cfg_fail(ctx, err,
                            "balance: unknown algorithm '%s' (roundrobin, leastconn, source, "
-                           "first, uri, hdr(name))",
+                           "first, uri, hdr(name), random)",
                            a);
     if (argc > 2 && i != LB_ALGO_URI)
         return lb_cfg_fail(ctx, err, "balance %s takes no option", a);
     px->algo = (enum lb_algo)i;
+    return i == LB_ALGO_URI ? balance_uri_opts(ctx, argc, argv, err) : 0;
+}
+
+/* hash-type map-based|consistent [sdbm|djb2|wt6|crc32] [avalanche]; as in
+ * HAProxy 2.6, "consistent" without a function is sdbm with avalanche */
+static int kw_hash_type(int argc, char **argv, void *vctx, char **err)
+{
+    static const char *const fns[] = {"sdbm", "djb2", "wt6", "crc32"};
+    struct lb_cfgctx *ctx = vctx;
+    struct lb_lbprm *p = &ctx->px->lbprm;
+    size_t i;
+
+    if (strcmp(argv[1], "map-based") == 0)
+        p->hash_type = LB_HASH_MAP;
+    else if (strcmp(argv[1], "consistent") == 0)
+        p->hash_type = LB_HASH_CONSISTENT;
+    else
+        return lb_cfg_fail(ctx, err, "hash-type: expected 'map-based' or 'consistent', got '%s'",
+                           argv[1]);
+    p->hash_fn = LB_HFN_SDBM;
+    p->avalanche = argc < 3 && p->hash_type == LB_HASH_CONSISTENT;
+    if (argc < 3)
+        return 0;
+    for (i = 0; i < sizeof(fns) / sizeof(fns[0]); i++)
+        if (strcmp(argv[2], fns[i]) == 0)
+            break;
+    if (i == sizeof(fns) / sizeof(fns[0]))
+        return lb_cfg_fail(
+            ctx, err, "hash-type: unknown hash function '%s' (sdbm, djb2, wt6, crc32)", argv[2]);
+    p->hash_fn = (unsigned char)i;
+    if (argc > 3) {
+        if (strcmp(argv[3], "avalanche") != 0)
+            return lb_cfg_fail(ctx, err, "hash-type: unknown modifier '%s' (avalanche)", argv[3]);
+        p->avalanche = 1;
+    }
+    return 0;
+}
+
+/* hash-balance-factor N: 0 (off) or at least 100, as HAProxy 2.6 checks */
+static int kw_hash_balance_factor(int argc, char **argv, void *vctx, char **err)
+{
+    struct lb_cfgctx *ctx = vctx;
+    uint64_t v;
+
+    if (lb_cfg_uint(ctx, argv, 1, 0, 65535, &v, err))
+        return LK_CFG_FATAL;
+    if (v != 0 && v < 100)
+        return lb_cfg_fail(ctx, err, "hash-balance-factor: expects 0 or a value of 100 or more");
+    ctx->px->lbprm.balance_factor = (unsigned)v;
     return 0;
 }
 
@@ -364,35 +451,6 @@ static const char *option_suggest(const char *name)
         }
     }
     return best;
-}
-
-/* The option's arguments that later modules read (httpchk METH URI VER,
- * mysql-check user U) are kept verbatim with the proxy. */
-static int keep_line(struct lb_cfgctx *ctx, int argc, char **argv, int first, int words, char **err)
-{
-    char line[1024], *c;
-    size_t off = 0, start;
-    int i;
-
-    for (i = first; i < argc && off < sizeof(line); i++) {
-        start = off + (i > first);
-        off +=
-            (size_t)snprintf(line + off, sizeof(line) - off, "%s%s", i > first ? " " : "", argv[i]);
-        /* a quoted word with spaces stays one word for lb_http_cfg_split() */
-        for (c = line + start; words && off < sizeof(line) && c < line + off; c++)
-            if (*c == ' ')
-                *c = LB_CFG_WORD_SPACE;
-    }
-    if (off >= sizeof(line))
-        return lb_cfg_fail(ctx, err, "option line too long");
-    if (extra_add(ctx->px, line, ctx->file, ctx->line) < 0)
-        return lb_cfg_fail(ctx, err, "out of memory");
-    return 0;
-}
-
-static int option_keep_args(struct lb_cfgctx *ctx, int argc, char **argv, int first, char **err)
-{
-    return keep_line(ctx, argc, argv, first, 0, err);
 }
 
 static int option_validate_args(struct lb_cfgctx *ctx,
@@ -459,8 +517,10 @@ static int kw_option(int argc, char **argv, void *vctx, char **err)
     if (options[i].flag & LB_OPT_CHK_ANY)
         ctx->px->options &= ~LB_OPT_CHK_ANY;
     ctx->px->options |= options[i].flag;
-    if (argc > 2)
-        return option_keep_args(ctx, argc, argv, 0, err);
+    /* the check options' arguments go to the check definition; the others
+     * were checked for shape by option_validate_args() */
+    if (argc > 2 && (options[i].flag & LB_OPT_CHK_ARGS))
+        return lb_check_option_args(ctx, argc, argv, err);
     return 0;
 }
 
@@ -602,90 +662,14 @@ static int kw_stats(int argc, char **argv, void *vctx, char **err)
     return 0;
 }
 
-/* "http-check send|expect|comment": the forms checkd runs are checked here,
- * at the line, so that lbd -c refuses what would leave a backend unchecked.
- * Only one request and one expectation are run, so a second send or expect
- * line (HAProxy runs them in sequence) is refused too. */
-static int http_check_send(struct lb_cfgctx *ctx, int argc, char **argv, char **err)
+static int kw_httpcheck(int argc, char **argv, void *vctx, char **err)
 {
-    int i, nhdrs = 0;
-
-    for (i = 2; i < argc; i += 2) {
-        const char *k = argv[i];
-
-        if (strcmp(k, "hdr") == 0 && i + 2 < argc && ++nhdrs <= FEED_MAX_HDRS &&
-            !strstr(argv[i + 2], "%["))
-            i++;
-        else if ((strcmp(k, "meth") != 0 && strcmp(k, "uri") != 0 && strcmp(k, "ver") != 0 &&
-                  strcmp(k, "body") != 0 && strcmp(k, "comment") != 0) ||
-                 i + 1 >= argc || (strcmp(k, "body") == 0 && strlen(argv[i + 1]) >= 512))
-            return lb_cfg_fail(ctx, err,
-                               "http-check send: '%s' not supported by lbd (meth M, uri U, ver V, "
-                               "at most %d hdr NAME VALUE without %%[...], body B of less than "
-                               "512 bytes, comment C; uri-lf and body-lf are not)",
-                               k, FEED_MAX_HDRS);
-    }
-    return 0;
+    return lb_check_httpcheck_kw(vctx, argc, argv, err);
 }
 
-static int http_check_expect(struct lb_cfgctx *ctx, int argc, char **argv, char **err)
+static int kw_galera(int argc, char **argv, void *vctx, char **err)
 {
-    int i = 2;
-
-    while (i + 1 < argc && strcmp(argv[i], "comment") == 0)
-        i += 2;
-    if (i < argc && strcmp(argv[i], "!") == 0)
-        i++;
-    if (i + 2 < argc && strcmp(argv[i + 2], "comment") == 0 && i + 4 == argc)
-        argc -= 2;
-    if (i + 2 != argc || feed_expect_parse(argv[i]) <= FEED_EXPECT_DEFAULT)
-        return lb_cfg_fail(ctx, err,
-                           "http-check expect: only '[comment C] [!] status|rstatus|string|rstring "
-                           "ARG' is supported by lbd (not hdr, fhdr, string-lf, min-recv, "
-                           "*-status, on-success, on-error, status-code)");
-    return 0;
-}
-
-static int http_check_check(struct lb_cfgctx *ctx, int argc, char **argv, char **err)
-{
-    size_t i, n = strlen(argv[1]);
-    int r;
-
-    if (strcmp(argv[1], "send") == 0)
-        r = http_check_send(ctx, argc, argv, err);
-    else if (strcmp(argv[1], "expect") == 0)
-        r = http_check_expect(ctx, argc, argv, err);
-    else if (strcmp(argv[1], "comment") == 0 && argc == 3)
-        return 0; /* names the rules in HAProxy's messages only */
-    else
-        return lb_cfg_fail(ctx, err, "http-check %s: not supported by lbd (send, expect, comment)",
-                           argv[1]);
-    if (r)
-        return r;
-    for (i = 0; i < ctx->px->nextra; i++)
-        if (strncmp(ctx->px->extra[i], "http-check ", 11) == 0 &&
-            strncmp(ctx->px->extra[i] + 11, argv[1], n) == 0 && ctx->px->extra[i][11 + n] == ' ')
-            return lb_cfg_fail(ctx, err,
-                               "http-check %s: a second one (at %s:%u there is one) is not "
-                               "supported by lbd: it runs one request and one expectation",
-                               argv[1], ctx->px->extra_file[i], ctx->px->extra_line[i]);
-    return keep_line(ctx, argc, argv, 0, 1, err);
-}
-
-/* Keywords whose behaviour belongs to the HTTP, checks and stats modules:
- * checked for shape here, stored verbatim, and read by those modules. */
-static int kw_keep(int argc, char **argv, void *vctx, char **err)
-{
-    struct lb_cfgctx *ctx = vctx;
-    const char *k = argv[0];
-
-    if (strcmp(k, "galera-check") == 0 &&
-        (argc < 3 || strcmp(argv[1], "user") != 0 ||
-         (argc > 3 && (argc != 5 || strcmp(argv[3], "password") != 0))))
-        return lb_cfg_fail(ctx, err, "galera-check: expected 'galera-check user U [password P]'");
-    if (strcmp(k, "http-check") == 0)
-        return http_check_check(ctx, argc, argv, err);
-    return keep_line(ctx, argc, argv, 0, 0, err);
+    return lb_check_galera_kw(vctx, argc, argv, err);
 }
 
 static int kw_server(int argc, char **argv, void *vctx, char **err)
@@ -717,7 +701,9 @@ const struct lk_cfgkw lb_proxy_kws[] = {
     {"bind", kw_bind, 1, -1, F},
     {"mode", kw_mode, 1, 1, D | FB},
     {"default_backend", kw_default_backend, 1, 1, D | F},
-    {"balance", kw_balance, 1, 2, D | B},
+    {"balance", kw_balance, 1, -1, D | B},
+    {"hash-type", kw_hash_type, 1, 3, D | B},
+    {"hash-balance-factor", kw_hash_balance_factor, 1, 1, D | B},
     {"server", kw_server, 1, -1, B},
     {"server-template", lb_server_template_parse, 3, -1, B},
     {"default-server", kw_defsrv, 1, -1, D | B},
@@ -728,9 +714,9 @@ const struct lk_cfgkw lb_proxy_kws[] = {
     {"maxconn", kw_count, 1, 1, D | F},
     {"log", kw_log, 1, 6, D | FB},
     {"stats", kw_stats, 1, -1, D | FB},
-    {"http-check", kw_keep, 1, -1, D | B},
+    {"http-check", kw_httpcheck, 1, -1, D | B},
     {"tcp-check", kw_tcpcheck, 1, -1, D | B},
-    {"galera-check", kw_keep, 1, 4, D | B},
+    {"galera-check", kw_galera, 1, 5, D | B},
     {"description", kw_ignored, 1, -1, FB},
     {NULL, NULL, 0, 0, 0},
 };

@@ -15,6 +15,7 @@
 #include "common/cfglex.h"
 #include "common/clock.h"
 #include "common/cmdsrv.h"
+#include "common/inbuf.h"
 #include "common/list.h"
 #include "common/log.h"
 #include "common/sdnotify.h"
@@ -57,9 +58,8 @@ struct mproc {
     unsigned gen; /* m->reloads when it started */
     uint64_t start_ms;
     int ready, ctl_open;
-    char in[CTL_LINE_MAX];
-    size_t in_len;
-    struct lk_sb st; /* state lines being received */
+    struct lk_inbuf in; /* the worker's partial line */
+    struct lk_sb st;    /* state lines being received */
     int in_state;
     uint64_t health_ms; /* last "health" line */
     uint64_t checkd_ms; /* last "checkd" request */
@@ -253,6 +253,7 @@ static void proc_handle_closed(uv_handle_t *h)
     if (--p->handles > 0)
         return;
     lk_sb_free(&p->st);
+    lk_inbuf_reset(&p->in);
     free(p);
 }
 
@@ -376,8 +377,9 @@ static void give_checkd(struct mproc *p, int refuse)
         uv_close((uv_handle_t *)&f->sock, fdsock_closed);
 }
 
-static void on_line(struct mproc *p, char *line)
+static int on_line(void *ud, char *line, size_t len)
 {
+    struct mproc *p = ud;
     struct lb_master *m = p->m;
 
     if (strcmp(line, "checkd") == 0 && p->ctl_open) {
@@ -405,33 +407,19 @@ static void on_line(struct mproc *p, char *line)
             m->state = p->st.buf ? strdup(p->st.buf) : NULL;
         }
     }
-}
-
-static void ctl_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
-{
-    struct mproc *p = h->data;
-
-    *b = uv_buf_init(p->in + p->in_len, (unsigned)(sizeof(p->in) - p->in_len));
+    return 0;
 }
 
 static void ctl_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 {
     struct mproc *p = s->data;
-    char *nl;
 
     if (n < 0) {
         proc_ctl_close(p); /* the process exit tells the rest */
         return;
     }
-    p->in_len += (size_t)n;
-    while ((nl = memchr(p->in, '\n', p->in_len)) != NULL) {
-        *nl = '\0';
-        on_line(p, p->in);
-        p->in_len -= (size_t)(nl + 1 - p->in);
-        memmove(p->in, nl + 1, p->in_len);
-    }
-    if (p->in_len == sizeof(p->in))
-        p->in_len = 0; /* no line is that long: drop it */
+    /* a longer line is dropped (no line of a worker's is that long) */
+    lk_inbuf_lines(&p->in, b->base, (size_t)n, CTL_LINE_MAX, on_line, p);
 }
 
 static void worker_lost(struct lb_master *m, struct mproc *p, const char *how)
@@ -637,7 +625,7 @@ static int spawn_worker(struct lb_master *m, int pending)
     p->ctl_open = 1;
     uv_pipe_init(&m->loop, &p->ctl, 1); /* ipc: a jailed worker's checkd socket */
     if (uv_pipe_open(&p->ctl, sv[0]) == 0)
-        uv_read_start((uv_stream_t *)&p->ctl, ctl_alloc, ctl_read);
+        uv_read_start((uv_stream_t *)&p->ctl, lk_inbuf_scratch, ctl_read);
     if (pending)
         m->pending = p;
     else

@@ -24,7 +24,28 @@ enum lb_algo {
     LB_ALGO_FIRST,
     LB_ALGO_URI,
     LB_ALGO_HDR,
+    LB_ALGO_RANDOM,
     LB_ALGO_MAX
+};
+
+/* hash-type: how a hash picks a server (balance source, uri, hdr). */
+enum lb_hash_type { LB_HASH_MAP = 0, LB_HASH_CONSISTENT };
+
+/* hash-type's function; source ignores it, as HAProxy 2.6 does. */
+enum lb_hash_fn { LB_HFN_SDBM = 0, LB_HFN_DJB2, LB_HFN_WT6, LB_HFN_CRC32 };
+
+/* What the balancers read besides `algo`: hash-type, the options of
+ * balance uri and random, hash-balance-factor. Configured once. */
+struct lb_lbprm {
+    unsigned char hash_type; /* enum lb_hash_type */
+    unsigned char hash_fn;   /* enum lb_hash_fn */
+    unsigned char avalanche; /* full_hash() over the function's result */
+    unsigned char uri_whole; /* balance uri whole: the query string too */
+    unsigned char uri_path_only;
+    unsigned uri_len;        /* balance uri len N: 0 unlimited */
+    unsigned uri_depth;      /* balance uri depth N: 0 unlimited */
+    unsigned balance_factor; /* hash-balance-factor, percent; 0 off */
+    unsigned draws;          /* balance random(N), default 2 */
 };
 
 /* Section kinds; a proxy's `cap` says what it can do. */
@@ -63,6 +84,8 @@ enum lb_algo {
 #define LB_OPT_CHK_ANY                                                                             \
     (LB_OPT_HTTPCHK | LB_OPT_MYSQL_CHECK | LB_OPT_TCP_CHECK | LB_OPT_REDIS_CHECK |                 \
      LB_OPT_PGSQL_CHECK | LB_OPT_SMTPCHK | LB_OPT_SSL_HELLO_CHK)
+/* the check options whose arguments lbd/cfg/check_cfg.c reads */
+#define LB_OPT_CHK_ARGS (LB_OPT_HTTPCHK | LB_OPT_MYSQL_CHECK | LB_OPT_PGSQL_CHECK | LB_OPT_SMTPCHK)
 
 /* Server flags from the config line. */
 #define LB_SRV_F_CHECK    (1u << 0)
@@ -155,7 +178,13 @@ struct lb_server {
     unsigned check_port;  /* "port N": health checks go to this port; 0: the traffic port */
     char check_addr[LK_ADDR_STRLEN]; /* "addr IP": checks go to this IP; "": the server's */
     unsigned error_limit;            /* consecutive live-traffic failures before on-error; 0: 10 */
-    char on_error[16];               /* on-error keyword, "" when unset */
+    /* mode http idle connections (lbd/http/http_conn.c): pool-max-conn
+     * (-1: no limit, 0: none kept), pool-purge-delay (ms; 0: none kept),
+     * pool-low-conn (idle ones kept beyond the estimated need) */
+    int pool_max;
+    uint64_t pool_purge_ms;
+    unsigned pool_low;
+    char on_error[16]; /* on-error keyword, "" when unset */
     /* HAProxy's agent-check (lbd/ctl/hc.c): agent-port, agent-inter (0:
      * inter), agent-send, agent-addr ("": the server's address) */
     int agent;
@@ -180,6 +209,12 @@ struct lb_server {
     _Atomic int state;           /* enum lb_srv_state */
     _Atomic unsigned cur_weight; /* weight in effect (runtime-settable) */
     _Atomic unsigned cur_conns;
+    /* mode http server connections (lbd/http/http_conn.c), HAProxy's
+     * stats fields: idle in every worker's pool (srv_icur), of which safe
+     * (carried two requests or more), in use, the last estimate of the
+     * need a worker computed, connections opened and reused */
+    _Atomic unsigned pool_idle, pool_safe, pool_used, pool_need;
+    _Atomic uint64_t conn_connect, conn_reuse;
     _Atomic unsigned max_conns_seen;
     _Atomic uint64_t cum_conns;
     _Atomic uint64_t bytes_in, bytes_out;
@@ -217,8 +252,6 @@ struct lb_stats_cfg {
     struct lb_cond *admin; /* "stats admin if|unless COND" (lbd/http/acl.h); NULL: none */
 };
 
-#define LB_CFG_WORD_SPACE '\x1f'
-
 struct lb_srv_observer; /* lbd/core/server.h */
 struct lb_cond;         /* lbd/http/acl.h */
 struct lb_stktable;     /* lbd/core/stktable.h */
@@ -238,6 +271,7 @@ struct lb_proxy {
     _Atomic unsigned maxconn; /* written by "set maxconn" while workers read it */
     enum lb_algo algo;
     char *algo_arg; /* hdr(name) */
+    struct lb_lbprm lbprm;
     char *default_backend_name;
     struct lb_proxy *default_backend;
     struct lb_bind *binds;
@@ -248,15 +282,9 @@ struct lb_proxy {
     int log_global;
     struct lb_logtarget *logs;
     struct lb_stats_cfg stats;
-    char **extra; /* lines of later-issue keywords, kept verbatim (NULL-ended) */
-    size_t nextra;
-    /* In acl, use_backend and http-request lines, a space inside a quoted
-     * word is stored as LB_CFG_WORD_SPACE so that the word stays one. */
-    const char **extra_file; /* FILE:LINE of each extra line, for messages */
-    unsigned *extra_line;
     struct lb_http_px *http;  /* rules and http settings: lbd/cfg/http_cfg.h */
     struct lb_stktable *stk;  /* its stick-table, or NULL (lbd/core/stktable.h) */
-    struct lb_check_cfg *chk; /* tcp-check steps (check_cfg.c), NULL if none */
+    struct lb_check_cfg *chk; /* check keywords, typed (lbd/cfg/check_cfg.h); NULL if none */
     /* shared: */
     _Atomic unsigned cur_conns;
     _Atomic unsigned max_conns_seen;
@@ -315,6 +343,7 @@ struct lb_cfg {
     struct lb_proxy *defaults;      /* every defaults section, for named lookup */
     struct lb_userlist *userlists;  /* lbd/cfg/userlist.h */
     struct lb_resolvers *resolvers; /* lbd/cfg/resolvers.h */
+    struct lb_errsec *errsecs;      /* http-errors sections, lbd/cfg/errfile.h */
     char *path;
     char **files; /* every file read, so objects can point at their FILE */
     size_t nfiles;

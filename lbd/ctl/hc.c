@@ -9,6 +9,7 @@
 #include "common/clock.h"
 #include "common/cmdsrv.h"
 #include "common/compiler.h"
+#include "common/inbuf.h"
 #include "common/log.h"
 #include "lbd/cfg/check_cfg.h"
 #include "lbd/core/daemon.h"
@@ -47,8 +48,7 @@ struct lb_hc {
     int tick_on;
     struct hc_srv *srv;
     size_t nsrv;
-    char *in;
-    size_t in_len;
+    struct lk_inbuf in; /* the feed's partial line */
     uint64_t backoff_ms;
     int pipe_open; /* pipe handle initialised and not closing */
     int connected;
@@ -75,142 +75,10 @@ static void copy(char *dst, size_t cap, const char *src)
     snprintf(dst, cap, "%s", src);
 }
 
-/* "option httpchk [METH] [URI] [VER]" (HAProxy: one argument is the URI). */
-static void parse_httpchk(struct feed_target *t, int argc, char **argv)
-{
-    if (argc == 3) {
-        copy(t->uri, sizeof(t->uri), argv[2]);
-        return;
-    }
-    if (argc >= 4) {
-        copy(t->method, sizeof(t->method), argv[2]);
-        copy(t->uri, sizeof(t->uri), argv[3]);
-    }
-    if (argc >= 5)
-        copy(t->version, sizeof(t->version), argv[4]);
-}
-
-/* "http-check send [meth M] [uri U] [ver V] [hdr NAME VALUE]..." */
-static int parse_send(struct feed_target *t, int argc, char **argv, const char **why)
-{
-    int i;
-
-    for (i = 2; i + 1 < argc; i += 2) {
-        if (strcmp(argv[i], "meth") == 0) {
-            copy(t->method, sizeof(t->method), argv[i + 1]);
-        } else if (strcmp(argv[i], "uri") == 0) {
-            copy(t->uri, sizeof(t->uri), argv[i + 1]);
-        } else if (strcmp(argv[i], "ver") == 0) {
-            copy(t->version, sizeof(t->version), argv[i + 1]);
-        } else if (strcmp(argv[i], "body") == 0) {
-            copy(t->body, sizeof(t->body), argv[i + 1]);
-        } else if (strcmp(argv[i], "comment") == 0) {
-            continue; /* messages only */
-        } else if (strcmp(argv[i], "hdr") == 0 && i + 2 < argc && t->nhdrs < FEED_MAX_HDRS) {
-            snprintf(t->hdrs[t->nhdrs++], FEED_HDR_MAX, "%s: %s", argv[i + 1], argv[i + 2]);
-            i++;
-        } else {
-            *why = "http-check send: only meth, uri, ver and hdr are supported";
-            return -EINVAL;
-        }
-    }
-    return 0;
-}
-
-/* "http-check expect [!] status|rstatus|string ARG" */
-static int parse_expect(struct feed_target *t, int argc, char **argv, const char **why)
-{
-    int i = 2, e;
-
-    while (i + 1 < argc && strcmp(argv[i], "comment") == 0)
-        i += 2;
-    if (i < argc && strcmp(argv[i], "!") == 0) {
-        t->expect_not = 1;
-        i++;
-    }
-    e = i + 1 < argc ? feed_expect_parse(argv[i]) : -EINVAL;
-    if (e <= FEED_EXPECT_DEFAULT) {
-        *why = "http-check expect: only status, rstatus, string and rstring are supported";
-        return -EINVAL;
-    }
-    t->expect = (enum feed_expect)e;
-    copy(t->expect_arg, sizeof(t->expect_arg), argv[i + 1]);
-    return 0;
-}
-
-/* One kept line of the backend (proxy.c stores them verbatim). */
-static int parse_extra(struct feed_target *t, unsigned opts, const char *line, const char **why)
-{
-    char buf[1024], *argv[32], *c;
-    int argc, i;
-
-    copy(buf, sizeof(buf), line);
-    argc = lk_cmd_split(buf, argv, 31);
-    if (argc < 2)
-        return 0;
-    /* a quoted word's spaces were kept apart (LB_CFG_WORD_SPACE) */
-    for (i = 0; i < argc; i++)
-        for (c = argv[i]; *c; c++)
-            if (*c == LB_CFG_WORD_SPACE)
-                *c = ' ';
-    if ((opts & LB_OPT_HTTPCHK) && strcmp(argv[0], "option") == 0 &&
-        strcmp(argv[1], "httpchk") == 0)
-        parse_httpchk(t, argc, argv);
-    else if ((opts & LB_OPT_HTTPCHK) && strcmp(argv[0], "http-check") == 0 &&
-             strcmp(argv[1], "send") == 0)
-        return parse_send(t, argc, argv, why);
-    else if ((opts & LB_OPT_HTTPCHK) && strcmp(argv[0], "http-check") == 0 &&
-             strcmp(argv[1], "expect") == 0)
-        return parse_expect(t, argc, argv, why);
-    else if (strcmp(argv[0], "option") == 0 && strcmp(argv[1], "mysql-check") == 0 && argc >= 4 &&
-             t->kind == FEED_KIND_MYSQL)
-        copy(t->user, sizeof(t->user), argv[3]);
-    else if (strcmp(argv[0], "option") == 0 && strcmp(argv[1], "pgsql-check") == 0 && argc >= 4 &&
-             t->kind == FEED_KIND_PGSQL)
-        copy(t->user, sizeof(t->user), argv[3]);
-    else if (strcmp(argv[0], "option") == 0 && strcmp(argv[1], "smtpchk") == 0 && argc >= 4 &&
-             t->kind == FEED_KIND_SMTP)
-        /* HAProxy sends "EHLO|HELO domain" as given, anything else as its default */
-        snprintf(t->ehlo, sizeof(t->ehlo), "%s %s",
-                 strcmp(argv[2], "EHLO") == 0 || strcmp(argv[2], "HELO") == 0 ? argv[2] : "HELO",
-                 strcmp(argv[2], "EHLO") == 0 || strcmp(argv[2], "HELO") == 0 ? argv[3]
-                                                                              : "localhost");
-    else if (strcmp(argv[0], "galera-check") == 0 && argc >= 3) {
-        t->kind = FEED_KIND_GALERA;
-        copy(t->user, sizeof(t->user), argv[2]);
-        if (argc >= 5)
-            copy(t->password, sizeof(t->password), argv[4]);
-    }
-    return 0;
-}
-
-static enum feed_kind check_kind(unsigned opts)
-{
-    static const struct {
-        unsigned opt;
-        enum feed_kind kind;
-    } map[] = {
-        {LB_OPT_MYSQL_CHECK, FEED_KIND_MYSQL},       {LB_OPT_HTTPCHK, FEED_KIND_HTTP},
-        {LB_OPT_TCP_CHECK, FEED_KIND_TCPCHK},        {LB_OPT_REDIS_CHECK, FEED_KIND_REDIS},
-        {LB_OPT_PGSQL_CHECK, FEED_KIND_PGSQL},       {LB_OPT_SMTPCHK, FEED_KIND_SMTP},
-        {LB_OPT_SSL_HELLO_CHK, FEED_KIND_SSL_HELLO},
-    };
-    size_t i;
-
-    for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-        if (opts & map[i].opt)
-            return map[i].kind;
-    return FEED_KIND_TCP;
-}
-
-int lb_hc_target(const struct lb_proxy *px,
-                 const struct lb_server *s,
-                 struct feed_target *t,
-                 const char **why)
+void lb_hc_target(const struct lb_proxy *px, const struct lb_server *s, struct feed_target *t)
 {
     char addr[LK_ADDR_STRLEN];
     uint64_t conn;
-    size_t i;
 
     feed_target_defaults(t);
     snprintf(t->id, sizeof(t->id), "%s/%s", px->name, s->name);
@@ -225,11 +93,7 @@ int lb_hc_target(const struct lb_proxy *px,
                  s->check_port ? s->check_port : lk_addr_port(atomic_load(&s->cur_addr)));
     }
     copy(t->owner, sizeof(t->owner), "lbd");
-    t->kind = check_kind(px->options);
-    if (t->kind == FEED_KIND_TCPCHK && px->chk) {
-        t->nsteps = px->chk->nsteps;
-        memcpy(t->steps, px->chk->steps, sizeof(t->steps));
-    }
+    lb_check_target(px, t); /* kind, request, expectation, users, steps */
     t->inter_ms = s->inter;
     t->fastinter_ms = s->fastinter;
     t->downinter_ms = s->downinter;
@@ -242,10 +106,6 @@ int lb_hc_target(const struct lb_proxy *px,
     t->timeout_ms = px->to.check ? conn + px->to.check : s->inter;
     if (s->init_state == LB_SRV_UP || s->init_state == LB_SRV_DOWN)
         copy(t->init, sizeof(t->init), s->init_state == LB_SRV_UP ? "up" : "down");
-    for (i = 0; i < px->nextra; i++)
-        if (parse_extra(t, px->options, px->extra[i], why) < 0)
-            return -EINVAL;
-    return 0;
 }
 
 void lb_hc_agent_target(const struct lb_proxy *px, const struct lb_server *s, struct feed_target *t)
@@ -365,11 +225,6 @@ static void copy_check(struct lb_server *s, const struct feed_status *st)
     s->last_check_ms = lk_mono_ms();
 }
 
-static int passed(enum feed_result r)
-{
-    return r == FEED_RES_L4OK || r == FEED_RES_L6OK || r == FEED_RES_L7OK || r == FEED_RES_L7OKC;
-}
-
 static void hclog(struct lb_hc *h, const struct lb_server *s, int level, const char *line, size_t n)
 {
     lb_tlog_send(&h->tlog, s->be, &h->d->cfg->global, level, line, n);
@@ -382,9 +237,7 @@ static void log_check(struct lb_hc *h, const struct lb_server *s, const struct f
     char line[FEED_REASON_MAX + 256];
     size_t n;
 
-    n = lb_hclog_check(line, sizeof(line), s, passed(st->result), st->reason,
-                       (unsigned)(st->latency_us / 1000), st->health, st->rise, st->fall,
-                       lb_hc_state(st->state) == LB_SRV_UP);
+    n = lb_hclog_check(line, sizeof(line), s, st);
     hclog(h, s, LB_HCLOG_CHECK_LEVEL, line, n);
 }
 
@@ -569,6 +422,8 @@ static int stale(struct lb_hc *h, const char *id)
     const char *slash = strchr(id, '/');
     struct lb_proxy *px;
 
+    /* an id with a blank or ';' could not be sent back as one word: it is
+     * not ours to unregister */
     if (!slash || lookup(h, id) || strpbrk(id, " \t;\\"))
         return 0;
     for (px = h->d->cfg->proxies; px; px = px->next)
@@ -582,6 +437,8 @@ static void first_snapshot(struct lb_hc *h, const struct feed_msg *m)
 {
     size_t i;
 
+    /* only the first snapshot of a connection: later ones answer a
+     * resync, and our own registrations are in them by then */
     h->synced = 1;
     for (i = 0; i < m->n; i++) {
         if (!stale(h, m->st[i].id))
@@ -592,14 +449,16 @@ static void first_snapshot(struct lb_hc *h, const struct feed_msg *m)
     }
 }
 
-static void handle_line(struct lb_hc *h, const char *line, size_t len)
+/* One line of the feed (lk_inbuf_lines); never stops the reading. */
+static int handle_line(void *ud, char *line, size_t len)
 {
+    struct lb_hc *h = ud;
     struct feed_msg m;
     size_t i;
 
     if (feed_msg_decode((const uint8_t *)line, len, &m) < 0) {
         lk_log_rl(&h->rl, LK_LOG_WARNING, "checkd feed: undecodable line ignored");
-        return;
+        return 0;
     }
     if (m.type == FEED_MSG_SNAPSHOT && !h->synced)
         first_snapshot(h, &m);
@@ -621,6 +480,7 @@ static void handle_line(struct lb_hc *h, const char *line, size_t len)
         break; /* removed: keep the last state (fail-static) */
     }
     feed_msg_clear(&m);
+    return 0;
 }
 
 static void schedule_retry(struct lb_hc *h);
@@ -644,54 +504,19 @@ static void drop(struct lb_hc *h, const char *why)
     h->pipe_open = 0;
     h->connected = 0;
     h->synced = 0;
-    free(h->in);
-    h->in = NULL;
-    h->in_len = 0;
+    lk_inbuf_reset(&h->in);
     uv_close((uv_handle_t *)&h->pipe, pipe_closed);
-}
-
-static int append(struct lb_hc *h, const char *data, size_t n)
-{
-    char *nb;
-
-    if (h->in_len + n > LINE_MAX_BYTES)
-        return -E2BIG;
-    nb = realloc(h->in, h->in_len + n + 1);
-    if (!nb)
-        return -ENOMEM;
-    h->in = nb;
-    memcpy(h->in + h->in_len, data, n);
-    h->in_len += n;
-    return 0;
-}
-
-static void alloc_cb(uv_handle_t *hd, size_t hint, uv_buf_t *buf)
-{
-    static char scratch[65536]; /* the control loop is one thread */
-
-    *buf = uv_buf_init(scratch, sizeof(scratch));
 }
 
 static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 {
     struct lb_hc *h = st->data;
-    char *p, *nl;
-    size_t used;
 
     if (nread == 0)
         return;
-    if (nread < 0 || append(h, buf->base, (size_t)nread) < 0) {
+    if (nread < 0 ||
+        lk_inbuf_lines(&h->in, buf->base, (size_t)nread, LINE_MAX_BYTES, handle_line, h) < 0)
         drop(h, nread == UV_EOF ? "closed the feed" : "feed read error");
-        return;
-    }
-    p = h->in;
-    while ((nl = memchr(p, '\n', h->in_len - (size_t)(p - h->in)))) {
-        handle_line(h, p, (size_t)(nl - p));
-        p = nl + 1;
-    }
-    used = (size_t)(p - h->in);
-    memmove(h->in, p, h->in_len - used);
-    h->in_len -= used;
 }
 
 struct wreq {
@@ -764,6 +589,8 @@ static int send_all(struct lb_hc *h)
 {
     char *json, *esc;
     size_t i;
+    /* subscribe first: a verdict checkd reaches while we register must not
+     * fall between the registration and the feed */
     int r = send_line(h, "subscribe", NULL);
 
     for (i = 0; r >= 0 && i < h->nsrv; i++) {
@@ -792,7 +619,9 @@ static void connected(uv_connect_t *req, int status)
         drop(h, uv_strerror(status));
         return;
     }
-    if (uv_read_start((uv_stream_t *)&h->pipe, alloc_cb, read_cb) < 0 || send_all(h) < 0) {
+    /* everything is registered again on each connection: a checkd that
+     * restarted knows nothing, one that did not answers "updated" */
+    if (uv_read_start((uv_stream_t *)&h->pipe, lk_inbuf_scratch, read_cb) < 0 || send_all(h) < 0) {
         drop(h, "cannot talk to it");
         return;
     }
@@ -825,6 +654,7 @@ void lb_hc_adopt(struct lb_daemon *d, int fd)
             close(fd);
         return;
     }
+    /* said once per outage: a checkd down for an hour is one warning */
     if (fd < 0) {
         if (!h->lost_logged)
             lk_log_errno(fd, LK_LOG_WARNING,
@@ -854,6 +684,8 @@ static void retry_cb(uv_timer_t *t)
 static void schedule_retry(struct lb_hc *h)
 {
     uv_timer_start(&h->retry, retry_cb, h->backoff_ms, 0);
+    /* 100 ms doubling to 5 s: a checkd restart is noticed within a second,
+     * a long outage costs one connect attempt every 5 s */
     h->backoff_ms = LK_MIN(h->backoff_ms * 2, BACKOFF_MAX_MS);
 }
 
@@ -874,7 +706,6 @@ static struct hc_srv *add_entry(struct lb_hc *h, struct lb_server *s, int agent)
 
 static int collect(struct lb_hc *h)
 {
-    const char *why = NULL;
     struct lb_proxy *px;
     struct lb_server *s;
     struct hc_srv *n;
@@ -888,8 +719,7 @@ static int collect(struct lb_hc *h)
             if (s->flags & LB_SRV_F_CHECK) {
                 if (!(n = add_entry(h, s, 0)))
                     return -ENOMEM;
-                if (lb_hc_target(px, s, &n->t, &why) < 0)
-                    return lk_log_errno(-EINVAL, LK_LOG_ERR, "backend %s: %s", px->name, why);
+                lb_hc_target(px, s, &n->t);
                 snprintf(n->id, sizeof(n->id), "%s", n->t.id);
             }
             if (!s->agent)
@@ -915,6 +745,8 @@ static void passive_report(struct lb_hc *h, struct hc_srv *hs)
     const char *mode = hs->s->on_error[0] ? hs->s->on_error : "mark-down";
     char args[FEED_ID_MAX + 32];
 
+    /* without checkd nothing would bring the server back: passive health
+     * only marks a server down when checkd can see it come up again */
     if (!h->connected) {
         lk_log_rl(&h->rl, LK_LOG_WARNING,
                   "Server %s: %u consecutive connection failures, checkd unreachable: "
@@ -942,6 +774,8 @@ static void passive_sample(struct lb_hc *h, struct hc_srv *hs)
     hs->last_fail = fail;
     if (dc == 0 && df == 0)
         return;
+    /* HAProxy's observe layer4: consecutive failures, reset by any success
+     * (between two samples, more attempts than failures means one passed) */
     hs->consecutive = df >= dc ? hs->consecutive + (unsigned)df : 0;
     if (hs->consecutive >= (hs->s->error_limit ? hs->s->error_limit : 10)) {
         passive_report(h, hs);
@@ -972,6 +806,7 @@ static void tick(uv_timer_t *t)
     size_t i;
 
     for (i = 0; i < h->nsrv; i++) {
+        /* agents have no passive health and no verdict to re-apply */
         if (h->srv[i].agent)
             continue;
         if (h->srv[i].s->observe)
@@ -1044,7 +879,6 @@ void lb_hc_server_update(struct lb_daemon *d, struct lb_server *s)
 {
     struct lb_hc *h = d->hc;
     struct hc_srv *hs, *n;
-    const char *why = NULL;
 
     if (!h || h->stopping || !(s->flags & LB_SRV_F_CHECK))
         return;
@@ -1059,10 +893,7 @@ void lb_hc_server_update(struct lb_daemon *d, struct lb_server *s)
         hs->s = s;
         h->nsrv++;
     }
-    if (lb_hc_target(s->be, s, &hs->t, &why) < 0) {
-        lk_log(LK_LOG_WARNING, "server %s/%s: %s", s->be->name, s->name, why);
-        return;
-    }
+    lb_hc_target(s->be, s, &hs->t);
     snprintf(hs->id, sizeof(hs->id), "%s", hs->t.id);
     hs->last_cum = atomic_load(&s->cum_conns);
     hs->last_fail = atomic_load(&s->failed_conns);
@@ -1121,7 +952,7 @@ void lb_hc_free(struct lb_daemon *d)
         return;
     lb_tlog_fini(&h->tlog);
     free(h->srv);
-    free(h->in);
+    lk_inbuf_reset(&h->in);
     free(h->path);
     free(h);
     d->hc = NULL;

@@ -4,7 +4,7 @@
  * default RUNDIR/checkd.sock), subscribes, and registers every server that
  * carries "check" with the probe parameters of its backend (option httpchk,
  * http-check send/expect, option mysql-check user U, galera-check user U
- * [password P], timeout check, inter/fastinter/downinter/rise/fall,
+ * [password P] [allow-donor], timeout check, inter/fastinter/downinter/rise/fall,
  * init-state). Each snapshot and event then sets the server's state with
  * lb_server_transition(); servers an operator put in MAINT or DRAIN are left
  * alone.
@@ -60,13 +60,10 @@ int lb_hc_synced(const struct lb_daemon *d);
  * checks pause; leaving MAINT resumes them ("enable health"). */
 void lb_hc_server_admin(struct lb_daemon *d, struct lb_server *s);
 
-/* The checkd registration of one server of backend px (exported for unit
- * tests). Returns 0, or -EINVAL with *why when the backend's check
- * keywords cannot be expressed. */
-int lb_hc_target(const struct lb_proxy *px,
-                 const struct lb_server *s,
-                 struct feed_target *t,
-                 const char **why);
+/* The checkd registration of one server of backend px, written into t
+ * (the caller's). px and s are only read; the check keywords were parsed
+ * and refused at their line (lbd/cfg/check_cfg.h), so this cannot fail. */
+void lb_hc_target(const struct lb_proxy *px, const struct lb_server *s, struct feed_target *t);
 
 /* The checkd registration of server s's agent-check (kind agent, id
  * "BACKEND/SERVER/agent", at agent-addr or the server's IP, agent-port). */

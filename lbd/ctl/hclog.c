@@ -15,22 +15,20 @@ static size_t done(int n, size_t len)
 size_t lb_hclog_check(char *buf,
                       size_t len,
                       const struct lb_server *s,
-                      int ok,
-                      const char *reason,
-                      unsigned duration_ms,
-                      unsigned health,
-                      unsigned rise,
-                      unsigned fall,
-                      int up)
+                      const struct feed_status *st)
 {
+    enum feed_result r = st->result;
+    int ok = r == FEED_RES_L4OK || r == FEED_RES_L6OK || r == FEED_RES_L7OK || r == FEED_RES_L7OKC;
+    /* DRAIN in the feed mirrors lbd's admin state: health-wise UP */
+    int up = st->state == FEED_UP || st->state == FEED_DRAIN;
     /* HAProxy counts an UP server's health from rise: "3/3 UP" is settled */
-    unsigned num = up ? health - rise + 1 : health, den = up ? fall : rise;
+    unsigned num = up ? st->health - st->rise + 1 : st->health, den = up ? st->fall : st->rise;
 
     return done(snprintf(buf, len,
                          "Health check for server %s/%s %s, reason: %s, check duration: %ums, "
                          "status: %u/%u %s.",
-                         s->be->name, s->name, ok ? "succeeded" : "failed", reason, duration_ms,
-                         num, den, up ? "UP" : "DOWN"),
+                         s->be->name, s->name, ok ? "succeeded" : "failed", st->reason,
+                         (unsigned)(st->latency_us / 1000), num, den, up ? "UP" : "DOWN"),
                 len);
 }
 

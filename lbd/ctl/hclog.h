@@ -27,20 +27,17 @@
 #define LB_HCLOG_DOWN_LEVEL  1 /* alert: a server DOWN */
 #define LB_HCLOG_EMPTY_LEVEL 0 /* emerg: the backend has no server left */
 
-/* One check result of server s: ok (passed), reason (HAProxy's "DESC[,
- * code: N][, info: \"I\"]"), its duration, the health counter after it
- * (health, rise, fall) and whether the server is UP after it. Writes at
- * most len bytes (NUL included); returns the length without the NUL. */
+struct feed_status; /* proto/feed.h */
+
+/* One check result of server s, as checkd's feed gives it (st, only
+ * read): passed or not, its reason (HAProxy's "DESC[, code: N][, info:
+ * \"I\"]"), its duration, the health counter after it and the state after
+ * it. Writes at most len bytes (NUL included); returns the length without
+ * the NUL. */
 size_t lb_hclog_check(char *buf,
                       size_t len,
                       const struct lb_server *s,
-                      int ok,
-                      const char *reason,
-                      unsigned duration_ms,
-                      unsigned health,
-                      unsigned rise,
-                      unsigned fall,
-                      int up);
+                      const struct feed_status *st);
 
 /* Server s went UP or DOWN (state already applied, so the counts of
  * servers left include it as it is now). reason NULL: HAProxy's form under

@@ -12,6 +12,8 @@ void lb_wb_put(struct lb_wb *w, const void *s, size_t n)
         w->over = 1;
         return;
     }
+    if (n == 0) /* an empty body may come as NULL: memcpy must not see it */
+        return;
     memcpy(w->p + w->len, s, n);
     w->len += n;
 }
@@ -104,7 +106,8 @@ static void put_fields(struct wb *w,
                        const struct http1_msg *m,
                        int upgrade,
                        const char *drop_cookie,
-                       size_t dcl)
+                       size_t dcl,
+                       const char *drop)
 {
     unsigned i;
 
@@ -112,6 +115,9 @@ static void put_fields(struct wb *w,
         const struct http1_hdr *h = &m->hdr[i];
 
         if (hop_by_hop(buf, m, h, upgrade))
+            continue;
+        if (drop && h->name_len == strlen(drop) &&
+            strncasecmp((const char *)buf + h->name_off, drop, h->name_len) == 0)
             continue;
         if (h->id == HTTP1_H_COOKIE && drop_cookie)
             put_cookie_without(w, buf, h, drop_cookie, dcl);
@@ -155,7 +161,7 @@ int lb_http_build_request(char *out,
         PUTS(&w, " HTTP/1.1\r\n");
     else
         PUTS(&w, " HTTP/1.0\r\n");
-    put_fields(&w, buf, m, e->upgrade, e->drop_cookie, e->drop_cookie_len);
+    put_fields(&w, buf, m, e->upgrade, e->drop_cookie, e->drop_cookie_len, e->drop_field);
     put_connection(&w, e->upgrade, e->conn_close, e->conn_ka);
     if (e->xff) {
         lk_addr_ip_str(e->xff, ip, sizeof(ip));
@@ -179,7 +185,7 @@ int lb_http_build_response(char *out,
     PUTS(&w, " ");
     put(&w, buf + m->reason_off, m->reason_len);
     PUTS(&w, "\r\n");
-    put_fields(&w, buf, m, e->upgrade, NULL, 0);
+    put_fields(&w, buf, m, e->upgrade, NULL, 0, NULL);
     if (e->set_cookie) {
         add_field(&w, "Set-Cookie: ", e->set_cookie);
         if (e->nocache)

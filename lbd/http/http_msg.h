@@ -34,6 +34,7 @@ struct lb_req_edit {
     const struct lk_addr *xff; /* add "X-Forwarded-For: <ip>" when set */
     const char *drop_cookie;   /* remove this cookie from Cookie fields */
     size_t drop_cookie_len;
+    const char *drop_field; /* remove fields of this name (compression offload) */
 };
 
 struct lb_rsp_edit {

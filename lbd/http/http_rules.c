@@ -13,6 +13,7 @@
 #include "common/cfgkw.h"
 #include "common/cfglex.h"
 #include "lbd/cfg/cfg.h"
+#include "lbd/cfg/errfile.h"
 #include "lbd/cfg/http_cfg.h"
 #include "lbd/core/stkctr.h"
 #include "lbd/http/http_msg.h"
@@ -71,6 +72,9 @@ struct lb_rule {
     size_t body_len;
     uint8_t body_is_msg; /* errorfile: body is a complete HTTP message */
     uint8_t has_body;
+    uint8_t errpage;      /* default-errorfiles: the proxy's page for the status */
+    uint8_t body_shared;  /* errorfiles NAME: body is the section's (not owned) */
+    char *errsec;         /* errorfiles NAME, found after the whole file */
     struct hdr_fmt *hdrs; /* return/deny "hdr N FMT" */
     size_t nhdrs;
     struct lb_sexpr *key;      /* track-sc: the key */
@@ -93,7 +97,9 @@ static void rule_free(struct lb_rule *r)
         pcre2_code_free(r->re);
     free(r->reason);
     free(r->ctype);
-    free(r->body);
+    if (!r->body_shared)
+        free(r->body);
+    free(r->errsec);
     for (i = 0; i < r->nhdrs; i++) {
         free(r->hdrs[i].name);
         lb_lfmt_free(r->hdrs[i].fmt);
@@ -311,6 +317,25 @@ static int add_hdr_fmt(struct pctx *p)
     return parse_fmt(p, &h->fmt, v);
 }
 
+/* "errorfile F": read and checked as the errorfile keyword reads it. */
+static int pa_errorfile(struct pctx *p)
+{
+    struct lb_errmsg m;
+    const char *v;
+    int r;
+
+    if ((r = need(p, &v, "a file")) < 0)
+        return r;
+    r = lb_errfile_load(v, 0, 65536, "", 0, &m, p->err);
+    if (r < 0)
+        return r;
+    p->r->body = m.data;
+    p->r->body_len = m.len;
+    p->r->has_body = 1;
+    p->r->body_is_msg = 1;
+    return 0;
+}
+
 /* The response options of deny and return. */
 static int pa_response(struct pctx *p)
 {
@@ -334,13 +359,20 @@ static int pa_response(struct pctx *p)
             if ((r = need(p, &v, "a format")) == 0)
                 r = parse_fmt(p, &p->r->fmt, v);
             p->r->has_body = 1;
-        } else if (strcmp(w, "file") == 0 || strcmp(w, "errorfile") == 0) {
+        } else if (strcmp(w, "file") == 0) {
             if ((r = need(p, &v, "a file")) == 0)
                 r = read_file(p, v, &p->r->body, &p->r->body_len);
             p->r->has_body = 1;
-            p->r->body_is_msg = w[0] == 'e';
+        } else if (strcmp(w, "errorfile") == 0) {
+            r = pa_errorfile(p);
+        } else if (strcmp(w, "errorfiles") == 0) {
+            if ((r = need(p, &v, "an http-errors section")) == 0 && !(p->r->errsec = strdup(v)))
+                r = -ENOMEM;
+            p->r->has_body = 1; /* found after the whole file */
+            p->r->body_is_msg = 1;
         } else if (strcmp(w, "default-errorfiles") == 0) {
             p->r->has_body = 0;
+            p->r->errpage = 1;
         } else if (strcmp(w, "hdr") == 0) {
             r = add_hdr_fmt(p);
         } else {
@@ -546,27 +578,28 @@ static int pa_var(struct pctx *p)
     return lb_sexpr_parse(v, p->avail, &p->r->key, p->err);
 }
 
-/* Actions, with the phases they exist in (bit 0 request, bit 1 response). */
+/* Actions, with the phases they exist in (bit 0 request, bit 1 response,
+ * bit 2 tcp-request, bit 3 http-after-response). */
 static const struct {
     const char *name;
     uint8_t act, phases;
     int (*parse)(struct pctx *p);
 } actions[] = {
-    {"allow", A_ALLOW, 3, pa_none},
+    {"allow", A_ALLOW, 3 | 8, pa_none},
     {"deny", A_DENY, 3, pa_deny},
     {"return", A_RETURN, 3, pa_return},
     {"redirect", A_REDIRECT, 3, pa_redirect},
-    {"set-header", A_SET_HDR, 3, pa_hdr_value},
-    {"add-header", A_ADD_HDR, 3, pa_hdr_value},
-    {"del-header", A_DEL_HDR, 3, pa_del_hdr},
-    {"replace-header", A_REPL_HDR, 3, pa_replace},
-    {"replace-value", A_REPL_VAL, 3, pa_replace},
+    {"set-header", A_SET_HDR, 3 | 8, pa_hdr_value},
+    {"add-header", A_ADD_HDR, 3 | 8, pa_hdr_value},
+    {"del-header", A_DEL_HDR, 3 | 8, pa_del_hdr},
+    {"replace-header", A_REPL_HDR, 3 | 8, pa_replace},
+    {"replace-value", A_REPL_VAL, 3 | 8, pa_replace},
     {"set-path", A_SET_PATH, 1, pa_one_fmt},
     {"set-pathq", A_SET_PATHQ, 1, pa_one_fmt},
     {"set-query", A_SET_QUERY, 1, pa_one_fmt},
     {"set-uri", A_SET_URI, 1, pa_one_fmt},
     {"set-method", A_SET_METHOD, 1, pa_one_fmt},
-    {"set-status", A_SET_STATUS, 2, pa_set_status},
+    {"set-status", A_SET_STATUS, 2 | 8, pa_set_status},
     {"use-service", A_PROMEX, 1, pa_promex},
     {"auth", A_AUTH, 1, pa_auth},
     {"track-sc0", A_TRACK, 1 | 4, pa_track},
@@ -581,9 +614,9 @@ static const struct {
     {"silent-drop", A_SILENT_DROP, 1 | 2 | 4, pa_none},
     {"tarpit", A_TARPIT, 1, pa_tarpit},
     {"accept", A_ALLOW, 4, pa_none},
-    {"set-var(", A_SET_VAR, 1 | 2 | 4, pa_var},
-    {"set-var-fmt(", A_SET_VAR_FMT, 1 | 2 | 4, pa_var},
-    {"unset-var(", A_UNSET_VAR, 1 | 2 | 4, pa_var},
+    {"set-var(", A_SET_VAR, 1 | 2 | 4 | 8, pa_var},
+    {"set-var-fmt(", A_SET_VAR_FMT, 1 | 2 | 4 | 8, pa_var},
+    {"unset-var(", A_UNSET_VAR, 1 | 2 | 4 | 8, pa_var},
     {"reject", A_REJECT, 4, pa_none},
 };
 
@@ -602,15 +635,19 @@ int lb_rule_parse(struct lb_rule **list,
                   char **err)
 {
     struct pctx p = {NULL, LB_SMP_USE_REQ, argc, argv, 1, err, 403};
-    unsigned bit = phase == LB_RULE_RSP ? 2 : phase >= LB_RULE_TCP_CONN ? 4 : 1;
+    unsigned bit = phase == LB_RULE_RSP        ? 2
+                   : phase == LB_RULE_AFTER    ? 8
+                   : phase >= LB_RULE_TCP_CONN ? 4
+                                               : 1;
     size_t k;
     int r;
 
-    if (phase == LB_RULE_RSP)
+    if (phase == LB_RULE_RSP || phase == LB_RULE_AFTER)
         p.avail = LB_SMP_USE_RSP;
     if (phase == LB_RULE_REDIRECT) /* "redirect KIND ...": the action is the keyword */
         p.i = 0;
-    if (phase >= LB_RULE_TCP_CONN) { /* "tcp-request connection|content ACTION" */
+    if (phase == LB_RULE_TCP_CONN || phase == LB_RULE_TCP_CONTENT) {
+        /* "tcp-request connection|content ACTION" */
         p.i = 2;
         /* before any byte: addresses and counters; content: the payload too */
         p.avail = phase == LB_RULE_TCP_CONTENT ? LB_SMP_USE_PAYLOAD : 0;
@@ -626,6 +663,12 @@ int lb_rule_parse(struct lb_rule **list,
              (actions[k].name[nl - 1] == '(' && strncmp(actions[k].name, argv[p.i], nl) == 0)))
             break;
     }
+    if (k == LK_ARRAY_SIZE(actions) && phase == LB_RULE_AFTER)
+        return lk_cfg_err(err,
+                          "http-after-response %s: action not supported by lbd (allow, "
+                          "set-header, add-header, del-header, replace-header, replace-value, "
+                          "set-status, set-var(V), set-var-fmt(V), unset-var(V))",
+                          argv[p.i]);
     if (k == LK_ARRAY_SIZE(actions) && phase >= LB_RULE_TCP_CONN)
         return lk_cfg_err(err,
                           "tcp-request %s %s: action not supported by lbd (accept, reject, "
@@ -649,7 +692,7 @@ int lb_rule_parse(struct lb_rule **list,
         return -ENOMEM;
     p.r->act = actions[k].act;
     p.r->phase = (uint8_t)phase;
-    p.phase_status = phase == LB_RULE_RSP ? 502 : 403;
+    p.phase_status = phase == LB_RULE_RSP || phase == LB_RULE_AFTER ? 502 : 403;
     r = actions[k].parse(&p);
     if (r == 0 && p.i < argc && !at_cond(&p))
         r = lk_cfg_err(err, "%s %s: unexpected '%s'", argv[0], actions[k].name, argv[p.i]);
@@ -660,6 +703,39 @@ int lb_rule_parse(struct lb_rule **list,
         return r;
     }
     append(list, p.r);
+    return 0;
+}
+
+int lb_rule_parse_reply(struct lb_rule **ret,
+                        const struct lb_acl_set *acls,
+                        int argc,
+                        char **argv,
+                        char **err)
+{
+    struct pctx p = {NULL, LB_SMP_USE_REQ, argc + 1, NULL, 2, err, 0};
+    int r, i;
+
+    /* messages name argv[1]: make it the keyword, as for an action */
+    p.argv = calloc((size_t)argc + 2, sizeof(*p.argv));
+    p.r = calloc(1, sizeof(*p.r));
+    if (!p.argv || !p.r) {
+        free(p.argv);
+        free(p.r);
+        return -ENOMEM;
+    }
+    p.argv[0] = p.argv[1] = argv[0];
+    for (i = 1; i < argc; i++)
+        p.argv[i + 1] = argv[i];
+    p.r->act = A_RETURN;
+    p.r->phase = LB_RULE_REQ;
+    r = pa_response(&p);
+    (void)acls;
+    free(p.argv);
+    if (r < 0) {
+        rule_free(p.r);
+        return r;
+    }
+    *ret = p.r;
     return 0;
 }
 
@@ -1048,7 +1124,7 @@ static enum lb_rule_verdict reply_return(struct lb_rule_io *io, const struct lb_
     struct wb w;
 
     io->status = r->status;
-    if (!r->has_body && r->nhdrs == 0 && r->act == A_DENY) {
+    if ((!r->has_body && r->nhdrs == 0 && r->act == A_DENY) || r->errpage) {
         io->reply_len = 0; /* the proxy's error page for the status */
         return LB_RULE_REPLY;
     }
@@ -1263,6 +1339,33 @@ static struct lb_stktable *table_named(const struct lb_cfg *cfg, const char *nam
     return px ? px->stk : NULL;
 }
 
+/* "errorfiles NAME": the section's page for the rule's status, else (as
+ * HAProxy) an empty message with that status. */
+static int resolve_errsec(struct lb_rule *r,
+                          const struct lb_cfg *cfg,
+                          const char *file,
+                          unsigned line,
+                          char **err)
+{
+    const struct lb_errslot *e;
+    int found;
+
+    e = lb_errsec_slot(cfg, r->errsec, r->status, &found);
+    if (!found) {
+        lb_cfg_err_append(err, "%s:%u: unknown http-errors section '%s'", file, line, r->errsec);
+        return -EINVAL;
+    }
+    if (!e || !e->msg.data) { /* HAProxy answers an empty message then */
+        r->has_body = 0;
+        r->body_is_msg = 0;
+        return 0;
+    }
+    r->body = e->msg.data;
+    r->body_len = e->msg.len;
+    r->body_shared = 1;
+    return 0;
+}
+
 int lb_rule_resolve(struct lb_rule *list,
                     const struct lb_cfg *cfg,
                     struct lb_stktable *deftable,
@@ -1273,6 +1376,8 @@ int lb_rule_resolve(struct lb_rule *list,
     int ret = 0;
 
     for (; list; list = list->next) {
+        if (list->errsec && resolve_errsec(list, cfg, file, line, err) < 0)
+            ret = -EINVAL;
         if (list->act != A_TRACK)
             continue;
         list->table = list->table_name ? table_named(cfg, list->table_name) : deftable;

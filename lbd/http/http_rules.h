@@ -9,7 +9,8 @@
  * set-query, set-uri, set-method FMT (requests), set-status N [reason R]
  * (responses), auth [realm R] (401 with WWW-Authenticate; the realm
  * defaults to the proxy's name). RESPONSE is [content-type T] [string S | lf-string FMT |
- * file F | errorfile F | default-errorfiles] [hdr N FMT]...  FMT is a
+ * file F | errorfile F | errorfiles NAME | default-errorfiles] [hdr N FMT]...
+ * (errorfiles NAME is found by lb_rule_resolve). FMT is a
  * log-format string (lfmt.h). Any other action is refused at its line.
  *
  * A message is edited by rebuilding its head (lb_rule_io.edit) and parsing
@@ -34,6 +35,7 @@ enum lb_rule_phase {
     LB_RULE_REDIRECT,
     LB_RULE_TCP_CONN,    /* tcp-request connection */
     LB_RULE_TCP_CONTENT, /* tcp-request content */
+    LB_RULE_AFTER,       /* http-after-response */
 };
 
 /* Parse one line: argv[0] is "http-request", "http-response",
@@ -47,6 +49,16 @@ int lb_rule_parse(struct lb_rule **list,
                   int argc,
                   char **argv,
                   char **err);
+
+/* "http-error status CODE [content-type T] [string S | lf-string FMT |
+ * file F] [hdr N FMT]...": argv[0] is the keyword, argv[1] "status". The
+ * reply is built as "return" builds it (lb_rule_run on *ret, a list of
+ * one). Returns 0 or a negative errno with *err. */
+int lb_rule_parse_reply(struct lb_rule **ret,
+                        const struct lb_acl_set *acls,
+                        int argc,
+                        char **argv,
+                        char **err);
 
 /* What the list's conditions and keys read (LB_SMP_USE_*). */
 unsigned lb_rule_list_uses(const struct lb_rule *list);

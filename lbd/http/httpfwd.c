@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -23,6 +24,7 @@
 #include "lbd/core/stkctr.h"
 #include "lbd/core/tlog.h"
 #include "lbd/ctl/errors.h"
+#include "lbd/http/comp.h"
 #include "lbd/http/http_conn.h"
 #include "lbd/http/http_msg.h"
 #include "lbd/http/httpfwd.h"
@@ -61,6 +63,7 @@ struct hsess {
     struct lb_server *srv;     /* holds a slot of srv while set */
     struct lb_server *log_srv; /* last server tried, for the log */
     struct lb_sconn *sc;
+    struct lk_list parked; /* idle server connections private to this client (lb_sconn_park) */
     uv_poll_t cp;
     uv_timer_t timer;
     int cfd, cev;
@@ -68,12 +71,19 @@ struct hsess {
     uint8_t first, in_txn, cli_close, srv_close, upgrade, tunnel_pending;
     uint8_t c_eof, s_eof, c_shut, s_shut, got_rsp, reused, no_reuse, be_counted;
     uint8_t redispatched;
-    uint8_t reply_ka;    /* a rule's reply keeps the connection (return, redirect) */
-    uint8_t nolog;       /* monitor-uri requests are not logged, as in HAProxy */
-    uint8_t logged;      /* option logasap: the line went out with the response head */
-    char *caps;          /* captured header values (frontend's capture lines), or NULL */
-    struct lb_vars vars; /* set-var: the session's and the transaction's */
-    uint8_t body_sent;   /* request body bytes left for a server: no retry */
+    uint8_t prefer_last;      /* a server asked for NTLM/Negotiate: stay on it */
+    uint8_t reply_ka;         /* a rule's reply keeps the connection (return, redirect) */
+    uint8_t in_after;         /* http-after-response runs: its own failure is not edited */
+    uint8_t rq_parsed;        /* the request head parsed: lbd's answers get after-response */
+    int8_t comp_algo;         /* compression: the request's algorithm (-1: none) */
+    struct lb_comp_stream *z; /* compressing this response's body, or NULL */
+    char *zbuf;               /* its output (pooled), held while compressing */
+    uint32_t zoff, zlen;      /* output not yet sent: zbuf[zoff, zlen) */
+    uint8_t nolog;            /* monitor-uri requests are not logged, as in HAProxy */
+    uint8_t logged;           /* option logasap: the line went out with the response head */
+    char *caps;               /* captured header values (frontend's capture lines), or NULL */
+    struct lb_vars vars;      /* set-var: the session's and the transaction's */
+    uint8_t body_sent;        /* request body bytes left for a server: no retry */
     char term[2], ck_in, ck_out;
     int status;
     unsigned progress;
@@ -145,6 +155,14 @@ static void buf_drop(struct hsess *s, char **b)
     if (*b)
         lb_worker_buf_put(s->w, *b);
     *b = NULL;
+}
+
+/* The end of a compressed body (or of its exchange): stream and buffer go. */
+static void comp_drop(struct hsess *s)
+{
+    s->z = lb_comp_stream_free(s->z);
+    buf_drop(s, &s->zbuf);
+    s->zoff = s->zlen = 0;
 }
 
 static void heads_drop(struct hsess *s)
@@ -289,11 +307,26 @@ static void handle_closed(uv_handle_t *h)
         free(s);
 }
 
-/* Give the server connection back (pooled if `keep`) and the slot. */
+static unsigned nparked(const struct hsess *s)
+{
+    const struct lk_list *it;
+    unsigned n = 0;
+
+    LK_LIST_FOREACH (it, &s->parked) {
+        n++;
+    }
+    return n;
+}
+
+/* Give the server connection back and the slot: if `keep`, a private
+ * connection stays with this client connection (HAProxy's session
+ * connections), others go to the pool. */
 static void drop_server(struct hsess *s, int keep, int rst)
 {
     if (s->sc) {
-        if (keep)
+        if (keep && s->sc->priv)
+            lb_sconn_park(s->sc, &s->parked, nparked(s));
+        else if (keep)
             lb_sconn_release(s->sc, 1);
         else
             lb_sconn_close(s->sc, rst);
@@ -327,6 +360,8 @@ static void finish(struct hsess *s, const char *term, int rst)
     count_bytes(s);
     lb_stkctr_release_all(s->stk, now_ms(s));
     drop_server(s, 0, rst);
+    while (!lk_list_empty(&s->parked))
+        lb_sconn_close(LK_LIST_ELEM(s->parked.next, struct lb_sconn, link), 0);
     uncount_backend(s);
     s->state = H_CLOSED;
     lk_list_del(&s->link);
@@ -337,6 +372,7 @@ static void finish(struct hsess *s, const char *term, int rst)
     buf_drop(s, &s->obuf);
     buf_drop(s, &s->rbuf);
     heads_drop(s);
+    comp_drop(s);
     pipe_release(s);
     free(s->caps);
     s->caps = NULL;
@@ -460,7 +496,7 @@ static int splice_body(const struct hsess *s)
     if (s->pfd[0] >= 0)
         return 1;
     return s->rs == RS_BODY && s->rsp.body == HTTP1_BODY_CL && s->soff == s->slen &&
-           s->rsent == s->rlen && s->rsp_left >= SPLICE_MIN && !s->w->cfg->global.nosplice;
+           s->rsent == s->rlen && s->rsp_left >= SPLICE_MIN && !s->w->cfg->global.nosplice && !s->z;
 }
 
 static void read_splice(struct hsess *s)
@@ -658,7 +694,7 @@ static void send_msg(struct hsess *s, int status, const char *data, size_t len, 
  * to its head. */
 static void send_challenge(struct hsess *s, const char *realm)
 {
-    const struct lb_errmsg *m = lb_http_errmsg(s->fe, s->be, 401);
+    const struct lb_errmsg *m = lb_http_errmsg(s->be ? s->be : s->fe, s->fe, 401);
     const char *end = m ? memmem(m->data, m->len, "\r\n\r\n", 4) : NULL;
     struct lb_wb w = {NULL, 0, s->w->bufsize, 0};
     size_t head;
@@ -747,6 +783,21 @@ static int req_rules(struct hsess *s, const struct lb_proxy *px)
     return rules_verdict(s, &io, v);
 }
 
+/* Rules on the response head `head` (parsed in s->rsp): the request head
+ * may be gone, so request fetches are refused at config time. */
+static void rsp_io(struct hsess *s,
+                   struct lb_smp_ctx *c,
+                   struct lb_rule_io *io,
+                   const uint8_t *head)
+{
+    smp_init(s, c);
+    c->rq = NULL;
+    c->rqbuf = NULL;
+    c->rsbuf = head;
+    c->rs = &s->rsp;
+    io_init(s, io, c, 1);
+}
+
 /* http-response rules: the backend's, then the frontend's. Returns 0 with
  * *head the head to forward, or -1 when answered. */
 static int rsp_rules(struct hsess *s, const uint8_t **head)
@@ -763,12 +814,7 @@ static int rsp_rules(struct hsess *s, const uint8_t **head)
             break;
     if (i == 2)
         return 0;
-    smp_init(s, &c);
-    c.rq = NULL; /* the request head may be gone: refused at config time */
-    c.rqbuf = NULL;
-    c.rsbuf = *head;
-    c.rs = &s->rsp;
-    io_init(s, &io, &c, 1);
+    rsp_io(s, &c, &io, *head);
     s->rqh = NULL; /* its buffers are reused for the response */
     for (i = 0; i < 2 && v == LB_RULE_CONTINUE; i++)
         if (pxs[i])
@@ -777,6 +823,92 @@ static int rsp_rules(struct hsess *s, const uint8_t **head)
         *head = c.rsbuf;
     s->status = s->rsp.status;
     return rules_verdict(s, &io, v);
+}
+
+/* A defaults section's http-after-response rules run before the proxy's;
+ * allow ends one proxy's list only, as in HAProxy. */
+static enum lb_rule_verdict run_after(const struct lb_http_px *h, struct lb_rule_io *io)
+{
+    enum lb_rule_verdict v;
+
+    if (!h)
+        return LB_RULE_CONTINUE;
+    if ((v = run_after(h->def, io)) == LB_RULE_ERROR)
+        return v;
+    v = lb_rule_run(h->afterrules, io);
+    return v == LB_RULE_ERROR ? v : LB_RULE_CONTINUE;
+}
+
+static int has_after(const struct lb_proxy *px)
+{
+    const struct lb_http_px *h;
+
+    for (h = px ? px->http : NULL; h; h = h->def)
+        if (h->afterrules)
+            return 1;
+    return 0;
+}
+
+/* http-after-response: the backend's rules, then the frontend's, on the
+ * response head *head parsed in s->rsp, the server's or lbd's own. Returns
+ * 0 with *head the head to send (rebuilt into hbuf when edited), or -1
+ * when a rewrite failed. */
+static int after_rules(struct hsess *s, const uint8_t **head)
+{
+    const struct lb_proxy *pxs[2] = {s->be, s->fe != s->be ? s->fe : NULL};
+    enum lb_rule_verdict v = LB_RULE_CONTINUE;
+    struct lb_smp_ctx c;
+    struct lb_rule_io io;
+    int i;
+
+    if (!has_after(pxs[0]) && !has_after(pxs[1]))
+        return 0;
+    rsp_io(s, &c, &io, *head); /* in_flags: a HEAD's answer keeps its framing */
+    for (i = 0; i < 2; i++)
+        if (s->hbuf[i] && *head == (const uint8_t *)s->hbuf[i])
+            io.cur = i;
+    s->rqh = NULL; /* its buffers are reused for the response */
+    for (i = 0; i < 2 && v == LB_RULE_CONTINUE; i++)
+        if (pxs[i])
+            v = run_after(pxs[i]->http, &io);
+    if (v == LB_RULE_ERROR)
+        return -1;
+    if (io.cur >= 0)
+        *head = c.rsbuf;
+    s->status = s->rsp.status;
+    return 0;
+}
+
+/* lbd's own answer data[0, len) through http-after-response: the result
+ * is the rebuilt head followed by the body, in the head's buffer. Returns
+ * 0 when no rule applies (errors of the request parsing stage, as in
+ * HAProxy, where its multiplexer answers them), 1 with *data / *len
+ * updated, or -1: answer the built-in 500 instead, as HAProxy does when
+ * its rules fail. */
+static int after_own(struct hsess *s, const char **data, size_t *len)
+{
+    const uint8_t *head = (const uint8_t *)*data;
+    size_t body;
+    int r;
+
+    if (!s->rq_parsed || s->in_after || !*len || (!has_after(s->be) && !has_after(s->fe)))
+        return 0;
+    http1_msg_init(&s->rsp, head_max(s->w), 0);
+    r = http1_parse_response(head, *len, &s->rsp);
+    if (r <= 0)
+        return 0; /* validated at load time: cannot happen */
+    body = *len - (size_t)r;
+    s->in_after = 1;
+    if (after_rules(s, &head) < 0)
+        return -1;
+    if (head == (const uint8_t *)*data)
+        return 1;
+    if (s->rsp.head_len + body > s->w->bufsize)
+        return -1; /* HAProxy: no room left for the rules' edits */
+    memcpy((char *)(uintptr_t)head + s->rsp.head_len, *data + r, body);
+    *data = (const char *)head;
+    *len = s->rsp.head_len + body;
+    return 1;
 }
 
 /* monitor-uri: a request for exactly that URI is answered here, 200 or
@@ -894,9 +1026,10 @@ static void balance_key(struct hsess *s)
 
     s->key_len = 0;
     if (s->be->algo == LB_ALGO_URI) {
-        v = b + s->req.uri_off;
-        while (n < s->req.uri_len && v[n] != '?')
-            n++;
+        const char *k = (const char *)b + s->req.uri_off;
+
+        n = lb_balance_uri_key(&s->be->lbprm, &k, s->req.uri_len);
+        v = (const uint8_t *)k;
     } else if (s->be->algo == LB_ALGO_HDR && s->be->algo_arg) {
         v = http1_hdr_get(&s->req, b, s->be->algo_arg, strlen(s->be->algo_arg), &n);
         if (!v)
@@ -908,13 +1041,36 @@ static void balance_key(struct hsess *s)
     s->key_len = (uint32_t)n;
 }
 
+/* The compression settings that apply: the backend's when it has
+ * algorithms (types), else the frontend's, as HAProxy looks them up. */
+static const struct lb_comp_cfg *comp_cfg(const struct hsess *s, int types)
+{
+    const struct lb_comp_cfg *b = s->be && s->be->http ? s->be->http->comp : NULL;
+    const struct lb_comp_cfg *f = s->fe->http ? s->fe->http->comp : NULL;
+
+    if (b && (types ? b->ntypes : b->nalgos))
+        return b;
+    return f && (types ? f->ntypes : f->nalgos) ? f : NULL;
+}
+
+/* compression offload in either proxy, once Accept-Encoding chose */
+static int comp_offload(const struct hsess *s, int asked)
+{
+    const struct lb_comp_cfg *b = s->be->http ? s->be->http->comp : NULL;
+    const struct lb_comp_cfg *f = s->fe->http ? s->fe->http->comp : NULL;
+
+    return asked && ((b && b->offload) || (f && f->offload));
+}
+
 static int build_request(struct hsess *s)
 {
     const struct lb_http_px *bh = s->be->http;
     struct lb_req_edit e;
-    int r;
+    int r, asked;
 
+    s->comp_algo = (int8_t)lb_comp_pick(comp_cfg(s, 0), req_head(s), &s->req, &asked);
     memset(&e, 0, sizeof(e));
+    e.drop_field = comp_offload(s, asked) ? "accept-encoding" : NULL;
     e.conn_close = s->srv_close;
     e.conn_ka = !s->srv_close && s->req.version == 0;
     e.upgrade = s->upgrade;
@@ -944,8 +1100,7 @@ static void connection_mode(struct hsess *s)
                    (m->version == 0 && !(m->flags & HTTP1_F_CONN_KA)) || (o & LB_OPT_HTTPCLOSE) ||
                    s->w->stopping;
     s->upgrade = (m->flags & HTTP1_F_CONN_UPGRADE) && (m->flags & HTTP1_F_UPGRADE);
-    s->srv_close = (o & (LB_OPT_HTTPCLOSE | LB_OPT_HTTP_SERVER_CLOSE)) || s->upgrade ||
-                   (s->be->http && s->be->http->reuse == LB_REUSE_NEVER);
+    s->srv_close = (o & (LB_OPT_HTTPCLOSE | LB_OPT_HTTP_SERVER_CLOSE)) || s->upgrade;
 }
 
 static void start_body(struct hsess *s)
@@ -962,7 +1117,7 @@ static void start_txn(struct hsess *s, int head_len)
 {
     s->t_head = now_ms(s);
     s->head_base = s->coff;
-    s->in_txn = 1;
+    s->in_txn = s->rq_parsed = 1;
     s->progress++;
     note_reqline(s);
     s->rqh = NULL;
@@ -1084,21 +1239,6 @@ static struct lb_server *balance_server(struct hsess *s, unsigned ntried, int *f
     return st == LB_PICK_OK ? srv : NULL;
 }
 
-/* May this request go on an idle connection? (http-reuse) A dead idle
- * connection shows as an empty response, which only idempotent requests
- * without a body can survive (they are retried); "safe" keeps the others
- * on a new connection, "aggressive" and "always" do not. */
-static int can_reuse(const struct hsess *s)
-{
-    int mode = s->be->http ? s->be->http->reuse : LB_REUSE_SAFE;
-
-    if (s->no_reuse || s->srv_close || mode == LB_REUSE_NEVER)
-        return 0;
-    if (mode >= LB_REUSE_AGGRESSIVE)
-        return 1;
-    return http1_method_idempotent(s->req.method) && s->req.body == HTTP1_BODY_NONE;
-}
-
 static void sconn_cb(struct lb_sconn *c, void *owner, int status, int events);
 static void conn_failed(struct hsess *s, int err);
 
@@ -1110,13 +1250,55 @@ static void connected(struct hsess *s)
     s->progress++;
 }
 
+static int reuse_mode(const struct hsess *s)
+{
+    return s->be->http ? s->be->http->reuse : LB_REUSE_SAFE;
+}
+
+/* HAProxy 2.6 counts a first request whose failures are all retried
+ * (retry-on all-retryable-errors) as safe to send on an idle connection. */
+static int retry_safe(const struct hsess *s)
+{
+    return s->be->http && (s->be->http->retry_on & LB_RETRY_ALL_RETRYABLE);
+}
+
+/* An idle connection for this request (http-reuse, as HAProxy 2.6's
+ * connect_server): this client connection's own one to the server first;
+ * then from the pool, a later request of a client connection takes any
+ * (one never reused first), a first request none ("safe"), only one that
+ * carried two requests ("aggressive"), or such one else any ("always").
+ * A later request that dies on a stale connection is answered by closing
+ * the client connection (see server_gone), which clients retry; a first
+ * request could only get a 502. */
+static struct lb_sconn *reuse_conn(struct hsess *s)
+{
+    int mode = reuse_mode(s);
+    struct lb_sconn *c;
+
+    if (s->no_reuse || s->srv_close)
+        return NULL;
+    c = lb_sconn_unpark(&s->parked, s->srv, s, sconn_cb);
+    if (c || mode == LB_REUSE_NEVER)
+        return c;
+    if (!s->first || retry_safe(s)) {
+        c = lb_sconn_reuse(s->w, s->srv, LB_SCONN_IDLE, s, sconn_cb);
+        return c ? c : lb_sconn_reuse(s->w, s->srv, LB_SCONN_SAFE, s, sconn_cb);
+    }
+    if (mode >= LB_REUSE_AGGRESSIVE &&
+        (c = lb_sconn_reuse(s->w, s->srv, LB_SCONN_SAFE, s, sconn_cb)))
+        return c;
+    if (mode == LB_REUSE_ALWAYS)
+        return lb_sconn_reuse(s->w, s->srv, LB_SCONN_IDLE, s, sconn_cb);
+    return NULL;
+}
+
 static void open_conn(struct hsess *s)
 {
     int ka = (opts(s) & (LB_OPT_TCPKA | LB_OPT_SRVTCPKA)) != 0, r;
 
     s->t_conn = now_ms(s);
     s->log_srv = s->srv;
-    if (can_reuse(s) && (s->sc = lb_sconn_reuse(s->w, s->srv, s, sconn_cb))) {
+    if ((s->sc = reuse_conn(s))) {
         s->reused = 1;
         connected(s);
         return;
@@ -1127,6 +1309,8 @@ static void open_conn(struct hsess *s)
         conn_failed(s, r);
         return;
     }
+    /* never: the connection belongs to this client connection */
+    s->sc->priv = reuse_mode(s) == LB_REUSE_NEVER;
     s->state = H_CONNECT;
     s->progress++;
 }
@@ -1163,6 +1347,21 @@ static struct lb_server *stick_server(struct hsess *s, struct lb_smp_ctx *c)
     return lb_backend_take_id(s->be, lb_stick_match(s->be->http->sticks, c));
 }
 
+/* The server of a connection parked by this client connection, if usable
+ * (HAProxy's SESS_FL_PREFER_LAST, set by NTLM/Negotiate). */
+static struct lb_server *parked_server(struct hsess *s)
+{
+    struct lk_list *it;
+
+    LK_LIST_FOREACH (it, &s->parked) {
+        struct lb_server *srv = LK_LIST_ELEM(it, struct lb_sconn, link)->srv;
+
+        if (srv->be == s->be && lb_server_usable(srv) && lb_server_take(srv) == 0)
+            return srv;
+    }
+    return NULL;
+}
+
 static void assign(struct hsess *s)
 {
     const struct lb_stick *sticks = s->be->http ? s->be->http->sticks : NULL;
@@ -1176,6 +1375,8 @@ static void assign(struct hsess *s)
     }
     if (!srv && s->attempts == 0)
         srv = cookie_server(s);
+    if (!srv && s->attempts == 0 && s->prefer_last)
+        srv = parked_server(s);
     if (!srv)
         srv = balance_server(s, s->ntried, &full);
     if (!srv && s->ntried) /* every server failed once: any of them again */
@@ -1396,6 +1597,25 @@ static int out_head(struct hsess *s, const uint8_t *head, const struct lb_rsp_ed
     return 0;
 }
 
+/* Compress this response if it qualifies (comp.h): the head built in rbuf
+ * is rewritten and the body goes through a stream. Returns 0 (also when
+ * it does not qualify) or a negative errno. */
+static int comp_start(struct hsess *s, const uint8_t *head)
+{
+    int r;
+
+    if (s->comp_algo < 0 || s->tunnel_pending ||
+        !lb_comp_response_ok(comp_cfg(s, 1), head, &s->rsp, &s->req))
+        return 0;
+    r = lb_comp_edit_head(s->rbuf, s->rlen, s->w->bufsize, s->comp_algo);
+    if (r < 0)
+        return r;
+    s->rlen = (uint32_t)r;
+    if (!(s->z = lb_comp_stream_new(s->comp_algo)))
+        return -ENOMEM;
+    return 0;
+}
+
 static int interim_head(struct hsess *s, int len)
 {
     struct lb_rsp_edit e;
@@ -1426,6 +1646,11 @@ static int final_head(struct hsess *s, int len)
         return -1;
     if (m->status == 101)
         head = (const uint8_t *)s->sbuf + s->soff;
+    else if (after_rules(s, &head) < 0) {
+        s->in_after = 1; /* HAProxy's 500, not edited again */
+        send_error(s, 500, "PH");
+        return -1;
+    }
     if (m->status == 101 && !s->upgrade) {
         send_error(s, 502, "PH");
         return -1;
@@ -1441,7 +1666,7 @@ static int final_head(struct hsess *s, int len)
     e.conn_close = s->cli_close;
     e.conn_ka = !s->cli_close && s->req.version == 0;
     set_cookie_value(s, &e);
-    if (out_head(s, head, &e) < 0) {
+    if (out_head(s, head, &e) < 0 || comp_start(s, head) < 0) {
         send_error(s, 502, "PH");
         return -1;
     }
@@ -1479,6 +1704,49 @@ static int junk_retry(struct hsess *s)
     return retry(s, srv, LB_RETRY_JUNK_RESPONSE);
 }
 
+/* One value of a WWW-/Proxy-Authenticate list naming NTLM or Negotiate
+ * (HAProxy matches "NTLM" and "Nego" at the start of each value). */
+static int conn_auth_value(const uint8_t *v, size_t n)
+{
+    size_t i = 0, j;
+
+    while (i < n) {
+        while (i < n && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
+            i++;
+        if (n - i >= 4 && (strncasecmp((const char *)v + i, "NTLM", 4) == 0 ||
+                           strncasecmp((const char *)v + i, "Nego", 4) == 0))
+            return 1;
+        for (j = i; j < n && v[j] != ','; j++)
+            ;
+        i = j;
+    }
+    return 0;
+}
+
+/* Connection-based authentication (NTLM, Negotiate) ties the server
+ * connection to this client connection: HAProxy makes it private and
+ * prefers its server for the client's next requests. */
+static void private_auth(struct hsess *s)
+{
+    const char *name = s->rsp.status == 401 ? "www-authenticate" : "proxy-authenticate";
+    const uint8_t *b = (const uint8_t *)s->sbuf + s->soff;
+    const struct http1_hdr *h;
+    unsigned i;
+
+    if ((s->rsp.status != 401 && s->rsp.status != 407) || !s->sc)
+        return;
+    for (i = 0; i < s->rsp.nhdr; i++) {
+        h = &s->rsp.hdr[i];
+        if (h->name_len == strlen(name) &&
+            strncasecmp((const char *)b + h->name_off, name, h->name_len) == 0 &&
+            conn_auth_value(b + h->val_off, h->val_len)) {
+            s->sc->priv = 1;
+            s->prefer_last = 1;
+            return;
+        }
+    }
+}
+
 static int rsp_head(struct hsess *s)
 {
     int r;
@@ -1499,6 +1767,7 @@ static int rsp_head(struct hsess *s)
             return -1;
         }
         s->got_rsp = 1;
+        private_auth(s);
         if (s->rsp.status < 200 && s->rsp.status != 101)
             return interim_head(s, r);
         s->rsp_hold = (uint32_t)r;
@@ -1562,9 +1831,95 @@ static int send_pipe(struct hsess *s)
     return 0;
 }
 
+/* The next payload bytes of the server's body in sbuf: chunk framing is
+ * walked (and dropped) here. Returns their count at *ret (0: none yet),
+ * with *ret_end set when the body ends with them, or -1 on bad framing. */
+static int comp_input(struct hsess *s, const uint8_t **ret, size_t *ret_n, int *ret_end)
+{
+    const uint8_t *p = (const uint8_t *)s->sbuf + s->soff;
+    size_t avail = s->slen - s->soff;
+
+    *ret = p;
+    *ret_n = 0;
+    if (s->rsp.body == HTTP1_BODY_CL) {
+        *ret_n = (size_t)LK_MIN(s->rsp_left, avail);
+        *ret_end = s->rsp_left == *ret_n;
+        return 0;
+    }
+    /* chunked: framing bytes one by one (a few per chunk), then data */
+    while (avail && s->rsch.state != HTTP1_CH_DATA && s->rsch.state != HTTP1_CH_DONE) {
+        if (http1_chunk_scan(p, 1, &s->rsch) < 0)
+            return -1;
+        p++;
+        avail--;
+        s->soff++;
+    }
+    *ret = p;
+    if (s->rsch.state == HTTP1_CH_DATA)
+        *ret_n = (size_t)LK_MIN(s->rsch.left, avail);
+    *ret_end = s->rsch.state == HTTP1_CH_DONE;
+    return 0;
+}
+
+/* Compressed body: send what the stream produced, then feed it what the
+ * server sent, one output buffer at a time (backpressure: no input is
+ * taken while output waits). */
+static int rsp_comp(struct hsess *s)
+{
+    const uint8_t *in;
+    size_t n, used, off, len;
+    ssize_t w;
+    int end, r;
+
+    for (;;) {
+        if (s->zoff < s->zlen) {
+            if ((w = send_cli(s, s->zbuf + s->zoff, s->zlen - s->zoff)) < 0)
+                return -1;
+            s->zoff += (uint32_t)w;
+            if (s->zoff < s->zlen)
+                return 0;
+        }
+        if (lb_comp_stream_done(s->z)) {
+            s->rs = RS_DONE; /* the terminating chunk is out */
+            comp_drop(s);
+            s->progress++;
+            return 0;
+        }
+        if (comp_input(s, &in, &n, &end) < 0) {
+            finish(s, "SD", 1); /* the head went out: all we can do is cut */
+            return -1;
+        }
+        if (!n && !end && s->zoff == 0 && s->zlen == 0 && s->zbuf == NULL)
+            return 0; /* nothing fed yet, nothing to flush */
+        if (!buf_take(s, &s->zbuf)) {
+            finish(s, "PD", 1);
+            return -1;
+        }
+        r = lb_comp_stream_step(s->z, in, n, end, s->zbuf, s->w->bufsize, &used, &off, &len);
+        if (r < 0) {
+            finish(s, "PD", 1);
+            return -1;
+        }
+        s->soff += (uint32_t)used;
+        if (s->rsp.body == HTTP1_BODY_CL)
+            s->rsp_left -= used;
+        else if (used)
+            http1_chunk_scan(in, used, &s->rsch); /* data bytes: only counted */
+        if (s->soff == s->slen)
+            s->soff = s->slen = 0;
+        s->zoff = (uint32_t)off;
+        s->zlen = (uint32_t)(off + len);
+        if (!len && !used && r == 0)
+            return 0; /* waiting for the server */
+    }
+}
+
 static int rsp_body(struct hsess *s)
 {
     ssize_t n;
+
+    if (s->z)
+        return rsp_comp(s);
 
     if (rsp_body_ready(s) < 0) {
         finish(s, "SD", 1); /* the head went out: all we can do is cut */
@@ -1600,13 +1955,13 @@ static int flush_head(struct hsess *s)
     ssize_t n;
     uint32_t h = s->rlen - s->rsent, b;
 
-    if (s->rs == RS_BODY && rsp_body_ready(s) < 0) {
+    if (s->rs == RS_BODY && !s->z && rsp_body_ready(s) < 0) {
         /* bad framing in the same read as the head: nothing reached the
          * client yet, so it gets a 502 (send_error cuts otherwise) */
         send_error(s, 502, "SD");
         return -1;
     }
-    b = s->rs == RS_BODY ? s->sfwd : 0;
+    b = s->rs == RS_BODY && !s->z ? s->sfwd : 0;
     iov[0] = (struct iovec){(void *)(uintptr_t)(s->rout + s->rsent), h};
     iov[1] = (struct iovec){s->sbuf ? s->sbuf + s->soff : NULL, b};
     memset(&mh, 0, sizeof(mh));
@@ -1661,7 +2016,8 @@ static void reset_txn(struct hsess *s)
     s->status = 0;
     s->attempts = s->ntried = 0;
     s->redispatched = s->got_rsp = s->reused = s->no_reuse = s->body_sent = 0;
-    s->nolog = s->logged = 0;
+    s->nolog = s->logged = s->in_after = s->rq_parsed = 0;
+    s->comp_algo = -1;
     s->rsp_hold = 0;
     s->s_eof = 0;
     s->t_head = s->t_conn = s->t_connected = s->t_sent = s->t_rsp = 0;
@@ -1693,6 +2049,7 @@ static void end_txn(struct hsess *s)
     buf_drop(s, &s->obuf);
     buf_drop(s, &s->rbuf);
     heads_drop(s);
+    comp_drop(s);
     s->soff = s->slen = 0;
     buf_drop(s, &s->sbuf);
     if (s->coff == s->clen) {
@@ -1713,6 +2070,8 @@ static int rsp_in_buffer(const struct hsess *s)
         return s->rsp_left <= (uint64_t)(s->slen - s->soff) + s->inpipe;
     case HTTP1_BODY_CHUNKED:
         return s->rsch.state == HTTP1_CH_DONE;
+    case HTTP1_BODY_EOF: /* the body ends when the server closes: read until then */
+        return s->s_eof;
     default:
         return 1;
     }
@@ -1742,6 +2101,14 @@ static void server_gone(struct hsess *s)
         if (retryable &&
             retry(s, s->reused && s->slen == s->soff ? NULL : srv, LB_RETRY_EMPTY_RESPONSE))
             return;
+        if (!s->first) {
+            /* HAProxy's abort_keep_alive: a later request of a keep-alive
+             * client connection is answered by closing it, unlogged, so
+             * that the client retries it */
+            s->nolog = 1;
+            finish(s, NULL, 0);
+            return;
+        }
         send_error(s, 502, "SH");
         return;
     }
@@ -1825,8 +2192,28 @@ static void linger_close(struct hsess *s)
  * started, in which case the connection is cut. */
 static void send_error(struct hsess *s, int status, const char *term)
 {
-    const struct lb_errmsg *m = lb_http_errmsg(s->fe, s->be, status);
+    const struct lb_proxy *px = s->be ? s->be : s->fe; /* HAProxy: backend first */
+    const struct lb_errslot *slot = lb_http_errslot(px, s->fe, status);
+    const struct lb_errmsg *m;
+    struct lb_smp_ctx c;
+    struct lb_rule_io io;
 
+    if (slot && slot->reply && !s->bytes_out && !s->rsent) {
+        /* http-error with a built body: made now, as "return" makes it */
+        smp_init(s, &c);
+        if (!s->in_txn || s->state == H_XFER || !s->cbuf) {
+            /* the head may be gone once its body flowed: no request */
+            c.rq = NULL;
+            c.rqbuf = NULL;
+        }
+        io_init(s, &io, &c, 0);
+        io.px_name = px->name;
+        if (lb_rule_run(slot->reply, &io) == LB_RULE_REPLY && io.reply_len) {
+            send_msg(s, status, io.reply, io.reply_len, term);
+            return;
+        }
+    }
+    m = lb_http_errmsg(px, s->fe, status);
     send_msg(s, status, m ? m->data : NULL, m ? m->len : 0, term);
 }
 
@@ -1834,6 +2221,8 @@ static void send_error(struct hsess *s, int status, const char *term)
  * and close: nothing of it may have been sent yet. */
 static void send_msg(struct hsess *s, int status, const char *data, size_t len, const char *term)
 {
+    int r;
+
     if (s->term[0] == '-')
         memcpy(s->term, term, 2);
     if (s->bytes_out || s->rsent || !data) {
@@ -1842,6 +2231,16 @@ static void send_msg(struct hsess *s, int status, const char *data, size_t len, 
     }
     drop_server(s, 0, 1);
     s->status = status;
+    r = after_own(s, &data, &len);
+    if (r < 0) {
+        const struct lb_errmsg *m = lb_http_errmsg(NULL, NULL, 500);
+
+        s->status = 500;
+        data = m ? m->data : "";
+        len = m ? m->len : 0;
+    } else if (r > 0) { /* set-status is logged */
+        s->status = s->rsp.status;
+    }
     s->cli_close = 1;
     s->rout = data;
     s->rlen = (uint32_t)len;
@@ -2021,7 +2420,7 @@ static int client_events(const struct hsess *s)
             ev |= UV_READABLE;
         if (s->rq == RQ_DONE && !s->c_eof && s->clen < bs)
             ev |= UV_READABLE;
-        if (s->rsent < s->rlen || s->sfwd || s->inpipe)
+        if (s->rsent < s->rlen || s->sfwd || s->inpipe || s->zoff < s->zlen)
             ev |= UV_WRITABLE;
         return ev;
     case H_TUNNEL:
@@ -2192,8 +2591,10 @@ void lb_http_session_start(struct lb_worker *w,
     struct hsess *s = hw ? malloc(sizeof(*s)) : NULL;
 
     /* the two parsed heads are written as they are parsed: not cleared */
-    if (s)
+    if (s) {
         memset(s, 0, offsetof(struct hsess, req));
+        lk_list_init(&s->parked);
+    }
     if (!s || uv_poll_init(&w->loop, &s->cp, fd) < 0) {
         free(s);
         close(fd);

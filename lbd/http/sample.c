@@ -823,7 +823,7 @@ static int fetch_auth(const struct lb_sexpr *e,
     const char *g;
     int n;
 
-    if (hdr_values(c->rqbuf, c->rq, "authorization", 13, 1, 0, &v) < 1)
+    if (!c->rq || hdr_values(c->rqbuf, c->rq, "authorization", 13, 1, 0, &v) < 1)
         return e->fetch == F_HTTP_AUTH ? (set_int(out, 0, LB_SMP_BOOL), 1) : 0;
     if (e->fetch == F_HTTP_AUTH_USER) {
         ch = chunk(c);

@@ -102,6 +102,22 @@ finish() {
   [ "$LK_FAILS" -eq 0 ]
 }
 
+# beside_haproxy PORT...: lbd and HAProxy 2.6 side by side on one config,
+# $T/lbd.cfg and $T/ha.cfg (written by the caller: the same text but for
+# the ports). Each must pass its own -c (one check each), then both start
+# in the foreground mode with their logs in $T/lbd.log and $T/ha.log (lbd's
+# runtime dir $T/lbdrun), and each PORT given is waited for.
+beside_haproxy() {
+  local out rc p
+  out=$(haproxy -c -f "$T/ha.cfg" 2>&1) && rc=0 || rc=$?
+  expect_eq "HAProxy accepts the config ($out)" "$rc" 0
+  out=$("$LBD" -c -f "$T/lbd.cfg" 2>&1) && rc=0 || rc=$?
+  expect_eq "lbd accepts the config ($out)" "$rc" 0
+  bg haproxy -f "$T/ha.cfg" -db >"$T/ha.log" 2>&1
+  bg "$LBD" -f "$T/lbd.cfg" -R "$T/lbdrun" >"$T/lbd.log" 2>&1
+  for p in "$@"; do wait_listen "$p"; done
+}
+
 # Side by side with HAProxy (the checkd_* scenarios): start_pair starts
 # HAProxy on $T/ha.cfg, then checkd (socket in $T/run) and lbd on
 # $T/lbd.cfg (runtime dir $T/lbdrun); stderr in $T/{ha,lbd}.err, $T/checkd.log.

@@ -57,6 +57,27 @@ wait_novip() {
   return 0
 }
 
+# vrrp_conf NAME PRIO VERSION INTERVAL VRID: $T/NAME.conf, one instance on
+# eth0 holding the VIP, starting as BACKUP
+vrrp_conf() {
+  cat > "$T/$1.conf" <<CONF
+global_defs {
+    router_id $1
+    vrrp_version $3
+}
+vrrp_instance VI_1 {
+    interface eth0
+    state BACKUP
+    virtual_router_id $5
+    priority $2
+    advert_int $4
+    virtual_ipaddress {
+        $VIP/24
+    }
+}
+CONF
+}
+
 # vrrp_state SOCKDIR: state of the first instance, from show vrrp json
 vrrp_state() {
   echo "show vrrp json" | socat -t 2 - "UNIX-CONNECT:$1/vrrpd.sock" 2>/dev/null |

@@ -25,6 +25,28 @@
 /* MNL_SOCKET_BUFFER_SIZE is a run-time page-size expression (a VLA) */
 #define NL_BUF 8192
 
+/* The interface's first fe80::/10 address (RFC 5798 5.1.2.1: the source
+ * of IPv6 advertisements); left zero if it has none. */
+static void link_local6(const char *ifname, uint8_t ret[16])
+{
+    struct ifaddrs *ifa, *it;
+
+    if (getifaddrs(&ifa) == -1)
+        return;
+    for (it = ifa; it; it = it->ifa_next) {
+        const uint8_t *a;
+
+        if (!it->ifa_addr || it->ifa_addr->sa_family != AF_INET6 || strcmp(it->ifa_name, ifname))
+            continue;
+        a = ((struct sockaddr_in6 *)(void *)it->ifa_addr)->sin6_addr.s6_addr;
+        if (a[0] == 0xfe && (a[1] & 0xc0) == 0x80) {
+            memcpy(ret, a, 16);
+            break;
+        }
+    }
+    freeifaddrs(ifa);
+}
+
 int vr_link_get(const char *ifname, struct vr_link *ret)
 {
     struct vr_link l = {0};
@@ -50,6 +72,7 @@ int vr_link_get(const char *ifname, struct vr_link *ret)
     /* the first address is the primary: VIPs are added after it */
     if (ioctl(fd, SIOCGIFADDR, &ifr) == 0)
         memcpy(&l.addr, &((struct sockaddr_in *)(void *)&ifr.ifr_addr)->sin_addr, 4);
+    link_local6(ifname, l.ll6);
     *ret = l;
 out:
     close(fd);
@@ -101,6 +124,28 @@ static struct nlmsghdr *nl_header(char *buf, uint16_t type, uint16_t flags)
     return nlh;
 }
 
+/* An address request; addr is 4 (AF_INET) or 16 (AF_INET6) bytes. */
+static struct nlmsghdr *addr_msg_af(char *buf,
+                                    uint16_t type,
+                                    uint16_t flags,
+                                    int ifindex,
+                                    int af,
+                                    const void *addr,
+                                    uint8_t prefix)
+{
+    struct nlmsghdr *nlh = nl_header(buf, type, flags);
+    struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+    size_t alen = af == AF_INET6 ? 16 : 4;
+
+    ifa->ifa_family = (uint8_t)af;
+    ifa->ifa_prefixlen = prefix;
+    ifa->ifa_scope = RT_SCOPE_UNIVERSE;
+    ifa->ifa_index = (unsigned)ifindex;
+    mnl_attr_put(nlh, IFA_LOCAL, alen, addr);
+    mnl_attr_put(nlh, IFA_ADDRESS, alen, addr);
+    return nlh;
+}
+
 static struct nlmsghdr *addr_msg(char *buf,
                                  uint16_t type,
                                  uint16_t flags,
@@ -108,16 +153,46 @@ static struct nlmsghdr *addr_msg(char *buf,
                                  uint32_t addr,
                                  uint8_t prefix)
 {
-    struct nlmsghdr *nlh = nl_header(buf, type, flags);
-    struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+    return addr_msg_af(buf, type, flags, ifindex, AF_INET, &addr, prefix);
+}
 
-    ifa->ifa_family = AF_INET;
-    ifa->ifa_prefixlen = prefix;
-    ifa->ifa_scope = RT_SCOPE_UNIVERSE;
-    ifa->ifa_index = (unsigned)ifindex;
-    mnl_attr_put(nlh, IFA_LOCAL, 4, &addr);
-    mnl_attr_put(nlh, IFA_ADDRESS, 4, &addr);
-    return nlh;
+/* NLM_F_REPLACE renews an existing address (or adds it again). */
+static uint16_t add_flags(const struct vr_addr_opts *o)
+{
+    return NLM_F_CREATE | (o->renew ? NLM_F_REPLACE : NLM_F_EXCL);
+}
+
+static void put_lifetime(struct nlmsghdr *nlh, const struct vr_addr_opts *o)
+{
+    /* honoured for IPv4 since Linux 3.9 (IPv6 always); the kernel checks
+     * them at most once a second, so the address goes lifetime_s to
+     * lifetime_s + ~0.25 s after the last renewal */
+    struct ifa_cacheinfo ci = {.ifa_prefered = o->lifetime_s, .ifa_valid = o->lifetime_s};
+
+    if (o->lifetime_s)
+        mnl_attr_put(nlh, IFA_CACHEINFO, sizeof(ci), &ci);
+}
+
+/* IPv6: no label, no broadcast (Linux keeps neither for IPv6). */
+static int addr_add6(int ifindex, const struct vr_addr_opts *o)
+{
+    char buf[NL_BUF];
+    struct nlmsghdr *nlh;
+    struct ifaddrmsg *ifa;
+
+    nlh = addr_msg_af(buf, RTM_NEWADDR, add_flags(o), ifindex, AF_INET6, o->addr6, o->prefix);
+    ifa = mnl_nlmsg_get_payload(nlh);
+    ifa->ifa_scope = o->scope;
+    ifa->ifa_flags = IFA_F_NODAD;
+    put_lifetime(nlh, o);
+    return nl_request(nlh);
+}
+
+int vr_addr_del6(int ifindex, const uint8_t addr6[16], uint8_t prefix)
+{
+    char buf[NL_BUF];
+
+    return nl_request(addr_msg_af(buf, RTM_DELADDR, 0, ifindex, AF_INET6, addr6, prefix));
 }
 
 int vr_addr_add(int ifindex, const struct vr_addr_opts *o)
@@ -125,12 +200,15 @@ int vr_addr_add(int ifindex, const struct vr_addr_opts *o)
     char buf[NL_BUF];
     struct nlmsghdr *nlh;
 
-    nlh = addr_msg(buf, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, ifindex, o->addr, o->prefix);
+    if (o->family == AF_INET6)
+        return addr_add6(ifindex, o);
+    nlh = addr_msg(buf, RTM_NEWADDR, add_flags(o), ifindex, o->addr, o->prefix);
     ((struct ifaddrmsg *)mnl_nlmsg_get_payload(nlh))->ifa_scope = o->scope;
     if (o->label && o->label[0] && strlen(o->label) < IFNAMSIZ)
         mnl_attr_put_strz(nlh, IFA_LABEL, o->label);
     if (o->brd)
         mnl_attr_put(nlh, IFA_BROADCAST, 4, &o->brd);
+    put_lifetime(nlh, o);
     return nl_request(nlh);
 }
 

@@ -13,25 +13,38 @@
 struct vr_link {
     int ifindex;
     uint8_t mac[6];
-    uint32_t addr; /* primary IPv4, network order; 0 if none */
-    bool up;       /* IFF_UP and IFF_RUNNING (carrier) */
+    uint32_t addr;   /* primary IPv4, network order; 0 if none */
+    uint8_t ll6[16]; /* first IPv6 link-local address; all zero if none */
+    bool up;         /* IFF_UP and IFF_RUNNING (carrier) */
 };
 
 /* Read what vrrpd needs of `ifname`. 0 or a negative errno (-ENODEV). */
 int vr_link_get(const char *ifname, struct vr_link *ret);
 
 /* An address to add: addr and brd in network order, scope RT_SCOPE_*
- * (0: global), label NULL or "" for none. */
+ * (0: global), label NULL or "" for none. family AF_INET6 (0 is AF_INET):
+ * addr6 is the address, brd and label do not apply, and the address is
+ * added with IFA_F_NODAD, as Keepalived adds IPv6 VIPs: duplicate address
+ * detection would keep it tentative (unusable) for a second or more after
+ * a failover, and the peer has just removed it. lifetime_s > 0 gives the
+ * address that valid and preferred lifetime (IFA_CACHEINFO): the kernel
+ * removes it by itself unless it is renewed in time. renew: replace an
+ * existing address's lifetime (or add it again if it expired) instead of
+ * failing with -EEXIST. */
 struct vr_addr_opts {
+    uint8_t family;
+    uint8_t addr6[16];
     uint32_t addr;
     uint8_t prefix;
     uint8_t scope;
     uint32_t brd; /* 0: none */
     const char *label;
+    uint32_t lifetime_s; /* 0: permanent */
+    bool renew;
 };
 
-/* Add o's address on ifindex. 0, -EEXIST if already there, or a negative
- * errno. */
+/* Add (or renew, see above) o's address on ifindex. 0, -EEXIST if already
+ * there and not o->renew, or a negative errno. */
 int vr_addr_add(int ifindex, const struct vr_addr_opts *o);
 
 /* An IPv4 route (virtual_routes): addresses in network order, type RTN_*,
@@ -63,6 +76,9 @@ int vr_rule_del(const struct vr_rule_opts *o);
 /* Remove addr/prefix. 0, -EADDRNOTAVAIL if it was not there, or a negative
  * errno. */
 int vr_addr_del(int ifindex, uint32_t addr, uint8_t prefix);
+
+/* vr_addr_del() for an IPv6 address. */
+int vr_addr_del6(int ifindex, const uint8_t addr6[16], uint8_t prefix);
 
 /* 1 if addr is configured on ifindex, 0 if not, negative errno. */
 int vr_addr_present(int ifindex, uint32_t addr);

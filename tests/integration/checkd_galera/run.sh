@@ -135,7 +135,14 @@ backend mysql_galera
     option tcpka
     galera-check user mon password m0n
     server db1 127.0.0.1:$DBP check inter 200 fall 2 rise 2 on-marked-down shutdown-sessions
+# the same node with clustercheck's "available when donor"
+backend mysql_donor
+    galera-check user mon password m0n allow-donor
+    server db1 127.0.0.1:$DBP check inter 200 fall 2 rise 2
 CFG
+printf 'defaults\n    mode tcp\nbackend b\n    galera-check user mon allow-donor password m0n\n' >"$T/badgal.cfg"
+check "galera-check: allow-donor before password refused" bash -c "! '$LBD' -c -f '$T/badgal.cfg' 2>'$T/badgal.err'"
+check "galera-check refusal names FILE:LINE" grep -q 'badgal.cfg:4: .*allow-donor' "$T/badgal.err"
 bg "$LBD" -f "$T/lbd.cfg" -R "$T/lbdrun" 2>"$T/lbd.log"
 wait_port 127.0.0.1 "$PF"
 check "lbd registered db1 as galera" wait_field mysql_galera/db1 kind galera 5000
@@ -166,6 +173,8 @@ echo "# desync seen DOWN after $t ms (inter 200 x fall 2)"
 check "desync DOWN within inter x (fall + 1) + 0.3 s" test "$t" -le 900
 expect_eq "desync reason" "$(field db/galera code)" 2
 check "desync -> lbd db1 DOWN" wait_field mysql_galera/db1 state DOWN 5000
+sleep 0.6 # three more probes of mysql_donor/db1
+expect_eq "desync: galera-check allow-donor keeps db1 UP" "$(field mysql_donor/db1 state)" UP
 for i in $(seq 1 40); do grep -q "Server mysql_galera/db1 is DOWN" "$T/lbd.log" && break; sleep 0.05; done
 check "lbd applied DOWN" grep -q "Server mysql_galera/db1 is DOWN" "$T/lbd.log"
 for i in $(seq 1 100); do kill -0 "$LONG" 2>/dev/null || break; sleep 0.05; done
@@ -222,7 +231,7 @@ expect_eq "exp3: no connect attempt to the dead node" \
   "$(grep -c 'galera_cluster_backend/mariadb02 .*connect failed' "$T/lbd3.log" || true)" 0
 
 check "checkd still running" kill -0 "$PID_CHECKD"
-check "checkd answers" test "$(cksock 'show info' | awk '/^Targets:/ {print $2}')" = $((10 + ED))
+check "checkd answers" test "$(cksock 'show info' | awk '/^Targets:/ {print $2}')" = $((11 + ED))
 check "probes ran without a leak report" test -z "$(grep -i -E 'sanitizer|runtime error' "$T/checkd.log" || true)"
 check "no aborted connections from good checks" test "$(grep -c "Aborted connection.*user: 'mon'" "$T/db.err" || true)" = 0
 finish

@@ -41,13 +41,7 @@ CFG
 }
 config "$PL" > "$T/lbd.cfg"
 config "$PH" > "$T/ha.cfg"
-out=$(haproxy -c -f "$T/ha.cfg" 2>&1) && rc=0 || rc=$?
-expect_eq "HAProxy accepts the config ($out)" "$rc" 0
-out=$("$LBD" -c -f "$T/lbd.cfg" 2>&1) && rc=0 || rc=$?
-expect_eq "lbd accepts the config ($out)" "$rc" 0
-bg haproxy -f "$T/ha.cfg" -db > "$T/haproxy.log" 2>&1
-bg "$LBD" -f "$T/lbd.cfg" > "$T/lbd.log" 2>&1
-wait_listen "$PB" && wait_listen "$PL" && wait_listen "$PH"
+beside_haproxy "$PB" "$PL" "$PH"
 
 ask() { # PORT PATH [USER:PASS] -> "status|www-authenticate|x-user seen by the backend"
     python3 - "$@" <<'PY'

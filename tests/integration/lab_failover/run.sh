@@ -93,9 +93,11 @@ grep -v '^CHECK ' "$T/report.txt"
 # (7.2 s seen once under the full CI's load); a dead web server costs at
 # most a retried request; a
 # dead database node stalls commits until Galera declares it gone (its
-# suspect timeout, 5 s); a healed db1 takes a state transfer
+# suspect timeout, 5 s); a healed db1 takes a state transfer, which with
+# the lab's mariabackup SST and galera-check allow-donor leaves db2 taking
+# the writes (1.1 s measured; 6.2 s with rsync and the donor taken out)
 declare -A LIMIT=([kill_lbd@lb1]=2000 [heal_lbd@lb1]=2000 [kill_node_lb1]=9000
-  [heal_node_lb1]=2000 [kill_web1]=3000 [heal_web1]=3000 [kill_db1]=9000 [heal_db1]=12000)
+  [heal_node_lb1]=2000 [kill_web1]=3000 [heal_web1]=3000 [kill_db1]=9000 [heal_db1]=4000)
 while read -r _ name gap recovered; do
   expect_eq "$name: the shop answered again before the heal, by itself" "$recovered" 1
   check "$name: longest gap ${gap} ms <= ${LIMIT[$name]} ms" test "$gap" -le "${LIMIT[$name]}"

@@ -35,13 +35,7 @@ CFG
 }
 LH=$(free_port); LT=$(free_port); HH=$(free_port); HT=$(free_port)
 config "$LH" "$LT" > "$T/lbd.cfg"; config "$HH" "$HT" > "$T/ha.cfg"
-out=$(haproxy -c -f "$T/ha.cfg" 2>&1) && rc=0 || rc=$?
-expect_eq "HAProxy accepts the config ($out)" "$rc" 0
-out=$("$LBD" -c -f "$T/lbd.cfg" 2>&1) && rc=0 || rc=$?
-expect_eq "lbd accepts the config ($out)" "$rc" 0
-bg haproxy -f "$T/ha.cfg" -db > "$T/ha.log" 2>&1
-bg "$LBD" -f "$T/lbd.cfg" > "$T/lbd.log" 2>&1
-for p in "$PB" "$LH" "$LT" "$HH" "$HT"; do wait_listen "$p"; done
+beside_haproxy "$PB" "$LH" "$LT" "$HH" "$HT"
 for p in "$LH" "$HH"; do curl -s -o /dev/null "http://127.0.0.1:$p/x"; done
 for p in "$LT" "$HT"; do curl -s -o /dev/null "http://127.0.0.1:$p/y"; done
 sleep 0.5

@@ -65,13 +65,7 @@ LH=$(free_port); LT=$(free_port); LS=$(free_port)
 HH=$(free_port); HT=$(free_port); HS=$(free_port)
 config lbd "$LH" "$LT" "$LS" > "$T/lbd.cfg"
 config ha "$HH" "$HT" "$HS" > "$T/ha.cfg"
-out=$(haproxy -c -f "$T/ha.cfg" 2>&1) && rc=0 || rc=$?
-expect_eq "HAProxy accepts the config ($out)" "$rc" 0
-out=$("$LBD" -c -f "$T/lbd.cfg" 2>&1) && rc=0 || rc=$?
-expect_eq "lbd accepts the config ($out)" "$rc" 0
-bg haproxy -f "$T/ha.cfg" -db > "$T/haproxy.log" 2>&1
-bg "$LBD" -f "$T/lbd.cfg" > "$T/lbd.log" 2>&1
-for p in "$PB1" "$PB2" "$LH" "$LT" "$LS" "$HH" "$HT" "$HS"; do wait_listen "$p"; done
+beside_haproxy "$PB1" "$PB2" "$LH" "$LT" "$LS" "$HH" "$HT" "$HS"
 
 # 1. rate limiting: one keep-alive client, 10 requests; the answers
 http_seq() { # PORT -> one line per request: status and body

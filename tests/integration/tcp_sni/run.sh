@@ -56,13 +56,7 @@ CFG
 }
 PL=$(free_port); PH=$(free_port)
 config "$PL" > "$T/lbd.cfg"; config "$PH" > "$T/ha.cfg"
-out=$(haproxy -c -f "$T/ha.cfg" 2>&1) && rc=0 || rc=$?
-expect_eq "HAProxy accepts the config ($out)" "$rc" 0
-out=$("$LBD" -c -f "$T/lbd.cfg" 2>&1) && rc=0 || rc=$?
-expect_eq "lbd accepts the config ($out)" "$rc" 0
-bg haproxy -f "$T/ha.cfg" -db > "$T/ha.log" 2>&1
-bg "$LBD" -f "$T/lbd.cfg" > "$T/lbd.log" 2>&1
-for p in "$PA" "$PB" "$PC" "$PL" "$PH"; do wait_listen "$p"; done
+beside_haproxy "$PA" "$PB" "$PC" "$PL" "$PH"
 
 cat > "$T/client.py" <<'PY'
 import socket, ssl, sys, time

@@ -11,24 +11,7 @@ need_root
 setup_net
 RUNS=${VRRP_CRASH_RUNS:-4}
 
-conf() { # NAME PRIO VERSION INTERVAL
-  cat > "$T/$1.conf" <<CONF
-global_defs {
-    router_id $1
-    vrrp_version $3
-}
-vrrp_instance VI_1 {
-    interface eth0
-    state BACKUP
-    virtual_router_id 52
-    priority $2
-    advert_int $4
-    virtual_ipaddress {
-        $VIP/24
-    }
-}
-CONF
-}
+conf() { vrrp_conf "$@" 52; } # NAME PRIO VERSION INTERVAL
 mkdir -p "$T/ra" "$T/rb"
 start_a() { bg ip netns exec "$NSA" "$VRRPD" -f "$T/a.conf" -R "$T/ra" 2>>"$T/a.log"; PID_A=$!; }
 start_b() { bg ip netns exec "$NSB" "$VRRPD" -f "$T/b.conf" -R "$T/rb" 2>>"$T/b.log"; PID_B=$!; }

@@ -166,31 +166,23 @@ static void test_mysql_judge(void **state)
     assert_int_equal(r.ok, 0);
 }
 
-/* The values of a SHOW STATUS sample, as the galera probe reads them. */
+/* The values of a SHOW STATUS sample, through the probe's own reader. */
 static void galera_sample(const char *name, const struct feed_target *t, struct chk_result *r)
 {
-    char comment[64] = "", cluster[32] = "", ready[8] = "", line[256], k[128], v[128];
-    int local_state = -1;
-    char rel[256];
+    struct chk_galera_vars v;
+    char line[256], k[128], val[128], rel[256];
     FILE *f;
 
+    chk_galera_vars_init(&v);
+    v.read_only = 0;
     snprintf(rel, sizeof(rel), "mariadb/%s", name);
     f = lk_fixture_open(rel, "r");
-    while (fgets(line, sizeof(line), f)) {
-        if (sscanf(line, "%127s\t%127[^\n]", k, v) != 2)
-            continue;
-        if (strcmp(k, "wsrep_local_state") == 0)
-            local_state = (int)strtol(v, NULL, 10);
-        else if (strcmp(k, "wsrep_local_state_comment") == 0)
-            snprintf(comment, sizeof(comment), "%.63s", v);
-        else if (strcmp(k, "wsrep_cluster_status") == 0)
-            snprintf(cluster, sizeof(cluster), "%.31s", v);
-        else if (strcmp(k, "wsrep_ready") == 0)
-            snprintf(ready, sizeof(ready), "%.7s", v);
-    }
+    while (fgets(line, sizeof(line), f))
+        if (sscanf(line, "%127s\t%127[^\n]", k, val) == 2)
+            chk_galera_var(&v, k, val);
     fclose(f);
     memset(r, 0, sizeof(*r));
-    chk_galera_judge(t, local_state, comment, cluster, ready, 0, r);
+    chk_galera_judge(t, &v, r);
 }
 
 static void test_galera_judge(void **state)
@@ -217,9 +209,16 @@ static void test_galera_judge(void **state)
     assert_non_null(strstr(r.reason, "non-Primary"));
     assert_false(r.ok);
     memset(&r, 0, sizeof(r));
-    chk_galera_judge(&t, -1, "", "", "", -1, &r); /* a plain MariaDB, no wsrep */
+    chk_galera_judge(&t, &(struct chk_galera_vars){.local_state = -1, .read_only = -1},
+                     &r); /* a plain MariaDB, no wsrep */
     assert_int_equal(r.result, FEED_RES_L7RSP);
-    chk_galera_judge(&t, 4, "Synced", "Primary", "ON", 1, &r);
+    chk_galera_judge(&t,
+                     &(struct chk_galera_vars){.local_state = 4,
+                                               .read_only = 1,
+                                               .comment = "Synced",
+                                               .cluster = "Primary",
+                                               .ready = "ON"},
+                     &r);
     assert_true(r.ok);
     assert_int_equal(r.read_only, 1);
 }

@@ -230,6 +230,139 @@ static void encode_limits(void **state)
     assert_int_equal(vrrp_pkt_encode(&p, 1, 2, out, sizeof(out)), -VRRP_PKT_E_INVAL);
 }
 
+/* IPv6, captured from Keepalived 2.2.7 in a namespace (VRID 61, priority
+ * 100 then 0 at stop, VIP fd00:6::100, from its link-local address to
+ * ff02::12; then its unsolicited neighbour advertisement for the VIP, a
+ * whole Ethernet frame, the interface not forwarding). */
+static const uint8_t v3_ip6_p100[] = {
+    0x6c, 0x0c, 0xaf, 0xc7, 0x00, 0x18, 0x70, 0xff, 0xfe, 0x80, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0xe0, 0xe6, 0xf8, 0xff, 0xfe, 0xb9, 0x44, 0xc6, 0xff, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x12, 0x31, 0x3d, 0x64, 0x01, 0x00, 0x64, 0x50, 0xd1,
+    0xfd, 0x00, 0x00, 0x06, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00,
+};
+static const uint8_t na_frame[] = {
+    0x33, 0x33, 0x00, 0x00, 0x00, 0x01, 0xe2, 0xe6, 0xf8, 0xb9, 0x44, 0xc6, 0x86, 0xdd, 0x60,
+    0x00, 0x00, 0x00, 0x00, 0x20, 0x3a, 0xff, 0xfd, 0x00, 0x00, 0x06, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0xff, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x88, 0x00, 0x3a, 0x2b, 0x20, 0x00,
+    0x00, 0x00, 0xfd, 0x00, 0x00, 0x06, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x01, 0x00, 0x02, 0x01, 0xe2, 0xe6, 0xf8, 0xb9, 0x44, 0xc6,
+};
+static const uint8_t v3_ip6_p0[] = {
+    0x6c, 0x0c, 0xaf, 0xc7, 0x00, 0x18, 0x70, 0xff, 0xfe, 0x80, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0xe0, 0xe6, 0xf8, 0xff, 0xfe, 0xb9, 0x44, 0xc6, 0xff, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x12, 0x31, 0x3d, 0x00, 0x01, 0x00, 0x64, 0xb4, 0xd1,
+    0xfd, 0x00, 0x00, 0x06, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00,
+};
+
+static void ip6_of(const char *s, uint8_t out[16])
+{
+    assert_int_equal(inet_pton(AF_INET6, s, out), 1);
+}
+
+static void decode_ip6_captures(void **state)
+{
+    struct vrrp_pkt_ip6 ip;
+    struct vrrp_pkt p;
+    uint8_t a[16];
+
+    assert_int_equal(vrrp_pkt_decode_ip6(v3_ip6_p100, sizeof(v3_ip6_p100), &ip, &p),
+                     (int)sizeof(v3_ip6_p100));
+    assert_int_equal(p.version, 3);
+    assert_int_equal(p.vrid, 61);
+    assert_int_equal(p.priority, 100);
+    assert_int_equal(p.naddr, 1);
+    assert_int_equal(p.adver_int, 100);
+    assert_int_equal(ip.hop_limit, 255);
+    ip6_of("fe80::e0e6:f8ff:feb9:44c6", a);
+    assert_memory_equal(ip.src, a, 16);
+    ip6_of("ff02::12", a);
+    assert_memory_equal(ip.dst, a, 16);
+    ip6_of("fd00:6::100", a);
+    assert_memory_equal(p.addrs6[0], a, 16);
+    assert_int_equal(vrrp_pkt_decode_ip6(v3_ip6_p0, sizeof(v3_ip6_p0), &ip, &p),
+                     (int)sizeof(v3_ip6_p0));
+    assert_int_equal(p.priority, 0);
+}
+
+static void encode6_matches_captures(void **state)
+{
+    const uint8_t *caps[2] = {v3_ip6_p100, v3_ip6_p0};
+    uint8_t out[VRRP_PKT6_MAX_LEN];
+    struct vrrp_pkt_ip6 ip;
+    struct vrrp_pkt p;
+    unsigned k;
+
+    for (k = 0; k < 2; k++) {
+        assert_true(vrrp_pkt_decode_ip6(caps[k], sizeof(v3_ip6_p100), &ip, &p) > 0);
+        assert_int_equal(vrrp_pkt_encode6(&p, ip.src, ip.dst, out, sizeof(out)), 24);
+        assert_memory_equal(out, caps[k] + VRRP_PKT_IP6_HDR_LEN, 24);
+    }
+    /* version 2 is IPv4's: not encoded, not decoded over IPv6 */
+    p.version = 2;
+    p.naddr = 0;
+    assert_int_equal(vrrp_pkt_encode6(&p, ip.src, ip.dst, out, sizeof(out)), -VRRP_PKT_E_INVAL);
+    assert_int_equal(vrrp_pkt_encode(&p, 0, 0, out, sizeof(out)), 16);
+    assert_int_equal(vrrp_pkt_decode6(out, 16, ip.src, ip.dst, &p), -VRRP_PKT_E_VERSION);
+    assert_int_equal(vrrp_pkt_encode6(&p, ip.src, ip.dst, out, 10), -VRRP_PKT_E_INVAL);
+}
+
+static void ip6_checks(void **state)
+{
+    struct vrrp_pkt_expect e = {.version = 3, .vrid = 61, .naddr = 1};
+    uint8_t buf[sizeof(v3_ip6_p100)];
+    struct vrrp_pkt_ip6 ip;
+    struct vrrp_pkt p;
+
+    memcpy(buf, v3_ip6_p100, sizeof(buf));
+    assert_true(vrrp_pkt_decode_ip6(buf, sizeof(buf), &ip, &p) > 0);
+    assert_int_equal(vrrp_pkt_check6(&ip, &p, &e), 0);
+    /* RFC 5798 7.1: hop limit 255 only (a router on the way lowers it) */
+    ip.hop_limit = 254;
+    assert_int_equal(vrrp_pkt_check6(&ip, &p, &e), -VRRP_PKT_E_TTL);
+    ip.hop_limit = 255;
+    e.vrid = 62;
+    assert_int_equal(vrrp_pkt_check6(&ip, &p, &e), -VRRP_PKT_E_VRID);
+    e.vrid = 61;
+    e.naddr = 2;
+    assert_int_equal(vrrp_pkt_check6(&ip, &p, &e), -VRRP_PKT_E_ADDRCOUNT);
+    /* the pseudo-header covers the addresses: another source fails */
+    buf[23] ^= 1;
+    assert_int_equal(vrrp_pkt_decode_ip6(buf, sizeof(buf), &ip, &p), -VRRP_PKT_E_CHECKSUM);
+    buf[23] ^= 1;
+    buf[sizeof(buf) - 1] ^= 1; /* the VIP */
+    assert_int_equal(vrrp_pkt_decode_ip6(buf, sizeof(buf), &ip, &p), -VRRP_PKT_E_CHECKSUM);
+    buf[sizeof(buf) - 1] ^= 1;
+    /* headers: not IPv6, not VRRP, payload past the end, count past it */
+    buf[0] = 0x4c;
+    assert_int_equal(vrrp_pkt_decode_ip6(buf, sizeof(buf), &ip, &p), -VRRP_PKT_E_IPHDR);
+    buf[0] = 0x6c;
+    buf[6] = 58;
+    assert_int_equal(vrrp_pkt_decode_ip6(buf, sizeof(buf), &ip, &p), -VRRP_PKT_E_IPHDR);
+    buf[6] = 112;
+    buf[5] = 0x19;
+    assert_int_equal(vrrp_pkt_decode_ip6(buf, sizeof(buf), &ip, &p), -VRRP_PKT_E_SHORT);
+    buf[5] = 0x18;
+    buf[43] = 2;
+    assert_int_equal(vrrp_pkt_decode_ip6(buf, sizeof(buf), &ip, &p), -VRRP_PKT_E_ADDRCOUNT);
+    assert_int_equal(vrrp_pkt_decode_ip6(buf, 39, &ip, &p), -VRRP_PKT_E_SHORT);
+}
+
+static void na_matches_capture(void **state)
+{
+    const uint8_t mac[6] = {0xe2, 0xe6, 0xf8, 0xb9, 0x44, 0xc6};
+    uint8_t out[VRRP_PKT_NA_LEN], vip[16];
+
+    ip6_of("fd00:6::100", vip);
+    assert_int_equal(vrrp_pkt_una(mac, vip, 0, out, sizeof(out)), VRRP_PKT_NA_LEN);
+    assert_memory_equal(out, na_frame, sizeof(na_frame));
+    /* Router flag: bit 7 of the flags, and the checksum follows */
+    assert_int_equal(vrrp_pkt_una(mac, vip, 1, out, sizeof(out)), VRRP_PKT_NA_LEN);
+    assert_int_equal(out[58], 0xa0);
+    assert_memory_not_equal(out + 56, na_frame + 56, 2);
+    assert_int_equal(vrrp_pkt_una(mac, vip, 0, out, VRRP_PKT_NA_LEN - 1), -VRRP_PKT_E_NOSPACE);
+}
+
 static void garp_matches_capture(void **state)
 {
     const uint8_t mac[6] = {0x02, 0x77, 0x00, 0x00, 0x00, 0x16};
@@ -243,10 +376,17 @@ static void garp_matches_capture(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(decode_captures),      cmocka_unit_test(encode_matches_captures),
-        cmocka_unit_test(bad_checksum),         cmocka_unit_test(malformed),
-        cmocka_unit_test(instance_checks),      cmocka_unit_test(encode_limits),
+        cmocka_unit_test(decode_captures),
+        cmocka_unit_test(encode_matches_captures),
+        cmocka_unit_test(bad_checksum),
+        cmocka_unit_test(malformed),
+        cmocka_unit_test(instance_checks),
+        cmocka_unit_test(encode_limits),
         cmocka_unit_test(garp_matches_capture),
+        cmocka_unit_test(decode_ip6_captures),
+        cmocka_unit_test(encode6_matches_captures),
+        cmocka_unit_test(ip6_checks),
+        cmocka_unit_test(na_matches_capture),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

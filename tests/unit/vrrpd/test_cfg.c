@@ -192,7 +192,30 @@ static const struct bad bads[] = {
                                              "(missing '}')"},
     {"}\n", "t.conf:1: '}' without an open block"},
     {"vrrp_instance X {\n virtual_ipaddress {\n 10.0.0.300\n }\n}\n",
-     "t.conf:3: '10.0.0.300' is not an IPv4 address (IPv6 VIPs are not supported)"},
+     "t.conf:3: '10.0.0.300' is not an IPv4 or IPv6 address"},
+    /* IPv6 (Keepalived's family rules; v2 is IPv4's) */
+    {"vrrp_instance X {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress {\n"
+     " fd00::1/64\n 10.0.0.1\n }\n}\n",
+     "t.conf:6: '10.0.0.1': address family must match the instance's (IPv6, set by its first "
+     "virtual_ipaddress); put it in virtual_ipaddress_excluded or in another vrrp_instance"},
+    {"vrrp_instance X {\n interface eth0\n virtual_router_id 1\n native_ipv6\n"
+     " virtual_ipaddress {\n 10.0.0.1\n }\n}\n",
+     "t.conf:1: vrrp_instance 'X': native_ipv6 with an IPv4 virtual_ipaddress: move the IPv4 "
+     "addresses to virtual_ipaddress_excluded or to another vrrp_instance"},
+    {"vrrp_instance X {\n interface eth0\n virtual_router_id 1\n version 2\n"
+     " virtual_ipaddress {\n fd00::1\n }\n}\n",
+     "t.conf:1: vrrp_instance 'X': VRRP version 2 is IPv4 only (RFC 3768): an IPv6 instance runs "
+     "version 3; remove 'version 2' from this instance"},
+    {"vrrp_instance X {\n interface eth0\n virtual_router_id 1\n unicast_peer {\n fd00::2\n"
+     " }\n}\n",
+     "t.conf:1: vrrp_instance 'X': an IPv6 unicast_peer in an IPv4 instance"},
+    {"vrrp_instance X {\n interface eth0\n virtual_router_id 1\n unicast_peer {\n 10.0.0.2\n"
+     " }\n virtual_ipaddress {\n fd00::1\n }\n}\n",
+     "t.conf:1: vrrp_instance 'X': an IPv4 unicast_peer in an IPv6 instance"},
+    {"vrrp_instance X {\n virtual_ipaddress {\n fd00::1 label x\n }\n}\n",
+     "t.conf:3: 'label' applies to IPv4 addresses only"},
+    {"vrrp_instance X {\n virtual_ipaddress {\n fd00::1/129\n }\n}\n",
+     "t.conf:3: 'fd00::1/129' is not an IPv4 or IPv6 address"},
     {"vrrp_instance X {\n authentication {\n auth_type AH\n }\n}\n",
      "t.conf:3: auth_type 'AH' is not supported (PASS is; AH was dropped by RFC 3768)"},
     {"vrrp_instance X {\n nopreempt {\n}\n", "t.conf:2: 'nopreempt' does not take a block"},
@@ -204,7 +227,7 @@ static const struct bad bads[] = {
     {"vrrp_instance X {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress { 1.1.1.1 }\n"
      "}\nvrrp_instance Y {\n interface eth0\n virtual_router_id 1\n"
      " virtual_ipaddress { 1.1.1.2 }\n}\n",
-     "t.conf:6: vrrp_instance 'Y': another instance has the same interface and VRID"},
+     "t.conf:6: vrrp_instance 'Y': another instance has the same interface, family and VRID"},
     /* Keepalived has no per-instance notify FIFO either */
     {"vrrp_instance X {\n notify_fifo /run/x\n}\n",
      "t.conf:2: 'notify_fifo' belongs in global_defs (Keepalived has no per-instance FIFO): its "
@@ -462,6 +485,56 @@ static void reload_identity(void **state)
 }
 
 /* Keepalived warns about an instance without VIPs and runs it. */
+/* Keepalived's rules: the first virtual_ipaddress sets the family, or
+ * native_ipv6; IPv6 runs VRRPv3 whatever the global default; the excluded
+ * list takes both families (dual stack in one instance); an IPv4 and an
+ * IPv6 instance live side by side, even with one VRID. */
+static void ipv6_instances(void **state)
+{
+    static const char text[] =
+        "global_defs {\n vrrp_version 2\n vrrp_gna_interval 0.0015\n}\n"
+        "vrrp_instance V4 {\n interface eth0\n virtual_router_id 7\n virtual_ipaddress {\n"
+        " 10.0.0.1/24\n }\n virtual_ipaddress_excluded {\n fd00:7::9/64\n }\n}\n"
+        "vrrp_instance V6 {\n interface eth0\n virtual_router_id 7\n priority 90\n"
+        " mcast_src_ip fe80::1\n virtual_ipaddress {\n fd00:7::1/64\n fd00:7::2 dev eth1\n"
+        " }\n unicast_peer {\n fd00:7::22\n fd00:7::23\n }\n}\n"
+        "vrrp_instance N6 {\n interface eth0\n virtual_router_id 8\n native_ipv6\n}\n";
+    uint8_t a[16];
+    struct vr_inst_cfg *v4, *v6, *n6;
+    struct vr_cfg *cfg = NULL;
+    char *err = NULL;
+
+    assert_int_equal(vr_cfg_load_mem("t.conf", text, &cfg, &err), 0);
+    v4 = vr_cfg_find_inst(cfg, "V4");
+    v6 = vr_cfg_find_inst(cfg, "V6");
+    n6 = vr_cfg_find_inst(cfg, "N6");
+    assert_int_equal(v4->family, AF_INET);
+    assert_int_equal(v4->version, 2);
+    assert_int_equal(v4->nvips, 2);
+    assert_int_equal(v4->vips[1].family, AF_INET6);
+    assert_true(v4->vips[1].excluded);
+    assert_int_equal(v6->family, AF_INET6);
+    assert_int_equal(v6->version, 3);
+    assert_int_equal(v6->nvips, 2);
+    assert_int_equal(inet_pton(AF_INET6, "fd00:7::1", a), 1);
+    assert_memory_equal(v6->vips[0].addr6, a, 16);
+    assert_int_equal(v6->vips[0].prefix, 64);
+    assert_int_equal(v6->vips[1].prefix, 128);
+    assert_string_equal(v6->vips[1].dev, "eth1");
+    assert_int_equal(inet_pton(AF_INET6, "fe80::1", a), 1);
+    assert_memory_equal(v6->ucast_src6, a, 16);
+    assert_int_equal(v6->npeers6, 2);
+    assert_int_equal(v6->npeers, 0);
+    assert_int_equal(inet_pton(AF_INET6, "fd00:7::23", a), 1);
+    assert_memory_equal(v6->peers6[1], a, 16);
+    assert_int_equal(n6->family, AF_INET6);
+    assert_int_equal(n6->version, 3);
+    assert_false(vr_inst_cfg_same(v4, v6));
+    assert_int_equal(cfg->gna_interval_ms, 2); /* rounded up to the millisecond */
+    assert_int_equal(cfg->garp_interval_ms, 0);
+    vr_cfg_free(cfg);
+}
+
 static void no_virtual_ipaddress(void **state)
 {
     struct vr_cfg *cfg = NULL;
@@ -527,19 +600,13 @@ static void check_links_missing_interface(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(guide_figures),
-        cmocka_unit_test(track_lbd_example),
-        cmocka_unit_test(all_keywords),
-        cmocka_unit_test(errors),
-        cmocka_unit_test(keepalived_fidelity),
-        cmocka_unit_test(inst_file_after_load),
-        cmocka_unit_test(include_and_comments),
-        cmocka_unit_test(missing_file),
-        cmocka_unit_test(reload_identity),
-        cmocka_unit_test(no_virtual_ipaddress),
-        cmocka_unit_test(check_links_missing_interface),
-        cmocka_unit_test(brace_on_next_line),
-        cmocka_unit_test(default_interface),
+        cmocka_unit_test(guide_figures),        cmocka_unit_test(track_lbd_example),
+        cmocka_unit_test(all_keywords),         cmocka_unit_test(errors),
+        cmocka_unit_test(keepalived_fidelity),  cmocka_unit_test(inst_file_after_load),
+        cmocka_unit_test(include_and_comments), cmocka_unit_test(missing_file),
+        cmocka_unit_test(reload_identity),      cmocka_unit_test(no_virtual_ipaddress),
+        cmocka_unit_test(ipv6_instances),       cmocka_unit_test(check_links_missing_interface),
+        cmocka_unit_test(brace_on_next_line),   cmocka_unit_test(default_interface),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

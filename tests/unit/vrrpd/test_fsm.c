@@ -1,6 +1,7 @@
 /* test_fsm.c - the VRRP state machine on a simulated clock: election,
  * preemption, nopreempt, preempt_delay, priority 0, master-down timing, the
  * fast takeover and its switch, faults. */
+#include <arpa/inet.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,7 +19,7 @@ static struct vr_fsm_params params(uint8_t prio, uint16_t adver_cs)
 {
     struct vr_fsm_params p = {.priority = prio,
                               .adver_cs = adver_cs,
-                              .local_ip = LB2,
+                              .local_ip = vr_ip4(htonl(LB2)),
                               .preempt = true,
                               .fast_takeover = true,
                               .learn_interval = true};
@@ -109,10 +110,10 @@ static void higher_master_keeps_backup(void **state)
     vr_fsm_start(&f, now);
     for (t = 500; t < 20000; t += 1000) {
         run_until(&f, &now, t, NULL);
-        assert_int_equal(vr_fsm_advert(&f, now, 101, 100, LB1), 0);
+        assert_int_equal(vr_fsm_advert(&f, now, 101, 100, vr_ip4(htonl(LB1))), 0);
         assert_int_equal(f.state, VR_STATE_BACKUP);
     }
-    assert_int_equal(f.master_ip, LB1);
+    assert_memory_equal(f.master_ip.b, vr_ip4(htonl(LB1)).b, 16);
     assert_int_equal(f.master_prio, 101);
     /* the master stops: takeover exactly Master_Down_Interval later */
     run_until(&f, &now, 30000, &t);
@@ -130,9 +131,9 @@ static void priority_zero_takeover_after_skew(void **state)
     vr_fsm_init(&f, &p);
     vr_fsm_start(&f, now);
     run_until(&f, &now, 500, NULL);
-    vr_fsm_advert(&f, now, 101, 100, LB1);
+    vr_fsm_advert(&f, now, 101, 100, vr_ip4(htonl(LB1)));
     run_until(&f, &now, 800, NULL);
-    vr_fsm_advert(&f, now, 0, 100, LB1);
+    vr_fsm_advert(&f, now, 0, 100, vr_ip4(htonl(LB1)));
     run_until(&f, &now, 5000, &t);
     assert_int_equal(t, 800 + 609);
 }
@@ -149,17 +150,17 @@ static void priority_zero_fast_takeover_at_once(void **state)
     vr_fsm_init(&f, &p);
     vr_fsm_start(&f, now);
     run_until(&f, &now, 500, NULL);
-    vr_fsm_advert(&f, now, 101, 100, LB1);
+    vr_fsm_advert(&f, now, 101, 100, vr_ip4(htonl(LB1)));
     run_until(&f, &now, 800, NULL);
-    act = vr_fsm_advert(&f, now, 0, 100, LB1);
+    act = vr_fsm_advert(&f, now, 0, 100, vr_ip4(htonl(LB1)));
     assert_int_equal(f.state, VR_STATE_MASTER);
     assert_int_equal(act, VR_ACT_ADVERT | VR_ACT_VIP_ADD | VR_ACT_GARP | VR_ACT_STATE);
     /* also without preempt: priority 0 means there is no master left */
     p.preempt = false;
     vr_fsm_init(&f, &p);
     vr_fsm_start(&f, 0);
-    vr_fsm_advert(&f, 500, 101, 100, LB1);
-    assert_true(vr_fsm_advert(&f, 800, 0, 100, LB1) & VR_ACT_VIP_ADD);
+    vr_fsm_advert(&f, 500, 101, 100, vr_ip4(htonl(LB1)));
+    assert_true(vr_fsm_advert(&f, 800, 0, 100, vr_ip4(htonl(LB1))) & VR_ACT_VIP_ADD);
 }
 
 static void master_yields_to_higher_and_ties_by_address(void **state)
@@ -173,14 +174,14 @@ static void master_yields_to_higher_and_ties_by_address(void **state)
     run_until(&f, &(uint64_t){0}, 4000, NULL);
     assert_int_equal(f.state, VR_STATE_MASTER);
     /* equal priority from a lower address: we stay, and assert ourselves */
-    act = vr_fsm_advert(&f, 4100, 100, 100, LB1);
+    act = vr_fsm_advert(&f, 4100, 100, 100, vr_ip4(htonl(LB1)));
     assert_int_equal(f.state, VR_STATE_MASTER);
     assert_true(act & VR_ACT_ADVERT);
     assert_true(act & VR_ACT_GARP); /* split brain heal */
-    act = vr_fsm_advert(&f, 4200, 99, 100, LB1);
+    act = vr_fsm_advert(&f, 4200, 99, 100, vr_ip4(htonl(LB1)));
     assert_int_equal(act & VR_ACT_GARP, 0); /* GARP at most once a second */
     /* equal priority from a higher address: we yield */
-    act = vr_fsm_advert(&f, 4300, 100, 100, LB2 + 1);
+    act = vr_fsm_advert(&f, 4300, 100, 100, vr_ip4(htonl(LB2 + 1)));
     assert_int_equal(f.state, VR_STATE_BACKUP);
     assert_true(act & VR_ACT_VIP_DEL);
     assert_true(act & VR_ACT_STATE);
@@ -195,10 +196,13 @@ static void master_answers_priority_zero(void **state)
     vr_fsm_init(&f, &p);
     vr_fsm_start(&f, 0);
     /* answer at once, and re-announce the VIPs (someone else held them) */
-    assert_int_equal(vr_fsm_advert(&f, 300, 0, 100, LB1), VR_ACT_ADVERT | VR_ACT_GARP);
+    assert_int_equal(vr_fsm_advert(&f, 300, 0, 100, vr_ip4(htonl(LB1))),
+                     VR_ACT_ADVERT | VR_ACT_GARP);
     assert_int_equal(vr_fsm_next_deadline(&f), 1300);
-    assert_int_equal(vr_fsm_advert(&f, 400, 0, 100, LB1), VR_ACT_ADVERT); /* GARP rate limit */
-    assert_int_equal(vr_fsm_advert(&f, 1400, 0, 100, LB1), VR_ACT_ADVERT | VR_ACT_GARP);
+    assert_int_equal(vr_fsm_advert(&f, 400, 0, 100, vr_ip4(htonl(LB1))),
+                     VR_ACT_ADVERT); /* GARP rate limit */
+    assert_int_equal(vr_fsm_advert(&f, 1400, 0, 100, vr_ip4(htonl(LB1))),
+                     VR_ACT_ADVERT | VR_ACT_GARP);
 }
 
 static void split_brain_heal_announces_after_the_loser_resigns(void **state)
@@ -212,10 +216,11 @@ static void split_brain_heal_announces_after_the_loser_resigns(void **state)
     /* the partition heals: the other master (100) is heard, then resigns
      * 10 ms later; both moments announce the VIPs, since the loser may have
      * sent its own gratuitous ARP in between */
-    assert_int_equal(vr_fsm_advert(&f, 5000, 100, 100, LB1),
+    assert_int_equal(vr_fsm_advert(&f, 5000, 100, 100, vr_ip4(htonl(LB1))),
                      VR_ACT_ADVERT | VR_ACT_GARP | VR_ACT_HEAL);
-    assert_int_equal(vr_fsm_advert(&f, 5010, 0, 100, LB1), VR_ACT_ADVERT | VR_ACT_GARP);
-    assert_int_equal(vr_fsm_advert(&f, 5020, 100, 100, LB1), VR_ACT_ADVERT);
+    assert_int_equal(vr_fsm_advert(&f, 5010, 0, 100, vr_ip4(htonl(LB1))),
+                     VR_ACT_ADVERT | VR_ACT_GARP);
+    assert_int_equal(vr_fsm_advert(&f, 5020, 100, 100, vr_ip4(htonl(LB1))), VR_ACT_ADVERT);
 }
 
 /* The lab's case: master 101 loses its load balancer (weight -10 -> 91),
@@ -233,7 +238,7 @@ static uint64_t lbd_crash_takeover(bool fast, uint32_t preempt_delay_ms, bool pr
     vr_fsm_start(&f, now);
     for (adv = 100; adv <= 2100; adv += 1000) {
         run_until(&f, &now, adv, NULL);
-        vr_fsm_advert(&f, now, 101, 100, LB1);
+        vr_fsm_advert(&f, now, 101, 100, vr_ip4(htonl(LB1)));
     }
     /* at 2500 the master's lbd dies: it advertises 91 at once, then
      * every second for as long as it lives */
@@ -241,7 +246,7 @@ static uint64_t lbd_crash_takeover(bool fast, uint32_t preempt_delay_ms, bool pr
         run_until(&f, &now, adv, &t);
         if (f.state != VR_STATE_BACKUP)
             break;
-        if (vr_fsm_advert(&f, now, 91, 100, LB1) & VR_ACT_STATE)
+        if (vr_fsm_advert(&f, now, 91, 100, vr_ip4(htonl(LB1))) & VR_ACT_STATE)
             t = now;
     }
     if (f.state != VR_STATE_MASTER)
@@ -284,7 +289,7 @@ static void v3_learns_master_interval(void **state)
 
     vr_fsm_init(&f, &p);
     vr_fsm_start(&f, now);
-    vr_fsm_advert(&f, 10, 101, 5, LB1); /* master uses 0.05 s */
+    vr_fsm_advert(&f, 10, 101, 5, vr_ip4(htonl(LB1))); /* master uses 0.05 s */
     /* MDI = 3 * 50 + (256 - 100) * 50 / 256 = 150 + 30 */
     run_until(&f, &now, 1000, &t);
     assert_int_equal(t, 10 + 180);
@@ -313,7 +318,7 @@ static void rising_priority_takes_over(void **state)
 
     vr_fsm_init(&f, &p);
     vr_fsm_start(&f, 0);
-    vr_fsm_advert(&f, 100, 100, 100, LB1);
+    vr_fsm_advert(&f, 100, 100, 100, vr_ip4(htonl(LB1)));
     /* back to 101 (lbd healthy again): above the master's 100 */
     act = vr_fsm_set_priority(&f, 200, 101);
     assert_int_equal(f.state, VR_STATE_MASTER);
@@ -322,18 +327,18 @@ static void rising_priority_takes_over(void **state)
     p = params(91, 100);
     vr_fsm_init(&f, &p);
     vr_fsm_start(&f, 0);
-    vr_fsm_advert(&f, 100, 100, 100, LB1);
+    vr_fsm_advert(&f, 100, 100, 100, vr_ip4(htonl(LB1)));
     assert_int_equal(vr_fsm_set_priority(&f, 200, 100), 0);
     p.fast_takeover = false;
     vr_fsm_init(&f, &p);
     vr_fsm_start(&f, 0);
-    vr_fsm_advert(&f, 100, 100, 100, LB1);
+    vr_fsm_advert(&f, 100, 100, 100, vr_ip4(htonl(LB1)));
     assert_int_equal(vr_fsm_set_priority(&f, 200, 101), 0);
     p.fast_takeover = true;
     p.preempt = false;
     vr_fsm_init(&f, &p);
     vr_fsm_start(&f, 0);
-    vr_fsm_advert(&f, 100, 100, 100, LB1);
+    vr_fsm_advert(&f, 100, 100, 100, vr_ip4(htonl(LB1)));
     assert_int_equal(vr_fsm_set_priority(&f, 200, 101), 0);
     assert_int_equal(f.state, VR_STATE_BACKUP);
 }
@@ -353,7 +358,7 @@ static void fault_and_recovery(void **state)
     assert_int_equal(f.state, VR_STATE_FAULT);
     assert_int_equal(act, VR_ACT_ADVERT0 | VR_ACT_VIP_DEL | VR_ACT_STATE);
     assert_int_equal(vr_fsm_next_deadline(&f), UINT64_MAX);
-    assert_int_equal(vr_fsm_advert(&f, now, 50, 100, LB1), 0);
+    assert_int_equal(vr_fsm_advert(&f, now, 50, 100, vr_ip4(htonl(LB1))), 0);
     act = vr_fsm_set_fault(&f, 6000, false);
     assert_int_equal(f.state, VR_STATE_BACKUP);
     assert_int_equal(act, VR_ACT_STATE);
@@ -387,17 +392,17 @@ static void lower_prio_no_advert(void **state)
     vr_fsm_init(&f, &p);
     vr_fsm_start(&f, 0);
     assert_int_equal(f.state, VR_STATE_MASTER);
-    act = vr_fsm_advert(&f, 10, 100, 100, LB1);
+    act = vr_fsm_advert(&f, 10, 100, 100, vr_ip4(htonl(LB1)));
     assert_true(act & VR_ACT_ADVERT);
     p.lower_prio_no_advert = true;
     vr_fsm_init(&f, &p);
     vr_fsm_start(&f, 0);
-    act = vr_fsm_advert(&f, 10, 100, 100, LB1);
+    act = vr_fsm_advert(&f, 10, 100, 100, vr_ip4(htonl(LB1)));
     assert_false(act & VR_ACT_ADVERT);
     assert_true(act & VR_ACT_GARP);
     assert_int_equal(f.state, VR_STATE_MASTER);
     /* priority 0 is still answered at once (RFC 5798 6.4.3) */
-    act = vr_fsm_advert(&f, 2000, 0, 100, LB1);
+    act = vr_fsm_advert(&f, 2000, 0, 100, vr_ip4(htonl(LB1)));
     assert_true(act & VR_ACT_ADVERT);
 }
 

@@ -107,12 +107,11 @@ static void build(const struct lb_cfg *cfg, const char *be, const char *name, st
 {
     const struct lb_proxy *px;
     struct lb_server *s = srv(cfg, be, name, &px);
-    const char *why = NULL;
     struct feed_target u;
     char *json;
 
     assert_non_null(s);
-    assert_int_equal(lb_hc_target(px, s, t, &why), 0);
+    lb_hc_target(px, s, t);
     /* what goes on the wire decodes to the same thing */
     json = feed_encode_target(t);
     assert_non_null(json);
@@ -293,11 +292,24 @@ static void test_log_lines(void **state)
 
     assert_int_equal(lb_cfg_load_mem("t.cfg", cfg_text, &cfg, &err), 0);
     s = srv(cfg, "web", "web1", &px);
-    lb_hclog_check(line, sizeof(line), s, 1, "Layer7 check passed, code: 200", 1, 4, 2, 3, 1);
+    lb_hclog_check(line, sizeof(line), s,
+                   &(struct feed_status){.result = FEED_RES_L7OK,
+                                         .reason = "Layer7 check passed, code: 200",
+                                         .latency_us = 1500,
+                                         .health = 4,
+                                         .rise = 2,
+                                         .fall = 3,
+                                         .state = FEED_UP});
     assert_string_equal(line, "Health check for server web/web1 succeeded, reason: Layer7 check "
                               "passed, code: 200, check duration: 1ms, status: 3/3 UP.");
-    lb_hclog_check(line, sizeof(line), s, 0,
-                   "Layer4 connection problem, info: \"Connection refused\"", 0, 1, 2, 3, 0);
+    lb_hclog_check(line, sizeof(line), s,
+                   &(struct feed_status){.result = FEED_RES_L4CON,
+                                         .reason = "Layer4 connection problem, info: "
+                                                   "\"Connection refused\"",
+                                         .health = 1,
+                                         .rise = 2,
+                                         .fall = 3,
+                                         .state = FEED_DOWN});
     assert_string_equal(line, "Health check for server web/web1 failed, reason: Layer4 connection "
                               "problem, info: \"Connection refused\", check duration: 0ms, status: "
                               "1/2 DOWN.");
