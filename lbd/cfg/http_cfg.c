@@ -589,7 +589,8 @@ static int kw_retry_on(int argc, char **argv, void *vctx, char **err)
         else if (strcmp(argv[i], "junk-response") == 0)
             h->retry_on |= LB_RETRY_JUNK_RESPONSE;
         else if (strcmp(argv[i], "all-retryable-errors") == 0)
-            h->retry_on |= LB_RETRY_CONN_FAILURE | LB_RETRY_EMPTY_RESPONSE | LB_RETRY_JUNK_RESPONSE;
+            h->retry_on |= LB_RETRY_CONN_FAILURE | LB_RETRY_EMPTY_RESPONSE |
+                           LB_RETRY_JUNK_RESPONSE | LB_RETRY_ALL_RETRYABLE;
         else /* a retry policy half applied changes what a client sees: refuse */
             return pfail(ctx, err,
                          "retry-on %s: not supported by lbd (none, conn-failure, "
