@@ -113,7 +113,8 @@ static void show_inst(struct lk_cmdconn *c, const struct vr_inst *i)
                       (double)(lk_mono_ms() - i->state_since_ms) / 1000.0, i->fsm.reason);
     lk_cmdconn_printf(c, "  interface %s source %s VRID %u VRRP v%u advert_int %u.%02u s%s\n",
                       cf->ifname, vr_inst_ipstr(i, &i->self, a), cf->vrid, cf->version,
-                      cf->adver_cs / 100, cf->adver_cs % 100, cf->npeers ? " unicast" : "");
+                      cf->adver_cs / 100, cf->adver_cs % 100,
+                      cf->npeers || cf->npeers6 ? " unicast" : "");
     lk_cmdconn_printf(c, "  priority %u (configured %u) preempt %s fast_takeover %s\n", i->prio_now,
                       cf->priority, cf->preempt ? "yes" : "no", cf->fast_takeover ? "yes" : "no");
     lk_cmdconn_printf(c, "  master %s priority %u\n",

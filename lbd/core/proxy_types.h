@@ -24,7 +24,28 @@ enum lb_algo {
     LB_ALGO_FIRST,
     LB_ALGO_URI,
     LB_ALGO_HDR,
+    LB_ALGO_RANDOM,
     LB_ALGO_MAX
+};
+
+/* hash-type: how a hash picks a server (balance source, uri, hdr). */
+enum lb_hash_type { LB_HASH_MAP = 0, LB_HASH_CONSISTENT };
+
+/* hash-type's function; source ignores it, as HAProxy 2.6 does. */
+enum lb_hash_fn { LB_HFN_SDBM = 0, LB_HFN_DJB2, LB_HFN_WT6, LB_HFN_CRC32 };
+
+/* What the balancers read besides `algo`: hash-type, the options of
+ * balance uri and random, hash-balance-factor. Configured once. */
+struct lb_lbprm {
+    unsigned char hash_type; /* enum lb_hash_type */
+    unsigned char hash_fn;   /* enum lb_hash_fn */
+    unsigned char avalanche; /* full_hash() over the function's result */
+    unsigned char uri_whole; /* balance uri whole: the query string too */
+    unsigned char uri_path_only;
+    unsigned uri_len;        /* balance uri len N: 0 unlimited */
+    unsigned uri_depth;      /* balance uri depth N: 0 unlimited */
+    unsigned balance_factor; /* hash-balance-factor, percent; 0 off */
+    unsigned draws;          /* balance random(N), default 2 */
 };
 
 /* Section kinds; a proxy's `cap` says what it can do. */
@@ -250,6 +271,7 @@ struct lb_proxy {
     _Atomic unsigned maxconn; /* written by "set maxconn" while workers read it */
     enum lb_algo algo;
     char *algo_arg; /* hdr(name) */
+    struct lb_lbprm lbprm;
     char *default_backend_name;
     struct lb_proxy *default_backend;
     struct lb_bind *binds;

@@ -1026,9 +1026,10 @@ static void balance_key(struct hsess *s)
 
     s->key_len = 0;
     if (s->be->algo == LB_ALGO_URI) {
-        v = b + s->req.uri_off;
-        while (n < s->req.uri_len && v[n] != '?')
-            n++;
+        const char *k = (const char *)b + s->req.uri_off;
+
+        n = lb_balance_uri_key(&s->be->lbprm, &k, s->req.uri_len);
+        v = (const uint8_t *)k;
     } else if (s->be->algo == LB_ALGO_HDR && s->be->algo_arg) {
         v = http1_hdr_get(&s->req, b, s->be->algo_arg, strlen(s->be->algo_arg), &n);
         if (!v)

@@ -117,7 +117,7 @@ int vr_sock_send(int fd, int ifindex, uint32_t src, uint32_t dst, const void *bu
     return send_info(fd, &to, sizeof(to), IPPROTO_IP, IP_PKTINFO, &pi, sizeof(pi), buf, len);
 }
 
-int vr_sock_open6(const char *ifname, int ifindex)
+int vr_sock_open6(const char *ifname, int ifindex, int unicast)
 {
     struct ipv6_mreq mr = {.ipv6mr_interface = (unsigned)ifindex};
     int hops = VRRP_PKT_TTL, tclass = 0xc0, on = 1, off = 0;
@@ -135,7 +135,8 @@ int vr_sock_open6(const char *ifname, int ifindex)
     };
 
     mr.ipv6mr_multiaddr = (struct in6_addr){{{0xff, 0x02, [15] = 0x12}}};
-    return open_raw(AF_INET6, ifname, o, LK_ARRAY_SIZE(o));
+    /* unicast: no group (the membership is the table's last entry) */
+    return open_raw(AF_INET6, ifname, o, LK_ARRAY_SIZE(o) - (unicast ? 1 : 0));
 }
 
 int vr_sock_send6(int fd,
