@@ -12,24 +12,27 @@ static unsigned top(const struct chk_health *h)
     return h->rise + h->fall - 1;
 }
 
+void chk_health_retune(struct chk_health *h, const struct chk_health_params *p)
+{
+    /* 0 would make a counter with no room: HAProxy refuses it, the
+     * registration path may not, so it is read as 1 */
+    h->rise = p->rise ? p->rise : 1;
+    h->fall = p->fall ? p->fall : 1;
+    /* HAProxy's default inter; 0 would check in a busy loop */
+    h->inter = p->inter ? p->inter : 2000;
+    h->fastinter = p->fastinter;
+    h->downinter = p->downinter;
+    if (h->health > top(h))
+        h->health = top(h);
+}
+
 void chk_health_init(struct chk_health *h,
-                     unsigned rise,
-                     unsigned fall,
-                     uint64_t inter,
-                     uint64_t fastinter,
-                     uint64_t downinter,
+                     const struct chk_health_params *p,
                      enum chk_init init,
                      uint64_t now_ms)
 {
     memset(h, 0, sizeof(*h));
-    /* 0 would make a counter with no room: HAProxy refuses it, the
-     * registration path may not, so it is read as 1 */
-    h->rise = rise ? rise : 1;
-    h->fall = fall ? fall : 1;
-    /* HAProxy's default inter */
-    h->inter = inter ? inter : 2000;
-    h->fastinter = fastinter;
-    h->downinter = downinter;
+    chk_health_retune(h, p);
     h->last_change_ms = now_ms;
     switch (init) {
     case CHK_INIT_FULLY_UP:

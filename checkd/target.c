@@ -213,12 +213,13 @@ static void status_init(struct chk_target *t)
 /* (Re)start health from the parameters. */
 static void target_reset(struct chk_target *t)
 {
+    const struct chk_health_params params = {t->cfg.rise, t->cfg.fall, t->cfg.inter_ms,
+                                             t->cfg.fastinter_ms, t->cfg.downinter_ms};
     enum chk_init init = CHK_INIT_UP;
 
     if (t->cfg.init[0])
         chk_init_parse(t->cfg.init, &init);
-    chk_health_init(&t->h, t->cfg.rise, t->cfg.fall, t->cfg.inter_ms, t->cfg.fastinter_ms,
-                    t->cfg.downinter_ms, init, lk_mono_ms());
+    chk_health_init(&t->h, &params, init, lk_mono_ms());
     status_init(t);
     t->checked = 0;
 }
@@ -259,15 +260,10 @@ static int update(struct chk_target *t, const struct feed_target *cfg, const str
         target_reset(t);
         publish(t, -1);
     } else {
-        t->h.rise = cfg->rise ? cfg->rise : 1;
-        t->h.fall = cfg->fall ? cfg->fall : 1;
-        t->h.inter = cfg->inter_ms;
-        t->h.fastinter = cfg->fastinter_ms;
-        t->h.downinter = cfg->downinter_ms;
         /* same probe, new thresholds: the health is kept, clamped into the
          * new counter's range */
-        if (t->h.health > t->h.rise + t->h.fall - 1)
-            t->h.health = t->h.rise + t->h.fall - 1;
+        chk_health_retune(&t->h, &(struct chk_health_params){cfg->rise, cfg->fall, cfg->inter_ms,
+                                                             cfg->fastinter_ms, cfg->downinter_ms});
         t->st.rise = t->h.rise;
         t->st.fall = t->h.fall;
     }

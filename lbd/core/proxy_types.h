@@ -209,7 +209,12 @@ struct lb_server {
     _Atomic int state;           /* enum lb_srv_state */
     _Atomic unsigned cur_weight; /* weight in effect (runtime-settable) */
     _Atomic unsigned cur_conns;
-    _Atomic unsigned pool_idle; /* idle connections in every worker's pool */
+    /* mode http server connections (lbd/http/http_conn.c), HAProxy's
+     * stats fields: idle in every worker's pool (srv_icur), of which safe
+     * (carried two requests or more), in use, the last estimate of the
+     * need a worker computed, connections opened and reused */
+    _Atomic unsigned pool_idle, pool_safe, pool_used, pool_need;
+    _Atomic uint64_t conn_connect, conn_reuse;
     _Atomic unsigned max_conns_seen;
     _Atomic uint64_t cum_conns;
     _Atomic uint64_t bytes_in, bytes_out;

@@ -77,6 +77,8 @@ static void unlink_idle(struct lb_sconn *c)
     c->pool->n[c->safe]--;
     hw->nidle--;
     atomic_fetch_sub_explicit(&c->srv->pool_idle, 1, memory_order_relaxed);
+    if (c->safe)
+        atomic_fetch_sub_explicit(&c->srv->pool_safe, 1, memory_order_relaxed);
 }
 
 /* HAProxy's srv_use_conn: count it in use, raise the estimates. */
@@ -89,6 +91,14 @@ static void use_conn(struct lb_sconn *c)
     p->used++;
     p->max_used = LK_MAX(p->max_used, p->used);
     p->est_need = LK_MAX(p->est_need, p->used);
+    atomic_fetch_add_explicit(&c->srv->pool_used, 1, memory_order_relaxed);
+    atomic_store_explicit(&c->srv->pool_need, p->est_need, memory_order_relaxed);
+}
+
+static void unuse_conn(struct lb_sconn *c)
+{
+    c->pool->used--;
+    atomic_fetch_sub_explicit(&c->srv->pool_used, 1, memory_order_relaxed);
 }
 
 void lb_sconn_close(struct lb_sconn *c, int rst)
@@ -99,7 +109,7 @@ void lb_sconn_close(struct lb_sconn *c, int rst)
     if (!c->owner)
         unlink_idle(c);
     if (!pooled && c->pool) /* owned or parked: counted in use */
-        c->pool->used--;
+        unuse_conn(c);
     if (rst)
         setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
     uv_close((uv_handle_t *)&c->poll, sconn_closed);
@@ -187,6 +197,7 @@ static int take(struct lb_sconn *c, void *owner, lb_sconn_cb cb)
     c->owner = owner;
     c->cb = cb;
     c->nreq++;
+    atomic_fetch_add_explicit(&c->srv->conn_reuse, 1, memory_order_relaxed);
     if (pooled)
         use_conn(c);
     /* still polled for UV_READABLE: the owner wants that next anyway */
@@ -269,6 +280,7 @@ int lb_sconn_connect(struct lb_worker *w,
     c->nreq = 1;
     lk_list_init(&c->link);
     use_conn(c);
+    atomic_fetch_add_explicit(&srv->conn_connect, 1, memory_order_relaxed);
     *ret = c;
     return 0;
 }
@@ -295,6 +307,7 @@ static void purge_pool(struct lb_sconn_pool *p, struct lb_server *srv, uint64_t 
 
     p->est_need = LK_MAX((p->est_need + p->max_used) / 2, p->max_used);
     p->max_used = p->used;
+    atomic_store_explicit(&srv->pool_need, p->est_need, memory_order_relaxed);
     for (k = 0; k < LB_SCONN_LIST_MAX; k++)
         while (kill > 0 && !lk_list_empty(&p->l[k])) {
             lb_sconn_close(LK_LIST_ELEM(p->l[k].next, struct lb_sconn, link), 0);
@@ -359,7 +372,7 @@ void lb_sconn_release(struct lb_sconn *c, int keep)
         lb_sconn_close(c, 0);
         return;
     }
-    p->used--;
+    unuse_conn(c);
     c->owner = NULL;
     c->cb = NULL;
     c->safe = (uint8_t)safe;
@@ -367,6 +380,8 @@ void lb_sconn_release(struct lb_sconn *c, int keep)
     p->n[safe]++;
     hw->nidle++;
     atomic_fetch_add_explicit(&c->srv->pool_idle, 1, memory_order_relaxed);
+    if (safe)
+        atomic_fetch_add_explicit(&c->srv->pool_safe, 1, memory_order_relaxed);
     if (!p->next_purge)
         p->next_purge = uv_now(&c->w->loop) + c->srv->pool_purge_ms;
     lb_sconn_want(c, UV_READABLE);

@@ -2,6 +2,7 @@
 #include "vrrpd/os/sock.h"
 
 #include <errno.h>
+#include <linux/sock_diag.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <string.h>
@@ -116,7 +117,7 @@ int vr_sock_send(int fd, int ifindex, uint32_t src, uint32_t dst, const void *bu
     return send_info(fd, &to, sizeof(to), IPPROTO_IP, IP_PKTINFO, &pi, sizeof(pi), buf, len);
 }
 
-int vr_sock_open6(const char *ifname, int ifindex)
+int vr_sock_open6(const char *ifname, int ifindex, int unicast)
 {
     struct ipv6_mreq mr = {.ipv6mr_interface = (unsigned)ifindex};
     int hops = VRRP_PKT_TTL, tclass = 0xc0, on = 1, off = 0;
@@ -134,7 +135,8 @@ int vr_sock_open6(const char *ifname, int ifindex)
     };
 
     mr.ipv6mr_multiaddr = (struct in6_addr){{{0xff, 0x02, [15] = 0x12}}};
-    return open_raw(AF_INET6, ifname, o, LK_ARRAY_SIZE(o));
+    /* unicast: no group (the membership is the table's last entry) */
+    return open_raw(AF_INET6, ifname, o, LK_ARRAY_SIZE(o) - (unicast ? 1 : 0));
 }
 
 int vr_sock_send6(int fd,
@@ -197,4 +199,15 @@ ssize_t vr_sock_recv6(int fd,
         }
     }
     return n;
+}
+
+uint64_t vr_sock_overflows(int fd)
+{
+    uint32_t mem[SK_MEMINFO_VARS];
+    socklen_t len = sizeof(mem);
+
+    if (fd < 0 || getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mem, &len) < 0 ||
+        len <= SK_MEMINFO_DROPS * sizeof(mem[0]))
+        return 0;
+    return mem[SK_MEMINFO_DROPS];
 }

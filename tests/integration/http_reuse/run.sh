@@ -16,8 +16,9 @@ declare -A MODE=(
     [saferetry]="retry-on all-retryable-errors"
     [max0]="default-server pool-max-conn 0" [max1]="default-server pool-max-conn 1"
     [purge1s]="default-server pool-purge-delay 1s" [purge0]="default-server pool-purge-delay 0"
+    [stat]="default-server pool-purge-delay 60s"
 )
-MODES="safe never aggressive always saferetry max0 max1 purge0 purge1s"
+MODES="safe never aggressive always saferetry max0 max1 purge0 purge1s stat"
 # scenario name and client script (client.py); "conc" runs two clients at
 # once, so only its counts and statuses are compared
 declare -A SCRIPT=(
@@ -26,9 +27,10 @@ declare -A SCRIPT=(
     [first]="A:GET:/ A:close sleep:0.1 B:GET:/ B:POST:/ B:close"
     [proven]="A:GET:/ A:GET:/ A:close sleep:0.1 B:POST:/ B:GET:/"
     [rr]="A:GET:/ A:GET:/ A:GET:/ A:GET:/ B:GET:/ B:GET:/"
-    [junk]="A:GET:/junk sleep:0.4 A:GET:/ A:close B:GET:/junk B:close sleep:0.4 C:GET:/"
-    [close]="A:GET:/close sleep:0.4 A:POST:/ A:GET:/"
+    [junk]="A:GET:/junk sleep:0.8 A:GET:/ A:close B:GET:/junk B:close sleep:0.8 C:GET:/"
+    [close]="A:GET:/close sleep:0.8 A:POST:/ A:GET:/"
     [ntlm]="A:GET:/ntlm B:GET:/ B:GET:/ B:GET:/ A:GET:/ntlm"
+    [drop]="A:GET:/ A:POST:/drop B:POST:/drop"
     [idle1]="A:GET:/ sleep:1.5 A:GET:/"
     [idle4]="A:GET:/ sleep:4.5 A:GET:/"
 )
@@ -39,7 +41,9 @@ scen() {
     max0 | purge0) echo "seq conc" ;;
     max1) echo "seq conc rr" ;;
     purge1s) echo "idle1 idle4" ;;
-    *) echo "$ALL" ;;
+    stat) echo "seq first conc proven" ;; # no purge: "show stat" compared after
+    saferetry) echo "$ALL" ;;
+    *) echo "$ALL drop" ;;
     esac
 }
 n=0
@@ -63,6 +67,7 @@ config() { # DAEMON
     cat <<CFG
 global
     nbthread 1
+    stats socket $T/stats.$1.sock
 defaults
     mode http
     timeout connect 2s
@@ -95,31 +100,57 @@ norm() {
 }
 
 i=0
-for m in $MODES; do
-    j=$i cl=()
-    for s in $(scen "$m"); do # the scenarios of one mode at once: their pools are apart
+# run_modes MODE...: the scenarios of these modes at once (their pools are
+# apart), then their checks; MODES in order, a few at a time
+run_modes() {
+    local m s j=$i cl=()
+    for m; do for s in $(scen "$m"); do
         python3 "$D/client.py" "$(port 0 $j 0)" "${SCRIPT[$s]}" > "$T/out.0.$j" 2>&1 & cl+=($!)
         python3 "$D/client.py" "$(port 1 $j 0)" "${SCRIPT[$s]}" > "$T/out.1.$j" 2>&1 & cl+=($!)
         j=$((j + 1))
-    done
+    done; done
     wait "${cl[@]}" || true
-    for s in $(scen "$m"); do
-        a=$(conns 0 $i); b=$(conns 1 $i)
-        echo "$m/$s: lbd $a server connections, HAProxy $b"
-        expect_eq "$m/$s: as many server connections as HAProxy" "$a" "$b"
-        if [ "$s" = conc ]; then
-            expect_eq "$m/$s: the same statuses as HAProxy" \
-                "$(norm "$T/out.0.$i" | cut -d' ' -f1,2 | sort)" "$(norm "$T/out.1.$i" | cut -d' ' -f1,2 | sort)"
-        else
-            expect_eq "$m/$s: the same connection carries each request as in HAProxy" \
-                "$(norm "$T/out.0.$i")" "$(norm "$T/out.1.$i")"
-        fi
-        case $s in
-        junk | close) # a stale idle connection is not reused: the next request gets its answer
-            expect_eq "$m/$s: every request answered 200 by lbd" \
-                "$(grep -c ' 200 ' "$T/out.0.$i")" "$(grep -oE ':(GET|POST):' <<< "${SCRIPT[$s]}" | wc -l)" ;;
-        esac
+    for m; do for s in $(scen "$m"); do
+        check_pair "$m" "$s"
         i=$((i + 1))
-    done
-done
+    done; done
+}
+check_pair() { # MODE SCENARIO, pair $i
+    local a b
+    a=$(conns 0 $i); b=$(conns 1 $i)
+    echo "$1/$2: lbd $a server connections, HAProxy $b"
+    expect_eq "$1/$2: as many server connections as HAProxy" "$a" "$b"
+    if [ "$2" = conc ]; then
+        expect_eq "$1/$2: the same statuses as HAProxy" \
+            "$(norm "$T/out.0.$i" | cut -d' ' -f1,2 | sort)" "$(norm "$T/out.1.$i" | cut -d' ' -f1,2 | sort)"
+    else
+        expect_eq "$1/$2: the same connection carries each request as in HAProxy" \
+            "$(norm "$T/out.0.$i")" "$(norm "$T/out.1.$i")"
+    fi
+    case $2 in
+    junk | close) # a stale idle connection is not reused: the next request gets its answer
+        expect_eq "$1/$2: every request answered 200 by lbd" \
+            "$(grep -c ' 200 ' "$T/out.0.$i")" "$(grep -oE ':(GET|POST):' <<< "${SCRIPT[$2]}" | wc -l)" ;;
+    esac
+}
+run_modes safe never aggressive
+run_modes always saferetry max0 max1
+run_modes purge0 purge1s stat
+# HAProxy's stats fields of the server connections, server and backend
+# rows of the "stat" sections (no purge ran: the pools are as left)
+stat_fields() { # SOCKET
+    echo "show stat" | socat -t 2 - "UNIX-CONNECT:$1" | python3 -c '
+import csv, sys
+rows = list(csv.reader(sys.stdin))
+h = [x.lstrip("# ") for x in rows[0]]
+keep = ["connect", "reuse", "srv_icur", "idle_conn_cur", "safe_conn_cur", "used_conn_cur", "need_conn_est"]
+for r in rows[1:]:
+    d = dict(zip(h, r))
+    if d.get("pxname", "").startswith("stat_") and d["svname"] != "FRONTEND":
+        print(d["pxname"], d["svname"], *(k + "=" + d[k] for k in keep))'
+}
+sl=$(stat_fields "$T/stats.0.sock"); sh=$(stat_fields "$T/stats.1.sock")
+echo "$sl"
+check "show stat: stat sections listed" test -n "$sl"
+expect_eq "show stat: connect, reuse, idle/safe/used connections and need as HAProxy's" "$sl" "$sh"
 finish
