@@ -1,4 +1,4 @@
-/* feed_srv.c - see feed_srv.h. */
+/* admin.c - see admin.h. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,6 +15,10 @@
 #define MAX_SOCKETS  8
 #define LAG_CHECK_MS 100
 
+/* A feed subscriber (lbd). Unlike cmdsrv's generic lists, one that falls
+ * behind is not dropped: lbd would then reconnect and re-register every
+ * target; it is marked lagging, counts what it missed, and gets a
+ * snapshot once it has drained (lag_check). */
 struct sub {
     struct lk_list link;
     struct chk_feedsrv *fs;
@@ -87,6 +91,8 @@ static void sub_send(struct sub *s, const char *line)
 {
     int r;
 
+    /* events are not queued behind a full buffer: the snapshot sent when
+     * it catches up says everything they would have */
     if (s->lagging) {
         s->missed++;
         return;
@@ -116,6 +122,8 @@ void chk_feedsrv_changed(void *ud, const struct feed_status *st, int prev)
     struct chk_feedsrv *fs = ud;
     char *line;
 
+    /* the sequence counts every change, seen or not: a subscriber can tell
+     * from a gap that it missed some */
     fs->seq++;
     if (lk_list_empty(&fs->subs))
         return;
@@ -151,6 +159,8 @@ static void lag_check(uv_timer_t *t)
         s = LK_LIST_ELEM(it, struct sub, link);
         if (!s->lagging)
             continue;
+        /* half empty, not empty: the snapshot itself must fit behind what is
+         * still queued */
         if (lk_cmdconn_pending(s->c) > fs->max_out / 2) {
             lagging = 1;
             continue;
@@ -198,6 +208,8 @@ static int cmd_subscribe(struct chk_feedsrv *fs, struct lk_cmdconn *c)
     s->fs = fs;
     s->c = c;
     lk_list_append(&fs->subs, &s->link);
+    /* the snapshot first, then events: a subscriber never sees a change to
+     * a target it has not been told about */
     lk_cmdconn_hold(c, sub_gone, s);
     sub_send(s, snap);
     free(snap);
@@ -229,6 +241,8 @@ static int reply(struct chk_feedsrv *fs, struct lk_cmdconn *c, int ok, const cha
 
 static int need_operator(struct chk_feedsrv *fs, struct lk_cmdconn *c)
 {
+    /* registering, reporting and maintenance change what lbd balances to:
+     * operator level, as HAProxy's "set server" needs admin */
     if (lk_cmdconn_level(c) >= LK_CMD_LEVEL_OPERATOR)
         return 0;
     reply(fs, c, 0, "%s", "Permission denied");
@@ -247,6 +261,8 @@ static int cmd_register(struct chk_feedsrv *fs, struct lk_cmdconn *c, int argc, 
         return reply(fs, c, 0, "'register' expects one JSON object (spaces escaped)");
     if (feed_decode_target((const uint8_t *)argv[1], strlen(argv[1]), &t) < 0)
         return reply(fs, c, 0, "register: invalid target object");
+    /* an owner is what prune() keys on: a hand-registered target belongs
+     * to neither lbd nor the config file */
     if (!t.owner[0])
         snprintf(t.owner, sizeof(t.owner), "cli");
     r = chk_registry_add(fs->reg, &t, &why);

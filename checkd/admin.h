@@ -1,4 +1,4 @@
-/* feed_srv.h - checkd.sock: the command sockets and the feed publisher.
+/* admin.h - checkd.sock: the command sockets and the feed publisher.
  *
  * Commands (HAProxy framing, common/cmdsrv.h): help, show health [json],
  * show info, subscribe, and at operator level and above register <json>,

@@ -1,4 +1,4 @@
-/* conf.c - see conf.h. */
+/* cfg.c - see cfg.h. */
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
@@ -13,6 +13,8 @@
 #include "common/cfgkw.h"
 #include "common/cfglex.h"
 
+/* A target's options are all on its one line ("target ID ADDR k v ..."),
+ * so the handlers write the target being built, not a section. */
 struct tctx {
     struct feed_target *t;
 };
@@ -24,6 +26,8 @@ static int tkw_time(int argc, char **argv, void *v, char **err)
     struct feed_target *t = ((struct tctx *)v)->t;
     uint64_t ms;
 
+    /* a bare number is milliseconds, as in HAProxy; 0 would mean a busy
+     * loop of checks, a day is past any sane interval */
     if (lk_parse_time_ms(argv[1], 1, 86400000, &ms) < 0 || ms == 0)
         return lk_cfg_err(err, "'%s' expects a time > 0 (e.g. 500ms, 2s)", argv[0]);
     if (strcmp(argv[0], "inter") == 0)
@@ -69,6 +73,8 @@ static int tkw_str(int argc, char **argv, void *v, char **err)
     static const struct {
         const char *kw;
         size_t off, len;
+        /* text options by table: each goes to its field of the registration,
+         * which has the same size limits as what lbd registers */
     } f[] = {
         {"init-state", offsetof(struct feed_target, init), sizeof(t->init)},
         {"method", offsetof(struct feed_target, method), sizeof(t->method)},
@@ -98,6 +104,7 @@ static int tkw_header(int argc, char **argv, void *v, char **err)
 
     if (t->nhdrs == FEED_MAX_HDRS)
         return lk_cfg_err(err, "at most %d headers", FEED_MAX_HDRS);
+    /* a CR or LF would let the value inject another header into the probe */
     if (!strchr(argv[1], ':') || strlen(argv[1]) >= FEED_HDR_MAX || strpbrk(argv[1], "\r\n"))
         return lk_cfg_err(err, "'header' expects \"Name: value\" on one line");
     snprintf(t->hdrs[t->nhdrs++], FEED_HDR_MAX, "%s", argv[1]);
@@ -271,6 +278,7 @@ static int kw_target(int argc, char **argv, void *v, char **err)
         return lk_cfg_err(err, "target id or address too long");
     snprintf(t.id, sizeof(t.id), "%s", argv[1]);
     snprintf(t.addr, sizeof(t.addr), "%s", argv[2]);
+    /* "config": a reload may remove these; lbd's registrations are lbd's */
     snprintf(t.owner, sizeof(t.owner), "config");
     for (i = 0; i < cfg->ntargets; i++)
         if (strcmp(cfg->targets[i].id, t.id) == 0)
@@ -280,6 +288,8 @@ static int kw_target(int argc, char **argv, void *v, char **err)
         return r;
     if (lk_addr_parse(t.addr, 0, &a) < 0 || lk_addr_port(&a) == 0)
         return lk_cfg_err(err, "target '%s': address must be IP:PORT", t.id);
+    /* the probe kind's own checks (an expect regex that compiles, a user
+     * for mysql): refused at the line, not at the first check */
     if (chk_probe_validate(&t, &why) < 0)
         return lk_cfg_err(err, "target '%s': %s", t.id, why);
     nt = realloc(cfg->targets, (cfg->ntargets + 1) * sizeof(*nt));
@@ -314,6 +324,7 @@ static int parse_line(struct chk_cfg *cfg, struct lk_cfgline *l, char **err)
         return lk_cfg_err(err, "%s:%u: wrong number of arguments for '%s'", l->file, l->line,
                           l->argv[0]);
     r = kw->fn(l->argc, l->argv, cfg, &why);
+    /* handlers give the message alone: the position is added here, once */
     if (r < 0 || (r & LK_CFG_FATAL)) {
         lk_cfg_err(err, "%s:%u: %s", l->file, l->line, why ? why : "invalid line");
         free(why);
@@ -327,6 +338,7 @@ static int finish(struct chk_cfg *cfg, const char *rundir, char **err)
 {
     struct lk_cmdsrv_opts *o;
 
+    /* no socket line: the one lbd expects, RUNDIR/checkd.sock */
     if (cfg->nsockets)
         return 0;
     o = &cfg->sockets[0];

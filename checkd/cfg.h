@@ -1,4 +1,4 @@
-/* conf.h - checkd's own optional config file, for targets no lbd balances
+/* cfg.h - checkd's own optional config file, for targets no lbd balances
  * and for its sockets. A line dialect read by the shared lexer:
  *
  *   socket PATH [mode 660] [user NAME] [group NAME] [level user|operator|admin]

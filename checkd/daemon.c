@@ -1,4 +1,4 @@
-/* checkd.c - see checkd.h. */
+/* daemon.c - see daemon.h. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +30,8 @@ static void stop(struct chk_daemon *d, const char *why)
     d->stopping = 1;
     lk_sd_notify("STOPPING=1");
     lk_log(LK_LOG_NOTICE, "%s: stopping", why);
+    /* probes and sockets are closed now; the loop then runs out of handles
+     * and chk_daemon_run() returns */
     d->reg = chk_registry_free(d->reg);
     d->fs = chk_feedsrv_free(d->fs);
     uv_close((uv_handle_t *)&d->sigterm, NULL);
@@ -60,6 +62,8 @@ static void apply_reload(struct chk_daemon *d, struct chk_cfg *ncfg)
     }
     for (i = 0; i < ncfg->ntargets; i++)
         ids[i] = ncfg->targets[i].id;
+    /* only the config file's targets (owner "config"): lbd's registrations
+     * survive a checkd reload, so lbd sees no flap */
     removed = chk_registry_prune(d->reg, "config", ids, ncfg->ntargets);
     free(ids);
     add_targets(d, ncfg);
@@ -90,6 +94,8 @@ static void on_sighup(uv_signal_t *s, int signum)
         lk_log(LK_LOG_NOTICE, "SIGHUP: no config file (-f) to reload");
         return;
     }
+    /* systemd's reload protocol: RELOADING=1 first, READY=1 when done,
+     * also when the new file was refused (the old config keeps running) */
     lk_sd_notify_reloading();
     if (chk_cfg_load(d->path, d->rundir, &ncfg, &err) < 0) {
         lk_log(LK_LOG_ERR, "reload failed, keeping the running config: %s", err ? err : "?");
@@ -107,6 +113,8 @@ static void on_watchdog(uv_timer_t *t)
 
 static int make_rundir(const char *dir)
 {
+    /* the runtime dir may be shared with lbd and vrrpd (/run/lbkit): an
+     * existing one is fine */
     if (mkdir(dir, 0755) == 0 || errno == EEXIST)
         return 0;
     return -errno;
@@ -161,6 +169,7 @@ int chk_daemon_new(struct chk_daemon **ret,
     uv_signal_init(&d->loop, &d->sighup);
     uv_timer_init(&d->loop, &d->watchdog);
     d->sigterm.data = d->sigint.data = d->sighup.data = d->watchdog.data = d;
+    /* from here on chk_daemon_free() undoes whatever was built */
     if (!d->rundir || (path && !d->path))
         goto fail;
     d->fs = chk_feedsrv_new(&d->loop, cfg->feed_buffer);
@@ -168,6 +177,8 @@ int chk_daemon_new(struct chk_daemon **ret,
     d->reg = d->fs ? chk_registry_new(&d->loop, &hooks, cfg->spread_pct) : NULL;
     if (!d->reg)
         goto fail;
+    /* the registry's changes feed the subscribers; the feed's commands
+     * (register, maint, drain) reach the registry */
     chk_feedsrv_attach(d->fs, d->reg);
     r = make_rundir(rundir);
     if (r < 0) {
@@ -177,6 +188,7 @@ int chk_daemon_new(struct chk_daemon **ret,
     r = open_sockets(d);
     if (r < 0)
         goto fail;
+    /* sockets first: a checkd that cannot listen must fail before probing */
     r = add_targets(d, d->cfg);
     if (r < 0)
         goto fail;

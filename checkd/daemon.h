@@ -1,4 +1,4 @@
-/* checkd.h - the checkd daemon object: one loop, the target registry, the
+/* daemon.h - the checkd daemon object: one loop, the target registry, the
  * feed sockets, signals and systemd notification. main.c parses arguments
  * and calls these. */
 #ifndef CHK_CHECKD_H

@@ -39,15 +39,23 @@ struct chk_health {
 #define CHK_HEALTH_CHANGED_STATE  (1u << 0) /* UP <-> DOWN */
 #define CHK_HEALTH_CHANGED_HEALTH (1u << 1) /* counter moved (going up/down) */
 
-/* Set up a counter. rise/fall of 0 are taken as 1; inter 0 as 2000 ms. */
+/* A counter's parameters: HAProxy's rise, fall, inter, fastinter and
+ * downinter (ms). */
+struct chk_health_params {
+    unsigned rise, fall;
+    uint64_t inter, fastinter, downinter;
+};
+
+/* Set up counter h (the caller's) from p (only read) in state init.
+ * rise/fall of 0 are taken as 1; inter 0 as 2000 ms. */
 void chk_health_init(struct chk_health *h,
-                     unsigned rise,
-                     unsigned fall,
-                     uint64_t inter,
-                     uint64_t fastinter,
-                     uint64_t downinter,
+                     const struct chk_health_params *p,
                      enum chk_init init,
                      uint64_t now_ms);
+
+/* New parameters for a running counter, with the same defaults: its state
+ * is kept, its health clamped into the new range. */
+void chk_health_retune(struct chk_health *h, const struct chk_health_params *p);
 
 /* Count one check result (ok != 0: success). Returns CHK_HEALTH_CHANGED_*
  * bits. */

@@ -47,6 +47,7 @@ void chk_result_set(struct chk_result *r, enum feed_result res, int code, const 
 
 void chk__probe_finish(struct chk_probe *p, struct chk_result *r)
 {
+    /* a probe reports once: a timeout racing a read must not count twice */
     if (p->finished)
         return;
     p->finished = 1;
@@ -86,6 +87,7 @@ static void sp_cancel(struct chk_probe *p)
 {
     struct stream_probe *s = lk_container_of(p, struct stream_probe, base);
 
+    /* cancelled (target removed, maintenance): the owner gets no result */
     p->finished = 1;
     sp_close(s);
 }
@@ -95,6 +97,7 @@ static void sp_timeout(uv_timer_t *t)
     struct stream_probe *s = t->data;
     struct chk_result r = {.code = -1, .read_only = -1};
 
+    /* HAProxy tells a connect timeout (L4TOUT) from a silent server (L7TOUT) */
     if (!s->connected)
         chk_result_haproxy(&r, FEED_RES_L4TOUT, 0, NULL);
     else
@@ -155,6 +158,7 @@ static void sp_connected(uv_connect_t *req, int status)
     struct chk_result r = {.code = -1, .read_only = -1};
     uv_buf_t b;
 
+    /* the probe was cancelled or timed out while connecting */
     if (s->base.finished || status == UV_ECANCELED)
         return;
     if (status < 0) {
@@ -164,6 +168,7 @@ static void sp_connected(uv_connect_t *req, int status)
         return;
     }
     s->connected = 1;
+    /* a plain tcp check: the connection is the whole check */
     if (s->base.cfg->kind == FEED_KIND_TCP) {
         chk_result_haproxy(&r, FEED_RES_L4OK, 0, NULL);
         sp_done(s, &r);
@@ -221,6 +226,8 @@ static int stream_start(struct chk_probe **ret, struct stream_probe *s)
         sp_close(s);
         return r;
     }
+    /* one timer for the whole check, connect included, as HAProxy's
+     * "timeout check" (lbd computes the total it registers) */
     uv_timer_start(&s->timer, sp_timeout, s->base.timeout_ms, 0);
     *ret = &s->base;
     return 0;

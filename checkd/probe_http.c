@@ -16,6 +16,7 @@ static int has_header(const struct feed_target *cfg, const char *name)
     size_t n = strlen(name);
     unsigned i;
 
+    /* header names are case-insensitive: a configured "host:" replaces ours */
     for (i = 0; i < cfg->nhdrs; i++)
         if (strncasecmp(cfg->hdrs[i], name, n) == 0 && cfg->hdrs[i][n] == ':')
             return 1;
@@ -33,9 +34,12 @@ int chk_http_request(const struct feed_target *cfg,
     FILE *f;
     unsigned i;
 
+    /* a memstream: the request's size is only known once written; the
+     * buffer is the probe's until its write completes */
     f = open_memstream(&buf, &len);
     if (!f)
         return -ENOMEM;
+    /* HAProxy's defaults: "OPTIONS / HTTP/1.0" */
     fprintf(f, "%s %s %s\r\n", cfg->method[0] ? cfg->method : "OPTIONS",
             cfg->uri[0] ? cfg->uri : "/", ver);
     for (i = 0; i < cfg->nhdrs && i < FEED_MAX_HDRS; i++)
@@ -64,6 +68,8 @@ static int status_line(const char *buf, size_t len)
     const char *eol = memchr(buf, '\n', len);
 
     if (!eol)
+        /* no whole line yet: wait, unless what came cannot start a status
+         * line (a server speaking another protocol fails at once) */
         return len > 8 && strncmp(buf, "HTTP/", LK_MIN(len, 5)) != 0 ? -EBADMSG : -EAGAIN;
     if (eol - buf < 12 || strncmp(buf, "HTTP/1.", 7) != 0 || buf[8] != ' ' || buf[9] < '1' ||
         buf[9] > '5' || buf[10] < '0' || buf[10] > '9' || buf[11] < '0' || buf[11] > '9')
@@ -103,6 +109,8 @@ int chk__regex_match(const char *re, const char *s)
     regex_t rx;
     int m;
 
+    /* compiled per check: patterns are short and checks seconds apart;
+     * the pattern was validated at registration (chk_probe_validate) */
     if (regcomp(&rx, re, REG_EXTENDED | REG_NOSUB) != 0)
         return 0;
     m = regexec(&rx, s, 0, NULL, 0) == 0;
@@ -116,6 +124,7 @@ static const char *body_of(const char *buf, size_t len)
 
     if (b)
         return b + 4;
+    /* a server that ends its lines with bare LF, as some health endpoints do */
     b = strstr(buf, "\n\n");
     return b ? b + 2 : NULL;
 }
@@ -132,6 +141,7 @@ static void judge_status(const struct feed_target *cfg, int code, struct chk_res
     else if (cfg->expect == FEED_EXPECT_RSTATUS)
         m = chk__regex_match(cfg->expect_arg, num);
     else
+        /* no expect rule: HAProxy passes 2xx and 3xx */
         m = code >= 200 && code < 400;
     if (cfg->expect_not && cfg->expect != FEED_EXPECT_DEFAULT)
         m = !m;
@@ -166,6 +176,8 @@ int chk_http_judge(const struct feed_target *cfg,
         m = body && strstr(body, cfg->expect_arg) != NULL;
     else
         m = body && chk__regex_match(cfg->expect_arg, body);
+    /* a match decides at once; a miss only at EOF, since the body arrives
+     * in pieces (the request asked for Connection: close) */
     if (!m && !eof)
         return 0; /* the string may still come */
     if (cfg->expect_not)

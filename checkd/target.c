@@ -10,6 +10,9 @@
 #include "common/compiler.h"
 #include "common/log.h"
 
+/* Targets in a list, looked up by id: registrations come from lbd's
+ * config (hundreds at most) and lookups happen per command, not per
+ * check, so a list is enough and keeps the order targets were added in. */
 struct chk_registry {
     uv_loop_t *loop;
     struct chk_hooks hooks;
@@ -79,6 +82,8 @@ static struct chk_target *find(struct chk_registry *reg, const char *id)
 
 static enum feed_state pub_state(const struct chk_target *t)
 {
+    /* maintenance hides health (no checks run), drain shows it: a drained
+     * server that fails its checks is DOWN, as in HAProxy */
     if (t->maint)
         return FEED_MAINT;
     if (t->h.state != CHK_UP)
@@ -108,6 +113,7 @@ static void probe_done(void *ud, const struct chk_result *r)
     int first = !t->checked;
 
     t->probe = NULL;
+    /* one result moves the counter one step; publishing is decided below */
     t->reg->probes++;
     bits = chk_health_result(&t->h, r->ok, now);
     t->st.result = r->result;
@@ -130,6 +136,8 @@ static void probe_done(void *ud, const struct chk_result *r)
                feed_result_name(r->result), (unsigned long long)r->latency_us, t->h.health,
                t->h.rise + t->h.fall - 1, r->reason);
     t->checked = 1;
+    /* after the first result, the next check is put at a random phase of
+     * the interval: a restart must not leave every target checked in step */
     schedule(t, first ? chk_health_phase_ms(&t->h, rnd(t->reg))
                       : chk_health_next_ms(&t->h, rnd(t->reg), t->reg->spread_pct));
 }
@@ -146,6 +154,8 @@ static void timer_fired(uv_timer_t *tm)
     struct chk_result r = {.code = -1, .read_only = -1};
     int e;
 
+    /* a probe still running (its timeout is longer than the interval)
+     * is not doubled: the next check waits for its result */
     if (t->maint || t->probe)
         return;
     e = chk_probe_start(&t->probe, t->reg->loop, &t->cfg, &t->addr, probe_timeout(t), probe_done,
@@ -153,6 +163,8 @@ static void timer_fired(uv_timer_t *tm)
     if (e < 0) {
         t->probe = NULL;
         chk_result_set(&r, FEED_RES_SOCKERR, -1, "cannot start probe: %s", uv_strerror(e));
+        /* out of fds or memory is the checker's failure, but a target that
+         * cannot be checked must not stay UP on its last result */
         probe_done(t, &r); /* counts as a failure and reschedules */
     }
 }
@@ -167,6 +179,7 @@ static void timer_closed(uv_handle_t *h)
     struct chk_target *t = h->data;
     struct chk_registry *reg = t->reg;
 
+    /* the registry outlives the timers it closed: the last one frees it */
     free(t);
     if (--reg->open_handles == 0 && reg->freeing)
         free(reg);
@@ -200,12 +213,13 @@ static void status_init(struct chk_target *t)
 /* (Re)start health from the parameters. */
 static void target_reset(struct chk_target *t)
 {
+    const struct chk_health_params params = {t->cfg.rise, t->cfg.fall, t->cfg.inter_ms,
+                                             t->cfg.fastinter_ms, t->cfg.downinter_ms};
     enum chk_init init = CHK_INIT_UP;
 
     if (t->cfg.init[0])
         chk_init_parse(t->cfg.init, &init);
-    chk_health_init(&t->h, t->cfg.rise, t->cfg.fall, t->cfg.inter_ms, t->cfg.fastinter_ms,
-                    t->cfg.downinter_ms, init, lk_mono_ms());
+    chk_health_init(&t->h, &params, init, lk_mono_ms());
     status_init(t);
     t->checked = 0;
 }
@@ -218,6 +232,8 @@ static int check_params(const struct feed_target *cfg, struct lk_addr *addr, con
         *why = "address must be IP:PORT";
         return -EINVAL;
     }
+    /* refused here, at registration, so lbd's log names the bad keyword
+     * rather than checkd silently using the default */
     if (cfg->init[0] && chk_init_parse(cfg->init, &init) < 0) {
         *why = "init-state must be up, fully-up, down or fully-down";
         return -EINVAL;
@@ -229,6 +245,8 @@ static int update(struct chk_target *t, const struct feed_target *cfg, const str
 {
     int same_probe = strcmp(t->cfg.addr, cfg->addr) == 0 && t->cfg.kind == cfg->kind;
 
+    /* lbd re-registers everything after each reconnect: the same target
+     * again must neither reset its health nor restart its probe */
     if (memcmp(&t->cfg, cfg, sizeof(*cfg)) == 0)
         return 0;
     /* a probe in flight reads t->cfg: stop it before changing it */
@@ -236,17 +254,16 @@ static int update(struct chk_target *t, const struct feed_target *cfg, const str
     t->probe = NULL;
     t->cfg = *cfg;
     t->addr = *a;
+    /* another address or kind is another check: its history says nothing
+     * about the new one */
     if (!same_probe) {
         target_reset(t);
         publish(t, -1);
     } else {
-        t->h.rise = cfg->rise ? cfg->rise : 1;
-        t->h.fall = cfg->fall ? cfg->fall : 1;
-        t->h.inter = cfg->inter_ms;
-        t->h.fastinter = cfg->fastinter_ms;
-        t->h.downinter = cfg->downinter_ms;
-        if (t->h.health > t->h.rise + t->h.fall - 1)
-            t->h.health = t->h.rise + t->h.fall - 1;
+        /* same probe, new thresholds: the health is kept, clamped into the
+         * new counter's range */
+        chk_health_retune(&t->h, &(struct chk_health_params){cfg->rise, cfg->fall, cfg->inter_ms,
+                                                             cfg->fastinter_ms, cfg->downinter_ms});
         t->st.rise = t->h.rise;
         t->st.fall = t->h.fall;
     }
@@ -315,6 +332,8 @@ int chk_registry_prune(struct chk_registry *reg,
 
     LK_LIST_FOREACH_SAFE (it, nx, &reg->targets) {
         t = LK_LIST_ELEM(it, struct chk_target, link);
+        /* only the owner's own targets: lbd's sync must not remove the ones
+         * checked for checkd's config file */
         if (strcmp(t->cfg.owner, owner) != 0 || listed(t->cfg.id, ids, n))
             continue;
         if (reg->hooks.removed)
@@ -325,22 +344,27 @@ int chk_registry_prune(struct chk_registry *reg,
     return removed;
 }
 
-int chk_registry_maint(struct chk_registry *reg, const char *id, int on)
+/* An admin flag (maint or drain) of target `id` set or cleared: the state
+ * the feed shows may change with it, so it is published, as a change. */
+static int set_admin(struct chk_registry *reg, const char *id, int maint, int on)
 {
     struct chk_target *t = find(reg, id);
+    int *flag = t ? (maint ? &t->maint : &t->drain) : NULL;
     enum feed_state prev;
 
     if (!t)
         return -ENOENT;
-    if (!!on == t->maint)
+    if (!!on == *flag)
         return 0;
     prev = pub_state(t);
-    t->maint = !!on;
-    if (on) {
+    *flag = !!on;
+    /* maintenance pauses the checks (HAProxy's "disable health"); leaving
+     * it checks at once rather than after a whole interval */
+    if (maint && on) {
         chk_probe_cancel(t->probe);
         t->probe = NULL;
         uv_timer_stop(&t->timer);
-    } else {
+    } else if (maint) {
         schedule(t, 0);
     }
     t->st.change_us = lk_wall_us();
@@ -348,20 +372,14 @@ int chk_registry_maint(struct chk_registry *reg, const char *id, int on)
     return 0;
 }
 
+int chk_registry_maint(struct chk_registry *reg, const char *id, int on)
+{
+    return set_admin(reg, id, 1, on);
+}
+
 int chk_registry_drain(struct chk_registry *reg, const char *id, int on)
 {
-    struct chk_target *t = find(reg, id);
-    enum feed_state prev;
-
-    if (!t)
-        return -ENOENT;
-    if (!!on == t->drain)
-        return 0;
-    prev = pub_state(t);
-    t->drain = !!on;
-    t->st.change_us = lk_wall_us();
-    publish(t, (int)prev);
-    return 0;
+    return set_admin(reg, id, 0, on);
 }
 
 static unsigned apply_report(struct chk_target *t, const char *mode, uint64_t now)

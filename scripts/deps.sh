@@ -12,7 +12,7 @@ PKGS+=(
   clang libclang-rt-14-dev libnl-3-dev libnl-route-3-dev
   haproxy keepalived nginx-light frr
   redis-server python3-aiosmtpd postgresql python3-dnslib
-  wrk tshark apache2-utils iperf3 psmisc valgrind linux-perf
+  wrk tshark apache2-utils iperf3 psmisc valgrind linux-perf nftables
   prometheus prometheus-haproxy-exporter hatop tmux
   mmdebstrap systemd systemd-container man-db
   chromium

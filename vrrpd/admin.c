@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "vrrpd/daemon.h"
 #include "vrrpd/inst.h"
+#include "vrrpd/os/sock.h"
 #include "vrrpd/track.h"
 
 struct sub {
@@ -42,6 +43,7 @@ static json_t *counters_json(const struct vr_inst *i)
 
     for (k = 1; k < VRRP_PKT_E_NOSPACE; k++)
         json_object_set_new(drops, vrrp_pkt_strerror(-k), json_integer((json_int_t)i->st.drops[k]));
+    json_object_set_new(drops, "overflow", json_integer((json_int_t)vr_sock_overflows(i->fd)));
     return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "adverts_sent",
                      (json_int_t)i->st.adv_sent, "adverts_received", (json_int_t)i->st.adv_rcvd,
                      "prio0_sent", (json_int_t)i->st.prio0_sent, "prio0_received",
@@ -111,7 +113,8 @@ static void show_inst(struct lk_cmdconn *c, const struct vr_inst *i)
                       (double)(lk_mono_ms() - i->state_since_ms) / 1000.0, i->fsm.reason);
     lk_cmdconn_printf(c, "  interface %s source %s VRID %u VRRP v%u advert_int %u.%02u s%s\n",
                       cf->ifname, vr_inst_ipstr(i, &i->self, a), cf->vrid, cf->version,
-                      cf->adver_cs / 100, cf->adver_cs % 100, cf->npeers ? " unicast" : "");
+                      cf->adver_cs / 100, cf->adver_cs % 100,
+                      cf->npeers || cf->npeers6 ? " unicast" : "");
     lk_cmdconn_printf(c, "  priority %u (configured %u) preempt %s fast_takeover %s\n", i->prio_now,
                       cf->priority, cf->preempt ? "yes" : "no", cf->fast_takeover ? "yes" : "no");
     lk_cmdconn_printf(c, "  master %s priority %u\n",
@@ -135,7 +138,7 @@ static void show_inst(struct lk_cmdconn *c, const struct vr_inst *i)
     for (k = 1; k < VRRP_PKT_E_NOSPACE; k++)
         lk_cmdconn_printf(c, " %s %llu", vrrp_pkt_strerror(-(int)k),
                           (unsigned long long)i->st.drops[k]);
-    lk_cmdconn_printf(c, "\n");
+    lk_cmdconn_printf(c, " overflow %llu\n", (unsigned long long)vr_sock_overflows(i->fd));
 }
 
 static int cmd_show(struct lk_cmdconn *c, struct vr_daemon *d, int json)

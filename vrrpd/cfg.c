@@ -756,17 +756,16 @@ static int item_peer(struct vr__ctx *c, int argc, char **argv, char **err)
 {
     struct vr_inst_cfg *in = c->inst;
 
-    if (in->npeers >= VR_MAX_PEERS)
+    if (in->npeers + in->npeers6 >= VR_MAX_PEERS)
         return vr__fail(c, err, "more than %d unicast peers", VR_MAX_PEERS);
     uint8_t len;
 
-    if (vr__parse_prefix6(argv[0], (uint8_t[16]){0}, &len) == 0)
-        return vr__fail(c, err,
-                        "unicast_peer '%s': IPv6 unicast is not supported by vrrpd (IPv6 "
-                        "instances advertise to ff02::12)",
-                        argv[0]);
+    if (argc == 1 && vr__parse_prefix6(argv[0], in->peers6[in->npeers6], &len) == 0) {
+        in->npeers6++;
+        return LK_CFG_OK;
+    }
     if (vr__parse_prefix(argv[0], &in->peers[in->npeers], &len) < 0 || argc > 1)
-        return vr__fail(c, err, "unicast_peer '%s' is not an IPv4 address", argv[0]);
+        return vr__fail(c, err, "unicast_peer '%s' is not an IPv4 or IPv6 address", argv[0]);
     in->npeers++;
     return LK_CFG_OK;
 }
@@ -1018,10 +1017,11 @@ static int resolve_family(struct vr_cfg *cfg, struct vr_inst_cfg *i, char **err)
         return inst_fail(i, err, "an IPv6 unicast_src_ip / mcast_src_ip in an IPv4 instance");
     if (i->family == AF_INET6 && i->ucast_src)
         return inst_fail(i, err, "an IPv4 unicast_src_ip / mcast_src_ip in an IPv6 instance");
+    /* one family per group: its peers speak the instance's */
     if (i->family == AF_INET6 && i->npeers)
-        return inst_fail(i, err,
-                         "unicast_peer in an IPv6 instance: IPv6 unicast is not supported by "
-                         "vrrpd (IPv6 instances advertise to ff02::12)");
+        return inst_fail(i, err, "an IPv4 unicast_peer in an IPv6 instance");
+    if (i->family == AF_INET && i->npeers6)
+        return inst_fail(i, err, "an IPv6 unicast_peer in an IPv4 instance");
     if (i->family != AF_INET6)
         return 0;
     /* VRRPv2 is IPv4 only (RFC 3768). Keepalived sends a non-standard v2
@@ -1301,7 +1301,9 @@ int vr_inst_cfg_same(const struct vr_inst_cfg *a, const struct vr_inst_cfg *b)
            !memcmp(a->auth, b->auth, sizeof(a->auth)) && a->family == b->family &&
            a->nvips == b->nvips && !memcmp(a->vips, b->vips, sizeof(a->vips[0]) * a->nvips) &&
            a->ucast_src == b->ucast_src && a->npeers == b->npeers &&
-           !memcmp(a->peers, b->peers, sizeof(a->peers[0]) * a->npeers);
+           !memcmp(a->peers, b->peers, sizeof(a->peers[0]) * a->npeers) &&
+           !memcmp(a->ucast_src6, b->ucast_src6, 16) && a->npeers6 == b->npeers6 &&
+           !memcmp(a->peers6, b->peers6, sizeof(a->peers6[0]) * a->npeers6);
 }
 
 /* ---- keyword tables (flags: the block a keyword opens) -------------- */

@@ -169,6 +169,8 @@ struct vr_inst_cfg {
                                link-local address (RFC 5798 5.1.2.1) */
     uint32_t peers[VR_MAX_PEERS];
     unsigned npeers;
+    uint8_t peers6[VR_MAX_PEERS][16]; /* IPv6 unicast_peer */
+    unsigned npeers6;
     bool preempt;
     bool fast_takeover;
     uint32_t preempt_delay_ms;

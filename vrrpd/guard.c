@@ -21,14 +21,18 @@ _Static_assert(sizeof(struct vr_guard_will) <= PIPE_BUF, "a will must be one ato
 
 static void run_will(const struct vr_guard_will *w)
 {
-    static const uint8_t mcast6[16] = {0xff, 0x02, [15] = 0x12};
-    int fd = w->family == AF_INET6 ? vr_sock_open6(w->ifname, w->ifindex)
+    int fd = w->family == AF_INET6 ? vr_sock_open6(w->ifname, w->ifindex, w->unicast)
                                    : vr_sock_open(w->ifname, w->ifindex, w->unicast);
+    uint8_t pkt6[VRRP_PKT6_MAX_LEN];
     unsigned k;
+    int n;
 
     /* the advertisement first: the peer takes over while we clean up */
-    if (fd >= 0 && w->family == AF_INET6 && w->ndst && w->len[0] <= sizeof(w->pkt6))
-        vr_sock_send6(fd, w->ifindex, w->src6, mcast6, w->pkt6, w->len[0]);
+    for (k = 0; fd >= 0 && w->family == AF_INET6 && k < w->ndst && k < VR_MAX_PEERS; k++) {
+        n = vrrp_pkt_encode6(&w->v6.p, w->src6, w->v6.dst6[k], pkt6, sizeof(pkt6));
+        if (n > 0)
+            vr_sock_send6(fd, w->ifindex, w->src6, w->v6.dst6[k], pkt6, (size_t)n);
+    }
     for (k = 0; fd >= 0 && w->family != AF_INET6 && k < w->ndst && k < VR_MAX_PEERS; k++)
         vr_sock_send(fd, w->ifindex, w->src, w->dst[k], w->pkt[k], w->len[k]);
     for (k = 0; k < w->nrules && k < VR_GUARD_MAX_ROUTES; k++) {

@@ -39,7 +39,7 @@ struct vr_guard_will {
     char ifname[IFNAMSIZ];
     int ifindex;
     int unicast;
-    uint8_t family; /* AF_INET or AF_INET6 (then one packet, to ff02::12) */
+    uint8_t family; /* AF_INET or AF_INET6 */
     uint32_t src;   /* network order */
     uint8_t src6[16];
     uint8_t ndst;
@@ -48,7 +48,12 @@ struct vr_guard_will {
     uint32_t dst[VR_MAX_PEERS];
     union {
         uint8_t pkt[VR_MAX_PEERS][VRRP_PKT_MAX_LEN]; /* one per destination (v3 checksum) */
-        uint8_t pkt6[VRRP_PKT6_MAX_LEN];
+        /* IPv6: encoded by the guard for each destination (ff02::12 or the
+         * unicast peers): 16 encoded packets would not fit in PIPE_BUF */
+        struct {
+            struct vrrp_pkt p;
+            uint8_t dst6[VR_MAX_PEERS][16];
+        } v6;
     };
     struct vr_guard_vip vips[VR_MAX_VIPS];
     uint8_t nroutes, nrules;

@@ -75,25 +75,26 @@ static void fsm_params(const struct vr_inst *i, struct vr_fsm_params *p)
 
 /* ---- output ---------------------------------------------------------- */
 
-static void send_one(struct vr_inst *i, const struct vrrp_pkt *p, uint32_t dst)
+/* To dst (IPv4) or dst6 (IPv6 instance). */
+static void send_one(struct vr_inst *i, const struct vrrp_pkt *p, uint32_t dst, const uint8_t *dst6)
 {
     uint8_t buf[VRRP_PKT6_MAX_LEN];
     char a[INET6_ADDRSTRLEN];
     int n, r;
 
     if (is6(i))
-        n = vrrp_pkt_encode6(p, i->src6, mcast6, buf, sizeof(buf));
+        n = vrrp_pkt_encode6(p, i->src6, dst6, buf, sizeof(buf));
     else
         n = vrrp_pkt_encode(p, i->src, dst, buf, sizeof(buf));
     if (n < 0)
         return; /* the config was validated: cannot happen */
     if (is6(i))
-        r = vr_sock_send6(i->fd, i->ifc.ifindex, i->src6, mcast6, buf, (size_t)n);
+        r = vr_sock_send6(i->fd, i->ifc.ifindex, i->src6, dst6, buf, (size_t)n);
     else
         r = vr_sock_send(i->fd, i->ifc.ifindex, i->src, dst, buf, (size_t)n);
     if (r < 0) {
         lk_log_rl(&rl_rx, LK_LOG_WARNING, "(%s) sending advertisement to %s: %s", i->cfg->name,
-                  is6(i) ? "ff02::12" : ipstr(dst, a), strerror(-r));
+                  is6(i) ? inet_ntop(AF_INET6, dst6, a, sizeof(a)) : ipstr(dst, a), strerror(-r));
         return;
     }
     i->st.adv_sent++;
@@ -139,12 +140,19 @@ static void send_advert(struct vr_inst *i, uint8_t prio)
     unsigned k;
 
     advert_pkt(i, prio, &p);
+    if (is6(i)) {
+        if (!c->npeers6)
+            send_one(i, &p, 0, mcast6);
+        for (k = 0; k < c->npeers6; k++)
+            send_one(i, &p, 0, c->peers6[k]);
+        return;
+    }
     if (!c->npeers) {
-        send_one(i, &p, htonl(VRRP_PKT_MCAST_GROUP));
+        send_one(i, &p, htonl(VRRP_PKT_MCAST_GROUP), NULL);
         return;
     }
     for (k = 0; k < c->npeers; k++)
-        send_one(i, &p, c->peers[k]);
+        send_one(i, &p, c->peers[k], NULL);
 }
 
 static int vip_ifindex(const struct vr_inst *i, const struct vr_vip *v)
@@ -158,15 +166,6 @@ static void guard_dst(struct vr_guard_will *w, const struct vrrp_pkt *p, uint32_
 {
     int n;
 
-    if (w->family == AF_INET6) {
-        /* one destination, ff02::12: the packet may use all of w->pkt */
-        n = vrrp_pkt_encode6(p, w->src6, mcast6, w->pkt6, sizeof(w->pkt6));
-        if (n > 0) {
-            w->ndst = 1;
-            w->len[0] = (uint16_t)n;
-        }
-        return;
-    }
     n = vrrp_pkt_encode(p, w->src, dst, w->pkt[w->ndst], sizeof(w->pkt[0]));
 
     if (n < 0 || w->ndst >= VR_MAX_PEERS)
@@ -211,14 +210,24 @@ static void guard_update(struct vr_inst *i)
     }
     snprintf(w.ifname, sizeof(w.ifname), "%s", c->ifname);
     w.ifindex = i->ifc.ifindex;
-    w.unicast = c->npeers > 0;
+    w.unicast = (is6(i) ? c->npeers6 : c->npeers) > 0;
     w.family = is6(i) ? AF_INET6 : AF_INET;
     w.src = i->src;
     memcpy(w.src6, i->src6, 16);
     advert_pkt(i, 0, &p);
-    if (!c->npeers)
+    if (is6(i)) {
+        /* the guard encodes: one checksum per destination */
+        w.v6.p = p;
+        memcpy(w.v6.dst6[0], mcast6, 16);
+        w.ndst = 1;
+        for (k = 0; k < c->npeers6; k++)
+            memcpy(w.v6.dst6[k], c->peers6[k], 16);
+        if (c->npeers6)
+            w.ndst = (uint8_t)c->npeers6;
+    }
+    if (!is6(i) && !c->npeers)
         guard_dst(&w, &p, htonl(VRRP_PKT_MCAST_GROUP));
-    for (k = 0; k < c->npeers; k++)
+    for (k = 0; !is6(i) && k < c->npeers; k++)
         guard_dst(&w, &p, c->peers[k]);
     for (k = 0; k < c->nvips && k < VR_MAX_VIPS; k++) {
         w.vips[k].ifindex = vip_ifindex(i, &c->vips[k]);
@@ -636,6 +645,16 @@ static bool from_peer(const struct vr_inst_cfg *c, uint32_t src)
     return c->npeers == 0;
 }
 
+static bool from_peer6(const struct vr_inst_cfg *c, const uint8_t src[16])
+{
+    unsigned k;
+
+    for (k = 0; k < c->npeers6; k++)
+        if (!memcmp(c->peers6[k], src, 16))
+            return true;
+    return c->npeers6 == 0;
+}
+
 /* A decoded advertisement (r: the decoder's result; ip4 or ip6 the header
  * fields of its family) through the instance checks, then the FSM. */
 static void handle_advert(struct vr_inst *i,
@@ -660,10 +679,11 @@ static void handle_advert(struct vr_inst *i,
         i->st.own_dropped++;
         return;
     }
-    if (r >= 0 && ip4 && i->cfg->check_unicast_src && !from_peer(i->cfg, ip4->src)) {
+    if (r >= 0 && i->cfg->check_unicast_src &&
+        !(ip4 ? from_peer(i->cfg, ip4->src) : from_peer6(i->cfg, ip6->src))) {
         i->st.not_peer++;
         lk_log_rl(&rl_rx, LK_LOG_INFO, "(%s) dropped advertisement from %s: not a unicast_peer",
-                  i->cfg->name, ipstr(ip4->src, a));
+                  i->cfg->name, vr_inst_ipstr(i, &src, a));
         return;
     }
     if (r >= 0 && p->vrid != i->cfg->vrid) {
@@ -671,8 +691,17 @@ static void handle_advert(struct vr_inst *i,
         i->st.drops[VRRP_PKT_E_VRID]++;
         return;
     }
-    if (r >= 0)
+    if (r >= 0 && ip6 && i->cfg->npeers6) {
+        /* unicast: Keepalived 2.2.7 sends its IPv6 unicast adverts with
+         * the default hop limit (64) and checks the hop limit of multicast
+         * ones only (a unicast peer may be routed); do as it does */
+        struct vrrp_pkt_ip6 h = *ip6;
+
+        h.hop_limit = VRRP_PKT_TTL;
+        r = vrrp_pkt_check6(&h, p, &e);
+    } else if (r >= 0) {
         r = ip4 ? vrrp_pkt_check(ip4, p, &e) : vrrp_pkt_check6(ip6, p, &e);
+    }
     if (r < 0) {
         drop(i, r, &src);
         return;
@@ -774,7 +803,7 @@ static int open_sockets6(struct vr_inst *i)
                             "(%s) %s has no IPv6 link-local address (IPv6 disabled on it?)",
                             c->name, c->ifname);
     memcpy(i->self.b, i->src6, 16);
-    i->fd = vr_sock_open6(c->ifname, i->ifc.ifindex);
+    i->fd = vr_sock_open6(c->ifname, i->ifc.ifindex, c->npeers6 > 0);
     if (i->fd < 0)
         return lk_log_errno(i->fd, LK_LOG_ERR, "(%s) VRRP IPv6 socket on %s: %m", c->name,
                             c->ifname);
@@ -782,10 +811,9 @@ static int open_sockets6(struct vr_inst *i)
     if (i->garp_fd < 0)
         return lk_log_errno(i->garp_fd, LK_LOG_ERR, "(%s) packet socket on %s: %m", c->name,
                             c->ifname);
-    lk_log(LK_LOG_INFO,
-           "(%s) %s ifindex %d, source %s, VRID %u, VRRP v3 over IPv6, multicast "
-           "ff02::12",
-           c->name, c->ifname, i->ifc.ifindex, inet_ntop(AF_INET6, i->src6, a, sizeof(a)), c->vrid);
+    lk_log(LK_LOG_INFO, "(%s) %s ifindex %d, source %s, VRID %u, VRRP v3 over IPv6, %s", c->name,
+           c->ifname, i->ifc.ifindex, inet_ntop(AF_INET6, i->src6, a, sizeof(a)), c->vrid,
+           c->npeers6 ? "unicast" : "multicast ff02::12");
     return 0;
 }
 

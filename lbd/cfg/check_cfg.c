@@ -9,6 +9,8 @@
 #include "common/compiler.h"
 #include "lbd/cfg/check_cfg.h"
 
+/* The definition's text fields have checkd's registration sizes: a value
+ * that does not fit is refused at its line (text_arg), never cut. */
 static int set_text(char *dst, size_t cap, const char *src)
 {
     if (strlen(src) >= cap)
@@ -21,6 +23,7 @@ static int set_text(char *dst, size_t cap, const char *src)
  * (conditionally passed, which lbd has no server state for). */
 static int status_arg(const char *kw, const char *v, uint8_t *out)
 {
+    /* each list is what HAProxy's own parser accepts for that option */
     static const char *const ok[] = {"L7OK", "L6OK", "L4OK", NULL};
     static const char *const bad[] = {"L7RSP", "L7STS", "L6RSP", "L4CON", NULL};
     static const char *const tout[] = {"L7TOUT", "L6TOUT", "L4TOUT", NULL};
@@ -82,6 +85,8 @@ static int parse_send(struct lb_cfgctx *ctx,
 {
     int bin = strncmp(argv[1], "send-binary", 11) == 0, n;
 
+    /* send-lf and send-binary-lf are common in published configs with
+     * plain text: accepted as such, only real expressions are refused */
     /* a log-format without any %-expression is its literal text */
     if (strstr(argv[1], "-lf") && argc > 2 && strchr(argv[2], '%'))
         return lb_cfg_fail(ctx, err,
@@ -197,6 +202,7 @@ static int parse_expect(struct lb_cfgctx *ctx,
         if (*m == '!')
             c->neg = 1;
         k = feed_tc_match_parse(m + (*m == '!'));
+        /* a name feed_tc_match_parse() knows but HAProxy's tcp-check does not */
         if (k == FEED_TC_LINE)
             k = -1; /* checkd's own (agents), not a tcp-check word */
         /* string-lf/binary-lf with a literal pattern is that pattern */
@@ -274,6 +280,9 @@ int lb_check_tcpcheck_kw(struct lb_cfgctx *ctx, int argc, char **argv, char **er
     struct lb_proxy *px = ctx->px;
     struct lb_check_cfg *c;
 
+    /* HAProxy copies a defaults section's tcp-check rules only into
+     * backends that have none; lbd keeps them per backend, where they
+     * work the same, and refuses them in defaults rather than guess */
     if (!(px->cap & LB_CAP_BE) || (px->cap & LB_CAP_DEF))
         return lb_cfg_fail(ctx, err, "tcp-check: only in backend and listen sections with lbd");
     if (!(c = chk_get(px)))
@@ -529,6 +538,8 @@ void lb_check_target(const struct lb_proxy *px, struct feed_target *t)
     const struct lb_check_cfg *c = px->chk;
     unsigned i;
 
+    /* no check keyword but the option: the registration keeps the defaults
+     * feed_target_defaults() wrote (HAProxy's OPTIONS / HTTP/1.0) */
     t->kind = check_kind(px->options);
     if (!c)
         return;
@@ -557,6 +568,8 @@ void lb_check_target(const struct lb_proxy *px, struct feed_target *t)
         copy(t->user, sizeof(t->user), c->pgsql_user);
     else if (t->kind == FEED_KIND_SMTP)
         copy(t->ehlo, sizeof(t->ehlo), c->ehlo);
+    /* galera-check is lbd's own: it replaces whichever check the options
+     * asked for, as it did when it was read after them */
     if (c->galera) {
         t->kind = FEED_KIND_GALERA;
         copy(t->user, sizeof(t->user), c->galera_user);

@@ -454,6 +454,41 @@ void lb_errpages_clear(struct lb_errpages *pages)
     pages->refs = NULL;
 }
 
+const struct lb_errslot *lb_errsec_slot(const struct lb_cfg *cfg,
+                                        const char *name,
+                                        int status,
+                                        int *ret_found)
+{
+    const struct lb_errsec *sec = find_sec(cfg, name);
+
+    *ret_found = sec != NULL;
+    return sec ? lb_errpages_get(&sec->pages, status) : NULL;
+}
+
+/* errorloc, errorloc302, errorloc303: a redirection as HAProxy writes it. */
+int lb_errpages_errorloc(struct lb_errpages *pages, int argc, char **argv, char **err)
+{
+    struct lb_errmsg m;
+    int status, r, see_other = strcmp(argv[0], "errorloc303") == 0;
+
+    if (argc != 3)
+        return lk_cfg_err(err, "%s : expects <status_code> and <url> as arguments.", argv[0]);
+    if ((r = code_arg(argv[0], argv[1], &status, err)) < 0)
+        return r;
+    if (strpbrk(argv[2], "\r\n"))
+        return lk_cfg_err(err, "%s : the URL cannot hold a line break.", argv[0]);
+    r = asprintf(&m.data,
+                 "HTTP/1.1 %s\r\ncache-control: no-cache\r\ncontent-length: 0\r\n"
+                 "location: %s\r\n\r\n",
+                 see_other ? "303 See Other" : "302 Found", argv[2]);
+    if (r < 0)
+        return -ENOMEM;
+    m.len = (size_t)r;
+    m.status = status;
+    slot_set(pages, lb_errfile_idx(status), &m, NULL, ++pages->seq);
+    return 0;
+}
+
 /* ---- http-errors sections ---- */
 
 static int es_errorfile(int argc, char **argv, void *vctx, char **err)

@@ -103,6 +103,17 @@ int lb_errpages_http_error(struct lb_errpages *pages,
                            unsigned line,
                            char **err);
 
+/* `errorloc|errorloc302|errorloc303 CODE URL`: a 302 (303) to URL for
+ * CODE. Returns 0 or a negative errno with *err. */
+int lb_errpages_errorloc(struct lb_errpages *pages, int argc, char **argv, char **err);
+
+/* Section `name`'s slot for `status` (NULL: the section sets none);
+ * *ret_found: does the section exist. */
+const struct lb_errslot *lb_errsec_slot(const struct lb_cfg *cfg,
+                                        const char *name,
+                                        int status,
+                                        int *ret_found);
+
 /* A proxy starts from its defaults' pages (shared, not copied). */
 int lb_errpages_inherit(struct lb_errpages *pages, const struct lb_errpages *def);
 

@@ -555,6 +555,8 @@ static int kw_errpages(int argc, char **argv, void *vctx, char **err)
         r = lb_errpages_errorfile(&h->errpages, argc, argv, bs, ctx->file, ctx->line, &msg);
     else if (strcmp(argv[0], "errorfiles") == 0)
         r = lb_errpages_errorfiles(&h->errpages, argc, argv, ctx->file, ctx->line, &msg);
+    else if (strncmp(argv[0], "errorloc", 8) == 0)
+        r = lb_errpages_errorloc(&h->errpages, argc, argv, &msg);
     else if (strcmp(argv[0], "http-error") == 0)
         r = lb_errpages_http_error(&h->errpages, h->acls, argc, argv, bs, ctx->file, ctx->line,
                                    &msg);
@@ -587,7 +589,8 @@ static int kw_retry_on(int argc, char **argv, void *vctx, char **err)
         else if (strcmp(argv[i], "junk-response") == 0)
             h->retry_on |= LB_RETRY_JUNK_RESPONSE;
         else if (strcmp(argv[i], "all-retryable-errors") == 0)
-            h->retry_on |= LB_RETRY_CONN_FAILURE | LB_RETRY_EMPTY_RESPONSE | LB_RETRY_JUNK_RESPONSE;
+            h->retry_on |= LB_RETRY_CONN_FAILURE | LB_RETRY_EMPTY_RESPONSE |
+                           LB_RETRY_JUNK_RESPONSE | LB_RETRY_ALL_RETRYABLE;
         else /* a retry policy half applied changes what a client sees: refuse */
             return pfail(ctx, err,
                          "retry-on %s: not supported by lbd (none, conn-failure, "
@@ -617,6 +620,14 @@ static int kw_http_reuse(int argc, char **argv, void *vctx, char **err)
 
 /* ---- after the whole file ---- */
 
+static int after_rules_in(const struct lb_http_px *h)
+{
+    for (; h; h = h->def)
+        if (h->afterrules)
+            return 1;
+    return 0;
+}
+
 static int resolve_proxy(struct lb_cfg *cfg, struct lb_proxy *px, char **err)
 {
     struct lb_http_px *h = px->http;
@@ -627,6 +638,16 @@ static int resolve_proxy(struct lb_cfg *cfg, struct lb_proxy *px, char **err)
     if (!h)
         return 0;
     snprintf(who, sizeof(who), "%s '%s'", lb_proxy_kind(px), px->name);
+    /* a stats-only proxy (lb_stats_only) is served by the control thread,
+     * which runs no rules: refused rather than ignored */
+    if (px->stats.enabled && (px->cap & LB_CAP_FE) && px->nservers == 0 &&
+        (!px->default_backend || px->default_backend == px) && after_rules_in(h)) {
+        lb_cfg_err_append(err,
+                          "%s:%u: %s: http-after-response on a stats page is not supported by "
+                          "lbd",
+                          h->rules_file, h->rules_line, who);
+        ret = -EINVAL;
+    }
     if (lb_errpages_resolve(&h->errpages, cfg, who, err) < 0)
         ret = -EINVAL;
     for (r = h->switching; r; r = r->next) {
@@ -670,6 +691,7 @@ static int resolve_proxy(struct lb_cfg *cfg, struct lb_proxy *px, char **err)
         return -EINVAL;
     }
     if (lb_rule_resolve(h->reqrules, cfg, px->stk, h->rules_file, h->rules_line, err) < 0 ||
+        lb_rule_resolve(h->rsprules, cfg, px->stk, h->rules_file, h->rules_line, err) < 0 ||
         lb_rule_resolve(h->tcp_conn, cfg, px->stk, h->stick_file, h->stick_line, err) < 0 ||
         lb_rule_resolve(h->tcp_content, cfg, px->stk, h->stick_file, h->stick_line, err) < 0 ||
         lb_stick_resolve(h->sticks, cfg, px->stk, h->stick_file, h->stick_line, err) < 0)
@@ -721,6 +743,9 @@ const struct lk_cfgkw lb_http_kws[] = {
     {"errorfiles", kw_errpages, 0, -1, D | FB},
     {"http-error", kw_errpages, 0, -1, D | FB},
     {"compression", kw_errpages, 0, -1, D | FB},
+    {"errorloc", kw_errpages, 0, -1, D | FB},
+    {"errorloc302", kw_errpages, 0, -1, D | FB},
+    {"errorloc303", kw_errpages, 0, -1, D | FB},
     {"retry-on", kw_retry_on, 1, -1, D | B},
     {"http-reuse", kw_http_reuse, 1, 1, D | B},
     {"tcp-request", kw_tcp_request, 1, -1, FB},

@@ -33,6 +33,7 @@ enum lb_reuse {
 #define LB_RETRY_CONN_FAILURE   (1u << 0)
 #define LB_RETRY_EMPTY_RESPONSE (1u << 1)
 #define LB_RETRY_JUNK_RESPONSE  (1u << 2)
+#define LB_RETRY_ALL_RETRYABLE  (1u << 3) /* all-retryable-errors: first requests may reuse */
 
 /* cookie options */
 #define LB_COOKIE_INSERT   (1u << 0)

@@ -23,6 +23,7 @@ static const char *const algo_names[LB_ALGO_MAX] = {
     [LB_ALGO_FIRST] = "first",
     [LB_ALGO_URI] = "uri",
     [LB_ALGO_HDR] = "hdr",
+    [LB_ALGO_RANDOM] = "random",
 };
 
 const char *lb_algo_name(enum lb_algo a)
@@ -68,6 +69,7 @@ static int inherit(struct lb_proxy *px, const struct lb_proxy *def)
     px->to = def->to;
     px->maxconn = def->maxconn;
     px->algo = def->algo;
+    px->lbprm = def->lbprm;
     px->log_global = def->log_global;
     px->defsrv = def->defsrv;
     px->defsrv.name = NULL;
@@ -267,6 +269,59 @@ static int kw_default_backend(int argc, char **argv, void *vctx, char **err)
     return ctx->px->default_backend_name ? 0 : lb_cfg_fail(ctx, err, "out of memory");
 }
 
+/* balance uri's options: len N, depth N, whole, path-only */
+static int balance_uri_opts(struct lb_cfgctx *ctx, int argc, char **argv, char **err)
+{
+    struct lb_lbprm *p = &ctx->px->lbprm;
+    uint64_t v;
+    int i;
+
+    for (i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "whole") == 0) {
+            p->uri_whole = 1;
+        } else if (strcmp(argv[i], "path-only") == 0) {
+            p->uri_path_only = 1;
+        } else if (strcmp(argv[i], "len") == 0 || strcmp(argv[i], "depth") == 0) {
+            if (i + 1 >= argc)
+                return lb_cfg_fail(ctx, err, "balance uri: '%s' expects a positive integer",
+                                   argv[i]);
+            if (lb_cfg_uint(ctx, argv, i + 1, 1, 1u << 30, &v, err))
+                return LK_CFG_FATAL;
+            if (argv[i][0] == 'l')
+                p->uri_len = (unsigned)v;
+            else
+                p->uri_depth = (unsigned)v;
+            i++;
+        } else {
+            return lb_cfg_fail(ctx, err,
+                               "balance uri: unknown option '%s' (len, depth, whole, path-only)",
+                               argv[i]);
+        }
+    }
+    return 0;
+}
+
+/* balance random or random(N): N draws, default 2 */
+static int balance_random(struct lb_cfgctx *ctx, const char *a, char **err)
+{
+    char *end;
+    unsigned long v = 2;
+
+    if (a[6] == '(') {
+        v = strtoul(a + 7, &end, 10);
+        if (end == a + 7 || strcmp(end, ")") != 0 || v < 1 || v > 1000)
+            return lb_cfg_fail(ctx, err,
+                               "balance random: expected 'random(<draws>)' with draws 1..1000, "
+                               "got '%s'",
+                               a);
+    } else if (a[6]) {
+        return lb_cfg_fail(ctx, err, "balance: unknown algorithm '%s'", a);
+    }
+    ctx->px->algo = LB_ALGO_RANDOM;
+    ctx->px->lbprm.draws = (unsigned)v;
+    return 0;
+}
+
 static int kw_balance(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
@@ -276,26 +331,83 @@ static int kw_balance(int argc, char **argv, void *vctx, char **err)
 
     free(px->algo_arg);
     px->algo_arg = NULL;
+    px->lbprm.uri_whole = px->lbprm.uri_path_only = 0;
+    px->lbprm.uri_len = px->lbprm.uri_depth = 0;
     if (strncmp(a, "hdr(", 4) == 0) {
         size_t n = strlen(a);
 
         if (n < 6 || a[n - 1] != ')' || argc > 2)
-            return lb_cfg_fail(ctx, err, "balance: expected 'hdr(<name>)', got '%s'", a);
+            return lb_cfg_fail(ctx, err, "balance: expected 'hdr(<name>)', got '%s'%s", a,
+                               argc > 2 ? " (use_domain_only is not implemented)" : "");
         px->algo = LB_ALGO_HDR;
         px->algo_arg = strndup(a + 4, n - 5);
         return 0;
     }
+    if (strncmp(a, "random", 6) == 0) {
+        if (argc > 2)
+            return lb_cfg_fail(ctx, err, "balance random takes no option");
+        return balance_random(ctx, a, err);
+    }
     for (i = 0; i < LB_ALGO_MAX; i++)
-        if (i != LB_ALGO_HDR && strcmp(a, algo_names[i]) == 0)
+        if (i != LB_ALGO_HDR && i != LB_ALGO_RANDOM && strcmp(a, algo_names[i]) == 0)
             break;
     if (i == LB_ALGO_MAX)
         return lb_cfg_fail(ctx, err,
                            "balance: unknown algorithm '%s' (roundrobin, leastconn, source, "
-                           "first, uri, hdr(name))",
+                           "first, uri, hdr(name), random)",
                            a);
     if (argc > 2 && i != LB_ALGO_URI)
         return lb_cfg_fail(ctx, err, "balance %s takes no option", a);
     px->algo = (enum lb_algo)i;
+    return i == LB_ALGO_URI ? balance_uri_opts(ctx, argc, argv, err) : 0;
+}
+
+/* hash-type map-based|consistent [sdbm|djb2|wt6|crc32] [avalanche]; as in
+ * HAProxy 2.6, "consistent" without a function is sdbm with avalanche */
+static int kw_hash_type(int argc, char **argv, void *vctx, char **err)
+{
+    static const char *const fns[] = {"sdbm", "djb2", "wt6", "crc32"};
+    struct lb_cfgctx *ctx = vctx;
+    struct lb_lbprm *p = &ctx->px->lbprm;
+    size_t i;
+
+    if (strcmp(argv[1], "map-based") == 0)
+        p->hash_type = LB_HASH_MAP;
+    else if (strcmp(argv[1], "consistent") == 0)
+        p->hash_type = LB_HASH_CONSISTENT;
+    else
+        return lb_cfg_fail(ctx, err, "hash-type: expected 'map-based' or 'consistent', got '%s'",
+                           argv[1]);
+    p->hash_fn = LB_HFN_SDBM;
+    p->avalanche = argc < 3 && p->hash_type == LB_HASH_CONSISTENT;
+    if (argc < 3)
+        return 0;
+    for (i = 0; i < sizeof(fns) / sizeof(fns[0]); i++)
+        if (strcmp(argv[2], fns[i]) == 0)
+            break;
+    if (i == sizeof(fns) / sizeof(fns[0]))
+        return lb_cfg_fail(
+            ctx, err, "hash-type: unknown hash function '%s' (sdbm, djb2, wt6, crc32)", argv[2]);
+    p->hash_fn = (unsigned char)i;
+    if (argc > 3) {
+        if (strcmp(argv[3], "avalanche") != 0)
+            return lb_cfg_fail(ctx, err, "hash-type: unknown modifier '%s' (avalanche)", argv[3]);
+        p->avalanche = 1;
+    }
+    return 0;
+}
+
+/* hash-balance-factor N: 0 (off) or at least 100, as HAProxy 2.6 checks */
+static int kw_hash_balance_factor(int argc, char **argv, void *vctx, char **err)
+{
+    struct lb_cfgctx *ctx = vctx;
+    uint64_t v;
+
+    if (lb_cfg_uint(ctx, argv, 1, 0, 65535, &v, err))
+        return LK_CFG_FATAL;
+    if (v != 0 && v < 100)
+        return lb_cfg_fail(ctx, err, "hash-balance-factor: expects 0 or a value of 100 or more");
+    ctx->px->lbprm.balance_factor = (unsigned)v;
     return 0;
 }
 
@@ -650,7 +762,9 @@ const struct lk_cfgkw lb_proxy_kws[] = {
     {"bind", kw_bind, 1, -1, F},
     {"mode", kw_mode, 1, 1, D | FB},
     {"default_backend", kw_default_backend, 1, 1, D | F},
-    {"balance", kw_balance, 1, 2, D | B},
+    {"balance", kw_balance, 1, -1, D | B},
+    {"hash-type", kw_hash_type, 1, 3, D | B},
+    {"hash-balance-factor", kw_hash_balance_factor, 1, 1, D | B},
     {"server", kw_server, 1, -1, B},
     {"server-template", lb_server_template_parse, 3, -1, B},
     {"default-server", kw_defsrv, 1, -1, D | B},

@@ -5,18 +5,6 @@
 #include "lbd/core/balance.h"
 #include "lbd/core/server.h"
 
-uint32_t lb_hash(const void *data, size_t len)
-{
-    const unsigned char *p = data;
-    uint32_t h = 2166136261u;
-
-    while (len--) {
-        h ^= *p++;
-        h *= 16777619u;
-    }
-    return h;
-}
-
 static const struct lb_balance_ops *ops_for(enum lb_algo a)
 {
     switch (a) {
@@ -28,6 +16,8 @@ static const struct lb_balance_ops *ops_for(enum lb_algo a)
         return &lb_balance_hash_ops;
     case LB_ALGO_FIRST:
         return &lb_balance_first_ops;
+    case LB_ALGO_RANDOM:
+        return &lb_balance_random_ops;
     default:
         return &lb_balance_rr_ops;
     }

@@ -4,7 +4,7 @@
  * server takes no lock; what threads share (server state, weight,
  * connection counts) is read through atomics. The algorithm is an ops
  * vtable, one algorithm per file (balance_rr.c, balance_lc.c,
- * balance_hash.c, balance_first.c), as h2o's balancer.h and HAProxy's
+ * balance_hash.c, balance_random.c, balance_first.c), as h2o's balancer.h and HAProxy's
  * lb_*.c are laid out.
  *
  * Rules applied here, before the algorithm sees the candidates:
@@ -18,6 +18,7 @@
 #ifndef LB_BALANCE_H
 #define LB_BALANCE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "lbd/core/proxy_types.h"
@@ -62,6 +63,7 @@ extern const struct lb_balance_ops lb_balance_rr_ops;
 extern const struct lb_balance_ops lb_balance_lc_ops;
 extern const struct lb_balance_ops lb_balance_hash_ops;
 extern const struct lb_balance_ops lb_balance_first_ops;
+extern const struct lb_balance_ops lb_balance_random_ops;
 
 /* Per-thread balancer for `be`; NULL on OOM. */
 struct lb_balancer *lb_balancer_new(struct lb_proxy *be);
@@ -75,7 +77,45 @@ enum lb_pick_status lb_balancer_pick(struct lb_balancer *b,
                                      const struct lb_pick_ctx *ctx,
                                      struct lb_server **ret);
 
-/* 32-bit FNV-1a, the hash of balance source/uri/hdr. */
-uint32_t lb_hash(const void *data, size_t len);
+/* HAProxy's weight scale: a consistent-hashing server owns weight * 16
+ * points, at full_hash(id * 4096 + i). */
+#define LB_WEIGHT_SCALE 16u
+#define LB_EWGHT_RANGE  (256u * LB_WEIGHT_SCALE)
+
+/* Bob Jenkins' full avalanche hash of a 32-bit value ("avalanche"). */
+uint32_t lb_full_hash(uint32_t a);
+
+/* The key's hash with hash-type's function and modifier (balance uri,
+ * hdr); the same value HAProxy 2.6 computes. */
+uint32_t lb_hash_key(const struct lb_lbprm *p, const void *data, size_t len);
+
+/* init/fini of the balancers whose b->priv is a struct lb_hashtab
+ * (hash, random): 0 or -ENOMEM; fini frees it. */
+int lb_balance_hashtab_init(struct lb_balancer *b);
+void lb_balance_hashtab_fini(struct lb_balancer *b);
+
+/* balance uri's key within the request target *uri (len bytes): moves
+ * *uri to its start (path-only) and returns its length (up to '?' unless
+ * whole, at most len N bytes, depth N directories), as HAProxy cuts it. */
+size_t lb_balance_uri_key(const struct lb_lbprm *p, const char **uri, size_t len);
+
+/* A per-thread server table: HAProxy's map (consistent = 0) or consistent
+ * hashing circle (1) over a candidate set. new: room for `cap` servers,
+ * NULL on OOM; free is NULL-safe and returns NULL. */
+struct lb_hashtab;
+struct lb_hashtab *lb_hashtab_new(unsigned cap);
+struct lb_hashtab *lb_hashtab_free(struct lb_hashtab *t);
+
+/* Rebuild `t` for candidates cand[0..n) (configuration order) unless it
+ * was built for that set with the same weights: 0 or -ENOMEM/-ENOSPC. */
+int lb_hashtab_update(struct lb_hashtab *t,
+                      const struct lb_proxy *be,
+                      struct lb_server **cand,
+                      unsigned n,
+                      int consistent);
+
+/* The server for `hash`; with `factor` (hash-balance-factor, consistent
+ * only) the first from there whose load is within bounds. NULL if empty. */
+struct lb_server *lb_hashtab_lookup(const struct lb_hashtab *t, uint32_t hash, unsigned factor);
 
 #endif

@@ -1,4 +1,4 @@
-/* lbd.c - the daemon object; see lbd.h. */
+/* daemon.c - the daemon object; see daemon.h. */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>

@@ -1,4 +1,4 @@
-/* lbd.h - the lbd daemon object: config, worker threads, control loop
+/* daemon.h - the lbd daemon object: config, worker threads, control loop
  * (signals, admin sockets), process-wide counters. main.c only parses
  * arguments and calls these. */
 #ifndef LB_LBD_H

@@ -24,7 +24,28 @@ enum lb_algo {
     LB_ALGO_FIRST,
     LB_ALGO_URI,
     LB_ALGO_HDR,
+    LB_ALGO_RANDOM,
     LB_ALGO_MAX
+};
+
+/* hash-type: how a hash picks a server (balance source, uri, hdr). */
+enum lb_hash_type { LB_HASH_MAP = 0, LB_HASH_CONSISTENT };
+
+/* hash-type's function; source ignores it, as HAProxy 2.6 does. */
+enum lb_hash_fn { LB_HFN_SDBM = 0, LB_HFN_DJB2, LB_HFN_WT6, LB_HFN_CRC32 };
+
+/* What the balancers read besides `algo`: hash-type, the options of
+ * balance uri and random, hash-balance-factor. Configured once. */
+struct lb_lbprm {
+    unsigned char hash_type; /* enum lb_hash_type */
+    unsigned char hash_fn;   /* enum lb_hash_fn */
+    unsigned char avalanche; /* full_hash() over the function's result */
+    unsigned char uri_whole; /* balance uri whole: the query string too */
+    unsigned char uri_path_only;
+    unsigned uri_len;        /* balance uri len N: 0 unlimited */
+    unsigned uri_depth;      /* balance uri depth N: 0 unlimited */
+    unsigned balance_factor; /* hash-balance-factor, percent; 0 off */
+    unsigned draws;          /* balance random(N), default 2 */
 };
 
 /* Section kinds; a proxy's `cap` says what it can do. */
@@ -157,7 +178,13 @@ struct lb_server {
     unsigned check_port;  /* "port N": health checks go to this port; 0: the traffic port */
     char check_addr[LK_ADDR_STRLEN]; /* "addr IP": checks go to this IP; "": the server's */
     unsigned error_limit;            /* consecutive live-traffic failures before on-error; 0: 10 */
-    char on_error[16];               /* on-error keyword, "" when unset */
+    /* mode http idle connections (lbd/http/http_conn.c): pool-max-conn
+     * (-1: no limit, 0: none kept), pool-purge-delay (ms; 0: none kept),
+     * pool-low-conn (idle ones kept beyond the estimated need) */
+    int pool_max;
+    uint64_t pool_purge_ms;
+    unsigned pool_low;
+    char on_error[16]; /* on-error keyword, "" when unset */
     /* HAProxy's agent-check (lbd/ctl/hc.c): agent-port, agent-inter (0:
      * inter), agent-send, agent-addr ("": the server's address) */
     int agent;
@@ -182,6 +209,12 @@ struct lb_server {
     _Atomic int state;           /* enum lb_srv_state */
     _Atomic unsigned cur_weight; /* weight in effect (runtime-settable) */
     _Atomic unsigned cur_conns;
+    /* mode http server connections (lbd/http/http_conn.c), HAProxy's
+     * stats fields: idle in every worker's pool (srv_icur), of which safe
+     * (carried two requests or more), in use, the last estimate of the
+     * need a worker computed, connections opened and reused */
+    _Atomic unsigned pool_idle, pool_safe, pool_used, pool_need;
+    _Atomic uint64_t conn_connect, conn_reuse;
     _Atomic unsigned max_conns_seen;
     _Atomic uint64_t cum_conns;
     _Atomic uint64_t bytes_in, bytes_out;
@@ -238,6 +271,7 @@ struct lb_proxy {
     _Atomic unsigned maxconn; /* written by "set maxconn" while workers read it */
     enum lb_algo algo;
     char *algo_arg; /* hdr(name) */
+    struct lb_lbprm lbprm;
     char *default_backend_name;
     struct lb_proxy *default_backend;
     struct lb_bind *binds;

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,8 @@ void lb_server_defaults(struct lb_server *s)
     s->rise = 2;
     s->fall = 3;
     s->init_state = -1;
+    s->pool_max = -1;
+    s->pool_purge_ms = 5000;
 }
 
 struct lb_server *lb_server_free(struct lb_server *s)
@@ -213,6 +216,31 @@ static int skw_num(int argc, char **argv, void *v, char **err)
         *(unsigned *)(void *)field = (unsigned)n;
     else if (k->kind == SRV_ATOMIC)
         atomic_store_explicit((_Atomic unsigned *)(void *)field, (unsigned)n, memory_order_relaxed);
+    return 0;
+}
+
+/* pool-max-conn N (-1: no limit), pool-purge-delay TIME (0 allowed: no
+ * idle connection is kept), pool-low-conn N: HAProxy 2.6's bounds. */
+static int skw_pool(int argc, char **argv, void *v, char **err)
+{
+    struct srvctx *sc = v;
+    uint64_t n;
+
+    if (strcmp(argv[0], "pool-purge-delay") == 0)
+        return lb_cfg_time(sc->ctx, argv, 1, &sc->s->pool_purge_ms, err) ? LK_CFG_FATAL : 0;
+    if (strcmp(argv[0], "pool-max-conn") == 0 && argv[1][0] == '-') {
+        if (strcmp(argv[1], "-1") != 0)
+            return lb_cfg_fail(sc->ctx, err,
+                               "'pool-max-conn' must be -1 (no limit) or more, got '%s'", argv[1]);
+        sc->s->pool_max = -1;
+        return 0;
+    }
+    if (lb_cfg_uint(sc->ctx, argv, 1, 0, INT32_MAX, &n, err))
+        return LK_CFG_FATAL;
+    if (strcmp(argv[0], "pool-max-conn") == 0)
+        sc->s->pool_max = (int)n;
+    else
+        sc->s->pool_low = (unsigned)n;
     return 0;
 }
 
@@ -456,6 +484,9 @@ static const struct lk_cfgkw server_kws[] = {
     {"resolve-prefer", skw_resolve_prefer, 1, 1, 0},
     {"resolve-opts", skw_resolve_opts, 1, 1, 0},
     {"init-addr", skw_init_addr, 1, 1, 0},
+    {"pool-max-conn", skw_pool, 1, 1, 0},
+    {"pool-purge-delay", skw_pool, 1, 1, 0},
+    {"pool-low-conn", skw_pool, 1, 1, 0},
     {NULL, NULL, 0, 0, 0},
 };
 

@@ -131,18 +131,42 @@ int lb__admin_server_state(struct lk_cmdconn *c, struct lb_daemon *d, int argc, 
     return 0;
 }
 
+/* HAProxy's words for "set server <srv> state|health", NULL-ended. */
+struct state_word {
+    const char *word;
+    enum lb_srv_state st;
+};
+
+static const struct state_word admin_words[] = {{"ready", LB_SRV_UP},
+                                                {"drain", LB_SRV_DRAIN},
+                                                {"maint", LB_SRV_MAINT},
+                                                {NULL, 0}};
+/* "stopping" is HAProxy's health word for what lbd calls DRAIN */
+static const struct state_word health_words[] = {{"up", LB_SRV_UP},
+                                                 {"stopping", LB_SRV_DRAIN},
+                                                 {"down", LB_SRV_DOWN},
+                                                 {NULL, 0}};
+
+/* Apply the state `v` names in tab; -EINVAL (nothing done) if none. */
+static int set_by_word(struct lb_daemon *d,
+                       struct lb_server *s,
+                       const struct state_word *tab,
+                       const char *v)
+{
+    for (; tab->word; tab++)
+        if (strcmp(tab->word, v) == 0) {
+            set_state(d, s, tab->st);
+            return 0;
+        }
+    return -EINVAL;
+}
+
 static int set_server_state(struct lk_cmdconn *c,
                             struct lb_daemon *d,
                             struct lb_server *s,
                             const char *v)
 {
-    if (strcmp(v, "ready") == 0)
-        set_state(d, s, LB_SRV_UP);
-    else if (strcmp(v, "drain") == 0)
-        set_state(d, s, LB_SRV_DRAIN);
-    else if (strcmp(v, "maint") == 0)
-        set_state(d, s, LB_SRV_MAINT);
-    else
+    if (set_by_word(d, s, admin_words, v) < 0)
         return lk_cmdconn_printf(c, "'set server <srv> state' expects 'ready', 'drain' and "
                                     "'maint'.\n");
     return 0;
@@ -158,13 +182,7 @@ static int set_server_health(struct lk_cmdconn *c,
     if (st == LB_SRV_MAINT || st == LB_SRV_DRAIN)
         return lk_cmdconn_printf(c, "cannot change health on a server in maintenance or "
                                     "drain.\n");
-    if (strcmp(v, "up") == 0)
-        set_state(d, s, LB_SRV_UP);
-    else if (strcmp(v, "stopping") == 0)
-        set_state(d, s, LB_SRV_DRAIN);
-    else if (strcmp(v, "down") == 0)
-        set_state(d, s, LB_SRV_DOWN);
-    else
+    if (set_by_word(d, s, health_words, v) < 0)
         return lk_cmdconn_printf(c, "'set server <srv> health' expects 'up', 'stopping', or "
                                     "'down'.\n");
     return 0;

@@ -422,6 +422,8 @@ static int stale(struct lb_hc *h, const char *id)
     const char *slash = strchr(id, '/');
     struct lb_proxy *px;
 
+    /* an id with a blank or ';' could not be sent back as one word: it is
+     * not ours to unregister */
     if (!slash || lookup(h, id) || strpbrk(id, " \t;\\"))
         return 0;
     for (px = h->d->cfg->proxies; px; px = px->next)
@@ -435,6 +437,8 @@ static void first_snapshot(struct lb_hc *h, const struct feed_msg *m)
 {
     size_t i;
 
+    /* only the first snapshot of a connection: later ones answer a
+     * resync, and our own registrations are in them by then */
     h->synced = 1;
     for (i = 0; i < m->n; i++) {
         if (!stale(h, m->st[i].id))
@@ -585,6 +589,8 @@ static int send_all(struct lb_hc *h)
 {
     char *json, *esc;
     size_t i;
+    /* subscribe first: a verdict checkd reaches while we register must not
+     * fall between the registration and the feed */
     int r = send_line(h, "subscribe", NULL);
 
     for (i = 0; r >= 0 && i < h->nsrv; i++) {
@@ -613,6 +619,8 @@ static void connected(uv_connect_t *req, int status)
         drop(h, uv_strerror(status));
         return;
     }
+    /* everything is registered again on each connection: a checkd that
+     * restarted knows nothing, one that did not answers "updated" */
     if (uv_read_start((uv_stream_t *)&h->pipe, lk_inbuf_scratch, read_cb) < 0 || send_all(h) < 0) {
         drop(h, "cannot talk to it");
         return;
@@ -646,6 +654,7 @@ void lb_hc_adopt(struct lb_daemon *d, int fd)
             close(fd);
         return;
     }
+    /* said once per outage: a checkd down for an hour is one warning */
     if (fd < 0) {
         if (!h->lost_logged)
             lk_log_errno(fd, LK_LOG_WARNING,
@@ -675,6 +684,8 @@ static void retry_cb(uv_timer_t *t)
 static void schedule_retry(struct lb_hc *h)
 {
     uv_timer_start(&h->retry, retry_cb, h->backoff_ms, 0);
+    /* 100 ms doubling to 5 s: a checkd restart is noticed within a second,
+     * a long outage costs one connect attempt every 5 s */
     h->backoff_ms = LK_MIN(h->backoff_ms * 2, BACKOFF_MAX_MS);
 }
 
@@ -734,6 +745,8 @@ static void passive_report(struct lb_hc *h, struct hc_srv *hs)
     const char *mode = hs->s->on_error[0] ? hs->s->on_error : "mark-down";
     char args[FEED_ID_MAX + 32];
 
+    /* without checkd nothing would bring the server back: passive health
+     * only marks a server down when checkd can see it come up again */
     if (!h->connected) {
         lk_log_rl(&h->rl, LK_LOG_WARNING,
                   "Server %s: %u consecutive connection failures, checkd unreachable: "
@@ -761,6 +774,8 @@ static void passive_sample(struct lb_hc *h, struct hc_srv *hs)
     hs->last_fail = fail;
     if (dc == 0 && df == 0)
         return;
+    /* HAProxy's observe layer4: consecutive failures, reset by any success
+     * (between two samples, more attempts than failures means one passed) */
     hs->consecutive = df >= dc ? hs->consecutive + (unsigned)df : 0;
     if (hs->consecutive >= (hs->s->error_limit ? hs->s->error_limit : 10)) {
         passive_report(h, hs);
@@ -791,6 +806,7 @@ static void tick(uv_timer_t *t)
     size_t i;
 
     for (i = 0; i < h->nsrv; i++) {
+        /* agents have no passive health and no verdict to re-apply */
         if (h->srv[i].agent)
             continue;
         if (h->srv[i].s->observe)

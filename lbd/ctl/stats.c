@@ -326,6 +326,20 @@ static void backend_weights(const struct lb_proxy *be, unsigned *w, unsigned *ac
     *w = *act ? wa : wb;
 }
 
+/* The backend's server connections opened and reused: its servers' sums. */
+static void backend_pool(struct row *r, const struct lb_proxy *px)
+{
+    uint64_t conn = 0, reuse = 0;
+    unsigned i;
+
+    for (i = 0; i < px->nservers; i++) {
+        conn += LD(px->servers[i]->conn_connect);
+        reuse += LD(px->servers[i]->conn_reuse);
+    }
+    put_u64(r, F_CONNECT, conn);
+    put_u64(r, F_REUSE, reuse);
+}
+
 static void fill_backend(struct row *r,
                          struct lb_daemon *d,
                          const struct lb_proxy *px,
@@ -358,6 +372,7 @@ static void fill_backend(struct row *r,
     if (px->mode == LB_MODE_HTTP) {
         fill_http(r, px->hrsp);
         put_u64(r, F_REQ_TOT, LD(px->req_tot));
+        backend_pool(r, px);
     }
     PUT_ABORTS(r, px, now);
     put_str(r, F_ALGO, lb_algo_name(px->algo));
@@ -383,6 +398,21 @@ static void fill_check(struct row *r, const struct lb_server *s)
     put_u64(r, F_CHECK_RISE, s->rise);
     put_u64(r, F_CHECK_FALL, s->fall);
     put_u64(r, F_CHECK_HEALTH, s->check_health);
+}
+
+/* mode http server connections: opened, reused, idle (all, never reused,
+ * safe), in use, the estimated need (lbd/http/http_conn.c) */
+static void fill_pool(struct row *r, const struct lb_server *s)
+{
+    unsigned idle = LD(s->pool_idle), safe = LD(s->pool_safe);
+
+    put_u64(r, F_CONNECT, LD(s->conn_connect));
+    put_u64(r, F_REUSE, LD(s->conn_reuse));
+    put_u64(r, F_SRV_ICUR, idle);
+    put_u64(r, F_IDLE_CONN_CUR, idle - safe);
+    put_u64(r, F_SAFE_CONN_CUR, safe);
+    put_u64(r, F_USED_CONN_CUR, LD(s->pool_used));
+    put_u64(r, F_NEED_CONN_EST, LD(s->pool_need));
 }
 
 static void fill_server(struct row *r, const struct lb_server *s, uint64_t now)
@@ -413,8 +443,10 @@ static void fill_server(struct row *r, const struct lb_server *s, uint64_t now)
     put_u64(r, F_RATE, s->rate);
     put_u64(r, F_RATE_MAX, s->rate_max);
     fill_check(r, s);
-    if (s->be->mode == LB_MODE_HTTP)
+    if (s->be->mode == LB_MODE_HTTP) {
         fill_http(r, s->hrsp);
+        fill_pool(r, s);
+    }
     PUT_ABORTS(r, s, now);
     /* a server waiting for its name to resolve has no address yet */
     if (s->cur_addr->u.sa.sa_family != AF_UNSPEC)

@@ -2,13 +2,23 @@
  * pool of idle ones (HAProxy's http-reuse).
  *
  * A struct lb_sconn is an object of its own, not part of a session: a
- * session borrows it for one request/response exchange and gives it back;
- * if the exchange left the connection clean (complete response, keep-alive
- * on both ends) it goes to its server's idle list in the worker, where it
- * is watched for the server closing it, and the next request to that
- * server on this thread may take it (LIFO, so few connections stay warm).
- * Idle connections are closed after LB_SCONN_IDLE_MS, when the list of a
- * server is full, and when the worker stops.
+ * session borrows it for one request/response exchange and gives it back.
+ * If the exchange left the connection clean (complete response, keep-alive
+ * on both ends) it becomes idle, in one of two places:
+ * - a session's own list (lb_sconn_park) when it is private to that client
+ *   connection (http-reuse never, or a server asking for NTLM/Negotiate
+ *   authentication), as HAProxy's session connections;
+ * - else its server's pool in the worker (lb_sconn_release), on the "idle"
+ *   list if it carried one request, the "safe" list once it carried more
+ *   (HAProxy's two lists: a safe connection proved that the server keeps
+ *   connections alive). The pool keeps what HAProxy 2.6 keeps: up to
+ *   pool-max-conn, and beyond the first one only as many as the estimated
+ *   need (the most connections in use at once lately) plus pool-low-conn;
+ *   every pool-purge-delay, half of the surplus over that estimate is closed
+ *   and the estimate decays toward the current use.
+ * An idle connection is watched for the server closing it or sending
+ * anything (either closes it); a non-blocking peek checks it again when it
+ * is taken back.
  *
  * Lifetime: the lb_sconn is freed in the close callback of its poll handle;
  * owners drop their pointer when they release or close it. */
@@ -21,10 +31,10 @@
 #include "common/list.h"
 #include "lbd/core/worker.h"
 
-#define LB_SCONN_IDLE_MS  10000
-#define LB_SCONN_IDLE_MAX 256 /* idle connections per server and worker */
+#define LB_SCONN_SESS_MAX 10 /* private idle connections per session (max-session-srv-conns) */
 
 struct lb_sconn;
+struct lb_sconn_pool;
 
 /* Events for the owner (same meaning as uv_poll_cb). */
 typedef void (*lb_sconn_cb)(struct lb_sconn *c, void *owner, int status, int events);
@@ -36,22 +46,28 @@ struct lb_sconn {
     struct lb_server *srv;
     const struct lk_addr *addr; /* srv->cur_addr when connected: reused only while current */
     struct lb_worker *w;
-    void *owner; /* NULL while idle */
+    struct lb_sconn_pool *pool; /* its server's pool in this worker, or NULL (no memory) */
+    void *owner;                /* NULL while idle */
     lb_sconn_cb cb;
-    struct lk_list link; /* in the idle list */
-    uint64_t idle_since; /* loop ms */
+    struct lk_list link; /* in a pool list or a session's list while idle */
+    uint8_t parked;      /* idle in a session's list, not in the pool */
+    uint8_t priv;        /* private to its client session: never pooled */
+    uint8_t safe;        /* on the pool's safe list */
     uint32_t nreq;       /* requests it carried */
 };
 
 /* Per-worker mode http state (w->http), created on first use. */
 struct lb_http_worker {
     struct lb_worker *w;
-    struct lk_list sessions; /* httpfwd.c sessions */
-    struct lk_list **idle;   /* [proxy uuid][server idx] lists, allocated per backend */
+    struct lk_list sessions;      /* httpfwd.c sessions */
+    struct lb_sconn_pool **pools; /* [proxy uuid][server idx], allocated per backend */
     unsigned nidle;
     uv_timer_t purge;
     int purge_init, stopping;
 };
+
+/* Which pool list lb_sconn_reuse takes from. */
+enum lb_sconn_list { LB_SCONN_IDLE = 0, LB_SCONN_SAFE, LB_SCONN_LIST_MAX };
 
 /* The worker's mode http state; NULL on OOM. */
 struct lb_http_worker *lb_http_worker_get(struct lb_worker *w);
@@ -62,10 +78,11 @@ void lb_sconn_pool_stop(struct lb_http_worker *hw);
 /* Free what lb_http_worker_get allocated (handles must be closed). */
 void lb_http_worker_free(struct lb_worker *w);
 
-/* An idle connection to srv, now owned by `owner` (cb gets its events), or
- * NULL if none is idle. */
+/* An idle connection to srv from the pool's list `which`, now owned by
+ * `owner` (cb gets its events), or NULL if none is idle there. */
 struct lb_sconn *lb_sconn_reuse(struct lb_worker *w,
                                 struct lb_server *srv,
+                                enum lb_sconn_list which,
                                 void *owner,
                                 lb_sconn_cb cb);
 
@@ -84,10 +101,25 @@ int lb_sconn_error(const struct lb_sconn *c);
 /* Poll for these UV_* events on behalf of the owner. */
 void lb_sconn_want(struct lb_sconn *c, int events);
 
-/* The owner is done: keep it idle if `keep` and there is room, else close. */
+/* The owner is done: keep it in the pool if `keep` and the pool admits
+ * it, else close. A private connection is closed (park it instead). */
 void lb_sconn_release(struct lb_sconn *c, int keep);
 
-/* Close now; `rst` sends a reset instead of a FIN. */
+/* The owner is done and keeps the connection idle in its own list `l`
+ * (a session's private connections), watched like pooled ones; closed
+ * instead when the list holds LB_SCONN_SESS_MAX (n: their count). */
+void lb_sconn_park(struct lb_sconn *c, struct lk_list *l, unsigned n);
+
+/* A parked connection to srv from list `l`, now owned by `owner`, or NULL.
+ * Dead ones met on the way (bytes or EOF waiting, address changed) are
+ * closed. */
+struct lb_sconn *lb_sconn_unpark(struct lk_list *l,
+                                 struct lb_server *srv,
+                                 void *owner,
+                                 lb_sconn_cb cb);
+
+/* Close now; `rst` sends a reset instead of a FIN. Parked or pooled
+ * connections leave their list. */
 void lb_sconn_close(struct lb_sconn *c, int rst);
 
 #endif

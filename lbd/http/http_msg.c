@@ -12,6 +12,8 @@ void lb_wb_put(struct lb_wb *w, const void *s, size_t n)
         w->over = 1;
         return;
     }
+    if (n == 0) /* an empty body may come as NULL: memcpy must not see it */
+        return;
     memcpy(w->p + w->len, s, n);
     w->len += n;
 }

@@ -13,6 +13,7 @@
 #include "common/cfgkw.h"
 #include "common/cfglex.h"
 #include "lbd/cfg/cfg.h"
+#include "lbd/cfg/errfile.h"
 #include "lbd/cfg/http_cfg.h"
 #include "lbd/core/stkctr.h"
 #include "lbd/http/http_msg.h"
@@ -71,6 +72,9 @@ struct lb_rule {
     size_t body_len;
     uint8_t body_is_msg; /* errorfile: body is a complete HTTP message */
     uint8_t has_body;
+    uint8_t errpage;      /* default-errorfiles: the proxy's page for the status */
+    uint8_t body_shared;  /* errorfiles NAME: body is the section's (not owned) */
+    char *errsec;         /* errorfiles NAME, found after the whole file */
     struct hdr_fmt *hdrs; /* return/deny "hdr N FMT" */
     size_t nhdrs;
     struct lb_sexpr *key;      /* track-sc: the key */
@@ -93,7 +97,9 @@ static void rule_free(struct lb_rule *r)
         pcre2_code_free(r->re);
     free(r->reason);
     free(r->ctype);
-    free(r->body);
+    if (!r->body_shared)
+        free(r->body);
+    free(r->errsec);
     for (i = 0; i < r->nhdrs; i++) {
         free(r->hdrs[i].name);
         lb_lfmt_free(r->hdrs[i].fmt);
@@ -311,6 +317,25 @@ static int add_hdr_fmt(struct pctx *p)
     return parse_fmt(p, &h->fmt, v);
 }
 
+/* "errorfile F": read and checked as the errorfile keyword reads it. */
+static int pa_errorfile(struct pctx *p)
+{
+    struct lb_errmsg m;
+    const char *v;
+    int r;
+
+    if ((r = need(p, &v, "a file")) < 0)
+        return r;
+    r = lb_errfile_load(v, 0, 65536, "", 0, &m, p->err);
+    if (r < 0)
+        return r;
+    p->r->body = m.data;
+    p->r->body_len = m.len;
+    p->r->has_body = 1;
+    p->r->body_is_msg = 1;
+    return 0;
+}
+
 /* The response options of deny and return. */
 static int pa_response(struct pctx *p)
 {
@@ -334,13 +359,20 @@ static int pa_response(struct pctx *p)
             if ((r = need(p, &v, "a format")) == 0)
                 r = parse_fmt(p, &p->r->fmt, v);
             p->r->has_body = 1;
-        } else if (strcmp(w, "file") == 0 || strcmp(w, "errorfile") == 0) {
+        } else if (strcmp(w, "file") == 0) {
             if ((r = need(p, &v, "a file")) == 0)
                 r = read_file(p, v, &p->r->body, &p->r->body_len);
             p->r->has_body = 1;
-            p->r->body_is_msg = w[0] == 'e';
+        } else if (strcmp(w, "errorfile") == 0) {
+            r = pa_errorfile(p);
+        } else if (strcmp(w, "errorfiles") == 0) {
+            if ((r = need(p, &v, "an http-errors section")) == 0 && !(p->r->errsec = strdup(v)))
+                r = -ENOMEM;
+            p->r->has_body = 1; /* found after the whole file */
+            p->r->body_is_msg = 1;
         } else if (strcmp(w, "default-errorfiles") == 0) {
             p->r->has_body = 0;
+            p->r->errpage = 1;
         } else if (strcmp(w, "hdr") == 0) {
             r = add_hdr_fmt(p);
         } else {
@@ -1092,7 +1124,7 @@ static enum lb_rule_verdict reply_return(struct lb_rule_io *io, const struct lb_
     struct wb w;
 
     io->status = r->status;
-    if (!r->has_body && r->nhdrs == 0 && r->act == A_DENY) {
+    if ((!r->has_body && r->nhdrs == 0 && r->act == A_DENY) || r->errpage) {
         io->reply_len = 0; /* the proxy's error page for the status */
         return LB_RULE_REPLY;
     }
@@ -1307,6 +1339,33 @@ static struct lb_stktable *table_named(const struct lb_cfg *cfg, const char *nam
     return px ? px->stk : NULL;
 }
 
+/* "errorfiles NAME": the section's page for the rule's status, else (as
+ * HAProxy) an empty message with that status. */
+static int resolve_errsec(struct lb_rule *r,
+                          const struct lb_cfg *cfg,
+                          const char *file,
+                          unsigned line,
+                          char **err)
+{
+    const struct lb_errslot *e;
+    int found;
+
+    e = lb_errsec_slot(cfg, r->errsec, r->status, &found);
+    if (!found) {
+        lb_cfg_err_append(err, "%s:%u: unknown http-errors section '%s'", file, line, r->errsec);
+        return -EINVAL;
+    }
+    if (!e || !e->msg.data) { /* HAProxy answers an empty message then */
+        r->has_body = 0;
+        r->body_is_msg = 0;
+        return 0;
+    }
+    r->body = e->msg.data;
+    r->body_len = e->msg.len;
+    r->body_shared = 1;
+    return 0;
+}
+
 int lb_rule_resolve(struct lb_rule *list,
                     const struct lb_cfg *cfg,
                     struct lb_stktable *deftable,
@@ -1317,6 +1376,8 @@ int lb_rule_resolve(struct lb_rule *list,
     int ret = 0;
 
     for (; list; list = list->next) {
+        if (list->errsec && resolve_errsec(list, cfg, file, line, err) < 0)
+            ret = -EINVAL;
         if (list->act != A_TRACK)
             continue;
         list->table = list->table_name ? table_named(cfg, list->table_name) : deftable;

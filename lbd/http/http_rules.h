@@ -9,7 +9,8 @@
  * set-query, set-uri, set-method FMT (requests), set-status N [reason R]
  * (responses), auth [realm R] (401 with WWW-Authenticate; the realm
  * defaults to the proxy's name). RESPONSE is [content-type T] [string S | lf-string FMT |
- * file F | errorfile F | default-errorfiles] [hdr N FMT]...  FMT is a
+ * file F | errorfile F | errorfiles NAME | default-errorfiles] [hdr N FMT]...
+ * (errorfiles NAME is found by lb_rule_resolve). FMT is a
  * log-format string (lfmt.h). Any other action is refused at its line.
  *
  * A message is edited by rebuilding its head (lb_rule_io.edit) and parsing

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -63,6 +64,7 @@ struct hsess {
     struct lb_server *srv;     /* holds a slot of srv while set */
     struct lb_server *log_srv; /* last server tried, for the log */
     struct lb_sconn *sc;
+    struct lk_list parked; /* idle server connections private to this client (lb_sconn_park) */
     uv_poll_t cp;
     uv_timer_t timer;
     int cfd, cev;
@@ -70,6 +72,7 @@ struct hsess {
     uint8_t first, in_txn, cli_close, srv_close, upgrade, tunnel_pending;
     uint8_t c_eof, s_eof, c_shut, s_shut, got_rsp, reused, no_reuse, be_counted;
     uint8_t redispatched;
+    uint8_t prefer_last;      /* a server asked for NTLM/Negotiate: stay on it */
     uint8_t reply_ka;         /* a rule's reply keeps the connection (return, redirect) */
     uint8_t in_after;         /* http-after-response runs: its own failure is not edited */
     uint8_t rq_parsed;        /* the request head parsed: lbd's answers get after-response */
@@ -342,11 +345,26 @@ static void handle_closed(uv_handle_t *h)
         free(s);
 }
 
-/* Give the server connection back (pooled if `keep`) and the slot. */
+static unsigned nparked(const struct hsess *s)
+{
+    const struct lk_list *it;
+    unsigned n = 0;
+
+    LK_LIST_FOREACH (it, &s->parked) {
+        n++;
+    }
+    return n;
+}
+
+/* Give the server connection back and the slot: if `keep`, a private
+ * connection stays with this client connection (HAProxy's session
+ * connections), others go to the pool. */
 static void drop_server(struct hsess *s, int keep, int rst)
 {
     if (s->sc) {
-        if (keep)
+        if (keep && s->sc->priv)
+            lb_sconn_park(s->sc, &s->parked, nparked(s));
+        else if (keep)
             lb_sconn_release(s->sc, 1);
         else
             lb_sconn_close(s->sc, rst);
@@ -380,6 +398,8 @@ static void finish(struct hsess *s, const char *term, int rst)
     count_bytes(s);
     lb_stkctr_release_all(s->stk, now_ms(s));
     drop_server(s, 0, rst);
+    while (!lk_list_empty(&s->parked))
+        lb_sconn_close(LK_LIST_ELEM(s->parked.next, struct lb_sconn, link), 0);
     uncount_backend(s);
     s->state = H_CLOSED;
     lk_list_del(&s->link);
@@ -1044,9 +1064,10 @@ static void balance_key(struct hsess *s)
 
     s->key_len = 0;
     if (s->be->algo == LB_ALGO_URI) {
-        v = b + s->req.uri_off;
-        while (n < s->req.uri_len && v[n] != '?')
-            n++;
+        const char *k = (const char *)b + s->req.uri_off;
+
+        n = lb_balance_uri_key(&s->be->lbprm, &k, s->req.uri_len);
+        v = (const uint8_t *)k;
     } else if (s->be->algo == LB_ALGO_HDR && s->be->algo_arg) {
         v = http1_hdr_get(&s->req, b, s->be->algo_arg, strlen(s->be->algo_arg), &n);
         if (!v)
@@ -1117,8 +1138,7 @@ static void connection_mode(struct hsess *s)
                    (m->version == 0 && !(m->flags & HTTP1_F_CONN_KA)) || (o & LB_OPT_HTTPCLOSE) ||
                    s->w->stopping;
     s->upgrade = (m->flags & HTTP1_F_CONN_UPGRADE) && (m->flags & HTTP1_F_UPGRADE);
-    s->srv_close = (o & (LB_OPT_HTTPCLOSE | LB_OPT_HTTP_SERVER_CLOSE)) || s->upgrade ||
-                   (s->be->http && s->be->http->reuse == LB_REUSE_NEVER);
+    s->srv_close = (o & (LB_OPT_HTTPCLOSE | LB_OPT_HTTP_SERVER_CLOSE)) || s->upgrade;
 }
 
 static void start_body(struct hsess *s)
@@ -1257,21 +1277,6 @@ static struct lb_server *balance_server(struct hsess *s, unsigned ntried, int *f
     return st == LB_PICK_OK ? srv : NULL;
 }
 
-/* May this request go on an idle connection? (http-reuse) A dead idle
- * connection shows as an empty response, which only idempotent requests
- * without a body can survive (they are retried); "safe" keeps the others
- * on a new connection, "aggressive" and "always" do not. */
-static int can_reuse(const struct hsess *s)
-{
-    int mode = s->be->http ? s->be->http->reuse : LB_REUSE_SAFE;
-
-    if (s->no_reuse || s->srv_close || mode == LB_REUSE_NEVER)
-        return 0;
-    if (mode >= LB_REUSE_AGGRESSIVE)
-        return 1;
-    return http1_method_idempotent(s->req.method) && s->req.body == HTTP1_BODY_NONE;
-}
-
 static void sconn_cb(struct lb_sconn *c, void *owner, int status, int events);
 static void conn_failed(struct hsess *s, int err);
 
@@ -1283,13 +1288,55 @@ static void connected(struct hsess *s)
     s->progress++;
 }
 
+static int reuse_mode(const struct hsess *s)
+{
+    return s->be->http ? s->be->http->reuse : LB_REUSE_SAFE;
+}
+
+/* HAProxy 2.6 counts a first request whose failures are all retried
+ * (retry-on all-retryable-errors) as safe to send on an idle connection. */
+static int retry_safe(const struct hsess *s)
+{
+    return s->be->http && (s->be->http->retry_on & LB_RETRY_ALL_RETRYABLE);
+}
+
+/* An idle connection for this request (http-reuse, as HAProxy 2.6's
+ * connect_server): this client connection's own one to the server first;
+ * then from the pool, a later request of a client connection takes any
+ * (one never reused first), a first request none ("safe"), only one that
+ * carried two requests ("aggressive"), or such one else any ("always").
+ * A later request that dies on a stale connection is answered by closing
+ * the client connection (see server_gone), which clients retry; a first
+ * request could only get a 502. */
+static struct lb_sconn *reuse_conn(struct hsess *s)
+{
+    int mode = reuse_mode(s);
+    struct lb_sconn *c;
+
+    if (s->no_reuse || s->srv_close)
+        return NULL;
+    c = lb_sconn_unpark(&s->parked, s->srv, s, sconn_cb);
+    if (c || mode == LB_REUSE_NEVER)
+        return c;
+    if (!s->first || retry_safe(s)) {
+        c = lb_sconn_reuse(s->w, s->srv, LB_SCONN_IDLE, s, sconn_cb);
+        return c ? c : lb_sconn_reuse(s->w, s->srv, LB_SCONN_SAFE, s, sconn_cb);
+    }
+    if (mode >= LB_REUSE_AGGRESSIVE &&
+        (c = lb_sconn_reuse(s->w, s->srv, LB_SCONN_SAFE, s, sconn_cb)))
+        return c;
+    if (mode == LB_REUSE_ALWAYS)
+        return lb_sconn_reuse(s->w, s->srv, LB_SCONN_IDLE, s, sconn_cb);
+    return NULL;
+}
+
 static void open_conn(struct hsess *s)
 {
     int ka = (opts(s) & (LB_OPT_TCPKA | LB_OPT_SRVTCPKA)) != 0, r;
 
     s->t_conn = now_ms(s);
     s->log_srv = s->srv;
-    if (can_reuse(s) && (s->sc = lb_sconn_reuse(s->w, s->srv, s, sconn_cb))) {
+    if ((s->sc = reuse_conn(s))) {
         s->reused = 1;
         connected(s);
         return;
@@ -1300,6 +1347,8 @@ static void open_conn(struct hsess *s)
         conn_failed(s, r);
         return;
     }
+    /* never: the connection belongs to this client connection */
+    s->sc->priv = reuse_mode(s) == LB_REUSE_NEVER;
     s->state = H_CONNECT;
     s->progress++;
 }
@@ -1336,6 +1385,21 @@ static struct lb_server *stick_server(struct hsess *s, struct lb_smp_ctx *c)
     return lb_backend_take_id(s->be, lb_stick_match(s->be->http->sticks, c));
 }
 
+/* The server of a connection parked by this client connection, if usable
+ * (HAProxy's SESS_FL_PREFER_LAST, set by NTLM/Negotiate). */
+static struct lb_server *parked_server(struct hsess *s)
+{
+    struct lk_list *it;
+
+    LK_LIST_FOREACH (it, &s->parked) {
+        struct lb_server *srv = LK_LIST_ELEM(it, struct lb_sconn, link)->srv;
+
+        if (srv->be == s->be && lb_server_usable(srv) && lb_server_take(srv) == 0)
+            return srv;
+    }
+    return NULL;
+}
+
 static void assign(struct hsess *s)
 {
     const struct lb_stick *sticks = s->be->http ? s->be->http->sticks : NULL;
@@ -1349,6 +1413,8 @@ static void assign(struct hsess *s)
     }
     if (!srv && s->attempts == 0)
         srv = cookie_server(s);
+    if (!srv && s->attempts == 0 && s->prefer_last)
+        srv = parked_server(s);
     if (!srv)
         srv = balance_server(s, s->ntried, &full);
     if (!srv && s->ntried) /* every server failed once: any of them again */
@@ -1676,6 +1742,49 @@ static int junk_retry(struct hsess *s)
     return retry(s, srv, LB_RETRY_JUNK_RESPONSE);
 }
 
+/* One value of a WWW-/Proxy-Authenticate list naming NTLM or Negotiate
+ * (HAProxy matches "NTLM" and "Nego" at the start of each value). */
+static int conn_auth_value(const uint8_t *v, size_t n)
+{
+    size_t i = 0, j;
+
+    while (i < n) {
+        while (i < n && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
+            i++;
+        if (n - i >= 4 && (strncasecmp((const char *)v + i, "NTLM", 4) == 0 ||
+                           strncasecmp((const char *)v + i, "Nego", 4) == 0))
+            return 1;
+        for (j = i; j < n && v[j] != ','; j++)
+            ;
+        i = j;
+    }
+    return 0;
+}
+
+/* Connection-based authentication (NTLM, Negotiate) ties the server
+ * connection to this client connection: HAProxy makes it private and
+ * prefers its server for the client's next requests. */
+static void private_auth(struct hsess *s)
+{
+    const char *name = s->rsp.status == 401 ? "www-authenticate" : "proxy-authenticate";
+    const uint8_t *b = (const uint8_t *)s->sbuf + s->soff;
+    const struct http1_hdr *h;
+    unsigned i;
+
+    if ((s->rsp.status != 401 && s->rsp.status != 407) || !s->sc)
+        return;
+    for (i = 0; i < s->rsp.nhdr; i++) {
+        h = &s->rsp.hdr[i];
+        if (h->name_len == strlen(name) &&
+            strncasecmp((const char *)b + h->name_off, name, h->name_len) == 0 &&
+            conn_auth_value(b + h->val_off, h->val_len)) {
+            s->sc->priv = 1;
+            s->prefer_last = 1;
+            return;
+        }
+    }
+}
+
 static int rsp_head(struct hsess *s)
 {
     int r;
@@ -1696,6 +1805,7 @@ static int rsp_head(struct hsess *s)
             return -1;
         }
         s->got_rsp = 1;
+        private_auth(s);
         if (s->rsp.status < 200 && s->rsp.status != 101)
             return interim_head(s, r);
         s->rsp_hold = (uint32_t)r;
@@ -2029,6 +2139,14 @@ static void server_gone(struct hsess *s)
         if (retryable &&
             retry(s, s->reused && s->slen == s->soff ? NULL : srv, LB_RETRY_EMPTY_RESPONSE))
             return;
+        if (!s->first) {
+            /* HAProxy's abort_keep_alive: a later request of a keep-alive
+             * client connection is answered by closing it, unlogged, so
+             * that the client retries it */
+            s->nolog = 1;
+            finish(s, NULL, 0);
+            return;
+        }
         send_error(s, 502, "SH");
         return;
     }
@@ -2511,8 +2629,10 @@ void lb_http_session_start(struct lb_worker *w,
     struct hsess *s = hw ? malloc(sizeof(*s)) : NULL;
 
     /* the two parsed heads are written as they are parsed: not cleared */
-    if (s)
+    if (s) {
         memset(s, 0, offsetof(struct hsess, req));
+        lk_list_init(&s->parked);
+    }
     if (!s || uv_poll_init(&w->loop, &s->cp, fd) < 0) {
         free(s);
         close(fd);

@@ -2,54 +2,74 @@
 #include "vrrpd/os/sock.h"
 
 #include <errno.h>
+#include <linux/sock_diag.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "common/compiler.h"
 #include "proto/vrrp_pkt.h"
 
-static int opt(int fd, int level, int name, const void *v, socklen_t len)
+struct sockopt {
+    int level, name;
+    const void *val;
+    socklen_t len;
+};
+
+/* Apply n socket options in order; the first that fails ends it. Each
+ * socket's options are a table, so that what an advert's socket is set to
+ * reads in one place per family. */
+static int set_opts(int fd, const struct sockopt *o, size_t n)
 {
-    return setsockopt(fd, level, name, v, len) == -1 ? -errno : 0;
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (setsockopt(fd, o[i].level, o[i].name, o[i].val, o[i].len) == -1)
+            return -errno;
+    return 0;
 }
 
-static int mcast_setup(int fd, int ifindex)
+/* A raw VRRP socket of family af bound to ifname with the options of o,
+ * or a negative errno (nothing left open). */
+static int open_raw(int af, const char *ifname, const struct sockopt *o, size_t n)
 {
-    struct ip_mreqn mr = {.imr_ifindex = ifindex};
-    int ttl = VRRP_PKT_TTL, off = 0, r;
+    int fd, r;
 
-    mr.imr_multiaddr.s_addr = htonl(VRRP_PKT_MCAST_GROUP);
-    r = opt(fd, IPPROTO_IP, IP_MULTICAST_IF, &mr, sizeof(mr));
-    if (r == 0)
-        r = opt(fd, IPPROTO_IP, IP_MULTICAST_TTL, &ttl, sizeof(ttl));
-    if (r == 0)
-        r = opt(fd, IPPROTO_IP, IP_MULTICAST_LOOP, &off, sizeof(off));
-    if (r == 0)
-        r = opt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr, sizeof(mr));
-    return r;
-}
-
-int vr_sock_open(const char *ifname, int ifindex, int unicast)
-{
-    int ttl = VRRP_PKT_TTL, tos = 0xc0, fd, r;
-
-    fd = socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, VRRP_PKT_PROTO);
+    fd = socket(af, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, VRRP_PKT_PROTO);
     if (fd == -1)
         return -errno;
-    r = opt(fd, SOL_SOCKET, SO_BINDTODEVICE, ifname, (socklen_t)strlen(ifname));
-    if (r == 0)
-        r = opt(fd, IPPROTO_IP, IP_TTL, &ttl, sizeof(ttl));
-    if (r == 0)
-        r = opt(fd, IPPROTO_IP, IP_TOS, &tos, sizeof(tos));
-    if (r == 0 && !unicast)
-        r = mcast_setup(fd, ifindex);
+    /* adverts are per link: bound to the interface, whatever the routes */
+    r = setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, ifname, (socklen_t)strlen(ifname)) == -1
+            ? -errno
+            : set_opts(fd, o, n);
     if (r < 0) {
         close(fd);
         return r;
     }
     return fd;
+}
+
+int vr_sock_open(const char *ifname, int ifindex, int unicast)
+{
+    struct ip_mreqn mr = {.imr_ifindex = ifindex};
+    int ttl = VRRP_PKT_TTL, tos = 0xc0, off = 0;
+    /* RFC 5798: TTL 255 (a receiver drops anything less) and IP
+     * precedence 6 (internetwork control), as Keepalived sets; multicast
+     * to 224.0.0.18 unless unicast peers are configured, without looping
+     * our own adverts back */
+    const struct sockopt o[] = {
+        {IPPROTO_IP, IP_TTL, &ttl, sizeof(ttl)},
+        {IPPROTO_IP, IP_TOS, &tos, sizeof(tos)},
+        {IPPROTO_IP, IP_MULTICAST_IF, &mr, sizeof(mr)},
+        {IPPROTO_IP, IP_MULTICAST_TTL, &ttl, sizeof(ttl)},
+        {IPPROTO_IP, IP_MULTICAST_LOOP, &off, sizeof(off)},
+        {IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr, sizeof(mr)},
+    };
+
+    mr.imr_multiaddr.s_addr = htonl(VRRP_PKT_MCAST_GROUP);
+    return open_raw(AF_INET, ifname, o, unicast ? 2 : LK_ARRAY_SIZE(o));
 }
 
 /* sendmsg() with one control message naming the source address and the
@@ -97,38 +117,26 @@ int vr_sock_send(int fd, int ifindex, uint32_t src, uint32_t dst, const void *bu
     return send_info(fd, &to, sizeof(to), IPPROTO_IP, IP_PKTINFO, &pi, sizeof(pi), buf, len);
 }
 
-int vr_sock_open6(const char *ifname, int ifindex)
+int vr_sock_open6(const char *ifname, int ifindex, int unicast)
 {
-    static const uint8_t group[16] = {0xff, 0x02, [15] = 0x12};
     struct ipv6_mreq mr = {.ipv6mr_interface = (unsigned)ifindex};
-    int hops = VRRP_PKT_TTL, tclass = 0xc0, on = 1, off = 0, fd, r;
+    int hops = VRRP_PKT_TTL, tclass = 0xc0, on = 1, off = 0;
+    /* the same for IPv6 (hop limit 255 both ways, ff02::12), and ask for
+     * each advert's hop limit and destination, which the receiver checks */
+    const struct sockopt o[] = {
+        {IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &hops, sizeof(hops)},
+        {IPPROTO_IPV6, IPV6_UNICAST_HOPS, &hops, sizeof(hops)},
+        {IPPROTO_IPV6, IPV6_TCLASS, &tclass, sizeof(tclass)},
+        {IPPROTO_IPV6, IPV6_MULTICAST_IF, &ifindex, sizeof(ifindex)},
+        {IPPROTO_IPV6, IPV6_MULTICAST_LOOP, &off, sizeof(off)},
+        {IPPROTO_IPV6, IPV6_RECVHOPLIMIT, &on, sizeof(on)},
+        {IPPROTO_IPV6, IPV6_RECVPKTINFO, &on, sizeof(on)},
+        {IPPROTO_IPV6, IPV6_ADD_MEMBERSHIP, &mr, sizeof(mr)},
+    };
 
-    fd = socket(AF_INET6, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, VRRP_PKT_PROTO);
-    if (fd == -1)
-        return -errno;
-    memcpy(&mr.ipv6mr_multiaddr, group, 16);
-    r = opt(fd, SOL_SOCKET, SO_BINDTODEVICE, ifname, (socklen_t)strlen(ifname));
-    if (r == 0)
-        r = opt(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &hops, sizeof(hops));
-    if (r == 0)
-        r = opt(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &hops, sizeof(hops));
-    if (r == 0)
-        r = opt(fd, IPPROTO_IPV6, IPV6_TCLASS, &tclass, sizeof(tclass));
-    if (r == 0)
-        r = opt(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, &ifindex, sizeof(ifindex));
-    if (r == 0)
-        r = opt(fd, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, &off, sizeof(off));
-    if (r == 0)
-        r = opt(fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, &on, sizeof(on));
-    if (r == 0)
-        r = opt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &on, sizeof(on));
-    if (r == 0)
-        r = opt(fd, IPPROTO_IPV6, IPV6_ADD_MEMBERSHIP, &mr, sizeof(mr));
-    if (r < 0) {
-        close(fd);
-        return r;
-    }
-    return fd;
+    mr.ipv6mr_multiaddr = (struct in6_addr){{{0xff, 0x02, [15] = 0x12}}};
+    /* unicast: no group (the membership is the table's last entry) */
+    return open_raw(AF_INET6, ifname, o, LK_ARRAY_SIZE(o) - (unicast ? 1 : 0));
 }
 
 int vr_sock_send6(int fd,
@@ -191,4 +199,15 @@ ssize_t vr_sock_recv6(int fd,
         }
     }
     return n;
+}
+
+uint64_t vr_sock_overflows(int fd)
+{
+    uint32_t mem[SK_MEMINFO_VARS];
+    socklen_t len = sizeof(mem);
+
+    if (fd < 0 || getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mem, &len) < 0 ||
+        len <= SK_MEMINFO_DROPS * sizeof(mem[0]))
+        return 0;
+    return mem[SK_MEMINFO_DROPS];
 }

@@ -19,13 +19,13 @@ int vr_sock_open(const char *ifname, int ifindex, int unicast);
  * negative errno. */
 int vr_sock_send(int fd, int ifindex, uint32_t src, uint32_t dst, const void *buf, size_t len);
 
-/* IPv6 (RFC 5798 5.1.2): join ff02::12 on the interface, hop limit 255
+/* IPv6 (RFC 5798 5.1.2): join ff02::12 on the interface (unless unicast), hop limit 255
  * for multicast and unicast, traffic class 0xc0, no loop, and ask for the
  * hop limit and destination of each packet (IPV6_RECVHOPLIMIT,
  * IPV6_RECVPKTINFO): a raw IPv6 socket does not deliver the header.
  * The checksum is vrrpd's (proto/vrrp_pkt.c), not the kernel's. fd or a
  * negative errno. */
-int vr_sock_open6(const char *ifname, int ifindex);
+int vr_sock_open6(const char *ifname, int ifindex, int unicast);
 
 /* Send from src (a link-local address of ifindex) to dst. 0 or -errno. */
 int vr_sock_send6(int fd,
@@ -44,5 +44,9 @@ ssize_t vr_sock_recv6(int fd,
                       uint8_t src[16],
                       uint8_t dst[16],
                       uint8_t *hop_limit);
+
+/* Packets the kernel dropped because fd's receive buffer was full (a
+ * flood faster than vrrpd reads), from SO_MEMINFO; 0 if unknown. */
+uint64_t vr_sock_overflows(int fd);
 
 #endif

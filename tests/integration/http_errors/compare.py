@@ -33,6 +33,12 @@ ERRORS = [
     ("deny in backend: frontend's 403 (backend has none)", req("/own/deny")),
     ("deny in backend: backend's http-error 401", req("/own/auth")),
     ("503 no server: http-error errorfiles NAME", req("/imp/x")),
+    ("errorloc: 503 becomes a 302", req("/loc/x")),
+    ("errorloc303: 403 becomes a 303", req("/loc/deny")),
+    ("return default-errorfiles: the proxy's 503 page", req("/ret-default")),
+    ("return errorfiles NAME: the section's 404", req("/ret-section")),
+    ("return errorfiles NAME without 429 there: empty", req("/ret-fallback")),
+    ("return errorfile", req("/ret-file")),
 ]
 
 AFTER = [

@@ -47,6 +47,11 @@ frontend fe
     http-request deny deny_status 404 if { path /nf }
     http-request deny deny_status 408 if { path /empty }
     http-request deny deny_status 502 if { path /bad }
+    http-request return status 503 default-errorfiles if { path /ret-default }
+    http-request return status 404 errorfiles site if { path /ret-section }
+    http-request return status 429 errorfiles site if { path /ret-fallback }
+    http-request return errorfile $T/def502.http if { path /ret-file }
+    use_backend be_loc if { path_beg /loc }
     use_backend be_dead if { path_beg /dead }
     use_backend be_own if { path_beg /own }
     use_backend be_imp if { path_beg /imp }
@@ -62,6 +67,12 @@ backend be_own
     http-error status 401 content-type text/plain string "who are you" hdr x-from be_own
     http-request deny if { path /own/deny }
     http-request deny deny_status 401 if { path /own/auth }
+    server s1 127.0.0.1:$PDEAD
+backend be_loc
+    retries 0
+    errorloc 503 /sorry.html
+    errorloc303 403 http://example.com/forbidden
+    http-request deny if { path /loc/deny }
     server s1 127.0.0.1:$PDEAD
 backend be_imp
     retries 0
@@ -91,6 +102,9 @@ check "the frontend's 503 for a backend without one" grep -q '"x-page", "site-50
 check "http-error errorfiles NAME imports a later section" grep -q '"x-page", "other-503"' <<< "$out"
 check "http-error lf-string rendered" grep -q 'slow down on /rate' <<< "$out"
 check "errorfile /dev/null: no answer" grep -q 'same deny_status 408.*"answer": null' <<< "$out"
+check "errorloc: a 302 to the URL" grep -q '"location", "/sorry.html"' <<< "$out"
+check "errorloc303: a 303" grep -q '"HTTP/1.1 303 See Other"' <<< "$out"
+check "return errorfiles NAME: the section's page" grep -q 'same return errorfiles.*"x-page", "site-404"' <<< "$out"
 check "defaults' errorfile inherited" grep -q '"x-page", "defaults-502"' <<< "$out"
 
 # refused as HAProxy refuses them, at the line (HAProxy's message words)
@@ -116,6 +130,10 @@ errorfile 414 $T/good.http|status code '414' not handled
 errorfile 999 $T/good.http|status code '999' not handled
 errorfiles nosuch|unknown http-errors section 'nosuch'
 errorfiles nosuch 302|status code '302' not handled
+errorloc 414 /x|status code '414' not handled
+errorloc 503|expects <status_code> and <url>
+http-request return status 503 errorfiles nosuch|unknown http-errors section 'nosuch'
+http-request return errorfile $T/clmis.http|payload size does not match
 http-error status 503 string x|content-type
 http-error status 505 content-type t string x|status code '505' not handled
 http-error status 503 content-type t string x if TRUE|unknown keyword 'if'

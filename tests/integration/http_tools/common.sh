@@ -17,7 +17,8 @@ fi
 
 # start_nginx PORT NAME [EXTRA_LOCATIONS]: an nginx answering "NAME\n" on
 # /, serving $T/www/ under /files/, logging "$connection $request" to
-# $T/nginx-NAME.log. Sets NGINX_PID.
+# $T/nginx-NAME.log. Sets NGINX_PID. NGINX_ADDR (default 127.0.0.1) and
+# NGINX_NS (a network namespace to run in) place it elsewhere.
 start_nginx() {
   local port=$1 name=$2 dir=$T/nginx-$2
   mkdir -p "$dir" "$T/www"
@@ -39,15 +40,21 @@ http {
   keepalive_requests 1000000;
   client_max_body_size 0;
   server {
-    listen 127.0.0.1:$port;
+    listen ${NGINX_ADDR:-127.0.0.1}:$port;
     location / { return 200 "$name\n"; }
     location /files/ { alias $T/www/; }
   }
 }
 NGX
-  bg nginx -c "$dir/nginx.conf" -p "$dir"
+  bg ${NGINX_NS:+ip netns exec "$NGINX_NS"} nginx -c "$dir/nginx.conf" -p "$dir"
   NGINX_PID=$!
-  wait_port 127.0.0.1 "$port"
+  if [ -z "${NGINX_NS:-}" ]; then wait_port 127.0.0.1 "$port"; return; fi
+  local i
+  for i in $(seq 1 200); do
+    ip netns exec "$NGINX_NS" bash -c "exec 3<>/dev/tcp/$NGINX_ADDR/$port" 2>/dev/null && return 0
+    sleep 0.05
+  done
+  echo "timeout waiting for nginx on $NGINX_ADDR:$port in $NGINX_NS" >&2; return 1
 }
 
 # start_backend PORT NAME: backend.py; request lines go to $T/reqlog.

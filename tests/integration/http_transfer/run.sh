@@ -34,9 +34,11 @@ CFG
 start_lbd "$T/lbd.cfg"
 U=http://127.0.0.1:$P
 
-# 1000 requests on 1000 client connections (ab without -k): the servers
-# see the same few connections again and again
-ab -q -n 1000 -c 10 "$U/" > "$T/ab.out" 2>&1
+# 1000 requests on 10 keep-alive client connections (ab -k): the servers
+# see the same few connections again and again (HAProxy's http-reuse safe,
+# the default: a client connection's first request gets a new server
+# connection, its later ones take idle ones)
+ab -q -k -n 1000 -c 10 "$U/" > "$T/ab.out" 2>&1
 expect_eq "ab: 1000 complete" "$(awk '/^Complete requests/ {print $3}' "$T/ab.out")" 1000
 expect_eq "ab: 0 failed" "$(awk '/^Failed requests/ {print $3}' "$T/ab.out")" 0
 reqs=$(cat "$T/nginx-nginx1.log" "$T/nginx-nginx2.log" | wc -l)

@@ -3,9 +3,9 @@
 
   badsrv.py hung PORT  accepts every connection, reads what comes, never
                        answers (a hung application)
-  badsrv.py full PORT  listens with backlog 0 and never accepts; fills its
-                       own accept queue first, so further SYNs are dropped
-                       (an overloaded server)
+  badsrv.py full PORT  listens with backlog 0 and never accepts (an
+                       overloaded server); once ../hold.py has filled its
+                       accept queue, further SYNs are dropped
 Both run until killed (the test bounds them)."""
 import socket
 import sys
@@ -37,15 +37,6 @@ def full(port):
     s = socket.socket()
     s.bind(("127.0.0.1", port))
     s.listen(0)
-    fill = []
-    for _ in range(4):
-        c = socket.socket()
-        c.setblocking(False)
-        try:
-            c.connect(("127.0.0.1", port))
-        except BlockingIOError:
-            pass
-        fill.append(c)
     while True:
         time.sleep(60)
 

@@ -21,6 +21,7 @@ bg python3 "$HERE/badsrv.py" hung "$PH"
 bg python3 "$HERE/badsrv.py" full "$PF"
 wait_port 127.0.0.1 "$PH"
 wait_listen "$PF"
+bg python3 "$HERE/../hold.py" "$PF" 4 120 # fill its accept queue
 
 # cfg FILE HUNG HUNGMIX FULL FULLMIX GOOD [EXTRA_GLOBAL]: frontend ports
 cfg() {

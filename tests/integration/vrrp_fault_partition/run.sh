@@ -80,10 +80,19 @@ ip -n "$NSA" link set dum0 up
 check "a back with dum0 up" wait_state "$T/ra" MASTER 5
 
 # ---- partition and heal ------------------------------------------------------
+# a client on the VIP every ~20 ms through both, for the longest outage
+client_loop 9000 8000 > "$T/client.part" &
+CL=$!
+sleep 1
+t_part=$(date +%s%3N)
 ip -n "$NSBR" link set va nomaster
 check "partition: b becomes master too" wait_vip "$NSB" 3000
 check "partition: a stays master" has_vip "$NSA"
 expect_eq "client follows b during the partition" "$(who_serves)" "b"
+states() { echo "$(vrrp_state "$T/ra") $(vrrp_state "$T/rb")"; }
+expect_eq "partition: both MASTER" "$(states)" "MASTER MASTER"
+sleep 1
+t_heal=$(date +%s%3N)
 ip -n "$NSBR" link set va master br0
 check "heal: b steps down" wait_novip "$NSB" 3000
 check "heal: a still master" has_vip "$NSA"
@@ -92,6 +101,27 @@ for i in $(seq 1 120); do [ "$(client_mac)" = "02:77:00:00:00:21" ] && break; sl
 echo "# client ARP back to a after $(( $(date +%s%3N) - t0 )) ms"
 expect_eq "heal: client ARP back to a (GARP)" "$(client_mac)" "02:77:00:00:00:21"
 expect_eq "heal: client reaches a" "$(who_serves)" "a"
+expect_eq "heal: one MASTER (a), b BACKUP" "$(states)" "MASTER BACKUP"
+wait "$CL" || true
+# the client's longest gap around the partition and around the heal
+python3 - "$T/client.part" "$t_part" "$t_heal" > "$T/gaps" <<'PY'
+import sys
+rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
+part, heal = int(sys.argv[2]), int(sys.argv[3])
+ok = [(int(t), w) for t, w in rows if w != '-']
+def gap(lo, hi):
+    ts = [t for t, w in ok]
+    g = [b - a for a, b in zip(ts, ts[1:]) if b > lo and a < hi]
+    return max(g, default=-1)
+failed = lambda lo, hi: sum(1 for t, w in rows if w == '-' and lo <= int(t) < hi)
+print(gap(part, heal), failed(part, heal), gap(heal, 10**15), failed(heal, 10**15),
+      ok[-1][1] if ok else '-')
+PY
+read -r gp fp gh fh last < "$T/gaps"
+echo "partition: client's longest gap ${gp} ms (${fp} failed); heal: longest gap ${gh} ms (${fh} failed); last answer from $last"
+check "partition: the client was served again within 2 s (${gp} ms)" test "$gp" -ge 0 -a "$gp" -lt 2000
+check "heal: the client was served again within 2 s (${gh} ms)" test "$gh" -ge 0 -a "$gh" -lt 2000
+expect_eq "heal: the client ends on a" "$last" a
 
 # ---- events --------------------------------------------------------------
 sleep 0.3

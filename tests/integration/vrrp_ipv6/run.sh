@@ -28,72 +28,10 @@ need_root
 command -v keepalived >/dev/null || { echo "SKIP: keepalived not installed"; exit 77; }
 command -v tshark >/dev/null || { echo "SKIP: tshark not installed"; exit 77; }
 
-P="lk6-$$-"
-NSBR=${P}br NSA=${P}a NSB=${P}b NSC=${P}c
-VIP6=fd00:77::100
-VIP4=10.77.0.100
-MAC_A=02:77:00:00:00:21
-MAC_B=02:77:00:00:00:22
-NA_BOUND_MS=1000 # the client follows a new owner's NA within this
-
-setup_net6() {
-  local n ip ns
-  ip netns add "$NSBR"; LK_NETNS+=("$NSBR")
-  ip -n "$NSBR" link add br0 type bridge mcast_snooping 0
-  ip -n "$NSBR" link set br0 up
-  for n in a:21 b:22 c:30; do
-    ip=${n#*:}; ns=${P}${n%:*}
-    ip netns add "$ns"; LK_NETNS+=("$ns")
-    # before any link comes up: IPv6 on, no duplicate address detection
-    # (a tentative address cannot send)
-    for k in all default; do
-      ip netns exec "$ns" sysctl -qw net.ipv6.conf.$k.disable_ipv6=0 net.ipv6.conf.$k.accept_dad=0
-    done
-    ip -n "$NSBR" link add "v${n%:*}" type veth peer name eth0 netns "$ns"
-    ip -n "$NSBR" link set "v${n%:*}" master br0 up
-    ip -n "$ns" link set eth0 address "02:77:00:00:00:$ip"
-    ip -n "$ns" addr add "10.77.0.$ip/24" dev eth0
-    ip -n "$ns" addr add "fd00:77::$ip/64" dev eth0 nodad
-    ip -n "$ns" link set eth0 up
-    ip -n "$ns" link set lo up
-  done
-  # wait for the link-local addresses (the VRRP sources)
-  for ns in "$NSA" "$NSB" "$NSC"; do
-    for i in $(seq 1 100); do
-      ip -n "$ns" -6 addr show dev eth0 scope link | grep -q "inet6 fe80" && break
-      sleep 0.05
-    done
-  done
-}
+source "$(dirname "$0")/../vrrp6_common.sh"
 setup_net6
-LL_A=$(ip -n "$NSA" -6 addr show dev eth0 scope link | awk '/inet6 fe80/{sub("/.*","",$2); print $2; exit}' || true)
-LL_B=$(ip -n "$NSB" -6 addr show dev eth0 scope link | awk '/inet6 fe80/{sub("/.*","",$2); print $2; exit}' || true)
+link_locals
 check "link-local addresses on a and b ($LL_A, $LL_B)" [ -n "$LL_A" ] && [ -n "$LL_B" ]
-
-# (no grep -q after a pipe: under pipefail its early exit fails the pipe)
-has_vip6() { local o; o=$(ip -n "$1" -6 addr show dev eth0); [[ $o == *"inet6 $VIP6/64"* ]]; }
-has_vip4() { local o; o=$(ip -n "$1" -4 addr show dev eth0); [[ $o == *"inet $VIP4/24"* ]]; }
-quiet() { "$@" >/dev/null; }
-now_ms() { date +%s%3N; }
-# wait_for TIMEOUT_MS CMD...: prints the elapsed ms, or -1
-wait_for() {
-  local lim=$1 start; shift
-  start=$(now_ms)
-  while ! "$@"; do
-    [ $(($(now_ms) - start)) -ge "$lim" ] && { echo -1; return 1; }
-    sleep 0.005
-  done
-  echo $(($(now_ms) - start))
-}
-client_mac6() { ip -n "$NSC" -6 neigh show "$VIP6" dev eth0 | awk '{for(i=1;i<NF;i++) if($i=="lladdr") print $(i+1)}' || true; }
-client_mac_is() { [ "$(client_mac6)" = "$1" ]; }
-probe6() { ip netns exec "$NSC" curl -s -g --max-time 1 -o /dev/null "http://[$VIP6]:8000/"; }
-vjson() {
-  echo "show vrrp json" | socat -t 2 - "UNIX-CONNECT:$T/ra/vrrpd.sock" 2>/dev/null |
-    python3 -c "import json,sys; j=json.loads(sys.stdin.readline()); i={x['name']:x for x in j['instances']}; print($1)" 2>/dev/null || echo "?"
-}
-state_is() { [ "$(vjson "i['$1']['state']")" = "$2" ]; }
-stop_pid() { kill -TERM "$1" 2>/dev/null || true; for i in $(seq 1 100); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.05; done; kill -9 "$1" 2>/dev/null || true; }
 
 # conf FILE PRIO: the same two instances for both daemons
 conf() {
@@ -124,24 +62,6 @@ vrrp_instance V6 {
 }
 CONF
 }
-start_vr() {
-  bg ip netns exec "$NSA" "$VRRPD" -f "$T/vr.conf" -R "$T/ra" 2>>"$T/vr.log"
-  VR=$!
-  wait_sock "$T/ra/vrrpd.sock" 5
-}
-start_ka() {
-  bg ip netns exec "$NSB" keepalived -n -l -D --vrrp -f "$T/ka.conf" -p "$T/ka.pid" \
-    -r "$T/ka-vrrp.pid" >>"$T/ka.log" 2>&1
-  KA=$!
-}
-# capture NS NAME SECONDS FILTER
-capture() {
-  ip netns exec "$1" timeout $(($3 + 5)) tshark -q -i eth0 -a "duration:$3" -f "$4" \
-    -w "$T/$2.pcapng" >/dev/null 2>&1 || true
-}
-tsf() { tshark -r "$T/$1.pcapng" -Y "$2" -T fields -e "$3" 2>/dev/null | sort -u | tr '\n' ' ' | sed 's/ $//'; }
-tsn() { tshark -r "$T/$1.pcapng" -Y "$2" 2>/dev/null | wc -l; }
-
 mkdir -p "$T/ra" "$T/www-a" "$T/www-b"
 echo a > "$T/www-a/index.html"
 echo b > "$T/www-b/index.html"
@@ -171,11 +91,9 @@ check "1: Keepalived logged BACKUP for IPv6" grep -q "(V6) Entering BACKUP STATE
 check "1: Keepalived stays backup for IPv4" bash -c "! ip -n $NSB -4 addr show dev eth0 | grep -q 'inet $VIP4/'"
 n=$(tsn vr "vrrp && ipv6")
 check "1: tshark saw vrrpd's IPv6 adverts ($n)" [ "$n" -gt 0 ]
-expect_eq "1: every advert version 3" "$(tsf vr 'vrrp && ipv6' vrrp.version)" "3"
 expect_eq "1: every advert checksum good" "$(tsn vr 'vrrp && ipv6 && vrrp.checksum.status == 1')" "$n"
-expect_eq "1: hop limit 255" "$(tsf vr 'vrrp && ipv6' ipv6.hlim)" "255"
-expect_eq "1: source link-local" "$(tsf vr 'vrrp && ipv6' ipv6.src)" "$LL_A"
-expect_eq "1: destination ff02::12" "$(tsf vr 'vrrp && ipv6' ipv6.dst)" "ff02::12"
+expect_eq "1: every advert: version 3, hop limit 255, from the link-local address to ff02::12" \
+  "$(tsf vr 'vrrp && ipv6' vrrp.version ipv6.hlim ipv6.src ipv6.dst)" "3 255 $LL_A ff02::12"
 expect_eq "1: the VIP in the address list" "$(tsf vr 'vrrp && ipv6 && vrrp.prio == 150' vrrp.ipv6_addr)" "$VIP6"
 expect_eq "1: tshark: nothing malformed or warned" "$(tsn vr '_ws.malformed || _ws.expert.severity >= warning')" "0"
 # unsolicited (the kernel's answers to solicitations have S set)
@@ -191,10 +109,10 @@ second=$(python3 -c "import sys; t=[float(x) for x in sys.argv[1:]]; print('none
 check "1: garp_master_delay 5: the second burst 5 s after the first (or not captured): $second" [ "$second" != bad ]
 expect_eq "1: NA target is the VIP" "$(tsf vr "$NAF" icmpv6.nd.na.target_address)" "$VIP6"
 expect_eq "1: NA to ff02::1 from the VIP, hop limit 255" \
-  "$(tsf vr "$NAF" ipv6.dst) $(tsf vr "$NAF" ipv6.src) $(tsf vr "$NAF" ipv6.hlim)" \
+  "$(tsf vr "$NAF" ipv6.dst ipv6.src ipv6.hlim)" \
   "ff02::1 $VIP6 255"
 expect_eq "1: NA flags: Override, not Solicited, not Router (eth0 does not forward)" \
-  "$(tsf vr "$NAF" icmpv6.nd.na.flag.o) $(tsf vr "$NAF" icmpv6.nd.na.flag.s) $(tsf vr "$NAF" icmpv6.nd.na.flag.r)" \
+  "$(tsf vr "$NAF" icmpv6.nd.na.flag.o icmpv6.nd.na.flag.s icmpv6.nd.na.flag.r)" \
   "1 0 0"
 expect_eq "1: NA target link-layer address is a's MAC" \
   "$(tsf vr "$NAF" icmpv6.opt.linkaddr)" "$MAC_A"
@@ -244,8 +162,8 @@ expect_eq "3: vrrpd's IPv4 instance follows Keepalived's too" "$(vjson "i['V4'][
 wait "$CAP" || true
 # the same fields from Keepalived as from vrrpd in 1
 expect_eq "3: Keepalived's adverts: version, hop limit, destination as vrrpd's" \
-  "$(tsf ka 'vrrp' vrrp.version) $(tsf ka 'vrrp' ipv6.hlim) $(tsf ka 'vrrp' ipv6.dst) $(tsf ka 'vrrp' vrrp.ipv6_addr)" \
-  "$(tsf vr 'vrrp && ipv6' vrrp.version) $(tsf vr 'vrrp && ipv6' ipv6.hlim) $(tsf vr 'vrrp && ipv6' ipv6.dst) $(tsf vr 'vrrp && ipv6 && vrrp.prio == 150' vrrp.ipv6_addr)"
+  "$(tsf ka 'vrrp' vrrp.version ipv6.hlim ipv6.dst vrrp.ipv6_addr)" \
+  "$(tsf vr 'vrrp && ipv6 && vrrp.prio == 150' vrrp.version ipv6.hlim ipv6.dst vrrp.ipv6_addr)"
 expect_eq "3: Keepalived's traffic class as vrrpd's" "$(tsf ka 'vrrp' ipv6.tclass)" "$(tsf vr 'vrrp && ipv6' ipv6.tclass)"
 
 # ---- 4. Keepalived stops: vrrpd takes over -------------------------------
@@ -269,16 +187,16 @@ wait "$CAP_NA" || true
 KA_NA="icmpv6.type == 136 && eth.src == $MAC_B && icmpv6.nd.na.flag.s == 0"
 check "2: the client saw Keepalived's NAs ($(tsn na "$KA_NA"))" [ "$(tsn na "$KA_NA")" -gt 0 ]
 expect_eq "2: Keepalived's NA flags on a forwarding interface: Router, Override, not Solicited" \
-  "$(tsf na "$KA_NA" icmpv6.nd.na.flag.r) $(tsf na "$KA_NA" icmpv6.nd.na.flag.o) $(tsf na "$KA_NA" icmpv6.nd.na.flag.s)" \
+  "$(tsf na "$KA_NA" icmpv6.nd.na.flag.r icmpv6.nd.na.flag.o icmpv6.nd.na.flag.s)" \
   "1 1 0"
 VR_NA="icmpv6.type == 136 && eth.src == $MAC_A && icmpv6.nd.na.flag.s == 0"
 check "4: the client saw vrrpd's NAs ($(tsn na "$VR_NA"))" [ "$(tsn na "$VR_NA")" -gt 0 ]
 expect_eq "4: vrrpd's NA flags on a forwarding interface are Keepalived's (R O S)" \
-  "$(tsf na "$VR_NA" icmpv6.nd.na.flag.r) $(tsf na "$VR_NA" icmpv6.nd.na.flag.o) $(tsf na "$VR_NA" icmpv6.nd.na.flag.s)" \
-  "$(tsf na "$KA_NA" icmpv6.nd.na.flag.r) $(tsf na "$KA_NA" icmpv6.nd.na.flag.o) $(tsf na "$KA_NA" icmpv6.nd.na.flag.s)"
+  "$(tsf na "$VR_NA" icmpv6.nd.na.flag.r icmpv6.nd.na.flag.o icmpv6.nd.na.flag.s)" \
+  "$(tsf na "$KA_NA" icmpv6.nd.na.flag.r icmpv6.nd.na.flag.o icmpv6.nd.na.flag.s)"
 expect_eq "4: vrrpd's NA layout is Keepalived's (length, hop limit, destination)" \
-  "$(tsf na "$VR_NA" frame.len) $(tsf na "$VR_NA" ipv6.hlim) $(tsf na "$VR_NA" ipv6.dst)" \
-  "$(tsf na "$KA_NA" frame.len) $(tsf na "$KA_NA" ipv6.hlim) $(tsf na "$KA_NA" ipv6.dst)"
+  "$(tsf na "$VR_NA" frame.len ipv6.hlim ipv6.dst)" \
+  "$(tsf na "$KA_NA" frame.len ipv6.hlim ipv6.dst)"
 check "4: vrrpd counted its NAs" [ "$(vjson "i['V6']['counters']['na_sent']")" -gt 0 ]
 
 # ---- 5. kill -9 of vrrpd as master: its guard resigns for it -------------
@@ -326,4 +244,6 @@ check "6: the IPv6 VIP expired on a" [ "$gone" -ge 0 ]
 check "6: Keepalived took over" [ "$peer" -ge 0 ]
 expect_eq "6: never on both nodes" "$both" "0"
 stop_pid "$KA"
+check "6: Keepalived removed the VIP at stop" quiet wait_for 2000 bash -c "! ip -n $NSB -6 addr show dev eth0 | grep -q 'inet6 $VIP6/'"
+
 finish

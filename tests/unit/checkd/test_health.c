@@ -48,7 +48,7 @@ static void test_fall3_from_fully_up(void **state)
         {1, CHK_UP, 4, 0},   {0, CHK_UP, 3, H},   {1, CHK_UP, 4, H},
     };
 
-    chk_health_init(&h, 2, 3, 500, 0, 0, CHK_INIT_FULLY_UP, 0);
+    chk_health_init(&h, &(struct chk_health_params){2, 3, 500, 0, 0}, CHK_INIT_FULLY_UP, 0);
     assert_int_equal(h.health, 4);
     run_steps(&h, steps, sizeof(steps) / sizeof(steps[0]));
 }
@@ -59,7 +59,7 @@ static void test_default_init_first_failure(void **state)
     struct chk_health h;
     static const struct step steps[] = {{0, CHK_DOWN, 0, S | H}, {1, CHK_DOWN, 1, H}};
 
-    chk_health_init(&h, 2, 3, 500, 0, 0, CHK_INIT_UP, 0);
+    chk_health_init(&h, &(struct chk_health_params){2, 3, 500, 0, 0}, CHK_INIT_UP, 0);
     assert_int_equal(h.state, CHK_UP);
     run_steps(&h, steps, 2);
 }
@@ -70,10 +70,10 @@ static void test_init_down_variants(void **state)
     static const struct step one[] = {{1, CHK_UP, 4, S | H}};
     static const struct step two[] = {{1, CHK_DOWN, 1, H}, {1, CHK_UP, 4, S | H}};
 
-    chk_health_init(&h, 2, 3, 500, 0, 0, CHK_INIT_DOWN, 0);
+    chk_health_init(&h, &(struct chk_health_params){2, 3, 500, 0, 0}, CHK_INIT_DOWN, 0);
     assert_int_equal(h.state, CHK_DOWN);
     run_steps(&h, one, 1);
-    chk_health_init(&h, 2, 3, 500, 0, 0, CHK_INIT_FULLY_DOWN, 0);
+    chk_health_init(&h, &(struct chk_health_params){2, 3, 500, 0, 0}, CHK_INIT_FULLY_DOWN, 0);
     run_steps(&h, two, 2);
 }
 
@@ -86,7 +86,7 @@ static void test_rise1_fall1(void **state)
                                         {0, CHK_DOWN, 0, S | H},
                                         {0, CHK_DOWN, 0, 0}};
 
-    chk_health_init(&h, 1, 1, 100, 0, 0, CHK_INIT_FULLY_UP, 0);
+    chk_health_init(&h, &(struct chk_health_params){1, 1, 100, 0, 0}, CHK_INIT_FULLY_UP, 0);
     assert_int_equal(h.health, 1);
     run_steps(&h, steps, 4);
 }
@@ -97,7 +97,7 @@ static void test_intervals(void **state)
 {
     struct chk_health h;
 
-    chk_health_init(&h, 2, 3, 2000, 300, 5000, CHK_INIT_FULLY_UP, 0);
+    chk_health_init(&h, &(struct chk_health_params){2, 3, 2000, 300, 5000}, CHK_INIT_FULLY_UP, 0);
     assert_int_equal(chk_health_next_ms(&h, 0, 0), 2000);
     chk_health_result(&h, 0, 1);
     assert_int_equal(chk_health_next_ms(&h, 0, 0), 300);
@@ -108,7 +108,7 @@ static void test_intervals(void **state)
     chk_health_result(&h, 1, 4);
     assert_int_equal(chk_health_next_ms(&h, 0, 0), 300);
 
-    chk_health_init(&h, 2, 3, 2000, 0, 0, CHK_INIT_FULLY_UP, 0);
+    chk_health_init(&h, &(struct chk_health_params){2, 3, 2000, 0, 0}, CHK_INIT_FULLY_UP, 0);
     chk_health_result(&h, 0, 1);
     assert_int_equal(chk_health_next_ms(&h, 0, 0), 2000);
     chk_health_force(&h, CHK_DOWN, 2);
@@ -122,7 +122,7 @@ static void test_spread(void **state)
     uint64_t lo = UINT64_MAX, hi = 0, v;
     uint32_t r;
 
-    chk_health_init(&h, 2, 3, 1000, 0, 0, CHK_INIT_FULLY_UP, 0);
+    chk_health_init(&h, &(struct chk_health_params){2, 3, 1000, 0, 0}, CHK_INIT_FULLY_UP, 0);
     for (r = 0; r < 5000; r++) {
         v = chk_health_next_ms(&h, r * 2654435761u, 10);
         lo = v < lo ? v : lo;
@@ -144,7 +144,7 @@ static void test_detection_time(void **state)
     struct chk_health h;
     uint64_t now = 0, down_at = 0;
 
-    chk_health_init(&h, 2, 3, 500, 0, 0, CHK_INIT_FULLY_UP, 0);
+    chk_health_init(&h, &(struct chk_health_params){2, 3, 500, 0, 0}, CHK_INIT_FULLY_UP, 0);
     while (now < 10000 && h.state == CHK_UP) {
         now += chk_health_next_ms(&h, 0, 0);
         if (chk_health_result(&h, 0, now) & CHK_HEALTH_CHANGED_STATE)

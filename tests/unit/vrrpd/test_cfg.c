@@ -208,8 +208,10 @@ static const struct bad bads[] = {
      "version 3; remove 'version 2' from this instance"},
     {"vrrp_instance X {\n interface eth0\n virtual_router_id 1\n unicast_peer {\n fd00::2\n"
      " }\n}\n",
-     "t.conf:5: unicast_peer 'fd00::2': IPv6 unicast is not supported by vrrpd (IPv6 instances "
-     "advertise to ff02::12)"},
+     "t.conf:1: vrrp_instance 'X': an IPv6 unicast_peer in an IPv4 instance"},
+    {"vrrp_instance X {\n interface eth0\n virtual_router_id 1\n unicast_peer {\n 10.0.0.2\n"
+     " }\n virtual_ipaddress {\n fd00::1\n }\n}\n",
+     "t.conf:1: vrrp_instance 'X': an IPv4 unicast_peer in an IPv6 instance"},
     {"vrrp_instance X {\n virtual_ipaddress {\n fd00::1 label x\n }\n}\n",
      "t.conf:3: 'label' applies to IPv4 addresses only"},
     {"vrrp_instance X {\n virtual_ipaddress {\n fd00::1/129\n }\n}\n",
@@ -495,7 +497,7 @@ static void ipv6_instances(void **state)
         " 10.0.0.1/24\n }\n virtual_ipaddress_excluded {\n fd00:7::9/64\n }\n}\n"
         "vrrp_instance V6 {\n interface eth0\n virtual_router_id 7\n priority 90\n"
         " mcast_src_ip fe80::1\n virtual_ipaddress {\n fd00:7::1/64\n fd00:7::2 dev eth1\n"
-        " }\n}\n"
+        " }\n unicast_peer {\n fd00:7::22\n fd00:7::23\n }\n}\n"
         "vrrp_instance N6 {\n interface eth0\n virtual_router_id 8\n native_ipv6\n}\n";
     uint8_t a[16];
     struct vr_inst_cfg *v4, *v6, *n6;
@@ -521,6 +523,10 @@ static void ipv6_instances(void **state)
     assert_string_equal(v6->vips[1].dev, "eth1");
     assert_int_equal(inet_pton(AF_INET6, "fe80::1", a), 1);
     assert_memory_equal(v6->ucast_src6, a, 16);
+    assert_int_equal(v6->npeers6, 2);
+    assert_int_equal(v6->npeers, 0);
+    assert_int_equal(inet_pton(AF_INET6, "fd00:7::23", a), 1);
+    assert_memory_equal(v6->peers6[1], a, 16);
     assert_int_equal(n6->family, AF_INET6);
     assert_int_equal(n6->version, 3);
     assert_false(vr_inst_cfg_same(v4, v6));

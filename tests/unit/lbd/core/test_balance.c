@@ -1,5 +1,6 @@
 /* test_balance.c - weight distribution, backup, maxconn, tried servers,
- * source stability, leastconn and first. */
+ * source stability, leastconn and first, the hash functions, balance
+ * uri's key, map-based weights and bounded-load consistent hashing. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <setjmp.h>
@@ -16,19 +17,24 @@
 #include "lbd/core/balance.h"
 #include "lbd/core/server.h"
 
-static struct lb_cfg *cfg_with(const char *backend_body)
+static struct lb_cfg *cfg_mode(const char *mode, const char *backend_body)
 {
     char text[2048];
     struct lb_cfg *cfg = NULL;
     char *err = NULL;
 
     snprintf(text, sizeof(text),
-             "frontend f\n  bind 127.0.0.1:1\n  default_backend b\n"
+             "defaults\n  mode %s\nfrontend f\n  bind 127.0.0.1:1\n  default_backend b\n"
              "backend b\n%s",
-             backend_body);
+             mode, backend_body);
     if (lb_cfg_load_mem("t", text, &cfg, &err) < 0)
         fail_msg("%s", err);
     return cfg;
+}
+
+static struct lb_cfg *cfg_with(const char *backend_body)
+{
+    return cfg_mode("tcp", backend_body);
 }
 
 static struct lb_server *pick(struct lb_balancer *b,
@@ -252,6 +258,95 @@ static void test_first(void **state)
     lb_cfg_free(cfg);
 }
 
+static void test_hash_functions(void **state)
+{
+    struct lb_lbprm p = {0};
+
+    /* crc32's published check value; djb2 and sdbm by hand */
+    p.hash_fn = LB_HFN_CRC32;
+    assert_int_equal(lb_hash_key(&p, "123456789", 9), 0xcbf43926u);
+    p.hash_fn = LB_HFN_DJB2;
+    assert_int_equal(lb_hash_key(&p, "a", 1), 5381u * 33 + 'a');
+    p.hash_fn = LB_HFN_SDBM;
+    assert_int_equal(lb_hash_key(&p, "ab", 2), 'b' + ('a' << 6) + ('a' << 16) - 'a');
+    p.avalanche = 1;
+    assert_int_equal(lb_hash_key(&p, "ab", 2), lb_full_hash('b' + ('a' << 6) + ('a' << 16) - 'a'));
+    /* two inputs, two points */
+    assert_int_not_equal(lb_full_hash(0), lb_full_hash(1));
+}
+
+static void test_uri_key(void **state)
+{
+    struct lb_lbprm p = {0};
+    const char *u = "/a/b/c?x=1";
+    size_t n;
+
+    n = lb_balance_uri_key(&p, &u, strlen(u));
+    assert_int_equal(n, 6); /* "/a/b/c" */
+    p.uri_whole = 1;
+    u = "/a/b/c?x=1";
+    assert_int_equal(lb_balance_uri_key(&p, &u, strlen(u)), 10);
+    p.uri_whole = 0;
+    p.uri_depth = 2;
+    u = "/a/b/c?x=1";
+    assert_int_equal(lb_balance_uri_key(&p, &u, strlen(u)), 4); /* "/a/b" */
+    p.uri_depth = 0;
+    p.uri_len = 3;
+    u = "/a/b/c?x=1";
+    assert_int_equal(lb_balance_uri_key(&p, &u, strlen(u)), 3);
+    p.uri_len = 0;
+    p.uri_path_only = 1;
+    u = "http://h.example/p?q";
+    n = lb_balance_uri_key(&p, &u, strlen(u));
+    assert_int_equal(n, 2);
+    assert_memory_equal(u, "/p", 2);
+}
+
+/* map-based: weights 2 4 (gcd 2) make a 3-slot table a b b, so keys with
+ * hash % 3 == 0 go to a */
+static void test_map_gcd(void **state)
+{
+    struct lb_cfg *cfg = cfg_mode("http", "  balance uri\n  server a 127.0.0.1:1 weight 2\n"
+                                          "  server b 127.0.0.1:2 weight 4\n");
+    struct lb_proxy *be = lb_cfg_find_proxy(cfg, "b", LB_CAP_BE);
+    struct lb_balancer *b = lb_balancer_new(be);
+    char key[16];
+    unsigned i, a = 0;
+
+    for (i = 0; i < 300; i++) {
+        struct lb_pick_ctx ctx = {NULL, key, 0, NULL, 0};
+        uint32_t h;
+
+        ctx.key_len = (size_t)snprintf(key, sizeof(key), "/k%u", i);
+        h = lb_hash_key(&be->lbprm, key, ctx.key_len);
+        assert_string_equal(pick(b, &ctx, LB_PICK_OK)->name, h % 3 == 0 ? "a" : "b");
+        a += h % 3 == 0;
+    }
+    assert_in_range(a, 60, 140);
+    lb_balancer_free(b);
+    lb_cfg_free(cfg);
+}
+
+/* hash-balance-factor 150: with the first choice loaded past 1.5x the
+ * average, the key goes to another server */
+static void test_balance_factor(void **state)
+{
+    struct lb_cfg *cfg = cfg_mode("http", "  balance uri\n  hash-type consistent\n"
+                                          "  hash-balance-factor 150\n  server a 127.0.0.1:1\n"
+                                          "  server b 127.0.0.1:2\n");
+    struct lb_proxy *be = lb_cfg_find_proxy(cfg, "b", LB_CAP_BE);
+    struct lb_balancer *b = lb_balancer_new(be);
+    struct lb_pick_ctx ctx = {NULL, "/x", 2, NULL, 0};
+    struct lb_server *first = pick(b, &ctx, LB_PICK_OK);
+
+    atomic_store(&first->cur_conns, 10);
+    assert_ptr_not_equal(pick(b, &ctx, LB_PICK_OK), first);
+    atomic_store(&first->cur_conns, 0);
+    assert_ptr_equal(pick(b, &ctx, LB_PICK_OK), first);
+    lb_balancer_free(b);
+    lb_cfg_free(cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -264,6 +359,10 @@ int main(void)
         cmocka_unit_test(test_source_stable),
         cmocka_unit_test(test_leastconn),
         cmocka_unit_test(test_first),
+        cmocka_unit_test(test_hash_functions),
+        cmocka_unit_test(test_uri_key),
+        cmocka_unit_test(test_map_gcd),
+        cmocka_unit_test(test_balance_factor),
     };
 
     lk_log_init("test", LK_LOG_ERR);
