@@ -108,26 +108,34 @@ static void watchdog_cb(uv_timer_t *t)
 
 static void retry_cb(uv_timer_t *t);
 
-/* An instance whose interface is missing or has no IPv4 address yet (boot
+/* An instance whose interface is missing or has no IPv4 (IPv6: link-local) address yet (boot
  * order, a veth created later) waits for it instead of failing: checked on
  * every link event and once a second. */
 static int add_pending(struct vr_daemon *d, struct vr_inst_cfg *c)
 {
     if (d->npending >= VR_MAX_PENDING)
         return -ENOSPC;
-    lk_log(LK_LOG_WARNING, "(%s) waiting for interface %s (and its IPv4 address)", c->name,
-           c->ifname);
+    lk_log(LK_LOG_WARNING, "(%s) waiting for interface %s (and its %s address)", c->name, c->ifname,
+           c->family == AF_INET6 ? "IPv6 link-local" : "IPv4");
     d->pending[d->npending++] = c;
     if (!uv_is_active((uv_handle_t *)&d->retry))
         uv_timer_start(&d->retry, retry_cb, RETRY_MS, RETRY_MS);
     return 0;
 }
 
+/* The interface exists and has the instance's source: an IPv4 address,
+ * or for IPv6 a link-local one (RFC 5798 5.1.2.1; it appears a moment
+ * after the link comes up). */
 static bool link_ready(const struct vr_inst_cfg *c)
 {
+    static const uint8_t zero[16];
     struct vr_link l;
 
-    return vr_link_get(c->ifname, &l) == 0 && (l.addr || c->ucast_src);
+    if (vr_link_get(c->ifname, &l) < 0)
+        return false;
+    if (c->family == AF_INET6)
+        return memcmp(l.ll6, zero, 16) || memcmp(c->ucast_src6, zero, 16);
+    return l.addr || c->ucast_src;
 }
 
 /* Create (and start) an instance for cfg. 0, also when it waits for its

@@ -620,6 +620,14 @@ static int kw_http_reuse(int argc, char **argv, void *vctx, char **err)
 
 /* ---- after the whole file ---- */
 
+static int after_rules_in(const struct lb_http_px *h)
+{
+    for (; h; h = h->def)
+        if (h->afterrules)
+            return 1;
+    return 0;
+}
+
 static int resolve_proxy(struct lb_cfg *cfg, struct lb_proxy *px, char **err)
 {
     struct lb_http_px *h = px->http;
@@ -630,6 +638,16 @@ static int resolve_proxy(struct lb_cfg *cfg, struct lb_proxy *px, char **err)
     if (!h)
         return 0;
     snprintf(who, sizeof(who), "%s '%s'", lb_proxy_kind(px), px->name);
+    /* a stats-only proxy (lb_stats_only) is served by the control thread,
+     * which runs no rules: refused rather than ignored */
+    if (px->stats.enabled && (px->cap & LB_CAP_FE) && px->nservers == 0 &&
+        (!px->default_backend || px->default_backend == px) && after_rules_in(h)) {
+        lb_cfg_err_append(err,
+                          "%s:%u: %s: http-after-response on a stats page is not supported by "
+                          "lbd",
+                          h->rules_file, h->rules_line, who);
+        ret = -EINVAL;
+    }
     if (lb_errpages_resolve(&h->errpages, cfg, who, err) < 0)
         ret = -EINVAL;
     for (r = h->switching; r; r = r->next) {

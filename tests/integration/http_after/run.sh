@@ -102,4 +102,8 @@ for line in "http-after-response capture res.hdr(x) id 0" "http-after-response s
     out=$("$LBD" -c -f "$T/bad.cfg" 2>&1) && rc=0 || rc=$?
     check "refused at its line: $line ($out)" grep -q "bad.cfg:4: .*not supported" <<< "$out"
 done
+# a stats-only proxy's page is served without rules: refused, not ignored
+printf 'defaults\n  mode http\nlisten stats\n  bind 127.0.0.1:1\n  stats enable\n  stats uri /s\n  http-after-response set-header x 1\n' > "$T/bad.cfg"
+out=$("$LBD" -c -f "$T/bad.cfg" 2>&1) && rc=0 || rc=$?
+check "refused on a stats page ($out)" grep -q "bad.cfg:7: .*not supported" <<< "$out"
 finish

@@ -73,6 +73,13 @@ check "curl sees Content-Encoding: gzip" grep -qi '^content-encoding: gzip' <<< 
 n=$(curl -s --compressed "http://127.0.0.1:$PL/text?n=9000" "http://127.0.0.1:$PL/chunked?n=9000" "http://127.0.0.1:$PL/text?n=9000" -w '%{num_connects}\n' -o /dev/null -o /dev/null -o /dev/null | paste -sd' ')
 expect_eq "three compressed answers on one connection (connects per transfer)" "$n" "1 0 0"
 
+# pipelined: three requests in one write, two answers compressed, in order
+printf 'GET /text?n=20000 HTTP/1.1\r\nHost: a\r\nAccept-Encoding: gzip\r\n\r\nGET /chunked?n=20000 HTTP/1.1\r\nHost: a\r\nAccept-Encoding: deflate\r\n\r\nGET /text?n=10 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n' |
+    timeout 10 socat -t 3 - "TCP:127.0.0.1:$PL" > "$T/pipe.out" || true
+expect_eq "pipelined: three answers" "$(grep -ac '^HTTP/1.1 200' "$T/pipe.out" || true)" 3
+expect_eq "pipelined: gzip then deflate" "$(grep -ai '^content-encoding' "$T/pipe.out" | tr -d '\r' | paste -sd' ')" "Content-Encoding: gzip Content-Encoding: deflate"
+check "pipelined: the last answer is whole" grep -aq 'lbkit comp$' "$T/pipe.out"
+
 while IFS='|' read -r sec line words; do
     printf '%s\n  mode http\n  %s\nfrontend f\n  mode http\n  bind 127.0.0.1:1\n  default_backend b\nbackend b\n  mode http\n' \
         "$sec" "$line" > "$T/bad.cfg"

@@ -6,6 +6,7 @@
 # follows Keepalived; tshark checks both sides' destinations, hop limits,
 # checksums (Keepalived 2.2.7 sends hop limit 64 to unicast peers; vrrpd
 # sends 255 and, as Keepalived, checks the hop limit of multicast only).
+# vrrpd's node has no IPv4 address at all.
 source "$(dirname "$0")/../lib.sh"
 need_root
 command -v keepalived >/dev/null || { echo "SKIP: keepalived not installed"; exit 77; }
@@ -14,6 +15,8 @@ source "$(dirname "$0")/../vrrp6_common.sh"
 setup_net6
 mkdir -p "$T/ra"
 touch "$T/ka.log"
+# a has no IPv4 address: an IPv6 instance must not wait for one
+ip -n "$NSA" -4 addr del 10.77.0.21/24 dev eth0
 
 # conf_uc FILE PRIO SELF PEER
 conf_uc() {
