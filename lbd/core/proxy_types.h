@@ -283,6 +283,11 @@ struct lb_proxy {
     struct lb_server defsrv; /* default-server settings */
     int log_global;
     struct lb_logtarget *logs;
+    char *logfmt_text;       /* "log-format": as written (inherited from defaults) */
+    struct lb_lfmt *logfmt;  /* its parsed form (lbd/http/lfmt.h), or NULL: option *log */
+    const char *logfmt_file; /* where it was written */
+    unsigned logfmt_line;
+    _Atomic uint64_t log_count; /* lines logged (%lc) */
     struct lb_stats_cfg stats;
     struct lb_http_px *http;  /* rules and http settings: lbd/cfg/http_cfg.h */
     struct lb_stktable *stk;  /* its stick-table, or NULL (lbd/core/stktable.h) */
