@@ -12,7 +12,9 @@
 #include "lbd/cfg/http_cfg.h"
 #include "lbd/cfg/proxy.h"
 #include "lbd/core/server.h"
+#include "lbd/core/srvstate.h"
 #include "lbd/core/stktable.h"
+#include "lbd/http/lfmt.h"
 #include "proto/feed.h"
 
 static const char *const algo_names[LB_ALGO_MAX] = {
@@ -69,6 +71,8 @@ static int inherit(struct lb_proxy *px, const struct lb_proxy *def)
     px->maxconn = def->maxconn;
     px->algo = def->algo;
     px->lbprm = def->lbprm;
+    px->srv_state_load = def->srv_state_load;
+    memcpy(px->srv_state_name, def->srv_state_name, sizeof(px->srv_state_name));
     px->log_global = def->log_global;
     px->defsrv = def->defsrv;
     px->defsrv.name = NULL;
@@ -80,6 +84,12 @@ static int inherit(struct lb_proxy *px, const struct lb_proxy *def)
         return -ENOMEM;
     if (lb_logtargets_dup(def->logs, &px->logs) < 0)
         return -ENOMEM;
+    if (def->logfmt_text && (px->cap & LB_CAP_FE) &&
+        (!(px->logfmt_text = strdup(def->logfmt_text)) ||
+         lb_lfmt_parse_log(px->logfmt_text, &px->logfmt, NULL) < 0))
+        return -ENOMEM;
+    px->logfmt_file = def->logfmt_file;
+    px->logfmt_line = def->logfmt_line;
     if (lb_check_cfg_inherit(px, def) < 0)
         return -ENOMEM;
     return lb_http_px_inherit(px, def);
@@ -118,6 +128,8 @@ struct lb_proxy *lb_proxy_free(struct lb_proxy *px)
         lb_server_free(px->servers[i]);
     free(px->servers);
     lb_logtargets_free(px->logs);
+    lb_lfmt_free(px->logfmt);
+    free(px->logfmt_text);
     strv_free(px->stats.auth, px->stats.nauth);
     px->chk = lb_check_cfg_free(px->chk);
     lb_http_px_free(px->http);
@@ -471,6 +483,8 @@ static int option_validate_args(struct lb_cfgctx *ctx,
     return 0;
 }
 
+static int set_log_format(struct lb_cfgctx *ctx, const char *fmt, char **err);
+
 static int kw_option(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
@@ -511,6 +525,14 @@ static int kw_option(int argc, char **argv, void *vctx, char **err)
     if (neg) {
         ctx->px->options &= ~options[i].flag;
         return 0;
+    }
+    if (options[i].flag == LB_OPT_TCPLOG || options[i].flag == LB_OPT_HTTPLOG) {
+        /* a later option *log replaces an earlier log-format */
+        ctx->px->logfmt = lb_lfmt_free(ctx->px->logfmt);
+        free(ctx->px->logfmt_text);
+        ctx->px->logfmt_text = NULL;
+        if (argc == 3 && options[i].flag == LB_OPT_HTTPLOG)
+            return set_log_format(ctx, LB_LFMT_CLF, err);
     }
     if (option_validate_args(ctx, &options[i], argc - 2, argv + 2, err))
         return LK_CFG_FATAL;
@@ -591,6 +613,48 @@ static int kw_log(int argc, char **argv, void *vctx, char **err)
         return 0;
     }
     return lb_cfg_parse_log(ctx, argc, argv, &ctx->px->logs, err);
+}
+
+/* The frontend's line becomes `fmt` (log-format, option httplog clf). */
+static int set_log_format(struct lb_cfgctx *ctx, const char *fmt, char **err)
+{
+    struct lb_lfmt *f = NULL;
+    char *msg = NULL, *text;
+    int r;
+
+    r = lb_lfmt_parse_log(fmt, &f, &msg);
+    if (r < 0) {
+        r = lb_cfg_fail(ctx, err, "%s", msg ? msg : "out of memory");
+        free(msg);
+        return r;
+    }
+    text = strdup(fmt);
+    if (!text) {
+        lb_lfmt_free(f);
+        return lb_cfg_fail(ctx, err, "out of memory");
+    }
+    lb_lfmt_free(ctx->px->logfmt);
+    free(ctx->px->logfmt_text);
+    ctx->px->logfmt = f;
+    ctx->px->logfmt_text = text;
+    ctx->px->logfmt_file = ctx->file;
+    ctx->px->logfmt_line = ctx->line;
+    return 0;
+}
+
+/* log-format FMT: the frontend's line instead of option httplog/tcplog
+ * (the last of them in a section wins, as in HAProxy). */
+static int kw_log_format(int argc, char **argv, void *vctx, char **err)
+{
+    struct lb_cfgctx *ctx = vctx;
+
+    if (ctx->px->cap == LB_CAP_BE) {
+        lk_log(LK_LOG_WARNING,
+               "%s:%u: 'log-format' ignored for proxy '%s' as it requires a frontend", ctx->file,
+               ctx->line, ctx->px->name);
+        return LK_CFG_WARN;
+    }
+    return set_log_format(ctx, argv[1], err);
 }
 
 static int stats_auth(struct lb_cfgctx *ctx, const char *v, char **err)
@@ -704,6 +768,8 @@ const struct lk_cfgkw lb_proxy_kws[] = {
     {"balance", kw_balance, 1, -1, D | B},
     {"hash-type", kw_hash_type, 1, 3, D | B},
     {"hash-balance-factor", kw_hash_balance_factor, 1, 1, D | B},
+    {"load-server-state-from-file", lb_srvstate_kw_load, 1, 1, D | B},
+    {"server-state-file-name", lb_srvstate_kw_name, 0, 1, D | B},
     {"server", kw_server, 1, -1, B},
     {"server-template", lb_server_template_parse, 3, -1, B},
     {"default-server", kw_defsrv, 1, -1, D | B},
@@ -713,6 +779,7 @@ const struct lk_cfgkw lb_proxy_kws[] = {
     {"timeout", kw_timeout, 1, 2, D | FB},
     {"maxconn", kw_count, 1, 1, D | F},
     {"log", kw_log, 1, 6, D | FB},
+    {"log-format", kw_log_format, 1, 1, D | FB},
     {"stats", kw_stats, 1, -1, D | FB},
     {"http-check", kw_httpcheck, 1, -1, D | B},
     {"tcp-check", kw_tcpcheck, 1, -1, D | B},
@@ -741,6 +808,14 @@ static int validate_binds(struct lb_cfg *cfg, struct lb_proxy *px, char **err)
 
 int lb_proxy_validate(struct lb_cfg *cfg, struct lb_proxy *px, char **err)
 {
+    const char *v;
+
+    /* the mode is known only now: HAProxy checks the log-format here too */
+    if (px->mode == LB_MODE_TCP && (v = lb_lfmt_http_only(px->logfmt)))
+        return lk_cfg_err(err,
+                          "%s:%u: failed to parse log-format: format variable '%s' is reserved "
+                          "for HTTP mode",
+                          px->logfmt_file, px->logfmt_line, v);
     if (lb_check_validate(px, err) < 0)
         return -EINVAL;
     if ((px->cap & LB_CAP_FE) && !px->binds && !(px->cap & LB_CAP_BE))

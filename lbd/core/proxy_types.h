@@ -272,6 +272,8 @@ struct lb_proxy {
     enum lb_algo algo;
     char *algo_arg; /* hdr(name) */
     struct lb_lbprm lbprm;
+    int srv_state_load;       /* load-server-state-from-file: LB_SRVSTATE_* */
+    char srv_state_name[256]; /* server-state-file-name; "": the backend's name */
     char *default_backend_name;
     struct lb_proxy *default_backend;
     struct lb_bind *binds;
@@ -281,6 +283,11 @@ struct lb_proxy {
     struct lb_server defsrv; /* default-server settings */
     int log_global;
     struct lb_logtarget *logs;
+    char *logfmt_text;       /* "log-format": as written (inherited from defaults) */
+    struct lb_lfmt *logfmt;  /* its parsed form (lbd/http/lfmt.h), or NULL: option *log */
+    const char *logfmt_file; /* where it was written */
+    unsigned logfmt_line;
+    _Atomic uint64_t log_count; /* lines logged (%lc) */
     struct lb_stats_cfg stats;
     struct lb_http_px *http;  /* rules and http settings: lbd/cfg/http_cfg.h */
     struct lb_stktable *stk;  /* its stick-table, or NULL (lbd/core/stktable.h) */
@@ -335,6 +342,8 @@ struct lb_global {
     char *node, *description; /* shown by show info and the stats page */
     const char *chroot_file;
     unsigned chroot_line;
+    char srv_state_file[512]; /* "server-state-file": "" none (lbd/core/srvstate.h) */
+    char srv_state_base[512]; /* "server-state-base": directory of relative names */
 };
 
 struct lb_cfg {

@@ -29,6 +29,7 @@
 #include "lbd/http/http_msg.h"
 #include "lbd/http/httpfwd.h"
 #include "lbd/http/httplog.h"
+#include "lbd/http/lfmt.h"
 #include "lbd/http/vars.h"
 #include "proto/http1.h"
 
@@ -209,6 +210,7 @@ static void count_txn(struct hsess *s)
 }
 
 static void emit_log(struct hsess *s, int asap);
+static void smp_init(struct hsess *s, struct lb_smp_ctx *c);
 
 static void log_txn(struct hsess *s)
 {
@@ -223,6 +225,34 @@ static void log_txn(struct hsess *s)
         emit_log(s, 0);
 }
 
+/* The frontend's log-format line for record r (lbd/http/lfmt.h). */
+static size_t lfmt_line(struct hsess *s,
+                        const struct lb_httplog_rec *r,
+                        const char *const *caps,
+                        size_t nreq,
+                        size_t nrsp,
+                        char *out,
+                        size_t cap)
+{
+    struct lb_smp_ctx c;
+    struct lb_logrec lr;
+
+    memset(&lr, 0, sizeof(lr));
+    lr.h = r;
+    lr.srv = s->log_srv ? atomic_load(&s->log_srv->cur_addr) : NULL;
+    lr.ti = s->t_req > s->t_idle ? (int64_t)(s->t_req - s->t_idle) : 0;
+    lr.bytes_in = s->bytes_in;
+    if (s->fe->http && s->fe->http->ncapreq)
+        lr.capreq = caps, lr.ncapreq = nreq;
+    if (s->fe->http && s->fe->http->ncaprsp)
+        lr.caprsp = caps + nreq, lr.ncaprsp = nrsp;
+    lr.log_count = atomic_fetch_add_explicit(&s->fe->log_count, 1, memory_order_relaxed);
+    lr.reqid = lb_lfmt_next_reqid();
+    smp_init(s, &c);
+    c.rq = NULL; /* the heads are not for log-format samples (as HAProxy) */
+    return lb_lfmt_render_log(s->fe->logfmt, &c, &lr, out, cap);
+}
+
 /* The httplog line; asap (option logasap): sent with the response head,
  * the total time and bytes so far marked '+', as HAProxy does. */
 static void emit_log(struct hsess *s, int asap)
@@ -232,7 +262,8 @@ static void emit_log(struct hsess *s, int asap)
     struct lb_httplog_rec r;
     uint64_t now = now_ms(s);
     char line[1024], capbuf[512];
-    size_t n;
+    const char *v[64];
+    size_t n, ncap = 0, nreq = 0;
 
     if (!s->in_txn || s->nolog || !lb_tlog_enabled(s->fe, g))
         return;
@@ -257,26 +288,33 @@ static void emit_log(struct hsess *s, int asap)
     r.term[3] = s->ck_out;
     r.actconn = atomic_load(&s->w->d->actconn);
     r.feconn = atomic_load(&s->fe->cur_conns);
+    /* at the end HAProxy has let go of the server and backend already */
     r.beconn = s->be ? atomic_load(&s->be->cur_conns) : 0;
+    if (!asap && r.beconn && s->be_counted)
+        r.beconn--;
     r.srvconn = s->log_srv ? atomic_load(&s->log_srv->cur_conns) : 0;
+    if (!asap && r.srvconn && s->srv == s->log_srv)
+        r.srvconn--;
     r.retries = s->attempts > 1 ? s->attempts - 1 : 0;
     r.redispatched = s->redispatched;
     r.reqline = s->reqline;
     r.reqline_len = s->reqline_len;
     if (s->caps) {
         const struct lb_http_px *h = s->fe->http;
-        const char *v[64];
-        size_t i, k = 0, off = 0;
+        size_t i, off = 0;
 
-        for (i = 0; i < h->ncapreq + h->ncaprsp && k < LK_ARRAY_SIZE(v); i++) {
-            v[k++] = s->caps + off;
+        for (i = 0; i < h->ncapreq + h->ncaprsp && ncap < LK_ARRAY_SIZE(v); i++) {
+            v[ncap++] = s->caps + off;
             off += (i < h->ncapreq ? h->capreq[i].len : h->caprsp[i - h->ncapreq].len) + 1;
         }
-        lb_httplog_captures(capbuf, sizeof(capbuf), v, LK_MIN(h->ncapreq, k), v + h->ncapreq,
-                            k > h->ncapreq ? k - h->ncapreq : 0);
+        nreq = LK_MIN(h->ncapreq, ncap);
+        lb_httplog_captures(capbuf, sizeof(capbuf), v, nreq, v + nreq, ncap - nreq);
         r.captures = capbuf;
     }
-    n = lb_httplog_format(line, sizeof(line), &r);
+    if (s->fe->logfmt)
+        n = lfmt_line(s, &r, v, nreq, ncap - nreq, line, sizeof(line));
+    else
+        n = lb_httplog_format(line, sizeof(line), &r);
     level = lb_tlog_level(s->fe, s->term, s->status);
     if (level)
         lb_tlog_send(&s->w->tlog, s->fe, g, level, line, n);

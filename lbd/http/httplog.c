@@ -9,7 +9,7 @@
 /* The request line as HAProxy logs it (its url_encode_map): control
  * characters, DEL and above, '"' and '#' become "#XX", so a client cannot
  * end the quoted field or forge log lines. Returns the length written. */
-static size_t escape(char *dst, size_t room, const char *src, size_t n, const char *more)
+size_t lb_httplog_escape(char *dst, size_t room, const char *src, size_t n, const char *more)
 {
     static const char hex[] = "0123456789ABCDEF";
     size_t i, o = 0;
@@ -40,7 +40,7 @@ static size_t block(char *out, size_t at, size_t len, const char *const *v, size
         if (i)
             out[at++] = '|';
         if (v[i])
-            at += escape(out + at, len - at - 2, v[i], strlen(v[i]), "{|}");
+            at += lb_httplog_escape(out + at, len - at - 2, v[i], strlen(v[i]), "{|}");
     }
     out[at++] = '}';
     out[at] = '\0';
@@ -66,7 +66,8 @@ size_t lb_httplog_captures(char *out,
 size_t lb_httplog_format(char *buf, size_t len, const struct lb_httplog_rec *r)
 {
     char rl[LB_HTTPLOG_REQLINE_MAX * 3 + 4];
-    size_t rl_len = r->reqline ? escape(rl, sizeof(rl), r->reqline, r->reqline_len, "") : 0;
+    size_t rl_len =
+        r->reqline ? lb_httplog_escape(rl, sizeof(rl), r->reqline, r->reqline_len, "") : 0;
     size_t h = lb_tlog_head(buf, len, r->client, r->date_wall_us);
     int n;
 

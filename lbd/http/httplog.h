@@ -47,6 +47,11 @@ size_t lb_httplog_captures(char *out,
                            const char *const *rsp,
                            size_t nrsp);
 
+/* Escape n bytes of src into dst[0, room) as HAProxy logs them: control
+ * characters, bytes >= 0x7f, '"', '#' and the characters of `more` become
+ * "#XX". Stops before a character that does not fit; returns the length. */
+size_t lb_httplog_escape(char *dst, size_t room, const char *src, size_t n, const char *more);
+
 /* Format into buf (no newline); the request line is escaped (#XX for
  * control characters, bytes >= 0x7f, '"' and '#'); returns the length (truncated to len-1). */
 size_t lb_httplog_format(char *buf, size_t len, const struct lb_httplog_rec *r);

@@ -17,6 +17,7 @@
 #include "lbd/core/server.h"
 #include "lbd/core/stkctr.h"
 #include "lbd/core/tlog.h"
+#include "lbd/http/lfmt.h"
 #include "lbd/http/vars.h"
 #include "lbd/tcp/tcpfwd.h"
 
@@ -99,6 +100,32 @@ static void half_release(struct lb_worker *w, struct half *h)
     }
 }
 
+/* The frontend's log-format line for record r (lbd/http/lfmt.h). */
+static size_t lfmt_line(struct sess *s, const struct lb_tcplog_rec *r, char *out, size_t cap)
+{
+    struct lb_smp_ctx c;
+    struct lb_logrec lr;
+    socklen_t len = sizeof(s->loc.u);
+
+    if (!s->loc.len && getsockname(s->cfd, &s->loc.u.sa, &len) == 0)
+        s->loc.len = len;
+    memset(&lr, 0, sizeof(lr));
+    lr.t = r;
+    lr.srv = s->srv                     ? atomic_load(&s->srv->cur_addr)
+             : r->server && s->last_srv ? atomic_load(&s->last_srv->cur_addr)
+                                        : NULL;
+    lr.bytes_in = s->c2s.bytes;
+    lr.log_count = atomic_fetch_add_explicit(&s->fe->log_count, 1, memory_order_relaxed);
+    lr.reqid = lb_lfmt_next_reqid();
+    memset(&c, 0, offsetof(struct lb_smp_ctx, chunk));
+    c.src = &s->cli;
+    c.dst = s->loc.len ? &s->loc : NULL;
+    c.sc = s->sc;
+    c.vars = &s->vars;
+    c.now_ms = uv_now(&s->w->loop);
+    return lb_lfmt_render_log(s->fe->logfmt, &c, &lr, out, cap);
+}
+
 /* The tcplog line: at the end, or (option logasap) once connected, with
  * Tt and bytes so far marked '+'. */
 static void log_session(struct sess *s, uint64_t now, int asap)
@@ -128,14 +155,22 @@ static void log_session(struct sess *s, uint64_t now, int asap)
     r.term[1] = s->term[1];
     r.actconn = atomic_load(&d->actconn);
     r.feconn = atomic_load(&s->fe->cur_conns);
+    /* at the end HAProxy has let go of the server and backend already */
     r.beconn = s->be ? atomic_load(&s->be->cur_conns) : 0;
+    if (!asap && r.beconn && s->be != s->fe)
+        r.beconn--;
     r.srvconn = s->srv ? atomic_load(&s->srv->cur_conns) : 0;
+    if (!asap && r.srvconn)
+        r.srvconn--;
     r.retries = s->attempts > 1 ? s->attempts - 1 : 0;
     r.redispatched = s->redispatched;
     r.srv_queue = s->srv ? atomic_load(&s->srv->queued) : 0;
     r.be_queue = s->be ? atomic_load(&s->be->queued) : 0;
     r.asap = asap;
-    n = lb_tcplog_format(line, sizeof(line), &r);
+    if (s->fe->logfmt)
+        n = lfmt_line(s, &r, line, sizeof(line));
+    else
+        n = lb_tcplog_format(line, sizeof(line), &r);
     if ((level = lb_tlog_level(s->fe, s->term, 0)))
         lb_tlog_send(&s->w->tlog, s->fe, &s->w->cfg->global, level, line, n);
 }

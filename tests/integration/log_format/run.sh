@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# log-format (issue 11 group 4): lbd and HAProxy 2.6 side by side on the
+# same configs, each logging to its own UDP syslog receiver; the lines are
+# compared field by field (compare.py: only timers, ports, dates, pids and
+# byte counts may differ, and must be numbers). The formats are written in
+# the styles public configs use: the httplog fields spelled out, a JSON
+# line, a CLF line built with %{+Q}o, tcplog spelled out and a custom tcp
+# line. Unknown variables are refused at FILE:LINE by both. No root.
+source "$(dirname "$0")/../lib.sh"
+D=$(cd "$(dirname "$0")" && pwd)
+
+PB=$(free_port)
+bg python3 "$D/../http_rules/echo.py" "$PB"
+wait_listen "$PB"
+
+# The formats, one per case (NAME MODE FORMAT MASK): MASK lists the digit
+# runs (compare.py) that may differ.
+F_HTTPLOG='HL %ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc %ac/%fc/%bc/%sc/%rc %sq/%bq %hr %hs %{+Q}r'
+F_JSON='{"t":"JS","pid":%pid,"client":"%ci","port":%cp,"date":"%t","fe":"%f","be":"%b","srv":"%s","status":%ST,"bytes":%B,"up":%U,"treq":%TR,"tw":%Tw,"tc":%Tc,"tr":%Tr,"ta":%Ta,"tt":%Tt,"method":"%HM","path":"%HP","query":"%HQ","ver":"%HV","uri":"%HU","ts":"%tsc","srvip":"%si","srvport":%sp}'
+F_CLF='%{+Q}o CLF %{-Q}ci - - [%trg] %r %ST %B \"\" \"\" %cp %ms %ft %b %s %TR %Tw %Tc %Tr %Ta %tsc %ac %fc %bc %sc %rc %sq %bq %CC %CS %hrl %hsl'
+F_TCPLOG='TL %ci:%cp [%t] %ft %b/%s %Tw/%Tc/%Tt %B %ts %ac/%fc/%bc/%sc/%rc %sq/%bq'
+F_TCPX='TX %{+Q}[src] %fi %{+X}ci %b %s %si %sp %U %B %{+Q}f %tsc %ts %Td %Tw %Tc %Tt %ST'
+
+config() { # MODE FORMAT PORT SYSLOG_PORT QUOTE
+    cat <<CFG
+defaults
+    mode $1
+    log 127.0.0.1:$4 local0
+    $( [ "$2" = clf ] && echo "option httplog clf" || echo "log-format $5$2$5" )
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+frontend fe
+    bind 127.0.0.1:$3
+$( [ "$1" = http ] && printf '    capture request header X-Tag len 8\n    capture response header X-Srv len 4\n    use_backend none if { path /none }\n' )
+    default_backend be
+backend be
+    server web 127.0.0.1:$PB
+backend none
+CFG
+}
+
+run_case() { # NAME MODE FORMAT TAG MASK [QUOTE]
+    local name=$1 mode=$2 fmt=$3 tag=$4 mask=$5 q=${6:-\"} p out
+    local SL=$(free_port) SH=$(free_port) PL=$(free_port) PH=$(free_port)
+    bg python3 "$D/../syslogd.py" "$SL" "$T/$name.lbd.syslog"
+    bg python3 "$D/../syslogd.py" "$SH" "$T/$name.ha.syslog"
+    wait_file "$T/$name.lbd.syslog.ready"; wait_file "$T/$name.ha.syslog.ready"
+    config "$mode" "$fmt" "$PL" "$SL" "$q" > "$T/$name.lbd.cfg"
+    config "$mode" "$fmt" "$PH" "$SH" "$q" > "$T/$name.ha.cfg"
+    out=$(haproxy -c -q -f "$T/$name.ha.cfg" 2>&1) || echo "$out"
+    check "$name: HAProxy accepts it" haproxy -c -q -f "$T/$name.ha.cfg"
+    check "$name: lbd accepts it" "$LBD" -c -f "$T/$name.lbd.cfg"
+    bg haproxy -f "$T/$name.ha.cfg" -db > "$T/$name.ha.log" 2>&1
+    mkdir -p "$T/$name.run"
+    bg "$LBD" -f "$T/$name.lbd.cfg" -R "$T/$name.run" > "$T/$name.lbd.log" 2>&1
+    wait_listen "$PL"; wait_listen "$PH"
+    for p in "$PH" "$PL"; do # the same requests, in the same order
+        if [ "$mode" = http ]; then
+            curl -s -m 5 -o /dev/null -H 'X-Tag: a"b|c{d}' "http://127.0.0.1:$p/a/b?x=1&y=%41" || true
+            curl -s -m 5 -o /dev/null "http://127.0.0.1:$p/none?x=1&y=%41" || true
+            curl -s -m 5 -o /dev/null -d 'hello' "http://127.0.0.1:$p/post?x=1&y=%41" || true
+        else
+            curl -s -m 5 -o /dev/null --http1.0 "http://127.0.0.1:$p/t" || true
+        fi
+    done
+    want=$([ "$mode" = http ] && echo 6 || echo 2)
+    for i in $(seq 1 60); do # the lines arrive by UDP, after the close
+        [ "$(cat "$T/$name.lbd.syslog" "$T/$name.ha.syslog" | wc -l)" -ge "$want" ] && break
+        sleep 0.05
+    done
+    head -n1 "$T/$name.lbd.syslog" "$T/$name.ha.syslog"
+    check "$name: the same lines as HAProxy, field by field" \
+        python3 "$D/compare.py" "$T/$name.lbd.syslog" "$T/$name.ha.syslog" "$tag" "$mask"
+}
+
+# digit runs that may differ: client port, dates, timers, bytes (%B %U:
+# the responses differ: lbd's 503 page, header bytes)
+run_case httplog http "$F_HTTPLOG" HL 4,5,6,7,8,9,10,11,12,13,14,15,17
+run_case json http "$F_JSON" '{"t":"JS"' 0,5,6,7,8,9,10,11,13,14,15,16,17,18,19,20 "'"
+run_case clf http "$F_CLF" CLF 4,5,6,7,8,9,15,16,17,18,19,20,21,22
+run_case optclf http clf 127 4,5,6,7,8,9,15,16,17,18,19,20,21,22
+run_case tcplog tcp "$F_TCPLOG" TL 4,5,6,7,8,9,10,11,12,13
+run_case tcpx tcp "$F_TCPX" TX 17,18,19,20
+
+# refused by both, at the line
+refused() { # NAME MODE FORMAT WHAT
+    config "$2" "$3" "$(free_port)" 514 '"' > "$T/$1.cfg"
+    local ha lb
+    ha=$(haproxy -c -f "$T/$1.cfg" 2>&1) && fail "$1: HAProxy accepts it" || ok "$1: HAProxy refuses it"
+    lb=$("$LBD" -c -f "$T/$1.cfg" 2>&1) && fail "$1: lbd accepts it" || ok "$1: lbd refuses it"
+    echo "$lb"
+    check "$1: lbd names FILE:LINE and $4" grep -q "$T/$1.cfg:4: .*$4" <<< "$lb"
+}
+refused unknown http 'x %ci %zz' "no such format variable 'zz'"
+refused tcp_http_var tcp 'x %ci %HM' "'HM' is reserved for HTTP mode"
+refused req_fetch http 'x %[req.hdr(host)]' "req.hdr"
+finish
