@@ -9,6 +9,7 @@
 #include "lbd/core/daemon.h"
 #include "lbd/core/master.h"
 #include "lbd/core/mwlink.h"
+#include "lbd/core/srvstate.h"
 
 /* Used when no -f is given: the demo of the README, two backends on
  * loopback behind one frontend. */
@@ -77,6 +78,7 @@ int main(int argc, char **argv)
         lb_cfg_free(cfg);
         return lb_master_run(&a, argv);
     }
+    lb_srvstate_apply(cfg); /* the servers' states before this start or reload */
     r = lb_daemon_new(&d, cfg, a.rundir, mw);
     r = r == 0 ? lb_daemon_run(d) : 1;
     lb_daemon_free(d);

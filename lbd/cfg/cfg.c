@@ -18,6 +18,7 @@
 #include "lbd/cfg/resolvers.h"
 #include "lbd/cfg/userlist.h"
 #include "lbd/core/server.h"
+#include "lbd/core/srvstate.h"
 #include "proto/http1.h"
 
 #define MAX_THREADS 64
@@ -716,6 +717,8 @@ const struct lk_cfgkw lb_global_kws[] = {
     {"node", gbl_node, 1, 1, 0},
     {"description", gbl_node, 1, 1, 0},
     {"nbproc", gbl_nbproc, 0, -1, 0},
+    {"server-state-file", lb_srvstate_kw_global, 1, 1, 0},
+    {"server-state-base", lb_srvstate_kw_global, 1, 1, 0},
     {NULL, NULL, 0, 0, 0},
 };
 

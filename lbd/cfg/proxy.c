@@ -12,6 +12,7 @@
 #include "lbd/cfg/http_cfg.h"
 #include "lbd/cfg/proxy.h"
 #include "lbd/core/server.h"
+#include "lbd/core/srvstate.h"
 #include "lbd/core/stktable.h"
 #include "lbd/http/lfmt.h"
 #include "proto/feed.h"
@@ -70,6 +71,8 @@ static int inherit(struct lb_proxy *px, const struct lb_proxy *def)
     px->maxconn = def->maxconn;
     px->algo = def->algo;
     px->lbprm = def->lbprm;
+    px->srv_state_load = def->srv_state_load;
+    memcpy(px->srv_state_name, def->srv_state_name, sizeof(px->srv_state_name));
     px->log_global = def->log_global;
     px->defsrv = def->defsrv;
     px->defsrv.name = NULL;
@@ -812,6 +815,8 @@ const struct lk_cfgkw lb_proxy_kws[] = {
     {"balance", kw_balance, 1, -1, D | B},
     {"hash-type", kw_hash_type, 1, 3, D | B},
     {"hash-balance-factor", kw_hash_balance_factor, 1, 1, D | B},
+    {"load-server-state-from-file", lb_srvstate_kw_load, 1, 1, D | B},
+    {"server-state-file-name", lb_srvstate_kw_name, 0, 1, D | B},
     {"server", kw_server, 1, -1, B},
     {"server-template", lb_server_template_parse, 3, -1, B},
     {"default-server", kw_defsrv, 1, -1, D | B},

@@ -140,7 +140,11 @@ static int http_socket(const struct lb_bind *b, int *ret)
 }
 
 /* Mark (and bind if new) the socket of one bind; `thread` < 0: stats-only. */
-static int need_bind(struct lb_master *m, struct lb_proxy *px, struct lb_bind *b, int thread)
+static int need_bind(struct lb_master *m,
+                     const struct lb_cfg *cfg,
+                     struct lb_proxy *px,
+                     struct lb_bind *b,
+                     int thread)
 {
     char key[KEY_MAX];
     struct mfd *f;
@@ -155,7 +159,7 @@ static int need_bind(struct lb_master *m, struct lb_proxy *px, struct lb_bind *b
         f->next = 1;
         return 0;
     }
-    r = thread < 0 ? http_socket(b, &fd) : lb_listen_socket(px, b, &fd);
+    r = thread < 0 ? http_socket(b, &fd) : lb_listen_socket(px, b, cfg->global.maxconn, &fd);
     if (r < 0)
         return lk_log_errno(r, LK_LOG_ERR, "%s:%u: %s '%s': cannot bind %s: %m", b->file, b->line,
                             px->cap & LB_CAP_BE ? "listen" : "frontend", px->name, b->spec);
@@ -200,7 +204,7 @@ static int bind_all(struct lb_master *m, struct lb_cfg *cfg)
     for (px = cfg->proxies; px && r == 0; px = px->next)
         for (b = px->binds; b && r == 0; b = b->next)
             for (t = 0; t < (lb_stats_only(px) ? 1 : cfg->global.nbthread) && r == 0; t++)
-                r = need_bind(m, px, b, lb_stats_only(px) ? -1 : (int)t);
+                r = need_bind(m, cfg, px, b, lb_stats_only(px) ? -1 : (int)t);
     snprintf(path, sizeof(path), "%s/lbd.sock", m->a->rundir);
     o.path = path;
     if (r == 0)

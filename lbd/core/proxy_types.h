@@ -272,6 +272,8 @@ struct lb_proxy {
     enum lb_algo algo;
     char *algo_arg; /* hdr(name) */
     struct lb_lbprm lbprm;
+    int srv_state_load;       /* load-server-state-from-file: LB_SRVSTATE_* */
+    char srv_state_name[256]; /* server-state-file-name; "": the backend's name */
     char *default_backend_name;
     struct lb_proxy *default_backend;
     struct lb_bind *binds;
@@ -343,6 +345,8 @@ struct lb_global {
     char *node, *description; /* shown by show info and the stats page */
     const char *chroot_file;
     unsigned chroot_line;
+    char srv_state_file[512]; /* "server-state-file": "" none (lbd/core/srvstate.h) */
+    char srv_state_base[512]; /* "server-state-base": directory of relative names */
 };
 
 struct lb_cfg {

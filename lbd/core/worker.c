@@ -1,6 +1,7 @@
 /* worker.c - worker threads, listeners, pools; see worker.h. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -142,8 +143,9 @@ static int bind_options(int fd, const struct lb_bind *b)
     return 0;
 }
 
-int lb_listen_socket(const struct lb_proxy *fe, const struct lb_bind *b, int *ret)
+int lb_listen_socket(const struct lb_proxy *fe, const struct lb_bind *b, unsigned maxconn, int *ret)
 {
+    unsigned backlog = b->backlog ? b->backlog : fe->maxconn ? fe->maxconn : maxconn;
     int fd, one = 1, r;
 
     fd = socket(b->addr.u.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -156,7 +158,9 @@ int lb_listen_socket(const struct lb_proxy *fe, const struct lb_bind *b, int *re
         setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
     if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0 ||
         bind_options(fd, b) < 0 || bind(fd, &b->addr.u.sa, b->addr.len) < 0 ||
-        listen(fd, b->backlog ? (int)b->backlog : 1024) < 0) {
+        listen(fd, backlog > INT_MAX ? INT_MAX
+                   : backlog         ? (int)backlog
+                                     : 1024) < 0) {
         r = -errno;
         close(fd);
         return r;
@@ -241,7 +245,7 @@ static int listener_fd(struct lb_worker *w,
     char key[96];
 
     if (!w->d->mw)
-        return lb_listen_socket(px, b, ret);
+        return lb_listen_socket(px, b, w->cfg->global.maxconn, ret);
     *ret = lb_mw_take_fd(w->d->mw, lb_mw_key_bind(key, sizeof(key), w->id, &b->addr));
     return *ret < 0 ? -ENOENT : 0;
 }

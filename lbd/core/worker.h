@@ -62,9 +62,14 @@ struct lb_worker {
 
 /* A listening socket for bind `b` of frontend `fe` as a worker makes it
  * (SO_REUSEPORT, the frontend's socket options), also used by the master
- * of lbd -W. 0 and *ret (owned by the caller, non-blocking, close-on-exec)
- * or a negative errno. */
-int lb_listen_socket(const struct lb_proxy *fe, const struct lb_bind *b, int *ret);
+ * of lbd -W. Its backlog, as HAProxy's: the bind's `backlog`, else the
+ * frontend's maxconn, else the global one `maxconn` (the kernel caps it at
+ * net.core.somaxconn). 0 and *ret (owned by the caller, non-blocking,
+ * close-on-exec) or a negative errno. */
+int lb_listen_socket(const struct lb_proxy *fe,
+                     const struct lb_bind *b,
+                     unsigned maxconn,
+                     int *ret);
 
 /* Create a worker and its listening sockets (bound now, so that an address
  * in use is an error at start, before any thread runs). Returns 0 or a

@@ -765,7 +765,8 @@ void lb_stats_info(struct lk_sb *sb, struct lb_daemon *d, int json)
 
 static void server_state_line(struct lk_sb *sb, const struct lb_server *s, uint64_t now)
 {
-    static const int op_state[LB_SRV_STATE_MAX] = {2, 0, 0, 3};
+    /* DRAIN is an admin flag in HAProxy: the server stays RUNNING (2) */
+    static const int op_state[LB_SRV_STATE_MAX] = {2, 0, 0, 2};
     char ip[LK_ADDR_STRLEN] = "-";
     int st = LD(s->state);
     /* HAProxy's admin flags: 0x01 forced MAINT, 0x08 forced DRAIN, 0x20

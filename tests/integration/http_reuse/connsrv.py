@@ -5,7 +5,7 @@ Every response carries X-Conn: PORT/CONN/NTH (the connection and the number
 of the request on it). Paths: /slow waits 300 ms before answering; /junk
 answers, then writes junk bytes on the idle connection 100 ms later; /close
 answers, then closes the connection 100 ms later; /ntlm answers 401 with
-"WWW-Authenticate: NTLM"."""
+"WWW-Authenticate: NTLM"; /drop closes the connection without an answer."""
 import socket
 import sys
 import threading
@@ -48,6 +48,8 @@ def serve(conn, port):
                 f.read(n)
             nth += 1
             path = rl[1]
+            if path.startswith("/drop"):
+                return
             if path.startswith("/slow"):
                 time.sleep(0.3)
             body = b"ok %d/%d/%d\n" % (port, cid, nth)

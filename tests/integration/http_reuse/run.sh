@@ -27,9 +27,10 @@ declare -A SCRIPT=(
     [first]="A:GET:/ A:close sleep:0.1 B:GET:/ B:POST:/ B:close"
     [proven]="A:GET:/ A:GET:/ A:close sleep:0.1 B:POST:/ B:GET:/"
     [rr]="A:GET:/ A:GET:/ A:GET:/ A:GET:/ B:GET:/ B:GET:/"
-    [junk]="A:GET:/junk sleep:0.4 A:GET:/ A:close B:GET:/junk B:close sleep:0.4 C:GET:/"
-    [close]="A:GET:/close sleep:0.4 A:POST:/ A:GET:/"
+    [junk]="A:GET:/junk sleep:0.8 A:GET:/ A:close B:GET:/junk B:close sleep:0.8 C:GET:/"
+    [close]="A:GET:/close sleep:0.8 A:POST:/ A:GET:/"
     [ntlm]="A:GET:/ntlm B:GET:/ B:GET:/ B:GET:/ A:GET:/ntlm"
+    [drop]="A:GET:/ A:POST:/drop B:POST:/drop"
     [idle1]="A:GET:/ sleep:1.5 A:GET:/"
     [idle4]="A:GET:/ sleep:4.5 A:GET:/"
 )
@@ -41,7 +42,8 @@ scen() {
     max1) echo "seq conc rr" ;;
     purge1s) echo "idle1 idle4" ;;
     stat) echo "seq first conc proven" ;; # no purge: "show stat" compared after
-    *) echo "$ALL" ;;
+    saferetry) echo "$ALL" ;;
+    *) echo "$ALL drop" ;;
     esac
 }
 n=0

@@ -183,16 +183,17 @@ s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
 s.sendall(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
 s.recv(4096)
 print("connected", flush=True)
-time.sleep(4)
+time.sleep(15)
 PY
 HOLD=$!
-wait_file "$T/hold.txt"; sleep 0.3
+# the redirection creates the file at once: wait for the answer itself
+for i in $(seq 1 100); do grep -q connected "$T/hold.txt" && break; sleep 0.05; done
 kill -USR2 "$MASTER"; wait_reload 22
 proc=$(cli "$T/master.sock" "show proc")
 echo "$proc"
 check "show proc: old worker draining, 1 reload old" \
   bash -c "grep -A1 -x '# old workers' <<< '$proc' | grep -qE '^[0-9]+ +worker +1 '"
-wait "$HOLD" || true
+kill "$HOLD" 2>/dev/null || true; wait "$HOLD" 2>/dev/null || true
 for i in $(seq 1 60); do cli "$T/master.sock" "show proc" 2>/dev/null | grep -qx '# old workers' || break; sleep 0.1; done
 check "the old worker exits once its connection is done" \
   bash -c "! echo 'show proc' | socat -t 5 - UNIX-CONNECT:$T/master.sock | grep -qx '# old workers'"

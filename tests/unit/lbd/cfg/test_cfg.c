@@ -46,6 +46,8 @@ static const struct err_case err_cases[] = {
     {FE_BE "  mode udp\n", "mode: expected 'tcp' or 'http', got 'udp'"},
     {FE_BE "  balance rdp-cookie\n", "balance: unknown algorithm 'rdp-cookie'"},
     {FE_BE "  balance random(0)\n", "balance random: expected 'random(<draws>)'"},
+    {FE_BE "  load-server-state-from-file all\n",
+     "load-server-state-from-file: expected 'global', 'local' or 'none'"},
     {FE_BE "  hash-type ring\n", "hash-type: expected 'map-based' or 'consistent'"},
     {FE_BE "  hash-type consistent fnv\n", "hash-type: unknown hash function 'fnv'"},
     {FE_BE "  hash-type consistent sdbm mix\n", "hash-type: unknown modifier 'mix'"},
