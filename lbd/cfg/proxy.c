@@ -88,6 +88,12 @@ static int inherit(struct lb_proxy *px, const struct lb_proxy *def)
         (!(px->logfmt_text = strdup(def->logfmt_text)) ||
          lb_lfmt_parse_log(px->logfmt_text, &px->logfmt, NULL) < 0))
         return -ENOMEM;
+    if (def->uidfmt_text && (px->cap & LB_CAP_FE) &&
+        (!(px->uidfmt_text = strdup(def->uidfmt_text)) ||
+         lb_lfmt_parse_log(px->uidfmt_text, &px->uidfmt, NULL) < 0))
+        return -ENOMEM;
+    if (def->uidhdr && (px->cap & LB_CAP_FE) && !(px->uidhdr = strdup(def->uidhdr)))
+        return -ENOMEM;
     px->logfmt_file = def->logfmt_file;
     px->logfmt_line = def->logfmt_line;
     if (lb_check_cfg_inherit(px, def) < 0)
@@ -130,6 +136,9 @@ struct lb_proxy *lb_proxy_free(struct lb_proxy *px)
     lb_logtargets_free(px->logs);
     lb_lfmt_free(px->logfmt);
     free(px->logfmt_text);
+    lb_lfmt_free(px->uidfmt);
+    free(px->uidfmt_text);
+    free(px->uidhdr);
     strv_free(px->stats.auth, px->stats.nauth);
     px->chk = lb_check_cfg_free(px->chk);
     lb_http_px_free(px->http);
@@ -657,6 +666,44 @@ static int kw_log_format(int argc, char **argv, void *vctx, char **err)
     return set_log_format(ctx, argv[1], err);
 }
 
+/* unique-id-format FMT: each request's ID (%ID, unique-id-header). */
+static int kw_uid_format(int argc, char **argv, void *vctx, char **err)
+{
+    struct lb_cfgctx *ctx = vctx;
+    struct lb_lfmt *f = NULL;
+    char *msg = NULL, *text;
+    int r;
+
+    r = lb_lfmt_parse_log(argv[1], &f, &msg);
+    if (r < 0) {
+        r = lb_cfg_fail(ctx, err, "unique-id-format: %s", msg ? msg : "out of memory");
+        free(msg);
+        return r;
+    }
+    if (!(text = strdup(argv[1]))) {
+        lb_lfmt_free(f);
+        return lb_cfg_fail(ctx, err, "out of memory");
+    }
+    lb_lfmt_free(ctx->px->uidfmt);
+    free(ctx->px->uidfmt_text);
+    ctx->px->uidfmt = f;
+    ctx->px->uidfmt_text = text;
+    return 0;
+}
+
+/* unique-id-header NAME: the ID is sent to the server in that field. */
+static int kw_uid_header(int argc, char **argv, void *vctx, char **err)
+{
+    struct lb_cfgctx *ctx = vctx;
+    char *h;
+
+    if (asprintf(&h, "%s: ", argv[1]) < 0)
+        return lb_cfg_fail(ctx, err, "out of memory");
+    free(ctx->px->uidhdr);
+    ctx->px->uidhdr = h;
+    return 0;
+}
+
 static int stats_auth(struct lb_cfgctx *ctx, const char *v, char **err)
 {
     if (!strchr(v, ':') || v[0] == ':')
@@ -780,6 +827,8 @@ const struct lk_cfgkw lb_proxy_kws[] = {
     {"maxconn", kw_count, 1, 1, D | F},
     {"log", kw_log, 1, 6, D | FB},
     {"log-format", kw_log_format, 1, 1, D | FB},
+    {"unique-id-format", kw_uid_format, 1, 1, D | F},
+    {"unique-id-header", kw_uid_header, 1, 1, D | F},
     {"stats", kw_stats, 1, -1, D | FB},
     {"http-check", kw_httpcheck, 1, -1, D | B},
     {"tcp-check", kw_tcpcheck, 1, -1, D | B},

@@ -288,6 +288,9 @@ struct lb_proxy {
     const char *logfmt_file; /* where it was written */
     unsigned logfmt_line;
     _Atomic uint64_t log_count; /* lines logged (%lc) */
+    char *uidfmt_text;          /* "unique-id-format", as written */
+    struct lb_lfmt *uidfmt;     /* its parsed form, or NULL */
+    char *uidhdr;               /* "unique-id-header NAME": "NAME: ", or NULL */
     struct lb_stats_cfg stats;
     struct lb_http_px *http;  /* rules and http settings: lbd/cfg/http_cfg.h */
     struct lb_stktable *stk;  /* its stick-table, or NULL (lbd/core/stktable.h) */

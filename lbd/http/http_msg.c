@@ -163,6 +163,8 @@ int lb_http_build_request(char *out,
         PUTS(&w, " HTTP/1.0\r\n");
     put_fields(&w, buf, m, e->upgrade, e->drop_cookie, e->drop_cookie_len, e->drop_field);
     put_connection(&w, e->upgrade, e->conn_close, e->conn_ka);
+    if (e->uid_field && e->uid)
+        add_field(&w, e->uid_field, e->uid);
     if (e->xff) {
         lk_addr_ip_str(e->xff, ip, sizeof(ip));
         add_field(&w, "X-Forwarded-For: ", ip);

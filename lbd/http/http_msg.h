@@ -32,7 +32,9 @@ struct lb_req_edit {
     int conn_ka;               /* add "Connection: keep-alive" (HTTP/1.0 request) */
     int upgrade;               /* keep Upgrade, add "Connection: upgrade" */
     const struct lk_addr *xff; /* add "X-Forwarded-For: <ip>" when set */
-    const char *drop_cookie;   /* remove this cookie from Cookie fields */
+    const char *uid_field;     /* unique-id-header: "Name: " to add with uid, or NULL */
+    const char *uid;
+    const char *drop_cookie; /* remove this cookie from Cookie fields */
     size_t drop_cookie_len;
     const char *drop_field; /* remove fields of this name (compression offload) */
 };

@@ -116,6 +116,9 @@ struct hsess {
     struct lb_server *tried[MAX_TRIED];
     uint16_t reqline_len;
     char reqline[REQLINE_MAX];
+    uint8_t has_uid, has_reqid; /* this request's unique-id and %rt, once made */
+    uint64_t reqid;
+    char uid[128];
     char setck[256];
     struct http1_msg req, rsp;
 };
@@ -223,6 +226,48 @@ static void log_txn(struct hsess *s)
     }
     if (!s->logged)
         emit_log(s, 0);
+    s->has_uid = s->has_reqid = 0; /* the next request makes its own */
+}
+
+/* This request's number (%rt), taken when first asked. */
+static uint64_t txn_reqid(struct hsess *s)
+{
+    if (!s->has_reqid) {
+        s->reqid = lb_lfmt_next_reqid();
+        s->has_reqid = 1;
+    }
+    return s->reqid;
+}
+
+/* This request's unique-id-format value, made when first asked (the
+ * header, the log), or NULL without one. */
+static const char *txn_uid(struct hsess *s)
+{
+    struct lb_httplog_rec r;
+    struct lb_logrec lr;
+    struct lb_smp_ctx c;
+    size_t n;
+
+    if (!s->fe->uidfmt)
+        return NULL;
+    if (s->has_uid)
+        return s->uid;
+    memset(&r, 0, sizeof(r));
+    memset(&lr, 0, sizeof(lr));
+    r.client = &s->cli;
+    r.date_wall_us = s->t_req_wall;
+    r.frontend = s->fe->name;
+    r.reqline = s->reqline;
+    r.reqline_len = s->reqline_len;
+    lr.h = &r;
+    lr.ti = s->t_req > s->t_idle ? (int64_t)(s->t_req - s->t_idle) : 0;
+    lr.reqid = txn_reqid(s);
+    smp_init(s, &c);
+    c.rq = NULL;
+    n = lb_lfmt_render_log(s->fe->uidfmt, &c, &lr, s->uid, sizeof(s->uid) - 1);
+    s->uid[n] = 0;
+    s->has_uid = 1;
+    return s->uid;
 }
 
 /* The frontend's log-format line for record r (lbd/http/lfmt.h). */
@@ -247,7 +292,8 @@ static size_t lfmt_line(struct hsess *s,
     if (s->fe->http && s->fe->http->ncaprsp)
         lr.caprsp = caps + nreq, lr.ncaprsp = nrsp;
     lr.log_count = atomic_fetch_add_explicit(&s->fe->log_count, 1, memory_order_relaxed);
-    lr.reqid = lb_lfmt_next_reqid();
+    lr.reqid = txn_reqid(s);
+    lr.unique_id = txn_uid(s);
     smp_init(s, &c);
     c.rq = NULL; /* the heads are not for log-format samples (as HAProxy) */
     return lb_lfmt_render_log(s->fe->logfmt, &c, &lr, out, cap);
@@ -1113,6 +1159,8 @@ static int build_request(struct hsess *s)
     e.conn_ka = !s->srv_close && s->req.version == 0;
     e.upgrade = s->upgrade;
     e.xff = (opts(s) & LB_OPT_FORWARDFOR) ? &s->cli : NULL;
+    e.uid_field = s->fe->uidhdr;
+    e.uid = s->fe->uidhdr ? txn_uid(s) : NULL;
     if (bh && bh->cookie && (bh->cookie_flags & LB_COOKIE_INDIRECT)) {
         e.drop_cookie = bh->cookie;
         e.drop_cookie_len = bh->cookie_len;

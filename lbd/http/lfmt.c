@@ -204,8 +204,8 @@ static int add_var(struct lb_lfmt *f, const char **sp, uint8_t flags, char **err
     struct part *p;
     size_t i, n;
 
-    for (n = 0;
-         s[n] && (s[n] == '_' || (s[n] >= 'a' && s[n] <= 'z') || (s[n] >= 'A' && s[n] <= 'Z')); n++)
+    /* a name is letters only, as HAProxy reads it: "%cp_%fi" is %cp, "_", %fi */
+    for (n = 0; s[n] && ((s[n] >= 'a' && s[n] <= 'z') || (s[n] >= 'A' && s[n] <= 'Z')); n++)
         ;
     for (i = 0; i < LK_ARRAY_SIZE(vars); i++)
         if (strlen(vars[i].name) == n && strncmp(vars[i].name, s, n) == 0 &&
@@ -475,11 +475,13 @@ static size_t put_cstr(char *out, size_t at, size_t cap, const char *s, uint8_t 
     return put_str(out, at, cap, s, s ? strlen(s) : 0, fl);
 }
 
-/* A number; +X (hexadecimal) only where HAProxy honours it (hex set). */
+/* A number; in hexadecimal padded to `hex` digits when not 0 (+X, only
+ * where HAProxy honours it). */
 static size_t put_num(char *out, size_t at, size_t cap, int64_t v, const char *prefix, int hex)
 {
     char buf[32];
-    int n = hex ? snprintf(buf, sizeof(buf), "%s%llX", prefix, (unsigned long long)v)
+    /* HAProxy pads: %Ts to 8 digits, %rt and %pid to 4 */
+    int n = hex ? snprintf(buf, sizeof(buf), "%s%0*llX", prefix, hex, (unsigned long long)v)
                 : snprintf(buf, sizeof(buf), "%s%lld", prefix, (long long)v);
 
     return put(out, at, cap, buf, lb_tlog_clamp(n, sizeof(buf)));
@@ -767,7 +769,7 @@ static size_t put_logvar(char *out,
         w = r->h ? r->h->date_wall_us : w;
         return put_date(out, at, cap, w, p->kind == P_TRG, p->kind == P_TR);
     case P_TS:
-        return put_num(out, at, cap, (int64_t)(w / 1000000), "", p->flags & F_HEX);
+        return put_num(out, at, cap, (int64_t)(w / 1000000), "", (p->flags & F_HEX) ? 8 : 0);
     case P_MS: {
         char b[8];
         int n = snprintf(b, sizeof(b), "%03u", (unsigned)(w / 1000 % 1000));
@@ -809,9 +811,9 @@ static size_t put_logvar(char *out,
     case P_ID:
         return put_cstr(out, at, cap, r->unique_id, p->flags);
     case P_PID:
-        return put_num(out, at, cap, (int64_t)getpid(), "", p->flags & F_HEX);
+        return put_num(out, at, cap, (int64_t)getpid(), "", (p->flags & F_HEX) ? 4 : 0);
     case P_RT:
-        return put_num(out, at, cap, (int64_t)r->reqid, "", p->flags & F_HEX);
+        return put_num(out, at, cap, (int64_t)r->reqid, "", (p->flags & F_HEX) ? 4 : 0);
     case P_LC:
         return put_num(out, at, cap, (int64_t)r->log_count, "", 0);
     case P_AC:

@@ -32,6 +32,7 @@ defaults
     timeout server 5s
 frontend fe
     bind 127.0.0.1:$3
+${EXTRA:-}
 $( [ "$1" = http ] && printf '    capture request header X-Tag len 8\n    capture response header X-Srv len 4\n    use_backend none if { path /none }\n' )
     default_backend be
 backend be
@@ -55,9 +56,10 @@ run_case() { # NAME MODE FORMAT TAG MASK [QUOTE]
     mkdir -p "$T/$name.run"
     bg "$LBD" -f "$T/$name.lbd.cfg" -R "$T/$name.run" > "$T/$name.lbd.log" 2>&1
     wait_listen "$PL"; wait_listen "$PH"
+    PL_LAST=$PL PH_LAST=$PH
     for p in "$PH" "$PL"; do # the same requests, in the same order
         if [ "$mode" = http ]; then
-            curl -s -m 5 -o /dev/null -H 'X-Tag: a"b|c{d}' "http://127.0.0.1:$p/a/b?x=1&y=%41" || true
+            curl -s -m 5 -o "$T/$name.$p.body" -H 'X-Tag: a"b|c{d}' "http://127.0.0.1:$p/a/b?x=1&y=%41" || true
             curl -s -m 5 -o /dev/null "http://127.0.0.1:$p/none?x=1&y=%41" || true
             curl -s -m 5 -o /dev/null -d 'hello' "http://127.0.0.1:$p/post?x=1&y=%41" || true
         else
@@ -80,6 +82,19 @@ run_case httplog http "$F_HTTPLOG" HL 4,5,6,7,8,9,10,11,12,13,14,15,17
 run_case json http "$F_JSON" '{"t":"JS"' 0,5,6,7,8,9,10,11,13,14,15,16,17,18,19,20 "'"
 run_case clf http "$F_CLF" CLF 4,5,6,7,8,9,15,16,17,18,19,20,21,22
 run_case optclf http clf 127 4,5,6,7,8,9,15,16,17,18,19,20,21,22
+# unique-id-format / unique-id-header as real files write them: the ID in
+# the log line and in the request the server gets
+EXTRA='    unique-id-format %{+X}o%ci:%cp_%fi:%fp_%Ts_%rt:%pid
+    unique-id-header X-Unique-ID' \
+    run_case uid http 'ID %ID %{+Q}ID %ci' ID hex
+ids() { python3 -c 'import json,sys; h=dict(json.load(open(sys.argv[1]))["headers"]); print(h.get("x-unique-id", "none"))' "$1"; }
+lid=$(ids "$T/uid.$PL_LAST.body"); hid=$(ids "$T/uid.$PH_LAST.body")
+echo "unique-id seen by the server: lbd $lid, haproxy $hid"
+shape() { sed -E 's/[0-9A-F]+/H/g' <<< "$1"; }
+check "uid: the server gets X-Unique-ID from lbd" test "$lid" != none
+expect_eq "uid: same shape as HAProxy's" "$(shape "$lid")" "$(shape "$hid")"
+expect_eq "uid: client IP part as HAProxy's" "${lid%%:*}" "${hid%%:*}"
+check "uid: lbd logs the ID the server got" grep -q "ID $lid \"$lid\" 127.0.0.1" "$T/uid.lbd.syslog"
 run_case tcplog tcp "$F_TCPLOG" TL 4,5,6,7,8,9,10,11,12,13
 run_case tcpx tcp "$F_TCPX" TX 17,18,19,20
 

@@ -10,7 +10,10 @@
 #  advert) -> FRR is master again within its skew time.
 # Each side must accept the other's adverts (FRR's adverRx grows, vrrpd
 # counts no checksum or other drops) and the client must reach whichever
-# node is master through the VIP.
+# node is master through the VIP. Then the same over IPv6 (VRID 52, VRRPv3
+# to ff02::12 from link-local addresses; FRR's VIP on a second macvlan):
+# FRR master, vrrpd follows its link-local; FRR stops -> vrrpd takes the
+# IPv6 VIP and the client reaches it; FRR back at 50 stays backup.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../vrrp_common.sh"
 need_root
@@ -103,7 +106,7 @@ start_vr() {
   bg ip netns exec "$NSA" "$VRRPD" -f "$T/vr.conf" -R "$T/ra" 2>>"$T/vr.log"; VR=$!
   wait_sock "$T/ra/vrrpd.sock" 5
 }
-stop_vr() { kill -TERM "$VR"; for i in $(seq 1 100); do kill -0 "$VR" 2>/dev/null || return 0; sleep 0.05; done; return 1; }
+stop_vr() { kill -TERM "$VR" 2>/dev/null || true; for i in $(seq 1 100); do kill -0 "$VR" 2>/dev/null || return 0; sleep 0.05; done; return 1; }
 
 # ---- FRR (150) master, vrrpd (100) backup ------------------------------
 frr_conf 150
@@ -162,4 +165,66 @@ echo "FRR master $((t1 - t0)) ms after vrrpd exited (FRR skew time $(frr_v4 'v["
 check "FRR took over well before its master-down interval" [ $((t1 - t0)) -lt 2500 ]
 check "vrrpd removed its VIP on exit" wait_novip "$NSA" 2000
 check "the client reaches FRR's node" client_sees b
+
+# ---- IPv6: VRID 52, VRRPv3 over IPv6 ------------------------------------
+# FRR (150) master, vrrpd (100) backup; FRR stopped -> vrrpd takes the IPv6
+# VIP; FRR back at 50 -> backup behind vrrpd, hearing its adverts
+stop_frr
+stop_vr || true
+VIP6=fd00:77::100
+for n in a:21 b:22 c:30; do
+  ip netns exec "${P}${n%:*}" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.eth0.accept_dad=0
+  ip -n "${P}${n%:*}" addr add "fd00:77::${n#*:}/64" dev eth0 nodad
+done
+ip -n "$NSB" link add vrrp6-2-52 link eth0 type macvlan mode bridge
+ip -n "$NSB" link set dev vrrp6-2-52 address 00:00:5e:00:02:34 addrgenmode random
+ip -n "$NSB" addr add "$VIP6/64" dev vrrp6-2-52 nodad
+ip -n "$NSB" link set dev vrrp6-2-52 up
+mkdir -p "$T/www6-a"; echo a > "$T/www6-a/index.html"
+bg ip netns exec "$NSA" python3 -m http.server 8006 --bind :: --directory "$T/www6-a" >/dev/null 2>&1
+cat > "$FD/vrrpd.conf" <<CONF
+interface eth0
+ vrrp 52 version 3
+ vrrp 52 priority 150
+ vrrp 52 advertisement-interval 1000
+ vrrp 52 ipv6 $VIP6
+CONF
+chown frr:frr "$FD/vrrpd.conf"
+frr_v6() {
+  vtysh_b -c "show vrrp json" | python3 -c "import json,sys; v=[r for r in json.load(sys.stdin) if r['vrid']==52][0]['v6']; print($1)" 2>/dev/null || echo "?"
+}
+wait_frr6() { # STATUS TIMEOUT_S
+  local i
+  for i in $(seq 1 $(($2 * 10))); do [ "$(frr_v6 'v["status"]')" = "$1" ] && return 0; sleep 0.1; done
+  return 1
+}
+has_vip6() { ip -n "$1" -6 addr show dev eth0 | grep -q "inet6 $VIP6/"; }
+sed -e 's/virtual_router_id 51/virtual_router_id 52/' -e "s|$VIP/24|$VIP6/64|" "$T/vr.conf" > "$T/vr6.conf"
+cp "$T/vr6.conf" "$T/vr.conf"
+start_frr
+check "v6: FRR (150) becomes master" wait_frr6 Master 8
+start_vr
+check "v6: vrrpd is backup" wait_state "$T/ra" BACKUP 5
+sleep 2.5
+ll_b=$(ip -n "$NSB" -6 addr show dev vrrp6-2-52 scope link | awk '/inet6/ {sub("/.*","",$2); print $2}')
+expect_eq "v6: vrrpd follows FRR's link-local address on its macvlan" \
+  "$(vrrp_json "$T/ra" 'j["instances"][0]["master"]')" "$ll_b"
+expect_eq "v6: vrrpd dropped none of FRR's IPv6 adverts" \
+  "$(vrrp_json "$T/ra" 'sum(j["instances"][0]["counters"]["drops"].values())')" "0"
+check "v6: no IPv6 VIP on vrrpd's node" bash -c "! ip -n $NSA -6 addr show dev eth0 | grep -q 'inet6 $VIP6/'"
+stop_frr
+t0=$(date +%s%3N)
+for i in $(seq 1 120); do has_vip6 "$NSA" && break; sleep 0.05; done
+t1=$(date +%s%3N)
+check "v6: vrrpd takes the IPv6 VIP from FRR" has_vip6 "$NSA"
+echo "v6: vrrpd owns $VIP6 $((t1 - t0)) ms after FRR's vrrpd was stopped"
+check "v6: vrrpd is master" wait_state "$T/ra" MASTER 2
+check "v6: the client reaches vrrpd's node on the IPv6 VIP" \
+  bash -c "[ \"\$(ip netns exec $NSC curl -s -g --max-time 2 'http://[$VIP6]:8006/')\" = a ]"
+sed -i 's/priority 150/priority 50/' "$FD/vrrpd.conf"
+start_frr
+check "v6: FRR at 50 settles as backup behind vrrpd" wait_frr6 Backup 8
+rx0=$(frr_v6 'v["stats"]["adverRx"]'); sleep 2.2; rx1=$(frr_v6 'v["stats"]["adverRx"]')
+check "v6: FRR receives vrrpd's IPv6 adverts ($rx0 -> $rx1)" [ "$rx1" -ge $((rx0 + 2)) ]
+check "v6: vrrpd stays master" wait_state "$T/ra" MASTER 1
 finish
