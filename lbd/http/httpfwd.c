@@ -1272,6 +1272,23 @@ static void wait_req_step(struct hsess *s)
 
 /* ---- choosing a server and connecting ---- */
 
+/* use-server: the server of the first rule whose condition holds and
+ * whose server is usable (a down one is skipped, as HAProxy skips it
+ * without "option persist"); before stickiness and cookies. */
+static struct lb_server *use_server(struct hsess *s)
+{
+    const struct lb_switch *r;
+    struct lb_smp_ctx c;
+
+    if (!s->be->http || !s->be->http->usesrv)
+        return NULL;
+    smp_init(s, &c);
+    for (r = s->be->http->usesrv; r; r = r->next)
+        if (lb_cond_eval(r->cond, &c) && lb_server_usable(r->srv) && lb_server_take(r->srv) == 0)
+            return r->srv;
+    return NULL;
+}
+
 /* Persistence: the server named by the request's cookie, if usable. */
 static struct lb_server *cookie_server(struct hsess *s)
 {
@@ -1455,9 +1472,12 @@ static void assign(struct hsess *s)
     struct lb_smp_ctx c;
     int full = 0;
 
+    if (s->attempts == 0)
+        srv = use_server(s);
     if (sticks) {
         smp_init(s, &c);
-        srv = stick_server(s, &c);
+        if (!srv)
+            srv = stick_server(s, &c);
     }
     if (!srv && s->attempts == 0)
         srv = cookie_server(s);
