@@ -412,6 +412,17 @@ static int kw_hash_type(int argc, char **argv, void *vctx, char **err)
     return 0;
 }
 
+/* fullconn only drives minconn's dynamic limit, which lbd does not have
+ * yet: refused by name rather than accepted and ignored */
+static int kw_fullconn(int argc, char **argv, void *vctx, char **err)
+{
+    (void)argc;
+    (void)argv;
+    return lb_cfg_fail((struct lb_cfgctx *)vctx, err,
+                       "'fullconn' is not implemented by lbd yet (it sets the backend load at "
+                       "which 'minconn' servers reach 'maxconn'); remove it");
+}
+
 /* hash-balance-factor N: 0 (off) or at least 100, as HAProxy 2.6 checks */
 static int kw_hash_balance_factor(int argc, char **argv, void *vctx, char **err)
 {
@@ -829,6 +840,7 @@ const struct lk_cfgkw lb_proxy_kws[] = {
     {"balance", kw_balance, 1, -1, D | B},
     {"hash-type", kw_hash_type, 1, 3, D | B},
     {"hash-balance-factor", kw_hash_balance_factor, 1, 1, D | B},
+    {"fullconn", kw_fullconn, 1, 1, D | B},
     {"load-server-state-from-file", lb_srvstate_kw_load, 1, 1, D | B},
     {"server-state-file-name", lb_srvstate_kw_name, 0, 1, D | B},
     {"server", kw_server, 1, -1, B},
