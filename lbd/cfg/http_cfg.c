@@ -552,20 +552,20 @@ static int kw_errpages(int argc, char **argv, void *vctx, char **err)
     struct lb_cfgctx *ctx = vctx;
     struct lb_http_px *h = http_of(ctx);
     size_t bs = ctx->cfg->global.bufsize ? ctx->cfg->global.bufsize : 16384;
+    struct lb_errsrc src = {bs, h ? h->acls : NULL, ctx->file, ctx->line};
     char *msg = NULL;
     int r;
 
     if (!h)
         return fail(ctx, err, -ENOMEM, NULL);
     if (strcmp(argv[0], "errorfile") == 0)
-        r = lb_errpages_errorfile(&h->errpages, argc, argv, bs, ctx->file, ctx->line, &msg);
+        r = lb_errpages_errorfile(&h->errpages, argc, argv, &src, &msg);
     else if (strcmp(argv[0], "errorfiles") == 0)
-        r = lb_errpages_errorfiles(&h->errpages, argc, argv, ctx->file, ctx->line, &msg);
+        r = lb_errpages_errorfiles(&h->errpages, argc, argv, &src, &msg);
     else if (strncmp(argv[0], "errorloc", 8) == 0)
         r = lb_errpages_errorloc(&h->errpages, argc, argv, &msg);
     else if (strcmp(argv[0], "http-error") == 0)
-        r = lb_errpages_http_error(&h->errpages, h->acls, argc, argv, bs, ctx->file, ctx->line,
-                                   &msg);
+        r = lb_errpages_http_error(&h->errpages, argc, argv, &src, &msg);
     else if ((r = lb_comp_kw(&h->comp, (ctx->px->cap & LB_CAP_DEF) != 0, argc, argv, ctx->file,
                              ctx->line, &msg)) == 1)
         r = LK_CFG_WARN; /* compression's warning, logged */

@@ -125,7 +125,17 @@ struct lb_timeouts {
 };
 
 enum lb_log_kind { LB_LOG_FD = 0, LB_LOG_UNIX, LB_LOG_UDP, LB_LOG_KIND_MAX };
-enum lb_log_format { LB_LOGF_RFC3164 = 0, LB_LOGF_RFC5424, LB_LOGF_RAW, LB_LOGF_MAX };
+/* In the order of their names in lbd/cfg/cfg.c's log_options(). */
+enum lb_log_format {
+    LB_LOGF_RFC3164 = 0,
+    LB_LOGF_RFC5424,
+    LB_LOGF_RAW,
+    LB_LOGF_SHORT,    /* "<LEVEL>msg" */
+    LB_LOGF_PRIORITY, /* "<PRI>msg" */
+    LB_LOGF_TIMED,    /* "<LEVEL>ISO-DATE msg" */
+    LB_LOGF_ISO,      /* "ISO-DATE msg" */
+    LB_LOGF_MAX
+};
 
 struct lb_logtarget {
     struct lb_logtarget *next;
@@ -292,6 +302,7 @@ struct lb_proxy {
     char *uidfmt_text;          /* "unique-id-format", as written */
     struct lb_lfmt *uidfmt;     /* its parsed form, or NULL */
     char *uidhdr;               /* "unique-id-header NAME": "NAME: ", or NULL */
+    char *log_tag;              /* "log-tag": the syslog tag of its lines, or NULL (global's) */
     struct lb_stats_cfg stats;
     struct lb_http_px *http;  /* rules and http settings: lbd/cfg/http_cfg.h */
     struct lb_stktable *stk;  /* its stick-table, or NULL (lbd/core/stktable.h) */
@@ -333,6 +344,8 @@ struct lb_global {
     uint64_t hard_stop_after_ms;
     uint64_t stats_timeout_ms;
     struct lb_logtarget *logs;
+    char *log_tag;      /* "log-tag": the syslog tag, or NULL ("lbd") */
+    char *log_hostname; /* "log-send-hostname [NAME]": in rfc3164/5424 headers, or NULL */
     struct lb_sock_cfg *sockets;
     char *pidfile;
     uid_t uid;

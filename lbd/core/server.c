@@ -468,7 +468,25 @@ static int skw_init_addr(int argc, char **argv, void *v, char **err)
     return each_word(sc, argv[1], init_addr_method, err);
 }
 
+/* HAProxy keywords lbd does not implement yet: refused by name with what
+ * would differ, never accepted and ignored */
+static int skw_not_yet(int argc, char **argv, void *vctx, char **err)
+{
+    struct srvctx *sc = vctx;
+
+    (void)argc;
+    return lb_cfg_fail(sc->ctx, err,
+                       "'%s' is not implemented by lbd yet (%s); remove it (docs/lbd.md, "
+                       "keyword coverage)",
+                       argv[0],
+                       strcmp(argv[0], "slowstart") == 0
+                           ? "the server would take its full weight at once"
+                           : "the server would keep its maxconn at every backend load");
+}
+
 static const struct lk_cfgkw server_kws[] = {
+    {"slowstart", skw_not_yet, 1, 1, 0},
+    {"minconn", skw_not_yet, 1, 1, 0},
     {"agent-check", skw_agent, 0, 0, 0},
     {"no-agent-check", skw_agent, 0, 0, 0},
     {"agent-port", skw_num, 1, 1, 0},

@@ -1975,8 +1975,9 @@ static int comp_input(struct hsess *s, const uint8_t **ret, size_t *ret_n, int *
  * taken while output waits). */
 static int rsp_comp(struct hsess *s)
 {
+    struct lb_comp_chunk c;
     const uint8_t *in;
-    size_t n, used, off, len;
+    size_t n;
     ssize_t w;
     int end, r;
 
@@ -2004,21 +2005,23 @@ static int rsp_comp(struct hsess *s)
             finish(s, "PD", 1);
             return -1;
         }
-        r = lb_comp_stream_step(s->z, in, n, end, s->zbuf, s->w->bufsize, &used, &off, &len);
+        c.buf = s->zbuf;
+        c.cap = s->w->bufsize;
+        r = lb_comp_stream_step(s->z, in, n, end, &c);
         if (r < 0) {
             finish(s, "PD", 1);
             return -1;
         }
-        s->soff += (uint32_t)used;
+        s->soff += (uint32_t)c.used;
         if (s->rsp.body == HTTP1_BODY_CL)
-            s->rsp_left -= used;
-        else if (used)
-            http1_chunk_scan(in, used, &s->rsch); /* data bytes: only counted */
+            s->rsp_left -= c.used;
+        else if (c.used)
+            http1_chunk_scan(in, c.used, &s->rsch); /* data bytes: only counted */
         if (s->soff == s->slen)
             s->soff = s->slen = 0;
-        s->zoff = (uint32_t)off;
-        s->zlen = (uint32_t)(off + len);
-        if (!len && !used && r == 0)
+        s->zoff = (uint32_t)c.off;
+        s->zlen = (uint32_t)(c.off + c.len);
+        if (!c.len && !c.used && r == 0)
             return 0; /* waiting for the server */
     }
 }
@@ -2715,9 +2718,7 @@ void lb_http_session_start(struct lb_worker *w,
         lk_list_init(&s->parked);
     }
     if (!s || uv_poll_init(&w->loop, &s->cp, fd) < 0) {
-        free(s);
-        close(fd);
-        atomic_fetch_sub(&w->d->actconn, 1);
+        lb_worker_refuse(w, fd, s);
         return;
     }
     s->w = w;

@@ -944,17 +944,12 @@ void lb_tcp_session_start(struct lb_worker *w,
     if (!fe->default_backend && !(fe->http && fe->http->switching)) {
         /* nothing to forward to: closed, as HAProxy does */
         atomic_fetch_add(&fe->cum_conns, 1);
-        close(fd);
-        atomic_fetch_sub(&w->d->actconn, 1);
+        lb_worker_refuse(w, fd, NULL);
         return;
     }
     s = calloc(1, sizeof(*s));
     if (!s || uv_poll_init(&w->loop, &s->cp, fd) < 0) {
-        free(s);
-        close(fd);
-        /* give back the slot accept_cb() took, or global maxconn would
-         * shrink by one for every failed start (as lb_http_session_start) */
-        atomic_fetch_sub(&w->d->actconn, 1);
+        lb_worker_refuse(w, fd, s);
         return;
     }
     s->w = w;
