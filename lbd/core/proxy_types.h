@@ -187,7 +187,8 @@ struct lb_server {
     int observe;          /* "observe layer4|layer7": passive health (lbd/hc.c) */
     unsigned check_port;  /* "port N": health checks go to this port; 0: the traffic port */
     char check_addr[LK_ADDR_STRLEN]; /* "addr IP": checks go to this IP; "": the server's */
-    unsigned error_limit;            /* consecutive live-traffic failures before on-error; 0: 10 */
+    int send_proxy;       /* PROXY protocol version sent first (send-proxy[-v2]); 0: none */
+    unsigned error_limit; /* consecutive live-traffic failures before on-error; 0: 10 */
     /* mode http idle connections (lbd/http/http_conn.c): pool-max-conn
      * (-1: no limit, 0: none kept), pool-purge-delay (ms; 0: none kept),
      * pool-low-conn (idle ones kept beyond the estimated need) */

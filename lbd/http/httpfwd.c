@@ -1414,6 +1414,9 @@ static void open_conn(struct hsess *s)
     }
     /* never: the connection belongs to this client connection */
     s->sc->priv = reuse_mode(s) == LB_REUSE_NEVER;
+    /* send-proxy: the header names this client (HAProxy 2.6 hashes it
+     * into the connection's reuse key), so no other client may use it */
+    s->sc->priv |= s->srv->send_proxy != 0;
     s->state = H_CONNECT;
     s->progress++;
 }
@@ -2642,6 +2645,14 @@ static void on_client(uv_poll_t *p, int status, int events)
         run(s);
 }
 
+/* send-proxy[-v2]: the PROXY header, first on a new server connection,
+ * before the request (written from H_XFER on). */
+static int send_proxy_header(struct hsess *s, const struct lb_sconn *c)
+{
+    smp_dst(s);
+    return lb_server_send_proxy(s->srv, c->fd, &s->cli, s->has_loc ? &s->loc : NULL);
+}
+
 static void sconn_cb(struct lb_sconn *c, void *owner, int status, int events)
 {
     struct hsess *s = owner;
@@ -2651,6 +2662,8 @@ static void sconn_cb(struct lb_sconn *c, void *owner, int status, int events)
         err = lb_sconn_error(c);
         if (!err && status < 0)
             err = -ECONNREFUSED;
+        if (!err && s->srv->send_proxy)
+            err = send_proxy_header(s, c);
         if (err)
             conn_failed(s, err);
         else
