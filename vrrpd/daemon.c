@@ -2,6 +2,7 @@
 #include "vrrpd/daemon.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -334,7 +335,15 @@ int vr_daemon_run(struct vr_daemon *d)
     process_settings(d->cfg);
     limit_caps(d->cfg);
     /* before the instances start: the first Master hands over its will */
-    d->guard_fd = vr_guard_start();
+    char wills[PATH_MAX];
+
+    /* the wills file outlives vrrpd and its guard (systemd's ExecStopPost
+     * runs it, vrrpd --resign); one left by a run nobody cleaned up after
+     * is run now, before any instance starts */
+    snprintf(wills, sizeof(wills), "%s/vrrpd.wills", d->rundir);
+    if (vr_guard_resign(wills) > 0)
+        lk_log(LK_LOG_NOTICE, "%s: resigned for the masters of a vrrpd that was killed", wills);
+    d->guard_fd = vr_guard_start(wills);
     if (d->guard_fd < 0)
         lk_log(LK_LOG_WARNING, "no guard process (%s): a crash of vrrpd would leave its VIPs",
                strerror(-d->guard_fd));

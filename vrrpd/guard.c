@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -16,6 +17,14 @@
 
 #define GUARD_MAX_WILLS 64
 #define GUARD_FD        3
+#define WILLS_MAGIC     0x4c4b5731u /* "LKW1"; the file is only read by the same build */
+
+/* the wills file: a header, then the held wills, nothing else */
+struct wills_hdr {
+    uint32_t magic;
+    uint32_t size; /* sizeof(struct vr_guard_will): a file of another build is refused */
+    uint32_t count;
+};
 
 _Static_assert(sizeof(struct vr_guard_will) <= PIPE_BUF, "a will must be one atomic pipe write");
 
@@ -90,8 +99,49 @@ static void keep(struct vr_guard_will *wills, const struct vr_guard_will *w)
         *free_slot = *w;
 }
 
+/* A will read from the pipe or the file: its strings end inside it. */
+static void terminate(struct vr_guard_will *w)
+{
+    unsigned k;
+
+    w->name[sizeof(w->name) - 1] = '\0';
+    w->ifname[sizeof(w->ifname) - 1] = '\0';
+    for (k = 0; k < VR_GUARD_MAX_ROUTES; k++) {
+        w->rules[k].iif[IF_NAMESIZE - 1] = '\0';
+        w->rules[k].oif[IF_NAMESIZE - 1] = '\0';
+    }
+}
+
+/* Write the held wills to path (a temporary file renamed over it, so a
+ * reader never sees half a file). Errors are not fatal: the guard itself
+ * still acts on the pipe's EOF; the file only serves when the guard dies
+ * with vrrpd. */
+static void save(const char *path, const struct vr_guard_will *wills)
+{
+    struct wills_hdr h = {WILLS_MAGIC, sizeof(*wills), 0};
+    char tmp[PATH_MAX];
+    unsigned k;
+    FILE *f;
+
+    if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+        return;
+    for (k = 0; k < GUARD_MAX_WILLS; k++)
+        h.count += wills[k].name[0] != '\0';
+    f = fopen(tmp, "we");
+    if (!f)
+        return;
+    fwrite(&h, sizeof(h), 1, f);
+    for (k = 0; k < GUARD_MAX_WILLS; k++)
+        if (wills[k].name[0])
+            fwrite(&wills[k], sizeof(wills[k]), 1, f);
+    if (fclose(f) == 0)
+        rename(tmp, path);
+    else
+        unlink(tmp);
+}
+
 /* The child: read wills until EOF, then execute them. Never returns. */
-static void guard_main(void)
+static void guard_main(const char *path)
 {
     static struct vr_guard_will wills[GUARD_MAX_WILLS];
     struct vr_guard_will w;
@@ -104,21 +154,55 @@ static void guard_main(void)
             continue;
         if (n != (ssize_t)sizeof(w))
             break; /* EOF (vrrpd gone) or error: act */
-        w.name[sizeof(w.name) - 1] = '\0';
-        w.ifname[sizeof(w.ifname) - 1] = '\0';
-        for (k = 0; k < VR_GUARD_MAX_ROUTES; k++) {
-            w.rules[k].iif[IF_NAMESIZE - 1] = '\0';
-            w.rules[k].oif[IF_NAMESIZE - 1] = '\0';
-        }
+        terminate(&w);
         keep(wills, &w);
+        if (path)
+            save(path, wills);
     }
     for (k = 0; k < GUARD_MAX_WILLS; k++)
         if (wills[k].name[0])
             run_will(&wills[k]);
+    /* done: nothing is left for `vrrpd --resign` to do */
+    if (path)
+        unlink(path);
     _exit(0); /* not exit(): the parent's atexit handlers are not ours */
 }
 
-int vr_guard_start(void)
+int vr_guard_resign(const char *path)
+{
+    struct vr_guard_will w;
+    struct wills_hdr h;
+    unsigned k, ran = 0;
+    FILE *f = fopen(path, "re");
+    int r = 0;
+
+    if (!f)
+        return errno == ENOENT ? 0 : -errno;
+    if (fread(&h, sizeof(h), 1, f) != 1 || h.magic != WILLS_MAGIC || h.size != sizeof(w) ||
+        h.count > GUARD_MAX_WILLS) {
+        r = -EINVAL;
+        goto out;
+    }
+    for (k = 0; k < h.count; k++) {
+        if (fread(&w, sizeof(w), 1, f) != 1) {
+            r = -EINVAL;
+            goto out;
+        }
+        terminate(&w);
+        if (w.name[0] && !w.revoke) {
+            run_will(&w);
+            ran++;
+        }
+    }
+    r = (int)ran;
+out:
+    fclose(f);
+    if (r >= 0)
+        unlink(path);
+    return r;
+}
+
+int vr_guard_start(const char *path)
 {
     int p[2];
     pid_t pid;
@@ -142,7 +226,7 @@ int vr_guard_start(void)
             _exit(1);
         /* only the pipe: the guard must not hold vrrpd's sockets open */
         close_range(GUARD_FD + 1, ~0u, 0);
-        guard_main();
+        guard_main(path);
     }
     close(p[0]);
     return p[1];

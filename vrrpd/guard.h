@@ -66,8 +66,19 @@ void vr_guard_rule_opts(const struct vr_rule *r, struct vr_rule_opts *o);
 
 /* Fork the guard. Returns the write end of its pipe (close-on-exec) or a
  * negative errno. The caller owns the fd; closing it lets the guard run
- * the wills still held and exit. */
-int vr_guard_start(void);
+ * the wills still held and exit. path (may be NULL; copied by the fork)
+ * is the wills file: the guard rewrites it at each will and revocation
+ * and removes it once it has run them, so when vrrpd and its guard are
+ * killed together the file still holds what the masters left undone, for
+ * vr_guard_resign (systemd's ExecStopPost=vrrpd --resign). */
+int vr_guard_start(const char *path);
+
+/* `vrrpd --resign`: run the wills left in the file at path (priority-0
+ * advertisements, VIPs, routes and rules removed), then remove it. No file
+ * (the guard or a clean stop did it) is not an error. Returns the number
+ * of wills run, or a negative errno (-EINVAL: not a wills file of this
+ * build, left in place). */
+int vr_guard_resign(const char *path);
 
 /* Hand over (w->revoke == 0) or revoke a will. One write below PIPE_BUF,
  * so it is atomic. fd < 0 (no guard) is a no-op. 0 or a negative errno. */

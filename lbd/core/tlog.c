@@ -106,17 +106,25 @@ static size_t iso_date(char *out, size_t len)
 {
     struct timespec ts;
     struct tm tm;
-    char z[8];
+    char z[8], buf[128];
     int n;
 
     clock_gettime(CLOCK_REALTIME, &ts);
     localtime_r(&ts.tv_sec, &tm);
     if (strftime(z, sizeof(z), "%z", &tm) != 5)
         snprintf(z, sizeof(z), "+0000");
-    n = snprintf(out, len, "%04d-%02d-%02dT%02d:%02d:%02d.%06ld%.3s:%s", tm.tm_year + 1900,
+    /* into a buffer wide enough for any field values (gcc proves no
+     * truncation there), then as much as fits in out */
+    n = snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%06ld%.3s:%s", tm.tm_year + 1900,
                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000, z,
                  z + 3);
-    return lb_tlog_clamp(n, len);
+    if (n < 0 || !len)
+        return 0;
+    if ((size_t)n >= len)
+        n = (int)len - 1;
+    memcpy(out, buf, (size_t)n);
+    out[n] = '\0';
+    return (size_t)n;
 }
 
 /* Who a line says it comes from: the tag (log-tag) and the host name sent

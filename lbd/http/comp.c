@@ -188,6 +188,8 @@ static void pick_value(const struct lb_comp_cfg *c,
     for (; v < end; v = e + 1) {
         while (v < end && (*v == ' ' || *v == '\t'))
             v++;
+        if (v >= end) /* also tells gcc the length below is not negative */
+            break;
         e = memchr(v, ',', (size_t)(end - v));
         if (!e)
             e = end;

@@ -8,6 +8,9 @@
 # owned it, and asserts: VRRP v2 and v3 at advert_int 1: never both at once;
 # v3 at 0.1 s (Master_Down_Interval 0.34 s, below the 1 s minimum lifetime):
 # gone within 1.6 s (lifetime 1 s + 0.25 s + one 0.1 s renewal interval), the overlap reported. Before, the VIP stayed forever.
+# Last, v3 at 0.1 s with what vrrpd.service's ExecStopPost runs after such
+# a kill, `vrrpd --resign`: the wills the guard kept in RUNDIR/vrrpd.wills
+# (priority 0 sent, VIP removed) at once, so the peer takes over in ms.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../vrrp_common.sh"
 need_root
@@ -42,7 +45,7 @@ watch_move() {
   echo "$gone $peer $both"
 }
 
-for v in "2 1 strict" "3 1 strict" "3 0.1 bound"; do
+for v in "2 1 strict" "3 1 strict" "3 0.1 bound" "3 0.1 resign"; do
   set -- $v
   conf a 150 "$1" "$2"
   conf b 100 "$1" "$2"
@@ -62,6 +65,12 @@ for v in "2 1 strict" "3 1 strict" "3 0.1 bound"; do
     CL=$!
     sleep 0.$((RANDOM % 9 + 3))
     kill -9 $guard "$PID_A"
+    # what the unit's ExecStopPost does once systemd sees vrrpd gone
+    if [ "$3" = resign ]; then
+      wait "$PID_A" 2>/dev/null || true
+      check "v$1/$2 run $run: a wills file was left" test -s "$T/ra/vrrpd.wills"
+      ip netns exec "$NSA" "$VRRPD" --resign -R "$T/ra" 2>>"$T/a.log" &
+    fi
     read -r gone peer both < <(watch_move 8000)
     wait "$CL" || true
     read -r gap failed last < <(outage "$T/client.$v.$run")
@@ -70,7 +79,11 @@ for v in "2 1 strict" "3 1 strict" "3 0.1 bound"; do
     echo "v$1 advert_int $2 run $run: kill -9 of vrrpd and its guard -> VIP gone from the dead node after $gone ms, peer owns it after $peer ms, $both samples with both"
     check "v$1/$2 run $run: the VIP left the dead node" [ "$gone" -ge 0 ]
     check "v$1/$2 run $run: the peer took the VIP" [ "$peer" -ge 0 ]
-    if [ "$3" = strict ]; then
+    if [ "$3" = resign ]; then
+      check "v$1/$2 run $run: vrrpd --resign removed the VIP within 300 ms ($gone)" [ "$gone" -ge 0 -a "$gone" -lt 300 ]
+      check "v$1/$2 run $run: the peer took over on its priority 0 within 300 ms ($peer)" [ "$peer" -ge 0 -a "$peer" -lt 300 ]
+      check "v$1/$2 run $run: the wills file is gone" test ! -e "$T/ra/vrrpd.wills"
+    elif [ "$3" = strict ]; then
       expect_eq "v$1/$2 run $run: no sample with the VIP on both nodes" "$both" 0
     else
       check "v$1/$2 run $run: gone within 1600 ms" [ "$gone" -ge 0 -a "$gone" -lt 1600 ]
