@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/cfglex.h"
 #include "common/cmdsrv.h"
@@ -219,7 +220,8 @@ static int log_options(const struct lb_cfgctx *ctx,
                        struct lb_logtarget *t,
                        char **err)
 {
-    static const char *const fmts[] = {"rfc3164", "rfc5424", "raw"};
+    static const char *const fmts[] = {"rfc3164",  "rfc5424", "raw", "short",
+                                       "priority", "timed",   "iso"}; /* enum lb_log_format */
     uint64_t v;
     size_t k;
 
@@ -233,7 +235,9 @@ static int log_options(const struct lb_cfgctx *ctx,
                 if (strcmp(argv[*i + 1], fmts[k]) == 0)
                     break;
             if (k == LK_ARRAY_SIZE(fmts))
-                return lb_cfg_fail(ctx, err, "log: unsupported format '%s' (rfc3164, rfc5424, raw)",
+                return lb_cfg_fail(ctx, err,
+                                   "log: unsupported format '%s' (rfc3164, rfc5424, raw, short, "
+                                   "priority, timed, iso)",
                                    argv[*i + 1]);
             t->format = (enum lb_log_format)k;
         } else {
@@ -296,6 +300,33 @@ static int gbl_log(int argc, char **argv, void *vctx, char **err)
     struct lb_cfgctx *ctx = vctx;
 
     return lb_cfg_parse_log(ctx, argc, argv, &ctx->cfg->global.logs, err);
+}
+
+/* log-tag TAG (global and proxies: lbd/cfg/proxy.c) */
+static int gbl_log_tag(int argc, char **argv, void *vctx, char **err)
+{
+    struct lb_cfgctx *ctx = vctx;
+
+    free(ctx->cfg->global.log_tag);
+    if (!(ctx->cfg->global.log_tag = strdup(argv[1])))
+        return lb_cfg_fail(ctx, err, "out of memory");
+    return 0;
+}
+
+/* log-send-hostname [NAME]: the host name in the syslog header (this
+ * host's when NAME is not given, as in HAProxy). */
+static int gbl_log_hostname(int argc, char **argv, void *vctx, char **err)
+{
+    struct lb_cfgctx *ctx = vctx;
+    char host[256];
+
+    if (argc < 2 && gethostname(host, sizeof(host)) < 0)
+        return lb_cfg_fail(ctx, err, "log-send-hostname: gethostname: %s", strerror(errno));
+    host[sizeof(host) - 1] = 0;
+    free(ctx->cfg->global.log_hostname);
+    if (!(ctx->cfg->global.log_hostname = strdup(argc < 2 ? host : argv[1])))
+        return lb_cfg_fail(ctx, err, "out of memory");
+    return 0;
 }
 
 static int gbl_maxconn(int argc, char **argv, void *vctx, char **err)
@@ -662,7 +693,9 @@ static int gbl_nbproc(int argc, char **argv, void *vctx, char **err)
 }
 
 const struct lk_cfgkw lb_global_kws[] = {
-    {"log", gbl_log, 2, 6, 0},
+    {"log", gbl_log, 2, 8, 0},
+    {"log-tag", gbl_log_tag, 1, 1, 0},
+    {"log-send-hostname", gbl_log_hostname, 0, 1, 0},
     {"maxconn", gbl_maxconn, 1, 1, 0},
     {"nbthread", gbl_nbthread, 1, 1, 0},
     {"tune.bufsize", gbl_bufsize, 1, 1, 0},
@@ -1124,6 +1157,8 @@ struct lb_cfg *lb_cfg_free(struct lb_cfg *cfg)
     lb_resolvers_free_all(cfg->resolvers);
     lb_errsec_free_all(cfg->errsecs);
     free(cfg->global.pidfile);
+    free(cfg->global.log_tag);
+    free(cfg->global.log_hostname);
     free(cfg->global.node);
     free(cfg->global.description);
     free(cfg->global.chroot);

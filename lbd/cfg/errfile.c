@@ -137,9 +137,7 @@ static int check_msg(const char *kw, const char *path, char **d, size_t *len, ch
 
 int lb_errfile_load(const char *path,
                     int status,
-                    size_t bufsize,
-                    const char *file,
-                    unsigned line,
+                    const struct lb_errsrc *src,
                     struct lb_errmsg *ret,
                     char **err)
 {
@@ -147,15 +145,15 @@ int lb_errfile_load(const char *path,
     size_t len = 0;
     int trunc = 0, r;
 
-    r = read_all(path, bufsize, &data, &len, &trunc);
+    r = read_all(path, src->bufsize, &data, &len, &trunc);
     if (r == -ENOENT)
         return lk_cfg_err(err, "errorfile : error opening file '%s'.", path);
     if (r < 0)
         return lk_cfg_err(err, "errorfile : error reading file '%s'.", path);
     if (trunc) /* HAProxy keeps the first bufsize bytes and says so */
         lk_log(LK_LOG_WARNING,
-               "%s:%u: custom error message file '%s' larger than %zu bytes. Truncating.", file,
-               line, path, bufsize);
+               "%s:%u: custom error message file '%s' larger than %zu bytes. Truncating.",
+               src->file, src->line, path, src->bufsize);
     r = check_msg("errorfile", path, &data, &len, err);
     if (r < 0) {
         free(data);
@@ -199,9 +197,7 @@ static void slot_set(struct lb_errpages *pages,
 int lb_errpages_errorfile(struct lb_errpages *pages,
                           int argc,
                           char **argv,
-                          size_t bufsize,
-                          const char *file,
-                          unsigned line,
+                          const struct lb_errsrc *src,
                           char **err)
 {
     struct lb_errmsg m;
@@ -211,7 +207,7 @@ int lb_errpages_errorfile(struct lb_errpages *pages,
         return lk_cfg_err(err, "errorfile : expects <status_code> and <file> as arguments.");
     if ((r = code_arg("errorfile", argv[1], &status, err)) < 0)
         return r;
-    r = lb_errfile_load(argv[2], status, bufsize, file, line, &m, err);
+    r = lb_errfile_load(argv[2], status, src, &m, err);
     if (r < 0)
         return r;
     slot_set(pages, lb_errfile_idx(status), &m, NULL, ++pages->seq);
@@ -241,8 +237,7 @@ static struct lb_errref *ref_new(struct lb_errpages *pages,
 int lb_errpages_errorfiles(struct lb_errpages *pages,
                            int argc,
                            char **argv,
-                           const char *file,
-                           unsigned line,
+                           const struct lb_errsrc *src,
                            char **err)
 {
     int codes[LB_ERRFILE_N];
@@ -258,7 +253,7 @@ int lb_errpages_errorfiles(struct lb_errpages *pages,
         if (n < LB_ERRFILE_N)
             codes[n++] = c;
     }
-    if (!(ref = ref_new(pages, argv[1], file, line)))
+    if (!(ref = ref_new(pages, argv[1], src->file, src->line)))
         return -ENOMEM;
     memcpy(ref->codes, codes, n * sizeof(codes[0]));
     ref->ncodes = n;
@@ -271,9 +266,7 @@ static int http_error_msg(struct lb_errpages *pages,
                           int status,
                           int argc,
                           char **argv,
-                          size_t bufsize,
-                          const char *file,
-                          unsigned line,
+                          const struct lb_errsrc *src,
                           char **err)
 {
     int idx = lb_errfile_idx(status), i, r = 0;
@@ -286,13 +279,13 @@ static int http_error_msg(struct lb_errpages *pages,
             return 0;
         }
         if (strcmp(argv[i], "errorfile") == 0 && i + 1 < argc) {
-            if ((r = lb_errfile_load(argv[i + 1], status, bufsize, file, line, &m, err)) < 0)
+            if ((r = lb_errfile_load(argv[i + 1], status, src, &m, err)) < 0)
                 return r;
             slot_set(pages, idx, &m, NULL, ++pages->seq);
             return r;
         }
         if (strcmp(argv[i], "errorfiles") == 0 && i + 1 < argc) {
-            if (!(ref = ref_new(pages, argv[i + 1], file, line)))
+            if (!(ref = ref_new(pages, argv[i + 1], src->file, src->line)))
                 return -ENOMEM;
             ref->codes[0] = status;
             ref->ncodes = 1;
@@ -303,12 +296,9 @@ static int http_error_msg(struct lb_errpages *pages,
 }
 
 int lb_errpages_http_error(struct lb_errpages *pages,
-                           const struct lb_acl_set *acls,
                            int argc,
                            char **argv,
-                           size_t bufsize,
-                           const char *file,
-                           unsigned line,
+                           const struct lb_errsrc *src,
                            char **err)
 {
     struct lb_rule *reply = NULL;
@@ -323,11 +313,11 @@ int lb_errpages_http_error(struct lb_errpages *pages,
     if (lk_parse_uint(argv[2], 0, 999, &v) < 0 || lb_errfile_idx((int)v) < 0)
         return lk_cfg_err(err, "http-error: status code '%s' not handled.", argv[2]);
     status = (int)v;
-    r = http_error_msg(pages, status, argc, argv, bufsize, file, line, err);
+    r = http_error_msg(pages, status, argc, argv, src, err);
     if (r <= 0)
         return r;
     /* string, lf-string, file, hdr: a reply built when it is sent */
-    r = lb_rule_parse_reply(&reply, acls, argc, argv, err);
+    r = lb_rule_parse_reply(&reply, src->acls, argc, argv, err);
     if (r < 0)
         return r;
     slot_set(pages, lb_errfile_idx(status), NULL, reply, ++pages->seq);
@@ -494,12 +484,12 @@ int lb_errpages_errorloc(struct lb_errpages *pages, int argc, char **argv, char 
 static int es_errorfile(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
+    struct lb_errsrc src = {ctx->cfg->global.bufsize ? ctx->cfg->global.bufsize : 16384, NULL,
+                            ctx->file, ctx->line};
     char *msg = NULL;
     int r;
 
-    r = lb_errpages_errorfile(&ctx->es->pages, argc, argv,
-                              ctx->cfg->global.bufsize ? ctx->cfg->global.bufsize : 16384,
-                              ctx->file, ctx->line, &msg);
+    r = lb_errpages_errorfile(&ctx->es->pages, argc, argv, &src, &msg);
     if (r < 0) {
         r = lb_cfg_fail(ctx, err, "%s", msg ? msg : "out of memory");
         free(msg);

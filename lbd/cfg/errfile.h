@@ -19,8 +19,21 @@
 
 #include "common/cfgkw.h"
 
+struct lb_acl_set;
 struct lb_cfg;
 struct lb_rule;
+
+/* Where the keyword that reads a message stands: tune.bufsize (the most
+ * read of a file), the ACLs its lf-string samples may name (http-error
+ * only; NULL elsewhere) and its FILE:LINE, for the truncation warning and
+ * for `errorfiles` imports resolved later. Borrowed for the call; `file`
+ * is kept by an import, so it must live as long as the config. */
+struct lb_errsrc {
+    size_t bufsize;
+    const struct lb_acl_set *acls;
+    const char *file;
+    unsigned line;
+};
 
 /* A canned or configured error response: a complete HTTP message. */
 struct lb_errmsg {
@@ -61,14 +74,12 @@ struct lb_errsec {
 int lb_errfile_idx(int status);
 
 /* Read and validate FILE for status `status` into *ret (owned by the
- * caller). `bufsize` is tune.bufsize. Returns 0 (LK_CFG_WARN when it was
+ * caller). `src` gives tune.bufsize and the line. Returns 0 (LK_CFG_WARN when it was
  * truncated, the warning logged with file:line) or a negative errno with
  * HAProxy's message in *err. */
 int lb_errfile_load(const char *path,
                     int status,
-                    size_t bufsize,
-                    const char *file,
-                    unsigned line,
+                    const struct lb_errsrc *src,
                     struct lb_errmsg *ret,
                     char **err);
 
@@ -77,9 +88,7 @@ int lb_errfile_load(const char *path,
 int lb_errpages_errorfile(struct lb_errpages *pages,
                           int argc,
                           char **argv,
-                          size_t bufsize,
-                          const char *file,
-                          unsigned line,
+                          const struct lb_errsrc *src,
                           char **err);
 
 /* `errorfiles NAME [CODE...]`: recorded, imported by lb_errpages_resolve.
@@ -87,20 +96,15 @@ int lb_errpages_errorfile(struct lb_errpages *pages,
 int lb_errpages_errorfiles(struct lb_errpages *pages,
                            int argc,
                            char **argv,
-                           const char *file,
-                           unsigned line,
+                           const struct lb_errsrc *src,
                            char **err);
 
-/* `http-error status CODE ...`. `acls` for the lf-string samples. Returns
- * 0, LK_CFG_WARN or a negative errno with *err. */
-struct lb_acl_set;
+/* `http-error status CODE ...`. `src->acls` for the lf-string samples.
+ * Returns 0, LK_CFG_WARN or a negative errno with *err. */
 int lb_errpages_http_error(struct lb_errpages *pages,
-                           const struct lb_acl_set *acls,
                            int argc,
                            char **argv,
-                           size_t bufsize,
-                           const char *file,
-                           unsigned line,
+                           const struct lb_errsrc *src,
                            char **err);
 
 /* `errorloc|errorloc302|errorloc303 CODE URL`: a 302 (303) to URL for

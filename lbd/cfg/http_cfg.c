@@ -16,6 +16,7 @@
 #include "lbd/cfg/cfg.h"
 #include "lbd/cfg/http_cfg.h"
 #include "lbd/cfg/proxy.h"
+#include "lbd/core/server.h"
 #include "lbd/core/stktable.h"
 
 /* lbd's own error pages: HAProxy's layout (status line, no-cache, a small
@@ -126,6 +127,7 @@ struct lb_http_px *lb_http_px_free(struct lb_http_px *h)
     if (!h)
         return NULL;
     switch_free(h->switching);
+    switch_free(h->usesrv);
     lb_rule_list_free(h->reqrules);
     lb_rule_list_free(h->rsprules);
     lb_rule_list_free(h->afterrules);
@@ -260,6 +262,9 @@ static int kw_use_backend(int argc, char **argv, void *vctx, char **err)
     r->line = ctx->line;
     if (!(r->name = strdup(argv[1])))
         ret = -ENOMEM;
+    else if (strstr(argv[1], "%[") && argv[0][3] == '-')
+        ret = -EINVAL,
+        msg = strdup("use-server: a name built from samples is not supported by lbd");
     else if (strstr(argv[1], "%[")) /* a name built per request, from samples */
         ret = lb_lfmt_parse(argv[1], LB_SMP_USE_REQ, &r->dyn, &msg);
     if (ret == 0 && argc > 2)
@@ -271,7 +276,8 @@ static int kw_use_backend(int argc, char **argv, void *vctx, char **err)
         switch_free(r);
         return fail(ctx, err, ret, msg);
     }
-    for (tail = &h->switching; *tail; tail = &(*tail)->next)
+    /* use_backend or use-server (argv[0][3] is '_' or '-') */
+    for (tail = argv[0][3] == '-' ? &h->usesrv : &h->switching; *tail; tail = &(*tail)->next)
         ;
     *tail = r;
     return 0;
@@ -546,20 +552,20 @@ static int kw_errpages(int argc, char **argv, void *vctx, char **err)
     struct lb_cfgctx *ctx = vctx;
     struct lb_http_px *h = http_of(ctx);
     size_t bs = ctx->cfg->global.bufsize ? ctx->cfg->global.bufsize : 16384;
+    struct lb_errsrc src = {bs, h ? h->acls : NULL, ctx->file, ctx->line};
     char *msg = NULL;
     int r;
 
     if (!h)
         return fail(ctx, err, -ENOMEM, NULL);
     if (strcmp(argv[0], "errorfile") == 0)
-        r = lb_errpages_errorfile(&h->errpages, argc, argv, bs, ctx->file, ctx->line, &msg);
+        r = lb_errpages_errorfile(&h->errpages, argc, argv, &src, &msg);
     else if (strcmp(argv[0], "errorfiles") == 0)
-        r = lb_errpages_errorfiles(&h->errpages, argc, argv, ctx->file, ctx->line, &msg);
+        r = lb_errpages_errorfiles(&h->errpages, argc, argv, &src, &msg);
     else if (strncmp(argv[0], "errorloc", 8) == 0)
         r = lb_errpages_errorloc(&h->errpages, argc, argv, &msg);
     else if (strcmp(argv[0], "http-error") == 0)
-        r = lb_errpages_http_error(&h->errpages, h->acls, argc, argv, bs, ctx->file, ctx->line,
-                                   &msg);
+        r = lb_errpages_http_error(&h->errpages, argc, argv, &src, &msg);
     else if ((r = lb_comp_kw(&h->comp, (ctx->px->cap & LB_CAP_DEF) != 0, argc, argv, ctx->file,
                              ctx->line, &msg)) == 1)
         r = LK_CFG_WARN; /* compression's warning, logged */
@@ -696,6 +702,17 @@ static int resolve_proxy(struct lb_cfg *cfg, struct lb_proxy *px, char **err)
         lb_rule_resolve(h->tcp_content, cfg, px->stk, h->stick_file, h->stick_line, err) < 0 ||
         lb_stick_resolve(h->sticks, cfg, px->stk, h->stick_file, h->stick_line, err) < 0)
         ret = -EINVAL;
+    for (r = h->usesrv; r; r = r->next) {
+        r->srv = lb_server_find(px, r->name);
+        if (!r->srv || px->mode != LB_MODE_HTTP) {
+            lb_cfg_err_append(err,
+                              r->srv ? "%s:%u: %s '%s': use-server %s: supported in mode http "
+                                       "only by lbd"
+                                     : "%s:%u: %s '%s': use-server: no server '%s'",
+                              r->file, r->line, lb_proxy_kind(px), px->name, r->name);
+            ret = -EINVAL;
+        }
+    }
     for (r = h->switching; r; r = r->next) {
         if (r->dyn)
             continue; /* found per request (lbd/http/httpfwd.c route) */
@@ -734,6 +751,7 @@ int lb_http_cfg_resolve(struct lb_cfg *cfg, char **err)
 const struct lk_cfgkw lb_http_kws[] = {
     {"acl", kw_acl, 2, -1, FB},
     {"use_backend", kw_use_backend, 1, -1, F},
+    {"use-server", kw_use_backend, 1, -1, B},
     {"http-request", kw_http_request, 1, -1, D | FB},
     {"http-response", kw_http_response, 1, -1, D | FB},
     {"http-after-response", kw_http_after, 1, -1, D | FB},

@@ -50,13 +50,15 @@ struct lb_capture {
     unsigned len;
 };
 
-/* use_backend NAME [if|unless COND] */
+/* use_backend NAME [if|unless COND], and use-server NAME [if|unless COND]
+ * in a backend (srv set, be NULL) */
 struct lb_switch {
     struct lb_switch *next;
     struct lb_cond *cond; /* NULL: always */
     char *name;
-    struct lb_proxy *be; /* resolved after the whole file is read */
-    struct lb_lfmt *dyn; /* "use_backend %[...]": the name, per request */
+    struct lb_proxy *be;   /* resolved after the whole file is read */
+    struct lb_server *srv; /* use-server: resolved after the file too */
+    struct lb_lfmt *dyn;   /* "use_backend %[...]": the name, per request */
     const char *file;
     unsigned line;
 };
@@ -64,6 +66,7 @@ struct lb_switch {
 struct lb_http_px {
     struct lb_acl_set *acls;
     struct lb_switch *switching; /* use_backend, in order */
+    struct lb_switch *usesrv;    /* use-server, in order */
     struct lb_rule *reqrules;    /* http-request, in order */
     struct lb_rule *rsprules;    /* http-response, in order */
     struct lb_rule *afterrules;  /* http-after-response: every response, lbd's own too */

@@ -96,6 +96,8 @@ static int inherit(struct lb_proxy *px, const struct lb_proxy *def)
         return -ENOMEM;
     if (def->uidhdr && (px->cap & LB_CAP_FE) && !(px->uidhdr = strdup(def->uidhdr)))
         return -ENOMEM;
+    if (def->log_tag && !(px->log_tag = strdup(def->log_tag)))
+        return -ENOMEM;
     px->logfmt_file = def->logfmt_file;
     px->logfmt_line = def->logfmt_line;
     if (lb_check_cfg_inherit(px, def) < 0)
@@ -141,6 +143,7 @@ struct lb_proxy *lb_proxy_free(struct lb_proxy *px)
     lb_lfmt_free(px->uidfmt);
     free(px->uidfmt_text);
     free(px->uidhdr);
+    free(px->log_tag);
     strv_free(px->stats.auth, px->stats.nauth);
     px->chk = lb_check_cfg_free(px->chk);
     lb_http_px_free(px->http);
@@ -409,6 +412,17 @@ static int kw_hash_type(int argc, char **argv, void *vctx, char **err)
         p->avalanche = 1;
     }
     return 0;
+}
+
+/* fullconn only drives minconn's dynamic limit, which lbd does not have
+ * yet: refused by name rather than accepted and ignored */
+static int kw_fullconn(int argc, char **argv, void *vctx, char **err)
+{
+    (void)argc;
+    (void)argv;
+    return lb_cfg_fail((struct lb_cfgctx *)vctx, err,
+                       "'fullconn' is not implemented by lbd yet (it sets the backend load at "
+                       "which 'minconn' servers reach 'maxconn'); remove it");
 }
 
 /* hash-balance-factor N: 0 (off) or at least 100, as HAProxy 2.6 checks */
@@ -761,6 +775,17 @@ static int kw_log_format(int argc, char **argv, void *vctx, char **err)
     return set_log_format(ctx, argv[1], err);
 }
 
+/* log-tag TAG: this proxy's syslog tag, instead of the global one. */
+static int kw_log_tag(int argc, char **argv, void *vctx, char **err)
+{
+    struct lb_cfgctx *ctx = vctx;
+
+    free(ctx->px->log_tag);
+    if (!(ctx->px->log_tag = strdup(argv[1])))
+        return lb_cfg_fail(ctx, err, "out of memory");
+    return 0;
+}
+
 /* unique-id-format FMT: each request's ID (%ID, unique-id-header). */
 static int kw_uid_format(int argc, char **argv, void *vctx, char **err)
 {
@@ -910,6 +935,7 @@ const struct lk_cfgkw lb_proxy_kws[] = {
     {"balance", kw_balance, 1, -1, D | B},
     {"hash-type", kw_hash_type, 1, 3, D | B},
     {"hash-balance-factor", kw_hash_balance_factor, 1, 1, D | B},
+    {"fullconn", kw_fullconn, 1, 1, D | B},
     {"load-server-state-from-file", lb_srvstate_kw_load, 1, 1, D | B},
     {"server-state-file-name", lb_srvstate_kw_name, 0, 1, D | B},
     {"server", kw_server, 1, -1, B},
@@ -920,9 +946,10 @@ const struct lk_cfgkw lb_proxy_kws[] = {
     {"retries", kw_count, 1, 1, D | B},
     {"timeout", kw_timeout, 1, 2, D | FB},
     {"maxconn", kw_count, 1, 1, D | F},
-    {"log", kw_log, 1, 6, D | FB},
+    {"log", kw_log, 1, 8, D | FB},
     {"log-format", kw_log_format, 1, 1, D | FB},
     {"unique-id-format", kw_uid_format, 1, 1, D | F},
+    {"log-tag", kw_log_tag, 1, 1, D | FB},
     {"unique-id-header", kw_uid_header, 1, 1, D | F},
     {"stats", kw_stats, 1, -1, D | FB},
     {"http-check", kw_httpcheck, 1, -1, D | B},

@@ -125,7 +125,17 @@ struct lb_timeouts {
 };
 
 enum lb_log_kind { LB_LOG_FD = 0, LB_LOG_UNIX, LB_LOG_UDP, LB_LOG_KIND_MAX };
-enum lb_log_format { LB_LOGF_RFC3164 = 0, LB_LOGF_RFC5424, LB_LOGF_RAW, LB_LOGF_MAX };
+/* In the order of their names in lbd/cfg/cfg.c's log_options(). */
+enum lb_log_format {
+    LB_LOGF_RFC3164 = 0,
+    LB_LOGF_RFC5424,
+    LB_LOGF_RAW,
+    LB_LOGF_SHORT,    /* "<LEVEL>msg" */
+    LB_LOGF_PRIORITY, /* "<PRI>msg" */
+    LB_LOGF_TIMED,    /* "<LEVEL>ISO-DATE msg" */
+    LB_LOGF_ISO,      /* "ISO-DATE msg" */
+    LB_LOGF_MAX
+};
 
 struct lb_logtarget {
     struct lb_logtarget *next;
@@ -177,7 +187,8 @@ struct lb_server {
     int observe;          /* "observe layer4|layer7": passive health (lbd/hc.c) */
     unsigned check_port;  /* "port N": health checks go to this port; 0: the traffic port */
     char check_addr[LK_ADDR_STRLEN]; /* "addr IP": checks go to this IP; "": the server's */
-    unsigned error_limit;            /* consecutive live-traffic failures before on-error; 0: 10 */
+    int send_proxy;       /* PROXY protocol version sent first (send-proxy[-v2]); 0: none */
+    unsigned error_limit; /* consecutive live-traffic failures before on-error; 0: 10 */
     /* mode http idle connections (lbd/http/http_conn.c): pool-max-conn
      * (-1: no limit, 0: none kept), pool-purge-delay (ms; 0: none kept),
      * pool-low-conn (idle ones kept beyond the estimated need) */
@@ -302,6 +313,7 @@ struct lb_proxy {
     struct lb_lfmt *uidfmt;     /* its parsed form, or NULL */
     char *uidhdr;               /* "unique-id-header NAME": "NAME: ", or NULL */
     struct lb_fwdfor ff;        /* option forwardfor's arguments */
+    char *log_tag;              /* "log-tag": the syslog tag of its lines, or NULL (global's) */
     struct lb_stats_cfg stats;
     struct lb_http_px *http;  /* rules and http settings: lbd/cfg/http_cfg.h */
     struct lb_stktable *stk;  /* its stick-table, or NULL (lbd/core/stktable.h) */
@@ -343,6 +355,8 @@ struct lb_global {
     uint64_t hard_stop_after_ms;
     uint64_t stats_timeout_ms;
     struct lb_logtarget *logs;
+    char *log_tag;      /* "log-tag": the syslog tag, or NULL ("lbd") */
+    char *log_hostname; /* "log-send-hostname [NAME]": in rfc3164/5424 headers, or NULL */
     struct lb_sock_cfg *sockets;
     char *pidfile;
     uid_t uid;

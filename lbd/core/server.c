@@ -6,12 +6,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "common/cfglex.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "lbd/cfg/cfg.h"
 #include "lbd/core/server.h"
+#include "proto/proxy_proto.h"
 
 static const char *const state_names[LB_SRV_STATE_MAX] = {
     [LB_SRV_UP] = "UP",
@@ -257,6 +259,22 @@ static int skw_flag(int argc, char **argv, void *v, char **err)
     return 0;
 }
 
+/* send-proxy / send-proxy-v2 (and their no- forms, which undo a
+ * default-server's): the header is written by tcpfwd.c and http_conn.c. */
+static int skw_send_proxy(int argc, char **argv, void *v, char **err)
+{
+    struct srvctx *sc = v;
+    int v2 = strcmp(argv[0] + strlen(argv[0]) - 3, "-v2") == 0;
+
+    if (strncmp(argv[0], "no-", 3) == 0) {
+        if (sc->s->send_proxy == (v2 ? 2 : 1))
+            sc->s->send_proxy = 0;
+        return 0;
+    }
+    sc->s->send_proxy = v2 ? 2 : 1;
+    return 0;
+}
+
 static int skw_cookie(int argc, char **argv, void *v, char **err)
 {
     struct srvctx *sc = v;
@@ -450,7 +468,25 @@ static int skw_init_addr(int argc, char **argv, void *v, char **err)
     return each_word(sc, argv[1], init_addr_method, err);
 }
 
+/* HAProxy keywords lbd does not implement yet: refused by name with what
+ * would differ, never accepted and ignored */
+static int skw_not_yet(int argc, char **argv, void *vctx, char **err)
+{
+    struct srvctx *sc = vctx;
+
+    (void)argc;
+    return lb_cfg_fail(sc->ctx, err,
+                       "'%s' is not implemented by lbd yet (%s); remove it (docs/lbd.md, "
+                       "keyword coverage)",
+                       argv[0],
+                       strcmp(argv[0], "slowstart") == 0
+                           ? "the server would take its full weight at once"
+                           : "the server would keep its maxconn at every backend load");
+}
+
 static const struct lk_cfgkw server_kws[] = {
+    {"slowstart", skw_not_yet, 1, 1, 0},
+    {"minconn", skw_not_yet, 1, 1, 0},
     {"agent-check", skw_agent, 0, 0, 0},
     {"no-agent-check", skw_agent, 0, 0, 0},
     {"agent-port", skw_num, 1, 1, 0},
@@ -470,6 +506,10 @@ static const struct lk_cfgkw server_kws[] = {
     {"disabled", skw_flag, 0, 0, 0},
     {"enabled", skw_flag, 0, 0, 0},
     {"cookie", skw_cookie, 1, 1, 0},
+    {"send-proxy", skw_send_proxy, 0, 0, 0},
+    {"send-proxy-v2", skw_send_proxy, 0, 0, 0},
+    {"no-send-proxy", skw_send_proxy, 0, 0, 0},
+    {"no-send-proxy-v2", skw_send_proxy, 0, 0, 0},
     {"addr", skw_check_addr, 1, 1, 0},
     {"init-state", skw_init_state, 1, 1, 0},
     {"on-marked-down", skw_choice, 1, 1, 0},
@@ -740,6 +780,13 @@ int lb_server_parse(int argc, char **argv, void *vctx, char **err)
     if (!s->name || server_addr(&sc, argv[2], err) || parse_kws(&sc, argc, argv, 3, err) ||
         (s->agent && !s->agent_port &&
          lb_cfg_fail(ctx, err, "server '%s': agent-check needs agent-port N", s->name)) ||
+        /* HAProxy 2.6 then sends the PROXY header in health checks too,
+         * which lbd's checks do not */
+        (s->send_proxy && (s->flags & LB_SRV_F_CHECK) && !s->check_port && !s->check_addr[0] &&
+         lb_cfg_fail(ctx, err,
+                     "server '%s': 'check' with '%s' sends the PROXY header in health checks, "
+                     "which lbd does not do; check another port ('port N') or address ('addr IP')",
+                     s->name, s->send_proxy == 2 ? "send-proxy-v2" : "send-proxy")) ||
         initial_addr(&sc, err) || add_server(ctx->px, s) < 0) {
         if (!*err)
             lb_cfg_fail(ctx, err, "out of memory");
@@ -865,4 +912,22 @@ int lb_defsrv_parse(int argc, char **argv, void *vctx, char **err)
     struct srvctx sc = {ctx, &ctx->px->defsrv};
 
     return parse_kws(&sc, argc, argv, 1, err);
+}
+
+int lb_server_send_proxy(const struct lb_server *s,
+                         int fd,
+                         const struct lk_addr *src,
+                         const struct lk_addr *dst)
+{
+    uint8_t hdr[PROXY_PROTO_MAX];
+    int n;
+
+    n = proxy_proto_build(s->send_proxy, src ? &src->u.sa : NULL, dst ? &dst->u.sa : NULL, hdr,
+                          sizeof(hdr));
+    if (n < 0)
+        return n;
+    errno = 0;
+    if (send(fd, hdr, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) != n)
+        return errno ? -errno : -EIO;
+    return 0;
 }

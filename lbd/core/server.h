@@ -113,6 +113,16 @@ static inline int lb_server_full(const struct lb_server *s)
     return s->maxconn && atomic_load_explicit(&s->cur_conns, memory_order_relaxed) >= s->maxconn;
 }
 
+/* send-proxy[-v2]: write s's PROXY header for a client connection from
+ * src to dst (NULL: unknown) on fd, a server connection that has just
+ * connected. Its send buffer is then empty and the few bytes go at once,
+ * so a short write counts as a failed connection rather than being
+ * buffered. Returns 0, or a negative errno. */
+int lb_server_send_proxy(const struct lb_server *s,
+                         int fd,
+                         const struct lk_addr *src,
+                         const struct lk_addr *dst);
+
 /* Take a connection slot: 0, or -EBUSY if maxconn is reached (checked and
  * taken atomically, so threads never exceed it together). */
 int lb_server_take(struct lb_server *s);

@@ -571,12 +571,10 @@ static void show_entry(struct lk_sb *sb,
 
 int lb_stk_show(struct lk_sb *sb,
                 struct lb_stktable *t,
-                const char *key,
-                int fdata,
-                const char *fop,
-                int64_t fval,
+                const struct lb_stk_filter *f,
                 uint64_t now_ms)
 {
+    const char *key = f->key;
     struct lb_stkentry *e, *p;
     struct lb_stkkey k;
 
@@ -592,7 +590,7 @@ int lb_stk_show(struct lk_sb *sb,
     for (e = t->lru_tail; e; e = e->lprev) {
         if (key && (e->key.len != k.len || memcmp(e->key.data, k.data, k.len) != 0))
             continue;
-        if (fdata >= 0 && !filter_ok(value(t, e, fdata, now_ms), fop, fval))
+        if (f->data >= 0 && !filter_ok(value(t, e, f->data, now_ms), f->op, f->val))
             continue;
         show_entry(sb, t, e, now_ms);
     }

@@ -133,12 +133,22 @@ int lb_stk_read(struct lb_stktable *t,
 /* "show table": the list (t NULL: every table of `all`), or one table's
  * entries, optionally filtered by key or by "data.TYPE OP VALUE". */
 void lb_stk_show_list(struct lk_sb *sb, struct lb_stktable *all);
+
+/* Which entries "show table NAME" lists: `key` NULL for any key; `data`
+ * an enum lb_stk_data, or -1 for no "data.TYPE OP VALUE" filter, then
+ * `op` (eq, ne, gt, ge, lt, le) and `val`. Strings borrowed. */
+struct lb_stk_filter {
+    const char *key;
+    int data;
+    const char *op;
+    int64_t val;
+};
+
+/* One table's entries that pass `f`, into sb. Returns 0, or -EINVAL when
+ * f->key is not a key of the table's type. */
 int lb_stk_show(struct lk_sb *sb,
                 struct lb_stktable *t,
-                const char *key,
-                int fdata,
-                const char *fop,
-                int64_t fval,
+                const struct lb_stk_filter *f,
                 uint64_t now_ms);
 
 /* "clear table": one key, or every unreferenced entry. */

@@ -101,34 +101,78 @@ static int sock_for(struct lb_tlog *t, const struct lb_logtarget *lt)
     return *fd;
 }
 
-/* Syslog header for the target's format into hdr; returns its length. */
+/* "2026-12-02T21:05:43.719413+00:00", as HAProxy's rfc5424, timed, iso. */
+static size_t iso_date(char *out, size_t len)
+{
+    struct timespec ts;
+    struct tm tm;
+    char z[8];
+    int n;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    localtime_r(&ts.tv_sec, &tm);
+    if (strftime(z, sizeof(z), "%z", &tm) != 5)
+        snprintf(z, sizeof(z), "+0000");
+    n = snprintf(out, len, "%04d-%02d-%02dT%02d:%02d:%02d.%06ld%.3s:%s", tm.tm_year + 1900,
+                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000, z,
+                 z + 3);
+    return lb_tlog_clamp(n, len);
+}
+
+/* Who a line says it comes from: the tag (log-tag) and the host name sent
+ * (log-send-hostname: NULL when not asked; rfc5424 always names one). */
+struct origin {
+    const char *tag, *host;
+};
+
+/* Syslog header for the target's format into hdr; returns its length.
+ * The formats are HAProxy 2.6's (its "log ... format" argument). */
 static size_t header(const struct lb_tlog *t,
                      const struct lb_logtarget *lt,
+                     const struct origin *o,
                      int level,
                      char *hdr,
                      size_t len)
 {
     int pri = lt->facility * 8 + level, n = 0;
     time_t now = time(NULL);
+    char iso[48];
     struct tm tm;
 
-    if (lt->format == LB_LOGF_RAW)
+    switch (lt->format) {
+    case LB_LOGF_RAW:
         return 0;
-    localtime_r(&now, &tm);
-    if (lt->format == LB_LOGF_RFC5424) {
-        char ts[40];
-
-        strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S%z", &tm);
-        n = snprintf(hdr, len, "<%d>1 %s %s lbd %d - - ", pri, ts, t->hostname, (int)getpid());
-    } else {
-        n = snprintf(hdr, len, "<%d>%s %2d %02d:%02d:%02d lbd[%d]: ", pri, months[tm.tm_mon],
-                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)getpid());
+    case LB_LOGF_SHORT:
+        n = snprintf(hdr, len, "<%d>", level);
+        break;
+    case LB_LOGF_PRIORITY:
+        n = snprintf(hdr, len, "<%d>", pri);
+        break;
+    case LB_LOGF_TIMED:
+        iso_date(iso, sizeof(iso));
+        n = snprintf(hdr, len, "<%d>%s ", level, iso);
+        break;
+    case LB_LOGF_ISO:
+        iso_date(iso, sizeof(iso));
+        n = snprintf(hdr, len, "%s ", iso);
+        break;
+    case LB_LOGF_RFC5424:
+        iso_date(iso, sizeof(iso));
+        n = snprintf(hdr, len, "<%d>1 %s %s %s %d - - ", pri, iso, o->host ? o->host : t->hostname,
+                     o->tag, (int)getpid());
+        break;
+    default:
+        localtime_r(&now, &tm);
+        n = snprintf(hdr, len, "<%d>%s %2d %02d:%02d:%02d %s%s%s[%d]: ", pri, months[tm.tm_mon],
+                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, o->host ? o->host : "",
+                     o->host ? " " : "", o->tag, (int)getpid());
     }
     return n > 0 && (size_t)n < len ? (size_t)n : 0;
 }
 
 static void send_one(struct lb_tlog *t,
                      const struct lb_logtarget *lt,
+                     const struct origin *o,
                      int level,
                      const char *msg,
                      size_t len)
@@ -142,7 +186,7 @@ static void send_one(struct lb_tlog *t,
 
     if (level > lt->level)
         return;
-    hl = header(t, lt, level, hdr, sizeof(hdr));
+    hl = header(t, lt, o, level, hdr, sizeof(hdr));
     if (len + hl > lt->maxlen)
         len = lt->maxlen > hl ? lt->maxlen - hl : 0;
     iov[0] = (struct iovec){hdr, hl};
@@ -179,10 +223,14 @@ void lb_tlog_send(struct lb_tlog *t,
                   size_t len)
 {
     const struct lb_logtarget *lt;
+    struct origin o = {fe->log_tag  ? fe->log_tag
+                       : g->log_tag ? g->log_tag
+                                    : "lbd",
+                       g->log_hostname};
 
     for (lt = fe->logs; lt; lt = lt->next)
-        send_one(t, lt, level, msg, len);
+        send_one(t, lt, &o, level, msg, len);
     if (fe->log_global)
         for (lt = g->logs; lt; lt = lt->next)
-            send_one(t, lt, level, msg, len);
+            send_one(t, lt, &o, level, msg, len);
 }

@@ -205,6 +205,13 @@ static void resume_listeners(struct lb_worker *w)
 
 static struct lk_ratelimit accept_rl = LK_RATELIMIT_INIT(5000, 5);
 
+void lb_worker_refuse(struct lb_worker *w, int fd, void *sess)
+{
+    free(sess);
+    close(fd);
+    atomic_fetch_sub(&w->d->actconn, 1);
+}
+
 static void accept_cb(uv_poll_t *p, int status, int events)
 {
     struct lb_listener *l = p->data;

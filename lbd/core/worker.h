@@ -102,6 +102,12 @@ void lb_worker_pipe_put(struct lb_worker *w, int fds[2]);
 /* A server slot may have been freed: give queued sessions a chance. */
 void lb_worker_kick_queue(struct lb_worker *w);
 
+/* An accepted fd whose session could not start (no memory, nothing to
+ * forward to): frees `sess` (may be NULL), closes fd and gives back the
+ * global connection slot accept_cb() took, or maxconn would shrink by
+ * one for every failed start. */
+void lb_worker_refuse(struct lb_worker *w, int fd, void *sess);
+
 /* A session's one deadline timer: arm `t` (a one-shot calling `cb`) for
  * `when`, a uv_now() time in ms of t's loop, or stop it when `when` is 0.
  * *armed_at is the deadline pending (0: none); an earlier pending one is

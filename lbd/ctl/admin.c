@@ -125,9 +125,8 @@ static int cmd_show_table(struct lk_cmdconn *c, struct lb_daemon *d, int argc, c
     struct lk_sb sb = LK_SB_INIT;
     struct lb_stktable *t;
     struct lb_proxy *px;
-    const char *key = NULL, *op = NULL;
-    int64_t val = 0;
-    int i, data = -1;
+    struct lb_stk_filter f = {NULL, -1, NULL, 0};
+    int i;
 
     if (argc < 3) { /* last declared first, as HAProxy lists them */
         struct lb_stktable *v[256];
@@ -144,15 +143,15 @@ static int cmd_show_table(struct lk_cmdconn *c, struct lb_daemon *d, int argc, c
         return lk_cmdconn_printf(c, "No such table\n");
     for (i = 3; i + 1 < argc; i += 2) {
         if (strcmp(argv[i], "key") == 0) {
-            key = argv[i + 1];
+            f.key = argv[i + 1];
         } else if (strncmp(argv[i], "data.", 5) == 0 && i + 2 < argc) {
-            data = lb_stk_data_find(argv[i] + 5, strlen(argv[i] + 5));
-            op = argv[i + 1];
-            if (data < 0 || !(t->store & (1u << data)))
+            f.data = lb_stk_data_find(argv[i] + 5, strlen(argv[i] + 5));
+            f.op = argv[i + 1];
+            if (f.data < 0 || !(t->store & (1u << f.data)))
                 return lk_cmdconn_printf(c, "Data type not stored in this table\n");
-            if (lk_parse_int(argv[i + 2], INT64_MIN, INT64_MAX, &val) < 0 ||
-                (strcmp(op, "eq") && strcmp(op, "ne") && strcmp(op, "gt") && strcmp(op, "ge") &&
-                 strcmp(op, "lt") && strcmp(op, "le")))
+            if (lk_parse_int(argv[i + 2], INT64_MIN, INT64_MAX, &f.val) < 0 ||
+                (strcmp(f.op, "eq") && strcmp(f.op, "ne") && strcmp(f.op, "gt") &&
+                 strcmp(f.op, "ge") && strcmp(f.op, "lt") && strcmp(f.op, "le")))
                 return lk_cmdconn_printf(c, "Require a valid integer value to compare against\n");
             i++;
         } else {
@@ -163,7 +162,7 @@ static int cmd_show_table(struct lk_cmdconn *c, struct lb_daemon *d, int argc, c
     if (i < argc)
         return lk_cmdconn_printf(
             c, "Optional argument only supports \"data.<store_data_type>\" and key\n");
-    if (lb_stk_show(&sb, t, key, data, op, val, lk_mono_ms()) < 0) {
+    if (lb_stk_show(&sb, t, &f, lk_mono_ms()) < 0) {
         lk_sb_free(&sb);
         return lk_cmdconn_printf(c, "Invalid key\n");
     }

@@ -461,40 +461,36 @@ int lb_comp_stream_step(struct lb_comp_stream *z,
                         const uint8_t *in,
                         size_t inlen,
                         int final,
-                        char *out,
-                        size_t cap,
-                        size_t *ret_in,
-                        size_t *ret_off,
-                        size_t *ret_len)
+                        struct lb_comp_chunk *c)
 {
     const size_t hdr = 10; /* "%x\r\n" fits: cap is at most a few MB */
-    char sz[16];
+    char *out = c->buf, sz[16];
     size_t used = 0;
     int n, hl;
 
-    *ret_in = *ret_off = *ret_len = 0;
+    c->used = c->off = c->len = 0;
     if (z->done)
         return 1;
     if (!z->finished) {
         /* room for the size line, the CRLF after the data and the "0" chunk */
-        n = deflate_into(z, in, inlen, final, out + hdr, cap - hdr - 2 - 5, ret_in);
+        n = deflate_into(z, in, inlen, final, out + hdr, c->cap - hdr - 2 - 5, &c->used);
         if (n < 0)
             return n;
         if (n > 0) {
             hl = snprintf(sz, sizeof(sz), "%x\r\n", (unsigned)n);
             memcpy(out + hdr - (size_t)hl, sz, (size_t)hl);
             memcpy(out + hdr + (size_t)n, "\r\n", 2);
-            *ret_off = hdr - (size_t)hl;
+            c->off = hdr - (size_t)hl;
             used = (size_t)hl + (size_t)n + 2;
         }
     }
     if (z->finished) {
         if (!used)
-            *ret_off = hdr;
-        memcpy(out + *ret_off + used, "0\r\n\r\n", 5);
+            c->off = hdr;
+        memcpy(out + c->off + used, "0\r\n\r\n", 5);
         used += 5;
         z->done = 1;
     }
-    *ret_len = used;
+    c->len = used;
     return z->done;
 }

@@ -88,22 +88,27 @@ struct lb_comp_stream *lb_comp_stream_new(int algo);
 /* NULL-safe; returns NULL. */
 struct lb_comp_stream *lb_comp_stream_free(struct lb_comp_stream *z);
 
-/* Compress in[0, inlen) into one chunk written in out[0, cap) (cap >= 64),
- * at out + *ret_off, *ret_len bytes (0: nothing yet). *ret_in: input
- * bytes consumed. With inlen 0 and !final, what was fed since the last
- * flush is flushed (the client sees the body as it comes). `final`: the
- * input ends with in: the last chunk and the terminating "0" chunk follow
- * (call again while it returns 0). Returns 1 once the terminator is
- * written, 0 otherwise, -EIO on a zlib failure. */
+/* Where lb_comp_stream_step writes one chunk: the caller's buffer
+ * buf[0, cap) (cap >= 64, borrowed); the step sets `off` and `len` (the
+ * chunk is buf + off, len bytes; 0: nothing yet) and `used` (input bytes
+ * consumed). */
+struct lb_comp_chunk {
+    char *buf;
+    size_t cap;
+    size_t used;
+    size_t off;
+    size_t len;
+};
+
+/* Compress in[0, inlen) into one chunk written in c->buf. With inlen 0 and !final, what was fed
+ * since the last flush is flushed (the client sees the body as it comes). `final`: the input ends
+ * with in: the last chunk and the terminating "0" chunk follow (call again while it returns 0).
+ * Returns 1 once the terminator is written, 0 otherwise, -EIO on a zlib failure. */
 int lb_comp_stream_step(struct lb_comp_stream *z,
                         const uint8_t *in,
                         size_t inlen,
                         int final,
-                        char *out,
-                        size_t cap,
-                        size_t *ret_in,
-                        size_t *ret_off,
-                        size_t *ret_len);
+                        struct lb_comp_chunk *c);
 
 /* Has the terminating chunk been written? */
 int lb_comp_stream_done(const struct lb_comp_stream *z);

@@ -320,13 +320,14 @@ static int add_hdr_fmt(struct pctx *p)
 /* "errorfile F": read and checked as the errorfile keyword reads it. */
 static int pa_errorfile(struct pctx *p)
 {
+    static const struct lb_errsrc src = {65536, NULL, "", 0};
     struct lb_errmsg m;
     const char *v;
     int r;
 
     if ((r = need(p, &v, "a file")) < 0)
         return r;
-    r = lb_errfile_load(v, 0, 65536, "", 0, &m, p->err);
+    r = lb_errfile_load(v, 0, &src, &m, p->err);
     if (r < 0)
         return r;
     p->r->body = m.data;

@@ -1319,6 +1319,23 @@ static void wait_req_step(struct hsess *s)
 
 /* ---- choosing a server and connecting ---- */
 
+/* use-server: the server of the first rule whose condition holds and
+ * whose server is usable (a down one is skipped, as HAProxy skips it
+ * without "option persist"); before stickiness and cookies. */
+static struct lb_server *use_server(struct hsess *s)
+{
+    const struct lb_switch *r;
+    struct lb_smp_ctx c;
+
+    if (!s->be->http || !s->be->http->usesrv)
+        return NULL;
+    smp_init(s, &c);
+    for (r = s->be->http->usesrv; r; r = r->next)
+        if (lb_cond_eval(r->cond, &c) && lb_server_usable(r->srv) && lb_server_take(r->srv) == 0)
+            return r->srv;
+    return NULL;
+}
+
 /* Persistence: the server named by the request's cookie, if usable. */
 static struct lb_server *cookie_server(struct hsess *s)
 {
@@ -1444,6 +1461,9 @@ static void open_conn(struct hsess *s)
     }
     /* never: the connection belongs to this client connection */
     s->sc->priv = reuse_mode(s) == LB_REUSE_NEVER;
+    /* send-proxy: the header names this client (HAProxy 2.6 hashes it
+     * into the connection's reuse key), so no other client may use it */
+    s->sc->priv |= s->srv->send_proxy != 0;
     s->state = H_CONNECT;
     s->progress++;
 }
@@ -1502,9 +1522,12 @@ static void assign(struct hsess *s)
     struct lb_smp_ctx c;
     int full = 0;
 
+    if (s->attempts == 0)
+        srv = use_server(s);
     if (sticks) {
         smp_init(s, &c);
-        srv = stick_server(s, &c);
+        if (!srv)
+            srv = stick_server(s, &c);
     }
     if (!srv && s->attempts == 0)
         srv = cookie_server(s);
@@ -1999,8 +2022,9 @@ static int comp_input(struct hsess *s, const uint8_t **ret, size_t *ret_n, int *
  * taken while output waits). */
 static int rsp_comp(struct hsess *s)
 {
+    struct lb_comp_chunk c;
     const uint8_t *in;
-    size_t n, used, off, len;
+    size_t n;
     ssize_t w;
     int end, r;
 
@@ -2028,21 +2052,23 @@ static int rsp_comp(struct hsess *s)
             finish(s, "PD", 1);
             return -1;
         }
-        r = lb_comp_stream_step(s->z, in, n, end, s->zbuf, s->w->bufsize, &used, &off, &len);
+        c.buf = s->zbuf;
+        c.cap = s->w->bufsize;
+        r = lb_comp_stream_step(s->z, in, n, end, &c);
         if (r < 0) {
             finish(s, "PD", 1);
             return -1;
         }
-        s->soff += (uint32_t)used;
+        s->soff += (uint32_t)c.used;
         if (s->rsp.body == HTTP1_BODY_CL)
-            s->rsp_left -= used;
-        else if (used)
-            http1_chunk_scan(in, used, &s->rsch); /* data bytes: only counted */
+            s->rsp_left -= c.used;
+        else if (c.used)
+            http1_chunk_scan(in, c.used, &s->rsch); /* data bytes: only counted */
         if (s->soff == s->slen)
             s->soff = s->slen = 0;
-        s->zoff = (uint32_t)off;
-        s->zlen = (uint32_t)(off + len);
-        if (!len && !used && r == 0)
+        s->zoff = (uint32_t)c.off;
+        s->zlen = (uint32_t)(c.off + c.len);
+        if (!c.len && !c.used && r == 0)
             return 0; /* waiting for the server */
     }
 }
@@ -2666,6 +2692,14 @@ static void on_client(uv_poll_t *p, int status, int events)
         run(s);
 }
 
+/* send-proxy[-v2]: the PROXY header, first on a new server connection,
+ * before the request (written from H_XFER on). */
+static int send_proxy_header(struct hsess *s, const struct lb_sconn *c)
+{
+    smp_dst(s);
+    return lb_server_send_proxy(s->srv, c->fd, &s->cli, s->has_loc ? &s->loc : NULL);
+}
+
 static void sconn_cb(struct lb_sconn *c, void *owner, int status, int events)
 {
     struct hsess *s = owner;
@@ -2675,6 +2709,8 @@ static void sconn_cb(struct lb_sconn *c, void *owner, int status, int events)
         err = lb_sconn_error(c);
         if (!err && status < 0)
             err = -ECONNREFUSED;
+        if (!err && s->srv->send_proxy)
+            err = send_proxy_header(s, c);
         if (err)
             conn_failed(s, err);
         else
@@ -2729,9 +2765,7 @@ void lb_http_session_start(struct lb_worker *w,
         lk_list_init(&s->parked);
     }
     if (!s || uv_poll_init(&w->loop, &s->cp, fd) < 0) {
-        free(s);
-        close(fd);
-        atomic_fetch_sub(&w->d->actconn, 1);
+        lb_worker_refuse(w, fd, s);
         return;
     }
     s->w = w;

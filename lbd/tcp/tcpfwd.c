@@ -602,8 +602,26 @@ static int srv_keepalive(const struct sess *s)
     return ((s->fe->options | s->be->options) & (LB_OPT_TCPKA | LB_OPT_SRVTCPKA)) != 0;
 }
 
+static void conn_info(struct sess *s, struct lb_conn_info *ci);
+
+/* send-proxy[-v2]: the PROXY header goes first, before any client byte
+ * (c2s is flushed only from ST_DATA on). */
+static int send_proxy_header(struct sess *s)
+{
+    struct lb_conn_info ci;
+
+    conn_info(s, &ci);
+    return lb_server_send_proxy(s->srv, s->sfd, &s->cli, ci.dst);
+}
+
 static void connected(struct sess *s)
 {
+    int r;
+
+    if (s->srv->send_proxy && (r = send_proxy_header(s)) < 0) {
+        connect_failed(s, r);
+        return;
+    }
     s->state = ST_DATA;
     s->tc = s->last = uv_now(&s->w->loop);
     if (s->fe->options & LB_OPT_LOGASAP)
@@ -926,17 +944,12 @@ void lb_tcp_session_start(struct lb_worker *w,
     if (!fe->default_backend && !(fe->http && fe->http->switching)) {
         /* nothing to forward to: closed, as HAProxy does */
         atomic_fetch_add(&fe->cum_conns, 1);
-        close(fd);
-        atomic_fetch_sub(&w->d->actconn, 1);
+        lb_worker_refuse(w, fd, NULL);
         return;
     }
     s = calloc(1, sizeof(*s));
     if (!s || uv_poll_init(&w->loop, &s->cp, fd) < 0) {
-        free(s);
-        close(fd);
-        /* give back the slot accept_cb() took, or global maxconn would
-         * shrink by one for every failed start (as lb_http_session_start) */
-        atomic_fetch_sub(&w->d->actconn, 1);
+        lb_worker_refuse(w, fd, s);
         return;
     }
     s->w = w;

@@ -72,9 +72,10 @@ static size_t dechunk(const uint8_t *p, size_t len, uint8_t *plain, size_t cap, 
 static void body(const uint8_t *in, size_t len, int algo)
 {
     struct lb_comp_stream *z = lb_comp_stream_new(algo < 0 ? LB_COMP_GZIP : algo);
-    size_t zcap = len * 2 + 1024, zlen = 0, pos = 0, used, off, olen, step;
+    size_t zcap = len * 2 + 1024, zlen = 0, pos = 0, step;
     uint8_t *zdata = malloc(zcap), *back = malloc(len + 1);
     char out[OUT_CAP + 16];
+    struct lb_comp_chunk c = {out, OUT_CAP, 0, 0, 0};
     int r = 0, ended = 0, rounds = 0;
     uLongf blen = len;
 
@@ -84,12 +85,11 @@ static void body(const uint8_t *in, size_t len, int algo)
         step = pos < len ? 1 + in[pos] % 200 : 0;
         if (step > len - pos)
             step = len - pos;
-        r = lb_comp_stream_step(z, in + pos, step, pos + step == len, out, OUT_CAP, &used, &off,
-                                &olen);
+        r = lb_comp_stream_step(z, in + pos, step, pos + step == len, &c);
         if (r < 0)
             goto out;
-        pos += used;
-        zlen += dechunk((const uint8_t *)out + off, olen, zdata + zlen, zcap - zlen, &ended);
+        pos += c.used;
+        zlen += dechunk((const uint8_t *)out + c.off, c.len, zdata + zlen, zcap - zlen, &ended);
     }
     if (r != 1 || !ended)
         abort(); /* the stream ends, with its terminating chunk */

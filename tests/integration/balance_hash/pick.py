@@ -7,6 +7,8 @@ usage: pick.py PORT BACKEND MODE N
   MODE uri  path /obj/<i>/<word>/item.<i*7>?q=<i>  (uri, whole, len, depth)
        hdr  header X-User: user-<i>                (hdr)
        src  from source address 127.1.<i//250>.<i%250+1>  (source)
+       pin  path /pin/<i>                          (use-server on the path)
+       two  header X-Pin: two                      (use-server on a header)
        none no varying input                       (random: the counts)
 """
 import socket
@@ -22,6 +24,10 @@ def ask(i):
         path = "/obj/%d/%s/item.%d?q=%d" % (i, WORDS[i % len(WORDS)], i * 7, i)
     elif MODE == "hdr":
         extra = "X-User: user-%d\r\n" % i
+    elif MODE == "pin":
+        path = "/pin/%d" % i
+    elif MODE == "two":
+        extra = "X-Pin: two\r\n"
     elif MODE == "src":
         src = ("127.1.%d.%d" % (i // 250, i % 250 + 1), 0)
     s = socket.create_connection(("127.0.0.1", PORT), timeout=5, source_address=src)

@@ -6,7 +6,8 @@
 # URIs, headers and source addresses, lbd must pick the server HAProxy
 # picks (a migration keeps cache affinity). Then with one server in MAINT
 # on both (consistent: only its keys move), and balance random(2) spreading
-# as the weights (statistical bound).
+# as the weights (statistical bound), and use-server rules (a rule whose
+# server is down is skipped) the same on both.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../http_tools/common.sh"
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -54,6 +55,7 @@ defaults
 frontend fe
     bind 127.0.0.1:$1
     use_backend rnd if { req.hdr(x-be) -m str rnd }
+    use_backend us if { req.hdr(x-be) -m str us }
 CFG
   echo "$CASES" | while IFS='|' read -r name ht bal w; do
     [ -n "$name" ] || continue
@@ -66,6 +68,10 @@ CFG
     printf '    server s1 127.0.0.1:%s weight %s\n    server s2 127.0.0.1:%s weight %s\n' "$B1" "$1" "$B2" "$2"
     printf '    server s3 127.0.0.1:%s weight %s\n    server s4 127.0.0.1:%s weight %s\n' "$B3" "$3" "$B4" "$4"
   done
+  printf 'backend us\n    use-server s3 if { path_beg /pin }\n'
+  printf '    use-server s2 if { req.hdr(x-pin) -m str two }\n'
+  printf '    server s1 127.0.0.1:%s\n    server s2 127.0.0.1:%s\n' "$B1" "$B2"
+  printf '    server s3 127.0.0.1:%s\n    server s4 127.0.0.1:%s\n' "$B3" "$B4"
   printf 'backend rnd\n    balance random(2)\n'
   printf '    server s1 127.0.0.1:%s weight 1\n    server s2 127.0.0.1:%s weight 2\n' "$B1" "$B2"
   printf '    server s3 127.0.0.1:%s weight 3\n    server s4 127.0.0.1:%s weight 2\n' "$B3" "$B4"
@@ -94,13 +100,27 @@ compare() {
 }
 compare up
 
+# use-server: 20 requests per rule, same answers on both
+usesrv() { # usesrv TAG
+  local m l h
+  for m in pin two; do
+    l=$("$PY" "$HERE/pick.py" "$PL" us "$m" 20 | sort | uniq -c | awk '{print $2 "=" $1}' | tr '\n' ' ')
+    h=$("$PY" "$HERE/pick.py" "$PH" us "$m" 20 | sort | uniq -c | awk '{print $2 "=" $1}' | tr '\n' ' ')
+    expect_eq "$1 use-server ($m): lbd's servers are HAProxy's ($h)" "$l" "$h"
+  done
+}
+usesrv up
+
 # s2 in MAINT on both: the hash tables are rebuilt without it
 echo "$CASES" | while IFS='|' read -r name ht bal w; do
   [ -n "$name" ] || continue
   echo "disable server $name/s2" | socat -t 2 - "UNIX-CONNECT:$T/lbd.sock" >/dev/null
   echo "disable server $name/s2" | socat -t 2 - "UNIX-CONNECT:$T/ha.sock" >/dev/null
 done
+echo "disable server us/s2" | socat -t 2 - "UNIX-CONNECT:$T/lbd.sock" >/dev/null
+echo "disable server us/s2" | socat -t 2 - "UNIX-CONNECT:$T/ha.sock" >/dev/null
 compare s2maint
+usesrv s2maint
 
 # consistent hashing: with s2 gone, only the keys s2 had moved
 moved=$(paste -d' ' "$T/l.up.cons" "$T/l.s2maint.cons" | awk '$1 != $2 && $1 != "s2"' | wc -l)

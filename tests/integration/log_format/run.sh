@@ -98,6 +98,61 @@ check "uid: lbd logs the ID the server got" grep -q "ID $lid \"$lid\" 127.0.0.1"
 run_case tcplog tcp "$F_TCPLOG" TL 4,5,6,7,8,9,10,11,12,13
 run_case tcpx tcp "$F_TCPX" TX 17,18,19,20
 
+# log targets in each format, log-tag (global, then the frontend's) and
+# log-send-hostname: the same datagrams, dates and pids masked
+targets_cfg() { # PORT SYSLOG_PORT
+    cat <<CFG
+global
+    log-send-hostname lbhost
+    log-tag gtag
+defaults
+    mode http
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+frontend fe
+    bind 127.0.0.1:$1
+    log-tag ftag
+$(for f in rfc3164 rfc5424 short priority timed iso raw; do echo "    log 127.0.0.1:$2 format $f local0"; done)
+    log 127.0.0.1:$2 len 80 format short local1 notice
+    log 127.0.0.1:$2 local2 info notice
+    log-format "X %ci %ST 0123456789012345678901234567890123456789012345678901234567890123456789 %HP"
+    default_backend be
+frontend other
+    bind 127.0.0.1:$3
+    log 127.0.0.1:$2 local0
+    log-format "Y %ci %ST"
+    default_backend be
+backend be
+    server web 127.0.0.1:$PB
+CFG
+}
+SL=$(free_port) SH=$(free_port) PL=$(free_port) PH=$(free_port) OL=$(free_port) OH=$(free_port)
+bg python3 "$D/../syslogd.py" "$SL" "$T/tg.lbd.syslog"
+bg python3 "$D/../syslogd.py" "$SH" "$T/tg.ha.syslog"
+wait_file "$T/tg.lbd.syslog.ready"; wait_file "$T/tg.ha.syslog.ready"
+targets_cfg "$PL" "$SL" "$OL" > "$T/tg.lbd.cfg"; targets_cfg "$PH" "$SH" "$OH" > "$T/tg.ha.cfg"
+check "targets: HAProxy accepts it" haproxy -c -q -f "$T/tg.ha.cfg"
+check "targets: lbd accepts it" "$LBD" -c -f "$T/tg.lbd.cfg"
+bg haproxy -f "$T/tg.ha.cfg" -db > "$T/tg.ha.log" 2>&1
+mkdir -p "$T/tg.run"
+bg "$LBD" -f "$T/tg.lbd.cfg" -R "$T/tg.run" > "$T/tg.lbd.log" 2>&1
+wait_listen "$PL"; wait_listen "$PH"; wait_listen "$OL"; wait_listen "$OH"
+for p in "$PH" "$PL"; do curl -s -m 5 -o /dev/null "http://127.0.0.1:$p/a" || true; done
+for p in "$OH" "$OL"; do curl -s -m 5 -o /dev/null "http://127.0.0.1:$p/b" || true; done
+for i in $(seq 1 60); do
+    [ "$(cat "$T/tg.lbd.syslog" "$T/tg.ha.syslog" | wc -l)" -ge 20 ] && break
+    sleep 0.05
+done
+norm() {
+    sed -E 's/[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}[+-][0-9]{2}:[0-9]{2}/ISO/g;
+            s/^(<[0-9]+>)[A-Z][a-z]{2} [ 0-9][0-9] [0-9]{2}:[0-9]{2}:[0-9]{2} /\1DATE /;
+            s/\[[0-9]+\]: /[PID]: /; s/^(<[0-9]+>1 ISO [^ ]+ [^ ]+) [0-9]+ /\1 PID /' "$1"
+}
+cat "$T/tg.lbd.syslog"
+expect_eq "targets: the datagrams HAProxy sends (formats, tag, host, len, levels)" \
+    "$(norm "$T/tg.lbd.syslog")" "$(norm "$T/tg.ha.syslog")"
+
 # refused by both, at the line
 refused() { # NAME MODE FORMAT WHAT
     config "$2" "$3" "$(free_port)" 514 '"' > "$T/$1.cfg"
