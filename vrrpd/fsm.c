@@ -246,6 +246,15 @@ unsigned vr_fsm_set_fault(struct vr_fsm *f, uint64_t now, bool fault)
     return act | VR_ACT_STATE;
 }
 
+unsigned vr_fsm_fault_why(struct vr_fsm *f, uint64_t now, const char *why)
+{
+    unsigned act = vr_fsm_set_fault(f, now, true);
+
+    if (f->state == VR_STATE_FAULT)
+        f->reason = why;
+    return act;
+}
+
 unsigned vr_fsm_sync(struct vr_fsm *f, uint64_t now, enum vr_state to, const char *why)
 {
     if (to == VR_STATE_MASTER && f->state == VR_STATE_BACKUP)

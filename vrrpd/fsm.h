@@ -95,6 +95,9 @@ unsigned vr_fsm_set_priority(struct vr_fsm *f, uint64_t now, uint8_t prio);
 /* Interface (or other fault source) down/up. */
 unsigned vr_fsm_set_fault(struct vr_fsm *f, uint64_t now, bool fault);
 
+/* A fault with its own reason (`why`: a static string), as set_fault(true). */
+unsigned vr_fsm_fault_why(struct vr_fsm *f, uint64_t now, const char *why);
+
 /* A vrrp_sync_group moves a member with another: to Master from Backup, or
  * to Backup from Master (resigning with priority 0). Anything else: no
  * change, 0. `why` must be a static string. */

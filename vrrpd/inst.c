@@ -261,11 +261,11 @@ static uint32_t vip_lifetime_s(const struct vr_inst *i)
 /* renew: as Master, at each advertisement, only the VIPs we added (an
  * address that was there before us, the owner's own, is not ours to
  * give a lifetime) */
-static void vips_add(struct vr_inst *i, bool renew)
+static int vips_add(struct vr_inst *i, bool renew)
 {
     char a[INET6_ADDRSTRLEN];
     unsigned k;
-    int r;
+    int r, first = 0;
 
     for (k = 0; k < i->cfg->nvips && k < VR_MAX_VIPS; k++) {
         const struct vr_vip *v = &i->cfg->vips[k];
@@ -284,10 +284,13 @@ static void vips_add(struct vr_inst *i, bool renew)
         r = vr_addr_add(vip_ifindex(i, v), &o);
         if (r == 0)
             i->vip_ours |= 1u << k;
-        else if (r != -EEXIST)
+        else if (r != -EEXIST) {
             lk_log_rl(&rl_rx, LK_LOG_ERR, "(%s) %s %s/%u: %s", i->cfg->name,
                       renew ? "renewing" : "adding", vr_vip_str(v, a), v->prefix, strerror(-r));
+            first = first ? first : r;
+        }
     }
+    return first;
 }
 
 static void vips_del(struct vr_inst *i, bool at_start)
@@ -583,8 +586,17 @@ static void apply(struct vr_inst *i, unsigned act, enum vr_state from)
         routes_change(i, false);
         vips_del(i, false);
     }
+    if ((act & VR_ACT_VIP_ADD) && vips_add(i, false) < 0) {
+        /* a master that cannot hold its VIP must not claim it: resign
+         * (priority 0, the VIPs it did add removed) and stay in FAULT,
+         * never shown as MASTER; the link coming up or a reload retries */
+        lk_log(LK_LOG_ERR, "(%s) entering FAULT: a VIP could not be added", i->cfg->name);
+        i->vip_fault = true;
+        apply(i, vr_fsm_fault_why(&i->fsm, lk_mono_ms(), "VIP add failed") | (act & VR_ACT_STATE),
+              from);
+        return;
+    }
     if (act & VR_ACT_VIP_ADD) {
-        vips_add(i, false);
         routes_change(i, true);
         rules_change(i, true);
     }
@@ -885,7 +897,7 @@ static void recompute(struct vr_inst *i, uint8_t *prio, bool *fault)
 
     vr_track_effect(i, prio, &tf);
     i->track_fault = tf;
-    *fault = tf || i->link_fault || vr_sync_fault(i);
+    *fault = tf || i->link_fault || i->vip_fault || vr_sync_fault(i);
 }
 
 void vr_inst_start(struct vr_inst *i)
@@ -1005,6 +1017,8 @@ void vr_inst_link_changed(struct vr_inst *i, int ifindex, bool up)
     if (ifindex != i->ifc.ifindex || i->link_fault == !up)
         return;
     i->link_fault = !up;
+    if (up)
+        i->vip_fault = false; /* try the VIPs again */
     apply_effect(i, up ? "interface up" : "interface down");
 }
 
@@ -1033,5 +1047,6 @@ void vr_inst_reconfigure(struct vr_inst *i, struct vr_inst_cfg *cfg)
     i->fsm.p.preempt_delay_ms = cfg->preempt_delay_ms;
     if (vr_track_start_all(i) < 0)
         lk_log(LK_LOG_WARNING, "(%s) some tracked items could not start", cfg->name);
+    i->vip_fault = false; /* try the VIPs again */
     apply_effect(i, "configuration reloaded");
 }

@@ -54,7 +54,8 @@ struct vr_inst {
     struct lk_list tracks; /* struct vr_track */
     uint8_t prio_now;
     bool link_fault, track_fault, started, stopping;
-    int refs; /* open handles + live trackers; freed at 0 */
+    bool vip_fault; /* a VIP could not be added: FAULT until the link or a reload */
+    int refs;       /* open handles + live trackers; freed at 0 */
     uint64_t state_since_ms;
     unsigned garp_refresh_left;
     unsigned garp_heal_left; /* bursts still due after a split brain healed */

@@ -1,4 +1,5 @@
 /* proxy.c - frontends, backends, listen and defaults sections. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,6 +76,7 @@ static int inherit(struct lb_proxy *px, const struct lb_proxy *def)
     memcpy(px->srv_state_name, def->srv_state_name, sizeof(px->srv_state_name));
     px->log_global = def->log_global;
     px->defsrv = def->defsrv;
+    px->ff = def->ff;
     px->defsrv.name = NULL;
     px->defsrv.cookie = NULL;
     if (def->algo_arg && !(px->algo_arg = strdup(def->algo_arg)))
@@ -452,7 +454,7 @@ static const struct optdef options[] = {
     {"httplog", LB_OPT_HTTPLOG, LB_CAP_DEF | LB_CAP_FE, 1},
     {"redispatch", LB_OPT_REDISPATCH, LB_CAP_DEF | LB_CAP_BE, 1},
     {"dontlognull", LB_OPT_DONTLOGNULL, LB_CAP_DEF | LB_CAP_FE, 0},
-    {"forwardfor", LB_OPT_FORWARDFOR, LB_CAP_DEF | LB_CAP_FE | LB_CAP_BE, 4},
+    {"forwardfor", LB_OPT_FORWARDFOR, LB_CAP_DEF | LB_CAP_FE | LB_CAP_BE, 5},
     {"http-server-close", LB_OPT_HTTP_SERVER_CLOSE, LB_CAP_DEF | LB_CAP_FE | LB_CAP_BE, 0},
     {"httpclose", LB_OPT_HTTPCLOSE, LB_CAP_DEF | LB_CAP_FE | LB_CAP_BE, 0},
     {"http-keep-alive", LB_OPT_HTTP_KEEP_ALIVE, LB_CAP_DEF | LB_CAP_FE | LB_CAP_BE, 0},
@@ -503,6 +505,97 @@ static int option_validate_args(struct lb_cfgctx *ctx,
         return lb_cfg_fail(ctx, err, "option pgsql-check: expected 'user <name>'");
     if (o->flag == LB_OPT_HTTPLOG && nargs == 1 && strcmp(argv[0], "clf") != 0)
         return lb_cfg_fail(ctx, err, "option httplog: only 'clf' may follow");
+    /* lbd moves a failed connect to another server at every retry (docs/lbd.md,
+     * "Connection failures"): HAProxy's interval 1; other intervals would
+     * need same-server retries, which lbd does not make */
+    if (o->flag == LB_OPT_REDISPATCH && nargs == 1 && strcmp(argv[0], "1") != 0)
+        return lb_cfg_fail(ctx, err,
+                           "option redispatch %s: lbd redispatches on every retry; only the "
+                           "interval 1 (or none) is supported",
+                           argv[0]);
+    return 0;
+}
+
+/* "except NET": an IPv4 or IPv6 address with an optional /LEN (IPv4 also
+ * /DOTTED-MASK), as HAProxy's str2net()/str62net() read it. */
+static int ff_except(struct lb_cfgctx *ctx, const char *v, struct lb_fwdfor *ff, char **err)
+{
+    char ip[64], *slash, *end;
+    unsigned long bits;
+    struct in_addr m4;
+    int af, len, i;
+
+    if (snprintf(ip, sizeof(ip), "%s", v) >= (int)sizeof(ip))
+        goto bad;
+    slash = strchr(ip, '/');
+    if (slash)
+        *slash++ = 0;
+    af = strchr(ip, ':') ? AF_INET6 : AF_INET;
+    len = af == AF_INET ? 4 : 16;
+    if (inet_pton(af, ip, ff->net) != 1)
+        goto bad;
+    memset(ff->mask, 0, sizeof(ff->mask));
+    bits = (unsigned long)len * 8;
+    if (slash && af == AF_INET && strchr(slash, '.')) {
+        if (inet_pton(AF_INET, slash, &m4) != 1)
+            goto bad;
+        memcpy(ff->mask, &m4, 4);
+    } else {
+        if (slash) {
+            errno = 0;
+            bits = strtoul(slash, &end, 10);
+            if (errno || end == slash || *end || bits > (unsigned long)len * 8)
+                goto bad;
+        }
+        for (i = 0; i < len; i++)
+            ff->mask[i] = bits >= (unsigned long)(i + 1) * 8 ? 0xff
+                          : bits > (unsigned long)i * 8
+                              ? (uint8_t)(0xff << (8 - (bits - (unsigned long)i * 8)))
+                              : 0;
+    }
+    for (i = 0; i < len; i++)
+        ff->net[i] &= ff->mask[i];
+    ff->except_af = (uint8_t)af;
+    return 0;
+bad:
+    return lb_cfg_fail(ctx, err,
+                       "option forwardfor: 'except' expects a network (A.B.C.D[/M] or "
+                       "IPV6[/M]), got '%s'",
+                       v);
+}
+
+/* option forwardfor [except NET] [header NAME] [if-none], each once, in
+ * any order; the option resets what an earlier line (or defaults) set. */
+static int ff_args(struct lb_cfgctx *ctx, int argc, char **argv, char **err)
+{
+    struct lb_fwdfor ff;
+    int i;
+
+    memset(&ff, 0, sizeof(ff));
+    snprintf(ff.hdr, sizeof(ff.hdr), "X-Forwarded-For: ");
+    ff.always = 1;
+    for (i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "if-none") == 0) {
+            ff.always = 0;
+        } else if (strcmp(argv[i], "except") == 0 && i + 1 < argc) {
+            if (ff_except(ctx, argv[++i], &ff, err))
+                return LK_CFG_FATAL;
+        } else if (strcmp(argv[i], "header") == 0 && i + 1 < argc) {
+            i++;
+            if (!argv[i][0] || strpbrk(argv[i], ": \t") ||
+                snprintf(ff.hdr, sizeof(ff.hdr), "%s: ", argv[i]) >= (int)sizeof(ff.hdr))
+                return lb_cfg_fail(ctx, err,
+                                   "option forwardfor: 'header' expects a field name (at most "
+                                   "125 characters, no ':' or space), got '%s'",
+                                   argv[i]);
+        } else {
+            return lb_cfg_fail(ctx, err,
+                               "option forwardfor: only 'except NET', 'header NAME' and "
+                               "'if-none' may follow, got '%s'",
+                               argv[i]);
+        }
+    }
+    ctx->px->ff = ff;
     return 0;
 }
 
@@ -558,6 +651,8 @@ static int kw_option(int argc, char **argv, void *vctx, char **err)
             return set_log_format(ctx, LB_LFMT_CLF, err);
     }
     if (option_validate_args(ctx, &options[i], argc - 2, argv + 2, err))
+        return LK_CFG_FATAL;
+    if (options[i].flag == LB_OPT_FORWARDFOR && ff_args(ctx, argc - 2, argv + 2, err))
         return LK_CFG_FATAL;
     if (options[i].flag & LB_OPT_CHK_ANY)
         ctx->px->options &= ~LB_OPT_CHK_ANY;

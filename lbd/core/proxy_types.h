@@ -268,6 +268,16 @@ struct lb_cond;         /* lbd/http/acl.h */
 struct lb_stktable;     /* lbd/core/stktable.h */
 struct lb_check_cfg;    /* lbd/cfg/check_cfg.h */
 
+/* option forwardfor [except NET] [header NAME] [if-none] (HAProxy 2.6):
+ * copied whole from defaults, hence fixed sizes. */
+struct lb_fwdfor {
+    char hdr[128];     /* "NAME: " of the field, "" when the option is not set here */
+    uint8_t always;    /* not if-none: add even when the request has the field */
+    uint8_t except_af; /* AF_INET, AF_INET6 or 0 (no except) */
+    uint8_t net[16];   /* except network, masked, in network order */
+    uint8_t mask[16];
+};
+
 struct lb_proxy {
     struct lb_proxy *next;
     char *name;
@@ -302,6 +312,7 @@ struct lb_proxy {
     char *uidfmt_text;          /* "unique-id-format", as written */
     struct lb_lfmt *uidfmt;     /* its parsed form, or NULL */
     char *uidhdr;               /* "unique-id-header NAME": "NAME: ", or NULL */
+    struct lb_fwdfor ff;        /* option forwardfor's arguments */
     char *log_tag;              /* "log-tag": the syslog tag of its lines, or NULL (global's) */
     struct lb_stats_cfg stats;
     struct lb_http_px *http;  /* rules and http settings: lbd/cfg/http_cfg.h */

@@ -167,7 +167,7 @@ int lb_http_build_request(char *out,
         add_field(&w, e->uid_field, e->uid);
     if (e->xff) {
         lk_addr_ip_str(e->xff, ip, sizeof(ip));
-        add_field(&w, "X-Forwarded-For: ", ip);
+        add_field(&w, e->xff_name ? e->xff_name : "X-Forwarded-For: ", ip);
     }
     PUTS(&w, "\r\n");
     return w.over ? -ENOSPC : (int)w.len;

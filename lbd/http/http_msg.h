@@ -31,7 +31,8 @@ struct lb_req_edit {
     int conn_close;            /* add "Connection: close" */
     int conn_ka;               /* add "Connection: keep-alive" (HTTP/1.0 request) */
     int upgrade;               /* keep Upgrade, add "Connection: upgrade" */
-    const struct lk_addr *xff; /* add "X-Forwarded-For: <ip>" when set */
+    const struct lk_addr *xff; /* add "<xff_name><ip>" when set */
+    const char *xff_name;      /* "Name: " (option forwardfor header) */
     const char *uid_field;     /* unique-id-header: "Name: " to add with uid, or NULL */
     const char *uid;
     const char *drop_cookie; /* remove this cookie from Cookie fields */

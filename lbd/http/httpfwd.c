@@ -1146,6 +1146,52 @@ static int comp_offload(const struct hsess *s, int asked)
     return asked && ((b && b->offload) || (f && f->offload));
 }
 
+/* Whether the client's address is in px's "option forwardfor except" network. */
+static int ff_excepted(const struct lb_proxy *px, const struct lk_addr *a)
+{
+    const struct lb_fwdfor *ff = &px->ff;
+    const uint8_t *ip;
+    int i, len;
+
+    if (!(px->options & LB_OPT_FORWARDFOR) || ff->except_af != a->u.sa.sa_family)
+        return 0;
+    ip = ff->except_af == AF_INET ? (const uint8_t *)&a->u.in4.sin_addr
+                                  : (const uint8_t *)&a->u.in6.sin6_addr;
+    len = ff->except_af == AF_INET ? 4 : 16;
+    for (i = 0; i < len; i++)
+        if ((ip[i] & ff->mask[i]) != ff->net[i])
+            return 0;
+    return 1;
+}
+
+/* option forwardfor, as HAProxy 2.6: the backend's field name if it has the
+ * option, else the frontend's; not added when either proxy excepts the
+ * client, nor when neither says "always" (if-none) and the request has
+ * the field. Returns the "Name: " to add, or NULL. */
+static const char *ff_field(const struct hsess *s)
+{
+    const struct lb_proxy *fe = s->fe, *be = s->be;
+    int fon = (fe->options & LB_OPT_FORWARDFOR) != 0, bon = be && (be->options & LB_OPT_FORWARDFOR);
+    const char *name;
+    size_t nl;
+    unsigned i;
+
+    if (!fon && !bon)
+        return NULL;
+    name = bon ? be->ff.hdr : fe->ff.hdr;
+    if ((s->cli.u.sa.sa_family != AF_INET && s->cli.u.sa.sa_family != AF_INET6) ||
+        ff_excepted(fe, &s->cli) || (be && ff_excepted(be, &s->cli)))
+        return NULL;
+    if ((fon && fe->ff.always) || (bon && be->ff.always))
+        return name;
+    nl = strlen(name) - 2;
+    for (i = 0; i < s->req.nhdr; i++)
+        if (s->req.hdr[i].name_len == nl &&
+            strncasecmp((const char *)req_head(s) + s->req.hdr[i].name_off, name, nl) == 0)
+            return NULL;
+    return name;
+}
+
 static int build_request(struct hsess *s)
 {
     const struct lb_http_px *bh = s->be->http;
@@ -1158,7 +1204,8 @@ static int build_request(struct hsess *s)
     e.conn_close = s->srv_close;
     e.conn_ka = !s->srv_close && s->req.version == 0;
     e.upgrade = s->upgrade;
-    e.xff = (opts(s) & LB_OPT_FORWARDFOR) ? &s->cli : NULL;
+    e.xff_name = ff_field(s);
+    e.xff = e.xff_name ? &s->cli : NULL;
     e.uid_field = s->fe->uidhdr;
     e.uid = s->fe->uidhdr ? txn_uid(s) : NULL;
     if (bh && bh->cookie && (bh->cookie_flags & LB_COOKIE_INDIRECT)) {
