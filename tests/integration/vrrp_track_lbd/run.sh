@@ -113,8 +113,16 @@ check "VIP back on a once lbd runs again" wait_vip "$NSA" 5000
 
 # ---- SIGHUP reload keeps mastership; nopreempt ----------------------------
 vconf a 101 MASTER nopreempt
+# under traffic: a client on the VIP through lbd every ~20 ms across it
+client_loop 2500 8080 > "$T/reload.client" &
+CL=$!
+sleep 0.8
 kill -HUP "$VA"
-sleep 0.5
+wait "$CL" || true
+read -r rgap rfailed rlast < <(outage "$T/reload.client")
+echo "vrrpd reload under a client: longest gap $rgap ms, $rfailed failed, last answer from $rlast"
+expect_eq "reload under traffic: no failed request" "$rfailed" "0"
+expect_eq "reload under traffic: still served by a" "$rlast" "a"
 expect_eq "reload counted" "$(vrrp_json "$T/ra" 'j["reloads"]')" "1"
 expect_eq "a still master after reload" "$(vrrp_state "$T/ra")" "MASTER"
 check "VIP stayed on a" has_vip "$NSA"
