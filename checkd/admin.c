@@ -265,9 +265,8 @@ static int need_operator(struct chk_feedsrv *fs, struct lk_cmdconn *c)
     return -EPERM;
 }
 
-/* Registering an existing id updates it in place (its state is kept), which
- * is what lets lbd re-register everything on every reconnect without
- * resetting health. */
+/* Registering an existing id updates it in place (its health is kept while address and kind stay),
+ * which is what lets lbd re-register everything on every reconnect without resetting health. */
 static int cmd_register(struct chk_feedsrv *fs, struct lk_cmdconn *c, int argc, char **argv)
 {
     struct feed_target t;

@@ -259,7 +259,7 @@ static int kw_socket(int argc, char **argv, void *v, char **err)
 
 /* The feed buffer bounds what a subscriber that does not read may cost
  * (checkd then tells it what it missed and resynchronises it); the 4k floor
- * keeps one snapshot line possible. */
+ * keeps room for a burst of event lines. */
 static int kw_feed_buffer(int argc, char **argv, void *v, char **err)
 {
     uint64_t n;

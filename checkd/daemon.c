@@ -204,7 +204,8 @@ fail:
 }
 
 /* READY=1 after the sockets are listening and the config's targets are
- * registered: lbd, ordered after checkd, can connect and subscribe at once. */
+ * registered: a client started after checkd (lbd) can connect and
+ * subscribe at once. */
 int chk_daemon_run(struct chk_daemon *d)
 {
     uint64_t wd = lk_sd_watchdog_ms();

@@ -90,10 +90,9 @@ static json_t *status_json(const struct feed_status *st)
 }
 
 /* Dump with a newline; consumes `o`. */
-/* JSON_ENSURE_ASCII: the line may carry reasons taken from a server's reply;
- * escaping every non-ASCII byte keeps it valid UTF-8 JSON whatever the server
- * sent, and keeps the line newline-free. Returns a malloc'ed line the caller
- * frees, or NULL. */
+/* JSON_ENSURE_ASCII: non-ASCII characters are escaped, so the line is plain
+ * ASCII on the wire whatever a reason taken from a server's reply holds.
+ * Returns a malloc'ed line the caller frees, or NULL. */
 static char *dump_line(json_t *o)
 {
     char *s, *line;

@@ -235,8 +235,7 @@ static int dispatch(struct lk_cmdconn *c, int argc, char **argv, void *ud)
     return -ENOENT;
 }
 
-/* Admin level and mode 0660: the socket only reads state, but the events
- * reveal the topology, so it is not world-readable. max_out bounds what a
+/* Admin level and mode 0660, as the other daemons' sockets. max_out bounds what a
  * subscriber that stopped reading can make vrrpd buffer. */
 int vr_admin_start(struct vr_daemon *d)
 {

@@ -804,8 +804,8 @@ static void receive_one6(struct vr_inst *i,
     handle_advert(i, r, &p, NULL, ip, src);
 }
 
-/* IPv4 raw sockets deliver the IP header with the packet, which the decoder
- * checks (TTL 255, RFC 5798 5.1.1.3); IPv6 gets those fields as ancillary
+/* IPv4 raw sockets deliver the IP header with the packet, whose fields the
+ * checks use (TTL 255, RFC 5798 5.1.1.3); IPv6 gets those fields as ancillary
  * data instead. */
 static void on_readable(uv_poll_t *h, int status, int events)
 {

@@ -72,8 +72,8 @@ struct lb_resolvers *lb_resolvers_find(const struct lb_cfg *cfg, const char *nam
     return NULL;
 }
 
-/* Only UDP name servers: c-ares itself retries a truncated answer over TCP,
- * so "tcp@" servers would add nothing lbd needs; refused by name. */
+/* Only UDP name servers ("udp@" or none); c-ares itself retries a truncated
+ * answer over TCP. */
 static int kw_nameserver(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;

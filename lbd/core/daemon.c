@@ -87,9 +87,9 @@ static void signal_cb(uv_signal_t *s, int signum)
 {
     struct lb_daemon *d = s->data;
 
-    /* SIGHUP would be a reload in HAProxy; a single process cannot re-exec itself
-     * without losing its listeners, so say where reloads happen rather than
-     * ignore the signal silently. */
+    /* SIGHUP is HAProxy's reload signal; lbd reloads only through its master
+     * (lbd -W), which keeps the listeners across workers, so say so rather
+     * than ignore the signal silently. */
     if (signum == SIGHUP) {
         lk_log(LK_LOG_WARNING, "SIGHUP: %s",
                d->mw ? "reloads are the master's: signal it"

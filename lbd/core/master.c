@@ -746,7 +746,7 @@ static int load_text(const char *path, struct lb_cfg **ret_cfg, char **ret_text)
 
 /* Returns 0 when a new worker is starting, else a negative errno (the
  * reason is logged). */
-/* One reload at a time, as HAProxy's master: a second signal while a worker
+/* One reload at a time: a second signal while a worker
  * is starting is refused rather than queued, so the result of each reload is
  * attributable to one config. */
 static int reload(struct lb_master *m, const char *by)

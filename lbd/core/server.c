@@ -293,7 +293,7 @@ static int skw_flag(int argc, char **argv, void *v, char **err)
  * default-server's): the header is written by tcpfwd.c and http_conn.c. */
 /* v2 is told by the suffix, so the four spellings share one handler. A "no-"
  * form only clears the version it names, so "no-send-proxy" after "send-
- * proxy-v2" leaves v2 in place, as in HAProxy. */
+ * proxy-v2" leaves v2 in place. */
 static int skw_send_proxy(int argc, char **argv, void *v, char **err)
 {
     struct srvctx *sc = v;

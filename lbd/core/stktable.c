@@ -143,8 +143,6 @@ static int parse_args(struct lb_stktable *t, int argc, char **argv, char **err)
     for (i = 1; i < argc && r == 0; i++) {
         const char *a = argv[i], *n = i + 1 < argc ? argv[i + 1] : NULL;
 
-        /* "len" is accepted only after "type string", as HAProxy requires; before it
-         * the check falls through to the "not supported" error. */
         if (strcmp(a, "nopurge") == 0) {
             t->nopurge = 1;
             continue;
@@ -154,6 +152,8 @@ static int parse_args(struct lb_stktable *t, int argc, char **argv, char **err)
         i++;
         if (strcmp(a, "type") == 0)
             r = parse_type(t, n, err);
+        /* "len" is accepted only after "type string" (HAProxy ties it to
+         * string keys); before it the line ends in the "not supported" error */
         else if (strcmp(a, "len") == 0 && t->type == LB_STK_STR)
             r = lk_parse_uint(n, 1, LB_STK_KEY_MAX, &v) < 0
                     ? lk_cfg_err(err, "stick-table: len must be 1-%d", LB_STK_KEY_MAX)

@@ -425,10 +425,10 @@ static void finish_loop(struct lb_worker *w)
     uv_close((uv_handle_t *)&w->qtimer, NULL);
 }
 
-/* Called from the control thread. The fixed array bounds the requests between
- * two wake-ups; extra requests are dropped, which only means those sessions
- * end by themselves instead of being cut (a server going down 16 times within
- * one loop iteration is not a real case). */
+/* Called from the control thread. The fixed array bounds the requests
+ * between two wake-ups of this worker: with more than 16 servers marked
+ * down in that time, the later ones' sessions are not cut and end by
+ * themselves. */
 void lb_worker_shutdown_server(struct lb_worker *w, struct lb_server *s)
 {
     pthread_mutex_lock(&w->req_lock);

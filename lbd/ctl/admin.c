@@ -79,8 +79,8 @@ static int cmd_show_info(struct lk_cmdconn *c, struct lb_daemon *d, int argc, ch
 /* show stat [{iid|-1} {type|-1} {sid|-1}] [json] */
 /* HAProxy's positional filter: proxy id (or name, lbd's addition), type mask,
  * server id, each -1 for "all". atoi_safe() maps anything that is not a
- * number to -1, so a typo widens the output instead of failing; the same as
- * HAProxy, whose scripts rely on it. */
+ * number to -1, so a typo widens the output instead of failing, as in
+ * HAProxy. */
 static int cmd_show_stat(struct lk_cmdconn *c, struct lb_daemon *d, int argc, char **argv)
 {
     struct lb_stat_filter f = {-1, LB_STAT_TYPE_ALL, -1, NULL};
