@@ -26,8 +26,8 @@ void lb_wb_put(struct lb_wb *w, const void *s, size_t n)
 
 #define PUTS(w, lit) put((w), (lit), sizeof(lit) - 1)
 
-/* Is this field named by a Connection field (so hop-by-hop)? */
-/* RFC 9110 section 7.6.1: a field named in Connection is hop-by-hop for this
+/* Is this field named by a Connection field (so hop-by-hop)?
+ * RFC 9110 section 7.6.1: a field named in Connection is hop-by-hop for this
  * one link. The parser flags a Connection field with a token other than
  * close/keep-alive/upgrade (HTTP1_F_CONN_OTHER), so the usual message skips
  * this scan per field. */
@@ -206,8 +206,8 @@ int lb_http_build_response(char *out,
     struct wb w = {out, 0, cap, 0};
     char sl[16];
 
-    /* The status line says the version lbd speaks with this client (RFC 9110
-     * section 2.5); the reason phrase is the server's, as HAProxy keeps it. */
+    /* The status line takes the caller's version (e->version) and m's status;
+     * the reason phrase is the server's, kept as HAProxy keeps it. */
     snprintf(sl, sizeof(sl), "HTTP/1.%d %03u", e->version ? 1 : 0, m->status);
     put(&w, sl, strlen(sl));
     PUTS(&w, " ");

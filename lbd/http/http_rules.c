@@ -1278,7 +1278,6 @@ static int run_edit(struct lb_rule_io *io, const struct lb_rule *r)
     }
 }
 
-/* The key a sample gives, in the table's type. */
 /* The key a sample gives, in the table's type: an address sample as an
  * address key, an integer for an integer table, else the text form.
  * -ENOENT when the sample has no value: the rule then does nothing. */

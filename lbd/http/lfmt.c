@@ -12,8 +12,8 @@
 #include "lbd/http/httplog.h"
 #include "lbd/http/lfmt.h"
 
-/* The variables; P_CI..P_HOST are also valid in rule values. */
-/* The order matters: lfmt values (rule arguments) accept only the kinds
+/* The variables; P_CI..P_HOST are also valid in rule values.
+ * The order matters: lfmt values (rule arguments) accept only the kinds
  * before P_LOG_FIRST, and timer_of() and put_counter() index arrays by the
  * contiguous runs P_TH..P_TT and P_AC..P_BQ. */
 enum part_kind {
@@ -203,8 +203,8 @@ static const struct {
     {"pid", P_PID}, {"rt", P_RT},   {"lc", P_LC},
 };
 
-/* HAProxy 2.6 variables lbd does not render yet: refused with that reason */
-/* A known HAProxy variable gets "not supported yet" instead of "no such
+/* HAProxy 2.6 variables lbd does not render yet: refused with that reason
+ * A known HAProxy variable gets "not supported yet" instead of "no such
  * variable": the config is valid HAProxy, only lbd lacks it. */
 static const char *const later[] = {"bi", "bp", "sslc", "sslv"};
 
@@ -425,8 +425,8 @@ size_t lb_lfmt_render(const struct lb_lfmt *f, struct lb_smp_ctx *c, char *out, 
         case P_SAMPLE: {
             unsigned occ = 0;
 
-            /* a multi-value fetch gives its last value, as HAProxy's hdr() does */
-            /* Occurrences count list elements, several per field, hence the bound above
+            /* a multi-value fetch gives its last value, as HAProxy's hdr() does
+             * Occurrences count list elements, several per field, hence the bound above
              * the field count: it only guards against a fetch that never runs out. */
             while (lb_sexpr_multi(p->expr) && occ < 4 * HTTP1_MAX_HDRS &&
                    lb_sexpr_eval(p->expr, c, occ + 1, &s))
@@ -568,8 +568,8 @@ static size_t put_date(char *out, size_t at, size_t cap, uint64_t wall_us, int g
     return put(out, at, cap, buf, lb_tlog_clamp(n, sizeof(buf)));
 }
 
-/* The part of the request line a variable names (%HM %HU %HP %HQ %HV). */
-/* The logged line may be cut (LB_HTTPLOG_REQLINE_MAX) or malformed: every
+/* The part of the request line a variable names (%HM %HU %HP %HQ %HV).
+ * The logged line may be cut (LB_HTTPLOG_REQLINE_MAX) or malformed: every
  * part is found by the spaces actually present and comes out empty rather
  * than reading past the end when one is missing. */
 static void reqline_part(const struct lb_httplog_rec *h, int kind, const char **ret, size_t *len)

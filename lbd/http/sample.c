@@ -620,8 +620,8 @@ static int parse_conv(struct lb_sexpr *e, const char *s, size_t len, char **err)
     return conv_setup(c, convs[i].name, err);
 }
 
-/* Length of the next comma-separated element at top level. */
-/* The expression "fetch(args),conv1(args),conv2": commas inside parentheses
+/* Length of the next comma-separated element at top level.
+ * The expression "fetch(args),conv1(args),conv2": commas inside parentheses
  * or quotes belong to arguments and do not end an element. */
 static size_t elem_len(const char *s)
 {
