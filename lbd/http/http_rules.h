@@ -110,8 +110,10 @@ enum lb_rule_verdict {
 };
 
 /* After the whole file: each track-sc rule's table (its "table NAME", or
- * `deftable`, the proxy's own). Errors appended to *err as "FILE:LINE:
- * ..." (file/line: where the list starts). Returns 0 or -EINVAL. */
+ * `deftable`, the proxy's own) and each "errorfiles NAME" page; both are
+ * borrowed from cfg, which must outlive the list. Errors appended to *err
+ * as "FILE:LINE: ..." (file/line: where the list starts); every bad rule
+ * is reported. Returns 0 or -EINVAL. */
 struct lb_cfg;
 struct lb_stktable;
 int lb_rule_resolve(struct lb_rule *list,

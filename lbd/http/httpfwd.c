@@ -51,7 +51,7 @@
 /* Session states. WAIT_REQ: reading a request head (or idle between
  * requests); QUEUE/CONNECT: a server is being found or connected; XFER: the
  * request and response move (rq and rs track each direction's part: head,
- * body, done); TUNNEL: after a 101 or CONNECT, bytes flow both ways
+ * body, done); TUNNEL: after a 101, bytes flow both ways
  * unparsed; ERROR: sending lbd's own reply; DRAIN: that reply is out and
  * the client's remaining input is read and dropped before the close;
  * TARPIT: holding a denied request; CLOSED: finish() ran, waiting for the
@@ -909,7 +909,7 @@ static int rules_verdict(struct hsess *s, struct lb_rule_io *io, enum lb_rule_ve
         send_msg(s, io->status, io->reply, io->reply_len,
                  io->status == 403 || io->rsp ? (io->rsp ? "PH" : "PR") : "LR");
     /* as HAProxy, the connection stays open when nothing of the request is
-     * left to read and the client did not ask to close
+     * left to read and the client did not ask to close.
      * Only a request without a body qualifies: its unread body would otherwise
      * be parsed as the next request. HTTP/1.0 needs an explicit keep-alive
      * (RFC 9112 section 9.3); a stopping worker closes anyway. */

@@ -203,7 +203,7 @@ static const struct {
     {"pid", P_PID}, {"rt", P_RT},   {"lc", P_LC},
 };
 
-/* HAProxy 2.6 variables lbd does not render yet: refused with that reason
+/* HAProxy 2.6 variables lbd does not render yet: refused with that reason.
  * A known HAProxy variable gets "not supported yet" instead of "no such
  * variable": the config is valid HAProxy, only lbd lacks it. */
 static const char *const later[] = {"bi", "bp", "sslc", "sslv"};
@@ -425,7 +425,7 @@ size_t lb_lfmt_render(const struct lb_lfmt *f, struct lb_smp_ctx *c, char *out, 
         case P_SAMPLE: {
             unsigned occ = 0;
 
-            /* a multi-value fetch gives its last value, as HAProxy's hdr() does
+            /* a multi-value fetch gives its last value, as HAProxy's hdr() does.
              * Occurrences count list elements, several per field, hence the bound above
              * the field count: it only guards against a fetch that never runs out. */
             while (lb_sexpr_multi(p->expr) && occ < 4 * HTTP1_MAX_HDRS &&

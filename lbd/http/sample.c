@@ -1145,7 +1145,7 @@ static int fetch(const struct lb_sexpr *e, struct lb_smp_ctx *c, unsigned occ, s
 
 /* Addresses print without the port, integers and booleans in decimal, as
  * HAProxy casts them to strings. The text sits in a scratch chunk: valid
- * until the context's second next chunk use. */
+ * until two more of the context's chunks are taken. */
 void lb_smp_as_str(struct lb_smp_ctx *c, struct lb_smp *s)
 {
     char *ch;
