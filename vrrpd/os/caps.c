@@ -24,6 +24,8 @@ static uint64_t join(uint32_t lo, uint32_t hi)
     return (uint64_t)lo | (uint64_t)hi << 32;
 }
 
+/* The bounding set must be walked up to the running kernel's last capability,
+ * which may be newer than the headers vrrpd was built with. */
 static unsigned last_cap(void)
 {
     unsigned v = CAP_LAST_CAP;
@@ -44,6 +46,12 @@ unsigned long long vr_caps_effective(void)
     return caps_get(d) < 0 ? 0 : join(d[0].effective, d[1].effective);
 }
 
+/* After start vrrpd only needs NET_ADMIN (addresses, routes) and NET_RAW
+ * (VRRP and ARP sockets); with scripts run as another user it also keeps what
+ * switching user, killing its children and chowning the FIFO need. Dropping
+ * the rest limits what a compromised vrrpd (it parses packets from the
+ * network) can do as root. A failure is returned but leaves the process
+ * running with what it has. */
 int vr_caps_limit(bool switch_user)
 {
     struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
