@@ -51,7 +51,7 @@ static const struct err_case err_cases[] = {
     {FE_BE "  server s1 127.0.0.1:2\n  use-server s1 if TRUE\n",
      "use-server s1: supported in mode http only by lbd"},
     {FE_BE "  use-server %[req.hdr(x)]\n", "use-server: a name built from samples"},
-    {FE_BE "  server s1 127.0.0.1:2 slowstart 10s\n", "'slowstart' is not implemented by lbd yet"},
+    {FE_BE "  server s1 127.0.0.1:2 slowstart 10q\n", "'slowstart' expects a time"},
     {FE_BE "  server s1 127.0.0.1:2 minconn 2\n", "'minconn' is not implemented by lbd yet"},
     {FE_BE "  fullconn 100\n", "'fullconn' is not implemented by lbd yet"},
     {FE_BE "  hash-type ring\n", "hash-type: expected 'map-based' or 'consistent'"},
