@@ -269,6 +269,13 @@ struct lb_stats_cfg {
     int hide_version;
     char *realm;
     struct lb_cond *admin; /* "stats admin if|unless COND" (lbd/http/acl.h); NULL: none */
+    char **scope;          /* "stats scope NAME" lines ("." is the page's own proxy) */
+    size_t nscope;         /* 0: every proxy is shown */
+    int show_desc;         /* "stats show-desc [TEXT]": TEXT, or global description */
+    char *desc;
+    int show_node; /* "stats show-node [NAME]": NAME, or global node, or the host name */
+    char *node;
+    int inherited; /* copied from defaults: a stats line of the proxy starts anew */
 };
 
 struct lb_srv_observer; /* lbd/core/server.h */

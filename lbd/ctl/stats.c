@@ -555,9 +555,24 @@ static void json_row(struct lk_sb *sb, const struct row *r, int first)
     json_decref(arr);
 }
 
+int lb_stats_in_scope(const struct lb_proxy *page, const struct lb_proxy *px)
+{
+    size_t i;
+
+    if (!page->stats.nscope)
+        return 1;
+    for (i = 0; i < page->stats.nscope; i++)
+        if (strcmp(page->stats.scope[i], px->name) == 0 ||
+            (strcmp(page->stats.scope[i], ".") == 0 && page == px))
+            return 1;
+    return 0;
+}
+
 static int want_px(const struct lb_stat_filter *f, const struct lb_proxy *px)
 {
     if (f->iid >= 0 && (unsigned)f->iid != px->uuid)
+        return 0;
+    if (f->scope && !lb_stats_in_scope(f->scope, px))
         return 0;
     return !f->proxy || strcmp(f->proxy, px->name) == 0;
 }

@@ -372,6 +372,37 @@ static void test_defaults_inheritance(void **state)
     lb_cfg_free(cfg);
 }
 
+/* stats lines in defaults go to proxies without stats lines of their own;
+ * a proxy's first stats line starts from scratch (HAProxy's uri_auth);
+ * scope lines add up; show-desc joins its words. */
+static void test_stats_defaults_scope(void **state)
+{
+    struct lb_cfg *cfg = load_ok("global\n  description a  b\n"
+                                 "defaults\n  mode http\n  stats uri /st\n  stats auth u:p\n"
+                                 "  stats show-node\n"
+                                 "listen l1\n  bind :7101\n"
+                                 "listen l2\n  bind :7102\n  stats scope l1\n  stats scope .\n"
+                                 "  stats show-desc x   y z\n");
+    struct lb_proxy *l1 = lb_cfg_find_proxy(cfg, "l1", LB_CAP_FE);
+    struct lb_proxy *l2 = lb_cfg_find_proxy(cfg, "l2", LB_CAP_FE);
+
+    assert_string_equal(cfg->global.description, "a b");
+    assert_true(l1->stats.enabled);
+    assert_string_equal(l1->stats.uri, "/st");
+    assert_int_equal(l1->stats.nauth, 1);
+    assert_true(l1->stats.show_node);
+    assert_int_equal(l1->stats.nscope, 0);
+    assert_true(l2->stats.enabled);
+    assert_null(l2->stats.uri);
+    assert_int_equal(l2->stats.nauth, 0);
+    assert_false(l2->stats.show_node);
+    assert_int_equal(l2->stats.nscope, 2);
+    assert_string_equal(l2->stats.scope[1], ".");
+    assert_true(l2->stats.show_desc);
+    assert_string_equal(l2->stats.desc, "x y z");
+    lb_cfg_free(cfg);
+}
+
 static void test_listen_section(void **state)
 {
     struct lb_cfg *cfg = load_ok("listen db\n  bind 127.0.0.1:7200\n  mode tcp\n"
@@ -495,6 +526,7 @@ int main(void)
         cmocka_unit_test(test_quoted_acl_word),
         cmocka_unit_test(test_keywords),
         cmocka_unit_test(test_defaults_inheritance),
+        cmocka_unit_test(test_stats_defaults_scope),
         cmocka_unit_test(test_listen_section),
         cmocka_unit_test(test_quotes_and_comments),
         cmocka_unit_test(test_guide_fig_1_3),
