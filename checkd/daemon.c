@@ -11,6 +11,8 @@
 #include "common/log.h"
 #include "common/sdnotify.h"
 
+/* One per process. The registry runs the probes and holds every target's
+ * state; the feed server publishes that state. Both live on the one loop. */
 struct chk_daemon {
     uv_loop_t loop;
     uv_signal_t sigterm, sigint, sighup;
@@ -106,6 +108,8 @@ static void on_sighup(uv_signal_t *s, int signum)
     lk_sd_notify("READY=1");
 }
 
+/* Sent from the loop, so a stuck loop (and with it every probe) gets checkd
+ * restarted by systemd's watchdog. */
 static void on_watchdog(uv_timer_t *t)
 {
     lk_sd_notify("WATCHDOG=1");
@@ -199,6 +203,9 @@ fail:
     return r;
 }
 
+/* READY=1 after the sockets are listening and the config's targets are
+ * registered: a client started after checkd (lbd) can connect and
+ * subscribe at once. */
 int chk_daemon_run(struct chk_daemon *d)
 {
     uint64_t wd = lk_sd_watchdog_ms();

@@ -139,10 +139,12 @@ const uint8_t *http1_hdr_get(const struct http1_msg *m,
                              size_t name_len,
                              size_t *ret_len);
 
-/* Case-insensitive search of `tok` in a comma-separated list value. */
+/* Case-insensitive search of `tok` in a comma-separated list value (both
+ * only read): 1 if one element equals it, else 0. */
 int http1_list_has(const uint8_t *v, size_t len, const char *tok, size_t tok_len);
 
-/* enum http1_method -> "GET"...; "OTHER" for HTTP1_M_OTHER. */
+/* enum http1_method -> "GET"...; "OTHER" for HTTP1_M_OTHER (a static
+ * string). */
 const char *http1_method_name(enum http1_method m);
 
 /* True for GET, HEAD, PUT, DELETE, OPTIONS, TRACE (RFC 9110 9.2.2). */

@@ -130,7 +130,9 @@ int vrrp_pkt_decode6(const uint8_t *buf,
 
 /* A whole IPv6 datagram (as captured): the fixed header (version 6,
  * payload length within len, next header 112; extension headers are not
- * followed: VRRP sends none), then vrrp_pkt_decode6(). */
+ * followed: VRRP sends none), then vrrp_pkt_decode6(). Returns the bytes
+ * used (header included) with *ret_ip and *ret filled, or a negative
+ * VRRP_PKT_E_*. */
 int vrrp_pkt_decode_ip6(const uint8_t *buf,
                         size_t len,
                         struct vrrp_pkt_ip6 *ret_ip,

@@ -118,7 +118,9 @@ const struct lb_errslot *lb_errsec_slot(const struct lb_cfg *cfg,
                                         int status,
                                         int *ret_found);
 
-/* A proxy starts from its defaults' pages (shared, not copied). */
+/* A proxy starts from its defaults' pages (shared, not copied: the
+ * defaults must outlive pages, which they do, being freed with the config)
+ * and re-queues the defaults' errorfiles references. 0 or -ENOMEM. */
 int lb_errpages_inherit(struct lb_errpages *pages, const struct lb_errpages *def);
 
 /* After the whole file: import every `errorfiles` of pages. `who` names

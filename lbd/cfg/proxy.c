@@ -42,6 +42,8 @@ const char *lb_proxy_kind(const struct lb_proxy *px)
     return (px->cap & LB_CAP_FE) ? "frontend" : "backend";
 }
 
+/* A NULL-terminated string vector: the terminator is kept in place after
+ * every add so the vector can be handed to code that walks to NULL. */
 static int strv_add(char ***v, size_t *n, const char *s)
 {
     char **nv = realloc(*v, (*n + 2) * sizeof(char *));
@@ -107,6 +109,12 @@ static int stats_inherit(struct lb_stats_cfg *st, const struct lb_stats_cfg *def
     return 0;
 }
 
+/* What a proxy takes from its defaults section, HAProxy's rules: every
+ * setting is copied, and every owned pointer is duplicated so that the
+ * defaults and each proxy free their own. A default_backend or a log format
+ * only means something in a frontend, so backends do not take them. The
+ * defaults' default-server is copied as a struct, then its name and cookie
+ * are cleared: server_new() duplicates them per server. */
 static int inherit(struct lb_proxy *px, const struct lb_proxy *def)
 {
     px->mode = def->mode;
@@ -151,6 +159,8 @@ static int inherit(struct lb_proxy *px, const struct lb_proxy *def)
     return lb_http_px_inherit(px, def);
 }
 
+/* retries 3 is HAProxy's default. On any failure the half-built proxy goes
+ * through lb_proxy_free(), which accepts it. */
 struct lb_proxy *lb_proxy_new(const char *name, unsigned cap, const struct lb_proxy *def)
 {
     struct lb_proxy *px;
@@ -168,6 +178,8 @@ struct lb_proxy *lb_proxy_new(const char *name, unsigned cap, const struct lb_pr
     return px;
 }
 
+/* Frees a proxy whatever state parsing left it in (every field starts
+ * zeroed). Servers are owned by their backend and go with it. */
 struct lb_proxy *lb_proxy_free(struct lb_proxy *px)
 {
     struct lb_bind *b, *bn;
@@ -204,6 +216,8 @@ struct lb_proxy *lb_proxy_free(struct lb_proxy *px)
 
 /* ---- keywords ---- */
 
+/* The raw spec is kept for messages and for the master's socket keys; ${VAR}
+ * is expanded only for the address itself. */
 static int add_bind(struct lb_cfgctx *ctx, const char *spec, char **err)
 {
     struct lb_proxy *px = ctx->px;
@@ -231,6 +245,11 @@ static int add_bind(struct lb_cfgctx *ctx, const char *spec, char **err)
 
 /* The options after "bind ADDR[,ADDR]": HAProxy's socket options lbd
  * applies to each listener; TLS and PROXY-protocol ones are refused. */
+/* Options are parsed before the addresses so a bad option fails the line
+ * before any bind is added. v6only stays -1 when neither v4v6 nor v6only is
+ * given, which leaves the kernel's default (net.ipv6.bindv6only). The 88-byte
+ * lower bound on mss is what Linux accepts for TCP_MAXSEG. "name" only labels
+ * a listener in HAProxy's stats, which lbd does not list per listener. */
 static int bind_opts(struct lb_cfgctx *ctx, struct lb_bind *o, int argc, char **argv, char **err)
 {
     uint64_t v;
@@ -382,6 +401,9 @@ static int balance_random(struct lb_cfgctx *ctx, const char *a, char **err)
     return 0;
 }
 
+/* A new balance line resets the previous algorithm's arguments, so a "balance
+ * uri whole" in defaults does not leak options into a backend's "balance
+ * roundrobin". */
 static int kw_balance(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
@@ -482,6 +504,9 @@ static int kw_hash_balance_factor(int argc, char **argv, void *vctx, char **err)
     return 0;
 }
 
+/* One row per "option NAME": the flag it sets, the sections it is valid in,
+ * and how many arguments may follow. Options absent from the table are
+ * refused with the nearest known name. */
 struct optdef {
     const char *name;
     unsigned flag;
@@ -561,6 +586,8 @@ static int option_validate_args(struct lb_cfgctx *ctx,
 
 /* "except NET": an IPv4 or IPv6 address with an optional /LEN (IPv4 also
  * /DOTTED-MASK), as HAProxy's str2net()/str62net() read it. */
+/* The network is stored masked, so the hot-path test is a plain (addr & mask)
+ * == net without a per-request normalisation. */
 static int ff_except(struct lb_cfgctx *ctx, const char *v, struct lb_fwdfor *ff, char **err)
 {
     char ip[64], *slash, *end;
@@ -609,6 +636,8 @@ bad:
 
 /* option forwardfor [except NET] [header NAME] [if-none], each once, in
  * any order; the option resets what an earlier line (or defaults) set. */
+/* The header name is stored with ": " appended, ready to be written before
+ * the address; the 125-character bound keeps it inside ff.hdr. */
 static int ff_args(struct lb_cfgctx *ctx, int argc, char **argv, char **err)
 {
     struct lb_fwdfor ff;
@@ -644,6 +673,10 @@ static int ff_args(struct lb_cfgctx *ctx, int argc, char **argv, char **err)
 
 static int set_log_format(struct lb_cfgctx *ctx, const char *fmt, char **err);
 
+/* "no option X" clears the flag; "no log" drops the proxy's log targets and
+ * "log global". The check options (httpchk, mysql-check, ...) are exclusive:
+ * setting one clears the others, as in HAProxy, where the last check option
+ * of a section wins. */
 static int kw_option(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
@@ -723,6 +756,9 @@ static int kw_count(int argc, char **argv, void *vctx, char **err)
     return 0;
 }
 
+/* Each kind is allowed only where HAProxy 2.6 allows it (a "timeout server"
+ * in a frontend is an error, not ignored); the table's offset points into
+ * struct lb_timeouts. */
 static int kw_timeout(int argc, char **argv, void *vctx, char **err)
 {
     static const struct {
@@ -777,6 +813,9 @@ static int kw_log(int argc, char **argv, void *vctx, char **err)
 }
 
 /* The frontend's line becomes `fmt` (log-format, option httplog clf). */
+/* The text is kept next to the compiled format so that defaults can hand it
+ * to proxies (inherit() recompiles it) and so that validation can report the
+ * log-format's own line. */
 static int set_log_format(struct lb_cfgctx *ctx, const char *fmt, char **err)
 {
     struct lb_lfmt *f = NULL;
@@ -867,6 +906,8 @@ static int kw_uid_header(int argc, char **argv, void *vctx, char **err)
     return 0;
 }
 
+/* Stored as "user:password" and compared as a whole against the Basic
+ * credentials of a request. */
 static int stats_auth(struct lb_cfgctx *ctx, const char *v, char **err)
 {
     if (!strchr(v, ':') || v[0] == ':')
@@ -1003,11 +1044,14 @@ static int kw_tcpcheck(int argc, char **argv, void *vctx, char **err)
     return lb_check_tcpcheck_kw(vctx, argc, argv, err);
 }
 
+/* "description" text has no effect on traffic; lbd does not show it. */
 static int kw_ignored(int argc, char **argv, void *vctx, char **err)
 {
     return 0; /* documentation-only keywords (description) */
 }
 
+/* Where a keyword may appear: D defaults, F frontend, B backend; a listen
+ * section has both F and B. */
 #define D  LB_CAP_DEF
 #define F  LB_CAP_FE
 #define B  LB_CAP_BE
@@ -1046,6 +1090,9 @@ const struct lk_cfgkw lb_proxy_kws[] = {
 
 /* ---- validation ---- */
 
+/* Two proxies binding one address would share a listening socket via
+ * SO_REUSEPORT and split its connections between them silently: refused at
+ * the second bind's line. */
 static int validate_binds(struct lb_cfg *cfg, struct lb_proxy *px, char **err)
 {
     struct lb_proxy *o;
@@ -1062,6 +1109,10 @@ static int validate_binds(struct lb_cfg *cfg, struct lb_proxy *px, char **err)
     return 0;
 }
 
+/* Cross-proxy checks that need the whole file: default_backend may name a
+ * backend further down, and the mode is only final at the section's end.
+ * Every backend gets room for LB_DYN_SERVERS "add server" entries here,
+ * before workers exist (lb_server_reserve()). */
 int lb_proxy_validate(struct lb_cfg *cfg, struct lb_proxy *px, char **err)
 {
     const char *v;

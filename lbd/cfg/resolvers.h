@@ -74,7 +74,8 @@ struct lb_resolvers *lb_resolvers_find(const struct lb_cfg *cfg, const char *nam
  * or -EINVAL with the errors appended to *err. */
 int lb_resolvers_validate(struct lb_cfg *cfg, char **err);
 
-/* The word HAProxy's "hold" takes for a status ("valid", "nx"...). */
+/* The word HAProxy's "hold" takes for a status ("valid", "nx"...): a
+ * static string, "?" out of range. */
 const char *lb_dns_status_name(enum lb_dns_status st);
 
 #endif

@@ -59,7 +59,7 @@ int lb_userlist_validate(const struct lb_cfg *cfg, char **err);
  * "group ... users" alike), or NULL past the last. */
 const char *lb_user_group(const struct lb_userlist *ul, const struct lb_user *u, size_t i);
 
-/* The user's name. */
+/* The user's name, owned by the userlist (valid as long as the config). */
 const char *lb_user_name(const struct lb_user *u);
 
 #endif

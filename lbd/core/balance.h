@@ -81,11 +81,13 @@ enum lb_pick_status lb_balancer_pick(struct lb_balancer *b,
  * full throttle, LB_WEIGHT_SCALE) in points, at full_hash(id * 4096 + i). */
 #define LB_EWGHT_RANGE (256u * LB_WEIGHT_SCALE)
 
-/* Bob Jenkins' full avalanche hash of a 32-bit value ("avalanche"). */
+/* Bob Jenkins' full avalanche hash of a 32-bit value ("avalanche"):
+ * returns the mixed value; pure. */
 uint32_t lb_full_hash(uint32_t a);
 
 /* The key's hash with hash-type's function and modifier (balance uri,
- * hdr); the same value HAProxy 2.6 computes. */
+ * hdr); returns the same value HAProxy 2.6 computes. data (len bytes) is
+ * only read. */
 uint32_t lb_hash_key(const struct lb_lbprm *p, const void *data, size_t len);
 
 /* init/fini of the balancers whose b->priv is a struct lb_hashtab

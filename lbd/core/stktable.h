@@ -105,6 +105,8 @@ struct lb_stkentry *lb_stk_get(struct lb_stktable *t,
                                int create,
                                uint64_t now_ms);
 
+/* Drop the reference lb_stk_get() returned; e may be expired and freed
+ * once unreferenced, so the caller must not use it after this. */
 void lb_stk_release(struct lb_stktable *t, struct lb_stkentry *e);
 
 /* Add delta to a counter (and to its rate when the table stores one):

@@ -77,7 +77,7 @@ int vr_rule_del(const struct vr_rule_opts *o);
  * errno. */
 int vr_addr_del(int ifindex, uint32_t addr, uint8_t prefix);
 
-/* vr_addr_del() for an IPv6 address. */
+/* vr_addr_del() for an IPv6 address: same returns. */
 int vr_addr_del6(int ifindex, const uint8_t addr6[16], uint8_t prefix);
 
 /* 1 if addr is configured on ifindex, 0 if not, negative errno. */
