@@ -66,6 +66,11 @@ int vr_caps_limit(bool switch_user)
         keep |= BIT(CAP_SETUID) | BIT(CAP_SETGID) | BIT(CAP_KILL) | BIT(CAP_CHOWN);
     perm = join(d[0].permitted, d[1].permitted);
     inh = join(d[0].inheritable, d[1].inheritable);
+    /* Already no more than we keep (the unit's User= with ambient
+     * capabilities): nothing to give up, and the unit's SystemCallFilter
+     * (~@privileged) answers capset with EPERM anyway. */
+    if (!(perm & ~keep) && !(inh & ~keep))
+        return 0;
     /* the bounding set first: dropping needs CAP_SETPCAP, given up next */
     if (perm & BIT(CAP_SETPCAP))
         for (c = 0; c <= last; c++)
