@@ -283,6 +283,10 @@ static int kw_bind(int argc, char **argv, void *vctx, char **err)
     return r;
 }
 
+/* The mode is final only at the end of the file (defaults may set it, the
+ * section may change it later), so everything that depends on it is checked
+ * in lb_proxy_validate() and lb_http_cfg_resolve(), not here. HAProxy's "mode
+ * health" is refused with the others. */
 static int kw_mode(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
@@ -296,6 +300,8 @@ static int kw_mode(int argc, char **argv, void *vctx, char **err)
     return 0;
 }
 
+/* Kept by name: the backend may be defined further down; validation resolves
+ * it and checks that its mode matches. */
 static int kw_default_backend(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
@@ -499,6 +505,8 @@ static const struct optdef options[] = {
     {NULL, 0, 0, 0},
 };
 
+/* Edit distance under 3, the same bound lk_cfgkw_suggest() uses for keywords,
+ * so typos such as "forwardfr" get a hint. */
 static const char *option_suggest(const char *name)
 {
     const char *best = NULL;
@@ -775,6 +783,9 @@ static int kw_timeout(int argc, char **argv, void *vctx, char **err)
                        err);
 }
 
+/* "log global" uses the global section's targets, looked up when a line is
+ * sent (so a later "log" in global still applies); any other form adds a
+ * target of the proxy's own. */
 static int kw_log(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
@@ -868,6 +879,8 @@ static int kw_uid_format(int argc, char **argv, void *vctx, char **err)
 }
 
 /* unique-id-header NAME: the ID is sent to the server in that field. */
+/* The name is stored with ": " appended, ready to be written before the value
+ * on the forwarding path. */
 static int kw_uid_header(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
