@@ -676,9 +676,16 @@ static int kw_option(int argc, char **argv, void *vctx, char **err)
                ctx->file, ctx->line, name, ctx->px->name);
         return LK_CFG_WARN;
     }
-    if (!(options[i].cap & ctx->px->cap))
-        return lb_cfg_fail(ctx, err, "option %s is not allowed in '%s' section", name,
-                           lb_proxy_kind(ctx->px));
+    /* HAProxy 2.6 warns and drops an option the proxy has no side for
+     * ("'srvtcpka' ignored because frontend 'f' has no backend
+     * capability"): it could act on nothing there, so HAProxy and lbd
+     * behave the same without it. */
+    if (!(options[i].cap & ctx->px->cap)) {
+        lk_log(LK_LOG_WARNING, "%s:%u: '%s' ignored because %s '%s' has no %s capability",
+               ctx->file, ctx->line, name, lb_proxy_kind(ctx->px), ctx->px->name,
+               (options[i].cap & LB_CAP_BE) ? "backend" : "frontend");
+        return LK_CFG_WARN;
+    }
     if (neg) {
         ctx->px->options &= ~options[i].flag;
         return 0;
@@ -757,11 +764,21 @@ static int kw_timeout(int argc, char **argv, void *vctx, char **err)
                            "check, http-request, http-keep-alive, client-fin, server-fin, "
                            "tarpit)",
                            argv[1]);
-    if (!(kinds[i].cap & ctx->px->cap))
-        return lb_cfg_fail(ctx, err, "'timeout %s' is not allowed in '%s' section", argv[1],
-                           lb_proxy_kind(ctx->px));
     if (argc != 3)
         return lb_cfg_fail(ctx, err, "'timeout %s' expects one value", argv[1]);
+    /* A side the proxy does not have: HAProxy 2.6 checks the value, then
+     * warns and drops it (there is no such connection to time out). */
+    if (!(kinds[i].cap & ctx->px->cap)) {
+        uint64_t unused;
+
+        if (lb_cfg_time(ctx, argv + 1, 1, &unused, err))
+            return LK_CFG_FATAL;
+        lk_log(LK_LOG_WARNING,
+               "%s:%u: 'timeout %s' will be ignored because %s '%s' has no %s capability",
+               ctx->file, ctx->line, argv[1], lb_proxy_kind(ctx->px), ctx->px->name,
+               (kinds[i].cap & LB_CAP_BE) ? "backend" : "frontend");
+        return LK_CFG_WARN;
+    }
     return lb_cfg_time(ctx, argv + 1, 1, (uint64_t *)(void *)((char *)&ctx->px->to + kinds[i].off),
                        err);
 }
