@@ -728,9 +728,9 @@ static int kw_count(int argc, char **argv, void *vctx, char **err)
     return 0;
 }
 
-/* Each kind is allowed only where HAProxy 2.6 allows it (a "timeout server"
- * in a frontend is an error, not ignored); the table's offset points into
- * struct lb_timeouts. */
+/* Each kind names the sides it applies to (cap) and its field in struct
+ * lb_timeouts (off); a kind for a side the proxy lacks is checked and then
+ * dropped with HAProxy's warning, below. */
 static int kw_timeout(int argc, char **argv, void *vctx, char **err)
 {
     static const struct {
