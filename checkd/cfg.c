@@ -9,6 +9,7 @@
 #include "checkd/cfg.h"
 #include "checkd/health.h"
 #include "checkd/probe.h"
+#include "checkd/target.h"
 #include "common/addr.h"
 #include "common/cfgkw.h"
 #include "common/cfglex.h"
@@ -299,7 +300,7 @@ static int kw_target(int argc, char **argv, void *v, char **err)
     snprintf(t.id, sizeof(t.id), "%s", argv[1]);
     snprintf(t.addr, sizeof(t.addr), "%s", argv[2]);
     /* "config": a reload may remove these; lbd's registrations are lbd's */
-    snprintf(t.owner, sizeof(t.owner), "config");
+    snprintf(t.owner, sizeof(t.owner), "%s", CHK_OWNER_CONFIG);
     for (i = 0; i < cfg->ntargets; i++)
         if (strcmp(cfg->targets[i].id, t.id) == 0)
             return lk_cfg_err(err, "target '%s' defined twice", t.id);

@@ -66,7 +66,7 @@ static void apply_reload(struct chk_daemon *d, struct chk_cfg *ncfg)
         ids[i] = ncfg->targets[i].id;
     /* only the config file's targets (owner "config"): lbd's registrations
      * survive a checkd reload, so lbd sees no flap */
-    removed = chk_registry_prune(d->reg, "config", ids, ncfg->ntargets);
+    removed = chk_registry_prune(d->reg, CHK_OWNER_CONFIG, ids, ncfg->ntargets);
     free(ids);
     add_targets(d, ncfg);
     if (ncfg->nsockets != d->cfg->nsockets ||
@@ -141,9 +141,15 @@ static int add_targets(struct chk_daemon *d, const struct chk_cfg *cfg)
 {
     const char *why = NULL;
     size_t i;
+    int r;
 
     for (i = 0; i < cfg->ntargets; i++) {
-        if (chk_registry_add(d->reg, &cfg->targets[i], &why) < 0) {
+        r = chk_registry_add(d->reg, &cfg->targets[i], &why);
+        /* on a reload: the id is lbd's server, lbd's check goes on */
+        if (r == -EEXIST) {
+            lk_log(LK_LOG_WARNING, "%s: target %s not applied: %s", d->path, cfg->targets[i].id,
+                   why);
+        } else if (r < 0) {
             lk_log(LK_LOG_ERR, "target %s: %s", cfg->targets[i].id, why);
             return -EINVAL;
         }

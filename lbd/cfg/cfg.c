@@ -460,8 +460,8 @@ static int stats_socket_opt(const struct lb_cfgctx *ctx,
 }
 
 /* A TCP admin socket is allowed (HAProxy's "stats socket ipv4@..."), but its
- * address is checked here so a typo is a config error. Mode 0600 and level
- * operator are HAProxy's defaults; "level admin" must be asked for. */
+ * address is checked here so a typo is a config error. Level operator is
+ * HAProxy's default; "level admin" must be asked for. */
 static int gbl_stats(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
@@ -910,8 +910,8 @@ static int section_from(struct parser *p,
     return 0;
 }
 
-/* The defaults list is pushed at the head so find_defaults() sees the latest
- * section of a name first, the one HAProxy would use. */
+/* The defaults list is pushed at the head so find_defaults() finds the
+ * latest section of a name first. */
 static int open_defaults(struct parser *p, struct lk_cfgline *ln, char **err)
 {
     struct lb_proxy *d;

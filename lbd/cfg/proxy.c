@@ -326,6 +326,10 @@ static int kw_bind(int argc, char **argv, void *vctx, char **err)
     return r;
 }
 
+/* The mode is final only at the end of the file (defaults may set it, the
+ * section may change it later), so everything that depends on it is checked
+ * in lb_proxy_validate() and lb_http_cfg_resolve(), not here. HAProxy's "mode
+ * health" is refused with the others. */
 static int kw_mode(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
@@ -339,6 +343,8 @@ static int kw_mode(int argc, char **argv, void *vctx, char **err)
     return 0;
 }
 
+/* Kept by name: the backend may be defined further down; validation resolves
+ * it and checks that its mode matches. */
 static int kw_default_backend(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
@@ -542,6 +548,8 @@ static const struct optdef options[] = {
     {NULL, 0, 0, 0},
 };
 
+/* Edit distance under 3, the same bound lk_cfgkw_suggest() uses for keywords,
+ * so typos such as "forwardfr" get a hint. */
 static const char *option_suggest(const char *name)
 {
     const char *best = NULL;
@@ -711,9 +719,16 @@ static int kw_option(int argc, char **argv, void *vctx, char **err)
                ctx->file, ctx->line, name, ctx->px->name);
         return LK_CFG_WARN;
     }
-    if (!(options[i].cap & ctx->px->cap))
-        return lb_cfg_fail(ctx, err, "option %s is not allowed in '%s' section", name,
-                           lb_proxy_kind(ctx->px));
+    /* HAProxy 2.6 warns and drops an option the proxy has no side for
+     * ("'srvtcpka' ignored because frontend 'f' has no backend
+     * capability"): it could act on nothing there, so HAProxy and lbd
+     * behave the same without it. */
+    if (!(options[i].cap & ctx->px->cap)) {
+        lk_log(LK_LOG_WARNING, "%s:%u: '%s' ignored because %s '%s' has no %s capability",
+               ctx->file, ctx->line, name, lb_proxy_kind(ctx->px), ctx->px->name,
+               (options[i].cap & LB_CAP_BE) ? "backend" : "frontend");
+        return LK_CFG_WARN;
+    }
     if (neg) {
         ctx->px->options &= ~options[i].flag;
         return 0;
@@ -756,9 +771,9 @@ static int kw_count(int argc, char **argv, void *vctx, char **err)
     return 0;
 }
 
-/* Each kind is allowed only where HAProxy 2.6 allows it (a "timeout server"
- * in a frontend is an error, not ignored); the table's offset points into
- * struct lb_timeouts. */
+/* Each kind names the sides it applies to (cap) and its field in struct
+ * lb_timeouts (off); a kind for a side the proxy lacks is checked and then
+ * dropped with HAProxy's warning, below. */
 static int kw_timeout(int argc, char **argv, void *vctx, char **err)
 {
     static const struct {
@@ -792,15 +807,28 @@ static int kw_timeout(int argc, char **argv, void *vctx, char **err)
                            "check, http-request, http-keep-alive, client-fin, server-fin, "
                            "tarpit)",
                            argv[1]);
-    if (!(kinds[i].cap & ctx->px->cap))
-        return lb_cfg_fail(ctx, err, "'timeout %s' is not allowed in '%s' section", argv[1],
-                           lb_proxy_kind(ctx->px));
     if (argc != 3)
         return lb_cfg_fail(ctx, err, "'timeout %s' expects one value", argv[1]);
+    /* A side the proxy does not have: HAProxy 2.6 checks the value, then
+     * warns and drops it (there is no such connection to time out). */
+    if (!(kinds[i].cap & ctx->px->cap)) {
+        uint64_t unused;
+
+        if (lb_cfg_time(ctx, argv + 1, 1, &unused, err))
+            return LK_CFG_FATAL;
+        lk_log(LK_LOG_WARNING,
+               "%s:%u: 'timeout %s' will be ignored because %s '%s' has no %s capability",
+               ctx->file, ctx->line, argv[1], lb_proxy_kind(ctx->px), ctx->px->name,
+               (kinds[i].cap & LB_CAP_BE) ? "backend" : "frontend");
+        return LK_CFG_WARN;
+    }
     return lb_cfg_time(ctx, argv + 1, 1, (uint64_t *)(void *)((char *)&ctx->px->to + kinds[i].off),
                        err);
 }
 
+/* "log global" uses the global section's targets, looked up when a line is
+ * sent (so a later "log" in global still applies); any other form adds a
+ * target of the proxy's own. */
 static int kw_log(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
@@ -894,6 +922,8 @@ static int kw_uid_format(int argc, char **argv, void *vctx, char **err)
 }
 
 /* unique-id-header NAME: the ID is sent to the server in that field. */
+/* The name is stored with ": " appended, ready to be written before the value
+ * on the forwarding path. */
 static int kw_uid_header(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;

@@ -962,8 +962,8 @@ int lb_server_parse(int argc, char **argv, void *vctx, char **err)
 
 /* Derived settings and initial runtime state once the line is parsed. */
 /* fastinter and downinter default to inter, as in HAProxy. A server starts UP
- * with a full health counter (HAProxy's default without a state file) unless
- * disabled, "init-state down", or waiting for DNS. check_duration_ms -1 is
+ * with a full health counter, so that `fall` failed checks are needed to take
+ * it down, unless disabled, "init-state down", or waiting for DNS. check_duration_ms -1 is
  * "no check yet" in show stat. */
 static void finish_server(struct lb_server *s)
 {
@@ -992,8 +992,8 @@ static int dynamic_refusals(const struct lb_server *s, char **err)
     return 0;
 }
 
-/* For "add server": the proxy's default-server still applies (HAProxy 2.6
- * does the same), but the server is not added to the backend; the caller
+/* For "add server": the proxy's default-server applies except its DNS
+ * settings, and the server is not added to the backend; the caller
  * publishes it. Returns -EINVAL with *err set on a bad line. */
 int lb_server_parse_detached(struct lb_cfgctx *ctx,
                              int argc,

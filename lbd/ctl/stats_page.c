@@ -242,6 +242,8 @@ static void html_proxy(struct lk_sb *sb,
 /* The backend name travels in a hidden field and is escaped like all text;
  * the server checkboxes carry names, never indexes, so a server added or
  * deleted between page load and submit cannot be mistaken for another. */
+/* The form posts back to the stats uri itself (from the config, written as
+ * is); the backend travels in a hidden field, escaped. */
 static void html_form_open(struct lk_sb *sb, const struct lb_proxy *px, const char *uri)
 {
     lk_sb_printf(sb, "<form method=post action=\"%s\"><input type=hidden name=b value=\"", uri);
@@ -249,6 +251,9 @@ static void html_form_open(struct lk_sb *sb, const struct lb_proxy *px, const ch
     lk_sb_puts(sb, "\">\n");
 }
 
+/* HAProxy's action names. Note: "dhlth" (disable health checks) is offered,
+ * but admin_action() only applies ready, drain and maint, so choosing it
+ * changes nothing. */
 static void html_admin_form(struct lk_sb *sb)
 {
     lk_sb_puts(sb, "Choose the action for the checked servers: <select name=action>"
@@ -334,6 +339,7 @@ static void html_page(struct lk_sb *sb,
 
 /* Prometheus text format escaping: backslash, double quote and newline in
  * label values (proxy and server names are operator-controlled). */
+/* Label values only: metric names are fixed strings of this file. */
 static void prom_label(struct lk_sb *sb, const char *s)
 {
     for (; *s; s++) {
@@ -438,6 +444,8 @@ static const struct prom_metric pmetrics[PM_MAX] = {
     {"haproxy_server_downtime_seconds_total", "counter", "Total downtime (in seconds)."},
 };
 
+/* Frontend values; the limit falls back to the global maxconn, the limit that
+ * applies when the frontend sets none. */
 static unsigned long long fe_value(enum pm m, const struct lb_proxy *px, struct lb_daemon *d)
 {
     switch (m) {
@@ -595,6 +603,8 @@ static int admin_allowed(const struct lb_proxy *px, const struct lb_stats_req *r
     return lb_cond_eval(px->stats.admin, c);
 }
 
+/* The options of the stats page follow the path after ';' (";csv", ";up") or
+ * '?', as in HAProxy's URIs. */
 static size_t path_len(const char *uri)
 {
     return strcspn(uri, "?;");
