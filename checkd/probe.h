@@ -34,7 +34,9 @@ struct chk_probe;
 
 /* Start a probe of cfg->kind against addr. Returns 0 (and *ret), or a
  * negative errno if nothing could be started (the callback is then not
- * called). */
+ * called). addr is copied; cfg is borrowed and must outlive the probe.
+ * *ret is valid until the callback has run or chk_probe_cancel() was
+ * called; the probe frees itself after either. */
 int chk_probe_start(struct chk_probe **ret,
                     uv_loop_t *loop,
                     const struct feed_target *cfg,

@@ -36,7 +36,7 @@ struct chk_hooks {
 };
 
 /* Create an empty registry on `loop`. spread_pct: jitter of intervals
- * (0..50). NULL on OOM. */
+ * (0..50). NULL on OOM. Owned by the caller, freed with chk_registry_free(); hooks is copied. */
 struct chk_registry *chk_registry_new(uv_loop_t *loop,
                                       const struct chk_hooks *hooks,
                                       unsigned spread_pct);

@@ -126,13 +126,15 @@ int http1_parse_request(const uint8_t *buf, size_t len, struct http1_msg *m);
  * accounts for HTTP1_IN_HEAD_REQ, 1xx, 204 and 304. */
 int http1_parse_response(const uint8_t *buf, size_t len, struct http1_msg *m);
 
-/* Value of the first header with this id, or NULL; *ret_len its length. */
+/* Value of the first header with this id, or NULL; *ret_len its length. The value points into buf
+ * (not NUL-terminated) and lives as long as it. */
 const uint8_t *http1_hdr_find(const struct http1_msg *m,
                               const uint8_t *buf,
                               enum http1_hdr_id id,
                               size_t *ret_len);
 
-/* Value of the first header named `name` (case-insensitive), or NULL. */
+/* Value of the first header named `name` (case-insensitive), or NULL. The value points into buf and
+ * lives as long as it. */
 const uint8_t *http1_hdr_get(const struct http1_msg *m,
                              const uint8_t *buf,
                              const char *name,

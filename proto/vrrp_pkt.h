@@ -176,7 +176,7 @@ int vrrp_pkt_garp(const uint8_t mac[6], uint32_t ip, uint8_t *buf, size_t len);
  * address option. Returns VRRP_PKT_NA_LEN or -VRRP_PKT_E_NOSPACE. */
 int vrrp_pkt_una(const uint8_t mac[6], const uint8_t ip6[16], int router, uint8_t *buf, size_t len);
 
-/* A short name for a drop reason ("checksum", "vrid", ...), for counters. */
+/* A short name for a drop reason ("checksum", "vrid", ...), for counters. A static string. */
 const char *vrrp_pkt_strerror(int err);
 
 #endif

@@ -133,7 +133,8 @@ int vr__item_track(struct vr__ctx *c,
                    char **err);
 
 /* The element of `list` whose `char *` name at name_off equals name;
- * link_off is the offset of its struct lk_list. NULL if none. */
+ * link_off is the offset of its struct lk_list. NULL if none. The element is owned by the list's
+ * owner. */
 void *vr__find_named(const struct lk_list *list,
                      size_t link_off,
                      size_t name_off,

@@ -53,7 +53,8 @@ static inline const struct lb_cfgctx *lb__cfgctx(const struct lb_cfgctx *c)
 
 /* An address with HAProxy's ${NAME} expanded (unset: empty), as HAProxy
  * expands addresses (bind, server, log) even unquoted. Returns `in` when
- * it has none, else `out` (len bytes). */
+ * it has none, else `out` (len bytes). out (len bytes) is the caller's; the result points to in or
+ * out, so it lives as long as they do. */
 const char *lb_cfg_env_addr(const char *in, char *out, size_t len);
 
 /* Append a formatted message to *all, one message a line (the way lbd -c
@@ -70,6 +71,10 @@ int lb_cfg_uint(const struct lb_cfgctx *ctx,
                 uint64_t *ret,
                 char **err);
 int lb_cfg_time(const struct lb_cfgctx *ctx, char **argv, int i, uint64_t *ret, char **err);
+
+/* argv[first..argc-1] joined by single spaces (HAProxy's description
+ * texts), a malloc'ed string; NULL when memory ran out. */
+char *lb_cfg_join(int argc, char **argv, int first);
 
 /* Parse a "log" line (global or proxy form, argv[0] == "log") into a new
  * target appended to *list. */

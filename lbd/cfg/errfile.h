@@ -112,7 +112,7 @@ int lb_errpages_http_error(struct lb_errpages *pages,
 int lb_errpages_errorloc(struct lb_errpages *pages, int argc, char **argv, char **err);
 
 /* Section `name`'s slot for `status` (NULL: the section sets none);
- * *ret_found: does the section exist. */
+ * *ret_found: does the section exist. The slot is owned by the config. */
 const struct lb_errslot *lb_errsec_slot(const struct lb_cfg *cfg,
                                         const char *name,
                                         int status,

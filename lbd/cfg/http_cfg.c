@@ -364,6 +364,8 @@ static struct lb_rule **after_list(struct lb_http_px *h)
     return &h->afterrules;
 }
 
+/* In an anonymous defaults section HAProxy 2.6 refuses it, with these words;
+ * lbd does the same, so a config valid for one is valid for the other. */
 static int kw_http_after(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
@@ -389,6 +391,8 @@ static struct lb_rule **tcp_content_list(struct lb_http_px *h)
     return &h->tcp_content;
 }
 
+/* The first stick/track/tcp-request line of a proxy: the position reported by
+ * errors about that rule set as a whole. */
 static void note_line(struct lb_cfgctx *ctx, struct lb_http_px *h)
 {
     if (!h->stick_file) {
@@ -397,6 +401,9 @@ static void note_line(struct lb_cfgctx *ctx, struct lb_http_px *h)
     }
 }
 
+/* inspect-delay is how long tcp-request content rules may wait for payload
+ * (req.len, req.ssl_*) before they are evaluated on what came; bounded at an
+ * hour, far past any sane client hello. */
 static int kw_tcp_request(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
@@ -425,8 +432,8 @@ static int kw_tcp_request(int argc, char **argv, void *vctx, char **err)
     return r;
 }
 
-/* Each capture reserves len+1 bytes per request (capsize), allocated with the
- * request, so the sizes are bounded here; "capture cookie" is refused as lbd
+/* Each capture adds len+1 bytes to the capture space every request carries
+ * (capsize), so the sizes are bounded here; "capture cookie" is refused as lbd
  * does not implement it. */
 static int kw_capture(int argc, char **argv, void *vctx, char **err)
 {
@@ -460,6 +467,9 @@ static int kw_capture(int argc, char **argv, void *vctx, char **err)
     return 0;
 }
 
+/* monitor-uri answers 200 on that path without a backend (load balancer
+ * health probes); "monitor fail" turns it into a 503 when its condition
+ * holds. */
 static int kw_monitor_uri(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
@@ -644,6 +654,8 @@ static int kw_retry_on(int argc, char **argv, void *vctx, char **err)
     return 0;
 }
 
+/* http-reuse: which idle server connections a request may take over (HAProxy
+ * 2.6's modes, default safe), applied by lbd/http/http_conn.c. */
 static int kw_http_reuse(int argc, char **argv, void *vctx, char **err)
 {
     static const char *const modes[LB_REUSE_MAX] = {"safe", "never", "aggressive", "always"};

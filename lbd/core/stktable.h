@@ -86,7 +86,8 @@ int lb_stk_parse(const char *name, int argc, char **argv, struct lb_stktable **r
 /* NULL-safe; frees the entries too; returns NULL. */
 struct lb_stktable *lb_stk_free(struct lb_stktable *t);
 
-/* The name of a data type ("http_req_rate"), and its lookup; -1 if none. */
+/* The name of a data type ("http_req_rate"), and its lookup; -1 if none. The name is a static
+ * string. */
 const char *lb_stk_data_name(enum lb_stk_data d);
 int lb_stk_data_find(const char *name, size_t len);
 

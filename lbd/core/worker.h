@@ -94,7 +94,8 @@ void lb_worker_shutdown_server(struct lb_worker *w, struct lb_server *s);
 /* Join the thread and free everything; NULL-safe, returns NULL. */
 struct lb_worker *lb_worker_free(struct lb_worker *w);
 
-/* Buffer pool: never NULL unless out of memory. */
+/* Buffer pool: never NULL unless out of memory. A buffer from get is the caller's until given back
+ * with put (or freed); put accepts NULL. */
 char *lb_worker_buf_get(struct lb_worker *w);
 void lb_worker_buf_put(struct lb_worker *w, char *buf);
 

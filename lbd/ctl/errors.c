@@ -91,6 +91,7 @@ void lb_errors_capture(struct lb_errors *e,
     c->event = e->slots[px->uuid].events++;
     if (client)
         c->client = *client;
+    /* HAProxy's date format in "show errors", local time with milliseconds. */
     snprintf(c->server, sizeof(c->server), "%s", srv ? srv->name : "<NONE>");
     c->srv_id = srv ? (int)srv->puid : -1;
     memcpy(c->data, buf, len);
@@ -155,6 +156,8 @@ static void show_one(struct lk_sb *sb,
 
     fmt_date(date, sizeof(date), c->when_us);
     lk_sb_printf(sb, "\n[%s] %s %s (#%u): invalid %s\n", date,
+                 /* The proxies are walked in config order under one lock hold, so the dump is
+                  * consistent: no capture changes while it is written. */
                  dir == LB_ERR_REQ ? "frontend" : "backend", px->name, px->uuid,
                  dir == LB_ERR_REQ ? "request" : "response");
     lk_sb_printf(sb, "  backend %s (#%d), server %s (#%d), event #%u, src %s\n",

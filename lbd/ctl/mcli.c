@@ -18,6 +18,8 @@ struct lb_mcli {
     struct lk_cmdsubs subs;
     const struct lb_mcli_ops *ops;
     void *ud;
+    /* The master's own verdict (lb_master's healthy op): the serving worker's
+     * last health line while it is fresh. */
 };
 
 static int health_line(struct lk_cmdconn *c, struct lb_mcli *m)
@@ -83,6 +85,8 @@ static const char help[] = "The following commands are valid at this level:\n"
                            "  prompt                : toggle interactive mode with prompt\n"
                            "  quit                  : disconnect\n";
 
+/* Commands are matched whole (no prefixes), so "reload" cannot be typed by
+ * accident as the start of another command. */
 static int is(int argc, char **argv, const char *w0, const char *w1)
 {
     return argc == (w1 ? 2 : 1) && strcmp(argv[0], w0) == 0 && (!w1 || strcmp(argv[1], w1) == 0);

@@ -76,11 +76,13 @@ enum conv {
     C_MAP_BEG,
     C_MAP_END,
     C_MAP_SUB,
+    C_MAP_REG,
 };
 
 struct map_ent {
     char *key, *val;
     size_t klen, vlen;
+    pcre2_code *re; /* map_reg: the key compiled at load */
 };
 
 /* One converter in an expression, set up once at parse time: args owned
@@ -246,7 +248,7 @@ static const struct {
     {"base64", C_BASE64, 0, 0},   {"hex", C_HEX, 0, 0},         {"url_dec", C_URL_DEC, 0, 1},
     {"field", C_FIELD, 2, 3},     {"word", C_WORD, 2, 3},       {"regsub", C_REGSUB, 2, 3},
     {"map", C_MAP_STR, 1, 2},     {"map_str", C_MAP_STR, 1, 2}, {"map_beg", C_MAP_BEG, 1, 2},
-    {"map_end", C_MAP_END, 1, 2}, {"map_sub", C_MAP_SUB, 1, 2},
+    {"map_end", C_MAP_END, 1, 2}, {"map_sub", C_MAP_SUB, 1, 2}, {"map_reg", C_MAP_REG, 1, 2},
 };
 
 /* ---- parsing ---- */
@@ -261,6 +263,8 @@ static void conv_fini(struct conv_inst *c)
     for (i = 0; i < c->nmap; i++) {
         free(c->map[i].key);
         free(c->map[i].val);
+        if (c->map[i].re)
+            pcre2_code_free(c->map[i].re);
     }
     free(c->map);
     if (c->re)
@@ -496,50 +500,6 @@ static int parse_fetch(struct lb_sexpr *e, const char *s, size_t len, unsigned a
     return r;
 }
 
-/* HAProxy's map file format: a key, blanks, then the value (the rest of the
- * line, trimmed); '#' starts a comment line. Read once at parse time and
- * kept in file order: a lookup scans it, so the first matching line wins. */
-static int load_map(struct conv_inst *c, const char *path, char **err)
-{
-    char line[2048], *k, *v, *end;
-    struct map_ent *m;
-    FILE *f = fopen(path, "re");
-
-    if (!f)
-        return lk_cfg_err(err, "cannot open map file '%s': %s", path, strerror(errno));
-    while (fgets(line, sizeof(line), f)) {
-        for (k = line; *k == ' ' || *k == '\t'; k++)
-            ;
-        if (*k == '#' || *k == '\n' || *k == '\0')
-            continue;
-        for (v = k; *v && !isspace((unsigned char)*v); v++)
-            ;
-        if (*v)
-            *v++ = '\0';
-        while (*v == ' ' || *v == '\t')
-            v++;
-        for (end = v + strlen(v); end > v && isspace((unsigned char)end[-1]); end--)
-            ;
-        *end = '\0';
-        m = realloc(c->map, (c->nmap + 1) * sizeof(*m));
-        if (!m)
-            break;
-        c->map = m;
-        m[c->nmap].key = strdup(k);
-        m[c->nmap].val = strdup(v);
-        if (!m[c->nmap].key || !m[c->nmap].val) {
-            free(m[c->nmap].key);
-            free(m[c->nmap].val);
-            break;
-        }
-        m[c->nmap].klen = strlen(k);
-        m[c->nmap].vlen = strlen(v);
-        c->nmap++;
-    }
-    fclose(f);
-    return 0;
-}
-
 /* Compiled once at the config line, so a bad pattern is reported there and
  * workers never compile; the code is only read by pcre2_match(), which is
  * safe to share between threads. */
@@ -555,6 +515,64 @@ static int compile_re(pcre2_code **re, const char *pat, int icase, char **err)
         return 0;
     pcre2_get_error_message(code, msg, sizeof(msg));
     return lk_cfg_err(err, "invalid regex '%s' at offset %zu: %s", pat, (size_t)off, msg);
+}
+
+/* HAProxy's map file format: a key, blanks, then the value (the rest of the
+ * line, trimmed); '#' starts a comment line. Read once at parse time and
+ * kept in file order: a lookup scans it, so the first matching line wins.
+ * getline: a long line stays one entry; running out of memory fails the
+ * load instead of keeping a map silently cut short. map_reg keys are
+ * compiled here, so a bad one is reported with its line of the map file. */
+static int load_map(struct conv_inst *c, const char *path, char **err)
+{
+    char *line = NULL, *k, *v, *end;
+    size_t cap = 0, ln = 0;
+    struct map_ent *m;
+    FILE *f = fopen(path, "re");
+    int r = 0;
+
+    if (!f)
+        return lk_cfg_err(err, "cannot open map file '%s': %s", path, strerror(errno));
+    while (r == 0 && getline(&line, &cap, f) >= 0) {
+        ln++;
+        for (k = line; *k == ' ' || *k == '\t'; k++)
+            ;
+        if (*k == '#' || *k == '\n' || *k == '\r' || *k == '\0')
+            continue;
+        for (v = k; *v && !isspace((unsigned char)*v); v++)
+            ;
+        if (*v)
+            *v++ = '\0';
+        while (*v == ' ' || *v == '\t')
+            v++;
+        for (end = v + strlen(v); end > v && isspace((unsigned char)end[-1]); end--)
+            ;
+        *end = '\0';
+        m = realloc(c->map, (c->nmap + 1) * sizeof(*m));
+        if (!m) {
+            r = -ENOMEM;
+            break;
+        }
+        c->map = m;
+        m += c->nmap;
+        memset(m, 0, sizeof(*m));
+        m->key = strdup(k);
+        m->val = strdup(v);
+        if (!m->key || !m->val) {
+            free(m->key);
+            free(m->val);
+            r = -ENOMEM;
+            break;
+        }
+        m->klen = strlen(k);
+        m->vlen = strlen(v);
+        c->nmap++;
+        if (c->id == C_MAP_REG && compile_re(&m->re, m->key, 0, err) < 0)
+            r = lk_cfg_err(err, "map file '%s' line %zu: %s", path, ln, *err);
+    }
+    free(line);
+    fclose(f);
+    return r;
 }
 
 static int conv_setup(struct conv_inst *c, const char *name, char **err)
@@ -583,6 +601,7 @@ static int conv_setup(struct conv_inst *c, const char *name, char **err)
     case C_MAP_BEG:
     case C_MAP_END:
     case C_MAP_SUB:
+    case C_MAP_REG:
         return load_map(c, c->args[0], err);
     default:
         return 0;
@@ -612,7 +631,7 @@ static int parse_conv(struct lb_sexpr *e, const char *s, size_t len, char **err)
         return lk_cfg_err(err,
                           "unknown converter '%.*s' (lbd has: lower, upper, length, base64, "
                           "hex, url_dec, field, word, regsub, map, map_str, map_beg, map_end, "
-                          "map_sub)",
+                          "map_sub, map_reg)",
                           (int)nl, s);
     if (c->nargs < convs[i].min || c->nargs > convs[i].max)
         return lk_cfg_err(err, "converter '%s': wrong number of arguments", convs[i].name);
@@ -1307,6 +1326,21 @@ static int conv_regsub(struct lb_smp_ctx *c, const struct conv_inst *ci, struct 
     return 1;
 }
 
+/* A map_reg key matches anywhere in the sample (unanchored, as HAProxy's
+ * regex patterns); the match data is per call for the same reason as in
+ * conv_regsub. Out of memory counts as no match. */
+static int re_found(const pcre2_code *re, const struct lb_smp *s)
+{
+    pcre2_match_data *md = pcre2_match_data_create(1, NULL);
+    int rc;
+
+    if (!md)
+        return 0;
+    rc = pcre2_match(re, (PCRE2_SPTR)s->str, s->len, 0, 0, md, NULL);
+    pcre2_match_data_free(md);
+    return rc >= 0;
+}
+
 static int map_hit(const struct conv_inst *ci, const struct map_ent *m, const struct lb_smp *s)
 {
     switch (ci->id) {
@@ -1316,6 +1350,8 @@ static int map_hit(const struct conv_inst *ci, const struct map_ent *m, const st
         return m->klen <= s->len && memcmp(m->key, s->str, m->klen) == 0;
     case C_MAP_END:
         return m->klen <= s->len && memcmp(m->key, s->str + s->len - m->klen, m->klen) == 0;
+    case C_MAP_REG:
+        return re_found(m->re, s);
     default:
         return m->klen <= s->len && memmem(s->str, s->len, m->key, m->klen) != NULL;
     }

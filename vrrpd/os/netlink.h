@@ -88,7 +88,8 @@ struct vr_linkmon;
 /* Called on every RTM_NEWLINK: the interface index and whether it is up. */
 typedef void (*vr_link_fn)(int ifindex, bool up, void *ud);
 
-/* Watch link changes on the loop. 0 or a negative errno. */
+/* Watch link changes on the loop. 0 or a negative errno. *ret is freed by vr_linkmon_stop() (in its
+ * close callback); fn is called on the loop with ud. */
 int vr_linkmon_start(struct vr_linkmon **ret, uv_loop_t *loop, vr_link_fn fn, void *ud);
 
 /* Close; the object is freed in the close callback. Accepts NULL. */
