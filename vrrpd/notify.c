@@ -40,7 +40,8 @@ void vr_notify_run(struct vr_daemon *d,
         user_ids(s->user, s->group, &uid, &gid);
     else
         user_ids(d->cfg->script_user, d->cfg->script_group, &uid, &gid);
-    r = vr_spawn(&d->loop, s->cmd, extra, uid, gid, NOTIFY_TIMEOUT, NULL, NULL, NULL);
+    r = vr_spawn(&d->loop, &(struct vr_spawn_cmd){s->cmd, extra, uid, gid, NOTIFY_TIMEOUT}, NULL,
+                 NULL, NULL);
     if (r < 0)
         lk_log(LK_LOG_WARNING, "(%s) cannot run '%s': %s", who, s->cmd, uv_strerror(r));
 }
@@ -122,8 +123,8 @@ static int open_fifo(struct vr_daemon *d, const struct vr_fifo_cfg *f, int k)
         return 0;
     user_ids(f->user ? f->user : d->cfg->script_user, f->user ? f->group : d->cfg->script_group,
              &uid, &gid);
-    r = vr_spawn(&d->loop, f->script, extra, uid, gid, 0, fifo_script_exited, &d->fifo_child[k],
-                 &d->fifo_child[k]);
+    r = vr_spawn(&d->loop, &(struct vr_spawn_cmd){f->script, extra, uid, gid, 0},
+                 fifo_script_exited, &d->fifo_child[k], &d->fifo_child[k]);
     if (r < 0)
         lk_log(LK_LOG_ERR, "notify fifo script '%s': %s", f->script, uv_strerror(r));
     return 0;

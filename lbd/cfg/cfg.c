@@ -941,7 +941,7 @@ static int open_errors(struct parser *p, struct lk_cfgline *ln, char **err)
     char *msg = NULL;
     int r;
 
-    r = lb_errsec_open(p->ctx.cfg, ln->argc, ln->argv, ln->file, ln->line, &es, &msg);
+    r = lb_errsec_open(p->ctx.cfg, ln, &es, &msg);
     if (r < 0) {
         r = lb_cfg_fail(&p->ctx, err, "%s", msg ? msg : "out of memory");
         free(msg);

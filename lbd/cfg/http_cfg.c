@@ -566,9 +566,10 @@ static int kw_errpages(int argc, char **argv, void *vctx, char **err)
         r = lb_errpages_errorloc(&h->errpages, argc, argv, &msg);
     else if (strcmp(argv[0], "http-error") == 0)
         r = lb_errpages_http_error(&h->errpages, argc, argv, &src, &msg);
-    else if ((r = lb_comp_kw(&h->comp, (ctx->px->cap & LB_CAP_DEF) != 0, argc, argv, ctx->file,
-                             ctx->line, &msg)) == 1)
-        r = LK_CFG_WARN; /* compression's warning, logged */
+    else if ((r = lb_comp_kw(&h->comp, (ctx->px->cap & LB_CAP_DEF) != 0, argc, argv, &msg)) == 1) {
+        lk_log(LK_LOG_WARNING, "%s:%u: %s", ctx->file, ctx->line, msg ? msg : "");
+        r = LK_CFG_WARN; /* compression's warning */
+    }
     if (r >= 0) {
         free(msg);
         return r;

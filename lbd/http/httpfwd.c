@@ -1302,8 +1302,12 @@ static void wait_req_step(struct hsess *s)
             return;
         }
         if (r < 0) {
-            lb_errors_capture(s->w->d->errors, s->fe, LB_ERR_REQ, NULL, &s->cli, s->cbuf + s->coff,
-                              s->clen - s->coff, s->req.err_off);
+            lb_errors_capture(s->w->d->errors, &(struct lb_err_event){.px = s->fe,
+                                                                      .dir = LB_ERR_REQ,
+                                                                      .client = &s->cli,
+                                                                      .buf = s->cbuf + s->coff,
+                                                                      .len = s->clen - s->coff,
+                                                                      .err_off = s->req.err_off});
             note_reqline(s);
             s->in_txn = 1;
             send_error(s, s->req.err_status, "PR");
@@ -1915,8 +1919,13 @@ static int rsp_head(struct hsess *s)
             return 0;
         if (r < 0) {
             s->srv_close = 1;
-            lb_errors_capture(s->w->d->errors, s->be, LB_ERR_RSP, s->srv, &s->cli,
-                              s->sbuf + s->soff, s->slen - s->soff, s->rsp.err_off);
+            lb_errors_capture(s->w->d->errors, &(struct lb_err_event){.px = s->be,
+                                                                      .dir = LB_ERR_RSP,
+                                                                      .srv = s->srv,
+                                                                      .client = &s->cli,
+                                                                      .buf = s->sbuf + s->soff,
+                                                                      .len = s->slen - s->soff,
+                                                                      .err_off = s->rsp.err_off});
             if (!s->bytes_out && junk_retry(s))
                 return -1;
             send_error(s, 502, "PH");
