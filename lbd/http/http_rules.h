@@ -104,17 +104,22 @@ enum lb_rule_verdict {
     LB_RULE_WAIT,         /* tcp-request content: a condition needs more payload */
 };
 
-/* After the whole file: each track-sc rule's table (its "table NAME", or
- * `deftable`, the proxy's own). Errors appended to *err as "FILE:LINE:
- * ..." (file/line: where the list starts). Returns 0 or -EINVAL. */
+/* What names in a proxy's rule lists are resolved against, after the
+ * whole file: the config, `deftable` (the proxy's own stick-table, may be
+ * NULL) and file/line, where the list starts, for "FILE:LINE: ..." errors.
+ * Borrowed for the call. */
 struct lb_cfg;
 struct lb_stktable;
-int lb_rule_resolve(struct lb_rule *list,
-                    const struct lb_cfg *cfg,
-                    struct lb_stktable *deftable,
-                    const char *file,
-                    unsigned line,
-                    char **err);
+struct lb_resolve_at {
+    const struct lb_cfg *cfg;
+    struct lb_stktable *deftable;
+    const char *file;
+    unsigned line;
+};
+
+/* Each track-sc rule's table (its "table NAME", or at->deftable), each
+ * errorfiles section. Errors appended to *err. Returns 0 or -EINVAL. */
+int lb_rule_resolve(struct lb_rule *list, const struct lb_resolve_at *at, char **err);
 
 /* "stick on|match|store-request EXPR [table NAME] [if|unless COND]": a
  * backend's persistence rules. */
@@ -126,12 +131,8 @@ int lb_stick_parse(struct lb_stick **list,
                    char **argv,
                    char **err);
 struct lb_stick *lb_stick_list_free(struct lb_stick *list);
-int lb_stick_resolve(struct lb_stick *list,
-                     const struct lb_cfg *cfg,
-                     struct lb_stktable *deftable,
-                     const char *file,
-                     unsigned line,
-                     char **err);
+/* After the whole file: each stick rule's table (as lb_rule_resolve()). */
+int lb_stick_resolve(struct lb_stick *list, const struct lb_resolve_at *at, char **err);
 
 /* The server id (puid) stored for this exchange by a matching rule, or 0. */
 unsigned lb_stick_match(const struct lb_stick *list, struct lb_smp_ctx *c);

@@ -583,28 +583,36 @@ static int splice_body(const struct hsess *s)
            s->rsent == s->rlen && s->rsp_left >= SPLICE_MIN && !s->w->cfg->global.nosplice && !s->z;
 }
 
-static void read_splice(struct hsess *s)
+/* Either direction's splice read: up to `want` bytes from fd into the pipe
+ * pfd, taken from the worker's pool on first use (pfd[0] stays -1 when the
+ * pool has none: the caller reads into a buffer instead). Returns the bytes
+ * moved, 0 when none moved (*eof set at EOF or error). */
+static uint32_t splice_in(struct hsess *s, int fd, int pfd[2], uint64_t want, uint8_t *eof)
 {
-    uint64_t want = s->rsp_left - s->inpipe;
     ssize_t n;
 
-    if (s->pfd[0] < 0 && lb_worker_pipe_get(s->w, s->pfd) < 0) {
-        s->pfd[0] = s->pfd[1] = -1;
-        return;
+    if (pfd[0] < 0 && lb_worker_pipe_get(s->w, pfd) < 0) {
+        pfd[0] = pfd[1] = -1;
+        return 0;
     }
     if (want == 0)
-        return;
-    n = splice(s->sc->fd, NULL, s->pfd[1], NULL, (size_t)LK_MIN(want, SPLICE_LEN),
+        return 0;
+    n = splice(fd, NULL, pfd[1], NULL, (size_t)LK_MIN(want, SPLICE_LEN),
                SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
     if (n < 0 && (errno == EAGAIN || errno == EINTR))
-        return;
+        return 0;
     s->progress++;
     if (n <= 0) {
-        s->s_eof = 1;
-        return;
+        *eof = 1;
+        return 0;
     }
-    s->inpipe += (uint32_t)n;
     s->last = now_ms(s);
+    return (uint32_t)n;
+}
+
+static void read_splice(struct hsess *s)
+{
+    s->inpipe += splice_in(s, s->sc->fd, s->pfd, s->rsp_left - s->inpipe, &s->s_eof);
 }
 
 static void one_pipe_release(struct lb_worker *w, int pfd[2], uint32_t *inpipe)
@@ -638,27 +646,10 @@ static int splice_req_body(const struct hsess *s)
 
 static void read_splice_req(struct hsess *s)
 {
-    uint64_t want = s->req_left - s->cinpipe;
-    ssize_t n;
+    uint32_t n = splice_in(s, s->cfd, s->cpfd, s->req_left - s->cinpipe, &s->c_eof);
 
-    if (s->cpfd[0] < 0 && lb_worker_pipe_get(s->w, s->cpfd) < 0) {
-        s->cpfd[0] = s->cpfd[1] = -1;
-        return;
-    }
-    if (want == 0)
-        return;
-    n = splice(s->cfd, NULL, s->cpfd[1], NULL, (size_t)LK_MIN(want, SPLICE_LEN),
-               SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-    if (n < 0 && (errno == EAGAIN || errno == EINTR))
-        return;
-    s->progress++;
-    if (n <= 0) {
-        s->c_eof = 1;
-        return;
-    }
-    s->cinpipe += (uint32_t)n;
-    s->bytes_in += (uint64_t)n;
-    s->last = now_ms(s);
+    s->cinpipe += n;
+    s->bytes_in += n;
 }
 
 static void read_server(struct hsess *s)
@@ -1600,24 +1591,33 @@ static void conn_failed(struct hsess *s, int err)
 
 /* ---- request body ---- */
 
+/* A chunked body in either direction: move *fwd (the bytes of body[0,
+ * avail) known to be framing-complete, ready to go) over the chunks
+ * received since. Returns -1 if the chunked framing is invalid. */
+static int chunks_ready(struct http1_chunk *ch, const char *body, uint32_t avail, uint32_t *fwd)
+{
+    int r;
+
+    if (ch->state == HTTP1_CH_DONE || avail == *fwd)
+        return 0;
+    r = http1_chunk_scan((const uint8_t *)body + *fwd, avail - *fwd, ch);
+    if (r < 0)
+        return -1;
+    *fwd += (uint32_t)r;
+    return 0;
+}
+
 /* How many bytes at coff are request body ready to go (s->cfwd). Returns
  * -1 if the chunked framing is invalid. */
 static int req_body_ready(struct hsess *s)
 {
     uint32_t avail = s->clen - s->coff;
-    int r;
 
     if (s->req.body == HTTP1_BODY_CL) {
         s->cfwd = s->req_left < avail ? (uint32_t)s->req_left : avail;
         return 0;
     }
-    if (s->rqch.state == HTTP1_CH_DONE || avail == s->cfwd)
-        return 0;
-    r = http1_chunk_scan((const uint8_t *)s->cbuf + s->coff + s->cfwd, avail - s->cfwd, &s->rqch);
-    if (r < 0)
-        return -1;
-    s->cfwd += (uint32_t)r;
-    return 0;
+    return chunks_ready(&s->rqch, s->cbuf + s->coff, avail, &s->cfwd);
 }
 
 static int req_body_done(const struct hsess *s)
@@ -1947,7 +1947,6 @@ static int rsp_head(struct hsess *s)
 static int rsp_body_ready(struct hsess *s)
 {
     uint32_t avail = s->slen - s->soff;
-    int r;
 
     if (s->rsp.body == HTTP1_BODY_CL) {
         s->sfwd = s->rsp_left < avail ? (uint32_t)s->rsp_left : avail;
@@ -1957,13 +1956,7 @@ static int rsp_body_ready(struct hsess *s)
         s->sfwd = avail;
         return 0;
     }
-    if (s->rsch.state == HTTP1_CH_DONE || avail == s->sfwd)
-        return 0;
-    r = http1_chunk_scan((const uint8_t *)s->sbuf + s->soff + s->sfwd, avail - s->sfwd, &s->rsch);
-    if (r < 0)
-        return -1;
-    s->sfwd += (uint32_t)r;
-    return 0;
+    return chunks_ready(&s->rsch, s->sbuf + s->soff, avail, &s->sfwd);
 }
 
 static int rsp_body_done(const struct hsess *s)
