@@ -437,16 +437,11 @@ static int kw_script_block(int argc, char **argv, void *ctx, char **err)
     struct vr__ctx *c = ctx;
     struct vr_script_cfg *s;
 
-    if (vr_cfg_find_script(c->cfg, argv[1]))
-        return vr__fail(c, err, "vrrp_script '%s' is defined twice", argv[1]);
-    s = calloc(1, sizeof(*s));
-    if (!s || !(s->name = strdup(argv[1]))) {
-        free(s);
-        return vr__fail(c, err, "out of memory");
-    }
+    s = VR__NAMED_NEW(c, &c->cfg->scripts, struct vr_script_cfg, "vrrp_script", argv[1], err);
+    if (!s)
+        return LK_CFG_FATAL;
     s->interval_ms = 1000;
     s->rise = s->fall = 1;
-    lk_list_append(&c->cfg->scripts, &s->link);
     c->script = s;
     return LK_CFG_OK;
 }
@@ -492,13 +487,9 @@ static int kw_inst_block(int argc, char **argv, void *ctx, char **err)
     struct vr__ctx *c = ctx;
     struct vr_inst_cfg *i;
 
-    if (vr_cfg_find_inst(c->cfg, argv[1]))
-        return vr__fail(c, err, "vrrp_instance '%s' is defined twice", argv[1]);
-    i = calloc(1, sizeof(*i));
-    if (!i || !(i->name = strdup(argv[1]))) {
-        free(i);
-        return vr__fail(c, err, "out of memory");
-    }
+    i = VR__NAMED_NEW(c, &c->cfg->instances, struct vr_inst_cfg, "vrrp_instance", argv[1], err);
+    if (!i)
+        return LK_CFG_FATAL;
     i->file = c->file; /* owned by cfg->files: valid as long as cfg */
     i->line = c->line;
     i->priority = 100;
@@ -507,7 +498,6 @@ static int kw_inst_block(int argc, char **argv, void *ctx, char **err)
     i->lbd.timeout_ms = 1500;
     i->garp_delay_ms = i->garp_refresh_ms = UNSET;
     i->garp_lower_prio_repeat = UNSET;
-    lk_list_append(&c->cfg->instances, &i->link);
     c->inst = i;
     return LK_CFG_OK;
 }
@@ -1281,6 +1271,28 @@ void *vr__find_named(const struct lk_list *list, size_t link_off, size_t name_of
             return elem;
     }
     return NULL;
+}
+
+void *vr__named_new(const struct vr__ctx *c,
+                    struct lk_list *list,
+                    const struct vr__named *k,
+                    const char *name,
+                    char **err)
+{
+    char *elem;
+
+    if (vr__find_named(list, k->link_off, k->name_off, name)) {
+        vr__fail(c, err, "%s '%s' is defined twice", k->what, name);
+        return NULL;
+    }
+    elem = calloc(1, k->size);
+    if (!elem || !(*(char **)(void *)(elem + k->name_off) = strdup(name))) {
+        free(elem);
+        vr__fail(c, err, "out of memory");
+        return NULL;
+    }
+    lk_list_append(list, (struct lk_list *)(void *)(elem + k->link_off));
+    return elem;
 }
 
 struct vr_script_cfg *vr_cfg_find_script(const struct vr_cfg *cfg, const char *name)

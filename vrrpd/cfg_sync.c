@@ -13,16 +13,11 @@ int vr__kw_sync_block(int argc, char **argv, void *ctx, char **err)
     struct vr__ctx *c = ctx;
     struct vr_sync_cfg *g;
 
-    if (vr_cfg_find_sync(c->cfg, argv[1]))
-        return vr__fail(c, err, "vrrp_sync_group '%s' is defined twice", argv[1]);
-    g = calloc(1, sizeof(*g));
-    if (!g || !(g->name = strdup(argv[1]))) {
-        free(g);
-        return vr__fail(c, err, "out of memory");
-    }
+    g = VR__NAMED_NEW(c, &c->cfg->syncs, struct vr_sync_cfg, "vrrp_sync_group", argv[1], err);
+    if (!g)
+        return LK_CFG_FATAL;
     g->file = c->file;
     g->line = c->line;
-    lk_list_append(&c->cfg->syncs, &g->link);
     c->sync = g;
     return LK_CFG_OK;
 }
