@@ -161,17 +161,13 @@ void *vr__named_new(const struct vr__ctx *c,
                            (n), (err)))
 
 /* notify_master/backup/fault/stop or notify (argv[0]) CMD [USER [GROUP]]
- * into its slot k of {master, backup, fault, stop, notify}: slots[k],
- * users[k], groups[k]. As Keepalived, the words after the command are the
+ * into its slot of n. As Keepalived, the words after the command are the
  * user and group (a command with arguments is quoted); a user or group
  * that does not exist is refused (Keepalived drops such a script). */
-int vr__kw_notify(struct vr__ctx *c,
-                  char **const slots[5],
-                  char *users[5],
-                  char *groups[5],
-                  int argc,
-                  char **argv,
-                  char **err);
+int vr__kw_notify(struct vr__ctx *c, struct vr_notify_cfg *n, int argc, char **argv, char **err);
+
+/* Free n's strings (not n). */
+void vr__notify_cfg_free(struct vr_notify_cfg *n);
 
 /* Keyword tables of the other modules. */
 extern const struct lk_cfgkw vr__tfile_kws[];

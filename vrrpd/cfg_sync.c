@@ -40,11 +40,7 @@ int vr__item_sync_member(struct vr__ctx *c, int argc, char **argv, char **err)
 
 static int kw_sync_notify(int argc, char **argv, void *ctx, char **err)
 {
-    struct vr_sync_cfg *g = ((struct vr__ctx *)ctx)->sync;
-    char **const slots[5] = {&g->notify_master, &g->notify_backup, &g->notify_fault,
-                             &g->notify_stop, &g->notify};
-
-    return vr__kw_notify(ctx, slots, g->notify_user, g->notify_group, argc, argv, err);
+    return vr__kw_notify(ctx, &((struct vr__ctx *)ctx)->sync->notify, argc, argv, err);
 }
 
 static int kw_sync_flag(int argc, char **argv, void *ctx, char **err)
@@ -161,21 +157,12 @@ int vr__validate_syncs(struct vr_cfg *cfg, char **err)
 void vr__free_syncs(struct vr_cfg *cfg)
 {
     struct lk_list *it, *nx;
-    unsigned k;
 
     LK_LIST_FOREACH_SAFE (it, nx, &cfg->syncs) {
         struct vr_sync_cfg *g = LK_LIST_ELEM(it, struct vr_sync_cfg, link);
 
         free(g->name);
-        free(g->notify_master);
-        free(g->notify_backup);
-        free(g->notify_fault);
-        free(g->notify_stop);
-        free(g->notify);
-        for (k = 0; k < 5; k++) {
-            free(g->notify_user[k]);
-            free(g->notify_group[k]);
-        }
+        vr__notify_cfg_free(&g->notify);
         free(g);
     }
 }

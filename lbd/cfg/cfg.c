@@ -985,26 +985,11 @@ static int open_section(struct parser *p, struct lk_cfgline *ln, char **err)
     return -1; /* not a section keyword */
 }
 
-/* File names outlive the lexer: objects keep FILE:LINE for later messages. */
-static const char *intern_file(struct lb_cfg *cfg, const char *name)
-{
-    char **files;
-
-    if (cfg->nfiles && strcmp(cfg->files[cfg->nfiles - 1], name) == 0)
-        return cfg->files[cfg->nfiles - 1];
-    files = realloc(cfg->files, (cfg->nfiles + 1) * sizeof(*files));
-    if (!files)
-        return NULL;
-    cfg->files = files;
-    files[cfg->nfiles] = strdup(name);
-    return files[cfg->nfiles] ? files[cfg->nfiles++] : NULL;
-}
-
 static int parse_line(struct parser *p, struct lk_cfgline *ln, char **err)
 {
     int r;
 
-    p->ctx.file = intern_file(p->ctx.cfg, ln->file);
+    p->ctx.file = lk_cfgfiles_intern(&p->ctx.cfg->files, ln->file);
     if (!p->ctx.file)
         return lk_cfg_err(err, "out of memory");
     ln->file = p->ctx.file;
@@ -1163,9 +1148,7 @@ struct lb_cfg *lb_cfg_free(struct lb_cfg *cfg)
     free(cfg->global.description);
     free(cfg->global.chroot);
     free(cfg->global.checkd_socket);
-    while (cfg->nfiles)
-        free(cfg->files[--cfg->nfiles]);
-    free(cfg->files);
+    lk_cfgfiles_free(&cfg->files);
     free(cfg->path);
     free(cfg);
     return NULL;
