@@ -280,6 +280,19 @@ int chk_registry_add(struct chk_registry *reg, const struct feed_target *cfg, co
 
     if (check_params(cfg, &a, why) < 0)
         return -EINVAL;
+    if (t && strcmp(t->cfg.owner, cfg->owner) != 0) {
+        /* lbd defined the check of its server and follows it: the file's
+         * line of the same id taking it over at each reload would restart
+         * it (another kind: a new target, UP until its first check) and
+         * swap its parameters back and forth with lbd's re-registrations */
+        if (strcmp(cfg->owner, CHK_OWNER_CONFIG) == 0) {
+            *why = "registered over the socket (by lbd or another client), whose check stays";
+            return -EEXIST;
+        }
+        if (strcmp(t->cfg.owner, CHK_OWNER_CONFIG) == 0)
+            lk_log(LK_LOG_NOTICE, "target %s of the config file: now registered by %s", cfg->id,
+                   cfg->owner[0] ? cfg->owner : "a client");
+    }
     if (t)
         return update(t, cfg, &a);
     t = calloc(1, sizeof(*t));

@@ -15,11 +15,17 @@
 #include "vrrpd/os/sock.h"
 #include "vrrpd/track.h"
 
+/* A subscriber's connection is held by lk_cmdsrv (it stays open after the
+ * command), and sub_closed() unlinks and frees this entry when the peer goes
+ * away: the list never points at a closed connection. */
 struct sub {
     struct lk_list link; /* in vr_daemon.subs */
     struct lk_cmdconn *c;
 };
 
+/* The effect shown to the operator, from weight and state only: it does not
+ * apply "reverse" or the value of a track_file/track_process, so for those
+ * items vr_track_effect() (what the FSM uses) may differ. */
 static int track_effect(const struct vr_track *t)
 {
     if (t->weight < 0 && !t->ok)
@@ -36,6 +42,9 @@ static json_t *track_json(const struct vr_track *t)
                      track_effect(t), "fault", t->weight == 0 && !t->ok);
 }
 
+/* Drop counters are listed by the decoder's error names, one per VRRP_PKT_E_*
+ * reason, plus the socket's receive-queue overflows (packets the kernel
+ * dropped before vrrpd could read them). */
 static json_t *counters_json(const struct vr_inst *i)
 {
     json_t *drops = json_object();
@@ -52,6 +61,8 @@ static json_t *counters_json(const struct vr_inst *i)
                      (json_int_t)i->st.became_master, "drops", drops);
 }
 
+/* The JSON form is for monitoring and the tests; field names are stable API,
+ * so new fields are added and none renamed. */
 static json_t *inst_json(const struct vr_inst *i)
 {
     const struct vr_inst_cfg *c = i->cfg;
@@ -201,6 +212,9 @@ static int cmd_subscribe(struct lk_cmdconn *c, struct vr_daemon *d)
     return 0;
 }
 
+/* vrrpd's CLI is read-only (show, subscribe): state is changed through the
+ * config and SIGHUP, as in Keepalived, never by a socket command. -ENOENT
+ * lets lk_cmdsrv give its own "Unknown command" answer. */
 static int dispatch(struct lk_cmdconn *c, int argc, char **argv, void *ud)
 {
     struct vr_daemon *d = ud;
@@ -221,6 +235,8 @@ static int dispatch(struct lk_cmdconn *c, int argc, char **argv, void *ud)
     return -ENOENT;
 }
 
+/* Admin level and mode 0660, as the other daemons' sockets. max_out bounds what a
+ * subscriber that stopped reading can make vrrpd buffer. */
 int vr_admin_start(struct vr_daemon *d)
 {
     struct lk_cmdsrv_opts o = {.mode = 0660,

@@ -23,6 +23,10 @@
 #include "proto/vrrp_pkt.h"
 #include "vrrpd/cfg_int.h"
 
+/* Keepalived's lexer rules: braces are tokens of their own, '!' starts a
+ * comment like '#', and "include GLOB" reads files in place. MAX_DEPTH bounds
+ * block nesting (vrrp_sync_group > group is the deepest real one), so a file
+ * of unbalanced braces cannot recurse without end. */
 #define LEX_FLAGS (LK_CFGLEX_BRACES | LK_CFGLEX_BANG | LK_CFGLEX_INCLUDE)
 #define MAX_DEPTH 8
 #define UNSET     VR__UNSET
@@ -52,12 +56,19 @@ static const char *const blk_names[BLK_MAX] = {
 
 static const struct lk_cfgkw *const tables[BLK_MAX];
 
+/* Warnings go to the log with FILE:LINE at once and do not fail the load, as
+ * Keepalived's config-test reports them. */
 int vr__warn(const struct vr__ctx *c, const char *what)
 {
     lk_log(LK_LOG_WARNING, "%s:%u: %s", c->file, c->line, what);
     return LK_CFG_OK;
 }
 
+/* Keepalived writes times as decimal seconds ("0.5", "1.25"); reading them as
+ * integers scaled by 10^digits avoids floating point, so "0.1" is exactly 100
+ * ms. More fractional digits than `digits` are refused rather than rounded,
+ * and the running value is checked against max before each multiply, so a
+ * long digit string cannot overflow. */
 int vr__parse_fixed(const char *s, unsigned digits, uint64_t max, uint64_t *ret)
 {
     uint64_t v = 0;
@@ -97,6 +108,8 @@ int vr__num(const struct vr__ctx *c,
     return LK_CFG_OK;
 }
 
+/* "weight N [reverse]" of track_script/track_interface/track_file: lim is the
+ * bound the caller's block allows (Keepalived: 254 for scripts). */
 int vr__weight(const struct vr__ctx *c,
                int argc,
                char **argv,
@@ -135,6 +148,9 @@ int vr__dupstr(const struct vr__ctx *c, char **dst, const char *s, char **err)
     return *dst ? LK_CFG_OK : vr__fail(c, err, "out of memory");
 }
 
+/* Keepalived's "script" takes the rest of the line as the command; the words
+ * are joined with single spaces, so quoting decides what one argument is when
+ * the command runs (spawn.c splits it again). */
 int vr__join_args(const struct vr__ctx *c, char **dst, int argc, char **argv, int from, char **err)
 {
     size_t len = 0;
@@ -166,6 +182,10 @@ int vr__parse_ip(const char *s, uint32_t *ret)
 
 /* ---- global_defs ---------------------------------------------------- */
 
+/* The handler of block openers whose block does the work
+ * (virtual_ipaddress, track_script...), and of Keepalived keywords vrrpd
+ * has nothing to act on (mail alerts, lvs_id, debug): accepted so stock
+ * configs load. */
 static int kw_ignore(int argc, char **argv, void *ctx, char **err)
 {
     return LK_CFG_OK;
@@ -184,6 +204,10 @@ static int kw_script_security(int argc, char **argv, void *ctx, char **err)
     return LK_CFG_OK;
 }
 
+/* Inside a vrrp_script block it is that script's user; in global_defs the
+ * default for every script. Existence is checked when scripts are checked
+ * (script_security), not here, so a missing user does not stop a config
+ * without scripts from loading. */
 static int kw_script_user(int argc, char **argv, void *ctx, char **err)
 {
     struct vr__ctx *c = ctx;
@@ -220,6 +244,8 @@ int vr__parse_onoff(const char *s)
     return -1;
 }
 
+/* On in global_defs applies to every instance without its own setting
+ * (fast_set records that the instance chose). */
 static int kw_fast_takeover(int argc, char **argv, void *ctx, char **err)
 {
     struct vr__ctx *c = ctx;
@@ -300,6 +326,8 @@ static const struct inst_bool {
      offsetof(struct vr_inst_cfg, lower_prio_no_advert), offsetof(struct vr_inst_cfg, lpna_set)},
 };
 
+/* The inst_bools offsets point at bool fields of either struct, so one
+ * handler serves the four keywords in both places. */
 #define FIELD(base, off) ((bool *)(void *)((char *)(uintptr_t)(base) + (off)))
 
 static int kw_inst_bool(int argc, char **argv, void *ctx, char **err)
@@ -375,6 +403,8 @@ static int kw_fifo(int argc, char **argv, void *ctx, char **err)
 }
 
 /* vrrp_min_garp: one GARP at once, no second burst (Keepalived) */
+/* Keepalived's vrrp_min_garp: one gratuitous ARP on becoming master, no
+ * delayed second burst. */
 static int kw_min_garp(int argc, char **argv, void *ctx, char **err)
 {
     struct vr__ctx *c = ctx;
@@ -419,6 +449,9 @@ static int kw_fifo_reload(int argc, char **argv, void *ctx, char **err)
     return LK_CFG_OK;
 }
 
+/* Keepalived adds firewall rules for accept/no-accept mode; vrrpd never
+ * blocks traffic to the VIPs, which is what Keepalived does without
+ * vrrp_strict. Warned so the difference is visible. */
 static int kw_firewall(int argc, char **argv, void *ctx, char **err)
 {
     return vr__warn(ctx, "vrrp_iptables/nftables accepted: vrrpd adds no firewall rules (no "
@@ -432,6 +465,8 @@ static int kw_strict(int argc, char **argv, void *ctx, char **err)
 
 /* ---- vrrp_script ---------------------------------------------------- */
 
+/* Keepalived's defaults for a tracking script: every second, one success and
+ * one failure to change state. */
 static int kw_script_block(int argc, char **argv, void *ctx, char **err)
 {
     struct vr__ctx *c = ctx;
@@ -482,6 +517,9 @@ static int kw_init_fail(int argc, char **argv, void *ctx, char **err)
 
 /* ---- vrrp_instance -------------------------------------------------- */
 
+/* Keepalived's instance defaults: priority 100, preemption on, advert_int 1 s
+ * (in centiseconds, as the VRRPv3 Max Advertise Interval field is); UNSET
+ * marks settings inherited from global_defs at the end. */
 static int kw_inst_block(int argc, char **argv, void *ctx, char **err)
 {
     struct vr__ctx *c = ctx;
@@ -534,6 +572,10 @@ static int kw_state(int argc, char **argv, void *ctx, char **err)
     return LK_CFG_OK;
 }
 
+/* advert_int is held in centiseconds because that is the VRRPv3 wire unit
+ * (RFC 5798 5.2.7); VRRPv2 converts it to whole seconds when the instance is
+ * built. priority 255 is reserved for the address owner (RFC 5798 5.2.4),
+ * which Keepalived also accepts here. */
 static int kw_inst_num(int argc, char **argv, void *ctx, char **err)
 {
     struct vr_inst_cfg *i = ((struct vr__ctx *)ctx)->inst;
@@ -586,6 +628,9 @@ static int kw_ucast_src(int argc, char **argv, void *ctx, char **err)
     return LK_CFG_OK;
 }
 
+/* A user that does not exist would make Keepalived drop the script silently;
+ * vrrpd refuses it at its line so the failure is not discovered at the first
+ * state change. */
 int vr__kw_notify(struct vr__ctx *c, struct vr_notify_cfg *n, int argc, char **argv, char **err)
 {
     static const char *const names[VR_NOTIFY_ANY] = {"notify_master", "notify_backup",
@@ -651,6 +696,9 @@ static int kw_unsupported(int argc, char **argv, void *ctx, char **err)
 
 /* ---- authentication ------------------------------------------------- */
 
+/* Only PASS: AH authentication was removed from VRRP by RFC 3768 and VRRPv3
+ * has no authentication at all (RFC 5798 9), so a v3 instance sends no auth
+ * data whatever is configured. */
 static int kw_auth_type(int argc, char **argv, void *ctx, char **err)
 {
     struct vr__ctx *c = ctx;
@@ -743,6 +791,8 @@ int vr__item_track(struct vr__ctx *c,
     return LK_CFG_OK;
 }
 
+/* A peer is an address alone: Keepalived's per-peer options (min_ttl,
+ * max_ttl) are refused by the argc check rather than ignored. */
 static int item_peer(struct vr__ctx *c, int argc, char **argv, char **err)
 {
     struct vr_inst_cfg *in = c->inst;
@@ -761,6 +811,8 @@ static int item_peer(struct vr__ctx *c, int argc, char **argv, char **err)
     return LK_CFG_OK;
 }
 
+/* Each list block hands its lines to one item parser; lines of a block vrrpd
+ * skips entirely (BLK_SKIP) never reach here. */
 static int list_item(struct vr__ctx *c, enum vr__blk b, int argc, char **argv, char **err)
 {
     switch (b) {
@@ -791,6 +843,9 @@ static int list_item(struct vr__ctx *c, enum vr__blk b, int argc, char **argv, c
 
 /* ---- track_lbd ------------------------------------------------------ */
 
+/* track_lbd is vrrpd's own block (Keepalived has none): weight is a priority
+ * penalty while lbd reports unhealthy (0 means FAULT, as a track_script
+ * without weight), timeout how long lbd may stay silent. */
 static int kw_lbd(int argc, char **argv, void *ctx, char **err)
 {
     struct vr_lbd_cfg *l = &((struct vr__ctx *)ctx)->inst->lbd;
@@ -826,6 +881,9 @@ struct parser {
     char await_kw[32];
 };
 
+/* List blocks hold items, not keywords: their lines are never looked up in a
+ * keyword table, so a VIP that happens to look like a keyword is still an
+ * address. */
 static bool is_list(enum vr__blk b)
 {
     return b == BLK_VIPS || b == BLK_VIPS_EXCL || b == BLK_TSCRIPT || b == BLK_TIFACE ||
@@ -853,6 +911,9 @@ static int push(struct parser *p, enum vr__blk b, char **err)
 
 /* One statement: argv[0] is a keyword (or a list item); `opens` when it
  * was followed by '{'. */
+/* A keyword's flags field names the block it opens (0: a plain keyword), so
+ * the table alone says which keywords take a block; the handler runs before
+ * the push, so it can set c->inst and the like for the block's keywords. */
 static int statement(struct parser *p, int argc, char **argv, bool opens, char **err)
 {
     enum vr__blk b = p->stack[p->depth];
@@ -885,6 +946,8 @@ static int statement(struct parser *p, int argc, char **argv, bool opens, char *
     return kw->flags ? push(p, (enum vr__blk)kw->flags, err) : LK_CFG_OK;
 }
 
+/* Leaving a block clears the pointer its opener set, so a keyword that needs
+ * an enclosing instance cannot reach the previous one by mistake. */
 static int close_block(struct parser *p, char **err)
 {
     enum vr__blk b = p->stack[p->depth];
@@ -916,6 +979,10 @@ static int await_fail(struct parser *p, char **err)
 }
 
 /* Split a line into statements at braces. */
+/* Braces split a line into statements: "vrrp_instance VI_1 {" and "}" and
+ * "virtual_ipaddress { 10.0.0.1 }" all work, as in Keepalived. i runs one
+ * past the last word so the trailing statement of the line is handled by the
+ * same code as the others. */
 static int parse_line(struct parser *p, struct lk_cfgline *ln, char **err)
 {
     int i, start = 0, r = 0;
@@ -976,6 +1043,10 @@ static void resolve_lower_prio(const struct vr_cfg *cfg, struct vr_inst_cfg *i)
 
 /* The instance's address family, Keepalived's way, and the version it
  * allows. */
+/* Keepalived decides an instance's family from its first virtual_ipaddress;
+ * mixing families within one VRRP group is invalid (RFC 5798 5.2.9: one
+ * advertisement carries one family), so every address-like setting is checked
+ * against it. */
 static int resolve_family(struct vr_cfg *cfg, struct vr_inst_cfg *i, char **err)
 {
     static const uint8_t zero[16];
@@ -1010,6 +1081,10 @@ static int resolve_family(struct vr_cfg *cfg, struct vr_inst_cfg *i, char **err)
     return 0;
 }
 
+/* Per-instance settings fall back to global_defs here, once the whole file is
+ * read, because global_defs may come after the instances. VRRPv2's Adver Int
+ * field is whole seconds (RFC 3768 5.3.7), VRRPv3's Max Adver Int is 12 bits
+ * of centiseconds (RFC 5798 5.2.7). */
 static int resolve_timing(struct vr_cfg *cfg, struct vr_inst_cfg *i, char **err)
 {
     if (resolve_family(cfg, i, err) < 0)
@@ -1037,6 +1112,9 @@ static int resolve_timing(struct vr_cfg *cfg, struct vr_inst_cfg *i, char **err)
     return 0;
 }
 
+/* Checks that need the whole file (named scripts, the default interface,
+ * other instances). The first error stops validation: later instances may
+ * fail only because of the first one. */
 static int validate_inst(struct vr_cfg *cfg, struct vr_inst_cfg *i, char **err)
 {
     struct lk_list *it;
@@ -1113,6 +1191,8 @@ static int validate(struct vr_cfg *cfg, char **err)
     return r < 0 ? r : vr__validate_syncs(cfg, err);
 }
 
+/* Keepalived's global defaults; instances take them in resolve_timing()
+ * unless they set their own. */
 static struct vr_cfg *cfg_new(const char *name)
 {
     struct vr_cfg *cfg = calloc(1, sizeof(*cfg));
@@ -1139,6 +1219,9 @@ static struct vr_cfg *cfg_new(const char *name)
 }
 
 /* an lk_cfg_load_fn: ret is a struct vr_cfg ** */
+/* Unlike lbd's loader, this stops at the first error: Keepalived's config-
+ * test does the same, and block structure errors make every following line
+ * meaningless anyway. */
 static int load(struct lk_cfglex *lx, const char *name, void *ret, char **err)
 {
     struct parser p = {0};

@@ -259,6 +259,9 @@ int vr_cfg_load_mem(const char *name, const char *text, struct vr_cfg **ret, cha
 /* Accepts NULL; returns NULL. */
 struct vr_cfg *vr_cfg_free(struct vr_cfg *cfg);
 
+/* Look up a named vrrp_script, vrrp_instance, track_file, track_process or
+ * vrrp_sync_group. Returns the object, owned by cfg (valid as long as cfg),
+ * or NULL. */
 struct vr_script_cfg *vr_cfg_find_script(const struct vr_cfg *cfg, const char *name);
 struct vr_inst_cfg *vr_cfg_find_inst(const struct vr_cfg *cfg, const char *name);
 struct vr_tfile_cfg *vr_cfg_find_tfile(const struct vr_cfg *cfg, const char *name);

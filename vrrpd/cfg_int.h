@@ -93,11 +93,16 @@ int vr__weight(const struct vr__ctx *c,
                bool *ret_rev,
                char **err);
 
-/* argv[i]: seconds with up to three decimals, as Keepalived's timers, into
+/* The value helpers below share one contract: c names the line being read,
+ * the result is written only on success, and they return LK_CFG_OK or
+ * LK_CFG_FATAL with "FILE:LINE: ..." in *err (caller-owned).
+ *
+ * argv[i]: seconds with up to three decimals, as Keepalived's timers, into
  * milliseconds. */
 int vr__secs_ms(const struct vr__ctx *c, char **argv, int i, uint32_t *ret, char **err);
 
-/* Replace *dst with a copy of s. */
+/* Replace *dst with a copy of s (the old string is freed; *dst is owned by
+ * the config object it belongs to). */
 int vr__dupstr(const struct vr__ctx *c, char **dst, const char *s, char **err);
 
 /* Replace *dst with argv[from..] joined with spaces (commands may be written
@@ -118,7 +123,8 @@ int vr__parse_onoff(const char *s);
 /* An interface name that fits IF_NAMESIZE into dst. */
 int vr__ifname(const struct vr__ctx *c, char dst[IF_NAMESIZE], const char *name, char **err);
 
-/* One list entry "NAME [weight N] [reverse|noreverse]" into tab[*n]. */
+/* One list entry "NAME [weight N] [reverse|noreverse]" into tab[*n], then
+ * ++*n. LK_CFG_OK, or LK_CFG_FATAL with *err (table full, bad weight). */
 int vr__item_track(struct vr__ctx *c,
                    struct vr_track_ref *tab,
                    unsigned *n,
@@ -127,7 +133,8 @@ int vr__item_track(struct vr__ctx *c,
                    char **err);
 
 /* The element of `list` whose `char *` name at name_off equals name;
- * link_off is the offset of its struct lk_list. NULL if none. */
+ * link_off is the offset of its struct lk_list. NULL if none. The element is owned by the list's
+ * owner. */
 void *vr__find_named(const struct lk_list *list,
                      size_t link_off,
                      size_t name_off,
@@ -174,13 +181,17 @@ extern const struct lk_cfgkw vr__tfile_kws[];
 extern const struct lk_cfgkw vr__tproc_kws[];
 extern const struct lk_cfgkw vr__sync_kws[];
 
-/* Block openers of cfg_track.c / cfg_sync.c, for cfg.c's tables. */
+/* Block openers of cfg_track.c / cfg_sync.c, for cfg.c's tables: create the
+ * named object in the config (which owns it) and make it current in ctx.
+ * LK_CFG_OK, or LK_CFG_FATAL with *err (duplicate name, OOM). */
 int vr__kw_tfile_block(int argc, char **argv, void *ctx, char **err);
 int vr__kw_tproc_block(int argc, char **argv, void *ctx, char **err);
 int vr__kw_sync_block(int argc, char **argv, void *ctx, char **err);
 
 /* List items of virtual_ipaddress options, virtual_routes, virtual_rules
- * (cfg_route.c) and sync group members (cfg_sync.c). */
+ * (cfg_route.c) and sync group members (cfg_sync.c): each parses one
+ * line's words into the current instance or group. LK_CFG_OK, or
+ * LK_CFG_FATAL with "FILE:LINE: ..." in *err. */
 int vr__vip_opts(struct vr__ctx *c, struct vr_vip *v, int argc, char **argv, char **err);
 int vr__item_route(struct vr__ctx *c, int argc, char **argv, char **err);
 int vr__item_rule(struct vr__ctx *c, int argc, char **argv, char **err);

@@ -13,6 +13,8 @@
 #include "vrrpd/daemon.h"
 #include "vrrpd/spawn.h"
 
+/* A notify script that runs longer than this is killed: scripts are started
+ * on every state change, and a hung one must not pile up with each flap. */
 #define NOTIFY_TIMEOUT 10000
 
 static struct lk_ratelimit rl_fifo = LK_RATELIMIT_INIT(5000, 3);
@@ -25,6 +27,9 @@ static void user_ids(const char *user, const char *group, uid_t *uid, gid_t *gid
         lk_log(LK_LOG_WARNING, "user '%s' unknown: running as ourselves", user);
 }
 
+/* Fire and forget: the state change does not wait for the script, as in
+ * Keepalived (a slow script must not delay the takeover). spawn.c reaps it
+ * and enforces the timeout. */
 void vr_notify_run(struct vr_daemon *d,
                    const char *who,
                    const struct vr_notify_cfg *n,
@@ -48,6 +53,9 @@ void vr_notify_run(struct vr_daemon *d,
         lk_log(LK_LOG_WARNING, "(%s) cannot run '%s': %s", who, cmd, uv_strerror(r));
 }
 
+/* Keepalived's order: the state's own script (notify_master...), then the
+ * generic "notify" script with "KIND NAME STATE PRIORITY", then the FIFO
+ * line. */
 void vr_notify_state(struct vr_daemon *d,
                      const char *kind,
                      const char *name,
@@ -68,6 +76,9 @@ void vr_notify_state(struct vr_daemon *d,
     vr_notify_fifo(d, kind, name, state, prio);
 }
 
+/* Keepalived's FIFO line format, 'INSTANCE "VI_1" MASTER 100', which existing
+ * FIFO readers parse. The write never blocks: a reader that is gone or slow
+ * loses lines (logged, rate-limited), vrrpd never stalls on it. */
 void vr_notify_fifo(struct vr_daemon *d,
                     const char *kind,
                     const char *name,
@@ -98,6 +109,9 @@ static void fifo_script_exited(int status, void *ud)
     lk_log(LK_LOG_WARNING, "notify fifo script exited (status %d)", status);
 }
 
+/* A missing FIFO is created (mode 0600, then given to its reader's user) and
+ * an existing non-FIFO file is refused: writing state lines into a regular
+ * file by mistake would grow it without bound. */
 static int open_fifo(struct vr_daemon *d, const struct vr_fifo_cfg *f, int k)
 {
     const char *extra[] = {f->path, NULL};
@@ -147,6 +161,7 @@ int vr_notify_start(struct vr_daemon *d)
     return r;
 }
 
+/* Closing the write side gives the FIFO script EOF, its cue to exit. */
 void vr_notify_close(struct vr_daemon *d)
 {
     int k;

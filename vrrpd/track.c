@@ -17,6 +17,9 @@
 #include "vrrpd/spawn.h"
 #include "vrrpd/track_int.h"
 
+/* Reconnect quickly: an lbd restart takes well under a second, and while
+ * disconnected the track counts as failed. A line longer than LBD_LINE_MAX is
+ * not one of lbd's (its health lines are short). */
 #define LBD_RECONNECT_MS 200
 #define LBD_LINE_MAX     512
 
@@ -78,6 +81,9 @@ static void inherit(struct vr_track *t, struct vr_inst *i)
     }
 }
 
+/* Each tracker holds a reference on its instance, dropped in
+ * vr__track_release() from the tracker's last close callback: the instance's
+ * memory outlives every tracker that may still call into it. */
 void vr__track_init(struct vr_track *t,
                     struct vr_inst *i,
                     enum vr_track_kind kind,
@@ -107,6 +113,9 @@ void vr__track_release(struct vr_track *t)
 
 /* ---- track_lbd ------------------------------------------------------- */
 
+/* A subscription to lbd's admin socket ("subscribe health"): lbd answers at
+ * once and then every 500 ms, so silence longer than timeout_ms means lbd's
+ * control loop is stuck, and counts as failed. */
 struct lbd_track {
     struct vr_track t; /* first: freed through it */
     uv_pipe_t pipe;
@@ -128,6 +137,9 @@ static void lbd_retry(uv_timer_t *t)
     lbd_connect(t->data);
 }
 
+/* Two handles (pipe and timer); the struct is freed when both closed. The
+ * pipe also closes alone when lbd goes away, which is when the reconnect
+ * timer is started. */
 static void lbd_handle_closed(uv_handle_t *h)
 {
     struct lbd_track *l = h->data;
@@ -179,6 +191,8 @@ static void lbd_line(struct lbd_track *l, char *s)
      * health news, but it still proves lbd's loop is alive */
 }
 
+/* One line buffer per connection; the NUL terminator keeps strchr() in
+ * lbd_read() within the bytes received. */
 static void lbd_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 {
     struct lbd_track *l = h->data;
@@ -210,10 +224,14 @@ static void lbd_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
         l->len = 0; /* a line longer than any lbd writes: drop it */
 }
 
+/* The subscription line is a static string: nothing to free when the write
+ * completes. */
 static void lbd_written(uv_write_t *w, int status)
 {
 }
 
+/* The timeout starts at connect, so an lbd that accepts the connection but
+ * never answers is caught as well. */
 static void lbd_connected(uv_connect_t *c, int status)
 {
     struct lbd_track *l = c->data;
@@ -274,6 +292,9 @@ static void lbd_stop(struct lbd_track *l)
 
 /* ---- track_script ---------------------------------------------------- */
 
+/* A tracking script, Keepalived's vrrp_script: run every interval, at most
+ * one instance of it at a time; rise successes or fall failures in a row
+ * change the track's state. */
 struct script_track {
     struct vr_track t;
     uv_timer_t timer;
@@ -285,6 +306,9 @@ struct script_track {
     unsigned rise, fall, run_ok, run_fail;
 };
 
+/* Keepalived's rule: exit status 0 is success, anything else (a non-zero
+ * status, a signal, the timeout) is failure. status < 0 carries the signal
+ * number or -ETIMEDOUT from spawn.c. */
 static void script_done(int status, void *ud)
 {
     struct script_track *s = ud;
@@ -308,6 +332,8 @@ static void script_done(int status, void *ud)
         vr__track_set(&s->t, false, why);
 }
 
+/* A script that outlives its interval is not started twice: the timeout
+ * (default: the interval) ends it first. */
 static void script_tick(uv_timer_t *t)
 {
     struct script_track *s = t->data;
@@ -356,6 +382,9 @@ static int script_secure(const char *cmd)
     return 0;
 }
 
+/* The weight of the reference in track_script overrides the script's own, as
+ * in Keepalived. init_fail starts the track failed, so an instance does not
+ * become master before the first run says it may. */
 static int script_start(struct vr_inst *i,
                         const struct vr_script_cfg *c,
                         const struct vr_track_ref *ref)
@@ -391,6 +420,8 @@ static int script_start(struct vr_inst *i,
     return 0;
 }
 
+/* The running child is forgotten, not waited for: spawn.c reaps it and kills
+ * it at its timeout, and its result no longer reaches this freed tracker. */
 static void script_stop(struct script_track *s)
 {
     vr_spawn_forget(s->child);
@@ -413,6 +444,9 @@ static void iface_closed(uv_handle_t *h)
     vr__track_release(&f->t);
 }
 
+/* Interface tracking needs no handle of its own (link events come from the
+ * daemon's netlink monitor, vr_track_link_changed); the idle handle exists
+ * only to free the tracker through a close callback like the others. */
 static int iface_start(struct vr_inst *i, const struct vr_track_ref *ref)
 {
     struct iface_track *f = calloc(1, sizeof(*f));
@@ -511,6 +545,11 @@ static bool value_effect(const struct vr_track *t, int *prio)
     return false;
 }
 
+/* Keepalived's arithmetic: a failed item with weight 0 is a fault, a
+ * negative weight is subtracted while the item fails, a positive one
+ * added while it succeeds ("reverse" swaps both). The sum is clamped to
+ * 1..254 so tracking can never turn a backup into an address owner (255)
+ * or into a router that resigns (0). */
 void vr_track_effect(const struct vr_inst *i, uint8_t *ret_prio, bool *ret_fault)
 {
     int prio = i->cfg->priority;

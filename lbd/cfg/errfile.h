@@ -113,13 +113,15 @@ int lb_errpages_http_error(struct lb_errpages *pages,
 int lb_errpages_errorloc(struct lb_errpages *pages, int argc, char **argv, char **err);
 
 /* Section `name`'s slot for `status` (NULL: the section sets none);
- * *ret_found: does the section exist. */
+ * *ret_found: does the section exist. The slot is owned by the config. */
 const struct lb_errslot *lb_errsec_slot(const struct lb_cfg *cfg,
                                         const char *name,
                                         int status,
                                         int *ret_found);
 
-/* A proxy starts from its defaults' pages (shared, not copied). */
+/* A proxy starts from its defaults' pages (shared, not copied: the
+ * defaults must outlive pages, which they do, being freed with the config)
+ * and re-queues the defaults' errorfiles references. 0 or -ENOMEM. */
 int lb_errpages_inherit(struct lb_errpages *pages, const struct lb_errpages *def);
 
 /* After the whole file: import every `errorfiles` of pages. `who` names

@@ -52,6 +52,9 @@ static const struct {
     {505, "HTTP Version Not Supported", "The HTTP version of the request is not supported."},
 };
 
+/* Built once, on first use, from whichever thread needs one first: the pages
+ * are immutable afterwards and shared by every worker. A failed allocation
+ * leaves data NULL and the lookup falls through to the 500. */
 static struct lb_errmsg builtin_msgs[LK_ARRAY_SIZE(builtin)];
 static pthread_once_t builtin_once = PTHREAD_ONCE_INIT;
 
@@ -74,6 +77,9 @@ static void builtin_init(void)
     }
 }
 
+/* The frontend's pages first, then the backend's (px2), as HAProxy looks them
+ * up: a backend's errorfile serves the requests routed to it, a frontend's
+ * covers what never reached a backend. */
 const struct lb_errslot *lb_http_errslot(const struct lb_proxy *px,
                                          const struct lb_proxy *px2,
                                          int status)
@@ -87,6 +93,10 @@ const struct lb_errslot *lb_http_errslot(const struct lb_proxy *px,
     return e;
 }
 
+/* Always returns a page when memory allowed building the built-ins: a status
+ * without its own page gets the 500 one, never nothing, so the caller can
+ * always answer. An http-error with a "reply" is built per request by the
+ * caller, hence skipped here. */
 const struct lb_errmsg *lb_http_errmsg(const struct lb_proxy *px,
                                        const struct lb_proxy *px2,
                                        int status)
@@ -152,6 +162,9 @@ struct lb_http_px *lb_http_px_free(struct lb_http_px *h)
     return NULL;
 }
 
+/* Created lazily: a mode tcp proxy without acl or rules never allocates the
+ * http part. retry-on's default is HAProxy's (conn-failure and empty-
+ * response). */
 struct lb_http_px *lb_http_px_get(struct lb_proxy *px)
 {
     struct lb_http_px *h = px->http;
@@ -168,6 +181,10 @@ struct lb_http_px *lb_http_px_get(struct lb_proxy *px)
     return h;
 }
 
+/* HAProxy's inheritance for the http part: the defaults' rules are not copied
+ * but chained (h->def), so they run before the proxy's own rules and are
+ * parsed once. Error pages and compression are copied. monitor-uri applies to
+ * frontends, retry/reuse/cookie to backends. */
 int lb_http_px_inherit(struct lb_proxy *px, const struct lb_proxy *def)
 {
     const struct lb_http_px *d = def->http;
@@ -205,6 +222,8 @@ int lb_http_px_inherit(struct lb_proxy *px, const struct lb_proxy *def)
 /* ---- keyword handlers: argv is the line's words, quotes removed ---- */
 
 /* A module's message becomes "FILE:LINE: frontend 'x': ..." */
+/* Takes ownership of msg (a module's error text, or NULL on OOM) and returns
+ * LK_CFG_FATAL, so handlers can end with "return fail(...)". */
 static int fail(struct lb_cfgctx *ctx, char **err, int r, char *msg)
 {
     int ret;
@@ -238,6 +257,8 @@ static struct lb_http_px *http_of(struct lb_cfgctx *ctx)
     return lb_http_px_get(ctx->px);
 }
 
+/* The condition parsers of later lines look ACLs up by name in h->acls, so an
+ * acl must be declared before the rule that uses it, as in HAProxy. */
 static int kw_acl(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
@@ -248,6 +269,10 @@ static int kw_acl(int argc, char **argv, void *vctx, char **err)
     return r < 0 ? fail(ctx, err, r, msg) : 0;
 }
 
+/* A use_backend target is kept by name and resolved after the whole file
+ * (resolve_proxy), because the backend may be defined further down. A name
+ * containing %[...] is compiled into a log-format expression and looked up
+ * per request. */
 static int kw_use_backend(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
@@ -283,6 +308,9 @@ static int kw_use_backend(int argc, char **argv, void *vctx, char **err)
     return 0;
 }
 
+/* The first rule's line is kept as the position of errors that concern the
+ * rule list as a whole (e.g. http rules in a mode tcp proxy), which
+ * resolve_proxy() can only detect once the mode is final. */
 static int add_rule(struct lb_cfgctx *ctx,
                     struct lb_rule **(*list)(struct lb_http_px *),
                     enum lb_rule_phase phase,
@@ -336,6 +364,8 @@ static struct lb_rule **after_list(struct lb_http_px *h)
     return &h->afterrules;
 }
 
+/* In an anonymous defaults section HAProxy 2.6 refuses it, with these words;
+ * lbd does the same, so a config valid for one is valid for the other. */
 static int kw_http_after(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
@@ -361,6 +391,8 @@ static struct lb_rule **tcp_content_list(struct lb_http_px *h)
     return &h->tcp_content;
 }
 
+/* The first stick/track/tcp-request line of a proxy: the position reported by
+ * errors about that rule set as a whole. */
 static void note_line(struct lb_cfgctx *ctx, struct lb_http_px *h)
 {
     if (!h->stick_file) {
@@ -369,6 +401,9 @@ static void note_line(struct lb_cfgctx *ctx, struct lb_http_px *h)
     }
 }
 
+/* inspect-delay is how long tcp-request content rules may wait for payload
+ * (req.len, req.ssl_*) before they are evaluated on what came; bounded at an
+ * hour, far past any sane client hello. */
 static int kw_tcp_request(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
@@ -397,6 +432,9 @@ static int kw_tcp_request(int argc, char **argv, void *vctx, char **err)
     return r;
 }
 
+/* Each capture reserves len+1 bytes per request (capsize), allocated with the
+ * request, so the sizes are bounded here; "capture cookie" is refused as lbd
+ * does not implement it. */
 static int kw_capture(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
@@ -429,6 +467,9 @@ static int kw_capture(int argc, char **argv, void *vctx, char **err)
     return 0;
 }
 
+/* monitor-uri answers 200 on that path without a backend (load balancer
+ * health probes); "monitor fail" turns it into a 503 when its condition
+ * holds. */
 static int kw_monitor_uri(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
@@ -462,6 +503,8 @@ static int kw_monitor(int argc, char **argv, void *vctx, char **err)
     return r < 0 ? fail(ctx, err, r, msg) : 0;
 }
 
+/* The table is named after its proxy, as in HAProxy, which is how "table
+ * NAME" in track-sc and stick rules finds it. */
 static int kw_stick_table(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
@@ -522,6 +565,10 @@ static int cookie_opt(struct lb_http_px *h, int argc, char **argv, int *i, char 
                       argv[*i]);
 }
 
+/* A new cookie line replaces the previous one entirely, options included.
+ * Only insert mode is implemented: rewrite and prefix would need to edit the
+ * server's own cookie, which lbd does not do, so they are refused rather than
+ * treated as insert. */
 static int kw_cookie(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
@@ -577,6 +624,7 @@ static int kw_errpages(int argc, char **argv, void *vctx, char **err)
     return fail(ctx, err, r, msg);
 }
 
+/* A retry-on line replaces the previous policy (and the default). */
 static int kw_retry_on(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
@@ -607,6 +655,8 @@ static int kw_retry_on(int argc, char **argv, void *vctx, char **err)
     return 0;
 }
 
+/* http-reuse: which idle server connections a request may take over (HAProxy
+ * 2.6's modes, default safe), applied by lbd/http/http_conn.c. */
 static int kw_http_reuse(int argc, char **argv, void *vctx, char **err)
 {
     static const char *const modes[LB_REUSE_MAX] = {"safe", "never", "aggressive", "always"};
@@ -627,6 +677,7 @@ static int kw_http_reuse(int argc, char **argv, void *vctx, char **err)
 
 /* ---- after the whole file ---- */
 
+/* Rules from a defaults section count too, since they run in the proxy. */
 static int after_rules_in(const struct lb_http_px *h)
 {
     for (; h; h = h->def)
@@ -635,6 +686,10 @@ static int after_rules_in(const struct lb_http_px *h)
     return 0;
 }
 
+/* Everything that needs the final mode or other proxies: error pages naming
+ * http-errors sections, use_backend/use-server targets, table references of
+ * rules, and which samples a condition may read in that mode. Errors are
+ * appended so that one "lbd -c" lists them all. */
 static int resolve_proxy(struct lb_cfg *cfg, struct lb_proxy *px, char **err)
 {
     struct lb_http_px *h = px->http;
@@ -731,6 +786,8 @@ static int resolve_proxy(struct lb_cfg *cfg, struct lb_proxy *px, char **err)
     return ret;
 }
 
+/* Every mode http proxy gets its http part here even without a keyword of its
+ * own, so the forwarding path never tests h for NULL. */
 int lb_http_cfg_resolve(struct lb_cfg *cfg, char **err)
 {
     struct lb_proxy *px;

@@ -101,7 +101,7 @@ struct lb_http_px {
 extern const struct lk_cfgkw lb_http_kws[];
 
 /* The proxy's http settings, created with HAProxy's defaults on first
- * use. NULL on OOM. */
+ * use. NULL on OOM. The result is owned by px (freed with it). */
 struct lb_http_px *lb_http_px_get(struct lb_proxy *px);
 
 /* A new proxy inherits from defaults `def`: settings are copied (the
@@ -122,13 +122,14 @@ struct lb_http_px *lb_http_px_free(struct lb_http_px *h);
  * frontend), as HAProxy looks them up, else lbd's built-in page. Never
  * NULL for the statuses lbd generates (400, 403, 408, 414, 431, 500, 501,
  * 502, 503, 504, 505). A slot with an http-error reply rule is returned
- * by lb_http_errslot instead. */
+ * by lb_http_errslot instead. The message is owned by the config or static (built-ins): never freed
+ * by the caller. */
 const struct lb_errmsg *lb_http_errmsg(const struct lb_proxy *px,
                                        const struct lb_proxy *px2,
                                        int status);
 
 /* The configured page for `status` (px first, then px2), or NULL: the
- * built-in one applies. */
+ * built-in one applies. The slot is owned by the proxy's config. */
 const struct lb_errslot *lb_http_errslot(const struct lb_proxy *px,
                                          const struct lb_proxy *px2,
                                          int status);

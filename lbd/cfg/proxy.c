@@ -42,6 +42,8 @@ const char *lb_proxy_kind(const struct lb_proxy *px)
     return (px->cap & LB_CAP_FE) ? "frontend" : "backend";
 }
 
+/* A NULL-terminated string vector: the terminator is kept in place after
+ * every add so the vector can be handed to code that walks to NULL. */
 static int strv_add(char ***v, size_t *n, const char *s)
 {
     char **nv = realloc(*v, (*n + 2) * sizeof(char *));
@@ -63,6 +65,12 @@ static void strv_free(char **v, size_t n)
     free(v);
 }
 
+/* What a proxy takes from its defaults section, HAProxy's rules: every
+ * setting is copied, and every owned pointer is duplicated so that the
+ * defaults and each proxy free their own. A default_backend or a log format
+ * only means something in a frontend, so backends do not take them. The
+ * defaults' default-server is copied as a struct, then its name and cookie
+ * are cleared: server_new() duplicates them per server. */
 static int inherit(struct lb_proxy *px, const struct lb_proxy *def)
 {
     px->mode = def->mode;
@@ -105,6 +113,8 @@ static int inherit(struct lb_proxy *px, const struct lb_proxy *def)
     return lb_http_px_inherit(px, def);
 }
 
+/* retries 3 is HAProxy's default. On any failure the half-built proxy goes
+ * through lb_proxy_free(), which accepts it. */
 struct lb_proxy *lb_proxy_new(const char *name, unsigned cap, const struct lb_proxy *def)
 {
     struct lb_proxy *px;
@@ -122,6 +132,8 @@ struct lb_proxy *lb_proxy_new(const char *name, unsigned cap, const struct lb_pr
     return px;
 }
 
+/* Frees a proxy whatever state parsing left it in (every field starts
+ * zeroed). Servers are owned by their backend and go with it. */
 struct lb_proxy *lb_proxy_free(struct lb_proxy *px)
 {
     struct lb_bind *b, *bn;
@@ -161,6 +173,8 @@ struct lb_proxy *lb_proxy_free(struct lb_proxy *px)
 
 /* ---- keywords ---- */
 
+/* The raw spec is kept for messages and for the master's socket keys; ${VAR}
+ * is expanded only for the address itself. */
 static int add_bind(struct lb_cfgctx *ctx, const char *spec, char **err)
 {
     struct lb_proxy *px = ctx->px;
@@ -188,6 +202,11 @@ static int add_bind(struct lb_cfgctx *ctx, const char *spec, char **err)
 
 /* The options after "bind ADDR[,ADDR]": HAProxy's socket options lbd
  * applies to each listener; TLS and PROXY-protocol ones are refused. */
+/* Options are parsed before the addresses so a bad option fails the line
+ * before any bind is added. v6only stays -1 when neither v4v6 nor v6only is
+ * given, which leaves the kernel's default (net.ipv6.bindv6only). The 88-byte
+ * lower bound on mss is what Linux accepts for TCP_MAXSEG. "name" only labels
+ * a listener in HAProxy's stats, which lbd does not list per listener. */
 static int bind_opts(struct lb_cfgctx *ctx, struct lb_bind *o, int argc, char **argv, char **err)
 {
     uint64_t v;
@@ -264,6 +283,10 @@ static int kw_bind(int argc, char **argv, void *vctx, char **err)
     return r;
 }
 
+/* The mode is final only at the end of the file (defaults may set it, the
+ * section may change it later), so everything that depends on it is checked
+ * in lb_proxy_validate() and lb_http_cfg_resolve(), not here. HAProxy's "mode
+ * health" is refused with the others. */
 static int kw_mode(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
@@ -277,6 +300,8 @@ static int kw_mode(int argc, char **argv, void *vctx, char **err)
     return 0;
 }
 
+/* Kept by name: the backend may be defined further down; validation resolves
+ * it and checks that its mode matches. */
 static int kw_default_backend(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
@@ -339,6 +364,9 @@ static int balance_random(struct lb_cfgctx *ctx, const char *a, char **err)
     return 0;
 }
 
+/* A new balance line resets the previous algorithm's arguments, so a "balance
+ * uri whole" in defaults does not leak options into a backend's "balance
+ * roundrobin". */
 static int kw_balance(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
@@ -439,6 +467,9 @@ static int kw_hash_balance_factor(int argc, char **argv, void *vctx, char **err)
     return 0;
 }
 
+/* One row per "option NAME": the flag it sets, the sections it is valid in,
+ * and how many arguments may follow. Options absent from the table are
+ * refused with the nearest known name. */
 struct optdef {
     const char *name;
     unsigned flag;
@@ -474,6 +505,8 @@ static const struct optdef options[] = {
     {NULL, 0, 0, 0},
 };
 
+/* Edit distance under 3, the same bound lk_cfgkw_suggest() uses for keywords,
+ * so typos such as "forwardfr" get a hint. */
 static const char *option_suggest(const char *name)
 {
     const char *best = NULL;
@@ -518,6 +551,8 @@ static int option_validate_args(struct lb_cfgctx *ctx,
 
 /* "except NET": an IPv4 or IPv6 address with an optional /LEN (IPv4 also
  * /DOTTED-MASK), as HAProxy's str2net()/str62net() read it. */
+/* The network is stored masked, so the hot-path test is a plain (addr & mask)
+ * == net without a per-request normalisation. */
 static int ff_except(struct lb_cfgctx *ctx, const char *v, struct lb_fwdfor *ff, char **err)
 {
     char ip[64], *slash, *end;
@@ -566,6 +601,8 @@ bad:
 
 /* option forwardfor [except NET] [header NAME] [if-none], each once, in
  * any order; the option resets what an earlier line (or defaults) set. */
+/* The header name is stored with ": " appended, ready to be written before
+ * the address; the 125-character bound keeps it inside ff.hdr. */
 static int ff_args(struct lb_cfgctx *ctx, int argc, char **argv, char **err)
 {
     struct lb_fwdfor ff;
@@ -601,6 +638,10 @@ static int ff_args(struct lb_cfgctx *ctx, int argc, char **argv, char **err)
 
 static int set_log_format(struct lb_cfgctx *ctx, const char *fmt, char **err);
 
+/* "no option X" clears the flag; "no log" drops the proxy's log targets and
+ * "log global". The check options (httpchk, mysql-check, ...) are exclusive:
+ * setting one clears the others, as in HAProxy, where the last check option
+ * of a section wins. */
 static int kw_option(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
@@ -635,9 +676,16 @@ static int kw_option(int argc, char **argv, void *vctx, char **err)
                ctx->file, ctx->line, name, ctx->px->name);
         return LK_CFG_WARN;
     }
-    if (!(options[i].cap & ctx->px->cap))
-        return lb_cfg_fail(ctx, err, "option %s is not allowed in '%s' section", name,
-                           lb_proxy_kind(ctx->px));
+    /* HAProxy 2.6 warns and drops an option the proxy has no side for
+     * ("'srvtcpka' ignored because frontend 'f' has no backend
+     * capability"): it could act on nothing there, so HAProxy and lbd
+     * behave the same without it. */
+    if (!(options[i].cap & ctx->px->cap)) {
+        lk_log(LK_LOG_WARNING, "%s:%u: '%s' ignored because %s '%s' has no %s capability",
+               ctx->file, ctx->line, name, lb_proxy_kind(ctx->px), ctx->px->name,
+               (options[i].cap & LB_CAP_BE) ? "backend" : "frontend");
+        return LK_CFG_WARN;
+    }
     if (neg) {
         ctx->px->options &= ~options[i].flag;
         return 0;
@@ -680,6 +728,9 @@ static int kw_count(int argc, char **argv, void *vctx, char **err)
     return 0;
 }
 
+/* Each kind is allowed only where HAProxy 2.6 allows it (a "timeout server"
+ * in a frontend is an error, not ignored); the table's offset points into
+ * struct lb_timeouts. */
 static int kw_timeout(int argc, char **argv, void *vctx, char **err)
 {
     static const struct {
@@ -713,15 +764,28 @@ static int kw_timeout(int argc, char **argv, void *vctx, char **err)
                            "check, http-request, http-keep-alive, client-fin, server-fin, "
                            "tarpit)",
                            argv[1]);
-    if (!(kinds[i].cap & ctx->px->cap))
-        return lb_cfg_fail(ctx, err, "'timeout %s' is not allowed in '%s' section", argv[1],
-                           lb_proxy_kind(ctx->px));
     if (argc != 3)
         return lb_cfg_fail(ctx, err, "'timeout %s' expects one value", argv[1]);
+    /* A side the proxy does not have: HAProxy 2.6 checks the value, then
+     * warns and drops it (there is no such connection to time out). */
+    if (!(kinds[i].cap & ctx->px->cap)) {
+        uint64_t unused;
+
+        if (lb_cfg_time(ctx, argv + 1, 1, &unused, err))
+            return LK_CFG_FATAL;
+        lk_log(LK_LOG_WARNING,
+               "%s:%u: 'timeout %s' will be ignored because %s '%s' has no %s capability",
+               ctx->file, ctx->line, argv[1], lb_proxy_kind(ctx->px), ctx->px->name,
+               (kinds[i].cap & LB_CAP_BE) ? "backend" : "frontend");
+        return LK_CFG_WARN;
+    }
     return lb_cfg_time(ctx, argv + 1, 1, (uint64_t *)(void *)((char *)&ctx->px->to + kinds[i].off),
                        err);
 }
 
+/* "log global" uses the global section's targets, looked up when a line is
+ * sent (so a later "log" in global still applies); any other form adds a
+ * target of the proxy's own. */
 static int kw_log(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
@@ -734,6 +798,9 @@ static int kw_log(int argc, char **argv, void *vctx, char **err)
 }
 
 /* The frontend's line becomes `fmt` (log-format, option httplog clf). */
+/* The text is kept next to the compiled format so that defaults can hand it
+ * to proxies (inherit() recompiles it) and so that validation can report the
+ * log-format's own line. */
 static int set_log_format(struct lb_cfgctx *ctx, const char *fmt, char **err)
 {
     struct lb_lfmt *f = NULL;
@@ -812,6 +879,8 @@ static int kw_uid_format(int argc, char **argv, void *vctx, char **err)
 }
 
 /* unique-id-header NAME: the ID is sent to the server in that field. */
+/* The name is stored with ": " appended, ready to be written before the value
+ * on the forwarding path. */
 static int kw_uid_header(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
@@ -824,6 +893,8 @@ static int kw_uid_header(int argc, char **argv, void *vctx, char **err)
     return 0;
 }
 
+/* Stored as "user:password" and compared as a whole against the Basic
+ * credentials of a request. */
 static int stats_auth(struct lb_cfgctx *ctx, const char *v, char **err)
 {
     if (!strchr(v, ':') || v[0] == ':')
@@ -855,6 +926,9 @@ static int stats_admin(struct lb_cfgctx *ctx, int argc, char **argv, char **err)
     return 0;
 }
 
+/* "uri", "auth" and "enable" each turn the stats page on, as in HAProxy,
+ * where any of them implies "stats enable". show-legends and show-node only
+ * change the HTML page's decoration. */
 static int kw_stats(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
@@ -918,11 +992,14 @@ static int kw_tcpcheck(int argc, char **argv, void *vctx, char **err)
     return lb_check_tcpcheck_kw(vctx, argc, argv, err);
 }
 
+/* "description" text has no effect on traffic; lbd does not show it. */
 static int kw_ignored(int argc, char **argv, void *vctx, char **err)
 {
     return 0; /* documentation-only keywords (description) */
 }
 
+/* Where a keyword may appear: D defaults, F frontend, B backend; a listen
+ * section has both F and B. */
 #define D  LB_CAP_DEF
 #define F  LB_CAP_FE
 #define B  LB_CAP_BE
@@ -961,6 +1038,9 @@ const struct lk_cfgkw lb_proxy_kws[] = {
 
 /* ---- validation ---- */
 
+/* Two proxies binding one address would share a listening socket via
+ * SO_REUSEPORT and split its connections between them silently: refused at
+ * the second bind's line. */
 static int validate_binds(struct lb_cfg *cfg, struct lb_proxy *px, char **err)
 {
     struct lb_proxy *o;
@@ -977,6 +1057,10 @@ static int validate_binds(struct lb_cfg *cfg, struct lb_proxy *px, char **err)
     return 0;
 }
 
+/* Cross-proxy checks that need the whole file: default_backend may name a
+ * backend further down, and the mode is only final at the section's end.
+ * Every backend gets room for LB_DYN_SERVERS "add server" entries here,
+ * before workers exist (lb_server_reserve()). */
 int lb_proxy_validate(struct lb_cfg *cfg, struct lb_proxy *px, char **err)
 {
     const char *v;

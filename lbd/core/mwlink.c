@@ -18,11 +18,18 @@
 #include "lbd/ctl/admin.h"
 #include "lbd/ctl/hc.h"
 
+/* While waiting for "ready": the worker tells the master it serves only once
+ * its checkd feed has delivered a snapshot, so the old worker is not stopped
+ * while the new one would still route to servers it believes UP by default.
+ * READY_MAX_MS bounds that wait. */
 #define READY_POLL_MS   20
 #define READY_MAX_MS    2000 /* checkd unreachable: serve without its snapshot */
 #define MAX_STATE_BYTES (4u << 20)
 #define MAX_CFG_BYTES   (16u << 20) /* the lexer's limit for a file */
 
+/* A listening socket handed down by the master, by key; fd is -1 once a
+ * worker has taken it, and whatever is left untaken is closed by lb_mw_free()
+ * (binds the new config dropped). */
 struct inherited {
     char *key;
     int fd;
@@ -36,6 +43,8 @@ struct note {
     int weight;
 };
 
+/* Lives on the control thread; the worker threads only reach it through
+ * lb_mw_take_fd() while they are built, before any of them runs. */
 struct lb_mw {
     struct inherited *fds;
     size_t nfds;
@@ -54,11 +63,16 @@ struct lb_mw {
     size_t nnotes;
 };
 
+/* A write request and its bytes in one allocation, pinned until write_done():
+ * libuv reads the buffer asynchronously. */
 struct wreq {
     uv_write_t req;
     char data[];
 };
 
+/* Keys must be computed identically by master.c and the worker, so both sides
+ * call these: a bind is per thread (one SO_REUSEPORT socket each), a stats
+ * HTTP listener and a unix admin socket are per process. */
 const char *lb_mw_key_bind(char *buf, size_t len, unsigned thread, const struct lk_addr *a)
 {
     char s[LK_ADDR_STRLEN];
@@ -83,6 +97,8 @@ const char *lb_mw_key_unix(char *buf, size_t len, const char *path)
 
 /* ---- environment ---- */
 
+/* Descriptors 0-2 are never passed (they are stdio), and the upper bound only
+ * guards against a corrupted variable. */
 static int parse_fd(const char *s, int *ret)
 {
     char *end;
@@ -96,6 +112,7 @@ static int parse_fd(const char *s, int *ret)
     return 0;
 }
 
+/* The last '=' splits, so a key such as a unix path may contain '='. */
 static int add_entry(struct lb_mw *m, char *item)
 {
     char *eq = strrchr(item, '=');
@@ -129,6 +146,8 @@ static int add_entry(struct lb_mw *m, char *item)
     return 0;
 }
 
+/* The variable is removed once read: scripts and children the worker runs
+ * (external checks) must not see descriptors that are not theirs. */
 int lb_mw_from_env(struct lb_mw **ret)
 {
     const char *env = getenv(LB_MW_ENV);
@@ -161,6 +180,8 @@ int lb_mw_from_env(struct lb_mw **ret)
     return 0;
 }
 
+/* Ownership of the descriptor passes to the caller; a second take of the same
+ * key returns -1. */
 int lb_mw_take_fd(struct lb_mw *m, const char *key)
 {
     size_t i;
@@ -178,6 +199,9 @@ int lb_mw_take_fd(struct lb_mw *m, const char *key)
 
 /* ---- notes ---- */
 
+/* Notes are keyed by names, not pointers: they must outlive the config that
+ * created them and be matched against the next worker's config. The list is
+ * short (one entry per server an operator touched), so linear. */
 static struct note *find_note(struct lb_mw *m, const char *be, const char *srv, int create)
 {
     struct note *n;
@@ -222,6 +246,8 @@ static void write_done(uv_write_t *req, int status)
     free(lk_container_of(req, struct wreq, req));
 }
 
+/* Best effort: a lost state update (OOM, master gone) only means an operator
+ * decision is not carried over, which the operator can repeat. */
 static void send_text(struct lb_mw *m, const char *text, size_t len)
 {
     struct wreq *w;
@@ -238,6 +264,8 @@ static void send_text(struct lb_mw *m, const char *text, size_t len)
         free(w);
 }
 
+/* The whole set every time, not a delta: the master just replaces what it
+ * keeps, so a lost or reordered message cannot leave it inconsistent. */
 static void send_state(struct lb_mw *m)
 {
     struct lk_sb sb = LK_SB_INIT;
@@ -261,6 +289,9 @@ static void send_state(struct lb_mw *m)
     lk_sb_free(&sb);
 }
 
+/* UP clears the note: a server back in service needs nothing carried over,
+ * and a note would otherwise force it into DRAIN on the next worker. Other
+ * states (DOWN by checks) are not operator decisions. */
 void lb_mw_note_admin(struct lb_mw *m, const struct lb_server *s, enum lb_srv_state st)
 {
     struct note *n;
@@ -320,6 +351,10 @@ void lb_mw_note_del(struct lb_mw *m, const struct lb_server *s)
 
 /* ---- applying the master's state ---- */
 
+/* Lines that do not fit the new configuration are ignored rather than
+ * refused: the new config may have removed or renamed the backend, and the
+ * operator's intent for a server that no longer exists has no meaning.
+ * Returns 1 when a decision was applied. */
 static int apply_line(struct lb_daemon *d, char *line)
 {
     char *argv[LK_CFG_MAX_ARGS + 1], *err = NULL;
@@ -360,6 +395,8 @@ static int apply_line(struct lb_daemon *d, char *line)
     return 1;
 }
 
+/* Both fds are memfds the master wrote; reading from offset 0 makes the read
+ * independent of where the master left the file position. */
 static char *read_all(int fd, size_t max)
 {
     struct lk_sb sb = LK_SB_INIT;
@@ -376,6 +413,9 @@ static char *read_all(int fd, size_t max)
     return sb.buf;
 }
 
+/* The worker parses the text the master validated, not the file on disk: the
+ * file may have changed between "lbd -c" in the master and this exec, and a
+ * worker must run exactly what was checked. */
 int lb_mw_load_cfg(struct lb_mw *m, const char *name, struct lb_cfg **ret, char **err)
 {
     char *text;
@@ -413,6 +453,8 @@ int lb_mw_apply_state(struct lb_mw *m, struct lb_daemon *d)
 
 /* ---- control channel ---- */
 
+/* m->in is the one read buffer; a line longer than it is discarded (see
+ * read_cb), which no message of the protocol ever is. */
 static void alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *b)
 {
     struct lb_mw *m = h->data;
@@ -420,6 +462,8 @@ static void alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *b)
     *b = uv_buf_init(m->in + m->in_len, (unsigned)(sizeof(m->in) - m->in_len));
 }
 
+/* The handles are embedded in struct lb_mw, which lb_mw_free() releases after
+ * the loop has run these callbacks; nothing to free here. */
 static void ctl_closed(uv_handle_t *h)
 {
 }
@@ -430,6 +474,8 @@ static void tmp_closed(uv_handle_t *h)
 }
 
 /* The socket the master connected for us, attached to "checkd ok". */
+/* The temporary pipe only carries the received descriptor out of libuv; the
+ * dup survives its close and goes to lb_hc_adopt(), which owns it. */
 static int take_passed_fd(struct lb_mw *m)
 {
     uv_pipe_t *tmp = malloc(sizeof(*tmp));
@@ -460,6 +506,8 @@ static void on_line(struct lb_mw *m, const char *line)
     }
 }
 
+/* EOF or a read error on the channel means the master is gone: stop the
+ * channel and let the daemon stop (master_gone in daemon.c). */
 static void read_cb(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
 {
     struct lb_mw *m = st->data;
@@ -478,10 +526,14 @@ static void read_cb(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
         m->in_len -= (size_t)(nl + 1 - m->in);
         memmove(m->in, nl + 1, m->in_len);
     }
+    /* A full buffer without a newline is garbage (or a master of another
+     * version): dropped, so the channel resynchronises on the next line. */
     if (m->in_len == sizeof(m->in))
         m->in_len = 0;
 }
 
+/* chdir("/") after chroot so that the working directory is not left outside
+ * the jail, a classic chroot escape. */
 int lb_mw_chroot(struct lb_mw *m, const char *dir)
 {
     if (chroot(dir) == -1 || chdir("/") == -1)
@@ -496,6 +548,8 @@ int lb_mw_jailed(const struct lb_mw *m)
     return m && m->jailed;
 }
 
+/* A jailed worker cannot open checkd's unix socket (its path is outside the
+ * chroot), so the master connects for it and passes the socket back. */
 void lb_mw_ask_checkd(struct lb_mw *m)
 {
     if (!m->ctl_open) {
@@ -517,6 +571,9 @@ static void ready_cb(uv_timer_t *t)
     send_state(m);
 }
 
+/* The pipe is opened with ipc=1 so that descriptors can be received on it
+ * (SCM_RIGHTS). The ready timer fires at once and then polls until checkd is
+ * synced or READY_MAX_MS have passed. */
 int lb_mw_start(struct lb_mw *m, struct lb_daemon *d, void (*gone)(struct lb_daemon *d))
 {
     int r;
@@ -550,6 +607,9 @@ void lb_mw_stop(struct lb_mw *m)
     uv_close((uv_handle_t *)&m->ready_timer, ctl_closed);
 }
 
+/* Not before "ready": the master judges only a worker that serves, and
+ * until the checkd snapshot is in, the servers' states are defaults and a
+ * verdict on them would say nothing. */
 void lb_mw_health(struct lb_mw *m, int ok, const char *why)
 {
     char line[320];

@@ -27,6 +27,10 @@ const char *lb_srv_state_name(enum lb_srv_state st)
     return st < LB_SRV_STATE_MAX ? state_names[st] : "?";
 }
 
+/* HAProxy 2.6's server defaults: weight 1, checks every 2 s, up after 2
+ * successes and down after 3 failures. init_state -1 means no "init-state"
+ * was given (start UP, as HAProxy does for a server without a state file);
+ * pool_max -1 is no limit on idle connections. */
 void lb_server_defaults(struct lb_server *s)
 {
     s->weight = 1;
@@ -38,6 +42,9 @@ void lb_server_defaults(struct lb_server *s)
     s->pool_purge_ms = 5000;
 }
 
+/* Addresses replaced at run time are freed only here: a worker may still hold
+ * a pointer to one it read from cur_addr, and the server outlives every
+ * session that uses it. */
 struct lb_server *lb_server_free(struct lb_server *s)
 {
     if (!s)
@@ -53,6 +60,8 @@ struct lb_server *lb_server_free(struct lb_server *s)
     return NULL;
 }
 
+/* Deleted servers keep their slot (workers may still index it) but are not
+ * found by name, so "add server" may reuse the name. */
 struct lb_server *lb_server_find(const struct lb_proxy *be, const char *name)
 {
     unsigned i;
@@ -63,6 +72,9 @@ struct lb_server *lb_server_find(const struct lb_proxy *be, const char *name)
     return NULL;
 }
 
+/* The exchange makes concurrent setters see exactly one transition each. The
+ * downtime counters are only written here, on the control thread; the stats
+ * reader may see them mid-update, which costs at most one inaccurate sample. */
 int lb_server_set_state(struct lb_server *s, enum lb_srv_state st)
 {
     int old = atomic_exchange(&s->state, (int)st);
@@ -96,6 +108,10 @@ static const char *transition_words(enum lb_srv_state st)
     }
 }
 
+/* An operator's UP or DOWN resets the health counter to the matching end
+ * (rise+fall-1 or 0), as HAProxy's "set server state": otherwise the next
+ * check result would be counted from the old position and a server forced UP
+ * could fall after a single failed check, or one forced DOWN rise at once. */
 int lb_server_transition(struct lb_server *s,
                          enum lb_srv_state st,
                          enum lb_srv_cause cause,
@@ -122,6 +138,10 @@ void lb_server_set_weight(struct lb_server *s, unsigned w)
     atomic_store(&s->cur_weight, w);
 }
 
+/* A compare-and-swap loop rather than fetch_add then check: with several
+ * workers racing for the last slot, an add that overshoots and undoes would
+ * let a third worker see the server as full while it is not. max_conns_seen
+ * is a statistic, so its racy update may miss a peak by one. */
 int lb_server_take(struct lb_server *s)
 {
     unsigned cur = atomic_load_explicit(&s->cur_conns, memory_order_relaxed), max;
@@ -144,11 +164,16 @@ void lb_server_release(struct lb_server *s)
 
 /* ---- "server" keywords ---- */
 
+/* The context of the per-server keyword handlers: the config context (file,
+ * line, errors) and the server being built, which may be the proxy's default-
+ * server. */
 struct srvctx {
     struct lb_cfgctx *ctx;
     struct lb_server *s;
 };
 
+/* lb_cfg_time() already reports the error with FILE:LINE; a zero interval
+ * would make checkd probe in a tight loop, so it is refused here. */
 static int srv_time(struct srvctx *sc, char **argv, uint64_t *out, char **err)
 {
     if (lb_cfg_time(sc->ctx, argv, 1, out, err))
@@ -196,6 +221,9 @@ static const struct srv_num {
     {"id", SRV_NUM_NONE, 0, 1, 65535},
 };
 
+/* The table gives each field's type, so the write goes through the right
+ * pointer type; maxconn is atomic because "set maxconn server" changes it
+ * while workers read it. */
 static int skw_num(int argc, char **argv, void *v, char **err)
 {
     struct srvctx *sc = v;
@@ -246,6 +274,8 @@ static int skw_pool(int argc, char **argv, void *v, char **err)
     return 0;
 }
 
+/* "disabled" starts the server in MAINT (finish_server()); "enabled" undoes a
+ * default-server's "disabled". */
 static int skw_flag(int argc, char **argv, void *v, char **err)
 {
     struct srvctx *sc = v;
@@ -261,6 +291,9 @@ static int skw_flag(int argc, char **argv, void *v, char **err)
 
 /* send-proxy / send-proxy-v2 (and their no- forms, which undo a
  * default-server's): the header is written by tcpfwd.c and http_conn.c. */
+/* v2 is told by the suffix, so the four spellings share one handler. A "no-"
+ * form only clears the version it names, so "no-send-proxy" after "send-
+ * proxy-v2" leaves v2 in place. */
 static int skw_send_proxy(int argc, char **argv, void *v, char **err)
 {
     struct srvctx *sc = v;
@@ -312,6 +345,11 @@ static int skw_init_state(int argc, char **argv, void *v, char **err)
 }
 
 /* Keywords with one argument from a fixed set. */
+/* The values are matched as whole words between spaces, so a prefix such
+ * as "layer" is refused. on-marked-down sets the shutdown policy that the
+ * daemon's server observer applies, observe turns on passive health and
+ * on-error's mode is read by lbd/ctl/hc.c. on-marked-up is validated but
+ * sets nothing. */
 static int skw_choice(int argc, char **argv, void *v, char **err)
 {
     static const struct {
@@ -470,6 +508,9 @@ static int skw_init_addr(int argc, char **argv, void *v, char **err)
 
 /* HAProxy keywords lbd does not implement yet: refused by name with what
  * would differ, never accepted and ignored */
+/* Each of these changes traffic in a way a user relies on (gradual ramp-up,
+ * dynamic maxconn), so accepting and ignoring them would make lbd behave
+ * differently from the HAProxy config it was given. */
 static int skw_not_yet(int argc, char **argv, void *vctx, char **err)
 {
     struct srvctx *sc = vctx;
@@ -484,6 +525,9 @@ static int skw_not_yet(int argc, char **argv, void *vctx, char **err)
                            : "the server would keep its maxconn at every backend load");
 }
 
+/* Order does not matter for lookup (lk_cfgkw_find scans by name); the min/max
+ * argument counts are checked by parse_kws before the handler runs, so
+ * handlers may index argv[1] without checking argc. */
 static const struct lk_cfgkw server_kws[] = {
     {"slowstart", skw_not_yet, 1, 1, 0},
     {"minconn", skw_not_yet, 1, 1, 0},
@@ -530,6 +574,8 @@ static const struct lk_cfgkw server_kws[] = {
     {NULL, NULL, 0, 0, 0},
 };
 
+/* Keywords taking no argument have min_args 0: for them i + 0 >= argc + 1
+ * never holds, for the others the value must exist within argv. */
 static int parse_kws(struct srvctx *sc, int argc, char **argv, int first, char **err)
 {
     const struct lk_cfgkw *kw;
@@ -556,6 +602,9 @@ static int parse_kws(struct srvctx *sc, int argc, char **argv, int first, char *
 
 /* An address literal, or a name kept in s->fqdn: the keywords that follow
  * (init-addr, resolvers) say how it is resolved (initial_addr()). */
+/* "${VAR}" addresses are expanded first (HAProxy's environment variables in
+ * addresses). A literal is used as is; a name is resolved later by
+ * initial_addr() once every keyword of the line is known. */
 static int server_addr(struct srvctx *sc, const char *spec, char **err)
 {
     char ebuf[256];
@@ -601,6 +650,8 @@ static void set_port(struct lk_addr *a, unsigned port)
 }
 
 /* init-addr "libc": the system resolver, once, at start-up. */
+/* Blocking, but only at start-up, before the loop runs: exactly HAProxy's
+ * libc method. Run-time changes go through lbd/core/dns.c. */
 static int libc_addr(struct lb_server *s)
 {
     struct addrinfo hints, *res = NULL, *ai;
@@ -668,6 +719,9 @@ static int initial_addr(struct srvctx *sc, char **err)
 
 /* Append at config time; the array is given room for run-time additions
  * by lb_server_reserve() once the config is read. */
+/* Workers index servers by idx and read nservers, so the array is only grown
+ * before any worker runs; at run time lb_server_publish() writes into
+ * reserved slots instead. */
 static int add_server(struct lb_proxy *px, struct lb_server *s)
 {
     struct lb_server **v = realloc(px->servers, (px->nservers + 1) * sizeof(*v));
@@ -683,6 +737,8 @@ static int add_server(struct lb_proxy *px, struct lb_server *s)
     return 0;
 }
 
+/* A realloc moves the array, so this must run before workers hold a pointer
+ * to px->servers. */
 int lb_server_reserve(struct lb_proxy *px, unsigned extra)
 {
     struct lb_server **v = realloc(px->servers, (px->nservers + extra) * sizeof(*v));
@@ -708,6 +764,10 @@ int lb_server_publish(struct lb_proxy *px, struct lb_server *s)
     return 0;
 }
 
+/* cur_addr is swapped with release order so a worker that loads it (acquire)
+ * sees the whole address. Addresses are never freed while the server lives:
+ * freeing the previous one would race with a worker that just loaded it, and
+ * a server has few distinct addresses. */
 int lb_server_set_addr(struct lb_server *s, const struct lk_addr *a)
 {
     struct lk_addr *na, **v;
@@ -745,6 +805,8 @@ static void finish_server(struct lb_server *s);
  * line being parsed; NULL when out of memory. Its name or cookie copy may
  * be NULL (out of memory too): the caller checks the name, and frees with
  * lb_server_free(). */
+/* A struct copy of defsrv, then the pointer fields are made the server's own:
+ * sharing the default's cookie string or address list would free them twice. */
 static struct lb_server *server_new(struct lb_cfgctx *ctx, const char *name)
 {
     struct lb_server *s = malloc(sizeof(*s));
@@ -762,6 +824,9 @@ static struct lb_server *server_new(struct lb_cfgctx *ctx, const char *name)
     return s;
 }
 
+/* The checks run in order and the first failure stops the line, so the server
+ * is freed (never added) on any error. Duplicate names are refused because
+ * the admin socket and checkd address servers by BE/NAME. */
 int lb_server_parse(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
@@ -798,6 +863,10 @@ int lb_server_parse(int argc, char **argv, void *vctx, char **err)
 }
 
 /* Derived settings and initial runtime state once the line is parsed. */
+/* fastinter and downinter default to inter, as in HAProxy. A server starts UP
+ * with a full health counter (HAProxy's default without a state file) unless
+ * disabled, "init-state down", or waiting for DNS. check_duration_ms -1 is
+ * "no check yet" in show stat. */
 static void finish_server(struct lb_server *s)
 {
     s->cur_addr = &s->addr;
@@ -825,6 +894,9 @@ static int dynamic_refusals(const struct lb_server *s, char **err)
     return 0;
 }
 
+/* For "add server": the proxy's default-server still applies (HAProxy 2.6
+ * does the same), but the server is not added to the backend; the caller
+ * publishes it. Returns -EINVAL with *err set on a bad line. */
 int lb_server_parse_detached(struct lb_cfgctx *ctx,
                              int argc,
                              char **argv,
@@ -898,6 +970,8 @@ int lb_server_template_parse(int argc, char **argv, void *vctx, char **err)
     sv[1] = name;
     memcpy(sv + 2, argv + 3, (size_t)(argc - 3) * sizeof(*sv));
     sv[argc - 1] = NULL;
+    /* A template is expanded into real server lines here, so every later piece of
+     * lbd (stats, checkd, DNS slots) sees ordinary servers. */
     for (i = lo; i <= hi && !r; i++) {
         snprintf(name, sizeof(name), "%s%llu", argv[1], (unsigned long long)i);
         r = lb_server_parse(argc - 1, sv, ctx, err);

@@ -11,7 +11,9 @@
 #include "lbd/core/proxy_types.h"
 
 /* Parse "server NAME ADDR[:PORT] [keywords...]" (or "default-server ...",
- * which fills px->defsrv) for the proxy in ctx. */
+ * which fills px->defsrv) for the proxy in ctx (a struct lb_cfgctx *).
+ * The new server is owned by the backend. lk_cfgkw handlers: 0, or
+ * LK_CFG_FATAL with "FILE:LINE: ..." in *err (caller-owned). */
 int lb_server_parse(int argc, char **argv, void *ctx, char **err);
 int lb_defsrv_parse(int argc, char **argv, void *ctx, char **err);
 
@@ -41,11 +43,13 @@ void lb_server_defaults(struct lb_server *s);
 /* Free a server; NULL-safe. */
 struct lb_server *lb_server_free(struct lb_server *s);
 
-/* Find a server of backend `be` by name. */
+/* Find a server of backend `be` by name, deleted ones excepted. Returns
+ * the server (owned by be) or NULL. */
 struct lb_server *lb_server_find(const struct lb_proxy *be, const char *name);
 
 /* Give backend `px` room for `extra` servers added at run time (called
- * once the config is read, before workers start). */
+ * once the config is read, before workers start: the array may move).
+ * 0 or -ENOMEM. */
 int lb_server_reserve(struct lb_proxy *px, unsigned extra);
 
 /* Make a new server visible to every thread ("add server"): 0, or
@@ -130,6 +134,7 @@ int lb_server_take(struct lb_server *s);
 /* Give back a slot taken by lb_server_take(). */
 void lb_server_release(struct lb_server *s);
 
+/* "UP", "DOWN", "MAINT" or "DRAIN" (a static string; "?" out of range). */
 const char *lb_srv_state_name(enum lb_srv_state st);
 
 #endif

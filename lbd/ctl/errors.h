@@ -20,7 +20,8 @@ struct lb_errors;
 
 enum lb_err_dir { LB_ERR_REQ = 0, LB_ERR_RSP, LB_ERR_DIR_MAX };
 
-/* A store for the proxies of cfg (by uuid). NULL on OOM. */
+/* A store for the proxies of cfg (by uuid). NULL on OOM. The store is the daemon's, freed with
+ * lb_errors_free() (NULL-safe, returns NULL); cfg is only read. */
 struct lb_errors *lb_errors_new(const struct lb_cfg *cfg);
 struct lb_errors *lb_errors_free(struct lb_errors *e);
 

@@ -47,6 +47,10 @@ static void link_local6(const char *ifname, uint8_t ret[16])
     freeifaddrs(ifa);
 }
 
+/* ioctls rather than netlink for this one-shot read: they are synchronous,
+ * need no buffer parsing, and work without CAP_NET_ADMIN. "up" means
+ * administratively up and carrier present (IFF_RUNNING), the condition under
+ * which an advertisement can actually leave. */
 int vr_link_get(const char *ifname, struct vr_link *ret)
 {
     struct vr_link l = {0};
@@ -80,6 +84,9 @@ out:
 }
 
 /* Send one request and wait for its ACK (or error). */
+/* The sequence number only has to differ from earlier requests on this
+ * private socket, so the clock is enough; mnl_cb_run() checks both it and the
+ * port id, so a stray message cannot be taken for the ACK. */
 static int nl_request(struct nlmsghdr *nlh)
 {
     char buf[NL_BUF];
@@ -164,6 +171,9 @@ static void put_lifetime(struct nlmsghdr *nlh, const struct vr_addr_opts *o)
 }
 
 /* IPv6: no label, no broadcast (Linux keeps neither for IPv6). */
+/* IFA_F_NODAD: duplicate address detection would keep the VIP tentative
+ * (unusable as a source) for a second or more after a takeover, and the VRRP
+ * election has already decided who owns the address. */
 static int addr_add6(int ifindex, const struct vr_addr_opts *o)
 {
     char buf[NL_BUF];
@@ -185,6 +195,9 @@ int vr_addr_del6(int ifindex, const uint8_t addr6[16], uint8_t prefix)
     return nl_request(addr_msg(buf, RTM_DELADDR, 0, ifindex, AF_INET6, addr6, prefix));
 }
 
+/* The label lets "ip addr" show which VIPs vrrpd added (Keepalived's "label"
+ * option); an overlong label is dropped rather than refused by the kernel
+ * with the whole address. */
 int vr_addr_add(int ifindex, const struct vr_addr_opts *o)
 {
     char buf[NL_BUF];
@@ -331,6 +344,8 @@ struct vr_linkmon {
     void *ud;
 };
 
+/* A link that is deleted or loses carrier is reported down; vrrpd does not
+ * care why, only whether advertisements can leave through it. */
 static int link_cb(const struct nlmsghdr *nlh, void *data)
 {
     struct vr_linkmon *m = data;
@@ -362,6 +377,8 @@ static void on_link(uv_poll_t *p, int status, int events)
     }
 }
 
+/* Only link events (RTMGRP_LINK): address changes of pending instances are
+ * picked up by the daemon's one-second retry instead. */
 int vr_linkmon_start(struct vr_linkmon **ret, uv_loop_t *loop, vr_link_fn fn, void *ud)
 {
     struct vr_linkmon *m = calloc(1, sizeof(*m));

@@ -61,11 +61,10 @@ static const struct err_case err_cases[] = {
     {FE_BE "  balance uri\n", "balance uri needs 'mode http'"},
     {FE_BE "  option tcpkeepalive\n", "unknown option 'tcpkeepalive'"},
     {FE_BE "  option tcplogg\n", "unknown option 'tcplogg'; did you mean 'tcplog'?"},
-    {FE_BE "  option clitcpka\n", "option clitcpka is not allowed in 'backend' section"},
     {FE_BE "  retries many\n", "'retries' expects an integer between 0 and 100"},
     {FE_BE "  timeout connect 5x\n", "'connect' expects a time"},
     {FE_BE "  timeout sever 5s\n", "timeout: unknown kind 'sever'"},
-    {FE_BE "  timeout client 5s\n", "'timeout client' is not allowed in 'backend' section"},
+    {FE_BE "  timeout client 5x\n", "'client' expects a time"},
     {FE_BE "  timeout connect\n", "'timeout connect' expects one value"},
     {FE_BE "  server s\n", "server 's' needs an address"},
     {FE_BE "  server s 10.0.0.1\n", "server 's': invalid address '10.0.0.1'"},
@@ -455,6 +454,27 @@ static void test_guide_fig_2_6_2_7(void **state)
     }
 }
 
+/* An option or timeout for a side the proxy does not have: HAProxy 2.6's
+ * warning, and nothing set (a frontend has no server connection to keep
+ * alive or time out). */
+static void test_side_ignored(void **state)
+{
+    struct lb_cfg *cfg = load_ok("defaults\n  mode tcp\n  timeout server 7s\n"
+                                 "frontend f\n  bind 127.0.0.1:1\n  option srvtcpka\n"
+                                 "  timeout server 9s\n  default_backend b\n"
+                                 "backend b\n  option clitcpka\n  timeout client 3s\n"
+                                 "  server s 127.0.0.1:2\n");
+    struct lb_proxy *f = lb_cfg_find_proxy(cfg, "f", LB_CAP_FE);
+    struct lb_proxy *b = lb_cfg_find_proxy(cfg, "b", LB_CAP_BE);
+
+    (void)state;
+    assert_false(f->options & LB_OPT_SRVTCPKA);
+    assert_false(b->options & LB_OPT_CLITCPKA);
+    assert_int_equal(f->to.server, 7000);
+    assert_int_not_equal(b->to.client, 3000);
+    lb_cfg_free(cfg);
+}
+
 static void test_debian_default(void **state)
 {
     struct lb_cfg *cfg = NULL;
@@ -490,17 +510,12 @@ static void test_file_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_every_error),
-        cmocka_unit_test(test_quoted_acl_word),
-        cmocka_unit_test(test_keywords),
-        cmocka_unit_test(test_defaults_inheritance),
-        cmocka_unit_test(test_listen_section),
-        cmocka_unit_test(test_quotes_and_comments),
-        cmocka_unit_test(test_guide_fig_1_3),
-        cmocka_unit_test(test_guide_fig_2_6_2_7),
-        cmocka_unit_test(test_debian_default),
-        cmocka_unit_test(test_file_errors),
+        cmocka_unit_test(test_errors),          cmocka_unit_test(test_every_error),
+        cmocka_unit_test(test_quoted_acl_word), cmocka_unit_test(test_keywords),
+        cmocka_unit_test(test_side_ignored),    cmocka_unit_test(test_defaults_inheritance),
+        cmocka_unit_test(test_listen_section),  cmocka_unit_test(test_quotes_and_comments),
+        cmocka_unit_test(test_guide_fig_1_3),   cmocka_unit_test(test_guide_fig_2_6_2_7),
+        cmocka_unit_test(test_debian_default),  cmocka_unit_test(test_file_errors),
     };
 
     lk_log_init("test", LK_LOG_ERR);
