@@ -148,9 +148,10 @@ int vr__dupstr(const struct vr__ctx *c, char **dst, const char *s, char **err)
     return *dst ? LK_CFG_OK : vr__fail(c, err, "out of memory");
 }
 
-/* Keepalived's "script" takes the rest of the line as the command; the words
- * are joined with single spaces, so quoting decides what one argument is when
- * the command runs (spawn.c splits it again). */
+/* Keepalived's "script" takes the rest of the line as the command. The words
+ * (quotes already removed by the lexer) are joined with single spaces, and
+ * spawn.c splits the command again with lk_cmd_split(): a quoted argument
+ * that holds a space becomes two arguments when the script runs. */
 int vr__join_args(const struct vr__ctx *c, char **dst, int argc, char **argv, int from, char **err)
 {
     size_t len = 0;

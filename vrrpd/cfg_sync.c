@@ -8,6 +8,8 @@
 #include "common/log.h"
 #include "vrrpd/cfg_int.h"
 
+/* The group's file and line are kept for the checks that can only run once
+ * every instance is known (vr__validate_syncs()). */
 int vr__kw_sync_block(int argc, char **argv, void *ctx, char **err)
 {
     struct vr__ctx *c = ctx;
@@ -22,6 +24,8 @@ int vr__kw_sync_block(int argc, char **argv, void *ctx, char **err)
     return LK_CFG_OK;
 }
 
+/* Members are kept by name: an instance may be defined after the group, and
+ * the names are resolved in attach(). */
 int vr__item_sync_member(struct vr__ctx *c, int argc, char **argv, char **err)
 {
     struct vr_sync_cfg *g = c->sync;
@@ -43,6 +47,8 @@ static int kw_sync_notify(int argc, char **argv, void *ctx, char **err)
     return vr__kw_notify(ctx, &((struct vr__ctx *)ctx)->sync->notify, argc, argv, err);
 }
 
+/* Also the handler of "smtp_alert", accepted for stock configs and without
+ * effect (vrrpd sends no mail). */
 static int kw_sync_flag(int argc, char **argv, void *ctx, char **err)
 {
     struct vr__ctx *c = ctx;
@@ -56,6 +62,8 @@ static int kw_sync_flag(int argc, char **argv, void *ctx, char **err)
     return LK_CFG_OK;
 }
 
+/* The "group" keyword only opens the member list; its items go to
+ * vr__item_sync_member(). */
 static int kw_sync_group(int argc, char **argv, void *ctx, char **err)
 {
     return LK_CFG_OK;
@@ -108,6 +116,8 @@ static void zero_weights(const struct vr_cfg *cfg,
     }
 }
 
+/* An instance belongs to at most one group: two groups would each try to move
+ * it, and Keepalived refuses it as well. */
 static int attach(struct vr_cfg *cfg, struct vr_sync_cfg *g, const char *name, char **err)
 {
     struct vr_inst_cfg *i = vr_cfg_find_inst(cfg, name);

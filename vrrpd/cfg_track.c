@@ -40,6 +40,9 @@ static int kw_tfile_weight(int argc, char **argv, void *ctx, char **err)
     return vr__weight(c, argc, argv, 2147483647, &c->tfile->weight, &c->tfile->reverse, err);
 }
 
+/* Keepalived's init_file: create the file with VALUE (default 0) when it is
+ * missing at start, and with "overwrite" write VALUE even if it exists, so an
+ * instance never starts from a stale value left by an earlier run. */
 static int kw_tfile_init(int argc, char **argv, void *ctx, char **err)
 {
     struct vr__ctx *c = ctx;
@@ -62,6 +65,8 @@ static int kw_tfile_init(int argc, char **argv, void *ctx, char **err)
 
 /* ---- vrrp_track_process NAME { } -------------------------------------- */
 
+/* Keepalived's defaults: weight 1, and the process counts as running with one
+ * instance (quorum 1, no upper bound). */
 int vr__kw_tproc_block(int argc, char **argv, void *ctx, char **err)
 {
     struct vr__ctx *c = ctx;
@@ -86,6 +91,9 @@ static void free_argv(char **v)
     free(v);
 }
 
+/* The command line is kept as separate words: they are compared with
+ * /proc/PID/cmdline word by word (param_match decides how), so quoting in the
+ * config decides what one argument is. */
 static int kw_tproc_process(int argc, char **argv, void *ctx, char **err)
 {
     struct vr__ctx *c = ctx;
@@ -125,6 +133,9 @@ static int kw_tproc_weight(int argc, char **argv, void *ctx, char **err)
     return vr__weight(c, argc, argv, 254, &c->tproc->weight, &c->tproc->reverse, err);
 }
 
+/* "delay" sets both delays at once (Keepalived's shorthand): how long a
+ * process start or exit must last before the track changes, so a quick
+ * restart of the tracked daemon does not flap the instance. */
 static int kw_tproc_num(int argc, char **argv, void *ctx, char **err)
 {
     struct vr__ctx *c = ctx;
@@ -158,6 +169,8 @@ static int kw_tproc_full(int argc, char **argv, void *ctx, char **err)
 
 /* ---- validation -------------------------------------------------------- */
 
+/* References are checked once the whole file is read: the blocks may follow
+ * the instances that name them. */
 static int check_refs(const struct vr_cfg *cfg, const struct vr_inst_cfg *i, char **err)
 {
     unsigned k;

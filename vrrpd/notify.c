@@ -53,9 +53,9 @@ void vr_notify_run(struct vr_daemon *d,
         lk_log(LK_LOG_WARNING, "(%s) cannot run '%s': %s", who, cmd, uv_strerror(r));
 }
 
-/* Keepalived's order: the state's own script (notify_master...), then the
- * generic "notify" script with "KIND NAME STATE PRIORITY", then the FIFO
- * line. */
+/* Keepalived's set of notifications: the state's own script
+ * (notify_master...), the generic "notify" script with "KIND NAME STATE
+ * PRIORITY", and the FIFO line, started in that order. */
 void vr_notify_state(struct vr_daemon *d,
                      const char *kind,
                      const char *name,

@@ -13,6 +13,9 @@
 
 #define MAX_ARGS 32
 
+/* One running script: freed when both its handles (process, timeout timer)
+ * have closed, whichever closes last; the owner's pointer to it is only valid
+ * until the callback has run. */
 struct vr_child {
     uv_process_t proc;
     uv_timer_t timer;
@@ -30,6 +33,9 @@ static void child_closed(uv_handle_t *h)
         free(c);
 }
 
+/* A signal is reported as its negative number and our own timeout as
+ * -ETIMEDOUT, so callers tell "the script said no" from "the script did not
+ * finish". */
 static void on_exit_cb(uv_process_t *p, int64_t status, int sig)
 {
     struct vr_child *c = p->data;
@@ -54,6 +60,10 @@ static void on_timeout(uv_timer_t *t)
         uv_process_kill(&c->proc, SIGKILL);
 }
 
+/* The command is split as the admin socket splits commands (at spaces and
+ * tabs; a backslash escapes the next character), without a shell: nothing in a config value is ever
+ * interpreted by /bin/sh. extra words (the notify arguments) are appended as
+ * they are. */
 static int build_argv(char *line, const char *const *extra, char **argv)
 {
     int argc = lk_cmd_split(line, argv, MAX_ARGS - 8);
@@ -124,6 +134,8 @@ void vr_spawn_signal(struct vr_child *c, int sig)
         uv_process_kill(&c->proc, sig);
 }
 
+/* The child keeps running and is reaped as usual; only the result no longer
+ * reaches a caller that has gone away. */
 void vr_spawn_forget(struct vr_child *c)
 {
     if (c)

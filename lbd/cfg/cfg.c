@@ -460,8 +460,8 @@ static int stats_socket_opt(const struct lb_cfgctx *ctx,
 }
 
 /* A TCP admin socket is allowed (HAProxy's "stats socket ipv4@..."), but its
- * address is checked here so a typo is a config error. Mode 0600 and level
- * operator are HAProxy's defaults; "level admin" must be asked for. */
+ * address is checked here so a typo is a config error. Level operator is
+ * HAProxy's default; "level admin" must be asked for. */
 static int gbl_stats(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
@@ -707,13 +707,29 @@ static int gbl_dumpable(int argc, char **argv, void *vctx, char **err)
     return 0;
 }
 
+char *lb_cfg_join(int argc, char **argv, int first)
+{
+    struct lk_sb sb = LK_SB_INIT;
+    int i;
+
+    lk_sb_puts(&sb, "");
+    for (i = first; i < argc; i++)
+        lk_sb_printf(&sb, "%s%s", i > first ? " " : "", argv[i]);
+    if (sb.oom) {
+        lk_sb_free(&sb);
+        return NULL;
+    }
+    return sb.buf; /* NUL-terminated, taken whole */
+}
+
+/* "node NAME", "description TEXT..." (all the words, as HAProxy joins them). */
 static int gbl_node(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
     char **dst = argv[0][0] == 'n' ? &ctx->cfg->global.node : &ctx->cfg->global.description;
 
     free(*dst);
-    *dst = strdup(argv[1]);
+    *dst = lb_cfg_join(argc, argv, 1);
     return *dst ? 0 : lb_cfg_fail(ctx, err, "out of memory");
 }
 
@@ -801,7 +817,7 @@ const struct lk_cfgkw lb_global_kws[] = {
     {"ulimit-n", gbl_ulimit, 1, 1, 0},
     {"set-dumpable", gbl_dumpable, 0, 0, 0},
     {"node", gbl_node, 1, 1, 0},
-    {"description", gbl_node, 1, 1, 0},
+    {"description", gbl_node, 1, -1, 0},
     {"nbproc", gbl_nbproc, 0, -1, 0},
     {"server-state-file", lb_srvstate_kw_global, 1, 1, 0},
     {"server-state-base", lb_srvstate_kw_global, 1, 1, 0},
@@ -894,8 +910,8 @@ static int section_from(struct parser *p,
     return 0;
 }
 
-/* The defaults list is pushed at the head so find_defaults() sees the latest
- * section of a name first, the one HAProxy would use. */
+/* The defaults list is pushed at the head so find_defaults() finds the
+ * latest section of a name first. */
 static int open_defaults(struct parser *p, struct lk_cfgline *ln, char **err)
 {
     struct lb_proxy *d;

@@ -432,8 +432,8 @@ static int kw_tcp_request(int argc, char **argv, void *vctx, char **err)
     return r;
 }
 
-/* Each capture reserves len+1 bytes per request (capsize), allocated with the
- * request, so the sizes are bounded here; "capture cookie" is refused as lbd
+/* Each capture adds len+1 bytes to the capture space every request carries
+ * (capsize), so the sizes are bounded here; "capture cookie" is refused as lbd
  * does not implement it. */
 static int kw_capture(int argc, char **argv, void *vctx, char **err)
 {

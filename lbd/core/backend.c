@@ -56,8 +56,7 @@ int lb_backend_assigned(struct lb_proxy *be,
 }
 
 /* Stick-table persistence names a server by id: a server that is DOWN or
- * full is not forced, the caller then balances normally (HAProxy's
- * "stick match" does the same without "option persist"). id 0 is "no
+ * full is not forced, the caller then balances normally. id 0 is "no
  * match". */
 struct lb_server *lb_backend_take_id(struct lb_proxy *be, unsigned id)
 {

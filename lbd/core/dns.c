@@ -476,8 +476,7 @@ static void keep_answer(struct dns_res *rs, const struct lk_addr *addrs, int n)
 
 /* Called by c-ares from ares_process_fd(), i.e. on the control loop. A name
  * with no address of the preferred family (resolve-prefer) is asked again for
- * the other family before counting as an error, which is HAProxy's behaviour
- * too. */
+ * the other family before counting as an error. */
 static void answer_cb(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 {
     struct lk_addr addrs[MAX_ANSWERS];

@@ -146,8 +146,8 @@ static int add_entry(struct lb_mw *m, char *item)
     return 0;
 }
 
-/* The variable is removed once read: scripts and children the worker runs
- * (external checks) must not see descriptors that are not theirs. */
+/* The variable is removed once read, so that nothing the worker might start
+ * later believes it was handed the master's descriptors. */
 int lb_mw_from_env(struct lb_mw **ret)
 {
     const char *env = getenv(LB_MW_ENV);
