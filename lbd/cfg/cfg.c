@@ -646,6 +646,50 @@ static int gbl_ignored(int argc, char **argv, void *vctx, char **err)
     return LK_CFG_WARN;
 }
 
+/* One "unix-bind" option and its value, checked as HAProxy 2.6 checks it:
+ * user and group must exist; mode, uid and gid are read without checks
+ * there (strtol, atol), so any value passes here too. */
+static int unix_bind_opt(struct lb_cfgctx *ctx, const char *k, const char *v, char **err)
+{
+    static const char *const opts[] = {"prefix", "mode", "uid", "gid", "user", "group"};
+    size_t i;
+
+    for (i = 0; i < LK_ARRAY_SIZE(opts) && strcmp(k, opts[i]) != 0; i++)
+        ;
+    if (i == LK_ARRAY_SIZE(opts))
+        return lb_cfg_fail(ctx, err,
+                           "'unix-bind' only supports the 'prefix', 'mode', 'uid', 'gid', 'user' "
+                           "and 'group' options, got '%s'",
+                           k);
+    if (strcmp(k, "user") == 0 && !getpwnam(v))
+        return lb_cfg_fail(ctx, err, "'unix-bind' : '%s' unknown user", v);
+    if (strcmp(k, "group") == 0 && !getgrnam(v))
+        return lb_cfg_fail(ctx, err, "'unix-bind' : '%s' unknown group", v);
+    return 0;
+}
+
+/* unix-bind [prefix P] [mode M] [uid N] [gid N] [user U] [group G]: in
+ * HAProxy 2.6 the defaults of the UNIX-socket "bind" lines of proxies
+ * (not of "stats socket", which it leaves alone). lbd refuses every such
+ * bind line, so the options apply to nothing: checked, then warned. */
+static int gbl_unix_bind(int argc, char **argv, void *vctx, char **err)
+{
+    struct lb_cfgctx *ctx = vctx;
+    int i;
+
+    for (i = 1; i < argc; i += 2) {
+        if (i + 1 >= argc)
+            return lb_cfg_fail(ctx, err, "unix-bind: '%s' expects a value", argv[i]);
+        if (unix_bind_opt(ctx, argv[i], argv[i + 1], err))
+            return LK_CFG_FATAL;
+    }
+    lk_log(LK_LOG_WARNING,
+           "%s:%u: 'unix-bind' has no effect: it sets UNIX-socket 'bind' lines, which lbd does "
+           "not have (stats sockets ignore it, as in HAProxy)",
+           ctx->file, ctx->line);
+    return LK_CFG_WARN;
+}
+
 /* setenv, presetenv, unsetenv, resetenv: HAProxy changes the environment
  * while it reads the file, so "${NAME}" later in the file sees it. */
 /* Applied immediately, while parsing, because later lines may refer to the
@@ -781,6 +825,7 @@ const struct lk_cfgkw lb_global_kws[] = {
     {"master-worker", gbl_master_worker, 0, 1, 0},
     {"chroot", gbl_chroot, 1, 1, 0},
     {"ca-base", gbl_ignored, 1, 1, 0},
+    {"unix-bind", gbl_unix_bind, 2, -1, 0},
     {"crt-base", gbl_ignored, 1, 1, 0},
     {"ssl-default-bind-ciphers", gbl_ignored, 1, 1, 0},
     {"ssl-default-bind-ciphersuites", gbl_ignored, 1, 1, 0},

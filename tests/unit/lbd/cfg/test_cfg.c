@@ -52,6 +52,8 @@ static const struct err_case err_cases[] = {
      "use-server s1: supported in mode http only by lbd"},
     {FE_BE "  use-server %[req.hdr(x)]\n", "use-server: a name built from samples"},
     {FE_BE "  server s1 127.0.0.1:2 slowstart 10q\n", "'slowstart' expects a time"},
+    {"global\n  unix-bind prefix /x colour red\n", "'unix-bind' only supports the 'prefix'"},
+    {"global\n  unix-bind user no-such-user-lk\n", "'no-such-user-lk' unknown user"},
     {FE_BE "  server s1 127.0.0.1:2 minconn 2\n", "'minconn' is not implemented by lbd yet"},
     {FE_BE "  fullconn 100\n", "'fullconn' is not implemented by lbd yet"},
     {FE_BE "  hash-type ring\n", "hash-type: expected 'map-based' or 'consistent'"},
