@@ -1069,7 +1069,7 @@ static int open_errors(struct parser *p, struct lk_cfgline *ln, char **err)
     char *msg = NULL;
     int r;
 
-    r = lb_errsec_open(p->ctx.cfg, ln->argc, ln->argv, ln->file, ln->line, &es, &msg);
+    r = lb_errsec_open(p->ctx.cfg, ln, &es, &msg);
     if (r < 0) {
         r = lb_cfg_fail(&p->ctx, err, "%s", msg ? msg : "out of memory");
         free(msg);
@@ -1115,26 +1115,11 @@ static int open_section(struct parser *p, struct lk_cfgline *ln, char **err)
     return -1; /* not a section keyword */
 }
 
-/* File names outlive the lexer: objects keep FILE:LINE for later messages. */
-static const char *intern_file(struct lb_cfg *cfg, const char *name)
-{
-    char **files;
-
-    if (cfg->nfiles && strcmp(cfg->files[cfg->nfiles - 1], name) == 0)
-        return cfg->files[cfg->nfiles - 1];
-    files = realloc(cfg->files, (cfg->nfiles + 1) * sizeof(*files));
-    if (!files)
-        return NULL;
-    cfg->files = files;
-    files[cfg->nfiles] = strdup(name);
-    return files[cfg->nfiles] ? files[cfg->nfiles++] : NULL;
-}
-
 static int parse_line(struct parser *p, struct lk_cfgline *ln, char **err)
 {
     int r;
 
-    p->ctx.file = intern_file(p->ctx.cfg, ln->file);
+    p->ctx.file = lk_cfgfiles_intern(&p->ctx.cfg->files, ln->file);
     if (!p->ctx.file)
         return lk_cfg_err(err, "out of memory");
     ln->file = p->ctx.file;
@@ -1303,9 +1288,7 @@ struct lb_cfg *lb_cfg_free(struct lb_cfg *cfg)
     free(cfg->global.description);
     free(cfg->global.chroot);
     free(cfg->global.checkd_socket);
-    while (cfg->nfiles)
-        free(cfg->files[--cfg->nfiles]);
-    free(cfg->files);
+    lk_cfgfiles_free(&cfg->files);
     free(cfg->path);
     free(cfg);
     return NULL;

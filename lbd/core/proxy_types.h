@@ -14,6 +14,7 @@
 #include <sys/types.h>
 
 #include "common/addr.h"
+#include "common/cfglex.h"
 
 enum lb_mode { LB_MODE_TCP = 0, LB_MODE_HTTP, LB_MODE_MAX };
 
@@ -397,8 +398,7 @@ struct lb_cfg {
     struct lb_resolvers *resolvers; /* lbd/cfg/resolvers.h */
     struct lb_errsec *errsecs;      /* http-errors sections, lbd/cfg/errfile.h */
     char *path;
-    char **files; /* every file read, so objects can point at their FILE */
-    size_t nfiles;
+    struct lk_cfgfiles files; /* every file read, so objects can point at their FILE */
 };
 
 #endif
