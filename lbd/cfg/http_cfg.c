@@ -138,6 +138,7 @@ struct lb_http_px *lb_http_px_free(struct lb_http_px *h)
         return NULL;
     switch_free(h->switching);
     switch_free(h->usesrv);
+    switch_free(h->ignore_persist);
     lb_rule_list_free(h->reqrules);
     lb_rule_list_free(h->rsprules);
     lb_rule_list_free(h->afterrules);
@@ -303,6 +304,45 @@ static int kw_use_backend(int argc, char **argv, void *vctx, char **err)
     }
     /* use_backend or use-server (argv[0][3] is '_' or '-') */
     for (tail = argv[0][3] == '-' ? &h->usesrv : &h->switching; *tail; tail = &(*tail)->next)
+        ;
+    *tail = r;
+    return 0;
+}
+
+/* "ignore-persist if|unless COND" (backend, listen): a request for which
+ * one holds does not follow its persistence cookie, and gets none, as
+ * HAProxy 2.6's SF_IGNORE_PRST. In a frontend HAProxy warns and drops it
+ * (no backend side: no persistence to ignore); so does lbd. */
+static int kw_ignore_persist(int argc, char **argv, void *vctx, char **err)
+{
+    struct lb_cfgctx *ctx = vctx;
+    struct lb_http_px *h;
+    struct lb_switch *r, **tail;
+    char *msg = NULL;
+    int ret;
+
+    if (!(ctx->px->cap & LB_CAP_BE)) {
+        lk_log(LK_LOG_WARNING,
+               "%s:%u: 'ignore-persist' ignored because %s '%s' has no backend "
+               "capability",
+               ctx->file, ctx->line, lb_proxy_kind(ctx->px), ctx->px->name);
+        return LK_CFG_WARN;
+    }
+    if (strcmp(argv[1], "if") != 0 && strcmp(argv[1], "unless") != 0)
+        return fail(ctx, err, -EINVAL,
+                    strdup("'ignore-persist' requires either 'if' or 'unless' followed by a "
+                           "condition"));
+    h = http_of(ctx);
+    if (!h || !(r = calloc(1, sizeof(*r))))
+        return fail(ctx, err, -ENOMEM, NULL);
+    r->file = ctx->file;
+    r->line = ctx->line;
+    ret = lb_cond_parse(h->acls, LB_SMP_USE_REQ, argc - 1, argv + 1, &r->cond, &msg);
+    if (ret < 0) {
+        switch_free(r);
+        return fail(ctx, err, ret, msg);
+    }
+    for (tail = &h->ignore_persist; *tail; tail = &(*tail)->next)
         ;
     *tail = r;
     return 0;
@@ -813,6 +853,7 @@ const struct lk_cfgkw lb_http_kws[] = {
     {"acl", kw_acl, 2, -1, FB},
     {"use_backend", kw_use_backend, 1, -1, F},
     {"use-server", kw_use_backend, 1, -1, B},
+    {"ignore-persist", kw_ignore_persist, 2, -1, FB},
     {"http-request", kw_http_request, 1, -1, D | FB},
     {"http-response", kw_http_response, 1, -1, D | FB},
     {"http-after-response", kw_http_after, 1, -1, D | FB},

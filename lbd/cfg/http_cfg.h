@@ -65,17 +65,18 @@ struct lb_switch {
 
 struct lb_http_px {
     struct lb_acl_set *acls;
-    struct lb_switch *switching; /* use_backend, in order */
-    struct lb_switch *usesrv;    /* use-server, in order */
-    struct lb_rule *reqrules;    /* http-request, in order */
-    struct lb_rule *rsprules;    /* http-response, in order */
-    struct lb_rule *afterrules;  /* http-after-response: every response, lbd's own too */
-    struct lb_rule *redirects;   /* redirect statements (after http-request) */
-    struct lb_rule *tcp_conn;    /* tcp-request connection (any mode) */
-    struct lb_rule *tcp_content; /* tcp-request content (any mode) */
-    struct lb_stick *sticks;     /* stick on|match|store-request (backends) */
-    uint64_t inspect_delay;      /* tcp-request inspect-delay (ms), 0: none */
-    const char *stick_file;      /* first stick / tcp-request line */
+    struct lb_switch *switching;      /* use_backend, in order */
+    struct lb_switch *usesrv;         /* use-server, in order */
+    struct lb_switch *ignore_persist; /* "ignore-persist if|unless COND": conditions only */
+    struct lb_rule *reqrules;         /* http-request, in order */
+    struct lb_rule *rsprules;         /* http-response, in order */
+    struct lb_rule *afterrules;       /* http-after-response: every response, lbd's own too */
+    struct lb_rule *redirects;        /* redirect statements (after http-request) */
+    struct lb_rule *tcp_conn;         /* tcp-request connection (any mode) */
+    struct lb_rule *tcp_content;      /* tcp-request content (any mode) */
+    struct lb_stick *sticks;          /* stick on|match|store-request (backends) */
+    uint64_t inspect_delay;           /* tcp-request inspect-delay (ms), 0: none */
+    const char *stick_file;           /* first stick / tcp-request line */
     unsigned stick_line;
     const struct lb_http_px *def; /* the defaults' rules, run first (not owned) */
     const char *rules_file;       /* first rule line, for mode tcp refusals */

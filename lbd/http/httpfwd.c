@@ -104,6 +104,7 @@ struct hsess {
     struct lb_vars vars;      /* set-var: the session's and the transaction's */
     uint8_t body_sent;        /* request body bytes left for a server: no retry */
     char term[2], ck_in, ck_out;
+    uint8_t ignore_prst; /* an ignore-persist rule holds for this request */
     int status;
     unsigned progress;
     struct lk_addr cli;
@@ -1441,10 +1442,27 @@ static struct lb_server *use_server(struct hsess *s)
     return NULL;
 }
 
+/* ignore-persist: does one of the backend's conditions hold (HAProxy
+ * decides once per request, before any server is chosen)? */
+static int persist_ignored(struct hsess *s)
+{
+    const struct lb_switch *r;
+    struct lb_smp_ctx c;
+
+    if (!s->be->http || !s->be->http->ignore_persist)
+        return 0;
+    smp_init(s, &c);
+    for (r = s->be->http->ignore_persist; r; r = r->next)
+        if (lb_cond_eval(r->cond, &c))
+            return 1;
+    return 0;
+}
+
 /* Persistence: the server named by the request's cookie, if usable.
  * ck_in/ck_out are HAProxy's cookie status letters for the log: N no
- * cookie, I a cookie naming no server, D its server is down, V valid;
- * '-' when the backend has no cookie persistence. */
+ * cookie, I a cookie naming no server, D its server is down, V valid, U
+ * present but not used (ignore-persist); '-' when the backend has no
+ * cookie persistence. */
 static struct lb_server *cookie_server(struct hsess *s)
 {
     const struct lb_http_px *bh = s->be->http;
@@ -1461,6 +1479,10 @@ static struct lb_server *cookie_server(struct hsess *s)
     v = lb_http_cookie_find(req_head(s), &s->req, bh->cookie, bh->cookie_len, &n);
     if (!v)
         return NULL;
+    if (s->ignore_prst) {
+        s->ck_in = 'U';
+        return NULL;
+    }
     s->ck_in = 'I';
     for (i = 0; i < s->be->nservers; i++) {
         srv = s->be->servers[i];
@@ -1637,6 +1659,8 @@ static void assign(struct hsess *s)
     struct lb_smp_ctx c;
     int full = 0;
 
+    if (s->attempts == 0)
+        s->ignore_prst = (uint8_t)persist_ignored(s);
     if (s->attempts == 0)
         srv = use_server(s);
     if (sticks) {
@@ -1860,7 +1884,7 @@ static void set_cookie_value(struct hsess *s, struct lb_rsp_edit *e)
     const struct lb_server *srv = s->log_srv;
     int n;
 
-    if (!bh || !bh->cookie || !srv || !srv->cookie || s->ck_in == 'V')
+    if (!bh || !bh->cookie || !srv || !srv->cookie || s->ck_in == 'V' || s->ignore_prst)
         return;
     n = snprintf(s->setck, sizeof(s->setck), "%s=%s; path=/%s%s%s%s", bh->cookie, srv->cookie,
                  bh->cookie_domain ? "; domain=" : "", bh->cookie_domain ? bh->cookie_domain : "",
@@ -2326,6 +2350,7 @@ static void reset_txn(struct hsess *s)
     s->t_queue = s->t_dequeue = 0;
     s->term[0] = s->term[1] = '-';
     s->ck_in = s->ck_out = '-';
+    s->ignore_prst = 0;
     s->be = NULL;
     s->log_srv = NULL;
     s->key_len = 0;

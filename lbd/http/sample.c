@@ -308,6 +308,8 @@ static int split_call(const char *s,
         return 0;
     if (end[-1] != ')')
         return lk_cfg_err(err, "missing ')' in '%.*s'", (int)len, s);
+    if (p + 2 == end) /* "name()": no argument, as HAProxy reads it */
+        return 0;
     for (p++; p < end - 1; p++) {
         if (*p == '\\' && p + 1 < end - 1) {
             p++;

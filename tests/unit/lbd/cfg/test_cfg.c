@@ -53,6 +53,7 @@ static const struct err_case err_cases[] = {
     {FE_BE "  use-server %[req.hdr(x)]\n", "use-server: a name built from samples"},
     {FE_BE "  server s1 127.0.0.1:2 slowstart 10q\n", "'slowstart' expects a time"},
     {"global\n  unix-bind prefix /x colour red\n", "'unix-bind' only supports the 'prefix'"},
+    {FE_BE "  ignore-persist when TRUE\n", "'ignore-persist' requires either 'if' or 'unless'"},
     {"global\n  unix-bind user no-such-user-lk\n", "'no-such-user-lk' unknown user"},
     {FE_BE "  server s1 127.0.0.1:2 minconn 2\n", "'minconn' is not implemented by lbd yet"},
     {FE_BE "  fullconn 100\n", "'fullconn' is not implemented by lbd yet"},

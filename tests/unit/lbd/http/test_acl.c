@@ -91,6 +91,8 @@ static const struct cond_case cases[] = {
     {"if { path_beg /api/ }", GET_API, "10.0.0.1", 1},
     {"if { path /api/v1/items }", GET_API, "10.0.0.1", 1}, /* query cut */
     {"if { path /api/v1/items?x=1 }", GET_API, "10.0.0.1", 0},
+    {"if { always_true() }", POST_IMG, "10.0.0.1", 1}, /* "()": no argument */
+    {"if { path(),lower() -m beg /api/ }", GET_API, "10.0.0.1", 1},
     {"if { url /api/v1/items?x=1 }", GET_API, "10.0.0.1", 1},
     {"if { path_end .png }", POST_IMG, "10.0.0.1", 0}, /* case matters */
     {"if { path_end -i .png }", POST_IMG, "10.0.0.1", 1},
