@@ -349,8 +349,9 @@ static void state_text(const struct feed_status *st, char *buf, size_t len)
 
     if (!tr)
         snprintf(buf, len, "%s", feed_state_name(st->state));
-    else if (st->state == FEED_UP)
-        snprintf(buf, len, "UP %u/%u, going down", st->health - st->rise + 1, st->fall);
+    else if (st->state == FEED_UP || st->state == FEED_DRAIN)
+        snprintf(buf, len, "%s %u/%u, going down", feed_state_name(st->state),
+                 st->health - st->rise + 1, st->fall);
     else
         snprintf(buf, len, "DOWN %u/%u, going up", st->health, st->rise);
 }

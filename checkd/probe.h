@@ -32,16 +32,23 @@ typedef void (*chk_probe_cb)(void *ud, const struct chk_result *r);
 
 struct chk_probe;
 
-/* Start a probe of cfg->kind against addr. Returns 0 (and *ret), or a
- * negative errno if nothing could be started (the callback is then not
- * called). addr is copied; cfg is borrowed and must outlive the probe.
- * *ret is valid until the callback has run or chk_probe_cancel() was
- * called; the probe frees itself after either. */
+/* What a probe checks: the target's parameters (borrowed until the
+ * callback runs or the probe is cancelled), its address (copied) and the
+ * whole check's timeout (0: 2 s). */
+struct chk_probe_what {
+    const struct feed_target *cfg;
+    const struct lk_addr *addr;
+    uint64_t timeout_ms;
+};
+
+/* Start a probe of what->cfg->kind against what->addr on loop; cb(ud, ...)
+ * gets the result once. Returns 0 (and *ret), or a negative errno if
+ * nothing could be started (the callback is then not called). *ret is
+ * valid until the callback has run or chk_probe_cancel() was called; the
+ * probe frees itself after either. */
 int chk_probe_start(struct chk_probe **ret,
                     uv_loop_t *loop,
-                    const struct feed_target *cfg,
-                    const struct lk_addr *addr,
-                    uint64_t timeout_ms,
+                    const struct chk_probe_what *what,
                     chk_probe_cb cb,
                     void *ud);
 

@@ -152,14 +152,15 @@ static void timer_fired(uv_timer_t *tm)
 {
     struct chk_target *t = tm->data;
     struct chk_result r = {.code = -1, .read_only = -1};
+    struct chk_probe_what what;
     int e;
 
     /* a probe still running (its timeout is longer than the interval)
      * is not doubled: the next check waits for its result */
     if (t->maint || t->probe)
         return;
-    e = chk_probe_start(&t->probe, t->reg->loop, &t->cfg, &t->addr, probe_timeout(t), probe_done,
-                        t);
+    what = (struct chk_probe_what){&t->cfg, &t->addr, probe_timeout(t)};
+    e = chk_probe_start(&t->probe, t->reg->loop, &what, probe_done, t);
     if (e < 0) {
         t->probe = NULL;
         chk_result_set(&r, FEED_RES_SOCKERR, -1, "cannot start probe: %s", uv_strerror(e));

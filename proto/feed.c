@@ -66,9 +66,12 @@ const char *feed_transition(const struct feed_status *st)
 {
     unsigned top = st->rise + st->fall - 1;
 
-    if (st->rise == 0 || st->fall == 0 || st->health == 0 || st->health >= top)
+    /* maintenance pauses the checks: the counter is frozen, not moving */
+    if (st->state == FEED_MAINT || st->rise == 0 || st->fall == 0 || st->health == 0 ||
+        st->health >= top)
         return NULL;
-    return st->state == FEED_UP ? "going down" : "going up";
+    /* drained is healthy: its counter can only be on the way down */
+    return st->state == FEED_UP || st->state == FEED_DRAIN ? "going down" : "going up";
 }
 
 /* ---- encoding ---- */

@@ -211,8 +211,8 @@ int feed_expect_parse(const char *s);
 int feed_tc_action_parse(const char *s);
 int feed_tc_match_parse(const char *s);
 
-/* "going up", "going down" while the counter is between its extremes,
- * else NULL. */
+/* "going up" (DOWN), "going down" (UP, DRAIN) while the counter is between
+ * its extremes, else NULL; NULL in MAINT (checks paused). */
 const char *feed_transition(const struct feed_status *st);
 
 /* The feed's messages, each a malloc'ed line ending in '\n' that the

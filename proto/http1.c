@@ -270,22 +270,35 @@ static uint8_t hdr_id(const uint8_t *name, size_t n)
     return HTTP1_H_OTHER;
 }
 
+/* The next element of the comma-separated list v[0, n) from *i on, blanks
+ * around it trimmed: [*s, *e), empty after a trailing comma. 0 once *i has
+ * reached n. */
+static int list_next(const uint8_t *v, size_t n, size_t *i, size_t *s, size_t *e)
+{
+    size_t k = *i, b;
+
+    if (k >= n)
+        return 0;
+    while (k < n && (v[k] == ' ' || v[k] == '\t' || v[k] == ','))
+        k++;
+    b = k;
+    while (k < n && v[k] != ',')
+        k++;
+    *i = k;
+    while (k > b && (v[k - 1] == ' ' || v[k - 1] == '\t'))
+        k--;
+    *s = b;
+    *e = k;
+    return 1;
+}
+
 int http1_list_has(const uint8_t *v, size_t len, const char *tok, size_t tok_len)
 {
     size_t i = 0, s, e;
 
-    while (i < len) {
-        while (i < len && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
-            i++;
-        s = i;
-        while (i < len && v[i] != ',')
-            i++;
-        e = i;
-        while (e > s && (v[e - 1] == ' ' || v[e - 1] == '\t'))
-            e--;
+    while (list_next(v, len, &i, &s, &e))
         if (e - s == tok_len && ieq2(v + s, tok, tok_len))
             return 1;
-    }
     return 0;
 }
 
@@ -371,15 +384,7 @@ static void on_connection(const uint8_t *v, size_t n, struct http1_msg *m)
 {
     size_t i = 0, s, e;
 
-    while (i < n) {
-        while (i < n && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
-            i++;
-        s = i;
-        while (i < n && v[i] != ',')
-            i++;
-        e = i;
-        while (e > s && (v[e - 1] == ' ' || v[e - 1] == '\t'))
-            e--;
+    while (list_next(v, n, &i, &s, &e)) {
         if (e == s)
             continue;
         if (e - s == 5 && ieq(v + s, "close", 5))

@@ -473,16 +473,11 @@ static int kw_script_block(int argc, char **argv, void *ctx, char **err)
     struct vr__ctx *c = ctx;
     struct vr_script_cfg *s;
 
-    if (vr_cfg_find_script(c->cfg, argv[1]))
-        return vr__fail(c, err, "vrrp_script '%s' is defined twice", argv[1]);
-    s = calloc(1, sizeof(*s));
-    if (!s || !(s->name = strdup(argv[1]))) {
-        free(s);
-        return vr__fail(c, err, "out of memory");
-    }
+    s = VR__NAMED_NEW(c, &c->cfg->scripts, struct vr_script_cfg, "vrrp_script", argv[1], err);
+    if (!s)
+        return LK_CFG_FATAL;
     s->interval_ms = 1000;
     s->rise = s->fall = 1;
-    lk_list_append(&c->cfg->scripts, &s->link);
     c->script = s;
     return LK_CFG_OK;
 }
@@ -531,13 +526,9 @@ static int kw_inst_block(int argc, char **argv, void *ctx, char **err)
     struct vr__ctx *c = ctx;
     struct vr_inst_cfg *i;
 
-    if (vr_cfg_find_inst(c->cfg, argv[1]))
-        return vr__fail(c, err, "vrrp_instance '%s' is defined twice", argv[1]);
-    i = calloc(1, sizeof(*i));
-    if (!i || !(i->name = strdup(argv[1]))) {
-        free(i);
-        return vr__fail(c, err, "out of memory");
-    }
+    i = VR__NAMED_NEW(c, &c->cfg->instances, struct vr_inst_cfg, "vrrp_instance", argv[1], err);
+    if (!i)
+        return LK_CFG_FATAL;
     i->file = c->file; /* owned by cfg->files: valid as long as cfg */
     i->line = c->line;
     i->priority = 100;
@@ -546,7 +537,6 @@ static int kw_inst_block(int argc, char **argv, void *ctx, char **err)
     i->lbd.timeout_ms = 1500;
     i->garp_delay_ms = i->garp_refresh_ms = UNSET;
     i->garp_lower_prio_repeat = UNSET;
-    lk_list_append(&c->cfg->instances, &i->link);
     c->inst = i;
     return LK_CFG_OK;
 }
@@ -642,19 +632,13 @@ static int kw_ucast_src(int argc, char **argv, void *ctx, char **err)
 /* A user that does not exist would make Keepalived drop the script silently;
  * vrrpd refuses it at its line so the failure is not discovered at the first
  * state change. */
-int vr__kw_notify(struct vr__ctx *c,
-                  char **const slots[5],
-                  char *users[5],
-                  char *groups[5],
-                  int argc,
-                  char **argv,
-                  char **err)
+int vr__kw_notify(struct vr__ctx *c, struct vr_notify_cfg *n, int argc, char **argv, char **err)
 {
-    static const char *const names[4] = {"notify_master", "notify_backup", "notify_fault",
-                                         "notify_stop"};
+    static const char *const names[VR_NOTIFY_ANY] = {"notify_master", "notify_backup",
+                                                     "notify_fault", "notify_stop"};
     unsigned k = 0;
 
-    while (k < 4 && strcmp(argv[0], names[k]) != 0)
+    while (k < VR_NOTIFY_ANY && strcmp(argv[0], names[k]) != 0)
         k++;
     if (argc > 2 && !getpwnam(argv[2]))
         return vr__fail(c, err,
@@ -663,23 +647,30 @@ int vr__kw_notify(struct vr__ctx *c,
                         argv[0], argv[2], argv[2]);
     if (argc > 3 && !getgrnam(argv[3]))
         return vr__fail(c, err, "'%s': group '%s' does not exist", argv[0], argv[3]);
-    if (vr__dupstr(c, slots[k], argv[1], err))
+    if (vr__dupstr(c, &n->cmd[k], argv[1], err))
         return LK_CFG_FATAL;
-    free(users[k]);
-    free(groups[k]);
-    users[k] = groups[k] = NULL;
-    if (argc > 2 && vr__dupstr(c, &users[k], argv[2], err))
+    free(n->user[k]);
+    free(n->group[k]);
+    n->user[k] = n->group[k] = NULL;
+    if (argc > 2 && vr__dupstr(c, &n->user[k], argv[2], err))
         return LK_CFG_FATAL;
-    return argc > 3 ? vr__dupstr(c, &groups[k], argv[3], err) : LK_CFG_OK;
+    return argc > 3 ? vr__dupstr(c, &n->group[k], argv[3], err) : LK_CFG_OK;
+}
+
+void vr__notify_cfg_free(struct vr_notify_cfg *n)
+{
+    unsigned k;
+
+    for (k = 0; k < VR_NOTIFY_MAX; k++) {
+        free(n->cmd[k]);
+        free(n->user[k]);
+        free(n->group[k]);
+    }
 }
 
 static int kw_notify(int argc, char **argv, void *ctx, char **err)
 {
-    struct vr_inst_cfg *i = ((struct vr__ctx *)ctx)->inst;
-    char **const slots[5] = {&i->notify_master, &i->notify_backup, &i->notify_fault,
-                             &i->notify_stop, &i->notify};
-
-    return vr__kw_notify(ctx, slots, i->notify_user, i->notify_group, argc, argv, err);
+    return vr__kw_notify(ctx, &((struct vr__ctx *)ctx)->inst->notify, argc, argv, err);
 }
 
 static int kw_inst_fifo(int argc, char **argv, void *ctx, char **err)
@@ -988,24 +979,6 @@ static int await_fail(struct parser *p, char **err)
     return vr__fail(&p->c, err, "'%s' must be followed by a '{' block", p->await_kw);
 }
 
-/* The file name of a line, owned by cfg (the lexer's copy goes away with
- * the lexer, and instances keep theirs for later messages). NULL on OOM. */
-static const char *file_name(struct vr_cfg *cfg, const char *name)
-{
-    char **v;
-    unsigned k;
-
-    for (k = 0; k < cfg->nfiles; k++)
-        if (!strcmp(cfg->files[k], name))
-            return cfg->files[k];
-    v = realloc(cfg->files, (cfg->nfiles + 1) * sizeof(*v));
-    if (!v)
-        return NULL;
-    cfg->files = v;
-    v[cfg->nfiles] = strdup(name);
-    return v[cfg->nfiles] ? v[cfg->nfiles++] : NULL;
-}
-
 /* Split a line into statements at braces. */
 /* Braces split a line into statements: "vrrp_instance VI_1 {" and "}" and
  * "virtual_ipaddress { 10.0.0.1 }" all work, as in Keepalived. i runs one
@@ -1021,7 +994,7 @@ static int parse_line(struct parser *p, struct lk_cfgline *ln, char **err)
         p->await_line = 0;
         start = 1;
     }
-    p->c.file = file_name(p->c.cfg, ln->file);
+    p->c.file = lk_cfgfiles_intern(&p->c.cfg->files, ln->file);
     p->c.line = ln->line;
     if (!p->c.file) {
         lk_cfg_err(err, "out of memory");
@@ -1297,19 +1270,9 @@ int vr_cfg_load_mem(const char *name, const char *text, struct vr_cfg **ret, cha
 
 static void inst_free(struct vr_inst_cfg *i)
 {
-    unsigned k;
-
     free(i->name);
     free(i->lbd.socket);
-    free(i->notify_master);
-    free(i->notify_backup);
-    free(i->notify_fault);
-    free(i->notify_stop);
-    free(i->notify);
-    for (k = 0; k < 5; k++) {
-        free(i->notify_user[k]);
-        free(i->notify_group[k]);
-    }
+    vr__notify_cfg_free(&i->notify);
     free(i);
 }
 
@@ -1324,7 +1287,6 @@ static void fifo_free(struct vr_fifo_cfg *f)
 struct vr_cfg *vr_cfg_free(struct vr_cfg *cfg)
 {
     struct lk_list *it, *nx;
-    unsigned k;
 
     if (!cfg)
         return NULL;
@@ -1343,9 +1305,7 @@ struct vr_cfg *vr_cfg_free(struct vr_cfg *cfg)
     vr__free_syncs(cfg);
     fifo_free(&cfg->fifo);
     fifo_free(&cfg->vrrp_fifo);
-    for (k = 0; k < cfg->nfiles; k++)
-        free(cfg->files[k]);
-    free(cfg->files);
+    lk_cfgfiles_free(&cfg->files);
     free(cfg->file);
     free(cfg->router_id);
     free(cfg->script_user);
@@ -1365,6 +1325,28 @@ void *vr__find_named(const struct lk_list *list, size_t link_off, size_t name_of
             return elem;
     }
     return NULL;
+}
+
+void *vr__named_new(const struct vr__ctx *c,
+                    struct lk_list *list,
+                    const struct vr__named *k,
+                    const char *name,
+                    char **err)
+{
+    char *elem;
+
+    if (vr__find_named(list, k->link_off, k->name_off, name)) {
+        vr__fail(c, err, "%s '%s' is defined twice", k->what, name);
+        return NULL;
+    }
+    elem = calloc(1, k->size);
+    if (!elem || !(*(char **)(void *)(elem + k->name_off) = strdup(name))) {
+        free(elem);
+        vr__fail(c, err, "out of memory");
+        return NULL;
+    }
+    lk_list_append(list, (struct lk_list *)(void *)(elem + k->link_off));
+    return elem;
 }
 
 struct vr_script_cfg *vr_cfg_find_script(const struct vr_cfg *cfg, const char *name)

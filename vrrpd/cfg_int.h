@@ -143,18 +143,38 @@ void *vr__find_named(const struct lk_list *list,
 #define VR__FIND(list, type, n)                                                                    \
     ((type *)vr__find_named((list), offsetof(type, link), offsetof(type, name), (n)))
 
+/* A kind of named block (vrrp_script, vrrp_instance, ...): its keyword,
+ * the size of its struct and where the struct keeps its lk_list link and
+ * its `char *` name. */
+struct vr__named {
+    const char *what;
+    size_t size, link_off, name_off;
+};
+
+/* Open block `name` of kind k: a zeroed struct with its name copied,
+ * appended to list. NULL with *err filled (FILE:LINE, for LK_CFG_FATAL) when
+ * the list has one of that name already ("WHAT 'NAME' is defined twice")
+ * or on OOM. */
+void *vr__named_new(const struct vr__ctx *c,
+                    struct lk_list *list,
+                    const struct vr__named *k,
+                    const char *name,
+                    char **err);
+
+#define VR__NAMED_NEW(c, list, type, what, n, err)                                                 \
+    ((type *)vr__named_new((c), (list),                                                            \
+                           &(const struct vr__named){(what), sizeof(type), offsetof(type, link),   \
+                                                     offsetof(type, name)},                        \
+                           (n), (err)))
+
 /* notify_master/backup/fault/stop or notify (argv[0]) CMD [USER [GROUP]]
- * into its slot k of {master, backup, fault, stop, notify}: slots[k],
- * users[k], groups[k]. As Keepalived, the words after the command are the
+ * into its slot of n. As Keepalived, the words after the command are the
  * user and group (a command with arguments is quoted); a user or group
  * that does not exist is refused (Keepalived drops such a script). */
-int vr__kw_notify(struct vr__ctx *c,
-                  char **const slots[5],
-                  char *users[5],
-                  char *groups[5],
-                  int argc,
-                  char **argv,
-                  char **err);
+int vr__kw_notify(struct vr__ctx *c, struct vr_notify_cfg *n, int argc, char **argv, char **err);
+
+/* Free n's strings (not n). */
+void vr__notify_cfg_free(struct vr_notify_cfg *n);
 
 /* Keyword tables of the other modules. */
 extern const struct lk_cfgkw vr__tfile_kws[];

@@ -16,15 +16,10 @@ int vr__kw_tfile_block(int argc, char **argv, void *ctx, char **err)
     struct vr__ctx *c = ctx;
     struct vr_tfile_cfg *f;
 
-    if (vr_cfg_find_tfile(c->cfg, argv[1]))
-        return vr__fail(c, err, "track_file '%s' is defined twice", argv[1]);
-    f = calloc(1, sizeof(*f));
-    if (!f || !(f->name = strdup(argv[1]))) {
-        free(f);
-        return vr__fail(c, err, "out of memory");
-    }
+    f = VR__NAMED_NEW(c, &c->cfg->tfiles, struct vr_tfile_cfg, "track_file", argv[1], err);
+    if (!f)
+        return LK_CFG_FATAL;
     f->weight = 1; /* Keepalived's default */
-    lk_list_append(&c->cfg->tfiles, &f->link);
     c->tfile = f;
     return LK_CFG_OK;
 }
@@ -77,17 +72,12 @@ int vr__kw_tproc_block(int argc, char **argv, void *ctx, char **err)
     struct vr__ctx *c = ctx;
     struct vr_tproc_cfg *p;
 
-    if (vr_cfg_find_tproc(c->cfg, argv[1]))
-        return vr__fail(c, err, "vrrp_track_process '%s' is defined twice", argv[1]);
-    p = calloc(1, sizeof(*p));
-    if (!p || !(p->name = strdup(argv[1]))) {
-        free(p);
-        return vr__fail(c, err, "out of memory");
-    }
+    p = VR__NAMED_NEW(c, &c->cfg->tprocs, struct vr_tproc_cfg, "vrrp_track_process", argv[1], err);
+    if (!p)
+        return LK_CFG_FATAL;
     p->weight = 1;
     p->quorum = 1;
     p->quorum_max = UINT32_MAX;
-    lk_list_append(&c->cfg->tprocs, &p->link);
     c->tproc = p;
     return LK_CFG_OK;
 }

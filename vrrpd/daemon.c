@@ -325,12 +325,12 @@ static bool switches_user(const struct vr_cfg *cfg)
         if (LK_LIST_ELEM(it, struct vr_script_cfg, link)->user)
             return true;
     LK_LIST_FOREACH (it, &cfg->instances)
-        for (k = 0; k < 5; k++)
-            if (LK_LIST_ELEM(it, struct vr_inst_cfg, link)->notify_user[k])
+        for (k = 0; k < VR_NOTIFY_MAX; k++)
+            if (LK_LIST_ELEM(it, struct vr_inst_cfg, link)->notify.user[k])
                 return true;
     LK_LIST_FOREACH (it, &cfg->syncs)
-        for (k = 0; k < 5; k++)
-            if (LK_LIST_ELEM(it, struct vr_sync_cfg, link)->notify_user[k])
+        for (k = 0; k < VR_NOTIFY_MAX; k++)
+            if (LK_LIST_ELEM(it, struct vr_sync_cfg, link)->notify.user[k])
                 return true;
     return false;
 }

@@ -551,15 +551,7 @@ static void garp_announce(struct vr_inst *i, int heal)
  * with INSTANCE NAME STATE PRIORITY, the FIFO line. */
 static void notify(struct vr_inst *i, const char *state)
 {
-    const struct vr_inst_cfg *c = i->cfg;
-    const char *const cmds[5] = {c->notify_master, c->notify_backup, c->notify_fault,
-                                 c->notify_stop, c->notify};
-    struct vr_notify_script scripts[5];
-    unsigned k;
-
-    for (k = 0; k < 5; k++)
-        scripts[k] = (struct vr_notify_script){cmds[k], c->notify_user[k], c->notify_group[k]};
-    vr_notify_state(i->d, "INSTANCE", c->name, state, i->prio_now, scripts);
+    vr_notify_state(i->d, "INSTANCE", i->cfg->name, state, i->prio_now, &i->cfg->notify);
 }
 
 /* systemd's STATUS= line: every instance and its state, for systemctl. */

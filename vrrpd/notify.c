@@ -32,22 +32,25 @@ static void user_ids(const char *user, const char *group, uid_t *uid, gid_t *gid
  * and enforces the timeout. */
 void vr_notify_run(struct vr_daemon *d,
                    const char *who,
-                   const struct vr_notify_script *s,
+                   const struct vr_notify_cfg *n,
+                   enum vr_notify_slot k,
                    const char *const *extra)
 {
+    const char *cmd = n->cmd[k];
     uid_t uid;
     gid_t gid;
     int r;
 
-    if (!s->cmd)
+    if (!cmd)
         return;
-    if (s->user)
-        user_ids(s->user, s->group, &uid, &gid);
+    if (n->user[k])
+        user_ids(n->user[k], n->group[k], &uid, &gid);
     else
         user_ids(d->cfg->script_user, d->cfg->script_group, &uid, &gid);
-    r = vr_spawn(&d->loop, s->cmd, extra, uid, gid, NOTIFY_TIMEOUT, NULL, NULL, NULL);
+    r = vr_spawn(&d->loop, &(struct vr_spawn_cmd){cmd, extra, uid, gid, NOTIFY_TIMEOUT}, NULL, NULL,
+                 NULL);
     if (r < 0)
-        lk_log(LK_LOG_WARNING, "(%s) cannot run '%s': %s", who, s->cmd, uv_strerror(r));
+        lk_log(LK_LOG_WARNING, "(%s) cannot run '%s': %s", who, cmd, uv_strerror(r));
 }
 
 /* Keepalived's set of notifications: the state's own script
@@ -58,18 +61,18 @@ void vr_notify_state(struct vr_daemon *d,
                      const char *name,
                      const char *state,
                      unsigned prio,
-                     const struct vr_notify_script scripts[5])
+                     const struct vr_notify_cfg *scripts)
 {
-    static const char *const states[4] = {"MASTER", "BACKUP", "FAULT", "STOP"};
+    static const char *const states[VR_NOTIFY_ANY] = {"MASTER", "BACKUP", "FAULT", "STOP"};
     char p[12];
     const char *args[] = {kind, name, state, p, NULL};
     unsigned k;
 
     snprintf(p, sizeof(p), "%u", prio);
-    for (k = 0; k < 4; k++)
+    for (k = 0; k < VR_NOTIFY_ANY; k++)
         if (!strcmp(state, states[k]))
-            vr_notify_run(d, name, &scripts[k], NULL);
-    vr_notify_run(d, name, &scripts[4], args);
+            vr_notify_run(d, name, scripts, k, NULL);
+    vr_notify_run(d, name, scripts, VR_NOTIFY_ANY, args);
     vr_notify_fifo(d, kind, name, state, prio);
 }
 
@@ -136,8 +139,8 @@ static int open_fifo(struct vr_daemon *d, const struct vr_fifo_cfg *f, int k)
         return 0;
     user_ids(f->user ? f->user : d->cfg->script_user, f->user ? f->group : d->cfg->script_group,
              &uid, &gid);
-    r = vr_spawn(&d->loop, f->script, extra, uid, gid, 0, fifo_script_exited, &d->fifo_child[k],
-                 &d->fifo_child[k]);
+    r = vr_spawn(&d->loop, &(struct vr_spawn_cmd){f->script, extra, uid, gid, 0},
+                 fifo_script_exited, &d->fifo_child[k], &d->fifo_child[k]);
     if (r < 0)
         lk_log(LK_LOG_ERR, "notify fifo script '%s': %s", f->script, uv_strerror(r));
     return 0;

@@ -77,17 +77,13 @@ static int build_argv(char *line, const char *const *extra, char **argv)
 }
 
 int vr_spawn(uv_loop_t *loop,
-             const char *cmdline,
-             const char *const *extra,
-             uid_t uid,
-             gid_t gid,
-             uint32_t timeout_ms,
+             const struct vr_spawn_cmd *cmd,
              vr_spawn_fn cb,
              void *ud,
              struct vr_child **ret)
 {
     uv_process_options_t o = {0};
-    char *line = strdup(cmdline), *argv[MAX_ARGS + 1];
+    char *line = strdup(cmd->cmdline), *argv[MAX_ARGS + 1];
     struct vr_child *c = calloc(1, sizeof(*c));
     int r;
 
@@ -95,17 +91,17 @@ int vr_spawn(uv_loop_t *loop,
         r = -ENOMEM;
         goto fail;
     }
-    r = build_argv(line, extra, argv);
+    r = build_argv(line, cmd->extra, argv);
     if (r < 0)
         goto fail;
     o.file = argv[0];
     o.args = argv;
     o.exit_cb = on_exit_cb;
     o.flags = UV_PROCESS_DETACHED; /* setsid: a process group to kill at timeout */
-    if (uid != (uid_t)-1) {
+    if (cmd->uid != (uid_t)-1) {
         o.flags |= UV_PROCESS_SETUID | UV_PROCESS_SETGID;
-        o.uid = uid;
-        o.gid = gid;
+        o.uid = cmd->uid;
+        o.gid = cmd->gid;
     }
     c->cb = cb;
     c->ud = ud;
@@ -121,8 +117,8 @@ int vr_spawn(uv_loop_t *loop,
         uv_close((uv_handle_t *)&c->timer, child_closed);
         return r;
     }
-    if (timeout_ms)
-        uv_timer_start(&c->timer, on_timeout, timeout_ms, 0);
+    if (cmd->timeout_ms)
+        uv_timer_start(&c->timer, on_timeout, cmd->timeout_ms, 0);
     if (ret)
         *ret = c;
     return 0;

@@ -123,16 +123,10 @@ static enum vr_state group_state(const struct vr_sync *g, struct vr_daemon *d, b
 
 static void report(struct vr_sync *g, struct vr_daemon *d)
 {
-    const struct vr_sync_cfg *c = g->cfg;
-    const char *const cmds[5] = {c->notify_master, c->notify_backup, c->notify_fault,
-                                 c->notify_stop, c->notify};
-    struct vr_notify_script scripts[5];
-    unsigned k;
+    const struct vr_notify_cfg *scripts = &g->cfg->notify;
     bool stopped;
     enum vr_state s = group_state(g, d, &stopped);
 
-    for (k = 0; k < 5; k++)
-        scripts[k] = (struct vr_notify_script){cmds[k], c->notify_user[k], c->notify_group[k]};
     if (stopped && g->state != VR_STATE_INIT) {
         g->state = VR_STATE_INIT;
         vr_notify_state(d, "GROUP", g->name, "STOP", 0, scripts);

@@ -341,7 +341,8 @@ static void script_tick(uv_timer_t *t)
 
     if (s->child)
         return; /* still running: its timeout will end it */
-    r = vr_spawn(t->loop, s->cmd, NULL, s->uid, s->gid, s->timeout_ms, script_done, s, &s->child);
+    r = vr_spawn(t->loop, &(struct vr_spawn_cmd){s->cmd, NULL, s->uid, s->gid, s->timeout_ms},
+                 script_done, s, &s->child);
     if (r < 0) {
         char why[128];
 

@@ -646,6 +646,50 @@ static int gbl_ignored(int argc, char **argv, void *vctx, char **err)
     return LK_CFG_WARN;
 }
 
+/* One "unix-bind" option and its value, checked as HAProxy 2.6 checks it:
+ * user and group must exist; mode, uid and gid are read without checks
+ * there (strtol, atol), so any value passes here too. */
+static int unix_bind_opt(struct lb_cfgctx *ctx, const char *k, const char *v, char **err)
+{
+    static const char *const opts[] = {"prefix", "mode", "uid", "gid", "user", "group"};
+    size_t i;
+
+    for (i = 0; i < LK_ARRAY_SIZE(opts) && strcmp(k, opts[i]) != 0; i++)
+        ;
+    if (i == LK_ARRAY_SIZE(opts))
+        return lb_cfg_fail(ctx, err,
+                           "'unix-bind' only supports the 'prefix', 'mode', 'uid', 'gid', 'user' "
+                           "and 'group' options, got '%s'",
+                           k);
+    if (strcmp(k, "user") == 0 && !getpwnam(v))
+        return lb_cfg_fail(ctx, err, "'unix-bind' : '%s' unknown user", v);
+    if (strcmp(k, "group") == 0 && !getgrnam(v))
+        return lb_cfg_fail(ctx, err, "'unix-bind' : '%s' unknown group", v);
+    return 0;
+}
+
+/* unix-bind [prefix P] [mode M] [uid N] [gid N] [user U] [group G]: in
+ * HAProxy 2.6 the defaults of the UNIX-socket "bind" lines of proxies
+ * (not of "stats socket", which it leaves alone). lbd refuses every such
+ * bind line, so the options apply to nothing: checked, then warned. */
+static int gbl_unix_bind(int argc, char **argv, void *vctx, char **err)
+{
+    struct lb_cfgctx *ctx = vctx;
+    int i;
+
+    for (i = 1; i < argc; i += 2) {
+        if (i + 1 >= argc)
+            return lb_cfg_fail(ctx, err, "unix-bind: '%s' expects a value", argv[i]);
+        if (unix_bind_opt(ctx, argv[i], argv[i + 1], err))
+            return LK_CFG_FATAL;
+    }
+    lk_log(LK_LOG_WARNING,
+           "%s:%u: 'unix-bind' has no effect: it sets UNIX-socket 'bind' lines, which lbd does "
+           "not have (stats sockets ignore it, as in HAProxy)",
+           ctx->file, ctx->line);
+    return LK_CFG_WARN;
+}
+
 /* setenv, presetenv, unsetenv, resetenv: HAProxy changes the environment
  * while it reads the file, so "${NAME}" later in the file sees it. */
 /* Applied immediately, while parsing, because later lines may refer to the
@@ -707,13 +751,29 @@ static int gbl_dumpable(int argc, char **argv, void *vctx, char **err)
     return 0;
 }
 
+char *lb_cfg_join(int argc, char **argv, int first)
+{
+    struct lk_sb sb = LK_SB_INIT;
+    int i;
+
+    lk_sb_puts(&sb, "");
+    for (i = first; i < argc; i++)
+        lk_sb_printf(&sb, "%s%s", i > first ? " " : "", argv[i]);
+    if (sb.oom) {
+        lk_sb_free(&sb);
+        return NULL;
+    }
+    return sb.buf; /* NUL-terminated, taken whole */
+}
+
+/* "node NAME", "description TEXT..." (all the words, as HAProxy joins them). */
 static int gbl_node(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
     char **dst = argv[0][0] == 'n' ? &ctx->cfg->global.node : &ctx->cfg->global.description;
 
     free(*dst);
-    *dst = strdup(argv[1]);
+    *dst = lb_cfg_join(argc, argv, 1);
     return *dst ? 0 : lb_cfg_fail(ctx, err, "out of memory");
 }
 
@@ -765,6 +825,7 @@ const struct lk_cfgkw lb_global_kws[] = {
     {"master-worker", gbl_master_worker, 0, 1, 0},
     {"chroot", gbl_chroot, 1, 1, 0},
     {"ca-base", gbl_ignored, 1, 1, 0},
+    {"unix-bind", gbl_unix_bind, 2, -1, 0},
     {"crt-base", gbl_ignored, 1, 1, 0},
     {"ssl-default-bind-ciphers", gbl_ignored, 1, 1, 0},
     {"ssl-default-bind-ciphersuites", gbl_ignored, 1, 1, 0},
@@ -801,7 +862,7 @@ const struct lk_cfgkw lb_global_kws[] = {
     {"ulimit-n", gbl_ulimit, 1, 1, 0},
     {"set-dumpable", gbl_dumpable, 0, 0, 0},
     {"node", gbl_node, 1, 1, 0},
-    {"description", gbl_node, 1, 1, 0},
+    {"description", gbl_node, 1, -1, 0},
     {"nbproc", gbl_nbproc, 0, -1, 0},
     {"server-state-file", lb_srvstate_kw_global, 1, 1, 0},
     {"server-state-base", lb_srvstate_kw_global, 1, 1, 0},
@@ -1008,7 +1069,7 @@ static int open_errors(struct parser *p, struct lk_cfgline *ln, char **err)
     char *msg = NULL;
     int r;
 
-    r = lb_errsec_open(p->ctx.cfg, ln->argc, ln->argv, ln->file, ln->line, &es, &msg);
+    r = lb_errsec_open(p->ctx.cfg, ln, &es, &msg);
     if (r < 0) {
         r = lb_cfg_fail(&p->ctx, err, "%s", msg ? msg : "out of memory");
         free(msg);
@@ -1054,26 +1115,11 @@ static int open_section(struct parser *p, struct lk_cfgline *ln, char **err)
     return -1; /* not a section keyword */
 }
 
-/* File names outlive the lexer: objects keep FILE:LINE for later messages. */
-static const char *intern_file(struct lb_cfg *cfg, const char *name)
-{
-    char **files;
-
-    if (cfg->nfiles && strcmp(cfg->files[cfg->nfiles - 1], name) == 0)
-        return cfg->files[cfg->nfiles - 1];
-    files = realloc(cfg->files, (cfg->nfiles + 1) * sizeof(*files));
-    if (!files)
-        return NULL;
-    cfg->files = files;
-    files[cfg->nfiles] = strdup(name);
-    return files[cfg->nfiles] ? files[cfg->nfiles++] : NULL;
-}
-
 static int parse_line(struct parser *p, struct lk_cfgline *ln, char **err)
 {
     int r;
 
-    p->ctx.file = intern_file(p->ctx.cfg, ln->file);
+    p->ctx.file = lk_cfgfiles_intern(&p->ctx.cfg->files, ln->file);
     if (!p->ctx.file)
         return lk_cfg_err(err, "out of memory");
     ln->file = p->ctx.file;
@@ -1242,9 +1288,7 @@ struct lb_cfg *lb_cfg_free(struct lb_cfg *cfg)
     free(cfg->global.description);
     free(cfg->global.chroot);
     free(cfg->global.checkd_socket);
-    while (cfg->nfiles)
-        free(cfg->files[--cfg->nfiles]);
-    free(cfg->files);
+    lk_cfgfiles_free(&cfg->files);
     free(cfg->path);
     free(cfg);
     return NULL;

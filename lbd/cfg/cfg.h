@@ -72,6 +72,10 @@ int lb_cfg_uint(const struct lb_cfgctx *ctx,
                 char **err);
 int lb_cfg_time(const struct lb_cfgctx *ctx, char **argv, int i, uint64_t *ret, char **err);
 
+/* argv[first..argc-1] joined by single spaces (HAProxy's description
+ * texts), a malloc'ed string; NULL when memory ran out. */
+char *lb_cfg_join(int argc, char **argv, int first);
+
 /* Parse a "log" line (global or proxy form, argv[0] == "log") into a new
  * target appended to *list. */
 int lb_cfg_parse_log(const struct lb_cfgctx *ctx,

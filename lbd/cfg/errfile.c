@@ -532,17 +532,15 @@ const struct lk_cfgkw lb_errsec_kws[] = {
  * name is refused, since which one errorfiles would import would otherwise
  * depend on lookup order. */
 int lb_errsec_open(struct lb_cfg *cfg,
-                   int argc,
-                   char **argv,
-                   const char *file,
-                   unsigned line,
+                   const struct lk_cfgline *ln,
                    struct lb_errsec **ret,
                    char **err)
 {
+    char *const *argv = ln->argv;
     const struct lb_errsec *old;
     struct lb_errsec *s, **tail;
 
-    if (argc < 2)
+    if (ln->argc < 2)
         return lk_cfg_err(err, "missing name for http-errors section.");
     if ((old = find_sec(cfg, argv[1])))
         return lk_cfg_err(err, "http-errors section '%s' already exists (declared at %s:%u).",
@@ -552,8 +550,8 @@ int lb_errsec_open(struct lb_cfg *cfg,
         free(s);
         return -ENOMEM;
     }
-    s->file = file;
-    s->line = line;
+    s->file = ln->file;
+    s->line = ln->line;
     for (tail = &cfg->errsecs; *tail; tail = &(*tail)->next)
         ;
     *tail = s;

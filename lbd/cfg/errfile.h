@@ -21,6 +21,7 @@
 
 struct lb_acl_set;
 struct lb_cfg;
+struct lk_cfgline;
 struct lb_rule;
 
 /* Where the keyword that reads a message stands: tune.bufsize (the most
@@ -141,13 +142,12 @@ void lb_errpages_clear(struct lb_errpages *pages);
  * whose `es` is the section). */
 extern const struct lk_cfgkw lb_errsec_kws[];
 
-/* Open section `http-errors NAME` at file:line: appended to cfg->errsecs.
- * Returns 0 and *ret, or a negative errno with HAProxy's message. */
+/* Open section `http-errors NAME` from its line ln (ln->file must outlive
+ * cfg: the section keeps it for later messages): appended to
+ * cfg->errsecs. Returns 0 and *ret, or a negative errno with HAProxy's
+ * message. */
 int lb_errsec_open(struct lb_cfg *cfg,
-                   int argc,
-                   char **argv,
-                   const char *file,
-                   unsigned line,
+                   const struct lk_cfgline *ln,
                    struct lb_errsec **ret,
                    char **err);
 

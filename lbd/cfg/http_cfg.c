@@ -613,9 +613,10 @@ static int kw_errpages(int argc, char **argv, void *vctx, char **err)
         r = lb_errpages_errorloc(&h->errpages, argc, argv, &msg);
     else if (strcmp(argv[0], "http-error") == 0)
         r = lb_errpages_http_error(&h->errpages, argc, argv, &src, &msg);
-    else if ((r = lb_comp_kw(&h->comp, (ctx->px->cap & LB_CAP_DEF) != 0, argc, argv, ctx->file,
-                             ctx->line, &msg)) == 1)
-        r = LK_CFG_WARN; /* compression's warning, logged */
+    else if ((r = lb_comp_kw(&h->comp, (ctx->px->cap & LB_CAP_DEF) != 0, argc, argv, &msg)) == 1) {
+        lk_log(LK_LOG_WARNING, "%s:%u: %s", ctx->file, ctx->line, msg ? msg : "");
+        r = LK_CFG_WARN; /* compression's warning */
+    }
     if (r >= 0) {
         free(msg);
         return r;
@@ -693,6 +694,7 @@ static int resolve_proxy(struct lb_cfg *cfg, struct lb_proxy *px, char **err)
 {
     struct lb_http_px *h = px->http;
     struct lb_switch *r;
+    struct lb_resolve_at rules_at, stick_at;
     char who[300];
     int ret = 0;
 
@@ -751,11 +753,13 @@ static int resolve_proxy(struct lb_cfg *cfg, struct lb_proxy *px, char **err)
                           h->rules_file, h->rules_line, lb_proxy_kind(px), px->name);
         return -EINVAL;
     }
-    if (lb_rule_resolve(h->reqrules, cfg, px->stk, h->rules_file, h->rules_line, err) < 0 ||
-        lb_rule_resolve(h->rsprules, cfg, px->stk, h->rules_file, h->rules_line, err) < 0 ||
-        lb_rule_resolve(h->tcp_conn, cfg, px->stk, h->stick_file, h->stick_line, err) < 0 ||
-        lb_rule_resolve(h->tcp_content, cfg, px->stk, h->stick_file, h->stick_line, err) < 0 ||
-        lb_stick_resolve(h->sticks, cfg, px->stk, h->stick_file, h->stick_line, err) < 0)
+    rules_at = (struct lb_resolve_at){cfg, px->stk, h->rules_file, h->rules_line};
+    stick_at = (struct lb_resolve_at){cfg, px->stk, h->stick_file, h->stick_line};
+    if (lb_rule_resolve(h->reqrules, &rules_at, err) < 0 ||
+        lb_rule_resolve(h->rsprules, &rules_at, err) < 0 ||
+        lb_rule_resolve(h->tcp_conn, &stick_at, err) < 0 ||
+        lb_rule_resolve(h->tcp_content, &stick_at, err) < 0 ||
+        lb_stick_resolve(h->sticks, &stick_at, err) < 0)
         ret = -EINVAL;
     for (r = h->usesrv; r; r = r->next) {
         r->srv = lb_server_find(px, r->name);

@@ -65,6 +65,50 @@ static void strv_free(char **v, size_t n)
     free(v);
 }
 
+/* Free a proxy's stats settings and zero them. */
+static void stats_clear(struct lb_stats_cfg *st)
+{
+    strv_free(st->auth, st->nauth);
+    strv_free(st->scope, st->nscope);
+    lb_cond_free(st->admin);
+    free(st->uri);
+    free(st->realm);
+    free(st->desc);
+    free(st->node);
+    memset(st, 0, sizeof(*st));
+}
+
+static int dup_opt(char **dst, const char *src)
+{
+    *dst = src ? strdup(src) : NULL;
+    return src && !*dst ? -ENOMEM : 0;
+}
+
+/* HAProxy shares the defaults' stats settings with every proxy that has
+ * no stats line of its own ("stats admin" is refused in defaults, so
+ * there is no condition to copy). */
+static int stats_inherit(struct lb_stats_cfg *st, const struct lb_stats_cfg *def)
+{
+    size_t i;
+
+    st->enabled = def->enabled;
+    st->refresh_ms = def->refresh_ms;
+    st->hide_version = def->hide_version;
+    st->show_desc = def->show_desc;
+    st->show_node = def->show_node;
+    st->inherited = 1;
+    if (dup_opt(&st->uri, def->uri) || dup_opt(&st->realm, def->realm) ||
+        dup_opt(&st->desc, def->desc) || dup_opt(&st->node, def->node))
+        return -ENOMEM;
+    for (i = 0; i < def->nauth; i++)
+        if (strv_add(&st->auth, &st->nauth, def->auth[i]) < 0)
+            return -ENOMEM;
+    for (i = 0; i < def->nscope; i++)
+        if (strv_add(&st->scope, &st->nscope, def->scope[i]) < 0)
+            return -ENOMEM;
+    return 0;
+}
+
 /* What a proxy takes from its defaults section, HAProxy's rules: every
  * setting is copied, and every owned pointer is duplicated so that the
  * defaults and each proxy free their own. A default_backend or a log format
@@ -105,6 +149,8 @@ static int inherit(struct lb_proxy *px, const struct lb_proxy *def)
     if (def->uidhdr && (px->cap & LB_CAP_FE) && !(px->uidhdr = strdup(def->uidhdr)))
         return -ENOMEM;
     if (def->log_tag && !(px->log_tag = strdup(def->log_tag)))
+        return -ENOMEM;
+    if (stats_inherit(&px->stats, &def->stats) < 0)
         return -ENOMEM;
     px->logfmt_file = def->logfmt_file;
     px->logfmt_line = def->logfmt_line;
@@ -156,14 +202,11 @@ struct lb_proxy *lb_proxy_free(struct lb_proxy *px)
     free(px->uidfmt_text);
     free(px->uidhdr);
     free(px->log_tag);
-    strv_free(px->stats.auth, px->stats.nauth);
+    stats_clear(&px->stats);
     px->chk = lb_check_cfg_free(px->chk);
     lb_http_px_free(px->http);
     lb_stk_free(px->stk);
-    lb_cond_free(px->stats.admin);
     free(px->defsrv.cookie);
-    free(px->stats.uri);
-    free(px->stats.realm);
     free(px->algo_arg);
     free(px->default_backend_name);
     free(px->name);
@@ -981,45 +1024,84 @@ static int stats_admin(struct lb_cfgctx *ctx, int argc, char **argv, char **err)
     return 0;
 }
 
-/* "uri", "auth" and "enable" each turn the stats page on, as in HAProxy,
- * where any of them implies "stats enable". show-legends and show-node only
- * change the HTML page's decoration. */
+/* "stats show-desc [TEXT...]": the words joined by single spaces, as
+ * HAProxy joins them; without any, the global description is shown. */
+static int stats_desc(struct lb_cfgctx *ctx, int argc, char **argv, char **err)
+{
+    ctx->px->stats.show_desc = 1;
+    free(ctx->px->stats.desc);
+    ctx->px->stats.desc = NULL;
+    if (argc > 2 && !(ctx->px->stats.desc = lb_cfg_join(argc, argv, 2)))
+        return lb_cfg_fail(ctx, err, "out of memory");
+    return 0;
+}
+
+static int stats_str(struct lb_cfgctx *ctx, char **dst, const char *v, char **err)
+{
+    free(*dst);
+    *dst = strdup(v);
+    return *dst ? 0 : lb_cfg_fail(ctx, err, "out of memory");
+}
+
+/* The "stats" sub-keywords of one argument or none. */
+static int stats_simple(struct lb_cfgctx *ctx, int argc, char **argv, char **err)
+{
+    struct lb_stats_cfg *st = &ctx->px->stats;
+    const char *k = argv[1];
+
+    if (argc == 2 && strcmp(k, "enable") == 0)
+        return 0;
+    if (argc == 2 && strcmp(k, "hide-version") == 0) {
+        st->hide_version = 1;
+        return 0;
+    }
+    if (strcmp(k, "show-legends") == 0)
+        return 0;
+    if (argc <= 3 && strcmp(k, "show-node") == 0) {
+        st->show_node = 1;
+        return argc == 3 ? stats_str(ctx, &st->node, argv[2], err) : 0;
+    }
+    if (argc == 3 && strcmp(k, "uri") == 0) {
+        if (argv[2][0] != '/')
+            return lb_cfg_fail(ctx, err, "stats uri must start with '/', got '%s'", argv[2]);
+        return stats_str(ctx, &st->uri, argv[2], err);
+    }
+    if (argc == 3 && strcmp(k, "realm") == 0)
+        return stats_str(ctx, &st->realm, argv[2], err);
+    if (argc == 3 && strcmp(k, "auth") == 0)
+        return stats_auth(ctx, argv[2], err);
+    if (argc == 3 && strcmp(k, "refresh") == 0)
+        return lb_cfg_time(ctx, argv + 1, 1, &st->refresh_ms, err);
+    if (argc == 3 && strcmp(k, "scope") == 0)
+        return strv_add(&st->scope, &st->nscope, argv[2]) < 0
+                   ? lb_cfg_fail(ctx, err, "out of memory")
+                   : 0;
+    return lb_cfg_fail(ctx, err,
+                       "stats: expected 'enable', 'uri PATH', 'auth USER:PASS', 'refresh T', "
+                       "'realm R', 'hide-version', 'scope NAME', 'show-desc [TEXT]', "
+                       "'show-node [NAME]', 'show-legends' or 'admin if|unless COND', got '%s'",
+                       k);
+}
+
+/* As in HAProxy, every stats line enables the page, and the first one of
+ * a proxy drops what it had from defaults. */
 static int kw_stats(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
     struct lb_stats_cfg *st = &ctx->px->stats;
     const char *k = argv[1];
 
-    if (strcmp(k, "enable") == 0 && argc == 2) {
-        st->enabled = 1;
-    } else if (strcmp(k, "hide-version") == 0 && argc == 2) {
-        st->hide_version = 1;
-    } else if (strcmp(k, "show-legends") == 0 || strcmp(k, "show-node") == 0) {
-        return 0;
-    } else if (strcmp(k, "uri") == 0 && argc == 3) {
-        if (argv[2][0] != '/')
-            return lb_cfg_fail(ctx, err, "stats uri must start with '/', got '%s'", argv[2]);
-        free(st->uri);
-        st->uri = strdup(argv[2]);
-        st->enabled = 1;
-    } else if (strcmp(k, "realm") == 0 && argc == 3) {
-        free(st->realm);
-        st->realm = strdup(argv[2]);
-    } else if (strcmp(k, "auth") == 0 && argc == 3) {
-        st->enabled = 1;
-        return stats_auth(ctx, argv[2], err);
-    } else if (strcmp(k, "refresh") == 0 && argc == 3) {
-        return lb_cfg_time(ctx, argv + 1, 1, &st->refresh_ms, err);
-    } else if (strcmp(k, "admin") == 0 && argc >= 4 &&
-               (strcmp(argv[2], "if") == 0 || strcmp(argv[2], "unless") == 0)) {
+    if (!(ctx->px->cap & LB_CAP_DEF) && st->inherited)
+        stats_clear(st);
+    st->enabled = 1;
+    if (strcmp(k, "admin") == 0 && (ctx->px->cap & LB_CAP_DEF))
+        return lb_cfg_fail(ctx, err, "'stats admin' not allowed in 'defaults' section");
+    if (strcmp(k, "admin") == 0 && argc >= 4 &&
+        (strcmp(argv[2], "if") == 0 || strcmp(argv[2], "unless") == 0))
         return stats_admin(ctx, argc, argv, err);
-    } else {
-        return lb_cfg_fail(ctx, err,
-                           "stats: expected 'enable', 'uri PATH', 'auth USER:PASS', 'refresh T', "
-                           "'realm R', 'hide-version' or 'admin if|unless COND', got '%s'",
-                           k);
-    }
-    return 0;
+    if (strcmp(k, "show-desc") == 0)
+        return stats_desc(ctx, argc, argv, err);
+    return stats_simple(ctx, argc, argv, err);
 }
 
 static int kw_httpcheck(int argc, char **argv, void *vctx, char **err)

@@ -78,10 +78,9 @@ enum lb_pick_status lb_balancer_pick(struct lb_balancer *b,
                                      const struct lb_pick_ctx *ctx,
                                      struct lb_server **ret);
 
-/* HAProxy's weight scale: a consistent-hashing server owns weight * 16
- * points, at full_hash(id * 4096 + i). */
-#define LB_WEIGHT_SCALE 16u
-#define LB_EWGHT_RANGE  (256u * LB_WEIGHT_SCALE)
+/* A consistent-hashing server owns its effective weight (weight * 16 at
+ * full throttle, LB_WEIGHT_SCALE) in points, at full_hash(id * 4096 + i). */
+#define LB_EWGHT_RANGE (256u * LB_WEIGHT_SCALE)
 
 /* Bob Jenkins' full avalanche hash of a 32-bit value ("avalanche"):
  * returns the mixed value; pure. */

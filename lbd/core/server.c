@@ -108,6 +108,98 @@ static const char *transition_words(enum lb_srv_state st)
     }
 }
 
+/* slowstart, as HAProxy 2.6: a server coming back from DOWN or MAINT (a
+ * check, the agent, an operator's "ready", a name that resolves again)
+ * starts warming up; one that leaves goes cold. Never at start: servers
+ * that are up when lbd starts take their full weight at once. */
+static void warm_up(struct lb_server *s, enum lb_srv_state old, enum lb_srv_state st)
+{
+    int was_out = old == LB_SRV_DOWN || old == LB_SRV_MAINT;
+
+    if (st == LB_SRV_DOWN || st == LB_SRV_MAINT)
+        atomic_store(&s->warm_since_ms, 0);
+    else if (was_out && s->slowstart_ms)
+        atomic_store(&s->warm_since_ms, s->last_change_ms ? s->last_change_ms : 1);
+}
+
+/* HAProxy keeps the slowstart in whole seconds (rounded up) and counts
+ * the time since the change in whole seconds of its clock. */
+static int warm_secs(uint64_t slowstart_ms, uint64_t since_ms, uint64_t now_ms, uint64_t *ret_ss)
+{
+    uint64_t ss = (slowstart_ms + 999) / 1000;
+
+    if (!since_ms || !ss || now_ms < since_ms || now_ms / 1000 - since_ms / 1000 >= ss)
+        return -1;
+    *ret_ss = ss;
+    return (int)(now_ms / 1000 - since_ms / 1000);
+}
+
+unsigned lb_slowstart_w16(uint64_t slowstart_ms, uint64_t since_ms, uint64_t now_ms)
+{
+    uint64_t ss = 0;
+    int e = warm_secs(slowstart_ms, since_ms, now_ms, &ss);
+
+    return e < 0 ? LB_WEIGHT_SCALE : (unsigned)((LB_WEIGHT_SCALE * (uint64_t)e + ss) / ss);
+}
+
+unsigned lb_slowstart_maxconn(unsigned max,
+                              uint64_t slowstart_ms,
+                              uint64_t since_ms,
+                              uint64_t now_ms)
+{
+    uint64_t ss = 0, m;
+    int e = warm_secs(slowstart_ms, since_ms, now_ms, &ss);
+
+    if (e < 0 || !max)
+        return max;
+    m = (uint64_t)max * (100 * (uint64_t)e / ss) / 100;
+    return m ? (unsigned)m : 1;
+}
+
+/* HAProxy's dynamic algorithms (roundrobin, leastconn, random, consistent
+ * hashing) follow a changing weight; the static ones (first, map-based
+ * hashing) give a warming server its full weight at once. */
+static int algo_dynamic(const struct lb_proxy *be)
+{
+    switch (be->algo) {
+    case LB_ALGO_FIRST:
+        return 0;
+    case LB_ALGO_SOURCE:
+    case LB_ALGO_URI:
+    case LB_ALGO_HDR:
+        return be->lbprm.hash_type == LB_HASH_CONSISTENT;
+    default:
+        return 1;
+    }
+}
+
+unsigned lb_server_eweight_at(const struct lb_server *s, uint64_t now_ms)
+{
+    unsigned w = atomic_load_explicit(&s->cur_weight, memory_order_relaxed);
+    uint64_t since = atomic_load_explicit(&s->warm_since_ms, memory_order_relaxed);
+
+    if (!since || !algo_dynamic(s->be))
+        return w * LB_WEIGHT_SCALE;
+    return w * lb_slowstart_w16(s->slowstart_ms, since, now_ms);
+}
+
+unsigned lb_server_eweight(const struct lb_server *s)
+{
+    if (!atomic_load_explicit(&s->warm_since_ms, memory_order_relaxed))
+        return atomic_load_explicit(&s->cur_weight, memory_order_relaxed) * LB_WEIGHT_SCALE;
+    return lb_server_eweight_at(s, lk_mono_ms());
+}
+
+unsigned lb_server_maxconn_now(const struct lb_server *s)
+{
+    unsigned max = atomic_load_explicit(&s->maxconn, memory_order_relaxed);
+    uint64_t since = atomic_load_explicit(&s->warm_since_ms, memory_order_relaxed);
+
+    if (!since || !max)
+        return max;
+    return lb_slowstart_maxconn(max, s->slowstart_ms, since, lk_mono_ms());
+}
+
 /* An operator's UP or DOWN resets the health counter to the matching end
  * (rise+fall-1 or 0), as HAProxy's "set server state": otherwise the next
  * check result would be counted from the old position and a server forced UP
@@ -126,6 +218,7 @@ int lb_server_transition(struct lb_server *s,
         s->check_health = s->rise + s->fall - 1;
     else if (cause == LB_CAUSE_OPERATOR && st == LB_SRV_DOWN)
         s->check_health = 0;
+    warm_up(s, (enum lb_srv_state)old, st);
     lk_log(LK_LOG_NOTICE, "Server %s/%s %s, reason: %s", s->be->name, s->name, transition_words(st),
            why);
     if (o && o->changed)
@@ -145,9 +238,10 @@ void lb_server_set_weight(struct lb_server *s, unsigned w)
 int lb_server_take(struct lb_server *s)
 {
     unsigned cur = atomic_load_explicit(&s->cur_conns, memory_order_relaxed), max;
+    unsigned limit = lb_server_maxconn_now(s);
 
     do {
-        if (s->maxconn && cur >= s->maxconn)
+        if (limit && cur >= limit)
             return -EBUSY;
     } while (!atomic_compare_exchange_weak(&s->cur_conns, &cur, cur + 1));
     atomic_fetch_add_explicit(&s->cum_conns, 1, memory_order_relaxed);
@@ -506,11 +600,18 @@ static int skw_init_addr(int argc, char **argv, void *v, char **err)
     return each_word(sc, argv[1], init_addr_method, err);
 }
 
+/* slowstart TIME: 0 (none) allowed, as in HAProxy */
+static int skw_slowstart(int argc, char **argv, void *v, char **err)
+{
+    struct srvctx *sc = v;
+
+    return lb_cfg_time(sc->ctx, argv, 1, &sc->s->slowstart_ms, err) ? LK_CFG_FATAL : 0;
+}
+
 /* HAProxy keywords lbd does not implement yet: refused by name with what
- * would differ, never accepted and ignored */
-/* Each of these changes traffic in a way a user relies on (gradual ramp-up,
- * dynamic maxconn), so accepting and ignoring them would make lbd behave
- * differently from the HAProxy config it was given. */
+ * would differ, never accepted and ignored. minconn changes traffic in a
+ * way a user relies on (dynamic maxconn), so accepting and ignoring it would
+ * make lbd behave differently from the HAProxy config it was given. */
 static int skw_not_yet(int argc, char **argv, void *vctx, char **err)
 {
     struct srvctx *sc = vctx;
@@ -519,17 +620,14 @@ static int skw_not_yet(int argc, char **argv, void *vctx, char **err)
     return lb_cfg_fail(sc->ctx, err,
                        "'%s' is not implemented by lbd yet (%s); remove it (docs/lbd.md, "
                        "keyword coverage)",
-                       argv[0],
-                       strcmp(argv[0], "slowstart") == 0
-                           ? "the server would take its full weight at once"
-                           : "the server would keep its maxconn at every backend load");
+                       argv[0], "the server would keep its maxconn at every backend load");
 }
 
 /* Order does not matter for lookup (lk_cfgkw_find scans by name); the min/max
  * argument counts are checked by parse_kws before the handler runs, so
  * handlers may index argv[1] without checking argc. */
 static const struct lk_cfgkw server_kws[] = {
-    {"slowstart", skw_not_yet, 1, 1, 0},
+    {"slowstart", skw_slowstart, 1, 1, 0},
     {"minconn", skw_not_yet, 1, 1, 0},
     {"agent-check", skw_agent, 0, 0, 0},
     {"no-agent-check", skw_agent, 0, 0, 0},

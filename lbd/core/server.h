@@ -111,10 +111,34 @@ static inline int lb_server_usable(const struct lb_server *s)
            atomic_load_explicit(&s->cur_weight, memory_order_relaxed) > 0;
 }
 
-/* True if the server is at its maxconn. */
+/* slowstart, HAProxy 2.6's arithmetic (pure; times in monotonic ms): a
+ * server UP since SINCE_MS with a slowstart of SLOWSTART_MS has, at NOW_MS,
+ * this many sixteenths of its weight (1 at first, LB_WEIGHT_SCALE once the
+ * period is over), and this share of its connection limit MAX (at least 1;
+ * MAX itself once over, or when MAX is 0: no limit). */
+unsigned lb_slowstart_w16(uint64_t slowstart_ms, uint64_t since_ms, uint64_t now_ms);
+unsigned lb_slowstart_maxconn(unsigned max,
+                              uint64_t slowstart_ms,
+                              uint64_t since_ms,
+                              uint64_t now_ms);
+
+/* The effective weight the balancers use: the weight in effect times
+ * LB_WEIGHT_SCALE, ramped by slowstart when the backend's algorithm is a
+ * dynamic one (roundrobin, leastconn, random, consistent hashing), as
+ * HAProxy's eweight. The _at form takes the time. Thread-safe. */
+unsigned lb_server_eweight(const struct lb_server *s);
+unsigned lb_server_eweight_at(const struct lb_server *s, uint64_t now_ms);
+
+/* The connection limit in effect: maxconn, ramped by slowstart; 0: no
+ * limit. Thread-safe. */
+unsigned lb_server_maxconn_now(const struct lb_server *s);
+
+/* True if the server is at its connection limit. */
 static inline int lb_server_full(const struct lb_server *s)
 {
-    return s->maxconn && atomic_load_explicit(&s->cur_conns, memory_order_relaxed) >= s->maxconn;
+    unsigned max = lb_server_maxconn_now(s);
+
+    return max && atomic_load_explicit(&s->cur_conns, memory_order_relaxed) >= max;
 }
 
 /* send-proxy[-v2]: write s's PROXY header for a client connection from

@@ -83,7 +83,7 @@ static int cmd_show_info(struct lk_cmdconn *c, struct lb_daemon *d, int argc, ch
  * HAProxy. */
 static int cmd_show_stat(struct lk_cmdconn *c, struct lb_daemon *d, int argc, char **argv)
 {
-    struct lb_stat_filter f = {-1, LB_STAT_TYPE_ALL, -1, NULL};
+    struct lb_stat_filter f = {-1, LB_STAT_TYPE_ALL, -1, NULL, NULL};
     struct lk_sb sb = LK_SB_INIT;
     int json = has_word(argc, argv, "json");
     int nargs = argc - 2 - json;

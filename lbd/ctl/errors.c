@@ -70,15 +70,12 @@ struct lb_errors *lb_errors_free(struct lb_errors *e)
  * rare, and a lock keeps a capture from being read half-written. Only the
  * latest error per proxy and direction is kept; earlier ones are overwritten,
  * as in HAProxy. */
-void lb_errors_capture(struct lb_errors *e,
-                       const struct lb_proxy *px,
-                       enum lb_err_dir dir,
-                       const struct lb_server *srv,
-                       const struct lk_addr *client,
-                       const void *buf,
-                       size_t len,
-                       size_t err_off)
+void lb_errors_capture(struct lb_errors *e, const struct lb_err_event *ev)
 {
+    const struct lb_proxy *px = ev->px;
+    const struct lb_server *srv = ev->srv;
+    enum lb_err_dir dir = ev->dir;
+    size_t len = ev->len;
     struct capture *c;
 
     if (!e || !px || px->uuid >= e->nslots || dir >= LB_ERR_DIR_MAX)
@@ -89,14 +86,14 @@ void lb_errors_capture(struct lb_errors *e,
     c = &e->slots[px->uuid].c[dir];
     c->when_us = lk_wall_us();
     c->event = e->slots[px->uuid].events++;
-    if (client)
-        c->client = *client;
+    if (ev->client)
+        c->client = *ev->client;
     /* HAProxy's date format in "show errors", local time with milliseconds. */
     snprintf(c->server, sizeof(c->server), "%s", srv ? srv->name : "<NONE>");
     c->srv_id = srv ? (int)srv->puid : -1;
-    memcpy(c->data, buf, len);
+    memcpy(c->data, ev->buf, len);
     c->len = len;
-    c->err_off = err_off;
+    c->err_off = ev->err_off;
     c->used = 1;
     e->total++;
     pthread_mutex_unlock(&e->lock);

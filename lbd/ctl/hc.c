@@ -395,6 +395,12 @@ static void apply(struct lb_hc *h, const struct feed_status *st)
         apply_agent(h, hs, by_server(h, hs->s, 0), st);
         return;
     }
+    /* "not checked yet" is no verdict: a checkd that restarted (every
+     * target new to it, UP by the default init-state) must not undo the
+     * state lbd holds until it has checked; a server without a verdict yet
+     * (lbd just started) takes the initial state */
+    if (st->result == FEED_RES_INI && hs->known)
+        return;
     prev_health = hs->s->check_health;
     first = !hs->s->check_status[0];
     copy_check(hs->s, st);

@@ -324,12 +324,18 @@ static void fill_frontend(struct row *r, struct lb_daemon *d, const struct lb_pr
     put_modules(r, 1);
 }
 
-/* Backend aggregates: weight and counts of the servers in use. */
-/* The backend's weight is that of its active servers, or of its backups when
- * none is active, because that is what it serves with. */
-static void backend_weights(const struct lb_proxy *be, unsigned *w, unsigned *act, unsigned *bck)
+/* Backend aggregates of the servers in use: HAProxy's weight (effective
+ * weights, a slowstart's ramp included, in whole units rounded up) and
+ * uweight (weights in effect), and their counts. The backend's weights are
+ * those of its active servers, or of its backups when none is active,
+ * because that is what it serves with. */
+static void backend_weights(const struct lb_proxy *be,
+                            unsigned *w,
+                            unsigned *uw,
+                            unsigned *act,
+                            unsigned *bck)
 {
-    unsigned i, wa = 0, wb = 0;
+    unsigned i, wa = 0, wb = 0, ea = 0, eb = 0;
 
     *act = *bck = 0;
     for (i = 0; i < be->nservers; i++) {
@@ -340,12 +346,15 @@ static void backend_weights(const struct lb_proxy *be, unsigned *w, unsigned *ac
         if (s->flags & LB_SRV_F_BACKUP) {
             ++*bck;
             wb += LD(s->cur_weight);
+            eb += lb_server_eweight(s);
         } else {
             ++*act;
             wa += LD(s->cur_weight);
+            ea += lb_server_eweight(s);
         }
     }
-    *w = *act ? wa : wb;
+    *uw = *act ? wa : wb;
+    *w = ((*act ? ea : eb) + LB_WEIGHT_SCALE - 1) / LB_WEIGHT_SCALE;
 }
 
 /* The backend's server connections opened and reused: its servers' sums. */
@@ -362,14 +371,27 @@ static void backend_pool(struct row *r, const struct lb_proxy *px)
     put_u64(r, F_REUSE, reuse);
 }
 
+/* A server's weight as HAProxy shows it: the effective weight in whole
+ * units rounded up, and, while slowstart ramps it up (and the server is
+ * not draining), the throttle: the percentage of its weight it has. */
+static void fill_weight(struct row *r, const struct lb_server *s, uint64_t now)
+{
+    unsigned uw = LD(s->cur_weight), ew = lb_server_eweight_at(s, now);
+    uint64_t since = LD(s->warm_since_ms);
+
+    put_u64(r, F_WEIGHT, (ew + LB_WEIGHT_SCALE - 1) / LB_WEIGHT_SCALE);
+    if (uw && since && lb_slowstart_w16(s->slowstart_ms, since, now) < LB_WEIGHT_SCALE)
+        put_u64(r, F_THROTTLE, (100u * ew + LB_WEIGHT_SCALE - 1) / (LB_WEIGHT_SCALE * uw));
+}
+
 static void fill_backend(struct row *r,
                          struct lb_daemon *d,
                          const struct lb_proxy *px,
                          uint64_t now)
 {
-    unsigned w, act, bck;
+    unsigned w, uw, act, bck;
 
-    backend_weights(px, &w, &act, &bck);
+    backend_weights(px, &w, &uw, &act, &bck);
     fill_common(r, px, "BACKEND", 1);
     put_u64(r, F_QCUR, LD(px->queued));
     put_u64(r, F_QMAX, LD(px->max_queued));
@@ -400,7 +422,7 @@ static void fill_backend(struct row *r,
     }
     PUT_ABORTS(r, px, now);
     put_str(r, F_ALGO, lb_algo_name(px->algo));
-    put_u64(r, F_UWEIGHT, w);
+    put_u64(r, F_UWEIGHT, uw);
     put_modules(r, 1);
 }
 
@@ -459,7 +481,7 @@ static void fill_server(struct row *r, const struct lb_server *s, uint64_t now)
     put_u64(r, F_DRESP, 0);
     put_srv_err(r, LD(s->failed_conns), LD(s->failed_resp), LD(s->retries), LD(s->redispatches));
     put_str(r, F_STATUS, lb_stats_srv_status(s, buf, sizeof(buf)));
-    put_u64(r, F_WEIGHT, LD(s->cur_weight));
+    fill_weight(r, s, now);
     put_u64(r, F_ACT, (s->flags & LB_SRV_F_BACKUP) ? 0 : 1);
     put_u64(r, F_BCK, (s->flags & LB_SRV_F_BACKUP) ? 1 : 0);
     put_u64(r, F_CHKDOWN, s->chkdown);
@@ -569,9 +591,24 @@ static void json_row(struct lk_sb *sb, const struct row *r, int first)
     json_decref(arr);
 }
 
+int lb_stats_in_scope(const struct lb_proxy *page, const struct lb_proxy *px)
+{
+    size_t i;
+
+    if (!page->stats.nscope)
+        return 1;
+    for (i = 0; i < page->stats.nscope; i++)
+        if (strcmp(page->stats.scope[i], px->name) == 0 ||
+            (strcmp(page->stats.scope[i], ".") == 0 && page == px))
+            return 1;
+    return 0;
+}
+
 static int want_px(const struct lb_stat_filter *f, const struct lb_proxy *px)
 {
     if (f->iid >= 0 && (unsigned)f->iid != px->uuid)
+        return 0;
+    if (f->scope && !lb_stats_in_scope(f->scope, px))
         return 0;
     return !f->proxy || strcmp(f->proxy, px->name) == 0;
 }

@@ -139,14 +139,14 @@ static const char *header_value(const struct http1_msg *m,
 /* Called after every read with everything received so far: 0 asks for more
  * bytes, 1 means out holds a complete answer. The parser is the same fuzzed
  * proto/http1 parser the workers use, fed incrementally through m. */
-int lb_stats_http_serve(struct lb_daemon *d,
-                        struct lb_proxy *px,
-                        const struct lk_addr *client,
+int lb_stats_http_serve(const struct lb_stats_peer *peer,
                         struct http1_msg *m,
                         const char *buf,
                         size_t len,
                         struct lk_sb *out)
 {
+    const struct lk_addr *client = peer->client;
+    struct lb_proxy *px = peer->px;
     char method[16], uri[2048], auth[512];
     struct lb_stats_req rq = {0};
     struct lb_smp_ctx smp = {0};
@@ -202,7 +202,7 @@ int lb_stats_http_serve(struct lb_daemon *d,
                         "</h1>\nNo server is available to handle this request.\n"
                         "</body></html>\n");
     else
-        lb_stats_page_respond(d, px, &rq, out);
+        lb_stats_page_respond(peer->d, px, &rq, out);
     return 1;
 }
 
@@ -250,7 +250,8 @@ static void read_cb(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
         return;
     }
     c->len += (size_t)n;
-    if (lb_stats_http_serve(c->d, c->px, &c->client, &c->msg, c->in, c->len, &c->out))
+    if (lb_stats_http_serve(&(struct lb_stats_peer){c->d, c->px, &c->client}, &c->msg, c->in,
+                            c->len, &c->out))
         reply(c);
 }
 

@@ -264,6 +264,29 @@ static void html_admin_form(struct lk_sb *sb)
                    "</select><input type=submit value=Apply></form>\n");
 }
 
+/* HAProxy's report title: "on NODE" with stats show-node (its name, else
+ * the global node, else the host name), ": TEXT" with stats show-desc
+ * (its text, else the global description). */
+static void html_report_title(struct lk_sb *sb, struct lb_daemon *d, const struct lb_proxy *st)
+{
+    char host[256] = "";
+    const char *node = st->stats.node ? st->stats.node : d->cfg->global.node;
+    const char *desc = st->stats.desc ? st->stats.desc : d->cfg->global.description;
+
+    if (st->stats.show_node && !node && gethostname(host, sizeof(host) - 1) == 0)
+        node = host;
+    lk_sb_printf(sb, "<h2>Statistics Report for pid %d", (int)getpid());
+    if (st->stats.show_node) {
+        lk_sb_puts(sb, " on ");
+        html_esc(sb, node ? node : "");
+    }
+    if (st->stats.show_desc) {
+        lk_sb_puts(sb, ": ");
+        html_esc(sb, desc ? desc : "");
+    }
+    lk_sb_puts(sb, "</h2>\n");
+}
+
 /* The refresh meta tag is dropped with ";norefresh" (HAProxy's option) so an
  * operator filling the admin form is not interrupted. Every link keeps the
  * configured stats uri, so the page works under any prefix. */
@@ -285,11 +308,12 @@ static void html_page(struct lk_sb *sb,
     lk_sb_printf(sb, "<style>%s</style></head><body><h1>lbd%s%s</h1>\n", css,
                  st->stats.hide_version ? "" : " version ",
                  st->stats.hide_version ? "" : LBKIT_VERSION);
+    html_report_title(sb, d, st);
     lk_sb_printf(sb,
-                 "<h2>Statistics Report for pid %d</h2>\n<p>pid = %d (process #1, nbthread "
+                 "<p>pid = %d (process #1, nbthread "
                  "= %u)<br>uptime = %llud %lluh%02llum%02llus<br>maxconn = %u; current "
                  "conns = %u</p>\n",
-                 (int)getpid(), (int)getpid(), d->nworkers, (unsigned long long)up / 86400,
+                 (int)getpid(), d->nworkers, (unsigned long long)up / 86400,
                  (unsigned long long)up / 3600 % 24, (unsigned long long)up / 60 % 60,
                  (unsigned long long)up % 60, d->cfg->global.maxconn, LD(d->actconn));
     lk_sb_printf(sb,
@@ -300,6 +324,8 @@ static void html_page(struct lk_sb *sb,
     for (px = d->cfg->proxies; px; px = px->next) {
         int form = admin && (px->cap & LB_CAP_BE) && px->nservers;
 
+        if (!lb_stats_in_scope(st, px))
+            continue;
         if (form)
             html_form_open(sb, px, st->stats.uri);
         html_proxy(sb, d, px, hide_down, form, now);
@@ -705,7 +731,7 @@ int lb_stats_page_respond(struct lb_daemon *d,
                           struct lk_sb *out)
 {
     struct lk_sb body = LK_SB_INIT;
-    struct lb_stat_filter f = {-1, LB_STAT_TYPE_ALL, -1, NULL};
+    struct lb_stat_filter f = {-1, LB_STAT_TYPE_ALL, -1, NULL, NULL};
     char realm[160];
     const char *opts = rq->uri + path_len(rq->uri);
     int admin;
@@ -737,6 +763,7 @@ int lb_stats_page_respond(struct lb_daemon *d,
         lk_sb_puts(&body, "<html><body><h1>405 Method Not Allowed</h1></body></html>\n");
         return respond(out, 405, "Method Not Allowed", "text/html", &body, NULL);
     }
+    f.scope = px;
     if (strstr(opts, ";csv")) {
         lb_stats_csv(&body, d, &f, 1);
         return respond(out, 200, "OK", "text/plain", &body, NULL);

@@ -68,13 +68,7 @@ static int add_types(struct lb_comp_cfg *c, int argc, char **argv, char **err)
     return 0;
 }
 
-int lb_comp_kw(struct lb_comp_cfg **cfg,
-               int defaults,
-               int argc,
-               char **argv,
-               const char *file,
-               unsigned line,
-               char **err)
+int lb_comp_kw(struct lb_comp_cfg **cfg, int defaults, int argc, char **argv, char **err)
 {
     struct lb_comp_cfg *c = *cfg;
 
@@ -88,8 +82,7 @@ int lb_comp_kw(struct lb_comp_cfg **cfg,
     if (strcmp(argv[1], "type") == 0)
         return add_types(c, argc, argv, err);
     if (defaults) { /* HAProxy's warning: offload is per proxy */
-        lk_log(LK_LOG_WARNING, "%s:%u: 'compression' : 'offload' ignored in 'defaults' section.",
-               file, line);
+        lk_cfg_err(err, "'compression' : 'offload' ignored in 'defaults' section.");
         return 1;
     }
     c->offload = 1;
@@ -267,25 +260,6 @@ int lb_comp_pick(const struct lb_comp_cfg *c,
 
 /* ---- response ---- */
 
-/* Is `word` one of the comma-separated elements of v? */
-static int has_word(const uint8_t *v, size_t n, const char *word)
-{
-    size_t wl = strlen(word), i = 0, s, e;
-
-    while (i < n) {
-        while (i < n && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
-            i++;
-        s = i;
-        while (i < n && v[i] != ',')
-            i++;
-        for (e = i; e > s && (v[e - 1] == ' ' || v[e - 1] == '\t'); e--)
-            ;
-        if (e - s == wl && strncasecmp((const char *)v + s, word, wl) == 0)
-            return 1;
-    }
-    return 0;
-}
-
 static int etag_valid(const uint8_t *v, size_t n)
 {
     if (n >= 2 && v[0] == 'W' && v[1] == '/') {
@@ -335,7 +309,7 @@ int lb_comp_response_ok(const struct lb_comp_cfg *types,
          * an already encoded body is left as it is; several ETags or a malformed one
          * could not be made weak consistently. */
         if (name_is(buf, h, "cache-control") &&
-            has_word(buf + h->val_off, h->val_len, "no-transform"))
+            http1_list_has(buf + h->val_off, h->val_len, "no-transform", 12))
             return 0;
         if (name_is(buf, h, "etag") && (++etags > 1 || !etag_valid(buf + h->val_off, h->val_len)))
             return 0;

@@ -1451,23 +1451,18 @@ static int resolve_errsec(struct lb_rule *r,
     return 0;
 }
 
-int lb_rule_resolve(struct lb_rule *list,
-                    const struct lb_cfg *cfg,
-                    struct lb_stktable *deftable,
-                    const char *file,
-                    unsigned line,
-                    char **err)
+int lb_rule_resolve(struct lb_rule *list, const struct lb_resolve_at *at, char **err)
 {
     int ret = 0;
 
     for (; list; list = list->next) {
-        if (list->errsec && resolve_errsec(list, cfg, file, line, err) < 0)
+        if (list->errsec && resolve_errsec(list, at->cfg, at->file, at->line, err) < 0)
             ret = -EINVAL;
         if (list->act != A_TRACK)
             continue;
-        list->table = list->table_name ? table_named(cfg, list->table_name) : deftable;
+        list->table = list->table_name ? table_named(at->cfg, list->table_name) : at->deftable;
         if (!list->table) {
-            lb_cfg_err_append(err, "%s:%u: track-sc%u: %s", file, line, list->ctr,
+            lb_cfg_err_append(err, "%s:%u: track-sc%u: %s", at->file, at->line, list->ctr,
                               list->table_name ? "no stick-table in the proxy named by 'table'"
                                                : "this proxy has no stick-table (add one, or "
                                                  "'table NAME')");
@@ -1547,24 +1542,19 @@ int lb_stick_parse(struct lb_stick **list,
     return 0;
 }
 
-int lb_stick_resolve(struct lb_stick *list,
-                     const struct lb_cfg *cfg,
-                     struct lb_stktable *deftable,
-                     const char *file,
-                     unsigned line,
-                     char **err)
+int lb_stick_resolve(struct lb_stick *list, const struct lb_resolve_at *at, char **err)
 {
     int ret = 0;
 
     for (; list; list = list->next) {
-        list->table = list->table_name ? table_named(cfg, list->table_name) : deftable;
+        list->table = list->table_name ? table_named(at->cfg, list->table_name) : at->deftable;
         if (list->table && !(list->table->store & (1u << LB_STK_SERVER_ID)))
             list->table->store |= 1u << LB_STK_SERVER_ID; /* implied, as in HAProxy */
         if (!list->table) {
             lb_cfg_err_append(err,
                               "%s:%u: stick: no stick-table to use (add one to the "
                               "backend, or 'table NAME')",
-                              file, line);
+                              at->file, at->line);
             ret = -EINVAL;
         }
     }

@@ -109,26 +109,32 @@ enum lb_rule_verdict {
     LB_RULE_WAIT,         /* tcp-request content: a condition needs more payload */
 };
 
-/* After the whole file: each track-sc rule's table (its "table NAME", or
- * `deftable`, the proxy's own) and each "errorfiles NAME" page; both are
- * borrowed from cfg, which must outlive the list. Errors appended to *err
- * as "FILE:LINE: ..." (file/line: where the list starts); every bad rule
- * is reported. Returns 0 or -EINVAL. */
+/* What names in a proxy's rule lists are resolved against, after the
+ * whole file: the config, `deftable` (the proxy's own stick-table, may be
+ * NULL) and file/line, where the list starts, for "FILE:LINE: ..." errors.
+ * Borrowed for the call. */
 struct lb_cfg;
 struct lb_stktable;
-int lb_rule_resolve(struct lb_rule *list,
-                    const struct lb_cfg *cfg,
-                    struct lb_stktable *deftable,
-                    const char *file,
-                    unsigned line,
-                    char **err);
+struct lb_resolve_at {
+    const struct lb_cfg *cfg;
+    struct lb_stktable *deftable;
+    const char *file;
+    unsigned line;
+};
+
+/* After the whole file: each track-sc rule's table (its "table NAME", or
+ * at->deftable, the proxy's own) and each "errorfiles NAME" page; both are
+ * borrowed from at->cfg, which must outlive the list. Errors appended to
+ * *err as "FILE:LINE: ..." (at->file/line: where the list starts); every bad
+ * rule is reported. Returns 0 or -EINVAL. */
+int lb_rule_resolve(struct lb_rule *list, const struct lb_resolve_at *at, char **err);
 
 /* "stick on|match|store-request EXPR [table NAME] [if|unless COND]": a
  * backend's persistence rules. lb_stick_parse() appends one (argv[0] is
  * "stick"; copied where kept; acls borrowed) to *list, which owns it, and
  * returns 0 or a negative errno with *err. lb_stick_list_free() frees a
  * whole list (NULL-safe, returns NULL). lb_stick_resolve() runs after the
- * whole file: each rule's table ("table NAME", else `deftable`), made to
+ * whole file: each rule's table ("table NAME", else at->deftable), made to
  * store the server id; errors appended to *err as "FILE:LINE: ...";
  * returns 0 or -EINVAL. */
 struct lb_stick;
@@ -139,12 +145,7 @@ int lb_stick_parse(struct lb_stick **list,
                    char **argv,
                    char **err);
 struct lb_stick *lb_stick_list_free(struct lb_stick *list);
-int lb_stick_resolve(struct lb_stick *list,
-                     const struct lb_cfg *cfg,
-                     struct lb_stktable *deftable,
-                     const char *file,
-                     unsigned line,
-                     char **err);
+int lb_stick_resolve(struct lb_stick *list, const struct lb_resolve_at *at, char **err);
 
 /* The server id (puid) stored for this exchange by a matching rule, or 0.
  * Only reads the tables (no entry is created). c is used for the samples

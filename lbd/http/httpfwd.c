@@ -645,32 +645,41 @@ static int splice_body(const struct hsess *s)
            s->rsent == s->rlen && s->rsp_left >= SPLICE_MIN && !s->w->cfg->global.nosplice && !s->z;
 }
 
-static void read_splice(struct hsess *s)
+/* Either direction's splice read: up to `want` bytes from fd into the pipe
+ * pfd, taken from the worker's pool on first use (pfd[0] stays -1 when the
+ * pool has none: the caller reads into a buffer instead). Returns the bytes
+ * moved, 0 when none moved (*eof set at EOF or error). */
+static uint32_t splice_in(struct hsess *s, int fd, int pfd[2], uint64_t want, uint8_t *eof)
 {
-    uint64_t want = s->rsp_left - s->inpipe;
     ssize_t n;
 
-    if (s->pfd[0] < 0 && lb_worker_pipe_get(s->w, s->pfd) < 0) {
+    if (pfd[0] < 0 && lb_worker_pipe_get(s->w, pfd) < 0) {
         /* No pipe left: the body is copied through the buffer instead, which is
          * slower but correct. */
-        s->pfd[0] = s->pfd[1] = -1;
-        return;
+        pfd[0] = pfd[1] = -1;
+        return 0;
     }
     if (want == 0)
-        return;
-    /* Never more than the body's remaining length: the bytes after it belong
-     * to the next response and must be parsed, not spliced. */
-    n = splice(s->sc->fd, NULL, s->pfd[1], NULL, (size_t)LK_MIN(want, SPLICE_LEN),
+        return 0;
+    /* Never more than the body's remaining length (the caller's `want`): the
+     * bytes after it belong to the next message and must be parsed, not
+     * spliced. */
+    n = splice(fd, NULL, pfd[1], NULL, (size_t)LK_MIN(want, SPLICE_LEN),
                SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
     if (n < 0 && (errno == EAGAIN || errno == EINTR))
-        return;
+        return 0;
     s->progress++;
     if (n <= 0) {
-        s->s_eof = 1;
-        return;
+        *eof = 1;
+        return 0;
     }
-    s->inpipe += (uint32_t)n;
     s->last = now_ms(s);
+    return (uint32_t)n;
+}
+
+static void read_splice(struct hsess *s)
+{
+    s->inpipe += splice_in(s, s->sc->fd, s->pfd, s->rsp_left - s->inpipe, &s->s_eof);
 }
 
 static void one_pipe_release(struct lb_worker *w, int pfd[2], uint32_t *inpipe)
@@ -704,29 +713,10 @@ static int splice_req_body(const struct hsess *s)
 
 static void read_splice_req(struct hsess *s)
 {
-    uint64_t want = s->req_left - s->cinpipe;
-    ssize_t n;
+    uint32_t n = splice_in(s, s->cfd, s->cpfd, s->req_left - s->cinpipe, &s->c_eof);
 
-    if (s->cpfd[0] < 0 && lb_worker_pipe_get(s->w, s->cpfd) < 0) {
-        s->cpfd[0] = s->cpfd[1] = -1;
-        return;
-    }
-    if (want == 0)
-        return;
-    /* Bounded by the body as above: a pipelined next request stays in the
-     * socket for the parser. */
-    n = splice(s->cfd, NULL, s->cpfd[1], NULL, (size_t)LK_MIN(want, SPLICE_LEN),
-               SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-    if (n < 0 && (errno == EAGAIN || errno == EINTR))
-        return;
-    s->progress++;
-    if (n <= 0) {
-        s->c_eof = 1;
-        return;
-    }
-    s->cinpipe += (uint32_t)n;
-    s->bytes_in += (uint64_t)n;
-    s->last = now_ms(s);
+    s->cinpipe += n;
+    s->bytes_in += n;
 }
 
 static void read_server(struct hsess *s)
@@ -1411,8 +1401,12 @@ static void wait_req_step(struct hsess *s)
             return;
         }
         if (r < 0) {
-            lb_errors_capture(s->w->d->errors, s->fe, LB_ERR_REQ, NULL, &s->cli, s->cbuf + s->coff,
-                              s->clen - s->coff, s->req.err_off);
+            lb_errors_capture(s->w->d->errors, &(struct lb_err_event){.px = s->fe,
+                                                                      .dir = LB_ERR_REQ,
+                                                                      .client = &s->cli,
+                                                                      .buf = s->cbuf + s->coff,
+                                                                      .len = s->clen - s->coff,
+                                                                      .err_off = s->req.err_off});
             note_reqline(s);
             s->in_txn = 1;
             /* The parser chose the status (400, 414, 431, 501...); the bytes are kept
@@ -1720,6 +1714,22 @@ static void conn_failed(struct hsess *s, int err)
 
 /* ---- request body ---- */
 
+/* A chunked body in either direction: move *fwd (the bytes of body[0,
+ * avail) known to be framing-complete, ready to go) over the chunks
+ * received since. Returns -1 if the chunked framing is invalid. */
+static int chunks_ready(struct http1_chunk *ch, const char *body, uint32_t avail, uint32_t *fwd)
+{
+    int r;
+
+    if (ch->state == HTTP1_CH_DONE || avail == *fwd)
+        return 0;
+    r = http1_chunk_scan((const uint8_t *)body + *fwd, avail - *fwd, ch);
+    if (r < 0)
+        return -1;
+    *fwd += (uint32_t)r;
+    return 0;
+}
+
 /* How many bytes at coff are request body ready to go (s->cfwd). Returns
  * -1 if the chunked framing is invalid.
  * Chunked bodies are forwarded only as far as the scanner validated their
@@ -1729,19 +1739,12 @@ static void conn_failed(struct hsess *s, int err)
 static int req_body_ready(struct hsess *s)
 {
     uint32_t avail = s->clen - s->coff;
-    int r;
 
     if (s->req.body == HTTP1_BODY_CL) {
         s->cfwd = s->req_left < avail ? (uint32_t)s->req_left : avail;
         return 0;
     }
-    if (s->rqch.state == HTTP1_CH_DONE || avail == s->cfwd)
-        return 0;
-    r = http1_chunk_scan((const uint8_t *)s->cbuf + s->coff + s->cfwd, avail - s->cfwd, &s->rqch);
-    if (r < 0)
-        return -1;
-    s->cfwd += (uint32_t)r;
-    return 0;
+    return chunks_ready(&s->rqch, s->cbuf + s->coff, avail, &s->cfwd);
 }
 
 static int req_body_done(const struct hsess *s)
@@ -2054,8 +2057,13 @@ static int rsp_head(struct hsess *s)
             return 0;
         if (r < 0) {
             s->srv_close = 1;
-            lb_errors_capture(s->w->d->errors, s->be, LB_ERR_RSP, s->srv, &s->cli,
-                              s->sbuf + s->soff, s->slen - s->soff, s->rsp.err_off);
+            lb_errors_capture(s->w->d->errors, &(struct lb_err_event){.px = s->be,
+                                                                      .dir = LB_ERR_RSP,
+                                                                      .srv = s->srv,
+                                                                      .client = &s->cli,
+                                                                      .buf = s->sbuf + s->soff,
+                                                                      .len = s->slen - s->soff,
+                                                                      .err_off = s->rsp.err_off});
             if (!s->bytes_out && junk_retry(s))
                 return -1;
             send_error(s, 502, "PH");
@@ -2077,7 +2085,6 @@ static int rsp_head(struct hsess *s)
 static int rsp_body_ready(struct hsess *s)
 {
     uint32_t avail = s->slen - s->soff;
-    int r;
 
     if (s->rsp.body == HTTP1_BODY_CL) {
         s->sfwd = s->rsp_left < avail ? (uint32_t)s->rsp_left : avail;
@@ -2087,13 +2094,7 @@ static int rsp_body_ready(struct hsess *s)
         s->sfwd = avail;
         return 0;
     }
-    if (s->rsch.state == HTTP1_CH_DONE || avail == s->sfwd)
-        return 0;
-    r = http1_chunk_scan((const uint8_t *)s->sbuf + s->soff + s->sfwd, avail - s->sfwd, &s->rsch);
-    if (r < 0)
-        return -1;
-    s->sfwd += (uint32_t)r;
-    return 0;
+    return chunks_ready(&s->rsch, s->sbuf + s->soff, avail, &s->sfwd);
 }
 
 static int rsp_body_done(const struct hsess *s)

@@ -825,6 +825,35 @@ static int fetch_hdr(const struct lb_sexpr *e,
     return -e->occ <= n && hdr_values(buf, m, e->arg, e->arg_len, full, n + (int)e->occ, out);
 }
 
+/* url_param and cook: the value of the first "ARG=value" element of
+ * [p, end), elements separated by `sep` (blanks before an element skipped
+ * when `trim`), into *out. 1 if there is one. */
+static int kv_value(const char *p,
+                    const char *end,
+                    char sep,
+                    int trim,
+                    const struct lb_sexpr *e,
+                    struct lb_smp *out)
+{
+    const char *s;
+
+    for (; p < end; p = s + 1) {
+        while (trim && p < end && (*p == ' ' || *p == '\t'))
+            p++;
+        s = memchr(p, sep, (size_t)(end - p));
+        if (!s)
+            s = end;
+        if ((size_t)(s - p) > e->arg_len && memcmp(p, e->arg, e->arg_len) == 0 &&
+            p[e->arg_len] == '=') {
+            set_str(out, p + e->arg_len + 1, (size_t)(s - p) - e->arg_len - 1);
+            return 1;
+        }
+        if (s == end)
+            break;
+    }
+    return 0;
+}
+
 /* The first NAME=value in the query, names compared case-sensitively; the
  * value is returned as sent (not URL-decoded: url_dec does that). */
 static int fetch_urlp(const struct lb_sexpr *e,
@@ -832,22 +861,10 @@ static int fetch_urlp(const struct lb_sexpr *e,
                       const struct http1_msg *m,
                       struct lb_smp *out)
 {
-    const uint8_t *u = buf + m->uri_off, *q = memchr(u, '?', m->uri_len), *end = u + m->uri_len;
-    const uint8_t *p, *amp;
+    const char *u = (const char *)buf + m->uri_off, *end = u + m->uri_len;
+    const char *q = memchr(u, '?', m->uri_len);
 
-    for (p = q ? q + 1 : end; p < end; p = amp + 1) {
-        amp = memchr(p, '&', (size_t)(end - p));
-        if (!amp)
-            amp = end;
-        if ((size_t)(amp - p) > e->arg_len && memcmp(p, e->arg, e->arg_len) == 0 &&
-            p[e->arg_len] == '=') {
-            set_str(out, p + e->arg_len + 1, (size_t)(amp - p) - e->arg_len - 1);
-            return 1;
-        }
-        if (amp == end)
-            break;
-    }
-    return 0;
+    return kv_value(q ? q + 1 : end, end, '&', 0, e, out);
 }
 
 static int fetch_cook(const struct lb_sexpr *e,
@@ -856,25 +873,12 @@ static int fetch_cook(const struct lb_sexpr *e,
                       struct lb_smp *out)
 {
     struct lb_smp v;
-    const char *p, *end, *sc;
     int i, n = hdr_values(buf, m, "cookie", 6, 1, -1, &v);
 
     for (i = 0; i < n; i++) {
         hdr_values(buf, m, "cookie", 6, 1, i, &v);
-        for (p = v.str, end = v.str + v.len; p < end; p = sc + 1) {
-            while (p < end && (*p == ' ' || *p == '\t'))
-                p++;
-            sc = memchr(p, ';', (size_t)(end - p));
-            if (!sc)
-                sc = end;
-            if ((size_t)(sc - p) > e->arg_len && memcmp(p, e->arg, e->arg_len) == 0 &&
-                p[e->arg_len] == '=') {
-                set_str(out, p + e->arg_len + 1, (size_t)(sc - p) - e->arg_len - 1);
-                return 1;
-            }
-            if (sc == end)
-                break;
-        }
+        if (kv_value(v.str, v.str + v.len, ';', 1, e, out))
+            return 1;
     }
     return 0;
 }

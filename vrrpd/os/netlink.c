@@ -132,13 +132,13 @@ static struct nlmsghdr *nl_header(char *buf, uint16_t type, uint16_t flags)
 }
 
 /* An address request; addr is 4 (AF_INET) or 16 (AF_INET6) bytes. */
-static struct nlmsghdr *addr_msg_af(char *buf,
-                                    uint16_t type,
-                                    uint16_t flags,
-                                    int ifindex,
-                                    int af,
-                                    const void *addr,
-                                    uint8_t prefix)
+static struct nlmsghdr *addr_msg(char *buf,
+                                 uint16_t type,
+                                 uint16_t flags,
+                                 int ifindex,
+                                 int af,
+                                 const void *addr,
+                                 uint8_t prefix)
 {
     struct nlmsghdr *nlh = nl_header(buf, type, flags);
     struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
@@ -151,16 +151,6 @@ static struct nlmsghdr *addr_msg_af(char *buf,
     mnl_attr_put(nlh, IFA_LOCAL, alen, addr);
     mnl_attr_put(nlh, IFA_ADDRESS, alen, addr);
     return nlh;
-}
-
-static struct nlmsghdr *addr_msg(char *buf,
-                                 uint16_t type,
-                                 uint16_t flags,
-                                 int ifindex,
-                                 uint32_t addr,
-                                 uint8_t prefix)
-{
-    return addr_msg_af(buf, type, flags, ifindex, AF_INET, &addr, prefix);
 }
 
 /* NLM_F_REPLACE renews an existing address (or adds it again). */
@@ -190,7 +180,7 @@ static int addr_add6(int ifindex, const struct vr_addr_opts *o)
     struct nlmsghdr *nlh;
     struct ifaddrmsg *ifa;
 
-    nlh = addr_msg_af(buf, RTM_NEWADDR, add_flags(o), ifindex, AF_INET6, o->addr6, o->prefix);
+    nlh = addr_msg(buf, RTM_NEWADDR, add_flags(o), ifindex, AF_INET6, o->addr6, o->prefix);
     ifa = mnl_nlmsg_get_payload(nlh);
     ifa->ifa_scope = o->scope;
     ifa->ifa_flags = IFA_F_NODAD;
@@ -202,7 +192,7 @@ int vr_addr_del6(int ifindex, const uint8_t addr6[16], uint8_t prefix)
 {
     char buf[NL_BUF];
 
-    return nl_request(addr_msg_af(buf, RTM_DELADDR, 0, ifindex, AF_INET6, addr6, prefix));
+    return nl_request(addr_msg(buf, RTM_DELADDR, 0, ifindex, AF_INET6, addr6, prefix));
 }
 
 /* The label lets "ip addr" show which VIPs vrrpd added (Keepalived's "label"
@@ -215,7 +205,7 @@ int vr_addr_add(int ifindex, const struct vr_addr_opts *o)
 
     if (o->family == AF_INET6)
         return addr_add6(ifindex, o);
-    nlh = addr_msg(buf, RTM_NEWADDR, add_flags(o), ifindex, o->addr, o->prefix);
+    nlh = addr_msg(buf, RTM_NEWADDR, add_flags(o), ifindex, AF_INET, &o->addr, o->prefix);
     ((struct ifaddrmsg *)mnl_nlmsg_get_payload(nlh))->ifa_scope = o->scope;
     if (o->label && o->label[0] && strlen(o->label) < IFNAMSIZ)
         mnl_attr_put_strz(nlh, IFA_LABEL, o->label);
@@ -324,7 +314,7 @@ int vr_addr_del(int ifindex, uint32_t addr, uint8_t prefix)
 {
     char buf[NL_BUF];
 
-    return nl_request(addr_msg(buf, RTM_DELADDR, 0, ifindex, addr, prefix));
+    return nl_request(addr_msg(buf, RTM_DELADDR, 0, ifindex, AF_INET, &addr, prefix));
 }
 
 int vr_addr_present(int ifindex, uint32_t addr)

@@ -20,6 +20,8 @@
 #  - lbd never loses the feed (no fail-static, no reconnect);
 #  - the changed file takes effect: mon/n2 comes and goes, mon/n1 is probed
 #    five times as often, and mon/n3 stays DOWN through its inter change.
+# Then checkd is restarted under a client: lbd keeps w3 DOWN (checkd's
+# "not checked yet" is no verdict).
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../http_tools/common.sh"
 command -v wrk >/dev/null || { echo "SKIP: wrk not installed"; exit 77; }
@@ -112,6 +114,7 @@ for r in rows[1:]:
 for s in w1 w2 w3 w4; do check "lbd registered web/$s, UP" wait_state "web/$s" UP 10; done
 check "mon/n1 UP" wait_state mon/n1 UP 10
 lbsock "set server web/w4 state maint" >/dev/null
+# (a counter frozen half-way by the maintenance showed as "DOWN 3/2, going up")
 check "w4 MAINT mirrored in checkd" wait_state web/w4 MAINT 5
 kill "$N3_PID"
 check "w3 DOWN once its nginx is stopped" wait_state web/w3 DOWN 10
@@ -309,6 +312,29 @@ expect_eq "feed: no state change, re-creation or removal of a settled target; mo
 # datagrams, not lines: count the words
 expect_eq "RELOADING=1 for each of the 8 SIGHUPs" "$(grep -o 'RELOADING=1' "$T/notify.log" | wc -l)" 8
 expect_eq "READY=1 at start and after each" "$(grep -o 'READY=1' "$T/notify.log" | wc -l)" 9
+
+# checkd restarted (kill -9, or stopped and started by its unit): every
+# target is new to it, UP "not checked yet" until its first probe; lbd,
+# which holds a verdict for each server, keeps it until checkd has one
+L=$(wc -l < "$T/lbd.log")
+wrk -t1 -c4 -d4s -H 'Connection: close' "http://127.0.0.1:$PF/" > "$T/wrk-restart.txt" 2>&1 & WK3=$!
+LK_PIDS+=($WK3)
+sleep 1
+rm -f "$T/run/checkd.sock"
+bg "$CHECKD" -f "$T/checkd.cfg" -R "$T/run" 2>>"$T/checkd.log"
+PID_CHECKD=$!
+for i in $(seq 1 100); do
+  [ "$(grep -c 'following the feed' "$T/lbd.log")" -ge 2 ] && break; sleep 0.05
+done
+expect_eq "lbd follows the restarted checkd" "$(grep -c 'following the feed' "$T/lbd.log")" 2
+check "w3 DOWN in the restarted checkd" wait_state web/w3 DOWN 5
+wait "$WK3" || true
+echo "# across the checkd restart: $(awk '/requests in/ {print $1}' "$T/wrk-restart.txt") requests"
+check "wrk across the checkd restart: 0 socket errors, 0 non-2xx" \
+  bash -c "grep -q 'requests in' '$T/wrk-restart.txt' && ! grep -q -E 'Socket errors|Non-2xx' '$T/wrk-restart.txt'"
+check "lbd kept w3 DOWN across the checkd restart (no 'Server web/w3 is UP')" \
+  bash -c "! tail -n +$((L + 1)) '$T/lbd.log' | grep 'Server web/w3 is UP'"
+expect_eq "lbd: w3 DOWN after the checkd restart" "$(stat_col w3 status)" DOWN
 check "no sanitizer report" \
   test -z "$(grep -i -E 'sanitizer|runtime error' "$T/checkd.log" "$T/lbd.log" || true)"
 finish

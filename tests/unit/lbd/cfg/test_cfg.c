@@ -51,7 +51,9 @@ static const struct err_case err_cases[] = {
     {FE_BE "  server s1 127.0.0.1:2\n  use-server s1 if TRUE\n",
      "use-server s1: supported in mode http only by lbd"},
     {FE_BE "  use-server %[req.hdr(x)]\n", "use-server: a name built from samples"},
-    {FE_BE "  server s1 127.0.0.1:2 slowstart 10s\n", "'slowstart' is not implemented by lbd yet"},
+    {FE_BE "  server s1 127.0.0.1:2 slowstart 10q\n", "'slowstart' expects a time"},
+    {"global\n  unix-bind prefix /x colour red\n", "'unix-bind' only supports the 'prefix'"},
+    {"global\n  unix-bind user no-such-user-lk\n", "'no-such-user-lk' unknown user"},
     {FE_BE "  server s1 127.0.0.1:2 minconn 2\n", "'minconn' is not implemented by lbd yet"},
     {FE_BE "  fullconn 100\n", "'fullconn' is not implemented by lbd yet"},
     {FE_BE "  hash-type ring\n", "hash-type: expected 'map-based' or 'consistent'"},
@@ -376,6 +378,37 @@ static void test_defaults_inheritance(void **state)
     lb_cfg_free(cfg);
 }
 
+/* stats lines in defaults go to proxies without stats lines of their own;
+ * a proxy's first stats line starts from scratch (HAProxy's uri_auth);
+ * scope lines add up; show-desc joins its words. */
+static void test_stats_defaults_scope(void **state)
+{
+    struct lb_cfg *cfg = load_ok("global\n  description a  b\n"
+                                 "defaults\n  mode http\n  stats uri /st\n  stats auth u:p\n"
+                                 "  stats show-node\n"
+                                 "listen l1\n  bind :7101\n"
+                                 "listen l2\n  bind :7102\n  stats scope l1\n  stats scope .\n"
+                                 "  stats show-desc x   y z\n");
+    struct lb_proxy *l1 = lb_cfg_find_proxy(cfg, "l1", LB_CAP_FE);
+    struct lb_proxy *l2 = lb_cfg_find_proxy(cfg, "l2", LB_CAP_FE);
+
+    assert_string_equal(cfg->global.description, "a b");
+    assert_true(l1->stats.enabled);
+    assert_string_equal(l1->stats.uri, "/st");
+    assert_int_equal(l1->stats.nauth, 1);
+    assert_true(l1->stats.show_node);
+    assert_int_equal(l1->stats.nscope, 0);
+    assert_true(l2->stats.enabled);
+    assert_null(l2->stats.uri);
+    assert_int_equal(l2->stats.nauth, 0);
+    assert_false(l2->stats.show_node);
+    assert_int_equal(l2->stats.nscope, 2);
+    assert_string_equal(l2->stats.scope[1], ".");
+    assert_true(l2->stats.show_desc);
+    assert_string_equal(l2->stats.desc, "x y z");
+    lb_cfg_free(cfg);
+}
+
 static void test_listen_section(void **state)
 {
     struct lb_cfg *cfg = load_ok("listen db\n  bind 127.0.0.1:7200\n  mode tcp\n"
@@ -515,12 +548,19 @@ static void test_file_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_errors),          cmocka_unit_test(test_every_error),
-        cmocka_unit_test(test_quoted_acl_word), cmocka_unit_test(test_keywords),
-        cmocka_unit_test(test_side_ignored),    cmocka_unit_test(test_defaults_inheritance),
-        cmocka_unit_test(test_listen_section),  cmocka_unit_test(test_quotes_and_comments),
-        cmocka_unit_test(test_guide_fig_1_3),   cmocka_unit_test(test_guide_fig_2_6_2_7),
-        cmocka_unit_test(test_debian_default),  cmocka_unit_test(test_file_errors),
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_every_error),
+        cmocka_unit_test(test_quoted_acl_word),
+        cmocka_unit_test(test_keywords),
+        cmocka_unit_test(test_side_ignored),
+        cmocka_unit_test(test_defaults_inheritance),
+        cmocka_unit_test(test_stats_defaults_scope),
+        cmocka_unit_test(test_listen_section),
+        cmocka_unit_test(test_quotes_and_comments),
+        cmocka_unit_test(test_guide_fig_1_3),
+        cmocka_unit_test(test_guide_fig_2_6_2_7),
+        cmocka_unit_test(test_debian_default),
+        cmocka_unit_test(test_file_errors),
     };
 
     lk_log_init("test", LK_LOG_ERR);
