@@ -14,7 +14,7 @@ source "$(dirname "$0")/../lib.sh"
 free_range() {
   local b i used
   for _ in $(seq 1 50); do
-    b=$((20000 + RANDOM % 40000))
+    b=$((20000 + RANDOM % 12000)) # below the ephemeral ports (32768-)
     used=0
     for i in 0 1 2; do [ -n "$(ss -Hltn "sport = :$((b + i))")" ] && used=1; done
     [ $used = 0 ] && { echo "$b"; return; }
@@ -39,7 +39,7 @@ async def main():
             w.write(b"%d\n" % port); await w.drain(); w.close()
         return await asyncio.start_server(h, "127.0.0.2", port)
     srvs = [await serve(b + i) for i in range(3)]
-    await asyncio.sleep(120)
+    await asyncio.sleep(280)
 asyncio.run(main())
 PY
 bg python3 "$T/ports.py" "$B"
@@ -110,5 +110,5 @@ check "lbd refuses port mapping in mode http ($out)" \
 printf 'frontend f\n  mode tcp\n  bind 127.0.0.1:30010-30001\n' >"$T/rev.cfg"
 out=$("$LBD" -c -f "$T/rev.cfg" 2>&1) && rc=0 || rc=$?
 check "lbd refuses a reversed range ($out)" grep -q "rev.cfg:3: bind: invalid port range" <<<"$out"
-[ "$LK_FAILS" -eq 0 ] || tail -5 "$T/lbd.log"
+[ "$LK_FAILS" -eq 0 ] || tail -5 "$T/lbd.log" "$T/ha.log"
 finish
