@@ -12,6 +12,8 @@
 #include "common/list.h"
 #include "common/log.h"
 
+/* LAG_CHECK_MS: how often lagging subscribers are looked at; only runs while
+ * one lags. */
 #define MAX_SOCKETS  8
 #define LAG_CHECK_MS 100
 
@@ -27,6 +29,9 @@ struct sub {
     int lagging;
 };
 
+/* The feed server: one registry, several command sockets, and every
+ * subscriber of any of them. seq numbers every change since start, so a
+ * subscriber can match replies and snapshots to the events around them. */
 struct chk_feedsrv {
     uv_loop_t *loop;
     struct chk_registry *reg;
@@ -40,6 +45,9 @@ struct chk_feedsrv {
     int closing;
 };
 
+/* 4 MB of queued output per connection by default: a full snapshot of
+ * thousands of targets fits, while a reader that stopped reading cannot make
+ * checkd grow without bound. */
 struct chk_feedsrv *chk_feedsrv_new(uv_loop_t *loop, size_t max_out)
 {
     struct chk_feedsrv *fs = calloc(1, sizeof(*fs));
@@ -71,6 +79,8 @@ static struct sub *sub_of(struct chk_feedsrv *fs, struct lk_cmdconn *c)
     return NULL;
 }
 
+/* The snapshot carries the current seq: the subscriber knows which events it
+ * already reflects. Returns a malloc'ed line or NULL on OOM. */
 static char *snapshot_line(struct chk_feedsrv *fs)
 {
     const struct feed_status **st = NULL;
@@ -132,6 +142,8 @@ void chk_feedsrv_changed(void *ud, const struct feed_status *st, int prev)
     free(line);
 }
 
+/* Removal is an event of its own: lbd keeps a removed target's last state
+ * (fail-static) instead of treating the removal as DOWN. */
 void chk_feedsrv_removed(void *ud, const char *id)
 {
     struct chk_feedsrv *fs = ud;
@@ -183,6 +195,8 @@ static void lag_check(uv_timer_t *t)
         uv_timer_stop(t);
 }
 
+/* The connection owns the subscription (lk_cmdconn_hold): it is unlinked and
+ * freed here when the connection closes, for whatever reason. */
 static void sub_gone(struct lk_cmdconn *c, void *ud)
 {
     struct sub *s = ud;
@@ -218,6 +232,8 @@ static int cmd_subscribe(struct chk_feedsrv *fs, struct lk_cmdconn *c)
 
 /* Answer a command: a JSON reply line on a subscribed connection, text
  * for a person otherwise. */
+/* Replies to a subscriber go through sub_send() so they stay in order with
+ * the events it receives, and are framed as feed lines lbd can decode. */
 static int reply(struct chk_feedsrv *fs, struct lk_cmdconn *c, int ok, const char *fmt, ...)
     LK_PRINTF(4, 5);
 
@@ -249,6 +265,8 @@ static int need_operator(struct chk_feedsrv *fs, struct lk_cmdconn *c)
     return -EPERM;
 }
 
+/* Registering an existing id updates it in place (its health is kept while address and kind stay),
+ * which is what lets lbd re-register everything on every reconnect without resetting health. */
 static int cmd_register(struct chk_feedsrv *fs, struct lk_cmdconn *c, int argc, char **argv)
 {
     struct feed_target t;
@@ -282,6 +300,9 @@ static int cmd_unregister(struct chk_feedsrv *fs, struct lk_cmdconn *c, int argc
     return reply(fs, c, 1, "unregistered %s", argv[1]);
 }
 
+/* lbd's passive health: it saw connection failures on live traffic, and
+ * checkd applies the server's on-error mode (HAProxy's semantics) to the
+ * target, so the verdict stays checkd's. */
 static int cmd_report(struct chk_feedsrv *fs, struct lk_cmdconn *c, int argc, char **argv)
 {
     int r;
@@ -328,8 +349,9 @@ static void state_text(const struct feed_status *st, char *buf, size_t len)
 
     if (!tr)
         snprintf(buf, len, "%s", feed_state_name(st->state));
-    else if (st->state == FEED_UP)
-        snprintf(buf, len, "UP %u/%u, going down", st->health - st->rise + 1, st->fall);
+    else if (st->state == FEED_UP || st->state == FEED_DRAIN)
+        snprintf(buf, len, "%s %u/%u, going down", feed_state_name(st->state),
+                 st->health - st->rise + 1, st->fall);
     else
         snprintf(buf, len, "DOWN %u/%u, going up", st->health, st->rise);
 }
@@ -396,6 +418,10 @@ static int cmd_help(struct lk_cmdconn *c)
            "  prompt, quit, set timeout cli : as on HAProxy's socket\n");
 }
 
+/* -ENOENT lets lk_cmdsrv answer "Unknown command" itself. Reading commands
+ * are open to every level; the changing ones check operator level in their
+ * handler (need_operator) so the refusal reaches a subscriber as a feed
+ * reply. */
 static int dispatch(struct lk_cmdconn *c, int argc, char **argv, void *ud)
 {
     struct chk_feedsrv *fs = ud;
@@ -421,6 +447,9 @@ static int dispatch(struct lk_cmdconn *c, int argc, char **argv, void *ud)
     return -ENOENT;
 }
 
+/* Sockets idle for 30 s are closed unless their config says otherwise: a
+ * subscription keeps its connection busy, an abandoned interactive session
+ * does not. */
 int chk_feedsrv_listen(struct chk_feedsrv *fs, const struct lk_cmdsrv_opts *o)
 {
     struct lk_cmdsrv_opts opts = *o;
@@ -443,6 +472,8 @@ static void lag_closed(uv_handle_t *h)
 }
 
 struct chk_feedsrv *chk_feedsrv_free(struct chk_feedsrv *fs)
+/* The struct is freed by the lag timer's close callback, the last handle it
+ * owns, after every connection was closed. */
 {
     unsigned i;
 

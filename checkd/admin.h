@@ -22,7 +22,7 @@ struct chk_feedsrv;
 struct chk_registry;
 
 /* max_out: bytes queued per subscriber before it counts as slow (0: 4 MiB).
- * NULL on OOM. */
+ * NULL on OOM. Owned by the daemon, freed with chk_feedsrv_free(); loop is borrowed. */
 struct chk_feedsrv *chk_feedsrv_new(uv_loop_t *loop, size_t max_out);
 
 /* The registry the commands act on (set once, before listening). */

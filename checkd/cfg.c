@@ -9,6 +9,7 @@
 #include "checkd/cfg.h"
 #include "checkd/health.h"
 #include "checkd/probe.h"
+#include "checkd/target.h"
 #include "common/addr.h"
 #include "common/cfgkw.h"
 #include "common/cfglex.h"
@@ -41,6 +42,8 @@ static int tkw_time(int argc, char **argv, void *v, char **err)
     return 0;
 }
 
+/* HAProxy's rise/fall bounds; a check needs at least one result either way to
+ * change state. */
 static int tkw_count(int argc, char **argv, void *v, char **err)
 {
     struct feed_target *t = ((struct tctx *)v)->t;
@@ -98,6 +101,8 @@ static int tkw_str(int argc, char **argv, void *v, char **err)
     return 0;
 }
 
+/* The same limits as lbd's http-check send (FEED_MAX_HDRS, FEED_HDR_MAX), so
+ * a target written here behaves as one lbd registers. */
 static int tkw_header(int argc, char **argv, void *v, char **err)
 {
     struct feed_target *t = ((struct tctx *)v)->t;
@@ -125,6 +130,8 @@ static int tkw_expect(int argc, char **argv, void *v, char **err)
     return 0;
 }
 
+/* expect-not negates the expect match (HAProxy's "!"); allow-donor is the
+ * galera check's clustercheck option: a donor node still serves. */
 static int tkw_flag(int argc, char **argv, void *v, char **err)
 {
     struct feed_target *t = ((struct tctx *)v)->t;
@@ -136,6 +143,9 @@ static int tkw_flag(int argc, char **argv, void *v, char **err)
     return 0;
 }
 
+/* Keywords of a target line, in checkd's own small dialect (not HAProxy's):
+ * checkd targets are usually registered by lbd at run time, and the config
+ * file only holds those checked for other clients. */
 static const struct lk_cfgkw target_kws[] = {
     {"kind", tkw_kind, 1, 1, 0},        {"inter", tkw_time, 1, 1, 0},
     {"fastinter", tkw_time, 1, 1, 0},   {"downinter", tkw_time, 1, 1, 0},
@@ -181,6 +191,8 @@ static int parse_opts(const struct lk_cfgkw *tab,
 
 /* ---- socket keywords ---- */
 
+/* A socket's owner and level are resolved at parse time so that a missing
+ * user fails "checkd -c", not the daemon's start. */
 static int skw(int argc, char **argv, void *v, char **err)
 {
     struct lk_cmdsrv_opts *o = v;
@@ -217,6 +229,9 @@ static const struct lk_cfgkw socket_kws[] = {
 
 /* ---- top level ---- */
 
+/* Admin level and mode 0660, as lbd's socket: checkd's command socket
+ * registers targets and can disable health, so only the owner group may
+ * connect. */
 static void socket_defaults(struct lk_cmdsrv_opts *o)
 {
     memset(o, 0, sizeof(*o));
@@ -243,6 +258,9 @@ static int kw_socket(int argc, char **argv, void *v, char **err)
     return parse_opts(socket_kws, argc, argv, 2, o, err);
 }
 
+/* The feed buffer bounds what a subscriber that does not read may cost
+ * (checkd then tells it what it missed and resynchronises it); the 4k floor
+ * keeps room for a burst of event lines. */
 static int kw_feed_buffer(int argc, char **argv, void *v, char **err)
 {
     uint64_t n;
@@ -253,6 +271,9 @@ static int kw_feed_buffer(int argc, char **argv, void *v, char **err)
     return 0;
 }
 
+/* spread-checks as HAProxy: each interval is varied by up to this percent so
+ * that checks of many targets do not all fire in the same millisecond
+ * (default 5, max 50). */
 static int kw_spread(int argc, char **argv, void *v, char **err)
 {
     uint64_t n;
@@ -279,7 +300,7 @@ static int kw_target(int argc, char **argv, void *v, char **err)
     snprintf(t.id, sizeof(t.id), "%s", argv[1]);
     snprintf(t.addr, sizeof(t.addr), "%s", argv[2]);
     /* "config": a reload may remove these; lbd's registrations are lbd's */
-    snprintf(t.owner, sizeof(t.owner), "config");
+    snprintf(t.owner, sizeof(t.owner), "%s", CHK_OWNER_CONFIG);
     for (i = 0; i < cfg->ntargets; i++)
         if (strcmp(cfg->targets[i].id, t.id) == 0)
             return lk_cfg_err(err, "target '%s' defined twice", t.id);
@@ -352,6 +373,9 @@ static int finish(struct chk_cfg *cfg, const char *rundir, char **err)
     return 0;
 }
 
+/* Unlike lbd, loading stops at the first bad line: checkd's config is short,
+ * and a half-loaded target list would be checked half-configured. The lexer
+ * is always consumed (and freed) here. */
 static int load(struct lk_cfglex *lx, const char *rundir, struct chk_cfg **ret, char **err)
 {
     struct chk_cfg *cfg = calloc(1, sizeof(*cfg));

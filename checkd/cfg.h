@@ -38,7 +38,8 @@ struct chk_cfg {
  * (malloc'ed, "FILE:LINE: reason"). */
 int chk_cfg_load(const char *path, const char *rundir, struct chk_cfg **ret, char **err);
 
-/* Parse a text held in memory (tests). */
+/* Parse a text held in memory (tests); `name` stands for FILE in messages
+ * and text is only read. Same returns and ownership as chk_cfg_load(). */
 int chk_cfg_load_mem(const char *name,
                      const char *text,
                      const char *rundir,

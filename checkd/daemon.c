@@ -11,6 +11,8 @@
 #include "common/log.h"
 #include "common/sdnotify.h"
 
+/* One per process. The registry runs the probes and holds every target's
+ * state; the feed server publishes that state. Both live on the one loop. */
 struct chk_daemon {
     uv_loop_t loop;
     uv_signal_t sigterm, sigint, sighup;
@@ -64,7 +66,7 @@ static void apply_reload(struct chk_daemon *d, struct chk_cfg *ncfg)
         ids[i] = ncfg->targets[i].id;
     /* only the config file's targets (owner "config"): lbd's registrations
      * survive a checkd reload, so lbd sees no flap */
-    removed = chk_registry_prune(d->reg, "config", ids, ncfg->ntargets);
+    removed = chk_registry_prune(d->reg, CHK_OWNER_CONFIG, ids, ncfg->ntargets);
     free(ids);
     add_targets(d, ncfg);
     if (ncfg->nsockets != d->cfg->nsockets ||
@@ -106,6 +108,8 @@ static void on_sighup(uv_signal_t *s, int signum)
     lk_sd_notify("READY=1");
 }
 
+/* Sent from the loop, so a stuck loop (and with it every probe) gets checkd
+ * restarted by systemd's watchdog. */
 static void on_watchdog(uv_timer_t *t)
 {
     lk_sd_notify("WATCHDOG=1");
@@ -137,9 +141,15 @@ static int add_targets(struct chk_daemon *d, const struct chk_cfg *cfg)
 {
     const char *why = NULL;
     size_t i;
+    int r;
 
     for (i = 0; i < cfg->ntargets; i++) {
-        if (chk_registry_add(d->reg, &cfg->targets[i], &why) < 0) {
+        r = chk_registry_add(d->reg, &cfg->targets[i], &why);
+        /* on a reload: the id is lbd's server, lbd's check goes on */
+        if (r == -EEXIST) {
+            lk_log(LK_LOG_WARNING, "%s: target %s not applied: %s", d->path, cfg->targets[i].id,
+                   why);
+        } else if (r < 0) {
             lk_log(LK_LOG_ERR, "target %s: %s", cfg->targets[i].id, why);
             return -EINVAL;
         }
@@ -199,6 +209,9 @@ fail:
     return r;
 }
 
+/* READY=1 after the sockets are listening and the config's targets are
+ * registered: a client started after checkd (lbd) can connect and
+ * subscribe at once. */
 int chk_daemon_run(struct chk_daemon *d)
 {
     uint64_t wd = lk_sd_watchdog_ms();

@@ -80,10 +80,11 @@ uint64_t chk_health_next_ms(const struct chk_health *h, uint32_t rnd, unsigned s
  * hundreds of targets registered at once spread over one interval. */
 uint64_t chk_health_phase_ms(const struct chk_health *h, uint32_t rnd);
 
-/* "UP", "DOWN". */
+/* "UP", "DOWN" (a static string). */
 const char *chk_state_name(enum chk_state st);
 
-/* Parse "up", "fully-up", "down", "fully-down". */
+/* Parse "up", "fully-up", "down", "fully-down" into *ret: 0, or -EINVAL
+ * (nothing written). */
 int chk_init_parse(const char *s, enum chk_init *ret);
 
 #endif

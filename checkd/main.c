@@ -26,6 +26,8 @@ int main(int argc, char **argv)
         return r;
     if (a.debug)
         lk_log_threshold = LK_LOG_DEBUG;
+    /* Without -f there is no file at all: checkd then only listens on
+     * RUNDIR/checkd.sock and checks what lbd registers. */
     r = chk_cfg_load(a.file, a.rundir, &cfg, &err);
     if (r < 0) {
         fprintf(stderr, "checkd: %s\n", err ? err : "cannot load the configuration");
@@ -37,6 +39,8 @@ int main(int argc, char **argv)
         chk_cfg_free(cfg);
         return 0;
     }
+    /* A probe's peer closing mid-send must fail that probe with EPIPE, not kill
+     * checkd and every other check with it. */
     signal(SIGPIPE, SIG_IGN);
     r = chk_daemon_new(&d, cfg, a.file, a.rundir); /* takes cfg */
     r = r == 0 ? chk_daemon_run(d) : 1;

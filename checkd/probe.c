@@ -235,17 +235,16 @@ static int stream_start(struct chk_probe **ret, struct stream_probe *s)
 
 int chk_probe_start(struct chk_probe **ret,
                     uv_loop_t *loop,
-                    const struct feed_target *cfg,
-                    const struct lk_addr *addr,
-                    uint64_t timeout_ms,
+                    const struct chk_probe_what *what,
                     chk_probe_cb cb,
                     void *ud)
 {
+    const struct feed_target *cfg = what->cfg;
     /* every kind's probe starts from this base: the clock starts here */
     const struct chk_probe base = {.loop = loop,
                                    .cfg = cfg,
-                                   .addr = *addr,
-                                   .timeout_ms = timeout_ms ? timeout_ms : 2000,
+                                   .addr = *what->addr,
+                                   .timeout_ms = what->timeout_ms ? what->timeout_ms : 2000,
                                    .start_us = lk_mono_us(),
                                    .cb = cb,
                                    .ud = ud};

@@ -32,14 +32,23 @@ typedef void (*chk_probe_cb)(void *ud, const struct chk_result *r);
 
 struct chk_probe;
 
-/* Start a probe of cfg->kind against addr. Returns 0 (and *ret), or a
- * negative errno if nothing could be started (the callback is then not
- * called). */
+/* What a probe checks: the target's parameters (borrowed until the
+ * callback runs or the probe is cancelled), its address (copied) and the
+ * whole check's timeout (0: 2 s). */
+struct chk_probe_what {
+    const struct feed_target *cfg;
+    const struct lk_addr *addr;
+    uint64_t timeout_ms;
+};
+
+/* Start a probe of what->cfg->kind against what->addr on loop; cb(ud, ...)
+ * gets the result once. Returns 0 (and *ret), or a negative errno if
+ * nothing could be started (the callback is then not called). *ret is
+ * valid until the callback has run or chk_probe_cancel() was called; the
+ * probe frees itself after either. */
 int chk_probe_start(struct chk_probe **ret,
                     uv_loop_t *loop,
-                    const struct feed_target *cfg,
-                    const struct lk_addr *addr,
-                    uint64_t timeout_ms,
+                    const struct chk_probe_what *what,
                     chk_probe_cb cb,
                     void *ud);
 
@@ -59,7 +68,9 @@ int chk_http_judge(const struct feed_target *cfg,
                    int eof,
                    struct chk_result *r);
 
-/* Build the HTTP request of a target into a malloc'ed buffer. */
+/* Build the HTTP request of a target into a malloc'ed buffer (*ret_buf,
+ * *ret_len; the caller frees it once the write completed). addr is the
+ * target's, used for the Host field of HTTP/1.1. 0 or -ENOMEM. */
 int chk_http_request(const struct feed_target *cfg,
                      const struct lk_addr *addr,
                      char **ret_buf,
@@ -81,6 +92,8 @@ struct chk_galera_vars {
     char comment[64], cluster[32], ready[8];
 };
 
+/* Mark every field of v unknown; the probe then fills what the node
+ * answers. */
 void chk_galera_vars_init(struct chk_galera_vars *v);
 
 /* One SHOW STATUS row (NAME VALUE, the name compared without case); a

@@ -36,7 +36,8 @@ chk_start_fn chk__galera_start;
  * smtp and ssl-hello run the step lists HAProxy builds for them. */
 chk_start_fn chk__tcpchk_start;
 
-/* chk_probe_validate() for those kinds: regexes compile, pgsql has a user. */
+/* chk_probe_validate() for those kinds: regexes compile, pgsql has a user.
+ * 0, or -EINVAL with *why set to a static message. */
 int chk__tcpchk_validate(const struct feed_target *cfg, const char **why);
 
 /* Whether kind runs on the tcp-check engine. */

@@ -20,6 +20,8 @@
 #include "common/compiler.h"
 #include "common/inbuf.h"
 
+/* Received bytes kept per step: a reply larger than this is judged on its
+ * first 64 KiB, which any expect pattern of a health check fits in. */
 #define TC_READ_MAX (64 * 1024)
 
 enum tc_eval { TC_CONTINUE, TC_WAIT, TC_STOP };
@@ -83,6 +85,10 @@ static struct feed_tcstep *add_expect(struct feed_tcstep *s,
 
 /* An SSLv3 ClientHello offering the 39 most common ciphers, as HAProxy's
  * ssl-hello-chk sends; gmt_unix_time is the probe's start. */
+/* HAProxy's ssl-hello-chk: an SSLv3 ClientHello with a fixed list of cipher
+ * suites, enough to make any TLS server answer with a handshake record (0x16)
+ * or an alert (0x15); the contents are not otherwise meaningful. The
+ * timestamp is the "gmt_unix_time" field. */
 static size_t ssl_hello(uint8_t *b, uint32_t now)
 {
     static const uint8_t head[] = {0x16, 0x03, 0x00, 0x00, 0x79, 0x01,
@@ -113,6 +119,10 @@ static size_t ssl_hello(uint8_t *b, uint32_t now)
     return n;
 }
 
+/* HAProxy's pgsql-check as tcp-check steps: a StartupMessage for the user,
+ * then an ErrorResponse ('E') is a failure with its text as info, and an
+ * Authentication request of a known kind means the server is up and accepting
+ * logins (the check never authenticates). */
 static void builtin_pgsql(const struct feed_target *cfg, struct feed_tcstep *s, unsigned *n)
 {
     uint8_t pkt[FEED_TC_DATA_MAX];
@@ -171,6 +181,9 @@ static void builtin_smtp(const struct feed_target *cfg, struct feed_tcstep *s, u
 }
 
 /* The steps a probe of cfg runs, into s (FEED_TC_MAX_STEPS). */
+/* HAProxy builds its protocol checks (redis, ssl-hello, pgsql, smtp) out of
+ * tcp-check rules; doing the same here means one engine runs them all, and
+ * their messages and step numbers match HAProxy's. */
 static unsigned build_steps(const struct feed_target *cfg, struct feed_tcstep *s)
 {
     static const char ping[] = "*1\r\n$4\r\nPING\r\n";
@@ -506,6 +519,8 @@ static int tc_connect(struct tc_probe *p, const struct feed_tcstep *c)
 
 /* ---- steps ---- */
 
+/* rbinary patterns match against the hex dump of what was received, as
+ * HAProxy does, so a regex can describe binary replies. */
 static int tc_match(const struct tc_probe *p, const struct feed_tcstep *c)
 {
     char re[FEED_TC_DATA_MAX + 1], *hex;
@@ -547,6 +562,9 @@ static int reply_complete(const uint8_t *b, size_t n)
     return 0;
 }
 
+/* TC_WAIT keeps reading: a string match needs at least its length, a min-recv
+ * its byte count, and a multi-line SMTP reply its last line. EOF ends the
+ * waiting, and the match is then judged on what arrived. */
 static enum tc_eval tc_expect(struct tc_probe *p)
 {
     const struct feed_tcstep *c = &p->steps[p->cur];
@@ -577,6 +595,9 @@ static enum tc_eval tc_expect(struct tc_probe *p)
     return TC_STOP;
 }
 
+/* The receive buffer is emptied before each send so an expect only ever sees
+ * the reply to the request just before it. Several sends may be in flight at
+ * once, hence one write request per step. */
 static void tc_send(struct tc_probe *p, struct feed_tcstep *c)
 {
     uv_buf_t b = uv_buf_init((char *)c->data, c->len);
@@ -613,6 +634,9 @@ static void tc_success(struct tc_probe *p)
 }
 
 /* Run steps until one waits for the network, fails, or all passed. */
+/* The loop guard bounds the steps run per call even if a step list were
+ * malformed; a connect step returns to the loop and resumes from the connect
+ * callback. */
 static void tc_run(struct tc_probe *p)
 {
     const struct feed_tcstep *c;

@@ -152,14 +152,15 @@ static void timer_fired(uv_timer_t *tm)
 {
     struct chk_target *t = tm->data;
     struct chk_result r = {.code = -1, .read_only = -1};
+    struct chk_probe_what what;
     int e;
 
     /* a probe still running (its timeout is longer than the interval)
      * is not doubled: the next check waits for its result */
     if (t->maint || t->probe)
         return;
-    e = chk_probe_start(&t->probe, t->reg->loop, &t->cfg, &t->addr, probe_timeout(t), probe_done,
-                        t);
+    what = (struct chk_probe_what){&t->cfg, &t->addr, probe_timeout(t)};
+    e = chk_probe_start(&t->probe, t->reg->loop, &what, probe_done, t);
     if (e < 0) {
         t->probe = NULL;
         chk_result_set(&r, FEED_RES_SOCKERR, -1, "cannot start probe: %s", uv_strerror(e));
@@ -279,6 +280,19 @@ int chk_registry_add(struct chk_registry *reg, const struct feed_target *cfg, co
 
     if (check_params(cfg, &a, why) < 0)
         return -EINVAL;
+    if (t && strcmp(t->cfg.owner, cfg->owner) != 0) {
+        /* lbd defined the check of its server and follows it: the file's
+         * line of the same id taking it over at each reload would restart
+         * it (another kind: a new target, UP until its first check) and
+         * swap its parameters back and forth with lbd's re-registrations */
+        if (strcmp(cfg->owner, CHK_OWNER_CONFIG) == 0) {
+            *why = "registered over the socket (by lbd or another client), whose check stays";
+            return -EEXIST;
+        }
+        if (strcmp(t->cfg.owner, CHK_OWNER_CONFIG) == 0)
+            lk_log(LK_LOG_NOTICE, "target %s of the config file: now registered by %s", cfg->id,
+                   cfg->owner[0] ? cfg->owner : "a client");
+    }
     if (t)
         return update(t, cfg, &a);
     t = calloc(1, sizeof(*t));

@@ -25,6 +25,10 @@
 struct chk_target;
 struct chk_registry;
 
+/* The owner of the targets of checkd's own file (-f): a reload adds,
+ * updates and prunes these only. */
+#define CHK_OWNER_CONFIG "config"
+
 struct chk_hooks {
     void (*changed)(void *ud, const struct feed_status *st, int prev);
     void (*removed)(void *ud, const char *id);
@@ -32,7 +36,7 @@ struct chk_hooks {
 };
 
 /* Create an empty registry on `loop`. spread_pct: jitter of intervals
- * (0..50). NULL on OOM. */
+ * (0..50). NULL on OOM. Owned by the caller, freed with chk_registry_free(); hooks is copied. */
 struct chk_registry *chk_registry_new(uv_loop_t *loop,
                                       const struct chk_hooks *hooks,
                                       unsigned spread_pct);
@@ -45,7 +49,11 @@ struct chk_registry *chk_registry_free(struct chk_registry *reg);
 /* Add a target, or update one with the same id. An update with the same
  * address and kind keeps the health state (lbd re-registering after a
  * restart or reconnect must not reset it); a new address or kind starts
- * over. Returns 1 if added, 0 if it existed (updated or unchanged), or
+ * over. A registration over the socket takes over a target of the file
+ * with the same id; the file's target (owner CHK_OWNER_CONFIG) never takes
+ * over one registered over the socket (lbd's server of the same id): that
+ * is -EEXIST with *why, and the target is left as it is. Returns 1 if
+ * added, 0 if it existed (updated or unchanged), -EEXIST as said, or
  * -EINVAL with *why (static string) when the parameters are not usable. */
 int chk_registry_add(struct chk_registry *reg, const struct feed_target *cfg, const char **why);
 

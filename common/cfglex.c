@@ -561,3 +561,27 @@ int lk_cfglex_next(struct lk_cfglex *lx, struct lk_cfgline *out, char **err)
         return 1;
     }
 }
+
+const char *lk_cfgfiles_intern(struct lk_cfgfiles *f, const char *name)
+{
+    char **v;
+    size_t k;
+
+    for (k = f->n; k > 0; k--) /* the last one first: lines come in runs */
+        if (!strcmp(f->v[k - 1], name))
+            return f->v[k - 1];
+    v = realloc(f->v, (f->n + 1) * sizeof(*v));
+    if (!v)
+        return NULL;
+    f->v = v;
+    v[f->n] = strdup(name);
+    return v[f->n] ? v[f->n++] : NULL;
+}
+
+void lk_cfgfiles_free(struct lk_cfgfiles *f)
+{
+    while (f->n)
+        free(f->v[--f->n]);
+    free(f->v);
+    f->v = NULL;
+}

@@ -19,6 +19,8 @@
 #ifndef LK_CFGLEX_H
 #define LK_CFGLEX_H
 
+#include <stddef.h>
+
 #include "common/compiler.h"
 
 #define LK_CFGLEX_BRACES  (1u << 0)
@@ -74,6 +76,21 @@ int lk_cfg_load(const char *name,
 /* asprintf into *err (replacing what was there). Returns -EINVAL so that
  * handlers can "return lk_cfg_err(err, ...)". */
 int lk_cfg_err(char **err, const char *fmt, ...) LK_PRINTF(2, 3);
+
+/* The file names a loaded config keeps, one copy each, so that its objects
+ * can point at their FILE for later messages (the lexer's copies go away
+ * with the lexer). Zero-initialised = empty; owned by the config. */
+struct lk_cfgfiles {
+    char **v;
+    size_t n;
+};
+
+/* f's copy of `name`, made on its first use: valid until lk_cfgfiles_free().
+ * NULL on OOM. */
+const char *lk_cfgfiles_intern(struct lk_cfgfiles *f, const char *name);
+
+/* Free every name; f is empty again. */
+void lk_cfgfiles_free(struct lk_cfgfiles *f);
 
 /* Read a whole file as the lexer does (same size limit): 0 with *ret, a
  * NUL-terminated buffer the caller frees, and *ret_len; or a negative

@@ -60,6 +60,9 @@ int main(int argc, char **argv)
         lb_mw_free(mw);
         return 1;
     }
+    /* chroot needs the master (lb_cfg_check_chroot()); "lbd -c" alone checks the
+     * file without knowing whether it will run under one, so it skips this unless
+     * -W is given with it. */
     if ((!a.check || a.master_worker) && lb_cfg_check_chroot(cfg, a.master_worker, &err) < 0) {
         fprintf(stderr, "lbd: %s\n", err);
         free(err);
@@ -73,7 +76,12 @@ int main(int argc, char **argv)
         lb_mw_free(mw);
         return 0;
     }
+    /* A peer closing mid-write must produce EPIPE on that session, not kill the
+     * whole process. */
     signal(SIGPIPE, SIG_IGN);
+    /* The master only validates the config (which it will re-read on each reload)
+     * and spawns workers; it never runs a daemon itself, so the parsed config is
+     * freed here. */
     if (!mw && (a.master_worker || cfg->global.master_worker)) {
         lb_cfg_free(cfg);
         return lb_master_run(&a, argv);

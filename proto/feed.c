@@ -9,6 +9,9 @@
 
 #include "proto/feed.h"
 
+/* The words on the wire: the order of each table is its enum's order, and a
+ * word once published is never renamed, since lbd and checkd of different
+ * versions may talk to each other during an upgrade. */
 static const char *const state_names[FEED_STATE_MAX] = {"DOWN", "UP", "MAINT", "DRAIN"};
 static const char *const kind_names[FEED_KIND_MAX] = {
     "tcp", "http", "mysql", "galera", "tcp-check", "redis", "pgsql", "smtp", "ssl-hello", "agent"};
@@ -56,17 +59,25 @@ FEED_NAMES(expect, enum feed_expect, expect_names, FEED_EXPECT_MAX)
 FEED_NAMES(tc_action, enum feed_tc_action, tc_action_names, FEED_TC_ACTION_MAX)
 FEED_NAMES(tc_match, enum feed_tc_match, tc_match_names, FEED_TC_MATCH_MAX)
 
+/* HAProxy's transitional state: a server UP whose health counter has started
+ * falling, or DOWN with some successful checks, but not yet past rise/fall.
+ * NULL when settled, so the JSON field is omitted. */
 const char *feed_transition(const struct feed_status *st)
 {
     unsigned top = st->rise + st->fall - 1;
 
-    if (st->rise == 0 || st->fall == 0 || st->health == 0 || st->health >= top)
+    /* maintenance pauses the checks: the counter is frozen, not moving */
+    if (st->state == FEED_MAINT || st->rise == 0 || st->fall == 0 || st->health == 0 ||
+        st->health >= top)
         return NULL;
-    return st->state == FEED_UP ? "going down" : "going up";
+    /* drained is healthy: its counter can only be on the way down */
+    return st->state == FEED_UP || st->state == FEED_DRAIN ? "going down" : "going up";
 }
 
 /* ---- encoding ---- */
 
+/* Every field is always present (null-able ones aside), so a consumer never
+ * has to guess a default: the decoder below is tolerant, the encoder is not. */
 static json_t *status_json(const struct feed_status *st)
 {
     const char *tr = feed_transition(st);
@@ -82,6 +93,9 @@ static json_t *status_json(const struct feed_status *st)
 }
 
 /* Dump with a newline; consumes `o`. */
+/* JSON_ENSURE_ASCII: non-ASCII characters are escaped, so the line is plain
+ * ASCII on the wire whatever a reason taken from a server's reply holds.
+ * Returns a malloc'ed line the caller frees, or NULL. */
 static char *dump_line(json_t *o)
 {
     char *s, *line;
@@ -104,6 +118,8 @@ static char *dump_line(json_t *o)
     return line;
 }
 
+/* seq and time head every message, so a subscriber can order replies and
+ * events, and detect a gap (missed events) from seq alone. */
 static json_t *msg_head(enum feed_msg_type t, uint64_t seq, uint64_t time_us)
 {
     return json_pack("{s:s, s:I, s:I}", "type", msg_names[t], "seq", (json_int_t)seq, "time",
@@ -183,6 +199,8 @@ char *feed_encode_reply(int ok, const char *text, uint64_t seq, uint64_t time_us
 
 /* ---- decoding: tolerant of missing fields, strict on types and ranges ---- */
 
+/* Strings are cut to the destination's size: every field has a fixed size on
+ * both sides, and an overlong value from a peer must not grow anything. */
 static void get_str(json_t *o, const char *key, char *dst, size_t cap)
 {
     json_t *v = json_object_get(o, key);
@@ -195,6 +213,9 @@ static void get_str(json_t *o, const char *key, char *dst, size_t cap)
 }
 
 /* Integer in [min, max] into *out; absent leaves *out. -ERANGE, -EINVAL. */
+/* Absent and null leave the default in place, so a newer peer may omit a
+ * field and an older one may send null; a wrong type or an out-of-range value
+ * makes the whole message invalid instead of being clamped. */
 static int get_int(json_t *o, const char *key, json_int_t min, json_int_t max, json_int_t *out)
 {
     json_t *v = json_object_get(o, key);
@@ -246,6 +267,8 @@ static int get_enum(json_t *o, const char *key, int (*parse)(const char *), int 
     return 0;
 }
 
+/* A status needs an id, nothing else: every other field has a default, which
+ * lets a future checkd add fields without breaking this decoder. */
 static int status_from_json(json_t *o, struct feed_status *st)
 {
     json_int_t code = -1, ro = -1;
@@ -280,6 +303,8 @@ static int status_from_json(json_t *o, struct feed_status *st)
     return 0;
 }
 
+/* m->st is allocated once for the whole snapshot; on error the caller's
+ * feed_msg_clear() frees it, partly filled or not. */
 static int decode_snapshot(json_t *o, struct feed_msg *m)
 {
     json_t *arr = json_object_get(o, "targets"), *v;
@@ -347,6 +372,9 @@ static int decode_body(json_t *o, struct feed_msg *m)
 
 /* One message's JSON object (trailing CR/LF allowed): 0 with *ret (the
  * caller's reference), -E2BIG, or -EBADMSG when it is not a JSON object. */
+/* JSON_REJECT_DUPLICATES: a message with two "state" keys could be read
+ * differently by two decoders; refusing it keeps lbd's and checkd's view of a
+ * line identical. */
 static int load(const uint8_t *buf, size_t len, json_t **ret)
 {
     json_error_t e;
@@ -365,6 +393,8 @@ static int load(const uint8_t *buf, size_t len, json_t **ret)
     return 0;
 }
 
+/* Returns the bytes consumed (the whole line) as proto/ parsers do, or a
+ * negative errno with *out cleared; out owns m->st until feed_msg_clear(). */
 int feed_msg_decode(const uint8_t *buf, size_t len, struct feed_msg *out)
 {
     json_t *o;
@@ -393,6 +423,7 @@ void feed_msg_clear(struct feed_msg *m)
 
 /* ---- registration ---- */
 
+/* HAProxy's check defaults: rise 2, fall 3, every 2 s, a TCP connect. */
 void feed_target_defaults(struct feed_target *t)
 {
     memset(t, 0, sizeof(*t));
@@ -415,6 +446,8 @@ static json_t *http_json(const struct feed_target *t)
                      t->expect_arg, "body", t->body);
 }
 
+/* Step data is sent as hex: it is binary (send-binary, expect binary), and
+ * JSON strings cannot carry arbitrary bytes. */
 static json_t *hex_json(const uint8_t *d, size_t n)
 {
     static const char digits[] = "0123456789ABCDEF";
@@ -456,6 +489,9 @@ static json_t *steps_json(const struct feed_target *t)
     return a ? a : json_array();
 }
 
+/* The registration is the whole target, so re-registering replaces it and
+ * checkd needs no other state from lbd. Kind-specific parts are only sent for
+ * their kind. */
 char *feed_encode_target(const struct feed_target *t)
 {
     json_t *o;
@@ -485,6 +521,8 @@ char *feed_encode_target(const struct feed_target *t)
     return s;
 }
 
+/* Header lines are copied as given; their content is checked by the sender
+ * (lbd's and checkd's config parsers refuse CR/LF), not here. */
 static int http_from_json(json_t *h, struct feed_target *t)
 {
     json_t *hdrs, *v;
@@ -557,6 +595,8 @@ static int get_status(json_t *o, const char *key, uint8_t *out)
     return 0;
 }
 
+/* on_success/on_error text presence decides the info mode, so a registration
+ * round-trips without sending lbd's internal info modes. */
 static int step_from_json(json_t *o, struct feed_tcstep *c)
 {
     char hex[2 * FEED_TC_DATA_MAX + 1];
@@ -613,6 +653,8 @@ static int steps_from_json(json_t *a, struct feed_target *t)
     return 0;
 }
 
+/* rise, fall and inter of 0 are refused: they would make the health counter
+ * meaningless or the check loop spin. */
 static int target_from_json(json_t *o, struct feed_target *t)
 {
     json_t *db;

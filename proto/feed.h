@@ -194,6 +194,9 @@ struct feed_target {
     char agent_send[128]; /* agent: "agent-send" bytes, sent first */
 };
 
+/* Each enum's wire word and back (defined by one macro in feed.c):
+ * feed_X_name() returns a static string ("?" out of range),
+ * feed_X_parse() the value or -EINVAL for an unknown word. */
 const char *feed_state_name(enum feed_state s);
 const char *feed_kind_name(enum feed_kind k);
 const char *feed_result_name(enum feed_result r);
@@ -208,11 +211,12 @@ int feed_expect_parse(const char *s);
 int feed_tc_action_parse(const char *s);
 int feed_tc_match_parse(const char *s);
 
-/* "going up", "going down" while the counter is between its extremes,
- * else NULL. */
+/* "going up" (DOWN), "going down" (UP, DRAIN) while the counter is between
+ * its extremes, else NULL; NULL in MAINT (checks paused). */
 const char *feed_transition(const struct feed_status *st);
 
-/* Lines, each ending in '\n'. */
+/* The feed's messages, each a malloc'ed line ending in '\n' that the
+ * caller frees, or NULL on OOM. st and text are only read. */
 char *feed_encode_snapshot(const struct feed_status *const *st,
                            size_t n,
                            uint64_t seq,
@@ -222,13 +226,17 @@ char *feed_encode_removed(const char *id, uint64_t seq, uint64_t time_us);
 char *feed_encode_missed(uint64_t count, uint64_t seq, uint64_t time_us);
 char *feed_encode_reply(int ok, const char *text, uint64_t seq, uint64_t time_us);
 
-/* Decode one line (with or without its trailing newline). */
+/* Decode one line (with or without its trailing newline): returns len, or
+ * -EBADMSG/-E2BIG/-ENOMEM with *out cleared. On success out->st is owned
+ * by out until feed_msg_clear(). */
 int feed_msg_decode(const uint8_t *buf, size_t len, struct feed_msg *out);
 
 /* Free what feed_msg_decode() allocated; the struct may be reused. */
 void feed_msg_clear(struct feed_msg *m);
 
-/* Registration object, compact JSON without newline. */
+/* Registration object, compact JSON without newline: encode returns a
+ * malloc'ed string (NULL on OOM); decode fills *out from buf (len bytes,
+ * only read) and returns 0 or -EBADMSG. */
 char *feed_encode_target(const struct feed_target *t);
 int feed_decode_target(const uint8_t *buf, size_t len, struct feed_target *out);
 
@@ -242,7 +250,8 @@ void feed_target_defaults(struct feed_target *t);
 /* Escape a JSON text for the admin socket's command framing (common/
  * cmdsrv.h): ';' separates commands and spaces and backslashes are word
  * syntax, so ';' becomes \u003b (only possible inside JSON strings) and
- * '\' and ' ' get a backslash. The result is one word. */
+ * '\' and ' ' get a backslash. The result is one word, malloc'ed (the
+ * caller frees it), or NULL on OOM. */
 char *feed_cmd_escape(const char *json);
 
 #endif

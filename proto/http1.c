@@ -5,6 +5,9 @@
 
 #include "proto/http1.h"
 
+/* A chunk size line with extensions, or a trailer line, longer than this is
+ * refused: without a bound, a peer could make the scanner walk an endless
+ * extension one byte per call. */
 #define CHUNK_LINE_MAX 4096u
 
 /* RFC 9110 5.6.2 tchar. */
@@ -91,6 +94,9 @@ void http1_msg_init(struct http1_msg *m, uint32_t max, uint32_t in_flags)
     m->in_flags = in_flags;
 }
 
+/* Every refusal records the status to answer and the offset of the offending
+ * byte (for "show errors"), then returns the negative errno, so callers never
+ * have to guess which status an error deserves. */
 static int fail(struct http1_msg *m, uint16_t status, size_t off, int err)
 {
     m->err_status = status;
@@ -118,6 +124,11 @@ static size_t skip_empty_lines(const uint8_t *buf, size_t len)
 
 /* Resume the search for the empty line ending the head. Returns the head
  * length, 0 if not there yet, or a negative errno when over m->max. */
+/* Incremental: m->scan remembers how far a previous call looked, so a head
+ * arriving in many small reads is scanned once in total, not once per read. A
+ * bare LF ends a line as well as CRLF (RFC 9112 2.2 allows it). The status
+ * for a head too long distinguishes a first line that never ended (414 for
+ * requests) from too many fields (431). */
 static int find_end(const uint8_t *buf, size_t len, struct http1_msg *m, uint16_t long_line)
 {
     const uint8_t *lf;
@@ -259,26 +270,42 @@ static uint8_t hdr_id(const uint8_t *name, size_t n)
     return HTTP1_H_OTHER;
 }
 
+/* The next element of the comma-separated list v[0, n) from *i on, blanks
+ * around it trimmed: [*s, *e), empty after a trailing comma. 0 once *i has
+ * reached n. */
+static int list_next(const uint8_t *v, size_t n, size_t *i, size_t *s, size_t *e)
+{
+    size_t k = *i, b;
+
+    if (k >= n)
+        return 0;
+    while (k < n && (v[k] == ' ' || v[k] == '\t' || v[k] == ','))
+        k++;
+    b = k;
+    while (k < n && v[k] != ',')
+        k++;
+    *i = k;
+    while (k > b && (v[k - 1] == ' ' || v[k - 1] == '\t'))
+        k--;
+    *s = b;
+    *e = k;
+    return 1;
+}
+
 int http1_list_has(const uint8_t *v, size_t len, const char *tok, size_t tok_len)
 {
     size_t i = 0, s, e;
 
-    while (i < len) {
-        while (i < len && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
-            i++;
-        s = i;
-        while (i < len && v[i] != ',')
-            i++;
-        e = i;
-        while (e > s && (v[e - 1] == ' ' || v[e - 1] == '\t'))
-            e--;
+    while (list_next(v, len, &i, &s, &e))
         if (e - s == tok_len && ieq2(v + s, tok, tok_len))
             return 1;
-    }
     return 0;
 }
 
 /* Content-Length: 1*DIGIT only. One header, no list (smuggling). */
+/* At most 18 digits, so the value cannot overflow 64 bits; a second Content-
+ * Length header, even with the same value, is refused because two parsers may
+ * pick different ones (RFC 9112 6.3 allows rejecting). */
 static int on_content_length(const uint8_t *v,
                              size_t n,
                              struct http1_msg *m,
@@ -357,15 +384,7 @@ static void on_connection(const uint8_t *v, size_t n, struct http1_msg *m)
 {
     size_t i = 0, s, e;
 
-    while (i < n) {
-        while (i < n && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
-            i++;
-        s = i;
-        while (i < n && v[i] != ',')
-            i++;
-        e = i;
-        while (e > s && (v[e - 1] == ' ' || v[e - 1] == '\t'))
-            e--;
+    while (list_next(v, n, &i, &s, &e)) {
         if (e == s)
             continue;
         if (e - s == 5 && ieq(v + s, "close", 5))
@@ -483,6 +502,10 @@ static int parse_head(const uint8_t *buf, struct http1_msg *m, int is_req)
 }
 
 /* RFC 9112 6.1-6.3 for requests: how long is the body. */
+/* Transfer-Encoding together with Content-Length is the classic request
+ * smuggling vector (RFC 9112 6.1): refused, never resolved in favour of one.
+ * TE in HTTP/1.0 is refused too, as 1.0 has no chunked coding. A Content-
+ * Length of 0 means no body, like none. */
 static int request_framing(struct http1_msg *m)
 {
     if (m->version == 1 && m->nhost != 1)
@@ -562,6 +585,9 @@ int http1_parse_request(const uint8_t *buf, size_t len, struct http1_msg *m)
 }
 
 /* RFC 9112 6.3 for responses. */
+/* A response to HEAD, 1xx, 204 and 304 never has a body whatever its headers
+ * say (RFC 9112 6.3 rule 1); without TE or CL the body runs to the
+ * connection's end. */
 static int response_framing(struct http1_msg *m)
 {
     int nobody = (m->in_flags & HTTP1_IN_HEAD_REQ) || m->status < 200 || m->status == 204 ||
@@ -650,6 +676,9 @@ static int hexval(uint8_t c)
 }
 
 /* One byte of a size line, extension or trailer. 0, or -EBADMSG. */
+/* The size is hexadecimal with extensions after ';' (ignored, but their bytes
+ * must be visible characters); whitespace before ';' is tolerated as many
+ * servers write it, while a bare LF after the size is not. */
 static int chunk_line_byte(struct http1_chunk *c, uint8_t b)
 {
     int h;
@@ -710,6 +739,9 @@ static int chunk_size_done(struct http1_chunk *c)
 }
 
 /* Trailer lines: "name: value" with no CTL; the final empty line ends it. */
+/* Trailer field names must be tokens and each line needs its colon: a request
+ * line smuggled in the trailer section ("GET /x HTTP/1.1") is refused rather
+ * than skipped. ndigits is reused as a "colon seen" flag. */
 static int chunk_trailer_byte(struct http1_chunk *c, uint8_t b)
 {
     switch (c->state) {
@@ -765,6 +797,10 @@ static size_t chunk_data(struct http1_chunk *c, size_t avail)
     return n;
 }
 
+/* Walks any number of bytes in any split, one state machine for the whole
+ * body; returns the bytes consumed (up to the end of the final trailer line)
+ * or -EBADMSG. Data bytes are counted, not copied: the caller forwards the
+ * buffer unchanged. */
 int http1_chunk_scan(const uint8_t *buf, size_t len, struct http1_chunk *c)
 {
     size_t i = 0;

@@ -126,23 +126,27 @@ int http1_parse_request(const uint8_t *buf, size_t len, struct http1_msg *m);
  * accounts for HTTP1_IN_HEAD_REQ, 1xx, 204 and 304. */
 int http1_parse_response(const uint8_t *buf, size_t len, struct http1_msg *m);
 
-/* Value of the first header with this id, or NULL; *ret_len its length. */
+/* Value of the first header with this id, or NULL; *ret_len its length. The value points into buf
+ * (not NUL-terminated) and lives as long as it. */
 const uint8_t *http1_hdr_find(const struct http1_msg *m,
                               const uint8_t *buf,
                               enum http1_hdr_id id,
                               size_t *ret_len);
 
-/* Value of the first header named `name` (case-insensitive), or NULL. */
+/* Value of the first header named `name` (case-insensitive), or NULL. The value points into buf and
+ * lives as long as it. */
 const uint8_t *http1_hdr_get(const struct http1_msg *m,
                              const uint8_t *buf,
                              const char *name,
                              size_t name_len,
                              size_t *ret_len);
 
-/* Case-insensitive search of `tok` in a comma-separated list value. */
+/* Case-insensitive search of `tok` in a comma-separated list value (both
+ * only read): 1 if one element equals it, else 0. */
 int http1_list_has(const uint8_t *v, size_t len, const char *tok, size_t tok_len);
 
-/* enum http1_method -> "GET"...; "OTHER" for HTTP1_M_OTHER. */
+/* enum http1_method -> "GET"...; "OTHER" for HTTP1_M_OTHER (a static
+ * string). */
 const char *http1_method_name(enum http1_method m);
 
 /* True for GET, HEAD, PUT, DELETE, OPTIONS, TRACE (RFC 9110 9.2.2). */

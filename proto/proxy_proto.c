@@ -46,6 +46,11 @@ static int ip_family(const struct sockaddr *sa)
     return sa && (sa->sa_family == AF_INET || sa->sa_family == AF_INET6) ? sa->sa_family : 0;
 }
 
+/* The header carries one family for both ends: when the client and the
+ * listener differ (a v4 client on a dual-stack listener), both are sent as
+ * IPv6, the v4 one mapped (::ffff:a.b.c.d), as HAProxy does. An end that is
+ * not IP makes the header UNKNOWN/LOCAL: the server then uses the
+ * connection's own addresses. */
 static void ends_of(const struct sockaddr *src, const struct sockaddr *dst, struct pp_ends *e)
 {
     int fs = ip_family(src), fd = ip_family(dst);
@@ -75,6 +80,9 @@ static int build_v1(const struct pp_ends *e, uint8_t *buf, size_t cap)
     return n < 0 || (size_t)n >= cap ? -ENOSPC : n;
 }
 
+/* Ports and addresses are copied in network order, as the PROXY v2 spec
+ * requires; the LOCAL command with UNSPEC family and no body is the "health
+ * check or unknown" form. */
 static int build_v2(const struct pp_ends *e, uint8_t *buf, size_t cap)
 {
     size_t alen = e->family == AF_INET ? 4 : 16, body = e->family ? 2 * alen + 4 : 0;

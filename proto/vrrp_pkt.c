@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+/* The names "show vrrp" and the JSON drop counters use, so they are part of
+ * vrrpd's monitoring interface and stay stable. */
 static const char *const err_names[VRRP_PKT_E_MAX] = {
     [VRRP_PKT_E_OK] = "ok",
     [VRRP_PKT_E_SHORT] = "short",
@@ -39,6 +41,9 @@ static void put16(uint8_t *p, uint16_t v)
     p[1] = (uint8_t)v;
 }
 
+/* The Internet checksum (RFC 1071), folded to 16 bits; sum carries a pseudo-
+ * header's partial sum in. Verifying a packet whose checksum field is
+ * included yields 0. */
 uint16_t vrrp_pkt_csum(const uint8_t *buf, size_t len, uint32_t sum)
 {
     size_t i;
@@ -124,6 +129,9 @@ static int decode_fixed(const uint8_t *buf, size_t len, unsigned alen, struct vr
     return (int)need;
 }
 
+/* VRRPv2's checksum covers the VRRP message alone (RFC 3768 5.3.8); v3 adds
+ * the IP pseudo-header (RFC 5798 5.2.8), so a v3 packet relayed with a
+ * rewritten address fails here instead of being believed. */
 int vrrp_pkt_decode(const uint8_t *buf,
                     size_t len,
                     uint32_t src,
@@ -196,6 +204,8 @@ int vrrp_pkt_decode_ip6(const uint8_t *buf,
     return VRRP_PKT_IP6_HDR_LEN + r;
 }
 
+/* Only the fixed IPv4 header's fields are read; IP options (ihl > 5) are
+ * skipped, not interpreted. */
 int vrrp_pkt_decode_ip(const uint8_t *buf,
                        size_t len,
                        struct vrrp_pkt_ip *ret_ip,
@@ -227,6 +237,9 @@ int vrrp_pkt_decode_ip(const uint8_t *buf,
 }
 
 /* RFC 5798 7.1 after the TTL / hop limit. */
+/* The instance-level checks of RFC 5798 7.1 in its order. A v3 router ignores
+ * the v2 auth fields. An advertised interval of 0 would make the receiver's
+ * Master_Down_Interval only the skew, which a peer must not be able to force. */
 static int check_inst(const struct vrrp_pkt *p, const struct vrrp_pkt_expect *e)
 {
     if (p->version != e->version)
@@ -246,6 +259,9 @@ static int check_inst(const struct vrrp_pkt *p, const struct vrrp_pkt_expect *e)
     return 0;
 }
 
+/* TTL/hop limit 255 (RFC 5798 5.1.1.3 / 5.1.2.3): a packet that crossed a
+ * router arrives with less, so advertisements cannot be injected from off-
+ * link. */
 int vrrp_pkt_check(const struct vrrp_pkt_ip *ip,
                    const struct vrrp_pkt *p,
                    const struct vrrp_pkt_expect *e)

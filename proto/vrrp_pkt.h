@@ -130,7 +130,9 @@ int vrrp_pkt_decode6(const uint8_t *buf,
 
 /* A whole IPv6 datagram (as captured): the fixed header (version 6,
  * payload length within len, next header 112; extension headers are not
- * followed: VRRP sends none), then vrrp_pkt_decode6(). */
+ * followed: VRRP sends none), then vrrp_pkt_decode6(). Returns the bytes
+ * used (header included) with *ret_ip and *ret filled, or a negative
+ * VRRP_PKT_E_*. */
 int vrrp_pkt_decode_ip6(const uint8_t *buf,
                         size_t len,
                         struct vrrp_pkt_ip6 *ret_ip,
@@ -174,7 +176,7 @@ int vrrp_pkt_garp(const uint8_t mac[6], uint32_t ip, uint8_t *buf, size_t len);
  * address option. Returns VRRP_PKT_NA_LEN or -VRRP_PKT_E_NOSPACE. */
 int vrrp_pkt_una(const uint8_t mac[6], const uint8_t ip6[16], int router, uint8_t *buf, size_t len);
 
-/* A short name for a drop reason ("checksum", "vrid", ...), for counters. */
+/* A short name for a drop reason ("checksum", "vrid", ...), for counters. A static string. */
 const char *vrrp_pkt_strerror(int err);
 
 #endif

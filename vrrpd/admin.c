@@ -15,11 +15,9 @@
 #include "vrrpd/os/sock.h"
 #include "vrrpd/track.h"
 
-struct sub {
-    struct lk_list link; /* in vr_daemon.subs */
-    struct lk_cmdconn *c;
-};
-
+/* The effect shown to the operator, from weight and state only: it does not
+ * apply "reverse" or the value of a track_file/track_process, so for those
+ * items vr_track_effect() (what the FSM uses) may differ. */
 static int track_effect(const struct vr_track *t)
 {
     if (t->weight < 0 && !t->ok)
@@ -36,6 +34,9 @@ static json_t *track_json(const struct vr_track *t)
                      track_effect(t), "fault", t->weight == 0 && !t->ok);
 }
 
+/* Drop counters are listed by the decoder's error names, one per VRRP_PKT_E_*
+ * reason, plus the socket's receive-queue overflows (packets the kernel
+ * dropped before vrrpd could read them). */
 static json_t *counters_json(const struct vr_inst *i)
 {
     json_t *drops = json_object();
@@ -52,6 +53,8 @@ static json_t *counters_json(const struct vr_inst *i)
                      (json_int_t)i->st.became_master, "drops", drops);
 }
 
+/* The JSON form is for monitoring and the tests; field names are stable API,
+ * so new fields are added and none renamed. */
 static json_t *inst_json(const struct vr_inst *i)
 {
     const struct vr_inst_cfg *c = i->cfg;
@@ -160,14 +163,6 @@ static int cmd_show(struct lk_cmdconn *c, struct vr_daemon *d, int json)
     return 0;
 }
 
-static void sub_closed(struct lk_cmdconn *c, void *ud)
-{
-    struct sub *s = ud;
-
-    lk_list_del(&s->link);
-    free(s);
-}
-
 /* A new subscriber first learns the current state of every instance, so
  * it never has to guess what happened before it connected. */
 static void send_snapshot(struct lk_cmdconn *c, struct vr_daemon *d)
@@ -187,20 +182,19 @@ static void send_snapshot(struct lk_cmdconn *c, struct vr_daemon *d)
 
 static int cmd_subscribe(struct lk_cmdconn *c, struct vr_daemon *d)
 {
-    struct sub *s;
+    int r = lk_cmdsubs_add(&d->subs, c);
 
-    if (lk_cmdconn_held(c)) /* one subscription per connection */
+    if (r == -EALREADY) /* one subscription per connection */
         return lk_cmdconn_printf(c, "already subscribed\n");
-    s = calloc(1, sizeof(*s));
-    if (!s)
+    if (r < 0)
         return lk_cmdconn_printf(c, "out of memory\n");
-    s->c = c;
-    lk_list_append(&d->subs, &s->link);
-    lk_cmdconn_hold(c, sub_closed, s);
     send_snapshot(c, d);
     return 0;
 }
 
+/* vrrpd's CLI is read-only (show, subscribe): state is changed through the
+ * config and SIGHUP, as in Keepalived, never by a socket command. -ENOENT
+ * lets lk_cmdsrv give its own "Unknown command" answer. */
 static int dispatch(struct lk_cmdconn *c, int argc, char **argv, void *ud)
 {
     struct vr_daemon *d = ud;
@@ -221,6 +215,8 @@ static int dispatch(struct lk_cmdconn *c, int argc, char **argv, void *ud)
     return -ENOENT;
 }
 
+/* Admin level and mode 0660, as the other daemons' sockets. max_out bounds what a
+ * subscriber that stopped reading can make vrrpd buffer. */
 int vr_admin_start(struct vr_daemon *d)
 {
     struct lk_cmdsrv_opts o = {.mode = 0660,
@@ -251,19 +247,22 @@ void vr_admin_stop(struct vr_daemon *d)
 
 void vr_admin_event(struct vr_daemon *d, json_t *ev)
 {
-    struct lk_list *it, *nx;
-    char *s;
+    char *s, *line;
+    size_t n;
 
     s = ev ? json_dumps(ev, JSON_COMPACT) : NULL;
     json_decref(ev);
     if (!s)
         return;
-    LK_LIST_FOREACH_SAFE (it, nx, &d->subs) {
-        struct sub *sb = LK_LIST_ELEM(it, struct sub, link);
-
-        /* a subscriber that does not read is dropped, never waited for */
-        if (lk_cmdconn_printf(sb->c, "%s\n", s) == -ENOBUFS)
-            lk_cmdconn_abort(sb->c); /* stopped reading: a flush would never end */
+    n = strlen(s);
+    line = realloc(s, n + 2);
+    if (!line) {
+        free(s);
+        return;
     }
-    free(s);
+    line[n] = '\n';
+    line[n + 1] = '\0';
+    /* a subscriber that does not read is dropped, never waited for */
+    lk_cmdsubs_send(&d->subs, line, n + 1);
+    free(line);
 }

@@ -23,6 +23,10 @@
 #include "proto/vrrp_pkt.h"
 #include "vrrpd/cfg_int.h"
 
+/* Keepalived's lexer rules: braces are tokens of their own, '!' starts a
+ * comment like '#', and "include GLOB" reads files in place. MAX_DEPTH bounds
+ * block nesting (vrrp_sync_group > group is the deepest real one), so a file
+ * of unbalanced braces cannot recurse without end. */
 #define LEX_FLAGS (LK_CFGLEX_BRACES | LK_CFGLEX_BANG | LK_CFGLEX_INCLUDE)
 #define MAX_DEPTH 8
 #define UNSET     VR__UNSET
@@ -52,12 +56,19 @@ static const char *const blk_names[BLK_MAX] = {
 
 static const struct lk_cfgkw *const tables[BLK_MAX];
 
+/* Warnings go to the log with FILE:LINE at once and do not fail the load, as
+ * Keepalived's config-test reports them. */
 int vr__warn(const struct vr__ctx *c, const char *what)
 {
     lk_log(LK_LOG_WARNING, "%s:%u: %s", c->file, c->line, what);
     return LK_CFG_OK;
 }
 
+/* Keepalived writes times as decimal seconds ("0.5", "1.25"); reading them as
+ * integers scaled by 10^digits avoids floating point, so "0.1" is exactly 100
+ * ms. More fractional digits than `digits` are refused rather than rounded,
+ * and the running value is checked against max before each multiply, so a
+ * long digit string cannot overflow. */
 int vr__parse_fixed(const char *s, unsigned digits, uint64_t max, uint64_t *ret)
 {
     uint64_t v = 0;
@@ -97,6 +108,8 @@ int vr__num(const struct vr__ctx *c,
     return LK_CFG_OK;
 }
 
+/* "weight N [reverse]" of track_script/track_interface/track_file: lim is the
+ * bound the caller's block allows (Keepalived: 254 for scripts). */
 int vr__weight(const struct vr__ctx *c,
                int argc,
                char **argv,
@@ -135,6 +148,10 @@ int vr__dupstr(const struct vr__ctx *c, char **dst, const char *s, char **err)
     return *dst ? LK_CFG_OK : vr__fail(c, err, "out of memory");
 }
 
+/* Keepalived's "script" takes the rest of the line as the command. The words
+ * (quotes already removed by the lexer) are joined with single spaces, and
+ * spawn.c splits the command again with lk_cmd_split(): a quoted argument
+ * that holds a space becomes two arguments when the script runs. */
 int vr__join_args(const struct vr__ctx *c, char **dst, int argc, char **argv, int from, char **err)
 {
     size_t len = 0;
@@ -166,6 +183,10 @@ int vr__parse_ip(const char *s, uint32_t *ret)
 
 /* ---- global_defs ---------------------------------------------------- */
 
+/* The handler of block openers whose block does the work
+ * (virtual_ipaddress, track_script...), and of Keepalived keywords vrrpd
+ * has nothing to act on (mail alerts, lvs_id, debug): accepted so stock
+ * configs load. */
 static int kw_ignore(int argc, char **argv, void *ctx, char **err)
 {
     return LK_CFG_OK;
@@ -184,6 +205,10 @@ static int kw_script_security(int argc, char **argv, void *ctx, char **err)
     return LK_CFG_OK;
 }
 
+/* Inside a vrrp_script block it is that script's user; in global_defs the
+ * default for every script. Existence is checked when scripts are checked
+ * (script_security), not here, so a missing user does not stop a config
+ * without scripts from loading. */
 static int kw_script_user(int argc, char **argv, void *ctx, char **err)
 {
     struct vr__ctx *c = ctx;
@@ -220,6 +245,8 @@ int vr__parse_onoff(const char *s)
     return -1;
 }
 
+/* On in global_defs applies to every instance without its own setting
+ * (fast_set records that the instance chose). */
 static int kw_fast_takeover(int argc, char **argv, void *ctx, char **err)
 {
     struct vr__ctx *c = ctx;
@@ -300,6 +327,8 @@ static const struct inst_bool {
      offsetof(struct vr_inst_cfg, lower_prio_no_advert), offsetof(struct vr_inst_cfg, lpna_set)},
 };
 
+/* The inst_bools offsets point at bool fields of either struct, so one
+ * handler serves the four keywords in both places. */
 #define FIELD(base, off) ((bool *)(void *)((char *)(uintptr_t)(base) + (off)))
 
 static int kw_inst_bool(int argc, char **argv, void *ctx, char **err)
@@ -375,6 +404,8 @@ static int kw_fifo(int argc, char **argv, void *ctx, char **err)
 }
 
 /* vrrp_min_garp: one GARP at once, no second burst (Keepalived) */
+/* Keepalived's vrrp_min_garp: one gratuitous ARP on becoming master, no
+ * delayed second burst. */
 static int kw_min_garp(int argc, char **argv, void *ctx, char **err)
 {
     struct vr__ctx *c = ctx;
@@ -419,6 +450,9 @@ static int kw_fifo_reload(int argc, char **argv, void *ctx, char **err)
     return LK_CFG_OK;
 }
 
+/* Keepalived adds firewall rules for accept/no-accept mode; vrrpd never
+ * blocks traffic to the VIPs, which is what Keepalived does without
+ * vrrp_strict. Warned so the difference is visible. */
 static int kw_firewall(int argc, char **argv, void *ctx, char **err)
 {
     return vr__warn(ctx, "vrrp_iptables/nftables accepted: vrrpd adds no firewall rules (no "
@@ -432,21 +466,18 @@ static int kw_strict(int argc, char **argv, void *ctx, char **err)
 
 /* ---- vrrp_script ---------------------------------------------------- */
 
+/* Keepalived's defaults for a tracking script: every second, one success and
+ * one failure to change state. */
 static int kw_script_block(int argc, char **argv, void *ctx, char **err)
 {
     struct vr__ctx *c = ctx;
     struct vr_script_cfg *s;
 
-    if (vr_cfg_find_script(c->cfg, argv[1]))
-        return vr__fail(c, err, "vrrp_script '%s' is defined twice", argv[1]);
-    s = calloc(1, sizeof(*s));
-    if (!s || !(s->name = strdup(argv[1]))) {
-        free(s);
-        return vr__fail(c, err, "out of memory");
-    }
+    s = VR__NAMED_NEW(c, &c->cfg->scripts, struct vr_script_cfg, "vrrp_script", argv[1], err);
+    if (!s)
+        return LK_CFG_FATAL;
     s->interval_ms = 1000;
     s->rise = s->fall = 1;
-    lk_list_append(&c->cfg->scripts, &s->link);
     c->script = s;
     return LK_CFG_OK;
 }
@@ -487,18 +518,17 @@ static int kw_init_fail(int argc, char **argv, void *ctx, char **err)
 
 /* ---- vrrp_instance -------------------------------------------------- */
 
+/* Keepalived's instance defaults: priority 100, preemption on, advert_int 1 s
+ * (in centiseconds, as the VRRPv3 Max Advertise Interval field is); UNSET
+ * marks settings inherited from global_defs at the end. */
 static int kw_inst_block(int argc, char **argv, void *ctx, char **err)
 {
     struct vr__ctx *c = ctx;
     struct vr_inst_cfg *i;
 
-    if (vr_cfg_find_inst(c->cfg, argv[1]))
-        return vr__fail(c, err, "vrrp_instance '%s' is defined twice", argv[1]);
-    i = calloc(1, sizeof(*i));
-    if (!i || !(i->name = strdup(argv[1]))) {
-        free(i);
-        return vr__fail(c, err, "out of memory");
-    }
+    i = VR__NAMED_NEW(c, &c->cfg->instances, struct vr_inst_cfg, "vrrp_instance", argv[1], err);
+    if (!i)
+        return LK_CFG_FATAL;
     i->file = c->file; /* owned by cfg->files: valid as long as cfg */
     i->line = c->line;
     i->priority = 100;
@@ -507,7 +537,6 @@ static int kw_inst_block(int argc, char **argv, void *ctx, char **err)
     i->lbd.timeout_ms = 1500;
     i->garp_delay_ms = i->garp_refresh_ms = UNSET;
     i->garp_lower_prio_repeat = UNSET;
-    lk_list_append(&c->cfg->instances, &i->link);
     c->inst = i;
     return LK_CFG_OK;
 }
@@ -544,6 +573,10 @@ static int kw_state(int argc, char **argv, void *ctx, char **err)
     return LK_CFG_OK;
 }
 
+/* advert_int is held in centiseconds because that is the VRRPv3 wire unit
+ * (RFC 5798 5.2.7); VRRPv2 converts it to whole seconds when the instance is
+ * built. priority 255 is reserved for the address owner (RFC 5798 5.2.4),
+ * which Keepalived also accepts here. */
 static int kw_inst_num(int argc, char **argv, void *ctx, char **err)
 {
     struct vr_inst_cfg *i = ((struct vr__ctx *)ctx)->inst;
@@ -596,19 +629,16 @@ static int kw_ucast_src(int argc, char **argv, void *ctx, char **err)
     return LK_CFG_OK;
 }
 
-int vr__kw_notify(struct vr__ctx *c,
-                  char **const slots[5],
-                  char *users[5],
-                  char *groups[5],
-                  int argc,
-                  char **argv,
-                  char **err)
+/* A user that does not exist would make Keepalived drop the script silently;
+ * vrrpd refuses it at its line so the failure is not discovered at the first
+ * state change. */
+int vr__kw_notify(struct vr__ctx *c, struct vr_notify_cfg *n, int argc, char **argv, char **err)
 {
-    static const char *const names[4] = {"notify_master", "notify_backup", "notify_fault",
-                                         "notify_stop"};
+    static const char *const names[VR_NOTIFY_ANY] = {"notify_master", "notify_backup",
+                                                     "notify_fault", "notify_stop"};
     unsigned k = 0;
 
-    while (k < 4 && strcmp(argv[0], names[k]) != 0)
+    while (k < VR_NOTIFY_ANY && strcmp(argv[0], names[k]) != 0)
         k++;
     if (argc > 2 && !getpwnam(argv[2]))
         return vr__fail(c, err,
@@ -617,23 +647,30 @@ int vr__kw_notify(struct vr__ctx *c,
                         argv[0], argv[2], argv[2]);
     if (argc > 3 && !getgrnam(argv[3]))
         return vr__fail(c, err, "'%s': group '%s' does not exist", argv[0], argv[3]);
-    if (vr__dupstr(c, slots[k], argv[1], err))
+    if (vr__dupstr(c, &n->cmd[k], argv[1], err))
         return LK_CFG_FATAL;
-    free(users[k]);
-    free(groups[k]);
-    users[k] = groups[k] = NULL;
-    if (argc > 2 && vr__dupstr(c, &users[k], argv[2], err))
+    free(n->user[k]);
+    free(n->group[k]);
+    n->user[k] = n->group[k] = NULL;
+    if (argc > 2 && vr__dupstr(c, &n->user[k], argv[2], err))
         return LK_CFG_FATAL;
-    return argc > 3 ? vr__dupstr(c, &groups[k], argv[3], err) : LK_CFG_OK;
+    return argc > 3 ? vr__dupstr(c, &n->group[k], argv[3], err) : LK_CFG_OK;
+}
+
+void vr__notify_cfg_free(struct vr_notify_cfg *n)
+{
+    unsigned k;
+
+    for (k = 0; k < VR_NOTIFY_MAX; k++) {
+        free(n->cmd[k]);
+        free(n->user[k]);
+        free(n->group[k]);
+    }
 }
 
 static int kw_notify(int argc, char **argv, void *ctx, char **err)
 {
-    struct vr_inst_cfg *i = ((struct vr__ctx *)ctx)->inst;
-    char **const slots[5] = {&i->notify_master, &i->notify_backup, &i->notify_fault,
-                             &i->notify_stop, &i->notify};
-
-    return vr__kw_notify(ctx, slots, i->notify_user, i->notify_group, argc, argv, err);
+    return vr__kw_notify(ctx, &((struct vr__ctx *)ctx)->inst->notify, argc, argv, err);
 }
 
 static int kw_inst_fifo(int argc, char **argv, void *ctx, char **err)
@@ -660,6 +697,9 @@ static int kw_unsupported(int argc, char **argv, void *ctx, char **err)
 
 /* ---- authentication ------------------------------------------------- */
 
+/* Only PASS: AH authentication was removed from VRRP by RFC 3768 and VRRPv3
+ * has no authentication at all (RFC 5798 9), so a v3 instance sends no auth
+ * data whatever is configured. */
 static int kw_auth_type(int argc, char **argv, void *ctx, char **err)
 {
     struct vr__ctx *c = ctx;
@@ -752,6 +792,8 @@ int vr__item_track(struct vr__ctx *c,
     return LK_CFG_OK;
 }
 
+/* A peer is an address alone: Keepalived's per-peer options (min_ttl,
+ * max_ttl) are refused by the argc check rather than ignored. */
 static int item_peer(struct vr__ctx *c, int argc, char **argv, char **err)
 {
     struct vr_inst_cfg *in = c->inst;
@@ -770,6 +812,8 @@ static int item_peer(struct vr__ctx *c, int argc, char **argv, char **err)
     return LK_CFG_OK;
 }
 
+/* Each list block hands its lines to one item parser; lines of a block vrrpd
+ * skips entirely (BLK_SKIP) never reach here. */
 static int list_item(struct vr__ctx *c, enum vr__blk b, int argc, char **argv, char **err)
 {
     switch (b) {
@@ -800,6 +844,9 @@ static int list_item(struct vr__ctx *c, enum vr__blk b, int argc, char **argv, c
 
 /* ---- track_lbd ------------------------------------------------------ */
 
+/* track_lbd is vrrpd's own block (Keepalived has none): weight is a priority
+ * penalty while lbd reports unhealthy (0 means FAULT, as a track_script
+ * without weight), timeout how long lbd may stay silent. */
 static int kw_lbd(int argc, char **argv, void *ctx, char **err)
 {
     struct vr_lbd_cfg *l = &((struct vr__ctx *)ctx)->inst->lbd;
@@ -835,6 +882,9 @@ struct parser {
     char await_kw[32];
 };
 
+/* List blocks hold items, not keywords: their lines are never looked up in a
+ * keyword table, so a VIP that happens to look like a keyword is still an
+ * address. */
 static bool is_list(enum vr__blk b)
 {
     return b == BLK_VIPS || b == BLK_VIPS_EXCL || b == BLK_TSCRIPT || b == BLK_TIFACE ||
@@ -862,6 +912,9 @@ static int push(struct parser *p, enum vr__blk b, char **err)
 
 /* One statement: argv[0] is a keyword (or a list item); `opens` when it
  * was followed by '{'. */
+/* A keyword's flags field names the block it opens (0: a plain keyword), so
+ * the table alone says which keywords take a block; the handler runs before
+ * the push, so it can set c->inst and the like for the block's keywords. */
 static int statement(struct parser *p, int argc, char **argv, bool opens, char **err)
 {
     enum vr__blk b = p->stack[p->depth];
@@ -894,6 +947,8 @@ static int statement(struct parser *p, int argc, char **argv, bool opens, char *
     return kw->flags ? push(p, (enum vr__blk)kw->flags, err) : LK_CFG_OK;
 }
 
+/* Leaving a block clears the pointer its opener set, so a keyword that needs
+ * an enclosing instance cannot reach the previous one by mistake. */
 static int close_block(struct parser *p, char **err)
 {
     enum vr__blk b = p->stack[p->depth];
@@ -924,25 +979,11 @@ static int await_fail(struct parser *p, char **err)
     return vr__fail(&p->c, err, "'%s' must be followed by a '{' block", p->await_kw);
 }
 
-/* The file name of a line, owned by cfg (the lexer's copy goes away with
- * the lexer, and instances keep theirs for later messages). NULL on OOM. */
-static const char *file_name(struct vr_cfg *cfg, const char *name)
-{
-    char **v;
-    unsigned k;
-
-    for (k = 0; k < cfg->nfiles; k++)
-        if (!strcmp(cfg->files[k], name))
-            return cfg->files[k];
-    v = realloc(cfg->files, (cfg->nfiles + 1) * sizeof(*v));
-    if (!v)
-        return NULL;
-    cfg->files = v;
-    v[cfg->nfiles] = strdup(name);
-    return v[cfg->nfiles] ? v[cfg->nfiles++] : NULL;
-}
-
 /* Split a line into statements at braces. */
+/* Braces split a line into statements: "vrrp_instance VI_1 {" and "}" and
+ * "virtual_ipaddress { 10.0.0.1 }" all work, as in Keepalived. i runs one
+ * past the last word so the trailing statement of the line is handled by the
+ * same code as the others. */
 static int parse_line(struct parser *p, struct lk_cfgline *ln, char **err)
 {
     int i, start = 0, r = 0;
@@ -953,7 +994,7 @@ static int parse_line(struct parser *p, struct lk_cfgline *ln, char **err)
         p->await_line = 0;
         start = 1;
     }
-    p->c.file = file_name(p->c.cfg, ln->file);
+    p->c.file = lk_cfgfiles_intern(&p->c.cfg->files, ln->file);
     p->c.line = ln->line;
     if (!p->c.file) {
         lk_cfg_err(err, "out of memory");
@@ -1003,6 +1044,10 @@ static void resolve_lower_prio(const struct vr_cfg *cfg, struct vr_inst_cfg *i)
 
 /* The instance's address family, Keepalived's way, and the version it
  * allows. */
+/* Keepalived decides an instance's family from its first virtual_ipaddress;
+ * mixing families within one VRRP group is invalid (RFC 5798 5.2.9: one
+ * advertisement carries one family), so every address-like setting is checked
+ * against it. */
 static int resolve_family(struct vr_cfg *cfg, struct vr_inst_cfg *i, char **err)
 {
     static const uint8_t zero[16];
@@ -1037,6 +1082,10 @@ static int resolve_family(struct vr_cfg *cfg, struct vr_inst_cfg *i, char **err)
     return 0;
 }
 
+/* Per-instance settings fall back to global_defs here, once the whole file is
+ * read, because global_defs may come after the instances. VRRPv2's Adver Int
+ * field is whole seconds (RFC 3768 5.3.7), VRRPv3's Max Adver Int is 12 bits
+ * of centiseconds (RFC 5798 5.2.7). */
 static int resolve_timing(struct vr_cfg *cfg, struct vr_inst_cfg *i, char **err)
 {
     if (resolve_family(cfg, i, err) < 0)
@@ -1064,6 +1113,9 @@ static int resolve_timing(struct vr_cfg *cfg, struct vr_inst_cfg *i, char **err)
     return 0;
 }
 
+/* Checks that need the whole file (named scripts, the default interface,
+ * other instances). The first error stops validation: later instances may
+ * fail only because of the first one. */
 static int validate_inst(struct vr_cfg *cfg, struct vr_inst_cfg *i, char **err)
 {
     struct lk_list *it;
@@ -1140,6 +1192,8 @@ static int validate(struct vr_cfg *cfg, char **err)
     return r < 0 ? r : vr__validate_syncs(cfg, err);
 }
 
+/* Keepalived's global defaults; instances take them in resolve_timing()
+ * unless they set their own. */
 static struct vr_cfg *cfg_new(const char *name)
 {
     struct vr_cfg *cfg = calloc(1, sizeof(*cfg));
@@ -1166,6 +1220,9 @@ static struct vr_cfg *cfg_new(const char *name)
 }
 
 /* an lk_cfg_load_fn: ret is a struct vr_cfg ** */
+/* Unlike lbd's loader, this stops at the first error: Keepalived's config-
+ * test does the same, and block structure errors make every following line
+ * meaningless anyway. */
 static int load(struct lk_cfglex *lx, const char *name, void *ret, char **err)
 {
     struct parser p = {0};
@@ -1213,19 +1270,9 @@ int vr_cfg_load_mem(const char *name, const char *text, struct vr_cfg **ret, cha
 
 static void inst_free(struct vr_inst_cfg *i)
 {
-    unsigned k;
-
     free(i->name);
     free(i->lbd.socket);
-    free(i->notify_master);
-    free(i->notify_backup);
-    free(i->notify_fault);
-    free(i->notify_stop);
-    free(i->notify);
-    for (k = 0; k < 5; k++) {
-        free(i->notify_user[k]);
-        free(i->notify_group[k]);
-    }
+    vr__notify_cfg_free(&i->notify);
     free(i);
 }
 
@@ -1240,7 +1287,6 @@ static void fifo_free(struct vr_fifo_cfg *f)
 struct vr_cfg *vr_cfg_free(struct vr_cfg *cfg)
 {
     struct lk_list *it, *nx;
-    unsigned k;
 
     if (!cfg)
         return NULL;
@@ -1259,9 +1305,7 @@ struct vr_cfg *vr_cfg_free(struct vr_cfg *cfg)
     vr__free_syncs(cfg);
     fifo_free(&cfg->fifo);
     fifo_free(&cfg->vrrp_fifo);
-    for (k = 0; k < cfg->nfiles; k++)
-        free(cfg->files[k]);
-    free(cfg->files);
+    lk_cfgfiles_free(&cfg->files);
     free(cfg->file);
     free(cfg->router_id);
     free(cfg->script_user);
@@ -1281,6 +1325,28 @@ void *vr__find_named(const struct lk_list *list, size_t link_off, size_t name_of
             return elem;
     }
     return NULL;
+}
+
+void *vr__named_new(const struct vr__ctx *c,
+                    struct lk_list *list,
+                    const struct vr__named *k,
+                    const char *name,
+                    char **err)
+{
+    char *elem;
+
+    if (vr__find_named(list, k->link_off, k->name_off, name)) {
+        vr__fail(c, err, "%s '%s' is defined twice", k->what, name);
+        return NULL;
+    }
+    elem = calloc(1, k->size);
+    if (!elem || !(*(char **)(void *)(elem + k->name_off) = strdup(name))) {
+        free(elem);
+        vr__fail(c, err, "out of memory");
+        return NULL;
+    }
+    lk_list_append(list, (struct lk_list *)(void *)(elem + k->link_off));
+    return elem;
 }
 
 struct vr_script_cfg *vr_cfg_find_script(const struct vr_cfg *cfg, const char *name)

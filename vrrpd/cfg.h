@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "common/cfglex.h"
 #include "common/list.h"
 
 #define VR_MAX_VIPS  20 /* one advertisement carries at most 20 (Keepalived too) */
@@ -111,6 +112,23 @@ struct vr_tproc_cfg {
     uint32_t fork_delay_ms, terminate_delay_ms;
 };
 
+/* The notify scripts of an instance or a sync group (Keepalived's
+ * notify_master, notify_backup, notify_fault, notify_stop and notify, in
+ * that order): each command and the user and group it runs as (NULL: the
+ * global script_user / script_group). NULL command: none. */
+enum vr_notify_slot {
+    VR_NOTIFY_MASTER = 0,
+    VR_NOTIFY_BACKUP,
+    VR_NOTIFY_FAULT,
+    VR_NOTIFY_STOP,
+    VR_NOTIFY_ANY, /* "notify": every state, with KIND NAME STATE PRIO */
+    VR_NOTIFY_MAX
+};
+
+struct vr_notify_cfg {
+    char *cmd[VR_NOTIFY_MAX], *user[VR_NOTIFY_MAX], *group[VR_NOTIFY_MAX];
+};
+
 /* vrrp_sync_group NAME { group { A B } notify_* } */
 struct vr_sync_cfg {
     struct lk_list link; /* in vr_cfg.syncs */
@@ -119,8 +137,7 @@ struct vr_sync_cfg {
     unsigned line;
     char members[VR_MAX_TRACK][VR_NAME_MAX];
     unsigned nmembers;
-    char *notify_master, *notify_backup, *notify_fault, *notify_stop, *notify;
-    char *notify_user[5], *notify_group[5]; /* per script, master..notify; NULL: script_user */
+    struct vr_notify_cfg notify;
     bool tracking_weight; /* sync_group_tracking_weight: keep the members' weights */
 };
 
@@ -174,11 +191,10 @@ struct vr_inst_cfg {
     bool preempt;
     bool fast_takeover;
     uint32_t preempt_delay_ms;
-    char *notify_master, *notify_backup, *notify_fault, *notify_stop, *notify;
-    char *notify_user[5], *notify_group[5]; /* per script, master..notify; NULL: script_user */
-    uint32_t garp_delay_ms;                 /* second burst after becoming master; 0: none */
-    unsigned garp_repeat;                   /* GARPs per burst */
-    uint32_t garp_refresh_ms;               /* periodic GARP while master; 0: none */
+    struct vr_notify_cfg notify;
+    uint32_t garp_delay_ms;   /* second burst after becoming master; 0: none */
+    unsigned garp_repeat;     /* GARPs per burst */
+    uint32_t garp_refresh_ms; /* periodic GARP while master; 0: none */
     unsigned garp_refresh_repeat;
     uint32_t garp_lower_prio_delay_ms; /* after a lower-priority advert as master */
     unsigned garp_lower_prio_repeat;   /* UINT32_MAX while parsing: unset */
@@ -202,8 +218,7 @@ struct vr_fifo_cfg {
 
 struct vr_cfg {
     char *file;
-    char **files; /* every file name read (includes too), for messages */
-    unsigned nfiles;
+    struct lk_cfgfiles files; /* every file name read (includes too), for messages */
     char *router_id;
     char *script_user, *script_group;
     bool script_security;
@@ -244,6 +259,9 @@ int vr_cfg_load_mem(const char *name, const char *text, struct vr_cfg **ret, cha
 /* Accepts NULL; returns NULL. */
 struct vr_cfg *vr_cfg_free(struct vr_cfg *cfg);
 
+/* Look up a named vrrp_script, vrrp_instance, track_file, track_process or
+ * vrrp_sync_group. Returns the object, owned by cfg (valid as long as cfg),
+ * or NULL. */
 struct vr_script_cfg *vr_cfg_find_script(const struct vr_cfg *cfg, const char *name);
 struct vr_inst_cfg *vr_cfg_find_inst(const struct vr_cfg *cfg, const char *name);
 struct vr_tfile_cfg *vr_cfg_find_tfile(const struct vr_cfg *cfg, const char *name);

@@ -93,11 +93,16 @@ int vr__weight(const struct vr__ctx *c,
                bool *ret_rev,
                char **err);
 
-/* argv[i]: seconds with up to three decimals, as Keepalived's timers, into
+/* The value helpers below share one contract: c names the line being read,
+ * the result is written only on success, and they return LK_CFG_OK or
+ * LK_CFG_FATAL with "FILE:LINE: ..." in *err (caller-owned).
+ *
+ * argv[i]: seconds with up to three decimals, as Keepalived's timers, into
  * milliseconds. */
 int vr__secs_ms(const struct vr__ctx *c, char **argv, int i, uint32_t *ret, char **err);
 
-/* Replace *dst with a copy of s. */
+/* Replace *dst with a copy of s (the old string is freed; *dst is owned by
+ * the config object it belongs to). */
 int vr__dupstr(const struct vr__ctx *c, char **dst, const char *s, char **err);
 
 /* Replace *dst with argv[from..] joined with spaces (commands may be written
@@ -118,7 +123,8 @@ int vr__parse_onoff(const char *s);
 /* An interface name that fits IF_NAMESIZE into dst. */
 int vr__ifname(const struct vr__ctx *c, char dst[IF_NAMESIZE], const char *name, char **err);
 
-/* One list entry "NAME [weight N] [reverse|noreverse]" into tab[*n]. */
+/* One list entry "NAME [weight N] [reverse|noreverse]" into tab[*n], then
+ * ++*n. LK_CFG_OK, or LK_CFG_FATAL with *err (table full, bad weight). */
 int vr__item_track(struct vr__ctx *c,
                    struct vr_track_ref *tab,
                    unsigned *n,
@@ -127,7 +133,8 @@ int vr__item_track(struct vr__ctx *c,
                    char **err);
 
 /* The element of `list` whose `char *` name at name_off equals name;
- * link_off is the offset of its struct lk_list. NULL if none. */
+ * link_off is the offset of its struct lk_list. NULL if none. The element is owned by the list's
+ * owner. */
 void *vr__find_named(const struct lk_list *list,
                      size_t link_off,
                      size_t name_off,
@@ -136,31 +143,55 @@ void *vr__find_named(const struct lk_list *list,
 #define VR__FIND(list, type, n)                                                                    \
     ((type *)vr__find_named((list), offsetof(type, link), offsetof(type, name), (n)))
 
+/* A kind of named block (vrrp_script, vrrp_instance, ...): its keyword,
+ * the size of its struct and where the struct keeps its lk_list link and
+ * its `char *` name. */
+struct vr__named {
+    const char *what;
+    size_t size, link_off, name_off;
+};
+
+/* Open block `name` of kind k: a zeroed struct with its name copied,
+ * appended to list. NULL with *err filled (FILE:LINE, for LK_CFG_FATAL) when
+ * the list has one of that name already ("WHAT 'NAME' is defined twice")
+ * or on OOM. */
+void *vr__named_new(const struct vr__ctx *c,
+                    struct lk_list *list,
+                    const struct vr__named *k,
+                    const char *name,
+                    char **err);
+
+#define VR__NAMED_NEW(c, list, type, what, n, err)                                                 \
+    ((type *)vr__named_new((c), (list),                                                            \
+                           &(const struct vr__named){(what), sizeof(type), offsetof(type, link),   \
+                                                     offsetof(type, name)},                        \
+                           (n), (err)))
+
 /* notify_master/backup/fault/stop or notify (argv[0]) CMD [USER [GROUP]]
- * into its slot k of {master, backup, fault, stop, notify}: slots[k],
- * users[k], groups[k]. As Keepalived, the words after the command are the
+ * into its slot of n. As Keepalived, the words after the command are the
  * user and group (a command with arguments is quoted); a user or group
  * that does not exist is refused (Keepalived drops such a script). */
-int vr__kw_notify(struct vr__ctx *c,
-                  char **const slots[5],
-                  char *users[5],
-                  char *groups[5],
-                  int argc,
-                  char **argv,
-                  char **err);
+int vr__kw_notify(struct vr__ctx *c, struct vr_notify_cfg *n, int argc, char **argv, char **err);
+
+/* Free n's strings (not n). */
+void vr__notify_cfg_free(struct vr_notify_cfg *n);
 
 /* Keyword tables of the other modules. */
 extern const struct lk_cfgkw vr__tfile_kws[];
 extern const struct lk_cfgkw vr__tproc_kws[];
 extern const struct lk_cfgkw vr__sync_kws[];
 
-/* Block openers of cfg_track.c / cfg_sync.c, for cfg.c's tables. */
+/* Block openers of cfg_track.c / cfg_sync.c, for cfg.c's tables: create the
+ * named object in the config (which owns it) and make it current in ctx.
+ * LK_CFG_OK, or LK_CFG_FATAL with *err (duplicate name, OOM). */
 int vr__kw_tfile_block(int argc, char **argv, void *ctx, char **err);
 int vr__kw_tproc_block(int argc, char **argv, void *ctx, char **err);
 int vr__kw_sync_block(int argc, char **argv, void *ctx, char **err);
 
 /* List items of virtual_ipaddress options, virtual_routes, virtual_rules
- * (cfg_route.c) and sync group members (cfg_sync.c). */
+ * (cfg_route.c) and sync group members (cfg_sync.c): each parses one
+ * line's words into the current instance or group. LK_CFG_OK, or
+ * LK_CFG_FATAL with "FILE:LINE: ..." in *err. */
 int vr__vip_opts(struct vr__ctx *c, struct vr_vip *v, int argc, char **argv, char **err);
 int vr__item_route(struct vr__ctx *c, int argc, char **argv, char **err);
 int vr__item_rule(struct vr__ctx *c, int argc, char **argv, char **err);

@@ -13,6 +13,8 @@
 #include "vrrpd/cfg_int.h"
 
 /* ADDR[/N] of family af into ret (4 or 16 bytes). */
+/* Without "/N" the prefix is the full length, a host address, as `ip addr
+ * add` assumes; a length beyond the family's is refused. */
 static int parse_prefix_af(int af, const char *s, void *ret, uint8_t *ret_prefix)
 {
     const int64_t max = af == AF_INET ? 32 : 128;
@@ -46,6 +48,7 @@ int vr__parse_prefix6(const char *s, uint8_t ret_addr[16], uint8_t *ret_prefix)
     return parse_prefix_af(AF_INET6, s, ret_addr, ret_prefix);
 }
 
+/* `ip`'s scope names; a number is accepted too, as iproute2 does. */
 static const struct {
     const char *name;
     uint8_t scope;
@@ -72,6 +75,8 @@ static int parse_scope(const struct vr__ctx *c, const char *s, uint8_t *ret, cha
 }
 
 /* brd A.B.C.D, or '+' / '-': the address with its host bits set / cleared */
+/* On a /31 or /32 there is no broadcast address (RFC 3021), so '+' then sets
+ * none rather than the address itself. */
 static int parse_brd(const struct vr__ctx *c, struct vr_vip *v, const char *s, char **err)
 {
     uint32_t mask = v->prefix ? htonl(~0u << (32 - v->prefix)) : 0;
@@ -85,6 +90,8 @@ static int parse_brd(const struct vr__ctx *c, struct vr_vip *v, const char *s, c
     return LK_CFG_OK;
 }
 
+/* "dev" puts the VIP on another link than the instance's (the address follows
+ * the state, the advertisements stay on the instance's link). */
 int vr__vip_opts(struct vr__ctx *c, struct vr_vip *v, int argc, char **argv, char **err)
 {
     int i;
@@ -122,6 +129,8 @@ int vr__vip_opts(struct vr__ctx *c, struct vr_vip *v, int argc, char **argv, cha
     return LK_CFG_OK;
 }
 
+/* iproute2's table names for the reserved tables, or a number; table 0
+ * (unspecified) is refused, since the kernel would pick the table itself. */
 static int parse_table(const struct vr__ctx *c, const char *s, uint32_t *ret, char **err)
 {
     int64_t v;
@@ -154,6 +163,8 @@ static int route_dst(struct vr__ctx *c, struct vr_route *r, const char *s, char 
     return LK_CFG_OK;
 }
 
+/* A route type word anywhere on the line ("blackhole 10.0.0.0/8"), as `ip
+ * route` accepts it before the destination: 1 when s is one. */
 static int route_type(const char *s, uint8_t *ret)
 {
     if (!strcmp(s, "blackhole"))

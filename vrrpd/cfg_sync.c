@@ -8,25 +8,24 @@
 #include "common/log.h"
 #include "vrrpd/cfg_int.h"
 
+/* The group's file and line are kept for the checks that can only run once
+ * every instance is known (vr__validate_syncs()). */
 int vr__kw_sync_block(int argc, char **argv, void *ctx, char **err)
 {
     struct vr__ctx *c = ctx;
     struct vr_sync_cfg *g;
 
-    if (vr_cfg_find_sync(c->cfg, argv[1]))
-        return vr__fail(c, err, "vrrp_sync_group '%s' is defined twice", argv[1]);
-    g = calloc(1, sizeof(*g));
-    if (!g || !(g->name = strdup(argv[1]))) {
-        free(g);
-        return vr__fail(c, err, "out of memory");
-    }
+    g = VR__NAMED_NEW(c, &c->cfg->syncs, struct vr_sync_cfg, "vrrp_sync_group", argv[1], err);
+    if (!g)
+        return LK_CFG_FATAL;
     g->file = c->file;
     g->line = c->line;
-    lk_list_append(&c->cfg->syncs, &g->link);
     c->sync = g;
     return LK_CFG_OK;
 }
 
+/* Members are kept by name: an instance may be defined after the group, and
+ * the names are resolved in attach(). */
 int vr__item_sync_member(struct vr__ctx *c, int argc, char **argv, char **err)
 {
     struct vr_sync_cfg *g = c->sync;
@@ -45,13 +44,11 @@ int vr__item_sync_member(struct vr__ctx *c, int argc, char **argv, char **err)
 
 static int kw_sync_notify(int argc, char **argv, void *ctx, char **err)
 {
-    struct vr_sync_cfg *g = ((struct vr__ctx *)ctx)->sync;
-    char **const slots[5] = {&g->notify_master, &g->notify_backup, &g->notify_fault,
-                             &g->notify_stop, &g->notify};
-
-    return vr__kw_notify(ctx, slots, g->notify_user, g->notify_group, argc, argv, err);
+    return vr__kw_notify(ctx, &((struct vr__ctx *)ctx)->sync->notify, argc, argv, err);
 }
 
+/* Also the handler of "smtp_alert", accepted for stock configs and without
+ * effect (vrrpd sends no mail). */
 static int kw_sync_flag(int argc, char **argv, void *ctx, char **err)
 {
     struct vr__ctx *c = ctx;
@@ -65,6 +62,8 @@ static int kw_sync_flag(int argc, char **argv, void *ctx, char **err)
     return LK_CFG_OK;
 }
 
+/* The "group" keyword only opens the member list; its items go to
+ * vr__item_sync_member(). */
 static int kw_sync_group(int argc, char **argv, void *ctx, char **err)
 {
     return LK_CFG_OK;
@@ -117,6 +116,8 @@ static void zero_weights(const struct vr_cfg *cfg,
     }
 }
 
+/* An instance belongs to at most one group: two groups would each try to move
+ * it, and Keepalived refuses it as well. */
 static int attach(struct vr_cfg *cfg, struct vr_sync_cfg *g, const char *name, char **err)
 {
     struct vr_inst_cfg *i = vr_cfg_find_inst(cfg, name);
@@ -166,21 +167,12 @@ int vr__validate_syncs(struct vr_cfg *cfg, char **err)
 void vr__free_syncs(struct vr_cfg *cfg)
 {
     struct lk_list *it, *nx;
-    unsigned k;
 
     LK_LIST_FOREACH_SAFE (it, nx, &cfg->syncs) {
         struct vr_sync_cfg *g = LK_LIST_ELEM(it, struct vr_sync_cfg, link);
 
         free(g->name);
-        free(g->notify_master);
-        free(g->notify_backup);
-        free(g->notify_fault);
-        free(g->notify_stop);
-        free(g->notify);
-        for (k = 0; k < 5; k++) {
-            free(g->notify_user[k]);
-            free(g->notify_group[k]);
-        }
+        vr__notify_cfg_free(&g->notify);
         free(g);
     }
 }

@@ -16,15 +16,10 @@ int vr__kw_tfile_block(int argc, char **argv, void *ctx, char **err)
     struct vr__ctx *c = ctx;
     struct vr_tfile_cfg *f;
 
-    if (vr_cfg_find_tfile(c->cfg, argv[1]))
-        return vr__fail(c, err, "track_file '%s' is defined twice", argv[1]);
-    f = calloc(1, sizeof(*f));
-    if (!f || !(f->name = strdup(argv[1]))) {
-        free(f);
-        return vr__fail(c, err, "out of memory");
-    }
+    f = VR__NAMED_NEW(c, &c->cfg->tfiles, struct vr_tfile_cfg, "track_file", argv[1], err);
+    if (!f)
+        return LK_CFG_FATAL;
     f->weight = 1; /* Keepalived's default */
-    lk_list_append(&c->cfg->tfiles, &f->link);
     c->tfile = f;
     return LK_CFG_OK;
 }
@@ -45,6 +40,9 @@ static int kw_tfile_weight(int argc, char **argv, void *ctx, char **err)
     return vr__weight(c, argc, argv, 2147483647, &c->tfile->weight, &c->tfile->reverse, err);
 }
 
+/* Keepalived's init_file: create the file with VALUE (default 0) when it is
+ * missing at start, and with "overwrite" write VALUE even if it exists, so an
+ * instance never starts from a stale value left by an earlier run. */
 static int kw_tfile_init(int argc, char **argv, void *ctx, char **err)
 {
     struct vr__ctx *c = ctx;
@@ -67,22 +65,19 @@ static int kw_tfile_init(int argc, char **argv, void *ctx, char **err)
 
 /* ---- vrrp_track_process NAME { } -------------------------------------- */
 
+/* Keepalived's defaults: weight 1, and the process counts as running with one
+ * instance (quorum 1, no upper bound). */
 int vr__kw_tproc_block(int argc, char **argv, void *ctx, char **err)
 {
     struct vr__ctx *c = ctx;
     struct vr_tproc_cfg *p;
 
-    if (vr_cfg_find_tproc(c->cfg, argv[1]))
-        return vr__fail(c, err, "vrrp_track_process '%s' is defined twice", argv[1]);
-    p = calloc(1, sizeof(*p));
-    if (!p || !(p->name = strdup(argv[1]))) {
-        free(p);
-        return vr__fail(c, err, "out of memory");
-    }
+    p = VR__NAMED_NEW(c, &c->cfg->tprocs, struct vr_tproc_cfg, "vrrp_track_process", argv[1], err);
+    if (!p)
+        return LK_CFG_FATAL;
     p->weight = 1;
     p->quorum = 1;
     p->quorum_max = UINT32_MAX;
-    lk_list_append(&c->cfg->tprocs, &p->link);
     c->tproc = p;
     return LK_CFG_OK;
 }
@@ -96,6 +91,9 @@ static void free_argv(char **v)
     free(v);
 }
 
+/* The command line is kept as separate words: they are compared with
+ * /proc/PID/cmdline word by word (param_match decides how), so quoting in the
+ * config decides what one argument is. */
 static int kw_tproc_process(int argc, char **argv, void *ctx, char **err)
 {
     struct vr__ctx *c = ctx;
@@ -135,6 +133,9 @@ static int kw_tproc_weight(int argc, char **argv, void *ctx, char **err)
     return vr__weight(c, argc, argv, 254, &c->tproc->weight, &c->tproc->reverse, err);
 }
 
+/* "delay" sets both delays at once (Keepalived's shorthand): how long a
+ * process start or exit must last before the track changes, so a quick
+ * restart of the tracked daemon does not flap the instance. */
 static int kw_tproc_num(int argc, char **argv, void *ctx, char **err)
 {
     struct vr__ctx *c = ctx;
@@ -168,6 +169,8 @@ static int kw_tproc_full(int argc, char **argv, void *ctx, char **err)
 
 /* ---- validation -------------------------------------------------------- */
 
+/* References are checked once the whole file is read: the blocks may follow
+ * the instances that name them. */
 static int check_refs(const struct vr_cfg *cfg, const struct vr_inst_cfg *i, char **err)
 {
     unsigned k;

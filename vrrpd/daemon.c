@@ -24,11 +24,17 @@
 #include "vrrpd/os/netlink.h"
 #include "vrrpd/sync.h"
 
+/* SHUTDOWN_MAX_MS bounds how long vr_daemon_free() lets notify scripts and
+ * handle closes run after the masters resigned; systemd's stop timeout is
+ * longer, so vrrpd exits on its own terms. */
 #define SHUTDOWN_MAX_MS 3000
 #define RETRY_MS        1000
 
 static int add_inst(struct vr_daemon *d, struct vr_inst_cfg *c, bool start);
 
+/* The pending list is copied and emptied first: add_inst() re-queues an
+ * instance whose interface is still not ready, so each pass starts from the
+ * configs that were waiting. */
 static void retry_cb(uv_timer_t *t)
 {
     struct vr_daemon *d = t->data;
@@ -46,6 +52,9 @@ static void retry_cb(uv_timer_t *t)
         uv_timer_stop(&d->retry);
 }
 
+/* Any link event may be the one a pending instance waits for (a veth created,
+ * an address added), so pending instances are retried before the running ones
+ * learn about the link. */
 static void on_link(int ifindex, bool up, void *ud)
 {
     struct vr_daemon *d = ud;
@@ -66,6 +75,10 @@ static void stop_all(struct vr_daemon *d)
         vr_inst_stop(LK_LIST_ELEM(it, struct vr_inst, link));
 }
 
+/* Instances stop first: each master sends priority 0 (RFC 5798 6.4.3 on
+ * shutdown), removes its VIPs and runs notify_stop, so the backup takes over
+ * within Skew_Time instead of Master_Down_Interval. The loop then ends once
+ * the remaining handles are closed. */
 static void begin_stop(struct vr_daemon *d, const char *why)
 {
     if (d->stopping)
@@ -88,6 +101,8 @@ static void begin_stop(struct vr_daemon *d, const char *why)
     vr_notify_close(d);
 }
 
+/* SIGHUP is Keepalived's reload signal. READY=1 is sent after a failed reload
+ * too: RELOADING=1 must always be ended, and the old config keeps running. */
 static void signal_cb(uv_signal_t *s, int signum)
 {
     struct vr_daemon *d = s->data;
@@ -102,6 +117,8 @@ static void signal_cb(uv_signal_t *s, int signum)
     begin_stop(d, signum == SIGTERM ? "SIGTERM" : "SIGINT");
 }
 
+/* Sent from the loop itself, so a loop stuck in a callback stops the watchdog
+ * and systemd restarts vrrpd. */
 static void watchdog_cb(uv_timer_t *t)
 {
     lk_sd_notify("WATCHDOG=1");
@@ -159,6 +176,8 @@ static int add_inst(struct vr_daemon *d, struct vr_inst_cfg *c, bool start)
 
 /* The program of a script command line: an absolute path, or found in
  * PATH, and executable. */
+/* A coarse check done for --config-test only: the first word of the command
+ * line, looked up as a shell would without running anything. */
 static bool script_found(const char *cmd)
 {
     char prog[256], path[512];
@@ -199,6 +218,9 @@ static int check_scripts(const struct vr_cfg *cfg, char **err)
     return 0;
 }
 
+/* For "vrrpd -t" (Keepalived's --config-test): interfaces that do not exist
+ * yet are reported although the daemon itself would wait for them, since a
+ * test run is usually meant to catch typos. */
 int vr_daemon_check_links(const struct vr_cfg *cfg, char **err)
 {
     struct lk_list *it;
@@ -218,6 +240,11 @@ int vr_daemon_check_links(const struct vr_cfg *cfg, char **err)
     return check_scripts(cfg, err);
 }
 
+/* Instances are built but not started: the election starts in
+ * vr_daemon_run(), after privileges are dropped and the guard runs, so no
+ * instance can become master without the guard holding its will. Takes
+ * ownership of cfg even on failure; on failure *ret is still set and must be
+ * freed with vr_daemon_free(). */
 int vr_daemon_new(struct vr_daemon **ret,
                   struct vr_cfg *cfg,
                   const char *cfg_path,
@@ -235,7 +262,9 @@ int vr_daemon_new(struct vr_daemon **ret,
     d->cfg_path = cfg_path ? strdup(cfg_path) : NULL;
     d->rundir = strdup(rundir);
     lk_list_init(&d->insts);
-    lk_list_init(&d->subs);
+    lk_cmdsubs_init(&d->subs);
+    /* dropped at max_out only, as vrrpd always did: no stall deadline */
+    d->subs.stall_ms = 0;
     d->started_ms = lk_mono_ms();
     d->guard_fd = -1;
     d->fifo_fd[0] = d->fifo_fd[1] = -1;
@@ -285,6 +314,8 @@ static void startup_cb(uv_timer_t *t)
 }
 
 /* Does any script run as a user other than vrrpd's own? */
+/* Capabilities needed to switch user (CAP_SETUID/SETGID) are kept only if
+ * some script or FIFO reader runs as another user. */
 static bool switches_user(const struct vr_cfg *cfg)
 {
     struct lk_list *it;
@@ -296,12 +327,12 @@ static bool switches_user(const struct vr_cfg *cfg)
         if (LK_LIST_ELEM(it, struct vr_script_cfg, link)->user)
             return true;
     LK_LIST_FOREACH (it, &cfg->instances)
-        for (k = 0; k < 5; k++)
-            if (LK_LIST_ELEM(it, struct vr_inst_cfg, link)->notify_user[k])
+        for (k = 0; k < VR_NOTIFY_MAX; k++)
+            if (LK_LIST_ELEM(it, struct vr_inst_cfg, link)->notify.user[k])
                 return true;
     LK_LIST_FOREACH (it, &cfg->syncs)
-        for (k = 0; k < 5; k++)
-            if (LK_LIST_ELEM(it, struct vr_sync_cfg, link)->notify_user[k])
+        for (k = 0; k < VR_NOTIFY_MAX; k++)
+            if (LK_LIST_ELEM(it, struct vr_sync_cfg, link)->notify.user[k])
                 return true;
     return false;
 }
@@ -378,6 +409,9 @@ static void fifo_kill_cb(uv_timer_t *t)
     vr_notify_kill(t->data);
 }
 
+/* Runs the loop once more so that the masters' priority-0 adverts, VIP
+ * removals and notify scripts complete before the process exits; the two
+ * unref'ed timers only bound that time and do not keep the loop alive. */
 struct vr_daemon *vr_daemon_free(struct vr_daemon *d)
 {
     uv_timer_t guard, fifo_kill;
@@ -425,6 +459,11 @@ static struct vr_inst *find_inst(struct vr_daemon *d, const char *name)
     return NULL;
 }
 
+/* Parse into a new config first: an invalid file changes nothing. An instance
+ * whose group, addresses and timing are unchanged keeps its state (a master
+ * stays master, no VIP flaps); any other is stopped (resigning) and started
+ * afresh from the new config, as Keepalived does. The old config is freed
+ * last, once nothing points into it. */
 int vr_daemon_reload(struct vr_daemon *d)
 {
     struct vr_cfg *nc = NULL, *old = d->cfg;

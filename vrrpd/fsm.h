@@ -76,7 +76,8 @@ void vr_fsm_init(struct vr_fsm *f, const struct vr_fsm_params *p);
 unsigned vr_fsm_start(struct vr_fsm *f, uint64_t now);
 
 /* A validated advertisement arrived: its priority, interval (centiseconds,
- * v2 seconds converted by the caller) and source address. */
+ * v2 seconds converted by the caller) and source address. Returns
+ * VR_ACT_* bits, as every event below does. */
 unsigned vr_fsm_advert(struct vr_fsm *f,
                        uint64_t now,
                        uint8_t prio,
@@ -89,10 +90,12 @@ struct vr_ip vr_ip4(uint32_t addr);
 /* The deadline returned by vr_fsm_next_deadline() has passed. */
 unsigned vr_fsm_timer(struct vr_fsm *f, uint64_t now);
 
-/* The effective priority changed (tracking). A Master advertises at once. */
+/* The effective priority changed (tracking). A Master advertises at once.
+ * Returns VR_ACT_* bits. */
 unsigned vr_fsm_set_priority(struct vr_fsm *f, uint64_t now, uint8_t prio);
 
-/* Interface (or other fault source) down/up. */
+/* Interface (or other fault source) down/up. Returns VR_ACT_* bits (none
+ * when the fault state did not change). */
 unsigned vr_fsm_set_fault(struct vr_fsm *f, uint64_t now, bool fault);
 
 /* A fault with its own reason (`why`: a static string), as set_fault(true). */

@@ -15,6 +15,9 @@
 #include "vrrpd/os/netlink.h"
 #include "vrrpd/os/sock.h"
 
+/* GUARD_FD: the read end of the pipe, at a fixed number in the child so
+ * guard_main() needs no arguments about it. GUARD_MAX_WILLS bounds the wills
+ * held, one per master instance. */
 #define GUARD_MAX_WILLS 64
 #define GUARD_FD        3
 #define WILLS_MAGIC     0x4c4b5731u /* "LKW1"; the file is only read by the same build */
@@ -28,6 +31,11 @@ struct wills_hdr {
 
 _Static_assert(sizeof(struct vr_guard_will) <= PIPE_BUF, "a will must be one atomic pipe write");
 
+/* What a dead master owes its peers, in RFC 5798 order: priority 0 first (the
+ * backup takes over after Skew_Time instead of waiting Master_Down_Interval),
+ * then the routes and rules, then the VIPs, so that no address is answered by
+ * two nodes for long. Every step is best effort: nothing can be reported any
+ * more. */
 static void run_will(const struct vr_guard_will *w)
 {
     int fd = w->family == AF_INET6 ? vr_sock_open6(w->ifname, w->ifindex, w->unicast)
@@ -78,6 +86,9 @@ void vr_guard_rule_opts(const struct vr_rule *r, struct vr_rule_opts *o)
     o->oif = r->oif;
 }
 
+/* One will per instance name: a newer will replaces the older, a revoke
+ * empties the slot. Slots are never compacted, so an index means nothing
+ * across messages. */
 static void keep(struct vr_guard_will *wills, const struct vr_guard_will *w)
 {
     struct vr_guard_will *free_slot = NULL;
@@ -202,6 +213,9 @@ out:
     return r;
 }
 
+/* The guard is forked before any instance starts, while vrrpd holds little
+ * state, and lives as long as the pipe's write end is open in vrrpd: EOF
+ * there (vrrpd exited or was killed) is its signal to act. */
 int vr_guard_start(const char *path)
 {
     int p[2];

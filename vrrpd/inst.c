@@ -23,6 +23,9 @@
 #include "vrrpd/sync.h"
 #include "vrrpd/track.h"
 
+/* Bounded so a flood of advertisements (or of other groups' traffic on a
+ * shared link) cannot keep the loop in one instance's callback while other
+ * instances' timers are due. */
 #define RX_BURST 32 /* datagrams read per wakeup, then back to the loop */
 
 /* Peers can send anything: their messages are rate-limited. */
@@ -58,6 +61,9 @@ static bool is6(const struct vr_inst *i)
     return i->cfg->family == AF_INET6;
 }
 
+/* The FSM is pure (fsm.c): it gets its parameters as values, so the instance
+ * can recompute them (priority after a track change) and the unit tests can
+ * drive the FSM without sockets. */
 static void fsm_params(const struct vr_inst *i, struct vr_fsm_params *p)
 {
     const struct vr_inst_cfg *c = i->cfg;
@@ -102,6 +108,8 @@ static void send_one(struct vr_inst *i, const struct vrrp_pkt *p, uint32_t dst, 
         i->st.prio0_sent++;
 }
 
+/* Excluded VIPs are managed like the others but never advertised: they may be
+ * of the other family, or more than a packet holds. */
 static uint8_t advertised_vips(const struct vr_inst_cfg *c)
 {
     uint8_t n = 0;
@@ -112,6 +120,8 @@ static uint8_t advertised_vips(const struct vr_inst_cfg *c)
     return n;
 }
 
+/* VRRPv2 advertises whole seconds (RFC 3768), v3 centiseconds (RFC 5798); the
+ * instance keeps centiseconds and converts here only. */
 static void advert_pkt(const struct vr_inst *i, uint8_t prio, struct vrrp_pkt *p)
 {
     const struct vr_inst_cfg *c = i->cfg;
@@ -133,6 +143,9 @@ static void advert_pkt(const struct vr_inst *i, uint8_t prio, struct vrrp_pkt *p
     }
 }
 
+/* Multicast to 224.0.0.18 / ff02::12 unless unicast peers are configured, in
+ * which case each peer gets its own copy and nothing goes to the group, as in
+ * Keepalived. */
 static void send_advert(struct vr_inst *i, uint8_t prio)
 {
     const struct vr_inst_cfg *c = i->cfg;
@@ -162,6 +175,10 @@ static int vip_ifindex(const struct vr_inst *i, const struct vr_vip *v)
     return idx ? (int)idx : i->ifc.ifindex;
 }
 
+/* IPv4 packets are encoded here, one per destination, and handed to the guard
+ * ready to send: the guard must be able to resign without any encoding logic
+ * of its own. The bound check follows the encode into w->pkt[ndst]; the
+ * config limits peers to VR_MAX_PEERS, so ndst stays in range. */
 static void guard_dst(struct vr_guard_will *w, const struct vrrp_pkt *p, uint32_t dst)
 {
     int n;
@@ -261,6 +278,9 @@ static uint32_t vip_lifetime_s(const struct vr_inst *i)
 /* renew: as Master, at each advertisement, only the VIPs we added (an
  * address that was there before us, the owner's own, is not ours to
  * give a lifetime) */
+/* vip_ours records which addresses this instance added: only those are
+ * removed or renewed later, so a VIP that an operator (or the address owner)
+ * configured by hand is never taken away. */
 static int vips_add(struct vr_inst *i, bool renew)
 {
     char a[INET6_ADDRSTRLEN];
@@ -293,6 +313,9 @@ static int vips_add(struct vr_inst *i, bool renew)
     return first;
 }
 
+/* at_start: addresses left on the link by a previous run that crashed;
+ * removed before the first election so this node does not answer ARP for them
+ * while another node is master. */
 static void vips_del(struct vr_inst *i, bool at_start)
 {
     char a[INET6_ADDRSTRLEN];
@@ -343,6 +366,9 @@ static void route_opts(const struct vr_inst *i, const struct vr_route *rt, struc
         o->ifindex = dev_index(i, rt->dev);
 }
 
+/* Failures are logged and the state change goes on: a route that cannot be
+ * added does not make the VIPs unusable, and holding them is what clients
+ * depend on. EEXIST/ESRCH are the expected "already done" cases. */
 static void routes_change(struct vr_inst *i, bool add)
 {
     struct vr_route_opts o;
@@ -414,6 +440,8 @@ static void garp_one(struct vr_inst *i, unsigned k)
 
 /* vrrp_garp_interval: one GARP per interval, round the VIPs, until the
  * queue is empty. */
+/* Spreads the announcements so a switch or a host with a small ARP rate limit
+ * (Keepalived's reason for vrrp_garp_interval) does not drop them. */
 static void on_garp_pace(uv_timer_t *t)
 {
     struct vr_inst *i = lk_container_of(t, struct vr_inst, garp_pace);
@@ -523,18 +551,13 @@ static void garp_announce(struct vr_inst *i, int heal)
  * with INSTANCE NAME STATE PRIORITY, the FIFO line. */
 static void notify(struct vr_inst *i, const char *state)
 {
-    const struct vr_inst_cfg *c = i->cfg;
-    const char *const cmds[5] = {c->notify_master, c->notify_backup, c->notify_fault,
-                                 c->notify_stop, c->notify};
-    struct vr_notify_script scripts[5];
-    unsigned k;
-
-    for (k = 0; k < 5; k++)
-        scripts[k] = (struct vr_notify_script){cmds[k], c->notify_user[k], c->notify_group[k]};
-    vr_notify_state(i->d, "INSTANCE", c->name, state, i->prio_now, scripts);
+    vr_notify_state(i->d, "INSTANCE", i->cfg->name, state, i->prio_now, &i->cfg->notify);
 }
 
 /* systemd's STATUS= line: every instance and its state, for systemctl. */
+/* systemd keeps only the last STATUS; one line summarising every instance
+ * lets "systemctl status vrrpd" show the whole picture. Instances that do not
+ * fit in 512 bytes are left out. */
 static void status_update(struct vr_daemon *d)
 {
     char buf[512];
@@ -551,6 +574,11 @@ static void status_update(struct vr_daemon *d)
     lk_sd_notify(buf);
 }
 
+/* The "(VI_1) Entering MASTER STATE" wording is Keepalived's, which log
+ * monitoring matches. Order: the guard learns first (so a crash right after
+ * becoming master is covered), then the scripts and FIFO, the systemd status,
+ * subscribers, and the sync group last, since it may make other instances
+ * follow this one. */
 static void state_changed(struct vr_inst *i, enum vr_state from)
 {
     const char *to = i->fsm.state == VR_STATE_INIT ? "STOP" : vr_state_name(i->fsm.state);
@@ -575,6 +603,10 @@ static void state_changed(struct vr_inst *i, enum vr_state from)
 
 static void rearm(struct vr_inst *i);
 
+/* act is a bit set from the FSM; the order of its actions is fixed here
+ * because it matters on the wire: priority 0 first (the new master can start
+ * at once), the VIPs before the first advertisement as master and before the
+ * gratuitous ARPs that announce them, the state change last. */
 static void apply(struct vr_inst *i, unsigned act, enum vr_state from)
 {
     if (act & VR_ACT_ADVERT0)
@@ -620,6 +652,8 @@ static void on_timer(uv_timer_t *t)
     apply(i, vr_fsm_timer(&i->fsm, lk_mono_ms()), from);
 }
 
+/* One timer per instance for every FSM deadline (advertisement, master down,
+ * preempt delay): the FSM says which is next. */
 static void rearm(struct vr_inst *i)
 {
     uint64_t at = vr_fsm_next_deadline(&i->fsm), now = lk_mono_ms();
@@ -636,6 +670,8 @@ static void rearm(struct vr_inst *i)
 
 /* ---- input ----------------------------------------------------------- */
 
+/* Counted per reason for "show vrrp stats"; logged rate-limited, as the peer
+ * decides how many arrive. */
 static void drop(struct vr_inst *i, int err, const struct vr_ip *src)
 {
     char a[INET6_ADDRSTRLEN];
@@ -760,6 +796,9 @@ static void receive_one6(struct vr_inst *i,
     handle_advert(i, r, &p, NULL, ip, src);
 }
 
+/* IPv4 raw sockets deliver the IP header with the packet, whose fields the
+ * checks use (TTL 255, RFC 5798 5.1.1.3); IPv6 gets those fields as ancillary
+ * data instead. */
 static void on_readable(uv_poll_t *h, int status, int events)
 {
     struct vr_inst *i = lk_container_of(h, struct vr_inst, poll);
@@ -785,6 +824,9 @@ static void on_readable(uv_poll_t *h, int status, int events)
 
 /* ---- lifecycle ------------------------------------------------------- */
 
+/* Four handles (timer, two garp timers, poll) each hold a reference; the
+ * struct is freed when the last close callback runs, never before, so a
+ * callback already queued cannot touch freed memory. */
 void vr_inst_unref(struct vr_inst *i)
 {
     if (--i->refs > 0)
@@ -858,6 +900,9 @@ static int open_sockets(struct vr_inst *i)
     return 0;
 }
 
+/* The sockets are opened here, before start, so a missing interface or
+ * address fails the daemon at startup rather than on the first state change.
+ * On failure the instance has no handle yet and is freed at once. */
 int vr_inst_new(struct vr_inst **ret, struct vr_daemon *d, struct vr_inst_cfg *cfg)
 {
     struct vr_inst *i = calloc(1, sizeof(*i));
@@ -891,6 +936,8 @@ int vr_inst_new(struct vr_inst **ret, struct vr_daemon *d, struct vr_inst_cfg *c
     return 0;
 }
 
+/* FAULT is the union of every reason: a tracked item in fault, the link down,
+ * a VIP that could not be added, or a sync group member in fault. */
 static void recompute(struct vr_inst *i, uint8_t *prio, bool *fault)
 {
     bool tf;
@@ -921,6 +968,8 @@ void vr_inst_start(struct vr_inst *i)
     apply(i, vr_fsm_start(&i->fsm, lk_mono_ms()), VR_STATE_INIT);
 }
 
+/* Stopping goes through the FSM, so a master resigns properly (priority 0
+ * advertisement, VIPs removed, notify_stop), exactly as on a state change. */
 void vr_inst_stop(struct vr_inst *i)
 {
     enum vr_state from = i->fsm.state;
@@ -949,6 +998,9 @@ static void prio_notify(struct vr_inst *i, enum vr_state st)
                    st == VR_STATE_MASTER ? "MASTER_PRIORITY" : "BACKUP_PRIORITY", i->prio_now);
 }
 
+/* Every priority or fault input ends here: track changes, link changes, sync
+ * group changes. Priority first, then fault, so the FSM sees both before
+ * deciding, and one change produces one transition. */
 static void apply_effect(struct vr_inst *i, const char *why)
 {
     enum vr_state from = i->fsm.state;

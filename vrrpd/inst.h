@@ -63,7 +63,10 @@ struct vr_inst {
     struct vr_inst_stats st;
 };
 
-/* Allocate and open the sockets for cfg. 0 or a negative errno (logged). */
+/* Allocate and open the sockets for cfg. 0 or a negative errno (logged). On success *ret holds one
+ * reference per handle and is freed by the last close callback after vr_inst_stop(); cfg is
+ * borrowed from the daemon's config and must outlive the instance (a reload stops the instance
+ * first). */
 int vr_inst_new(struct vr_inst **ret, struct vr_daemon *d, struct vr_inst_cfg *cfg);
 
 /* Remove a stale VIP (unless becoming master at once), start the trackers
@@ -95,7 +98,7 @@ void vr_inst_sync_refresh(struct vr_inst *i);
 /* Its sync group moves it to `to` (vr_fsm_sync); why is a static string. */
 void vr_inst_sync_goto(struct vr_inst *i, enum vr_state to, const char *why);
 
-/* The text of a VIP's address; buf has INET6_ADDRSTRLEN bytes. */
+/* The text of a VIP's address; buf has INET6_ADDRSTRLEN bytes. Returns buf. */
 const char *vr_vip_str(const struct vr_vip *v, char *buf);
 
 /* The text of an address of i's family, "" when all zero (unknown); buf

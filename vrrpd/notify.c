@@ -13,6 +13,8 @@
 #include "vrrpd/daemon.h"
 #include "vrrpd/spawn.h"
 
+/* A notify script that runs longer than this is killed: scripts are started
+ * on every state change, and a hung one must not pile up with each flap. */
 #define NOTIFY_TIMEOUT 10000
 
 static struct lk_ratelimit rl_fifo = LK_RATELIMIT_INIT(5000, 3);
@@ -25,46 +27,58 @@ static void user_ids(const char *user, const char *group, uid_t *uid, gid_t *gid
         lk_log(LK_LOG_WARNING, "user '%s' unknown: running as ourselves", user);
 }
 
+/* Fire and forget: the state change does not wait for the script, as in
+ * Keepalived (a slow script must not delay the takeover). spawn.c reaps it
+ * and enforces the timeout. */
 void vr_notify_run(struct vr_daemon *d,
                    const char *who,
-                   const struct vr_notify_script *s,
+                   const struct vr_notify_cfg *n,
+                   enum vr_notify_slot k,
                    const char *const *extra)
 {
+    const char *cmd = n->cmd[k];
     uid_t uid;
     gid_t gid;
     int r;
 
-    if (!s->cmd)
+    if (!cmd)
         return;
-    if (s->user)
-        user_ids(s->user, s->group, &uid, &gid);
+    if (n->user[k])
+        user_ids(n->user[k], n->group[k], &uid, &gid);
     else
         user_ids(d->cfg->script_user, d->cfg->script_group, &uid, &gid);
-    r = vr_spawn(&d->loop, s->cmd, extra, uid, gid, NOTIFY_TIMEOUT, NULL, NULL, NULL);
+    r = vr_spawn(&d->loop, &(struct vr_spawn_cmd){cmd, extra, uid, gid, NOTIFY_TIMEOUT}, NULL, NULL,
+                 NULL);
     if (r < 0)
-        lk_log(LK_LOG_WARNING, "(%s) cannot run '%s': %s", who, s->cmd, uv_strerror(r));
+        lk_log(LK_LOG_WARNING, "(%s) cannot run '%s': %s", who, cmd, uv_strerror(r));
 }
 
+/* Keepalived's set of notifications: the state's own script
+ * (notify_master...), the generic "notify" script with "KIND NAME STATE
+ * PRIORITY", and the FIFO line, started in that order. */
 void vr_notify_state(struct vr_daemon *d,
                      const char *kind,
                      const char *name,
                      const char *state,
                      unsigned prio,
-                     const struct vr_notify_script scripts[5])
+                     const struct vr_notify_cfg *scripts)
 {
-    static const char *const states[4] = {"MASTER", "BACKUP", "FAULT", "STOP"};
+    static const char *const states[VR_NOTIFY_ANY] = {"MASTER", "BACKUP", "FAULT", "STOP"};
     char p[12];
     const char *args[] = {kind, name, state, p, NULL};
     unsigned k;
 
     snprintf(p, sizeof(p), "%u", prio);
-    for (k = 0; k < 4; k++)
+    for (k = 0; k < VR_NOTIFY_ANY; k++)
         if (!strcmp(state, states[k]))
-            vr_notify_run(d, name, &scripts[k], NULL);
-    vr_notify_run(d, name, &scripts[4], args);
+            vr_notify_run(d, name, scripts, k, NULL);
+    vr_notify_run(d, name, scripts, VR_NOTIFY_ANY, args);
     vr_notify_fifo(d, kind, name, state, prio);
 }
 
+/* Keepalived's FIFO line format, 'INSTANCE "VI_1" MASTER 100', which existing
+ * FIFO readers parse. The write never blocks: a reader that is gone or slow
+ * loses lines (logged, rate-limited), vrrpd never stalls on it. */
 void vr_notify_fifo(struct vr_daemon *d,
                     const char *kind,
                     const char *name,
@@ -95,6 +109,9 @@ static void fifo_script_exited(int status, void *ud)
     lk_log(LK_LOG_WARNING, "notify fifo script exited (status %d)", status);
 }
 
+/* A missing FIFO is created (mode 0600, then given to its reader's user) and
+ * an existing non-FIFO file is refused: writing state lines into a regular
+ * file by mistake would grow it without bound. */
 static int open_fifo(struct vr_daemon *d, const struct vr_fifo_cfg *f, int k)
 {
     const char *extra[] = {f->path, NULL};
@@ -122,8 +139,8 @@ static int open_fifo(struct vr_daemon *d, const struct vr_fifo_cfg *f, int k)
         return 0;
     user_ids(f->user ? f->user : d->cfg->script_user, f->user ? f->group : d->cfg->script_group,
              &uid, &gid);
-    r = vr_spawn(&d->loop, f->script, extra, uid, gid, 0, fifo_script_exited, &d->fifo_child[k],
-                 &d->fifo_child[k]);
+    r = vr_spawn(&d->loop, &(struct vr_spawn_cmd){f->script, extra, uid, gid, 0},
+                 fifo_script_exited, &d->fifo_child[k], &d->fifo_child[k]);
     if (r < 0)
         lk_log(LK_LOG_ERR, "notify fifo script '%s': %s", f->script, uv_strerror(r));
     return 0;
@@ -144,6 +161,7 @@ int vr_notify_start(struct vr_daemon *d)
     return r;
 }
 
+/* Closing the write side gives the FIFO script EOF, its cue to exit. */
 void vr_notify_close(struct vr_daemon *d)
 {
     int k;

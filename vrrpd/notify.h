@@ -15,6 +15,8 @@
 #ifndef VR_NOTIFY_H
 #define VR_NOTIFY_H
 
+#include "vrrpd/cfg.h"
+
 struct vr_daemon;
 
 /* Open the configured FIFOs and start their scripts. 0, or a negative
@@ -35,27 +37,22 @@ void vr_notify_fifo(struct vr_daemon *d,
                     const char *state,
                     unsigned prio);
 
-/* A notify script: the command, and its own user and group (NULL: the
- * global script_user). */
-struct vr_notify_script {
-    const char *cmd, *user, *group;
-};
-
-/* Run a notify script (cmd NULL: nothing) with extra arguments; `who`
+/* Run script k of n (no command: nothing) with extra arguments; `who`
  * names the instance or group in messages. Never waits for it. */
 void vr_notify_run(struct vr_daemon *d,
                    const char *who,
-                   const struct vr_notify_script *s,
+                   const struct vr_notify_cfg *n,
+                   enum vr_notify_slot k,
                    const char *const *extra);
 
-/* The scripts and FIFO line of a state change: the state's own script
- * (scripts[0..3]: master, backup, fault, stop), then "notify" (scripts[4])
- * with KIND NAME STATE PRIO, then the FIFOs. */
+/* What a state change runs and writes: the state's own script of `scripts`
+ * (master, backup, fault, stop), then "notify" with KIND NAME STATE PRIO,
+ * then the FIFO line. */
 void vr_notify_state(struct vr_daemon *d,
                      const char *kind,
                      const char *name,
                      const char *state,
                      unsigned prio,
-                     const struct vr_notify_script scripts[5]);
+                     const struct vr_notify_cfg *scripts);
 
 #endif

@@ -13,6 +13,9 @@
 
 #define MAX_ARGS 32
 
+/* One running script: freed when both its handles (process, timeout timer)
+ * have closed, whichever closes last; the owner's pointer to it is only valid
+ * until the callback has run. */
 struct vr_child {
     uv_process_t proc;
     uv_timer_t timer;
@@ -30,6 +33,9 @@ static void child_closed(uv_handle_t *h)
         free(c);
 }
 
+/* A signal is reported as its negative number and our own timeout as
+ * -ETIMEDOUT, so callers tell "the script said no" from "the script did not
+ * finish". */
 static void on_exit_cb(uv_process_t *p, int64_t status, int sig)
 {
     struct vr_child *c = p->data;
@@ -54,6 +60,10 @@ static void on_timeout(uv_timer_t *t)
         uv_process_kill(&c->proc, SIGKILL);
 }
 
+/* The command is split as the admin socket splits commands (at spaces and
+ * tabs; a backslash escapes the next character), without a shell: nothing in a config value is ever
+ * interpreted by /bin/sh. extra words (the notify arguments) are appended as
+ * they are. */
 static int build_argv(char *line, const char *const *extra, char **argv)
 {
     int argc = lk_cmd_split(line, argv, MAX_ARGS - 8);
@@ -67,17 +77,13 @@ static int build_argv(char *line, const char *const *extra, char **argv)
 }
 
 int vr_spawn(uv_loop_t *loop,
-             const char *cmdline,
-             const char *const *extra,
-             uid_t uid,
-             gid_t gid,
-             uint32_t timeout_ms,
+             const struct vr_spawn_cmd *cmd,
              vr_spawn_fn cb,
              void *ud,
              struct vr_child **ret)
 {
     uv_process_options_t o = {0};
-    char *line = strdup(cmdline), *argv[MAX_ARGS + 1];
+    char *line = strdup(cmd->cmdline), *argv[MAX_ARGS + 1];
     struct vr_child *c = calloc(1, sizeof(*c));
     int r;
 
@@ -85,17 +91,17 @@ int vr_spawn(uv_loop_t *loop,
         r = -ENOMEM;
         goto fail;
     }
-    r = build_argv(line, extra, argv);
+    r = build_argv(line, cmd->extra, argv);
     if (r < 0)
         goto fail;
     o.file = argv[0];
     o.args = argv;
     o.exit_cb = on_exit_cb;
     o.flags = UV_PROCESS_DETACHED; /* setsid: a process group to kill at timeout */
-    if (uid != (uid_t)-1) {
+    if (cmd->uid != (uid_t)-1) {
         o.flags |= UV_PROCESS_SETUID | UV_PROCESS_SETGID;
-        o.uid = uid;
-        o.gid = gid;
+        o.uid = cmd->uid;
+        o.gid = cmd->gid;
     }
     c->cb = cb;
     c->ud = ud;
@@ -111,8 +117,8 @@ int vr_spawn(uv_loop_t *loop,
         uv_close((uv_handle_t *)&c->timer, child_closed);
         return r;
     }
-    if (timeout_ms)
-        uv_timer_start(&c->timer, on_timeout, timeout_ms, 0);
+    if (cmd->timeout_ms)
+        uv_timer_start(&c->timer, on_timeout, cmd->timeout_ms, 0);
     if (ret)
         *ret = c;
     return 0;
@@ -128,6 +134,8 @@ void vr_spawn_signal(struct vr_child *c, int sig)
         uv_process_kill(&c->proc, sig);
 }
 
+/* The child keeps running and is reaped as usual; only the result no longer
+ * reaches a caller that has gone away. */
 void vr_spawn_forget(struct vr_child *c)
 {
     if (c)

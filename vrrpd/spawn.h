@@ -21,15 +21,22 @@ struct vr_child;
  * could not start. */
 typedef void (*vr_spawn_fn)(int status, void *ud);
 
-/* uid/gid (uid_t)-1: keep ours. timeout_ms 0: none. Returns 0 and *ret (may
- * be NULL if the caller does not need it), or a negative errno. cb is never
- * called from within vr_spawn(). */
+/* What to run: cmdline split at blanks, then the NULL-terminated extra
+ * arguments (may be NULL); uid/gid (uid_t)-1: keep ours; timeout_ms 0:
+ * none. Borrowed for the call (vr_spawn copies what it keeps). */
+struct vr_spawn_cmd {
+    const char *cmdline;
+    const char *const *extra;
+    uid_t uid;
+    gid_t gid;
+    uint32_t timeout_ms;
+};
+
+/* Run cmd; cb(status, ud) once it has exited (cb may be NULL). Returns 0
+ * and *ret (ret may be NULL if the caller does not need it), or a negative
+ * errno. cb is never called from within vr_spawn(). */
 int vr_spawn(uv_loop_t *loop,
-             const char *cmdline,
-             const char *const *extra,
-             uid_t uid,
-             gid_t gid,
-             uint32_t timeout_ms,
+             const struct vr_spawn_cmd *cmd,
              vr_spawn_fn cb,
              void *ud,
              struct vr_child **ret);

@@ -11,6 +11,9 @@
 #include "vrrpd/inst.h"
 #include "vrrpd/notify.h"
 
+/* The run-time side of a vrrp_sync_group: its members are the instances whose
+ * cfg->sync points at this group's config. state is the last state reported
+ * to scripts and the FIFO, kept across reloads by name. */
 struct vr_sync {
     struct lk_list link; /* in vr_daemon.syncs */
     const struct vr_sync_cfg *cfg;
@@ -32,6 +35,9 @@ static struct vr_sync *find(struct vr_daemon *d, const char *name)
     return NULL;
 }
 
+/* Rebuilt on every reload because the configs it points to are replaced; the
+ * reported state is carried over by name, so a reload does not rerun every
+ * group's notify script. */
 int vr_sync_build(struct vr_daemon *d)
 {
     struct lk_list fresh, *it, *nx;
@@ -66,6 +72,9 @@ void vr_sync_free_all(struct vr_daemon *d)
     }
 }
 
+/* Only a member's own reasons count (its link, its tracks), not a fault it
+ * inherited from the group: otherwise two members would hold each other in
+ * FAULT for ever. */
 static bool own_fault(const struct vr_inst *i)
 {
     return i->link_fault || i->track_fault;
@@ -114,16 +123,10 @@ static enum vr_state group_state(const struct vr_sync *g, struct vr_daemon *d, b
 
 static void report(struct vr_sync *g, struct vr_daemon *d)
 {
-    const struct vr_sync_cfg *c = g->cfg;
-    const char *const cmds[5] = {c->notify_master, c->notify_backup, c->notify_fault,
-                                 c->notify_stop, c->notify};
-    struct vr_notify_script scripts[5];
-    unsigned k;
+    const struct vr_notify_cfg *scripts = &g->cfg->notify;
     bool stopped;
     enum vr_state s = group_state(g, d, &stopped);
 
-    for (k = 0; k < 5; k++)
-        scripts[k] = (struct vr_notify_script){cmds[k], c->notify_user[k], c->notify_group[k]};
     if (stopped && g->state != VR_STATE_INIT) {
         g->state = VR_STATE_INIT;
         vr_notify_state(d, "GROUP", g->name, "STOP", 0, scripts);
@@ -137,6 +140,10 @@ static void report(struct vr_sync *g, struct vr_daemon *d)
 }
 
 /* Move the other members after i's change from `from`. */
+/* Keepalived's sync group rule: one member's fault faults the others; a
+ * member becoming master pulls the backups up; a master falling back pulls
+ * the other masters down. moving stops the members' own changes from
+ * triggering this again while we move them. */
 static void move_members(struct vr_sync *g, struct vr_inst *i, enum vr_state from)
 {
     enum vr_state to = i->fsm.state;
@@ -169,6 +176,9 @@ void vr_sync_write_states(struct vr_daemon *d)
     }
 }
 
+/* Called after every state change of a member. The group's state is reported
+ * only once all moves are done, so scripts see the group's final state, not
+ * each intermediate one. */
 void vr_sync_member_changed(struct vr_inst *i, enum vr_state from)
 {
     struct vr_sync *g;

@@ -10,6 +10,7 @@
 #include <uv.h>
 
 #include "common/clock.h"
+#include "common/inbuf.h"
 #include "common/log.h"
 #include "vrrpd/daemon.h"
 #include "vrrpd/inst.h"
@@ -17,6 +18,9 @@
 #include "vrrpd/spawn.h"
 #include "vrrpd/track_int.h"
 
+/* Reconnect quickly: an lbd restart takes well under a second, and while
+ * disconnected the track counts as failed. A line longer than LBD_LINE_MAX is
+ * not one of lbd's (its health lines are short). */
 #define LBD_RECONNECT_MS 200
 #define LBD_LINE_MAX     512
 
@@ -78,6 +82,9 @@ static void inherit(struct vr_track *t, struct vr_inst *i)
     }
 }
 
+/* Each tracker holds a reference on its instance, dropped in
+ * vr__track_release() from the tracker's last close callback: the instance's
+ * memory outlives every tracker that may still call into it. */
 void vr__track_init(struct vr_track *t,
                     struct vr_inst *i,
                     enum vr_track_kind kind,
@@ -107,6 +114,9 @@ void vr__track_release(struct vr_track *t)
 
 /* ---- track_lbd ------------------------------------------------------- */
 
+/* A subscription to lbd's admin socket ("subscribe health"): lbd answers at
+ * once and then every 500 ms, so silence longer than timeout_ms means lbd's
+ * control loop is stuck, and counts as failed. */
 struct lbd_track {
     struct vr_track t; /* first: freed through it */
     uv_pipe_t pipe;
@@ -115,8 +125,7 @@ struct lbd_track {
     uv_timer_t timer; /* line timeout while connected, reconnect delay otherwise */
     char *path;
     uint32_t timeout_ms;
-    char line[LBD_LINE_MAX];
-    size_t len;
+    struct lk_inbuf in; /* the partial line */
     int handles;
     bool connected, pipe_open, stopping;
 };
@@ -128,6 +137,9 @@ static void lbd_retry(uv_timer_t *t)
     lbd_connect(t->data);
 }
 
+/* Two handles (pipe and timer); the struct is freed when both closed. The
+ * pipe also closes alone when lbd goes away, which is when the reconnect
+ * timer is started. */
 static void lbd_handle_closed(uv_handle_t *h)
 {
     struct lbd_track *l = h->data;
@@ -141,6 +153,7 @@ static void lbd_handle_closed(uv_handle_t *h)
         return;
     }
     free(l->path);
+    lk_inbuf_reset(&l->in);
     vr__track_release(&l->t);
 }
 
@@ -164,8 +177,10 @@ static void lbd_timeout(uv_timer_t *t)
     lbd_lost(l, why);
 }
 
-static void lbd_line(struct lbd_track *l, char *s)
+static int lbd_line(void *ud, char *s, size_t len)
 {
+    struct lbd_track *l = ud;
+
     uv_timer_start(&l->timer, lbd_timeout, l->timeout_ms, 0);
     if (!strncmp(s, "health ok", 9))
         vr__track_set(&l->t, true, "lbd healthy");
@@ -177,43 +192,31 @@ static void lbd_line(struct lbd_track *l, char *s)
     }
     /* anything else (the empty line closing a command's answer) is not
      * health news, but it still proves lbd's loop is alive */
-}
-
-static void lbd_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
-{
-    struct lbd_track *l = h->data;
-
-    buf->base = l->line + l->len;
-    buf->len = sizeof(l->line) - 1 - l->len;
+    return 0;
 }
 
 static void lbd_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 {
     struct lbd_track *l = s->data;
-    char *nl, *p;
 
     if (n < 0) {
         lbd_lost(l, n == UV_EOF ? "lbd socket closed" : "lbd socket error");
         return;
     }
-    l->len += (size_t)n;
-    l->line[l->len] = '\0';
-    p = l->line;
-    while ((nl = strchr(p, '\n')) != NULL) {
-        *nl = '\0';
-        lbd_line(l, p);
-        p = nl + 1;
-    }
-    l->len -= (size_t)(p - l->line);
-    memmove(l->line, p, l->len);
-    if (l->len == sizeof(l->line) - 1)
-        l->len = 0; /* a line longer than any lbd writes: drop it */
+    /* a line longer than any lbd writes is dropped (-E2BIG), and reading
+     * goes on; out of memory loses the bytes, and the line timeout then
+     * tells */
+    lk_inbuf_lines(&l->in, buf->base, (size_t)n, LBD_LINE_MAX - 1, lbd_line, l);
 }
 
+/* The subscription line is a static string: nothing to free when the write
+ * completes. */
 static void lbd_written(uv_write_t *w, int status)
 {
 }
 
+/* The timeout starts at connect, so an lbd that accepts the connection but
+ * never answers is caught as well. */
 static void lbd_connected(uv_connect_t *c, int status)
 {
     struct lbd_track *l = c->data;
@@ -229,9 +232,9 @@ static void lbd_connected(uv_connect_t *c, int status)
         return;
     }
     l->connected = true;
-    l->len = 0;
+    lk_inbuf_reset(&l->in);
     uv_write(&l->wr, (uv_stream_t *)&l->pipe, &b, 1, lbd_written);
-    uv_read_start((uv_stream_t *)&l->pipe, lbd_alloc, lbd_read);
+    uv_read_start((uv_stream_t *)&l->pipe, lk_inbuf_scratch, lbd_read);
     uv_timer_start(&l->timer, lbd_timeout, l->timeout_ms, 0);
 }
 
@@ -274,6 +277,9 @@ static void lbd_stop(struct lbd_track *l)
 
 /* ---- track_script ---------------------------------------------------- */
 
+/* A tracking script, Keepalived's vrrp_script: run every interval, at most
+ * one instance of it at a time; rise successes or fall failures in a row
+ * change the track's state. */
 struct script_track {
     struct vr_track t;
     uv_timer_t timer;
@@ -285,6 +291,9 @@ struct script_track {
     unsigned rise, fall, run_ok, run_fail;
 };
 
+/* Keepalived's rule: exit status 0 is success, anything else (a non-zero
+ * status, a signal, the timeout) is failure. status < 0 carries the signal
+ * number or -ETIMEDOUT from spawn.c. */
 static void script_done(int status, void *ud)
 {
     struct script_track *s = ud;
@@ -308,6 +317,8 @@ static void script_done(int status, void *ud)
         vr__track_set(&s->t, false, why);
 }
 
+/* A script that outlives its interval is not started twice: the timeout
+ * (default: the interval) ends it first. */
 static void script_tick(uv_timer_t *t)
 {
     struct script_track *s = t->data;
@@ -315,7 +326,8 @@ static void script_tick(uv_timer_t *t)
 
     if (s->child)
         return; /* still running: its timeout will end it */
-    r = vr_spawn(t->loop, s->cmd, NULL, s->uid, s->gid, s->timeout_ms, script_done, s, &s->child);
+    r = vr_spawn(t->loop, &(struct vr_spawn_cmd){s->cmd, NULL, s->uid, s->gid, s->timeout_ms},
+                 script_done, s, &s->child);
     if (r < 0) {
         char why[128];
 
@@ -355,6 +367,9 @@ static int script_secure(const char *cmd)
     return 0;
 }
 
+/* The weight of the reference in track_script overrides the script's own, as
+ * in Keepalived. init_fail starts the track failed, so an instance does not
+ * become master before the first run says it may. */
 static int script_start(struct vr_inst *i,
                         const struct vr_script_cfg *c,
                         const struct vr_track_ref *ref)
@@ -390,6 +405,8 @@ static int script_start(struct vr_inst *i,
     return 0;
 }
 
+/* The running child is forgotten, not waited for: spawn.c reaps it and kills
+ * it at its timeout, and its result no longer reaches this freed tracker. */
 static void script_stop(struct script_track *s)
 {
     vr_spawn_forget(s->child);
@@ -412,6 +429,9 @@ static void iface_closed(uv_handle_t *h)
     vr__track_release(&f->t);
 }
 
+/* Interface tracking needs no handle of its own (link events come from the
+ * daemon's netlink monitor, vr_track_link_changed); the idle handle exists
+ * only to free the tracker through a close callback like the others. */
 static int iface_start(struct vr_inst *i, const struct vr_track_ref *ref)
 {
     struct iface_track *f = calloc(1, sizeof(*f));
@@ -510,6 +530,11 @@ static bool value_effect(const struct vr_track *t, int *prio)
     return false;
 }
 
+/* Keepalived's arithmetic: a failed item with weight 0 is a fault, a
+ * negative weight is subtracted while the item fails, a positive one
+ * added while it succeeds ("reverse" swaps both). The sum is clamped to
+ * 1..254 so tracking can never turn a backup into an address owner (255)
+ * or into a router that resigns (0). */
 void vr_track_effect(const struct vr_inst *i, uint8_t *ret_prio, bool *ret_fault)
 {
     int prio = i->cfg->priority;

@@ -62,7 +62,8 @@ void vr_track_effect(const struct vr_inst *i, uint8_t *ret_prio, bool *ret_fault
 /* A link changed: update track_interface items. */
 void vr_track_link_changed(struct vr_inst *i, int ifindex, bool up);
 
-/* "lbd", "script", "interface". */
+/* "lbd", "script", "interface", "file" or "process" (a static string; "?"
+ * out of range). */
 const char *vr_track_kind_name(enum vr_track_kind k);
 
 #endif

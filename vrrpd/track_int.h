@@ -34,7 +34,10 @@ void vr__track_release(struct vr_track *t);
  * (/proc/PID/stat) with command line av[0..ac) match c? */
 bool vr__tproc_match(const struct vr_tproc_cfg *c, const char *comm, const char *const *av, int ac);
 
-/* Start the trackers of track_file.c / track_proc.c for one reference. */
+/* Start the trackers of track_file.c / track_proc.c for one reference: the
+ * tracker is linked into i->tracks (which holds a reference on i) and freed
+ * by its own close callback after vr_track_stop_all(). 0 or a negative
+ * errno (nothing started). */
 int vr__tfile_start(struct vr_inst *i,
                     const struct vr_tfile_cfg *c,
                     const struct vr_track_ref *ref);

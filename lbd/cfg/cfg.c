@@ -22,8 +22,13 @@
 #include "lbd/core/srvstate.h"
 #include "proto/http1.h"
 
+/* Each thread is a worker with its own listeners and balancer state; the
+ * bound keeps a typo (nbthread 400) from exhausting descriptors at start. */
 #define MAX_THREADS 64
 
+/* The section being read; keywords are looked up in that section's table
+ * only, so a backend keyword in a frontend is an error at its own line rather
+ * than accepted in the wrong place. */
 enum section {
     SEC_NONE = 0,
     SEC_GLOBAL,
@@ -55,6 +60,11 @@ static const char *const unsupported_sections[] = {
     "fcgi-app", "log-forward", "dynamic-update", NULL,
 };
 
+/* "${NAME}" inside an address, as HAProxy expands it (quoted words only in
+ * HAProxy; lbd expands wherever an address is read). An unset variable
+ * expands to nothing, so the address then fails to parse and is reported with
+ * its keyword. Returns `in` itself when there is nothing to expand, else
+ * `out` (truncated to len). */
 const char *lb_cfg_env_addr(const char *in, char *out, size_t len)
 {
     const char *p = in, *e, *v;
@@ -79,6 +89,9 @@ const char *lb_cfg_env_addr(const char *in, char *out, size_t len)
     return out;
 }
 
+/* Errors are collected, not returned on the first: "lbd -c" reports every bad
+ * line of a file at once, as HAProxy does. On OOM the message is lost but
+ * what was collected stays. */
 void lb_cfg_err_append(char **all, const char *fmt, ...)
 {
     char *msg = NULL, *joined = NULL;
@@ -127,6 +140,8 @@ int lb_cfg_time(const struct lb_cfgctx *ctx, char **argv, int i, uint64_t *ret, 
 
 /* ---- log targets ---- */
 
+/* Indexed by syslog facility number, so the index is the facility code
+ * written into the priority (facility * 8 + level). */
 static const char *const facilities[] = {
     "kern",   "user",   "mail",   "daemon", "auth",   "syslog", "lpr",    "news",
     "uucp",   "cron",   "auth2",  "ftp",    "ntp",    "audit",  "alert",  "cron2",
@@ -155,6 +170,8 @@ struct lb_logtarget *lb_logtargets_free(struct lb_logtarget *l)
     return NULL;
 }
 
+/* Each proxy gets its own copy of "log global"'s targets: proxies are freed
+ * independently and must not share the path strings. */
 int lb_logtargets_dup(const struct lb_logtarget *src, struct lb_logtarget **ret)
 {
     struct lb_logtarget *head = NULL, **tail = &head, *t;
@@ -186,6 +203,8 @@ static int log_target_addr(const struct lb_cfgctx *ctx,
     char ebuf[256];
 
     spec = lb_cfg_env_addr(spec, ebuf, sizeof(ebuf));
+    /* stdout/stderr default to the raw format: the line goes to journald or a
+     * container log, which adds its own timestamp and priority. */
     if (strcmp(spec, "stdout") == 0 || strcmp(spec, "stderr") == 0) {
         t->kind = LB_LOG_FD;
         t->fd = spec[3] == 'o' ? 1 : 2;
@@ -203,6 +222,7 @@ static int log_target_addr(const struct lb_cfgctx *ctx,
     if (lk_addr_parse(spec, LK_ADDR_PORT_OPTIONAL, &t->addr) < 0)
         return lb_cfg_fail(ctx, err,
                            "log: invalid target '%s' (stdout, stderr, /path or IP[:port])", spec);
+    /* Port 514 is the syslog port; HAProxy also defaults to it. */
     if (lk_addr_port(&t->addr) == 0) {
         if (t->addr.u.sa.sa_family == AF_INET)
             t->addr.u.in4.sin_port = htons(514);
@@ -248,6 +268,8 @@ static int log_options(const struct lb_cfgctx *ctx,
     return 0;
 }
 
+/* The default level is debug (send everything) and length 1024, HAProxy's
+ * defaults. Targets are appended, so lines go to them in config order. */
 int lb_cfg_parse_log(const struct lb_cfgctx *ctx,
                      int argc,
                      char **argv,
@@ -340,6 +362,8 @@ static int gbl_maxconn(int argc, char **argv, void *vctx, char **err)
     return 0;
 }
 
+/* nbthread defaults to 1 (validate()), unlike HAProxy 2.6 which uses every
+ * CPU: on a shared host the operator decides. */
 static int gbl_nbthread(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
@@ -351,6 +375,9 @@ static int gbl_nbthread(int argc, char **argv, void *vctx, char **err)
     return 0;
 }
 
+/* A session holds at most one buffer per direction, so bufsize times maxconn
+ * bounds the memory; 1 MB per buffer is already far beyond what forwarding
+ * needs. */
 static int gbl_bufsize(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
@@ -363,6 +390,9 @@ static int gbl_bufsize(int argc, char **argv, void *vctx, char **err)
     return 0;
 }
 
+/* A name is looked up first, then a number: HAProxy accepts both for
+ * "uid"/"user" and "gid"/"group". The lookup happens at parse time, so a user
+ * missing from the system is an error at its line, not at start. */
 static int sock_owner(const struct lb_cfgctx *ctx,
                       const char *kw,
                       const char *v,
@@ -429,6 +459,9 @@ static int stats_socket_opt(const struct lb_cfgctx *ctx,
     return sock_owner(ctx, kw, v, s, err);
 }
 
+/* A TCP admin socket is allowed (HAProxy's "stats socket ipv4@..."), but its
+ * address is checked here so a typo is a config error. Level operator is
+ * HAProxy's default; "level admin" must be asked for. */
 static int gbl_stats(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
@@ -499,6 +532,8 @@ static int gbl_pidfile(int argc, char **argv, void *vctx, char **err)
     return 0;
 }
 
+/* hard-stop-after bounds the graceful stop; see begin_stop() in
+ * lbd/core/daemon.c for what happens without it. */
 static int gbl_hard_stop(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
@@ -514,6 +549,8 @@ static int gbl_nosplice(int argc, char **argv, void *vctx, char **err)
     return 0;
 }
 
+/* lbd learns server health from checkd over this unix socket (default:
+ * RUNDIR/checkd.sock); lbd itself runs no health check. */
 static int gbl_checkd(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
@@ -525,6 +562,9 @@ static int gbl_checkd(int argc, char **argv, void *vctx, char **err)
     return 0;
 }
 
+/* HAProxy's "master-worker no-exit-on-failure" changes what happens when a
+ * worker dies; lbd's master has one policy (respawn within limits), so the
+ * option is refused instead of accepted with a different meaning. */
 static int gbl_master_worker(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
@@ -552,6 +592,9 @@ static int gbl_chroot(int argc, char **argv, void *vctx, char **err)
     return 0;
 }
 
+/* A single-process lbd cannot chroot: it must still reach checkd's socket and
+ * re-read the config, both outside the jail. The error points to the chroot
+ * line, saved when it was parsed. */
 int lb_cfg_check_chroot(const struct lb_cfg *cfg, int master_worker, char **err)
 {
     const struct lb_global *g = &cfg->global;
@@ -603,8 +646,54 @@ static int gbl_ignored(int argc, char **argv, void *vctx, char **err)
     return LK_CFG_WARN;
 }
 
+/* One "unix-bind" option and its value, checked as HAProxy 2.6 checks it:
+ * user and group must exist; mode, uid and gid are read without checks
+ * there (strtol, atol), so any value passes here too. */
+static int unix_bind_opt(struct lb_cfgctx *ctx, const char *k, const char *v, char **err)
+{
+    static const char *const opts[] = {"prefix", "mode", "uid", "gid", "user", "group"};
+    size_t i;
+
+    for (i = 0; i < LK_ARRAY_SIZE(opts) && strcmp(k, opts[i]) != 0; i++)
+        ;
+    if (i == LK_ARRAY_SIZE(opts))
+        return lb_cfg_fail(ctx, err,
+                           "'unix-bind' only supports the 'prefix', 'mode', 'uid', 'gid', 'user' "
+                           "and 'group' options, got '%s'",
+                           k);
+    if (strcmp(k, "user") == 0 && !getpwnam(v))
+        return lb_cfg_fail(ctx, err, "'unix-bind' : '%s' unknown user", v);
+    if (strcmp(k, "group") == 0 && !getgrnam(v))
+        return lb_cfg_fail(ctx, err, "'unix-bind' : '%s' unknown group", v);
+    return 0;
+}
+
+/* unix-bind [prefix P] [mode M] [uid N] [gid N] [user U] [group G]: in
+ * HAProxy 2.6 the defaults of the UNIX-socket "bind" lines of proxies
+ * (not of "stats socket", which it leaves alone). lbd refuses every such
+ * bind line, so the options apply to nothing: checked, then warned. */
+static int gbl_unix_bind(int argc, char **argv, void *vctx, char **err)
+{
+    struct lb_cfgctx *ctx = vctx;
+    int i;
+
+    for (i = 1; i < argc; i += 2) {
+        if (i + 1 >= argc)
+            return lb_cfg_fail(ctx, err, "unix-bind: '%s' expects a value", argv[i]);
+        if (unix_bind_opt(ctx, argv[i], argv[i + 1], err))
+            return LK_CFG_FATAL;
+    }
+    lk_log(LK_LOG_WARNING,
+           "%s:%u: 'unix-bind' has no effect: it sets UNIX-socket 'bind' lines, which lbd does "
+           "not have (stats sockets ignore it, as in HAProxy)",
+           ctx->file, ctx->line);
+    return LK_CFG_WARN;
+}
+
 /* setenv, presetenv, unsetenv, resetenv: HAProxy changes the environment
  * while it reads the file, so "${NAME}" later in the file sees it. */
+/* Applied immediately, while parsing, because later lines may refer to the
+ * variables. This changes lbd's own environment, as in HAProxy. */
 static int gbl_env(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
@@ -652,6 +741,8 @@ static int gbl_ulimit(int argc, char **argv, void *vctx, char **err)
     return 0;
 }
 
+/* "set-dumpable": core dumps stay possible after the uid change, which the
+ * kernel otherwise forbids; applied in drop_privileges(). */
 static int gbl_dumpable(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
@@ -660,13 +751,29 @@ static int gbl_dumpable(int argc, char **argv, void *vctx, char **err)
     return 0;
 }
 
+char *lb_cfg_join(int argc, char **argv, int first)
+{
+    struct lk_sb sb = LK_SB_INIT;
+    int i;
+
+    lk_sb_puts(&sb, "");
+    for (i = first; i < argc; i++)
+        lk_sb_printf(&sb, "%s%s", i > first ? " " : "", argv[i]);
+    if (sb.oom) {
+        lk_sb_free(&sb);
+        return NULL;
+    }
+    return sb.buf; /* NUL-terminated, taken whole */
+}
+
+/* "node NAME", "description TEXT..." (all the words, as HAProxy joins them). */
 static int gbl_node(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
     char **dst = argv[0][0] == 'n' ? &ctx->cfg->global.node : &ctx->cfg->global.description;
 
     free(*dst);
-    *dst = strdup(argv[1]);
+    *dst = lb_cfg_join(argc, argv, 1);
     return *dst ? 0 : lb_cfg_fail(ctx, err, "out of memory");
 }
 
@@ -692,6 +799,12 @@ static int gbl_nbproc(int argc, char **argv, void *vctx, char **err)
                        "nbproc is not supported any more since HAProxy 2.5 (lbd: use nbthread)");
 }
 
+/* The global section's keyword table (STYLE rule 15): each row is {name,
+ * handler, min_args, max_args, flags}; run_kw() checks the argument counts
+ * before the handler runs. Keywords that HAProxy has and lbd does not
+ * implement are absent and so are reported as unknown, with a suggestion; the
+ * gbl_ignored ones are accepted with a warning only where docs/lbd.md says
+ * why they cannot matter. */
 const struct lk_cfgkw lb_global_kws[] = {
     {"log", gbl_log, 2, 8, 0},
     {"log-tag", gbl_log_tag, 1, 1, 0},
@@ -712,6 +825,7 @@ const struct lk_cfgkw lb_global_kws[] = {
     {"master-worker", gbl_master_worker, 0, 1, 0},
     {"chroot", gbl_chroot, 1, 1, 0},
     {"ca-base", gbl_ignored, 1, 1, 0},
+    {"unix-bind", gbl_unix_bind, 2, -1, 0},
     {"crt-base", gbl_ignored, 1, 1, 0},
     {"ssl-default-bind-ciphers", gbl_ignored, 1, 1, 0},
     {"ssl-default-bind-ciphersuites", gbl_ignored, 1, 1, 0},
@@ -748,7 +862,7 @@ const struct lk_cfgkw lb_global_kws[] = {
     {"ulimit-n", gbl_ulimit, 1, 1, 0},
     {"set-dumpable", gbl_dumpable, 0, 0, 0},
     {"node", gbl_node, 1, 1, 0},
-    {"description", gbl_node, 1, 1, 0},
+    {"description", gbl_node, 1, -1, 0},
     {"nbproc", gbl_nbproc, 0, -1, 0},
     {"server-state-file", lb_srvstate_kw_global, 1, 1, 0},
     {"server-state-base", lb_srvstate_kw_global, 1, 1, 0},
@@ -757,6 +871,10 @@ const struct lk_cfgkw lb_global_kws[] = {
 
 /* ---- dispatcher ---- */
 
+/* State of one parse: which section is open and the object it builds (ctx.px,
+ * ctx.ul, ctx.res, ctx.es), the last "defaults" for proxies that do not name
+ * one, and the tail of the proxy list so proxies keep file order (balancer
+ * uuids and "show stat" order follow it). */
 struct parser {
     struct lb_cfgctx ctx;
     enum section sec;
@@ -767,6 +885,8 @@ struct parser {
     struct lb_smp_refs refs; /* userlists named by samples, resolved at the end */
 };
 
+/* flags of a proxy keyword say in which kind of proxy it is valid (FE, BE,
+ * defaults), HAProxy's "may only be used in a backend" checks. */
 static int run_kw(struct parser *p, const struct lk_cfgkw *tab, struct lk_cfgline *ln, char **err)
 {
     const struct lk_cfgkw *kw;
@@ -798,6 +918,8 @@ static int run_kw(struct parser *p, const struct lk_cfgkw *tab, struct lk_cfglin
                            kw->max_args == kw->min_args ? "" : "at least ", kw->min_args,
                            kw->min_args == 1 ? "" : "s", nargs);
     r = kw->fn(ln->argc, ln->argv, &p->ctx, err);
+    /* A warning has already been logged by the handler with its FILE:LINE; its
+     * text must not reach the error list, which would make the load fail. */
     if (r & LK_CFG_WARN) {
         free(*err);
         *err = NULL;
@@ -815,6 +937,8 @@ static struct lb_proxy *find_defaults(const struct lb_cfg *cfg, const char *name
     return NULL;
 }
 
+/* "defaults NAME" and "frontend X from NAME" (HAProxy 2.6 named defaults):
+ * without "from", a proxy inherits the last defaults section above it. */
 static int section_from(struct parser *p,
                         struct lk_cfgline *ln,
                         int *argc,
@@ -831,6 +955,8 @@ static int section_from(struct parser *p,
     return 0;
 }
 
+/* The defaults list is pushed at the head so find_defaults() finds the
+ * latest section of a name first. */
 static int open_defaults(struct parser *p, struct lk_cfgline *ln, char **err)
 {
     struct lb_proxy *d;
@@ -857,6 +983,8 @@ static int open_defaults(struct parser *p, struct lk_cfgline *ln, char **err)
     return 0;
 }
 
+/* A frontend and a backend may share a name (HAProxy allows it, stats tell
+ * them apart by type); two of the same kind may not. */
 static int open_proxy(struct parser *p, struct lk_cfgline *ln, enum section sec, char **err)
 {
     static const unsigned caps[] = {[SEC_FRONTEND] = LB_CAP_FE,
@@ -941,7 +1069,7 @@ static int open_errors(struct parser *p, struct lk_cfgline *ln, char **err)
     char *msg = NULL;
     int r;
 
-    r = lb_errsec_open(p->ctx.cfg, ln->argc, ln->argv, ln->file, ln->line, &es, &msg);
+    r = lb_errsec_open(p->ctx.cfg, ln, &es, &msg);
     if (r < 0) {
         r = lb_cfg_fail(&p->ctx, err, "%s", msg ? msg : "out of memory");
         free(msg);
@@ -953,6 +1081,8 @@ static int open_errors(struct parser *p, struct lk_cfgline *ln, char **err)
     return 0;
 }
 
+/* Returns -1 when the line is not a section header, so the caller hands it to
+ * the open section's keyword table; 0 or LK_CFG_FATAL otherwise. */
 static int open_section(struct parser *p, struct lk_cfgline *ln, char **err)
 {
     const char *s = ln->argv[0];
@@ -985,26 +1115,11 @@ static int open_section(struct parser *p, struct lk_cfgline *ln, char **err)
     return -1; /* not a section keyword */
 }
 
-/* File names outlive the lexer: objects keep FILE:LINE for later messages. */
-static const char *intern_file(struct lb_cfg *cfg, const char *name)
-{
-    char **files;
-
-    if (cfg->nfiles && strcmp(cfg->files[cfg->nfiles - 1], name) == 0)
-        return cfg->files[cfg->nfiles - 1];
-    files = realloc(cfg->files, (cfg->nfiles + 1) * sizeof(*files));
-    if (!files)
-        return NULL;
-    cfg->files = files;
-    files[cfg->nfiles] = strdup(name);
-    return files[cfg->nfiles] ? files[cfg->nfiles++] : NULL;
-}
-
 static int parse_line(struct parser *p, struct lk_cfgline *ln, char **err)
 {
     int r;
 
-    p->ctx.file = intern_file(p->ctx.cfg, ln->file);
+    p->ctx.file = lk_cfgfiles_intern(&p->ctx.cfg->files, ln->file);
     if (!p->ctx.file)
         return lk_cfg_err(err, "out of memory");
     ln->file = p->ctx.file;
@@ -1045,6 +1160,11 @@ static void errs_add(char **all, char **one)
     *one = NULL;
 }
 
+/* Defaults that depend on nothing else are set here, after parsing, so a
+ * keyword's absence and "keyword 0" stay distinguishable while parsing. Named
+ * references between proxies (use_backend, default_backend, acl userlists)
+ * are resolved only now, since a proxy may name one defined further down the
+ * file. */
 static int validate(struct lb_cfg *cfg, char **err)
 {
     struct lb_proxy *px;
@@ -1120,6 +1240,8 @@ static int load(struct lk_cfglex *lx, const char *path, void *ret, char **err)
     return 0;
 }
 
+/* A line starting with ';' is a comment, and environment variables in
+ * double-quoted words are expanded as HAProxy 2.6 does (common/cfglex.h). */
 #define LEX_FLAGS (LK_CFGLEX_SEMI | LK_CFGLEX_ENV)
 
 int lb_cfg_load_file(const char *path, struct lb_cfg **ret, char **err)
@@ -1132,6 +1254,9 @@ int lb_cfg_load_mem(const char *name, const char *text, struct lb_cfg **ret, cha
     return lk_cfg_load(name, text, LEX_FLAGS, load, ret, err);
 }
 
+/* Frees everything a load built, including half-built objects of a failed
+ * load (load() frees through here on error). Proxies own their servers, rules
+ * and log targets. */
 struct lb_cfg *lb_cfg_free(struct lb_cfg *cfg)
 {
     struct lb_proxy *px, *n;
@@ -1163,9 +1288,7 @@ struct lb_cfg *lb_cfg_free(struct lb_cfg *cfg)
     free(cfg->global.description);
     free(cfg->global.chroot);
     free(cfg->global.checkd_socket);
-    while (cfg->nfiles)
-        free(cfg->files[--cfg->nfiles]);
-    free(cfg->files);
+    lk_cfgfiles_free(&cfg->files);
     free(cfg->path);
     free(cfg);
     return NULL;

@@ -30,13 +30,16 @@ struct lb_cfgctx {
  * returned. */
 int lb_cfg_load_file(const char *path, struct lb_cfg **ret, char **err);
 
-/* Same for a config held in memory; `name` is used as FILE in messages. */
+/* Same for a config held in memory; `name` is used as FILE in messages.
+ * text is borrowed (only read during the call). Same returns and
+ * ownership as lb_cfg_load_file(). */
 int lb_cfg_load_mem(const char *name, const char *text, struct lb_cfg **ret, char **err);
 
 /* Free a config and everything it owns; accepts NULL, returns NULL. */
 struct lb_cfg *lb_cfg_free(struct lb_cfg *cfg);
 
-/* Look up a proxy by name having all of the `cap` bits. */
+/* Look up a proxy by name having all of the `cap` bits (0: any proxy).
+ * Returns the proxy, owned by cfg, or NULL. */
 struct lb_proxy *lb_cfg_find_proxy(const struct lb_cfg *cfg, const char *name, unsigned cap);
 
 /* Format "FILE:LINE: msg" into *err for the line `ctx` (a struct
@@ -50,7 +53,8 @@ static inline const struct lb_cfgctx *lb__cfgctx(const struct lb_cfgctx *c)
 
 /* An address with HAProxy's ${NAME} expanded (unset: empty), as HAProxy
  * expands addresses (bind, server, log) even unquoted. Returns `in` when
- * it has none, else `out` (len bytes). */
+ * it has none, else `out` (len bytes). out (len bytes) is the caller's; the result points to in or
+ * out, so it lives as long as they do. */
 const char *lb_cfg_env_addr(const char *in, char *out, size_t len);
 
 /* Append a formatted message to *all, one message a line (the way lbd -c
@@ -68,6 +72,10 @@ int lb_cfg_uint(const struct lb_cfgctx *ctx,
                 char **err);
 int lb_cfg_time(const struct lb_cfgctx *ctx, char **argv, int i, uint64_t *ret, char **err);
 
+/* argv[first..argc-1] joined by single spaces (HAProxy's description
+ * texts), a malloc'ed string; NULL when memory ran out. */
+char *lb_cfg_join(int argc, char **argv, int first);
+
 /* Parse a "log" line (global or proxy form, argv[0] == "log") into a new
  * target appended to *list. */
 int lb_cfg_parse_log(const struct lb_cfgctx *ctx,
@@ -79,7 +87,9 @@ int lb_cfg_parse_log(const struct lb_cfgctx *ctx,
 /* Free a list of log targets; returns NULL. */
 struct lb_logtarget *lb_logtargets_free(struct lb_logtarget *l);
 
-/* Deep copy of a list of log targets (defaults inheritance). */
+/* Deep copy of a list of log targets (defaults inheritance): 0 and *ret, a
+ * list the caller frees with lb_logtargets_free(), or -ENOMEM with nothing
+ * allocated. src may be NULL (an empty list). */
 int lb_logtargets_dup(const struct lb_logtarget *src, struct lb_logtarget **ret);
 
 /* "chroot" needs master-worker mode (-W or "master-worker"): 0, or

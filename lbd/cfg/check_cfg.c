@@ -40,6 +40,9 @@ static int status_arg(const char *kw, const char *v, uint8_t *out)
     return -EINVAL;
 }
 
+/* "default" is accepted because it only restates lbd's behaviour (the
+ * server's address and check port). Only a literal port: HAProxy's sample-
+ * expression ports would need lbd to evaluate samples inside checkd. */
 static int parse_connect(struct lb_cfgctx *ctx,
                          int argc,
                          char **argv,
@@ -117,6 +120,9 @@ static int parse_send(struct lb_cfgctx *ctx,
 
 /* One option of an expect line at argv[i] (with its value at i + 1): 1 if
  * it was one, 0 if not, -1 with *err set. */
+/* A comment longer than its field is dropped rather than refused: it only
+ * names the step in messages. The -!! turns lb_cfg_fail's LK_CFG_FATAL into
+ * the -1 this function's contract uses. */
 static int expect_opt(struct lb_cfgctx *ctx, char **argv, int i, struct feed_tcstep *c, char **err)
 {
     const char *k = argv[i], *a = argv[i + 1];
@@ -156,6 +162,9 @@ static int expect_opt(struct lb_cfgctx *ctx, char **argv, int i, struct feed_tcs
     return 1;
 }
 
+/* The pattern is stored raw (hex decoded for binary); regex patterns are
+ * compiled by checkd when it registers the target, so an invalid regex is
+ * reported there, not here. */
 static int expect_pattern(struct lb_cfgctx *ctx, const char *pat, struct feed_tcstep *c, char **err)
 {
     int n;
@@ -177,6 +186,8 @@ static int expect_pattern(struct lb_cfgctx *ctx, const char *pat, struct feed_tc
 }
 
 /* Options may come before or after "[!] MATCH PATTERN", as in HAProxy. */
+/* A lone "!" negates the match word that follows; "!string" is the same
+ * written as one word. Only one match per expect line, as in HAProxy. */
 static int parse_expect(struct lb_cfgctx *ctx,
                         int argc,
                         char **argv,
@@ -230,6 +241,9 @@ static int parse_expect(struct lb_cfgctx *ctx,
     return 0;
 }
 
+/* Each tcp-check line is one step of the sequence checkd runs, in file order.
+ * min_recv -1 is "not given" (HAProxy's default: as many bytes as the pattern
+ * needs). */
 static int parse_step(struct lb_cfgctx *ctx,
                       int argc,
                       char **argv,
@@ -268,6 +282,8 @@ static int parse_step(struct lb_cfgctx *ctx,
 }
 
 /* The proxy's check definition, made at its first check keyword. */
+/* Created on demand, so a backend without check keywords carries none
+ * (lb_check_target() then sends checkd the option's defaults). */
 static struct lb_check_cfg *chk_get(struct lb_proxy *px)
 {
     if (!px->chk)
@@ -327,6 +343,8 @@ static int http_send(struct lb_cfgctx *ctx,
     const char *k;
     int i;
 
+    /* Arguments come in KEY VALUE pairs, except hdr which takes two values; the
+     * loop stops at the first word it does not know and the error below names it. */
     for (i = 2; i < argc; i += 2) {
         k = argv[i];
         if (strcmp(k, "hdr") == 0 && i + 2 < argc && c->nhdrs < FEED_MAX_HDRS &&
@@ -363,6 +381,9 @@ static int http_send(struct lb_cfgctx *ctx,
 
 /* "http-check expect [comment C] [!] status|rstatus|string|rstring ARG
  * [comment C]" */
+/* Comments around the expression are skipped (they only label the rule in
+ * HAProxy's logs); anything else than one match and its argument is refused,
+ * since checkd evaluates one expectation per check. */
 static int http_expect(struct lb_cfgctx *ctx,
                        struct lb_check_cfg *c,
                        int argc,
@@ -421,6 +442,9 @@ int lb_check_httpcheck_kw(struct lb_cfgctx *ctx, int argc, char **argv, char **e
     return 0;
 }
 
+/* lbd's own keyword (HAProxy has none): checkd logs in and reads
+ * wsrep_local_state, as clustercheck does, so a node that is joined but still
+ * syncing is not sent traffic. */
 int lb_check_galera_kw(struct lb_cfgctx *ctx, int argc, char **argv, char **err)
 {
     struct lb_check_cfg *c;
@@ -471,6 +495,8 @@ static int httpchk_args(struct lb_cfgctx *ctx,
     return 0;
 }
 
+/* The option's arguments were checked for shape in proxy.c; here they are
+ * copied into the check definition that checkd receives. */
 int lb_check_option_args(struct lb_cfgctx *ctx, int argc, char **argv, char **err)
 {
     const char *o = argv[1];
@@ -497,6 +523,8 @@ int lb_check_option_args(struct lb_cfgctx *ctx, int argc, char **argv, char **er
     return 0;
 }
 
+/* A plain struct copy: the check definition holds fixed-size arrays only, so
+ * defaults and proxy share no pointer. */
 int lb_check_cfg_inherit(struct lb_proxy *px, const struct lb_proxy *def)
 {
     if (!def->chk)
@@ -508,12 +536,16 @@ int lb_check_cfg_inherit(struct lb_proxy *px, const struct lb_proxy *def)
     return 0;
 }
 
+/* An empty field keeps what feed_target_defaults() put in the target. */
 static void copy(char *dst, size_t cap, const char *src)
 {
     if (src[0])
         snprintf(dst, cap, "%s", src);
 }
 
+/* The first matching option in the table wins; options are mutually exclusive
+ * anyway (kw_option clears the others), so the order only matters for a hand-
+ * built option set. */
 static enum feed_kind check_kind(unsigned opts)
 {
     static const struct {
@@ -578,6 +610,9 @@ void lb_check_target(const struct lb_proxy *px, struct feed_target *t)
     }
 }
 
+/* A warning in HAProxy, an error here: tcp-check rules that silently do
+ * nothing leave a backend with a plain connect check while the operator
+ * believes the protocol is checked. */
 int lb_check_validate(const struct lb_proxy *px, char **err)
 {
     if (px->chk && px->chk->nsteps && !(px->options & LB_OPT_TCP_CHECK))

@@ -52,10 +52,13 @@ struct lb_check_cfg {
 int lb_check_tcpcheck_kw(struct lb_cfgctx *ctx, int argc, char **argv, char **err);
 
 /* The "http-check ..." keyword handler: one send, one expect (checkd runs
- * one request and one expectation), comments. LK_CFG_FATAL with *err. */
+ * one request and one expectation), comments. 0, or LK_CFG_FATAL with
+ * *err (caller-owned). */
 int lb_check_httpcheck_kw(struct lb_cfgctx *ctx, int argc, char **argv, char **err);
 
-/* The "galera-check user U [password P] [allow-donor]" keyword handler. */
+/* The "galera-check user U [password P] [allow-donor]" keyword handler:
+ * makes the backend's check a Galera check (whatever option set the kind).
+ * 0, or LK_CFG_FATAL with *err set. */
 int lb_check_galera_kw(struct lb_cfgctx *ctx, int argc, char **argv, char **err);
 
 /* The arguments of a check option: argv[0] is "option", argv[1] the

@@ -29,6 +29,8 @@ struct lb_errref {
     unsigned line;
 };
 
+/* The statuses HAProxy 2.6 lets errorfile replace, in its order; a slot per
+ * status in every proxy's page table. */
 static const int handled[LB_ERRFILE_N] = {200, 400, 401, 403, 404, 405, 407, 408, 410,
                                           413, 425, 429, 500, 501, 502, 503, 504};
 
@@ -53,6 +55,8 @@ static int code_arg(const char *kw, const char *s, int *ret, char **err)
     return 0;
 }
 
+/* Reads at most max bytes (the bufsize), because the page must fit in one
+ * buffer when it is sent. ret_trunc tells the caller to warn. */
 static int read_all(const char *path, size_t max, char **ret, size_t *ret_len, int *ret_trunc)
 {
     struct stat st;
@@ -95,6 +99,10 @@ static int read_all(const char *path, size_t max, char **ret, size_t *ret_len, i
  * payload it can hold as is), then the head rebuilt as lbd sends heads
  * (CRLF, no hop-by-hop fields: HAProxy re-emits a parsed message too).
  * *d (owned) is replaced by the result. */
+/* Checking at load time turns a malformed page into a config error at its
+ * line, instead of a broken answer sent to every client hitting that error.
+ * Rebuilding the head also normalises LF-only files written by hand into
+ * valid CRLF. */
 static int check_msg(const char *kw, const char *path, char **d, size_t *len, char **err)
 {
     struct lb_rsp_edit e;
@@ -167,6 +175,8 @@ int lb_errfile_load(const char *path,
     return trunc ? LK_CFG_WARN : 0;
 }
 
+/* Slots copied from defaults or an http-errors section are borrowed (owned
+ * 0): their owner frees the data, so clearing one must not. */
 static void slot_clear(struct lb_errslot *s)
 {
     if (s->owned) {
@@ -177,6 +187,9 @@ static void slot_clear(struct lb_errslot *s)
 }
 
 /* Put a message (owned) or a reply rule (owned) in the slot of its status. */
+/* seq orders the slot's sources: the last line of the file that set a status
+ * wins, whether it was errorfile, http-error or an errorfiles import resolved
+ * later (see import_slot()). */
 static void slot_set(struct lb_errpages *pages,
                      int idx,
                      const struct lb_errmsg *m,
@@ -214,6 +227,9 @@ int lb_errpages_errorfile(struct lb_errpages *pages,
     return r;
 }
 
+/* "errorfiles NAME" cannot be resolved while parsing, as the http-errors
+ * section may be defined later in the file: it is queued with its position
+ * (seq) and applied by lb_errpages_resolve(). */
 static struct lb_errref *ref_new(struct lb_errpages *pages,
                                  const char *name,
                                  const char *file,
@@ -295,6 +311,8 @@ static int http_error_msg(struct lb_errpages *pages,
     return 1; /* not one of them */
 }
 
+/* if/unless is refused by name: HAProxy 2.6's http-error has no condition,
+ * and silently ignoring one would send the page unconditionally. */
 int lb_errpages_http_error(struct lb_errpages *pages,
                            int argc,
                            char **argv,
@@ -324,6 +342,9 @@ int lb_errpages_http_error(struct lb_errpages *pages,
     return 0;
 }
 
+/* A proxy borrows its defaults' pages and re-queues the defaults' errorfiles
+ * references with their original seq, so that its own later lines still
+ * override them and the references resolve against the same sections. */
 int lb_errpages_inherit(struct lb_errpages *pages, const struct lb_errpages *def)
 {
     const struct lb_errref *d;
@@ -398,6 +419,8 @@ static int import_ref(struct lb_errpages *pages,
     return 0;
 }
 
+/* Unknown section names are errors, listed all at once; a code the section
+ * does not declare is only HAProxy's warning. */
 int lb_errpages_resolve(struct lb_errpages *pages,
                         const struct lb_cfg *cfg,
                         const char *who,
@@ -456,6 +479,8 @@ const struct lb_errslot *lb_errsec_slot(const struct lb_cfg *cfg,
 }
 
 /* errorloc, errorloc302, errorloc303: a redirection as HAProxy writes it. */
+/* The URL is placed verbatim in a Location header, so a CR or LF in it would
+ * let the config inject header lines; refused. */
 int lb_errpages_errorloc(struct lb_errpages *pages, int argc, char **argv, char **err)
 {
     struct lb_errmsg m;
@@ -503,18 +528,19 @@ const struct lk_cfgkw lb_errsec_kws[] = {
     {NULL, NULL, 0, 0, 0},
 };
 
+/* http-errors sections are kept in file order; a second section with the same
+ * name is refused, since which one errorfiles would import would otherwise
+ * depend on lookup order. */
 int lb_errsec_open(struct lb_cfg *cfg,
-                   int argc,
-                   char **argv,
-                   const char *file,
-                   unsigned line,
+                   const struct lk_cfgline *ln,
                    struct lb_errsec **ret,
                    char **err)
 {
+    char *const *argv = ln->argv;
     const struct lb_errsec *old;
     struct lb_errsec *s, **tail;
 
-    if (argc < 2)
+    if (ln->argc < 2)
         return lk_cfg_err(err, "missing name for http-errors section.");
     if ((old = find_sec(cfg, argv[1])))
         return lk_cfg_err(err, "http-errors section '%s' already exists (declared at %s:%u).",
@@ -524,8 +550,8 @@ int lb_errsec_open(struct lb_cfg *cfg,
         free(s);
         return -ENOMEM;
     }
-    s->file = file;
-    s->line = line;
+    s->file = ln->file;
+    s->line = ln->line;
     for (tail = &cfg->errsecs; *tail; tail = &(*tail)->next)
         ;
     *tail = s;

@@ -21,6 +21,7 @@
 
 struct lb_acl_set;
 struct lb_cfg;
+struct lk_cfgline;
 struct lb_rule;
 
 /* Where the keyword that reads a message stands: tune.bufsize (the most
@@ -112,13 +113,15 @@ int lb_errpages_http_error(struct lb_errpages *pages,
 int lb_errpages_errorloc(struct lb_errpages *pages, int argc, char **argv, char **err);
 
 /* Section `name`'s slot for `status` (NULL: the section sets none);
- * *ret_found: does the section exist. */
+ * *ret_found: does the section exist. The slot is owned by the config. */
 const struct lb_errslot *lb_errsec_slot(const struct lb_cfg *cfg,
                                         const char *name,
                                         int status,
                                         int *ret_found);
 
-/* A proxy starts from its defaults' pages (shared, not copied). */
+/* A proxy starts from its defaults' pages (shared, not copied: the
+ * defaults must outlive pages, which they do, being freed with the config)
+ * and re-queues the defaults' errorfiles references. 0 or -ENOMEM. */
 int lb_errpages_inherit(struct lb_errpages *pages, const struct lb_errpages *def);
 
 /* After the whole file: import every `errorfiles` of pages. `who` names
@@ -139,13 +142,12 @@ void lb_errpages_clear(struct lb_errpages *pages);
  * whose `es` is the section). */
 extern const struct lk_cfgkw lb_errsec_kws[];
 
-/* Open section `http-errors NAME` at file:line: appended to cfg->errsecs.
- * Returns 0 and *ret, or a negative errno with HAProxy's message. */
+/* Open section `http-errors NAME` from its line ln (ln->file must outlive
+ * cfg: the section keeps it for later messages): appended to
+ * cfg->errsecs. Returns 0 and *ret, or a negative errno with HAProxy's
+ * message. */
 int lb_errsec_open(struct lb_cfg *cfg,
-                   int argc,
-                   char **argv,
-                   const char *file,
-                   unsigned line,
+                   const struct lk_cfgline *ln,
                    struct lb_errsec **ret,
                    char **err);
 

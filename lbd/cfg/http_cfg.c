@@ -52,6 +52,9 @@ static const struct {
     {505, "HTTP Version Not Supported", "The HTTP version of the request is not supported."},
 };
 
+/* Built once, on first use, from whichever thread needs one first: the pages
+ * are immutable afterwards and shared by every worker. A failed allocation
+ * leaves data NULL and the lookup falls through to the 500. */
 static struct lb_errmsg builtin_msgs[LK_ARRAY_SIZE(builtin)];
 static pthread_once_t builtin_once = PTHREAD_ONCE_INIT;
 
@@ -74,6 +77,9 @@ static void builtin_init(void)
     }
 }
 
+/* The frontend's pages first, then the backend's (px2), as HAProxy looks them
+ * up: a backend's errorfile serves the requests routed to it, a frontend's
+ * covers what never reached a backend. */
 const struct lb_errslot *lb_http_errslot(const struct lb_proxy *px,
                                          const struct lb_proxy *px2,
                                          int status)
@@ -87,6 +93,10 @@ const struct lb_errslot *lb_http_errslot(const struct lb_proxy *px,
     return e;
 }
 
+/* Always returns a page when memory allowed building the built-ins: a status
+ * without its own page gets the 500 one, never nothing, so the caller can
+ * always answer. An http-error with a "reply" is built per request by the
+ * caller, hence skipped here. */
 const struct lb_errmsg *lb_http_errmsg(const struct lb_proxy *px,
                                        const struct lb_proxy *px2,
                                        int status)
@@ -128,6 +138,7 @@ struct lb_http_px *lb_http_px_free(struct lb_http_px *h)
         return NULL;
     switch_free(h->switching);
     switch_free(h->usesrv);
+    switch_free(h->ignore_persist);
     lb_rule_list_free(h->reqrules);
     lb_rule_list_free(h->rsprules);
     lb_rule_list_free(h->afterrules);
@@ -152,6 +163,9 @@ struct lb_http_px *lb_http_px_free(struct lb_http_px *h)
     return NULL;
 }
 
+/* Created lazily: a mode tcp proxy without acl or rules never allocates the
+ * http part. retry-on's default is HAProxy's (conn-failure and empty-
+ * response). */
 struct lb_http_px *lb_http_px_get(struct lb_proxy *px)
 {
     struct lb_http_px *h = px->http;
@@ -168,6 +182,10 @@ struct lb_http_px *lb_http_px_get(struct lb_proxy *px)
     return h;
 }
 
+/* HAProxy's inheritance for the http part: the defaults' rules are not copied
+ * but chained (h->def), so they run before the proxy's own rules and are
+ * parsed once. Error pages and compression are copied. monitor-uri applies to
+ * frontends, retry/reuse/cookie to backends. */
 int lb_http_px_inherit(struct lb_proxy *px, const struct lb_proxy *def)
 {
     const struct lb_http_px *d = def->http;
@@ -205,6 +223,8 @@ int lb_http_px_inherit(struct lb_proxy *px, const struct lb_proxy *def)
 /* ---- keyword handlers: argv is the line's words, quotes removed ---- */
 
 /* A module's message becomes "FILE:LINE: frontend 'x': ..." */
+/* Takes ownership of msg (a module's error text, or NULL on OOM) and returns
+ * LK_CFG_FATAL, so handlers can end with "return fail(...)". */
 static int fail(struct lb_cfgctx *ctx, char **err, int r, char *msg)
 {
     int ret;
@@ -238,6 +258,8 @@ static struct lb_http_px *http_of(struct lb_cfgctx *ctx)
     return lb_http_px_get(ctx->px);
 }
 
+/* The condition parsers of later lines look ACLs up by name in h->acls, so an
+ * acl must be declared before the rule that uses it, as in HAProxy. */
 static int kw_acl(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
@@ -248,6 +270,10 @@ static int kw_acl(int argc, char **argv, void *vctx, char **err)
     return r < 0 ? fail(ctx, err, r, msg) : 0;
 }
 
+/* A use_backend target is kept by name and resolved after the whole file
+ * (resolve_proxy), because the backend may be defined further down. A name
+ * containing %[...] is compiled into a log-format expression and looked up
+ * per request. */
 static int kw_use_backend(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
@@ -283,6 +309,48 @@ static int kw_use_backend(int argc, char **argv, void *vctx, char **err)
     return 0;
 }
 
+/* "ignore-persist if|unless COND" (backend, listen): a request for which
+ * one holds does not follow its persistence cookie, and gets none, as
+ * HAProxy 2.6's SF_IGNORE_PRST. In a frontend HAProxy warns and drops it
+ * (no backend side: no persistence to ignore); so does lbd. */
+static int kw_ignore_persist(int argc, char **argv, void *vctx, char **err)
+{
+    struct lb_cfgctx *ctx = vctx;
+    struct lb_http_px *h;
+    struct lb_switch *r, **tail;
+    char *msg = NULL;
+    int ret;
+
+    if (!(ctx->px->cap & LB_CAP_BE)) {
+        lk_log(LK_LOG_WARNING,
+               "%s:%u: 'ignore-persist' ignored because %s '%s' has no backend "
+               "capability",
+               ctx->file, ctx->line, lb_proxy_kind(ctx->px), ctx->px->name);
+        return LK_CFG_WARN;
+    }
+    if (strcmp(argv[1], "if") != 0 && strcmp(argv[1], "unless") != 0)
+        return fail(ctx, err, -EINVAL,
+                    strdup("'ignore-persist' requires either 'if' or 'unless' followed by a "
+                           "condition"));
+    h = http_of(ctx);
+    if (!h || !(r = calloc(1, sizeof(*r))))
+        return fail(ctx, err, -ENOMEM, NULL);
+    r->file = ctx->file;
+    r->line = ctx->line;
+    ret = lb_cond_parse(h->acls, LB_SMP_USE_REQ, argc - 1, argv + 1, &r->cond, &msg);
+    if (ret < 0) {
+        switch_free(r);
+        return fail(ctx, err, ret, msg);
+    }
+    for (tail = &h->ignore_persist; *tail; tail = &(*tail)->next)
+        ;
+    *tail = r;
+    return 0;
+}
+
+/* The first rule's line is kept as the position of errors that concern the
+ * rule list as a whole (e.g. http rules in a mode tcp proxy), which
+ * resolve_proxy() can only detect once the mode is final. */
 static int add_rule(struct lb_cfgctx *ctx,
                     struct lb_rule **(*list)(struct lb_http_px *),
                     enum lb_rule_phase phase,
@@ -336,6 +404,8 @@ static struct lb_rule **after_list(struct lb_http_px *h)
     return &h->afterrules;
 }
 
+/* In an anonymous defaults section HAProxy 2.6 refuses it, with these words;
+ * lbd does the same, so a config valid for one is valid for the other. */
 static int kw_http_after(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
@@ -361,6 +431,8 @@ static struct lb_rule **tcp_content_list(struct lb_http_px *h)
     return &h->tcp_content;
 }
 
+/* The first stick/track/tcp-request line of a proxy: the position reported by
+ * errors about that rule set as a whole. */
 static void note_line(struct lb_cfgctx *ctx, struct lb_http_px *h)
 {
     if (!h->stick_file) {
@@ -369,6 +441,9 @@ static void note_line(struct lb_cfgctx *ctx, struct lb_http_px *h)
     }
 }
 
+/* inspect-delay is how long tcp-request content rules may wait for payload
+ * (req.len, req.ssl_*) before they are evaluated on what came; bounded at an
+ * hour, far past any sane client hello. */
 static int kw_tcp_request(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
@@ -397,6 +472,9 @@ static int kw_tcp_request(int argc, char **argv, void *vctx, char **err)
     return r;
 }
 
+/* Each capture adds len+1 bytes to the capture space every request carries
+ * (capsize), so the sizes are bounded here; "capture cookie" is refused as lbd
+ * does not implement it. */
 static int kw_capture(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
@@ -429,6 +507,9 @@ static int kw_capture(int argc, char **argv, void *vctx, char **err)
     return 0;
 }
 
+/* monitor-uri answers 200 on that path without a backend (load balancer
+ * health probes); "monitor fail" turns it into a 503 when its condition
+ * holds. */
 static int kw_monitor_uri(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
@@ -462,6 +543,8 @@ static int kw_monitor(int argc, char **argv, void *vctx, char **err)
     return r < 0 ? fail(ctx, err, r, msg) : 0;
 }
 
+/* The table is named after its proxy, as in HAProxy, which is how "table
+ * NAME" in track-sc and stick rules finds it. */
 static int kw_stick_table(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
@@ -522,6 +605,10 @@ static int cookie_opt(struct lb_http_px *h, int argc, char **argv, int *i, char 
                       argv[*i]);
 }
 
+/* A new cookie line replaces the previous one entirely, options included.
+ * Only insert mode is implemented: rewrite and prefix would need to edit the
+ * server's own cookie, which lbd does not do, so they are refused rather than
+ * treated as insert. */
 static int kw_cookie(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
@@ -566,9 +653,10 @@ static int kw_errpages(int argc, char **argv, void *vctx, char **err)
         r = lb_errpages_errorloc(&h->errpages, argc, argv, &msg);
     else if (strcmp(argv[0], "http-error") == 0)
         r = lb_errpages_http_error(&h->errpages, argc, argv, &src, &msg);
-    else if ((r = lb_comp_kw(&h->comp, (ctx->px->cap & LB_CAP_DEF) != 0, argc, argv, ctx->file,
-                             ctx->line, &msg)) == 1)
-        r = LK_CFG_WARN; /* compression's warning, logged */
+    else if ((r = lb_comp_kw(&h->comp, (ctx->px->cap & LB_CAP_DEF) != 0, argc, argv, &msg)) == 1) {
+        lk_log(LK_LOG_WARNING, "%s:%u: %s", ctx->file, ctx->line, msg ? msg : "");
+        r = LK_CFG_WARN; /* compression's warning */
+    }
     if (r >= 0) {
         free(msg);
         return r;
@@ -576,6 +664,7 @@ static int kw_errpages(int argc, char **argv, void *vctx, char **err)
     return fail(ctx, err, r, msg);
 }
 
+/* A retry-on line replaces the previous policy (and the default). */
 static int kw_retry_on(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
@@ -606,6 +695,8 @@ static int kw_retry_on(int argc, char **argv, void *vctx, char **err)
     return 0;
 }
 
+/* http-reuse: which idle server connections a request may take over (HAProxy
+ * 2.6's modes, default safe), applied by lbd/http/http_conn.c. */
 static int kw_http_reuse(int argc, char **argv, void *vctx, char **err)
 {
     static const char *const modes[LB_REUSE_MAX] = {"safe", "never", "aggressive", "always"};
@@ -626,6 +717,7 @@ static int kw_http_reuse(int argc, char **argv, void *vctx, char **err)
 
 /* ---- after the whole file ---- */
 
+/* Rules from a defaults section count too, since they run in the proxy. */
 static int after_rules_in(const struct lb_http_px *h)
 {
     for (; h; h = h->def)
@@ -634,10 +726,15 @@ static int after_rules_in(const struct lb_http_px *h)
     return 0;
 }
 
+/* Everything that needs the final mode or other proxies: error pages naming
+ * http-errors sections, use_backend/use-server targets, table references of
+ * rules, and which samples a condition may read in that mode. Errors are
+ * appended so that one "lbd -c" lists them all. */
 static int resolve_proxy(struct lb_cfg *cfg, struct lb_proxy *px, char **err)
 {
     struct lb_http_px *h = px->http;
     struct lb_switch *r;
+    struct lb_resolve_at rules_at, stick_at;
     char who[300];
     int ret = 0;
 
@@ -696,11 +793,13 @@ static int resolve_proxy(struct lb_cfg *cfg, struct lb_proxy *px, char **err)
                           h->rules_file, h->rules_line, lb_proxy_kind(px), px->name);
         return -EINVAL;
     }
-    if (lb_rule_resolve(h->reqrules, cfg, px->stk, h->rules_file, h->rules_line, err) < 0 ||
-        lb_rule_resolve(h->rsprules, cfg, px->stk, h->rules_file, h->rules_line, err) < 0 ||
-        lb_rule_resolve(h->tcp_conn, cfg, px->stk, h->stick_file, h->stick_line, err) < 0 ||
-        lb_rule_resolve(h->tcp_content, cfg, px->stk, h->stick_file, h->stick_line, err) < 0 ||
-        lb_stick_resolve(h->sticks, cfg, px->stk, h->stick_file, h->stick_line, err) < 0)
+    rules_at = (struct lb_resolve_at){cfg, px->stk, h->rules_file, h->rules_line};
+    stick_at = (struct lb_resolve_at){cfg, px->stk, h->stick_file, h->stick_line};
+    if (lb_rule_resolve(h->reqrules, &rules_at, err) < 0 ||
+        lb_rule_resolve(h->rsprules, &rules_at, err) < 0 ||
+        lb_rule_resolve(h->tcp_conn, &stick_at, err) < 0 ||
+        lb_rule_resolve(h->tcp_content, &stick_at, err) < 0 ||
+        lb_stick_resolve(h->sticks, &stick_at, err) < 0)
         ret = -EINVAL;
     for (r = h->usesrv; r; r = r->next) {
         r->srv = lb_server_find(px, r->name);
@@ -727,6 +826,8 @@ static int resolve_proxy(struct lb_cfg *cfg, struct lb_proxy *px, char **err)
     return ret;
 }
 
+/* Every mode http proxy gets its http part here even without a keyword of its
+ * own, so the forwarding path never tests h for NULL. */
 int lb_http_cfg_resolve(struct lb_cfg *cfg, char **err)
 {
     struct lb_proxy *px;
@@ -752,6 +853,7 @@ const struct lk_cfgkw lb_http_kws[] = {
     {"acl", kw_acl, 2, -1, FB},
     {"use_backend", kw_use_backend, 1, -1, F},
     {"use-server", kw_use_backend, 1, -1, B},
+    {"ignore-persist", kw_ignore_persist, 2, -1, FB},
     {"http-request", kw_http_request, 1, -1, D | FB},
     {"http-response", kw_http_response, 1, -1, D | FB},
     {"http-after-response", kw_http_after, 1, -1, D | FB},

@@ -65,17 +65,18 @@ struct lb_switch {
 
 struct lb_http_px {
     struct lb_acl_set *acls;
-    struct lb_switch *switching; /* use_backend, in order */
-    struct lb_switch *usesrv;    /* use-server, in order */
-    struct lb_rule *reqrules;    /* http-request, in order */
-    struct lb_rule *rsprules;    /* http-response, in order */
-    struct lb_rule *afterrules;  /* http-after-response: every response, lbd's own too */
-    struct lb_rule *redirects;   /* redirect statements (after http-request) */
-    struct lb_rule *tcp_conn;    /* tcp-request connection (any mode) */
-    struct lb_rule *tcp_content; /* tcp-request content (any mode) */
-    struct lb_stick *sticks;     /* stick on|match|store-request (backends) */
-    uint64_t inspect_delay;      /* tcp-request inspect-delay (ms), 0: none */
-    const char *stick_file;      /* first stick / tcp-request line */
+    struct lb_switch *switching;      /* use_backend, in order */
+    struct lb_switch *usesrv;         /* use-server, in order */
+    struct lb_switch *ignore_persist; /* "ignore-persist if|unless COND": conditions only */
+    struct lb_rule *reqrules;         /* http-request, in order */
+    struct lb_rule *rsprules;         /* http-response, in order */
+    struct lb_rule *afterrules;       /* http-after-response: every response, lbd's own too */
+    struct lb_rule *redirects;        /* redirect statements (after http-request) */
+    struct lb_rule *tcp_conn;         /* tcp-request connection (any mode) */
+    struct lb_rule *tcp_content;      /* tcp-request content (any mode) */
+    struct lb_stick *sticks;          /* stick on|match|store-request (backends) */
+    uint64_t inspect_delay;           /* tcp-request inspect-delay (ms), 0: none */
+    const char *stick_file;           /* first stick / tcp-request line */
     unsigned stick_line;
     const struct lb_http_px *def; /* the defaults' rules, run first (not owned) */
     const char *rules_file;       /* first rule line, for mode tcp refusals */
@@ -101,7 +102,7 @@ struct lb_http_px {
 extern const struct lk_cfgkw lb_http_kws[];
 
 /* The proxy's http settings, created with HAProxy's defaults on first
- * use. NULL on OOM. */
+ * use. NULL on OOM. The result is owned by px (freed with it). */
 struct lb_http_px *lb_http_px_get(struct lb_proxy *px);
 
 /* A new proxy inherits from defaults `def`: settings are copied (the
@@ -122,13 +123,14 @@ struct lb_http_px *lb_http_px_free(struct lb_http_px *h);
  * frontend), as HAProxy looks them up, else lbd's built-in page. Never
  * NULL for the statuses lbd generates (400, 403, 408, 414, 431, 500, 501,
  * 502, 503, 504, 505). A slot with an http-error reply rule is returned
- * by lb_http_errslot instead. */
+ * by lb_http_errslot instead. The message is owned by the config or static (built-ins): never freed
+ * by the caller. */
 const struct lb_errmsg *lb_http_errmsg(const struct lb_proxy *px,
                                        const struct lb_proxy *px2,
                                        int status);
 
 /* The configured page for `status` (px first, then px2), or NULL: the
- * built-in one applies. */
+ * built-in one applies. The slot is owned by the proxy's config. */
 const struct lb_errslot *lb_http_errslot(const struct lb_proxy *px,
                                          const struct lb_proxy *px2,
                                          int status);

@@ -42,6 +42,8 @@ const char *lb_proxy_kind(const struct lb_proxy *px)
     return (px->cap & LB_CAP_FE) ? "frontend" : "backend";
 }
 
+/* A NULL-terminated string vector: the terminator is kept in place after
+ * every add so the vector can be handed to code that walks to NULL. */
 static int strv_add(char ***v, size_t *n, const char *s)
 {
     char **nv = realloc(*v, (*n + 2) * sizeof(char *));
@@ -63,6 +65,56 @@ static void strv_free(char **v, size_t n)
     free(v);
 }
 
+/* Free a proxy's stats settings and zero them. */
+static void stats_clear(struct lb_stats_cfg *st)
+{
+    strv_free(st->auth, st->nauth);
+    strv_free(st->scope, st->nscope);
+    lb_cond_free(st->admin);
+    free(st->uri);
+    free(st->realm);
+    free(st->desc);
+    free(st->node);
+    memset(st, 0, sizeof(*st));
+}
+
+static int dup_opt(char **dst, const char *src)
+{
+    *dst = src ? strdup(src) : NULL;
+    return src && !*dst ? -ENOMEM : 0;
+}
+
+/* HAProxy shares the defaults' stats settings with every proxy that has
+ * no stats line of its own ("stats admin" is refused in defaults, so
+ * there is no condition to copy). */
+static int stats_inherit(struct lb_stats_cfg *st, const struct lb_stats_cfg *def)
+{
+    size_t i;
+
+    st->enabled = def->enabled;
+    st->refresh_ms = def->refresh_ms;
+    st->hide_version = def->hide_version;
+    st->show_desc = def->show_desc;
+    st->show_node = def->show_node;
+    st->inherited = 1;
+    if (dup_opt(&st->uri, def->uri) || dup_opt(&st->realm, def->realm) ||
+        dup_opt(&st->desc, def->desc) || dup_opt(&st->node, def->node))
+        return -ENOMEM;
+    for (i = 0; i < def->nauth; i++)
+        if (strv_add(&st->auth, &st->nauth, def->auth[i]) < 0)
+            return -ENOMEM;
+    for (i = 0; i < def->nscope; i++)
+        if (strv_add(&st->scope, &st->nscope, def->scope[i]) < 0)
+            return -ENOMEM;
+    return 0;
+}
+
+/* What a proxy takes from its defaults section, HAProxy's rules: every
+ * setting is copied, and every owned pointer is duplicated so that the
+ * defaults and each proxy free their own. A default_backend or a log format
+ * only means something in a frontend, so backends do not take them. The
+ * defaults' default-server is copied as a struct, then its name and cookie
+ * are cleared: server_new() duplicates them per server. */
 static int inherit(struct lb_proxy *px, const struct lb_proxy *def)
 {
     px->mode = def->mode;
@@ -98,6 +150,8 @@ static int inherit(struct lb_proxy *px, const struct lb_proxy *def)
         return -ENOMEM;
     if (def->log_tag && !(px->log_tag = strdup(def->log_tag)))
         return -ENOMEM;
+    if (stats_inherit(&px->stats, &def->stats) < 0)
+        return -ENOMEM;
     px->logfmt_file = def->logfmt_file;
     px->logfmt_line = def->logfmt_line;
     if (lb_check_cfg_inherit(px, def) < 0)
@@ -105,6 +159,8 @@ static int inherit(struct lb_proxy *px, const struct lb_proxy *def)
     return lb_http_px_inherit(px, def);
 }
 
+/* retries 3 is HAProxy's default. On any failure the half-built proxy goes
+ * through lb_proxy_free(), which accepts it. */
 struct lb_proxy *lb_proxy_new(const char *name, unsigned cap, const struct lb_proxy *def)
 {
     struct lb_proxy *px;
@@ -122,6 +178,8 @@ struct lb_proxy *lb_proxy_new(const char *name, unsigned cap, const struct lb_pr
     return px;
 }
 
+/* Frees a proxy whatever state parsing left it in (every field starts
+ * zeroed). Servers are owned by their backend and go with it. */
 struct lb_proxy *lb_proxy_free(struct lb_proxy *px)
 {
     struct lb_bind *b, *bn;
@@ -144,14 +202,11 @@ struct lb_proxy *lb_proxy_free(struct lb_proxy *px)
     free(px->uidfmt_text);
     free(px->uidhdr);
     free(px->log_tag);
-    strv_free(px->stats.auth, px->stats.nauth);
+    stats_clear(&px->stats);
     px->chk = lb_check_cfg_free(px->chk);
     lb_http_px_free(px->http);
     lb_stk_free(px->stk);
-    lb_cond_free(px->stats.admin);
     free(px->defsrv.cookie);
-    free(px->stats.uri);
-    free(px->stats.realm);
     free(px->algo_arg);
     free(px->default_backend_name);
     free(px->name);
@@ -161,7 +216,9 @@ struct lb_proxy *lb_proxy_free(struct lb_proxy *px)
 
 /* ---- keywords ---- */
 
-static int add_bind(struct lb_cfgctx *ctx, const char *spec, char **err)
+/* The raw spec is kept for messages and for the master's socket keys; ${VAR}
+ * is expanded only for the address itself. */
+static int add_one_bind(struct lb_cfgctx *ctx, const char *spec, char **err)
 {
     struct lb_proxy *px = ctx->px;
     struct lb_bind *b, **tail;
@@ -186,8 +243,41 @@ static int add_bind(struct lb_cfgctx *ctx, const char *spec, char **err)
     return 0;
 }
 
+/* "ADDR:P1-P2" (HAProxy's port range): one listener per port, each with
+ * its own "ADDR:P" spec, so the master keys and hands over each socket on
+ * its own across reloads. Anything else is one address. */
+static int add_bind(struct lb_cfgctx *ctx, const char *spec, char **err)
+{
+    char ebuf[256], one[300];
+    const char *a = lb_cfg_env_addr(spec, ebuf, sizeof(ebuf)), *colon = strrchr(a, ':');
+    const char *dash = colon ? strchr(colon + 1, '-') : NULL;
+    uint64_t lo, hi, p;
+    char *los;
+    int r;
+
+    if (!dash)
+        return add_one_bind(ctx, spec, err);
+    los = strndup(colon + 1, (size_t)(dash - colon - 1));
+    r = los ? lk_parse_uint(los, 1, 65535, &lo) : -ENOMEM;
+    free(los);
+    if (r < 0 || lk_parse_uint(dash + 1, 1, 65535, &hi) < 0 || hi < lo)
+        return lb_cfg_fail(ctx, err,
+                           "bind: invalid port range in '%s' (expected P1-P2, 1 to 65535)", spec);
+    for (p = lo; p <= hi; p++) {
+        snprintf(one, sizeof(one), "%.*s:%u", (int)(colon - a), a, (unsigned)p);
+        if (add_one_bind(ctx, one, err))
+            return LK_CFG_FATAL;
+    }
+    return 0;
+}
+
 /* The options after "bind ADDR[,ADDR]": HAProxy's socket options lbd
  * applies to each listener; TLS and PROXY-protocol ones are refused. */
+/* Options are parsed before the addresses so a bad option fails the line
+ * before any bind is added. v6only stays -1 when neither v4v6 nor v6only is
+ * given, which leaves the kernel's default (net.ipv6.bindv6only). The 88-byte
+ * lower bound on mss is what Linux accepts for TCP_MAXSEG. "name" only labels
+ * a listener in HAProxy's stats, which lbd does not list per listener. */
 static int bind_opts(struct lb_cfgctx *ctx, struct lb_bind *o, int argc, char **argv, char **err)
 {
     uint64_t v;
@@ -264,6 +354,10 @@ static int kw_bind(int argc, char **argv, void *vctx, char **err)
     return r;
 }
 
+/* The mode is final only at the end of the file (defaults may set it, the
+ * section may change it later), so everything that depends on it is checked
+ * in lb_proxy_validate() and lb_http_cfg_resolve(), not here. HAProxy's "mode
+ * health" is refused with the others. */
 static int kw_mode(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
@@ -277,6 +371,8 @@ static int kw_mode(int argc, char **argv, void *vctx, char **err)
     return 0;
 }
 
+/* Kept by name: the backend may be defined further down; validation resolves
+ * it and checks that its mode matches. */
 static int kw_default_backend(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
@@ -339,6 +435,9 @@ static int balance_random(struct lb_cfgctx *ctx, const char *a, char **err)
     return 0;
 }
 
+/* A new balance line resets the previous algorithm's arguments, so a "balance
+ * uri whole" in defaults does not leak options into a backend's "balance
+ * roundrobin". */
 static int kw_balance(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
@@ -439,6 +538,36 @@ static int kw_hash_balance_factor(int argc, char **argv, void *vctx, char **err)
     return 0;
 }
 
+/* Servers written without a port (or with +N/-N): a check needs a port of
+ * its own (HAProxy 2.6's own error), and lbd maps ports in mode tcp only:
+ * mode http pools server connections per server, which one port per client
+ * port would defeat, so it is refused rather than sent to port 0. */
+static int validate_port_maps(const struct lb_proxy *px, char **err)
+{
+    const struct lb_server *s;
+    unsigned i;
+
+    for (i = 0; i < px->nservers; i++) {
+        s = px->servers[i];
+        if (!s->port_map)
+            continue;
+        if (px->mode == LB_MODE_HTTP)
+            return lk_cfg_err(err,
+                              "%s:%u: server '%s': an address without a port (the client's "
+                              "port) is supported in mode tcp only; give the port",
+                              s->file, s->line, s->name);
+        if ((atomic_load(&s->flags) & LB_SRV_F_CHECK) && !s->check_port)
+            return lk_cfg_err(err,
+                              "%s:%u: backend '%s': server '%s' has neither service port nor "
+                              "check port; add 'port N' for its checks",
+                              s->file, s->line, px->name, s->name);
+    }
+    return 0;
+}
+
+/* One row per "option NAME": the flag it sets, the sections it is valid in,
+ * and how many arguments may follow. Options absent from the table are
+ * refused with the nearest known name. */
 struct optdef {
     const char *name;
     unsigned flag;
@@ -474,6 +603,8 @@ static const struct optdef options[] = {
     {NULL, 0, 0, 0},
 };
 
+/* Edit distance under 3, the same bound lk_cfgkw_suggest() uses for keywords,
+ * so typos such as "forwardfr" get a hint. */
 static const char *option_suggest(const char *name)
 {
     const char *best = NULL;
@@ -518,6 +649,8 @@ static int option_validate_args(struct lb_cfgctx *ctx,
 
 /* "except NET": an IPv4 or IPv6 address with an optional /LEN (IPv4 also
  * /DOTTED-MASK), as HAProxy's str2net()/str62net() read it. */
+/* The network is stored masked, so the hot-path test is a plain (addr & mask)
+ * == net without a per-request normalisation. */
 static int ff_except(struct lb_cfgctx *ctx, const char *v, struct lb_fwdfor *ff, char **err)
 {
     char ip[64], *slash, *end;
@@ -566,6 +699,8 @@ bad:
 
 /* option forwardfor [except NET] [header NAME] [if-none], each once, in
  * any order; the option resets what an earlier line (or defaults) set. */
+/* The header name is stored with ": " appended, ready to be written before
+ * the address; the 125-character bound keeps it inside ff.hdr. */
 static int ff_args(struct lb_cfgctx *ctx, int argc, char **argv, char **err)
 {
     struct lb_fwdfor ff;
@@ -601,6 +736,10 @@ static int ff_args(struct lb_cfgctx *ctx, int argc, char **argv, char **err)
 
 static int set_log_format(struct lb_cfgctx *ctx, const char *fmt, char **err);
 
+/* "no option X" clears the flag; "no log" drops the proxy's log targets and
+ * "log global". The check options (httpchk, mysql-check, ...) are exclusive:
+ * setting one clears the others, as in HAProxy, where the last check option
+ * of a section wins. */
 static int kw_option(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
@@ -635,9 +774,16 @@ static int kw_option(int argc, char **argv, void *vctx, char **err)
                ctx->file, ctx->line, name, ctx->px->name);
         return LK_CFG_WARN;
     }
-    if (!(options[i].cap & ctx->px->cap))
-        return lb_cfg_fail(ctx, err, "option %s is not allowed in '%s' section", name,
-                           lb_proxy_kind(ctx->px));
+    /* HAProxy 2.6 warns and drops an option the proxy has no side for
+     * ("'srvtcpka' ignored because frontend 'f' has no backend
+     * capability"): it could act on nothing there, so HAProxy and lbd
+     * behave the same without it. */
+    if (!(options[i].cap & ctx->px->cap)) {
+        lk_log(LK_LOG_WARNING, "%s:%u: '%s' ignored because %s '%s' has no %s capability",
+               ctx->file, ctx->line, name, lb_proxy_kind(ctx->px), ctx->px->name,
+               (options[i].cap & LB_CAP_BE) ? "backend" : "frontend");
+        return LK_CFG_WARN;
+    }
     if (neg) {
         ctx->px->options &= ~options[i].flag;
         return 0;
@@ -680,6 +826,9 @@ static int kw_count(int argc, char **argv, void *vctx, char **err)
     return 0;
 }
 
+/* Each kind names the sides it applies to (cap) and its field in struct
+ * lb_timeouts (off); a kind for a side the proxy lacks is checked and then
+ * dropped with HAProxy's warning, below. */
 static int kw_timeout(int argc, char **argv, void *vctx, char **err)
 {
     static const struct {
@@ -713,15 +862,28 @@ static int kw_timeout(int argc, char **argv, void *vctx, char **err)
                            "check, http-request, http-keep-alive, client-fin, server-fin, "
                            "tarpit)",
                            argv[1]);
-    if (!(kinds[i].cap & ctx->px->cap))
-        return lb_cfg_fail(ctx, err, "'timeout %s' is not allowed in '%s' section", argv[1],
-                           lb_proxy_kind(ctx->px));
     if (argc != 3)
         return lb_cfg_fail(ctx, err, "'timeout %s' expects one value", argv[1]);
+    /* A side the proxy does not have: HAProxy 2.6 checks the value, then
+     * warns and drops it (there is no such connection to time out). */
+    if (!(kinds[i].cap & ctx->px->cap)) {
+        uint64_t unused;
+
+        if (lb_cfg_time(ctx, argv + 1, 1, &unused, err))
+            return LK_CFG_FATAL;
+        lk_log(LK_LOG_WARNING,
+               "%s:%u: 'timeout %s' will be ignored because %s '%s' has no %s capability",
+               ctx->file, ctx->line, argv[1], lb_proxy_kind(ctx->px), ctx->px->name,
+               (kinds[i].cap & LB_CAP_BE) ? "backend" : "frontend");
+        return LK_CFG_WARN;
+    }
     return lb_cfg_time(ctx, argv + 1, 1, (uint64_t *)(void *)((char *)&ctx->px->to + kinds[i].off),
                        err);
 }
 
+/* "log global" uses the global section's targets, looked up when a line is
+ * sent (so a later "log" in global still applies); any other form adds a
+ * target of the proxy's own. */
 static int kw_log(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
@@ -734,6 +896,9 @@ static int kw_log(int argc, char **argv, void *vctx, char **err)
 }
 
 /* The frontend's line becomes `fmt` (log-format, option httplog clf). */
+/* The text is kept next to the compiled format so that defaults can hand it
+ * to proxies (inherit() recompiles it) and so that validation can report the
+ * log-format's own line. */
 static int set_log_format(struct lb_cfgctx *ctx, const char *fmt, char **err)
 {
     struct lb_lfmt *f = NULL;
@@ -812,6 +977,8 @@ static int kw_uid_format(int argc, char **argv, void *vctx, char **err)
 }
 
 /* unique-id-header NAME: the ID is sent to the server in that field. */
+/* The name is stored with ": " appended, ready to be written before the value
+ * on the forwarding path. */
 static int kw_uid_header(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
@@ -824,6 +991,8 @@ static int kw_uid_header(int argc, char **argv, void *vctx, char **err)
     return 0;
 }
 
+/* Stored as "user:password" and compared as a whole against the Basic
+ * credentials of a request. */
 static int stats_auth(struct lb_cfgctx *ctx, const char *v, char **err)
 {
     if (!strchr(v, ':') || v[0] == ':')
@@ -855,42 +1024,84 @@ static int stats_admin(struct lb_cfgctx *ctx, int argc, char **argv, char **err)
     return 0;
 }
 
+/* "stats show-desc [TEXT...]": the words joined by single spaces, as
+ * HAProxy joins them; without any, the global description is shown. */
+static int stats_desc(struct lb_cfgctx *ctx, int argc, char **argv, char **err)
+{
+    ctx->px->stats.show_desc = 1;
+    free(ctx->px->stats.desc);
+    ctx->px->stats.desc = NULL;
+    if (argc > 2 && !(ctx->px->stats.desc = lb_cfg_join(argc, argv, 2)))
+        return lb_cfg_fail(ctx, err, "out of memory");
+    return 0;
+}
+
+static int stats_str(struct lb_cfgctx *ctx, char **dst, const char *v, char **err)
+{
+    free(*dst);
+    *dst = strdup(v);
+    return *dst ? 0 : lb_cfg_fail(ctx, err, "out of memory");
+}
+
+/* The "stats" sub-keywords of one argument or none. */
+static int stats_simple(struct lb_cfgctx *ctx, int argc, char **argv, char **err)
+{
+    struct lb_stats_cfg *st = &ctx->px->stats;
+    const char *k = argv[1];
+
+    if (argc == 2 && strcmp(k, "enable") == 0)
+        return 0;
+    if (argc == 2 && strcmp(k, "hide-version") == 0) {
+        st->hide_version = 1;
+        return 0;
+    }
+    if (strcmp(k, "show-legends") == 0)
+        return 0;
+    if (argc <= 3 && strcmp(k, "show-node") == 0) {
+        st->show_node = 1;
+        return argc == 3 ? stats_str(ctx, &st->node, argv[2], err) : 0;
+    }
+    if (argc == 3 && strcmp(k, "uri") == 0) {
+        if (argv[2][0] != '/')
+            return lb_cfg_fail(ctx, err, "stats uri must start with '/', got '%s'", argv[2]);
+        return stats_str(ctx, &st->uri, argv[2], err);
+    }
+    if (argc == 3 && strcmp(k, "realm") == 0)
+        return stats_str(ctx, &st->realm, argv[2], err);
+    if (argc == 3 && strcmp(k, "auth") == 0)
+        return stats_auth(ctx, argv[2], err);
+    if (argc == 3 && strcmp(k, "refresh") == 0)
+        return lb_cfg_time(ctx, argv + 1, 1, &st->refresh_ms, err);
+    if (argc == 3 && strcmp(k, "scope") == 0)
+        return strv_add(&st->scope, &st->nscope, argv[2]) < 0
+                   ? lb_cfg_fail(ctx, err, "out of memory")
+                   : 0;
+    return lb_cfg_fail(ctx, err,
+                       "stats: expected 'enable', 'uri PATH', 'auth USER:PASS', 'refresh T', "
+                       "'realm R', 'hide-version', 'scope NAME', 'show-desc [TEXT]', "
+                       "'show-node [NAME]', 'show-legends' or 'admin if|unless COND', got '%s'",
+                       k);
+}
+
+/* As in HAProxy, every stats line enables the page, and the first one of
+ * a proxy drops what it had from defaults. */
 static int kw_stats(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
     struct lb_stats_cfg *st = &ctx->px->stats;
     const char *k = argv[1];
 
-    if (strcmp(k, "enable") == 0 && argc == 2) {
-        st->enabled = 1;
-    } else if (strcmp(k, "hide-version") == 0 && argc == 2) {
-        st->hide_version = 1;
-    } else if (strcmp(k, "show-legends") == 0 || strcmp(k, "show-node") == 0) {
-        return 0;
-    } else if (strcmp(k, "uri") == 0 && argc == 3) {
-        if (argv[2][0] != '/')
-            return lb_cfg_fail(ctx, err, "stats uri must start with '/', got '%s'", argv[2]);
-        free(st->uri);
-        st->uri = strdup(argv[2]);
-        st->enabled = 1;
-    } else if (strcmp(k, "realm") == 0 && argc == 3) {
-        free(st->realm);
-        st->realm = strdup(argv[2]);
-    } else if (strcmp(k, "auth") == 0 && argc == 3) {
-        st->enabled = 1;
-        return stats_auth(ctx, argv[2], err);
-    } else if (strcmp(k, "refresh") == 0 && argc == 3) {
-        return lb_cfg_time(ctx, argv + 1, 1, &st->refresh_ms, err);
-    } else if (strcmp(k, "admin") == 0 && argc >= 4 &&
-               (strcmp(argv[2], "if") == 0 || strcmp(argv[2], "unless") == 0)) {
+    if (!(ctx->px->cap & LB_CAP_DEF) && st->inherited)
+        stats_clear(st);
+    st->enabled = 1;
+    if (strcmp(k, "admin") == 0 && (ctx->px->cap & LB_CAP_DEF))
+        return lb_cfg_fail(ctx, err, "'stats admin' not allowed in 'defaults' section");
+    if (strcmp(k, "admin") == 0 && argc >= 4 &&
+        (strcmp(argv[2], "if") == 0 || strcmp(argv[2], "unless") == 0))
         return stats_admin(ctx, argc, argv, err);
-    } else {
-        return lb_cfg_fail(ctx, err,
-                           "stats: expected 'enable', 'uri PATH', 'auth USER:PASS', 'refresh T', "
-                           "'realm R', 'hide-version' or 'admin if|unless COND', got '%s'",
-                           k);
-    }
-    return 0;
+    if (strcmp(k, "show-desc") == 0)
+        return stats_desc(ctx, argc, argv, err);
+    return stats_simple(ctx, argc, argv, err);
 }
 
 static int kw_httpcheck(int argc, char **argv, void *vctx, char **err)
@@ -918,11 +1129,14 @@ static int kw_tcpcheck(int argc, char **argv, void *vctx, char **err)
     return lb_check_tcpcheck_kw(vctx, argc, argv, err);
 }
 
+/* "description" text has no effect on traffic; lbd does not show it. */
 static int kw_ignored(int argc, char **argv, void *vctx, char **err)
 {
     return 0; /* documentation-only keywords (description) */
 }
 
+/* Where a keyword may appear: D defaults, F frontend, B backend; a listen
+ * section has both F and B. */
 #define D  LB_CAP_DEF
 #define F  LB_CAP_FE
 #define B  LB_CAP_BE
@@ -961,6 +1175,9 @@ const struct lk_cfgkw lb_proxy_kws[] = {
 
 /* ---- validation ---- */
 
+/* Two proxies binding one address would share a listening socket via
+ * SO_REUSEPORT and split its connections between them silently: refused at
+ * the second bind's line. */
 static int validate_binds(struct lb_cfg *cfg, struct lb_proxy *px, char **err)
 {
     struct lb_proxy *o;
@@ -977,6 +1194,10 @@ static int validate_binds(struct lb_cfg *cfg, struct lb_proxy *px, char **err)
     return 0;
 }
 
+/* Cross-proxy checks that need the whole file: default_backend may name a
+ * backend further down, and the mode is only final at the section's end.
+ * Every backend gets room for LB_DYN_SERVERS "add server" entries here,
+ * before workers exist (lb_server_reserve()). */
 int lb_proxy_validate(struct lb_cfg *cfg, struct lb_proxy *px, char **err)
 {
     const char *v;
@@ -1012,5 +1233,7 @@ int lb_proxy_validate(struct lb_cfg *cfg, struct lb_proxy *px, char **err)
                           lb_algo_name(px->algo), lb_proxy_kind(px), px->name);
     if ((px->cap & LB_CAP_BE) && lb_server_reserve(px, LB_DYN_SERVERS) < 0)
         return lk_cfg_err(err, "out of memory");
+    if (validate_port_maps(px, err) < 0)
+        return -EINVAL;
     return validate_binds(cfg, px, err);
 }

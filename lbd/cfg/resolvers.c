@@ -9,6 +9,8 @@
 #include "lbd/cfg/resolvers.h"
 #include "lbd/core/proxy_types.h"
 
+/* Names as written after "hold" in a resolvers section; the index is the
+ * status the answer handling in lbd/core/dns.c computes. */
 static const char *const status_names[LB_DNS_STATUS_MAX] = {
     [LB_DNS_VALID] = "valid",     [LB_DNS_NX] = "nx",           [LB_DNS_OTHER] = "other",
     [LB_DNS_REFUSED] = "refused", [LB_DNS_TIMEOUT] = "timeout", [LB_DNS_OBSOLETE] = "obsolete",
@@ -28,6 +30,9 @@ struct lb_resolvers *lb_resolvers_new(struct lb_cfg *cfg, const char *name)
         free(r);
         return NULL;
     }
+    /* hold valid 10 s is how often a good answer is refreshed; obsolete 0 drops
+     * an address as soon as it leaves the answers; the other statuses keep the
+     * last good addresses for 30 s. */
     /* HAProxy 2.6's defaults */
     r->retries = 3;
     r->timeout_resolve_ms = 1000;
@@ -67,6 +72,8 @@ struct lb_resolvers *lb_resolvers_find(const struct lb_cfg *cfg, const char *nam
     return NULL;
 }
 
+/* Only UDP name servers ("udp@" or none); c-ares itself retries a truncated
+ * answer over TCP. */
 static int kw_nameserver(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
@@ -164,6 +171,8 @@ const struct lk_cfgkw lb_resolvers_kws[] = {
     {NULL, NULL, 0, 0, 0},
 };
 
+/* Servers name their section by string while parsing (the section may come
+ * later in the file); the pointer is set here, once all are known. */
 static int link_servers(struct lb_cfg *cfg, struct lb_proxy *px, char **err)
 {
     struct lb_server *s;

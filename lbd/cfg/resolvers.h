@@ -59,13 +59,13 @@ struct lb_resolvers {
 extern const struct lk_cfgkw lb_resolvers_kws[];
 
 /* Start a section "resolvers NAME" with HAProxy's defaults, appended to
- * cfg->resolvers. Returns it, or NULL on OOM. */
+ * cfg->resolvers. Returns it, or NULL on OOM. The section is owned by cfg and freed with it. */
 struct lb_resolvers *lb_resolvers_new(struct lb_cfg *cfg, const char *name);
 
 /* Free every resolvers section of a config. */
 void lb_resolvers_free_all(struct lb_resolvers *r);
 
-/* The section named `name`, or NULL. */
+/* The section named `name`, or NULL. The section is owned by cfg. */
 struct lb_resolvers *lb_resolvers_find(const struct lb_cfg *cfg, const char *name);
 
 /* After the whole file: each server's "resolvers NAME" names a section
@@ -74,7 +74,8 @@ struct lb_resolvers *lb_resolvers_find(const struct lb_cfg *cfg, const char *nam
  * or -EINVAL with the errors appended to *err. */
 int lb_resolvers_validate(struct lb_cfg *cfg, char **err);
 
-/* The word HAProxy's "hold" takes for a status ("valid", "nx"...). */
+/* The word HAProxy's "hold" takes for a status ("valid", "nx"...): a
+ * static string, "?" out of range. */
 const char *lb_dns_status_name(enum lb_dns_status st);
 
 #endif

@@ -10,6 +10,9 @@
 #include "lbd/cfg/cfg.h"
 #include "lbd/cfg/userlist.h"
 
+/* Membership may be declared on either side ("group G users a,b" or "user a
+ * groups G"), as in HAProxy; both lists are kept as written and
+ * lb_user_group() walks both, so neither needs to be rebuilt. */
 struct lb_ugroup {
     char *name;
     char **users; /* from "group NAME users a,b" */
@@ -17,6 +20,9 @@ struct lb_ugroup {
     unsigned line;
 };
 
+/* The hash is kept as written and checked with crypt_r() per request: lbd
+ * never holds a clear-text password unless the config itself gave one
+ * (insecure-password). */
 struct lb_user {
     char *name;
     char *pass; /* a crypt(3) hash, or the password itself when insecure */
@@ -92,6 +98,8 @@ const struct lb_userlist *lb_userlist_find(const struct lb_cfg *cfg, const char 
     return NULL;
 }
 
+/* The name is matched with its length because it comes straight out of
+ * decoded credentials, which are not NUL-terminated at the colon. */
 static struct lb_user *find_user(const struct lb_userlist *ul, const char *name, size_t n)
 {
     size_t i;
@@ -124,6 +132,9 @@ static int add_list(char ***v, size_t *n, const char *list)
     return r;
 }
 
+/* A group must be declared before a user names it (kw_user checks at the
+ * user's line); users named by a group are checked after the whole section,
+ * in lb_userlist_validate(), as HAProxy allows either order there. */
 static int kw_group(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
@@ -145,6 +156,9 @@ static int kw_group(int argc, char **argv, void *vctx, char **err)
     return 0;
 }
 
+/* A password that does not look like a crypt(3) hash is refused rather than
+ * compared as plain text: a hash pasted with a missing '$' would otherwise
+ * let anyone in who typed the hash itself as the password. */
 static int kw_user(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
@@ -220,6 +234,10 @@ const struct lk_cfgkw lb_userlist_kws[] = {
 
 /* ---- checking ---- */
 
+/* Both comparisons are constant-time, so response timing does not leak how
+ * many leading bytes of the password (or hash) matched. crypt_data is heap-
+ * allocated: it is over 32 KB with libxcrypt, too large for a worker's stack
+ * frame on every request. The copies of the password are wiped. */
 static int pass_ok(const struct lb_user *u, const char *pass, size_t n)
 {
     struct crypt_data *cd;
@@ -244,6 +262,10 @@ static int pass_ok(const struct lb_user *u, const char *pass, size_t n)
     return ok;
 }
 
+/* Returns the user whose credentials the Authorization field carries, or NULL
+ * for anything else: a missing or non-Basic scheme, undecodable base64,
+ * credentials longer than 511 bytes, an unknown user or a wrong password all
+ * answer the same, so a client cannot tell them apart. */
 const struct lb_user *lb_userlist_auth(const struct lb_userlist *ul,
                                        const char *authorization,
                                        size_t len)
@@ -270,6 +292,8 @@ const struct lb_user *lb_userlist_auth(const struct lb_userlist *ul,
     return u;
 }
 
+/* Index i runs first over the user's own "groups" list, then over the groups
+ * that name the user; NULL past the end. */
 const char *lb_user_group(const struct lb_userlist *ul, const struct lb_user *u, size_t i)
 {
     size_t g, k;

@@ -36,13 +36,13 @@ struct lb_userlist {
 extern const struct lk_cfgkw lb_userlist_kws[];
 
 /* Start a section "userlist NAME": appended to cfg->userlists. Returns it,
- * or NULL on OOM. */
+ * or NULL on OOM. The list is owned by cfg and freed with it. */
 struct lb_userlist *lb_userlist_new(struct lb_cfg *cfg, const char *name);
 
 /* Free every userlist of a config. */
 void lb_userlist_free_all(struct lb_userlist *ul);
 
-/* The list named `name`, or NULL. */
+/* The list named `name`, or NULL. The list is owned by cfg. */
 const struct lb_userlist *lb_userlist_find(const struct lb_cfg *cfg, const char *name);
 
 /* Check an "Authorization: Basic ..." value against the list. Returns the
@@ -56,10 +56,10 @@ const struct lb_user *lb_userlist_auth(const struct lb_userlist *ul,
 int lb_userlist_validate(const struct lb_cfg *cfg, char **err);
 
 /* Group `i` of user `u` of list `ul` (0-based, from "user ... groups" and
- * "group ... users" alike), or NULL past the last. */
+ * "group ... users" alike), or NULL past the last. The name is owned by the userlist. */
 const char *lb_user_group(const struct lb_userlist *ul, const struct lb_user *u, size_t i);
 
-/* The user's name. */
+/* The user's name, owned by the userlist (valid as long as the config). */
 const char *lb_user_name(const struct lb_user *u);
 
 #endif

@@ -15,6 +15,9 @@ static void raise_max(_Atomic unsigned *max, unsigned v)
         ;
 }
 
+/* These counters are shared by every worker and read by "show stat" (qcur,
+ * qmax, wretr, wredis, lastsess): relaxed atomics, since each is an
+ * independent statistic and no other memory depends on it. */
 void lb_backend_queue_enter(struct lb_proxy *be)
 {
     unsigned q = atomic_fetch_add_explicit(&be->queued, 1, memory_order_relaxed) + 1;
@@ -34,6 +37,8 @@ void lb_backend_retry(struct lb_proxy *be, struct lb_server *srv)
     atomic_fetch_add_explicit(&be->wretr, 1, memory_order_relaxed);
 }
 
+/* A redispatch is counted on the server that was left (as HAProxy's per-
+ * server wredis) and on the backend. */
 int lb_backend_assigned(struct lb_proxy *be,
                         struct lb_server *srv,
                         struct lb_server *prev,
@@ -50,6 +55,9 @@ int lb_backend_assigned(struct lb_proxy *be,
     return redispatched;
 }
 
+/* Stick-table persistence names a server by id: a server that is DOWN or
+ * full is not forced, the caller then balances normally. id 0 is "no
+ * match". */
 struct lb_server *lb_backend_take_id(struct lb_proxy *be, unsigned id)
 {
     unsigned i;

@@ -5,6 +5,9 @@
 #include "lbd/core/balance.h"
 #include "lbd/core/server.h"
 
+/* The hash algorithms share one implementation: they differ only in what is
+ * hashed (source address, URI, header), which the caller puts in the pick
+ * context. */
 static const struct lb_balance_ops *ops_for(enum lb_algo a)
 {
     switch (a) {
@@ -23,6 +26,8 @@ static const struct lb_balance_ops *ops_for(enum lb_algo a)
     }
 }
 
+/* cand has room for every server the backend may ever have, reserved ones
+ * included, so a pick never allocates even after "add server". */
 struct lb_balancer *lb_balancer_new(struct lb_proxy *be)
 {
     struct lb_balancer *b;
@@ -52,6 +57,8 @@ struct lb_balancer *lb_balancer_free(struct lb_balancer *b)
     return NULL;
 }
 
+/* Linear: a connection is retried on few servers (retries is small), so the
+ * list stays shorter than any hash set would be worth. */
 static int was_tried(const struct lb_pick_ctx *ctx, const struct lb_server *s)
 {
     unsigned i;
@@ -78,6 +85,8 @@ static unsigned collect(struct lb_balancer *b,
     *usable = *full = 0;
     for (i = 0; i < ns; i++) {
         s = be->servers[i];
+        /* Without "option allbackups" only the first usable backup serves, as in
+         * HAProxy; the loop stops once a second usable one is seen. */
         if (!!(s->flags & LB_SRV_F_BACKUP) != backup || !lb_server_usable(s))
             continue;
         ++*usable;
@@ -105,6 +114,8 @@ enum lb_pick_status lb_balancer_pick(struct lb_balancer *b,
      * active one already failed this connection */
     if (n == 0 && full == 0)
         n = collect(b, ctx, 1, &usable, &full);
+    /* FULL tells the caller to queue (maxconn reached everywhere) instead of
+     * answering 503, which only NONE deserves. */
     if (n == 0)
         return full ? LB_PICK_FULL : LB_PICK_NONE;
     *ret = n == 1 ? b->cand[0] : b->ops->pick(b, b->cand, n, ctx);

@@ -65,7 +65,8 @@ extern const struct lb_balance_ops lb_balance_hash_ops;
 extern const struct lb_balance_ops lb_balance_first_ops;
 extern const struct lb_balance_ops lb_balance_random_ops;
 
-/* Per-thread balancer for `be`; NULL on OOM. */
+/* Per-thread balancer for `be`; NULL on OOM. Owned by the worker that uses it, freed with
+ * lb_balancer_free(); be is borrowed and must outlive it. */
 struct lb_balancer *lb_balancer_new(struct lb_proxy *be);
 
 /* NULL-safe; returns NULL. */
@@ -77,16 +78,17 @@ enum lb_pick_status lb_balancer_pick(struct lb_balancer *b,
                                      const struct lb_pick_ctx *ctx,
                                      struct lb_server **ret);
 
-/* HAProxy's weight scale: a consistent-hashing server owns weight * 16
- * points, at full_hash(id * 4096 + i). */
-#define LB_WEIGHT_SCALE 16u
-#define LB_EWGHT_RANGE  (256u * LB_WEIGHT_SCALE)
+/* A consistent-hashing server owns its effective weight (weight * 16 at
+ * full throttle, LB_WEIGHT_SCALE) in points, at full_hash(id * 4096 + i). */
+#define LB_EWGHT_RANGE (256u * LB_WEIGHT_SCALE)
 
-/* Bob Jenkins' full avalanche hash of a 32-bit value ("avalanche"). */
+/* Bob Jenkins' full avalanche hash of a 32-bit value ("avalanche"):
+ * returns the mixed value; pure. */
 uint32_t lb_full_hash(uint32_t a);
 
 /* The key's hash with hash-type's function and modifier (balance uri,
- * hdr); the same value HAProxy 2.6 computes. */
+ * hdr); returns the same value HAProxy 2.6 computes. data (len bytes) is
+ * only read. */
 uint32_t lb_hash_key(const struct lb_lbprm *p, const void *data, size_t len);
 
 /* init/fini of the balancers whose b->priv is a struct lb_hashtab
@@ -115,7 +117,8 @@ int lb_hashtab_update(struct lb_hashtab *t,
                       int consistent);
 
 /* The server for `hash`; with `factor` (hash-balance-factor, consistent
- * only) the first from there whose load is within bounds. NULL if empty. */
+ * only) the first from there whose load is within bounds. NULL if empty. The server is borrowed
+ * from the backend. */
 struct lb_server *lb_hashtab_lookup(const struct lb_hashtab *t, uint32_t hash, unsigned factor);
 
 #endif

@@ -22,6 +22,7 @@
 #include <arpa/inet.h>
 
 #include "lbd/core/balance.h"
+#include "lbd/core/server.h"
 
 /* ---- hash functions (HAProxy's definitions, written from their spec) ---- */
 
@@ -193,6 +194,14 @@ struct lb_hashtab {
     unsigned nnodes, nodes_cap;
 };
 
+/* What the table is built from: the effective weight (slowstart ramps
+ * it) for the consistent circle, the weight for map-based (static). */
+static unsigned set_weight(const struct lb_server *s, int consistent)
+{
+    return consistent ? lb_server_eweight(s)
+                      : atomic_load_explicit(&s->cur_weight, memory_order_relaxed);
+}
+
 static int same_set(const struct lb_hashtab *t, struct lb_server **cand, unsigned n, int cons)
 {
     unsigned i;
@@ -200,8 +209,7 @@ static int same_set(const struct lb_hashtab *t, struct lb_server **cand, unsigne
     if (t->nset != n || t->consistent != cons)
         return 0;
     for (i = 0; i < n; i++)
-        if (t->set[i] != cand[i] ||
-            t->wset[i] != atomic_load_explicit(&cand[i]->cur_weight, memory_order_relaxed))
+        if (t->set[i] != cand[i] || t->wset[i] != set_weight(cand[i], cons))
             return 0;
     return 1;
 }
@@ -288,12 +296,12 @@ static int build_tree(struct lb_hashtab *t)
     unsigned i, j, n = 0;
 
     for (i = 0; i < t->nset; i++)
-        n += t->wset[i] * LB_WEIGHT_SCALE;
+        n += t->wset[i];
     if (grow((void **)&t->nodes, &t->nodes_cap, n ? n : 1, sizeof(*t->nodes)) < 0)
         return -ENOMEM;
     n = 0;
     for (i = 0; i < t->nset; i++)
-        for (j = 0; j < t->wset[i] * LB_WEIGHT_SCALE; j++) {
+        for (j = 0; j < t->wset[i]; j++) {
             t->nodes[n].key = lb_full_hash(t->set[i]->puid * LB_EWGHT_RANGE + j);
             t->nodes[n++].s = t->set[i];
         }
@@ -347,7 +355,7 @@ int lb_hashtab_update(struct lb_hashtab *t,
         return -ENOSPC;
     for (i = 0; i < n; i++) {
         t->set[i] = cand[i];
-        t->wset[i] = atomic_load_explicit(&cand[i]->cur_weight, memory_order_relaxed);
+        t->wset[i] = set_weight(cand[i], consistent);
     }
     t->nset = n;
     t->consistent = consistent;
@@ -367,16 +375,16 @@ static int eligible(const struct lb_hashtab *t, unsigned i, unsigned factor, uin
 
     for (k = 0; k < t->nset; k++) {
         if (k < i)
-            cum += t->wset[k] * LB_WEIGHT_SCALE;
-        tot_w += t->wset[k] * LB_WEIGHT_SCALE;
+            cum += t->wset[k];
+        tot_w += t->wset[k];
     }
     if (!tot_w)
         return 1;
     slots = ((served + 1) * factor + 99) / 100;
     per = slots / tot_w;
     rem = slots % tot_w;
-    slots = t->wset[i] * LB_WEIGHT_SCALE * per;
-    slots += (cum + t->wset[i] * LB_WEIGHT_SCALE) * rem / tot_w - cum * rem / tot_w;
+    slots = t->wset[i] * per;
+    slots += (cum + t->wset[i]) * rem / tot_w - cum * rem / tot_w;
     if (!slots)
         slots = 1;
     return atomic_load_explicit(&t->set[i]->cur_conns, memory_order_relaxed) < slots;

@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "lbd/core/balance.h"
+#include "lbd/core/server.h"
 
 static struct lb_server *lc_pick(struct lb_balancer *b,
                                  struct lb_server **cand,
@@ -22,7 +23,7 @@ static struct lb_server *lc_pick(struct lb_balancer *b,
     for (i = 0; i < n; i++) {
         s = cand[(start + i) % n];
         c = atomic_load_explicit(&s->cur_conns, memory_order_relaxed);
-        w = atomic_load_explicit(&s->cur_weight, memory_order_relaxed);
+        w = lb_server_eweight(s);
         if (!best || c * bw < bc * w) {
             best = s;
             bc = c;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "lbd/core/balance.h"
+#include "lbd/core/server.h"
 
 static struct lb_server *rnd_pick(struct lb_balancer *b,
                                   struct lb_server **cand,
@@ -29,9 +30,9 @@ static struct lb_server *rnd_pick(struct lb_balancer *b,
             return cand[0];
         if (prev && prev != cur) {
             lc = (uint64_t)atomic_load_explicit(&cur->cur_conns, memory_order_relaxed) *
-                 atomic_load_explicit(&prev->cur_weight, memory_order_relaxed);
+                 lb_server_eweight(prev);
             lp = (uint64_t)atomic_load_explicit(&prev->cur_conns, memory_order_relaxed) *
-                 atomic_load_explicit(&cur->cur_weight, memory_order_relaxed);
+                 lb_server_eweight(cur);
             if (lc > lp)
                 cur = prev;
         }

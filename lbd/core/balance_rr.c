@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "lbd/core/balance.h"
+#include "lbd/core/server.h"
 
 static int rr_init(struct lb_balancer *b)
 {
@@ -27,7 +28,7 @@ static struct lb_server *rr_pick(struct lb_balancer *b,
     unsigned i;
 
     for (i = 0; i < n; i++) {
-        w = (int64_t)atomic_load_explicit(&cand[i]->cur_weight, memory_order_relaxed);
+        w = (int64_t)lb_server_eweight(cand[i]);
         score[cand[i]->idx] += w;
         total += w;
         if (i > 0 && score[cand[i]->idx] > score[best->idx])

@@ -25,8 +25,14 @@
 #include "lbd/ctl/hc.h"
 #include "lbd/ctl/stats_http.h"
 
+/* Used when "hard-stop-after" is not set: HAProxy waits for ever, but a stop
+ * that never ends leaves systemd to SIGKILL us with connections in an unknown
+ * state, so lbd bounds the drain itself. */
 #define DEFAULT_GRACE_MS 30000
 
+/* now=0 asks each worker to close its listeners and let sessions finish;
+ * now=1 closes every session at once. Workers skipped as NULL are those
+ * start_workers() never built. */
 static void stop_workers(struct lb_daemon *d, int now)
 {
     unsigned i;
@@ -45,6 +51,14 @@ static void grace_cb(uv_timer_t *t)
     stop_workers(d, 1);
 }
 
+/* The graceful stop, as HAProxy's soft-stop: listeners close first so the
+ * kernel refuses new connections, established sessions get "grace" ms. Control-plane services stop
+ * before the workers so nothing hands work to a worker that is draining. A second SIGTERM/SIGINT
+ * skips the wait.
+ *
+ * The grace timer is unref'd: it must not keep the loop alive once every
+ * worker has reported done (workers_done_cb closes it then), it only bounds
+ * how long that may take. */
 static void begin_stop(struct lb_daemon *d, const char *why)
 {
     uint64_t grace =
@@ -73,6 +87,9 @@ static void signal_cb(uv_signal_t *s, int signum)
 {
     struct lb_daemon *d = s->data;
 
+    /* SIGHUP is HAProxy's reload signal; lbd reloads only through its master
+     * (lbd -W), which keeps the listeners across workers, so say so rather
+     * than ignore the signal silently. */
     if (signum == SIGHUP) {
         lk_log(LK_LOG_WARNING, "SIGHUP: %s",
                d->mw ? "reloads are the master's: signal it"
@@ -83,6 +100,9 @@ static void signal_cb(uv_signal_t *s, int signum)
     begin_stop(d, signum == SIGTERM ? "SIGTERM" : "SIGINT");
 }
 
+/* The master-worker channel closed: the master died or was killed. A worker
+ * without its master cannot be reloaded or stopped by the service manager, so
+ * it stops rather than run orphaned. */
 static void master_gone(struct lb_daemon *d)
 {
     if (!d->stopping) /* a stopping worker has closed the channel itself */
@@ -91,12 +111,19 @@ static void master_gone(struct lb_daemon *d)
 
 static void workers_done_cb(uv_async_t *a);
 
+/* Workers run on their own threads; uv_async_send is the one libuv call that
+ * is safe from another thread. Several sends may coalesce into one callback,
+ * hence the counter rather than counting callbacks. */
 void lb_daemon_worker_done(struct lb_daemon *d)
 {
     atomic_fetch_add(&d->workers_done, 1);
     uv_async_send(&d->done_async);
 }
 
+/* Once the last worker is done, close the control loop's own handles so
+ * uv_run() returns. Admin, hc, dns and stats handles were closed by
+ * begin_stop(); nothing here is freed, the handles live in *d until
+ * lb_daemon_free(). */
 static void workers_done_cb(uv_async_t *a)
 {
     struct lb_daemon *d = a->data;
@@ -119,6 +146,12 @@ void lb_daemon_shutdown_server(struct lb_daemon *d, struct lb_server *s)
         lb_worker_shutdown_server(d->workers[i], s);
 }
 
+/* Called by vrrpd's track_lbd probe through the admin socket. A false
+ * "healthy" would keep the VIP on a box that cannot serve, so each test is
+ * one that a failing box actually fails: a worker loop that has not ticked
+ * for 2 s (the heartbeat timer runs every few hundred ms) is stuck, and a
+ * frontend whose default backend has no usable server would only answer with
+ * 503s or resets. */
 int lb_daemon_healthy(struct lb_daemon *d, char *why, size_t len)
 {
     uint64_t now = lk_mono_ms(), hb;
@@ -154,6 +187,8 @@ int lb_daemon_healthy(struct lb_daemon *d, char *why, size_t len)
     return 1;
 }
 
+/* An existing directory is fine: it is shared across restarts, and its mode
+ * is the administrator's business once created. */
 static int make_rundir(const char *dir)
 {
     if (mkdir(dir, 0755) == 0 || errno == EEXIST)
@@ -176,6 +211,9 @@ static int write_pidfile(const char *path)
     return r;
 }
 
+/* Order matters: setgroups and setgid need root, so they come before setuid;
+ * dropping supplementary groups stops a worker from keeping root's groups
+ * (e.g. disk or adm) after the switch. */
 static int drop_privileges(const struct lb_global *g)
 {
     if (g->gid != (gid_t)-1 && (setgroups(0, NULL) < 0 || setgid(g->gid) < 0))
@@ -198,6 +236,8 @@ static int apply_ulimit(const struct lb_global *g)
     return -errno;
 }
 
+/* On failure nworkers is cut to the workers built so far, so lb_daemon_free()
+ * frees exactly those. */
 static int start_workers(struct lb_daemon *d)
 {
     char *err = NULL;
@@ -220,6 +260,8 @@ static int start_workers(struct lb_daemon *d)
     return 0;
 }
 
+/* Initialised in one place, before anything can fail, so that
+ * lb_daemon_free() may close every one of them unconditionally. */
 static void init_loop_handles(struct lb_daemon *d)
 {
     uv_signal_init(&d->loop, &d->sigterm);
@@ -253,6 +295,9 @@ static void server_changed(void *ctx,
         lb_daemon_shutdown_server(d, s);
 }
 
+/* One observer for all proxies: backends built at run time ("add backend"
+ * does not exist, but "add server" does) inherit it through their proxy, so
+ * every server state change reaches server_changed(). */
 static void observe_servers(struct lb_daemon *d)
 {
     struct lb_proxy *px;
@@ -263,6 +308,11 @@ static void observe_servers(struct lb_daemon *d)
         px->srv_observer = &d->srv_observer;
 }
 
+/* Order of the steps: ulimit before any socket; listeners (in the workers)
+ * and admin sockets while still root, so privileged ports and root-owned run
+ * directories work; the master's saved state before the first client can see
+ * a server; pidfile, chroot, then privileges last. A failed ulimit is only a
+ * warning, as in HAProxy: the daemon still works with fewer connections. */
 int lb_daemon_new(struct lb_daemon **ret, struct lb_cfg *cfg, const char *rundir, struct lb_mw *mw)
 {
     struct lb_daemon *d;
@@ -331,6 +381,10 @@ int lb_daemon_run(struct lb_daemon *d)
     unsigned i;
     int r;
 
+    /* A worker that cannot start stops the whole daemon: a load balancer with
+     * fewer threads than configured would silently serve less than its capacity,
+     * which the operator sized on purpose. The loop still runs so the started
+     * workers drain and report done. */
     for (i = 0; i < d->nworkers; i++) {
         r = lb_worker_start(d->workers[i]);
         if (r < 0) {
@@ -353,12 +407,16 @@ int lb_daemon_run(struct lb_daemon *d)
     }
     if (!d->stopping && lb_hc_start(d) < 0)
         lk_log(LK_LOG_WARNING, "health checks via checkd are not running");
+    /* Unlike checkd, DNS failure is fatal: servers that only have a hostname
+     * would stay in MAINT for ever. */
     if (lb_dns_start(d) < 0) {
         d->exit_code = 1;
         begin_stop(d, "run-time DNS failure");
     }
     lk_log(LK_LOG_NOTICE, "lbd %s started: %u worker thread%s, pid %d", LBKIT_VERSION, d->nworkers,
            d->nworkers == 1 ? "" : "s", (int)getpid());
+    /* READY only now: systemd orders dependants (vrrpd, monitoring) after us, and
+     * they expect listeners to be bound and the admin socket to answer. */
     lk_sd_notify("READY=1\nSTATUS=serving");
     uv_run(&d->loop, UV_RUN_DEFAULT);
     lk_log(LK_LOG_NOTICE, "lbd stopped");
@@ -371,6 +429,8 @@ struct lb_daemon *lb_daemon_free(struct lb_daemon *d)
 
     if (!d)
         return NULL;
+    /* Reached without begin_stop() when lb_daemon_new() failed half way: the
+     * services may be half started, and each stop function accepts that. */
     if (!d->stopping) {
         lb_admin_stop(d);
         lb_hc_stop(d);
@@ -381,6 +441,9 @@ struct lb_daemon *lb_daemon_free(struct lb_daemon *d)
     for (i = 0; i < d->nworkers; i++)
         lb_worker_free(d->workers[i]);
     free(d->workers);
+    /* Workers that never ran never report done: close the control handles
+     * directly (nworkers = 0 satisfies the check in workers_done_cb), then run
+     * the loop once so their close callbacks fire before uv_loop_close(). */
     if (atomic_load(&d->workers_done) < d->nworkers || !d->nworkers) {
         d->nworkers = 0;
         workers_done_cb(&d->done_async);

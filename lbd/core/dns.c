@@ -22,6 +22,10 @@
 #include "lbd/core/server.h"
 #include "lbd/ctl/hc.h"
 
+/* MAX_ANSWERS bounds both the parse buffers on the stack and how many
+ * addresses one name can spread over server slots; a larger record set is
+ * cut, not refused. ARES_TICK_MS is how often c-ares gets a chance to retry
+ * or time out queries while any are outstanding. */
 #define MAX_ANSWERS  64
 #define ARES_TICK_MS 50
 
@@ -47,6 +51,10 @@ struct dns_chan {
     unsigned inflight;
 };
 
+/* A server fed by one resolution. seen_ms drives "hold obsolete": an address
+ * that vanished from the answers is kept that long, so a record set served
+ * round-robin by a DNS server with fewer answers per reply than the set has
+ * does not flap the server. */
 struct dns_slot {
     struct lb_server *s;
     uint64_t seen_ms; /* when the answer last held its address */
@@ -77,6 +85,8 @@ struct lb_dns {
     int stopping;
 };
 
+/* HAProxy 2.6's reasons, word for word, as they appear in its logs and in
+ * "show servers state": scripts grep for them. */
 static const char *const status_why[LB_DNS_STATUS_MAX] = {
     [LB_DNS_VALID] = "No IP for server",      [LB_DNS_NX] = "DNS NX status",
     [LB_DNS_OTHER] = "unspecified DNS error", [LB_DNS_REFUSED] = "DNS refused status",
@@ -90,6 +100,8 @@ static void poll_close_cb(uv_handle_t *h)
     free(h->data);
 }
 
+/* c-ares is told which sockets to watch through sock_state_cb and asked to
+ * process them from here; it is never given a chance to block. */
 static void poll_cb(uv_poll_t *h, int status, int events)
 {
     struct dns_poll *p = h->data;
@@ -103,6 +115,10 @@ static void poll_cb(uv_poll_t *h, int status, int events)
     ares_process_fd(p->ch->ch, rd, wr);
 }
 
+/* c-ares opens and closes its own sockets; this keeps one poll handle per
+ * socket, created on the first interest and closed (freed in its close
+ * callback) when c-ares loses interest, which it does before it closes the
+ * descriptor. */
 static void sock_state_cb(void *data, ares_socket_t fd, int readable, int writable)
 {
     struct dns_chan *c = data;
@@ -143,6 +159,10 @@ static void ares_tick_cb(uv_timer_t *t)
 
 /* The section's name servers: its own, after resolv.conf's with
  * parse-resolv-conf (which c-ares has read already). */
+/* c-ares has no "append": the list passed to ares_set_servers_ports replaces
+ * its own, so resolv.conf's servers (read at init) are fetched, the section's
+ * are chained after them for the call, and the link is cut again before each
+ * list is freed by its owner. */
 static int set_servers(struct dns_chan *c)
 {
     struct ares_addr_port_node *conf = NULL, *nodes, **tail = &conf;
@@ -180,6 +200,9 @@ static int set_servers(struct dns_chan *c)
     return rc == ARES_SUCCESS ? 0 : -EINVAL;
 }
 
+/* tries and timeout are HAProxy's "resolve_retries" and "timeout retry";
+ * "accepted_payload_size" above the classic 512 bytes turns on EDNS0 so large
+ * record sets are not truncated to TCP retries. */
 static int chan_init(struct lb_dns *dns, struct dns_chan *c, const struct lb_resolvers *r)
 {
     struct ares_options o;
@@ -219,6 +242,8 @@ static int chan_init(struct lb_dns *dns, struct dns_chan *c, const struct lb_res
 
 /* ---- answers ---- */
 
+/* The TTLs are ignored: HAProxy also re-resolves on its own "hold valid"
+ * period rather than following record TTLs. */
 static int parse_answer(const unsigned char *abuf, int alen, int type, struct lk_addr *out)
 {
     struct ares_addrttl a4[MAX_ANSWERS];
@@ -246,6 +271,8 @@ static int parse_answer(const unsigned char *abuf, int alen, int type, struct lk
     return n;
 }
 
+/* Ports are not compared: a server keeps its configured port whatever address
+ * the name resolves to. */
 static int same_ip(const struct lk_addr *a, const struct lk_addr *b)
 {
     if (a->u.sa.sa_family != b->u.sa.sa_family)
@@ -261,6 +288,8 @@ static int has_addr(const struct lb_server *s)
     return atomic_load(&s->cur_addr)->u.sa.sa_family != AF_UNSPEC;
 }
 
+/* The WARNING wording is HAProxy's, as operators grep logs for it; checkd is
+ * told so that health checks follow the server to its new address. */
 static void change_addr(struct lb_dns *dns,
                         struct dns_res *rs,
                         struct lb_server *s,
@@ -282,6 +311,9 @@ static void change_addr(struct lb_dns *dns,
 }
 
 /* The server's address left the answers (or they failed long enough). */
+/* The server goes to MAINT rather than DOWN, as HAProxy's "No IP for server":
+ * it is not failing, it has nowhere to be sent. dns_maint marks that DNS (not
+ * an operator) put it there, so a later answer may bring it back. */
 static void lose_addr(struct lb_dns *dns, struct dns_res *rs, struct lb_server *s, const char *why)
 {
     struct lk_addr none;
@@ -315,6 +347,8 @@ static void got_addr(struct lb_dns *dns,
 }
 
 /* Is answer `idx` given to another slot of the same backend and port? */
+/* One address per server by default (prevent-dup-ip): two slots on the same
+ * backend and port pointing at one IP would double its share of the traffic. */
 static int taken(const struct dns_res *rs, const int *pick, unsigned k, int idx)
 {
     unsigned j;
@@ -338,6 +372,9 @@ static int find_ip(const struct lk_addr *addrs, int n, const struct lk_addr *a)
 
 /* A server keeps its address while the set has it (and no earlier slot
  * of its backend holds it); the others take the first free one. */
+/* Keeping the current address first matters: reassigning addresses at each
+ * answer of a round-robin DNS would move every server on every resolution and
+ * reset their health checks. */
 static void spread(struct dns_res *rs, const struct lk_addr *addrs, int n, int *pick)
 {
     struct lb_server *s;
@@ -389,6 +426,9 @@ static void apply_valid(struct lb_dns *dns,
 
 /* An error answer: addresses are kept for the status' "hold" period
  * after the last valid answer. */
+/* Until "hold <status>" has passed since the last valid answer the servers
+ * keep their addresses: a resolver briefly timing out or refusing must not
+ * take a whole backend out of service. */
 static void apply_error(struct lb_dns *dns, struct dns_res *rs, uint64_t now)
 {
     uint64_t hold = rs->ch->r->hold_ms[rs->status];
@@ -434,6 +474,9 @@ static void keep_answer(struct dns_res *rs, const struct lk_addr *addrs, int n)
     rs->ncache = n;
 }
 
+/* Called by c-ares from ares_process_fd(), i.e. on the control loop. A name
+ * with no address of the preferred family (resolve-prefer) is asked again for
+ * the other family before counting as an error. */
 static void answer_cb(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 {
     struct lk_addr addrs[MAX_ANSWERS];
@@ -475,6 +518,8 @@ static void answer_cb(void *arg, int status, int timeouts, unsigned char *abuf, 
     }
 }
 
+/* The tick timer for c-ares's timeouts runs only while a query is out, so an
+ * idle resolver costs no wake-ups. */
 static void res_query(struct dns_res *rs)
 {
     struct dns_chan *c = rs->ch;
@@ -488,6 +533,8 @@ static void res_query(struct dns_res *rs)
 
 /* Start the resolutions that are due: after a valid answer, "hold valid"
  * later; otherwise at every tick. */
+/* A resolution in error is retried at every "timeout resolve" tick; after a
+ * valid answer, only once "hold valid" has passed (HAProxy's scheme). */
 static void tick_cb(uv_timer_t *t)
 {
     struct dns_chan *c = t->data;
@@ -519,6 +566,9 @@ static struct dns_chan *chan_of(struct lb_dns *dns, const struct lb_resolvers *r
     return NULL;
 }
 
+/* Servers that share a name, family and section share one resolution (one
+ * query for a whole server-template), which is what lets spread() hand each
+ * slot a distinct address. */
 static struct dns_res *res_get(struct lb_dns *dns,
                                struct dns_chan *c,
                                const char *fqdn,
@@ -564,6 +614,9 @@ static int res_add(struct dns_res *rs, struct lb_server *s)
     return 0;
 }
 
+/* SRV resolutions are skipped: a slot stays attached to its SRV resolution
+ * for life and only leaves the per-target A/AAAA resolution when its target
+ * changes. */
 static void res_remove(struct lb_dns *dns, struct lb_server *s)
 {
     struct dns_res *rs;
@@ -582,6 +635,10 @@ static void res_remove(struct lb_dns *dns, struct lb_server *s)
 }
 
 /* Server `s` joins the resolution of its name (or of its SRV record). */
+/* A channel is created for the first server of a section: dns->chans was
+ * sized for every section up front and never moves, since its uv handles are
+ * embedded. A server joining an answered resolution gets an address from the
+ * cached answer at once instead of waiting for the next tick. */
 static int attach(struct lb_dns *dns, struct lb_server *s, int srv)
 {
     struct dns_chan *c = chan_of(dns, s->resolvers);
@@ -643,6 +700,8 @@ static void srv_assign(struct lb_dns *dns, struct lb_server *s, const struct srv
         lk_log(LK_LOG_ERR, "%s/%s: cannot resolve '%s'", s->be->name, s->name, name);
 }
 
+/* Per backend, unlike taken(): one SRV record is one server, whatever port it
+ * names. */
 static int srv_taken(const struct dns_res *rs, const int *pick, unsigned k, int i)
 {
     unsigned j;
@@ -718,6 +777,8 @@ static void srv_answer(struct lb_dns *dns,
     rs->last_ms = now;
     if (status == ARES_SUCCESS && ares_parse_srv_reply(abuf, alen, &list) == ARES_SUCCESS)
         for (it = list; it && n < MAX_ANSWERS; it = it->next)
+            /* A target of "." (RFC 2782) says the service is decidedly not there; a
+             * record with port 0 cannot be connected to either. */
             if (it->host[0] && it->port) /* "." target: the service is not there */
                 recs[n++] = (struct srv_rec){it->host, it->port, it->weight};
     if (n > 0) {
@@ -743,12 +804,17 @@ static unsigned count_sections(const struct lb_cfg *cfg)
     return n;
 }
 
+/* A resolvers section without name servers (and without parse-resolv-conf) is
+ * accepted by HAProxy too, and simply resolves nothing: such servers keep
+ * their start-up address. */
 static int dns_wanted(const struct lb_server *s)
 {
     return s->resolvers && (s->fqdn || s->srvrecord) &&
            (s->resolvers->nns || s->resolvers->parse_resolv_conf);
 }
 
+/* Servers are attached before any traffic flows (lb_daemon_run() calls this
+ * before READY=1), so the first answers race only with health checks. */
 int lb_dns_start(struct lb_daemon *d)
 {
     struct lb_proxy *px;
@@ -777,6 +843,9 @@ int lb_dns_start(struct lb_daemon *d)
     return r;
 }
 
+/* "set server BE/SRV fqdn NAME" on the admin socket: the server leaves the
+ * resolution of its old name and joins (or creates) the new one. The current
+ * address is kept until the new name answers. */
 int lb_dns_set_fqdn(struct lb_daemon *d, struct lb_server *s, const char *fqdn)
 {
     char *name;
@@ -802,6 +871,8 @@ static void chan_stop(struct dns_chan *c)
     c->ch_ok = 0;
 }
 
+/* Queries answered with ARES_EDESTRUCTION after this are ignored by
+ * answer_cb(), so no server is touched by a stopping daemon. */
 void lb_dns_stop(struct lb_daemon *d)
 {
     struct lb_dns *dns = d->dns;

@@ -27,7 +27,13 @@
 #include "lbd/ctl/mcli.h"
 #include "lbd/ctl/stats_http.h"
 
-#define READY_TIMEOUT_MS  30000 /* a new worker that never says ready is killed */
+/* A reload is only committed on "ready"; a new worker stuck before it (a
+ * checkd that never answers is already bounded by the worker itself) would
+ * otherwise block every later reload with EBUSY. */
+#define READY_TIMEOUT_MS 30000 /* a new worker that never says ready is killed */
+/* More than LB_MASTER_RESPAWNS deaths within this window and the master gives
+ * up instead of respawning: a worker that crashes on some input would
+ * otherwise crash-loop for ever with systemd seeing a live service. */
 #define RESPAWN_WINDOW_MS 10000
 #define HEALTH_GRACE_MS   1000 /* a respawn shorter than this is not a failure */
 #define HEALTH_STALE_MS   2000 /* worker health lines come every 500 ms */
@@ -35,12 +41,20 @@
 #define WATCHDOG_MS       500
 #define CTL_LINE_MAX      1024
 #define KEY_MAX           256
-#define HANDOVER_FIRST    6 /* 0-2 stdio, 3 ctl, 4 state, 5 cfg, then sockets */
-#define MAX_STATE_BYTES   (4u << 20)
+/* The worker finds its hand-over descriptors at fixed numbers: libuv's stdio
+ * containers place descriptor k of the array at fd k in the child. */
+#define HANDOVER_FIRST  6 /* 0-2 stdio, 3 ctl, 4 state, 5 cfg, then sockets */
+#define MAX_STATE_BYTES (4u << 20)
+/* Refuse checkd connection requests closer together than this: a worker in a
+ * loop asking for sockets must not make the master open connections to checkd
+ * as fast as it can ask. */
 #define CHECKD_MIN_GAP_MS 50
 
 extern char **environ;
 
+/* A socket held by the master across workers. cur/next mark which config uses
+ * it, so a reload binds only what is new and closes, once the reload is
+ * committed (or undone on failure), exactly what nobody uses. */
 struct mfd {
     char *key;
     int fd;
@@ -48,6 +62,9 @@ struct mfd {
     char *path;    /* Unix socket file to remove when closed */
 };
 
+/* One worker process. Freed in proc_handle_closed() once both of its libuv
+ * handles (the process and its control pipe) have closed: exit and EOF arrive
+ * in either order, and neither callback may free alone. */
 struct mproc {
     struct lk_list link; /* m->old */
     struct lb_master *m;
@@ -68,6 +85,9 @@ struct mproc {
     char health_why[256];
 };
 
+/* At most three generations of workers: cur (serving), pending (the new
+ * worker of a reload until it says ready) and old (draining after a reload,
+ * SIGTERMed, removed when they exit). */
 struct lb_master {
     uv_loop_t loop;
     uv_signal_t sighup, sigusr2, sigterm, sigint;
@@ -122,6 +142,9 @@ static int add_fd(struct lb_master *m, const char *key, int fd, const char *path
     return n->key ? 0 : -ENOMEM;
 }
 
+/* The stats HTTP listener is served by the worker's control thread, one per
+ * process: a plain socket without the frontend's bind options, and the small
+ * fixed backlog suits a human or a monitoring scraper. */
 static int http_socket(const struct lb_bind *b, int *ret)
 {
     int fd, one = 1, r;
@@ -140,6 +163,10 @@ static int http_socket(const struct lb_bind *b, int *ret)
 }
 
 /* Mark (and bind if new) the socket of one bind; `thread` < 0: stats-only. */
+/* Already held sockets are only re-marked, not rebound: binding the same
+ * address again would fail (or, with SO_REUSEPORT, add a second socket that
+ * takes a share of new connections from the one the old worker still accepts
+ * on). */
 static int need_bind(struct lb_master *m,
                      const struct lb_cfg *cfg,
                      struct lb_proxy *px,
@@ -172,6 +199,8 @@ static int need_unix(struct lb_master *m, const struct lk_cmdsrv_opts *o)
     struct mfd *f;
     int fd, r;
 
+    /* ';' separates the keys in LBD_MW, so a path containing it could not be
+     * handed over unambiguously. */
     if (strchr(o->path, ';'))
         return lk_log_errno(-EINVAL, LK_LOG_ERR, "socket %s: ';' not allowed in -W mode", o->path);
     lb_mw_key_unix(key, sizeof(key), o->path);
@@ -205,6 +234,8 @@ static int bind_all(struct lb_master *m, struct lb_cfg *cfg)
         for (b = px->binds; b && r == 0; b = b->next)
             for (t = 0; t < (lb_stats_only(px) ? 1 : cfg->global.nbthread) && r == 0; t++)
                 r = need_bind(m, cfg, px, b, lb_stats_only(px) ? -1 : (int)t);
+    /* The default admin socket in the run directory is always bound, as the
+     * single-process daemon does, so tools find it in the same place. */
     snprintf(path, sizeof(path), "%s/lbd.sock", m->a->rundir);
     o.path = path;
     if (r == 0)
@@ -218,6 +249,8 @@ static int bind_all(struct lb_master *m, struct lb_cfg *cfg)
     return r;
 }
 
+/* Unix sockets are unlinked with their descriptor: a stale file would make
+ * the next bind fail with EADDRINUSE. */
 static void close_fd(struct mfd *f)
 {
     if (f->fd >= 0)
@@ -269,6 +302,10 @@ static void proc_ctl_close(struct mproc *p)
     uv_close((uv_handle_t *)&p->ctl, proc_handle_closed);
 }
 
+/* Order: the old worker is told to stop only after the new one serves, so
+ * there is no instant without a process accepting (both accept on the same
+ * sockets for a while, which is harmless). Sockets only the old config used
+ * are closed after it got its SIGTERM, not before. */
 static void commit_reload(struct lb_master *m, struct mproc *p)
 {
     struct mproc *old = m->cur;
@@ -296,6 +333,8 @@ static void commit_reload(struct lb_master *m, struct mproc *p)
     lk_sd_notify("READY=1\nSTATUS=serving");
 }
 
+/* A ready from a worker that is neither pending nor current is a late one
+ * from an old worker, ignored. */
 static void on_ready(struct mproc *p)
 {
     struct lb_master *m = p->m;
@@ -314,6 +353,9 @@ static void on_ready(struct mproc *p)
     m->ever_ready = 1;
 }
 
+/* One hand-over of a checkd connection: the write request, the pipe wrapping
+ * the descriptor and the line, in one allocation. Freed in the close callback
+ * of sock, after the write completed. */
 struct fdreq {
     uv_write_t req;
     uv_pipe_t sock; /* the connection being handed over */
@@ -354,6 +396,10 @@ static int connect_unix(const char *path)
 /* A chrooted worker's checkd connection: to the socket of its own config
  * (never a path the worker names), passed with SCM_RIGHTS; `refuse` (a
  * negative errno) answers "checkd fail" without connecting. */
+/* The master connects itself, to the path of the config the worker runs, so a
+ * worker (possibly compromised) cannot make the master, which is not jailed,
+ * connect to arbitrary sockets. Failure is answered too: the worker's hc
+ * state machine waits for an answer before it retries. */
 static void give_checkd(struct mproc *p, int refuse)
 {
     const struct lb_cfg *cfg = p == p->m->pending ? p->m->next_cfg : p->m->cfg;
@@ -401,6 +447,10 @@ static int on_line(void *ud, char *line, size_t len)
     } else if (strcmp(line, "state-begin") == 0) {
         lk_sb_free(&p->st);
         p->in_state = 1;
+        /* The state block is buffered until "state-end" so that the kept state is
+         * always one complete set, never a half-received one. Only the current and
+         * pending workers may replace it: a draining old worker's operator state is
+         * obsolete. */
     } else if (p->in_state && strncmp(line, "state ", 6) == 0) {
         if (p->st.len < MAX_STATE_BYTES) /* a worker is trusted with no more */
             lk_sb_printf(&p->st, "%s\n", line + 6);
@@ -426,6 +476,9 @@ static void ctl_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
     lk_inbuf_lines(&p->in, b->base, (size_t)n, CTL_LINE_MAX, on_line, p);
 }
 
+/* A respawn runs the same config on the same sockets, carrying the last
+ * operator state. A worker that dies before ever being ready means the config
+ * itself cannot run (bad user, chroot...), and respawning it would loop. */
 static void worker_lost(struct lb_master *m, struct mproc *p, const char *how)
 {
     uint64_t now = lk_mono_ms();
@@ -453,6 +506,9 @@ static void worker_lost(struct lb_master *m, struct mproc *p, const char *how)
         begin_stop(m, "cannot start a worker", 1);
 }
 
+/* The master's sockets go back to what the serving config uses, so a bind
+ * added by the failed config does not linger. systemd is told READY again:
+ * RELOADING=1 was sent and must be ended either way. */
 static void reload_failed(struct lb_master *m, const char *why)
 {
     m->failed++;
@@ -472,6 +528,9 @@ static int all_gone(struct lb_master *m)
 
 static void close_master(struct lb_master *m);
 
+/* Runs once per process. The pending worker's death is a failed reload; the
+ * current one's is a loss (respawn); an old one's is the expected end of its
+ * drain. */
 static void proc_exit(uv_process_t *h, int64_t status, int sig)
 {
     struct mproc *p = h->data;
@@ -523,6 +582,9 @@ static char *env_text(struct lb_master *m, int pending, int *nfds)
     return sb.buf;
 }
 
+/* The worker's environment is ours minus NOTIFY_SOCKET: only the master talks
+ * to systemd, a worker's READY=1 would confuse its view of the service. An
+ * inherited LBD_MW is dropped too, so the child sees exactly ours. */
 static char **make_env(char *ours)
 {
     size_t n = 0, i, j = 0;
@@ -542,6 +604,8 @@ static char **make_env(char *ours)
     return env;
 }
 
+/* memfds carry the state and config text: no file on disk to clean up or
+ * to race with, and readable by a worker that has chrooted. */
 static int text_memfd(const char *name, const char *text)
 {
     size_t len = text ? strlen(text) : 0;
@@ -557,6 +621,9 @@ static int text_memfd(const char *name, const char *text)
 }
 
 /* io[3..5]: the socketpair, the state and the config text. */
+/* The child is /proc/self/exe, the very binary the master runs, not argv[0]
+ * looked up again: an upgrade of the package on disk must not change the
+ * version of a worker started by a reload (a restart does that). */
 static int start_proc(struct lb_master *m, struct mproc *p, int pending, const int hand[3])
 {
     uv_stdio_container_t *io;
@@ -608,6 +675,8 @@ static int spawn_worker(struct lb_master *m, int pending)
         free(p);
         return lk_log_errno(-errno, LK_LOG_ERR, "cannot start a worker: %m");
     }
+    /* The child's ends (hand[]) are closed here once uv_spawn has duplicated them
+     * into the child; the master keeps only sv[0]. */
     hand[0] = sv[1];
     hand[1] = text_memfd("lbd-state", m->state);
     hand[2] = text_memfd("lbd-config", pending ? m->next_text : m->cfg_text);
@@ -640,6 +709,8 @@ static int spawn_worker(struct lb_master *m, int pending)
 
 /* ---- reload, stop ---- */
 
+/* SIGKILL, not SIGTERM: a worker that is not ready may be stuck in a way that
+ * would ignore a graceful stop; proc_exit then reports the failed reload. */
 static void ready_timeout(uv_timer_t *t)
 {
     struct lb_master *m = t->data;
@@ -675,6 +746,9 @@ static int load_text(const char *path, struct lb_cfg **ret_cfg, char **ret_text)
 
 /* Returns 0 when a new worker is starting, else a negative errno (the
  * reason is logged). */
+/* One reload at a time: a second signal while a worker
+ * is starting is refused rather than queued, so the result of each reload is
+ * attributable to one config. */
 static int reload(struct lb_master *m, const char *by)
 {
     int r;
@@ -713,6 +787,8 @@ static void signal_all(struct lb_master *m, int sig)
         kill(LK_LIST_ELEM(it, struct mproc, link)->pid, sig);
 }
 
+/* The master loop ends once these handles (and the mcli's) are closed and no
+ * worker process is left. */
 static void close_master(struct lb_master *m)
 {
     if (m->closed)
@@ -728,6 +804,8 @@ static void close_master(struct lb_master *m)
     m->cli = NULL;
 }
 
+/* Exit code 1 is kept once set, so a stop caused by a failure still fails the
+ * service after a later signal. */
 static void begin_stop(struct lb_master *m, const char *why, int code)
 {
     if (code)
@@ -757,6 +835,9 @@ static void signal_cb(uv_signal_t *s, int signum)
 /* ---- what the master CLI shows (ctl/mcli.c) ---- */
 
 /* The worker serving, or during a respawn shorter than the grace. */
+/* Answers the master CLI's health query (used like lb_daemon_healthy() in
+ * single-process mode): the serving worker's own last verdict while it is
+ * fresh, a short grace after a start or a respawn, otherwise unhealthy. */
 static int master_healthy(struct lb_master *m, char *why, size_t len)
 {
     struct mproc *p = m->cur;
@@ -904,6 +985,9 @@ static int write_pidfile(const char *path)
     return fclose(f) == 0 ? 0 : lk_log_errno(-EIO, LK_LOG_ERR, "pidfile %s: %m", path);
 }
 
+/* Sockets are bound before the first worker starts so that a port in use
+ * fails the start in the foreground (systemd sees the error), not in a worker
+ * that would then die before ready. */
 static int start(struct lb_master *m)
 {
     int r;
@@ -923,6 +1007,8 @@ static int start(struct lb_master *m)
     return r;
 }
 
+/* The loop runs once more so that close callbacks of handles closed in
+ * close_master() fire before uv_loop_close(). */
 static void free_master(struct lb_master *m)
 {
     size_t i;

@@ -9,6 +9,7 @@
 #include "common/cfglex.h"
 #include "common/clock.h"
 #include "common/cmdsrv.h"
+#include "common/inbuf.h"
 #include "common/log.h"
 #include "common/strbuf.h"
 #include "lbd/cfg/cfg.h"
@@ -18,11 +19,18 @@
 #include "lbd/ctl/admin.h"
 #include "lbd/ctl/hc.h"
 
+/* While waiting for "ready": the worker tells the master it serves only once
+ * its checkd feed has delivered a snapshot, so the old worker is not stopped
+ * while the new one would still route to servers it believes UP by default.
+ * READY_MAX_MS bounds that wait. */
 #define READY_POLL_MS   20
 #define READY_MAX_MS    2000 /* checkd unreachable: serve without its snapshot */
 #define MAX_STATE_BYTES (4u << 20)
 #define MAX_CFG_BYTES   (16u << 20) /* the lexer's limit for a file */
 
+/* A listening socket handed down by the master, by key; fd is -1 once a
+ * worker has taken it, and whatever is left untaken is closed by lb_mw_free()
+ * (binds the new config dropped). */
 struct inherited {
     char *key;
     int fd;
@@ -36,6 +44,11 @@ struct note {
     int weight;
 };
 
+/* Lives on the control thread; the worker threads only reach it through
+ * lb_mw_take_fd() while they are built, before any of them runs. */
+/* The longest line of the control channel (the master's are short). */
+#define CTL_LINE_MAX 256
+
 struct lb_mw {
     struct inherited *fds;
     size_t nfds;
@@ -45,8 +58,7 @@ struct lb_mw {
     uv_pipe_t ctl;
     uv_timer_t ready_timer;
     int ctl_open, ready_sent, jailed;
-    char in[256]; /* a line from the master */
-    size_t in_len;
+    struct lk_inbuf in; /* a partial line from the master */
     uint64_t started_ms;
     struct lb_daemon *d;
     void (*gone)(struct lb_daemon *d);
@@ -54,11 +66,16 @@ struct lb_mw {
     size_t nnotes;
 };
 
+/* A write request and its bytes in one allocation, pinned until write_done():
+ * libuv reads the buffer asynchronously. */
 struct wreq {
     uv_write_t req;
     char data[];
 };
 
+/* Keys must be computed identically by master.c and the worker, so both sides
+ * call these: a bind is per thread (one SO_REUSEPORT socket each), a stats
+ * HTTP listener and a unix admin socket are per process. */
 const char *lb_mw_key_bind(char *buf, size_t len, unsigned thread, const struct lk_addr *a)
 {
     char s[LK_ADDR_STRLEN];
@@ -83,6 +100,8 @@ const char *lb_mw_key_unix(char *buf, size_t len, const char *path)
 
 /* ---- environment ---- */
 
+/* Descriptors 0-2 are never passed (they are stdio), and the upper bound only
+ * guards against a corrupted variable. */
 static int parse_fd(const char *s, int *ret)
 {
     char *end;
@@ -96,6 +115,7 @@ static int parse_fd(const char *s, int *ret)
     return 0;
 }
 
+/* The last '=' splits, so a key such as a unix path may contain '='. */
 static int add_entry(struct lb_mw *m, char *item)
 {
     char *eq = strrchr(item, '=');
@@ -129,6 +149,8 @@ static int add_entry(struct lb_mw *m, char *item)
     return 0;
 }
 
+/* The variable is removed once read, so that nothing the worker might start
+ * later believes it was handed the master's descriptors. */
 int lb_mw_from_env(struct lb_mw **ret)
 {
     const char *env = getenv(LB_MW_ENV);
@@ -161,6 +183,8 @@ int lb_mw_from_env(struct lb_mw **ret)
     return 0;
 }
 
+/* Ownership of the descriptor passes to the caller; a second take of the same
+ * key returns -1. */
 int lb_mw_take_fd(struct lb_mw *m, const char *key)
 {
     size_t i;
@@ -178,6 +202,9 @@ int lb_mw_take_fd(struct lb_mw *m, const char *key)
 
 /* ---- notes ---- */
 
+/* Notes are keyed by names, not pointers: they must outlive the config that
+ * created them and be matched against the next worker's config. The list is
+ * short (one entry per server an operator touched), so linear. */
 static struct note *find_note(struct lb_mw *m, const char *be, const char *srv, int create)
 {
     struct note *n;
@@ -222,6 +249,8 @@ static void write_done(uv_write_t *req, int status)
     free(lk_container_of(req, struct wreq, req));
 }
 
+/* Best effort: a lost state update (OOM, master gone) only means an operator
+ * decision is not carried over, which the operator can repeat. */
 static void send_text(struct lb_mw *m, const char *text, size_t len)
 {
     struct wreq *w;
@@ -238,6 +267,8 @@ static void send_text(struct lb_mw *m, const char *text, size_t len)
         free(w);
 }
 
+/* The whole set every time, not a delta: the master just replaces what it
+ * keeps, so a lost or reordered message cannot leave it inconsistent. */
 static void send_state(struct lb_mw *m)
 {
     struct lk_sb sb = LK_SB_INIT;
@@ -261,6 +292,9 @@ static void send_state(struct lb_mw *m)
     lk_sb_free(&sb);
 }
 
+/* UP clears the note: a server back in service needs nothing carried over,
+ * and a note would otherwise force it into DRAIN on the next worker. Other
+ * states (DOWN by checks) are not operator decisions. */
 void lb_mw_note_admin(struct lb_mw *m, const struct lb_server *s, enum lb_srv_state st)
 {
     struct note *n;
@@ -320,6 +354,10 @@ void lb_mw_note_del(struct lb_mw *m, const struct lb_server *s)
 
 /* ---- applying the master's state ---- */
 
+/* Lines that do not fit the new configuration are ignored rather than
+ * refused: the new config may have removed or renamed the backend, and the
+ * operator's intent for a server that no longer exists has no meaning.
+ * Returns 1 when a decision was applied. */
 static int apply_line(struct lb_daemon *d, char *line)
 {
     char *argv[LK_CFG_MAX_ARGS + 1], *err = NULL;
@@ -360,6 +398,8 @@ static int apply_line(struct lb_daemon *d, char *line)
     return 1;
 }
 
+/* Both fds are memfds the master wrote; reading from offset 0 makes the read
+ * independent of where the master left the file position. */
 static char *read_all(int fd, size_t max)
 {
     struct lk_sb sb = LK_SB_INIT;
@@ -376,6 +416,9 @@ static char *read_all(int fd, size_t max)
     return sb.buf;
 }
 
+/* The worker parses the text the master validated, not the file on disk: the
+ * file may have changed between "lbd -c" in the master and this exec, and a
+ * worker must run exactly what was checked. */
 int lb_mw_load_cfg(struct lb_mw *m, const char *name, struct lb_cfg **ret, char **err)
 {
     char *text;
@@ -413,13 +456,8 @@ int lb_mw_apply_state(struct lb_mw *m, struct lb_daemon *d)
 
 /* ---- control channel ---- */
 
-static void alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *b)
-{
-    struct lb_mw *m = h->data;
-
-    *b = uv_buf_init(m->in + m->in_len, (unsigned)(sizeof(m->in) - m->in_len));
-}
-
+/* The handles are embedded in struct lb_mw, which lb_mw_free() releases after
+ * the loop has run these callbacks; nothing to free here. */
 static void ctl_closed(uv_handle_t *h)
 {
 }
@@ -430,6 +468,8 @@ static void tmp_closed(uv_handle_t *h)
 }
 
 /* The socket the master connected for us, attached to "checkd ok". */
+/* The temporary pipe only carries the received descriptor out of libuv; the
+ * dup survives its close and goes to lb_hc_adopt(), which owns it. */
 static int take_passed_fd(struct lb_mw *m)
 {
     uv_pipe_t *tmp = malloc(sizeof(*tmp));
@@ -448,8 +488,9 @@ static int take_passed_fd(struct lb_mw *m)
     return r < 0 ? r : fd < 0 ? -errno : fd;
 }
 
-static void on_line(struct lb_mw *m, const char *line)
+static int on_line(void *ud, char *line, size_t len)
 {
+    struct lb_mw *m = ud;
     long e;
 
     if (strcmp(line, "checkd ok") == 0) {
@@ -458,12 +499,14 @@ static void on_line(struct lb_mw *m, const char *line)
         e = strtol(line + 12, NULL, 10);
         lb_hc_adopt(m->d, e > 0 && e < 4096 ? -(int)e : -EIO);
     }
+    return 0;
 }
 
+/* EOF or a read error on the channel means the master is gone: stop the
+ * channel and let the daemon stop (master_gone in daemon.c). */
 static void read_cb(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
 {
     struct lb_mw *m = st->data;
-    char *nl;
 
     if (n < 0) {
         lb_mw_stop(m);
@@ -471,17 +514,14 @@ static void read_cb(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
             m->gone(m->d);
         return;
     }
-    m->in_len += (size_t)n;
-    while ((nl = memchr(m->in, '\n', m->in_len)) != NULL) {
-        *nl = '\0';
-        on_line(m, m->in);
-        m->in_len -= (size_t)(nl + 1 - m->in);
-        memmove(m->in, nl + 1, m->in_len);
-    }
-    if (m->in_len == sizeof(m->in))
-        m->in_len = 0;
+    /* A line of CTL_LINE_MAX bytes without a newline is garbage (or a master
+     * of another version): dropped (-E2BIG), so the channel resynchronises on
+     * the next line. */
+    lk_inbuf_lines(&m->in, b->base, (size_t)n, CTL_LINE_MAX, on_line, m);
 }
 
+/* chdir("/") after chroot so that the working directory is not left outside
+ * the jail, a classic chroot escape. */
 int lb_mw_chroot(struct lb_mw *m, const char *dir)
 {
     if (chroot(dir) == -1 || chdir("/") == -1)
@@ -496,6 +536,8 @@ int lb_mw_jailed(const struct lb_mw *m)
     return m && m->jailed;
 }
 
+/* A jailed worker cannot open checkd's unix socket (its path is outside the
+ * chroot), so the master connects for it and passes the socket back. */
 void lb_mw_ask_checkd(struct lb_mw *m)
 {
     if (!m->ctl_open) {
@@ -517,6 +559,9 @@ static void ready_cb(uv_timer_t *t)
     send_state(m);
 }
 
+/* The pipe is opened with ipc=1 so that descriptors can be received on it
+ * (SCM_RIGHTS). The ready timer fires at once and then polls until checkd is
+ * synced or READY_MAX_MS have passed. */
 int lb_mw_start(struct lb_mw *m, struct lb_daemon *d, void (*gone)(struct lb_daemon *d))
 {
     int r;
@@ -531,7 +576,7 @@ int lb_mw_start(struct lb_mw *m, struct lb_daemon *d, void (*gone)(struct lb_dae
     r = uv_pipe_open(&m->ctl, m->ctl_fd);
     if (r == 0) {
         m->ctl_fd = -1; /* the pipe handle owns it */
-        r = uv_read_start((uv_stream_t *)&m->ctl, alloc_cb, read_cb);
+        r = uv_read_start((uv_stream_t *)&m->ctl, lk_inbuf_scratch, read_cb);
     }
     if (r < 0) {
         lb_mw_stop(m);
@@ -550,6 +595,9 @@ void lb_mw_stop(struct lb_mw *m)
     uv_close((uv_handle_t *)&m->ready_timer, ctl_closed);
 }
 
+/* Not before "ready": the master judges only a worker that serves, and
+ * until the checkd snapshot is in, the servers' states are defaults and a
+ * verdict on them would say nothing. */
 void lb_mw_health(struct lb_mw *m, int ok, const char *why)
 {
     char line[320];
@@ -577,6 +625,7 @@ struct lb_mw *lb_mw_free(struct lb_mw *m)
     while (m->nnotes)
         drop_note(m, &m->notes[m->nnotes - 1]);
     free(m->notes);
+    lk_inbuf_reset(&m->in);
     if (m->ctl_fd >= 0)
         close(m->ctl_fd);
     if (m->state_fd >= 0)

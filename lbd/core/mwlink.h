@@ -44,14 +44,16 @@ struct lb_mw;
 
 /* Key of the listening socket of frontend bind `a` for worker thread
  * `thread` ("T0@127.0.0.1:80"), of a stats-only listener ("H@ADDR") and of
- * a Unix admin socket ("U@PATH"). Write into buf, return buf. */
+ * a Unix admin socket ("U@PATH"). Write into buf, return buf. Each writes into the caller's buf
+ * (len bytes) and returns buf. */
 const char *lb_mw_key_bind(char *buf, size_t len, unsigned thread, const struct lk_addr *a);
 const char *lb_mw_key_http(char *buf, size_t len, const struct lk_addr *a);
 const char *lb_mw_key_unix(char *buf, size_t len, const char *path);
 
 /* Read LBD_MW_ENV (and unset it, so nothing we run inherits it). *ret is
  * NULL when lbd was not started by a master. Returns 0, or a negative
- * errno if the variable is malformed (logged). */
+ * errno if the variable is malformed (logged). The link is the caller's, freed with lb_mw_free()
+ * (or handed to lb_daemon_new(), which takes it). */
 int lb_mw_from_env(struct lb_mw **ret);
 
 /* The inherited socket for `key`, or -1 if the master passed none. The

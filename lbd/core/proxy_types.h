@@ -14,6 +14,7 @@
 #include <sys/types.h>
 
 #include "common/addr.h"
+#include "common/cfglex.h"
 
 enum lb_mode { LB_MODE_TCP = 0, LB_MODE_HTTP, LB_MODE_MAX };
 
@@ -27,6 +28,10 @@ enum lb_algo {
     LB_ALGO_RANDOM,
     LB_ALGO_MAX
 };
+
+/* HAProxy's scale between a server's weight and its effective weight:
+ * the sixteenths in which slowstart ramps a weight up. */
+#define LB_WEIGHT_SCALE 16u
 
 /* hash-type: how a hash picks a server (balance source, uri, hdr). */
 enum lb_hash_type { LB_HASH_MAP = 0, LB_HASH_CONSISTENT };
@@ -179,6 +184,7 @@ struct lb_server {
     _Atomic unsigned flags;               /* LB_SRV_F_* */
     unsigned weight;                      /* configured, 0..256 */
     _Atomic unsigned maxconn;             /* 0: unlimited; "set maxconn" changes it at run time */
+    uint64_t slowstart_ms;                /* slowstart: warm-up after coming UP; 0: none */
     uint64_t inter, fastinter, downinter; /* ms */
     unsigned rise, fall;
     char *cookie;
@@ -186,6 +192,11 @@ struct lb_server {
     int shutdown_on_down; /* on-marked-down shutdown-sessions */
     int observe;          /* "observe layer4|layer7": passive health (lbd/hc.c) */
     unsigned check_port;  /* "port N": health checks go to this port; 0: the traffic port */
+    /* An address written without a port ("127.0.0.1") or with "+N"/"-N":
+     * each connection goes to the port the client connected to, plus
+     * port_off (HAProxy's port mapping; the address holds port 0). */
+    uint8_t port_map;
+    int port_off;
     char check_addr[LK_ADDR_STRLEN]; /* "addr IP": checks go to this IP; "": the server's */
     int send_proxy;       /* PROXY protocol version sent first (send-proxy[-v2]); 0: none */
     unsigned error_limit; /* consecutive live-traffic failures before on-error; 0: 10 */
@@ -219,6 +230,9 @@ struct lb_server {
     /* shared: */
     _Atomic int state;           /* enum lb_srv_state */
     _Atomic unsigned cur_weight; /* weight in effect (runtime-settable) */
+    /* monotonic ms at which a slowstart server came back UP (written by
+     * lb_server_transition on the control thread); 0: not warming up */
+    _Atomic uint64_t warm_since_ms;
     _Atomic unsigned cur_conns;
     /* mode http server connections (lbd/http/http_conn.c), HAProxy's
      * stats fields: idle in every worker's pool (srv_icur), of which safe
@@ -261,6 +275,13 @@ struct lb_stats_cfg {
     int hide_version;
     char *realm;
     struct lb_cond *admin; /* "stats admin if|unless COND" (lbd/http/acl.h); NULL: none */
+    char **scope;          /* "stats scope NAME" lines ("." is the page's own proxy) */
+    size_t nscope;         /* 0: every proxy is shown */
+    int show_desc;         /* "stats show-desc [TEXT]": TEXT, or global description */
+    char *desc;
+    int show_node; /* "stats show-node [NAME]": NAME, or global node, or the host name */
+    char *node;
+    int inherited; /* copied from defaults: a stats line of the proxy starts anew */
 };
 
 struct lb_srv_observer; /* lbd/core/server.h */
@@ -382,8 +403,7 @@ struct lb_cfg {
     struct lb_resolvers *resolvers; /* lbd/cfg/resolvers.h */
     struct lb_errsec *errsecs;      /* http-errors sections, lbd/cfg/errfile.h */
     char *path;
-    char **files; /* every file read, so objects can point at their FILE */
-    size_t nfiles;
+    struct lk_cfgfiles files; /* every file read, so objects can point at their FILE */
 };
 
 #endif

@@ -27,6 +27,10 @@ const char *lb_srv_state_name(enum lb_srv_state st)
     return st < LB_SRV_STATE_MAX ? state_names[st] : "?";
 }
 
+/* HAProxy 2.6's server defaults: weight 1, checks every 2 s, up after 2
+ * successes and down after 3 failures. init_state -1 means no "init-state"
+ * was given (start UP, as HAProxy does for a server without a state file);
+ * pool_max -1 is no limit on idle connections. */
 void lb_server_defaults(struct lb_server *s)
 {
     s->weight = 1;
@@ -38,6 +42,9 @@ void lb_server_defaults(struct lb_server *s)
     s->pool_purge_ms = 5000;
 }
 
+/* Addresses replaced at run time are freed only here: a worker may still hold
+ * a pointer to one it read from cur_addr, and the server outlives every
+ * session that uses it. */
 struct lb_server *lb_server_free(struct lb_server *s)
 {
     if (!s)
@@ -53,6 +60,8 @@ struct lb_server *lb_server_free(struct lb_server *s)
     return NULL;
 }
 
+/* Deleted servers keep their slot (workers may still index it) but are not
+ * found by name, so "add server" may reuse the name. */
 struct lb_server *lb_server_find(const struct lb_proxy *be, const char *name)
 {
     unsigned i;
@@ -63,6 +72,9 @@ struct lb_server *lb_server_find(const struct lb_proxy *be, const char *name)
     return NULL;
 }
 
+/* The exchange makes concurrent setters see exactly one transition each. The
+ * downtime counters are only written here, on the control thread; the stats
+ * reader may see them mid-update, which costs at most one inaccurate sample. */
 int lb_server_set_state(struct lb_server *s, enum lb_srv_state st)
 {
     int old = atomic_exchange(&s->state, (int)st);
@@ -96,6 +108,102 @@ static const char *transition_words(enum lb_srv_state st)
     }
 }
 
+/* slowstart, as HAProxy 2.6: a server coming back from DOWN or MAINT (a
+ * check, the agent, an operator's "ready", a name that resolves again)
+ * starts warming up; one that leaves goes cold. Never at start: servers
+ * that are up when lbd starts take their full weight at once. */
+static void warm_up(struct lb_server *s, enum lb_srv_state old, enum lb_srv_state st)
+{
+    int was_out = old == LB_SRV_DOWN || old == LB_SRV_MAINT;
+
+    if (st == LB_SRV_DOWN || st == LB_SRV_MAINT)
+        atomic_store(&s->warm_since_ms, 0);
+    else if (was_out && s->slowstart_ms)
+        atomic_store(&s->warm_since_ms, s->last_change_ms ? s->last_change_ms : 1);
+}
+
+/* HAProxy keeps the slowstart in whole seconds (rounded up) and counts
+ * the time since the change in whole seconds of its clock. */
+static int warm_secs(uint64_t slowstart_ms, uint64_t since_ms, uint64_t now_ms, uint64_t *ret_ss)
+{
+    uint64_t ss = (slowstart_ms + 999) / 1000;
+
+    if (!since_ms || !ss || now_ms < since_ms || now_ms / 1000 - since_ms / 1000 >= ss)
+        return -1;
+    *ret_ss = ss;
+    return (int)(now_ms / 1000 - since_ms / 1000);
+}
+
+unsigned lb_slowstart_w16(uint64_t slowstart_ms, uint64_t since_ms, uint64_t now_ms)
+{
+    uint64_t ss = 0;
+    int e = warm_secs(slowstart_ms, since_ms, now_ms, &ss);
+
+    return e < 0 ? LB_WEIGHT_SCALE : (unsigned)((LB_WEIGHT_SCALE * (uint64_t)e + ss) / ss);
+}
+
+unsigned lb_slowstart_maxconn(unsigned max,
+                              uint64_t slowstart_ms,
+                              uint64_t since_ms,
+                              uint64_t now_ms)
+{
+    uint64_t ss = 0, m;
+    int e = warm_secs(slowstart_ms, since_ms, now_ms, &ss);
+
+    if (e < 0 || !max)
+        return max;
+    m = (uint64_t)max * (100 * (uint64_t)e / ss) / 100;
+    return m ? (unsigned)m : 1;
+}
+
+/* HAProxy's dynamic algorithms (roundrobin, leastconn, random, consistent
+ * hashing) follow a changing weight; the static ones (first, map-based
+ * hashing) give a warming server its full weight at once. */
+static int algo_dynamic(const struct lb_proxy *be)
+{
+    switch (be->algo) {
+    case LB_ALGO_FIRST:
+        return 0;
+    case LB_ALGO_SOURCE:
+    case LB_ALGO_URI:
+    case LB_ALGO_HDR:
+        return be->lbprm.hash_type == LB_HASH_CONSISTENT;
+    default:
+        return 1;
+    }
+}
+
+unsigned lb_server_eweight_at(const struct lb_server *s, uint64_t now_ms)
+{
+    unsigned w = atomic_load_explicit(&s->cur_weight, memory_order_relaxed);
+    uint64_t since = atomic_load_explicit(&s->warm_since_ms, memory_order_relaxed);
+
+    if (!since || !algo_dynamic(s->be))
+        return w * LB_WEIGHT_SCALE;
+    return w * lb_slowstart_w16(s->slowstart_ms, since, now_ms);
+}
+
+unsigned lb_server_eweight(const struct lb_server *s)
+{
+    if (!atomic_load_explicit(&s->warm_since_ms, memory_order_relaxed))
+        return atomic_load_explicit(&s->cur_weight, memory_order_relaxed) * LB_WEIGHT_SCALE;
+    return lb_server_eweight_at(s, lk_mono_ms());
+}
+
+unsigned lb_server_maxconn_now(const struct lb_server *s)
+{
+    unsigned max = atomic_load_explicit(&s->maxconn, memory_order_relaxed);
+    uint64_t since = atomic_load_explicit(&s->warm_since_ms, memory_order_relaxed);
+
+    if (!since || !max)
+        return max;
+    return lb_slowstart_maxconn(max, s->slowstart_ms, since, lk_mono_ms());
+}
+
+/* An operator's UP or DOWN resets the health counter to the matching end
+ * (rise+fall-1 or 0), as HAProxy's "set server state": otherwise the next
+ * check result would be counted from the old position and a server forced UP
+ * could fall after a single failed check, or one forced DOWN rise at once. */
 int lb_server_transition(struct lb_server *s,
                          enum lb_srv_state st,
                          enum lb_srv_cause cause,
@@ -110,6 +218,7 @@ int lb_server_transition(struct lb_server *s,
         s->check_health = s->rise + s->fall - 1;
     else if (cause == LB_CAUSE_OPERATOR && st == LB_SRV_DOWN)
         s->check_health = 0;
+    warm_up(s, (enum lb_srv_state)old, st);
     lk_log(LK_LOG_NOTICE, "Server %s/%s %s, reason: %s", s->be->name, s->name, transition_words(st),
            why);
     if (o && o->changed)
@@ -122,12 +231,17 @@ void lb_server_set_weight(struct lb_server *s, unsigned w)
     atomic_store(&s->cur_weight, w);
 }
 
+/* A compare-and-swap loop rather than fetch_add then check: with several
+ * workers racing for the last slot, an add that overshoots and undoes would
+ * let a third worker see the server as full while it is not. max_conns_seen
+ * is a statistic, so its racy update may miss a peak by one. */
 int lb_server_take(struct lb_server *s)
 {
     unsigned cur = atomic_load_explicit(&s->cur_conns, memory_order_relaxed), max;
+    unsigned limit = lb_server_maxconn_now(s);
 
     do {
-        if (s->maxconn && cur >= s->maxconn)
+        if (limit && cur >= limit)
             return -EBUSY;
     } while (!atomic_compare_exchange_weak(&s->cur_conns, &cur, cur + 1));
     atomic_fetch_add_explicit(&s->cum_conns, 1, memory_order_relaxed);
@@ -144,11 +258,16 @@ void lb_server_release(struct lb_server *s)
 
 /* ---- "server" keywords ---- */
 
+/* The context of the per-server keyword handlers: the config context (file,
+ * line, errors) and the server being built, which may be the proxy's default-
+ * server. */
 struct srvctx {
     struct lb_cfgctx *ctx;
     struct lb_server *s;
 };
 
+/* lb_cfg_time() already reports the error with FILE:LINE; a zero interval
+ * would make checkd probe in a tight loop, so it is refused here. */
 static int srv_time(struct srvctx *sc, char **argv, uint64_t *out, char **err)
 {
     if (lb_cfg_time(sc->ctx, argv, 1, out, err))
@@ -196,6 +315,9 @@ static const struct srv_num {
     {"id", SRV_NUM_NONE, 0, 1, 65535},
 };
 
+/* The table gives each field's type, so the write goes through the right
+ * pointer type; maxconn is atomic because "set maxconn server" changes it
+ * while workers read it. */
 static int skw_num(int argc, char **argv, void *v, char **err)
 {
     struct srvctx *sc = v;
@@ -246,6 +368,8 @@ static int skw_pool(int argc, char **argv, void *v, char **err)
     return 0;
 }
 
+/* "disabled" starts the server in MAINT (finish_server()); "enabled" undoes a
+ * default-server's "disabled". */
 static int skw_flag(int argc, char **argv, void *v, char **err)
 {
     struct srvctx *sc = v;
@@ -261,6 +385,9 @@ static int skw_flag(int argc, char **argv, void *v, char **err)
 
 /* send-proxy / send-proxy-v2 (and their no- forms, which undo a
  * default-server's): the header is written by tcpfwd.c and http_conn.c. */
+/* v2 is told by the suffix, so the four spellings share one handler. A "no-"
+ * form only clears the version it names, so "no-send-proxy" after "send-
+ * proxy-v2" leaves v2 in place. */
 static int skw_send_proxy(int argc, char **argv, void *v, char **err)
 {
     struct srvctx *sc = v;
@@ -312,6 +439,11 @@ static int skw_init_state(int argc, char **argv, void *v, char **err)
 }
 
 /* Keywords with one argument from a fixed set. */
+/* The values are matched as whole words between spaces, so a prefix such
+ * as "layer" is refused. on-marked-down sets the shutdown policy that the
+ * daemon's server observer applies, observe turns on passive health and
+ * on-error's mode is read by lbd/ctl/hc.c. on-marked-up is validated but
+ * sets nothing. */
 static int skw_choice(int argc, char **argv, void *v, char **err)
 {
     static const struct {
@@ -468,8 +600,18 @@ static int skw_init_addr(int argc, char **argv, void *v, char **err)
     return each_word(sc, argv[1], init_addr_method, err);
 }
 
+/* slowstart TIME: 0 (none) allowed, as in HAProxy */
+static int skw_slowstart(int argc, char **argv, void *v, char **err)
+{
+    struct srvctx *sc = v;
+
+    return lb_cfg_time(sc->ctx, argv, 1, &sc->s->slowstart_ms, err) ? LK_CFG_FATAL : 0;
+}
+
 /* HAProxy keywords lbd does not implement yet: refused by name with what
- * would differ, never accepted and ignored */
+ * would differ, never accepted and ignored. minconn changes traffic in a
+ * way a user relies on (dynamic maxconn), so accepting and ignoring it would
+ * make lbd behave differently from the HAProxy config it was given. */
 static int skw_not_yet(int argc, char **argv, void *vctx, char **err)
 {
     struct srvctx *sc = vctx;
@@ -478,14 +620,14 @@ static int skw_not_yet(int argc, char **argv, void *vctx, char **err)
     return lb_cfg_fail(sc->ctx, err,
                        "'%s' is not implemented by lbd yet (%s); remove it (docs/lbd.md, "
                        "keyword coverage)",
-                       argv[0],
-                       strcmp(argv[0], "slowstart") == 0
-                           ? "the server would take its full weight at once"
-                           : "the server would keep its maxconn at every backend load");
+                       argv[0], "the server would keep its maxconn at every backend load");
 }
 
+/* Order does not matter for lookup (lk_cfgkw_find scans by name); the min/max
+ * argument counts are checked by parse_kws before the handler runs, so
+ * handlers may index argv[1] without checking argc. */
 static const struct lk_cfgkw server_kws[] = {
-    {"slowstart", skw_not_yet, 1, 1, 0},
+    {"slowstart", skw_slowstart, 1, 1, 0},
     {"minconn", skw_not_yet, 1, 1, 0},
     {"agent-check", skw_agent, 0, 0, 0},
     {"no-agent-check", skw_agent, 0, 0, 0},
@@ -530,6 +672,8 @@ static const struct lk_cfgkw server_kws[] = {
     {NULL, NULL, 0, 0, 0},
 };
 
+/* Keywords taking no argument have min_args 0: for them i + 0 >= argc + 1
+ * never holds, for the others the value must exist within argv. */
 static int parse_kws(struct srvctx *sc, int argc, char **argv, int first, char **err)
 {
     const struct lk_cfgkw *kw;
@@ -554,8 +698,44 @@ static int parse_kws(struct srvctx *sc, int argc, char **argv, int first, char *
     return 0;
 }
 
+/* HAProxy's port mapping: an IPv4 literal without a port, or any literal
+ * followed by ":+N" / ":-N", sends each connection to the client's own
+ * destination port (+N). Returns 0 when spec is not such an address (the
+ * caller goes on), 1 with s->port_map set, or 1 with *err set when the
+ * offset is out of range. Names and bare IPv6 stay with the caller: "::1"
+ * reads as ADDR:PORT there, as HAProxy reads it. */
+static int port_mapped(struct srvctx *sc, const char *spec, const char *colon, char **err)
+{
+    char host[LK_ADDR_STRLEN];
+    int64_t off = 0;
+
+    if (colon && (colon[1] == '+' || colon[1] == '-')) {
+        if ((size_t)(colon - spec) >= sizeof(host) ||
+            lk_parse_int(colon + 1, -65535, 65535, &off) < 0) {
+            lb_cfg_fail(sc->ctx, err, "server '%s': invalid port offset '%s' (+N or -N)",
+                        sc->s->name, colon + 1);
+            return 1;
+        }
+        memcpy(host, spec, (size_t)(colon - spec));
+        host[colon - spec] = '\0';
+    } else if (!colon && strlen(spec) < sizeof(host)) {
+        memcpy(host, spec, strlen(spec) + 1);
+    } else {
+        return 0;
+    }
+    if (lk_addr_parse(host, LK_ADDR_PORT_OPTIONAL, &sc->s->addr) < 0 ||
+        lk_addr_port(&sc->s->addr) != 0)
+        return 0;
+    sc->s->port_map = 1;
+    sc->s->port_off = (int)off;
+    return 1;
+}
+
 /* An address literal, or a name kept in s->fqdn: the keywords that follow
  * (init-addr, resolvers) say how it is resolved (initial_addr()). */
+/* "${VAR}" addresses are expanded first (HAProxy's environment variables in
+ * addresses). A literal is used as is; a name is resolved later by
+ * initial_addr() once every keyword of the line is known. */
 static int server_addr(struct srvctx *sc, const char *spec, char **err)
 {
     char ebuf[256];
@@ -564,6 +744,8 @@ static int server_addr(struct srvctx *sc, const char *spec, char **err)
 
     spec = lb_cfg_env_addr(spec, ebuf, sizeof(ebuf));
     colon = strrchr(spec, ':');
+    if (port_mapped(sc, spec, colon, err))
+        return sc->s->port_map ? 0 : LK_CFG_FATAL;
     if (lk_addr_parse(spec, 0, &sc->s->addr) == 0) {
         /* the port a name given later ("set server fqdn") is reached on */
         sc->s->dns_port = lk_addr_port(&sc->s->addr);
@@ -592,15 +774,9 @@ void lb_server_addr_none(struct lb_server *s, struct lk_addr *a)
     a->u.in4.sin_port = htons((uint16_t)s->dns_port);
 }
 
-static void set_port(struct lk_addr *a, unsigned port)
-{
-    if (a->u.sa.sa_family == AF_INET6)
-        a->u.in6.sin6_port = htons((uint16_t)port);
-    else
-        a->u.in4.sin_port = htons((uint16_t)port);
-}
-
 /* init-addr "libc": the system resolver, once, at start-up. */
+/* Blocking, but only at start-up, before the loop runs: exactly HAProxy's
+ * libc method. Run-time changes go through lbd/core/dns.c. */
 static int libc_addr(struct lb_server *s)
 {
     struct addrinfo hints, *res = NULL, *ai;
@@ -619,7 +795,7 @@ static int libc_addr(struct lb_server *s)
     memcpy(&s->addr.u, ai->ai_addr, ai->ai_addrlen);
     s->addr.len = ai->ai_addrlen;
     freeaddrinfo(res);
-    set_port(&s->addr, s->dns_port);
+    lk_addr_set_port(&s->addr, s->dns_port);
     return 0;
 }
 
@@ -658,7 +834,7 @@ static int initial_addr(struct srvctx *sc, char **err)
         }
         if (*m == LB_INIT_ADDR_IP) {
             s->addr = s->init_ip;
-            set_port(&s->addr, s->dns_port);
+            lk_addr_set_port(&s->addr, s->dns_port);
             return 0;
         }
     }
@@ -668,6 +844,9 @@ static int initial_addr(struct srvctx *sc, char **err)
 
 /* Append at config time; the array is given room for run-time additions
  * by lb_server_reserve() once the config is read. */
+/* Workers index servers by idx and read nservers, so the array is only grown
+ * before any worker runs; at run time lb_server_publish() writes into
+ * reserved slots instead. */
 static int add_server(struct lb_proxy *px, struct lb_server *s)
 {
     struct lb_server **v = realloc(px->servers, (px->nservers + 1) * sizeof(*v));
@@ -683,6 +862,8 @@ static int add_server(struct lb_proxy *px, struct lb_server *s)
     return 0;
 }
 
+/* A realloc moves the array, so this must run before workers hold a pointer
+ * to px->servers. */
 int lb_server_reserve(struct lb_proxy *px, unsigned extra)
 {
     struct lb_server **v = realloc(px->servers, (px->nservers + extra) * sizeof(*v));
@@ -708,6 +889,10 @@ int lb_server_publish(struct lb_proxy *px, struct lb_server *s)
     return 0;
 }
 
+/* cur_addr is swapped with release order so a worker that loads it (acquire)
+ * sees the whole address. Addresses are never freed while the server lives:
+ * freeing the previous one would race with a worker that just loaded it, and
+ * a server has few distinct addresses. */
 int lb_server_set_addr(struct lb_server *s, const struct lk_addr *a)
 {
     struct lk_addr *na, **v;
@@ -745,6 +930,8 @@ static void finish_server(struct lb_server *s);
  * line being parsed; NULL when out of memory. Its name or cookie copy may
  * be NULL (out of memory too): the caller checks the name, and frees with
  * lb_server_free(). */
+/* A struct copy of defsrv, then the pointer fields are made the server's own:
+ * sharing the default's cookie string or address list would free them twice. */
 static struct lb_server *server_new(struct lb_cfgctx *ctx, const char *name)
 {
     struct lb_server *s = malloc(sizeof(*s));
@@ -762,6 +949,9 @@ static struct lb_server *server_new(struct lb_cfgctx *ctx, const char *name)
     return s;
 }
 
+/* The checks run in order and the first failure stops the line, so the server
+ * is freed (never added) on any error. Duplicate names are refused because
+ * the admin socket and checkd address servers by BE/NAME. */
 int lb_server_parse(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
@@ -798,6 +988,10 @@ int lb_server_parse(int argc, char **argv, void *vctx, char **err)
 }
 
 /* Derived settings and initial runtime state once the line is parsed. */
+/* fastinter and downinter default to inter, as in HAProxy. A server starts UP
+ * with a full health counter, so that `fall` failed checks are needed to take
+ * it down, unless disabled, "init-state down", or waiting for DNS. check_duration_ms -1 is
+ * "no check yet" in show stat. */
 static void finish_server(struct lb_server *s)
 {
     s->cur_addr = &s->addr;
@@ -825,6 +1019,9 @@ static int dynamic_refusals(const struct lb_server *s, char **err)
     return 0;
 }
 
+/* For "add server": the proxy's default-server applies except its DNS
+ * settings, and the server is not added to the backend; the caller
+ * publishes it. Returns -EINVAL with *err set on a bad line. */
 int lb_server_parse_detached(struct lb_cfgctx *ctx,
                              int argc,
                              char **argv,
@@ -898,6 +1095,8 @@ int lb_server_template_parse(int argc, char **argv, void *vctx, char **err)
     sv[1] = name;
     memcpy(sv + 2, argv + 3, (size_t)(argc - 3) * sizeof(*sv));
     sv[argc - 1] = NULL;
+    /* A template is expanded into real server lines here, so every later piece of
+     * lbd (stats, checkd, DNS slots) sees ordinary servers. */
     for (i = lo; i <= hi && !r; i++) {
         snprintf(name, sizeof(name), "%s%llu", argv[1], (unsigned long long)i);
         r = lb_server_parse(argc - 1, sv, ctx, err);

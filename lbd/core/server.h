@@ -11,7 +11,9 @@
 #include "lbd/core/proxy_types.h"
 
 /* Parse "server NAME ADDR[:PORT] [keywords...]" (or "default-server ...",
- * which fills px->defsrv) for the proxy in ctx. */
+ * which fills px->defsrv) for the proxy in ctx (a struct lb_cfgctx *).
+ * The new server is owned by the backend. lk_cfgkw handlers: 0, or
+ * LK_CFG_FATAL with "FILE:LINE: ..." in *err (caller-owned). */
 int lb_server_parse(int argc, char **argv, void *ctx, char **err);
 int lb_defsrv_parse(int argc, char **argv, void *ctx, char **err);
 
@@ -41,11 +43,13 @@ void lb_server_defaults(struct lb_server *s);
 /* Free a server; NULL-safe. */
 struct lb_server *lb_server_free(struct lb_server *s);
 
-/* Find a server of backend `be` by name. */
+/* Find a server of backend `be` by name, deleted ones excepted. Returns
+ * the server (owned by be) or NULL. */
 struct lb_server *lb_server_find(const struct lb_proxy *be, const char *name);
 
 /* Give backend `px` room for `extra` servers added at run time (called
- * once the config is read, before workers start). */
+ * once the config is read, before workers start: the array may move).
+ * 0 or -ENOMEM. */
 int lb_server_reserve(struct lb_proxy *px, unsigned extra);
 
 /* Make a new server visible to every thread ("add server"): 0, or
@@ -107,10 +111,34 @@ static inline int lb_server_usable(const struct lb_server *s)
            atomic_load_explicit(&s->cur_weight, memory_order_relaxed) > 0;
 }
 
-/* True if the server is at its maxconn. */
+/* slowstart, HAProxy 2.6's arithmetic (pure; times in monotonic ms): a
+ * server UP since SINCE_MS with a slowstart of SLOWSTART_MS has, at NOW_MS,
+ * this many sixteenths of its weight (1 at first, LB_WEIGHT_SCALE once the
+ * period is over), and this share of its connection limit MAX (at least 1;
+ * MAX itself once over, or when MAX is 0: no limit). */
+unsigned lb_slowstart_w16(uint64_t slowstart_ms, uint64_t since_ms, uint64_t now_ms);
+unsigned lb_slowstart_maxconn(unsigned max,
+                              uint64_t slowstart_ms,
+                              uint64_t since_ms,
+                              uint64_t now_ms);
+
+/* The effective weight the balancers use: the weight in effect times
+ * LB_WEIGHT_SCALE, ramped by slowstart when the backend's algorithm is a
+ * dynamic one (roundrobin, leastconn, random, consistent hashing), as
+ * HAProxy's eweight. The _at form takes the time. Thread-safe. */
+unsigned lb_server_eweight(const struct lb_server *s);
+unsigned lb_server_eweight_at(const struct lb_server *s, uint64_t now_ms);
+
+/* The connection limit in effect: maxconn, ramped by slowstart; 0: no
+ * limit. Thread-safe. */
+unsigned lb_server_maxconn_now(const struct lb_server *s);
+
+/* True if the server is at its connection limit. */
 static inline int lb_server_full(const struct lb_server *s)
 {
-    return s->maxconn && atomic_load_explicit(&s->cur_conns, memory_order_relaxed) >= s->maxconn;
+    unsigned max = lb_server_maxconn_now(s);
+
+    return max && atomic_load_explicit(&s->cur_conns, memory_order_relaxed) >= max;
 }
 
 /* send-proxy[-v2]: write s's PROXY header for a client connection from
@@ -130,6 +158,7 @@ int lb_server_take(struct lb_server *s);
 /* Give back a slot taken by lb_server_take(). */
 void lb_server_release(struct lb_server *s);
 
+/* "UP", "DOWN", "MAINT" or "DRAIN" (a static string; "?" out of range). */
 const char *lb_srv_state_name(enum lb_srv_state st);
 
 #endif

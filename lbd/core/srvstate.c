@@ -34,6 +34,8 @@ enum {
     F_MIN = 19 /* HAProxy 2.6 writes 25, older ones 19 */
 };
 
+/* The handlers share this so that an overlong path is refused at its
+ * keyword's line instead of being silently truncated into another file. */
 static int copy_arg(struct lb_cfgctx *ctx, char *dst, size_t len, const char *v, char **err)
 {
     if (strlen(v) >= len)
@@ -72,6 +74,8 @@ int lb_srvstate_kw_load(int argc, char **argv, void *vctx, char **err)
     return 0;
 }
 
+/* HAProxy's "server-state-file-name" without argument, or with "use-backend-
+ * name", means the backend's own name; "" stores that. */
 int lb_srvstate_kw_name(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
@@ -91,6 +95,8 @@ static void state_path(const struct lb_global *g, const char *name, char *out, s
         snprintf(out, len, "%s", name);
 }
 
+/* The file is space separated and has no quoting (HAProxy writes server names
+ * and addresses, which contain neither). */
 static int split(char *line, char **f, int max)
 {
     int n = 0;
@@ -107,6 +113,12 @@ static int split(char *line, char **f, int max)
  * came from a zero configured weight that is no longer zero; the run-time
  * weight only if the configured weight is unchanged; a STOPPED server
  * with checks starts DOWN (health 0) until its checks raise it. */
+/* Only the primitive lb_server_set_state() is used: this runs while the
+ * config is loaded, before any observer, log target or checkd exists, so a
+ * restored state is not an event to report. A server waiting for DNS
+ * (dns_maint) keeps its MAINT whatever the file says. The file's last-change
+ * age is kept so "show stat" reports the same lastchg as the previous
+ * process. */
 static void apply_line(struct lb_server *s, char **f, uint64_t now)
 {
     unsigned admin = (unsigned)strtoul(f[F_ADMIN_STATE], NULL, 10);
@@ -142,6 +154,9 @@ static void apply_line(struct lb_server *s, char **f, uint64_t now)
 
 /* Read one file; `only` restricts it to one backend (a local file), NULL
  * applies each line to the backend it names that loads the global file. */
+/* Problems in the file are warnings, never errors: the file is written by a
+ * previous run and may name servers since removed from the config; refusing
+ * to start because of it would turn a stale file into an outage. */
 static unsigned load_file(struct lb_cfg *cfg, const char *path, struct lb_proxy *only)
 {
     char line[4096], *f[32];
@@ -193,6 +208,8 @@ static unsigned load_file(struct lb_cfg *cfg, const char *path, struct lb_proxy 
     return n;
 }
 
+/* Local files first, then the global one, as HAProxy does; a backend listed
+ * in neither keeps its configured state. */
 unsigned lb_srvstate_apply(struct lb_cfg *cfg)
 {
     const struct lb_global *g = &cfg->global;

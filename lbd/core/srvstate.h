@@ -16,7 +16,10 @@
 /* load-server-state-from-file */
 enum { LB_SRVSTATE_NONE = 0, LB_SRVSTATE_GLOBAL, LB_SRVSTATE_LOCAL };
 
-/* Keyword handlers (lk_cfgkw functions; ctx is a struct lb_cfgctx *). */
+/* Keyword handlers (lk_cfgkw functions; ctx is a struct lb_cfgctx *):
+ * server-state-file and server-state-base (global), load-server-state-
+ * from-file and server-state-file-name (proxies). 0, or LK_CFG_FATAL
+ * with "FILE:LINE: ..." in *err (caller-owned). */
 int lb_srvstate_kw_global(int argc, char **argv, void *ctx, char **err);
 int lb_srvstate_kw_load(int argc, char **argv, void *ctx, char **err);
 int lb_srvstate_kw_name(int argc, char **argv, void *ctx, char **err);

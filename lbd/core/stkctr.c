@@ -3,6 +3,9 @@
 
 #include "lbd/core/stkctr.h"
 
+/* A track-sc counts as a new connection and session for its entry, and holds
+ * conn_cur until let_go(): that is what conn_cur means in HAProxy (sessions
+ * currently tracked on the key). */
 static void count_conn(struct lb_stktable *t, struct lb_stkentry *e, uint64_t now)
 {
     lb_stk_add(t, e, LB_STK_CONN_CNT, 1, now);
@@ -10,6 +13,9 @@ static void count_conn(struct lb_stktable *t, struct lb_stkentry *e, uint64_t no
     lb_stk_add(t, e, LB_STK_SESS_CNT, 1, now);
 }
 
+/* The first track-sc<n> wins: HAProxy ignores later rules for a counter that
+ * is already tracking. in_request marks tracking started by an http-request
+ * rule, which lasts only until the request ends. */
 void lb_stkctr_track(struct lb_stkctr *sc,
                      unsigned n,
                      struct lb_stktable *t,
@@ -32,6 +38,8 @@ void lb_stkctr_track(struct lb_stkctr *sc,
         lb_stk_add(t, e, LB_STK_HTTP_REQ_CNT, 1, now_ms);
 }
 
+/* Counts a new request for counters tracked at connection level; those
+ * started by the request itself were counted in lb_stkctr_track(). */
 void lb_stkctr_request(struct lb_stkctr *sc, uint64_t now_ms)
 {
     unsigned i;
@@ -84,6 +92,8 @@ void lb_stkctr_request_end(struct lb_stkctr *sc,
     }
 }
 
+/* At session end. Each tracked entry was referenced by lb_stk_get(); the
+ * release here is what lets it expire. */
 void lb_stkctr_release_all(struct lb_stkctr *sc, uint64_t now_ms)
 {
     unsigned i;

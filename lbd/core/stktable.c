@@ -18,6 +18,11 @@ struct frq {
     uint32_t curr, prev;
 };
 
+/* An entry is in exactly one bucket chain and in the LRU list (head = most
+ * recently touched) while it is in the table. ref counts sessions tracking
+ * it: a referenced entry never expires and is never purged, so a pointer held
+ * by a session stays valid until lb_stk_release(). All fields are guarded by
+ * the table's lock. */
 struct lb_stkentry {
     struct lb_stkentry *next;          /* bucket chain */
     struct lb_stkentry *lprev, *lnext; /* LRU list */
@@ -28,6 +33,8 @@ struct lb_stkentry {
     struct frq frq[LB_STK_DATA_MAX];
 };
 
+/* The HAProxy names, so a "store" list and "show table" output read the same
+ * as HAProxy's; the enum order is lbd's own. */
 static const char *const data_names[LB_STK_DATA_MAX] = {
     [LB_STK_SERVER_ID] = "server_id",
     [LB_STK_GPT0] = "gpt0",
@@ -72,6 +79,9 @@ int lb_stk_data_find(const char *name, size_t len)
 
 /* ---- parsing ---- */
 
+/* "store gpc0,conn_rate(10s),...": commas inside parentheses do not split, so
+ * the period of a rate is read as one item. Rates need their period (HAProxy
+ * refuses a bare conn_rate too), counters take none. */
 static int parse_store(struct lb_stktable *t, const char *list, char **err)
 {
     const char *p = list, *e, *paren;
@@ -106,6 +116,8 @@ static int parse_store(struct lb_stktable *t, const char *list, char **err)
     return 0;
 }
 
+/* keylen is the stored key size: the IPv4/IPv6 address bytes, an int64, and
+ * HAProxy's default of 32 bytes for strings (changed by "len"). */
 static int parse_type(struct lb_stktable *t, const char *ty, char **err)
 {
     static const char *const types[] = {"ip", "ipv6", "integer", "string"};
@@ -140,6 +152,8 @@ static int parse_args(struct lb_stktable *t, int argc, char **argv, char **err)
         i++;
         if (strcmp(a, "type") == 0)
             r = parse_type(t, n, err);
+        /* "len" is accepted only after "type string" (HAProxy ties it to
+         * string keys); before it the line ends in the "not supported" error */
         else if (strcmp(a, "len") == 0 && t->type == LB_STK_STR)
             r = lk_parse_uint(n, 1, LB_STK_KEY_MAX, &v) < 0
                     ? lk_cfg_err(err, "stick-table: len must be 1-%d", LB_STK_KEY_MAX)
@@ -177,6 +191,9 @@ int lb_stk_parse(const char *name, int argc, char **argv, struct lb_stktable **r
     if (r == 0 && (t->type == 0xff || !t->size))
         r = lk_cfg_err(err, "stick-table: 'type' and 'size' are required");
     if (r == 0) {
+        /* A power of two at least as large as "size" (capped at 2^20 buckets), so
+         * hash_key() can mask instead of dividing and chains stay about one entry
+         * long when the table is full. */
         for (t->nbuckets = 16; t->nbuckets < t->size && t->nbuckets < (1u << 20); t->nbuckets <<= 1)
             ;
         t->buckets = calloc(t->nbuckets, sizeof(*t->buckets));
@@ -211,6 +228,9 @@ struct lb_stktable *lb_stk_free(struct lb_stktable *t)
 
 /* ---- keys ---- */
 
+/* IPv4-mapped IPv6 client addresses (a v6 listener accepting v4) are folded
+ * to their IPv4 form in an "ip" table and mapped up in an "ipv6" table, so
+ * one client counts as one entry whichever listener it used. */
 int lb_stk_key_addr(const struct lb_stktable *t, const struct lk_addr *a, struct lb_stkkey *k)
 {
     static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
@@ -250,6 +270,8 @@ int lb_stk_key_str(const struct lb_stktable *t, const char *s, size_t n, struct 
     int64_t v;
     struct lk_addr a;
 
+    /* Strings longer than "len" are truncated, not refused: HAProxy does the
+     * same, and two keys sharing their first len bytes then share an entry. */
     if (t->type == LB_STK_STR) {
         memset(k, 0, sizeof(*k));
         k->len = (uint8_t)(n < t->keylen ? n : t->keylen);
@@ -294,6 +316,9 @@ static void key_str(const struct lb_stktable *t, const struct lb_stkkey *k, char
 
 /* ---- entries (callers hold the lock) ---- */
 
+/* FNV-1a over the key bytes: cheap and well spread for addresses. Even a
+ * flood of crafted keys cannot make a chain longer than the table's size,
+ * which make_room() bounds. */
 static size_t hash_key(const struct lb_stktable *t, const struct lb_stkkey *k)
 {
     uint64_t h = 1469598103934665603ull;
@@ -348,6 +373,10 @@ static int expired(const struct lb_stktable *t, const struct lb_stkentry *e, uin
 
 /* Drop expired entries from the LRU tail, and the oldest unreferenced one
  * when the table is full and may purge. */
+/* Walks from the tail (least recently used). Without "nopurge" a full table
+ * evicts its oldest idle entries, as HAProxy does, so new clients are still
+ * tracked; with "nopurge" new keys are refused instead and the known ones
+ * keep their counters. */
 static void make_room(struct lb_stktable *t, uint64_t now)
 {
     struct lb_stkentry *e, *p;
@@ -368,6 +397,9 @@ static void touch(struct lb_stktable *t, struct lb_stkentry *e, uint64_t now)
     lru_front(t, e);
 }
 
+/* An expired entry found by lookup is dropped and recreated rather than
+ * revived, so its counters start from zero as if it had been purged on time.
+ * touch() both extends the expiry and moves the entry to the LRU head. */
 struct lb_stkentry *lb_stk_get(struct lb_stktable *t,
                                const struct lb_stkkey *k,
                                int create,
@@ -403,6 +435,7 @@ struct lb_stkentry *lb_stk_get(struct lb_stktable *t,
     return e;
 }
 
+/* A double release is tolerated: ref never goes below zero. */
 void lb_stk_release(struct lb_stktable *t, struct lb_stkentry *e)
 {
     pthread_mutex_lock(&t->lock);
@@ -411,6 +444,10 @@ void lb_stk_release(struct lb_stktable *t, struct lb_stkentry *e)
     pthread_mutex_unlock(&t->lock);
 }
 
+/* The window slides by whole periods: after one idle period the current count
+ * becomes the previous one; after two or more, both are zero. tick is
+ * realigned to a multiple of the period from its start so rates of different
+ * entries stay comparable. */
 static void frq_roll(struct frq *f, uint32_t period, uint64_t now)
 {
     uint64_t el;
@@ -423,6 +460,8 @@ static void frq_roll(struct frq *f, uint32_t period, uint64_t now)
     f->tick += el / period * period;
 }
 
+/* Reads a copy: a reader must not move the window, or two readers at the same
+ * instant would see different rates. */
 static uint32_t frq_read(const struct frq *f, uint32_t period, uint64_t now)
 {
     struct frq c = *f;
@@ -457,6 +496,9 @@ static int rate_of(int d)
     }
 }
 
+/* Counters saturate at zero (conn_cur decremented on a session that was
+ * counted before a "clear table"). Only increments feed the rate: a decrement
+ * is a session ending, not an event. */
 void lb_stk_add(struct lb_stktable *t,
                 struct lb_stkentry *e,
                 enum lb_stk_data d,
@@ -569,6 +611,8 @@ static void show_entry(struct lk_sb *sb,
     lk_sb_puts(sb, "\n");
 }
 
+/* Expired entries are removed before showing so the "used" count and the
+ * listing agree; the list runs oldest first, as HAProxy's output does. */
 int lb_stk_show(struct lk_sb *sb,
                 struct lb_stktable *t,
                 const struct lb_stk_filter *f,
@@ -599,6 +643,8 @@ int lb_stk_show(struct lk_sb *sb,
     return 0;
 }
 
+/* Referenced entries survive: a session tracking one still holds a pointer to
+ * it (it disappears once released and expired). */
 void lb_stk_clear(struct lb_stktable *t, const char *key, uint64_t now_ms)
 {
     struct lb_stkentry *e, *p;

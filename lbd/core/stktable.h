@@ -86,7 +86,8 @@ int lb_stk_parse(const char *name, int argc, char **argv, struct lb_stktable **r
 /* NULL-safe; frees the entries too; returns NULL. */
 struct lb_stktable *lb_stk_free(struct lb_stktable *t);
 
-/* The name of a data type ("http_req_rate"), and its lookup; -1 if none. */
+/* The name of a data type ("http_req_rate"), and its lookup; -1 if none. The name is a static
+ * string. */
 const char *lb_stk_data_name(enum lb_stk_data d);
 int lb_stk_data_find(const char *name, size_t len);
 
@@ -105,6 +106,8 @@ struct lb_stkentry *lb_stk_get(struct lb_stktable *t,
                                int create,
                                uint64_t now_ms);
 
+/* Drop the reference lb_stk_get() returned; e may be expired and freed
+ * once unreferenced, so the caller must not use it after this. */
 void lb_stk_release(struct lb_stktable *t, struct lb_stkentry *e);
 
 /* Add delta to a counter (and to its rate when the table stores one):

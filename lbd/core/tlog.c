@@ -13,6 +13,9 @@
 static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                      "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 
+/* Sockets are opened lazily, one per family per worker, on the first line
+ * sent: a worker never logs through another thread's socket, and a process
+ * without log targets opens none. */
 void lb_tlog_init(struct lb_tlog *t)
 {
     t->udp4 = t->udp6 = t->unix_fd = -1;
@@ -32,6 +35,8 @@ void lb_tlog_fini(struct lb_tlog *t)
     t->udp4 = t->udp6 = t->unix_fd = -1;
 }
 
+/* snprintf returns the length it wanted; the callers append at the returned
+ * offset, so it must be cut to what was actually written. */
 size_t lb_tlog_clamp(int n, size_t len)
 {
     if (n < 0 || len == 0)
@@ -39,6 +44,8 @@ size_t lb_tlog_clamp(int n, size_t len)
     return (size_t)n < len ? (size_t)n : len - 1;
 }
 
+/* HAProxy's "client_ip:port [accept_date]" prefix, local time with
+ * milliseconds, which log parsers written for HAProxy expect. */
 size_t lb_tlog_head(char *buf, size_t len, const struct lk_addr *client, uint64_t wall_us)
 {
     char ip[LK_ADDR_STRLEN];
@@ -67,6 +74,9 @@ size_t lb_tcplog_format(char *buf, size_t len, const struct lb_tcplog_rec *r)
     return h + lb_tlog_clamp(n, len - h);
 }
 
+/* Returns the syslog severity (3 err, 6 info), or 0 to drop the line. "option
+ * log-separate-errors" raises errors to err so that they can be routed apart;
+ * "dontlog-normal" keeps only errors. */
 int lb_tlog_level(const struct lb_proxy *fe, const char term[2], int status)
 {
     /* HAProxy's "error": a termination flag other than '-', or a 5xx */
@@ -178,6 +188,10 @@ static size_t header(const struct lb_tlog *t,
     return n > 0 && (size_t)n < len ? (size_t)n : 0;
 }
 
+/* Never blocks a worker: datagrams are sent MSG_DONTWAIT and a full socket
+ * buffer drops the line (counted in dropped) rather than stall the forwarding
+ * path, as HAProxy does. Lines longer than the target's "len" are cut, header
+ * included. */
 static void send_one(struct lb_tlog *t,
                      const struct lb_logtarget *lt,
                      const struct origin *o,

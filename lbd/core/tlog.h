@@ -32,6 +32,9 @@ struct lb_tcplog_rec {
     int asap; /* option logasap: logged at connect, Tt and bytes so far ('+') */
 };
 
+/* A worker's log sender (struct embedded by its owner): init marks the
+ * sockets unopened (they open on the first line) and reads the host name;
+ * fini closes what was opened. Neither fails. */
 void lb_tlog_init(struct lb_tlog *t);
 void lb_tlog_fini(struct lb_tlog *t);
 

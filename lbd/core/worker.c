@@ -22,15 +22,24 @@
 #include "lbd/http/httpfwd.h"
 #include "lbd/tcp/tcpfwd.h"
 
+/* accept4() calls per readiness event: bounded so that one busy listener
+ * cannot starve the sessions already on this loop, yet large enough that a
+ * connection burst is drained in few wake-ups. */
 #define ACCEPT_BATCH 64
 #define POOL_KEEP    256 /* free buffers kept per worker */
 #define PIPES_KEEP   64
+/* The tick runs slowly when idle (heartbeat, idle-close while stopping) and
+ * fast while sessions wait in the queue or a listener is paused: both wait
+ * for a slot that frees without any event on this loop. */
 #define TICK_SLOW_MS 500
 #define TICK_FAST_MS 10
 #define PIPE_SIZE    (256 * 1024)
 
 static void tick_cb(uv_timer_t *t);
 
+/* Pools are per worker and used only on its thread, so no locking. A pool
+ * miss falls back to malloc; the pool only saves the allocator round trip for
+ * the common case of many short sessions. */
 char *lb_worker_buf_get(struct lb_worker *w)
 {
     if (w->npool)
@@ -38,6 +47,8 @@ char *lb_worker_buf_get(struct lb_worker *w)
     return malloc(w->bufsize);
 }
 
+/* Keeps at most pool_cap buffers: after a burst, memory goes back to the
+ * allocator instead of staying pinned for the life of the worker. */
 void lb_worker_buf_put(struct lb_worker *w, char *buf)
 {
     if (!buf)
@@ -49,6 +60,10 @@ void lb_worker_buf_put(struct lb_worker *w, char *buf)
     free(buf);
 }
 
+/* splice() needs a pipe per direction of a session; creating two descriptors
+ * per connection would double the syscalls of a short TCP session, so empty
+ * pipes are reused. The caller must only return a pipe it has drained: bytes
+ * left in it would leak into the next session. */
 int lb_worker_pipe_get(struct lb_worker *w, int fds[2])
 {
     if (w->npipes) {
@@ -76,6 +91,8 @@ void lb_worker_pipe_put(struct lb_worker *w, int fds[2])
     close(fds[1]);
 }
 
+/* uv_timer_start() re-arms from now; calling it on every queue kick would
+ * keep pushing the next tick away and starve the heartbeat. */
 static void set_tick(struct lb_worker *w, uint64_t ms)
 {
     if (uv_timer_get_repeat(&w->tick) != ms)
@@ -117,9 +134,6 @@ void lb_worker_timer_arm(uv_timer_t *t, uv_timer_cb cb, uint64_t *armed_at, uint
 
 /* ---- listening ---- */
 
-/* TCP_NODELAY and SO_KEEPALIVE set on the listening socket are inherited
- * by every accepted one: one setsockopt per listener instead of one per
- * connection. */
 /* The bind line's socket options (v4v6/v6only, defer-accept, tfo,
  * transparent, mss, interface). Returns 0 or -1 with errno. */
 static int bind_options(int fd, const struct lb_bind *b)
@@ -143,6 +157,11 @@ static int bind_options(int fd, const struct lb_bind *b)
     return 0;
 }
 
+/* TCP_NODELAY and SO_KEEPALIVE set on the listening socket are inherited
+ * by every accepted one: one setsockopt per listener instead of one per
+ * connection. SO_REUSEPORT lets every worker bind its own socket to the
+ * same address, and the kernel spreads new connections across them: no
+ * accept lock and no thundering herd between workers. */
 int lb_listen_socket(const struct lb_proxy *fe, const struct lb_bind *b, unsigned maxconn, int *ret)
 {
     unsigned backlog = b->backlog ? b->backlog : fe->maxconn ? fe->maxconn : maxconn;
@@ -169,6 +188,9 @@ int lb_listen_socket(const struct lb_proxy *fe, const struct lb_bind *b, unsigne
     return 0;
 }
 
+/* Both limits are read relaxed: a few connections over maxconn during a race
+ * between workers are tolerated, while a lock here would serialise every
+ * accept. */
 static int over_limit(struct lb_worker *w, const struct lb_proxy *fe)
 {
     const struct lb_global *g = &w->cfg->global;
@@ -178,6 +200,9 @@ static int over_limit(struct lb_worker *w, const struct lb_proxy *fe)
     return fe->maxconn && atomic_load_explicit(&fe->cur_conns, memory_order_relaxed) >= fe->maxconn;
 }
 
+/* Stop polling a listener at its limit: the kernel keeps queueing in the
+ * backlog (clients wait rather than being reset, as in HAProxy), and the fast
+ * tick resumes it when connections close. */
 static void pause_listener(struct lb_listener *l)
 {
     if (l->paused)
@@ -205,6 +230,10 @@ static void resume_listeners(struct lb_worker *w)
 
 static struct lk_ratelimit accept_rl = LK_RATELIMIT_INIT(5000, 5);
 
+/* For a session start that fails before the session owns any handle: nothing
+ * is registered with the loop yet, so it may be freed at once (the close-
+ * callback rule applies only once a handle is initialised). Balances the
+ * actconn increment made in accept_cb(). */
 void lb_worker_refuse(struct lb_worker *w, int fd, void *sess)
 {
     free(sess);
@@ -219,6 +248,10 @@ static void accept_cb(uv_poll_t *p, int status, int events)
     struct lk_addr cli;
     int i, fd;
 
+    /* EMFILE and friends leave the connection in the backlog, so the poll would
+     * fire again at once and spin; pausing lets the tick retry later. EAGAIN
+     * (backlog empty) and per-connection errors such as ECONNABORTED just end
+     * this batch. */
     for (i = 0; i < ACCEPT_BATCH; i++) {
         if (over_limit(w, l->fe)) {
             pause_listener(l);
@@ -291,6 +324,9 @@ static int add_listeners(struct lb_worker *w, char **err)
     return 0;
 }
 
+/* Each worker has its own balancer state per backend (round-robin position,
+ * least-conn heap), indexed by proxy uuid, so picking a server takes no lock;
+ * only the server counters are shared atomics. */
 static int add_balancers(struct lb_worker *w)
 {
     struct lb_proxy *px;
@@ -311,6 +347,8 @@ static int add_balancers(struct lb_worker *w)
     return 0;
 }
 
+/* On failure lb_worker_free() undoes what was built; the loop is only closed
+ * if it was initialised (loop_ok). */
 int lb_worker_new(struct lb_worker **ret, struct lb_daemon *d, unsigned id, char **err)
 {
     struct lb_worker *w;
@@ -355,6 +393,8 @@ fail:
     return r;
 }
 
+/* Before the worker started, no poll handle exists for the listener and only
+ * the descriptor is closed. */
 static void close_listeners(struct lb_worker *w)
 {
     unsigned i;
@@ -371,6 +411,9 @@ static void close_listeners(struct lb_worker *w)
     }
 }
 
+/* Closing these three handles and the listeners lets uv_run() return in
+ * thread_main once the close callbacks ran; the worker struct itself is freed
+ * by the control thread after pthread_join(). */
 static void finish_loop(struct lb_worker *w)
 {
     if (w->closed)
@@ -382,6 +425,10 @@ static void finish_loop(struct lb_worker *w)
     uv_close((uv_handle_t *)&w->qtimer, NULL);
 }
 
+/* Called from the control thread. The fixed array bounds the requests
+ * between two wake-ups of this worker: with more than 16 servers marked
+ * down in that time, the later ones' sessions are not cut and end by
+ * themselves. */
 void lb_worker_shutdown_server(struct lb_worker *w, struct lb_server *s)
 {
     pthread_mutex_lock(&w->req_lock);
@@ -391,6 +438,8 @@ void lb_worker_shutdown_server(struct lb_worker *w, struct lb_server *s)
     uv_async_send(&w->wake);
 }
 
+/* Copied out under the lock so that tearing sessions down, which may take a
+ * while, does not hold the control thread waiting on req_lock. */
 static void run_kill_requests(struct lb_worker *w)
 {
     struct lb_server *pending[LK_ARRAY_SIZE(w->kill_srv)];
@@ -405,6 +454,10 @@ static void run_kill_requests(struct lb_worker *w)
         lb_tcp_shutdown_server(w, pending[i]);
 }
 
+/* All requests from the control thread arrive here: shutdown-sessions, then
+ * the stop (once), then the abort of every session. A worker that is stopping
+ * finishes its loop when its last session is gone, so the thread ends without
+ * a separate join signal. */
 static void wake_cb(uv_async_t *a)
 {
     struct lb_worker *w = a->data;
@@ -424,6 +477,9 @@ static void wake_cb(uv_async_t *a)
         finish_loop(w);
 }
 
+/* The heartbeat is written here rather than on every event: a loop busy with
+ * traffic still ticks, and a loop stuck in a callback stops ticking, which is
+ * what lb_daemon_healthy() detects. */
 static void tick_cb(uv_timer_t *t)
 {
     struct lb_worker *w = t->data;
@@ -451,6 +507,10 @@ static void *thread_main(void *arg)
     return NULL;
 }
 
+/* Handles are initialised here, on the control thread, before the thread
+ * exists: libuv is not thread-safe, and afterwards only wake (async) may be
+ * touched from another thread. The heartbeat starts at now so that a worker
+ * is not reported stalled before its first tick. */
 int lb_worker_start(struct lb_worker *w)
 {
     unsigned i;
@@ -477,12 +537,15 @@ int lb_worker_start(struct lb_worker *w)
     return 0;
 }
 
+/* Thread-safe: only an atomic store and uv_async_send(). */
 void lb_worker_stop(struct lb_worker *w, int now)
 {
     atomic_store(&w->stop_requested, now ? 2 : 1);
     uv_async_send(&w->wake);
 }
 
+/* Called by the control thread after the worker's loop has ended (or never
+ * ran): the join is what makes touching the worker's state safe. */
 struct lb_worker *lb_worker_free(struct lb_worker *w)
 {
     unsigned i;

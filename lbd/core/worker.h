@@ -76,7 +76,10 @@ int lb_listen_socket(const struct lb_proxy *fe,
  * negative errno; *err names the failing bind. */
 int lb_worker_new(struct lb_worker **ret, struct lb_daemon *d, unsigned id, char **err);
 
-/* Start the thread. */
+/* Initialise the worker's loop handles and start its thread, which runs
+ * until lb_worker_stop() and then calls lb_daemon_worker_done(). Control
+ * thread, once. 0, or a negative errno from pthread_create (the handles
+ * then stay for lb_worker_free() to close). */
 int lb_worker_start(struct lb_worker *w);
 
 /* Ask the worker to stop accepting and to exit once its sessions are done
@@ -91,7 +94,8 @@ void lb_worker_shutdown_server(struct lb_worker *w, struct lb_server *s);
 /* Join the thread and free everything; NULL-safe, returns NULL. */
 struct lb_worker *lb_worker_free(struct lb_worker *w);
 
-/* Buffer pool: never NULL unless out of memory. */
+/* Buffer pool: never NULL unless out of memory. A buffer from get is the caller's until given back
+ * with put (or freed); put accepts NULL. */
 char *lb_worker_buf_get(struct lb_worker *w);
 void lb_worker_buf_put(struct lb_worker *w, char *buf);
 

@@ -24,9 +24,16 @@
 #include "lbd/ctl/errors.h"
 #include "lbd/ctl/stats.h"
 
+/* The health line's period, also the base of stats rate sampling
+ * (lb_stats_tick runs every second tick). vrrpd's track_lbd counts lbd as
+ * hung when no line arrives within its timeout, which must therefore stay
+ * well above this period. */
 #define HEALTH_PERIOD_MS 500
 #define MAX_SOCKETS      16
 
+/* One per daemon, on the control thread. subs holds the connections that
+ * asked "subscribe health"; they are dropped by lk_cmdsubs when they close.
+ * last_ok remembers the previous verdict so only changes are logged. */
 struct lb_admin {
     struct lk_cmdsrv *srv[MAX_SOCKETS];
     unsigned nsrv;
@@ -36,6 +43,8 @@ struct lb_admin {
     char *path; /* RUNDIR/lbd.sock */
 };
 
+/* An OOM while building a reply is answered as such rather than with a
+ * truncated table, which a script parsing "show stat" would misread. */
 int lb__admin_reply(struct lk_cmdconn *c, struct lk_sb *sb)
 {
     int r;
@@ -68,9 +77,13 @@ static int cmd_show_info(struct lk_cmdconn *c, struct lb_daemon *d, int argc, ch
 }
 
 /* show stat [{iid|-1} {type|-1} {sid|-1}] [json] */
+/* HAProxy's positional filter: proxy id (or name, lbd's addition), type mask,
+ * server id, each -1 for "all". atoi_safe() maps anything that is not a
+ * number to -1, so a typo widens the output instead of failing, as in
+ * HAProxy. */
 static int cmd_show_stat(struct lk_cmdconn *c, struct lb_daemon *d, int argc, char **argv)
 {
-    struct lb_stat_filter f = {-1, LB_STAT_TYPE_ALL, -1, NULL};
+    struct lb_stat_filter f = {-1, LB_STAT_TYPE_ALL, -1, NULL, NULL};
     struct lk_sb sb = LK_SB_INIT;
     int json = has_word(argc, argv, "json");
     int nargs = argc - 2 - json;
@@ -128,6 +141,8 @@ static int cmd_show_table(struct lk_cmdconn *c, struct lb_daemon *d, int argc, c
     struct lb_stk_filter f = {NULL, -1, NULL, 0};
     int i;
 
+    /* The array bounds how many tables are listed; a config with more than 256
+     * stick tables lists the first 256 in reverse. */
     if (argc < 3) { /* last declared first, as HAProxy lists them */
         struct lb_stktable *v[256];
         size_t n = 0;
@@ -141,6 +156,8 @@ static int cmd_show_table(struct lk_cmdconn *c, struct lb_daemon *d, int argc, c
     }
     if (!(t = table_find(d, argv[2])))
         return lk_cmdconn_printf(c, "No such table\n");
+    /* Each filter is a KEY VALUE pair, except data.TYPE which takes OP and VALUE;
+     * the messages are HAProxy 2.6's so scripts that check them work. */
     for (i = 3; i + 1 < argc; i += 2) {
         if (strcmp(argv[i], "key") == 0) {
             f.key = argv[i + 1];
@@ -199,6 +216,8 @@ static int cmd_show_backend(struct lk_cmdconn *c, struct lb_daemon *d, int argc,
     return lb__admin_reply(c, &sb);
 }
 
+/* nsessions is read from the control thread without synchronisation: a
+ * monitoring snapshot, possibly stale by a few sessions. */
 static int cmd_show_sess(struct lk_cmdconn *c, struct lb_daemon *d, int argc, char **argv)
 {
     struct lk_sb sb = LK_SB_INIT;
@@ -218,6 +237,8 @@ static int cmd_show_errors(struct lk_cmdconn *c, struct lb_daemon *d, int argc, 
     return lb__admin_reply(c, &sb);
 }
 
+/* The JSON form is for vrrpd's track_lbd and monitoring; the plain form is
+ * the line subscribers receive every 500 ms. */
 static int cmd_show_health(struct lk_cmdconn *c, struct lb_daemon *d, int argc, char **argv)
 {
     char why[256];
@@ -236,6 +257,8 @@ static int cmd_show_health(struct lk_cmdconn *c, struct lb_daemon *d, int argc, 
     return 0;
 }
 
+/* The first line is sent at once so a subscriber does not wait up to 500 ms
+ * for the current state. */
 static int cmd_subscribe(struct lk_cmdconn *c, struct lb_daemon *d, int argc, char **argv)
 {
     int r = lk_cmdsubs_add(&d->admin_state->subs, c);
@@ -245,6 +268,9 @@ static int cmd_subscribe(struct lk_cmdconn *c, struct lb_daemon *d, int argc, ch
     return cmd_show_health(c, d, 0, argv);
 }
 
+/* "clear counters" resets maxima (operator); "all" also resets the cumulative
+ * totals, which billing or alerting may depend on, so it needs admin, as in
+ * HAProxy. */
 static int cmd_clear_counters(struct lk_cmdconn *c, struct lb_daemon *d, int argc, char **argv)
 {
     if (argc > 2 && strcmp(argv[2], "all") == 0 && lk_cmdconn_level(c) < LK_CMD_LEVEL_ADMIN)
@@ -255,6 +281,10 @@ static int cmd_clear_counters(struct lk_cmdconn *c, struct lb_daemon *d, int arg
 
 static int cmd_help(struct lk_cmdconn *c, struct lb_daemon *d, int argc, char **argv);
 
+/* The command table: the first words select a command (up to three), the
+ * level is the minimum the socket must grant. Levels and wording follow
+ * HAProxy 2.6's CLI, so existing scripts run unchanged. Commands are matched
+ * in table order, so a longer command must come before a prefix of it. */
 static const struct lb_admin_cmd cmds[] = {
     {{"help", NULL}, LK_CMD_LEVEL_USER, cmd_help, "help", "this message"},
     {{"show", "info", NULL},
@@ -385,6 +415,9 @@ static int matches(const struct lb_admin_cmd *k, int argc, char **argv)
     return 1;
 }
 
+/* -ENOENT lets lk_cmdsrv answer HAProxy's "Unknown command" itself; a command
+ * the socket's level does not allow is denied before its handler runs, so
+ * handlers never check the level again. */
 static int dispatch(struct lk_cmdconn *c, int argc, char **argv, void *ud)
 {
     const struct lb_admin_cmd *k;
@@ -399,6 +432,9 @@ static int dispatch(struct lk_cmdconn *c, int argc, char **argv, void *ud)
     return -ENOENT;
 }
 
+/* Runs on the control loop, not in a worker: lb_daemon_healthy() reads worker
+ * heartbeats, so a stuck worker cannot stop this report. The same verdict
+ * feeds the log (on change), the master (lbd -W) and every subscriber. */
 static void health_tick(uv_timer_t *t)
 {
     struct lb_daemon *d = t->data;
@@ -440,6 +476,10 @@ static int start_one(struct lb_daemon *d, struct lk_cmdsrv_opts *o)
     return 0;
 }
 
+/* The default socket (RUNDIR/lbd.sock) is always admin level, mode 0660: it
+ * is the one lbd's own tooling and vrrpd use. The "stats socket" lines add
+ * more, each with its own level, owner and idle timeout. max_out caps what
+ * one slow reader can make lbd buffer. */
 int lb_admin_start(struct lb_daemon *d)
 {
     struct lk_cmdsrv_opts o = {.mode = 0660,
@@ -482,6 +522,8 @@ void lb_admin_run(struct lb_daemon *d)
     uv_timer_start(&d->health_tick, health_tick, HEALTH_PERIOD_MS, HEALTH_PERIOD_MS);
 }
 
+/* Stopping closes the listening sockets so no new command arrives during the
+ * drain; connections already open are closed by lk_cmdsrv_stop(). */
 void lb_admin_stop(struct lb_daemon *d)
 {
     struct lb_admin *a = d->admin_state;

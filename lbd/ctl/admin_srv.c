@@ -22,6 +22,8 @@
 #include "lbd/ctl/hc.h"
 
 /* "backend/server" into its server; prints HAProxy's error otherwise. */
+/* Deleted servers are not found (lb_server_find skips them), so commands on a
+ * deleted name answer "No such server", as in HAProxy. */
 static struct lb_server *find_server(struct lk_cmdconn *c, struct lb_daemon *d, const char *spec)
 {
     const char *slash = spec ? strchr(spec, '/') : NULL;
@@ -51,6 +53,8 @@ static void log_change(const struct lb_server *s, const char *what)
     lk_log(LK_LOG_NOTICE, "Server %s/%s %s (admin socket)", s->be->name, s->name, what);
 }
 
+/* The current weight is what the balancers use (agent, "set weight"); the
+ * initial one is the configured weight, which "N%" is relative to. */
 int lb__admin_get_weight(struct lk_cmdconn *c, struct lb_daemon *d, int argc, char **argv)
 {
     struct lb_server *s = find_server(c, d, argc > 2 ? argv[2] : NULL);
@@ -61,6 +65,8 @@ int lb__admin_get_weight(struct lk_cmdconn *c, struct lb_daemon *d, int argc, ch
 }
 
 /* "N" or "N%" (of the configured weight) into 0..256. */
+/* A percentage is of the configured weight, not of the current one, so "set
+ * weight x 50%" twice gives half, not a quarter (HAProxy's rule). */
 static int parse_weight(const struct lb_server *s, const char *v, unsigned *ret)
 {
     char *end;
@@ -78,6 +84,8 @@ static int parse_weight(const struct lb_server *s, const char *v, unsigned *ret)
     return 0;
 }
 
+/* Weights are carried to the next worker under a master, so an operator's
+ * change survives a reload. */
 static int apply_weight(struct lk_cmdconn *c,
                         struct lb_daemon *d,
                         struct lb_server *s,
@@ -103,6 +111,10 @@ int lb__admin_set_weight(struct lk_cmdconn *c, struct lb_daemon *d, int argc, ch
     return s ? apply_weight(c, d, s, argv[3]) : 0;
 }
 
+/* The one entry for operator state changes (admin socket, stats page, and
+ * decisions carried over by mwlink.c): everything else (logging, checkd
+ * mirror, shutdown policy) follows from lb_server_transition() and the
+ * daemon's observer. */
 void lb_admin_set_server_state(struct lb_daemon *d,
                                struct lb_server *s,
                                enum lb_srv_state st,
@@ -172,6 +184,9 @@ static int set_server_state(struct lk_cmdconn *c,
     return 0;
 }
 
+/* HAProxy refuses to change health while the operator holds the server in
+ * MAINT or DRAIN: the operator's state has priority, and a health change
+ * would otherwise silently end it. */
 static int set_server_health(struct lk_cmdconn *c,
                              struct lb_daemon *d,
                              struct lb_server *s,
@@ -188,6 +203,9 @@ static int set_server_health(struct lk_cmdconn *c,
     return 0;
 }
 
+/* The port is kept unless given: HAProxy's "addr" changes only the IP. The
+ * change reaches new connections at once (lb_server_set_addr) and checkd is
+ * told so that checks follow. */
 static int set_server_addr(struct lk_cmdconn *c,
                            struct lb_daemon *d,
                            struct lb_server *s,
@@ -243,6 +261,9 @@ static int set_server_fqdn(struct lk_cmdconn *c,
     return r;
 }
 
+/* The "only supports" messages list HAProxy's full set (agent and check-port
+ * included) because that text is what scripts match on; lbd answers agent and
+ * check-port with the same message. */
 int lb__admin_set_server(struct lk_cmdconn *c, struct lb_daemon *d, int argc, char **argv)
 {
     struct lb_server *s;
@@ -267,6 +288,8 @@ int lb__admin_set_server(struct lk_cmdconn *c, struct lb_daemon *d, int argc, ch
                                 "'weight', 'addr' and 'check-port'.\n");
 }
 
+/* Asynchronous: each worker closes the server's sessions on its next wake-up;
+ * the command returns before they are closed. */
 int lb__admin_shutdown_sessions(struct lk_cmdconn *c, struct lb_daemon *d, int argc, char **argv)
 {
     struct lb_server *s = find_server(c, d, argc > 3 ? argv[3] : NULL);
@@ -278,6 +301,9 @@ int lb__admin_shutdown_sessions(struct lk_cmdconn *c, struct lb_daemon *d, int a
     return 0;
 }
 
+/* Limits are written plainly from the control thread and read relaxed by
+ * workers; a worker may accept once more with the previous limit, which a
+ * limit change tolerates. */
 int lb__admin_set_maxconn(struct lk_cmdconn *c, struct lb_daemon *d, int argc, char **argv)
 {
     const char *what = argc > 2 ? argv[2] : "";
@@ -312,6 +338,8 @@ int lb__admin_set_maxconn(struct lk_cmdconn *c, struct lb_daemon *d, int argc, c
                                 "'global'.\n");
 }
 
+/* max_conns_seen is reset to the current count, not zero, so the maximum
+ * stays a true upper bound of what is now open. */
 static void clear_server(struct lb_server *s, int all)
 {
     atomic_store(&s->max_conns_seen, atomic_load(&s->cur_conns));
@@ -376,6 +404,10 @@ static int LK_PRINTF(3, 4) refuse(struct lk_cmdconn *c, char **ret_err, const ch
 
 /* add server B/S ADDR:PORT [weight N] [backup] [maxconn N] / del server B/S;
  * c NULL: a new worker re-adding a server (lb_admin_add_server()) */
+/* A dynamic server is parsed by the same code as a config "server" line (so
+ * every keyword behaves the same), then published into a reserved slot: the
+ * servers array never moves while workers read it. The command line is noted
+ * for the master so the next worker re-adds it. */
 static int add_server(struct lk_cmdconn *c,
                       struct lb_daemon *d,
                       struct lb_proxy *be,
@@ -418,6 +450,9 @@ static int add_server(struct lk_cmdconn *c,
     return c ? lk_cmdconn_printf(c, "New server registered.\n") : 0;
 }
 
+/* For mwlink.c: re-adds a server carried over from the previous worker, as if
+ * "add server BE/NAME ARGS" had been typed; the word layout mimics the
+ * command's (argv[3] onward), so add_server() serves both. */
 int lb_admin_add_server(struct lb_daemon *d,
                         struct lb_proxy *be,
                         const char *name,
@@ -454,6 +489,8 @@ int lb__admin_add_del_server(struct lk_cmdconn *c, struct lb_daemon *d, int argc
     s = lb_server_find(be, slash + 1);
     if (!s)
         return lk_cmdconn_printf(c, "No such server.\n");
+    /* Only a server in MAINT without connections may go, as in HAProxy: the
+     * operator has drained it first, so no session loses its server. */
     if (atomic_load(&s->state) != LB_SRV_MAINT)
         return lk_cmdconn_printf(c, "Only servers in maintenance mode can be deleted.\n");
     if (atomic_load(&s->cur_conns))

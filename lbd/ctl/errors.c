@@ -8,6 +8,9 @@
 #include "common/clock.h"
 #include "lbd/ctl/errors.h"
 
+/* The last bad request or response of one proxy, as HAProxy keeps it for
+ * "show errors": a copy of the first LB_ERR_CAPTURE bytes, taken by the
+ * worker that saw the error and read by the control thread under the lock. */
 struct capture {
     uint64_t when_us;
     unsigned event; /* per-proxy event number, from 0 */
@@ -31,6 +34,9 @@ struct lb_errors {
     unsigned total;
 };
 
+/* One slot per proxy uuid, sized once from the config: captures never
+ * allocate on the error path, which a flood of bad requests would otherwise
+ * turn into an allocation storm. */
 struct lb_errors *lb_errors_new(const struct lb_cfg *cfg)
 {
     struct lb_errors *e = calloc(1, sizeof(*e));
@@ -60,15 +66,16 @@ struct lb_errors *lb_errors_free(struct lb_errors *e)
     return NULL;
 }
 
-void lb_errors_capture(struct lb_errors *e,
-                       const struct lb_proxy *px,
-                       enum lb_err_dir dir,
-                       const struct lb_server *srv,
-                       const struct lk_addr *client,
-                       const void *buf,
-                       size_t len,
-                       size_t err_off)
+/* Called from worker threads. The lock is held only for the copy: errors are
+ * rare, and a lock keeps a capture from being read half-written. Only the
+ * latest error per proxy and direction is kept; earlier ones are overwritten,
+ * as in HAProxy. */
+void lb_errors_capture(struct lb_errors *e, const struct lb_err_event *ev)
 {
+    const struct lb_proxy *px = ev->px;
+    const struct lb_server *srv = ev->srv;
+    enum lb_err_dir dir = ev->dir;
+    size_t len = ev->len;
     struct capture *c;
 
     if (!e || !px || px->uuid >= e->nslots || dir >= LB_ERR_DIR_MAX)
@@ -79,13 +86,14 @@ void lb_errors_capture(struct lb_errors *e,
     c = &e->slots[px->uuid].c[dir];
     c->when_us = lk_wall_us();
     c->event = e->slots[px->uuid].events++;
-    if (client)
-        c->client = *client;
+    if (ev->client)
+        c->client = *ev->client;
+    /* HAProxy's date format in "show errors", local time with milliseconds. */
     snprintf(c->server, sizeof(c->server), "%s", srv ? srv->name : "<NONE>");
     c->srv_id = srv ? (int)srv->puid : -1;
-    memcpy(c->data, buf, len);
+    memcpy(c->data, ev->buf, len);
     c->len = len;
-    c->err_off = err_off;
+    c->err_off = ev->err_off;
     c->used = 1;
     e->total++;
     pthread_mutex_unlock(&e->lock);
@@ -105,6 +113,8 @@ static void fmt_date(char *out, size_t len, uint64_t us)
 
 /* HAProxy's dump: one line per input line, offset first, non-printable
  * bytes escaped. */
+/* Bytes are escaped so that a capture of hostile input cannot put control
+ * sequences on the operator's terminal. */
 static void dump(struct lk_sb *sb, const char *d, size_t len)
 {
     size_t i = 0, start;
@@ -143,6 +153,8 @@ static void show_one(struct lk_sb *sb,
 
     fmt_date(date, sizeof(date), c->when_us);
     lk_sb_printf(sb, "\n[%s] %s %s (#%u): invalid %s\n", date,
+                 /* The proxies are walked in config order under one lock hold, so the dump is
+                  * consistent: no capture changes while it is written. */
                  dir == LB_ERR_REQ ? "frontend" : "backend", px->name, px->uuid,
                  dir == LB_ERR_REQ ? "request" : "response");
     lk_sb_printf(sb, "  backend %s (#%d), server %s (#%d), event #%u, src %s\n",

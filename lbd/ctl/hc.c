@@ -108,6 +108,9 @@ void lb_hc_target(const struct lb_proxy *px, const struct lb_server *s, struct f
         copy(t->init, sizeof(t->init), s->init_state == LB_SRV_UP ? "up" : "down");
 }
 
+/* The agent is a separate checkd target ("BE/SRV/agent") with rise = fall =
+ * 1: every reply counts at once, as HAProxy applies each agent answer as it
+ * comes. */
 void lb_hc_agent_target(const struct lb_proxy *px, const struct lb_server *s, struct feed_target *t)
 {
     char ip[LK_ADDR_STRLEN];
@@ -168,6 +171,8 @@ int lb_hc_agent_parse(const char *reply, struct lb_agent_reply *out)
 
 /* ---- the feed connection ---- */
 
+/* Linear over the servers with checks: called once per feed status, and a
+ * feed line is per change, not per check, so this is not on a hot path. */
 static struct hc_srv *lookup(struct lb_hc *h, const char *id)
 {
     size_t i;
@@ -270,10 +275,6 @@ static void log_transition(struct lb_hc *h, const struct lb_server *s, const str
                     (unsigned)(st->latency_us / 1000));
 }
 
-/* The agent's reply ('Layer7 check passed, code: 0, info: "75% drain"'):
- * weight, maxconn, and the state words, through the one transition with
- * the agent as cause. An agent that cannot be reached changes nothing:
- * reachability is the health check's business, as in HAProxy. */
 static void hclog(struct lb_hc *h,
                   const struct lb_server *s,
                   int level,
@@ -327,6 +328,10 @@ static void agent_admin(struct lb_hc *h,
     log_admin(h, s, cur == LB_SRV_DRAIN ? LB_HCLOG_DRAIN_LEAVE : LB_HCLOG_MAINT_LEAVE);
 }
 
+/* The agent's reply ('Layer7 check passed, code: 0, info: "75% drain"'):
+ * weight, maxconn, and the state words, through the one transition with
+ * the agent as cause. An agent that cannot be reached changes nothing:
+ * reachability is the health check's business, as in HAProxy. */
 static void apply_agent(struct lb_hc *h,
                         struct hc_srv *hs,
                         struct hc_srv *chk,
@@ -371,6 +376,10 @@ static void apply_agent(struct lb_hc *h,
     log_server_line(h, s, to == LB_SRV_UP, why, (unsigned)(st->latency_us / 1000));
 }
 
+/* The feed is checkd's view; lbd's own state may differ (operator MAINT,
+ * agent down, passive health), so a verdict is recorded first (known, want)
+ * and then applied only where lbd's state lets it. resync() re-applies it
+ * later when the blocking state ends. */
 static void apply(struct lb_hc *h, const struct feed_status *st)
 {
     struct hc_srv *hs = lookup(h, st->id);
@@ -386,6 +395,12 @@ static void apply(struct lb_hc *h, const struct feed_status *st)
         apply_agent(h, hs, by_server(h, hs->s, 0), st);
         return;
     }
+    /* "not checked yet" is no verdict: a checkd that restarted (every
+     * target new to it, UP by the default init-state) must not undo the
+     * state lbd holds until it has checked; a server without a verdict yet
+     * (lbd just started) takes the initial state */
+    if (st->result == FEED_RES_INI && hs->known)
+        return;
     prev_health = hs->s->check_health;
     first = !hs->s->check_status[0];
     copy_check(hs->s, st);
@@ -485,6 +500,8 @@ static int handle_line(void *ud, char *line, size_t len)
 
 static void schedule_retry(struct lb_hc *h);
 
+/* The pipe is embedded in struct lb_hc, so nothing is freed here; a reconnect
+ * is scheduled unless the daemon is stopping. */
 static void pipe_closed(uv_handle_t *hd)
 {
     struct lb_hc *h = hd->data;
@@ -494,6 +511,9 @@ static void pipe_closed(uv_handle_t *hd)
         schedule_retry(h);
 }
 
+/* Losing checkd keeps every server in its last state (fail-static): with
+ * checkd down, marking everything DOWN would turn a monitoring outage into a
+ * service outage. */
 static void drop(struct lb_hc *h, const char *why)
 {
     if (!h->pipe_open)
@@ -519,6 +539,8 @@ static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
         drop(h, nread == UV_EOF ? "closed the feed" : "feed read error");
 }
 
+/* A line and its write request in one allocation, pinned until write_done():
+ * uv_write reads the buffer after returning. */
 struct wreq {
     uv_write_t req;
     size_t len;
@@ -550,8 +572,6 @@ static int send_line(struct lb_hc *h, const char *a, const char *b)
     return r;
 }
 
-/* Subscribe first, so that the snapshot brings the states checkd already
- * holds (an lbd restart keeps them), then register every server. */
 /* Mirror the operator's MAINT or DRAIN of a server in checkd, once per
  * change: "disable health" / "drain health", and "enable health" when it
  * is back in service. */
@@ -585,6 +605,8 @@ static int no_addr(const struct hc_srv *hs)
     return atomic_load(&hs->s->cur_addr)->u.sa.sa_family == AF_UNSPEC;
 }
 
+/* Subscribe first, so that the snapshot brings the states checkd already
+ * holds (an lbd restart keeps them), then register every server. */
 static int send_all(struct lb_hc *h)
 {
     char *json, *esc;
@@ -645,6 +667,9 @@ static void connect_now(struct lb_hc *h)
     uv_pipe_connect(&h->creq, &h->pipe, h->path, connected);
 }
 
+/* Under a master the chrooted worker cannot connect itself; the master
+ * connects and this adopts the socket (fd >= 0) or learns why not. A socket
+ * arriving while one is already open (a late answer) is closed. */
 void lb_hc_adopt(struct lb_daemon *d, int fd)
 {
     struct lb_hc *h = d->hc;
@@ -704,6 +729,8 @@ static struct hc_srv *add_entry(struct lb_hc *h, struct lb_server *s, int agent)
     return n;
 }
 
+/* Two entries for a server with both "check" and "agent-check": the agent has
+ * its own id, target and verdict, combined in agent_health(). */
 static int collect(struct lb_hc *h)
 {
     struct lb_proxy *px;
@@ -829,6 +856,10 @@ static void tick_start(struct lb_hc *h)
     uv_timer_start(&h->tick, tick, TICK_MS, TICK_MS);
 }
 
+/* Nothing is started without a server that has a check or an agent: then no
+ * checkd is needed at all, and lbd runs without one. The tick runs from the
+ * start so that passive health counts from the first connection, even before
+ * checkd answers. */
 int lb_hc_start(struct lb_daemon *d)
 {
     struct lb_hc *h = calloc(1, sizeof(*h));

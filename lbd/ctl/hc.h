@@ -27,8 +27,9 @@
 
 struct lb_daemon;
 
-/* Start following checkd if any server has "check" (no-op otherwise).
- * Never fails the daemon: an unreachable checkd only means retries. */
+/* Start following checkd if any server has "check" or "agent-check"
+ * (no-op otherwise; d->hc stays NULL). Never fails the daemon for an
+ * unreachable checkd, which only means retries: returns 0, or -ENOMEM. */
 int lb_hc_start(struct lb_daemon *d);
 
 /* Close the connection and timers (on the control loop, before it ends).

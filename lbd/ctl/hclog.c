@@ -5,6 +5,8 @@
 #include "lbd/ctl/hclog.h"
 #include "proto/feed.h"
 
+/* snprintf's "would have written" length clamped to what the buffer holds, so
+ * callers can send exactly the bytes that are there. */
 static size_t done(int n, size_t len)
 {
     if (n < 0)
@@ -12,6 +14,9 @@ static size_t done(int n, size_t len)
     return (size_t)n < len ? (size_t)n : len ? len - 1 : 0;
 }
 
+/* HAProxy's "Health check for server ... succeeded" line, logged with "option
+ * log-health-checks"; the wording is kept so log alerting written for HAProxy
+ * matches lbd's lines. */
 size_t lb_hclog_check(char *buf,
                       size_t len,
                       const struct lb_server *s,
@@ -32,6 +37,9 @@ size_t lb_hclog_check(char *buf,
                 len);
 }
 
+/* Counted on the control thread from the servers' atomics at the moment of
+ * the log line: the "N active and M backup servers" figures HAProxy prints
+ * after a transition. */
 static void count_up(const struct lb_proxy *be, unsigned *active, unsigned *backup)
 {
     unsigned i, n = atomic_load(&be->nservers);
@@ -49,6 +57,8 @@ static void count_up(const struct lb_proxy *be, unsigned *active, unsigned *back
     }
 }
 
+/* lbd has no requeueing of sessions on a server change, so the requeue and
+ * queue figures are always 0 here; the words stay for log parsers. */
 size_t lb_hclog_server(char *buf,
                        size_t len,
                        const struct lb_server *s,

@@ -54,7 +54,8 @@ size_t lb_hclog_server(char *buf,
  *   Server B/S is UP (leaving forced drain).
  *   Server B/S is going DOWN for maintenance. N active and M backup servers left. ...
  *   Server B/S is UP/READY (leaving forced maintenance).
- * `level` gets the syslog level HAProxy uses for it. */
+ * `level` gets the syslog level HAProxy uses for it. Writes the line into
+ * buf (no newline) and returns its length, cut to len-1. */
 enum lb_hclog_admin {
     LB_HCLOG_DRAIN_ENTER,
     LB_HCLOG_DRAIN_LEAVE,

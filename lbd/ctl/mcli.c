@@ -8,6 +8,8 @@
 #include "common/log.h"
 #include "lbd/ctl/mcli.h"
 
+/* The master's health stream has the same period and format as a worker's
+ * admin socket, so vrrpd's track_lbd can follow either one. */
 #define HEALTH_PERIOD_MS 500
 
 struct lb_mcli {
@@ -16,6 +18,8 @@ struct lb_mcli {
     struct lk_cmdsubs subs;
     const struct lb_mcli_ops *ops;
     void *ud;
+    /* The master's own verdict (lb_master's healthy op): the serving worker's
+     * last health line while it is fresh. */
 };
 
 static int health_line(struct lk_cmdconn *c, struct lb_mcli *m)
@@ -56,6 +60,9 @@ static int cmd_show_proc(struct lk_cmdconn *c, struct lb_mcli *m)
     return r;
 }
 
+/* The reload is only started here: its result (the new worker ready, or the
+ * reload failed) comes later, so Success=1 means "accepted", as in HAProxy
+ * 2.7's master CLI. */
 static int cmd_reload(struct lk_cmdconn *c, struct lb_mcli *m)
 {
     int r = m->ops->reload(m->ud);
@@ -78,6 +85,8 @@ static const char help[] = "The following commands are valid at this level:\n"
                            "  prompt                : toggle interactive mode with prompt\n"
                            "  quit                  : disconnect\n";
 
+/* Commands are matched whole (no prefixes), so "reload" cannot be typed by
+ * accident as the start of another command. */
 static int is(int argc, char **argv, const char *w0, const char *w1)
 {
     return argc == (w1 ? 2 : 1) && strcmp(argv[0], w0) == 0 && (!w1 || strcmp(argv[1], w1) == 0);
@@ -100,6 +109,8 @@ static int dispatch(struct lk_cmdconn *c, int argc, char **argv, void *ud)
     return -ENOENT;
 }
 
+/* Mode 0600 at admin level: the master CLI can reload the service and see
+ * every process, so only its owner (root, usually) may connect. */
 int lb_mcli_start(struct lb_mcli **ret,
                   uv_loop_t *loop,
                   const char *path,
@@ -136,6 +147,8 @@ static void tick_closed(uv_handle_t *h)
     free(h->data);
 }
 
+/* Subscribers are dropped first so no tick writes to a closing connection;
+ * the struct is freed by the timer's close callback, the last handle it owns. */
 void lb_mcli_stop(struct lb_mcli *m)
 {
     if (!m)

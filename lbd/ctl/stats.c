@@ -16,6 +16,9 @@
 #include "lbd/ctl/stats.h"
 
 /* The header of Debian's HAProxy 2.6.12, field by field. */
+/* Tools that parse "show stat" (haproxy_exporter, hatop, monitoring scripts)
+ * index columns by position or by this header, so every field of that version
+ * is emitted, in its order, even those lbd leaves empty. */
 static const char *const field_names[F_MAX] = {
     "pxname",
     "svname",
@@ -148,6 +151,10 @@ static const char *const field_names[F_MAX] = {
 };
 
 /* One row under construction: values point into `arena`; NULL is empty. */
+/* A row is built on the stack and written out at once, so walking a large
+ * config allocates nothing per row. A field that would overflow the arena is
+ * left empty rather than truncated: an empty CSV cell is valid, a cut number
+ * is a wrong one. */
 struct row {
     const char *v[F_MAX];
     char arena[4096];
@@ -181,6 +188,8 @@ static void put_s64(struct row *r, enum lb_stat_field f, int64_t v)
     put_str(r, f, tmp);
 }
 
+/* Counters are read relaxed and one by one: a row is a snapshot that may mix
+ * values from slightly different instants, as HAProxy's is. */
 #define LD(x) atomic_load_explicit(&(x), memory_order_relaxed)
 
 static uint64_t secs_since(uint64_t then_ms, uint64_t now)
@@ -188,6 +197,10 @@ static uint64_t secs_since(uint64_t then_ms, uint64_t now)
     return then_ms && now > then_ms ? (now - then_ms) / 1000 : 0;
 }
 
+/* HAProxy's status words, including the transitional "UP 1/3" (up, but the
+ * last check failed once of fall=3) and "DOWN 1/2" (rising), so dashboards
+ * and scripts that match them work unchanged. buf is used only for those two
+ * forms. */
 const char *lb_stats_srv_status(const struct lb_server *s, char *buf, size_t len)
 {
     int st = LD(s->state);
@@ -214,6 +227,9 @@ const char *lb_stats_srv_status(const struct lb_server *s, char *buf, size_t len
     return buf;
 }
 
+/* The module counters after the "-" separator (SSL, h2, h1): lbd has none
+ * of these, so they are zeros; server rows stop after the SSL block, as
+ * the 2.6.12 output this table copies does. */
 static void put_modules(struct row *r, int zeros)
 {
     int f;
@@ -223,6 +239,8 @@ static void put_modules(struct row *r, int zeros)
             put_u64(r, (enum lb_stat_field)f, 0);
 }
 
+/* pid is always 1: HAProxy's process number within nbproc, which is 1 since
+ * 2.5. */
 static void fill_common(struct row *r, const struct lb_proxy *px, const char *svname, unsigned type)
 {
     put_str(r, F_PXNAME, px->name);
@@ -274,6 +292,8 @@ static void put_srv_err(struct row *r, uint64_t con, uint64_t rsp, uint64_t retr
     put_u64(r, F_WREDIS, redis);
 }
 
+/* slim falls back to the global maxconn because that is the limit that
+ * actually applies to a frontend without its own. */
 static void fill_frontend(struct row *r, struct lb_daemon *d, const struct lb_proxy *px)
 {
     unsigned slim = px->maxconn ? px->maxconn : d->cfg->global.maxconn;
@@ -304,10 +324,18 @@ static void fill_frontend(struct row *r, struct lb_daemon *d, const struct lb_pr
     put_modules(r, 1);
 }
 
-/* Backend aggregates: weight and counts of the servers in use. */
-static void backend_weights(const struct lb_proxy *be, unsigned *w, unsigned *act, unsigned *bck)
+/* Backend aggregates of the servers in use: HAProxy's weight (effective
+ * weights, a slowstart's ramp included, in whole units rounded up) and
+ * uweight (weights in effect), and their counts. The backend's weights are
+ * those of its active servers, or of its backups when none is active,
+ * because that is what it serves with. */
+static void backend_weights(const struct lb_proxy *be,
+                            unsigned *w,
+                            unsigned *uw,
+                            unsigned *act,
+                            unsigned *bck)
 {
-    unsigned i, wa = 0, wb = 0;
+    unsigned i, wa = 0, wb = 0, ea = 0, eb = 0;
 
     *act = *bck = 0;
     for (i = 0; i < be->nservers; i++) {
@@ -318,12 +346,15 @@ static void backend_weights(const struct lb_proxy *be, unsigned *w, unsigned *ac
         if (s->flags & LB_SRV_F_BACKUP) {
             ++*bck;
             wb += LD(s->cur_weight);
+            eb += lb_server_eweight(s);
         } else {
             ++*act;
             wa += LD(s->cur_weight);
+            ea += lb_server_eweight(s);
         }
     }
-    *w = *act ? wa : wb;
+    *uw = *act ? wa : wb;
+    *w = ((*act ? ea : eb) + LB_WEIGHT_SCALE - 1) / LB_WEIGHT_SCALE;
 }
 
 /* The backend's server connections opened and reused: its servers' sums. */
@@ -340,14 +371,27 @@ static void backend_pool(struct row *r, const struct lb_proxy *px)
     put_u64(r, F_REUSE, reuse);
 }
 
+/* A server's weight as HAProxy shows it: the effective weight in whole
+ * units rounded up, and, while slowstart ramps it up (and the server is
+ * not draining), the throttle: the percentage of its weight it has. */
+static void fill_weight(struct row *r, const struct lb_server *s, uint64_t now)
+{
+    unsigned uw = LD(s->cur_weight), ew = lb_server_eweight_at(s, now);
+    uint64_t since = LD(s->warm_since_ms);
+
+    put_u64(r, F_WEIGHT, (ew + LB_WEIGHT_SCALE - 1) / LB_WEIGHT_SCALE);
+    if (uw && since && lb_slowstart_w16(s->slowstart_ms, since, now) < LB_WEIGHT_SCALE)
+        put_u64(r, F_THROTTLE, (100u * ew + LB_WEIGHT_SCALE - 1) / (LB_WEIGHT_SCALE * uw));
+}
+
 static void fill_backend(struct row *r,
                          struct lb_daemon *d,
                          const struct lb_proxy *px,
                          uint64_t now)
 {
-    unsigned w, act, bck;
+    unsigned w, uw, act, bck;
 
-    backend_weights(px, &w, &act, &bck);
+    backend_weights(px, &w, &uw, &act, &bck);
     fill_common(r, px, "BACKEND", 1);
     put_u64(r, F_QCUR, LD(px->queued));
     put_u64(r, F_QMAX, LD(px->max_queued));
@@ -357,6 +401,8 @@ static void fill_backend(struct row *r,
     put_u64(r, F_DREQ, LD(px->denied_req));
     put_u64(r, F_DRESP, LD(px->denied_resp));
     put_srv_err(r, LD(px->failed_conns), LD(px->failed_resp), LD(px->wretr), LD(px->wredis));
+    /* A backend without servers reports UP, as HAProxy does (it may only serve
+     * redirects or the stats page). */
     put_str(r, F_STATUS, act + bck || !px->nservers ? "UP" : "DOWN");
     put_u64(r, F_WEIGHT, w);
     put_u64(r, F_ACT, act);
@@ -376,10 +422,13 @@ static void fill_backend(struct row *r,
     }
     PUT_ABORTS(r, px, now);
     put_str(r, F_ALGO, lb_algo_name(px->algo));
-    put_u64(r, F_UWEIGHT, w);
+    put_u64(r, F_UWEIGHT, uw);
     put_modules(r, 1);
 }
 
+/* Check columns stay empty until checkd has reported once, so "no result yet"
+ * is not shown as a failure; the rise/fall/health numbers are always there
+ * for servers with "check". */
 static void fill_check(struct row *r, const struct lb_server *s)
 {
     if (!(s->flags & LB_SRV_F_CHECK))
@@ -415,6 +464,9 @@ static void fill_pool(struct row *r, const struct lb_server *s)
     put_u64(r, F_NEED_CONN_EST, LD(s->pool_need));
 }
 
+/* lastchg and downtime are computed at the time of the dump from the
+ * monotonic clock; an ongoing DOWN period is added to downtime so the value
+ * grows while the server is down, as HAProxy's does. */
 static void fill_server(struct row *r, const struct lb_server *s, uint64_t now)
 {
     char buf[32], addr[LK_ADDR_STRLEN];
@@ -429,7 +481,7 @@ static void fill_server(struct row *r, const struct lb_server *s, uint64_t now)
     put_u64(r, F_DRESP, 0);
     put_srv_err(r, LD(s->failed_conns), LD(s->failed_resp), LD(s->retries), LD(s->redispatches));
     put_str(r, F_STATUS, lb_stats_srv_status(s, buf, sizeof(buf)));
-    put_u64(r, F_WEIGHT, LD(s->cur_weight));
+    fill_weight(r, s, now);
     put_u64(r, F_ACT, (s->flags & LB_SRV_F_BACKUP) ? 0 : 1);
     put_u64(r, F_BCK, (s->flags & LB_SRV_F_BACKUP) ? 1 : 0);
     put_u64(r, F_CHKDOWN, s->chkdown);
@@ -463,6 +515,8 @@ typedef void (*row_fn)(struct lk_sb *sb, const struct row *r, int first);
 
 /* As HAProxy's csv_enc(): a value with a comma, quote or line break is
  * quoted, its quotes doubled (check info texts can have them). */
+/* Values come from server state and check texts (check_desc is checkd's
+ * text), so they may contain commas; quoting keeps the columns aligned. */
 static void csv_value(struct lk_sb *sb, const char *v)
 {
     const char *p;
@@ -494,6 +548,10 @@ static void csv_row(struct lk_sb *sb, const struct row *r, int first)
 
 static const char *const obj_types[3] = {"Frontend", "Backend", "Server"};
 
+/* HAProxy's typed JSON: each field an object with its position, name and
+ * tags. A value that parses as an integer is typed s64/u64, anything else
+ * str; F_TYPE is always the first digit of a row's type (0 FE, 1 BE, 2
+ * server). */
 static json_t *json_field(const struct row *r, int f)
 {
     const char *v = r->v[f];
@@ -533,13 +591,31 @@ static void json_row(struct lk_sb *sb, const struct row *r, int first)
     json_decref(arr);
 }
 
+int lb_stats_in_scope(const struct lb_proxy *page, const struct lb_proxy *px)
+{
+    size_t i;
+
+    if (!page->stats.nscope)
+        return 1;
+    for (i = 0; i < page->stats.nscope; i++)
+        if (strcmp(page->stats.scope[i], px->name) == 0 ||
+            (strcmp(page->stats.scope[i], ".") == 0 && page == px))
+            return 1;
+    return 0;
+}
+
 static int want_px(const struct lb_stat_filter *f, const struct lb_proxy *px)
 {
     if (f->iid >= 0 && (unsigned)f->iid != px->uuid)
         return 0;
+    if (f->scope && !lb_stats_in_scope(f->scope, px))
+        return 0;
     return !f->proxy || strcmp(f->proxy, px->name) == 0;
 }
 
+/* HAProxy's order: each proxy's frontend row, then its servers, then its
+ * backend row. sid > 0 selects one server and so excludes the aggregate rows.
+ * Deleted servers vanish from the output. */
 static void walk(struct lk_sb *sb, struct lb_daemon *d, const struct lb_stat_filter *f, row_fn fn)
 {
     uint64_t now = lk_mono_ms();
@@ -576,6 +652,8 @@ static void walk(struct lk_sb *sb, struct lb_daemon *d, const struct lb_stat_fil
     }
 }
 
+/* header 0 gives the rows alone, for a caller that compares or appends
+ * rows (the unit tests do); both CLI and stats page print the header. */
 void lb_stats_csv(struct lk_sb *sb, struct lb_daemon *d, const struct lb_stat_filter *f, int header)
 {
     int i;
@@ -641,6 +719,8 @@ static struct fe_sums fe_sums(const struct lb_cfg *cfg)
 /* Every key of HAProxy 2.6's "show info", in its order (hatop and
  * haproxy_exporter read them by name): lbd's values where it has the
  * thing, 0 for what it has not (TLS, compression, peers, pipes, pools). */
+/* kv has room for every key; values longer than 63 characters (a very long
+ * node name) are cut. */
 static size_t info_fill(struct lb_daemon *d, struct info_kv *kv, size_t max)
 {
     static const char *const zero[] = {
@@ -763,6 +843,11 @@ void lb_stats_info(struct lk_sb *sb, struct lb_daemon *d, int json)
 
 /* ---- show servers state ---- */
 
+/* HAProxy 2.6's version 1 server-state format, the one srvstate.c reads back:
+ * a file written with "show servers state" lets the next start restore the
+ * operator's decisions. The numbers are HAProxy's enums (op_state 2 running /
+ * 0 stopped, check state 6 or 14, health state 3 up / 1 down), so that each
+ * column means what it means in HAProxy's file. */
 static void server_state_line(struct lk_sb *sb, const struct lb_server *s, uint64_t now)
 {
     /* DRAIN is an admin flag in HAProxy: the server stays RUNNING (2) */
@@ -813,6 +898,10 @@ int lb_stats_servers_state(struct lk_sb *sb, struct lb_daemon *d, const char *ba
 
 /* ---- rates ---- */
 
+/* Rates are per second, sampled from the cumulative counters once a
+ * second by the control thread (admin.c's health tick): the workers only
+ * ever increment the totals, and rate, prev and max are written here
+ * alone. The step assumes the total never decreases. */
 static void rate_step(uint64_t cum, uint64_t *prev, unsigned *rate, unsigned *max)
 {
     *rate = (unsigned)(cum - *prev);

@@ -148,13 +148,19 @@ enum lb_stat_field {
 #define LB_STAT_TYPE_ALL 7u
 
 /* Rows selection, as "show stat {iid|-1} {type|-1} {sid|-1}" has it;
- * `proxy` (name) may restrict further (NULL: all). */
+ * `proxy` (name) may restrict further (NULL: all), and so may the "stats
+ * scope" lines of the stats page's proxy `scope` (NULL: none). */
 struct lb_stat_filter {
     int iid;
     unsigned types;
     int sid;
     const char *proxy;
+    const struct lb_proxy *scope;
 };
+
+/* Does the stats page of proxy PAGE show proxy PX? Yes without "stats
+ * scope" lines, else if one names PX, or is "." and PX is PAGE itself. */
+int lb_stats_in_scope(const struct lb_proxy *page, const struct lb_proxy *px);
 
 /* CSV: optional header line, then one row per object. */
 void lb_stats_csv(struct lk_sb *sb,

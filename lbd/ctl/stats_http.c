@@ -14,6 +14,9 @@
 #include "lbd/http/sample.h"
 #include "proto/http1.h"
 
+/* A stats-only proxy is served by the control thread, which also runs the
+ * admin sockets and health reporting: every limit here (request size,
+ * connections, idle time) keeps a misbehaving client from starving those. */
 #define REQ_MAX       (64 * 1024)
 #define STATS_BUF0    1024 /* first read buffer of a connection */
 #define STATS_MAXCONN 100  /* connections at once per stats proxy without maxconn */
@@ -26,6 +29,9 @@ struct listener {
     struct lb_proxy *px;
 };
 
+/* One connection, one request: the answer always ends with "connection:
+ * close", which keeps the state to one buffer and no keep-alive timers. Freed
+ * in conn_closed() once both handles (socket and idle timer) have closed. */
 struct conn {
     uv_tcp_t tcp;
     uv_timer_t timer;
@@ -47,6 +53,8 @@ struct lb_stats_http {
     struct lk_list conns;
 };
 
+/* A proxy with "stats enable" that routes to no server at all: its listeners
+ * belong to the control thread, not to the workers. */
 int lb_stats_only(const struct lb_proxy *px)
 {
     return px->stats.enabled && (px->cap & LB_CAP_FE) && px->nservers == 0 &&
@@ -64,6 +72,8 @@ static void conn_closed(uv_handle_t *h)
     free(c);
 }
 
+/* Idempotent: the socket's closing flag is the "already closed" marker, so
+ * the idle timer, a read error and the write callback may all call it. */
 static void conn_close(struct conn *c)
 {
     if (uv_is_closing((uv_handle_t *)&c->tcp))
@@ -126,14 +136,17 @@ static const char *header_value(const struct http1_msg *m,
     return NULL;
 }
 
-int lb_stats_http_serve(struct lb_daemon *d,
-                        struct lb_proxy *px,
-                        const struct lk_addr *client,
+/* Called after every read with everything received so far: 0 asks for more
+ * bytes, 1 means out holds a complete answer. The parser is the same fuzzed
+ * proto/http1 parser the workers use, fed incrementally through m. */
+int lb_stats_http_serve(const struct lb_stats_peer *peer,
                         struct http1_msg *m,
                         const char *buf,
                         size_t len,
                         struct lk_sb *out)
 {
+    const struct lk_addr *client = peer->client;
+    struct lb_proxy *px = peer->px;
     char method[16], uri[2048], auth[512];
     struct lb_stats_req rq = {0};
     struct lb_smp_ctx smp = {0};
@@ -189,10 +202,12 @@ int lb_stats_http_serve(struct lb_daemon *d,
                         "</h1>\nNo server is available to handle this request.\n"
                         "</body></html>\n");
     else
-        lb_stats_page_respond(d, px, &rq, out);
+        lb_stats_page_respond(peer->d, px, &rq, out);
     return 1;
 }
 
+/* Reading stops once the answer is queued: bytes after the request are
+ * ignored (no pipelining on a one-request connection). */
 static void reply(struct conn *c)
 {
     uv_buf_t b;
@@ -225,6 +240,8 @@ static void alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *b)
                               : uv_buf_init(NULL, 0);
 }
 
+/* EOF and errors close at once; a request that ends early simply never gets
+ * an answer and is reaped by the idle timer. */
 static void read_cb(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
 {
     struct conn *c = st->data;
@@ -233,10 +250,13 @@ static void read_cb(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
         return;
     }
     c->len += (size_t)n;
-    if (lb_stats_http_serve(c->d, c->px, &c->client, &c->msg, c->in, c->len, &c->out))
+    if (lb_stats_http_serve(&(struct lb_stats_peer){c->d, c->px, &c->client}, &c->msg, c->in,
+                            c->len, &c->out))
         reply(c);
 }
 
+/* The idle timer is started once, at accept: it bounds the whole connection
+ * (slowloris included), not the gap between reads. */
 static void idle_cb(uv_timer_t *t)
 {
     conn_close(t->data);
@@ -275,6 +295,9 @@ static void on_conn(uv_stream_t *srv, int status)
     uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, read_cb);
 }
 
+/* Under a master the socket is inherited, so a reload does not refuse
+ * connections in between. The listener slot is counted before the bind so
+ * lb_stats_http_stop() closes it even when the bind failed. */
 static int listen_one(struct lb_daemon *d, struct lb_proxy *px, struct lb_bind *b)
 {
     struct lb_stats_http *h = d->stats_http;

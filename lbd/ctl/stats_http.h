@@ -16,17 +16,23 @@ struct lk_sb;
 /* 1 if px only serves statistics (its binds belong to the control thread). */
 int lb_stats_only(const struct lb_proxy *px);
 
-/* Answer the request at the start of buf[0, len) from `client` to the
- * stats-only proxy px: the head goes through proto/http1 (so whatever it
+/* Where a stats request comes from: the daemon, the stats-only proxy it
+ * reached and the client's address. Borrowed for the call. */
+struct lb_stats_peer {
+    struct lb_daemon *d;
+    struct lb_proxy *px;
+    const struct lk_addr *client;
+};
+
+/* Answer the request at the start of buf[0, len) from peer->client to the
+ * stats-only proxy peer->px: the head goes through proto/http1 (so whatever it
  * refuses gets its status: 400, 414, 431, 501, 505), a chunked body is
  * refused (501), a Content-Length body over 64 KiB gets 413. m carries the
  * parser state across calls (http1_msg_init() before the first one, then
  * the same m with a longer buf holding the same first bytes). Returns 1
  * when out holds the whole response (the connection is then closed), 0
  * when more bytes are needed. No I/O: this is the fuzzed entry point. */
-int lb_stats_http_serve(struct lb_daemon *d,
-                        struct lb_proxy *px,
-                        const struct lk_addr *client,
+int lb_stats_http_serve(const struct lb_stats_peer *peer,
                         struct http1_msg *m,
                         const char *buf,
                         size_t len,

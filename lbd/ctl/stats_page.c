@@ -24,6 +24,10 @@ static const char body_401[] = "<html><body><h1>401 Unauthorized</h1>\n"
 
 /* ---- auth ---- */
 
+/* "stats auth" credentials are compared as the decoded "user:password"
+ * string, against every entry without stopping at the first match, so the
+ * time taken does not reveal which entry (or how much of one) matched. No
+ * auth line means the page is open, as in HAProxy. */
 int lb_stats_auth_ok(const struct lb_proxy *px, const char *authorization)
 {
     char creds[512];
@@ -64,6 +68,9 @@ static void html_esc(struct lk_sb *sb, const char *s)
     }
 }
 
+/* HAProxy's colour scheme by class name, so operators read server states at a
+ * glance as they are used to; the page has no external resource (no script,
+ * no stylesheet link) and works offline. */
 static const char css[] =
     "body{font-family:arial,helvetica,sans-serif;font-size:12px;background:#fff}"
     "table.tbl{border-collapse:collapse;border:1px solid #999;margin-bottom:12px}"
@@ -76,6 +83,9 @@ static const char css[] =
     ".active_no_check{background:#e0e0e0}.frontend{background:#f0f0f0}"
     ".backend{background:#e8e8d0}h1{font-size:16px}";
 
+/* The row colour follows HAProxy's: "going down" is UP with a health counter
+ * below full (failed checks not yet at fall), "going up" is DOWN with some
+ * successful checks. */
 static const char *row_class(const struct lb_server *s)
 {
     int st = LD(s->state);
@@ -99,6 +109,8 @@ static void html_num(struct lk_sb *sb, unsigned long long v)
     lk_sb_printf(sb, "<td>%llu</td>", v);
 }
 
+/* Columns follow thead, cell for cell; cells lbd has no value for are left
+ * empty rather than dropped, so the table stays aligned with the header. */
 static void html_srv_row(struct lk_sb *sb, const struct lb_server *s, int admin, uint64_t now)
 {
     char st[32];
@@ -181,6 +193,9 @@ static void html_px_row(struct lk_sb *sb,
                  status);
 }
 
+/* HAProxy's column groups (Queue, Session rate, Sessions, Bytes, Denied,
+ * Errors, Warnings, Server), so the page reads like HAProxy's to an operator
+ * used to it; the per-row functions fill exactly these columns. */
 static const char thead[] =
     "<tr class=titre><th rowspan=2></th><th colspan=3>Queue</th><th colspan=3>Session rate</th>"
     "<th colspan=6>Sessions</th><th colspan=2>Bytes</th><th colspan=2>Denied</th>"
@@ -191,6 +206,8 @@ static const char thead[] =
     "<th>Retr</th><th>Redis</th><th>Status</th><th>LastChk</th><th>Wght</th><th>Act</th>"
     "<th>Bck</th><th>Chk</th><th>Dwn</th></tr>\n";
 
+/* hide_down (";up") drops every server that is not UP from the listing, but
+ * the backend's status still counts them all. */
 static void html_proxy(struct lk_sb *sb,
                        struct lb_daemon *d,
                        const struct lb_proxy *px,
@@ -222,6 +239,11 @@ static void html_proxy(struct lk_sb *sb,
     lk_sb_puts(sb, "</table>\n");
 }
 
+/* The backend name travels in a hidden field and is escaped like all text;
+ * the server checkboxes carry names, never indexes, so a server added or
+ * deleted between page load and submit cannot be mistaken for another. */
+/* The form posts back to the stats uri itself (from the config, written as
+ * is); the backend travels in a hidden field, escaped. */
 static void html_form_open(struct lk_sb *sb, const struct lb_proxy *px, const char *uri)
 {
     lk_sb_printf(sb, "<form method=post action=\"%s\"><input type=hidden name=b value=\"", uri);
@@ -229,6 +251,9 @@ static void html_form_open(struct lk_sb *sb, const struct lb_proxy *px, const ch
     lk_sb_puts(sb, "\">\n");
 }
 
+/* HAProxy's action names. Note: "dhlth" (disable health checks) is offered,
+ * but admin_action() only applies ready, drain and maint, so choosing it
+ * changes nothing. */
 static void html_admin_form(struct lk_sb *sb)
 {
     lk_sb_puts(sb, "Choose the action for the checked servers: <select name=action>"
@@ -239,6 +264,32 @@ static void html_admin_form(struct lk_sb *sb)
                    "</select><input type=submit value=Apply></form>\n");
 }
 
+/* HAProxy's report title: "on NODE" with stats show-node (its name, else
+ * the global node, else the host name), ": TEXT" with stats show-desc
+ * (its text, else the global description). */
+static void html_report_title(struct lk_sb *sb, struct lb_daemon *d, const struct lb_proxy *st)
+{
+    char host[256] = "";
+    const char *node = st->stats.node ? st->stats.node : d->cfg->global.node;
+    const char *desc = st->stats.desc ? st->stats.desc : d->cfg->global.description;
+
+    if (st->stats.show_node && !node && gethostname(host, sizeof(host) - 1) == 0)
+        node = host;
+    lk_sb_printf(sb, "<h2>Statistics Report for pid %d", (int)getpid());
+    if (st->stats.show_node) {
+        lk_sb_puts(sb, " on ");
+        html_esc(sb, node ? node : "");
+    }
+    if (st->stats.show_desc) {
+        lk_sb_puts(sb, ": ");
+        html_esc(sb, desc ? desc : "");
+    }
+    lk_sb_puts(sb, "</h2>\n");
+}
+
+/* The refresh meta tag is dropped with ";norefresh" (HAProxy's option) so an
+ * operator filling the admin form is not interrupted. Every link keeps the
+ * configured stats uri, so the page works under any prefix. */
 static void html_page(struct lk_sb *sb,
                       struct lb_daemon *d,
                       const struct lb_proxy *st,
@@ -257,11 +308,12 @@ static void html_page(struct lk_sb *sb,
     lk_sb_printf(sb, "<style>%s</style></head><body><h1>lbd%s%s</h1>\n", css,
                  st->stats.hide_version ? "" : " version ",
                  st->stats.hide_version ? "" : LBKIT_VERSION);
+    html_report_title(sb, d, st);
     lk_sb_printf(sb,
-                 "<h2>Statistics Report for pid %d</h2>\n<p>pid = %d (process #1, nbthread "
+                 "<p>pid = %d (process #1, nbthread "
                  "= %u)<br>uptime = %llud %lluh%02llum%02llus<br>maxconn = %u; current "
                  "conns = %u</p>\n",
-                 (int)getpid(), (int)getpid(), d->nworkers, (unsigned long long)up / 86400,
+                 (int)getpid(), d->nworkers, (unsigned long long)up / 86400,
                  (unsigned long long)up / 3600 % 24, (unsigned long long)up / 60 % 60,
                  (unsigned long long)up % 60, d->cfg->global.maxconn, LD(d->actconn));
     lk_sb_printf(sb,
@@ -272,6 +324,8 @@ static void html_page(struct lk_sb *sb,
     for (px = d->cfg->proxies; px; px = px->next) {
         int form = admin && (px->cap & LB_CAP_BE) && px->nservers;
 
+        if (!lb_stats_in_scope(st, px))
+            continue;
         if (form)
             html_form_open(sb, px, st->stats.uri);
         html_proxy(sb, d, px, hide_down, form, now);
@@ -283,6 +337,9 @@ static void html_page(struct lk_sb *sb,
 
 /* ---- Prometheus ---- */
 
+/* Prometheus text format escaping: backslash, double quote and newline in
+ * label values (proxy and server names are operator-controlled). */
+/* Label values only: metric names are fixed strings of this file. */
 static void prom_label(struct lk_sb *sb, const char *s)
 {
     for (; *s; s++) {
@@ -356,6 +413,8 @@ enum pm {
     PM_MAX
 };
 
+/* HAProxy's exporter names and help texts, so Grafana dashboards made for
+ * haproxy_exporter or HAProxy's built-in exporter work against lbd. */
 static const struct prom_metric pmetrics[PM_MAX] = {
     {"haproxy_frontend_current_sessions", "gauge", "Number of current sessions."},
     {"haproxy_frontend_sessions_total", "counter", "Total number of sessions."},
@@ -385,6 +444,8 @@ static const struct prom_metric pmetrics[PM_MAX] = {
     {"haproxy_server_downtime_seconds_total", "counter", "Total downtime (in seconds)."},
 };
 
+/* Frontend values; the limit falls back to the global maxconn, the limit that
+ * applies when the frontend sets none. */
 static unsigned long long fe_value(enum pm m, const struct lb_proxy *px, struct lb_daemon *d)
 {
     switch (m) {
@@ -401,6 +462,8 @@ static unsigned long long fe_value(enum pm m, const struct lb_proxy *px, struct 
     }
 }
 
+/* act/bck count usable servers, so haproxy_backend_status is 0 exactly when
+ * the backend cannot serve. */
 static unsigned long long be_value(enum pm m, const struct lb_proxy *px)
 {
     unsigned i, act = 0, bck = 0;
@@ -458,6 +521,8 @@ static unsigned long long sv_value(enum pm m, const struct lb_server *s, uint64_
     }
 }
 
+/* One sample per state with a 0/1 value, as HAProxy's exporter does, so a
+ * query can select state="DOWN" without knowing lbd's numbering. */
 static void prom_server_status(struct lk_sb *sb, const struct lb_server *s)
 {
     static const char *const states[] = {"UP", "DOWN", "MAINT", "DRAIN"};
@@ -470,6 +535,9 @@ static void prom_server_status(struct lk_sb *sb, const struct lb_server *s)
     }
 }
 
+/* Metric families are emitted one at a time across all proxies, as the text
+ * format requires each family's samples to be contiguous after its HELP and
+ * TYPE lines. */
 void lb_stats_prometheus(struct lk_sb *sb, struct lb_daemon *d)
 {
     uint64_t now = lk_mono_ms();
@@ -523,6 +591,9 @@ static int is_metrics(const struct lb_proxy *px, const struct lb_stats_req *rq)
     return px->stats.enabled && n == 8 && strncmp(rq->uri, "/metrics", 8) == 0;
 }
 
+/* Admin rights need a "stats admin" condition that evaluates true on this
+ * request; without one, the page is read-only even for authenticated users,
+ * as in HAProxy. */
 static int admin_allowed(const struct lb_proxy *px, const struct lb_stats_req *rq)
 {
     struct lb_smp_ctx *c = rq->smp;
@@ -532,11 +603,15 @@ static int admin_allowed(const struct lb_proxy *px, const struct lb_stats_req *r
     return lb_cond_eval(px->stats.admin, c);
 }
 
+/* The options of the stats page follow the path after ';' (";csv", ";up") or
+ * '?', as in HAProxy's URIs. */
 static size_t path_len(const char *uri)
 {
     return strcspn(uri, "?;");
 }
 
+/* Called for requests the stats proxy receives; a request that does not match
+ * is answered by the caller (404 or the proxy's rules). */
 int lb_stats_page_match(const struct lb_proxy *px, const struct lb_stats_req *rq)
 {
     if (is_metrics(px, rq))
@@ -548,6 +623,8 @@ int lb_stats_page_match(const struct lb_proxy *px, const struct lb_stats_req *rq
                    strlen(px->stats.uri ? px->stats.uri : "/haproxy?stats")) == 0;
 }
 
+/* Every answer closes the connection (see stats_http.c), and no-cache keeps
+ * proxies and browsers from showing a stale server state. */
 static void http_head(struct lk_sb *out,
                       int code,
                       const char *reason,
@@ -575,6 +652,8 @@ static int respond(struct lk_sb *out,
     return code;
 }
 
+/* Form decoding: '+' is space, %XX a byte; a malformed escape is kept
+ * literally. Output is bounded by outlen and always terminated. */
 static int url_decode(const char *in, size_t n, char *out, size_t outlen)
 {
     size_t i, o = 0;
@@ -595,6 +674,10 @@ static int url_decode(const char *in, size_t n, char *out, size_t outlen)
 }
 
 /* POST body "b=BACKEND&action=ACT&s=SRV&s=SRV..." from the admin form. */
+/* Two passes because the browser may send the fields in any order: the
+ * backend and action must be known before the server names are applied. Names
+ * that match no server, and actions other than ready, drain and maint, are
+ * skipped; the count is of servers changed. */
 static int admin_action(struct lb_daemon *d, const char *body, size_t len)
 {
     char key[16], val[256], backend[256] = "", action[256] = "";
@@ -638,13 +721,17 @@ static int admin_action(struct lb_daemon *d, const char *body, size_t len)
     return done;
 }
 
+/* Order of the checks: metrics first (a scraper may be allowed without the
+ * page's admin rights), then auth, then admin rights for POST. A successful
+ * POST answers 303 to the page, so a browser reload does not resubmit the
+ * form. */
 int lb_stats_page_respond(struct lb_daemon *d,
                           struct lb_proxy *px,
                           const struct lb_stats_req *rq,
                           struct lk_sb *out)
 {
     struct lk_sb body = LK_SB_INIT;
-    struct lb_stat_filter f = {-1, LB_STAT_TYPE_ALL, -1, NULL};
+    struct lb_stat_filter f = {-1, LB_STAT_TYPE_ALL, -1, NULL, NULL};
     char realm[160];
     const char *opts = rq->uri + path_len(rq->uri);
     int admin;
@@ -676,6 +763,7 @@ int lb_stats_page_respond(struct lb_daemon *d,
         lk_sb_puts(&body, "<html><body><h1>405 Method Not Allowed</h1></body></html>\n");
         return respond(out, 405, "Method Not Allowed", "text/html", &body, NULL);
     }
+    f.scope = px;
     if (strstr(opts, ";csv")) {
         lb_stats_csv(&body, d, &f, 1);
         return respond(out, 200, "OK", "text/plain", &body, NULL);

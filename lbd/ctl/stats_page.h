@@ -28,7 +28,8 @@ struct lb_stats_req {
     struct lb_smp_ctx *smp; /* the parsed request, for rule conditions */
 };
 
-/* Does this request belong to the stats page or metrics of proxy px? */
+/* Does this request belong to the stats page or metrics of proxy px?
+ * Returns 1 if so, else 0; rq is only read. */
 int lb_stats_page_match(const struct lb_proxy *px, const struct lb_stats_req *rq);
 
 /* Build the full HTTP/1.1 response (status line, headers, body) into out.

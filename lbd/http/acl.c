@@ -45,6 +45,10 @@ struct range {
     int64_t lo, hi;
 };
 
+/* One criterion: an expression and how its value is matched. Only the
+ * arrays of its match method are filled (vals/lens for str..dom and bin,
+ * res for reg, nets for ip, ranges for int and len); a value matches when
+ * any pattern does. Built at the config line, then only read. */
 struct crit {
     struct lb_sexpr *expr;
     uint8_t match, icase;
@@ -73,6 +77,8 @@ struct lb_acl_set {
     struct lb_acl *head;
 };
 
+/* or_before: this term starts a new alternative ("or"/"||" before it).
+ * The ACL is the set's (named) or the condition's own inline set's. */
 struct term {
     const struct lb_acl *acl;
     uint8_t neg, or_before;
@@ -543,6 +549,8 @@ static int inline_acl(struct lb_cond *c,
 
     if (!c->inl && !(c->inl = calloc(1, sizeof(*c->inl))))
         return -ENOMEM;
+    /* Unique within the condition's own inline set, where it is looked up
+     * again below; named ACLs live in another set, so the two never collide. */
     snprintf(name, sizeof(name), "{anon%zu}", c->nterms);
     av[0] = acl_kw;
     av[1] = name;
@@ -703,6 +711,9 @@ static int match_one(const struct crit *c, size_t k, const char *v, size_t vl)
 
 static int match_reg(const struct crit *c, const char *v, size_t vl)
 {
+    /* Per thread, as in http_rules.c: the compiled patterns are shared by the
+     * workers, match data cannot be, and one allocation per evaluation would
+     * cost a malloc per request. */
     static _Thread_local pcre2_match_data *md;
     size_t k;
 
@@ -726,6 +737,8 @@ static int match_ip(const struct crit *c, struct lb_smp *s)
         fam = s->addr->u.sa.sa_family;
         ip = fam == AF_INET ? (const uint8_t *)&s->addr->u.in4.sin_addr
                             : s->addr->u.in6.sin6_addr.s6_addr;
+        /* A string sample (a header such as X-Forwarded-For) matches -m ip when it
+         * parses as an address, as HAProxy casts it; anything else never matches. */
     } else if (s->type == LB_SMP_STR && s->len < sizeof(tmp)) {
         memcpy(tmp, s->str, s->len);
         tmp[s->len] = 0;
@@ -806,6 +819,9 @@ static int match_smp(const struct crit *c, struct lb_smp_ctx *ctx, struct lb_smp
     return 0;
 }
 
+/* A multi-value fetch (hdr(NAME) without occurrence) matches when any of
+ * its values does, as HAProxy's ACLs try each; the bound only guards a
+ * fetch that never runs out. */
 static int crit_eval(const struct crit *c, struct lb_smp_ctx *ctx)
 {
     struct lb_smp s;
@@ -832,6 +848,9 @@ static int acl_eval(const struct lb_acl *a, struct lb_smp_ctx *ctx)
     return 0;
 }
 
+/* Terms of one alternative are ANDed and alternatives ORed, left to right;
+ * once a term fails its alternative's other ACLs are not evaluated, so a
+ * costly fetch after a cheap failing test costs nothing. */
 int lb_cond_eval(const struct lb_cond *c, struct lb_smp_ctx *ctx)
 {
     size_t i;

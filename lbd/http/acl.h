@@ -26,14 +26,19 @@
 struct lb_acl_set;
 struct lb_cond;
 
-/* An empty set (the predefined ACLs only); NULL on OOM. */
+/* An empty set (the predefined ACLs only), owned by the caller; NULL on
+ * OOM. */
 struct lb_acl_set *lb_acl_set_new(void);
 
-/* NULL-safe; returns NULL. */
+/* Free the set and every ACL in it. Conditions parsed against it point
+ * into it: free them first. NULL-safe; returns NULL. */
 struct lb_acl_set *lb_acl_set_free(struct lb_acl_set *set);
 
-/* Add one "acl NAME CRITERION [FLAGS] VALUE..." line (argv[0] == "acl").
- * Returns 0, or -EINVAL/-ENOMEM with a malloc'ed message in *err. */
+/* Add one "acl NAME CRITERION [FLAGS] VALUE..." line (argv[0] == "acl");
+ * argv is borrowed for the call (what is kept is copied; -f files are read
+ * now). A second line with the same name is ORed with the first. Returns
+ * 0, or -EINVAL/-ENOMEM with a malloc'ed message in *err and the set
+ * unchanged. */
 int lb_acl_add(struct lb_acl_set *set, int argc, char **argv, char **err);
 
 /* Parse "if|unless TERM..." (argv[0] is "if" or "unless") against the
@@ -48,13 +53,17 @@ int lb_cond_parse(const struct lb_acl_set *set,
                   struct lb_cond **ret_cond,
                   char **err);
 
-/* NULL-safe; returns NULL. */
+/* Free a condition and its inline ACLs (named ones belong to their set).
+ * NULL-safe; returns NULL. */
 struct lb_cond *lb_cond_free(struct lb_cond *c);
 
 /* What the condition reads (LB_SMP_USE_*); 0 for NULL. */
 unsigned lb_cond_uses(const struct lb_cond *c);
 
-/* Evaluate against one exchange; a NULL condition is true. */
+/* Evaluate against one exchange: 1 true, 0 false; a NULL condition is
+ * true. Only reads the condition (shared by worker threads); ctx's scratch
+ * chunks are overwritten and ctx->need_more may be set (a payload fetch
+ * that cannot decide yet). */
 int lb_cond_eval(const struct lb_cond *c, struct lb_smp_ctx *ctx);
 
 #endif

@@ -11,6 +11,9 @@
 #include "common/log.h"
 #include "lbd/http/comp.h"
 
+/* raw-deflate answers a "deflate" request with a bare deflate stream, as
+ * HAProxy's: against RFC 9110 section 8.4.1.2, but some browsers (old MSIE,
+ * Safari) decode it better than the zlib stream the standard asks for. */
 static const struct {
     const char *cfg, *ua; /* the config word, the Accept-Encoding token */
 } algo_names[LB_COMP_ALGO_MAX] = {
@@ -44,6 +47,8 @@ static int add_algos(struct lb_comp_cfg *c, int argc, char **argv, char **err)
     return 0;
 }
 
+/* Types are kept as given and matched as prefixes of Content-Type, so
+ * "text/html" also covers "text/html; charset=utf-8". */
 static int add_types(struct lb_comp_cfg *c, int argc, char **argv, char **err)
 {
     char **t;
@@ -63,13 +68,7 @@ static int add_types(struct lb_comp_cfg *c, int argc, char **argv, char **err)
     return 0;
 }
 
-int lb_comp_kw(struct lb_comp_cfg **cfg,
-               int defaults,
-               int argc,
-               char **argv,
-               const char *file,
-               unsigned line,
-               char **err)
+int lb_comp_kw(struct lb_comp_cfg **cfg, int defaults, int argc, char **argv, char **err)
 {
     struct lb_comp_cfg *c = *cfg;
 
@@ -83,8 +82,7 @@ int lb_comp_kw(struct lb_comp_cfg **cfg,
     if (strcmp(argv[1], "type") == 0)
         return add_types(c, argc, argv, err);
     if (defaults) { /* HAProxy's warning: offload is per proxy */
-        lk_log(LK_LOG_WARNING, "%s:%u: 'compression' : 'offload' ignored in 'defaults' section.",
-               file, line);
+        lk_cfg_err(err, "'compression' : 'offload' ignored in 'defaults' section.");
         return 1;
     }
     c->offload = 1;
@@ -133,12 +131,16 @@ static int name_is(const uint8_t *buf, const struct http1_hdr *h, const char *na
     return h->name_len == n && strncasecmp((const char *)buf + h->name_off, name, n) == 0;
 }
 
+/* RFC 9110 section 5.6.2 tchar: a coding name ends at the first byte that
+ * cannot be part of a token (';' of a parameter, blank, ','). */
 static int is_token(uint8_t c)
 {
     return c > 32 && c < 127 && !strchr("()<>@,;:\\\"/[]?={}", c);
 }
 
-/* "q=0.5" as thousandths (HAProxy's http_parse_qvalue). */
+/* "q=0.5" as thousandths (HAProxy's http_parse_qvalue). RFC 9110 section
+ * 12.4.2 allows at most three decimals: more are ignored. Anything not
+ * starting with 0 or 1 is q=0, i.e. "not acceptable". */
 static int qvalue(const uint8_t *p, const uint8_t *end)
 {
     int q = 0, scale = 1000;
@@ -197,11 +199,14 @@ static void pick_value(const struct lb_comp_cfg *c,
             ;
         tl = (size_t)(t - v);
         q = element_q(t, e);
+        /* Strictly better only: on equal q the client's first listed coding stays,
+         * and q=0 ("not acceptable", RFC 9110 section 12.5.3) never wins. */
         if (q <= *best_q || v == e)
             continue;
         for (k = 0; k < c->nalgos; k++) {
             const char *ua = algo_names[c->algos[k]].ua;
 
+            /* "*" takes lbd's first algorithm: the last one configured, as HAProxy. */
             if (*v == '*' || (tl == strlen(ua) && strncasecmp((const char *)v, ua, tl) == 0)) {
                 *best = c->algos[k];
                 *best_q = q;
@@ -211,8 +216,10 @@ static void pick_value(const struct lb_comp_cfg *c,
     }
 }
 
-/* HAProxy leaves old browsers announcing "Mozilla/4" alone, unless MSIE 6
- * with XP SP2 or MSIE 7 and later. */
+/* HAProxy leaves old browsers announcing "Mozilla/4" alone (their
+ * decompression is known to be broken), unless MSIE 6 with XP SP2 or MSIE 7
+ * and later. The fixed offsets are those of "Mozilla/4.0 (compatible; MSIE
+ * N.", the only layout those browsers sent. */
 static int old_agent(const uint8_t *ua, size_t n)
 {
     return n >= 9 && memcmp(ua, "Mozilla/4", 9) == 0 &&
@@ -253,25 +260,6 @@ int lb_comp_pick(const struct lb_comp_cfg *c,
 
 /* ---- response ---- */
 
-/* Is `word` one of the comma-separated elements of v? */
-static int has_word(const uint8_t *v, size_t n, const char *word)
-{
-    size_t wl = strlen(word), i = 0, s, e;
-
-    while (i < n) {
-        while (i < n && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
-            i++;
-        s = i;
-        while (i < n && v[i] != ',')
-            i++;
-        for (e = i; e > s && (v[e - 1] == ' ' || v[e - 1] == '\t'); e--)
-            ;
-        if (e - s == wl && strncasecmp((const char *)v + s, word, wl) == 0)
-            return 1;
-    }
-    return 0;
-}
-
 static int etag_valid(const uint8_t *v, size_t n)
 {
     if (n >= 2 && v[0] == 'W' && v[1] == '/') {
@@ -306,6 +294,10 @@ int lb_comp_response_ok(const struct lb_comp_cfg *types,
     int etags = 0, ctype = 0;
     unsigned i;
 
+    /* HTTP/1.1 both ways: the compressed body goes out chunked, which a 1.0
+     * client cannot read. HEAD has no body; HAProxy keeps to 200-203 (204 and
+     * 304 have no body, 206 ranges count uncompressed bytes) and to bodies
+     * framed by Content-Length or chunked. */
     if (m->version != 1 || req->version != 1 || req->method == HTTP1_M_HEAD || m->status < 200 ||
         m->status > 203 || (m->body != HTTP1_BODY_CL && m->body != HTTP1_BODY_CHUNKED))
         return 0;
@@ -313,8 +305,11 @@ int lb_comp_response_ok(const struct lb_comp_cfg *types,
         h = &m->hdr[i];
         if (name_is(buf, h, "content-encoding"))
             return 0;
+        /* RFC 9110 section 7.7: no-transform forbids a proxy to change the content;
+         * an already encoded body is left as it is; several ETags or a malformed one
+         * could not be made weak consistently. */
         if (name_is(buf, h, "cache-control") &&
-            has_word(buf + h->val_off, h->val_len, "no-transform"))
+            http1_list_has(buf + h->val_off, h->val_len, "no-transform", 12))
             return 0;
         if (name_is(buf, h, "etag") && (++etags > 1 || !etag_valid(buf + h->val_off, h->val_len)))
             return 0;
@@ -333,6 +328,10 @@ static int line_is(const char *l, size_t n, const char *name)
     return n > nl && l[nl] == ':' && strncasecmp(l, name, nl) == 0;
 }
 
+/* The compressed length is unknown ahead, hence chunked framing and no
+ * Content-Length. A strong ETag names these exact bytes, which change: it
+ * becomes weak (RFC 9110 section 8.8.1). Vary: Accept-Encoding tells caches
+ * the body depends on that field. */
 int lb_comp_edit_head(char *head, size_t len, size_t cap, int algo)
 {
     char *p = head, *end = head + len, *eol;
@@ -394,6 +393,9 @@ struct lb_comp_stream {
 struct lb_comp_stream *lb_comp_stream_new(int algo)
 {
     struct lb_comp_stream *z = calloc(1, sizeof(*z));
+    /* zlib's windowBits picks the wrapper: +16 a gzip header and trailer,
+     * negative no wrapper (raw deflate), plain a zlib stream ("deflate" of
+     * RFC 9110 section 8.4.1.2). memLevel 8 is zlib's default. */
     int bits = algo == LB_COMP_GZIP          ? MAX_WBITS + 16
                : algo == LB_COMP_RAW_DEFLATE ? -MAX_WBITS
                                              : MAX_WBITS;
@@ -443,6 +445,8 @@ static int deflate_into(struct lb_comp_stream *z,
         z->finished = final && n == inlen;
         return (int)n;
     }
+    /* A sync flush with nothing fed since the last one would still emit an empty
+     * stored block (a few bytes) per call: skip it. */
     if (mode == Z_SYNC_FLUSH && !z->fed && !z->flushing)
         return 0;
     z->zs.next_in = (Bytef *)(uintptr_t)in;
@@ -450,6 +454,8 @@ static int deflate_into(struct lb_comp_stream *z,
     z->zs.next_out = (Bytef *)out;
     z->zs.avail_out = (uInt)room;
     r = deflate(&z->zs, mode);
+    /* Z_BUF_ERROR only says no progress was possible (no input or no room), a
+     * normal state between calls; anything else is a broken stream. */
     if (r != Z_OK && r != Z_STREAM_END && r != Z_BUF_ERROR)
         return -EIO;
     *ret_in = inlen - z->zs.avail_in;
@@ -465,6 +471,8 @@ int lb_comp_stream_step(struct lb_comp_stream *z,
                         int final,
                         struct lb_comp_chunk *c)
 {
+    /* The data is compressed straight to out + hdr and the chunk size line
+     * written backwards in front of it once the size is known: no second copy. */
     const size_t hdr = 10; /* "%x\r\n" fits: cap is at most a few MB */
     char *out = c->buf, sz[16];
     size_t used = 0;

@@ -39,19 +39,16 @@ struct lb_comp_cfg {
     int offload; /* remove Accept-Encoding from requests */
 };
 
-/* One "compression ..." line into *cfg (created on first use). `defaults`:
+/* One "compression ..." line into *cfg (created on first use, owned by the
+ * caller's proxy; argv is copied where kept). `defaults`:
  * the line is in a defaults section (offload is ignored there with
- * HAProxy's warning). Returns 0, 1 (a warning was logged for file:line)
- * or a negative errno with HAProxy's message in *err. */
-int lb_comp_kw(struct lb_comp_cfg **cfg,
-               int defaults,
-               int argc,
-               char **argv,
-               const char *file,
-               unsigned line,
-               char **err);
+ * HAProxy's warning). Returns 0, 1 (a warning: HAProxy's text in *err, for
+ * the caller to log with the line's FILE:LINE) or a negative errno with
+ * HAProxy's message in *err. *err is malloc'ed, the caller frees it. */
+int lb_comp_kw(struct lb_comp_cfg **cfg, int defaults, int argc, char **argv, char **err);
 
-/* A copy for a proxy that inherits from defaults; NULL on OOM. */
+/* A deep copy (its own type strings) for a proxy that inherits from
+ * defaults, offload cleared; owned by the caller. NULL on OOM. */
 struct lb_comp_cfg *lb_comp_cfg_dup(const struct lb_comp_cfg *c);
 
 /* NULL-safe; returns NULL. */
@@ -110,7 +107,7 @@ int lb_comp_stream_step(struct lb_comp_stream *z,
                         int final,
                         struct lb_comp_chunk *c);
 
-/* Has the terminating chunk been written? */
+/* Has the terminating chunk been written? 1 or 0. */
 int lb_comp_stream_done(const struct lb_comp_stream *z);
 
 #endif

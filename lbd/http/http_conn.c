@@ -33,6 +33,9 @@ struct lb_http_worker *lb_http_worker_get(struct lb_worker *w)
     hw = calloc(1, sizeof(*hw));
     if (!hw)
         return NULL;
+    /* One slot per backend (indexed by uuid, as w->bal); each backend's array of
+     * per-server pools is allocated on its first connection (pool_of()), so
+     * backends that never see mode http traffic cost one pointer. */
     hw->pools = calloc(w->nbal ? w->nbal : 1, sizeof(*hw->pools));
     if (!hw->pools) {
         free(hw);
@@ -58,6 +61,8 @@ void lb_http_worker_free(struct lb_worker *w)
     w->http = NULL;
 }
 
+/* The only place an lb_sconn is freed: after uv_close(), libuv may still
+ * touch the handle until this callback runs. */
 static void sconn_closed(uv_handle_t *h)
 {
     free(h->data);
@@ -101,6 +106,8 @@ static void unuse_conn(struct lb_sconn *c)
     atomic_fetch_sub_explicit(&c->srv->pool_used, 1, memory_order_relaxed);
 }
 
+/* The fd is closed at once, not in the close callback: the server sees the
+ * FIN (or RST) now, and the handle no longer polls it after uv_close(). */
 void lb_sconn_close(struct lb_sconn *c, int rst)
 {
     struct linger lg = {1, 0};
@@ -196,6 +203,8 @@ static int take(struct lb_sconn *c, void *owner, lb_sconn_cb cb)
     unlink_idle(c);
     c->owner = owner;
     c->cb = cb;
+    /* Counted as a new request on it: from its second one it is "safe" when
+     * given back (HAProxy's proof that the server keeps connections alive). */
     c->nreq++;
     atomic_fetch_add_explicit(&c->srv->conn_reuse, 1, memory_order_relaxed);
     if (pooled)
@@ -258,6 +267,9 @@ int lb_sconn_connect(struct lb_worker *w,
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     if (keepalive)
         setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+    /* Connected at once or in progress, both are success here: the owner learns
+     * the outcome from UV_WRITABLE and lb_sconn_error(), as for any
+     * non-blocking connect. */
     if (connect(fd, &a->u.sa, a->len) < 0 && errno != EINPROGRESS) {
         r = -errno;
         close(fd);
@@ -317,6 +329,9 @@ static void purge_pool(struct lb_sconn_pool *p, struct lb_server *srv, uint64_t 
         p->n[LB_SCONN_IDLE] + p->n[LB_SCONN_SAFE] ? now + LK_MAX(srv->pool_purge_ms, 1) : 0;
 }
 
+/* One timer per worker for every pool, at PURGE_EVERY_MS: each pool keeps its
+ * own due time (next_purge), so pool-purge-delay is honoured to within a
+ * second without a timer per server. */
 static void purge_cb(uv_timer_t *t)
 {
     struct lb_http_worker *hw = t->data;
@@ -341,6 +356,10 @@ static int pool_admits(const struct lb_sconn *c, const struct lb_sconn_pool *p, 
     const struct lb_server *srv = c->srv;
     unsigned idle = p->n[LB_SCONN_IDLE] + p->n[LB_SCONN_SAFE];
 
+    /* A private connection belongs to its client (NTLM, http-reuse never);
+     * pool-purge-delay 0 or pool-max-conn 0 disable idle connections, as in
+     * HAProxy. pool_idle is per server, summed over every worker, since
+     * pool-max-conn bounds the whole process. */
     if (c->priv || srv->pool_purge_ms == 0 || srv->pool_max == 0)
         return 0;
     if (srv->pool_max > 0 &&
@@ -352,6 +371,8 @@ static int pool_admits(const struct lb_sconn *c, const struct lb_sconn_pool *p, 
     return p->used + idle <= LK_MAX(p->used, p->est_need) + srv->pool_low;
 }
 
+/* Started with the first idle connection: a worker that never pools has no
+ * timer running. lb_sconn_pool_stop() closes it. */
 static void purge_timer_start(struct lb_http_worker *hw)
 {
     if (hw->purge_init)
@@ -368,6 +389,7 @@ void lb_sconn_release(struct lb_sconn *c, int keep)
     struct lb_sconn_pool *p = c->pool;
     int safe = c->nreq >= 2;
 
+    /* A stopping worker keeps nothing idle, or its loop would never empty. */
     if (!keep || !p || !hw || hw->stopping || !pool_admits(c, p, safe)) {
         lb_sconn_close(c, 0);
         return;
@@ -392,6 +414,8 @@ void lb_sconn_park(struct lb_sconn *c, struct lk_list *l, unsigned n)
 {
     struct lb_http_worker *hw = c->w->http;
 
+    /* max-session-srv-conns: a client must not hold more idle server connections
+     * than this, whatever it asks for. */
     if (!hw || hw->stopping || n >= LB_SCONN_SESS_MAX) {
         lb_sconn_close(c, 0);
         return;

@@ -69,25 +69,36 @@ struct lb_http_worker {
 /* Which pool list lb_sconn_reuse takes from. */
 enum lb_sconn_list { LB_SCONN_IDLE = 0, LB_SCONN_SAFE, LB_SCONN_LIST_MAX };
 
-/* The worker's mode http state; NULL on OOM. */
+/* The worker's mode http state, created on the first call and owned by w
+ * (freed by lb_http_worker_free()); NULL on OOM. Worker thread only. */
 struct lb_http_worker *lb_http_worker_get(struct lb_worker *w);
 
-/* Close idle connections and refuse new ones (worker stopping). */
+/* Close every pooled idle connection, stop the purge timer, and make
+ * later releases and parks close instead (worker stopping). Connections in
+ * use stay with their owners. */
 void lb_sconn_pool_stop(struct lb_http_worker *hw);
 
-/* Free what lb_http_worker_get allocated (handles must be closed). */
+/* Free what lb_http_worker_get allocated and clear w->http; NULL-safe on
+ * w->http. The purge timer must be closed (lb_sconn_pool_stop()) and the
+ * loop run, and no lb_sconn may still point at a pool. */
 void lb_http_worker_free(struct lb_worker *w);
 
-/* An idle connection to srv from the pool's list `which`, now owned by
- * `owner` (cb gets its events), or NULL if none is idle there. */
+/* An idle connection to srv from the pool's list `which`, most recently
+ * used first, now owned by `owner` (cb gets its events, still polled for
+ * UV_READABLE), or NULL if none is idle there. Dead ones met on the way are
+ * closed. The caller must end its ownership with lb_sconn_release(),
+ * lb_sconn_park() or lb_sconn_close(). */
 struct lb_sconn *lb_sconn_reuse(struct lb_worker *w,
                                 struct lb_server *srv,
                                 enum lb_sconn_list which,
                                 void *owner,
                                 lb_sconn_cb cb);
 
-/* Start a non-blocking connect to srv: 0 and *ret (poll for UV_WRITABLE to
- * see it complete), or a negative errno. */
+/* Start a non-blocking connect to srv's current address (with
+ * SO_KEEPALIVE if `keepalive`): 0 and *ret, owned by `owner` as for
+ * lb_sconn_reuse() (poll for UV_WRITABLE to see it complete, then
+ * lb_sconn_error()), or a negative errno with *ret untouched. Takes no
+ * server slot: that is the caller's business. */
 int lb_sconn_connect(struct lb_worker *w,
                      struct lb_server *srv,
                      int keepalive,
@@ -95,19 +106,26 @@ int lb_sconn_connect(struct lb_worker *w,
                      lb_sconn_cb cb,
                      struct lb_sconn **ret);
 
-/* 0 once connected, or the connect error (negative errno). */
+/* 0 once connected (or still in progress), or the connect error as a
+ * negative errno, read from SO_ERROR. */
 int lb_sconn_error(const struct lb_sconn *c);
 
-/* Poll for these UV_* events on behalf of the owner. */
+/* Poll for these UV_* events on behalf of the owner (0: stop polling);
+ * the owner's cb runs with them. A no-op when they do not change. */
 void lb_sconn_want(struct lb_sconn *c, int events);
 
 /* The owner is done: keep it in the pool if `keep` and the pool admits
- * it, else close. A private connection is closed (park it instead). */
+ * it, else close. A private connection is closed (park it instead).
+ * Either way the caller must drop its pointer: a closed lb_sconn is freed
+ * in its close callback, a pooled one may be closed by the server. */
 void lb_sconn_release(struct lb_sconn *c, int keep);
 
 /* The owner is done and keeps the connection idle in its own list `l`
  * (a session's private connections), watched like pooled ones; closed
- * instead when the list holds LB_SCONN_SESS_MAX (n: their count). */
+ * instead when the list holds LB_SCONN_SESS_MAX (n: their count) or the
+ * worker stops. The list is the caller's; a parked connection the server
+ * closes unlinks itself, so the caller must close the rest before freeing
+ * l (lb_sconn_close() on each). */
 void lb_sconn_park(struct lb_sconn *c, struct lk_list *l, unsigned n);
 
 /* A parked connection to srv from list `l`, now owned by `owner`, or NULL.
@@ -119,7 +137,8 @@ struct lb_sconn *lb_sconn_unpark(struct lk_list *l,
                                  lb_sconn_cb cb);
 
 /* Close now; `rst` sends a reset instead of a FIN. Parked or pooled
- * connections leave their list. */
+ * connections leave their list. c is freed in its close callback: the
+ * caller must not use it after this call. */
 void lb_sconn_close(struct lb_sconn *c, int rst);
 
 #endif

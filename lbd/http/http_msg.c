@@ -8,6 +8,9 @@
 
 void lb_wb_put(struct lb_wb *w, const void *s, size_t n)
 {
+    /* Compared as n > cap - len, never len + n > cap: the sum could wrap. Once
+     * over, later smaller pieces must not fit in the gap and splice a truncated
+     * head together. */
     if (w->over || n > w->cap - w->len) {
         w->over = 1;
         return;
@@ -23,7 +26,11 @@ void lb_wb_put(struct lb_wb *w, const void *s, size_t n)
 
 #define PUTS(w, lit) put((w), (lit), sizeof(lit) - 1)
 
-/* Is this field named by a Connection field (so hop-by-hop)? */
+/* Is this field named by a Connection field (so hop-by-hop)?
+ * RFC 9110 section 7.6.1: a field named in Connection is hop-by-hop for this
+ * one link. The parser flags a Connection field with a token other than
+ * close/keep-alive/upgrade (HTTP1_F_CONN_OTHER), so the usual message skips
+ * this scan per field. */
 static int named_by_connection(const uint8_t *buf,
                                const struct http1_msg *m,
                                const struct http1_hdr *h)
@@ -40,6 +47,10 @@ static int named_by_connection(const uint8_t *buf,
     return 0;
 }
 
+/* TE and Upgrade are hop-by-hop too (RFC 9110 sections 10.1.4 and 7.8);
+ * Upgrade is passed on only for an upgrade the proxy lets through, which then
+ * also sends its own "Connection: upgrade". Proxy-Connection is no standard
+ * field but old clients send it, and a server must never act on it. */
 static int hop_by_hop(const uint8_t *buf,
                       const struct http1_msg *m,
                       const struct http1_hdr *h,
@@ -68,7 +79,12 @@ static void put_field(struct wb *w, const uint8_t *buf, const struct http1_hdr *
     PUTS(w, "\r\n");
 }
 
-/* Cookie field without the cookie `name` (indirect persistence). */
+/* Cookie field without the cookie `name` (indirect persistence: the server
+ * must not see lbd's own cookie). Pairs are split on ';' as RFC 6265 section
+ * 5.4 writes them; the name must be followed by '=', so a cookie whose name
+ * merely starts with `name` is kept. Names compare case-sensitively, as
+ * cookie names do. A field left empty is dropped whole rather than sent
+ * an empty "Cookie: ". */
 static void put_cookie_without(struct wb *w,
                                const uint8_t *buf,
                                const struct http1_hdr *h,
@@ -116,6 +132,8 @@ static void put_fields(struct wb *w,
 
         if (hop_by_hop(buf, m, h, upgrade))
             continue;
+        /* compression offload removes Accept-Encoding so the server sends the body
+         * uncompressed and lbd compresses it */
         if (drop && h->name_len == strlen(drop) &&
             strncasecmp((const char *)buf + h->name_off, drop, h->name_len) == 0)
             continue;
@@ -145,6 +163,12 @@ static void put_connection(struct wb *w, int upgrade, int close, int ka)
         PUTS(w, "Connection: keep-alive\r\n");
 }
 
+/* A proxy sends its own HTTP version, not the client's (RFC 9110 section
+ * 2.5): "HTTP/1.1" for any 1.x request from 1.1 on, "HTTP/1.0" for 1.0, so a
+ * 1.0 client's request keeps 1.0 semantics (no chunked body to it).
+ * The fields lbd adds come after the client's, X-Forwarded-For last, as
+ * HAProxy appends them: a server that takes the last X-Forwarded-For value
+ * gets the address lbd saw. */
 int lb_http_build_request(char *out,
                           size_t cap,
                           const uint8_t *buf,
@@ -182,6 +206,8 @@ int lb_http_build_response(char *out,
     struct wb w = {out, 0, cap, 0};
     char sl[16];
 
+    /* The status line takes the caller's version (e->version) and m's status;
+     * the reason phrase is the server's, kept as HAProxy keeps it. */
     snprintf(sl, sizeof(sl), "HTTP/1.%d %03u", e->version ? 1 : 0, m->status);
     put(&w, sl, strlen(sl));
     PUTS(&w, " ");
@@ -190,6 +216,8 @@ int lb_http_build_response(char *out,
     put_fields(&w, buf, m, e->upgrade, NULL, 0, NULL);
     if (e->set_cookie) {
         add_field(&w, "Set-Cookie: ", e->set_cookie);
+        /* cookie ... nocache: a shared cache must not store a response that sets
+         * a persistence cookie, or it would pin every client to one server */
         if (e->nocache)
             PUTS(&w, "Cache-Control: private\r\n");
     }
@@ -221,6 +249,8 @@ const uint8_t *lb_http_cookie_find(const uint8_t *buf,
             if ((size_t)(e - s) > nl && memcmp(s, name, nl) == 0 && s[nl] == '=') {
                 const uint8_t *ve = e;
 
+                /* Trailing blanks before ';' are not part of the value. The first match
+                 * wins, over all Cookie fields. */
                 while (ve > s + nl + 1 && (ve[-1] == ' ' || ve[-1] == '\t'))
                     ve--;
                 *ret_len = (size_t)(ve - s) - nl - 1;

@@ -24,7 +24,8 @@ struct lb_wb {
     int over;
 };
 
-/* Append n bytes of s, or set w->over. */
+/* Append n bytes of s (borrowed, copied; may be NULL when n is 0) at
+ * w->p + w->len, or set w->over and append nothing. No NUL is added. */
 void lb_wb_put(struct lb_wb *w, const void *s, size_t n);
 
 struct lb_req_edit {
@@ -49,22 +50,29 @@ struct lb_rsp_edit {
     int nocache;            /* with set_cookie: add "Cache-Control: private" */
 };
 
-/* Rebuild the request head m (parsed from buf) into out[0, cap). Returns
- * the length, or -ENOSPC if it does not fit. */
+/* Rebuild the request head m (parsed from buf) into out[0, cap): request
+ * line, the fields kept, then those `e` adds, then the empty line. buf, m
+ * and e's strings are only read; out belongs to the caller and is not
+ * NUL-terminated. Returns the length, or -ENOSPC if it does not fit (out
+ * then holds a partial head). */
 int lb_http_build_request(char *out,
                           size_t cap,
                           const uint8_t *buf,
                           const struct http1_msg *m,
                           const struct lb_req_edit *e);
 
-/* Same for a response head. */
+/* Same for a response head: the status line says HTTP/1.e->version with
+ * m's status and reason, Set-Cookie and Connection come from e. Returns the
+ * length or -ENOSPC. */
 int lb_http_build_response(char *out,
                            size_t cap,
                            const uint8_t *buf,
                            const struct http1_msg *m,
                            const struct lb_rsp_edit *e);
 
-/* Value of cookie `name` in the request's Cookie fields, or NULL. */
+/* Value of cookie `name` (name_len bytes, case-sensitive) in the
+ * request's Cookie fields: a pointer into buf with *ret_len set, the first
+ * match over all fields, or NULL (*ret_len untouched). */
 const uint8_t *lb_http_cookie_find(const uint8_t *buf,
                                    const struct http1_msg *m,
                                    const char *name,

@@ -57,6 +57,11 @@ struct hdr_fmt {
     struct lb_lfmt *fmt;
 };
 
+/* One parsed rule, built once at its config line and only read by worker
+ * threads afterwards (except `table` and `body`, filled in by
+ * lb_rule_resolve() before the config goes live). Every pointer is owned by
+ * the rule except body when body_shared and table (the proxy's). A list is
+ * kept in config order through `next`: rules run in the order written. */
 struct lb_rule {
     struct lb_rule *next;
     uint8_t act, redir, hmatch, drop_query, append_slash, phase;
@@ -123,6 +128,10 @@ struct lb_rule *lb_rule_list_free(struct lb_rule *list)
 
 /* ---- parsing ---- */
 
+/* Parse state of one rule line. argv is the lexer's (borrowed for the call;
+ * whatever the rule keeps is copied); `i` only moves forward, and every
+ * action parser stops at "if"/"unless" so the condition is left for
+ * lb_cond_parse(). */
 struct pctx {
     struct lb_rule *r;
     unsigned avail; /* LB_SMP_USE_* where the rule runs */
@@ -133,6 +142,8 @@ struct pctx {
     int phase_status; /* deny's default: 403 for requests, 502 for responses */
 };
 
+/* "if" and "unless" cannot be a value: HAProxy reads them as the start of
+ * the condition wherever they appear, and so does lbd. */
 static int at_cond(const struct pctx *p)
 {
     return p->i >= p->argc || strcmp(p->argv[p->i], "if") == 0 ||
@@ -175,6 +186,8 @@ static int set_name(struct pctx *p, const char *name)
     return 0;
 }
 
+/* Case-sensitive, as HAProxy's replace-header and replace-value patterns:
+ * "(?i)" in the pattern asks for the other. */
 static int compile(struct pctx *p, pcre2_code **re, const char *pat)
 {
     PCRE2_UCHAR msg[120];
@@ -223,6 +236,7 @@ static int pa_del_hdr(struct pctx *p)
                           "del-header: match method '%s' is not supported by lbd "
                           "(str, beg, end, sub, reg)",
                           meth);
+    /* -m reg: the name itself is the pattern, matched against field names. */
     if (p->r->hmatch == HM_REG)
         return compile(p, &p->r->re, n);
     return 0;
@@ -284,6 +298,8 @@ static int read_file(struct pctx *p, const char *path, char **ret, size_t *ret_l
 
     if (fd < 0)
         return lk_cfg_err(p->err, "%s: cannot open '%s': %s", p->argv[1], path, strerror(errno));
+    /* 64 KiB bounds what startup reads: a mistyped path (a log file) is refused
+     * instead of read whole. */
     if (fstat(fd, &st) < 0 || st.st_size > 65536) {
         close(fd);
         return lk_cfg_err(p->err, "%s: '%s' is larger than 64 KiB", p->argv[1], path);
@@ -317,7 +333,9 @@ static int add_hdr_fmt(struct pctx *p)
     return parse_fmt(p, &h->fmt, v);
 }
 
-/* "errorfile F": read and checked as the errorfile keyword reads it. */
+/* "errorfile F": read and checked as the errorfile keyword reads it (a
+ * complete HTTP message, sent as is). The file's data becomes the rule's
+ * own body and is freed with it. */
 static int pa_errorfile(struct pctx *p)
 {
     static const struct lb_errsrc src = {65536, NULL, "", 0};
@@ -383,12 +401,16 @@ static int pa_response(struct pctx *p)
                            p->argv[1], w);
         }
     }
+    /* HAProxy refuses a body without content-type; a complete message
+     * (errorfile) carries its own. */
     if (r == 0 && p->r->has_body && !p->r->body_is_msg && !p->r->ctype && p->r->body_len)
         r = lk_cfg_err(p->err, "%s: a body needs 'content-type'", p->argv[1]);
     return r;
 }
 
-/* Statuses lbd has an error page for (lb_http_errmsg, HAProxy's list). */
+/* Statuses lbd has an error page for (lb_http_errmsg, HAProxy's list). A
+ * deny with another status and no body of its own would have nothing to
+ * send, so it is refused at its line instead of answering an empty page. */
 static int has_page(int st)
 {
     static const int pages[] = {200, 400, 401, 403, 404, 405, 407, 408, 410, 413, 414,
@@ -461,6 +483,7 @@ static int pa_redirect(struct pctx *p)
         } else if (strcmp(w, "code") == 0) {
             const char *c = next_word(p);
 
+            /* The redirect codes HAProxy 2.6 accepts; 304-306 are no redirects. */
             if (!c || lk_parse_uint(c, 301, 308, &code) < 0 || (code > 303 && code < 307))
                 return lk_cfg_err(p->err, "redirect: code must be 301, 302, 303, 307 or 308");
             p->r->status = (int)code;
@@ -494,6 +517,8 @@ static int pa_auth(struct pctx *p)
         return 0;
     if (strcmp(w, "realm") != 0 || !(v = next_word(p)))
         return lk_cfg_err(p->err, "auth: expected 'auth [realm REALM]'");
+    /* The realm goes into a quoted-string of WWW-Authenticate (RFC 9110 section
+     * 11.6.1): a '"' would end it early and break the field. */
     if (strchr(v, '"'))
         return lk_cfg_err(p->err, "auth: a realm cannot hold '\"'");
     return (p->r->reason = strdup(v)) ? 0 : -ENOMEM;
@@ -514,6 +539,8 @@ static int pa_track(struct pctx *p)
     const char *k, *w;
     int r;
 
+    /* "track-scN": the table matched the action's exact name, so [8] is a digit
+     * 0-2. */
     p->r->ctr = (uint8_t)(p->argv[p->i - 1][8] - '0');
     if ((r = need(p, &k, "a key expression")) < 0 ||
         (r = lb_sexpr_parse(k, p->avail, &p->r->key, p->err)) < 0)
@@ -546,6 +573,8 @@ static int pa_sc(struct pctx *p)
         return 0;
     if ((r = need(p, &v, "a value")) < 0)
         return r;
+    /* gpt0 is a 32-bit tag in HAProxy's tables: a value outside 32 bits is
+     * refused here rather than cut. */
     if (lk_parse_int(v, INT32_MIN, INT32_MAX, &p->r->ival) < 0)
         return lk_cfg_err(p->err,
                           "%s: the value must be an integer (expressions are not "
@@ -621,6 +650,8 @@ static const struct {
     {"reject", A_REJECT, 4, pa_none},
 };
 
+/* Appended at the tail: rule lists are short and built once, and order of
+ * evaluation is the order of the config lines. */
 static void append(struct lb_rule **list, struct lb_rule *r)
 {
     while (*list)
@@ -643,6 +674,8 @@ int lb_rule_parse(struct lb_rule **list,
     size_t k;
     int r;
 
+    /* A response rule may read the response head only, as HAProxy refuses
+     * request fetches there (sample.h). */
     if (phase == LB_RULE_RSP || phase == LB_RULE_AFTER)
         p.avail = LB_SMP_USE_RSP;
     if (phase == LB_RULE_REDIRECT) /* "redirect KIND ...": the action is the keyword */
@@ -693,6 +726,8 @@ int lb_rule_parse(struct lb_rule **list,
         return -ENOMEM;
     p.r->act = actions[k].act;
     p.r->phase = (uint8_t)phase;
+    /* deny's default status: 403 refuses a request; a denied response is the
+     * server's fault as the client sees it, hence 502, as in HAProxy. */
     p.phase_status = phase == LB_RULE_RSP || phase == LB_RULE_AFTER ? 502 : 403;
     r = actions[k].parse(&p);
     if (r == 0 && p.i < argc && !at_cond(&p))
@@ -707,6 +742,8 @@ int lb_rule_parse(struct lb_rule **list,
     return 0;
 }
 
+/* An http-error page is a "return" rule without a condition: one builder
+ * serves both, so a page reads the same whichever way it was configured. */
 int lb_rule_parse_reply(struct lb_rule **ret,
                         const struct lb_acl_set *acls,
                         int argc,
@@ -761,6 +798,9 @@ int lb_rule_find_promex(const struct lb_rule *list, const struct lb_cond **ret_c
 
 /* ---- running ---- */
 
+/* The reason phrase lbd writes in the replies it builds (RFC 9110 section
+ * 15 wording). Clients should ignore it (RFC 9112 section 4), so "Other"
+ * for an unlisted status is harmless. */
 static const char *reason(int status)
 {
     static const struct {
@@ -815,6 +855,8 @@ static void puts_(struct wb *w, const char *s)
     put(w, s, strlen(s));
 }
 
+/* A piece of text an edit puts in place of part of the start line; it points
+ * into the rule, the original head or a scratch chunk, never owns. */
 struct seg {
     const char *p;
     size_t n;
@@ -829,6 +871,10 @@ struct edit {
     size_t vlen;
 };
 
+/* Field names compare case-insensitively (RFC 9110 section 5.1). The pcre2
+ * match data is per thread: the compiled pattern is shared by every worker,
+ * the match data cannot be, and allocating it per field would cost a malloc
+ * per header line. */
 static int name_hit(const struct lb_rule *r, const uint8_t *n, size_t nl)
 {
     static _Thread_local pcre2_match_data *md;
@@ -870,6 +916,8 @@ static int regex_put(struct wb *w, const struct edit *e, const uint8_t *v, size_
     if (rc <= 0)
         return 0;
     ov = pcre2_get_ovector_pointer(md);
+    /* A group that did not take part in the match (PCRE2_UNSET) adds nothing,
+     * as in HAProxy; "\N" beyond the groups matched is dropped too. */
     for (t = e->val; t < e->val + e->vlen; t++) {
         if (*t == '\\' && t + 1 < e->val + e->vlen && t[1] >= '0' && t[1] <= '9') {
             g = *++t - '0';
@@ -905,6 +953,9 @@ static void put_value_list(struct wb *w, const struct edit *e, const uint8_t *v,
     }
 }
 
+/* One field of the rebuilt head, with the rule's operation applied when its
+ * name matches: set-header drops every old field of that name (the new one
+ * is appended by build()), add-header keeps them all. */
 static void put_hdr(struct wb *w, const struct edit *e, const uint8_t *b, const struct http1_hdr *h)
 {
     const struct lb_rule *r = e->r;
@@ -930,6 +981,8 @@ static void put_segs(struct wb *w, const struct seg *s, size_t n)
             put(w, s[i].p, s[i].n);
 }
 
+/* Returns 0 when the result does not fit `cap`: HAProxy's "rewrite failed",
+ * which answers 500 (502 for a response) rather than sending a cut head. */
 static size_t build(const struct lb_rule_io *io, const struct edit *e, char *out)
 {
     const uint8_t *b = io->rsp ? io->smp->rsbuf : io->smp->rqbuf;
@@ -988,6 +1041,10 @@ static int apply(struct lb_rule_io *io, const struct edit *e)
     http1_msg_init(io->msg, io->max_head, io->in_flags);
     r = io->rsp ? http1_parse_response((const uint8_t *)out, len, io->msg)
                 : http1_parse_request((const uint8_t *)out, len, io->msg);
+    /* The rebuilt head must parse whole, and with the framing it had: a rule
+     * could otherwise smuggle a second request or change where the body ends
+     * behind the proxy's back (request smuggling, RFC 9112 section 11.2). On
+     * failure the old parse is put back, so the message is as before the rule. */
     if (r != (int)len || io->msg->body != old.body ||
         io->msg->content_length != old.content_length) {
         *io->msg = old;
@@ -997,12 +1054,16 @@ static int apply(struct lb_rule_io *io, const struct edit *e)
         io->smp->rsbuf = (const uint8_t *)out;
     else
         io->smp->rqbuf = (const uint8_t *)out;
+    /* The two lent buffers alternate: the next edit reads this one and writes
+     * the other, so no edit copies onto its own input. */
     io->cur = idx;
     io->nrewrites++;
     return 0;
 }
 
-/* The request-target split in prefix (scheme://authority), path, query. */
+/* The request-target split in prefix (scheme://authority), path, query.
+ * The three pieces cover the target exactly, so put back together they give
+ * it unchanged; the query piece keeps its '?'. */
 static void split_uri(const struct lb_rule_io *io, struct seg *pre, struct seg *path, struct seg *q)
 {
     const uint8_t *b = io->smp->rqbuf, *u = b + io->msg->uri_off, *p;
@@ -1062,6 +1123,10 @@ static char *reply_buf(struct lb_rule_io *io)
     return io->get_buf(io->owner, 2);
 }
 
+/* The redirect reply, as HAProxy builds it: "location" is the value as
+ * rendered; "prefix" the value then the original path (and query unless
+ * drop-query); "scheme" the value, "://", the Host field, the path. The
+ * body is empty (content-length: 0) so the connection stays usable. */
 static enum lb_rule_verdict reply_redirect(struct lb_rule_io *io, const struct lb_rule *r)
 {
     char loc[LB_SMP_CHUNK], *out = reply_buf(io);
@@ -1086,6 +1151,8 @@ static enum lb_rule_verdict reply_redirect(struct lb_rule_io *io, const struct l
         } else if (n == 1 && loc[0] == '/') {
             l.len = 0; /* prefix "/": the original URI alone */
         }
+        /* A request for "*" (OPTIONS) or with an empty path redirects to "/": a
+         * Location must be a URI reference, and "*" is none. */
         if (path.n == 0 || (path.n == 1 && path.p[0] == '*'))
             put(&l, "/", 1);
         else
@@ -1107,6 +1174,8 @@ static enum lb_rule_verdict reply_redirect(struct lb_rule_io *io, const struct l
     puts_(&w, "content-length: 0\r\nlocation: ");
     put(&w, loc, n);
     puts_(&w, "\r\n");
+    /* HAProxy marks the temporary redirects no-cache: a cache that kept one
+     * would send clients to the old place after the rule changes. */
     if (r->status == 302 || r->status == 303 || r->status == 307)
         puts_(&w, "cache-control: no-cache\r\n");
     puts_(&w, "\r\n");
@@ -1125,6 +1194,8 @@ static enum lb_rule_verdict reply_return(struct lb_rule_io *io, const struct lb_
     struct wb w;
 
     io->status = r->status;
+    /* reply_len 0 tells the session to send the proxy's own error page for
+     * io->status (errorfile, http-errors), as a plain deny does in HAProxy. */
     if ((!r->has_body && r->nhdrs == 0 && r->act == A_DENY) || r->errpage) {
         io->reply_len = 0; /* the proxy's error page for the status */
         return LB_RULE_REPLY;
@@ -1145,6 +1216,8 @@ static enum lb_rule_verdict reply_return(struct lb_rule_io *io, const struct lb_
         body = r->body;
         blen = r->body_len;
     }
+    /* A 204 must not carry Content-Length, and in a 304 it would describe the
+     * representation, not this empty reply (RFC 9110 section 8.6). */
     if (r->status != 204 && r->status != 304) {
         snprintf(sl, sizeof(sl), "content-length: %zu\r\n", blen);
         puts_(&w, sl);
@@ -1205,7 +1278,9 @@ static int run_edit(struct lb_rule_io *io, const struct lb_rule *r)
     }
 }
 
-/* The key a sample gives, in the table's type. */
+/* The key a sample gives, in the table's type: an address sample as an
+ * address key, an integer for an integer table, else the text form.
+ * -ENOENT when the sample has no value: the rule then does nothing. */
 static int stk_key(struct lb_stktable *t,
                    struct lb_smp_ctx *c,
                    const struct lb_sexpr *e,
@@ -1264,6 +1339,8 @@ static void run_var(struct lb_rule_io *io, const struct lb_rule *r)
     }
 }
 
+/* An untracked counter is ignored, as HAProxy ignores sc-inc-gpc0 on a
+ * counter no track-sc rule has set. */
 static void run_sc(struct lb_rule_io *io, const struct lb_rule *r)
 {
     struct lb_stkctr *c = io->smp->sc ? &io->smp->sc[r->ctr] : NULL;
@@ -1276,6 +1353,9 @@ static void run_sc(struct lb_rule_io *io, const struct lb_rule *r)
         lb_stk_set(c->t, c->e, LB_STK_GPT0, r->ival, io->smp->now_ms);
 }
 
+/* Rules run in config order; the first final action (allow, deny, return,
+ * redirect, auth, tarpit, reject, silent-drop) ends the list. Edits apply at
+ * once, so the next rule's conditions see the edited head, as in HAProxy. */
 enum lb_rule_verdict lb_rule_run(const struct lb_rule *r, struct lb_rule_io *io)
 {
     for (; r; r = r->next) {
@@ -1333,6 +1413,8 @@ enum lb_rule_verdict lb_rule_run(const struct lb_rule *r, struct lb_rule_io *io)
 
 /* ---- tables, after the whole file ---- */
 
+/* "table NAME" names a proxy (a frontend or backend holding a stick-table
+ * line), as HAProxy's does. */
 static struct lb_stktable *table_named(const struct lb_cfg *cfg, const char *name)
 {
     const struct lb_proxy *px = lb_cfg_find_proxy(cfg, name, LB_CAP_FE | LB_CAP_BE);
@@ -1363,27 +1445,24 @@ static int resolve_errsec(struct lb_rule *r,
     }
     r->body = e->msg.data;
     r->body_len = e->msg.len;
+    /* The page belongs to the http-errors section, which lives as long as the
+     * config: the rule borrows it and rule_free() leaves it alone. */
     r->body_shared = 1;
     return 0;
 }
 
-int lb_rule_resolve(struct lb_rule *list,
-                    const struct lb_cfg *cfg,
-                    struct lb_stktable *deftable,
-                    const char *file,
-                    unsigned line,
-                    char **err)
+int lb_rule_resolve(struct lb_rule *list, const struct lb_resolve_at *at, char **err)
 {
     int ret = 0;
 
     for (; list; list = list->next) {
-        if (list->errsec && resolve_errsec(list, cfg, file, line, err) < 0)
+        if (list->errsec && resolve_errsec(list, at->cfg, at->file, at->line, err) < 0)
             ret = -EINVAL;
         if (list->act != A_TRACK)
             continue;
-        list->table = list->table_name ? table_named(cfg, list->table_name) : deftable;
+        list->table = list->table_name ? table_named(at->cfg, list->table_name) : at->deftable;
         if (!list->table) {
-            lb_cfg_err_append(err, "%s:%u: track-sc%u: %s", file, line, list->ctr,
+            lb_cfg_err_append(err, "%s:%u: track-sc%u: %s", at->file, at->line, list->ctr,
                               list->table_name ? "no stick-table in the proxy named by 'table'"
                                                : "this proxy has no stick-table (add one, or "
                                                  "'table NAME')");
@@ -1395,6 +1474,8 @@ int lb_rule_resolve(struct lb_rule *list,
 
 enum stick_kind { ST_ON, ST_MATCH, ST_STORE };
 
+/* One stick rule of a backend, in config order. `table` is set by
+ * lb_stick_resolve() (the proxy's, not owned). */
 struct lb_stick {
     struct lb_stick *next;
     uint8_t kind;
@@ -1418,6 +1499,9 @@ struct lb_stick *lb_stick_list_free(struct lb_stick *list)
     return NULL;
 }
 
+/* "stick on" matches then stores, "stick match" only reads, "store-request"
+ * only writes. Keys may read the request; in mode tcp the same rules run
+ * with the connection's data only, where request fetches have no value. */
 int lb_stick_parse(struct lb_stick **list,
                    const struct lb_acl_set *acls,
                    int argc,
@@ -1458,30 +1542,27 @@ int lb_stick_parse(struct lb_stick **list,
     return 0;
 }
 
-int lb_stick_resolve(struct lb_stick *list,
-                     const struct lb_cfg *cfg,
-                     struct lb_stktable *deftable,
-                     const char *file,
-                     unsigned line,
-                     char **err)
+int lb_stick_resolve(struct lb_stick *list, const struct lb_resolve_at *at, char **err)
 {
     int ret = 0;
 
     for (; list; list = list->next) {
-        list->table = list->table_name ? table_named(cfg, list->table_name) : deftable;
+        list->table = list->table_name ? table_named(at->cfg, list->table_name) : at->deftable;
         if (list->table && !(list->table->store & (1u << LB_STK_SERVER_ID)))
             list->table->store |= 1u << LB_STK_SERVER_ID; /* implied, as in HAProxy */
         if (!list->table) {
             lb_cfg_err_append(err,
                               "%s:%u: stick: no stick-table to use (add one to the "
                               "backend, or 'table NAME')",
-                              file, line);
+                              at->file, at->line);
             ret = -EINVAL;
         }
     }
     return ret;
 }
 
+/* The first rule whose key finds an entry with a server id wins; 0 means
+ * "none" (server ids start at 1). */
 unsigned lb_stick_match(const struct lb_stick *st, struct lb_smp_ctx *c)
 {
     struct lb_stkentry *e;
@@ -1504,6 +1585,8 @@ unsigned lb_stick_match(const struct lb_stick *st, struct lb_smp_ctx *c)
     return 0;
 }
 
+/* Every storing rule whose condition holds writes the chosen server, so
+ * several keys (a cookie and the source address) can lead back to it. */
 void lb_stick_store(const struct lb_stick *st, struct lb_smp_ctx *c, unsigned puid)
 {
     struct lb_stkentry *e;
@@ -1523,6 +1606,8 @@ void lb_stick_store(const struct lb_stick *st, struct lb_smp_ctx *c, unsigned pu
 
 /* ---- with a connection's data only ---- */
 
+/* The chunks (8 KiB) are left uninitialised: they are scratch space,
+ * written before they are read. */
 static void conn_ctx(struct lb_smp_ctx *c, const struct lb_conn_info *ci, struct lb_stktable *t)
 {
     memset(c, 0, offsetof(struct lb_smp_ctx, chunk));
@@ -1548,6 +1633,8 @@ enum lb_rule_verdict lb_rule_run_conn(const struct lb_rule *list,
     if (!list)
         return LB_RULE_CONTINUE;
     conn_ctx(&c, ci, deftable);
+    /* No message and no lent buffers: a connection rule has no head to edit,
+     * and the connection actions never ask for one. */
     memset(&io, 0, sizeof(io));
     io.smp = &c;
     io.cur = -1;
@@ -1574,6 +1661,9 @@ void lb_stick_store_conn(const struct lb_stick *list, const struct lb_conn_info 
     lb_stick_store(list, &c, puid);
 }
 
+/* As lb_rule_run(): a condition that needs payload not yet received stops
+ * the walk (LB_SWITCH_WAIT) instead of falling through to a later rule,
+ * which would pick a backend on incomplete data. */
 struct lb_proxy *lb_switch_conn(const struct lb_switch *r, const struct lb_conn_info *ci)
 {
     struct lb_smp_ctx c;

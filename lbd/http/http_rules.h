@@ -41,8 +41,10 @@ enum lb_rule_phase {
 /* Parse one line: argv[0] is "http-request", "http-response",
  * "redirect" (then argv[1] is location|prefix|scheme) or "tcp-request"
  * (argv[1] connection|content, argv[2] the action). `acls` are the
- * proxy's named ACLs. Appends to *list. Returns 0 or a negative errno
- * with *err. */
+ * proxy's named ACLs (borrowed: they must outlive the list). Appends to
+ * *list, which owns the rule from then on; what the rule keeps of argv is
+ * copied. Returns 0, or a negative errno with a malloc'ed *err and *list
+ * unchanged. */
 int lb_rule_parse(struct lb_rule **list,
                   const struct lb_acl_set *acls,
                   enum lb_rule_phase phase,
@@ -53,20 +55,23 @@ int lb_rule_parse(struct lb_rule **list,
 /* "http-error status CODE [content-type T] [string S | lf-string FMT |
  * file F] [hdr N FMT]...": argv[0] is the keyword, argv[1] "status". The
  * reply is built as "return" builds it (lb_rule_run on *ret, a list of
- * one). Returns 0 or a negative errno with *err. */
+ * one, owned by the caller: lb_rule_list_free()). Returns 0 or a negative
+ * errno with *err, *ret untouched. */
 int lb_rule_parse_reply(struct lb_rule **ret,
                         const struct lb_acl_set *acls,
                         int argc,
                         char **argv,
                         char **err);
 
-/* What the list's conditions and keys read (LB_SMP_USE_*). */
+/* What the list's conditions and keys read (LB_SMP_USE_*); 0 for NULL. */
 unsigned lb_rule_list_uses(const struct lb_rule *list);
 
 /* Free a whole list; NULL-safe; returns NULL. */
 struct lb_rule *lb_rule_list_free(struct lb_rule *list);
 
-/* Is there a use-service prometheus-exporter rule, and its condition. */
+/* Is there a use-service prometheus-exporter rule? 1 with *ret_cond set
+ * to its condition (pointing into the list; NULL: unconditional), or 0
+ * with *ret_cond untouched. */
 int lb_rule_find_promex(const struct lb_rule *list, const struct lb_cond **ret_cond);
 
 /* The message being worked on. Edits rebuild the head into one of two
@@ -104,20 +109,34 @@ enum lb_rule_verdict {
     LB_RULE_WAIT,         /* tcp-request content: a condition needs more payload */
 };
 
-/* After the whole file: each track-sc rule's table (its "table NAME", or
- * `deftable`, the proxy's own). Errors appended to *err as "FILE:LINE:
- * ..." (file/line: where the list starts). Returns 0 or -EINVAL. */
+/* What names in a proxy's rule lists are resolved against, after the
+ * whole file: the config, `deftable` (the proxy's own stick-table, may be
+ * NULL) and file/line, where the list starts, for "FILE:LINE: ..." errors.
+ * Borrowed for the call. */
 struct lb_cfg;
 struct lb_stktable;
-int lb_rule_resolve(struct lb_rule *list,
-                    const struct lb_cfg *cfg,
-                    struct lb_stktable *deftable,
-                    const char *file,
-                    unsigned line,
-                    char **err);
+struct lb_resolve_at {
+    const struct lb_cfg *cfg;
+    struct lb_stktable *deftable;
+    const char *file;
+    unsigned line;
+};
+
+/* After the whole file: each track-sc rule's table (its "table NAME", or
+ * at->deftable, the proxy's own) and each "errorfiles NAME" page; both are
+ * borrowed from at->cfg, which must outlive the list. Errors appended to
+ * *err as "FILE:LINE: ..." (at->file/line: where the list starts); every bad
+ * rule is reported. Returns 0 or -EINVAL. */
+int lb_rule_resolve(struct lb_rule *list, const struct lb_resolve_at *at, char **err);
 
 /* "stick on|match|store-request EXPR [table NAME] [if|unless COND]": a
- * backend's persistence rules. */
+ * backend's persistence rules. lb_stick_parse() appends one (argv[0] is
+ * "stick"; copied where kept; acls borrowed) to *list, which owns it, and
+ * returns 0 or a negative errno with *err. lb_stick_list_free() frees a
+ * whole list (NULL-safe, returns NULL). lb_stick_resolve() runs after the
+ * whole file: each rule's table ("table NAME", else at->deftable), made to
+ * store the server id; errors appended to *err as "FILE:LINE: ...";
+ * returns 0 or -EINVAL. */
 struct lb_stick;
 
 int lb_stick_parse(struct lb_stick **list,
@@ -126,17 +145,16 @@ int lb_stick_parse(struct lb_stick **list,
                    char **argv,
                    char **err);
 struct lb_stick *lb_stick_list_free(struct lb_stick *list);
-int lb_stick_resolve(struct lb_stick *list,
-                     const struct lb_cfg *cfg,
-                     struct lb_stktable *deftable,
-                     const char *file,
-                     unsigned line,
-                     char **err);
+int lb_stick_resolve(struct lb_stick *list, const struct lb_resolve_at *at, char **err);
 
-/* The server id (puid) stored for this exchange by a matching rule, or 0. */
+/* The server id (puid) stored for this exchange by a matching rule, or 0.
+ * Only reads the tables (no entry is created). c is used for the samples
+ * (its chunks are overwritten). */
 unsigned lb_stick_match(const struct lb_stick *list, struct lb_smp_ctx *c);
 
-/* Remember server `puid` for this exchange in every storing rule. */
+/* Remember server `puid` for this exchange in every storing rule whose
+ * condition holds, creating the entries (one that cannot be created, in a
+ * table full of referenced entries, is skipped). */
 void lb_stick_store(const struct lb_stick *list, struct lb_smp_ctx *c, unsigned puid);
 
 /* What a connection sees before any request: its addresses, its tracked
@@ -152,24 +170,34 @@ struct lb_conn_info {
 };
 
 /* Run tcp-request rules (connection or content) with only the
- * connection's data. LB_RULE_CONTINUE or ALLOW: go on. */
+ * connection's data. ci is borrowed for the call; track-sc rules fill
+ * ci->sc and set-var rules ci->vars (both the session's). deftable: the
+ * table of the proxy whose rules run. LB_RULE_CONTINUE or ALLOW: go on;
+ * REJECT / DROP: close; WAIT: a content condition needs more payload
+ * (never when ci->payload_final). */
 enum lb_rule_verdict lb_rule_run_conn(const struct lb_rule *list,
                                       struct lb_stktable *deftable,
                                       const struct lb_conn_info *ci);
 
-/* mode tcp use_backend: the backend the first matching rule names (NULL:
- * the default), or LB_SWITCH_WAIT when a condition needs more payload. */
+/* mode tcp use_backend: the backend the first matching rule names (a
+ * config object, not owned; NULL: the default), or LB_SWITCH_WAIT when a
+ * condition needs more payload. */
 struct lb_switch;
 #define LB_SWITCH_WAIT ((struct lb_proxy *)1)
 struct lb_proxy *lb_switch_conn(const struct lb_switch *list, const struct lb_conn_info *ci);
 
-/* Stick rules with only the connection's data: the server id to use (0:
- * none), and the store after a server was chosen. */
+/* Stick rules with only the connection's data (ci borrowed for the call):
+ * the server id to use (0: none), and the store after a server was chosen.
+ * A NULL list does nothing. */
 unsigned lb_stick_match_conn(const struct lb_stick *list, const struct lb_conn_info *ci);
 void lb_stick_store_conn(const struct lb_stick *list, const struct lb_conn_info *ci, unsigned puid);
 
 /* Run a list in order until a final action (allow, deny, return,
- * redirect) or its end. */
+ * redirect, auth, tarpit) or its end. io is the caller's: edits leave the
+ * new head in one of its lent buffers (io->cur, io->msg and the smp
+ * buffer pointers updated, io->nrewrites counted); LB_RULE_REPLY leaves
+ * io->reply (in buffer 2, or reply_len 0: the proxy's error page) and
+ * io->status. NULL list: LB_RULE_CONTINUE. */
 enum lb_rule_verdict lb_rule_run(const struct lb_rule *list, struct lb_rule_io *io);
 
 #endif

@@ -33,6 +33,12 @@
 #include "lbd/http/vars.h"
 #include "proto/http1.h"
 
+/* HEAD_RESERVE: room kept free past a head for what lbd adds (HAProxy's
+ * maxrewrite). MAX_TRIED: failed servers remembered per request. DRAIN_MS:
+ * how long the client's input is drained after an error reply before the
+ * close (H_DRAIN). MAX_STEPS bounds run()'s loop per event so one session
+ * cannot starve the worker. QUEUE_POLL_MS: how often a queued request looks
+ * for a free slot. */
 #define HEAD_RESERVE  1024u
 #define MAX_TRIED     8
 #define REQLINE_MAX   LB_HTTPLOG_REQLINE_MAX
@@ -42,6 +48,14 @@
 #define SPLICE_MIN    (64u * 1024) /* bodies at least this large are spliced */
 #define SPLICE_LEN    (256u * 1024)
 
+/* Session states. WAIT_REQ: reading a request head (or idle between
+ * requests); QUEUE/CONNECT: a server is being found or connected; XFER: the
+ * request and response move (rq and rs track each direction's part: head,
+ * body, done); TUNNEL: after a 101, bytes flow both ways
+ * unparsed; ERROR: sending lbd's own reply; DRAIN: that reply is out and
+ * the client's remaining input is read and dropped before the close;
+ * TARPIT: holding a denied request; CLOSED: finish() ran, waiting for the
+ * handles' close callbacks. */
 enum hstate {
     H_WAIT_REQ = 0,
     H_QUEUE,
@@ -69,6 +83,10 @@ struct hsess {
     uv_timer_t timer;
     int cfd, cev;
     uint8_t state, rq, rs, handles;
+    /* first: no request served yet on this connection; in_txn: a request has
+     * started (there is something to log); cli_close/srv_close: that side asked
+     * for the connection to end after this exchange. c_eof/s_eof: that side's
+     * FIN (or an error) was seen; c_shut/s_shut: lbd shut its writing side. */
     uint8_t first, in_txn, cli_close, srv_close, upgrade, tunnel_pending;
     uint8_t c_eof, s_eof, c_shut, s_shut, got_rsp, reused, no_reuse, be_counted;
     uint8_t redispatched;
@@ -86,9 +104,14 @@ struct hsess {
     struct lb_vars vars;      /* set-var: the session's and the transaction's */
     uint8_t body_sent;        /* request body bytes left for a server: no retry */
     char term[2], ck_in, ck_out;
+    uint8_t ignore_prst; /* an ignore-persist rule holds for this request */
     int status;
     unsigned progress;
     struct lk_addr cli;
+    /* cbuf: client input; sbuf: server input; obuf: the rebuilt request head
+     * to send; rbuf: the rebuilt response head (or lbd's reply). Each is a
+     * pooled bufsize buffer taken when bytes arrive and given back as soon as
+     * it is empty, so an idle keep-alive connection holds none. */
     char *cbuf, *sbuf, *obuf, *rbuf; /* pooled; NULL when not held */
     char *hbuf[2];                   /* heads rebuilt by http rules (pooled) */
     const uint8_t *rqh;              /* the request head when rules rebuilt it */
@@ -102,6 +125,7 @@ struct hsess {
     uint32_t head_base;        /* where the request head starts in cbuf */
     uint32_t rsp_hold;         /* length of a parsed response head held back */
     uint32_t key_off, key_len; /* balance uri/hdr key, in cbuf */
+    /* body bytes still to forward (Content-Length or the current chunk) */
     uint64_t req_left, rsp_left;
     int pfd[2];      /* splice pipe for a large response body, -1 when none */
     uint32_t inpipe; /* body bytes in it */
@@ -109,6 +133,9 @@ struct hsess {
     uint32_t cinpipe;
     struct http1_chunk rqch, rsch;
     uint64_t t_req_wall;
+    /* Monotonic ms of each step of the current request, for HAProxy's timers
+     * (Ti, TR, Tw, Tc, Tr, Ta); 0 for a step not reached. last: the last byte
+     * moved, for the idle timeouts; timer_at: the deadline armed. */
     uint64_t t_idle, t_req, t_head, t_conn, t_connected, t_sent, t_rsp, t_err, last, timer_at;
     uint64_t t_queue, t_dequeue;
     uint64_t bytes_in, bytes_out;
@@ -137,11 +164,15 @@ static uint64_t now_ms(const struct hsess *s)
     return uv_now(&s->w->loop);
 }
 
+/* The largest head lbd accepts: the rebuilt head (fields removed, others
+ * added) must fit the same buffer size, so HEAD_RESERVE stays free. */
 static uint32_t head_max(const struct lb_worker *w)
 {
     return w->bufsize > 2 * HEAD_RESERVE ? w->bufsize - HEAD_RESERVE : w->bufsize / 2;
 }
 
+/* An option set in either section applies, as HAProxy merges frontend and
+ * backend options for an HTTP transaction. */
 static unsigned opts(const struct hsess *s)
 {
     return s->fe->options | (s->be ? s->be->options : 0);
@@ -186,7 +217,11 @@ static const uint8_t *req_head(const struct hsess *s)
 
 #define INC(x) atomic_fetch_add_explicit(&(x), 1, memory_order_relaxed)
 
-/* Per-request counters of the stats (show stat, the stats page, metrics). */
+/* Per-request counters of the stats (show stat, the stats page, metrics).
+ * hrsp[] is per status class, 1xx..5xx, [5] for "other". A 403 that rules
+ * produced ("PR") is a denied request; other proxy-side or client-side
+ * errors while reading the request are failed requests; a 502 is counted
+ * against the server that gave it, as HAProxy's eresp. */
 static void count_txn(struct hsess *s)
 {
     int st = s->status, cls = st >= 100 && st < 600 ? st / 100 - 1 : 5;
@@ -215,6 +250,9 @@ static void count_txn(struct hsess *s)
 static void emit_log(struct hsess *s, int asap);
 static void smp_init(struct hsess *s, struct lb_smp_ctx *c);
 
+/* The end of one transaction: counters, stick counters and the txn
+ * variables first, then the line (already sent with logasap). unique-id and
+ * %rt are per request, so they are dropped for the next one. */
 static void log_txn(struct hsess *s)
 {
     uint64_t now = now_ms(s);
@@ -263,6 +301,8 @@ static const char *txn_uid(struct hsess *s)
     lr.ti = s->t_req > s->t_idle ? (int64_t)(s->t_req - s->t_idle) : 0;
     lr.reqid = txn_reqid(s);
     smp_init(s, &c);
+    /* It may first be asked at log time, when the heads are gone: it never
+     * reads them, so the header and the log show one value whichever asks first. */
     c.rq = NULL;
     n = lb_lfmt_render_log(s->fe->uidfmt, &c, &lr, s->uid, sizeof(s->uid) - 1);
     s->uid[n] = 0;
@@ -345,6 +385,8 @@ static void emit_log(struct hsess *s, int asap)
     r.redispatched = s->redispatched;
     r.reqline = s->reqline;
     r.reqline_len = s->reqline_len;
+    /* The captured values sit in s->caps one after another, each in a slot of
+     * its capture's configured length plus a NUL, request captures first. */
     if (s->caps) {
         const struct lb_http_px *h = s->fe->http;
         size_t i, off = 0;
@@ -366,6 +408,9 @@ static void emit_log(struct hsess *s, int asap)
         lb_tlog_send(&s->w->tlog, s->fe, g, level, line, n);
 }
 
+/* Added at the end of each transaction and zeroed: a long keep-alive
+ * connection shows its traffic in the stats request by request, not only
+ * when it closes. */
 static void count_bytes(struct hsess *s)
 {
     if (s->log_srv) {
@@ -391,6 +436,8 @@ static void handle_closed(uv_handle_t *h)
         free(s);
 }
 
+/* At most LB_SCONN_SESS_MAX entries: counting is cheaper than keeping a
+ * counter in step with the connections that unlink themselves when closed. */
 static unsigned nparked(const struct hsess *s)
 {
     const struct lk_list *it;
@@ -422,6 +469,10 @@ static void drop_server(struct hsess *s, int keep, int rst)
     }
 }
 
+/* be_counted: this session holds one of the backend's cur_conns, taken
+ * when a request is routed there and given back at its end. A keep-alive
+ * connection may switch backends between requests, and must give back
+ * exactly what it took. */
 static void uncount_backend(struct hsess *s)
 {
     if (s->be_counted)
@@ -429,6 +480,10 @@ static void uncount_backend(struct hsess *s)
     s->be_counted = 0;
 }
 
+/* End the session: log, count and give back everything at once, then close
+ * the handles; the memory goes in the last close callback. The first
+ * termination cause is kept (later ones are consequences). Parked private
+ * server connections belong to this client and die with it. */
 static void finish(struct hsess *s, const char *term, int rst)
 {
     struct lb_worker *w = s->w;
@@ -474,6 +529,8 @@ static void finish(struct hsess *s, const char *term, int rst)
 /* ---- socket I/O: bytes moved, or a negative errno (rd: -EAGAIN when
  * nothing is there; wr: 0 when the socket is full) ---- */
 
+/* EINTR counts as "nothing now": the poll will report the socket again, and
+ * retrying here would only delay the other sessions. */
 static ssize_t rd(int fd, char *b, size_t room)
 {
     ssize_t n = recv(fd, b, room, MSG_DONTWAIT);
@@ -526,6 +583,9 @@ static ssize_t send_srv(struct hsess *s, const char *b, size_t n)
     return r;
 }
 
+/* Moves unread bytes to the start of the buffer, only between messages
+ * (a head waiting to be parsed): parsed offsets point into the buffer, so
+ * it must not move while a parsed head is in use. */
 static void compact(char *b, uint32_t *off, uint32_t *len)
 {
     if (*off == 0)
@@ -554,6 +614,8 @@ static void read_client(struct hsess *s)
     }
     if (s->state == H_WAIT_REQ)
         compact(s->cbuf, &s->coff, &s->clen);
+    /* A full buffer stops reading: the state machine must consume before more
+     * is read (backpressure). */
     if (s->clen >= s->w->bufsize)
         return;
     n = rd(s->cfd, s->cbuf + s->clen, s->w->bufsize - s->clen);
@@ -564,6 +626,7 @@ static void read_client(struct hsess *s)
         s->c_eof = 1;
         return;
     }
+    /* The first byte of a request starts its clock (TR, and %tr's date). */
     if (s->state == H_WAIT_REQ && s->clen == s->coff) {
         s->t_req = now_ms(s);
         s->t_req_wall = lk_wall_us();
@@ -583,28 +646,41 @@ static int splice_body(const struct hsess *s)
            s->rsent == s->rlen && s->rsp_left >= SPLICE_MIN && !s->w->cfg->global.nosplice && !s->z;
 }
 
-static void read_splice(struct hsess *s)
+/* Either direction's splice read: up to `want` bytes from fd into the pipe
+ * pfd, taken from the worker's pool on first use (pfd[0] stays -1 when the
+ * pool has none: the caller reads into a buffer instead). Returns the bytes
+ * moved, 0 when none moved (*eof set at EOF or error). */
+static uint32_t splice_in(struct hsess *s, int fd, int pfd[2], uint64_t want, uint8_t *eof)
 {
-    uint64_t want = s->rsp_left - s->inpipe;
     ssize_t n;
 
-    if (s->pfd[0] < 0 && lb_worker_pipe_get(s->w, s->pfd) < 0) {
-        s->pfd[0] = s->pfd[1] = -1;
-        return;
+    if (pfd[0] < 0 && lb_worker_pipe_get(s->w, pfd) < 0) {
+        /* No pipe left: the body is copied through the buffer instead, which is
+         * slower but correct. */
+        pfd[0] = pfd[1] = -1;
+        return 0;
     }
     if (want == 0)
-        return;
-    n = splice(s->sc->fd, NULL, s->pfd[1], NULL, (size_t)LK_MIN(want, SPLICE_LEN),
+        return 0;
+    /* Never more than the body's remaining length (the caller's `want`): the
+     * bytes after it belong to the next message and must be parsed, not
+     * spliced. */
+    n = splice(fd, NULL, pfd[1], NULL, (size_t)LK_MIN(want, SPLICE_LEN),
                SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
     if (n < 0 && (errno == EAGAIN || errno == EINTR))
-        return;
+        return 0;
     s->progress++;
     if (n <= 0) {
-        s->s_eof = 1;
-        return;
+        *eof = 1;
+        return 0;
     }
-    s->inpipe += (uint32_t)n;
     s->last = now_ms(s);
+    return (uint32_t)n;
+}
+
+static void read_splice(struct hsess *s)
+{
+    s->inpipe += splice_in(s, s->sc->fd, s->pfd, s->rsp_left - s->inpipe, &s->s_eof);
 }
 
 static void one_pipe_release(struct lb_worker *w, int pfd[2], uint32_t *inpipe)
@@ -638,27 +714,10 @@ static int splice_req_body(const struct hsess *s)
 
 static void read_splice_req(struct hsess *s)
 {
-    uint64_t want = s->req_left - s->cinpipe;
-    ssize_t n;
+    uint32_t n = splice_in(s, s->cfd, s->cpfd, s->req_left - s->cinpipe, &s->c_eof);
 
-    if (s->cpfd[0] < 0 && lb_worker_pipe_get(s->w, s->cpfd) < 0) {
-        s->cpfd[0] = s->cpfd[1] = -1;
-        return;
-    }
-    if (want == 0)
-        return;
-    n = splice(s->cfd, NULL, s->cpfd[1], NULL, (size_t)LK_MIN(want, SPLICE_LEN),
-               SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-    if (n < 0 && (errno == EAGAIN || errno == EINTR))
-        return;
-    s->progress++;
-    if (n <= 0) {
-        s->c_eof = 1;
-        return;
-    }
-    s->cinpipe += (uint32_t)n;
-    s->bytes_in += (uint64_t)n;
-    s->last = now_ms(s);
+    s->cinpipe += n;
+    s->bytes_in += n;
 }
 
 static void read_server(struct hsess *s)
@@ -709,6 +768,9 @@ static void note_reqline(struct hsess *s)
 
 /* ---- http rules ---- */
 
+/* The buffers lent to the rules (lb_rule_io.get_buf): 0 and 1 alternate for
+ * rebuilt heads, 2 holds a reply. All are the session's pooled buffers, so
+ * they are freed with the session like the others. */
 static char *rules_buf(void *owner, int idx)
 {
     struct hsess *s = owner;
@@ -727,6 +789,9 @@ static void smp_dst(struct hsess *s)
     }
 }
 
+/* The sample context of this session's current request. The request head
+ * is read where it is now (rebuilt or not); a response fetch sees nothing
+ * until rsp_io() adds the response. */
 static void smp_init(struct hsess *s, struct lb_smp_ctx *c)
 {
     c->rqbuf = req_head(s);
@@ -743,6 +808,8 @@ static void smp_init(struct hsess *s, struct lb_smp_ctx *c)
     c->next_chunk = 0;
 }
 
+/* in_flags carries "answer to a HEAD" into the reparse of an edited
+ * response head, or its body framing would be read wrong. */
 static void io_init(struct hsess *s, struct lb_rule_io *io, struct lb_smp_ctx *c, int rsp)
 {
     memset(io, 0, sizeof(*io));
@@ -775,7 +842,9 @@ static enum lb_rule_verdict run_rules(const struct lb_http_px *h, struct lb_rule
 static void send_msg(struct hsess *s, int status, const char *data, size_t len, const char *term);
 
 /* http-request auth: the proxy's 401 page with the Basic challenge added
- * to its head. */
+ * to its head.
+ * The field is put after the page's last header line and before its empty
+ * line, so a custom 401 errorfile keeps its own fields and body. */
 static void send_challenge(struct hsess *s, const char *realm)
 {
     const struct lb_errmsg *m = lb_http_errmsg(s->be ? s->be : s->fe, s->fe, 401);
@@ -831,7 +900,10 @@ static int rules_verdict(struct hsess *s, struct lb_rule_io *io, enum lb_rule_ve
         send_msg(s, io->status, io->reply, io->reply_len,
                  io->status == 403 || io->rsp ? (io->rsp ? "PH" : "PR") : "LR");
     /* as HAProxy, the connection stays open when nothing of the request is
-     * left to read and the client did not ask to close */
+     * left to read and the client did not ask to close.
+     * Only a request without a body qualifies: its unread body would otherwise
+     * be parsed as the next request. HTTP/1.0 needs an explicit keep-alive
+     * (RFC 9112 section 9.3); a stopping worker closes anyway. */
     s->reply_ka = !io->rsp && s->state == H_ERROR && s->req.body == HTTP1_BODY_NONE &&
                   !(s->req.flags & HTTP1_F_CONN_CLOSE) &&
                   (s->req.version || (s->req.flags & HTTP1_F_CONN_KA)) && !s->w->stopping;
@@ -860,6 +932,8 @@ static int req_rules(struct hsess *s, const struct lb_proxy *px)
     v = lb_rule_run(px->http->tcp_content, &io);
     if (v == LB_RULE_CONTINUE || v == LB_RULE_ALLOW)
         v = run_rules(px->http, &io);
+    /* The rules' result becomes the request head; the other rebuilt buffer is
+     * free again. */
     if (io.cur >= 0) {
         s->rqh = c.rqbuf;
         buf_drop(s, &s->hbuf[io.cur ? 0 : 1]);
@@ -975,6 +1049,8 @@ static int after_own(struct hsess *s, const char **data, size_t *len)
     size_t body;
     int r;
 
+    /* in_after: lbd's answer to a failed after-response rule is not run through
+     * the rules again, or a rule that always fails would loop. */
     if (!s->rq_parsed || s->in_after || !*len || (!has_after(s->be) && !has_after(s->fe)))
         return 0;
     http1_msg_init(&s->rsp, head_max(s->w), 0);
@@ -995,10 +1071,11 @@ static int after_own(struct hsess *s, const char **data, size_t *len)
     return 1;
 }
 
-/* monitor-uri: a request for exactly that URI is answered here, 200 or
- * 503 when "monitor fail" holds, and not logged. Returns 1 if answered. */
 /* Copy the last occurrence of each captured header into its slot (empty
- * when absent), at most its len bytes. `first` is the first slot. */
+ * when absent), at most its len bytes. `first` is the first slot.
+ * The last occurrence wins, as HAProxy's capture request header; a value is
+ * cut at the capture's configured length, and each slot is NUL-terminated
+ * for the log. */
 static void capture(struct hsess *s,
                     const struct lb_capture *c,
                     size_t n,
@@ -1036,6 +1113,8 @@ static void capture_request(struct hsess *s)
 
     if (!h || !h->capsize)
         return;
+    /* No memory for captures: the request is served and logged without them,
+     * rather than refused over a log detail. */
     if (!s->caps && !(s->caps = malloc(h->capsize)))
         return;
     memset(s->caps, 0, h->capsize);
@@ -1054,6 +1133,8 @@ static void capture_response(struct hsess *s)
     capture(s, h->caprsp, h->ncaprsp, off, (const uint8_t *)s->sbuf + s->soff, &s->rsp);
 }
 
+/* monitor-uri: a request for exactly that URI is answered here, 200 or
+ * 503 when "monitor fail" holds, and not logged. Returns 1 if answered. */
 static int monitor(struct hsess *s)
 {
     const struct lb_http_px *h = s->fe->http;
@@ -1094,6 +1175,9 @@ static struct lb_proxy *route(struct hsess *s)
             continue;
         if (!r->dyn)
             return r->be;
+        /* use_backend with a log-format name ("be_%[req.hdr(host)]"): looked up
+         * per request among the config's backends; a mode tcp one cannot serve an
+         * HTTP request. */
         n = lb_lfmt_render(r->dyn, &c, name, sizeof(name) - 1);
         name[n] = '\0';
         be = lb_cfg_find_proxy(s->w->cfg, name, LB_CAP_BE);
@@ -1102,7 +1186,9 @@ static struct lb_proxy *route(struct hsess *s)
     return s->fe->default_backend;
 }
 
-/* The key of balance uri (path without query) or hdr(name). */
+/* The key of balance uri (path without query) or hdr(name), kept as an
+ * offset into the request head: the balancer reads it in assign(), which
+ * may run again on a retry while the head is still in place. */
 static void balance_key(struct hsess *s)
 {
     const uint8_t *b = req_head(s), *v;
@@ -1192,6 +1278,9 @@ static const char *ff_field(const struct hsess *s)
     return name;
 }
 
+/* Accept-Encoding is read before the head is rebuilt: compression offload
+ * removes it from what the server sees, so the server sends the body plain
+ * and lbd compresses it. */
 static int build_request(struct hsess *s)
 {
     const struct lb_http_px *bh = s->be->http;
@@ -1202,6 +1291,8 @@ static int build_request(struct hsess *s)
     memset(&e, 0, sizeof(e));
     e.drop_field = comp_offload(s, asked) ? "accept-encoding" : NULL;
     e.conn_close = s->srv_close;
+    /* an HTTP/1.0 request closes by default (RFC 9112 section 9.3): ask the
+     * server to keep the connection for reuse */
     e.conn_ka = !s->srv_close && s->req.version == 0;
     e.upgrade = s->upgrade;
     e.xff_name = ff_field(s);
@@ -1233,9 +1324,12 @@ static void connection_mode(struct hsess *s)
                    (m->version == 0 && !(m->flags & HTTP1_F_CONN_KA)) || (o & LB_OPT_HTTPCLOSE) ||
                    s->w->stopping;
     s->upgrade = (m->flags & HTTP1_F_CONN_UPGRADE) && (m->flags & HTTP1_F_UPGRADE);
+    /* An upgraded connection becomes a tunnel and can never go back to a pool. */
     s->srv_close = (o & (LB_OPT_HTTPCLOSE | LB_OPT_HTTP_SERVER_CLOSE)) || s->upgrade;
 }
 
+/* A response to HEAD has no body whatever its Content-Length says (RFC
+ * 9110 section 9.3.2): the response parser must know before it starts. */
 static void start_body(struct hsess *s)
 {
     s->rq = RQ_HEAD;
@@ -1246,6 +1340,12 @@ static void start_body(struct hsess *s)
     http1_msg_init(&s->rsp, head_max(s->w), s->req.method == HTTP1_M_HEAD ? HTTP1_IN_HEAD_REQ : 0);
 }
 
+/* A request head was parsed: HAProxy's order of processing. monitor-uri
+ * comes first and skips every rule; then the frontend's rules, use_backend
+ * and the backend's rules (a listen section's run once); then the backend's
+ * counters, the connection mode, the rebuilt head and a server. An answer
+ * from a rule ends the transaction here; head_len is consumed only when the
+ * connection stays open for another request (reply_ka). */
 static void start_txn(struct hsess *s, int head_len)
 {
     s->t_head = now_ms(s);
@@ -1302,10 +1402,16 @@ static void wait_req_step(struct hsess *s)
             return;
         }
         if (r < 0) {
-            lb_errors_capture(s->w->d->errors, s->fe, LB_ERR_REQ, NULL, &s->cli, s->cbuf + s->coff,
-                              s->clen - s->coff, s->req.err_off);
+            lb_errors_capture(s->w->d->errors, &(struct lb_err_event){.px = s->fe,
+                                                                      .dir = LB_ERR_REQ,
+                                                                      .client = &s->cli,
+                                                                      .buf = s->cbuf + s->coff,
+                                                                      .len = s->clen - s->coff,
+                                                                      .err_off = s->req.err_off});
             note_reqline(s);
             s->in_txn = 1;
+            /* The parser chose the status (400, 414, 431, 501...); the bytes are kept
+             * for "show errors", as HAProxy captures invalid requests. */
             send_error(s, s->req.err_status, "PR");
             return;
         }
@@ -1336,7 +1442,27 @@ static struct lb_server *use_server(struct hsess *s)
     return NULL;
 }
 
-/* Persistence: the server named by the request's cookie, if usable. */
+/* ignore-persist: does one of the backend's conditions hold (HAProxy
+ * decides once per request, before any server is chosen)? */
+static int persist_ignored(struct hsess *s)
+{
+    const struct lb_switch *r;
+    struct lb_smp_ctx c;
+
+    if (!s->be->http || !s->be->http->ignore_persist)
+        return 0;
+    smp_init(s, &c);
+    for (r = s->be->http->ignore_persist; r; r = r->next)
+        if (lb_cond_eval(r->cond, &c))
+            return 1;
+    return 0;
+}
+
+/* Persistence: the server named by the request's cookie, if usable.
+ * ck_in/ck_out are HAProxy's cookie status letters for the log: N no
+ * cookie, I a cookie naming no server, D its server is down, V valid, U
+ * present but not used (ignore-persist); '-' when the backend has no
+ * cookie persistence. */
 static struct lb_server *cookie_server(struct hsess *s)
 {
     const struct lb_http_px *bh = s->be->http;
@@ -1353,6 +1479,10 @@ static struct lb_server *cookie_server(struct hsess *s)
     v = lb_http_cookie_find(req_head(s), &s->req, bh->cookie, bh->cookie_len, &n);
     if (!v)
         return NULL;
+    if (s->ignore_prst) {
+        s->ck_in = 'U';
+        return NULL;
+    }
     s->ck_in = 'I';
     for (i = 0; i < s->be->nservers; i++) {
         srv = s->be->servers[i];
@@ -1442,6 +1572,8 @@ static struct lb_sconn *reuse_conn(struct hsess *s)
     return NULL;
 }
 
+/* A reused idle connection is already connected: the request goes out at
+ * once, without the connect phase (Tc is then 0). */
 static void open_conn(struct hsess *s)
 {
     int ka = (opts(s) & (LB_OPT_TCPKA | LB_OPT_SRVTCPKA)) != 0, r;
@@ -1515,6 +1647,11 @@ static struct lb_server *parked_server(struct hsess *s)
     return NULL;
 }
 
+/* The server for this attempt, in HAProxy's order: use-server, stick
+ * tables, the persistence cookie, the server of a private connection
+ * (NTLM/Negotiate), then the balancer. Persistence holds for a first
+ * attempt only: a retry goes where the balancer says, avoiding the servers
+ * that failed. */
 static void assign(struct hsess *s)
 {
     const struct lb_stick *sticks = s->be->http ? s->be->http->sticks : NULL;
@@ -1522,6 +1659,8 @@ static void assign(struct hsess *s)
     struct lb_smp_ctx c;
     int full = 0;
 
+    if (s->attempts == 0)
+        s->ignore_prst = (uint8_t)persist_ignored(s);
     if (s->attempts == 0)
         srv = use_server(s);
     if (sticks) {
@@ -1556,7 +1695,10 @@ static void assign(struct hsess *s)
     open_conn(s);
 }
 
-/* Retry on another server if retry-on and `retries` allow. */
+/* Retry on another server if retry-on and `retries` allow.
+ * `what` is the failure (LB_RETRY_*): retry-on lists those that may be
+ * retried, as HAProxy 2.6's. failed NULL: not the server's fault (a stale
+ * reused connection), so it is not excluded from the next pick. */
 static int retry(struct hsess *s, struct lb_server *failed, unsigned what)
 {
     const struct lb_http_px *bh = s->be->http;
@@ -1596,24 +1738,37 @@ static void conn_failed(struct hsess *s, int err)
 
 /* ---- request body ---- */
 
+/* A chunked body in either direction: move *fwd (the bytes of body[0,
+ * avail) known to be framing-complete, ready to go) over the chunks
+ * received since. Returns -1 if the chunked framing is invalid. */
+static int chunks_ready(struct http1_chunk *ch, const char *body, uint32_t avail, uint32_t *fwd)
+{
+    int r;
+
+    if (ch->state == HTTP1_CH_DONE || avail == *fwd)
+        return 0;
+    r = http1_chunk_scan((const uint8_t *)body + *fwd, avail - *fwd, ch);
+    if (r < 0)
+        return -1;
+    *fwd += (uint32_t)r;
+    return 0;
+}
+
 /* How many bytes at coff are request body ready to go (s->cfwd). Returns
- * -1 if the chunked framing is invalid. */
+ * -1 if the chunked framing is invalid.
+ * Chunked bodies are forwarded only as far as the scanner validated their
+ * framing: a bad size line is answered 400 before it reaches the server,
+ * which could read it differently (request smuggling, RFC 9112 section
+ * 11.2). */
 static int req_body_ready(struct hsess *s)
 {
     uint32_t avail = s->clen - s->coff;
-    int r;
 
     if (s->req.body == HTTP1_BODY_CL) {
         s->cfwd = s->req_left < avail ? (uint32_t)s->req_left : avail;
         return 0;
     }
-    if (s->rqch.state == HTTP1_CH_DONE || avail == s->cfwd)
-        return 0;
-    r = http1_chunk_scan((const uint8_t *)s->cbuf + s->coff + s->cfwd, avail - s->cfwd, &s->rqch);
-    if (r < 0)
-        return -1;
-    s->cfwd += (uint32_t)r;
-    return 0;
+    return chunks_ready(&s->rqch, s->cbuf + s->coff, avail, &s->cfwd);
 }
 
 static int req_body_done(const struct hsess *s)
@@ -1623,6 +1778,8 @@ static int req_body_done(const struct hsess *s)
     return s->rqch.state == HTTP1_CH_DONE;
 }
 
+/* Once body bytes are out the request cannot be retried: they are gone
+ * from cbuf (see retry()). */
 static void req_body_sent(struct hsess *s, uint32_t n)
 {
     if (n)
@@ -1718,13 +1875,16 @@ static int req_step(struct hsess *s)
 
 /* ---- response ---- */
 
+/* cookie insert: a Set-Cookie naming the server, unless the request already
+ * carried a valid one (HAProxy does not insert again then). A value too long
+ * for setck is not sent rather than cut. */
 static void set_cookie_value(struct hsess *s, struct lb_rsp_edit *e)
 {
     const struct lb_http_px *bh = s->be->http;
     const struct lb_server *srv = s->log_srv;
     int n;
 
-    if (!bh || !bh->cookie || !srv || !srv->cookie || s->ck_in == 'V')
+    if (!bh || !bh->cookie || !srv || !srv->cookie || s->ck_in == 'V' || s->ignore_prst)
         return;
     n = snprintf(s->setck, sizeof(s->setck), "%s=%s; path=/%s%s%s%s", bh->cookie, srv->cookie,
                  bh->cookie_domain ? "; domain=" : "", bh->cookie_domain ? bh->cookie_domain : "",
@@ -1807,11 +1967,15 @@ static int final_head(struct hsess *s, int len)
         send_error(s, 500, "PH");
         return -1;
     }
+    /* A 101 the client did not ask for: the server's protocol switch would
+     * leave the client reading bytes it never agreed to. */
     if (m->status == 101 && !s->upgrade) {
         send_error(s, 502, "PH");
         return -1;
     }
     s->tunnel_pending = m->status == 101;
+    /* A body delimited by the close, or a request not fully sent, leaves no
+     * clean point for another exchange on either connection. */
     if (m->body == HTTP1_BODY_EOF || s->rq != RQ_DONE)
         s->cli_close = s->srv_close = 1;
     if ((m->flags & HTTP1_F_CONN_CLOSE) || (m->version == 0 && !(m->flags & HTTP1_F_CONN_KA)))
@@ -1903,6 +2067,8 @@ static void private_auth(struct hsess *s)
     }
 }
 
+/* The next response head is parsed only once the previous one is sent: rbuf
+ * holds one rebuilt head at a time. */
 static int rsp_head(struct hsess *s)
 {
     int r;
@@ -1915,8 +2081,13 @@ static int rsp_head(struct hsess *s)
             return 0;
         if (r < 0) {
             s->srv_close = 1;
-            lb_errors_capture(s->w->d->errors, s->be, LB_ERR_RSP, s->srv, &s->cli,
-                              s->sbuf + s->soff, s->slen - s->soff, s->rsp.err_off);
+            lb_errors_capture(s->w->d->errors, &(struct lb_err_event){.px = s->be,
+                                                                      .dir = LB_ERR_RSP,
+                                                                      .srv = s->srv,
+                                                                      .client = &s->cli,
+                                                                      .buf = s->sbuf + s->soff,
+                                                                      .len = s->slen - s->soff,
+                                                                      .err_off = s->rsp.err_off});
             if (!s->bytes_out && junk_retry(s))
                 return -1;
             send_error(s, 502, "PH");
@@ -1938,7 +2109,6 @@ static int rsp_head(struct hsess *s)
 static int rsp_body_ready(struct hsess *s)
 {
     uint32_t avail = s->slen - s->soff;
-    int r;
 
     if (s->rsp.body == HTTP1_BODY_CL) {
         s->sfwd = s->rsp_left < avail ? (uint32_t)s->rsp_left : avail;
@@ -1948,13 +2118,7 @@ static int rsp_body_ready(struct hsess *s)
         s->sfwd = avail;
         return 0;
     }
-    if (s->rsch.state == HTTP1_CH_DONE || avail == s->sfwd)
-        return 0;
-    r = http1_chunk_scan((const uint8_t *)s->sbuf + s->soff + s->sfwd, avail - s->sfwd, &s->rsch);
-    if (r < 0)
-        return -1;
-    s->sfwd += (uint32_t)r;
-    return 0;
+    return chunks_ready(&s->rsch, s->sbuf + s->soff, avail, &s->sfwd);
 }
 
 static int rsp_body_done(const struct hsess *s)
@@ -2164,6 +2328,9 @@ static int rsp_step(struct hsess *s)
 
 /* ---- end of an exchange ---- */
 
+/* Back to waiting for a request: everything per transaction is reset;
+ * what belongs to the connection (parked server connections, prefer_last,
+ * sess variables, stick counters, captures buffer) stays. */
 static void reset_txn(struct hsess *s)
 {
     s->state = H_WAIT_REQ;
@@ -2183,6 +2350,7 @@ static void reset_txn(struct hsess *s)
     s->t_queue = s->t_dequeue = 0;
     s->term[0] = s->term[1] = '-';
     s->ck_in = s->ck_out = '-';
+    s->ignore_prst = 0;
     s->be = NULL;
     s->log_srv = NULL;
     s->key_len = 0;
@@ -2190,6 +2358,8 @@ static void reset_txn(struct hsess *s)
 
 static void end_txn(struct hsess *s)
 {
+    /* The server connection is reused only if clean: no close asked, and no
+     * byte after the response, which would be taken for the next answer. */
     int keep = !s->srv_close && s->slen == s->soff;
 
     log_txn(s);
@@ -2216,6 +2386,7 @@ static void end_txn(struct hsess *s)
         buf_drop(s, &s->cbuf);
     }
     http1_msg_init(&s->req, head_max(s->w), 0);
+    /* Ti of the next request counts from here. */
     s->t_idle = s->t_req = now_ms(s);
     s->t_req_wall = lk_wall_us();
     s->progress++;
@@ -2248,6 +2419,8 @@ static int req_in_buffer(const struct hsess *s)
 static void server_gone(struct hsess *s)
 {
     struct lb_server *srv = s->srv;
+    /* Only idempotent requests without a body are resent after an empty
+     * response (RFC 9110 section 9.2.2): the server may have acted on it. */
     int retryable = http1_method_idempotent(s->req.method) && s->req.body == HTTP1_BODY_NONE;
 
     if (s->rs == RS_HEAD && !s->bytes_out) {
@@ -2278,6 +2451,9 @@ static void server_gone(struct hsess *s)
     finish(s, "SD", 1); /* truncated body */
 }
 
+/* One round of an exchange: send what can go each way, then judge the
+ * ends. A server EOF matters only when the response still needs its bytes;
+ * after a complete response it is the server's usual close. */
 static void xfer_step(struct hsess *s)
 {
     if (req_step(s) < 0 || rsp_step(s) < 0 || s->state != H_XFER)
@@ -2303,6 +2479,9 @@ static void xfer_step(struct hsess *s)
 
 /* ---- tunnel (after 101 Switching Protocols) ---- */
 
+/* After a 101 the bytes are opaque: forwarded as they come both ways, each
+ * FIN passed on once its side's bytes are out, and the session ends when
+ * both directions are shut (as mode tcp's half-close). */
 static void tunnel_step(struct hsess *s)
 {
     ssize_t n;
@@ -2432,6 +2611,8 @@ static void error_step(struct hsess *s)
     linger_close(s);
 }
 
+/* H_DRAIN: the reply is out and the write side shut; what the client still
+ * sends is dropped until it closes or DRAIN_MS runs out. */
 static void drain_step(struct hsess *s)
 {
     s->coff = s->clen = 0;
@@ -2441,6 +2622,8 @@ static void drain_step(struct hsess *s)
 
 /* ---- timers ---- */
 
+/* Timeouts are 0 when not set ("never"): these helpers keep that meaning
+ * through the fallbacks HAProxy applies. */
 static uint64_t at(uint64_t base, uint64_t t)
 {
     return t ? base + t : 0;
@@ -2458,7 +2641,12 @@ static uint64_t min_set(uint64_t a, uint64_t b)
     return a < b ? a : b;
 }
 
-/* When the current phase times out (0: never). */
+/* When the current phase times out (0: never), with HAProxy's fallbacks: a
+ * request head gets `timeout http-request`, else client; an idle
+ * keep-alive connection `timeout http-keep-alive`, then http-request, then
+ * client; waiting for the response head `timeout server`; data in flight
+ * the shorter of client and server; a tunnel `timeout tunnel`, else the
+ * longer of client and server. Queueing polls (see enqueue()). */
 static uint64_t deadline(const struct hsess *s)
 {
     const struct lb_timeouts *ft = &s->fe->to, *bt = s->be ? &s->be->to : ft;
@@ -2518,6 +2706,8 @@ static void expired(struct hsess *s)
         if (s->clen > s->coff || s->first) {
             note_reqline(s);
             s->in_txn = s->clen > s->coff;
+            /* A partial request (or a first one never sent) gets 408; an idle
+             * keep-alive connection just closes, as there is no request to answer. */
             send_error(s, 408, "cR");
         } else {
             finish(s, NULL, 0); /* idle keep-alive connection */
@@ -2547,6 +2737,7 @@ static void expired(struct hsess *s)
     }
 }
 
+/* A queued request retries assign() on every poll, due or not. */
 static void on_timer(uv_timer_t *t)
 {
     struct hsess *s = t->data;
@@ -2561,6 +2752,9 @@ static void on_timer(uv_timer_t *t)
 
 /* ---- event plumbing ---- */
 
+/* What the client socket waits for in each state. Reading is the
+ * backpressure point: a request body is read only when the last bytes are
+ * out, and nothing is read into a full buffer. */
 static int client_events(const struct hsess *s)
 {
     int ev = 0;
@@ -2595,6 +2789,8 @@ static int client_events(const struct hsess *s)
     }
 }
 
+/* Likewise for the server: the response body is read only when the client
+ * took the last bytes. */
 static int server_events(const struct hsess *s)
 {
     int ev = 0;
@@ -2663,6 +2859,9 @@ static void step(struct hsess *s)
     }
 }
 
+/* Steps repeat while they make progress (s->progress changes), up to
+ * MAX_STEPS: one event may complete several phases (head sent, response
+ * read, next pipelined request parsed) without a loop iteration each. */
 static void run(struct hsess *s)
 {
     unsigned i, before;
@@ -2700,6 +2899,8 @@ static int send_proxy_header(struct hsess *s, const struct lb_sconn *c)
     return lb_server_send_proxy(s->srv, c->fd, &s->cli, s->has_loc ? &s->loc : NULL);
 }
 
+/* Events of the server connection this session owns; the connect outcome
+ * (H_CONNECT), or data and errors afterwards. */
 static void sconn_cb(struct lb_sconn *c, void *owner, int status, int events)
 {
     struct hsess *s = owner;
@@ -2797,6 +2998,8 @@ void lb_http_session_start(struct lb_worker *w,
  * connection always gets its first request served. */
 #define STOP_IDLE_MS 1000
 
+/* Every session is told to close after its current exchange; only idle
+ * connections past STOP_IDLE_MS close now. */
 void lb_http_stop_idle(struct lb_worker *w)
 {
     struct lb_http_worker *hw = w->http;

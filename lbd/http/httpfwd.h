@@ -22,8 +22,12 @@
 
 #include "lbd/core/worker.h"
 
-/* Take over an accepted client socket for an HTTP frontend. On failure the
- * fd is closed. */
+/* Take over an accepted client socket `fd` for HTTP frontend `fe`, on w's
+ * loop thread. The session owns fd from here on, on failure too (it is then
+ * closed and the global connection slot given back); `client` is copied.
+ * fe, its backends and servers belong to w's config and must outlive the
+ * session. The session frees itself when the connection ends; the outcome
+ * shows in the log and the counters. */
 void lb_http_session_start(struct lb_worker *w,
                            struct lb_proxy *fe,
                            int fd,
@@ -33,11 +37,15 @@ void lb_http_session_start(struct lb_worker *w,
  * connections idle for a second or more; the others close after their
  * current or next response (a fresh connection gets its first request
  * served). lb_http_stop_idle() is the client part alone, which the worker
- * repeats on every tick while it stops. */
+ * repeats on every tick while it stops. Both on w's loop thread; sessions
+ * closed here are freed in their close callbacks. No-ops when w never ran
+ * mode http. */
 void lb_http_stop(struct lb_worker *w);
 void lb_http_stop_idle(struct lb_worker *w);
 
-/* Abort every HTTP session now (hard stop). */
+/* Abort every HTTP session of w now (hard stop): each is logged "KD" and
+ * reset. Memory goes in the close callbacks, so w's loop must run once
+ * more; pooled idle server connections are left to lb_http_stop(). */
 void lb_http_abort_all(struct lb_worker *w);
 
 #endif

@@ -28,6 +28,9 @@ size_t lb_httplog_escape(char *dst, size_t room, const char *src, size_t n, cons
     return o;
 }
 
+/* One " {a|b}" group. '{', '|' and '}' are escaped inside values too, so a
+ * header value cannot close the group early or add a fake field for a log
+ * parser. The output stays NUL-terminated within len at every step. */
 static size_t block(char *out, size_t at, size_t len, const char *const *v, size_t n)
 {
     size_t i;
@@ -65,12 +68,16 @@ size_t lb_httplog_captures(char *out,
 
 size_t lb_httplog_format(char *buf, size_t len, const struct lb_httplog_rec *r)
 {
+    /* Room for LB_HTTPLOG_REQLINE_MAX bytes escaped at 3 each: escaping stops
+     * when rl is full, which is how a longer request line is cut. */
     char rl[LB_HTTPLOG_REQLINE_MAX * 3 + 4];
     size_t rl_len =
         r->reqline ? lb_httplog_escape(rl, sizeof(rl), r->reqline, r->reqline_len, "") : 0;
     size_t h = lb_tlog_head(buf, len, r->client, r->date_wall_us);
     int n;
 
+    /* '+' before Ta and the byte count marks figures that are not final
+     * (option logasap), as HAProxy writes them. */
     n = snprintf(buf + h, len - h,
                  LB_TLOG_NAMES_FMT " %lld/%lld/%lld/%lld/%s%lld %d "
                                    "%s%llu - - %c%c%c%c " LB_TLOG_CONNS_FMT "%s \"%.*s\"",

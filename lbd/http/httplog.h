@@ -52,8 +52,10 @@ size_t lb_httplog_captures(char *out,
  * "#XX". Stops before a character that does not fit; returns the length. */
 size_t lb_httplog_escape(char *dst, size_t room, const char *src, size_t n, const char *more);
 
-/* Format into buf (no newline); the request line is escaped (#XX for
- * control characters, bytes >= 0x7f, '"' and '#'); returns the length (truncated to len-1). */
+/* Format r into buf[0, len) (no newline, NUL-terminated); r and what it
+ * points to are only read. The request line is escaped (#XX for control
+ * characters, bytes >= 0x7f, '"' and '#'). Returns the length (truncated to
+ * len-1). */
 size_t lb_httplog_format(char *buf, size_t len, const struct lb_httplog_rec *r);
 
 #endif

@@ -12,7 +12,10 @@
 #include "lbd/http/httplog.h"
 #include "lbd/http/lfmt.h"
 
-/* The variables; P_CI..P_HOST are also valid in rule values. */
+/* The variables; P_CI..P_HOST are also valid in rule values.
+ * The order matters: lfmt values (rule arguments) accept only the kinds
+ * before P_LOG_FIRST, and timer_of() and put_counter() index arrays by the
+ * contiguous runs P_TH..P_TT and P_AC..P_BQ. */
 enum part_kind {
     P_TEXT,
     P_SAMPLE,
@@ -81,6 +84,9 @@ enum part_kind {
 #define F_HEX   (1u << 1)
 #define F_ESC   (1u << 2)
 
+/* A format is a flat list of parts rendered in order: literal text (text,
+ * len, NUL-terminated too), a sample expression (expr, owned) or a variable
+ * (kind). flags apply to that one part, as %{+Q} written before it. */
 struct part {
     uint8_t kind;
     uint8_t flags; /* F_* */
@@ -160,6 +166,8 @@ static int add_text_raw(struct lb_lfmt *f, const char *s, size_t n)
 
     if (n == 0)
         return 0;
+    /* "%%" joins text: consecutive literals make one part, so rendering does not
+     * grow with the number of escapes and lb_lfmt_is_const() sees one part. */
     if (f->nparts && f->parts[f->nparts - 1].kind == P_TEXT) { /* "%%" joins text */
         p = &f->parts[f->nparts - 1];
         char *t = realloc(p->text, p->len + n + 1);
@@ -195,7 +203,9 @@ static const struct {
     {"pid", P_PID}, {"rt", P_RT},   {"lc", P_LC},
 };
 
-/* HAProxy 2.6 variables lbd does not render yet: refused with that reason */
+/* HAProxy 2.6 variables lbd does not render yet: refused with that reason.
+ * A known HAProxy variable gets "not supported yet" instead of "no such
+ * variable": the config is valid HAProxy, only lbd lacks it. */
 static const char *const later[] = {"bi", "bp", "sslc", "sslv"};
 
 static int add_var(struct lb_lfmt *f, const char **sp, uint8_t flags, char **err)
@@ -217,6 +227,8 @@ static int add_var(struct lb_lfmt *f, const char **sp, uint8_t flags, char **err
             p->flags = flags;
             return 0;
         }
+    /* Outside a log line there is no record for the log variables to read:
+     * refused at the config line rather than rendered empty. */
     if (!f->log)
         return lk_cfg_err(err,
                           "log-format variable '%%%.*s' is not supported by lbd in values "
@@ -269,6 +281,8 @@ static int add_sample(struct lb_lfmt *f, const char **sp, unsigned avail, char *
     struct part *p;
     int depth = 0;
 
+    /* Parentheses are counted so a converter argument holding ']' (a regsub
+     * pattern such as "[a-z]") does not end the expression early. */
     for (e = s; *e && !(*e == ']' && depth == 0); e++)
         depth += *e == '(' ? 1 : *e == ')' ? -1 : 0;
     if (!*e)
@@ -312,6 +326,8 @@ static int parse(const char *text, unsigned avail, int log, struct lb_lfmt **ret
                 break;
             }
             r = parse_flags(&s, &flags, &deflt, err);
+            /* "%{..}o" only sets the default flags for what follows; it names no
+             * variable itself, so parsing resumes with the text after it. */
             if (r < 0 || (s[-1] == 'o' && s[-2] == '}'))
                 continue;
         }
@@ -391,6 +407,16 @@ static size_t put_addr(char *out, size_t at, size_t cap, const struct lk_addr *a
     return put(out, at, cap, buf, strlen(buf));
 }
 
+/* %H: the host name, "" when it cannot be read. gethostname() need not
+ * terminate a truncated name (POSIX): this forces it. */
+static void host_name(char host[256])
+{
+    if (gethostname(host, 256) < 0)
+        host[0] = 0;
+    host[255] = 0;
+}
+
+/* Not NUL-terminated: callers use the length. Truncation at cap is silent. */
 size_t lb_lfmt_render(const struct lb_lfmt *f, struct lb_smp_ctx *c, char *out, size_t cap)
 {
     struct lb_smp s;
@@ -407,7 +433,9 @@ size_t lb_lfmt_render(const struct lb_lfmt *f, struct lb_smp_ctx *c, char *out, 
         case P_SAMPLE: {
             unsigned occ = 0;
 
-            /* a multi-value fetch gives its last value, as HAProxy's hdr() does */
+            /* a multi-value fetch gives its last value, as HAProxy's hdr() does.
+             * Occurrences count list elements, several per field, hence the bound above
+             * the field count: it only guards against a fetch that never runs out. */
             while (lb_sexpr_multi(p->expr) && occ < 4 * HTTP1_MAX_HDRS &&
                    lb_sexpr_eval(p->expr, c, occ + 1, &s))
                 occ++;
@@ -426,9 +454,7 @@ size_t lb_lfmt_render(const struct lb_lfmt *f, struct lb_smp_ctx *c, char *out, 
             at = put_addr(out, at, cap, c->dst, p->kind == P_FP);
             break;
         case P_HOST:
-            if (gethostname(host, sizeof(host)) < 0)
-                host[0] = 0;
-            host[sizeof(host) - 1] = 0;
+            host_name(host);
             at = put(out, at, cap, host, strlen(host));
             break;
         default: /* log variables: not in values (refused at parse) */
@@ -442,6 +468,9 @@ size_t lb_lfmt_render(const struct lb_lfmt *f, struct lb_smp_ctx *c, char *out, 
 
 uint64_t lb_lfmt_next_reqid(void)
 {
+    /* One counter for all worker threads, as HAProxy's global request counter:
+     * %rt must not repeat within the process. Relaxed is enough, only the
+     * uniqueness of each value matters. */
     static _Atomic uint64_t next;
 
     return atomic_fetch_add_explicit(&next, 1, memory_order_relaxed);
@@ -500,6 +529,8 @@ static size_t put_ip(char *out,
 
     if (!a || (a->u.sa.sa_family != AF_INET && a->u.sa.sa_family != AF_INET6))
         return put_str(out, at, cap, NULL, 0, fl);
+    /* +X prints a port as 4 hex digits and an IPv4 address as 8, as HAProxy
+     * does; IPv6 addresses stay in text form. */
     if (port && (fl & F_HEX))
         n = snprintf(buf, sizeof(buf), "%04X", lk_addr_port(a));
     else if (port)
@@ -529,6 +560,8 @@ static size_t put_date(char *out, size_t at, size_t cap, uint64_t wall_us, int g
         gmtime_r(&t, &tm);
     else
         localtime_r(&t, &tm);
+    /* The month names are fixed English, as HAProxy writes them, whatever the
+     * locale: log parsers expect "Dec", not the local name strftime() gives. */
     if (!gmt && strftime(zone, sizeof(zone), "%z", &tm) == 0)
         zone[0] = 0;
     n = snprintf(buf, sizeof(buf), "%02d/%s/%04d:%02d:%02d:%02d", tm.tm_mday, months[tm.tm_mon],
@@ -541,7 +574,10 @@ static size_t put_date(char *out, size_t at, size_t cap, uint64_t wall_us, int g
     return put(out, at, cap, buf, lb_tlog_clamp(n, sizeof(buf)));
 }
 
-/* The part of the request line a variable names (%HM %HU %HP %HQ %HV). */
+/* The part of the request line a variable names (%HM %HU %HP %HQ %HV).
+ * The logged line may be cut (LB_HTTPLOG_REQLINE_MAX) or malformed: every
+ * part is found by the spaces actually present and comes out empty rather
+ * than reading past the end when one is missing. */
 static void reqline_part(const struct lb_httplog_rec *h, int kind, const char **ret, size_t *len)
 {
     const char *s = h->reqline, *e = s + h->reqline_len, *sp1, *sp2, *q;
@@ -638,11 +674,15 @@ struct timers {
     int64_t th, ti, trq, tw, tc, trs, ta, tt;
 };
 
+/* A phase never reached (-1) makes every sum that includes it -1 too, as
+ * HAProxy's Tq and Td are -1 then. */
 static int64_t sum_or_neg(int64_t a, int64_t b)
 {
     return a < 0 || b < 0 ? -1 : a + b;
 }
 
+/* Mode tcp has no request phases: TR and Tr are -1, Ta is the whole
+ * session (Tt), as HAProxy's tcplog reports them. */
 static void get_timers(const struct lb_logrec *r, struct timers *t)
 {
     t->th = 0; /* no handshake on plain TCP listeners */
@@ -689,6 +729,9 @@ static int64_t timer_of(const struct lb_logrec *r, int kind)
     return v[kind - P_TH];
 }
 
+/* %t is when the idle time Ti began (the accept for a first request, the end
+ * of the previous exchange after that), so that %t + Ti + TR lands on the
+ * request's first byte and the timers add up as HAProxy's do. */
 static uint64_t accept_wall(const struct lb_logrec *r)
 {
     if (r->h)
@@ -737,6 +780,8 @@ static size_t put_names(char *out,
         return put_cstr(out, at, cap, fe, fl);
     if (kind == P_B)
         return put_cstr(out, at, cap, be ? be : fe, fl);
+    /* No server assigned (rejected, no server up, replied by a rule): HAProxy's
+     * "<NOSRV>" lets log readers tell that from a server name. */
     return put_cstr(out, at, cap, sv ? sv : "<NOSRV>", fl);
 }
 
@@ -849,6 +894,8 @@ size_t lb_lfmt_render_log(const struct lb_lfmt *f,
                           char *out,
                           size_t cap)
 {
+    /* r NULL (only samples and addresses wanted): every variable reads a zeroed
+     * record and prints "-" or 0 instead of dereferencing NULL. */
     static const struct lb_logrec none;
     char host[256];
     size_t i, at = 0;
@@ -874,9 +921,7 @@ size_t lb_lfmt_render_log(const struct lb_lfmt *f,
             at = put_ip(out, at, cap, c->dst, p->kind == P_FP, p->flags);
             break;
         case P_HOST:
-            if (gethostname(host, sizeof(host)) < 0)
-                host[0] = 0;
-            host[sizeof(host) - 1] = 0;
+            host_name(host);
             at = put_cstr(out, at, cap, host, p->flags);
             break;
         default:

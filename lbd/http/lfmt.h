@@ -48,12 +48,14 @@ int lb_lfmt_parse(const char *text, unsigned avail, struct lb_lfmt **ret, char *
  * of HAProxy 2.6's section 8.2.4 lbd knows, the %{+Q}/%{-Q}/%{+X}/%{+E}
  * flags (per variable, or for all that follow with %{..}o), and %[sample]
  * on what exists at log time (no request or response fetches, as HAProxy).
- * An unknown variable is refused. Returns 0 and *ret or -EINVAL/-ENOMEM. */
+ * An unknown variable is refused. Returns 0 and *ret (owned by the caller,
+ * lb_lfmt_free()) or -EINVAL/-ENOMEM with *err. */
 int lb_lfmt_parse_log(const char *text, struct lb_lfmt **ret, char **err);
 
 /* Render a log line format for record r (NULL: only the samples and
  * addresses of c); an absent value renders "-" ("" when quoted), as
- * HAProxy. Returns the length (truncated at cap). */
+ * HAProxy. r and c are only read, but c's scratch chunks are overwritten.
+ * Returns the length (truncated at cap; out is not NUL-terminated). */
 size_t lb_lfmt_render_log(const struct lb_lfmt *f,
                           struct lb_smp_ctx *c,
                           const struct lb_logrec *r,
@@ -61,20 +63,23 @@ size_t lb_lfmt_render_log(const struct lb_lfmt *f,
                           size_t cap);
 
 /* The first variable of f that only exists in mode http (HAProxy refuses
- * it in a mode tcp proxy), or NULL. */
+ * it in a mode tcp proxy): a static string; NULL if none (or f is NULL). */
 const char *lb_lfmt_http_only(const struct lb_lfmt *f);
 
-/* A new request number (%rt): one counter for the process, from 0. */
+/* A new request number (%rt): one counter for the process, from 0, safe
+ * from any thread. */
 uint64_t lb_lfmt_next_reqid(void);
 
 /* NULL-safe; returns NULL. */
 struct lb_lfmt *lb_lfmt_free(struct lb_lfmt *f);
 
-/* Is it plain text (no sample, no variable)? */
+/* Is it plain text (no sample, no variable)? 1 or 0; then rendering needs
+ * no context and callers may render it once. */
 int lb_lfmt_is_const(const struct lb_lfmt *f);
 
-/* Render into out[0, cap): returns the length (truncated at cap). A sample
- * with no value renders as nothing, as in HAProxy. */
+/* Render into out[0, cap) (not NUL-terminated): returns the length
+ * (truncated at cap). A sample with no value renders as nothing, as in
+ * HAProxy. c's scratch chunks are overwritten. */
 size_t lb_lfmt_render(const struct lb_lfmt *f, struct lb_smp_ctx *c, char *out, size_t cap);
 
 #endif

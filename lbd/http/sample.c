@@ -19,6 +19,8 @@
 #include "lbd/http/vars.h"
 #include "proto/tls_hello.h"
 
+/* Argument slots per fetch or converter: the most any takes is 3 (field,
+ * word, regsub) and split_call() refuses a fourth. */
 #define MAX_ARGS 4
 
 enum fetch {
@@ -74,13 +76,19 @@ enum conv {
     C_MAP_BEG,
     C_MAP_END,
     C_MAP_SUB,
+    C_MAP_REG,
 };
 
 struct map_ent {
     char *key, *val;
     size_t klen, vlen;
+    pcre2_code *re; /* map_reg: the key compiled at load */
 };
 
+/* One converter in an expression, set up once at parse time: args owned
+ * (NUL-terminated copies), n/count the parsed numbers of field/word, re the
+ * compiled regsub pattern, map the loaded map file (key, value pairs in file
+ * order). Only read at evaluation, so worker threads share it. */
 struct conv_inst {
     uint8_t id, icase, global;
     char *args[MAX_ARGS];
@@ -105,6 +113,9 @@ struct lb_sexpr {
     size_t nconvs;
 };
 
+/* The fetch table: `uses` says which head a fetch needs, checked at parse
+ * against what exists where the rule runs; `type` is the type an ACL's
+ * default match method is chosen from. */
 static const struct {
     const char *name;
     uint8_t fetch, type;
@@ -154,6 +165,10 @@ static const struct {
     {"req_ssl_sni", F_SSL_SNI, LB_SMP_STR, LB_SMP_USE_PAYLOAD, 0},
 };
 
+/* A file-scope pointer rather than a parameter: expressions are parsed deep
+ * inside rule, ACL and log-format parsers that know nothing of the config
+ * being built. Set and cleared around one config parse, which runs on one
+ * thread; NULL outside it, so a stray name is refused, not leaked. */
 static struct lb_smp_refs *refs; /* the config being parsed, see sample.h */
 
 void lb_smp_refs_begin(struct lb_smp_refs *r)
@@ -161,6 +176,8 @@ void lb_smp_refs_begin(struct lb_smp_refs *r)
     refs = r;
 }
 
+/* The three arrays grow together; a failed realloc leaves the ones that
+ * grew valid (and owned by refs) so lb_smp_refs_end() frees them all. */
 static int refs_add(struct lb_sexpr *e, char **err)
 {
     struct lb_sexpr **v;
@@ -186,6 +203,9 @@ static int refs_add(struct lb_sexpr *e, char **err)
     return 0;
 }
 
+/* Resolution waits for the end of the file: HAProxy lets a rule name a
+ * userlist or a stick-table proxy defined further down. Every unresolved
+ * name is reported, not only the first, with the line that wrote it. */
 int lb_smp_refs_end(struct lb_smp_refs *r, const struct lb_cfg *cfg, char **err)
 {
     const struct lb_proxy *px;
@@ -228,7 +248,7 @@ static const struct {
     {"base64", C_BASE64, 0, 0},   {"hex", C_HEX, 0, 0},         {"url_dec", C_URL_DEC, 0, 1},
     {"field", C_FIELD, 2, 3},     {"word", C_WORD, 2, 3},       {"regsub", C_REGSUB, 2, 3},
     {"map", C_MAP_STR, 1, 2},     {"map_str", C_MAP_STR, 1, 2}, {"map_beg", C_MAP_BEG, 1, 2},
-    {"map_end", C_MAP_END, 1, 2}, {"map_sub", C_MAP_SUB, 1, 2},
+    {"map_end", C_MAP_END, 1, 2}, {"map_sub", C_MAP_SUB, 1, 2}, {"map_reg", C_MAP_REG, 1, 2},
 };
 
 /* ---- parsing ---- */
@@ -243,6 +263,8 @@ static void conv_fini(struct conv_inst *c)
     for (i = 0; i < c->nmap; i++) {
         free(c->map[i].key);
         free(c->map[i].val);
+        if (c->map[i].re)
+            pcre2_code_free(c->map[i].re);
     }
     free(c->map);
     if (c->re)
@@ -265,7 +287,9 @@ struct lb_sexpr *lb_sexpr_free(struct lb_sexpr *e)
 }
 
 /* "name(a,b)" -> name length and the arguments, split at commas outside
- * quotes; a backslash escapes the next character (HAProxy's rules). */
+ * quotes; a backslash escapes the next character (HAProxy's rules). The
+ * quotes and backslashes are removed from the copies in args (malloc'ed,
+ * freed by the caller even on error). */
 static int split_call(const char *s,
                       size_t len,
                       size_t *name_len,
@@ -284,6 +308,8 @@ static int split_call(const char *s,
         return 0;
     if (end[-1] != ')')
         return lk_cfg_err(err, "missing ')' in '%.*s'", (int)len, s);
+    if (p + 2 == end) /* "name()": no argument, as HAProxy reads it */
+        return 0;
     for (p++; p < end - 1; p++) {
         if (*p == '\\' && p + 1 < end - 1) {
             p++;
@@ -354,6 +380,9 @@ static int parse_stk_fetch(struct lb_sexpr *e,
     size_t i, xl;
     uint64_t n = 0;
 
+    /* Three spellings, as HAProxy's: sc_X(N) names the counter in an argument,
+     * scN_X in the name; src_X([TABLE]) looks the client address up instead of
+     * reading a tracked entry, in TABLE or the rule's own proxy's table. */
     if (nl > 3 && strncmp(s, "sc_", 3) == 0) {
         x = s + 3;
         if (na != 1 || lk_parse_uint(args[0], 0, LB_STKCTR_N - 1, &n) < 0)
@@ -381,6 +410,8 @@ static int parse_stk_fetch(struct lb_sexpr *e,
     for (i = 0; i < LK_ARRAY_SIZE(xs); i++)
         if (strlen(xs[i].x) == xl && strncmp(xs[i].x, x, xl) == 0)
             break;
+    /* src_tracked does not exist in HAProxy: only a tracked counter can be
+     * "tracked". */
     if (i == LK_ARRAY_SIZE(xs) || (e->fetch == F_SRC_STK && xs[i].op == SO_TRACKED))
         return lk_cfg_err(err, "unknown fetch method '%.*s'", (int)nl, s);
     e->ctr = (uint8_t)n;
@@ -420,6 +451,9 @@ static int parse_fetch(struct lb_sexpr *e, const char *s, size_t len, unsigned a
                        "method, req.hdr, req.fhdr, req.hdr_cnt, url_param, req.cook, src, dst, "
                        "src_port, dst_port, ssl_fc, status, res.hdr, res.hdr_cnt, ...)",
                        (int)nl, s);
+    /* HAProxy refuses a fetch of a head that does not exist where the rule
+     * runs (res.hdr in http-request, req.hdr in http-response):
+     * at evaluation it could only yield nothing, silently. */
     else if ((fetches[i].uses & avail) != fetches[i].uses)
         r = lk_cfg_err(err, "fetch '%s' reads the %s, which does not exist where it is used",
                        fetches[i].name,
@@ -439,6 +473,8 @@ static int parse_fetch(struct lb_sexpr *e, const char *s, size_t len, unsigned a
         } else if (fetches[i].arg == 1) {
             r = lk_cfg_err(err, "fetch '%s' needs a name", fetches[i].name);
         }
+        /* OFFSET and LENGTH live in occ and count; bounded to 64 KiB each, so
+         * occ + count cannot overflow at evaluation. */
         if (r == 0 && e->fetch == F_REQ_PAYLOAD) {
             int64_t off = 0, plen = 0;
 
@@ -466,47 +502,9 @@ static int parse_fetch(struct lb_sexpr *e, const char *s, size_t len, unsigned a
     return r;
 }
 
-static int load_map(struct conv_inst *c, const char *path, char **err)
-{
-    char line[2048], *k, *v, *end;
-    struct map_ent *m;
-    FILE *f = fopen(path, "re");
-
-    if (!f)
-        return lk_cfg_err(err, "cannot open map file '%s': %s", path, strerror(errno));
-    while (fgets(line, sizeof(line), f)) {
-        for (k = line; *k == ' ' || *k == '\t'; k++)
-            ;
-        if (*k == '#' || *k == '\n' || *k == '\0')
-            continue;
-        for (v = k; *v && !isspace((unsigned char)*v); v++)
-            ;
-        if (*v)
-            *v++ = '\0';
-        while (*v == ' ' || *v == '\t')
-            v++;
-        for (end = v + strlen(v); end > v && isspace((unsigned char)end[-1]); end--)
-            ;
-        *end = '\0';
-        m = realloc(c->map, (c->nmap + 1) * sizeof(*m));
-        if (!m)
-            break;
-        c->map = m;
-        m[c->nmap].key = strdup(k);
-        m[c->nmap].val = strdup(v);
-        if (!m[c->nmap].key || !m[c->nmap].val) {
-            free(m[c->nmap].key);
-            free(m[c->nmap].val);
-            break;
-        }
-        m[c->nmap].klen = strlen(k);
-        m[c->nmap].vlen = strlen(v);
-        c->nmap++;
-    }
-    fclose(f);
-    return 0;
-}
-
+/* Compiled once at the config line, so a bad pattern is reported there and
+ * workers never compile; the code is only read by pcre2_match(), which is
+ * safe to share between threads. */
 static int compile_re(pcre2_code **re, const char *pat, int icase, char **err)
 {
     PCRE2_UCHAR msg[120];
@@ -519,6 +517,64 @@ static int compile_re(pcre2_code **re, const char *pat, int icase, char **err)
         return 0;
     pcre2_get_error_message(code, msg, sizeof(msg));
     return lk_cfg_err(err, "invalid regex '%s' at offset %zu: %s", pat, (size_t)off, msg);
+}
+
+/* HAProxy's map file format: a key, blanks, then the value (the rest of the
+ * line, trimmed); '#' starts a comment line. Read once at parse time and
+ * kept in file order: a lookup scans it, so the first matching line wins.
+ * getline: a long line stays one entry; running out of memory fails the
+ * load instead of keeping a map silently cut short. map_reg keys are
+ * compiled here, so a bad one is reported with its line of the map file. */
+static int load_map(struct conv_inst *c, const char *path, char **err)
+{
+    char *line = NULL, *k, *v, *end;
+    size_t cap = 0, ln = 0;
+    struct map_ent *m;
+    FILE *f = fopen(path, "re");
+    int r = 0;
+
+    if (!f)
+        return lk_cfg_err(err, "cannot open map file '%s': %s", path, strerror(errno));
+    while (r == 0 && getline(&line, &cap, f) >= 0) {
+        ln++;
+        for (k = line; *k == ' ' || *k == '\t'; k++)
+            ;
+        if (*k == '#' || *k == '\n' || *k == '\r' || *k == '\0')
+            continue;
+        for (v = k; *v && !isspace((unsigned char)*v); v++)
+            ;
+        if (*v)
+            *v++ = '\0';
+        while (*v == ' ' || *v == '\t')
+            v++;
+        for (end = v + strlen(v); end > v && isspace((unsigned char)end[-1]); end--)
+            ;
+        *end = '\0';
+        m = realloc(c->map, (c->nmap + 1) * sizeof(*m));
+        if (!m) {
+            r = -ENOMEM;
+            break;
+        }
+        c->map = m;
+        m += c->nmap;
+        memset(m, 0, sizeof(*m));
+        m->key = strdup(k);
+        m->val = strdup(v);
+        if (!m->key || !m->val) {
+            free(m->key);
+            free(m->val);
+            r = -ENOMEM;
+            break;
+        }
+        m->klen = strlen(k);
+        m->vlen = strlen(v);
+        c->nmap++;
+        if (c->id == C_MAP_REG && compile_re(&m->re, m->key, 0, err) < 0)
+            r = lk_cfg_err(err, "map file '%s' line %zu: %s", path, ln, *err);
+    }
+    free(line);
+    fclose(f);
+    return r;
 }
 
 static int conv_setup(struct conv_inst *c, const char *name, char **err)
@@ -547,6 +603,7 @@ static int conv_setup(struct conv_inst *c, const char *name, char **err)
     case C_MAP_BEG:
     case C_MAP_END:
     case C_MAP_SUB:
+    case C_MAP_REG:
         return load_map(c, c->args[0], err);
     default:
         return 0;
@@ -576,7 +633,7 @@ static int parse_conv(struct lb_sexpr *e, const char *s, size_t len, char **err)
         return lk_cfg_err(err,
                           "unknown converter '%.*s' (lbd has: lower, upper, length, base64, "
                           "hex, url_dec, field, word, regsub, map, map_str, map_beg, map_end, "
-                          "map_sub)",
+                          "map_sub, map_reg)",
                           (int)nl, s);
     if (c->nargs < convs[i].min || c->nargs > convs[i].max)
         return lk_cfg_err(err, "converter '%s': wrong number of arguments", convs[i].name);
@@ -584,7 +641,9 @@ static int parse_conv(struct lb_sexpr *e, const char *s, size_t len, char **err)
     return conv_setup(c, convs[i].name, err);
 }
 
-/* Length of the next comma-separated element at top level. */
+/* Length of the next comma-separated element at top level.
+ * The expression "fetch(args),conv1(args),conv2": commas inside parentheses
+ * or quotes belong to arguments and do not end an element. */
 static size_t elem_len(const char *s)
 {
     size_t i;
@@ -656,6 +715,9 @@ int lb_sexpr_multi(const struct lb_sexpr *e)
 
 /* ---- fetching ---- */
 
+/* The context's two scratch chunks alternate: a converter reads its input
+ * from the chunk written last and writes the other, so a chain of
+ * converters never copies onto its own input. */
 static char *chunk(struct lb_smp_ctx *c)
 {
     return c->chunk[c->next_chunk++ & 1];
@@ -669,6 +731,9 @@ void lb_smp_req_path(const uint8_t *buf,
     const uint8_t *u = buf + m->uri_off, *s;
     size_t n = m->uri_len, i;
 
+    /* absolute-form (RFC 9112 section 3.2.2): "http://host/p?q" -> "/p".
+     * Without a path after the authority the path is empty. asterisk-form and
+     * a relative target are kept whole. */
     if (n && u[0] != '/') {
         s = memmem(u, n, "://", 3);
         if (s) {
@@ -699,9 +764,11 @@ static void set_int(struct lb_smp *s, int64_t v, uint8_t type)
     s->i = v;
 }
 
-/* Values of the header `name`: each field whole (full) or each element of
- * a comma-separated list (hdr, as HAProxy splits it). Returns the count;
- * with want >= 0, stops at that index and sets *out. */
+/* Values of the header `name` (case-insensitive, RFC 9110 section 5.1): each
+ * field whole (full: req.fhdr, for fields such as Date whose value holds
+ * commas) or each element of a comma-separated list (hdr, as HAProxy splits
+ * it, blanks around elements trimmed). Returns the count; with want >= 0,
+ * stops at that index and sets *out, pointing into buf. */
 static int hdr_values(const uint8_t *buf,
                       const struct http1_msg *m,
                       const char *name,
@@ -740,6 +807,9 @@ static int hdr_values(const uint8_t *buf,
     return count;
 }
 
+/* hdr(NAME,OCC) as HAProxy numbers occurrences: 1 the first, -1 the last;
+ * without OCC, occurrence `occ` of the multi-value walk (lb_sexpr_multi()).
+ * Negative ones need the count first, hence two passes. */
 static int fetch_hdr(const struct lb_sexpr *e,
                      const uint8_t *buf,
                      const struct http1_msg *m,
@@ -757,27 +827,46 @@ static int fetch_hdr(const struct lb_sexpr *e,
     return -e->occ <= n && hdr_values(buf, m, e->arg, e->arg_len, full, n + (int)e->occ, out);
 }
 
+/* url_param and cook: the value of the first "ARG=value" element of
+ * [p, end), elements separated by `sep` (blanks before an element skipped
+ * when `trim`), into *out. 1 if there is one. */
+static int kv_value(const char *p,
+                    const char *end,
+                    char sep,
+                    int trim,
+                    const struct lb_sexpr *e,
+                    struct lb_smp *out)
+{
+    const char *s;
+
+    for (; p < end; p = s + 1) {
+        while (trim && p < end && (*p == ' ' || *p == '\t'))
+            p++;
+        s = memchr(p, sep, (size_t)(end - p));
+        if (!s)
+            s = end;
+        if ((size_t)(s - p) > e->arg_len && memcmp(p, e->arg, e->arg_len) == 0 &&
+            p[e->arg_len] == '=') {
+            set_str(out, p + e->arg_len + 1, (size_t)(s - p) - e->arg_len - 1);
+            return 1;
+        }
+        if (s == end)
+            break;
+    }
+    return 0;
+}
+
+/* The first NAME=value in the query, names compared case-sensitively; the
+ * value is returned as sent (not URL-decoded: url_dec does that). */
 static int fetch_urlp(const struct lb_sexpr *e,
                       const uint8_t *buf,
                       const struct http1_msg *m,
                       struct lb_smp *out)
 {
-    const uint8_t *u = buf + m->uri_off, *q = memchr(u, '?', m->uri_len), *end = u + m->uri_len;
-    const uint8_t *p, *amp;
+    const char *u = (const char *)buf + m->uri_off, *end = u + m->uri_len;
+    const char *q = memchr(u, '?', m->uri_len);
 
-    for (p = q ? q + 1 : end; p < end; p = amp + 1) {
-        amp = memchr(p, '&', (size_t)(end - p));
-        if (!amp)
-            amp = end;
-        if ((size_t)(amp - p) > e->arg_len && memcmp(p, e->arg, e->arg_len) == 0 &&
-            p[e->arg_len] == '=') {
-            set_str(out, p + e->arg_len + 1, (size_t)(amp - p) - e->arg_len - 1);
-            return 1;
-        }
-        if (amp == end)
-            break;
-    }
-    return 0;
+    return kv_value(q ? q + 1 : end, end, '&', 0, e, out);
 }
 
 static int fetch_cook(const struct lb_sexpr *e,
@@ -786,25 +875,12 @@ static int fetch_cook(const struct lb_sexpr *e,
                       struct lb_smp *out)
 {
     struct lb_smp v;
-    const char *p, *end, *sc;
     int i, n = hdr_values(buf, m, "cookie", 6, 1, -1, &v);
 
     for (i = 0; i < n; i++) {
         hdr_values(buf, m, "cookie", 6, 1, i, &v);
-        for (p = v.str, end = v.str + v.len; p < end; p = sc + 1) {
-            while (p < end && (*p == ' ' || *p == '\t'))
-                p++;
-            sc = memchr(p, ';', (size_t)(end - p));
-            if (!sc)
-                sc = end;
-            if ((size_t)(sc - p) > e->arg_len && memcmp(p, e->arg, e->arg_len) == 0 &&
-                p[e->arg_len] == '=') {
-                set_str(out, p + e->arg_len + 1, (size_t)(sc - p) - e->arg_len - 1);
-                return 1;
-            }
-            if (sc == end)
-                break;
-        }
+        if (kv_value(v.str, v.str + v.len, ';', 1, e, out))
+            return 1;
     }
     return 0;
 }
@@ -825,6 +901,9 @@ static int fetch_auth(const struct lb_sexpr *e,
 
     if (!c->rq || hdr_values(c->rqbuf, c->rq, "authorization", 13, 1, 0, &v) < 1)
         return e->fetch == F_HTTP_AUTH ? (set_int(out, 0, LB_SMP_BOOL), 1) : 0;
+    /* The name the client sent, whether its password is right or not: pair
+     * it with http_auth(L) before trusting it. The scheme name is
+     * case-insensitive (RFC 9110 section 11.1). */
     if (e->fetch == F_HTTP_AUTH_USER) {
         ch = chunk(c);
         if (v.len < 6 || strncasecmp(v.str, "Basic ", 6) != 0)
@@ -873,6 +952,8 @@ static int fetch_req(const struct lb_sexpr *e,
     case F_URL:
         set_str(out, b + m->uri_off, m->uri_len);
         return 1;
+    /* Host + path, no query, as HAProxy's base. Too long for a chunk: no value
+     * rather than a truncated key. */
     case F_BASE: { /* Host + path */
         struct lb_smp h;
 
@@ -890,6 +971,8 @@ static int fetch_req(const struct lb_sexpr *e,
     case F_METHOD:
         set_str(out, b + m->meth_off, m->meth_len);
         return 1;
+    /* The parser keeps only the minor version, 0 or 1 (proto/http1.h): these
+     * two strings are all there is. */
     case F_REQ_VER:
         set_str(out, m->version ? "1.1" : "1.0", 3);
         return 1;
@@ -971,6 +1054,8 @@ static int fetch_stk(const struct lb_sexpr *e, struct lb_smp_ctx *c, struct lb_s
     if (e->stk_op == SO_CLR)
         lb_stk_set(t, en, LB_STK_GPC0, 0, c->now_ms);
     if (e->fetch == F_SRC_STK)
+        /* lb_stk_get() returns the entry referenced (expiry cannot free it while it
+         * is read); a tracked entry is held by the session's counter instead. */
         lb_stk_release(t, en);
     if (r < 0)
         return 0;
@@ -1000,6 +1085,8 @@ static int fetch_payload(const struct lb_sexpr *e, struct lb_smp_ctx *c, struct 
                 e->count ? (size_t)e->count : c->payload_len - (size_t)e->occ);
         return 1;
     default:
+        /* 0 from the parser: a ClientHello started but is not complete yet; wait
+         * for more unless nothing more can come. Any other failure is not TLS. */
         r = tls_hello_parse(c->payload, c->payload_len, e->fetch == F_SSL_HELLO, &h);
         if (r == 0)
             c->need_more |= !c->payload_final;
@@ -1031,6 +1118,9 @@ static int fetch_var(const struct lb_sexpr *e, struct lb_smp_ctx *c, struct lb_s
     return 1;
 }
 
+/* Request and response fetches give no value while that head does not
+ * exist (rq or rs NULL), rather than failing: the parse-time `uses` check
+ * keeps them from places where it never exists. */
 static int fetch(const struct lb_sexpr *e, struct lb_smp_ctx *c, unsigned occ, struct lb_smp *out)
 {
     switch (e->fetch) {
@@ -1078,6 +1168,9 @@ static int fetch(const struct lb_sexpr *e, struct lb_smp_ctx *c, unsigned occ, s
 
 /* ---- converting ---- */
 
+/* Addresses print without the port, integers and booleans in decimal, as
+ * HAProxy casts them to strings. The text sits in a scratch chunk: valid
+ * until two more of the context's chunks are taken. */
 void lb_smp_as_str(struct lb_smp_ctx *c, struct lb_smp *s)
 {
     char *ch;
@@ -1106,6 +1199,8 @@ static void conv_case(struct lb_smp_ctx *c, struct lb_smp *s, int upper)
     set_str(s, ch, n);
 }
 
+/* Input bounded so the output (4 bytes per 3) fits one chunk: a longer
+ * value is encoded truncated, as every converter truncates at the chunk. */
 static void conv_base64(struct lb_smp_ctx *c, struct lb_smp *s)
 {
     static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -1151,6 +1246,9 @@ static void conv_url_dec(struct lb_smp_ctx *c, struct lb_smp *s)
             ch[o++] = (char)(hexval(s->str[i + 1]) * 16 + hexval(s->str[i + 2]));
             i += 2;
         } else {
+            /* '+' is decoded as a space everywhere. HAProxy 2.6 does so only after
+             * a '?' or with its in_form argument, which is accepted here but not
+             * read. A '%' not followed by two hex digits is kept as it is. */
             ch[o++] = s->str[i] == '+' ? ' ' : s->str[i];
         }
     }
@@ -1162,6 +1260,7 @@ static void conv_url_dec(struct lb_smp_ctx *c, struct lb_smp *s)
 static int conv_field(const struct conv_inst *ci, struct lb_smp *s, int words)
 {
     const char *d = ci->args[1], *p = s->str, *end = s->str + s->len;
+    /* At most 256 fields are split; a field past that does not exist. */
     const char *starts[256], *ends[256];
     int n = 0, idx, cnt = ci->count ? (int)ci->count : 1, first;
 
@@ -1191,6 +1290,8 @@ static int conv_field(const struct conv_inst *ci, struct lb_smp *s, int words)
 /* regsub(RE,SUBST[,FLAGS]): \1..\9 in SUBST are the groups. */
 static int conv_regsub(struct lb_smp_ctx *c, const struct conv_inst *ci, struct lb_smp *s)
 {
+    /* Ten pairs: the whole match and \1..\9. Created per call: pcre2 match data
+     * cannot be shared between threads, and the expression is. */
     pcre2_match_data *md = pcre2_match_data_create(10, NULL);
     char *ch = chunk(c);
     size_t o = 0, at = 0, k;
@@ -1216,6 +1317,8 @@ static int conv_regsub(struct lb_smp_ctx *c, const struct conv_inst *ci, struct 
                 ch[o++] = *t;
             }
         }
+        /* An empty match must still advance, or a global replace would match the
+         * same empty string forever; the character stepped over is copied as is. */
         at = ov[1] > ov[0] ? ov[1] : ov[1] + 1;
         if (ov[1] == ov[0] && ov[0] < s->len && o < LB_SMP_CHUNK)
             ch[o++] = s->str[ov[0]];
@@ -1229,6 +1332,21 @@ static int conv_regsub(struct lb_smp_ctx *c, const struct conv_inst *ci, struct 
     return 1;
 }
 
+/* A map_reg key matches anywhere in the sample (unanchored, as HAProxy's
+ * regex patterns); the match data is per call for the same reason as in
+ * conv_regsub. Out of memory counts as no match. */
+static int re_found(const pcre2_code *re, const struct lb_smp *s)
+{
+    pcre2_match_data *md = pcre2_match_data_create(1, NULL);
+    int rc;
+
+    if (!md)
+        return 0;
+    rc = pcre2_match(re, (PCRE2_SPTR)s->str, s->len, 0, 0, md, NULL);
+    pcre2_match_data_free(md);
+    return rc >= 0;
+}
+
 static int map_hit(const struct conv_inst *ci, const struct map_ent *m, const struct lb_smp *s)
 {
     switch (ci->id) {
@@ -1238,11 +1356,15 @@ static int map_hit(const struct conv_inst *ci, const struct map_ent *m, const st
         return m->klen <= s->len && memcmp(m->key, s->str, m->klen) == 0;
     case C_MAP_END:
         return m->klen <= s->len && memcmp(m->key, s->str + s->len - m->klen, m->klen) == 0;
+    case C_MAP_REG:
+        return re_found(m->re, s);
     default:
         return m->klen <= s->len && memmem(s->str, s->len, m->key, m->klen) != NULL;
     }
 }
 
+/* The value points into the map (or the default argument), both owned by
+ * the expression, so it outlives the evaluation. */
 static int conv_map(const struct conv_inst *ci, struct lb_smp *s)
 {
     size_t i;
@@ -1289,6 +1411,8 @@ static int convert(struct lb_smp_ctx *c, const struct conv_inst *ci, struct lb_s
     }
 }
 
+/* A converter that finds no value (field out of range, map miss with no
+ * default) ends the chain: the whole expression has no value. */
 int lb_sexpr_eval(const struct lb_sexpr *e, struct lb_smp_ctx *c, unsigned occ, struct lb_smp *out)
 {
     size_t i;

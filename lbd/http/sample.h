@@ -95,11 +95,15 @@ struct lb_smp_refs {
     unsigned cur_line;
 };
 
-/* Collect into r until lb_smp_refs_end() (NULL: stop collecting). */
+/* Collect into r until lb_smp_refs_end() (NULL: stop collecting). r is
+ * borrowed: it must stay alive until then, and one config parse at a time
+ * may collect (the pointer is process-wide). */
 void lb_smp_refs_begin(struct lb_smp_refs *r);
 
-/* Resolve every collected userlist name in cfg; unknown ones are appended
- * to *err as "FILE:LINE: ...". Frees the collection. Returns 0 or -EINVAL. */
+/* Resolve every collected userlist and stick-table proxy name in cfg (the
+ * expressions then point into cfg, which must outlive them); unknown ones
+ * are appended to *err as "FILE:LINE: ...". Stops collecting and frees the
+ * collection (r is zeroed, not freed). Returns 0 or -EINVAL. */
 int lb_smp_refs_end(struct lb_smp_refs *r, const struct lb_cfg *cfg, char **err);
 
 /* Parse an expression. `avail` is what exists where it will run
@@ -110,13 +114,14 @@ int lb_sexpr_parse(const char *text, unsigned avail, struct lb_sexpr **ret, char
 /* NULL-safe; returns NULL. */
 struct lb_sexpr *lb_sexpr_free(struct lb_sexpr *e);
 
-/* What the expression reads: LB_SMP_USE_* bits. */
+/* What the expression reads: LB_SMP_USE_* bits (the fetch's; converters
+ * read nothing more). */
 unsigned lb_sexpr_uses(const struct lb_sexpr *e);
 
 /* The type the fetch yields before converters (for ACL match defaults). */
 enum lb_smp_type lb_sexpr_fetch_type(const struct lb_sexpr *e);
 
-/* Number of converters after the fetch. */
+/* Number of converters after the fetch (0: the bare fetch). */
 size_t lb_sexpr_nconv(const struct lb_sexpr *e);
 
 /* Does the fetch give one value per occurrence (hdr(NAME) without an
@@ -124,15 +129,21 @@ size_t lb_sexpr_nconv(const struct lb_sexpr *e);
 int lb_sexpr_multi(const struct lb_sexpr *e);
 
 /* Evaluate occurrence `occ` (0-based; ignored by single-value fetches).
- * Returns 1 with *out set, or 0 when there is no such value. */
+ * Returns 1 with *out set, or 0 when there is no such value (*out is then
+ * meaningless).
+ * A string result points into c's buffers, c's scratch chunks or e itself:
+ * it is valid until c is used for two more conversions or the exchange's
+ * buffers change, and must be copied to be kept. May set c->need_more.
+ * Stick-counter fetches (inc_gpc0, clr_gpc0) update their table. */
 int lb_sexpr_eval(const struct lb_sexpr *e, struct lb_smp_ctx *c, unsigned occ, struct lb_smp *out);
 
-/* A string view of any sample (an integer or address is printed into a
- * scratch chunk). */
+/* A string view of any sample, in place (an integer or address is printed
+ * into one of c's scratch chunks, with the lifetime lb_sexpr_eval() says). */
 void lb_smp_as_str(struct lb_smp_ctx *c, struct lb_smp *s);
 
 /* The path of a request-target: absolute-form loses scheme and authority,
- * the query is cut. Points into buf. */
+ * the query is cut. *ret points into buf (*ret_len bytes, possibly 0);
+ * both are always set. */
 void lb_smp_req_path(const uint8_t *buf,
                      const struct http1_msg *m,
                      const uint8_t **ret,

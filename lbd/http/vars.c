@@ -8,6 +8,9 @@
 
 int lb_var_name_parse(const char *name, enum lb_var_scope *ret, char **err)
 {
+    /* Indexed by enum lb_var_scope. proc is refused rather than treated as
+     * sess: its values are shared by every connection in HAProxy, and a
+     * per-session copy would silently give different answers. */
     static const char *const scopes[] = {"sess.", "txn.", "req.", "res."};
     size_t i, l;
 
@@ -26,6 +29,8 @@ int lb_var_name_parse(const char *name, enum lb_var_scope *ret, char **err)
     return lk_cfg_err(err, "variable '%s': expected SCOPE.NAME (sess, txn, req, res)", name);
 }
 
+/* A linear list: a session holds a handful of variables, and the names come
+ * from the config, so the pointer comparison usually decides before strcmp. */
 static struct lb_var *find(const struct lb_vars *vs, const char *name)
 {
     struct lb_var *v;
@@ -41,6 +46,10 @@ const struct lb_var *lb_vars_get(const struct lb_vars *vs, const char *name)
     return find(vs, name);
 }
 
+/* The variable to (re)write: an existing one loses its old string, a new one
+ * is linked in front. `name` is kept, not copied: it is the config's string
+ * and outlives the session. Names were checked at the config line, so a parse
+ * failure here cannot come from input; it is reported as -ENOMEM by callers. */
 static struct lb_var *slot(struct lb_vars *vs, const char *name)
 {
     struct lb_var *v = find(vs, name);
@@ -63,6 +72,9 @@ static struct lb_var *slot(struct lb_vars *vs, const char *name)
     return v;
 }
 
+/* The value is copied: s points into a buffer of the exchange (a header, a
+ * converter's scratch chunk) that is reused long before a sess variable
+ * ends. The copy is NUL-terminated as well as sized. */
 int lb_vars_set_str(struct lb_vars *vs, const char *name, const char *s, size_t n)
 {
     struct lb_var *v = slot(vs, name);
@@ -90,6 +102,8 @@ int lb_vars_set_int(struct lb_vars *vs, const char *name, int64_t i)
     return 0;
 }
 
+/* The list stays valid for reuse after any drop: lb_vars_free() leaves an
+ * empty store, as lb_vars_end_txn() leaves the sess scope. */
 static void drop_if(struct lb_vars *vs,
                     int (*pred)(const struct lb_var *, const void *),
                     const void *arg)

@@ -21,24 +21,37 @@
 #include "lbd/http/vars.h"
 #include "lbd/tcp/tcpfwd.h"
 
-#define MAX_TRIED  8
+/* Servers a session remembers as failed, so the balancer skips them on a retry.
+ * Past 8 failures the oldest stay remembered and newer ones are not: `retries`
+ * bounds the attempts anyway, and dispatch() forgets the list once every server
+ * has failed. */
+#define MAX_TRIED 8
+/* At most one pipe's worth per splice(2): the worker's pool sizes its pipes to
+ * 256 KiB (F_SETPIPE_SZ), so one call can fill the pipe and nothing is asked
+ * beyond what it can hold. */
 #define SPLICE_LEN (256u * 1024)
 
 /* ST_INSPECT: tcp-request inspect-delay, the client's first bytes read and
- * held (not forwarded) until the content rules and use_backend decide. */
+ * held (not forwarded) until the content rules and use_backend decide.
+ * Transitions: NEW -> INSPECT or straight to dispatch(); dispatch() ->
+ * CONNECT (a slot taken) or QUEUE (every server at maxconn); QUEUE ->
+ * dispatch() again from lb_tcp_queue_run(); a failed CONNECT -> dispatch()
+ * again while retries last; CONNECT -> DATA once connected; any state ->
+ * CLOSED in finish(). CLOSED lasts until the handles' close callbacks have
+ * run, and makes finish() idempotent. */
 enum sess_state { ST_NEW = 0, ST_INSPECT, ST_QUEUE, ST_CONNECT, ST_DATA, ST_CLOSED, ST_MAX };
 
 /* One direction of the byte stream. Invariant: while pending(h) the source
  * is not read, so at most one buffer (or one pipe) is held per half. */
 struct half {
-    char *buf; /* owned pooled buffer holding [off, len) unsent bytes */
-    uint32_t off, len;
-    int pfd[2]; /* splice pipe, -1 when none is held */
-    uint32_t inpipe;
-    uint8_t bulk;
-    uint8_t eof;
-    uint8_t shut;
-    uint64_t bytes;
+    char *buf;         /* owned pooled buffer holding [off, len) unsent bytes */
+    uint32_t off, len; /* off <= len <= worker bufsize */
+    int pfd[2];        /* splice pipe, -1 when none is held */
+    uint32_t inpipe;   /* bytes spliced into pfd and not yet out */
+    uint8_t bulk;      /* sticky: splice from now on */
+    uint8_t eof;       /* the source sent its FIN */
+    uint8_t shut;      /* FIN passed on: shutdown(dst, SHUT_WR) done */
+    uint64_t bytes;    /* read from the source, for logs and stats */
 };
 
 struct sess {
@@ -46,18 +59,25 @@ struct sess {
     struct lb_worker *w;
     struct lb_proxy *fe, *be;
     struct lb_server *srv; /* holds a slot of srv while set */
-    uv_poll_t cp, sp;
+    uv_poll_t cp, sp;      /* cp watches cfd; sp watches sfd, set up at the first connect */
     uv_timer_t timer;
     int cfd, sfd;
-    int cev, sev;
+    int cev, sev; /* events cp/sp poll now, to skip redundant uv_poll_start() */
+    /* handles: open uv handles (cp, timer, sp once sp_init); the last close
+     * callback frees the session. term: '-' until the first cause of the end. */
     uint8_t state, sp_init, handles, redispatched;
     char term[2];
     struct half c2s, s2c;
     struct lk_addr cli;
     uint64_t accept_wall_us;
+    /* t0 accept, tq server assigned (end of queueing), tconn start of the current
+     * connect attempt, tc connected, last the last byte moved (idle timeouts),
+     * timer_at the deadline the timer is armed for (0: none). */
     uint64_t t0, tq, tconn, tc, last, timer_at; /* monotonic ms */
-    unsigned attempts, ntried;
+    unsigned attempts, ntried;                  /* attempts: connects started, the first included */
     int last_err; /* of the last failed connect, for the termination state */
+    /* Still set after srv is cleared by a failed connect: the log names it and
+     * lb_backend_assigned() tells a redispatch from a retry on the same server. */
     struct lb_server *last_srv;
     struct lb_server *tried[MAX_TRIED];
     struct lb_stkctr sc[LB_STKCTR_N]; /* tracked stick counters */
@@ -76,6 +96,9 @@ static int pending(const struct half *h)
 
 /* ---- teardown ---- */
 
+/* The session is freed only here, once its last handle is closed (house rule
+ * 8): libuv may still deliver callbacks for a handle until its close callback,
+ * and those find the session in ST_CLOSED. */
 static void handle_closed(uv_handle_t *h)
 {
     struct sess *s = h->data;
@@ -90,7 +113,9 @@ static void half_release(struct lb_worker *w, struct half *h)
         lb_worker_buf_put(w, h->buf);
     h->buf = NULL;
     if (h->pfd[0] >= 0) {
-        if (h->inpipe) { /* data left in it: not reusable */
+        /* A pipe with bytes still in it cannot go back to the pool: its next user
+         * would forward this session's leftovers to another connection. */
+        if (h->inpipe) {
             close(h->pfd[0]);
             close(h->pfd[1]);
         } else {
@@ -138,9 +163,13 @@ static void log_session(struct sess *s, uint64_t now, int asap)
 
     if (s->logged || !lb_tlog_enabled(s->fe, &s->w->cfg->global))
         return;
+    /* With logasap the early line is the only one, as in HAProxy: marking it here
+     * makes the call from finish() return above. */
     s->logged = (uint8_t)asap;
     if (!asap && (s->fe->options & LB_OPT_DONTLOGNULL) && s->c2s.bytes == 0 && s->s2c.bytes == 0)
         return;
+    /* The record points into the session (client, names): it is formatted and
+     * sent before this function returns, so nothing needs copying. */
     memset(&r, 0, sizeof(r));
     r.client = &s->cli;
     r.accept_wall_us = s->accept_wall_us;
@@ -175,6 +204,9 @@ static void log_session(struct sess *s, uint64_t now, int asap)
         lb_tlog_send(&s->w->tlog, s->fe, &s->w->cfg->global, level, line, n);
 }
 
+/* SO_LINGER with a zero timeout makes close() send a RST and drop unsent data:
+ * the peer learns the connection failed instead of seeing a clean end, which a
+ * FIN would wrongly suggest after the other side died. */
 static void close_fd(int fd, int rst)
 {
     struct linger lg = {1, 0};
@@ -186,6 +218,10 @@ static void close_fd(int fd, int rst)
     close(fd);
 }
 
+/* Byte counters are added once at the end, not per read: the counters are
+ * shared by every worker thread, and an atomic add per read would bounce their
+ * cache line on every transfer; stats thus lag for long sessions. A listen section is its own
+ * backend (be == fe): counting it twice would double its figures. */
 static void count_bytes(struct sess *s)
 {
     if (s->srv) {
@@ -210,10 +246,14 @@ static void finish(struct sess *s, const char *term, int rst_cli, int rst_srv)
 
     if (s->state == ST_CLOSED)
         return;
+    /* The first cause wins: what happens after it (a reset from the other side,
+     * a timeout while closing) is a consequence and would mislead the log. */
     if (s->term[0] == '-')
         memcpy(s->term, term, 2);
     if (was_queued)
         s->tq = uv_now(&w->loop); /* Tw reports the time spent queued */
+    /* Logged before the slots are given back, so the line still counts this
+     * session in feconn/beconn/srvconn the way log_session() expects. */
     log_session(s, lk_mono_ms(), 0);
     count_bytes(s);
     lb_stkctr_bytes(s->sc, s->c2s.bytes, s->s2c.bytes, uv_now(&w->loop));
@@ -238,14 +278,21 @@ static void finish(struct sess *s, const char *term, int rst_cli, int rst_srv)
     close_fd(s->cfd, rst_cli);
     close_fd(s->sfd, rst_srv);
     w->nsessions--;
+    /* A server slot freed here may be the one a queued session waits for. */
     if (had_slot && !lk_list_empty(&w->queue))
         lb_worker_kick_queue(w);
+    /* A graceful stop waits for the last session; wake the worker to end its loop. */
     if (w->stopping && w->nsessions == 0)
         uv_async_send(&w->wake);
 }
 
 /* ---- timers ---- */
 
+/* Idle limit of an established session, and the side blamed when it runs out
+ * ('c' client, 's' server), as HAProxy chooses: `timeout tunnel` replaces both
+ * client and server timeouts once data flows; client-fin/server-fin replace
+ * them once that side has half-closed, so a peer that sent FIN and never reads
+ * does not hold the session for the full idle time. */
 static uint64_t idle_timeout(const struct sess *s, char *side)
 {
     const struct lb_timeouts *ft = &s->fe->to, *bt = &s->be->to;
@@ -275,9 +322,11 @@ static uint64_t deadline(const struct sess *s, char *side)
     *side = 's';
     switch (s->state) {
     case ST_QUEUE:
+        /* HAProxy falls back to `timeout connect` when no `timeout queue` is set. */
         t = s->be->to.queue ? s->be->to.queue : s->be->to.connect;
         return t ? s->t0 + t : 0;
     case ST_CONNECT:
+        /* From the start of this attempt: each retry gets the full connect timeout. */
         return s->be->to.connect ? s->tconn + s->be->to.connect : 0;
     case ST_DATA:
         t = idle_timeout(s, side);
@@ -309,6 +358,8 @@ static void on_timer(uv_timer_t *t)
     char side;
     uint64_t at, now = uv_now(&s->w->loop);
 
+    /* lb_worker_timer_arm() only moves a deadline earlier, so the timer may fire
+     * before the current phase's deadline (a later one replaced it): re-arm then. */
     s->timer_at = 0;
     at = deadline(s, &side);
     if (!at || at > now) {
@@ -335,6 +386,8 @@ static void on_timer(uv_timer_t *t)
 
 /* ---- data movement ---- */
 
+/* Abort counters (stats cli_abrt/srv_abrt) exist per server and backend; an
+ * error before a server was assigned counts in neither, as in HAProxy. */
 static void note_error(struct sess *s, int client_side)
 {
     if (s->srv) {
@@ -347,7 +400,10 @@ static void note_error(struct sess *s, int client_side)
     finish(s, client_side ? "CD" : "SD", !client_side, client_side);
 }
 
-/* Write what is pending in h to dst. Returns 0, or -1 if the session died. */
+/* Write what is pending in h to dst. Returns 0, or -1 if the session died.
+ * MSG_NOSIGNAL: a peer that went away must give EPIPE here, not a SIGPIPE
+ * that kills the daemon. The buffer goes back to the pool as soon as it is
+ * drained, so an idle session holds no buffer at all. */
 static int half_flush(struct sess *s, struct half *h, int dst, int dst_is_client)
 {
     ssize_t n;
@@ -379,6 +435,7 @@ static int half_flush(struct sess *s, struct half *h, int dst, int dst_is_client
             h->pfd[0] = h->pfd[1] = -1;
         }
     }
+    /* The FIN must follow the last byte: pass it on only when nothing is left. */
     if (h->eof && !h->shut && !pending(h)) {
         shutdown(dst, SHUT_WR);
         h->shut = 1;
@@ -386,6 +443,8 @@ static int half_flush(struct sess *s, struct half *h, int dst, int dst_is_client
     return 0;
 }
 
+/* Read into a fresh pool buffer. It stays with the half only if bytes came:
+ * half_flush() then owns it until they are all sent. */
 static ssize_t read_copy(struct sess *s, struct half *h, int src)
 {
     struct lb_worker *w = s->w;
@@ -410,6 +469,9 @@ static ssize_t read_copy(struct sess *s, struct half *h, int src)
     return n;
 }
 
+/* Move bytes from src into this half's pipe without copying them to user
+ * space. The pipe is empty when this is called (pending() stops reads), so
+ * EAGAIN means the source is empty, never that the pipe is full. */
 static ssize_t read_splice(struct sess *s, struct half *h, int src)
 {
     ssize_t n;
@@ -425,7 +487,6 @@ static ssize_t read_splice(struct sess *s, struct half *h, int src)
     return n;
 }
 
-/* Read once from src and forward at once to dst. */
 /* Bulk halves keep moving while both sides keep up, up to this many
  * rounds per wake-up: each round saved is an epoll_wait saved, and the
  * bound keeps one busy connection from starving the others. */
@@ -451,13 +512,19 @@ static int half_read(struct sess *s, struct half *h, int src, int dst, int src_i
         s->last = uv_now(&s->w->loop);
         if (half_flush(s, h, dst, !src_is_client) < 0)
             return -1;
+        /* Stop after one copy read (the level-triggered poll calls again), at EOF,
+         * or when dst could not take everything: reading on would break the one
+         * buffer per half bound. */
         if (!h->bulk || h->eof || pending(h))
             break;
     }
     return 0;
 }
 
-/* ST_INSPECT: append what the client sent, then let the rules look. */
+/* ST_INSPECT: append what the client sent, then let the rules look.
+ * The payload accumulates in c2s's one buffer and is not forwarded yet: the
+ * rules see all of it from the first byte. A full buffer ends the inspection
+ * (final) since nothing more could be held, as HAProxy does. */
 static void inspect_read(struct sess *s)
 {
     struct half *h = &s->c2s;
@@ -501,6 +568,7 @@ static void on_client(uv_poll_t *p, int status, int events)
     struct sess *s = p->data;
 
     if (status < 0) {
+        /* libuv stopped the handle on error: keep cev in step so set_poll() restarts it */
         s->cev = 0;
         note_error(s, 1);
         return;
@@ -525,7 +593,9 @@ static void on_server(uv_poll_t *p, int status, int events)
     if (status < 0)
         s->sev = 0; /* libuv stopped the handle (POLLERR) */
     if (s->state == ST_CONNECT) {
-        /* on POLLERR libuv says EBADF: the real reason is in SO_ERROR */
+        /* A non-blocking connect() completes by making the socket writable, with its
+         * outcome in SO_ERROR (connect(2)). On POLLERR libuv says EBADF: the real
+         * reason is in SO_ERROR too. */
         if (getsockopt(s->sfd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
             err = -errno;
         else
@@ -545,6 +615,8 @@ static void on_server(uv_poll_t *p, int status, int events)
     side_ready(s, 0, events);
 }
 
+/* Most events leave the interest set as it is: skipping the call saves an
+ * epoll_ctl(2) per event. */
 static void set_poll(uv_poll_t *p, int *cur, int want, uv_poll_cb cb)
 {
     if (want == *cur)
@@ -563,10 +635,13 @@ static void update(struct sess *s)
     int cw = 0, sw = 0;
 
     if (s->state == ST_DATA) {
+        /* Both FINs passed on: a clean end, termination state "--". */
         if (s->c2s.shut && s->s2c.shut) {
             finish(s, "--", 0, 0);
             return;
         }
+        /* Backpressure: a source is read only while its half holds nothing, and a
+         * destination is watched for writing only while its half does. */
         if (!s->c2s.eof && !pending(&s->c2s))
             cw |= UV_READABLE;
         if (pending(&s->s2c))
@@ -588,6 +663,9 @@ static void update(struct sess *s)
 
 /* ---- connecting ---- */
 
+/* TCP_NODELAY: bytes are forwarded as they come; Nagle on the server side
+ * would delay the client's small writes a second time. SO_KEEPALIVE only on
+ * option tcpka or srvtcpka, in the frontend or the backend. */
 static void sock_opts(int fd, int keepalive)
 {
     int one = 1;
@@ -614,6 +692,9 @@ static int send_proxy_header(struct sess *s)
     return lb_server_send_proxy(s->srv, s->sfd, &s->cli, ci.dst);
 }
 
+/* A PROXY header that cannot be sent counts as a failed connect, so it is
+ * retried like one. The header is small and the socket fresh: it fits in the
+ * send buffer, and one non-blocking send() is enough. */
 static void connected(struct sess *s)
 {
     int r;
@@ -630,7 +711,9 @@ static void connected(struct sess *s)
 }
 
 /* Put the new socket at the fd number the poll handle already watches, so
- * one uv_poll_t serves every attempt of the session. */
+ * one uv_poll_t serves every attempt of the session. A live uv_poll_t cannot be re-pointed at
+ * another fd, and closing it is asynchronous. uv_poll_stop() removes the old socket from epoll
+ * first, then dup3() puts the new socket at the old number (closing the old socket). */
 static int attach_server_fd(struct sess *s, int fd)
 {
     int r;
@@ -656,11 +739,35 @@ static int attach_server_fd(struct sess *s, int fd)
     return 0;
 }
 
+/* The port the client connected to (the frontend's, asked once per
+ * session), plus the server's offset; out of 1..65535 it is left at 0,
+ * which connect() refuses, so the attempt fails as a connection error. */
+static const struct lk_addr *mapped_addr(struct sess *s,
+                                         const struct lb_server *srv,
+                                         struct lk_addr *a)
+{
+    socklen_t len = sizeof(s->loc.u);
+    long port;
+
+    if (!s->loc.len && getsockname(s->cfd, &s->loc.u.sa, &len) == 0)
+        s->loc.len = len;
+    port = (long)lk_addr_port(&s->loc) + srv->port_off;
+    lk_addr_set_port(a, port >= 1 && port <= 65535 ? (unsigned)port : 0);
+    return a;
+}
+
 static void connect_to(struct sess *s, struct lb_server *srv)
 {
+    /* `set server addr` swaps cur_addr from another thread; acquire pairs with
+     * its release store so the address read here is complete. */
     const struct lk_addr *a = atomic_load_explicit(&srv->cur_addr, memory_order_acquire);
+    struct lk_addr mapped;
     int fd, r;
 
+    if (srv->port_map) { /* the client's destination port (+N), HAProxy's port mapping */
+        mapped = *a;
+        a = mapped_addr(s, srv, &mapped);
+    }
     s->srv = srv;
     s->attempts++;
     s->tconn = uv_now(&s->w->loop);
@@ -687,8 +794,13 @@ static void connect_to(struct sess *s, struct lb_server *srv)
     update(s);
 }
 
+/* A dead server under load fails every connection: without the rate limit
+ * each one would log a line. */
 static struct lk_ratelimit connect_rl = LK_RATELIMIT_INIT(5000, 10);
 
+/* A connect attempt failed (err: negative errno, -ETIMEDOUT for the connect
+ * timeout). The slot is given back before the retry, which takes one anew
+ * from whichever server it picks (possibly the same one). */
 static void connect_failed(struct sess *s, int err)
 {
     struct lb_server *srv = s->srv;
@@ -704,6 +816,8 @@ static void connect_failed(struct sess *s, int err)
               lk_addr_str(srv->cur_addr, addr, sizeof(addr)), strerror(-err));
     s->last_err = err;
     s->last_srv = srv;
+    /* `retries N` allows N attempts after the first, as in HAProxy. "sC" is a
+     * connect timeout, "SC" a refusal or error. */
     if (s->attempts > (unsigned)s->be->retries) {
         finish(s, err == -ETIMEDOUT ? "sC" : "SC", 0, 0);
         return;
@@ -712,6 +826,9 @@ static void connect_failed(struct sess *s, int err)
     dispatch(s);
 }
 
+/* Slots are shared by all worker threads and another thread may free the one
+ * this session waits for: kicking the queue also speeds up the worker's tick,
+ * which polls the queue while it is not empty. */
 static void enqueue(struct sess *s)
 {
     if (s->state == ST_QUEUE)
@@ -734,6 +851,8 @@ static void dequeue(struct sess *s)
     s->tq = uv_now(&s->w->loop);
 }
 
+/* The local address is asked once and only when needed (dst samples, PROXY
+ * header, log fields): most sessions never need it. */
 static void conn_info(struct sess *s, struct lb_conn_info *ci)
 {
     socklen_t len = sizeof(s->loc.u);
@@ -772,6 +891,8 @@ static void dispatch(struct sess *s)
         st = LB_PICK_OK;
         goto picked;
     }
+    /* LB_PICK_FULL: usable servers exist but all are at maxconn, so the session
+     * queues; LB_PICK_NONE: no usable server at all. */
     st = b ? lb_balancer_pick(b, &ctx, &srv) : LB_PICK_NONE;
     if (st == LB_PICK_NONE && s->ntried) {
         /* every server failed once: retry them rather than give up early,
@@ -803,6 +924,8 @@ picked:
     }
 }
 
+/* FIFO order. dispatch() unlinks a session it connects or ends, hence the
+ * _SAFE loop; one that still finds no slot stays where it is. */
 void lb_tcp_queue_run(struct lb_worker *w)
 {
     struct lk_list *it, *nx;
@@ -862,7 +985,11 @@ static void set_backend(struct sess *s, struct lb_proxy *be)
 
 /* tcp-request content rules and use_backend with the payload so far
  * (final: no more will come). Returns 1 when decided (the session goes on
- * to its backend or has ended), 0 to wait for more bytes. */
+ * to its backend or has ended), 0 to wait for more bytes.
+ * Order as HAProxy: the frontend's tcp-request content rules, then
+ * use_backend, then the chosen backend's own content rules (skipped for a
+ * listen section, whose rules already ran as frontend). A reject or drop
+ * skips the rest; drop (silent-drop) closes the client with a reset. */
 static int content(struct sess *s, int final)
 {
     const struct lb_http_px *fh = s->fe->http, *bh;

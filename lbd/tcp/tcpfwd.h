@@ -17,21 +17,31 @@
 
 #include "lbd/core/worker.h"
 
-/* Take over an accepted client socket `fd` for frontend `fe`. On failure the
- * fd is closed. */
+/* Take over an accepted client socket `fd` for frontend `fe`, on w's loop
+ * thread. The session owns fd from here on, on failure too (it is then
+ * closed and the global connection slot given back); `client` is copied.
+ * fe and its backends belong to w's config and must outlive the session.
+ * The session frees itself when it ends; nothing is returned, the outcome
+ * shows in the log and the counters. */
 void lb_tcp_session_start(struct lb_worker *w,
                           struct lb_proxy *fe,
                           int fd,
                           const struct lk_addr *client);
 
-/* Try to dispatch queued sessions (called by the worker). */
+/* Try to dispatch w's queued sessions, oldest first (called by the worker
+ * from its queue timer and tick, on w's loop thread). A session that still
+ * finds no slot stays queued; one whose server is chosen leaves the queue. */
 void lb_tcp_queue_run(struct lb_worker *w);
 
 /* Close every session of this worker connected to `srv` (resets both
- * sides, logged "KD"). Returns how many were closed. */
+ * sides, logged "KD"), on w's loop thread; srv is only compared, not kept.
+ * Queued sessions are left alone. Returns how many were closed; the
+ * sessions are freed later, in their close callbacks. */
 unsigned lb_tcp_shutdown_server(struct lb_worker *w, struct lb_server *srv);
 
-/* Abort every session at once (hard stop). */
+/* Abort every session of w at once (hard stop): queued ones are logged
+ * "KQ", the others reset on both sides and logged "KD". Their memory is
+ * freed in the close callbacks, so w's loop must run once more. */
 void lb_tcp_abort_all(struct lb_worker *w);
 
 #endif

@@ -56,6 +56,7 @@ static void setup(void)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct lk_sb out = LK_SB_INIT;
+    struct lb_stats_peer peer;
     struct http1_msg m;
     size_t cut;
     char *buf;
@@ -65,6 +66,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         setup();
     if (size < 1)
         return 0;
+    peer = (struct lb_stats_peer){d, px, &client};
     cut = data[0] % (size + 1);
     data++;
     size--;
@@ -73,9 +75,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     http1_msg_init(&m, 64 * 1024, 0);
     if (cut < size)
-        r = lb_stats_http_serve(d, px, &client, &m, buf, cut, &out);
+        r = lb_stats_http_serve(&peer, &m, buf, cut, &out);
     if (r == 0)
-        r = lb_stats_http_serve(d, px, &client, &m, buf, size, &out);
+        r = lb_stats_http_serve(&peer, &m, buf, size, &out);
     /* an answer is a whole HTTP/1.1 response */
     if (r == 1 && !out.oom && (out.len < 12 || memcmp(out.buf, "HTTP/1.1 ", 9) != 0))
         abort();

@@ -24,6 +24,8 @@ static uint64_t join(uint32_t lo, uint32_t hi)
     return (uint64_t)lo | (uint64_t)hi << 32;
 }
 
+/* The bounding set must be walked up to the running kernel's last capability,
+ * which may be newer than the headers vrrpd was built with. */
 static unsigned last_cap(void)
 {
     unsigned v = CAP_LAST_CAP;
@@ -44,6 +46,12 @@ unsigned long long vr_caps_effective(void)
     return caps_get(d) < 0 ? 0 : join(d[0].effective, d[1].effective);
 }
 
+/* After start vrrpd only needs NET_ADMIN (addresses, routes) and NET_RAW
+ * (VRRP and ARP sockets); with scripts run as another user it also keeps what
+ * switching user, killing its children and chowning the FIFO need. Dropping
+ * the rest limits what a compromised vrrpd (it parses packets from the
+ * network) can do as root. A failure is returned but leaves the process
+ * running with what it has. */
 int vr_caps_limit(bool switch_user)
 {
     struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
@@ -58,6 +66,11 @@ int vr_caps_limit(bool switch_user)
         keep |= BIT(CAP_SETUID) | BIT(CAP_SETGID) | BIT(CAP_KILL) | BIT(CAP_CHOWN);
     perm = join(d[0].permitted, d[1].permitted);
     inh = join(d[0].inheritable, d[1].inheritable);
+    /* Already no more than we keep (the unit's User= with ambient
+     * capabilities): nothing to give up, and the unit's SystemCallFilter
+     * (~@privileged) answers capset with EPERM anyway. */
+    if (!(perm & ~keep) && !(inh & ~keep))
+        return 0;
     /* the bounding set first: dropping needs CAP_SETPCAP, given up next */
     if (perm & BIT(CAP_SETPCAP))
         for (c = 0; c <= last; c++)

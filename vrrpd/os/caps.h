@@ -21,7 +21,8 @@
  * the kernel refused (vrrpd then runs with what it had). */
 int vr_caps_limit(bool switch_user);
 
-/* The effective set, as a bit mask of CAP_* (for logs and tests). */
+/* The effective set, as a bit mask of CAP_* (for logs and tests); 0 when
+ * capget fails. */
 unsigned long long vr_caps_effective(void);
 
 #endif

@@ -12,6 +12,10 @@
 
 #include "proto/vrrp_pkt.h"
 
+/* A packet socket per instance, bound to its interface: the frames are built
+ * whole in proto/ (Ethernet header included), so the kernel's ARP code is
+ * bypassed and the announcement goes out even when the kernel would not
+ * announce the address itself. */
 int vr_garp_open(int ifindex)
 {
     struct sockaddr_ll sll = {
@@ -30,6 +34,8 @@ int vr_garp_open(int ifindex)
     return fd;
 }
 
+/* Broadcast, as gratuitous ARP must be (RFC 5227 3): every host and switch on
+ * the segment updates its entry for the VIP. */
 int vr_garp_send(int fd, int ifindex, const uint8_t mac[6], uint32_t ip)
 {
     struct sockaddr_ll to = {.sll_family = AF_PACKET,
@@ -48,6 +54,9 @@ int vr_garp_send(int fd, int ifindex, const uint8_t mac[6], uint32_t ip)
     return 0;
 }
 
+/* An unsolicited neighbour advertisement to all-nodes ff02::1 (Ethernet
+ * 33:33:00:00:00:01), RFC 4861 7.2.6, with the override flag so that
+ * neighbours replace the old master's link-layer address. */
 int vr_na_send(int fd, int ifindex, const uint8_t mac[6], const uint8_t ip6[16], int router)
 {
     /* the frame's own ethertype; the socket was bound for ARP only to
@@ -68,6 +77,9 @@ int vr_na_send(int fd, int ifindex, const uint8_t mac[6], const uint8_t ip6[16],
     return 0;
 }
 
+/* The R flag of the advertisement says whether this node is a router (RFC
+ * 4861 4.4); a host announcing R=1 wrongly would make its neighbours treat it
+ * as a router, so the flag follows the interface's forwarding setting. */
 int vr_na_router_flag(const char *ifname)
 {
     char path[128];

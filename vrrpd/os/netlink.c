@@ -47,6 +47,10 @@ static void link_local6(const char *ifname, uint8_t ret[16])
     freeifaddrs(ifa);
 }
 
+/* ioctls rather than netlink for this one-shot read: they are synchronous,
+ * need no buffer parsing, and work without CAP_NET_ADMIN. "up" means
+ * administratively up and carrier present (IFF_RUNNING), the condition under
+ * which an advertisement can actually leave. */
 int vr_link_get(const char *ifname, struct vr_link *ret)
 {
     struct vr_link l = {0};
@@ -80,6 +84,9 @@ out:
 }
 
 /* Send one request and wait for its ACK (or error). */
+/* The sequence number only has to differ from earlier requests on this
+ * private socket, so the clock is enough; mnl_cb_run() checks both it and the
+ * port id, so a stray message cannot be taken for the ACK. */
 static int nl_request(struct nlmsghdr *nlh)
 {
     char buf[NL_BUF];
@@ -125,13 +132,13 @@ static struct nlmsghdr *nl_header(char *buf, uint16_t type, uint16_t flags)
 }
 
 /* An address request; addr is 4 (AF_INET) or 16 (AF_INET6) bytes. */
-static struct nlmsghdr *addr_msg_af(char *buf,
-                                    uint16_t type,
-                                    uint16_t flags,
-                                    int ifindex,
-                                    int af,
-                                    const void *addr,
-                                    uint8_t prefix)
+static struct nlmsghdr *addr_msg(char *buf,
+                                 uint16_t type,
+                                 uint16_t flags,
+                                 int ifindex,
+                                 int af,
+                                 const void *addr,
+                                 uint8_t prefix)
 {
     struct nlmsghdr *nlh = nl_header(buf, type, flags);
     struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
@@ -144,16 +151,6 @@ static struct nlmsghdr *addr_msg_af(char *buf,
     mnl_attr_put(nlh, IFA_LOCAL, alen, addr);
     mnl_attr_put(nlh, IFA_ADDRESS, alen, addr);
     return nlh;
-}
-
-static struct nlmsghdr *addr_msg(char *buf,
-                                 uint16_t type,
-                                 uint16_t flags,
-                                 int ifindex,
-                                 uint32_t addr,
-                                 uint8_t prefix)
-{
-    return addr_msg_af(buf, type, flags, ifindex, AF_INET, &addr, prefix);
 }
 
 /* NLM_F_REPLACE renews an existing address (or adds it again). */
@@ -174,13 +171,16 @@ static void put_lifetime(struct nlmsghdr *nlh, const struct vr_addr_opts *o)
 }
 
 /* IPv6: no label, no broadcast (Linux keeps neither for IPv6). */
+/* IFA_F_NODAD: duplicate address detection would keep the VIP tentative
+ * (unusable as a source) for a second or more after a takeover, and the VRRP
+ * election has already decided who owns the address. */
 static int addr_add6(int ifindex, const struct vr_addr_opts *o)
 {
     char buf[NL_BUF];
     struct nlmsghdr *nlh;
     struct ifaddrmsg *ifa;
 
-    nlh = addr_msg_af(buf, RTM_NEWADDR, add_flags(o), ifindex, AF_INET6, o->addr6, o->prefix);
+    nlh = addr_msg(buf, RTM_NEWADDR, add_flags(o), ifindex, AF_INET6, o->addr6, o->prefix);
     ifa = mnl_nlmsg_get_payload(nlh);
     ifa->ifa_scope = o->scope;
     ifa->ifa_flags = IFA_F_NODAD;
@@ -192,9 +192,12 @@ int vr_addr_del6(int ifindex, const uint8_t addr6[16], uint8_t prefix)
 {
     char buf[NL_BUF];
 
-    return nl_request(addr_msg_af(buf, RTM_DELADDR, 0, ifindex, AF_INET6, addr6, prefix));
+    return nl_request(addr_msg(buf, RTM_DELADDR, 0, ifindex, AF_INET6, addr6, prefix));
 }
 
+/* The label lets "ip addr" show which VIPs vrrpd added (Keepalived's "label"
+ * option); an overlong label is dropped rather than refused by the kernel
+ * with the whole address. */
 int vr_addr_add(int ifindex, const struct vr_addr_opts *o)
 {
     char buf[NL_BUF];
@@ -202,7 +205,7 @@ int vr_addr_add(int ifindex, const struct vr_addr_opts *o)
 
     if (o->family == AF_INET6)
         return addr_add6(ifindex, o);
-    nlh = addr_msg(buf, RTM_NEWADDR, add_flags(o), ifindex, o->addr, o->prefix);
+    nlh = addr_msg(buf, RTM_NEWADDR, add_flags(o), ifindex, AF_INET, &o->addr, o->prefix);
     ((struct ifaddrmsg *)mnl_nlmsg_get_payload(nlh))->ifa_scope = o->scope;
     if (o->label && o->label[0] && strlen(o->label) < IFNAMSIZ)
         mnl_attr_put_strz(nlh, IFA_LABEL, o->label);
@@ -311,7 +314,7 @@ int vr_addr_del(int ifindex, uint32_t addr, uint8_t prefix)
 {
     char buf[NL_BUF];
 
-    return nl_request(addr_msg(buf, RTM_DELADDR, 0, ifindex, addr, prefix));
+    return nl_request(addr_msg(buf, RTM_DELADDR, 0, ifindex, AF_INET, &addr, prefix));
 }
 
 int vr_addr_present(int ifindex, uint32_t addr)
@@ -341,6 +344,8 @@ struct vr_linkmon {
     void *ud;
 };
 
+/* A link that is deleted or loses carrier is reported down; vrrpd does not
+ * care why, only whether advertisements can leave through it. */
 static int link_cb(const struct nlmsghdr *nlh, void *data)
 {
     struct vr_linkmon *m = data;
@@ -372,6 +377,8 @@ static void on_link(uv_poll_t *p, int status, int events)
     }
 }
 
+/* Only link events (RTMGRP_LINK): address changes of pending instances are
+ * picked up by the daemon's one-second retry instead. */
 int vr_linkmon_start(struct vr_linkmon **ret, uv_loop_t *loop, vr_link_fn fn, void *ud)
 {
     struct vr_linkmon *m = calloc(1, sizeof(*m));

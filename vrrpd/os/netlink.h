@@ -77,7 +77,7 @@ int vr_rule_del(const struct vr_rule_opts *o);
  * errno. */
 int vr_addr_del(int ifindex, uint32_t addr, uint8_t prefix);
 
-/* vr_addr_del() for an IPv6 address. */
+/* vr_addr_del() for an IPv6 address: same returns. */
 int vr_addr_del6(int ifindex, const uint8_t addr6[16], uint8_t prefix);
 
 /* 1 if addr is configured on ifindex, 0 if not, negative errno. */
@@ -88,7 +88,8 @@ struct vr_linkmon;
 /* Called on every RTM_NEWLINK: the interface index and whether it is up. */
 typedef void (*vr_link_fn)(int ifindex, bool up, void *ud);
 
-/* Watch link changes on the loop. 0 or a negative errno. */
+/* Watch link changes on the loop. 0 or a negative errno. *ret is freed by vr_linkmon_stop() (in its
+ * close callback); fn is called on the loop with ud. */
 int vr_linkmon_start(struct vr_linkmon **ret, uv_loop_t *loop, vr_link_fn fn, void *ud);
 
 /* Close; the object is freed in the close callback. Accepts NULL. */

@@ -124,7 +124,26 @@ for n in lb1 lb2; do
     case $s in running | degraded) break ;; esac
     sleep 0.2
   done
-  expect_eq "$n booted" "$(on "$n" systemctl is-system-running 2>/dev/null || true)" running
+  st=$(on "$n" systemctl is-system-running 2>/dev/null || true)
+  if [ "$st" = degraded ]; then
+    # Under load, nspawn's cgroup delegation can lose a race with one of
+    # systemd's own early units ("Failed to attach to cgroup
+    # /system.slice/systemd-journal-flush.service", seen in CI and here).
+    # Show what failed, start those units once more and ask again: a unit
+    # that fails twice, or any of lbkit's (the .deb enables them, so they
+    # start at boot on the configs written above), still fails the check.
+    failed=$(on "$n" systemctl --failed --no-legend --plain | awk '{print $1}')
+    echo "$n: degraded at boot, failed: $failed" >&2
+    on "$n" journalctl -b -p warning --no-pager -q | tail -5 >&2 || true
+    case " $(echo $failed) " in *" checkd.service "* | *" lbd.service "* | *" vrrpd.service "*) ;;
+    *)
+      on "$n" systemctl reset-failed
+      for u in $failed; do on "$n" systemctl restart "$u" || true; done
+      st=$(on "$n" systemctl is-system-running 2>/dev/null || true)
+      ;;
+    esac
+  fi
+  expect_eq "$n booted" "$st" running
   check "$n: vrrpd -t accepts its file (step 3)" on "$n" vrrpd -t -f /etc/lbkit/vrrpd.conf
 done
 
@@ -196,6 +215,16 @@ check "journalctl on lb1 shows lbd stopping" grep -qi 'stopp' <<<"$j"
 check "journalctl on lb1 shows vrrpd leaving MASTER" grep -Eqi 'BACKUP|FAULT' <<<"$j"
 j=$(on lb2 journalctl -q --no-pager -u vrrpd 2>/dev/null || true)
 check "journalctl on lb2 shows vrrpd becoming MASTER" grep -qi 'MASTER' <<<"$j"
+# under the unit vrrpd holds only the unit's two capabilities, and says so
+# (its own capset is refused by SystemCallFilter=~@privileged: it must see
+# that there is nothing left to drop instead of warning at every start)
+check "journalctl on lb2: vrrpd runs with CAP_NET_ADMIN + CAP_NET_RAW only" \
+  grep -q 'capabilities limited to 0x3000$' <<<"$j"
+if grep -q 'could not limit capabilities' <<<"$j"; then
+  fail "journalctl on lb2: vrrpd warns: $(grep 'could not limit' <<<"$j" | head -1)"
+else
+  ok "journalctl on lb2: no capability warning"
+fi
 
 t0=$(date +%s%N)
 on lb1 systemctl start lbd

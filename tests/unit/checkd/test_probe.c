@@ -309,7 +309,8 @@ static struct chk_result probe_once(const struct feed_target *t,
     s.idle.data = &s;
     if (lfd >= 0)
         uv_idle_start(&s.idle, srv_idle);
-    assert_int_equal(chk_probe_start(&p, &loop, t, &a, timeout_ms, done_cb, &run), 0);
+    assert_int_equal(
+        chk_probe_start(&p, &loop, &(struct chk_probe_what){t, &a, timeout_ms}, done_cb, &run), 0);
     while (!run.done && uv_run(&loop, UV_RUN_ONCE))
         ;
     uv_close((uv_handle_t *)&s.idle, NULL);
@@ -379,13 +380,15 @@ static void test_ipv6(void **state)
     assert_int_equal(lk_addr_parse(spec, 0, &a), 0);
     feed_target_defaults(&t);
     assert_int_equal(uv_loop_init(&loop), 0);
-    assert_int_equal(chk_probe_start(&p, &loop, &t, &a, 1000, done_cb, &run), 0);
+    assert_int_equal(
+        chk_probe_start(&p, &loop, &(struct chk_probe_what){&t, &a, 1000}, done_cb, &run), 0);
     uv_run(&loop, UV_RUN_DEFAULT);
     assert_int_equal(run.done, 1);
     assert_int_equal(run.r.result, FEED_RES_L4OK);
     close(fd);
     run.done = 0;
-    assert_int_equal(chk_probe_start(&p, &loop, &t, &a, 1000, done_cb, &run), 0);
+    assert_int_equal(
+        chk_probe_start(&p, &loop, &(struct chk_probe_what){&t, &a, 1000}, done_cb, &run), 0);
     uv_run(&loop, UV_RUN_DEFAULT);
     assert_int_equal(run.done, 1);
     assert_int_equal(run.r.result, FEED_RES_L4CON);

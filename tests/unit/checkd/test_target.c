@@ -1,8 +1,9 @@
 /* test_target.c - the registry on a real loop: a target on a closed
  * loopback port goes DOWN and is published; a re-registration with the
  * same address keeps its state, a new address starts over; maintenance and
- * passive reports publish; removal is published; the loop closes clean
- * (no handle left behind). */
+ * passive reports publish; removal is published; checkd's file never takes
+ * over a target registered over the socket; the loop closes clean (no
+ * handle left behind). */
 #include <errno.h>
 #include <netinet/in.h>
 #include <setjmp.h>
@@ -76,22 +77,29 @@ static void target(struct feed_target *t, const char *id, unsigned port)
             uv_run(loop, UV_RUN_ONCE);                                                             \
     } while (0)
 
+/* A loop and an empty registry on it whose hooks record into rec. */
+static struct chk_registry *new_registry(uv_loop_t *loop, struct rec *rec)
+{
+    struct chk_hooks hooks = {on_changed, on_removed, rec};
+    struct chk_registry *reg;
+
+    assert_int_equal(uv_loop_init(loop), 0);
+    reg = chk_registry_new(loop, &hooks, 0); /* copies the hooks */
+    assert_non_null(reg);
+    return reg;
+}
+
 static void test_lifecycle(void **state)
 {
-    struct chk_hooks hooks = {on_changed, on_removed, NULL};
-    struct chk_registry *reg;
-    struct feed_target t;
     struct rec rec = {0};
+    uv_loop_t loop;
+    struct chk_registry *reg = new_registry(&loop, &rec);
+    struct feed_target t;
     const struct feed_status **st;
     const char *why = NULL;
-    uv_loop_t loop;
     unsigned port = closed_port();
     int events;
 
-    hooks.ud = &rec;
-    assert_int_equal(uv_loop_init(&loop), 0);
-    reg = chk_registry_new(&loop, &hooks, 0);
-    assert_non_null(reg);
     target(&t, "be/s1", port);
     assert_int_equal(chk_registry_add(reg, &t, &why), 1);
     assert_int_equal(rec.events, 1); /* a new target is published at once */
@@ -132,6 +140,56 @@ static void test_lifecycle(void **state)
     assert_string_equal(rec.removed_id, "be/s1");
     assert_int_equal(chk_registry_remove(reg, "be/s1"), -ENOENT);
     assert_true(chk_registry_probes(reg) >= 1);
+    chk_registry_free(reg);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&loop), 0);
+}
+
+/* The file's target (owner "config") of an id lbd registered: refused,
+ * the target untouched (no restart, no event), and a reload's prune of
+ * the file's targets leaves it; lbd's registration over a file's target of
+ * the same id takes it over. */
+static void test_owner(void **state)
+{
+    struct rec rec = {0};
+    uv_loop_t loop;
+    struct chk_registry *reg = new_registry(&loop, &rec);
+    struct feed_target t, f;
+    const struct feed_status **st;
+    const char *why = NULL;
+    unsigned port = closed_port();
+    int events;
+
+    target(&t, "be/s1", port);
+    snprintf(t.owner, sizeof(t.owner), "lbd");
+    assert_int_equal(chk_registry_add(reg, &t, &why), 1);
+    RUN_UNTIL(&loop, rec.last.state == FEED_DOWN);
+    assert_int_equal(rec.last.state, FEED_DOWN);
+    events = rec.events;
+    target(&f, "be/s1", port);
+    snprintf(f.owner, sizeof(f.owner), CHK_OWNER_CONFIG);
+    f.kind = FEED_KIND_HTTP; /* another kind would restart the check */
+    why = NULL;
+    assert_int_equal(chk_registry_add(reg, &f, &why), -EEXIST);
+    assert_non_null(why);
+    assert_int_equal(rec.events, events);
+    assert_int_equal(chk_registry_prune(reg, CHK_OWNER_CONFIG, NULL, 0), 0);
+    assert_int_equal(chk_registry_statuses(reg, &st), 1);
+    assert_int_equal(st[0]->state, FEED_DOWN);
+    assert_int_equal(st[0]->kind, FEED_KIND_TCP);
+    free(st);
+
+    /* the other way round: lbd's registration wins over the file's */
+    target(&f, "be/s2", port);
+    snprintf(f.owner, sizeof(f.owner), CHK_OWNER_CONFIG);
+    assert_int_equal(chk_registry_add(reg, &f, &why), 1);
+    target(&t, "be/s2", port);
+    snprintf(t.owner, sizeof(t.owner), "lbd");
+    t.fall = 4;
+    assert_int_equal(chk_registry_add(reg, &t, &why), 0);
+    assert_int_equal(chk_registry_add(reg, &f, &why), -EEXIST);
+    assert_int_equal(chk_registry_prune(reg, CHK_OWNER_CONFIG, NULL, 0), 0);
+    assert_int_equal(chk_registry_count(reg), 2);
     chk_registry_free(reg);
     uv_run(&loop, UV_RUN_DEFAULT);
     assert_int_equal(uv_loop_close(&loop), 0);
@@ -236,6 +294,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lifecycle),
+        cmocka_unit_test(test_owner),
         cmocka_unit_test(test_free_in_flight),
         cmocka_unit_test(test_spread_on_loop),
     };

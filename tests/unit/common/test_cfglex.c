@@ -125,13 +125,33 @@ static void test_missing_file(void **state)
     free(err);
 }
 
+/* lk_cfgfiles: one copy per name, whatever the order the lines come in */
+static void test_cfgfiles(void **state)
+{
+    struct lk_cfgfiles f = {0};
+    char name[16] = "a.cfg";
+    const char *a, *b;
+
+    a = lk_cfgfiles_intern(&f, name);
+    assert_non_null(a);
+    assert_ptr_not_equal(a, name); /* a copy: the lexer's goes away */
+    assert_string_equal(a, "a.cfg");
+    b = lk_cfgfiles_intern(&f, "b.cfg");
+    assert_non_null(b);
+    assert_ptr_equal(lk_cfgfiles_intern(&f, "a.cfg"), a); /* not only the last one */
+    assert_ptr_equal(lk_cfgfiles_intern(&f, "b.cfg"), b);
+    assert_int_equal(f.n, 2);
+    lk_cfgfiles_free(&f);
+    assert_int_equal(f.n, 0);
+    assert_null(f.v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_cases),
-        cmocka_unit_test(test_include),
-        cmocka_unit_test(test_too_many_args),
-        cmocka_unit_test(test_missing_file),
+        cmocka_unit_test(test_cases),         cmocka_unit_test(test_include),
+        cmocka_unit_test(test_too_many_args), cmocka_unit_test(test_missing_file),
+        cmocka_unit_test(test_cfgfiles),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

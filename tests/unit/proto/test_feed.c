@@ -67,6 +67,33 @@ static void test_event_roundtrip(void **state)
     free(line);
 }
 
+/* A counter between its extremes is a transition, but for MAINT (checks
+ * paused: frozen) and with DRAIN's direction that of UP. */
+static void test_transition(void **state)
+{
+    static const struct {
+        enum feed_state state;
+        unsigned health;
+        const char *want;
+    } cases[] = {
+        {FEED_UP, 4, NULL},         {FEED_UP, 3, "going down"},    {FEED_DOWN, 0, NULL},
+        {FEED_DOWN, 1, "going up"}, {FEED_DRAIN, 3, "going down"}, {FEED_DRAIN, 4, NULL},
+        {FEED_MAINT, 3, NULL},      {FEED_MAINT, 1, NULL},
+    };
+    struct feed_status st;
+    size_t i;
+    const char *got;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        fill(&st, "be/s", cases[i].state, cases[i].health); /* rise 2, fall 3 */
+        got = feed_transition(&st);
+        if (cases[i].want)
+            assert_string_equal(got, cases[i].want);
+        else
+            assert_null(got);
+    }
+}
+
 static void test_snapshot_roundtrip(void **state)
 {
     struct feed_status st[3];
@@ -243,13 +270,10 @@ static void test_target_bad(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_event_roundtrip),
-        cmocka_unit_test(test_snapshot_roundtrip),
-        cmocka_unit_test(test_missed_removed),
-        cmocka_unit_test(test_bad_lines),
-        cmocka_unit_test(test_long_strings_truncated),
-        cmocka_unit_test(test_target_roundtrip),
-        cmocka_unit_test(test_target_bad),
+        cmocka_unit_test(test_event_roundtrip),    cmocka_unit_test(test_transition),
+        cmocka_unit_test(test_snapshot_roundtrip), cmocka_unit_test(test_missed_removed),
+        cmocka_unit_test(test_bad_lines),          cmocka_unit_test(test_long_strings_truncated),
+        cmocka_unit_test(test_target_roundtrip),   cmocka_unit_test(test_target_bad),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

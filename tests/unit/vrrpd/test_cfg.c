@@ -157,8 +157,8 @@ static void all_keywords(void **state)
     assert_int_equal(i->ucast_src, ip4("192.0.2.1"));
     assert_int_equal(i->npeers, 2);
     assert_int_equal(i->peers[1], ip4("192.0.2.3"));
-    assert_string_equal(i->notify_master, "/x/notify.sh master");
-    assert_string_equal(i->notify, "/x/all.sh");
+    assert_string_equal(i->notify.cmd[VR_NOTIFY_MASTER], "/x/notify.sh master");
+    assert_string_equal(i->notify.cmd[VR_NOTIFY_ANY], "/x/all.sh");
     assert_int_equal(i->garp_delay_ms, 1000);
     assert_int_equal(i->garp_repeat, 3);
     assert_int_equal(i->garp_refresh_ms, 60000); /* from global_defs */
@@ -330,17 +330,17 @@ static void keepalived_fidelity(void **state)
     b = vr_cfg_find_inst(cfg, "B");
     assert_ptr_equal(a->sync, vr_cfg_find_sync(cfg, "G"));
     assert_ptr_equal(b->sync, a->sync);
-    assert_string_equal(a->sync->notify_master, "/x/g.sh m");
+    assert_string_equal(a->sync->notify.cmd[VR_NOTIFY_MASTER], "/x/g.sh m");
     /* members of a sync group: weights forced to 0 (a failure is FAULT) */
     assert_int_equal(a->scripts[0].weight, 0);
     assert_true(a->scripts[0].has_weight);
     assert_int_equal(a->tfiles[0].weight, 0);
     assert_int_equal(a->tprocs[0].weight, 0);
     /* as Keepalived: the words after the command are its user and group */
-    assert_string_equal(a->notify_backup, "/x/b.sh arg");
-    assert_string_equal(a->notify_user[1], "nobody");
-    assert_string_equal(a->notify_group[1], "nogroup");
-    assert_null(a->notify_user[0]);
+    assert_string_equal(a->notify.cmd[VR_NOTIFY_BACKUP], "/x/b.sh arg");
+    assert_string_equal(a->notify.user[VR_NOTIFY_BACKUP], "nobody");
+    assert_string_equal(a->notify.group[VR_NOTIFY_BACKUP], "nogroup");
+    assert_null(a->notify.user[VR_NOTIFY_MASTER]);
     assert_false(a->notify_prio_changes); /* the instance overrides global_defs */
     assert_true(b->notify_prio_changes);
     assert_false(a->higher_prio_send_advert);
@@ -543,7 +543,8 @@ static void no_virtual_ipaddress(void **state)
     assert_int_equal(vr_cfg_load_file(FIX "no-vip.conf", &cfg, &err), 0);
     assert_null(err);
     assert_int_equal(first_inst(cfg)->nvips, 0);
-    assert_string_equal(first_inst(cfg)->notify_master, "/usr/local/bin/move-eip.sh");
+    assert_string_equal(first_inst(cfg)->notify.cmd[VR_NOTIFY_MASTER],
+                        "/usr/local/bin/move-eip.sh");
     assert_int_equal(vr_daemon_check_links(cfg, &err), 0); /* lo exists */
     vr_cfg_free(cfg);
 }

@@ -37,8 +37,10 @@ static int run(const char *cmd, const char *const *extra, uint32_t timeout_ms, u
     uv_loop_t loop;
 
     assert_int_equal(uv_loop_init(&loop), 0);
-    assert_int_equal(
-        vr_spawn(&loop, cmd, extra, (uid_t)-1, (gid_t)-1, timeout_ms, done, &res, NULL), 0);
+    assert_int_equal(vr_spawn(&loop,
+                              &(struct vr_spawn_cmd){cmd, extra, (uid_t)-1, (gid_t)-1, timeout_ms},
+                              done, &res, NULL),
+                     0);
     assert_int_equal(res.calls, 0); /* never from within vr_spawn() */
     uv_run(&loop, UV_RUN_DEFAULT);
     assert_int_equal(uv_loop_close(&loop), 0);
@@ -125,9 +127,12 @@ static void missing_program(void **state)
 
     assert_int_equal(uv_loop_init(&loop), 0);
     assert_int_equal(
-        vr_spawn(&loop, "/nonexistent/script", NULL, (uid_t)-1, (gid_t)-1, 0, done, &res, NULL),
+        vr_spawn(&loop,
+                 &(struct vr_spawn_cmd){"/nonexistent/script", NULL, (uid_t)-1, (gid_t)-1, 0}, done,
+                 &res, NULL),
         UV_ENOENT);
-    assert_int_equal(vr_spawn(&loop, "   ", NULL, (uid_t)-1, (gid_t)-1, 0, done, &res, NULL),
+    assert_int_equal(vr_spawn(&loop, &(struct vr_spawn_cmd){"   ", NULL, (uid_t)-1, (gid_t)-1, 0},
+                              done, &res, NULL),
                      -EINVAL);
     uv_run(&loop, UV_RUN_DEFAULT);
     assert_int_equal(uv_loop_close(&loop), 0);
@@ -142,7 +147,9 @@ static void forgotten_owner(void **state)
 
     assert_int_equal(uv_loop_init(&loop), 0);
     assert_int_equal(
-        vr_spawn(&loop, "/bin/sleep 0.05", NULL, (uid_t)-1, (gid_t)-1, 0, done, &res, &c), 0);
+        vr_spawn(&loop, &(struct vr_spawn_cmd){"/bin/sleep 0.05", NULL, (uid_t)-1, (gid_t)-1, 0},
+                 done, &res, &c),
+        0);
     vr_spawn_forget(c);
     uv_run(&loop, UV_RUN_DEFAULT);
     assert_int_equal(uv_loop_close(&loop), 0);
@@ -163,7 +170,8 @@ static void runs_as_user(void **state)
     snprintf(cmd, sizeof(cmd), "/bin/sh -c test\\ $(id\\ -u)\\ =\\ %u\\ -a\\ $(id\\ -g)\\ =\\ %u",
              (unsigned)uid, (unsigned)gid);
     assert_int_equal(uv_loop_init(&loop), 0);
-    assert_int_equal(vr_spawn(&loop, cmd, NULL, uid, gid, 2000, done, &res, NULL), 0);
+    assert_int_equal(
+        vr_spawn(&loop, &(struct vr_spawn_cmd){cmd, NULL, uid, gid, 2000}, done, &res, NULL), 0);
     uv_run(&loop, UV_RUN_DEFAULT);
     assert_int_equal(uv_loop_close(&loop), 0);
     assert_int_equal(res.calls, 1);

@@ -51,7 +51,10 @@ static const struct err_case err_cases[] = {
     {FE_BE "  server s1 127.0.0.1:2\n  use-server s1 if TRUE\n",
      "use-server s1: supported in mode http only by lbd"},
     {FE_BE "  use-server %[req.hdr(x)]\n", "use-server: a name built from samples"},
-    {FE_BE "  server s1 127.0.0.1:2 slowstart 10s\n", "'slowstart' is not implemented by lbd yet"},
+    {FE_BE "  server s1 127.0.0.1:2 slowstart 10q\n", "'slowstart' expects a time"},
+    {"global\n  unix-bind prefix /x colour red\n", "'unix-bind' only supports the 'prefix'"},
+    {FE_BE "  ignore-persist when TRUE\n", "'ignore-persist' requires either 'if' or 'unless'"},
+    {"global\n  unix-bind user no-such-user-lk\n", "'no-such-user-lk' unknown user"},
     {FE_BE "  server s1 127.0.0.1:2 minconn 2\n", "'minconn' is not implemented by lbd yet"},
     {FE_BE "  fullconn 100\n", "'fullconn' is not implemented by lbd yet"},
     {FE_BE "  hash-type ring\n", "hash-type: expected 'map-based' or 'consistent'"},
@@ -61,14 +64,18 @@ static const struct err_case err_cases[] = {
     {FE_BE "  balance uri\n", "balance uri needs 'mode http'"},
     {FE_BE "  option tcpkeepalive\n", "unknown option 'tcpkeepalive'"},
     {FE_BE "  option tcplogg\n", "unknown option 'tcplogg'; did you mean 'tcplog'?"},
-    {FE_BE "  option clitcpka\n", "option clitcpka is not allowed in 'backend' section"},
     {FE_BE "  retries many\n", "'retries' expects an integer between 0 and 100"},
     {FE_BE "  timeout connect 5x\n", "'connect' expects a time"},
     {FE_BE "  timeout sever 5s\n", "timeout: unknown kind 'sever'"},
-    {FE_BE "  timeout client 5s\n", "'timeout client' is not allowed in 'backend' section"},
+    {FE_BE "  timeout client 5x\n", "'client' expects a time"},
     {FE_BE "  timeout connect\n", "'timeout connect' expects one value"},
     {FE_BE "  server s\n", "server 's' needs an address"},
-    {FE_BE "  server s 10.0.0.1\n", "server 's': invalid address '10.0.0.1'"},
+    {FE_BE "  server s 10.0.0.1:+x\n", "server 's': invalid port offset '+x'"},
+    {FE_BE "  server s db.example\n", "server 's': invalid address 'db.example'"},
+    {"listen l\n  mode http\n  bind 127.0.0.1:1\n  server s 10.0.0.1\n",
+     "t.cfg:4: server 's': an address without a port (the client's port) is supported in mode "
+     "tcp only"},
+    {"frontend f\n  bind 127.0.0.1:9-8\n", "t.cfg:2: bind: invalid port range"},
     {FE_BE "  server s 10.0.0.1:80 wieght 3\n",
      "unknown keyword 'wieght' on 'server' line; did you mean 'weight'?"},
     {FE_BE "  server s 10.0.0.1:80 weight 300\n", "'weight' expects an integer between 0 and 256"},
@@ -372,6 +379,37 @@ static void test_defaults_inheritance(void **state)
     lb_cfg_free(cfg);
 }
 
+/* stats lines in defaults go to proxies without stats lines of their own;
+ * a proxy's first stats line starts from scratch (HAProxy's uri_auth);
+ * scope lines add up; show-desc joins its words. */
+static void test_stats_defaults_scope(void **state)
+{
+    struct lb_cfg *cfg = load_ok("global\n  description a  b\n"
+                                 "defaults\n  mode http\n  stats uri /st\n  stats auth u:p\n"
+                                 "  stats show-node\n"
+                                 "listen l1\n  bind :7101\n"
+                                 "listen l2\n  bind :7102\n  stats scope l1\n  stats scope .\n"
+                                 "  stats show-desc x   y z\n");
+    struct lb_proxy *l1 = lb_cfg_find_proxy(cfg, "l1", LB_CAP_FE);
+    struct lb_proxy *l2 = lb_cfg_find_proxy(cfg, "l2", LB_CAP_FE);
+
+    assert_string_equal(cfg->global.description, "a b");
+    assert_true(l1->stats.enabled);
+    assert_string_equal(l1->stats.uri, "/st");
+    assert_int_equal(l1->stats.nauth, 1);
+    assert_true(l1->stats.show_node);
+    assert_int_equal(l1->stats.nscope, 0);
+    assert_true(l2->stats.enabled);
+    assert_null(l2->stats.uri);
+    assert_int_equal(l2->stats.nauth, 0);
+    assert_false(l2->stats.show_node);
+    assert_int_equal(l2->stats.nscope, 2);
+    assert_string_equal(l2->stats.scope[1], ".");
+    assert_true(l2->stats.show_desc);
+    assert_string_equal(l2->stats.desc, "x y z");
+    lb_cfg_free(cfg);
+}
+
 static void test_listen_section(void **state)
 {
     struct lb_cfg *cfg = load_ok("listen db\n  bind 127.0.0.1:7200\n  mode tcp\n"
@@ -455,6 +493,27 @@ static void test_guide_fig_2_6_2_7(void **state)
     }
 }
 
+/* An option or timeout for a side the proxy does not have: HAProxy 2.6's
+ * warning, and nothing set (a frontend has no server connection to keep
+ * alive or time out). */
+static void test_side_ignored(void **state)
+{
+    struct lb_cfg *cfg = load_ok("defaults\n  mode tcp\n  timeout server 7s\n"
+                                 "frontend f\n  bind 127.0.0.1:1\n  option srvtcpka\n"
+                                 "  timeout server 9s\n  default_backend b\n"
+                                 "backend b\n  option clitcpka\n  timeout client 3s\n"
+                                 "  server s 127.0.0.1:2\n");
+    struct lb_proxy *f = lb_cfg_find_proxy(cfg, "f", LB_CAP_FE);
+    struct lb_proxy *b = lb_cfg_find_proxy(cfg, "b", LB_CAP_BE);
+
+    (void)state;
+    assert_false(f->options & LB_OPT_SRVTCPKA);
+    assert_false(b->options & LB_OPT_CLITCPKA);
+    assert_int_equal(f->to.server, 7000);
+    assert_int_not_equal(b->to.client, 3000);
+    lb_cfg_free(cfg);
+}
+
 static void test_debian_default(void **state)
 {
     struct lb_cfg *cfg = NULL;
@@ -494,7 +553,9 @@ int main(void)
         cmocka_unit_test(test_every_error),
         cmocka_unit_test(test_quoted_acl_word),
         cmocka_unit_test(test_keywords),
+        cmocka_unit_test(test_side_ignored),
         cmocka_unit_test(test_defaults_inheritance),
+        cmocka_unit_test(test_stats_defaults_scope),
         cmocka_unit_test(test_listen_section),
         cmocka_unit_test(test_quotes_and_comments),
         cmocka_unit_test(test_guide_fig_1_3),

@@ -347,6 +347,78 @@ static void test_balance_factor(void **state)
     lb_cfg_free(cfg);
 }
 
+/* slowstart: HAProxy 2.6's steps (slowstart in whole seconds rounded up,
+ * elapsed whole seconds of the clock, weight in sixteenths from 1/16,
+ * maxconn from 1), and the end of the period. */
+static void test_slowstart_steps(void **state)
+{
+    static const struct {
+        uint64_t ss, since, now;
+        unsigned w16, max100;
+    } cases[] = {
+        {10000, 5000, 5000, 1, 1},    /* just up: 1/16, one connection */
+        {10000, 5000, 5999, 1, 1},    /* same second */
+        {10000, 5999, 6000, 2, 10},   /* a second boundary passed */
+        {10000, 5000, 10000, 9, 50},  /* half way */
+        {10000, 5000, 14999, 15, 90}, /* last second */
+        {10000, 5000, 15000, 16, 100}, {10000, 5000, 99000, 16, 100},
+        {1500, 1000, 2000, 9, 50},    /* 1.5 s is 2 s */
+        {0, 1000, 1000, 16, 100},     /* no slowstart */
+        {10000, 0, 1000, 16, 100},    /* not warming */
+        {10000, 5000, 4000, 16, 100}, /* clock before the change */
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        assert_int_equal(lb_slowstart_w16(cases[i].ss, cases[i].since, cases[i].now), cases[i].w16);
+        assert_int_equal(lb_slowstart_maxconn(100, cases[i].ss, cases[i].since, cases[i].now),
+                         cases[i].max100);
+    }
+    assert_int_equal(lb_slowstart_maxconn(0, 10000, 5000, 5000), 0);
+}
+
+/* A server that comes back with slowstart has 1/16 of its weight in a
+ * dynamic algorithm (roundrobin: about 1 pick in 17 against an equal
+ * server) and one connection; a static one (first, map-based) gets its
+ * full weight but the ramped maxconn. */
+static void test_slowstart_warming(void **state)
+{
+    struct lb_cfg *cfg = cfg_with("  server a 127.0.0.1:1 weight 10\n"
+                                  "  server w 127.0.0.1:2 weight 10 slowstart 60s maxconn 50\n");
+    struct lb_proxy *be = lb_cfg_find_proxy(cfg, "b", LB_CAP_BE);
+    struct lb_balancer *b = lb_balancer_new(be);
+    struct lb_server *w = be->servers[1];
+    unsigned i, nw = 0;
+
+    /* up at start: no warm-up */
+    assert_int_equal(lb_server_eweight(w), 10 * LB_WEIGHT_SCALE);
+    lb_server_transition(w, LB_SRV_MAINT, LB_CAUSE_OPERATOR, "test");
+    assert_int_equal(atomic_load(&w->warm_since_ms), 0);
+    lb_server_transition(w, LB_SRV_UP, LB_CAUSE_OPERATOR, "test");
+    assert_true(atomic_load(&w->warm_since_ms) > 0);
+    assert_int_equal(lb_server_eweight(w), 10);
+    assert_int_equal(lb_server_eweight(be->servers[0]), 10 * LB_WEIGHT_SCALE);
+    for (i = 0; i < 170; i++)
+        nw += pick(b, NULL, LB_PICK_OK) == w;
+    assert_int_equal(nw, 10);
+    assert_int_equal(lb_server_maxconn_now(w), 1);
+    assert_int_equal(lb_server_take(w), 0);
+    assert_int_equal(lb_server_take(w), -EBUSY);
+    assert_true(lb_server_full(w));
+    lb_server_release(w);
+    /* going down ends the warm-up */
+    lb_server_transition(w, LB_SRV_DOWN, LB_CAUSE_CHECK, "test");
+    assert_int_equal(atomic_load(&w->warm_since_ms), 0);
+    assert_int_equal(lb_server_maxconn_now(w), 50);
+    /* static algorithm: full weight while warming */
+    be->algo = LB_ALGO_FIRST;
+    lb_server_transition(w, LB_SRV_UP, LB_CAUSE_CHECK, "test");
+    assert_int_equal(lb_server_eweight(w), 10 * LB_WEIGHT_SCALE);
+    assert_int_equal(lb_server_maxconn_now(w), 1);
+    lb_balancer_free(b);
+    lb_cfg_free(cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -363,6 +435,8 @@ int main(void)
         cmocka_unit_test(test_uri_key),
         cmocka_unit_test(test_map_gcd),
         cmocka_unit_test(test_balance_factor),
+        cmocka_unit_test(test_slowstart_steps),
+        cmocka_unit_test(test_slowstart_warming),
     };
 
     lk_log_init("test", LK_LOG_ERR);

@@ -101,7 +101,7 @@ static void fields(const char *line, int k, char *out, size_t len)
 static void test_show_stat_csv(void **state)
 {
     struct lb_daemon *d = daemon_of();
-    struct lb_stat_filter f = {-1, LB_STAT_TYPE_ALL, -1, NULL};
+    struct lb_stat_filter f = {-1, LB_STAT_TYPE_ALL, -1, NULL, NULL};
     struct lk_sb sb = LK_SB_INIT;
     char **want, a[256], b[256], *line, *save = NULL;
     size_t n, i = 0;
@@ -133,7 +133,7 @@ static void test_show_stat_csv(void **state)
 static void test_show_stat_filter(void **state)
 {
     struct lb_daemon *d = daemon_of();
-    struct lb_stat_filter f = {-1, LB_STAT_TYPE_SRV, -1, "webservers"};
+    struct lb_stat_filter f = {-1, LB_STAT_TYPE_SRV, -1, "webservers", NULL};
     struct lk_sb sb = LK_SB_INIT;
 
     lb_stats_csv(&sb, d, &f, 0);

@@ -74,6 +74,10 @@ static int eval(struct lb_acl_set *set, const char *cond, const char *req, const
 #define POST_IMG                                                                                   \
     "POST /static/img/logo.PNG HTTP/1.1\r\nHost: cdn.example.com\r\nContent-Length: 0\r\n\r\n"
 #define ABS_FORM "GET http://h.example/abs/path?q HTTP/1.1\r\nHost: h.example\r\n\r\n"
+/* url_param and req.cook: NAME=value elements, '&' and ';' separated */
+#define PARAMS                                                                                     \
+    "GET /p?a=1&debug=yes&x&ab=2 HTTP/1.1\r\nHost: h\r\nCookie: a=1;  session=abc\r\n"             \
+    "Cookie: sid=9\r\n\r\n"
 
 struct cond_case {
     const char *cond, *req, *ip;
@@ -87,6 +91,8 @@ static const struct cond_case cases[] = {
     {"if { path_beg /api/ }", GET_API, "10.0.0.1", 1},
     {"if { path /api/v1/items }", GET_API, "10.0.0.1", 1}, /* query cut */
     {"if { path /api/v1/items?x=1 }", GET_API, "10.0.0.1", 0},
+    {"if { always_true() }", POST_IMG, "10.0.0.1", 1}, /* "()": no argument */
+    {"if { path(),lower() -m beg /api/ }", GET_API, "10.0.0.1", 1},
     {"if { url /api/v1/items?x=1 }", GET_API, "10.0.0.1", 1},
     {"if { path_end .png }", POST_IMG, "10.0.0.1", 0}, /* case matters */
     {"if { path_end -i .png }", POST_IMG, "10.0.0.1", 1},
@@ -123,6 +129,16 @@ static const struct cond_case cases[] = {
     {"if TRUE", GET_API, "8.8.8.8", 1},
     {"unless TRUE", GET_API, "8.8.8.8", 0},
     {"if HTTP_1.1", GET_API, "8.8.8.8", 1},
+    {"if { url_param(debug) yes }", PARAMS, "8.8.8.8", 1},
+    {"if { url_param(a) 1 }", PARAMS, "8.8.8.8", 1},
+    {"if { url_param(ab) 2 }", PARAMS, "8.8.8.8", 1},       /* the last element */
+    {"if { url_param(x) -m found }", PARAMS, "8.8.8.8", 0}, /* no '=' */
+    {"if { url_param(debu) -m found }", PARAMS, "8.8.8.8", 0},
+    {"if { url_param(a) -m found }", GET_API, "8.8.8.8", 0},
+    {"if { req.cook(session) abc }", PARAMS, "8.8.8.8", 1}, /* blanks skipped */
+    {"if { req.cook(sid) 9 }", PARAMS, "8.8.8.8", 1},       /* second Cookie line */
+    {"if { req.cook(ession) -m found }", PARAMS, "8.8.8.8", 0},
+    {"if { req.cook(a) 1 }", PARAMS, "8.8.8.8", 1},
 };
 
 static void test_conditions(void **state)
