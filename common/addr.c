@@ -42,7 +42,7 @@ static int parse_host(const char *h, size_t n, struct lk_addr *a)
 
 /* the port sits at the same place in both families' sockaddr, but the
  * fields are named apart: write the one the family says */
-static void set_port(struct lk_addr *a, unsigned port)
+void lk_addr_set_port(struct lk_addr *a, unsigned port)
 {
     if (a->u.sa.sa_family == AF_INET)
         a->u.in4.sin_port = htons((uint16_t)port);
@@ -83,7 +83,7 @@ int lk_addr_parse(const char *s, unsigned flags, struct lk_addr *ret)
         return -EINVAL;
     if (parse_host(host, (size_t)(hend - host), &a) < 0)
         return -EINVAL;
-    set_port(&a, (unsigned)port);
+    lk_addr_set_port(&a, (unsigned)port);
     *ret = a;
     return 0;
 }

@@ -32,6 +32,10 @@ const char *lk_addr_ip_str(const struct lk_addr *a, char *buf, size_t len);
 
 unsigned lk_addr_port(const struct lk_addr *a);
 
+/* Write port (host order, 0..65535) into a, whose family must be set
+ * (AF_INET or AF_INET6). */
+void lk_addr_set_port(struct lk_addr *a, unsigned port);
+
 #define LK_ADDR_STRLEN 64
 
 #endif

@@ -618,6 +618,7 @@ struct sub {
 void lk_cmdsubs_init(struct lk_cmdsubs *l)
 {
     lk_list_init(&l->list);
+    l->stall_ms = LK_CMD_SUB_STALL_MS;
 }
 
 static void sub_closed(struct lk_cmdconn *c, void *ud)
@@ -656,7 +657,7 @@ void lk_cmdsubs_send(struct lk_cmdsubs *l, const void *buf, size_t len)
         /* a subscriber that stopped reading is dropped, not waited for: the
          * daemon's memory and its other subscribers come first (it reconnects
          * and gets a fresh snapshot) */
-        if (lk_cmdconn_stalled(s->c, LK_CMD_SUB_STALL_MS) ||
+        if ((l->stall_ms && lk_cmdconn_stalled(s->c, l->stall_ms)) ||
             lk_cmdconn_write(s->c, buf, len) == -ENOBUFS)
             lk_cmdconn_abort(s->c);
     }

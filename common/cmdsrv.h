@@ -126,6 +126,10 @@ int lk_cmdconn_stalled(struct lk_cmdconn *c, unsigned max_ms);
  * would hold its fd and buffers for as long as it stays). */
 struct lk_cmdsubs {
     struct lk_list list;
+    /* drop a subscriber that has not caught up for this long
+     * (LK_CMD_SUB_STALL_MS after lk_cmdsubs_init()); 0: only when its
+     * output limit is reached */
+    unsigned stall_ms;
 };
 
 void lk_cmdsubs_init(struct lk_cmdsubs *l);
@@ -134,8 +138,8 @@ void lk_cmdsubs_init(struct lk_cmdsubs *l);
  * already holds a subscription (one per connection), -ENOMEM. */
 int lk_cmdsubs_add(struct lk_cmdsubs *l, struct lk_cmdconn *c);
 
-/* Queue buf to every subscriber; one stalled for LK_CMD_SUB_STALL_MS or
- * whose output limit is reached is aborted. */
+/* Queue buf to every subscriber; one stalled for l->stall_ms or whose
+ * output limit is reached is aborted. */
 void lk_cmdsubs_send(struct lk_cmdsubs *l, const void *buf, size_t len);
 
 /* Abort every subscriber (the daemon is stopping). */

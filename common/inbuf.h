@@ -1,6 +1,7 @@
 /* inbuf.h - the bytes read from a stream until a whole unit (a line, a
  * reply) is there: one bounded, NUL-terminated, growable input buffer, for
- * the admin sockets, checkd's feed follower and checkd's probes.
+ * the admin sockets, checkd's feed follower, checkd's probes, both ends of
+ * lbd's master-worker control channel and vrrpd's lbd tracker.
  *
  * Owner: the struct that embeds it (zeroed is empty); lk_inbuf_reset()
  * frees the memory. The bound is the caller's: a peer that sends more

@@ -15,14 +15,6 @@
 #include "vrrpd/os/sock.h"
 #include "vrrpd/track.h"
 
-/* A subscriber's connection is held by lk_cmdsrv (it stays open after the
- * command), and sub_closed() unlinks and frees this entry when the peer goes
- * away: the list never points at a closed connection. */
-struct sub {
-    struct lk_list link; /* in vr_daemon.subs */
-    struct lk_cmdconn *c;
-};
-
 /* The effect shown to the operator, from weight and state only: it does not
  * apply "reverse" or the value of a track_file/track_process, so for those
  * items vr_track_effect() (what the FSM uses) may differ. */
@@ -171,14 +163,6 @@ static int cmd_show(struct lk_cmdconn *c, struct vr_daemon *d, int json)
     return 0;
 }
 
-static void sub_closed(struct lk_cmdconn *c, void *ud)
-{
-    struct sub *s = ud;
-
-    lk_list_del(&s->link);
-    free(s);
-}
-
 /* A new subscriber first learns the current state of every instance, so
  * it never has to guess what happened before it connected. */
 static void send_snapshot(struct lk_cmdconn *c, struct vr_daemon *d)
@@ -198,16 +182,12 @@ static void send_snapshot(struct lk_cmdconn *c, struct vr_daemon *d)
 
 static int cmd_subscribe(struct lk_cmdconn *c, struct vr_daemon *d)
 {
-    struct sub *s;
+    int r = lk_cmdsubs_add(&d->subs, c);
 
-    if (lk_cmdconn_held(c)) /* one subscription per connection */
+    if (r == -EALREADY) /* one subscription per connection */
         return lk_cmdconn_printf(c, "already subscribed\n");
-    s = calloc(1, sizeof(*s));
-    if (!s)
+    if (r < 0)
         return lk_cmdconn_printf(c, "out of memory\n");
-    s->c = c;
-    lk_list_append(&d->subs, &s->link);
-    lk_cmdconn_hold(c, sub_closed, s);
     send_snapshot(c, d);
     return 0;
 }
@@ -267,19 +247,22 @@ void vr_admin_stop(struct vr_daemon *d)
 
 void vr_admin_event(struct vr_daemon *d, json_t *ev)
 {
-    struct lk_list *it, *nx;
-    char *s;
+    char *s, *line;
+    size_t n;
 
     s = ev ? json_dumps(ev, JSON_COMPACT) : NULL;
     json_decref(ev);
     if (!s)
         return;
-    LK_LIST_FOREACH_SAFE (it, nx, &d->subs) {
-        struct sub *sb = LK_LIST_ELEM(it, struct sub, link);
-
-        /* a subscriber that does not read is dropped, never waited for */
-        if (lk_cmdconn_printf(sb->c, "%s\n", s) == -ENOBUFS)
-            lk_cmdconn_abort(sb->c); /* stopped reading: a flush would never end */
+    n = strlen(s);
+    line = realloc(s, n + 2);
+    if (!line) {
+        free(s);
+        return;
     }
-    free(s);
+    line[n] = '\n';
+    line[n + 1] = '\0';
+    /* a subscriber that does not read is dropped, never waited for */
+    lk_cmdsubs_send(&d->subs, line, n + 1);
+    free(line);
 }

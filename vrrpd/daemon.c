@@ -262,7 +262,9 @@ int vr_daemon_new(struct vr_daemon **ret,
     d->cfg_path = cfg_path ? strdup(cfg_path) : NULL;
     d->rundir = strdup(rundir);
     lk_list_init(&d->insts);
-    lk_list_init(&d->subs);
+    lk_cmdsubs_init(&d->subs);
+    /* dropped at max_out only, as vrrpd always did: no stall deadline */
+    d->subs.stall_ms = 0;
     d->started_ms = lk_mono_ms();
     d->guard_fd = -1;
     d->fifo_fd[0] = d->fifo_fd[1] = -1;

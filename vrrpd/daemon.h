@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <uv.h>
 
+#include "common/cmdsrv.h"
 #include "common/list.h"
 #include "vrrpd/cfg.h"
 
@@ -26,7 +27,7 @@ struct vr_daemon {
     struct lk_list insts; /* struct vr_inst */
     struct vr_linkmon *linkmon;
     struct lk_cmdsrv *admin;
-    struct lk_list subs; /* "subscribe events" connections */
+    struct lk_cmdsubs subs; /* "subscribe events" connections */
     uv_signal_t sigterm, sigint, sighup;
     uv_timer_t watchdog;
     uv_timer_t retry;               /* instances waiting for their interface */

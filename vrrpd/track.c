@@ -10,6 +10,7 @@
 #include <uv.h>
 
 #include "common/clock.h"
+#include "common/inbuf.h"
 #include "common/log.h"
 #include "vrrpd/daemon.h"
 #include "vrrpd/inst.h"
@@ -124,8 +125,7 @@ struct lbd_track {
     uv_timer_t timer; /* line timeout while connected, reconnect delay otherwise */
     char *path;
     uint32_t timeout_ms;
-    char line[LBD_LINE_MAX];
-    size_t len;
+    struct lk_inbuf in; /* the partial line */
     int handles;
     bool connected, pipe_open, stopping;
 };
@@ -153,6 +153,7 @@ static void lbd_handle_closed(uv_handle_t *h)
         return;
     }
     free(l->path);
+    lk_inbuf_reset(&l->in);
     vr__track_release(&l->t);
 }
 
@@ -176,8 +177,10 @@ static void lbd_timeout(uv_timer_t *t)
     lbd_lost(l, why);
 }
 
-static void lbd_line(struct lbd_track *l, char *s)
+static int lbd_line(void *ud, char *s, size_t len)
 {
+    struct lbd_track *l = ud;
+
     uv_timer_start(&l->timer, lbd_timeout, l->timeout_ms, 0);
     if (!strncmp(s, "health ok", 9))
         vr__track_set(&l->t, true, "lbd healthy");
@@ -189,39 +192,21 @@ static void lbd_line(struct lbd_track *l, char *s)
     }
     /* anything else (the empty line closing a command's answer) is not
      * health news, but it still proves lbd's loop is alive */
-}
-
-/* One line buffer per connection; the NUL terminator keeps strchr() in
- * lbd_read() within the bytes received. */
-static void lbd_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
-{
-    struct lbd_track *l = h->data;
-
-    buf->base = l->line + l->len;
-    buf->len = sizeof(l->line) - 1 - l->len;
+    return 0;
 }
 
 static void lbd_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 {
     struct lbd_track *l = s->data;
-    char *nl, *p;
 
     if (n < 0) {
         lbd_lost(l, n == UV_EOF ? "lbd socket closed" : "lbd socket error");
         return;
     }
-    l->len += (size_t)n;
-    l->line[l->len] = '\0';
-    p = l->line;
-    while ((nl = strchr(p, '\n')) != NULL) {
-        *nl = '\0';
-        lbd_line(l, p);
-        p = nl + 1;
-    }
-    l->len -= (size_t)(p - l->line);
-    memmove(l->line, p, l->len);
-    if (l->len == sizeof(l->line) - 1)
-        l->len = 0; /* a line longer than any lbd writes: drop it */
+    /* a line longer than any lbd writes is dropped (-E2BIG), and reading
+     * goes on; out of memory loses the bytes, and the line timeout then
+     * tells */
+    lk_inbuf_lines(&l->in, buf->base, (size_t)n, LBD_LINE_MAX - 1, lbd_line, l);
 }
 
 /* The subscription line is a static string: nothing to free when the write
@@ -247,9 +232,9 @@ static void lbd_connected(uv_connect_t *c, int status)
         return;
     }
     l->connected = true;
-    l->len = 0;
+    lk_inbuf_reset(&l->in);
     uv_write(&l->wr, (uv_stream_t *)&l->pipe, &b, 1, lbd_written);
-    uv_read_start((uv_stream_t *)&l->pipe, lbd_alloc, lbd_read);
+    uv_read_start((uv_stream_t *)&l->pipe, lk_inbuf_scratch, lbd_read);
     uv_timer_start(&l->timer, lbd_timeout, l->timeout_ms, 0);
 }
 

@@ -218,7 +218,7 @@ struct lb_proxy *lb_proxy_free(struct lb_proxy *px)
 
 /* The raw spec is kept for messages and for the master's socket keys; ${VAR}
  * is expanded only for the address itself. */
-static int add_bind(struct lb_cfgctx *ctx, const char *spec, char **err)
+static int add_one_bind(struct lb_cfgctx *ctx, const char *spec, char **err)
 {
     struct lb_proxy *px = ctx->px;
     struct lb_bind *b, **tail;
@@ -240,6 +240,34 @@ static int add_bind(struct lb_cfgctx *ctx, const char *spec, char **err)
     for (tail = &px->binds; *tail; tail = &(*tail)->next)
         ;
     *tail = b;
+    return 0;
+}
+
+/* "ADDR:P1-P2" (HAProxy's port range): one listener per port, each with
+ * its own "ADDR:P" spec, so the master keys and hands over each socket on
+ * its own across reloads. Anything else is one address. */
+static int add_bind(struct lb_cfgctx *ctx, const char *spec, char **err)
+{
+    char ebuf[256], one[300];
+    const char *a = lb_cfg_env_addr(spec, ebuf, sizeof(ebuf)), *colon = strrchr(a, ':');
+    const char *dash = colon ? strchr(colon + 1, '-') : NULL;
+    uint64_t lo, hi, p;
+    char *los;
+    int r;
+
+    if (!dash)
+        return add_one_bind(ctx, spec, err);
+    los = strndup(colon + 1, (size_t)(dash - colon - 1));
+    r = los ? lk_parse_uint(los, 1, 65535, &lo) : -ENOMEM;
+    free(los);
+    if (r < 0 || lk_parse_uint(dash + 1, 1, 65535, &hi) < 0 || hi < lo)
+        return lb_cfg_fail(ctx, err,
+                           "bind: invalid port range in '%s' (expected P1-P2, 1 to 65535)", spec);
+    for (p = lo; p <= hi; p++) {
+        snprintf(one, sizeof(one), "%.*s:%u", (int)(colon - a), a, (unsigned)p);
+        if (add_one_bind(ctx, one, err))
+            return LK_CFG_FATAL;
+    }
     return 0;
 }
 
@@ -507,6 +535,33 @@ static int kw_hash_balance_factor(int argc, char **argv, void *vctx, char **err)
     if (v != 0 && v < 100)
         return lb_cfg_fail(ctx, err, "hash-balance-factor: expects 0 or a value of 100 or more");
     ctx->px->lbprm.balance_factor = (unsigned)v;
+    return 0;
+}
+
+/* Servers written without a port (or with +N/-N): a check needs a port of
+ * its own (HAProxy 2.6's own error), and lbd maps ports in mode tcp only:
+ * mode http pools server connections per server, which one port per client
+ * port would defeat, so it is refused rather than sent to port 0. */
+static int validate_port_maps(const struct lb_proxy *px, char **err)
+{
+    const struct lb_server *s;
+    unsigned i;
+
+    for (i = 0; i < px->nservers; i++) {
+        s = px->servers[i];
+        if (!s->port_map)
+            continue;
+        if (px->mode == LB_MODE_HTTP)
+            return lk_cfg_err(err,
+                              "%s:%u: server '%s': an address without a port (the client's "
+                              "port) is supported in mode tcp only; give the port",
+                              s->file, s->line, s->name);
+        if ((atomic_load(&s->flags) & LB_SRV_F_CHECK) && !s->check_port)
+            return lk_cfg_err(err,
+                              "%s:%u: backend '%s': server '%s' has neither service port nor "
+                              "check port; add 'port N' for its checks",
+                              s->file, s->line, px->name, s->name);
+    }
     return 0;
 }
 
@@ -1178,5 +1233,7 @@ int lb_proxy_validate(struct lb_cfg *cfg, struct lb_proxy *px, char **err)
                           lb_algo_name(px->algo), lb_proxy_kind(px), px->name);
     if ((px->cap & LB_CAP_BE) && lb_server_reserve(px, LB_DYN_SERVERS) < 0)
         return lk_cfg_err(err, "out of memory");
+    if (validate_port_maps(px, err) < 0)
+        return -EINVAL;
     return validate_binds(cfg, px, err);
 }

@@ -9,6 +9,7 @@
 #include "common/cfglex.h"
 #include "common/clock.h"
 #include "common/cmdsrv.h"
+#include "common/inbuf.h"
 #include "common/log.h"
 #include "common/strbuf.h"
 #include "lbd/cfg/cfg.h"
@@ -45,6 +46,9 @@ struct note {
 
 /* Lives on the control thread; the worker threads only reach it through
  * lb_mw_take_fd() while they are built, before any of them runs. */
+/* The longest line of the control channel (the master's are short). */
+#define CTL_LINE_MAX 256
+
 struct lb_mw {
     struct inherited *fds;
     size_t nfds;
@@ -54,8 +58,7 @@ struct lb_mw {
     uv_pipe_t ctl;
     uv_timer_t ready_timer;
     int ctl_open, ready_sent, jailed;
-    char in[256]; /* a line from the master */
-    size_t in_len;
+    struct lk_inbuf in; /* a partial line from the master */
     uint64_t started_ms;
     struct lb_daemon *d;
     void (*gone)(struct lb_daemon *d);
@@ -453,15 +456,6 @@ int lb_mw_apply_state(struct lb_mw *m, struct lb_daemon *d)
 
 /* ---- control channel ---- */
 
-/* m->in is the one read buffer; a line longer than it is discarded (see
- * read_cb), which no message of the protocol ever is. */
-static void alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *b)
-{
-    struct lb_mw *m = h->data;
-
-    *b = uv_buf_init(m->in + m->in_len, (unsigned)(sizeof(m->in) - m->in_len));
-}
-
 /* The handles are embedded in struct lb_mw, which lb_mw_free() releases after
  * the loop has run these callbacks; nothing to free here. */
 static void ctl_closed(uv_handle_t *h)
@@ -494,8 +488,9 @@ static int take_passed_fd(struct lb_mw *m)
     return r < 0 ? r : fd < 0 ? -errno : fd;
 }
 
-static void on_line(struct lb_mw *m, const char *line)
+static int on_line(void *ud, char *line, size_t len)
 {
+    struct lb_mw *m = ud;
     long e;
 
     if (strcmp(line, "checkd ok") == 0) {
@@ -504,6 +499,7 @@ static void on_line(struct lb_mw *m, const char *line)
         e = strtol(line + 12, NULL, 10);
         lb_hc_adopt(m->d, e > 0 && e < 4096 ? -(int)e : -EIO);
     }
+    return 0;
 }
 
 /* EOF or a read error on the channel means the master is gone: stop the
@@ -511,7 +507,6 @@ static void on_line(struct lb_mw *m, const char *line)
 static void read_cb(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
 {
     struct lb_mw *m = st->data;
-    char *nl;
 
     if (n < 0) {
         lb_mw_stop(m);
@@ -519,17 +514,10 @@ static void read_cb(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
             m->gone(m->d);
         return;
     }
-    m->in_len += (size_t)n;
-    while ((nl = memchr(m->in, '\n', m->in_len)) != NULL) {
-        *nl = '\0';
-        on_line(m, m->in);
-        m->in_len -= (size_t)(nl + 1 - m->in);
-        memmove(m->in, nl + 1, m->in_len);
-    }
-    /* A full buffer without a newline is garbage (or a master of another
-     * version): dropped, so the channel resynchronises on the next line. */
-    if (m->in_len == sizeof(m->in))
-        m->in_len = 0;
+    /* A line of CTL_LINE_MAX bytes without a newline is garbage (or a master
+     * of another version): dropped (-E2BIG), so the channel resynchronises on
+     * the next line. */
+    lk_inbuf_lines(&m->in, b->base, (size_t)n, CTL_LINE_MAX, on_line, m);
 }
 
 /* chdir("/") after chroot so that the working directory is not left outside
@@ -588,7 +576,7 @@ int lb_mw_start(struct lb_mw *m, struct lb_daemon *d, void (*gone)(struct lb_dae
     r = uv_pipe_open(&m->ctl, m->ctl_fd);
     if (r == 0) {
         m->ctl_fd = -1; /* the pipe handle owns it */
-        r = uv_read_start((uv_stream_t *)&m->ctl, alloc_cb, read_cb);
+        r = uv_read_start((uv_stream_t *)&m->ctl, lk_inbuf_scratch, read_cb);
     }
     if (r < 0) {
         lb_mw_stop(m);
@@ -637,6 +625,7 @@ struct lb_mw *lb_mw_free(struct lb_mw *m)
     while (m->nnotes)
         drop_note(m, &m->notes[m->nnotes - 1]);
     free(m->notes);
+    lk_inbuf_reset(&m->in);
     if (m->ctl_fd >= 0)
         close(m->ctl_fd);
     if (m->state_fd >= 0)

@@ -192,6 +192,11 @@ struct lb_server {
     int shutdown_on_down; /* on-marked-down shutdown-sessions */
     int observe;          /* "observe layer4|layer7": passive health (lbd/hc.c) */
     unsigned check_port;  /* "port N": health checks go to this port; 0: the traffic port */
+    /* An address written without a port ("127.0.0.1") or with "+N"/"-N":
+     * each connection goes to the port the client connected to, plus
+     * port_off (HAProxy's port mapping; the address holds port 0). */
+    uint8_t port_map;
+    int port_off;
     char check_addr[LK_ADDR_STRLEN]; /* "addr IP": checks go to this IP; "": the server's */
     int send_proxy;       /* PROXY protocol version sent first (send-proxy[-v2]); 0: none */
     unsigned error_limit; /* consecutive live-traffic failures before on-error; 0: 10 */

@@ -698,6 +698,39 @@ static int parse_kws(struct srvctx *sc, int argc, char **argv, int first, char *
     return 0;
 }
 
+/* HAProxy's port mapping: an IPv4 literal without a port, or any literal
+ * followed by ":+N" / ":-N", sends each connection to the client's own
+ * destination port (+N). Returns 0 when spec is not such an address (the
+ * caller goes on), 1 with s->port_map set, or 1 with *err set when the
+ * offset is out of range. Names and bare IPv6 stay with the caller: "::1"
+ * reads as ADDR:PORT there, as HAProxy reads it. */
+static int port_mapped(struct srvctx *sc, const char *spec, const char *colon, char **err)
+{
+    char host[LK_ADDR_STRLEN];
+    int64_t off = 0;
+
+    if (colon && (colon[1] == '+' || colon[1] == '-')) {
+        if ((size_t)(colon - spec) >= sizeof(host) ||
+            lk_parse_int(colon + 1, -65535, 65535, &off) < 0) {
+            lb_cfg_fail(sc->ctx, err, "server '%s': invalid port offset '%s' (+N or -N)",
+                        sc->s->name, colon + 1);
+            return 1;
+        }
+        memcpy(host, spec, (size_t)(colon - spec));
+        host[colon - spec] = '\0';
+    } else if (!colon && strlen(spec) < sizeof(host)) {
+        memcpy(host, spec, strlen(spec) + 1);
+    } else {
+        return 0;
+    }
+    if (lk_addr_parse(host, LK_ADDR_PORT_OPTIONAL, &sc->s->addr) < 0 ||
+        lk_addr_port(&sc->s->addr) != 0)
+        return 0;
+    sc->s->port_map = 1;
+    sc->s->port_off = (int)off;
+    return 1;
+}
+
 /* An address literal, or a name kept in s->fqdn: the keywords that follow
  * (init-addr, resolvers) say how it is resolved (initial_addr()). */
 /* "${VAR}" addresses are expanded first (HAProxy's environment variables in
@@ -711,6 +744,8 @@ static int server_addr(struct srvctx *sc, const char *spec, char **err)
 
     spec = lb_cfg_env_addr(spec, ebuf, sizeof(ebuf));
     colon = strrchr(spec, ':');
+    if (port_mapped(sc, spec, colon, err))
+        return sc->s->port_map ? 0 : LK_CFG_FATAL;
     if (lk_addr_parse(spec, 0, &sc->s->addr) == 0) {
         /* the port a name given later ("set server fqdn") is reached on */
         sc->s->dns_port = lk_addr_port(&sc->s->addr);
@@ -739,14 +774,6 @@ void lb_server_addr_none(struct lb_server *s, struct lk_addr *a)
     a->u.in4.sin_port = htons((uint16_t)s->dns_port);
 }
 
-static void set_port(struct lk_addr *a, unsigned port)
-{
-    if (a->u.sa.sa_family == AF_INET6)
-        a->u.in6.sin6_port = htons((uint16_t)port);
-    else
-        a->u.in4.sin_port = htons((uint16_t)port);
-}
-
 /* init-addr "libc": the system resolver, once, at start-up. */
 /* Blocking, but only at start-up, before the loop runs: exactly HAProxy's
  * libc method. Run-time changes go through lbd/core/dns.c. */
@@ -768,7 +795,7 @@ static int libc_addr(struct lb_server *s)
     memcpy(&s->addr.u, ai->ai_addr, ai->ai_addrlen);
     s->addr.len = ai->ai_addrlen;
     freeaddrinfo(res);
-    set_port(&s->addr, s->dns_port);
+    lk_addr_set_port(&s->addr, s->dns_port);
     return 0;
 }
 
@@ -807,7 +834,7 @@ static int initial_addr(struct srvctx *sc, char **err)
         }
         if (*m == LB_INIT_ADDR_IP) {
             s->addr = s->init_ip;
-            set_port(&s->addr, s->dns_port);
+            lk_addr_set_port(&s->addr, s->dns_port);
             return 0;
         }
     }

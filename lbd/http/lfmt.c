@@ -407,8 +407,16 @@ static size_t put_addr(char *out, size_t at, size_t cap, const struct lk_addr *a
     return put(out, at, cap, buf, strlen(buf));
 }
 
-/* Not NUL-terminated: callers use the length. Truncation at cap is silent.
- * gethostname() need not terminate a truncated name (POSIX): %H forces it. */
+/* %H: the host name, "" when it cannot be read. gethostname() need not
+ * terminate a truncated name (POSIX): this forces it. */
+static void host_name(char host[256])
+{
+    if (gethostname(host, 256) < 0)
+        host[0] = 0;
+    host[255] = 0;
+}
+
+/* Not NUL-terminated: callers use the length. Truncation at cap is silent. */
 size_t lb_lfmt_render(const struct lb_lfmt *f, struct lb_smp_ctx *c, char *out, size_t cap)
 {
     struct lb_smp s;
@@ -446,9 +454,7 @@ size_t lb_lfmt_render(const struct lb_lfmt *f, struct lb_smp_ctx *c, char *out, 
             at = put_addr(out, at, cap, c->dst, p->kind == P_FP);
             break;
         case P_HOST:
-            if (gethostname(host, sizeof(host)) < 0)
-                host[0] = 0;
-            host[sizeof(host) - 1] = 0;
+            host_name(host);
             at = put(out, at, cap, host, strlen(host));
             break;
         default: /* log variables: not in values (refused at parse) */
@@ -915,9 +921,7 @@ size_t lb_lfmt_render_log(const struct lb_lfmt *f,
             at = put_ip(out, at, cap, c->dst, p->kind == P_FP, p->flags);
             break;
         case P_HOST:
-            if (gethostname(host, sizeof(host)) < 0)
-                host[0] = 0;
-            host[sizeof(host) - 1] = 0;
+            host_name(host);
             at = put_cstr(out, at, cap, host, p->flags);
             break;
         default:

@@ -739,13 +739,35 @@ static int attach_server_fd(struct sess *s, int fd)
     return 0;
 }
 
+/* The port the client connected to (the frontend's, asked once per
+ * session), plus the server's offset; out of 1..65535 it is left at 0,
+ * which connect() refuses, so the attempt fails as a connection error. */
+static const struct lk_addr *mapped_addr(struct sess *s,
+                                         const struct lb_server *srv,
+                                         struct lk_addr *a)
+{
+    socklen_t len = sizeof(s->loc.u);
+    long port;
+
+    if (!s->loc.len && getsockname(s->cfd, &s->loc.u.sa, &len) == 0)
+        s->loc.len = len;
+    port = (long)lk_addr_port(&s->loc) + srv->port_off;
+    lk_addr_set_port(a, port >= 1 && port <= 65535 ? (unsigned)port : 0);
+    return a;
+}
+
 static void connect_to(struct sess *s, struct lb_server *srv)
 {
     /* `set server addr` swaps cur_addr from another thread; acquire pairs with
      * its release store so the address read here is complete. */
     const struct lk_addr *a = atomic_load_explicit(&srv->cur_addr, memory_order_acquire);
+    struct lk_addr mapped;
     int fd, r;
 
+    if (srv->port_map) { /* the client's destination port (+N), HAProxy's port mapping */
+        mapped = *a;
+        a = mapped_addr(s, srv, &mapped);
+    }
     s->srv = srv;
     s->attempts++;
     s->tconn = uv_now(&s->w->loop);

@@ -20,8 +20,8 @@
 #  - lbd never loses the feed (no fail-static, no reconnect);
 #  - the changed file takes effect: mon/n2 comes and goes, mon/n1 is probed
 #    five times as often, and mon/n3 stays DOWN through its inter change.
-# Then checkd is restarted under a client: lbd keeps w3 DOWN (checkd's
-# "not checked yet" is no verdict).
+# Then checkd is killed (-9) and started again under a client: lbd keeps w3
+# DOWN (checkd's "not checked yet" is no verdict).
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../http_tools/common.sh"
 command -v wrk >/dev/null || { echo "SKIP: wrk not installed"; exit 77; }
@@ -270,8 +270,16 @@ check "lbd never went fail-static" bash -c "! grep -q 'keep their last known sta
 expect_eq "lbd followed the feed on one connection" "$(grep -c 'following the feed' "$T/lbd.log")" 1
 check "checkd is the same process" kill -0 "$PID_CHECKD"
 
-# checkd's feed: the subscriber's stream across the eight reloads
-kill -TERM "$PID_CHECKD"
+# kill -9 of checkd under a client (its unit restarts it), which also ends
+# the subscriber's feed, read below: every
+# target is new to the restarted one, UP "not checked yet" until its first
+# probe; lbd, which holds a verdict for each server, keeps it until checkd
+# has one
+L=$(wc -l < "$T/lbd.log")
+wrk -t1 -c4 -d4s -H 'Connection: close' "http://127.0.0.1:$PF/" > "$T/wrk-restart.txt" 2>&1 & WK3=$!
+LK_PIDS+=($WK3)
+sleep 1
+kill -9 "$PID_CHECKD"
 for i in $(seq 1 100); do kill -0 "$PID_CHECKD" 2>/dev/null || break; sleep 0.05; done
 cat > "$T/feed.py" <<'PY'
 import json, sys
@@ -313,13 +321,6 @@ expect_eq "feed: no state change, re-creation or removal of a settled target; mo
 expect_eq "RELOADING=1 for each of the 8 SIGHUPs" "$(grep -o 'RELOADING=1' "$T/notify.log" | wc -l)" 8
 expect_eq "READY=1 at start and after each" "$(grep -o 'READY=1' "$T/notify.log" | wc -l)" 9
 
-# checkd restarted (kill -9, or stopped and started by its unit): every
-# target is new to it, UP "not checked yet" until its first probe; lbd,
-# which holds a verdict for each server, keeps it until checkd has one
-L=$(wc -l < "$T/lbd.log")
-wrk -t1 -c4 -d4s -H 'Connection: close' "http://127.0.0.1:$PF/" > "$T/wrk-restart.txt" 2>&1 & WK3=$!
-LK_PIDS+=($WK3)
-sleep 1
 rm -f "$T/run/checkd.sock"
 bg "$CHECKD" -f "$T/checkd.cfg" -R "$T/run" 2>>"$T/checkd.log"
 PID_CHECKD=$!
@@ -332,7 +333,7 @@ wait "$WK3" || true
 echo "# across the checkd restart: $(awk '/requests in/ {print $1}' "$T/wrk-restart.txt") requests"
 check "wrk across the checkd restart: 0 socket errors, 0 non-2xx" \
   bash -c "grep -q 'requests in' '$T/wrk-restart.txt' && ! grep -q -E 'Socket errors|Non-2xx' '$T/wrk-restart.txt'"
-check "lbd kept w3 DOWN across the checkd restart (no 'Server web/w3 is UP')" \
+check "lbd kept w3 DOWN across the kill -9 and restart of checkd (no 'Server web/w3 is UP')" \
   bash -c "! tail -n +$((L + 1)) '$T/lbd.log' | grep 'Server web/w3 is UP'"
 expect_eq "lbd: w3 DOWN after the checkd restart" "$(stat_col w3 status)" DOWN
 check "no sanitizer report" \

@@ -125,7 +125,7 @@ static int setup(void **state)
     assert_int_equal(vr_cfg_load_mem("track.conf", e->conf, &e->d.cfg, &err), 0);
     assert_int_equal(uv_loop_init(&e->d.loop), 0);
     lk_list_init(&e->d.insts);
-    lk_list_init(&e->d.subs);
+    lk_cmdsubs_init(&e->d.subs);
     uv_timer_init(&e->d.loop, &e->tick);
     uv_timer_start(&e->tick, tick, 5, 5); /* wakes UV_RUN_ONCE */
     e->lbd.first_line = "health ok 1 listeners";

@@ -70,7 +70,12 @@ static const struct err_case err_cases[] = {
     {FE_BE "  timeout client 5x\n", "'client' expects a time"},
     {FE_BE "  timeout connect\n", "'timeout connect' expects one value"},
     {FE_BE "  server s\n", "server 's' needs an address"},
-    {FE_BE "  server s 10.0.0.1\n", "server 's': invalid address '10.0.0.1'"},
+    {FE_BE "  server s 10.0.0.1:+x\n", "server 's': invalid port offset '+x'"},
+    {FE_BE "  server s db.example\n", "server 's': invalid address 'db.example'"},
+    {"listen l\n  mode http\n  bind 127.0.0.1:1\n  server s 10.0.0.1\n",
+     "t.cfg:4: server 's': an address without a port (the client's port) is supported in mode "
+     "tcp only"},
+    {"frontend f\n  bind 127.0.0.1:9-8\n", "t.cfg:2: bind: invalid port range"},
     {FE_BE "  server s 10.0.0.1:80 wieght 3\n",
      "unknown keyword 'wieght' on 'server' line; did you mean 'weight'?"},
     {FE_BE "  server s 10.0.0.1:80 weight 300\n", "'weight' expects an integer between 0 and 256"},
