@@ -236,6 +236,48 @@ fi
 answers=$(for _ in 1 2 3 4; do get; done | sort | uniq -c | awk '{print $1, $4}' | tr '\n' ' ')
 expect_eq "curl VIP after the failback: both web servers" "$answers" "2 w1 2 w2 "
 
+# --- self-healing under the units: kill -9 of lbd's master, then of vrrpd,
+# on lb1. systemd restarts each (Restart=on-failure, RestartSec=1s), nothing
+# else is done: the VIP moves to lb2 and comes back to lb1 by itself.
+# Meanwhile the nodes are sampled every 20 ms for both holding the VIP.
+main_pid() { on "$1" systemctl show -p MainPID --value "$2" 2>/dev/null || true; }
+both_count() { # SECS: samples in which both nodes hold the VIP
+  local n=0 end=$((SECONDS + $1))
+  while [ "$SECONDS" -lt "$end" ]; do
+    if vip_on lb1 && vip_on lb2; then n=$((n + 1)); fi
+    sleep 0.02
+  done
+  echo "$n"
+}
+for u in lbd vrrpd; do
+  old=$(main_pid lb1 "$u")
+  both_count 12 >"$T/both-$u" &
+  bpid=$!
+  t0=$(date +%s%N)
+  on lb1 kill -9 "$old"
+  if wait_vip lb2 10; then
+    ok "kill -9 $u (PID $old) on lb1: the VIP moves to lb2 in $((($(date +%s%N) - t0) / 1000000)) ms"
+  else
+    fail "kill -9 $u on lb1: the VIP did not move to lb2"
+  fi
+  if wait_vip lb1 25; then
+    ok "$u restarted by systemd on lb1: lb1 has the VIP back $((($(date +%s%N) - t0) / 1000000)) ms after the kill"
+  else
+    fail "$u on lb1: the VIP did not come back ($(on lb1 systemctl is-active "$u" || true))"
+  fi
+  new=$(main_pid lb1 "$u")
+  check "$u on lb1: a new main PID ($old -> $new), active" \
+    test "$new" != "$old" -a "$new" != 0 -a "$(on lb1 systemctl is-active "$u" || true)" = active
+  wait "$bpid" || true
+  echo "kill -9 $u: samples (20 ms apart) with the VIP on both nodes: $(cat "$T/both-$u")"
+  # the will the guard leaves behind resigns at once; at most one sample
+  # may catch the ms between lb2's takeover and lb1's VIP removal
+  check "kill -9 $u: no duplicate VIP beyond one 20 ms sample ($(cat "$T/both-$u"))" \
+    test "$(cat "$T/both-$u")" -le 1
+  answers=$(for _ in 1 2 3 4; do get; done | sort | uniq -c | awk '{print $1, $4}' | tr '\n' ' ')
+  expect_eq "kill -9 $u: the VIP answers from both web servers afterwards" "$answers" "2 w1 2 w2 "
+done
+
 # --- the alternative of step 2: lbd binds the VIP itself; the backup can
 # only with net.ipv4.ip_nonlocal_bind=1 (a container's /proc/sys is
 # read-only, so the sysctl is set from the host on the node's namespace;
