@@ -7,8 +7,26 @@
 #define NEVER UINT64_MAX
 
 /* Split-brain healing: a master that hears another master of lower
- * priority re-announces its VIPs, but not more than once a second. */
+ * priority re-announces its VIPs, but not more than once a second (the
+ * heal bursts follow, 1.1 s apart). */
 #define SPLIT_GARP_MIN_MS 1000
+
+/* A node resigning (priority 0) also makes a master re-announce, at most
+ * once a second, and once in two of its advertisement intervals when
+ * these are shorter. A node that let go can hold the VIPs again only after
+ * missing our advertisements for its Master_Down_Interval (more than 3
+ * intervals), so this only stops a flood. A whole second at advert_int 0.1
+ * dropped the only announcement of a partition that healed 0.5 s after the
+ * loser's previous resignation, when the loser heard us first (it resigns
+ * without advertising its priority): clients kept the loser's MAC for
+ * 4.3-4.7 s, until the second burst (garp_master_delay) of the
+ * announcement that had set the limit. */
+static uint64_t zero_garp_min_ms(const struct vr_fsm *f)
+{
+    uint64_t two = 2 * 10 * (uint64_t)f->p.adver_cs;
+
+    return two < SPLIT_GARP_MIN_MS ? two : SPLIT_GARP_MIN_MS;
+}
 
 static const char *const state_names[VR_STATE_MAX] = {
     [VR_STATE_INIT] = "INIT",
@@ -167,7 +185,7 @@ static unsigned master_advert(struct vr_fsm *f,
      * last gratuitous ARP, sent while it still believed itself master, may
      * have come after the one we sent when we first heard it. */
     last = prio == 0 ? &f->last_zero_garp : &f->last_split_garp;
-    if (*last == 0 || now >= *last + SPLIT_GARP_MIN_MS) {
+    if (*last == 0 || now >= *last + (prio ? SPLIT_GARP_MIN_MS : zero_garp_min_ms(f))) {
         *last = now;
         act |= VR_ACT_GARP | (prio ? VR_ACT_HEAL : 0u);
     }

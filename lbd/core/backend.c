@@ -69,3 +69,22 @@ struct lb_server *lb_backend_take_id(struct lb_proxy *be, unsigned id)
                        : NULL;
     return NULL;
 }
+
+unsigned lb_backend_usable_servers(const struct lb_proxy *be)
+{
+    unsigned i, act = 0, bck = 0, ns = atomic_load_explicit(&be->nservers, memory_order_acquire);
+    const struct lb_server *s;
+
+    for (i = 0; i < ns; i++) {
+        s = be->servers[i];
+        if (!lb_server_usable(s))
+            continue;
+        if (s->flags & LB_SRV_F_BACKUP)
+            bck++;
+        else
+            act++;
+    }
+    if (act || !bck)
+        return act;
+    return (be->options & LB_OPT_ALLBACKUPS) ? bck : 1;
+}

@@ -37,6 +37,12 @@ int lb_backend_assigned(struct lb_proxy *be,
                         struct lb_server *prev,
                         uint64_t now_ms);
 
+/* HAProxy's be_usable_srv(), what nbsrv(BE) returns: the usable (UP,
+ * weight above 0) active servers of BE; without any, 1 if a backup is
+ * usable (only the first serves), or every usable backup with option
+ * allbackups. Thread-safe. */
+unsigned lb_backend_usable_servers(const struct lb_proxy *be);
+
 /* The server of BE whose id (puid) is `id`, with a slot taken for the
  * caller, when it is usable and has room; else NULL (persistence by stick
  * table: the session then balances as usual). */

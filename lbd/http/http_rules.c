@@ -35,6 +35,9 @@ enum act {
     A_SET_QUERY,
     A_SET_URI,
     A_SET_METHOD,
+    A_REPL_PATH,
+    A_REPL_PATHQ,
+    A_REPL_URI,
     A_SET_STATUS,
     A_PROMEX,
     A_AUTH,
@@ -250,6 +253,18 @@ static int pa_replace(struct pctx *p)
     if ((r = need(p, &n, "a header name")) < 0 || (r = need(p, &re, "a regex")) < 0 ||
         (r = need(p, &fmt, "a replacement")) < 0 || (r = framing_hdr(p, n)) < 0 ||
         (r = set_name(p, n)) < 0 || (r = compile(p, &p->r->re, re)) < 0)
+        return r;
+    return parse_fmt(p, &p->r->fmt, fmt);
+}
+
+/* replace-path / replace-pathq / replace-uri REGEX FMT */
+static int pa_replace_uri(struct pctx *p)
+{
+    const char *re, *fmt;
+    int r;
+
+    if ((r = need(p, &re, "a regex")) < 0 || (r = need(p, &fmt, "a replacement")) < 0 ||
+        (r = compile(p, &p->r->re, re)) < 0)
         return r;
     return parse_fmt(p, &p->r->fmt, fmt);
 }
@@ -629,6 +644,9 @@ static const struct {
     {"set-query", A_SET_QUERY, 1, pa_one_fmt},
     {"set-uri", A_SET_URI, 1, pa_one_fmt},
     {"set-method", A_SET_METHOD, 1, pa_one_fmt},
+    {"replace-path", A_REPL_PATH, 1, pa_replace_uri},
+    {"replace-pathq", A_REPL_PATHQ, 1, pa_replace_uri},
+    {"replace-uri", A_REPL_URI, 1, pa_replace_uri},
     {"set-status", A_SET_STATUS, 2 | 8, pa_set_status},
     {"use-service", A_PROMEX, 1, pa_promex},
     {"auth", A_AUTH, 1, pa_auth},
@@ -1077,12 +1095,45 @@ static void split_uri(const struct lb_rule_io *io, struct seg *pre, struct seg *
     q->n = n - pre->n - path->n;
 }
 
+/* replace-path (the path without the query), replace-pathq (path and
+ * query), replace-uri (the whole target), as HAProxy 2.6's: nothing when
+ * that part is empty or the regex does not match it; else the part becomes
+ * the rendered replacement V with \0..\9 taken from the match (what the
+ * match left out is dropped, as in HAProxy's exp_replace). */
+static int run_replace_uri(struct lb_rule_io *io,
+                           const struct lb_rule *r,
+                           const char *v,
+                           size_t vl,
+                           struct edit *e)
+{
+    struct seg pre, path, q, subj;
+    struct wb w = {io->smp->chunk[io->smp->next_chunk++ & 1], 0, LB_SMP_CHUNK, 0};
+    struct edit re = {.r = r, .val = v, .vlen = vl};
+
+    split_uri(io, &pre, &path, &q);
+    subj = r->act == A_REPL_PATH    ? path
+           : r->act == A_REPL_PATHQ ? (struct seg){path.p, path.n + q.n}
+                                    : (struct seg){pre.p, pre.n + path.n + q.n};
+    if (!subj.n || !regex_put(&w, &re, (const uint8_t *)subj.p, subj.n))
+        return 0;
+    if (w.over)
+        return -ENOSPC;
+    e->uri[0] = r->act == A_REPL_URI ? (struct seg){w.p, w.len} : pre;
+    if (r->act != A_REPL_URI)
+        e->uri[1] = (struct seg){w.p, w.len};
+    if (r->act == A_REPL_PATH)
+        e->uri[2] = q;
+    return apply(io, e);
+}
+
 static int run_uri(struct lb_rule_io *io, const struct lb_rule *r, const char *v, size_t vl)
 {
     struct edit e;
     struct seg pre, path, q;
 
     memset(&e, 0, sizeof(e));
+    if (r->act == A_REPL_PATH || r->act == A_REPL_PATHQ || r->act == A_REPL_URI)
+        return run_replace_uri(io, r, v, vl, &e);
     split_uri(io, &pre, &path, &q);
     switch (r->act) {
     case A_SET_METHOD:

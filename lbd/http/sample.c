@@ -14,6 +14,7 @@
 #include "common/cfglex.h"
 #include "lbd/cfg/cfg.h"
 #include "lbd/cfg/userlist.h"
+#include "lbd/core/backend.h"
 #include "lbd/core/stkctr.h"
 #include "lbd/http/sample.h"
 #include "lbd/http/vars.h"
@@ -58,6 +59,7 @@ enum fetch {
     F_CINT,    /* int(N): a constant */
     F_SC,      /* sc_X(N) / scN_X: the session's tracked counter */
     F_SRC_STK, /* src_X([TABLE]): the client address's entry */
+    F_NBSRV,   /* nbsrv(BACKEND): its usable servers */
 };
 
 enum stk_op { SO_READ, SO_INC, SO_CLR, SO_TRACKED };
@@ -102,6 +104,7 @@ struct conv_inst {
 struct lb_sexpr {
     const struct lb_userlist *ul; /* http_auth*: resolved after the file */
     struct lb_stktable *table;    /* src_X(TABLE): resolved after the file */
+    const struct lb_proxy *be;    /* nbsrv(BACKEND): resolved after the file */
     uint8_t ctr, stk_data, stk_op, div1024;
     char *vdef;    /* var(NAME,DEFAULT) */
     int64_t count; /* req.payload: LENGTH (occ holds OFFSET) */
@@ -144,6 +147,7 @@ static const struct {
     {"ssl_fc", F_FALSE, LB_SMP_BOOL, 0, 0},
     {"always_false", F_FALSE, LB_SMP_BOOL, 0, 0},
     {"always_true", F_TRUE, LB_SMP_BOOL, 0, 0},
+    {"nbsrv", F_NBSRV, LB_SMP_INT, 0, 1},
     {"status", F_STATUS, LB_SMP_INT, LB_SMP_USE_RSP, 0},
     {"res.ver", F_RES_VER, LB_SMP_STR, LB_SMP_USE_RSP, 0},
     {"res.hdr", F_RES_HDR, LB_SMP_STR, LB_SMP_USE_RSP, 2},
@@ -222,6 +226,15 @@ int lb_smp_refs_end(struct lb_smp_refs *r, const struct lb_cfg *cfg, char **err)
             if (!e->table) {
                 lb_cfg_err_append(err, "%s:%u: no stick-table in proxy '%s'", r->file[i],
                                   r->line[i], e->arg);
+                ret = -EINVAL;
+            }
+            continue;
+        }
+        if (e->fetch == F_NBSRV) {
+            e->be = lb_cfg_find_proxy(cfg, e->arg, LB_CAP_BE);
+            if (!e->be) {
+                lb_cfg_err_append(err, "%s:%u: nbsrv: no backend '%s'", r->file[i], r->line[i],
+                                  e->arg);
                 ret = -EINVAL;
             }
             continue;
@@ -495,7 +508,8 @@ static int parse_fetch(struct lb_sexpr *e, const char *s, size_t len, unsigned a
         } else if (r == 0 && na == 2 && e->fetch != F_REQ_PAYLOAD &&
                    lk_parse_int(args[1], -64, 64, &e->occ) < 0)
             r = lk_cfg_err(err, "fetch '%s': invalid occurrence '%s'", fetches[i].name, args[1]);
-        if (r == 0 && (e->fetch == F_HTTP_AUTH || e->fetch == F_HTTP_AUTH_GROUP))
+        if (r == 0 &&
+            (e->fetch == F_HTTP_AUTH || e->fetch == F_HTTP_AUTH_GROUP || e->fetch == F_NBSRV))
             r = refs_add(e, err);
     }
     free_args(args, na);
@@ -1158,6 +1172,9 @@ static int fetch(const struct lb_sexpr *e, struct lb_smp_ctx *c, unsigned occ, s
     case F_TRUE:
     case F_FALSE:
         set_int(out, e->fetch == F_TRUE, LB_SMP_BOOL);
+        return 1;
+    case F_NBSRV:
+        set_int(out, e->be ? lb_backend_usable_servers(e->be) : 0, LB_SMP_INT);
         return 1;
     case F_STATUS:
     case F_RES_VER:

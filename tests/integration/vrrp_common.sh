@@ -116,11 +116,12 @@ who_serves() {
 # client_mac: the client's ARP entry for the VIP
 client_mac() { ip -n "$NSC" neigh show "$VIP" | awk '{print $5}'; }
 
-# client_loop MS PORT: a client asking VIP:PORT every ~20 ms, logging
-# "time who" ("-" when nobody answered)
+# client_loop MS PORT [STOPFILE]: a client asking VIP:PORT every ~20 ms for
+# MS ms (or until STOPFILE exists), logging "time who" ("-" when nobody
+# answered)
 client_loop() {
   local end=$(($(date +%s%3N) + $1)) r
-  while [ "$(date +%s%3N)" -lt "$end" ]; do
+  while [ "$(date +%s%3N)" -lt "$end" ] && [ ! -e "${3:-/nonexistent}" ]; do
     r=$(ip netns exec "$NSC" curl -s --max-time 0.3 "http://$VIP:$2/" 2>/dev/null || true)
     echo "$(date +%s%3N) ${r:--}"
     sleep 0.02

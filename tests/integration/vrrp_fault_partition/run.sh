@@ -2,12 +2,17 @@
 # Link down on the master -> FAULT and failover; link up -> back (preempt).
 # track_interface: a tracked interface going down lowers the priority.
 # Partition (a's bridge port detached) -> two masters; heal -> one master,
-# and the survivor's gratuitous ARP brings the client back to it.
+# and the survivor's gratuitous ARP brings the client back to it, also when
+# the partition heals half a second after the loser's last resignation.
 # Events stream: "subscribe events" sees each state change as JSON.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../vrrp_common.sh"
 need_root
 setup_net
+# the client's ARP entry is back on a after a heal within this (measured
+# 5-835 ms on a 2-core machine at load 11-15; 4.5 s when the announcement
+# was lost)
+ARP_BACK_MS=${ARP_BACK_MS:-1500}
 mkdir -p "$T/ra" "$T/rb"
 serve "$NSA" a
 serve "$NSB" b
@@ -81,7 +86,7 @@ check "a back with dum0 up" wait_state "$T/ra" MASTER 5
 
 # ---- partition and heal ------------------------------------------------------
 # a client on the VIP every ~20 ms through both, for the longest outage
-client_loop 9000 8000 > "$T/client.part" &
+client_loop 30000 8000 "$T/client.stop" > "$T/client.part" &
 CL=$!
 sleep 1
 t_part=$(date +%s%3N)
@@ -96,12 +101,21 @@ t_heal=$(date +%s%3N)
 ip -n "$NSBR" link set va master br0
 check "heal: b steps down" wait_novip "$NSB" 3000
 check "heal: a still master" has_vip "$NSA"
-t0=$(date +%s%3N)
-for i in $(seq 1 120); do [ "$(client_mac)" = "02:77:00:00:00:21" ] && break; sleep 0.05; done
-echo "# client ARP back to a after $(( $(date +%s%3N) - t0 )) ms"
-expect_eq "heal: client ARP back to a (GARP)" "$(client_mac)" "02:77:00:00:00:21"
+# ms from the heal ($1) until the client's ARP entry for the VIP is a's
+# (at most 6 s)
+arp_back() {
+  while [ "$(client_mac)" != "02:77:00:00:00:21" ] && [ $(($(date +%s%3N) - $1)) -lt 6000 ]; do
+    sleep 0.01
+  done
+  echo $(($(date +%s%3N) - $1))
+}
+ms=$(arp_back "$t_heal")
+echo "# client ARP back to a ${ms} ms after the heal"
+check "heal: client ARP back to a (GARP) within $ARP_BACK_MS ms ($ms ms)" test "$ms" -lt "$ARP_BACK_MS"
 expect_eq "heal: client reaches a" "$(who_serves)" "a"
 expect_eq "heal: one MASTER (a), b BACKUP" "$(states)" "MASTER BACKUP"
+sleep 1
+touch "$T/client.stop"
 wait "$CL" || true
 # the client's longest gap around the partition and around the heal
 python3 - "$T/client.part" "$t_part" "$t_heal" > "$T/gaps" <<'PY'
@@ -122,6 +136,47 @@ echo "partition: client's longest gap ${gp} ms (${fp} failed); heal: longest gap
 check "partition: the client was served again within 2 s (${gp} ms)" test "$gp" -ge 0 -a "$gp" -lt 2000
 check "heal: the client was served again within 2 s (${gh} ms)" test "$gh" -ge 0 -a "$gh" -lt 2000
 expect_eq "heal: the client ends on a" "$last" a
+
+# ---- partitions that heal soon after the loser's last resignation --------
+# When b hears a first at the heal it resigns (priority 0) without ever
+# advertising its own priority to a, so a's only cue to re-announce the VIP
+# is that priority 0. a limits those announcements; a limit of a whole
+# second swallowed this one when b's previous resignation was less than a
+# second old (advert_int 0.1: b is master again 0.36 s into a partition),
+# and the client kept b's MAC until the second burst (garp_master_delay,
+# 5 s) of a's previous announcement: 4.5 s (issue 12). Here b's own
+# advertisements (priority != 0) are dropped on the bridge, so that b hears
+# a first at every heal; then partitions, each healed as soon as b is
+# master, until one heals within 800 ms of the one before.
+ip netns exec "$NSBR" nft -f - <<'NFT'
+table bridge lkvrrp {
+    chain hold {
+        type filter hook forward priority 0;
+        ether saddr 02:77:00:00:00:22 ip protocol 112 @th,16,8 != 0 counter drop
+    }
+}
+NFT
+t_prev=$t_heal # the first heal
+quick=0
+for round in 1 2 3 4 5; do
+  ip -n "$NSBR" link set va nomaster
+  wait_vip "$NSB" 3000 >/dev/null || { fail "round $round: b becomes master"; break; }
+  mac=$(client_mac)
+  t_heal=$(date +%s%3N)
+  ip -n "$NSBR" link set va master br0
+  ms=$(arp_back "$t_heal")
+  echo "# round $round: healed $((t_heal - t_prev)) ms after the previous heal; client ARP back to a ${ms} ms after the heal"
+  expect_eq "round $round: the client followed b" "$mac" "02:77:00:00:00:22"
+  check "round $round: client ARP back to a within $ARP_BACK_MS ms ($ms ms)" test "$ms" -lt "$ARP_BACK_MS"
+  check "round $round: b steps down" wait_novip "$NSB" 3000
+  [ $((t_heal - t_prev)) -lt 800 ] && { quick=1; break; }
+  t_prev=$t_heal
+done
+check "a heal within 800 ms of the previous one" test "$quick" = 1
+drops=$(ip netns exec "$NSBR" nft list table bridge lkvrrp | awk '/counter/ { for (i = 1; i < NF; i++) if ($i == "packets") print $(i + 1) }')
+check "b's own advertisements held back on the bridge ($drops dropped)" test "${drops:-0}" -gt 0
+ip netns exec "$NSBR" nft delete table bridge lkvrrp
+expect_eq "after the rounds: one MASTER (a), b BACKUP" "$(states)" "MASTER BACKUP"
 
 # ---- events --------------------------------------------------------------
 sleep 0.3

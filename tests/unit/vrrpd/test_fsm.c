@@ -223,6 +223,34 @@ static void split_brain_heal_announces_after_the_loser_resigns(void **state)
     assert_int_equal(vr_fsm_advert(&f, 5020, 100, 100, vr_ip4(htonl(LB1))), VR_ACT_ADVERT);
 }
 
+/* advert_int 0.1: the loser resigned (priority 0), the link went away
+ * again, the loser became master after its Master_Down_Interval and
+ * resigns once more when the link comes back, 500 ms after the first: the
+ * clients that followed it must hear us again. A flood is still limited. */
+static void short_interval_second_resignation_announces(void **state)
+{
+    struct vr_fsm_params p = params(150, 10);
+    struct vr_fsm f;
+
+    vr_fsm_init(&f, &p);
+    vr_fsm_start(&f, 0);
+    assert_true(vr_fsm_timer(&f, 400) & VR_ACT_GARP); /* Master_Down_Interval over */
+    assert_int_equal(vr_fsm_advert(&f, 1000, 0, 10, vr_ip4(htonl(LB1))),
+                     VR_ACT_ADVERT | VR_ACT_GARP);
+    assert_int_equal(vr_fsm_advert(&f, 1500, 0, 10, vr_ip4(htonl(LB1))),
+                     VR_ACT_ADVERT | VR_ACT_GARP);
+    assert_int_equal(vr_fsm_advert(&f, 1550, 0, 10, vr_ip4(htonl(LB1))), VR_ACT_ADVERT);
+    assert_int_equal(vr_fsm_advert(&f, 1700, 0, 10, vr_ip4(htonl(LB1))),
+                     VR_ACT_ADVERT | VR_ACT_GARP);
+    /* another master of lower priority that goes on advertising (it does
+     * not hear us): once a second, the heal bursts fill in */
+    assert_int_equal(vr_fsm_advert(&f, 2000, 100, 10, vr_ip4(htonl(LB1))),
+                     VR_ACT_ADVERT | VR_ACT_GARP | VR_ACT_HEAL);
+    assert_int_equal(vr_fsm_advert(&f, 2500, 100, 10, vr_ip4(htonl(LB1))), VR_ACT_ADVERT);
+    assert_int_equal(vr_fsm_advert(&f, 3000, 100, 10, vr_ip4(htonl(LB1))),
+                     VR_ACT_ADVERT | VR_ACT_GARP | VR_ACT_HEAL);
+}
+
 /* The lab's case: master 101 loses its load balancer (weight -10 -> 91),
  * backup 100 preempts. */
 static uint64_t lbd_crash_takeover(bool fast, uint32_t preempt_delay_ms, bool preempt)
@@ -442,6 +470,7 @@ int main(void)
         cmocka_unit_test(master_yields_to_higher_and_ties_by_address),
         cmocka_unit_test(master_answers_priority_zero),
         cmocka_unit_test(split_brain_heal_announces_after_the_loser_resigns),
+        cmocka_unit_test(short_interval_second_resignation_announces),
         cmocka_unit_test(fast_takeover),
         cmocka_unit_test(priority_zero_fast_takeover_at_once),
         cmocka_unit_test(rfc_takeover_waits_master_down),

@@ -114,6 +114,15 @@ static void test_uri_edits(void **state)
             "GET http://h.example/a?b HTTP/1.1\r\nHost: h.example\r\n\r\n", &r);
     assert_string_equal(head_of(&r),
                         "GET http://h.example/z?b HTTP/1.1\r\nHost: h.example\r\n\r\n");
+    /* replace-path: the path only, the query and the authority kept */
+    run_req(FE("  http-request replace-path /_db(/)?(.*) /\\2\n"),
+            "GET http://h.example/_db/x/y?b HTTP/1.1\r\nHost: h.example\r\n\r\n", &r);
+    assert_string_equal(head_of(&r),
+                        "GET http://h.example/x/y?b HTTP/1.1\r\nHost: h.example\r\n\r\n");
+    run_req(FE("  http-request replace-pathq ^/a\\?(.*) /q/\\1\n"
+               "  http-request replace-uri ^/nomatch /n\n"),
+            "GET /a?b=1 HTTP/1.1\r\nHost: h\r\n\r\n", &r);
+    assert_string_equal(head_of(&r), "GET /q/b=1 HTTP/1.1\r\nHost: h\r\n\r\n");
 }
 
 static void test_framing_kept(void **state)
