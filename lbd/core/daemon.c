@@ -278,7 +278,22 @@ static void init_loop_handles(struct lb_daemon *d)
  * decision is mirrored to checkd (so the feed and monitoring agree with
  * the admin socket), and a server going DOWN with on-marked-down
  * shutdown-sessions cuts its sessions so that clients (MariaDB ones
- * especially) reconnect to a healthy server at once. */
+ * especially) reconnect to a healthy server at once. A non-backup server
+ * coming back UP (from DOWN or MAINT) with an effective weight and
+ * on-marked-up shutdown-backup-sessions cuts the sessions of every backup
+ * server of its backend, as HAProxy does, so they move back to it. */
+static void shutdown_backups(struct lb_daemon *d, struct lb_proxy *be)
+{
+    unsigned i, n = atomic_load(&be->nservers);
+
+    for (i = 0; i < n; i++) {
+        unsigned f = atomic_load(&be->servers[i]->flags);
+
+        if ((f & LB_SRV_F_BACKUP) && !(f & LB_SRV_F_DELETED))
+            lb_daemon_shutdown_server(d, be->servers[i]);
+    }
+}
+
 static void server_changed(void *ctx,
                            struct lb_server *s,
                            enum lb_srv_state old,
@@ -293,6 +308,9 @@ static void server_changed(void *ctx,
     }
     if (now == LB_SRV_DOWN && old != LB_SRV_DOWN && s->shutdown_on_down)
         lb_daemon_shutdown_server(d, s);
+    if (now == LB_SRV_UP && (old == LB_SRV_DOWN || old == LB_SRV_MAINT) && s->shutdown_bk_on_up &&
+        !(atomic_load(&s->flags) & LB_SRV_F_BACKUP) && atomic_load(&s->cur_weight) > 0)
+        shutdown_backups(d, s->be);
 }
 
 /* One observer for all proxies: backends built at run time ("add backend"

@@ -189,10 +189,11 @@ struct lb_server {
     uint64_t inter, fastinter, downinter; /* ms */
     unsigned rise, fall;
     char *cookie;
-    int init_state;       /* -1 unset, LB_SRV_UP or LB_SRV_DOWN */
-    int shutdown_on_down; /* on-marked-down shutdown-sessions */
-    int observe;          /* "observe layer4|layer7": passive health (lbd/hc.c) */
-    unsigned check_port;  /* "port N": health checks go to this port; 0: the traffic port */
+    int init_state;        /* -1 unset, LB_SRV_UP or LB_SRV_DOWN */
+    int shutdown_on_down;  /* on-marked-down shutdown-sessions */
+    int shutdown_bk_on_up; /* on-marked-up shutdown-backup-sessions */
+    int observe;           /* "observe layer4|layer7": passive health (lbd/hc.c) */
+    unsigned check_port;   /* "port N": health checks go to this port; 0: the traffic port */
     /* An address written without a port ("127.0.0.1") or with "+N"/"-N":
      * each connection goes to the port the client connected to, plus
      * port_off (HAProxy's port mapping; the address holds port 0). */

@@ -458,8 +458,8 @@ static int skw_init_state(int argc, char **argv, void *v, char **err)
 /* The values are matched as whole words between spaces, so a prefix such
  * as "layer" is refused. on-marked-down sets the shutdown policy that the
  * daemon's server observer applies, observe turns on passive health and
- * on-error's mode is read by lbd/ctl/hc.c. on-marked-up is validated but
- * sets nothing. */
+ * on-error's mode is read by lbd/ctl/hc.c. on-marked-up sets the policy
+ * the same observer applies when the server comes back UP. */
 static int skw_choice(int argc, char **argv, void *v, char **err)
 {
     static const struct {
@@ -483,6 +483,8 @@ static int skw_choice(int argc, char **argv, void *v, char **err)
             return lb_cfg_fail(sc->ctx, err, "%s: expected one of:%s", argv[0], sets[i].values);
         if (i == 0)
             sc->s->shutdown_on_down = 1;
+        else if (i == 1)
+            sc->s->shutdown_bk_on_up = 1;
         else if (i == 2)
             sc->s->observe = 1;
         else if (i == 3)

@@ -619,6 +619,10 @@ static int conv_setup(struct conv_inst *c, const char *name, char **err)
     case C_MAP_SUB:
     case C_MAP_REG:
         return load_map(c, c->args[0], err);
+    case C_URL_DEC: /* url_dec([IN_FORM]): an integer, non-zero for a form */
+        if (c->nargs == 1 && lk_parse_int(c->args[0], INT64_MIN, INT64_MAX, &c->n) < 0)
+            return lk_cfg_err(err, "url_dec: expected an integer IN_FORM, not '%s'", c->args[0]);
+        return 0;
     default:
         return 0;
     }
@@ -1252,10 +1256,14 @@ static int hexval(char x)
     return isdigit((unsigned char)x) ? x - '0' : (tolower((unsigned char)x) - 'a' + 10);
 }
 
-static void conv_url_dec(struct lb_smp_ctx *c, struct lb_smp *s)
+/* '+' is a space in a form or a query string: with IN_FORM non-zero, or
+ * after a literal '?' (an encoded "%3F" starts no query). A '%' not
+ * followed by two hex digits is kept as it is. */
+static void conv_url_dec(struct lb_smp_ctx *c, const struct conv_inst *ci, struct lb_smp *s)
 {
     char *ch = chunk(c);
     size_t i, o = 0;
+    int in_form = ci->n != 0;
 
     for (i = 0; i < s->len && o < LB_SMP_CHUNK; i++) {
         if (s->str[i] == '%' && i + 2 < s->len && isxdigit((unsigned char)s->str[i + 1]) &&
@@ -1263,10 +1271,9 @@ static void conv_url_dec(struct lb_smp_ctx *c, struct lb_smp *s)
             ch[o++] = (char)(hexval(s->str[i + 1]) * 16 + hexval(s->str[i + 2]));
             i += 2;
         } else {
-            /* '+' is decoded as a space everywhere. HAProxy 2.6 does so only after
-             * a '?' or with its in_form argument, which is accepted here but not
-             * read. A '%' not followed by two hex digits is kept as it is. */
-            ch[o++] = s->str[i] == '+' ? ' ' : s->str[i];
+            if (s->str[i] == '?')
+                in_form = 1;
+            ch[o++] = s->str[i] == '+' && in_form ? ' ' : s->str[i];
         }
     }
     set_str(s, ch, o);
@@ -1399,8 +1406,8 @@ static int conv_map(const struct conv_inst *ci, struct lb_smp *s)
 
 static int convert(struct lb_smp_ctx *c, const struct conv_inst *ci, struct lb_smp *s)
 {
-    if (ci->id != C_LENGTH || s->type != LB_SMP_INT)
-        lb_smp_as_str(c, s);
+    /* every converter works on the string form: length of 123 is 3 */
+    lb_smp_as_str(c, s);
     switch (ci->id) {
     case C_LOWER:
     case C_UPPER:
@@ -1416,7 +1423,7 @@ static int convert(struct lb_smp_ctx *c, const struct conv_inst *ci, struct lb_s
         conv_hex(c, s);
         return 1;
     case C_URL_DEC:
-        conv_url_dec(c, s);
+        conv_url_dec(c, ci, s);
         return 1;
     case C_FIELD:
     case C_WORD:

@@ -133,4 +133,33 @@ cli "$T/admin.sock" "shutdown sessions server be/s1" > /dev/null
 wait "$HOLD" && hrc=0 || hrc=$?
 check "shutdown sessions cut the held connection" test "$hrc" -ne 0
 check "lbd still alive" kill -0 "$LBDPID"
+
+# on-marked-up shutdown-backup-sessions: while s1 is DOWN a connection goes
+# to the backup; s1 coming back UP cuts it (HAProxy's policy)
+PU=$(free_port)
+cat > "$T/up.cfg" <<CFG
+global
+    stats socket $T/up.sock mode 600 level admin
+defaults
+    mode tcp
+    timeout connect 2s
+    timeout client 30s
+    timeout server 30s
+listen li
+    bind 127.0.0.1:$PU
+    server s1 127.0.0.1:$P2 on-marked-up shutdown-backup-sessions
+    server b1 127.0.0.1:$P3 backup
+CFG
+mkdir -p "$T/up"
+bg "$LBD" -f "$T/up.cfg" -R "$T/up" > "$T/lbd-up.log" 2>&1; UPPID=$!
+wait_sock "$T/up.sock"
+cli "$T/up.sock" "set server li/s1 health down" > /dev/null
+$TOOL hold 127.0.0.1 "$PU" 4 > "$T/hold-up.out" 2>&1 & HOLD=$!
+wait_conns "$T/up.sock" 1
+expect_eq "the held connection is on the backup" \
+  "$(cli "$T/up.sock" "show stat" | awk -F, '$2=="b1"{print $5}')" "1"
+cli "$T/up.sock" "set server li/s1 health up" > /dev/null
+wait "$HOLD" && hrc=0 || hrc=$?
+check "on-marked-up shutdown-backup-sessions cut the backup's session" test "$hrc" -ne 0
+check "lbd (on-marked-up) still alive" kill -0 "$UPPID"
 finish

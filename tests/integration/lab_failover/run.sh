@@ -5,7 +5,8 @@
 # headless Chromium (Debian's, driven by playwright-core: browser.js) in
 # the client namespace logging in through the web VIP, adding and deleting
 # items, while the test kills, one after the other, lb1's lbd, lb1's node
-# (link down), a web server and a database node, and heals each.
+# (link down), a web server, a database node and lb3's lbd (the DB VIP's
+# master, under the shop's writes), and heals each.
 # Checked: the browser's session (its cookie) survives every step (no new
 # login), every action gets done in the end, the shop answers again after
 # each fault by itself (before the heal), the VIPs move where they should,
@@ -53,8 +54,8 @@ if [ "$(actions)" -lt 6 ]; then
   fail "the browser did not get going: $(tail -5 "$T/browser.err")"; finish; exit 1
 fi
 mark() { echo "$(date +%s.%N | cut -c1-14) $1" >> "$T/phases"; }
-vip_check() { # DESC REGEX: the web VIP's owners as lab status shows them
-  local s; s=$("$LAB" status 2>/dev/null | grep "^web VIP" || true)
+vip_check() { # DESC REGEX [LINE]: a VIP's owners as lab status shows them (default the web VIP)
+  local s; s=$("$LAB" status 2>/dev/null | grep "${3:-^web VIP}" || true)
   if grep -Eq "$2" <<< "$s"; then ok "$1"; else fail "$1: $s"; fi
 }
 step() { # SECONDS CMD...: a lab command, then the browser goes on for SECONDS
@@ -74,6 +75,12 @@ step 5 kill web1
 step 4 heal web1
 step 10 kill db1
 step 10 heal db1
+# the database tier's load balancers: lbd dies on lb3 (the DB VIP's
+# master) while the shop writes through the DB VIP
+step 6 kill lbd@lb3
+vip_check "lbd killed on lb3: the DB VIP moved to lb4" ": lb4 $" "^DB VIP"
+step 5 heal lbd@lb3
+vip_check "lbd back on lb3: it holds the DB VIP again, alone" ": lb3 $" "^DB VIP"
 mark end
 touch "$T/stop"
 for i in $(seq 1 900); do kill -0 "$BPID" 2>/dev/null || break; sleep 0.1; done
@@ -97,7 +104,8 @@ grep -v '^CHECK ' "$T/report.txt"
 # the lab's mariabackup SST and galera-check allow-donor leaves db2 taking
 # the writes (1.1 s measured; 6.2 s with rsync and the donor taken out)
 declare -A LIMIT=([kill_lbd@lb1]=2000 [heal_lbd@lb1]=2000 [kill_node_lb1]=9000
-  [heal_node_lb1]=2000 [kill_web1]=3000 [heal_web1]=3000 [kill_db1]=9000 [heal_db1]=4000)
+  [heal_node_lb1]=2000 [kill_web1]=3000 [heal_web1]=3000 [kill_db1]=9000 [heal_db1]=4000
+  [kill_lbd@lb3]=3000 [heal_lbd@lb3]=3000)
 while read -r _ name gap recovered; do
   expect_eq "$name: the shop answered again before the heal, by itself" "$recovered" 1
   check "$name: longest gap ${gap} ms <= ${LIMIT[$name]} ms" test "$gap" -le "${LIMIT[$name]}"

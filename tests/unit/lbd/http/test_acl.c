@@ -79,6 +79,9 @@ static int eval(struct lb_acl_set *set, const char *cond, const char *req, const
     "GET /p?a=1&debug=yes&x&ab=2 HTTP/1.1\r\nHost: h\r\nCookie: a=1;  session=abc\r\n"             \
     "Cookie: sid=9\r\n\r\n"
 
+/* '+' before and after the '?', and a '?' that was encoded (not a query start) */
+#define PLUS "GET /a+b?c+d%2B%3F HTTP/1.1\r\nHost: h\r\n\r\n"
+
 struct cond_case {
     const char *cond, *req, *ip;
     int want;
@@ -139,6 +142,17 @@ static const struct cond_case cases[] = {
     {"if { req.cook(sid) 9 }", PARAMS, "8.8.8.8", 1},       /* second Cookie line */
     {"if { req.cook(ession) -m found }", PARAMS, "8.8.8.8", 0},
     {"if { req.cook(a) 1 }", PARAMS, "8.8.8.8", 1},
+    /* url_dec: '+' is a space only after a literal '?' or with in_form set */
+    {"if { url,url_dec /a+b }", PLUS, "8.8.8.8", 0},
+    {"if { url,url_dec,hex 2F612B623F6320642B3F }", PLUS, "8.8.8.8", 1},
+    {"if { url,url_dec(0),hex 2F612B623F6320642B3F }", PLUS, "8.8.8.8", 1},
+    {"if { url,url_dec(1),hex 2F6120623F6320642B3F }", PLUS, "8.8.8.8", 1},
+    {"if { path,url_dec /a+b }", PLUS, "8.8.8.8", 1},
+    {"if { path,url_dec(1),hex 2F612062 }", PLUS, "8.8.8.8", 1},
+    /* length of an integer: the length of its decimal form */
+    {"if { int(123),length 3 }", GET_API, "8.8.8.8", 1},
+    {"if { int(-4500),length 5 }", GET_API, "8.8.8.8", 1},
+    {"if { int(0),length 1 }", GET_API, "8.8.8.8", 1},
 };
 
 static void test_conditions(void **state)
@@ -166,7 +180,15 @@ static void test_bad_syntax(void **state)
         "acl x path_beg",   "acl x path -z a",    "acl x src 10.0.0.0/33", "acl x method(a) GET",
     };
     static const char *const bad_conds[] = {
-        "if nosuch", "if { path_beg /a", "if", "if a or", "if or a", "when a", "if !",
+        "if nosuch",
+        "if { path_beg /a",
+        "if",
+        "if a or",
+        "if or a",
+        "when a",
+        "if !",
+        "if { path,url_dec(x) a }",
+        "if { path,url_dec(1,2) a }",
     };
     struct lb_acl_set *set = lb_acl_set_new();
     char buf[256], *argv[32], *err = NULL;
