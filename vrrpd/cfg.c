@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/cfgkw.h"
 #include "common/cfglex.h"
@@ -1170,6 +1171,38 @@ static int validate_inst(struct vr_cfg *cfg, struct vr_inst_cfg *i, char **err)
     return 0;
 }
 
+/* The user a script runs as is root: no user (we run it as ourselves), a
+ * user whose uid is 0, or an unknown one (script_start falls back to us). */
+static bool runs_as_root(const char *user)
+{
+    const struct passwd *pw = user ? getpwnam(user) : NULL;
+
+    return pw ? pw->pw_uid == 0 : geteuid() == 0;
+}
+
+/* As Keepalived, which reports it ("SECURITY VIOLATION", its -t fails, its
+ * daemon runs the scripts): a vrrp_script that will run as root while
+ * enable_script_security is off, so nothing checks who can rewrite it. */
+static void warn_root_scripts(const struct vr_cfg *cfg)
+{
+    struct lk_list *it;
+
+    if (cfg->script_security)
+        return;
+    LK_LIST_FOREACH (it, &cfg->scripts) {
+        struct vr_script_cfg *s = LK_LIST_ELEM(it, struct vr_script_cfg, link);
+
+        if (runs_as_root(s->user ? s->user : cfg->script_user)) {
+            lk_log(LK_LOG_WARNING,
+                   "%s: vrrp_script '%s' runs as root and enable_script_security is not set: a "
+                   "script others can rewrite is not refused (Keepalived calls this a SECURITY "
+                   "VIOLATION)",
+                   cfg->file, s->name);
+            return;
+        }
+    }
+}
+
 static int validate(struct vr_cfg *cfg, char **err)
 {
     struct lk_list *it;
@@ -1188,6 +1221,7 @@ static int validate(struct vr_cfg *cfg, char **err)
         if (r < 0)
             return r;
     }
+    warn_root_scripts(cfg);
     r = vr__validate_tracks(cfg, err);
     return r < 0 ? r : vr__validate_syncs(cfg, err);
 }

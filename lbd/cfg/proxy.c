@@ -122,6 +122,7 @@ static int inherit(struct lb_proxy *px, const struct lb_proxy *def)
     px->retries = def->retries;
     px->to = def->to;
     px->maxconn = def->maxconn;
+    px->fullconn = def->fullconn;
     px->algo = def->algo;
     px->lbprm = def->lbprm;
     px->srv_state_load = def->srv_state_load;
@@ -513,15 +514,34 @@ static int kw_hash_type(int argc, char **argv, void *vctx, char **err)
     return 0;
 }
 
-/* fullconn only drives minconn's dynamic limit, which lbd does not have
- * yet: refused by name rather than accepted and ignored */
+/* fullconn N: the backend load at which "minconn" servers reach their
+ * maxconn (lb_server_maxconn_now()); shown as the backend's slim. */
 static int kw_fullconn(int argc, char **argv, void *vctx, char **err)
 {
-    (void)argc;
-    (void)argv;
-    return lb_cfg_fail((struct lb_cfgctx *)vctx, err,
-                       "'fullconn' is not implemented by lbd yet (it sets the backend load at "
-                       "which 'minconn' servers reach 'maxconn'); remove it");
+    struct lb_cfgctx *ctx = vctx;
+    uint64_t v;
+
+    if (lb_cfg_uint(ctx, argv, 1, 0, 10000000, &v, err))
+        return LK_CFG_FATAL;
+    ctx->px->fullconn = (unsigned)v;
+    return 0;
+}
+
+/* HAProxy 2.6 then takes a tenth of the maxconn of the frontends that can
+ * reach the backend; lbd asks for the value instead (refused, not guessed). */
+static int validate_minconn(const struct lb_proxy *px, char **err)
+{
+    unsigned i;
+
+    for (i = 0; px->fullconn == 0 && i < px->nservers; i++)
+        if (px->servers[i]->minconn && px->servers[i]->minconn != px->servers[i]->maxconn)
+            return lk_cfg_err(err,
+                              "%s:%u: server '%s': 'minconn' without 'fullconn' in backend '%s' "
+                              "is not supported by lbd (HAProxy derives fullconn from the "
+                              "frontends' maxconn): set fullconn",
+                              px->servers[i]->file, px->servers[i]->line, px->servers[i]->name,
+                              px->name);
+    return 0;
 }
 
 /* hash-balance-factor N: 0 (off) or at least 100, as HAProxy 2.6 checks */
@@ -1231,6 +1251,8 @@ int lb_proxy_validate(struct lb_cfg *cfg, struct lb_proxy *px, char **err)
     if ((px->algo == LB_ALGO_URI || px->algo == LB_ALGO_HDR) && px->mode != LB_MODE_HTTP)
         return lk_cfg_err(err, "%s:%u: balance %s needs 'mode http' in %s '%s'", px->file, px->line,
                           lb_algo_name(px->algo), lb_proxy_kind(px), px->name);
+    if (validate_minconn(px, err) < 0)
+        return -EINVAL;
     if ((px->cap & LB_CAP_BE) && lb_server_reserve(px, LB_DYN_SERVERS) < 0)
         return lk_cfg_err(err, "out of memory");
     if (validate_port_maps(px, err) < 0)

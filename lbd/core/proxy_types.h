@@ -185,6 +185,7 @@ struct lb_server {
     unsigned weight;                      /* configured, 0..256 */
     _Atomic unsigned maxconn;             /* 0: unlimited; "set maxconn" changes it at run time */
     uint64_t slowstart_ms;                /* slowstart: warm-up after coming UP; 0: none */
+    unsigned minconn;                     /* minconn: the limit at no backend load (0: maxconn's) */
     uint64_t inter, fastinter, downinter; /* ms */
     unsigned rise, fall;
     char *cookie;
@@ -336,6 +337,7 @@ struct lb_proxy {
     char *uidhdr;               /* "unique-id-header NAME": "NAME: ", or NULL */
     struct lb_fwdfor ff;        /* option forwardfor's arguments */
     char *log_tag;              /* "log-tag": the syslog tag of its lines, or NULL (global's) */
+    unsigned fullconn;          /* fullconn: backend load at which servers reach maxconn; 0 unset */
     struct lb_stats_cfg stats;
     struct lb_http_px *http;  /* rules and http settings: lbd/cfg/http_cfg.h */
     struct lb_stktable *stk;  /* its stick-table, or NULL (lbd/core/stktable.h) */

@@ -190,11 +190,26 @@ unsigned lb_server_eweight(const struct lb_server *s)
     return lb_server_eweight_at(s, lk_mono_ms());
 }
 
+unsigned lb_dyn_maxconn(unsigned minconn, unsigned maxconn, unsigned fullconn, unsigned beconn)
+{
+    uint64_t m;
+
+    if (minconn > maxconn) /* HAProxy turns a lone (or larger) minconn into maxconn */
+        maxconn = minconn;
+    if (!minconn || minconn == maxconn || !fullconn || beconn >= fullconn)
+        return maxconn;
+    m = (uint64_t)beconn * maxconn / fullconn;
+    return m > minconn ? (unsigned)m : minconn;
+}
+
 unsigned lb_server_maxconn_now(const struct lb_server *s)
 {
     unsigned max = atomic_load_explicit(&s->maxconn, memory_order_relaxed);
     uint64_t since = atomic_load_explicit(&s->warm_since_ms, memory_order_relaxed);
 
+    if (s->minconn)
+        max = lb_dyn_maxconn(s->minconn, max, s->be->fullconn,
+                             atomic_load_explicit(&s->be->cur_conns, memory_order_relaxed));
     if (!since || !max)
         return max;
     return lb_slowstart_maxconn(max, s->slowstart_ms, since, lk_mono_ms());
@@ -307,6 +322,7 @@ static const struct srv_num {
     {"fall", SRV_UINT, offsetof(struct lb_server, fall), 1, 1000},
     {"weight", SRV_UINT, offsetof(struct lb_server, weight), 0, 256},
     {"maxconn", SRV_ATOMIC, offsetof(struct lb_server, maxconn), 0, 10000000},
+    {"minconn", SRV_UINT, offsetof(struct lb_server, minconn), 0, 10000000},
     {"error-limit", SRV_UINT, offsetof(struct lb_server, error_limit), 1, 65535},
     /* the check port, sent to checkd */
     {"port", SRV_UINT, offsetof(struct lb_server, check_port), 1, 65535},
@@ -610,27 +626,12 @@ static int skw_slowstart(int argc, char **argv, void *v, char **err)
     return lb_cfg_time(sc->ctx, argv, 1, &sc->s->slowstart_ms, err) ? LK_CFG_FATAL : 0;
 }
 
-/* HAProxy keywords lbd does not implement yet: refused by name with what
- * would differ, never accepted and ignored. minconn changes traffic in a
- * way a user relies on (dynamic maxconn), so accepting and ignoring it would
- * make lbd behave differently from the HAProxy config it was given. */
-static int skw_not_yet(int argc, char **argv, void *vctx, char **err)
-{
-    struct srvctx *sc = vctx;
-
-    (void)argc;
-    return lb_cfg_fail(sc->ctx, err,
-                       "'%s' is not implemented by lbd yet (%s); remove it (docs/lbd.md, "
-                       "keyword coverage)",
-                       argv[0], "the server would keep its maxconn at every backend load");
-}
-
 /* Order does not matter for lookup (lk_cfgkw_find scans by name); the min/max
  * argument counts are checked by parse_kws before the handler runs, so
  * handlers may index argv[1] without checking argc. */
 static const struct lk_cfgkw server_kws[] = {
     {"slowstart", skw_slowstart, 1, 1, 0},
-    {"minconn", skw_not_yet, 1, 1, 0},
+    {"minconn", skw_num, 1, 1, 0},
     {"agent-check", skw_agent, 0, 0, 0},
     {"no-agent-check", skw_agent, 0, 0, 0},
     {"agent-port", skw_num, 1, 1, 0},

@@ -129,8 +129,14 @@ unsigned lb_slowstart_maxconn(unsigned max,
 unsigned lb_server_eweight(const struct lb_server *s);
 unsigned lb_server_eweight_at(const struct lb_server *s, uint64_t now_ms);
 
-/* The connection limit in effect: maxconn, ramped by slowstart; 0: no
- * limit. Thread-safe. */
+/* HAProxy 2.6's dynamic limit (pure): maxconn when the backend holds
+ * BECONN >= FULLCONN connections (or without minconn), else
+ * max(MINCONN, BECONN x MAXCONN / FULLCONN); a MINCONN above MAXCONN is
+ * the limit. 0: no limit. */
+unsigned lb_dyn_maxconn(unsigned minconn, unsigned maxconn, unsigned fullconn, unsigned beconn);
+
+/* The connection limit in effect: maxconn, made dynamic by minconn and
+ * the backend's fullconn, ramped by slowstart; 0: no limit. Thread-safe. */
 unsigned lb_server_maxconn_now(const struct lb_server *s);
 
 /* True if the server is at its connection limit. */

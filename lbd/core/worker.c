@@ -425,33 +425,63 @@ static void finish_loop(struct lb_worker *w)
     uv_close((uv_handle_t *)&w->qtimer, NULL);
 }
 
-/* Called from the control thread. The fixed array bounds the requests
- * between two wake-ups of this worker: with more than 16 servers marked
- * down in that time, the later ones' sessions are not cut and end by
- * themselves. */
+/* Room for one more request: doubles the list when full; 0 if out of memory. */
+static int kill_room(struct lb_worker *w)
+{
+    unsigned cap = w->kill_cap ? 2 * w->kill_cap : 16;
+    struct lb_server **v;
+
+    if (w->nkill < w->kill_cap)
+        return 1;
+    v = realloc(w->kill_srv, cap * sizeof(*v));
+    if (!v)
+        return 0;
+    w->kill_srv = v;
+    w->kill_cap = cap;
+    return 1;
+}
+
+/* Called from the control thread. The pending list grows as needed and
+ * holds each server once, so it is bounded by the number of servers and no
+ * request is lost however many arrive between two wake-ups of this worker;
+ * only an allocation failure drops one, and says so. */
 void lb_worker_shutdown_server(struct lb_worker *w, struct lb_server *s)
 {
+    unsigned i;
+    int lost = 0;
+
     pthread_mutex_lock(&w->req_lock);
-    if (w->nkill < LK_ARRAY_SIZE(w->kill_srv))
-        w->kill_srv[w->nkill++] = s;
+    for (i = 0; i < w->nkill && w->kill_srv[i] != s; i++)
+        continue; /* i < nkill: already pending */
+    if (i == w->nkill) {
+        if (kill_room(w))
+            w->kill_srv[w->nkill++] = s;
+        else
+            lost = 1;
+    }
     pthread_mutex_unlock(&w->req_lock);
+    if (lost)
+        lk_log(LK_LOG_ERR, "worker %u: out of memory: sessions of %s/%s not shut down", w->id,
+               s->be->name, s->name);
     uv_async_send(&w->wake);
 }
 
-/* Copied out under the lock so that tearing sessions down, which may take a
+/* Taken out under the lock so that tearing sessions down, which may take a
  * while, does not hold the control thread waiting on req_lock. */
 static void run_kill_requests(struct lb_worker *w)
 {
-    struct lb_server *pending[LK_ARRAY_SIZE(w->kill_srv)];
+    struct lb_server **pending;
     unsigned n, i;
 
     pthread_mutex_lock(&w->req_lock);
+    pending = w->kill_srv;
     n = w->nkill;
-    memcpy(pending, w->kill_srv, n * sizeof(pending[0]));
-    w->nkill = 0;
+    w->kill_srv = NULL;
+    w->nkill = w->kill_cap = 0;
     pthread_mutex_unlock(&w->req_lock);
     for (i = 0; i < n; i++)
         lb_tcp_shutdown_server(w, pending[i]);
+    free(pending);
 }
 
 /* All requests from the control thread arrive here: shutdown-sessions, then
@@ -572,6 +602,7 @@ struct lb_worker *lb_worker_free(struct lb_worker *w)
     lb_tlog_fini(&w->tlog);
     lb_http_worker_free(w);
     pthread_mutex_destroy(&w->req_lock);
+    free(w->kill_srv);
     if (w->loop_ok && uv_loop_close(&w->loop) != 0)
         lk_log(LK_LOG_WARNING, "worker %u: loop closed with open handles", w->id);
     free(w);

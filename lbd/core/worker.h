@@ -56,8 +56,8 @@ struct lb_worker {
     _Atomic int stop_requested;    /* 1: graceful, 2: abort sessions */
     _Atomic uint64_t heartbeat_ms; /* last tick, read by the health check */
     pthread_mutex_t req_lock;      /* guards kill_srv: requests from the control thread */
-    struct lb_server *kill_srv[16];
-    unsigned nkill;
+    struct lb_server **kill_srv;   /* nkill pending shutdown-sessions, each server once */
+    unsigned nkill, kill_cap;
 };
 
 /* A listening socket for bind `b` of frontend `fe` as a worker makes it

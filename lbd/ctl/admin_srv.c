@@ -348,6 +348,7 @@ static void clear_server(struct lb_server *s, int all)
     if (!all)
         return;
     atomic_store(&s->cum_conns, 0);
+    s->rate_prev = 0; /* the rate's sample of the total, zeroed with it */
     atomic_store(&s->bytes_in, 0);
     atomic_store(&s->bytes_out, 0);
     atomic_store(&s->failed_conns, 0);
@@ -367,6 +368,7 @@ void lb__admin_clear_counters(struct lb_daemon *d, int all)
         px->rate_max = px->req_rate_max = 0;
         if (all) {
             atomic_store(&px->cum_conns, 0);
+            px->rate_prev = px->req_rate_prev = 0; /* the rates' samples of the totals */
             atomic_store(&px->bytes_in, 0);
             atomic_store(&px->bytes_out, 0);
             atomic_store(&px->failed_conns, 0);

@@ -397,7 +397,10 @@ static void fill_backend(struct row *r,
     put_u64(r, F_QMAX, LD(px->max_queued));
     PUT_SESSIONS(r, px);
     /* HAProxy's default fullconn: a tenth of the process maxconn, rounded up */
-    put_u64(r, F_SLIM, px->maxconn ? px->maxconn : (d->cfg->global.maxconn + 9) / 10);
+    put_u64(r, F_SLIM,
+            px->fullconn  ? px->fullconn
+            : px->maxconn ? px->maxconn
+                          : (d->cfg->global.maxconn + 9) / 10);
     put_u64(r, F_DREQ, LD(px->denied_req));
     put_u64(r, F_DRESP, LD(px->denied_resp));
     put_srv_err(r, LD(px->failed_conns), LD(px->failed_resp), LD(px->wretr), LD(px->wredis));

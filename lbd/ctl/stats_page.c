@@ -251,16 +251,14 @@ static void html_form_open(struct lk_sb *sb, const struct lb_proxy *px, const ch
     lk_sb_puts(sb, "\">\n");
 }
 
-/* HAProxy's action names. Note: "dhlth" (disable health checks) is offered,
- * but admin_action() only applies ready, drain and maint, so choosing it
- * changes nothing. */
+/* HAProxy's action names, only those admin_action() applies: its health
+ * and agent actions ("dhlth", ...) are not offered, and refused if posted. */
 static void html_admin_form(struct lk_sb *sb)
 {
     lk_sb_puts(sb, "Choose the action for the checked servers: <select name=action>"
                    "<option value=ready>Set state to READY</option>"
                    "<option value=drain>Set state to DRAIN</option>"
                    "<option value=maint>Set state to MAINT</option>"
-                   "<option value=dhlth>Health: disable checks</option>"
                    "</select><input type=submit value=Apply></form>\n");
 }
 
@@ -676,8 +674,8 @@ static int url_decode(const char *in, size_t n, char *out, size_t outlen)
 /* POST body "b=BACKEND&action=ACT&s=SRV&s=SRV..." from the admin form. */
 /* Two passes because the browser may send the fields in any order: the
  * backend and action must be known before the server names are applied. Names
- * that match no server, and actions other than ready, drain and maint, are
- * skipped; the count is of servers changed. */
+ * that match no server are skipped; the count is of servers changed; an
+ * action other than ready, drain and maint changes nothing and gives -1. */
 static int admin_action(struct lb_daemon *d, const char *body, size_t len)
 {
     char key[16], val[256], backend[256] = "", action[256] = "";
@@ -706,8 +704,7 @@ static int admin_action(struct lb_daemon *d, const char *body, size_t len)
                                        : strcmp(action, "drain") == 0 ? LB_SRV_DRAIN
                                                                       : LB_SRV_MAINT;
 
-                if (s && (strcmp(action, "ready") == 0 || strcmp(action, "drain") == 0 ||
-                          strcmp(action, "maint") == 0)) {
+                if (s) {
                     lb_admin_set_server_state(d, s, st, "stats page");
                     done++;
                 }
@@ -715,6 +712,9 @@ static int admin_action(struct lb_daemon *d, const char *body, size_t len)
             if (amp == end)
                 break;
         }
+        if (pass == 0 && strcmp(action, "ready") != 0 && strcmp(action, "drain") != 0 &&
+            strcmp(action, "maint") != 0)
+            return -1;
         if (pass == 0)
             be = lb_cfg_find_proxy(d->cfg, backend, LB_CAP_BE);
     }
@@ -753,7 +753,11 @@ int lb_stats_page_respond(struct lb_daemon *d,
                               "administrative rules.\n</body></html>\n");
             return respond(out, 403, "Forbidden", "text/html", &body, NULL);
         }
-        admin_action(d, rq->body ? rq->body : "", rq->body_len);
+        if (admin_action(d, rq->body ? rq->body : "", rq->body_len) < 0) {
+            lk_sb_puts(&body, "<html><body><h1>400 Bad Request</h1>\nUnknown action: lbd's "
+                              "page applies ready, drain and maint.\n</body></html>\n");
+            return respond(out, 400, "Bad Request", "text/html", &body, NULL);
+        }
         lk_sb_printf(&body, "<html><body>Done. <a href=\"%s\">Back</a></body></html>\n",
                      px->stats.uri);
         snprintf(realm, sizeof(realm), "location: %s\r\n", px->stats.uri);

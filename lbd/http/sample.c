@@ -1258,16 +1258,18 @@ static int hexval(char x)
 
 /* '+' is a space in a form or a query string: with IN_FORM non-zero, or
  * after a literal '?' (an encoded "%3F" starts no query). A '%' not
- * followed by two hex digits is kept as it is. */
-static void conv_url_dec(struct lb_smp_ctx *c, const struct conv_inst *ci, struct lb_smp *s)
+ * followed by two hex digits fails the conversion (no value), as HAProxy. */
+static int conv_url_dec(struct lb_smp_ctx *c, const struct conv_inst *ci, struct lb_smp *s)
 {
     char *ch = chunk(c);
     size_t i, o = 0;
     int in_form = ci->n != 0;
 
     for (i = 0; i < s->len && o < LB_SMP_CHUNK; i++) {
-        if (s->str[i] == '%' && i + 2 < s->len && isxdigit((unsigned char)s->str[i + 1]) &&
-            isxdigit((unsigned char)s->str[i + 2])) {
+        if (s->str[i] == '%') {
+            if (i + 2 >= s->len || !isxdigit((unsigned char)s->str[i + 1]) ||
+                !isxdigit((unsigned char)s->str[i + 2]))
+                return 0;
             ch[o++] = (char)(hexval(s->str[i + 1]) * 16 + hexval(s->str[i + 2]));
             i += 2;
         } else {
@@ -1277,6 +1279,7 @@ static void conv_url_dec(struct lb_smp_ctx *c, const struct conv_inst *ci, struc
         }
     }
     set_str(s, ch, o);
+    return 1;
 }
 
 /* field(N,DELIMS[,COUNT]): the Nth field (negative: from the end);
@@ -1423,8 +1426,7 @@ static int convert(struct lb_smp_ctx *c, const struct conv_inst *ci, struct lb_s
         conv_hex(c, s);
         return 1;
     case C_URL_DEC:
-        conv_url_dec(c, ci, s);
-        return 1;
+        return conv_url_dec(c, ci, s);
     case C_FIELD:
     case C_WORD:
         return conv_field(ci, s, ci->id == C_WORD);

@@ -62,6 +62,11 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -u haproxy:haproxy -d 'b=dbs&actio
 expect_eq "admin POST answered with a redirect" "$code" 303
 expect_eq "admin action reflected on the socket" "$(echo 'show stat' | socat - "UNIX-CONNECT:$T/admin.sock" | awk -F, '$2=="s1"{print $18}')" MAINT
 check ";up hides the server in maintenance" test -z "$(curl -s -u haproxy:haproxy "$URL;up" | grep '>s1</td>')"
+check "the page offers no action it cannot apply" test -z "$(curl -s -u haproxy:haproxy "$URL" | grep -o 'value=dhlth')"
+code=$(curl -s -o "$T/dhlth.html" -w '%{http_code}' -u haproxy:haproxy -d 'b=dbs&action=dhlth&s=s2' "$URL")
+expect_eq "unknown admin action refused: 400" "$code" 400
+check "the refusal names the actions" grep -q "ready, drain and maint" "$T/dhlth.html"
+expect_eq "refused action changed nothing" "$(echo 'show stat' | socat - "UNIX-CONNECT:$T/admin.sock" | awk -F, '$2=="s2"{print $18}')" "no check"
 echo "enable server dbs/s1" | socat - "UNIX-CONNECT:$T/admin.sock" > /dev/null
 check "page shows s1 again after enable" grep -q '>s1</td>' <(curl -s -u haproxy:haproxy "$URL")
 expect_eq "unknown path on the stats proxy: 503" "$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:$PS/other)" 503

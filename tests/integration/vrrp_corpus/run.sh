@@ -18,7 +18,8 @@ CORPUS=${LK_SRC:-$(cd "$(dirname "$0")/../../.." && pwd)}/tests/fixtures/vrrpd/c
 NS="${NS_PREFIX}c"
 ip netns add "$NS"; LK_NETNS+=("$NS")
 k=1
-for n in eth0 eth1 ens160 ens192 ens33 enp0s8 bond0 vmbr0; do
+# bond0.nmn0: a dotted (VLAN-style) name, made as a veth like the others
+for n in eth0 eth1 ens160 ens192 ens33 enp0s8 bond0 vmbr0 bond0.nmn0; do
   ip -n "$NS" link add "$n" type veth peer name "p$k"
   ip -n "$NS" link set "p$k" up
   ip -n "$NS" link set "$n" up
@@ -77,6 +78,15 @@ check "vrrpd -t loads the lab's generated vrrpd.conf" ip netns exec "$NS" "$VRRP
 check "the Keepalived flavour has the FIFO and priority notices" grep -q notify_priority_changes "$T/lab-ka.conf"
 check "keepalived -t loads the Keepalived flavour" ip netns exec "$NS" keepalived -t -f "$T/lab-ka.conf"
 check "vrrpd -t loads it too" ip netns exec "$NS" "$VRRPD" -t -f "$T/lab-ka.conf"
-check "at least 40 files" [ "$total" -ge 40 ]
-check "at least 95 % of what Keepalived accepts loads in vrrpd" [ $((100 * both)) -ge $((95 * ka_ok)) ]
+# Scripts run as root without enable_script_security: Keepalived's -t calls
+# it a SECURITY VIOLATION (exit 6) and its daemon runs them; vrrpd warns.
+ip netns exec "$NS" "$VRRPD" -t -f "$CORPUS/62-mysql-router-minimal.conf" >"$T/sec.out" 2>&1
+check "vrrpd warns of root scripts without enable_script_security" grep -q "vrrp_script 'router_alive' runs as root and enable_script_security is not set" "$T/sec.out"
+ip netns exec "$NS" "$VRRPD" -t -f "$CORPUS/60-nfs-drbd-notify.conf" >"$T/sec.out" 2>&1
+check "no such warning when enable_script_security is set" bash -c "! grep -q 'enable_script_security is not set' '$T/sec.out'"
+check "at least 65 files" [ "$total" -ge 65 ]
+# The floor is what main achieves: every file Keepalived accepts cleanly,
+# and every file it flags but runs, loads in vrrpd (issue 12 asks 95 %).
+check "all of what Keepalived accepts loads in vrrpd ($both of $ka_ok)" [ "$both" -eq "$ka_ok" ]
+check "all flagged files load in vrrpd ($flagged_ok of $flagged)" [ "$flagged_ok" -eq "$flagged" ]
 finish

@@ -377,6 +377,30 @@ static void test_slowstart_steps(void **state)
     assert_int_equal(lb_slowstart_maxconn(0, 10000, 5000, 5000), 0);
 }
 
+/* minconn/fullconn: HAProxy's srv_dynamic_maxconn() cases. */
+static void test_dyn_maxconn(void **state)
+{
+    static const struct {
+        unsigned min, max, full, be, want;
+    } cases[] = {
+        {1, 4, 8, 3, 1},   /* 3 x 4 / 8 = 1 */
+        {1, 4, 8, 6, 3},   /* 6 x 4 / 8 = 3 */
+        {2, 4, 8, 1, 2},   /* minconn is the floor */
+        {1, 4, 8, 8, 4},   /* at fullconn: maxconn */
+        {1, 4, 8, 100, 4}, /* beyond */
+        {4, 4, 8, 1, 4},   /* minconn == maxconn: static */
+        {0, 4, 8, 1, 4},   /* no minconn: static */
+        {6, 4, 8, 1, 6},   /* minconn above maxconn: it is the limit */
+        {3, 0, 8, 1, 3},   /* minconn alone: the limit */
+        {1, 100, 1000, 500, 50},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        assert_int_equal(lb_dyn_maxconn(cases[i].min, cases[i].max, cases[i].full, cases[i].be),
+                         cases[i].want);
+}
+
 /* A server that comes back with slowstart has 1/16 of its weight in a
  * dynamic algorithm (roundrobin: about 1 pick in 17 against an equal
  * server) and one connection; a static one (first, map-based) gets its
@@ -436,6 +460,7 @@ int main(void)
         cmocka_unit_test(test_map_gcd),
         cmocka_unit_test(test_balance_factor),
         cmocka_unit_test(test_slowstart_steps),
+        cmocka_unit_test(test_dyn_maxconn),
         cmocka_unit_test(test_slowstart_warming),
     };
 

@@ -16,6 +16,8 @@
 #include "fixture.h"
 #include "lbd/cfg/cfg.h"
 #include "lbd/core/daemon.h"
+#include "lbd/core/server.h"
+#include "lbd/ctl/admin_int.h"
 #include "lbd/ctl/stats.h"
 
 /* The proxies of the capture, in its order (the lab guide's Figure 1.3
@@ -199,13 +201,60 @@ static void test_show_info_keys(void **state)
     daemon_done(d);
 }
 
+/* The workers' totals set to these values, then the second's sampling. */
+static void tick_at(struct lb_daemon *d, uint64_t fe_conns, uint64_t fe_reqs, uint64_t srv_conns)
+{
+    struct lb_proxy *fe = lb_cfg_find_proxy(d->cfg, "http-in", LB_CAP_FE);
+    struct lb_proxy *be = lb_cfg_find_proxy(d->cfg, "webservers", LB_CAP_BE);
+
+    atomic_store(&fe->cum_conns, fe_conns);
+    atomic_store(&fe->req_tot, fe_reqs);
+    atomic_store(&lb_server_find(be, "web1")->cum_conns, srv_conns);
+    lb_stats_tick(d);
+}
+
+/* "clear counters all" zeroes the totals the rates are sampled from: the
+ * next second's rate counts from zero, not from the total before the clear
+ * (which wrapped to ~4e9 and stayed as rate_max). */
+static void test_rate_after_clear(void **state)
+{
+    struct lb_daemon *d = daemon_of();
+    struct lb_proxy *fe = lb_cfg_find_proxy(d->cfg, "http-in", LB_CAP_FE);
+    struct lb_server *s =
+        lb_server_find(lb_cfg_find_proxy(d->cfg, "webservers", LB_CAP_BE), "web1");
+    /* totals given to tick_at(), then the rates and maxima wanted */
+    static const struct {
+        int clear; /* before the tick: 0 none, 1 clear counters, 2 all */
+        uint64_t fe_conns, fe_reqs, srv_conns;
+        unsigned want[6]; /* fe rate, max, req rate, max, server rate, max */
+    } steps[] = {
+        {0, 100, 80, 60, {100, 100, 80, 80, 60, 60}},
+        {2, 5, 4, 3, {5, 5, 4, 4, 3, 3}},
+        {1, 7, 4, 3, {2, 2, 0, 0, 0, 0}}, /* without "all" the sample stays */
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+        unsigned got[6];
+
+        if (steps[i].clear)
+            lb__admin_clear_counters(d, steps[i].clear == 2);
+        tick_at(d, steps[i].fe_conns, steps[i].fe_reqs, steps[i].srv_conns);
+        got[0] = fe->rate, got[1] = fe->rate_max, got[2] = fe->req_rate;
+        got[3] = fe->req_rate_max, got[4] = s->rate, got[5] = s->rate_max;
+        if (memcmp(got, steps[i].want, sizeof(got)) != 0)
+            fail_msg("step %zu: rates %u/%u %u/%u %u/%u", i, got[0], got[1], got[2], got[3], got[4],
+                     got[5]);
+    }
+    daemon_done(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_show_stat_csv),
-        cmocka_unit_test(test_show_stat_filter),
-        cmocka_unit_test(test_servers_state),
-        cmocka_unit_test(test_show_info_keys),
+        cmocka_unit_test(test_show_stat_csv),    cmocka_unit_test(test_show_stat_filter),
+        cmocka_unit_test(test_servers_state),    cmocka_unit_test(test_show_info_keys),
+        cmocka_unit_test(test_rate_after_clear),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -82,6 +82,9 @@ static int eval(struct lb_acl_set *set, const char *cond, const char *req, const
 /* '+' before and after the '?', and a '?' that was encoded (not a query start) */
 #define PLUS "GET /a+b?c+d%2B%3F HTTP/1.1\r\nHost: h\r\n\r\n"
 
+#define BADPCT  "GET /a%zz HTTP/1.1\r\nHost: h\r\n\r\n"
+#define BADPCT2 "GET /a%4 HTTP/1.1\r\nHost: h\r\n\r\n"
+
 struct cond_case {
     const char *cond, *req, *ip;
     int want;
@@ -149,6 +152,10 @@ static const struct cond_case cases[] = {
     {"if { url,url_dec(1),hex 2F6120623F6320642B3F }", PLUS, "8.8.8.8", 1},
     {"if { path,url_dec /a+b }", PLUS, "8.8.8.8", 1},
     {"if { path,url_dec(1),hex 2F612062 }", PLUS, "8.8.8.8", 1},
+    /* a '%' without two hex digits: no value */
+    {"if { path,url_dec -m found }", PLUS, "8.8.8.8", 1},
+    {"if { path,url_dec -m found }", BADPCT, "8.8.8.8", 0},
+    {"if { path,url_dec -m found }", BADPCT2, "8.8.8.8", 0},
     /* length of an integer: the length of its decimal form */
     {"if { int(123),length 3 }", GET_API, "8.8.8.8", 1},
     {"if { int(-4500),length 5 }", GET_API, "8.8.8.8", 1},

@@ -11,7 +11,9 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -329,12 +331,84 @@ static void test_client_timeout(void **state)
     stop(&e);
 }
 
+/* The worker thread parks in this handler (read and write are
+ * async-signal-safe) until the test releases it, so that requests pile up
+ * between two of its wake-ups. */
+static int park_in[2], park_out[2];
+
+static void park_handler(int sig)
+{
+    char c = 'p';
+
+    (void)sig;
+    if (write(park_in[1], &c, 1) == 1 && read(park_out[0], &c, 1) < 0)
+        c = 0;
+}
+
+/* A session with each of N servers (more than the 16 requests the worker
+ * used to keep), then every server's sessions asked to be shut down while
+ * the worker is parked: when it runs again, all N clients are cut. */
+static void test_shutdown_many(void **state)
+{
+    enum { N = 24 };
+    struct sigaction sa = {.sa_handler = park_handler};
+    struct env e;
+    struct pollfd lp[2];
+    char srvs[N * 48], buf[8], c;
+    int cli[N], srvc[N], fd2, i, k;
+    unsigned port2;
+    size_t o = 0;
+
+    fd2 = listen_any(&port2);
+    for (i = 2; i <= N; i++)
+        o += (size_t)snprintf(srvs + o, sizeof(srvs) - o, "\n  server s%d 127.0.0.1:%u", i, port2);
+    start(&e, srvs, "");
+    lp[0] = (struct pollfd){.fd = e.srvfd, .events = POLLIN};
+    lp[1] = (struct pollfd){.fd = fd2, .events = POLLIN};
+    for (i = 0; i < N; i++) { /* one at a time: the listeners' backlog is 16 */
+        cli[i] = cli_connect(e.feport);
+        assert_int_equal(write(cli[i], "x", 1), 1);
+        assert_true(poll(lp, 2, WAIT_MS) > 0);
+        k = (lp[0].revents & POLLIN) ? 0 : 1;
+        srvc[i] = accept(lp[k].fd, NULL, NULL);
+        assert_true(srvc[i] >= 0);
+        expect_bytes(srvc[i], "x");
+    }
+    for (i = 0; i < N; i++) /* round robin: one session on each server */
+        wait_atomic(&e.be->servers[i]->cur_conns, 1);
+    assert_int_equal(pipe(park_in), 0);
+    assert_int_equal(pipe(park_out), 0);
+    assert_int_equal(sigaction(SIGUSR1, &sa, NULL), 0);
+    assert_int_equal(pthread_kill(e.d->workers[0]->tid, SIGUSR1), 0);
+    assert_int_equal(read(park_in[0], &c, 1), 1); /* parked */
+    for (i = 0; i < N; i++)
+        lb_daemon_shutdown_server(e.d, e.be->servers[i]);
+    assert_int_equal(write(park_out[1], "go", 1), 1);
+    for (i = 0; i < N; i++) {
+        ssize_t r = read_some(cli[i], buf, sizeof(buf));
+
+        if (r == -ETIMEDOUT)
+            fail_msg("session %d was not shut down", i);
+        close(cli[i]);
+        close(srvc[i]);
+    }
+    for (i = 0; i < N; i++)
+        wait_atomic(&e.be->servers[i]->cur_conns, 0);
+    signal(SIGUSR1, SIG_DFL);
+    close(park_in[0]);
+    close(park_in[1]);
+    close(park_out[0]);
+    close(park_out[1]);
+    close(fd2);
+    stop(&e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_half_close),      cmocka_unit_test(test_server_reset),
         cmocka_unit_test(test_connect_retries), cmocka_unit_test(test_queue),
-        cmocka_unit_test(test_client_timeout),
+        cmocka_unit_test(test_client_timeout),  cmocka_unit_test(test_shutdown_many),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
