@@ -249,12 +249,24 @@ both_count() { # SECS: samples in which both nodes hold the VIP
   done
   echo "$n"
 }
-for u in lbd vrrpd; do
-  old=$(main_pid lb1 "$u")
+# "vrrpd-all": every process of the unit at once (vrrpd and its guard), as
+# `systemctl kill -s KILL` would (in the container it kills them, then
+# fails on "auxiliary processes" with EIO: so they are killed by PID
+# here; only this unit runs vrrpd): only the unit's ExecStopPost (`vrrpd
+# --resign`, reading the guard's wills file) can resign then
+for u in lbd vrrpd vrrpd-all; do
+  old=$(main_pid lb1 "${u%-all}")
   both_count 12 >"$T/both-$u" &
   bpid=$!
   t0=$(date +%s%N)
-  on lb1 kill -9 "$old"
+  if [ "$u" = vrrpd-all ]; then
+    procs=$(on lb1 pgrep -x 'vrrpd|vrrpd-guard' | tr '\n' ' ' || true)
+    check "vrrpd's unit runs vrrpd and its guard ($procs)" test "$(wc -w <<<"$procs")" -ge 2
+    # shellcheck disable=SC2086
+    [ -z "$procs" ] || on lb1 kill -9 $procs || true
+  else
+    on lb1 kill -9 "$old"
+  fi
   if wait_vip lb2 10; then
     ok "kill -9 $u (PID $old) on lb1: the VIP moves to lb2 in $((($(date +%s%N) - t0) / 1000000)) ms"
   else
@@ -263,11 +275,11 @@ for u in lbd vrrpd; do
   if wait_vip lb1 25; then
     ok "$u restarted by systemd on lb1: lb1 has the VIP back $((($(date +%s%N) - t0) / 1000000)) ms after the kill"
   else
-    fail "$u on lb1: the VIP did not come back ($(on lb1 systemctl is-active "$u" || true))"
+    fail "$u on lb1: the VIP did not come back ($(on lb1 systemctl is-active "${u%-all}" || true))"
   fi
-  new=$(main_pid lb1 "$u")
+  new=$(main_pid lb1 "${u%-all}")
   check "$u on lb1: a new main PID ($old -> $new), active" \
-    test "$new" != "$old" -a "$new" != 0 -a "$(on lb1 systemctl is-active "$u" || true)" = active
+    test "$new" != "$old" -a "$new" != 0 -a "$(on lb1 systemctl is-active "${u%-all}" || true)" = active
   wait "$bpid" || true
   echo "kill -9 $u: samples (20 ms apart) with the VIP on both nodes: $(cat "$T/both-$u")"
   # the will the guard leaves behind resigns at once; at most one sample
