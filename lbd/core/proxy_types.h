@@ -162,6 +162,9 @@ struct lb_bind {
     unsigned backlog; /* listen(2) backlog; 0: 1024 */
     unsigned defer_accept, tfo, transparent, mss;
     char interface[16]; /* SO_BINDTODEVICE */
+    unsigned accept_proxy; /* a PROXY v1/v2 header comes first (pphs.c) */
+    char *name;            /* "name": how logs call the listener, else luid */
+    unsigned luid;         /* the listener's number in its frontend, from 1 */
     const char *file;
     unsigned line;
 };

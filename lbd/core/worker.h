@@ -48,6 +48,7 @@ struct lb_worker {
     unsigned npipes, pipes_cap;
     struct lk_list sessions;
     struct lk_list queue; /* sessions waiting for a server slot */
+    struct lk_list pp;    /* accept-proxy handshakes (pphs.c), counted in nsessions */
     unsigned nsessions;
     struct lb_tlog tlog;
     struct lb_http_worker *http; /* mode http state (http_conn.h), lazily created */
