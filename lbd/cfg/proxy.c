@@ -631,6 +631,7 @@ static const struct optdef options[] = {
     {"pgsql-check", LB_OPT_PGSQL_CHECK, LB_CAP_DEF | LB_CAP_BE, 2},
     {"smtpchk", LB_OPT_SMTPCHK, LB_CAP_DEF | LB_CAP_BE, 2},
     {"ssl-hello-chk", LB_OPT_SSL_HELLO_CHK, LB_CAP_DEF | LB_CAP_BE, 0},
+    {"external-check", LB_OPT_EXTERNAL_CHECK, LB_CAP_DEF | LB_CAP_BE, 0},
     {"splice-auto", LB_OPT_SPLICE_AUTO, LB_CAP_DEF | LB_CAP_FE | LB_CAP_BE, 0},
     {"allbackups", LB_OPT_ALLBACKUPS, LB_CAP_DEF | LB_CAP_BE, 0},
     {"logasap", LB_OPT_LOGASAP, LB_CAP_DEF | LB_CAP_FE, 0},
@@ -1205,6 +1206,7 @@ const struct lk_cfgkw lb_proxy_kws[] = {
     {"http-check", kw_httpcheck, 1, -1, D | B},
     {"tcp-check", kw_tcpcheck, 1, -1, D | B},
     {"galera-check", kw_galera, 1, 5, D | B},
+    {"external-check", lb_check_external_kw, 2, 2, D | B},
     {"description", kw_ignored, 1, -1, FB},
     {NULL, NULL, 0, 0, 0},
 };
@@ -1244,7 +1246,7 @@ int lb_proxy_validate(struct lb_cfg *cfg, struct lb_proxy *px, char **err)
                           "%s:%u: failed to parse log-format: format variable '%s' is reserved "
                           "for HTTP mode",
                           px->logfmt_file, px->logfmt_line, v);
-    if (lb_check_validate(px, err) < 0)
+    if (lb_check_validate(cfg, px, err) < 0)
         return -EINVAL;
     if ((px->cap & LB_CAP_FE) && !px->binds && !(px->cap & LB_CAP_BE))
         return lk_cfg_err(err, "%s:%u: frontend '%s' has no 'bind' line", px->file, px->line,
