@@ -917,6 +917,8 @@ static int run_kw(struct parser *p, const struct lk_cfgkw *tab, struct lk_cfglin
         return lb_cfg_fail(&p->ctx, err, "'%s' expects %s%d argument%s, got %d", kw->name,
                            kw->max_args == kw->min_args ? "" : "at least ", kw->min_args,
                            kw->min_args == 1 ? "" : "s", nargs);
+    if ((kw->flags & LB_KW_HTTP) && !lb_http_px_get(p->ctx.px))
+        return lb_cfg_fail(&p->ctx, err, "out of memory");
     r = kw->fn(ln->argc, ln->argv, &p->ctx, err);
     /* A warning has already been logged by the handler with its FILE:LINE; its
      * text must not reach the error list, which would make the load fail. */

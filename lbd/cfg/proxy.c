@@ -596,30 +596,30 @@ struct optdef {
 };
 
 static const struct optdef options[] = {
-    {"tcpka", LB_OPT_TCPKA, LB_CAP_DEF | LB_CAP_FE | LB_CAP_BE, 0},
-    {"clitcpka", LB_OPT_CLITCPKA, LB_CAP_DEF | LB_CAP_FE, 0},
-    {"srvtcpka", LB_OPT_SRVTCPKA, LB_CAP_DEF | LB_CAP_BE, 0},
-    {"tcplog", LB_OPT_TCPLOG, LB_CAP_DEF | LB_CAP_FE, 0},
-    {"httplog", LB_OPT_HTTPLOG, LB_CAP_DEF | LB_CAP_FE, 1},
-    {"redispatch", LB_OPT_REDISPATCH, LB_CAP_DEF | LB_CAP_BE, 1},
-    {"dontlognull", LB_OPT_DONTLOGNULL, LB_CAP_DEF | LB_CAP_FE, 0},
-    {"forwardfor", LB_OPT_FORWARDFOR, LB_CAP_DEF | LB_CAP_FE | LB_CAP_BE, 5},
-    {"http-server-close", LB_OPT_HTTP_SERVER_CLOSE, LB_CAP_DEF | LB_CAP_FE | LB_CAP_BE, 0},
-    {"httpclose", LB_OPT_HTTPCLOSE, LB_CAP_DEF | LB_CAP_FE | LB_CAP_BE, 0},
-    {"http-keep-alive", LB_OPT_HTTP_KEEP_ALIVE, LB_CAP_DEF | LB_CAP_FE | LB_CAP_BE, 0},
-    {"httpchk", LB_OPT_HTTPCHK, LB_CAP_DEF | LB_CAP_BE, 3},
-    {"mysql-check", LB_OPT_MYSQL_CHECK, LB_CAP_DEF | LB_CAP_BE, 3},
-    {"log-health-checks", LB_OPT_LOG_HEALTH_CHECKS, LB_CAP_DEF | LB_CAP_BE, 0},
-    {"tcp-check", LB_OPT_TCP_CHECK, LB_CAP_DEF | LB_CAP_BE, 0},
-    {"redis-check", LB_OPT_REDIS_CHECK, LB_CAP_DEF | LB_CAP_BE, 0},
-    {"pgsql-check", LB_OPT_PGSQL_CHECK, LB_CAP_DEF | LB_CAP_BE, 2},
-    {"smtpchk", LB_OPT_SMTPCHK, LB_CAP_DEF | LB_CAP_BE, 2},
-    {"ssl-hello-chk", LB_OPT_SSL_HELLO_CHK, LB_CAP_DEF | LB_CAP_BE, 0},
-    {"splice-auto", LB_OPT_SPLICE_AUTO, LB_CAP_DEF | LB_CAP_FE | LB_CAP_BE, 0},
-    {"allbackups", LB_OPT_ALLBACKUPS, LB_CAP_DEF | LB_CAP_BE, 0},
-    {"logasap", LB_OPT_LOGASAP, LB_CAP_DEF | LB_CAP_FE, 0},
-    {"dontlog-normal", LB_OPT_DONTLOG_NORMAL, LB_CAP_DEF | LB_CAP_FE, 0},
-    {"log-separate-errors", LB_OPT_LOG_SEP_ERRORS, LB_CAP_DEF | LB_CAP_FE, 0},
+    {"tcpka", LB_OPT_TCPKA, LB_KW_DFB, 0},
+    {"clitcpka", LB_OPT_CLITCPKA, LB_KW_DF, 0},
+    {"srvtcpka", LB_OPT_SRVTCPKA, LB_KW_DB, 0},
+    {"tcplog", LB_OPT_TCPLOG, LB_KW_DF, 0},
+    {"httplog", LB_OPT_HTTPLOG, LB_KW_DF, 1},
+    {"redispatch", LB_OPT_REDISPATCH, LB_KW_DB, 1},
+    {"dontlognull", LB_OPT_DONTLOGNULL, LB_KW_DF, 0},
+    {"forwardfor", LB_OPT_FORWARDFOR, LB_KW_DFB, 5},
+    {"http-server-close", LB_OPT_HTTP_SERVER_CLOSE, LB_KW_DFB, 0},
+    {"httpclose", LB_OPT_HTTPCLOSE, LB_KW_DFB, 0},
+    {"http-keep-alive", LB_OPT_HTTP_KEEP_ALIVE, LB_KW_DFB, 0},
+    {"httpchk", LB_OPT_HTTPCHK, LB_KW_DB, 3},
+    {"mysql-check", LB_OPT_MYSQL_CHECK, LB_KW_DB, 3},
+    {"log-health-checks", LB_OPT_LOG_HEALTH_CHECKS, LB_KW_DB, 0},
+    {"tcp-check", LB_OPT_TCP_CHECK, LB_KW_DB, 0},
+    {"redis-check", LB_OPT_REDIS_CHECK, LB_KW_DB, 0},
+    {"pgsql-check", LB_OPT_PGSQL_CHECK, LB_KW_DB, 2},
+    {"smtpchk", LB_OPT_SMTPCHK, LB_KW_DB, 2},
+    {"ssl-hello-chk", LB_OPT_SSL_HELLO_CHK, LB_KW_DB, 0},
+    {"splice-auto", LB_OPT_SPLICE_AUTO, LB_KW_DFB, 0},
+    {"allbackups", LB_OPT_ALLBACKUPS, LB_KW_DB, 0},
+    {"logasap", LB_OPT_LOGASAP, LB_KW_DF, 0},
+    {"dontlog-normal", LB_OPT_DONTLOG_NORMAL, LB_KW_DF, 0},
+    {"log-separate-errors", LB_OPT_LOG_SEP_ERRORS, LB_KW_DF, 0},
     {NULL, 0, 0, 0},
 };
 
@@ -856,19 +856,17 @@ static int kw_timeout(int argc, char **argv, void *vctx, char **err)
         size_t off;
         unsigned cap;
     } kinds[] = {
-        {"connect", offsetof(struct lb_timeouts, connect), LB_CAP_DEF | LB_CAP_BE},
-        {"client", offsetof(struct lb_timeouts, client), LB_CAP_DEF | LB_CAP_FE},
-        {"server", offsetof(struct lb_timeouts, server), LB_CAP_DEF | LB_CAP_BE},
-        {"queue", offsetof(struct lb_timeouts, queue), LB_CAP_DEF | LB_CAP_BE},
-        {"tunnel", offsetof(struct lb_timeouts, tunnel), LB_CAP_DEF | LB_CAP_BE},
-        {"check", offsetof(struct lb_timeouts, check), LB_CAP_DEF | LB_CAP_BE},
-        {"http-request", offsetof(struct lb_timeouts, http_request),
-         LB_CAP_DEF | LB_CAP_FE | LB_CAP_BE},
-        {"http-keep-alive", offsetof(struct lb_timeouts, http_keep_alive),
-         LB_CAP_DEF | LB_CAP_FE | LB_CAP_BE},
-        {"client-fin", offsetof(struct lb_timeouts, client_fin), LB_CAP_DEF | LB_CAP_FE},
-        {"server-fin", offsetof(struct lb_timeouts, server_fin), LB_CAP_DEF | LB_CAP_BE},
-        {"tarpit", offsetof(struct lb_timeouts, tarpit), LB_CAP_DEF | LB_CAP_FE | LB_CAP_BE},
+        {"connect", offsetof(struct lb_timeouts, connect), LB_KW_DB},
+        {"client", offsetof(struct lb_timeouts, client), LB_KW_DF},
+        {"server", offsetof(struct lb_timeouts, server), LB_KW_DB},
+        {"queue", offsetof(struct lb_timeouts, queue), LB_KW_DB},
+        {"tunnel", offsetof(struct lb_timeouts, tunnel), LB_KW_DB},
+        {"check", offsetof(struct lb_timeouts, check), LB_KW_DB},
+        {"http-request", offsetof(struct lb_timeouts, http_request), LB_KW_DFB},
+        {"http-keep-alive", offsetof(struct lb_timeouts, http_keep_alive), LB_KW_DFB},
+        {"client-fin", offsetof(struct lb_timeouts, client_fin), LB_KW_DF},
+        {"server-fin", offsetof(struct lb_timeouts, server_fin), LB_KW_DB},
+        {"tarpit", offsetof(struct lb_timeouts, tarpit), LB_KW_DFB},
     };
     struct lb_cfgctx *ctx = vctx;
     size_t i;
@@ -1124,72 +1122,40 @@ static int kw_stats(int argc, char **argv, void *vctx, char **err)
     return stats_simple(ctx, argc, argv, err);
 }
 
-static int kw_httpcheck(int argc, char **argv, void *vctx, char **err)
-{
-    return lb_check_httpcheck_kw(vctx, argc, argv, err);
-}
-
-static int kw_galera(int argc, char **argv, void *vctx, char **err)
-{
-    return lb_check_galera_kw(vctx, argc, argv, err);
-}
-
-static int kw_server(int argc, char **argv, void *vctx, char **err)
-{
-    return lb_server_parse(argc, argv, vctx, err);
-}
-
-static int kw_defsrv(int argc, char **argv, void *vctx, char **err)
-{
-    return lb_defsrv_parse(argc, argv, vctx, err);
-}
-
-static int kw_tcpcheck(int argc, char **argv, void *vctx, char **err)
-{
-    return lb_check_tcpcheck_kw(vctx, argc, argv, err);
-}
-
 /* "description" text has no effect on traffic; lbd does not show it. */
 static int kw_ignored(int argc, char **argv, void *vctx, char **err)
 {
     return 0; /* documentation-only keywords (description) */
 }
 
-/* Where a keyword may appear: D defaults, F frontend, B backend; a listen
- * section has both F and B. */
-#define D  LB_CAP_DEF
-#define F  LB_CAP_FE
-#define B  LB_CAP_BE
-#define FB (LB_CAP_FE | LB_CAP_BE)
-
 const struct lk_cfgkw lb_proxy_kws[] = {
-    {"bind", kw_bind, 1, -1, F},
-    {"mode", kw_mode, 1, 1, D | FB},
-    {"default_backend", kw_default_backend, 1, 1, D | F},
-    {"balance", kw_balance, 1, -1, D | B},
-    {"hash-type", kw_hash_type, 1, 3, D | B},
-    {"hash-balance-factor", kw_hash_balance_factor, 1, 1, D | B},
-    {"fullconn", kw_fullconn, 1, 1, D | B},
-    {"load-server-state-from-file", lb_srvstate_kw_load, 1, 1, D | B},
-    {"server-state-file-name", lb_srvstate_kw_name, 0, 1, D | B},
-    {"server", kw_server, 1, -1, B},
-    {"server-template", lb_server_template_parse, 3, -1, B},
-    {"default-server", kw_defsrv, 1, -1, D | B},
-    {"option", kw_option, 1, -1, D | FB},
-    {"no", kw_option, 1, -1, D | FB},
-    {"retries", kw_count, 1, 1, D | B},
-    {"timeout", kw_timeout, 1, 2, D | FB},
-    {"maxconn", kw_count, 1, 1, D | F},
-    {"log", kw_log, 1, 8, D | FB},
-    {"log-format", kw_log_format, 1, 1, D | FB},
-    {"unique-id-format", kw_uid_format, 1, 1, D | F},
-    {"log-tag", kw_log_tag, 1, 1, D | FB},
-    {"unique-id-header", kw_uid_header, 1, 1, D | F},
-    {"stats", kw_stats, 1, -1, D | FB},
-    {"http-check", kw_httpcheck, 1, -1, D | B},
-    {"tcp-check", kw_tcpcheck, 1, -1, D | B},
-    {"galera-check", kw_galera, 1, 5, D | B},
-    {"description", kw_ignored, 1, -1, FB},
+    {"bind", kw_bind, 1, -1, LB_KW_F},
+    {"mode", kw_mode, 1, 1, LB_KW_DFB},
+    {"default_backend", kw_default_backend, 1, 1, LB_KW_DF},
+    {"balance", kw_balance, 1, -1, LB_KW_DB},
+    {"hash-type", kw_hash_type, 1, 3, LB_KW_DB},
+    {"hash-balance-factor", kw_hash_balance_factor, 1, 1, LB_KW_DB},
+    {"fullconn", kw_fullconn, 1, 1, LB_KW_DB},
+    {"load-server-state-from-file", lb_srvstate_kw_load, 1, 1, LB_KW_DB},
+    {"server-state-file-name", lb_srvstate_kw_name, 0, 1, LB_KW_DB},
+    {"server", lb_server_parse, 1, -1, LB_KW_B},
+    {"server-template", lb_server_template_parse, 3, -1, LB_KW_B},
+    {"default-server", lb_defsrv_parse, 1, -1, LB_KW_DB},
+    {"option", kw_option, 1, -1, LB_KW_DFB},
+    {"no", kw_option, 1, -1, LB_KW_DFB},
+    {"retries", kw_count, 1, 1, LB_KW_DB},
+    {"timeout", kw_timeout, 1, 2, LB_KW_DFB},
+    {"maxconn", kw_count, 1, 1, LB_KW_DF},
+    {"log", kw_log, 1, 8, LB_KW_DFB},
+    {"log-format", kw_log_format, 1, 1, LB_KW_DFB},
+    {"unique-id-format", kw_uid_format, 1, 1, LB_KW_DF},
+    {"log-tag", kw_log_tag, 1, 1, LB_KW_DFB},
+    {"unique-id-header", kw_uid_header, 1, 1, LB_KW_DF},
+    {"stats", kw_stats, 1, -1, LB_KW_DFB},
+    {"http-check", lb_check_httpcheck_kw, 1, -1, LB_KW_DB},
+    {"tcp-check", lb_check_tcpcheck_kw, 1, -1, LB_KW_DB},
+    {"galera-check", lb_check_galera_kw, 1, 5, LB_KW_DB},
+    {"description", kw_ignored, 1, -1, LB_KW_FB},
     {NULL, NULL, 0, 0, 0},
 };
 
