@@ -514,19 +514,6 @@ static int kw_hash_type(int argc, char **argv, void *vctx, char **err)
     return 0;
 }
 
-/* fullconn N: the backend load at which "minconn" servers reach their
- * maxconn (lb_server_maxconn_now()); shown as the backend's slim. */
-static int kw_fullconn(int argc, char **argv, void *vctx, char **err)
-{
-    struct lb_cfgctx *ctx = vctx;
-    uint64_t v;
-
-    if (lb_cfg_uint(ctx, argv, 1, 0, 10000000, &v, err))
-        return LK_CFG_FATAL;
-    ctx->px->fullconn = (unsigned)v;
-    return 0;
-}
-
 /* HAProxy 2.6 then takes a tenth of the maxconn of the frontends that can
  * reach the backend; lbd asks for the value instead (refused, not guessed). */
 static int validate_minconn(const struct lb_proxy *px, char **err)
@@ -830,7 +817,9 @@ static int kw_option(int argc, char **argv, void *vctx, char **err)
     return 0;
 }
 
-/* retries N and maxconn N, with HAProxy 2.6's bounds */
+/* retries N, maxconn N and fullconn N, with HAProxy 2.6's bounds. fullconn
+ * is the backend load at which "minconn" servers reach their maxconn
+ * (lb_server_maxconn_now()), shown as the backend's slim. */
 static int kw_count(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
@@ -841,8 +830,10 @@ static int kw_count(int argc, char **argv, void *vctx, char **err)
         return LK_CFG_FATAL;
     if (retries)
         ctx->px->retries = (int)v;
-    else
+    else if (strcmp(argv[0], "maxconn") == 0)
         ctx->px->maxconn = (unsigned)v;
+    else
+        ctx->px->fullconn = (unsigned)v;
     return 0;
 }
 
@@ -1135,7 +1126,7 @@ const struct lk_cfgkw lb_proxy_kws[] = {
     {"balance", kw_balance, 1, -1, LB_KW_DB},
     {"hash-type", kw_hash_type, 1, 3, LB_KW_DB},
     {"hash-balance-factor", kw_hash_balance_factor, 1, 1, LB_KW_DB},
-    {"fullconn", kw_fullconn, 1, 1, LB_KW_DB},
+    {"fullconn", kw_count, 1, 1, LB_KW_DB},
     {"load-server-state-from-file", lb_srvstate_kw_load, 1, 1, LB_KW_DB},
     {"server-state-file-name", lb_srvstate_kw_name, 0, 1, LB_KW_DB},
     {"server", lb_server_parse, 1, -1, LB_KW_B},
