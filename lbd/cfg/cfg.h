@@ -24,15 +24,13 @@ struct lb_cfgctx {
 };
 
 /* Which sections accept a proxy keyword: LB_CAP_* bits in lk_cfgkw.flags,
- * named once for the proxy keyword and option and timeout tables (proxy.c, http_cfg.c):
- * D defaults,
- * F frontend, B backend; a listen section has both F and B. */
-#define LB_KW_F   LB_CAP_FE
-#define LB_KW_B   LB_CAP_BE
-#define LB_KW_FB  (LB_CAP_FE | LB_CAP_BE)
-#define LB_KW_DF  (LB_CAP_DEF | LB_CAP_FE)
-#define LB_KW_DB  (LB_CAP_DEF | LB_CAP_BE)
-#define LB_KW_DFB (LB_CAP_DEF | LB_CAP_FE | LB_CAP_BE)
+ * with short names for the keyword, option and timeout tables (proxy.c,
+ * http_cfg.c): D defaults, F frontend, B backend; a listen section has both
+ * F and B. */
+#define LB_KW_D  LB_CAP_DEF
+#define LB_KW_F  LB_CAP_FE
+#define LB_KW_B  LB_CAP_BE
+#define LB_KW_FB (LB_CAP_FE | LB_CAP_BE)
 /* Not a section: the handler configures px->http, which the parser creates
  * (lb_http_px_get()) before it runs, so the handler finds ctx->px->http set
  * and out of memory is reported in one place. */
