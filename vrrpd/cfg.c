@@ -897,10 +897,8 @@ static int unknown(struct parser *p, enum vr__blk b, const char *kw, char **err)
 {
     const char *hint = lk_cfgkw_suggest(tables[b], kw);
 
-    if (hint)
-        return vr__fail(&p->c, err, "unknown keyword '%s' in '%s' block; did you mean '%s'?", kw,
-                        blk_names[b], hint);
-    return vr__fail(&p->c, err, "unknown keyword '%s' in '%s' block", kw, blk_names[b]);
+    return vr__fail(&p->c, err, "unknown keyword '%s' in '%s' block" LK_CFGKW_HINT_FMT, kw,
+                    blk_names[b], LK_CFGKW_HINT_ARGS(hint));
 }
 
 static int push(struct parser *p, enum vr__blk b, char **err)
@@ -932,7 +930,7 @@ static int statement(struct parser *p, int argc, char **argv, bool opens, char *
     kw = lk_cfgkw_find(tables[b], argv[0]);
     if (!kw)
         return unknown(p, b, argv[0], err);
-    if (argc - 1 < kw->min_args || (kw->max_args >= 0 && argc - 1 > kw->max_args))
+    if (!lk_cfgkw_nargs_ok(kw, argc - 1))
         return vr__fail(&p->c, err, "'%s' expects %d to %d arguments, got %d", argv[0],
                         kw->min_args, kw->max_args, argc - 1);
     if (kw->flags && !opens) {

@@ -769,8 +769,8 @@ static int kw_option(int argc, char **argv, void *vctx, char **err)
             break;
     if (!options[i].name) {
         hint = option_suggest(name);
-        return lb_cfg_fail(ctx, err, "unknown option '%s'%s%s%s", name,
-                           hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "");
+        return lb_cfg_fail(ctx, err, "unknown option '%s'" LK_CFGKW_HINT_FMT, name,
+                           LK_CFGKW_HINT_ARGS(hint));
     }
     /* HAProxy takes the log format from the frontend and says so */
     if ((options[i].flag == LB_OPT_TCPLOG || options[i].flag == LB_OPT_HTTPLOG) &&
