@@ -904,31 +904,44 @@ static int kw_log(int argc, char **argv, void *vctx, char **err)
     return lb_cfg_parse_log(ctx, argc, argv, &ctx->px->logs, err);
 }
 
-/* The frontend's line becomes `fmt` (log-format, option httplog clf). */
-/* The text is kept next to the compiled format so that defaults can hand it
- * to proxies (inherit() recompiles it) and so that validation can report the
- * log-format's own line. */
-static int set_log_format(struct lb_cfgctx *ctx, const char *fmt, char **err)
+/* A log format and its text (log-format, unique-id-format): `fmt` compiled
+ * into *f and copied into *text, which the previous ones are freed from.
+ * The text is kept next to the compiled format so that defaults can hand it
+ * to proxies (inherit() recompiles it). `what` prefixes the error. */
+static int set_lfmt(struct lb_cfgctx *ctx,
+                    const char *what,
+                    const char *fmt,
+                    struct lb_lfmt **f,
+                    char **text,
+                    char **err)
 {
-    struct lb_lfmt *f = NULL;
-    char *msg = NULL, *text;
+    struct lb_lfmt *nf = NULL;
+    char *msg = NULL, *nt;
     int r;
 
-    r = lb_lfmt_parse_log(fmt, &f, &msg);
+    r = lb_lfmt_parse_log(fmt, &nf, &msg);
     if (r < 0) {
-        r = lb_cfg_fail(ctx, err, "%s", msg ? msg : "out of memory");
+        r = lb_cfg_fail(ctx, err, "%s%s", what, msg ? msg : "out of memory");
         free(msg);
         return r;
     }
-    text = strdup(fmt);
-    if (!text) {
-        lb_lfmt_free(f);
+    if (!(nt = strdup(fmt))) {
+        lb_lfmt_free(nf);
         return lb_cfg_fail(ctx, err, "out of memory");
     }
-    lb_lfmt_free(ctx->px->logfmt);
-    free(ctx->px->logfmt_text);
-    ctx->px->logfmt = f;
-    ctx->px->logfmt_text = text;
+    lb_lfmt_free(*f);
+    free(*text);
+    *f = nf;
+    *text = nt;
+    return 0;
+}
+
+/* The frontend's line becomes `fmt` (log-format, option httplog clf); its
+ * position is kept so that validation can report the log-format's own line. */
+static int set_log_format(struct lb_cfgctx *ctx, const char *fmt, char **err)
+{
+    if (set_lfmt(ctx, "", fmt, &ctx->px->logfmt, &ctx->px->logfmt_text, err))
+        return LK_CFG_FATAL;
     ctx->px->logfmt_file = ctx->file;
     ctx->px->logfmt_line = ctx->line;
     return 0;
@@ -964,25 +977,9 @@ static int kw_log_tag(int argc, char **argv, void *vctx, char **err)
 static int kw_uid_format(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
-    struct lb_lfmt *f = NULL;
-    char *msg = NULL, *text;
-    int r;
 
-    r = lb_lfmt_parse_log(argv[1], &f, &msg);
-    if (r < 0) {
-        r = lb_cfg_fail(ctx, err, "unique-id-format: %s", msg ? msg : "out of memory");
-        free(msg);
-        return r;
-    }
-    if (!(text = strdup(argv[1]))) {
-        lb_lfmt_free(f);
-        return lb_cfg_fail(ctx, err, "out of memory");
-    }
-    lb_lfmt_free(ctx->px->uidfmt);
-    free(ctx->px->uidfmt_text);
-    ctx->px->uidfmt = f;
-    ctx->px->uidfmt_text = text;
-    return 0;
+    return set_lfmt(ctx, "unique-id-format: ", argv[1], &ctx->px->uidfmt, &ctx->px->uidfmt_text,
+                    err);
 }
 
 /* unique-id-header NAME: the ID is sent to the server in that field. */
