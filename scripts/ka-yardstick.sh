@@ -16,8 +16,11 @@
 # rank of vrrpd's refusal messages (file:line and names taken out), and
 # writes one line a file to $OUT/results.tsv:
 #   file  ka_rc  ka_class  vr_rc  vrrpd's message (or "-")
-# ka_class: clean (exit 0, silent), warn (exit 0 with messages, or 4/5: the
-# daemon runs the file after changing it or with unsafe scripts), refuse.
+# ka_class: clean (exit 0, silent); security (exit 6 with nothing but the
+# SECURITY VIOLATION of scripts run as root without enable_script_security:
+# a clean file on a host without that policy); warn (exit 0 with messages,
+# or 4-6 with other messages: the daemon runs the file after dropping what
+# it complains of); refuse.
 #
 # Environment: VRRPD (default build-rel/vrrpd/vrrpd, then build/vrrpd/vrrpd),
 # NS (namespace name, default lkya-PID), OUT (default a new temp dir).
@@ -143,6 +146,8 @@ for f in "${files[@]}"; do
     cls=lvs
   elif [ "$ka" -eq 0 ] && [ ! -s "$OUT/$name.ka" ]; then
     cls=clean
+  elif [ "$ka" -eq 6 ] && ! grep -qv 'SECURITY VIOLATION' "$OUT/$name.ka"; then
+    cls=security
   elif [ "$ka" -eq 0 ] || [ "$ka" -ge 4 ] && [ "$ka" -le 6 ]; then
     cls=warn
   else
@@ -159,15 +164,16 @@ done
 awk -F'\t' '
   { n++; c[$3]++; if ($4 == 0) ok[$3]++ }
   END {
+    acc = c["clean"] + c["security"] + c["warn"]
     printf "files: %d; LVS (virtual_server, out of scope): %d\n", n, c["lvs"]
-    printf "Keepalived accepts %d of the %d without LVS: clean %d, with warnings %d; refuses %d\n",
-      c["clean"] + c["warn"], n - c["lvs"], c["clean"], c["warn"], c["refuse"]
-    printf "vrrpd accepts %d of the %d Keepalived accepts: %d of %d clean, %d of %d with warnings\n",
-      ok["clean"] + ok["warn"], c["clean"] + c["warn"], ok["clean"], c["clean"], ok["warn"], c["warn"]
+    printf "Keepalived accepts %d of the %d without LVS: clean %d, clean but for SECURITY VIOLATION %d, with warnings %d; refuses %d\n",
+      acc, n - c["lvs"], c["clean"], c["security"], c["warn"], c["refuse"]
+    printf "vrrpd accepts %d of the %d Keepalived accepts: %d of %d clean, %d of %d security, %d of %d with warnings\n",
+      ok["clean"] + ok["security"] + ok["warn"], acc, ok["clean"], c["clean"], ok["security"], c["security"], ok["warn"], c["warn"]
     printf "vrrpd accepts %d of the %d Keepalived refuses\n", ok["refuse"], c["refuse"]
   }' "$OUT/results.tsv"
 echo "vrrpd refusals of files Keepalived accepts, by number of files:"
-awk -F'\t' '($3 == "clean" || $3 == "warn") && $4 != 0 { print $5 }' "$OUT/results.tsv" |
+awk -F'\t' '$3 != "lvs" && $3 != "refuse" && $4 != 0 { print $5 }' "$OUT/results.tsv" |
   sed -E "s/(vrrp_instance|vrrp_script|vrrp_sync_group|vrrp_track_process|track_process|track_script) '[^']*'/\1 'NAME'/g" |
   sort | uniq -c | sort -rn
 echo "per-file results: $OUT/results.tsv"
