@@ -951,10 +951,8 @@ static int unknown(struct parser *p, enum vr__blk b, const char *kw, char **err)
     if (home)
         return vr__fail(&p->c, err, "unknown keyword '%s' in '%s' block: it belongs in '%s'", kw,
                         blk_names[b], home);
-    if (hint)
-        return vr__fail(&p->c, err, "unknown keyword '%s' in '%s' block; did you mean '%s'?", kw,
-                        blk_names[b], hint);
-    return vr__fail(&p->c, err, "unknown keyword '%s' in '%s' block", kw, blk_names[b]);
+    return vr__fail(&p->c, err, "unknown keyword '%s' in '%s' block" LK_CFGKW_HINT_FMT, kw,
+                    blk_names[b], LK_CFGKW_HINT_ARGS(hint));
 }
 
 static int push(struct parser *p, enum vr__blk b, char **err)
@@ -986,7 +984,7 @@ static int statement(struct parser *p, int argc, char **argv, bool opens, char *
     kw = lk_cfgkw_find(tables[b], argv[0]);
     if (!kw)
         return unknown(p, b, argv[0], err);
-    if (argc - 1 < kw->min_args || (kw->max_args >= 0 && argc - 1 > kw->max_args))
+    if (!lk_cfgkw_nargs_ok(kw, argc - 1))
         return vr__fail(&p->c, err, "'%s' expects %d to %d arguments, got %d", argv[0],
                         kw->min_args, kw->max_args, argc - 1);
     if (kw->flags && !opens) {
@@ -1561,11 +1559,7 @@ static const struct lk_cfgkw inst_kws[] = {
     {"unicast_src_ip", kw_ucast_src, 1, 1, 0},
     {"mcast_src_ip", kw_ucast_src, 1, 1, 0},
     {"native_ipv6", kw_native_ipv6, 0, 0, 0},
-    {"notify_master", kw_notify, 1, 3, 0},
-    {"notify_backup", kw_notify, 1, 3, 0},
-    {"notify_fault", kw_notify, 1, 3, 0},
-    {"notify_stop", kw_notify, 1, 3, 0},
-    {"notify", kw_notify, 1, 3, 0},
+    VR__NOTIFY_KWS(kw_notify),
     {"garp_master_delay", kw_garp, 1, 1, 0},
     {"garp_master_repeat", kw_garp, 1, 1, 0},
     {"garp_master_refresh", kw_garp, 1, 1, 0},
