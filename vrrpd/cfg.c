@@ -1478,20 +1478,29 @@ static const struct lk_cfgkw top_kws[] = {
     {0},
 };
 
+/* Instance settings global_defs gives a default for, under the instance
+ * keyword's name with "vrrp_" in front (Keepalived's inheritance): kw_garp
+ * and kw_inst_bool tell the two forms apart, so both tables list them from
+ * here. One row a line, as in the tables, hence no clang-format. */
+/* clang-format off */
+#define INHERITED_KWS(prefix)                                                                      \
+    {prefix "garp_master_delay", kw_garp, 1, 1, 0},                                                \
+    {prefix "garp_master_repeat", kw_garp, 1, 1, 0},                                               \
+    {prefix "garp_master_refresh", kw_garp, 1, 1, 0},                                              \
+    {prefix "garp_master_refresh_repeat", kw_garp, 1, 1, 0},                                       \
+    {prefix "garp_lower_prio_delay", kw_garp, 1, 1, 0},                                            \
+    {prefix "garp_lower_prio_repeat", kw_garp, 1, 1, 0},                                           \
+    {prefix "higher_prio_send_advert", kw_inst_bool, 0, 1, 0},                                     \
+    {prefix "notify_priority_changes", kw_inst_bool, 0, 1, 0}
+/* clang-format on */
+
 static const struct lk_cfgkw global_kws[] = {
     {"router_id", kw_router_id, 1, 1, 0},
     {"enable_script_security", kw_script_security, 0, -1, 0},
     {"script_user", kw_script_user, 1, 2, 0},
     {"vrrp_version", kw_version, 1, 1, 0},
     {"fast_takeover", kw_fast_takeover, 0, 1, 0},
-    {"vrrp_garp_master_delay", kw_garp, 1, 1, 0},
-    {"vrrp_garp_master_repeat", kw_garp, 1, 1, 0},
-    {"vrrp_garp_master_refresh", kw_garp, 1, 1, 0},
-    {"vrrp_garp_master_refresh_repeat", kw_garp, 1, 1, 0},
-    {"vrrp_garp_lower_prio_delay", kw_garp, 1, 1, 0},
-    {"vrrp_garp_lower_prio_repeat", kw_garp, 1, 1, 0},
-    {"vrrp_higher_prio_send_advert", kw_inst_bool, 0, 1, 0},
-    {"vrrp_notify_priority_changes", kw_inst_bool, 0, 1, 0},
+    INHERITED_KWS("vrrp_"),
     {"vrrp_startup_delay", kw_startup_delay, 1, 1, 0},
     {"notify_fifo", kw_fifo, 1, 3, 0},
     {"notify_fifo_script", kw_fifo, 1, 3, 0},
@@ -1560,14 +1569,7 @@ static const struct lk_cfgkw inst_kws[] = {
     {"mcast_src_ip", kw_ucast_src, 1, 1, 0},
     {"native_ipv6", kw_native_ipv6, 0, 0, 0},
     VR__NOTIFY_KWS(kw_notify),
-    {"garp_master_delay", kw_garp, 1, 1, 0},
-    {"garp_master_repeat", kw_garp, 1, 1, 0},
-    {"garp_master_refresh", kw_garp, 1, 1, 0},
-    {"garp_master_refresh_repeat", kw_garp, 1, 1, 0},
-    {"garp_lower_prio_delay", kw_garp, 1, 1, 0},
-    {"garp_lower_prio_repeat", kw_garp, 1, 1, 0},
-    {"higher_prio_send_advert", kw_inst_bool, 0, 1, 0},
-    {"notify_priority_changes", kw_inst_bool, 0, 1, 0},
+    INHERITED_KWS(""),
     {"notify_fifo", kw_inst_fifo, 0, -1, 0},
     {"check_unicast_src", kw_inst_bool, 0, 1, 0},
     {"lower_prio_no_advert", kw_inst_bool, 0, 1, 0},
