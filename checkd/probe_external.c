@@ -47,7 +47,7 @@ static void ep_close_if_done(struct ext_probe *e)
 static void ep_exit(uv_process_t *p, int64_t status, int term_signal)
 {
     struct ext_probe *e = p->data;
-    struct chk_result r;
+    struct chk_result r = {.code = -1, .read_only = -1};
 
     e->running = 0;
     if (!e->base.finished) {
@@ -63,7 +63,7 @@ static void ep_exit(uv_process_t *p, int64_t status, int term_signal)
 static void ep_timer(uv_timer_t *t)
 {
     struct ext_probe *e = t->data;
-    struct chk_result r;
+    struct chk_result r = {.code = -1, .read_only = -1};
 
     if (e->spawn_err)
         chk_result_haproxy(&r, FEED_RES_PROCERR, 255, NULL);

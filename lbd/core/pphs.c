@@ -84,10 +84,10 @@ static void closed_cb(uv_handle_t *hd)
     lk_list_del(&h->link);
     w->nsessions--;
     if (h->err == E_NONE) {
-        if (l->fe->mode == LB_MODE_HTTP)
-            lb_http_session_start(w, l->fe, h->fd, &h->src, h->has_dst ? &h->dst : NULL);
-        else
-            lb_tcp_session_start(w, l->fe, h->fd, &h->src, h->has_dst ? &h->dst : NULL);
+        lb_session_start_fn *start =
+            l->fe->mode == LB_MODE_HTTP ? lb_http_session_start : lb_tcp_session_start;
+
+        start(w, l->fe, h->fd, &h->src, h->has_dst ? &h->dst : NULL);
     } else {
         log_failure(h);
         lb_worker_refuse(w, h->fd, NULL);
