@@ -509,7 +509,8 @@ static int kw_capture(int argc, char **argv, void *vctx, char **err)
 
 /* monitor-uri answers 200 on that path without a backend (load balancer
  * health probes); "monitor fail" turns it into a 503 when its condition
- * holds. */
+ * holds. A value starting with '/' is matched against the request's path
+ * (and query), anything else against the whole target, as HAProxy 2.6. */
 static int kw_monitor_uri(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
@@ -517,8 +518,8 @@ static int kw_monitor_uri(int argc, char **argv, void *vctx, char **err)
 
     if (!h)
         return fail(ctx, err, -ENOMEM, NULL);
-    if (argv[1][0] != '/')
-        return pfail(ctx, err, "monitor-uri: the URI must start with '/'");
+    if (!argv[1][0])
+        return pfail(ctx, err, "monitor-uri: expected a URI");
     free(h->monitor_uri);
     if (!(h->monitor_uri = strdup(argv[1])))
         return fail(ctx, err, -ENOMEM, NULL);

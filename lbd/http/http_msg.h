@@ -42,12 +42,14 @@ struct lb_req_edit {
 };
 
 struct lb_rsp_edit {
-    int conn_close;         /* add "Connection: close" */
-    int conn_ka;            /* add "Connection: keep-alive" (HTTP/1.0 client) */
-    int upgrade;            /* 101: keep Upgrade, add "Connection: upgrade" */
-    int version;            /* minor version of the status line sent */
-    const char *set_cookie; /* whole Set-Cookie value to add, or NULL */
-    int nocache;            /* with set_cookie: add "Cache-Control: private" */
+    int conn_close;             /* add "Connection: close" */
+    int conn_ka;                /* add "Connection: keep-alive" (HTTP/1.0 client) */
+    int upgrade;                /* 101: keep Upgrade, add "Connection: upgrade" */
+    int version;                /* minor version of the status line sent */
+    const char *set_cookie;     /* whole Set-Cookie value to add, or NULL */
+    int nocache;                /* with set_cookie: add "Cache-Control: private" */
+    const char *drop_setcookie; /* remove the server's Set-Cookie of this name */
+    size_t drop_setcookie_len;
 };
 
 /* Rebuild the request head m (parsed from buf) into out[0, cap): request

@@ -67,7 +67,7 @@ struct hdr_fmt {
  * kept in config order through `next`: rules run in the order written. */
 struct lb_rule {
     struct lb_rule *next;
-    uint8_t act, redir, hmatch, drop_query, append_slash, phase;
+    uint8_t act, redir, hmatch, drop_query, append_slash, ignore_empty, phase;
     struct lb_cond *cond;
     char *name; /* header name */
     size_t name_len;
@@ -371,6 +371,29 @@ static int pa_errorfile(struct pctx *p)
 }
 
 /* The response options of deny and return. */
+/* lf-file FILE: the file's text is a log-format body, read and parsed once
+ * here (HAProxy reads it at startup too). */
+static int pa_lf_file(struct pctx *p)
+{
+    const char *v;
+    char *text = NULL;
+    size_t n = 0;
+    int r;
+
+    if ((r = need(p, &v, "a file")) < 0 || (r = read_file(p, v, &text, &n)) < 0)
+        goto out;
+    text[n] = '\0';
+    if (strlen(text) != n) {
+        r = lk_cfg_err(p->err, "%s: '%s' holds a NUL byte", p->argv[1], v);
+        goto out;
+    }
+    r = parse_fmt(p, &p->r->fmt, text);
+    p->r->has_body = 1;
+out:
+    free(text);
+    return r;
+}
+
 static int pa_response(struct pctx *p)
 {
     const char *w, *v;
@@ -397,6 +420,8 @@ static int pa_response(struct pctx *p)
             if ((r = need(p, &v, "a file")) == 0)
                 r = read_file(p, v, &p->r->body, &p->r->body_len);
             p->r->has_body = 1;
+        } else if (strcmp(w, "lf-file") == 0) {
+            r = pa_lf_file(p);
         } else if (strcmp(w, "errorfile") == 0) {
             r = pa_errorfile(p);
         } else if (strcmp(w, "errorfiles") == 0) {
@@ -412,7 +437,8 @@ static int pa_response(struct pctx *p)
         } else {
             r = lk_cfg_err(p->err,
                            "%s: option '%s' is not supported by lbd (status, content-type, "
-                           "string, lf-string, file, errorfile, default-errorfiles, hdr)",
+                           "string, lf-string, file, lf-file, errorfile, default-errorfiles, "
+                           "hdr)",
                            p->argv[1], w);
         }
     }
@@ -473,8 +499,8 @@ static int pa_return(struct pctx *p)
     return pa_response(p);
 }
 
-/* redirect location|prefix|scheme V [code N] [drop-query] [append-slash],
- * options in any order, as HAProxy reads them. */
+/* redirect location|prefix|scheme V [code N] [drop-query] [append-slash]
+ * [ignore-empty], options in any order, as HAProxy reads them. */
 static int pa_redirect(struct pctx *p)
 {
     static const char *const kinds[] = {"location", "prefix", "scheme"};
@@ -506,10 +532,12 @@ static int pa_redirect(struct pctx *p)
             p->r->drop_query = 1;
         } else if (strcmp(w, "append-slash") == 0) {
             p->r->append_slash = 1;
+        } else if (strcmp(w, "ignore-empty") == 0) {
+            p->r->ignore_empty = 1;
         } else {
             return lk_cfg_err(p->err,
                               "redirect: option '%s' is not supported by lbd (location, prefix, "
-                              "scheme, code, drop-query, append-slash)",
+                              "scheme, code, drop-query, append-slash, ignore-empty)",
                               w);
         }
     }
@@ -1191,6 +1219,9 @@ static enum lb_rule_verdict reply_redirect(struct lb_rule_io *io, const struct l
         return LB_RULE_ERROR;
     w = (struct wb){out, 0, io->cap, 0};
     n = lb_lfmt_render(r->fmt, io->smp, loc, sizeof(loc));
+    /* ignore-empty: a value that renders empty (a map miss) skips the rule */
+    if (n == 0 && r->ignore_empty)
+        return LB_RULE_CONTINUE;
     if (r->redir != R_LOCATION && m) {
         struct wb l = {loc, n, sizeof(loc), 0};
 
@@ -1254,6 +1285,11 @@ static enum lb_rule_verdict reply_return(struct lb_rule_io *io, const struct lb_
     if (!(out = reply_buf(io)))
         return LB_RULE_ERROR;
     w = (struct wb){out, 0, io->cap, 0};
+    if (r->body_is_msg && r->body_len == 0) { /* errorfile /dev/null */
+        io->reply_len = 0;
+        io->empty = 1;
+        return LB_RULE_REPLY;
+    }
     if (r->body_is_msg) {
         put(&w, r->body, r->body_len);
         goto done;
@@ -1426,8 +1462,13 @@ enum lb_rule_verdict lb_rule_run(const struct lb_rule *r, struct lb_rule_io *io)
         case A_DENY:
         case A_RETURN:
             return reply_return(io, r);
-        case A_REDIRECT:
-            return reply_redirect(io, r);
+        case A_REDIRECT: {
+            enum lb_rule_verdict rv = reply_redirect(io, r);
+
+            if (rv == LB_RULE_CONTINUE)
+                continue; /* ignore-empty and the value rendered empty */
+            return rv;
+        }
         case A_PROMEX:
             continue; /* the stats page serves it before the rules run */
         case A_REJECT:
@@ -1466,11 +1507,11 @@ enum lb_rule_verdict lb_rule_run(const struct lb_rule *r, struct lb_rule_io *io)
 
 /* "table NAME" names a proxy (a frontend or backend holding a stick-table
  * line), as HAProxy's does. */
+/* A proxy of any kind holding a stick-table: before, "(cap & FE|BE) ==
+ * FE|BE" found listen sections only, so "table BACKEND" was refused. */
 static struct lb_stktable *table_named(const struct lb_cfg *cfg, const char *name)
 {
-    const struct lb_proxy *px = lb_cfg_find_proxy(cfg, name, LB_CAP_FE | LB_CAP_BE);
-
-    return px ? px->stk : NULL;
+    return lb_cfg_find_table(cfg, name);
 }
 
 /* "errorfiles NAME": the section's page for the rule's status, else (as
@@ -1488,6 +1529,11 @@ static int resolve_errsec(struct lb_rule *r,
     if (!found) {
         lb_cfg_err_append(err, "%s:%u: unknown http-errors section '%s'", file, line, r->errsec);
         return -EINVAL;
+    }
+    if (e && e->seq && !e->msg.data && !e->reply) { /* the page is /dev/null */
+        r->body = NULL;
+        r->body_len = 0;
+        return 0; /* has_body and body_is_msg stay: an empty message */
     }
     if (!e || !e->msg.data) { /* HAProxy answers an empty message then */
         r->has_body = 0;

@@ -94,6 +94,8 @@ struct lb_rule_io {
     const char *reply;   /* LB_RULE_REPLY: the message, or reply_len 0 for */
     size_t reply_len;    /* the proxy's error page for `status` */
     const char *realm;   /* auth: add "WWW-Authenticate: Basic realm=..." to it */
+    int empty;           /* reply_len 0 from an empty message (errorfile /dev/null):
+                          * nothing is sent and the connection closes, as HAProxy */
     int status;
     uint32_t nrewrites;
 };
