@@ -202,6 +202,10 @@ int lb_http_build_request(char *out,
         lk_addr_ip_str(e->xff, ip, sizeof(ip));
         add_field(&w, e->xff_name ? e->xff_name : "X-Forwarded-For: ", ip);
     }
+    if (e->xot) { /* after X-Forwarded-For, as HAProxy adds them */
+        lk_addr_ip_str(e->xot, ip, sizeof(ip));
+        add_field(&w, e->xot_name ? e->xot_name : "X-Original-To: ", ip);
+    }
     PUTS(&w, "\r\n");
     return w.over ? -ENOSPC : (int)w.len;
 }

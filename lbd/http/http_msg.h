@@ -34,7 +34,9 @@ struct lb_req_edit {
     int upgrade;               /* keep Upgrade, add "Connection: upgrade" */
     const struct lk_addr *xff; /* add "<xff_name><ip>" when set */
     const char *xff_name;      /* "Name: " (option forwardfor header) */
-    const char *uid_field;     /* unique-id-header: "Name: " to add with uid, or NULL */
+    const struct lk_addr *xot; /* add "<xot_name><ip>" when set (option originalto) */
+    const char *xot_name;
+    const char *uid_field; /* unique-id-header: "Name: " to add with uid, or NULL */
     const char *uid;
     const char *drop_cookie; /* remove this cookie from Cookie fields */
     size_t drop_cookie_len;

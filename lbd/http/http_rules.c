@@ -48,6 +48,8 @@ enum act {
     A_REJECT,
     A_SET_VAR,
     A_SET_VAR_FMT,
+    A_SET_SRC,
+    A_SET_DST,
     A_UNSET_VAR,
     A_TARPIT,
 };
@@ -651,6 +653,18 @@ static int pa_var(struct pctx *p)
     return lb_sexpr_parse(v, p->avail, &p->r->key, p->err);
 }
 
+/* set-src EXPR / set-dst EXPR: the expression, an address or text read as
+ * one (hdr(x-real-ip)). */
+static int pa_set_addr(struct pctx *p)
+{
+    const char *v;
+    int r;
+
+    if ((r = need(p, &v, "an expression")) < 0)
+        return r;
+    return lb_sexpr_parse(v, p->avail, &p->r->key, p->err);
+}
+
 /* Actions, with the phases they exist in (bit 0 request, bit 1 response,
  * bit 2 tcp-request, bit 3 http-after-response). */
 static const struct {
@@ -694,6 +708,8 @@ static const struct {
     {"set-var-fmt(", A_SET_VAR_FMT, 1 | 2 | 4 | 8, pa_var},
     {"unset-var(", A_UNSET_VAR, 1 | 2 | 4 | 8, pa_var},
     {"reject", A_REJECT, 4, pa_none},
+    {"set-src", A_SET_SRC, 1, pa_set_addr},
+    {"set-dst", A_SET_DST, 1, pa_set_addr},
 };
 
 /* Appended at the tail: rule lists are short and built once, and order of
@@ -1269,6 +1285,27 @@ static enum lb_rule_verdict reply_redirect(struct lb_rule_io *io, const struct l
     return LB_RULE_REPLY;
 }
 
+/* set-src / set-dst: the session's address becomes the sample's; the port
+ * stays when the family does, else it is 0, as in HAProxy 2.6. A sample
+ * that is no address leaves the address as it was. */
+static void run_set_addr(struct lb_rule_io *io, const struct lb_rule *r)
+{
+    struct lk_addr *a = r->act == A_SET_SRC ? io->src_rw : io->dst_rw;
+    struct lb_smp v;
+    unsigned port;
+
+    if (!a || !lb_sexpr_eval(r->key, io->smp, 0, &v) || !lb_smp_to_addr(io->smp, &v))
+        return;
+    port = v.addr->u.sa.sa_family == a->u.sa.sa_family ? lk_addr_port(a) : 0;
+    if (v.addr != a)
+        *a = *v.addr;
+    lk_addr_set_port(a, port);
+    if (r->act == A_SET_SRC)
+        io->smp->src = a;
+    else
+        io->smp->dst = a;
+}
+
 static enum lb_rule_verdict reply_return(struct lb_rule_io *io, const struct lb_rule *r)
 {
     char *out, *body = NULL, val[LB_SMP_CHUNK], sl[96];
@@ -1318,6 +1355,8 @@ static enum lb_rule_verdict reply_return(struct lb_rule_io *io, const struct lb_
         char hv[1024];
 
         n = lb_lfmt_render(r->hdrs[i].fmt, io->smp, hv, sizeof(hv));
+        if (n == 0) /* HAProxy 2.6 leaves out a reply field that renders empty */
+            continue;
         puts_(&w, r->hdrs[i].name);
         puts_(&w, ": ");
         put(&w, hv, n);
@@ -1489,6 +1528,10 @@ enum lb_rule_verdict lb_rule_run(const struct lb_rule *r, struct lb_rule_io *io)
         case A_SET_VAR_FMT:
         case A_UNSET_VAR:
             run_var(io, r);
+            continue;
+        case A_SET_SRC:
+        case A_SET_DST:
+            run_set_addr(io, r);
             continue;
         case A_AUTH: /* the proxy's 401 page, with the challenge */
             io->status = 401;

@@ -937,6 +937,9 @@ static int req_rules(struct hsess *s, const struct lb_proxy *px)
     c.deftable = px->stk;
     c.be_name = px->name;
     io_init(s, &io, &c, 0);
+    io.src_rw = &s->cli;
+    if (s->has_loc) /* smp_init asked the kernel for it */
+        io.dst_rw = &s->loc;
     io.px_name = px->name;
     if (s->rqh) /* the frontend rebuilt it already: keep that buffer */
         io.cur = s->rqh == (const uint8_t *)s->hbuf[0] ? 0 : 1;
@@ -1255,14 +1258,14 @@ static int comp_offload(const struct hsess *s, int asked)
     return asked && ((b && b->offload) || (f && f->offload));
 }
 
-/* Whether the client's address is in px's "option forwardfor except" network. */
-static int ff_excepted(const struct lb_proxy *px, const struct lk_addr *a)
+/* Whether address a is in the "except" network of ff (forwardfor's or
+ * originalto's arguments). */
+static int net_excepted(const struct lb_fwdfor *ff, const struct lk_addr *a)
 {
-    const struct lb_fwdfor *ff = &px->ff;
     const uint8_t *ip;
     int i, len;
 
-    if (!(px->options & LB_OPT_FORWARDFOR) || ff->except_af != a->u.sa.sa_family)
+    if (ff->except_af != a->u.sa.sa_family)
         return 0;
     ip = ff->except_af == AF_INET ? (const uint8_t *)&a->u.in4.sin_addr
                                   : (const uint8_t *)&a->u.in6.sin6_addr;
@@ -1271,6 +1274,30 @@ static int ff_excepted(const struct lb_proxy *px, const struct lk_addr *a)
         if ((ip[i] & ff->mask[i]) != ff->net[i])
             return 0;
     return 1;
+}
+
+/* Whether the client's address is in px's "option forwardfor except" network. */
+static int ff_excepted(const struct lb_proxy *px, const struct lk_addr *a)
+{
+    return (px->options & LB_OPT_FORWARDFOR) && net_excepted(&px->ff, a);
+}
+
+/* option originalto, as HAProxy 2.6: "<Name>: <the address the client
+ * reached>" with the backend's field name if it has the option, else the
+ * frontend's; not when that address is in either proxy's except network.
+ * Returns the "Name: " to add, or NULL. */
+static const char *ot_field(struct hsess *s)
+{
+    const struct lb_proxy *fe = s->fe, *be = s->be;
+    int bon = be && (be->options & LB_OPT_ORIGINALTO);
+
+    if (!(fe->options & LB_OPT_ORIGINALTO) && !bon)
+        return NULL;
+    smp_dst(s);
+    if (!s->has_loc || (s->loc.u.sa.sa_family != AF_INET && s->loc.u.sa.sa_family != AF_INET6) ||
+        net_excepted(&fe->ot, &s->loc) || (be && net_excepted(&be->ot, &s->loc)))
+        return NULL;
+    return bon ? be->ot.hdr : fe->ot.hdr;
 }
 
 /* option forwardfor, as HAProxy 2.6: the backend's field name if it has the
@@ -1320,6 +1347,8 @@ static int build_request(struct hsess *s)
     e.upgrade = s->upgrade;
     e.xff_name = ff_field(s);
     e.xff = e.xff_name ? &s->cli : NULL;
+    e.xot_name = ot_field(s);
+    e.xot = e.xot_name ? &s->loc : NULL;
     e.uid_field = s->fe->uidhdr;
     e.uid = s->fe->uidhdr ? txn_uid(s) : NULL;
     if (bh && bh->cookie && (bh->cookie_flags & LB_COOKIE_INDIRECT)) {

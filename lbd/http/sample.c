@@ -1067,6 +1067,14 @@ static int addr_from_text(struct lb_smp_ctx *c, const char *p, size_t n, struct 
     return 1;
 }
 
+int lb_smp_to_addr(struct lb_smp_ctx *c, struct lb_smp *s)
+{
+    if (s->type == LB_SMP_ADDR)
+        return s->addr != NULL;
+    lb_smp_as_str(c, s);
+    return addr_from_text(c, s->str, s->len, s);
+}
+
 /* capture.req.uri: between the request line's first and last blanks. */
 static int fetch_cap_uri(const struct lb_smp_ctx *c, struct lb_smp *out)
 {
@@ -1193,8 +1201,6 @@ static int fetch_req(const struct lb_sexpr *e,
     case F_COOK_CNT:
     case F_COOK_VAL:
         return fetch_cook(e, b, m, out);
-    case F_CAP_URI:
-        return fetch_cap_uri(c, out);
     case F_HTTP_AUTH:
     case F_HTTP_AUTH_GROUP:
     case F_HTTP_AUTH_USER:
@@ -1367,6 +1373,8 @@ static int fetch(const struct lb_sexpr *e, struct lb_smp_ctx *c, unsigned occ, s
     case F_NBSRV:
         set_int(out, e->be ? lb_backend_usable_servers(e->be) : 0, LB_SMP_INT);
         return 1;
+    case F_CAP_URI: /* from the line kept for the log: no request head needed */
+        return fetch_cap_uri(c, out);
     case F_FE_NAME:
     case F_BE_NAME: {
         const char *nm = e->fetch == F_FE_NAME ? c->fe_name : c->be_name;
@@ -1703,11 +1711,8 @@ static int conv_ipmask(struct lb_smp_ctx *c, const struct conv_inst *ci, struct 
     uint8_t *ip;
     int i;
 
-    if (s->type != LB_SMP_ADDR) {
-        lb_smp_as_str(c, s);
-        if (!addr_from_text(c, s->str, s->len, s))
-            return 0;
-    }
+    if (!lb_smp_to_addr(c, s))
+        return 0;
     in = s->addr;
     a = &c->abuf[c->next_abuf++ & 1];
     memset(a, 0, sizeof(*a));

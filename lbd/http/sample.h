@@ -149,6 +149,11 @@ int lb_sexpr_eval(const struct lb_sexpr *e, struct lb_smp_ctx *c, unsigned occ, 
  * into one of c's scratch chunks, with the lifetime lb_sexpr_eval() says). */
 void lb_smp_as_str(struct lb_smp_ctx *c, struct lb_smp *s);
 
+/* s as an address in place: an address stays, text is read as hdr_ip
+ * reads a field (IPv4[:PORT], IPv6), into one of c's address slots.
+ * Returns 1, or 0 when it is no address. */
+int lb_smp_to_addr(struct lb_smp_ctx *c, struct lb_smp *s);
+
 /* The path of a request-target: absolute-form loses scheme and authority,
  * the query is cut. *ret points into buf (*ret_len bytes, possibly 0);
  * both are always set. */

@@ -1074,6 +1074,8 @@ http-rules/map_redirect
 http-rules/h00003
 http-rules/path_and_pathq
 http-rules/default_rules
+http-rules/ifnone-forwardfor
+http-rules/except-forwardfor-originalto
 http-rules/converters_ipmask_concat_strcmp_field_word
 http-rules/b00000
 converter/field
@@ -1098,8 +1100,6 @@ http-cookies/cookie_insert_indirect
 http-capture/multiple_headers
 """.split()
 REFUSED = """
-http-rules/ifnone-forwardfor
-http-rules/except-forwardfor-originalto
 sample_fetches/vars
 """.split()
 for n in SAME:
