@@ -9,7 +9,7 @@ source "$(dirname "$0")/../lib.sh"
 D=$(cd "$(dirname "$0")" && pwd)
 command -v haproxy >/dev/null || { echo "SKIP: haproxy not installed"; exit 77; }
 
-out=$(timeout 120 python3 "$D/regtests.py" "$LBD" "$T" 2>&1) && rc=0 || rc=$?
+out=$(timeout 200 python3 "$D/regtests.py" "$LBD" "$T" 2>&1) && rc=0 || rc=$?
 echo "$out"
 expect_eq "every reg-test case has its listed outcome" "$rc" 0
 # the comparison is only worth something if cases ran on both daemons
