@@ -291,8 +291,9 @@ static struct lb_check_cfg *chk_get(struct lb_proxy *px)
     return px->chk;
 }
 
-int lb_check_tcpcheck_kw(struct lb_cfgctx *ctx, int argc, char **argv, char **err)
+int lb_check_tcpcheck_kw(int argc, char **argv, void *vctx, char **err)
 {
+    struct lb_cfgctx *ctx = vctx;
     struct lb_proxy *px = ctx->px;
     struct lb_check_cfg *c;
 
@@ -414,8 +415,9 @@ static int http_expect(struct lb_cfgctx *ctx,
     return 0;
 }
 
-int lb_check_httpcheck_kw(struct lb_cfgctx *ctx, int argc, char **argv, char **err)
+int lb_check_httpcheck_kw(int argc, char **argv, void *vctx, char **err)
 {
+    struct lb_cfgctx *ctx = vctx;
     struct lb_check_cfg *c;
     struct lb_check_pos *at;
     int send = strcmp(argv[1], "send") == 0;
@@ -445,8 +447,9 @@ int lb_check_httpcheck_kw(struct lb_cfgctx *ctx, int argc, char **argv, char **e
 /* lbd's own keyword (HAProxy has none): checkd logs in and reads
  * wsrep_local_state, as clustercheck does, so a node that is joined but still
  * syncing is not sent traffic. */
-int lb_check_galera_kw(struct lb_cfgctx *ctx, int argc, char **argv, char **err)
+int lb_check_galera_kw(int argc, char **argv, void *vctx, char **err)
 {
+    struct lb_cfgctx *ctx = vctx;
     struct lb_check_cfg *c;
     int i = 3, pw = 0, donor = 0;
 
@@ -476,6 +479,50 @@ int lb_check_galera_kw(struct lb_cfgctx *ctx, int argc, char **argv, char **err)
     return 0;
 }
 
+/* The version word of "option httpchk GET / HTTP/1.1\r\nHost:\ www": before
+ * HAProxy 2.2 extra headers (and a body after an empty line) rode on it,
+ * and HAProxy 2.6 still splits them out and sends them as headers; many
+ * real files keep that form. The lexer has turned the escapes into CR LF. */
+static int httpchk_version(struct lb_cfgctx *ctx, struct lb_check_cfg *c, const char *v, char **err)
+{
+    static const char kw[] = "option httpchk";
+    char *s = strdup(v), *line, *next = NULL, *body;
+    int r;
+
+    if (!s)
+        return lb_cfg_fail(ctx, err, "out of memory");
+    body = strstr(s, "\r\n\r\n");
+    if (body) {
+        *body = '\0';
+        body += 4;
+    }
+    line = strstr(s, "\r\n");
+    if (line) {
+        *line = '\0';
+        line += 2;
+    }
+    r = text_arg(ctx, kw, c->version, sizeof(c->version), s, err);
+    for (; !r && line && *line; line = next) {
+        next = strstr(line, "\r\n");
+        if (next) {
+            *next = '\0';
+            next += 2;
+        }
+        if (!strchr(line, ':') || c->nhdrs == FEED_MAX_HDRS)
+            r = lb_cfg_fail(ctx, err,
+                            "%s: '%s' after the version is not a \"Name: value\" header line "
+                            "(at most %d)",
+                            kw, line, FEED_MAX_HDRS);
+        else
+            r = text_arg(ctx, kw, c->hdrs[c->nhdrs++], FEED_HDR_MAX, line, err);
+    }
+    if (!r && body && *body && set_text(c->body, sizeof(c->body), body) < 0)
+        r = lb_cfg_fail(ctx, err, "%s: a body of %zu bytes or more is not supported by lbd", kw,
+                        sizeof(c->body));
+    free(s);
+    return r ? LK_CFG_FATAL : 0;
+}
+
 /* "option httpchk [METH] [URI] [VER]": one argument is the URI, as in
  * HAProxy. */
 static int httpchk_args(struct lb_cfgctx *ctx,
@@ -490,7 +537,7 @@ static int httpchk_args(struct lb_cfgctx *ctx,
         return text_arg(ctx, kw, c->uri, sizeof(c->uri), argv[2], err) ? LK_CFG_FATAL : 0;
     if (text_arg(ctx, kw, c->method, sizeof(c->method), argv[2], err) ||
         text_arg(ctx, kw, c->uri, sizeof(c->uri), argv[3], err) ||
-        (argc >= 5 && text_arg(ctx, kw, c->version, sizeof(c->version), argv[4], err)))
+        (argc >= 5 && httpchk_version(ctx, c, argv[4], err)))
         return LK_CFG_FATAL;
     return 0;
 }

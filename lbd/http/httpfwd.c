@@ -292,9 +292,9 @@ static const char *txn_uid(struct hsess *s)
         return s->uid;
     memset(&r, 0, sizeof(r));
     memset(&lr, 0, sizeof(lr));
-    r.client = &s->cli;
+    r.sess.client = &s->cli;
     r.date_wall_us = s->t_req_wall;
-    r.frontend = s->fe->name;
+    r.sess.frontend = s->fe->name;
     r.reqline = s->reqline;
     r.reqline_len = s->reqline_len;
     lr.h = &r;
@@ -354,11 +354,8 @@ static void emit_log(struct hsess *s, int asap)
     if (!s->in_txn || s->nolog || !lb_tlog_enabled(s->fe, g))
         return;
     memset(&r, 0, sizeof(r));
-    r.client = &s->cli;
+    lb_logsess_fill(&r.sess, &s->cli, s->fe, s->be, s->log_srv);
     r.date_wall_us = s->t_req_wall;
-    r.frontend = s->fe->name;
-    r.backend = s->be ? s->be->name : NULL;
-    r.server = s->log_srv ? s->log_srv->name : NULL;
     r.tr = s->t_head ? (int64_t)(s->t_head - s->t_req) : -1;
     r.tw = s->t_queue  ? (int64_t)((s->t_dequeue ? s->t_dequeue : now) - s->t_queue)
            : s->t_conn ? 0
@@ -368,21 +365,18 @@ static void emit_log(struct hsess *s, int asap)
     r.ta = (int64_t)(now - s->t_req);
     r.status = s->status ? s->status : -1;
     r.bytes = asap ? s->rlen : s->bytes_out;
-    r.asap = asap;
+    r.sess.asap = asap;
     memcpy(r.term, s->term, 2);
     r.term[2] = s->ck_in;
     r.term[3] = s->ck_out;
-    r.actconn = atomic_load(&s->w->d->actconn);
-    r.feconn = atomic_load(&s->fe->cur_conns);
+    r.sess.actconn = atomic_load(&s->w->d->actconn);
     /* at the end HAProxy has let go of the server and backend already */
-    r.beconn = s->be ? atomic_load(&s->be->cur_conns) : 0;
-    if (!asap && r.beconn && s->be_counted)
-        r.beconn--;
-    r.srvconn = s->log_srv ? atomic_load(&s->log_srv->cur_conns) : 0;
-    if (!asap && r.srvconn && s->srv == s->log_srv)
-        r.srvconn--;
-    r.retries = s->attempts > 1 ? s->attempts - 1 : 0;
-    r.redispatched = s->redispatched;
+    if (!asap && r.sess.beconn && s->be_counted)
+        r.sess.beconn--;
+    if (!asap && r.sess.srvconn && s->srv == s->log_srv)
+        r.sess.srvconn--;
+    r.sess.retries = s->attempts > 1 ? s->attempts - 1 : 0;
+    r.sess.redispatched = s->redispatched;
     r.reqline = s->reqline;
     r.reqline_len = s->reqline_len;
     /* The captured values sit in s->caps one after another, each in a slot of

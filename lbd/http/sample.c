@@ -134,67 +134,57 @@ struct lb_sexpr {
 
 /* The fetch table: `uses` says which head a fetch needs, checked at parse
  * against what exists where the rule runs; `type` is the type an ACL's
- * default match method is chosen from. */
+ * default match method is chosen from. `alias` is HAProxy's other name for
+ * the same fetch (the older spelling, or the short one), or NULL. */
 static const struct {
-    const char *name;
+    const char *name, *alias;
     uint8_t fetch, type;
     uint8_t uses; /* LB_SMP_USE_* */
     uint8_t arg;  /* 0 none, 1 required, 2 optional */
 } fetches[] = {
-    {"path", F_PATH, LB_SMP_STR, LB_SMP_USE_REQ, 0},
-    {"pathq", F_PATHQ, LB_SMP_STR, LB_SMP_USE_REQ, 0},
-    {"query", F_QUERY, LB_SMP_STR, LB_SMP_USE_REQ, 0},
-    {"url", F_URL, LB_SMP_STR, LB_SMP_USE_REQ, 0},
-    {"base", F_BASE, LB_SMP_STR, LB_SMP_USE_REQ, 0},
-    {"method", F_METHOD, LB_SMP_STR, LB_SMP_USE_REQ, 0},
-    {"req.ver", F_REQ_VER, LB_SMP_STR, LB_SMP_USE_REQ, 0},
-    {"hdr", F_HDR, LB_SMP_STR, LB_SMP_USE_REQ, 2},
-    {"req.hdr", F_HDR, LB_SMP_STR, LB_SMP_USE_REQ, 2},
-    {"req.fhdr", F_FHDR, LB_SMP_STR, LB_SMP_USE_REQ, 1},
-    {"hdr_cnt", F_HDR_CNT, LB_SMP_INT, LB_SMP_USE_REQ, 2},
-    {"req.hdr_cnt", F_HDR_CNT, LB_SMP_INT, LB_SMP_USE_REQ, 2},
-    {"req.fhdr_cnt", F_FHDR_CNT, LB_SMP_INT, LB_SMP_USE_REQ, 2},
-    {"hdr_ip", F_HDR_IP, LB_SMP_ADDR, LB_SMP_USE_REQ, 2},
-    {"req.hdr_ip", F_HDR_IP, LB_SMP_ADDR, LB_SMP_USE_REQ, 2},
-    {"cook_cnt", F_COOK_CNT, LB_SMP_INT, LB_SMP_USE_REQ, 2},
-    {"req.cook_cnt", F_COOK_CNT, LB_SMP_INT, LB_SMP_USE_REQ, 2},
-    {"cook_val", F_COOK_VAL, LB_SMP_INT, LB_SMP_USE_REQ, 2},
-    {"req.cook_val", F_COOK_VAL, LB_SMP_INT, LB_SMP_USE_REQ, 2},
+    {"path", NULL, F_PATH, LB_SMP_STR, LB_SMP_USE_REQ, 0},
+    {"pathq", NULL, F_PATHQ, LB_SMP_STR, LB_SMP_USE_REQ, 0},
+    {"query", NULL, F_QUERY, LB_SMP_STR, LB_SMP_USE_REQ, 0},
+    {"url", NULL, F_URL, LB_SMP_STR, LB_SMP_USE_REQ, 0},
+    {"base", NULL, F_BASE, LB_SMP_STR, LB_SMP_USE_REQ, 0},
+    {"method", NULL, F_METHOD, LB_SMP_STR, LB_SMP_USE_REQ, 0},
+    {"req.ver", NULL, F_REQ_VER, LB_SMP_STR, LB_SMP_USE_REQ, 0},
+    {"hdr", "req.hdr", F_HDR, LB_SMP_STR, LB_SMP_USE_REQ, 2},
+    {"req.fhdr", NULL, F_FHDR, LB_SMP_STR, LB_SMP_USE_REQ, 1},
+    {"hdr_cnt", "req.hdr_cnt", F_HDR_CNT, LB_SMP_INT, LB_SMP_USE_REQ, 2},
+    {"req.fhdr_cnt", NULL, F_FHDR_CNT, LB_SMP_INT, LB_SMP_USE_REQ, 2},
+    {"hdr_ip", "req.hdr_ip", F_HDR_IP, LB_SMP_ADDR, LB_SMP_USE_REQ, 2},
+    {"cook_cnt", "req.cook_cnt", F_COOK_CNT, LB_SMP_INT, LB_SMP_USE_REQ, 2},
+    {"cook_val", "req.cook_val", F_COOK_VAL, LB_SMP_INT, LB_SMP_USE_REQ, 2},
     /* the line kept for the log: there in response rules too */
-    {"capture.req.uri", F_CAP_URI, LB_SMP_STR, 0, 0},
-    {"fe_name", F_FE_NAME, LB_SMP_STR, 0, 0},
-    {"be_name", F_BE_NAME, LB_SMP_STR, 0, 0},
-    {"url_param", F_URLP, LB_SMP_STR, LB_SMP_USE_REQ, 1},
-    {"urlp", F_URLP, LB_SMP_STR, LB_SMP_USE_REQ, 1},
-    {"cook", F_COOK, LB_SMP_STR, LB_SMP_USE_REQ, 2},
-    {"req.cook", F_COOK, LB_SMP_STR, LB_SMP_USE_REQ, 2},
-    {"src", F_SRC, LB_SMP_ADDR, 0, 0},
-    {"dst", F_DST, LB_SMP_ADDR, 0, 0},
-    {"src_port", F_SRC_PORT, LB_SMP_INT, 0, 0},
-    {"dst_port", F_DST_PORT, LB_SMP_INT, 0, 0},
-    {"ssl_fc", F_FALSE, LB_SMP_BOOL, 0, 0},
-    {"always_false", F_FALSE, LB_SMP_BOOL, 0, 0},
-    {"always_true", F_TRUE, LB_SMP_BOOL, 0, 0},
-    {"nbsrv", F_NBSRV, LB_SMP_INT, 0, 1},
-    {"status", F_STATUS, LB_SMP_INT, LB_SMP_USE_RSP, 0},
-    {"res.ver", F_RES_VER, LB_SMP_STR, LB_SMP_USE_RSP, 0},
-    {"res.hdr", F_RES_HDR, LB_SMP_STR, LB_SMP_USE_RSP, 2},
-    {"shdr", F_RES_HDR, LB_SMP_STR, LB_SMP_USE_RSP, 2},
-    {"res.fhdr", F_RES_FHDR, LB_SMP_STR, LB_SMP_USE_RSP, 1},
-    {"res.hdr_cnt", F_RES_HDR_CNT, LB_SMP_INT, LB_SMP_USE_RSP, 2},
-    {"http_auth", F_HTTP_AUTH, LB_SMP_BOOL, LB_SMP_USE_REQ, 1},
-    {"http_auth_group", F_HTTP_AUTH_GROUP, LB_SMP_STR, LB_SMP_USE_REQ, 1},
-    {"http_auth_user", F_HTTP_AUTH_USER, LB_SMP_STR, LB_SMP_USE_REQ, 0},
-    {"var", F_VAR, LB_SMP_STR, 0, 1},
-    {"str", F_CSTR, LB_SMP_STR, 0, 2}, /* str(): the empty string */
-    {"int", F_CINT, LB_SMP_INT, 0, 1},
-    {"req.len", F_REQ_LEN, LB_SMP_INT, LB_SMP_USE_PAYLOAD, 0},
-    {"req_len", F_REQ_LEN, LB_SMP_INT, LB_SMP_USE_PAYLOAD, 0},
-    {"req.payload", F_REQ_PAYLOAD, LB_SMP_STR, LB_SMP_USE_PAYLOAD, 2},
-    {"req.ssl_hello_type", F_SSL_HELLO, LB_SMP_INT, LB_SMP_USE_PAYLOAD, 0},
-    {"req_ssl_hello_type", F_SSL_HELLO, LB_SMP_INT, LB_SMP_USE_PAYLOAD, 0},
-    {"req.ssl_sni", F_SSL_SNI, LB_SMP_STR, LB_SMP_USE_PAYLOAD, 0},
-    {"req_ssl_sni", F_SSL_SNI, LB_SMP_STR, LB_SMP_USE_PAYLOAD, 0},
+    {"capture.req.uri", NULL, F_CAP_URI, LB_SMP_STR, 0, 0},
+    {"fe_name", NULL, F_FE_NAME, LB_SMP_STR, 0, 0},
+    {"be_name", NULL, F_BE_NAME, LB_SMP_STR, 0, 0},
+    {"url_param", "urlp", F_URLP, LB_SMP_STR, LB_SMP_USE_REQ, 1},
+    {"cook", "req.cook", F_COOK, LB_SMP_STR, LB_SMP_USE_REQ, 2},
+    {"src", NULL, F_SRC, LB_SMP_ADDR, 0, 0},
+    {"dst", NULL, F_DST, LB_SMP_ADDR, 0, 0},
+    {"src_port", NULL, F_SRC_PORT, LB_SMP_INT, 0, 0},
+    {"dst_port", NULL, F_DST_PORT, LB_SMP_INT, 0, 0},
+    {"ssl_fc", NULL, F_FALSE, LB_SMP_BOOL, 0, 0},
+    {"always_false", NULL, F_FALSE, LB_SMP_BOOL, 0, 0},
+    {"always_true", NULL, F_TRUE, LB_SMP_BOOL, 0, 0},
+    {"nbsrv", NULL, F_NBSRV, LB_SMP_INT, 0, 1},
+    {"status", NULL, F_STATUS, LB_SMP_INT, LB_SMP_USE_RSP, 0},
+    {"res.ver", NULL, F_RES_VER, LB_SMP_STR, LB_SMP_USE_RSP, 0},
+    {"res.hdr", "shdr", F_RES_HDR, LB_SMP_STR, LB_SMP_USE_RSP, 2},
+    {"res.fhdr", NULL, F_RES_FHDR, LB_SMP_STR, LB_SMP_USE_RSP, 1},
+    {"res.hdr_cnt", NULL, F_RES_HDR_CNT, LB_SMP_INT, LB_SMP_USE_RSP, 2},
+    {"http_auth", NULL, F_HTTP_AUTH, LB_SMP_BOOL, LB_SMP_USE_REQ, 1},
+    {"http_auth_group", NULL, F_HTTP_AUTH_GROUP, LB_SMP_STR, LB_SMP_USE_REQ, 1},
+    {"http_auth_user", NULL, F_HTTP_AUTH_USER, LB_SMP_STR, LB_SMP_USE_REQ, 0},
+    {"var", NULL, F_VAR, LB_SMP_STR, 0, 1},
+    {"str", NULL, F_CSTR, LB_SMP_STR, 0, 2}, /* str(): the empty string */
+    {"int", NULL, F_CINT, LB_SMP_INT, 0, 1},
+    {"req.len", "req_len", F_REQ_LEN, LB_SMP_INT, LB_SMP_USE_PAYLOAD, 0},
+    {"req.payload", NULL, F_REQ_PAYLOAD, LB_SMP_STR, LB_SMP_USE_PAYLOAD, 2},
+    {"req.ssl_hello_type", "req_ssl_hello_type", F_SSL_HELLO, LB_SMP_INT, LB_SMP_USE_PAYLOAD, 0},
+    {"req.ssl_sni", "req_ssl_sni", F_SSL_SNI, LB_SMP_STR, LB_SMP_USE_PAYLOAD, 0},
 };
 
 /* A file-scope pointer rather than a parameter: expressions are parsed deep
@@ -473,6 +463,12 @@ static int parse_stk_fetch(struct lb_sexpr *e,
     return 0;
 }
 
+/* name (may be NULL) is the nl bytes at s */
+static int name_is(const char *name, const char *s, size_t nl)
+{
+    return name && strlen(name) == nl && strncmp(name, s, nl) == 0;
+}
+
 static int parse_fetch(struct lb_sexpr *e, const char *s, size_t len, unsigned avail, char **err)
 {
     char *args[MAX_ARGS];
@@ -483,7 +479,7 @@ static int parse_fetch(struct lb_sexpr *e, const char *s, size_t len, unsigned a
     if (r < 0)
         return r;
     for (i = 0; i < LK_ARRAY_SIZE(fetches); i++)
-        if (strlen(fetches[i].name) == nl && strncmp(fetches[i].name, s, nl) == 0)
+        if (name_is(fetches[i].name, s, nl) || name_is(fetches[i].alias, s, nl))
             break;
     if (i == LK_ARRAY_SIZE(fetches) && (r = parse_stk_fetch(e, s, nl, args, na, err)) != 1) {
         free_args(args, na);
@@ -500,13 +496,13 @@ static int parse_fetch(struct lb_sexpr *e, const char *s, size_t len, unsigned a
      * runs (res.hdr in http-request, req.hdr in http-response):
      * at evaluation it could only yield nothing, silently. */
     else if ((fetches[i].uses & avail) != fetches[i].uses)
-        r = lk_cfg_err(err, "fetch '%s' reads the %s, which does not exist where it is used",
-                       fetches[i].name,
+        r = lk_cfg_err(err, "fetch '%.*s' reads the %s, which does not exist where it is used",
+                       (int)nl, s,
                        (fetches[i].uses & LB_SMP_USE_REQ)   ? "request"
                        : (fetches[i].uses & LB_SMP_USE_RSP) ? "response"
                                                             : "tcp payload");
     else if ((fetches[i].arg == 0 && na > 0) || (fetches[i].arg == 1 && na == 0) || na > 2)
-        r = lk_cfg_err(err, "fetch '%s': wrong number of arguments", fetches[i].name);
+        r = lk_cfg_err(err, "fetch '%.*s': wrong number of arguments", (int)nl, s);
     if (r == 0) {
         e->fetch = fetches[i].fetch;
         e->type = fetches[i].type;
@@ -516,7 +512,7 @@ static int parse_fetch(struct lb_sexpr *e, const char *s, size_t len, unsigned a
             e->arg_len = strlen(args[0]);
             args[0] = NULL;
         } else if (fetches[i].arg == 1) {
-            r = lk_cfg_err(err, "fetch '%s' needs a name", fetches[i].name);
+            r = lk_cfg_err(err, "fetch '%.*s' needs a name", (int)nl, s);
         }
         /* OFFSET and LENGTH live in occ and count; bounded to 64 KiB each, so
          * occ + count cannot overflow at evaluation. */
@@ -539,7 +535,7 @@ static int parse_fetch(struct lb_sexpr *e, const char *s, size_t len, unsigned a
                 r = -ENOMEM;
         } else if (r == 0 && na == 2 && e->fetch != F_REQ_PAYLOAD &&
                    lk_parse_int(args[1], -64, 64, &e->occ) < 0)
-            r = lk_cfg_err(err, "fetch '%s': invalid occurrence '%s'", fetches[i].name, args[1]);
+            r = lk_cfg_err(err, "fetch '%.*s': invalid occurrence '%s'", (int)nl, s, args[1]);
         if (r == 0 &&
             (e->fetch == F_HTTP_AUTH || e->fetch == F_HTTP_AUTH_GROUP || e->fetch == F_NBSRV))
             r = refs_add(e, err);

@@ -64,6 +64,11 @@ backend status
     http-check send hdr X-Side $1
     http-check expect ! status 200-399
     server s 127.0.0.1:$W check inter 300 rise 1 fall 1
+backend legacy
+    # the pre-2.2 form many real files keep: headers after the version,
+    # joined by escaped CR LF and escaped spaces
+    option httpchk GET /ok?lg HTTP/1.1\\r\\nHost:\\ www.example\\r\\nX-Side:\\ $1
+    server s 127.0.0.1:$W check inter 300 rise 1 fall 1
 CFG
 }
 head='defaults
@@ -91,8 +96,9 @@ for id, h in ha.items():
           "same" if (hs, st) == (c.get("result"), c.get("state")) else "DIFF")
 PY
 cat "$T/cmp.txt"
-expect_eq "5 backends compared" "$(wc -l < "$T/cmp.txt")" 5
-expect_eq "check_status and state as HAProxy's" "$(grep -c ' same$' "$T/cmp.txt")" 5
+expect_eq "6 backends compared" "$(wc -l < "$T/cmp.txt")" 6
+expect_eq "check_status and state as HAProxy's" "$(grep -c ' same$' "$T/cmp.txt")" 6
+expect_eq "legacy Host form: UP" "$(grep '^legacy/' "$T/cmp.txt" | cut -d' ' -f2,3)" "L7OK UP"
 expect_eq "rstring matched: UP" "$(grep '^rstring_ok/' "$T/cmp.txt" | cut -d' ' -f2,3)" "L7OK UP"
 expect_eq "rstring not matched: DOWN" "$(grep '^rstring_bad/' "$T/cmp.txt" | cut -d' ' -f2,3)" "L7RSP DOWN"
 expect_eq "POST body echoed: UP" "$(grep '^body/' "$T/cmp.txt" | cut -d' ' -f2,3)" "L7OK UP"
@@ -103,7 +109,7 @@ req() { # SIDE PATH: the first recorded request of SIDE for PATH, normalised
   f=$(grep -lF "$2 HTTP/" "$T/req/$1".* 2>/dev/null | head -1)
   [ -n "$f" ] && grep -v -e '^x-side:' -e '^user-agent:' -e '^connection:' "$f"
 }
-for p in /ok /echo '/bad?rb' '/bad?nr' '/bad?st'; do
+for p in /ok /echo '/bad?rb' '/bad?nr' '/bad?st' '/ok?lg'; do
   expect_eq "request for $p: lbkit sends what HAProxy sends" "$(req lb $p)" "$(req ha $p)"
 done
 req ha /echo

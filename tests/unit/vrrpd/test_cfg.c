@@ -183,7 +183,8 @@ static const struct bad bads[] = {
      "vrrp_version 3 for sub-second intervals)"},
     {"vrrp_instance X {\n interface eth0\n virtual_router_id 1\n"
      " virtual_ipaddress { 10.0.0.1 }\n track_script { nope }\n}\n",
-     "t.conf:1: vrrp_instance 'X': track_script 'nope' is not defined"},
+     "t.conf:1: vrrp_instance 'X': track_script 'nope' is not defined (Keepalived drops it with a "
+     "warning and runs untracked): define the vrrp_script or remove the line"},
     {"vrrp_instance X {\n interface eth0\n}\n",
      "t.conf:1: vrrp_instance 'X': 'virtual_router_id' is missing"},
     {"vrrp_instance X {\n virtual_router_id 1\n}\n",
@@ -237,7 +238,23 @@ static const struct bad bads[] = {
     {"vrrp_instance X {\n interface eth0\n virtual_router_id 1\n track_process { p }\n}\n",
      "t.conf:1: vrrp_instance 'X': track_process 'p' is not defined (vrrp_track_process)"},
     {"vrrp_track_process p {\n process nginx\n interval 10\n}\n",
-     "t.conf:3: unknown keyword 'interval' in 'vrrp_track_process' block"},
+     "t.conf:3: unknown keyword 'interval' in 'vrrp_track_process' block: it belongs in "
+     "'vrrp_script'"},
+    /* keywords of another block, as real files have them */
+    {"enable_script_security\n",
+     "t.conf:1: unknown keyword 'enable_script_security' in 'top level' block: it belongs in "
+     "'global_defs'"},
+    {"global_defs {\n garp_master_delay 3\n}\n",
+     "t.conf:2: unknown keyword 'garp_master_delay' in 'global_defs' block: it is a "
+     "'vrrp_instance' keyword; here it is 'vrrp_garp_master_delay'"},
+    {"vrrp_instance X {\n interface eth0\n lvs_sync_daemon_interface eth0\n}\n",
+     "t.conf:3: 'lvs_sync_daemon_interface' (LVS connection sync) is not supported by vrrpd: it "
+     "has no IPVS sync daemon; remove the line unless IPVS rules need their connections copied "
+     "to the backup"},
+    {"global_defs {\n lvs_sync_daemon eth0 VI_1\n}\n",
+     "t.conf:2: 'lvs_sync_daemon' (LVS connection sync) is not supported by vrrpd: it has no "
+     "IPVS sync daemon; remove the line unless IPVS rules need their connections copied to the "
+     "backup"},
     {"vrrp_track_process p {\n param_match fuzzy\n}\n",
      "t.conf:2: 'param_match' expects partial or initial, not 'fuzzy'"},
     {"track_file f {\n weight 2\n}\n", "t.conf: track_file 'f' has no 'file'"},
@@ -549,6 +566,26 @@ static void no_virtual_ipaddress(void **state)
     vr_cfg_free(cfg);
 }
 
+/* "nopreempt 1" and "enable_script_security 0" in real files: Keepalived
+ * 2.2 reads no word after these flags, so both set the flag (with a
+ * warning here); before, vrrpd refused the files. */
+static void flag_with_word(void **state)
+{
+    struct vr_cfg *cfg = NULL;
+    char *err = NULL;
+
+    assert_int_equal(vr_cfg_load_mem("t.conf",
+                                     "global_defs {\n enable_script_security 0\n}\n"
+                                     "vrrp_instance X {\n interface lo\n virtual_router_id 1\n"
+                                     " nopreempt 1\n virtual_ipaddress { 10.0.0.1 }\n}\n",
+                                     &cfg, &err),
+                     0);
+    assert_null(err);
+    assert_true(cfg->script_security);
+    assert_false(first_inst(cfg)->preempt);
+    vr_cfg_free(cfg);
+}
+
 /* A block's '{' may open the next line (Keepalived accepts it). */
 static void brace_on_next_line(void **state)
 {
@@ -607,7 +644,8 @@ int main(void)
         cmocka_unit_test(include_and_comments), cmocka_unit_test(missing_file),
         cmocka_unit_test(reload_identity),      cmocka_unit_test(no_virtual_ipaddress),
         cmocka_unit_test(ipv6_instances),       cmocka_unit_test(check_links_missing_interface),
-        cmocka_unit_test(brace_on_next_line),   cmocka_unit_test(default_interface),
+        cmocka_unit_test(brace_on_next_line),   cmocka_unit_test(flag_with_word),
+        cmocka_unit_test(default_interface),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
