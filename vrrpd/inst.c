@@ -896,9 +896,8 @@ static int open_sockets6(struct vr_inst *i)
  * virtual one, which keeps switches pointing at the master) unless
  * vmac_xmit_base; they are received on the parent as before, where the
  * routes to the peers are (a strict rp_filter on the vmac would drop them
- * there). It is up only while MASTER (vips_add/vips_del): a macvlan that
- * is up takes the frames whose source is its own MAC for its own echo, so
- * a backup with its vmac up would never hear the master's adverts. */
+ * there). It is up only while MASTER (vips_add/vips_del), as in
+ * Keepalived: a backup sends nothing with the virtual MAC. */
 static int open_vmac(struct vr_inst *i)
 {
     const struct vr_inst_cfg *c = i->cfg;

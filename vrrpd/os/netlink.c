@@ -473,8 +473,12 @@ static int vmac_create(const char *name, int parent, const uint8_t mac[6])
     info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
     mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "macvlan");
     data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
-    /* private: the vmac talks to the wire, not to other macvlans */
-    mnl_attr_put_u32(nlh, IFLA_MACVLAN_MODE, MACVLAN_MODE_PRIVATE);
+    /* bridge, not private: a multicast frame whose source is the MAC of a
+     * private macvlan that is up is taken for that macvlan's own echo and
+     * handed to it alone, so the parent (where vrrpd receives) would not
+     * see another master's adverts, which carry the same virtual MAC, and
+     * two masters would never resolve */
+    mnl_attr_put_u32(nlh, IFLA_MACVLAN_MODE, MACVLAN_MODE_BRIDGE);
     mnl_attr_nest_end(nlh, data);
     mnl_attr_nest_end(nlh, info);
     return nl_request(nlh);

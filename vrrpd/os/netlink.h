@@ -84,7 +84,7 @@ int vr_addr_del6(int ifindex, const uint8_t addr6[16], uint8_t prefix);
 int vr_addr_present(int ifindex, uint32_t addr);
 
 /* use_vmac (RFC 5798 7.3: the master answers with the virtual router MAC):
- * a macvlan link `name` on `parent` with `mac`, in private mode, left down,
+ * a macvlan link `name` on `parent` with `mac`, in bridge mode, left down,
  * with IPv6 off on it (a link-local address would send the virtual MAC as
  * a source) and ARP answered on it only for its own addresses. `parent`
  * gets arp_ignore 1 and arp_announce 2, so that neither its ARP replies nor

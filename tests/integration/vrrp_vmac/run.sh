@@ -49,7 +49,7 @@ bg ip netns exec "$NSA" "$VRRPD" -f "$T/a.conf" -R "$T/ra" 2>"$T/vrrpd-a.log"; V
 bg ip netns exec "$NSB" "$VRRPD" -f "$T/b.conf" -R "$T/rb" 2>"$T/vrrpd-b.log"; VB=$!
 check "a master" wait_state "$T/ra" MASTER 8
 check "b backup" wait_state "$T/rb" BACKUP 3
-check "a made vrrp.51, a macvlan in private mode" bash -c "ip -n '$NSA' -d link show vrrp.51 | grep -q 'macvlan mode private'"
+check "a made vrrp.51, a macvlan in bridge mode" bash -c "ip -n '$NSA' -d link show vrrp.51 | grep -q 'macvlan mode bridge'"
 expect_eq "vrrp.51 has the virtual router MAC" "$(ip -n "$NSA" -br link show vrrp.51 | awk '{print $3}')" "$VMAC"
 check "the VIP is on vrrp.51, not on eth0" bash -c "ip -n '$NSA' -4 addr show dev vrrp.51 | grep -q 'inet $VIP/' && ! ip -n '$NSA' -4 addr show dev eth0 | grep -q 'inet $VIP/'"
 check "the backup's vrrp.51 has no VIP" bash -c "! ip -n '$NSB' -4 addr show dev vrrp.51 | grep -q 'inet $VIP/'"
@@ -69,7 +69,15 @@ check "a removed vrrp.51 when it stopped" bash -c "! ip -n '$NSA' link show vrrp
 for i in $(seq 1 100); do [ "$(who_serves)" = b ] && break; sleep 0.05; done
 expect_eq "client -> VIP -> b" "$(who_serves)" "b"
 expect_eq "the client's ARP entry did not change" "$(client_mac)" "$VMAC"
-kill -TERM "$VB"
+# a comes back and preempts: b, master with its vmac up, must hear a's
+# adverts although their source is b's own vmac MAC (a private macvlan
+# would take them for its own echo and hide them from eth0)
+wait "$VA" 2>/dev/null || true
+bg ip netns exec "$NSA" "$VRRPD" -f "$T/a.conf" -R "$T/ra" 2>"$T/vrrpd-a1.log"; VA=$!
+check "a preempts" wait_state "$T/ra" MASTER 8
+check "b hears it and goes back to BACKUP" wait_state "$T/rb" BACKUP 5
+check "VIP only on a" bash -c "! ip -n '$NSB' -4 addr show dev vrrp.51 | grep -q 'inet $VIP/'"
+kill -TERM "$VA" "$VB"
 wait "$VA" "$VB" 2>/dev/null || true
 
 # ---- against Keepalived (use_vmac on both) ------------------------------
