@@ -972,10 +972,8 @@ static int unknown(struct parser *p, enum vr__blk b, const char *kw, char **err)
     if (home)
         return vr__fail(&p->c, err, "unknown keyword '%s' in '%s' block: it belongs in '%s'", kw,
                         blk_names[b], home);
-    if (hint)
-        return vr__fail(&p->c, err, "unknown keyword '%s' in '%s' block; did you mean '%s'?", kw,
-                        blk_names[b], hint);
-    return vr__fail(&p->c, err, "unknown keyword '%s' in '%s' block", kw, blk_names[b]);
+    return vr__fail(&p->c, err, "unknown keyword '%s' in '%s' block" LK_CFGKW_HINT_FMT, kw,
+                    blk_names[b], LK_CFGKW_HINT_ARGS(hint));
 }
 
 static int push(struct parser *p, enum vr__blk b, char **err)
@@ -1007,7 +1005,7 @@ static int statement(struct parser *p, int argc, char **argv, bool opens, char *
     kw = lk_cfgkw_find(tables[b], argv[0]);
     if (!kw)
         return unknown(p, b, argv[0], err);
-    if (argc - 1 < kw->min_args || (kw->max_args >= 0 && argc - 1 > kw->max_args))
+    if (!lk_cfgkw_nargs_ok(kw, argc - 1))
         return vr__fail(&p->c, err, "'%s' expects %d to %d arguments, got %d", argv[0],
                         kw->min_args, kw->max_args, argc - 1);
     if (kw->flags && !opens) {
@@ -1511,20 +1509,29 @@ static const struct lk_cfgkw top_kws[] = {
     {0},
 };
 
+/* Instance settings global_defs gives a default for, under the instance
+ * keyword's name with "vrrp_" in front (Keepalived's inheritance): kw_garp
+ * and kw_inst_bool tell the two forms apart, so both tables list them from
+ * here. One row a line, as in the tables, hence no clang-format. */
+/* clang-format off */
+#define INHERITED_KWS(prefix)                                                                      \
+    {prefix "garp_master_delay", kw_garp, 1, 1, 0},                                                \
+    {prefix "garp_master_repeat", kw_garp, 1, 1, 0},                                               \
+    {prefix "garp_master_refresh", kw_garp, 1, 1, 0},                                              \
+    {prefix "garp_master_refresh_repeat", kw_garp, 1, 1, 0},                                       \
+    {prefix "garp_lower_prio_delay", kw_garp, 1, 1, 0},                                            \
+    {prefix "garp_lower_prio_repeat", kw_garp, 1, 1, 0},                                           \
+    {prefix "higher_prio_send_advert", kw_inst_bool, 0, 1, 0},                                     \
+    {prefix "notify_priority_changes", kw_inst_bool, 0, 1, 0}
+/* clang-format on */
+
 static const struct lk_cfgkw global_kws[] = {
     {"router_id", kw_router_id, 1, 1, 0},
     {"enable_script_security", kw_script_security, 0, -1, 0},
     {"script_user", kw_script_user, 1, 2, 0},
     {"vrrp_version", kw_version, 1, 1, 0},
     {"fast_takeover", kw_fast_takeover, 0, 1, 0},
-    {"vrrp_garp_master_delay", kw_garp, 1, 1, 0},
-    {"vrrp_garp_master_repeat", kw_garp, 1, 1, 0},
-    {"vrrp_garp_master_refresh", kw_garp, 1, 1, 0},
-    {"vrrp_garp_master_refresh_repeat", kw_garp, 1, 1, 0},
-    {"vrrp_garp_lower_prio_delay", kw_garp, 1, 1, 0},
-    {"vrrp_garp_lower_prio_repeat", kw_garp, 1, 1, 0},
-    {"vrrp_higher_prio_send_advert", kw_inst_bool, 0, 1, 0},
-    {"vrrp_notify_priority_changes", kw_inst_bool, 0, 1, 0},
+    INHERITED_KWS("vrrp_"),
     {"vrrp_startup_delay", kw_startup_delay, 1, 1, 0},
     {"notify_fifo", kw_fifo, 1, 3, 0},
     {"notify_fifo_script", kw_fifo, 1, 3, 0},
@@ -1592,19 +1599,8 @@ static const struct lk_cfgkw inst_kws[] = {
     {"unicast_src_ip", kw_ucast_src, 1, 1, 0},
     {"mcast_src_ip", kw_ucast_src, 1, 1, 0},
     {"native_ipv6", kw_native_ipv6, 0, 0, 0},
-    {"notify_master", kw_notify, 1, 3, 0},
-    {"notify_backup", kw_notify, 1, 3, 0},
-    {"notify_fault", kw_notify, 1, 3, 0},
-    {"notify_stop", kw_notify, 1, 3, 0},
-    {"notify", kw_notify, 1, 3, 0},
-    {"garp_master_delay", kw_garp, 1, 1, 0},
-    {"garp_master_repeat", kw_garp, 1, 1, 0},
-    {"garp_master_refresh", kw_garp, 1, 1, 0},
-    {"garp_master_refresh_repeat", kw_garp, 1, 1, 0},
-    {"garp_lower_prio_delay", kw_garp, 1, 1, 0},
-    {"garp_lower_prio_repeat", kw_garp, 1, 1, 0},
-    {"higher_prio_send_advert", kw_inst_bool, 0, 1, 0},
-    {"notify_priority_changes", kw_inst_bool, 0, 1, 0},
+    VR__NOTIFY_KWS(kw_notify),
+    INHERITED_KWS(""),
     {"notify_fifo", kw_inst_fifo, 0, -1, 0},
     {"check_unicast_src", kw_inst_bool, 0, 1, 0},
     {"lower_prio_no_advert", kw_inst_bool, 0, 1, 0},
