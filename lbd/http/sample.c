@@ -69,6 +69,9 @@ enum fetch {
     F_CAP_URI,  /* capture.req.uri: the URI as the client sent it */
     F_FE_NAME,
     F_BE_NAME,
+    F_FIRST_REQ, /* http_first_req: the connection's first request */
+    F_SRV_NAME,  /* srv_name, srv_id: the server that answers */
+    F_SRV_ID,
 };
 
 enum stk_op { SO_READ, SO_INC, SO_CLR, SO_TRACKED };
@@ -160,6 +163,9 @@ static const struct {
     {"capture.req.uri", NULL, F_CAP_URI, LB_SMP_STR, 0, 0},
     {"fe_name", NULL, F_FE_NAME, LB_SMP_STR, 0, 0},
     {"be_name", NULL, F_BE_NAME, LB_SMP_STR, 0, 0},
+    {"http_first_req", NULL, F_FIRST_REQ, LB_SMP_BOOL, 0, 0},
+    {"srv_name", NULL, F_SRV_NAME, LB_SMP_STR, LB_SMP_USE_RSP, 0},
+    {"srv_id", NULL, F_SRV_ID, LB_SMP_INT, LB_SMP_USE_RSP, 0},
     {"url_param", "urlp", F_URLP, LB_SMP_STR, LB_SMP_USE_REQ, 1},
     {"cook", "req.cook", F_COOK, LB_SMP_STR, LB_SMP_USE_REQ, 2},
     {"src", NULL, F_SRC, LB_SMP_ADDR, 0, 0},
@@ -1368,6 +1374,19 @@ static int fetch(const struct lb_sexpr *e, struct lb_smp_ctx *c, unsigned occ, s
         return 1;
     case F_NBSRV:
         set_int(out, e->be ? lb_backend_usable_servers(e->be) : 0, LB_SMP_INT);
+        return 1;
+    case F_FIRST_REQ:
+        set_int(out, c->first_req, LB_SMP_BOOL);
+        return 1;
+    case F_SRV_NAME:
+        if (!c->srv_name)
+            return 0;
+        set_str(out, c->srv_name, strlen(c->srv_name));
+        return 1;
+    case F_SRV_ID:
+        if (!c->srv_name)
+            return 0;
+        set_int(out, c->srv_id, LB_SMP_INT);
         return 1;
     case F_CAP_URI: /* from the line kept for the log: no request head needed */
         return fetch_cap_uri(c, out);
