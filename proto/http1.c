@@ -506,10 +506,11 @@ static int parse_head(const uint8_t *buf, struct http1_msg *m, int is_req)
  * smuggling vector (RFC 9112 6.1): refused, never resolved in favour of one.
  * TE in HTTP/1.0 is refused too, as 1.0 has no chunked coding. A Content-
  * Length of 0 means no body, like none. */
+/* An HTTP/1.1 request without Host is accepted, as HAProxy 2.6 accepts it
+ * (RFC 9112 3.2 asks for a 400, but HAProxy's users and its reg-tests send
+ * such requests); several Host fields stay refused. */
 static int request_framing(struct http1_msg *m)
 {
-    if (m->version == 1 && m->nhost != 1)
-        return fail(m, 400, m->start, -EBADMSG); /* missing or several Host */
     if (m->nhost > 1)
         return fail(m, 400, m->start, -EBADMSG);
     if (m->flags & HTTP1_F_HAS_TE) {
@@ -552,6 +553,10 @@ static int check_authority(const uint8_t *buf, struct http1_msg *m)
     const uint8_t *h;
 
     if (!m->uri_len || buf[m->uri_off] == '/' || buf[m->uri_off] == '*')
+        return 0;
+    /* set-uri may write any text, as in HAProxy ("set-uri concat(...)" is a
+     * literal); only a client's target must be origin or absolute form */
+    if (!n && (m->in_flags & HTTP1_IN_REWRITE))
         return 0;
     h = http1_hdr_find(m, buf, HTTP1_H_HOST, &hl);
     if (!n || !h || hl != n || !ieq2(h, (const char *)buf + off, n))

@@ -626,6 +626,27 @@ static int kw_preempt(int argc, char **argv, void *ctx, char **err)
     return flag_words(ctx, argc, argv);
 }
 
+/* use_vmac [NAME]: the VIPs go on a macvlan link with the virtual router
+ * MAC 00:00:5e:00:01:VRID (RFC 5798 7.3), so that a failover changes no
+ * client's ARP entry; named vrrp.VRID unless NAME is given, as in
+ * Keepalived. vmac_xmit_base: adverts leave from the parent interface. */
+static int kw_use_vmac(int argc, char **argv, void *ctx, char **err)
+{
+    struct vr__ctx *c = ctx;
+
+    if (!strcmp(argv[0], "vmac_xmit_base")) {
+        c->inst->vmac_xmit_base = true;
+        return LK_CFG_OK;
+    }
+    if (argc > 1 && strlen(argv[1]) >= sizeof(c->inst->vmac_name))
+        return vr__fail(c, err, "use_vmac name '%s' is longer than %zu characters", argv[1],
+                        sizeof(c->inst->vmac_name) - 1);
+    c->inst->vmac = true;
+    if (argc > 1)
+        snprintf(c->inst->vmac_name, sizeof(c->inst->vmac_name), "%s", argv[1]);
+    return LK_CFG_OK;
+}
+
 static int kw_native_ipv6(int argc, char **argv, void *ctx, char **err)
 {
     ((struct vr__ctx *)ctx)->inst->native_ipv6 = true;
@@ -1181,6 +1202,10 @@ static int validate_inst(struct vr_cfg *cfg, struct vr_inst_cfg *i, char **err)
         return inst_fail(i, err, "'interface' is missing (and no default_interface)");
     if (!i->vrid)
         return inst_fail(i, err, "'virtual_router_id' is missing");
+    if (i->vmac && !i->vmac_name[0])
+        snprintf(i->vmac_name, sizeof(i->vmac_name), "vrrp.%u", i->vrid);
+    if (i->vmac && !strcmp(i->vmac_name, i->ifname))
+        return inst_fail(i, err, "use_vmac names the instance's own interface");
     /* as Keepalived: allowed with a warning, for cloud setups where a
      * notify_master script moves an elastic IP instead */
     if (!i->nvips)
@@ -1208,6 +1233,10 @@ static int validate_inst(struct vr_cfg *cfg, struct vr_inst_cfg *i, char **err)
     /* the family first: the duplicate check below needs it */
     if (resolve_timing(cfg, i, err) < 0)
         return -EINVAL;
+    if (i->vmac && i->family == AF_INET6)
+        return inst_fail(i, err,
+                         "use_vmac with an IPv6 instance is not supported by vrrpd (IPv4 "
+                         "instances only)");
     LK_LIST_FOREACH (it, &cfg->instances) {
         struct vr_inst_cfg *o = LK_LIST_ELEM(it, struct vr_inst_cfg, link);
 
@@ -1458,6 +1487,8 @@ int vr_inst_cfg_same(const struct vr_inst_cfg *a, const struct vr_inst_cfg *b)
            a->ucast_src == b->ucast_src && a->npeers == b->npeers &&
            !memcmp(a->peers, b->peers, sizeof(a->peers[0]) * a->npeers) &&
            !memcmp(a->ucast_src6, b->ucast_src6, 16) && a->npeers6 == b->npeers6 &&
+           a->vmac == b->vmac && a->vmac_xmit_base == b->vmac_xmit_base &&
+           !strcmp(a->vmac_name, b->vmac_name) &&
            !memcmp(a->peers6, b->peers6, sizeof(a->peers6[0]) * a->npeers6);
 }
 
@@ -1583,7 +1614,8 @@ static const struct lk_cfgkw inst_kws[] = {
     {"smtp_alert", kw_ignore, 0, 1, 0},
     {"accept", kw_ignore, 0, 0, 0},
     {"no_accept", kw_ignore, 0, 0, 0},
-    {"use_vmac", kw_unsupported, 0, 1, 0},
+    {"use_vmac", kw_use_vmac, 0, 1, 0},
+    {"vmac_xmit_base", kw_use_vmac, 0, 0, 0},
     {"lvs_sync_daemon_interface", kw_lvs, 0, -1, 0},
     {0},
 };

@@ -1303,6 +1303,16 @@ struct lb_cfg *lb_cfg_free(struct lb_cfg *cfg)
     return NULL;
 }
 
+struct lb_stktable *lb_cfg_find_table(const struct lb_cfg *cfg, const char *name)
+{
+    struct lb_proxy *px;
+
+    for (px = cfg->proxies; px; px = px->next)
+        if (px->stk && strcmp(px->name, name) == 0)
+            return px->stk;
+    return NULL;
+}
+
 struct lb_proxy *lb_cfg_find_proxy(const struct lb_cfg *cfg, const char *name, unsigned cap)
 {
     struct lb_proxy *px;

@@ -53,6 +53,13 @@ struct lb_cfg *lb_cfg_free(struct lb_cfg *cfg);
  * Returns the proxy, owned by cfg, or NULL. */
 struct lb_proxy *lb_cfg_find_proxy(const struct lb_cfg *cfg, const char *name, unsigned cap);
 
+struct lb_stktable;
+
+/* The stick table of the proxy called `name` (a backend, frontend or
+ * listen section: "table NAME", src_X(NAME)), owned by cfg; NULL if that
+ * proxy does not exist or has no stick-table. */
+struct lb_stktable *lb_cfg_find_table(const struct lb_cfg *cfg, const char *name);
+
 /* Format "FILE:LINE: msg" into *err for the line `ctx` (a struct
  * lb_cfgctx *) is reading and return LK_CFG_FATAL. */
 static inline const struct lb_cfgctx *lb__cfgctx(const struct lb_cfgctx *c)

@@ -21,18 +21,19 @@
 
 /* lbd's own error pages: HAProxy's layout (status line, no-cache, a small
  * HTML body; no Connection field, as HAProxy: whether the connection stays
- * open is decided when one is sent), our wording. */
+ * open is decided when one is sent), our wording but for 401 and 407, whose
+ * page is HAProxy's (clients and the reg-tests compare its length). */
 static const struct {
     int status;
     const char *reason, *text;
 } builtin[] = {
     {200, "OK", "Service ready."},
     {400, "Bad request", "Your browser sent an invalid request."},
-    {401, "Unauthorized", "Valid credentials are required to access this content."},
+    {401, "Unauthorized", "You need a valid user and password to access this content."},
     {403, "Forbidden", "Request forbidden by administrative rules."},
     {404, "Not Found", "The requested resource was not found."},
     {405, "Method Not Allowed", "This resource does not accept the request's method."},
-    {407, "Unauthorized", "Valid credentials are required to access this content."},
+    {407, "Unauthorized", "You need a valid user and password to access this content."},
     {408, "Request Time-out", "Your browser didn't send a complete request in time."},
     {410, "Gone", "This resource is gone for good."},
     {413, "Payload Too Large", "The request body is larger than this server accepts."},
@@ -503,14 +504,15 @@ static int kw_capture(int argc, char **argv, void *vctx, char **err)
 
 /* monitor-uri answers 200 on that path without a backend (load balancer
  * health probes); "monitor fail" turns it into a 503 when its condition
- * holds. */
+ * holds. A value starting with '/' is matched against the request's path
+ * (and query), anything else against the whole target, as HAProxy 2.6. */
 static int kw_monitor_uri(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
     struct lb_http_px *h = ctx->px->http;
 
-    if (argv[1][0] != '/')
-        return pfail(ctx, err, "monitor-uri: the URI must start with '/'");
+    if (!argv[1][0])
+        return pfail(ctx, err, "monitor-uri: expected a URI");
     free(h->monitor_uri);
     if (!(h->monitor_uri = strdup(argv[1])))
         return fail(ctx, err, -ENOMEM, NULL);

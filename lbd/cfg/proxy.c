@@ -130,6 +130,7 @@ static int inherit(struct lb_proxy *px, const struct lb_proxy *def)
     px->log_global = def->log_global;
     px->defsrv = def->defsrv;
     px->ff = def->ff;
+    px->ot = def->ot;
     px->defsrv.name = NULL;
     px->defsrv.cookie = NULL;
     if (def->algo_arg && !(px->algo_arg = strdup(def->algo_arg)))
@@ -607,6 +608,7 @@ static const struct optdef options[] = {
     {"redispatch", LB_OPT_REDISPATCH, LB_KW_D | LB_KW_B, 1},
     {"dontlognull", LB_OPT_DONTLOGNULL, LB_KW_D | LB_KW_F, 0},
     {"forwardfor", LB_OPT_FORWARDFOR, LB_KW_D | LB_KW_FB, 5},
+    {"originalto", LB_OPT_ORIGINALTO, LB_KW_D | LB_KW_FB, 4},
     {"http-server-close", LB_OPT_HTTP_SERVER_CLOSE, LB_KW_D | LB_KW_FB, 0},
     {"httpclose", LB_OPT_HTTPCLOSE, LB_KW_D | LB_KW_FB, 0},
     {"http-keep-alive", LB_OPT_HTTP_KEEP_ALIVE, LB_KW_D | LB_KW_FB, 0},
@@ -675,7 +677,11 @@ static int option_validate_args(struct lb_cfgctx *ctx,
  * /DOTTED-MASK), as HAProxy's str2net()/str62net() read it. */
 /* The network is stored masked, so the hot-path test is a plain (addr & mask)
  * == net without a per-request normalisation. */
-static int ff_except(struct lb_cfgctx *ctx, const char *v, struct lb_fwdfor *ff, char **err)
+static int ff_except(struct lb_cfgctx *ctx,
+                     const char *opt,
+                     const char *v,
+                     struct lb_fwdfor *ff,
+                     char **err)
 {
     char ip[64], *slash, *end;
     unsigned long bits;
@@ -716,45 +722,50 @@ static int ff_except(struct lb_cfgctx *ctx, const char *v, struct lb_fwdfor *ff,
     return 0;
 bad:
     return lb_cfg_fail(ctx, err,
-                       "option forwardfor: 'except' expects a network (A.B.C.D[/M] or "
+                       "option %s: 'except' expects a network (A.B.C.D[/M] or "
                        "IPV6[/M]), got '%s'",
-                       v);
+                       opt, v);
 }
 
-/* option forwardfor [except NET] [header NAME] [if-none], each once, in
- * any order; the option resets what an earlier line (or defaults) set. */
+/* option forwardfor [except NET] [header NAME] [if-none], and option
+ * originalto [except NET] [header NAME] (ot: no if-none), each argument
+ * once, in any order; the option resets what an earlier line (or defaults)
+ * set. */
 /* The header name is stored with ": " appended, ready to be written before
  * the address; the 125-character bound keeps it inside ff.hdr. */
-static int ff_args(struct lb_cfgctx *ctx, int argc, char **argv, char **err)
+static int ff_args(struct lb_cfgctx *ctx, int ot, int argc, char **argv, char **err)
 {
+    const char *opt = ot ? "originalto" : "forwardfor";
     struct lb_fwdfor ff;
     int i;
 
     memset(&ff, 0, sizeof(ff));
-    snprintf(ff.hdr, sizeof(ff.hdr), "X-Forwarded-For: ");
+    snprintf(ff.hdr, sizeof(ff.hdr), ot ? "X-Original-To: " : "X-Forwarded-For: ");
     ff.always = 1;
     for (i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "if-none") == 0) {
+        if (!ot && strcmp(argv[i], "if-none") == 0) {
             ff.always = 0;
         } else if (strcmp(argv[i], "except") == 0 && i + 1 < argc) {
-            if (ff_except(ctx, argv[++i], &ff, err))
+            if (ff_except(ctx, opt, argv[++i], &ff, err))
                 return LK_CFG_FATAL;
         } else if (strcmp(argv[i], "header") == 0 && i + 1 < argc) {
             i++;
             if (!argv[i][0] || strpbrk(argv[i], ": \t") ||
                 snprintf(ff.hdr, sizeof(ff.hdr), "%s: ", argv[i]) >= (int)sizeof(ff.hdr))
                 return lb_cfg_fail(ctx, err,
-                                   "option forwardfor: 'header' expects a field name (at most "
+                                   "option %s: 'header' expects a field name (at most "
                                    "125 characters, no ':' or space), got '%s'",
-                                   argv[i]);
+                                   opt, argv[i]);
         } else {
             return lb_cfg_fail(ctx, err,
-                               "option forwardfor: only 'except NET', 'header NAME' and "
-                               "'if-none' may follow, got '%s'",
-                               argv[i]);
+                               "option %s: only 'except NET', 'header NAME'%s may follow, got '%s'",
+                               opt, ot ? "" : " and 'if-none'", argv[i]);
         }
     }
-    ctx->px->ff = ff;
+    if (ot)
+        ctx->px->ot = ff;
+    else
+        ctx->px->ff = ff;
     return 0;
 }
 
@@ -822,7 +833,8 @@ static int kw_option(int argc, char **argv, void *vctx, char **err)
     }
     if (option_validate_args(ctx, &options[i], argc - 2, argv + 2, err))
         return LK_CFG_FATAL;
-    if (options[i].flag == LB_OPT_FORWARDFOR && ff_args(ctx, argc - 2, argv + 2, err))
+    if ((options[i].flag == LB_OPT_FORWARDFOR || options[i].flag == LB_OPT_ORIGINALTO) &&
+        ff_args(ctx, options[i].flag == LB_OPT_ORIGINALTO, argc - 2, argv + 2, err))
         return LK_CFG_FATAL;
     if (options[i].flag & LB_OPT_CHK_ANY)
         ctx->px->options &= ~LB_OPT_CHK_ANY;
