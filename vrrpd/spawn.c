@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/cmdsrv.h"
 #include "common/compiler.h"
 
 #define MAX_ARGS 32
@@ -60,13 +59,47 @@ static void on_timeout(uv_timer_t *t)
         uv_process_kill(&c->proc, SIGKILL);
 }
 
-/* The command is split as the admin socket splits commands (at spaces and
- * tabs; a backslash escapes the next character), without a shell: nothing in a config value is ever
- * interpreted by /bin/sh. extra words (the notify arguments) are appended as
- * they are. */
+/* Keepalived's splitting, not the admin socket's (which knows no quotes):
+ * public files write `script "/bin/sh -c 'pidof haproxy'"` and even
+ * `script \"/etc/keepalived/check.sh\"`, which Keepalived runs as
+ * /etc/keepalived/check.sh. Nothing is ever given to /bin/sh. */
+int vr_spawn_split(char *line, char **argv, int max)
+{
+    char *p = line, *o, q;
+    int argc = 0;
+
+    for (;;) {
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (!*p)
+            break;
+        if (argc >= max)
+            return -E2BIG;
+        argv[argc++] = o = p;
+        for (q = 0; *p && (q || (*p != ' ' && *p != '\t')); p++) {
+            if (*p == '\\' && p[1])
+                *o++ = *++p;
+            else if (!q && (*p == '\'' || *p == '"'))
+                q = *p;
+            else if (q && *p == q)
+                q = 0;
+            else
+                *o++ = *p;
+        }
+        if (q)
+            return -EINVAL;
+        if (*p)
+            p++;
+        *o = '\0';
+    }
+    argv[argc] = NULL;
+    return argc;
+}
+
+/* extra words (the notify arguments) are appended as they are. */
 static int build_argv(char *line, const char *const *extra, char **argv)
 {
-    int argc = lk_cmd_split(line, argv, MAX_ARGS - 8);
+    int argc = vr_spawn_split(line, argv, MAX_ARGS - 8);
 
     if (argc <= 0)
         return argc < 0 ? argc : -EINVAL;
