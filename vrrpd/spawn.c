@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/cmdsrv.h"
 #include "common/compiler.h"
 
 #define MAX_ARGS 32
@@ -65,35 +66,7 @@ static void on_timeout(uv_timer_t *t)
  * /etc/keepalived/check.sh. Nothing is ever given to /bin/sh. */
 int vr_spawn_split(char *line, char **argv, int max)
 {
-    char *p = line, *o, q;
-    int argc = 0;
-
-    for (;;) {
-        while (*p == ' ' || *p == '\t')
-            p++;
-        if (!*p)
-            break;
-        if (argc >= max)
-            return -E2BIG;
-        argv[argc++] = o = p;
-        for (q = 0; *p && (q || (*p != ' ' && *p != '\t')); p++) {
-            if (*p == '\\' && p[1])
-                *o++ = *++p;
-            else if (!q && (*p == '\'' || *p == '"'))
-                q = *p;
-            else if (q && *p == q)
-                q = 0;
-            else
-                *o++ = *p;
-        }
-        if (q)
-            return -EINVAL;
-        if (*p)
-            p++;
-        *o = '\0';
-    }
-    argv[argc] = NULL;
-    return argc;
+    return lk_cmd_split_quoted(line, argv, max);
 }
 
 /* extra words (the notify arguments) are appended as they are. */
