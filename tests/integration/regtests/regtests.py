@@ -975,6 +975,44 @@ backend b
               R("/", want={"status": 200, "h:x-srv-id": "2", "h:x-srv-name": "beta"})])],
     origins=[O("s1"), O("s2")])
 
+# http-rules/http_auth.vtc: a userlist with a group; http_auth_user,
+# http_auth_pass, http_auth_type read before validation, http_auth and
+# http_auth_group in ACLs; "auth realm" on a protected path; values shown
+# by http-after-response on every answer (the 401 too).
+case("http-rules/http_auth", DEFAULTS + """
+userlist people
+    group staff
+    user ann insecure-password annpw groups staff
+    user bob insecure-password bobpw
+frontend au
+    bind 127.0.0.1:@fe@
+    acl good http_auth(people)
+    acl staff http_auth_group(people) staff
+    http-request set-var(txn.u) http_auth_user
+    http-request set-var(txn.p) http_auth_pass
+    http-request set-var(txn.t) http_auth_type
+    http-request set-var(txn.ok) str(yes) if good
+    http-request set-var(txn.st) str(yes) if staff
+    http-request auth realm "members only" if { path /members } !good
+    http-request return status 200
+    http-after-response set-header x-u "%[var(txn.u)]"
+    http-after-response set-header x-p "%[var(txn.p)]"
+    http-after-response set-header x-t "%[var(txn.t)]"
+    http-after-response set-header x-ok "%[var(txn.ok)]"
+    http-after-response set-header x-st "%[var(txn.st)]"
+""", [("fe", [R("/open", want={"status": 200, "h:x-u": "", "h:x-ok": ""}),
+              R("/open", hdrs=[("Authorization", "Basic YW5uOmFubnB3")],
+                want={"status": 200, "h:x-u": "ann", "h:x-p": "annpw", "h:x-t": "Basic",
+                      "h:x-ok": "yes", "h:x-st": "yes"}),
+              R("/open", hdrs=[("Authorization", "Basic Ym9iOmJvYnB3")],
+                want={"status": 200, "h:x-u": "bob", "h:x-ok": "yes", "h:x-st": ""}),
+              R("/open", hdrs=[("Authorization", "Basic YW5uOm5vcGU=")],
+                want={"status": 200, "h:x-u": "ann", "h:x-p": "nope", "h:x-ok": ""})]),
+      ("fe", [R("/members", want={"status": 401, "h:www-authenticate": 'Basic realm="members only"'}),
+              R("/members", hdrs=[("Authorization", "Basic YW5uOm5vcGU=")], want={"status": 401}),
+              R("/members", hdrs=[("Authorization", "Basic YW5uOmFubnB3")],
+                want={"status": 200, "h:x-u": "ann"})])], show=["h:x-p", "h:x-t", "h:x-st"])
+
 EXPECT = {}  # filled below the cases' definitions, see the bottom of the file
 
 
@@ -1154,6 +1192,7 @@ connection/http_reuse_safe
 connection/http_reuse_aggressive
 connection/http_reuse_always
 sample_fetches/srv_name
+http-rules/http_auth
 """.split()
 DIFFERS = """
 http-rules/http_after_response
