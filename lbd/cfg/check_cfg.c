@@ -654,6 +654,19 @@ void lb_check_target(const struct lb_proxy *px, struct feed_target *t)
     }
 }
 
+unsigned lb_check_cfg_connect_port(const struct lb_proxy *px)
+{
+    const struct lb_check_cfg *c = px->chk;
+    unsigned i;
+
+    if (!c || !(px->options & LB_OPT_TCP_CHECK))
+        return 0;
+    /* comments are not rules to HAProxy's "first rule" either */
+    for (i = 0; i < c->nsteps && c->steps[i].action == FEED_TC_COMMENT; i++)
+        ;
+    return i < c->nsteps && c->steps[i].action == FEED_TC_CONNECT ? c->steps[i].port : 0;
+}
+
 /* A warning in HAProxy, an error here: tcp-check rules that silently do
  * nothing leave a backend with a plain connect check while the operator
  * believes the protocol is checked. */

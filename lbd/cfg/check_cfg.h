@@ -81,6 +81,11 @@ void lb_check_target(const struct lb_proxy *px, struct feed_target *t);
  * -EINVAL with *err "FILE:LINE: ...". */
 int lb_check_validate(const struct lb_proxy *px, char **err);
 
+/* The port of px's first tcp-check rule when it is a "connect port N"
+ * (comments skipped) and px runs "option tcp-check", else 0: what lets a
+ * server without a port be checked, as in HAProxy 2.6. px is only read. */
+unsigned lb_check_cfg_connect_port(const struct lb_proxy *px);
+
 /* NULL-safe; returns NULL. */
 struct lb_check_cfg *lb_check_cfg_free(struct lb_check_cfg *c);
 
