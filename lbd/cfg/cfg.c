@@ -812,7 +812,8 @@ const struct lk_cfgkw lb_global_kws[] = {
     {"maxconn", gbl_maxconn, 1, 1, 0},
     {"nbthread", gbl_nbthread, 1, 1, 0},
     {"tune.bufsize", gbl_bufsize, 1, 1, 0},
-    {"stats", gbl_stats, 1, 11, 0},
+    /* no bound: gbl_stats() checks each option pair of "socket PATH" */
+    {"stats", gbl_stats, 1, -1, 0},
     {"user", gbl_user, 1, 1, 0},
     {"group", gbl_user, 1, 1, 0},
     {"uid", gbl_user, 1, 1, 0},
@@ -913,10 +914,15 @@ static int run_kw(struct parser *p, const struct lk_cfgkw *tab, struct lk_cfglin
     if (p->ctx.px && !(kw->flags & sec_cap))
         return lb_cfg_fail(&p->ctx, err, "'%s' is not allowed in '%s' section", kw->name,
                            section_names[p->sec]);
-    if (nargs < kw->min_args || (kw->max_args >= 0 && nargs > kw->max_args))
+    /* the bound that was crossed: "at least 1" for too many words misled */
+    if (nargs < kw->min_args)
         return lb_cfg_fail(&p->ctx, err, "'%s' expects %s%d argument%s, got %d", kw->name,
                            kw->max_args == kw->min_args ? "" : "at least ", kw->min_args,
                            kw->min_args == 1 ? "" : "s", nargs);
+    if (kw->max_args >= 0 && nargs > kw->max_args)
+        return lb_cfg_fail(&p->ctx, err, "'%s' expects %s%d argument%s, got %d", kw->name,
+                           kw->max_args == kw->min_args ? "" : "at most ", kw->max_args,
+                           kw->max_args == 1 ? "" : "s", nargs);
     r = kw->fn(ln->argc, ln->argv, &p->ctx, err);
     /* A warning has already been logged by the handler with its FILE:LINE; its
      * text must not reach the error list, which would make the load fail. */
