@@ -38,6 +38,7 @@ struct lb_check_cfg {
     int expect_not;
     char expect_arg[FEED_HDR_MAX];
     struct lb_check_pos expect_at;
+    int disable_404; /* http-check disable-on-404 */
     /* option mysql-check user U, option pgsql-check user U */
     char mysql_user[64], pgsql_user[64];
     char ehlo[128]; /* option smtpchk EHLO|HELO DOMAIN, as sent */

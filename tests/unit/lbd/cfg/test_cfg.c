@@ -157,8 +157,10 @@ static const struct err_case err_cases[] = {
     {FE_BE "  option httpchk\n  http-check send meth\n", "t.cfg:6: http-check send: 'meth'"},
     {FE_BE "  option httpchk\n  http-check connect port 80\n",
      "t.cfg:6: http-check connect: not supported by lbd"},
-    {FE_BE "  option httpchk\n  http-check disable-on-404\n",
-     "t.cfg:6: http-check disable-on-404: not supported by lbd"},
+    {FE_BE "  option httpchk\n  http-check disable-on-404 now\n",
+     "t.cfg:6: http-check disable-on-404: takes no argument"},
+    {FE_BE "  option httpchk\n  http-check set-var(check.x) int(1)\n",
+     "t.cfg:6: http-check set-var(check.x): not supported by lbd"},
     /* issue 11: tcp-check forms checkd does not run are refused at their line */
     {FE_BE "  option tcp-check\n  tcp-check send-lf %[src]\n",
      "t.cfg:6: tcp-check send-lf: log-format expressions (%[...]) are not supported by lbd"},
