@@ -619,6 +619,7 @@ static int gbl_ignored(int argc, char **argv, void *vctx, char **err)
     } whys[] = {
         {"ssl-", "lbd does not terminate TLS"},
         {"tune.ssl.", "lbd does not terminate TLS"},
+        {"tune.h2.", "lbd speaks HTTP/1.x only, so no HTTP/2 connection exists to size"},
         {"ca-base", "lbd does not terminate TLS"},
         {"crt-base", "lbd does not terminate TLS"},
         {"daemon", "lbd runs in the foreground under systemd"},
@@ -838,6 +839,12 @@ const struct lk_cfgkw lb_global_kws[] = {
     {"ssl-dh-param-file", gbl_ignored, 1, 1, 0},
     {"ssl-engine", gbl_ignored, 1, -1, 0},
     {"tune.ssl.default-dh-param", gbl_ignored, 1, 1, 0},
+    /* HTTP/2 settings: lbd refuses 'alpn h2' and 'proto h2', and answers
+     * HTTP/1.x only, so these size connections that never exist */
+    {"tune.h2.header-table-size", gbl_ignored, 1, 1, 0},
+    {"tune.h2.initial-window-size", gbl_ignored, 1, 1, 0},
+    {"tune.h2.max-concurrent-streams", gbl_ignored, 1, 1, 0},
+    {"tune.h2.max-frame-size", gbl_ignored, 1, 1, 0},
     {"tune.ssl.cachesize", gbl_ignored, 1, 1, 0},
     {"tune.ssl.lifetime", gbl_ignored, 1, 1, 0},
     {"tune.ssl.maxrecord", gbl_ignored, 1, 1, 0},
