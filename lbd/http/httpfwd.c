@@ -1463,6 +1463,13 @@ static int persist_ignored(struct hsess *s)
  * cookie, I a cookie naming no server, D its server is down, V valid, U
  * present but not used (ignore-persist); '-' when the backend has no
  * cookie persistence. */
+static int persist_target(const struct lb_server *srv)
+{
+    int st = atomic_load_explicit(&srv->state, memory_order_relaxed);
+
+    return st == LB_SRV_DRAIN || (st == LB_SRV_UP && lb_server_usable(srv));
+}
+
 static struct lb_server *cookie_server(struct hsess *s)
 {
     const struct lb_http_px *bh = s->be->http;
@@ -1488,7 +1495,10 @@ static struct lb_server *cookie_server(struct hsess *s)
         srv = s->be->servers[i];
         if (!srv->cookie || strlen(srv->cookie) != n || memcmp(srv->cookie, v, n) != 0)
             continue;
-        if (!lb_server_usable(srv) || lb_server_take(srv) < 0) {
+        /* HAProxy 2.6 follows the cookie to any server not stopped: a
+         * drained one (operator, agent, disable-on-404's NOLB) keeps its
+         * persistent clients, which is what draining is for */
+        if (!persist_target(srv) || lb_server_take(srv) < 0) {
             s->ck_in = 'D';
             return NULL;
         }

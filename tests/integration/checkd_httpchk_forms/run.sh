@@ -5,7 +5,8 @@
 # (method, URI, version, headers given with hdr, body with its length) is
 # recorded by the server and compared. "http-check disable-on-404": a 404
 # (even against an expect rule) passes conditionally (L7OKC) and the
-# server takes no new traffic (NOLB) while another one serves all of it.
+# server takes no new traffic (NOLB) while another one serves all of it,
+# but requests with its persistence cookie still go to it.
 source ../lib.sh
 command -v haproxy >/dev/null || { echo "SKIP: haproxy missing"; exit 77; }
 W=$(free_port)
@@ -84,8 +85,9 @@ listen gone
     option httpchk GET /gone
     http-check disable-on-404
     http-check expect status 200
-    server s 127.0.0.1:$W check inter 300 rise 1 fall 1
-    server t 127.0.0.1:$W check port $W2 inter 300 rise 1 fall 1
+    cookie SRV insert indirect nocache
+    server s 127.0.0.1:$W check inter 300 rise 1 fall 1 cookie s
+    server t 127.0.0.1:$W check port $W2 inter 300 rise 1 fall 1 cookie t
 CFG
 }
 head='defaults
@@ -139,6 +141,13 @@ expect_eq "HAProxy: the NOLB server took no request" "$(stat_of "$T/ha.sock" s s
 expect_eq "lbd: the NOLB server took no request" "$(stat_of "$T/lbdrun/lbd.sock" s stot)" 0
 expect_eq "HAProxy: the other one took all 6" "$(stat_of "$T/ha.sock" t stot)" 6
 expect_eq "lbd: the other one took all 6" "$(stat_of "$T/lbdrun/lbd.sock" t stot)" 6
+# its persistent clients still reach it (what a soft stop is for)
+for i in 1 2 3; do
+  curl -s -o /dev/null --max-time 3 -H 'Cookie: SRV=s' "http://127.0.0.1:$PH/ok"
+  curl -s -o /dev/null --max-time 3 -H 'Cookie: SRV=s' "http://127.0.0.1:$PL/ok"
+done
+expect_eq "HAProxy: the NOLB server's cookie still takes its client there" "$(stat_of "$T/ha.sock" s stot)" 3
+expect_eq "lbd: the same" "$(stat_of "$T/lbdrun/lbd.sock" s stot)" 3
 expect_eq "legacy Host form: UP" "$(grep '^legacy/' "$T/cmp.txt" | cut -d' ' -f2,3)" "L7OK UP"
 expect_eq "rstring matched: UP" "$(grep '^rstring_ok/' "$T/cmp.txt" | cut -d' ' -f2,3)" "L7OK UP"
 expect_eq "rstring not matched: DOWN" "$(grep '^rstring_bad/' "$T/cmp.txt" | cut -d' ' -f2,3)" "L7RSP DOWN"
