@@ -175,8 +175,8 @@ static int parse_opts(const struct lk_cfgkw *tab,
         kw = lk_cfgkw_find(tab, argv[i]);
         if (!kw) {
             hint = lk_cfgkw_suggest(tab, argv[i]);
-            return lk_cfg_err(err, "unknown keyword '%s' on '%s' line%s%s%s", argv[i], argv[0],
-                              hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "");
+            return lk_cfg_err(err, "unknown keyword '%s' on '%s' line" LK_CFGKW_HINT_FMT, argv[i],
+                              argv[0], LK_CFGKW_HINT_ARGS(hint));
         }
         if (i + kw->min_args >= argc)
             return lk_cfg_err(err, "'%s' expects %d value%s", argv[i], kw->min_args,
@@ -338,10 +338,10 @@ static int parse_line(struct chk_cfg *cfg, struct lk_cfgline *l, char **err)
 
     if (!kw) {
         hint = lk_cfgkw_suggest(top_kws, l->argv[0]);
-        return lk_cfg_err(err, "%s:%u: unknown keyword '%s'%s%s%s", l->file, l->line, l->argv[0],
-                          hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "");
+        return lk_cfg_err(err, "%s:%u: unknown keyword '%s'" LK_CFGKW_HINT_FMT, l->file, l->line,
+                          l->argv[0], LK_CFGKW_HINT_ARGS(hint));
     }
-    if (l->argc - 1 < kw->min_args || (kw->max_args >= 0 && l->argc - 1 > kw->max_args))
+    if (!lk_cfgkw_nargs_ok(kw, l->argc - 1))
         return lk_cfg_err(err, "%s:%u: wrong number of arguments for '%s'", l->file, l->line,
                           l->argv[0]);
     r = kw->fn(l->argc, l->argv, cfg, &why);

@@ -20,20 +20,14 @@ int main(int argc, char **argv)
     char *err = NULL;
     int r;
 
-    lk_log_init("checkd", LK_LOG_INFO);
-    r = lk_args_parse(argc, argv, &spec, &a);
+    r = lk_args_start(argc, argv, &spec, &a);
     if (r >= 0)
         return r;
-    if (a.debug)
-        lk_log_threshold = LK_LOG_DEBUG;
     /* Without -f there is no file at all: checkd then only listens on
      * RUNDIR/checkd.sock and checks what lbd registers. */
     r = chk_cfg_load(a.file, a.rundir, &cfg, &err);
-    if (r < 0) {
-        fprintf(stderr, "checkd: %s\n", err ? err : "cannot load the configuration");
-        free(err);
-        return 1;
-    }
+    if (r < 0)
+        return lk_args_cfg_fail(&spec, err);
     if (a.check) {
         printf("Configuration file is valid (%zu targets)\n", cfg->ntargets);
         chk_cfg_free(cfg);

@@ -1,9 +1,11 @@
 /* args.c - see args.h. */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/args.h"
+#include "common/log.h"
 
 /* One usage text for the three daemons, built from what each accepts, so
  * that -h never lists an option a daemon would refuse. */
@@ -75,4 +77,25 @@ int lk_args_parse(int argc, char **argv, const struct lk_args_spec *spec, struct
     }
     /* -1: go on and run; 0 and 1 above are exit codes for main() */
     return -1;
+}
+
+int lk_args_start(int argc, char **argv, const struct lk_args_spec *spec, struct lk_args *ret)
+{
+    int r;
+
+    /* logging first: a usage error is the only thing said before it */
+    lk_log_init(spec->prog, LK_LOG_INFO);
+    r = lk_args_parse(argc, argv, spec, ret);
+    if (r < 0 && ret->debug)
+        lk_log_threshold = LK_LOG_DEBUG;
+    return r;
+}
+
+int lk_args_cfg_fail(const struct lk_args_spec *spec, char *err)
+{
+    /* stderr, not the log: -c is run by hand and by unit files' ExecStartPre,
+     * and both read the message there */
+    fprintf(stderr, "%s: %s\n", spec->prog, err ? err : "cannot load the configuration");
+    free(err);
+    return 1;
 }

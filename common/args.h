@@ -27,4 +27,15 @@ struct lk_args {
  * 1 after a usage error (usage printed to stderr). */
 int lk_args_parse(int argc, char **argv, const struct lk_args_spec *spec, struct lk_args *ret);
 
+/* A daemon's first step, the same for the three: start logging as spec->prog
+ * at INFO, parse argv as lk_args_parse() does (same returns) and, after -d,
+ * log at DEBUG too. */
+int lk_args_start(int argc, char **argv, const struct lk_args_spec *spec, struct lk_args *ret);
+
+/* Report a configuration that cannot be used: "PROG: ERR" on stderr (a
+ * generic text when err is NULL), for the service manager or the operator
+ * running -c. Frees err (malloc'ed or NULL) and returns 1, main()'s exit
+ * code for it. */
+int lk_args_cfg_fail(const struct lk_args_spec *spec, char *err);
+
 #endif

@@ -35,6 +35,11 @@ const struct lk_cfgkw *lk_cfgkw_find(const struct lk_cfgkw *tab, const char *nam
     return NULL;
 }
 
+int lk_cfgkw_nargs_ok(const struct lk_cfgkw *kw, int nargs)
+{
+    return nargs >= kw->min_args && (kw->max_args < 0 || nargs <= kw->max_args);
+}
+
 unsigned lk_edit_distance(const char *a, const char *b)
 {
     unsigned row[64], i, j, prev, tmp;

@@ -42,6 +42,17 @@ const struct lk_cfgkw *lk_cfgkw_find(const struct lk_cfgkw *tab, const char *nam
  * least 4), for "did you mean" hints; NULL if nothing is close. */
 const char *lk_cfgkw_suggest(const struct lk_cfgkw *tab, const char *name);
 
+/* The hint after an unknown name's message, "; did you mean 'HINT'?", or
+ * nothing when hint is NULL: a printf format piece and its arguments, so the
+ * three dialects word it alike. */
+#define LK_CFGKW_HINT_FMT "%s%s%s"
+#define LK_CFGKW_HINT_ARGS(hint)                                                                   \
+    (hint) ? "; did you mean '" : "", (hint) ? (hint) : "", (hint) ? "'?" : ""
+
+/* 1 when a line gives kw `nargs` arguments (the keyword not counted) within
+ * its min_args..max_args, else 0. */
+int lk_cfgkw_nargs_ok(const struct lk_cfgkw *kw, int nargs);
+
 /* Edit distance (Levenshtein) between two short strings, capped at 99. */
 unsigned lk_edit_distance(const char *a, const char *b);
 

@@ -42,12 +42,9 @@ int main(int argc, char **argv)
     char *err = NULL;
     int r;
 
-    lk_log_init("lbd", LK_LOG_INFO);
-    r = lk_args_parse(argc, argv, &spec, &a);
+    r = lk_args_start(argc, argv, &spec, &a);
     if (r >= 0)
         return r;
-    if (a.debug)
-        lk_log_threshold = LK_LOG_DEBUG;
     /* a worker started by a master (lbd -W) has LB_MW_ENV, and its config */
     if (getenv(LB_MW_ENV) && lb_mw_from_env(&mw) < 0)
         return 1;
@@ -55,20 +52,16 @@ int main(int argc, char **argv)
         : a.file ? lb_cfg_load_file(a.file, &cfg, &err)
                  : lb_cfg_load_mem("<built-in demo>", default_cfg, &cfg, &err);
     if (r < 0) {
-        fprintf(stderr, "lbd: %s\n", err ? err : "cannot load the configuration");
-        free(err);
         lb_mw_free(mw);
-        return 1;
+        return lk_args_cfg_fail(&spec, err);
     }
     /* chroot needs the master (lb_cfg_check_chroot()); "lbd -c" alone checks the
      * file without knowing whether it will run under one, so it skips this unless
      * -W is given with it. */
     if ((!a.check || a.master_worker) && lb_cfg_check_chroot(cfg, a.master_worker, &err) < 0) {
-        fprintf(stderr, "lbd: %s\n", err);
-        free(err);
         lb_cfg_free(cfg);
         lb_mw_free(mw);
-        return 1;
+        return lk_args_cfg_fail(&spec, err);
     }
     if (a.check) {
         printf("Configuration file is valid\n");

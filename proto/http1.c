@@ -506,10 +506,11 @@ static int parse_head(const uint8_t *buf, struct http1_msg *m, int is_req)
  * smuggling vector (RFC 9112 6.1): refused, never resolved in favour of one.
  * TE in HTTP/1.0 is refused too, as 1.0 has no chunked coding. A Content-
  * Length of 0 means no body, like none. */
+/* An HTTP/1.1 request without Host is accepted, as HAProxy 2.6 accepts it
+ * (RFC 9112 3.2 asks for a 400, but HAProxy's users and its reg-tests send
+ * such requests); several Host fields stay refused. */
 static int request_framing(struct http1_msg *m)
 {
-    if (m->version == 1 && m->nhost != 1)
-        return fail(m, 400, m->start, -EBADMSG); /* missing or several Host */
     if (m->nhost > 1)
         return fail(m, 400, m->start, -EBADMSG);
     if (m->flags & HTTP1_F_HAS_TE) {

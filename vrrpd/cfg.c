@@ -200,10 +200,26 @@ static int kw_router_id(int argc, char **argv, void *ctx, char **err)
     return vr__dupstr(c, &c->cfg->router_id, argv[1], err);
 }
 
+/* Keepalived 2.2 reads no word after nopreempt, preempt and
+ * enable_script_security: "nopreempt 1" and even "enable_script_security 0"
+ * set the flag. vrrpd does the same, so that such files behave as they do
+ * under Keepalived, and says so, since a "0" was probably meant as "off". */
+static int flag_words(const struct vr__ctx *c, int argc, char **argv)
+{
+    char what[200];
+
+    if (argc < 2)
+        return LK_CFG_OK;
+    snprintf(what, sizeof(what),
+             "'%s' reads no value: '%s' is not read and '%s' is in effect, as in Keepalived 2.2",
+             argv[0], argv[1], argv[0]);
+    return vr__warn(c, what);
+}
+
 static int kw_script_security(int argc, char **argv, void *ctx, char **err)
 {
     ((struct vr__ctx *)ctx)->cfg->script_security = true;
-    return LK_CFG_OK;
+    return flag_words(ctx, argc, argv);
 }
 
 /* Inside a vrrp_script block it is that script's user; in global_defs the
@@ -607,6 +623,27 @@ static int kw_inst_num(int argc, char **argv, void *ctx, char **err)
 static int kw_preempt(int argc, char **argv, void *ctx, char **err)
 {
     ((struct vr__ctx *)ctx)->inst->preempt = strcmp(argv[0], "nopreempt") != 0;
+    return flag_words(ctx, argc, argv);
+}
+
+/* use_vmac [NAME]: the VIPs go on a macvlan link with the virtual router
+ * MAC 00:00:5e:00:01:VRID (RFC 5798 7.3), so that a failover changes no
+ * client's ARP entry; named vrrp.VRID unless NAME is given, as in
+ * Keepalived. vmac_xmit_base: adverts leave from the parent interface. */
+static int kw_use_vmac(int argc, char **argv, void *ctx, char **err)
+{
+    struct vr__ctx *c = ctx;
+
+    if (!strcmp(argv[0], "vmac_xmit_base")) {
+        c->inst->vmac_xmit_base = true;
+        return LK_CFG_OK;
+    }
+    if (argc > 1 && strlen(argv[1]) >= sizeof(c->inst->vmac_name))
+        return vr__fail(c, err, "use_vmac name '%s' is longer than %zu characters", argv[1],
+                        sizeof(c->inst->vmac_name) - 1);
+    c->inst->vmac = true;
+    if (argc > 1)
+        snprintf(c->inst->vmac_name, sizeof(c->inst->vmac_name), "%s", argv[1]);
     return LK_CFG_OK;
 }
 
@@ -682,9 +719,20 @@ static int kw_inst_fifo(int argc, char **argv, void *ctx, char **err)
                     argv[0]);
 }
 
-/* LVS is Keepalived's other half; lbd does the load balancing here. */
+/* LVS is Keepalived's other half; lbd does the load balancing here. The
+ * IPVS connection sync daemon (lvs_sync_daemon in global_defs, or the
+ * deprecated lvs_sync_daemon_interface of an instance) follows the VRRP
+ * state to copy IPVS connections to the backup: without IPVS there is
+ * nothing to copy, but vrrpd cannot tell whether other tools made IPVS
+ * rules, so the line is refused with that said rather than dropped. */
 static int kw_lvs(int argc, char **argv, void *ctx, char **err)
 {
+    if (!strncmp(argv[0], "lvs_sync_daemon", 15))
+        return vr__fail(ctx, err,
+                        "'%s' (LVS connection sync) is not supported by vrrpd: it has no IPVS "
+                        "sync daemon; remove the line unless IPVS rules need their connections "
+                        "copied to the backup",
+                        argv[0]);
     return vr__fail(ctx, err,
                     "'%s' (LVS) is not supported by vrrpd: vrrpd is only the VRRP half of "
                     "Keepalived; balance with lbd (docs/lbd.md)",
@@ -893,14 +941,39 @@ static bool is_list(enum vr__blk b)
            b == BLK_RULES || b == BLK_SYNC_GRP;
 }
 
+/* The block a keyword belongs to when it is not the one it was written in
+ * ("enable_script_security" at the top level instead of in global_defs):
+ * spelling suggestions cannot find it, its name is right. NULL if none. */
+static const char *home_block(enum vr__blk b, const char *kw)
+{
+    int k;
+
+    for (k = 0; k < BLK_MAX; k++)
+        if (k != (int)b && tables[k] && lk_cfgkw_find(tables[k], kw))
+            return blk_names[k];
+    return NULL;
+}
+
+/* Keepalived warns of an unknown keyword and goes on without it; vrrpd
+ * refuses it (nothing accepted and ignored), with the best hint it has: the
+ * block it belongs in, global_defs' vrrp_ form of an instance keyword
+ * ("garp_master_delay" -> "vrrp_garp_master_delay"), or a spelling. */
 static int unknown(struct parser *p, enum vr__blk b, const char *kw, char **err)
 {
-    const char *hint = lk_cfgkw_suggest(tables[b], kw);
+    const char *home = home_block(b, kw), *hint = lk_cfgkw_suggest(tables[b], kw);
+    char vrrp_form[64];
 
-    if (hint)
-        return vr__fail(&p->c, err, "unknown keyword '%s' in '%s' block; did you mean '%s'?", kw,
-                        blk_names[b], hint);
-    return vr__fail(&p->c, err, "unknown keyword '%s' in '%s' block", kw, blk_names[b]);
+    snprintf(vrrp_form, sizeof(vrrp_form), "vrrp_%s", kw);
+    if (home && lk_cfgkw_find(tables[b], vrrp_form))
+        return vr__fail(&p->c, err,
+                        "unknown keyword '%s' in '%s' block: it is a '%s' keyword; here it is "
+                        "'%s'",
+                        kw, blk_names[b], home, vrrp_form);
+    if (home)
+        return vr__fail(&p->c, err, "unknown keyword '%s' in '%s' block: it belongs in '%s'", kw,
+                        blk_names[b], home);
+    return vr__fail(&p->c, err, "unknown keyword '%s' in '%s' block" LK_CFGKW_HINT_FMT, kw,
+                    blk_names[b], LK_CFGKW_HINT_ARGS(hint));
 }
 
 static int push(struct parser *p, enum vr__blk b, char **err)
@@ -932,7 +1005,7 @@ static int statement(struct parser *p, int argc, char **argv, bool opens, char *
     kw = lk_cfgkw_find(tables[b], argv[0]);
     if (!kw)
         return unknown(p, b, argv[0], err);
-    if (argc - 1 < kw->min_args || (kw->max_args >= 0 && argc - 1 > kw->max_args))
+    if (!lk_cfgkw_nargs_ok(kw, argc - 1))
         return vr__fail(&p->c, err, "'%s' expects %d to %d arguments, got %d", argv[0],
                         kw->min_args, kw->max_args, argc - 1);
     if (kw->flags && !opens) {
@@ -1129,6 +1202,10 @@ static int validate_inst(struct vr_cfg *cfg, struct vr_inst_cfg *i, char **err)
         return inst_fail(i, err, "'interface' is missing (and no default_interface)");
     if (!i->vrid)
         return inst_fail(i, err, "'virtual_router_id' is missing");
+    if (i->vmac && !i->vmac_name[0])
+        snprintf(i->vmac_name, sizeof(i->vmac_name), "vrrp.%u", i->vrid);
+    if (i->vmac && !strcmp(i->vmac_name, i->ifname))
+        return inst_fail(i, err, "use_vmac names the instance's own interface");
     /* as Keepalived: allowed with a warning, for cloud setups where a
      * notify_master script moves an elastic IP instead */
     if (!i->nvips)
@@ -1138,8 +1215,11 @@ static int validate_inst(struct vr_cfg *cfg, struct vr_inst_cfg *i, char **err)
                i->file, i->line, i->name);
     for (k = 0; k < i->nscripts; k++)
         if (!vr_cfg_find_script(cfg, i->scripts[k].name)) {
-            lk_cfg_err(err, "%s:%u: vrrp_instance '%s': track_script '%s' is not defined", i->file,
-                       i->line, i->name, i->scripts[k].name);
+            lk_cfg_err(err,
+                       "%s:%u: vrrp_instance '%s': track_script '%s' is not defined (Keepalived "
+                       "drops it with a warning and runs untracked): define the vrrp_script or "
+                       "remove the line",
+                       i->file, i->line, i->name, i->scripts[k].name);
             return -EINVAL;
         }
     for (k = 0; k < i->nifaces; k++)
@@ -1153,6 +1233,10 @@ static int validate_inst(struct vr_cfg *cfg, struct vr_inst_cfg *i, char **err)
     /* the family first: the duplicate check below needs it */
     if (resolve_timing(cfg, i, err) < 0)
         return -EINVAL;
+    if (i->vmac && i->family == AF_INET6)
+        return inst_fail(i, err,
+                         "use_vmac with an IPv6 instance is not supported by vrrpd (IPv4 "
+                         "instances only)");
     LK_LIST_FOREACH (it, &cfg->instances) {
         struct vr_inst_cfg *o = LK_LIST_ELEM(it, struct vr_inst_cfg, link);
 
@@ -1403,6 +1487,8 @@ int vr_inst_cfg_same(const struct vr_inst_cfg *a, const struct vr_inst_cfg *b)
            a->ucast_src == b->ucast_src && a->npeers == b->npeers &&
            !memcmp(a->peers, b->peers, sizeof(a->peers[0]) * a->npeers) &&
            !memcmp(a->ucast_src6, b->ucast_src6, 16) && a->npeers6 == b->npeers6 &&
+           a->vmac == b->vmac && a->vmac_xmit_base == b->vmac_xmit_base &&
+           !strcmp(a->vmac_name, b->vmac_name) &&
            !memcmp(a->peers6, b->peers6, sizeof(a->peers6[0]) * a->npeers6);
 }
 
@@ -1423,20 +1509,29 @@ static const struct lk_cfgkw top_kws[] = {
     {0},
 };
 
+/* Instance settings global_defs gives a default for, under the instance
+ * keyword's name with "vrrp_" in front (Keepalived's inheritance): kw_garp
+ * and kw_inst_bool tell the two forms apart, so both tables list them from
+ * here. One row a line, as in the tables, hence no clang-format. */
+/* clang-format off */
+#define INHERITED_KWS(prefix)                                                                      \
+    {prefix "garp_master_delay", kw_garp, 1, 1, 0},                                                \
+    {prefix "garp_master_repeat", kw_garp, 1, 1, 0},                                               \
+    {prefix "garp_master_refresh", kw_garp, 1, 1, 0},                                              \
+    {prefix "garp_master_refresh_repeat", kw_garp, 1, 1, 0},                                       \
+    {prefix "garp_lower_prio_delay", kw_garp, 1, 1, 0},                                            \
+    {prefix "garp_lower_prio_repeat", kw_garp, 1, 1, 0},                                           \
+    {prefix "higher_prio_send_advert", kw_inst_bool, 0, 1, 0},                                     \
+    {prefix "notify_priority_changes", kw_inst_bool, 0, 1, 0}
+/* clang-format on */
+
 static const struct lk_cfgkw global_kws[] = {
     {"router_id", kw_router_id, 1, 1, 0},
-    {"enable_script_security", kw_script_security, 0, 0, 0},
+    {"enable_script_security", kw_script_security, 0, -1, 0},
     {"script_user", kw_script_user, 1, 2, 0},
     {"vrrp_version", kw_version, 1, 1, 0},
     {"fast_takeover", kw_fast_takeover, 0, 1, 0},
-    {"vrrp_garp_master_delay", kw_garp, 1, 1, 0},
-    {"vrrp_garp_master_repeat", kw_garp, 1, 1, 0},
-    {"vrrp_garp_master_refresh", kw_garp, 1, 1, 0},
-    {"vrrp_garp_master_refresh_repeat", kw_garp, 1, 1, 0},
-    {"vrrp_garp_lower_prio_delay", kw_garp, 1, 1, 0},
-    {"vrrp_garp_lower_prio_repeat", kw_garp, 1, 1, 0},
-    {"vrrp_higher_prio_send_advert", kw_inst_bool, 0, 1, 0},
-    {"vrrp_notify_priority_changes", kw_inst_bool, 0, 1, 0},
+    INHERITED_KWS("vrrp_"),
     {"vrrp_startup_delay", kw_startup_delay, 1, 1, 0},
     {"notify_fifo", kw_fifo, 1, 3, 0},
     {"notify_fifo_script", kw_fifo, 1, 3, 0},
@@ -1466,6 +1561,7 @@ static const struct lk_cfgkw global_kws[] = {
     {"vrrp_gna_interval", kw_garp_interval, 1, 1, 0},
     {"max_auto_priority", kw_ignore, 0, 1, 0},
     {"lvs_id", kw_ignore, 1, 1, 0},
+    {"lvs_sync_daemon", kw_lvs, 0, -1, 0},
     {0},
 };
 
@@ -1488,8 +1584,8 @@ static const struct lk_cfgkw inst_kws[] = {
     {"priority", kw_inst_num, 1, 1, 0},
     {"advert_int", kw_inst_num, 1, 1, 0},
     {"preempt_delay", kw_inst_num, 1, 1, 0},
-    {"preempt", kw_preempt, 0, 0, 0},
-    {"nopreempt", kw_preempt, 0, 0, 0},
+    {"preempt", kw_preempt, 0, -1, 0},
+    {"nopreempt", kw_preempt, 0, -1, 0},
     {"vrrp_version", kw_version, 1, 1, 0},
     {"version", kw_version, 1, 1, 0},
     {"fast_takeover", kw_fast_takeover, 0, 1, 0},
@@ -1503,19 +1599,8 @@ static const struct lk_cfgkw inst_kws[] = {
     {"unicast_src_ip", kw_ucast_src, 1, 1, 0},
     {"mcast_src_ip", kw_ucast_src, 1, 1, 0},
     {"native_ipv6", kw_native_ipv6, 0, 0, 0},
-    {"notify_master", kw_notify, 1, 3, 0},
-    {"notify_backup", kw_notify, 1, 3, 0},
-    {"notify_fault", kw_notify, 1, 3, 0},
-    {"notify_stop", kw_notify, 1, 3, 0},
-    {"notify", kw_notify, 1, 3, 0},
-    {"garp_master_delay", kw_garp, 1, 1, 0},
-    {"garp_master_repeat", kw_garp, 1, 1, 0},
-    {"garp_master_refresh", kw_garp, 1, 1, 0},
-    {"garp_master_refresh_repeat", kw_garp, 1, 1, 0},
-    {"garp_lower_prio_delay", kw_garp, 1, 1, 0},
-    {"garp_lower_prio_repeat", kw_garp, 1, 1, 0},
-    {"higher_prio_send_advert", kw_inst_bool, 0, 1, 0},
-    {"notify_priority_changes", kw_inst_bool, 0, 1, 0},
+    VR__NOTIFY_KWS(kw_notify),
+    INHERITED_KWS(""),
     {"notify_fifo", kw_inst_fifo, 0, -1, 0},
     {"check_unicast_src", kw_inst_bool, 0, 1, 0},
     {"lower_prio_no_advert", kw_inst_bool, 0, 1, 0},
@@ -1529,7 +1614,9 @@ static const struct lk_cfgkw inst_kws[] = {
     {"smtp_alert", kw_ignore, 0, 1, 0},
     {"accept", kw_ignore, 0, 0, 0},
     {"no_accept", kw_ignore, 0, 0, 0},
-    {"use_vmac", kw_unsupported, 0, 1, 0},
+    {"use_vmac", kw_use_vmac, 0, 1, 0},
+    {"vmac_xmit_base", kw_use_vmac, 0, 0, 0},
+    {"lvs_sync_daemon_interface", kw_lvs, 0, -1, 0},
     {0},
 };
 

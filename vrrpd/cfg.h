@@ -161,8 +161,11 @@ struct vr_inst_cfg {
     uint8_t family;  /* AF_INET or AF_INET6: the first virtual_ipaddress's, or
                         native_ipv6 (Keepalived's rule) */
     bool native_ipv6;
-    uint16_t adver_cs; /* centiseconds */
-    uint8_t auth_type; /* VRRP_PKT_AUTH_* (v2) */
+    bool vmac;                   /* use_vmac: a macvlan with the virtual router MAC */
+    bool vmac_xmit_base;         /* adverts leave from ifname, not from the vmac */
+    char vmac_name[IF_NAMESIZE]; /* "" until resolved: vrrp.VRID */
+    uint16_t adver_cs;           /* centiseconds */
+    uint8_t auth_type;           /* VRRP_PKT_AUTH_* (v2) */
     uint8_t auth[8];
     struct vr_vip vips[VR_MAX_VIPS];
     unsigned nvips;

@@ -173,6 +173,19 @@ void *vr__named_new(const struct vr__ctx *c,
  * that does not exist is refused (Keepalived drops such a script). */
 int vr__kw_notify(struct vr__ctx *c, struct vr_notify_cfg *n, int argc, char **argv, char **err);
 
+/* The rows of those keywords in a keyword table, handled by fn (which finds
+ * its vr_notify_cfg and calls vr__kw_notify()): instances and sync groups
+ * accept the same five, the names vr__kw_notify() knows (one row a line,
+ * as in the tables, hence no clang-format). */
+/* clang-format off */
+#define VR__NOTIFY_KWS(fn)                                                                         \
+    {"notify_master", (fn), 1, 3, 0},                                                              \
+    {"notify_backup", (fn), 1, 3, 0},                                                              \
+    {"notify_fault", (fn), 1, 3, 0},                                                               \
+    {"notify_stop", (fn), 1, 3, 0},                                                                \
+    {"notify", (fn), 1, 3, 0}
+/* clang-format on */
+
 /* Free n's strings (not n). */
 void vr__notify_cfg_free(struct vr_notify_cfg *n);
 

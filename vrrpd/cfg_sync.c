@@ -184,11 +184,7 @@ struct vr_sync_cfg *vr_cfg_find_sync(const struct vr_cfg *cfg, const char *name)
 
 const struct lk_cfgkw vr__sync_kws[] = {
     {"group", kw_sync_group, 0, 0, BLK_SYNC_GRP},
-    {"notify_master", kw_sync_notify, 1, 3, 0},
-    {"notify_backup", kw_sync_notify, 1, 3, 0},
-    {"notify_fault", kw_sync_notify, 1, 3, 0},
-    {"notify_stop", kw_sync_notify, 1, 3, 0},
-    {"notify", kw_sync_notify, 1, 3, 0},
+    VR__NOTIFY_KWS(kw_sync_notify),
     {"sync_group_tracking_weight", kw_sync_flag, 0, 0, 0},
     {"global_tracking", kw_sync_flag, 0, 0, 0},
     {"smtp_alert", kw_sync_flag, 0, 1, 0},

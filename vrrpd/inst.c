@@ -19,6 +19,7 @@
 #include "vrrpd/guard.h"
 #include "vrrpd/notify.h"
 #include "vrrpd/os/garp.h"
+#include "vrrpd/os/netlink.h"
 #include "vrrpd/os/sock.h"
 #include "vrrpd/sync.h"
 #include "vrrpd/track.h"
@@ -96,6 +97,8 @@ static void send_one(struct vr_inst *i, const struct vrrp_pkt *p, uint32_t dst, 
         return; /* the config was validated: cannot happen */
     if (is6(i))
         r = vr_sock_send6(i->fd, i->ifc.ifindex, i->src6, dst6, buf, (size_t)n);
+    else if (i->tx_fd >= 0)
+        r = vr_sock_send(i->tx_fd, i->vmc.ifindex, i->src, dst, buf, (size_t)n);
     else
         r = vr_sock_send(i->fd, i->ifc.ifindex, i->src, dst, buf, (size_t)n);
     if (r < 0) {
@@ -172,7 +175,9 @@ static int vip_ifindex(const struct vr_inst *i, const struct vr_vip *v)
 {
     unsigned idx = v->dev[0] ? if_nametoindex(v->dev) : 0;
 
-    return idx ? (int)idx : i->ifc.ifindex;
+    if (idx)
+        return (int)idx;
+    return i->cfg->vmac ? i->vmc.ifindex : i->ifc.ifindex;
 }
 
 /* IPv4 packets are encoded here, one per destination, and handed to the guard
@@ -225,8 +230,9 @@ static void guard_update(struct vr_inst *i)
         w.revoke = 1;
         goto send;
     }
-    snprintf(w.ifname, sizeof(w.ifname), "%s", c->ifname);
-    w.ifindex = i->ifc.ifindex;
+    /* the guard resigns from where the adverts leave */
+    snprintf(w.ifname, sizeof(w.ifname), "%s", i->tx_fd >= 0 ? c->vmac_name : c->ifname);
+    w.ifindex = i->tx_fd >= 0 ? i->vmc.ifindex : i->ifc.ifindex;
     w.unicast = (is6(i) ? c->npeers6 : c->npeers) > 0;
     w.family = is6(i) ? AF_INET6 : AF_INET;
     w.src = i->src;
@@ -287,6 +293,12 @@ static int vips_add(struct vr_inst *i, bool renew)
     unsigned k;
     int r, first = 0;
 
+    if (i->cfg->vmac && !renew) {
+        r = vr_link_set_up(i->vmc.ifindex, true);
+        if (r < 0)
+            lk_log(LK_LOG_ERR, "(%s) setting %s up: %s", i->cfg->name, i->cfg->vmac_name,
+                   strerror(-r));
+    }
     for (k = 0; k < i->cfg->nvips && k < VR_MAX_VIPS; k++) {
         const struct vr_vip *v = &i->cfg->vips[k];
         struct vr_addr_opts o = {.family = v->family,
@@ -337,6 +349,9 @@ static void vips_del(struct vr_inst *i, bool at_start)
             lk_log(LK_LOG_ERR, "(%s) removing %s/%u: %s", i->cfg->name, vr_vip_str(v, a), v->prefix,
                    strerror(-r));
     }
+    if (i->cfg->vmac && i->vmc.ifindex && (r = vr_link_set_up(i->vmc.ifindex, false)) < 0)
+        lk_log(LK_LOG_ERR, "(%s) setting %s down: %s", i->cfg->name, i->cfg->vmac_name,
+               strerror(-r));
 }
 
 static int dev_index(const struct vr_inst *i, const char *dev)
@@ -435,7 +450,10 @@ static void garp_one(struct vr_inst *i, unsigned k)
             announce(i, v, v->dev, l.ifindex, l.mac);
         return;
     }
-    announce(i, v, i->cfg->ifname, i->ifc.ifindex, i->ifc.mac);
+    if (i->cfg->vmac)
+        announce(i, v, i->cfg->vmac_name, i->vmc.ifindex, i->vmc.mac);
+    else
+        announce(i, v, i->cfg->ifname, i->ifc.ifindex, i->ifc.mac);
 }
 
 /* vrrp_garp_interval: one GARP per interval, round the VIPs, until the
@@ -835,6 +853,8 @@ void vr_inst_unref(struct vr_inst *i)
         close(i->fd);
     if (i->garp_fd >= 0)
         close(i->garp_fd);
+    if (i->tx_fd >= 0)
+        close(i->tx_fd);
     free(i);
 }
 
@@ -871,6 +891,53 @@ static int open_sockets6(struct vr_inst *i)
     return 0;
 }
 
+/* use_vmac: the macvlan with 00:00:5e:00:01:VRID (RFC 5798 7.3) on the
+ * instance's interface. Adverts leave from it (their source MAC is the
+ * virtual one, which keeps switches pointing at the master) unless
+ * vmac_xmit_base; they are received on the parent as before, where the
+ * routes to the peers are (a strict rp_filter on the vmac would drop them
+ * there). It is up only while MASTER (vips_add/vips_del), as in
+ * Keepalived: a backup sends nothing with the virtual MAC. */
+static int open_vmac(struct vr_inst *i)
+{
+    const struct vr_inst_cfg *c = i->cfg;
+    const uint8_t mac[6] = {0x00, 0x00, 0x5e, 0x00, 0x01, c->vrid};
+    int r;
+
+    r = vr_vmac_make(c->vmac_name, c->ifname, i->ifc.ifindex, mac);
+    if (r < 0)
+        return lk_log_errno(r, LK_LOG_ERR, "(%s) use_vmac %s on %s: %m", c->name, c->vmac_name,
+                            c->ifname);
+    r = vr_link_get(c->vmac_name, &i->vmc);
+    if (r < 0)
+        return lk_log_errno(r, LK_LOG_ERR, "(%s) use_vmac %s: %m", c->name, c->vmac_name);
+    if (!c->vmac_xmit_base) {
+        i->tx_fd = vr_sock_open_tx(c->vmac_name, i->vmc.ifindex);
+        if (i->tx_fd < 0)
+            return lk_log_errno(i->tx_fd, LK_LOG_ERR, "(%s) VRRP socket on %s: %m", c->name,
+                                c->vmac_name);
+    }
+    lk_log(LK_LOG_INFO, "(%s) use_vmac %s (ifindex %d) on %s, adverts from %s", c->name,
+           c->vmac_name, i->vmc.ifindex, c->ifname, c->vmac_xmit_base ? c->ifname : c->vmac_name);
+    return 0;
+}
+
+/* Whether another instance of the running configuration names the same
+ * vmac (a reload that changed this instance re-creates it with that name):
+ * only then is the link left in place when this one stops. */
+static bool vmac_kept(const struct vr_inst *i)
+{
+    struct lk_list *it;
+
+    LK_LIST_FOREACH (it, &i->d->cfg->instances) {
+        const struct vr_inst_cfg *o = LK_LIST_ELEM(it, struct vr_inst_cfg, link);
+
+        if (o != i->cfg && o->vmac && !strcmp(o->vmac_name, i->cfg->vmac_name))
+            return true;
+    }
+    return false;
+}
+
 static int open_sockets(struct vr_inst *i)
 {
     const struct vr_inst_cfg *c = i->cfg;
@@ -890,7 +957,10 @@ static int open_sockets(struct vr_inst *i)
     i->fd = vr_sock_open(c->ifname, i->ifc.ifindex, c->npeers > 0);
     if (i->fd < 0)
         return lk_log_errno(i->fd, LK_LOG_ERR, "(%s) VRRP socket on %s: %m", c->name, c->ifname);
-    i->garp_fd = vr_garp_open(i->ifc.ifindex);
+    r = c->vmac ? open_vmac(i) : 0;
+    if (r < 0)
+        return r;
+    i->garp_fd = vr_garp_open(c->vmac ? i->vmc.ifindex : i->ifc.ifindex);
     if (i->garp_fd < 0)
         return lk_log_errno(i->garp_fd, LK_LOG_ERR, "(%s) ARP socket on %s: %m", c->name,
                             c->ifname);
@@ -913,7 +983,7 @@ int vr_inst_new(struct vr_inst **ret, struct vr_daemon *d, struct vr_inst_cfg *c
         return -ENOMEM;
     i->d = d;
     i->cfg = cfg;
-    i->fd = i->garp_fd = -1;
+    i->fd = i->garp_fd = i->tx_fd = -1;
     lk_list_init(&i->tracks);
     lk_list_init(&i->link);
     i->prio_now = cfg->priority;
@@ -980,6 +1050,9 @@ void vr_inst_stop(struct vr_inst *i)
     lk_list_del(&i->link);
     if (i->started)
         apply(i, vr_fsm_stop(&i->fsm, lk_mono_ms()), from);
+    /* its VIPs are gone: the link goes too, as Keepalived removes it */
+    if (i->cfg->vmac && i->vmc.ifindex && !vmac_kept(i) && vr_vmac_del(i->cfg->vmac_name) < 0)
+        lk_log(LK_LOG_WARNING, "(%s) could not remove %s", i->cfg->name, i->cfg->vmac_name);
     vr_track_stop_all(i);
     uv_close((uv_handle_t *)&i->timer, handle_closed);
     uv_close((uv_handle_t *)&i->garp_timer, handle_closed);

@@ -47,7 +47,9 @@ struct vr_inst {
     unsigned garp_next;    /* the VIP the next paced GARP announces */
     uv_poll_t poll;        /* raw VRRP socket */
     int fd, garp_fd;
+    int tx_fd;             /* use_vmac: adverts leave from the vmac; -1: from fd */
     struct vr_link ifc;    /* interface as read at start */
+    struct vr_link vmc;    /* use_vmac: the macvlan, as made at start */
     uint32_t src;          /* IPv4: our source address, network order */
     uint8_t src6[16];      /* IPv6: our (link-local) source address */
     struct vr_ip self;     /* src or src6, as the election compares it */

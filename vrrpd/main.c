@@ -21,7 +21,7 @@ static int resign(int argc, char **argv)
 {
     char path[PATH_MAX];
     struct lk_args a;
-    int r = lk_args_parse(argc, argv, &spec, &a);
+    int r = lk_args_start(argc, argv, &spec, &a);
 
     if (r >= 0)
         return r;
@@ -44,26 +44,21 @@ int main(int argc, char **argv)
     char *err = NULL;
     int r;
 
-    lk_log_init("vrrpd", LK_LOG_INFO);
     /* vrrpd --resign [-R DIR]: systemd's ExecStopPost, after vrrpd died
      * with its guard (see guard.h) */
     if (argc > 1 && !strcmp(argv[1], "--resign")) {
         argv[1] = argv[0];
         return resign(argc - 1, argv + 1);
     }
-    r = lk_args_parse(argc, argv, &spec, &a);
+    r = lk_args_start(argc, argv, &spec, &a);
     if (r >= 0)
         return r;
-    if (a.debug)
-        lk_log_threshold = LK_LOG_DEBUG;
     r = vr_cfg_load_file(a.file, &cfg, &err);
     if (r == 0 && a.check)
         r = vr_daemon_check_links(cfg, &err);
     if (r < 0) {
-        fprintf(stderr, "vrrpd: %s\n", err ? err : "cannot load the configuration");
-        free(err);
         vr_cfg_free(cfg);
-        return 1;
+        return lk_args_cfg_fail(&spec, err);
     }
     if (a.check) {
         printf("Configuration file is valid\n");

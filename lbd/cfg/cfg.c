@@ -910,12 +910,8 @@ static int run_kw(struct parser *p, const struct lk_cfgkw *tab, struct lk_cfglin
         hint = lk_cfgkw_suggest(tab, ln->argv[0]);
         if (!hint && tab == lb_proxy_kws)
             hint = lk_cfgkw_suggest(lb_http_kws, ln->argv[0]);
-        if (hint)
-            return lb_cfg_fail(&p->ctx, err,
-                               "unknown keyword '%s' in '%s' section; did you mean '%s'?",
-                               ln->argv[0], section_names[p->sec], hint);
-        return lb_cfg_fail(&p->ctx, err, "unknown keyword '%s' in '%s' section", ln->argv[0],
-                           section_names[p->sec]);
+        return lb_cfg_fail(&p->ctx, err, "unknown keyword '%s' in '%s' section" LK_CFGKW_HINT_FMT,
+                           ln->argv[0], section_names[p->sec], LK_CFGKW_HINT_ARGS(hint));
     }
     sec_cap = p->ctx.px ? p->ctx.px->cap : 0;
     if (p->ctx.px && !(kw->flags & sec_cap))
@@ -926,10 +922,12 @@ static int run_kw(struct parser *p, const struct lk_cfgkw *tab, struct lk_cfglin
         return lb_cfg_fail(&p->ctx, err, "'%s' expects %s%d argument%s, got %d", kw->name,
                            kw->max_args == kw->min_args ? "" : "at least ", kw->min_args,
                            kw->min_args == 1 ? "" : "s", nargs);
-    if (kw->max_args >= 0 && nargs > kw->max_args)
+    if (!lk_cfgkw_nargs_ok(kw, nargs))
         return lb_cfg_fail(&p->ctx, err, "'%s' expects %s%d argument%s, got %d", kw->name,
                            kw->max_args == kw->min_args ? "" : "at most ", kw->max_args,
                            kw->max_args == 1 ? "" : "s", nargs);
+    if ((kw->flags & LB_KW_HTTP) && !lb_http_px_get(p->ctx.px))
+        return lb_cfg_fail(&p->ctx, err, "out of memory");
     r = kw->fn(ln->argc, ln->argv, &p->ctx, err);
     /* A warning has already been logged by the handler with its FILE:LINE; its
      * text must not reach the error list, which would make the load fail. */
@@ -1304,6 +1302,16 @@ struct lb_cfg *lb_cfg_free(struct lb_cfg *cfg)
     lk_cfgfiles_free(&cfg->files);
     free(cfg->path);
     free(cfg);
+    return NULL;
+}
+
+struct lb_stktable *lb_cfg_find_table(const struct lb_cfg *cfg, const char *name)
+{
+    struct lb_proxy *px;
+
+    for (px = cfg->proxies; px; px = px->next)
+        if (px->stk && strcmp(px->name, name) == 0)
+            return px->stk;
     return NULL;
 }
 

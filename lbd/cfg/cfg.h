@@ -23,7 +23,18 @@ struct lb_cfgctx {
     struct lb_errsec *es;     /* http-errors section being read */
 };
 
-/* Which sections accept a proxy keyword: LB_CAP_* bits in lk_cfgkw.flags. */
+/* Which sections accept a proxy keyword: LB_CAP_* bits in lk_cfgkw.flags,
+ * with short names for the keyword, option and timeout tables (proxy.c,
+ * http_cfg.c): D defaults, F frontend, B backend; a listen section has both
+ * F and B. */
+#define LB_KW_D  LB_CAP_DEF
+#define LB_KW_F  LB_CAP_FE
+#define LB_KW_B  LB_CAP_BE
+#define LB_KW_FB (LB_CAP_FE | LB_CAP_BE)
+/* Not a section: the handler configures px->http, which the parser creates
+ * (lb_http_px_get()) before it runs, so the handler finds ctx->px->http set
+ * and out of memory is reported in one place. */
+#define LB_KW_HTTP (1u << 8)
 
 /* Parse and validate a config file. On success *ret owns everything; on
  * failure *err is "FILE:LINE: ..." (malloc'ed) and a negative errno is
@@ -41,6 +52,13 @@ struct lb_cfg *lb_cfg_free(struct lb_cfg *cfg);
 /* Look up a proxy by name having all of the `cap` bits (0: any proxy).
  * Returns the proxy, owned by cfg, or NULL. */
 struct lb_proxy *lb_cfg_find_proxy(const struct lb_cfg *cfg, const char *name, unsigned cap);
+
+struct lb_stktable;
+
+/* The stick table of the proxy called `name` (a backend, frontend or
+ * listen section: "table NAME", src_X(NAME)), owned by cfg; NULL if that
+ * proxy does not exist or has no stick-table. */
+struct lb_stktable *lb_cfg_find_table(const struct lb_cfg *cfg, const char *name);
 
 /* Format "FILE:LINE: msg" into *err for the line `ctx` (a struct
  * lb_cfgctx *) is reading and return LK_CFG_FATAL. */

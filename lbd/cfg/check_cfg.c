@@ -291,8 +291,9 @@ static struct lb_check_cfg *chk_get(struct lb_proxy *px)
     return px->chk;
 }
 
-int lb_check_tcpcheck_kw(struct lb_cfgctx *ctx, int argc, char **argv, char **err)
+int lb_check_tcpcheck_kw(int argc, char **argv, void *vctx, char **err)
 {
+    struct lb_cfgctx *ctx = vctx;
     struct lb_proxy *px = ctx->px;
     struct lb_check_cfg *c;
 
@@ -414,8 +415,9 @@ static int http_expect(struct lb_cfgctx *ctx,
     return 0;
 }
 
-int lb_check_httpcheck_kw(struct lb_cfgctx *ctx, int argc, char **argv, char **err)
+int lb_check_httpcheck_kw(int argc, char **argv, void *vctx, char **err)
 {
+    struct lb_cfgctx *ctx = vctx;
     struct lb_check_cfg *c;
     struct lb_check_pos *at;
     int send = strcmp(argv[1], "send") == 0;
@@ -455,8 +457,9 @@ int lb_check_httpcheck_kw(struct lb_cfgctx *ctx, int argc, char **argv, char **e
 /* lbd's own keyword (HAProxy has none): checkd logs in and reads
  * wsrep_local_state, as clustercheck does, so a node that is joined but still
  * syncing is not sent traffic. */
-int lb_check_galera_kw(struct lb_cfgctx *ctx, int argc, char **argv, char **err)
+int lb_check_galera_kw(int argc, char **argv, void *vctx, char **err)
 {
+    struct lb_cfgctx *ctx = vctx;
     struct lb_check_cfg *c;
     int i = 3, pw = 0, donor = 0;
 

@@ -48,19 +48,21 @@ struct lb_check_cfg {
     char galera_user[64], galera_password[128];
 };
 
-/* The "tcp-check ..." keyword handler (argv[0] == "tcp-check"): appends a
+/* The check keywords' lk_cfgkw handlers, for lb_proxy_kws; vctx is the
+ * struct lb_cfgctx of the proxy being parsed.
+ * The "tcp-check ..." keyword handler (argv[0] == "tcp-check"): appends a
  * step to ctx->px->chk, allocating it. LK_CFG_FATAL with *err on error. */
-int lb_check_tcpcheck_kw(struct lb_cfgctx *ctx, int argc, char **argv, char **err);
+int lb_check_tcpcheck_kw(int argc, char **argv, void *vctx, char **err);
 
 /* The "http-check ..." keyword handler: one send, one expect (checkd runs
  * one request and one expectation), comments. 0, or LK_CFG_FATAL with
  * *err (caller-owned). */
-int lb_check_httpcheck_kw(struct lb_cfgctx *ctx, int argc, char **argv, char **err);
+int lb_check_httpcheck_kw(int argc, char **argv, void *vctx, char **err);
 
 /* The "galera-check user U [password P] [allow-donor]" keyword handler:
  * makes the backend's check a Galera check (whatever option set the kind).
  * 0, or LK_CFG_FATAL with *err set. */
-int lb_check_galera_kw(struct lb_cfgctx *ctx, int argc, char **argv, char **err);
+int lb_check_galera_kw(int argc, char **argv, void *vctx, char **err);
 
 /* The arguments of a check option: argv[0] is "option", argv[1] the
  * option's name (httpchk, mysql-check, pgsql-check, smtpchk), argc > 2.

@@ -21,18 +21,19 @@
 
 /* lbd's own error pages: HAProxy's layout (status line, no-cache, a small
  * HTML body; no Connection field, as HAProxy: whether the connection stays
- * open is decided when one is sent), our wording. */
+ * open is decided when one is sent), our wording but for 401 and 407, whose
+ * page is HAProxy's (clients and the reg-tests compare its length). */
 static const struct {
     int status;
     const char *reason, *text;
 } builtin[] = {
     {200, "OK", "Service ready."},
     {400, "Bad request", "Your browser sent an invalid request."},
-    {401, "Unauthorized", "Valid credentials are required to access this content."},
+    {401, "Unauthorized", "You need a valid user and password to access this content."},
     {403, "Forbidden", "Request forbidden by administrative rules."},
     {404, "Not Found", "The requested resource was not found."},
     {405, "Method Not Allowed", "This resource does not accept the request's method."},
-    {407, "Unauthorized", "Valid credentials are required to access this content."},
+    {407, "Unauthorized", "You need a valid user and password to access this content."},
     {408, "Request Time-out", "Your browser didn't send a complete request in time."},
     {410, "Gone", "This resource is gone for good."},
     {413, "Payload Too Large", "The request body is larger than this server accepts."},
@@ -263,9 +264,9 @@ static struct lb_http_px *http_of(struct lb_cfgctx *ctx)
 static int kw_acl(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
-    struct lb_http_px *h = http_of(ctx);
+    struct lb_http_px *h = ctx->px->http;
     char *msg = NULL;
-    int r = h ? lb_acl_add(h->acls, argc, argv, &msg) : -ENOMEM;
+    int r = lb_acl_add(h->acls, argc, argv, &msg);
 
     return r < 0 ? fail(ctx, err, r, msg) : 0;
 }
@@ -277,12 +278,12 @@ static int kw_acl(int argc, char **argv, void *vctx, char **err)
 static int kw_use_backend(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
-    struct lb_http_px *h = http_of(ctx);
+    struct lb_http_px *h = ctx->px->http;
     struct lb_switch *r, **tail;
     char *msg = NULL;
     int ret = 0;
 
-    if (!h || !(r = calloc(1, sizeof(*r))))
+    if (!(r = calloc(1, sizeof(*r))))
         return fail(ctx, err, -ENOMEM, NULL);
     r->file = ctx->file;
     r->line = ctx->line;
@@ -358,12 +359,10 @@ static int add_rule(struct lb_cfgctx *ctx,
                     char **argv,
                     char **err)
 {
-    struct lb_http_px *h = http_of(ctx);
+    struct lb_http_px *h = ctx->px->http;
     char *msg = NULL;
     int r;
 
-    if (!h)
-        return fail(ctx, err, -ENOMEM, NULL);
     r = lb_rule_parse(list(h), h->acls, phase, argc, argv, &msg);
     if (r < 0)
         return fail(ctx, err, r, msg);
@@ -450,10 +449,8 @@ static int kw_tcp_request(int argc, char **argv, void *vctx, char **err)
     int r;
 
     if (strcmp(argv[1], "inspect-delay") == 0) {
-        struct lb_http_px *h = http_of(ctx);
+        struct lb_http_px *h = ctx->px->http;
 
-        if (!h)
-            return fail(ctx, err, -ENOMEM, NULL);
         if (argc != 3 || lk_parse_time_ms(argv[2], 1, 3600000, &h->inspect_delay) < 0)
             return pfail(ctx, err, "tcp-request inspect-delay: expected a time, got '%s'",
                          argc > 2 ? argv[2] : "");
@@ -467,7 +464,7 @@ static int kw_tcp_request(int argc, char **argv, void *vctx, char **err)
         r = add_rule(ctx, tcp_conn_list, LB_RULE_TCP_CONN, argc, argv, err);
     else
         r = add_rule(ctx, tcp_content_list, LB_RULE_TCP_CONTENT, argc, argv, err);
-    if (r == 0 && ctx->px->http)
+    if (r == 0)
         note_line(ctx, ctx->px->http);
     return r;
 }
@@ -478,13 +475,11 @@ static int kw_tcp_request(int argc, char **argv, void *vctx, char **err)
 static int kw_capture(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
-    struct lb_http_px *h = http_of(ctx);
+    struct lb_http_px *h = ctx->px->http;
     struct lb_capture **v, *c;
     size_t *n;
     uint64_t len;
 
-    if (!h)
-        return fail(ctx, err, -ENOMEM, NULL);
     if (argc != 6 || strcmp(argv[2], "header") != 0 || strcmp(argv[4], "len") != 0 ||
         (strcmp(argv[1], "request") != 0 && strcmp(argv[1], "response") != 0))
         return pfail(ctx, err,
@@ -509,16 +504,15 @@ static int kw_capture(int argc, char **argv, void *vctx, char **err)
 
 /* monitor-uri answers 200 on that path without a backend (load balancer
  * health probes); "monitor fail" turns it into a 503 when its condition
- * holds. */
+ * holds. A value starting with '/' is matched against the request's path
+ * (and query), anything else against the whole target, as HAProxy 2.6. */
 static int kw_monitor_uri(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
-    struct lb_http_px *h = http_of(ctx);
+    struct lb_http_px *h = ctx->px->http;
 
-    if (!h)
-        return fail(ctx, err, -ENOMEM, NULL);
-    if (argv[1][0] != '/')
-        return pfail(ctx, err, "monitor-uri: the URI must start with '/'");
+    if (!argv[1][0])
+        return pfail(ctx, err, "monitor-uri: expected a URI");
     free(h->monitor_uri);
     if (!(h->monitor_uri = strdup(argv[1])))
         return fail(ctx, err, -ENOMEM, NULL);
@@ -529,12 +523,10 @@ static int kw_monitor_uri(int argc, char **argv, void *vctx, char **err)
 static int kw_monitor(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
-    struct lb_http_px *h = http_of(ctx);
+    struct lb_http_px *h = ctx->px->http;
     char *msg = NULL;
     int r;
 
-    if (!h)
-        return fail(ctx, err, -ENOMEM, NULL);
     if (strcmp(argv[1], "fail") != 0 || argc < 4)
         return pfail(ctx, err, "monitor: expected 'monitor fail if|unless COND'");
     lb_cond_free(h->monitor_fail);
@@ -564,12 +556,10 @@ static int kw_stick_table(int argc, char **argv, void *vctx, char **err)
 static int kw_stick(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
-    struct lb_http_px *h = http_of(ctx);
+    struct lb_http_px *h = ctx->px->http;
     char *msg = NULL;
     int r;
 
-    if (!h)
-        return fail(ctx, err, -ENOMEM, NULL);
     r = lb_stick_parse(&h->sticks, h->acls, argc, argv, &msg);
     if (r < 0)
         return fail(ctx, err, r, msg);
@@ -612,12 +602,10 @@ static int cookie_opt(struct lb_http_px *h, int argc, char **argv, int *i, char 
 static int kw_cookie(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
-    struct lb_http_px *h = http_of(ctx);
+    struct lb_http_px *h = ctx->px->http;
     char *msg = NULL;
     int i, r = 0;
 
-    if (!h)
-        return fail(ctx, err, -ENOMEM, NULL);
     free(h->cookie);
     h->cookie = strdup(argv[1]);
     if (!h->cookie)
@@ -668,11 +656,9 @@ static int kw_errpages(int argc, char **argv, void *vctx, char **err)
 static int kw_retry_on(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
-    struct lb_http_px *h = http_of(ctx);
+    struct lb_http_px *h = ctx->px->http;
     int i;
 
-    if (!h)
-        return fail(ctx, err, -ENOMEM, NULL);
     h->retry_on = 0;
     for (i = 1; i < argc; i++) {
         if (strcmp(argv[i], "none") == 0)
@@ -701,11 +687,9 @@ static int kw_http_reuse(int argc, char **argv, void *vctx, char **err)
 {
     static const char *const modes[LB_REUSE_MAX] = {"safe", "never", "aggressive", "always"};
     struct lb_cfgctx *ctx = vctx;
-    struct lb_http_px *h = http_of(ctx);
+    struct lb_http_px *h = ctx->px->http;
     int i;
 
-    if (!h)
-        return fail(ctx, err, -ENOMEM, NULL);
     for (i = 0; i < LB_REUSE_MAX; i++)
         if (strcmp(argv[1], modes[i]) == 0) {
             h->reuse = i;
@@ -844,35 +828,30 @@ int lb_http_cfg_resolve(struct lb_cfg *cfg, char **err)
     return ret;
 }
 
-#define D  LB_CAP_DEF
-#define F  LB_CAP_FE
-#define B  LB_CAP_BE
-#define FB (LB_CAP_FE | LB_CAP_BE)
-
 const struct lk_cfgkw lb_http_kws[] = {
-    {"acl", kw_acl, 2, -1, FB},
-    {"use_backend", kw_use_backend, 1, -1, F},
-    {"use-server", kw_use_backend, 1, -1, B},
-    {"ignore-persist", kw_ignore_persist, 2, -1, FB},
-    {"http-request", kw_http_request, 1, -1, D | FB},
-    {"http-response", kw_http_response, 1, -1, D | FB},
-    {"http-after-response", kw_http_after, 1, -1, D | FB},
-    {"redirect", kw_redirect, 2, -1, FB},
-    {"cookie", kw_cookie, 1, -1, D | B},
-    {"errorfile", kw_errpages, 0, -1, D | FB},
-    {"errorfiles", kw_errpages, 0, -1, D | FB},
-    {"http-error", kw_errpages, 0, -1, D | FB},
-    {"compression", kw_errpages, 0, -1, D | FB},
-    {"errorloc", kw_errpages, 0, -1, D | FB},
-    {"errorloc302", kw_errpages, 0, -1, D | FB},
-    {"errorloc303", kw_errpages, 0, -1, D | FB},
-    {"retry-on", kw_retry_on, 1, -1, D | B},
-    {"http-reuse", kw_http_reuse, 1, 1, D | B},
-    {"tcp-request", kw_tcp_request, 1, -1, FB},
-    {"stick-table", kw_stick_table, 2, -1, FB},
-    {"stick", kw_stick, 2, -1, B},
-    {"monitor-uri", kw_monitor_uri, 1, 1, D | F},
-    {"monitor", kw_monitor, 3, -1, F},
-    {"capture", kw_capture, 1, -1, F},
+    {"acl", kw_acl, 2, -1, LB_KW_FB | LB_KW_HTTP},
+    {"use_backend", kw_use_backend, 1, -1, LB_KW_F | LB_KW_HTTP},
+    {"use-server", kw_use_backend, 1, -1, LB_KW_B | LB_KW_HTTP},
+    {"ignore-persist", kw_ignore_persist, 2, -1, LB_KW_FB},
+    {"http-request", kw_http_request, 1, -1, LB_KW_D | LB_KW_FB | LB_KW_HTTP},
+    {"http-response", kw_http_response, 1, -1, LB_KW_D | LB_KW_FB | LB_KW_HTTP},
+    {"http-after-response", kw_http_after, 1, -1, LB_KW_D | LB_KW_FB | LB_KW_HTTP},
+    {"redirect", kw_redirect, 2, -1, LB_KW_FB | LB_KW_HTTP},
+    {"cookie", kw_cookie, 1, -1, LB_KW_D | LB_KW_B | LB_KW_HTTP},
+    {"errorfile", kw_errpages, 0, -1, LB_KW_D | LB_KW_FB},
+    {"errorfiles", kw_errpages, 0, -1, LB_KW_D | LB_KW_FB},
+    {"http-error", kw_errpages, 0, -1, LB_KW_D | LB_KW_FB},
+    {"compression", kw_errpages, 0, -1, LB_KW_D | LB_KW_FB},
+    {"errorloc", kw_errpages, 0, -1, LB_KW_D | LB_KW_FB},
+    {"errorloc302", kw_errpages, 0, -1, LB_KW_D | LB_KW_FB},
+    {"errorloc303", kw_errpages, 0, -1, LB_KW_D | LB_KW_FB},
+    {"retry-on", kw_retry_on, 1, -1, LB_KW_D | LB_KW_B | LB_KW_HTTP},
+    {"http-reuse", kw_http_reuse, 1, 1, LB_KW_D | LB_KW_B | LB_KW_HTTP},
+    {"tcp-request", kw_tcp_request, 1, -1, LB_KW_FB | LB_KW_HTTP},
+    {"stick-table", kw_stick_table, 2, -1, LB_KW_FB},
+    {"stick", kw_stick, 2, -1, LB_KW_B | LB_KW_HTTP},
+    {"monitor-uri", kw_monitor_uri, 1, 1, LB_KW_D | LB_KW_F | LB_KW_HTTP},
+    {"monitor", kw_monitor, 3, -1, LB_KW_F | LB_KW_HTTP},
+    {"capture", kw_capture, 1, -1, LB_KW_F | LB_KW_HTTP},
     {NULL, NULL, 0, 0, 0},
 };

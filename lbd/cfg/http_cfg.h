@@ -98,7 +98,8 @@ struct lb_http_px {
 };
 
 /* The http keywords of proxy sections (LB_CAP_* in flags); the config
- * parser looks here after lb_proxy_kws. Handlers take struct lb_cfgctx. */
+ * parser looks here after lb_proxy_kws. Handlers take struct lb_cfgctx;
+ * those flagged LB_KW_HTTP find ctx->px->http already made. */
 extern const struct lk_cfgkw lb_http_kws[];
 
 /* The proxy's http settings, created with HAProxy's defaults on first

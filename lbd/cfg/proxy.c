@@ -130,6 +130,7 @@ static int inherit(struct lb_proxy *px, const struct lb_proxy *def)
     px->log_global = def->log_global;
     px->defsrv = def->defsrv;
     px->ff = def->ff;
+    px->ot = def->ot;
     px->defsrv.name = NULL;
     px->defsrv.cookie = NULL;
     if (def->algo_arg && !(px->algo_arg = strdup(def->algo_arg)))
@@ -514,19 +515,6 @@ static int kw_hash_type(int argc, char **argv, void *vctx, char **err)
     return 0;
 }
 
-/* fullconn N: the backend load at which "minconn" servers reach their
- * maxconn (lb_server_maxconn_now()); shown as the backend's slim. */
-static int kw_fullconn(int argc, char **argv, void *vctx, char **err)
-{
-    struct lb_cfgctx *ctx = vctx;
-    uint64_t v;
-
-    if (lb_cfg_uint(ctx, argv, 1, 0, 10000000, &v, err))
-        return LK_CFG_FATAL;
-    ctx->px->fullconn = (unsigned)v;
-    return 0;
-}
-
 /* HAProxy 2.6 then takes a tenth of the maxconn of the frontends that can
  * reach the backend; lbd asks for the value instead (refused, not guessed). */
 static int validate_minconn(const struct lb_proxy *px, char **err)
@@ -592,30 +580,31 @@ struct optdef {
 };
 
 static const struct optdef options[] = {
-    {"tcpka", LB_OPT_TCPKA, LB_CAP_DEF | LB_CAP_FE | LB_CAP_BE, 0},
-    {"clitcpka", LB_OPT_CLITCPKA, LB_CAP_DEF | LB_CAP_FE, 0},
-    {"srvtcpka", LB_OPT_SRVTCPKA, LB_CAP_DEF | LB_CAP_BE, 0},
-    {"tcplog", LB_OPT_TCPLOG, LB_CAP_DEF | LB_CAP_FE, 0},
-    {"httplog", LB_OPT_HTTPLOG, LB_CAP_DEF | LB_CAP_FE, 1},
-    {"redispatch", LB_OPT_REDISPATCH, LB_CAP_DEF | LB_CAP_BE, 1},
-    {"dontlognull", LB_OPT_DONTLOGNULL, LB_CAP_DEF | LB_CAP_FE, 0},
-    {"forwardfor", LB_OPT_FORWARDFOR, LB_CAP_DEF | LB_CAP_FE | LB_CAP_BE, 5},
-    {"http-server-close", LB_OPT_HTTP_SERVER_CLOSE, LB_CAP_DEF | LB_CAP_FE | LB_CAP_BE, 0},
-    {"httpclose", LB_OPT_HTTPCLOSE, LB_CAP_DEF | LB_CAP_FE | LB_CAP_BE, 0},
-    {"http-keep-alive", LB_OPT_HTTP_KEEP_ALIVE, LB_CAP_DEF | LB_CAP_FE | LB_CAP_BE, 0},
-    {"httpchk", LB_OPT_HTTPCHK, LB_CAP_DEF | LB_CAP_BE, 3},
-    {"mysql-check", LB_OPT_MYSQL_CHECK, LB_CAP_DEF | LB_CAP_BE, 3},
-    {"log-health-checks", LB_OPT_LOG_HEALTH_CHECKS, LB_CAP_DEF | LB_CAP_BE, 0},
-    {"tcp-check", LB_OPT_TCP_CHECK, LB_CAP_DEF | LB_CAP_BE, 0},
-    {"redis-check", LB_OPT_REDIS_CHECK, LB_CAP_DEF | LB_CAP_BE, 0},
-    {"pgsql-check", LB_OPT_PGSQL_CHECK, LB_CAP_DEF | LB_CAP_BE, 2},
-    {"smtpchk", LB_OPT_SMTPCHK, LB_CAP_DEF | LB_CAP_BE, 2},
-    {"ssl-hello-chk", LB_OPT_SSL_HELLO_CHK, LB_CAP_DEF | LB_CAP_BE, 0},
-    {"splice-auto", LB_OPT_SPLICE_AUTO, LB_CAP_DEF | LB_CAP_FE | LB_CAP_BE, 0},
-    {"allbackups", LB_OPT_ALLBACKUPS, LB_CAP_DEF | LB_CAP_BE, 0},
-    {"logasap", LB_OPT_LOGASAP, LB_CAP_DEF | LB_CAP_FE, 0},
-    {"dontlog-normal", LB_OPT_DONTLOG_NORMAL, LB_CAP_DEF | LB_CAP_FE, 0},
-    {"log-separate-errors", LB_OPT_LOG_SEP_ERRORS, LB_CAP_DEF | LB_CAP_FE, 0},
+    {"tcpka", LB_OPT_TCPKA, LB_KW_D | LB_KW_FB, 0},
+    {"clitcpka", LB_OPT_CLITCPKA, LB_KW_D | LB_KW_F, 0},
+    {"srvtcpka", LB_OPT_SRVTCPKA, LB_KW_D | LB_KW_B, 0},
+    {"tcplog", LB_OPT_TCPLOG, LB_KW_D | LB_KW_F, 0},
+    {"httplog", LB_OPT_HTTPLOG, LB_KW_D | LB_KW_F, 1},
+    {"redispatch", LB_OPT_REDISPATCH, LB_KW_D | LB_KW_B, 1},
+    {"dontlognull", LB_OPT_DONTLOGNULL, LB_KW_D | LB_KW_F, 0},
+    {"forwardfor", LB_OPT_FORWARDFOR, LB_KW_D | LB_KW_FB, 5},
+    {"originalto", LB_OPT_ORIGINALTO, LB_KW_D | LB_KW_FB, 4},
+    {"http-server-close", LB_OPT_HTTP_SERVER_CLOSE, LB_KW_D | LB_KW_FB, 0},
+    {"httpclose", LB_OPT_HTTPCLOSE, LB_KW_D | LB_KW_FB, 0},
+    {"http-keep-alive", LB_OPT_HTTP_KEEP_ALIVE, LB_KW_D | LB_KW_FB, 0},
+    {"httpchk", LB_OPT_HTTPCHK, LB_KW_D | LB_KW_B, 3},
+    {"mysql-check", LB_OPT_MYSQL_CHECK, LB_KW_D | LB_KW_B, 3},
+    {"log-health-checks", LB_OPT_LOG_HEALTH_CHECKS, LB_KW_D | LB_KW_B, 0},
+    {"tcp-check", LB_OPT_TCP_CHECK, LB_KW_D | LB_KW_B, 0},
+    {"redis-check", LB_OPT_REDIS_CHECK, LB_KW_D | LB_KW_B, 0},
+    {"pgsql-check", LB_OPT_PGSQL_CHECK, LB_KW_D | LB_KW_B, 2},
+    {"smtpchk", LB_OPT_SMTPCHK, LB_KW_D | LB_KW_B, 2},
+    {"ssl-hello-chk", LB_OPT_SSL_HELLO_CHK, LB_KW_D | LB_KW_B, 0},
+    {"splice-auto", LB_OPT_SPLICE_AUTO, LB_KW_D | LB_KW_FB, 0},
+    {"allbackups", LB_OPT_ALLBACKUPS, LB_KW_D | LB_KW_B, 0},
+    {"logasap", LB_OPT_LOGASAP, LB_KW_D | LB_KW_F, 0},
+    {"dontlog-normal", LB_OPT_DONTLOG_NORMAL, LB_KW_D | LB_KW_F, 0},
+    {"log-separate-errors", LB_OPT_LOG_SEP_ERRORS, LB_KW_D | LB_KW_F, 0},
     {NULL, 0, 0, 0},
 };
 
@@ -667,7 +656,11 @@ static int option_validate_args(struct lb_cfgctx *ctx,
  * /DOTTED-MASK), as HAProxy's str2net()/str62net() read it. */
 /* The network is stored masked, so the hot-path test is a plain (addr & mask)
  * == net without a per-request normalisation. */
-static int ff_except(struct lb_cfgctx *ctx, const char *v, struct lb_fwdfor *ff, char **err)
+static int ff_except(struct lb_cfgctx *ctx,
+                     const char *opt,
+                     const char *v,
+                     struct lb_fwdfor *ff,
+                     char **err)
 {
     char ip[64], *slash, *end;
     unsigned long bits;
@@ -708,45 +701,50 @@ static int ff_except(struct lb_cfgctx *ctx, const char *v, struct lb_fwdfor *ff,
     return 0;
 bad:
     return lb_cfg_fail(ctx, err,
-                       "option forwardfor: 'except' expects a network (A.B.C.D[/M] or "
+                       "option %s: 'except' expects a network (A.B.C.D[/M] or "
                        "IPV6[/M]), got '%s'",
-                       v);
+                       opt, v);
 }
 
-/* option forwardfor [except NET] [header NAME] [if-none], each once, in
- * any order; the option resets what an earlier line (or defaults) set. */
+/* option forwardfor [except NET] [header NAME] [if-none], and option
+ * originalto [except NET] [header NAME] (ot: no if-none), each argument
+ * once, in any order; the option resets what an earlier line (or defaults)
+ * set. */
 /* The header name is stored with ": " appended, ready to be written before
  * the address; the 125-character bound keeps it inside ff.hdr. */
-static int ff_args(struct lb_cfgctx *ctx, int argc, char **argv, char **err)
+static int ff_args(struct lb_cfgctx *ctx, int ot, int argc, char **argv, char **err)
 {
+    const char *opt = ot ? "originalto" : "forwardfor";
     struct lb_fwdfor ff;
     int i;
 
     memset(&ff, 0, sizeof(ff));
-    snprintf(ff.hdr, sizeof(ff.hdr), "X-Forwarded-For: ");
+    snprintf(ff.hdr, sizeof(ff.hdr), ot ? "X-Original-To: " : "X-Forwarded-For: ");
     ff.always = 1;
     for (i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "if-none") == 0) {
+        if (!ot && strcmp(argv[i], "if-none") == 0) {
             ff.always = 0;
         } else if (strcmp(argv[i], "except") == 0 && i + 1 < argc) {
-            if (ff_except(ctx, argv[++i], &ff, err))
+            if (ff_except(ctx, opt, argv[++i], &ff, err))
                 return LK_CFG_FATAL;
         } else if (strcmp(argv[i], "header") == 0 && i + 1 < argc) {
             i++;
             if (!argv[i][0] || strpbrk(argv[i], ": \t") ||
                 snprintf(ff.hdr, sizeof(ff.hdr), "%s: ", argv[i]) >= (int)sizeof(ff.hdr))
                 return lb_cfg_fail(ctx, err,
-                                   "option forwardfor: 'header' expects a field name (at most "
+                                   "option %s: 'header' expects a field name (at most "
                                    "125 characters, no ':' or space), got '%s'",
-                                   argv[i]);
+                                   opt, argv[i]);
         } else {
             return lb_cfg_fail(ctx, err,
-                               "option forwardfor: only 'except NET', 'header NAME' and "
-                               "'if-none' may follow, got '%s'",
-                               argv[i]);
+                               "option %s: only 'except NET', 'header NAME'%s may follow, got '%s'",
+                               opt, ot ? "" : " and 'if-none'", argv[i]);
         }
     }
-    ctx->px->ff = ff;
+    if (ot)
+        ctx->px->ot = ff;
+    else
+        ctx->px->ff = ff;
     return 0;
 }
 
@@ -778,8 +776,8 @@ static int kw_option(int argc, char **argv, void *vctx, char **err)
             break;
     if (!options[i].name) {
         hint = option_suggest(name);
-        return lb_cfg_fail(ctx, err, "unknown option '%s'%s%s%s", name,
-                           hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "");
+        return lb_cfg_fail(ctx, err, "unknown option '%s'" LK_CFGKW_HINT_FMT, name,
+                           LK_CFGKW_HINT_ARGS(hint));
     }
     /* HAProxy takes the log format from the frontend and says so */
     if ((options[i].flag == LB_OPT_TCPLOG || options[i].flag == LB_OPT_HTTPLOG) &&
@@ -814,7 +812,8 @@ static int kw_option(int argc, char **argv, void *vctx, char **err)
     }
     if (option_validate_args(ctx, &options[i], argc - 2, argv + 2, err))
         return LK_CFG_FATAL;
-    if (options[i].flag == LB_OPT_FORWARDFOR && ff_args(ctx, argc - 2, argv + 2, err))
+    if ((options[i].flag == LB_OPT_FORWARDFOR || options[i].flag == LB_OPT_ORIGINALTO) &&
+        ff_args(ctx, options[i].flag == LB_OPT_ORIGINALTO, argc - 2, argv + 2, err))
         return LK_CFG_FATAL;
     if (options[i].flag & LB_OPT_CHK_ANY)
         ctx->px->options &= ~LB_OPT_CHK_ANY;
@@ -826,7 +825,9 @@ static int kw_option(int argc, char **argv, void *vctx, char **err)
     return 0;
 }
 
-/* retries N and maxconn N, with HAProxy 2.6's bounds */
+/* retries N, maxconn N and fullconn N, with HAProxy 2.6's bounds. fullconn
+ * is the backend load at which "minconn" servers reach their maxconn
+ * (lb_server_maxconn_now()), shown as the backend's slim. */
 static int kw_count(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
@@ -837,8 +838,10 @@ static int kw_count(int argc, char **argv, void *vctx, char **err)
         return LK_CFG_FATAL;
     if (retries)
         ctx->px->retries = (int)v;
-    else
+    else if (strcmp(argv[0], "maxconn") == 0)
         ctx->px->maxconn = (unsigned)v;
+    else
+        ctx->px->fullconn = (unsigned)v;
     return 0;
 }
 
@@ -852,19 +855,17 @@ static int kw_timeout(int argc, char **argv, void *vctx, char **err)
         size_t off;
         unsigned cap;
     } kinds[] = {
-        {"connect", offsetof(struct lb_timeouts, connect), LB_CAP_DEF | LB_CAP_BE},
-        {"client", offsetof(struct lb_timeouts, client), LB_CAP_DEF | LB_CAP_FE},
-        {"server", offsetof(struct lb_timeouts, server), LB_CAP_DEF | LB_CAP_BE},
-        {"queue", offsetof(struct lb_timeouts, queue), LB_CAP_DEF | LB_CAP_BE},
-        {"tunnel", offsetof(struct lb_timeouts, tunnel), LB_CAP_DEF | LB_CAP_BE},
-        {"check", offsetof(struct lb_timeouts, check), LB_CAP_DEF | LB_CAP_BE},
-        {"http-request", offsetof(struct lb_timeouts, http_request),
-         LB_CAP_DEF | LB_CAP_FE | LB_CAP_BE},
-        {"http-keep-alive", offsetof(struct lb_timeouts, http_keep_alive),
-         LB_CAP_DEF | LB_CAP_FE | LB_CAP_BE},
-        {"client-fin", offsetof(struct lb_timeouts, client_fin), LB_CAP_DEF | LB_CAP_FE},
-        {"server-fin", offsetof(struct lb_timeouts, server_fin), LB_CAP_DEF | LB_CAP_BE},
-        {"tarpit", offsetof(struct lb_timeouts, tarpit), LB_CAP_DEF | LB_CAP_FE | LB_CAP_BE},
+        {"connect", offsetof(struct lb_timeouts, connect), LB_KW_D | LB_KW_B},
+        {"client", offsetof(struct lb_timeouts, client), LB_KW_D | LB_KW_F},
+        {"server", offsetof(struct lb_timeouts, server), LB_KW_D | LB_KW_B},
+        {"queue", offsetof(struct lb_timeouts, queue), LB_KW_D | LB_KW_B},
+        {"tunnel", offsetof(struct lb_timeouts, tunnel), LB_KW_D | LB_KW_B},
+        {"check", offsetof(struct lb_timeouts, check), LB_KW_D | LB_KW_B},
+        {"http-request", offsetof(struct lb_timeouts, http_request), LB_KW_D | LB_KW_FB},
+        {"http-keep-alive", offsetof(struct lb_timeouts, http_keep_alive), LB_KW_D | LB_KW_FB},
+        {"client-fin", offsetof(struct lb_timeouts, client_fin), LB_KW_D | LB_KW_F},
+        {"server-fin", offsetof(struct lb_timeouts, server_fin), LB_KW_D | LB_KW_B},
+        {"tarpit", offsetof(struct lb_timeouts, tarpit), LB_KW_D | LB_KW_FB},
     };
     struct lb_cfgctx *ctx = vctx;
     size_t i;
@@ -911,31 +912,44 @@ static int kw_log(int argc, char **argv, void *vctx, char **err)
     return lb_cfg_parse_log(ctx, argc, argv, &ctx->px->logs, err);
 }
 
-/* The frontend's line becomes `fmt` (log-format, option httplog clf). */
-/* The text is kept next to the compiled format so that defaults can hand it
- * to proxies (inherit() recompiles it) and so that validation can report the
- * log-format's own line. */
-static int set_log_format(struct lb_cfgctx *ctx, const char *fmt, char **err)
+/* A log format and its text (log-format, unique-id-format): `fmt` compiled
+ * into *f and copied into *text, which the previous ones are freed from.
+ * The text is kept next to the compiled format so that defaults can hand it
+ * to proxies (inherit() recompiles it). `what` prefixes the error. */
+static int set_lfmt(struct lb_cfgctx *ctx,
+                    const char *what,
+                    const char *fmt,
+                    struct lb_lfmt **f,
+                    char **text,
+                    char **err)
 {
-    struct lb_lfmt *f = NULL;
-    char *msg = NULL, *text;
+    struct lb_lfmt *nf = NULL;
+    char *msg = NULL, *nt;
     int r;
 
-    r = lb_lfmt_parse_log(fmt, &f, &msg);
+    r = lb_lfmt_parse_log(fmt, &nf, &msg);
     if (r < 0) {
-        r = lb_cfg_fail(ctx, err, "%s", msg ? msg : "out of memory");
+        r = lb_cfg_fail(ctx, err, "%s%s", what, msg ? msg : "out of memory");
         free(msg);
         return r;
     }
-    text = strdup(fmt);
-    if (!text) {
-        lb_lfmt_free(f);
+    if (!(nt = strdup(fmt))) {
+        lb_lfmt_free(nf);
         return lb_cfg_fail(ctx, err, "out of memory");
     }
-    lb_lfmt_free(ctx->px->logfmt);
-    free(ctx->px->logfmt_text);
-    ctx->px->logfmt = f;
-    ctx->px->logfmt_text = text;
+    lb_lfmt_free(*f);
+    free(*text);
+    *f = nf;
+    *text = nt;
+    return 0;
+}
+
+/* The frontend's line becomes `fmt` (log-format, option httplog clf); its
+ * position is kept so that validation can report the log-format's own line. */
+static int set_log_format(struct lb_cfgctx *ctx, const char *fmt, char **err)
+{
+    if (set_lfmt(ctx, "", fmt, &ctx->px->logfmt, &ctx->px->logfmt_text, err))
+        return LK_CFG_FATAL;
     ctx->px->logfmt_file = ctx->file;
     ctx->px->logfmt_line = ctx->line;
     return 0;
@@ -971,25 +985,9 @@ static int kw_log_tag(int argc, char **argv, void *vctx, char **err)
 static int kw_uid_format(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
-    struct lb_lfmt *f = NULL;
-    char *msg = NULL, *text;
-    int r;
 
-    r = lb_lfmt_parse_log(argv[1], &f, &msg);
-    if (r < 0) {
-        r = lb_cfg_fail(ctx, err, "unique-id-format: %s", msg ? msg : "out of memory");
-        free(msg);
-        return r;
-    }
-    if (!(text = strdup(argv[1]))) {
-        lb_lfmt_free(f);
-        return lb_cfg_fail(ctx, err, "out of memory");
-    }
-    lb_lfmt_free(ctx->px->uidfmt);
-    free(ctx->px->uidfmt_text);
-    ctx->px->uidfmt = f;
-    ctx->px->uidfmt_text = text;
-    return 0;
+    return set_lfmt(ctx, "unique-id-format: ", argv[1], &ctx->px->uidfmt, &ctx->px->uidfmt_text,
+                    err);
 }
 
 /* unique-id-header NAME: the ID is sent to the server in that field. */
@@ -1120,72 +1118,40 @@ static int kw_stats(int argc, char **argv, void *vctx, char **err)
     return stats_simple(ctx, argc, argv, err);
 }
 
-static int kw_httpcheck(int argc, char **argv, void *vctx, char **err)
-{
-    return lb_check_httpcheck_kw(vctx, argc, argv, err);
-}
-
-static int kw_galera(int argc, char **argv, void *vctx, char **err)
-{
-    return lb_check_galera_kw(vctx, argc, argv, err);
-}
-
-static int kw_server(int argc, char **argv, void *vctx, char **err)
-{
-    return lb_server_parse(argc, argv, vctx, err);
-}
-
-static int kw_defsrv(int argc, char **argv, void *vctx, char **err)
-{
-    return lb_defsrv_parse(argc, argv, vctx, err);
-}
-
-static int kw_tcpcheck(int argc, char **argv, void *vctx, char **err)
-{
-    return lb_check_tcpcheck_kw(vctx, argc, argv, err);
-}
-
 /* "description" text has no effect on traffic; lbd does not show it. */
 static int kw_ignored(int argc, char **argv, void *vctx, char **err)
 {
     return 0; /* documentation-only keywords (description) */
 }
 
-/* Where a keyword may appear: D defaults, F frontend, B backend; a listen
- * section has both F and B. */
-#define D  LB_CAP_DEF
-#define F  LB_CAP_FE
-#define B  LB_CAP_BE
-#define FB (LB_CAP_FE | LB_CAP_BE)
-
 const struct lk_cfgkw lb_proxy_kws[] = {
-    {"bind", kw_bind, 1, -1, F},
-    {"mode", kw_mode, 1, 1, D | FB},
-    {"default_backend", kw_default_backend, 1, 1, D | F},
-    {"balance", kw_balance, 1, -1, D | B},
-    {"hash-type", kw_hash_type, 1, 3, D | B},
-    {"hash-balance-factor", kw_hash_balance_factor, 1, 1, D | B},
-    {"fullconn", kw_fullconn, 1, 1, D | B},
-    {"load-server-state-from-file", lb_srvstate_kw_load, 1, 1, D | B},
-    {"server-state-file-name", lb_srvstate_kw_name, 0, 1, D | B},
-    {"server", kw_server, 1, -1, B},
-    {"server-template", lb_server_template_parse, 3, -1, B},
-    {"default-server", kw_defsrv, 1, -1, D | B},
-    {"option", kw_option, 1, -1, D | FB},
-    {"no", kw_option, 1, -1, D | FB},
-    {"retries", kw_count, 1, 1, D | B},
-    {"timeout", kw_timeout, 1, 2, D | FB},
-    {"maxconn", kw_count, 1, 1, D | F},
-    {"log", kw_log, 1, 8, D | FB},
-    {"log-format", kw_log_format, 1, 1, D | FB},
-    {"unique-id-format", kw_uid_format, 1, 1, D | F},
-    {"log-tag", kw_log_tag, 1, 1, D | FB},
-    {"unique-id-header", kw_uid_header, 1, 1, D | F},
-    {"stats", kw_stats, 1, -1, D | FB},
-    {"http-check", kw_httpcheck, 1, -1, D | B},
-    {"tcp-check", kw_tcpcheck, 1, -1, D | B},
-    {"galera-check", kw_galera, 1, 5, D | B},
-    {"description", kw_ignored, 1, -1, FB},
+    {"bind", kw_bind, 1, -1, LB_KW_F},
+    {"mode", kw_mode, 1, 1, LB_KW_D | LB_KW_FB},
+    {"default_backend", kw_default_backend, 1, 1, LB_KW_D | LB_KW_F},
+    {"balance", kw_balance, 1, -1, LB_KW_D | LB_KW_B},
+    {"hash-type", kw_hash_type, 1, 3, LB_KW_D | LB_KW_B},
+    {"hash-balance-factor", kw_hash_balance_factor, 1, 1, LB_KW_D | LB_KW_B},
+    {"fullconn", kw_count, 1, 1, LB_KW_D | LB_KW_B},
+    {"load-server-state-from-file", lb_srvstate_kw_load, 1, 1, LB_KW_D | LB_KW_B},
+    {"server-state-file-name", lb_srvstate_kw_name, 0, 1, LB_KW_D | LB_KW_B},
+    {"server", lb_server_parse, 1, -1, LB_KW_B},
+    {"server-template", lb_server_template_parse, 3, -1, LB_KW_B},
+    {"default-server", lb_defsrv_parse, 1, -1, LB_KW_D | LB_KW_B},
+    {"option", kw_option, 1, -1, LB_KW_D | LB_KW_FB},
+    {"no", kw_option, 1, -1, LB_KW_D | LB_KW_FB},
+    {"retries", kw_count, 1, 1, LB_KW_D | LB_KW_B},
+    {"timeout", kw_timeout, 1, 2, LB_KW_D | LB_KW_FB},
+    {"maxconn", kw_count, 1, 1, LB_KW_D | LB_KW_F},
+    {"log", kw_log, 1, 8, LB_KW_D | LB_KW_FB},
+    {"log-format", kw_log_format, 1, 1, LB_KW_D | LB_KW_FB},
+    {"unique-id-format", kw_uid_format, 1, 1, LB_KW_D | LB_KW_F},
+    {"log-tag", kw_log_tag, 1, 1, LB_KW_D | LB_KW_FB},
+    {"unique-id-header", kw_uid_header, 1, 1, LB_KW_D | LB_KW_F},
+    {"stats", kw_stats, 1, -1, LB_KW_D | LB_KW_FB},
+    {"http-check", lb_check_httpcheck_kw, 1, -1, LB_KW_D | LB_KW_B},
+    {"tcp-check", lb_check_tcpcheck_kw, 1, -1, LB_KW_D | LB_KW_B},
+    {"galera-check", lb_check_galera_kw, 1, 5, LB_KW_D | LB_KW_B},
+    {"description", kw_ignored, 1, -1, LB_KW_FB},
     {NULL, NULL, 0, 0, 0},
 };
 

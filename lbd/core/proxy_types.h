@@ -78,6 +78,7 @@ struct lb_lbprm {
 #define LB_OPT_LOGASAP           (1u << 16) /* log at the response head (tcp: at connect) */
 #define LB_OPT_DONTLOG_NORMAL    (1u << 17) /* log only sessions that ended in error */
 #define LB_OPT_LOG_SEP_ERRORS    (1u << 18) /* errors logged at 'err', not 'info' */
+#define LB_OPT_ORIGINALTO        (1u << 19) /* X-Original-To: the address the client reached */
 /* the health-check options from HAProxy's tcp-check engine (bits kept apart
  * from the others) */
 #define LB_OPT_TCP_CHECK     (1u << 24)
@@ -338,6 +339,7 @@ struct lb_proxy {
     struct lb_lfmt *uidfmt;     /* its parsed form, or NULL */
     char *uidhdr;               /* "unique-id-header NAME": "NAME: ", or NULL */
     struct lb_fwdfor ff;        /* option forwardfor's arguments */
+    struct lb_fwdfor ot;        /* option originalto's (`always` unused) */
     char *log_tag;              /* "log-tag": the syslog tag of its lines, or NULL (global's) */
     unsigned fullconn;          /* fullconn: backend load at which servers reach maxconn; 0 unset */
     struct lb_stats_cfg stats;

@@ -687,9 +687,8 @@ static int parse_kws(struct srvctx *sc, int argc, char **argv, int first, char *
         kw = lk_cfgkw_find(server_kws, argv[i]);
         if (!kw) {
             hint = lk_cfgkw_suggest(server_kws, argv[i]);
-            return lb_cfg_fail(sc->ctx, err, "unknown keyword '%s' on '%s' line%s%s%s", argv[i],
-                               argv[0], hint ? "; did you mean '" : "", hint ? hint : "",
-                               hint ? "'?" : "");
+            return lb_cfg_fail(sc->ctx, err, "unknown keyword '%s' on '%s' line" LK_CFGKW_HINT_FMT,
+                               argv[i], argv[0], LK_CFGKW_HINT_ARGS(hint));
         }
         n = kw->min_args;
         if (i + n >= argc + (n == 0))

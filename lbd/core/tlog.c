@@ -63,14 +63,14 @@ size_t lb_tlog_head(char *buf, size_t len, const struct lk_addr *client, uint64_
 
 size_t lb_tcplog_format(char *buf, size_t len, const struct lb_tcplog_rec *r)
 {
-    size_t h = lb_tlog_head(buf, len, r->client, r->accept_wall_us);
+    size_t h = lb_tlog_head(buf, len, r->sess.client, r->accept_wall_us);
     int n;
 
-    n = snprintf(buf + h, len - h,
-                 LB_TLOG_NAMES_FMT " %lld/%lld/%s%lld %s%llu %c%c " LB_TLOG_CONNS_FMT,
-                 LB_TLOG_NAMES_ARGS(r), (long long)r->tw, (long long)r->tc, r->asap ? "+" : "",
-                 (long long)r->tt, r->asap ? "+" : "", (unsigned long long)r->bytes_read,
-                 r->term[0], r->term[1], LB_TLOG_CONNS_ARGS(r));
+    n = snprintf(
+        buf + h, len - h, LB_TLOG_NAMES_FMT " %lld/%lld/%s%lld %s%llu %c%c " LB_TLOG_CONNS_FMT,
+        LB_TLOG_NAMES_ARGS(&r->sess), (long long)r->tw, (long long)r->tc, r->sess.asap ? "+" : "",
+        (long long)r->tt, r->sess.asap ? "+" : "", (unsigned long long)r->bytes_read, r->term[0],
+        r->term[1], LB_TLOG_CONNS_ARGS(&r->sess));
     return h + lb_tlog_clamp(n, len - h);
 }
 
@@ -85,6 +85,22 @@ int lb_tlog_level(const struct lb_proxy *fe, const char term[2], int status)
     if (!error && (fe->options & LB_OPT_DONTLOG_NORMAL))
         return 0;
     return error && (fe->options & LB_OPT_LOG_SEP_ERRORS) ? 3 : 6;
+}
+
+void lb_logsess_fill(struct lb_logsess *ls,
+                     const struct lk_addr *client,
+                     const struct lb_proxy *fe,
+                     const struct lb_proxy *be,
+                     const struct lb_server *srv)
+{
+    /* the names point into the config, which outlives the line */
+    ls->client = client;
+    ls->frontend = fe->name;
+    ls->backend = be ? be->name : NULL;
+    ls->server = srv ? srv->name : NULL;
+    ls->feconn = atomic_load(&fe->cur_conns);
+    ls->beconn = be ? atomic_load(&be->cur_conns) : 0;
+    ls->srvconn = srv ? atomic_load(&srv->cur_conns) : 0;
 }
 
 int lb_tlog_enabled(const struct lb_proxy *fe, const struct lb_global *g)

@@ -17,19 +17,26 @@ struct lb_tlog {
     char hostname[64];
 };
 
-/* What a tcplog line says about one connection. Times in ms, -1 when the
- * phase was never reached (HAProxy's convention). */
-struct lb_tcplog_rec {
+/* What tcplog and httplog lines (and log-format's variables) say alike of
+ * a session: who, the proxy and server names (NULL: none), the connection
+ * counts when it is logged. Both records embed it as `sess`. */
+struct lb_logsess {
     const struct lk_addr *client;
-    uint64_t accept_wall_us;
     const char *frontend, *backend, *server;
-    int64_t tw, tc, tt;
-    uint64_t bytes_read; /* server to client */
-    char term[2];
     unsigned actconn, feconn, beconn, srvconn, retries;
     int redispatched;
     unsigned srv_queue, be_queue;
-    int asap; /* option logasap: logged at connect, Tt and bytes so far ('+') */
+    int asap; /* option logasap: logged early, figures so far marked '+' */
+};
+
+/* What a tcplog line says about one connection. Times in ms, -1 when the
+ * phase was never reached (HAProxy's convention). */
+struct lb_tcplog_rec {
+    struct lb_logsess sess;
+    uint64_t accept_wall_us;
+    int64_t tw, tc, tt;
+    uint64_t bytes_read; /* server to client */
+    char term[2];
 };
 
 /* A worker's log sender (struct embedded by its owner): init marks the
@@ -54,13 +61,22 @@ size_t lb_tlog_head(char *buf, size_t len, const struct lk_addr *client, uint64_
  * others at 'err' (3) instead of 'info' (6), as HAProxy does. */
 int lb_tlog_level(const struct lb_proxy *fe, const char term[2], int status);
 
+/* Fill ls's client and names for a session of frontend fe, backend be and
+ * server srv (NULL: none), and the counts that read them now: feconn,
+ * beconn, srvconn. The caller takes the session itself out of what it no
+ * longer holds, and sets the rest. Only reads the proxies and server. */
+void lb_logsess_fill(struct lb_logsess *ls,
+                     const struct lk_addr *client,
+                     const struct lb_proxy *fe,
+                     const struct lb_proxy *be,
+                     const struct lb_server *srv);
+
 /* snprintf's result N as the bytes it wrote into a buffer of LEN
  * (truncated: at most LEN-1; 0 on an error). */
 size_t lb_tlog_clamp(int n, size_t len);
 
-/* The fields both formats log alike, for a record R of either kind
- * (struct lb_tcplog_rec and struct lb_httplog_rec name them the same):
- * "FRONTEND BACKEND/SERVER" (the frontend when no backend, <NOSRV> when no
+/* The fields both formats log alike, for the struct lb_logsess R of a
+ * record of either kind: "FRONTEND BACKEND/SERVER" (the frontend when no backend, <NOSRV> when no
  * server) and "actconn/feconn/beconn/srvconn/[+]retries srv_queue/be_queue"
  * ("+" when redispatched). Use as a printf format piece and its arguments. */
 #define LB_TLOG_NAMES_FMT "%s %s/%s"

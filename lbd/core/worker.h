@@ -103,6 +103,18 @@ void lb_worker_buf_put(struct lb_worker *w, char *buf);
 int lb_worker_pipe_get(struct lb_worker *w, int fds[2]);
 void lb_worker_pipe_put(struct lb_worker *w, int fds[2]);
 
+/* How a worker hands an accepted client socket `fd` of frontend `fe` to the
+ * forwarding code of fe's mode (lb_tcp_session_start, lb_http_session_start),
+ * on w's loop thread. The session owns fd from here on, on failure too (it
+ * is then closed and the global connection slot given back); `client` is
+ * copied. fe, its backends and servers belong to w's config and must outlive
+ * the session. The session frees itself when the connection ends; nothing
+ * is returned, the outcome shows in the log and the counters. */
+typedef void lb_session_start_fn(struct lb_worker *w,
+                                 struct lb_proxy *fe,
+                                 int fd,
+                                 const struct lk_addr *client);
+
 /* A server slot may have been freed: give queued sessions a chance. */
 void lb_worker_kick_queue(struct lb_worker *w);
 

@@ -123,7 +123,9 @@ static void put_fields(struct wb *w,
                        int upgrade,
                        const char *drop_cookie,
                        size_t dcl,
-                       const char *drop)
+                       const char *drop,
+                       const char *drop_sc,
+                       size_t dsl)
 {
     unsigned i;
 
@@ -136,6 +138,13 @@ static void put_fields(struct wb *w,
          * uncompressed and lbd compresses it */
         if (drop && h->name_len == strlen(drop) &&
             strncasecmp((const char *)buf + h->name_off, drop, h->name_len) == 0)
+            continue;
+        /* cookie insert: the server's own Set-Cookie of the persistence name
+         * goes, lbd's replaces it (one cookie per Set-Cookie field) */
+        if (drop_sc && h->name_len == 10 &&
+            strncasecmp((const char *)buf + h->name_off, "set-cookie", 10) == 0 &&
+            h->val_len > dsl && memcmp(buf + h->val_off, drop_sc, dsl) == 0 &&
+            buf[h->val_off + dsl] == '=')
             continue;
         if (h->id == HTTP1_H_COOKIE && drop_cookie)
             put_cookie_without(w, buf, h, drop_cookie, dcl);
@@ -185,13 +194,17 @@ int lb_http_build_request(char *out,
         PUTS(&w, " HTTP/1.1\r\n");
     else
         PUTS(&w, " HTTP/1.0\r\n");
-    put_fields(&w, buf, m, e->upgrade, e->drop_cookie, e->drop_cookie_len, e->drop_field);
+    put_fields(&w, buf, m, e->upgrade, e->drop_cookie, e->drop_cookie_len, e->drop_field, NULL, 0);
     put_connection(&w, e->upgrade, e->conn_close, e->conn_ka);
     if (e->uid_field && e->uid)
         add_field(&w, e->uid_field, e->uid);
     if (e->xff) {
         lk_addr_ip_str(e->xff, ip, sizeof(ip));
         add_field(&w, e->xff_name ? e->xff_name : "X-Forwarded-For: ", ip);
+    }
+    if (e->xot) { /* after X-Forwarded-For, as HAProxy adds them */
+        lk_addr_ip_str(e->xot, ip, sizeof(ip));
+        add_field(&w, e->xot_name ? e->xot_name : "X-Original-To: ", ip);
     }
     PUTS(&w, "\r\n");
     return w.over ? -ENOSPC : (int)w.len;
@@ -213,7 +226,7 @@ int lb_http_build_response(char *out,
     PUTS(&w, " ");
     put(&w, buf + m->reason_off, m->reason_len);
     PUTS(&w, "\r\n");
-    put_fields(&w, buf, m, e->upgrade, NULL, 0, NULL);
+    put_fields(&w, buf, m, e->upgrade, NULL, 0, NULL, e->drop_setcookie, e->drop_setcookie_len);
     if (e->set_cookie) {
         add_field(&w, "Set-Cookie: ", e->set_cookie);
         /* cookie ... nocache: a shared cache must not store a response that sets

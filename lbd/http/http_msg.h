@@ -34,7 +34,9 @@ struct lb_req_edit {
     int upgrade;               /* keep Upgrade, add "Connection: upgrade" */
     const struct lk_addr *xff; /* add "<xff_name><ip>" when set */
     const char *xff_name;      /* "Name: " (option forwardfor header) */
-    const char *uid_field;     /* unique-id-header: "Name: " to add with uid, or NULL */
+    const struct lk_addr *xot; /* add "<xot_name><ip>" when set (option originalto) */
+    const char *xot_name;
+    const char *uid_field; /* unique-id-header: "Name: " to add with uid, or NULL */
     const char *uid;
     const char *drop_cookie; /* remove this cookie from Cookie fields */
     size_t drop_cookie_len;
@@ -42,12 +44,14 @@ struct lb_req_edit {
 };
 
 struct lb_rsp_edit {
-    int conn_close;         /* add "Connection: close" */
-    int conn_ka;            /* add "Connection: keep-alive" (HTTP/1.0 client) */
-    int upgrade;            /* 101: keep Upgrade, add "Connection: upgrade" */
-    int version;            /* minor version of the status line sent */
-    const char *set_cookie; /* whole Set-Cookie value to add, or NULL */
-    int nocache;            /* with set_cookie: add "Cache-Control: private" */
+    int conn_close;             /* add "Connection: close" */
+    int conn_ka;                /* add "Connection: keep-alive" (HTTP/1.0 client) */
+    int upgrade;                /* 101: keep Upgrade, add "Connection: upgrade" */
+    int version;                /* minor version of the status line sent */
+    const char *set_cookie;     /* whole Set-Cookie value to add, or NULL */
+    int nocache;                /* with set_cookie: add "Cache-Control: private" */
+    const char *drop_setcookie; /* remove the server's Set-Cookie of this name */
+    size_t drop_setcookie_len;
 };
 
 /* Rebuild the request head m (parsed from buf) into out[0, cap): request

@@ -48,6 +48,8 @@ enum act {
     A_REJECT,
     A_SET_VAR,
     A_SET_VAR_FMT,
+    A_SET_SRC,
+    A_SET_DST,
     A_UNSET_VAR,
     A_TARPIT,
 };
@@ -67,7 +69,7 @@ struct hdr_fmt {
  * kept in config order through `next`: rules run in the order written. */
 struct lb_rule {
     struct lb_rule *next;
-    uint8_t act, redir, hmatch, drop_query, append_slash, phase;
+    uint8_t act, redir, hmatch, drop_query, append_slash, ignore_empty, phase;
     struct lb_cond *cond;
     char *name; /* header name */
     size_t name_len;
@@ -371,6 +373,29 @@ static int pa_errorfile(struct pctx *p)
 }
 
 /* The response options of deny and return. */
+/* lf-file FILE: the file's text is a log-format body, read and parsed once
+ * here (HAProxy reads it at startup too). */
+static int pa_lf_file(struct pctx *p)
+{
+    const char *v;
+    char *text = NULL;
+    size_t n = 0;
+    int r;
+
+    if ((r = need(p, &v, "a file")) < 0 || (r = read_file(p, v, &text, &n)) < 0)
+        goto out;
+    text[n] = '\0';
+    if (strlen(text) != n) {
+        r = lk_cfg_err(p->err, "%s: '%s' holds a NUL byte", p->argv[1], v);
+        goto out;
+    }
+    r = parse_fmt(p, &p->r->fmt, text);
+    p->r->has_body = 1;
+out:
+    free(text);
+    return r;
+}
+
 static int pa_response(struct pctx *p)
 {
     const char *w, *v;
@@ -397,6 +422,8 @@ static int pa_response(struct pctx *p)
             if ((r = need(p, &v, "a file")) == 0)
                 r = read_file(p, v, &p->r->body, &p->r->body_len);
             p->r->has_body = 1;
+        } else if (strcmp(w, "lf-file") == 0) {
+            r = pa_lf_file(p);
         } else if (strcmp(w, "errorfile") == 0) {
             r = pa_errorfile(p);
         } else if (strcmp(w, "errorfiles") == 0) {
@@ -412,7 +439,8 @@ static int pa_response(struct pctx *p)
         } else {
             r = lk_cfg_err(p->err,
                            "%s: option '%s' is not supported by lbd (status, content-type, "
-                           "string, lf-string, file, errorfile, default-errorfiles, hdr)",
+                           "string, lf-string, file, lf-file, errorfile, default-errorfiles, "
+                           "hdr)",
                            p->argv[1], w);
         }
     }
@@ -473,8 +501,8 @@ static int pa_return(struct pctx *p)
     return pa_response(p);
 }
 
-/* redirect location|prefix|scheme V [code N] [drop-query] [append-slash],
- * options in any order, as HAProxy reads them. */
+/* redirect location|prefix|scheme V [code N] [drop-query] [append-slash]
+ * [ignore-empty], options in any order, as HAProxy reads them. */
 static int pa_redirect(struct pctx *p)
 {
     static const char *const kinds[] = {"location", "prefix", "scheme"};
@@ -506,10 +534,12 @@ static int pa_redirect(struct pctx *p)
             p->r->drop_query = 1;
         } else if (strcmp(w, "append-slash") == 0) {
             p->r->append_slash = 1;
+        } else if (strcmp(w, "ignore-empty") == 0) {
+            p->r->ignore_empty = 1;
         } else {
             return lk_cfg_err(p->err,
                               "redirect: option '%s' is not supported by lbd (location, prefix, "
-                              "scheme, code, drop-query, append-slash)",
+                              "scheme, code, drop-query, append-slash, ignore-empty)",
                               w);
         }
     }
@@ -623,6 +653,18 @@ static int pa_var(struct pctx *p)
     return lb_sexpr_parse(v, p->avail, &p->r->key, p->err);
 }
 
+/* set-src EXPR / set-dst EXPR: the expression, an address or text read as
+ * one (hdr(x-real-ip)). */
+static int pa_set_addr(struct pctx *p)
+{
+    const char *v;
+    int r;
+
+    if ((r = need(p, &v, "an expression")) < 0)
+        return r;
+    return lb_sexpr_parse(v, p->avail, &p->r->key, p->err);
+}
+
 /* Actions, with the phases they exist in (bit 0 request, bit 1 response,
  * bit 2 tcp-request, bit 3 http-after-response). */
 static const struct {
@@ -666,6 +708,8 @@ static const struct {
     {"set-var-fmt(", A_SET_VAR_FMT, 1 | 2 | 4 | 8, pa_var},
     {"unset-var(", A_UNSET_VAR, 1 | 2 | 4 | 8, pa_var},
     {"reject", A_REJECT, 4, pa_none},
+    {"set-src", A_SET_SRC, 1, pa_set_addr},
+    {"set-dst", A_SET_DST, 1, pa_set_addr},
 };
 
 /* Appended at the tail: rule lists are short and built once, and order of
@@ -1191,6 +1235,9 @@ static enum lb_rule_verdict reply_redirect(struct lb_rule_io *io, const struct l
         return LB_RULE_ERROR;
     w = (struct wb){out, 0, io->cap, 0};
     n = lb_lfmt_render(r->fmt, io->smp, loc, sizeof(loc));
+    /* ignore-empty: a value that renders empty (a map miss) skips the rule */
+    if (n == 0 && r->ignore_empty)
+        return LB_RULE_CONTINUE;
     if (r->redir != R_LOCATION && m) {
         struct wb l = {loc, n, sizeof(loc), 0};
 
@@ -1238,6 +1285,27 @@ static enum lb_rule_verdict reply_redirect(struct lb_rule_io *io, const struct l
     return LB_RULE_REPLY;
 }
 
+/* set-src / set-dst: the session's address becomes the sample's; the port
+ * stays when the family does, else it is 0, as in HAProxy 2.6. A sample
+ * that is no address leaves the address as it was. */
+static void run_set_addr(struct lb_rule_io *io, const struct lb_rule *r)
+{
+    struct lk_addr *a = r->act == A_SET_SRC ? io->src_rw : io->dst_rw;
+    struct lb_smp v;
+    unsigned port;
+
+    if (!a || !lb_sexpr_eval(r->key, io->smp, 0, &v) || !lb_smp_to_addr(io->smp, &v))
+        return;
+    port = v.addr->u.sa.sa_family == a->u.sa.sa_family ? lk_addr_port(a) : 0;
+    if (v.addr != a)
+        *a = *v.addr;
+    lk_addr_set_port(a, port);
+    if (r->act == A_SET_SRC)
+        io->smp->src = a;
+    else
+        io->smp->dst = a;
+}
+
 static enum lb_rule_verdict reply_return(struct lb_rule_io *io, const struct lb_rule *r)
 {
     char *out, *body = NULL, val[LB_SMP_CHUNK], sl[96];
@@ -1254,6 +1322,11 @@ static enum lb_rule_verdict reply_return(struct lb_rule_io *io, const struct lb_
     if (!(out = reply_buf(io)))
         return LB_RULE_ERROR;
     w = (struct wb){out, 0, io->cap, 0};
+    if (r->body_is_msg && r->body_len == 0) { /* errorfile /dev/null */
+        io->reply_len = 0;
+        io->empty = 1;
+        return LB_RULE_REPLY;
+    }
     if (r->body_is_msg) {
         put(&w, r->body, r->body_len);
         goto done;
@@ -1282,6 +1355,8 @@ static enum lb_rule_verdict reply_return(struct lb_rule_io *io, const struct lb_
         char hv[1024];
 
         n = lb_lfmt_render(r->hdrs[i].fmt, io->smp, hv, sizeof(hv));
+        if (n == 0) /* HAProxy 2.6 leaves out a reply field that renders empty */
+            continue;
         puts_(&w, r->hdrs[i].name);
         puts_(&w, ": ");
         put(&w, hv, n);
@@ -1426,8 +1501,13 @@ enum lb_rule_verdict lb_rule_run(const struct lb_rule *r, struct lb_rule_io *io)
         case A_DENY:
         case A_RETURN:
             return reply_return(io, r);
-        case A_REDIRECT:
-            return reply_redirect(io, r);
+        case A_REDIRECT: {
+            enum lb_rule_verdict rv = reply_redirect(io, r);
+
+            if (rv == LB_RULE_CONTINUE)
+                continue; /* ignore-empty and the value rendered empty */
+            return rv;
+        }
         case A_PROMEX:
             continue; /* the stats page serves it before the rules run */
         case A_REJECT:
@@ -1449,6 +1529,10 @@ enum lb_rule_verdict lb_rule_run(const struct lb_rule *r, struct lb_rule_io *io)
         case A_UNSET_VAR:
             run_var(io, r);
             continue;
+        case A_SET_SRC:
+        case A_SET_DST:
+            run_set_addr(io, r);
+            continue;
         case A_AUTH: /* the proxy's 401 page, with the challenge */
             io->status = 401;
             io->reply_len = 0;
@@ -1466,11 +1550,11 @@ enum lb_rule_verdict lb_rule_run(const struct lb_rule *r, struct lb_rule_io *io)
 
 /* "table NAME" names a proxy (a frontend or backend holding a stick-table
  * line), as HAProxy's does. */
+/* A proxy of any kind holding a stick-table: before, "(cap & FE|BE) ==
+ * FE|BE" found listen sections only, so "table BACKEND" was refused. */
 static struct lb_stktable *table_named(const struct lb_cfg *cfg, const char *name)
 {
-    const struct lb_proxy *px = lb_cfg_find_proxy(cfg, name, LB_CAP_FE | LB_CAP_BE);
-
-    return px ? px->stk : NULL;
+    return lb_cfg_find_table(cfg, name);
 }
 
 /* "errorfiles NAME": the section's page for the rule's status, else (as
@@ -1488,6 +1572,11 @@ static int resolve_errsec(struct lb_rule *r,
     if (!found) {
         lb_cfg_err_append(err, "%s:%u: unknown http-errors section '%s'", file, line, r->errsec);
         return -EINVAL;
+    }
+    if (e && e->seq && !e->msg.data && !e->reply) { /* the page is /dev/null */
+        r->body = NULL;
+        r->body_len = 0;
+        return 0; /* has_body and body_is_msg stay: an empty message */
     }
     if (!e || !e->msg.data) { /* HAProxy answers an empty message then */
         r->has_body = 0;

@@ -88,12 +88,15 @@ struct lb_rule_io {
     void *owner;
     size_t cap;
     int cur;
-    uint32_t max_head;   /* head limit of the parser */
-    uint32_t in_flags;   /* http1_msg_init() flags (responses) */
-    const char *px_name; /* the proxy whose rules run: auth's default realm */
-    const char *reply;   /* LB_RULE_REPLY: the message, or reply_len 0 for */
-    size_t reply_len;    /* the proxy's error page for `status` */
-    const char *realm;   /* auth: add "WWW-Authenticate: Basic realm=..." to it */
+    uint32_t max_head;               /* head limit of the parser */
+    uint32_t in_flags;               /* http1_msg_init() flags (responses) */
+    const char *px_name;             /* the proxy whose rules run: auth's default realm */
+    const char *reply;               /* LB_RULE_REPLY: the message, or reply_len 0 for */
+    size_t reply_len;                /* the proxy's error page for `status` */
+    const char *realm;               /* auth: add "WWW-Authenticate: Basic realm=..." to it */
+    struct lk_addr *src_rw, *dst_rw; /* set-src / set-dst write there (NULL: not here) */
+    int empty;                       /* reply_len 0 from an empty message (errorfile /dev/null):
+                                      * nothing is sent and the connection closes, as HAProxy */
     int status;
     uint32_t nrewrites;
 };

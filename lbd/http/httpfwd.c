@@ -292,9 +292,9 @@ static const char *txn_uid(struct hsess *s)
         return s->uid;
     memset(&r, 0, sizeof(r));
     memset(&lr, 0, sizeof(lr));
-    r.client = &s->cli;
+    r.sess.client = &s->cli;
     r.date_wall_us = s->t_req_wall;
-    r.frontend = s->fe->name;
+    r.sess.frontend = s->fe->name;
     r.reqline = s->reqline;
     r.reqline_len = s->reqline_len;
     lr.h = &r;
@@ -354,11 +354,8 @@ static void emit_log(struct hsess *s, int asap)
     if (!s->in_txn || s->nolog || !lb_tlog_enabled(s->fe, g))
         return;
     memset(&r, 0, sizeof(r));
-    r.client = &s->cli;
+    lb_logsess_fill(&r.sess, &s->cli, s->fe, s->be, s->log_srv);
     r.date_wall_us = s->t_req_wall;
-    r.frontend = s->fe->name;
-    r.backend = s->be ? s->be->name : NULL;
-    r.server = s->log_srv ? s->log_srv->name : NULL;
     r.tr = s->t_head ? (int64_t)(s->t_head - s->t_req) : -1;
     r.tw = s->t_queue  ? (int64_t)((s->t_dequeue ? s->t_dequeue : now) - s->t_queue)
            : s->t_conn ? 0
@@ -368,21 +365,18 @@ static void emit_log(struct hsess *s, int asap)
     r.ta = (int64_t)(now - s->t_req);
     r.status = s->status ? s->status : -1;
     r.bytes = asap ? s->rlen : s->bytes_out;
-    r.asap = asap;
+    r.sess.asap = asap;
     memcpy(r.term, s->term, 2);
     r.term[2] = s->ck_in;
     r.term[3] = s->ck_out;
-    r.actconn = atomic_load(&s->w->d->actconn);
-    r.feconn = atomic_load(&s->fe->cur_conns);
+    r.sess.actconn = atomic_load(&s->w->d->actconn);
     /* at the end HAProxy has let go of the server and backend already */
-    r.beconn = s->be ? atomic_load(&s->be->cur_conns) : 0;
-    if (!asap && r.beconn && s->be_counted)
-        r.beconn--;
-    r.srvconn = s->log_srv ? atomic_load(&s->log_srv->cur_conns) : 0;
-    if (!asap && r.srvconn && s->srv == s->log_srv)
-        r.srvconn--;
-    r.retries = s->attempts > 1 ? s->attempts - 1 : 0;
-    r.redispatched = s->redispatched;
+    if (!asap && r.sess.beconn && s->be_counted)
+        r.sess.beconn--;
+    if (!asap && r.sess.srvconn && s->srv == s->log_srv)
+        r.sess.srvconn--;
+    r.sess.retries = s->attempts > 1 ? s->attempts - 1 : 0;
+    r.sess.redispatched = s->redispatched;
     r.reqline = s->reqline;
     r.reqline_len = s->reqline_len;
     /* The captured values sit in s->caps one after another, each in a slot of
@@ -806,6 +800,13 @@ static void smp_init(struct hsess *s, struct lb_smp_ctx *c)
     c->deftable = NULL;
     c->now_ms = now_ms(s);
     c->next_chunk = 0;
+    c->next_abuf = 0;
+    c->need_more = 0;
+    c->fe_name = s->fe->name;
+    /* before use_backend the frontend is the backend, as in HAProxy */
+    c->be_name = s->be ? s->be->name : s->fe->name;
+    c->reqline = s->reqline;
+    c->reqline_len = s->reqline_len;
 }
 
 /* in_flags carries "answer to a HEAD" into the reparse of an edited
@@ -894,6 +895,8 @@ static int rules_verdict(struct hsess *s, struct lb_rule_io *io, enum lb_rule_ve
         return 0;
     if (io->realm)
         send_challenge(s, io->realm);
+    else if (io->empty)
+        send_msg(s, io->status, "", 0, io->rsp ? "PH" : "PR");
     else if (io->reply_len == 0)
         send_error(s, io->status, io->rsp ? "PH" : "PR");
     else /* return and redirect are answered locally (HAProxy's "LR") */
@@ -904,8 +907,10 @@ static int rules_verdict(struct hsess *s, struct lb_rule_io *io, enum lb_rule_ve
      * Only a request without a body qualifies: its unread body would otherwise
      * be parsed as the next request. HTTP/1.0 needs an explicit keep-alive
      * (RFC 9112 section 9.3); a stopping worker closes anyway. */
-    s->reply_ka = !io->rsp && s->state == H_ERROR && s->req.body == HTTP1_BODY_NONE &&
-                  !(s->req.flags & HTTP1_F_CONN_CLOSE) &&
+    /* an empty answer (errorfile /dev/null) closes: the client has nothing
+     * else to tell the request ended by */
+    s->reply_ka = !io->rsp && s->state == H_ERROR && s->rlen > 0 &&
+                  s->req.body == HTTP1_BODY_NONE && !(s->req.flags & HTTP1_F_CONN_CLOSE) &&
                   (s->req.version || (s->req.flags & HTTP1_F_CONN_KA)) && !s->w->stopping;
     if (s->reply_ka)
         s->cli_close = 0;
@@ -924,7 +929,11 @@ static int req_rules(struct hsess *s, const struct lb_proxy *px)
         return 0;
     smp_init(s, &c);
     c.deftable = px->stk;
+    c.be_name = px->name;
     io_init(s, &io, &c, 0);
+    io.src_rw = &s->cli;
+    if (s->has_loc) /* smp_init asked the kernel for it */
+        io.dst_rw = &s->loc;
     io.px_name = px->name;
     if (s->rqh) /* the frontend rebuilt it already: keep that buffer */
         io.cur = s->rqh == (const uint8_t *)s->hbuf[0] ? 0 : 1;
@@ -984,17 +993,19 @@ static int rsp_rules(struct hsess *s, const uint8_t **head)
 }
 
 /* A defaults section's http-after-response rules run before the proxy's;
- * allow ends one proxy's list only, as in HAProxy. */
+ * allow ends one proxy's list only, as in HAProxy: an allow among the
+ * defaults' rules skips the proxy's own (reg-test default_rules), the
+ * other proxy's still run. */
 static enum lb_rule_verdict run_after(const struct lb_http_px *h, struct lb_rule_io *io)
 {
     enum lb_rule_verdict v;
 
     if (!h)
         return LB_RULE_CONTINUE;
-    if ((v = run_after(h->def, io)) == LB_RULE_ERROR)
+    if ((v = run_after(h->def, io)) == LB_RULE_ERROR || v == LB_RULE_ALLOW)
         return v;
     v = lb_rule_run(h->afterrules, io);
-    return v == LB_RULE_ERROR ? v : LB_RULE_CONTINUE;
+    return v == LB_RULE_ERROR || v == LB_RULE_ALLOW ? v : LB_RULE_CONTINUE;
 }
 
 static int has_after(const struct lb_proxy *px)
@@ -1026,7 +1037,8 @@ static int after_rules(struct hsess *s, const uint8_t **head)
         if (s->hbuf[i] && *head == (const uint8_t *)s->hbuf[i])
             io.cur = i;
     s->rqh = NULL; /* its buffers are reused for the response */
-    for (i = 0; i < 2 && v == LB_RULE_CONTINUE; i++)
+    /* allow ends one proxy's rules: the other proxy's still run */
+    for (i = 0; i < 2 && v != LB_RULE_ERROR; i++)
         if (pxs[i])
             v = run_after(pxs[i]->http, &io);
     if (v == LB_RULE_ERROR)
@@ -1138,12 +1150,20 @@ static void capture_response(struct hsess *s)
 static int monitor(struct hsess *s)
 {
     const struct lb_http_px *h = s->fe->http;
+    const uint8_t *u = req_head(s) + s->req.uri_off, *p;
+    size_t n = s->req.uri_len, pl;
     struct lb_smp_ctx c;
     struct lb_rule_io io;
     int st = 200;
 
-    if (!h || !h->monitor_uri || s->req.uri_len != h->monitor_len ||
-        memcmp(req_head(s) + s->req.uri_off, h->monitor_uri, h->monitor_len) != 0)
+    if (!h || !h->monitor_uri)
+        return 0;
+    if (h->monitor_uri[0] == '/') { /* the path and query of an absolute target */
+        lb_smp_req_path(req_head(s), &s->req, &p, &pl);
+        n -= (size_t)(p - u);
+        u = p;
+    }
+    if (n != h->monitor_len || memcmp(u, h->monitor_uri, n) != 0)
         return 0;
     if (h->monitor_fail) {
         smp_init(s, &c);
@@ -1232,14 +1252,14 @@ static int comp_offload(const struct hsess *s, int asked)
     return asked && ((b && b->offload) || (f && f->offload));
 }
 
-/* Whether the client's address is in px's "option forwardfor except" network. */
-static int ff_excepted(const struct lb_proxy *px, const struct lk_addr *a)
+/* Whether address a is in the "except" network of ff (forwardfor's or
+ * originalto's arguments). */
+static int net_excepted(const struct lb_fwdfor *ff, const struct lk_addr *a)
 {
-    const struct lb_fwdfor *ff = &px->ff;
     const uint8_t *ip;
     int i, len;
 
-    if (!(px->options & LB_OPT_FORWARDFOR) || ff->except_af != a->u.sa.sa_family)
+    if (ff->except_af != a->u.sa.sa_family)
         return 0;
     ip = ff->except_af == AF_INET ? (const uint8_t *)&a->u.in4.sin_addr
                                   : (const uint8_t *)&a->u.in6.sin6_addr;
@@ -1248,6 +1268,30 @@ static int ff_excepted(const struct lb_proxy *px, const struct lk_addr *a)
         if ((ip[i] & ff->mask[i]) != ff->net[i])
             return 0;
     return 1;
+}
+
+/* Whether the client's address is in px's "option forwardfor except" network. */
+static int ff_excepted(const struct lb_proxy *px, const struct lk_addr *a)
+{
+    return (px->options & LB_OPT_FORWARDFOR) && net_excepted(&px->ff, a);
+}
+
+/* option originalto, as HAProxy 2.6: "<Name>: <the address the client
+ * reached>" with the backend's field name if it has the option, else the
+ * frontend's; not when that address is in either proxy's except network.
+ * Returns the "Name: " to add, or NULL. */
+static const char *ot_field(struct hsess *s)
+{
+    const struct lb_proxy *fe = s->fe, *be = s->be;
+    int bon = be && (be->options & LB_OPT_ORIGINALTO);
+
+    if (!(fe->options & LB_OPT_ORIGINALTO) && !bon)
+        return NULL;
+    smp_dst(s);
+    if (!s->has_loc || (s->loc.u.sa.sa_family != AF_INET && s->loc.u.sa.sa_family != AF_INET6) ||
+        net_excepted(&fe->ot, &s->loc) || (be && net_excepted(&be->ot, &s->loc)))
+        return NULL;
+    return bon ? be->ot.hdr : fe->ot.hdr;
 }
 
 /* option forwardfor, as HAProxy 2.6: the backend's field name if it has the
@@ -1297,6 +1341,8 @@ static int build_request(struct hsess *s)
     e.upgrade = s->upgrade;
     e.xff_name = ff_field(s);
     e.xff = e.xff_name ? &s->cli : NULL;
+    e.xot_name = ot_field(s);
+    e.xot = e.xot_name ? &s->loc : NULL;
     e.uid_field = s->fe->uidhdr;
     e.uid = s->fe->uidhdr ? txn_uid(s) : NULL;
     if (bh && bh->cookie && (bh->cookie_flags & LB_COOKIE_INDIRECT)) {
@@ -1905,14 +1951,40 @@ static int req_step(struct hsess *s)
 
 /* cookie insert: a Set-Cookie naming the server, unless the request already
  * carried a valid one (HAProxy does not insert again then). A value too long
- * for setck is not sent rather than cut. */
-static void set_cookie_value(struct hsess *s, struct lb_rsp_edit *e)
+ * for setck is not sent rather than cut. The server's own cookie of that
+ * name is removed, as HAProxy removes it; with "preserve" it is kept and
+ * nothing is inserted. */
+static int srv_sets_cookie(const struct hsess *s, const uint8_t *b, const char *name, size_t nl)
+{
+    unsigned i;
+
+    for (i = 0; i < s->rsp.nhdr; i++) {
+        const struct http1_hdr *h = &s->rsp.hdr[i];
+
+        if (h->name_len == 10 &&
+            strncasecmp((const char *)b + h->name_off, "set-cookie", 10) == 0 && h->val_len > nl &&
+            memcmp(b + h->val_off, name, nl) == 0 && b[h->val_off + nl] == '=')
+            return 1;
+    }
+    return 0;
+}
+
+static void set_cookie_value(struct hsess *s, const uint8_t *head, struct lb_rsp_edit *e)
 {
     const struct lb_http_px *bh = s->be->http;
     const struct lb_server *srv = s->log_srv;
     int n;
 
-    if (!bh || !bh->cookie || !srv || !srv->cookie || s->ck_in == 'V' || s->ignore_prst)
+    if (!bh || !bh->cookie || !(bh->cookie_flags & LB_COOKIE_INSERT))
+        return;
+    if (bh->cookie_flags & LB_COOKIE_PRESERVE) {
+        if (srv_sets_cookie(s, head, bh->cookie, bh->cookie_len))
+            return;
+    } else {
+        e->drop_setcookie = bh->cookie;
+        e->drop_setcookie_len = bh->cookie_len;
+    }
+    if (!srv || !srv->cookie || s->ck_in == 'V' || s->ignore_prst)
         return;
     n = snprintf(s->setck, sizeof(s->setck), "%s=%s; path=/%s%s%s%s", bh->cookie, srv->cookie,
                  bh->cookie_domain ? "; domain=" : "", bh->cookie_domain ? bh->cookie_domain : "",
@@ -2013,7 +2085,7 @@ static int final_head(struct hsess *s, int len)
     e.upgrade = s->tunnel_pending;
     e.conn_close = s->cli_close;
     e.conn_ka = !s->cli_close && s->req.version == 0;
-    set_cookie_value(s, &e);
+    set_cookie_value(s, head, &e);
     if (out_head(s, head, &e) < 0 || comp_start(s, head) < 0) {
         send_error(s, 502, "PH");
         return -1;

@@ -22,16 +22,9 @@
 
 #include "lbd/core/worker.h"
 
-/* Take over an accepted client socket `fd` for HTTP frontend `fe`, on w's
- * loop thread. The session owns fd from here on, on failure too (it is then
- * closed and the global connection slot given back); `client` is copied.
- * fe, its backends and servers belong to w's config and must outlive the
- * session. The session frees itself when the connection ends; the outcome
- * shows in the log and the counters. */
-void lb_http_session_start(struct lb_worker *w,
-                           struct lb_proxy *fe,
-                           int fd,
-                           const struct lk_addr *client);
+/* Take over an accepted client socket for an HTTP frontend, under the
+ * contract of lb_session_start_fn (worker.h). */
+lb_session_start_fn lb_http_session_start;
 
 /* The worker is stopping: close idle server connections and client
  * connections idle for a second or more; the others close after their

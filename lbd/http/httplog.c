@@ -73,7 +73,7 @@ size_t lb_httplog_format(char *buf, size_t len, const struct lb_httplog_rec *r)
     char rl[LB_HTTPLOG_REQLINE_MAX * 3 + 4];
     size_t rl_len =
         r->reqline ? lb_httplog_escape(rl, sizeof(rl), r->reqline, r->reqline_len, "") : 0;
-    size_t h = lb_tlog_head(buf, len, r->client, r->date_wall_us);
+    size_t h = lb_tlog_head(buf, len, r->sess.client, r->date_wall_us);
     int n;
 
     /* '+' before Ta and the byte count marks figures that are not final
@@ -81,10 +81,10 @@ size_t lb_httplog_format(char *buf, size_t len, const struct lb_httplog_rec *r)
     n = snprintf(buf + h, len - h,
                  LB_TLOG_NAMES_FMT " %lld/%lld/%lld/%lld/%s%lld %d "
                                    "%s%llu - - %c%c%c%c " LB_TLOG_CONNS_FMT "%s \"%.*s\"",
-                 LB_TLOG_NAMES_ARGS(r), (long long)r->tr, (long long)r->tw, (long long)r->tc,
-                 (long long)r->trsp, r->asap ? "+" : "", (long long)r->ta, r->status,
-                 r->asap ? "+" : "", (unsigned long long)r->bytes, r->term[0], r->term[1],
-                 r->term[2], r->term[3], LB_TLOG_CONNS_ARGS(r), r->captures ? r->captures : "",
-                 (int)rl_len, rl);
+                 LB_TLOG_NAMES_ARGS(&r->sess), (long long)r->tr, (long long)r->tw, (long long)r->tc,
+                 (long long)r->trsp, r->sess.asap ? "+" : "", (long long)r->ta, r->status,
+                 r->sess.asap ? "+" : "", (unsigned long long)r->bytes, r->term[0], r->term[1],
+                 r->term[2], r->term[3], LB_TLOG_CONNS_ARGS(&r->sess),
+                 r->captures ? r->captures : "", (int)rl_len, rl);
     return h + lb_tlog_clamp(n, len - h);
 }

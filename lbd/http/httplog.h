@@ -15,23 +15,19 @@
 #include <stdint.h>
 
 #include "common/addr.h"
+#include "lbd/core/tlog.h"
 
 /* Longest request line logged, bytes before escaping. */
 #define LB_HTTPLOG_REQLINE_MAX 256
 
 struct lb_httplog_rec {
-    const struct lk_addr *client;
+    struct lb_logsess sess;
     uint64_t date_wall_us; /* when the request started (first byte) */
-    const char *frontend, *backend, *server;
     int64_t tr, tw, tc, trsp, ta;
     int status;
     uint64_t bytes; /* sent to the client */
     char term[4];
-    unsigned actconn, feconn, beconn, srvconn, retries;
-    int redispatched;
-    unsigned srv_queue, be_queue;
     const char *captures; /* " {req1|req2} {rsp1}" ready to log, or NULL */
-    int asap;             /* option logasap: logged with the response head, '+' */
     const char *reqline;  /* not NUL-terminated; escaped when logged */
     size_t reqline_len;   /* bytes past LB_HTTPLOG_REQLINE_MAX are not logged */
 };

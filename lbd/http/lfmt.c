@@ -739,17 +739,23 @@ static uint64_t accept_wall(const struct lb_logrec *r)
     return r->t ? r->t->accept_wall_us : 0;
 }
 
-/* The fields httplog and tcplog records share, by name (tlog.h). */
-#define REC_FIELD(r, f) ((r)->h ? (r)->h->f : (r)->t ? (r)->t->f : 0)
+/* What httplog and tcplog records share (tlog.h); a zeroed one when r has
+ * neither record. */
+static const struct lb_logsess *sess_of(const struct lb_logrec *r)
+{
+    static const struct lb_logsess none;
+
+    return r->h ? &r->h->sess : r->t ? &r->t->sess : &none;
+}
 
 /* %ac %fc %bc %sc %rc %sq %bq (P_AC..P_BQ, contiguous); %rc has a '+'
  * when the session was redispatched. */
 static size_t put_counter(char *out, size_t at, size_t cap, const struct lb_logrec *r, int kind)
 {
-    const int64_t v[] = {REC_FIELD(r, actconn), REC_FIELD(r, feconn),  REC_FIELD(r, beconn),
-                         REC_FIELD(r, srvconn), REC_FIELD(r, retries), REC_FIELD(r, srv_queue),
-                         REC_FIELD(r, be_queue)};
-    int plus = kind == P_RC && REC_FIELD(r, redispatched);
+    const struct lb_logsess *ls = sess_of(r);
+    const int64_t v[] = {ls->actconn, ls->feconn,    ls->beconn,  ls->srvconn,
+                         ls->retries, ls->srv_queue, ls->be_queue};
+    int plus = kind == P_RC && ls->redispatched;
 
     return put_num(out, at, cap, v[kind - P_AC], plus ? "+" : "", 0);
 }
@@ -772,9 +778,8 @@ static size_t put_names(char *out,
                         int kind,
                         uint8_t fl)
 {
-    const char *fe = r->h ? r->h->frontend : r->t ? r->t->frontend : NULL;
-    const char *be = r->h ? r->h->backend : r->t ? r->t->backend : NULL;
-    const char *sv = r->h ? r->h->server : r->t ? r->t->server : NULL;
+    const struct lb_logsess *ls = sess_of(r);
+    const char *fe = ls->frontend, *be = ls->backend, *sv = ls->server;
 
     if (kind == P_F || kind == P_FT)
         return put_cstr(out, at, cap, fe, fl);
@@ -792,7 +797,7 @@ static size_t put_logvar(char *out,
                          const struct part *p,
                          const struct lb_logrec *r)
 {
-    int asap = r->h ? r->h->asap : r->t ? r->t->asap : 0;
+    int asap = sess_of(r)->asap;
     uint64_t w = accept_wall(r);
 
     switch (p->kind) {

@@ -1,5 +1,6 @@
 /* sample.c - sample fetches and converters; see sample.h. */
 #define PCRE2_CODE_UNIT_WIDTH 8
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -21,7 +22,7 @@
 #include "proto/tls_hello.h"
 
 /* Argument slots per fetch or converter: the most any takes is 3 (field,
- * word, regsub) and split_call() refuses a fourth. */
+ * word, regsub, concat) and split_call() refuses a fourth. */
 #define MAX_ARGS 4
 
 enum fetch {
@@ -61,6 +62,14 @@ enum fetch {
     F_SC,      /* sc_X(N) / scN_X: the session's tracked counter */
     F_SRC_STK, /* src_X([TABLE]): the client address's entry */
     F_NBSRV,   /* nbsrv(BACKEND): its usable servers */
+    F_PATHQ,
+    F_FHDR_CNT,
+    F_HDR_IP,   /* hdr_ip(NAME[,OCC]): a field's value read as an address */
+    F_COOK_CNT, /* cook_cnt([NAME]): how many cookies (of that name) */
+    F_COOK_VAL, /* cook_val([NAME]): a cookie's value as an integer */
+    F_CAP_URI,  /* capture.req.uri: the URI as the client sent it */
+    F_FE_NAME,
+    F_BE_NAME,
 };
 
 enum stk_op { SO_READ, SO_INC, SO_CLR, SO_TRACKED };
@@ -80,6 +89,11 @@ enum conv {
     C_MAP_END,
     C_MAP_SUB,
     C_MAP_REG,
+    C_MAP_DOM,
+    C_MAP_REGM, /* map_reg whose value takes \1..\9 from the match */
+    C_CONCAT,
+    C_STRCMP,
+    C_IPMASK,
 };
 
 struct map_ent {
@@ -97,6 +111,8 @@ struct conv_inst {
     char *args[MAX_ARGS];
     int nargs;
     int64_t n, count;
+    uint8_t mask4[4], mask6[16]; /* ipmask */
+    uint8_t has_mask6;
     pcre2_code *re;
     struct map_ent *map;
     size_t nmap;
@@ -119,56 +135,58 @@ struct lb_sexpr {
 
 /* The fetch table: `uses` says which head a fetch needs, checked at parse
  * against what exists where the rule runs; `type` is the type an ACL's
- * default match method is chosen from. */
+ * default match method is chosen from. `alias` is HAProxy's other name for
+ * the same fetch (the older spelling, or the short one), or NULL. */
 static const struct {
-    const char *name;
+    const char *name, *alias;
     uint8_t fetch, type;
     uint8_t uses; /* LB_SMP_USE_* */
     uint8_t arg;  /* 0 none, 1 required, 2 optional */
 } fetches[] = {
-    {"path", F_PATH, LB_SMP_STR, LB_SMP_USE_REQ, 0},
-    {"query", F_QUERY, LB_SMP_STR, LB_SMP_USE_REQ, 0},
-    {"url", F_URL, LB_SMP_STR, LB_SMP_USE_REQ, 0},
-    {"base", F_BASE, LB_SMP_STR, LB_SMP_USE_REQ, 0},
-    {"method", F_METHOD, LB_SMP_STR, LB_SMP_USE_REQ, 0},
-    {"req.ver", F_REQ_VER, LB_SMP_STR, LB_SMP_USE_REQ, 0},
-    {"hdr", F_HDR, LB_SMP_STR, LB_SMP_USE_REQ, 2},
-    {"req.hdr", F_HDR, LB_SMP_STR, LB_SMP_USE_REQ, 2},
-    {"req.fhdr", F_FHDR, LB_SMP_STR, LB_SMP_USE_REQ, 1},
-    {"hdr_cnt", F_HDR_CNT, LB_SMP_INT, LB_SMP_USE_REQ, 2},
-    {"req.hdr_cnt", F_HDR_CNT, LB_SMP_INT, LB_SMP_USE_REQ, 2},
-    {"url_param", F_URLP, LB_SMP_STR, LB_SMP_USE_REQ, 1},
-    {"urlp", F_URLP, LB_SMP_STR, LB_SMP_USE_REQ, 1},
-    {"cook", F_COOK, LB_SMP_STR, LB_SMP_USE_REQ, 1},
-    {"req.cook", F_COOK, LB_SMP_STR, LB_SMP_USE_REQ, 1},
-    {"src", F_SRC, LB_SMP_ADDR, 0, 0},
-    {"dst", F_DST, LB_SMP_ADDR, 0, 0},
-    {"src_port", F_SRC_PORT, LB_SMP_INT, 0, 0},
-    {"dst_port", F_DST_PORT, LB_SMP_INT, 0, 0},
-    {"ssl_fc", F_FALSE, LB_SMP_BOOL, 0, 0},
-    {"always_false", F_FALSE, LB_SMP_BOOL, 0, 0},
-    {"always_true", F_TRUE, LB_SMP_BOOL, 0, 0},
-    {"nbsrv", F_NBSRV, LB_SMP_INT, 0, 1},
-    {"status", F_STATUS, LB_SMP_INT, LB_SMP_USE_RSP, 0},
-    {"res.ver", F_RES_VER, LB_SMP_STR, LB_SMP_USE_RSP, 0},
-    {"res.hdr", F_RES_HDR, LB_SMP_STR, LB_SMP_USE_RSP, 2},
-    {"shdr", F_RES_HDR, LB_SMP_STR, LB_SMP_USE_RSP, 2},
-    {"res.fhdr", F_RES_FHDR, LB_SMP_STR, LB_SMP_USE_RSP, 1},
-    {"res.hdr_cnt", F_RES_HDR_CNT, LB_SMP_INT, LB_SMP_USE_RSP, 2},
-    {"http_auth", F_HTTP_AUTH, LB_SMP_BOOL, LB_SMP_USE_REQ, 1},
-    {"http_auth_group", F_HTTP_AUTH_GROUP, LB_SMP_STR, LB_SMP_USE_REQ, 1},
-    {"http_auth_user", F_HTTP_AUTH_USER, LB_SMP_STR, LB_SMP_USE_REQ, 0},
-    {"var", F_VAR, LB_SMP_STR, 0, 1},
-    {"str", F_CSTR, LB_SMP_STR, 0, 1},
-    {"int", F_CINT, LB_SMP_INT, 0, 1},
-    {"uuid", F_UUID, LB_SMP_STR, 0, 2},
-    {"req.len", F_REQ_LEN, LB_SMP_INT, LB_SMP_USE_PAYLOAD, 0},
-    {"req_len", F_REQ_LEN, LB_SMP_INT, LB_SMP_USE_PAYLOAD, 0},
-    {"req.payload", F_REQ_PAYLOAD, LB_SMP_STR, LB_SMP_USE_PAYLOAD, 2},
-    {"req.ssl_hello_type", F_SSL_HELLO, LB_SMP_INT, LB_SMP_USE_PAYLOAD, 0},
-    {"req_ssl_hello_type", F_SSL_HELLO, LB_SMP_INT, LB_SMP_USE_PAYLOAD, 0},
-    {"req.ssl_sni", F_SSL_SNI, LB_SMP_STR, LB_SMP_USE_PAYLOAD, 0},
-    {"req_ssl_sni", F_SSL_SNI, LB_SMP_STR, LB_SMP_USE_PAYLOAD, 0},
+    {"path", NULL, F_PATH, LB_SMP_STR, LB_SMP_USE_REQ, 0},
+    {"pathq", NULL, F_PATHQ, LB_SMP_STR, LB_SMP_USE_REQ, 0},
+    {"query", NULL, F_QUERY, LB_SMP_STR, LB_SMP_USE_REQ, 0},
+    {"url", NULL, F_URL, LB_SMP_STR, LB_SMP_USE_REQ, 0},
+    {"base", NULL, F_BASE, LB_SMP_STR, LB_SMP_USE_REQ, 0},
+    {"method", NULL, F_METHOD, LB_SMP_STR, LB_SMP_USE_REQ, 0},
+    {"req.ver", NULL, F_REQ_VER, LB_SMP_STR, LB_SMP_USE_REQ, 0},
+    {"hdr", "req.hdr", F_HDR, LB_SMP_STR, LB_SMP_USE_REQ, 2},
+    {"req.fhdr", NULL, F_FHDR, LB_SMP_STR, LB_SMP_USE_REQ, 1},
+    {"hdr_cnt", "req.hdr_cnt", F_HDR_CNT, LB_SMP_INT, LB_SMP_USE_REQ, 2},
+    {"req.fhdr_cnt", NULL, F_FHDR_CNT, LB_SMP_INT, LB_SMP_USE_REQ, 2},
+    {"hdr_ip", "req.hdr_ip", F_HDR_IP, LB_SMP_ADDR, LB_SMP_USE_REQ, 2},
+    {"cook_cnt", "req.cook_cnt", F_COOK_CNT, LB_SMP_INT, LB_SMP_USE_REQ, 2},
+    {"cook_val", "req.cook_val", F_COOK_VAL, LB_SMP_INT, LB_SMP_USE_REQ, 2},
+    /* the line kept for the log: there in response rules too */
+    {"capture.req.uri", NULL, F_CAP_URI, LB_SMP_STR, 0, 0},
+    {"fe_name", NULL, F_FE_NAME, LB_SMP_STR, 0, 0},
+    {"be_name", NULL, F_BE_NAME, LB_SMP_STR, 0, 0},
+    {"url_param", "urlp", F_URLP, LB_SMP_STR, LB_SMP_USE_REQ, 1},
+    {"cook", "req.cook", F_COOK, LB_SMP_STR, LB_SMP_USE_REQ, 2},
+    {"src", NULL, F_SRC, LB_SMP_ADDR, 0, 0},
+    {"dst", NULL, F_DST, LB_SMP_ADDR, 0, 0},
+    {"src_port", NULL, F_SRC_PORT, LB_SMP_INT, 0, 0},
+    {"dst_port", NULL, F_DST_PORT, LB_SMP_INT, 0, 0},
+    {"ssl_fc", NULL, F_FALSE, LB_SMP_BOOL, 0, 0},
+    {"always_false", NULL, F_FALSE, LB_SMP_BOOL, 0, 0},
+    {"always_true", NULL, F_TRUE, LB_SMP_BOOL, 0, 0},
+    {"nbsrv", NULL, F_NBSRV, LB_SMP_INT, 0, 1},
+    {"status", NULL, F_STATUS, LB_SMP_INT, LB_SMP_USE_RSP, 0},
+    {"res.ver", NULL, F_RES_VER, LB_SMP_STR, LB_SMP_USE_RSP, 0},
+    {"res.hdr", "shdr", F_RES_HDR, LB_SMP_STR, LB_SMP_USE_RSP, 2},
+    {"res.fhdr", NULL, F_RES_FHDR, LB_SMP_STR, LB_SMP_USE_RSP, 1},
+    {"res.hdr_cnt", NULL, F_RES_HDR_CNT, LB_SMP_INT, LB_SMP_USE_RSP, 2},
+    {"http_auth", NULL, F_HTTP_AUTH, LB_SMP_BOOL, LB_SMP_USE_REQ, 1},
+    {"http_auth_group", NULL, F_HTTP_AUTH_GROUP, LB_SMP_STR, LB_SMP_USE_REQ, 1},
+    {"http_auth_user", NULL, F_HTTP_AUTH_USER, LB_SMP_STR, LB_SMP_USE_REQ, 0},
+    {"var", NULL, F_VAR, LB_SMP_STR, 0, 1},
+    {"str", NULL, F_CSTR, LB_SMP_STR, 0, 2}, /* str(): the empty string */
+    {"int", NULL, F_CINT, LB_SMP_INT, 0, 1},
+    {"uuid", NULL, F_UUID, LB_SMP_STR, 0, 2},
+    {"req.len", "req_len", F_REQ_LEN, LB_SMP_INT, LB_SMP_USE_PAYLOAD, 0},
+    {"req.payload", NULL, F_REQ_PAYLOAD, LB_SMP_STR, LB_SMP_USE_PAYLOAD, 2},
+    {"req.ssl_hello_type", "req_ssl_hello_type", F_SSL_HELLO, LB_SMP_INT, LB_SMP_USE_PAYLOAD, 0},
+    {"req.ssl_sni", "req_ssl_sni", F_SSL_SNI, LB_SMP_STR, LB_SMP_USE_PAYLOAD, 0},
 };
 
 /* A file-scope pointer rather than a parameter: expressions are parsed deep
@@ -214,7 +232,6 @@ static int refs_add(struct lb_sexpr *e, char **err)
  * name is reported, not only the first, with the line that wrote it. */
 int lb_smp_refs_end(struct lb_smp_refs *r, const struct lb_cfg *cfg, char **err)
 {
-    const struct lb_proxy *px;
     struct lb_sexpr *e;
     size_t i;
     int ret = 0;
@@ -223,8 +240,7 @@ int lb_smp_refs_end(struct lb_smp_refs *r, const struct lb_cfg *cfg, char **err)
     for (i = 0; cfg && i < r->n; i++) {
         e = r->v[i];
         if (e->fetch == F_SRC_STK) {
-            px = lb_cfg_find_proxy(cfg, e->arg, LB_CAP_FE | LB_CAP_BE);
-            e->table = px ? px->stk : NULL;
+            e->table = lb_cfg_find_table(cfg, e->arg);
             if (!e->table) {
                 lb_cfg_err_append(err, "%s:%u: no stick-table in proxy '%s'", r->file[i],
                                   r->line[i], e->arg);
@@ -259,11 +275,13 @@ static const struct {
     const char *name;
     uint8_t id, min, max;
 } convs[] = {
-    {"lower", C_LOWER, 0, 0},     {"upper", C_UPPER, 0, 0},     {"length", C_LENGTH, 0, 0},
-    {"base64", C_BASE64, 0, 0},   {"hex", C_HEX, 0, 0},         {"url_dec", C_URL_DEC, 0, 1},
-    {"field", C_FIELD, 2, 3},     {"word", C_WORD, 2, 3},       {"regsub", C_REGSUB, 2, 3},
-    {"map", C_MAP_STR, 1, 2},     {"map_str", C_MAP_STR, 1, 2}, {"map_beg", C_MAP_BEG, 1, 2},
-    {"map_end", C_MAP_END, 1, 2}, {"map_sub", C_MAP_SUB, 1, 2}, {"map_reg", C_MAP_REG, 1, 2},
+    {"lower", C_LOWER, 0, 0},     {"upper", C_UPPER, 0, 0},       {"length", C_LENGTH, 0, 0},
+    {"base64", C_BASE64, 0, 0},   {"hex", C_HEX, 0, 0},           {"url_dec", C_URL_DEC, 0, 1},
+    {"field", C_FIELD, 2, 3},     {"word", C_WORD, 2, 3},         {"regsub", C_REGSUB, 2, 3},
+    {"map", C_MAP_STR, 1, 2},     {"map_str", C_MAP_STR, 1, 2},   {"map_beg", C_MAP_BEG, 1, 2},
+    {"map_end", C_MAP_END, 1, 2}, {"map_sub", C_MAP_SUB, 1, 2},   {"map_reg", C_MAP_REG, 1, 2},
+    {"map_dom", C_MAP_DOM, 1, 2}, {"map_regm", C_MAP_REGM, 1, 2}, {"concat", C_CONCAT, 1, 3},
+    {"strcmp", C_STRCMP, 1, 1},   {"ipmask", C_IPMASK, 1, 2},
 };
 
 /* ---- parsing ---- */
@@ -302,9 +320,9 @@ struct lb_sexpr *lb_sexpr_free(struct lb_sexpr *e)
 }
 
 /* "name(a,b)" -> name length and the arguments, split at commas outside
- * quotes; a backslash escapes the next character (HAProxy's rules). The
- * quotes and backslashes are removed from the copies in args (malloc'ed,
- * freed by the caller even on error). */
+ * quotes; a backslash makes the next character literal and stays, as in
+ * HAProxy 2.6 (regexes keep their "\d"). The quotes are removed from the
+ * copies in args (malloc'ed, freed by the caller even on error). */
 static int split_call(const char *s,
                       size_t len,
                       size_t *name_len,
@@ -326,8 +344,12 @@ static int split_call(const char *s,
     if (p + 2 == end) /* "name()": no argument, as HAProxy reads it */
         return 0;
     for (p++; p < end - 1; p++) {
+        /* HAProxy 2.6 keeps the backslash ("regsub(\\d+,x)" is the regex \d+);
+         * the character after it is taken literally (no quote, no comma) */
         if (*p == '\\' && p + 1 < end - 1) {
-            p++;
+            if (n + 2 >= sizeof(buf))
+                return lk_cfg_err(err, "argument too long in '%.*s'", (int)len, s);
+            buf[n++] = *p++;
         } else if (q && *p == q) {
             q = 0;
             continue;
@@ -443,6 +465,12 @@ static int parse_stk_fetch(struct lb_sexpr *e,
     return 0;
 }
 
+/* name (may be NULL) is the nl bytes at s */
+static int name_is(const char *name, const char *s, size_t nl)
+{
+    return name && strlen(name) == nl && strncmp(name, s, nl) == 0;
+}
+
 static int parse_fetch(struct lb_sexpr *e, const char *s, size_t len, unsigned avail, char **err)
 {
     char *args[MAX_ARGS];
@@ -453,7 +481,7 @@ static int parse_fetch(struct lb_sexpr *e, const char *s, size_t len, unsigned a
     if (r < 0)
         return r;
     for (i = 0; i < LK_ARRAY_SIZE(fetches); i++)
-        if (strlen(fetches[i].name) == nl && strncmp(fetches[i].name, s, nl) == 0)
+        if (name_is(fetches[i].name, s, nl) || name_is(fetches[i].alias, s, nl))
             break;
     if (i == LK_ARRAY_SIZE(fetches) && (r = parse_stk_fetch(e, s, nl, args, na, err)) != 1) {
         free_args(args, na);
@@ -470,13 +498,13 @@ static int parse_fetch(struct lb_sexpr *e, const char *s, size_t len, unsigned a
      * runs (res.hdr in http-request, req.hdr in http-response):
      * at evaluation it could only yield nothing, silently. */
     else if ((fetches[i].uses & avail) != fetches[i].uses)
-        r = lk_cfg_err(err, "fetch '%s' reads the %s, which does not exist where it is used",
-                       fetches[i].name,
+        r = lk_cfg_err(err, "fetch '%.*s' reads the %s, which does not exist where it is used",
+                       (int)nl, s,
                        (fetches[i].uses & LB_SMP_USE_REQ)   ? "request"
                        : (fetches[i].uses & LB_SMP_USE_RSP) ? "response"
                                                             : "tcp payload");
     else if ((fetches[i].arg == 0 && na > 0) || (fetches[i].arg == 1 && na == 0) || na > 2)
-        r = lk_cfg_err(err, "fetch '%s': wrong number of arguments", fetches[i].name);
+        r = lk_cfg_err(err, "fetch '%.*s': wrong number of arguments", (int)nl, s);
     if (r == 0) {
         e->fetch = fetches[i].fetch;
         e->type = fetches[i].type;
@@ -486,7 +514,7 @@ static int parse_fetch(struct lb_sexpr *e, const char *s, size_t len, unsigned a
             e->arg_len = strlen(args[0]);
             args[0] = NULL;
         } else if (fetches[i].arg == 1) {
-            r = lk_cfg_err(err, "fetch '%s' needs a name", fetches[i].name);
+            r = lk_cfg_err(err, "fetch '%.*s' needs a name", (int)nl, s);
         }
         /* OFFSET and LENGTH live in occ and count; bounded to 64 KiB each, so
          * occ + count cannot overflow at evaluation. */
@@ -502,7 +530,7 @@ static int parse_fetch(struct lb_sexpr *e, const char *s, size_t len, unsigned a
         if (r == 0 && e->fetch == F_CINT && lk_parse_int(e->arg, INT64_MIN, INT64_MAX, &e->occ) < 0)
             r = lk_cfg_err(err, "int(%s): not an integer", e->arg);
         /* HAProxy 2.6 knows version 4 only */
-        if (r == 0 && e->fetch == F_UUID && e->arg && strcmp(e->arg, "4") != 0)
+        if (r == 0 && e->fetch == F_UUID && e->arg && e->arg[0] && strcmp(e->arg, "4") != 0)
             r = lk_cfg_err(err, "uuid(%s): only version 4 is supported", e->arg);
         if (r == 0 && e->fetch == F_VAR) {
             enum lb_var_scope sc;
@@ -512,7 +540,7 @@ static int parse_fetch(struct lb_sexpr *e, const char *s, size_t len, unsigned a
                 r = -ENOMEM;
         } else if (r == 0 && na == 2 && e->fetch != F_REQ_PAYLOAD &&
                    lk_parse_int(args[1], -64, 64, &e->occ) < 0)
-            r = lk_cfg_err(err, "fetch '%s': invalid occurrence '%s'", fetches[i].name, args[1]);
+            r = lk_cfg_err(err, "fetch '%.*s': invalid occurrence '%s'", (int)nl, s, args[1]);
         if (r == 0 &&
             (e->fetch == F_HTTP_AUTH || e->fetch == F_HTTP_AUTH_GROUP || e->fetch == F_NBSRV))
             r = refs_add(e, err);
@@ -588,12 +616,47 @@ static int load_map(struct conv_inst *c, const char *path, char **err)
         m->klen = strlen(k);
         m->vlen = strlen(v);
         c->nmap++;
-        if (c->id == C_MAP_REG && compile_re(&m->re, m->key, 0, err) < 0)
+        if ((c->id == C_MAP_REG || c->id == C_MAP_REGM) && compile_re(&m->re, m->key, 0, err) < 0)
             r = lk_cfg_err(err, "map file '%s' line %zu: %s", path, ln, *err);
     }
     free(line);
     fclose(f);
     return r;
+}
+
+static int var_arg(const char *v, const char *conv, char **err)
+{
+    enum lb_var_scope sc;
+
+    if (lb_var_name_parse(v, &sc, err) < 0)
+        return lk_cfg_err(err, "%s: '%s' is not a variable name (SCOPE.NAME)", conv, v);
+    return 0;
+}
+
+/* A mask as a prefix length (0..bits) or written as an address
+ * ("255.255.255.0", "ffff:ffff::"), into out (bits/8 bytes). */
+static int parse_mask(const char *t, int af, uint8_t *out)
+{
+    int bits = af == AF_INET ? 32 : 128, i;
+    uint64_t n;
+
+    if (lk_parse_uint(t, 0, (uint64_t)bits, &n) == 0) {
+        memset(out, 0, (size_t)bits / 8);
+        for (i = 0; i < (int)n; i++)
+            out[i / 8] |= (uint8_t)(0x80u >> (i % 8));
+        return 0;
+    }
+    return inet_pton(af, t, out) == 1 ? 0 : -EINVAL;
+}
+
+static int ipmask_setup(struct conv_inst *c, char **err)
+{
+    if (parse_mask(c->args[0], AF_INET, c->mask4) < 0)
+        return lk_cfg_err(err, "ipmask: invalid IPv4 mask '%s'", c->args[0]);
+    if (c->nargs == 2 && parse_mask(c->args[1], AF_INET6, c->mask6) < 0)
+        return lk_cfg_err(err, "ipmask: invalid IPv6 mask '%s'", c->args[1]);
+    c->has_mask6 = c->nargs == 2;
+    return 0;
 }
 
 static int conv_setup(struct conv_inst *c, const char *name, char **err)
@@ -623,7 +686,17 @@ static int conv_setup(struct conv_inst *c, const char *name, char **err)
     case C_MAP_END:
     case C_MAP_SUB:
     case C_MAP_REG:
+    case C_MAP_DOM:
+    case C_MAP_REGM:
         return load_map(c, c->args[0], err);
+    case C_CONCAT: /* the variable (second argument) may be empty */
+        if (c->nargs >= 2 && c->args[1][0])
+            return var_arg(c->args[1], name, err);
+        return 0;
+    case C_STRCMP:
+        return var_arg(c->args[0], name, err);
+    case C_IPMASK:
+        return ipmask_setup(c, err);
     case C_URL_DEC: /* url_dec([IN_FORM]): an integer, non-zero for a form */
         if (c->nargs == 1 && lk_parse_int(c->args[0], INT64_MIN, INT64_MAX, &c->n) < 0)
             return lk_cfg_err(err, "url_dec: expected an integer IN_FORM, not '%s'", c->args[0]);
@@ -655,8 +728,8 @@ static int parse_conv(struct lb_sexpr *e, const char *s, size_t len, char **err)
     if (i == LK_ARRAY_SIZE(convs))
         return lk_cfg_err(err,
                           "unknown converter '%.*s' (lbd has: lower, upper, length, base64, "
-                          "hex, url_dec, field, word, regsub, map, map_str, map_beg, map_end, "
-                          "map_sub, map_reg)",
+                          "hex, url_dec, field, word, regsub, concat, strcmp, ipmask, map, "
+                          "map_str, map_beg, map_end, map_sub, map_dom, map_reg, map_regm)",
                           (int)nl, s);
     if (c->nargs < convs[i].min || c->nargs > convs[i].max)
         return lk_cfg_err(err, "converter '%s': wrong number of arguments", convs[i].name);
@@ -731,7 +804,7 @@ size_t lb_sexpr_nconv(const struct lb_sexpr *e)
 int lb_sexpr_multi(const struct lb_sexpr *e)
 {
     return ((e->fetch == F_HDR || e->fetch == F_FHDR || e->fetch == F_RES_HDR ||
-             e->fetch == F_RES_FHDR) &&
+             e->fetch == F_RES_FHDR || e->fetch == F_HDR_IP) &&
             e->occ == 0) ||
            e->fetch == F_HTTP_AUTH_GROUP;
 }
@@ -892,20 +965,130 @@ static int fetch_urlp(const struct lb_sexpr *e,
     return kv_value(q ? q + 1 : end, end, '&', 0, e, out);
 }
 
+/* The request's cookies in order, every Cookie field's "NAME=value"
+ * elements (blanks before a name skipped): counts those named e->arg (all
+ * of them without a name, as HAProxy's cook_cnt() and cook() read it) and,
+ * with want >= 0, sets *out to the value of the want-th of them. */
+static int cook_walk(const struct lb_sexpr *e,
+                     const uint8_t *buf,
+                     const struct http1_msg *m,
+                     int want,
+                     struct lb_smp *out)
+{
+    struct lb_smp v;
+    const char *p, *end, *sc, *eq;
+    int i, n = hdr_values(buf, m, "cookie", 6, 1, -1, &v), count = 0;
+
+    for (i = 0; i < n; i++) {
+        hdr_values(buf, m, "cookie", 6, 1, i, &v);
+        for (p = v.str, end = v.str + v.len; p < end; p = sc + 1) {
+            while (p < end && (*p == ' ' || *p == '\t'))
+                p++;
+            if (!(sc = memchr(p, ';', (size_t)(end - p))))
+                sc = end;
+            eq = memchr(p, '=', (size_t)(sc - p));
+            if (eq &&
+                (!e->arg ||
+                 ((size_t)(eq - p) == e->arg_len && memcmp(p, e->arg, e->arg_len) == 0)) &&
+                count++ == want) {
+                set_str(out, eq + 1, (size_t)(sc - eq - 1));
+                return count;
+            }
+            if (sc == end)
+                break;
+        }
+    }
+    return count;
+}
+
+/* cook_val: the value's leading integer, as HAProxy reads it (a sign,
+ * then digits; what follows is ignored). */
+static int64_t leading_int(const char *p, size_t n)
+{
+    int64_t v = 0;
+    size_t i = 0;
+    int neg = n && p[0] == '-';
+
+    if (n && (p[0] == '-' || p[0] == '+'))
+        i++;
+    for (; i < n && isdigit((unsigned char)p[i]) && v < INT64_MAX / 10; i++)
+        v = v * 10 + (p[i] - '0');
+    return neg ? -v : v;
+}
+
 static int fetch_cook(const struct lb_sexpr *e,
                       const uint8_t *buf,
                       const struct http1_msg *m,
                       struct lb_smp *out)
 {
-    struct lb_smp v;
-    int i, n = hdr_values(buf, m, "cookie", 6, 1, -1, &v);
-
-    for (i = 0; i < n; i++) {
-        hdr_values(buf, m, "cookie", 6, 1, i, &v);
-        if (kv_value(v.str, v.str + v.len, ';', 1, e, out))
-            return 1;
+    switch (e->fetch) {
+    case F_COOK_CNT:
+        set_int(out, cook_walk(e, buf, m, -1, out), LB_SMP_INT);
+        return 1;
+    case F_COOK_VAL:
+        if (cook_walk(e, buf, m, 0, out) < 1)
+            return 0;
+        set_int(out, leading_int(out->str, out->len), LB_SMP_INT);
+        return 1;
+    default:
+        return cook_walk(e, buf, m, 0, out) > 0;
     }
-    return 0;
+}
+
+/* Text as an address, as HAProxy's hdr_ip reads a field: IPv4 with an
+ * optional ":PORT" (ignored), else IPv6 without brackets. The address
+ * lives in one of c's two address slots. */
+static int addr_from_text(struct lb_smp_ctx *c, const char *p, size_t n, struct lb_smp *out)
+{
+    struct lk_addr *a = &c->abuf[c->next_abuf++ & 1];
+    char t[INET6_ADDRSTRLEN + 8];
+    char *colon;
+
+    if (n >= sizeof(t))
+        return 0;
+    memcpy(t, p, n);
+    t[n] = '\0';
+    memset(a, 0, sizeof(*a));
+    colon = strchr(t, ':');
+    if (colon && strchr(colon + 1, ':')) { /* two colons or more: IPv6 */
+        if (inet_pton(AF_INET6, t, &a->u.in6.sin6_addr) != 1)
+            return 0;
+        a->u.sa.sa_family = AF_INET6;
+        a->len = sizeof(a->u.in6);
+    } else {
+        if (colon) /* IPv4:PORT */
+            *colon = '\0';
+        if (inet_pton(AF_INET, t, &a->u.in4.sin_addr) != 1)
+            return 0;
+        a->u.sa.sa_family = AF_INET;
+        a->len = sizeof(a->u.in4);
+    }
+    out->type = LB_SMP_ADDR;
+    out->addr = a;
+    return 1;
+}
+
+int lb_smp_to_addr(struct lb_smp_ctx *c, struct lb_smp *s)
+{
+    if (s->type == LB_SMP_ADDR)
+        return s->addr != NULL;
+    lb_smp_as_str(c, s);
+    return addr_from_text(c, s->str, s->len, s);
+}
+
+/* capture.req.uri: between the request line's first and last blanks. */
+static int fetch_cap_uri(const struct lb_smp_ctx *c, struct lb_smp *out)
+{
+    const char *l = c->reqline, *a, *b;
+
+    if (!l || !(a = memchr(l, ' ', c->reqline_len)))
+        return 0;
+    for (b = l + c->reqline_len; b > a + 1 && b[-1] != ' '; b--)
+        ;
+    if (b <= a + 1) /* HTTP/0.9 style: no version */
+        b = l + c->reqline_len + 1;
+    set_str(out, a + 1, (size_t)(b - a - 2));
+    return 1;
 }
 
 /* http_auth(L): valid credentials for L; http_auth_group(L): the groups
@@ -966,6 +1149,10 @@ static int fetch_req(const struct lb_sexpr *e,
         lb_smp_req_path(b, m, &v, &n);
         set_str(out, v, n);
         return 1;
+    case F_PATHQ: /* the path and what follows it */
+        lb_smp_req_path(b, m, &v, &n);
+        set_str(out, v, m->uri_len - (size_t)(v - (b + m->uri_off)));
+        return 1;
     case F_QUERY:
         v = memchr(b + m->uri_off, '?', m->uri_len);
         if (!v)
@@ -1003,11 +1190,17 @@ static int fetch_req(const struct lb_sexpr *e,
     case F_FHDR:
         return fetch_hdr(e, b, m, e->fetch == F_FHDR, occ, out);
     case F_HDR_CNT:
-        set_int(out, hdr_values(b, m, e->arg, e->arg_len, 0, -1, out), LB_SMP_INT);
+    case F_FHDR_CNT:
+        set_int(out, hdr_values(b, m, e->arg, e->arg_len, e->fetch == F_FHDR_CNT, -1, out),
+                LB_SMP_INT);
         return 1;
+    case F_HDR_IP:
+        return fetch_hdr(e, b, m, 0, occ, out) && addr_from_text(c, out->str, out->len, out);
     case F_URLP:
         return fetch_urlp(e, b, m, out);
     case F_COOK:
+    case F_COOK_CNT:
+    case F_COOK_VAL:
         return fetch_cook(e, b, m, out);
     case F_HTTP_AUTH:
     case F_HTTP_AUTH_GROUP:
@@ -1174,7 +1367,7 @@ static int fetch(const struct lb_sexpr *e, struct lb_smp_ctx *c, unsigned occ, s
     case F_VAR:
         return fetch_var(e, c, out);
     case F_CSTR:
-        set_str(out, e->arg, e->arg_len);
+        set_str(out, e->arg ? e->arg : "", e->arg_len);
         return 1;
     case F_CINT: /* the value is kept in occ, which int() has no use for */
         set_int(out, e->occ, LB_SMP_INT);
@@ -1202,6 +1395,17 @@ static int fetch(const struct lb_sexpr *e, struct lb_smp_ctx *c, unsigned occ, s
     case F_NBSRV:
         set_int(out, e->be ? lb_backend_usable_servers(e->be) : 0, LB_SMP_INT);
         return 1;
+    case F_CAP_URI: /* from the line kept for the log: no request head needed */
+        return fetch_cap_uri(c, out);
+    case F_FE_NAME:
+    case F_BE_NAME: {
+        const char *nm = e->fetch == F_FE_NAME ? c->fe_name : c->be_name;
+
+        if (!nm)
+            return 0;
+        set_str(out, nm, strlen(nm));
+        return 1;
+    }
     case F_STATUS:
     case F_RES_VER:
     case F_RES_HDR:
@@ -1331,11 +1535,18 @@ static int conv_field(const struct conv_inst *ci, struct lb_smp *s, int words)
         p = q + 1;
     }
     first = ci->n > 0 ? (int)ci->n - 1 : n + (int)ci->n - (cnt - 1);
-    if (first < 0 || first >= n)
-        return 0;
+    /* HAProxy 2.6: a field that does not exist is no value, a word that does
+     * not exist an empty one */
+    if (first < 0 || first >= n) {
+        set_str(s, s->str, 0);
+        return words;
+    }
     idx = LK_MIN(first + cnt, n) - 1;
-    if (ci->count == 0 && ci->nargs == 3) /* count 0: to the end */
-        idx = n - 1;
+    /* count 0: to the end, or with a negative index from the start */
+    if (ci->count == 0 && ci->nargs == 3) {
+        idx = ci->n > 0 ? n - 1 : first;
+        first = ci->n > 0 ? first : 0;
+    }
     set_str(s, starts[first], (size_t)(ends[idx] - starts[first]));
     return 1;
 }
@@ -1400,6 +1611,152 @@ static int re_found(const pcre2_code *re, const struct lb_smp *s)
     return rc >= 0;
 }
 
+/* map_dom: the key in the sample between delimiters ('/', '?', '.', ':')
+ * or the sample's ends, as HAProxy's domain match. */
+static int dom_found(const char *k, size_t kl, const struct lb_smp *s)
+{
+    size_t i;
+
+    if (!kl || kl > s->len)
+        return 0;
+    for (i = 0; i + kl <= s->len; i++)
+        if ((i == 0 || strchr("/?.:", s->str[i - 1])) &&
+            (i + kl == s->len || strchr("/?.:", s->str[i + kl])) && memcmp(s->str + i, k, kl) == 0)
+            return 1;
+    return 0;
+}
+
+/* map_regm: the first key that matches; its value with \0..\9 replaced
+ * by the match's groups, in a scratch chunk. */
+static int conv_map_regm(struct lb_smp_ctx *c, const struct conv_inst *ci, struct lb_smp *s)
+{
+    pcre2_match_data *md = pcre2_match_data_create(10, NULL);
+    char *ch = chunk(c);
+    size_t i, o = 0, k;
+    PCRE2_SIZE *ov;
+    int rc = -1;
+
+    if (!md)
+        return 0;
+    for (i = 0; i < ci->nmap; i++) {
+        rc = pcre2_match(ci->map[i].re, (PCRE2_SPTR)s->str, s->len, 0, 0, md, NULL);
+        if (rc > 0)
+            break;
+    }
+    if (rc <= 0) {
+        pcre2_match_data_free(md);
+        if (ci->nargs < 2)
+            return 0;
+        set_str(s, ci->args[1], strlen(ci->args[1]));
+        return 1;
+    }
+    ov = pcre2_get_ovector_pointer(md);
+    for (const char *t = ci->map[i].val; *t && o < LB_SMP_CHUNK; t++) {
+        if (*t == '\\' && t[1] >= '0' && t[1] <= '9') {
+            int g = *++t - '0';
+
+            for (k = g < rc ? ov[2 * g] : 0; g < rc && k < ov[2 * g + 1] && o < LB_SMP_CHUNK; k++)
+                ch[o++] = s->str[k];
+        } else {
+            ch[o++] = *t;
+        }
+    }
+    pcre2_match_data_free(md);
+    set_str(s, ch, o);
+    return 1;
+}
+
+/* concat([BEFORE],[VAR],[AFTER]): the sample, then the three appended (a
+ * variable that is not set adds nothing). */
+static int conv_concat(struct lb_smp_ctx *c, const struct conv_inst *ci, struct lb_smp *s)
+{
+    char *ch = chunk(c);
+    struct lb_smp v = {0};
+    size_t o = 0;
+    int k;
+
+    for (k = -1; k < ci->nargs; k++) {
+        if (k == -1) {
+            v = *s;
+        } else if (k == 1) {
+            const struct lb_var *var = ci->args[1][0] ? lb_vars_get(c->vars, ci->args[1]) : NULL;
+
+            if (!var)
+                continue;
+            if (var->is_int)
+                set_int(&v, var->i, LB_SMP_INT);
+            else
+                set_str(&v, var->str, var->len);
+            lb_smp_as_str(c, &v);
+        } else {
+            set_str(&v, ci->args[k], strlen(ci->args[k]));
+        }
+        if (o + v.len > LB_SMP_CHUNK)
+            return 0;
+        memcpy(ch + o, v.str, v.len);
+        o += v.len;
+    }
+    set_str(s, ch, o);
+    return 1;
+}
+
+/* strcmp(VAR): strcmp(3) of the sample and the variable's string form, as
+ * HAProxy computes it (equal prefixes: the shorter is less). */
+static int conv_strcmp(struct lb_smp_ctx *c, const struct conv_inst *ci, struct lb_smp *s)
+{
+    const struct lb_var *var = lb_vars_get(c->vars, ci->args[0]);
+    struct lb_smp v;
+    int r;
+
+    if (!var)
+        return 0;
+    if (var->is_int)
+        set_int(&v, var->i, LB_SMP_INT);
+    else
+        set_str(&v, var->str, var->len);
+    lb_smp_as_str(c, &v);
+    r = strncmp(s->str, v.str, LK_MIN(s->len, v.len));
+    if (r == 0 && s->len != v.len)
+        r = s->len < v.len ? -1 : 1;
+    set_int(s, r, LB_SMP_INT);
+    return 1;
+}
+
+/* ipmask(MASK4[,MASK6]) on an address (or text read as one). An IPv4-
+ * mapped IPv6 address is masked as the IPv4 address it carries; another
+ * IPv6 one needs MASK6. */
+static int conv_ipmask(struct lb_smp_ctx *c, const struct conv_inst *ci, struct lb_smp *s)
+{
+    static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    struct lk_addr *a;
+    const struct lk_addr *in;
+    uint8_t *ip;
+    int i;
+
+    if (!lb_smp_to_addr(c, s))
+        return 0;
+    in = s->addr;
+    a = &c->abuf[c->next_abuf++ & 1];
+    memset(a, 0, sizeof(*a));
+    if (in->u.sa.sa_family == AF_INET6 && memcmp(&in->u.in6.sin6_addr, mapped, 12) == 0) {
+        a->u.sa.sa_family = AF_INET;
+        a->len = sizeof(a->u.in4);
+        memcpy(&a->u.in4.sin_addr, (const uint8_t *)&in->u.in6.sin6_addr + 12, 4);
+    } else if (in != a) {
+        *a = *in;
+        lk_addr_set_port(a, 0);
+    }
+    if (a->u.sa.sa_family == AF_INET6 && !ci->has_mask6)
+        return 0;
+    ip = a->u.sa.sa_family == AF_INET ? (uint8_t *)&a->u.in4.sin_addr
+                                      : (uint8_t *)&a->u.in6.sin6_addr;
+    for (i = 0; i < (a->u.sa.sa_family == AF_INET ? 4 : 16); i++)
+        ip[i] &= a->u.sa.sa_family == AF_INET ? ci->mask4[i] : ci->mask6[i];
+    s->type = LB_SMP_ADDR;
+    s->addr = a;
+    return 1;
+}
+
 static int map_hit(const struct conv_inst *ci, const struct map_ent *m, const struct lb_smp *s)
 {
     switch (ci->id) {
@@ -1411,6 +1768,8 @@ static int map_hit(const struct conv_inst *ci, const struct map_ent *m, const st
         return m->klen <= s->len && memcmp(m->key, s->str + s->len - m->klen, m->klen) == 0;
     case C_MAP_REG:
         return re_found(m->re, s);
+    case C_MAP_DOM:
+        return dom_found(m->key, m->klen, s);
     default:
         return m->klen <= s->len && memmem(s->str, s->len, m->key, m->klen) != NULL;
     }
@@ -1435,7 +1794,9 @@ static int conv_map(const struct conv_inst *ci, struct lb_smp *s)
 
 static int convert(struct lb_smp_ctx *c, const struct conv_inst *ci, struct lb_smp *s)
 {
-    /* every converter works on the string form: length of 123 is 3 */
+    if (ci->id == C_IPMASK)
+        return conv_ipmask(c, ci, s);
+    /* the others work on the string form: length of 123 is 3 */
     lb_smp_as_str(c, s);
     switch (ci->id) {
     case C_LOWER:
@@ -1458,6 +1819,12 @@ static int convert(struct lb_smp_ctx *c, const struct conv_inst *ci, struct lb_s
         return conv_field(ci, s, ci->id == C_WORD);
     case C_REGSUB:
         return conv_regsub(c, ci, s);
+    case C_CONCAT:
+        return conv_concat(c, ci, s);
+    case C_STRCMP:
+        return conv_strcmp(c, ci, s);
+    case C_MAP_REGM:
+        return conv_map_regm(c, ci, s);
     default:
         return conv_map(ci, s);
     }

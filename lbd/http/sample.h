@@ -7,9 +7,11 @@
  * runs when that part does not exist (req.hdr in http-response) is refused
  * at its line, as HAProxy refuses it.
  *
- * Fetches: path, query, url, base, method, req.ver, hdr / req.hdr /
- * req.fhdr (NAME[,OCC]), hdr_cnt / req.hdr_cnt, url_param / urlp (NAME),
- * cook / req.cook (NAME), src, dst, src_port, dst_port, ssl_fc (always
+ * Fetches: path, pathq, query, url, base, method, req.ver, hdr / req.hdr /
+ * req.fhdr (NAME[,OCC]), hdr_cnt / req.hdr_cnt, req.fhdr_cnt, hdr_ip /
+ * req.hdr_ip (NAME[,OCC]), url_param / urlp (NAME), cook / req.cook,
+ * req.cook_cnt, req.cook_val ([NAME]), capture.req.uri, fe_name, be_name,
+ * src, dst, src_port, dst_port, ssl_fc (always
  * false: lbd has no TLS listeners yet), always_true, always_false, status,
  * res.ver, res.hdr / shdr / res.fhdr (NAME[,OCC]), res.hdr_cnt,
  * http_auth(USERLIST), http_auth_group(USERLIST) (the user's groups, for
@@ -22,8 +24,9 @@
  * req.payload(OFF,LEN), req.ssl_hello_type, req.ssl_sni (and their req_
  * spellings).
  * Converters: lower, upper, length, base64, hex, url_dec, field(N,DELIM),
- * word(N,DELIM), regsub(RE,SUBST[,g|i]), map / map_str / map_beg /
- * map_end / map_sub (FILE[,DEFAULT]).
+ * word(N,DELIM), regsub(RE,SUBST[,g|i]), concat([BEFORE],[VAR],[AFTER]),
+ * strcmp(VAR), ipmask(MASK4[,MASK6]), map / map_str / map_beg / map_end /
+ * map_sub / map_dom / map_reg / map_regm (FILE[,DEFAULT]).
  *
  * Ownership: an expression owns its arguments, compiled regexes and loaded
  * maps; results point into the exchange's buffers or into the context's
@@ -70,8 +73,13 @@ struct lb_smp_ctx {
     uint64_t now_ms;              /* for rates */
     const uint8_t *payload;       /* mode tcp: what the client sent so far */
     size_t payload_len;
-    int payload_final; /* no more will come (closed, delay over, buffer full) */
-    int need_more;     /* set by a payload fetch that could not decide yet */
+    int payload_final;             /* no more will come (closed, delay over, buffer full) */
+    int need_more;                 /* set by a payload fetch that could not decide yet */
+    const char *fe_name, *be_name; /* fe_name / be_name, or NULL */
+    const char *reqline;           /* capture.req.uri: the request line as received */
+    size_t reqline_len;
+    struct lk_addr abuf[2]; /* addresses read from text (req.hdr_ip, ipmask) */
+    unsigned next_abuf;
     char chunk[2][LB_SMP_CHUNK];
     unsigned next_chunk;
 };
@@ -140,6 +148,11 @@ int lb_sexpr_eval(const struct lb_sexpr *e, struct lb_smp_ctx *c, unsigned occ, 
 /* A string view of any sample, in place (an integer or address is printed
  * into one of c's scratch chunks, with the lifetime lb_sexpr_eval() says). */
 void lb_smp_as_str(struct lb_smp_ctx *c, struct lb_smp *s);
+
+/* s as an address in place: an address stays, text is read as hdr_ip
+ * reads a field (IPv4[:PORT], IPv6), into one of c's address slots.
+ * Returns 1, or 0 when it is no address. */
+int lb_smp_to_addr(struct lb_smp_ctx *c, struct lb_smp *s);
 
 /* The path of a request-target: absolute-form loses scheme and authority,
  * the query is cut. *ret points into buf (*ret_len bytes, possibly 0);

@@ -136,9 +136,9 @@ static size_t lfmt_line(struct sess *s, const struct lb_tcplog_rec *r, char *out
         s->loc.len = len;
     memset(&lr, 0, sizeof(lr));
     lr.t = r;
-    lr.srv = s->srv                     ? atomic_load(&s->srv->cur_addr)
-             : r->server && s->last_srv ? atomic_load(&s->last_srv->cur_addr)
-                                        : NULL;
+    lr.srv = s->srv                          ? atomic_load(&s->srv->cur_addr)
+             : r->sess.server && s->last_srv ? atomic_load(&s->last_srv->cur_addr)
+                                             : NULL;
     lr.bytes_in = s->c2s.bytes;
     lr.log_count = atomic_fetch_add_explicit(&s->fe->log_count, 1, memory_order_relaxed);
     lr.reqid = lb_lfmt_next_reqid();
@@ -171,31 +171,25 @@ static void log_session(struct sess *s, uint64_t now, int asap)
     /* The record points into the session (client, names): it is formatted and
      * sent before this function returns, so nothing needs copying. */
     memset(&r, 0, sizeof(r));
-    r.client = &s->cli;
+    lb_logsess_fill(&r.sess, &s->cli, s->fe, s->be, s->srv);
     r.accept_wall_us = s->accept_wall_us;
-    r.frontend = s->fe->name;
-    r.backend = s->be ? s->be->name : NULL;
-    r.server = s->srv || s->tc ? (s->srv ? s->srv->name : NULL) : NULL;
     r.tw = s->tq ? (int64_t)(s->tq - s->t0) : -1;
     r.tc = s->tc ? (int64_t)(s->tc - s->tconn) : -1;
     r.tt = (int64_t)(now - s->t0);
     r.bytes_read = s->s2c.bytes;
     r.term[0] = s->term[0];
     r.term[1] = s->term[1];
-    r.actconn = atomic_load(&d->actconn);
-    r.feconn = atomic_load(&s->fe->cur_conns);
+    r.sess.actconn = atomic_load(&d->actconn);
     /* at the end HAProxy has let go of the server and backend already */
-    r.beconn = s->be ? atomic_load(&s->be->cur_conns) : 0;
-    if (!asap && r.beconn && s->be != s->fe)
-        r.beconn--;
-    r.srvconn = s->srv ? atomic_load(&s->srv->cur_conns) : 0;
-    if (!asap && r.srvconn)
-        r.srvconn--;
-    r.retries = s->attempts > 1 ? s->attempts - 1 : 0;
-    r.redispatched = s->redispatched;
-    r.srv_queue = s->srv ? atomic_load(&s->srv->queued) : 0;
-    r.be_queue = s->be ? atomic_load(&s->be->queued) : 0;
-    r.asap = asap;
+    if (!asap && r.sess.beconn && s->be != s->fe)
+        r.sess.beconn--;
+    if (!asap && r.sess.srvconn)
+        r.sess.srvconn--;
+    r.sess.retries = s->attempts > 1 ? s->attempts - 1 : 0;
+    r.sess.redispatched = s->redispatched;
+    r.sess.srv_queue = s->srv ? atomic_load(&s->srv->queued) : 0;
+    r.sess.be_queue = s->be ? atomic_load(&s->be->queued) : 0;
+    r.sess.asap = asap;
     if (s->fe->logfmt)
         n = lfmt_line(s, &r, line, sizeof(line));
     else

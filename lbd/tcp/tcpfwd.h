@@ -17,16 +17,9 @@
 
 #include "lbd/core/worker.h"
 
-/* Take over an accepted client socket `fd` for frontend `fe`, on w's loop
- * thread. The session owns fd from here on, on failure too (it is then
- * closed and the global connection slot given back); `client` is copied.
- * fe and its backends belong to w's config and must outlive the session.
- * The session frees itself when it ends; nothing is returned, the outcome
- * shows in the log and the counters. */
-void lb_tcp_session_start(struct lb_worker *w,
-                          struct lb_proxy *fe,
-                          int fd,
-                          const struct lk_addr *client);
+/* Take over an accepted client socket for a TCP frontend, under the
+ * contract of lb_session_start_fn (worker.h). */
+lb_session_start_fn lb_tcp_session_start;
 
 /* Try to dispatch w's queued sessions, oldest first (called by the worker
  * from its queue timer and tick, on w's loop thread). A session that still

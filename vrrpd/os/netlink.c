@@ -9,6 +9,8 @@
 #include <errno.h>
 #include <ifaddrs.h>
 #include <linux/fib_rules.h>
+#include <linux/if_link.h>
+#include <linux/ip.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -422,4 +424,113 @@ void vr_linkmon_stop(struct vr_linkmon *m)
 {
     if (m)
         uv_close((uv_handle_t *)&m->poll, linkmon_closed);
+}
+
+/* ---- use_vmac -------------------------------------------------------- */
+
+/* A link's IPv4 ARP settings and IPv6 address generation over rtnetlink
+ * (IFLA_AF_SPEC) rather than /proc/sys, which the systemd unit mounts
+ * read-only (ProtectKernelTunables). arp_* < 0: left as they are; no_ll6:
+ * no IPv6 link-local address (IN6_ADDR_GEN_MODE_NONE). */
+static int link_af_set(int ifindex, int arp_ignore, int arp_announce, bool no_ll6)
+{
+    char buf[NL_BUF];
+    struct nlmsghdr *nlh = nl_header(buf, RTM_NEWLINK, 0);
+    struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+    struct nlattr *spec, *af, *conf;
+
+    ifi->ifi_family = AF_UNSPEC;
+    ifi->ifi_index = ifindex;
+    spec = mnl_attr_nest_start(nlh, IFLA_AF_SPEC);
+    af = mnl_attr_nest_start(nlh, AF_INET);
+    conf = mnl_attr_nest_start(nlh, IFLA_INET_CONF);
+    if (arp_ignore >= 0)
+        mnl_attr_put_u32(nlh, IPV4_DEVCONF_ARP_IGNORE, (uint32_t)arp_ignore);
+    if (arp_announce >= 0)
+        mnl_attr_put_u32(nlh, IPV4_DEVCONF_ARP_ANNOUNCE, (uint32_t)arp_announce);
+    mnl_attr_nest_end(nlh, conf);
+    mnl_attr_nest_end(nlh, af);
+    if (no_ll6) {
+        af = mnl_attr_nest_start(nlh, AF_INET6);
+        mnl_attr_put_u8(nlh, IFLA_INET6_ADDR_GEN_MODE, IN6_ADDR_GEN_MODE_NONE);
+        mnl_attr_nest_end(nlh, af);
+    }
+    mnl_attr_nest_end(nlh, spec);
+    return nl_request(nlh);
+}
+
+static int vmac_create(const char *name, int parent, const uint8_t mac[6])
+{
+    char buf[NL_BUF];
+    struct nlmsghdr *nlh = nl_header(buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
+    struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+    struct nlattr *info, *data;
+
+    ifi->ifi_family = AF_UNSPEC;
+    mnl_attr_put_u32(nlh, IFLA_LINK, (uint32_t)parent);
+    mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+    mnl_attr_put(nlh, IFLA_ADDRESS, 6, mac);
+    info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+    mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "macvlan");
+    data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
+    /* bridge, not private: a multicast frame whose source is the MAC of a
+     * private macvlan that is up is taken for that macvlan's own echo and
+     * handed to it alone, so the parent (where vrrpd receives) would not
+     * see another master's adverts, which carry the same virtual MAC, and
+     * two masters would never resolve */
+    mnl_attr_put_u32(nlh, IFLA_MACVLAN_MODE, MACVLAN_MODE_BRIDGE);
+    mnl_attr_nest_end(nlh, data);
+    mnl_attr_nest_end(nlh, info);
+    return nl_request(nlh);
+}
+
+int vr_link_set_up(int ifindex, bool up)
+{
+    char buf[NL_BUF];
+    struct nlmsghdr *nlh = nl_header(buf, RTM_NEWLINK, 0);
+    struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+
+    ifi->ifi_family = AF_UNSPEC;
+    ifi->ifi_index = ifindex;
+    ifi->ifi_flags = up ? IFF_UP : 0;
+    ifi->ifi_change = IFF_UP;
+    return nl_request(nlh);
+}
+
+int vr_vmac_make(const char *name, const char *parent, int parent_ifindex, const uint8_t mac[6])
+{
+    struct vr_link l;
+    int r;
+
+    if (vr_link_get(name, &l) == 0) {
+        if (memcmp(l.mac, mac, 6) != 0)
+            return -EEXIST;
+    } else {
+        r = vmac_create(name, parent_ifindex, mac);
+        if (r < 0)
+            return r;
+        r = vr_link_get(name, &l);
+        if (r < 0)
+            return r;
+    }
+    /* before it is up, so that no IPv6 link-local address is made. The
+     * parent must not speak for the VIPs with its own MAC: no ARP replies
+     * for them (arp_ignore 1), and its own ARP requests (for a client the
+     * master answers from a VIP) carry its own address, not the VIP
+     * (arp_announce 2), else clients would learn the parent's MAC. */
+    r = link_af_set(l.ifindex, 1, -1, true);
+    if (r == 0)
+        r = link_af_set(parent_ifindex, 1, 2, false);
+    return r < 0 ? r : l.ifindex;
+}
+
+int vr_vmac_del(const char *name)
+{
+    char buf[NL_BUF];
+    struct nlmsghdr *nlh = nl_header(buf, RTM_DELLINK, 0);
+    struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+
+    ifi->ifi_family = AF_UNSPEC;
+    mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+    return nl_request(nlh);
 }

@@ -83,6 +83,23 @@ int vr_addr_del6(int ifindex, const uint8_t addr6[16], uint8_t prefix);
 /* 1 if addr is configured on ifindex, 0 if not, negative errno. */
 int vr_addr_present(int ifindex, uint32_t addr);
 
+/* use_vmac (RFC 5798 7.3: the master answers with the virtual router MAC):
+ * a macvlan link `name` on `parent` with `mac`, in bridge mode, left down,
+ * with IPv6 off on it (a link-local address would send the virtual MAC as
+ * a source) and ARP answered on it only for its own addresses. `parent`
+ * gets arp_ignore 1 and arp_announce 2, so that neither its ARP replies nor
+ * its ARP requests name a VIP with its own MAC. A link of that name with the
+ * same MAC is reused (vrrpd restarted); another one is -EEXIST. Its ifindex
+ * or a negative errno. */
+int vr_vmac_make(const char *name, const char *parent, int parent_ifindex, const uint8_t mac[6]);
+
+/* Set the link administratively up or down. 0 or a negative errno. */
+int vr_link_set_up(int ifindex, bool up);
+
+/* Remove the link `name`. 0, -ENODEV if it is not there, or a negative
+ * errno. */
+int vr_vmac_del(const char *name);
+
 struct vr_linkmon;
 
 /* Called on every RTM_NEWLINK: the interface index and whether it is up. */

@@ -2,6 +2,7 @@
 #include "vrrpd/os/sock.h"
 
 #include <errno.h>
+#include <linux/filter.h>
 #include <linux/sock_diag.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -51,7 +52,9 @@ static int open_raw(int af, const char *ifname, const struct sockopt *o, size_t 
     return fd;
 }
 
-int vr_sock_open(const char *ifname, int ifindex, int unicast)
+/* The IPv4 advert socket with the first n of its options: 2 for unicast,
+ * 5 to send multicast without joining the group, all 6 to join it. */
+static int open4(const char *ifname, int ifindex, size_t n)
 {
     struct ip_mreqn mr = {.imr_ifindex = ifindex};
     int ttl = VRRP_PKT_TTL, tos = 0xc0, off = 0;
@@ -69,7 +72,31 @@ int vr_sock_open(const char *ifname, int ifindex, int unicast)
     };
 
     mr.imr_multiaddr.s_addr = htonl(VRRP_PKT_MCAST_GROUP);
-    return open_raw(AF_INET, ifname, o, unicast ? 2 : LK_ARRAY_SIZE(o));
+    return open_raw(AF_INET, ifname, o, n < LK_ARRAY_SIZE(o) ? n : LK_ARRAY_SIZE(o));
+}
+
+int vr_sock_open(const char *ifname, int ifindex, int unicast)
+{
+    return open4(ifname, ifindex, unicast ? 2 : 6);
+}
+
+int vr_sock_open_tx(const char *ifname, int ifindex)
+{
+    /* a raw socket gets a copy of every VRRP packet of its link: nothing
+     * reads this one, so it accepts none */
+    struct sock_filter drop = BPF_STMT(BPF_RET | BPF_K, 0);
+    struct sock_fprog prog = {.len = 1, .filter = &drop};
+    int fd = open4(ifname, ifindex, 5), r;
+
+    if (fd < 0)
+        return fd;
+    r = setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog));
+    if (r == -1) {
+        r = -errno;
+        close(fd);
+        return r;
+    }
+    return fd;
 }
 
 /* sendmsg() with one control message naming the source address and the

@@ -15,6 +15,12 @@
  * Returns the fd or a negative errno. */
 int vr_sock_open(const char *ifname, int ifindex, int unicast);
 
+/* A send-only IPv4 VRRP socket on ifname (use_vmac: adverts leave from the
+ * virtual MAC's link, while the instance's socket on the parent receives):
+ * the options of vr_sock_open() without the group membership, and a
+ * filter that drops whatever it would receive. fd or a negative errno. */
+int vr_sock_open_tx(const char *ifname, int ifindex);
+
 /* Send `len` bytes of VRRP to dst (network order) from src. 0 or a
  * negative errno. */
 int vr_sock_send(int fd, int ifindex, uint32_t src, uint32_t dst, const void *buf, size_t len);

@@ -14,6 +14,17 @@ lock = threading.Lock()
 count = [0]
 
 
+SIG = b"\r\n\r\n\x00\r\nQUIT\n"
+
+
+def after_header(d):
+    """The bytes after a PROXY v2 header: its signature holds a CRLF CRLF,
+    which must not be counted as the end of a request head."""
+    if d.startswith(SIG) and len(d) >= 16:
+        return d[16 + int.from_bytes(d[14:16], "big"):]
+    return d
+
+
 def serve(c):
     with lock:
         count[0] += 1
@@ -30,7 +41,7 @@ def serve(c):
             with open(path, "wb") as f:
                 f.write(data)
             if b"HTTP/1." in data:
-                heads = data.count(b"\r\n\r\n")
+                heads = after_header(data).count(b"\r\n\r\n")
                 while answered < heads:
                     c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nok\n")
                     answered += 1

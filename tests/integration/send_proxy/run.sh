@@ -121,6 +121,8 @@ expect_eq "http: both answered 200" "$(cat "$T/curl.L")" "200 200 "
 nconn() { find "$T/$1" -name 'conn-*' | wc -l; }
 echo "http: server connections for 2 requests on one client connection: lbd $(nconn L3), HAProxy $(nconn H3)"
 expect_eq "http: server connections for two requests on one client connection, as HAProxy" "$(nconn L3)" "$(nconn H3)"
+# the connection carries this client's header: kept for its later requests
+expect_eq "http: one server connection serves both requests" "$(nconn L3)" 1
 hdrs=0
 for f in "$T"/L3/conn-*; do head -c 12 "$f" | od -An -tx1 | tr -d ' \n' | grep -qx 0d0a0d0a000d0a515549540a && hdrs=$((hdrs + 1)); done
 expect_eq "http: every server connection begins with the v2 header" "$hdrs" "$(nconn L3)"

@@ -112,7 +112,10 @@ start_lbd a
 check "VIP back on a once lbd runs again" wait_vip "$NSA" 5000
 
 # ---- SIGHUP reload keeps mastership; nopreempt ----------------------------
-vconf a 101 MASTER nopreempt
+# written "nopreempt 1" as in public files: Keepalived 2.2 reads no word
+# after it (nopreempt is set); vrrpd does the same with a warning (it used
+# to refuse the file, so the reload failed and a preempted below)
+vconf a 101 MASTER "nopreempt 1"
 # under traffic: a client on the VIP through lbd every ~20 ms across it
 client_loop 2500 8080 > "$T/reload.client" &
 CL=$!
@@ -125,6 +128,7 @@ expect_eq "reload under traffic: no failed request" "$rfailed" "0"
 expect_eq "reload under traffic: still served by a" "$rlast" "a"
 expect_eq "reload counted" "$(vrrp_json "$T/ra" 'j["reloads"]')" "1"
 expect_eq "a still master after reload" "$(vrrp_state "$T/ra")" "MASTER"
+check "'nopreempt 1' warned of on reload" grep -q "'nopreempt' reads no value: '1' is not read" "$T/vrrpd-a.log"
 check "VIP stayed on a" has_vip "$NSA"
 expect_eq "became_master not incremented by reload" \
   "$(vrrp_json "$T/ra" 'j["instances"][0]["counters"]["became_master"]')" "4"

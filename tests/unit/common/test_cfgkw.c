@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -86,6 +87,25 @@ static void test_kw_suggest(void **state)
     assert_string_equal(lk_cfgkw_suggest(tab, "sever"), "server");
     assert_null(lk_cfgkw_suggest(tab, "frobnicate"));
     assert_int_equal(lk_edit_distance("kitten", "sitting"), 3);
+    /* bounds are inclusive; max_args -1 is unbounded */
+    assert_false(lk_cfgkw_nargs_ok(&tab[0], 0));
+    assert_true(lk_cfgkw_nargs_ok(&tab[0], 1));
+    assert_false(lk_cfgkw_nargs_ok(&tab[0], 2));
+    assert_false(lk_cfgkw_nargs_ok(&tab[2], 1));
+    assert_true(lk_cfgkw_nargs_ok(&tab[2], 2));
+    assert_true(lk_cfgkw_nargs_ok(&tab[2], 40));
+}
+
+/* the hint reads the same in every dialect, and is nothing without one */
+static void test_kw_hint(void **state)
+{
+    const char *hint = "balance", *none = NULL;
+    char buf[96];
+
+    snprintf(buf, sizeof(buf), "unknown keyword 'x'" LK_CFGKW_HINT_FMT, LK_CFGKW_HINT_ARGS(hint));
+    assert_string_equal(buf, "unknown keyword 'x'; did you mean 'balance'?");
+    snprintf(buf, sizeof(buf), "unknown keyword 'x'" LK_CFGKW_HINT_FMT, LK_CFGKW_HINT_ARGS(none));
+    assert_string_equal(buf, "unknown keyword 'x'");
 }
 
 struct addr_case {
@@ -130,9 +150,8 @@ static void test_addr(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_time),
-        cmocka_unit_test(test_numbers),
-        cmocka_unit_test(test_kw_suggest),
+        cmocka_unit_test(test_time),       cmocka_unit_test(test_numbers),
+        cmocka_unit_test(test_kw_suggest), cmocka_unit_test(test_kw_hint),
         cmocka_unit_test(test_addr),
     };
 

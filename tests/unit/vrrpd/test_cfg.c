@@ -183,7 +183,8 @@ static const struct bad bads[] = {
      "vrrp_version 3 for sub-second intervals)"},
     {"vrrp_instance X {\n interface eth0\n virtual_router_id 1\n"
      " virtual_ipaddress { 10.0.0.1 }\n track_script { nope }\n}\n",
-     "t.conf:1: vrrp_instance 'X': track_script 'nope' is not defined"},
+     "t.conf:1: vrrp_instance 'X': track_script 'nope' is not defined (Keepalived drops it with a "
+     "warning and runs untracked): define the vrrp_script or remove the line"},
     {"vrrp_instance X {\n interface eth0\n}\n",
      "t.conf:1: vrrp_instance 'X': 'virtual_router_id' is missing"},
     {"vrrp_instance X {\n virtual_router_id 1\n}\n",
@@ -237,7 +238,27 @@ static const struct bad bads[] = {
     {"vrrp_instance X {\n interface eth0\n virtual_router_id 1\n track_process { p }\n}\n",
      "t.conf:1: vrrp_instance 'X': track_process 'p' is not defined (vrrp_track_process)"},
     {"vrrp_track_process p {\n process nginx\n interval 10\n}\n",
-     "t.conf:3: unknown keyword 'interval' in 'vrrp_track_process' block"},
+     "t.conf:3: unknown keyword 'interval' in 'vrrp_track_process' block: it belongs in "
+     "'vrrp_script'"},
+    {"vrrp_instance X {\n interface eth0\n virtual_router_id 1\n use_vmac\n"
+     " virtual_ipaddress { fd00::1 }\n}\n",
+     "t.conf:1: vrrp_instance 'X': use_vmac with an IPv6 instance is not supported by vrrpd (IPv4 "
+     "instances only)"},
+    /* keywords of another block, as real files have them */
+    {"enable_script_security\n",
+     "t.conf:1: unknown keyword 'enable_script_security' in 'top level' block: it belongs in "
+     "'global_defs'"},
+    {"global_defs {\n garp_master_delay 3\n}\n",
+     "t.conf:2: unknown keyword 'garp_master_delay' in 'global_defs' block: it is a "
+     "'vrrp_instance' keyword; here it is 'vrrp_garp_master_delay'"},
+    {"vrrp_instance X {\n interface eth0\n lvs_sync_daemon_interface eth0\n}\n",
+     "t.conf:3: 'lvs_sync_daemon_interface' (LVS connection sync) is not supported by vrrpd: it "
+     "has no IPVS sync daemon; remove the line unless IPVS rules need their connections copied "
+     "to the backup"},
+    {"global_defs {\n lvs_sync_daemon eth0 VI_1\n}\n",
+     "t.conf:2: 'lvs_sync_daemon' (LVS connection sync) is not supported by vrrpd: it has no "
+     "IPVS sync daemon; remove the line unless IPVS rules need their connections copied to the "
+     "backup"},
     {"vrrp_track_process p {\n param_match fuzzy\n}\n",
      "t.conf:2: 'param_match' expects partial or initial, not 'fuzzy'"},
     {"track_file f {\n weight 2\n}\n", "t.conf: track_file 'f' has no 'file'"},
@@ -549,6 +570,51 @@ static void no_virtual_ipaddress(void **state)
     vr_cfg_free(cfg);
 }
 
+/* "nopreempt 1" and "enable_script_security 0" in real files: Keepalived
+ * 2.2 reads no word after these flags, so both set the flag (with a
+ * warning here); before, vrrpd refused the files. */
+static void flag_with_word(void **state)
+{
+    struct vr_cfg *cfg = NULL;
+    char *err = NULL;
+
+    assert_int_equal(vr_cfg_load_mem("t.conf",
+                                     "global_defs {\n enable_script_security 0\n}\n"
+                                     "vrrp_instance X {\n interface lo\n virtual_router_id 1\n"
+                                     " nopreempt 1\n virtual_ipaddress { 10.0.0.1 }\n}\n",
+                                     &cfg, &err),
+                     0);
+    assert_null(err);
+    assert_true(cfg->script_security);
+    assert_false(first_inst(cfg)->preempt);
+    vr_cfg_free(cfg);
+}
+
+/* use_vmac: named vrrp.VRID unless a name is given; vmac_xmit_base. */
+static void use_vmac(void **state)
+{
+    struct vr_cfg *cfg = NULL;
+    char *err = NULL;
+    struct vr_inst_cfg *i;
+
+    assert_int_equal(vr_cfg_load_mem("t.conf",
+                                     "vrrp_instance X {\n interface lo\n virtual_router_id 42\n"
+                                     " use_vmac\n virtual_ipaddress { 10.0.0.1 }\n}\n"
+                                     "vrrp_instance Y {\n interface lo\n virtual_router_id 43\n"
+                                     " use_vmac gw_y\n vmac_xmit_base\n"
+                                     " virtual_ipaddress { 10.0.0.2 }\n}\n",
+                                     &cfg, &err),
+                     0);
+    i = first_inst(cfg);
+    assert_true(i->vmac);
+    assert_false(i->vmac_xmit_base);
+    assert_string_equal(i->vmac_name, "vrrp.42");
+    i = vr_cfg_find_inst(cfg, "Y");
+    assert_string_equal(i->vmac_name, "gw_y");
+    assert_true(i->vmac_xmit_base);
+    vr_cfg_free(cfg);
+}
+
 /* A block's '{' may open the next line (Keepalived accepts it). */
 static void brace_on_next_line(void **state)
 {
@@ -601,13 +667,22 @@ static void check_links_missing_interface(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(guide_figures),        cmocka_unit_test(track_lbd_example),
-        cmocka_unit_test(all_keywords),         cmocka_unit_test(errors),
-        cmocka_unit_test(keepalived_fidelity),  cmocka_unit_test(inst_file_after_load),
-        cmocka_unit_test(include_and_comments), cmocka_unit_test(missing_file),
-        cmocka_unit_test(reload_identity),      cmocka_unit_test(no_virtual_ipaddress),
-        cmocka_unit_test(ipv6_instances),       cmocka_unit_test(check_links_missing_interface),
-        cmocka_unit_test(brace_on_next_line),   cmocka_unit_test(default_interface),
+        cmocka_unit_test(guide_figures),
+        cmocka_unit_test(track_lbd_example),
+        cmocka_unit_test(all_keywords),
+        cmocka_unit_test(errors),
+        cmocka_unit_test(keepalived_fidelity),
+        cmocka_unit_test(inst_file_after_load),
+        cmocka_unit_test(include_and_comments),
+        cmocka_unit_test(missing_file),
+        cmocka_unit_test(reload_identity),
+        cmocka_unit_test(no_virtual_ipaddress),
+        cmocka_unit_test(ipv6_instances),
+        cmocka_unit_test(check_links_missing_interface),
+        cmocka_unit_test(brace_on_next_line),
+        cmocka_unit_test(flag_with_word),
+        cmocka_unit_test(use_vmac),
+        cmocka_unit_test(default_interface),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

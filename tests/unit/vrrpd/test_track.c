@@ -138,7 +138,7 @@ static int setup(void **state)
     e->inst = calloc(1, sizeof(*e->inst));
     e->inst->d = &e->d;
     e->inst->cfg = LK_LIST_ELEM(e->d.cfg->instances.next, struct vr_inst_cfg, link);
-    e->inst->fd = e->inst->garp_fd = -1;
+    e->inst->fd = e->inst->garp_fd = e->inst->tx_fd = -1;
     e->inst->refs = 1;
     lk_list_init(&e->inst->tracks);
     lk_list_init(&e->inst->link);

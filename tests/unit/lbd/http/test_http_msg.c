@@ -121,11 +121,11 @@ static void test_httplog(void **state)
     a.u.in4.sin_port = htons(33317);
     inet_pton(AF_INET, "10.0.1.2", &a.u.in4.sin_addr);
     memset(&r, 0, sizeof(r));
-    r.client = &a;
+    r.sess.client = &a;
     r.date_wall_us = 1234567890123456ull;
-    r.frontend = "http-in";
-    r.backend = "static";
-    r.server = "srv1";
+    r.sess.frontend = "http-in";
+    r.sess.backend = "static";
+    r.sess.server = "srv1";
     r.tr = 10;
     r.tw = 0;
     r.tc = 30;
@@ -134,7 +134,7 @@ static void test_httplog(void **state)
     r.status = 200;
     r.bytes = 2750;
     memcpy(r.term, "--NI", 4);
-    r.actconn = r.feconn = r.beconn = r.srvconn = 1;
+    r.sess.actconn = r.sess.feconn = r.sess.beconn = r.sess.srvconn = 1;
     r.reqline = "GET /index.html HTTP/1.1";
     r.reqline_len = strlen(r.reqline);
     n = lb_httplog_format(line, sizeof(line), &r);
@@ -143,10 +143,10 @@ static void test_httplog(void **state)
     assert_memory_equal(line, "10.0.1.2:33317 [", 16);
     assert_non_null(strstr(line, ".123] http-in static/srv1 10/0/30/69/109 200 2750 - - --NI "
                                  "1/1/1/1/0 0/0 \"GET /index.html HTTP/1.1\""));
-    r.server = NULL;
+    r.sess.server = NULL;
     r.tc = -1;
-    r.redispatched = 1;
-    r.retries = 2;
+    r.sess.redispatched = 1;
+    r.sess.retries = 2;
     lb_httplog_format(line, sizeof(line), &r);
     assert_non_null(strstr(line, "static/<NOSRV> 10/0/-1/69/109"));
     assert_non_null(strstr(line, "1/1/1/1/+2 0/0"));
