@@ -3032,7 +3032,8 @@ static int conn_rules(struct hsess *s)
 void lb_http_session_start(struct lb_worker *w,
                            struct lb_proxy *fe,
                            int fd,
-                           const struct lk_addr *client)
+                           const struct lk_addr *client,
+                           const struct lk_addr *local)
 {
     struct lb_http_worker *hw = lb_http_worker_get(w);
     struct hsess *s = hw ? malloc(sizeof(*s)) : NULL;
@@ -3050,6 +3051,10 @@ void lb_http_session_start(struct lb_worker *w,
     s->fe = fe;
     s->cfd = fd;
     s->cli = *client;
+    if (local) {
+        s->loc = *local;
+        s->has_loc = 1;
+    }
     s->cp.data = s;
     uv_timer_init(&w->loop, &s->timer);
     s->timer.data = s;
