@@ -38,7 +38,7 @@ void chk_result_set(struct chk_result *r, enum feed_result res, int code, const 
 
     r->result = res;
     r->ok = res == FEED_RES_L4OK || res == FEED_RES_L6OK || res == FEED_RES_L7OK ||
-            res == FEED_RES_L7OKC;
+            res == FEED_RES_L7OKC || res == FEED_RES_PROCOK;
     r->code = code;
     va_start(ap, fmt);
     vsnprintf(r->reason, sizeof(r->reason), fmt, ap);
@@ -252,6 +252,8 @@ int chk_probe_start(struct chk_probe **ret,
 
     if (cfg->kind == FEED_KIND_GALERA)
         return chk__galera_start(ret, &base);
+    if (cfg->kind == FEED_KIND_EXTERNAL)
+        return chk__external_start(ret, &base);
     if (chk__is_tcpchk(cfg->kind))
         return chk__tcpchk_start(ret, &base);
     s = calloc(1, sizeof(*s));

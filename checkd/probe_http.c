@@ -207,6 +207,10 @@ int chk_probe_validate(const struct feed_target *cfg, const char **why)
 
     if (chk__is_tcpchk(cfg->kind))
         return chk__tcpchk_validate(cfg, why);
+    if (cfg->kind == FEED_KIND_EXTERNAL && !cfg->ext_argv[0][0]) {
+        *why = "external check without a command";
+        return -EINVAL;
+    }
     if (cfg->kind == FEED_KIND_HTTP &&
         (cfg->expect == FEED_EXPECT_RSTATUS || cfg->expect == FEED_EXPECT_RSTRING)) {
         if (regcomp(&rx, cfg->expect_arg, REG_EXTENDED | REG_NOSUB) != 0) {

@@ -32,6 +32,9 @@ typedef int chk_start_fn(struct chk_probe **ret, const struct chk_probe *base);
 
 chk_start_fn chk__galera_start;
 
+/* "option external-check": runs cfg's command (probe_external.c). */
+chk_start_fn chk__external_start;
+
 /* The tcp-check engine: kind tcp-check runs cfg's steps; redis, pgsql,
  * smtp and ssl-hello run the step lists HAProxy builds for them. */
 chk_start_fn chk__tcpchk_start;
@@ -43,7 +46,7 @@ int chk__tcpchk_validate(const struct feed_target *cfg, const char **why);
 /* Whether kind runs on the tcp-check engine. */
 static inline int chk__is_tcpchk(enum feed_kind k)
 {
-    return k >= FEED_KIND_TCPCHK && k < FEED_KIND_MAX;
+    return k >= FEED_KIND_TCPCHK && k <= FEED_KIND_AGENT;
 }
 
 #endif

@@ -243,11 +243,15 @@ static const char *const status_desc[FEED_RES_MAX] = {
     "Layer7 timeout",
     "Layer7 invalid response",
     "Layer7 wrong status",
+    "External check error",
+    "External check timeout",
+    "External check passed",
 };
 
 void chk_result_haproxy(struct chk_result *r, enum feed_result res, int code, const char *info)
 {
-    int with_code = res == FEED_RES_L7OK || res == FEED_RES_L7OKC || res == FEED_RES_L7STS;
+    int with_code = res == FEED_RES_L7OK || res == FEED_RES_L7OKC || res == FEED_RES_L7STS ||
+                    res >= FEED_RES_PROCERR;
     char c[32] = "";
 
     if (with_code)

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <linux/sockios.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,12 +77,33 @@ int lk_cmd_level_parse(const char *s)
     return -EINVAL;
 }
 
-/* HAProxy's CLI splits on blanks only and lets a backslash escape the next
- * character ("set server b/s addr 1.2.3.4\ port" is not a thing, but a
- * map key with a space is); quotes have no meaning there, so none here. */
-int lk_cmd_split(char *line, char **argv, int max)
+/* One word starting at *pp into o (in place: o <= *pp): to the first blank
+ * outside quotes when `quotes`, else to the first blank. *pp is left past
+ * it. 0, or -EINVAL for an unclosed quote. */
+static int split_word(char **pp, char *o, bool quotes)
 {
-    char *p = line, *o;
+    char *p = *pp, q = 0;
+
+    for (; *p && (q || (*p != ' ' && *p != '\t')); p++) {
+        if (*p == '\\' && p[1])
+            *o++ = *++p;
+        else if (quotes && !q && (*p == '\'' || *p == '"'))
+            q = *p;
+        else if (q && *p == q)
+            q = 0;
+        else
+            *o++ = *p;
+    }
+    if (*p)
+        p++;
+    *o = '\0';
+    *pp = p;
+    return q ? -EINVAL : 0;
+}
+
+static int split(char *line, char **argv, int max, bool quotes)
+{
+    char *p = line;
     int argc = 0;
 
     for (;;) {
@@ -91,18 +113,25 @@ int lk_cmd_split(char *line, char **argv, int max)
             break;
         if (argc >= max)
             return -E2BIG;
-        argv[argc++] = o = p;
-        while (*p && *p != ' ' && *p != '\t') {
-            if (*p == '\\' && p[1])
-                p++;
-            *o++ = *p++;
-        }
-        if (*p)
-            p++;
-        *o = '\0';
+        argv[argc] = p;
+        if (split_word(&p, argv[argc++], quotes) < 0)
+            return -EINVAL;
     }
     argv[argc] = NULL;
     return argc;
+}
+
+/* HAProxy's CLI splits on blanks only and lets a backslash escape the next
+ * character ("set server b/s addr 1.2.3.4\ port" is not a thing, but a
+ * map key with a space is); quotes have no meaning there, so none here. */
+int lk_cmd_split(char *line, char **argv, int max)
+{
+    return split(line, argv, max, false);
+}
+
+int lk_cmd_split_quoted(char *line, char **argv, int max)
+{
+    return split(line, argv, max, true);
 }
 
 static void conn_handle_closed(uv_handle_t *h)

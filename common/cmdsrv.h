@@ -152,6 +152,11 @@ void lk_cmdsubs_abort(struct lk_cmdsubs *l);
  * character). Returns argc (<= max), or -E2BIG. */
 int lk_cmd_split(char *line, char **argv, int max);
 
+/* lk_cmd_split() that also groups a '...' or "..." part into one word and
+ * removes the quotes (Keepalived's splitting of script command lines).
+ * Returns argc (<= max), -E2BIG, or -EINVAL for an unclosed quote. */
+int lk_cmd_split_quoted(char *line, char **argv, int max);
+
 /* Parse "user", "operator", "admin". */
 int lk_cmd_level_parse(const char *s);
 

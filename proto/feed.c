@@ -13,15 +13,16 @@
  * word once published is never renamed, since lbd and checkd of different
  * versions may talk to each other during an upgrade. */
 static const char *const state_names[FEED_STATE_MAX] = {"DOWN", "UP", "MAINT", "DRAIN"};
-static const char *const kind_names[FEED_KIND_MAX] = {
-    "tcp", "http", "mysql", "galera", "tcp-check", "redis", "pgsql", "smtp", "ssl-hello", "agent"};
+static const char *const kind_names[FEED_KIND_MAX] = {"tcp",       "http",  "mysql",   "galera",
+                                                      "tcp-check", "redis", "pgsql",   "smtp",
+                                                      "ssl-hello", "agent", "external"};
 static const char *const tc_action_names[FEED_TC_ACTION_MAX] = {"connect", "send", "expect",
                                                                 "comment"};
 static const char *const tc_match_names[FEED_TC_MATCH_MAX] = {"string", "rstring", "binary",
                                                               "rbinary", "line"};
 static const char *const result_names[FEED_RES_MAX] = {
-    "INI",   "SOCKERR", "L4OK",  "L4TOUT", "L4CON", "L6OK",  "L6TOUT",
-    "L6RSP", "L7OK",    "L7OKC", "L7TOUT", "L7RSP", "L7STS",
+    "INI",  "SOCKERR", "L4OK",   "L4TOUT", "L4CON", "L6OK",    "L6TOUT",   "L6RSP",
+    "L7OK", "L7OKC",   "L7TOUT", "L7RSP",  "L7STS", "PROCERR", "PROCTOUT", "PROCOK",
 };
 static const char *const expect_names[FEED_EXPECT_MAX] = {"default", "status", "rstatus", "string",
                                                           "rstring"};
@@ -479,6 +480,27 @@ static json_t *step_json(const struct feed_tcstep *c)
                      "on_success", c->on_success, "on_error", c->on_error);
 }
 
+/* n strings of an array of fixed-size ones, as a JSON array */
+static json_t *strs_json(const char (*v)[FEED_EXT_MAX], unsigned n)
+{
+    json_t *a = json_array();
+    unsigned i;
+
+    for (i = 0; a && i < n; i++)
+        json_array_append_new(a, json_string(v[i]));
+    return a ? a : json_array();
+}
+
+static json_t *external_json(const struct feed_target *t)
+{
+    unsigned argc = 0;
+
+    while (argc < FEED_EXT_ARGS && t->ext_argv[argc][0])
+        argc++;
+    return json_pack("{s:o, s:o}", "argv", strs_json(t->ext_argv, argc), "env",
+                     strs_json(t->ext_env, t->next_env));
+}
+
 static json_t *steps_json(const struct feed_target *t)
 {
     json_t *a = json_array();
@@ -512,6 +534,8 @@ char *feed_encode_target(const struct feed_target *t)
         json_object_set_new(o, "ehlo", json_string(t->ehlo));
     if (t->kind == FEED_KIND_AGENT)
         json_object_set_new(o, "agent_send", json_string(t->agent_send));
+    if (t->kind == FEED_KIND_EXTERNAL)
+        json_object_set_new(o, "external", external_json(t));
     if (t->kind == FEED_KIND_MYSQL || t->kind == FEED_KIND_GALERA || t->kind == FEED_KIND_PGSQL)
         json_object_set_new(o, "db",
                             json_pack("{s:s, s:s, s:b}", "user", t->user, "password", t->password,
@@ -654,6 +678,39 @@ static int steps_from_json(json_t *a, struct feed_target *t)
     return 0;
 }
 
+/* A JSON array of at most max strings into v; the count in *n. */
+static int strs_from_json(json_t *a, char (*v)[FEED_EXT_MAX], unsigned max, unsigned *n)
+{
+    json_t *s;
+    size_t i;
+
+    if (!a)
+        return 0;
+    if (!json_is_array(a) || json_array_size(a) > max)
+        return -EBADMSG;
+    json_array_foreach(a, i, s)
+    {
+        if (!json_is_string(s) || strlen(json_string_value(s)) >= FEED_EXT_MAX)
+            return -EBADMSG;
+        snprintf(v[i], FEED_EXT_MAX, "%s", json_string_value(s));
+        *n = (unsigned)i + 1;
+    }
+    return 0;
+}
+
+static int external_from_json(json_t *e, struct feed_target *t)
+{
+    unsigned argc = 0;
+
+    if (!e)
+        return 0;
+    if (!json_is_object(e) ||
+        strs_from_json(json_object_get(e, "argv"), t->ext_argv, FEED_EXT_ARGS, &argc) < 0 ||
+        strs_from_json(json_object_get(e, "env"), t->ext_env, FEED_EXT_ENV, &t->next_env) < 0)
+        return -EBADMSG;
+    return 0;
+}
+
 /* rise, fall and inter of 0 are refused: they would make the health counter
  * meaningless or the check loop spin. */
 static int target_from_json(json_t *o, struct feed_target *t)
@@ -685,7 +742,8 @@ static int target_from_json(json_t *o, struct feed_target *t)
     t->allow_donor = json_is_true(json_object_get(db, "allow_donor"));
     get_str(o, "ehlo", t->ehlo, sizeof(t->ehlo));
     get_str(o, "agent_send", t->agent_send, sizeof(t->agent_send));
-    if (steps_from_json(json_object_get(o, "tcpcheck"), t) < 0)
+    if (steps_from_json(json_object_get(o, "tcpcheck"), t) < 0 ||
+        external_from_json(json_object_get(o, "external"), t) < 0)
         return -EBADMSG;
     return http_from_json(json_object_get(o, "http"), t);
 }

@@ -36,7 +36,8 @@ enum feed_kind {
     FEED_KIND_PGSQL,
     FEED_KIND_SMTP,
     FEED_KIND_SSL_HELLO,
-    FEED_KIND_AGENT, /* HAProxy's agent-check: the agent's one-line reply is the info */
+    FEED_KIND_AGENT,    /* HAProxy's agent-check: the agent's one-line reply is the info */
+    FEED_KIND_EXTERNAL, /* "option external-check": a command's exit status */
     FEED_KIND_MAX
 };
 
@@ -55,6 +56,9 @@ enum feed_result {
     FEED_RES_L7TOUT,
     FEED_RES_L7RSP,
     FEED_RES_L7STS,
+    FEED_RES_PROCERR, /* external check: the command failed (exit status != 0) */
+    FEED_RES_PROCTOUT,
+    FEED_RES_PROCOK,
     FEED_RES_MAX
 };
 
@@ -125,6 +129,9 @@ struct feed_tcstep {
 #define FEED_REASON_MAX 256
 #define FEED_MAX_HDRS   8
 #define FEED_HDR_MAX    256
+#define FEED_EXT_ARGS   5 /* the command and HAProxy's four arguments */
+#define FEED_EXT_ENV    16
+#define FEED_EXT_MAX    256
 
 /* One target's health as published. */
 struct feed_status {
@@ -195,6 +202,12 @@ struct feed_target {
     unsigned nsteps;
     char ehlo[128];
     char agent_send[128]; /* agent: "agent-send" bytes, sent first */
+    /* external: the command and its arguments as HAProxy passes them, and
+     * the whole environment it runs with (NAME=VALUE; the sender builds it
+     * all, as HAProxy 2.6 passes none of its own) */
+    char ext_argv[FEED_EXT_ARGS][FEED_EXT_MAX];
+    char ext_env[FEED_EXT_ENV][FEED_EXT_MAX];
+    unsigned next_env;
 };
 
 /* Each enum's wire word and back (defined by one macro in feed.c):

@@ -554,6 +554,10 @@ static int check_authority(const uint8_t *buf, struct http1_msg *m)
 
     if (!m->uri_len || buf[m->uri_off] == '/' || buf[m->uri_off] == '*')
         return 0;
+    /* set-uri may write any text, as in HAProxy ("set-uri concat(...)" is a
+     * literal); only a client's target must be origin or absolute form */
+    if (!n && (m->in_flags & HTTP1_IN_REWRITE))
+        return 0;
     h = http1_hdr_find(m, buf, HTTP1_H_HOST, &hl);
     if (!n || !h || hl != n || !ieq2(h, (const char *)buf + off, n))
         return fail(m, 400, m->uri_off, -EBADMSG);

@@ -79,6 +79,9 @@ enum http1_hdr_id {
 
 /* http1_msg_init() flags */
 #define HTTP1_IN_HEAD_REQ (1u << 0) /* the response answers a HEAD request */
+#define HTTP1_IN_REWRITE                                                                           \
+    (1u << 1) /* a head rebuilt by rules: a target that is                                         \
+               * neither origin nor absolute form passes */
 
 struct http1_hdr {
     uint32_t name_off, val_off, val_len;

@@ -119,3 +119,164 @@ int proxy_proto_build(int version,
         return build_v2(&e, buf, cap);
     return -EINVAL;
 }
+
+/* ---- receiving (accept-proxy) ---- */
+
+static uint16_t be16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+/* The TLVs from off must tile the rest of the header exactly; the limits
+ * are HAProxy's (PP2_AUTHORITY_MAX, UNIQUEID_LEN). HAProxy 2.6 does not
+ * check a CRC32C TLV (a wrong one passes there, so here too). */
+static int v2_tlvs(const uint8_t *buf, size_t off, size_t total)
+{
+    while (off < total) {
+        size_t tl;
+
+        if (off + 3 > total)
+            return -EINVAL;
+        tl = be16(buf + off + 1);
+        if (off + 3 + tl > total)
+            return -EINVAL;
+        if ((buf[off] == 0x02 && tl > 255) || (buf[off] == 0x05 && tl > 128))
+            return -EINVAL;
+        off += 3 + tl;
+    }
+    return 0;
+}
+
+static int parse_v2(const uint8_t *buf, size_t len, struct proxy_proto_info *out)
+{
+    size_t body, total, alen;
+    int r;
+
+    if (memcmp(buf, v2_sig, sizeof(v2_sig)) != 0 || (buf[12] & 0xf0) != 0x20)
+        return -ENOMSG;
+    body = be16(buf + 14);
+    total = 16 + body;
+    if (len < total)
+        return -EAGAIN;
+    memset(out, 0, sizeof(*out));
+    out->local = 1;
+    if ((buf[12] & 0x0f) == 0x00)
+        return (int)total;
+    if ((buf[12] & 0x0f) != 0x01)
+        return -EINVAL;
+    /* PROXY over another family (UDP, Unix, UNSPEC): HAProxy 2.6 walks
+     * TLVs from the very start of the header then, which a real header
+     * fails (the signature reads as a TLV longer than it); if the walk
+     * passes, the connection's own addresses stay */
+    if (buf[13] != 0x11 && buf[13] != 0x21)
+        return v2_tlvs(buf, 0, total) < 0 ? -EINVAL : (int)total;
+    alen = buf[13] == 0x11 ? 4 : 16;
+    if (body < 2 * alen + 4)
+        return -EINVAL;
+    /* the addresses first: a TLV error then still names them */
+    out->local = 0;
+    out->family = alen == 4 ? AF_INET : AF_INET6;
+    memcpy(out->src, buf + 16, alen);
+    memcpy(out->dst, buf + 16 + alen, alen);
+    out->sport = be16(buf + 16 + 2 * alen);
+    out->dport = be16(buf + 18 + 2 * alen);
+    r = v2_tlvs(buf, 16 + 2 * alen + 4, total);
+    return r < 0 ? r : (int)total;
+}
+
+/* A v1 port as HAProxy 2.6 reads it: decimal digits only, but none is
+ * port 0 and the value wraps (unsigned int, then 16 bits: "70000" is
+ * 4464); no range check. */
+static int v1_port(const char *s, size_t n, uint16_t *ret)
+{
+    unsigned v = 0;
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -EINVAL;
+        v = v * 10u + (unsigned)(s[i] - '0');
+    }
+    *ret = (uint16_t)v;
+    return 0;
+}
+
+static int v1_addr(int family, const char *s, size_t n, uint8_t out[16])
+{
+    char tmp[INET6_ADDRSTRLEN];
+
+    if (n == 0 || n >= sizeof(tmp))
+        return -EINVAL;
+    memcpy(tmp, s, n);
+    tmp[n] = '\0';
+    return inet_pton(family, tmp, out) == 1 ? 0 : -EINVAL;
+}
+
+/* "SRC DST SPORT DPORT" of a TCP4/TCP6 line (line..end, CRLF excluded):
+ * exactly four fields, one space apart. */
+static int v1_fields(int family, const char *line, const char *end, struct proxy_proto_info *out)
+{
+    const char *f[4], *e[4], *p = line;
+    int i;
+
+    for (i = 0; i < 4; i++) {
+        f[i] = p;
+        while (p < end && *p != ' ')
+            p++;
+        e[i] = p;
+        if (i < 3 && p++ == end)
+            return -EINVAL;
+    }
+    if (e[3] != end || v1_addr(family, f[0], (size_t)(e[0] - f[0]), out->src) < 0 ||
+        v1_addr(family, f[1], (size_t)(e[1] - f[1]), out->dst) < 0 ||
+        v1_port(f[2], (size_t)(e[2] - f[2]), &out->sport) < 0 ||
+        v1_port(f[3], (size_t)(e[3] - f[3]), &out->dport) < 0)
+        return -EINVAL;
+    out->family = family;
+    return 0;
+}
+
+/* Starts with "PROXY ". The protocol word is judged as soon as its bytes
+ * are there; HAProxy accepts UNKNOWN only in its short form. */
+static int parse_v1(const uint8_t *buf, size_t len, struct proxy_proto_info *out)
+{
+    static const char *const protos[] = {"TCP4 ", "TCP6 ", "UNKNOWN\r\n"};
+    const char *s = (const char *)buf, *cr;
+    size_t i, k, n = len - 6;
+
+    if (len < 9)
+        return -EAGAIN;
+    for (i = 0; i < 3; i++) {
+        k = strlen(protos[i]);
+        if (memcmp(s + 6, protos[i], n < k ? n : k) == 0)
+            break;
+    }
+    if (i == 3)
+        return -EPROTONOSUPPORT;
+    if (n < strlen(protos[i]))
+        return -EAGAIN;
+    memset(out, 0, sizeof(*out));
+    if (i == 2) {
+        out->local = 1;
+        return 6 + 9;
+    }
+    cr = memchr(s + 11, '\r', len - 11);
+    if (!cr || (size_t)(cr - s) + 1 == len)
+        return -EAGAIN;
+    if (cr[1] != '\n' || v1_fields(i ? AF_INET6 : AF_INET, s + 11, cr, out) < 0)
+        return -EINVAL;
+    return (int)(cr - s) + 2;
+}
+
+/* HAProxy judges the first bytes it reads: fewer than 6, or fewer than 16
+ * that are not "PROXY ...", are a truncated header, not a wrong one. */
+int proxy_proto_parse(const uint8_t *buf, size_t len, struct proxy_proto_info *out)
+{
+    if (len < 6)
+        return -EAGAIN;
+    if (memcmp(buf, "PROXY ", 6) == 0)
+        return parse_v1(buf, len, out);
+    if (len < 16)
+        return -EAGAIN;
+    return parse_v2(buf, len, out);
+}

@@ -22,6 +22,7 @@
 #include "vrrpd/notify.h"
 #include "vrrpd/os/caps.h"
 #include "vrrpd/os/netlink.h"
+#include "vrrpd/spawn.h"
 #include "vrrpd/sync.h"
 
 /* SHUTDOWN_MAX_MS bounds how long vr_daemon_free() lets notify scripts and
@@ -174,26 +175,24 @@ static int add_inst(struct vr_daemon *d, struct vr_inst_cfg *c, bool start)
     return 0;
 }
 
-/* The program of a script command line: an absolute path, or found in
- * PATH, and executable. */
-/* A coarse check done for --config-test only: the first word of the command
- * line, looked up as a shell would without running anything. */
+/* A coarse check done for --config-test only: the program of the command
+ * line (its first word, split as it will be run), an absolute path or
+ * found in PATH as a shell would, executable; nothing is run. */
 static bool script_found(const char *cmd)
 {
-    char prog[256], path[512];
+    char line[512], path[768], *argv[33];
     const char *p = getenv("PATH"), *e;
-    size_t n = strcspn(cmd, " \t");
 
-    if (n == 0 || n >= sizeof(prog))
+    if (snprintf(line, sizeof(line), "%s", cmd) >= (int)sizeof(line))
         return false;
-    memcpy(prog, cmd, n);
-    prog[n] = '\0';
-    if (strchr(prog, '/'))
-        return access(prog, X_OK) == 0;
+    if (vr_spawn_split(line, argv, 32) < 1 || !argv[0][0])
+        return false;
+    if (strchr(argv[0], '/'))
+        return access(argv[0], X_OK) == 0;
     for (p = p ? p : "/usr/bin:/bin"; *p; p = *e ? e + 1 : e) {
         e = strchr(p, ':');
         e = e ? e : p + strlen(p);
-        snprintf(path, sizeof(path), "%.*s/%s", (int)(e - p), p, prog);
+        snprintf(path, sizeof(path), "%.*s/%s", (int)(e - p), p, argv[0]);
         if (access(path, X_OK) == 0)
             return true;
     }

@@ -60,13 +60,19 @@ static void on_timeout(uv_timer_t *t)
         uv_process_kill(&c->proc, SIGKILL);
 }
 
-/* The command is split as the admin socket splits commands (at spaces and
- * tabs; a backslash escapes the next character), without a shell: nothing in a config value is ever
- * interpreted by /bin/sh. extra words (the notify arguments) are appended as
- * they are. */
+/* Keepalived's splitting, not the admin socket's (which knows no quotes):
+ * public files write `script "/bin/sh -c 'pidof haproxy'"` and even
+ * `script \"/etc/keepalived/check.sh\"`, which Keepalived runs as
+ * /etc/keepalived/check.sh. Nothing is ever given to /bin/sh. */
+int vr_spawn_split(char *line, char **argv, int max)
+{
+    return lk_cmd_split_quoted(line, argv, max);
+}
+
+/* extra words (the notify arguments) are appended as they are. */
 static int build_argv(char *line, const char *const *extra, char **argv)
 {
-    int argc = lk_cmd_split(line, argv, MAX_ARGS - 8);
+    int argc = vr_spawn_split(line, argv, MAX_ARGS - 8);
 
     if (argc <= 0)
         return argc < 0 ? argc : -EINVAL;

@@ -21,7 +21,7 @@ struct vr_child;
  * could not start. */
 typedef void (*vr_spawn_fn)(int status, void *ud);
 
-/* What to run: cmdline split at blanks, then the NULL-terminated extra
+/* What to run: cmdline split by vr_spawn_split(), then the NULL-terminated extra
  * arguments (may be NULL); uid/gid (uid_t)-1: keep ours; timeout_ms 0:
  * none. Borrowed for the call (vr_spawn copies what it keeps). */
 struct vr_spawn_cmd {
@@ -31,6 +31,14 @@ struct vr_spawn_cmd {
     gid_t gid;
     uint32_t timeout_ms;
 };
+
+/* Split a script command line in place into at most max words, as
+ * Keepalived 2.2 splits its scripts (no shell): at unquoted blanks, a
+ * single- or double-quoted part is one word with its quotes removed, a
+ * backslash takes the next character as it is. argv[] points into line
+ * and ends with NULL (argv has max + 1 slots). Word count, or -E2BIG,
+ * -EINVAL for an unclosed quote. */
+int vr_spawn_split(char *line, char **argv, int max);
 
 /* Run cmd; cb(status, ud) once it has exited (cb may be NULL). Returns 0
  * and *ret (ret may be NULL if the caller does not need it), or a negative

@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "common/strbuf.h"
 #include "lbd/cfg/cfg.h"
+#include "lbd/cfg/check_cfg.h"
 #include "lbd/cfg/errfile.h"
 #include "lbd/cfg/http_cfg.h"
 #include "lbd/cfg/proxy.h"
@@ -874,6 +875,8 @@ const struct lk_cfgkw lb_global_kws[] = {
     {"nbproc", gbl_nbproc, 0, -1, 0},
     {"server-state-file", lb_srvstate_kw_global, 1, 1, 0},
     {"server-state-base", lb_srvstate_kw_global, 1, 1, 0},
+    {"external-check", lb_check_kw_global, 0, 0, 0},
+    {"insecure-fork-wanted", lb_check_kw_global, 0, 0, 0},
     {NULL, NULL, 0, 0, 0},
 };
 
@@ -1208,6 +1211,7 @@ static int load(struct lk_cfglex *lx, const char *path, void *ret, char **err)
     struct parser p;
     struct lk_cfgline ln;
     struct lb_cfg *cfg;
+    struct lb_proxy *px;
     char *one = NULL;
     unsigned nerr = 0;
     int r;
@@ -1235,6 +1239,13 @@ static int load(struct lk_cfglex *lx, const char *path, void *ret, char **err)
         nerr++;
         errs_add(err, &one);
     }
+    /* HAProxy's own CLI proxy takes id 1 only when it exists: with a "stats
+     * socket" (or master-worker's socketpair); otherwise user proxies are
+     * numbered from 1 (seen in iid, external checks' HAPROXY_PROXY_ID).
+     * lbd -W given on the command line alone is not known here. */
+    if (!cfg->global.sockets && !cfg->global.master_worker)
+        for (px = cfg->proxies; px; px = px->next)
+            px->uuid--;
     /* the checks across sections run even after errors, so that one run of
      * lbd -c lists the bad acl and rule lines too */
     r = validate(cfg, err);

@@ -7,6 +7,7 @@
 #include "common/cfgkw.h"
 #include "common/cfglex.h"
 #include "common/compiler.h"
+#include "common/log.h"
 #include "lbd/cfg/check_cfg.h"
 
 /* The definition's text fields have checkd's registration sizes: a value
@@ -612,7 +613,7 @@ static enum feed_kind check_kind(unsigned opts)
         {LB_OPT_MYSQL_CHECK, FEED_KIND_MYSQL},       {LB_OPT_HTTPCHK, FEED_KIND_HTTP},
         {LB_OPT_TCP_CHECK, FEED_KIND_TCPCHK},        {LB_OPT_REDIS_CHECK, FEED_KIND_REDIS},
         {LB_OPT_PGSQL_CHECK, FEED_KIND_PGSQL},       {LB_OPT_SMTPCHK, FEED_KIND_SMTP},
-        {LB_OPT_SSL_HELLO_CHK, FEED_KIND_SSL_HELLO},
+        {LB_OPT_SSL_HELLO_CHK, FEED_KIND_SSL_HELLO}, {LB_OPT_EXTERNAL_CHECK, FEED_KIND_EXTERNAL},
     };
     size_t i;
 
@@ -681,11 +682,132 @@ unsigned lb_check_cfg_connect_port(const struct lb_proxy *px)
     return i < c->nsteps && c->steps[i].action == FEED_TC_CONNECT ? c->steps[i].port : 0;
 }
 
+/* ---- external-check ---- */
+
+/* HAProxy 2.6 takes "external-check" with no argument (preserve-env came
+ * later) and runs the command whatever "insecure-fork-wanted" says, after
+ * a warning at start. */
+int lb_check_kw_global(int argc, char **argv, void *vctx, char **err)
+{
+    struct lb_cfgctx *ctx = vctx;
+
+    if (argv[0][0] == 'e')
+        ctx->cfg->global.external_check = 1;
+    else
+        ctx->cfg->global.insecure_fork = 1;
+    return 0;
+}
+
+int lb_check_external_kw(int argc, char **argv, void *vctx, char **err)
+{
+    struct lb_cfgctx *ctx = vctx;
+    struct lb_check_cfg *c = chk_get(ctx->px);
+
+    if (!c)
+        return lb_cfg_fail(ctx, err, "out of memory");
+    if (strcmp(argv[1], "command") == 0) {
+        c->ext_cmd_at = (struct lb_check_pos){ctx->file, ctx->line};
+        return text_arg(ctx, "external-check command", c->ext_cmd, sizeof(c->ext_cmd), argv[2], err)
+                   ? LK_CFG_FATAL
+                   : 0;
+    }
+    if (strcmp(argv[1], "path") == 0)
+        return text_arg(ctx, "external-check path", c->ext_path, sizeof(c->ext_path), argv[2], err)
+                   ? LK_CFG_FATAL
+                   : 0;
+    return lb_cfg_fail(ctx, err, "external-check: expected 'command CMD' or 'path PATH', got '%s'",
+                       argv[1]);
+}
+
+/* A variable that does not fit (a proxy name of 230 bytes) is left out
+ * rather than cut. */
+static void ext_env(struct feed_target *t, const char *name, const char *value)
+{
+    int n;
+
+    if (t->next_env >= FEED_EXT_ENV)
+        return;
+    n = snprintf(t->ext_env[t->next_env], FEED_EXT_MAX, "%s=%s", name, value);
+    if (n > 0 && n < FEED_EXT_MAX)
+        t->next_env++;
+}
+
+/* The proxy's address and port as HAProxy names them: its first bind's,
+ * "NOT_USED" in the arguments and "" in the environment for a backend. */
+static void ext_proxy(const struct lb_proxy *px, struct feed_target *t)
+{
+    char ip[LK_ADDR_STRLEN] = "", port[8] = "";
+
+    if (px->binds) {
+        lk_addr_ip_str(&px->binds->addr, ip, sizeof(ip));
+        snprintf(port, sizeof(port), "%u", lk_addr_port(&px->binds->addr));
+    }
+    snprintf(t->ext_argv[1], FEED_EXT_MAX, "%s", ip[0] ? ip : "NOT_USED");
+    snprintf(t->ext_argv[2], FEED_EXT_MAX, "%s", port[0] ? port : "NOT_USED");
+    ext_env(t, "HAPROXY_PROXY_ADDR", ip);
+    ext_env(t, "HAPROXY_PROXY_PORT", port);
+}
+
+void lb_check_external_target(const struct lb_proxy *px,
+                              const struct lb_server *s,
+                              struct feed_target *t)
+{
+    const struct lb_check_cfg *c = px->chk;
+    char ip[LK_ADDR_STRLEN], n[24];
+    const struct lk_addr *a = atomic_load(&s->cur_addr);
+
+    if (t->kind != FEED_KIND_EXTERNAL || !c)
+        return;
+    snprintf(t->ext_argv[0], FEED_EXT_MAX, "%s", c->ext_cmd);
+    ext_proxy(px, t);
+    lk_addr_ip_str(a, ip, sizeof(ip));
+    snprintf(t->ext_argv[3], FEED_EXT_MAX, "%s", ip);
+    snprintf(t->ext_argv[4], FEED_EXT_MAX, "%u", lk_addr_port(a));
+    snprintf(n, sizeof(n), "%u", px->uuid);
+    ext_env(t, "HAPROXY_PROXY_ID", n);
+    ext_env(t, "HAPROXY_PROXY_NAME", px->name);
+    ext_env(t, "HAPROXY_SERVER_ADDR", ip);
+    ext_env(t, "HAPROXY_SERVER_PORT", t->ext_argv[4]);
+    snprintf(n, sizeof(n), "%u", s->puid);
+    ext_env(t, "HAPROXY_SERVER_ID", n);
+    ext_env(t, "HAPROXY_SERVER_NAME", s->name);
+    snprintf(n, sizeof(n), "%u", atomic_load(&s->maxconn));
+    ext_env(t, "HAPROXY_SERVER_MAXCONN", n);
+    ext_env(t, "HAPROXY_SERVER_SSL", "0"); /* lbd has no TLS to servers */
+    ext_env(t, "HAPROXY_SERVER_PROTO", "tcp");
+    ext_env(t, "PATH", c->ext_path);
+}
+
+static int validate_external(const struct lb_cfg *cfg, const struct lb_proxy *px, char **err)
+{
+    const char *kind = px->cap & LB_CAP_FE ? "listen" : "backend";
+
+    if (!cfg->global.external_check)
+        return lk_cfg_err(err,
+                          "%s:%u: %s '%s': 'option external-check' unable to find required "
+                          "'global.external-check'",
+                          px->file, px->line, kind, px->name);
+    if (!px->chk || !px->chk->ext_cmd[0])
+        return lk_cfg_err(err,
+                          "%s:%u: %s '%s': 'option external-check' unable to find required "
+                          "'external-check command'",
+                          px->file, px->line, kind, px->name);
+    if (!cfg->global.insecure_fork)
+        lk_log(LK_LOG_WARNING,
+               "%s:%u: %s '%s': 'insecure-fork-wanted' not enabled in the global section, "
+               "'option external-check' will likely fail (HAProxy's warning; lbd's checks run "
+               "in checkd, which forks regardless)",
+               px->file, px->line, kind, px->name);
+    return 0;
+}
+
 /* A warning in HAProxy, an error here: tcp-check rules that silently do
  * nothing leave a backend with a plain connect check while the operator
  * believes the protocol is checked. */
-int lb_check_validate(const struct lb_proxy *px, char **err)
+int lb_check_validate(const struct lb_cfg *cfg, const struct lb_proxy *px, char **err)
 {
+    if ((px->options & LB_OPT_EXTERNAL_CHECK) && validate_external(cfg, px, err) < 0)
+        return -EINVAL;
     if (px->chk && px->chk->nsteps && !(px->options & LB_OPT_TCP_CHECK))
         return lk_cfg_err(err,
                           "%s:%u: %s '%s': tcp-check rules without 'option tcp-check' (HAProxy "

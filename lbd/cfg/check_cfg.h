@@ -46,6 +46,9 @@ struct lb_check_cfg {
      * becomes galera; allow_donor: Donor/Desynced counts as up */
     int galera, galera_allow_donor;
     char galera_user[64], galera_password[128];
+    /* external-check command CMD, external-check path PATH ("": unset) */
+    char ext_cmd[FEED_EXT_MAX], ext_path[FEED_EXT_MAX - 8];
+    struct lb_check_pos ext_cmd_at;
 };
 
 /* The check keywords' lk_cfgkw handlers, for lb_proxy_kws; vctx is the
@@ -79,10 +82,30 @@ int lb_check_cfg_inherit(struct lb_proxy *px, const struct lb_proxy *def);
  * kind, the request, the expectation, users, steps. px is only read. */
 void lb_check_target(const struct lb_proxy *px, struct feed_target *t);
 
-/* Cross-check a proxy once read: tcp-check lines without "option
- * tcp-check" are refused (HAProxy ignores them with a warning). 0 or
+/* Cross-check a proxy of cfg once read: tcp-check lines without "option
+ * tcp-check" are refused (HAProxy ignores them with a warning); option
+ * external-check needs the global "external-check" and a command (as in
+ * HAProxy; without "insecure-fork-wanted" it warns as HAProxy does). 0 or
  * -EINVAL with *err "FILE:LINE: ...". */
-int lb_check_validate(const struct lb_proxy *px, char **err);
+int lb_check_validate(const struct lb_cfg *cfg, const struct lb_proxy *px, char **err);
+
+/* "external-check command CMD" and "external-check path PATH" (a proxy
+ * keyword, ctx is the struct lb_cfgctx): the command option external-check
+ * runs, the PATH it gets. 0, or LK_CFG_FATAL with *err. */
+int lb_check_external_kw(int argc, char **argv, void *ctx, char **err);
+
+/* The global "external-check" and "insecure-fork-wanted" (no arguments). */
+int lb_check_kw_global(int argc, char **argv, void *ctx, char **err);
+
+/* For an external check (t->kind FEED_KIND_EXTERNAL), the command line and
+ * environment HAProxy 2.6 gives it, for server s of px: "PROXY_ADDR
+ * PROXY_PORT SERVER_ADDR SERVER_PORT" (the proxy's first bind, "NOT_USED"
+ * in a backend) and the HAPROXY_PROXY_* / HAPROXY_SERVER_* variables and
+ * PATH. HAPROXY_SERVER_CURCONN is not set: checkd, which runs the command,
+ * does not know the server's connections. Other kinds: nothing. */
+void lb_check_external_target(const struct lb_proxy *px,
+                              const struct lb_server *s,
+                              struct feed_target *t);
 
 /* The port of px's first tcp-check rule when it is a "connect port N"
  * (comments skipped) and px runs "option tcp-check", else 0: what lets a

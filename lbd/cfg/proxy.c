@@ -192,6 +192,7 @@ struct lb_proxy *lb_proxy_free(struct lb_proxy *px)
     for (b = px->binds; b; b = bn) {
         bn = b->next;
         free(b->spec);
+        free(b->name);
         free(b);
     }
     for (i = 0; i < px->nservers; i++)
@@ -225,6 +226,7 @@ static int add_one_bind(struct lb_cfgctx *ctx, const char *spec, char **err)
     struct lb_proxy *px = ctx->px;
     struct lb_bind *b, **tail;
     char ebuf[256];
+    unsigned n = 0;
 
     b = calloc(1, sizeof(*b));
     if (!b || !(b->spec = strdup(spec))) {
@@ -239,8 +241,10 @@ static int add_one_bind(struct lb_cfgctx *ctx, const char *spec, char **err)
     }
     b->file = ctx->file;
     b->line = ctx->line;
+    /* HAProxy numbers each listener (address, port of a range) in order */
     for (tail = &px->binds; *tail; tail = &(*tail)->next)
-        ;
+        n++;
+    b->luid = n + 1;
     *tail = b;
     return 0;
 }
@@ -274,12 +278,13 @@ static int add_bind(struct lb_cfgctx *ctx, const char *spec, char **err)
 }
 
 /* The options after "bind ADDR[,ADDR]": HAProxy's socket options lbd
- * applies to each listener; TLS and PROXY-protocol ones are refused. */
+ * applies to each listener, and accept-proxy; TLS ones are refused. */
 /* Options are parsed before the addresses so a bad option fails the line
  * before any bind is added. v6only stays -1 when neither v4v6 nor v6only is
  * given, which leaves the kernel's default (net.ipv6.bindv6only). The 88-byte
  * lower bound on mss is what Linux accepts for TCP_MAXSEG. "name" only labels
- * a listener in HAProxy's stats, which lbd does not list per listener. */
+ * a listener in HAProxy's stats, which lbd does not list per listener, and
+ * in the log line of a connection that failed its PROXY header. */
 static int bind_opts(struct lb_cfgctx *ctx, struct lb_bind *o, int argc, char **argv, char **err)
 {
     uint64_t v;
@@ -296,7 +301,12 @@ static int bind_opts(struct lb_cfgctx *ctx, struct lb_bind *o, int argc, char **
             o->tfo = 1;
         } else if (strcmp(a, "transparent") == 0) {
             o->transparent = 1;
+        } else if (strcmp(a, "accept-proxy") == 0) {
+            o->accept_proxy = 1;
         } else if (strcmp(a, "name") == 0 && n) {
+            free(o->name);
+            if (!(o->name = strdup(n)))
+                return lb_cfg_fail(ctx, err, "out of memory");
             i++;
         } else if (strcmp(a, "backlog") == 0 && n) {
             if (lk_parse_uint(n, 1, 1u << 20, &v) < 0)
@@ -316,8 +326,8 @@ static int bind_opts(struct lb_cfgctx *ctx, struct lb_bind *o, int argc, char **
         } else {
             return lb_cfg_fail(ctx, err,
                                "bind: option '%s' is not supported by lbd (name, v4v6, v6only, "
-                               "backlog, defer-accept, tfo, transparent, mss, interface; TLS and "
-                               "accept-proxy are not)",
+                               "backlog, defer-accept, tfo, transparent, mss, interface, "
+                               "accept-proxy; TLS is not)",
                                a);
         }
     }
@@ -333,8 +343,10 @@ static int kw_bind(int argc, char **argv, void *vctx, char **err)
 
     memset(&o, 0, sizeof(o));
     o.v6only = -1;
-    if (bind_opts(ctx, &o, argc, argv, err))
+    if (bind_opts(ctx, &o, argc, argv, err)) {
+        free(o.name);
         return LK_CFG_FATAL;
+    }
     for (tail = &ctx->px->binds; *tail; tail = &(*tail)->next)
         ;
     list = strdup(argv[1]);
@@ -351,8 +363,12 @@ static int kw_bind(int argc, char **argv, void *vctx, char **err)
         first->tfo = o.tfo;
         first->transparent = o.transparent;
         first->mss = o.mss;
+        first->accept_proxy = o.accept_proxy;
         memcpy(first->interface, o.interface, sizeof(o.interface));
+        if (o.name && !(first->name = strdup(o.name)))
+            r = lb_cfg_fail(ctx, err, "out of memory");
     }
+    free(o.name);
     return r;
 }
 
@@ -600,6 +616,7 @@ static const struct optdef options[] = {
     {"pgsql-check", LB_OPT_PGSQL_CHECK, LB_KW_D | LB_KW_B, 2},
     {"smtpchk", LB_OPT_SMTPCHK, LB_KW_D | LB_KW_B, 2},
     {"ssl-hello-chk", LB_OPT_SSL_HELLO_CHK, LB_KW_D | LB_KW_B, 0},
+    {"external-check", LB_OPT_EXTERNAL_CHECK, LB_KW_D | LB_KW_B, 0},
     {"splice-auto", LB_OPT_SPLICE_AUTO, LB_KW_D | LB_KW_FB, 0},
     {"allbackups", LB_OPT_ALLBACKUPS, LB_KW_D | LB_KW_B, 0},
     {"logasap", LB_OPT_LOGASAP, LB_KW_D | LB_KW_F, 0},
@@ -1151,6 +1168,7 @@ const struct lk_cfgkw lb_proxy_kws[] = {
     {"http-check", lb_check_httpcheck_kw, 1, -1, LB_KW_D | LB_KW_B},
     {"tcp-check", lb_check_tcpcheck_kw, 1, -1, LB_KW_D | LB_KW_B},
     {"galera-check", lb_check_galera_kw, 1, 5, LB_KW_D | LB_KW_B},
+    {"external-check", lb_check_external_kw, 2, 2, LB_KW_D | LB_KW_B},
     {"description", kw_ignored, 1, -1, LB_KW_FB},
     {NULL, NULL, 0, 0, 0},
 };
@@ -1190,7 +1208,7 @@ int lb_proxy_validate(struct lb_cfg *cfg, struct lb_proxy *px, char **err)
                           "%s:%u: failed to parse log-format: format variable '%s' is reserved "
                           "for HTTP mode",
                           px->logfmt_file, px->logfmt_line, v);
-    if (lb_check_validate(px, err) < 0)
+    if (lb_check_validate(cfg, px, err) < 0)
         return -EINVAL;
     if ((px->cap & LB_CAP_FE) && !px->binds && !(px->cap & LB_CAP_BE))
         return lk_cfg_err(err, "%s:%u: frontend '%s' has no 'bind' line", px->file, px->line,

@@ -81,15 +81,16 @@ struct lb_lbprm {
 #define LB_OPT_ORIGINALTO        (1u << 19) /* X-Original-To: the address the client reached */
 /* the health-check options from HAProxy's tcp-check engine (bits kept apart
  * from the others) */
-#define LB_OPT_TCP_CHECK     (1u << 24)
-#define LB_OPT_REDIS_CHECK   (1u << 25)
-#define LB_OPT_PGSQL_CHECK   (1u << 26)
-#define LB_OPT_SMTPCHK       (1u << 27)
-#define LB_OPT_SSL_HELLO_CHK (1u << 28)
+#define LB_OPT_TCP_CHECK      (1u << 24)
+#define LB_OPT_REDIS_CHECK    (1u << 25)
+#define LB_OPT_PGSQL_CHECK    (1u << 26)
+#define LB_OPT_SMTPCHK        (1u << 27)
+#define LB_OPT_SSL_HELLO_CHK  (1u << 28)
+#define LB_OPT_EXTERNAL_CHECK (1u << 29) /* a command's exit status (check_cfg.c) */
 /* one check kind per backend: as in HAProxy, the last option wins */
 #define LB_OPT_CHK_ANY                                                                             \
     (LB_OPT_HTTPCHK | LB_OPT_MYSQL_CHECK | LB_OPT_TCP_CHECK | LB_OPT_REDIS_CHECK |                 \
-     LB_OPT_PGSQL_CHECK | LB_OPT_SMTPCHK | LB_OPT_SSL_HELLO_CHK)
+     LB_OPT_PGSQL_CHECK | LB_OPT_SMTPCHK | LB_OPT_SSL_HELLO_CHK | LB_OPT_EXTERNAL_CHECK)
 /* the check options whose arguments lbd/cfg/check_cfg.c reads */
 #define LB_OPT_CHK_ARGS (LB_OPT_HTTPCHK | LB_OPT_MYSQL_CHECK | LB_OPT_PGSQL_CHECK | LB_OPT_SMTPCHK)
 
@@ -162,7 +163,10 @@ struct lb_bind {
     int v6only;       /* -1: the kernel's default; v4v6 0, v6only 1 */
     unsigned backlog; /* listen(2) backlog; 0: 1024 */
     unsigned defer_accept, tfo, transparent, mss;
-    char interface[16]; /* SO_BINDTODEVICE */
+    char interface[16];    /* SO_BINDTODEVICE */
+    unsigned accept_proxy; /* a PROXY v1/v2 header comes first (pphs.c) */
+    char *name;            /* "name": how logs call the listener, else luid */
+    unsigned luid;         /* the listener's number in its frontend, from 1 */
     const char *file;
     unsigned line;
 };
@@ -400,6 +404,8 @@ struct lb_global {
     unsigned chroot_line;
     char srv_state_file[512]; /* "server-state-file": "" none (lbd/core/srvstate.h) */
     char srv_state_base[512]; /* "server-state-base": directory of relative names */
+    int external_check;       /* "external-check": option external-check allowed */
+    int insecure_fork;        /* "insecure-fork-wanted" (only silences a warning) */
 };
 
 struct lb_cfg {

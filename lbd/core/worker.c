@@ -16,6 +16,7 @@
 #include "lbd/cfg/cfg.h"
 #include "lbd/core/daemon.h"
 #include "lbd/core/mwlink.h"
+#include "lbd/core/pphs.h"
 #include "lbd/core/worker.h"
 #include "lbd/ctl/stats_http.h"
 #include "lbd/http/http_conn.h"
@@ -268,10 +269,12 @@ static void accept_cb(uv_poll_t *p, int status, int events)
         }
         atomic_fetch_add_explicit(&w->d->actconn, 1, memory_order_relaxed);
         atomic_fetch_add_explicit(&w->d->cumconn, 1, memory_order_relaxed);
-        if (l->fe->mode == LB_MODE_HTTP)
-            lb_http_session_start(w, l->fe, fd, &cli);
+        if (l->bind->accept_proxy)
+            lb_pp_start(l, fd, &cli);
+        else if (l->fe->mode == LB_MODE_HTTP)
+            lb_http_session_start(w, l->fe, fd, &cli, NULL);
         else
-            lb_tcp_session_start(w, l->fe, fd, &cli);
+            lb_tcp_session_start(w, l->fe, fd, &cli, NULL);
     }
 }
 
@@ -367,6 +370,7 @@ int lb_worker_new(struct lb_worker **ret, struct lb_daemon *d, unsigned id, char
     w->pipes = calloc(PIPES_KEEP, sizeof(*w->pipes));
     lk_list_init(&w->sessions);
     lk_list_init(&w->queue);
+    lk_list_init(&w->pp);
     pthread_mutex_init(&w->req_lock, NULL);
     lb_tlog_init(&w->tlog);
     r = uv_loop_init(&w->loop);
@@ -499,6 +503,9 @@ static void wake_cb(uv_async_t *a)
         close_listeners(w);
         lb_http_stop(w);
     }
+    /* a handshake would otherwise hold a graceful stop for "timeout client" */
+    if (req)
+        lb_pp_abort_all(w);
     if (req == 2) {
         lb_tcp_abort_all(w);
         lb_http_abort_all(w);

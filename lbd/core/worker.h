@@ -48,6 +48,7 @@ struct lb_worker {
     unsigned npipes, pipes_cap;
     struct lk_list sessions;
     struct lk_list queue; /* sessions waiting for a server slot */
+    struct lk_list pp;    /* accept-proxy handshakes (pphs.c), counted in nsessions */
     unsigned nsessions;
     struct lb_tlog tlog;
     struct lb_http_worker *http; /* mode http state (http_conn.h), lazily created */
@@ -106,14 +107,17 @@ void lb_worker_pipe_put(struct lb_worker *w, int fds[2]);
 /* How a worker hands an accepted client socket `fd` of frontend `fe` to the
  * forwarding code of fe's mode (lb_tcp_session_start, lb_http_session_start),
  * on w's loop thread. The session owns fd from here on, on failure too (it
- * is then closed and the global connection slot given back); `client` is
- * copied. fe, its backends and servers belong to w's config and must outlive
- * the session. The session frees itself when the connection ends; nothing
- * is returned, the outcome shows in the log and the counters. */
+ * is then closed and the global connection slot given back); `client` (the
+ * peer) and `local` (the address it reached; NULL: asked of the kernel when
+ * needed; accept-proxy passes the PROXY header's) are copied. fe, its
+ * backends and servers belong to w's config and must outlive the session.
+ * The session frees itself when the connection ends; nothing is returned,
+ * the outcome shows in the log and the counters. */
 typedef void lb_session_start_fn(struct lb_worker *w,
                                  struct lb_proxy *fe,
                                  int fd,
-                                 const struct lk_addr *client);
+                                 const struct lk_addr *client,
+                                 const struct lk_addr *local);
 
 /* A server slot may have been freed: give queued sessions a chance. */
 void lb_worker_kick_queue(struct lb_worker *w);

@@ -104,6 +104,10 @@ void lb_hc_target(const struct lb_proxy *px, const struct lb_server *s, struct f
      * timeout */
     conn = px->to.connect ? LK_MIN(px->to.connect, s->inter) : s->inter;
     t->timeout_ms = px->to.check ? conn + px->to.check : s->inter;
+    /* an external check has "inter" to exit, whatever "timeout check" says */
+    if (t->kind == FEED_KIND_EXTERNAL)
+        t->timeout_ms = s->inter;
+    lb_check_external_target(px, s, t);
     if (s->init_state == LB_SRV_UP || s->init_state == LB_SRV_DOWN)
         copy(t->init, sizeof(t->init), s->init_state == LB_SRV_UP ? "up" : "down");
 }

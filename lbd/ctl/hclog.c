@@ -23,7 +23,8 @@ size_t lb_hclog_check(char *buf,
                       const struct feed_status *st)
 {
     enum feed_result r = st->result;
-    int ok = r == FEED_RES_L4OK || r == FEED_RES_L6OK || r == FEED_RES_L7OK || r == FEED_RES_L7OKC;
+    int ok = r == FEED_RES_L4OK || r == FEED_RES_L6OK || r == FEED_RES_L7OK ||
+             r == FEED_RES_L7OKC || r == FEED_RES_PROCOK;
     /* DRAIN in the feed mirrors lbd's admin state: health-wise UP */
     int up = st->state == FEED_UP || st->state == FEED_DRAIN;
     /* HAProxy counts an UP server's health from rise: "3/3 UP" is settled */

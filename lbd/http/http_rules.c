@@ -1100,7 +1100,7 @@ static int apply(struct lb_rule_io *io, const struct edit *e)
     len = build(io, e, out);
     if (len == 0)
         return -ENOSPC;
-    http1_msg_init(io->msg, io->max_head, io->in_flags);
+    http1_msg_init(io->msg, io->max_head, io->in_flags | (io->rsp ? 0 : HTTP1_IN_REWRITE));
     r = io->rsp ? http1_parse_response((const uint8_t *)out, len, io->msg)
                 : http1_parse_request((const uint8_t *)out, len, io->msg);
     /* The rebuilt head must parse whole, and with the framing it had: a rule

@@ -803,6 +803,9 @@ static void smp_init(struct hsess *s, struct lb_smp_ctx *c)
     c->next_abuf = 0;
     c->need_more = 0;
     c->fe_name = s->fe->name;
+    c->first_req = s->first;
+    c->srv_name = NULL;
+    c->srv_id = 0;
     /* before use_backend the frontend is the backend, as in HAProxy */
     c->be_name = s->be ? s->be->name : s->fe->name;
     c->reqline = s->reqline;
@@ -962,6 +965,8 @@ static void rsp_io(struct hsess *s,
     c->rqbuf = NULL;
     c->rsbuf = head;
     c->rs = &s->rsp;
+    c->srv_name = s->log_srv && s->got_rsp ? s->log_srv->name : NULL;
+    c->srv_id = s->log_srv ? s->log_srv->puid : 0;
     io_init(s, io, c, 1);
 }
 
@@ -3055,7 +3060,8 @@ static int conn_rules(struct hsess *s)
 void lb_http_session_start(struct lb_worker *w,
                            struct lb_proxy *fe,
                            int fd,
-                           const struct lk_addr *client)
+                           const struct lk_addr *client,
+                           const struct lk_addr *local)
 {
     struct lb_http_worker *hw = lb_http_worker_get(w);
     struct hsess *s = hw ? malloc(sizeof(*s)) : NULL;
@@ -3073,6 +3079,10 @@ void lb_http_session_start(struct lb_worker *w,
     s->fe = fe;
     s->cfd = fd;
     s->cli = *client;
+    if (local) {
+        s->loc = *local;
+        s->has_loc = 1;
+    }
     s->cp.data = s;
     uv_timer_init(&w->loop, &s->timer);
     s->timer.data = s;

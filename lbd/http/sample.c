@@ -51,6 +51,8 @@ enum fetch {
     F_HTTP_AUTH,
     F_HTTP_AUTH_GROUP,
     F_HTTP_AUTH_USER,
+    F_HTTP_AUTH_PASS,
+    F_HTTP_AUTH_TYPE,
     F_VAR,     /* var(SCOPE.NAME[,DEFAULT]) */
     F_CSTR,    /* str(TEXT): a constant */
     F_REQ_LEN, /* req.len: bytes the tcp client sent so far */
@@ -70,6 +72,9 @@ enum fetch {
     F_CAP_URI,  /* capture.req.uri: the URI as the client sent it */
     F_FE_NAME,
     F_BE_NAME,
+    F_FIRST_REQ, /* http_first_req: the connection's first request */
+    F_SRV_NAME,  /* srv_name, srv_id: the server that answers */
+    F_SRV_ID,
 };
 
 enum stk_op { SO_READ, SO_INC, SO_CLR, SO_TRACKED };
@@ -161,6 +166,9 @@ static const struct {
     {"capture.req.uri", NULL, F_CAP_URI, LB_SMP_STR, 0, 0},
     {"fe_name", NULL, F_FE_NAME, LB_SMP_STR, 0, 0},
     {"be_name", NULL, F_BE_NAME, LB_SMP_STR, 0, 0},
+    {"http_first_req", NULL, F_FIRST_REQ, LB_SMP_BOOL, 0, 0},
+    {"srv_name", NULL, F_SRV_NAME, LB_SMP_STR, LB_SMP_USE_RSP, 0},
+    {"srv_id", NULL, F_SRV_ID, LB_SMP_INT, LB_SMP_USE_RSP, 0},
     {"url_param", "urlp", F_URLP, LB_SMP_STR, LB_SMP_USE_REQ, 1},
     {"cook", "req.cook", F_COOK, LB_SMP_STR, LB_SMP_USE_REQ, 2},
     {"src", NULL, F_SRC, LB_SMP_ADDR, 0, 0},
@@ -179,6 +187,8 @@ static const struct {
     {"http_auth", NULL, F_HTTP_AUTH, LB_SMP_BOOL, LB_SMP_USE_REQ, 1},
     {"http_auth_group", NULL, F_HTTP_AUTH_GROUP, LB_SMP_STR, LB_SMP_USE_REQ, 1},
     {"http_auth_user", NULL, F_HTTP_AUTH_USER, LB_SMP_STR, LB_SMP_USE_REQ, 0},
+    {"http_auth_pass", NULL, F_HTTP_AUTH_PASS, LB_SMP_STR, LB_SMP_USE_REQ, 0},
+    {"http_auth_type", NULL, F_HTTP_AUTH_TYPE, LB_SMP_STR, LB_SMP_USE_REQ, 0},
     {"var", NULL, F_VAR, LB_SMP_STR, 0, 1},
     {"str", NULL, F_CSTR, LB_SMP_STR, 0, 2}, /* str(): the empty string */
     {"int", NULL, F_CINT, LB_SMP_INT, 0, 1},
@@ -1110,14 +1120,22 @@ static int fetch_auth(const struct lb_sexpr *e,
     /* The name the client sent, whether its password is right or not: pair
      * it with http_auth(L) before trusting it. The scheme name is
      * case-insensitive (RFC 9110 section 11.1). */
-    if (e->fetch == F_HTTP_AUTH_USER) {
+    /* http_auth_pass: the password sent, http_auth_type: "Basic" (the only
+     * scheme lbd reads, as HAProxy 2.6) */
+    if (e->fetch == F_HTTP_AUTH_USER || e->fetch == F_HTTP_AUTH_PASS ||
+        e->fetch == F_HTTP_AUTH_TYPE) {
         ch = chunk(c);
         if (v.len < 6 || strncasecmp(v.str, "Basic ", 6) != 0)
             return 0;
         n = lk_base64_decode(v.str + 6, v.len - 6, ch, LB_SMP_CHUNK);
         if (n < 0 || !(colon = memchr(ch, ':', (size_t)n)))
             return 0;
-        set_str(out, ch, (size_t)(colon - ch));
+        if (e->fetch == F_HTTP_AUTH_TYPE)
+            set_str(out, "Basic", 5);
+        else if (e->fetch == F_HTTP_AUTH_PASS)
+            set_str(out, colon + 1, (size_t)(ch + n - colon - 1));
+        else
+            set_str(out, ch, (size_t)(colon - ch));
         return 1;
     }
     if (e->ul)
@@ -1205,6 +1223,8 @@ static int fetch_req(const struct lb_sexpr *e,
     case F_HTTP_AUTH:
     case F_HTTP_AUTH_GROUP:
     case F_HTTP_AUTH_USER:
+    case F_HTTP_AUTH_PASS:
+    case F_HTTP_AUTH_TYPE:
         return fetch_auth(e, c, occ, out);
     default:
         return 0;
@@ -1394,6 +1414,19 @@ static int fetch(const struct lb_sexpr *e, struct lb_smp_ctx *c, unsigned occ, s
         return 1;
     case F_NBSRV:
         set_int(out, e->be ? lb_backend_usable_servers(e->be) : 0, LB_SMP_INT);
+        return 1;
+    case F_FIRST_REQ:
+        set_int(out, c->first_req, LB_SMP_BOOL);
+        return 1;
+    case F_SRV_NAME:
+        if (!c->srv_name)
+            return 0;
+        set_str(out, c->srv_name, strlen(c->srv_name));
+        return 1;
+    case F_SRV_ID:
+        if (!c->srv_name)
+            return 0;
+        set_int(out, c->srv_id, LB_SMP_INT);
         return 1;
     case F_CAP_URI: /* from the line kept for the log: no request head needed */
         return fetch_cap_uri(c, out);

@@ -76,7 +76,10 @@ struct lb_smp_ctx {
     int payload_final;             /* no more will come (closed, delay over, buffer full) */
     int need_more;                 /* set by a payload fetch that could not decide yet */
     const char *fe_name, *be_name; /* fe_name / be_name, or NULL */
-    const char *reqline;           /* capture.req.uri: the request line as received */
+    int first_req;                 /* http_first_req */
+    const char *srv_name;          /* srv_name / srv_id: the answering server, or NULL */
+    unsigned srv_id;
+    const char *reqline; /* capture.req.uri: the request line as received */
     size_t reqline_len;
     struct lk_addr abuf[2]; /* addresses read from text (req.hdr_ip, ipmask) */
     unsigned next_abuf;

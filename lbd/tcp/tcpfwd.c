@@ -1058,7 +1058,8 @@ static int tcp_rules(struct sess *s)
 void lb_tcp_session_start(struct lb_worker *w,
                           struct lb_proxy *fe,
                           int fd,
-                          const struct lk_addr *client)
+                          const struct lk_addr *client,
+                          const struct lk_addr *local)
 {
     struct sess *s;
 
@@ -1079,6 +1080,8 @@ void lb_tcp_session_start(struct lb_worker *w,
     s->cfd = fd;
     s->sfd = -1;
     s->cli = *client;
+    if (local)
+        s->loc = *local;
     s->term[0] = s->term[1] = '-';
     s->accept_wall_us = lk_wall_us();
     s->t0 = uv_now(&w->loop);

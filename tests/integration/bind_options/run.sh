@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bind options real files use (issue 11): v4v6 / v6only on an IPv6
-# wildcard, backlog, defer-accept; TLS and accept-proxy refused at their
+# wildcard, backlog, defer-accept; TLS (and an unknown option) refused at their
 # line. The socket options are checked on the listening sockets and by
 # connecting. No root.
 source "$(dirname "$0")/../lib.sh"
@@ -66,7 +66,7 @@ backlog() { ss -Hltn "sport = :$1" | awk 'NR == 1 { print $3 }'; }
 echo "default backlog: lbd $(backlog "$P3") / $(backlog "$P2"), HAProxy $(backlog "$P4") / $(backlog "$P5") (frontend maxconn 300 / none)"
 expect_eq "backlog defaults to the frontend's maxconn, as HAProxy" "$(backlog "$P3")" "$(backlog "$P4")"
 expect_eq "else to the global maxconn (capped by somaxconn), as HAProxy" "$(backlog "$P2")" "$(backlog "$P5")"
-for opt in "ssl crt /nonexistent.pem" "accept-proxy" "bogus-option"; do
+for opt in "ssl crt /nonexistent.pem" "bogus-option"; do
     printf 'frontend f\n  bind 127.0.0.1:1 %s\n' "$opt" > "$T/bad.cfg"
     out=$("$LBD" -c -f "$T/bad.cfg" 2>&1) && rc=0 || rc=$?
     check "refused at its line: bind ... $opt ($out)" grep -q "bad.cfg:2: bind: option" <<< "$out"

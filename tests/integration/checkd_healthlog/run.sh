@@ -78,19 +78,7 @@ sleep 1.5
 peer "$OK" 2b504f4e470d0a
 sleep 1.5
 # the message after "tag[pid]: ", durations as N, with the priority
-norm() {
-  python3 - "$1" <<'PY'
-import re, sys
-seen = set()
-for l in open(sys.argv[1], errors="replace"):
-    m = re.match(r"<(\d+)>.*?\[\d+\]: (.*)", l.rstrip("\n"))
-    if not m: continue
-    msg = re.sub(r"check duration: \d+ms", "check duration: Nms", m.group(2))
-    if re.match(r"(Health check for|Server |Backup Server |backend )", msg):
-        seen.add("<%s> %s" % (m.group(1), msg))
-print("\n".join(sorted(seen)))
-PY
-}
+norm() { python3 ../healthlines.py "$1"; }
 norm "$T/ha.log" > "$T/ha.txt"
 norm "$T/lb.log" > "$T/lb.txt"
 echo "--- HAProxy 2.6 sent:"; cat "$T/ha.txt"

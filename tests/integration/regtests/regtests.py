@@ -919,6 +919,100 @@ backend tb
     origins=[("s1", lambda req: None, {"delay": 0.05})],
     log=True, want_log=[r"\"dip\":\"127.0.0.1\",\"dport\":\"PORT\",\"c_ip\":\"127.0.0.1\".*\"ts\":\"[cC-][D-]\""])
 
+# connection/http_reuse_never.vtc, http_reuse_safe.vtc, http_reuse_aggressive.vtc,
+# http_reuse_always.vtc: a listen section forwards to a second one in the
+# same daemon, which answers whether the request is the first on its client
+# connection (http_first_req), i.e. whether the first proxy opened a new
+# server connection, and which client-id its session saw first; three or
+# so client connections one after the other.
+_REUSE = DEFAULTS + """
+listen front
+    bind 127.0.0.1:@fe@
+    http-reuse MODE
+    http-request set-header client-id %[req.hdr(client-id)] if { req.hdr(client-id) -m found }
+    server back 127.0.0.1:@fe2@POOL
+listen back
+    bind 127.0.0.1:@fe2@
+    http-request set-var(sess.cid) req.hdr(client-id)
+    http-request return status 200
+    http-after-response set-header first %[http_first_req]
+    http-after-response set-header client-id %[var(sess.cid)]
+"""
+
+
+def _reuse_conn(cid, first1, then, owner):
+    return ("fe", [R("/", hdrs=[("client-id", cid)], want={"status": 200, "h:first": first1}),
+                   R("/", want={"h:first": then, "h:client-id": owner}),
+                   R("/", want={"h:first": then, "h:client-id": owner})])
+
+
+for mode, pool, conns in (
+        ("never", " pool-max-conn 1", [_reuse_conn(c, "1", "0", c) for c in ("one", "two", "three")]),
+        ("safe", " pool-max-conn 1", [_reuse_conn("one", "1", "0", "one"),
+                                      _reuse_conn("two", "1", "0", "one"),
+                                      _reuse_conn("three", "1", "0", "one")]),
+        ("aggressive", "", [("fe", [R("/", want={"h:first": "1"})]),
+                            ("fe", [R("/", want={"h:first": "1"}), R("/", want={"h:first": "0"})]),
+                            ("fe", [R("/", want={"h:first": "0"})])]),
+        ("always", "", [("fe", [R("/", want={"h:first": "1"})]),
+                        ("fe", [R("/", want={"h:first": "0"}), R("/", want={"h:first": "0"})]),
+                        ("fe", [R("/", want={"h:first": "0"})])])):
+    case("connection/http_reuse_" + mode, _REUSE.replace("MODE", mode).replace("POOL", pool),
+         conns, ports=("fe", "fe2"))
+
+# sample_fetches/srv_name.vtc: srv_id and srv_name in http-response, two
+# requests on one connection going round-robin to two servers.
+case("sample_fetches/srv_name", DEFAULTS + """
+frontend names
+    bind 127.0.0.1:@fe@
+    http-response set-header x-srv-id "%[srv_id]"
+    http-response set-header x-srv-name "%[srv_name]"
+    default_backend b
+backend b
+    server alpha @s1@
+    server beta @s2@
+""", [("fe", [R("/", want={"status": 200, "h:x-srv-id": "1", "h:x-srv-name": "alpha"}),
+              R("/", want={"status": 200, "h:x-srv-id": "2", "h:x-srv-name": "beta"})])],
+    origins=[O("s1"), O("s2")])
+
+# http-rules/http_auth.vtc: a userlist with a group; http_auth_user,
+# http_auth_pass, http_auth_type read before validation, http_auth and
+# http_auth_group in ACLs; "auth realm" on a protected path; values shown
+# by http-after-response on every answer (the 401 too).
+case("http-rules/http_auth", DEFAULTS + """
+userlist people
+    group staff
+    user ann insecure-password annpw groups staff
+    user bob insecure-password bobpw
+frontend au
+    bind 127.0.0.1:@fe@
+    acl good http_auth(people)
+    acl staff http_auth_group(people) staff
+    http-request set-var(txn.u) http_auth_user
+    http-request set-var(txn.p) http_auth_pass
+    http-request set-var(txn.t) http_auth_type
+    http-request set-var(txn.ok) str(yes) if good
+    http-request set-var(txn.st) str(yes) if staff
+    http-request auth realm "members only" if { path /members } !good
+    http-request return status 200
+    http-after-response set-header x-u "%[var(txn.u)]"
+    http-after-response set-header x-p "%[var(txn.p)]"
+    http-after-response set-header x-t "%[var(txn.t)]"
+    http-after-response set-header x-ok "%[var(txn.ok)]"
+    http-after-response set-header x-st "%[var(txn.st)]"
+""", [("fe", [R("/open", want={"status": 200, "h:x-u": "", "h:x-ok": ""}),
+              R("/open", hdrs=[("Authorization", "Basic YW5uOmFubnB3")],
+                want={"status": 200, "h:x-u": "ann", "h:x-p": "annpw", "h:x-t": "Basic",
+                      "h:x-ok": "yes", "h:x-st": "yes"}),
+              R("/open", hdrs=[("Authorization", "Basic Ym9iOmJvYnB3")],
+                want={"status": 200, "h:x-u": "bob", "h:x-ok": "yes", "h:x-st": ""}),
+              R("/open", hdrs=[("Authorization", "Basic YW5uOm5vcGU=")],
+                want={"status": 200, "h:x-u": "ann", "h:x-p": "nope", "h:x-ok": ""})]),
+      ("fe", [R("/members", want={"status": 401, "h:www-authenticate": 'Basic realm="members only"'}),
+              R("/members", hdrs=[("Authorization", "Basic YW5uOm5vcGU=")], want={"status": 401}),
+              R("/members", hdrs=[("Authorization", "Basic YW5uOmFubnB3")],
+                want={"status": 200, "h:x-u": "ann"})])], show=["h:x-p", "h:x-t", "h:x-st"])
+
 EXPECT = {}  # filled below the cases' definitions, see the bottom of the file
 
 
@@ -1074,6 +1168,7 @@ http-rules/map_redirect
 http-rules/h00003
 http-rules/path_and_pathq
 http-rules/default_rules
+http-rules/h00000
 http-rules/ifnone-forwardfor
 http-rules/except-forwardfor-originalto
 http-rules/converters_ipmask_concat_strcmp_field_word
@@ -1092,10 +1187,15 @@ http-errorfiles/http_errors
 http-errorfiles/http-error
 http-errorfiles/http_deny_errors
 log/wrong_ip_port_logging
+connection/http_reuse_never
+connection/http_reuse_safe
+connection/http_reuse_aggressive
+connection/http_reuse_always
+sample_fetches/srv_name
+http-rules/http_auth
 """.split()
 DIFFERS = """
 http-rules/http_after_response
-http-rules/h00000
 http-cookies/cookie_insert_indirect
 http-capture/multiple_headers
 """.split()

@@ -5,7 +5,10 @@
 #  - it must succeed `rise` times before a gets its priority back;
 #  - a check that hangs is killed after `timeout` and counts as failed;
 #  - notify / notify_master / notify_backup run with Keepalived's arguments;
-#  - adverts go to the peer's unicast address (tshark).
+#  - adverts go to the peer's unicast address (tshark);
+#  - the file check is written as public files write theirs, a sh -c with
+#    a single-quoted argument: split as Keepalived splits it (quotes group
+#    and go), it is one argument (before, sh got "'test" and failed).
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../vrrp_common.sh"
 need_root
@@ -36,7 +39,7 @@ global_defs {
     script_user root
 }
 vrrp_script chk_file {
-    script "/usr/bin/test -f $T/healthy-$1"
+    script "/bin/sh -c 'test -f $T/healthy-\$1' chk $1"
     interval 0.2
     fall 2
     rise 3

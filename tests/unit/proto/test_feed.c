@@ -241,6 +241,34 @@ static void test_target_roundtrip(void **state)
     free(s);
 }
 
+/* kind external: the command line and environment travel whole; more
+ * variables than FEED_EXT_ENV are refused, not cut */
+static void test_target_external(void **state)
+{
+    static const char too_many[] =
+        "{\"id\":\"b/s\",\"addr\":\"1.2.3.4:5\",\"kind\":\"external\",\"external\":{"
+        "\"argv\":[\"/bin/true\"],\"env\":[\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\","
+        "\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\",\"a\"]}}";
+    struct feed_target t, u;
+    char *s;
+
+    feed_target_defaults(&t);
+    snprintf(t.id, sizeof(t.id), "b/s");
+    snprintf(t.addr, sizeof(t.addr), "127.0.0.1:80");
+    t.kind = FEED_KIND_EXTERNAL;
+    snprintf(t.ext_argv[0], FEED_EXT_MAX, "/usr/local/bin/check db");
+    snprintf(t.ext_argv[1], FEED_EXT_MAX, "NOT_USED");
+    snprintf(t.ext_env[0], FEED_EXT_MAX, "PATH=/usr/bin:/bin");
+    snprintf(t.ext_env[1], FEED_EXT_MAX, "HAPROXY_PROXY_NAME=a;b");
+    t.next_env = 2;
+    s = feed_encode_target(&t);
+    assert_non_null(s);
+    assert_int_equal(feed_decode_target((const uint8_t *)s, strlen(s), &u), (int)strlen(s));
+    assert_memory_equal(&t, &u, sizeof(t));
+    free(s);
+    assert_true(feed_decode_target((const uint8_t *)too_many, strlen(too_many), &u) < 0);
+}
+
 #define NINE_HEADERS                                                                               \
     "{\"id\":\"a\",\"addr\":\"1.2.3.4:5\",\"http\":{\"headers\":[\"a\",\"a\",\"a\",\"a\",\"a\","   \
     "\"a\","                                                                                       \
@@ -273,7 +301,8 @@ int main(void)
         cmocka_unit_test(test_event_roundtrip),    cmocka_unit_test(test_transition),
         cmocka_unit_test(test_snapshot_roundtrip), cmocka_unit_test(test_missed_removed),
         cmocka_unit_test(test_bad_lines),          cmocka_unit_test(test_long_strings_truncated),
-        cmocka_unit_test(test_target_roundtrip),   cmocka_unit_test(test_target_bad),
+        cmocka_unit_test(test_target_roundtrip),   cmocka_unit_test(test_target_external),
+        cmocka_unit_test(test_target_bad),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

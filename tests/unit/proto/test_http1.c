@@ -449,6 +449,23 @@ static void test_prefixes_exact_alloc(void **state)
     assert_true(m.flags & HTTP1_F_CONN_CLOSE);
 }
 
+/* A target that is neither origin nor absolute form: a client's is refused,
+ * one that set-uri wrote (HTTP1_IN_REWRITE) passes, as in HAProxy; an
+ * absolute-form target is checked against Host either way. */
+static void test_rewrite_target(void **state)
+{
+    static struct http1_msg m;
+    const char *odd = "GET concat(/a,b) HTTP/1.1\r\nHost: x\r\n\r\n";
+    const char *abs = "GET http://y/ HTTP/1.1\r\nHost: x\r\n\r\n";
+
+    http1_msg_init(&m, MAXHEAD, 0);
+    assert_int_equal(http1_parse_request((const uint8_t *)odd, strlen(odd), &m), -EBADMSG);
+    http1_msg_init(&m, MAXHEAD, HTTP1_IN_REWRITE);
+    assert_int_equal(http1_parse_request((const uint8_t *)odd, strlen(odd), &m), (int)strlen(odd));
+    http1_msg_init(&m, MAXHEAD, HTTP1_IN_REWRITE);
+    assert_int_equal(http1_parse_request((const uint8_t *)abs, strlen(abs), &m), -EBADMSG);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -456,7 +473,7 @@ int main(void)
         cmocka_unit_test(test_header_lookup),     cmocka_unit_test(test_limits),
         cmocka_unit_test(test_response_table),    cmocka_unit_test(test_chunk_table),
         cmocka_unit_test(test_chunk_split),       cmocka_unit_test(test_prefixes_exact_alloc),
-        cmocka_unit_test(test_split_empty_lines),
+        cmocka_unit_test(test_split_empty_lines), cmocka_unit_test(test_rewrite_target),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -63,7 +63,7 @@ static void extra_args(void **state)
 {
     const char *const extra[] = {"INSTANCE", "VI_1", "MASTER", "101", NULL};
     /* the script checks its own arguments */
-    const char *cmd = "/bin/sh -c [\\ \"$*\"\\ =\\ \"INSTANCE\\ VI_1\\ MASTER\\ 101\"\\ ] sh";
+    const char *cmd = "/bin/sh -c '[ \"$*\" = \"INSTANCE VI_1 MASTER 101\" ]' sh";
     assert_int_equal(run(cmd, extra, 0, NULL), 0);
     assert_int_equal(run(cmd, NULL, 0, NULL), 1);
 }
@@ -139,6 +139,39 @@ static void missing_program(void **state)
     assert_int_equal(res.calls, 0);
 }
 
+/* Keepalived's splitting of script command lines, as public files rely on:
+ * quotes group and go, a backslash escapes (before, quotes stayed in the
+ * words: "sh -c 'a b'" ran sh -c "'a" "b'"). */
+static void split_like_keepalived(void **state)
+{
+    static const struct {
+        const char *line;
+        int argc;
+        const char *words; /* argv joined with '|' */
+    } cases[] = {
+        {"/bin/true", 1, "/bin/true"},
+        {"  killall  -0\thaproxy ", 3, "killall|-0|haproxy"},
+        {"/bin/sh -c 'pidof haproxy >/dev/null'", 3, "/bin/sh|-c|pidof haproxy >/dev/null"},
+        {"\"/etc/keepalived/check.sh\"", 1, "/etc/keepalived/check.sh"},
+        {"curl -s \"http://x/a b\" -o /dev/null", 5, "curl|-s|http://x/a b|-o"},
+        {"a\\ b 'it''s' \"q'q\"", 3, "a b|its|q'q"},
+        {"sh -c 'unclosed", -EINVAL, ""},
+    };
+    size_t k;
+
+    for (k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        char line[128], got[128] = "", *argv[9];
+        int n, i;
+
+        snprintf(line, sizeof(line), "%s", cases[k].line);
+        n = vr_spawn_split(line, argv, 8);
+        assert_int_equal(n, cases[k].argc);
+        for (i = 0; i < n && i < 4; i++)
+            snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s", i ? "|" : "", argv[i]);
+        assert_string_equal(got, cases[k].words);
+    }
+}
+
 static void forgotten_owner(void **state)
 {
     struct result res = {0};
@@ -194,10 +227,15 @@ static void user_lookup(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(exit_codes),       cmocka_unit_test(extra_args),
-        cmocka_unit_test(timeout_kills),    cmocka_unit_test(timeout_kills_the_group),
-        cmocka_unit_test(killed_by_signal), cmocka_unit_test(missing_program),
-        cmocka_unit_test(forgotten_owner),  cmocka_unit_test(user_lookup),
+        cmocka_unit_test(exit_codes),
+        cmocka_unit_test(extra_args),
+        cmocka_unit_test(timeout_kills),
+        cmocka_unit_test(timeout_kills_the_group),
+        cmocka_unit_test(killed_by_signal),
+        cmocka_unit_test(missing_program),
+        cmocka_unit_test(split_like_keepalived),
+        cmocka_unit_test(forgotten_owner),
+        cmocka_unit_test(user_lookup),
         cmocka_unit_test(runs_as_user),
     };
 
