@@ -167,6 +167,13 @@ int chk_http_judge(const struct feed_target *cfg,
                        len ? "not an HTTP status line" : "empty response");
         return 1;
     }
+    /* disable-on-404 comes before any expect rule, as in HAProxy 2.6: a
+     * 404 is a soft stop whatever the rule asks */
+    if (cfg->disable_404 && code == 404) {
+        chk_result_set(r, FEED_RES_L7OKC, code,
+                       "Layer7 check conditionally passed: HTTP status %d", code);
+        return 1;
+    }
     if (cfg->expect != FEED_EXPECT_STRING && cfg->expect != FEED_EXPECT_RSTRING) {
         judge_status(cfg, code, r);
         return 1;

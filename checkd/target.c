@@ -36,6 +36,7 @@ struct chk_target {
     struct chk_probe *probe;
     int maint;
     int drain;   /* operator: no new traffic, checks go on */
+    int nolb;    /* disable-on-404: the last passing check was a 404 (HAProxy's NOLB) */
     int checked; /* at least one result since (re)start */
 };
 
@@ -88,7 +89,7 @@ static enum feed_state pub_state(const struct chk_target *t)
         return FEED_MAINT;
     if (t->h.state != CHK_UP)
         return FEED_DOWN;
-    return t->drain ? FEED_DRAIN : FEED_UP;
+    return t->drain || t->nolb ? FEED_DRAIN : FEED_UP;
 }
 
 static void publish(struct chk_target *t, int prev)
@@ -113,9 +114,19 @@ static void probe_done(void *ud, const struct chk_result *r)
     int first = !t->checked;
 
     t->probe = NULL;
-    /* one result moves the counter one step; publishing is decided below */
+    /* one result moves the counter one step; publishing is decided below.
+     * A conditional pass (disable-on-404) cannot make the first step up, as
+     * in HAProxy: a stopped server stays stopped on 404s; it holds an UP one
+     * (NOLB: no new traffic) until a plain pass. */
     t->reg->probes++;
-    bits = chk_health_result(&t->h, r->ok, now);
+    if (r->result == FEED_RES_L7OKC && t->h.health == 0)
+        bits = 0;
+    else
+        bits = chk_health_result(&t->h, r->ok, now);
+    if (r->result == FEED_RES_L7OKC)
+        t->nolb = 1;
+    else if (r->ok)
+        t->nolb = 0;
     t->st.result = r->result;
     t->st.code = r->code;
     t->st.latency_us = r->latency_us;

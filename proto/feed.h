@@ -190,6 +190,9 @@ struct feed_target {
     int expect_not; /* "http-check expect ! ..." */
     char expect_arg[FEED_HDR_MAX];
     char body[512]; /* "http-check send body B": sent with a Content-Length */
+    /* "http-check disable-on-404": a 404 passes conditionally (L7OKC) and
+     * the target takes no new traffic (DRAIN) until a 2xx/3xx */
+    int disable_404;
     /* mysql, galera */
     char user[64], password[128];
     int allow_donor; /* galera: Donor/Desynced counts as up */

@@ -620,6 +620,7 @@ static int gbl_ignored(int argc, char **argv, void *vctx, char **err)
     } whys[] = {
         {"ssl-", "lbd does not terminate TLS"},
         {"tune.ssl.", "lbd does not terminate TLS"},
+        {"tune.h2.", "lbd speaks HTTP/1.x only, so no HTTP/2 connection exists to size"},
         {"ca-base", "lbd does not terminate TLS"},
         {"crt-base", "lbd does not terminate TLS"},
         {"daemon", "lbd runs in the foreground under systemd"},
@@ -813,7 +814,8 @@ const struct lk_cfgkw lb_global_kws[] = {
     {"maxconn", gbl_maxconn, 1, 1, 0},
     {"nbthread", gbl_nbthread, 1, 1, 0},
     {"tune.bufsize", gbl_bufsize, 1, 1, 0},
-    {"stats", gbl_stats, 1, 11, 0},
+    /* no bound: gbl_stats() checks each option pair of "socket PATH" */
+    {"stats", gbl_stats, 1, -1, 0},
     {"user", gbl_user, 1, 1, 0},
     {"group", gbl_user, 1, 1, 0},
     {"uid", gbl_user, 1, 1, 0},
@@ -838,6 +840,12 @@ const struct lk_cfgkw lb_global_kws[] = {
     {"ssl-dh-param-file", gbl_ignored, 1, 1, 0},
     {"ssl-engine", gbl_ignored, 1, -1, 0},
     {"tune.ssl.default-dh-param", gbl_ignored, 1, 1, 0},
+    /* HTTP/2 settings: lbd refuses 'alpn h2' and 'proto h2', and answers
+     * HTTP/1.x only, so these size connections that never exist */
+    {"tune.h2.header-table-size", gbl_ignored, 1, 1, 0},
+    {"tune.h2.initial-window-size", gbl_ignored, 1, 1, 0},
+    {"tune.h2.max-concurrent-streams", gbl_ignored, 1, 1, 0},
+    {"tune.h2.max-frame-size", gbl_ignored, 1, 1, 0},
     {"tune.ssl.cachesize", gbl_ignored, 1, 1, 0},
     {"tune.ssl.lifetime", gbl_ignored, 1, 1, 0},
     {"tune.ssl.maxrecord", gbl_ignored, 1, 1, 0},
@@ -912,10 +920,15 @@ static int run_kw(struct parser *p, const struct lk_cfgkw *tab, struct lk_cfglin
     if (p->ctx.px && !(kw->flags & sec_cap))
         return lb_cfg_fail(&p->ctx, err, "'%s' is not allowed in '%s' section", kw->name,
                            section_names[p->sec]);
-    if (!lk_cfgkw_nargs_ok(kw, nargs))
+    /* the bound that was crossed: "at least 1" for too many words misled */
+    if (nargs < kw->min_args)
         return lb_cfg_fail(&p->ctx, err, "'%s' expects %s%d argument%s, got %d", kw->name,
                            kw->max_args == kw->min_args ? "" : "at least ", kw->min_args,
                            kw->min_args == 1 ? "" : "s", nargs);
+    if (!lk_cfgkw_nargs_ok(kw, nargs))
+        return lb_cfg_fail(&p->ctx, err, "'%s' expects %s%d argument%s, got %d", kw->name,
+                           kw->max_args == kw->min_args ? "" : "at most ", kw->max_args,
+                           kw->max_args == 1 ? "" : "s", nargs);
     if ((kw->flags & LB_KW_HTTP) && !lb_http_px_get(p->ctx.px))
         return lb_cfg_fail(&p->ctx, err, "out of memory");
     r = kw->fn(ln->argc, ln->argv, &p->ctx, err);

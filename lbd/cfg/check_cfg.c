@@ -425,8 +425,18 @@ int lb_check_httpcheck_kw(int argc, char **argv, void *vctx, char **err)
 
     if (strcmp(argv[1], "comment") == 0 && argc == 3)
         return 0; /* names the rules in HAProxy's messages only */
+    if (strcmp(argv[1], "disable-on-404") == 0) {
+        if (argc != 2)
+            return lb_cfg_fail(ctx, err, "http-check disable-on-404: takes no argument");
+        if (!(c = chk_get(ctx->px)))
+            return lb_cfg_fail(ctx, err, "out of memory");
+        c->disable_404 = 1; /* read by checkd's HTTP check only, as HAProxy's */
+        return 0;
+    }
     if (!send && strcmp(argv[1], "expect") != 0)
-        return lb_cfg_fail(ctx, err, "http-check %s: not supported by lbd (send, expect, comment)",
+        return lb_cfg_fail(ctx, err,
+                           "http-check %s: not supported by lbd (send, expect, comment, "
+                           "disable-on-404)",
                            argv[1]);
     if (!(c = chk_get(ctx->px)))
         return lb_cfg_fail(ctx, err, "out of memory");
@@ -636,6 +646,7 @@ void lb_check_target(const struct lb_proxy *px, struct feed_target *t)
         copy(t->body, sizeof(t->body), c->body);
         for (i = 0; i < c->nhdrs; i++)
             copy(t->hdrs[t->nhdrs++], FEED_HDR_MAX, c->hdrs[i]);
+        t->disable_404 = c->disable_404;
         if (c->expect_at.line) {
             t->expect = c->expect;
             t->expect_not = c->expect_not;
@@ -656,6 +667,19 @@ void lb_check_target(const struct lb_proxy *px, struct feed_target *t)
         copy(t->password, sizeof(t->password), c->galera_password);
         t->allow_donor = c->galera_allow_donor;
     }
+}
+
+unsigned lb_check_cfg_connect_port(const struct lb_proxy *px)
+{
+    const struct lb_check_cfg *c = px->chk;
+    unsigned i;
+
+    if (!c || !(px->options & LB_OPT_TCP_CHECK))
+        return 0;
+    /* comments are not rules to HAProxy's "first rule" either */
+    for (i = 0; i < c->nsteps && c->steps[i].action == FEED_TC_COMMENT; i++)
+        ;
+    return i < c->nsteps && c->steps[i].action == FEED_TC_CONNECT ? c->steps[i].port : 0;
 }
 
 /* ---- external-check ---- */

@@ -38,6 +38,7 @@ struct lb_check_cfg {
     int expect_not;
     char expect_arg[FEED_HDR_MAX];
     struct lb_check_pos expect_at;
+    int disable_404; /* http-check disable-on-404 */
     /* option mysql-check user U, option pgsql-check user U */
     char mysql_user[64], pgsql_user[64];
     char ehlo[128]; /* option smtpchk EHLO|HELO DOMAIN, as sent */
@@ -105,6 +106,11 @@ int lb_check_kw_global(int argc, char **argv, void *ctx, char **err);
 void lb_check_external_target(const struct lb_proxy *px,
                               const struct lb_server *s,
                               struct feed_target *t);
+
+/* The port of px's first tcp-check rule when it is a "connect port N"
+ * (comments skipped) and px runs "option tcp-check", else 0: what lets a
+ * server without a port be checked, as in HAProxy 2.6. px is only read. */
+unsigned lb_check_cfg_connect_port(const struct lb_proxy *px);
 
 /* NULL-safe; returns NULL. */
 struct lb_check_cfg *lb_check_cfg_free(struct lb_check_cfg *c);

@@ -214,7 +214,7 @@ int lb_errpages_errorfile(struct lb_errpages *pages,
                           char **err)
 {
     struct lb_errmsg m;
-    int status, r;
+    int status = 0, r; /* set by code_arg; 0 keeps -O2 from warning */
 
     if (argc != 3)
         return lk_cfg_err(err, "errorfile : expects <status_code> and <file> as arguments.");
@@ -259,7 +259,7 @@ int lb_errpages_errorfiles(struct lb_errpages *pages,
     int codes[LB_ERRFILE_N];
     struct lb_errref *ref;
     size_t n = 0;
-    int i, c, r;
+    int i, c = 0, r;
 
     if (argc < 2)
         return lk_cfg_err(err, "errorfiles : expects <name> as argument.");
@@ -484,7 +484,7 @@ const struct lb_errslot *lb_errsec_slot(const struct lb_cfg *cfg,
 int lb_errpages_errorloc(struct lb_errpages *pages, int argc, char **argv, char **err)
 {
     struct lb_errmsg m;
-    int status, r, see_other = strcmp(argv[0], "errorloc303") == 0;
+    int status = 0, r, see_other = strcmp(argv[0], "errorloc303") == 0;
 
     if (argc != 3)
         return lk_cfg_err(err, "%s : expects <status_code> and <url> as arguments.", argv[0]);

@@ -562,10 +562,10 @@ static int kw_hash_balance_factor(int argc, char **argv, void *vctx, char **err)
     return 0;
 }
 
-/* Servers written without a port (or with +N/-N): a check needs a port of
- * its own (HAProxy 2.6's own error), and lbd maps ports in mode tcp only:
- * mode http pools server connections per server, which one port per client
- * port would defeat, so it is refused rather than sent to port 0. */
+/* Servers written without a port (or with +N/-N) need a port of their own
+ * for checks (HAProxy 2.6's own error): 'port N', or a 'tcp-check connect
+ * port N' first rule. In mode http such a server's connections go to the
+ * client's port too, each kept for its client connection (httpfwd.c). */
 static int validate_port_maps(const struct lb_proxy *px, char **err)
 {
     const struct lb_server *s;
@@ -575,12 +575,8 @@ static int validate_port_maps(const struct lb_proxy *px, char **err)
         s = px->servers[i];
         if (!s->port_map)
             continue;
-        if (px->mode == LB_MODE_HTTP)
-            return lk_cfg_err(err,
-                              "%s:%u: server '%s': an address without a port (the client's "
-                              "port) is supported in mode tcp only; give the port",
-                              s->file, s->line, s->name);
-        if ((atomic_load(&s->flags) & LB_SRV_F_CHECK) && !s->check_port)
+        if ((atomic_load(&s->flags) & LB_SRV_F_CHECK) && !s->check_port &&
+            !lb_check_cfg_connect_port(px))
             return lk_cfg_err(err,
                               "%s:%u: backend '%s': server '%s' has neither service port nor "
                               "check port; add 'port N' for its checks",

@@ -223,6 +223,8 @@ struct lb_server {
     char agent_send[128];
     char agent_addr[LK_ADDR_STRLEN];
     int agent_mark; /* control thread: the agent's word set the current state */
+    int nolb_mark;  /* control thread: DRAIN is HAProxy's NOLB, a 404 to a check with
+                       http-check disable-on-404 (health, not an operator's drain) */
     /* run-time DNS (lbd/core/dns.c); fqdn is set for a name, NULL for a literal: */
     char *fqdn;                     /* with an SRV record: the target it gave, or NULL */
     char *srvrecord;                /* "_service._proto.name": an SRV record gives name and port */

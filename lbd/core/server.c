@@ -733,6 +733,10 @@ static int port_mapped(struct srvctx *sc, const char *spec, const char *colon, c
     return 1;
 }
 
+/* what a host name may hold (RFC 1123 letters, digits, '-', '.'; '_' as
+ * Docker and Kubernetes service names use it) */
+#define NAME_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._"
+
 /* An address literal, or a name kept in s->fqdn: the keywords that follow
  * (init-addr, resolvers) say how it is resolved (initial_addr()). */
 /* "${VAR}" addresses are expanded first (HAProxy's environment variables in
@@ -743,6 +747,8 @@ static int server_addr(struct srvctx *sc, const char *spec, char **err)
     char ebuf[256];
     const char *colon;
     uint64_t port;
+    int64_t off = 0;
+    size_t hostlen;
 
     spec = lb_cfg_env_addr(spec, ebuf, sizeof(ebuf));
     colon = strrchr(spec, ':');
@@ -755,6 +761,20 @@ static int server_addr(struct srvctx *sc, const char *spec, char **err)
     }
     if (spec[0] == '_' && !colon) { /* an SRV record: it gives the port */
         sc->s->fqdn = strdup(spec);
+        return sc->s->fqdn ? 0 : lb_cfg_fail(sc->ctx, err, "out of memory");
+    }
+    /* a name without a port, or with +N/-N, maps ports as a literal does
+     * (HAProxy 2.6 takes "server s db1 check port 80"): the name resolves
+     * to port 0 and each connection goes to the client's destination port */
+    hostlen = colon ? (size_t)(colon - spec) : strlen(spec);
+    if ((!colon || colon[1] == '+' || colon[1] == '-') && hostlen && hostlen < 256 &&
+        strspn(spec, NAME_CHARS) == hostlen) {
+        if (colon && lk_parse_int(colon + 1, -65535, 65535, &off) < 0)
+            return lb_cfg_fail(sc->ctx, err, "server '%s': invalid port offset '%s' (+N or -N)",
+                               sc->s->name, colon + 1);
+        sc->s->fqdn = strndup(spec, hostlen);
+        sc->s->port_map = 1;
+        sc->s->port_off = (int)off;
         return sc->s->fqdn ? 0 : lb_cfg_fail(sc->ctx, err, "out of memory");
     }
     if (!colon || colon == spec || (size_t)(colon - spec) >= 256)
@@ -840,6 +860,8 @@ static int initial_addr(struct srvctx *sc, char **err)
             return 0;
         }
     }
+    if (s->port_map) /* no port of its own: the name alone */
+        return lb_cfg_fail(sc->ctx, err, "server '%s': cannot resolve '%s'", s->name, s->fqdn);
     return lb_cfg_fail(sc->ctx, err, "server '%s': cannot resolve '%s:%u'", s->name,
                        s->fqdn ? s->fqdn : s->srvrecord, s->dns_port);
 }

@@ -416,19 +416,28 @@ static void apply(struct lb_hc *h, const struct feed_status *st)
         hs->want = lb_hc_state(st->state);
     }
     cur = (enum lb_srv_state)atomic_load(&hs->s->state);
-    /* operator decisions (MAINT, DRAIN on lbd.sock, "disabled") win */
-    if (cur != LB_SRV_UP && cur != LB_SRV_DOWN)
+    /* operator decisions (MAINT, DRAIN on lbd.sock, "disabled") win; NOLB
+     * is the checks' own */
+    if (cur != LB_SRV_UP && cur != LB_SRV_DOWN && !(cur == LB_SRV_DRAIN && hs->s->nolb_mark))
         return;
     want = lb_hc_state(st->state);
+    /* http-check disable-on-404: an UP server answering 404 takes no new
+     * traffic (HAProxy's NOLB, shown as such) until a 2xx/3xx; persistence
+     * still reaches it, as a drained server */
+    if (want == LB_SRV_UP && st->result == FEED_RES_L7OKC) /* checkd's disable-on-404 only */
+        want = LB_SRV_DRAIN;
     if (want == cur || want == LB_SRV_MAINT)
         return;
+    hs->s->nolb_mark = want == LB_SRV_DRAIN;
     ag = by_server(h, hs->s, 1);
     if (want == LB_SRV_UP && ag && ag->agent_down)
         return; /* its agent said down: it stays down until the agent says up */
     snprintf(why, sizeof(why), "%s, check duration: %llums (checkd)", st->reason,
              (unsigned long long)(st->latency_us / 1000));
     lb_server_transition(hs->s, want, LB_CAUSE_CHECK, why);
-    log_transition(h, hs->s, st);
+    /* HAProxy says "is stopping" there, a line lbd does not write yet */
+    if (want != LB_SRV_DRAIN)
+        log_transition(h, hs->s, st);
 }
 
 static int send_line(struct lb_hc *h, const char *a, const char *b);
@@ -583,7 +592,8 @@ static int send_admin(struct lb_hc *h, struct hc_srv *hs)
 {
     int st = atomic_load(&hs->s->state), want, r;
 
-    want = st == LB_SRV_MAINT || st == LB_SRV_DRAIN ? st : LB_SRV_UP;
+    /* NOLB (disable-on-404) is checkd's own verdict, not an operator's */
+    want = st == LB_SRV_MAINT || (st == LB_SRV_DRAIN && !hs->s->nolb_mark) ? st : LB_SRV_UP;
     if (want == hs->admin_sent)
         return 0;
     /* from one admin state to the other: back to normal first */

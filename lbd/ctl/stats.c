@@ -210,7 +210,7 @@ const char *lb_stats_srv_status(const struct lb_server *s, char *buf, size_t len
         return s->dns_maint ? "MAINT (resolution)" : "MAINT";
     /* HAProxy names the agent when its word put the server there */
     if (st == LB_SRV_DRAIN)
-        return s->agent_mark ? "DRAIN (agent)" : "DRAIN";
+        return s->nolb_mark ? "NOLB" : s->agent_mark ? "DRAIN (agent)" : "DRAIN";
     if (st == LB_SRV_DOWN && s->agent_mark)
         return "DOWN (agent)";
     if (!(s->flags & LB_SRV_F_CHECK) || !s->check_status[0])

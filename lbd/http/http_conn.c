@@ -250,6 +250,7 @@ struct lb_sconn *lb_sconn_unpark(struct lk_list *l,
 
 int lb_sconn_connect(struct lb_worker *w,
                      struct lb_server *srv,
+                     unsigned port,
                      int keepalive,
                      void *owner,
                      lb_sconn_cb cb,
@@ -258,6 +259,7 @@ int lb_sconn_connect(struct lb_worker *w,
     /* the address in effect: "set server addr" and run-time DNS change it */
     const struct lk_addr *a = atomic_load_explicit(&srv->cur_addr, memory_order_acquire);
     struct lb_http_worker *hw = lb_http_worker_get(w);
+    struct lk_addr mapped;
     struct lb_sconn *c;
     int fd, one = 1, r;
 
@@ -270,7 +272,10 @@ int lb_sconn_connect(struct lb_worker *w,
     /* Connected at once or in progress, both are success here: the owner learns
      * the outcome from UV_WRITABLE and lb_sconn_error(), as for any
      * non-blocking connect. */
-    if (connect(fd, &a->u.sa, a->len) < 0 && errno != EINPROGRESS) {
+    mapped = *a;
+    if (port)
+        lk_addr_set_port(&mapped, port);
+    if (connect(fd, &mapped.u.sa, mapped.len) < 0 && errno != EINPROGRESS) {
         r = -errno;
         close(fd);
         return r;

@@ -94,13 +94,15 @@ struct lb_sconn *lb_sconn_reuse(struct lb_worker *w,
                                 void *owner,
                                 lb_sconn_cb cb);
 
-/* Start a non-blocking connect to srv's current address (with
- * SO_KEEPALIVE if `keepalive`): 0 and *ret, owned by `owner` as for
+/* Start a non-blocking connect to srv's current address, on `port` when
+ * it is not 0 (a port-mapped server), with SO_KEEPALIVE if `keepalive`:
+ * 0 and *ret, owned by `owner` as for
  * lb_sconn_reuse() (poll for UV_WRITABLE to see it complete, then
  * lb_sconn_error()), or a negative errno with *ret untouched. Takes no
  * server slot: that is the caller's business. */
 int lb_sconn_connect(struct lb_worker *w,
                      struct lb_server *srv,
+                     unsigned port,
                      int keepalive,
                      void *owner,
                      lb_sconn_cb cb,

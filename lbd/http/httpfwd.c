@@ -1514,6 +1514,13 @@ static int persist_ignored(struct hsess *s)
  * cookie, I a cookie naming no server, D its server is down, V valid, U
  * present but not used (ignore-persist); '-' when the backend has no
  * cookie persistence. */
+static int persist_target(const struct lb_server *srv)
+{
+    int st = atomic_load_explicit(&srv->state, memory_order_relaxed);
+
+    return st == LB_SRV_DRAIN || (st == LB_SRV_UP && lb_server_usable(srv));
+}
+
 static struct lb_server *cookie_server(struct hsess *s)
 {
     const struct lb_http_px *bh = s->be->http;
@@ -1539,7 +1546,10 @@ static struct lb_server *cookie_server(struct hsess *s)
         srv = s->be->servers[i];
         if (!srv->cookie || strlen(srv->cookie) != n || memcmp(srv->cookie, v, n) != 0)
             continue;
-        if (!lb_server_usable(srv) || lb_server_take(srv) < 0) {
+        /* HAProxy 2.6 follows the cookie to any server not stopped: a
+         * drained one (operator, agent, disable-on-404's NOLB) keeps its
+         * persistent clients, which is what draining is for */
+        if (!persist_target(srv) || lb_server_take(srv) < 0) {
             s->ck_in = 'D';
             return NULL;
         }
@@ -1623,11 +1633,24 @@ static struct lb_sconn *reuse_conn(struct hsess *s)
     return NULL;
 }
 
+/* A port-mapped server (no port in its address): the port the client
+ * connected to plus the server's offset, as HAProxy's mapped ports, or 0
+ * when that falls out of 1..65535. */
+static unsigned mapped_port(struct hsess *s)
+{
+    long port;
+
+    smp_dst(s);
+    port = (s->has_loc ? (long)lk_addr_port(&s->loc) : 0) + s->srv->port_off;
+    return port >= 1 && port <= 65535 ? (unsigned)port : 0;
+}
+
 /* A reused idle connection is already connected: the request goes out at
  * once, without the connect phase (Tc is then 0). */
 static void open_conn(struct hsess *s)
 {
     int ka = (opts(s) & (LB_OPT_TCPKA | LB_OPT_SRVTCPKA)) != 0, r;
+    unsigned port;
 
     s->t_conn = now_ms(s);
     s->log_srv = s->srv;
@@ -1637,7 +1660,10 @@ static void open_conn(struct hsess *s)
         return;
     }
     s->reused = 0;
-    r = lb_sconn_connect(s->w, s->srv, ka, s, sconn_cb, &s->sc);
+    port = s->srv->port_map ? mapped_port(s) : 0;
+    /* a mapped port out of range fails as a connection error, as in mode tcp */
+    r = s->srv->port_map && !port ? -EADDRNOTAVAIL
+                                  : lb_sconn_connect(s->w, s->srv, port, ka, s, sconn_cb, &s->sc);
     if (r < 0) {
         conn_failed(s, r);
         return;
@@ -1645,8 +1671,10 @@ static void open_conn(struct hsess *s)
     /* never: the connection belongs to this client connection */
     s->sc->priv = reuse_mode(s) == LB_REUSE_NEVER;
     /* send-proxy: the header names this client (HAProxy 2.6 hashes it
-     * into the connection's reuse key), so no other client may use it */
-    s->sc->priv |= s->srv->send_proxy != 0;
+     * into the connection's reuse key), so no other client may use it;
+     * a port-mapped server's connection goes to this client's port, which
+     * HAProxy hashes in too: lbd keeps it for this client connection */
+    s->sc->priv |= s->srv->send_proxy != 0 || s->srv->port_map;
     s->state = H_CONNECT;
     s->progress++;
 }

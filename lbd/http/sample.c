@@ -60,6 +60,7 @@ enum fetch {
     F_SSL_HELLO,
     F_SSL_SNI,
     F_CINT,    /* int(N): a constant */
+    F_UUID,    /* uuid([4]): a random RFC 4122 version 4 UUID, new each time */
     F_SC,      /* sc_X(N) / scN_X: the session's tracked counter */
     F_SRC_STK, /* src_X([TABLE]): the client address's entry */
     F_NBSRV,   /* nbsrv(BACKEND): its usable servers */
@@ -191,6 +192,7 @@ static const struct {
     {"var", NULL, F_VAR, LB_SMP_STR, 0, 1},
     {"str", NULL, F_CSTR, LB_SMP_STR, 0, 2}, /* str(): the empty string */
     {"int", NULL, F_CINT, LB_SMP_INT, 0, 1},
+    {"uuid", NULL, F_UUID, LB_SMP_STR, 0, 2},
     {"req.len", "req_len", F_REQ_LEN, LB_SMP_INT, LB_SMP_USE_PAYLOAD, 0},
     {"req.payload", NULL, F_REQ_PAYLOAD, LB_SMP_STR, LB_SMP_USE_PAYLOAD, 2},
     {"req.ssl_hello_type", "req_ssl_hello_type", F_SSL_HELLO, LB_SMP_INT, LB_SMP_USE_PAYLOAD, 0},
@@ -537,6 +539,9 @@ static int parse_fetch(struct lb_sexpr *e, const char *s, size_t len, unsigned a
         }
         if (r == 0 && e->fetch == F_CINT && lk_parse_int(e->arg, INT64_MIN, INT64_MAX, &e->occ) < 0)
             r = lk_cfg_err(err, "int(%s): not an integer", e->arg);
+        /* HAProxy 2.6 knows version 4 only */
+        if (r == 0 && e->fetch == F_UUID && e->arg && e->arg[0] && strcmp(e->arg, "4") != 0)
+            r = lk_cfg_err(err, "uuid(%s): only version 4 is supported", e->arg);
         if (r == 0 && e->fetch == F_VAR) {
             enum lb_var_scope sc;
 
@@ -1352,6 +1357,25 @@ static int fetch_var(const struct lb_sexpr *e, struct lb_smp_ctx *c, struct lb_s
 /* Request and response fetches give no value while that head does not
  * exist (rq or rs NULL), rather than failing: the parse-time `uses` check
  * keeps them from places where it never exists. */
+/* uuid(): 122 random bits from arc4random (glibc's per-thread CSPRNG), the
+ * version and variant bits set, in HAProxy's lowercase 8-4-4-4-12 form. */
+static int fetch_uuid(struct lb_smp_ctx *c, struct lb_smp *out)
+{
+    uint8_t b[16];
+    char *s = chunk(c);
+    int n;
+
+    arc4random_buf(b, sizeof(b));
+    b[6] = (uint8_t)((b[6] & 0x0f) | 0x40); /* version 4 */
+    b[8] = (uint8_t)((b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
+    n = snprintf(s, LB_SMP_CHUNK,
+                 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
+                 b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
+                 b[14], b[15]);
+    set_str(out, s, (size_t)n);
+    return 1;
+}
+
 static int fetch(const struct lb_sexpr *e, struct lb_smp_ctx *c, unsigned occ, struct lb_smp *out)
 {
     switch (e->fetch) {
@@ -1368,6 +1392,8 @@ static int fetch(const struct lb_sexpr *e, struct lb_smp_ctx *c, unsigned occ, s
     case F_CINT: /* the value is kept in occ, which int() has no use for */
         set_int(out, e->occ, LB_SMP_INT);
         return 1;
+    case F_UUID:
+        return fetch_uuid(c, out);
     case F_SC:
     case F_SRC_STK:
         return fetch_stk(e, c, out);

@@ -162,4 +162,31 @@ cli "$T/up.sock" "set server li/s1 health up" > /dev/null
 wait "$HOLD" && hrc=0 || hrc=$?
 check "on-marked-up shutdown-backup-sessions cut the backup's session" test "$hrc" -ne 0
 check "lbd (on-marked-up) still alive" kill -0 "$UPPID"
+
+# a socket line with every option HAProxy's files put on it (user, group,
+# mode, level, expose-fd): twelve words, which lbd once refused with "expects
+# at least 1 argument, got 12"; the socket gets the owner and mode asked
+# for, as HAProxy's does (side by side, root only: chown)
+if [ "$(id -u)" = 0 ]; then
+  for who in lbd ha; do # up.cfg with that socket line and a port of its own
+    sed -e "s#stats socket .*#stats socket $T/own-$who.sock user nobody group nogroup mode 640 level admin expose-fd listeners#" \
+      -e "s#bind 127.0.0.1:$PU#bind 127.0.0.1:$(free_port)#" "$T/up.cfg" > "$T/own-$who.cfg"
+  done
+  out=$(haproxy -c -f "$T/own-ha.cfg" 2>&1) && rc=0 || rc=$?
+  expect_eq "HAProxy accepts the twelve-word socket line ($out)" "$rc" 0
+  out=$("$LBD" -c -f "$T/own-lbd.cfg" 2>&1) && rc=0 || rc=$?
+  expect_eq "lbd accepts the twelve-word socket line ($out)" "$rc" 0
+  mkdir -p "$T/own"
+  bg "$LBD" -f "$T/own-lbd.cfg" -R "$T/own" > "$T/lbd-own.log" 2>&1
+  bg haproxy -f "$T/own-ha.cfg" -db > "$T/ha-own.log" 2>&1
+  wait_sock "$T/own-lbd.sock"
+  wait_sock "$T/own-ha.sock"
+  expect_eq "lbd's socket: owner, group and mode as asked" \
+    "$(stat -c '%U %G %a' "$T/own-lbd.sock")" "nobody nogroup 640"
+  expect_eq "HAProxy's socket: the same" "$(stat -c '%U %G %a' "$T/own-ha.sock")" "nobody nogroup 640"
+fi
+printf 'global\n    master-worker no-exit-on-failure extra\n' > "$T/many.cfg"
+out=$("$LBD" -c -f "$T/many.cfg" 2>&1) && rc=0 || rc=$?
+check "too many words: refused at its line as too many, not as too few ($out)" \
+  grep -q "many.cfg:2: 'master-worker' expects at most 1 argument, got 2" <<<"$out"
 finish

@@ -72,4 +72,17 @@ out=$(LK_TEST_PORT=$PF haproxy -c -f "$T/env.cfg" 2>&1) && rc=0 || rc=$?
 expect_eq "HAProxy 2.6 accepts the same file ($out)" "$rc" 0
 out=$(env -u LK_TEST_PORT "$LBD" -c -f "$T/env.cfg" 2>&1) && rc=0 || rc=$?
 check "unset \${VAR}: the bind has no port, refused at its line ($out)" grep -q "env.cfg:7:" <<< "$out"
+
+# HTTP/2 tuning knobs (a real file sets tune.h2.initial-window-size): lbd
+# speaks HTTP/1.x only, so each is accepted with a warning at its line
+# saying why, never silently, and HAProxy takes the same file
+printf 'global\n    tune.h2.initial-window-size 1048576\n    tune.h2.max-concurrent-streams 50\nfrontend fe\n    mode http\n    bind 127.0.0.1:%s\n    http-request return status 200\n' \
+    "$PF" > "$T/h2.cfg"
+out=$("$LBD" -c -f "$T/h2.cfg" 2>&1) && rc=0 || rc=$?
+expect_eq "tune.h2.*: lbd -c accepts the file ($out)" "$rc" 0
+check "tune.h2.initial-window-size: warned at its line with why" \
+    grep -q "h2.cfg:2: 'tune.h2.initial-window-size' ignored: lbd speaks HTTP/1.x only" <<< "$out"
+check "tune.h2.max-concurrent-streams: warned at its line" \
+    grep -q "h2.cfg:3: 'tune.h2.max-concurrent-streams' ignored" <<< "$out"
+check "HAProxy 2.6 accepts the same file" haproxy -c -q -f "$T/h2.cfg"
 finish

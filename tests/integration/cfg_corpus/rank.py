@@ -52,6 +52,10 @@ for row in sys.stdin:
             key = words[0]
         elif q:
             key = words[0] + " " + q.group(1)
+        elif "'send-proxy' sends the PROXY header in health checks" in msg:
+            key = words[0] + " check with send-proxy"
+        elif "is already used by" in msg:
+            key = words[0] + " (address of another frontend)"
         elif "unix@" in msg:
             key = words[0] + " unix@"
         elif "address" in msg:

@@ -95,6 +95,21 @@ check "uid: the server gets X-Unique-ID from lbd" test "$lid" != none
 expect_eq "uid: same shape as HAProxy's" "$(shape "$lid")" "$(shape "$hid")"
 expect_eq "uid: client IP part as HAProxy's" "${lid%%:*}" "${hid%%:*}"
 check "uid: lbd logs the ID the server got" grep -q "ID $lid \"$lid\" 127.0.0.1" "$T/uid.lbd.syslog"
+# the other form real files write: a random ID per request, uuid()
+EXTRA='    unique-id-format %[uuid()]
+    unique-id-header X-Request-ID' \
+    run_case uuid http 'UU %ci' UU 0
+rid() { python3 -c 'import json,sys; h=dict(json.load(sys.stdin)["headers"]); print(h.get("x-request-id", "none"))'; }
+lu=$(rid < "$T/uuid.$PL_LAST.body"); hu=$(rid < "$T/uuid.$PH_LAST.body")
+UUID_RE='^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$'
+check "uuid(): lbd sends a version 4 UUID ($lu)" grep -Eq "$UUID_RE" <<< "$lu"
+check "uuid(): as HAProxy does ($hu)" grep -Eq "$UUID_RE" <<< "$hu"
+lu2=$(curl -s -m 5 "http://127.0.0.1:$PL_LAST/again" | rid)
+check "uuid(): a new one for the next request ($lu2)" bash -c "[ '$lu2' != '$lu' ] && grep -Eq '$UUID_RE' <<< '$lu2'"
+printf 'defaults\n    mode http\nfrontend f\n    bind 127.0.0.1:1\n    unique-id-format %%[uuid(7)]\n' > "$T/uuid7.cfg"
+out=$("$LBD" -c -f "$T/uuid7.cfg" 2>&1) && rc=0 || rc=$?
+check "uuid(7): refused at its line, as HAProxy 2.6 knows version 4 only ($out)" \
+    grep -q "uuid7.cfg:5: .*uuid(7): only version 4 is supported" <<< "$out"
 run_case tcplog tcp "$F_TCPLOG" TL 4,5,6,7,8,9,10,11,12,13
 run_case tcpx tcp "$F_TCPX" TX 17,18,19,20
 

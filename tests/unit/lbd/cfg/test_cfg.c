@@ -71,10 +71,12 @@ static const struct err_case err_cases[] = {
     {FE_BE "  timeout connect\n", "'timeout connect' expects one value"},
     {FE_BE "  server s\n", "server 's' needs an address"},
     {FE_BE "  server s 10.0.0.1:+x\n", "server 's': invalid port offset '+x'"},
-    {FE_BE "  server s db.example\n", "server 's': invalid address 'db.example'"},
-    {"listen l\n  mode http\n  bind 127.0.0.1:1\n  server s 10.0.0.1\n",
-     "t.cfg:4: server 's': an address without a port (the client's port) is supported in mode "
-     "tcp only"},
+    {FE_BE "  server s db!example\n", "server 's': invalid address 'db!example'"},
+    /* a name without a port maps ports (HAProxy 2.6): resolved, not refused */
+    {FE_BE "  server s db.invalid\n", "t.cfg:5: server 's': cannot resolve 'db.invalid'"},
+    /* port mapping in mode http too (HAProxy 2.6); its check needs a port */
+    {"listen l\n  mode http\n  bind 127.0.0.1:1\n  server s 10.0.0.1 check\n",
+     "t.cfg:4: backend 'l': server 's' has neither service port nor check port"},
     {"frontend f\n  bind 127.0.0.1:9-8\n", "t.cfg:2: bind: invalid port range"},
     {FE_BE "  server s 10.0.0.1:80 wieght 3\n",
      "unknown keyword 'wieght' on 'server' line; did you mean 'weight'?"},
@@ -155,8 +157,10 @@ static const struct err_case err_cases[] = {
     {FE_BE "  option httpchk\n  http-check send meth\n", "t.cfg:6: http-check send: 'meth'"},
     {FE_BE "  option httpchk\n  http-check connect port 80\n",
      "t.cfg:6: http-check connect: not supported by lbd"},
-    {FE_BE "  option httpchk\n  http-check disable-on-404\n",
-     "t.cfg:6: http-check disable-on-404: not supported by lbd"},
+    {FE_BE "  option httpchk\n  http-check disable-on-404 now\n",
+     "t.cfg:6: http-check disable-on-404: takes no argument"},
+    {FE_BE "  option httpchk\n  http-check set-var(check.x) int(1)\n",
+     "t.cfg:6: http-check set-var(check.x): not supported by lbd"},
     /* issue 11: tcp-check forms checkd does not run are refused at their line */
     {FE_BE "  option tcp-check\n  tcp-check send-lf %[src]\n",
      "t.cfg:6: tcp-check send-lf: log-format expressions (%[...]) are not supported by lbd"},
