@@ -622,6 +622,7 @@ static const struct optdef options[] = {
     {"logasap", LB_OPT_LOGASAP, LB_KW_D | LB_KW_F, 0},
     {"dontlog-normal", LB_OPT_DONTLOG_NORMAL, LB_KW_D | LB_KW_F, 0},
     {"log-separate-errors", LB_OPT_LOG_SEP_ERRORS, LB_KW_D | LB_KW_F, 0},
+    {"abortonclose", LB_OPT_ABORTONCLOSE, LB_KW_D | LB_KW_B, 0},
     {NULL, 0, 0, 0},
 };
 

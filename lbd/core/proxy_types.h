@@ -78,6 +78,7 @@ struct lb_lbprm {
 #define LB_OPT_LOGASAP           (1u << 16) /* log at the response head (tcp: at connect) */
 #define LB_OPT_DONTLOG_NORMAL    (1u << 17) /* log only sessions that ended in error */
 #define LB_OPT_LOG_SEP_ERRORS    (1u << 18) /* errors logged at 'err', not 'info' */
+#define LB_OPT_ABORTONCLOSE      (1u << 19) /* a client's close aborts a request not yet answered */
 #define LB_OPT_ORIGINALTO        (1u << 19) /* X-Original-To: the address the client reached */
 /* the health-check options from HAProxy's tcp-check engine (bits kept apart
  * from the others) */

@@ -2556,6 +2556,15 @@ static void server_gone(struct hsess *s)
     finish(s, "SD", 1); /* truncated body */
 }
 
+/* option abortonclose as HAProxy 2.6 applies it to HTTP/1: its client side
+ * watches for the close only with the frontend's option (so, from a
+ * defaults section: a frontend cannot set it), and the backend's decides
+ * the abort. */
+static int abort_on_close(const struct hsess *s)
+{
+    return s->be && (s->fe->options & s->be->options & LB_OPT_ABORTONCLOSE);
+}
+
 /* One round of an exchange: send what can go each way, then judge the
  * ends. A server EOF matters only when the response still needs its bytes;
  * after a complete response it is the server's usual close. */
@@ -2570,6 +2579,14 @@ static void xfer_step(struct hsess *s)
     }
     if (s->c_eof && s->rq == RQ_BODY && !req_in_buffer(s)) {
         finish(s, "CD", 1); /* client aborted its upload */
+        return;
+    }
+    /* abortonclose: the request is out, its response not begun; HAProxy
+     * 2.6 closes the server connection and logs CH with status 400 */
+    if (s->c_eof && s->rq == RQ_DONE && s->rs == RS_HEAD && s->slen == s->soff &&
+        abort_on_close(s)) {
+        s->status = 400;
+        finish(s, "CH", 1);
         return;
     }
     if (s->rs == RS_DONE && s->rsent == s->rlen) {
@@ -2889,6 +2906,9 @@ static int client_events(const struct hsess *s)
         return ev;
     case H_ERROR:
         return UV_WRITABLE;
+    case H_QUEUE:
+    case H_CONNECT:
+        return abort_on_close(s) && !s->c_eof && s->clen < bs ? UV_READABLE : 0;
     default:
         return 0;
     }
@@ -2958,6 +2978,13 @@ static void step(struct hsess *s)
         break;
     case H_DRAIN:
         drain_step(s);
+        break;
+    case H_QUEUE:
+    case H_CONNECT:
+        /* abortonclose: the client left before a server took the request
+         * (HAProxy's CQ, CC: no status, nothing sent) */
+        if (s->c_eof && abort_on_close(s))
+            finish(s, s->state == H_QUEUE ? "CQ" : "CC", 0);
         break;
     default:
         break;
