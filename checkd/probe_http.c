@@ -77,6 +77,24 @@ static int status_line(const char *buf, size_t len)
     return (buf[9] - '0') * 100 + (buf[10] - '0') * 10 + (buf[11] - '0');
 }
 
+/* The status line's reason phrase ("Service Unavailable"), which HAProxy
+ * puts in a wrong-status reason as its info; "" when there is none. The
+ * line was checked by status_line(): 12 bytes at least, then ' ' REASON. */
+static void reason_phrase(const char *buf, size_t len, char *out, size_t cap)
+{
+    const char *eol = memchr(buf, '\n', len), *p = buf + 12;
+    size_t n;
+
+    out[0] = '\0';
+    if (!eol || p >= eol || *p != ' ')
+        return;
+    p++;
+    n = (size_t)(eol - p);
+    if (n && p[n - 1] == '\r')
+        n--;
+    snprintf(out, cap, "%.*s", (int)LK_MIN(n, cap - 1), p);
+}
+
 /* "200" or "200-399". */
 static int status_match(const char *spec, int code)
 {
@@ -129,10 +147,15 @@ static const char *body_of(const char *buf, size_t len)
     return b ? b + 2 : NULL;
 }
 
-/* Decide on the status line alone (everything but "string"). */
-static void judge_status(const struct feed_target *cfg, int code, struct chk_result *r)
+/* Decide on the status line alone (everything but "string"). The reasons
+ * are HAProxy 2.6's words, so log alerting written for it matches. */
+static void judge_status(const struct feed_target *cfg,
+                         const char *buf,
+                         size_t len,
+                         int code,
+                         struct chk_result *r)
 {
-    char num[8];
+    char num[8], phrase[64];
     int m;
 
     snprintf(num, sizeof(num), "%d", code);
@@ -145,10 +168,16 @@ static void judge_status(const struct feed_target *cfg, int code, struct chk_res
         m = code >= 200 && code < 400;
     if (cfg->expect_not && cfg->expect != FEED_EXPECT_DEFAULT)
         m = !m;
-    if (m)
-        chk_result_set(r, FEED_RES_L7OK, code, "Layer7 check passed: HTTP status %d", code);
+    if (m) {
+        chk_result_set(r, FEED_RES_L7OK, code, "Layer7 check passed, code: %d", code);
+        return;
+    }
+    reason_phrase(buf, len, phrase, sizeof(phrase));
+    if (phrase[0])
+        chk_result_set(r, FEED_RES_L7STS, code, "Layer7 wrong status, code: %d, info: \"%s\"", code,
+                       phrase);
     else
-        chk_result_set(r, FEED_RES_L7STS, code, "Layer7 wrong status: HTTP status %d", code);
+        chk_result_set(r, FEED_RES_L7STS, code, "Layer7 wrong status, code: %d", code);
 }
 
 int chk_http_judge(const struct feed_target *cfg,
@@ -170,15 +199,24 @@ int chk_http_judge(const struct feed_target *cfg,
     /* disable-on-404 comes before any expect rule, as in HAProxy 2.6: a
      * 404 is a soft stop whatever the rule asks */
     if (cfg->disable_404 && code == 404) {
-        chk_result_set(r, FEED_RES_L7OKC, code,
-                       "Layer7 check conditionally passed: HTTP status %d", code);
+        chk_result_set(r, FEED_RES_L7OKC, code, "Layer7 check conditionally passed, code: %d",
+                       code);
         return 1;
     }
     if (cfg->expect != FEED_EXPECT_STRING && cfg->expect != FEED_EXPECT_RSTRING) {
-        judge_status(cfg, code, r);
+        judge_status(cfg, buf, len, code, r);
         return 1;
     }
     body = body_of(buf, len);
+    /* HAProxy judges a missing body before any match, negated or not */
+    if (!body || !*body) {
+        if (!eof)
+            return 0;
+        chk_result_set(r, FEED_RES_L7RSP, code,
+                       "Layer7 invalid response, info: \"HTTP content check could not find a "
+                       "response body\"");
+        return 1;
+    }
     if (cfg->expect == FEED_EXPECT_STRING)
         m = body && strstr(body, cfg->expect_arg) != NULL;
     else
@@ -190,14 +228,11 @@ int chk_http_judge(const struct feed_target *cfg,
     if (cfg->expect_not)
         m = !m;
     if (m)
-        chk_result_set(r, FEED_RES_L7OK, code, "Layer7 check passed: body %s %s'%s'",
-                       cfg->expect_not ? "lacks" : "has",
-                       cfg->expect == FEED_EXPECT_RSTRING ? "a match of " : "", cfg->expect_arg);
+        chk_result_set(r, FEED_RES_L7OK, code, "Layer7 check passed, code: %d", code);
     else
-        chk_result_set(r, FEED_RES_L7RSP, code, "Layer7 wrong body: %s %s'%s' (HTTP status %d)",
-                       cfg->expect_not ? "found" : "did not find",
-                       cfg->expect == FEED_EXPECT_RSTRING ? "a match of " : "", cfg->expect_arg,
-                       code);
+        chk_result_set(r, FEED_RES_L7RSP, code, "Layer7 invalid response, info: \"%s\"",
+                       cfg->expect_not ? "HTTP check matched unwanted content"
+                                       : "HTTP content check did not match");
     return 1;
 }
 

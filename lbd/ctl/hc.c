@@ -254,16 +254,18 @@ static void log_check(struct lb_hc *h, const struct lb_server *s, const struct f
  * and the one about an empty backend. */
 static void log_server_line(struct lb_hc *h,
                             const struct lb_server *s,
-                            int up,
+                            enum lb_hclog_move move,
                             const char *reason,
                             unsigned duration_ms)
 {
     char line[FEED_REASON_MAX + 256];
     size_t n;
 
-    n = lb_hclog_server(line, sizeof(line), s, up, reason, duration_ms);
-    hclog(h, s, up ? LB_HCLOG_CHECK_LEVEL : LB_HCLOG_DOWN_LEVEL, line, n);
-    if (!up && lb_hclog_backend_empty(s)) {
+    n = lb_hclog_server(line, sizeof(line), s, move, reason, duration_ms);
+    hclog(h, s, move == LB_HCMOVE_DOWN ? LB_HCLOG_DOWN_LEVEL : LB_HCLOG_CHECK_LEVEL, line, n);
+    /* a stopping server takes no new traffic either: HAProxy says the
+     * backend is empty after the last one stops */
+    if (move != LB_HCMOVE_UP && lb_hclog_backend_empty(s)) {
         n = (size_t)snprintf(line, sizeof(line), "backend %s has no server available!",
                              s->be->name);
         hclog(h, s, LB_HCLOG_EMPTY_LEVEL, line, LK_MIN(n, sizeof(line) - 1));
@@ -272,9 +274,15 @@ static void log_server_line(struct lb_hc *h,
 
 /* After a check's transition; under log-health-checks the reason was in
  * the check line already. */
-static void log_transition(struct lb_hc *h, const struct lb_server *s, const struct feed_status *st)
+static void log_transition(struct lb_hc *h,
+                           const struct lb_server *s,
+                           const struct feed_status *st,
+                           enum lb_srv_state to)
 {
-    log_server_line(h, s, lb_hc_state(st->state) == LB_SRV_UP,
+    log_server_line(h, s,
+                    to == LB_SRV_DRAIN ? LB_HCMOVE_STOPPING
+                    : to == LB_SRV_UP  ? LB_HCMOVE_UP
+                                       : LB_HCMOVE_DOWN,
                     (s->be->options & LB_OPT_LOG_HEALTH_CHECKS) ? NULL : st->reason,
                     (unsigned)(st->latency_us / 1000));
 }
@@ -286,7 +294,7 @@ static void hclog(struct lb_hc *h,
                   size_t n);
 static void log_server_line(struct lb_hc *h,
                             const struct lb_server *s,
-                            int up,
+                            enum lb_hclog_move move,
                             const char *reason,
                             unsigned duration_ms);
 
@@ -377,7 +385,8 @@ static void apply_agent(struct lb_hc *h,
     if (to == cur)
         return;
     lb_server_transition(s, to, LB_CAUSE_AGENT, why);
-    log_server_line(h, s, to == LB_SRV_UP, why, (unsigned)(st->latency_us / 1000));
+    log_server_line(h, s, to == LB_SRV_UP ? LB_HCMOVE_UP : LB_HCMOVE_DOWN, why,
+                    (unsigned)(st->latency_us / 1000));
 }
 
 /* The feed is checkd's view; lbd's own state may differ (operator MAINT,
@@ -435,9 +444,7 @@ static void apply(struct lb_hc *h, const struct feed_status *st)
     snprintf(why, sizeof(why), "%s, check duration: %llums (checkd)", st->reason,
              (unsigned long long)(st->latency_us / 1000));
     lb_server_transition(hs->s, want, LB_CAUSE_CHECK, why);
-    /* HAProxy says "is stopping" there, a line lbd does not write yet */
-    if (want != LB_SRV_DRAIN)
-        log_transition(h, hs->s, st);
+    log_transition(h, hs->s, st, want);
 }
 
 static int send_line(struct lb_hc *h, const char *a, const char *b);

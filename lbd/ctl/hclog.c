@@ -63,7 +63,7 @@ static void count_up(const struct lb_proxy *be, unsigned *active, unsigned *back
 size_t lb_hclog_server(char *buf,
                        size_t len,
                        const struct lb_server *s,
-                       int up,
+                       enum lb_hclog_move move,
                        const char *reason,
                        unsigned duration_ms)
 {
@@ -77,11 +77,12 @@ size_t lb_hclog_server(char *buf,
     on_bck = bck && !act ? " Running on backup." : "";
     if (reason)
         snprintf(why, sizeof(why), ", reason: %s, check duration: %ums", reason, duration_ms);
-    if (up)
+    if (move != LB_HCMOVE_DOWN)
         return done(snprintf(buf, len,
-                             "%sServer %s/%s is UP%s. %u active and %u backup servers online.%s "
+                             "%sServer %s/%s is %s%s. %u active and %u backup servers online.%s "
                              "0 sessions requeued, 0 total in queue.",
-                             kind, s->be->name, s->name, why, act, bck, on_bck),
+                             kind, s->be->name, s->name, move == LB_HCMOVE_UP ? "UP" : "stopping",
+                             why, act, bck, on_bck),
                     len);
     return done(snprintf(buf, len,
                          "%sServer %s/%s is DOWN%s. %u active and %u backup servers left.%s %u "

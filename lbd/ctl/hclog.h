@@ -39,13 +39,18 @@ size_t lb_hclog_check(char *buf,
                       const struct lb_server *s,
                       const struct feed_status *st);
 
-/* Server s went UP or DOWN (state already applied, so the counts of
- * servers left include it as it is now). reason NULL: HAProxy's form under
+/* Where a check or an agent moved a server: DOWN, UP, or "stopping" (UP
+ * but taking no new traffic: http-check disable-on-404, HAProxy's NOLB). */
+enum lb_hclog_move { LB_HCMOVE_DOWN, LB_HCMOVE_UP, LB_HCMOVE_STOPPING };
+
+/* Server s went UP, DOWN or stopping (state already applied, so the counts
+ * of servers left include it as it is now: a stopping server is not one of
+ * the active ones, as in HAProxy's line). reason NULL: HAProxy's form under
  * log-health-checks. Same contract as lb_hclog_check(). */
 size_t lb_hclog_server(char *buf,
                        size_t len,
                        const struct lb_server *s,
-                       int up,
+                       enum lb_hclog_move move,
                        const char *reason,
                        unsigned duration_ms);
 

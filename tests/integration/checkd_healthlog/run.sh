@@ -33,6 +33,18 @@ with open(sys.argv[2], "ab", buffering=0) as f:
     while True:
         d, _ = s.recvfrom(65535); f.write(d.rstrip(b"\n") + b"\n")
 PY
+# an HTTP server answering the status written in $T/code (disable-on-404)
+cat > "$T/web.py" <<'PY'
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        code = int(open(sys.argv[2]).read())
+        self.send_response(code); self.send_header("Content-Length", "0"); self.end_headers()
+    def log_message(self, *a): pass
+http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+PY
+WEB=$(free_port); echo 200 > "$T/code"
+bg python3 "$T/web.py" "$WEB" "$T/code"; wait_listen "$WEB"
 peer() { bg python3 "$T/peer.py" "$1" "$2"; LAST=$!; wait_listen "$1"; }
 peer "$OK" 2b504f4e470d0a; P_OK=$LAST
 peer "$BAD" 2d4552520d0a
@@ -65,6 +77,24 @@ backend tcpchk
     tcp-check send PING\r\n
     tcp-check expect string +PONG
     server ok 127.0.0.1:$OK backup
+backend web404
+    # a 404 to the check: "Server web404/w is stopping", then UP again
+    mode http
+    option httpchk GET /
+    http-check disable-on-404
+    server w 127.0.0.1:$WEB
+backend webst
+    # the same 404 without disable-on-404: "wrong status, code: 404, info: ..."
+    mode http
+    option httpchk GET /
+    server w 127.0.0.1:$WEB
+backend webstr
+    # a body check that never matches, every check logged
+    mode http
+    option log-health-checks
+    option httpchk GET /
+    http-check expect string nothere
+    server w 127.0.0.1:$WEB
 CFG
 }
 printf 'global\n    stats socket %s level admin\n%s\n' "$T/ha.sock" "$(cfg "$HS")" > "$T/ha.cfg"
@@ -74,8 +104,10 @@ check "lbd -c accepts option log-health-checks" "$LBD" -c -f "$T/lbd.cfg"
 start_pair
 sleep 1.5
 kill "$P_OK"; wait "$P_OK" 2>/dev/null || true
+echo 404 > "$T/code"
 sleep 1.5
 peer "$OK" 2b504f4e470d0a
+echo 200 > "$T/code"
 sleep 1.5
 # the message after "tag[pid]: ", durations as N, with the priority
 norm() { python3 ../healthlines.py "$1"; }

@@ -314,15 +314,20 @@ static void test_log_lines(void **state)
                               "problem, info: \"Connection refused\", check duration: 0ms, status: "
                               "1/2 DOWN.");
     lb_server_set_state(s, LB_SRV_DOWN);
-    lb_hclog_server(line, sizeof(line), s, 0, "Layer4 timeout", 1001);
+    lb_hclog_server(line, sizeof(line), s, LB_HCMOVE_DOWN, "Layer4 timeout", 1001);
     assert_string_equal(line, "Server web/web1 is DOWN, reason: Layer4 timeout, check duration: "
                               "1001ms. 1 active and 0 backup servers left. 0 sessions active, 0 "
                               "requeued, 0 remaining in queue.");
-    lb_hclog_server(line, sizeof(line), s, 0, NULL, 0);
+    lb_hclog_server(line, sizeof(line), s, LB_HCMOVE_DOWN, NULL, 0);
     assert_string_equal(line, "Server web/web1 is DOWN. 1 active and 0 backup servers left. 0 "
                               "sessions active, 0 requeued, 0 remaining in queue.");
     assert_false(lb_hclog_backend_empty(s));
-    lb_server_set_state(s, LB_SRV_DRAIN);
+    lb_server_set_state(s, LB_SRV_DRAIN); /* disable-on-404's NOLB: not counted as active */
+    lb_hclog_server(line, sizeof(line), s, LB_HCMOVE_STOPPING,
+                    "Layer7 check conditionally passed, code: 404", 1);
+    assert_string_equal(line, "Server web/web1 is stopping, reason: Layer7 check conditionally "
+                              "passed, code: 404, check duration: 1ms. 1 active and 0 backup "
+                              "servers online. 0 sessions requeued, 0 total in queue.");
     lb_hclog_admin(line, sizeof(line), s, LB_HCLOG_DRAIN_ENTER, &level);
     assert_string_equal(line, "Server web/web1 enters drain state. 1 active and 0 backup servers "
                               "online. 0 sessions requeued, 0 total in queue.");
