@@ -83,7 +83,12 @@ CFG
 bg haproxy -W -S "$T/ha-master.sock" -f "$T/ha.cfg" -db > "$T/haproxy.log" 2>&1
 wait_sock "$T/ha-master.sock"; wait_port 127.0.0.1 "$HP"
 proc=$(cli "$T/master.sock" "show proc")
-haproc=$(cli "$T/ha-master.sock" "show proc")
+# HAProxy's master re-executes itself once its worker is up, and refuses
+# connections on its socket for that moment: ask until it lists a worker
+for _ in $(seq 50); do
+  haproc=$(cli "$T/ha-master.sock" "show proc" 2>/dev/null) && grep -q ' worker ' <<< "$haproc" && break
+  sleep 0.1
+done
 echo "$proc"; echo "$haproc"
 expect_eq "show proc header as HAProxy's" "$(head -1 <<< "$proc")" "$(head -1 <<< "$haproc")"
 expect_eq "show proc sections as HAProxy's" "$(grep '^#' <<< "$proc" | tail -n +2)" \
