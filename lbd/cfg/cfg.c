@@ -1125,7 +1125,12 @@ static int open_section(struct parser *p, struct lk_cfgline *ln, char **err)
         return open_errors(p, ln, err);
     for (i = 0; unsupported_sections[i]; i++)
         if (strcmp(s, unsupported_sections[i]) == 0)
-            return lb_cfg_fail(&p->ctx, err, "section '%s' is not supported by lbd", s);
+            return lb_cfg_fail(&p->ctx, err, "section '%s' is not supported by lbd%s", s,
+                               /* a table kept on one node only would silently
+                                * differ from what HAProxy's peers share */
+                               strcmp(s, "peers") == 0
+                                   ? " (stick tables are not synchronised between instances)"
+                                   : "");
     return -1; /* not a section keyword */
 }
 
