@@ -442,9 +442,9 @@ static json_t *http_json(const struct feed_target *t)
     for (i = 0; hdrs && i < t->nhdrs && i < FEED_MAX_HDRS; i++)
         json_array_append_new(hdrs, json_string(t->hdrs[i]));
     return json_pack("{s:s, s:s, s:s, s:o, s:s, s:b, s:s, s:s, s:b}", "method", t->method, "uri",
-                     t->uri, "version", t->version, "headers", hdrs ? hdrs : json_array(),
-                     "expect", feed_expect_name(t->expect), "expect_not", t->expect_not,
-                     "expect_arg", t->expect_arg, "body", t->body, "disable_404", t->disable_404);
+                     t->uri, "version", t->version, "headers", hdrs ? hdrs : json_array(), "expect",
+                     feed_expect_name(t->expect), "expect_not", t->expect_not, "expect_arg",
+                     t->expect_arg, "body", t->body, "disable_404", t->disable_404);
 }
 
 /* Step data is sent as hex: it is binary (send-binary, expect binary), and
