@@ -831,40 +831,28 @@ static size_t put_logvar(char *out,
     }
 }
 
-static size_t put_logsample(char *out,
-                            size_t at,
-                            size_t cap,
-                            const struct part *p,
-                            struct lb_smp_ctx *c)
-{
-    struct lb_smp s;
-
-    if (!lb_sexpr_eval(p->expr, c, 0, &s))
-        return put_str(out, at, cap, NULL, 0, p->flags);
-    lb_smp_as_str(c, &s);
-    return put_str(out, at, cap, s.str, s.len, p->flags);
-}
-
-/* A sample in a value: a multi-value fetch gives its last value, as
- * HAProxy's hdr() does; no value renders as nothing. Occurrences count list
- * elements, several per field, hence the bound above the field count: it only
- * guards against a fetch that never runs out. */
-static size_t put_valsample(char *out,
-                            size_t at,
-                            size_t cap,
-                            const struct part *p,
-                            struct lb_smp_ctx *c)
+/* A sample: in a value (log 0) a multi-value fetch gives its last value, as
+ * HAProxy's hdr() does, and no value renders as nothing; in a log line the
+ * first value, "-" when there is none, with the part's flags. Occurrences
+ * count list elements, several per field, hence the bound above the field
+ * count: it only guards against a fetch that never runs out. */
+static size_t put_sample(char *out,
+                         size_t at,
+                         size_t cap,
+                         const struct part *p,
+                         struct lb_smp_ctx *c,
+                         int log)
 {
     struct lb_smp s;
     unsigned occ = 0;
 
-    while (lb_sexpr_multi(p->expr) && occ < 4 * HTTP1_MAX_HDRS &&
+    while (!log && lb_sexpr_multi(p->expr) && occ < 4 * HTTP1_MAX_HDRS &&
            lb_sexpr_eval(p->expr, c, occ + 1, &s))
         occ++;
     if (!lb_sexpr_eval(p->expr, c, occ, &s))
-        return at;
+        return log ? put_str(out, at, cap, NULL, 0, p->flags) : at;
     lb_smp_as_str(c, &s);
-    return put(out, at, cap, s.str, s.len);
+    return log ? put_str(out, at, cap, s.str, s.len, p->flags) : put(out, at, cap, s.str, s.len);
 }
 
 /* One walk over the parts for values and log lines, as HAProxy builds both
@@ -891,7 +879,7 @@ static size_t render(const struct lb_lfmt *f,
             at = put(out, at, cap, p->text, p->len);
             break;
         case P_SAMPLE:
-            at = r ? put_logsample(out, at, cap, p, c) : put_valsample(out, at, cap, p, c);
+            at = put_sample(out, at, cap, p, c, r != NULL);
             break;
         case P_CI:
         case P_CP:
