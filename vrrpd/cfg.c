@@ -363,9 +363,10 @@ static int kw_inst_bool(int argc, char **argv, void *ctx, char **err)
 }
 
 /* Keywords whose whole effect is one bool, in global_defs (cfg), the open
- * vrrp_instance (inst) or vrrp_script (script): one handler and this table
- * instead of a handler each. nopreempt is the one that clears its flag. */
-enum flag_in { IN_CFG, IN_INST, IN_SCRIPT };
+ * vrrp_instance (inst), vrrp_script (script) or track_process (tproc): one
+ * handler and this table instead of a handler each. nopreempt is the one
+ * that clears its flag. */
+enum flag_in { IN_CFG, IN_INST, IN_SCRIPT, IN_TPROC };
 
 static const struct flag_kw {
     const char *name;
@@ -382,14 +383,16 @@ static const struct flag_kw {
     {"nopreempt", IN_INST, offsetof(struct vr_inst_cfg, preempt), false},
     {"vmac_xmit_base", IN_INST, offsetof(struct vr_inst_cfg, vmac_xmit_base), true},
     {"native_ipv6", IN_INST, offsetof(struct vr_inst_cfg, native_ipv6), true},
+    {"full_command", IN_TPROC, offsetof(struct vr_tproc_cfg, full_command), true},
 };
 
 /* Words after the flag are only possible where the table allows them
  * (Keepalived reads none, flag_words() says so). */
-static int kw_flag(int argc, char **argv, void *ctx, char **err)
+int vr__kw_flag(int argc, char **argv, void *ctx, char **err)
 {
     struct vr__ctx *c = ctx;
-    void *const base[] = {[IN_CFG] = c->cfg, [IN_INST] = c->inst, [IN_SCRIPT] = c->script};
+    void *const base[] = {
+        [IN_CFG] = c->cfg, [IN_INST] = c->inst, [IN_SCRIPT] = c->script, [IN_TPROC] = c->tproc};
     const struct flag_kw *f = flag_kws;
 
     while (strcmp(f->name, argv[0]) != 0)
@@ -1526,7 +1529,7 @@ static const struct lk_cfgkw top_kws[] = {
 
 static const struct lk_cfgkw global_kws[] = {
     {"router_id", kw_router_id, 1, 1, 0},
-    {"enable_script_security", kw_flag, 0, -1, 0},
+    {"enable_script_security", vr__kw_flag, 0, -1, 0},
     {"script_user", kw_script_user, 1, 2, 0},
     {"vrrp_version", kw_version, 1, 1, 0},
     {"fast_takeover", kw_fast_takeover, 0, 1, 0},
@@ -1543,13 +1546,13 @@ static const struct lk_cfgkw global_kws[] = {
     {"vrrp_check_unicast_src", kw_inst_bool, 0, 1, 0},
     {"vrrp_lower_prio_no_advert", kw_inst_bool, 0, 1, 0},
     {"vrrp_priority", kw_nice, 1, 1, 0},
-    {"vrrp_no_swap", kw_flag, 0, 0, 0},
+    {"vrrp_no_swap", vr__kw_flag, 0, 0, 0},
     {"checker_priority", kw_other_process, 1, 1, 0},
     {"checker_no_swap", kw_other_process, 0, 0, 0},
     {"bfd_priority", kw_other_process, 1, 1, 0},
     {"bfd_no_swap", kw_other_process, 0, 0, 0},
     {"lvs_flush", kw_other_process, 0, 0, 0},
-    {"fifo_write_vrrp_states_on_reload", kw_flag, 0, 0, 0},
+    {"fifo_write_vrrp_states_on_reload", vr__kw_flag, 0, 0, 0},
     {"default_interface", kw_default_interface, 1, 1, 0},
     {"notification_email", kw_ignore, 0, 0, BLK_SKIP},
     {"notification_email_from", kw_ignore, 1, 1, 0},
@@ -1572,7 +1575,7 @@ static const struct lk_cfgkw script_kws[] = {
     {"rise", kw_script_num, 1, 1, 0},
     {"fall", kw_script_num, 1, 1, 0},
     {"user", kw_script_user, 1, 2, 0},
-    {"init_fail", kw_flag, 0, 0, 0},
+    {"init_fail", vr__kw_flag, 0, 0, 0},
     {0},
 };
 
@@ -1583,8 +1586,8 @@ static const struct lk_cfgkw inst_kws[] = {
     {"priority", kw_inst_num, 1, 1, 0},
     {"advert_int", kw_inst_num, 1, 1, 0},
     {"preempt_delay", kw_inst_num, 1, 1, 0},
-    {"preempt", kw_flag, 0, -1, 0},
-    {"nopreempt", kw_flag, 0, -1, 0},
+    {"preempt", vr__kw_flag, 0, -1, 0},
+    {"nopreempt", vr__kw_flag, 0, -1, 0},
     {"vrrp_version", kw_version, 1, 1, 0},
     {"version", kw_version, 1, 1, 0},
     {"fast_takeover", kw_fast_takeover, 0, 1, 0},
@@ -1597,7 +1600,7 @@ static const struct lk_cfgkw inst_kws[] = {
     {"unicast_peer", kw_ignore, 0, 0, BLK_PEERS},
     {"unicast_src_ip", kw_ucast_src, 1, 1, 0},
     {"mcast_src_ip", kw_ucast_src, 1, 1, 0},
-    {"native_ipv6", kw_flag, 0, 0, 0},
+    {"native_ipv6", vr__kw_flag, 0, 0, 0},
     VR__NOTIFY_KWS(kw_notify),
     INHERITED_KWS(""),
     {"notify_fifo", kw_inst_fifo, 0, -1, 0},
@@ -1614,7 +1617,7 @@ static const struct lk_cfgkw inst_kws[] = {
     {"accept", kw_ignore, 0, 0, 0},
     {"no_accept", kw_ignore, 0, 0, 0},
     {"use_vmac", kw_use_vmac, 0, 1, 0},
-    {"vmac_xmit_base", kw_flag, 0, 0, 0},
+    {"vmac_xmit_base", vr__kw_flag, 0, 0, 0},
     {"lvs_sync_daemon_interface", kw_lvs, 0, -1, 0},
     {0},
 };

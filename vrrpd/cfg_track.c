@@ -161,12 +161,6 @@ static int kw_tproc_num(int argc, char **argv, void *ctx, char **err)
     return LK_CFG_OK;
 }
 
-static int kw_tproc_full(int argc, char **argv, void *ctx, char **err)
-{
-    ((struct vr__ctx *)ctx)->tproc->full_command = true;
-    return LK_CFG_OK;
-}
-
 /* ---- validation -------------------------------------------------------- */
 
 /* References are checked once the whole file is read: the blocks may follow
@@ -257,9 +251,9 @@ const struct lk_cfgkw vr__tfile_kws[] = {
 };
 
 const struct lk_cfgkw vr__tproc_kws[] = {
-    {"process", kw_tproc_process, 1, -1, 0},  {"param_match", kw_tproc_match, 1, 1, 0},
-    {"weight", kw_tproc_weight, 1, 2, 0},     {"quorum", kw_tproc_num, 1, 1, 0},
-    {"quorum_max", kw_tproc_num, 1, 1, 0},    {"delay", kw_tproc_num, 1, 1, 0},
-    {"fork_delay", kw_tproc_num, 1, 1, 0},    {"terminate_delay", kw_tproc_num, 1, 1, 0},
-    {"full_command", kw_tproc_full, 0, 0, 0}, {0},
+    {"process", kw_tproc_process, 1, -1, 0}, {"param_match", kw_tproc_match, 1, 1, 0},
+    {"weight", kw_tproc_weight, 1, 2, 0},    {"quorum", kw_tproc_num, 1, 1, 0},
+    {"quorum_max", kw_tproc_num, 1, 1, 0},   {"delay", kw_tproc_num, 1, 1, 0},
+    {"fork_delay", kw_tproc_num, 1, 1, 0},   {"terminate_delay", kw_tproc_num, 1, 1, 0},
+    {"full_command", vr__kw_flag, 0, 0, 0},  {0},
 };
