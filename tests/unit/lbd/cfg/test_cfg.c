@@ -90,9 +90,6 @@ static const struct err_case err_cases[] = {
     {FE_BE "  server s 10.0.0.1:80 on-marked-down reboot\n", "on-marked-down: expected one of"},
     {"frontend f\n  bind :80\n  default_backend b\nfrontend f\n  bind :81\n",
      "frontend 'f' already defined at t.cfg:1"},
-    {"frontend a\n  bind 127.0.0.1:80\n  default_backend b\nfrontend c\n  bind 127.0.0.1:80\n"
-     "  default_backend b\nbackend b\n",
-     "t.cfg:5: bind 127.0.0.1:80 is already used by frontend 'a' at t.cfg:2"},
     {"global\n  log stdout format json local0\n", "log: unsupported format 'json'"},
     {"global\n  log stdout local9\n", "log: unknown facility 'local9'"},
     {"global\n  log stdout local0 chatty\n", "log: unknown level 'chatty'"},
