@@ -1,7 +1,7 @@
 /* stktable.h - HAProxy's stick tables: keyed entries with counters, rates
  * and a server for persistence, shared by every worker thread.
  *
- *   stick-table type ip|ipv6|integer|string [len N] size N [expire T]
+ *   stick-table type ip|ipv6|integer|string|binary [len N] size N [expire T]
  *               [nopurge] [store DATA[,DATA...]]
  *
  * DATA: server_id, gpt0, gpc0, gpc0_rate(P), conn_cnt, conn_rate(P),
@@ -25,7 +25,7 @@
 #include "common/addr.h"
 #include "common/strbuf.h"
 
-enum lb_stk_type { LB_STK_IP = 0, LB_STK_IPV6, LB_STK_INT, LB_STK_STR };
+enum lb_stk_type { LB_STK_IP = 0, LB_STK_IPV6, LB_STK_INT, LB_STK_STR, LB_STK_BIN };
 
 /* Data types in HAProxy's order (that of "show table"). */
 enum lb_stk_data {
@@ -49,7 +49,7 @@ enum lb_stk_data {
     LB_STK_DATA_MAX
 };
 
-#define LB_STK_KEY_MAX 64 /* longest string key (len is capped to it) */
+#define LB_STK_KEY_MAX 64 /* longest string or binary key (len is capped to it) */
 
 struct lb_stkentry;
 
@@ -92,11 +92,20 @@ const char *lb_stk_data_name(enum lb_stk_data d);
 int lb_stk_data_find(const char *name, size_t len);
 
 /* Key from an address (ip/ipv6 tables: an IPv4 address in an ipv6 table is
- * mapped), an integer or a string. Returns 0, or -EINVAL when the value
- * does not fit the table's type. */
+ * mapped), an integer or a string (sample bytes: a binary table takes them
+ * as they are, cut or padded with zeros to its len, as HAProxy keys it).
+ * Returns 0, or -EINVAL when the value does not fit the table's type. */
 int lb_stk_key_addr(const struct lb_stktable *t, const struct lk_addr *a, struct lb_stkkey *k);
 int lb_stk_key_int(const struct lb_stktable *t, int64_t v, struct lb_stkkey *k);
 int lb_stk_key_str(const struct lb_stktable *t, const char *s, size_t n, struct lb_stkkey *k);
+
+/* Key from an operator's text ("show table NAME key K"): as
+ * lb_stk_key_str(), except that a binary table reads K as hex digits, the
+ * form "show table" prints its keys in. */
+int lb_stk_key_text(const struct lb_stktable *t, const char *s, struct lb_stkkey *k);
+
+/* Entries in use now (table_cnt). */
+unsigned lb_stk_used(struct lb_stktable *t);
 
 /* Find the entry for k, creating it when `create` (NULL when absent, or
  * when the table is full of referenced entries). The entry is returned
