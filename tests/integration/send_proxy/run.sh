@@ -125,7 +125,7 @@ expect_eq "http: server connections for two requests on one client connection, a
 # the connection carries this client's header: kept for its later requests
 expect_eq "http: one server connection serves both requests" "$(nconn L3)" 1
 hdrs=0
-for f in "$T"/L3/conn-*; do head -c 12 "$f" | od -An -tx1 | tr -d ' \n' | grep -qx 0d0a0d0a000d0a515549540a && hdrs=$((hdrs + 1)); done
+for f in "$T"/L3/conn-*; do head -c 12 "$f" | od -An -tx1 | tr -d ' \n' | lk_grepq -x 0d0a0d0a000d0a515549540a && hdrs=$((hdrs + 1)); done
 expect_eq "http: every server connection begins with the v2 header" "$hdrs" "$(nconn L3)"
 check "http: the second request reached the server" grep -q "GET /b" $(find "$T/L3" -name 'conn-*')
 expect_eq "no-send-proxy undoes default-server's, as HAProxy" "$(out L 4)" "$(out H 4)"

@@ -136,8 +136,11 @@ static const struct err_case err_cases[] = {
     {FE_BE "  server s1 127.0.0.1:0\n", "t.cfg:5: server 's1': invalid port '0'"},
     {FE_BE "  server s1 localhost:70000\n", "t.cfg:5: server 's1': invalid port '70000'"},
     /* issue 10: an action lbd does not implement is refused at its line */
-    {"frontend f\n  mode http\n  bind 127.0.0.1:1\n  http-request capture req.hdr(host) len 10\n",
-     "t.cfg:4: frontend 'f': http-request capture: action not supported by lbd"},
+    {"frontend f\n  mode http\n  bind 127.0.0.1:1\n  http-request normalize-uri fragment-strip\n",
+     "t.cfg:4: frontend 'f': http-request normalize-uri: action not supported by lbd"},
+    /* a capture rule names a slot its frontend has (checked after the file) */
+    {"frontend f\n  mode http\n  bind 127.0.0.1:1\n  http-request capture path id 0\n",
+     "t.cfg:4: unable to find capture id '0' referenced by http-request capture rule"},
     {"frontend f\n  mode http\n  bind 127.0.0.1:1\n  http-response bogus-action\n",
      "t.cfg:4: frontend 'f': http-response bogus-action: action not supported by lbd"},
     /* issue 10: http-check forms checkd does not run are refused at -c */
