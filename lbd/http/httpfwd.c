@@ -587,6 +587,20 @@ static void compact(char *b, uint32_t *off, uint32_t *len)
     *off = 0;
 }
 
+/* What a read of either kind (recv, splice) did, once it did not have to
+ * wait: progress in any case, the activity time when bytes came, the side's
+ * end (*eof) at EOF or on an error. Returns the bytes, 0 for none. */
+static uint32_t got(struct hsess *s, ssize_t n, uint8_t *eof)
+{
+    s->progress++;
+    if (n <= 0) {
+        *eof = 1;
+        return 0;
+    }
+    s->last = now_ms(s);
+    return (uint32_t)n;
+}
+
 /* Either direction's read into its pooled buffer b, input [*off, *len):
  * compacted first when between messages (at_head). A full buffer stops
  * reading: the state machine must consume before more is read
@@ -600,6 +614,7 @@ static uint32_t read_in(struct hsess *s,
                         int at_head,
                         uint8_t *eof)
 {
+    uint32_t got_n;
     ssize_t n;
 
     if (at_head)
@@ -609,14 +624,9 @@ static uint32_t read_in(struct hsess *s,
     n = rd(fd, b + *len, s->w->bufsize - *len);
     if (n == -EAGAIN)
         return 0;
-    s->progress++;
-    if (n <= 0) {
-        *eof = 1;
-        return 0;
-    }
-    *len += (uint32_t)n;
-    s->last = now_ms(s);
-    return (uint32_t)n;
+    got_n = got(s, n, eof);
+    *len += got_n;
+    return got_n;
 }
 
 static int splice_req_body(const struct hsess *s);
@@ -679,13 +689,7 @@ static uint32_t splice_in(struct hsess *s, int fd, int pfd[2], uint64_t want, ui
                SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
     if (n < 0 && (errno == EAGAIN || errno == EINTR))
         return 0;
-    s->progress++;
-    if (n <= 0) {
-        *eof = 1;
-        return 0;
-    }
-    s->last = now_ms(s);
-    return (uint32_t)n;
+    return got(s, n, eof);
 }
 
 static void read_splice(struct hsess *s)
