@@ -26,6 +26,9 @@ struct frq {
 struct lb_stkentry {
     struct lb_stkentry *next;          /* bucket chain */
     struct lb_stkentry *lprev, *lnext; /* LRU list */
+    struct lb_stkentry *uprev, *unext; /* update list (peers), when inupd */
+    uint32_t upd;                      /* id of its last local change */
+    uint8_t inupd;
     struct lb_stkkey key;
     uint64_t exp; /* monotonic ms */
     unsigned ref;
@@ -120,7 +123,7 @@ static int parse_store(struct lb_stktable *t, const char *list, char **err)
  * HAProxy's default of 32 bytes for strings (changed by "len"). */
 static int parse_type(struct lb_stktable *t, const char *ty, char **err)
 {
-    static const char *const types[] = {"ip", "ipv6", "integer", "string"};
+    static const char *const types[] = {"ip", "ipv6", "integer", "string", "binary"};
     size_t i;
 
     for (i = 0; i < LK_ARRAY_SIZE(types); i++)
@@ -131,7 +134,7 @@ static int parse_type(struct lb_stktable *t, const char *ty, char **err)
         }
     return lk_cfg_err(err,
                       "stick-table: type '%s' is not supported by lbd (ip, ipv6, integer, "
-                      "string)",
+                      "string, binary)",
                       ty);
 }
 
@@ -152,9 +155,9 @@ static int parse_args(struct lb_stktable *t, int argc, char **argv, char **err)
         i++;
         if (strcmp(a, "type") == 0)
             r = parse_type(t, n, err);
-        /* "len" is accepted only after "type string" (HAProxy ties it to
-         * string keys); before it the line ends in the "not supported" error */
-        else if (strcmp(a, "len") == 0 && t->type == LB_STK_STR)
+        /* "len" is accepted only after "type string|binary" (HAProxy ties
+         * it to those keys); before it the line ends in the "not supported" error */
+        else if (strcmp(a, "len") == 0 && (t->type == LB_STK_STR || t->type == LB_STK_BIN))
             r = lk_parse_uint(n, 1, LB_STK_KEY_MAX, &v) < 0
                     ? lk_cfg_err(err, "stick-table: len must be 1-%d", LB_STK_KEY_MAX)
                     : (t->keylen = (unsigned)v, 0);
@@ -168,10 +171,14 @@ static int parse_args(struct lb_stktable *t, int argc, char **argv, char **err)
                     : 0;
         else if (strcmp(a, "store") == 0)
             r = parse_store(t, n, err);
+        /* the section is looked up once the whole file is read (it may come
+         * later), by lb_peers_cfg_validate() */
+        else if (strcmp(a, "peers") == 0 && !t->peers_name)
+            r = (t->peers_name = strdup(n)) ? 0 : -ENOMEM;
         else
             r = lk_cfg_err(err,
                            "stick-table: '%s' is not supported by lbd (type, len, size, expire, "
-                           "nopurge, store)",
+                           "nopurge, peers, store)",
                            a);
     }
     return r;
@@ -200,6 +207,8 @@ int lb_stk_parse(const char *name, int argc, char **argv, struct lb_stktable **r
         r = t->buckets ? 0 : -ENOMEM;
     }
     if (r < 0) {
+        free(t->peers_name);
+        free(t->buckets);
         free(t->name);
         free(t);
         return r;
@@ -221,6 +230,7 @@ struct lb_stktable *lb_stk_free(struct lb_stktable *t)
     }
     pthread_mutex_destroy(&t->lock);
     free(t->buckets);
+    free(t->peers_name);
     free(t->name);
     free(t);
     return NULL;
@@ -272,10 +282,13 @@ int lb_stk_key_str(const struct lb_stktable *t, const char *s, size_t n, struct 
 
     /* Strings longer than "len" are truncated, not refused: HAProxy does the
      * same, and two keys sharing their first len bytes then share an entry. */
-    if (t->type == LB_STK_STR) {
+    if (t->type == LB_STK_STR || t->type == LB_STK_BIN) {
         memset(k, 0, sizeof(*k));
         k->len = (uint8_t)(n < t->keylen ? n : t->keylen);
         memcpy(k->data, s, k->len);
+        /* binary keys are zero-padded to the key size, as HAProxy pads them */
+        if (t->type == LB_STK_BIN)
+            k->len = (uint8_t)t->keylen;
         return 0;
     }
     if (n >= sizeof(buf))
@@ -308,6 +321,11 @@ static void key_str(const struct lb_stktable *t, const struct lb_stkkey *k, char
     case LB_STK_INT:
         memcpy(&v, k->data, sizeof(v));
         snprintf(out, len, "%" PRId64, v);
+        break;
+    case LB_STK_BIN:
+        /* HAProxy prints binary keys in hex, every byte of the key size */
+        for (v = 0; v < k->len && (size_t)v * 2 + 2 < len; v++)
+            snprintf(out + v * 2, 3, "%02X", k->data[v]);
         break;
     default:
         snprintf(out, len, "%.*s", (int)k->len, (const char *)k->data);
@@ -353,8 +371,46 @@ static void lru_front(struct lb_stktable *t, struct lb_stkentry *e)
         t->lru_tail = e;
 }
 
+static void upd_unlink(struct lb_stktable *t, struct lb_stkentry *e)
+{
+    if (!e->inupd)
+        return;
+    if (e->uprev)
+        e->uprev->unext = e->unext;
+    else
+        t->upd_head = e->unext;
+    if (e->unext)
+        e->unext->uprev = e->uprev;
+    else
+        t->upd_tail = e->uprev;
+    e->uprev = e->unext = NULL;
+    e->inupd = 0;
+}
+
+/* A change made here, for the peers: the entry takes the next id and goes to
+ * the tail, so the list stays in id order and each entry is pushed once for
+ * its latest state however often it changed since the last push. */
+static void mark_local(struct lb_stktable *t, struct lb_stkentry *e)
+{
+    if (!t->peers)
+        return;
+    upd_unlink(t, e);
+    e->upd = ++t->localupdate;
+    e->uprev = t->upd_tail;
+    e->unext = NULL;
+    if (t->upd_tail)
+        t->upd_tail->unext = e;
+    else
+        t->upd_head = e;
+    t->upd_tail = e;
+    e->inupd = 1;
+    if (t->on_update)
+        t->on_update(t->on_update_arg);
+}
+
 static void entry_del(struct lb_stktable *t, struct lb_stkentry *e)
 {
+    upd_unlink(t, e);
     struct lb_stkentry **pp = &t->buckets[hash_key(t, &e->key)];
 
     while (*pp && *pp != e)
@@ -425,6 +481,7 @@ struct lb_stkentry *lb_stk_get(struct lb_stktable *t,
             t->buckets[b] = e;
             lru_front(t, e);
             t->used++;
+            mark_local(t, e);
         }
     }
     if (e) {
@@ -520,6 +577,7 @@ void lb_stk_add(struct lb_stktable *t,
         e->frq[r].curr += (uint32_t)delta;
     }
     touch(t, e, now_ms);
+    mark_local(t, e);
     pthread_mutex_unlock(&t->lock);
 }
 
@@ -533,6 +591,7 @@ void lb_stk_set(struct lb_stktable *t,
     if (t->store & (1u << d))
         e->val[d] = v;
     touch(t, e, now_ms);
+    mark_local(t, e);
     pthread_mutex_unlock(&t->lock);
 }
 
@@ -557,9 +616,30 @@ int lb_stk_read(struct lb_stktable *t,
 
 /* ---- show / clear ---- */
 
+/* A key typed on the admin socket: binary keys in hex (as "show table"
+ * prints them, HAProxy's form), the others as samples give them. */
+static int cli_key(const struct lb_stktable *t, const char *key, struct lb_stkkey *k)
+{
+    size_t i, n = strlen(key);
+    unsigned b;
+
+    if (t->type != LB_STK_BIN)
+        return lb_stk_key_str(t, key, n, k);
+    if (n % 2 || n / 2 > t->keylen)
+        return -EINVAL;
+    memset(k, 0, sizeof(*k));
+    for (i = 0; i < n / 2; i++) {
+        if (sscanf(key + 2 * i, "%2x", &b) != 1)
+            return -EINVAL;
+        k->data[i] = (uint8_t)b;
+    }
+    k->len = (uint8_t)t->keylen;
+    return 0;
+}
+
 static const char *type_name(const struct lb_stktable *t)
 {
-    static const char *const names[] = {"ip", "ipv6", "integer", "string"};
+    static const char *const names[] = {"ip", "ipv6", "integer", "string", "binary"};
 
     return names[t->type];
 }
@@ -622,7 +702,7 @@ int lb_stk_show(struct lk_sb *sb,
     struct lb_stkentry *e, *p;
     struct lb_stkkey k;
 
-    if (key && lb_stk_key_str(t, key, strlen(key), &k) < 0)
+    if (key && cli_key(t, key, &k) < 0)
         return -EINVAL;
     pthread_mutex_lock(&t->lock);
     for (e = t->lru_tail; e; e = p) {
@@ -650,7 +730,7 @@ void lb_stk_clear(struct lb_stktable *t, const char *key, uint64_t now_ms)
     struct lb_stkentry *e, *p;
     struct lb_stkkey k;
 
-    if (key && lb_stk_key_str(t, key, strlen(key), &k) < 0)
+    if (key && cli_key(t, key, &k) < 0)
         return;
     pthread_mutex_lock(&t->lock);
     for (e = t->lru_tail; e; e = p) {
@@ -660,4 +740,154 @@ void lb_stk_clear(struct lb_stktable *t, const char *key, uint64_t now_ms)
             entry_del(t, e);
     }
     pthread_mutex_unlock(&t->lock);
+}
+
+/* ---- peers ---- */
+
+static void snap(const struct lb_stktable *t,
+                 const struct lb_stkentry *e,
+                 uint64_t now,
+                 struct lb_stk_snap *s)
+{
+    struct frq c;
+    int d;
+
+    memset(s, 0, sizeof(*s));
+    s->key = e->key;
+    s->upd = e->upd;
+    if (t->expire_ms)
+        s->exp_ms = e->exp > now ? (uint32_t)LK_MIN(e->exp - now, (uint64_t)UINT32_MAX) : 0;
+    for (d = 0; d < LB_STK_DATA_MAX; d++) {
+        if (!(t->store & (1u << d)))
+            continue;
+        if (!is_rate(d)) {
+            s->val[d] = e->val[d];
+            continue;
+        }
+        /* a window never started is sent empty; one started is rolled to now
+         * first, so "ms since the period began" is less than the period */
+        c = e->frq[d];
+        if (!c.tick)
+            continue;
+        frq_roll(&c, t->period_ms[d], now);
+        s->ago[d] = (uint32_t)(now - c.tick);
+        s->curr[d] = c.curr;
+        s->prev[d] = c.prev;
+    }
+}
+
+/* Ids wrap: "after" is a signed distance, as HAProxy compares them. */
+static int upd_after(uint32_t a, uint32_t b)
+{
+    return (int32_t)(a - b) > 0;
+}
+
+unsigned lb_stk_pending(struct lb_stktable *t,
+                        uint32_t since,
+                        struct lb_stk_snap *out,
+                        unsigned max,
+                        uint64_t now_ms)
+{
+    struct lb_stkentry *e;
+    unsigned n = 0;
+
+    pthread_mutex_lock(&t->lock);
+    /* from the tail back to the first change not yet sent: the cost is the
+     * backlog, not the table */
+    for (e = t->upd_tail; e && e->uprev && upd_after(e->uprev->upd, since); e = e->uprev)
+        ;
+    for (; e && n < max; e = e->unext)
+        if (upd_after(e->upd, since))
+            snap(t, e, now_ms, &out[n++]);
+    pthread_mutex_unlock(&t->lock);
+    return n;
+}
+
+uint32_t lb_stk_walk(struct lb_stktable *t,
+                     void (*cb)(const struct lb_stk_snap *s, void *arg),
+                     void *arg,
+                     uint64_t now_ms)
+{
+    struct lb_stkentry *e, *p;
+    struct lb_stk_snap s;
+    uint32_t last;
+
+    pthread_mutex_lock(&t->lock);
+    for (e = t->lru_tail; e; e = p) {
+        p = e->lprev;
+        if (expired(t, e, now_ms))
+            entry_del(t, e);
+        else {
+            snap(t, e, now_ms, &s);
+            cb(&s, arg);
+        }
+    }
+    last = t->localupdate;
+    pthread_mutex_unlock(&t->lock);
+    return last;
+}
+
+static struct lb_stkentry *find_or_create(struct lb_stktable *t,
+                                          const struct lb_stkkey *k,
+                                          uint64_t now)
+{
+    size_t b = hash_key(t, k);
+    struct lb_stkentry *e;
+
+    for (e = t->buckets[b]; e; e = e->next)
+        if (e->key.len == k->len && memcmp(e->key.data, k->data, k->len) == 0)
+            break;
+    if (e && expired(t, e, now)) {
+        entry_del(t, e);
+        e = NULL;
+    }
+    if (e)
+        return e;
+    make_room(t, now);
+    e = t->used < t->size ? calloc(1, sizeof(*e)) : NULL;
+    if (e) {
+        e->key = *k;
+        e->next = t->buckets[b];
+        t->buckets[b] = e;
+        lru_front(t, e);
+        t->used++;
+    }
+    return e;
+}
+
+/* The peer's values replace ours (HAProxy's rule: the last writer wins);
+ * a rate's window is rebuilt from how long ago the peer's began. */
+int lb_stk_learn(struct lb_stktable *t,
+                 const struct lb_stk_snap *s,
+                 uint32_t data,
+                 int timed,
+                 uint64_t now_ms)
+{
+    struct lb_stkentry *e;
+    uint32_t take = data & t->store & ~(1u << LB_STK_CONN_CUR);
+    int d;
+
+    pthread_mutex_lock(&t->lock);
+    e = find_or_create(t, &s->key, now_ms);
+    if (!e) {
+        pthread_mutex_unlock(&t->lock);
+        return -ENOSPC;
+    }
+    for (d = 0; d < LB_STK_DATA_MAX; d++) {
+        if (!(take & (1u << d)))
+            continue;
+        if (!is_rate(d)) {
+            e->val[d] = s->val[d];
+            continue;
+        }
+        e->frq[d].tick = now_ms > s->ago[d] ? now_ms - s->ago[d] : 1;
+        e->frq[d].curr = s->curr[d];
+        e->frq[d].prev = s->prev[d];
+    }
+    touch(t, e, now_ms);
+    if (timed && t->expire_ms)
+        e->exp = now_ms + LK_MIN((uint64_t)s->exp_ms, t->expire_ms);
+    upd_unlink(t, e);
+    pthread_mutex_unlock(&t->lock);
+    return 0;
 }
