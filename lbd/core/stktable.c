@@ -160,7 +160,7 @@ static int parse_args(struct lb_stktable *t, int argc, char **argv, char **err)
         else if (strcmp(a, "len") == 0 && (t->type == LB_STK_STR || t->type == LB_STK_BIN))
             r = lk_parse_uint(n, 1, LB_STK_KEY_MAX, &v) < 0
                     ? lk_cfg_err(err, "stick-table: len must be 1-%d", LB_STK_KEY_MAX)
-                    : (t->keylen = (unsigned)v, 0);
+                    : (t->keylen = (unsigned)v, t->explicit_len = 1, 0);
         else if (strcmp(a, "size") == 0)
             r = lk_parse_size(n, 1u << 24, &v) < 0 || v == 0
                     ? lk_cfg_err(err, "stick-table: invalid size '%s'", n)
@@ -197,6 +197,12 @@ int lb_stk_parse(const char *name, int argc, char **argv, struct lb_stktable **r
     r = parse_args(t, argc, argv, err);
     if (r == 0 && (t->type == 0xff || !t->size))
         r = lk_cfg_err(err, "stick-table: 'type' and 'size' are required");
+    /* HAProxy counts a string key's terminating NUL in an explicit "len"
+     * (not in the default 32) and its integer keys are 32-bit; a peer
+     * ignores a table whose key size differs from its own */
+    t->wire_keylen = t->type == LB_STK_INT                     ? 4
+                     : t->type == LB_STK_STR && t->explicit_len ? t->keylen + 1
+                                                               : t->keylen;
     if (r == 0) {
         /* A power of two at least as large as "size" (capped at 2^20 buckets), so
          * hash_key() can mask instead of dividing and chains stay about one entry

@@ -66,6 +66,8 @@ struct lb_stktable {
     char *name;               /* the proxy's name */
     uint8_t type;             /* enum lb_stk_type */
     unsigned keylen;          /* strings: bytes kept of a key */
+    unsigned wire_keylen;     /* HAProxy's key size, as the peers protocol announces it */
+    int explicit_len;         /* "len" was given */
     unsigned size;
     uint64_t expire_ms;
     int nopurge;
