@@ -21,6 +21,7 @@ config() { # LOCALPEER SOCK FRONTPORT
     cat <<CFG
 global
     localpeer $1
+    nbthread 2
     stats socket $T/$2 level admin
 defaults
     mode http
