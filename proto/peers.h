@@ -26,14 +26,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PEERS_PROTO_NAME  "HAProxyS"
-#define PEERS_VER_MAJOR   2
-#define PEERS_VER_MINOR   1
-#define PEERS_VARINT_MAX  10    /* bytes of the longest encoded 64-bit value */
-#define PEERS_MSG_MAX     16384 /* longest message data accepted (HAProxy's bufsize) */
-#define PEERS_NAME_MAX    128   /* longest peer or table name */
-#define PEERS_KEY_MAX     128   /* longest key carried */
-#define PEERS_HELLO_MAX   512   /* longest handshake accepted */
+#define PEERS_PROTO_NAME "HAProxyS"
+#define PEERS_VER_MAJOR  2
+#define PEERS_VER_MINOR  1
+#define PEERS_VARINT_MAX 10    /* bytes of the longest encoded 64-bit value */
+#define PEERS_MSG_MAX    16384 /* longest message data accepted (HAProxy's bufsize) */
+#define PEERS_NAME_MAX   128   /* longest peer or table name */
+#define PEERS_KEY_MAX    128   /* longest key carried */
+#define PEERS_HELLO_MAX  512   /* longest handshake accepted */
 
 /* Handshake status codes (the server's answer line). */
 enum {
@@ -138,13 +138,13 @@ size_t peers_msg_short(uint8_t *out, uint8_t cls, uint8_t type);
 
 /* What a table definition says. Decoding: name points into the message. */
 struct peers_def {
-    uint64_t id;       /* the sender's number for the table */
-    const char *name;  /* not NUL-terminated */
+    uint64_t id;      /* the sender's number for the table */
+    const char *name; /* not NUL-terminated */
     size_t namelen;
-    uint64_t keytype;  /* PEERS_KT_* */
-    uint64_t keylen;   /* key bytes (strings: the longest + 1) */
-    uint64_t data;     /* 1 << dt for each data type sent in updates */
-    uint64_t expire;   /* ms */
+    uint64_t keytype;              /* PEERS_KT_* */
+    uint64_t keylen;               /* key bytes (strings: the longest + 1) */
+    uint64_t data;                 /* 1 << dt for each data type sent in updates */
+    uint64_t expire;               /* ms */
     uint64_t period[PEERS_DT_MAX]; /* frequency counters' period, ms */
     uint64_t nbelem[PEERS_DT_MAX]; /* arrays: elements */
 };
@@ -163,12 +163,12 @@ int peers_def_parse(const uint8_t *data, size_t len, struct peers_def *d);
  * counters ago[dt] (ms since their current period began), curr[dt] and
  * prev[dt]. Types outside `data` or of array/dict kind are skipped. */
 struct peers_upd {
-    int with_id;     /* an UPDATE (id present) rather than an INCUPDATE */
+    int with_id; /* an UPDATE (id present) rather than an INCUPDATE */
     uint32_t id;
-    int timed;       /* carries exp_ms, the entry's remaining lifetime */
+    int timed; /* carries exp_ms, the entry's remaining lifetime */
     uint32_t exp_ms;
     uint8_t key[PEERS_KEY_MAX];
-    size_t keylen;   /* strings: bytes received (may exceed what a table keeps) */
+    size_t keylen; /* strings: bytes received (may exceed what a table keeps) */
     uint64_t val[PEERS_DT_MAX];
     uint32_t ago[PEERS_DT_MAX], curr[PEERS_DT_MAX], prev[PEERS_DT_MAX];
 };

@@ -16,8 +16,8 @@
 #include "lbd/cfg/check_cfg.h"
 #include "lbd/cfg/errfile.h"
 #include "lbd/cfg/http_cfg.h"
-#include "lbd/cfg/proxy.h"
 #include "lbd/cfg/peers_cfg.h"
+#include "lbd/cfg/proxy.h"
 #include "lbd/cfg/resolvers.h"
 #include "lbd/cfg/userlist.h"
 #include "lbd/core/server.h"
@@ -60,8 +60,7 @@ static const char *const section_names[] = {
 /* Sections HAProxy has and lbd does not: refused with a clear message
  * rather than "unknown keyword". */
 static const char *const unsupported_sections[] = {
-    "mailers",  "program",     "cache",          "ring",
-    "fcgi-app", "log-forward", "dynamic-update", NULL,
+    "mailers", "program", "cache", "ring", "fcgi-app", "log-forward", "dynamic-update", NULL,
 };
 
 /* "${NAME}" inside an address, as HAProxy expands it (quoted words only in

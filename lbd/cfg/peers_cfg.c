@@ -102,8 +102,7 @@ static int peer_add(struct lb_cfgctx *ctx, int argc, char **argv, int addr_requi
                            "(plain TCP peers only)",
                            argv[0], argv[1], argv[3]);
     if (peer_find(ps, argv[1]))
-        return lb_cfg_fail(ctx, err, "peers '%s': peer '%s' is already defined", ps->name,
-                           argv[1]);
+        return lb_cfg_fail(ctx, err, "peers '%s': peer '%s' is already defined", ps->name, argv[1]);
     if (argc < 3 && addr_required)
         return lb_cfg_fail(ctx, err, "peer '%s': needs an address (NAME ADDR:PORT)", argv[1]);
     p = realloc(ps->peers, (ps->npeers + 1) * sizeof(*p));
@@ -114,8 +113,8 @@ static int peer_add(struct lb_cfgctx *ctx, int argc, char **argv, int addr_requi
     memset(p, 0, sizeof(*p));
     if (argc == 3) {
         if (parse_addr(argv[2], &p->addr) < 0)
-            return lb_cfg_fail(ctx, err, "%s '%s': expected ADDR:PORT, got '%s'", argv[0],
-                               argv[1], argv[2]);
+            return lb_cfg_fail(ctx, err, "%s '%s': expected ADDR:PORT, got '%s'", argv[0], argv[1],
+                               argv[2]);
         p->has_addr = 1;
     }
     if (!(p->name = strdup(argv[1])))
@@ -265,8 +264,9 @@ int lb_peers_cfg_localize(struct lb_cfg *cfg, const char *name, char **err)
         ps->local = peer_find(ps, name);
         if (!ps->local) {
             /* HAProxy 2.6's wording; its tables then stay local, as there */
-            lk_log(LK_LOG_WARNING, "%s:%u: Removing incomplete section 'peers %s' (no peer named '%s').",
-                   ps->file, ps->line, ps->name, name);
+            lk_log(LK_LOG_WARNING,
+                   "%s:%u: Removing incomplete section 'peers %s' (no peer named '%s').", ps->file,
+                   ps->line, ps->name, name);
             unshare_tables(cfg, ps);
             continue;
         }

@@ -38,8 +38,8 @@ struct lb_peers_sec {
     unsigned line;
     struct lb_peer *peers; /* in file order */
     unsigned npeers;
-    int disabled;          /* "disabled": no listener, no sessions, tables kept locally */
-    struct lk_addr bind;   /* "bind": where the local peer listens (2.x form) */
+    int disabled;        /* "disabled": no listener, no sessions, tables kept locally */
+    struct lk_addr bind; /* "bind": where the local peer listens (2.x form) */
     int has_bind;
     const char *bind_file;
     unsigned bind_line;

@@ -20,24 +20,24 @@
 #include "lbd/core/stktable.h"
 #include "proto/peers.h"
 
-#define TICK_MS          500
-#define HEARTBEAT_MS     3000 /* HAProxy's PEER_HEARTBEAT_TIMEOUT */
-#define DEAD_MS          5000 /* nothing heard for that long: reconnect */
-#define RECONNECT_MS     5000
-#define RESYNC_MS        5000 /* wait for a full resync before serving alone */
-#define PUSH_BATCH       64
-#define OUTQ_MAX         (1u << 20) /* pushes wait while that much is unsent */
-#define CONNECT_TIMEOUT  1000
+#define TICK_MS         500
+#define HEARTBEAT_MS    3000 /* HAProxy's PEER_HEARTBEAT_TIMEOUT */
+#define DEAD_MS         5000 /* nothing heard for that long: reconnect */
+#define RECONNECT_MS    5000
+#define RESYNC_MS       5000 /* wait for a full resync before serving alone */
+#define PUSH_BATCH      64
+#define OUTQ_MAX        (1u << 20) /* pushes wait while that much is unsent */
+#define CONNECT_TIMEOUT 1000
 
 enum sess_state { S_CONNECTING = 0, S_STATUS, S_HELLO, S_ESTAB, S_CLOSED };
 
 /* What one remote peer knows of one of our tables. */
 struct rtab {
-    uint32_t last_pushed; /* last local update id sent on this session */
-    uint32_t acked;       /* last id the peer acknowledged (kept across sessions) */
-    uint32_t last_get;    /* last id of the peer's updates taken */
-    uint32_t last_acked;  /* last_get we acknowledged */
-    uint64_t remote_id;   /* the peer's number for the table */
+    uint32_t last_pushed;  /* last local update id sent on this session */
+    uint32_t acked;        /* last id the peer acknowledged (kept across sessions) */
+    uint32_t last_get;     /* last id of the peer's updates taken */
+    uint32_t last_acked;   /* last_get we acknowledged */
+    uint64_t remote_id;    /* the peer's number for the table */
     struct peers_def rdef; /* the peer's definition (name not kept) */
     int rdef_ok;
 };
@@ -51,8 +51,8 @@ struct rpeer {
     struct rtab *tabs;  /* sec->ntables */
     uint64_t next_connect;
     uint64_t last_hdshk;
-    int last_status;    /* handshake status code, 0 none yet */
-    int no_resync;      /* answered "partial": not asked again */
+    int last_status; /* handshake status code, 0 none yet */
+    int no_resync;   /* answered "partial": not asked again */
     unsigned new_conn, proto_err, coll, tx_hbt, rx_hbt;
 };
 
@@ -81,9 +81,9 @@ struct psess {
     struct psec *sec;
     struct rpeer *peer;
     enum sess_state st;
-    int teaching;        /* sent a full resync, no confirm yet: acks are ignored */
-    int tab_in;          /* our table the peer's updates are for, -1 none */
-    int tab_out;         /* our table our last update was for, -1 none */
+    int teaching; /* sent a full resync, no confirm yet: acks are ignored */
+    int tab_in;   /* our table the peer's updates are for, -1 none */
+    int tab_out;  /* our table our last update was for, -1 none */
     uint8_t *rbuf;
     size_t rlen, rcap;
     uint64_t last_rx, last_tx, started;
@@ -174,7 +174,9 @@ static void key_to_wire(const struct lb_stktable *t, const struct lb_stkkey *k, 
     u->keylen = k->len;
 }
 
-static int key_from_wire(const struct lb_stktable *t, const struct peers_upd *u, struct lb_stkkey *k)
+static int key_from_wire(const struct lb_stktable *t,
+                         const struct peers_upd *u,
+                         struct lb_stkkey *k)
 {
     uint32_t be;
 
@@ -192,7 +194,9 @@ static int key_from_wire(const struct lb_stktable *t, const struct peers_upd *u,
     return 0;
 }
 
-static void snap_to_upd(const struct lb_stktable *t, const struct lb_stk_snap *sn, struct peers_upd *u)
+static void snap_to_upd(const struct lb_stktable *t,
+                        const struct lb_stk_snap *sn,
+                        struct peers_upd *u)
 {
     int d;
 
@@ -293,8 +297,7 @@ static void teach(struct psess *s)
         send_def(s, tc.ti);
         /* everything changed up to now is in the walk: later changes follow
          * as ordinary pushes */
-        s->peer->tabs[tc.ti].last_pushed =
-            lb_stk_walk(s->sec->tabs[tc.ti].t, teach_one, &tc, now);
+        s->peer->tabs[tc.ti].last_pushed = lb_stk_walk(s->sec->tabs[tc.ti].t, teach_one, &tc, now);
     }
     send_short(s, PEERS_CLASS_CONTROL,
                s->sec->synced ? PEERS_CTL_RESYNCFINISHED : PEERS_CTL_RESYNCPARTIAL);
@@ -592,8 +595,7 @@ static int on_messages(struct psess *s)
     }
     if (r == -EBADMSG || r == -EMSGSIZE) {
         s->peer->proto_err++;
-        send_short(s, PEERS_CLASS_ERROR,
-                   r == -EMSGSIZE ? PEERS_ERR_SIZELIMIT : PEERS_ERR_PROTOCOL);
+        send_short(s, PEERS_CLASS_ERROR, r == -EMSGSIZE ? PEERS_ERR_SIZELIMIT : PEERS_ERR_PROTOCOL);
         return r;
     }
     if (r < 0)
@@ -922,8 +924,8 @@ int lb_peers_start(struct lb_daemon *d)
             continue;
         r = sec_init(P, &P->secs[P->nsecs++], c);
         if (r < 0)
-            return lk_log_errno(r, LK_LOG_ERR, "peers %s: cannot listen as '%s': %s", c->name, c->local->name,
-                                uv_strerror(r));
+            return lk_log_errno(r, LK_LOG_ERR, "peers %s: cannot listen as '%s': %s", c->name,
+                                c->local->name, uv_strerror(r));
     }
     uv_timer_start(&P->tick, tick_cb, 0, TICK_MS);
     return 0;

@@ -200,9 +200,9 @@ int lb_stk_parse(const char *name, int argc, char **argv, struct lb_stktable **r
     /* HAProxy counts a string key's terminating NUL in an explicit "len"
      * (not in the default 32) and its integer keys are 32-bit; a peer
      * ignores a table whose key size differs from its own */
-    t->wire_keylen = t->type == LB_STK_INT                     ? 4
+    t->wire_keylen = t->type == LB_STK_INT                      ? 4
                      : t->type == LB_STK_STR && t->explicit_len ? t->keylen + 1
-                                                               : t->keylen;
+                                                                : t->keylen;
     if (r == 0) {
         /* A power of two at least as large as "size" (capped at 2^20 buckets), so
          * hash_key() can mask instead of dividing and chains stay about one entry

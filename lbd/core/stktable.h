@@ -89,7 +89,6 @@ struct lb_stktable {
     void *on_update_arg;
 };
 
-
 /* A key, built from a sample. */
 struct lb_stkkey {
     uint8_t len;

@@ -21,11 +21,9 @@ static void test_varint(void **state)
         uint64_t v;
         size_t len;
     } cases[] = {
-        {0, 1},           {239, 1},         {240, 2},
-        {2287, 2},        {2288, 3},        {264431, 3},
-        {264432, 4},      {33818863, 4},    {33818864, 5},
-        {1800000, 4},     {10000, 3},       {UINT32_MAX, 5},
-        {UINT64_MAX, 10}, {4328786160, 6},  {4328786159, 5},
+        {0, 1},      {239, 1},        {240, 2},         {2287, 2},       {2288, 3},
+        {264431, 3}, {264432, 4},     {33818863, 4},    {33818864, 5},   {1800000, 4},
+        {10000, 3},  {UINT32_MAX, 5}, {UINT64_MAX, 10}, {4328786160, 6}, {4328786159, 5},
     };
     uint8_t b[PEERS_VARINT_MAX + 2];
     uint64_t v;
@@ -66,9 +64,8 @@ static void test_hello(void **state)
     for (n = 0; n < (int)sizeof(h1) - 1; n++)
         assert_int_equal(peers_hello_parse((const uint8_t *)h1, (size_t)n, &h, &st), 0);
     /* CRLF lines and the 2.0 minor are taken */
-    assert_int_equal(peers_hello_parse((const uint8_t *)"HAProxyS 2.0\r\na\r\nb 1 1\r\n", 24, &h,
-                                       &st),
-                     24);
+    assert_int_equal(
+        peers_hello_parse((const uint8_t *)"HAProxyS 2.0\r\na\r\nb 1 1\r\n", 24, &h, &st), 24);
     assert_int_equal(peers_hello_parse((const uint8_t *)"HAProxyS 2.2\na\nb 1 1\n", 21, &h, &st),
                      -EPROTONOSUPPORT);
     assert_int_equal(st, PEERS_ST_ERRVERSION);
@@ -89,7 +86,8 @@ static void test_hello(void **state)
 }
 
 /* t_ip as HAProxy 2.6 defines it (its table id 1) */
-static const uint8_t def_ip[] = "\x0a\x82\x12\x01\x04t_ip\x04\x04\xf5\x36\xf0\xe5\xed\x05\x0a\xf0\xe2\x03";
+static const uint8_t def_ip[] =
+    "\x0a\x82\x12\x01\x04t_ip\x04\x04\xf5\x36\xf0\xe5\xed\x05\x0a\xf0\xe2\x03";
 static const uint8_t def_bin[] = "\x0a\x82\x0c\x04\x05t_bin\x07\x08\xf0\x11\x00";
 
 static void test_define(void **state)
@@ -237,8 +235,8 @@ static void test_update(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_varint),  cmocka_unit_test(test_hello),
-        cmocka_unit_test(test_define),  cmocka_unit_test(test_framing),
+        cmocka_unit_test(test_varint), cmocka_unit_test(test_hello),
+        cmocka_unit_test(test_define), cmocka_unit_test(test_framing),
         cmocka_unit_test(test_update),
     };
 

@@ -101,8 +101,9 @@ static void test_bind_server(void **state)
 static void test_errors(void **state)
 {
     (void)state;
-    expect_err("peers p\n  shards 3\n",
-               "t.cfg:2: 'shards' is not supported by lbd in peers sections (lbd sends every entry");
+    expect_err(
+        "peers p\n  shards 3\n",
+        "t.cfg:2: 'shards' is not supported by lbd in peers sections (lbd sends every entry");
     expect_err("peers p\n  table t type ip size 1\n",
                "t.cfg:2: 'table' is not supported by lbd in peers sections (declare the table");
     expect_err("peers p\n  peer a 127.0.0.1:1 ssl\n", "t.cfg:2: peer 'a': option 'ssl'");

@@ -57,8 +57,8 @@ static void test_pending(void **state)
     (void)state;
     t->on_update = changed;
     calls = 0;
-    a = entry(t, "10.0.0.1", 1000); /* id 1 */
-    b = entry(t, "10.0.0.2", 1000); /* id 2 */
+    a = entry(t, "10.0.0.1", 1000);             /* id 1 */
+    b = entry(t, "10.0.0.2", 1000);             /* id 2 */
     lb_stk_add(t, a, LB_STK_CONN_CNT, 1, 1000); /* a: id 3 */
     lb_stk_add(t, a, LB_STK_CONN_CNT, 1, 1000); /* a: id 4 */
     assert_int_equal(calls, 4);
@@ -87,7 +87,7 @@ static void test_wrap(void **state)
 
     (void)state;
     t->localupdate = UINT32_MAX - 1;
-    a = entry(t, "10.0.0.1", 5); /* id 2^32-1 */
+    a = entry(t, "10.0.0.1", 5);             /* id 2^32-1 */
     lb_stk_add(t, a, LB_STK_CONN_CNT, 1, 5); /* id 0 */
     lb_stk_release(t, a);
     a = entry(t, "10.0.0.2", 5); /* id 1 */
