@@ -216,12 +216,6 @@ static int flag_words(const struct vr__ctx *c, int argc, char **argv)
     return vr__warn(c, what);
 }
 
-static int kw_script_security(int argc, char **argv, void *ctx, char **err)
-{
-    ((struct vr__ctx *)ctx)->cfg->script_security = true;
-    return flag_words(ctx, argc, argv);
-}
-
 /* Inside a vrrp_script block it is that script's user; in global_defs the
  * default for every script. Existence is checked when scripts are checked
  * (script_security), not here, so a missing user does not stop a config
@@ -368,16 +362,48 @@ static int kw_inst_bool(int argc, char **argv, void *ctx, char **err)
     return LK_CFG_OK;
 }
 
-/* vrrp_priority N (nice value), vrrp_no_swap: applied at start */
-static int kw_process(int argc, char **argv, void *ctx, char **err)
+/* Keywords whose whole effect is one bool, in global_defs (cfg), the open
+ * vrrp_instance (inst) or vrrp_script (script): one handler and this table
+ * instead of a handler each. nopreempt is the one that clears its flag. */
+enum flag_in { IN_CFG, IN_INST, IN_SCRIPT };
+
+static const struct flag_kw {
+    const char *name;
+    enum flag_in in;
+    size_t off;
+    bool value;
+} flag_kws[] = {
+    {"enable_script_security", IN_CFG, offsetof(struct vr_cfg, script_security), true},
+    {"vrrp_no_swap", IN_CFG, offsetof(struct vr_cfg, no_swap), true},
+    {"fifo_write_vrrp_states_on_reload", IN_CFG, offsetof(struct vr_cfg, fifo_states_on_reload),
+     true},
+    {"init_fail", IN_SCRIPT, offsetof(struct vr_script_cfg, init_fail), true},
+    {"preempt", IN_INST, offsetof(struct vr_inst_cfg, preempt), true},
+    {"nopreempt", IN_INST, offsetof(struct vr_inst_cfg, preempt), false},
+    {"vmac_xmit_base", IN_INST, offsetof(struct vr_inst_cfg, vmac_xmit_base), true},
+    {"native_ipv6", IN_INST, offsetof(struct vr_inst_cfg, native_ipv6), true},
+};
+
+/* Words after the flag are only possible where the table allows them
+ * (Keepalived reads none, flag_words() says so). */
+static int kw_flag(int argc, char **argv, void *ctx, char **err)
+{
+    struct vr__ctx *c = ctx;
+    void *const base[] = {[IN_CFG] = c->cfg, [IN_INST] = c->inst, [IN_SCRIPT] = c->script};
+    const struct flag_kw *f = flag_kws;
+
+    while (strcmp(f->name, argv[0]) != 0)
+        f++; /* the tables below only name these */
+    *FIELD(base[f->in], f->off) = f->value;
+    return flag_words(c, argc, argv);
+}
+
+/* vrrp_priority N (nice value): applied at start */
+static int kw_nice(int argc, char **argv, void *ctx, char **err)
 {
     struct vr__ctx *c = ctx;
     int64_t v;
 
-    if (!strcmp(argv[0], "vrrp_no_swap")) {
-        c->cfg->no_swap = true;
-        return LK_CFG_OK;
-    }
     if (vr__num(c, argv, 1, -20, 19, &v, err))
         return LK_CFG_FATAL;
     c->cfg->nice = (int)v;
@@ -461,12 +487,6 @@ static int kw_garp_interval(int argc, char **argv, void *ctx, char **err)
     return LK_CFG_OK;
 }
 
-static int kw_fifo_reload(int argc, char **argv, void *ctx, char **err)
-{
-    ((struct vr__ctx *)ctx)->cfg->fifo_states_on_reload = true;
-    return LK_CFG_OK;
-}
-
 /* Keepalived adds firewall rules for accept/no-accept mode; vrrpd never
  * blocks traffic to the VIPs, which is what Keepalived does without
  * vrrp_strict. Warned so the difference is visible. */
@@ -524,12 +544,6 @@ static int kw_script_num(int argc, char **argv, void *ctx, char **err)
         s->rise = (unsigned)v;
     else
         s->fall = (unsigned)v;
-    return LK_CFG_OK;
-}
-
-static int kw_init_fail(int argc, char **argv, void *ctx, char **err)
-{
-    ((struct vr__ctx *)ctx)->script->init_fail = true;
     return LK_CFG_OK;
 }
 
@@ -620,36 +634,21 @@ static int kw_inst_num(int argc, char **argv, void *ctx, char **err)
     return LK_CFG_OK;
 }
 
-static int kw_preempt(int argc, char **argv, void *ctx, char **err)
-{
-    ((struct vr__ctx *)ctx)->inst->preempt = strcmp(argv[0], "nopreempt") != 0;
-    return flag_words(ctx, argc, argv);
-}
-
 /* use_vmac [NAME]: the VIPs go on a macvlan link with the virtual router
  * MAC 00:00:5e:00:01:VRID (RFC 5798 7.3), so that a failover changes no
  * client's ARP entry; named vrrp.VRID unless NAME is given, as in
- * Keepalived. vmac_xmit_base: adverts leave from the parent interface. */
+ * Keepalived. (vmac_xmit_base, adverts from the parent interface, is a
+ * flag_kws entry.) */
 static int kw_use_vmac(int argc, char **argv, void *ctx, char **err)
 {
     struct vr__ctx *c = ctx;
 
-    if (!strcmp(argv[0], "vmac_xmit_base")) {
-        c->inst->vmac_xmit_base = true;
-        return LK_CFG_OK;
-    }
     if (argc > 1 && strlen(argv[1]) >= sizeof(c->inst->vmac_name))
         return vr__fail(c, err, "use_vmac name '%s' is longer than %zu characters", argv[1],
                         sizeof(c->inst->vmac_name) - 1);
     c->inst->vmac = true;
     if (argc > 1)
         snprintf(c->inst->vmac_name, sizeof(c->inst->vmac_name), "%s", argv[1]);
-    return LK_CFG_OK;
-}
-
-static int kw_native_ipv6(int argc, char **argv, void *ctx, char **err)
-{
-    ((struct vr__ctx *)ctx)->inst->native_ipv6 = true;
     return LK_CFG_OK;
 }
 
@@ -1527,7 +1526,7 @@ static const struct lk_cfgkw top_kws[] = {
 
 static const struct lk_cfgkw global_kws[] = {
     {"router_id", kw_router_id, 1, 1, 0},
-    {"enable_script_security", kw_script_security, 0, -1, 0},
+    {"enable_script_security", kw_flag, 0, -1, 0},
     {"script_user", kw_script_user, 1, 2, 0},
     {"vrrp_version", kw_version, 1, 1, 0},
     {"fast_takeover", kw_fast_takeover, 0, 1, 0},
@@ -1543,14 +1542,14 @@ static const struct lk_cfgkw global_kws[] = {
     {"nftables", kw_firewall, 0, 1, 0},
     {"vrrp_check_unicast_src", kw_inst_bool, 0, 1, 0},
     {"vrrp_lower_prio_no_advert", kw_inst_bool, 0, 1, 0},
-    {"vrrp_priority", kw_process, 1, 1, 0},
-    {"vrrp_no_swap", kw_process, 0, 0, 0},
+    {"vrrp_priority", kw_nice, 1, 1, 0},
+    {"vrrp_no_swap", kw_flag, 0, 0, 0},
     {"checker_priority", kw_other_process, 1, 1, 0},
     {"checker_no_swap", kw_other_process, 0, 0, 0},
     {"bfd_priority", kw_other_process, 1, 1, 0},
     {"bfd_no_swap", kw_other_process, 0, 0, 0},
     {"lvs_flush", kw_other_process, 0, 0, 0},
-    {"fifo_write_vrrp_states_on_reload", kw_fifo_reload, 0, 0, 0},
+    {"fifo_write_vrrp_states_on_reload", kw_flag, 0, 0, 0},
     {"default_interface", kw_default_interface, 1, 1, 0},
     {"notification_email", kw_ignore, 0, 0, BLK_SKIP},
     {"notification_email_from", kw_ignore, 1, 1, 0},
@@ -1573,7 +1572,7 @@ static const struct lk_cfgkw script_kws[] = {
     {"rise", kw_script_num, 1, 1, 0},
     {"fall", kw_script_num, 1, 1, 0},
     {"user", kw_script_user, 1, 2, 0},
-    {"init_fail", kw_init_fail, 0, 0, 0},
+    {"init_fail", kw_flag, 0, 0, 0},
     {0},
 };
 
@@ -1584,8 +1583,8 @@ static const struct lk_cfgkw inst_kws[] = {
     {"priority", kw_inst_num, 1, 1, 0},
     {"advert_int", kw_inst_num, 1, 1, 0},
     {"preempt_delay", kw_inst_num, 1, 1, 0},
-    {"preempt", kw_preempt, 0, -1, 0},
-    {"nopreempt", kw_preempt, 0, -1, 0},
+    {"preempt", kw_flag, 0, -1, 0},
+    {"nopreempt", kw_flag, 0, -1, 0},
     {"vrrp_version", kw_version, 1, 1, 0},
     {"version", kw_version, 1, 1, 0},
     {"fast_takeover", kw_fast_takeover, 0, 1, 0},
@@ -1598,7 +1597,7 @@ static const struct lk_cfgkw inst_kws[] = {
     {"unicast_peer", kw_ignore, 0, 0, BLK_PEERS},
     {"unicast_src_ip", kw_ucast_src, 1, 1, 0},
     {"mcast_src_ip", kw_ucast_src, 1, 1, 0},
-    {"native_ipv6", kw_native_ipv6, 0, 0, 0},
+    {"native_ipv6", kw_flag, 0, 0, 0},
     VR__NOTIFY_KWS(kw_notify),
     INHERITED_KWS(""),
     {"notify_fifo", kw_inst_fifo, 0, -1, 0},
@@ -1615,7 +1614,7 @@ static const struct lk_cfgkw inst_kws[] = {
     {"accept", kw_ignore, 0, 0, 0},
     {"no_accept", kw_ignore, 0, 0, 0},
     {"use_vmac", kw_use_vmac, 0, 1, 0},
-    {"vmac_xmit_base", kw_use_vmac, 0, 0, 0},
+    {"vmac_xmit_base", kw_flag, 0, 0, 0},
     {"lvs_sync_daemon_interface", kw_lvs, 0, -1, 0},
     {0},
 };

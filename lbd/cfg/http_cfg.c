@@ -146,6 +146,7 @@ struct lb_http_px *lb_http_px_free(struct lb_http_px *h)
     lb_rule_list_free(h->redirects);
     lb_rule_list_free(h->tcp_conn);
     lb_rule_list_free(h->tcp_content);
+    lb_rule_list_free(h->tcp_rsp);
     lb_stick_list_free(h->sticks);
     lb_acl_set_free(h->acls);
     lb_errpages_clear(&h->errpages);
@@ -469,6 +470,33 @@ static int kw_tcp_request(int argc, char **argv, void *vctx, char **err)
     return r;
 }
 
+static struct lb_rule **tcp_rsp_list(struct lb_http_px *h)
+{
+    return &h->tcp_rsp;
+}
+
+/* tcp-response: rules on what the server sends first, before it reaches
+ * the client (lbd/tcp/tcpfwd.c); inspect-delay is how long they may wait
+ * for more of it, as tcp-request's. */
+static int kw_tcp_response(int argc, char **argv, void *vctx, char **err)
+{
+    struct lb_cfgctx *ctx = vctx;
+    struct lb_http_px *h = ctx->px->http;
+
+    if (strcmp(argv[1], "inspect-delay") == 0) {
+        if (argc != 3 || lk_parse_time_ms(argv[2], 1, 3600000, &h->rsp_inspect_delay) < 0)
+            return pfail(ctx, err, "tcp-response inspect-delay: expected a time, got '%s'",
+                         argc > 2 ? argv[2] : "");
+        note_line(ctx, h);
+        return 0;
+    }
+    if (argc < 3 || strcmp(argv[1], "content") != 0)
+        return pfail(ctx, err, "tcp-response %s: not supported by lbd (content, inspect-delay)",
+                     argv[1]);
+    note_line(ctx, h);
+    return add_rule(ctx, tcp_rsp_list, LB_RULE_TCP_RSP, argc, argv, err);
+}
+
 /* Each capture adds len+1 bytes to the capture space every request carries
  * (capsize), so the sizes are bounded here; "capture cookie" is refused as lbd
  * does not implement it. */
@@ -771,6 +799,18 @@ static int resolve_proxy(struct lb_cfg *cfg, struct lb_proxy *px, char **err)
                           h->stick_file, h->stick_line, lb_proxy_kind(px), px->name);
         ret = -EINVAL;
     }
+    /* mode http parses messages, not the first bytes: rules on those are
+     * refused there rather than run on nothing */
+    if (px->mode == LB_MODE_HTTP &&
+        (h->tcp_rsp || h->rsp_inspect_delay ||
+         (lb_stick_list_uses(h->sticks) & (LB_SMP_USE_PAYLOAD | LB_SMP_USE_RESPAYLOAD)) ||
+         lb_stick_has_rsp(h->sticks))) {
+        lb_cfg_err_append(err,
+                          "%s:%u: %s '%s': tcp-response, stick store-response and stick rules "
+                          "on the payload are supported in mode tcp only by lbd",
+                          h->stick_file, h->stick_line, lb_proxy_kind(px), px->name);
+        ret = -EINVAL;
+    }
     if (px->mode == LB_MODE_TCP &&
         (h->reqrules || h->rsprules || h->afterrules || h->redirects || h->def)) {
         lb_cfg_err_append(err, "%s:%u: %s '%s': http rules are not supported in mode tcp by lbd",
@@ -783,6 +823,7 @@ static int resolve_proxy(struct lb_cfg *cfg, struct lb_proxy *px, char **err)
         lb_rule_resolve(h->rsprules, &rules_at, err) < 0 ||
         lb_rule_resolve(h->tcp_conn, &stick_at, err) < 0 ||
         lb_rule_resolve(h->tcp_content, &stick_at, err) < 0 ||
+        lb_rule_resolve(h->tcp_rsp, &stick_at, err) < 0 ||
         lb_stick_resolve(h->sticks, &stick_at, err) < 0)
         ret = -EINVAL;
     for (r = h->usesrv; r; r = r->next) {
@@ -848,6 +889,7 @@ const struct lk_cfgkw lb_http_kws[] = {
     {"retry-on", kw_retry_on, 1, -1, LB_KW_D | LB_KW_B | LB_KW_HTTP},
     {"http-reuse", kw_http_reuse, 1, 1, LB_KW_D | LB_KW_B | LB_KW_HTTP},
     {"tcp-request", kw_tcp_request, 1, -1, LB_KW_FB | LB_KW_HTTP},
+    {"tcp-response", kw_tcp_response, 1, -1, LB_KW_B | LB_KW_HTTP},
     {"stick-table", kw_stick_table, 2, -1, LB_KW_FB},
     {"stick", kw_stick, 2, -1, LB_KW_B | LB_KW_HTTP},
     {"monitor-uri", kw_monitor_uri, 1, 1, LB_KW_D | LB_KW_F | LB_KW_HTTP},

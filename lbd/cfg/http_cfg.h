@@ -74,8 +74,10 @@ struct lb_http_px {
     struct lb_rule *redirects;        /* redirect statements (after http-request) */
     struct lb_rule *tcp_conn;         /* tcp-request connection (any mode) */
     struct lb_rule *tcp_content;      /* tcp-request content (any mode) */
-    struct lb_stick *sticks;          /* stick on|match|store-request (backends) */
+    struct lb_rule *tcp_rsp;          /* tcp-response content (backends, mode tcp) */
+    struct lb_stick *sticks;          /* stick on|match|store-request|store-response */
     uint64_t inspect_delay;           /* tcp-request inspect-delay (ms), 0: none */
+    uint64_t rsp_inspect_delay;       /* tcp-response inspect-delay (ms), 0: none */
     const char *stick_file;           /* first stick / tcp-request line */
     unsigned stick_line;
     const struct lb_http_px *def; /* the defaults' rules, run first (not owned) */

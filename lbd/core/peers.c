@@ -81,12 +81,13 @@ struct psess {
     struct psec *sec;
     struct rpeer *peer;
     enum sess_state st;
+    int outgoing; /* we connected */
     int teaching; /* sent a full resync, no confirm yet: acks are ignored */
     int tab_in;   /* our table the peer's updates are for, -1 none */
     int tab_out;  /* our table our last update was for, -1 none */
     uint8_t *rbuf;
     size_t rlen, rcap;
-    uint64_t last_rx, last_tx, started;
+    uint64_t last_rx, last_tx, started, estab_at;
 };
 
 struct lb_peers {
@@ -486,9 +487,9 @@ static void establish(struct psess *s)
 
     s->st = S_ESTAB;
     p->last_status = PEERS_ST_SUCCESS;
-    p->last_hdshk = lk_mono_ms();
+    p->last_hdshk = s->estab_at = lk_mono_ms();
     lk_log(LK_LOG_INFO, "peers %s: session with '%s' established (%s)", sec->cfg->name,
-           p->cfg->name, s->creq.handle ? "outgoing" : "incoming");
+           p->cfg->name, s->outgoing ? "outgoing" : "incoming");
     /* resume after what the peer acknowledged last: it has the rest */
     for (i = 0; i < sec->ntables; i++) {
         p->tabs[i].last_pushed = p->tabs[i].acked;
@@ -521,8 +522,21 @@ static void reply_status(struct psess *s, int code)
     sess_send(s, line, (size_t)n);
 }
 
+/* Both ends connect at start and HAProxy lets a new connection from a peer
+ * replace the one it has: two connections crossing would each kill the
+ * other. So ours wins when the peer has seen it (our hello is out, or it
+ * just answered 200): the peer's gets "try again later", HAProxy's answer
+ * to such a duplicate, and keeps ours. Any other session is replaced, as
+ * HAProxy does (a restarted peer's new connection). */
+static int crossing(const struct psess *old)
+{
+    return old->outgoing &&
+           (old->st == S_STATUS || (old->st == S_ESTAB && lk_mono_ms() - old->estab_at < 2000));
+}
+
 /* The caller's three lines: checked against our name and our peers; a
- * known peer that already has a session loses it to this one. */
+ * known peer that already has a session loses it to this one unless the
+ * two connections crossed. */
 static int on_hello(struct psess *s)
 {
     struct peers_hello h;
@@ -542,6 +556,11 @@ static int on_hello(struct psess *s)
     if (!(p = peer_named(s->sec, h.from))) {
         reply_status(s, PEERS_ST_ERRPEER);
         return -EPROTO;
+    }
+    if (p->sess && crossing(p->sess)) {
+        p->coll++;
+        reply_status(s, PEERS_ST_TRYAGAIN);
+        return -EAGAIN;
     }
     if (p->sess) {
         p->coll++;
@@ -631,6 +650,7 @@ static const char *errname(int r)
     return r == -EBADMSG    ? "malformed message"
            : r == -EMSGSIZE ? "message too large"
            : r == -EPROTO   ? "handshake refused"
+           : r == -EAGAIN   ? "crossed our own connection"
                             : "closed";
 }
 
@@ -733,6 +753,7 @@ static void peer_connect(struct rpeer *p)
     s->peer = p;
     p->sess = s;
     p->new_conn++;
+    s->outgoing = 1;
     s->st = S_CONNECTING;
     if (uv_tcp_connect(&s->creq, &s->tcp, &p->cfg->addr.u.sa, connect_cb) < 0)
         sess_close(s, "cannot connect");

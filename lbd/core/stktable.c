@@ -119,15 +119,17 @@ static int parse_store(struct lb_stktable *t, const char *list, char **err)
     return 0;
 }
 
+/* HAProxy's type names, in enum lb_stk_type order ("show table" prints them). */
+static const char *const type_names[] = {"ip", "ipv6", "integer", "string", "binary"};
+
 /* keylen is the stored key size: the IPv4/IPv6 address bytes, an int64, and
  * HAProxy's default of 32 bytes for strings (changed by "len"). */
 static int parse_type(struct lb_stktable *t, const char *ty, char **err)
 {
-    static const char *const types[] = {"ip", "ipv6", "integer", "string", "binary"};
     size_t i;
 
-    for (i = 0; i < LK_ARRAY_SIZE(types); i++)
-        if (strcmp(ty, types[i]) == 0) {
+    for (i = 0; i < LK_ARRAY_SIZE(type_names); i++)
+        if (strcmp(ty, type_names[i]) == 0) {
             t->type = (uint8_t)i;
             t->keylen = i == LB_STK_IP ? 4 : i == LB_STK_IPV6 ? 16 : i == LB_STK_INT ? 8 : 32;
             return 0;
@@ -155,8 +157,8 @@ static int parse_args(struct lb_stktable *t, int argc, char **argv, char **err)
         i++;
         if (strcmp(a, "type") == 0)
             r = parse_type(t, n, err);
-        /* "len" is accepted only after "type string|binary" (HAProxy ties
-         * it to those keys); before it the line ends in the "not supported" error */
+        /* "len" is accepted only after "type string|binary" (HAProxy ties it
+         * to those keys); before it the line ends in the "not supported" error */
         else if (strcmp(a, "len") == 0 && (t->type == LB_STK_STR || t->type == LB_STK_BIN))
             r = lk_parse_uint(n, 1, LB_STK_KEY_MAX, &v) < 0
                     ? lk_cfg_err(err, "stick-table: len must be 1-%d", LB_STK_KEY_MAX)
@@ -292,7 +294,8 @@ int lb_stk_key_str(const struct lb_stktable *t, const char *s, size_t n, struct 
         memset(k, 0, sizeof(*k));
         k->len = (uint8_t)(n < t->keylen ? n : t->keylen);
         memcpy(k->data, s, k->len);
-        /* binary keys are zero-padded to the key size, as HAProxy pads them */
+        /* a binary key always has the table's length: the zero padding is
+         * part of it, so "ab" and "ab\0" are one entry, as in HAProxy */
         if (t->type == LB_STK_BIN)
             k->len = (uint8_t)t->keylen;
         return 0;
@@ -313,9 +316,48 @@ int lb_stk_key_str(const struct lb_stktable *t, const char *s, size_t n, struct 
     return lb_stk_key_addr(t, &a, k);
 }
 
+static int hexval(char c)
+{
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
+
+int lb_stk_key_text(const struct lb_stktable *t, const char *s, struct lb_stkkey *k)
+{
+    uint8_t b[LB_STK_KEY_MAX];
+    size_t n = strlen(s), i;
+
+    if (t->type != LB_STK_BIN)
+        return lb_stk_key_str(t, s, n, k);
+    if (n % 2 || n / 2 > sizeof(b))
+        return -EINVAL;
+    for (i = 0; i < n / 2; i++) {
+        int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
+
+        if (hi < 0 || lo < 0)
+            return -EINVAL;
+        b[i] = (uint8_t)(hi << 4 | lo);
+    }
+    return lb_stk_key_str(t, (const char *)b, n / 2, k);
+}
+
+unsigned lb_stk_used(struct lb_stktable *t)
+{
+    unsigned n;
+
+    pthread_mutex_lock(&t->lock);
+    n = t->used;
+    pthread_mutex_unlock(&t->lock);
+    return n;
+}
+
+/* out holds at least 2 * LB_STK_KEY_MAX + 1 bytes (a binary key in hex). */
 static void key_str(const struct lb_stktable *t, const struct lb_stkkey *k, char *out, size_t len)
 {
     int64_t v;
+    unsigned i;
 
     switch (t->type) {
     case LB_STK_IP:
@@ -328,10 +370,10 @@ static void key_str(const struct lb_stktable *t, const struct lb_stkkey *k, char
         memcpy(&v, k->data, sizeof(v));
         snprintf(out, len, "%" PRId64, v);
         break;
-    case LB_STK_BIN:
-        /* HAProxy prints binary keys in hex, every byte of the key size */
-        for (v = 0; v < k->len && (size_t)v * 2 + 2 < len; v++)
-            snprintf(out + v * 2, 3, "%02X", k->data[v]);
+    case LB_STK_BIN: /* uppercase hex, every byte of the key: HAProxy's form */
+        for (i = 0; i < k->len && 2 * i + 2 < len; i++)
+            snprintf(out + 2 * i, 3, "%02X", k->data[i]);
+        out[2 * i] = '\0';
         break;
     default:
         snprintf(out, len, "%.*s", (int)k->len, (const char *)k->data);
@@ -622,32 +664,9 @@ int lb_stk_read(struct lb_stktable *t,
 
 /* ---- show / clear ---- */
 
-/* A key typed on the admin socket: binary keys in hex (as "show table"
- * prints them, HAProxy's form), the others as samples give them. */
-static int cli_key(const struct lb_stktable *t, const char *key, struct lb_stkkey *k)
-{
-    size_t i, n = strlen(key);
-    unsigned b;
-
-    if (t->type != LB_STK_BIN)
-        return lb_stk_key_str(t, key, n, k);
-    if (n % 2 || n / 2 > t->keylen)
-        return -EINVAL;
-    memset(k, 0, sizeof(*k));
-    for (i = 0; i < n / 2; i++) {
-        if (sscanf(key + 2 * i, "%2x", &b) != 1)
-            return -EINVAL;
-        k->data[i] = (uint8_t)b;
-    }
-    k->len = (uint8_t)t->keylen;
-    return 0;
-}
-
 static const char *type_name(const struct lb_stktable *t)
 {
-    static const char *const names[] = {"ip", "ipv6", "integer", "string", "binary"};
-
-    return names[t->type];
+    return type_names[t->type];
 }
 
 static void show_head(struct lk_sb *sb, const struct lb_stktable *t)
@@ -679,7 +698,7 @@ static void show_entry(struct lk_sb *sb,
                        const struct lb_stkentry *e,
                        uint64_t now)
 {
-    char key[INET6_ADDRSTRLEN + LB_STK_KEY_MAX];
+    char key[INET6_ADDRSTRLEN + 2 * LB_STK_KEY_MAX];
     int d;
 
     key_str(t, &e->key, key, sizeof(key));
@@ -708,7 +727,7 @@ int lb_stk_show(struct lk_sb *sb,
     struct lb_stkentry *e, *p;
     struct lb_stkkey k;
 
-    if (key && cli_key(t, key, &k) < 0)
+    if (key && lb_stk_key_text(t, key, &k) < 0)
         return -EINVAL;
     pthread_mutex_lock(&t->lock);
     for (e = t->lru_tail; e; e = p) {
@@ -736,7 +755,7 @@ void lb_stk_clear(struct lb_stktable *t, const char *key, uint64_t now_ms)
     struct lb_stkentry *e, *p;
     struct lb_stkkey k;
 
-    if (key && cli_key(t, key, &k) < 0)
+    if (key && lb_stk_key_text(t, key, &k) < 0)
         return;
     pthread_mutex_lock(&t->lock);
     for (e = t->lru_tail; e; e = p) {

@@ -56,7 +56,7 @@ enum lb_stk_data {
     LB_STK_DATA_MAX
 };
 
-#define LB_STK_KEY_MAX 64 /* longest string key (len is capped to it) */
+#define LB_STK_KEY_MAX 64 /* longest string or binary key (len is capped to it) */
 
 struct lb_stkentry;
 struct lb_peers_sec;
@@ -120,11 +120,20 @@ const char *lb_stk_data_name(enum lb_stk_data d);
 int lb_stk_data_find(const char *name, size_t len);
 
 /* Key from an address (ip/ipv6 tables: an IPv4 address in an ipv6 table is
- * mapped), an integer or a string. Returns 0, or -EINVAL when the value
- * does not fit the table's type. */
+ * mapped), an integer or a string (sample bytes: a binary table takes them
+ * as they are, cut or padded with zeros to its len, as HAProxy keys it).
+ * Returns 0, or -EINVAL when the value does not fit the table's type. */
 int lb_stk_key_addr(const struct lb_stktable *t, const struct lk_addr *a, struct lb_stkkey *k);
 int lb_stk_key_int(const struct lb_stktable *t, int64_t v, struct lb_stkkey *k);
 int lb_stk_key_str(const struct lb_stktable *t, const char *s, size_t n, struct lb_stkkey *k);
+
+/* Key from an operator's text ("show table NAME key K"): as
+ * lb_stk_key_str(), except that a binary table reads K as hex digits, the
+ * form "show table" prints its keys in. */
+int lb_stk_key_text(const struct lb_stktable *t, const char *s, struct lb_stkkey *k);
+
+/* Entries in use now (table_cnt). */
+unsigned lb_stk_used(struct lb_stktable *t);
 
 /* Find the entry for k, creating it when `create` (NULL when absent, or
  * when the table is full of referenced entries). The entry is returned

@@ -52,6 +52,7 @@ enum act {
     A_SET_DST,
     A_UNSET_VAR,
     A_TARPIT,
+    A_CLOSE, /* tcp-response content close */
 };
 
 enum redir { R_LOCATION, R_PREFIX, R_SCHEME };
@@ -666,7 +667,7 @@ static int pa_set_addr(struct pctx *p)
 }
 
 /* Actions, with the phases they exist in (bit 0 request, bit 1 response,
- * bit 2 tcp-request, bit 3 http-after-response). */
+ * bit 2 tcp-request, bit 3 http-after-response, bit 4 tcp-response). */
 static const struct {
     const char *name;
     uint8_t act, phases;
@@ -695,19 +696,20 @@ static const struct {
     {"track-sc0", A_TRACK, 1 | 4, pa_track},
     {"track-sc1", A_TRACK, 1 | 4, pa_track},
     {"track-sc2", A_TRACK, 1 | 4, pa_track},
-    {"sc-inc-gpc0(0)", A_SC_INC_GPC0, 1 | 2 | 4, pa_sc},
-    {"sc-inc-gpc0(1)", A_SC_INC_GPC0, 1 | 2 | 4, pa_sc},
-    {"sc-inc-gpc0(2)", A_SC_INC_GPC0, 1 | 2 | 4, pa_sc},
-    {"sc-set-gpt0(0)", A_SC_SET_GPT0, 1 | 2 | 4, pa_sc},
-    {"sc-set-gpt0(1)", A_SC_SET_GPT0, 1 | 2 | 4, pa_sc},
-    {"sc-set-gpt0(2)", A_SC_SET_GPT0, 1 | 2 | 4, pa_sc},
-    {"silent-drop", A_SILENT_DROP, 1 | 2 | 4, pa_none},
+    {"sc-inc-gpc0(0)", A_SC_INC_GPC0, 1 | 2 | 4 | 16, pa_sc},
+    {"sc-inc-gpc0(1)", A_SC_INC_GPC0, 1 | 2 | 4 | 16, pa_sc},
+    {"sc-inc-gpc0(2)", A_SC_INC_GPC0, 1 | 2 | 4 | 16, pa_sc},
+    {"sc-set-gpt0(0)", A_SC_SET_GPT0, 1 | 2 | 4 | 16, pa_sc},
+    {"sc-set-gpt0(1)", A_SC_SET_GPT0, 1 | 2 | 4 | 16, pa_sc},
+    {"sc-set-gpt0(2)", A_SC_SET_GPT0, 1 | 2 | 4 | 16, pa_sc},
+    {"silent-drop", A_SILENT_DROP, 1 | 2 | 4 | 16, pa_none},
     {"tarpit", A_TARPIT, 1, pa_tarpit},
-    {"accept", A_ALLOW, 4, pa_none},
-    {"set-var(", A_SET_VAR, 1 | 2 | 4 | 8, pa_var},
-    {"set-var-fmt(", A_SET_VAR_FMT, 1 | 2 | 4 | 8, pa_var},
-    {"unset-var(", A_UNSET_VAR, 1 | 2 | 4 | 8, pa_var},
-    {"reject", A_REJECT, 4, pa_none},
+    {"accept", A_ALLOW, 4 | 16, pa_none},
+    {"set-var(", A_SET_VAR, 1 | 2 | 4 | 8 | 16, pa_var},
+    {"set-var-fmt(", A_SET_VAR_FMT, 1 | 2 | 4 | 8 | 16, pa_var},
+    {"unset-var(", A_UNSET_VAR, 1 | 2 | 4 | 8 | 16, pa_var},
+    {"reject", A_REJECT, 4 | 16, pa_none},
+    {"close", A_CLOSE, 16, pa_none},
     {"set-src", A_SET_SRC, 1, pa_set_addr},
     {"set-dst", A_SET_DST, 1, pa_set_addr},
 };
@@ -731,6 +733,7 @@ int lb_rule_parse(struct lb_rule **list,
     struct pctx p = {NULL, LB_SMP_USE_REQ, argc, argv, 1, err, 403};
     unsigned bit = phase == LB_RULE_RSP        ? 2
                    : phase == LB_RULE_AFTER    ? 8
+                   : phase == LB_RULE_TCP_RSP  ? 16
                    : phase >= LB_RULE_TCP_CONN ? 4
                                                : 1;
     size_t k;
@@ -747,6 +750,10 @@ int lb_rule_parse(struct lb_rule **list,
         p.i = 2;
         /* before any byte: addresses and counters; content: the payload too */
         p.avail = phase == LB_RULE_TCP_CONTENT ? LB_SMP_USE_PAYLOAD : 0;
+    }
+    if (phase == LB_RULE_TCP_RSP) { /* "tcp-response content ACTION": the server's bytes */
+        p.i = 2;
+        p.avail = LB_SMP_USE_RESPAYLOAD;
     }
     if (p.i >= argc)
         return lk_cfg_err(err, "%s: expected an action", argv[0]);
@@ -765,6 +772,12 @@ int lb_rule_parse(struct lb_rule **list,
                           "set-header, add-header, del-header, replace-header, replace-value, "
                           "set-status, set-var(V), set-var-fmt(V), unset-var(V))",
                           argv[p.i]);
+    if (k == LK_ARRAY_SIZE(actions) && phase == LB_RULE_TCP_RSP)
+        return lk_cfg_err(err,
+                          "tcp-response content %s: action not supported by lbd (accept, "
+                          "reject, close, sc-inc-gpc0(N), sc-set-gpt0(N), set-var(V), "
+                          "set-var-fmt(V), unset-var(V), silent-drop)",
+                          p.i < argc ? argv[p.i] : "");
     if (k == LK_ARRAY_SIZE(actions) && phase >= LB_RULE_TCP_CONN)
         return lk_cfg_err(err,
                           "tcp-request %s %s: action not supported by lbd (accept, reject, "
@@ -1491,7 +1504,7 @@ enum lb_rule_verdict lb_rule_run(const struct lb_rule *r, struct lb_rule_io *io)
         hit = lb_cond_eval(r->cond, io->smp);
         /* a condition on bytes not arrived yet is judged when they are
          * (within tcp-request inspect-delay), as HAProxy does */
-        if (io->smp->need_more && r->phase == LB_RULE_TCP_CONTENT)
+        if (io->smp->need_more && (r->phase == LB_RULE_TCP_CONTENT || r->phase == LB_RULE_TCP_RSP))
             return LB_RULE_WAIT;
         if (!hit)
             continue;
@@ -1514,6 +1527,8 @@ enum lb_rule_verdict lb_rule_run(const struct lb_rule *r, struct lb_rule_io *io)
             return LB_RULE_REJECT;
         case A_SILENT_DROP:
             return LB_RULE_DROP;
+        case A_CLOSE:
+            return LB_RULE_CLOSE;
         case A_TARPIT:
             io->status = r->status;
             return LB_RULE_TARPIT;
@@ -1612,7 +1627,7 @@ int lb_rule_resolve(struct lb_rule *list, const struct lb_resolve_at *at, char *
     return ret;
 }
 
-enum stick_kind { ST_ON, ST_MATCH, ST_STORE };
+enum stick_kind { ST_ON, ST_MATCH, ST_STORE, ST_STORE_RSP };
 
 /* One stick rule of a backend, in config order. `table` is set by
  * lb_stick_resolve() (the proxy's, not owned). */
@@ -1640,38 +1655,45 @@ struct lb_stick *lb_stick_list_free(struct lb_stick *list)
 }
 
 /* "stick on" matches then stores, "stick match" only reads, "store-request"
- * only writes. Keys may read the request; in mode tcp the same rules run
- * with the connection's data only, where request fetches have no value. */
+ * only writes. Keys may read the request (or the client's first bytes); in
+ * mode tcp the same rules run with the connection's data only, where
+ * request fetches have no value. "store-response" writes from what the
+ * server sent first (mode tcp: tcp-response's bytes), once per session. */
 int lb_stick_parse(struct lb_stick **list,
                    const struct lb_acl_set *acls,
                    int argc,
                    char **argv,
                    char **err)
 {
-    static const char *const kinds[] = {"on", "match", "store-request"};
+    static const char *const kinds[] = {"on", "match", "store-request", "store-response"};
     struct lb_stick *st, **tail;
+    unsigned avail;
     size_t k;
     int i = 3, r;
 
     for (k = 0; k < LK_ARRAY_SIZE(kinds) && strcmp(kinds[k], argv[1]) != 0; k++)
         ;
     if (k == LK_ARRAY_SIZE(kinds))
-        return lk_cfg_err(err, "stick %s: not supported by lbd (on, match, store-request)",
+        return lk_cfg_err(err,
+                          "stick %s: not supported by lbd (on, match, store-request, "
+                          "store-response)",
                           argv[1]);
+    avail = k == ST_STORE_RSP ? LB_SMP_USE_RSP | LB_SMP_USE_RESPAYLOAD
+                              : LB_SMP_USE_REQ | LB_SMP_USE_PAYLOAD;
     if (argc < 3)
         return lk_cfg_err(err, "stick %s: expected a key expression", argv[1]);
     st = calloc(1, sizeof(*st));
     if (!st)
         return -ENOMEM;
     st->kind = (uint8_t)k;
-    r = lb_sexpr_parse(argv[2], LB_SMP_USE_REQ, &st->key, err);
+    r = lb_sexpr_parse(argv[2], avail, &st->key, err);
     if (r == 0 && i + 1 < argc && strcmp(argv[i], "table") == 0) {
         st->table_name = strdup(argv[i + 1]);
         r = st->table_name ? 0 : -ENOMEM;
         i += 2;
     }
     if (r == 0 && i < argc)
-        r = lb_cond_parse(acls, LB_SMP_USE_REQ, argc - i, argv + i, &st->cond, err);
+        r = lb_cond_parse(acls, avail, argc - i, argv + i, &st->cond, err);
     if (r < 0) {
         lb_stick_list_free(st);
         return r;
@@ -1710,7 +1732,7 @@ unsigned lb_stick_match(const struct lb_stick *st, struct lb_smp_ctx *c)
     int64_t id = 0;
 
     for (; st; st = st->next) {
-        if (st->kind == ST_STORE || !lb_cond_eval(st->cond, c) ||
+        if (st->kind == ST_STORE || st->kind == ST_STORE_RSP || !lb_cond_eval(st->cond, c) ||
             stk_key(st->table, c, st->key, &k) < 0)
             continue;
         e = lb_stk_get(st->table, &k, 0, c->now_ms);
@@ -1727,14 +1749,14 @@ unsigned lb_stick_match(const struct lb_stick *st, struct lb_smp_ctx *c)
 
 /* Every storing rule whose condition holds writes the chosen server, so
  * several keys (a cookie and the source address) can lead back to it. */
-void lb_stick_store(const struct lb_stick *st, struct lb_smp_ctx *c, unsigned puid)
+static void store_kind(const struct lb_stick *st, struct lb_smp_ctx *c, unsigned puid, int rsp)
 {
     struct lb_stkentry *e;
     struct lb_stkkey k;
 
     for (; st; st = st->next) {
-        if (st->kind == ST_MATCH || !lb_cond_eval(st->cond, c) ||
-            stk_key(st->table, c, st->key, &k) < 0)
+        if (st->kind == ST_MATCH || (st->kind == ST_STORE_RSP) != rsp ||
+            !lb_cond_eval(st->cond, c) || stk_key(st->table, c, st->key, &k) < 0)
             continue;
         e = lb_stk_get(st->table, &k, 1, c->now_ms);
         if (!e)
@@ -1742,6 +1764,33 @@ void lb_stick_store(const struct lb_stick *st, struct lb_smp_ctx *c, unsigned pu
         lb_stk_set(st->table, e, LB_STK_SERVER_ID, puid, c->now_ms);
         lb_stk_release(st->table, e);
     }
+}
+
+void lb_stick_store(const struct lb_stick *st, struct lb_smp_ctx *c, unsigned puid)
+{
+    store_kind(st, c, puid, 0);
+}
+
+void lb_stick_store_rsp(const struct lb_stick *st, struct lb_smp_ctx *c, unsigned puid)
+{
+    store_kind(st, c, puid, 1);
+}
+
+unsigned lb_stick_list_uses(const struct lb_stick *st)
+{
+    unsigned u = 0;
+
+    for (; st; st = st->next)
+        u |= lb_sexpr_uses(st->key) | lb_cond_uses(st->cond);
+    return u;
+}
+
+int lb_stick_has_rsp(const struct lb_stick *st)
+{
+    for (; st; st = st->next)
+        if (st->kind == ST_STORE_RSP)
+            return 1;
+    return 0;
 }
 
 /* ---- with a connection's data only ---- */
@@ -1759,6 +1808,9 @@ static void conn_ctx(struct lb_smp_ctx *c, const struct lb_conn_info *ci, struct
     c->payload = ci->payload;
     c->payload_len = ci->payload_len;
     c->payload_final = ci->payload_final;
+    c->res_payload = ci->res_payload;
+    c->res_payload_len = ci->res_payload_len;
+    c->res_payload_final = ci->res_payload_final;
     c->deftable = t;
     c->now_ms = ci->now_ms;
 }
@@ -1799,6 +1851,18 @@ void lb_stick_store_conn(const struct lb_stick *list, const struct lb_conn_info 
         return;
     conn_ctx(&c, ci, NULL);
     lb_stick_store(list, &c, puid);
+}
+
+void lb_stick_store_rsp_conn(const struct lb_stick *list,
+                             const struct lb_conn_info *ci,
+                             unsigned puid)
+{
+    struct lb_smp_ctx c;
+
+    if (!list)
+        return;
+    conn_ctx(&c, ci, NULL);
+    lb_stick_store_rsp(list, &c, puid);
 }
 
 /* As lb_rule_run(): a condition that needs payload not yet received stops
