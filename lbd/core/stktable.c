@@ -8,6 +8,7 @@
 
 #include "common/cfgkw.h"
 #include "common/cfglex.h"
+#include "common/list.h"
 #include "lbd/core/stktable.h"
 
 /* HAProxy's freq_ctr: events of the current period and of the previous
@@ -26,7 +27,7 @@ struct frq {
 struct lb_stkentry {
     struct lb_stkentry *next;          /* bucket chain */
     struct lb_stkentry *lprev, *lnext; /* LRU list */
-    struct lb_stkentry *uprev, *unext; /* update list (peers), when inupd */
+    struct lk_list unode;              /* in the table's update list (peers), when inupd */
     uint32_t upd;                      /* id of its last local change */
     uint8_t inupd;
     struct lb_stkkey key;
@@ -222,6 +223,7 @@ int lb_stk_parse(const char *name, int argc, char **argv, struct lb_stktable **r
         return r;
     }
     pthread_mutex_init(&t->lock, NULL);
+    lk_list_init(&t->upd);
     *ret = t;
     return 0;
 }
@@ -419,19 +421,13 @@ static void lru_front(struct lb_stktable *t, struct lb_stkentry *e)
         t->lru_tail = e;
 }
 
-static void upd_unlink(struct lb_stktable *t, struct lb_stkentry *e)
+/* Entries come zeroed from calloc, not self-linked: inupd says whether
+ * unode is in the list. */
+static void upd_unlink(struct lb_stkentry *e)
 {
     if (!e->inupd)
         return;
-    if (e->uprev)
-        e->uprev->unext = e->unext;
-    else
-        t->upd_head = e->unext;
-    if (e->unext)
-        e->unext->uprev = e->uprev;
-    else
-        t->upd_tail = e->uprev;
-    e->uprev = e->unext = NULL;
+    lk_list_del(&e->unode);
     e->inupd = 0;
 }
 
@@ -442,15 +438,9 @@ static void mark_local(struct lb_stktable *t, struct lb_stkentry *e)
 {
     if (!t->peers)
         return;
-    upd_unlink(t, e);
+    upd_unlink(e);
     e->upd = ++t->localupdate;
-    e->uprev = t->upd_tail;
-    e->unext = NULL;
-    if (t->upd_tail)
-        t->upd_tail->unext = e;
-    else
-        t->upd_head = e;
-    t->upd_tail = e;
+    lk_list_append(&t->upd, &e->unode);
     e->inupd = 1;
     if (t->on_update)
         t->on_update(t->on_update_arg);
@@ -458,7 +448,7 @@ static void mark_local(struct lb_stktable *t, struct lb_stkentry *e)
 
 static void entry_del(struct lb_stktable *t, struct lb_stkentry *e)
 {
-    upd_unlink(t, e);
+    upd_unlink(e);
     struct lb_stkentry **pp = &t->buckets[hash_key(t, &e->key)];
 
     while (*pp && *pp != e)
@@ -813,17 +803,22 @@ unsigned lb_stk_pending(struct lb_stktable *t,
                         unsigned max,
                         uint64_t now_ms)
 {
+    struct lk_list *it;
     struct lb_stkentry *e;
     unsigned n = 0;
 
     pthread_mutex_lock(&t->lock);
     /* from the tail back to the first change not yet sent: the cost is the
      * backlog, not the table */
-    for (e = t->upd_tail; e && e->uprev && upd_after(e->uprev->upd, since); e = e->uprev)
+    for (it = t->upd.prev; it != &t->upd && it->prev != &t->upd &&
+                           upd_after(LK_LIST_ELEM(it->prev, struct lb_stkentry, unode)->upd, since);
+         it = it->prev)
         ;
-    for (; e && n < max; e = e->unext)
+    for (; it != &t->upd && n < max; it = it->next) {
+        e = LK_LIST_ELEM(it, struct lb_stkentry, unode);
         if (upd_after(e->upd, since))
             snap(t, e, now_ms, &out[n++]);
+    }
     pthread_mutex_unlock(&t->lock);
     return n;
 }
@@ -912,7 +907,7 @@ int lb_stk_learn(struct lb_stktable *t,
     touch(t, e, now_ms);
     if (timed && t->expire_ms)
         e->exp = now_ms + LK_MIN((uint64_t)s->exp_ms, t->expire_ms);
-    upd_unlink(t, e);
+    upd_unlink(e);
     pthread_mutex_unlock(&t->lock);
     return 0;
 }

@@ -30,6 +30,7 @@
 #include <stdint.h>
 
 #include "common/addr.h"
+#include "common/list.h"
 #include "common/strbuf.h"
 
 enum lb_stk_type { LB_STK_IP = 0, LB_STK_IPV6, LB_STK_INT, LB_STK_STR, LB_STK_BIN };
@@ -81,11 +82,11 @@ struct lb_stktable {
     const char *file; /* where it was declared */
     unsigned line;
     /* peers (all NULL/0 unless "peers NAME"); guarded by lock */
-    char *peers_name;                        /* the section named, as written */
-    struct lb_peers_sec *peers;              /* lbd/cfg/peers_cfg.h, set by its validation */
-    uint32_t localupdate;                    /* id of the last local change */
-    struct lb_stkentry *upd_head, *upd_tail; /* local changes, oldest first */
-    void (*on_update)(void *arg);            /* called (under lock) after a local change */
+    char *peers_name;             /* the section named, as written */
+    struct lb_peers_sec *peers;   /* lbd/cfg/peers_cfg.h, set by its validation */
+    uint32_t localupdate;         /* id of the last local change */
+    struct lk_list upd;           /* local changes (entries' unode), oldest first */
+    void (*on_update)(void *arg); /* called (under lock) after a local change */
     void *on_update_arg;
 };
 
