@@ -491,6 +491,46 @@ static void touch(struct lb_stktable *t, struct lb_stkentry *e, uint64_t now)
     lru_front(t, e);
 }
 
+static struct lb_stkentry *lookup(struct lb_stktable *t, const struct lb_stkkey *k, uint64_t now)
+{
+    struct lb_stkentry *e;
+
+    for (e = t->buckets[hash_key(t, k)]; e; e = e->next)
+        if (e->key.len == k->len && memcmp(e->key.data, k->data, k->len) == 0)
+            break;
+    if (e && expired(t, e, now)) {
+        entry_del(t, e);
+        e = NULL;
+    }
+    return e;
+}
+
+/* *created says whether the entry is new (NULL: the table is full of
+ * referenced entries). */
+static struct lb_stkentry *find_or_create(struct lb_stktable *t,
+                                          const struct lb_stkkey *k,
+                                          uint64_t now,
+                                          int *created)
+{
+    struct lb_stkentry *e = lookup(t, k, now);
+    size_t b = hash_key(t, k);
+
+    *created = 0;
+    if (e)
+        return e;
+    make_room(t, now);
+    e = t->used < t->size ? calloc(1, sizeof(*e)) : NULL;
+    if (e) {
+        e->key = *k;
+        e->next = t->buckets[b];
+        t->buckets[b] = e;
+        lru_front(t, e);
+        t->used++;
+        *created = 1;
+    }
+    return e;
+}
+
 /* An expired entry found by lookup is dropped and recreated rather than
  * revived, so its counters start from zero as if it had been purged on time.
  * touch() both extends the expiry and moves the entry to the LRU head. */
@@ -500,28 +540,14 @@ struct lb_stkentry *lb_stk_get(struct lb_stktable *t,
                                uint64_t now_ms)
 {
     struct lb_stkentry *e;
-    size_t b = hash_key(t, k);
+    int created = 0;
 
     pthread_mutex_lock(&t->lock);
-    for (e = t->buckets[b]; e; e = e->next)
-        if (e->key.len == k->len && memcmp(e->key.data, k->data, k->len) == 0)
-            break;
-    if (e && expired(t, e, now_ms)) {
-        entry_del(t, e);
-        e = NULL;
-    }
-    if (!e && create) {
-        make_room(t, now_ms);
-        e = t->used < t->size ? calloc(1, sizeof(*e)) : NULL;
-        if (e) {
-            e->key = *k;
-            e->next = t->buckets[b];
-            t->buckets[b] = e;
-            lru_front(t, e);
-            t->used++;
-            mark_local(t, e);
-        }
-    }
+    e = create ? find_or_create(t, k, now_ms, &created) : lookup(t, k, now_ms);
+    /* a new key is a change the peers learn (HAProxy pushes tracked keys
+     * even when the table stores nothing) */
+    if (created)
+        mark_local(t, e);
     if (e) {
         e->ref++;
         touch(t, e, now_ms);
@@ -847,34 +873,6 @@ uint32_t lb_stk_walk(struct lb_stktable *t,
     return last;
 }
 
-static struct lb_stkentry *find_or_create(struct lb_stktable *t,
-                                          const struct lb_stkkey *k,
-                                          uint64_t now)
-{
-    size_t b = hash_key(t, k);
-    struct lb_stkentry *e;
-
-    for (e = t->buckets[b]; e; e = e->next)
-        if (e->key.len == k->len && memcmp(e->key.data, k->data, k->len) == 0)
-            break;
-    if (e && expired(t, e, now)) {
-        entry_del(t, e);
-        e = NULL;
-    }
-    if (e)
-        return e;
-    make_room(t, now);
-    e = t->used < t->size ? calloc(1, sizeof(*e)) : NULL;
-    if (e) {
-        e->key = *k;
-        e->next = t->buckets[b];
-        t->buckets[b] = e;
-        lru_front(t, e);
-        t->used++;
-    }
-    return e;
-}
-
 /* The peer's values replace ours (HAProxy's rule: the last writer wins);
  * a rate's window is rebuilt from how long ago the peer's began. */
 int lb_stk_learn(struct lb_stktable *t,
@@ -885,10 +883,10 @@ int lb_stk_learn(struct lb_stktable *t,
 {
     struct lb_stkentry *e;
     uint32_t take = data & t->store & ~(1u << LB_STK_CONN_CUR);
-    int d;
+    int d, created;
 
     pthread_mutex_lock(&t->lock);
-    e = find_or_create(t, &s->key, now_ms);
+    e = find_or_create(t, &s->key, now_ms, &created);
     if (!e) {
         pthread_mutex_unlock(&t->lock);
         return -ENOSPC;
