@@ -362,40 +362,73 @@ static int kw_inst_bool(int argc, char **argv, void *ctx, char **err)
     return LK_CFG_OK;
 }
 
-/* Keywords whose whole effect is one bool, in global_defs (cfg), the open
- * vrrp_instance (inst) or vrrp_script (script): one handler and this table
- * instead of a handler each. nopreempt is the one that clears its flag. */
-enum flag_in { IN_CFG, IN_INST, IN_SCRIPT };
+/* Keywords whose whole effect is one field of global_defs (cfg), the open
+ * vrrp_instance (inst), vrrp_script (script) or track_process (tproc): a
+ * bool they set (clear: nopreempt) or an integer in [min, max]. One handler
+ * and this table instead of a handler each. */
+enum field_in { IN_CFG, IN_INST, IN_SCRIPT, IN_TPROC };
+enum field_type { T_TRUE, T_FALSE, T_U8, T_UINT };
 
-static const struct flag_kw {
+static const struct field_kw {
     const char *name;
-    enum flag_in in;
+    enum field_in in;
+    enum field_type type;
     size_t off;
-    bool value;
-} flag_kws[] = {
-    {"enable_script_security", IN_CFG, offsetof(struct vr_cfg, script_security), true},
-    {"vrrp_no_swap", IN_CFG, offsetof(struct vr_cfg, no_swap), true},
-    {"fifo_write_vrrp_states_on_reload", IN_CFG, offsetof(struct vr_cfg, fifo_states_on_reload),
-     true},
-    {"init_fail", IN_SCRIPT, offsetof(struct vr_script_cfg, init_fail), true},
-    {"preempt", IN_INST, offsetof(struct vr_inst_cfg, preempt), true},
-    {"nopreempt", IN_INST, offsetof(struct vr_inst_cfg, preempt), false},
-    {"vmac_xmit_base", IN_INST, offsetof(struct vr_inst_cfg, vmac_xmit_base), true},
-    {"native_ipv6", IN_INST, offsetof(struct vr_inst_cfg, native_ipv6), true},
+    int64_t min, max;
+} field_kws[] = {
+#define BOOL_KW(name, in, type, st, f)                                                             \
+    {                                                                                              \
+        name, in, type, offsetof(st, f), 0, 0                                                      \
+    }
+    BOOL_KW("enable_script_security", IN_CFG, T_TRUE, struct vr_cfg, script_security),
+    BOOL_KW("vrrp_no_swap", IN_CFG, T_TRUE, struct vr_cfg, no_swap),
+    BOOL_KW("fifo_write_vrrp_states_on_reload",
+            IN_CFG,
+            T_TRUE,
+            struct vr_cfg,
+            fifo_states_on_reload),
+    BOOL_KW("init_fail", IN_SCRIPT, T_TRUE, struct vr_script_cfg, init_fail),
+    BOOL_KW("preempt", IN_INST, T_TRUE, struct vr_inst_cfg, preempt),
+    BOOL_KW("nopreempt", IN_INST, T_FALSE, struct vr_inst_cfg, preempt),
+    BOOL_KW("vmac_xmit_base", IN_INST, T_TRUE, struct vr_inst_cfg, vmac_xmit_base),
+    BOOL_KW("native_ipv6", IN_INST, T_TRUE, struct vr_inst_cfg, native_ipv6),
+    BOOL_KW("full_command", IN_TPROC, T_TRUE, struct vr_tproc_cfg, full_command),
+#undef BOOL_KW
+    /* priority 255 is reserved for the address owner (RFC 5798 5.2.4), which
+     * Keepalived also accepts here */
+    {"virtual_router_id", IN_INST, T_U8, offsetof(struct vr_inst_cfg, vrid), 1, 255},
+    {"priority", IN_INST, T_U8, offsetof(struct vr_inst_cfg, priority), 1, 255},
+    {"rise", IN_SCRIPT, T_UINT, offsetof(struct vr_script_cfg, rise), 1, 1000},
+    {"fall", IN_SCRIPT, T_UINT, offsetof(struct vr_script_cfg, fall), 1, 1000},
+    {"quorum", IN_TPROC, T_UINT, offsetof(struct vr_tproc_cfg, quorum), 1, 65535},
+    {"quorum_max", IN_TPROC, T_UINT, offsetof(struct vr_tproc_cfg, quorum_max), 0, 65535},
 };
 
-/* Words after the flag are only possible where the table allows them
+/* Words after a flag are only possible where the keyword table allows them
  * (Keepalived reads none, flag_words() says so). */
-static int kw_flag(int argc, char **argv, void *ctx, char **err)
+int vr__kw_field(int argc, char **argv, void *ctx, char **err)
 {
     struct vr__ctx *c = ctx;
-    void *const base[] = {[IN_CFG] = c->cfg, [IN_INST] = c->inst, [IN_SCRIPT] = c->script};
-    const struct flag_kw *f = flag_kws;
+    void *const base[] = {
+        [IN_CFG] = c->cfg, [IN_INST] = c->inst, [IN_SCRIPT] = c->script, [IN_TPROC] = c->tproc};
+    const struct field_kw *f = field_kws;
+    char *at;
+    int64_t v;
 
     while (strcmp(f->name, argv[0]) != 0)
-        f++; /* the tables below only name these */
-    *FIELD(base[f->in], f->off) = f->value;
-    return flag_words(c, argc, argv);
+        f++; /* the keyword tables only name these */
+    at = (char *)base[f->in] + f->off;
+    if (f->type == T_TRUE || f->type == T_FALSE) {
+        *(bool *)(void *)at = f->type == T_TRUE;
+        return flag_words(c, argc, argv);
+    }
+    if (vr__num(c, argv, 1, f->min, f->max, &v, err))
+        return LK_CFG_FATAL;
+    if (f->type == T_U8)
+        *(uint8_t *)(void *)at = (uint8_t)v;
+    else
+        *(unsigned *)(void *)at = (unsigned)v;
+    return LK_CFG_OK;
 }
 
 /* vrrp_priority N (nice value): applied at start */
@@ -530,21 +563,12 @@ static int kw_script_num(int argc, char **argv, void *ctx, char **err)
 {
     struct vr_script_cfg *s = ((struct vr__ctx *)ctx)->script;
     struct vr__ctx *c = ctx;
-    int64_t v;
 
     if (!strcmp(argv[0], "interval"))
         return vr__secs_ms(c, argv, 1, &s->interval_ms, err);
-    if (!strcmp(argv[0], "timeout"))
-        return vr__secs_ms(c, argv, 1, &s->timeout_ms, err);
     if (!strcmp(argv[0], "weight"))
         return vr__weight(c, argc, argv, 254, &s->weight, &s->reverse, err);
-    if (vr__num(c, argv, 1, 1, 1000, &v, err))
-        return LK_CFG_FATAL;
-    if (!strcmp(argv[0], "rise"))
-        s->rise = (unsigned)v;
-    else
-        s->fall = (unsigned)v;
-    return LK_CFG_OK;
+    return vr__secs_ms(c, argv, 1, &s->timeout_ms, err);
 }
 
 /* ---- vrrp_instance -------------------------------------------------- */
@@ -606,14 +630,12 @@ static int kw_state(int argc, char **argv, void *ctx, char **err)
 
 /* advert_int is held in centiseconds because that is the VRRPv3 wire unit
  * (RFC 5798 5.2.7); VRRPv2 converts it to whole seconds when the instance is
- * built. priority 255 is reserved for the address owner (RFC 5798 5.2.4),
- * which Keepalived also accepts here. */
+ * built. (virtual_router_id and priority are field_kws entries.) */
 static int kw_inst_num(int argc, char **argv, void *ctx, char **err)
 {
     struct vr_inst_cfg *i = ((struct vr__ctx *)ctx)->inst;
     struct vr__ctx *c = ctx;
     uint64_t cs;
-    int64_t v;
 
     if (!strcmp(argv[0], "advert_int")) {
         if (vr__parse_fixed(argv[1], 2, 255 * 100, &cs) < 0 || cs == 0)
@@ -623,15 +645,7 @@ static int kw_inst_num(int argc, char **argv, void *ctx, char **err)
         i->adver_set = true;
         return LK_CFG_OK;
     }
-    if (!strcmp(argv[0], "preempt_delay"))
-        return vr__secs_ms(c, argv, 1, &i->preempt_delay_ms, err);
-    if (vr__num(c, argv, 1, 1, 255, &v, err))
-        return LK_CFG_FATAL;
-    if (!strcmp(argv[0], "virtual_router_id"))
-        i->vrid = (uint8_t)v;
-    else
-        i->priority = (uint8_t)v;
-    return LK_CFG_OK;
+    return vr__secs_ms(c, argv, 1, &i->preempt_delay_ms, err);
 }
 
 /* use_vmac [NAME]: the VIPs go on a macvlan link with the virtual router
@@ -1526,7 +1540,7 @@ static const struct lk_cfgkw top_kws[] = {
 
 static const struct lk_cfgkw global_kws[] = {
     {"router_id", kw_router_id, 1, 1, 0},
-    {"enable_script_security", kw_flag, 0, -1, 0},
+    {"enable_script_security", vr__kw_field, 0, -1, 0},
     {"script_user", kw_script_user, 1, 2, 0},
     {"vrrp_version", kw_version, 1, 1, 0},
     {"fast_takeover", kw_fast_takeover, 0, 1, 0},
@@ -1543,13 +1557,13 @@ static const struct lk_cfgkw global_kws[] = {
     {"vrrp_check_unicast_src", kw_inst_bool, 0, 1, 0},
     {"vrrp_lower_prio_no_advert", kw_inst_bool, 0, 1, 0},
     {"vrrp_priority", kw_nice, 1, 1, 0},
-    {"vrrp_no_swap", kw_flag, 0, 0, 0},
+    {"vrrp_no_swap", vr__kw_field, 0, 0, 0},
     {"checker_priority", kw_other_process, 1, 1, 0},
     {"checker_no_swap", kw_other_process, 0, 0, 0},
     {"bfd_priority", kw_other_process, 1, 1, 0},
     {"bfd_no_swap", kw_other_process, 0, 0, 0},
     {"lvs_flush", kw_other_process, 0, 0, 0},
-    {"fifo_write_vrrp_states_on_reload", kw_flag, 0, 0, 0},
+    {"fifo_write_vrrp_states_on_reload", vr__kw_field, 0, 0, 0},
     {"default_interface", kw_default_interface, 1, 1, 0},
     {"notification_email", kw_ignore, 0, 0, BLK_SKIP},
     {"notification_email_from", kw_ignore, 1, 1, 0},
@@ -1569,22 +1583,22 @@ static const struct lk_cfgkw script_kws[] = {
     {"interval", kw_script_num, 1, 1, 0},
     {"timeout", kw_script_num, 1, 1, 0},
     {"weight", kw_script_num, 1, 2, 0},
-    {"rise", kw_script_num, 1, 1, 0},
-    {"fall", kw_script_num, 1, 1, 0},
+    {"rise", vr__kw_field, 1, 1, 0},
+    {"fall", vr__kw_field, 1, 1, 0},
     {"user", kw_script_user, 1, 2, 0},
-    {"init_fail", kw_flag, 0, 0, 0},
+    {"init_fail", vr__kw_field, 0, 0, 0},
     {0},
 };
 
 static const struct lk_cfgkw inst_kws[] = {
     {"interface", kw_interface, 1, 1, 0},
     {"state", kw_state, 1, 1, 0},
-    {"virtual_router_id", kw_inst_num, 1, 1, 0},
-    {"priority", kw_inst_num, 1, 1, 0},
+    {"virtual_router_id", vr__kw_field, 1, 1, 0},
+    {"priority", vr__kw_field, 1, 1, 0},
     {"advert_int", kw_inst_num, 1, 1, 0},
     {"preempt_delay", kw_inst_num, 1, 1, 0},
-    {"preempt", kw_flag, 0, -1, 0},
-    {"nopreempt", kw_flag, 0, -1, 0},
+    {"preempt", vr__kw_field, 0, -1, 0},
+    {"nopreempt", vr__kw_field, 0, -1, 0},
     {"vrrp_version", kw_version, 1, 1, 0},
     {"version", kw_version, 1, 1, 0},
     {"fast_takeover", kw_fast_takeover, 0, 1, 0},
@@ -1597,7 +1611,7 @@ static const struct lk_cfgkw inst_kws[] = {
     {"unicast_peer", kw_ignore, 0, 0, BLK_PEERS},
     {"unicast_src_ip", kw_ucast_src, 1, 1, 0},
     {"mcast_src_ip", kw_ucast_src, 1, 1, 0},
-    {"native_ipv6", kw_flag, 0, 0, 0},
+    {"native_ipv6", vr__kw_field, 0, 0, 0},
     VR__NOTIFY_KWS(kw_notify),
     INHERITED_KWS(""),
     {"notify_fifo", kw_inst_fifo, 0, -1, 0},
@@ -1614,7 +1628,7 @@ static const struct lk_cfgkw inst_kws[] = {
     {"accept", kw_ignore, 0, 0, 0},
     {"no_accept", kw_ignore, 0, 0, 0},
     {"use_vmac", kw_use_vmac, 0, 1, 0},
-    {"vmac_xmit_base", kw_flag, 0, 0, 0},
+    {"vmac_xmit_base", vr__kw_field, 0, 0, 0},
     {"lvs_sync_daemon_interface", kw_lvs, 0, -1, 0},
     {0},
 };

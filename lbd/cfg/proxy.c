@@ -1176,25 +1176,6 @@ const struct lk_cfgkw lb_proxy_kws[] = {
 
 /* ---- validation ---- */
 
-/* Two proxies binding one address would share a listening socket via
- * SO_REUSEPORT and split its connections between them silently: refused at
- * the second bind's line. */
-static int validate_binds(struct lb_cfg *cfg, struct lb_proxy *px, char **err)
-{
-    struct lb_proxy *o;
-    struct lb_bind *b, *ob;
-
-    for (b = px->binds; b; b = b->next)
-        for (o = cfg->proxies; o != px && o; o = o->next)
-            for (ob = o->binds; ob; ob = ob->next)
-                if (b->addr.len == ob->addr.len &&
-                    memcmp(&b->addr.u, &ob->addr.u, b->addr.len) == 0)
-                    return lk_cfg_err(err, "%s:%u: bind %s is already used by %s '%s' at %s:%u",
-                                      b->file, b->line, b->spec, lb_proxy_kind(o), o->name,
-                                      ob->file, ob->line);
-    return 0;
-}
-
 /* Cross-proxy checks that need the whole file: default_backend may name a
  * backend further down, and the mode is only final at the section's end.
  * Every backend gets room for LB_DYN_SERVERS "add server" entries here,
@@ -1236,7 +1217,5 @@ int lb_proxy_validate(struct lb_cfg *cfg, struct lb_proxy *px, char **err)
         return -EINVAL;
     if ((px->cap & LB_CAP_BE) && lb_server_reserve(px, LB_DYN_SERVERS) < 0)
         return lk_cfg_err(err, "out of memory");
-    if (validate_port_maps(px, err) < 0)
-        return -EINVAL;
-    return validate_binds(cfg, px, err);
+    return validate_port_maps(px, err) < 0 ? -EINVAL : 0;
 }

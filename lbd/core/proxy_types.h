@@ -208,6 +208,7 @@ struct lb_server {
     int port_off;
     char check_addr[LK_ADDR_STRLEN]; /* "addr IP": checks go to this IP; "": the server's */
     int send_proxy;       /* PROXY protocol version sent first (send-proxy[-v2]); 0: none */
+    uint8_t check_send_proxy; /* check-send-proxy: the header on health checks too */
     unsigned error_limit; /* consecutive live-traffic failures before on-error; 0: 10 */
     /* mode http idle connections (lbd/http/http_conn.c): pool-max-conn
      * (-1: no limit, 0: none kept), pool-purge-delay (ms; 0: none kept),

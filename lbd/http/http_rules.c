@@ -53,6 +53,7 @@ enum act {
     A_UNSET_VAR,
     A_TARPIT,
     A_CLOSE, /* tcp-response content close */
+    A_CAPTURE,
 };
 
 enum redir { R_LOCATION, R_PREFIX, R_SCHEME };
@@ -93,6 +94,10 @@ struct lb_rule {
     char *table_name;
     uint8_t ctr;  /* sc number */
     int64_t ival; /* sc-set-gpt0 */
+    /* capture: the frontend's slot (request slots for http-request, response
+     * slots for http-response); caplen > 0 until the proxy gave the slot an
+     * index (lb_rule_capture_claim) for the "len N" form */
+    unsigned capid, caplen;
 };
 
 /* ---- freeing ---- */
@@ -666,6 +671,37 @@ static int pa_set_addr(struct pctx *p)
     return lb_sexpr_parse(v, p->avail, &p->r->key, p->err);
 }
 
+/* "capture SAMPLE len N" (requests: a new slot of the frontend, index
+ * given by lb_rule_capture_claim) or "capture SAMPLE id N" (a slot the
+ * frontend declared, checked by lb_rule_resolve); responses know "id"
+ * only, as HAProxy 2.6. */
+static int pa_capture(struct pctx *p)
+{
+    const char *v, *w, *n;
+    uint64_t x;
+    int r, rsp = p->r->phase == LB_RULE_RSP;
+
+    if ((r = need(p, &v, "a sample expression")) < 0 ||
+        (r = lb_sexpr_parse(v, p->avail, &p->r->key, p->err)) < 0)
+        return r;
+    w = next_word(p);
+    if (!w || (strcmp(w, "id") != 0 && (rsp || strcmp(w, "len") != 0)))
+        return lk_cfg_err(p->err, "capture: expected '%s' after the sample",
+                          rsp ? "id N" : "len N' or 'id N");
+    if (!(n = next_word(p)))
+        return lk_cfg_err(p->err, "capture: '%s' needs a number", w);
+    if (w[0] == 'l') {
+        if (lk_parse_uint(n, 1, LB_CAPTURE_MAX, &x) < 0)
+            return lk_cfg_err(p->err, "capture: len must be 1-%u", LB_CAPTURE_MAX);
+        p->r->caplen = (unsigned)x;
+        return 0;
+    }
+    if (lk_parse_uint(n, 0, UINT32_MAX - 1, &x) < 0)
+        return lk_cfg_err(p->err, "capture: invalid id '%s'", n);
+    p->r->capid = (unsigned)x;
+    return 0;
+}
+
 /* Actions, with the phases they exist in (bit 0 request, bit 1 response,
  * bit 2 tcp-request, bit 3 http-after-response, bit 4 tcp-response). */
 static const struct {
@@ -712,6 +748,7 @@ static const struct {
     {"close", A_CLOSE, 16, pa_none},
     {"set-src", A_SET_SRC, 1, pa_set_addr},
     {"set-dst", A_SET_DST, 1, pa_set_addr},
+    {"capture", A_CAPTURE, 1 | 2, pa_capture},
 };
 
 /* Appended at the tail: rule lists are short and built once, and order of
@@ -789,12 +826,12 @@ int lb_rule_parse(struct lb_rule **list,
                           "%s %s: action not supported by lbd (allow, deny, return, redirect, "
                           "set-header, add-header, del-header, replace-header, replace-value%s)",
                           argv[0], argv[p.i],
-                          phase == LB_RULE_RSP ? ", set-status"
+                          phase == LB_RULE_RSP ? ", set-status, capture"
                                                : ", set-path, set-pathq, set-query, set-uri, "
                                                  "set-method, auth, tarpit, track-sc0/1/2, "
                                                  "sc-inc-gpc0(N), sc-set-gpt0(N), set-var(V), "
                                                  "set-var-fmt(V), unset-var(V), silent-drop, "
-                                                 "use-service prometheus-exporter");
+                                                 "capture, use-service prometheus-exporter");
     p.i++;
     p.r = calloc(1, sizeof(*p.r));
     if (!p.r)
@@ -859,6 +896,20 @@ unsigned lb_rule_list_uses(const struct lb_rule *r)
     for (; r; r = r->next)
         u |= lb_cond_uses(r->cond) | (r->key ? lb_sexpr_uses(r->key) : 0);
     return u;
+}
+
+unsigned lb_rule_capture_claim(struct lb_rule *list, unsigned idx)
+{
+    unsigned len;
+
+    while (list && list->next)
+        list = list->next;
+    if (!list || list->act != A_CAPTURE || !list->caplen)
+        return 0;
+    len = list->caplen;
+    list->caplen = 0;
+    list->capid = idx;
+    return len;
 }
 
 int lb_rule_find_promex(const struct lb_rule *list, const struct lb_cond **ret_cond)
@@ -1478,6 +1529,20 @@ static void run_var(struct lb_rule_io *io, const struct lb_rule *r)
     }
 }
 
+/* The sample as text, cut at the slot's length; a sample that fails
+ * leaves the slot as it was, as in HAProxy. A slot the frontend does not
+ * have (an "id" rule of a backend behind another frontend) is skipped. */
+static void run_capture(struct lb_rule_io *io, const struct lb_rule *r)
+{
+    struct lb_smp_ctx *c = io->smp;
+    struct lb_smp v;
+
+    if (!c->caps || !lb_sexpr_eval(r->key, c, 0, &v))
+        return;
+    lb_smp_as_str(c, &v);
+    lb_http_capture_put(c->caph, c->caps, r->phase == LB_RULE_RSP, r->capid, v.str, v.len);
+}
+
 /* An untracked counter is ignored, as HAProxy ignores sc-inc-gpc0 on a
  * counter no track-sc rule has set. */
 static void run_sc(struct lb_rule_io *io, const struct lb_rule *r)
@@ -1534,6 +1599,9 @@ enum lb_rule_verdict lb_rule_run(const struct lb_rule *r, struct lb_rule_io *io)
             return LB_RULE_TARPIT;
         case A_TRACK:
             run_track(io, r);
+            continue;
+        case A_CAPTURE:
+            run_capture(io, r);
             continue;
         case A_SC_INC_GPC0:
         case A_SC_SET_GPT0:
@@ -1613,6 +1681,14 @@ int lb_rule_resolve(struct lb_rule *list, const struct lb_resolve_at *at, char *
     for (; list; list = list->next) {
         if (list->errsec && resolve_errsec(list, at->cfg, at->file, at->line, err) < 0)
             ret = -EINVAL;
+        if (list->act == A_CAPTURE && at->capfe &&
+            list->capid >= (list->phase == LB_RULE_RSP ? at->ncaprsp : at->ncapreq)) {
+            lb_cfg_err_append(err,
+                              "%s:%u: unable to find capture id '%u' referenced by %s capture rule",
+                              at->file, at->line, list->capid,
+                              list->phase == LB_RULE_RSP ? "http-response" : "http-request");
+            ret = -EINVAL;
+        }
         if (list->act != A_TRACK)
             continue;
         list->table = list->table_name ? table_named(at->cfg, list->table_name) : at->deftable;

@@ -70,6 +70,12 @@ unsigned lb_rule_list_uses(const struct lb_rule *list);
 /* Free a whole list; NULL-safe; returns NULL. */
 struct lb_rule *lb_rule_list_free(struct lb_rule *list);
 
+/* "http-request capture SAMPLE len N" adds a capture slot to its frontend:
+ * after lb_rule_parse() appended a rule to list, the caller calls this; if
+ * that last rule is such a capture, it becomes slot `idx` (what the caller
+ * numbers its next slot) and its N is returned, else 0. */
+unsigned lb_rule_capture_claim(struct lb_rule *list, unsigned idx);
+
 /* Is there a use-service prometheus-exporter rule? 1 with *ret_cond set
  * to its condition (pointing into the list; NULL: unconditional), or 0
  * with *ret_cond untouched. */
@@ -125,6 +131,8 @@ struct lb_resolve_at {
     struct lb_stktable *deftable;
     const char *file;
     unsigned line;
+    int capfe;               /* a frontend: "capture ... id N" must name one of */
+    size_t ncapreq, ncaprsp; /* its slots (a backend's rule uses its frontend's) */
 };
 
 /* After the whole file: each track-sc rule's table (its "table NAME", or

@@ -379,16 +379,14 @@ static void emit_log(struct hsess *s, int asap)
     r.sess.redispatched = s->redispatched;
     r.reqline = s->reqline;
     r.reqline_len = s->reqline_len;
-    /* The captured values sit in s->caps one after another, each in a slot of
-     * its capture's configured length plus a NUL, request captures first. */
+    /* the slots' values in order, request ones first; NULL: not filled */
     if (s->caps) {
         const struct lb_http_px *h = s->fe->http;
-        size_t i, off = 0;
+        size_t i;
 
-        for (i = 0; i < h->ncapreq + h->ncaprsp && ncap < LK_ARRAY_SIZE(v); i++) {
-            v[ncap++] = s->caps + off;
-            off += (i < h->ncapreq ? h->capreq[i].len : h->caprsp[i - h->ncapreq].len) + 1;
-        }
+        for (i = 0; i < h->ncapreq + h->ncaprsp && ncap < LK_ARRAY_SIZE(v); i++)
+            v[ncap++] = i < h->ncapreq ? lb_http_capture_get(h, s->caps, 0, i)
+                                       : lb_http_capture_get(h, s->caps, 1, i - h->ncapreq);
         nreq = LK_MIN(h->ncapreq, ncap);
         lb_httplog_captures(capbuf, sizeof(capbuf), v, nreq, v + nreq, ncap - nreq);
         r.captures = capbuf;
@@ -810,6 +808,8 @@ static void smp_init(struct hsess *s, struct lb_smp_ctx *c)
     c->be_name = s->be ? s->be->name : s->fe->name;
     c->reqline = s->reqline;
     c->reqline_len = s->reqline_len;
+    c->caps = s->caps;
+    c->caph = s->fe->http;
 }
 
 /* in_flags carries "answer to a HEAD" into the reparse of an edited
@@ -1088,39 +1088,30 @@ static int after_own(struct hsess *s, const char **data, size_t *len)
     return 1;
 }
 
-/* Copy the last occurrence of each captured header into its slot (empty
- * when absent), at most its len bytes. `first` is the first slot.
- * The last occurrence wins, as HAProxy's capture request header; a value is
- * cut at the capture's configured length, and each slot is NUL-terminated
- * for the log. */
-static void capture(struct hsess *s,
-                    const struct lb_capture *c,
-                    size_t n,
-                    size_t first_off,
-                    const uint8_t *buf,
-                    const struct http1_msg *m)
+/* Copy the last occurrence of each captured header into its slot, cut at
+ * its len; a header that is absent leaves its slot unfilled ('-' in %hrl),
+ * as do slots without a header name, which the capture rules fill. The last
+ * occurrence wins, as HAProxy's capture request header. */
+static void capture(struct hsess *s, int rsp, const uint8_t *buf, const struct http1_msg *m)
 {
-    size_t i, off = first_off, vl;
+    const struct lb_http_px *h = s->fe->http;
+    const struct lb_capture *c = rsp ? h->caprsp : h->capreq;
+    size_t i, n = rsp ? h->ncaprsp : h->ncapreq;
     unsigned k;
 
     for (i = 0; i < n; i++) {
         const uint8_t *v = NULL;
+        size_t vl = 0;
 
-        for (k = 0; k < m->nhdr; k++)
+        for (k = 0; c[i].name && k < m->nhdr; k++)
             if (m->hdr[k].name_len == c[i].name_len &&
                 strncasecmp((const char *)buf + m->hdr[k].name_off, c[i].name, c[i].name_len) ==
                     0) {
                 v = buf + m->hdr[k].val_off;
                 vl = m->hdr[k].val_len;
             }
-        if (v) {
-            vl = LK_MIN(vl, (size_t)c[i].len);
-            memcpy(s->caps + off, v, vl);
-            s->caps[off + vl] = '\0';
-        } else {
-            s->caps[off] = '\0';
-        }
-        off += c[i].len + 1;
+        if (v)
+            lb_http_capture_put(h, s->caps, rsp, i, (const char *)v, vl);
     }
 }
 
@@ -1135,19 +1126,14 @@ static void capture_request(struct hsess *s)
     if (!s->caps && !(s->caps = malloc(h->capsize)))
         return;
     memset(s->caps, 0, h->capsize);
-    capture(s, h->capreq, h->ncapreq, 0, req_head(s), &s->req);
+    capture(s, 0, req_head(s), &s->req);
 }
 
 static void capture_response(struct hsess *s)
 {
-    const struct lb_http_px *h = s->fe->http;
-    size_t i, off = 0;
-
-    if (!s->caps || !h->ncaprsp)
+    if (!s->caps || !s->fe->http->ncaprsp)
         return;
-    for (i = 0; i < h->ncapreq; i++)
-        off += h->capreq[i].len + 1;
-    capture(s, h->caprsp, h->ncaprsp, off, (const uint8_t *)s->sbuf + s->soff, &s->rsp);
+    capture(s, 1, (const uint8_t *)s->sbuf + s->soff, &s->rsp);
 }
 
 /* monitor-uri: a request for exactly that URI is answered here, 200 or

@@ -615,8 +615,17 @@ static size_t put_caps(char *out,
     for (i = 0; i < nv; i++) {
         if (i)
             at = put(out, at, cap, " ", 1);
+        /* as HAProxy: '-' for a slot never filled and nothing for an empty
+         * value; with %{+Q} each in quotes, and nothing for either */
+        if (fl & F_QUOTE)
+            at = put(out, at, cap, "\"", 1);
         n = v[i] ? lb_httplog_escape(buf, sizeof(buf), v[i], strlen(v[i]), "{|}") : 0;
-        at = v[i] ? put_str(out, at, cap, buf, n, fl) : put(out, at, cap, "-", 1);
+        if (!v[i] && !(fl & F_QUOTE))
+            at = put(out, at, cap, "-", 1);
+        else if (n)
+            at = put_str(out, at, cap, buf, n, (uint8_t)(fl & ~F_QUOTE));
+        if (fl & F_QUOTE)
+            at = put(out, at, cap, "\"", 1);
     }
     return at;
 }

@@ -14,6 +14,7 @@
 #include "common/cfgkw.h"
 #include "common/cfglex.h"
 #include "lbd/cfg/cfg.h"
+#include "lbd/cfg/http_cfg.h"
 #include "lbd/cfg/userlist.h"
 #include "lbd/core/backend.h"
 #include "lbd/core/stkctr.h"
@@ -70,6 +71,8 @@ enum fetch {
     F_COOK_CNT, /* cook_cnt([NAME]): how many cookies (of that name) */
     F_COOK_VAL, /* cook_val([NAME]): a cookie's value as an integer */
     F_CAP_URI,  /* capture.req.uri: the URI as the client sent it */
+    F_CAP_REQ,  /* capture.req.hdr(ID) / capture.res.hdr(ID): a frontend's capture slot */
+    F_CAP_RES,
     F_FE_NAME,
     F_BE_NAME,
     F_FIRST_REQ, /* http_first_req: the connection's first request */
@@ -172,6 +175,8 @@ static const struct {
     {"cook_val", "req.cook_val", F_COOK_VAL, LB_SMP_INT, LB_SMP_USE_REQ, 2},
     /* the line kept for the log: there in response rules too */
     {"capture.req.uri", NULL, F_CAP_URI, LB_SMP_STR, 0, 0},
+    {"capture.req.hdr", NULL, F_CAP_REQ, LB_SMP_STR, 0, 1},
+    {"capture.res.hdr", NULL, F_CAP_RES, LB_SMP_STR, LB_SMP_USE_RSP, 1},
     {"fe_name", NULL, F_FE_NAME, LB_SMP_STR, 0, 0},
     {"be_name", NULL, F_BE_NAME, LB_SMP_STR, 0, 0},
     {"http_first_req", NULL, F_FIRST_REQ, LB_SMP_BOOL, 0, 0},
@@ -612,6 +617,9 @@ static int parse_fetch(struct lb_sexpr *e, const char *s, size_t len, unsigned a
             r = parse_lv_args(e, fetches[i].name, na, args, err);
         else if (r == 0 && e->fetch == F_TABLE_CNT && e->arg)
             r = refs_add(e, err);
+        if (r == 0 && (e->fetch == F_CAP_REQ || e->fetch == F_CAP_RES) &&
+            lk_parse_int(e->arg, 0, INT32_MAX, &e->occ) < 0)
+            r = lk_cfg_err(err, "%.*s(%s): expected a capture id", (int)nl, s, e->arg);
         if (r == 0 && e->fetch == F_CINT && lk_parse_int(e->arg, INT64_MIN, INT64_MAX, &e->occ) < 0)
             r = lk_cfg_err(err, "int(%s): not an integer", e->arg);
         /* HAProxy 2.6 knows version 4 only */
@@ -1176,6 +1184,18 @@ static int fetch_cap_uri(const struct lb_smp_ctx *c, struct lb_smp *out)
     return 1;
 }
 
+/* capture.req.hdr(ID) / capture.res.hdr(ID): the slot's text (the id is
+ * kept in occ); no sample for a slot not filled, as in HAProxy. */
+static int fetch_cap_slot(const struct lb_sexpr *e, const struct lb_smp_ctx *c, struct lb_smp *out)
+{
+    const char *v = lb_http_capture_get(c->caph, c->caps, e->fetch == F_CAP_RES, (size_t)e->occ);
+
+    if (!v)
+        return 0;
+    set_str(out, v, strlen(v));
+    return 1;
+}
+
 /* http_auth(L): valid credentials for L; http_auth_group(L): the groups
  * of that user (one value each); http_auth_user: the name the client
  * sent. */
@@ -1566,6 +1586,9 @@ static int fetch(const struct lb_sexpr *e, struct lb_smp_ctx *c, unsigned occ, s
         return 1;
     case F_CAP_URI: /* from the line kept for the log: no request head needed */
         return fetch_cap_uri(c, out);
+    case F_CAP_REQ:
+    case F_CAP_RES:
+        return fetch_cap_slot(e, c, out);
     case F_FE_NAME:
     case F_BE_NAME: {
         const char *nm = e->fetch == F_FE_NAME ? c->fe_name : c->be_name;

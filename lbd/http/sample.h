@@ -89,6 +89,8 @@ struct lb_smp_ctx {
     unsigned srv_id;
     const char *reqline; /* capture.req.uri: the request line as received */
     size_t reqline_len;
+    char *caps;                    /* the session's capture slots (NULL: none) */
+    const struct lb_http_px *caph; /* the frontend's, which lays them out */
     struct lk_addr abuf[2]; /* addresses read from text (req.hdr_ip, ipmask) */
     unsigned next_abuf;
     char chunk[2][LB_SMP_CHUNK];
@@ -97,6 +99,7 @@ struct lb_smp_ctx {
 
 struct lb_sexpr;
 struct lb_cfg;
+struct lb_http_px;
 struct lb_stkctr;
 struct lb_stktable;
 struct lb_vars;
