@@ -675,6 +675,26 @@ static void side_ready(struct sess *s, int client, int events)
         update(s);
 }
 
+/* option abortonclose (the backend's, as HAProxy 2.6 reads it): a client
+ * that closes while its connection waits in the queue, or while the
+ * server has not accepted it yet, is dropped ("CQ", "CC") instead of being
+ * served later. Its bytes meanwhile are held in c2s (sent once
+ * connected); without the option the client is not read before that. */
+static int abort_on_close(const struct sess *s)
+{
+    return s->be && (s->be->options & LB_OPT_ABORTONCLOSE) &&
+           (s->state == ST_QUEUE || s->state == ST_CONNECT);
+}
+
+static void waiting_read(struct sess *s)
+{
+    int r = hold_read(s, &s->c2s, s->cfd);
+
+    if (r == -ENOMEM || r == 0 || (r > 0 && !s->c2s.eof))
+        return;
+    finish(s, s->state == ST_QUEUE ? "CQ" : "CC", r < 0, 0);
+}
+
 static void on_client(uv_poll_t *p, int status, int events)
 {
     struct sess *s = p->data;
@@ -685,8 +705,11 @@ static void on_client(uv_poll_t *p, int status, int events)
         note_error(s, 1);
         return;
     }
-    if (s->state == ST_INSPECT) {
-        inspect_read(s);
+    if (s->state == ST_INSPECT || abort_on_close(s)) {
+        if (s->state == ST_INSPECT)
+            inspect_read(s);
+        else
+            waiting_read(s);
         if (s->state != ST_CLOSED)
             update(s);
         return;
@@ -766,6 +789,9 @@ static void update(struct sess *s)
             sw |= UV_WRITABLE;
     } else if (s->state == ST_CONNECT) {
         sw = UV_WRITABLE;
+    }
+    if (abort_on_close(s) && !s->c2s.eof && s->c2s.len < s->w->bufsize) {
+        cw = UV_READABLE; /* a close while waiting aborts */
     } else if (s->state == ST_INSPECT) {
         cw = s->c2s.eof ? 0 : UV_READABLE;
     }
@@ -962,7 +988,7 @@ static void enqueue(struct sess *s)
     lk_list_append(&s->w->queue, &s->link);
     lb_backend_queue_enter(s->be);
     lb_worker_kick_queue(s->w);
-    arm(s);
+    update(s); /* the queue's timeout; the client is read only for abortonclose */
 }
 
 static void dequeue(struct sess *s)
