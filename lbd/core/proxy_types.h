@@ -175,6 +175,7 @@ struct lb_bind {
 struct lb_proxy;
 struct lb_http_px;
 struct lb_resolvers; /* lbd/cfg/resolvers.h */
+struct lb_peers_sec; /* lbd/cfg/peers_cfg.h */
 
 struct lb_server {
     char *name;
@@ -410,6 +411,7 @@ struct lb_global {
     char srv_state_base[512]; /* "server-state-base": directory of relative names */
     int external_check;       /* "external-check": option external-check allowed */
     int insecure_fork;        /* "insecure-fork-wanted" (only silences a warning) */
+    char *localpeer;          /* "localpeer NAME" (lbd/cfg/peers_cfg.h), or NULL */
 };
 
 struct lb_cfg {
@@ -419,6 +421,7 @@ struct lb_cfg {
     struct lb_userlist *userlists;  /* lbd/cfg/userlist.h */
     struct lb_resolvers *resolvers; /* lbd/cfg/resolvers.h */
     struct lb_errsec *errsecs;      /* http-errors sections, lbd/cfg/errfile.h */
+    struct lb_peers_sec *peers;     /* lbd/cfg/peers_cfg.h */
     char *path;
     struct lk_cfgfiles files; /* every file read, so objects can point at their FILE */
 };

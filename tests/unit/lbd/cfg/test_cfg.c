@@ -101,8 +101,7 @@ static const struct err_case err_cases[] = {
     {"listen s\n  bind :9999\n  stats uri stats\n", "stats uri must start with '/'"},
     {"listen s\n  bind :9999\n  stats auth admin\n", "stats auth: expected 'user:password'"},
     {"listen s\n  bind :9999\n  stats frobnicate\n", "stats: expected 'enable'"},
-    {"peers p\n", "t.cfg:1: section 'peers' is not supported by lbd (stick tables are not "
-                  "synchronised between instances)"},
+    {"mailers m\n", "t.cfg:1: section 'mailers' is not supported by lbd"},
     {FE_BE "userlist u\n  user a password plain\n",
      "t.cfg:6: user 'a': password is not a crypt(3) hash"},
     {FE_BE "userlist u\n  group g users nobody\n", "userlist 'u': group 'g' names user 'nobody'"},
