@@ -18,6 +18,7 @@
 #include "lbd/core/daemon.h"
 #include "lbd/core/dns.h"
 #include "lbd/core/mwlink.h"
+#include "lbd/core/peers.h"
 #include "lbd/core/server.h"
 #include "lbd/core/worker.h"
 #include "lbd/ctl/admin.h"
@@ -76,6 +77,7 @@ static void begin_stop(struct lb_daemon *d, const char *why)
     lb_admin_stop(d);
     lb_hc_stop(d);
     lb_dns_stop(d);
+    lb_peers_stop(d);
     lb_stats_http_stop(d);
     lb_mw_stop(d->mw);
     stop_workers(d, 0);
@@ -431,6 +433,11 @@ int lb_daemon_run(struct lb_daemon *d)
         d->exit_code = 1;
         begin_stop(d, "run-time DNS failure");
     }
+    /* a peers port taken means the tables would silently stop being shared */
+    if (!d->stopping && lb_peers_start(d) < 0) {
+        d->exit_code = 1;
+        begin_stop(d, "peers listener failure");
+    }
     lk_log(LK_LOG_NOTICE, "lbd %s started: %u worker thread%s, pid %d", LBKIT_VERSION, d->nworkers,
            d->nworkers == 1 ? "" : "s", (int)getpid());
     /* READY only now: systemd orders dependants (vrrpd, monitoring) after us, and
@@ -453,6 +460,7 @@ struct lb_daemon *lb_daemon_free(struct lb_daemon *d)
         lb_admin_stop(d);
         lb_hc_stop(d);
         lb_dns_stop(d);
+        lb_peers_stop(d);
         lb_stats_http_stop(d);
         lb_mw_stop(d->mw);
     }
@@ -472,6 +480,7 @@ struct lb_daemon *lb_daemon_free(struct lb_daemon *d)
     lb_admin_free(d);
     lb_hc_free(d);
     lb_dns_free(d);
+    lb_peers_free(d);
     free(d->stats_http);
     lb_errors_free(d->errors);
     lb_mw_free(d->mw);

@@ -101,8 +101,7 @@ static const struct err_case err_cases[] = {
     {"listen s\n  bind :9999\n  stats uri stats\n", "stats uri must start with '/'"},
     {"listen s\n  bind :9999\n  stats auth admin\n", "stats auth: expected 'user:password'"},
     {"listen s\n  bind :9999\n  stats frobnicate\n", "stats: expected 'enable'"},
-    {"peers p\n", "t.cfg:1: section 'peers' is not supported by lbd (stick tables are not "
-                  "synchronised between instances)"},
+    {"mailers m\n", "t.cfg:1: section 'mailers' is not supported by lbd"},
     {FE_BE "userlist u\n  user a password plain\n",
      "t.cfg:6: user 'a': password is not a crypt(3) hash"},
     {FE_BE "userlist u\n  group g users nobody\n", "userlist 'u': group 'g' names user 'nobody'"},
@@ -138,6 +137,9 @@ static const struct err_case err_cases[] = {
     /* issue 10: an action lbd does not implement is refused at its line */
     {"frontend f\n  mode http\n  bind 127.0.0.1:1\n  http-request normalize-uri fragment-strip\n",
      "t.cfg:4: frontend 'f': http-request normalize-uri: action not supported by lbd"},
+    /* a stats page where HAProxy would also forward: refused at the stats line */
+    {"defaults\n  mode http\n" FE_BE "  stats uri /st\n  server s 127.0.0.1:2\n",
+     "t.cfg:7: backend 'b': a stats page in a proxy that also forwards"},
     /* a capture rule names a slot its frontend has (checked after the file) */
     {"frontend f\n  mode http\n  bind 127.0.0.1:1\n  http-request capture path id 0\n",
      "t.cfg:4: unable to find capture id '0' referenced by http-request capture rule"},
