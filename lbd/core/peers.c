@@ -329,8 +329,8 @@ static int find_table(const struct psec *sec, const struct peers_def *d)
     unsigned i;
 
     for (i = 0; i < sec->ntables; i++)
-        if (strlen(sec->tabs[i].t->name) == d->namelen &&
-            memcmp(sec->tabs[i].t->name, d->name, d->namelen) == 0)
+        if (sec->tabs[i].def.namelen == d->namelen &&
+            memcmp(sec->tabs[i].def.name, d->name, d->namelen) == 0)
             return (int)i;
     return -1;
 }
@@ -902,14 +902,27 @@ static void def_of(struct ptab *pt, unsigned id)
 
     memset(&pt->def, 0, sizeof(pt->def));
     pt->def.id = id;
-    pt->def.name = t->name;
-    pt->def.namelen = strlen(t->name);
+    pt->def.name = t->wire_name ? t->wire_name : t->name;
+    pt->def.namelen = strlen(pt->def.name);
     pt->def.keytype = kt[t->type];
     pt->def.keylen = t->wire_keylen;
     pt->def.data = t->store;
     pt->def.expire = t->expire_ms;
     for (d = 0; d < LB_STK_DATA_MAX; d++)
         pt->def.period[d] = t->period_ms[d];
+}
+
+static void add_table(struct psec *sec, struct lb_stktable *t)
+{
+    if (sec->ntables >= sec->cfg->ntables)
+        return;
+    sec->tabs[sec->ntables].t = t;
+    def_of(&sec->tabs[sec->ntables], sec->ntables + 1);
+    sec->ntables++;
+    pthread_mutex_lock(&t->lock);
+    t->on_update = table_changed;
+    t->on_update_arg = &sec->P->wake;
+    pthread_mutex_unlock(&t->lock);
 }
 
 /* Our table ids are 1..n in the order the proxies come in the file;
@@ -927,15 +940,10 @@ static int sec_init(struct lb_peers *P, struct psec *sec, const struct lb_peers_
     if (!sec->tabs || !sec->peers)
         return -ENOMEM;
     for (px = P->d->cfg->proxies; px; px = px->next)
-        if (px->stk && px->stk->peers == c && sec->ntables < c->ntables) {
-            sec->tabs[sec->ntables].t = px->stk;
-            def_of(&sec->tabs[sec->ntables], sec->ntables + 1);
-            sec->ntables++;
-            pthread_mutex_lock(&px->stk->lock);
-            px->stk->on_update = table_changed;
-            px->stk->on_update_arg = &P->wake;
-            pthread_mutex_unlock(&px->stk->lock);
-        }
+        if (px->stk && px->stk->peers == c)
+            add_table(sec, px->stk);
+    for (i = 0; i < c->nown; i++)
+        add_table(sec, c->tables[i]);
     for (i = 0; i < c->npeers; i++) {
         if (c->peers[i].local)
             continue;
