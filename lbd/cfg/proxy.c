@@ -92,6 +92,8 @@ static int stats_inherit(struct lb_stats_cfg *st, const struct lb_stats_cfg *def
     size_t i;
 
     st->enabled = def->enabled;
+    st->file = def->file;
+    st->line = def->line;
     st->refresh_ms = def->refresh_ms;
     st->hide_version = def->hide_version;
     st->show_desc = def->show_desc;
@@ -1125,6 +1127,10 @@ static int kw_stats(int argc, char **argv, void *vctx, char **err)
 
     if (!(ctx->px->cap & LB_CAP_DEF) && st->inherited)
         stats_clear(st);
+    if (!st->enabled) {
+        st->file = ctx->file;
+        st->line = ctx->line;
+    }
     st->enabled = 1;
     if (strcmp(k, "admin") == 0 && (ctx->px->cap & LB_CAP_DEF))
         return lb_cfg_fail(ctx, err, "'stats admin' not allowed in 'defaults' section");

@@ -294,6 +294,8 @@ struct lb_stats_cfg {
     int show_node; /* "stats show-node [NAME]": NAME, or global node, or the host name */
     char *node;
     int inherited; /* copied from defaults: a stats line of the proxy starts anew */
+    const char *file; /* the first stats line (the config's file name), for errors */
+    unsigned line;
 };
 
 struct lb_srv_observer; /* lbd/core/server.h */

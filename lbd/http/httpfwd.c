@@ -587,12 +587,55 @@ static void compact(char *b, uint32_t *off, uint32_t *len)
     *off = 0;
 }
 
+/* What a read of either kind (recv, splice) did, once it did not have to
+ * wait: progress in any case, the activity time when bytes came, the side's
+ * end (*eof) at EOF or on an error. Returns the bytes, 0 for none. */
+static uint32_t got(struct hsess *s, ssize_t n, uint8_t *eof)
+{
+    s->progress++;
+    if (n <= 0) {
+        *eof = 1;
+        return 0;
+    }
+    s->last = now_ms(s);
+    return (uint32_t)n;
+}
+
+/* Either direction's read into its pooled buffer b, input [*off, *len):
+ * compacted first when between messages (at_head). A full buffer stops
+ * reading: the state machine must consume before more is read
+ * (backpressure). Returns the bytes read, 0 when none (full, EAGAIN, or EOF
+ * and errors, which set *eof). */
+static uint32_t read_in(struct hsess *s,
+                        int fd,
+                        char *b,
+                        uint32_t *off,
+                        uint32_t *len,
+                        int at_head,
+                        uint8_t *eof)
+{
+    uint32_t got_n;
+    ssize_t n;
+
+    if (at_head)
+        compact(b, off, len);
+    if (*len >= s->w->bufsize)
+        return 0;
+    n = rd(fd, b + *len, s->w->bufsize - *len);
+    if (n == -EAGAIN)
+        return 0;
+    got_n = got(s, n, eof);
+    *len += got_n;
+    return got_n;
+}
+
 static int splice_req_body(const struct hsess *s);
 static void read_splice_req(struct hsess *s);
 
 static void read_client(struct hsess *s)
 {
-    ssize_t n;
+    int wait_req = s->state == H_WAIT_REQ;
+    uint32_t n;
 
     if (splice_req_body(s)) {
         read_splice_req(s);
@@ -604,28 +647,13 @@ static void read_client(struct hsess *s)
         finish(s, "PR", 1);
         return;
     }
-    if (s->state == H_WAIT_REQ)
-        compact(s->cbuf, &s->coff, &s->clen);
-    /* A full buffer stops reading: the state machine must consume before more
-     * is read (backpressure). */
-    if (s->clen >= s->w->bufsize)
-        return;
-    n = rd(s->cfd, s->cbuf + s->clen, s->w->bufsize - s->clen);
-    if (n == -EAGAIN)
-        return;
-    s->progress++;
-    if (n <= 0) {
-        s->c_eof = 1;
-        return;
-    }
+    n = read_in(s, s->cfd, s->cbuf, &s->coff, &s->clen, wait_req, &s->c_eof);
     /* The first byte of a request starts its clock (TR, and %tr's date). */
-    if (s->state == H_WAIT_REQ && s->clen == s->coff) {
+    if (n && wait_req && s->clen - n == s->coff) {
         s->t_req = now_ms(s);
         s->t_req_wall = lk_wall_us();
     }
-    s->clen += (uint32_t)n;
-    s->bytes_in += (uint64_t)n;
-    s->last = now_ms(s);
+    s->bytes_in += n;
 }
 
 /* A large Content-Length body moves from socket to socket through a pipe
@@ -661,13 +689,7 @@ static uint32_t splice_in(struct hsess *s, int fd, int pfd[2], uint64_t want, ui
                SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
     if (n < 0 && (errno == EAGAIN || errno == EINTR))
         return 0;
-    s->progress++;
-    if (n <= 0) {
-        *eof = 1;
-        return 0;
-    }
-    s->last = now_ms(s);
-    return (uint32_t)n;
+    return got(s, n, eof);
 }
 
 static void read_splice(struct hsess *s)
@@ -714,8 +736,6 @@ static void read_splice_req(struct hsess *s)
 
 static void read_server(struct hsess *s)
 {
-    ssize_t n;
-
     if (splice_body(s)) {
         read_splice(s);
         if (s->pfd[0] >= 0)
@@ -725,20 +745,7 @@ static void read_server(struct hsess *s)
         s->s_eof = 1;
         return;
     }
-    if (s->rs == RS_HEAD)
-        compact(s->sbuf, &s->soff, &s->slen);
-    if (s->slen >= s->w->bufsize)
-        return;
-    n = rd(s->sc->fd, s->sbuf + s->slen, s->w->bufsize - s->slen);
-    if (n == -EAGAIN)
-        return;
-    s->progress++;
-    if (n <= 0) {
-        s->s_eof = 1;
-        return;
-    }
-    s->slen += (uint32_t)n;
-    s->last = now_ms(s);
+    read_in(s, s->sc->fd, s->sbuf, &s->soff, &s->slen, s->rs == RS_HEAD, &s->s_eof);
 }
 
 /* ---- a request arrives ---- */
