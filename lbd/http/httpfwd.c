@@ -290,6 +290,9 @@ static const char *txn_uid(struct hsess *s)
         return NULL;
     if (s->has_uid)
         return s->uid;
+    /* a format that reads %[unique-id] itself gets the empty string, not a loop */
+    s->uid[0] = 0;
+    s->has_uid = 1;
     memset(&r, 0, sizeof(r));
     memset(&lr, 0, sizeof(lr));
     r.sess.client = &s->cli;
@@ -788,6 +791,11 @@ static void smp_dst(struct hsess *s)
     }
 }
 
+static const char *uid_of(void *arg)
+{
+    return txn_uid(arg);
+}
+
 /* The sample context of this session's current request. The request head
  * is read where it is now (rebuilt or not); a response fetch sees nothing
  * until rsp_io() adds the response. */
@@ -817,6 +825,8 @@ static void smp_init(struct hsess *s, struct lb_smp_ctx *c)
     c->reqline_len = s->reqline_len;
     c->caps = s->caps;
     c->caph = s->fe->http;
+    c->uid = uid_of;
+    c->uid_arg = s;
 }
 
 /* in_flags carries "answer to a HEAD" into the reparse of an edited

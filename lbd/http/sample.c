@@ -73,6 +73,7 @@ enum fetch {
     F_CAP_URI,  /* capture.req.uri: the URI as the client sent it */
     F_CAP_REQ,  /* capture.req.hdr(ID) / capture.res.hdr(ID): a frontend's capture slot */
     F_CAP_RES,
+    F_UNIQUE_ID, /* unique-id: the unique-id-format value of the transaction */
     F_FE_NAME,
     F_BE_NAME,
     F_FIRST_REQ, /* http_first_req: the connection's first request */
@@ -177,6 +178,7 @@ static const struct {
     {"capture.req.uri", NULL, F_CAP_URI, LB_SMP_STR, 0, 0},
     {"capture.req.hdr", NULL, F_CAP_REQ, LB_SMP_STR, 0, 1},
     {"capture.res.hdr", NULL, F_CAP_RES, LB_SMP_STR, LB_SMP_USE_RSP, 1},
+    {"unique-id", NULL, F_UNIQUE_ID, LB_SMP_STR, 0, 0},
     {"fe_name", NULL, F_FE_NAME, LB_SMP_STR, 0, 0},
     {"be_name", NULL, F_BE_NAME, LB_SMP_STR, 0, 0},
     {"http_first_req", NULL, F_FIRST_REQ, LB_SMP_BOOL, 0, 0},
@@ -214,8 +216,8 @@ static const struct {
     {"res.len", NULL, F_RES_LEN, LB_SMP_INT, LB_SMP_USE_RESPAYLOAD, 0},
     {"res.payload", NULL, F_RES_PAYLOAD, LB_SMP_STR, LB_SMP_USE_RESPAYLOAD, 2},
     {"res.payload_lv", NULL, F_RES_PAYLOAD_LV, LB_SMP_STR, LB_SMP_USE_RESPAYLOAD, 2},
-    {"res.ssl_hello_type", "rep_ssl_hello_type", F_RES_SSL_HELLO, LB_SMP_INT,
-     LB_SMP_USE_RESPAYLOAD, 0},
+    {"res.ssl_hello_type", "rep_ssl_hello_type", F_RES_SSL_HELLO, LB_SMP_INT, LB_SMP_USE_RESPAYLOAD,
+     0},
     {"table_cnt", NULL, F_TABLE_CNT, LB_SMP_INT, 0, 2},
 };
 
@@ -1589,6 +1591,14 @@ static int fetch(const struct lb_sexpr *e, struct lb_smp_ctx *c, unsigned occ, s
     case F_CAP_REQ:
     case F_CAP_RES:
         return fetch_cap_slot(e, c, out);
+    case F_UNIQUE_ID: {
+        const char *id = c->uid ? c->uid(c->uid_arg) : NULL;
+
+        if (!id) /* no unique-id-format: no sample, as HAProxy */
+            return 0;
+        set_str(out, id, strlen(id));
+        return 1;
+    }
     case F_FE_NAME:
     case F_BE_NAME: {
         const char *nm = e->fetch == F_FE_NAME ? c->fe_name : c->be_name;

@@ -91,6 +91,8 @@ struct lb_smp_ctx {
     size_t reqline_len;
     char *caps;                    /* the session's capture slots (NULL: none) */
     const struct lb_http_px *caph; /* the frontend's, which lays them out */
+    const char *(*uid)(void *arg); /* unique-id: the transaction's id (unique-id-format), */
+    void *uid_arg;                 /* made on first use; NULL: none (no sample) */
     struct lk_addr abuf[2]; /* addresses read from text (req.hdr_ip, ipmask) */
     unsigned next_abuf;
     char chunk[2][LB_SMP_CHUNK];
