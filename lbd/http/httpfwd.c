@@ -313,8 +313,10 @@ static const char *txn_uid(struct hsess *s)
     return s->uid;
 }
 
-/* The frontend's log-format line for record r (lbd/http/lfmt.h). */
+/* Format f (the frontend's log-format or log-format-sd) for record r
+ * (lbd/http/lfmt.h). */
 static size_t lfmt_line(struct hsess *s,
+                        const struct lb_lfmt *f,
                         const struct lb_httplog_rec *r,
                         const char *const *caps,
                         size_t nreq,
@@ -339,7 +341,7 @@ static size_t lfmt_line(struct hsess *s,
     lr.unique_id = txn_uid(s);
     smp_init(s, &c);
     c.rq = NULL; /* the heads are not for log-format samples (as HAProxy) */
-    return lb_lfmt_render_log(s->fe->logfmt, &c, &lr, out, cap);
+    return lb_lfmt_render_log(f, &c, &lr, out, cap);
 }
 
 /* The httplog line; asap (option logasap): sent with the response head,
@@ -350,7 +352,8 @@ static void emit_log(struct hsess *s, int asap)
     const struct lb_global *g = &s->w->cfg->global;
     struct lb_httplog_rec r;
     uint64_t now = now_ms(s);
-    char line[1024], capbuf[512];
+    char line[1024], capbuf[512], sdbuf[1024];
+    struct lb_tlog_sd sd = {sdbuf, 0};
     const char *v[64];
     size_t n, ncap = 0, nreq = 0;
 
@@ -395,12 +398,14 @@ static void emit_log(struct hsess *s, int asap)
         r.captures = capbuf;
     }
     if (s->fe->logfmt)
-        n = lfmt_line(s, &r, v, nreq, ncap - nreq, line, sizeof(line));
+        n = lfmt_line(s, s->fe->logfmt, &r, v, nreq, ncap - nreq, line, sizeof(line));
     else
         n = lb_httplog_format(line, sizeof(line), &r);
     level = lb_tlog_level(s->fe, s->term, s->status);
+    if (level && s->fe->logsd)
+        sd.len = lfmt_line(s, s->fe->logsd, &r, v, nreq, ncap - nreq, sdbuf, sizeof(sdbuf));
     if (level)
-        lb_tlog_send(&s->w->tlog, s->fe, g, level, line, n);
+        lb_tlog_send_sd(&s->w->tlog, s->fe, g, level, &sd, line, n);
 }
 
 /* Added at the end of each transaction and zeroed: a long keep-alive
