@@ -143,7 +143,6 @@ settled() {
     [ "$n" = "$(grep -c "session with 'hap' established" "$T/lbd.log")" ] && established
 }
 waitfor "the session with HAProxy is settled" 20 settled
-nhap=$(grep -c "session with 'hap' established" "$T/lbd.log")
 out=$(python3 - "$PL" <<'PY'
 import socket, sys
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=3)
@@ -170,8 +169,11 @@ check "lbd answered with a protocol error message ($out)" grep -q " 0100 " <<< "
 check "lbd is still running" kill -0 "$LBD_PID"
 check "show peers counts the protocol error" \
     bash -c "echo 'show peers' | socat -t 2 - UNIX-CONNECT:$T/lbd.sock | grep -A1 'id=ghost' | grep -q proto_err=1"
-check "the HAProxy session survived" established
-expect_eq "... without reconnecting" "$(grep -c "session with 'hap' established" "$T/lbd.log")" "$nhap"
+# HAProxy itself sometimes replaces lbd's connection by its own in its first
+# seconds; what matters is that lbd closed nothing but the bad session
+check "lbd closed no HAProxy session itself" \
+    bash -c "! grep \"session with 'hap' closed\" '$T/lbd.log' | grep -v 'closed by the peer'"
+waitfor "the HAProxy session is up" 10 established
 get "$FL" /r4 127.0.0.9 > /dev/null
 waitfor "... and still carries updates" 5 same_ha 127.0.0.9 \
     "key=127.0.0.9 gpc0=0 conn_cnt=1 http_req_cnt=1 http_req_rate(60000)=1"
