@@ -79,7 +79,7 @@ waitfor() {
     for i in $(seq "$n"); do "$@" && { ok "$d"; return 0; }; sleep 0.1; done
     fail "$d"
 }
-established() { cli lbd.sock "show peers" | grep -q "id=hap(remote,active).*last_status=ESTA"; }
+established() { cli lbd.sock "show peers" | lk_grepq "id=hap(remote,active).*last_status=ESTA"; }
 waitfor "lbd and HAProxy establish a peers session" 10 established
 # an entry, without its address and expiry: "key=... counters"
 entry() { # SOCK TABLE KEY
@@ -122,7 +122,7 @@ srv() { # PORT USER -> the echo server's port that answered
 }
 expect_eq "HAProxy: zed on server a" "$(srv "$FH" zed)" "$SA"
 expect_eq "HAProxy: bob on server b" "$(srv "$FH" bob)" "$SB"
-has_bob() { cli lbd.sock "show table sticky" | grep -q "key=bob .*server_id=2"; }
+has_bob() { cli lbd.sock "show table sticky" | lk_grepq "key=bob .*server_id=2"; }
 waitfor "lbd learnt bob -> server_id 2" 5 has_bob
 # lbd's roundrobin would start on a: bob still reaches b, carol (unknown) a
 expect_eq "lbd: bob sticks to b, learnt from HAProxy" "$(srv "$FL" bob)" "$SB"
@@ -130,7 +130,7 @@ expect_eq "lbd: bob sticks to b, learnt from HAProxy" "$(srv "$FL" bob)" "$SB"
 C=$(srv "$FL" carol)
 CID=$([ "$C" = "$SA" ] && echo 1 || echo 2)
 check "lbd: carol (not learnt) gets a server ($C)" test -n "$C"
-has_carol() { cli "$1" "show table sticky" | grep -q "key=carol .*server_id=$CID"; }
+has_carol() { cli "$1" "show table sticky" | lk_grepq "key=carol .*server_id=$CID"; }
 waitfor "HAProxy learnt carol -> server_id $CID from lbd" 5 has_carol ha.sock
 expect_eq "HAProxy: carol sticks to lbd's choice" "$(srv "$FH" carol)" "$C"
 
