@@ -258,19 +258,19 @@ struct lb_peers_sec *lb_peers_find(const struct lb_cfg *cfg, const char *name)
     return lb_peers_sec_of(lb_cfgsec_find(cfg->peers, name));
 }
 
-static void own_tables(struct lb_stktable *t, void *arg)
-{
-    t->peers = lb_peers_find(arg, t->peers_name);
-    t->peers->ntables++;
-}
-
 int lb_peers_cfg_validate(struct lb_cfg *cfg, char **err)
 {
+    struct lb_peers_sec *ps;
+    struct lb_cfgsec *s;
     struct lb_proxy *px;
     struct lb_stktable *t;
+    unsigned i;
     int r = 0;
 
-    lb_peers_each_table(cfg, own_tables, cfg);
+    /* a section's own tables belong to it from their line on */
+    for (s = cfg->peers; (ps = lb_peers_sec_of(s)); s = s->next)
+        for (i = 0; i < ps->nown; i++, ps->ntables++)
+            ps->tables[i]->peers = ps;
     for (px = cfg->proxies; px; px = px->next) {
         t = px->stk;
         if (!t || !t->peers_name)

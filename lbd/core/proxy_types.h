@@ -348,6 +348,7 @@ struct lb_proxy {
     struct lb_lfmt *logsd; /* its parsed form, or NULL: "-" */
     const char *logsd_file;
     unsigned logsd_line;
+    uint8_t log_back;           /* a log format reads %bi/%bp: the source is asked at connect */
     _Atomic uint64_t log_count; /* lines logged (%lc) */
     char *uidfmt_text;          /* "unique-id-format", as written */
     struct lb_lfmt *uidfmt;     /* its parsed form, or NULL */

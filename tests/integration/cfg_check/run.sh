@@ -16,7 +16,7 @@ defaults
 frontend fe
     bind 127.0.0.1:$PF
     acl worse nosuchfetch x
-    http-request capture req.hdr(host) len 10
+    http-request normalize-uri fragment-strip
     http-response bogus-action
     bogus_kw 1
     default_backend be
@@ -30,7 +30,7 @@ out=$("$LBD" -c -f "$T/bad.cfg" 2>&1) && rc=0 || rc=$?
 expect_eq "several errors: lbd -c exits 1" "$rc" 1
 for want in \
     "$T/bad.cfg:10: frontend 'fe': unknown fetch method 'nosuchfetch'" \
-    "$T/bad.cfg:11: frontend 'fe': http-request capture: action not supported by lbd" \
+    "$T/bad.cfg:11: frontend 'fe': http-request normalize-uri: action not supported by lbd" \
     "$T/bad.cfg:12: frontend 'fe': http-response bogus-action: action not supported by lbd" \
     "$T/bad.cfg:13: unknown keyword 'bogus_kw' in 'frontend' section" \
     "$T/bad.cfg:16: server 's1': invalid port '99999'" \
@@ -41,7 +41,7 @@ done
 expect_eq "exactly 7 errors listed" "$(grep -c 'bad.cfg:' <<< "$out")" 7
 
 # the same file with the errors removed passes
-sed -e '/nosuchfetch/d' -e '/capture req/d' -e '/bogus/d' -e '/99999/d' -e '/:0$/d' \
+sed -e '/nosuchfetch/d' -e '/normalize-uri/d' -e '/bogus/d' -e '/99999/d' -e '/:0$/d' \
     -e 's/balanse/balance/' "$T/bad.cfg" > "$T/good.cfg"
 out=$("$LBD" -c -f "$T/good.cfg" 2>&1) && rc=0 || rc=$?
 expect_eq "fixed file: lbd -c exits 0 ($out)" "$rc" 0
