@@ -614,6 +614,26 @@ int lb_cfg_check_chroot(const struct lb_cfg *cfg, int master_worker, char **err)
     return -EINVAL;
 }
 
+static int gbl_ignored(int argc, char **argv, void *vctx, char **err);
+
+/* The values HAProxy 2.6 takes are checked, so that a file valid for one is
+ * valid for the other; then warned as ignored. (httpclient.resolvers.id,
+ * which names a resolvers section, stays refused as unknown.) */
+static int gbl_httpclient(int argc, char **argv, void *vctx, char **err)
+{
+    const char *v = argv[1];
+
+    if (strcmp(argv[0], "httpclient.ssl.verify") == 0 && strcmp(v, "none") != 0 &&
+        strcmp(v, "required") != 0)
+        return lb_cfg_fail((struct lb_cfgctx *)vctx, err,
+                           "httpclient.ssl.verify: expected 'none' or 'required', got '%s'", v);
+    if (strcmp(argv[0], "httpclient.resolvers.prefer") == 0 && strcmp(v, "ipv4") != 0 &&
+        strcmp(v, "ipv6") != 0)
+        return lb_cfg_fail((struct lb_cfgctx *)vctx, err,
+                           "httpclient.resolvers.prefer: expected 'ipv4' or 'ipv6', got '%s'", v);
+    return gbl_ignored(argc, argv, vctx, err);
+}
+
 /* Accepted for compatibility with stock haproxy.cfg files, without effect
  * on routing, security, health or logs: say so instead of pretending.
  * docs/lbd.md lists each with why it is harmless. */
@@ -625,6 +645,8 @@ static int gbl_ignored(int argc, char **argv, void *vctx, char **err)
         {"ssl-", "lbd does not terminate TLS"},
         {"tune.ssl.", "lbd does not terminate TLS"},
         {"tune.h2.", "lbd speaks HTTP/1.x only, so no HTTP/2 connection exists to size"},
+        {"httpclient.", "lbd has no internal HTTP client (HAProxy's serves Lua scripts, which "
+                        "lbd refuses)"},
         {"ca-base", "lbd does not terminate TLS"},
         {"crt-base", "lbd does not terminate TLS"},
         {"daemon", "lbd runs in the foreground under systemd"},
@@ -846,6 +868,11 @@ const struct lk_cfgkw lb_global_kws[] = {
     {"tune.ssl.default-dh-param", gbl_ignored, 1, 1, 0},
     /* HTTP/2 settings: lbd refuses 'alpn h2' and 'proto h2', and answers
      * HTTP/1.x only, so these size connections that never exist */
+    /* HAProxy's internal HTTP client (for Lua's core.httpclient): lbd has
+     * none and refuses lua-load, so these tune a client that never runs */
+    {"httpclient.resolvers.prefer", gbl_httpclient, 1, 1, 0},
+    {"httpclient.ssl.ca-file", gbl_httpclient, 1, 1, 0},
+    {"httpclient.ssl.verify", gbl_httpclient, 1, 1, 0},
     {"tune.h2.header-table-size", gbl_ignored, 1, 1, 0},
     {"tune.h2.initial-window-size", gbl_ignored, 1, 1, 0},
     {"tune.h2.max-concurrent-streams", gbl_ignored, 1, 1, 0},

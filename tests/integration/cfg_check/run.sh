@@ -85,4 +85,16 @@ check "tune.h2.initial-window-size: warned at its line with why" \
 check "tune.h2.max-concurrent-streams: warned at its line" \
     grep -q "h2.cfg:3: 'tune.h2.max-concurrent-streams' ignored" <<< "$out"
 check "HAProxy 2.6 accepts the same file" haproxy -c -q -f "$T/h2.cfg"
+
+# httpclient.* (HAProxy's internal HTTP client, for Lua): lbd has none, so
+# each is accepted with a warning at its line saying why, as tune.h2.*
+printf 'global\n    httpclient.ssl.verify none\n    httpclient.ssl.ca-file /etc/ssl/certs/ca-certificates.crt\n    httpclient.resolvers.prefer ipv4\nfrontend fe\n    mode http\n    bind 127.0.0.1:%s\n    http-request return status 200\n' \
+    "$PF" > "$T/hc.cfg"
+out=$("$LBD" -c -f "$T/hc.cfg" 2>&1) && rc=0 || rc=$?
+expect_eq "httpclient.*: lbd -c accepts the file ($out)" "$rc" 0
+check "httpclient.ssl.verify: warned at its line with why" \
+    grep -q "hc.cfg:2: 'httpclient.ssl.verify' ignored: lbd has no internal HTTP client" <<< "$out"
+check "httpclient.resolvers.prefer: warned at its line" \
+    grep -q "hc.cfg:4: 'httpclient.resolvers.prefer' ignored" <<< "$out"
+check "HAProxy 2.6 accepts the same file" haproxy -c -q -f "$T/hc.cfg"
 finish
