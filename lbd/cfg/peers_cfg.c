@@ -21,7 +21,7 @@ struct lb_peers_sec *lb_peers_sec_of(struct lb_cfgsec *s)
 
 void lb_peers_sec_free(struct lb_cfgsec *s)
 {
-    struct lb_peers_sec *ps = lb_peers_sec_of(s);
+    struct lb_peers_sec *ps = lk_container_of(s, struct lb_peers_sec, sec);
 
     while (ps->npeers)
         free(ps->peers[--ps->npeers].name);

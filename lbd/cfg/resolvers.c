@@ -29,7 +29,7 @@ struct lb_resolvers *lb_resolvers_of(struct lb_cfgsec *s)
 
 void lb_resolvers_init(struct lb_cfgsec *s)
 {
-    struct lb_resolvers *r = lb_resolvers_of(s);
+    struct lb_resolvers *r = lk_container_of(s, struct lb_resolvers, sec);
     int i;
 
     /* hold valid 10 s is how often a good answer is refreshed; obsolete 0 drops
@@ -48,7 +48,7 @@ void lb_resolvers_init(struct lb_cfgsec *s)
 
 void lb_resolvers_free(struct lb_cfgsec *s)
 {
-    struct lb_resolvers *r = lb_resolvers_of(s);
+    struct lb_resolvers *r = lk_container_of(s, struct lb_resolvers, sec);
 
     while (r->nns)
         free(r->ns[--r->nns].name);

@@ -59,7 +59,7 @@ struct lb_userlist *lb_userlist_of(struct lb_cfgsec *s)
 
 void lb_userlist_free(struct lb_cfgsec *s)
 {
-    struct lb_userlist *ul = lb_userlist_of(s);
+    struct lb_userlist *ul = lk_container_of(s, struct lb_userlist, sec);
     size_t i;
 
     for (i = 0; i < ul->nusers; i++) {
