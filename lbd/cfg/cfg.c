@@ -1160,6 +1160,11 @@ static int open_section(struct parser *p, struct lk_cfgline *ln, char **err)
         return open_errors(p, ln, err);
     if (strcmp(s, "peers") == 0)
         return open_named(p, ln, SEC_PEERS, &cfg->peers, sizeof(struct lb_peers_sec), NULL, err);
+    /* program: HAProxy's master starts and restarts the command on reload */
+    if (strcmp(s, "program") == 0)
+        return lb_cfg_fail(&p->ctx, err,
+                           "section 'program' is not supported by lbd (its master starts no "
+                           "other program: run the command as a systemd unit of its own)");
     for (i = 0; unsupported_sections[i]; i++)
         if (strcmp(s, unsupported_sections[i]) == 0)
             return lb_cfg_fail(&p->ctx, err, "section '%s' is not supported by lbd", s);

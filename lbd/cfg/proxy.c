@@ -802,6 +802,12 @@ static int kw_option(int argc, char **argv, void *vctx, char **err)
     for (i = 0; options[i].name; i++)
         if (strcmp(options[i].name, name) == 0)
             break;
+    /* an HAProxy 2.6 option lbd lacks: say what lbd does instead */
+    if (!options[i].name && strcmp(name, "persist") == 0)
+        return lb_cfg_fail(ctx, err,
+                           "option persist is not supported by lbd (a persistence cookie naming "
+                           "a DOWN server is ignored: the request is balanced to a server that "
+                           "is up, logged with cookie flag D)");
     if (!options[i].name) {
         hint = option_suggest(name);
         return lb_cfg_fail(ctx, err, "unknown option '%s'" LK_CFGKW_HINT_FMT, name,

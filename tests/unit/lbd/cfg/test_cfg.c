@@ -141,6 +141,11 @@ static const struct err_case err_cases[] = {
     /* issue 10: an action lbd does not implement is refused at its line */
     {"frontend f\n  mode http\n  bind 127.0.0.1:1\n  http-request normalize-uri fragment-strip\n",
      "t.cfg:4: frontend 'f': http-request normalize-uri: action not supported by lbd"},
+    /* HAProxy keywords lbd lacks: refused at their line with what lbd does */
+    {"defaults\n  mode http\n" FE_BE "  option persist\n  server s 127.0.0.1:2\n",
+     "t.cfg:7: option persist is not supported by lbd (a persistence cookie"},
+    {"program side\n  command /bin/true\n" FE_BE "  server s 127.0.0.1:2\n",
+     "t.cfg:1: section 'program' is not supported by lbd (its master starts no other program"},
     /* a capture rule names a slot its frontend has (checked after the file) */
     {"frontend f\n  mode http\n  bind 127.0.0.1:1\n  http-request capture path id 0\n",
      "t.cfg:4: unable to find capture id '0' referenced by http-request capture rule"},
