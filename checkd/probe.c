@@ -16,6 +16,7 @@
 #include "common/compiler.h"
 #include "common/inbuf.h"
 #include "proto/mysql.h"
+#include "proto/proxy_proto.h"
 
 #define READ_MAX (64 * 1024) /* a check never needs more; more is a bad answer */
 
@@ -168,6 +169,11 @@ static void sp_connected(uv_connect_t *req, int status)
         return;
     }
     s->connected = 1;
+    if (s->base.cfg->send_proxy && chk__send_proxy(&s->tcp, s->base.cfg->send_proxy) < 0) {
+        chk_result_set(&r, FEED_RES_SOCKERR, -1, "cannot send the PROXY header");
+        sp_done(s, &r);
+        return;
+    }
     /* a plain tcp check: the connection is the whole check */
     if (s->base.cfg->kind == FEED_KIND_TCP) {
         chk_result_haproxy(&r, FEED_RES_L4OK, 0, NULL);
@@ -183,6 +189,25 @@ static void sp_connected(uv_connect_t *req, int status)
         chk_result_set(&r, FEED_RES_SOCKERR, -1, "cannot read from socket");
         sp_done(s, &r);
     }
+}
+
+int chk__send_proxy(uv_tcp_t *tcp, unsigned version)
+{
+    struct sockaddr_storage src, dst;
+    int sl = sizeof(src), dl = sizeof(dst), n, r = 0;
+    uint8_t hdr[PROXY_PROTO_MAX];
+    uv_buf_t b;
+
+    if (version == 1 && (uv_tcp_getsockname(tcp, (struct sockaddr *)&src, &sl) < 0 ||
+                         uv_tcp_getpeername(tcp, (struct sockaddr *)&dst, &dl) < 0))
+        return -ENOTCONN;
+    n = proxy_proto_build((int)version, version == 1 ? (struct sockaddr *)&src : NULL,
+                          version == 1 ? (struct sockaddr *)&dst : NULL, hdr, sizeof(hdr));
+    if (n < 0)
+        return n;
+    b = uv_buf_init((char *)hdr, (unsigned)n);
+    r = uv_try_write((uv_stream_t *)tcp, &b, 1);
+    return r == n ? 0 : r < 0 ? r : -EAGAIN;
 }
 
 static int sp_request(struct stream_probe *s)

@@ -43,6 +43,14 @@ chk_start_fn chk__tcpchk_start;
  * 0, or -EINVAL with *why set to a static message. */
 int chk__tcpchk_validate(const struct feed_target *cfg, const char **why);
 
+/* The PROXY protocol header a target with send_proxy writes first on a
+ * fresh connection `tcp`: v1 names the connection's own ends (its local
+ * address as the source, the target as the destination), v2 is the LOCAL
+ * command, byte for byte as HAProxy 2.6's checks send them. Written at
+ * once (a few bytes on a socket that has sent nothing: the send buffer
+ * takes them). Returns 0, or a negative errno. */
+int chk__send_proxy(uv_tcp_t *tcp, unsigned version);
+
 /* Whether kind runs on the tcp-check engine. */
 static inline int chk__is_tcpchk(enum feed_kind k)
 {

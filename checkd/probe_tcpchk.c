@@ -475,6 +475,7 @@ static void tc_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 static void tc_connected(uv_connect_t *req, int status)
 {
     struct tc_probe *p = req->data;
+    const struct feed_tcstep *c;
     char info[FEED_REASON_MAX], err[64];
 
     if (p->base.finished || status == UV_ECANCELED)
@@ -488,6 +489,14 @@ static void tc_connected(uv_connect_t *req, int status)
         return;
     }
     p->connected = 1;
+    /* the PROXY header on connects to the target's own address (HAProxy:
+     * not on a check with its own port or address, never to an agent) */
+    c = &p->steps[p->cur];
+    if (p->base.cfg->send_proxy && p->base.cfg->kind != FEED_KIND_AGENT && !c->port &&
+        !c->addr[0] && chk__send_proxy(&p->tcp, p->base.cfg->send_proxy) < 0) {
+        tc_fail(p, FEED_RES_SOCKERR, "cannot send the PROXY header");
+        return;
+    }
     if (uv_read_start((uv_stream_t *)&p->tcp, lk_inbuf_scratch, tc_read) < 0) {
         tc_fail(p, FEED_RES_SOCKERR, "cannot read from socket");
         return;

@@ -21,12 +21,14 @@ static void usage(FILE *f, const struct lk_args_spec *s)
             "  -v       print the version\n"
             "  -h       this help\n",
             s->prog, s->check_alias ? "|-" : "", s->check_alias ? s->check_alias : "",
-            s->master_worker ? " [-W] [-S PATH]" : "", s->file_help,
+            s->master_worker ? " [-W] [-S PATH] [-L NAME]" : "", s->file_help,
             s->check_alias ? " (also -" : "", s->check_alias ? s->check_alias : "",
             s->check_alias ? ")" : "", s->prog,
             s->master_worker ? "  -W       master-worker mode: a master holds the listeners, "
                                "reloads on SIGUSR2/SIGHUP\n"
                                "  -S PATH  master CLI socket (show proc, reload; implies -W)\n"
+                               "  -L NAME  this instance's name in peers sections (default: "
+                               "localpeer, else the host name)\n"
                              : "");
 }
 
@@ -37,7 +39,7 @@ int lk_args_parse(int argc, char **argv, const struct lk_args_spec *spec, struct
 
     /* -W/-S exist only for lbd; keepalived's -t (config test) is accepted
      * by vrrpd as a check alias, so scripts written for it keep working */
-    snprintf(opts, sizeof(opts), "f:cR:dvh%s%s", spec->master_worker ? "WS:" : "",
+    snprintf(opts, sizeof(opts), "f:cR:dvh%s%s", spec->master_worker ? "WS:L:" : "",
              spec->check_alias ? spec->check_alias : "");
     memset(ret, 0, sizeof(*ret));
     ret->file = spec->default_file;
@@ -57,6 +59,8 @@ int lk_args_parse(int argc, char **argv, const struct lk_args_spec *spec, struct
         } else if (opt == 'S' && spec->master_worker) {
             ret->master_worker = 1;
             ret->master_sock = optarg;
+        } else if (opt == 'L' && spec->master_worker) {
+            ret->local_peer = optarg;
         } else if (opt == 'd') {
             ret->debug = 1;
         } else if (opt == 'v') {

@@ -1,7 +1,8 @@
 /* args.h - the command line the three daemons share (DESIGN.md, "one
  * command-line habit"): -f FILE, -c (check the config and exit), -R DIR,
- * -d (debug logs), -v, -h, lbd's -W and -S PATH (master-worker), plus per-daemon aliases of -c
- * (vrrpd's -t, as Keepalived has it). Parsing it in one place keeps the habit identical. */
+ * -d (debug logs), -v, -h, lbd's -W and -S PATH (master-worker) and -L NAME (peers), plus
+ * per-daemon aliases of -c (vrrpd's -t, as Keepalived has it). Parsing it in one place keeps the
+ * habit identical. */
 #ifndef LK_ARGS_H
 #define LK_ARGS_H
 
@@ -20,6 +21,7 @@ struct lk_args {
     int debug;
     int master_worker;       /* -W */
     const char *master_sock; /* -S PATH: the master CLI */
+    const char *local_peer;  /* -L NAME: lbd's name in peers sections */
 };
 
 /* Parse argv. Returns -1 when the daemon should go on with *ret filled, or

@@ -1,4 +1,5 @@
 /* main.c - lbd: parse arguments, load the config, run the daemon. */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,6 +7,7 @@
 #include "common/args.h"
 #include "common/log.h"
 #include "lbd/cfg/cfg.h"
+#include "lbd/cfg/peers_cfg.h"
 #include "lbd/core/daemon.h"
 #include "lbd/core/master.h"
 #include "lbd/core/mwlink.h"
@@ -51,6 +53,11 @@ int main(int argc, char **argv)
     r = mw       ? lb_mw_load_cfg(mw, a.file, &cfg, &err)
         : a.file ? lb_cfg_load_file(a.file, &cfg, &err)
                  : lb_cfg_load_mem("<built-in demo>", default_cfg, &cfg, &err);
+    /* which peer this instance is: -L is known here only */
+    if (r == 0 && lb_peers_cfg_localize(cfg, a.local_peer, &err) < 0) {
+        cfg = lb_cfg_free(cfg);
+        r = -EINVAL;
+    }
     if (r < 0) {
         lb_mw_free(mw);
         return lk_args_cfg_fail(&spec, err);

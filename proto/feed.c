@@ -536,6 +536,8 @@ char *feed_encode_target(const struct feed_target *t)
         json_object_set_new(o, "agent_send", json_string(t->agent_send));
     if (t->kind == FEED_KIND_EXTERNAL)
         json_object_set_new(o, "external", external_json(t));
+    if (t->send_proxy)
+        json_object_set_new(o, "send_proxy", json_integer(t->send_proxy));
     if (t->kind == FEED_KIND_MYSQL || t->kind == FEED_KIND_GALERA || t->kind == FEED_KIND_PGSQL)
         json_object_set_new(o, "db",
                             json_pack("{s:s, s:s, s:b}", "user", t->user, "password", t->password,
@@ -731,6 +733,7 @@ static int target_from_json(json_t *o, struct feed_target *t)
     r |= get_u64(o, "timeout", &t->timeout_ms);
     r |= get_uns(o, "rise", 1000, &t->rise);
     r |= get_uns(o, "fall", 1000, &t->fall);
+    r |= get_uns(o, "send_proxy", 2, &t->send_proxy);
     if (r || t->rise == 0 || t->fall == 0 || t->inter_ms == 0 || t->inter_ms > 86400000u)
         return -EBADMSG;
     t->kind = (enum feed_kind)kind;

@@ -202,6 +202,11 @@ struct feed_target {
     unsigned nsteps;
     char ehlo[128];
     char agent_send[128]; /* agent: "agent-send" bytes, sent first */
+    /* the PROXY protocol header (1 or 2; 0: none) written first on the
+     * check's connections to the target's own address, as HAProxy's
+     * send-proxy servers and check-send-proxy do: v1 names the check
+     * connection's own ends, v2 is the LOCAL command */
+    unsigned send_proxy;
     /* external: the command and its arguments as HAProxy passes them, and
      * the whole environment it runs with (NAME=VALUE; the sender builds it
      * all, as HAProxy 2.6 passes none of its own) */

@@ -216,12 +216,6 @@ static int flag_words(const struct vr__ctx *c, int argc, char **argv)
     return vr__warn(c, what);
 }
 
-static int kw_script_security(int argc, char **argv, void *ctx, char **err)
-{
-    ((struct vr__ctx *)ctx)->cfg->script_security = true;
-    return flag_words(ctx, argc, argv);
-}
-
 /* Inside a vrrp_script block it is that script's user; in global_defs the
  * default for every script. Existence is checked when scripts are checked
  * (script_security), not here, so a missing user does not stop a config
@@ -368,16 +362,81 @@ static int kw_inst_bool(int argc, char **argv, void *ctx, char **err)
     return LK_CFG_OK;
 }
 
-/* vrrp_priority N (nice value), vrrp_no_swap: applied at start */
-static int kw_process(int argc, char **argv, void *ctx, char **err)
+/* Keywords whose whole effect is one field of global_defs (cfg), the open
+ * vrrp_instance (inst), vrrp_script (script) or track_process (tproc): a
+ * bool they set (clear: nopreempt) or an integer in [min, max]. One handler
+ * and this table instead of a handler each. */
+enum field_in { IN_CFG, IN_INST, IN_SCRIPT, IN_TPROC };
+enum field_type { T_TRUE, T_FALSE, T_U8, T_UINT };
+
+static const struct field_kw {
+    const char *name;
+    enum field_in in;
+    enum field_type type;
+    size_t off;
+    int64_t min, max;
+} field_kws[] = {
+#define BOOL_KW(name, in, type, st, f)                                                             \
+    {                                                                                              \
+        name, in, type, offsetof(st, f), 0, 0                                                      \
+    }
+    BOOL_KW("enable_script_security", IN_CFG, T_TRUE, struct vr_cfg, script_security),
+    BOOL_KW("vrrp_no_swap", IN_CFG, T_TRUE, struct vr_cfg, no_swap),
+    BOOL_KW("fifo_write_vrrp_states_on_reload",
+            IN_CFG,
+            T_TRUE,
+            struct vr_cfg,
+            fifo_states_on_reload),
+    BOOL_KW("init_fail", IN_SCRIPT, T_TRUE, struct vr_script_cfg, init_fail),
+    BOOL_KW("preempt", IN_INST, T_TRUE, struct vr_inst_cfg, preempt),
+    BOOL_KW("nopreempt", IN_INST, T_FALSE, struct vr_inst_cfg, preempt),
+    BOOL_KW("vmac_xmit_base", IN_INST, T_TRUE, struct vr_inst_cfg, vmac_xmit_base),
+    BOOL_KW("native_ipv6", IN_INST, T_TRUE, struct vr_inst_cfg, native_ipv6),
+    BOOL_KW("full_command", IN_TPROC, T_TRUE, struct vr_tproc_cfg, full_command),
+#undef BOOL_KW
+    /* priority 255 is reserved for the address owner (RFC 5798 5.2.4), which
+     * Keepalived also accepts here */
+    {"virtual_router_id", IN_INST, T_U8, offsetof(struct vr_inst_cfg, vrid), 1, 255},
+    {"priority", IN_INST, T_U8, offsetof(struct vr_inst_cfg, priority), 1, 255},
+    {"rise", IN_SCRIPT, T_UINT, offsetof(struct vr_script_cfg, rise), 1, 1000},
+    {"fall", IN_SCRIPT, T_UINT, offsetof(struct vr_script_cfg, fall), 1, 1000},
+    {"quorum", IN_TPROC, T_UINT, offsetof(struct vr_tproc_cfg, quorum), 1, 65535},
+    {"quorum_max", IN_TPROC, T_UINT, offsetof(struct vr_tproc_cfg, quorum_max), 0, 65535},
+};
+
+/* Words after a flag are only possible where the keyword table allows them
+ * (Keepalived reads none, flag_words() says so). */
+int vr__kw_field(int argc, char **argv, void *ctx, char **err)
+{
+    struct vr__ctx *c = ctx;
+    void *const base[] = {
+        [IN_CFG] = c->cfg, [IN_INST] = c->inst, [IN_SCRIPT] = c->script, [IN_TPROC] = c->tproc};
+    const struct field_kw *f = field_kws;
+    char *at;
+    int64_t v;
+
+    while (strcmp(f->name, argv[0]) != 0)
+        f++; /* the keyword tables only name these */
+    at = (char *)base[f->in] + f->off;
+    if (f->type == T_TRUE || f->type == T_FALSE) {
+        *(bool *)(void *)at = f->type == T_TRUE;
+        return flag_words(c, argc, argv);
+    }
+    if (vr__num(c, argv, 1, f->min, f->max, &v, err))
+        return LK_CFG_FATAL;
+    if (f->type == T_U8)
+        *(uint8_t *)(void *)at = (uint8_t)v;
+    else
+        *(unsigned *)(void *)at = (unsigned)v;
+    return LK_CFG_OK;
+}
+
+/* vrrp_priority N (nice value): applied at start */
+static int kw_nice(int argc, char **argv, void *ctx, char **err)
 {
     struct vr__ctx *c = ctx;
     int64_t v;
 
-    if (!strcmp(argv[0], "vrrp_no_swap")) {
-        c->cfg->no_swap = true;
-        return LK_CFG_OK;
-    }
     if (vr__num(c, argv, 1, -20, 19, &v, err))
         return LK_CFG_FATAL;
     c->cfg->nice = (int)v;
@@ -461,12 +520,6 @@ static int kw_garp_interval(int argc, char **argv, void *ctx, char **err)
     return LK_CFG_OK;
 }
 
-static int kw_fifo_reload(int argc, char **argv, void *ctx, char **err)
-{
-    ((struct vr__ctx *)ctx)->cfg->fifo_states_on_reload = true;
-    return LK_CFG_OK;
-}
-
 /* Keepalived adds firewall rules for accept/no-accept mode; vrrpd never
  * blocks traffic to the VIPs, which is what Keepalived does without
  * vrrp_strict. Warned so the difference is visible. */
@@ -510,27 +563,12 @@ static int kw_script_num(int argc, char **argv, void *ctx, char **err)
 {
     struct vr_script_cfg *s = ((struct vr__ctx *)ctx)->script;
     struct vr__ctx *c = ctx;
-    int64_t v;
 
     if (!strcmp(argv[0], "interval"))
         return vr__secs_ms(c, argv, 1, &s->interval_ms, err);
-    if (!strcmp(argv[0], "timeout"))
-        return vr__secs_ms(c, argv, 1, &s->timeout_ms, err);
     if (!strcmp(argv[0], "weight"))
         return vr__weight(c, argc, argv, 254, &s->weight, &s->reverse, err);
-    if (vr__num(c, argv, 1, 1, 1000, &v, err))
-        return LK_CFG_FATAL;
-    if (!strcmp(argv[0], "rise"))
-        s->rise = (unsigned)v;
-    else
-        s->fall = (unsigned)v;
-    return LK_CFG_OK;
-}
-
-static int kw_init_fail(int argc, char **argv, void *ctx, char **err)
-{
-    ((struct vr__ctx *)ctx)->script->init_fail = true;
-    return LK_CFG_OK;
+    return vr__secs_ms(c, argv, 1, &s->timeout_ms, err);
 }
 
 /* ---- vrrp_instance -------------------------------------------------- */
@@ -592,14 +630,12 @@ static int kw_state(int argc, char **argv, void *ctx, char **err)
 
 /* advert_int is held in centiseconds because that is the VRRPv3 wire unit
  * (RFC 5798 5.2.7); VRRPv2 converts it to whole seconds when the instance is
- * built. priority 255 is reserved for the address owner (RFC 5798 5.2.4),
- * which Keepalived also accepts here. */
+ * built. (virtual_router_id and priority are field_kws entries.) */
 static int kw_inst_num(int argc, char **argv, void *ctx, char **err)
 {
     struct vr_inst_cfg *i = ((struct vr__ctx *)ctx)->inst;
     struct vr__ctx *c = ctx;
     uint64_t cs;
-    int64_t v;
 
     if (!strcmp(argv[0], "advert_int")) {
         if (vr__parse_fixed(argv[1], 2, 255 * 100, &cs) < 0 || cs == 0)
@@ -609,47 +645,24 @@ static int kw_inst_num(int argc, char **argv, void *ctx, char **err)
         i->adver_set = true;
         return LK_CFG_OK;
     }
-    if (!strcmp(argv[0], "preempt_delay"))
-        return vr__secs_ms(c, argv, 1, &i->preempt_delay_ms, err);
-    if (vr__num(c, argv, 1, 1, 255, &v, err))
-        return LK_CFG_FATAL;
-    if (!strcmp(argv[0], "virtual_router_id"))
-        i->vrid = (uint8_t)v;
-    else
-        i->priority = (uint8_t)v;
-    return LK_CFG_OK;
-}
-
-static int kw_preempt(int argc, char **argv, void *ctx, char **err)
-{
-    ((struct vr__ctx *)ctx)->inst->preempt = strcmp(argv[0], "nopreempt") != 0;
-    return flag_words(ctx, argc, argv);
+    return vr__secs_ms(c, argv, 1, &i->preempt_delay_ms, err);
 }
 
 /* use_vmac [NAME]: the VIPs go on a macvlan link with the virtual router
  * MAC 00:00:5e:00:01:VRID (RFC 5798 7.3), so that a failover changes no
  * client's ARP entry; named vrrp.VRID unless NAME is given, as in
- * Keepalived. vmac_xmit_base: adverts leave from the parent interface. */
+ * Keepalived. (vmac_xmit_base, adverts from the parent interface, is a
+ * flag_kws entry.) */
 static int kw_use_vmac(int argc, char **argv, void *ctx, char **err)
 {
     struct vr__ctx *c = ctx;
 
-    if (!strcmp(argv[0], "vmac_xmit_base")) {
-        c->inst->vmac_xmit_base = true;
-        return LK_CFG_OK;
-    }
     if (argc > 1 && strlen(argv[1]) >= sizeof(c->inst->vmac_name))
         return vr__fail(c, err, "use_vmac name '%s' is longer than %zu characters", argv[1],
                         sizeof(c->inst->vmac_name) - 1);
     c->inst->vmac = true;
     if (argc > 1)
         snprintf(c->inst->vmac_name, sizeof(c->inst->vmac_name), "%s", argv[1]);
-    return LK_CFG_OK;
-}
-
-static int kw_native_ipv6(int argc, char **argv, void *ctx, char **err)
-{
-    ((struct vr__ctx *)ctx)->inst->native_ipv6 = true;
     return LK_CFG_OK;
 }
 
@@ -1527,7 +1540,7 @@ static const struct lk_cfgkw top_kws[] = {
 
 static const struct lk_cfgkw global_kws[] = {
     {"router_id", kw_router_id, 1, 1, 0},
-    {"enable_script_security", kw_script_security, 0, -1, 0},
+    {"enable_script_security", vr__kw_field, 0, -1, 0},
     {"script_user", kw_script_user, 1, 2, 0},
     {"vrrp_version", kw_version, 1, 1, 0},
     {"fast_takeover", kw_fast_takeover, 0, 1, 0},
@@ -1543,14 +1556,14 @@ static const struct lk_cfgkw global_kws[] = {
     {"nftables", kw_firewall, 0, 1, 0},
     {"vrrp_check_unicast_src", kw_inst_bool, 0, 1, 0},
     {"vrrp_lower_prio_no_advert", kw_inst_bool, 0, 1, 0},
-    {"vrrp_priority", kw_process, 1, 1, 0},
-    {"vrrp_no_swap", kw_process, 0, 0, 0},
+    {"vrrp_priority", kw_nice, 1, 1, 0},
+    {"vrrp_no_swap", vr__kw_field, 0, 0, 0},
     {"checker_priority", kw_other_process, 1, 1, 0},
     {"checker_no_swap", kw_other_process, 0, 0, 0},
     {"bfd_priority", kw_other_process, 1, 1, 0},
     {"bfd_no_swap", kw_other_process, 0, 0, 0},
     {"lvs_flush", kw_other_process, 0, 0, 0},
-    {"fifo_write_vrrp_states_on_reload", kw_fifo_reload, 0, 0, 0},
+    {"fifo_write_vrrp_states_on_reload", vr__kw_field, 0, 0, 0},
     {"default_interface", kw_default_interface, 1, 1, 0},
     {"notification_email", kw_ignore, 0, 0, BLK_SKIP},
     {"notification_email_from", kw_ignore, 1, 1, 0},
@@ -1570,22 +1583,22 @@ static const struct lk_cfgkw script_kws[] = {
     {"interval", kw_script_num, 1, 1, 0},
     {"timeout", kw_script_num, 1, 1, 0},
     {"weight", kw_script_num, 1, 2, 0},
-    {"rise", kw_script_num, 1, 1, 0},
-    {"fall", kw_script_num, 1, 1, 0},
+    {"rise", vr__kw_field, 1, 1, 0},
+    {"fall", vr__kw_field, 1, 1, 0},
     {"user", kw_script_user, 1, 2, 0},
-    {"init_fail", kw_init_fail, 0, 0, 0},
+    {"init_fail", vr__kw_field, 0, 0, 0},
     {0},
 };
 
 static const struct lk_cfgkw inst_kws[] = {
     {"interface", kw_interface, 1, 1, 0},
     {"state", kw_state, 1, 1, 0},
-    {"virtual_router_id", kw_inst_num, 1, 1, 0},
-    {"priority", kw_inst_num, 1, 1, 0},
+    {"virtual_router_id", vr__kw_field, 1, 1, 0},
+    {"priority", vr__kw_field, 1, 1, 0},
     {"advert_int", kw_inst_num, 1, 1, 0},
     {"preempt_delay", kw_inst_num, 1, 1, 0},
-    {"preempt", kw_preempt, 0, -1, 0},
-    {"nopreempt", kw_preempt, 0, -1, 0},
+    {"preempt", vr__kw_field, 0, -1, 0},
+    {"nopreempt", vr__kw_field, 0, -1, 0},
     {"vrrp_version", kw_version, 1, 1, 0},
     {"version", kw_version, 1, 1, 0},
     {"fast_takeover", kw_fast_takeover, 0, 1, 0},
@@ -1598,7 +1611,7 @@ static const struct lk_cfgkw inst_kws[] = {
     {"unicast_peer", kw_ignore, 0, 0, BLK_PEERS},
     {"unicast_src_ip", kw_ucast_src, 1, 1, 0},
     {"mcast_src_ip", kw_ucast_src, 1, 1, 0},
-    {"native_ipv6", kw_native_ipv6, 0, 0, 0},
+    {"native_ipv6", vr__kw_field, 0, 0, 0},
     VR__NOTIFY_KWS(kw_notify),
     INHERITED_KWS(""),
     {"notify_fifo", kw_inst_fifo, 0, -1, 0},
@@ -1615,7 +1628,7 @@ static const struct lk_cfgkw inst_kws[] = {
     {"accept", kw_ignore, 0, 0, 0},
     {"no_accept", kw_ignore, 0, 0, 0},
     {"use_vmac", kw_use_vmac, 0, 1, 0},
-    {"vmac_xmit_base", kw_use_vmac, 0, 0, 0},
+    {"vmac_xmit_base", vr__kw_field, 0, 0, 0},
     {"lvs_sync_daemon_interface", kw_lvs, 0, -1, 0},
     {0},
 };

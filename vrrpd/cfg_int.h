@@ -186,6 +186,13 @@ int vr__kw_notify(struct vr__ctx *c, struct vr_notify_cfg *n, int argc, char **a
     {"notify", (fn), 1, 3, 0}
 /* clang-format on */
 
+/* The handler of the keywords that only set (or clear) a bool or read one
+ * bounded integer, in every block: the keyword must be in cfg.c's
+ * field_kws, which says where the field lives and its range. Returns
+ * LK_CFG_OK (with a warning for words after a flag) or LK_CFG_FATAL with a
+ * message naming the keyword. */
+int vr__kw_field(int argc, char **argv, void *ctx, char **err);
+
 /* Free n's strings (not n). */
 void vr__notify_cfg_free(struct vr_notify_cfg *n);
 

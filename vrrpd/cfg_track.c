@@ -140,7 +140,6 @@ static int kw_tproc_num(int argc, char **argv, void *ctx, char **err)
 {
     struct vr__ctx *c = ctx;
     struct vr_tproc_cfg *p = c->tproc;
-    int64_t v;
 
     if (!strcmp(argv[0], "delay")) {
         if (vr__secs_ms(c, argv, 1, &p->fork_delay_ms, err))
@@ -150,21 +149,7 @@ static int kw_tproc_num(int argc, char **argv, void *ctx, char **err)
     }
     if (!strcmp(argv[0], "fork_delay"))
         return vr__secs_ms(c, argv, 1, &p->fork_delay_ms, err);
-    if (!strcmp(argv[0], "terminate_delay"))
-        return vr__secs_ms(c, argv, 1, &p->terminate_delay_ms, err);
-    if (vr__num(c, argv, 1, !strcmp(argv[0], "quorum") ? 1 : 0, 65535, &v, err))
-        return LK_CFG_FATAL;
-    if (!strcmp(argv[0], "quorum"))
-        p->quorum = (unsigned)v;
-    else
-        p->quorum_max = (unsigned)v;
-    return LK_CFG_OK;
-}
-
-static int kw_tproc_full(int argc, char **argv, void *ctx, char **err)
-{
-    ((struct vr__ctx *)ctx)->tproc->full_command = true;
-    return LK_CFG_OK;
+    return vr__secs_ms(c, argv, 1, &p->terminate_delay_ms, err);
 }
 
 /* ---- validation -------------------------------------------------------- */
@@ -257,9 +242,9 @@ const struct lk_cfgkw vr__tfile_kws[] = {
 };
 
 const struct lk_cfgkw vr__tproc_kws[] = {
-    {"process", kw_tproc_process, 1, -1, 0},  {"param_match", kw_tproc_match, 1, 1, 0},
-    {"weight", kw_tproc_weight, 1, 2, 0},     {"quorum", kw_tproc_num, 1, 1, 0},
-    {"quorum_max", kw_tproc_num, 1, 1, 0},    {"delay", kw_tproc_num, 1, 1, 0},
-    {"fork_delay", kw_tproc_num, 1, 1, 0},    {"terminate_delay", kw_tproc_num, 1, 1, 0},
-    {"full_command", kw_tproc_full, 0, 0, 0}, {0},
+    {"process", kw_tproc_process, 1, -1, 0}, {"param_match", kw_tproc_match, 1, 1, 0},
+    {"weight", kw_tproc_weight, 1, 2, 0},    {"quorum", vr__kw_field, 1, 1, 0},
+    {"quorum_max", vr__kw_field, 1, 1, 0},   {"delay", kw_tproc_num, 1, 1, 0},
+    {"fork_delay", kw_tproc_num, 1, 1, 0},   {"terminate_delay", kw_tproc_num, 1, 1, 0},
+    {"full_command", vr__kw_field, 0, 0, 0}, {0},
 };

@@ -16,6 +16,7 @@
 #include "lbd/cfg/check_cfg.h"
 #include "lbd/cfg/errfile.h"
 #include "lbd/cfg/http_cfg.h"
+#include "lbd/cfg/peers_cfg.h"
 #include "lbd/cfg/proxy.h"
 #include "lbd/cfg/resolvers.h"
 #include "lbd/cfg/userlist.h"
@@ -39,7 +40,8 @@ enum section {
     SEC_LISTEN,
     SEC_USERLIST,
     SEC_RESOLVERS,
-    SEC_ERRORS
+    SEC_ERRORS,
+    SEC_PEERS
 };
 
 static const char *const section_names[] = {
@@ -52,13 +54,13 @@ static const char *const section_names[] = {
     [SEC_USERLIST] = "userlist",
     [SEC_RESOLVERS] = "resolvers",
     [SEC_ERRORS] = "http-errors",
+    [SEC_PEERS] = "peers",
 };
 
 /* Sections HAProxy has and lbd does not: refused with a clear message
  * rather than "unknown keyword". */
 static const char *const unsupported_sections[] = {
-    "peers",    "mailers",     "program",        "cache", "ring",
-    "fcgi-app", "log-forward", "dynamic-update", NULL,
+    "mailers", "program", "cache", "ring", "fcgi-app", "log-forward", "dynamic-update", NULL,
 };
 
 /* "${NAME}" inside an address, as HAProxy expands it (quoted words only in
@@ -871,6 +873,7 @@ const struct lk_cfgkw lb_global_kws[] = {
     {"ulimit-n", gbl_ulimit, 1, 1, 0},
     {"set-dumpable", gbl_dumpable, 0, 0, 0},
     {"node", gbl_node, 1, 1, 0},
+    {"localpeer", lb_peers_kw_localpeer, 1, 1, 0},
     {"description", gbl_node, 1, -1, 0},
     {"nbproc", gbl_nbproc, 0, -1, 0},
     {"server-state-file", lb_srvstate_kw_global, 1, 1, 0},
@@ -1077,6 +1080,27 @@ static int open_resolvers(struct parser *p, struct lk_cfgline *ln, char **err)
     return 0;
 }
 
+static int open_peers(struct parser *p, struct lk_cfgline *ln, char **err)
+{
+    struct lb_peers_sec *ps;
+
+    if (ln->argc != 2)
+        return lb_cfg_fail(&p->ctx, err, "'peers' needs exactly a name");
+    ps = lb_peers_find(p->ctx.cfg, ln->argv[1]);
+    if (ps)
+        return lb_cfg_fail(&p->ctx, err, "peers '%s' is already defined at %s:%u", ln->argv[1],
+                           ps->file, ps->line);
+    ps = lb_peers_sec_new(p->ctx.cfg, ln->argv[1]);
+    if (!ps)
+        return lb_cfg_fail(&p->ctx, err, "out of memory");
+    ps->file = ln->file;
+    ps->line = ln->line;
+    p->ctx.px = NULL;
+    p->ctx.peers = ps;
+    p->sec = SEC_PEERS;
+    return 0;
+}
+
 static int open_errors(struct parser *p, struct lk_cfgline *ln, char **err)
 {
     struct lb_errsec *es = NULL;
@@ -1123,14 +1147,11 @@ static int open_section(struct parser *p, struct lk_cfgline *ln, char **err)
         return open_resolvers(p, ln, err);
     if (strcmp(s, "http-errors") == 0)
         return open_errors(p, ln, err);
+    if (strcmp(s, "peers") == 0)
+        return open_peers(p, ln, err);
     for (i = 0; unsupported_sections[i]; i++)
         if (strcmp(s, unsupported_sections[i]) == 0)
-            return lb_cfg_fail(&p->ctx, err, "section '%s' is not supported by lbd%s", s,
-                               /* a table kept on one node only would silently
-                                * differ from what HAProxy's peers share */
-                               strcmp(s, "peers") == 0
-                                   ? " (stick tables are not synchronised between instances)"
-                                   : "");
+            return lb_cfg_fail(&p->ctx, err, "section '%s' is not supported by lbd", s);
     return -1; /* not a section keyword */
 }
 
@@ -1165,6 +1186,8 @@ static int parse_line(struct parser *p, struct lk_cfgline *ln, char **err)
         return run_kw(p, lb_resolvers_kws, ln, err);
     case SEC_ERRORS:
         return run_kw(p, lb_errsec_kws, ln, err);
+    case SEC_PEERS:
+        return run_kw(p, lb_peers_kws, ln, err);
     default:
         return run_kw(p, lb_proxy_kws, ln, err);
     }
@@ -1255,7 +1278,7 @@ static int load(struct lk_cfglex *lx, const char *path, void *ret, char **err)
      * lbd -c lists the bad acl and rule lines too */
     r = validate(cfg, err);
     if (lb_smp_refs_end(&p.refs, cfg, err) < 0 || lb_userlist_validate(cfg, err) < 0 ||
-        lb_resolvers_validate(cfg, err) < 0)
+        lb_resolvers_validate(cfg, err) < 0 || lb_peers_cfg_validate(cfg, err) < 0)
         r = -EINVAL;
     if (nerr)
         r = -EINVAL;
@@ -1307,6 +1330,8 @@ struct lb_cfg *lb_cfg_free(struct lb_cfg *cfg)
     lb_logtargets_free(cfg->global.logs);
     lb_userlist_free_all(cfg->userlists);
     lb_resolvers_free_all(cfg->resolvers);
+    lb_peers_free_all(cfg->peers);
+    free(cfg->global.localpeer);
     lb_errsec_free_all(cfg->errsecs);
     free(cfg->global.pidfile);
     free(cfg->global.log_tag);

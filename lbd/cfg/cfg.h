@@ -18,9 +18,10 @@ struct lb_cfgctx {
     struct lb_proxy *px; /* section being read; NULL in global */
     const char *file;
     unsigned line;
-    struct lb_userlist *ul;   /* userlist section being read */
-    struct lb_resolvers *res; /* resolvers section being read */
-    struct lb_errsec *es;     /* http-errors section being read */
+    struct lb_userlist *ul;     /* userlist section being read */
+    struct lb_resolvers *res;   /* resolvers section being read */
+    struct lb_errsec *es;       /* http-errors section being read */
+    struct lb_peers_sec *peers; /* peers section being read */
 };
 
 /* Which sections accept a proxy keyword: LB_CAP_* bits in lk_cfgkw.flags,

@@ -808,6 +808,19 @@ int lb_check_validate(const struct lb_cfg *cfg, const struct lb_proxy *px, char 
 {
     if ((px->options & LB_OPT_EXTERNAL_CHECK) && validate_external(cfg, px, err) < 0)
         return -EINVAL;
+    /* galera-check talks through libmariadb, which cannot write a PROXY
+     * header first: refused rather than checked without it */
+    for (size_t i = 0; px->chk && px->chk->galera && i < px->nservers; i++) {
+        const struct lb_server *s = px->servers[i];
+
+        if (s->check_send_proxy ||
+            (s->send_proxy && (s->flags & LB_SRV_F_CHECK) && !s->check_port && !s->check_addr[0]))
+            return lk_cfg_err(err,
+                              "%s:%u: server '%s': galera-check with the PROXY header (send-proxy "
+                              "or check-send-proxy) is not supported by lbd; check another port "
+                              "('port N')",
+                              s->file ? s->file : px->file, s->file ? s->line : px->line, s->name);
+    }
     if (px->chk && px->chk->nsteps && !(px->options & LB_OPT_TCP_CHECK))
         return lk_cfg_err(err,
                           "%s:%u: %s '%s': tcp-check rules without 'option tcp-check' (HAProxy "

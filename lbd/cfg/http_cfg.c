@@ -146,6 +146,7 @@ struct lb_http_px *lb_http_px_free(struct lb_http_px *h)
     lb_rule_list_free(h->redirects);
     lb_rule_list_free(h->tcp_conn);
     lb_rule_list_free(h->tcp_content);
+    lb_rule_list_free(h->tcp_rsp);
     lb_stick_list_free(h->sticks);
     lb_acl_set_free(h->acls);
     lb_errpages_clear(&h->errpages);
@@ -388,9 +389,32 @@ static struct lb_rule **redirect_list(struct lb_http_px *h)
     return &h->redirects;
 }
 
+static int add_slot(struct lb_cfgctx *ctx, int rsp, const char *name, unsigned len, char **err);
+
+/* "http-request capture SAMPLE len N" declares a slot of its own in the
+ * frontend, numbered with the other request captures in config order. */
 static int kw_http_request(int argc, char **argv, void *vctx, char **err)
 {
-    return add_rule(vctx, req_list, LB_RULE_REQ, argc, argv, err);
+    struct lb_cfgctx *ctx = vctx;
+    struct lb_http_px *h;
+    unsigned len;
+    int r = add_rule(ctx, req_list, LB_RULE_REQ, argc, argv, err);
+
+    if (r) /* a refusal (LK_CFG_* flags, as every handler returns) */
+        return r;
+    h = ctx->px->http;
+    if (!(len = lb_rule_capture_claim(h->reqrules, (unsigned)h->ncapreq)))
+        return 0;
+    if (ctx->px->cap & LB_CAP_DEF)
+        return pfail(ctx, err,
+                     "http-request capture: 'len' is not supported in defaults by lbd "
+                     "(write it in each frontend)");
+    if (!(ctx->px->cap & LB_CAP_FE))
+        return pfail(ctx, err,
+                     "http-request capture: proxy '%s' has no frontend capability "
+                     "(use 'id N' with a slot its frontend declares)",
+                     ctx->px->name);
+    return add_slot(ctx, 0, NULL, len, err);
 }
 
 static int kw_http_response(int argc, char **argv, void *vctx, char **err)
@@ -469,15 +493,62 @@ static int kw_tcp_request(int argc, char **argv, void *vctx, char **err)
     return r;
 }
 
-/* Each capture adds len+1 bytes to the capture space every request carries
- * (capsize), so the sizes are bounded here; "capture cookie" is refused as lbd
- * does not implement it. */
-static int kw_capture(int argc, char **argv, void *vctx, char **err)
+static struct lb_rule **tcp_rsp_list(struct lb_http_px *h)
+{
+    return &h->tcp_rsp;
+}
+
+/* tcp-response: rules on what the server sends first, before it reaches
+ * the client (lbd/tcp/tcpfwd.c); inspect-delay is how long they may wait
+ * for more of it, as tcp-request's. */
+static int kw_tcp_response(int argc, char **argv, void *vctx, char **err)
 {
     struct lb_cfgctx *ctx = vctx;
     struct lb_http_px *h = ctx->px->http;
-    struct lb_capture **v, *c;
-    size_t *n;
+
+    if (strcmp(argv[1], "inspect-delay") == 0) {
+        if (argc != 3 || lk_parse_time_ms(argv[2], 1, 3600000, &h->rsp_inspect_delay) < 0)
+            return pfail(ctx, err, "tcp-response inspect-delay: expected a time, got '%s'",
+                         argc > 2 ? argv[2] : "");
+        note_line(ctx, h);
+        return 0;
+    }
+    if (argc < 3 || strcmp(argv[1], "content") != 0)
+        return pfail(ctx, err, "tcp-response %s: not supported by lbd (content, inspect-delay)",
+                     argv[1]);
+    note_line(ctx, h);
+    return add_rule(ctx, tcp_rsp_list, LB_RULE_TCP_RSP, argc, argv, err);
+}
+
+/* Each capture adds len+2 bytes to the capture space every request carries
+ * (capsize). Request slots come first, then response ones, each in config
+ * order: that order is their id and their place in %hr / %hs. A slot
+ * without a name is filled by capture rules only. */
+static int add_slot(struct lb_cfgctx *ctx, int rsp, const char *name, unsigned len, char **err)
+{
+    struct lb_http_px *h = ctx->px->http;
+    struct lb_capture **v = rsp ? &h->caprsp : &h->capreq, *c;
+    size_t *n = rsp ? &h->ncaprsp : &h->ncapreq;
+
+    c = realloc(*v, (*n + 1) * sizeof(*c));
+    if (!c)
+        return fail(ctx, err, -ENOMEM, NULL);
+    *v = c;
+    c += (*n)++;
+    c->len = len;
+    c->name = NULL;
+    c->name_len = name ? strlen(name) : 0;
+    if (name && !(c->name = strdup(name)))
+        return fail(ctx, err, -ENOMEM, NULL);
+    h->capsize += c->len + 2; /* see slot_at() */
+    return 0;
+}
+
+/* "capture request|response header NAME len N"; "capture cookie" is
+ * refused as lbd does not implement it. */
+static int kw_capture(int argc, char **argv, void *vctx, char **err)
+{
+    struct lb_cfgctx *ctx = vctx;
     uint64_t len;
 
     if (argc != 6 || strcmp(argv[2], "header") != 0 || strcmp(argv[4], "len") != 0 ||
@@ -485,21 +556,71 @@ static int kw_capture(int argc, char **argv, void *vctx, char **err)
         return pfail(ctx, err,
                      "capture: expected 'capture request|response header NAME len N' (capture "
                      "cookie is not supported by lbd)");
-    if (lk_parse_uint(argv[5], 1, 1024, &len) < 0)
-        return pfail(ctx, err, "capture: len must be 1-1024");
-    v = argv[1][2] == 'q' ? &h->capreq : &h->caprsp;
-    n = argv[1][2] == 'q' ? &h->ncapreq : &h->ncaprsp;
-    c = realloc(*v, (*n + 1) * sizeof(*c));
-    if (!c)
-        return fail(ctx, err, -ENOMEM, NULL);
-    *v = c;
-    c += (*n)++;
-    c->len = (unsigned)len;
-    c->name_len = strlen(argv[3]);
-    if (!(c->name = strdup(argv[3])))
-        return fail(ctx, err, -ENOMEM, NULL);
-    h->capsize += c->len + 1;
-    return 0;
+    if (lk_parse_uint(argv[5], 1, LB_CAPTURE_MAX, &len) < 0)
+        return pfail(ctx, err, "capture: len must be 1-%u", LB_CAPTURE_MAX);
+    return add_slot(ctx, argv[1][2] == 's', argv[3], (unsigned)len, err);
+}
+
+/* "declare capture request|response len N": a slot for capture rules
+ * ("capture ... id N", in this frontend or in its backends). */
+static int kw_declare(int argc, char **argv, void *vctx, char **err)
+{
+    struct lb_cfgctx *ctx = vctx;
+    uint64_t len;
+
+    if (argc != 5 || strcmp(argv[1], "capture") != 0 || strcmp(argv[3], "len") != 0 ||
+        (strcmp(argv[2], "request") != 0 && strcmp(argv[2], "response") != 0))
+        return pfail(ctx, err, "declare: expected 'declare capture request|response len N'");
+    if (lk_parse_uint(argv[4], 1, LB_CAPTURE_MAX, &len) < 0)
+        return pfail(ctx, err, "declare capture: len must be 1-%u", LB_CAPTURE_MAX);
+    return add_slot(ctx, argv[2][2] == 's', NULL, (unsigned)len, err);
+}
+
+/* A slot is a "filled" byte (0 until a value is put: HAProxy logs '-' for
+ * a slot never filled, nothing for an empty value), up to len bytes of text
+ * and a NUL. *len: the slot's length; NULL if there is no such slot. */
+static char *slot_at(const struct lb_http_px *h,
+                     const char *caps,
+                     int rsp,
+                     size_t idx,
+                     unsigned *len)
+{
+    size_t i, off = 0;
+
+    if (!h || !caps || idx >= (rsp ? h->ncaprsp : h->ncapreq))
+        return NULL;
+    for (i = 0; i < h->ncapreq && (rsp || i < idx); i++)
+        off += h->capreq[i].len + 2;
+    for (i = 0; rsp && i < idx; i++)
+        off += h->caprsp[i].len + 2;
+    *len = rsp ? h->caprsp[idx].len : h->capreq[idx].len;
+    return (char *)(uintptr_t)caps + off;
+}
+
+void lb_http_capture_put(const struct lb_http_px *h,
+                         char *caps,
+                         int rsp,
+                         size_t idx,
+                         const char *v,
+                         size_t n)
+{
+    unsigned len;
+    char *slot = slot_at(h, caps, rsp, idx, &len);
+
+    if (!slot)
+        return;
+    n = LK_MIN(n, (size_t)len);
+    slot[0] = 1;
+    memcpy(slot + 1, v, n);
+    slot[1 + n] = '\0';
+}
+
+const char *lb_http_capture_get(const struct lb_http_px *h, const char *caps, int rsp, size_t idx)
+{
+    unsigned len;
+    const char *slot = slot_at(h, caps, rsp, idx, &len);
+
+    return slot && slot[0] ? slot + 1 : NULL;
 }
 
 /* monitor-uri answers 200 on that path without a backend (load balancer
@@ -735,6 +856,20 @@ static int resolve_proxy(struct lb_cfg *cfg, struct lb_proxy *px, char **err)
                           h->rules_file, h->rules_line, who);
         ret = -EINVAL;
     }
+    /* HAProxy serves the page from any proxy whose URI it matches and
+     * forwards the rest; lbd's page is built by the control thread, which
+     * owns the state it shows, so only a stats-only proxy has one. (Stats
+     * settings inherited from defaults are not refused: see docs/lbd.md.) */
+    if (px->stats.enabled && px->stats.file && !px->stats.inherited &&
+        !((px->cap & LB_CAP_FE) && px->nservers == 0 &&
+          (!px->default_backend || px->default_backend == px))) {
+        lb_cfg_err_append(err,
+                          "%s:%u: %s: a stats page in a proxy that also forwards (servers or a "
+                          "backend) is not supported by lbd (put it in a section of its own: "
+                          "'listen stats' with a bind and no server)",
+                          px->stats.file, px->stats.line, who);
+        ret = -EINVAL;
+    }
     if (lb_errpages_resolve(&h->errpages, cfg, who, err) < 0)
         ret = -EINVAL;
     for (r = h->switching; r; r = r->next) {
@@ -771,18 +906,38 @@ static int resolve_proxy(struct lb_cfg *cfg, struct lb_proxy *px, char **err)
                           h->stick_file, h->stick_line, lb_proxy_kind(px), px->name);
         ret = -EINVAL;
     }
+    /* mode http parses messages, not the first bytes: rules on those are
+     * refused there rather than run on nothing */
+    if (px->mode == LB_MODE_HTTP &&
+        (h->tcp_rsp || h->rsp_inspect_delay ||
+         (lb_stick_list_uses(h->sticks) & (LB_SMP_USE_PAYLOAD | LB_SMP_USE_RESPAYLOAD)) ||
+         lb_stick_has_rsp(h->sticks))) {
+        lb_cfg_err_append(err,
+                          "%s:%u: %s '%s': tcp-response, stick store-response and stick rules "
+                          "on the payload are supported in mode tcp only by lbd",
+                          h->stick_file, h->stick_line, lb_proxy_kind(px), px->name);
+        ret = -EINVAL;
+    }
     if (px->mode == LB_MODE_TCP &&
         (h->reqrules || h->rsprules || h->afterrules || h->redirects || h->def)) {
         lb_cfg_err_append(err, "%s:%u: %s '%s': http rules are not supported in mode tcp by lbd",
                           h->rules_file, h->rules_line, lb_proxy_kind(px), px->name);
         return -EINVAL;
     }
-    rules_at = (struct lb_resolve_at){cfg, px->stk, h->rules_file, h->rules_line};
-    stick_at = (struct lb_resolve_at){cfg, px->stk, h->stick_file, h->stick_line};
+    rules_at = (struct lb_resolve_at){.cfg = cfg,
+                                      .deftable = px->stk,
+                                      .file = h->rules_file,
+                                      .line = h->rules_line,
+                                      .capfe = (px->cap & LB_CAP_FE) != 0,
+                                      .ncapreq = h->ncapreq,
+                                      .ncaprsp = h->ncaprsp};
+    stick_at = (struct lb_resolve_at){
+        .cfg = cfg, .deftable = px->stk, .file = h->stick_file, .line = h->stick_line};
     if (lb_rule_resolve(h->reqrules, &rules_at, err) < 0 ||
         lb_rule_resolve(h->rsprules, &rules_at, err) < 0 ||
         lb_rule_resolve(h->tcp_conn, &stick_at, err) < 0 ||
         lb_rule_resolve(h->tcp_content, &stick_at, err) < 0 ||
+        lb_rule_resolve(h->tcp_rsp, &stick_at, err) < 0 ||
         lb_stick_resolve(h->sticks, &stick_at, err) < 0)
         ret = -EINVAL;
     for (r = h->usesrv; r; r = r->next) {
@@ -848,10 +1003,12 @@ const struct lk_cfgkw lb_http_kws[] = {
     {"retry-on", kw_retry_on, 1, -1, LB_KW_D | LB_KW_B | LB_KW_HTTP},
     {"http-reuse", kw_http_reuse, 1, 1, LB_KW_D | LB_KW_B | LB_KW_HTTP},
     {"tcp-request", kw_tcp_request, 1, -1, LB_KW_FB | LB_KW_HTTP},
+    {"tcp-response", kw_tcp_response, 1, -1, LB_KW_B | LB_KW_HTTP},
     {"stick-table", kw_stick_table, 2, -1, LB_KW_FB},
     {"stick", kw_stick, 2, -1, LB_KW_B | LB_KW_HTTP},
     {"monitor-uri", kw_monitor_uri, 1, 1, LB_KW_D | LB_KW_F | LB_KW_HTTP},
     {"monitor", kw_monitor, 3, -1, LB_KW_F | LB_KW_HTTP},
     {"capture", kw_capture, 1, -1, LB_KW_F | LB_KW_HTTP},
+    {"declare", kw_declare, 1, -1, LB_KW_F | LB_KW_HTTP},
     {NULL, NULL, 0, 0, 0},
 };

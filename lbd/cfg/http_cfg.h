@@ -43,7 +43,11 @@ enum lb_reuse {
 #define LB_COOKIE_SECURE   (1u << 4)
 #define LB_COOKIE_PRESERVE (1u << 5)
 
-/* "capture request|response header NAME len N": logged between braces. */
+/* A capture slot of a frontend: "capture request|response header NAME len
+ * N" (name set), "declare capture request|response len N" or "http-request
+ * capture SAMPLE len N" (name NULL: filled by capture rules). Logged
+ * between braces (%hr, %hs); read by capture.req.hdr(ID) / .res.hdr(ID). */
+#define LB_CAPTURE_MAX 1024u
 struct lb_capture {
     char *name;
     size_t name_len;
@@ -74,8 +78,10 @@ struct lb_http_px {
     struct lb_rule *redirects;        /* redirect statements (after http-request) */
     struct lb_rule *tcp_conn;         /* tcp-request connection (any mode) */
     struct lb_rule *tcp_content;      /* tcp-request content (any mode) */
-    struct lb_stick *sticks;          /* stick on|match|store-request (backends) */
+    struct lb_rule *tcp_rsp;          /* tcp-response content (backends, mode tcp) */
+    struct lb_stick *sticks;          /* stick on|match|store-request|store-response */
     uint64_t inspect_delay;           /* tcp-request inspect-delay (ms), 0: none */
+    uint64_t rsp_inspect_delay;       /* tcp-response inspect-delay (ms), 0: none */
     const char *stick_file;           /* first stick / tcp-request line */
     unsigned stick_line;
     const struct lb_http_px *def; /* the defaults' rules, run first (not owned) */
@@ -129,6 +135,22 @@ struct lb_http_px *lb_http_px_free(struct lb_http_px *h);
 const struct lb_errmsg *lb_http_errmsg(const struct lb_proxy *px,
                                        const struct lb_proxy *px2,
                                        int status);
+
+/* The capture slots of a session: `caps` is its capture space (h->capsize
+ * bytes, zeroed at each request: every slot unfilled), h the frontend's
+ * config that lays the slots out, request slots first (rsp 0) then response
+ * ones, each numbered from 0 in config order. lb_http_capture_put() fills
+ * slot idx with v[n] cut at the slot's len; lb_http_capture_get() returns
+ * its NUL-terminated text (pointing into caps), or NULL when the slot was
+ * not filled. Both do nothing / return NULL for a NULL h or caps or an idx
+ * h does not have. */
+void lb_http_capture_put(const struct lb_http_px *h,
+                         char *caps,
+                         int rsp,
+                         size_t idx,
+                         const char *v,
+                         size_t n);
+const char *lb_http_capture_get(const struct lb_http_px *h, const char *caps, int rsp, size_t idx);
 
 /* The configured page for `status` (px first, then px2), or NULL: the
  * built-in one applies. The slot is owned by the proxy's config. */

@@ -92,6 +92,8 @@ static int stats_inherit(struct lb_stats_cfg *st, const struct lb_stats_cfg *def
     size_t i;
 
     st->enabled = def->enabled;
+    st->file = def->file;
+    st->line = def->line;
     st->refresh_ms = def->refresh_ms;
     st->hide_version = def->hide_version;
     st->show_desc = def->show_desc;
@@ -1125,6 +1127,10 @@ static int kw_stats(int argc, char **argv, void *vctx, char **err)
 
     if (!(ctx->px->cap & LB_CAP_DEF) && st->inherited)
         stats_clear(st);
+    if (!st->enabled) {
+        st->file = ctx->file;
+        st->line = ctx->line;
+    }
     st->enabled = 1;
     if (strcmp(k, "admin") == 0 && (ctx->px->cap & LB_CAP_DEF))
         return lb_cfg_fail(ctx, err, "'stats admin' not allowed in 'defaults' section");
@@ -1176,25 +1182,6 @@ const struct lk_cfgkw lb_proxy_kws[] = {
 
 /* ---- validation ---- */
 
-/* Two proxies binding one address would share a listening socket via
- * SO_REUSEPORT and split its connections between them silently: refused at
- * the second bind's line. */
-static int validate_binds(struct lb_cfg *cfg, struct lb_proxy *px, char **err)
-{
-    struct lb_proxy *o;
-    struct lb_bind *b, *ob;
-
-    for (b = px->binds; b; b = b->next)
-        for (o = cfg->proxies; o != px && o; o = o->next)
-            for (ob = o->binds; ob; ob = ob->next)
-                if (b->addr.len == ob->addr.len &&
-                    memcmp(&b->addr.u, &ob->addr.u, b->addr.len) == 0)
-                    return lk_cfg_err(err, "%s:%u: bind %s is already used by %s '%s' at %s:%u",
-                                      b->file, b->line, b->spec, lb_proxy_kind(o), o->name,
-                                      ob->file, ob->line);
-    return 0;
-}
-
 /* Cross-proxy checks that need the whole file: default_backend may name a
  * backend further down, and the mode is only final at the section's end.
  * Every backend gets room for LB_DYN_SERVERS "add server" entries here,
@@ -1236,7 +1223,5 @@ int lb_proxy_validate(struct lb_cfg *cfg, struct lb_proxy *px, char **err)
         return -EINVAL;
     if ((px->cap & LB_CAP_BE) && lb_server_reserve(px, LB_DYN_SERVERS) < 0)
         return lk_cfg_err(err, "out of memory");
-    if (validate_port_maps(px, err) < 0)
-        return -EINVAL;
-    return validate_binds(cfg, px, err);
+    return validate_port_maps(px, err) < 0 ? -EINVAL : 0;
 }

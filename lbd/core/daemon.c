@@ -18,6 +18,7 @@
 #include "lbd/core/daemon.h"
 #include "lbd/core/dns.h"
 #include "lbd/core/mwlink.h"
+#include "lbd/core/peers.h"
 #include "lbd/core/server.h"
 #include "lbd/core/worker.h"
 #include "lbd/ctl/admin.h"
@@ -51,6 +52,20 @@ static void grace_cb(uv_timer_t *t)
     stop_workers(d, 1);
 }
 
+/* The control-plane services, in one list for the graceful stop and for
+ * lb_daemon_free() after a failed start, so that a service added to lbd is
+ * stopped on both paths. Each stop function accepts a service that never
+ * started or started half way. */
+static void stop_services(struct lb_daemon *d)
+{
+    lb_admin_stop(d);
+    lb_hc_stop(d);
+    lb_dns_stop(d);
+    lb_peers_stop(d);
+    lb_stats_http_stop(d);
+    lb_mw_stop(d->mw);
+}
+
 /* The graceful stop, as HAProxy's soft-stop: listeners close first so the
  * kernel refuses new connections, established sessions get "grace" ms. Control-plane services stop
  * before the workers so nothing hands work to a worker that is draining. A second SIGTERM/SIGINT
@@ -73,11 +88,7 @@ static void begin_stop(struct lb_daemon *d, const char *why)
     lk_sd_notify("STOPPING=1");
     lk_log(LK_LOG_NOTICE, "%s: no longer accepting; %u connections get up to %llu ms to finish",
            why, atomic_load(&d->actconn), (unsigned long long)grace);
-    lb_admin_stop(d);
-    lb_hc_stop(d);
-    lb_dns_stop(d);
-    lb_stats_http_stop(d);
-    lb_mw_stop(d->mw);
+    stop_services(d);
     stop_workers(d, 0);
     uv_timer_start(&d->grace, grace_cb, grace, 0);
     uv_unref((uv_handle_t *)&d->grace);
@@ -431,6 +442,11 @@ int lb_daemon_run(struct lb_daemon *d)
         d->exit_code = 1;
         begin_stop(d, "run-time DNS failure");
     }
+    /* a peers port taken means the tables would silently stop being shared */
+    if (!d->stopping && lb_peers_start(d) < 0) {
+        d->exit_code = 1;
+        begin_stop(d, "peers listener failure");
+    }
     lk_log(LK_LOG_NOTICE, "lbd %s started: %u worker thread%s, pid %d", LBKIT_VERSION, d->nworkers,
            d->nworkers == 1 ? "" : "s", (int)getpid());
     /* READY only now: systemd orders dependants (vrrpd, monitoring) after us, and
@@ -449,13 +465,8 @@ struct lb_daemon *lb_daemon_free(struct lb_daemon *d)
         return NULL;
     /* Reached without begin_stop() when lb_daemon_new() failed half way: the
      * services may be half started, and each stop function accepts that. */
-    if (!d->stopping) {
-        lb_admin_stop(d);
-        lb_hc_stop(d);
-        lb_dns_stop(d);
-        lb_stats_http_stop(d);
-        lb_mw_stop(d->mw);
-    }
+    if (!d->stopping)
+        stop_services(d);
     for (i = 0; i < d->nworkers; i++)
         lb_worker_free(d->workers[i]);
     free(d->workers);
@@ -472,6 +483,7 @@ struct lb_daemon *lb_daemon_free(struct lb_daemon *d)
     lb_admin_free(d);
     lb_hc_free(d);
     lb_dns_free(d);
+    lb_peers_free(d);
     free(d->stats_http);
     lb_errors_free(d->errors);
     lb_mw_free(d->mw);

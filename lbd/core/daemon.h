@@ -37,6 +37,7 @@ struct lb_daemon {
     struct lb_stats_http *stats_http;    /* stats_http.c */
     struct lb_errors *errors;            /* errors.c: "show errors" captures */
     struct lb_dns *dns;                  /* dns.c: run-time resolution, NULL without it */
+    struct lb_peers *peers;              /* peers.c: shared stick tables, NULL without them */
     struct lb_srv_observer srv_observer; /* server state changes, see observe() */
     struct lb_mw *mw;                    /* mwlink.c: our master (lbd -W), or NULL */
 };

@@ -40,7 +40,7 @@
 #define HUNG_KILL_MS      5000 /* silent this long: hung, replaced */
 #define WATCHDOG_MS       500
 #define CTL_LINE_MAX      1024
-#define KEY_MAX           256
+#define KEY_MAX           LB_MW_KEY_MAX
 /* The worker finds its hand-over descriptors at fixed numbers: libuv's stdio
  * containers place descriptor k of the array at fd k in the child. */
 #define HANDOVER_FIRST  6 /* 0-2 stdio, 3 ctl, 4 state, 5 cfg, then sockets */
@@ -180,7 +180,7 @@ static int need_bind(struct lb_master *m,
     if (thread < 0)
         lb_mw_key_http(key, sizeof(key), &b->addr);
     else
-        lb_mw_key_bind(key, sizeof(key), (unsigned)thread, &b->addr);
+        lb_mw_key_bind(key, sizeof(key), (unsigned)thread, px->name, &b->addr);
     f = find_fd(m, key);
     if (f) {
         f->next = 1;

@@ -76,11 +76,20 @@ struct wreq {
 /* Keys must be computed identically by master.c and the worker, so both sides
  * call these: a bind is per thread (one SO_REUSEPORT socket each), a stats
  * HTTP listener and a unix admin socket are per process. */
-const char *lb_mw_key_bind(char *buf, size_t len, unsigned thread, const struct lk_addr *a)
+/* The proxy's name is part of a bind's key: two frontends may bind one
+ * address (HAProxy 2.6 lets the kernel spread the connections between
+ * their SO_REUSEPORT sockets), and each needs its own socket; the name,
+ * not the position, so that a reload keeps the sockets of a proxy whose
+ * neighbours changed. */
+const char *lb_mw_key_bind(char *buf,
+                           size_t len,
+                           unsigned thread,
+                           const char *proxy,
+                           const struct lk_addr *a)
 {
     char s[LK_ADDR_STRLEN];
 
-    snprintf(buf, len, "T%u@%s", thread, lk_addr_str(a, s, sizeof(s)));
+    snprintf(buf, len, "T%u@%s/%s", thread, lk_addr_str(a, s, sizeof(s)), proxy);
     return buf;
 }
 

@@ -42,11 +42,18 @@
 struct lb_daemon;
 struct lb_mw;
 
-/* Key of the listening socket of frontend bind `a` for worker thread
- * `thread` ("T0@127.0.0.1:80"), of a stats-only listener ("H@ADDR") and of
+/* Room for any key below (both sides must cut a long one alike). */
+#define LB_MW_KEY_MAX 512
+
+/* Key of the listening socket of bind `a` of proxy `proxy` for worker
+ * thread `thread` ("T0@127.0.0.1:80/web"), of a stats-only listener ("H@ADDR") and of
  * a Unix admin socket ("U@PATH"). Write into buf, return buf. Each writes into the caller's buf
  * (len bytes) and returns buf. */
-const char *lb_mw_key_bind(char *buf, size_t len, unsigned thread, const struct lk_addr *a);
+const char *lb_mw_key_bind(char *buf,
+                           size_t len,
+                           unsigned thread,
+                           const char *proxy,
+                           const struct lk_addr *a);
 const char *lb_mw_key_http(char *buf, size_t len, const struct lk_addr *a);
 const char *lb_mw_key_unix(char *buf, size_t len, const char *path);
 

@@ -175,6 +175,7 @@ struct lb_bind {
 struct lb_proxy;
 struct lb_http_px;
 struct lb_resolvers; /* lbd/cfg/resolvers.h */
+struct lb_peers_sec; /* lbd/cfg/peers_cfg.h */
 
 struct lb_server {
     char *name;
@@ -207,6 +208,7 @@ struct lb_server {
     int port_off;
     char check_addr[LK_ADDR_STRLEN]; /* "addr IP": checks go to this IP; "": the server's */
     int send_proxy;       /* PROXY protocol version sent first (send-proxy[-v2]); 0: none */
+    uint8_t check_send_proxy; /* check-send-proxy: the header on health checks too */
     unsigned error_limit; /* consecutive live-traffic failures before on-error; 0: 10 */
     /* mode http idle connections (lbd/http/http_conn.c): pool-max-conn
      * (-1: no limit, 0: none kept), pool-purge-delay (ms; 0: none kept),
@@ -292,6 +294,8 @@ struct lb_stats_cfg {
     int show_node; /* "stats show-node [NAME]": NAME, or global node, or the host name */
     char *node;
     int inherited; /* copied from defaults: a stats line of the proxy starts anew */
+    const char *file; /* the first stats line (the config's file name), for errors */
+    unsigned line;
 };
 
 struct lb_srv_observer; /* lbd/core/server.h */
@@ -407,6 +411,7 @@ struct lb_global {
     char srv_state_base[512]; /* "server-state-base": directory of relative names */
     int external_check;       /* "external-check": option external-check allowed */
     int insecure_fork;        /* "insecure-fork-wanted" (only silences a warning) */
+    char *localpeer;          /* "localpeer NAME" (lbd/cfg/peers_cfg.h), or NULL */
 };
 
 struct lb_cfg {
@@ -416,6 +421,7 @@ struct lb_cfg {
     struct lb_userlist *userlists;  /* lbd/cfg/userlist.h */
     struct lb_resolvers *resolvers; /* lbd/cfg/resolvers.h */
     struct lb_errsec *errsecs;      /* http-errors sections, lbd/cfg/errfile.h */
+    struct lb_peers_sec *peers;     /* lbd/cfg/peers_cfg.h */
     char *path;
     struct lk_cfgfiles files; /* every file read, so objects can point at their FILE */
 };

@@ -409,6 +409,12 @@ static int skw_send_proxy(int argc, char **argv, void *v, char **err)
     struct srvctx *sc = v;
     int v2 = strcmp(argv[0] + strlen(argv[0]) - 3, "-v2") == 0;
 
+    /* check-send-proxy: health checks send the header even with their own
+     * port or address (lbd/ctl/hc.c; the version is the server's) */
+    if (strcmp(argv[0], "check-send-proxy") == 0) {
+        sc->s->check_send_proxy = 1;
+        return 0;
+    }
     if (strncmp(argv[0], "no-", 3) == 0) {
         if (sc->s->send_proxy == (v2 ? 2 : 1))
             sc->s->send_proxy = 0;
@@ -652,6 +658,7 @@ static const struct lk_cfgkw server_kws[] = {
     {"enabled", skw_flag, 0, 0, 0},
     {"cookie", skw_cookie, 1, 1, 0},
     {"send-proxy", skw_send_proxy, 0, 0, 0},
+    {"check-send-proxy", skw_send_proxy, 0, 0, 0},
     {"send-proxy-v2", skw_send_proxy, 0, 0, 0},
     {"no-send-proxy", skw_send_proxy, 0, 0, 0},
     {"no-send-proxy-v2", skw_send_proxy, 0, 0, 0},
@@ -994,13 +1001,6 @@ int lb_server_parse(int argc, char **argv, void *vctx, char **err)
     if (!s->name || server_addr(&sc, argv[2], err) || parse_kws(&sc, argc, argv, 3, err) ||
         (s->agent && !s->agent_port &&
          lb_cfg_fail(ctx, err, "server '%s': agent-check needs agent-port N", s->name)) ||
-        /* HAProxy 2.6 then sends the PROXY header in health checks too,
-         * which lbd's checks do not */
-        (s->send_proxy && (s->flags & LB_SRV_F_CHECK) && !s->check_port && !s->check_addr[0] &&
-         lb_cfg_fail(ctx, err,
-                     "server '%s': 'check' with '%s' sends the PROXY header in health checks, "
-                     "which lbd does not do; check another port ('port N') or address ('addr IP')",
-                     s->name, s->send_proxy == 2 ? "send-proxy-v2" : "send-proxy")) ||
         initial_addr(&sc, err) || add_server(ctx->px, s) < 0) {
         if (!*err)
             lb_cfg_fail(ctx, err, "out of memory");

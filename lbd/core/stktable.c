@@ -8,6 +8,7 @@
 
 #include "common/cfgkw.h"
 #include "common/cfglex.h"
+#include "common/list.h"
 #include "lbd/core/stktable.h"
 
 /* HAProxy's freq_ctr: events of the current period and of the previous
@@ -26,6 +27,9 @@ struct frq {
 struct lb_stkentry {
     struct lb_stkentry *next;          /* bucket chain */
     struct lb_stkentry *lprev, *lnext; /* LRU list */
+    struct lk_list unode;              /* in the table's update list (peers), when inupd */
+    uint32_t upd;                      /* id of its last local change */
+    uint8_t inupd;
     struct lb_stkkey key;
     uint64_t exp; /* monotonic ms */
     unsigned ref;
@@ -116,22 +120,24 @@ static int parse_store(struct lb_stktable *t, const char *list, char **err)
     return 0;
 }
 
+/* HAProxy's type names, in enum lb_stk_type order ("show table" prints them). */
+static const char *const type_names[] = {"ip", "ipv6", "integer", "string", "binary"};
+
 /* keylen is the stored key size: the IPv4/IPv6 address bytes, an int64, and
  * HAProxy's default of 32 bytes for strings (changed by "len"). */
 static int parse_type(struct lb_stktable *t, const char *ty, char **err)
 {
-    static const char *const types[] = {"ip", "ipv6", "integer", "string"};
     size_t i;
 
-    for (i = 0; i < LK_ARRAY_SIZE(types); i++)
-        if (strcmp(ty, types[i]) == 0) {
+    for (i = 0; i < LK_ARRAY_SIZE(type_names); i++)
+        if (strcmp(ty, type_names[i]) == 0) {
             t->type = (uint8_t)i;
             t->keylen = i == LB_STK_IP ? 4 : i == LB_STK_IPV6 ? 16 : i == LB_STK_INT ? 8 : 32;
             return 0;
         }
     return lk_cfg_err(err,
                       "stick-table: type '%s' is not supported by lbd (ip, ipv6, integer, "
-                      "string)",
+                      "string, binary)",
                       ty);
 }
 
@@ -152,12 +158,12 @@ static int parse_args(struct lb_stktable *t, int argc, char **argv, char **err)
         i++;
         if (strcmp(a, "type") == 0)
             r = parse_type(t, n, err);
-        /* "len" is accepted only after "type string" (HAProxy ties it to
-         * string keys); before it the line ends in the "not supported" error */
-        else if (strcmp(a, "len") == 0 && t->type == LB_STK_STR)
+        /* "len" is accepted only after "type string|binary" (HAProxy ties it
+         * to those keys); before it the line ends in the "not supported" error */
+        else if (strcmp(a, "len") == 0 && (t->type == LB_STK_STR || t->type == LB_STK_BIN))
             r = lk_parse_uint(n, 1, LB_STK_KEY_MAX, &v) < 0
                     ? lk_cfg_err(err, "stick-table: len must be 1-%d", LB_STK_KEY_MAX)
-                    : (t->keylen = (unsigned)v, 0);
+                    : (t->keylen = (unsigned)v, t->explicit_len = 1, 0);
         else if (strcmp(a, "size") == 0)
             r = lk_parse_size(n, 1u << 24, &v) < 0 || v == 0
                     ? lk_cfg_err(err, "stick-table: invalid size '%s'", n)
@@ -168,10 +174,14 @@ static int parse_args(struct lb_stktable *t, int argc, char **argv, char **err)
                     : 0;
         else if (strcmp(a, "store") == 0)
             r = parse_store(t, n, err);
+        /* the section is looked up once the whole file is read (it may come
+         * later), by lb_peers_cfg_validate() */
+        else if (strcmp(a, "peers") == 0 && !t->peers_name)
+            r = (t->peers_name = strdup(n)) ? 0 : -ENOMEM;
         else
             r = lk_cfg_err(err,
                            "stick-table: '%s' is not supported by lbd (type, len, size, expire, "
-                           "nopurge, store)",
+                           "nopurge, peers, store)",
                            a);
     }
     return r;
@@ -190,6 +200,12 @@ int lb_stk_parse(const char *name, int argc, char **argv, struct lb_stktable **r
     r = parse_args(t, argc, argv, err);
     if (r == 0 && (t->type == 0xff || !t->size))
         r = lk_cfg_err(err, "stick-table: 'type' and 'size' are required");
+    /* HAProxy counts a string key's terminating NUL in an explicit "len"
+     * (not in the default 32) and its integer keys are 32-bit; a peer
+     * ignores a table whose key size differs from its own */
+    t->wire_keylen = t->type == LB_STK_INT                      ? 4
+                     : t->type == LB_STK_STR && t->explicit_len ? t->keylen + 1
+                                                                : t->keylen;
     if (r == 0) {
         /* A power of two at least as large as "size" (capped at 2^20 buckets), so
          * hash_key() can mask instead of dividing and chains stay about one entry
@@ -200,11 +216,14 @@ int lb_stk_parse(const char *name, int argc, char **argv, struct lb_stktable **r
         r = t->buckets ? 0 : -ENOMEM;
     }
     if (r < 0) {
+        free(t->peers_name);
+        free(t->buckets);
         free(t->name);
         free(t);
         return r;
     }
     pthread_mutex_init(&t->lock, NULL);
+    lk_list_init(&t->upd);
     *ret = t;
     return 0;
 }
@@ -221,6 +240,7 @@ struct lb_stktable *lb_stk_free(struct lb_stktable *t)
     }
     pthread_mutex_destroy(&t->lock);
     free(t->buckets);
+    free(t->peers_name);
     free(t->name);
     free(t);
     return NULL;
@@ -272,10 +292,14 @@ int lb_stk_key_str(const struct lb_stktable *t, const char *s, size_t n, struct 
 
     /* Strings longer than "len" are truncated, not refused: HAProxy does the
      * same, and two keys sharing their first len bytes then share an entry. */
-    if (t->type == LB_STK_STR) {
+    if (t->type == LB_STK_STR || t->type == LB_STK_BIN) {
         memset(k, 0, sizeof(*k));
         k->len = (uint8_t)(n < t->keylen ? n : t->keylen);
         memcpy(k->data, s, k->len);
+        /* a binary key always has the table's length: the zero padding is
+         * part of it, so "ab" and "ab\0" are one entry, as in HAProxy */
+        if (t->type == LB_STK_BIN)
+            k->len = (uint8_t)t->keylen;
         return 0;
     }
     if (n >= sizeof(buf))
@@ -294,9 +318,48 @@ int lb_stk_key_str(const struct lb_stktable *t, const char *s, size_t n, struct 
     return lb_stk_key_addr(t, &a, k);
 }
 
+static int hexval(char c)
+{
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
+
+int lb_stk_key_text(const struct lb_stktable *t, const char *s, struct lb_stkkey *k)
+{
+    uint8_t b[LB_STK_KEY_MAX];
+    size_t n = strlen(s), i;
+
+    if (t->type != LB_STK_BIN)
+        return lb_stk_key_str(t, s, n, k);
+    if (n % 2 || n / 2 > sizeof(b))
+        return -EINVAL;
+    for (i = 0; i < n / 2; i++) {
+        int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
+
+        if (hi < 0 || lo < 0)
+            return -EINVAL;
+        b[i] = (uint8_t)(hi << 4 | lo);
+    }
+    return lb_stk_key_str(t, (const char *)b, n / 2, k);
+}
+
+unsigned lb_stk_used(struct lb_stktable *t)
+{
+    unsigned n;
+
+    pthread_mutex_lock(&t->lock);
+    n = t->used;
+    pthread_mutex_unlock(&t->lock);
+    return n;
+}
+
+/* out holds at least 2 * LB_STK_KEY_MAX + 1 bytes (a binary key in hex). */
 static void key_str(const struct lb_stktable *t, const struct lb_stkkey *k, char *out, size_t len)
 {
     int64_t v;
+    unsigned i;
 
     switch (t->type) {
     case LB_STK_IP:
@@ -308,6 +371,11 @@ static void key_str(const struct lb_stktable *t, const struct lb_stkkey *k, char
     case LB_STK_INT:
         memcpy(&v, k->data, sizeof(v));
         snprintf(out, len, "%" PRId64, v);
+        break;
+    case LB_STK_BIN: /* uppercase hex, every byte of the key: HAProxy's form */
+        for (i = 0; i < k->len && 2 * i + 2 < len; i++)
+            snprintf(out + 2 * i, 3, "%02X", k->data[i]);
+        out[2 * i] = '\0';
         break;
     default:
         snprintf(out, len, "%.*s", (int)k->len, (const char *)k->data);
@@ -353,8 +421,34 @@ static void lru_front(struct lb_stktable *t, struct lb_stkentry *e)
         t->lru_tail = e;
 }
 
+/* Entries come zeroed from calloc, not self-linked: inupd says whether
+ * unode is in the list. */
+static void upd_unlink(struct lb_stkentry *e)
+{
+    if (!e->inupd)
+        return;
+    lk_list_del(&e->unode);
+    e->inupd = 0;
+}
+
+/* A change made here, for the peers: the entry takes the next id and goes to
+ * the tail, so the list stays in id order and each entry is pushed once for
+ * its latest state however often it changed since the last push. */
+static void mark_local(struct lb_stktable *t, struct lb_stkentry *e)
+{
+    if (!t->peers)
+        return;
+    upd_unlink(e);
+    e->upd = ++t->localupdate;
+    lk_list_append(&t->upd, &e->unode);
+    e->inupd = 1;
+    if (t->on_update)
+        t->on_update(t->on_update_arg);
+}
+
 static void entry_del(struct lb_stktable *t, struct lb_stkentry *e)
 {
+    upd_unlink(e);
     struct lb_stkentry **pp = &t->buckets[hash_key(t, &e->key)];
 
     while (*pp && *pp != e)
@@ -397,6 +491,46 @@ static void touch(struct lb_stktable *t, struct lb_stkentry *e, uint64_t now)
     lru_front(t, e);
 }
 
+static struct lb_stkentry *lookup(struct lb_stktable *t, const struct lb_stkkey *k, uint64_t now)
+{
+    struct lb_stkentry *e;
+
+    for (e = t->buckets[hash_key(t, k)]; e; e = e->next)
+        if (e->key.len == k->len && memcmp(e->key.data, k->data, k->len) == 0)
+            break;
+    if (e && expired(t, e, now)) {
+        entry_del(t, e);
+        e = NULL;
+    }
+    return e;
+}
+
+/* *created says whether the entry is new (NULL: the table is full of
+ * referenced entries). */
+static struct lb_stkentry *find_or_create(struct lb_stktable *t,
+                                          const struct lb_stkkey *k,
+                                          uint64_t now,
+                                          int *created)
+{
+    struct lb_stkentry *e = lookup(t, k, now);
+    size_t b = hash_key(t, k);
+
+    *created = 0;
+    if (e)
+        return e;
+    make_room(t, now);
+    e = t->used < t->size ? calloc(1, sizeof(*e)) : NULL;
+    if (e) {
+        e->key = *k;
+        e->next = t->buckets[b];
+        t->buckets[b] = e;
+        lru_front(t, e);
+        t->used++;
+        *created = 1;
+    }
+    return e;
+}
+
 /* An expired entry found by lookup is dropped and recreated rather than
  * revived, so its counters start from zero as if it had been purged on time.
  * touch() both extends the expiry and moves the entry to the LRU head. */
@@ -406,27 +540,14 @@ struct lb_stkentry *lb_stk_get(struct lb_stktable *t,
                                uint64_t now_ms)
 {
     struct lb_stkentry *e;
-    size_t b = hash_key(t, k);
+    int created = 0;
 
     pthread_mutex_lock(&t->lock);
-    for (e = t->buckets[b]; e; e = e->next)
-        if (e->key.len == k->len && memcmp(e->key.data, k->data, k->len) == 0)
-            break;
-    if (e && expired(t, e, now_ms)) {
-        entry_del(t, e);
-        e = NULL;
-    }
-    if (!e && create) {
-        make_room(t, now_ms);
-        e = t->used < t->size ? calloc(1, sizeof(*e)) : NULL;
-        if (e) {
-            e->key = *k;
-            e->next = t->buckets[b];
-            t->buckets[b] = e;
-            lru_front(t, e);
-            t->used++;
-        }
-    }
+    e = create ? find_or_create(t, k, now_ms, &created) : lookup(t, k, now_ms);
+    /* a new key is a change the peers learn (HAProxy pushes tracked keys
+     * even when the table stores nothing) */
+    if (created)
+        mark_local(t, e);
     if (e) {
         e->ref++;
         touch(t, e, now_ms);
@@ -520,6 +641,7 @@ void lb_stk_add(struct lb_stktable *t,
         e->frq[r].curr += (uint32_t)delta;
     }
     touch(t, e, now_ms);
+    mark_local(t, e);
     pthread_mutex_unlock(&t->lock);
 }
 
@@ -533,6 +655,7 @@ void lb_stk_set(struct lb_stktable *t,
     if (t->store & (1u << d))
         e->val[d] = v;
     touch(t, e, now_ms);
+    mark_local(t, e);
     pthread_mutex_unlock(&t->lock);
 }
 
@@ -559,9 +682,7 @@ int lb_stk_read(struct lb_stktable *t,
 
 static const char *type_name(const struct lb_stktable *t)
 {
-    static const char *const names[] = {"ip", "ipv6", "integer", "string"};
-
-    return names[t->type];
+    return type_names[t->type];
 }
 
 static void show_head(struct lk_sb *sb, const struct lb_stktable *t)
@@ -593,7 +714,7 @@ static void show_entry(struct lk_sb *sb,
                        const struct lb_stkentry *e,
                        uint64_t now)
 {
-    char key[INET6_ADDRSTRLEN + LB_STK_KEY_MAX];
+    char key[INET6_ADDRSTRLEN + 2 * LB_STK_KEY_MAX];
     int d;
 
     key_str(t, &e->key, key, sizeof(key));
@@ -622,7 +743,7 @@ int lb_stk_show(struct lk_sb *sb,
     struct lb_stkentry *e, *p;
     struct lb_stkkey k;
 
-    if (key && lb_stk_key_str(t, key, strlen(key), &k) < 0)
+    if (key && lb_stk_key_text(t, key, &k) < 0)
         return -EINVAL;
     pthread_mutex_lock(&t->lock);
     for (e = t->lru_tail; e; e = p) {
@@ -650,7 +771,7 @@ void lb_stk_clear(struct lb_stktable *t, const char *key, uint64_t now_ms)
     struct lb_stkentry *e, *p;
     struct lb_stkkey k;
 
-    if (key && lb_stk_key_str(t, key, strlen(key), &k) < 0)
+    if (key && lb_stk_key_text(t, key, &k) < 0)
         return;
     pthread_mutex_lock(&t->lock);
     for (e = t->lru_tail; e; e = p) {
@@ -660,4 +781,131 @@ void lb_stk_clear(struct lb_stktable *t, const char *key, uint64_t now_ms)
             entry_del(t, e);
     }
     pthread_mutex_unlock(&t->lock);
+}
+
+/* ---- peers ---- */
+
+static void snap(const struct lb_stktable *t,
+                 const struct lb_stkentry *e,
+                 uint64_t now,
+                 struct lb_stk_snap *s)
+{
+    struct frq c;
+    int d;
+
+    memset(s, 0, sizeof(*s));
+    s->key = e->key;
+    s->upd = e->upd;
+    if (t->expire_ms)
+        s->exp_ms = e->exp > now ? (uint32_t)LK_MIN(e->exp - now, (uint64_t)UINT32_MAX) : 0;
+    for (d = 0; d < LB_STK_DATA_MAX; d++) {
+        if (!(t->store & (1u << d)))
+            continue;
+        if (!is_rate(d)) {
+            s->val[d] = e->val[d];
+            continue;
+        }
+        /* a window never started is sent empty; one started is rolled to now
+         * first, so "ms since the period began" is less than the period */
+        c = e->frq[d];
+        if (!c.tick)
+            continue;
+        frq_roll(&c, t->period_ms[d], now);
+        s->ago[d] = (uint32_t)(now - c.tick);
+        s->curr[d] = c.curr;
+        s->prev[d] = c.prev;
+    }
+}
+
+/* Ids wrap: "after" is a signed distance, as HAProxy compares them. */
+static int upd_after(uint32_t a, uint32_t b)
+{
+    return (int32_t)(a - b) > 0;
+}
+
+unsigned lb_stk_pending(struct lb_stktable *t,
+                        uint32_t since,
+                        struct lb_stk_snap *out,
+                        unsigned max,
+                        uint64_t now_ms)
+{
+    struct lk_list *it;
+    struct lb_stkentry *e;
+    unsigned n = 0;
+
+    pthread_mutex_lock(&t->lock);
+    /* from the tail back to the first change not yet sent: the cost is the
+     * backlog, not the table */
+    for (it = t->upd.prev; it != &t->upd && it->prev != &t->upd &&
+                           upd_after(LK_LIST_ELEM(it->prev, struct lb_stkentry, unode)->upd, since);
+         it = it->prev)
+        ;
+    for (; it != &t->upd && n < max; it = it->next) {
+        e = LK_LIST_ELEM(it, struct lb_stkentry, unode);
+        if (upd_after(e->upd, since))
+            snap(t, e, now_ms, &out[n++]);
+    }
+    pthread_mutex_unlock(&t->lock);
+    return n;
+}
+
+uint32_t lb_stk_walk(struct lb_stktable *t,
+                     void (*cb)(const struct lb_stk_snap *s, void *arg),
+                     void *arg,
+                     uint64_t now_ms)
+{
+    struct lb_stkentry *e, *p;
+    struct lb_stk_snap s;
+    uint32_t last;
+
+    pthread_mutex_lock(&t->lock);
+    for (e = t->lru_tail; e; e = p) {
+        p = e->lprev;
+        if (expired(t, e, now_ms))
+            entry_del(t, e);
+        else {
+            snap(t, e, now_ms, &s);
+            cb(&s, arg);
+        }
+    }
+    last = t->localupdate;
+    pthread_mutex_unlock(&t->lock);
+    return last;
+}
+
+/* The peer's values replace ours (HAProxy's rule: the last writer wins);
+ * a rate's window is rebuilt from how long ago the peer's began. */
+int lb_stk_learn(struct lb_stktable *t,
+                 const struct lb_stk_snap *s,
+                 uint32_t data,
+                 int timed,
+                 uint64_t now_ms)
+{
+    struct lb_stkentry *e;
+    uint32_t take = data & t->store & ~(1u << LB_STK_CONN_CUR);
+    int d, created;
+
+    pthread_mutex_lock(&t->lock);
+    e = find_or_create(t, &s->key, now_ms, &created);
+    if (!e) {
+        pthread_mutex_unlock(&t->lock);
+        return -ENOSPC;
+    }
+    for (d = 0; d < LB_STK_DATA_MAX; d++) {
+        if (!(take & (1u << d)))
+            continue;
+        if (!is_rate(d)) {
+            e->val[d] = s->val[d];
+            continue;
+        }
+        e->frq[d].tick = now_ms > s->ago[d] ? now_ms - s->ago[d] : 1;
+        e->frq[d].curr = s->curr[d];
+        e->frq[d].prev = s->prev[d];
+    }
+    touch(t, e, now_ms);
+    if (timed && t->expire_ms)
+        e->exp = now_ms + LK_MIN((uint64_t)s->exp_ms, t->expire_ms);
+    upd_unlink(e);
+    pthread_mutex_unlock(&t->lock);
+    return 0;
 }

@@ -285,11 +285,11 @@ static int listener_fd(struct lb_worker *w,
                        const struct lb_bind *b,
                        int *ret)
 {
-    char key[96];
+    char key[LB_MW_KEY_MAX];
 
     if (!w->d->mw)
         return lb_listen_socket(px, b, w->cfg->global.maxconn, ret);
-    *ret = lb_mw_take_fd(w->d->mw, lb_mw_key_bind(key, sizeof(key), w->id, &b->addr));
+    *ret = lb_mw_take_fd(w->d->mw, lb_mw_key_bind(key, sizeof(key), w->id, px->name, &b->addr));
     return *ret < 0 ? -ENOENT : 0;
 }
 

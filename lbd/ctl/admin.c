@@ -16,6 +16,7 @@
 #include "lbd/cfg/proxy.h"
 #include "lbd/core/daemon.h"
 #include "lbd/core/mwlink.h"
+#include "lbd/core/peers.h"
 #include "lbd/core/server.h"
 #include "lbd/core/stktable.h"
 #include "lbd/core/worker.h"
@@ -186,6 +187,18 @@ static int cmd_show_table(struct lk_cmdconn *c, struct lb_daemon *d, int argc, c
     return lb__admin_reply(c, &sb);
 }
 
+/* "show peers [NAME]" */
+static int cmd_show_peers(struct lk_cmdconn *c, struct lb_daemon *d, int argc, char **argv)
+{
+    struct lk_sb sb = LK_SB_INIT;
+
+    if (lb_peers_show(d, argc > 2 ? argv[2] : NULL, &sb) < 0) {
+        lk_sb_free(&sb);
+        return lk_cmdconn_printf(c, "No such peers section\n");
+    }
+    return lb__admin_reply(c, &sb);
+}
+
 /* "clear table NAME [key KEY]" */
 static int cmd_clear_table(struct lk_cmdconn *c, struct lb_daemon *d, int argc, char **argv)
 {
@@ -307,6 +320,11 @@ static const struct lb_admin_cmd cmds[] = {
      cmd_show_table,
      "show table [<table>] [data.<type> <op> <val>] [key <k>]",
      "report table usage stats or dump this table's contents"},
+    {{"show", "peers", NULL},
+     LK_CMD_LEVEL_OPERATOR,
+     cmd_show_peers,
+     "show peers [<peers section>]",
+     "dump some information about all the peers"},
     {{"clear", "table", NULL},
      LK_CMD_LEVEL_OPERATOR,
      cmd_clear_table,

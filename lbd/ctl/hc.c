@@ -94,6 +94,12 @@ void lb_hc_target(const struct lb_proxy *px, const struct lb_server *s, struct f
     }
     copy(t->owner, sizeof(t->owner), "lbd");
     lb_check_target(px, t); /* kind, request, expectation, users, steps */
+    /* HAProxy 2.6 (check-send-proxy in configuration.txt): a send-proxy
+     * server's checks send the header too unless they have their own port
+     * or address; check-send-proxy sends it always; v2 if the server
+     * speaks v2 */
+    if (s->check_send_proxy || (s->send_proxy && !s->check_port && !s->check_addr[0]))
+        t->send_proxy = s->send_proxy == 2 ? 2 : 1;
     t->inter_ms = s->inter;
     t->fastinter_ms = s->fastinter;
     t->downinter_ms = s->downinter;

@@ -428,7 +428,9 @@ static int parse_crit(struct crit *c, int argc, char **argv, char **err)
     int i, r, flags = 1, nfiles = 0;
 
     /* where the ACL may run is checked where a condition uses it */
-    r = parse_expr(c, argv[0], LB_SMP_USE_REQ | LB_SMP_USE_RSP | LB_SMP_USE_PAYLOAD, err);
+    r = parse_expr(c, argv[0],
+                   LB_SMP_USE_REQ | LB_SMP_USE_RSP | LB_SMP_USE_PAYLOAD | LB_SMP_USE_RESPAYLOAD,
+                   err);
     for (i = 1; i < argc && r == 0; i++) {
         if (flags && strcmp(argv[i], "-i") == 0) {
             c->icase = 1;
@@ -620,9 +622,10 @@ static int parse_terms(const struct lb_acl_set *set,
         }
         if ((a->uses & avail) != a->uses)
             return lk_cfg_err(err, "ACL '%s' reads the %s, which does not exist here", a->name,
-                              (a->uses & ~avail & LB_SMP_USE_REQ)   ? "request"
-                              : (a->uses & ~avail & LB_SMP_USE_RSP) ? "response"
-                                                                    : "tcp payload");
+                              (a->uses & ~avail & LB_SMP_USE_REQ)       ? "request"
+                              : (a->uses & ~avail & LB_SMP_USE_RSP)     ? "response"
+                              : (a->uses & ~avail & LB_SMP_USE_PAYLOAD) ? "tcp payload"
+                                                                        : "tcp response payload");
         r = add_term(c, a, neg, orb);
         if (r < 0)
             return r;

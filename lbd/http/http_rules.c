@@ -52,6 +52,8 @@ enum act {
     A_SET_DST,
     A_UNSET_VAR,
     A_TARPIT,
+    A_CLOSE, /* tcp-response content close */
+    A_CAPTURE,
 };
 
 enum redir { R_LOCATION, R_PREFIX, R_SCHEME };
@@ -92,6 +94,10 @@ struct lb_rule {
     char *table_name;
     uint8_t ctr;  /* sc number */
     int64_t ival; /* sc-set-gpt0 */
+    /* capture: the frontend's slot (request slots for http-request, response
+     * slots for http-response); caplen > 0 until the proxy gave the slot an
+     * index (lb_rule_capture_claim) for the "len N" form */
+    unsigned capid, caplen;
 };
 
 /* ---- freeing ---- */
@@ -665,8 +671,39 @@ static int pa_set_addr(struct pctx *p)
     return lb_sexpr_parse(v, p->avail, &p->r->key, p->err);
 }
 
+/* "capture SAMPLE len N" (requests: a new slot of the frontend, index
+ * given by lb_rule_capture_claim) or "capture SAMPLE id N" (a slot the
+ * frontend declared, checked by lb_rule_resolve); responses know "id"
+ * only, as HAProxy 2.6. */
+static int pa_capture(struct pctx *p)
+{
+    const char *v, *w, *n;
+    uint64_t x;
+    int r, rsp = p->r->phase == LB_RULE_RSP;
+
+    if ((r = need(p, &v, "a sample expression")) < 0 ||
+        (r = lb_sexpr_parse(v, p->avail, &p->r->key, p->err)) < 0)
+        return r;
+    w = next_word(p);
+    if (!w || (strcmp(w, "id") != 0 && (rsp || strcmp(w, "len") != 0)))
+        return lk_cfg_err(p->err, "capture: expected '%s' after the sample",
+                          rsp ? "id N" : "len N' or 'id N");
+    if (!(n = next_word(p)))
+        return lk_cfg_err(p->err, "capture: '%s' needs a number", w);
+    if (w[0] == 'l') {
+        if (lk_parse_uint(n, 1, LB_CAPTURE_MAX, &x) < 0)
+            return lk_cfg_err(p->err, "capture: len must be 1-%u", LB_CAPTURE_MAX);
+        p->r->caplen = (unsigned)x;
+        return 0;
+    }
+    if (lk_parse_uint(n, 0, UINT32_MAX - 1, &x) < 0)
+        return lk_cfg_err(p->err, "capture: invalid id '%s'", n);
+    p->r->capid = (unsigned)x;
+    return 0;
+}
+
 /* Actions, with the phases they exist in (bit 0 request, bit 1 response,
- * bit 2 tcp-request, bit 3 http-after-response). */
+ * bit 2 tcp-request, bit 3 http-after-response, bit 4 tcp-response). */
 static const struct {
     const char *name;
     uint8_t act, phases;
@@ -695,21 +732,23 @@ static const struct {
     {"track-sc0", A_TRACK, 1 | 4, pa_track},
     {"track-sc1", A_TRACK, 1 | 4, pa_track},
     {"track-sc2", A_TRACK, 1 | 4, pa_track},
-    {"sc-inc-gpc0(0)", A_SC_INC_GPC0, 1 | 2 | 4, pa_sc},
-    {"sc-inc-gpc0(1)", A_SC_INC_GPC0, 1 | 2 | 4, pa_sc},
-    {"sc-inc-gpc0(2)", A_SC_INC_GPC0, 1 | 2 | 4, pa_sc},
-    {"sc-set-gpt0(0)", A_SC_SET_GPT0, 1 | 2 | 4, pa_sc},
-    {"sc-set-gpt0(1)", A_SC_SET_GPT0, 1 | 2 | 4, pa_sc},
-    {"sc-set-gpt0(2)", A_SC_SET_GPT0, 1 | 2 | 4, pa_sc},
-    {"silent-drop", A_SILENT_DROP, 1 | 2 | 4, pa_none},
+    {"sc-inc-gpc0(0)", A_SC_INC_GPC0, 1 | 2 | 4 | 16, pa_sc},
+    {"sc-inc-gpc0(1)", A_SC_INC_GPC0, 1 | 2 | 4 | 16, pa_sc},
+    {"sc-inc-gpc0(2)", A_SC_INC_GPC0, 1 | 2 | 4 | 16, pa_sc},
+    {"sc-set-gpt0(0)", A_SC_SET_GPT0, 1 | 2 | 4 | 16, pa_sc},
+    {"sc-set-gpt0(1)", A_SC_SET_GPT0, 1 | 2 | 4 | 16, pa_sc},
+    {"sc-set-gpt0(2)", A_SC_SET_GPT0, 1 | 2 | 4 | 16, pa_sc},
+    {"silent-drop", A_SILENT_DROP, 1 | 2 | 4 | 16, pa_none},
     {"tarpit", A_TARPIT, 1, pa_tarpit},
-    {"accept", A_ALLOW, 4, pa_none},
-    {"set-var(", A_SET_VAR, 1 | 2 | 4 | 8, pa_var},
-    {"set-var-fmt(", A_SET_VAR_FMT, 1 | 2 | 4 | 8, pa_var},
-    {"unset-var(", A_UNSET_VAR, 1 | 2 | 4 | 8, pa_var},
-    {"reject", A_REJECT, 4, pa_none},
+    {"accept", A_ALLOW, 4 | 16, pa_none},
+    {"set-var(", A_SET_VAR, 1 | 2 | 4 | 8 | 16, pa_var},
+    {"set-var-fmt(", A_SET_VAR_FMT, 1 | 2 | 4 | 8 | 16, pa_var},
+    {"unset-var(", A_UNSET_VAR, 1 | 2 | 4 | 8 | 16, pa_var},
+    {"reject", A_REJECT, 4 | 16, pa_none},
+    {"close", A_CLOSE, 16, pa_none},
     {"set-src", A_SET_SRC, 1, pa_set_addr},
     {"set-dst", A_SET_DST, 1, pa_set_addr},
+    {"capture", A_CAPTURE, 1 | 2, pa_capture},
 };
 
 /* Appended at the tail: rule lists are short and built once, and order of
@@ -731,6 +770,7 @@ int lb_rule_parse(struct lb_rule **list,
     struct pctx p = {NULL, LB_SMP_USE_REQ, argc, argv, 1, err, 403};
     unsigned bit = phase == LB_RULE_RSP        ? 2
                    : phase == LB_RULE_AFTER    ? 8
+                   : phase == LB_RULE_TCP_RSP  ? 16
                    : phase >= LB_RULE_TCP_CONN ? 4
                                                : 1;
     size_t k;
@@ -747,6 +787,10 @@ int lb_rule_parse(struct lb_rule **list,
         p.i = 2;
         /* before any byte: addresses and counters; content: the payload too */
         p.avail = phase == LB_RULE_TCP_CONTENT ? LB_SMP_USE_PAYLOAD : 0;
+    }
+    if (phase == LB_RULE_TCP_RSP) { /* "tcp-response content ACTION": the server's bytes */
+        p.i = 2;
+        p.avail = LB_SMP_USE_RESPAYLOAD;
     }
     if (p.i >= argc)
         return lk_cfg_err(err, "%s: expected an action", argv[0]);
@@ -765,6 +809,12 @@ int lb_rule_parse(struct lb_rule **list,
                           "set-header, add-header, del-header, replace-header, replace-value, "
                           "set-status, set-var(V), set-var-fmt(V), unset-var(V))",
                           argv[p.i]);
+    if (k == LK_ARRAY_SIZE(actions) && phase == LB_RULE_TCP_RSP)
+        return lk_cfg_err(err,
+                          "tcp-response content %s: action not supported by lbd (accept, "
+                          "reject, close, sc-inc-gpc0(N), sc-set-gpt0(N), set-var(V), "
+                          "set-var-fmt(V), unset-var(V), silent-drop)",
+                          p.i < argc ? argv[p.i] : "");
     if (k == LK_ARRAY_SIZE(actions) && phase >= LB_RULE_TCP_CONN)
         return lk_cfg_err(err,
                           "tcp-request %s %s: action not supported by lbd (accept, reject, "
@@ -776,12 +826,12 @@ int lb_rule_parse(struct lb_rule **list,
                           "%s %s: action not supported by lbd (allow, deny, return, redirect, "
                           "set-header, add-header, del-header, replace-header, replace-value%s)",
                           argv[0], argv[p.i],
-                          phase == LB_RULE_RSP ? ", set-status"
+                          phase == LB_RULE_RSP ? ", set-status, capture"
                                                : ", set-path, set-pathq, set-query, set-uri, "
                                                  "set-method, auth, tarpit, track-sc0/1/2, "
                                                  "sc-inc-gpc0(N), sc-set-gpt0(N), set-var(V), "
                                                  "set-var-fmt(V), unset-var(V), silent-drop, "
-                                                 "use-service prometheus-exporter");
+                                                 "capture, use-service prometheus-exporter");
     p.i++;
     p.r = calloc(1, sizeof(*p.r));
     if (!p.r)
@@ -846,6 +896,20 @@ unsigned lb_rule_list_uses(const struct lb_rule *r)
     for (; r; r = r->next)
         u |= lb_cond_uses(r->cond) | (r->key ? lb_sexpr_uses(r->key) : 0);
     return u;
+}
+
+unsigned lb_rule_capture_claim(struct lb_rule *list, unsigned idx)
+{
+    unsigned len;
+
+    while (list && list->next)
+        list = list->next;
+    if (!list || list->act != A_CAPTURE || !list->caplen)
+        return 0;
+    len = list->caplen;
+    list->caplen = 0;
+    list->capid = idx;
+    return len;
 }
 
 int lb_rule_find_promex(const struct lb_rule *list, const struct lb_cond **ret_cond)
@@ -1465,6 +1529,20 @@ static void run_var(struct lb_rule_io *io, const struct lb_rule *r)
     }
 }
 
+/* The sample as text, cut at the slot's length; a sample that fails
+ * leaves the slot as it was, as in HAProxy. A slot the frontend does not
+ * have (an "id" rule of a backend behind another frontend) is skipped. */
+static void run_capture(struct lb_rule_io *io, const struct lb_rule *r)
+{
+    struct lb_smp_ctx *c = io->smp;
+    struct lb_smp v;
+
+    if (!c->caps || !lb_sexpr_eval(r->key, c, 0, &v))
+        return;
+    lb_smp_as_str(c, &v);
+    lb_http_capture_put(c->caph, c->caps, r->phase == LB_RULE_RSP, r->capid, v.str, v.len);
+}
+
 /* An untracked counter is ignored, as HAProxy ignores sc-inc-gpc0 on a
  * counter no track-sc rule has set. */
 static void run_sc(struct lb_rule_io *io, const struct lb_rule *r)
@@ -1491,7 +1569,7 @@ enum lb_rule_verdict lb_rule_run(const struct lb_rule *r, struct lb_rule_io *io)
         hit = lb_cond_eval(r->cond, io->smp);
         /* a condition on bytes not arrived yet is judged when they are
          * (within tcp-request inspect-delay), as HAProxy does */
-        if (io->smp->need_more && r->phase == LB_RULE_TCP_CONTENT)
+        if (io->smp->need_more && (r->phase == LB_RULE_TCP_CONTENT || r->phase == LB_RULE_TCP_RSP))
             return LB_RULE_WAIT;
         if (!hit)
             continue;
@@ -1514,11 +1592,16 @@ enum lb_rule_verdict lb_rule_run(const struct lb_rule *r, struct lb_rule_io *io)
             return LB_RULE_REJECT;
         case A_SILENT_DROP:
             return LB_RULE_DROP;
+        case A_CLOSE:
+            return LB_RULE_CLOSE;
         case A_TARPIT:
             io->status = r->status;
             return LB_RULE_TARPIT;
         case A_TRACK:
             run_track(io, r);
+            continue;
+        case A_CAPTURE:
+            run_capture(io, r);
             continue;
         case A_SC_INC_GPC0:
         case A_SC_SET_GPT0:
@@ -1598,6 +1681,14 @@ int lb_rule_resolve(struct lb_rule *list, const struct lb_resolve_at *at, char *
     for (; list; list = list->next) {
         if (list->errsec && resolve_errsec(list, at->cfg, at->file, at->line, err) < 0)
             ret = -EINVAL;
+        if (list->act == A_CAPTURE && at->capfe &&
+            list->capid >= (list->phase == LB_RULE_RSP ? at->ncaprsp : at->ncapreq)) {
+            lb_cfg_err_append(err,
+                              "%s:%u: unable to find capture id '%u' referenced by %s capture rule",
+                              at->file, at->line, list->capid,
+                              list->phase == LB_RULE_RSP ? "http-response" : "http-request");
+            ret = -EINVAL;
+        }
         if (list->act != A_TRACK)
             continue;
         list->table = list->table_name ? table_named(at->cfg, list->table_name) : at->deftable;
@@ -1612,7 +1703,7 @@ int lb_rule_resolve(struct lb_rule *list, const struct lb_resolve_at *at, char *
     return ret;
 }
 
-enum stick_kind { ST_ON, ST_MATCH, ST_STORE };
+enum stick_kind { ST_ON, ST_MATCH, ST_STORE, ST_STORE_RSP };
 
 /* One stick rule of a backend, in config order. `table` is set by
  * lb_stick_resolve() (the proxy's, not owned). */
@@ -1640,38 +1731,45 @@ struct lb_stick *lb_stick_list_free(struct lb_stick *list)
 }
 
 /* "stick on" matches then stores, "stick match" only reads, "store-request"
- * only writes. Keys may read the request; in mode tcp the same rules run
- * with the connection's data only, where request fetches have no value. */
+ * only writes. Keys may read the request (or the client's first bytes); in
+ * mode tcp the same rules run with the connection's data only, where
+ * request fetches have no value. "store-response" writes from what the
+ * server sent first (mode tcp: tcp-response's bytes), once per session. */
 int lb_stick_parse(struct lb_stick **list,
                    const struct lb_acl_set *acls,
                    int argc,
                    char **argv,
                    char **err)
 {
-    static const char *const kinds[] = {"on", "match", "store-request"};
+    static const char *const kinds[] = {"on", "match", "store-request", "store-response"};
     struct lb_stick *st, **tail;
+    unsigned avail;
     size_t k;
     int i = 3, r;
 
     for (k = 0; k < LK_ARRAY_SIZE(kinds) && strcmp(kinds[k], argv[1]) != 0; k++)
         ;
     if (k == LK_ARRAY_SIZE(kinds))
-        return lk_cfg_err(err, "stick %s: not supported by lbd (on, match, store-request)",
+        return lk_cfg_err(err,
+                          "stick %s: not supported by lbd (on, match, store-request, "
+                          "store-response)",
                           argv[1]);
+    avail = k == ST_STORE_RSP ? LB_SMP_USE_RSP | LB_SMP_USE_RESPAYLOAD
+                              : LB_SMP_USE_REQ | LB_SMP_USE_PAYLOAD;
     if (argc < 3)
         return lk_cfg_err(err, "stick %s: expected a key expression", argv[1]);
     st = calloc(1, sizeof(*st));
     if (!st)
         return -ENOMEM;
     st->kind = (uint8_t)k;
-    r = lb_sexpr_parse(argv[2], LB_SMP_USE_REQ, &st->key, err);
+    r = lb_sexpr_parse(argv[2], avail, &st->key, err);
     if (r == 0 && i + 1 < argc && strcmp(argv[i], "table") == 0) {
         st->table_name = strdup(argv[i + 1]);
         r = st->table_name ? 0 : -ENOMEM;
         i += 2;
     }
     if (r == 0 && i < argc)
-        r = lb_cond_parse(acls, LB_SMP_USE_REQ, argc - i, argv + i, &st->cond, err);
+        r = lb_cond_parse(acls, avail, argc - i, argv + i, &st->cond, err);
     if (r < 0) {
         lb_stick_list_free(st);
         return r;
@@ -1710,7 +1808,7 @@ unsigned lb_stick_match(const struct lb_stick *st, struct lb_smp_ctx *c)
     int64_t id = 0;
 
     for (; st; st = st->next) {
-        if (st->kind == ST_STORE || !lb_cond_eval(st->cond, c) ||
+        if (st->kind == ST_STORE || st->kind == ST_STORE_RSP || !lb_cond_eval(st->cond, c) ||
             stk_key(st->table, c, st->key, &k) < 0)
             continue;
         e = lb_stk_get(st->table, &k, 0, c->now_ms);
@@ -1727,14 +1825,14 @@ unsigned lb_stick_match(const struct lb_stick *st, struct lb_smp_ctx *c)
 
 /* Every storing rule whose condition holds writes the chosen server, so
  * several keys (a cookie and the source address) can lead back to it. */
-void lb_stick_store(const struct lb_stick *st, struct lb_smp_ctx *c, unsigned puid)
+static void store_kind(const struct lb_stick *st, struct lb_smp_ctx *c, unsigned puid, int rsp)
 {
     struct lb_stkentry *e;
     struct lb_stkkey k;
 
     for (; st; st = st->next) {
-        if (st->kind == ST_MATCH || !lb_cond_eval(st->cond, c) ||
-            stk_key(st->table, c, st->key, &k) < 0)
+        if (st->kind == ST_MATCH || (st->kind == ST_STORE_RSP) != rsp ||
+            !lb_cond_eval(st->cond, c) || stk_key(st->table, c, st->key, &k) < 0)
             continue;
         e = lb_stk_get(st->table, &k, 1, c->now_ms);
         if (!e)
@@ -1742,6 +1840,33 @@ void lb_stick_store(const struct lb_stick *st, struct lb_smp_ctx *c, unsigned pu
         lb_stk_set(st->table, e, LB_STK_SERVER_ID, puid, c->now_ms);
         lb_stk_release(st->table, e);
     }
+}
+
+void lb_stick_store(const struct lb_stick *st, struct lb_smp_ctx *c, unsigned puid)
+{
+    store_kind(st, c, puid, 0);
+}
+
+void lb_stick_store_rsp(const struct lb_stick *st, struct lb_smp_ctx *c, unsigned puid)
+{
+    store_kind(st, c, puid, 1);
+}
+
+unsigned lb_stick_list_uses(const struct lb_stick *st)
+{
+    unsigned u = 0;
+
+    for (; st; st = st->next)
+        u |= lb_sexpr_uses(st->key) | lb_cond_uses(st->cond);
+    return u;
+}
+
+int lb_stick_has_rsp(const struct lb_stick *st)
+{
+    for (; st; st = st->next)
+        if (st->kind == ST_STORE_RSP)
+            return 1;
+    return 0;
 }
 
 /* ---- with a connection's data only ---- */
@@ -1759,6 +1884,9 @@ static void conn_ctx(struct lb_smp_ctx *c, const struct lb_conn_info *ci, struct
     c->payload = ci->payload;
     c->payload_len = ci->payload_len;
     c->payload_final = ci->payload_final;
+    c->res_payload = ci->res_payload;
+    c->res_payload_len = ci->res_payload_len;
+    c->res_payload_final = ci->res_payload_final;
     c->deftable = t;
     c->now_ms = ci->now_ms;
 }
@@ -1799,6 +1927,18 @@ void lb_stick_store_conn(const struct lb_stick *list, const struct lb_conn_info 
         return;
     conn_ctx(&c, ci, NULL);
     lb_stick_store(list, &c, puid);
+}
+
+void lb_stick_store_rsp_conn(const struct lb_stick *list,
+                             const struct lb_conn_info *ci,
+                             unsigned puid)
+{
+    struct lb_smp_ctx c;
+
+    if (!list)
+        return;
+    conn_ctx(&c, ci, NULL);
+    lb_stick_store_rsp(list, &c, puid);
 }
 
 /* As lb_rule_run(): a condition that needs payload not yet received stops

@@ -36,6 +36,7 @@ enum lb_rule_phase {
     LB_RULE_TCP_CONN,    /* tcp-request connection */
     LB_RULE_TCP_CONTENT, /* tcp-request content */
     LB_RULE_AFTER,       /* http-after-response */
+    LB_RULE_TCP_RSP,     /* tcp-response content (backends, mode tcp) */
 };
 
 /* Parse one line: argv[0] is "http-request", "http-response",
@@ -68,6 +69,12 @@ unsigned lb_rule_list_uses(const struct lb_rule *list);
 
 /* Free a whole list; NULL-safe; returns NULL. */
 struct lb_rule *lb_rule_list_free(struct lb_rule *list);
+
+/* "http-request capture SAMPLE len N" adds a capture slot to its frontend:
+ * after lb_rule_parse() appended a rule to list, the caller calls this; if
+ * that last rule is such a capture, it becomes slot `idx` (what the caller
+ * numbers its next slot) and its N is returned, else 0. */
+unsigned lb_rule_capture_claim(struct lb_rule *list, unsigned idx);
 
 /* Is there a use-service prometheus-exporter rule? 1 with *ret_cond set
  * to its condition (pointing into the list; NULL: unconditional), or 0
@@ -109,7 +116,8 @@ enum lb_rule_verdict {
     LB_RULE_REJECT,       /* tcp-request reject: close at once */
     LB_RULE_DROP,         /* silent-drop: close with a reset, say nothing */
     LB_RULE_TARPIT,       /* tarpit: answer io->status after `timeout tarpit` */
-    LB_RULE_WAIT,         /* tcp-request content: a condition needs more payload */
+    LB_RULE_WAIT,         /* tcp-request/response content: a condition needs more payload */
+    LB_RULE_CLOSE,        /* tcp-response close: end the server side, forward what came */
 };
 
 /* What names in a proxy's rule lists are resolved against, after the
@@ -123,6 +131,8 @@ struct lb_resolve_at {
     struct lb_stktable *deftable;
     const char *file;
     unsigned line;
+    int capfe;               /* a frontend: "capture ... id N" must name one of */
+    size_t ncapreq, ncaprsp; /* its slots (a backend's rule uses its frontend's) */
 };
 
 /* After the whole file: each track-sc rule's table (its "table NAME", or
@@ -132,7 +142,7 @@ struct lb_resolve_at {
  * rule is reported. Returns 0 or -EINVAL. */
 int lb_rule_resolve(struct lb_rule *list, const struct lb_resolve_at *at, char **err);
 
-/* "stick on|match|store-request EXPR [table NAME] [if|unless COND]": a
+/* "stick on|match|store-request|store-response EXPR [table NAME] [if|unless COND]": a
  * backend's persistence rules. lb_stick_parse() appends one (argv[0] is
  * "stick"; copied where kept; acls borrowed) to *list, which owns it, and
  * returns 0 or a negative errno with *err. lb_stick_list_free() frees a
@@ -160,6 +170,15 @@ unsigned lb_stick_match(const struct lb_stick *list, struct lb_smp_ctx *c);
  * table full of referenced entries, is skipped). */
 void lb_stick_store(const struct lb_stick *list, struct lb_smp_ctx *c, unsigned puid);
 
+/* The same for the store-response rules, with the response in c (they
+ * are skipped by the two above). */
+void lb_stick_store_rsp(const struct lb_stick *list, struct lb_smp_ctx *c, unsigned puid);
+
+/* What the rules' keys and conditions read (LB_SMP_USE_*), and whether
+ * any is a store-response rule. */
+unsigned lb_stick_list_uses(const struct lb_stick *list);
+int lb_stick_has_rsp(const struct lb_stick *list);
+
 /* What a connection sees before any request: its addresses, its tracked
  * counters, the time. For tcp-request rules and stick rules in mode tcp. */
 struct lb_conn_info {
@@ -167,6 +186,9 @@ struct lb_conn_info {
     const uint8_t *payload; /* tcp-request content: what the client sent so far */
     size_t payload_len;
     int payload_final;
+    const uint8_t *res_payload; /* tcp-response content: what the server sent so far */
+    size_t res_payload_len;
+    int res_payload_final;
     struct lb_stkctr *sc;
     struct lb_vars *vars;
     uint64_t now_ms;
@@ -194,6 +216,9 @@ struct lb_proxy *lb_switch_conn(const struct lb_switch *list, const struct lb_co
  * A NULL list does nothing. */
 unsigned lb_stick_match_conn(const struct lb_stick *list, const struct lb_conn_info *ci);
 void lb_stick_store_conn(const struct lb_stick *list, const struct lb_conn_info *ci, unsigned puid);
+void lb_stick_store_rsp_conn(const struct lb_stick *list,
+                             const struct lb_conn_info *ci,
+                             unsigned puid);
 
 /* Run a list in order until a final action (allow, deny, return,
  * redirect, auth, tarpit) or its end. io is the caller's: edits leave the

@@ -290,6 +290,9 @@ static const char *txn_uid(struct hsess *s)
         return NULL;
     if (s->has_uid)
         return s->uid;
+    /* a format that reads %[unique-id] itself gets the empty string, not a loop */
+    s->uid[0] = 0;
+    s->has_uid = 1;
     memset(&r, 0, sizeof(r));
     memset(&lr, 0, sizeof(lr));
     r.sess.client = &s->cli;
@@ -380,16 +383,14 @@ static void emit_log(struct hsess *s, int asap)
     r.sess.redispatched = s->redispatched;
     r.reqline = s->reqline;
     r.reqline_len = s->reqline_len;
-    /* The captured values sit in s->caps one after another, each in a slot of
-     * its capture's configured length plus a NUL, request captures first. */
+    /* the slots' values in order, request ones first; NULL: not filled */
     if (s->caps) {
         const struct lb_http_px *h = s->fe->http;
-        size_t i, off = 0;
+        size_t i;
 
-        for (i = 0; i < h->ncapreq + h->ncaprsp && ncap < LK_ARRAY_SIZE(v); i++) {
-            v[ncap++] = s->caps + off;
-            off += (i < h->ncapreq ? h->capreq[i].len : h->caprsp[i - h->ncapreq].len) + 1;
-        }
+        for (i = 0; i < h->ncapreq + h->ncaprsp && ncap < LK_ARRAY_SIZE(v); i++)
+            v[ncap++] = i < h->ncapreq ? lb_http_capture_get(h, s->caps, 0, i)
+                                       : lb_http_capture_get(h, s->caps, 1, i - h->ncapreq);
         nreq = LK_MIN(h->ncapreq, ncap);
         lb_httplog_captures(capbuf, sizeof(capbuf), v, nreq, v + nreq, ncap - nreq);
         r.captures = capbuf;
@@ -590,12 +591,55 @@ static void compact(char *b, uint32_t *off, uint32_t *len)
     *off = 0;
 }
 
+/* What a read of either kind (recv, splice) did, once it did not have to
+ * wait: progress in any case, the activity time when bytes came, the side's
+ * end (*eof) at EOF or on an error. Returns the bytes, 0 for none. */
+static uint32_t got(struct hsess *s, ssize_t n, uint8_t *eof)
+{
+    s->progress++;
+    if (n <= 0) {
+        *eof = 1;
+        return 0;
+    }
+    s->last = now_ms(s);
+    return (uint32_t)n;
+}
+
+/* Either direction's read into its pooled buffer b, input [*off, *len):
+ * compacted first when between messages (at_head). A full buffer stops
+ * reading: the state machine must consume before more is read
+ * (backpressure). Returns the bytes read, 0 when none (full, EAGAIN, or EOF
+ * and errors, which set *eof). */
+static uint32_t read_in(struct hsess *s,
+                        int fd,
+                        char *b,
+                        uint32_t *off,
+                        uint32_t *len,
+                        int at_head,
+                        uint8_t *eof)
+{
+    uint32_t got_n;
+    ssize_t n;
+
+    if (at_head)
+        compact(b, off, len);
+    if (*len >= s->w->bufsize)
+        return 0;
+    n = rd(fd, b + *len, s->w->bufsize - *len);
+    if (n == -EAGAIN)
+        return 0;
+    got_n = got(s, n, eof);
+    *len += got_n;
+    return got_n;
+}
+
 static int splice_req_body(const struct hsess *s);
 static void read_splice_req(struct hsess *s);
 
 static void read_client(struct hsess *s)
 {
-    ssize_t n;
+    int wait_req = s->state == H_WAIT_REQ;
+    uint32_t n;
 
     if (splice_req_body(s)) {
         read_splice_req(s);
@@ -607,28 +651,13 @@ static void read_client(struct hsess *s)
         finish(s, "PR", 1);
         return;
     }
-    if (s->state == H_WAIT_REQ)
-        compact(s->cbuf, &s->coff, &s->clen);
-    /* A full buffer stops reading: the state machine must consume before more
-     * is read (backpressure). */
-    if (s->clen >= s->w->bufsize)
-        return;
-    n = rd(s->cfd, s->cbuf + s->clen, s->w->bufsize - s->clen);
-    if (n == -EAGAIN)
-        return;
-    s->progress++;
-    if (n <= 0) {
-        s->c_eof = 1;
-        return;
-    }
+    n = read_in(s, s->cfd, s->cbuf, &s->coff, &s->clen, wait_req, &s->c_eof);
     /* The first byte of a request starts its clock (TR, and %tr's date). */
-    if (s->state == H_WAIT_REQ && s->clen == s->coff) {
+    if (n && wait_req && s->clen - n == s->coff) {
         s->t_req = now_ms(s);
         s->t_req_wall = lk_wall_us();
     }
-    s->clen += (uint32_t)n;
-    s->bytes_in += (uint64_t)n;
-    s->last = now_ms(s);
+    s->bytes_in += n;
 }
 
 /* A large Content-Length body moves from socket to socket through a pipe
@@ -664,13 +693,7 @@ static uint32_t splice_in(struct hsess *s, int fd, int pfd[2], uint64_t want, ui
                SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
     if (n < 0 && (errno == EAGAIN || errno == EINTR))
         return 0;
-    s->progress++;
-    if (n <= 0) {
-        *eof = 1;
-        return 0;
-    }
-    s->last = now_ms(s);
-    return (uint32_t)n;
+    return got(s, n, eof);
 }
 
 static void read_splice(struct hsess *s)
@@ -717,8 +740,6 @@ static void read_splice_req(struct hsess *s)
 
 static void read_server(struct hsess *s)
 {
-    ssize_t n;
-
     if (splice_body(s)) {
         read_splice(s);
         if (s->pfd[0] >= 0)
@@ -728,20 +749,7 @@ static void read_server(struct hsess *s)
         s->s_eof = 1;
         return;
     }
-    if (s->rs == RS_HEAD)
-        compact(s->sbuf, &s->soff, &s->slen);
-    if (s->slen >= s->w->bufsize)
-        return;
-    n = rd(s->sc->fd, s->sbuf + s->slen, s->w->bufsize - s->slen);
-    if (n == -EAGAIN)
-        return;
-    s->progress++;
-    if (n <= 0) {
-        s->s_eof = 1;
-        return;
-    }
-    s->slen += (uint32_t)n;
-    s->last = now_ms(s);
+    read_in(s, s->sc->fd, s->sbuf, &s->soff, &s->slen, s->rs == RS_HEAD, &s->s_eof);
 }
 
 /* ---- a request arrives ---- */
@@ -784,6 +792,11 @@ static void smp_dst(struct hsess *s)
     }
 }
 
+static const char *uid_of(void *arg)
+{
+    return txn_uid(arg);
+}
+
 /* The sample context of this session's current request. The request head
  * is read where it is now (rebuilt or not); a response fetch sees nothing
  * until rsp_io() adds the response. */
@@ -811,6 +824,10 @@ static void smp_init(struct hsess *s, struct lb_smp_ctx *c)
     c->be_name = s->be ? s->be->name : s->fe->name;
     c->reqline = s->reqline;
     c->reqline_len = s->reqline_len;
+    c->caps = s->caps;
+    c->caph = s->fe->http;
+    c->uid = uid_of;
+    c->uid_arg = s;
 }
 
 /* in_flags carries "answer to a HEAD" into the reparse of an edited
@@ -1089,39 +1106,30 @@ static int after_own(struct hsess *s, const char **data, size_t *len)
     return 1;
 }
 
-/* Copy the last occurrence of each captured header into its slot (empty
- * when absent), at most its len bytes. `first` is the first slot.
- * The last occurrence wins, as HAProxy's capture request header; a value is
- * cut at the capture's configured length, and each slot is NUL-terminated
- * for the log. */
-static void capture(struct hsess *s,
-                    const struct lb_capture *c,
-                    size_t n,
-                    size_t first_off,
-                    const uint8_t *buf,
-                    const struct http1_msg *m)
+/* Copy the last occurrence of each captured header into its slot, cut at
+ * its len; a header that is absent leaves its slot unfilled ('-' in %hrl),
+ * as do slots without a header name, which the capture rules fill. The last
+ * occurrence wins, as HAProxy's capture request header. */
+static void capture(struct hsess *s, int rsp, const uint8_t *buf, const struct http1_msg *m)
 {
-    size_t i, off = first_off, vl;
+    const struct lb_http_px *h = s->fe->http;
+    const struct lb_capture *c = rsp ? h->caprsp : h->capreq;
+    size_t i, n = rsp ? h->ncaprsp : h->ncapreq;
     unsigned k;
 
     for (i = 0; i < n; i++) {
         const uint8_t *v = NULL;
+        size_t vl = 0;
 
-        for (k = 0; k < m->nhdr; k++)
+        for (k = 0; c[i].name && k < m->nhdr; k++)
             if (m->hdr[k].name_len == c[i].name_len &&
                 strncasecmp((const char *)buf + m->hdr[k].name_off, c[i].name, c[i].name_len) ==
                     0) {
                 v = buf + m->hdr[k].val_off;
                 vl = m->hdr[k].val_len;
             }
-        if (v) {
-            vl = LK_MIN(vl, (size_t)c[i].len);
-            memcpy(s->caps + off, v, vl);
-            s->caps[off + vl] = '\0';
-        } else {
-            s->caps[off] = '\0';
-        }
-        off += c[i].len + 1;
+        if (v)
+            lb_http_capture_put(h, s->caps, rsp, i, (const char *)v, vl);
     }
 }
 
@@ -1136,19 +1144,14 @@ static void capture_request(struct hsess *s)
     if (!s->caps && !(s->caps = malloc(h->capsize)))
         return;
     memset(s->caps, 0, h->capsize);
-    capture(s, h->capreq, h->ncapreq, 0, req_head(s), &s->req);
+    capture(s, 0, req_head(s), &s->req);
 }
 
 static void capture_response(struct hsess *s)
 {
-    const struct lb_http_px *h = s->fe->http;
-    size_t i, off = 0;
-
-    if (!s->caps || !h->ncaprsp)
+    if (!s->caps || !s->fe->http->ncaprsp)
         return;
-    for (i = 0; i < h->ncapreq; i++)
-        off += h->capreq[i].len + 1;
-    capture(s, h->caprsp, h->ncaprsp, off, (const uint8_t *)s->sbuf + s->soff, &s->rsp);
+    capture(s, 1, (const uint8_t *)s->sbuf + s->soff, &s->rsp);
 }
 
 /* monitor-uri: a request for exactly that URI is answered here, 200 or

@@ -416,54 +416,6 @@ static void host_name(char host[256])
     host[255] = 0;
 }
 
-/* Not NUL-terminated: callers use the length. Truncation at cap is silent. */
-size_t lb_lfmt_render(const struct lb_lfmt *f, struct lb_smp_ctx *c, char *out, size_t cap)
-{
-    struct lb_smp s;
-    char host[256];
-    size_t i, at = 0;
-
-    for (i = 0; i < f->nparts; i++) {
-        const struct part *p = &f->parts[i];
-
-        switch (p->kind) {
-        case P_TEXT:
-            at = put(out, at, cap, p->text, p->len);
-            break;
-        case P_SAMPLE: {
-            unsigned occ = 0;
-
-            /* a multi-value fetch gives its last value, as HAProxy's hdr() does.
-             * Occurrences count list elements, several per field, hence the bound above
-             * the field count: it only guards against a fetch that never runs out. */
-            while (lb_sexpr_multi(p->expr) && occ < 4 * HTTP1_MAX_HDRS &&
-                   lb_sexpr_eval(p->expr, c, occ + 1, &s))
-                occ++;
-            if (!lb_sexpr_eval(p->expr, c, occ, &s))
-                break;
-            lb_smp_as_str(c, &s);
-            at = put(out, at, cap, s.str, s.len);
-            break;
-        }
-        case P_CI:
-        case P_CP:
-            at = put_addr(out, at, cap, c->src, p->kind == P_CP);
-            break;
-        case P_FI:
-        case P_FP:
-            at = put_addr(out, at, cap, c->dst, p->kind == P_FP);
-            break;
-        case P_HOST:
-            host_name(host);
-            at = put(out, at, cap, host, strlen(host));
-            break;
-        default: /* log variables: not in values (refused at parse) */
-            break;
-        }
-    }
-    return at;
-}
-
 /* ---- log lines ---- */
 
 uint64_t lb_lfmt_next_reqid(void)
@@ -663,8 +615,17 @@ static size_t put_caps(char *out,
     for (i = 0; i < nv; i++) {
         if (i)
             at = put(out, at, cap, " ", 1);
+        /* as HAProxy: '-' for a slot never filled and nothing for an empty
+         * value; with %{+Q} each in quotes, and nothing for either */
+        if (fl & F_QUOTE)
+            at = put(out, at, cap, "\"", 1);
         n = v[i] ? lb_httplog_escape(buf, sizeof(buf), v[i], strlen(v[i]), "{|}") : 0;
-        at = v[i] ? put_str(out, at, cap, buf, n, fl) : put(out, at, cap, "-", 1);
+        if (!v[i] && !(fl & F_QUOTE))
+            at = put(out, at, cap, "-", 1);
+        else if (n)
+            at = put_str(out, at, cap, buf, n, (uint8_t)(fl & ~F_QUOTE));
+        if (fl & F_QUOTE)
+            at = put(out, at, cap, "\"", 1);
     }
     return at;
 }
@@ -879,18 +840,80 @@ static size_t put_logvar(char *out,
     }
 }
 
-static size_t put_logsample(char *out,
-                            size_t at,
-                            size_t cap,
-                            const struct part *p,
-                            struct lb_smp_ctx *c)
+/* A sample: in a value (log 0) a multi-value fetch gives its last value, as
+ * HAProxy's hdr() does, and no value renders as nothing; in a log line the
+ * first value, "-" when there is none, with the part's flags. Occurrences
+ * count list elements, several per field, hence the bound above the field
+ * count: it only guards against a fetch that never runs out. */
+static size_t put_sample(char *out,
+                         size_t at,
+                         size_t cap,
+                         const struct part *p,
+                         struct lb_smp_ctx *c,
+                         int log)
 {
     struct lb_smp s;
+    unsigned occ = 0;
 
-    if (!lb_sexpr_eval(p->expr, c, 0, &s))
-        return put_str(out, at, cap, NULL, 0, p->flags);
+    while (!log && lb_sexpr_multi(p->expr) && occ < 4 * HTTP1_MAX_HDRS &&
+           lb_sexpr_eval(p->expr, c, occ + 1, &s))
+        occ++;
+    if (!lb_sexpr_eval(p->expr, c, occ, &s))
+        return log ? put_str(out, at, cap, NULL, 0, p->flags) : at;
     lb_smp_as_str(c, &s);
-    return put_str(out, at, cap, s.str, s.len, p->flags);
+    return log ? put_str(out, at, cap, s.str, s.len, p->flags) : put(out, at, cap, s.str, s.len);
+}
+
+/* One walk over the parts for values and log lines, as HAProxy builds both
+ * with one function. r NULL renders a value (header, redirect location):
+ * plain addresses and host name, absent samples as nothing, and no log
+ * variables (the parser refuses them and their flags there). Otherwise a log
+ * line, with "-" for what is absent and the +Q/+X/+E flags applied. */
+static size_t render(const struct lb_lfmt *f,
+                     struct lb_smp_ctx *c,
+                     const struct lb_logrec *r,
+                     char *out,
+                     size_t cap)
+{
+    char host[256];
+    const struct lk_addr *a;
+    size_t i, at = 0;
+    int port;
+
+    for (i = 0; i < f->nparts; i++) {
+        const struct part *p = &f->parts[i];
+
+        switch (p->kind) {
+        case P_TEXT:
+            at = put(out, at, cap, p->text, p->len);
+            break;
+        case P_SAMPLE:
+            at = put_sample(out, at, cap, p, c, r != NULL);
+            break;
+        case P_CI:
+        case P_CP:
+        case P_FI:
+        case P_FP:
+            a = p->kind == P_CI || p->kind == P_CP ? c->src : c->dst;
+            port = p->kind == P_CP || p->kind == P_FP;
+            at = r ? put_ip(out, at, cap, a, port, p->flags) : put_addr(out, at, cap, a, port);
+            break;
+        case P_HOST:
+            host_name(host);
+            at = r ? put_cstr(out, at, cap, host, p->flags) : put(out, at, cap, host, strlen(host));
+            break;
+        default:
+            if (r)
+                at = put_logvar(out, at, cap, p, r);
+        }
+    }
+    return at;
+}
+
+/* Not NUL-terminated: callers use the length. Truncation at cap is silent. */
+size_t lb_lfmt_render(const struct lb_lfmt *f, struct lb_smp_ctx *c, char *out, size_t cap)
+{
+    return render(f, c, NULL, out, cap);
 }
 
 size_t lb_lfmt_render_log(const struct lb_lfmt *f,
@@ -902,36 +925,6 @@ size_t lb_lfmt_render_log(const struct lb_lfmt *f,
     /* r NULL (only samples and addresses wanted): every variable reads a zeroed
      * record and prints "-" or 0 instead of dereferencing NULL. */
     static const struct lb_logrec none;
-    char host[256];
-    size_t i, at = 0;
 
-    if (!r)
-        r = &none;
-    for (i = 0; i < f->nparts; i++) {
-        const struct part *p = &f->parts[i];
-
-        switch (p->kind) {
-        case P_TEXT:
-            at = put(out, at, cap, p->text, p->len);
-            break;
-        case P_SAMPLE:
-            at = put_logsample(out, at, cap, p, c);
-            break;
-        case P_CI:
-        case P_CP:
-            at = put_ip(out, at, cap, c->src, p->kind == P_CP, p->flags);
-            break;
-        case P_FI:
-        case P_FP:
-            at = put_ip(out, at, cap, c->dst, p->kind == P_FP, p->flags);
-            break;
-        case P_HOST:
-            host_name(host);
-            at = put_cstr(out, at, cap, host, p->flags);
-            break;
-        default:
-            at = put_logvar(out, at, cap, p, r);
-        }
-    }
-    return at;
+    return render(f, c, r ? r : &none, out, cap);
 }

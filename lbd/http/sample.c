@@ -14,6 +14,7 @@
 #include "common/cfgkw.h"
 #include "common/cfglex.h"
 #include "lbd/cfg/cfg.h"
+#include "lbd/cfg/http_cfg.h"
 #include "lbd/cfg/userlist.h"
 #include "lbd/core/backend.h"
 #include "lbd/core/stkctr.h"
@@ -70,11 +71,20 @@ enum fetch {
     F_COOK_CNT, /* cook_cnt([NAME]): how many cookies (of that name) */
     F_COOK_VAL, /* cook_val([NAME]): a cookie's value as an integer */
     F_CAP_URI,  /* capture.req.uri: the URI as the client sent it */
+    F_CAP_REQ,  /* capture.req.hdr(ID) / capture.res.hdr(ID): a frontend's capture slot */
+    F_CAP_RES,
+    F_UNIQUE_ID, /* unique-id: the unique-id-format value of the transaction */
     F_FE_NAME,
     F_BE_NAME,
     F_FIRST_REQ, /* http_first_req: the connection's first request */
     F_SRV_NAME,  /* srv_name, srv_id: the server that answers */
     F_SRV_ID,
+    F_REQ_PAYLOAD_LV, /* req.payload_lv(OFF1,LEN[,OFF2]): a length-prefixed block */
+    F_RES_LEN,        /* res.*: the same, on what the tcp server sent first */
+    F_RES_PAYLOAD,
+    F_RES_PAYLOAD_LV,
+    F_RES_SSL_HELLO,
+    F_TABLE_CNT, /* table_cnt([TABLE]): entries in use */
 };
 
 enum stk_op { SO_READ, SO_INC, SO_CLR, SO_TRACKED };
@@ -130,6 +140,8 @@ struct lb_sexpr {
     uint8_t ctr, stk_data, stk_op, div1024;
     char *vdef;    /* var(NAME,DEFAULT) */
     int64_t count; /* req.payload: LENGTH (occ holds OFFSET) */
+    int64_t off2;  /* payload_lv: the block's offset, absolute or (off2_rel) from the length's end */
+    uint8_t has_off2, off2_rel;
     uint8_t fetch, type, uses;
     char *arg; /* header, parameter or cookie name */
     size_t arg_len;
@@ -164,6 +176,9 @@ static const struct {
     {"cook_val", "req.cook_val", F_COOK_VAL, LB_SMP_INT, LB_SMP_USE_REQ, 2},
     /* the line kept for the log: there in response rules too */
     {"capture.req.uri", NULL, F_CAP_URI, LB_SMP_STR, 0, 0},
+    {"capture.req.hdr", NULL, F_CAP_REQ, LB_SMP_STR, 0, 1},
+    {"capture.res.hdr", NULL, F_CAP_RES, LB_SMP_STR, LB_SMP_USE_RSP, 1},
+    {"unique-id", NULL, F_UNIQUE_ID, LB_SMP_STR, 0, 0},
     {"fe_name", NULL, F_FE_NAME, LB_SMP_STR, 0, 0},
     {"be_name", NULL, F_BE_NAME, LB_SMP_STR, 0, 0},
     {"http_first_req", NULL, F_FIRST_REQ, LB_SMP_BOOL, 0, 0},
@@ -197,7 +212,29 @@ static const struct {
     {"req.payload", NULL, F_REQ_PAYLOAD, LB_SMP_STR, LB_SMP_USE_PAYLOAD, 2},
     {"req.ssl_hello_type", "req_ssl_hello_type", F_SSL_HELLO, LB_SMP_INT, LB_SMP_USE_PAYLOAD, 0},
     {"req.ssl_sni", "req_ssl_sni", F_SSL_SNI, LB_SMP_STR, LB_SMP_USE_PAYLOAD, 0},
+    {"req.payload_lv", NULL, F_REQ_PAYLOAD_LV, LB_SMP_STR, LB_SMP_USE_PAYLOAD, 2},
+    {"res.len", NULL, F_RES_LEN, LB_SMP_INT, LB_SMP_USE_RESPAYLOAD, 0},
+    {"res.payload", NULL, F_RES_PAYLOAD, LB_SMP_STR, LB_SMP_USE_RESPAYLOAD, 2},
+    {"res.payload_lv", NULL, F_RES_PAYLOAD_LV, LB_SMP_STR, LB_SMP_USE_RESPAYLOAD, 2},
+    {"res.ssl_hello_type", "rep_ssl_hello_type", F_RES_SSL_HELLO, LB_SMP_INT, LB_SMP_USE_RESPAYLOAD,
+     0},
+    {"table_cnt", NULL, F_TABLE_CNT, LB_SMP_INT, 0, 2},
 };
+
+/* HAProxy's deprecated payload() and payload_lv() read the request's
+ * bytes where a rule runs on the request ("stick on") and the response's
+ * where it runs on the response ("stick store-response"): the name is
+ * mapped once, at parse time, from what exists where the expression runs. */
+static const char *payload_alias(const char *s, size_t nl, unsigned avail)
+{
+    int rsp = (avail & LB_SMP_USE_RESPAYLOAD) && !(avail & LB_SMP_USE_PAYLOAD);
+
+    if (nl == 7 && strncmp(s, "payload", 7) == 0)
+        return rsp ? "res.payload" : "req.payload";
+    if (nl == 10 && strncmp(s, "payload_lv", 10) == 0)
+        return rsp ? "res.payload_lv" : "req.payload_lv";
+    return NULL;
+}
 
 /* A file-scope pointer rather than a parameter: expressions are parsed deep
  * inside rule, ACL and log-format parsers that know nothing of the config
@@ -249,7 +286,7 @@ int lb_smp_refs_end(struct lb_smp_refs *r, const struct lb_cfg *cfg, char **err)
     refs = NULL;
     for (i = 0; cfg && i < r->n; i++) {
         e = r->v[i];
-        if (e->fetch == F_SRC_STK) {
+        if (e->fetch == F_SRC_STK || e->fetch == F_TABLE_CNT) {
             e->table = lb_cfg_find_table(cfg, e->arg);
             if (!e->table) {
                 lb_cfg_err_append(err, "%s:%u: no stick-table in proxy '%s'", r->file[i],
@@ -475,6 +512,48 @@ static int parse_stk_fetch(struct lb_sexpr *e,
     return 0;
 }
 
+static int is_lv(uint8_t f)
+{
+    return f == F_REQ_PAYLOAD_LV || f == F_RES_PAYLOAD_LV;
+}
+
+static int is_payload(uint8_t f)
+{
+    return f == F_REQ_PAYLOAD || f == F_RES_PAYLOAD || is_lv(f);
+}
+
+/* OFFSET and LENGTH live in occ and count; bounded to 64 KiB each, so
+ * occ + count cannot overflow at evaluation. */
+static int parse_payload_args(struct lb_sexpr *e,
+                              const char *name,
+                              int na,
+                              char **args,
+                              char **err)
+{
+    if (na != 2 || !e->arg || lk_parse_int(e->arg, 0, 65536, &e->occ) < 0 ||
+        lk_parse_int(args[1], 0, 65536, &e->count) < 0)
+        return lk_cfg_err(err, "%s: expected (OFFSET,LENGTH)", name);
+    return 0;
+}
+
+/* payload_lv(OFF1,LEN[,OFF2]): LEN bytes at OFF1 are a big-endian length
+ * (at most 4 bytes, an unsigned int as HAProxy reads it); OFF2 places the
+ * block, absolute, or relative to the end of the length when signed. */
+static int parse_lv_args(struct lb_sexpr *e, const char *name, int na, char **args, char **err)
+{
+    if (na < 2 || !e->arg || lk_parse_int(e->arg, 0, 65536, &e->occ) < 0 ||
+        lk_parse_int(args[1], 1, 4, &e->count) < 0)
+        return lk_cfg_err(err, "%s: expected (OFFSET,LENGTH[,OFFSET2]) with LENGTH 1-4", name);
+    if (na == 3) {
+        e->has_off2 = 1;
+        e->off2_rel = args[2][0] == '+' || args[2][0] == '-';
+        if (lk_parse_int(args[2] + (args[2][0] == '+'), -65536, 65536, &e->off2) < 0 ||
+            (!e->off2_rel && e->off2 < 0))
+            return lk_cfg_err(err, "%s: invalid OFFSET2 '%s'", name, args[2]);
+    }
+    return 0;
+}
+
 /* name (may be NULL) is the nl bytes at s */
 static int name_is(const char *name, const char *s, size_t nl)
 {
@@ -487,11 +566,15 @@ static int parse_fetch(struct lb_sexpr *e, const char *s, size_t len, unsigned a
     size_t nl, i;
     int na, r;
 
+    const char *al;
+
     r = split_call(s, len, &nl, args, &na, err);
     if (r < 0)
         return r;
+    al = payload_alias(s, nl, avail);
     for (i = 0; i < LK_ARRAY_SIZE(fetches); i++)
-        if (name_is(fetches[i].name, s, nl) || name_is(fetches[i].alias, s, nl))
+        if (al ? strcmp(fetches[i].name, al) == 0
+               : name_is(fetches[i].name, s, nl) || name_is(fetches[i].alias, s, nl))
             break;
     if (i == LK_ARRAY_SIZE(fetches) && (r = parse_stk_fetch(e, s, nl, args, na, err)) != 1) {
         free_args(args, na);
@@ -510,10 +593,12 @@ static int parse_fetch(struct lb_sexpr *e, const char *s, size_t len, unsigned a
     else if ((fetches[i].uses & avail) != fetches[i].uses)
         r = lk_cfg_err(err, "fetch '%.*s' reads the %s, which does not exist where it is used",
                        (int)nl, s,
-                       (fetches[i].uses & LB_SMP_USE_REQ)   ? "request"
-                       : (fetches[i].uses & LB_SMP_USE_RSP) ? "response"
-                                                            : "tcp payload");
-    else if ((fetches[i].arg == 0 && na > 0) || (fetches[i].arg == 1 && na == 0) || na > 2)
+                       (fetches[i].uses & LB_SMP_USE_REQ)       ? "request"
+                       : (fetches[i].uses & LB_SMP_USE_RSP)     ? "response"
+                       : (fetches[i].uses & LB_SMP_USE_PAYLOAD) ? "tcp payload"
+                                                                : "tcp response payload");
+    else if ((fetches[i].arg == 0 && na > 0) || (fetches[i].arg == 1 && na == 0) ||
+             na > (is_lv(fetches[i].fetch) ? 3 : 2))
         r = lk_cfg_err(err, "fetch '%.*s': wrong number of arguments", (int)nl, s);
     if (r == 0) {
         e->fetch = fetches[i].fetch;
@@ -528,15 +613,15 @@ static int parse_fetch(struct lb_sexpr *e, const char *s, size_t len, unsigned a
         }
         /* OFFSET and LENGTH live in occ and count; bounded to 64 KiB each, so
          * occ + count cannot overflow at evaluation. */
-        if (r == 0 && e->fetch == F_REQ_PAYLOAD) {
-            int64_t off = 0, plen = 0;
-
-            if (na != 2 || lk_parse_int(e->arg, 0, 65536, &off) < 0 ||
-                lk_parse_int(args[1], 0, 65536, &plen) < 0)
-                r = lk_cfg_err(err, "req.payload: expected (OFFSET,LENGTH)");
-            e->occ = off;
-            e->count = plen;
-        }
+        if (r == 0 && (e->fetch == F_REQ_PAYLOAD || e->fetch == F_RES_PAYLOAD))
+            r = parse_payload_args(e, fetches[i].name, na, args, err);
+        else if (r == 0 && is_lv(e->fetch))
+            r = parse_lv_args(e, fetches[i].name, na, args, err);
+        else if (r == 0 && e->fetch == F_TABLE_CNT && e->arg)
+            r = refs_add(e, err);
+        if (r == 0 && (e->fetch == F_CAP_REQ || e->fetch == F_CAP_RES) &&
+            lk_parse_int(e->arg, 0, INT32_MAX, &e->occ) < 0)
+            r = lk_cfg_err(err, "%.*s(%s): expected a capture id", (int)nl, s, e->arg);
         if (r == 0 && e->fetch == F_CINT && lk_parse_int(e->arg, INT64_MIN, INT64_MAX, &e->occ) < 0)
             r = lk_cfg_err(err, "int(%s): not an integer", e->arg);
         /* HAProxy 2.6 knows version 4 only */
@@ -548,7 +633,7 @@ static int parse_fetch(struct lb_sexpr *e, const char *s, size_t len, unsigned a
             r = lb_var_name_parse(e->arg, &sc, err);
             if (r == 0 && na == 2 && !(e->vdef = strdup(args[1])))
                 r = -ENOMEM;
-        } else if (r == 0 && na == 2 && e->fetch != F_REQ_PAYLOAD &&
+        } else if (r == 0 && na == 2 && !is_payload(e->fetch) &&
                    lk_parse_int(args[1], -64, 64, &e->occ) < 0)
             r = lk_cfg_err(err, "fetch '%.*s': invalid occurrence '%s'", (int)nl, s, args[1]);
         if (r == 0 &&
@@ -1101,6 +1186,18 @@ static int fetch_cap_uri(const struct lb_smp_ctx *c, struct lb_smp *out)
     return 1;
 }
 
+/* capture.req.hdr(ID) / capture.res.hdr(ID): the slot's text (the id is
+ * kept in occ); no sample for a slot not filled, as in HAProxy. */
+static int fetch_cap_slot(const struct lb_sexpr *e, const struct lb_smp_ctx *c, struct lb_smp *out)
+{
+    const char *v = lb_http_capture_get(c->caph, c->caps, e->fetch == F_CAP_RES, (size_t)e->occ);
+
+    if (!v)
+        return 0;
+    set_str(out, v, strlen(v));
+    return 1;
+}
+
 /* http_auth(L): valid credentials for L; http_auth_group(L): the groups
  * of that user (one value each); http_auth_user: the name the client
  * sent. */
@@ -1299,44 +1396,98 @@ static int fetch_stk(const struct lb_sexpr *e, struct lb_smp_ctx *c, struct lb_s
     return 1;
 }
 
-/* What the tcp client sent first. A value that more bytes could change
- * is not given yet (need_more), as HAProxy waits within inspect-delay. */
+/* payload_lv: the block whose length the LEN bytes at OFF1 give. Too few
+ * bytes yet is "wait" (need_more) unless nothing more can come; a zero or
+ * oversized length is no value, as in HAProxy. */
+static int fetch_lv(const struct lb_sexpr *e,
+                    struct lb_smp_ctx *c,
+                    const uint8_t *buf,
+                    size_t len,
+                    int final,
+                    struct lb_smp *out)
+{
+    size_t lo = (size_t)e->occ, ln = (size_t)e->count, i;
+    int64_t off = (int64_t)(lo + ln);
+    uint32_t bl = 0;
+
+    if (lo + ln > len) {
+        c->need_more |= !final;
+        return 0;
+    }
+    for (i = 0; i < ln; i++)
+        bl = (bl << 8) | buf[lo + i];
+    if (e->has_off2)
+        off = e->off2_rel ? off + e->off2 : e->off2;
+    if (!bl || off < 0 || bl > 65536)
+        return 0;
+    if ((size_t)off + bl > len) {
+        c->need_more |= !final;
+        return 0;
+    }
+    set_str(out, (const char *)buf + off, bl);
+    return 1;
+}
+
+/* What the tcp client (req.*) or server (res.*) sent first. A value that
+ * more bytes could change is not given yet (need_more), as HAProxy waits
+ * within inspect-delay. */
 static int fetch_payload(const struct lb_sexpr *e, struct lb_smp_ctx *c, struct lb_smp *out)
 {
+    int rsp = (e->uses & LB_SMP_USE_RESPAYLOAD) != 0;
+    const uint8_t *buf = rsp ? c->res_payload : c->payload;
+    size_t len = rsp ? c->res_payload_len : c->payload_len;
+    int final = rsp ? c->res_payload_final : c->payload_final;
     struct tls_hello h;
     int r;
 
-    if (!c->payload && !c->payload_final)
+    if (!buf && !final)
         return 0;
     switch (e->fetch) {
     case F_REQ_LEN:
-        set_int(out, (int64_t)c->payload_len, LB_SMP_INT);
+    case F_RES_LEN:
+        set_int(out, (int64_t)len, LB_SMP_INT);
         return 1;
     case F_REQ_PAYLOAD:
-        if ((size_t)(e->occ + e->count) > c->payload_len || (e->count == 0 && !c->payload_final)) {
-            c->need_more |= !c->payload_final;
+    case F_RES_PAYLOAD:
+        if ((size_t)(e->occ + e->count) > len || (e->count == 0 && !final)) {
+            c->need_more |= !final;
             return 0;
         }
-        set_str(out, c->payload + e->occ,
-                e->count ? (size_t)e->count : c->payload_len - (size_t)e->occ);
+        set_str(out, (const char *)buf + e->occ, e->count ? (size_t)e->count : len - (size_t)e->occ);
         return 1;
+    case F_REQ_PAYLOAD_LV:
+    case F_RES_PAYLOAD_LV:
+        return fetch_lv(e, c, buf, len, final, out);
     default:
-        /* 0 from the parser: a ClientHello started but is not complete yet; wait
-         * for more unless nothing more can come. Any other failure is not TLS. */
-        r = tls_hello_parse(c->payload, c->payload_len, e->fetch == F_SSL_HELLO, &h);
+        /* 0 from the parser: a hello started but is not complete yet; wait
+         * for more unless nothing more can come. Any other failure is not TLS.
+         * The record framing is the same for a ServerHello (res.ssl_hello_type). */
+        r = tls_hello_parse(buf, len, e->fetch != F_SSL_SNI, &h);
         if (r == 0)
-            c->need_more |= !c->payload_final;
+            c->need_more |= !final;
         if (r != 1)
             return 0;
-        if (e->fetch == F_SSL_HELLO) {
+        if (e->fetch != F_SSL_SNI) {
             set_int(out, h.hs_type, LB_SMP_INT);
             return 1;
         }
         if (!h.sni)
             return 0;
-        set_str(out, h.sni, h.sni_len);
+        set_str(out, (const char *)h.sni, h.sni_len);
         return 1;
     }
+}
+
+/* table_cnt: the entries of TABLE, or of the table of the proxy whose
+ * rule runs; no table is no value. */
+static int fetch_table_cnt(const struct lb_sexpr *e, struct lb_smp_ctx *c, struct lb_smp *out)
+{
+    struct lb_stktable *t = e->table ? e->table : c->deftable;
+
+    if (!t)
+        return 0;
+    set_int(out, (int64_t)lb_stk_used(t), LB_SMP_INT);
+    return 1;
 }
 
 static int fetch_var(const struct lb_sexpr *e, struct lb_smp_ctx *c, struct lb_smp *out)
@@ -1383,7 +1534,14 @@ static int fetch(const struct lb_sexpr *e, struct lb_smp_ctx *c, unsigned occ, s
     case F_REQ_PAYLOAD:
     case F_SSL_HELLO:
     case F_SSL_SNI:
+    case F_REQ_PAYLOAD_LV:
+    case F_RES_LEN:
+    case F_RES_PAYLOAD:
+    case F_RES_PAYLOAD_LV:
+    case F_RES_SSL_HELLO:
         return fetch_payload(e, c, out);
+    case F_TABLE_CNT:
+        return fetch_table_cnt(e, c, out);
     case F_VAR:
         return fetch_var(e, c, out);
     case F_CSTR:
@@ -1430,6 +1588,17 @@ static int fetch(const struct lb_sexpr *e, struct lb_smp_ctx *c, unsigned occ, s
         return 1;
     case F_CAP_URI: /* from the line kept for the log: no request head needed */
         return fetch_cap_uri(c, out);
+    case F_CAP_REQ:
+    case F_CAP_RES:
+        return fetch_cap_slot(e, c, out);
+    case F_UNIQUE_ID: {
+        const char *id = c->uid ? c->uid(c->uid_arg) : NULL;
+
+        if (!id) /* no unique-id-format: no sample, as HAProxy */
+            return 0;
+        set_str(out, id, strlen(id));
+        return 1;
+    }
     case F_FE_NAME:
     case F_BE_NAME: {
         const char *nm = e->fetch == F_FE_NAME ? c->fe_name : c->be_name;

@@ -21,8 +21,12 @@
  * bytes_out_rate, get_gpc0, gpc0_rate, get_gpt0, inc_gpc0, clr_gpc0, and
  * sc_tracked(N) / scN_tracked; var(SCOPE.NAME[,DEFAULT]); the constants
  * str(TEXT) and int(N); in mode tcp, what the client sent first: req.len,
- * req.payload(OFF,LEN), req.ssl_hello_type, req.ssl_sni (and their req_
- * spellings).
+ * req.payload(OFF,LEN), req.payload_lv(OFF1,LEN[,OFF2]), req.ssl_hello_type,
+ * req.ssl_sni (and their req_ spellings); what the server sent first
+ * (tcp-response, stick store-response): res.len, res.payload,
+ * res.payload_lv, res.ssl_hello_type / rep_ssl_hello_type; payload and
+ * payload_lv, HAProxy's old names for the req. or res. form by where they
+ * run; table_cnt([TABLE]).
  * Converters: lower, upper, length, base64, hex, url_dec, field(N,DELIM),
  * word(N,DELIM), regsub(RE,SUBST[,g|i]), concat([BEFORE],[VAR],[AFTER]),
  * strcmp(VAR), ipmask(MASK4[,MASK6]), map / map_str / map_beg / map_end /
@@ -44,6 +48,7 @@
 #define LB_SMP_USE_REQ     (1u << 0) /* the request head */
 #define LB_SMP_USE_RSP     (1u << 1) /* the response head */
 #define LB_SMP_USE_PAYLOAD (1u << 2) /* the bytes a tcp client sent first (tcp-request content) */
+#define LB_SMP_USE_RESPAYLOAD (1u << 3) /* the bytes a tcp server sent first (tcp-response) */
 
 enum lb_smp_type { LB_SMP_NONE = 0, LB_SMP_STR, LB_SMP_INT, LB_SMP_ADDR, LB_SMP_BOOL };
 
@@ -74,6 +79,9 @@ struct lb_smp_ctx {
     const uint8_t *payload;       /* mode tcp: what the client sent so far */
     size_t payload_len;
     int payload_final;             /* no more will come (closed, delay over, buffer full) */
+    const uint8_t *res_payload;    /* mode tcp: what the server sent so far (tcp-response) */
+    size_t res_payload_len;
+    int res_payload_final;
     int need_more;                 /* set by a payload fetch that could not decide yet */
     const char *fe_name, *be_name; /* fe_name / be_name, or NULL */
     int first_req;                 /* http_first_req */
@@ -81,6 +89,10 @@ struct lb_smp_ctx {
     unsigned srv_id;
     const char *reqline; /* capture.req.uri: the request line as received */
     size_t reqline_len;
+    char *caps;                    /* the session's capture slots (NULL: none) */
+    const struct lb_http_px *caph; /* the frontend's, which lays them out */
+    const char *(*uid)(void *arg); /* unique-id: the transaction's id (unique-id-format), */
+    void *uid_arg;                 /* made on first use; NULL: none (no sample) */
     struct lk_addr abuf[2]; /* addresses read from text (req.hdr_ip, ipmask) */
     unsigned next_abuf;
     char chunk[2][LB_SMP_CHUNK];
@@ -89,6 +101,7 @@ struct lb_smp_ctx {
 
 struct lb_sexpr;
 struct lb_cfg;
+struct lb_http_px;
 struct lb_stkctr;
 struct lb_stktable;
 struct lb_vars;

@@ -84,10 +84,16 @@ struct sess {
     struct lk_addr loc;               /* the frontend address (dst), once asked */
     struct lb_vars vars;              /* set-var */
     uint8_t logged;                   /* option logasap: logged once connected */
+    /* tcp-response content / stick store-response: the server's first bytes
+     * are held in s2c (not forwarded) until the rules decide, at the latest
+     * at rsp_until (0: on the first bytes, no tcp-response inspect-delay). */
+    uint8_t rsp_hold;
+    uint64_t rsp_until;
 };
 
 static void update(struct sess *s);
 static void dispatch(struct sess *s);
+static void conn_info(struct sess *s, struct lb_conn_info *ci);
 
 static int pending(const struct half *h)
 {
@@ -212,7 +218,21 @@ static void log_session(struct sess *s, uint64_t now, int asap)
 /* SO_LINGER with a zero timeout makes close() send a RST and drop unsent data:
  * the peer learns the connection failed instead of seeing a clean end, which a
  * FIN would wrongly suggest after the other side died. */
-static void close_fd(int fd, int rst)
+/* A socket closed with unread bytes in its receive queue makes the kernel
+ * send a reset instead of a FIN (RFC 2525 2.17): a client rejected by
+ * tcp-request content before its first bytes were read would see
+ * "connection reset". HAProxy drains what is queued before closing; so
+ * does lbd, bounded (what arrives later still resets, as with HAProxy). */
+static void drain(int fd)
+{
+    char buf[4096];
+    int i;
+
+    for (i = 0; i < 16 && recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 0; i++)
+        ;
+}
+
+static void close_fd(int fd, int rst, int drain_first)
 {
     struct linger lg = {1, 0};
 
@@ -220,6 +240,8 @@ static void close_fd(int fd, int rst)
         return;
     if (rst)
         setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+    else if (drain_first)
+        drain(fd);
     close(fd);
 }
 
@@ -280,8 +302,8 @@ static void finish(struct sess *s, const char *term, int rst_cli, int rst_srv)
     if (s->sp_init)
         uv_close((uv_handle_t *)&s->sp, handle_closed);
     uv_close((uv_handle_t *)&s->timer, handle_closed);
-    close_fd(s->cfd, rst_cli);
-    close_fd(s->sfd, rst_srv);
+    close_fd(s->cfd, rst_cli, 1);
+    close_fd(s->sfd, rst_srv, 0);
     w->nsessions--;
     /* A server slot freed here may be the one a queued session waits for. */
     if (had_slot && !lk_list_empty(&w->queue))
@@ -335,7 +357,9 @@ static uint64_t deadline(const struct sess *s, char *side)
         return s->be->to.connect ? s->tconn + s->be->to.connect : 0;
     case ST_DATA:
         t = idle_timeout(s, side);
-        return t ? s->last + t : 0;
+        t = t ? s->last + t : 0;
+        /* the response inspection ends first when its delay is shorter */
+        return s->rsp_hold && s->rsp_until && (!t || s->rsp_until < t) ? s->rsp_until : t;
     case ST_INSPECT:
         *side = 'c';
         return s->t0 + s->fe->http->inspect_delay;
@@ -345,6 +369,7 @@ static uint64_t deadline(const struct sess *s, char *side)
 }
 
 static void inspect(struct sess *s, int final);
+static void rsp_decide(struct sess *s, int final);
 
 static void on_timer(uv_timer_t *t);
 
@@ -379,6 +404,12 @@ static void on_timer(uv_timer_t *t)
         connect_failed(s, -ETIMEDOUT);
         break;
     case ST_DATA:
+        if (s->rsp_hold && s->rsp_until && now >= s->rsp_until) {
+            rsp_decide(s, 1); /* the response delay is over: decide with what came */
+            if (s->state != ST_CLOSED)
+                update(s);
+            break;
+        }
         finish(s, side == 'c' ? "cD" : "sD", 0, 0);
         break;
     case ST_INSPECT: /* the delay is over: the rules decide with what came */
@@ -526,6 +557,27 @@ static int half_read(struct sess *s, struct half *h, int src, int dst, int src_i
     return 0;
 }
 
+/* Bytes held for inspection (client bytes in ST_INSPECT, server bytes
+ * under rsp_hold): appended to h's one buffer, not forwarded. Returns 1
+ * when bytes or the EOF came, 0 when nothing yet, -ENOMEM without a
+ * buffer, or a negative errno from recv. */
+static int hold_read(struct sess *s, struct half *h, int fd)
+{
+    ssize_t n;
+
+    if (!h->buf && !(h->buf = lb_worker_buf_get(s->w)))
+        return -ENOMEM;
+    n = recv(fd, h->buf + h->len, s->w->bufsize - h->len, MSG_DONTWAIT);
+    if (n < 0)
+        return errno == EAGAIN ? 0 : -errno;
+    if (n == 0)
+        h->eof = 1;
+    h->len += (uint32_t)n;
+    h->bytes += (uint64_t)n;
+    s->last = uv_now(&s->w->loop);
+    return 1;
+}
+
 /* ST_INSPECT: append what the client sent, then let the rules look.
  * The payload accumulates in c2s's one buffer and is not forwarded yet: the
  * rules see all of it from the first byte. A full buffer ends the inspection
@@ -533,39 +585,125 @@ static int half_read(struct sess *s, struct half *h, int src, int dst, int src_i
 static void inspect_read(struct sess *s)
 {
     struct half *h = &s->c2s;
-    uint32_t bs = s->w->bufsize;
-    ssize_t n;
+    int r = hold_read(s, h, s->cfd);
 
-    if (!h->buf && !(h->buf = lb_worker_buf_get(s->w))) {
-        finish(s, "PR", 0, 0);
+    if (r < 0)
+        finish(s, r == -ENOMEM ? "PR" : "CR", r != -ENOMEM, 0);
+    else if (r > 0)
+        inspect(s, h->eof || h->len == s->w->bufsize);
+}
+
+/* What tcp-response content rules and stick store-response see: the
+ * server's first bytes, held in s2c. */
+static void rsp_info(struct sess *s, struct lb_conn_info *ci, int final)
+{
+    conn_info(s, ci);
+    ci->res_payload = (const uint8_t *)s->s2c.buf;
+    ci->res_payload_len = s->s2c.len;
+    ci->res_payload_final = final;
+}
+
+/* tcp-response close: the server connection ends at once; what it sent
+ * still reaches the client, which then gets its FIN, and nothing more of
+ * the client's goes to the server. */
+static void rsp_close(struct sess *s)
+{
+    struct half *c = &s->c2s;
+
+    shutdown(s->sfd, SHUT_RDWR);
+    s->s2c.eof = 1;
+    if (c->buf)
+        lb_worker_buf_put(s->w, c->buf);
+    c->buf = NULL;
+    c->off = c->len = 0;
+    c->eof = c->shut = 1;
+}
+
+/* The backend's tcp-response content rules on the held bytes (final: no
+ * more will come, or no more may be waited for), then stick
+ * store-response, then the bytes go on to the client. As HAProxy: no rule
+ * or no match accepts; reject ends both sides ("PD", counted as a denied
+ * response) without forwarding; silent-drop also resets the client. */
+static void rsp_decide(struct sess *s, int final)
+{
+    const struct lb_http_px *bh = s->be->http;
+    enum lb_rule_verdict v;
+    struct lb_conn_info ci;
+
+    rsp_info(s, &ci, final);
+    v = lb_rule_run_conn(bh->tcp_rsp, s->be->stk, &ci);
+    if (v == LB_RULE_WAIT)
+        return;
+    s->rsp_hold = 0;
+    if (v == LB_RULE_REJECT || v == LB_RULE_DROP) {
+        atomic_fetch_add(&s->be->denied_resp, 1);
+        if (s->fe != s->be)
+            atomic_fetch_add(&s->fe->denied_resp, 1);
+        finish(s, "PD", v == LB_RULE_DROP, 1);
         return;
     }
-    n = recv(s->cfd, h->buf + h->len, bs - h->len, MSG_DONTWAIT);
-    if (n < 0 && errno == EAGAIN)
-        return;
-    if (n < 0) {
-        finish(s, "CR", 1, 0);
-        return;
-    }
-    if (n == 0)
-        h->eof = 1;
-    h->len += (uint32_t)n;
-    h->bytes += (uint64_t)n;
-    inspect(s, h->eof || h->len == bs);
+    if (bh->sticks)
+        lb_stick_store_rsp_conn(bh->sticks, &ci, s->srv->puid);
+    if (v == LB_RULE_CLOSE)
+        rsp_close(s);
+    half_flush(s, &s->s2c, s->cfd, 1);
+}
+
+/* Server bytes while they are held (within tcp-response inspect-delay):
+ * the rules look at all of them; a full buffer or the server's FIN makes
+ * it final. */
+static void rsp_read(struct sess *s)
+{
+    struct half *h = &s->s2c;
+    int r = hold_read(s, h, s->sfd);
+
+    if (r == -ENOMEM)
+        finish(s, "PD", 0, 0);
+    else if (r < 0)
+        note_error(s, 0);
+    else if (r > 0)
+        rsp_decide(s, h->eof || h->len == s->w->bufsize);
 }
 
 /* One side is ready: flush what waits to go to it, forward what it sent
  * (client: the client's socket, else the server's), then recompute the
- * polling. */
+ * polling. Held server bytes (rsp_hold) are neither flushed nor forwarded. */
 static void side_ready(struct sess *s, int client, int events)
 {
     int fd = client ? s->cfd : s->sfd, peer = client ? s->sfd : s->cfd;
 
-    if ((events & UV_WRITABLE) && half_flush(s, client ? &s->s2c : &s->c2s, fd, client) < 0)
+    if ((events & UV_WRITABLE) && !(client && s->rsp_hold) &&
+        half_flush(s, client ? &s->s2c : &s->c2s, fd, client) < 0)
         return;
-    if ((events & UV_READABLE) && half_read(s, client ? &s->c2s : &s->s2c, fd, peer, client) < 0)
+    if (!client && s->rsp_hold) {
+        if (events & UV_READABLE)
+            rsp_read(s);
+    } else if ((events & UV_READABLE) &&
+               half_read(s, client ? &s->c2s : &s->s2c, fd, peer, client) < 0) {
         return;
-    update(s);
+    }
+    if (s->state != ST_CLOSED)
+        update(s);
+}
+
+/* option abortonclose (the backend's, as HAProxy 2.6 reads it): a client
+ * that closes while its connection waits in the queue, or while the
+ * server has not accepted it yet, is dropped ("CQ", "CC") instead of being
+ * served later. Its bytes meanwhile are held in c2s (sent once
+ * connected); without the option the client is not read before that. */
+static int abort_on_close(const struct sess *s)
+{
+    return s->be && (s->be->options & LB_OPT_ABORTONCLOSE) &&
+           (s->state == ST_QUEUE || s->state == ST_CONNECT);
+}
+
+static void waiting_read(struct sess *s)
+{
+    int r = hold_read(s, &s->c2s, s->cfd);
+
+    if (r == -ENOMEM || r == 0 || (r > 0 && !s->c2s.eof))
+        return;
+    finish(s, s->state == ST_QUEUE ? "CQ" : "CC", r < 0, 0);
 }
 
 static void on_client(uv_poll_t *p, int status, int events)
@@ -578,8 +716,11 @@ static void on_client(uv_poll_t *p, int status, int events)
         note_error(s, 1);
         return;
     }
-    if (s->state == ST_INSPECT) {
-        inspect_read(s);
+    if (s->state == ST_INSPECT || abort_on_close(s)) {
+        if (s->state == ST_INSPECT)
+            inspect_read(s);
+        else
+            waiting_read(s);
         if (s->state != ST_CLOSED)
             update(s);
         return;
@@ -649,14 +790,19 @@ static void update(struct sess *s)
          * destination is watched for writing only while its half does. */
         if (!s->c2s.eof && !pending(&s->c2s))
             cw |= UV_READABLE;
-        if (pending(&s->s2c))
+        if (!s->rsp_hold && pending(&s->s2c))
             cw |= UV_WRITABLE;
-        if (!s->s2c.eof && !pending(&s->s2c))
+        /* held server bytes stay until the rules decide: read on while room */
+        if (!s->s2c.eof &&
+            (s->rsp_hold ? s->s2c.len < s->w->bufsize : !pending(&s->s2c)))
             sw |= UV_READABLE;
         if (pending(&s->c2s))
             sw |= UV_WRITABLE;
     } else if (s->state == ST_CONNECT) {
         sw = UV_WRITABLE;
+    }
+    if (abort_on_close(s) && !s->c2s.eof && s->c2s.len < s->w->bufsize) {
+        cw = UV_READABLE; /* a close while waiting aborts */
     } else if (s->state == ST_INSPECT) {
         cw = s->c2s.eof ? 0 : UV_READABLE;
     }
@@ -685,8 +831,6 @@ static int srv_keepalive(const struct sess *s)
     return ((s->fe->options | s->be->options) & (LB_OPT_TCPKA | LB_OPT_SRVTCPKA)) != 0;
 }
 
-static void conn_info(struct sess *s, struct lb_conn_info *ci);
-
 /* send-proxy[-v2]: the PROXY header goes first, before any client byte
  * (c2s is flushed only from ST_DATA on). */
 static int send_proxy_header(struct sess *s)
@@ -702,6 +846,7 @@ static int send_proxy_header(struct sess *s)
  * send buffer, and one non-blocking send() is enough. */
 static void connected(struct sess *s)
 {
+    const struct lb_http_px *bh;
     int r;
 
     if (s->srv->send_proxy && (r = send_proxy_header(s)) < 0) {
@@ -710,6 +855,17 @@ static void connected(struct sess *s)
     }
     s->state = ST_DATA;
     s->tc = s->last = uv_now(&s->w->loop);
+    bh = s->be->http;
+    if (bh && (bh->tcp_rsp || lb_stick_has_rsp(bh->sticks))) {
+        s->rsp_hold = 1;
+        s->rsp_until = bh->rsp_inspect_delay ? s->tc + bh->rsp_inspect_delay : 0;
+        /* Without a tcp-response inspect-delay HAProxy 2.6 runs the rules
+         * (and store-response) once, as the connection is established, on
+         * what is there: nothing yet. So do we: the corpus's SNI
+         * pass-through file stores no server session id, as with HAProxy. */
+        if (!s->rsp_until)
+            rsp_decide(s, 1);
+    }
     if (s->fe->options & LB_OPT_LOGASAP)
         log_session(s, lk_mono_ms(), 1);
     update(s);
@@ -841,7 +997,7 @@ static void enqueue(struct sess *s)
     lk_list_append(&s->w->queue, &s->link);
     lb_backend_queue_enter(s->be);
     lb_worker_kick_queue(s->w);
-    arm(s);
+    update(s); /* the queue's timeout; the client is read only for abortonclose */
 }
 
 static void dequeue(struct sess *s)
@@ -887,6 +1043,10 @@ static void dispatch(struct sess *s)
     struct lb_conn_info ci;
 
     conn_info(s, &ci);
+    /* stick on payload(...): the client's bytes, held until connected */
+    ci.payload = (const uint8_t *)s->c2s.buf;
+    ci.payload_len = s->c2s.len;
+    ci.payload_final = 1;
     srv = stick_server(s, &ci);
     if (srv) {
         st = LB_PICK_OK;

@@ -92,6 +92,11 @@ wait_sock() {
 
 ok() { LK_PASSES=$((LK_PASSES + 1)); echo "ok - $*"; }
 fail() { LK_FAILS=$((LK_FAILS + 1)); echo "FAIL - $*"; }
+# lk_grepq ARGS...: grep -q that reads all of its input. With pipefail,
+# `producer | grep -q` is false whenever grep matches before the producer has
+# written everything (the producer dies of SIGPIPE): a found line reads as
+# missing, at random. Use this after a pipe in the test's own shell.
+lk_grepq() { grep "$@" > /dev/null; }
 # check DESC CMD...: ok if CMD succeeds
 check() { local d=$1; shift; if "$@"; then ok "$d"; else fail "$d"; fi; }
 # expect_eq DESC GOT WANT

@@ -34,7 +34,7 @@ setup_net6() {
   # wait for the link-local addresses (the VRRP sources)
   for ns in "$NSA" "$NSB" "$NSC"; do
     for i in $(seq 1 100); do
-      ip -n "$ns" -6 addr show dev eth0 scope link | grep -q "inet6 fe80" && break
+      ip -n "$ns" -6 addr show dev eth0 scope link | lk_grepq "inet6 fe80" && break
       sleep 0.05
     done
   done

@@ -31,7 +31,7 @@ setup_net() {
 }
 
 # has_vip NS: 0 if the VIP is configured in NS
-has_vip() { ip -n "$1" -4 addr show dev eth0 | grep -q "inet $VIP/"; }
+has_vip() { ip -n "$1" -4 addr show dev eth0 | lk_grepq "inet $VIP/"; }
 
 # wait_vip NS TIMEOUT_MS: wait until NS owns the VIP; prints elapsed ms
 wait_vip() {

@@ -16,7 +16,7 @@
 # No root: both only read the files.
 source "$(dirname "$0")/../lib.sh"
 
-ACCEPT_FLOOR=48
+ACCEPT_FLOOR=50
 # 'listen NAME ADDR' (HAProxy 2.6: "please use the 'bind' keyword")
 KNOWN_LAX=""
 # a file without proxies (Debian's stock one) is refused for the whole file

@@ -225,7 +225,7 @@ LBD_PID=$!
 wait_port 127.0.0.1 "$PF"
 for i in $(seq 1 40); do grep -q "Server web/w2 is DOWN" "$T/lbd2.log" && break; sleep 0.05; done
 check "restarted lbd got w2 DOWN from checkd" grep -q "Server web/w2 is DOWN" "$T/lbd2.log"
-gone() { ! cksock "show health" | grep -q '^web/old '; }
+gone() { ! cksock "show health" | lk_grepq '^web/old '; }
 for i in $(seq 1 40); do gone && break; sleep 0.05; done
 check "restarted lbd dropped the stale web/old" gone
 read -r a b bad <<<"$(hits 10)"
@@ -243,7 +243,7 @@ check "new address re-registered, UP" quiet wait_state web/w3 UP 5000
 expect_eq "checkd has the new address" "$(cksock 'show health' | awk '$1 == "web/w3" {print $2}')" "127.0.0.1:$P1"
 lbsock "set server web/w3 state maint" >/dev/null
 expect_eq "del server" "$(lbsock "del server web/w3" | head -1)" "Server deleted."
-gone3() { ! cksock "show health" | grep -q '^web/w3 '; }
+gone3() { ! cksock "show health" | lk_grepq '^web/w3 '; }
 for i in $(seq 1 40); do gone3 && break; sleep 0.05; done
 check "deleted server unregistered" gone3
 

@@ -170,7 +170,7 @@ vrrp_instance V1 {
 }
 CFG
   chmod a+r "$T/vrrpd.conf"
-  vip_on() { ip -n "$n1" -4 addr show dev eth0 | grep -q 'inet 10.251.0.100/'; }
+  vip_on() { ip -n "$n1" -4 addr show dev eth0 | lk_grepq 'inet 10.251.0.100/'; }
   if timeout 5 ip netns exec "$n1" setpriv --reuid=nobody --regid=nogroup --clear-groups \
     "$VRRPD" -f "$T/vrrpd.conf" -R "$vrun" >"$T/vrrpd-nocap.log" 2>&1; then :; fi
   if grep -q 'VRRP socket on eth0: Operation not permitted' "$T/vrrpd-nocap.log" && ! vip_on; then

@@ -151,7 +151,7 @@ done
 for n in lb1 lb2; do
   check "$n: systemctl enable --now checkd lbd vrrpd" on "$n" systemctl enable --now checkd lbd vrrpd
 done
-vip_on() { ip -n "$(ns "$1")" -4 addr show dev eth0 | grep -q " $VIP/"; }
+vip_on() { ip -n "$(ns "$1")" -4 addr show dev eth0 | lk_grepq " $VIP/"; }
 # wait_vip NODE SECS: until NODE holds the VIP and the other does not
 wait_vip() {
   local o i

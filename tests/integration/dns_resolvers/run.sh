@@ -184,7 +184,7 @@ expect_eq "lbd: the slots share the set" \
     "$(states "$LS" | tr ' ' '\n' | grep -o 'tp/t[12]=127.0.0.[23]' | sort | cut -d= -f2 | tr '\n' ' ')" \
     "127.0.0.2 127.0.0.3 "
 n=0
-for i in 1 2 3 4; do get "$PL2" | grep -q ' 200$' && n=$((n + 1)); done
+for i in 1 2 3 4; do get "$PL2" | lk_grepq ' 200$' && n=$((n + 1)); done
 expect_eq "lbd: the template backend serves" "$n" 4
 
 # 3. the record moves to B; then one of the set's records goes away

@@ -96,7 +96,7 @@ t=$(curl -s -o /dev/null -w '%{http_code} %{time_total}' "http://127.0.0.1:$PL/t
 check "tarpit: 403 after at least 0.4 s ($t)" awk -v t="$t" 'BEGIN { split(t, a, " "); exit !(a[1] == 403 && a[2] >= 0.4) }'
 
 # what lbd does not implement is refused at its line, never ignored
-for line in "http-request tarpit string x content-type t" "http-request capture req.hdr(host) len 9" "http-request set-var(proc.a) str(b)" \
+for line in "http-request tarpit string x content-type t" "http-request normalize-uri path-merge-slashes" "http-request set-var(proc.a) str(b)" \
     "http-response set-header X %[path]" "http-request set-header Content-Length 0" \
     "http-request set-header X %{+Q}[path]" "http-request set-header X %[nosuchfetch]" \
     "http-request set-header X %[path,nosuchconv]" "http-response set-var(txn.a) path"; do

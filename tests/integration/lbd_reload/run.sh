@@ -103,7 +103,7 @@ check "show proc one worker" test "$(grep -cE '^[0-9]+ +worker +0 ' <<< "$proc")
 wait_reload() {
   local i
   for i in $(seq 1 100); do
-    cli "$T/master.sock" "show proc" 2>/dev/null | grep -qE "^$MASTER +master +$1 " && return 0
+    grep -qE "^$MASTER +master +$1 " <<< "$(cli "$T/master.sock" "show proc" 2>/dev/null || true)" && return 0
     sleep 0.05
   done
   echo "reload $1 not done" >&2; return 1
@@ -140,7 +140,7 @@ printf 'global\n    nbthread two\n' > "$T/lbd.cfg"
 check "lbd -c rejects the invalid file" bash -c "! '$LBD' -c -f '$T/lbd.cfg' 2>/dev/null"
 kill -USR2 "$MASTER"
 for i in $(seq 1 50); do
-  cli "$T/master.sock" "show proc" | grep -qE '\[failed: 1\]' && break; sleep 0.05
+  cli "$T/master.sock" "show proc" | lk_grepq -E '\[failed: 1\]' && break; sleep 0.05
 done
 check "show proc counts the failed reload" bash -c "echo 'show proc' | socat -t 5 - UNIX-CONNECT:$T/master.sock | grep -q 'failed: 1'"
 check "invalid reload: error logged" grep -q "reload failed: invalid configuration" "$T/lbd.log"
@@ -199,9 +199,29 @@ echo "$proc"
 check "show proc: old worker draining, 1 reload old" \
   bash -c "grep -A1 -x '# old workers' <<< '$proc' | grep -qE '^[0-9]+ +worker +1 '"
 kill "$HOLD" 2>/dev/null || true; wait "$HOLD" 2>/dev/null || true
-for i in $(seq 1 60); do cli "$T/master.sock" "show proc" 2>/dev/null | grep -qx '# old workers' || break; sleep 0.1; done
-check "the old worker exits once its connection is done" \
-  bash -c "! echo 'show proc' | socat -t 5 - UNIX-CONNECT:$T/master.sock | grep -qx '# old workers'"
+# The reply is read whole before grep: with pipefail, `cli | grep -q` is false
+# when grep matches early and socat then dies of SIGPIPE, which ended this wait
+# at once and failed the check below while the worker was still exiting.
+old_listed() {
+    local r
+    r=$(cli "$T/master.sock" "show proc" 2>/dev/null) || true
+    grep -q '^# workers' <<< "$r" || return 0 # no answer: not known to be gone
+    grep -qx '# old workers' <<< "$r"
+}
+for i in $(seq 1 60); do old_listed || break; sleep 0.1; done
+if old_listed; then
+    fail "the old worker exits once its connection is done"
+    cli "$T/master.sock" "show proc"
+    for p in $(cli "$T/master.sock" "show proc" | sed -n '/^# old workers/,$p' | awk '$2 == "worker" {print $1}'); do
+        echo "old worker $p: $(tr '\0' ' ' < "/proc/$p/status" 2>/dev/null | grep -E '^(State|Threads)' | tr '\n' ' ')"
+        for t in /proc/$p/task/*; do echo "  task ${t##*/}: $(cat "$t/comm") $(cat "$t/wchan" 2>/dev/null)"; done
+        ls -l "/proc/$p/fd" 2>/dev/null | sed -n 's/.*-> //p' | sort | uniq -c || true
+    done
+    ss -tanp 2>/dev/null | grep -E ":($PT|$B1|$B2)\b" || true
+    tail -n 20 "$T/lbd.log"
+else
+    ok "the old worker exits once its connection is done"
+fi
 
 kill -TERM "$MASTER"
 for i in $(seq 1 100); do kill -0 "$MASTER" 2>/dev/null || break; sleep 0.05; done

@@ -63,7 +63,7 @@ kill -9 "$OLD"
 t1=""
 for i in $(seq 1 400); do
   NEW=$(worker_pid)
-  if [ -n "$NEW" ] && [ "$NEW" != "$OLD" ] && cli "$T/lbd.sock" "show info" 2>/dev/null | grep -q "^Pid: $NEW"; then
+  if [ -n "$NEW" ] && [ "$NEW" != "$OLD" ] && cli "$T/lbd.sock" "show info" 2>/dev/null | lk_grepq "^Pid: $NEW"; then
     t1=$(now_ms); break
   fi
   sleep 0.005
@@ -100,7 +100,7 @@ sleep 0.1
 OLD=$(worker_pid); kill -9 "$OLD"
 for i in $(seq 1 200); do
   NEW=$(worker_pid)
-  [ -n "$NEW" ] && [ "$NEW" != "$OLD" ] && { cli "$T/lbd.sock" "show info" 2>/dev/null || true; } | grep -q "^Pid: $NEW" && break
+  [ -n "$NEW" ] && [ "$NEW" != "$OLD" ] && { cli "$T/lbd.sock" "show info" 2>/dev/null || true; } | lk_grepq "^Pid: $NEW" && break
   sleep 0.01
 done
 st=$(cli "$T/lbd.sock" "show servers state be")
@@ -113,7 +113,7 @@ check "the added server s3 is back, weight 5" test "$(awk '$4=="s3" {print $8}' 
 OLD=$(worker_pid); kill -STOP "$OLD"; t0=$(now_ms); t1=""
 for i in $(seq 1 1000); do
   NEW=$(worker_pid)
-  if [ -n "$NEW" ] && [ "$NEW" != "$OLD" ] && { cli "$T/lbd.sock" "show info" 2>/dev/null || true; } | grep -q "^Pid: $NEW"; then
+  if [ -n "$NEW" ] && [ "$NEW" != "$OLD" ] && { cli "$T/lbd.sock" "show info" 2>/dev/null || true; } | lk_grepq "^Pid: $NEW"; then
     t1=$(now_ms); break
   fi
   sleep 0.02
@@ -133,7 +133,7 @@ for i in $(seq 1 10); do
   for j in $(seq 1 100); do
     kill -0 "$MASTER" 2>/dev/null || break
     N=$(worker_pid)
-    [ -n "$N" ] && [ "$N" != "$W" ] && { cli "$T/lbd.sock" "show info" 2>/dev/null || true; } | grep -q "^Pid: $N" && break
+    [ -n "$N" ] && [ "$N" != "$W" ] && { cli "$T/lbd.sock" "show info" 2>/dev/null || true; } | lk_grepq "^Pid: $N" && break
     sleep 0.02
   done
 done

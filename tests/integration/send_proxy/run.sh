@@ -5,8 +5,9 @@
 # from default-server, two requests on one client connection), and
 # no-send-proxy undoing default-server. Clients use fixed source ports so
 # the headers compare field by field; each server side records the bytes
-# it got (ppcap.py). Also: 'check' with send-proxy but no check port is
-# refused (HAProxy would send the header in checks). No root.
+# it got (ppcap.py). Also: 'check' with send-proxy and no check port is
+# accepted (the checks send the header too: integration.check_send_proxy),
+# and galera-check with it is refused. No root.
 source "$(dirname "$0")/../lib.sh"
 D=$(cd "$(dirname "$0")" && pwd)
 
@@ -124,15 +125,18 @@ expect_eq "http: server connections for two requests on one client connection, a
 # the connection carries this client's header: kept for its later requests
 expect_eq "http: one server connection serves both requests" "$(nconn L3)" 1
 hdrs=0
-for f in "$T"/L3/conn-*; do head -c 12 "$f" | od -An -tx1 | tr -d ' \n' | grep -qx 0d0a0d0a000d0a515549540a && hdrs=$((hdrs + 1)); done
+for f in "$T"/L3/conn-*; do head -c 12 "$f" | od -An -tx1 | tr -d ' \n' | lk_grepq -x 0d0a0d0a000d0a515549540a && hdrs=$((hdrs + 1)); done
 expect_eq "http: every server connection begins with the v2 header" "$hdrs" "$(nconn L3)"
 check "http: the second request reached the server" grep -q "GET /b" $(find "$T/L3" -name 'conn-*')
 expect_eq "no-send-proxy undoes default-server's, as HAProxy" "$(out L 4)" "$(out H 4)"
 expect_eq "no-send-proxy: no header" "$(out L 4)" "no header hello"
 
-printf 'backend b\n  server s 127.0.0.1:1 check send-proxy\n' > "$T/bad.cfg"
+printf 'backend b\n  server s 127.0.0.1:1 check send-proxy\n' > "$T/chk.cfg"
+out=$("$LBD" -c -f "$T/chk.cfg" 2>&1) && rc=0 || rc=$?
+expect_eq "check with send-proxy and no check port: accepted ($out)" "$rc" 0
+printf 'backend b\n  galera-check user u\n  server s 127.0.0.1:1 check send-proxy\n' > "$T/bad.cfg"
 out=$("$LBD" -c -f "$T/bad.cfg" 2>&1) && rc=0 || rc=$?
-check "check with send-proxy and no check port: refused at its line ($out)" grep -q "bad.cfg:2: .*send-proxy" <<< "$out"
+check "galera-check with send-proxy: refused at the server's line ($out)" grep -q "bad.cfg:3: .*send-proxy" <<< "$out"
 printf 'backend b\n  server s 127.0.0.1:1 check port 2 send-proxy\n' > "$T/ok.cfg"
 out=$("$LBD" -c -f "$T/ok.cfg" 2>&1) && rc=0 || rc=$?
 expect_eq "check port N with send-proxy: accepted ($out)" "$rc" 0

@@ -61,7 +61,7 @@ for be in b bl; do
 done
 ha ha1 "set weight bw/s1 0" >/dev/null
 for i in $(seq 50); do
-  ha ha1 "show servers state b" | awk '$4 == "s4" && $6 == 0' | grep -q . && break
+  ha ha1 "show servers state b" | awk '$4 == "s4" && $6 == 0' | lk_grepq . && break
   sleep 0.1
 done
 ha ha1 "show servers state" > "$T/state"

@@ -126,7 +126,7 @@ for a in 127.0.0.1 127.0.0.3; do
 done
 # the checked server: its checks go to "port $B" (UP), the traffic is mapped
 for _ in $(seq 1 50); do
-  echo "show stat" | socat -t 2 - "UNIX-CONNECT:$T/lbdrun/lbd.sock" 2>/dev/null | grep -q '^shifted,s,.*,UP' && break
+  echo "show stat" | socat -t 2 - "UNIX-CONNECT:$T/lbdrun/lbd.sock" 2>/dev/null | lk_grepq '^shifted,s,.*,UP' && break
   sleep 0.1
 done
 stat=$(echo "show stat" | socat -t 2 - "UNIX-CONNECT:$T/lbdrun/lbd.sock" 2>/dev/null)

@@ -83,7 +83,7 @@ wait_frr() { # STATUS TIMEOUT_S
   for i in $(seq 1 $(($2 * 10))); do [ "$(frr_v4 'v["status"]')" = "$1" ] && return 0; sleep 0.1; done
   return 1
 }
-protodown() { ip -n "$NSB" -d link show vrrp4-2-51 | grep -q "protodown on"; }
+protodown() { ip -n "$NSB" -d link show vrrp4-2-51 | lk_grepq "protodown on"; }
 # client_sees NAME: the client reaches NAME's web server on the VIP
 client_sees() { [ "$(who_serves)" = "$1" ]; }
 
@@ -198,7 +198,7 @@ wait_frr6() { # STATUS TIMEOUT_S
   for i in $(seq 1 $(($2 * 10))); do [ "$(frr_v6 'v["status"]')" = "$1" ] && return 0; sleep 0.1; done
   return 1
 }
-has_vip6() { ip -n "$1" -6 addr show dev eth0 | grep -q "inet6 $VIP6/"; }
+has_vip6() { ip -n "$1" -6 addr show dev eth0 | lk_grepq "inet6 $VIP6/"; }
 sed -e 's/virtual_router_id 51/virtual_router_id 52/' -e "s|$VIP/24|$VIP6/64|" "$T/vr.conf" > "$T/vr6.conf"
 cp "$T/vr6.conf" "$T/vr.conf"
 start_frr

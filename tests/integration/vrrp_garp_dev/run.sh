@@ -28,7 +28,7 @@ ip netns exec "$NS" timeout 20 tshark -i v1 -f arp -w "$T/v1.pcap" > /dev/null 2
 ip netns exec "$NS" timeout 20 tshark -i d1 -f arp -w "$T/d1.pcap" > /dev/null 2>&1 & LK_PIDS+=($!); TS2=$!
 sleep 2
 bg ip netns exec "$NS" "$VRRPD" -f "$T/g.conf" -R "$T/run" > "$T/vrrpd.log" 2>&1; VP=$!
-for i in $(seq 1 100); do ip -n "$NS" addr show v0 | grep -q 10.99.1.50 && break; sleep 0.05; done
+for i in $(seq 1 100); do ip -n "$NS" addr show v0 | lk_grepq 10.99.1.50 && break; sleep 0.05; done
 check "VIP added on its dev (v0)" bash -c "ip -n $NS addr show v0 | grep -q 10.99.1.50/24"
 sleep 1.5
 kill "$VP"; wait "$VP" 2>/dev/null || true

@@ -65,7 +65,7 @@ conf 150 "virtual_routes {
         from $VIP/32 table 177 priority 177
     }" > "$T/vr.conf"
 
-has() { ip -n "$1" -4 addr show dev eth0 | grep -q "inet $2/"; }
+has() { ip -n "$1" -4 addr show dev eth0 | lk_grepq "inet $2/"; }
 route_on() { ip -n "$NSA" route show 10.88.0.0/16 | grep "via 10.77.0.1" >/dev/null; }
 # grep reads everything (no -q): with pipefail an early exit would fail
 # the pipeline through ip's SIGPIPE

@@ -27,7 +27,7 @@ vrrp_instance V {
 CONF
 state() { echo "show vrrp json" | socat -t 2 - "UNIX-CONNECT:$1/vrrpd.sock" 2>/dev/null |
   python3 -c 'import json,sys; i=json.loads(sys.stdin.readline())["instances"][0]; print(i["state"], i.get("reason",""))' 2>/dev/null || echo "?"; }
-has_vip() { ip -n "$NS" -4 addr show dev eth0 | grep -q "inet $VIP/"; }
+has_vip() { ip -n "$NS" -4 addr show dev eth0 | lk_grepq "inet $VIP/"; }
 
 # control: with CAP_NET_ADMIN it becomes MASTER and holds the VIP
 bg ip netns exec "$NS" "$VRRPD" -f "$T/v.conf" -R "$T/r1" 2>"$T/r1.log"; P=$!

@@ -36,7 +36,7 @@ vrrp_instance VM {
 }
 CONF
 }
-vip_on_vmac() { ip -n "$1" -4 addr show dev vrrp.51 2>/dev/null | grep -q "inet $VIP/"; }
+vip_on_vmac() { ip -n "$1" -4 addr show dev vrrp.51 2>/dev/null | lk_grepq "inet $VIP/"; }
 wait_vmac_vip() { # NS TIMEOUT_MS
   local i
   for i in $(seq 1 $(($2 / 10))); do vip_on_vmac "$1" && return 0; sleep 0.01; done

@@ -22,7 +22,9 @@ static void test_keys(void **state)
     char buf[128];
 
     assert_int_equal(lk_addr_parse("127.0.0.1:8080", 0, &a), 0);
-    assert_string_equal(lb_mw_key_bind(buf, sizeof(buf), 1, &a), "T1@127.0.0.1:8080");
+    assert_string_equal(lb_mw_key_bind(buf, sizeof(buf), 1, "web", &a), "T1@127.0.0.1:8080/web");
+    /* two frontends on one address: two sockets */
+    assert_string_equal(lb_mw_key_bind(buf, sizeof(buf), 1, "api", &a), "T1@127.0.0.1:8080/api");
     assert_string_equal(lb_mw_key_http(buf, sizeof(buf), &a), "H@127.0.0.1:8080");
     assert_string_equal(lb_mw_key_unix(buf, sizeof(buf), "/run/lbkit/lbd.sock"),
                         "U@/run/lbkit/lbd.sock");
