@@ -140,7 +140,10 @@ class Rewrite:
                 if kind == "defaults":
                     dflt_mode = mode
             elif kw == "stats" and len(ws) > 1 and ws[1] == "socket":
-                new = ["stats", "socket", self.sock, "mode", "600", "level", "admin"]
+                # one path per socket line: a file may have several
+                n = sum(1 for ln in self.lines if " stats socket " in ln)
+                new = ["stats", "socket", self.sock + (".%d" % n if n else ""), "mode", "600",
+                       "level", "admin"]
             elif kw == "stats" and len(ws) > 1 and ws[1] == "bind-process":
                 new = None
             elif kw == "log" and len(ws) > 1 and ws[1] != "global":
@@ -560,8 +563,9 @@ def norm_log(line):
 
 def run_one(kind, path, rw, origins, syslog, tmp, lbd):
     d = harness.Daemon(kind, path, tmp, lbd)
-    if os.path.exists(rw.sock):
-        os.unlink(rw.sock)
+    for f in os.listdir(os.path.dirname(rw.sock)):
+        if f.startswith("admin.sock"):
+            os.unlink(os.path.join(os.path.dirname(rw.sock), f))
     ports = [b[0] for b in rw.binds]
     if not d.start(ports):
         out = d.output()

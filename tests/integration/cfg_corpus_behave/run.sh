@@ -36,6 +36,9 @@ KNOWN_DIFF="$KNOWN_DIFF 46-openshift-map-reg"
 #  - cookie ... nocache: lbd adds Cache-Control: private to every response that
 #    sets the cookie, HAProxy 2.6 not to this one (no validator, no expiry)
 KNOWN_DIFF="$KNOWN_DIFF 56-socketio-cookie"
+#  - use-service prometheus-exporter in a proxy with stats auth: HAProxy serves
+#    /metrics without credentials, lbd asks for them (401)
+KNOWN_DIFF="$KNOWN_DIFF 05-web-peers-state"
 
 mkdir -p "$T/cfg"
 if [ "${1:-}" = "--dir" ]; then
