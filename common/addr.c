@@ -113,7 +113,9 @@ const char *lk_addr_str(const struct lk_addr *a, char *buf, size_t len)
     char ip[INET6_ADDRSTRLEN];
 
     lk_addr_ip_str(a, ip, sizeof(ip));
-    if (a->u.sa.sa_family == AF_INET6)
+    if (a->u.sa.sa_family == AF_UNIX) /* no port: "unix", as HAProxy's stats show it */
+        snprintf(buf, len, "unix");
+    else if (a->u.sa.sa_family == AF_INET6)
         snprintf(buf, len, "[%s]:%u", ip, lk_addr_port(a));
     else
         snprintf(buf, len, "%s:%u", ip, lk_addr_port(a));

@@ -24,7 +24,8 @@ struct lk_addr {
  * only too). Returns 0 or -EINVAL. */
 int lk_addr_parse(const char *s, unsigned flags, struct lk_addr *ret);
 
-/* "1.2.3.4:80" or "[::1]:80" into buf; returns buf. */
+/* "1.2.3.4:80", "[::1]:80", or "unix" for a UNIX socket (HAProxy's stats
+ * form), into buf; returns buf. */
 const char *lk_addr_str(const struct lk_addr *a, char *buf, size_t len);
 
 /* Address only, without the port. */

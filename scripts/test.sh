@@ -17,7 +17,7 @@ cd "$(dirname "$0")/.."
 ./scripts/deps.sh
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-LK_TSAN_TESTS=${LK_TSAN_TESTS:-unit\.|integration\.(tcp_forward|http_counters|admin_limits|lbd_reload|dns_resolvers|peers)}
+LK_TSAN_TESTS=${LK_TSAN_TESTS:-unit\.|integration\.(tcp_forward|http_counters|admin_limits|lbd_reload|dns_resolvers|peers|stats_forward)}
 
 if ls tests/fuzz/fuzz_*.c >/dev/null 2>&1; then
   echo "== clang + libFuzzer: corpus runs"

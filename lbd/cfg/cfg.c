@@ -1353,7 +1353,7 @@ struct lb_stktable *lb_cfg_find_table(const struct lb_cfg *cfg, const char *name
     for (px = cfg->proxies; px; px = px->next)
         if (px->stk && strcmp(px->name, name) == 0)
             return px->stk;
-    return NULL;
+    return lb_peers_find_table(cfg, name);
 }
 
 struct lb_proxy *lb_cfg_find_proxy(const struct lb_cfg *cfg, const char *name, unsigned cap)

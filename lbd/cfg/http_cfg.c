@@ -856,20 +856,6 @@ static int resolve_proxy(struct lb_cfg *cfg, struct lb_proxy *px, char **err)
                           h->rules_file, h->rules_line, who);
         ret = -EINVAL;
     }
-    /* HAProxy serves the page from any proxy whose URI it matches and
-     * forwards the rest; lbd's page is built by the control thread, which
-     * owns the state it shows, so only a stats-only proxy has one. (Stats
-     * settings inherited from defaults are not refused: see docs/lbd.md.) */
-    if (px->stats.enabled && px->stats.file && !px->stats.inherited &&
-        !((px->cap & LB_CAP_FE) && px->nservers == 0 &&
-          (!px->default_backend || px->default_backend == px))) {
-        lb_cfg_err_append(err,
-                          "%s:%u: %s: a stats page in a proxy that also forwards (servers or a "
-                          "backend) is not supported by lbd (put it in a section of its own: "
-                          "'listen stats' with a bind and no server)",
-                          px->stats.file, px->stats.line, who);
-        ret = -EINVAL;
-    }
     if (lb_errpages_resolve(&h->errpages, cfg, who, err) < 0)
         ret = -EINVAL;
     for (r = h->switching; r; r = r->next) {

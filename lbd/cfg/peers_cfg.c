@@ -11,6 +11,7 @@
 #include "lbd/cfg/peers_cfg.h"
 #include "lbd/core/proxy_types.h"
 #include "lbd/core/stktable.h"
+#include "proto/peers.h"
 
 struct lb_peers_sec *lb_peers_sec_new(struct lb_cfg *cfg, const char *name)
 {
@@ -34,6 +35,9 @@ void lb_peers_free_all(struct lb_peers_sec *ps)
         next = ps->next;
         while (ps->npeers)
             free(ps->peers[--ps->npeers].name);
+        while (ps->nown)
+            lb_stk_free(ps->tables[--ps->nown]);
+        free(ps->tables);
         free(ps->peers);
         free(ps->name);
         free(ps);
@@ -167,6 +171,72 @@ static int kw_disabled(int argc, char **argv, void *vctx, char **err)
     return 0;
 }
 
+/* "table NAME type ... [store ...]": parsed as a stick-table line (with
+ * no "peers" argument: the section is implied). HAProxy names it
+ * "SECTION/NAME" in the rest of the file and on the admin socket, and
+ * sends "/NAME" on the wire (what its own peers expect to match). */
+static int kw_table(int argc, char **argv, void *vctx, char **err)
+{
+    struct lb_cfgctx *ctx = vctx;
+    struct lb_peers_sec *ps = ctx->peers;
+    struct lb_stktable *t = NULL, **v;
+    char name[PEERS_NAME_MAX], *msg = NULL;
+    int i, r;
+
+    for (i = 2; i < argc; i++)
+        if (strcmp(argv[i], "peers") == 0)
+            return lb_cfg_fail(ctx, err, "table '%s': 'peers' is implied in a peers section",
+                               argv[1]);
+    if ((size_t)snprintf(name, sizeof(name), "%s/%s", ps->name, argv[1]) >= sizeof(name))
+        return lb_cfg_fail(ctx, err, "table '%s': name too long", argv[1]);
+    if (lb_peers_find_table(ctx->cfg, name))
+        return lb_cfg_fail(ctx, err, "table '%s' is already defined in peers '%s'", argv[1],
+                           ps->name);
+    /* argv[1] takes the keyword's place: the parser skips it */
+    r = lb_stk_parse(name, argc - 1, argv + 1, &t, &msg);
+    if (r < 0) {
+        r = lb_cfg_fail(ctx, err, "table '%s': %s", argv[1], msg ? msg : "out of memory");
+        free(msg);
+        return r;
+    }
+    v = realloc(ps->tables, (ps->nown + 1) * sizeof(*v));
+    if (!v) {
+        lb_stk_free(t);
+        return lb_cfg_fail(ctx, err, "out of memory");
+    }
+    ps->tables = v;
+    t->file = ctx->file;
+    t->line = ctx->line;
+    t->peers_name = strdup(ps->name);
+    t->wire_name = strchr(t->name, '/');
+    ps->tables[ps->nown++] = t;
+    return t->peers_name ? 0 : lb_cfg_fail(ctx, err, "out of memory");
+}
+
+struct lb_stktable *lb_peers_find_table(const struct lb_cfg *cfg, const char *name)
+{
+    struct lb_peers_sec *ps;
+    unsigned i;
+
+    for (ps = cfg->peers; ps; ps = ps->next)
+        for (i = 0; i < ps->nown; i++)
+            if (strcmp(ps->tables[i]->name, name) == 0)
+                return ps->tables[i];
+    return NULL;
+}
+
+void lb_peers_each_table(const struct lb_cfg *cfg,
+                         void (*fn)(struct lb_stktable *t, void *arg),
+                         void *arg)
+{
+    struct lb_peers_sec *ps;
+    unsigned i;
+
+    for (ps = cfg->peers; ps; ps = ps->next)
+        for (i = 0; i < ps->nown; i++)
+            fn(ps->tables[i], arg);
+}
+
 /* Known HAProxy keywords lbd does not implement, each with what to do
  * instead. */
 static int kw_refused(int argc, char **argv, void *vctx, char **err)
@@ -175,8 +245,6 @@ static int kw_refused(int argc, char **argv, void *vctx, char **err)
     const char *hint = strcmp(argv[0], "shards") == 0
                            ? "lbd sends every entry to every peer: remove 'shards' and the "
                              "servers' 'shard' options"
-                       : strcmp(argv[0], "table") == 0
-                           ? "declare the table in a backend with 'stick-table ... peers NAME'"
                            : "write the options on each 'peer' line (none are supported)";
 
     return lb_cfg_fail(ctx, err, "'%s' is not supported by lbd in peers sections (%s)", argv[0],
@@ -190,7 +258,7 @@ const struct lk_cfgkw lb_peers_kws[] = {
     {"disabled", kw_disabled, 0, 0, 0},
     {"enabled", kw_disabled, 0, 0, 0},
     {"shards", kw_refused, 1, 1, 0},
-    {"table", kw_refused, 1, -1, 0},
+    {"table", kw_table, 3, -1, 0},
     {"default-server", kw_refused, 0, -1, 0},
     {"default-bind", kw_refused, 0, -1, 0},
     {NULL, NULL, 0, 0, 0},
@@ -205,12 +273,19 @@ int lb_peers_kw_localpeer(int argc, char **argv, void *vctx, char **err)
     return ctx->cfg->global.localpeer ? 0 : lb_cfg_fail(ctx, err, "out of memory");
 }
 
+static void own_tables(struct lb_stktable *t, void *arg)
+{
+    t->peers = lb_peers_find(arg, t->peers_name);
+    t->peers->ntables++;
+}
+
 int lb_peers_cfg_validate(struct lb_cfg *cfg, char **err)
 {
     struct lb_proxy *px;
     struct lb_stktable *t;
     int r = 0;
 
+    lb_peers_each_table(cfg, own_tables, cfg);
     for (px = cfg->proxies; px; px = px->next) {
         t = px->stk;
         if (!t || !t->peers_name)
@@ -240,10 +315,13 @@ static int local_addr(struct lb_peers_sec *ps, char **err)
 static void unshare_tables(struct lb_cfg *cfg, const struct lb_peers_sec *ps)
 {
     struct lb_proxy *px;
+    unsigned i;
 
     for (px = cfg->proxies; px; px = px->next)
         if (px->stk && px->stk->peers == ps)
             px->stk->peers = NULL;
+    for (i = 0; i < ps->nown; i++)
+        ps->tables[i]->peers = NULL;
 }
 
 int lb_peers_cfg_localize(struct lb_cfg *cfg, const char *name, char **err)

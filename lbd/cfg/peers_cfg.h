@@ -6,6 +6,7 @@
  *       peer lb1 10.0.0.1:10000          bind 10.0.0.1:10000
  *       peer lb2 10.0.0.2:10000          server lb1
  *                                        server lb2 10.0.0.2:10000
+ *       table NAME type ... (a stick table of the section: "NAME/TABLE" elsewhere)
  *   [disabled]
  *
  * One of the peers is this instance: the one named by -L, else by
@@ -13,7 +14,8 @@
  * its address (or "bind") is where lbd listens for the others. A section
  * without it is removed with HAProxy's warning, and its tables are then
  * kept locally. Parsed at their lines into cfg->peers; read-only after
- * lb_peers_cfg_localize(). */
+ * lb_peers_cfg_localize(). A "table" line declares a stick table of the
+ * section itself, "SECTION/NAME" elsewhere in the file. */
 #ifndef LB_PEERS_CFG_H
 #define LB_PEERS_CFG_H
 
@@ -43,8 +45,10 @@ struct lb_peers_sec {
     int has_bind;
     const char *bind_file;
     unsigned bind_line;
-    struct lb_peer *local; /* this instance; NULL: the section is not in use */
-    unsigned ntables;      /* stick tables naming it */
+    struct lb_peer *local;       /* this instance; NULL: the section is not in use */
+    unsigned ntables;            /* stick tables naming it (its own included) */
+    struct lb_stktable **tables; /* its own "table" lines, named "SECTION/NAME" */
+    unsigned nown;
 };
 
 /* The keywords of a peers section (context: struct lb_cfgctx, whose
@@ -72,6 +76,14 @@ int lb_peers_cfg_validate(struct lb_cfg *cfg, char **err);
  * section's tables then point at it. Returns 0, or -EINVAL with *err when
  * the local peer has no address to listen on. */
 int lb_peers_cfg_localize(struct lb_cfg *cfg, const char *name, char **err);
+
+/* The table "SECTION/NAME" declared by a "table" line, or NULL. Owned by cfg. */
+struct lb_stktable *lb_peers_find_table(const struct lb_cfg *cfg, const char *name);
+
+/* Call fn for every table declared by "table" lines (tables owned by cfg). */
+void lb_peers_each_table(const struct lb_cfg *cfg,
+                         void (*fn)(struct lb_stktable *t, void *arg),
+                         void *arg);
 
 /* The name this instance has in its peers sections (after localize), or
  * NULL when none is in use. Owned by cfg. */

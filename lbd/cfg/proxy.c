@@ -146,6 +146,12 @@ static int inherit(struct lb_proxy *px, const struct lb_proxy *def)
         (!(px->logfmt_text = strdup(def->logfmt_text)) ||
          lb_lfmt_parse_log(px->logfmt_text, &px->logfmt, NULL) < 0))
         return -ENOMEM;
+    if (def->logsd_text && (px->cap & LB_CAP_FE) &&
+        (!(px->logsd_text = strdup(def->logsd_text)) ||
+         lb_lfmt_parse_log(px->logsd_text, &px->logsd, NULL) < 0))
+        return -ENOMEM;
+    px->logsd_file = def->logsd_file;
+    px->logsd_line = def->logsd_line;
     if (def->uidfmt_text && (px->cap & LB_CAP_FE) &&
         (!(px->uidfmt_text = strdup(def->uidfmt_text)) ||
          lb_lfmt_parse_log(px->uidfmt_text, &px->uidfmt, NULL) < 0))
@@ -205,6 +211,8 @@ struct lb_proxy *lb_proxy_free(struct lb_proxy *px)
     free(px->logfmt_text);
     lb_lfmt_free(px->uidfmt);
     free(px->uidfmt_text);
+    lb_lfmt_free(px->logsd);
+    free(px->logsd_text);
     free(px->uidhdr);
     free(px->log_tag);
     stats_clear(&px->stats);
@@ -1010,6 +1018,21 @@ static int kw_uid_format(int argc, char **argv, void *vctx, char **err)
                     err);
 }
 
+/* log-format-sd FMT: the structured data of RFC 5424 lines (targets with
+ * "format rfc5424"; the other formats have no such field, as in HAProxy). */
+static int kw_log_format_sd(int argc, char **argv, void *vctx, char **err)
+{
+    struct lb_cfgctx *ctx = vctx;
+
+    if (!argv[1][0]) /* HAProxy 2.6 refuses it too */
+        return lb_cfg_fail(ctx, err, "log-format-sd expects an argument");
+    if (set_lfmt(ctx, "log-format-sd: ", argv[1], &ctx->px->logsd, &ctx->px->logsd_text, err))
+        return LK_CFG_FATAL;
+    ctx->px->logsd_file = ctx->file;
+    ctx->px->logsd_line = ctx->line;
+    return 0;
+}
+
 /* unique-id-header NAME: the ID is sent to the server in that field. */
 /* The name is stored with ": " appended, ready to be written before the value
  * on the forwarding path. */
@@ -1169,6 +1192,7 @@ const struct lk_cfgkw lb_proxy_kws[] = {
     {"log", kw_log, 1, 8, LB_KW_D | LB_KW_FB},
     {"log-format", kw_log_format, 1, 1, LB_KW_D | LB_KW_FB},
     {"unique-id-format", kw_uid_format, 1, 1, LB_KW_D | LB_KW_F},
+    {"log-format-sd", kw_log_format_sd, 1, 1, LB_KW_D | LB_KW_F},
     {"log-tag", kw_log_tag, 1, 1, LB_KW_D | LB_KW_FB},
     {"unique-id-header", kw_uid_header, 1, 1, LB_KW_D | LB_KW_F},
     {"stats", kw_stats, 1, -1, LB_KW_D | LB_KW_FB},
@@ -1196,6 +1220,11 @@ int lb_proxy_validate(struct lb_cfg *cfg, struct lb_proxy *px, char **err)
                           "%s:%u: failed to parse log-format: format variable '%s' is reserved "
                           "for HTTP mode",
                           px->logfmt_file, px->logfmt_line, v);
+    if (px->mode == LB_MODE_TCP && (v = lb_lfmt_http_only(px->logsd)))
+        return lk_cfg_err(err,
+                          "%s:%u: failed to parse log-format-sd: format variable '%s' is "
+                          "reserved for HTTP mode",
+                          px->logsd_file, px->logsd_line, v);
     if (lb_check_validate(cfg, px, err) < 0)
         return -EINVAL;
     if ((px->cap & LB_CAP_FE) && !px->binds && !(px->cap & LB_CAP_BE))

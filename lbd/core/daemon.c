@@ -375,13 +375,14 @@ int lb_daemon_new(struct lb_daemon **ret, struct lb_cfg *cfg, const char *rundir
         lk_log_errno(r, LK_LOG_ERR, "cannot create runtime directory %s: %m", rundir);
         goto fail;
     }
+    /* before the workers: they hand stats requests to it (stats_http.h) */
+    r = lb_stats_http_start(d);
+    if (r < 0)
+        goto fail;
     r = start_workers(d);
     if (r < 0)
         goto fail;
     r = lb_admin_start(d);
-    if (r < 0)
-        goto fail;
-    r = lb_stats_http_start(d);
     if (r < 0)
         goto fail;
     lb_mw_apply_state(d->mw, d);

@@ -110,6 +110,10 @@ static void sess_close(struct psess *s, const char *why);
 
 /* ---- output ---- */
 
+/* Each message batch is copied into its own write request: the table's
+ * lock is not held while bytes wait in the socket, and libuv keeps the
+ * order of writes, which the protocol needs (a definition before its
+ * updates, incremental ids). */
 static void write_cb(uv_write_t *req, int status)
 {
     (void)status;
@@ -145,6 +149,9 @@ static void send_short(struct psess *s, uint8_t cls, uint8_t type)
     sess_send(s, m, peers_msg_short(m, cls, type));
 }
 
+/* HAProxy sends the definition again whenever it changes table rather than
+ * a switch message; lbd does the same, so the peer never depends on a
+ * definition it may have dropped (a key size it does not share). */
 static void send_def(struct psess *s, unsigned ti)
 {
     struct lb_peers *P = s->sec->P;
@@ -233,6 +240,9 @@ static void send_upd(struct psess *s, unsigned ti, const struct lb_stk_snap *sn,
 
 /* ---- pushing local changes ---- */
 
+/* A slow peer must not make lbd buffer the whole table: pushes stop while
+ * a megabyte is unsent and resume from last_pushed on the next wake-up or
+ * tick, so nothing is lost, only coalesced. */
 static int backlogged(const struct psess *s)
 {
     return s->tcp.write_queue_size > OUTQ_MAX;
@@ -263,6 +273,9 @@ static void push_sess(struct psess *s, uint64_t now)
         push_table(s, ti, now);
 }
 
+/* Woken by the workers' changes (table_changed); each session asks each
+ * table for what follows its own last_pushed, so peers at different points
+ * of the backlog are all served from the one update list. */
 static void push_all(struct lb_peers *P)
 {
     uint64_t now = lk_mono_ms();
@@ -288,6 +301,11 @@ static void teach_one(const struct lb_stk_snap *sn, void *arg)
     send_upd(tc->s, tc->ti, sn, 1);
 }
 
+/* The answer to a resync request: every entry, with its remaining
+ * lifetime (timed updates), then "finished" if we consider ourselves up to
+ * date, else "partial" (we are still waiting for our own resync), as
+ * HAProxy answers. Acks received until the peer confirms are ignored,
+ * since they acknowledge the lesson, not our incremental pushes. */
 static void teach(struct psess *s)
 {
     struct teach tc = {s, 0};
@@ -311,8 +329,8 @@ static int find_table(const struct psec *sec, const struct peers_def *d)
     unsigned i;
 
     for (i = 0; i < sec->ntables; i++)
-        if (strlen(sec->tabs[i].t->name) == d->namelen &&
-            memcmp(sec->tabs[i].t->name, d->name, d->namelen) == 0)
+        if (sec->tabs[i].def.namelen == d->namelen &&
+            memcmp(sec->tabs[i].def.name, d->name, d->namelen) == 0)
             return (int)i;
     return -1;
 }
@@ -355,6 +373,9 @@ static int on_switch(struct psess *s, const struct peers_msg *m)
     return 0;
 }
 
+/* An update for no known table (none defined yet, or a definition that
+ * did not match ours) is skipped whole, as HAProxy skips it; one that does
+ * not decode against its definition breaks the session. */
 static int on_update(struct psess *s, const struct peers_msg *m)
 {
     struct lb_stktable *t;
@@ -459,6 +480,8 @@ static int on_msg(struct psess *s, const struct peers_msg *m)
     }
 }
 
+/* One ack per table after each batch read, not per update: the peer only
+ * keeps the last id it was acknowledged to restart from after a reconnect. */
 static void send_acks(struct psess *s)
 {
     struct lb_peers *P = s->sec->P;
@@ -479,6 +502,8 @@ static void send_acks(struct psess *s)
 
 /* ---- session setup ---- */
 
+/* Both directions start here once the handshake succeeded: definitions,
+ * our resync request if we are new, then the backlog. */
 static void establish(struct psess *s)
 {
     struct psec *sec = s->sec;
@@ -774,6 +799,9 @@ static void accept_cb(uv_stream_t *l, int status)
 
 /* ---- timers ---- */
 
+/* HAProxy closes a session that brings nothing for 5 s, so a heartbeat
+ * goes out after 3 s of our own silence; the same 5 s rule applies to the
+ * peer. The tick also retries pushes a backlog held back. */
 static void tick_sess(struct psess *s, uint64_t now)
 {
     if (s->st == S_CONNECTING && now - s->started > CONNECT_TIMEOUT) {
@@ -831,6 +859,9 @@ static void table_changed(void *arg)
 
 /* ---- start / stop ---- */
 
+/* The peers port is bound by the worker itself, not handed over by the
+ * master: a reload's new worker must bind it while the old one is still
+ * serving (SO_REUSEPORT), and the master never speaks the protocol. */
 static int listen_on(struct psec *sec, const struct lk_addr *a)
 {
     int fd, one = 1, r;
@@ -871,8 +902,8 @@ static void def_of(struct ptab *pt, unsigned id)
 
     memset(&pt->def, 0, sizeof(pt->def));
     pt->def.id = id;
-    pt->def.name = t->name;
-    pt->def.namelen = strlen(t->name);
+    pt->def.name = t->wire_name ? t->wire_name : t->name;
+    pt->def.namelen = strlen(pt->def.name);
     pt->def.keytype = kt[t->type];
     pt->def.keylen = t->wire_keylen;
     pt->def.data = t->store;
@@ -881,6 +912,21 @@ static void def_of(struct ptab *pt, unsigned id)
         pt->def.period[d] = t->period_ms[d];
 }
 
+static void add_table(struct psec *sec, struct lb_stktable *t)
+{
+    if (sec->ntables >= sec->cfg->ntables)
+        return;
+    sec->tabs[sec->ntables].t = t;
+    def_of(&sec->tabs[sec->ntables], sec->ntables + 1);
+    sec->ntables++;
+    pthread_mutex_lock(&t->lock);
+    t->on_update = table_changed;
+    t->on_update_arg = &sec->P->wake;
+    pthread_mutex_unlock(&t->lock);
+}
+
+/* Our table ids are 1..n in the order the proxies come in the file;
+ * peers match tables by name, the ids only shorten later messages. */
 static int sec_init(struct lb_peers *P, struct psec *sec, const struct lb_peers_sec *c)
 {
     struct lb_proxy *px;
@@ -894,15 +940,10 @@ static int sec_init(struct lb_peers *P, struct psec *sec, const struct lb_peers_
     if (!sec->tabs || !sec->peers)
         return -ENOMEM;
     for (px = P->d->cfg->proxies; px; px = px->next)
-        if (px->stk && px->stk->peers == c && sec->ntables < c->ntables) {
-            sec->tabs[sec->ntables].t = px->stk;
-            def_of(&sec->tabs[sec->ntables], sec->ntables + 1);
-            sec->ntables++;
-            pthread_mutex_lock(&px->stk->lock);
-            px->stk->on_update = table_changed;
-            px->stk->on_update_arg = &P->wake;
-            pthread_mutex_unlock(&px->stk->lock);
-        }
+        if (px->stk && px->stk->peers == c)
+            add_table(sec, px->stk);
+    for (i = 0; i < c->nown; i++)
+        add_table(sec, c->tables[i]);
     for (i = 0; i < c->npeers; i++) {
         if (c->peers[i].local)
             continue;

@@ -343,6 +343,10 @@ struct lb_proxy {
     struct lb_lfmt *logfmt;  /* its parsed form (lbd/http/lfmt.h), or NULL: option *log */
     const char *logfmt_file; /* where it was written */
     unsigned logfmt_line;
+    char *logsd_text;      /* "log-format-sd": RFC 5424 structured data, as written */
+    struct lb_lfmt *logsd; /* its parsed form, or NULL: "-" */
+    const char *logsd_file;
+    unsigned logsd_line;
     _Atomic uint64_t log_count; /* lines logged (%lc) */
     char *uidfmt_text;          /* "unique-id-format", as written */
     struct lb_lfmt *uidfmt;     /* its parsed form, or NULL */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 
 #include "common/cfglex.h"
 #include "common/clock.h"
@@ -749,6 +750,23 @@ static int port_mapped(struct srvctx *sc, const char *spec, const char *colon, c
 /* "${VAR}" addresses are expanded first (HAProxy's environment variables in
  * addresses). A literal is used as is; a name is resolved later by
  * initial_addr() once every keyword of the line is known. */
+/* "unix@PATH" or "/PATH": a UNIX stream socket, connected as a TCP address
+ * is (mode tcp and http); no port, so nothing to map or resolve. */
+static int unix_addr(struct srvctx *sc, const char *path, char **err)
+{
+    struct sockaddr_un *sun = (struct sockaddr_un *)&sc->s->addr.u.ss;
+    size_t n = strlen(path);
+
+    if (!n || n >= sizeof(sun->sun_path))
+        return lb_cfg_fail(sc->ctx, err, "server '%s': invalid UNIX socket path '%s'", sc->s->name,
+                           path);
+    memset(&sc->s->addr, 0, sizeof(sc->s->addr));
+    sun->sun_family = AF_UNIX;
+    memcpy(sun->sun_path, path, n + 1);
+    sc->s->addr.len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + 1);
+    return 0;
+}
+
 static int server_addr(struct srvctx *sc, const char *spec, char **err)
 {
     char ebuf[256];
@@ -758,6 +776,8 @@ static int server_addr(struct srvctx *sc, const char *spec, char **err)
     size_t hostlen;
 
     spec = lb_cfg_env_addr(spec, ebuf, sizeof(ebuf));
+    if (spec[0] == '/' || strncmp(spec, "unix@", 5) == 0)
+        return unix_addr(sc, spec[0] == '/' ? spec : spec + 5, err);
     colon = strrchr(spec, ':');
     if (port_mapped(sc, spec, colon, err))
         return sc->s->port_map ? 0 : LK_CFG_FATAL;
@@ -1001,6 +1021,15 @@ int lb_server_parse(int argc, char **argv, void *vctx, char **err)
     if (!s->name || server_addr(&sc, argv[2], err) || parse_kws(&sc, argc, argv, 3, err) ||
         (s->agent && !s->agent_port &&
          lb_cfg_fail(ctx, err, "server '%s': agent-check needs agent-port N", s->name)) ||
+        /* checkd probes over TCP (uv_tcp) only: a UNIX-socket server's
+         * check would probe nothing, so it is refused, not left unchecked */
+        (s->addr.u.sa.sa_family == AF_UNIX && (s->flags & LB_SRV_F_CHECK) &&
+         !(s->check_addr[0] && s->check_port) &&
+         lb_cfg_fail(ctx, err,
+                     "server '%s': health checks of a UNIX-socket server are not supported by "
+                     "lbd (checkd probes TCP only); drop 'check' or check a TCP address "
+                     "('addr IP port N')",
+                     s->name)) ||
         initial_addr(&sc, err) || add_server(ctx->px, s) < 0) {
         if (!*err)
             lb_cfg_fail(ctx, err, "out of memory");

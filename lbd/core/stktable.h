@@ -83,6 +83,7 @@ struct lb_stktable {
     unsigned line;
     /* peers (all NULL/0 unless "peers NAME"); guarded by lock */
     char *peers_name;             /* the section named, as written */
+    const char *wire_name;        /* the name peers know it by (NULL: name) */
     struct lb_peers_sec *peers;   /* lbd/cfg/peers_cfg.h, set by its validation */
     uint32_t localupdate;         /* id of the last local change */
     struct lk_list upd;           /* local changes (entries' unode), oldest first */

@@ -192,6 +192,7 @@ static size_t header(const struct lb_tlog *t,
                      const struct lb_logtarget *lt,
                      const struct origin *o,
                      int level,
+                     int sd,
                      char *hdr,
                      size_t len)
 {
@@ -219,8 +220,9 @@ static size_t header(const struct lb_tlog *t,
         break;
     case LB_LOGF_RFC5424:
         iso_date(iso, sizeof(iso));
-        n = snprintf(hdr, len, "<%d>1 %s %s %s %d - - ", pri, iso, o->host ? o->host : t->hostname,
-                     o->tag, (int)getpid());
+        /* MSGID "-", then the structured data: "-" or, with sd, sent after */
+        n = snprintf(hdr, len, "<%d>1 %s %s %s %d - %s", pri, iso, o->host ? o->host : t->hostname,
+                     o->tag, (int)getpid(), sd ? "" : "- ");
         break;
     default:
         localtime_r(&now, &tm);
@@ -239,33 +241,43 @@ static void send_one(struct lb_tlog *t,
                      const struct lb_logtarget *lt,
                      const struct origin *o,
                      int level,
+                     const struct lb_tlog_sd *sd,
                      const char *msg,
                      size_t len)
 {
     char hdr[160];
-    struct iovec iov[3];
+    struct iovec iov[5];
     struct msghdr mh;
     struct sockaddr_un sun;
-    size_t hl;
-    int fd;
+    size_t hl, sl = 0, used;
+    int fd, with_sd = sd && sd->len && lt->format == LB_LOGF_RFC5424;
 
     if (level > lt->level)
         return;
-    hl = header(t, lt, o, level, hdr, sizeof(hdr));
-    if (len + hl > lt->maxlen)
-        len = lt->maxlen > hl ? lt->maxlen - hl : 0;
+    hl = header(t, lt, o, level, with_sd, hdr, sizeof(hdr));
+    /* the cut at "len" keeps the header, then the structured data, then
+     * the message */
+    used = hl;
+    if (with_sd) {
+        sl = lt->maxlen > used + 1 ? LK_MIN(sd->len, lt->maxlen - used - 1) : 0;
+        used += sl + 1;
+    }
+    if (len + used > lt->maxlen)
+        len = lt->maxlen > used ? lt->maxlen - used : 0;
     iov[0] = (struct iovec){hdr, hl};
-    iov[1] = (struct iovec){(void *)(uintptr_t)msg, len};
-    iov[2] = (struct iovec){(void *)(uintptr_t) "\n", 1};
+    iov[1] = (struct iovec){(void *)(uintptr_t)(with_sd ? sd->data : ""), sl};
+    iov[2] = (struct iovec){(void *)(uintptr_t) " ", with_sd ? 1 : 0};
+    iov[3] = (struct iovec){(void *)(uintptr_t)msg, len};
+    iov[4] = (struct iovec){(void *)(uintptr_t) "\n", 1};
     if (lt->kind == LB_LOG_FD) {
-        if (writev(lt->fd, iov, 3) < 0)
+        if (writev(lt->fd, iov, 5) < 0)
             t->dropped++;
         return;
     }
     fd = sock_for(t, lt);
     memset(&mh, 0, sizeof(mh));
     mh.msg_iov = iov;
-    mh.msg_iovlen = 2; /* datagrams carry no newline */
+    mh.msg_iovlen = 4; /* datagrams carry no newline */
     if (lt->kind == LB_LOG_UNIX) {
         memset(&sun, 0, sizeof(sun));
         sun.sun_family = AF_UNIX;
@@ -287,6 +299,17 @@ void lb_tlog_send(struct lb_tlog *t,
                   const char *msg,
                   size_t len)
 {
+    lb_tlog_send_sd(t, fe, g, level, NULL, msg, len);
+}
+
+void lb_tlog_send_sd(struct lb_tlog *t,
+                     const struct lb_proxy *fe,
+                     const struct lb_global *g,
+                     int level,
+                     const struct lb_tlog_sd *sd,
+                     const char *msg,
+                     size_t len)
+{
     const struct lb_logtarget *lt;
     struct origin o = {fe->log_tag  ? fe->log_tag
                        : g->log_tag ? g->log_tag
@@ -294,8 +317,8 @@ void lb_tlog_send(struct lb_tlog *t,
                        g->log_hostname};
 
     for (lt = fe->logs; lt; lt = lt->next)
-        send_one(t, lt, &o, level, msg, len);
+        send_one(t, lt, &o, level, sd, msg, len);
     if (fe->log_global)
         for (lt = g->logs; lt; lt = lt->next)
-            send_one(t, lt, &o, level, msg, len);
+            send_one(t, lt, &o, level, sd, msg, len);
 }

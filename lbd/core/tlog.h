@@ -117,4 +117,19 @@ void lb_tlog_send(struct lb_tlog *t,
                   const char *msg,
                   size_t len);
 
+/* The same with RFC 5424 structured data (log-format-sd), sent in that
+ * field of the targets whose format is rfc5424 ("-" when sd is NULL or
+ * empty) and nowhere else. sd is borrowed for the call. */
+struct lb_tlog_sd {
+    const char *data;
+    size_t len;
+};
+void lb_tlog_send_sd(struct lb_tlog *t,
+                     const struct lb_proxy *fe,
+                     const struct lb_global *g,
+                     int level,
+                     const struct lb_tlog_sd *sd,
+                     const char *msg,
+                     size_t len);
+
 #endif

@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "common/strbuf.h"
 #include "lbd/cfg/cfg.h"
+#include "lbd/cfg/peers_cfg.h"
 #include "lbd/cfg/proxy.h"
 #include "lbd/core/daemon.h"
 #include "lbd/core/mwlink.h"
@@ -122,15 +123,24 @@ static int cmd_show_servers_state(struct lk_cmdconn *c, struct lb_daemon *d, int
     return lb__admin_reply(c, &sb);
 }
 
-/* The stick tables of every proxy, in file order. */
+/* The stick tables of every proxy, then those of peers sections ("table"
+ * lines, named SECTION/NAME). */
 static struct lb_stktable *table_find(struct lb_daemon *d, const char *name)
 {
-    struct lb_proxy *px;
+    return lb_cfg_find_table(d->cfg, name);
+}
 
-    for (px = d->cfg->proxies; px; px = px->next)
-        if (px->stk && strcmp(px->stk->name, name) == 0)
-            return px->stk;
-    return NULL;
+struct tlist {
+    struct lb_stktable *v[256];
+    size_t n;
+};
+
+static void tlist_add(struct lb_stktable *t, void *arg)
+{
+    struct tlist *l = arg;
+
+    if (l->n < LK_ARRAY_SIZE(l->v))
+        l->v[l->n++] = t;
 }
 
 /* "show table [NAME [data.TYPE OP VALUE] [key KEY]]", HAProxy's form. */
@@ -145,14 +155,14 @@ static int cmd_show_table(struct lk_cmdconn *c, struct lb_daemon *d, int argc, c
     /* The array bounds how many tables are listed; a config with more than 256
      * stick tables lists the first 256 in reverse. */
     if (argc < 3) { /* last declared first, as HAProxy lists them */
-        struct lb_stktable *v[256];
-        size_t n = 0;
+        struct tlist l = {.n = 0};
 
-        for (px = d->cfg->proxies; px && n < LK_ARRAY_SIZE(v); px = px->next)
+        for (px = d->cfg->proxies; px; px = px->next)
             if (px->stk)
-                v[n++] = px->stk;
-        while (n > 0)
-            lb_stk_show_list(&sb, v[--n]);
+                tlist_add(px->stk, &l);
+        lb_peers_each_table(d->cfg, tlist_add, &l);
+        while (l.n > 0)
+            lb_stk_show_list(&sb, l.v[--l.n]);
         return lb__admin_reply(c, &sb);
     }
     if (!(t = table_find(d, argv[2])))

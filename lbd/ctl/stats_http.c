@@ -1,9 +1,11 @@
 /* stats_http.c - see stats_http.h. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "common/list.h"
 #include "common/log.h"
@@ -47,10 +49,26 @@ struct conn {
     int handles, done;
 };
 
+/* A client connection a worker handed over (lb_stats_http_adopt): its
+ * socket and the bytes the worker had already read from it. */
+struct adopted {
+    struct adopted *next;
+    struct lb_proxy *px;
+    int fd;
+    size_t len;
+    char buf[];
+};
+
 struct lb_stats_http {
     struct listener l[MAX_LISTEN];
     unsigned n;
     struct lk_list conns;
+    /* hand-overs from the workers: pending is written under lock by any
+     * worker thread and taken by the control thread in adopt_cb */
+    uv_async_t adopt;
+    pthread_mutex_t lock;
+    struct adopted *pending;
+    int accepting; /* 0 before start and after stop: hand-overs refused */
 };
 
 /* A proxy with "stats enable" that routes to no server at all: its listeners
@@ -265,25 +283,51 @@ static void idle_cb(uv_timer_t *t)
     conn_close(t->data);
 }
 
+/* A connection of px on the control loop, counted in px's cur_conns (the
+ * one conn_close() gives back); NULL when out of memory. */
+static struct conn *conn_new(struct lb_daemon *d, struct lb_proxy *px)
+{
+    struct conn *c = calloc(1, sizeof(*c));
+
+    if (!c)
+        return NULL;
+    c->d = d;
+    c->px = px;
+    http1_msg_init(&c->msg, REQ_MAX, 0);
+    uv_tcp_init(&d->loop, &c->tcp);
+    uv_timer_init(&d->loop, &c->timer);
+    c->tcp.data = c->timer.data = c;
+    c->handles = 2;
+    lk_list_append(&d->stats_http->conns, &c->link);
+    if (atomic_fetch_add(&px->cur_conns, 1) + 1 > atomic_load(&px->max_conns_seen))
+        atomic_store(&px->max_conns_seen, atomic_load(&px->cur_conns));
+    return c;
+}
+
+/* The socket is in c->tcp: note the client, bound the connection's life and
+ * serve what is already in c->in, reading the rest. */
+static void conn_run(struct conn *c)
+{
+    int len = sizeof(struct sockaddr_storage);
+
+    uv_tcp_getpeername(&c->tcp, &c->client.u.sa, &len);
+    c->client.len = (socklen_t)len;
+    uv_timer_start(&c->timer, idle_cb, IDLE_MS, 0);
+    if (c->len && lb_stats_http_serve(&(struct lb_stats_peer){c->d, c->px, &c->client}, &c->msg,
+                                      c->in, c->len, &c->out)) {
+        reply(c);
+        return;
+    }
+    uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, read_cb);
+}
+
 static void on_conn(uv_stream_t *srv, int status)
 {
     struct listener *l = srv->data;
-    struct lb_stats_http *h = l->d->stats_http;
     struct conn *c;
-    int len = sizeof(struct sockaddr_storage);
 
-    if (status < 0 || !(c = calloc(1, sizeof(*c))))
+    if (status < 0 || !(c = conn_new(l->d, l->px)))
         return;
-    c->d = l->d;
-    c->px = l->px;
-    http1_msg_init(&c->msg, REQ_MAX, 0);
-    uv_tcp_init(&l->d->loop, &c->tcp);
-    uv_timer_init(&l->d->loop, &c->timer);
-    c->tcp.data = c->timer.data = c;
-    c->handles = 2;
-    lk_list_append(&h->conns, &c->link);
-    if (atomic_fetch_add(&c->px->cur_conns, 1) + 1 > atomic_load(&c->px->max_conns_seen))
-        atomic_store(&c->px->max_conns_seen, atomic_load(&c->px->cur_conns));
     atomic_fetch_add(&c->px->cum_conns, 1);
     /* over the proxy's maxconn (default STATS_MAXCONN): accepted and
      * closed at once, so a flood cannot hold the control thread's memory */
@@ -292,10 +336,82 @@ static void on_conn(uv_stream_t *srv, int status)
         conn_close(c);
         return;
     }
-    uv_tcp_getpeername(&c->tcp, &c->client.u.sa, &len);
-    c->client.len = (socklen_t)len;
-    uv_timer_start(&c->timer, idle_cb, IDLE_MS, 0);
-    uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, read_cb);
+    conn_run(c);
+}
+
+/* One hand-over on the control loop. The worker counted the connection
+ * (cum_conns, its log); here it only holds a place in cur_conns while
+ * served. A socket libuv cannot take is closed: the client sees a close. */
+static void adopt_one(struct lb_daemon *d, struct adopted *a)
+{
+    struct conn *c = conn_new(d, a->px);
+    size_t cap = a->len > STATS_BUF0 ? a->len : STATS_BUF0;
+
+    if (!c) {
+        close(a->fd);
+        return;
+    }
+    c->in = malloc(cap + 1);
+    if (!c->in || uv_tcp_open(&c->tcp, a->fd) < 0) {
+        close(a->fd); /* not libuv's yet: uv_close() will not close it */
+        conn_close(c);
+        return;
+    }
+    memcpy(c->in, a->buf, a->len);
+    c->len = a->len;
+    c->cap = cap;
+    conn_run(c);
+}
+
+static void adopt_cb(uv_async_t *as)
+{
+    struct lb_daemon *d = as->data;
+    struct lb_stats_http *h = d->stats_http;
+    struct adopted *a, *next;
+
+    pthread_mutex_lock(&h->lock);
+    a = h->pending;
+    h->pending = NULL;
+    pthread_mutex_unlock(&h->lock);
+    for (; a; a = next) {
+        next = a->next;
+        adopt_one(d, a);
+        free(a);
+    }
+}
+
+/* Called from worker threads. d->stats_http exists before the workers start
+ * and is freed after they are joined; the lock orders a hand-over against
+ * lb_stats_http_stop(). */
+int lb_stats_http_adopt(struct lb_daemon *d,
+                        struct lb_proxy *px,
+                        int fd,
+                        const char *buf,
+                        size_t len)
+{
+    struct lb_stats_http *h = d->stats_http;
+    struct adopted *a;
+
+    if (!h || len > REQ_MAX)
+        return -EINVAL;
+    a = malloc(sizeof(*a) + len);
+    if (!a)
+        return -ENOMEM;
+    a->px = px;
+    a->fd = fd;
+    a->len = len;
+    memcpy(a->buf, buf, len);
+    pthread_mutex_lock(&h->lock);
+    if (!h->accepting) {
+        pthread_mutex_unlock(&h->lock);
+        free(a);
+        return -ESHUTDOWN;
+    }
+    a->next = h->pending;
+    h->pending = a;
+    uv_async_send(&h->adopt);
+    pthread_mutex_unlock(&h->lock);
+    return 0;
 }
 
 /* Under a master the socket is inherited, so a reload does not refuse
@@ -338,6 +454,10 @@ int lb_stats_http_start(struct lb_daemon *d)
     if (!d->stats_http)
         return -ENOMEM;
     lk_list_init(&d->stats_http->conns);
+    pthread_mutex_init(&d->stats_http->lock, NULL);
+    uv_async_init(&d->loop, &d->stats_http->adopt, adopt_cb);
+    d->stats_http->adopt.data = d;
+    d->stats_http->accepting = 1;
     for (px = d->cfg->proxies; px; px = px->next) {
         if (!lb_stats_only(px))
             continue;
@@ -361,6 +481,21 @@ void lb_stats_http_stop(struct lb_daemon *d)
     for (i = 0; i < h->n; i++)
         uv_close((uv_handle_t *)&h->l[i].tcp, NULL);
     h->n = 0;
+    if (h->accepting) {
+        struct adopted *a, *next;
+
+        pthread_mutex_lock(&h->lock);
+        h->accepting = 0;
+        a = h->pending;
+        h->pending = NULL;
+        pthread_mutex_unlock(&h->lock);
+        for (; a; a = next) { /* handed over but not taken: closed */
+            next = a->next;
+            close(a->fd);
+            free(a);
+        }
+        uv_close((uv_handle_t *)&h->adopt, NULL);
+    }
     LK_LIST_FOREACH_SAFE (it, nx, &h->conns) {
         conn_close(LK_LIST_ELEM(it, struct conn, link));
     }

@@ -1,6 +1,7 @@
 /* stats_http.h - serves the stats page of proxies that do nothing else
  * ("listen stats" with "stats enable" and no server) from the control
- * thread, where the counters it shows are written. One request per
+ * thread, where the counters it shows are written, and the stats requests
+ * workers hand over from proxies that also forward. One request per
  * connection (Connection: close), requests of at most 64 KiB. */
 #ifndef LB_STATS_HTTP_H
 #define LB_STATS_HTTP_H
@@ -42,7 +43,21 @@ int lb_stats_http_serve(const struct lb_stats_peer *peer,
  * with the bind's FILE:LINE). */
 int lb_stats_http_start(struct lb_daemon *d);
 
-/* Close listeners and connections. */
+/* Called on a worker thread: the worker found a request for px's stats page
+ * in a proxy that also forwards (HAProxy serves the page from any proxy
+ * whose "stats uri" matches), and the control thread, which owns the state
+ * the page shows, answers it. fd is the client socket, given over: on 0 the
+ * control thread owns it and closes it after one answer ("connection:
+ * close"); on a negative errno (stopping, out of memory, a request over
+ * 64 KiB) it is still the caller's. buf[0, len) holds the bytes already read
+ * from fd, the request head first; copied. */
+int lb_stats_http_adopt(struct lb_daemon *d,
+                        struct lb_proxy *px,
+                        int fd,
+                        const char *buf,
+                        size_t len);
+
+/* Close listeners and connections; hand-overs are refused from now on. */
 void lb_stats_http_stop(struct lb_daemon *d);
 
 #endif

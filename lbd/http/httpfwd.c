@@ -24,6 +24,7 @@
 #include "lbd/core/stkctr.h"
 #include "lbd/core/tlog.h"
 #include "lbd/ctl/errors.h"
+#include "lbd/ctl/stats_http.h"
 #include "lbd/http/comp.h"
 #include "lbd/http/http_conn.h"
 #include "lbd/http/http_msg.h"
@@ -99,6 +100,7 @@ struct hsess {
     char *zbuf;               /* its output (pooled), held while compressing */
     uint32_t zoff, zlen;      /* output not yet sent: zbuf[zoff, zlen) */
     uint8_t nolog;            /* monitor-uri requests are not logged, as in HAProxy */
+    uint8_t handed;           /* cfd was given to the control thread (stats page) */
     uint8_t logged;           /* option logasap: the line went out with the response head */
     char *caps;               /* captured header values (frontend's capture lines), or NULL */
     struct lb_vars vars;      /* set-var: the session's and the transaction's */
@@ -313,8 +315,10 @@ static const char *txn_uid(struct hsess *s)
     return s->uid;
 }
 
-/* The frontend's log-format line for record r (lbd/http/lfmt.h). */
+/* Format f (the frontend's log-format or log-format-sd) for record r
+ * (lbd/http/lfmt.h). */
 static size_t lfmt_line(struct hsess *s,
+                        const struct lb_lfmt *f,
                         const struct lb_httplog_rec *r,
                         const char *const *caps,
                         size_t nreq,
@@ -339,7 +343,7 @@ static size_t lfmt_line(struct hsess *s,
     lr.unique_id = txn_uid(s);
     smp_init(s, &c);
     c.rq = NULL; /* the heads are not for log-format samples (as HAProxy) */
-    return lb_lfmt_render_log(s->fe->logfmt, &c, &lr, out, cap);
+    return lb_lfmt_render_log(f, &c, &lr, out, cap);
 }
 
 /* The httplog line; asap (option logasap): sent with the response head,
@@ -350,7 +354,8 @@ static void emit_log(struct hsess *s, int asap)
     const struct lb_global *g = &s->w->cfg->global;
     struct lb_httplog_rec r;
     uint64_t now = now_ms(s);
-    char line[1024], capbuf[512];
+    char line[1024], capbuf[512], sdbuf[1024];
+    struct lb_tlog_sd sd = {sdbuf, 0};
     const char *v[64];
     size_t n, ncap = 0, nreq = 0;
 
@@ -396,12 +401,14 @@ static void emit_log(struct hsess *s, int asap)
         r.captures = capbuf;
     }
     if (s->fe->logfmt)
-        n = lfmt_line(s, &r, v, nreq, ncap - nreq, line, sizeof(line));
+        n = lfmt_line(s, s->fe->logfmt, &r, v, nreq, ncap - nreq, line, sizeof(line));
     else
         n = lb_httplog_format(line, sizeof(line), &r);
     level = lb_tlog_level(s->fe, s->term, s->status);
+    if (level && s->fe->logsd)
+        sd.len = lfmt_line(s, s->fe->logsd, &r, v, nreq, ncap - nreq, sdbuf, sizeof(sdbuf));
     if (level)
-        lb_tlog_send(&s->w->tlog, s->fe, g, level, line, n);
+        lb_tlog_send_sd(&s->w->tlog, s->fe, g, level, &sd, line, n);
 }
 
 /* Added at the end of each transaction and zeroed: a long keep-alive
@@ -516,7 +523,8 @@ static void finish(struct hsess *s, const char *term, int rst)
     uv_close((uv_handle_t *)&s->timer, handle_closed);
     if (rst)
         setsockopt(s->cfd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-    close(s->cfd);
+    if (!s->handed)
+        close(s->cfd);
     w->nsessions--;
     if (w->stopping && w->nsessions == 0)
         uv_async_send(&w->wake);
@@ -1185,6 +1193,42 @@ static int monitor(struct hsess *s)
     return 1;
 }
 
+/* "stats uri" in a proxy that also forwards: HAProxy serves its page for
+ * any request whose path starts with the URI (after the proxy's http-request
+ * rules) and forwards the rest. The page is built on the control thread,
+ * which owns what it shows, so the client connection goes there with the
+ * bytes read so far (the head as the rules left it, then any body) and ends
+ * here without a log line. Returns 1 when the request was handed over. */
+static int stats_handoff(struct hsess *s, struct lb_proxy *px, uint32_t head_len)
+{
+    const char *uri = px->stats.uri ? px->stats.uri : "/haproxy?stats";
+    size_t ul = strlen(uri), pl, body = s->clen - (s->head_base + head_len);
+    const uint8_t *p;
+    char *copy;
+    int fd = s->cfd;
+
+    if (!px->stats.enabled || lb_stats_only(px))
+        return 0;
+    lb_smp_req_path(req_head(s), &s->req, &p, &pl);
+    if (pl < ul || memcmp(p, uri, ul) != 0)
+        return 0;
+    copy = malloc((size_t)s->req.head_len + body + 1);
+    if (!copy) {
+        send_error(s, 500, "PR");
+        return 1;
+    }
+    memcpy(copy, req_head(s), s->req.head_len);
+    memcpy(copy + s->req.head_len, s->cbuf + s->head_base + head_len, body);
+    /* finished first: its poll leaves this loop's epoll before the
+     * control thread adds the socket to its own */
+    s->handed = s->nolog = 1;
+    finish(s, NULL, 0);
+    if (lb_stats_http_adopt(s->w->d, px, fd, copy, s->req.head_len + body) < 0)
+        close(fd); /* stopping or out of memory: the client sees a close */
+    free(copy);
+    return 1;
+}
+
 /* use_backend: the first rule whose condition holds. A name built from
  * samples that names no http backend ends the search: the default
  * backend then serves, as in HAProxy. */
@@ -1424,6 +1468,8 @@ static void start_txn(struct hsess *s, int head_len)
             s->coff += (uint32_t)head_len; /* answered: the head is consumed */
         return;
     }
+    if (stats_handoff(s, s->fe, (uint32_t)head_len))
+        return;
     if (!(s->be = route(s))) {
         send_error(s, 503, "SC");
         return;
@@ -1433,6 +1479,8 @@ static void start_txn(struct hsess *s, int head_len)
             s->coff += (uint32_t)head_len;
         return;
     }
+    if (s->be != s->fe && stats_handoff(s, s->be, (uint32_t)head_len))
+        return;
     if (s->be != s->fe) {
         atomic_fetch_add(&s->be->cur_conns, 1);
         atomic_fetch_add(&s->be->cum_conns, 1);

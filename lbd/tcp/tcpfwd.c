@@ -143,8 +143,13 @@ static const struct lk_addr *sess_loc(struct sess *s)
     return s->loc.len ? &s->loc : NULL;
 }
 
-/* The frontend's log-format line for record r (lbd/http/lfmt.h). */
-static size_t lfmt_line(struct sess *s, const struct lb_tcplog_rec *r, char *out, size_t cap)
+/* Format f (the frontend's log-format or log-format-sd) for record r
+ * (lbd/http/lfmt.h). */
+static size_t lfmt_line(struct sess *s,
+                        const struct lb_lfmt *f,
+                        const struct lb_tcplog_rec *r,
+                        char *out,
+                        size_t cap)
 {
     struct lb_smp_ctx c;
     struct lb_logrec lr;
@@ -164,7 +169,7 @@ static size_t lfmt_line(struct sess *s, const struct lb_tcplog_rec *r, char *out
     c.sc = s->sc;
     c.vars = &s->vars;
     c.now_ms = uv_now(&s->w->loop);
-    return lb_lfmt_render_log(s->fe->logfmt, &c, &lr, out, cap);
+    return lb_lfmt_render_log(f, &c, &lr, out, cap);
 }
 
 /* The tcplog line: at the end, or (option logasap) once connected, with
@@ -173,7 +178,8 @@ static void log_session(struct sess *s, uint64_t now, int asap)
 {
     struct lb_daemon *d = s->w->d;
     struct lb_tcplog_rec r;
-    char line[1024];
+    char line[1024], sdbuf[1024];
+    struct lb_tlog_sd sd = {sdbuf, 0};
     size_t n;
     int level;
 
@@ -208,11 +214,13 @@ static void log_session(struct sess *s, uint64_t now, int asap)
     r.sess.be_queue = s->be ? atomic_load(&s->be->queued) : 0;
     r.sess.asap = asap;
     if (s->fe->logfmt)
-        n = lfmt_line(s, &r, line, sizeof(line));
+        n = lfmt_line(s, s->fe->logfmt, &r, line, sizeof(line));
     else
         n = lb_tcplog_format(line, sizeof(line), &r);
-    if ((level = lb_tlog_level(s->fe, s->term, 0)))
-        lb_tlog_send(&s->w->tlog, s->fe, &s->w->cfg->global, level, line, n);
+    if ((level = lb_tlog_level(s->fe, s->term, 0)) && s->fe->logsd)
+        sd.len = lfmt_line(s, s->fe->logsd, &r, sdbuf, sizeof(sdbuf));
+    if (level)
+        lb_tlog_send_sd(&s->w->tlog, s->fe, &s->w->cfg->global, level, &sd, line, n);
 }
 
 /* SO_LINGER with a zero timeout makes close() send a RST and drop unsent data:

@@ -8,6 +8,8 @@ LK_BUILD=${LK_BUILD:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build}
 LBD=${LBD:-$LK_BUILD/lbd/lbd}
 CHECKD=${CHECKD:-$LK_BUILD/checkd/checkd}
 VRRPD=${VRRPD:-$LK_BUILD/vrrpd/vrrpd}
+# the tests' inline Python servers import pysrv.py from here
+export PYTHONPATH="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)${PYTHONPATH:+:$PYTHONPATH}"
 LK_PIDS=()
 LK_NETNS=()
 LK_FAILS=0

@@ -9,11 +9,9 @@
 source "$(dirname "$0")/../lib.sh"
 
 cat > "$T/srv.py" <<'PY'
-import socket, sys, threading, time
+import pysrv, sys, time
 out = open(sys.argv[2], "a")
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(16)
-def serve(c):
+def serve(c, peer):
     c.settimeout(3)
     d = b""
     try:
@@ -29,9 +27,8 @@ def serve(c):
         pass
     out.write(repr(d) + "\n"); out.flush()
     c.close()
-while True:
-    c, _ = s.accept()
-    threading.Thread(target=serve, args=(c,), daemon=True).start()
+pysrv.serve(pysrv.tcp(sys.argv[1]), serve)
+pysrv.forever()
 PY
 cat > "$T/cli.py" <<'PY'
 import select, socket, sys, time

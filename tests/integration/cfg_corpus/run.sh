@@ -11,6 +11,10 @@
 #    except those in KNOWN_NO_LINE;
 #  - lbd says "valid" to no file HAProxy refuses, except those in
 #    KNOWN_LAX.
+#  - every file HAProxy accepts that needs neither TLS nor Lua/SPOE (issue 11
+#    leaves those for later) is accepted by lbd, except those in
+#    KNOWN_PLAIN_REFUSED; files are sorted as scripts/cfg-yardstick.sh sorts
+#    the real ones.
 # The KNOWN_ lists are known bugs, compared exactly: a new one fails, and so
 # does a fixed one until it is taken off the list.
 # No root: both only read the files.
@@ -21,6 +25,8 @@ ACCEPT_FLOOR=50
 KNOWN_LAX=""
 # a file without proxies (Debian's stock one) is refused for the whole file
 KNOWN_NO_LINE=""
+# plain (no TLS, no Lua/SPOE) files HAProxy accepts and lbd refuses
+KNOWN_PLAIN_REFUSED=""
 
 CORPUS=${LK_SRC:-$(cd "$(dirname "$0")/../../.." && pwd)}/tests/fixtures/lbd/corpus
 command -v haproxy >/dev/null || { echo "SKIP: haproxy not installed"; exit 77; }
@@ -36,7 +42,20 @@ cat "$T/crt.pem" "$T/key.pem" > "$T/certs/site.pem"
 # environment the ${VAR} fixtures read
 export LBC_CERT=$T/certs/site.pem LBC_DOMAIN=corpus.test LBC_PORT=18999 LBC_BACKEND_HOST=127.0.0.1 LBC_MAXCONN=2000 LBC_STATS_USER=ops LBC_STATS_PASS=opspw
 
-total=0 h_ok=0 l_ok=0 lax="" noline=""
+total=0 h_ok=0 l_ok=0 lax="" noline="" plain_ref=""
+declare -A cat_h=() cat_l=()
+# what a file uses beyond plain HTTP/TCP, comments left out (the yardstick's rule)
+category() {
+    local body
+    body=$(sed 's/[[:space:]]#.*//; /^[[:space:]]*#/d' "$1")
+    if grep -qE '(^|[[:space:]])(lua-load|lua-prepend-path|filter[[:space:]]+spoe)|lua\.' <<< "$body"; then
+        echo lua
+    elif grep -qE '(^|[[:space:]])(ssl|crt|check-ssl|ca-file|ssl-default-[a-z-]+|verify)([[:space:]]|$)' <<< "$body"; then
+        echo tls
+    else
+        echo plain
+    fi
+}
 : > "$T/errors.tsv"
 for src in "$CORPUS"/*.cfg; do
     name=$(basename "$src" .cfg)
@@ -55,15 +74,19 @@ for src in "$CORPUS"/*.cfg; do
         continue
     fi
     h_ok=$((h_ok + 1))
+    cat=$(category "$cfg")
+    cat_h[$cat]=$((${cat_h[$cat]:-0} + 1))
     if [ "$lrc" -eq 0 ]; then
         l_ok=$((l_ok + 1))
-        echo "OK   $name"
+        cat_l[$cat]=$((${cat_l[$cat]:-0} + 1))
+        echo "OK   $name [$cat]"
         continue
     fi
+    [ "$cat" = plain ] && plain_ref="$plain_ref $name"
     # errors are the lines lbd prints after "lbd: " (warnings carry a date)
     errs=$(sed -n '/^lbd: /,$p' "$T/l.out" | grep -v '^[0-9-]* [0-9:]* lbd\[' || true)
     first=$(head -n1 <<< "$errs")
-    echo "REF  $name: ${first#"lbd: $T/cfg/"}"
+    echo "REF  $name [$cat]: ${first#"lbd: $T/cfg/"}"
     if [ "$lrc" -ne 1 ] || grep -qE 'Sanitizer|runtime error' "$T/l.out"; then
         fail "$name: lbd -c exited $lrc (a crash is never a refusal)"
         sed -n 1,20p "$T/l.out"
@@ -77,6 +100,9 @@ done
 pct=$((h_ok ? 100 * l_ok / h_ok : 0))
 echo
 echo "corpus: $total files; HAProxy 2.6 accepts $h_ok; lbd accepts $l_ok of those ($pct %)"
+for c in plain tls lua; do
+    echo "  $c: HAProxy ${cat_h[$c]:-0}, lbd ${cat_l[$c]:-0}"
+done
 echo
 echo "refused keywords (keyword: files):"
 python3 "$(dirname "$0")/rank.py" < "$T/errors.tsv" | cut -f2 | sort | uniq -c | sort -k1,1nr -k2 |
@@ -88,6 +114,9 @@ check "lbd accepts at least $ACCEPT_FLOOR of HAProxy's $h_ok (got $l_ok)" [ "$l_
 words() { tr ' ' '\n' <<< "$1" | sed '/^$/d' | sort | xargs; }
 expect_eq "files lbd accepts although HAProxy refuses them (known: ${KNOWN_LAX:-none})" \
     "$(words "$lax")" "$(words "$KNOWN_LAX")"
+expect_eq "plain files HAProxy accepts and lbd refuses (known: ${KNOWN_PLAIN_REFUSED:-none})" \
+    "$(words "$plain_ref")" "$(words "$KNOWN_PLAIN_REFUSED")"
+check "plain files: at least 40 compared (${cat_h[plain]:-0})" [ "${cat_h[plain]:-0}" -ge 40 ]
 expect_eq "refusals without FILE:LINE (known: ${KNOWN_NO_LINE:-none})" \
     "$(words "$noline")" "$(words "$KNOWN_NO_LINE")"
 finish

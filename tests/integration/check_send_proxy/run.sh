@@ -11,34 +11,29 @@
 source "$(dirname "$0")/../lib.sh"
 
 cat > "$T/rec.py" <<'PY'
-import socket, sys, threading, select
+import pysrv, sys, threading
 out = sys.argv[1]
 lock = threading.Lock()
-def serve(srv):
-    # a plain tcp check may end with a reset before anything is read (HAProxy's
-    # does): nothing here may ask the accepted socket more than recv
-    me = srv.getsockname()[1]
-    while True:
-        c, peer = srv.accept()
-        c.settimeout(0.5)
-        data = b""
-        try:
-            while len(data) < 200:
-                d = c.recv(200)
-                if not d:
-                    break
-                data += d
-        except OSError:
-            pass
-        c.close()
-        line = repr(data).replace(" %d " % peer[1], " SPORT ").replace(" %d\\r" % me, " DPORT\\r")
-        with lock, open(out, "a") as f:
-            f.write("%d %s\n" % (me, line))
+# a plain tcp check may end with a reset before anything is read (HAProxy's
+# does): nothing here may ask the accepted socket more than recv
+def serve(c, peer, me):
+    c.settimeout(0.5)
+    data = b""
+    try:
+        while len(data) < 200:
+            d = c.recv(200)
+            if not d:
+                break
+            data += d
+    except OSError:
+        pass
+    c.close()
+    line = repr(data).replace(" %d " % peer[1], " SPORT ").replace(" %d\\r" % me, " DPORT\\r")
+    with lock, open(out, "a") as f:
+        f.write("%d %s\n" % (me, line))
 for p in sys.argv[2:]:
-    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("127.0.0.1", int(p))); s.listen(16)
-    threading.Thread(target=serve, args=(s,), daemon=True).start()
-threading.Event().wait()
+    pysrv.serve(pysrv.tcp(p), serve, int(p))
+pysrv.forever()
 PY
 config() { # PORTS: plain v1 v2 http own-port own-port-check-send-proxy-v2 tcp-check check-send-proxy-only
     cat <<CFG

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # peers sections (issue 11): lbd and HAProxy 2.6 are the two members of one
-# peers section on loopback and share two stick tables with HAProxy's
+# peers section on loopback and share three stick tables with HAProxy's
 # peers protocol. Checked: traffic lbd tracks appears in HAProxy's
 # "show table" with its counters, and the other way round; an entry
 # HAProxy stored with "stick on" sends the same user to the same server
 # through lbd; a restarted HAProxy, then a restarted lbd, gets every entry
-# back by a full resync; a malformed message from a peer closes that
+# back by a full resync; a "table" line of the section is shared as
+# HAProxy names it; a malformed message from a peer closes that
 # session only (lbd keeps serving and syncing); "show peers". No root;
 # ports 23100-23199.
 source "$(dirname "$0")/../lib.sh"
@@ -32,6 +33,7 @@ peers mesh
     peer hap 127.0.0.1:$PH
     peer lbd 127.0.0.1:$PL
 $( [ "$1" = lbd ] && echo "    peer ghost 127.0.0.1:$PG" )
+    table t1 type ip size 100 expire 30m store gpc0
 backend rates
     stick-table type ip size 1k expire 30m store conn_cnt,http_req_cnt,http_req_rate(1m),gpc0 peers mesh
 backend sticky
@@ -44,6 +46,8 @@ frontend web
     bind 127.0.0.1:$3
     http-request track-sc0 src table rates
     http-request sc-inc-gpc0(0) if { path /inc }
+    http-request track-sc1 src table mesh/t1
+    http-request sc-inc-gpc0(1) if { path /inc1 }
     http-request return status 200 content-type text/plain string ok if { path_beg /r }
     default_backend sticky
 CFG
@@ -105,6 +109,11 @@ expect_eq "lbd counts on from the learnt values" "$(entry lbd.sock rates 127.0.0
     "key=127.0.0.7 gpc0=0 conn_cnt=3 http_req_cnt=3 http_req_rate(60000)=3"
 waitfor "... and HAProxy sees the new counts" 5 same_ha 127.0.0.7 \
     "key=127.0.0.7 gpc0=0 conn_cnt=3 http_req_cnt=3 http_req_rate(60000)=3"
+
+# a table of the peers section itself ("table" line, mesh/t1 elsewhere)
+get "$FL" /inc1 127.0.0.5 > /dev/null
+t1_ha() { [ "$(entry ha.sock mesh/t1 127.0.0.5)" = "key=127.0.0.5 gpc0=1" ]; }
+waitfor "a peers section's own table (mesh/t1) is shared too" 5 t1_ha
 
 # 3. persistence learnt through the peer: HAProxy sends zed to a, bob to b
 srv() { # PORT USER -> the echo server's port that answered

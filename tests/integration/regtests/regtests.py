@@ -1195,11 +1195,11 @@ sample_fetches/srv_name
 http-rules/http_auth
 """.split()
 DIFFERS = """
+http-rules/http_after_response
 http-cookies/cookie_insert_indirect
 http-capture/multiple_headers
 """.split()
 REFUSED = """
-http-rules/http_after_response
 sample_fetches/vars
 """.split()
 for n in SAME:

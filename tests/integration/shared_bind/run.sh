@@ -9,20 +9,16 @@
 source "$(dirname "$0")/../lib.sh"
 
 cat > "$T/named.py" <<'PY'
-import socket, sys, threading
-def serve(port, name):
-    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("127.0.0.1", port)); s.listen(64)
-    while True:
-        c, _ = s.accept()
-        try:
-            c.sendall(name.encode() + b"\n")
-        except OSError:
-            pass
-        c.close()
+import pysrv, sys
+def serve(c, peer, name):
+    try:
+        c.sendall(name.encode() + b"\n")
+    except OSError:
+        pass
+    c.close()
 for i in range(1, len(sys.argv), 2):
-    threading.Thread(target=serve, args=(int(sys.argv[i]), sys.argv[i + 1]), daemon=True).start()
-threading.Event().wait()
+    pysrv.serve(pysrv.tcp(sys.argv[i]), serve, sys.argv[i + 1])
+pysrv.forever()
 PY
 PA=$(free_port); PB=$(free_port)
 bg python3 "$T/named.py" "$PA" A "$PB" B

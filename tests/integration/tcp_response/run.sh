@@ -19,15 +19,13 @@ source "$(dirname "$0")/../lib.sh"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
     -subj /CN=lbkit-test -keyout "$T/key.pem" -out "$T/cert.pem" 2>/dev/null
 cat > "$T/tlssrv.py" <<'PY'
-import socket, ssl, sys, threading
+import pysrv, ssl, sys
 name, port, d = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
 ctx.maximum_version = ssl.TLSVersion.TLSv1_2
 ctx.options |= ssl.OP_NO_TICKET          # resumption by session id only
 ctx.load_cert_chain(d + "/cert.pem", d + "/key.pem")
-srv = socket.socket(); srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-srv.bind(("127.0.0.1", port)); srv.listen(16)
-def serve(c):
+def serve(c, peer):
     c.settimeout(3)
     try:
         t = ctx.wrap_socket(c, server_side=True)
@@ -36,18 +34,14 @@ def serve(c):
         c.close()
     except (OSError, ssl.SSLError):
         c.close()
-while True:
-    c, _ = srv.accept()
-    threading.Thread(target=serve, args=(c,), daemon=True).start()
+pysrv.serve(pysrv.tcp(port), serve)
+pysrv.forever()
 PY
 cat > "$T/plain.py" <<'PY'
-import socket, sys, threading, time
-port = int(sys.argv[1])
-srv = socket.socket(); srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-srv.bind(("127.0.0.1", port)); srv.listen(16)
+import pysrv, sys, time
 script = {b"no": [b"NO thanks\n"], b"bye": [b"BYE now\n", None], b"slowbad": [b"BAD", 0.3, b"BY\n"],
           b"slowok": [b"GO", 0.3, b"OD\n"], b"ok": [b"OK fine\n"]}
-def serve(c):
+def serve(c, peer):
     c.settimeout(4)
     try:
         for step in script.get(c.recv(100).strip(), [b"?\n"]):
@@ -60,9 +54,8 @@ def serve(c):
     except OSError:
         pass
     c.close()
-while True:
-    c, _ = srv.accept()
-    threading.Thread(target=serve, args=(c,), daemon=True).start()
+pysrv.serve(pysrv.tcp(sys.argv[1]), serve)
+pysrv.forever()
 PY
 PM1=$(free_port); PM2=$(free_port); PR1=$(free_port); PR2=$(free_port); PP=$(free_port)
 bg python3 "$T/tlssrv.py" m1 "$PM1" "$T"

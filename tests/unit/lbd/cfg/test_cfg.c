@@ -137,9 +137,6 @@ static const struct err_case err_cases[] = {
     /* issue 10: an action lbd does not implement is refused at its line */
     {"frontend f\n  mode http\n  bind 127.0.0.1:1\n  http-request normalize-uri fragment-strip\n",
      "t.cfg:4: frontend 'f': http-request normalize-uri: action not supported by lbd"},
-    /* a stats page where HAProxy would also forward: refused at the stats line */
-    {"defaults\n  mode http\n" FE_BE "  stats uri /st\n  server s 127.0.0.1:2\n",
-     "t.cfg:7: backend 'b': a stats page in a proxy that also forwards"},
     /* a capture rule names a slot its frontend has (checked after the file) */
     {"frontend f\n  mode http\n  bind 127.0.0.1:1\n  http-request capture path id 0\n",
      "t.cfg:4: unable to find capture id '0' referenced by http-request capture rule"},

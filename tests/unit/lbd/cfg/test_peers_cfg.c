@@ -104,8 +104,12 @@ static void test_errors(void **state)
     expect_err(
         "peers p\n  shards 3\n",
         "t.cfg:2: 'shards' is not supported by lbd in peers sections (lbd sends every entry");
-    expect_err("peers p\n  table t type ip size 1\n",
-               "t.cfg:2: 'table' is not supported by lbd in peers sections (declare the table");
+    expect_err("peers p\n  table t type ip size 1 peers p\n",
+               "t.cfg:2: table 't': 'peers' is implied in a peers section");
+    expect_err("peers p\n  table t type ip size 1\n  table t type ip size 2\n",
+               "t.cfg:3: table 't' is already defined in peers 'p'");
+    expect_err("peers p\n  table t type nope size 1\n",
+               "t.cfg:2: table 't': stick-table: type 'nope'");
     expect_err("peers p\n  peer a 127.0.0.1:1 ssl\n", "t.cfg:2: peer 'a': option 'ssl'");
     expect_err("peers p\n  peer a nope\n", "t.cfg:2: peer 'a': expected ADDR:PORT, got 'nope'");
     expect_err("peers p\n  peer a\n", "t.cfg:2: peer 'a': needs an address");
@@ -118,13 +122,34 @@ static void test_errors(void **state)
     expect_err("peers p\n  default-server ssl\n", "'default-server' is not supported by lbd");
 }
 
+/* "table" lines (2.x): HAProxy's names, SECTION/NAME in the file and
+ * "/NAME" on the wire, and the table is shared with the section */
+static void test_table_lines(void **state)
+{
+    struct lb_cfg *cfg = load_ok("peers mesh\n  peer a 127.0.0.1:1\n  peer b 127.0.0.1:2\n"
+                                 "  table t1 type ip size 10 expire 1m store gpc0\n"
+                                 "frontend f\n  mode http\n  bind 127.0.0.1:3\n"
+                                 "  http-request track-sc0 src table mesh/t1\n"
+                                 "  http-request return status 200\n");
+    struct lb_stktable *t = lb_cfg_find_table(cfg, "mesh/t1");
+    char *err = NULL;
+
+    (void)state;
+    assert_non_null(t);
+    assert_string_equal(t->wire_name, "/t1");
+    assert_int_equal(t->line, 4);
+    assert_int_equal(lb_peers_find(cfg, "mesh")->ntables, 1);
+    assert_int_equal(lb_peers_cfg_localize(cfg, "a", &err), 0);
+    assert_ptr_equal(t->peers, lb_peers_find(cfg, "mesh"));
+    lb_cfg_free(cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_classic),
-        cmocka_unit_test(test_removed_disabled),
-        cmocka_unit_test(test_bind_server),
-        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_classic),     cmocka_unit_test(test_removed_disabled),
+        cmocka_unit_test(test_bind_server), cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_table_lines),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
