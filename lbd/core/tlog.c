@@ -130,8 +130,8 @@ void lb_tlog_connect(struct lb_tlog *t,
         lk_addr_ip_str(loc, b, sizeof(b));
     else
         snprintf(b, sizeof(b), "undetermined address");
-    n = snprintf(line, sizeof(line), "Connect from %s:%u to %s:%u (%s/%s)", a, lk_addr_port(cli),
-                 b, loc ? lk_addr_port(loc) : 0u, fe->name, http ? "HTTP" : "TCP");
+    n = snprintf(line, sizeof(line), "Connect from %s:%u to %s:%u (%s/%s)", a, lk_addr_port(cli), b,
+                 loc ? lk_addr_port(loc) : 0u, fe->name, http ? "HTTP" : "TCP");
     lb_tlog_send(t, fe, g, 6, line, lb_tlog_clamp(n, sizeof(line)));
 }
 

@@ -801,8 +801,7 @@ static void update(struct sess *s)
         if (!s->rsp_hold && pending(&s->s2c))
             cw |= UV_WRITABLE;
         /* held server bytes stay until the rules decide: read on while room */
-        if (!s->s2c.eof &&
-            (s->rsp_hold ? s->s2c.len < s->w->bufsize : !pending(&s->s2c)))
+        if (!s->s2c.eof && (s->rsp_hold ? s->s2c.len < s->w->bufsize : !pending(&s->s2c)))
             sw |= UV_READABLE;
         if (pending(&s->c2s))
             sw |= UV_WRITABLE;
@@ -1022,7 +1021,6 @@ static void dequeue(struct sess *s)
  * header, log fields): most sessions never need it. */
 static void conn_info(struct sess *s, struct lb_conn_info *ci)
 {
-
     sess_loc(s);
     ci->src = &s->cli;
     ci->dst = s->loc.len ? &s->loc : NULL;

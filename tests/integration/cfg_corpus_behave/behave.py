@@ -54,6 +54,21 @@ DROP_SRV = {"check": 0, "agent-check": 0, "check-send-proxy": 0, "track": 1, "so
 DROP_BIND = {"interface": 1, "namespace": 1, "transparent": 0, "v4v6": 0, "v6only": 0,
              "user": 1, "group": 1, "uid": 1, "gid": 1, "mode": 1, "process": 1, "thread": 1}
 TIMEOUT = 2.0
+HELD = []  # sockets holding the chosen ports until the daemons start
+
+
+def hold_port():
+    """A loopback port no one else gets (the origins included) until
+    release_ports(): the socket stays bound, not listening."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    HELD.append(s)
+    return s.getsockname()[1]
+
+
+def release_ports():
+    while HELD:
+        HELD.pop().close()
 
 
 def words(line):
@@ -149,7 +164,7 @@ class Rewrite:
             elif kw == "log" and len(ws) > 1 and ws[1] != "global":
                 new = ["log", "127.0.0.1:%d" % syslog_port] + ws[2:]
             elif kw == "bind":
-                p = harness.free_port()
+                p = hold_port()
                 ports.append(p)
                 rest = drop_opts(ws[2:], DROP_BIND)
                 new = ["bind", "127.0.0.1:%d" % p] + rest
@@ -172,7 +187,7 @@ class Rewrite:
             elif kw == "source" and kind in ("backend", "listen", "defaults"):
                 new = None
             elif kw in ("peer", "nameserver", "mailer") and len(ws) > 2:
-                new = ws[:2] + ["127.0.0.1:%d" % harness.free_port()] + ws[3:]
+                new = ws[:2] + ["127.0.0.1:%d" % hold_port()] + ws[3:]
             elif kw == "stats" and len(ws) > 1 and ws[1] in ("enable", "uri") and \
                     kind in ("frontend", "listen"):
                 if ws[1] == "uri" and len(ws) > 2:
@@ -643,6 +658,7 @@ def main():
         path = os.path.join(wd, "behave.cfg")
         with open(path, "w") as f:
             f.write(rw.text(origins))
+        release_ports()
         try:
             hrc, hout = check("haproxy", path, lbd)
             lrc, lout = check("lbd", path, lbd)
