@@ -3,6 +3,7 @@
 #include <grp.h>
 #include <pwd.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "common/log.h"
 #include "common/strbuf.h"
 #include "lbd/cfg/cfg.h"
+#include "lbd/cfg/cfgsec.h"
 #include "lbd/cfg/check_cfg.h"
 #include "lbd/cfg/errfile.h"
 #include "lbd/cfg/http_cfg.h"
@@ -612,6 +614,26 @@ int lb_cfg_check_chroot(const struct lb_cfg *cfg, int master_worker, char **err)
     return -EINVAL;
 }
 
+static int gbl_ignored(int argc, char **argv, void *vctx, char **err);
+
+/* The values HAProxy 2.6 takes are checked, so that a file valid for one is
+ * valid for the other; then warned as ignored. (httpclient.resolvers.id,
+ * which names a resolvers section, stays refused as unknown.) */
+static int gbl_httpclient(int argc, char **argv, void *vctx, char **err)
+{
+    const char *v = argv[1];
+
+    if (strcmp(argv[0], "httpclient.ssl.verify") == 0 && strcmp(v, "none") != 0 &&
+        strcmp(v, "required") != 0)
+        return lb_cfg_fail((struct lb_cfgctx *)vctx, err,
+                           "httpclient.ssl.verify: expected 'none' or 'required', got '%s'", v);
+    if (strcmp(argv[0], "httpclient.resolvers.prefer") == 0 && strcmp(v, "ipv4") != 0 &&
+        strcmp(v, "ipv6") != 0)
+        return lb_cfg_fail((struct lb_cfgctx *)vctx, err,
+                           "httpclient.resolvers.prefer: expected 'ipv4' or 'ipv6', got '%s'", v);
+    return gbl_ignored(argc, argv, vctx, err);
+}
+
 /* Accepted for compatibility with stock haproxy.cfg files, without effect
  * on routing, security, health or logs: say so instead of pretending.
  * docs/lbd.md lists each with why it is harmless. */
@@ -623,6 +645,8 @@ static int gbl_ignored(int argc, char **argv, void *vctx, char **err)
         {"ssl-", "lbd does not terminate TLS"},
         {"tune.ssl.", "lbd does not terminate TLS"},
         {"tune.h2.", "lbd speaks HTTP/1.x only, so no HTTP/2 connection exists to size"},
+        {"httpclient.", "lbd has no internal HTTP client (HAProxy's serves Lua scripts, which "
+                        "lbd refuses)"},
         {"ca-base", "lbd does not terminate TLS"},
         {"crt-base", "lbd does not terminate TLS"},
         {"daemon", "lbd runs in the foreground under systemd"},
@@ -844,6 +868,11 @@ const struct lk_cfgkw lb_global_kws[] = {
     {"tune.ssl.default-dh-param", gbl_ignored, 1, 1, 0},
     /* HTTP/2 settings: lbd refuses 'alpn h2' and 'proto h2', and answers
      * HTTP/1.x only, so these size connections that never exist */
+    /* HAProxy's internal HTTP client (for Lua's core.httpclient): lbd has
+     * none and refuses lua-load, so these tune a client that never runs */
+    {"httpclient.resolvers.prefer", gbl_httpclient, 1, 1, 0},
+    {"httpclient.ssl.ca-file", gbl_httpclient, 1, 1, 0},
+    {"httpclient.ssl.verify", gbl_httpclient, 1, 1, 0},
     {"tune.h2.header-table-size", gbl_ignored, 1, 1, 0},
     {"tune.h2.initial-window-size", gbl_ignored, 1, 1, 0},
     {"tune.h2.max-concurrent-streams", gbl_ignored, 1, 1, 0},
@@ -886,9 +915,9 @@ const struct lk_cfgkw lb_global_kws[] = {
 /* ---- dispatcher ---- */
 
 /* State of one parse: which section is open and the object it builds (ctx.px,
- * ctx.ul, ctx.res, ctx.es), the last "defaults" for proxies that do not name
- * one, and the tail of the proxy list so proxies keep file order (balancer
- * uuids and "show stat" order follow it). */
+ * ctx.ul, ctx.res, ctx.peers, ctx.es), the last "defaults" for proxies that do
+ * not name one, and the tail of the proxy list so proxies keep file order
+ * (balancer uuids and "show stat" order follow it). */
 struct parser {
     struct lb_cfgctx ctx;
     enum section sec;
@@ -1040,64 +1069,43 @@ static int open_proxy(struct parser *p, struct lk_cfgline *ln, enum section sec,
     return 0;
 }
 
-static int open_userlist(struct parser *p, struct lk_cfgline *ln, char **err)
+/* userlist, resolvers and peers sections: "KIND NAME", the name unique in its
+ * kind. The section (`size` bytes, its struct lb_cfgsec first) is appended to
+ * *list and given its defaults by init (may be NULL); its keywords then find
+ * it in ctx.ul, ctx.res or ctx.peers. */
+/* lb_cfgsec_new() allocates `size` bytes and returns them as the header, and
+ * lb_cfgsec_free_all() frees the header's address */
+_Static_assert(offsetof(struct lb_userlist, sec) == 0, "sec must come first");
+_Static_assert(offsetof(struct lb_resolvers, sec) == 0, "sec must come first");
+_Static_assert(offsetof(struct lb_peers_sec, sec) == 0, "sec must come first");
+
+static int open_named(struct parser *p,
+                      struct lk_cfgline *ln,
+                      enum section sec,
+                      struct lb_cfgsec **list,
+                      size_t size,
+                      void (*init)(struct lb_cfgsec *),
+                      char **err)
 {
-    struct lb_userlist *ul;
+    const char *kind = section_names[sec];
+    struct lb_cfgsec *s;
 
     if (ln->argc != 2)
-        return lb_cfg_fail(&p->ctx, err, "'userlist' needs exactly a name");
-    if (lb_userlist_find(p->ctx.cfg, ln->argv[1]))
-        return lb_cfg_fail(&p->ctx, err, "userlist '%s' is already defined", ln->argv[1]);
-    ul = lb_userlist_new(p->ctx.cfg, ln->argv[1]);
-    if (!ul)
+        return lb_cfg_fail(&p->ctx, err, "'%s' needs exactly a name", kind);
+    s = lb_cfgsec_find(*list, ln->argv[1]);
+    if (s)
+        return lb_cfg_fail(&p->ctx, err, "%s '%s' is already defined at %s:%u", kind, ln->argv[1],
+                           s->file, s->line);
+    s = lb_cfgsec_new(list, size, ln->argv[1], ln->file, ln->line);
+    if (!s)
         return lb_cfg_fail(&p->ctx, err, "out of memory");
-    ul->file = ln->file;
-    ul->line = ln->line;
+    if (init)
+        init(s);
     p->ctx.px = NULL;
-    p->ctx.ul = ul;
-    p->sec = SEC_USERLIST;
-    return 0;
-}
-
-static int open_resolvers(struct parser *p, struct lk_cfgline *ln, char **err)
-{
-    struct lb_resolvers *r;
-
-    if (ln->argc != 2)
-        return lb_cfg_fail(&p->ctx, err, "'resolvers' needs exactly a name");
-    r = lb_resolvers_find(p->ctx.cfg, ln->argv[1]);
-    if (r)
-        return lb_cfg_fail(&p->ctx, err, "resolvers '%s' is already defined at %s:%u", ln->argv[1],
-                           r->file, r->line);
-    r = lb_resolvers_new(p->ctx.cfg, ln->argv[1]);
-    if (!r)
-        return lb_cfg_fail(&p->ctx, err, "out of memory");
-    r->file = ln->file;
-    r->line = ln->line;
-    p->ctx.px = NULL;
-    p->ctx.res = r;
-    p->sec = SEC_RESOLVERS;
-    return 0;
-}
-
-static int open_peers(struct parser *p, struct lk_cfgline *ln, char **err)
-{
-    struct lb_peers_sec *ps;
-
-    if (ln->argc != 2)
-        return lb_cfg_fail(&p->ctx, err, "'peers' needs exactly a name");
-    ps = lb_peers_find(p->ctx.cfg, ln->argv[1]);
-    if (ps)
-        return lb_cfg_fail(&p->ctx, err, "peers '%s' is already defined at %s:%u", ln->argv[1],
-                           ps->file, ps->line);
-    ps = lb_peers_sec_new(p->ctx.cfg, ln->argv[1]);
-    if (!ps)
-        return lb_cfg_fail(&p->ctx, err, "out of memory");
-    ps->file = ln->file;
-    ps->line = ln->line;
-    p->ctx.px = NULL;
-    p->ctx.peers = ps;
-    p->sec = SEC_PEERS;
+    p->ctx.ul = sec == SEC_USERLIST ? lb_userlist_of(s) : NULL;
+    p->ctx.res = sec == SEC_RESOLVERS ? lb_resolvers_of(s) : NULL;
+    p->ctx.peers = sec == SEC_PEERS ? lb_peers_sec_of(s) : NULL;
+    p->sec = sec;
     return 0;
 }
 
@@ -1123,6 +1131,7 @@ static int open_errors(struct parser *p, struct lk_cfgline *ln, char **err)
  * the open section's keyword table; 0 or LK_CFG_FATAL otherwise. */
 static int open_section(struct parser *p, struct lk_cfgline *ln, char **err)
 {
+    struct lb_cfg *cfg = p->ctx.cfg;
     const char *s = ln->argv[0];
     size_t i;
 
@@ -1142,13 +1151,15 @@ static int open_section(struct parser *p, struct lk_cfgline *ln, char **err)
     if (strcmp(s, "listen") == 0)
         return open_proxy(p, ln, SEC_LISTEN, err);
     if (strcmp(s, "userlist") == 0)
-        return open_userlist(p, ln, err);
+        return open_named(p, ln, SEC_USERLIST, &cfg->userlists, sizeof(struct lb_userlist), NULL,
+                          err);
     if (strcmp(s, "resolvers") == 0)
-        return open_resolvers(p, ln, err);
+        return open_named(p, ln, SEC_RESOLVERS, &cfg->resolvers, sizeof(struct lb_resolvers),
+                          lb_resolvers_init, err);
     if (strcmp(s, "http-errors") == 0)
         return open_errors(p, ln, err);
     if (strcmp(s, "peers") == 0)
-        return open_peers(p, ln, err);
+        return open_named(p, ln, SEC_PEERS, &cfg->peers, sizeof(struct lb_peers_sec), NULL, err);
     for (i = 0; unsupported_sections[i]; i++)
         if (strcmp(s, unsupported_sections[i]) == 0)
             return lb_cfg_fail(&p->ctx, err, "section '%s' is not supported by lbd", s);
@@ -1328,9 +1339,9 @@ struct lb_cfg *lb_cfg_free(struct lb_cfg *cfg)
         free(s);
     }
     lb_logtargets_free(cfg->global.logs);
-    lb_userlist_free_all(cfg->userlists);
-    lb_resolvers_free_all(cfg->resolvers);
-    lb_peers_free_all(cfg->peers);
+    lb_cfgsec_free_all(cfg->userlists, lb_userlist_free);
+    lb_cfgsec_free_all(cfg->resolvers, lb_resolvers_free);
+    lb_cfgsec_free_all(cfg->peers, lb_peers_sec_free);
     free(cfg->global.localpeer);
     lb_errsec_free_all(cfg->errsecs);
     free(cfg->global.pidfile);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/compiler.h"
 #include "common/log.h"
 #include "lbd/cfg/cfg.h"
 #include "lbd/cfg/peers_cfg.h"
@@ -13,45 +14,21 @@
 #include "lbd/core/stktable.h"
 #include "proto/peers.h"
 
-struct lb_peers_sec *lb_peers_sec_new(struct lb_cfg *cfg, const char *name)
+struct lb_peers_sec *lb_peers_sec_of(struct lb_cfgsec *s)
 {
-    struct lb_peers_sec *ps = calloc(1, sizeof(*ps)), **tail;
-
-    if (!ps || !(ps->name = strdup(name))) {
-        free(ps);
-        return NULL;
-    }
-    for (tail = &cfg->peers; *tail; tail = &(*tail)->next)
-        ;
-    *tail = ps;
-    return ps;
+    return s ? lk_container_of(s, struct lb_peers_sec, sec) : NULL;
 }
 
-void lb_peers_free_all(struct lb_peers_sec *ps)
+void lb_peers_sec_free(struct lb_cfgsec *s)
 {
-    struct lb_peers_sec *next;
+    struct lb_peers_sec *ps = lk_container_of(s, struct lb_peers_sec, sec);
 
-    for (; ps; ps = next) {
-        next = ps->next;
-        while (ps->npeers)
-            free(ps->peers[--ps->npeers].name);
-        while (ps->nown)
-            lb_stk_free(ps->tables[--ps->nown]);
-        free(ps->tables);
-        free(ps->peers);
-        free(ps->name);
-        free(ps);
-    }
-}
-
-struct lb_peers_sec *lb_peers_find(const struct lb_cfg *cfg, const char *name)
-{
-    struct lb_peers_sec *ps;
-
-    for (ps = cfg->peers; ps; ps = ps->next)
-        if (strcmp(ps->name, name) == 0)
-            return ps;
-    return NULL;
+    while (ps->npeers)
+        free(ps->peers[--ps->npeers].name);
+    while (ps->nown)
+        lb_stk_free(ps->tables[--ps->nown]);
+    free(ps->tables);
+    free(ps->peers);
 }
 
 /* HAProxy resolves peer names once at start-up (libc); so does lbd, here,
@@ -106,7 +83,8 @@ static int peer_add(struct lb_cfgctx *ctx, int argc, char **argv, int addr_requi
                            "(plain TCP peers only)",
                            argv[0], argv[1], argv[3]);
     if (peer_find(ps, argv[1]))
-        return lb_cfg_fail(ctx, err, "peers '%s': peer '%s' is already defined", ps->name, argv[1]);
+        return lb_cfg_fail(ctx, err, "peers '%s': peer '%s' is already defined", ps->sec.name,
+                           argv[1]);
     if (argc < 3 && addr_required)
         return lb_cfg_fail(ctx, err, "peer '%s': needs an address (NAME ADDR:PORT)", argv[1]);
     p = realloc(ps->peers, (ps->npeers + 1) * sizeof(*p));
@@ -154,7 +132,7 @@ static int kw_bind(int argc, char **argv, void *vctx, char **err)
                            argv[2]);
     if (ps->has_bind)
         return lb_cfg_fail(ctx, err, "peers '%s': only one 'bind' line is supported by lbd",
-                           ps->name);
+                           ps->sec.name);
     if (lk_addr_parse(argv[1], 0, &ps->bind) < 0 || lk_addr_port(&ps->bind) == 0)
         return lb_cfg_fail(ctx, err, "bind: expected ADDR:PORT, got '%s'", argv[1]);
     ps->has_bind = 1;
@@ -187,11 +165,11 @@ static int kw_table(int argc, char **argv, void *vctx, char **err)
         if (strcmp(argv[i], "peers") == 0)
             return lb_cfg_fail(ctx, err, "table '%s': 'peers' is implied in a peers section",
                                argv[1]);
-    if ((size_t)snprintf(name, sizeof(name), "%s/%s", ps->name, argv[1]) >= sizeof(name))
+    if ((size_t)snprintf(name, sizeof(name), "%s/%s", ps->sec.name, argv[1]) >= sizeof(name))
         return lb_cfg_fail(ctx, err, "table '%s': name too long", argv[1]);
     if (lb_peers_find_table(ctx->cfg, name))
         return lb_cfg_fail(ctx, err, "table '%s' is already defined in peers '%s'", argv[1],
-                           ps->name);
+                           ps->sec.name);
     /* argv[1] takes the keyword's place: the parser skips it */
     r = lb_stk_parse(name, argc - 1, argv + 1, &t, &msg);
     if (r < 0) {
@@ -207,7 +185,7 @@ static int kw_table(int argc, char **argv, void *vctx, char **err)
     ps->tables = v;
     t->file = ctx->file;
     t->line = ctx->line;
-    t->peers_name = strdup(ps->name);
+    t->peers_name = strdup(ps->sec.name);
     t->wire_name = strchr(t->name, '/');
     ps->tables[ps->nown++] = t;
     return t->peers_name ? 0 : lb_cfg_fail(ctx, err, "out of memory");
@@ -216,9 +194,10 @@ static int kw_table(int argc, char **argv, void *vctx, char **err)
 struct lb_stktable *lb_peers_find_table(const struct lb_cfg *cfg, const char *name)
 {
     struct lb_peers_sec *ps;
+    struct lb_cfgsec *s;
     unsigned i;
 
-    for (ps = cfg->peers; ps; ps = ps->next)
+    for (s = cfg->peers; (ps = lb_peers_sec_of(s)); s = s->next)
         for (i = 0; i < ps->nown; i++)
             if (strcmp(ps->tables[i]->name, name) == 0)
                 return ps->tables[i];
@@ -230,9 +209,10 @@ void lb_peers_each_table(const struct lb_cfg *cfg,
                          void *arg)
 {
     struct lb_peers_sec *ps;
+    struct lb_cfgsec *s;
     unsigned i;
 
-    for (ps = cfg->peers; ps; ps = ps->next)
+    for (s = cfg->peers; (ps = lb_peers_sec_of(s)); s = s->next)
         for (i = 0; i < ps->nown; i++)
             fn(ps->tables[i], arg);
 }
@@ -273,19 +253,24 @@ int lb_peers_kw_localpeer(int argc, char **argv, void *vctx, char **err)
     return ctx->cfg->global.localpeer ? 0 : lb_cfg_fail(ctx, err, "out of memory");
 }
 
-static void own_tables(struct lb_stktable *t, void *arg)
+struct lb_peers_sec *lb_peers_find(const struct lb_cfg *cfg, const char *name)
 {
-    t->peers = lb_peers_find(arg, t->peers_name);
-    t->peers->ntables++;
+    return lb_peers_sec_of(lb_cfgsec_find(cfg->peers, name));
 }
 
 int lb_peers_cfg_validate(struct lb_cfg *cfg, char **err)
 {
+    struct lb_peers_sec *ps;
+    struct lb_cfgsec *s;
     struct lb_proxy *px;
     struct lb_stktable *t;
+    unsigned i;
     int r = 0;
 
-    lb_peers_each_table(cfg, own_tables, cfg);
+    /* a section's own tables belong to it from their line on */
+    for (s = cfg->peers; (ps = lb_peers_sec_of(s)); s = s->next)
+        for (i = 0; i < ps->nown; i++, ps->ntables++)
+            ps->tables[i]->peers = ps;
     for (px = cfg->proxies; px; px = px->next) {
         t = px->stk;
         if (!t || !t->peers_name)
@@ -308,7 +293,7 @@ static int local_addr(struct lb_peers_sec *ps, char **err)
     if (ps->local->has_addr || ps->has_bind)
         return 0;
     lb_cfg_err_append(err, "%s:%u: peers '%s': local peer '%s' has no address and no 'bind' line",
-                      ps->local->file, ps->local->line, ps->name, ps->local->name);
+                      ps->local->file, ps->local->line, ps->sec.name, ps->local->name);
     return -EINVAL;
 }
 
@@ -327,6 +312,7 @@ static void unshare_tables(struct lb_cfg *cfg, const struct lb_peers_sec *ps)
 int lb_peers_cfg_localize(struct lb_cfg *cfg, const char *name, char **err)
 {
     struct lb_peers_sec *ps;
+    struct lb_cfgsec *s;
     char host[256];
     int r = 0;
 
@@ -338,13 +324,13 @@ int lb_peers_cfg_localize(struct lb_cfg *cfg, const char *name, char **err)
         host[sizeof(host) - 1] = '\0';
         name = host;
     }
-    for (ps = cfg->peers; ps; ps = ps->next) {
+    for (s = cfg->peers; (ps = lb_peers_sec_of(s)); s = s->next) {
         ps->local = peer_find(ps, name);
         if (!ps->local) {
             /* HAProxy 2.6's wording; its tables then stay local, as there */
             lk_log(LK_LOG_WARNING,
-                   "%s:%u: Removing incomplete section 'peers %s' (no peer named '%s').", ps->file,
-                   ps->line, ps->name, name);
+                   "%s:%u: Removing incomplete section 'peers %s' (no peer named '%s').",
+                   ps->sec.file, ps->sec.line, ps->sec.name, name);
             unshare_tables(cfg, ps);
             continue;
         }
@@ -360,8 +346,9 @@ int lb_peers_cfg_localize(struct lb_cfg *cfg, const char *name, char **err)
 const char *lb_peers_local_name(const struct lb_cfg *cfg)
 {
     struct lb_peers_sec *ps;
+    struct lb_cfgsec *s;
 
-    for (ps = cfg->peers; ps; ps = ps->next)
+    for (s = cfg->peers; (ps = lb_peers_sec_of(s)); s = s->next)
         if (ps->local && !ps->disabled)
             return ps->local->name;
     return NULL;

@@ -21,6 +21,7 @@
 
 #include "common/addr.h"
 #include "common/cfgkw.h"
+#include "lbd/cfg/cfgsec.h"
 
 struct lb_cfg;
 
@@ -34,10 +35,7 @@ struct lb_peer {
 };
 
 struct lb_peers_sec {
-    struct lb_peers_sec *next;
-    char *name;
-    const char *file;
-    unsigned line;
+    struct lb_cfgsec sec;  /* first: name, file:line, cfg->peers link */
     struct lb_peer *peers; /* in file order */
     unsigned npeers;
     int disabled;        /* "disabled": no listener, no sessions, tables kept locally */
@@ -56,12 +54,13 @@ struct lb_peers_sec {
 extern const struct lk_cfgkw lb_peers_kws[];
 int lb_peers_kw_localpeer(int argc, char **argv, void *vctx, char **err);
 
-/* Start a section "peers NAME", appended to cfg->peers. Returns it, or
- * NULL on OOM. The section is owned by cfg and freed with it. */
-struct lb_peers_sec *lb_peers_sec_new(struct lb_cfg *cfg, const char *name);
+/* The peers section whose header is `s` (an element of cfg->peers, which
+ * cfg.c opens with lb_cfgsec_new()), or NULL for NULL. */
+struct lb_peers_sec *lb_peers_sec_of(struct lb_cfgsec *s);
 
-/* Free every peers section of a config. */
-void lb_peers_free_all(struct lb_peers_sec *ps);
+/* What a section owns besides its header: its peers
+ * (lb_cfgsec_free_all()'s free_body). */
+void lb_peers_sec_free(struct lb_cfgsec *s);
 
 /* The section named `name`, or NULL. Owned by cfg. */
 struct lb_peers_sec *lb_peers_find(const struct lb_cfg *cfg, const char *name);

@@ -1220,6 +1220,7 @@ int lb_proxy_validate(struct lb_cfg *cfg, struct lb_proxy *px, char **err)
                           "%s:%u: failed to parse log-format: format variable '%s' is reserved "
                           "for HTTP mode",
                           px->logfmt_file, px->logfmt_line, v);
+    px->log_back = (uint8_t)(lb_lfmt_uses_back(px->logfmt) || lb_lfmt_uses_back(px->logsd));
     if (px->mode == LB_MODE_TCP && (v = lb_lfmt_http_only(px->logsd)))
         return lk_cfg_err(err,
                           "%s:%u: failed to parse log-format-sd: format variable '%s' is "

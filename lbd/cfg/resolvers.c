@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "common/cfglex.h"
+#include "common/compiler.h"
 #include "common/log.h"
 #include "lbd/cfg/cfg.h"
 #include "lbd/cfg/resolvers.h"
@@ -21,15 +22,16 @@ const char *lb_dns_status_name(enum lb_dns_status st)
     return st < LB_DNS_STATUS_MAX ? status_names[st] : "?";
 }
 
-struct lb_resolvers *lb_resolvers_new(struct lb_cfg *cfg, const char *name)
+struct lb_resolvers *lb_resolvers_of(struct lb_cfgsec *s)
 {
-    struct lb_resolvers *r = calloc(1, sizeof(*r)), **tail;
+    return s ? lk_container_of(s, struct lb_resolvers, sec) : NULL;
+}
+
+void lb_resolvers_init(struct lb_cfgsec *s)
+{
+    struct lb_resolvers *r = lk_container_of(s, struct lb_resolvers, sec);
     int i;
 
-    if (!r || !(r->name = strdup(name))) {
-        free(r);
-        return NULL;
-    }
     /* hold valid 10 s is how often a good answer is refreshed; obsolete 0 drops
      * an address as soon as it leaves the answers; the other statuses keep the
      * last good addresses for 30 s. */
@@ -42,34 +44,15 @@ struct lb_resolvers *lb_resolvers_new(struct lb_cfg *cfg, const char *name)
     r->hold_ms[LB_DNS_VALID] = 10000;
     r->hold_ms[LB_DNS_OBSOLETE] = 0;
     r->payload = 512;
-    for (tail = &cfg->resolvers; *tail; tail = &(*tail)->next)
-        ;
-    *tail = r;
-    return r;
 }
 
-void lb_resolvers_free_all(struct lb_resolvers *r)
+void lb_resolvers_free(struct lb_cfgsec *s)
 {
-    struct lb_resolvers *next;
+    struct lb_resolvers *r = lk_container_of(s, struct lb_resolvers, sec);
 
-    for (; r; r = next) {
-        next = r->next;
-        while (r->nns)
-            free(r->ns[--r->nns].name);
-        free(r->ns);
-        free(r->name);
-        free(r);
-    }
-}
-
-struct lb_resolvers *lb_resolvers_find(const struct lb_cfg *cfg, const char *name)
-{
-    struct lb_resolvers *r;
-
-    for (r = cfg->resolvers; r; r = r->next)
-        if (strcmp(r->name, name) == 0)
-            return r;
-    return NULL;
+    while (r->nns)
+        free(r->ns[--r->nns].name);
+    free(r->ns);
 }
 
 /* Only UDP name servers ("udp@" or none); c-ares itself retries a truncated
@@ -92,7 +75,7 @@ static int kw_nameserver(int argc, char **argv, void *vctx, char **err)
     for (i = 0; i < r->nns; i++)
         if (strcmp(r->ns[i].name, argv[1]) == 0)
             return lb_cfg_fail(ctx, err, "nameserver '%s' is already defined in resolvers '%s'",
-                               argv[1], r->name);
+                               argv[1], r->sec.name);
     ns = realloc(r->ns, (r->nns + 1) * sizeof(*ns));
     if (!ns)
         return lb_cfg_fail(ctx, err, "out of memory");
@@ -171,6 +154,11 @@ const struct lk_cfgkw lb_resolvers_kws[] = {
     {NULL, NULL, 0, 0, 0},
 };
 
+struct lb_resolvers *lb_resolvers_find(const struct lb_cfg *cfg, const char *name)
+{
+    return lb_resolvers_of(lb_cfgsec_find(cfg->resolvers, name));
+}
+
 /* Servers name their section by string while parsing (the section may come
  * later in the file); the pointer is set here, once all are known. */
 static int link_servers(struct lb_cfg *cfg, struct lb_proxy *px, char **err)
@@ -196,15 +184,16 @@ static int link_servers(struct lb_cfg *cfg, struct lb_proxy *px, char **err)
 int lb_resolvers_validate(struct lb_cfg *cfg, char **err)
 {
     struct lb_resolvers *res;
+    struct lb_cfgsec *s;
     struct lb_proxy *px;
     int r = 0;
 
     /* HAProxy accepts such a section with a warning; its servers keep
      * the address init-addr gave them (lbd/core/dns.c asks nothing) */
-    for (res = cfg->resolvers; res; res = res->next)
+    for (s = cfg->resolvers; (res = lb_resolvers_of(s)); s = s->next)
         if (!res->nns && !res->parse_resolv_conf)
-            lk_log(LK_LOG_WARNING, "%s:%u: resolvers '%s' has no nameservers configured", res->file,
-                   res->line, res->name);
+            lk_log(LK_LOG_WARNING, "%s:%u: resolvers '%s' has no nameservers configured", s->file,
+                   s->line, s->name);
     for (px = cfg->proxies; px; px = px->next)
         if ((px->cap & LB_CAP_BE) && link_servers(cfg, px, err) < 0)
             r = -EINVAL;

@@ -20,6 +20,7 @@
 
 #include "common/addr.h"
 #include "common/cfgkw.h"
+#include "lbd/cfg/cfgsec.h"
 
 struct lb_cfg;
 
@@ -40,10 +41,7 @@ struct lb_nameserver {
 };
 
 struct lb_resolvers {
-    struct lb_resolvers *next;
-    char *name;
-    const char *file;
-    unsigned line;
+    struct lb_cfgsec sec; /* first: name, file:line, cfg->resolvers link */
     struct lb_nameserver *ns;
     unsigned nns;
     int parse_resolv_conf;               /* also the name servers of /etc/resolv.conf */
@@ -58,12 +56,17 @@ struct lb_resolvers {
  * `res` is the section being read). */
 extern const struct lk_cfgkw lb_resolvers_kws[];
 
-/* Start a section "resolvers NAME" with HAProxy's defaults, appended to
- * cfg->resolvers. Returns it, or NULL on OOM. The section is owned by cfg and freed with it. */
-struct lb_resolvers *lb_resolvers_new(struct lb_cfg *cfg, const char *name);
+/* The resolvers section whose header is `s` (an element of cfg->resolvers,
+ * which cfg.c opens with lb_cfgsec_new()), or NULL for NULL. */
+struct lb_resolvers *lb_resolvers_of(struct lb_cfgsec *s);
 
-/* Free every resolvers section of a config. */
-void lb_resolvers_free_all(struct lb_resolvers *r);
+/* Give a section just opened HAProxy's defaults (retries, timeouts, holds,
+ * payload). */
+void lb_resolvers_init(struct lb_cfgsec *s);
+
+/* What a section owns besides its header: its name servers
+ * (lb_cfgsec_free_all()'s free_body). */
+void lb_resolvers_free(struct lb_cfgsec *s);
 
 /* The section named `name`, or NULL. The section is owned by cfg. */
 struct lb_resolvers *lb_resolvers_find(const struct lb_cfg *cfg, const char *name);

@@ -7,6 +7,7 @@
 
 #include "common/b64.h"
 #include "common/cfglex.h"
+#include "common/compiler.h"
 #include "lbd/cfg/cfg.h"
 #include "lbd/cfg/userlist.h"
 
@@ -51,51 +52,32 @@ static void strv_free(char **v, size_t n)
     free(v);
 }
 
-void lb_userlist_free_all(struct lb_userlist *ul)
+struct lb_userlist *lb_userlist_of(struct lb_cfgsec *s)
 {
-    struct lb_userlist *next;
-    size_t i;
-
-    for (; ul; ul = next) {
-        next = ul->next;
-        for (i = 0; i < ul->nusers; i++) {
-            free(ul->users[i].name);
-            free(ul->users[i].pass);
-            strv_free(ul->users[i].groups, ul->users[i].ngroups);
-        }
-        free(ul->users);
-        for (i = 0; i < ul->ngroups; i++) {
-            free(ul->groups[i].name);
-            strv_free(ul->groups[i].users, ul->groups[i].nusers);
-        }
-        free(ul->groups);
-        free(ul->name);
-        free(ul);
-    }
+    return s ? lk_container_of(s, struct lb_userlist, sec) : NULL;
 }
 
-struct lb_userlist *lb_userlist_new(struct lb_cfg *cfg, const char *name)
+void lb_userlist_free(struct lb_cfgsec *s)
 {
-    struct lb_userlist *ul = calloc(1, sizeof(*ul)), **tail;
+    struct lb_userlist *ul = lk_container_of(s, struct lb_userlist, sec);
+    size_t i;
 
-    if (!ul || !(ul->name = strdup(name))) {
-        free(ul);
-        return NULL;
+    for (i = 0; i < ul->nusers; i++) {
+        free(ul->users[i].name);
+        free(ul->users[i].pass);
+        strv_free(ul->users[i].groups, ul->users[i].ngroups);
     }
-    for (tail = &cfg->userlists; *tail; tail = &(*tail)->next)
-        ;
-    *tail = ul;
-    return ul;
+    free(ul->users);
+    for (i = 0; i < ul->ngroups; i++) {
+        free(ul->groups[i].name);
+        strv_free(ul->groups[i].users, ul->groups[i].nusers);
+    }
+    free(ul->groups);
 }
 
 const struct lb_userlist *lb_userlist_find(const struct lb_cfg *cfg, const char *name)
 {
-    const struct lb_userlist *ul;
-
-    for (ul = cfg->userlists; ul; ul = ul->next)
-        if (strcmp(ul->name, name) == 0)
-            return ul;
-    return NULL;
+    return lb_userlist_of(lb_cfgsec_find(cfg->userlists, name));
 }
 
 /* The name is matched with its length because it comes straight out of
@@ -197,7 +179,7 @@ static int kw_user(int argc, char **argv, void *vctx, char **err)
     for (k = 0; k < u->ngroups; k++)
         if (!find_group(ul, u->groups[k]))
             return lb_cfg_fail(ctx, err, "user '%s': group '%s' is not declared in userlist '%s'",
-                               u->name, u->groups[k], ul->name);
+                               u->name, u->groups[k], ul->sec.name);
     if (!u->insecure && u->pass[0] != '$')
         return lb_cfg_fail(ctx, err,
                            "user '%s': password is not a crypt(3) hash ('$id$salt$hash'); use "
@@ -209,18 +191,19 @@ static int kw_user(int argc, char **argv, void *vctx, char **err)
 int lb_userlist_validate(const struct lb_cfg *cfg, char **err)
 {
     const struct lb_userlist *ul;
+    struct lb_cfgsec *s;
     size_t i, k;
     int r = 0;
 
-    for (ul = cfg->userlists; ul; ul = ul->next)
+    for (s = cfg->userlists; (ul = lb_userlist_of(s)); s = s->next)
         for (i = 0; i < ul->ngroups; i++)
             for (k = 0; k < ul->groups[i].nusers; k++)
                 if (!find_user(ul, ul->groups[i].users[k], strlen(ul->groups[i].users[k]))) {
                     lb_cfg_err_append(err,
                                       "%s:%u: userlist '%s': group '%s' names user '%s', "
                                       "who is not declared",
-                                      ul->file, ul->groups[i].line, ul->name, ul->groups[i].name,
-                                      ul->groups[i].users[k]);
+                                      ul->sec.file, ul->groups[i].line, ul->sec.name,
+                                      ul->groups[i].name, ul->groups[i].users[k]);
                     r = -EINVAL;
                 }
     return r;

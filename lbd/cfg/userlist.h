@@ -15,16 +15,14 @@
 #include <stddef.h>
 
 #include "common/cfgkw.h"
+#include "lbd/cfg/cfgsec.h"
 
 struct lb_cfg;
 struct lb_user;
 struct lb_ugroup;
 
 struct lb_userlist {
-    struct lb_userlist *next;
-    char *name;
-    const char *file;
-    unsigned line;
+    struct lb_cfgsec sec; /* first: name, file:line, cfg->userlists link */
     struct lb_user *users;
     size_t nusers;
     struct lb_ugroup *groups; /* declared groups */
@@ -35,12 +33,13 @@ struct lb_userlist {
  * `ul` is the section being read). */
 extern const struct lk_cfgkw lb_userlist_kws[];
 
-/* Start a section "userlist NAME": appended to cfg->userlists. Returns it,
- * or NULL on OOM. The list is owned by cfg and freed with it. */
-struct lb_userlist *lb_userlist_new(struct lb_cfg *cfg, const char *name);
+/* The userlist whose header is `s` (an element of cfg->userlists, which
+ * cfg.c opens with lb_cfgsec_new()), or NULL for NULL. */
+struct lb_userlist *lb_userlist_of(struct lb_cfgsec *s);
 
-/* Free every userlist of a config. */
-void lb_userlist_free_all(struct lb_userlist *ul);
+/* What a userlist owns besides its header: its users and groups
+ * (lb_cfgsec_free_all()'s free_body). */
+void lb_userlist_free(struct lb_cfgsec *s);
 
 /* The list named `name`, or NULL. The list is owned by cfg. */
 const struct lb_userlist *lb_userlist_find(const struct lb_cfg *cfg, const char *name);

@@ -138,7 +138,7 @@ static void sock_state_cb(void *data, ares_socket_t fd, int readable, int writab
         p = calloc(1, sizeof(*p));
         if (!p || uv_poll_init_socket(&c->dns->d->loop, &p->h, fd) < 0) {
             free(p);
-            lk_log(LK_LOG_ERR, "resolvers %s: cannot watch a DNS socket", c->r->name);
+            lk_log(LK_LOG_ERR, "resolvers %s: cannot watch a DNS socket", c->r->sec.name);
             return;
         }
         p->h.data = p;
@@ -225,11 +225,11 @@ static int chan_init(struct lb_dns *dns, struct dns_chan *c, const struct lb_res
     o.sock_state_cb_data = c;
     rc = ares_init_options(&c->ch, &o, mask);
     if (rc != ARES_SUCCESS) {
-        lk_log(LK_LOG_ERR, "resolvers %s: %s", r->name, ares_strerror(rc));
+        lk_log(LK_LOG_ERR, "resolvers %s: %s", r->sec.name, ares_strerror(rc));
         return -EIO;
     }
     if (set_servers(c) < 0) {
-        lk_log(LK_LOG_ERR, "resolvers %s: cannot set the name servers", r->name);
+        lk_log(LK_LOG_ERR, "resolvers %s: cannot set the name servers", r->sec.name);
         ares_destroy(c->ch);
         return -EINVAL;
     }
@@ -306,7 +306,7 @@ static void change_addr(struct lb_dns *dns,
         return;
     }
     lk_log(LK_LOG_WARNING, "%s/%s changed its IP from %s to %s by resolvers %s.", s->be->name,
-           s->name, from, to, rs->ch->r->name);
+           s->name, from, to, rs->ch->r->sec.name);
     lb_hc_server_update(dns->d, s);
 }
 
@@ -796,10 +796,10 @@ static void srv_answer(struct lb_dns *dns,
 
 static unsigned count_sections(const struct lb_cfg *cfg)
 {
-    const struct lb_resolvers *r;
+    const struct lb_cfgsec *s;
     unsigned n = 0;
 
-    for (r = cfg->resolvers; r; r = r->next)
+    for (s = cfg->resolvers; s; s = s->next)
         n++;
     return n;
 }

@@ -513,7 +513,7 @@ static void establish(struct psess *s)
     s->st = S_ESTAB;
     p->last_status = PEERS_ST_SUCCESS;
     p->last_hdshk = s->estab_at = lk_mono_ms();
-    lk_log(LK_LOG_INFO, "peers %s: session with '%s' established (%s)", sec->cfg->name,
+    lk_log(LK_LOG_INFO, "peers %s: session with '%s' established (%s)", sec->cfg->sec.name,
            p->cfg->name, s->outgoing ? "outgoing" : "incoming");
     /* resume after what the peer acknowledged last: it has the rest */
     for (i = 0; i < sec->ntables; i++) {
@@ -736,7 +736,7 @@ static void sess_close(struct psess *s, const char *why)
         return;
     if (p && p->sess == s) {
         if (s->st == S_ESTAB)
-            lk_log(LK_LOG_INFO, "peers %s: session with '%s' closed: %s", s->sec->cfg->name,
+            lk_log(LK_LOG_INFO, "peers %s: session with '%s' closed: %s", s->sec->cfg->sec.name,
                    p->cfg->name, why);
         p->sess = NULL;
         p->next_connect = lk_mono_ms() + RECONNECT_MS;
@@ -962,11 +962,12 @@ static int sec_init(struct lb_peers *P, struct psec *sec, const struct lb_peers_
 int lb_peers_start(struct lb_daemon *d)
 {
     const struct lb_peers_sec *c;
+    struct lb_cfgsec *s;
     struct lb_peers *P;
     unsigned n = 0;
     int r;
 
-    for (c = d->cfg->peers; c; c = c->next)
+    for (s = d->cfg->peers; (c = lb_peers_sec_of(s)); s = s->next)
         n += c->local && !c->disabled;
     if (!n)
         return 0;
@@ -981,12 +982,12 @@ int lb_peers_start(struct lb_daemon *d)
     P->tick.data = P;
     uv_async_init(&d->loop, &P->wake, wake_cb);
     P->wake.data = P;
-    for (c = d->cfg->peers; c; c = c->next) {
+    for (s = d->cfg->peers; (c = lb_peers_sec_of(s)); s = s->next) {
         if (!c->local || c->disabled)
             continue;
         r = sec_init(P, &P->secs[P->nsecs++], c);
         if (r < 0)
-            return lk_log_errno(r, LK_LOG_ERR, "peers %s: cannot listen as '%s': %s", c->name,
+            return lk_log_errno(r, LK_LOG_ERR, "peers %s: cannot listen as '%s': %s", c->sec.name,
                                 c->local->name, uv_strerror(r));
     }
     uv_timer_start(&P->tick, tick_cb, 0, TICK_MS);
@@ -1103,10 +1104,10 @@ int lb_peers_show(struct lb_daemon *d, const char *name, struct lk_sb *sb)
 
     for (i = 0; P && i < P->nsecs; i++) {
         sec = &P->secs[i];
-        if (name && strcmp(name, sec->cfg->name) != 0)
+        if (name && strcmp(name, sec->cfg->sec.name) != 0)
             continue;
         found++;
-        lk_sb_printf(sb, "%p: id=%s disabled=0 resync=%s\n", (const void *)sec, sec->cfg->name,
+        lk_sb_printf(sb, "%p: id=%s disabled=0 resync=%s\n", (const void *)sec, sec->cfg->sec.name,
                      sec->synced ? "finished" : "pending");
         lk_sb_printf(sb, "  %p: id=%s(local,inactive) addr=", (const void *)sec->cfg->local,
                      sec->cfg->local->name);

@@ -176,6 +176,7 @@ struct lb_proxy;
 struct lb_http_px;
 struct lb_resolvers; /* lbd/cfg/resolvers.h */
 struct lb_peers_sec; /* lbd/cfg/peers_cfg.h */
+struct lb_cfgsec;    /* lbd/cfg/cfgsec.h */
 
 struct lb_server {
     char *name;
@@ -347,6 +348,7 @@ struct lb_proxy {
     struct lb_lfmt *logsd; /* its parsed form, or NULL: "-" */
     const char *logsd_file;
     unsigned logsd_line;
+    uint8_t log_back;           /* a log format reads %bi/%bp: the source is asked at connect */
     _Atomic uint64_t log_count; /* lines logged (%lc) */
     char *uidfmt_text;          /* "unique-id-format", as written */
     struct lb_lfmt *uidfmt;     /* its parsed form, or NULL */
@@ -420,12 +422,13 @@ struct lb_global {
 
 struct lb_cfg {
     struct lb_global global;
-    struct lb_proxy *proxies;       /* frontends, backends, listens in file order */
-    struct lb_proxy *defaults;      /* every defaults section, for named lookup */
-    struct lb_userlist *userlists;  /* lbd/cfg/userlist.h */
-    struct lb_resolvers *resolvers; /* lbd/cfg/resolvers.h */
-    struct lb_errsec *errsecs;      /* http-errors sections, lbd/cfg/errfile.h */
-    struct lb_peers_sec *peers;     /* lbd/cfg/peers_cfg.h */
+    struct lb_proxy *proxies;  /* frontends, backends, listens in file order */
+    struct lb_proxy *defaults; /* every defaults section, for named lookup */
+    /* named sections (lbd/cfg/cfgsec.h); each module's *_of() gives the section */
+    struct lb_cfgsec *userlists; /* struct lb_userlist, lbd/cfg/userlist.h */
+    struct lb_cfgsec *resolvers; /* struct lb_resolvers, lbd/cfg/resolvers.h */
+    struct lb_errsec *errsecs;   /* http-errors sections, lbd/cfg/errfile.h */
+    struct lb_cfgsec *peers;     /* struct lb_peers_sec, lbd/cfg/peers_cfg.h */
     char *path;
     struct lk_cfgfiles files; /* every file read, so objects can point at their FILE */
 };

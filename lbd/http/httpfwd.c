@@ -118,6 +118,7 @@ struct hsess {
     char *hbuf[2];                   /* heads rebuilt by http rules (pooled) */
     const uint8_t *rqh;              /* the request head when rules rebuilt it */
     struct lk_addr loc;              /* the frontend address (dst), once asked */
+    struct lk_addr back;             /* %bi %bp: the server connection's source */
     uint8_t has_loc;
     struct lb_stkctr stk[LB_STKCTR_N]; /* tracked stick counters (sc0..sc2) */
     const char *rout;                  /* bytes for the client: rbuf or an error page */
@@ -332,6 +333,7 @@ static size_t lfmt_line(struct hsess *s,
     memset(&lr, 0, sizeof(lr));
     lr.h = r;
     lr.srv = s->log_srv ? atomic_load(&s->log_srv->cur_addr) : NULL;
+    lr.back = s->back.len ? &s->back : NULL;
     lr.ti = s->t_req > s->t_idle ? (int64_t)(s->t_req - s->t_idle) : 0;
     lr.bytes_in = s->bytes_in;
     if (s->fe->http && s->fe->http->ncapreq)
@@ -1640,6 +1642,12 @@ static void conn_failed(struct hsess *s, int err);
 
 static void connected(struct hsess *s)
 {
+    socklen_t len = sizeof(s->back.u);
+
+    /* asked only for a log format that shows it: one syscall per request */
+    s->back.len = 0;
+    if (s->fe->log_back && getsockname(s->sc->fd, &s->back.u.sa, &len) == 0)
+        s->back.len = len;
     s->state = H_XFER;
     s->t_connected = now_ms(s);
     s->last = s->t_connected;
@@ -2507,6 +2515,7 @@ static void reset_txn(struct hsess *s)
     s->rsp_hold = 0;
     s->s_eof = 0;
     s->t_head = s->t_conn = s->t_connected = s->t_sent = s->t_rsp = 0;
+    s->back.len = 0;
     s->t_queue = s->t_dequeue = 0;
     s->term[0] = s->term[1] = '-';
     s->ck_in = s->ck_out = '-';

@@ -30,6 +30,8 @@ enum part_kind {
     P_B,
     P_S,
     P_SI,
+    P_BI, /* %bi %bp: the source address of the server connection */
+    P_BP,
     P_SP,
     P_T,   /* accept date, local, with ms */
     P_TR,  /* request date, same */
@@ -191,22 +193,22 @@ static const struct {
     const char *name;
     uint8_t kind;
 } vars[] = {
-    {"ci", P_CI},   {"cp", P_CP},   {"fi", P_FI},   {"fp", P_FP},   {"H", P_HOST},  {"f", P_F},
-    {"ft", P_FT},   {"b", P_B},     {"s", P_S},     {"si", P_SI},   {"sp", P_SP},   {"t", P_T},
-    {"tr", P_TR},   {"trg", P_TRG}, {"trl", P_TRL}, {"T", P_TG},    {"Tl", P_TL},   {"Ts", P_TS},
-    {"ms", P_MS},   {"Th", P_TH},   {"Ti", P_TI},   {"TR", P_TRQ},  {"Tq", P_TQ},   {"Tw", P_TW},
-    {"Tc", P_TC},   {"Tr", P_TRS},  {"Td", P_TD},   {"Ta", P_TA},   {"Tt", P_TT},   {"ST", P_ST},
-    {"B", P_BYTES}, {"U", P_UP},    {"CC", P_CC},   {"CS", P_CS},   {"tsc", P_TSC}, {"ts", P_TSS},
-    {"ac", P_AC},   {"fc", P_FC},   {"bc", P_BC},   {"sc", P_SC},   {"rc", P_RC},   {"sq", P_SQ},
-    {"bq", P_BQ},   {"hr", P_HR},   {"hs", P_HS},   {"hrl", P_HRL}, {"hsl", P_HSL}, {"r", P_REQ},
-    {"HM", P_HM},   {"HU", P_HU},   {"HP", P_HP},   {"HQ", P_HQ},   {"HV", P_HV},   {"ID", P_ID},
-    {"pid", P_PID}, {"rt", P_RT},   {"lc", P_LC},
+    {"ci", P_CI},   {"cp", P_CP},  {"fi", P_FI},   {"fp", P_FP},   {"H", P_HOST},  {"f", P_F},
+    {"ft", P_FT},   {"b", P_B},    {"s", P_S},     {"si", P_SI},   {"sp", P_SP},   {"bi", P_BI},
+    {"bp", P_BP},   {"t", P_T},    {"tr", P_TR},   {"trg", P_TRG}, {"trl", P_TRL}, {"T", P_TG},
+    {"Tl", P_TL},   {"Ts", P_TS},  {"ms", P_MS},   {"Th", P_TH},   {"Ti", P_TI},   {"TR", P_TRQ},
+    {"Tq", P_TQ},   {"Tw", P_TW},  {"Tc", P_TC},   {"Tr", P_TRS},  {"Td", P_TD},   {"Ta", P_TA},
+    {"Tt", P_TT},   {"ST", P_ST},  {"B", P_BYTES}, {"U", P_UP},    {"CC", P_CC},   {"CS", P_CS},
+    {"tsc", P_TSC}, {"ts", P_TSS}, {"ac", P_AC},   {"fc", P_FC},   {"bc", P_BC},   {"sc", P_SC},
+    {"rc", P_RC},   {"sq", P_SQ},  {"bq", P_BQ},   {"hr", P_HR},   {"hs", P_HS},   {"hrl", P_HRL},
+    {"hsl", P_HSL}, {"r", P_REQ},  {"HM", P_HM},   {"HU", P_HU},   {"HP", P_HP},   {"HQ", P_HQ},
+    {"HV", P_HV},   {"ID", P_ID},  {"pid", P_PID}, {"rt", P_RT},   {"lc", P_LC},
 };
 
 /* HAProxy 2.6 variables lbd does not render yet: refused with that reason.
  * A known HAProxy variable gets "not supported yet" instead of "no such
  * variable": the config is valid HAProxy, only lbd lacks it. */
-static const char *const later[] = {"bi", "bp", "sslc", "sslv"};
+static const char *const later[] = {"sslc", "sslv"};
 
 static int add_var(struct lb_lfmt *f, const char **sp, uint8_t flags, char **err)
 {
@@ -377,6 +379,16 @@ const char *lb_lfmt_http_only(const struct lb_lfmt *f)
                     return http[j];
         }
     return NULL;
+}
+
+int lb_lfmt_uses_back(const struct lb_lfmt *f)
+{
+    size_t i;
+
+    for (i = 0; f && i < f->nparts; i++)
+        if (f->parts[i].kind == P_BI || f->parts[i].kind == P_BP)
+            return 1;
+    return 0;
 }
 
 int lb_lfmt_is_const(const struct lb_lfmt *f)
@@ -770,6 +782,9 @@ static size_t put_logvar(char *out,
     case P_SI:
     case P_SP:
         return put_ip(out, at, cap, r->srv, p->kind == P_SP, p->flags);
+    case P_BI:
+    case P_BP:
+        return put_ip(out, at, cap, r->back, p->kind == P_BP, p->flags);
     case P_T:
     case P_TG:
     case P_TL:

@@ -23,6 +23,7 @@ struct lb_logrec {
     const struct lb_tcplog_rec *t;  /* mode tcp, or NULL */
     const struct lk_addr *front;    /* the address the client connected to */
     const struct lk_addr *srv;      /* the server's address */
+    const struct lk_addr *back;     /* %bi %bp: the server connection's source, or NULL */
     int64_t ti;                     /* http: idle time before the request, ms */
     uint64_t bytes_in;              /* read from the client */
     const char *const *capreq;      /* captured request header values (NULL: absent) */
@@ -61,6 +62,9 @@ size_t lb_lfmt_render_log(const struct lb_lfmt *f,
                           const struct lb_logrec *r,
                           char *out,
                           size_t cap);
+
+/* Does f read %bi or %bp (the server connection's source)? 0 for NULL. */
+int lb_lfmt_uses_back(const struct lb_lfmt *f);
 
 /* The first variable of f that only exists in mode http (HAProxy refuses
  * it in a mode tcp proxy): a static string; NULL if none (or f is NULL). */

@@ -82,6 +82,7 @@ struct sess {
     struct lb_server *tried[MAX_TRIED];
     struct lb_stkctr sc[LB_STKCTR_N]; /* tracked stick counters */
     struct lk_addr loc;               /* the frontend address (dst), once asked */
+    struct lk_addr back;              /* %bi %bp: the server connection's source */
     struct lb_vars vars;              /* set-var */
     uint8_t logged;                   /* option logasap: logged once connected */
     /* tcp-response content / stick store-response: the server's first bytes
@@ -161,6 +162,7 @@ static size_t lfmt_line(struct sess *s,
              : r->sess.server && s->last_srv ? atomic_load(&s->last_srv->cur_addr)
                                              : NULL;
     lr.bytes_in = s->c2s.bytes;
+    lr.back = s->back.len ? &s->back : NULL;
     lr.log_count = atomic_fetch_add_explicit(&s->fe->log_count, 1, memory_order_relaxed);
     lr.reqid = lb_lfmt_next_reqid();
     memset(&c, 0, offsetof(struct lb_smp_ctx, chunk));
@@ -854,6 +856,7 @@ static int send_proxy_header(struct sess *s)
 static void connected(struct sess *s)
 {
     const struct lb_http_px *bh;
+    socklen_t len;
     int r;
 
     if (s->srv->send_proxy && (r = send_proxy_header(s)) < 0) {
@@ -862,6 +865,9 @@ static void connected(struct sess *s)
     }
     s->state = ST_DATA;
     s->tc = s->last = uv_now(&s->w->loop);
+    len = sizeof(s->back.u);
+    if (s->fe->log_back && getsockname(s->sfd, &s->back.u.sa, &len) == 0)
+        s->back.len = len;
     bh = s->be->http;
     if (bh && (bh->tcp_rsp || lb_stick_has_rsp(bh->sticks))) {
         s->rsp_hold = 1;

@@ -16,7 +16,7 @@ defaults
 frontend fe
     bind 127.0.0.1:$PF
     acl worse nosuchfetch x
-    http-request capture req.hdr(host) len 10
+    http-request normalize-uri fragment-strip
     http-response bogus-action
     bogus_kw 1
     default_backend be
@@ -30,7 +30,7 @@ out=$("$LBD" -c -f "$T/bad.cfg" 2>&1) && rc=0 || rc=$?
 expect_eq "several errors: lbd -c exits 1" "$rc" 1
 for want in \
     "$T/bad.cfg:10: frontend 'fe': unknown fetch method 'nosuchfetch'" \
-    "$T/bad.cfg:11: frontend 'fe': http-request capture: action not supported by lbd" \
+    "$T/bad.cfg:11: frontend 'fe': http-request normalize-uri: action not supported by lbd" \
     "$T/bad.cfg:12: frontend 'fe': http-response bogus-action: action not supported by lbd" \
     "$T/bad.cfg:13: unknown keyword 'bogus_kw' in 'frontend' section" \
     "$T/bad.cfg:16: server 's1': invalid port '99999'" \
@@ -41,7 +41,7 @@ done
 expect_eq "exactly 7 errors listed" "$(grep -c 'bad.cfg:' <<< "$out")" 7
 
 # the same file with the errors removed passes
-sed -e '/nosuchfetch/d' -e '/capture req/d' -e '/bogus/d' -e '/99999/d' -e '/:0$/d' \
+sed -e '/nosuchfetch/d' -e '/normalize-uri/d' -e '/bogus/d' -e '/99999/d' -e '/:0$/d' \
     -e 's/balanse/balance/' "$T/bad.cfg" > "$T/good.cfg"
 out=$("$LBD" -c -f "$T/good.cfg" 2>&1) && rc=0 || rc=$?
 expect_eq "fixed file: lbd -c exits 0 ($out)" "$rc" 0
@@ -85,4 +85,16 @@ check "tune.h2.initial-window-size: warned at its line with why" \
 check "tune.h2.max-concurrent-streams: warned at its line" \
     grep -q "h2.cfg:3: 'tune.h2.max-concurrent-streams' ignored" <<< "$out"
 check "HAProxy 2.6 accepts the same file" haproxy -c -q -f "$T/h2.cfg"
+
+# httpclient.* (HAProxy's internal HTTP client, for Lua): lbd has none, so
+# each is accepted with a warning at its line saying why, as tune.h2.*
+printf 'global\n    httpclient.ssl.verify none\n    httpclient.ssl.ca-file /etc/ssl/certs/ca-certificates.crt\n    httpclient.resolvers.prefer ipv4\nfrontend fe\n    mode http\n    bind 127.0.0.1:%s\n    http-request return status 200\n' \
+    "$PF" > "$T/hc.cfg"
+out=$("$LBD" -c -f "$T/hc.cfg" 2>&1) && rc=0 || rc=$?
+expect_eq "httpclient.*: lbd -c accepts the file ($out)" "$rc" 0
+check "httpclient.ssl.verify: warned at its line with why" \
+    grep -q "hc.cfg:2: 'httpclient.ssl.verify' ignored: lbd has no internal HTTP client" <<< "$out"
+check "httpclient.resolvers.prefer: warned at its line" \
+    grep -q "hc.cfg:4: 'httpclient.resolvers.prefer' ignored" <<< "$out"
+check "HAProxy 2.6 accepts the same file" haproxy -c -q -f "$T/hc.cfg"
 finish

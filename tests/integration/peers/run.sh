@@ -79,7 +79,7 @@ waitfor() {
     for i in $(seq "$n"); do "$@" && { ok "$d"; return 0; }; sleep 0.1; done
     fail "$d"
 }
-established() { cli lbd.sock "show peers" | grep -q "id=hap(remote,active).*last_status=ESTA"; }
+established() { cli lbd.sock "show peers" | lk_grepq "id=hap(remote,active).*last_status=ESTA"; }
 waitfor "lbd and HAProxy establish a peers session" 10 established
 # an entry, without its address and expiry: "key=... counters"
 entry() { # SOCK TABLE KEY
@@ -122,7 +122,7 @@ srv() { # PORT USER -> the echo server's port that answered
 }
 expect_eq "HAProxy: zed on server a" "$(srv "$FH" zed)" "$SA"
 expect_eq "HAProxy: bob on server b" "$(srv "$FH" bob)" "$SB"
-has_bob() { cli lbd.sock "show table sticky" | grep -q "key=bob .*server_id=2"; }
+has_bob() { cli lbd.sock "show table sticky" | lk_grepq "key=bob .*server_id=2"; }
 waitfor "lbd learnt bob -> server_id 2" 5 has_bob
 # lbd's roundrobin would start on a: bob still reaches b, carol (unknown) a
 expect_eq "lbd: bob sticks to b, learnt from HAProxy" "$(srv "$FL" bob)" "$SB"
@@ -130,7 +130,7 @@ expect_eq "lbd: bob sticks to b, learnt from HAProxy" "$(srv "$FL" bob)" "$SB"
 C=$(srv "$FL" carol)
 CID=$([ "$C" = "$SA" ] && echo 1 || echo 2)
 check "lbd: carol (not learnt) gets a server ($C)" test -n "$C"
-has_carol() { cli "$1" "show table sticky" | grep -q "key=carol .*server_id=$CID"; }
+has_carol() { cli "$1" "show table sticky" | lk_grepq "key=carol .*server_id=$CID"; }
 waitfor "HAProxy learnt carol -> server_id $CID from lbd" 5 has_carol ha.sock
 expect_eq "HAProxy: carol sticks to lbd's choice" "$(srv "$FH" carol)" "$C"
 
@@ -143,7 +143,6 @@ settled() {
     [ "$n" = "$(grep -c "session with 'hap' established" "$T/lbd.log")" ] && established
 }
 waitfor "the session with HAProxy is settled" 20 settled
-nhap=$(grep -c "session with 'hap' established" "$T/lbd.log")
 out=$(python3 - "$PL" <<'PY'
 import socket, sys
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=3)
@@ -170,8 +169,11 @@ check "lbd answered with a protocol error message ($out)" grep -q " 0100 " <<< "
 check "lbd is still running" kill -0 "$LBD_PID"
 check "show peers counts the protocol error" \
     bash -c "echo 'show peers' | socat -t 2 - UNIX-CONNECT:$T/lbd.sock | grep -A1 'id=ghost' | grep -q proto_err=1"
-check "the HAProxy session survived" established
-expect_eq "... without reconnecting" "$(grep -c "session with 'hap' established" "$T/lbd.log")" "$nhap"
+# HAProxy itself sometimes replaces lbd's connection by its own in its first
+# seconds; what matters is that lbd closed nothing but the bad session
+check "lbd closed no HAProxy session itself" \
+    bash -c "! grep \"session with 'hap' closed\" '$T/lbd.log' | grep -v 'closed by the peer'"
+waitfor "the HAProxy session is up" 10 established
 get "$FL" /r4 127.0.0.9 > /dev/null
 waitfor "... and still carries updates" 5 same_ha 127.0.0.9 \
     "key=127.0.0.9 gpc0=0 conn_cnt=1 http_req_cnt=1 http_req_rate(60000)=1"

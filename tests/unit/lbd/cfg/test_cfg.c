@@ -105,6 +105,10 @@ static const struct err_case err_cases[] = {
     {FE_BE "userlist u\n  user a password plain\n",
      "t.cfg:6: user 'a': password is not a crypt(3) hash"},
     {FE_BE "userlist u\n  group g users nobody\n", "userlist 'u': group 'g' names user 'nobody'"},
+    /* userlist, resolvers and peers open through one function: the same
+     * errors, with where the first section of the name is */
+    {"userlist u\nuserlist u\n", "t.cfg:2: userlist 'u' is already defined at t.cfg:1"},
+    {"userlist\n", "t.cfg:1: 'userlist' needs exactly a name"},
     {"frontend f\n  mode http\n  bind 127.0.0.1:1\n  default_backend b\n"
      "  http-request deny if { http_auth(nosuch) }\nbackend b\n  mode http\n",
      "t.cfg:5: userlist 'nosuch' is not defined"},
