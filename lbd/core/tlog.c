@@ -108,6 +108,33 @@ int lb_tlog_enabled(const struct lb_proxy *fe, const struct lb_global *g)
     return fe->logs || (fe->log_global && g->logs);
 }
 
+int lb_tlog_has_format(const struct lb_proxy *fe)
+{
+    return fe->logfmt || (fe->options & (LB_OPT_TCPLOG | LB_OPT_HTTPLOG));
+}
+
+void lb_tlog_connect(struct lb_tlog *t,
+                     const struct lb_proxy *fe,
+                     const struct lb_global *g,
+                     const struct lk_addr *cli,
+                     const struct lk_addr *loc,
+                     int http)
+{
+    char a[LK_ADDR_STRLEN], b[LK_ADDR_STRLEN], line[320];
+    int n;
+
+    if (lb_tlog_has_format(fe) || !lb_tlog_enabled(fe, g))
+        return;
+    lk_addr_ip_str(cli, a, sizeof(a));
+    if (loc)
+        lk_addr_ip_str(loc, b, sizeof(b));
+    else
+        snprintf(b, sizeof(b), "undetermined address");
+    n = snprintf(line, sizeof(line), "Connect from %s:%u to %s:%u (%s/%s)", a, lk_addr_port(cli), b,
+                 loc ? lk_addr_port(loc) : 0u, fe->name, http ? "HTTP" : "TCP");
+    lb_tlog_send(t, fe, g, 6, line, lb_tlog_clamp(n, sizeof(line)));
+}
+
 static int sock_for(struct lb_tlog *t, const struct lb_logtarget *lt)
 {
     int *fd, fam;

@@ -91,6 +91,23 @@ size_t lb_tlog_clamp(int n, size_t len);
 /* True if the frontend logs at all (own targets or "log global"). */
 int lb_tlog_enabled(const struct lb_proxy *fe, const struct lb_global *g);
 
+/* True if the frontend has a session log format: option tcplog, option
+ * httplog or log-format. Without one HAProxy logs no session line, only
+ * lb_tlog_connect()'s line when each stream starts. */
+int lb_tlog_has_format(const struct lb_proxy *fe);
+
+/* HAProxy's line for a frontend without a log format, sent when a stream
+ * starts (a TCP connection, an HTTP request): "Connect from CLI:PORT to
+ * LOC:PORT (FE/TCP|HTTP)" at level info. Does nothing when the frontend has
+ * a format or no log target. `loc` may be NULL (unknown: "undetermined
+ * address", port 0, as HAProxy). */
+void lb_tlog_connect(struct lb_tlog *t,
+                     const struct lb_proxy *fe,
+                     const struct lb_global *g,
+                     const struct lk_addr *cli,
+                     const struct lk_addr *loc,
+                     int http);
+
 /* Send `msg` at syslog level `level` (6 = info) to every target of the
  * frontend (its own, and the global ones with "log global"). */
 void lb_tlog_send(struct lb_tlog *t,

@@ -213,12 +213,17 @@ int lb_stats_http_serve(const struct lb_stats_peer *peer,
     smp.src = client;
     rq.smp = &smp;
     atomic_fetch_add(&px->req_tot, 1);
+    /* HAProxy's own 503 page, field for field: it closes afterwards without
+     * announcing it in a Connection field (but to a 1.0 client), and so does
+     * this one-request connection */
     if (!lb_stats_page_match(px, &rq))
-        lk_sb_puts(out, "HTTP/1.1 503 Service Unavailable\r\ncontent-length: 107\r\n"
-                        "cache-control: no-cache\r\ncontent-type: text/html\r\n"
-                        "connection: close\r\n\r\n<html><body><h1>503 Service Unavailable"
-                        "</h1>\nNo server is available to handle this request.\n"
-                        "</body></html>\n");
+        lk_sb_printf(out,
+                     "HTTP/1.1 503 Service Unavailable\r\ncontent-length: 107\r\n"
+                     "cache-control: no-cache\r\ncontent-type: text/html\r\n%s"
+                     "\r\n<html><body><h1>503 Service Unavailable"
+                     "</h1>\nNo server is available to handle this request.\n"
+                     "</body></html>\n",
+                     m->version ? "" : "connection: close\r\n");
     else
         lb_stats_page_respond(peer->d, px, &rq, out);
     return 1;

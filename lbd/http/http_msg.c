@@ -195,7 +195,9 @@ int lb_http_build_request(char *out,
     else
         PUTS(&w, " HTTP/1.0\r\n");
     put_fields(&w, buf, m, e->upgrade, e->drop_cookie, e->drop_cookie_len, e->drop_field, NULL, 0);
-    put_connection(&w, e->upgrade, e->conn_close, e->conn_ka);
+    /* HTTP/1.0 closes unless told otherwise: HAProxy sends no "close" then,
+     * and a server that logs or routes on the field sees what it saw before */
+    put_connection(&w, e->upgrade, e->conn_close && m->version, e->conn_ka);
     if (e->uid_field && e->uid)
         add_field(&w, e->uid_field, e->uid);
     if (e->xff) {

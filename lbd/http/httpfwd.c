@@ -361,7 +361,8 @@ static void emit_log(struct hsess *s, int asap)
     const char *v[64];
     size_t n, ncap = 0, nreq = 0;
 
-    if (!s->in_txn || s->nolog || !lb_tlog_enabled(s->fe, g))
+    /* without a log format the line was lb_tlog_connect()'s, at the start */
+    if (!s->in_txn || s->nolog || !lb_tlog_enabled(s->fe, g) || !lb_tlog_has_format(s->fe))
         return;
     memset(&r, 0, sizeof(r));
     lb_logsess_fill(&r.sess, &s->cli, s->fe, s->be, s->log_srv);
@@ -1452,6 +1453,9 @@ static void start_txn(struct hsess *s, int head_len)
     s->head_base = s->coff;
     s->in_txn = s->rq_parsed = 1;
     s->progress++;
+    smp_dst(s);
+    lb_tlog_connect(&s->w->tlog, s->fe, &s->w->cfg->global, &s->cli, s->has_loc ? &s->loc : NULL,
+                    1);
     note_reqline(s);
     s->rqh = NULL;
     capture_request(s);

@@ -132,6 +132,18 @@ static void half_release(struct lb_worker *w, struct half *h)
     }
 }
 
+/* The frontend address (dst), asked of the kernel the first time something
+ * needs it (proxy header, log fields, port mapping): most sessions never
+ * do. NULL if the kernel cannot say. */
+static const struct lk_addr *sess_loc(struct sess *s)
+{
+    socklen_t len = sizeof(s->loc.u);
+
+    if (!s->loc.len && getsockname(s->cfd, &s->loc.u.sa, &len) == 0)
+        s->loc.len = len;
+    return s->loc.len ? &s->loc : NULL;
+}
+
 /* Format f (the frontend's log-format or log-format-sd) for record r
  * (lbd/http/lfmt.h). */
 static size_t lfmt_line(struct sess *s,
@@ -142,10 +154,8 @@ static size_t lfmt_line(struct sess *s,
 {
     struct lb_smp_ctx c;
     struct lb_logrec lr;
-    socklen_t len = sizeof(s->loc.u);
 
-    if (!s->loc.len && getsockname(s->cfd, &s->loc.u.sa, &len) == 0)
-        s->loc.len = len;
+    sess_loc(s);
     memset(&lr, 0, sizeof(lr));
     lr.t = r;
     lr.srv = s->srv                          ? atomic_load(&s->srv->cur_addr)
@@ -175,7 +185,8 @@ static void log_session(struct sess *s, uint64_t now, int asap)
     size_t n;
     int level;
 
-    if (s->logged || !lb_tlog_enabled(s->fe, &s->w->cfg->global))
+    /* without a log format the line was lb_tlog_connect()'s, at accept */
+    if (s->logged || !lb_tlog_enabled(s->fe, &s->w->cfg->global) || !lb_tlog_has_format(s->fe))
         return;
     /* With logasap the early line is the only one, as in HAProxy: marking it here
      * makes the call from finish() return above. */
@@ -792,8 +803,7 @@ static void update(struct sess *s)
         if (!s->rsp_hold && pending(&s->s2c))
             cw |= UV_WRITABLE;
         /* held server bytes stay until the rules decide: read on while room */
-        if (!s->s2c.eof &&
-            (s->rsp_hold ? s->s2c.len < s->w->bufsize : !pending(&s->s2c)))
+        if (!s->s2c.eof && (s->rsp_hold ? s->s2c.len < s->w->bufsize : !pending(&s->s2c)))
             sw |= UV_READABLE;
         if (pending(&s->c2s))
             sw |= UV_WRITABLE;
@@ -910,11 +920,9 @@ static const struct lk_addr *mapped_addr(struct sess *s,
                                          const struct lb_server *srv,
                                          struct lk_addr *a)
 {
-    socklen_t len = sizeof(s->loc.u);
     long port;
 
-    if (!s->loc.len && getsockname(s->cfd, &s->loc.u.sa, &len) == 0)
-        s->loc.len = len;
+    sess_loc(s);
     port = (long)lk_addr_port(&s->loc) + srv->port_off;
     lk_addr_set_port(a, port >= 1 && port <= 65535 ? (unsigned)port : 0);
     return a;
@@ -1019,10 +1027,7 @@ static void dequeue(struct sess *s)
  * header, log fields): most sessions never need it. */
 static void conn_info(struct sess *s, struct lb_conn_info *ci)
 {
-    socklen_t len = sizeof(s->loc.u);
-
-    if (!s->loc.len && getsockname(s->cfd, &s->loc.u.sa, &len) == 0)
-        s->loc.len = len;
+    sess_loc(s);
     ci->src = &s->cli;
     ci->dst = s->loc.len ? &s->loc : NULL;
     ci->sc = s->sc;
@@ -1258,6 +1263,8 @@ void lb_tcp_session_start(struct lb_worker *w,
         s->loc = *local;
     s->term[0] = s->term[1] = '-';
     s->accept_wall_us = lk_wall_us();
+    if (lb_tlog_enabled(fe, &w->cfg->global) && !lb_tlog_has_format(fe))
+        lb_tlog_connect(&w->tlog, fe, &w->cfg->global, client, sess_loc(s), 0);
     s->t0 = uv_now(&w->loop);
     s->cp.data = s;
     uv_timer_init(&w->loop, &s->timer);

@@ -52,6 +52,25 @@ static void test_request_rewrite(void **state)
     assert_int_equal(lb_http_build_request(out, 20, (const uint8_t *)req, &m, &e), -ENOSPC);
 }
 
+/* A 1.0 request closes by itself: no "Connection: close" is added for it, as
+ * HAProxy adds none (cfg_corpus_behave found the difference). */
+static void test_request_http10_no_close(void **state)
+{
+    const char *req = "GET /old HTTP/1.0\r\nUser-Agent: u\r\n\r\n";
+    struct lb_req_edit e;
+    char out[256];
+    int n;
+
+    (void)state;
+    parse_req(req);
+    memset(&e, 0, sizeof(e));
+    e.conn_close = 1;
+    n = lb_http_build_request(out, sizeof(out), (const uint8_t *)req, &m, &e);
+    assert_true(n > 0);
+    out[n] = 0;
+    assert_string_equal(out, "GET /old HTTP/1.0\r\nUser-Agent: u\r\n\r\n");
+}
+
 static void test_request_upgrade_and_cookie_only(void **state)
 {
     const char *req = "GET /ws HTTP/1.1\r\nHost: h\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
@@ -162,6 +181,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_request_rewrite),
+        cmocka_unit_test(test_request_http10_no_close),
         cmocka_unit_test(test_request_upgrade_and_cookie_only),
         cmocka_unit_test(test_response_rewrite),
         cmocka_unit_test(test_cookie_find),
