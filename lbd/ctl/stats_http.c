@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "lbd/core/daemon.h"
 #include "lbd/core/mwlink.h"
+#include "lbd/core/tlog.h"
 #include "lbd/ctl/stats_http.h"
 #include "lbd/ctl/stats_page.h"
 #include "lbd/http/sample.h"
@@ -68,7 +69,8 @@ struct lb_stats_http {
     uv_async_t adopt;
     pthread_mutex_t lock;
     struct adopted *pending;
-    int accepting; /* 0 before start and after stop: hand-overs refused */
+    int accepting;       /* 0 before start and after stop: hand-overs refused */
+    struct lb_tlog tlog; /* the control thread's own log sockets */
 };
 
 /* A proxy with "stats enable" that routes to no server at all: its listeners
@@ -307,13 +309,21 @@ static struct conn *conn_new(struct lb_daemon *d, struct lb_proxy *px)
 }
 
 /* The socket is in c->tcp: note the client, bound the connection's life and
- * serve what is already in c->in, reading the rest. */
-static void conn_run(struct conn *c)
+ * serve what is already in c->in, reading the rest. `log_connect`: send
+ * HAProxy's "Connect from" line of a frontend without a log format (a
+ * hand-over's worker has sent it already). */
+static void conn_run(struct conn *c, int log_connect)
 {
+    struct lk_addr loc = {0};
     int len = sizeof(struct sockaddr_storage);
 
     uv_tcp_getpeername(&c->tcp, &c->client.u.sa, &len);
     c->client.len = (socklen_t)len;
+    len = sizeof(loc.u.ss);
+    if (log_connect && uv_tcp_getsockname(&c->tcp, &loc.u.sa, &len) == 0) {
+        loc.len = (socklen_t)len;
+        lb_tlog_connect(&c->d->stats_http->tlog, c->px, &c->d->cfg->global, &c->client, &loc, 1);
+    }
     uv_timer_start(&c->timer, idle_cb, IDLE_MS, 0);
     if (c->len && lb_stats_http_serve(&(struct lb_stats_peer){c->d, c->px, &c->client}, &c->msg,
                                       c->in, c->len, &c->out)) {
@@ -338,7 +348,7 @@ static void on_conn(uv_stream_t *srv, int status)
         conn_close(c);
         return;
     }
-    conn_run(c);
+    conn_run(c, 1);
 }
 
 /* One hand-over on the control loop. The worker counted the connection
@@ -362,7 +372,7 @@ static void adopt_one(struct lb_daemon *d, struct adopted *a)
     memcpy(c->in, a->buf, a->len);
     c->len = a->len;
     c->cap = cap;
-    conn_run(c);
+    conn_run(c, 0);
 }
 
 static void adopt_cb(uv_async_t *as)
@@ -460,6 +470,7 @@ int lb_stats_http_start(struct lb_daemon *d)
     uv_async_init(&d->loop, &d->stats_http->adopt, adopt_cb);
     d->stats_http->adopt.data = d;
     d->stats_http->accepting = 1;
+    lb_tlog_init(&d->stats_http->tlog);
     for (px = d->cfg->proxies; px; px = px->next) {
         if (!lb_stats_only(px))
             continue;
@@ -497,6 +508,7 @@ void lb_stats_http_stop(struct lb_daemon *d)
             free(a);
         }
         uv_close((uv_handle_t *)&h->adopt, NULL);
+        lb_tlog_fini(&h->tlog);
     }
     LK_LIST_FOREACH_SAFE (it, nx, &h->conns) {
         conn_close(LK_LIST_ELEM(it, struct conn, link));

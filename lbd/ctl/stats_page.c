@@ -748,10 +748,11 @@ int lb_stats_page_respond(struct lb_daemon *d,
     }
     admin = admin_allowed(px, rq);
     if (strcmp(rq->method, "POST") == 0) {
+        /* as HAProxy 2.6: back to the page, whose URI says why (st=DENY) */
         if (!admin) {
-            lk_sb_puts(&body, "<html><body><h1>403 Forbidden</h1>\nRequest forbidden by "
-                              "administrative rules.\n</body></html>\n");
-            return respond(out, 403, "Forbidden", "text/html", &body, NULL);
+            snprintf(realm, sizeof(realm), "location: %s;st=DENY\r\n",
+                     px->stats.uri ? px->stats.uri : "/haproxy?stats");
+            return respond(out, 303, "See Other", "text/plain", &body, realm);
         }
         if (admin_action(d, rq->body ? rq->body : "", rq->body_len) < 0) {
             lk_sb_puts(&body, "<html><body><h1>400 Bad Request</h1>\nUnknown action: lbd's "

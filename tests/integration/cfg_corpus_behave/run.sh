@@ -21,13 +21,10 @@ command -v haproxy >/dev/null || { echo "SKIP: haproxy not installed"; exit 77; 
 COMPARED_FLOOR=30
 # Each is a known difference, listed with its reason in docs/lbd.md
 # ("Behaviour beside HAProxy"): by first difference,
-#  - a POST to the stats page: HAProxy 303 (stats admin redirect), lbd 403
-KNOWN_DIFF="02-rabbitmq-docker 04-patroni-swarm 07-patroni-listen 09-stats-only
-  16-patroni-mixed-mode 47-patroni-debian-base 48-voip-couch-allbackups 71-mysql-socket-owner"
-#  - a stats-only frontend without option httplog: HAProxy logs "Connect from" per
-#    request, lbd's stats listener logs nothing
-KNOWN_DIFF="$KNOWN_DIFF 01-web-static-split 03-mysql-docker-check 06-okd-apiserver
-  33-mqtt-tcp-check-port 37-docker-server-template"
+#  - a stats-only proxy with a log format (httplog, tcplog from defaults):
+#    HAProxy logs each page request (server <STATS>), lbd's stats listener does not
+KNOWN_DIFF="01-web-static-split 02-rabbitmq-docker 03-mysql-docker-check 09-stats-only
+  33-mqtt-tcp-check-port 47-patroni-debian-base 48-voip-couch-allbackups"
 #  - HAProxy announces "connection: close" on some 503s (a 1.0 client, httpclose)
 #    where lbd closes without the field
 KNOWN_DIFF="$KNOWN_DIFF 45-paas-capture-logasap 59-patroni-env-monitor"

@@ -95,6 +95,7 @@ defaults
     timeout server 5s
     retries 1
     log stdout format raw local0
+    option tcplog
 frontend f
     bind 127.0.0.1:$PC
     default_backend b

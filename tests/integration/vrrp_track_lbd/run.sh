@@ -147,7 +147,7 @@ sleep 0.3
 cat > "$T/chk_lbd.sh" <<'CHK'
 #!/bin/sh
 # the guide's "service haproxy status", for lbd
-echo "show health" | socat -t 1 - "UNIX-CONNECT:$1" 2>/dev/null | lk_grepq "^health ok"
+echo "show health" | socat -t 1 - "UNIX-CONNECT:$1" 2>/dev/null | grep -q "^health ok"
 CHK
 chmod 755 "$T/chk_lbd.sh"
 kconf() {
