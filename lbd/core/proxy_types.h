@@ -208,9 +208,9 @@ struct lb_server {
     uint8_t port_map;
     int port_off;
     char check_addr[LK_ADDR_STRLEN]; /* "addr IP": checks go to this IP; "": the server's */
-    int send_proxy;       /* PROXY protocol version sent first (send-proxy[-v2]); 0: none */
+    int send_proxy;           /* PROXY protocol version sent first (send-proxy[-v2]); 0: none */
     uint8_t check_send_proxy; /* check-send-proxy: the header on health checks too */
-    unsigned error_limit; /* consecutive live-traffic failures before on-error; 0: 10 */
+    unsigned error_limit;     /* consecutive live-traffic failures before on-error; 0: 10 */
     /* mode http idle connections (lbd/http/http_conn.c): pool-max-conn
      * (-1: no limit, 0: none kept), pool-purge-delay (ms; 0: none kept),
      * pool-low-conn (idle ones kept beyond the estimated need) */
@@ -294,7 +294,7 @@ struct lb_stats_cfg {
     char *desc;
     int show_node; /* "stats show-node [NAME]": NAME, or global node, or the host name */
     char *node;
-    int inherited; /* copied from defaults: a stats line of the proxy starts anew */
+    int inherited;    /* copied from defaults: a stats line of the proxy starts anew */
     const char *file; /* the first stats line (the config's file name), for errors */
     unsigned line;
 };

@@ -140,7 +140,7 @@ struct lb_sexpr {
     uint8_t ctr, stk_data, stk_op, div1024;
     char *vdef;    /* var(NAME,DEFAULT) */
     int64_t count; /* req.payload: LENGTH (occ holds OFFSET) */
-    int64_t off2;  /* payload_lv: the block's offset, absolute or (off2_rel) from the length's end */
+    int64_t off2; /* payload_lv: the block's offset, absolute or (off2_rel) from the length's end */
     uint8_t has_off2, off2_rel;
     uint8_t fetch, type, uses;
     char *arg; /* header, parameter or cookie name */
@@ -524,11 +524,7 @@ static int is_payload(uint8_t f)
 
 /* OFFSET and LENGTH live in occ and count; bounded to 64 KiB each, so
  * occ + count cannot overflow at evaluation. */
-static int parse_payload_args(struct lb_sexpr *e,
-                              const char *name,
-                              int na,
-                              char **args,
-                              char **err)
+static int parse_payload_args(struct lb_sexpr *e, const char *name, int na, char **args, char **err)
 {
     if (na != 2 || !e->arg || lk_parse_int(e->arg, 0, 65536, &e->occ) < 0 ||
         lk_parse_int(args[1], 0, 65536, &e->count) < 0)
@@ -1453,7 +1449,8 @@ static int fetch_payload(const struct lb_sexpr *e, struct lb_smp_ctx *c, struct 
             c->need_more |= !final;
             return 0;
         }
-        set_str(out, (const char *)buf + e->occ, e->count ? (size_t)e->count : len - (size_t)e->occ);
+        set_str(out, (const char *)buf + e->occ,
+                e->count ? (size_t)e->count : len - (size_t)e->occ);
         return 1;
     case F_REQ_PAYLOAD_LV:
     case F_RES_PAYLOAD_LV:

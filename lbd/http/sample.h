@@ -45,9 +45,9 @@
 #include "proto/http1.h"
 
 /* What an expression reads (lb_sexpr_uses). */
-#define LB_SMP_USE_REQ     (1u << 0) /* the request head */
-#define LB_SMP_USE_RSP     (1u << 1) /* the response head */
-#define LB_SMP_USE_PAYLOAD (1u << 2) /* the bytes a tcp client sent first (tcp-request content) */
+#define LB_SMP_USE_REQ        (1u << 0) /* the request head */
+#define LB_SMP_USE_RSP        (1u << 1) /* the response head */
+#define LB_SMP_USE_PAYLOAD    (1u << 2) /* the bytes a tcp client sent first (tcp-request content) */
 #define LB_SMP_USE_RESPAYLOAD (1u << 3) /* the bytes a tcp server sent first (tcp-response) */
 
 enum lb_smp_type { LB_SMP_NONE = 0, LB_SMP_STR, LB_SMP_INT, LB_SMP_ADDR, LB_SMP_BOOL };
@@ -78,8 +78,8 @@ struct lb_smp_ctx {
     uint64_t now_ms;              /* for rates */
     const uint8_t *payload;       /* mode tcp: what the client sent so far */
     size_t payload_len;
-    int payload_final;             /* no more will come (closed, delay over, buffer full) */
-    const uint8_t *res_payload;    /* mode tcp: what the server sent so far (tcp-response) */
+    int payload_final;          /* no more will come (closed, delay over, buffer full) */
+    const uint8_t *res_payload; /* mode tcp: what the server sent so far (tcp-response) */
     size_t res_payload_len;
     int res_payload_final;
     int need_more;                 /* set by a payload fetch that could not decide yet */
@@ -93,7 +93,7 @@ struct lb_smp_ctx {
     const struct lb_http_px *caph; /* the frontend's, which lays them out */
     const char *(*uid)(void *arg); /* unique-id: the transaction's id (unique-id-format), */
     void *uid_arg;                 /* made on first use; NULL: none (no sample) */
-    struct lk_addr abuf[2]; /* addresses read from text (req.hdr_ip, ipmask) */
+    struct lk_addr abuf[2];        /* addresses read from text (req.hdr_ip, ipmask) */
     unsigned next_abuf;
     char chunk[2][LB_SMP_CHUNK];
     unsigned next_chunk;
